@@ -1,0 +1,452 @@
+"""The canonical recording in memory: samples, per-sensor streams and the session sidecar.
+
+A :class:`Recording` holds the long-format sample table of DESIGN §4 (one row per sample of
+one sensor) and its :class:`SessionMeta`. :func:`validate_samples` checks a table against the
+contract and names the offending line; file reading and writing live in
+``sensors.formats.canonical``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from analysis.errors import RecordingFormatError
+from analysis.schema import (
+    ACC_COLUMNS,
+    ALL_COLUMNS,
+    DEVICE_TICKS,
+    GYR_COLUMNS,
+    MAG_COLUMNS,
+    NUMERIC_COLUMNS,
+    PLACEMENTS,
+    QUAT_COLUMNS,
+    REQUIRED_COLUMNS,
+    SENSOR,
+    SESSION_FORMAT,
+    SIDES,
+    T_S,
+)
+
+FloatArray = NDArray[np.float64]
+
+
+# --- sidecar --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SensorInfo:
+    """What the sidecar knows about one worn sensor."""
+
+    family: str | None = None
+    address: str | None = None
+    name: str | None = None
+    rate_hz: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Marker:
+    """A symptom or event mark at ``t_s`` (seconds on the session clock)."""
+
+    t_s: float
+    label: str
+    kind: str = "symptom"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gap:
+    """An interval ``[start_s, end_s)`` in which ``sensor`` delivered no data, and why."""
+
+    sensor: str
+    start_s: float
+    end_s: float
+    reason: str = "dropout"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalibrationWindows:
+    """Half-open windows ``[start, end)`` in seconds: quiet stand and functional movements."""
+
+    static_s: tuple[float, float] | None = None
+    functional_s: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionMeta:
+    """The optional sidecar ``NAME.json`` of a recording (DESIGN §4)."""
+
+    format: str = SESSION_FORMAT
+    started_at: str | None = None
+    exercise: str | None = None
+    side: str | None = None
+    sensors: Mapping[str, SensorInfo] = field(default_factory=dict)
+    calibration: CalibrationWindows | None = None
+    markers: tuple[Marker, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+    notes: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Keys this version does not interpret (kept so a rewrite loses nothing)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict; ``None`` fields are left out."""
+        out: dict[str, Any] = {"format": self.format}
+        if self.started_at is not None:
+            out["started_at"] = self.started_at
+        if self.exercise is not None:
+            out["exercise"] = self.exercise
+        if self.side is not None:
+            out["side"] = self.side
+        if self.sensors:
+            out["sensors"] = {
+                label: {k: v for k, v in vars(info).items() if v is not None}
+                for label, info in self.sensors.items()
+            }
+        if self.calibration is not None:
+            cal: dict[str, list[float]] = {}
+            if self.calibration.static_s is not None:
+                cal["static_s"] = list(self.calibration.static_s)
+            if self.calibration.functional_s is not None:
+                cal["functional_s"] = list(self.calibration.functional_s)
+            out["calibration"] = cal
+        if self.markers:
+            out["markers"] = [vars(m).copy() for m in self.markers]
+        if self.gaps:
+            out["gaps"] = [vars(g).copy() for g in self.gaps]
+        if self.notes is not None:
+            out["notes"] = self.notes
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str | Path | None = None) -> SessionMeta:
+        """Parse a sidecar dict; a wrong shape raises RecordingFormatError naming the key."""
+
+        def fail(key: str, expected: str) -> RecordingFormatError:
+            return RecordingFormatError(
+                source, f"sidecar key '{key}': expected {expected}, got {data.get(key)!r}"
+            )
+
+        if not isinstance(data, Mapping):
+            raise RecordingFormatError(source, "sidecar must be a JSON object")
+        fmt = data.get("format", SESSION_FORMAT)
+        if not isinstance(fmt, str) or not fmt.startswith("stretchguard-session/"):
+            raise fail("format", f"'{SESSION_FORMAT}'")
+        side = data.get("side")
+        if side is not None and side not in SIDES:
+            raise fail("side", "'left' or 'right'")
+        sensors: dict[str, SensorInfo] = {}
+        raw_sensors = data.get("sensors", {})
+        if not isinstance(raw_sensors, Mapping):
+            raise fail("sensors", "an object keyed by placement")
+        for label, info in raw_sensors.items():
+            if label not in PLACEMENTS or not isinstance(info, Mapping):
+                raise RecordingFormatError(
+                    source,
+                    f"sidecar key 'sensors.{label}': expected a placement of {PLACEMENTS} "
+                    "mapped to an object",
+                )
+            rate = info.get("rate_hz")
+            sensors[label] = SensorInfo(
+                family=_opt_str(info.get("family")),
+                address=_opt_str(info.get("address")),
+                name=_opt_str(info.get("name")),
+                rate_hz=None if rate is None else float(rate),
+            )
+        calibration = None
+        if "calibration" in data:
+            cal = data["calibration"]
+            if not isinstance(cal, Mapping):
+                raise fail("calibration", "an object with static_s / functional_s")
+            calibration = CalibrationWindows(
+                static_s=_window(cal.get("static_s"), "calibration.static_s", source),
+                functional_s=_window(cal.get("functional_s"), "calibration.functional_s", source),
+            )
+        markers = []
+        for i, m in enumerate(data.get("markers", []) or []):
+            if not isinstance(m, Mapping) or not _is_number(m.get("t_s")):
+                raise RecordingFormatError(
+                    source, f"sidecar key 'markers[{i}]': expected {{'t_s': number, 'label': str}}"
+                )
+            markers.append(
+                Marker(
+                    t_s=float(m["t_s"]),
+                    label=str(m.get("label", "")),
+                    kind=str(m.get("kind", "symptom")),
+                )
+            )
+        gaps = []
+        for i, g in enumerate(data.get("gaps", []) or []):
+            ok = (
+                isinstance(g, Mapping)
+                and _is_number(g.get("start_s"))
+                and _is_number(g.get("end_s"))
+            )
+            if not ok:
+                raise RecordingFormatError(
+                    source,
+                    f"sidecar key 'gaps[{i}]': expected {{'sensor', 'start_s', 'end_s', 'reason'}}",
+                )
+            gaps.append(
+                Gap(
+                    sensor=str(g.get("sensor", "")),
+                    start_s=float(g["start_s"]),
+                    end_s=float(g["end_s"]),
+                    reason=str(g.get("reason", "dropout")),
+                )
+            )
+        known = {"format", "started_at", "exercise", "side", "sensors", "calibration", "markers"}
+        known |= {"gaps", "notes"}
+        return cls(
+            format=fmt,
+            started_at=_opt_str(data.get("started_at")),
+            exercise=_opt_str(data.get("exercise")),
+            side=side,
+            sensors=sensors,
+            calibration=calibration,
+            markers=tuple(sorted(markers, key=lambda m: m.t_s)),
+            gaps=tuple(gaps),
+            notes=_opt_str(data.get("notes")),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _window(value: Any, key: str, source: str | Path | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    ok = (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(_is_number(v) for v in value)
+        and value[0] < value[1]
+    )
+    if not ok:
+        raise RecordingFormatError(
+            source,
+            f"sidecar key '{key}': expected [start_s, end_s] with start < end, got {value!r}",
+        )
+    return float(value[0]), float(value[1])
+
+
+# --- samples ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SensorStream:
+    """All samples of one sensor as arrays, one row per sample, time increasing.
+
+    ``acc_m_s2`` is specific force and ``gyr_rad_s`` angular rate, both in the sensor frame;
+    ``quat`` (scalar-first, sensor → earth) and ``mag_ut`` are None when not recorded.
+    """
+
+    placement: str
+    t_s: FloatArray
+    acc_m_s2: FloatArray
+    gyr_rad_s: FloatArray
+    mag_ut: FloatArray | None = None
+    quat: FloatArray | None = None
+    device_ticks: NDArray[np.int64] | None = None
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    @property
+    def median_rate_hz(self) -> float:
+        """Sample rate from the median sample interval (robust to drops and jitter)."""
+        if len(self) < 2:
+            return float("nan")
+        return float(1.0 / np.median(np.diff(self.t_s)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recording:
+    """A canonical recording: the long sample table plus its sidecar."""
+
+    samples: pd.DataFrame
+    meta: SessionMeta = field(default_factory=SessionMeta)
+    path: Path | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def placements(self) -> tuple[str, ...]:
+        """Worn placements, in the canonical order of ``PLACEMENTS``."""
+        present = set(self.samples[SENSOR].unique())
+        return tuple(p for p in PLACEMENTS if p in present)
+
+    @cached_property
+    def _groups(self) -> dict[str, NDArray[np.intp]]:
+        codes = self.samples[SENSOR].to_numpy()
+        return {p: np.flatnonzero(codes == p) for p in self.placements}
+
+    def stream(self, placement: str) -> SensorStream:
+        """The samples of one sensor as a :class:`SensorStream`."""
+        if placement not in self._groups:
+            raise KeyError(f"no sensor {placement!r} in this recording; has {self.placements}")
+        idx = self._groups[placement]
+        df = self.samples
+
+        def block(cols: tuple[str, ...]) -> FloatArray | None:
+            if not all(c in df.columns for c in cols):
+                return None
+            arr = df[list(cols)].to_numpy(dtype=np.float64)[idx]
+            return None if np.isnan(arr).all() else arr
+
+        ticks = None
+        if DEVICE_TICKS in df.columns:
+            raw = df[DEVICE_TICKS].to_numpy()[idx]
+            if not pd.isna(raw).any():
+                ticks = raw.astype(np.int64)
+        return SensorStream(
+            placement=placement,
+            t_s=df[T_S].to_numpy(dtype=np.float64)[idx],
+            acc_m_s2=df[list(ACC_COLUMNS)].to_numpy(dtype=np.float64)[idx],
+            gyr_rad_s=df[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)[idx],
+            mag_ut=block(MAG_COLUMNS),
+            quat=block(QUAT_COLUMNS),
+            device_ticks=ticks,
+        )
+
+    def streams(self) -> dict[str, SensorStream]:
+        """Every sensor's stream, keyed by placement."""
+        return {p: self.stream(p) for p in self.placements}
+
+    @property
+    def duration_s(self) -> float:
+        """Time from the first to the last sample of any sensor."""
+        t = self.samples[T_S].to_numpy()
+        return float(t[-1] - t[0]) if t.size else 0.0
+
+
+def samples_from_streams(streams: Mapping[str, SensorStream]) -> pd.DataFrame:
+    """Build the long sample table (sorted by ``t_s``, stable) from per-sensor streams."""
+    frames = []
+    for label, s in streams.items():
+        data: dict[str, Any] = {T_S: s.t_s, SENSOR: label}
+        for cols, arr in ((ACC_COLUMNS, s.acc_m_s2), (GYR_COLUMNS, s.gyr_rad_s)):
+            data.update({c: arr[:, i] for i, c in enumerate(cols)})
+        if s.mag_ut is not None:
+            data.update({c: s.mag_ut[:, i] for i, c in enumerate(MAG_COLUMNS)})
+        if s.quat is not None:
+            data.update({c: s.quat[:, i] for i, c in enumerate(QUAT_COLUMNS)})
+        if s.device_ticks is not None:
+            data[DEVICE_TICKS] = s.device_ticks
+        frames.append(pd.DataFrame(data))
+    if not frames:
+        return pd.DataFrame(columns=list(REQUIRED_COLUMNS))
+    df = pd.concat(frames, ignore_index=True)
+    df = df.sort_values(T_S, kind="stable", ignore_index=True)
+    return df[[c for c in ALL_COLUMNS if c in df.columns]]
+
+
+def validate_samples(
+    df: pd.DataFrame,
+    *,
+    source: str | Path | None = None,
+    line_of_row: Callable[[int], int] | None = None,
+) -> pd.DataFrame:
+    """Check a sample table against the canonical contract and return it cleaned.
+
+    Returns the table with numeric columns as float64 (``device_ticks`` as Int64), rows in
+    stable ``t_s`` order and only the canonical columns. Raises RecordingFormatError naming
+    ``source``, the file line (``line_of_row(i)``, default ``i + 2``: header is line 1) and the
+    column for: a missing required column, a non-numeric cell, NaN in a required column, an
+    unknown sensor label, or time not strictly increasing within a sensor.
+    """
+
+    def line(i: int) -> int:
+        return i + 2 if line_of_row is None else line_of_row(i)
+
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise RecordingFormatError(
+            source,
+            f"missing required column(s) {', '.join(missing)}; expected a header with "
+            f"{','.join(REQUIRED_COLUMNS)}",
+            line=1,
+        )
+    if len(df) == 0:
+        raise RecordingFormatError(source, "no samples after the header row", line=2)
+
+    out = {}
+    for col in (c for c in NUMERIC_COLUMNS if c in df.columns):
+        raw = df[col]
+        num = pd.to_numeric(raw, errors="coerce") if raw.dtype.kind not in "fiu" else raw
+        num = num.astype(np.float64)
+        bad = num.isna().to_numpy() & raw.notna().to_numpy()
+        if raw.dtype.kind not in "fiu":
+            # empty strings count as missing, not as text
+            txt = raw.astype("string")
+            bad &= txt.str.strip().fillna("").to_numpy(dtype=str) != ""
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise RecordingFormatError(
+                source,
+                f"{df[col].iloc[i]!r} is not a number; expected a decimal number",
+                line=line(i),
+                column=col,
+            )
+        out[col] = num.to_numpy()
+    for col in REQUIRED_COLUMNS:
+        if col == SENSOR:
+            continue
+        nan = ~np.isfinite(out[col])
+        if nan.any():
+            i = int(np.flatnonzero(nan)[0])
+            raise RecordingFormatError(
+                source,
+                "empty, NaN or infinite value in a required column",
+                line=line(i),
+                column=col,
+            )
+    sensors = df[SENSOR]
+    labels = sensors.astype("string").fillna("").str.strip().to_numpy(dtype=str)
+    known = np.isin(labels, PLACEMENTS)
+    if not known.all():
+        i = int(np.flatnonzero(~known)[0])
+        raise RecordingFormatError(
+            source,
+            f"unknown sensor label {str(labels[i])!r}; expected one of {', '.join(PLACEMENTS)}",
+            line=line(i),
+            column=SENSOR,
+        )
+    t = out[T_S]
+    for label in np.unique(labels):
+        idx = np.flatnonzero(labels == label)
+        dt = np.diff(t[idx])
+        bad_t = np.flatnonzero(dt <= 0)
+        if bad_t.size:
+            j = int(bad_t[0])
+            i_prev, i_this = int(idx[j]), int(idx[j + 1])
+            raise RecordingFormatError(
+                source,
+                f"time of sensor '{label}' does not increase: {float(t[i_this])!r} s after "
+                f"{float(t[i_prev])!r} s at line {line(i_prev)}; expected strictly increasing t_s "
+                "within each sensor",
+                line=line(i_this),
+                column=T_S,
+            )
+    clean = pd.DataFrame({T_S: t, SENSOR: pd.Categorical(labels, categories=list(PLACEMENTS))})
+    for col in NUMERIC_COLUMNS:
+        if col in out and col != T_S:
+            clean[col] = out[col]
+    if DEVICE_TICKS in clean.columns:
+        clean[DEVICE_TICKS] = pd.array(np.round(clean[DEVICE_TICKS].to_numpy()), dtype="Int64")
+    clean = clean[[c for c in ALL_COLUMNS if c in clean.columns]]
+    if np.any(np.diff(t) < 0):
+        clean = clean.sort_values(T_S, kind="stable", ignore_index=True)
+    return clean

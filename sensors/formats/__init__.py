@@ -1,0 +1,1 @@
+"""File formats: the canonical recording and vendor-app CSV exports."""

@@ -1,0 +1,344 @@
+"""Read and write the canonical recording (DESIGN §4): ``NAME.csv`` plus optional ``NAME.json``.
+
+The CSV is UTF-8, comma-separated, one header row, one row per sample of one sensor, rows
+sorted by ``t_s``. ``NAME.csv.gz`` is read and written transparently. Values are written
+rounded to fixed decimals per column (``COLUMN_DECIMALS``), in the shortest form that
+round-trips, so files are small and byte-reproducible.
+
+Reading is strict where the contract is (every violation raises RecordingFormatError naming
+the file, line and column) and lenient in one place only: a final line cut off mid-row by a
+killed writer is dropped with a warning, so a crashed recording stays analysable.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from analysis.errors import OutputExistsError, RecordingFormatError
+from analysis.recording import Recording, SessionMeta, validate_samples
+from analysis.schema import (
+    ACC_COLUMNS,
+    ALL_COLUMNS,
+    DEVICE_TICKS,
+    GYR_COLUMNS,
+    MAG_COLUMNS,
+    QUAT_COLUMNS,
+    REQUIRED_COLUMNS,
+    SENSOR,
+    T_S,
+)
+
+COLUMN_DECIMALS: dict[str, int] = {
+    T_S: 6,
+    **dict.fromkeys(ACC_COLUMNS, 5),
+    **dict.fromkeys(GYR_COLUMNS, 6),
+    **dict.fromkeys(MAG_COLUMNS, 4),
+    **dict.fromkeys(QUAT_COLUMNS, 7),
+}
+"""Decimals written per column: 1 µs, 10 µm/s², 1 µrad/s, 0.1 nT, 1e-7."""
+
+_NULLS = ["", "NaN", "nan", "NA", "N/A", "null", "NULL", "None"]
+
+
+def sidecar_path(csv_path: str | Path) -> Path:
+    """``NAME.json`` beside ``NAME.csv`` or ``NAME.csv.gz``."""
+    p = Path(csv_path)
+    name = p.name
+    for suffix in (".csv.gz", ".csv"):
+        if name.endswith(suffix):
+            return p.with_name(name[: -len(suffix)] + ".json")
+    return p.with_name(name + ".json")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RecordingFormatError(path, "file not found") from None
+    except IsADirectoryError:
+        raise RecordingFormatError(path, "is a folder, expected a .csv file") from None
+    if path.name.endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise RecordingFormatError(path, f"not a readable gzip file ({exc})") from None
+    return raw
+
+
+def _line_mapper(data: bytes) -> Callable[[int], int]:
+    """Map a data-row index (0 = first row after the header) to its 1-based file line."""
+    lines = data.split(b"\n")
+    nonblank = [i + 1 for i, ln in enumerate(lines) if ln.strip(b"\r\t ")]
+    rows = nonblank[1:]  # first non-blank line is the header
+
+    def line(i: int) -> int:
+        return rows[i] if 0 <= i < len(rows) else i + 2
+
+    return line
+
+
+def _first_bad_row(data: bytes, n_fields: int) -> tuple[int, int] | None:
+    """(line, field count) of the first line whose field count differs from the header."""
+    text = data.decode("utf-8", errors="replace")
+    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if lineno == 1 or not row:
+            continue
+        if len(row) != n_fields:
+            return lineno, len(row)
+    return None
+
+
+def parse_canonical_csv(
+    data: bytes, *, source: str | Path | None = None
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Parse and validate canonical CSV bytes; return (clean samples, warnings)."""
+    warnings: list[str] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.strip():
+        raise RecordingFormatError(
+            source,
+            f"file is empty; expected a header row {','.join(REQUIRED_COLUMNS)} and samples",
+            line=1,
+        )
+    header_end = data.find(b"\n")
+    header_line = data if header_end < 0 else data[:header_end]
+    header = next(csv.reader([header_line.decode("utf-8", errors="replace").strip("\r")]))
+    header = [h.strip() for h in header]
+    if T_S not in header or SENSOR not in header:
+        shown = ",".join(header[:8]) + (",..." if len(header) > 8 else "")
+        raise RecordingFormatError(
+            source,
+            f"not a stretchguard recording: the header has no '{T_S}'/'{SENSOR}' columns "
+            f"(found: {shown}). Vendor exports are read with `stretchguard import` or by "
+            "`stretchguard analyse` directly",
+            line=1,
+        )
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise RecordingFormatError(source, f"duplicate column(s) {', '.join(dupes)}", line=1)
+
+    # A killed writer leaves a final line without its newline and with fewer fields.
+    if not data.endswith(b"\n") and header_end >= 0:
+        last_start = data.rfind(b"\n") + 1
+        last = data[last_start:]
+        fields = next(csv.reader([last.decode("utf-8", errors="replace")]), [])
+        if len(fields) < len(header):
+            n_line = data.count(b"\n") + 1
+            warnings.append(
+                f"line {n_line}: incomplete last row dropped (the file ends mid-row, e.g. the "
+                "recorder was killed)"
+            )
+            data = data[:last_start]
+
+    column_types: dict[str, pa.DataType] = {SENSOR: pa.string()}
+    if DEVICE_TICKS in header:
+        column_types[DEVICE_TICKS] = pa.float64()
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=column_types,
+                null_values=_NULLS,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        bad = _first_bad_row(data, len(header))
+        if bad is not None:
+            raise RecordingFormatError(
+                source,
+                f"row has {bad[1]} fields; expected {len(header)} like the header",
+                line=bad[0],
+            ) from None
+        raise RecordingFormatError(source, f"cannot parse as CSV ({exc})") from None
+    df = table.to_pandas()
+    unknown = [c for c in df.columns if c not in ALL_COLUMNS]
+    if unknown:
+        warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+    mapper: Callable[[int], int] | None = None
+
+    def line_of_row(i: int) -> int:
+        nonlocal mapper
+        if mapper is None:
+            mapper = _line_mapper(data)
+        return mapper(i)
+
+    clean = validate_samples(df, source=source, line_of_row=line_of_row)
+    return clean, tuple(warnings)
+
+
+def read_sidecar(csv_path: str | Path) -> SessionMeta | None:
+    """Parse ``NAME.json`` beside ``csv_path``; None if there is none."""
+    path = sidecar_path(csv_path)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RecordingFormatError(
+            path, f"invalid JSON ({exc.msg}) at column {exc.colno}", line=exc.lineno
+        ) from None
+    return SessionMeta.from_dict(data, source=path)
+
+
+def read_recording(path: str | Path) -> Recording:
+    """Read and validate a canonical recording and its sidecar (if present)."""
+    p = Path(path)
+    samples, warnings = parse_canonical_csv(_read_bytes(p), source=p)
+    meta = read_sidecar(p) or SessionMeta()
+    return Recording(samples=samples, meta=meta, path=p, warnings=warnings)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _refuse_existing(*paths: Path) -> None:
+    for p in paths:
+        if p.exists():
+            raise OutputExistsError(p)
+
+
+def format_samples(samples: pd.DataFrame) -> bytes:
+    """Canonical CSV bytes (header + rows) of a sample table, values rounded per column."""
+    cols = [c for c in ALL_COLUMNS if c in samples.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
+    if missing:
+        raise ValueError(f"sample table lacks required column(s) {missing}")
+    arrays: list[pa.Array] = []
+    for c in cols:
+        if c == SENSOR:
+            arrays.append(pa.array(samples[c].astype(str).to_numpy(), type=pa.string()))
+        elif c == DEVICE_TICKS:
+            arrays.append(pa.array(pd.array(samples[c], dtype="Int64"), type=pa.int64()))
+        else:
+            v = np.round(samples[c].to_numpy(dtype=np.float64), COLUMN_DECIMALS[c]) + 0.0
+            arrays.append(pa.array(v, mask=np.isnan(v)))
+    table = pa.Table.from_arrays(arrays, names=cols)
+    buf = io.BytesIO()
+    buf.write((",".join(cols) + "\n").encode())
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    return buf.getvalue()
+
+
+def write_recording(
+    path: str | Path,
+    samples: pd.DataFrame,
+    meta: SessionMeta | None = None,
+) -> Path:
+    """Write ``samples`` (sorted by ``t_s``) to ``path`` and ``meta`` to its sidecar.
+
+    Never overwrites: raises OutputExistsError if the CSV or its sidecar exists.
+    """
+    p = Path(path)
+    side = sidecar_path(p)
+    _refuse_existing(p, *([side] if meta is not None else []))
+    ordered = samples.sort_values(T_S, kind="stable", ignore_index=True)
+    data = format_samples(ordered)
+    if p.name.endswith(".gz"):
+        data = gzip.compress(data, compresslevel=9, mtime=0)
+    with p.open("xb") as fh:
+        fh.write(data)
+    if meta is not None:
+        write_sidecar(p, meta)
+    return p
+
+
+def write_sidecar(csv_path: str | Path, meta: SessionMeta, *, replace: bool = False) -> Path:
+    """Write ``NAME.json``; refuses an existing one unless ``replace`` (recorder updates)."""
+    side = sidecar_path(csv_path)
+    if not replace:
+        _refuse_existing(side)
+    text = json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    tmp = side.with_name(side.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(side)
+    return side
+
+
+def _fmt(value: Any, decimals: int | None) -> str:
+    if value is None:
+        return ""
+    if decimals is None:
+        return str(int(value))
+    f = float(value)
+    if math.isnan(f):
+        return ""
+    return repr(round(f, decimals) + 0.0)
+
+
+class CanonicalAppender:
+    """Append samples to a new canonical CSV as they arrive (the recorder's writer).
+
+    Opens ``path`` exclusively (an existing file raises OutputExistsError), writes the header
+    for ``columns`` (required columns plus any optional ones) and appends rows formatted like
+    :func:`format_samples`. Call :meth:`flush` at least once a second; rows are line-buffered
+    in Python and pushed to the OS on flush.
+    """
+
+    def __init__(self, path: str | Path, *, columns: Sequence[str] = REQUIRED_COLUMNS) -> None:
+        bad = [c for c in columns if c not in ALL_COLUMNS]
+        if bad:
+            raise ValueError(f"unknown canonical column(s) {bad}")
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise ValueError(f"columns lack required {missing}")
+        self.path = Path(path)
+        self.columns = tuple(c for c in ALL_COLUMNS if c in columns)
+        self._decimals = [
+            None if c == DEVICE_TICKS else COLUMN_DECIMALS.get(c) for c in self.columns
+        ]
+        try:
+            self._fh: IO[str] | None = self.path.open("x", encoding="utf-8", newline="")
+        except FileExistsError:
+            raise OutputExistsError(self.path) from None
+        self._fh.write(",".join(self.columns) + "\n")
+        self.rows_written = 0
+
+    def append(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Append rows given as column → value mappings (missing optional values: empty)."""
+        if self._fh is None:
+            raise ValueError("appender is closed")
+        out = []
+        for row in rows:
+            cells = []
+            for c, d in zip(self.columns, self._decimals, strict=True):
+                v = row.get(c)
+                cells.append(str(v) if c == SENSOR else _fmt(v, d))
+            out.append(",".join(cells))
+        if out:
+            self._fh.write("\n".join(out) + "\n")
+            self.rows_written += len(out)
+
+    def flush(self) -> None:
+        """Push buffered rows to the operating system."""
+        if self._fh is not None:
+            self._fh.flush()
+
+    def close(self) -> None:
+        """Flush and close; further appends raise."""
+        if self._fh is not None:
+            self._fh.flush()
+            self._fh.close()
+            self._fh = None
+
+    def __enter__(self) -> CanonicalAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
