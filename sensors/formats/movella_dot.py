@@ -1,0 +1,403 @@
+"""Movella (Xsens) DOT app CSV exports: one file per sensor.
+
+Layout (verified with real exports, ``docs/vendor-formats.md``)::
+
+    sep=,
+    DeviceTag:,zdt
+    ...                                       (Key:,value lines; "StartTime: " has a space)
+    OutputRate:,60Hz
+    Measurement Mode:,Sensor fusion Mode - Extended(Quaternion)
+    StartTime: ,2021-08-20_20:21:13_829 GMT+8
+    © Xsens Technologies B. V. 2005-2021
+
+    PacketCounter,SampleTimeFine,Quat_W,Quat_X,Quat_Y,Quat_Z,FreeAcc_X,FreeAcc_Y,FreeAcc_Z,Status
+    1,3343444552,0.411830,-0.431467,-0.561427,-0.573619,0.016456,0.019243,-0.046306,0
+
+``PacketCounter`` counts +1 per sample (a skip is lost packets); ``SampleTimeFine`` is the
+sensor clock in µs (u32, wraps every 71.6 min), shared by sensors the app synchronised
+(``SyncStatus: Synced``). ``Quat_*`` is the orientation sensor → local earth frame (ENU, the
+frame of ``docs/conventions.md``), ``FreeAcc_*`` the acceleration in that earth frame with
+gravity removed (m/s²), ``Acc_*`` specific force (m/s²), ``Gyr_*`` angular rate (deg/s),
+``Mag_*`` magnetic field in arbitrary units (not read), ``dq_*``/``dv[i]`` orientation and
+velocity increments per sample.
+
+The Extended (Quaternion) payload has **no raw accelerometer or gyroscope**. The canonical
+recording needs both, so they are *derived* and flagged (``VendorStream.derived``):
+
+- angular rate from successive quaternions: ``ω_S(t_k) = rotvec(q_{k-1}* ⊗ q_{k+1}) /
+  (t_{k+1} − t_{k-1})`` (exact for a constant body rate; one-sided at both ends);
+- specific force from free acceleration: ``a_S = q_E_S* ⊗ (a_free,E + g·ẑ) ⊗ q_E_S`` with
+  g = 9.80665 m/s².
+
+Joint angles from such a file should use the vendor quaternions (the derived channels only
+restate them); the session sidecar says so (``docs/vendor-formats.md``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from analysis.errors import OutputExistsError, RecordingFormatError
+from analysis.rotations import conjugate, multiply, rotate, to_rotation
+from analysis.schema import GRAVITY_M_S2
+from sensors.formats.vendor import (
+    FloatArray,
+    VendorStream,
+    decode_text,
+    find_clock_gaps,
+    parse_table,
+    read_file_bytes,
+    split_header,
+    unwrap_counter,
+)
+
+FORMAT = "movella_dot"
+TIME_COLUMN = "SampleTimeFine"
+COUNTER_COLUMN = "PacketCounter"
+U32 = 2**32
+CLOCK_WRAP_S = U32 * 1e-6
+"""SampleTimeFine wraps after 2³² µs ≈ 4295 s."""
+
+GROUPS: Mapping[str, tuple[str, ...]] = {
+    "quat": ("Quat_W", "Quat_X", "Quat_Y", "Quat_Z"),
+    "free_acc": ("FreeAcc_X", "FreeAcc_Y", "FreeAcc_Z"),
+    "acc": ("Acc_X", "Acc_Y", "Acc_Z"),
+    "gyr": ("Gyr_X", "Gyr_Y", "Gyr_Z"),
+    "mag": ("Mag_X", "Mag_Y", "Mag_Z"),
+    "euler": ("Euler_X", "Euler_Y", "Euler_Z"),
+    "dq": ("dq_W", "dq_X", "dq_Y", "dq_Z"),
+    "dv": ("dv[1]", "dv[2]", "dv[3]"),
+}
+"""Column groups of DOT exports (order of the non-quaternion modes: UNVERIFIED)."""
+
+DERIVED_GYR = (
+    "angular rate differentiated from successive vendor quaternions "
+    "(rotvec(q[k-1]* q[k+1]) / (t[k+1] - t[k-1]))"
+)
+DERIVED_ACC = "specific force = free acceleration + g·z (ENU) rotated into the sensor frame"
+DERIVED_GYR_DQ = "angular rate = rotation vector of dq / sample period"
+DERIVED_ACC_DV = "specific force = dv / sample period"
+
+_START_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})_(\d{2}):(\d{2}):(\d{2})_(\d{1,3})(?:\s*GMT([+-]\d{1,2})(?::?(\d{2}))?)?$"
+)
+
+
+def is_dot_preamble(head_lines: list[str]) -> bool:
+    """True if the first lines look like a DOT export (``sep=,`` + ``DeviceTag:`` or header)."""
+    stripped = [ln.strip().lstrip("\ufeff") for ln in head_lines]
+    if any(ln.startswith(f"{COUNTER_COLUMN},{TIME_COLUMN}") for ln in stripped):
+        return True
+    return (
+        bool(stripped)
+        and stripped[0] == "sep=,"
+        and any(ln.startswith("DeviceTag:") for ln in stripped)
+    )
+
+
+def _parse_start(value: str) -> datetime | None:
+    m = _START_RE.match(value.strip())
+    if m is None:
+        return None
+    y, mo, d, hh, mi, ss, ms = (int(g) for g in m.groups()[:7])
+    off_h = int(m.group(8) or 0)
+    off_m = int(m.group(9) or 0) * (1 if off_h >= 0 else -1)
+    tz = timezone(timedelta(hours=off_h, minutes=off_m))
+    return datetime(y, mo, d, hh, mi, ss, ms * 1000, tzinfo=tz)
+
+
+def read_movella_dot(path: str | Path) -> VendorStream:
+    """Read one DOT app export: SI units on the sensor clock (SampleTimeFine, seconds).
+
+    Gaps are found from PacketCounter skips (and SampleTimeFine jumps); they are recorded,
+    never interpolated. Missing raw channels are derived from the quaternion (see module doc).
+    """
+    p = Path(path)
+    text = decode_text(read_file_bytes(p), p)
+    lines = text.split("\n")
+    info: dict[str, str] = {}
+    header_idx = None
+    for i, raw in enumerate(lines[:60]):
+        ln = raw.rstrip("\r")
+        if ln.startswith(f"{COUNTER_COLUMN},") or ln.startswith(f"{TIME_COLUMN},"):
+            header_idx = i
+            break
+        key, sep, value = ln.partition(",")
+        if sep and key.strip().endswith(":"):
+            info[key.strip().rstrip(":").strip()] = value.strip()
+    if header_idx is None:
+        raise RecordingFormatError(
+            p,
+            f"no DOT column header (a line starting '{COUNTER_COLUMN},{TIME_COLUMN},') in the "
+            "first 60 lines; expected a Movella DOT app export",
+        )
+    header_line = header_idx + 1
+    header = split_header(lines[header_idx].rstrip("\r"), ",")
+    if TIME_COLUMN not in header:
+        raise RecordingFormatError(
+            p, f"no '{TIME_COLUMN}' column; expected the DOT sensor clock", line=header_line
+        )
+    present = {g: cols for g, cols in GROUPS.items() if all(c in header for c in cols)}
+    numeric = [c for c in (COUNTER_COLUMN, TIME_COLUMN) if c in header]
+    numeric += [c for cols in present.values() for c in cols]
+    table = parse_table(
+        "\n".join(lines[header_idx:]),
+        path=p,
+        header_line=header_line,
+        delimiter=",",
+        numeric=numeric,
+        expect_final_newline=False,
+    )
+    warnings = list(table.warnings)
+    row_lines = table.lines
+    ticks = table.floats(TIME_COLUMN)
+    _check_integer(ticks, row_lines, p, TIME_COLUMN)
+    t_us = unwrap_counter(ticks.astype(np.int64), U32)
+    _check_steps(t_us, row_lines, p, TIME_COLUMN)
+    t_s = t_us * 1e-6
+    counter = None
+    if COUNTER_COLUMN in header:
+        raw_counter = table.floats(COUNTER_COLUMN)
+        _check_integer(raw_counter, row_lines, p, COUNTER_COLUMN)
+        counter = unwrap_counter(raw_counter.astype(np.int64), U32)
+        _check_steps(counter, row_lines, p, COUNTER_COLUMN)
+
+    rate = _rate(info.get("OutputRate"))
+    if rate is None:
+        rate = float(1.0 / np.median(np.diff(t_s))) if len(t_s) > 1 else float("nan")
+        warnings.append(f"no OutputRate in the header: rate {rate:.2f} Hz from the time stamps")
+    gaps = (
+        find_clock_gaps(
+            t_s,
+            row_lines,
+            rate_hz=rate,
+            counter=counter,
+            counter_name=COUNTER_COLUMN,
+            reason="packet loss",
+        )
+        if len(t_s) > 1
+        else ()
+    )
+
+    def block(group: str) -> FloatArray | None:
+        cols = present.get(group)
+        return None if cols is None else np.column_stack([table.floats(c) for c in cols])
+
+    quat = block("quat")
+    if quat is not None:
+        norm = np.linalg.norm(quat, axis=1)
+        bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.05))
+        if bad.size:
+            i = int(bad[0])
+            raise RecordingFormatError(
+                p,
+                f"quaternion norm {norm[i]:.4f}; expected a unit quaternion Quat_W..Quat_Z",
+                line=int(row_lines[i]),
+            )
+        quat = quat / norm[:, None]
+    derived: dict[str, str] = {}
+    acc = block("acc")
+    gyr = block("gyr")
+    gyr = None if gyr is None else np.deg2rad(gyr)
+    if gyr is None and "dq" in present:
+        gyr = to_rotation(block("dq")).as_rotvec() * rate  # type: ignore[arg-type]
+        derived["gyr"] = DERIVED_GYR_DQ
+    if acc is None and "dv" in present:
+        acc = block("dv") * rate  # type: ignore[operator]
+        derived["acc"] = DERIVED_ACC_DV
+    if gyr is None and quat is not None and len(t_s) > 1:
+        gyr = angular_rate_from_quaternions(t_s, quat)
+        derived["gyr"] = DERIVED_GYR
+    free = block("free_acc")
+    if acc is None and quat is not None and free is not None:
+        acc = specific_force_from_free_acc(quat, free)
+        derived["acc"] = DERIVED_ACC
+    if "mag" in present:
+        warnings.append("Mag_X..Z are in arbitrary units (not µT): not imported")
+    if quat is None and "euler" in present:
+        warnings.append("Euler_X..Z without Quat_*: orientation not imported (export quaternions)")
+    for ch, how in derived.items():
+        warnings.append(f"{ch} derived, not measured: {how}")
+
+    tag = info.get("DeviceTag") or ""
+    synced = info.get("SyncStatus", "").strip().lower() == "synced"
+    stem = p.name.split(".")[0]
+    file_tag = re.split(r"_\d", stem, maxsplit=1)[0]
+    device_id = f"DOT {tag}" if tag else f"DOT {file_tag}"
+    if not synced:
+        warnings.append(
+            f"SyncStatus is {info.get('SyncStatus', 'missing')!r}, not 'Synced': this sensor's "
+            "clock is aligned to others by StartTime only (±10 ms or worse)"
+        )
+    start = _parse_start(info.get("StartTime", ""))
+    unix_offset = None if start is None else start.timestamp() - float(t_s[0])
+    return VendorStream(
+        path=p,
+        format=FORMAT,
+        device_id=device_id,
+        clock="movella_dot:synced" if synced else f"movella_dot:{device_id}",
+        clock_wrap_s=CLOCK_WRAP_S,
+        unix_offset_s=unix_offset,
+        t_s=t_s,
+        lines=row_lines,
+        acc_m_s2=acc,
+        gyr_rad_s=gyr,
+        quat=quat,
+        derived=derived,
+        device_ticks=ticks.astype(np.int64),
+        nominal_rate_hz=rate,
+        gaps=gaps,
+        name_hints=tuple(h for h in (file_tag, tag) if h),
+        started_at=None if start is None else start.isoformat(timespec="milliseconds"),
+        info=info,
+        warnings=tuple(warnings),
+        description=f"Movella DOT {tag or file_tag}",
+    )
+
+
+def _rate(value: str | None) -> float | None:
+    if not value:
+        return None
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*Hz\s*$", value, re.IGNORECASE)
+    return float(m.group(1)) if m else None
+
+
+def _check_integer(values: FloatArray, lines: np.ndarray, path: Path, column: str) -> None:
+    bad = np.flatnonzero((values != np.round(values)) | (values < 0) | (values >= U32))
+    if bad.size:
+        i = int(bad[0])
+        raise RecordingFormatError(
+            path,
+            f"{values[i]!r} is not an unsigned 32-bit integer",
+            line=int(lines[i]),
+            column=column,
+        )
+
+
+def _check_steps(values: np.ndarray, lines: np.ndarray, path: Path, column: str) -> None:
+    step = np.diff(values)
+    bad = np.flatnonzero(step <= 0)
+    if bad.size:
+        j = int(bad[0])
+        how = "repeats" if step[j] == 0 else "goes backwards"
+        raise RecordingFormatError(
+            path,
+            f"{column} {how}: {int(values[j + 1])} after {int(values[j])} at line "
+            f"{int(lines[j])}; expected it to increase (a sensor reset or reordered rows)",
+            line=int(lines[j + 1]),
+            column=column,
+        )
+
+
+# --- derived channels (pure maths) -----------------------------------------------------------
+
+
+def angular_rate_from_quaternions(t_s: ArrayLike, q_E_S: ArrayLike) -> FloatArray:
+    """Angular rate (rad/s, sensor frame) from orientations sensor → earth.
+
+    Central difference ``rotvec(q[k-1]* ⊗ q[k+1]) / (t[k+1] − t[k-1])`` inside, one-sided at
+    the ends; exact for a constant rate about a sensor-fixed axis. ``(N, 4)`` in, ``(N, 3)``
+    out; needs N ≥ 2.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    q = np.asarray(q_E_S, dtype=np.float64)
+    if t.shape[0] < 2:
+        raise ValueError("need at least two orientations to differentiate")
+    lo = np.concatenate(([0], np.arange(t.size - 2), [t.size - 2]))
+    hi = np.concatenate(([1], np.arange(2, t.size), [t.size - 1]))
+    rel = multiply(conjugate(q[lo]), q[hi])
+    return to_rotation(rel).as_rotvec() / (t[hi] - t[lo])[:, None]
+
+
+def specific_force_from_free_acc(q_E_S: ArrayLike, free_acc_E_m_s2: ArrayLike) -> FloatArray:
+    """Specific force in the sensor frame from free acceleration in the earth frame (ENU).
+
+    ``a_S = q_E_S* ⊗ (a_free + [0, 0, g]) ⊗ q_E_S``: at rest it reads +g on the axis pointing
+    up (docs/conventions.md).
+    """
+    free = np.asarray(free_acc_E_m_s2, dtype=np.float64)
+    return rotate(conjugate(q_E_S), free + np.array([0.0, 0.0, GRAVITY_M_S2]))
+
+
+def free_acc_from_specific_force(q_E_S: ArrayLike, acc_S_m_s2: ArrayLike) -> FloatArray:
+    """Inverse of :func:`specific_force_from_free_acc`: ``q ⊗ a_S ⊗ q* − [0, 0, g]``."""
+    return rotate(q_E_S, acc_S_m_s2) - np.array([0.0, 0.0, GRAVITY_M_S2])
+
+
+# --- writer (tests and interoperability) ----------------------------------------------------
+
+
+def write_movella_dot(
+    path: str | Path,
+    *,
+    t_s: ArrayLike,
+    quat: ArrayLike,
+    free_acc_m_s2: ArrayLike | None = None,
+    acc_m_s2: ArrayLike | None = None,
+    gyr_rad_s: ArrayLike | None = None,
+    packet_counter: ArrayLike | None = None,
+    tag: str = "dot",
+    rate_hz: float = 60.0,
+    sample_time_fine_start: int = 3_343_444_552,
+    start_unix_s: float = 1_629_462_073.829,
+    utc_offset_h: int = 8,
+    synced: bool = True,
+) -> Path:
+    """Write a DOT-app-style export (a **test / interoperability writer**).
+
+    Writes Extended (Quaternion) columns (quaternion + free acceleration) when
+    ``free_acc_m_s2`` is given, else quaternion + ``Acc_*`` (m/s²) + ``Gyr_*`` (deg/s)
+    (column order of that mode: UNVERIFIED). ``t_s`` (seconds from the first sample) becomes
+    ``SampleTimeFine = start + round(t·1e6) mod 2³²``; ``packet_counter`` defaults to 1..N
+    (pass the counters of the kept rows to simulate packet loss). Six decimals like the app;
+    no newline after the last row. Never overwrites (OutputExistsError).
+    """
+    p = Path(path)
+    t = np.asarray(t_s, dtype=np.float64)
+    q = np.asarray(quat, dtype=np.float64)
+    n = t.size
+    counter = np.arange(1, n + 1) if packet_counter is None else np.asarray(packet_counter)
+    stf = (sample_time_fine_start + np.round(t * 1e6).astype(np.int64)) % U32
+    if free_acc_m_s2 is not None:
+        cols = [*GROUPS["quat"], *GROUPS["free_acc"], "Status"]
+        data = np.column_stack((q, np.asarray(free_acc_m_s2, dtype=np.float64)))
+        mode = "Sensor fusion Mode - Extended(Quaternion)"
+    else:
+        if acc_m_s2 is None or gyr_rad_s is None:
+            raise ValueError("give free_acc_m_s2, or both acc_m_s2 and gyr_rad_s")
+        cols = [*GROUPS["quat"], *GROUPS["acc"], *GROUPS["gyr"], "Status"]
+        data = np.column_stack((q, acc_m_s2, np.rad2deg(np.asarray(gyr_rad_s, dtype=float))))
+        mode = "Sensor fusion Mode - Custom Mode 5"
+    tz = timezone(timedelta(hours=utc_offset_h))
+    start = datetime.fromtimestamp(start_unix_s, UTC).astimezone(tz)
+    start_text = start.strftime("%Y-%m-%d_%H:%M:%S_") + f"{start.microsecond // 1000:03d}"
+    head = [
+        "sep=,",
+        f"DeviceTag:,{tag}",
+        "FirmwareVersion:,2.0.0",
+        "AppVersion:,2021.0",
+        f"SyncStatus:,{'Synced' if synced else 'Unsynced'}",
+        f"OutputRate:,{rate_hz:g}Hz",
+        "FilterProfile:,General",
+        f"Measurement Mode:,{mode}",
+        f"StartTime: ,{start_text} GMT{utc_offset_h:+d}",
+        "© Xsens Technologies B. V. 2005-2021",
+        "",
+        ",".join((COUNTER_COLUMN, TIME_COLUMN, *cols)),
+    ]
+    rows = [
+        f"{int(c)},{int(s)},{','.join(f'{x:.6f}' for x in row)},0"
+        for c, s, row in zip(counter, stf, data, strict=True)
+    ]
+    try:
+        with p.open("x", encoding="utf-8", newline="\n") as fh:
+            fh.write("\n".join(head + rows))
+    except FileExistsError:
+        raise OutputExistsError(p) from None
+    return p

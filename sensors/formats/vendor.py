@@ -1,0 +1,383 @@
+"""What every vendor-export reader returns, and the table parsing they share.
+
+A vendor reader turns one export file into one or more :class:`VendorStream`: the file's
+samples in SI units (specific force m/s², angular rate rad/s, magnetic field µT, quaternion
+scalar-first sensor → earth) on the **file's own clock** (``t_s`` in seconds on ``clock``), with
+the gaps it found and the file line of every sample. ``sensors.formats.session`` groups streams
+into sensors, puts them on one time base and builds the canonical ``Recording``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from numpy.typing import NDArray
+
+from analysis.errors import RecordingFormatError
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+GAP_FACTOR = 1.5
+"""A sample interval longer than ``GAP_FACTOR`` nominal periods is a gap (lost samples)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClockGap:
+    """Samples missing from a stream, on the stream's clock.
+
+    ``[start_s, end_s)`` runs from the time the first missing sample was due to the time of the
+    next sample present (half-open, DESIGN §3); ``missing`` is the number of lost samples
+    (from a packet counter when the format has one, else from the clock and nominal rate).
+    """
+
+    start_s: float
+    end_s: float
+    missing: int
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class VendorStream:
+    """One vendor file's samples (or one device's rows of a file) in SI units.
+
+    Attributes
+    ----------
+    path, format
+        Source file and format name (``metabase``, ``movella_dot``, ``witmotion``, ``phyphox``).
+    device_id
+        Key that groups files into one worn sensor (MAC address, DOT tag, device name, phone
+        export folder).
+    clock
+        Clock domain of ``t_s``: streams with the same ``clock`` share one time base.
+    t_s
+        ``(N,)`` sample times in seconds on ``clock`` (strictly increasing).
+    unix_offset_s
+        Add to ``t_s`` to get Unix time (wall clock), or None when the file does not say.
+    clock_wrap_s
+        Period after which the device clock wraps (DOT: 2³² µs), or None.
+    acc_m_s2, gyr_rad_s, mag_ut
+        ``(N, 3)`` specific force (+g on an axis pointing up at rest), angular rate and magnetic
+        field in the sensor frame, or None when the file does not hold them.
+    quat
+        ``(N, 4)`` the vendor's fused orientation, scalar first, sensor → earth, or None.
+    derived
+        Channel name → how it was derived when it is not a measurement of the sensor (e.g.
+        angular rate differentiated from quaternions).
+    device_ticks
+        ``(N,)`` raw counter or device time as written in the file, or None.
+    lines
+        ``(N,)`` 1-based file line of each sample.
+    name_hints
+        Names that may tell the placement (DOT tag, file-name words), most specific first.
+    """
+
+    path: Path
+    format: str
+    device_id: str
+    clock: str
+    t_s: FloatArray
+    lines: IntArray
+    unix_offset_s: float | None = None
+    clock_wrap_s: float | None = None
+    acc_m_s2: FloatArray | None = None
+    gyr_rad_s: FloatArray | None = None
+    mag_ut: FloatArray | None = None
+    quat: FloatArray | None = None
+    derived: Mapping[str, str] = field(default_factory=dict)
+    device_ticks: IntArray | None = None
+    nominal_rate_hz: float | None = None
+    gaps: tuple[ClockGap, ...] = ()
+    name_hints: tuple[str, ...] = ()
+    started_at: str | None = None
+    info: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    description: str = ""
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Names of the channels present: ``acc``, ``gyr``, ``mag``, ``quat``."""
+        present = (
+            ("acc", self.acc_m_s2),
+            ("gyr", self.gyr_rad_s),
+            ("mag", self.mag_ut),
+            ("quat", self.quat),
+        )
+        return tuple(name for name, arr in present if arr is not None)
+
+    @property
+    def rate_hz(self) -> float:
+        """Nominal rate if the file states one, else the median-interval rate."""
+        if self.nominal_rate_hz is not None:
+            return float(self.nominal_rate_hz)
+        if len(self) < 2:
+            return float("nan")
+        return float(1.0 / np.median(np.diff(self.t_s)))
+
+
+# --- reading text --------------------------------------------------------------------------
+
+
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of ``path`` (``.gz`` decompressed); unreadable files raise RecordingFormatError."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RecordingFormatError(path, "file not found") from None
+    except IsADirectoryError:
+        raise RecordingFormatError(path, "is a folder, expected a file") from None
+    except OSError as exc:
+        raise RecordingFormatError(path, f"cannot read the file ({exc.strerror})") from None
+    if path.name.endswith(".gz"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise RecordingFormatError(path, f"not a readable gzip file ({exc})") from None
+    return raw
+
+
+def decode_text(raw: bytes, path: Path) -> str:
+    """UTF-8 text without a byte-order mark; other encodings raise RecordingFormatError."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RecordingFormatError(
+            path, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); expected a CSV export", line=line
+        ) from None
+
+
+def split_header(line: str, delimiter: str) -> list[str]:
+    """Header cells of one line, unquoted and stripped."""
+    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+
+
+def unit_of(column: str) -> str | None:
+    """The unit in the last parentheses of a column name: ``'x-axis (g)'`` → ``'g'``."""
+    m = re.search(r"\(([^()]*)\)\s*$", column)
+    return m.group(1).strip() if m else None
+
+
+@dataclass(frozen=True)
+class Table:
+    """Parsed data rows: text and float columns by header name, and each row's file line."""
+
+    columns: Mapping[str, np.ndarray]
+    lines: IntArray
+    warnings: tuple[str, ...]
+
+    def floats(self, name: str) -> FloatArray:
+        return np.asarray(self.columns[name], dtype=np.float64)
+
+
+def parse_table(
+    text: str,
+    *,
+    path: Path,
+    header_line: int,
+    delimiter: str,
+    numeric: Sequence[str],
+    text_columns: Sequence[str] = (),
+    decimal_comma: bool = False,
+    expect_final_newline: bool = True,
+) -> Table:
+    """Parse the header line and data rows of a delimited export.
+
+    Parameters
+    ----------
+    text
+        File text from the header line (1-based line ``header_line`` of the file) to the end.
+    numeric, text_columns
+        Header names to return as float64 / as strings; other columns are not converted.
+    decimal_comma
+        Numbers use ``,`` as the decimal mark (only with a non-comma ``delimiter``).
+    expect_final_newline
+        The format ends every row with a newline: a file that stops without one was cut off
+        mid-row, so its last row is dropped with a warning. Without this, only a last row with
+        too few fields is dropped.
+
+    Raises
+    ------
+    RecordingFormatError
+        Naming the file line and column: a row with a wrong number of fields, a cell that is
+        not a number, an empty or NaN value, no data rows.
+    """
+    warnings: list[str] = []
+    body = text.split("\n")
+    header = split_header(body[0].rstrip("\r"), delimiter)
+    n_fields = len(header)
+    # data lines with their file line numbers (blank lines are skipped, as a CSV reader does)
+    rows = [(header_line + i, ln.rstrip("\r")) for i, ln in enumerate(body[1:], start=1)]
+    ends_with_newline = text.endswith("\n")
+    rows = [(n, ln) for n, ln in rows if ln.strip()]
+    if rows:
+        last_no, last = rows[-1]
+        n_last = len(next(csv.reader([last], delimiter=delimiter), []))
+        cut = (expect_final_newline and not ends_with_newline) or n_last < n_fields
+        if cut:
+            warnings.append(
+                f"line {last_no}: incomplete last row dropped (the file ends mid-row: "
+                f"{n_last} of {n_fields} fields{'' if ends_with_newline else ', no final newline'})"
+            )
+            rows = rows[:-1]
+    if not rows:
+        raise RecordingFormatError(path, "no data rows after the header", line=header_line + 1)
+    lines = np.fromiter((n for n, _ in rows), dtype=np.int64, count=len(rows))
+    data = "\n".join(ln for _, ln in rows) + "\n"
+    if decimal_comma:
+        # a decimal comma only occurs with ';' or tab delimiters: make it a point
+        data = data.replace(",", ".")
+    wanted = list(dict.fromkeys([*numeric, *text_columns]))
+    missing = [c for c in wanted if c not in header]
+    if missing:
+        raise RecordingFormatError(
+            path, f"missing column(s) {', '.join(missing)} in the header", line=header_line
+        )
+    names = [f"c{i}" for i in range(n_fields)]
+    index = {h: i for i, h in reversed(list(enumerate(header)))}
+    types: dict[str, pa.DataType] = {names[i]: pa.string() for i in range(n_fields)}
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        _raise_field_count(data, delimiter, n_fields, lines, path)
+        raise  # pragma: no cover  (_raise_field_count always raises)
+    out: dict[str, np.ndarray] = {}
+    for name in text_columns:
+        out[name] = np.asarray(table.column(names[index[name]]).to_pylist(), dtype=object)
+    for name in numeric:
+        raw = table.column(names[index[name]])
+        try:
+            values = pc.cast(pc.utf8_trim_whitespace(raw), pa.float64()).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            values = _to_float(np.asarray(raw.to_pylist(), dtype=object))
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            cell = str(raw[i].as_py()).strip()
+            what = "empty cell" if not cell else f"{cell!r} is not a finite number"
+            raise RecordingFormatError(
+                path, f"{what}; expected a decimal number", line=int(lines[i]), column=name
+            )
+        out[name] = values
+    return Table(columns=out, lines=lines, warnings=tuple(warnings))
+
+
+def _to_float(cells: np.ndarray) -> FloatArray:
+    stripped = np.char.strip(cells.astype(str))
+    values = np.full(stripped.shape, np.nan)
+    for i, s in enumerate(stripped):
+        try:
+            values[i] = float(s)
+        except ValueError:
+            values[i] = np.nan
+    return values
+
+
+def _raise_field_count(
+    data: str, delimiter: str, n_fields: int, lines: IntArray, path: Path
+) -> None:
+    for i, row in enumerate(csv.reader(io.StringIO(data), delimiter=delimiter)):
+        if len(row) != n_fields:
+            raise RecordingFormatError(
+                path,
+                f"row has {len(row)} fields; expected {n_fields} like the header",
+                line=int(lines[min(i, len(lines) - 1)]),
+            )
+    raise RecordingFormatError(path, "cannot parse the rows as CSV")
+
+
+# --- clocks --------------------------------------------------------------------------------
+
+
+def check_increasing(t: FloatArray, lines: IntArray, *, path: Path, column: str) -> None:
+    """Raise RecordingFormatError at the first sample whose time does not increase."""
+    dt = np.diff(t)
+    bad = np.flatnonzero(~(dt > 0))
+    if bad.size:
+        j = int(bad[0])
+        how = "repeats" if dt[j] == 0 else "goes backwards from"
+        raise RecordingFormatError(
+            path,
+            f"time {how} the previous row (line {int(lines[j])}): {t[j + 1]!r} after {t[j]!r}; "
+            "expected strictly increasing time stamps (a clock reset or reordered rows)",
+            line=int(lines[j + 1]),
+            column=column,
+        )
+
+
+def find_clock_gaps(
+    t_s: FloatArray,
+    lines: IntArray,
+    *,
+    rate_hz: float,
+    counter: IntArray | None = None,
+    counter_name: str = "counter",
+    reason: str = "lost samples",
+) -> tuple[ClockGap, ...]:
+    """Gaps where the interval exceeds ``GAP_FACTOR`` periods (or the counter skips).
+
+    With a ``counter`` (+1 per sample, already unwrapped) a skip of the counter defines the gap
+    and the number missing; otherwise the clock does.
+    """
+    period = 1.0 / rate_hz
+    dt = np.diff(t_s)
+    if counter is not None:
+        step = np.diff(counter)
+        idx = np.flatnonzero((step > 1) | (dt > GAP_FACTOR * period))
+    else:
+        step = None
+        idx = np.flatnonzero(dt > GAP_FACTOR * period)
+    gaps = []
+    for j in idx:
+        j = int(j)
+        if step is not None and step[j] > 1:
+            missing = int(step[j] - 1)
+            detail = f"{counter_name} {int(counter[j])} → {int(counter[j + 1])}"  # type: ignore[index]
+        else:
+            missing = max(1, round(dt[j] * rate_hz) - 1)
+            detail = f"{dt[j] * 1e3:.1f} ms between samples, {period * 1e3:.1f} ms expected"
+        gaps.append(
+            ClockGap(
+                start_s=float(t_s[j] + min(period, dt[j] / 2)),
+                end_s=float(t_s[j + 1]),
+                missing=missing,
+                line=int(lines[j + 1]),
+                reason=f"{reason}: {missing} missing ({detail})",
+            )
+        )
+    return tuple(gaps)
+
+
+def unwrap_counter(raw: IntArray, modulus: int) -> IntArray:
+    """Unwrap a counter that wraps at ``modulus``.
+
+    Each step is taken as the signed difference nearest zero modulo ``modulus`` (so a wrap
+    from ``modulus - 1`` to 0 is +1, and a step backwards stays negative for the caller to
+    report); the first value is kept.
+    """
+    if raw.size == 0:
+        return raw.astype(np.int64)
+    half = modulus // 2
+    steps = (np.diff(raw.astype(np.int64)) + half) % modulus - half
+    return np.concatenate(([int(raw[0])], int(raw[0]) + np.cumsum(steps))).astype(np.int64)
