@@ -1,0 +1,100 @@
+"""ISB joint angles from segment orientations that share one earth frame.
+
+Input: per placement, ``q_E_B`` ``(K, 4)`` — the segment's ISB frame (x anterior, y superior,
+z right) in a common earth frame. Output: the angle columns of ``analysis.schema`` in
+degrees; an angle whose segments are not both worn is absent, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis import rotations as rot
+from analysis.schema import angle_column, thigh_inclination_column
+
+FloatArray = NDArray[np.float64]
+
+# (joint, proximal, distal) per side; motions exported per joint
+_LEG_JOINTS = (
+    ("hip", "pelvis", "thigh", ("flexion", "adduction", "internal_rotation")),
+    ("knee", "thigh", "shank", ("flexion",)),
+    ("ankle", "shank", "foot", ("dorsiflexion",)),
+)
+
+
+@dataclass(frozen=True)
+class JointAngles:
+    """Angle columns (deg, ``(K,)`` each) and, per absent column, why it is absent."""
+
+    columns: dict[str, FloatArray]
+    absent: dict[str, str]
+
+
+def _placement(segment: str, side: str) -> str:
+    return segment if segment == "pelvis" else f"{side}_{segment}"
+
+
+def joint_angles_deg(
+    q_E_B: Mapping[str, FloatArray],
+    *,
+    q_G_E: FloatArray,
+    sides: tuple[str, ...] = ("right", "left"),
+) -> JointAngles:
+    """Every angle the worn segments allow.
+
+    Parameters
+    ----------
+    q_E_B
+        Segment orientations in one earth frame, keyed by placement.
+    q_G_E
+        Rotation from the earth frame (z up) into a level frame with y up, for the
+        heading-free attitudes (pelvis tilt, thigh inclination).
+    sides
+        Legs to report (a leg with no sensor at all is left out silently).
+    """
+    cols: dict[str, FloatArray] = {}
+    absent: dict[str, str] = {}
+    for side in sides:
+        worn = [s for s in ("thigh", "shank", "foot") if f"{side}_{s}" in q_E_B]
+        if not worn:
+            continue
+        for joint, prox, dist, motions in _LEG_JOINTS:
+            p, d = _placement(prox, side), _placement(dist, side)
+            names = [angle_column(side, joint, m) for m in motions]
+            if p in q_E_B and d in q_E_B:
+                ang = rot.joint_angles_rad(q_E_B[p], q_E_B[d], joint=joint, side=side)
+                for name, m in zip(names, motions, strict=True):
+                    cols[name] = np.rad2deg(ang[m])
+            else:
+                missing = [x for x in (p, d) if x not in q_E_B]
+                for name in names:
+                    absent[name] = f"needs a {' and a '.join(missing)} sensor"
+        thigh = f"{side}_thigh"
+        if thigh in q_E_B and "pelvis" not in q_E_B:
+            q_G_B = rot.multiply(q_G_E, q_E_B[thigh])
+            cols[thigh_inclination_column(side)] = np.rad2deg(rot.segment_tilt_rad(q_G_B))
+            for m in ("flexion", "adduction", "internal_rotation"):
+                absent[angle_column(side, "hip", m)] = (
+                    "needs a pelvis sensor; thigh inclination to gravity is reported instead"
+                )
+    if "pelvis" in q_E_B:
+        q_G_B = rot.multiply(q_G_E, q_E_B["pelvis"])
+        cols["pelvis_anterior_tilt_deg"] = -np.rad2deg(rot.segment_tilt_rad(q_G_B))
+    else:
+        absent["pelvis_anterior_tilt_deg"] = "needs a pelvis sensor"
+    for name, prox, dist, joint in (
+        ("lumbar_flexion_deg", "pelvis", "trunk", "lumbar"),
+        ("neck_flexion_deg", "trunk", "head", "neck"),
+    ):
+        if prox in q_E_B and dist in q_E_B:
+            cols[name] = np.rad2deg(
+                rot.joint_angles_rad(q_E_B[prox], q_E_B[dist], joint=joint, side=None)["flexion"]
+            )
+        else:
+            missing = [x for x in (prox, dist) if x not in q_E_B]
+            absent[name] = f"needs a {' and a '.join(missing)} sensor"
+    return JointAngles(columns=cols, absent=absent)

@@ -1,0 +1,156 @@
+"""Relative heading between sensors without a magnetometer.
+
+Each 6-D orientation has its own earth frame whose heading (rotation about the vertical) is
+arbitrary and drifts. Joint angles need all segments in one frame, so every segment
+orientation is turned about the vertical by a heading offset ``δ``:
+``q_E_B = Rz(δ) ⊗ q_Ei_B``.
+
+* :func:`stand_offsets` — at the quiet stand every segment faces the same way, so the offsets
+  that make all flexion axes (segment z) point the same horizontal direction are the zero of
+  every transverse-plane angle.
+* :func:`hinge_heading` — for approximate hinge joints (knee, ankle) the two segments share
+  the flexion axis at all times, so the heading difference of their z axes, smoothed over a
+  long window, tracks the drift continuously (after Laidig, Schauer & Seel 2017, who exploit
+  the same kinematic constraint; this is a windowed, closed-form variant).
+* Ball joints (hip, lumbar) have no such constraint: their relative heading is anchored at the
+  stand (and again at later quiet stands, :func:`anchor_offsets`) and otherwise relies on
+  VQF's gyroscope bias estimation, whose residual drift is measured in docs/accuracy.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis import rotations as rot
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+_Z = np.array([0.0, 0.0, 1.0])
+
+
+def axis_azimuth(q_E_B: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Azimuth (rad, about earth z) and horizontal length of each segment's z axis."""
+    z_E = rot.rotate(q_E_B, _Z)
+    return np.arctan2(z_E[..., 1], z_E[..., 0]), np.hypot(z_E[..., 0], z_E[..., 1])
+
+
+def wrap_rad(x: FloatArray | float) -> FloatArray:
+    """Wrap angles to (−π, π]."""
+    return np.angle(np.exp(1j * np.asarray(x)))
+
+
+def turn_about_vertical(q_E_B: FloatArray, delta_rad: FloatArray | float) -> FloatArray:
+    """``Rz(δ) ⊗ q``: the same orientations seen from an earth frame turned by −δ."""
+    return rot.multiply(rot.from_axis_angle(_Z, np.asarray(delta_rad)), q_E_B)
+
+
+def stand_offsets(
+    q_E_B: Mapping[str, FloatArray], stand: BoolArray, *, reference: str
+) -> dict[str, float]:
+    """Heading offsets (rad) that align every segment's z axis with ``reference``'s at the stand."""
+    ref_az, _ = axis_azimuth(q_E_B[reference][stand])
+    ref = float(np.angle(np.mean(np.exp(1j * ref_az))))
+    out = {}
+    for label, q in q_E_B.items():
+        az, horiz = axis_azimuth(q[stand])
+        mean = float(np.angle(np.sum(horiz * np.exp(1j * az))))
+        out[label] = float(wrap_rad(ref - mean))
+    return out
+
+
+def _moving_sum(x: FloatArray, n: int) -> FloatArray:
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    k = np.arange(x.shape[0])
+    lo = np.clip(k - n // 2, 0, x.shape[0])
+    hi = np.clip(k - n // 2 + n, 0, x.shape[0])
+    return c[hi] - c[lo]
+
+
+def hinge_heading(
+    q_E_proximal: FloatArray,
+    q_E_distal: FloatArray,
+    *,
+    rate_hz: float,
+    window_s: float = 20.0,
+    valid: BoolArray | None = None,
+) -> FloatArray:
+    """Heading correction (rad, ``(K,)``) for the distal segment of a hinge joint.
+
+    Per sample, the heading difference between the two segments' z axes is weighted by how
+    horizontal both axes are (a vertical axis says nothing about heading) and averaged on the
+    unit circle over a centred window of ``window_s``. Turning the distal segment by the result
+    makes the flexion axes coincide, as a hinge requires. Acausal (for recordings).
+    """
+    az_p, h_p = axis_azimuth(q_E_proximal)
+    az_d, h_d = axis_azimuth(q_E_distal)
+    w = h_p * h_d
+    if valid is not None:
+        w = np.where(valid, w, 0.0)
+    d = wrap_rad(az_p - az_d)
+    n = max(1, round(window_s * rate_hz))
+    c = _moving_sum(w * np.cos(d), n)
+    s = _moving_sum(w * np.sin(d), n)
+    return np.arctan2(s, c)
+
+
+class CausalHingeHeading:
+    """Causal counterpart of :func:`hinge_heading` (exponential window, time constant ``tau_s``)."""
+
+    def __init__(self, *, rate_hz: float, tau_s: float = 10.0, initial_rad: float = 0.0) -> None:
+        self._alpha = 1.0 - np.exp(-1.0 / (tau_s * rate_hz))
+        self._c = float(np.cos(initial_rad))
+        self._s = float(np.sin(initial_rad))
+
+    def update(self, q_E_proximal: FloatArray, q_E_distal: FloatArray) -> FloatArray:
+        """Heading corrections for a chunk of ``(n, 4)`` orientations, in order."""
+        az_p, h_p = axis_azimuth(q_E_proximal)
+        az_d, h_d = axis_azimuth(q_E_distal)
+        w = h_p * h_d
+        d = wrap_rad(az_p - az_d)
+        out = np.empty(d.shape[0])
+        a = self._alpha
+        c, s = self._c, self._s
+        wc, ws = w * np.cos(d), w * np.sin(d)
+        for k in range(d.shape[0]):  # first-order recursion: sequential by nature
+            c += a * (wc[k] - c)
+            s += a * (ws[k] - s)
+            out[k] = np.arctan2(s, c)
+        self._c, self._s = c, s
+        return out
+
+
+def anchor_offsets(
+    q_E_proximal: FloatArray,
+    q_E_distal: FloatArray,
+    anchors: BoolArray,
+    *,
+    t_s: FloatArray,
+    min_anchor_s: float = 2.0,
+) -> FloatArray:
+    """Piecewise-linear heading correction (rad) of a ball joint from neutral-pose anchors.
+
+    ``anchors`` marks samples known to be in the neutral pose (e.g. later quiet stands). In
+    each anchor run of ≥ ``min_anchor_s`` the heading difference of the two z axes is measured;
+    between anchor runs the correction is interpolated linearly in time, before the first and
+    after the last it is held. Returns zeros when there is no anchor.
+    """
+    az_p, h_p = axis_azimuth(q_E_proximal)
+    az_d, h_d = axis_azimuth(q_E_distal)
+    d = wrap_rad(az_p - az_d)
+    w = h_p * h_d
+    edges = np.diff(np.r_[0, anchors.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    times, values = [], []
+    for i, j in zip(starts, ends, strict=True):
+        if t_s[j - 1] - t_s[i] < min_anchor_s:
+            continue
+        times.append(0.5 * (t_s[i] + t_s[j - 1]))
+        values.append(float(np.angle(np.sum(w[i:j] * np.exp(1j * d[i:j])))))
+    if not times:
+        return np.zeros(t_s.shape[0])
+    unwrapped = np.unwrap(np.asarray(values))
+    return wrap_rad(np.interp(t_s, np.asarray(times), unwrapped))

@@ -1,0 +1,150 @@
+"""Put every sensor on one uniform time grid — the only place resampling happens.
+
+Sensors of a session need not share a clock grid (DESIGN §4): each has its own sample times,
+jitter and dropped samples. :func:`to_uniform_grid` resamples every stream onto
+``t_s = t0 + k / rate_hz`` by **linear interpolation** of acceleration and angular rate (and
+magnetic field; quaternions by normalised linear interpolation, adequate at ≥ 25 Hz). Where a
+sensor has no data for longer than ``max_gap_s`` the grid points are marked invalid: values are
+still interpolated across the gap (so an orientation filter keeps running) but every angle
+computed from them is dropped there, and the gap is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.errors import InsufficientDataError
+from analysis.recording import SensorStream
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class UniformStream:
+    """One sensor on the session grid; arrays are ``(K, 3)`` / ``(K, 4)``, rows = grid points.
+
+    ``valid[k]`` is False before the sensor's first sample, after its last one and inside
+    gaps longer than the grid's ``max_gap_s``.
+    """
+
+    placement: str
+    acc_m_s2: FloatArray
+    gyr_rad_s: FloatArray
+    valid: BoolArray
+    mag_ut: FloatArray | None = None
+    quat: FloatArray | None = None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch ``[start_s, end_s)`` in which ``placement`` delivered no samples."""
+
+    placement: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class UniformSession:
+    """All sensors on one grid ``t_s`` (``(K,)``, step ``1 / rate_hz``)."""
+
+    t_s: FloatArray
+    rate_hz: float
+    streams: Mapping[str, UniformStream]
+    gaps: tuple[Gap, ...]
+
+    @property
+    def dt_s(self) -> float:
+        """Grid step in seconds."""
+        return 1.0 / self.rate_hz
+
+
+def stream_rate_hz(t_s: FloatArray) -> float:
+    """A sensor's sample rate, robust to jitter and dropped samples.
+
+    Each interval is counted as a whole number of nominal periods (interval / median
+    interval, rounded), and the rate is periods / elapsed time.
+    """
+    dt = np.diff(t_s)
+    if dt.size == 0:
+        return float("nan")
+    periods = np.maximum(np.rint(dt / np.median(dt)), 1.0)
+    return float(periods.sum() / (t_s[-1] - t_s[0]))
+
+
+def session_rate_hz(streams: Mapping[str, SensorStream]) -> float:
+    """The session's rate: the highest sensor rate (:func:`stream_rate_hz`), to 0.01 Hz."""
+    rates = [stream_rate_hz(s.t_s) for s in streams.values() if len(s) >= 2]
+    if not rates:
+        raise InsufficientDataError("every sensor has fewer than 2 samples; nothing to analyse")
+    return round(max(rates), 2)
+
+
+def _interp_columns(t_grid: FloatArray, t: FloatArray, values: FloatArray) -> FloatArray:
+    return np.stack([np.interp(t_grid, t, values[:, i]) for i in range(values.shape[1])], axis=1)
+
+
+def find_gaps(t_s: FloatArray, *, max_gap_s: float) -> list[tuple[float, float]]:
+    """Intervals between consecutive samples longer than ``max_gap_s``."""
+    dt = np.diff(t_s)
+    idx = np.flatnonzero(dt > max_gap_s)
+    return [(float(t_s[i]), float(t_s[i + 1])) for i in idx]
+
+
+def to_uniform_grid(
+    streams: Mapping[str, SensorStream],
+    *,
+    rate_hz: float | None = None,
+    max_gap_s: float = 0.25,
+) -> UniformSession:
+    """Resample all streams onto one grid spanning the union of their time ranges.
+
+    Parameters
+    ----------
+    streams
+        Per-placement samples (``t_s`` strictly increasing, seconds).
+    rate_hz
+        Grid rate; default :func:`session_rate_hz`.
+    max_gap_s
+        Longer intervals without samples are gaps: grid points inside are invalid.
+    """
+    if not streams:
+        raise InsufficientDataError("the recording has no sensors")
+    rate = session_rate_hz(streams) if rate_hz is None else float(rate_hz)
+    t0 = min(float(s.t_s[0]) for s in streams.values())
+    t1 = max(float(s.t_s[-1]) for s in streams.values())
+    n = int(np.floor((t1 - t0) * rate + 1e-9)) + 1
+    t_grid = t0 + np.arange(n) / rate
+    out: dict[str, UniformStream] = {}
+    gaps: list[Gap] = []
+    for label, s in streams.items():
+        if len(s) < 2:
+            raise InsufficientDataError(f"sensor {label!r} has fewer than 2 samples")
+        edge = 0.01 / rate
+        valid = (t_grid >= s.t_s[0] - edge) & (t_grid <= s.t_s[-1] + edge)
+        tol = 0.25 / rate
+        for a, b in find_gaps(s.t_s, max_gap_s=max_gap_s):
+            gaps.append(Gap(label, a, b))
+            valid &= ~((t_grid > a + tol) & (t_grid < b - tol))
+        quat = None
+        if s.quat is not None:
+            q = s.quat.copy()
+            # make consecutive quaternions share a hemisphere before interpolating
+            flip = np.cumsum(np.r_[False, np.sum(q[1:] * q[:-1], axis=1) < 0]) % 2 == 1
+            q[flip] *= -1.0
+            quat = _interp_columns(t_grid, s.t_s, q)
+            quat /= np.linalg.norm(quat, axis=1, keepdims=True)
+        out[label] = UniformStream(
+            placement=label,
+            acc_m_s2=_interp_columns(t_grid, s.t_s, s.acc_m_s2),
+            gyr_rad_s=_interp_columns(t_grid, s.t_s, s.gyr_rad_s),
+            valid=valid,
+            mag_ut=None if s.mag_ut is None else _interp_columns(t_grid, s.t_s, s.mag_ut),
+            quat=quat,
+        )
+    return UniformSession(t_s=t_grid, rate_hz=rate, streams=out, gaps=tuple(gaps))

@@ -1,0 +1,55 @@
+"""Uniform grid: interpolation, validity, gaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.errors import InsufficientDataError
+from analysis.recording import SensorStream
+from analysis.timebase import session_rate_hz, to_uniform_grid
+
+
+def _stream(label, t, f=lambda t: np.sin(t)):
+    v = np.column_stack([f(t), 2 * f(t), -f(t)])
+    return SensorStream(placement=label, t_s=t, acc_m_s2=v, gyr_rad_s=v / 10)
+
+
+def test_jittered_streams_resample_onto_one_grid(rng):
+    t_a = np.arange(0, 10, 0.01) + rng.normal(0, 0.0005, 1000)
+    t_b = np.arange(0.503, 10, 0.01)
+    s = to_uniform_grid(
+        {"pelvis": _stream("pelvis", np.sort(t_a)), "right_thigh": _stream("right_thigh", t_b)}
+    )
+    assert s.rate_hz == pytest.approx(100.0, abs=0.1)
+    assert np.allclose(np.diff(s.t_s), 1 / s.rate_hz)
+    u = s.streams["right_thigh"]
+    ok = u.valid
+    assert np.allclose(u.acc_m_s2[ok, 0], np.sin(s.t_s[ok]), atol=1e-3)
+    # the thigh starts 0.5 s late: grid points before its first sample are invalid
+    assert not u.valid[s.t_s < 0.49].any()
+    assert u.valid[s.t_s > 0.51].all()
+
+
+def test_gap_is_reported_and_invalid():
+    t = np.arange(0, 10, 0.01)
+    keep = (t < 4) | (t > 5)
+    s = to_uniform_grid({"pelvis": _stream("pelvis", t[keep])}, rate_hz=100.0)
+    assert len(s.gaps) == 1
+    g = s.gaps[0]
+    assert g.start_s == pytest.approx(3.99)
+    assert g.end_s == pytest.approx(5.01)
+    inside = (s.t_s > 3.995) & (s.t_s < 5.005)
+    assert not s.streams["pelvis"].valid[inside].any()
+    assert s.streams["pelvis"].valid[~inside].all()
+
+
+def test_mixed_rates_use_the_highest():
+    a = _stream("pelvis", np.arange(0, 5, 1 / 60))
+    b = _stream("right_thigh", np.arange(0, 5, 1 / 104))
+    assert session_rate_hz({"pelvis": a, "right_thigh": b}) == pytest.approx(104.0)
+
+
+def test_too_little_data():
+    with pytest.raises(InsufficientDataError):
+        to_uniform_grid({"pelvis": _stream("pelvis", np.array([0.0]))})
