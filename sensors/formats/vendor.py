@@ -334,20 +334,22 @@ def find_clock_gaps(
     counter: IntArray | None = None,
     counter_name: str = "counter",
     reason: str = "lost samples",
+    factor: float = GAP_FACTOR,
 ) -> tuple[ClockGap, ...]:
-    """Gaps where the interval exceeds ``GAP_FACTOR`` periods (or the counter skips).
+    """Gaps where the interval exceeds ``factor`` nominal periods (or the counter skips).
 
     With a ``counter`` (+1 per sample, already unwrapped) a skip of the counter defines the gap
-    and the number missing; otherwise the clock does.
+    and the number missing; otherwise the clock does. Use a larger ``factor`` for jittery
+    host-side time stamps.
     """
     period = 1.0 / rate_hz
     dt = np.diff(t_s)
     if counter is not None:
         step = np.diff(counter)
-        idx = np.flatnonzero((step > 1) | (dt > GAP_FACTOR * period))
+        idx = np.flatnonzero((step > 1) | (dt > factor * period))
     else:
         step = None
-        idx = np.flatnonzero(dt > GAP_FACTOR * period)
+        idx = np.flatnonzero(dt > factor * period)
     gaps = []
     for j in idx:
         j = int(j)

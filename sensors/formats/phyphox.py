@@ -1,0 +1,340 @@
+"""phyphox CSV exports (a phone's own IMU, or a BLE device read by a phyphox experiment).
+
+Column names come from the official experiment definitions (``accelerometer.phyphox``,
+``gyroscope.phyphox``, ``magnetometer.phyphox``, ``linear_accelerometer.phyphox``)::
+
+    "Time (s)","Acceleration x (m/s^2)","Acceleration y (m/s^2)","Acceleration z (m/s^2)",
+    "Absolute acceleration (m/s^2)"
+    "Time (s)","Gyroscope x (rad/s)",…        "Time (s)","Magnetic Field x (µT)",…
+
+``Time (s)`` is seconds since the experiment started (pauses not counted). The export is a
+ZIP (or its unpacked folder) with one CSV per export set and ``meta/time.csv`` holding the
+START/PAUSE events with the phone's Unix time (``"event","experiment time","system time",
+"system time text"``); with it, experiment time is mapped to Unix time (and pauses become
+gaps), so phyphox files line up with other wall-clock sources. The user chooses the separator
+(comma, tab, semicolon) and decimal mark (point or comma); all are read. Values are already SI.
+"Acceleration without g" (linear acceleration) is not a specific force and is not imported.
+Layout details beyond the column names are UNVERIFIED against a real export (no sample file).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from analysis.errors import OutputExistsError, RecordingFormatError
+from sensors.formats.vendor import (
+    FloatArray,
+    VendorStream,
+    check_increasing,
+    decode_text,
+    find_clock_gaps,
+    parse_table,
+    read_file_bytes,
+    split_header,
+)
+
+FORMAT = "phyphox"
+TIME_COLUMN = "Time (s)"
+ZIP_MAGIC = b"PK\x03\x04"
+
+_VECTOR_RE: Mapping[str, re.Pattern[str]] = {
+    "acc": re.compile(r"^Acceleration ([xyz]) \((m/s\^2|m/s²)\)$", re.IGNORECASE),
+    "linear": re.compile(r"^Linear Acceleration ([xyz]) \((m/s\^2|m/s²)\)$", re.IGNORECASE),
+    "gyr": re.compile(r"^Gyroscope ([xyz]) \(rad/s\)$", re.IGNORECASE),
+    "mag": re.compile(r"^Magnetic Field ([xyz]) \((µT|μT|uT)\)$", re.IGNORECASE),
+}
+
+
+@dataclass(frozen=True)
+class TimeEvent:
+    """A START or PAUSE of the experiment: experiment time and the phone's Unix time (s)."""
+
+    event: str
+    experiment_s: float
+    system_unix_s: float
+
+
+def is_phyphox_header(first_line: str) -> bool:
+    """True if the header starts with ``Time (s)`` and names a known phyphox column."""
+    line = first_line.strip().lstrip("\ufeff")
+    for delim in (",", "\t", ";"):
+        cells = split_header(line, delim)
+        if cells and cells[0] == TIME_COLUMN and len(cells) > 1:
+            known = any(r.match(c) for c in cells[1:] for r in _VECTOR_RE.values())
+            return known or any(c.startswith("Absolute") for c in cells)
+    return False
+
+
+def _dialect(first_line: str, body: str) -> tuple[str, bool]:
+    counts = {d: first_line.count(d) for d in (",", "\t", ";")}
+    delim = max(counts, key=lambda d: counts[d])
+    decimal_comma = delim != "," and "," in body
+    return delim, decimal_comma
+
+
+def parse_time_csv(text: str, *, source: str | Path) -> tuple[TimeEvent, ...]:
+    """The START/PAUSE events of ``meta/time.csv`` (other event names are ignored)."""
+    lines = text.splitlines()
+    if not lines:
+        return ()
+    delim, dec_comma = _dialect(lines[0], "\n".join(lines[1:]))
+    events = []
+    for lineno, row in enumerate(csv.reader(lines[1:], delimiter=delim), start=2):
+        if len(row) < 3 or row[0].strip().upper() not in ("START", "PAUSE"):
+            continue
+        a, b = (row[i].strip().replace(",", ".") if dec_comma else row[i].strip() for i in (1, 2))
+        try:
+            events.append(TimeEvent(row[0].strip().upper(), float(a), float(b)))
+        except ValueError:
+            raise RecordingFormatError(
+                source, f"times {row[1]!r}, {row[2]!r} are not numbers", line=lineno
+            ) from None
+    return tuple(events)
+
+
+def experiment_to_unix(t_exp_s: FloatArray, events: Sequence[TimeEvent]) -> FloatArray:
+    """Map experiment time to Unix time with the START events (each run is a straight line)."""
+    starts = [e for e in events if e.event == "START"]
+    if not starts:
+        raise ValueError("no START event")
+    exp0 = np.array([e.experiment_s for e in starts])
+    sys0 = np.array([e.system_unix_s for e in starts])
+    k = np.clip(np.searchsorted(exp0, t_exp_s, side="right") - 1, 0, len(starts) - 1)
+    return sys0[k] + (t_exp_s - exp0[k])
+
+
+def read_phyphox(path: str | Path) -> tuple[VendorStream, ...]:
+    """Read a phyphox CSV export file, or every data CSV of an export ZIP.
+
+    For a CSV file, ``meta/time.csv`` in the same folder (the unpacked ZIP) is used when
+    present. Returns one stream per data file.
+    """
+    p = Path(path)
+    raw = read_file_bytes(p)
+    if raw.startswith(ZIP_MAGIC):
+        return _read_zip(p, raw)
+    events: tuple[TimeEvent, ...] = ()
+    time_csv = p.parent / "meta" / "time.csv"
+    if time_csv.is_file():
+        events = parse_time_csv(decode_text(read_file_bytes(time_csv), time_csv), source=time_csv)
+    text = decode_text(raw, p)
+    return (_read_text(text, path=p, group=str(p.parent), events=events, hint=p.parent.name),)
+
+
+def _read_zip(p: Path, raw: bytes) -> tuple[VendorStream, ...]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile as exc:
+        raise RecordingFormatError(p, f"not a readable ZIP file ({exc})") from None
+    with zf:
+        names = zf.namelist()
+        events: tuple[TimeEvent, ...] = ()
+        meta = [n for n in names if n.endswith("meta/time.csv")]
+        if meta:
+            events = parse_time_csv(decode_text(zf.read(meta[0]), p), source=f"{p}!{meta[0]}")
+        data = [n for n in names if n.lower().endswith(".csv") and "meta/" not in n]
+        streams = []
+        for name in sorted(data):
+            text = decode_text(zf.read(name), p)
+            first = text.split("\n", 1)[0]
+            if not is_phyphox_header(first):
+                continue
+            member = Path(f"{p}!{name}")
+            streams.append(
+                _read_text(text, path=member, group=str(p), events=events, hint=_stem(p))
+            )
+    if not streams:
+        raise RecordingFormatError(
+            p, 'ZIP holds no phyphox data CSV (a header starting "Time (s)")'
+        )
+    return tuple(streams)
+
+
+def _stem(p: Path) -> str:
+    return p.name[: -len(p.suffix)] if p.suffix else p.name
+
+
+def _read_text(
+    text: str, *, path: Path, group: str, events: Sequence[TimeEvent], hint: str
+) -> VendorStream:
+    first, _, body = text.partition("\n")
+    first = first.rstrip("\r")
+    if not is_phyphox_header(first):
+        raise RecordingFormatError(
+            path,
+            f"not a phyphox export: header {first[:80]!r}; expected '\"Time (s)\",…'",
+            line=1,
+        )
+    delim, dec_comma = _dialect(first, body[:4096])
+    header = split_header(first, delim)
+    warnings: list[str] = []
+    cols: dict[str, tuple[str, str, str]] = {}
+    for kind, regex in _VECTOR_RE.items():
+        found = {m.group(1).lower(): c for c in header if (m := regex.match(c))}
+        if not found:
+            continue
+        if set(found) != {"x", "y", "z"}:
+            raise RecordingFormatError(
+                path, f"incomplete {kind} columns {sorted(found)}; expected x, y and z", line=1
+            )
+        cols[kind] = (found["x"], found["y"], found["z"])
+    if header.count(TIME_COLUMN) > 1:
+        raise RecordingFormatError(
+            path,
+            f"{header.count(TIME_COLUMN)} '{TIME_COLUMN}' columns: export each sensor as its "
+            "own file (one time column per file)",
+            line=1,
+        )
+    if "linear" in cols:
+        warnings.append(
+            "'Linear Acceleration' (acceleration without g) is not a specific force: not "
+            "imported; record 'Acceleration with g' for the accelerometer"
+        )
+    numeric = [TIME_COLUMN] + [c for k, v in cols.items() if k != "linear" for c in v]
+    table = parse_table(
+        text,
+        path=path,
+        header_line=1,
+        delimiter=delim,
+        numeric=numeric,
+        decimal_comma=dec_comma,
+    )
+    warnings += table.warnings
+    t_exp = table.floats(TIME_COLUMN)
+    check_increasing(t_exp, table.lines, path=path, column=TIME_COLUMN)
+
+    def block(kind: str) -> FloatArray | None:
+        if kind not in cols:
+            return None
+        return np.column_stack([table.floats(c) for c in cols[kind]])
+
+    rate = float(1.0 / np.median(np.diff(t_exp))) if len(t_exp) > 1 else float("nan")
+    if events and any(e.event == "START" for e in events):
+        t_s = experiment_to_unix(t_exp, events)
+        clock, unix_offset = "unix", 0.0
+    else:
+        t_s, clock, unix_offset = t_exp, f"phyphox:{group}", None
+        if events is not None and not events:
+            warnings.append(
+                "no meta/time.csv next to the file: experiment time only (files of other "
+                "phyphox exports cannot be aligned with this one)"
+            )
+    # phone sensor time stamps jitter: a gap needs 3 periods without data
+    gaps = find_clock_gaps(t_s, table.lines, rate_hz=rate, factor=3.0) if len(t_s) > 2 else ()
+    pauses = [e.system_unix_s for e in events if e.event == "PAUSE"]
+    if clock == "unix" and pauses:
+        gaps = tuple(
+            type(g)(
+                start_s=g.start_s,
+                end_s=g.end_s,
+                missing=g.missing,
+                line=g.line,
+                reason="experiment paused"
+                if any(g.start_s - 1.0 <= s <= g.end_s for s in pauses)
+                else g.reason,
+            )
+            for g in gaps
+        )
+    return VendorStream(
+        path=path,
+        format=FORMAT,
+        device_id=f"phyphox {group}",
+        clock=clock,
+        unix_offset_s=unix_offset,
+        t_s=t_s,
+        lines=table.lines,
+        acc_m_s2=block("acc"),
+        gyr_rad_s=block("gyr"),
+        mag_ut=block("mag"),
+        nominal_rate_hz=None,
+        gaps=gaps,
+        name_hints=(hint,),
+        info={"columns": ",".join(header), "delimiter": delim, "decimal_comma": str(dec_comma)},
+        warnings=tuple(warnings),
+        description=f"phyphox {path.name}",
+    )
+
+
+# --- writer (tests and interoperability) ----------------------------------------------------
+
+_HEADERS = {
+    "acc": ("Acceleration {} (m/s^2)", "Absolute acceleration (m/s^2)"),
+    "gyr": ("Gyroscope {} (rad/s)", "Absolute (rad/s)"),
+    "mag": ("Magnetic Field {} (µT)", "Absolute field (µT)"),
+}
+
+
+def phyphox_number(x: float) -> str:
+    """A number as phyphox writes it: scientific, 9 decimals (``-1.004321940E-1``)."""
+    mant, exp = f"{x:.9E}".split("E")
+    return f"{mant}E{int(exp)}"
+
+
+def write_phyphox(
+    path: str | Path,
+    *,
+    t_s: ArrayLike,
+    values: ArrayLike,
+    kind: str,
+    delimiter: str = ",",
+    decimal_comma: bool = False,
+) -> Path:
+    """Write one phyphox-style export CSV (a **test / interoperability writer**).
+
+    ``kind`` is ``acc`` (specific force, m/s², the "Acceleration with g" columns), ``gyr``
+    (rad/s) or ``mag`` (µT); ``t_s`` is experiment time. Quoted header, scientific numbers,
+    ``delimiter`` and ``decimal_comma`` as the app's export options. Never overwrites.
+    """
+    if kind not in _HEADERS:
+        raise ValueError(f"kind must be one of {sorted(_HEADERS)}, got {kind!r}")
+    if decimal_comma and delimiter == ",":
+        raise ValueError("a decimal comma needs a tab or semicolon delimiter")
+    p = Path(path)
+    t = np.asarray(t_s, dtype=np.float64)
+    v = np.asarray(values, dtype=np.float64)
+    axis, absolute = _HEADERS[kind]
+    heads = [TIME_COLUMN, *(axis.format(a) for a in "xyz"), absolute]
+    data = np.column_stack((t, v, np.linalg.norm(v, axis=1)))
+
+    def num(x: float) -> str:
+        s = phyphox_number(float(x))
+        return s.replace(".", ",") if decimal_comma else s
+
+    rows = [delimiter.join(f'"{h}"' for h in heads)]
+    rows += [delimiter.join(num(x) for x in row) for row in data]
+    try:
+        with p.open("x", encoding="utf-8", newline="\n") as fh:
+            fh.write("\n".join(rows) + "\n")
+    except FileExistsError:
+        raise OutputExistsError(p) from None
+    return p
+
+
+def write_phyphox_time_csv(folder: str | Path, events: Sequence[TimeEvent]) -> Path:
+    """Write ``folder/meta/time.csv`` with the given START/PAUSE events (test writer)."""
+    meta = Path(folder) / "meta"
+    meta.mkdir(parents=True, exist_ok=True)
+    p = meta / "time.csv"
+    rows = ['"event","experiment time","system time","system time text"']
+    for e in events:
+        stamp = datetime.fromtimestamp(e.system_unix_s, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        rows.append(
+            f'"{e.event}",{phyphox_number(e.experiment_s)},{e.system_unix_s:.3f},'
+            f'"{stamp[:-3]} UTC+00:00"'
+        )
+    try:
+        with p.open("x", encoding="utf-8", newline="\n") as fh:
+            fh.write("\n".join(rows) + "\n")
+    except FileExistsError:
+        raise OutputExistsError(p) from None
+    return p
