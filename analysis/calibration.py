@@ -5,18 +5,23 @@ From the session protocol (DESIGN §4):
 * the **quiet stand** gives each segment's superior axis y (gravity seen by the sensor: every
   segment is upright in the neutral pose) and every angle's zero;
 * the **slow sagittal movements** (knee bends, leg swings, a trunk bow) give each segment's
-  flexion axis z: the dominant direction of its angular velocity, made orthogonal to y.
+  flexion axis z: the dominant direction of its angular velocity after removing the part
+  about the (instantaneous) vertical, made orthogonal to y.
 
 The sign of z is not observable from one sensor alone (a sensor facing backwards sees the
-same physics), so it is chosen by anatomy, in this order: the thigh flexes more than it
-extends; the pelvis and trunk tip forward more than back; the knee does not hyperextend
-(shank); the ankle stays near neutral while the whole leg swings (foot). Each choice records
-a confidence. x = y × z completes the right-handed ISB frame (x anterior, z right).
+same physics), so it is chosen by anatomy. The thigh decides by itself (it flexes more than it
+extends in every calibration movement). Every other segment is judged against its proximal
+neighbour through a joint that cannot go far the wrong way: the hips do not hyperextend 25°
+(pelvis), the lumbar spine not 30° (trunk), the knee not 15° (shank); the ankle stays near
+neutral while the whole leg swings (foot). Only where that does not decide (the movements
+never came near the limit) does the segment's own dominant tilt decide, and the choice is
+then reported with low confidence. x = y × z completes the right-handed ISB frame
+(x anterior, z right).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -287,9 +292,14 @@ def calibrate(
         bias = gyr.mean(axis=0)
         gyro_rms.append(float(np.sqrt(np.mean(np.sum((gyr - bias) ** 2, axis=1)))))
         acc_std.append(float(np.sqrt(np.mean(np.sum((acc - mean_acc) ** 2, axis=1)))))
-        w = s.gyr_rad_s[m_func & s.valid] - bias
+        sel = m_func & s.valid
+        w = s.gyr_rad_s[sel] - bias
         if w.shape[0] < 10:
             raise CalibrationError(f"sensor {label!r} has no data during the functional window")
+        # Flexion axes are horizontal during sagittal movements in any posture; turning about
+        # the vertical (walking, turning round to sit) is not flexion, so remove it first.
+        up_S = rot.rotate(rot.conjugate(q_E_S[label][sel]), [0.0, 0.0, 1.0])
+        w = w - np.sum(w * up_S, axis=1, keepdims=True) * up_S
         cov = w.T @ w
         evals, evecs = np.linalg.eigh(cov)
         a = evecs[:, -1]
@@ -307,63 +317,117 @@ def calibrate(
 
     q_S_B: dict[str, FloatArray] = {}
     rules: dict[str, tuple[str, Literal["high", "low"]]] = {}
+    tilt_cache: dict[str, FloatArray] = {}
 
     def tilt_of(label: str, q: FloatArray) -> FloatArray:
         return _tilt(q_E_S[label][m_func], q)
 
-    # 1) segments with an absolute rule
-    for label, (y_S, z_S, *_rest) in axes.items():
-        side, segment = split_placement(label)
-        q0 = _frame(y_S, z_S)
-        if segment in ("thigh", "pelvis", "trunk", "head"):
-            want = +1.0 if segment == "thigh" else -1.0
-            dom = _dominance(tilt_of(label, q0))
-            q_S_B[label] = q0 if dom * want >= 0 else _flip(q0)
-            what = {
-                "thigh": "thigh flexes more than it extends",
-                "pelvis": "pelvis tips forward more than back",
-                "trunk": "trunk leans forward more than back",
-                "head": "head nods forward more than back",
-            }[segment]
-            conf: Literal["high", "low"] = "high" if abs(dom) > np.deg2rad(3) else "low"
-            rules[label] = (what, conf)
-    # 2) shank from the thigh (knee does not hyperextend), foot from the shank
+    def chosen_tilt(label: str) -> FloatArray:
+        if label not in tilt_cache:
+            tilt_cache[label] = tilt_of(label, q_S_B[label])
+        return tilt_cache[label]
+
+    def decide(
+        label: str,
+        *,
+        relation: str | None,
+        joint_angle: Callable[[FloatArray], list[FloatArray]] | None,
+        limit_deg: float,
+        fallback_sign: float,
+        fallback_rule: str,
+    ) -> None:
+        """Pick the sign of z: first by a joint that must not go below ``−limit_deg``
+        (``joint_angle`` maps the candidate's tilt to that joint's angle series), then by the
+        direction the segment mostly tips (``fallback_sign``: +1 tilt mostly positive)."""
+        y_S, z_S = axes[label][0], axes[label][1]
+        cands = (_frame(y_S, z_S), _flip(_frame(y_S, z_S)))
+        tilts = [tilt_of(label, q) for q in cands]
+        if joint_angle is not None:
+            beyond = [
+                float(np.mean(np.concatenate(joint_angle(tl)) < -np.deg2rad(limit_deg)))
+                for tl in tilts
+            ]
+            if abs(beyond[0] - beyond[1]) > 0.01:
+                q_S_B[label] = cands[int(beyond[1] < beyond[0])]
+                rules[label] = (f"{relation} does not go beyond −{limit_deg:g}°", "high")
+                return
+        dom = [_dominance(tl) * fallback_sign for tl in tilts]
+        q_S_B[label] = cands[int(dom[1] > dom[0])]
+        strong = abs(dom[0] - dom[1]) > 2 * np.deg2rad(3)
+        # an absolute rule alone is only trusted for the thigh (flexion dominates every
+        # calibration movement); elsewhere it is the weaker of the two kinds of evidence
+        conf: Literal["high", "low"] = "high" if strong and joint_angle is None else "low"
+        rules[label] = (fallback_rule, conf)
+
+    # the thighs first: their own attitude decides (thighs flex more than they extend)
+    for label in axes:
+        if split_placement(label)[1] == "thigh":
+            decide(
+                label,
+                relation=None,
+                joint_angle=None,
+                limit_deg=0.0,
+                fallback_sign=+1.0,
+                fallback_rule="thigh flexes more than it extends",
+            )
+    thighs = [t for t in ("left_thigh", "right_thigh") if t in q_S_B]
+    if "pelvis" in axes:
+        # hip flexion ≈ thigh tilt − pelvis tilt: the hips do not hyperextend 25°
+        decide(
+            "pelvis",
+            relation="hip extension",
+            joint_angle=((lambda tl: [chosen_tilt(t) - tl for t in thighs]) if thighs else None),
+            limit_deg=25.0,
+            fallback_sign=-1.0,
+            fallback_rule="pelvis tips forward more than back",
+        )
+    if "trunk" in axes:
+        # lumbar flexion ≈ pelvis tilt − trunk tilt: the lumbar spine does not extend 30°
+        decide(
+            "trunk",
+            relation="lumbar extension",
+            joint_angle=((lambda tl: [chosen_tilt("pelvis") - tl]) if "pelvis" in q_S_B else None),
+            limit_deg=30.0,
+            fallback_sign=-1.0,
+            fallback_rule="trunk leans forward more than back",
+        )
+    if "head" in axes:
+        decide(
+            "head",
+            relation="neck extension",
+            joint_angle=((lambda tl: [chosen_tilt("trunk") - tl]) if "trunk" in q_S_B else None),
+            limit_deg=45.0,
+            fallback_sign=-1.0,
+            fallback_rule="head nods forward more than back",
+        )
     for side in ("left", "right"):
-        shank, thigh, foot = f"{side}_shank", f"{side}_thigh", f"{side}_foot"
+        thigh, shank, foot = f"{side}_thigh", f"{side}_shank", f"{side}_foot"
         if shank in axes:
-            q0 = _frame(axes[shank][0], axes[shank][1])
-            if thigh in q_S_B:
-                t_thigh = tilt_of(thigh, q_S_B[thigh])
-                cands = []
-                for q in (q0, _flip(q0)):
-                    knee = t_thigh - tilt_of(shank, q)
-                    hyper = float(np.mean(knee < -np.deg2rad(15)))
-                    cands.append((hyper, -float(np.percentile(knee, 95)), q))
-                (h0, p0, qa), (h1, p1, qb) = cands
-                if abs(h0 - h1) > 0.01:
-                    q_S_B[shank] = qa if h0 < h1 else qb
-                    rules[shank] = ("knee does not hyperextend", "high")
-                else:
-                    q_S_B[shank] = qa if p0 <= p1 else qb
-                    rules[shank] = ("knee flexes further in the knee bends", "low")
-            else:
-                # no thigh sensor: the shank tips forward (knee over toes) in knee bends
-                dom = _dominance(tilt_of(shank, q0))
-                q_S_B[shank] = q0 if dom <= 0 else _flip(q0)
-                rules[shank] = ("shank tips forward in knee bends (no thigh sensor)", "low")
+            # knee flexion ≈ thigh tilt − shank tilt: the knee does not hyperextend 15°
+            decide(
+                shank,
+                relation="knee extension",
+                joint_angle=(
+                    (lambda tl, th=thigh: [chosen_tilt(th) - tl]) if thigh in q_S_B else None
+                ),
+                limit_deg=15.0,
+                fallback_sign=-1.0,
+                fallback_rule="shank tips forward (knee over toes) in knee bends",
+            )
         if foot in axes:
-            q0 = _frame(axes[foot][0], axes[foot][1])
+            y_S, z_S = axes[foot][0], axes[foot][1]
+            cands = (_frame(y_S, z_S), _flip(_frame(y_S, z_S)))
             if shank in q_S_B:
-                t_shank = tilt_of(shank, q_S_B[shank])
+                # ankle ≈ foot tilt − shank tilt stays near neutral while the whole leg swings
                 spread = [
-                    float(np.percentile(np.abs(tilt_of(foot, q) - t_shank), 90))
-                    for q in (q0, _flip(q0))
+                    float(np.percentile(np.abs(tilt_of(foot, q) - chosen_tilt(shank)), 90))
+                    for q in cands
                 ]
-                q_S_B[foot] = q0 if spread[0] <= spread[1] else _flip(q0)
+                q_S_B[foot] = cands[int(spread[1] < spread[0])]
                 conf = "high" if abs(spread[0] - spread[1]) > np.deg2rad(5) else "low"
                 rules[foot] = ("ankle stays near neutral while the leg swings", conf)
             else:
-                q_S_B[foot] = q0
+                q_S_B[foot] = cands[0]
                 rules[foot] = ("no shank sensor: sign not determinable", "low")
 
     segments = {}
