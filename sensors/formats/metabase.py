@@ -30,6 +30,7 @@ from analysis.schema import GRAVITY_M_S2
 from sensors.formats.vendor import (
     VendorStream,
     check_increasing,
+    checked_rate,
     decode_text,
     find_clock_gaps,
     parse_table,
@@ -173,7 +174,8 @@ def read_metabase(path: str | Path) -> VendorStream:
             f"MetaBase {kind.replace('_', ' ')} export carries no canonical channel (needs "
             "Accelerometer and Gyroscope, optional Magnetometer/Quaternion): not used"
         )
-    nominal = rate if rate is not None else _median_rate(t_s)
+    nominal, notes = checked_rate(t_s, table.lines, path=p, nominal_hz=rate, column=header[0])
+    warnings += notes
     gaps = find_clock_gaps(t_s, table.lines, rate_hz=nominal) if len(t_s) > 1 else ()
     first_time = str(table.columns[header[1]][0]).strip()
     started = datetime.fromtimestamp(float(t_s[0]), UTC).astimezone(tz)
@@ -213,12 +215,6 @@ def _stem(p: Path) -> str:
 def _mac(text: str) -> str:
     t = text.upper()
     return ":".join(t[i : i + 2] for i in range(0, 12, 2))
-
-
-def _median_rate(t_s: np.ndarray) -> float:
-    if t_s.size < 2:
-        return float("nan")
-    return float(1.0 / np.median(np.diff(t_s)))
 
 
 # --- writer (tests and interoperability) ----------------------------------------------------

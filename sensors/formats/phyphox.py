@@ -36,6 +36,7 @@ from sensors.formats.vendor import (
     FloatArray,
     VendorStream,
     check_increasing,
+    checked_rate,
     decode_text,
     find_clock_gaps,
     parse_table,
@@ -218,7 +219,10 @@ def _read_text(
             return None
         return np.column_stack([table.floats(c) for c in cols[kind]])
 
-    rate = float(1.0 / np.median(np.diff(t_exp))) if len(t_exp) > 1 else float("nan")
+    rate, notes = checked_rate(
+        t_exp, table.lines, path=path, nominal_hz=None, column=TIME_COLUMN, spread=3.0
+    )
+    warnings += notes
     if events and any(e.event == "START" for e in events):
         t_s = experiment_to_unix(t_exp, events)
         clock, unix_offset = "unix", 0.0

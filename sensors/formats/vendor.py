@@ -371,6 +371,50 @@ def find_clock_gaps(
     return tuple(gaps)
 
 
+def checked_rate(
+    t_s: FloatArray,
+    lines: IntArray,
+    *,
+    path: Path,
+    nominal_hz: float | None,
+    column: str,
+    spread: float = 1.5,
+    has_counter: bool = False,
+) -> tuple[float, list[str]]:
+    """The rate to find gaps with, and warnings; a file that changes rate mid-way raises.
+
+    The nominal rate (file name or header) is used unless the median interval disagrees by
+    more than 10 % (then the measured rate, with a warning). Without a packet counter, more than
+    20 % of intervals outside ``[1/spread, spread]`` periods means the rate changes within the
+    file: RecordingFormatError naming the first line where the interval changes.
+    """
+    warnings: list[str] = []
+    if t_s.size < 2:
+        return (nominal_hz or float("nan")), warnings
+    dt = np.diff(t_s)
+    measured = float(1.0 / np.median(dt))
+    rate = measured if nominal_hz is None else float(nominal_hz)
+    if nominal_hz is not None and abs(measured / nominal_hz - 1.0) > 0.1:
+        warnings.append(
+            f"the file says {nominal_hz:g} Hz but samples are {1e3 / measured:.1f} ms apart "
+            f"({measured:.2f} Hz): using the measured rate"
+        )
+        rate = measured
+    period = 1.0 / rate
+    off = (dt > spread * period) | (dt < period / spread)
+    if not has_counter and dt.size >= 10 and off.mean() > 0.2:
+        j = int(np.flatnonzero(off)[0])
+        raise RecordingFormatError(
+            path,
+            f"mixed sample rates: intervals of {1e3 * dt[j]:.1f} ms from here, "
+            f"{1e3 * period:.1f} ms typical ({100 * off.mean():.0f} % of intervals differ); "
+            "expected one rate per file",
+            line=int(lines[j + 1]),
+            column=column,
+        )
+    return rate, warnings
+
+
 def unwrap_counter(raw: IntArray, modulus: int) -> IntArray:
     """Unwrap a counter that wraps at ``modulus``.
 

@@ -1,0 +1,691 @@
+"""Sessions of several vendor files: which file is which sensor, one clock, one ``Recording``.
+
+Steps (``docs/vendor-formats.md``):
+
+1. **Expand inputs**: files, folders (their ``.csv``, ``.csv.gz``, ``.txt`` and ``.zip`` files,
+   not recursive) and glob patterns; each file's format is detected from its content.
+2. **Group** the streams of all files into worn sensors by device (MetaBase MAC address, DOT
+   tag, WitMotion device name, phyphox export folder).
+3. **Place** each sensor: the user's mapping (``--sensor PATTERN=placement`` or a TOML
+   ``[sensors]`` table; a pattern matches a file path/name glob or a device id) wins;
+   otherwise the vendor's segment names are recognised (DOT "LFemur" → ``left_thigh``,
+   "RTibia" → ``right_shank``, "Pelvis" → ``pelvis``, …).
+4. **Merge** the files of one sensor onto one time base: the fastest stream's time stamps;
+   the other channels are interpolated linearly (vectors) or by slerp (quaternions) at those
+   times, only inside the time span all files cover and never across a gap.
+5. **Align clocks** across sensors: one clock domain (Unix time for MetaBase / phyphox with
+   ``meta/time.csv``, SampleTimeFine for synchronised DOTs with 2³² µs wrap handling, chip or
+   PC time for WitMotion) is used as is; different domains are put on Unix time when every
+   file states its wall-clock start, else TimebaseError. ``t_s = 0`` at the earliest sample.
+6. **Record** everything in the sidecar: source files, formats, rates, derived channels,
+   interpolation, trimming and every gap (never interpolated over silently).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.spatial.transform import Slerp
+
+from analysis.errors import ConfigError, DataError, RecordingFormatError, TimebaseError
+from analysis.recording import (
+    Gap,
+    Recording,
+    SensorInfo,
+    SensorStream,
+    SessionMeta,
+    samples_from_streams,
+    validate_samples,
+)
+from analysis.rotations import from_rotation, to_rotation
+from analysis.schema import PLACEMENTS
+from sensors.formats.detect import FORMATS, detect_format
+from sensors.formats.metabase import read_metabase
+from sensors.formats.movella_dot import read_movella_dot
+from sensors.formats.phyphox import read_phyphox
+from sensors.formats.vendor import FloatArray, IntArray, VendorStream
+from sensors.formats.witmotion import read_witmotion
+
+DATA_SUFFIXES = (".csv", ".csv.gz", ".txt", ".zip")
+"""File endings taken from a folder (other files, e.g. README.md, are skipped)."""
+
+FAMILIES = {
+    "metabase": "mbientlab",
+    "movella_dot": "movella_dot",
+    "witmotion": "witmotion",
+    "phyphox": "phyphox",
+}
+"""Sensor family written to the sidecar per vendor format."""
+
+ORIENTATION_FROM_VENDOR = "vendor_quaternion"
+"""Sidecar ``orientation_source`` value: use the recording's ``q_*`` columns for this sensor
+(its acc/gyr are derived from them, re-fusing them adds nothing)."""
+
+
+# --- inputs ----------------------------------------------------------------------------------
+
+
+def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
+    """Files named by ``inputs``: files as given, folders' data files, glob patterns.
+
+    Raises RecordingFormatError for a path that does not exist and matches nothing, or a
+    folder without data files.
+    """
+    return [p for p, _ in _expand(inputs)]
+
+
+def _expand(inputs: Sequence[str | Path]) -> list[tuple[Path, bool]]:
+    """(file, found in a folder) pairs, in order, without repeats."""
+    out: list[tuple[Path, bool]] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            files = sorted(
+                f
+                for f in p.iterdir()
+                if f.is_file() and any(f.name.lower().endswith(s) for s in DATA_SUFFIXES)
+            )
+            if not files:
+                raise RecordingFormatError(
+                    p, f"folder holds no data files ({', '.join(DATA_SUFFIXES)})"
+                )
+            out.extend((f, True) for f in files)
+        elif p.exists():
+            out.append((p, False))
+        elif any(ch in str(item) for ch in "*?["):
+            anchor = Path(p.anchor) if p.is_absolute() else Path()
+            pattern = str(p.relative_to(anchor)) if p.is_absolute() else str(p)
+            matches = sorted(m for m in anchor.glob(pattern) if m.is_file())
+            if not matches:
+                raise RecordingFormatError(p, "pattern matches no file")
+            out.extend((m, False) for m in matches)
+        else:
+            raise RecordingFormatError(p, "file not found")
+    seen: dict[Path, bool] = {}
+    for f, in_folder in out:
+        seen.setdefault(f, in_folder)
+    return list(seen.items())
+
+
+def read_streams(path: str | Path, *, fmt: str | None = None) -> tuple[VendorStream, ...]:
+    """Every stream of one vendor file (format detected from content unless ``fmt``)."""
+    p = Path(path)
+    fmt = fmt or detect_format(p)
+    if fmt == "metabase":
+        return (read_metabase(p),)
+    if fmt == "movella_dot":
+        return (read_movella_dot(p),)
+    if fmt == "witmotion":
+        return read_witmotion(p)
+    if fmt == "phyphox":
+        return read_phyphox(p)
+    if fmt == "canonical":
+        raise RecordingFormatError(
+            p,
+            "is a stretchguard recording, not a vendor export: read it on its own (it cannot "
+            "be merged with vendor files)",
+        )
+    raise ValueError(f"unknown format {fmt!r}; expected one of {sorted(FORMATS)}")
+
+
+# --- placements ------------------------------------------------------------------------------
+
+_SEGMENT_WORDS: Mapping[str, str] = {
+    "pelvis": "pelvis",
+    "sacrum": "pelvis",
+    "waist": "pelvis",
+    "trunk": "trunk",
+    "torso": "trunk",
+    "thorax": "trunk",
+    "sternum": "trunk",
+    "chest": "trunk",
+    "head": "head",
+    "femur": "thigh",
+    "thigh": "thigh",
+    "upperleg": "thigh",
+    "tibia": "shank",
+    "shank": "shank",
+    "shin": "shank",
+    "lowerleg": "shank",
+    "calf": "shank",
+    "ankle": "shank",
+    "foot": "foot",
+    "calcn": "foot",
+}
+"""Segment words of vendor apps and OpenSim/Xsens models → stretchguard segment."""
+
+_SIDE_WORDS: Mapping[str, str] = {
+    "l": "left",
+    "left": "left",
+    "lt": "left",
+    "r": "right",
+    "right": "right",
+    "rt": "right",
+}
+
+
+def _words(text: str) -> list[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)
+    spaced = re.sub(r"([A-Z])([A-Z][a-z])", r"\1 \2", spaced)
+    return [w for w in re.split(r"[^A-Za-z]+", spaced.lower()) if w]
+
+
+def suggest_placement(*hints: str) -> str | None:
+    """The placement a vendor name suggests (``LFemur`` → ``left_thigh``), or None.
+
+    Recognises segment words (femur/thigh/upper leg, tibia/shank/shin/lower leg/ankle,
+    foot/calcn, pelvis/sacrum, trunk/torso/sternum/chest, head) with a side word or letter
+    before or after (``L``/``Left``/``R``/``Right``, ``femur_l``, ``RightThigh``, ``rthigh``);
+    leg segments without a side give None. The first hint that gives a placement wins.
+    """
+    for hint in hints:
+        words = _words(hint)
+        words += [a + b for a, b in itertools.pairwise(words)]  # "upper leg"
+        segment = side = None
+        for w in words:
+            if w in _SEGMENT_WORDS:
+                segment = segment or _SEGMENT_WORDS[w]
+            elif w in _SIDE_WORDS:
+                side = side or _SIDE_WORDS[w]
+            else:
+                m = re.fullmatch(r"(l|r|left|right)(\w+)|(\w+?)(l|r|left|right)", w)
+                if m:
+                    s_word, seg_word = (
+                        (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+                    )
+                    if seg_word in _SEGMENT_WORDS:
+                        segment = segment or _SEGMENT_WORDS[seg_word]
+                        side = side or _SIDE_WORDS[s_word]
+        if segment in ("pelvis", "trunk", "head"):
+            return segment
+        if segment is not None and side is not None:
+            return f"{side}_{segment}"
+    return None
+
+
+@dataclass(frozen=True)
+class SensorMapping:
+    """User rules ``pattern → placement``; a pattern matches a file or a device.
+
+    A pattern is a glob (case-insensitive) tried against the file path as given, the file
+    name, and the device id (e.g. ``C4:27:32:BE:25:5C``, ``DOT zdt`` or just ``zdt``).
+    """
+
+    rules: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_options(cls, options: Iterable[str]) -> SensorMapping:
+        """Parse ``--sensor PATTERN=placement`` values (ConfigError on a bad one)."""
+        rules = []
+        for opt in options:
+            pattern, sep, label = opt.rpartition("=")
+            if not sep or not pattern.strip():
+                raise ConfigError(
+                    f"--sensor {opt!r}: expected FILE_OR_GLOB_OR_DEVICE=placement, e.g. "
+                    "'LFemur*.csv=left_thigh'"
+                )
+            rules.append((pattern.strip(), _check_placement(label.strip(), f"--sensor {opt!r}")))
+        return cls(tuple(rules))
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> SensorMapping:
+        """Read the ``[sensors]`` table of a TOML file.
+
+        Either ``"PATTERN" = "placement"`` or ``placement = "PATTERN"`` (or a list of
+        patterns) per line.
+        """
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{p}: sensor mapping file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: invalid TOML ({exc})") from None
+        table = data.get("sensors")
+        if not isinstance(table, Mapping) or not table:
+            raise ConfigError(
+                f"{p}: expected a [sensors] table mapping files or devices to placements, e.g. "
+                '"LFemur*.csv" = "left_thigh"'
+            )
+        rules = []
+        for key, value in table.items():
+            where = f"{p}: [sensors] {key!r}"
+            if key in PLACEMENTS and not (isinstance(value, str) and value in PLACEMENTS):
+                patterns = [value] if isinstance(value, str) else value
+                if not isinstance(patterns, list) or not all(isinstance(x, str) for x in patterns):
+                    raise ConfigError(f"{where}: expected a pattern or a list of patterns")
+                rules += [(pat, key) for pat in patterns]
+            elif isinstance(value, str):
+                rules.append((key, _check_placement(value, where)))
+            else:
+                raise ConfigError(f"{where}: expected a placement string, got {value!r}")
+        return cls(tuple(rules))
+
+    def __add__(self, other: SensorMapping) -> SensorMapping:
+        return SensorMapping(self.rules + other.rules)
+
+    def matches(self, pattern: str, stream: VendorStream, given: str) -> bool:
+        """True if ``pattern`` names the stream's file or device."""
+        pat = pattern.lower()
+        device = stream.device_id.lower()
+        names = {
+            given.lower(),
+            str(stream.path).lower(),
+            stream.path.name.lower(),
+            device,
+            device.split(" ", 1)[-1],
+        }
+        return any(fnmatch.fnmatchcase(n, pat) for n in names)
+
+
+def _check_placement(label: str, where: str) -> str:
+    if label not in PLACEMENTS:
+        raise ConfigError(f"{where}: unknown placement {label!r}; expected one of {PLACEMENTS}")
+    return label
+
+
+# --- merging the files of one sensor ---------------------------------------------------------
+
+
+@dataclass
+class _Sensor:
+    """One worn sensor's merged samples on its clock (internal)."""
+
+    device_id: str
+    streams: list[VendorStream]
+    given: list[str]
+    placement: str | None = None
+    t_s: FloatArray = field(default_factory=lambda: np.zeros(0))
+    acc: FloatArray | None = None
+    gyr: FloatArray | None = None
+    mag: FloatArray | None = None
+    quat: FloatArray | None = None
+    ticks: IntArray | None = None
+    clock: str = ""
+    unix_offset_s: float | None = None
+    wrap_s: float | None = None
+    rate_hz: float = float("nan")
+    gaps: list[tuple[float, float, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    derived: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def files(self) -> str:
+        return ", ".join(s.path.name for s in self.streams)
+
+
+def _slerp(t_src: FloatArray, q_src: FloatArray, t_new: FloatArray) -> FloatArray:
+    if t_src.size == 1:
+        return np.repeat(q_src, t_new.size, axis=0)
+    return from_rotation(Slerp(t_src, to_rotation(q_src))(t_new))
+
+
+def _merge(sensor: _Sensor) -> None:
+    """Fill the merged arrays of ``sensor`` from its streams (see module doc, step 4)."""
+    providers: dict[str, VendorStream] = {}
+    for s in sensor.streams:
+        for ch in s.channels:
+            if ch in providers:
+                raise DataError(
+                    f"sensor {sensor.device_id}: {ch} comes from two files "
+                    f"({providers[ch].path.name}, {s.path.name}); expected one file per "
+                    "channel (import the sessions separately)"
+                )
+            providers[ch] = s
+        sensor.notes += [f"{s.path.name}: {w}" for w in s.warnings]
+    missing = [ch for ch in ("acc", "gyr") if ch not in providers]
+    if missing:
+        have = ", ".join(providers) or "no usable channel"
+        raise DataError(
+            f"sensor {sensor.device_id} ({sensor.files}): no "
+            f"{' and no '.join({'acc': 'accelerometer', 'gyr': 'gyroscope'}[m] for m in missing)} "
+            f"data (has {have}); a recording needs both: add the missing export"
+        )
+    used = list({id(s): s for s in providers.values()}.values())
+    clocks = {s.clock for s in used}
+    if len(clocks) > 1:
+        raise TimebaseError(
+            f"sensor {sensor.device_id}: its files are on different clocks "
+            f"({', '.join(sorted(clocks))}); cannot merge {sensor.files}"
+        )
+    base = max(used, key=lambda s: (s.rate_hz, "gyr" in s.channels))
+    lo = max(float(s.t_s[0]) for s in used)
+    hi = min(float(s.t_s[-1]) for s in used)
+    if lo > hi:
+        raise TimebaseError(
+            f"sensor {sensor.device_id}: files {sensor.files} do not overlap in time; "
+            "expected the exports of one recording"
+        )
+    keep = (base.t_s >= lo) & (base.t_s <= hi)
+    n_before = int(np.sum(base.t_s < lo))
+    n_after = int(np.sum(base.t_s > hi))
+    if n_before or n_after:
+        sensor.notes.append(
+            f"{base.path.name}: {n_before} samples before and {n_after} after the span all "
+            f"files cover ({lo - base.t_s[0]:.3f} s at the start, {base.t_s[-1] - hi:.3f} s at "
+            "the end) dropped: the other channels cannot be interpolated there"
+        )
+    gaps = [(g.start_s, g.end_s, f"{g.reason} [{base.path.name} line {g.line}]") for g in base.gaps]
+    for s in used:
+        if s is base:
+            continue
+        for g in s.gaps:
+            j = int(np.searchsorted(s.t_s, g.end_s) - 1)
+            inside = (base.t_s > s.t_s[j]) & (base.t_s < g.end_s)
+            keep &= ~inside
+            gaps.append(
+                (
+                    g.start_s,
+                    g.end_s,
+                    f"{g.reason} [{s.path.name} line {g.line}]; {int(inside.sum())} "
+                    f"{base.path.name} samples inside dropped",
+                )
+            )
+    t = base.t_s[keep]
+    if t.size < 2:
+        raise TimebaseError(
+            f"sensor {sensor.device_id}: fewer than two samples where all of {sensor.files} "
+            "have data"
+        )
+
+    def take(ch: str) -> FloatArray | None:
+        src = providers.get(ch)
+        if src is None:
+            return None
+        values = {"acc": src.acc_m_s2, "gyr": src.gyr_rad_s, "mag": src.mag_ut, "quat": src.quat}[
+            ch
+        ]
+        assert values is not None
+        if src is base:
+            return values[keep]
+        if ch == "quat":
+            out = _slerp(src.t_s, values, t)
+        else:
+            out = np.column_stack([np.interp(t, src.t_s, values[:, i]) for i in range(3)])
+        sensor.notes.append(
+            f"{ch} from {src.path.name} ({src.rate_hz:g} Hz) "
+            f"{'slerp' if ch == 'quat' else 'linearly'} interpolated onto the time stamps of "
+            f"{base.path.name} ({base.rate_hz:g} Hz)"
+        )
+        return out
+
+    sensor.acc, sensor.gyr = take("acc"), take("gyr")
+    sensor.mag, sensor.quat = take("mag"), take("quat")
+    sensor.t_s = t
+    sensor.ticks = None if base.device_ticks is None else base.device_ticks[keep]
+    sensor.clock = base.clock
+    sensor.unix_offset_s = base.unix_offset_s
+    sensor.wrap_s = base.clock_wrap_s
+    sensor.rate_hz = base.rate_hz
+    sensor.gaps = gaps
+    for s in used:
+        sensor.derived.update(s.derived)
+
+
+# --- the session -----------------------------------------------------------------------------
+
+
+def read_vendor_session(
+    inputs: Sequence[str | Path], *, mapping: SensorMapping | None = None
+) -> Recording:
+    """Read vendor exports (files, folders, globs) into one canonical ``Recording``.
+
+    Parameters
+    ----------
+    inputs
+        Files, folders or glob patterns (see :func:`expand_inputs`).
+    mapping
+        User placement rules; sensors without a rule get the placement their vendor names
+        suggest (:func:`suggest_placement`).
+
+    Returns
+    -------
+    Recording
+        Long-format samples (``t_s`` from 0 at the earliest sample of any sensor) and a sidecar
+        whose ``gaps`` hold every gap found, ``sensors`` each sensor's family, address/name and
+        rate, and ``extra`` the keys ``import`` (sources, alignment, interpolation, notes),
+        ``derived_channels`` (placement → channel → how it was derived) and
+        ``orientation_source`` (placement → ``"vendor_quaternion"`` when acc/gyr are derived
+        from the vendor quaternion, so the pipeline should use the ``q_*`` columns).
+
+    Raises
+    ------
+    RecordingFormatError
+        A file in an unknown format or breaking its format (file, line, column).
+    ConfigError
+        Placements missing, unknown, duplicated, or a mapping rule that matches nothing.
+    DataError / TimebaseError
+        A sensor without accelerometer or gyroscope, files that do not overlap, clocks that
+        cannot be aligned.
+    """
+    mapping = mapping or SensorMapping()
+    expanded = _expand(inputs)
+    files = [f for f, _ in expanded]
+    given = {f: str(f) for f in files}
+    sensors: dict[str, _Sensor] = {}
+    ignored: list[str] = []
+    formats: dict[Path, str] = {}
+    for f, in_folder in expanded:
+        try:
+            fmt = detect_format(f)
+        except RecordingFormatError:
+            if in_folder and f.suffix.lower() == ".txt":
+                ignored.append(f"{f.name}: not a supported export (a .txt file in the folder)")
+                continue
+            raise
+        if fmt == "canonical":
+            raise RecordingFormatError(
+                f,
+                "is a stretchguard recording: give it alone (it cannot be merged with vendor "
+                "exports)",
+            )
+        formats[f] = fmt
+        for s in read_streams(f, fmt=fmt):
+            if not s.channels:
+                ignored.append(f"{f.name}: {'; '.join(s.warnings) or 'no usable channel'}")
+                continue
+            sensor = sensors.setdefault(s.device_id, _Sensor(s.device_id, [], []))
+            sensor.streams.append(s)
+            sensor.given.append(given[f])
+    if not sensors:
+        raise DataError(
+            "no sensor data in "
+            + ", ".join(str(f) for f in files)
+            + (f" ({'; '.join(ignored)})" if ignored else "")
+        )
+    _place(list(sensors.values()), mapping)
+    for sensor in sensors.values():
+        _merge(sensor)
+    return _assemble(list(sensors.values()), formats, ignored)
+
+
+def _place(sensors: list[_Sensor], mapping: SensorMapping) -> None:
+    used_rules: set[int] = set()
+    for sensor in sensors:
+        chosen: dict[str, str] = {}
+        for i, (pattern, label) in enumerate(mapping.rules):
+            for s, g in zip(sensor.streams, sensor.given, strict=True):
+                if mapping.matches(pattern, s, g):
+                    chosen[label] = pattern
+                    used_rules.add(i)
+        if len(chosen) > 1:
+            raise ConfigError(
+                f"sensor {sensor.device_id} ({sensor.files}) matches rules for "
+                f"{', '.join(f'{v}={k}' for k, v in chosen.items())}; give it one placement"
+            )
+        if chosen:
+            sensor.placement = next(iter(chosen))
+            sensor.notes.append(
+                f"placement {sensor.placement} from mapping {chosen[sensor.placement]!r}"
+            )
+            continue
+        hints = [h for s in sensor.streams for h in s.name_hints]
+        suggestion = suggest_placement(*hints)
+        if suggestion is not None:
+            sensor.placement = suggestion
+            sensor.notes.append(f"placement {suggestion} suggested by the name {hints[0]!r}")
+    unused = [mapping.rules[i] for i in range(len(mapping.rules)) if i not in used_rules]
+    if unused:
+        raise ConfigError(
+            "sensor mapping rule(s) matched no file or device: "
+            + ", ".join(f"{p}={lab}" for p, lab in unused)
+            + f"; devices: {', '.join(s.device_id for s in sensors)}"
+        )
+    unplaced = [s for s in sensors if s.placement is None]
+    if unplaced:
+        lines = "; ".join(f"{s.device_id} ({s.files})" for s in unplaced)
+        example = unplaced[0].device_id.split(" ", 1)[-1]
+        raise ConfigError(
+            f"no placement for sensor(s) {lines}: name them with --sensor, e.g. "
+            f"--sensor '{example}=right_thigh', or a [sensors] table in a TOML file"
+        )
+    by_label: dict[str, list[_Sensor]] = {}
+    for s in sensors:
+        by_label.setdefault(s.placement or "", []).append(s)
+    dupes = {k: v for k, v in by_label.items() if len(v) > 1}
+    if dupes:
+        label, group = next(iter(dupes.items()))
+        raise ConfigError(
+            f"placement {label} given to {len(group)} sensors: "
+            + "; ".join(f"{s.device_id} ({s.files})" for s in group)
+            + "; map each sensor to its own placement with --sensor"
+        )
+
+
+def _align(sensors: list[_Sensor]) -> tuple[dict[str, float], str]:
+    """Shift (s) to add to each sensor's clock time for a common clock, and how it was done."""
+    shifts: dict[str, float] = {}
+    by_clock: dict[str, list[_Sensor]] = {}
+    for s in sensors:
+        by_clock.setdefault(s.clock, []).append(s)
+    # inside a clock domain: unwrap wrapping counters relative to the domain's first sensor
+    group_offsets: dict[str, float | None] = {}
+    for clock, group in by_clock.items():
+        ref = float(group[0].t_s[0])
+        offsets = []
+        for s in group:
+            k = 0.0 if s.wrap_s is None else round((ref - float(s.t_s[0])) / s.wrap_s)
+            shifts[s.device_id] = k * (s.wrap_s or 0.0)
+            if s.unix_offset_s is not None:
+                offsets.append(s.unix_offset_s - shifts[s.device_id])
+        group_offsets[clock] = float(np.median(offsets)) if len(offsets) == len(group) else None
+    if len(by_clock) == 1:
+        clock = next(iter(by_clock))
+        return shifts, f"one clock ({clock})"
+    missing = [c for c, off in group_offsets.items() if off is None]
+    if missing:
+        names = {c: ", ".join(s.device_id for s in by_clock[c]) for c in by_clock}
+        raise TimebaseError(
+            "sensors are on different clocks ("
+            + "; ".join(f"{c}: {names[c]}" for c in by_clock)
+            + f") and {', '.join(missing)} has no wall-clock start to align by; import them "
+            "separately"
+        )
+    for clock, group in by_clock.items():
+        for s in group:
+            shifts[s.device_id] += group_offsets[clock] or 0.0
+    return shifts, (
+        "different clocks aligned by their wall-clock start ("
+        + ", ".join(sorted(by_clock))
+        + "): expect offsets of tens of milliseconds between clock domains"
+    )
+
+
+def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list[str]) -> Recording:
+    shifts, how = _align(sensors)
+    t0 = min(float(s.t_s[0]) + shifts[s.device_id] for s in sensors)
+    streams: dict[str, SensorStream] = {}
+    gaps: list[Gap] = []
+    infos: dict[str, SensorInfo] = {}
+    derived: dict[str, dict[str, str]] = {}
+    orientation: dict[str, str] = {}
+    sources: list[dict[str, Any]] = []
+    notes: list[str] = []
+    started = None
+    ordered = sorted(sensors, key=lambda s: PLACEMENTS.index(s.placement or "pelvis"))
+    for s in ordered:
+        label = s.placement or ""
+        shift = shifts[s.device_id] - t0
+        assert s.acc is not None
+        assert s.gyr is not None
+        streams[label] = SensorStream(
+            placement=label,
+            # the canonical resolution (1 µs) also removes float noise of Unix-second clocks
+            t_s=np.round(s.t_s + shift, 6),
+            acc_m_s2=s.acc,
+            gyr_rad_s=s.gyr,
+            mag_ut=s.mag,
+            quat=s.quat,
+            device_ticks=s.ticks,
+        )
+        for start, end, reason in s.gaps:
+            gaps.append(
+                Gap(
+                    sensor=label,
+                    start_s=round(start + shift, 6),
+                    end_s=round(end + shift, 6),
+                    reason=reason,
+                )
+            )
+        first = s.streams[0]
+        infos[label] = SensorInfo(
+            family=FAMILIES[first.format],
+            address=first.device_id.split(" ", 1)[-1] if first.format == "metabase" else None,
+            name=first.device_id,
+            rate_hz=round(s.rate_hz, 6),
+        )
+        if s.derived:
+            derived[label] = dict(s.derived)
+            if "gyr" in s.derived and s.quat is not None:
+                orientation[label] = ORIENTATION_FROM_VENDOR
+        if started is None and abs(float(s.t_s[0]) + shift) < 1e-9:
+            started = next((x.started_at for x in s.streams if x.started_at), None)
+        for x in s.streams:
+            sources.append(
+                {
+                    "file": x.path.name,
+                    "path": str(x.path),
+                    "format": x.format,
+                    "sensor": label,
+                    "device": x.device_id,
+                    "channels": list(x.channels),
+                    "rows": len(x),
+                    "rate_hz": round(x.rate_hz, 6),
+                    "clock": x.clock,
+                    "gaps": len(x.gaps),
+                    "missing_samples": int(sum(g.missing for g in x.gaps)),
+                    **({"derived": dict(x.derived)} if x.derived else {}),
+                }
+            )
+        notes += [f"{label}: {n}" for n in s.notes]
+    notes += [f"ignored {i}" for i in ignored]
+    samples = validate_samples(samples_from_streams(streams))
+    gaps.sort(key=lambda g: (g.start_s, g.sensor))
+    extra: dict[str, Any] = {
+        "import": {
+            "sources": sources,
+            "alignment": how + f"; t_s = 0 at the earliest sample ({t0:.6f} s on that clock)",
+            "notes": notes,
+        }
+    }
+    if derived:
+        extra["derived_channels"] = derived
+    if orientation:
+        extra["orientation_source"] = orientation
+    meta = SessionMeta(
+        started_at=started,
+        sensors=infos,
+        gaps=tuple(gaps),
+        notes=f"imported from {len(sources)} vendor file(s) "
+        f"({', '.join(sorted(set(formats.values())))})",
+        extra=extra,
+    )
+    return Recording(samples=samples, meta=meta, path=None, warnings=tuple(notes))
