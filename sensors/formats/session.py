@@ -115,6 +115,30 @@ def _expand(inputs: Sequence[str | Path]) -> list[tuple[Path, bool]]:
     return list(seen.items())
 
 
+def classify_inputs(inputs: Sequence[str | Path]) -> tuple[dict[Path, str], list[str]]:
+    """Expand ``inputs`` and detect each file's format.
+
+    Returns ``{file: format}`` and notes on skipped files: a ``.txt`` file found in a folder
+    that is not a supported export (e.g. a licence) is skipped with a note; any other file in
+    an unknown format raises RecordingFormatError.
+    """
+    formats: dict[Path, str] = {}
+    ignored: list[str] = []
+    for f, in_folder in _expand(inputs):
+        try:
+            formats[f] = detect_format(f)
+        except RecordingFormatError:
+            if in_folder and f.suffix.lower() == ".txt":
+                ignored.append(f"{f.name}: not a supported export (a .txt file in the folder)")
+                continue
+            raise
+    if not formats:
+        raise RecordingFormatError(
+            Path(str(inputs[0])) if inputs else None, "no supported export among the inputs"
+        )
+    return formats, ignored
+
+
 def read_streams(path: str | Path, *, fmt: str | None = None) -> tuple[VendorStream, ...]:
     """Every stream of one vendor file (format detected from content unless ``fmt``)."""
     p = Path(path)
@@ -215,11 +239,17 @@ def suggest_placement(*hints: str) -> str | None:
 class SensorMapping:
     """User rules ``pattern → placement``; a pattern matches a file or a device.
 
+    ``--sensor`` rules (``rules``) are tried first, then the mapping file's (``defaults``);
+    a sensor matched by two rules of one kind with different placements is an error.
+
     A pattern is a glob (case-insensitive) tried against the file path as given, the file
     name, and the device id (e.g. ``C4:27:32:BE:25:5C``, ``DOT zdt`` or just ``zdt``).
     """
 
     rules: tuple[tuple[str, str], ...] = ()
+    """``--sensor`` rules: each must match something; they win over ``defaults``."""
+    defaults: tuple[tuple[str, str], ...] = ()
+    """Rules from a mapping file: may name devices absent from this session."""
 
     @classmethod
     def from_options(cls, options: Iterable[str]) -> SensorMapping:
@@ -267,10 +297,10 @@ class SensorMapping:
                 rules.append((key, _check_placement(value, where)))
             else:
                 raise ConfigError(f"{where}: expected a placement string, got {value!r}")
-        return cls(tuple(rules))
+        return cls(defaults=tuple(rules))
 
     def __add__(self, other: SensorMapping) -> SensorMapping:
-        return SensorMapping(self.rules + other.rules)
+        return SensorMapping(self.rules + other.rules, self.defaults + other.defaults)
 
     def matches(self, pattern: str, stream: VendorStream, given: str) -> bool:
         """True if ``pattern`` names the stream's file or device."""
@@ -467,27 +497,17 @@ def read_vendor_session(
         cannot be aligned.
     """
     mapping = mapping or SensorMapping()
-    expanded = _expand(inputs)
-    files = [f for f, _ in expanded]
+    formats, ignored = classify_inputs(inputs)
+    files = list(formats)
     given = {f: str(f) for f in files}
     sensors: dict[str, _Sensor] = {}
-    ignored: list[str] = []
-    formats: dict[Path, str] = {}
-    for f, in_folder in expanded:
-        try:
-            fmt = detect_format(f)
-        except RecordingFormatError:
-            if in_folder and f.suffix.lower() == ".txt":
-                ignored.append(f"{f.name}: not a supported export (a .txt file in the folder)")
-                continue
-            raise
+    for f, fmt in formats.items():
         if fmt == "canonical":
             raise RecordingFormatError(
                 f,
                 "is a stretchguard recording: give it alone (it cannot be merged with vendor "
                 "exports)",
             )
-        formats[f] = fmt
         for s in read_streams(f, fmt=fmt):
             if not s.channels:
                 ignored.append(f"{f.name}: {'; '.join(s.warnings) or 'no usable channel'}")
@@ -510,22 +530,26 @@ def read_vendor_session(
 def _place(sensors: list[_Sensor], mapping: SensorMapping) -> None:
     used_rules: set[int] = set()
     for sensor in sensors:
-        chosen: dict[str, str] = {}
-        for i, (pattern, label) in enumerate(mapping.rules):
-            for s, g in zip(sensor.streams, sensor.given, strict=True):
-                if mapping.matches(pattern, s, g):
-                    chosen[label] = pattern
-                    used_rules.add(i)
-        if len(chosen) > 1:
-            raise ConfigError(
-                f"sensor {sensor.device_id} ({sensor.files}) matches rules for "
-                f"{', '.join(f'{v}={k}' for k, v in chosen.items())}; give it one placement"
-            )
-        if chosen:
-            sensor.placement = next(iter(chosen))
-            sensor.notes.append(
-                f"placement {sensor.placement} from mapping {chosen[sensor.placement]!r}"
-            )
+        for kind, rules in (("--sensor", mapping.rules), ("mapping file", mapping.defaults)):
+            chosen: dict[str, str] = {}
+            for i, (pattern, label) in enumerate(rules):
+                for s, g in zip(sensor.streams, sensor.given, strict=True):
+                    if mapping.matches(pattern, s, g):
+                        chosen[label] = pattern
+                        if kind == "--sensor":
+                            used_rules.add(i)
+            if len(chosen) > 1:
+                raise ConfigError(
+                    f"sensor {sensor.device_id} ({sensor.files}) matches {kind} rules for "
+                    f"{', '.join(f'{v}={k}' for k, v in chosen.items())}; give it one placement"
+                )
+            if chosen:
+                sensor.placement = next(iter(chosen))
+                sensor.notes.append(
+                    f"placement {sensor.placement} from {kind} {chosen[sensor.placement]!r}"
+                )
+                break
+        if sensor.placement is not None:
             continue
         hints = [h for s in sensor.streams for h in s.name_hints]
         suggestion = suggest_placement(*hints)
@@ -535,7 +559,7 @@ def _place(sensors: list[_Sensor], mapping: SensorMapping) -> None:
     unused = [mapping.rules[i] for i in range(len(mapping.rules)) if i not in used_rules]
     if unused:
         raise ConfigError(
-            "sensor mapping rule(s) matched no file or device: "
+            "--sensor rule(s) matched no file or device: "
             + ", ".join(f"{p}={lab}" for p, lab in unused)
             + f"; devices: {', '.join(s.device_id for s in sensors)}"
         )
