@@ -246,12 +246,18 @@ class Notification:
 
 @dataclass(frozen=True, slots=True)
 class GattWrite:
-    """One write by the client: ``data`` to ``char_uuid``, then wait ``pause_after_s``."""
+    """One write by the client: ``data`` to ``char_uuid``, then wait ``pause_after_s``.
+
+    ``reply_on`` names the characteristic on which the device answers this write (e.g.
+    Polar's control point); a client should feed that answer to the decoder (it may carry
+    settings such as Polar's FACTOR) and wait for it, with a timeout, before the next write.
+    """
 
     char_uuid: str
     data: bytes
     with_response: bool = True
     pause_after_s: float = 0.0
+    reply_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -535,7 +541,8 @@ class DeviceEmulator(Protocol):
     """The device side of a family's protocol, for virtual peripherals (pure, no BLE).
 
     The peripheral forwards client actions: ``read`` for a GATT read, ``write`` for a write
-    (returns what the device notifies/indicates in answer, e.g. a command result),
+    (returns what the device notifies/indicates in answer, e.g. a command result; like
+    every payload, only on characteristics whose notifications the client enabled),
     ``set_notify`` for a CCCD change, ``disconnect`` when the link drops. While
     ``rate_hz`` is not None the device streams: the peripheral feeds it measured samples at
     (at least) that rate, with ``device_time_s`` set to the device clock, and sends what
@@ -618,7 +625,8 @@ class EmulatorBase:
         return self._values[u]
 
     def write(self, char_uuid: str, data: bytes) -> list[Notification]:
-        return self._write(normalize_uuid(char_uuid), bytes(data))
+        out = self._write(normalize_uuid(char_uuid), bytes(data))
+        return [n for n in out if n.char_uuid in self._enabled]
 
     def set_notify(self, char_uuid: str, enabled: bool) -> list[Notification]:
         u = normalize_uuid(char_uuid)
