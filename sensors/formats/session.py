@@ -411,6 +411,9 @@ def _merge(sensor: _Sensor) -> None:
             j = int(np.searchsorted(s.t_s, g.end_s) - 1)
             inside = (base.t_s > s.t_s[j]) & (base.t_s < g.end_s)
             keep &= ~inside
+            overlaps = any(a < g.end_s and g.start_s < b for a, b, _ in gaps)
+            if not inside.any() and overlaps:
+                continue  # the same interval is already a gap of the base file
             gaps.append(
                 (
                     g.start_s,
