@@ -1,0 +1,114 @@
+"""The virtual "air": an in-process bumble link that virtual sensors and the host share.
+
+A :class:`VirtualAir` owns one ``bumble.link.LocalLink`` and hands out bumble controllers on it
+(one per device: the host's adapter and each virtual sensor). Everything on it belongs to the
+event loop that created it, so create a fresh air per test or per ``asyncio.run``.
+
+:class:`VirtualController` fixes one gap of bumble's virtual controller (0.0.236): *LE Create
+Connection Cancel* never ended the pending connection, so a connect to an absent address hung
+forever and blocked every later connect (``COMMAND_DISALLOWED``). Here the cancel clears the
+pending connection and reports *LE Connection Complete* with status *Unknown Connection
+Identifier*, which is what a real controller sends (Core spec Vol 4, Part E, 7.8.13).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from types import TracebackType
+from typing import Protocol
+
+from bumble import hci
+from bumble.controller import Controller
+from bumble.link import LocalLink
+
+
+class Closeable(Protocol):
+    """Anything the air closes on exit."""
+
+    async def close(self) -> None: ...
+
+
+class VirtualController(Controller):
+    """bumble's virtual controller with a working *LE Create Connection Cancel*."""
+
+    def on_hci_le_create_connection_cancel_command(
+        self, _command: hci.HCI_LE_Create_Connection_Cancel_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        pending = self.pending_le_connection
+        if pending is None:
+            return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.COMMAND_DISALLOWED_ERROR)
+        self.pending_le_connection = None
+        peer = pending.peer_address
+
+        def report_cancelled() -> None:
+            self.send_hci_packet(
+                hci.HCI_LE_Connection_Complete_Event(
+                    status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR,
+                    connection_handle=0,
+                    role=hci.Role.CENTRAL,
+                    peer_address_type=peer.address_type,
+                    peer_address=peer,
+                    connection_interval=0,
+                    peripheral_latency=0,
+                    supervision_timeout=0,
+                    central_clock_accuracy=0,
+                )
+            )
+
+        # The event must follow the command's own Command Complete.
+        asyncio.get_running_loop().call_soon(report_cancelled)
+        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+
+
+class VirtualAir:
+    """One in-process radio medium: a bumble ``LocalLink`` plus address allocation.
+
+    Use as ``async with VirtualAir() as air:``; on exit every device created on it
+    (adapters and virtual sensors registered with :meth:`register`) is closed.
+    """
+
+    def __init__(self) -> None:
+        self.link = LocalLink()
+        self._serial = itertools.count(1)
+        self._closers: list[Closeable] = []
+        self.loop = asyncio.get_running_loop()
+
+    def new_controller(self, name: str) -> VirtualController:
+        """A controller attached to this air (its host is attached by the caller)."""
+        return VirtualController(name, link=self.link)
+
+    def next_address(self, prefix: str = "C0:5E") -> str:
+        """A fresh static random address ``PREFIX:…`` (top two bits of the first byte 11)."""
+        first = int(prefix.split(":")[0], 16)
+        if first & 0xC0 != 0xC0:
+            raise ValueError(f"address prefix {prefix!r}: a static random address starts 0xC0..")
+        n = next(self._serial)
+        tail = n.to_bytes(6, "big")[-(6 - len(prefix.split(":"))) :]
+        return ":".join([prefix.upper(), *(f"{b:02X}" for b in tail)])
+
+    def register(self, closeable: Closeable) -> None:
+        """Close ``closeable`` (anything with an async ``close()``) when the air closes."""
+        self._closers.append(closeable)
+
+    def detach(self, controller: Controller) -> None:
+        """Take a controller off the air (a device switched off)."""
+        if controller in self.link.controllers:
+            self.link.remove_controller(controller)
+
+    async def close(self) -> None:
+        """Close every registered device, newest first."""
+        while self._closers:
+            obj = self._closers.pop()
+            await obj.close()
+
+    async def __aenter__(self) -> VirtualAir:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
