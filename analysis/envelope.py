@@ -422,7 +422,8 @@ def check_envelope(
         verdict = "inside"
 
     e_starts, e_ends = true_intervals(engaged)
-    marks = tuple(_mark(m, t_s, data, state, engaged, outside) for m in markers)
+    ordered = sorted(markers, key=lambda m: float(m.t_s) if math.isfinite(m.t_s) else math.inf)
+    marks = tuple(_mark(m, t_s, data, state, engaged, outside) for m in ordered)
     return EnvelopeResult(
         profile=profile,
         side=side,

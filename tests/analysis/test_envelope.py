@@ -246,7 +246,7 @@ def test_marks_give_angles_and_whether_the_envelope_held():
         Marker(t_s=500.0, label="after the end"),
     ]
     res = check_envelope(df, STANDING, side="right", markers=marks)
-    m1, m2, m3, m4 = res.marks
+    m3, m1, m2, m4 = res.marks  # sorted by time
     assert m1.inside
     assert m1.engaged
     assert m1.angles_deg["right_hip_flexion_deg"] == pytest.approx(70.0, abs=1e-6)

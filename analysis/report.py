@@ -1,0 +1,630 @@
+"""The session report: one self-contained HTML page, and the short terminal summary.
+
+:func:`build_report_html` returns the page as a string (the CLI writes it): the verdict, a
+summary table per rule, the episodes with their cues, holds, the dynamic criteria of sliders
+and eccentric exercises, the symptom/event marks with their angles, the plots (a PNG embedded
+as a ``data:`` URI), the calibration quality, how sure the numbers are, and the caveats: what
+is not measured and why, that stretchguard informs and does not diagnose, and the warning
+signs that need a professional. No external resource, no script; a Content-Security-Policy
+forbids both. Every string that comes from outside (file names, marker labels, notes,
+profile names and cues, calibration notes) is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pandas as pd
+
+from analysis.envelope import EnvelopeResult, RuleResult
+from analysis.plots import session_png
+
+RED_FLAGS: Final = (
+    "numbness, tingling, pins and needles or weakness in the foot or leg — new, lasting, or "
+    "spreading (significant nerve involvement)",
+    "pain so severe that you cannot bear weight or walk more than a few steps",
+    "sudden sharp pain, especially with a popping sound or feeling (possible tendon or "
+    "muscle tear)",
+    "pain that persists for more than one to two weeks despite rest and modified stretching",
+    "fever or chills, or heat, warmth, swelling or redness behind the knee or around the heel",
+)
+"""Warning signs that need a physiotherapist or physician (../shared/seeds 000 and 002)."""
+
+TYPICAL_ERROR: Final = (
+    (
+        "sagittal",
+        "hip flexion, knee flexion, ankle dorsiflexion, pelvis tilt, thigh inclination",
+        "±3–5°",
+        "knee ≈ 3° (Seel 2014); hip flexion 3.7° (McGrath 2022); 3–6° median over joints "
+        "(Al Borno 2022)",
+    ),
+    ("frontal", "hip adduction", "±4.5–6°", "hip adduction 4.6° (McGrath 2022)"),
+    (
+        "transverse",
+        "hip internal rotation",
+        "±6–9°",
+        "hip rotation 6.3° (McGrath 2022), heading drift dominates",
+    ),
+    (
+        "spine",
+        "lumbar flexion",
+        "±7–11°",
+        "lumbar flexion 10.7° (6.7° after offset removal; Sensors 2024;24:6580)",
+    ),
+)
+"""Typical IMU joint-angle error per plane vs optical capture (anchors.md §1)."""
+
+VERDICT_TEXT: Final = {
+    "inside": "Stayed inside the nerve-friendly envelope",
+    "outside": "Left the nerve-friendly envelope",
+    "not_engaged": "No stretch found to judge",
+}
+
+
+def _e(text: object) -> str:
+    """HTML-escape any value's text (quotes included)."""
+    return html.escape(str(text), quote=True)
+
+
+def _num(value: float | None, fmt: str = ".1f", unit: str = "") -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:{fmt}}{unit}"
+
+
+def _clock(t_s: float) -> str:
+    """Seconds as ``m:ss.s`` (or ``h:mm:ss``) for tables."""
+    if not math.isfinite(t_s):
+        return "—"
+    sign = "−" if t_s < 0 else ""
+    t = abs(t_s)
+    h, rem = divmod(t, 3600)
+    m, s = divmod(rem, 60)
+    if h >= 1:
+        return f"{sign}{int(h)}:{int(m):02d}:{s:04.1f}"
+    return f"{sign}{int(m)}:{s:04.1f}"
+
+
+def _pretty(column: str) -> str:
+    name = column.removesuffix("_deg")
+    for s in ("left_", "right_"):
+        if name.startswith(s):
+            return f"{name[len(s) :].replace('_', ' ')} ({s[:-1]})"
+    return name.replace("_", " ")
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "") -> str:
+    """An HTML table; ``header`` and ``rows`` cells must already be escaped HTML."""
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    klass = f' class="{cls}"' if cls else ""
+    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportContext:
+    """What the report says about the session besides the envelope.
+
+    All strings are shown escaped. ``calibration_lines`` are the pipeline's calibration
+    summary (windows, how they were found, quality figures); ``absent`` maps an angle column
+    to why it is not measured; ``warnings`` are the pipeline's messages (gaps, dropouts).
+    """
+
+    source_name: str
+    started_at: str | None = None
+    exercise: str | None = None
+    notes: str | None = None
+    rate_hz: float | None = None
+    sensors: tuple[str, ...] = ()
+    calibration_lines: tuple[str, ...] = ()
+    calibration: Mapping[str, Any] | None = None
+    absent: Mapping[str, str] | None = None
+    warnings: tuple[str, ...] = ()
+    version: str = ""
+
+
+CSS: Final = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+color:#1d1d1f;margin:0;background:#f5f5f3}
+main{max-width:1180px;margin:0 auto;padding:24px 28px 60px;background:#fff}
+h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 10px;border-bottom:
+1px solid #ddd;padding-bottom:4px}h3{font-size:16px;margin:18px 0 6px}
+.meta{color:#555;font-size:14px}.meta span{margin-right:18px;white-space:nowrap}
+.verdict{border-radius:8px;padding:14px 18px;margin:18px 0;font-size:17px}
+.verdict b{font-size:21px;display:block;margin-bottom:2px}
+.v-inside{background:#e4f4ec;border-left:6px solid #009E73}
+.v-outside{background:#fbe9df;border-left:6px solid #D55E00}
+.v-not_engaged{background:#eeeeee;border-left:6px solid #888}
+table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:14px}
+th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#f3f3f1;font-weight:600}td.n{text-align:right;white-space:nowrap}
+.st-ok{color:#00704f;font-weight:600}.st-violated{color:#b34700;font-weight:600}
+.st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}
+.cue{font-weight:600}.small{font-size:13px;color:#555}
+.plot img{width:100%;height:auto;border:1px solid #e3e3e3}
+.legend span{display:inline-block;margin-right:16px;font-size:13px}
+.sw{display:inline-block;width:14px;height:10px;margin-right:5px;vertical-align:middle}
+.flags li{margin:3px 0}.box{background:#fff8e6;border:1px solid #f0d99a;border-radius:6px;
+padding:10px 16px;margin:10px 0}ul{margin:6px 0 6px 20px;padding:0}
+code{font-size:13px;background:#f3f3f1;padding:1px 4px;border-radius:3px}
+"""
+
+
+def build_report_html(
+    angles: pd.DataFrame, envelope: EnvelopeResult, context: ReportContext
+) -> str:
+    """The complete report page as an HTML string (UTF-8 when written).
+
+    ``angles`` is the angle table the envelope was computed on (``t_s`` + ``*_deg``
+    columns, degrees). The page embeds one PNG of the angle panels; it loads nothing else.
+    """
+    env = envelope
+    png = session_png(angles, env)
+    img = base64.b64encode(png).decode("ascii")
+    prof = env.profile
+    t = env.t_s
+    duration_s = float(t[-1] - t[0]) if t.size else 0.0
+    parts: list[str] = []
+    parts.append(
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+        "img-src data:; style-src 'unsafe-inline'\">"
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>stretchguard report — {_e(context.source_name)}</title>"
+        f"<style>{CSS}</style></head><body><main>"
+    )
+    parts.append(f"<h1>{_e(prof.title)}</h1>")
+    meta = [
+        f"<span>file <b>{_e(context.source_name)}</b></span>",
+        f"<span>side <b>{_e(env.side)}</b></span>",
+        f"<span>profile <b>{_e(prof.name)}</b></span>",
+        f"<span>length <b>{_e(_clock(duration_s))}</b></span>",
+    ]
+    if context.started_at:
+        meta.append(f"<span>recorded <b>{_e(context.started_at)}</b></span>")
+    if context.rate_hz:
+        meta.append(f"<span>grid <b>{context.rate_hz:g} Hz</b></span>")
+    if context.sensors:
+        meta.append(f"<span>sensors <b>{_e(', '.join(context.sensors))}</b></span>")
+    parts.append(f"<p class='meta'>{''.join(meta)}</p>")
+    parts.append(_verdict_box(env))
+    parts.append("<h2>Summary</h2>")
+    parts.append(_rules_table(env))
+    parts.append(_holds_section(env))
+    parts.append(_dynamics_section(env))
+    parts.append(_episodes_section(env))
+    parts.append(_marks_section(env))
+    parts.append("<h2>Angles over time</h2>")
+    parts.append(_legend())
+    parts.append(
+        f"<div class='plot'><img alt='joint angles over time with the envelope of each rule' "
+        f"src='data:image/png;base64,{img}'></div>"
+    )
+    if context.notes:
+        parts.append(f"<h2>Notes</h2><p>{_e(context.notes)}</p>")
+    parts.append(_calibration_section(context))
+    parts.append(_accuracy_section(env, context))
+    parts.append(_caveats_section(env, context))
+    parts.append(_profile_section(env))
+    version = f" {_e(context.version)}" if context.version else ""
+    parts.append(
+        f"<p class='small'>Made by stretchguard{version}. Angles are relative to the quiet "
+        "stand at the start of the session (every angle 0° there); signs and frames as in "
+        "the project's conventions. The envelope result is also in envelope.json and the "
+        "angles in angles.csv beside this page.</p>"
+    )
+    parts.append("</main></body></html>\n")
+    return "".join(parts)
+
+
+def _verdict_box(env: EnvelopeResult) -> str:
+    gating = [e for e in env.episodes if not e.advisory]
+    lines = []
+    if env.verdict == "outside":
+        rules = sorted({e.rule.replace("_", " ") for e in gating})
+        lines.append(
+            f"{len(gating)} episode{'s' if len(gating) != 1 else ''} outside "
+            f"({_e(', '.join(rules))}), {sum(e.duration_s for e in gating):.1f} s in total."
+        )
+    elif env.verdict == "inside":
+        measured = [r for r in env.rules if r.status != "not_measured" and not r.spec.advisory]
+        lines.append(
+            f"Every measured rule held while you were in the stretch "
+            f"({len(measured)} gating rule{'s' if len(measured) != 1 else ''} measured)."
+        )
+    else:
+        lines.append(_e(env.engaged_reason or "the stretch position was never reached"))
+    if env.profile.kind == "hold" and env.verdict != "not_engaged":
+        target = env.profile.hold.target_s
+        best = env.longest_hold_s
+        verdict = "reached" if best >= target else "not reached"
+        lines.append(f"Longest hold {best:.0f} s — the {target:g}-s target was {verdict}.")
+    advisory = [e for e in env.episodes if e.advisory]
+    if advisory:
+        lines.append(
+            f"{len(advisory)} advisory note{'s' if len(advisory) != 1 else ''} "
+            "(hip rotation/adduction: the sensors are less sure in these planes)."
+        )
+    return (
+        f"<div class='verdict v-{_e(env.verdict)}'><b>{_e(VERDICT_TEXT[env.verdict])}</b>"
+        + "<br>".join(lines)
+        + "</div>"
+    )
+
+
+def _rules_table(env: EnvelopeResult) -> str:
+    rows = []
+    for r in env.rules:
+        worst = _worst(r)
+        status = {"ok": "ok", "violated": "outside", "not_measured": "not measured"}[r.status]
+        name = _e(r.rule.replace("_", " "))
+        if r.spec.advisory:
+            name += " <span class='adv'>(advisory)</span>"
+        detail = _e(r.reason) if r.status == "not_measured" else _e(_pretty(r.column or ""))
+        rows.append(
+            [
+                name,
+                _e(r.spec.describe()),
+                f"<span class='st-{r.status}'>{status}</span>",
+                f"{len(r.episodes)}",
+                _num(r.time_outside_s, ".1f", " s") if r.status != "not_measured" else "—",
+                worst,
+                _num(r.judged_s, ".0f", " s") if r.status != "not_measured" else "—",
+                f"<span class='small'>{detail}</span>",
+            ]
+        )
+    header = [
+        "rule",
+        "allowed",
+        "status",
+        "episodes",
+        "time outside",
+        "worst",
+        "judged for",
+        "angle",
+    ]
+    return _table(header, rows)
+
+
+def _worst(r: RuleResult) -> str:
+    if not r.episodes:
+        return "—"
+    key = max if r.spec.upper else min
+    return _num(key(e.peak_deg for e in r.episodes), ".0f", "°")
+
+
+def _holds_section(env: EnvelopeResult) -> str:
+    prof = env.profile
+    if prof.kind != "hold":
+        return ""
+    out = [f"<h3>Holds (target {prof.hold.target_s:g} s, short below {prof.hold.short_s:g} s)</h3>"]
+    if not env.holds:
+        out.append("<p>No hold: never engaged and inside the envelope with the leg still.</p>")
+        return "".join(out)
+    rating = {"target": "target reached", "under_target": "under target", "short": "short"}
+    rows = [
+        [
+            str(i),
+            _e(_clock(h.start_s)),
+            _e(_clock(h.end_s)),
+            _num(h.duration_s, ".1f", " s"),
+            _e(rating[h.rating]),
+        ]
+        for i, h in enumerate(env.holds, start=1)
+    ]
+    out.append(_table(["#", "from", "to", "duration", "rating"], rows))
+    return "".join(out)
+
+
+def _dynamics_section(env: EnvelopeResult) -> str:
+    out = []
+    if env.slider is not None:
+        s = env.slider
+        spec = env.profile.slider
+        assert spec is not None
+        out.append("<h3>Slider</h3>")
+        if s.reason:
+            out.append(f"<p>{_e(s.reason)}</p>")
+        rng = f"{spec.min_amplitude_deg:g}°"
+        if spec.max_amplitude_deg is not None:
+            rng += f"–{spec.max_amplitude_deg:g}°"
+        rows = [
+            ["cycles", str(s.cycles), f"≥ {spec.min_cycles}"],
+            ["amplitude (peak to peak, median)", _num(s.amplitude_deg, ".0f", "°"), rng],
+            [
+                "rate (median)",
+                _num(s.rate_hz, ".2f", " Hz"),
+                f"{spec.min_rate_hz:g}–{spec.max_rate_hz:g} Hz",
+            ],
+            ["overall", "ok" if s.ok else "not yet", ""],
+        ]
+        out.append(_table(["criterion", "this session", "aim"], rows))
+        out.append(_issues(s.issues))
+    if env.repetitions is not None:
+        p = env.repetitions
+        spec_r = env.profile.repetitions
+        assert spec_r is not None
+        out.append("<h3>Repetitions</h3>")
+        if p.reason:
+            out.append(f"<p>{_e(p.reason)}</p>")
+        rows = [
+            [
+                str(i),
+                _e(_clock(r.start_s)),
+                _num(r.range_deg, ".0f", "°"),
+                _num(r.lengthening_s, ".1f", " s"),
+                "ok"
+                if r.ok
+                else "too fast"
+                if r.lengthening_s < spec_r.min_lengthening_s
+                else "too slow",
+            ]
+            for i, r in enumerate(p.reps, start=1)
+        ]
+        out.append(
+            f"<p>{p.count} of {p.target_count} repetitions; median lengthening "
+            f"{_num(p.median_lengthening_s, '.1f', ' s')} (aim ≥ "
+            f"{spec_r.min_lengthening_s:g} s from 10 % to 90 % of each movement).</p>"
+        )
+        if rows:
+            out.append(_table(["#", "at", "range", "lengthening", "tempo"], rows))
+        out.append(_issues(p.issues))
+    return "".join(out)
+
+
+def _issues(issues: Sequence[Any]) -> str:
+    if not issues:
+        return ""
+    rows = [
+        [_e(_clock(i.start_s)), _e(_clock(i.end_s)), f"<span class='cue'>{_e(i.cue)}</span>"]
+        for i in issues
+    ]
+    return _table(["from", "to", "cue"], rows)
+
+
+def _episodes_section(env: EnvelopeResult) -> str:
+    eps = env.episodes
+    if not eps:
+        return ""
+    rows = []
+    for e in eps:
+        sev = "advisory" if e.advisory else e.severity
+        rows.append(
+            [
+                _e(_clock(e.start_s)),
+                _num(e.duration_s, ".1f", " s"),
+                _e(e.rule.replace("_", " ")),
+                _num(e.peak_deg, ".0f", "°"),
+                f"<span class='cue'>{_e(e.cue)}</span>",
+                _e(sev),
+            ]
+        )
+    return (
+        "<h3>Episodes outside the envelope</h3>"
+        + _table(["from", "for", "rule", "worst", "cue", "kind"], rows)
+        + "<p class='small'>clear: past the warn level; borderline: past the edge by less "
+        "than the typical sensor error; advisory: reported, not counted in the verdict.</p>"
+    )
+
+
+def _marks_section(env: EnvelopeResult) -> str:
+    if not env.marks:
+        return ""
+    rows = []
+    for i, m in enumerate(env.marks, start=1):
+        if m.note:
+            state = _e(m.note)
+        elif not m.engaged:
+            state = "not in the stretch"
+        elif m.inside:
+            state = "inside"
+        else:
+            state = "<b>outside</b>: " + _e(", ".join(r.replace("_", " ") for r in m.rules_outside))
+        angles = "; ".join(f"{_pretty(k)} {v:.0f}°" for k, v in m.angles_deg.items())
+        rows.append(
+            [
+                f"M{i}",
+                _e(_clock(m.t_s)),
+                _e(m.label),
+                _e(m.kind),
+                state,
+                f"<span class='small'>{_e(angles) or '—'}</span>",
+            ]
+        )
+    return "<h3>Symptom and event marks</h3>" + _table(
+        ["", "at", "label", "kind", "envelope", "angles at that moment"], rows
+    )
+
+
+def _legend() -> str:
+    items = [
+        ("#009E7333", "allowed side of the rule (edge dashed, warn level dotted)"),
+        ("#D55E0055", "outside: clear"),
+        ("#E69F0055", "outside: borderline"),
+        ("#CC79A755", "advisory"),
+        ("#9a9a9a33", "not in the stretch (not judged)"),
+        ("#0072B2", "hold"),
+    ]
+    spans = "".join(
+        f"<span><i class='sw' style='background:{c}'></i>{_e(text)}</span>" for c, text in items
+    )
+    return f"<p class='legend'>{spans}<span>M1, M2…: marks</span></p>"
+
+
+def _calibration_section(ctx: ReportContext) -> str:
+    out = ["<h2>Calibration</h2>"]
+    if not ctx.calibration_lines:
+        out.append("<p>No calibration information (angles were given, not estimated).</p>")
+        return "".join(out)
+    out.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in ctx.calibration_lines))
+    out.append("</ul>")
+    weak = _weak_segments(ctx.calibration)
+    if weak:
+        out.append(
+            "<p class='box'>Less certain: " + _e("; ".join(weak)) + ". Angles of these "
+            "segments may carry a constant offset; repeat the calibration movements slowly "
+            "and in the sagittal plane next time.</p>"
+        )
+    if ctx.warnings:
+        out.append("<h3>Data warnings</h3><ul>")
+        out.append("".join(f"<li>{_e(w)}</li>" for w in ctx.warnings) + "</ul>")
+    return "".join(out)
+
+
+def _weak_segments(cal: Mapping[str, Any] | None) -> list[str]:
+    if not cal:
+        return []
+    weak = []
+    for name, seg in (cal.get("segments") or {}).items():
+        if not isinstance(seg, Mapping):
+            continue
+        reasons = []
+        if seg.get("sign_confidence") == "low":
+            reasons.append("flexion sign uncertain")
+        planarity = seg.get("planarity_ratio")
+        if isinstance(planarity, int | float) and planarity < 0.7:
+            reasons.append(f"functional movement not planar ({planarity:.2f})")
+        if reasons:
+            weak.append(f"{name}: {', '.join(reasons)}")
+    return weak
+
+
+def _accuracy_section(env: EnvelopeResult, ctx: ReportContext) -> str:
+    rows = [
+        [_e(p), _e(a), _e(err), f"<span class='small'>{_e(src)}</span>"]
+        for p, a, err, src in TYPICAL_ERROR
+    ]
+    out = [
+        "<h2>How sure are these numbers?</h2>",
+        "<p>Typical error of wearable-sensor joint angles against optical motion capture "
+        "(published validation studies, mostly walking — no study has validated them during "
+        "a hamstring stretch):</p>",
+        _table(["plane", "angles", "typical error", "source"], rows),
+        "<p>Static accuracy is dominated by the calibration: a pose that was off by some "
+        "degrees at the quiet stand shifts that angle by the same amount for the whole "
+        "session. An episode marked <i>borderline</i> went past the edge by less than the "
+        "warn margin and may be measurement error; hip rotation and adduction rules are "
+        "advisory for the same reason. Each rule's gate has a hysteresis of at least the "
+        "plane's error (3° sagittal, 5° frontal/transverse) and a minimum dwell, so noise "
+        "does not flicker the verdict.</p>",
+    ]
+    if ctx.calibration:
+        gyro = ctx.calibration.get("stand_gyro_rms_deg_s")
+        if isinstance(gyro, int | float):
+            still = "steady" if gyro < 1.0 else "not quite still"
+            out.append(
+                f"<p>This session's quiet stand: gyroscope RMS {gyro:.2f} °/s ({still}).</p>"
+            )
+    return "".join(out)
+
+
+def _caveats_section(env: EnvelopeResult, ctx: ReportContext) -> str:
+    out = ["<h2>What this report cannot tell you</h2>"]
+    absent = dict(ctx.absent or {})
+    for r in env.rules:
+        if r.status == "not_measured" and r.column and r.column not in absent:
+            absent[r.column] = r.reason or "not measured"
+    if absent:
+        out.append("<h3>Not measured</h3><ul>")
+        out.append(
+            "".join(f"<li><b>{_e(_pretty(c))}</b>: {_e(why)}</li>" for c, why in absent.items())
+        )
+        out.append(
+            "</ul><p class='small'>A rule whose angle is not measured is reported as such — "
+            "it is never counted as passed.</p>"
+        )
+    if env.gaps:
+        total = sum(b - a for a, b, _ in env.gaps)
+        out.append(
+            f"<p>Sensor data was missing for {total:.1f} s while you were in the stretch "
+            f"({len(env.gaps)} gap{'s' if len(env.gaps) != 1 else ''}); those moments are not "
+            "judged.</p>"
+        )
+    out.append(
+        "<div class='box'><p><b>stretchguard informs; it does not diagnose.</b> It measures "
+        "joint angles with motion sensors and compares them with a nerve-friendly envelope "
+        "drawn from the literature. A burning, tingling or electric feeling, or a stretch "
+        "felt in the foot or heel rather than the back of the thigh, suggests the sciatic "
+        "nerve is being tensioned: ease off (bend the knee, point the toes, lengthen the "
+        "spine).</p><p><b>See a physiotherapist or physician</b> if you have:</p>"
+        "<ul class='flags'>" + "".join(f"<li>{_e(f)}</li>" for f in RED_FLAGS) + "</ul></div>"
+    )
+    return "".join(out)
+
+
+def _profile_section(env: EnvelopeResult) -> str:
+    prof = env.profile
+    rows = []
+    for r in prof.rules:
+        rows.append(
+            [
+                _e(r.name.replace("_", " ")),
+                _e(r.describe()),
+                _num(r.warn_deg, "g", "°"),
+                _num(r.hysteresis_deg, "g", "°"),
+                _num(r.dwell_s, "g", " s"),
+                "yes" if r.advisory else "no",
+                f"<span class='small'>{_e(r.basis)}</span>",
+            ]
+        )
+    crit = "; ".join(f"{c.angle.replace('_', ' ')} ≥ {c.min_deg:g}°" for c in prof.engaged.criteria)
+    out = [
+        "<h2>The envelope used</h2>",
+        f"<p>Profile <b>{_e(prof.name)}</b> ({_e(prof.source)}). {_e(prof.description)}</p>",
+        f"<p>In the stretch when (first measured of): {_e(crit)}, for at least "
+        f"{prof.engaged.dwell_s:g} s. Judged by: "
+        f"<code>{_e(env.engaged_by or 'nothing — no engagement angle')}</code>.</p>",
+        _table(["rule", "allowed", "warn", "hysteresis", "dwell", "advisory", "basis"], rows),
+    ]
+    if prof.warnings:
+        out.append("<ul>" + "".join(f"<li>{_e(w)}</li>" for w in prof.warnings) + "</ul>")
+    return "".join(out)
+
+
+def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
+    """A few plain-text lines for the terminal: verdict, rules, episodes with cues, holds."""
+    env = envelope
+    lines = [f"{source_name}: {env.profile.title} ({env.side} side)"]
+    lines.append(f"  verdict: {VERDICT_TEXT[env.verdict].lower()} [{env.verdict}]")
+    if env.verdict == "not_engaged" and env.engaged_reason:
+        lines.append(f"  {env.engaged_reason}")
+    for r in env.rules:
+        if r.status == "not_measured":
+            lines.append(f"  {r.rule:<22} not measured ({r.reason})")
+            continue
+        tag = " (advisory)" if r.spec.advisory else ""
+        lines.append(
+            f"  {r.rule:<22} {r.status:<8} allowed {r.spec.describe():<7} "
+            f"outside {r.time_outside_s:5.1f} s in {len(r.episodes)} episode(s){tag}"
+        )
+    for e in env.episodes[:20]:
+        lines.append(f"    {_clock(e.start_s):>8}  {e.duration_s:5.1f} s  {e.cue}")
+    if len(env.episodes) > 20:
+        lines.append(f"    … {len(env.episodes) - 20} more in the report")
+    if env.profile.kind == "hold" and env.verdict != "not_engaged":
+        holds = ", ".join(f"{h.duration_s:.0f} s" for h in env.holds) or "none"
+        lines.append(
+            f"  holds: {holds} (target {env.profile.hold.target_s:g} s, longest "
+            f"{env.longest_hold_s:.0f} s)"
+        )
+    if env.slider is not None:
+        s = env.slider
+        lines.append(
+            f"  slider: {s.cycles} cycles, amplitude {_num(s.amplitude_deg, '.0f', '°')}, "
+            f"rate {_num(s.rate_hz, '.2f', ' Hz')} — {'ok' if s.ok else 'not yet'}"
+        )
+    if env.repetitions is not None:
+        p = env.repetitions
+        lines.append(
+            f"  repetitions: {p.count}/{p.target_count}, median lengthening "
+            f"{_num(p.median_lengthening_s, '.1f', ' s')} — {'ok' if p.ok else 'not yet'}"
+        )
+    for i, m in enumerate(env.marks, start=1):
+        state = "inside" if m.inside else "OUTSIDE: " + ", ".join(m.rules_outside)
+        lines.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}: {state}")
+    return "\n".join(lines)

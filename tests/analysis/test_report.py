@@ -1,0 +1,185 @@
+"""The HTML report and the plots: content, self-containment, escaping, decimation."""
+
+from __future__ import annotations
+
+import base64
+import io
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from analysis.envelope import check_envelope
+from analysis.plots import decimate_minmax, session_figure, session_png
+from analysis.profiles import load_builtin_profile, parse_profile
+from analysis.recording import Marker
+from analysis.report import RED_FLAGS, ReportContext, build_report_html, summary_text
+
+HOSTILE = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "a & b $x^2$")
+
+
+def _step(t, a, b, h):
+    s = np.clip((t - a) / (b - a), 0.0, 1.0)
+    return h * (10 * s**3 - 15 * s**4 + 6 * s**5)
+
+
+def _session(duration_s: float = 80.0, rate_hz: float = 100.0) -> pd.DataFrame:
+    t = np.arange(0.0, duration_s, 1 / rate_hz)
+
+    def pose(v):
+        return _step(t, 10, 12, v) - _step(t, duration_s - 20, duration_s - 18, v)
+
+    ankle = pose(-15.0) + _step(t, 30, 31, 25) - _step(t, 38, 39, 25)
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": pose(70.0),
+            "right_knee_flexion_deg": pose(18.0),
+            "right_ankle_dorsiflexion_deg": ankle,
+            "pelvis_anterior_tilt_deg": pose(10.0),
+        }
+    )
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.tables = 0
+        self.headings: list[str] = []
+        self._in_heading = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "table":
+            self.tables += 1
+        self._in_heading = tag in ("h1", "h2", "h3")
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2", "h3"):
+            self._in_heading = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_heading:
+            self.headings.append(data)
+
+
+@pytest.fixture(scope="module")
+def report() -> tuple[str, _Collector]:
+    df = _session()
+    profile = parse_profile(
+        'extends = "standing_hamstring"\ntitle = "<b>My</b> stretch"\n', source="<i>p</i>.toml"
+    )
+    marks = [Marker(t_s=33.0 + i, label=label) for i, label in enumerate(HOSTILE)]
+    env = check_envelope(
+        df, profile, side="right", markers=marks, absent={"lumbar_flexion_deg": "no <trunk>"}
+    )
+    ctx = ReportContext(
+        source_name="<img src=x onerror=alert(2)>.csv",
+        notes="</p><script>alert(3)</script>",
+        calibration_lines=("quiet stand [0.0, 4.0) s <detected>",),
+        calibration={"stand_gyro_rms_deg_s": 0.4, "segments": {}},
+        absent={"lumbar_flexion_deg": "no <trunk> sensor"},
+        warnings=("right_foot: no data for 0.50 s",),
+    )
+    page = build_report_html(df, env, ctx)
+    parser = _Collector()
+    parser.feed(page)
+    parser.close()
+    return page, parser
+
+
+def test_report_has_the_plot_the_summary_and_the_caveats(report):
+    _, doc = report
+    images = [attrs for tag, attrs in doc.tags if tag == "img"]
+    assert len(images) == 1
+    src = images[0]["src"] or ""
+    assert src.startswith("data:image/png;base64,")
+    png = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
+    assert png.format == "PNG"
+    assert png.size[0] >= 1000
+    assert png.size[1] >= 4 * 200  # one panel per plotted angle
+    assert doc.tables >= 4
+    text = " ".join(doc.text)
+    assert "Left the nerve-friendly envelope" in text
+    assert "ankle dorsiflexed 10° — point your toes away" in text
+    for heading in ("Summary", "Angles over time", "Calibration", "How sure are these numbers?"):
+        assert heading in doc.headings
+    assert "does not diagnose" in text
+    for flag in RED_FLAGS:
+        assert flag in text
+    assert "no <trunk> sensor" in text  # the reason why lumbar flexion is not measured
+    assert "quiet stand [0.0, 4.0) s <detected>" in text
+    assert "±6–9°" in text  # typical transverse-plane error
+
+
+def test_report_is_self_contained(report):
+    page, doc = report
+    for tag, attrs in doc.tags:
+        assert tag not in ("script", "iframe", "object", "embed", "link")
+        for key, value in attrs.items():
+            assert not key.startswith("on"), (tag, key)
+            if key in ("src", "href") and value:
+                assert value.startswith("data:"), (tag, key, value[:40])
+    assert "http://" not in page
+    assert "https://" not in page
+    assert "default-src 'none'" in page
+
+
+def test_hostile_strings_stay_text(report):
+    _, doc = report
+    text = "".join(doc.text)
+    for label in HOSTILE:
+        assert label in text
+    assert "<img src=x onerror=alert(2)>.csv" in text
+    assert "</p><script>alert(3)</script>" in text
+    assert "<b>My</b> stretch" in text
+    assert "<i>p</i>.toml" in text
+    # the only tags are the report's own
+    assert {tag for tag, _ in doc.tags} <= {
+        "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p",
+        "span", "b", "i", "br", "div", "table", "thead", "tbody", "tr", "th", "td", "img",
+        "ul", "li", "code",
+    }  # fmt: skip
+
+
+def test_summary_text_lists_verdict_episodes_and_holds():
+    df = _session()
+    env = check_envelope(df, load_builtin_profile("standing_hamstring"), side="right")
+    text = summary_text(env, source_name="s.csv")
+    assert "[outside]" in text
+    assert "ankle dorsiflexed 10° — point your toes away" in text
+    assert "holds:" in text
+    assert "lumbar_flexion" in text
+    assert "not measured" in text
+
+
+def test_decimation_keeps_every_extreme():
+    rng = np.random.default_rng(5)
+    t = np.arange(100_003) / 100.0
+    y = rng.normal(size=t.size)
+    y[[17, 50_000, 99_999]] = [40.0, -55.0, 33.0]
+    y[60_000:61_000] = np.nan  # a 10-s dropout
+    td, yd = decimate_minmax(t, y, n_bins=1000)
+    assert td.size <= 2 * 1000 + 2
+    assert np.nanmax(yd) == 40.0
+    assert np.nanmin(yd) == -55.0
+    assert 33.0 in yd
+    assert np.all(np.diff(td) >= 0)
+    assert np.isnan(yd[(td > 600.5) & (td < 609.5)]).all()
+    _, short_y = decimate_minmax(t[:50], y[:50], n_bins=1000)
+    assert short_y is y[:50] or np.array_equal(short_y, y[:50])
+
+
+def test_long_sessions_are_drawn_decimated():
+    df = _session(duration_s=3600.0)
+    env = check_envelope(df, load_builtin_profile("standing_hamstring"), side="right")
+    fig = session_figure(df, env, width_px=800)
+    lines = [ln for ax in fig.axes for ln in ax.get_lines() if len(ln.get_xdata()) > 10]
+    assert lines
+    assert all(len(ln.get_xdata()) <= 2 * 800 + 2 for ln in lines)
+    assert session_png(df, env, width_px=800)[:8] == b"\x89PNG\r\n\x1a\n"
