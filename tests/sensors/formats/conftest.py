@@ -117,6 +117,47 @@ def make_session() -> Callable[[float], Session]:
     return stand_in_session
 
 
+@pytest.fixture
+def angle_diff() -> Callable[[Recording, Recording], dict[str, float]]:
+    """:func:`angle_differences_deg` as a fixture (test modules cannot import conftest)."""
+    return angle_differences_deg
+
+
+@pytest.fixture
+def replace_meta() -> Callable[..., Recording]:
+    """:func:`with_meta` as a fixture."""
+    return with_meta
+
+
 def with_meta(rec: Recording, **changes: object) -> Recording:
     """A copy of ``rec`` with sidecar fields replaced."""
     return dataclasses.replace(rec, meta=dataclasses.replace(rec.meta, **changes))
+
+
+def angle_differences_deg(reference: Recording, other: Recording) -> dict[str, float]:
+    """Largest |difference| per angle column between the pipeline's angles of two recordings.
+
+    Both are analysed with ``analysis.pipeline.analyse_recording``; rows are matched on
+    ``t_s`` (to 1 ms). A column missing from ``other`` gives ``inf``.
+    """
+    from analysis.pipeline import analyse_recording
+
+    a = analyse_recording(reference).angles
+    b = analyse_recording(other).angles
+    merged = pd.merge(
+        a.assign(key=np.round(a["t_s"] * 1000).astype(np.int64)),
+        b.assign(key=np.round(b["t_s"] * 1000).astype(np.int64)),
+        on="key",
+        suffixes=("", "_other"),
+    )
+    out = {}
+    for col in a.columns:
+        if col == "t_s":
+            continue
+        if f"{col}_other" not in merged:
+            out[col] = float("inf")
+            continue
+        diff = np.abs(merged[col] - merged[f"{col}_other"]).to_numpy()
+        out[col] = float(np.nanmax(diff)) if np.isfinite(diff).any() else float("inf")
+    assert len(merged) > 0.9 * min(len(a), len(b)), "the two time bases hardly overlap"
+    return out
