@@ -38,6 +38,7 @@ from scipy.signal import find_peaks
 
 from analysis.errors import DataError
 from analysis.profiles import (
+    EngagedCriterion,
     Profile,
     RepetitionSpec,
     RuleSpec,
@@ -292,6 +293,22 @@ def debounce(mask: BoolArray, t_end: FloatArray, t_s: FloatArray, *, on_s: float
     return np.repeat(effective, ends - starts)
 
 
+def latch(on: BoolArray, off: BoolArray, valid: BoolArray) -> BoolArray:
+    """A set/reset latch: True from an ``on`` sample until an ``off`` sample.
+
+    Samples that are neither keep the state. Each run of ``valid`` starts fresh (True only
+    if its first sample is ``on``); invalid samples are False. ``on`` and ``off`` must not
+    both hold at one sample.
+    """
+    on = on & valid
+    off = off & valid
+    first = valid & ~np.concatenate(([False], valid[:-1]))
+    decisive = on | off | first | ~valid
+    idx = np.where(decisive, np.arange(on.size), -1)
+    idx = np.maximum.accumulate(idx)
+    return np.where(idx >= 0, on[np.maximum(idx, 0)], False) & valid
+
+
 def hysteresis(
     x: FloatArray, valid: BoolArray, *, limit: float, release: float, upper: bool
 ) -> BoolArray:
@@ -305,14 +322,7 @@ def hysteresis(
     with np.errstate(invalid="ignore"):
         beyond = (x > limit) if upper else (x < limit)
         back = (x < release) if upper else (x > release)
-    beyond &= valid
-    back &= valid
-    first = valid & ~np.concatenate(([False], valid[:-1]))
-    decisive = beyond | back | first | ~valid
-    idx = np.where(decisive, np.arange(x.size), -1)
-    idx = np.maximum.accumulate(idx)
-    state = np.where(idx >= 0, beyond[np.maximum(idx, 0)], False)
-    return state & valid
+    return latch(beyond, back, valid)
 
 
 def _reduce_peak(x: FloatArray, starts, ends, *, upper: bool) -> tuple[FloatArray, NDArray]:
@@ -479,6 +489,18 @@ def _validated(angles: pd.DataFrame) -> tuple[FloatArray, dict[str, FloatArray]]
     return t_s, data
 
 
+def _condition(x: FloatArray, crit: EngagedCriterion) -> BoolArray:
+    """Where ``x`` meets an engagement condition, with its hysteresis (NaN: not met)."""
+    finite = np.isfinite(x)
+    h = crit.hysteresis_deg
+    with np.errstate(invalid="ignore"):
+        if crit.min_deg is not None:
+            on, off = x >= crit.min_deg, x < crit.min_deg - h
+        else:
+            on, off = x <= crit.bound_deg, x > crit.bound_deg + h
+    return latch(on, off, finite)
+
+
 def _engagement(
     profile: Profile,
     side: str,
@@ -487,32 +509,33 @@ def _engagement(
     t_end: FloatArray,
     absent: Mapping[str, str],
 ) -> tuple[BoolArray, str | None, str | None]:
+    spec = profile.engaged
     tried = []
-    for crit in profile.engaged.criteria:
+    for crit in spec.criteria:
         column = angle_column_for(crit.angle, side)
         x = data.get(column)
         if x is None or not np.isfinite(x).any():
             tried.append(f"{column} ({absent.get(column, 'not measured')})")
             continue
-        finite = np.isfinite(x)
-        raw = hysteresis(
-            x,
-            finite,
-            limit=crit.min_deg,
-            release=crit.min_deg - crit.hysteresis_deg,
-            upper=True,
-        )
-        # hysteresis() marks "past the edge" for x > limit; engagement counts x ≥ min_deg
-        with np.errstate(invalid="ignore"):
-            raw |= finite & (x == crit.min_deg)
-        dwell = profile.engaged.dwell_s
-        engaged = debounce(raw, t_end, t_s, on_s=dwell, off_s=dwell)
+        raw = _condition(x, crit)
+        main_met = raw.copy()
+        used = []
+        for req in spec.require:
+            col_r = angle_column_for(req.angle, side)
+            xr = data.get(col_r)
+            if xr is None or not np.isfinite(xr).any():
+                continue  # a requirement applies only where its angle is measured
+            raw &= _condition(xr, req)
+            used.append(req.describe())
+        engaged = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
         reason = None
         if not engaged.any():
-            reason = (
-                f"{column} never stayed ≥ {crit.min_deg:g}° for {dwell:g} s "
-                f"(max {np.nanmax(x):.0f}°)"
-            )
+            if used and main_met.any():
+                need = " and ".join([crit.describe(), *used])
+                reason = f"never {need} together for {spec.dwell_s:g} s"
+            else:
+                reason = f"{column} never stayed at {crit.describe()} for {spec.dwell_s:g} s"
+            reason += f" (range {np.nanmin(x):.0f}° to {np.nanmax(x):.0f}°)"
         return engaged, column, reason
     reason = "cannot tell when the stretch is held: " + "; ".join(tried)
     return np.zeros(t_s.size, dtype=bool), None, reason

@@ -111,9 +111,11 @@ def _panels(angles: pd.DataFrame, env: EnvelopeResult) -> list[_Panel]:
             (c for c in env.profile.engaged.criteria if env.engaged_by.endswith(f"{c.angle}_deg")),
             None,
         )
-        thr = None if crit is None else crit.min_deg
+        thr = None if crit is None else crit.bound_deg
         title = _pretty(env.engaged_by) + (
-            f" — in the stretch at ≥ {thr:g}°" if thr is not None else ""
+            f" — in the stretch at {'≥' if crit.min_deg is not None else '≤'} {thr:g}°"
+            if crit is not None and thr is not None
+            else ""
         )
         panels.append(_Panel(env.engaged_by, title, engaged_min_deg=thr, shows_holds=True))
     for r in env.rules:

@@ -152,22 +152,43 @@ class RuleSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class EngagedCriterion:
-    """The user is in the stretch while ``angle`` ≥ ``min_deg`` (released below min − h)."""
+    """A condition on one angle: ``angle`` ≥ ``min_deg`` or ``angle`` ≤ ``max_deg``.
+
+    Exactly one bound is set. Once met, the condition holds until the angle is
+    ``hysteresis_deg`` back on the other side of the bound.
+    """
 
     angle: str
-    min_deg: float
+    min_deg: float | None = None
+    max_deg: float | None = None
     hysteresis_deg: float
+
+    @property
+    def bound_deg(self) -> float:
+        """The bound (``min_deg`` or ``max_deg``)."""
+        value = self.min_deg if self.min_deg is not None else self.max_deg
+        assert value is not None
+        return value
+
+    def describe(self) -> str:
+        """E.g. ``"hip flexion ≥ 45°"``."""
+        op = "≥" if self.min_deg is not None else "≤"
+        return f"{self.angle.replace('_', ' ')} {op} {self.bound_deg:g}°"
 
 
 @dataclass(frozen=True, kw_only=True)
 class EngagedSpec:
-    """When the stretch is judged: the first criterion whose angle is measured decides.
+    """When the stretch is judged.
 
-    Engagement must persist ``dwell_s`` to count (calibration leg swings and walking about
-    are not judged); dips shorter than ``dwell_s`` do not end it.
+    The first of ``criteria`` whose angle is measured decides (e.g. hip flexion, else thigh
+    inclination); every condition of ``require`` whose angle is measured must hold as well
+    (e.g. "lying down" for the supine stretch). Engagement must persist ``dwell_s`` to count
+    (calibration leg swings and getting into position are not judged); dips shorter than
+    ``dwell_s`` do not end it.
     """
 
     criteria: tuple[EngagedCriterion, ...]
+    require: tuple[EngagedCriterion, ...] = ()
     dwell_s: float
 
 
@@ -580,21 +601,40 @@ def _check_cue(r: _Reader, cue: str) -> None:
 
 
 def _engaged(table: _Reader) -> EngagedSpec:
-    table.check_keys({"dwell_s", "when"})
+    table.check_keys({"dwell_s", "when", "require"})
     raw = table.table.get("when")
     if not isinstance(raw, list) or not raw:
         raise table.fail("when", "expected a non-empty array of tables ([[engaged.when]])")
-    criteria = []
+    require = table.table.get("require", [])
+    if not isinstance(require, list):
+        raise table.fail("require", "expected an array of tables ([[engaged.require]])")
+    return EngagedSpec(
+        criteria=_criteria(table, "when", raw),
+        require=_criteria(table, "require", require),
+        dwell_s=table.req_number("dwell_s", default=2.0, lo=0.0, hi=120.0),
+    )
+
+
+def _criteria(table: _Reader, key: str, raw: list[Any]) -> tuple[EngagedCriterion, ...]:
+    out = []
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
-            raise table.fail(f"when[{i}]", f"expected a table, got {_show(item)}")
-        c = _Reader(item, source=table.source, prefix=f"{table.key('when')}[{i}].")
-        c.check_keys({"angle", "min_deg", "hysteresis_deg"})
+            raise table.fail(f"{key}[{i}]", f"expected a table, got {_show(item)}")
+        c = _Reader(item, source=table.source, prefix=f"{table.key(key)}[{i}].")
+        c.check_keys({"angle", "min_deg", "max_deg", "hysteresis_deg"})
         angle = c.angle("angle")
-        criteria.append(
+        lo = c.number("min_deg", required=False, lo=-180.0, hi=180.0)
+        hi = c.number("max_deg", required=False, lo=-180.0, hi=180.0)
+        if (lo is None) == (hi is None):
+            raise c.fail(
+                "min_deg" if lo is not None else "max_deg",
+                "set exactly one of min_deg (angle at least) or max_deg (angle at most)",
+            )
+        out.append(
             EngagedCriterion(
                 angle=angle,
-                min_deg=c.req_number("min_deg", lo=-180.0, hi=180.0),
+                min_deg=lo,
+                max_deg=hi,
                 hysteresis_deg=c.req_number(
                     "hysteresis_deg",
                     default=MIN_HYSTERESIS_DEG[PLANE_OF_ANGLE[angle]],
@@ -603,10 +643,7 @@ def _engaged(table: _Reader) -> EngagedSpec:
                 ),
             )
         )
-    return EngagedSpec(
-        criteria=tuple(criteria),
-        dwell_s=table.req_number("dwell_s", default=2.0, lo=0.0, hi=120.0),
-    )
+    return tuple(out)
 
 
 def _hold(table: _Reader) -> HoldSpec:

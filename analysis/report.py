@@ -572,7 +572,11 @@ def _profile_section(env: EnvelopeResult) -> str:
                 f"<span class='small'>{_e(r.basis)}</span>",
             ]
         )
-    crit = "; ".join(f"{c.angle.replace('_', ' ')} ≥ {c.min_deg:g}°" for c in prof.engaged.criteria)
+    crit = "; ".join(c.describe() for c in prof.engaged.criteria)
+    if prof.engaged.require:
+        crit += " — and, where measured, " + " and ".join(
+            c.describe() for c in prof.engaged.require
+        )
     out = [
         "<h2>The envelope used</h2>",
         f"<p>Profile <b>{_e(prof.name)}</b> ({_e(prof.source)}). {_e(prof.description)}</p>",

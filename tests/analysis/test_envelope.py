@@ -198,7 +198,7 @@ def test_standing_only_is_not_engaged():
     df = standing_session(duration_s=9.0)
     res = check_envelope(df, STANDING, side="right")
     assert res.verdict == "not_engaged"
-    assert "never stayed" in (res.engaged_reason or "")
+    assert "never stayed at hip flexion ≥ 45° for 2 s" in (res.engaged_reason or "")
 
 
 def test_left_side_reads_left_columns():
@@ -402,3 +402,39 @@ def test_rule_specific_dwell_from_a_user_profile():
     df["right_ankle_dorsiflexion_deg"] += 30 * ((t >= 30.0) & (t < 32.0))
     assert check_envelope(df, prof, side="right").verdict == "inside"
     assert check_envelope(df, STANDING, side="right").verdict == "outside"
+
+
+def test_supine_engagement_requires_lying_down():
+    """A squat on the way to the floor flexes the hip too; only lying + leg raised counts."""
+    prof = load_builtin_profile("supine_hamstring")
+    t = np.arange(0.0, 70.0, 1 / RATE_HZ)
+    squat = step(t, 5, 7.5, 1.0) - step(t, 7.5, 11, 1.0)  # 0 → 1 → 0 (down to the floor)
+    lying = step(t, 7.5, 11, 1.0) - step(t, 58, 61, 1.0)
+    raise_ = step(t, 14, 16.5, 1.0) - step(t, 50, 52.5, 1.0)
+    df = pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": 95 * squat + 5 * lying + 60 * raise_,
+            "pelvis_anterior_tilt_deg": 25 * squat - 85 * lying,
+            "lumbar_flexion_deg": 15 * squat,  # would breach lumbar ≤ 10° if judged
+            "right_knee_flexion_deg": 110 * squat + 15 * raise_,
+            "right_ankle_dorsiflexion_deg": -15 * raise_,
+        }
+    )
+    res = check_envelope(df, prof, side="right")
+    assert res.verdict == "inside"
+    (engaged,) = res.engaged_intervals
+    assert 15.0 < engaged[0] < 16.0
+    assert 50.5 < engaged[1] < 51.5
+    (hold,) = res.holds
+    assert hold.start_s == pytest.approx(16.5, abs=0.5)
+    assert hold.end_s == pytest.approx(50.0, abs=0.5)
+    # without the pelvis sensor the thigh inclination (hip − tilt) decides
+    alt = df.assign(
+        right_thigh_inclination_deg=df["right_hip_flexion_deg"] - df["pelvis_anterior_tilt_deg"]
+    ).drop(columns=["right_hip_flexion_deg", "pelvis_anterior_tilt_deg"])
+    res2 = check_envelope(alt, prof, side="right")
+    assert res2.engaged_by == "right_thigh_inclination_deg"
+    assert res2.verdict == "inside"
+    (engaged2,) = res2.engaged_intervals
+    assert engaged2[0] > 14.0

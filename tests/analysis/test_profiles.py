@@ -201,3 +201,13 @@ def test_low_hysteresis_is_allowed_with_a_warning():
     text = MINIMAL.replace("min_deg = 10", "min_deg = 10\nhysteresis_deg = 1")
     prof = parse_profile(text, source="p.toml")
     assert any("hysteresis 1°" in w for w in prof.warnings)
+
+
+def test_engagement_requirements_parse_and_validate():
+    prof = load_builtin_profile("supine_hamstring")
+    (req,) = prof.engaged.require
+    assert (req.angle, req.max_deg) == ("pelvis_anterior_tilt", -60.0)
+    assert req.describe() == "pelvis anterior tilt ≤ -60°"
+    bad = MINIMAL.replace("min_deg = 40", "min_deg = 40\nmax_deg = 50")
+    with pytest.raises(ConfigError, match=r"engaged\.when\[0\]\.min_deg.*exactly one"):
+        parse_profile(bad, source="p.toml")
