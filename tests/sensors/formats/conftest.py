@@ -1,8 +1,9 @@
 """Sessions to write in vendor formats, with exact signals and known orientations.
 
-Until ``analysis.simulation.simulate`` is complete, a small kinematic stand-in is used (right
-thigh + shank on a hip/knee flexion chain, pure rotation, exact gyro/acc/quat); switching
-``make_session`` to the simulator is the only change the tests need.
+``make_session(rate_hz)`` runs the project's simulator (``standing_correct``, right thigh and
+shank, perfect sensors, random mounting) when ``analysis.simulation`` is installed; on a tree
+without it, a small kinematic stand-in (the same two sensors on a hip/knee flexion chain, pure
+rotation, exact gyro/acc/quat) keeps the format tests running.
 
 ``make_session`` returns a :class:`Session`: the canonical sample table, calibration windows
 and each sensor's true orientation ``q_E_S`` (needed to write quaternion formats).
@@ -27,6 +28,11 @@ from analysis.recording import (
     samples_from_streams,
 )
 from analysis.schema import GRAVITY_M_S2
+
+try:
+    from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
+except ImportError:  # pragma: no cover - only on a tree without the simulator
+    simulate = None  # type: ignore[assignment]
 
 # ENU earth; subject facing north: G x (forward) = E y, G y (up) = E z, G z (right) = E x
 Q_E_G = rot.from_matrix(np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
@@ -111,10 +117,24 @@ def stand_in_session(rate_hz: float, *, duration_s: float = 22.0, seed: int = 7)
     return Session(samples_from_streams(streams), windows, q_E_S, "stand-in chain")
 
 
+def simulated_session(rate_hz: float) -> Session:
+    """The simulator's ``standing_correct`` session: right thigh and shank, perfect sensors."""
+    config = SimulationConfig(
+        rate_hz=rate_hz,
+        sensors=("right_thigh", "right_shank"),
+        errors=ImuErrorModel.perfect(),
+        seed=3,
+    )
+    sim = simulate("standing_correct", config=config)
+    assert sim.meta.calibration is not None
+    q = {p: np.asarray(truth.q_E_S) for p, truth in sim.sensor_truth.items()}
+    return Session(sim.samples, sim.meta.calibration, q, "simulator: standing_correct")
+
+
 @pytest.fixture
 def make_session() -> Callable[[float], Session]:
     """``make_session(rate_hz)`` → :class:`Session` (see module docstring)."""
-    return stand_in_session
+    return stand_in_session if simulate is None else simulated_session
 
 
 @pytest.fixture
