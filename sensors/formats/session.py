@@ -555,10 +555,10 @@ def _place(sensors: list[_Sensor], mapping: SensorMapping) -> None:
         if sensor.placement is not None:
             continue
         hints = [h for s in sensor.streams for h in s.name_hints]
-        suggestion = suggest_placement(*hints)
-        if suggestion is not None:
-            sensor.placement = suggestion
-            sensor.notes.append(f"placement {suggestion} suggested by the name {hints[0]!r}")
+        by = next((h for h in hints if suggest_placement(h) is not None), None)
+        if by is not None:
+            sensor.placement = suggest_placement(by)
+            sensor.notes.append(f"placement {sensor.placement} suggested by the name {by!r}")
     unused = [mapping.rules[i] for i in range(len(mapping.rules)) if i not in used_rules]
     if unused:
         raise ConfigError(
