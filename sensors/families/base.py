@@ -584,7 +584,7 @@ class RateGate:
     """Pass samples at ``rate_hz`` out of an equal or faster input, by device time.
 
     A sample passes when its time reaches the next due time (within a quarter period); an
-    input slower than ``rate_hz`` passes every sample.
+    input slower than ``rate_hz`` passes every sample; a clock that goes back restarts it.
     """
 
     def __init__(self, rate_hz: float) -> None:
@@ -592,6 +592,8 @@ class RateGate:
         self._next_s: float | None = None
 
     def __call__(self, t_s: float) -> bool:
+        if self._next_s is not None and t_s < self._next_s - 1.5 * self.period_s:
+            self._next_s = None  # the clock went back: start again
         if self._next_s is not None and t_s < self._next_s - 0.25 * self.period_s:
             return False
         base = t_s if self._next_s is None else self._next_s

@@ -238,7 +238,9 @@ class WitMotionDecoder(DecoderBase):
     """Byte-stream decoder: frames may span notifications or share one; junk is skipped.
 
     Bytes before a ``55 61``/``55 71`` header are dropped (``junk_bytes``; each run counts
-    once as ``corrupt``); a frame still incomplete at :meth:`flush` is ``truncated``. A
+    once as ``corrupt``); a frame still incomplete when a notification starts with a new
+    header, or at :meth:`flush`, is ``truncated``. Frames carry no checksum, so a header
+    pattern inside junk bytes can still yield one wrong sample. A
     sample's ``host_rx_ns`` is that of the notification that completed its frame. Register
     replies update ``registers`` (register → latest signed value) and are not samples.
     """
@@ -255,6 +257,16 @@ class WitMotionDecoder(DecoderBase):
     def _decode(self, char_uuid: str, payload: bytes, host_rx_ns: int) -> list[ImuSample]:
         if char_uuid != NOTIFY_UUID:
             raise self._unknown(payload, f"notification on {char_uuid}, expected {NOTIFY_UUID}")
+        if self._buf and _find_header(bytearray(payload[:2])) == 0:
+            # A notification that starts with a header while a frame is still incomplete:
+            # trust the boundary (the rest of that frame was lost) rather than glue two
+            # frames' halves together. Data bytes equal to a header exactly at a boundary
+            # (p ≈ 3e-5) would drop one good frame instead.
+            if len(self._buf) >= 2:
+                self._note("truncated", f"witmotion: frame cut after {len(self._buf)} bytes")
+            else:
+                self._skip(len(self._buf))
+            self._buf.clear()
         self._buf += payload
         out: list[ImuSample] = []
         buf = self._buf
