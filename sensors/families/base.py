@@ -15,8 +15,9 @@ How a client uses a codec (one sensor)::
     config = codec.configure(104.0, device_info=info)                  # nearest supported rate
     plan = codec.plan(config)
     for uuid in plan.notify_uuids: enable notifications (callback -> queue)
-    for w in plan.start: write w.data to w.char_uuid (w.with_response), sleep w.pause_after_s
-    decoder = codec.decoder(config)
+    decoder = codec.decoder(config)      # feed it every notification, replies included
+    for w in plan.start: write w.data to w.char_uuid (w.with_response), sleep w.pause_after_s,
+                         and if w.reply_on: wait (bounded) for the device's answer there
     ... decoder.feed(char_uuid, payload, host_rx_ns) -> list[ImuSample]
     for w in plan.stop: write; then disable the notifications
 

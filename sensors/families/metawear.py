@@ -349,6 +349,16 @@ def fusion_plan(
     )
 
 
+def fusion_reset_orientation_command() -> bytes:
+    """``19 0F 01``: reset the fusion heading (module revision ≥ 3)."""
+    return bytes([FUSION, 0x0F, 0x01])
+
+
+def fusion_calibration_state_read() -> bytes:
+    """``19 8B``: read the calibration state; reply ``19 8B acc gyro mag`` (0–3 each)."""
+    return bytes([FUSION, 0x0B | READ])
+
+
 # --- pure decoding --------------------------------------------------------------------------
 
 

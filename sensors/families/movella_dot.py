@@ -257,6 +257,17 @@ def output_rate_command(rate_hz: float) -> bytes:
     return bytes(value)
 
 
+ORIENTATION_RESET_CODES: Final = {"heading_reset": 1, "revert": 7, "default": 8}
+
+
+def orientation_reset_command(action: str = "heading_reset") -> bytes:
+    """u16 for the Orientation reset control characteristic (0x2006): 1 reset heading,
+    7 revert, 8 default; the result is read from 0x2007 (1 success)."""
+    if action not in ORIENTATION_RESET_CODES:
+        raise ConfigError(f"DOT orientation reset {action!r}; use {list(ORIENTATION_RESET_CODES)}")
+    return struct.pack("<H", ORIENTATION_RESET_CODES[action])
+
+
 @dataclass(frozen=True, kw_only=True)
 class DotConfig(StreamConfig):
     """One DOT measurement: ``payload_mode`` at ``rate_hz``. ``mag_au_to_ut`` (None: leave

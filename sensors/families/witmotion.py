@@ -145,6 +145,37 @@ def rate_command(rate_hz: float) -> bytes:
     return register_write(REG_RATE, RATE_CODES[rate_hz])
 
 
+CALIBRATION_CODES: Final = {
+    "accelerometer": 0x01,
+    "magnetometer_start": 0x07,
+    "magnetometer_end": 0x00,
+    "angle_reference": 0x08,
+}
+"""Register 0x01 values: accelerometer calibration, start/end magnetometer calibration, set
+the angle reference (zero)."""
+BANDWIDTH_CODES: Final = {188: 2, 98: 3, 42: 4, 20: 5, 10: 6, 5: 7}
+"""Register 0x1F: filter bandwidth in Hz → code."""
+
+
+def calibration_command(kind: str) -> bytes:
+    """``FF AA 01 code 00`` (see ``CALIBRATION_CODES``; unlock first, as for every write)."""
+    if kind not in CALIBRATION_CODES:
+        raise ConfigError(f"WitMotion calibration {kind!r} unknown; use {list(CALIBRATION_CODES)}")
+    return register_write(REG_CALSW, CALIBRATION_CODES[kind])
+
+
+def bandwidth_command(bandwidth_hz: int) -> bytes:
+    """``FF AA 1F code 00`` for one of ``BANDWIDTH_CODES``."""
+    if bandwidth_hz not in BANDWIDTH_CODES:
+        raise ConfigError(f"WitMotion bandwidth {bandwidth_hz} Hz; use {list(BANDWIDTH_CODES)}")
+    return register_write(REG_BANDWIDTH, BANDWIDTH_CODES[bandwidth_hz])
+
+
+def restore_defaults_command() -> bytes:
+    """``FF AA 00 01 00``, the Android SDK's "ReSet" (restore defaults: UNVERIFIED)."""
+    return register_write(REG_SAVE, 1)
+
+
 def read_register_command(register: int) -> bytes:
     """``FF AA 27 r 00``; the sensor answers a ``55 71 r 00 …`` frame with 8 registers."""
     return register_write(REG_READ, register)

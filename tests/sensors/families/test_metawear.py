@@ -147,6 +147,11 @@ def test_fusion_plan_matches_the_sdk_test_sequence():
         mw.fusion_plan(outputs=("heading",))
 
 
+def test_fusion_heading_reset_and_calibration_read():
+    assert mw.fusion_reset_orientation_command() == h("19 0F 01")
+    assert mw.fusion_calibration_state_read() == h("19 8B")
+
+
 def test_chip_from_model_number():
     assert mw.chip_from_model_number(b"8") == "bmi270"
     assert mw.chip_from_model_number("5") == "bmi160"

@@ -188,3 +188,9 @@ def test_emulator_derives_free_acceleration_and_euler(samples_at):
     assert vals["euler"] == pytest.approx((90.0, 0.0, 0.0), abs=1e-4)
     e.disconnect()
     assert e.rate_hz is None
+
+
+def test_orientation_reset_vectors():
+    assert dot.orientation_reset_command() == h("01 00")
+    assert dot.orientation_reset_command("revert") == h("07 00")
+    assert dot.orientation_reset_command("default") == h("08 00")

@@ -187,3 +187,14 @@ def test_emulator_splits_frames_into_chunks(samples_at):
     assert [len(n.payload) for n in out] == [28] * 5  # 140 bytes = 7 frames
     d = _decoder()
     assert sum(len(d.feed(n.char_uuid, n.payload, 1)) for n in out) == 7
+
+
+def test_calibration_bandwidth_and_reset_vectors():
+    assert wm.calibration_command("accelerometer") == h("FF AA 01 01 00")
+    assert wm.calibration_command("magnetometer_start") == h("FF AA 01 07 00")
+    assert wm.calibration_command("magnetometer_end") == h("FF AA 01 00 00")
+    assert wm.calibration_command("angle_reference") == h("FF AA 01 08 00")
+    assert wm.restore_defaults_command() == h("FF AA 00 01 00")
+    assert wm.bandwidth_command(20) == h("FF AA 1F 05 00")
+    with pytest.raises(ConfigError, match="bandwidth"):
+        wm.bandwidth_command(50)
