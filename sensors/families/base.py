@@ -32,6 +32,7 @@ from __future__ import annotations
 import enum
 import math
 import re
+import struct
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -380,7 +381,7 @@ class DecoderBase:
         except PacketDecodeError as exc:
             self._note("corrupt", str(exc))
             return []
-        except (ValueError, IndexError, OverflowError) as exc:  # defensive: never crash a stream
+        except (ValueError, IndexError, OverflowError, struct.error) as exc:  # never crash a stream
             self._note("corrupt", f"{self.family}: cannot decode packet {data.hex()}: {exc}")
             return []
         self.samples += len(out)

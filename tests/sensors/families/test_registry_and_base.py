@@ -219,3 +219,21 @@ def test_quantize_rounds_and_saturates():
     assert quantize(300.0, 1.0, bits=8, signed=False) == 255
     with pytest.raises(ValueError, match="NaN"):
         quantize(math.nan, 1.0)
+
+
+def test_decoder_base_counts_low_level_parse_errors_instead_of_raising():
+    import struct
+
+    from sensors.families.base import DecoderBase
+
+    class Strict(DecoderBase):
+        family = Family.METAWEAR
+
+        def _decode(self, char_uuid, payload, host_rx_ns):
+            struct.unpack("<I", payload)
+            return []
+
+    d = Strict()
+    assert d.feed("2a24", b"\x00", 1) == []
+    assert d.counts()["corrupt"] == 1
+    assert "unpack requires" in (d.last_error or "")
