@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import struct
 import subprocess
 import sys
 
@@ -14,6 +15,7 @@ from analysis.errors import ConfigError
 from sensors.families import CODECS, codec_for, identify
 from sensors.families.base import (
     Decoder,
+    DecoderBase,
     DeviceEmulator,
     Family,
     FamilyCodec,
@@ -222,10 +224,6 @@ def test_quantize_rounds_and_saturates():
 
 
 def test_decoder_base_counts_low_level_parse_errors_instead_of_raising():
-    import struct
-
-    from sensors.families.base import DecoderBase
-
     class Strict(DecoderBase):
         family = Family.METAWEAR
 
