@@ -550,16 +550,22 @@ def _judge_rule(
     t_s: FloatArray,
     t_end: FloatArray,
 ) -> tuple[RuleResult, BoolArray]:
-    release = (
-        spec.limit_deg - spec.hysteresis_deg
-        if spec.upper
-        else (spec.limit_deg + spec.hysteresis_deg)
+    # the hysteresis band is centred on the edge: a breach is recognised once the angle is
+    # half the band past the edge and ends once it is half the band back inside
+    outward = 1.0 if spec.upper else -1.0
+    half = spec.hysteresis_deg / 2.0
+    raw = hysteresis(
+        x,
+        valid,
+        limit=spec.limit_deg + outward * half,
+        release=spec.limit_deg - outward * half,
+        upper=spec.upper,
     )
-    raw = hysteresis(x, valid, limit=spec.limit_deg, release=release, upper=spec.upper)
     mask = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s) & engaged
     # a bridged gap may leave a sliver after the AND; re-apply the dwell to what remains
     mask = debounce(mask, t_end, t_s, on_s=spec.dwell_s, off_s=0.0)
-    starts, ends = true_intervals(mask)
+    starts, ends = _widen_to_edge(mask, x, valid, limit=spec.limit_deg, upper=spec.upper)
+    mask = _interval_mask(starts, ends, x.size)
     peaks, where = _reduce_peak(x, starts, ends, upper=spec.upper)
     episodes = []
     for a, b, peak, j in zip(starts, ends, peaks, where, strict=True):
@@ -591,6 +597,37 @@ def _judge_rule(
     return result, mask
 
 
+def _widen_to_edge(
+    mask: BoolArray, x: FloatArray, valid: BoolArray, *, limit: float, upper: bool
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Episode intervals of ``mask`` stretched to where ``x`` actually crossed ``limit``.
+
+    The hysteresis and dwell decide *whether* there was a breach; its extent is the time the
+    angle was past the edge itself: back to the last sample not past it before the breach,
+    forward to the last sample past it before the release (never across invalid samples).
+    """
+    starts, ends = true_intervals(mask)
+    if starts.size == 0:
+        return starts, ends
+    with np.errstate(invalid="ignore"):
+        past = ((x > limit) if upper else (x < limit)) & valid
+    index = np.arange(x.size)
+    last_not_past = np.maximum.accumulate(np.where(~past, index, -1))
+    last_past = np.maximum.accumulate(np.where(past, index, -1))
+    new_starts = np.minimum(starts, last_not_past[starts] + 1)
+    new_ends = np.maximum(last_past[ends - 1] + 1, new_starts + 1)
+    keep = np.concatenate(([True], new_starts[1:] >= new_ends[:-1]))
+    return new_starts[keep].astype(np.intp), new_ends[keep].astype(np.intp)
+
+
+def _interval_mask(starts: NDArray[np.intp], ends: NDArray[np.intp], n: int) -> BoolArray:
+    """A boolean mask that is True on every ``[start, end)``."""
+    marks = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(marks, starts, 1)
+    np.add.at(marks, ends, -1)
+    return np.cumsum(marks[:-1]) > 0
+
+
 def _holds(
     profile: Profile,
     data: Mapping[str, FloatArray],
@@ -608,11 +645,12 @@ def _holds(
         x = data[engaged_by]
         dt = float(np.median(np.diff(t_s)))
         width = max(1, round(spec.rate_window_s / dt))
-        filled = pd.Series(x).interpolate(limit_area="inside").to_numpy()
+        # fill gaps for the running mean only (a NaN would poison every later value of the
+        # filter); samples that had no data are never "steady"
+        filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
         smooth = uniform_filter1d(filled, size=width, mode="nearest")
         rate = np.gradient(smooth, t_s)
-        with np.errstate(invalid="ignore"):
-            steady = np.abs(rate) <= spec.max_rate_deg_s
+        steady = (np.abs(rate) <= spec.max_rate_deg_s) & np.isfinite(x)
     quiet = debounce(steady & known, t_end, t_s, on_s=dwell, off_s=dwell)
     mask = engaged & ~gating & quiet
     mask = debounce(mask, t_end, t_s, on_s=dwell, off_s=0.0)
@@ -690,11 +728,15 @@ def _mark(
 # --- dynamics ----------------------------------------------------------------------------
 
 
-def _turning_points(x: FloatArray, min_step_deg: float) -> tuple[NDArray[np.intp], BoolArray]:
+def _turning_points(
+    x: FloatArray, min_step_deg: float, *, ends: bool = False
+) -> tuple[NDArray[np.intp], BoolArray]:
     """Alternating maxima/minima whose prominence is ≥ ``min_step_deg``.
 
     Returns indices and a mask that is True for maxima. Successive turning points of the same
-    kind keep only the more extreme one, so the sequence alternates.
+    kind keep only the more extreme one, so the sequence alternates. With ``ends`` the first
+    and last samples count as turning points when the signal moved at least ``min_step_deg``
+    from the nearest inner one (a movement that ends as engagement ends is still a movement).
     """
     hi, _ = find_peaks(x, prominence=min_step_deg)
     lo, _ = find_peaks(-x, prominence=min_step_deg)
@@ -712,6 +754,15 @@ def _turning_points(x: FloatArray, min_step_deg: float) -> tuple[NDArray[np.intp
             continue
         keep_idx.append(int(j))
         keep_max.append(bool(m))
+    if ends and keep_idx:
+        first, last = keep_idx[0], keep_idx[-1]
+        if (x[0] - x[first]) * (1 if keep_max[0] else -1) <= -min_step_deg and first > 0:
+            keep_idx.insert(0, 0)
+            keep_max.insert(0, not keep_max[0])
+        end = x.size - 1
+        if (x[end] - x[last]) * (1 if keep_max[-1] else -1) <= -min_step_deg and last < end:
+            keep_idx.append(end)
+            keep_max.append(not keep_max[-1])
     return np.asarray(keep_idx, dtype=np.intp), np.asarray(keep_max, dtype=bool)
 
 
@@ -853,7 +904,7 @@ def _repetitions(
         t = t_s[a:b]
         # work on the lengthening coordinate y: it rises during every lengthening phase
         y = sign * seg
-        idx, is_max = _turning_points(y, spec.min_range_deg / 2)
+        idx, is_max = _turning_points(y, spec.min_range_deg / 2, ends=True)
         for k in range(idx.size - 1):
             if is_max[k]:
                 continue  # a lengthening phase goes from a minimum of y to the next maximum
