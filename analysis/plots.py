@@ -242,17 +242,18 @@ def session_figure(
             if not math.isfinite(m.t_s) or not t[0] <= m.t_s <= t[-1]:
                 continue
             ax.axvline(m.t_s, color="#000000", lw=0.9, ls=(0, (4, 2)))
-            ax.text(
-                m.t_s,
-                1.0,
-                f" M{i}",
-                transform=ax.get_xaxis_transform(),
-                ha="left",
-                va="top",
-                fontsize=8,
-                fontweight="bold",
-                clip_on=True,
-            )
+            if ax is axes[0]:  # numbered once, on the top panel, clear of the cue labels
+                ax.text(
+                    m.t_s,
+                    1.0,
+                    f" M{i}",
+                    transform=ax.get_xaxis_transform(),
+                    ha="left",
+                    va="top",
+                    fontsize=8,
+                    fontweight="bold",
+                    clip_on=True,
+                )
         ax.set_ylim(y0, y1)
         ax.set_xlim(t[0], t[-1])
         ax.set_ylabel("deg")

@@ -17,6 +17,7 @@ user files are read by the CLI and passed in as text.
 from __future__ import annotations
 
 import math
+import re
 import string
 import tomllib
 from collections.abc import Mapping
@@ -75,6 +76,11 @@ CUE_FIELDS: Final = frozenset({"peak", "limit", "excess"})
 """Placeholders a cue template may use: ``{peak}`` the worst angle of the episode, ``{limit}``
 the envelope edge and ``{excess}`` how far past the edge the peak went (all degrees, ≥ 0 for
 ``excess``); standard format specs apply (``{excess:.0f}``)."""
+
+
+def _minus(text: str) -> str:
+    """Typographic minus for negative numbers in user-facing text (``-8°`` → ``−8°``)."""
+    return re.sub(r"(?<![\w.])-(?=\d)", "\u2212", text)
 
 
 def angle_column_for(angle: str, side: str) -> str:
@@ -140,14 +146,15 @@ class RuleSpec:
         return PLANE_OF_ANGLE[self.name]
 
     def describe(self) -> str:
-        """The allowed range in words, e.g. ``"≤ 0°"`` or ``"≥ 10°"``."""
+        """The allowed range in words, e.g. ``"≤ 0°"`` or ``"≥ −3°"``."""
         op = "≤" if self.upper else "≥"
-        return f"{op} {self.limit_deg:g}°"
+        return _minus(f"{op} {self.limit_deg:g}°")
 
     def format_cue(self, peak_deg: float) -> str:
         """The cue for an episode whose worst angle was ``peak_deg``."""
         excess = (peak_deg - self.limit_deg) if self.upper else (self.limit_deg - peak_deg)
-        return self.cue.format(peak=peak_deg, limit=self.limit_deg, excess=max(excess, 0.0))
+        text = self.cue.format(peak=peak_deg, limit=self.limit_deg, excess=max(excess, 0.0))
+        return _minus(text.replace("-0°", "0°"))
 
 
 @dataclass(frozen=True, kw_only=True)

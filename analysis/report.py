@@ -134,7 +134,7 @@ color:#1d1d1f;margin:0;background:#f5f5f3}
 main{max-width:1180px;margin:0 auto;padding:24px 28px 60px;background:#fff}
 h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 10px;border-bottom:
 1px solid #ddd;padding-bottom:4px}h3{font-size:16px;margin:18px 0 6px}
-.meta{color:#555;font-size:14px}.meta span{margin-right:18px;white-space:nowrap}
+.meta{color:#555;font-size:14px}.meta span{display:inline-block;margin-right:18px}
 .verdict{border-radius:8px;padding:14px 18px;margin:18px 0;font-size:17px}
 .verdict b{font-size:21px;display:block;margin-bottom:2px}
 .v-inside{background:#e4f4ec;border-left:6px solid #009E73}
@@ -461,9 +461,14 @@ def _calibration_section(ctx: ReportContext) -> str:
     if not ctx.calibration_lines:
         out.append("<p>No calibration information (angles were given, not estimated).</p>")
         return "".join(out)
+    weak = _weak_segments(ctx.calibration)
+    gyro = (ctx.calibration or {}).get("stand_gyro_rms_deg_s")
+    still = not isinstance(gyro, int | float) or gyro < 1.0
+    if ctx.calibration is not None:
+        overall = "good" if not weak and still else "check the notes below"
+        out.append(f"<p>Calibration quality: <b>{overall}</b>.</p>")
     out.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in ctx.calibration_lines))
     out.append("</ul>")
-    weak = _weak_segments(ctx.calibration)
     if weak:
         out.append(
             "<p class='box'>Less certain: " + _e("; ".join(weak)) + ". Angles of these "
