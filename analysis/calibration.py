@@ -9,13 +9,14 @@ From the session protocol (DESIGN §4):
   about the (instantaneous) vertical, made orthogonal to y.
 
 The sign of z is not observable from one sensor alone (a sensor facing backwards sees the
-same physics), so it is chosen by anatomy. The thigh decides by itself (it flexes more than it
-extends in every calibration movement). Every other segment is judged against its proximal
-neighbour through a joint that cannot go far the wrong way: the hips do not hyperextend 25°
-(pelvis), the lumbar spine not 30° (trunk), the knee not 15° (shank); the ankle stays near
-neutral while the whole leg swings (foot). Only where that does not decide (the movements
-never came near the limit) does the segment's own dominant tilt decide, and the choice is
-then reported with low confidence. x = y × z completes the right-handed ISB frame
+same physics), so it is chosen by anatomy. The thigh and the trunk decide by themselves (the
+thigh flexes more than it extends, the trunk leans forward more than back, in every
+calibration movement). Every other segment is judged against a neighbour through a joint that
+cannot go far the wrong way: the hips do not hyperextend 25° (pelvis), the knee not 15°
+(shank); the ankle stays near neutral while the whole leg swings (foot). Where the movements
+never came near such a limit, the pelvis is taken to tip the same way as the trunk
+(lumbopelvic rhythm), and only then by its own dominant tilt; such choices are reported with
+their confidence. x = y × z completes the right-handed ISB frame
 (x anterior, z right).
 """
 
@@ -164,7 +165,7 @@ def detect_windows(
     session: UniformSession,
     *,
     min_stand_s: float = 3.0,
-    search_s: float = 120.0,
+    search_s: float = 30.0,
     max_functional_s: float = 40.0,
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Find the quiet stand and the functional movements that follow it.
@@ -189,7 +190,7 @@ def detect_windows(
         raise CalibrationError(
             f"no quiet stand of ≥ {min_stand_s:g} s (all sensors still) in the first "
             f"{search_s:g} s; start each session standing still, upright, knees straight, feet "
-            "flat, or pass the calibration windows in the sidecar"
+            "flat, or give the windows (sidecar 'calibration', or --stand/--movements)"
         )
     trim = round(0.25 * rate)
     i0, j0 = stand[0] + trim, stand[1] - trim
@@ -242,34 +243,71 @@ def _dominance(tilt: FloatArray) -> float:
     return float(np.mean(np.clip(tilt, 0, None)) - np.mean(np.clip(-tilt, 0, None)))
 
 
+@dataclass(frozen=True, kw_only=True)
+class Windows:
+    """The calibration windows in use, where they came from, and notes for the report."""
+
+    static_s: tuple[float, float]
+    functional_s: tuple[float, float]
+    source: WindowSource
+    notes: tuple[str, ...] = ()
+
+
+def resolve_windows(session: UniformSession, windows: CalibrationWindows | None) -> Windows:
+    """The sidecar's windows when complete, else windows detected in the data."""
+    if windows is not None and windows.static_s and windows.functional_s:
+        return Windows(
+            static_s=windows.static_s, functional_s=windows.functional_s, source="sidecar"
+        )
+    static_s, functional_s = detect_windows(session)
+    note = (
+        f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
+        f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s"
+    )
+    return Windows(static_s=static_s, functional_s=functional_s, source="detected", notes=(note,))
+
+
+def stand_gyro_bias(
+    session: UniformSession, static_s: tuple[float, float]
+) -> dict[str, FloatArray]:
+    """Per sensor, the mean angular rate (rad/s, sensor frame) during the quiet stand.
+
+    Consumer gyroscopes carry offsets of 1–3 °/s; above VQF's rest threshold such a sensor is
+    never seen at rest, so its vertical-axis bias is never estimated and its heading drifts
+    tens of degrees in minutes. Removing the stand's mean rate first lets the filter's own
+    bias tracking take over from a small residual.
+    """
+    m = _window_mask(session.t_s, static_s)
+    out = {}
+    for label, s in session.streams.items():
+        sel = m & s.valid
+        if sel.sum() < 5:
+            raise CalibrationError(f"sensor {label!r} has no data during the quiet stand")
+        out[label] = s.gyr_rad_s[sel].mean(axis=0)
+    return out
+
+
 def calibrate(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
     *,
-    windows: CalibrationWindows | None = None,
+    windows: Windows,
 ) -> CalibrationResult:
     """Calibrate every sensor of ``session`` to its segment.
 
     Parameters
     ----------
     session
-        All sensors on one grid.
+        All sensors on one grid (gyroscope bias already removed or not: the stand's mean rate
+        is subtracted again before the axis search).
     q_E_S
         Per placement, ``(K, 4)`` sensor orientation on the grid (own earth frame per sensor).
     windows
-        Calibration windows from the sidecar; detected when None (or incomplete).
+        The quiet stand and functional windows (:func:`resolve_windows`).
     """
     t = session.t_s
-    notes: list[str] = []
-    if windows is not None and windows.static_s and windows.functional_s:
-        static_s, functional_s, source = windows.static_s, windows.functional_s, "sidecar"
-    else:
-        static_s, functional_s = detect_windows(session)
-        source = "detected"
-        notes.append(
-            f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
-            f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s"
-        )
+    notes: list[str] = list(windows.notes)
+    static_s, functional_s, source = windows.static_s, windows.functional_s, windows.source
     m_static = _window_mask(t, static_s)
     m_func = _window_mask(t, functional_s)
     if m_static.sum() < max(5, 0.5 * session.rate_hz):
@@ -335,10 +373,12 @@ def calibrate(
         limit_deg: float,
         fallback_sign: float,
         fallback_rule: str,
+        partner: str | None = None,
     ) -> None:
         """Pick the sign of z: first by a joint that must not go below ``−limit_deg``
-        (``joint_angle`` maps the candidate's tilt to that joint's angle series), then by the
-        direction the segment mostly tips (``fallback_sign``: +1 tilt mostly positive)."""
+        (``joint_angle`` maps the candidate's tilt to that joint's angle series), then by
+        tipping the same way as ``partner`` (correlated tilts), then by the direction the
+        segment mostly tips (``fallback_sign``: +1 tilt mostly positive)."""
         y_S, z_S = axes[label][0], axes[label][1]
         cands = (_frame(y_S, z_S), _flip(_frame(y_S, z_S)))
         tilts = [tilt_of(label, q) for q in cands]
@@ -351,13 +391,20 @@ def calibrate(
                 q_S_B[label] = cands[int(beyond[1] < beyond[0])]
                 rules[label] = (f"{relation} does not go beyond −{limit_deg:g}°", "high")
                 return
+        if partner is not None:
+            corr = float(np.corrcoef(tilts[0], chosen_tilt(partner))[0, 1])
+            if np.isfinite(corr) and abs(corr) >= 0.3:
+                q_S_B[label] = cands[int(corr < 0)]
+                conf: Literal["high", "low"] = "high" if abs(corr) >= 0.6 else "low"
+                rules[label] = (f"tips the same way as the {partner} (r = {abs(corr):.2f})", conf)
+                return
         dom = [_dominance(tl) * fallback_sign for tl in tilts]
         q_S_B[label] = cands[int(dom[1] > dom[0])]
         strong = abs(dom[0] - dom[1]) > 2 * np.deg2rad(3)
-        # an absolute rule alone is only trusted for the thigh (flexion dominates every
-        # calibration movement); elsewhere it is the weaker of the two kinds of evidence
-        conf: Literal["high", "low"] = "high" if strong and joint_angle is None else "low"
-        rules[label] = (fallback_rule, conf)
+        # an absolute rule is trusted where it is the segment's own rule (thigh, trunk);
+        # as a fallback after a relational rule could not decide it is the weaker evidence
+        own = joint_angle is None and partner is None
+        rules[label] = (fallback_rule, "high" if strong and own else "low")
 
     # the thighs first: their own attitude decides (thighs flex more than they extend)
     for label in axes:
@@ -371,25 +418,27 @@ def calibrate(
                 fallback_rule="thigh flexes more than it extends",
             )
     thighs = [t for t in ("left_thigh", "right_thigh") if t in q_S_B]
+    if "trunk" in axes:
+        # the trunk leans forward in knee bends, bows and sit-to-stand, rarely back
+        decide(
+            "trunk",
+            relation=None,
+            joint_angle=None,
+            limit_deg=0.0,
+            fallback_sign=-1.0,
+            fallback_rule="trunk leans forward more than back",
+        )
     if "pelvis" in axes:
-        # hip flexion ≈ thigh tilt − pelvis tilt: the hips do not hyperextend 25°
+        # hip flexion ≈ thigh tilt − pelvis tilt: the hips do not hyperextend 25°; failing
+        # that, pelvis and trunk tip the same way (lumbopelvic rhythm)
         decide(
             "pelvis",
             relation="hip extension",
             joint_angle=((lambda tl: [chosen_tilt(t) - tl for t in thighs]) if thighs else None),
             limit_deg=25.0,
+            partner="trunk" if "trunk" in q_S_B else None,
             fallback_sign=-1.0,
             fallback_rule="pelvis tips forward more than back",
-        )
-    if "trunk" in axes:
-        # lumbar flexion ≈ pelvis tilt − trunk tilt: the lumbar spine does not extend 30°
-        decide(
-            "trunk",
-            relation="lumbar extension",
-            joint_angle=((lambda tl: [chosen_tilt("pelvis") - tl]) if "pelvis" in q_S_B else None),
-            limit_deg=30.0,
-            fallback_sign=-1.0,
-            fallback_rule="trunk leans forward more than back",
         )
     if "head" in axes:
         decide(

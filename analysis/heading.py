@@ -19,7 +19,7 @@ orientation is turned about the vertical by a heading offset ``δ``:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,26 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 _Z = np.array([0.0, 0.0, 1.0])
+
+_LEG_CHAINS = tuple(
+    tuple(f"{side}_{seg}" for seg in ("thigh", "shank", "foot")) for side in ("left", "right")
+)
+
+
+def hinge_links(placements: Iterable[str]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Worn hinge joints as (proximal, distal, segments a heading correction carries to).
+
+    Knee (thigh → shank) and ankle (shank → foot) of each leg, proximal first; correcting a
+    segment's heading must also turn every segment distal to it.
+    """
+    worn = set(placements)
+    links = []
+    for chain in _LEG_CHAINS:
+        for i in range(len(chain) - 1):
+            prox, dist = chain[i], chain[i + 1]
+            if prox in worn and dist in worn:
+                links.append((prox, dist, tuple(p for p in chain[i + 1 :] if p in worn)))
+    return links
 
 
 def axis_azimuth(q_E_B: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -8,7 +8,6 @@ rate. Grid points where a needed sensor had no data are NaN.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -17,14 +16,33 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis import rotations as rot
+from analysis.accbias import estimate_acc_bias, still_pose_means
 from analysis.angles import joint_angles_deg
-from analysis.calibration import Q_G_E, CalibrationResult, calibrate
+from analysis.calibration import (
+    Q_G_E,
+    CalibrationResult,
+    calibrate,
+    resolve_windows,
+    stand_gyro_bias,
+)
 from analysis.errors import InsufficientDataError
-from analysis.heading import hinge_heading, stand_offsets, turn_about_vertical
+from analysis.heading import (
+    anchor_offsets,
+    hinge_heading,
+    hinge_links,
+    stand_offsets,
+    turn_about_vertical,
+)
 from analysis.orientation import estimate_orientation
 from analysis.recording import Recording
 from analysis.schema import ANGLE_COLUMNS, T_S
-from analysis.timebase import Gap, UniformSession, to_uniform_grid
+from analysis.timebase import (
+    Gap,
+    UniformSession,
+    remove_acc_bias,
+    remove_gyro_bias,
+    to_uniform_grid,
+)
 
 FloatArray = NDArray[np.float64]
 Progress = Callable[[str, float], None]
@@ -43,6 +61,10 @@ class PipelineOptions:
     """Smoothing window of the knee/ankle hinge heading correction."""
     hinge_heading: bool = True
     """Track knee/ankle relative heading continuously (off: stand alignment only)."""
+    stand_anchors: bool = True
+    """Re-anchor hip and lumbar heading whenever the subject stands upright again."""
+    acc_bias_from_poses: bool = True
+    """Estimate each accelerometer's bias from the session's still poses (analysis.accbias)."""
     max_gap_s: float = 0.25
     """Longer sensor dropouts leave NaN angles."""
 
@@ -72,6 +94,7 @@ def segment_orientations(
     *,
     hinge_window_s: float = 20.0,
     hinge: bool = True,
+    anchors: bool = True,
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled)."""
     t = session.t_s
@@ -81,27 +104,58 @@ def segment_orientations(
     offsets = stand_offsets(q_B, stand, reference=reference)
     q = {p: turn_about_vertical(v, offsets[p]) for p, v in q_B.items()}
     if hinge:
-        for side in ("left", "right"):
-            chain = [f"{side}_{s}" for s in ("thigh", "shank", "foot")]
-            for prox, dist in itertools.pairwise(chain):
-                if prox not in q or dist not in q:
-                    continue
-                valid = session.streams[prox].valid & session.streams[dist].valid
-                delta = hinge_heading(
-                    q[prox],
-                    q[dist],
-                    rate_hz=session.rate_hz,
-                    window_s=hinge_window_s,
-                    valid=valid,
-                )
-                # the correction of a segment carries down the chain to its distal neighbours
-                for seg in chain[chain.index(dist) :]:
-                    if seg in q:
-                        q[seg] = turn_about_vertical(q[seg], delta)
+        for prox, dist, carried in hinge_links(q):
+            valid = session.streams[prox].valid & session.streams[dist].valid
+            delta = hinge_heading(
+                q[prox], q[dist], rate_hz=session.rate_hz, window_s=hinge_window_s, valid=valid
+            )
+            for seg in carried:
+                q[seg] = turn_about_vertical(q[seg], delta)
+    if anchors:
+        neutral = neutral_stand_mask(session, q)
+        for prox, dist, chain in (
+            ("pelvis", "left_thigh", ("left_thigh", "left_shank", "left_foot")),
+            ("pelvis", "right_thigh", ("right_thigh", "right_shank", "right_foot")),
+            ("pelvis", "trunk", ("trunk", "head")),
+        ):
+            if prox not in q or dist not in q:
+                continue
+            delta = anchor_offsets(q[prox], q[dist], neutral, t_s=t)
+            for seg in chain:
+                if seg in q:
+                    q[seg] = turn_about_vertical(q[seg], delta)
     for p, s in session.streams.items():
         if not s.valid.all():
             q[p] = np.where(s.valid[:, None], q[p], np.nan)
     return q
+
+
+def neutral_stand_mask(
+    session: UniformSession,
+    q_E_B: Mapping[str, FloatArray],
+    *,
+    max_tilt_deg: float = 6.0,
+    still_rad_s: float = 0.1,
+) -> NDArray[np.bool_]:
+    """Grid points at which the subject stands upright and still, as in the quiet stand.
+
+    Every worn pelvis and leg segment is within ``max_tilt_deg`` of vertical (its superior
+    axis, the zero of the calibration) and every sensor turns slower than ``still_rad_s``.
+    In this pose the hips are taken to be back in neutral rotation: the assumption behind the
+    hip heading anchors (documented in docs/accuracy.md).
+    """
+    t_n = session.t_s.shape[0]
+    mask = np.ones(t_n, dtype=bool)
+    worn = [p for p in q_E_B if p == "pelvis" or p.split("_", 1)[-1] in ("thigh", "shank", "foot")]
+    if not worn:
+        return np.zeros(t_n, dtype=bool)
+    cos_max = np.cos(np.deg2rad(max_tilt_deg))
+    for p in worn:
+        y_E = rot.rotate(q_E_B[p], [0.0, 1.0, 0.0])
+        mask &= y_E[:, 2] > cos_max
+    for s in session.streams.values():
+        mask &= np.linalg.norm(s.gyr_rad_s, axis=1) < still_rad_s
+    return mask
 
 
 def analyse_recording(
@@ -119,6 +173,16 @@ def analyse_recording(
         raise InsufficientDataError("the recording has no sensors")
     session = to_uniform_grid(streams, max_gap_s=opts.max_gap_s)
     warnings = list(recording.warnings)
+    windows = resolve_windows(session, recording.meta.calibration)
+    session = remove_gyro_bias(session, stand_gyro_bias(session, windows.static_s))
+    if opts.acc_bias_from_poses:
+        acc_bias = {
+            p: estimate_acc_bias(
+                still_pose_means(s.acc_m_s2, s.gyr_rad_s, rate_hz=session.rate_hz)
+            ).bias_m_s2
+            for p, s in session.streams.items()
+        }
+        session = remove_acc_bias(session, acc_bias)
     q_E_S = {}
     n = len(session.streams)
     for i, (label, s) in enumerate(session.streams.items()):
@@ -132,10 +196,15 @@ def analyse_recording(
             offline=opts.offline_orientation,
         ).q_E_S
     report("calibration", 0.7)
-    cal = calibrate(session, q_E_S, windows=recording.meta.calibration)
+    cal = calibrate(session, q_E_S, windows=windows)
     report("angles", 0.8)
     q_E_B = segment_orientations(
-        session, q_E_S, cal, hinge_window_s=opts.hinge_window_s, hinge=opts.hinge_heading
+        session,
+        q_E_S,
+        cal,
+        hinge_window_s=opts.hinge_window_s,
+        hinge=opts.hinge_heading,
+        anchors=opts.stand_anchors,
     )
     ja = joint_angles_deg(q_E_B, q_G_E=Q_G_E)
     data = {T_S: session.t_s}

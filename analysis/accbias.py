@@ -1,0 +1,94 @@
+"""Accelerometer bias from the static poses of a session (norm constraint |a − b| = g).
+
+At rest an accelerometer measures gravity only, so every still pose gives one equation
+``|ā_j − b| = g`` for the bias ``b``. The quiet stand alone pins only the bias component
+along its own vertical; as soon as a segment also rests in other orientations (the leg raised
+on a chair, lying, sitting) the components along those verticals become observable too —
+exactly the ones that otherwise turn into a tilt error of a few degrees when the segment is
+far from its calibration pose. Unobservable directions stay at the prior (zero) through a
+Tikhonov term; this is the multi-position calibration idea (e.g. Frosio et al. 2009) reduced
+to a bias-only model with a prior.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.schema import GRAVITY_M_S2
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class AccBias:
+    """Estimated bias (m/s², sensor frame), the still poses used and their spread in degrees."""
+
+    bias_m_s2: FloatArray
+    poses: int
+    spread_deg: float
+
+
+def still_pose_means(
+    acc_m_s2: FloatArray,
+    gyr_rad_s: FloatArray,
+    *,
+    rate_hz: float,
+    window_s: float = 1.0,
+    max_gyro_rad_s: float = 0.05,
+    max_acc_sd_m_s2: float = 0.1,
+) -> FloatArray:
+    """Mean specific force ``(J, 3)`` of each non-overlapping still window of ``window_s``."""
+    n = max(2, round(window_s * rate_hz))
+    k = acc_m_s2.shape[0] // n
+    if k == 0:
+        return np.empty((0, 3))
+    a = acc_m_s2[: k * n].reshape(k, n, 3)
+    g = gyr_rad_s[: k * n].reshape(k, n, 3)
+    finite = np.isfinite(a).all(axis=(1, 2)) & np.isfinite(g).all(axis=(1, 2))
+    still = (
+        finite
+        & (np.nanmax(np.linalg.norm(g, axis=2), axis=1) < max_gyro_rad_s)
+        & (np.linalg.norm(np.nanstd(a, axis=1), axis=1) < max_acc_sd_m_s2)
+    )
+    return np.nanmean(a[still], axis=1)
+
+
+def estimate_acc_bias(
+    pose_means_m_s2: FloatArray,
+    *,
+    gravity_m_s2: float = GRAVITY_M_S2,
+    prior_sd_m_s2: float = 0.15,
+    pose_sd_m_s2: float = 0.01,
+    min_spread_deg: float = 20.0,
+    iterations: int = 8,
+) -> AccBias:
+    """Bias minimising Σ (|ā_j − b| − g)²/σ_pose² + |b|²/σ_prior² (Gauss–Newton).
+
+    Returns a zero bias when the poses span less than ``min_spread_deg`` (a single
+    orientation: nothing beyond the stand's vertical is observable and the stand calibration
+    already absorbs that part).
+    """
+    m = np.asarray(pose_means_m_s2, dtype=np.float64)
+    if m.shape[0] < 2:
+        return AccBias(np.zeros(3), int(m.shape[0]), 0.0)
+    u = m / np.linalg.norm(m, axis=1, keepdims=True)
+    spread = float(np.rad2deg(np.arccos(np.clip(np.min(u @ u.T), -1.0, 1.0))))
+    if spread < min_spread_deg:
+        return AccBias(np.zeros(3), int(m.shape[0]), spread)
+    b = np.zeros(3)
+    reg = (pose_sd_m_s2 / prior_sd_m_s2) ** 2
+    for _ in range(iterations):
+        d = m - b
+        norm = np.linalg.norm(d, axis=1)
+        r = norm - gravity_m_s2
+        jac = -d / norm[:, None]  # ∂|m − b|/∂b
+        lhs = jac.T @ jac + reg * np.eye(3)
+        rhs = -(jac.T @ r) - reg * b
+        step = np.linalg.solve(lhs, rhs)
+        b = b + step
+        if np.linalg.norm(step) < 1e-6:
+            break
+    return AccBias(b, int(m.shape[0]), spread)

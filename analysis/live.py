@@ -1,0 +1,220 @@
+"""Causal joint angles for live sessions: the same steps as the offline pipeline, in chunks.
+
+Samples arrive per sensor with their own time stamps. :class:`LiveAnglePipeline` puts them on
+the session grid as soon as every sensor has data past a grid point (linear interpolation, as
+offline), runs the causal VQF per sensor, and — once the guided protocol has delivered the
+quiet stand and the functional movements — calibrates from what it buffered and from then on
+returns joint angles for every new grid point. Work is done in batches (call :meth:`step` a
+few times per second), so the per-notification cost is an append.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis import rotations as rot
+from analysis.angles import joint_angles_deg
+from analysis.calibration import (
+    Q_G_E,
+    CalibrationResult,
+    calibrate,
+    resolve_windows,
+    stand_gyro_bias,
+)
+from analysis.errors import CalibrationError
+from analysis.heading import (
+    CausalHingeHeading,
+    hinge_links,
+    stand_offsets,
+    turn_about_vertical,
+)
+from analysis.orientation import CausalOrientation
+from analysis.recording import CalibrationWindows
+from analysis.schema import ANGLE_COLUMNS
+from analysis.timebase import UniformSession, UniformStream, remove_gyro_bias
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LiveAngles:
+    """New grid points: ``t_s`` ``(n,)`` and angle columns (deg) present in the session."""
+
+    t_s: FloatArray
+    columns: dict[str, FloatArray]
+
+
+class _SensorBuffer:
+    """Raw samples of one sensor not yet consumed by the grid (grows by append)."""
+
+    def __init__(self) -> None:
+        self.t: list[FloatArray] = []
+        self.acc: list[FloatArray] = []
+        self.gyr: list[FloatArray] = []
+        self.last_t = -np.inf
+
+    def push(self, t_s: FloatArray, acc: FloatArray, gyr: FloatArray) -> None:
+        keep = t_s > self.last_t  # drop duplicates / out-of-order samples
+        if not keep.any():
+            return
+        self.t.append(t_s[keep])
+        self.acc.append(acc[keep])
+        self.gyr.append(gyr[keep])
+        self.last_t = float(t_s[keep][-1])
+
+    def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        if len(self.t) > 1:
+            self.t = [np.concatenate(self.t)]
+            self.acc = [np.concatenate(self.acc)]
+            self.gyr = [np.concatenate(self.gyr)]
+        return self.t[0], self.acc[0], self.gyr[0]
+
+    def drop_before(self, t_s: float) -> None:
+        """Forget samples older than the last one before ``t_s`` (kept for interpolation)."""
+        t, acc, gyr = self.arrays()
+        i = max(int(np.searchsorted(t, t_s)) - 1, 0)
+        self.t, self.acc, self.gyr = [t[i:]], [acc[i:]], [gyr[i:]]
+
+
+class LiveAnglePipeline:
+    """Causal angles for a fixed set of placements at ``rate_hz``.
+
+    Call :meth:`push` for each decoded batch of a sensor (``t_s`` on the session clock),
+    :meth:`calibrate` when the protocol's stand and movement windows are known, and
+    :meth:`step` periodically to get the angles of new grid points.
+    """
+
+    def __init__(
+        self,
+        placements: Iterable[str],
+        *,
+        rate_hz: float,
+        t0_s: float = 0.0,
+        hinge_tau_s: float = 10.0,
+    ) -> None:
+        self.placements = tuple(placements)
+        self.rate_hz = float(rate_hz)
+        self._t0 = float(t0_s)
+        self._k = 0  # next grid index
+        self._buf = {p: _SensorBuffer() for p in self.placements}
+        self._ori: dict[str, CausalOrientation] = {}
+        self._bias: dict[str, FloatArray] = {}
+        self._hist: dict[str, list[FloatArray]] = {p: [] for p in self.placements}
+        self._hist_t: list[FloatArray] = []
+        self._cal: CalibrationResult | None = None
+        self._offsets: dict[str, float] = {}
+        self._hinge: dict[tuple[str, str], CausalHingeHeading] = {}
+        self._hinge_tau_s = hinge_tau_s
+
+    # -- input ------------------------------------------------------------------------------
+
+    def push(
+        self, placement: str, t_s: FloatArray, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
+    ) -> None:
+        """Append decoded samples of one sensor (``(n,)``, ``(n, 3)``, ``(n, 3)``)."""
+        self._buf[placement].push(
+            np.asarray(t_s, dtype=np.float64),
+            np.asarray(acc_m_s2, dtype=np.float64).reshape(-1, 3),
+            np.asarray(gyr_rad_s, dtype=np.float64).reshape(-1, 3),
+        )
+
+    @property
+    def calibrated(self) -> bool:
+        """True once :meth:`calibrate` succeeded."""
+        return self._cal is not None
+
+    @property
+    def calibration(self) -> CalibrationResult | None:
+        """The calibration in use (None before)."""
+        return self._cal
+
+    # -- processing ---------------------------------------------------------------------------
+
+    def _grid_chunk(self) -> tuple[FloatArray, dict[str, tuple[FloatArray, FloatArray]]] | None:
+        if any(not b.t for b in self._buf.values()):
+            return None
+        horizon = min(b.last_t for b in self._buf.values())
+        k_end = int(np.floor((horizon - self._t0) * self.rate_hz + 1e-9)) + 1
+        if k_end <= self._k:
+            return None
+        t_grid = self._t0 + np.arange(self._k, k_end) / self.rate_hz
+        out = {}
+        for p, b in self._buf.items():
+            t, acc, gyr = b.arrays()
+            acc_g = np.column_stack([np.interp(t_grid, t, acc[:, i]) for i in range(3)])
+            gyr_g = np.column_stack([np.interp(t_grid, t, gyr[:, i]) for i in range(3)])
+            out[p] = (acc_g, gyr_g)
+            b.drop_before(float(t_grid[-1]))
+        self._k = k_end
+        return t_grid, out
+
+    def step(self) -> LiveAngles | None:
+        """Process everything that can be put on the grid; angles once calibrated."""
+        chunk = self._grid_chunk()
+        if chunk is None:
+            return None
+        t_grid, data = chunk
+        if self._cal is None:
+            # before calibration only buffer: orientation starts once the stand's gyroscope
+            # bias is known (see analysis.calibration.stand_gyro_bias)
+            self._hist_t.append(t_grid)
+            for p, (acc, gyr) in data.items():
+                self._hist[p].append(np.column_stack([acc, gyr]))
+            return LiveAngles(t_s=t_grid, columns={})
+        q_E_S = {p: self._ori[p].update(gyr - self._bias[p], acc) for p, (acc, gyr) in data.items()}
+        return LiveAngles(t_s=t_grid, columns=self._angles(q_E_S))
+
+    def calibrate(self, windows: CalibrationWindows) -> CalibrationResult:
+        """Calibrate from the buffered stand and movements; raises CalibrationError."""
+        if not self._hist_t:
+            raise CalibrationError("no data buffered yet; calibrate after the movements")
+        t = np.concatenate(self._hist_t)
+        streams = {}
+        for p in self.placements:
+            h = np.vstack(self._hist[p])
+            streams[p] = UniformStream(
+                placement=p, acc_m_s2=h[:, :3], gyr_rad_s=h[:, 3:6], valid=np.ones(len(t), bool)
+            )
+        session = UniformSession(t_s=t, rate_hz=self.rate_hz, streams=streams, gaps=())
+        resolved = resolve_windows(session, windows)
+        self._bias = stand_gyro_bias(session, resolved.static_s)
+        session = remove_gyro_bias(session, self._bias)
+        self._ori = {p: CausalOrientation(rate_hz=self.rate_hz) for p in self.placements}
+        q_E_S = {
+            p: self._ori[p].update(u.gyr_rad_s, u.acc_m_s2) for p, u in session.streams.items()
+        }
+        cal = calibrate(session, q_E_S, windows=resolved)
+        stand = (t >= cal.static_s[0]) & (t < cal.static_s[1])
+        q_B = {p: rot.multiply(q_E_S[p], cal.segments[p].q_S_B) for p in self.placements}
+        reference = "pelvis" if "pelvis" in q_B else self.placements[0]
+        self._offsets = stand_offsets(q_B, stand, reference=reference)
+        self._hinge = {
+            (prox, dist): CausalHingeHeading(rate_hz=self.rate_hz, tau_s=self._hinge_tau_s)
+            for prox, dist, _ in hinge_links(q_B)
+        }
+        self._cal = cal
+        # run the hinge trackers over the buffered history too, so that their state at any
+        # grid point depends only on the data up to it, not on when calibrate() was called
+        self._angles(q_E_S)
+        self._hist = {p: [] for p in self.placements}
+        self._hist_t = []
+        return cal
+
+    def _angles(self, q_E_S: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+        assert self._cal is not None
+        q = {
+            p: turn_about_vertical(
+                rot.multiply(q_E_S[p], self._cal.segments[p].q_S_B), self._offsets[p]
+            )
+            for p in self.placements
+        }
+        for prox, dist, carried in hinge_links(q):
+            delta = self._hinge[(prox, dist)].update(q[prox], q[dist])
+            for seg in carried:
+                q[seg] = turn_about_vertical(q[seg], delta)
+        cols = joint_angles_deg(q, q_G_E=Q_G_E).columns
+        return {c: cols[c] for c in ANGLE_COLUMNS if c in cols}
