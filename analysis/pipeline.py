@@ -35,7 +35,7 @@ from analysis.heading import (
 )
 from analysis.orientation import estimate_orientation
 from analysis.recording import Recording
-from analysis.schema import ANGLE_COLUMNS, T_S
+from analysis.schema import ANGLE_COLUMNS, ORIENTATION_FROM_VENDOR, T_S
 from analysis.timebase import (
     Gap,
     UniformSession,
@@ -185,8 +185,14 @@ def analyse_recording(
         session = remove_acc_bias(session, acc_bias)
     q_E_S = {}
     n = len(session.streams)
+    vendor = recording.meta.extra.get("orientation_source", {})
     for i, (label, s) in enumerate(session.streams.items()):
         report(f"orientation {label}", 0.1 + 0.6 * i / n)
+        if vendor.get(label) == ORIENTATION_FROM_VENDOR and s.quat is not None:
+            # acc/gyr of this sensor were derived from its own fusion output: use that
+            q_E_S[label] = s.quat
+            warnings.append(f"{label}: orientation from the vendor's sensor fusion")
+            continue
         mag = s.mag_ut if (opts.use_magnetometer and s.mag_ut is not None) else None
         q_E_S[label] = estimate_orientation(
             s.gyr_rad_s,

@@ -72,6 +72,10 @@ NUMERIC_COLUMNS: Final = tuple(c for c in ALL_COLUMNS if c != SENSOR)
 SESSION_FORMAT: Final = "stretchguard-session/1"
 """Value of ``format`` in a recording's sidecar JSON."""
 
+ORIENTATION_FROM_VENDOR: Final = "vendor_quaternion"
+"""Sidecar ``orientation_source[placement]`` value: take that sensor's orientation from its
+``q_*`` columns (its acc/gyr were derived from them, e.g. Movella DOT exports)."""
+
 # --- joint angles (DESIGN §3) -----------------------------------------------------------------
 
 HIP_MOTIONS: Final = ("flexion", "adduction", "internal_rotation")

@@ -46,7 +46,7 @@ from analysis.recording import (
     validate_samples,
 )
 from analysis.rotations import from_rotation, to_rotation
-from analysis.schema import PLACEMENTS
+from analysis.schema import ORIENTATION_FROM_VENDOR, PLACEMENTS
 from sensors.formats.detect import FORMATS, detect_format
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import read_movella_dot
@@ -64,11 +64,6 @@ FAMILIES = {
     "phyphox": "phyphox",
 }
 """Sensor family written to the sidecar per vendor format."""
-
-ORIENTATION_FROM_VENDOR = "vendor_quaternion"
-"""Sidecar ``orientation_source`` value: use the recording's ``q_*`` columns for this sensor
-(its acc/gyr are derived from them, re-fusing them adds nothing)."""
-
 
 # --- inputs ----------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import ConfigError, DataError, RecordingFormatError, TimebaseError
+from analysis.orientation import estimate_orientation
 from analysis.recording import Recording
 from sensors.formats.metabase import write_metabase
 from sensors.formats.movella_dot import free_acc_from_specific_force, write_movella_dot
@@ -92,7 +93,10 @@ def _metabase(session: Any, folder: Path) -> SensorMapping:
 def _movella_dot(session: Any, folder: Path) -> SensorMapping:
     for label, tag in TAGS.items():
         st = session.stream(label)
-        q = session.q_E_S[label]
+        # A DOT exports its own fusion output, and the pipeline uses it as is. To compare the
+        # DOT path with the canonical one on the same information, the "device" fuses the very
+        # samples the canonical recording holds (with VQF, as the pipeline would).
+        q = estimate_orientation(st.gyr_rad_s, st.acc_m_s2, rate_hz=st.median_rate_hz).q_E_S
         write_movella_dot(
             folder / f"{tag}_20260101_000000_000.csv",
             t_s=st.t_s,
