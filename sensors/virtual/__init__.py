@@ -1,0 +1,13 @@
+"""Virtual BLE sensors: bumble peripherals that speak each family's real GATT profile and wire
+format, measuring a simulated (or synthetic) movement, for tests and demos without hardware.
+
+``source`` (what a sensor measures, the shared world clock), ``sensor`` (one peripheral,
+fault injection), ``rig`` (several sensors on one air), ``scenario`` (a rig driven by the
+simulator's scenarios).
+"""
+
+from sensors.virtual.rig import MIXED_FAMILIES, VirtualRig
+from sensors.virtual.sensor import Faults, VirtualSensor
+from sensors.virtual.source import SampleSource, WorldClock
+
+__all__ = ["MIXED_FAMILIES", "Faults", "SampleSource", "VirtualRig", "VirtualSensor", "WorldClock"]

@@ -1,0 +1,179 @@
+"""Virtual sensors driven by the simulator's scenarios, and a whole virtual recording.
+
+:func:`scenario_sources` simulates a scenario (``analysis.simulation``) once per sample rate
+the sensors' families stream at, with the simulator's IMU errors (noise, biases, soft
+tissue) but without its clock errors, jitter and dropouts: a virtual sensor has its own
+device clock and the BLE link is where samples get lost. :func:`record_virtual_session` is
+``stretchguard live --virtual`` without a screen: a rig on a fresh air, a live session over
+the bumble backend, the recorder, and the guided protocol timed like the scenario's script,
+so the recording's calibration windows are the simulated ones (shifted to session time).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.recording import SessionMeta
+from analysis.simulation import ImuErrorModel, SimulatedSession, SimulationConfig, simulate
+from sensors.ble.air import VirtualAir
+from sensors.ble.backend import bumble_backend
+from sensors.families import codec_for
+from sensors.families.base import Family
+from sensors.session.live import LiveSession
+from sensors.session.protocol import GuidedProtocol, default_steps, steps_from_windows
+from sensors.session.recording import RecordingResult, record_session
+from sensors.virtual.rig import MIXED_FAMILIES, VirtualRig
+from sensors.virtual.sensor import Faults
+from sensors.virtual.source import SampleSource
+
+VIRTUAL_SENSOR_ERRORS = dataclasses.replace(
+    ImuErrorModel(),
+    clock_drift_sigma_ppm=0.0,
+    start_offset_max_s=0.0,
+    jitter_sigma_s=0.0,
+    drop_probability=0.0,
+    burst_rate_per_min=0.0,
+)
+"""The simulator's default IMU errors minus its clock and sample-loss errors (see above)."""
+
+
+@dataclass(frozen=True)
+class ScenarioSources:
+    """What each virtual sensor of a scenario measures, with the simulations behind it.
+
+    ``simulated`` maps each sample rate to the simulation at that rate (all rates share the
+    scripted movement: the plan depends on the seed, not the rate); ``meta`` is the
+    scenario's own sidecar (calibration windows and markers in scenario seconds).
+    """
+
+    scenario: str
+    sources: Mapping[str, SampleSource]
+    simulated: Mapping[float, SimulatedSession]
+    meta: SessionMeta
+
+
+def scenario_sources(
+    scenario: str,
+    families: Mapping[str, Family],
+    *,
+    seed: int = 0,
+    rates_hz: Mapping[str, float] | None = None,
+    errors: ImuErrorModel = VIRTUAL_SENSOR_ERRORS,
+    duration_s: float | None = None,
+    with_mag: bool = False,
+) -> ScenarioSources:
+    """Simulate ``scenario`` for the placements in ``families``.
+
+    Each placement is simulated at ``rates_hz[placement]`` if given, else at its family's
+    nearest supported rate to the default (the rate the session will configure).
+    """
+    by_rate: dict[float, list[str]] = {}
+    for placement, family in families.items():
+        codec = codec_for(family)
+        requested = (rates_hz or {}).get(placement)
+        rate = codec.configure(requested).rate_hz
+        by_rate.setdefault(rate, []).append(placement)
+    simulated: dict[float, SimulatedSession] = {}
+    sources: dict[str, SampleSource] = {}
+    for rate, placements in sorted(by_rate.items()):
+        sim = simulate(
+            scenario,
+            config=SimulationConfig(
+                rate_hz=rate,
+                sensors=tuple(placements),
+                seed=seed,
+                errors=errors,
+                duration_s=duration_s,
+                with_mag=with_mag,
+            ),
+        )
+        simulated[rate] = sim
+        for p in placements:
+            sources[p] = SampleSource.from_samples(sim.samples, p, rate_hz=rate)
+    meta = next(iter(simulated.values())).meta
+    return ScenarioSources(scenario=scenario, sources=sources, simulated=simulated, meta=meta)
+
+
+def scenario_protocol(meta: SessionMeta) -> GuidedProtocol:
+    """Guided prompts timed like the scenario's calibration windows (default steps if none)."""
+    cal = meta.calibration
+    if cal is not None and cal.static_s is not None and cal.functional_s is not None:
+        return GuidedProtocol(steps_from_windows(cal.static_s, cal.functional_s))
+    return GuidedProtocol(default_steps())
+
+
+@dataclass(frozen=True)
+class VirtualSessionResult:
+    """A virtual recording and everything behind it (for tests and demos)."""
+
+    recording: RecordingResult
+    rig: VirtualRig
+    scenario: ScenarioSources
+    world_start_s: float
+    """World time at which the scripted movement started (scenario time 0)."""
+
+
+async def record_virtual_session(
+    out: str | Path,
+    scenario: str,
+    *,
+    families: Mapping[str, Family] = MIXED_FAMILIES,
+    duration_s: float = 20.0,
+    speed: float = 5.0,
+    seed: int = 0,
+    faults: Mapping[str, Faults] | None = None,
+    record: bool = False,
+    rates_hz: Mapping[str, float] | None = None,
+) -> VirtualSessionResult:
+    """Record ``duration_s`` session seconds of ``scenario`` from virtual sensors to ``out``.
+
+    Everything runs in the calling event loop on a fresh :class:`VirtualAir`: the rig
+    advertises, a :class:`LiveSession` scans, connects (one at a time) and streams through
+    the bumble backend, and :func:`record_session` writes the CSV and sidecar. ``speed``
+    runs the world (and the session clock) faster than real time.
+    """
+    sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
+    async with VirtualAir() as air:
+        rig = VirtualRig(
+            air, sources.sources, families, speed=speed, faults=faults, seed=seed, record=record
+        )
+        await rig.start()
+        backend = await bumble_backend(air)
+        config = rig.session_config(scan_timeout_s=5.0, connect_timeout_s=5.0)
+        if rates_hz:
+            config = dataclasses.replace(
+                config,
+                sensors=tuple(
+                    dataclasses.replace(s, rate_hz=rates_hz.get(s.placement))
+                    for s in config.sensors
+                ),
+            )
+        session = LiveSession(config, backend=backend, clock_scale=speed, settle_s=0.0)
+        started: list[float] = []
+        pending = sorted(sources.meta.markers, key=lambda m: m.t_s)
+
+        def begin() -> None:
+            started.append(rig.start_world())
+            started.append(session.now_s())
+
+        def press_keys() -> None:
+            # the virtual wearer marks symptoms when the script says so
+            while started and pending and session.now_s() >= started[1] + pending[0].t_s:
+                m = pending.pop(0)
+                session.add_marker(m.label, kind=m.kind, t_s=started[1] + m.t_s)
+
+        result = await record_session(
+            session,
+            out,
+            duration_s=duration_s,
+            protocol=scenario_protocol(sources.meta),
+            on_streaming=begin,
+            on_tick=press_keys,
+            notes=f"virtual sensors, scenario {scenario!r}, seed {seed}, speed {speed:g}x",
+        )
+    return VirtualSessionResult(
+        recording=result, rig=rig, scenario=sources, world_start_s=started[0] if started else 0.0
+    )

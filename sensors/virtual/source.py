@@ -1,0 +1,178 @@
+"""What a virtual sensor measures: a sample stream on a regular grid, and the shared world clock.
+
+A :class:`SampleSource` holds one placement's samples on the grid ``t_s = k / rate_hz``
+(scenario time, seconds). A virtual sensor streaming at that rate sends sample ``k`` when its
+own clock reaches it; before the scenario starts (the world is still at rest, waiting for the
+session) it repeats the first sample — the wearer standing still.
+
+The :class:`WorldClock` is the scenario time all sensors of one rig share. It runs ``speed``
+times faster than real time (tests use ``speed > 1``; the session's clock then runs with the
+same scale so recorded rates stay right) and only starts when :meth:`WorldClock.start` is
+called, so a session can start its guided protocol exactly when the scripted movement starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.spatial.transform import Rotation
+
+from analysis.rotations import conjugate, from_rotation, rotate
+from analysis.schema import (
+    ACC_COLUMNS,
+    GRAVITY_M_S2,
+    GYR_COLUMNS,
+    MAG_COLUMNS,
+    QUAT_COLUMNS,
+    SENSOR,
+    T_S,
+)
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class SampleSource:
+    """One sensor's measured samples on a regular grid (sensor frame, SI units).
+
+    Attributes
+    ----------
+    rate_hz
+        Grid rate: sample ``k`` is measured at scenario time ``k / rate_hz`` seconds.
+    acc_m_s2, gyr_rad_s
+        ``(K, 3)`` specific force (m/s², +9.81 on the up axis at rest) and angular rate (rad/s).
+    mag_ut, quat
+        ``(K, 3)`` magnetic field (µT) and ``(K, 4)`` scalar-first orientation sensor → earth,
+        or None.
+    """
+
+    rate_hz: float
+    acc_m_s2: FloatArray
+    gyr_rad_s: FloatArray
+    mag_ut: FloatArray | None = None
+    quat: FloatArray | None = None
+
+    def __post_init__(self) -> None:
+        n = self.acc_m_s2.shape[0]
+        if n == 0 or self.acc_m_s2.shape != (n, 3) or self.gyr_rad_s.shape != (n, 3):
+            raise ValueError("a sample source needs (K, 3) acc and gyro arrays with K > 0")
+        if self.mag_ut is not None and self.mag_ut.shape != (n, 3):
+            raise ValueError("mag_ut must be (K, 3) like acc")
+        if self.quat is not None and self.quat.shape != (n, 4):
+            raise ValueError("quat must be (K, 4) like acc")
+        if not self.rate_hz > 0:
+            raise ValueError(f"rate_hz must be positive, got {self.rate_hz!r}")
+
+    def __len__(self) -> int:
+        return int(self.acc_m_s2.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        """Scenario length covered, ``K / rate_hz``."""
+        return len(self) / self.rate_hz
+
+    def index_at(self, scenario_t_s: float) -> int:
+        """Grid index of the sample measured at ``scenario_t_s`` (clamped to the source).
+
+        Before the start the first sample (index 0) is returned; after the end, the last.
+        """
+        if not scenario_t_s > 0:
+            return 0
+        k = round(scenario_t_s * self.rate_hz)
+        return min(k, len(self) - 1)
+
+    @classmethod
+    def from_samples(cls, samples: pd.DataFrame, placement: str, *, rate_hz: float) -> SampleSource:
+        """The ``placement`` rows of a canonical sample table, taken as sample ``k`` = row ``k``.
+
+        The table should be on a regular grid at ``rate_hz`` (a simulator run without clock
+        errors or dropped samples); its ``t_s`` values are not used beyond ordering.
+        """
+        rows = samples[samples[SENSOR].astype(str) == placement].sort_values(T_S, kind="stable")
+        if rows.empty:
+            raise ValueError(f"no samples for sensor {placement!r}")
+
+        def block(cols: tuple[str, ...]) -> FloatArray | None:
+            if not all(c in rows.columns for c in cols):
+                return None
+            arr = rows[list(cols)].to_numpy(dtype=np.float64)
+            return None if np.isnan(arr).any() else arr
+
+        acc, gyr = block(ACC_COLUMNS), block(GYR_COLUMNS)
+        if acc is None or gyr is None:
+            raise ValueError(f"sensor {placement!r}: acc/gyro columns missing or NaN")
+        return cls(
+            rate_hz=rate_hz,
+            acc_m_s2=acc,
+            gyr_rad_s=gyr,
+            mag_ut=block(MAG_COLUMNS),
+            quat=block(QUAT_COLUMNS),
+        )
+
+
+class WorldClock:
+    """Scenario time shared by a rig's virtual sensors.
+
+    ``world_s()`` runs continuously from creation at ``speed`` × real time (device clocks derive
+    from it); ``scenario_s()`` is 0 until :meth:`start` and then advances with the world.
+    """
+
+    def __init__(self, *, speed: float = 1.0) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be positive, got {speed!r}")
+        self.speed = speed
+        self._loop = asyncio.get_running_loop()
+        self._origin = self._loop.time()
+        self._scenario_origin_s: float | None = None
+        self.started = asyncio.Event()
+
+    def world_s(self) -> float:
+        """Seconds of world time since the clock was made (``speed`` × real seconds)."""
+        return (self._loop.time() - self._origin) * self.speed
+
+    def start(self) -> float:
+        """Start the scenario now (idempotent); return the world time at which it started."""
+        if self._scenario_origin_s is None:
+            self._scenario_origin_s = self.world_s()
+            self.started.set()
+        return self._scenario_origin_s
+
+    def scenario_s(self, world_s: float) -> float:
+        """Scenario time at world time ``world_s`` (``-inf`` before the start)."""
+        if self._scenario_origin_s is None:
+            return float("-inf")
+        return world_s - self._scenario_origin_s
+
+    def real_s(self, world_dt_s: float) -> float:
+        """Real seconds for a world interval."""
+        return world_dt_s / self.speed
+
+
+def synthetic_source(
+    rate_hz: float, duration_s: float, *, seed: int = 0, with_mag: bool = True
+) -> SampleSource:
+    """A smooth, physically plausible test signal (not a biomechanical model).
+
+    The sensor sways about its x and y axes (a few degrees, 0.2–1 Hz) and turns slowly
+    about z; ``quat`` is that orientation (sensor → earth), ``acc_m_s2`` the specific force
+    of gravity in the sensor frame plus a small sinusoidal acceleration, ``gyr_rad_s`` the
+    angle rates, ``mag_ut`` an earth field of (0, 20, −44) µT in the sensor frame. Seeded.
+    """
+    rng = np.random.default_rng(seed)
+    n = max(1, round(duration_s * rate_hz))
+    t = np.arange(n) / rate_hz
+    amp = np.deg2rad(rng.uniform(3.0, 15.0, size=3))
+    freq = rng.uniform(0.2, 1.0, size=3)
+    phase = rng.uniform(0.0, 2 * np.pi, size=3)
+    ang = amp * np.sin(2 * np.pi * freq * t[:, None] + phase)
+    rate = amp * 2 * np.pi * freq * np.cos(2 * np.pi * freq * t[:, None] + phase)
+    q_E_S = from_rotation(Rotation.from_euler("xyz", ang))
+    q_S_E = conjugate(q_E_S)
+    sway = 0.3 * np.sin(2 * np.pi * 1.3 * t)[:, None] * np.array([1.0, 0.5, 0.2])
+    acc = rotate(q_S_E, np.array([0.0, 0.0, GRAVITY_M_S2])) + sway
+    mag = rotate(q_S_E, np.array([0.0, 20.0, -44.0])) if with_mag else None
+    return SampleSource(rate_hz=rate_hz, acc_m_s2=acc, gyr_rad_s=rate, mag_ut=mag, quat=q_E_S)
