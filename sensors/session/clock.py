@@ -1,0 +1,315 @@
+"""Session time: the host clock, and per-sensor alignment of sample times onto it.
+
+All sensors of a session share one clock, :class:`SessionClock`: ``t_s`` is seconds since the
+session started, measured with ``time.monotonic_ns()`` (times ``scale``, which is 1 except
+for virtual sensors running faster than real time). A notification is stamped with its
+receipt time ``host_rx_ns`` the moment it arrives; :class:`ClockAligner` then gives every
+decoded sample its ``t_s``:
+
+* **device time** (Movesense, Movella DOT, Polar): the device clock ``d`` is mapped with
+  ``t = a + b·d``. BLE delivers a sample some latency after it was measured, never before,
+  so the receipt times lie *above* the line and the tightest line below them — the
+  low-latency envelope — is the mapping. The drift ``b`` comes from a straight-line fit
+  through the per-bin minima of ``host − d`` over a sliding window (needs ``min_span_s`` of
+  data; until then ``b = 1``), and the offset ``a`` is a low quantile of ``host − b·d`` over
+  the recent points. Latency jitter only ever adds, so it does not bias the envelope.
+* **host time only** (MetaWear, WitMotion, Thingy:52): the device clock is replaced by the
+  sample count at the nominal rate, ``d_k = k / rate_hz``, and the same envelope fit gives
+  evenly spaced, de-jittered times whose slope absorbs the sensor's real rate. A gap in the
+  receipt times longer than ``jump_s`` (samples lost without a trace) advances the count by
+  the missing samples.
+
+A device clock that jumps (a reboot, a wrap the decoder did not unwrap) starts a new
+segment: the fit restarts from the new points and the jump is reported. Output times are
+strictly increasing per sensor (a later, tighter envelope never moves a sample before one
+already emitted).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+MIN_STEP_S = 1e-5
+"""Smallest step between two output times of one sensor (the recorder writes 1 µs)."""
+
+
+class SessionClock:
+    """The session's time base: ``t_s = (host_ns − start_ns) · 1e-9 · scale``.
+
+    ``scale`` > 1 only with virtual sensors paced faster than real time (their world runs
+    ``scale`` times faster, so the session clock does too and rates stay right).
+    """
+
+    def __init__(self, *, start_ns: int | None = None, scale: float = 1.0) -> None:
+        if not scale > 0:
+            raise ValueError(f"clock scale must be positive, got {scale!r}")
+        self.start_ns = time.monotonic_ns() if start_ns is None else int(start_ns)
+        self.scale = float(scale)
+
+    def restart(self) -> None:
+        """Make now the session's time zero (everyone holding this clock follows)."""
+        self.start_ns = time.monotonic_ns()
+
+    def t_s(self, host_ns: int) -> float:
+        """Session seconds at monotonic host time ``host_ns``."""
+        return (host_ns - self.start_ns) * 1e-9 * self.scale
+
+    def now_s(self) -> float:
+        """Session seconds now."""
+        return self.t_s(time.monotonic_ns())
+
+    def host_ns(self, t_s: float) -> int:
+        """Monotonic host time of session time ``t_s`` (inverse of :meth:`t_s`)."""
+        return self.start_ns + round(t_s / self.scale * 1e9)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlignerConfig:
+    """Parameters of :class:`ClockAligner` (seconds of session time).
+
+    Attributes
+    ----------
+    window_s
+        History used for the fit.
+    min_span_s
+        Device time: data span needed before the drift is estimated (before: drift 0;
+        crystals are within ~50 ppm, so a short fit would only add noise).
+    min_span_count_s
+        The same for host-time-only sensors, whose real rate can differ from the nominal
+        one by percent.
+    bins
+        Bins of the window whose minima define the envelope for the drift fit.
+    offset_quantile
+        Quantile of ``host − b·d`` (recent points) taken as the offset.
+    offset_points
+        How many recent points the offset is taken from.
+    refit_every
+        Refit after this many new points.
+    jump_s
+        Device time: a point this far *below* the line (the device clock jumped forward)
+        starts a new segment. Host time only: a notification this much later than
+        expected advances the sample count by the samples that must have been lost.
+    confirm_s
+        Host time only: how long a lateness beyond ``jump_s`` must persist before it is
+        taken as lost samples rather than a delay (a delayed link delivers its backlog in a
+        burst right away). The samples received meanwhile keep their count times, so after
+        a silent loss up to ``confirm_s`` of samples are placed too early.
+    stall_s
+        Device time: a point this far *above* the line is taken as a device clock that
+        jumped back (reboot) and starts a new segment; points between ``jump_s`` and
+        ``stall_s`` above it are late deliveries (a stalled link) and leave the fit alone.
+    """
+
+    window_s: float = 60.0
+    min_span_s: float = 30.0
+    min_span_count_s: float = 10.0
+    bins: int = 12
+    offset_quantile: float = 0.05
+    offset_points: int = 200
+    refit_every: int = 25
+    jump_s: float = 0.5
+    confirm_s: float = 1.0
+    stall_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class AlignerState:
+    """A snapshot of one sensor's clock model: ``t = offset_s + slope · d``."""
+
+    offset_s: float
+    slope: float
+    points: int
+    segments: int
+    inferred_lost: int
+
+    @property
+    def drift_ppm(self) -> float:
+        """How much faster the device clock (or sample count) runs than the session clock, ppm."""
+        return (1.0 / self.slope - 1.0) * 1e6
+
+
+class ClockAligner:
+    """Online per-sensor mapping of sample times onto the session clock.
+
+    Parameters
+    ----------
+    nominal_rate_hz
+        The configured sample rate (host-time-only sensors count samples at it).
+    uses_device_time
+        True when decoded samples carry ``device_time_s``.
+    config
+        Fit parameters.
+    """
+
+    def __init__(
+        self,
+        *,
+        nominal_rate_hz: float,
+        uses_device_time: bool,
+        config: AlignerConfig | None = None,
+    ) -> None:
+        if not nominal_rate_hz > 0:
+            raise ValueError(f"nominal rate must be positive, got {nominal_rate_hz!r}")
+        self.rate_hz = float(nominal_rate_hz)
+        self.uses_device_time = uses_device_time
+        self.config = config or AlignerConfig()
+        self.segments = 0
+        self.inferred_lost = 0
+        self._points: deque[tuple[float, float]] = deque()
+        self._since_fit = 0
+        self._offset_s = 0.0
+        self._slope = 1.0
+        self._count = 0
+        self._suspect: tuple[float, float] | None = None
+        self._last_out = -np.inf
+        self._fresh = True
+        self.last_sample_clock_s: FloatArray = np.empty(0)
+        """Sample-clock times of the last :meth:`align` call: device seconds, or the sample
+        count over the nominal rate (where lost samples show as steps)."""
+
+    # --- public --------------------------------------------------------------------------
+
+    def restart(self) -> None:
+        """A new connection: host-time-only sensors restart their sample count (new segment,
+        drift kept); a device clock runs on, so device-time sensors keep their fit."""
+        if not self.uses_device_time:
+            self._fresh = True
+            self._count = 0
+            self._suspect = None
+
+    def align(self, host_s: float, n: int, device_time_s: FloatArray | None = None) -> FloatArray:
+        """Session times of ``n`` samples completed by one notification received at ``host_s``.
+
+        ``device_time_s`` (``(n,)``, seconds, increasing) is required when the sensor
+        uses device time and ignored otherwise. Returns ``(n,)`` strictly increasing times,
+        all later than every time returned before.
+        """
+        if n <= 0:
+            return np.empty(0)
+        if self.uses_device_time:
+            if device_time_s is None or len(device_time_s) != n:
+                raise ValueError("device_time_s must give one time per sample")
+            d = np.asarray(device_time_s, dtype=np.float64)
+        else:
+            d = self._count_times(host_s, n)
+        self.last_sample_clock_s = d
+        self._observe(float(d[-1]), host_s)
+        t = self._offset_s + self._slope * d
+        # strictly increasing (steps ≥ MIN_STEP_S), never before what was already emitted
+        ramp = MIN_STEP_S * np.arange(n)
+        u = t - ramp
+        u[0] = max(u[0], self._last_out + MIN_STEP_S)
+        t = np.maximum.accumulate(u) + ramp
+        self._last_out = float(t[-1])
+        return t
+
+    @property
+    def state(self) -> AlignerState:
+        """The current clock model."""
+        return AlignerState(
+            offset_s=self._offset_s,
+            slope=self._slope,
+            points=len(self._points),
+            segments=self.segments,
+            inferred_lost=self.inferred_lost,
+        )
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _count_times(self, host_s: float, n: int) -> FloatArray:
+        """Sample-count clock ``k / rate`` for host-time-only sensors, advanced over losses.
+
+        A notification more than ``jump_s`` late is either delayed (a stalled link or
+        host: the samples after it catch up, arriving faster than the rate) or follows lost
+        samples (they keep arriving late by the same amount). The count is advanced only
+        when the lateness persists for ``confirm_s``.
+        """
+        cfg = self.config
+        if not self._fresh and self._points:
+            expected = self._offset_s + self._slope * (self._count + n - 1) / self.rate_hz
+            late = host_s - expected
+            if self._suspect is None:
+                if late > cfg.jump_s:
+                    self._suspect = (host_s, late)
+            else:
+                since_s, least = self._suspect[0], min(self._suspect[1], late)
+                if least <= 0.5 * cfg.jump_s:
+                    self._suspect = None  # it caught up: delayed, nothing lost
+                elif host_s - since_s >= cfg.confirm_s:
+                    missing = round(least * self.rate_hz)
+                    self._count += missing
+                    self.inferred_lost += missing
+                    self._suspect = None
+                    # points of the window were counted before the advance: drop them
+                    while self._points and self._points[-1][1] >= since_s:
+                        self._points.pop()
+                else:
+                    self._suspect = (since_s, least)
+        k = self._count + np.arange(n)
+        self._count += n
+        return k / self.rate_hz
+
+    def _observe(self, d: float, host_s: float) -> None:
+        cfg = self.config
+        if self._fresh:
+            self._start_segment(d, host_s)
+            return
+        residual = host_s - (self._offset_s + self._slope * d)
+        if self.uses_device_time:
+            if residual < -cfg.jump_s or residual > cfg.stall_s:
+                self._start_segment(d, host_s)  # the device clock jumped (reboot, bad wrap)
+                return
+            if residual > cfg.jump_s:
+                return  # delivered late by a stalled link: not an envelope point
+        self._points.append((d, host_s))
+        while self._points and self._points[-1][0] - self._points[0][0] > cfg.window_s:
+            self._points.popleft()
+        self._since_fit += 1
+        n = len(self._points)
+        if self._since_fit >= cfg.refit_every or (n < cfg.refit_every and n & (n - 1) == 0):
+            self._fit()  # every refit_every points, and at 2, 4, 8, 16 while a segment is young
+
+    def _start_segment(self, d: float, host_s: float) -> None:
+        self.segments += 1
+        self._fresh = False
+        self._points.clear()
+        self._points.append((d, host_s))
+        if self.segments == 1:
+            self._slope = 1.0  # the drift estimate survives later segments
+        self._offset_s = host_s - self._slope * d
+        self._since_fit = 0
+
+    def _fit(self) -> None:
+        cfg = self.config
+        self._since_fit = 0
+        pts = np.asarray(self._points, dtype=np.float64)
+        d, h = pts[:, 0], pts[:, 1]
+        span = d[-1] - d[0]
+        min_span = cfg.min_span_s if self.uses_device_time else cfg.min_span_count_s
+        if span >= min_span and len(d) >= 2 * cfg.bins:
+            edges = np.linspace(d[0], d[-1], cfg.bins + 1)
+            idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, cfg.bins - 1)
+            lat = h - d
+            bd, bl = [], []
+            for b in range(cfg.bins):
+                sel = np.flatnonzero(idx == b)
+                if sel.size:
+                    j = sel[np.argmin(lat[sel])]
+                    bd.append(d[j])
+                    bl.append(lat[j])
+            if len(bd) >= 3:
+                slope = 1.0 + float(np.polyfit(np.asarray(bd), np.asarray(bl), 1)[0])
+                # keep the mapping continuous at the newest point when the slope changes
+                self._offset_s += (self._slope - slope) * d[-1]
+                self._slope = slope
+        recent = slice(max(0, len(d) - cfg.offset_points), len(d))
+        offsets = h[recent] - self._slope * d[recent]
+        q = cfg.offset_quantile if offsets.size >= 20 else 0.0
+        self._offset_s = float(np.quantile(offsets, q))

@@ -1,0 +1,127 @@
+"""Record a live session from start to sidecar: the part of ``stretchguard live`` without a screen.
+
+:func:`record_session` checks the output first (nothing is ever overwritten), starts the
+session, opens the recording, starts the guided protocol, pumps the recorder until the
+duration is reached, ``stop`` is set or the task is cancelled (Ctrl-C), and always stops the
+sensors and writes the sidecar — calibration windows the user completed, markers, gaps and
+packet statistics. Displays and the angle pipeline hook in through ``on_tick`` and
+:meth:`~sensors.session.live.LiveSession.add_sink`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.recording import SessionMeta
+from sensors.recorder import Recorder
+from sensors.session.live import LiveSession
+from sensors.session.protocol import GuidedProtocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecordingResult:
+    """What :func:`record_session` wrote: paths, the sidecar content and how it ended."""
+
+    csv_path: Path
+    sidecar_path: Path
+    meta: SessionMeta
+    rows: int
+    ended_by: str
+    duration_s: float
+
+
+async def record_session(
+    session: LiveSession,
+    out: str | Path,
+    *,
+    duration_s: float | None = None,
+    protocol: GuidedProtocol | None = None,
+    stop: asyncio.Event | None = None,
+    on_streaming: Callable[[], Any] | None = None,
+    on_tick: Callable[[], Any] | None = None,
+    tick_s: float = 0.1,
+    notes: str | None = None,
+) -> RecordingResult:
+    """Run ``session`` and record it to ``out`` (CSV) and its sidecar.
+
+    Parameters
+    ----------
+    session
+        A session not started yet.
+    out
+        The recording path (``NAME.csv``); it and ``NAME.json`` must not exist.
+    duration_s
+        Session seconds to record after the protocol starts (None: until ``stop``).
+    protocol
+        The guided prompts (default: stand 5 s, move 15 s, exercise).
+    stop
+        Set it to end the recording.
+    on_streaming
+        Called once every sensor streams, just as the protocol starts (virtual sensors
+        start their scripted movement here).
+    on_tick
+        Called every ``tick_s`` real seconds while recording (display refresh).
+    """
+    protocol = protocol or GuidedProtocol()
+    recorder = Recorder(out, clock=session.clock)
+    session.add_sink(recorder)
+    ended_by = "duration"
+    start_s = 0.0
+    pump: asyncio.Task[None] | None = None
+    streamed = False
+    try:
+        await session.start()
+        streamed = True
+        recorder.open(session.recording_columns())
+        start_s = session.now_s()
+        protocol.start(start_s)
+        if on_streaming is not None:
+            on_streaming()
+        pump = asyncio.get_running_loop().create_task(recorder.run())
+        while True:
+            if on_tick is not None:
+                on_tick()
+            failure = session.failure()
+            if failure is not None:
+                raise failure
+            if stop is not None and stop.is_set():
+                ended_by = "stopped"
+                break
+            if duration_s is not None and session.now_s() - start_s >= duration_s:
+                break
+            await asyncio.sleep(tick_s)
+    except asyncio.CancelledError:
+        ended_by = "interrupted"
+        raise
+    finally:
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+        await asyncio.shield(session.stop())
+        end_s = session.now_s()
+        meta = session.session_meta(
+            calibration=protocol.calibration(end_s),
+            notes=notes,
+            extra={"ended_by": ended_by},
+        )
+        # a session that never streamed leaves no file behind
+        side = recorder.finish(meta) if streamed else None
+        log.info("recording ended (%s) after %.1f s", ended_by, end_s - start_s)
+    assert side is not None
+    return RecordingResult(
+        csv_path=recorder.path,
+        sidecar_path=side,
+        meta=meta,
+        rows=recorder.rows_written,
+        ended_by=ended_by,
+        duration_s=end_s - start_s,
+    )

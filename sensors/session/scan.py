@@ -1,0 +1,74 @@
+"""Find supported sensors nearby: a bleak scan plus the families' ``identify``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bleak import BleakScanner
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+
+from sensors.ble.backend import SYSTEM, BleBackend
+from sensors.families import identify
+from sensors.families.base import Family
+
+
+@dataclass(frozen=True, kw_only=True)
+class FoundSensor:
+    """A device seen while scanning (latest advertisement).
+
+    ``family`` is None for devices of no supported family.
+    """
+
+    address: str
+    name: str | None
+    rssi: int
+    family: Family | None
+    service_uuids: tuple[str, ...]
+    device: BLEDevice
+
+
+def _found(device: BLEDevice, adv: AdvertisementData) -> FoundSensor:
+    name = adv.local_name or device.name
+    uuids = tuple(adv.service_uuids)
+    return FoundSensor(
+        address=device.address,
+        name=name,
+        rssi=adv.rssi,
+        family=identify(name, uuids),
+        service_uuids=uuids,
+        device=device,
+    )
+
+
+async def scan_sensors(
+    backend: BleBackend = SYSTEM,
+    *,
+    timeout_s: float = 5.0,
+    until: Callable[[Mapping[str, FoundSensor]], bool] | None = None,
+    settle_s: float = 0.0,
+) -> dict[str, FoundSensor]:
+    """Scan for up to ``timeout_s`` and return every device seen, by address.
+
+    With ``until``, stop early once ``until(found)`` is true, after ``settle_s`` more seconds
+    (so that a second device with the same name has a chance to show up).
+    """
+    found: dict[str, FoundSensor] = {}
+    done = asyncio.Event()
+
+    def on_adv(device: BLEDevice, adv: AdvertisementData) -> None:
+        found[device.address] = _found(device, adv)
+        if until is not None and not done.is_set() and until(found):
+            done.set()
+
+    async with BleakScanner(on_adv, backend=backend.scanner):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        try:
+            await asyncio.wait_for(done.wait(), timeout_s)
+        except TimeoutError:
+            return dict(found)
+        await asyncio.sleep(max(0.0, min(settle_s, deadline - loop.time())))
+    return dict(found)
