@@ -1,0 +1,150 @@
+"""Per-sensor clock alignment onto the session clock (pure: synthetic receipt times).
+
+Receipt = true sample time + a fixed minimum latency + exponential jitter (BLE delivers late,
+never early). Alignment is judged against true time + minimum latency.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sensors.session.clock import MIN_STEP_S, AlignerConfig, ClockAligner, SessionClock
+
+LATENCY_S = 0.005
+
+
+def _run(
+    rng: np.random.Generator,
+    *,
+    device_time: bool,
+    rate_hz: float = 100.0,
+    true_rate_hz: float | None = None,
+    per_packet: int = 1,
+    duration_s: float = 90.0,
+    drift_ppm: float = 0.0,
+    jitter_s: float = 0.010,
+    lose: tuple[float, float] | None = None,
+    device_jump_at_s: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, ClockAligner]:
+    true_rate = true_rate_hz or rate_hz
+    n = int(duration_s * true_rate)
+    t_true = 2.0 + np.arange(n) / true_rate
+    d = 1234.5 + (1 + drift_ppm * 1e-6) * t_true
+    if device_jump_at_s is not None:
+        d = np.where(t_true >= device_jump_at_s, d - 1234.0, d)  # device clock restarts
+    aligner = ClockAligner(nominal_rate_hz=rate_hz, uses_device_time=device_time)
+    out, kept = [], []
+    for i in range(0, n, per_packet):
+        j = min(i + per_packet, n)
+        if lose is not None and lose[0] <= t_true[i] < lose[1]:
+            continue
+        host = t_true[j - 1] + LATENCY_S + rng.exponential(jitter_s)
+        out.append(aligner.align(host, j - i, d[i:j] if device_time else None))
+        kept.append(np.arange(i, j))
+    t = np.concatenate(out)
+    k = np.concatenate(kept)
+    return t, t_true[k] + LATENCY_S, aligner
+
+
+@pytest.mark.parametrize("drift_ppm", [-45.0, 0.0, 60.0])
+def test_device_time_is_dejittered_and_its_drift_estimated(rng, drift_ppm):
+    t, truth, aligner = _run(
+        rng, device_time=True, rate_hz=104.0, per_packet=8, drift_ppm=drift_ppm
+    )
+    err = t - truth
+    settled = truth > 40.0
+    assert np.all(np.diff(t) > 0)
+    # 10 ms mean jitter in, about a millisecond out once the envelope is known
+    assert np.abs(err[settled]).max() < 2e-3
+    assert aligner.state.drift_ppm == pytest.approx(drift_ppm, abs=15.0)
+    assert aligner.state.segments == 1
+
+
+def test_without_the_envelope_fit_jitter_would_remain(rng):
+    # the naive alternative (receipt time) has the full jitter: the fit must beat it 5x
+    t, truth, _ = _run(rng, device_time=True, per_packet=1)
+    naive_err = np.std(np.diff(truth) - 0.01) + 0.010
+    assert np.std(np.diff(t)) < naive_err / 5
+
+
+@pytest.mark.parametrize(("true_rate", "per_packet"), [(100.0, 1), (98.0, 3), (101.5, 1)])
+def test_host_time_counts_samples_and_learns_the_real_rate(rng, true_rate, per_packet):
+    t, truth, aligner = _run(
+        rng, device_time=False, rate_hz=100.0, true_rate_hz=true_rate, per_packet=per_packet
+    )
+    settled = truth > 25.0
+    assert np.abs(t - truth)[settled].max() < 2e-3
+    expected_ppm = (true_rate / 100.0 - 1.0) * 1e6  # the sample count runs slow with the sensor
+    assert aligner.state.drift_ppm == pytest.approx(expected_ppm, rel=0.02, abs=30.0)
+
+
+def test_host_time_infers_samples_lost_without_a_trace(rng):
+    t, truth, aligner = _run(rng, device_time=False, lose=(40.0, 41.5), duration_s=70.0)
+    assert aligner.inferred_lost == 150
+    # confirm_s (1 s) of samples after the loss keep their count times; then all is right
+    assert np.abs(t - truth)[truth > 42.6].max() < 5e-3
+    step = np.diff(t).max()
+    assert step == pytest.approx(1.51, abs=0.02)  # the gap shows in the times
+
+
+def test_device_clock_jump_starts_a_new_segment(rng):
+    t, truth, aligner = _run(rng, device_time=True, device_jump_at_s=50.0, duration_s=80.0)
+    assert aligner.state.segments == 2
+    assert np.all(np.diff(t) > 0)
+    after = truth > 53.0
+    assert np.abs(t - truth)[after].max() < 0.03
+
+
+def test_late_deliveries_of_a_stalled_link_leave_the_fit_alone(rng):
+    aligner = ClockAligner(nominal_rate_hz=100.0, uses_device_time=True)
+    for k in range(3000):
+        aligner.align(k / 100 + LATENCY_S + rng.exponential(0.005), 1, np.array([k / 100]))
+    before = aligner.state
+    # 2 s stall: one notification arrives 2 s late, then normal again
+    out = aligner.align(30.0 + 2.0, 1, np.array([30.0]))
+    assert out[0] == pytest.approx(30.0 + LATENCY_S, abs=5e-3)
+    assert aligner.state.segments == before.segments == 1
+
+
+def test_output_is_strictly_increasing_even_when_the_envelope_drops():
+    aligner = ClockAligner(
+        nominal_rate_hz=100.0, uses_device_time=True, config=AlignerConfig(refit_every=1)
+    )
+    a = aligner.align(10.0, 3, np.array([0.0, 0.01, 0.02]))
+    b = aligner.align(10.0, 1, np.array([0.03]))  # much tighter: the line moves 20 ms down
+    assert b[0] > a[-1]
+    assert b[0] - a[-1] >= MIN_STEP_S - 1e-12
+    assert np.all(np.diff(a) >= MIN_STEP_S - 1e-12)
+
+
+def test_align_checks_its_input():
+    aligner = ClockAligner(nominal_rate_hz=50.0, uses_device_time=True)
+    with pytest.raises(ValueError, match="one time per sample"):
+        aligner.align(1.0, 2, np.array([0.0]))
+    assert aligner.align(1.0, 0).size == 0
+    with pytest.raises(ValueError, match="positive"):
+        ClockAligner(nominal_rate_hz=0.0, uses_device_time=False)
+
+
+def test_session_clock_scale_and_inverse():
+    clock = SessionClock(start_ns=1_000_000_000, scale=5.0)
+    assert clock.t_s(3_000_000_000) == pytest.approx(10.0)
+    assert clock.host_ns(10.0) == 3_000_000_000
+    with pytest.raises(ValueError, match="positive"):
+        SessionClock(scale=0.0)
+
+
+def test_a_delay_that_catches_up_is_not_taken_for_lost_samples(rng):
+    aligner = ClockAligner(nominal_rate_hz=100.0, uses_device_time=False)
+    out = []
+    for k in range(6000):
+        true = k / 100
+        host = true + LATENCY_S + rng.exponential(0.002)
+        if 30.0 <= true < 30.8:
+            host = 30.8 + LATENCY_S + (true - 30.0) * 1e-3  # held back, then a burst
+        out.append(aligner.align(host, 1)[0])
+    t = np.asarray(out)
+    truth = np.arange(6000) / 100 + LATENCY_S
+    assert aligner.inferred_lost == 0
+    assert np.abs(t - truth)[truth > 32.0].max() < 3e-3
