@@ -203,14 +203,14 @@ async def test_rig_session_config_and_status(air: VirtualAir, ble: BleBackend):
     async with session:
         rig.start_world()
         assert session.streaming
-        await asyncio.sleep(2.0 / SPEED)
+        await asyncio.sleep(5.0 / SPEED)
         status = {s.placement: s for s in session.status()}
         session.add_marker("heel tingles")
     assert set(status) == set(families)
     for s in status.values():
         assert s.state == "streaming"
         assert s.samples > 0
-        assert s.measured_rate_hz == pytest.approx(s.rate_hz, rel=0.1)
+        assert s.measured_rate_hz == pytest.approx(s.rate_hz, rel=0.05)
     meta = session.session_meta()
     assert meta.markers[0].label == "heel tingles"
     assert meta.extra["clock_alignment"]["right_thigh"]["source"] == "host"
