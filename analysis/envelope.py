@@ -433,7 +433,7 @@ def check_envelope(
 
     e_starts, e_ends = true_intervals(engaged)
     ordered = sorted(markers, key=lambda m: float(m.t_s) if math.isfinite(m.t_s) else math.inf)
-    marks = tuple(_mark(m, t_s, data, state, engaged, outside) for m in ordered)
+    marks = tuple(_mark(m, t_s, t_end, data, state, engaged, outside) for m in ordered)
     return EnvelopeResult(
         profile=profile,
         side=side,
@@ -682,6 +682,7 @@ def _gaps(
 def _mark(
     marker: Marker,
     t_s: FloatArray,
+    t_end: FloatArray,
     data: Mapping[str, FloatArray],
     state: NDArray[np.int8],
     engaged: BoolArray,
@@ -689,7 +690,7 @@ def _mark(
 ) -> MarkResult:
     t = float(marker.t_s)
     label, kind = str(marker.label), str(getattr(marker, "kind", "symptom"))
-    dt = float(np.median(np.diff(t_s)))
+    dt = float(t_end[-1] - t_s[-1])
     if not math.isfinite(t) or t < t_s[0] - dt or t > t_s[-1] + dt:
         return MarkResult(
             t_s=t,
@@ -704,15 +705,12 @@ def _mark(
     i = int(np.clip(np.searchsorted(t_s, t, side="right") - 1, 0, t_s.size - 1))
     angles: dict[str, float] = {}
     order = [c for c in ANGLE_COLUMNS if c in data] + [c for c in data if c not in ANGLE_COLUMNS]
+    j0, j1 = max(i - 1, 0), min(i + 2, t_s.size)
     for col in order:
-        x = data[col]
-        finite = np.isfinite(x)
-        if not finite.any():
-            continue
-        j0, j1 = max(i - 1, 0), min(i + 2, t_s.size)
-        if not finite[j0:j1].all():
+        near = data[col][j0:j1]
+        if not np.isfinite(near).all():
             continue  # no interpolation across missing data
-        angles[col] = float(np.interp(t, t_s[j0:j1], x[j0:j1]))
+        angles[col] = float(np.interp(t, t_s[j0:j1], near))
     broken = tuple(name for name, m in outside.items() if m[i])
     return MarkResult(
         t_s=t,

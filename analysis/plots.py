@@ -39,6 +39,12 @@ IDLE = "#9a9a9a"
 
 MAX_LABELS_PER_PANEL = 6
 """Episodes labelled with their cue per panel (the longest); every episode is in the table."""
+LABEL_WIDTH_PX = 215
+"""Approximate width of a wrapped cue label (38 characters at 7.5 pt)."""
+MAX_HOLD_LABELS = 30
+"""Holds labelled with their duration (the longest that are ≥ 70 px wide)."""
+MAX_MARK_LABELS = 40
+"""Marks are numbered in the plot only up to this many (all are in the table)."""
 
 
 def decimate_minmax(
@@ -170,6 +176,10 @@ def session_figure(
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
     formatter, xlabel = _time_formatter(float(t[-1] - t[0]))
     t_idle, idle = _bin_any(t, ~env.engaged, n_bins=n_bins)
+    seconds_per_px = float(t[-1] - t[0]) / n_bins
+    mark_times = [m.t_s for m in env.marks if math.isfinite(m.t_s) and t[0] <= m.t_s <= t[-1]]
+    wide = [h for h in env.holds if h.duration_s >= 70 * seconds_per_px]
+    labelled_holds = sorted(wide, key=lambda h: h.duration_s, reverse=True)[:MAX_HOLD_LABELS]
     t_hold, hold = _bin_any(t, env.in_hold, n_bins=n_bins)
     for ax, panel in zip(axes, panels, strict=True):
         y = angles[panel.column].to_numpy(dtype=np.float64)
@@ -222,9 +232,7 @@ def session_figure(
                 transform=ax.get_xaxis_transform(),
                 step="post",
             )
-            for h in env.holds:
-                if h.duration_s < 3.0:
-                    continue
+            for h in labelled_holds:
                 ax.text(
                     (h.start_s + h.end_s) / 2,
                     0.08,
@@ -238,22 +246,31 @@ def session_figure(
                     clip_on=True,
                 )
         ax.plot(td, yd, color=LINE, lw=0.9)
-        for i, m in enumerate(env.marks, start=1):
-            if not math.isfinite(m.t_s) or not t[0] <= m.t_s <= t[-1]:
-                continue
-            ax.axvline(m.t_s, color="#000000", lw=0.9, ls=(0, (4, 2)))
-            if ax is axes[0]:  # numbered once, on the top panel, clear of the cue labels
-                ax.text(
-                    m.t_s,
-                    1.0,
-                    f" M{i}",
-                    transform=ax.get_xaxis_transform(),
-                    ha="left",
-                    va="top",
-                    fontsize=8,
-                    fontweight="bold",
-                    clip_on=True,
-                )
+        if mark_times:
+            ax.vlines(
+                mark_times,
+                0,
+                1,
+                transform=ax.get_xaxis_transform(),
+                colors="#000000",
+                lw=0.9,
+                linestyles=(0, (4, 2)),
+            )
+        if ax is axes[0] and len(mark_times) <= MAX_MARK_LABELS:
+            # numbered once, on the top panel, clear of the cue labels
+            for i, m in enumerate(env.marks, start=1):
+                if math.isfinite(m.t_s) and t[0] <= m.t_s <= t[-1]:
+                    ax.text(
+                        m.t_s,
+                        1.0,
+                        f" M{i}",
+                        transform=ax.get_xaxis_transform(),
+                        ha="left",
+                        va="top",
+                        fontsize=8,
+                        fontweight="bold",
+                        clip_on=True,
+                    )
         ax.set_ylim(y0, y1)
         ax.set_xlim(t[0], t[-1])
         ax.set_ylabel("deg")
@@ -293,16 +310,30 @@ def _draw_episodes(ax, rule: RuleResult, t: FloatArray, *, n_bins: int) -> None:
             color=ADVISORY if rule.spec.advisory else colour[severity],
             transform=ax.get_xaxis_transform(),
         )
+    # label the longest episodes with their cue, on two rows, where the text has room
+    t0, t1 = float(t[0]), float(t[-1])
+    label_s = LABEL_WIDTH_PX * (t1 - t0) / n_bins
+    free_from = [-math.inf, -math.inf]  # per row: where the previous label ends
     longest = sorted(rule.episodes, key=lambda e: e.duration_s, reverse=True)
-    shown = sorted(longest[:MAX_LABELS_PER_PANEL], key=lambda e: e.start_s)
-    for k, e in enumerate(shown):
-        label = "\n".join(textwrap.wrap(e.cue, 38)) or e.rule
+    placed = 0
+    for e in sorted(longest, key=lambda e: e.start_s):
+        if placed >= MAX_LABELS_PER_PANEL:
+            break
+        if e not in longest[: MAX_LABELS_PER_PANEL * 4]:
+            continue
+        at_right = e.start_s + label_s > t1
+        left_edge = e.end_s - label_s if at_right else e.start_s
+        row = next((r for r in (0, 1) if left_edge >= free_from[r]), None)
+        if row is None:
+            continue
+        free_from[row] = left_edge + label_s
+        placed += 1
         ax.text(
-            e.start_s,
-            0.96 - 0.17 * (k % 2),
-            label,
+            e.end_s if at_right else e.start_s,
+            0.96 - 0.17 * row,
+            "\n".join(textwrap.wrap(e.cue, 38)) or e.rule,
             transform=ax.get_xaxis_transform(),
-            ha="left",
+            ha="right" if at_right else "left",
             va="top",
             fontsize=7.5,
             color="#5a1f00",

@@ -66,6 +66,20 @@ VERDICT_TEXT: Final = {
 }
 
 
+MAX_TABLE_ROWS: Final = 200
+"""Rows shown per table; longer sessions list the rest in envelope.json."""
+
+
+def _more(total: int) -> str:
+    """A note under a table that was cut at :data:`MAX_TABLE_ROWS`."""
+    if total <= MAX_TABLE_ROWS:
+        return ""
+    return (
+        f"<p class='small'>… and {total - MAX_TABLE_ROWS} more (first {MAX_TABLE_ROWS} shown; "
+        "all are in envelope.json).</p>"
+    )
+
+
 def _e(text: object) -> str:
     """HTML-escape any value's text (quotes included)."""
     return html.escape(str(text), quote=True)
@@ -315,9 +329,10 @@ def _holds_section(env: EnvelopeResult) -> str:
             _num(h.duration_s, ".1f", " s"),
             _e(rating[h.rating]),
         ]
-        for i, h in enumerate(env.holds, start=1)
+        for i, h in enumerate(env.holds[:MAX_TABLE_ROWS], start=1)
     ]
     out.append(_table(["#", "from", "to", "duration", "rating"], rows))
+    out.append(_more(len(env.holds)))
     return "".join(out)
 
 
@@ -364,7 +379,7 @@ def _dynamics_section(env: EnvelopeResult) -> str:
                 if r.lengthening_s < spec_r.min_lengthening_s
                 else "too slow",
             ]
-            for i, r in enumerate(p.reps, start=1)
+            for i, r in enumerate(p.reps[:MAX_TABLE_ROWS], start=1)
         ]
         out.append(
             f"<p>{p.count} of {p.target_count} repetitions; median lengthening "
@@ -373,6 +388,7 @@ def _dynamics_section(env: EnvelopeResult) -> str:
         )
         if rows:
             out.append(_table(["#", "at", "range", "lengthening", "tempo"], rows))
+            out.append(_more(len(p.reps)))
         out.append(_issues(p.issues))
     return "".join(out)
 
@@ -382,9 +398,9 @@ def _issues(issues: Sequence[Any]) -> str:
         return ""
     rows = [
         [_e(_clock(i.start_s)), _e(_clock(i.end_s)), f"<span class='cue'>{_e(i.cue)}</span>"]
-        for i in issues
+        for i in issues[:MAX_TABLE_ROWS]
     ]
-    return _table(["from", "to", "cue"], rows)
+    return _table(["from", "to", "cue"], rows) + _more(len(issues))
 
 
 def _episodes_section(env: EnvelopeResult) -> str:
@@ -392,7 +408,7 @@ def _episodes_section(env: EnvelopeResult) -> str:
     if not eps:
         return ""
     rows = []
-    for e in eps:
+    for e in eps[:MAX_TABLE_ROWS]:
         sev = "advisory" if e.advisory else e.severity
         rows.append(
             [
@@ -407,6 +423,7 @@ def _episodes_section(env: EnvelopeResult) -> str:
     return (
         "<h3>Episodes outside the envelope</h3>"
         + _table(["from", "for", "rule", "worst", "cue", "kind"], rows)
+        + _more(len(eps))
         + "<p class='small'>clear: past the warn level; borderline: past the edge by less "
         "than the typical sensor error; advisory: reported, not counted in the verdict.</p>"
     )
@@ -416,7 +433,7 @@ def _marks_section(env: EnvelopeResult) -> str:
     if not env.marks:
         return ""
     rows = []
-    for i, m in enumerate(env.marks, start=1):
+    for i, m in enumerate(env.marks[:MAX_TABLE_ROWS], start=1):
         if m.note:
             state = _e(m.note)
         elif not m.engaged:
@@ -436,8 +453,10 @@ def _marks_section(env: EnvelopeResult) -> str:
                 f"<span class='small'>{_e(angles) or '—'}</span>",
             ]
         )
-    return "<h3>Symptom and event marks</h3>" + _table(
-        ["", "at", "label", "kind", "envelope", "angles at that moment"], rows
+    return (
+        "<h3>Symptom and event marks</h3>"
+        + _table(["", "at", "label", "kind", "envelope", "angles at that moment"], rows)
+        + _more(len(env.marks))
     )
 
 
@@ -633,7 +652,9 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
             f"  repetitions: {p.count}/{p.target_count}, median lengthening "
             f"{_num(p.median_lengthening_s, '.1f', ' s')} — {'ok' if p.ok else 'not yet'}"
         )
-    for i, m in enumerate(env.marks, start=1):
+    for i, m in enumerate(env.marks[:20], start=1):
         state = "inside" if m.inside else "OUTSIDE: " + ", ".join(m.rules_outside)
         lines.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}: {state}")
+    if len(env.marks) > 20:
+        lines.append(f"  … {len(env.marks) - 20} more marks in the report")
     return "\n".join(lines)
