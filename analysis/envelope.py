@@ -978,6 +978,9 @@ def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
         "engaged_by": res.engaged_by,
         "engaged_s": _r(res.engaged_s, 3),
         "engaged_intervals": [[_r(a, 3), _r(b, 3)] for a, b in res.engaged_intervals],
+        "gating_rules_measured": sum(
+            1 for r in res.rules if r.status != "not_measured" and not r.spec.advisory
+        ),
         "hold_target_s": prof.hold.target_s,
         "hold_short_s": prof.hold.short_s,
     }

@@ -247,10 +247,16 @@ def _verdict_box(env: EnvelopeResult) -> str:
         )
     elif env.verdict == "inside":
         measured = [r for r in env.rules if r.status != "not_measured" and not r.spec.advisory]
-        lines.append(
-            f"Every measured rule held while you were in the stretch "
-            f"({len(measured)} gating rule{'s' if len(measured) != 1 else ''} measured)."
-        )
+        if measured:
+            lines.append(
+                f"Every measured rule held while you were in the stretch "
+                f"({len(measured)} gating rule{'s' if len(measured) != 1 else ''} measured)."
+            )
+        else:
+            lines.append(
+                "But no gating rule could be measured with these sensors — nothing was "
+                "checked (see “Not measured” below)."
+            )
     else:
         lines.append(_e(env.engaged_reason or "the stretch position was never reached"))
     if env.profile.kind == "hold" and env.verdict != "not_engaged":

@@ -183,3 +183,13 @@ def test_long_sessions_are_drawn_decimated():
     assert lines
     assert all(len(ln.get_xdata()) <= 2 * 800 + 2 for ln in lines)
     assert session_png(df, env, width_px=800)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_nothing_measured_is_not_presented_as_a_pass():
+    df = _session()[["t_s", "right_hip_flexion_deg"]]
+    env = check_envelope(df, load_builtin_profile("standing_hamstring"), side="right")
+    assert env.verdict == "inside"
+    assert env.to_dict()["gating_rules_measured"] == 0
+    assert all(r.status == "not_measured" for r in env.rules)
+    page = build_report_html(df, env, ReportContext(source_name="hip-only.csv"))
+    assert "no gating rule could be measured" in page
