@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import io
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from analysis.profiles import (
     parse_profile,
     profile_for_exercise,
 )
-from analysis.recording import Recording
+from analysis.recording import CalibrationWindows, Recording
 from analysis.report import ReportContext, build_report_html, summary_text
 from analysis.schema import SIDES, T_S, split_placement
 from cli.common import add_input_arguments, load_inputs
@@ -70,6 +71,8 @@ Record every session like this (the analysis depends on it):
   2. a few slow knee bends and leg swings, forward and back — this finds each segment's
      flexion axis;
   3. the exercise.
+The windows are taken from the sidecar or found automatically; give them with
+--stand START,END and --movements START,END (seconds) when neither works.
 
 Exercises (--exercise; default: the recording's sidecar, else {DEFAULT_EXERCISE}):
 {_exercise_lines()}
@@ -112,6 +115,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--side", choices=SIDES, help="the exercised leg (default: from the sidecar / sensors)"
     )
     parser.add_argument(
+        "--stand",
+        type=window_arg,
+        metavar="START,END",
+        help="the quiet stand in seconds, e.g. 0,4 (overrides the sidecar and detection)",
+    )
+    parser.add_argument(
+        "--movements",
+        type=window_arg,
+        metavar="START,END",
+        help="the slow calibration movements in seconds, e.g. 4,30 (overrides the sidecar)",
+    )
+    parser.add_argument(
         "--fail-on-violation",
         action="store_true",
         help=f"exit with code {EXIT_VIOLATION} when the envelope was left",
@@ -119,6 +134,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # --- choices -----------------------------------------------------------------------------
+
+
+def window_arg(text: str) -> tuple[float, float]:
+    """``START,END`` (or ``START:END``) in seconds → a half-open window; usage error otherwise."""
+    parts = text.replace(":", ",").split(",")
+    try:
+        start, end = (float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected START,END in seconds (e.g. 0,4), got {text!r}"
+        ) from None
+    if not (math.isfinite(start) and math.isfinite(end)) or not 0 <= start < end:
+        raise argparse.ArgumentTypeError(f"expected 0 ≤ START < END, got {text!r}")
+    return start, end
+
+
+def with_windows(
+    recording: Recording,
+    *,
+    stand: tuple[float, float] | None,
+    movements: tuple[float, float] | None,
+) -> Recording:
+    """The recording with calibration windows from the command line (others kept)."""
+    if stand is None and movements is None:
+        return recording
+    old = recording.meta.calibration or CalibrationWindows()
+    windows = CalibrationWindows(
+        static_s=stand if stand is not None else old.static_s,
+        functional_s=movements if movements is not None else old.functional_s,
+    )
+    return replace(recording, meta=replace(recording.meta, calibration=windows))
 
 
 def resolve_profile(
@@ -296,15 +342,24 @@ def analyse_to_folder(
 
 def run(args: argparse.Namespace) -> int:
     """Analyse the input and write the report folder."""
-    recording = load_inputs(args)
+    recording = with_windows(
+        load_inputs(args),
+        stand=getattr(args, "stand", None),
+        movements=getattr(args, "movements", None),
+    )
     for w in recording.warnings:
         print(f"stretchguard: warning: {w}", file=sys.stderr)
+    inputs = list(getattr(args, "inputs", []) or [])
+    source = None
+    if recording.path is None and inputs:
+        source = Path(inputs[0]).name if len(inputs) == 1 else f"{len(inputs)} input files"
     output = analyse_to_folder(
         recording,
         args.out,
         profile_path=args.profile,
         exercise=args.exercise,
         side=args.side,
+        source_name=source,
     )
     print(output.summary, file=sys.stdout)
     print(f"stretchguard: wrote {output.folder / 'report.html'}", file=sys.stderr)

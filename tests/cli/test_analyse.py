@@ -242,3 +242,17 @@ def test_demo_writes_a_new_named_folder_each_time(recordings, tmp_path, monkeypa
     assert main(["demo"]) == EXIT_OK
     assert (tmp_path / f"{DEFAULT_STEM}-2" / "envelope.json").exists()
     assert main(["demo", "--out", str(first)]) == EXIT_DATA  # an explicit folder is never reused
+
+
+def test_calibration_windows_from_the_command_line(recordings, tmp_path, capsys):
+    out = tmp_path / "r"
+    args = ["analyse", str(recordings["no_sidecar"]), "--out", str(out)]
+    assert main([*args, "--stand", "0.5,3.5", "--movements", "4,34"]) == EXIT_OK
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "quiet stand [0.5, 3.5)" in html
+    assert "functional movements [4.0, 34.0)" in html
+    for bad in ("3,1", "x,2", "1"):
+        with pytest.raises(SystemExit) as info:
+            main([*args, "--stand", bad])
+        assert info.value.code == 2
+    assert "START,END" in capsys.readouterr().err
