@@ -290,7 +290,11 @@ def _rules_table(env: EnvelopeResult) -> str:
             [
                 name,
                 _e(r.spec.describe()),
-                f"<span class='st-{r.status}'>{status}</span>",
+                (
+                    "<span class='adv'>outside (advisory)</span>"
+                    if r.spec.advisory and r.status == "violated"
+                    else f"<span class='st-{r.status}'>{status}</span>"
+                ),
                 f"{len(r.episodes)}",
                 _num(r.time_outside_s, ".1f", " s") if r.status != "not_measured" else "—",
                 worst,
