@@ -56,22 +56,50 @@ def still_pose_means(
     return np.nanmean(a[still], axis=1)
 
 
+def cluster_poses(pose_means_m_s2: FloatArray, *, radius_deg: float = 8.0) -> FloatArray:
+    """Average still windows whose gravity directions lie within ``radius_deg`` of each other.
+
+    Windows of one pose are not independent evidence (the same bias, the same orientation);
+    counting each pose once keeps the fit from becoming overconfident along the directions
+    the poses do not observe.
+    """
+    m = np.asarray(pose_means_m_s2, dtype=np.float64)
+    if m.shape[0] == 0:
+        return m
+    u = m / np.linalg.norm(m, axis=1, keepdims=True)
+    cos_r = np.cos(np.deg2rad(radius_deg))
+    label = np.full(m.shape[0], -1)
+    centres: list[FloatArray] = []
+    for i in range(m.shape[0]):
+        for c, centre in enumerate(centres):
+            if u[i] @ centre > cos_r:
+                label[i] = c
+                break
+        else:
+            centres.append(u[i])
+            label[i] = len(centres) - 1
+    return np.stack([m[label == c].mean(axis=0) for c in range(len(centres))])
+
+
 def estimate_acc_bias(
     pose_means_m_s2: FloatArray,
     *,
     gravity_m_s2: float = GRAVITY_M_S2,
     prior_sd_m_s2: float = 0.15,
-    pose_sd_m_s2: float = 0.01,
+    pose_sd_m_s2: float = 0.02,
     min_spread_deg: float = 20.0,
-    iterations: int = 8,
+    max_bias_m_s2: float = 0.6,
+    iterations: int = 10,
 ) -> AccBias:
-    """Bias minimising Σ (|ā_j − b| − g)²/σ_pose² + |b|²/σ_prior² (Gauss–Newton).
+    """Bias minimising Σ_poses (|ā_k − b| − g)²/σ_pose² + |b|²/σ_prior² (Gauss–Newton).
 
-    Returns a zero bias when the poses span less than ``min_spread_deg`` (a single
-    orientation: nothing beyond the stand's vertical is observable and the stand calibration
-    already absorbs that part).
+    Still windows are first merged into distinct poses (:func:`cluster_poses`). Returns a
+    zero bias when the poses span less than ``min_spread_deg`` (one orientation: nothing
+    beyond the stand's vertical is observable, and the stand calibration absorbs that part)
+    or when the fit ends beyond ``max_bias_m_s2`` (≈ 60 mg, past consumer-IMU specifications:
+    the poses were not truly still and the estimate is not trusted).
     """
-    m = np.asarray(pose_means_m_s2, dtype=np.float64)
+    m = cluster_poses(np.asarray(pose_means_m_s2, dtype=np.float64))
     if m.shape[0] < 2:
         return AccBias(np.zeros(3), int(m.shape[0]), 0.0)
     u = m / np.linalg.norm(m, axis=1, keepdims=True)
@@ -91,4 +119,6 @@ def estimate_acc_bias(
         b = b + step
         if np.linalg.norm(step) < 1e-6:
             break
+    if not np.all(np.isfinite(b)) or np.linalg.norm(b) > max_bias_m_s2:
+        return AccBias(np.zeros(3), int(m.shape[0]), spread)
     return AccBias(b, int(m.shape[0]), spread)

@@ -63,6 +63,8 @@ class PipelineOptions:
     """Track knee/ankle relative heading continuously (off: stand alignment only)."""
     stand_anchors: bool = True
     """Re-anchor hip and lumbar heading whenever the subject stands upright again."""
+    stand_gyro_bias: bool = True
+    """Remove each gyroscope's mean rate during the quiet stand before fusion."""
     acc_bias_from_poses: bool = True
     """Estimate each accelerometer's bias from the session's still poses (analysis.accbias)."""
     max_gap_s: float = 0.25
@@ -174,7 +176,8 @@ def analyse_recording(
     session = to_uniform_grid(streams, max_gap_s=opts.max_gap_s)
     warnings = list(recording.warnings)
     windows = resolve_windows(session, recording.meta.calibration)
-    session = remove_gyro_bias(session, stand_gyro_bias(session, windows.static_s))
+    if opts.stand_gyro_bias:
+        session = remove_gyro_bias(session, stand_gyro_bias(session, windows.static_s))
     if opts.acc_bias_from_poses:
         acc_bias = {
             p: estimate_acc_bias(
