@@ -21,6 +21,7 @@ from typing import Protocol
 from bumble import hci
 from bumble.controller import Controller
 from bumble.link import LocalLink
+from bumble.transport import open_transport
 
 
 class Closeable(Protocol):
@@ -86,6 +87,27 @@ class VirtualAir:
         n = next(self._serial)
         tail = n.to_bytes(6, "big")[-(6 - len(prefix.split(":"))) :]
         return ":".join([prefix.upper(), *(f"{b:02X}" for b in tail)])
+
+    async def expose(self, spec: str) -> VirtualController:
+        """A controller on this air whose host is in another process, reached through the
+        bumble HCI transport ``spec`` (e.g. ``tcp-server:_:9001``; the other process then
+        uses ``tcp-client:127.0.0.1:9001``). Closed with the air."""
+        transport = await open_transport(spec)
+        controller = VirtualController(
+            f"hci:{spec}",
+            host_source=transport.source,
+            host_sink=transport.sink,
+            link=self.link,
+        )
+        air = self
+
+        class _Exposed:
+            async def close(self) -> None:
+                air.detach(controller)
+                await transport.close()
+
+        self.register(_Exposed())
+        return controller
 
     def register(self, closeable: Closeable) -> None:
         """Close ``closeable`` (anything with an async ``close()``) when the air closes."""

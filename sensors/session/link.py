@@ -243,8 +243,8 @@ class SensorLink:
             self.state = LinkState.WAITING
             if isinstance(exc, BleakDeviceNotFoundError | TimeoutError):
                 raise DeviceNotFoundError(self._who(), self.connect_timeout_s) from None
-            if isinstance(exc, BleakError):
-                raise SensorError(f"{self._who()}: {exc}") from None
+            if isinstance(exc, BleakError | OSError):
+                raise SensorError(f"{self._who()}: {type(exc).__name__}: {exc}") from None
             raise
         self.client = client
         self.state = LinkState.STREAMING

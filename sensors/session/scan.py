@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from bleak import BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData
+from bleak.exc import BleakError
 
 from sensors.ble.backend import SYSTEM, BleBackend
+from sensors.errors import SensorError
 from sensors.families import identify
 from sensors.families.base import Family
 
@@ -63,12 +65,19 @@ async def scan_sensors(
         if until is not None and not done.is_set() and until(found):
             done.set()
 
-    async with BleakScanner(on_adv, backend=backend.scanner):
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        try:
-            await asyncio.wait_for(done.wait(), timeout_s)
-        except TimeoutError:
-            return dict(found)
-        await asyncio.sleep(max(0.0, min(settle_s, deadline - loop.time())))
+    try:
+        async with BleakScanner(on_adv, backend=backend.scanner):
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout_s
+            try:
+                await asyncio.wait_for(done.wait(), timeout_s)
+            except TimeoutError:
+                return dict(found)
+            await asyncio.sleep(max(0.0, min(settle_s, deadline - loop.time())))
+    except (BleakError, OSError) as exc:
+        raise SensorError(
+            f"cannot scan: Bluetooth is not available ({type(exc).__name__}: "
+            f"{exc or 'no detail'}); is there an adapter and is it switched on? "
+            "(--virtual SCENARIO runs without one)"
+        ) from None
     return dict(found)

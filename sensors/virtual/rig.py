@@ -52,6 +52,9 @@ class VirtualRig:
         Seeds the device clocks (offset 100–5000 s, drift within ±40 ppm).
     record
         Keep every sent notification (tests).
+    start_with_first_stream
+        Start the scripted movement when the first sensor starts streaming (sensors served
+        to another process); otherwise :meth:`start_world` starts it.
     """
 
     def __init__(
@@ -64,12 +67,13 @@ class VirtualRig:
         faults: Mapping[str, Faults] | None = None,
         seed: int = 0,
         record: bool = False,
+        start_with_first_stream: bool = False,
     ) -> None:
         missing = sorted(set(sources) - set(families))
         if missing:
             raise ValueError(f"no family given for {missing}")
         self.air = air
-        self.world = WorldClock(speed=speed)
+        self.world = WorldClock(speed=speed, start_with_first_stream=start_with_first_stream)
         rng = np.random.default_rng(seed)
         self.sensors: dict[str, VirtualSensor] = {}
         for placement, source in sources.items():

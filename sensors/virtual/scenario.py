@@ -11,8 +11,10 @@ so the recording's calibration windows are the simulated ones (shifted to sessio
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,15 +129,24 @@ async def record_virtual_session(
     faults: Mapping[str, Faults] | None = None,
     record: bool = False,
     rates_hz: Mapping[str, float] | None = None,
+    sources: ScenarioSources | None = None,
+    observe: Callable[[LiveSession, GuidedProtocol], Callable[[], None]] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> VirtualSessionResult:
     """Record ``duration_s`` session seconds of ``scenario`` from virtual sensors to ``out``.
 
     Everything runs in the calling event loop on a fresh :class:`VirtualAir`: the rig
     advertises, a :class:`LiveSession` scans, connects (one at a time) and streams through
     the bumble backend, and :func:`record_session` writes the CSV and sidecar. ``speed``
-    runs the world (and the session clock) faster than real time.
+    runs the world (and the session clock) faster than real time. The virtual wearer
+    presses the symptom key where the script has a marker.
+
+    ``sources`` reuses a :func:`scenario_sources` result; ``observe(session, protocol)`` is
+    called before the session starts and returns a function called every tick while
+    recording (a display); setting ``stop`` ends the recording early.
     """
-    sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
+    if sources is None:
+        sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
     async with VirtualAir() as air:
         rig = VirtualRig(
             air, sources.sources, families, speed=speed, faults=faults, seed=seed, record=record
@@ -159,21 +170,55 @@ async def record_virtual_session(
             started.append(rig.start_world())
             started.append(session.now_s())
 
-        def press_keys() -> None:
+        protocol = scenario_protocol(sources.meta)
+        view_tick = observe(session, protocol) if observe is not None else None
+
+        def tick() -> None:
             # the virtual wearer marks symptoms when the script says so
             while started and pending and session.now_s() >= started[1] + pending[0].t_s:
                 m = pending.pop(0)
                 session.add_marker(m.label, kind=m.kind, t_s=started[1] + m.t_s)
+            if view_tick is not None:
+                view_tick()
 
         result = await record_session(
             session,
             out,
             duration_s=duration_s,
-            protocol=scenario_protocol(sources.meta),
+            protocol=protocol,
+            stop=stop,
             on_streaming=begin,
-            on_tick=press_keys,
+            on_tick=tick,
             notes=f"virtual sensors, scenario {scenario!r}, seed {seed}, speed {speed:g}x",
         )
     return VirtualSessionResult(
         recording=result, rig=rig, scenario=sources, world_start_s=started[0] if started else 0.0
     )
+
+
+async def serve_virtual_sensors(
+    transport: str,
+    sources: ScenarioSources,
+    families: Mapping[str, Family],
+    *,
+    speed: float = 1.0,
+    seed: int = 0,
+    duration_s: float | None = None,
+    stop: asyncio.Event | None = None,
+) -> VirtualRig:
+    """Serve virtual sensors to another process: the rig's air gets one more controller,
+    reached through the bumble HCI ``transport`` (e.g. ``tcp-server:_:9001``); the other
+    process uses the bumble backend with ``tcp-client:127.0.0.1:9001`` as its adapter. The
+    scripted movement starts with the first stream. Runs until ``duration_s`` (real
+    seconds) passes or ``stop`` is set.
+    """
+    async with VirtualAir() as air:
+        rig = VirtualRig(
+            air, sources.sources, families, speed=speed, seed=seed, start_with_first_stream=True
+        )
+        await rig.start()
+        await air.expose(transport)
+        done = stop or asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), duration_s)
+    return rig

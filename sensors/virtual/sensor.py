@@ -363,6 +363,7 @@ class VirtualSensor:
     def _update_streaming(self) -> None:
         wants = self.emulator.rate_hz is not None and self._connection is not None
         if wants and not self.streaming:
+            self.world.stream_started()
             self._pump = asyncio.get_running_loop().create_task(self._run_pump())
         elif not wants and self._pump is not None:
             self._pump.cancel()

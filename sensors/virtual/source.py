@@ -118,13 +118,15 @@ class WorldClock:
     """Scenario time shared by a rig's virtual sensors.
 
     ``world_s()`` runs continuously from creation at ``speed`` × real time (device clocks derive
-    from it); ``scenario_s()`` is 0 until :meth:`start` and then advances with the world.
+    from it); ``scenario_s()`` is negative until :meth:`start` (or the first stream, with
+    ``start_with_first_stream``) and then advances with the world.
     """
 
-    def __init__(self, *, speed: float = 1.0) -> None:
+    def __init__(self, *, speed: float = 1.0, start_with_first_stream: bool = False) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed!r}")
         self.speed = speed
+        self.start_with_first_stream = start_with_first_stream
         self._loop = asyncio.get_running_loop()
         self._origin = self._loop.time()
         self._scenario_origin_s: float | None = None
@@ -140,6 +142,13 @@ class WorldClock:
             self._scenario_origin_s = self.world_s()
             self.started.set()
         return self._scenario_origin_s
+
+    def stream_started(self) -> None:
+        """A sensor started streaming: starts the scenario if the clock was made with
+        ``start_with_first_stream`` (sensors served to another process, which cannot call
+        :meth:`start`)."""
+        if self.start_with_first_stream:
+            self.start()
 
     def scenario_s(self, world_s: float) -> float:
         """Scenario time at world time ``world_s`` (``-inf`` before the start)."""
