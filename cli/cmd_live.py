@@ -1,0 +1,314 @@
+"""``stretchguard live``: record a session from BLE sensors (or virtual ones), guided.
+
+The recording part of the live view: sensors are found and connected one by one, stream
+together, and every sample is written to the canonical recording as it arrives (flushed
+every second). The screen shows the guided protocol's prompts (stand still — bend your
+knees and swing your legs — start the exercise; their timing becomes the sidecar's
+calibration windows) and each sensor's state, sample rate and problems; ``m`` or space marks a
+symptom, ``q`` stops. Ctrl-C also stops cleanly: the sidecar is always written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+
+from analysis.errors import ConfigError, OutputExistsError
+from analysis.schema import PLACEMENTS
+from analysis.simulation import list_scenarios, natural_duration_s
+from cli.live_view import KeyReader, LiveView
+from sensors.ble import SYSTEM, bumble_backend
+from sensors.families.base import Family
+from sensors.formats.canonical import sidecar_path
+from sensors.session.config import (
+    SessionConfig,
+    config_from_flags,
+    load_session_config,
+)
+from sensors.session.live import LiveSession
+from sensors.session.protocol import GuidedProtocol, default_steps
+from sensors.session.recording import RecordingResult, record_session
+from sensors.virtual.rig import MIXED_FAMILIES
+from sensors.virtual.scenario import (
+    record_virtual_session,
+    scenario_sources,
+    serve_virtual_sensors,
+)
+
+log = logging.getLogger(__name__)
+
+HELP = "record a live session from BLE sensors (or virtual ones) with guided calibration"
+DESCRIPTION = """\
+Connect to the configured sensors (one at a time), stream them together and record every
+sample to a canonical recording FILE.csv with its sidecar FILE.json, as the data arrive.
+Nothing is ever overwritten. A dropped sensor is reconnected automatically; the gap is noted
+in the sidecar together with each sensor's packet statistics (corrupt/truncated packets).
+
+Sensors: --config SESSION.toml (see docs/ble.md), or --sensor NAME_OR_ADDRESS=placement
+(repeatable; names and addresses as `stretchguard scan` shows them), or --virtual SCENARIO
+(virtual sensors of four families streaming a simulated scenario through a real BLE stack
+in software: thigh MetaWear, shank Movesense, foot Movella DOT, pelvis Polar).
+
+The screen guides the calibration protocol: stand still (--stand-s), then slow knee bends and
+leg swings (--move-s), then the exercise; the completed windows are written as calibration
+windows. Keys: m or space marks a symptom ("I feel it in my heel"), q stops.
+Placements: """ + ", ".join(PLACEMENTS)
+EPILOG = """\
+examples:
+  stretchguard live --virtual standing_dorsiflexion --out demo.csv --duration-s 60
+  stretchguard live --sensor MetaWear=right_thigh --sensor "Movella DOT=right_foot" --out s1.csv
+  stretchguard live --config session.toml --out s2.csv
+two processes (virtual sensors served over local TCP HCI):
+  stretchguard live --virtual standing_correct --serve tcp-server:_:9001
+  stretchguard live --hci tcp-client:127.0.0.1:9001 --sensor MetaWear=right_thigh --out s3.csv
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the arguments of ``live``."""
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--virtual", metavar="SCENARIO", help="virtual sensors, simulated scenario")
+    src.add_argument("--config", metavar="SESSION.toml", help="session file: sensors → placements")
+    src.add_argument(
+        "--sensor",
+        action="append",
+        metavar="NAME_OR_ADDRESS=PLACEMENT",
+        help="a sensor and where it is worn (repeatable)",
+    )
+    parser.add_argument(
+        "--out", metavar="FILE.csv", help="the recording to write (never overwritten)"
+    )
+    parser.add_argument(
+        "--duration-s",
+        type=float,
+        help="stop after this many seconds from the first prompt (default: until q or Ctrl-C; "
+        "virtual: the scenario's length)",
+    )
+    parser.add_argument("--rate-hz", type=float, help="sample rate (each sensor's nearest)")
+    parser.add_argument("--exercise", help="exercise name for the sidecar")
+    parser.add_argument("--side", choices=("left", "right"), help="stretched side for the sidecar")
+    parser.add_argument("--scan-timeout-s", type=float, help="how long to look for the sensors")
+    parser.add_argument("--connect-timeout-s", type=float, help="bound of one connection attempt")
+    parser.add_argument("--stand-s", type=float, default=5.0, help="stand-still prompt (5 s)")
+    parser.add_argument("--move-s", type=float, default=15.0, help="knee bends/leg swings (15 s)")
+    parser.add_argument("--hci", metavar="TRANSPORT", help="bumble HCI transport as the adapter")
+    parser.add_argument("--no-display", action="store_true", help="no live screen (logs only)")
+    virt = parser.add_argument_group("virtual sensors")
+    virt.add_argument(
+        "--speed", type=float, default=1.0, help="run the virtual world N× faster (default 1)"
+    )
+    virt.add_argument("--seed", type=int, default=0, help="seed of the simulation and clocks")
+    virt.add_argument(
+        "--families",
+        metavar="PLACEMENT=FAMILY,...",
+        help="which family sits where (default "
+        + ",".join(f"{p}={f.value}" for p, f in MIXED_FAMILIES.items())
+        + ")",
+    )
+    virt.add_argument(
+        "--serve",
+        metavar="TRANSPORT",
+        help="only serve the virtual sensors to another process through this HCI transport",
+    )
+
+
+def _families(text: str | None) -> dict[str, Family]:
+    if not text:
+        return dict(MIXED_FAMILIES)
+    out: dict[str, Family] = {}
+    for item in text.split(","):
+        placement, sep, family = item.strip().partition("=")
+        if not sep or placement not in PLACEMENTS:
+            raise ConfigError(
+                f"--families {item!r}: expected PLACEMENT=FAMILY with a placement of "
+                f"{', '.join(PLACEMENTS)}"
+            )
+        try:
+            out[placement] = Family(family)
+        except ValueError:
+            raise ConfigError(
+                f"--families {item!r}: unknown family {family!r}; expected one of "
+                f"{', '.join(f.value for f in Family)}"
+            ) from None
+    return out
+
+
+def _session_config(args: argparse.Namespace) -> SessionConfig:
+    config = load_session_config(args.config) if args.config else config_from_flags(args.sensor)
+    changes = {
+        "rate_hz": args.rate_hz,
+        "exercise": args.exercise,
+        "side": args.side,
+        "scan_timeout_s": args.scan_timeout_s,
+        "connect_timeout_s": args.connect_timeout_s,
+    }
+    return config.with_options(**{k: v for k, v in changes.items() if v is not None})
+
+
+def _refuse_existing(out: Path) -> None:
+    for p in (out, sidecar_path(out)):
+        if p.exists():
+            raise OutputExistsError(p)
+
+
+class _Screen:
+    """Live display + keys around one recording (or plain logging without a terminal)."""
+
+    def __init__(self, out: Path, *, display: bool) -> None:
+        self.out = out
+        self.display = display and sys.stderr.isatty()
+        self.stop = asyncio.Event()
+        self.view: LiveView | None = None
+        self._live: Live | None = None
+        self._keys: KeyReader | None = None
+
+    def attach(self, session: LiveSession, protocol: GuidedProtocol) -> Callable[[], None]:
+        self.view = LiveView(session, protocol, out_name=self.out.name)
+        view = self.view
+
+        def on_key(key: str) -> None:
+            if key in ("m", "M", " "):
+                marker = session.add_marker("symptom")
+                view.note(f"symptom marked at {marker.t_s:.1f} s")
+            elif key in ("q", "Q"):
+                self.stop.set()
+                view.note("stopping ...")
+
+        if self.display:
+            self._live = Live(
+                view.render(), console=Console(file=sys.stderr), auto_refresh=False, transient=False
+            )
+            self._live.start()
+            self._keys = KeyReader(on_key).__enter__()
+
+        def tick() -> None:
+            if self._live is not None:
+                self._live.update(view.render(), refresh=True)
+
+        return tick
+
+    def close(self) -> None:
+        if self._keys is not None:
+            self._keys.__exit__(None, None, None)
+            self._keys = None
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+async def _live_real(args: argparse.Namespace, out: Path, screen: _Screen) -> RecordingResult:
+    config = _session_config(args)
+    backend = await bumble_backend(args.hci) if args.hci else SYSTEM
+    try:
+        session = LiveSession(config, backend=backend)
+        protocol = GuidedProtocol(default_steps(stand_s=args.stand_s, move_s=args.move_s))
+        tick = screen.attach(session, protocol)
+        return await record_session(
+            session,
+            out,
+            duration_s=args.duration_s,
+            protocol=protocol,
+            stop=screen.stop,
+            on_tick=tick,
+        )
+    finally:
+        await backend.close()
+
+
+async def _live_virtual(args: argparse.Namespace, out: Path, screen: _Screen) -> RecordingResult:
+    families = _families(args.families)
+    sources = scenario_sources(args.virtual, families, seed=args.seed)
+    duration = args.duration_s if args.duration_s is not None else natural_duration_s(args.virtual)
+    result = await record_virtual_session(
+        out,
+        args.virtual,
+        families=families,
+        duration_s=duration,
+        speed=args.speed,
+        seed=args.seed,
+        sources=sources,
+        observe=screen.attach,
+        stop=screen.stop,
+    )
+    return result.recording
+
+
+def _summary(result: RecordingResult) -> str:
+    meta = result.meta
+    lines = [
+        f"recorded {result.duration_s:.1f} s ({result.ended_by}): {result.csv_path} "
+        f"+ {result.sidecar_path.name}, {result.rows} samples"
+    ]
+    packets = meta.extra.get("packets", {})
+    for placement, info in meta.sensors.items():
+        c = packets.get(placement, {})
+        bad = c.get("corrupt", 0) + c.get("truncated", 0) + c.get("unknown", 0)
+        lines.append(
+            f"  {placement:<12} {info.family or '?':<12} {c.get('samples', 0):>8} samples"
+            f"  {bad} bad packets  {c.get('reconnects', 0)} reconnects"
+        )
+    for g in meta.gaps:
+        lines.append(f"  gap {g.sensor}: [{g.start_s:.2f}, {g.end_s:.2f}) s ({g.reason})")
+    for m in meta.markers:
+        lines.append(f"  mark at {m.t_s:.1f} s: {m.label}")
+    cal = meta.calibration
+    if cal is None or cal.static_s is None:
+        lines.append("  note: the stand-still window was not completed (no calibration windows)")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Record a live session (or serve virtual sensors with --serve)."""
+    if args.speed is not None and not args.speed > 0:
+        raise ConfigError(f"--speed must be positive, got {args.speed}")
+    if args.virtual and args.virtual not in list_scenarios():
+        raise ConfigError(
+            f"unknown scenario {args.virtual!r}; expected one of {', '.join(list_scenarios())}"
+        )
+    if not args.virtual and (args.speed != 1.0 or args.families or args.serve):
+        raise ConfigError("--speed, --families and --serve are for --virtual sessions")
+    if args.virtual and args.hci:
+        raise ConfigError("--hci is for real (or served) sensors, not --virtual")
+    if args.duration_s is not None and not args.duration_s > 0:
+        raise ConfigError(f"--duration-s must be positive, got {args.duration_s}")
+    if args.serve:
+        families = _families(args.families)
+        sources = scenario_sources(args.virtual, families, seed=args.seed)
+        print(f"serving {len(families)} virtual sensors on {args.serve} (Ctrl-C to end)")
+        asyncio.run(
+            serve_virtual_sensors(
+                args.serve,
+                sources,
+                families,
+                speed=args.speed,
+                seed=args.seed,
+                duration_s=args.duration_s,
+            )
+        )
+        return 0
+    if not args.out:
+        raise ConfigError("--out FILE.csv is required (the recording to write)")
+    out = Path(args.out)
+    if out.name.endswith(".gz"):
+        raise ConfigError("the live recording is written as plain .csv (gzip it afterwards)")
+    _refuse_existing(out)
+    screen = _Screen(out, display=not args.no_display)
+    main = _live_virtual if args.virtual else _live_real
+    try:
+        result = asyncio.run(main(args, out, screen))
+    except KeyboardInterrupt:
+        screen.close()
+        if out.exists() and sidecar_path(out).exists():
+            print(f"interrupted: the recording so far is saved in {out}", file=sys.stderr)
+        raise
+    finally:
+        screen.close()
+    print(_summary(result))
+    return 0

@@ -1,0 +1,172 @@
+"""The live screen of ``stretchguard live``: prompts, per-sensor status, and key presses.
+
+Display only: it reads a :class:`~sensors.session.live.LiveSession`'s status and a
+:class:`~sensors.session.protocol.GuidedProtocol`, never drives them. :class:`LiveView` is a
+stack of panels (``panels``): the guided prompt and the sensor table today; the joint-angle
+and cue view is added later as one more panel (any callable returning a rich renderable).
+:class:`KeyReader` turns single key presses on a terminal into callbacks (``m``/space: mark a
+symptom, ``q``: stop) without echo or Enter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import IO
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from sensors.session.live import LiveSession
+from sensors.session.protocol import GuidedProtocol
+from sensors.session.types import LinkState
+
+Panelfn = Callable[[], RenderableType]
+
+_STATE_STYLE = {
+    LinkState.STREAMING: "green",
+    LinkState.CONNECTING: "yellow",
+    LinkState.RECONNECTING: "bold yellow",
+    LinkState.WAITING: "dim",
+    LinkState.STOPPED: "dim",
+    LinkState.FAILED: "bold red",
+}
+
+
+class LiveView:
+    """Renders the live session; ``panels`` are drawn top to bottom."""
+
+    def __init__(
+        self,
+        session: LiveSession,
+        protocol: GuidedProtocol,
+        *,
+        out_name: str,
+        keys_hint: bool = True,
+    ) -> None:
+        self.session = session
+        self.protocol = protocol
+        self.out_name = out_name
+        self.keys_hint = keys_hint
+        self.messages: list[str] = []
+        self.panels: list[Panelfn] = [self.prompt_panel, self.sensor_table]
+
+    def note(self, message: str) -> None:
+        """Show a short message under the table (latest three)."""
+        self.messages = [*self.messages[-2:], message]
+
+    def render(self) -> RenderableType:
+        """The whole screen."""
+        parts = [panel() for panel in self.panels]
+        footer = Text()
+        if self.keys_hint:
+            footer.append("m/space", style="bold")
+            footer.append(": mark a symptom   ")
+            footer.append("q", style="bold")
+            footer.append(": stop   ")
+        footer.append(f"recording to {self.out_name}", style="dim")
+        for m in self.messages:
+            footer.append(f"\n{m}", style="cyan")
+        return Group(*parts, footer)
+
+    def prompt_panel(self) -> RenderableType:
+        """The guided protocol's current prompt and countdown."""
+        now = self.session.now_s()
+        step, left = self.protocol.current(now)
+        if self.protocol.start_s is None:
+            body = Text("connecting to the sensors ...", style="yellow")
+        elif step is None:
+            wait = f" in {left:.0f} s" if left is not None else ""
+            body = Text(f"get ready{wait}", style="yellow")
+        else:
+            body = Text(step.prompt, style="bold")
+            if left is not None:
+                body.append(f"   {left:4.1f} s", style="cyan")
+        elapsed = 0.0 if self.protocol.start_s is None else now - self.protocol.start_s
+        return Panel(body, title=f"session {elapsed:6.1f} s", border_style="blue")
+
+    def sensor_table(self) -> RenderableType:
+        """One row per sensor: state, configured and measured rate, counts, problems."""
+        table = Table(expand=True, header_style="bold")
+        for col in ("sensor", "family", "name / address", "state", "rate Hz", "samples", "issues"):
+            table.add_column(col, justify="right" if col in ("rate Hz", "samples") else "left")
+        for s in self.session.status():
+            c = s.counts
+            issues = []
+            bad = c.get("corrupt", 0) + c.get("truncated", 0) + c.get("unknown", 0)
+            if bad:
+                issues.append(f"{bad} bad packets")
+            if s.reconnects:
+                issues.append(f"{s.reconnects} reconnects")
+            if s.gaps:
+                issues.append(f"{s.gaps} gaps")
+            rate = f"{s.measured_rate_hz:6.1f}"
+            if s.rate_hz:
+                rate += f" / {s.rate_hz:g}"
+            table.add_row(
+                s.placement,
+                s.family or "?",
+                f"{s.name or ''} {s.address or ''}".strip(),
+                Text(str(s.state), style=_STATE_STYLE.get(s.state, "")),
+                rate,
+                str(s.samples),
+                ", ".join(issues),
+            )
+        return table
+
+
+class KeyReader:
+    """Single key presses from a terminal on stdin, delivered to ``on_key`` in the loop.
+
+    Does nothing when stdin is not a terminal (tests, pipes). Restores the terminal on exit.
+    """
+
+    def __init__(self, on_key: Callable[[str], None], *, stream: IO[str] | None = None) -> None:
+        self.on_key = on_key
+        self.stream = stream or sys.stdin
+        self._saved: list[object] | None = None
+        self._fd: int | None = None
+
+    def __enter__(self) -> KeyReader:
+        try:
+            fd = self.stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            return self
+        if not os.isatty(fd):
+            return self
+        import termios
+        import tty
+
+        self._fd = fd
+        self._saved = termios.tcgetattr(fd)
+        tty.setcbreak(fd)
+        asyncio.get_running_loop().add_reader(fd, self._read)
+        return self
+
+    def _read(self) -> None:
+        assert self._fd is not None
+        data = os.read(self._fd, 32).decode("utf-8", errors="ignore")
+        for ch in data:
+            self.on_key(ch)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._fd is None:
+            return
+        import termios
+
+        with contextlib.suppress(Exception):
+            asyncio.get_running_loop().remove_reader(self._fd)
+        if self._saved is not None:
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+        self._fd = None
