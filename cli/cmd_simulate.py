@@ -72,8 +72,8 @@ examples:
 
 log = logging.getLogger("stretchguard.simulate")
 
-TRUTH_DECIMALS = 5
-"""Decimals of the angle columns in ``NAME.truth.csv`` (10 µdeg)."""
+TRUTH_DECIMALS = 3
+"""Decimals of the angle columns in ``NAME.truth.csv`` (1 mdeg: far below any IMU error)."""
 
 FAST_GZIP_ABOVE_S = 3600.0
 """Sessions longer than this are gzipped at level 4 instead of 9 (speed over size)."""
