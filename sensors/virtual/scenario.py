@@ -116,6 +116,9 @@ class VirtualSessionResult:
     scenario: ScenarioSources
     world_start_s: float
     """World time at which the scripted movement started (scenario time 0)."""
+    scenario_start_s: float
+    """Session time (the recording's ``t_s``) of scenario time 0: ``t_s = scenario_t +
+    scenario_start_s``, for comparing the recording with the simulation's truth."""
 
 
 async def record_virtual_session(
@@ -167,8 +170,9 @@ async def record_virtual_session(
         pending = sorted(sources.meta.markers, key=lambda m: m.t_s)
 
         def begin() -> None:
+            # called just after the protocol started: scenario time 0 is its start
             started.append(rig.start_world())
-            started.append(session.now_s())
+            started.append(protocol.start_s if protocol.start_s is not None else session.now_s())
 
         protocol = scenario_protocol(sources.meta)
         view_tick = observe(session, protocol) if observe is not None else None
@@ -192,7 +196,11 @@ async def record_virtual_session(
             notes=f"virtual sensors, scenario {scenario!r}, seed {seed}, speed {speed:g}x",
         )
     return VirtualSessionResult(
-        recording=result, rig=rig, scenario=sources, world_start_s=started[0] if started else 0.0
+        recording=result,
+        rig=rig,
+        scenario=sources,
+        world_start_s=started[0] if started else 0.0,
+        scenario_start_s=started[1] if started else 0.0,
     )
 
 

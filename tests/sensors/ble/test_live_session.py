@@ -83,11 +83,12 @@ async def test_four_families_record_a_readable_session(tmp_path: Path):
     static = rec.meta.calibration.static_s
     script = result.scenario.meta.calibration.static_s
     assert static[1] - static[0] == pytest.approx(script[1] - script[0])
+    assert static[0] == pytest.approx(result.scenario_start_s + script[0])
     assert rec.meta.extra["clock_scale"] == SPEED
     # the foot sensor (Movella DOT, float32 on the wire) recorded what was simulated
     foot = rec.stream("right_foot")
     source = result.scenario.sources["right_foot"]
-    k0 = round((foot.t_s[0] - static[0] + script[0]) * 60.0)
+    k0 = round((foot.t_s[0] - result.scenario_start_s) * 60.0)
     ks = np.clip(np.arange(k0, k0 + 200), 0, len(source) - 1)
     err = np.abs(foot.acc_m_s2[:200][:, None, :] - source.acc_m_s2[ks][None, :, :]).max(axis=2)
     assert np.median(err.min(axis=1)) < 1e-5  # each recorded sample is one simulated sample
