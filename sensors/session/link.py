@@ -124,6 +124,7 @@ class SensorLink:
         self.samples = 0
         self.reconnects = 0
         self.incomplete = 0
+        self.orphans = 0
         self.gaps: list[Gap] = []
         self.last_error: str | None = None
         self._decoder: Decoder | None = None
@@ -162,6 +163,7 @@ class SensorLink:
             for k, v in self._decoder.counts().items():
                 out[k] = out.get(k, 0) + v
         out["incomplete"] = self.incomplete
+        out["orphans"] = self.orphans
         out["reconnects"] = self.reconnects
         out["inferred_lost"] = self.aligner.inferred_lost if self.aligner is not None else 0
         return out
@@ -337,7 +339,9 @@ class SensorLink:
                 item = await queue.get()
                 if type(item) is tuple:
                     uuid, host_ns, payload = item
-                    assert self._decoder is not None
+                    if self._decoder is None:  # a straggler of a connection already closed
+                        self.orphans += 1
+                        continue
                     samples = self._decoder.feed(uuid, payload, host_ns)
                     if samples:
                         self._align_and_deliver(samples)

@@ -30,6 +30,7 @@ from analysis.schema import DEVICE_TICKS, MAG_COLUMNS, PLACEMENTS, QUAT_COLUMNS,
 from sensors.ble.backend import SYSTEM, BleBackend
 from sensors.errors import DeviceNotFoundError, SensorError
 from sensors.families import codec_for
+from sensors.families.base import FamilyCodec
 from sensors.session.clock import AlignerConfig, SessionClock
 from sensors.session.config import SensorAssignment, SessionConfig
 from sensors.session.link import SensorLink
@@ -142,7 +143,7 @@ class LiveSession:
             raise DeviceNotFoundError(ids, self.config.scan_timeout_s)
         return matched
 
-    def _codec(self, sensor: SensorAssignment, seen: FoundSensor) -> Any:
+    def _codec(self, sensor: SensorAssignment, seen: FoundSensor) -> FamilyCodec:
         family = sensor.family or seen.family
         if family is None:
             raise SensorError(

@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.recording import Gap, Marker
+from analysis.recording import Gap
 from sensors.families.base import ImuSample
 
 FloatArray = NDArray[np.float64]
@@ -120,11 +120,3 @@ class SensorStatus:
     reconnects: int
     gaps: int
     counts: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SessionEvents:
-    """Markers and gaps collected by a session (session seconds)."""
-
-    markers: tuple[Marker, ...] = ()
-    gaps: tuple[Gap, ...] = ()
