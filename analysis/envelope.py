@@ -39,6 +39,7 @@ from scipy.signal import find_peaks
 from analysis.errors import DataError
 from analysis.profiles import (
     EngagedCriterion,
+    EngagedSpec,
     Profile,
     RepetitionSpec,
     RuleSpec,
@@ -517,16 +518,8 @@ def _engagement(
         if x is None or not np.isfinite(x).any():
             tried.append(f"{column} ({absent.get(column, 'not measured')})")
             continue
-        raw = _condition(x, crit)
-        main_met = raw.copy()
-        used = []
-        for req in spec.require:
-            col_r = angle_column_for(req.angle, side)
-            xr = data.get(col_r)
-            if xr is None or not np.isfinite(xr).any():
-                continue  # a requirement applies only where its angle is measured
-            raw &= _condition(xr, req)
-            used.append(req.describe())
+        main_met = _condition(x, crit)
+        raw, used = _with_requirements(main_met, spec, side, data)
         engaged = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
         reason = None
         if not engaged.any():
@@ -539,6 +532,38 @@ def _engagement(
         return engaged, column, reason
     reason = "cannot tell when the stretch is held: " + "; ".join(tried)
     return np.zeros(t_s.size, dtype=bool), None, reason
+
+
+def _with_requirements(
+    met: BoolArray, spec: EngagedSpec, side: str, data: Mapping[str, FloatArray]
+) -> tuple[BoolArray, list[str]]:
+    """``met`` and every requirement of ``spec`` whose angle is measured, and their texts."""
+    raw = met.copy()
+    used = []
+    for req in spec.require:
+        xr = data.get(angle_column_for(req.angle, side))
+        if xr is None or not np.isfinite(xr).any():
+            continue  # a requirement applies only where its angle is measured
+        raw &= _condition(xr, req)
+        used.append(req.describe())
+    return raw, used
+
+
+def engagement_condition(
+    angles: Mapping[str, FloatArray], profile: Profile, *, side: str
+) -> BoolArray | None:
+    """Per sample, whether the profile's engagement criterion is met, *before* any dwell.
+
+    The first criterion whose angle is measured decides (as in :func:`check_envelope`); None
+    when none is. A live monitor needs this for the newest samples, where leaving the
+    stretch is not yet confirmed by the dwell.
+    """
+    for crit in profile.engaged.criteria:
+        x = angles.get(angle_column_for(crit.angle, side))
+        if x is None or not np.isfinite(x).any():
+            continue
+        return _with_requirements(_condition(x, crit), profile.engaged, side, angles)[0]
+    return None
 
 
 def _judge_rule(

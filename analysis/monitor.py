@@ -1,0 +1,140 @@
+"""The envelope during a live session: rule states, cues the moment a rule breaks, hold timer.
+
+:class:`EnvelopeMonitor` keeps the last ``window_s`` seconds of angles and, at each update,
+runs the very same :func:`analysis.envelope.check_envelope` over them, reading the state of
+the newest sample. The checker's dwell and hysteresis look only backwards from a sample (a
+rule counts as broken once it has been past its edge for the dwell time), so the newest
+sample's state is a causal decision and the live verdicts are, by construction, the ones the
+report will show afterwards. One rule engine, two uses. The one difference: leaving the
+stretch is only confirmed after the engagement dwell, so live the engagement criterion must
+also hold at the newest sample (a knee straightening while the leg is lowered is not a
+"locked knee").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from analysis.envelope import STATE_OUTSIDE, check_envelope, engagement_condition
+from analysis.profiles import Profile, angle_column_for
+from analysis.schema import T_S
+
+FloatArray = NDArray[np.float64]
+LiveStatus = Literal["ok", "outside", "not_measured", "not_engaged"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleNow:
+    """One rule at the newest sample: status, current angle (deg) and the cue when outside."""
+
+    rule: str
+    status: LiveStatus
+    angle_deg: float | None
+    advisory: bool
+    cue: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitorState:
+    """The envelope at ``t_s``: engaged or not, every rule, the running hold, new cues."""
+
+    t_s: float
+    engaged: bool
+    outside: bool
+    rules: tuple[RuleNow, ...]
+    hold_s: float
+    """Duration of the hold in progress (0 when not holding)."""
+    hold_target_s: float | None
+    new_cues: tuple[str, ...]
+    """Cues of rules that broke since the previous update (say them now)."""
+
+
+class EnvelopeMonitor:
+    """Live envelope state for ``profile`` on ``side``; feed angles with :meth:`update`."""
+
+    def __init__(self, profile: Profile, *, side: str, window_s: float = 90.0) -> None:
+        self.profile = profile
+        self.side = side
+        self.window_s = float(window_s)
+        self._t: list[FloatArray] = []
+        self._cols: dict[str, list[FloatArray]] = {}
+        self._announced: set[tuple[str, float]] = set()
+        self._hold_start: float | None = None
+
+    def _append(self, t_s: FloatArray, columns: Mapping[str, FloatArray]) -> None:
+        self._t.append(np.asarray(t_s, dtype=np.float64))
+        for c, v in columns.items():
+            self._cols.setdefault(c, []).append(np.asarray(v, dtype=np.float64))
+        t = np.concatenate(self._t)
+        keep = t >= t[-1] - self.window_s
+        self._t = [t[keep]]
+        self._cols = {c: [np.concatenate(v)[keep]] for c, v in self._cols.items()}
+
+    def update(self, t_s: FloatArray, columns: Mapping[str, FloatArray]) -> MonitorState | None:
+        """Add new angle samples (``t_s`` ``(n,)``, angle columns in degrees) and judge."""
+        if len(t_s) == 0 or not columns:
+            return None
+        self._append(t_s, columns)
+        t = self._t[0]
+        if t.size < 2:
+            return None
+        frame = pd.DataFrame({T_S: t, **{c: v[0] for c, v in self._cols.items()}})
+        data = {c: v[0] for c, v in self._cols.items()}
+        res = check_envelope(frame, self.profile, side=self.side)
+        now = float(t[-1])
+        met = engagement_condition(data, self.profile, side=self.side)
+        engaged = bool(res.engaged[-1]) and (met is None or bool(met[-1]))
+        rules = []
+        new_cues = []
+        for r in res.rules:
+            column = angle_column_for(r.rule, self.side)
+            x = self._cols.get(column)
+            angle = float(x[0][-1]) if x is not None and np.isfinite(x[0][-1]) else None
+            if r.status == "not_measured":
+                rules.append(
+                    RuleNow(
+                        rule=r.rule, status="not_measured", angle_deg=None, advisory=r.spec.advisory
+                    )
+                )
+                continue
+            out_now = engaged and bool(res.outside[r.rule][-1])
+            current = next((e for e in reversed(r.episodes) if e.end_s >= now - 1e-9), None)
+            cue = current.cue if (out_now and current is not None) else None
+            if cue is not None and current is not None:
+                key = (r.rule, round(current.start_s, 2))
+                if key not in self._announced:
+                    self._announced.add(key)
+                    new_cues.append(cue)
+            status: LiveStatus = "outside" if out_now else ("ok" if engaged else "not_engaged")
+            rules.append(
+                RuleNow(
+                    rule=r.rule, status=status, angle_deg=angle, advisory=r.spec.advisory, cue=cue
+                )
+            )
+        hold_s = 0.0
+        if engaged and bool(res.in_hold[-1]):
+            k = res.in_hold.size - 1
+            while k > 0 and res.in_hold[k - 1]:
+                k -= 1
+            start = float(t[k])
+            if k > 0 or self._hold_start is None:
+                self._hold_start = start
+            hold_s = now - self._hold_start
+        else:
+            self._hold_start = None
+        target = self.profile.hold.target_s if self.profile.kind == "hold" else None
+        return MonitorState(
+            t_s=now,
+            engaged=engaged,
+            outside=engaged and bool(res.state[-1] == STATE_OUTSIDE),
+            rules=tuple(rules),
+            hold_s=hold_s,
+            hold_target_s=target,
+            new_cues=tuple(new_cues),
+        )

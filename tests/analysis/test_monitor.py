@@ -1,0 +1,69 @@
+"""The live envelope monitor gives the offline verdicts, as soon as they can be known."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.envelope import check_envelope
+from analysis.monitor import EnvelopeMonitor
+from analysis.profiles import load_builtin_profile
+from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
+
+SENSORS = ("pelvis", "trunk", "right_thigh", "right_shank", "right_foot")
+
+
+def _run(scenario: str, profile_name: str, chunk: int = 20):
+    sim = simulate(
+        scenario, config=SimulationConfig(errors=ImuErrorModel.perfect(), sensors=SENSORS)
+    )
+    truth = sim.truth
+    profile = load_builtin_profile(profile_name)
+    monitor = EnvelopeMonitor(profile, side="right")
+    cues, states = [], []
+    for i in range(0, len(truth), chunk):
+        part = truth.iloc[i : i + chunk]
+        state = monitor.update(
+            part.t_s.to_numpy(), {c: part[c].to_numpy() for c in truth.columns[1:]}
+        )
+        if state is not None:
+            states.append(state)
+            cues.extend((state.t_s, c) for c in state.new_cues)
+    return check_envelope(truth, profile, side="right"), cues, states
+
+
+@pytest.mark.parametrize(
+    ("scenario", "rules"),
+    [
+        ("standing_dorsiflexion", {"ankle_dorsiflexion"}),
+        ("standing_knee_locked", {"knee_flexion"}),
+        ("standing_slump", {"lumbar_flexion", "pelvis_anterior_tilt"}),
+    ],
+)
+def test_each_offline_episode_is_cued_once_after_its_dwell(scenario, rules):
+    offline, cues, _ = _run(scenario, "standing_hamstring")
+    episodes = [e for e in offline.episodes if not e.advisory]
+    assert {e.rule for e in episodes} == rules
+    assert len(cues) == len(episodes)
+    for e in episodes:
+        dwell = offline.rule(e.rule).spec.dwell_s
+        heard = [t for t, cue in cues if cue == e.cue]
+        assert heard, e
+        # heard no earlier than the dwell, and within one update (0.2 s) after it
+        assert e.start_s + dwell - 0.05 <= heard[0] <= e.start_s + dwell + 0.5
+
+
+def test_correct_stretch_gets_no_cue_and_a_running_hold_timer():
+    offline, cues, states = _run("standing_correct", "standing_hamstring")
+    assert cues == []
+    longest = max(s.hold_s for s in states)
+    assert longest >= 30.0
+    assert abs(longest - offline.longest_hold_s) <= 1.5
+    # lowering the leg at the end (knee straightens before the hip drops) is not judged
+    assert not any(s.outside for s in states if s.t_s > offline.engaged_intervals[-1][1])
+
+
+def test_chunk_size_does_not_change_the_cues():
+    _, a, _ = _run("standing_dorsiflexion", "standing_hamstring", chunk=10)
+    _, b, _ = _run("standing_dorsiflexion", "standing_hamstring", chunk=37)
+    assert [c for _, c in a] == [c for _, c in b]
+    assert abs(a[0][0] - b[0][0]) <= 0.4
