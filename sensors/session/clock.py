@@ -101,6 +101,10 @@ class AlignerConfig:
         taken as lost samples rather than a delay (a delayed link delivers its backlog in a
         burst right away). The samples received meanwhile keep their count times, so after
         a silent loss up to ``confirm_s`` of samples are placed too early.
+    loss_spread_s
+        Host time only: after lost samples every notification is late by the same amount
+        (± jitter); a lateness that varies more than this within ``confirm_s`` is taken as
+        a congested link or host, not as a loss.
     stall_s
         Device time: a point this far *above* the line is taken as a device clock that
         jumped back (reboot) and starts a new segment; points between ``jump_s`` and
@@ -112,10 +116,11 @@ class AlignerConfig:
     min_span_count_s: float = 10.0
     bins: int = 12
     offset_quantile: float = 0.05
-    offset_points: int = 200
+    offset_points: int = 500
     refit_every: int = 25
     jump_s: float = 0.5
     confirm_s: float = 1.0
+    loss_spread_s: float = 0.15
     stall_s: float = 5.0
 
 
@@ -167,7 +172,7 @@ class ClockAligner:
         self._offset_s = 0.0
         self._slope = 1.0
         self._count = 0
-        self._suspect: tuple[float, float] | None = None
+        self._suspect: tuple[float, float, float] | None = None
         self._last_out = -np.inf
         self._fresh = True
         self.last_sample_clock_s: FloatArray = np.empty(0)
@@ -229,7 +234,7 @@ class ClockAligner:
         A notification more than ``jump_s`` late is either delayed (a stalled link or
         host: the samples after it catch up, arriving faster than the rate) or follows lost
         samples (they keep arriving late by the same amount). The count is advanced only
-        when the lateness persists for ``confirm_s``.
+        when the lateness persists, steady within ``loss_spread_s``, for ``confirm_s``.
         """
         cfg = self.config
         if not self._fresh and self._points:
@@ -237,11 +242,15 @@ class ClockAligner:
             late = host_s - expected
             if self._suspect is None:
                 if late > cfg.jump_s:
-                    self._suspect = (host_s, late)
+                    self._suspect = (host_s, late, late)
             else:
-                since_s, least = self._suspect[0], min(self._suspect[1], late)
+                since_s = self._suspect[0]
+                least, most = min(self._suspect[1], late), max(self._suspect[2], late)
                 if least <= 0.5 * cfg.jump_s:
                     self._suspect = None  # it caught up: delayed, nothing lost
+                elif most - least > cfg.loss_spread_s:
+                    # a lateness that moves is a congested link or host, not lost samples
+                    self._suspect = None
                 elif host_s - since_s >= cfg.confirm_s:
                     missing = round(least * self.rate_hz)
                     self._count += missing
@@ -251,7 +260,7 @@ class ClockAligner:
                     while self._points and self._points[-1][1] >= since_s:
                         self._points.pop()
                 else:
-                    self._suspect = (since_s, least)
+                    self._suspect = (since_s, least, most)
         k = self._count + np.arange(n)
         self._count += n
         return k / self.rate_hz

@@ -216,3 +216,28 @@ async def test_rig_session_config_and_status(air: VirtualAir, ble: BleBackend):
     assert meta.markers[0].label == "heel tingles"
     assert meta.extra["clock_alignment"]["right_thigh"]["source"] == "host"
     assert {b.placement for b in batches} == set(families)
+
+
+@pytest.mark.slow
+async def test_virtual_recording_gives_the_simulated_joint_angles(tmp_path: Path):
+    """Through bleak, bumble, four wire formats, clock alignment and the recorder, the
+    offline angle pipeline still finds the simulator's joint angles (about 10 s)."""
+    from analysis.pipeline import analyse_recording
+
+    result = await record_virtual_session(
+        tmp_path / "angles.csv", "standing_dorsiflexion", duration_s=45.0, speed=6.0
+    )
+    angles = analyse_recording(read_recording(result.recording.csv_path)).angles
+    truth = result.scenario.simulated[100.0].truth
+    t = truth["t_s"].to_numpy() + result.scenario_start_s
+    for column in (
+        "right_hip_flexion_deg",
+        "right_knee_flexion_deg",
+        "right_ankle_dorsiflexion_deg",
+        "pelvis_anterior_tilt_deg",
+    ):
+        est = np.interp(t, angles["t_s"], angles[column], left=np.nan, right=np.nan)
+        err = (est - truth[column].to_numpy())[np.isfinite(est)]
+        assert err.size > 4000, column
+        assert np.sqrt(np.mean(err**2)) < 1.5, column
+        assert np.abs(err).max() < 5.0, column
