@@ -264,8 +264,15 @@ def _summary(result: RecordingResult) -> str:
     return "\n".join(lines)
 
 
+def _quiet_bumble(args: argparse.Namespace) -> None:
+    """bumble logs link-level chatter at WARNING; show it only with -vv/--debug."""
+    if getattr(args, "verbose", 0) < 2 and not getattr(args, "debug", False):
+        logging.getLogger("bumble").setLevel(logging.ERROR)
+
+
 def run(args: argparse.Namespace) -> int:
     """Record a live session (or serve virtual sensors with --serve)."""
+    _quiet_bumble(args)
     if args.speed is not None and not args.speed > 0:
         raise ConfigError(f"--speed must be positive, got {args.speed}")
     if args.virtual and args.virtual not in list_scenarios():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Mapping
 
@@ -94,8 +95,15 @@ async def _run(args: argparse.Namespace) -> dict[str, FoundSensor]:
     return await _scan(backend, args.timeout_s)
 
 
+def _quiet_bumble(args: argparse.Namespace) -> None:
+    """bumble logs link-level chatter at WARNING; show it only with -vv/--debug."""
+    if getattr(args, "verbose", 0) < 2 and not getattr(args, "debug", False):
+        logging.getLogger("bumble").setLevel(logging.ERROR)
+
+
 def run(args: argparse.Namespace) -> int:
     """Scan and print the sensors found."""
+    _quiet_bumble(args)
     if not args.timeout_s > 0:
         raise ConfigError(f"--timeout-s must be positive, got {args.timeout_s}")
     if args.virtual and args.virtual not in list_scenarios():

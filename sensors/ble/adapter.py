@@ -128,7 +128,7 @@ class BumbleAdapter:
         for connection in list(self.device.connections.values()):
             try:
                 await asyncio.wait_for(connection.disconnect(), 1.0)
-            except (TimeoutError, Exception) as exc:  # best effort while shutting down
+            except Exception as exc:  # best effort while shutting down (incl. TimeoutError)
                 log.debug("adapter %s: disconnect on close failed: %s", self.label, exc)
         await self._closer()
 

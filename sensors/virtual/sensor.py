@@ -175,6 +175,7 @@ class VirtualSensor:
         self._closing = False
         self._dropping = False
         self._adv_lock = asyncio.Lock()
+        self._replies: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -223,7 +224,7 @@ class VirtualSensor:
         if connection is not None:
             try:
                 await asyncio.wait_for(connection.disconnect(), 1.0)
-            except (TimeoutError, Exception) as exc:  # best effort while switching off
+            except Exception as exc:  # best effort while switching off (incl. TimeoutError)
                 log.debug("%s: disconnect on close: %s", self.name, exc)
         async with self._adv_lock:
             await device.stop_advertising()
@@ -285,7 +286,9 @@ class VirtualSensor:
             self._indicate.discard(uuid)
         replies = self.emulator.set_notify(uuid, notify or indicate)
         if replies:
-            asyncio.get_running_loop().create_task(self._send(replies, data=False))
+            task = asyncio.get_running_loop().create_task(self._send(replies, data=False))
+            self._replies.add(task)  # keep a reference until it is done
+            task.add_done_callback(self._replies.discard)
         self._update_streaming()
 
     async def _send(self, notifications: Iterable[Notification], *, data: bool) -> None:
