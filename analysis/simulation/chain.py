@@ -204,7 +204,9 @@ def _times_axis_rotation(q: FloatArray, k: int, angle_rad: FloatArray) -> FloatA
     return out
 
 
-def rotate_frame(parent: FrameMotion, axis: str, motion: Motion, sign: float = 1.0) -> FrameMotion:
+def rotate_frame(
+    parent: FrameMotion, axis: str, motion: Motion, *, sign: float = 1.0
+) -> FrameMotion:
     """Child frame ``parent ⊗ R_axis(sign · θ)`` with its angular velocity and acceleration.
 
     ``axis`` is a body axis of the parent (``"x"``, ``"y"`` or ``"z"``); ``motion`` gives θ, θ̇
@@ -235,7 +237,7 @@ def offset_point(frame: FrameMotion, origin: PointMotion, r_B_m: ArrayLike) -> P
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AnchorSwitch:
     """From ``end_s`` on, the point ``point_m`` (segment frame) of ``segment`` is world-fixed.
 
@@ -359,7 +361,7 @@ class ChainEvaluation:
             else:
                 state = self.frame(parent)
             for axis, ch, sign in rots:
-                state = rotate_frame(state, axis, self.channel(ch), sign)
+                state = rotate_frame(state, axis, self.channel(ch), sign=sign)
             self._frames[segment] = state
         return self._frames[segment]
 

@@ -774,7 +774,7 @@ def _sway_terms(
         freqs = rng.uniform(f_lo, f_hi, size=3)
         phases = rng.uniform(0.0, 2.0 * math.pi, size=3)
         amps = np.radians(total_deg * scale * np.array([0.6, 0.3, 0.1]))
-        return SumOfSines(amps, freqs, phases)
+        return SumOfSines(amps, frequencies_hz=freqs, phases_rad=phases)
 
     def gated(part: Trajectory, windows: Sequence[tuple[float, float]]) -> Trajectory | None:
         ok = [w for w in windows if w[1] - w[0] >= 2.0 * _SWAY_RAMP_S + 1e-9]
@@ -882,11 +882,11 @@ def build_plan(
     points = {"sole": body.sole_point_m(), "heel": body.heel_point_m(), "origin": np.zeros(3)}
     anchors = tuple(
         AnchorSwitch(
-            a,
-            b,
-            seg,
-            (float(points[pt][0]), float(points[pt][1]), float(points[pt][2])),
-            c,
+            start_s=a,
+            end_s=b,
+            segment=seg,
+            point_m=(float(points[pt][0]), float(points[pt][1]), float(points[pt][2])),
+            agree_s=c,
             height_m=None if seg == "pelvis" else 0.0,
         )
         for a, b, c, seg, pt in script.anchors

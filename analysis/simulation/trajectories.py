@@ -157,6 +157,7 @@ class SumOfSines(Trajectory):
     def __init__(
         self,
         amplitudes_rad: ArrayLike,
+        *,
         frequencies_hz: ArrayLike,
         phases_rad: ArrayLike,
     ) -> None:
@@ -261,7 +262,7 @@ def oscillation(
 ) -> Windowed:
     """A sinusoid ``amplitude · sin(2π f (t − start) + phase)`` active in ``[start_s, end_s]``."""
     phase = phase_rad - 2.0 * math.pi * frequency_hz * start_s
-    sine = SumOfSines([amplitude_rad], [frequency_hz], [phase])
+    sine = SumOfSines([amplitude_rad], frequencies_hz=[frequency_hz], phases_rad=[phase])
     return Windowed(sine, [(start_s, end_s)], ramp_s=ramp_s)
 
 

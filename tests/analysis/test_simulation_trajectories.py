@@ -91,7 +91,7 @@ def test_windowed_oscillation_is_smooth_and_zero_outside():
 
 
 def test_windowed_rejects_overlaps_and_short_windows():
-    sine = SumOfSines([1.0], [1.0], [0.0])
+    sine = SumOfSines([1.0], frequencies_hz=[1.0], phases_rad=[0.0])
     with pytest.raises(ValueError, match="overlap"):
         Windowed(sine, [(0.0, 5.0), (4.0, 8.0)], ramp_s=0.5)
     with pytest.raises(ValueError, match="2 \\* ramp_s"):
@@ -100,7 +100,7 @@ def test_windowed_rejects_overlaps_and_short_windows():
 
 def test_sum_and_combination_are_linear():
     a = Keyframes([0.0, 2.0], [0.0, 1.0])
-    b = SumOfSines([0.1, 0.05], [0.3, 1.1], [0.2, 1.0])
+    b = SumOfSines([0.1, 0.05], frequencies_hz=[0.3, 1.1], phases_rad=[0.2, 1.0])
     t = np.linspace(-1.0, 3.0, 101)
     total = Sum([a, b]).evaluate(t)
     combo = Combination([(2.0, a), (-1.0, b)], constant_rad=0.5).evaluate(t)
@@ -120,12 +120,12 @@ def _frame_from_motion(angle: Motion, n: int) -> FrameMotion:
     f = rotate_frame(
         f, "x", Motion(0.5 * angle.angle_rad, 0.5 * angle.rate_rad_s, 0.5 * angle.accel_rad_s2)
     )
-    return rotate_frame(f, "z", angle, -1.0)
+    return rotate_frame(f, "z", angle, sign=-1.0)
 
 
 def test_chain_propagation_matches_finite_differences():
     """ω from the recursion equals the rate of the quaternion; α and point acceleration too."""
-    traj = SumOfSines([0.9, 0.3], [0.4, 1.3], [0.1, 2.0])
+    traj = SumOfSines([0.9, 0.3], frequencies_hz=[0.4, 1.3], phases_rad=[0.1, 2.0])
     h = 1e-5
     t = np.linspace(0.0, 3.0, 61)
 
