@@ -127,6 +127,9 @@ ABLATIONS = {
     "− hinge heading (knee/ankle)": PipelineOptions(hinge_heading=False),
     "− accelerometer bias from poses": PipelineOptions(acc_bias_from_poses=False),
     "− stand gyro bias": PipelineOptions(stand_gyro_bias=False),
+    "− stand gyro bias − stand anchors": PipelineOptions(
+        stand_gyro_bias=False, stand_anchors=False
+    ),
     "causal orientation (live-like)": PipelineOptions(offline_orientation=False),
 }
 
@@ -315,7 +318,9 @@ warm-up-drifting sensor.
 
 * **Stand gyro bias**: consumer gyros have offsets of 1–3 °/s; above VQF's rest threshold such
   a sensor is never "at rest", its vertical-axis bias is never estimated and its heading
-  drifts tens of degrees in minutes. Removing the quiet stand's mean rate first fixes that.
+  drifts tens of degrees in minutes. Removing the quiet stand's mean rate first fixes that;
+  the stand anchors hide much of the effect where the subject stands up again often (compare
+  the two "− stand gyro bias" rows).
 * **Hinge heading (knee, ankle)**: the relative heading of thigh/shank/foot is re-measured
   from the shared flexion axis over a 20 s window (after Laidig et al. 2017).
 * **Stand anchors (hip, lumbar)**: ball joints have no such constraint; their relative
