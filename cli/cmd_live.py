@@ -224,7 +224,8 @@ async def _live_real(args: argparse.Namespace, out: Path, screen: _Screen) -> Re
 
 async def _live_virtual(args: argparse.Namespace, out: Path, screen: _Screen) -> RecordingResult:
     families = _families(args.families)
-    sources = scenario_sources(args.virtual, families, seed=args.seed)
+    rates = dict.fromkeys(families, args.rate_hz) if args.rate_hz else None
+    sources = scenario_sources(args.virtual, families, seed=args.seed, rates_hz=rates)
     duration = args.duration_s if args.duration_s is not None else natural_duration_s(args.virtual)
     result = await record_virtual_session(
         out,
@@ -233,6 +234,7 @@ async def _live_virtual(args: argparse.Namespace, out: Path, screen: _Screen) ->
         duration_s=duration,
         speed=args.speed,
         seed=args.seed,
+        rates_hz=rates,
         sources=sources,
         observe=screen.attach,
         stop=screen.stop,

@@ -156,7 +156,12 @@ async def record_virtual_session(
         )
         await rig.start()
         backend = await bumble_backend(air)
-        config = rig.session_config(scan_timeout_s=5.0, connect_timeout_s=5.0)
+        config = rig.session_config(
+            scan_timeout_s=5.0,
+            connect_timeout_s=5.0,
+            exercise=sources.meta.exercise,
+            side=sources.meta.side,
+        )
         if rates_hz:
             config = dataclasses.replace(
                 config,

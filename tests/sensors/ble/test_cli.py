@@ -39,6 +39,7 @@ def test_live_virtual_records_and_summarises(tmp_path, capsys):
     assert rec.meta.calibration.static_s is not None
     assert rec.meta.extra["ended_by"] == "duration"
     assert "virtual sensors" in rec.meta.notes
+    assert (rec.meta.exercise, rec.meta.side) == ("standing_hamstring", "right")
     # a second run must not touch the first recording
     before = out.read_bytes()
     assert main([*args, "--duration-s", "2", "--speed", "8", "--no-display"]) == EXIT_DATA
@@ -110,5 +111,6 @@ def test_two_processes_over_tcp_hci(tmp_path, capsys):
     assert rec.stream("right_thigh").median_rate_hz == pytest.approx(100.0, rel=0.01)
     assert rec.stream("right_foot").median_rate_hz == pytest.approx(60.0, rel=0.01)
     side = json.loads(sidecar_path(out).read_text())
-    assert side["calibration"]["static_s"][1] - side["calibration"]["static_s"][0] == 1.0
+    static = side["calibration"]["static_s"]
+    assert static[1] - static[0] == pytest.approx(1.0)
     assert side["sensors"]["right_foot"]["family"] == "movella_dot"
