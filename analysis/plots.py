@@ -166,8 +166,17 @@ def session_figure(
     t = env.t_s
     n_bins = max(int(width_px), 100)
     height_in = 0.7 + 1.9 * max(len(panels), 1)
-    fig = Figure(figsize=(width_px / dpi, height_in), dpi=dpi, layout="constrained")
+    fig = Figure(figsize=(width_px / dpi, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
+    # fixed margins in inches (constrained layout re-draws every tick to solve them: slow)
+    width_in = width_px / dpi
+    fig.subplots_adjust(
+        left=0.62 / width_in,
+        right=1 - 0.15 / width_in,
+        top=1 - 0.3 / height_in,
+        bottom=0.5 / height_in,
+        hspace=0.42 / 1.5,
+    )
     if not panels:
         ax = fig.add_subplot()
         ax.text(0.5, 0.5, "no judged angle to plot", ha="center", va="center")

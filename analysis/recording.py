@@ -290,8 +290,13 @@ class Recording:
 
     @cached_property
     def _groups(self) -> dict[str, NDArray[np.intp]]:
-        codes = self.samples[SENSOR].to_numpy()
-        return {p: np.flatnonzero(codes == p) for p in self.placements}
+        col = self.samples[SENSOR]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy()
+            cats = list(col.cat.categories)
+            return {p: np.flatnonzero(codes == cats.index(p)) for p in self.placements}
+        labels = col.to_numpy()
+        return {p: np.flatnonzero(labels == p) for p in self.placements}
 
     def stream(self, placement: str) -> SensorStream:
         """The samples of one sensor as a :class:`SensorStream`."""
@@ -414,24 +419,29 @@ def validate_samples(
                 column=col,
             )
     sensors = df[SENSOR]
-    labels = sensors.astype("string").fillna("").str.strip().to_numpy(dtype=str)
-    known = np.isin(labels, PLACEMENTS)
-    if not known.all():
-        i = int(np.flatnonzero(~known)[0])
+    if not isinstance(sensors.dtype, pd.CategoricalDtype):
+        sensors = sensors.astype("category")  # factorise once; checks below work on codes
+    names = [str(c).strip() for c in sensors.cat.categories]
+    lut = np.array([PLACEMENTS.index(n) if n in PLACEMENTS else -1 for n in names] + [-1])
+    codes = lut[sensors.cat.codes.to_numpy()]  # missing label (code −1) → −1 via the last entry
+    unknown = np.flatnonzero(codes < 0)
+    if unknown.size:
+        i = int(unknown[0])
+        shown = "" if pd.isna(sensors.iloc[i]) else str(sensors.iloc[i]).strip()
         raise RecordingFormatError(
             source,
-            f"unknown sensor label {str(labels[i])!r}; expected one of {', '.join(PLACEMENTS)}",
+            f"unknown sensor label {shown!r}; expected one of {', '.join(PLACEMENTS)}",
             line=line(i),
             column=SENSOR,
         )
     t = out[T_S]
-    for label in np.unique(labels):
-        idx = np.flatnonzero(labels == label)
-        dt = np.diff(t[idx])
-        bad_t = np.flatnonzero(dt <= 0)
+    for k in np.unique(codes):  # at most nine placements: one pass each
+        idx = np.flatnonzero(codes == k)
+        bad_t = np.flatnonzero(np.diff(t[idx]) <= 0)
         if bad_t.size:
             j = int(bad_t[0])
             i_prev, i_this = int(idx[j]), int(idx[j + 1])
+            label = PLACEMENTS[codes[i_this]]
             raise RecordingFormatError(
                 source,
                 f"time of sensor '{label}' does not increase: {float(t[i_this])!r} s after "
@@ -440,7 +450,9 @@ def validate_samples(
                 line=line(i_this),
                 column=T_S,
             )
-    clean = pd.DataFrame({T_S: t, SENSOR: pd.Categorical(labels, categories=list(PLACEMENTS))})
+    clean = pd.DataFrame(
+        {T_S: t, SENSOR: pd.Categorical.from_codes(codes, categories=list(PLACEMENTS))}
+    )
     for col in NUMERIC_COLUMNS:
         if col in out and col != T_S:
             clean[col] = out[col]

@@ -17,6 +17,7 @@ import gzip
 import io
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -50,6 +51,7 @@ COLUMN_DECIMALS: dict[str, int] = {
 """Decimals written per column: 1 µs, 10 µm/s², 1 µrad/s, 0.1 nT, 1e-7."""
 
 _NULLS = ["", "NaN", "nan", "NA", "N/A", "null", "NULL", "None"]
+_NON_SPACE = re.compile(rb"\S")
 
 
 def sidecar_path(csv_path: str | Path) -> Path:
@@ -107,7 +109,7 @@ def parse_canonical_csv(
     warnings: list[str] = []
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.strip():
+    if _NON_SPACE.search(data) is None:
         raise RecordingFormatError(
             source,
             f"file is empty; expected a header row {','.join(REQUIRED_COLUMNS)} and samples",
@@ -143,7 +145,7 @@ def parse_canonical_csv(
             )
             data = data[:last_start]
 
-    column_types: dict[str, pa.DataType] = {SENSOR: pa.string()}
+    column_types: dict[str, pa.DataType] = {SENSOR: pa.dictionary(pa.int32(), pa.string())}
     if DEVICE_TICKS in header:
         column_types[DEVICE_TICKS] = pa.float64()
     try:
@@ -167,7 +169,8 @@ def parse_canonical_csv(
                 line=bad[0],
             ) from None
         raise RecordingFormatError(source, f"cannot parse as CSV ({exc})") from None
-    df = table.to_pandas()
+    df = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
     unknown = [c for c in df.columns if c not in ALL_COLUMNS]
     if unknown:
         warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
