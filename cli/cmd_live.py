@@ -21,8 +21,10 @@ from rich.console import Console
 from rich.live import Live
 
 from analysis.errors import ConfigError, OutputExistsError
+from analysis.profiles import load_builtin_profile, profile_for_exercise
 from analysis.schema import PLACEMENTS
-from analysis.simulation import list_scenarios, natural_duration_s
+from analysis.simulation import SCENARIOS, list_scenarios, natural_duration_s
+from cli.live_angles import LiveAngles
 from cli.live_view import KeyReader, LiveView
 from sensors.ble import SYSTEM, bumble_backend
 from sensors.families.base import Family
@@ -43,6 +45,9 @@ from sensors.virtual.scenario import (
 )
 
 log = logging.getLogger(__name__)
+
+DEFAULT_PROFILE = "standing_hamstring"
+"""Profile of the live envelope when neither --exercise nor the session names one."""
 
 HELP = "record a live session from BLE sensors (or virtual ones) with guided calibration"
 DESCRIPTION = """\
@@ -161,9 +166,12 @@ def _refuse_existing(out: Path) -> None:
 class _Screen:
     """Live display + keys around one recording (or plain logging without a terminal)."""
 
-    def __init__(self, out: Path, *, display: bool) -> None:
+    def __init__(self, out: Path, *, display: bool, exercise: str | None, side: str | None) -> None:
         self.out = out
         self.display = display and sys.stderr.isatty()
+        self.exercise = exercise
+        self.side = side
+        self.angles: LiveAngles | None = None
         self.stop = asyncio.Event()
         self.view: LiveView | None = None
         self._live: Live | None = None
@@ -172,6 +180,27 @@ class _Screen:
     def attach(self, session: LiveSession, protocol: GuidedProtocol) -> Callable[[], None]:
         self.view = LiveView(session, protocol, out_name=self.out.name)
         view = self.view
+        exercise = self.exercise or session.config.exercise
+        profile = (
+            profile_for_exercise(exercise) if exercise else load_builtin_profile(DEFAULT_PROFILE)
+        )
+        placements = tuple(a.placement for a in session.config.sensors)
+
+        def configured_rate() -> float | None:
+            rates = [s.rate_hz for s in session.status() if s.rate_hz]
+            return max(rates) if rates else None
+
+        self.angles = LiveAngles(
+            placements,
+            rate_hz=configured_rate,
+            profile=profile,
+            side=self.side or session.config.side or "right",
+            protocol=protocol,
+            on_cue=lambda cue: view.note(f"cue: {cue}"),
+        )
+        session.add_sink(self.angles)
+        view.panels.append(self.angles.panel)
+        angles = self.angles
 
         def on_key(key: str) -> None:
             if key in ("m", "M", " "):
@@ -189,6 +218,7 @@ class _Screen:
             self._keys = KeyReader(on_key).__enter__()
 
         def tick() -> None:
+            angles.tick(session.now_s())
             if self._live is not None:
                 self._live.update(view.render(), refresh=True)
 
@@ -308,7 +338,12 @@ def run(args: argparse.Namespace) -> int:
     if out.name.endswith(".gz"):
         raise ConfigError("the live recording is written as plain .csv (gzip it afterwards)")
     _refuse_existing(out)
-    screen = _Screen(out, display=not args.no_display)
+    exercise = args.exercise
+    side = args.side
+    if args.virtual:
+        info = SCENARIOS[args.virtual]
+        exercise, side = exercise or info.exercise, side or info.side
+    screen = _Screen(out, display=not args.no_display, exercise=exercise, side=side)
     main = _live_virtual if args.virtual else _live_real
     try:
         result = asyncio.run(main(args, out, screen))

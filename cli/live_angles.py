@@ -1,0 +1,173 @@
+"""Joint angles and envelope cues during a live session (the live view's last panel).
+
+:class:`LiveAngles` is a session sink: every aligned batch goes into the causal angle
+pipeline (``analysis.live``); on each screen tick it puts the new grid points on the
+angles, calibrates as soon as the guided protocol's stand and movements are done, and runs
+the envelope monitor (``analysis.monitor``), whose cues appear the moment a rule breaks.
+:meth:`panel` renders it for :class:`~cli.live_view.LiveView`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from analysis.errors import CalibrationError
+from analysis.live import LiveAnglePipeline
+from analysis.monitor import EnvelopeMonitor, MonitorState
+from analysis.profiles import Profile, angle_column_for
+from analysis.recording import Gap
+from sensors.session.protocol import GuidedProtocol
+from sensors.session.types import AlignedBatch
+
+_STATUS_STYLE = {
+    "ok": "green",
+    "outside": "bold white on red",
+    "not_engaged": "dim",
+    "not_measured": "dim italic",
+}
+
+
+def _rate_from(pending: dict[str, list[AlignedBatch]]) -> float:
+    """The fastest sensor's rate from its first samples (fallback when none is configured)."""
+    rates = []
+    for batches in pending.values():
+        t = np.concatenate([b.t_s for b in batches])
+        if t.size >= 2:
+            rates.append(1.0 / float(np.median(np.diff(t))))
+    return round(max(rates), 2) if rates else 100.0
+
+
+class LiveAngles:
+    """Sink + panel: causal angles, the envelope state and cues for one live session."""
+
+    def __init__(
+        self,
+        placements: tuple[str, ...],
+        *,
+        rate_hz: Callable[[], float | None],
+        profile: Profile,
+        side: str,
+        protocol: GuidedProtocol,
+        on_cue: Callable[[str], None] | None = None,
+    ) -> None:
+        self.placements = placements
+        self._rate_hz = rate_hz
+        self.profile = profile
+        self.side = side
+        self.protocol = protocol
+        self.on_cue = on_cue
+        self.monitor = EnvelopeMonitor(profile, side=side)
+        self.pipeline: LiveAnglePipeline | None = None
+        self.state: MonitorState | None = None
+        self.latest: dict[str, float] = {}
+        self.problem: str | None = None
+        self.last_cue: str | None = None
+        self._pending: dict[str, list[AlignedBatch]] = {p: [] for p in placements}
+        self._retry_at = -math.inf
+
+    # --- sink ------------------------------------------------------------------------------
+
+    def on_samples(self, batch: AlignedBatch) -> None:
+        """Queue a sensor's samples for the angle pipeline."""
+        if batch.placement not in self._pending or batch.t_s.size == 0:
+            return
+        if self.pipeline is None:
+            self._pending[batch.placement].append(batch)
+            if all(self._pending.values()):  # every sensor has spoken: the grid can start
+                t0 = max(b[0].t_s[0] for b in self._pending.values())
+                rate = self._rate_hz() or _rate_from(self._pending)
+                self.pipeline = LiveAnglePipeline(self.placements, rate_hz=rate, t0_s=t0)
+                for batches in self._pending.values():
+                    for b in batches:
+                        self.pipeline.push(b.placement, b.t_s, b.acc_m_s2, b.gyr_rad_s)
+                self._pending = {p: [] for p in self.placements}
+            return
+        self.pipeline.push(batch.placement, batch.t_s, batch.acc_m_s2, batch.gyr_rad_s)
+
+    def on_gap(self, gap: Gap) -> None:
+        """Gaps need nothing here: the grid waits for the sensor and interpolates across."""
+
+    # --- tick --------------------------------------------------------------------------------
+
+    def tick(self, now_s: float) -> None:
+        """Process what arrived: calibrate when possible, then angles and the envelope."""
+        if self.pipeline is None:
+            return
+        out = self.pipeline.step()
+        if not self.pipeline.calibrated:
+            windows = self.protocol.calibration(now_s)
+            if windows is not None and windows.functional_s is not None and now_s >= self._retry_at:
+                try:
+                    self.pipeline.calibrate(windows)
+                    self.problem = None
+                except CalibrationError as exc:
+                    self.problem = f"calibration failed: {exc}"
+                    self._retry_at = now_s + 5.0
+            return
+        if out is None or not out.columns:
+            return
+        self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
+        state = self.monitor.update(out.t_s, out.columns)
+        if state is None:
+            return
+        self.state = state
+        for cue in state.new_cues:
+            self.last_cue = cue
+            if self.on_cue is not None:
+                self.on_cue(cue)
+
+    # --- display -----------------------------------------------------------------------------
+
+    def panel(self) -> RenderableType:
+        """Angles, each rule's state and cue, and the hold timer."""
+        title = f"{self.profile.title} — {self.side} side"
+        if self.pipeline is None or not self.pipeline.calibrated:
+            text = Text(
+                self.problem or "calibrating: angles appear after the knee bends and leg swings",
+                style="yellow" if self.problem is None else "bold red",
+            )
+            return Panel(text, title=title, border_style="magenta")
+        st = self.state
+        head = Text()
+        if st is None or not st.engaged:
+            head.append("not in the stretch yet", style="dim")
+        elif st.outside:
+            head.append("OUTSIDE the nerve-friendly envelope", style="bold white on red")
+        else:
+            head.append("inside the nerve-friendly envelope", style="bold green")
+        if st is not None and st.hold_target_s is not None:
+            done = min(st.hold_s / st.hold_target_s, 1.0) if st.hold_target_s else 0.0
+            bar = "█" * round(20 * done) + "░" * (20 - round(20 * done))
+            head.append(f"   hold {st.hold_s:5.1f} s / {st.hold_target_s:g} s ", style="bold")
+            head.append(bar, style="blue")
+        table = Table(expand=True, header_style="bold", box=None)
+        for col in ("rule", "now", "allowed", "state"):
+            table.add_column(col, justify="right" if col == "now" else "left")
+        rules = {r.rule: r for r in (st.rules if st is not None else ())}
+        for spec in self.profile.rules:
+            now = rules.get(spec.name)
+            column = angle_column_for(spec.name, self.side)
+            value = self.latest.get(column)
+            shown = "—" if value is None else f"{value:+.0f}°"
+            allowed = f"{'≤' if spec.upper else '≥'} {spec.limit_deg:g}°"
+            if spec.advisory:
+                allowed += " (advisory)"
+            status = now.status if now is not None else "not_engaged"
+            label = now.cue if (now is not None and now.cue) else status.replace("_", " ")
+            table.add_row(
+                spec.name.replace("_", " "),
+                shown,
+                allowed,
+                Text(label, style=_STATUS_STYLE.get(status, "")),
+            )
+        parts: list[RenderableType] = [head, table]
+        if self.last_cue:
+            parts.append(Text(f"last cue: {self.last_cue}", style="bold red"))
+        return Panel(Group(*parts), title=title, border_style="magenta")

@@ -1,0 +1,44 @@
+"""Live angles and cues through the whole BLE path: virtual sensors → bleak/bumble → session
+→ LiveAngles (causal pipeline + envelope monitor)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.profiles import load_builtin_profile
+from cli.live_angles import LiveAngles
+from sensors.virtual.scenario import record_virtual_session
+
+
+async def test_the_dorsiflexion_is_cued_during_the_session(tmp_path: Path):
+    cues: list[tuple[float, str]] = []
+    holder: dict[str, LiveAngles] = {}
+
+    def observe(session, protocol):
+        angles = LiveAngles(
+            tuple(a.placement for a in session.config.sensors),
+            rate_hz=lambda: max((s.rate_hz or 0.0) for s in session.status()) or None,
+            profile=load_builtin_profile("standing_hamstring"),
+            side="right",
+            protocol=protocol,
+            on_cue=lambda cue: cues.append((session.now_s(), cue)),
+        )
+        session.add_sink(angles)
+        holder["angles"] = angles
+        return lambda: angles.tick(session.now_s())
+
+    result = await record_virtual_session(
+        tmp_path / "live.csv", "standing_dorsiflexion", duration_s=62.0, speed=2.0, observe=observe
+    )
+    angles = holder["angles"]
+    assert angles.pipeline is not None
+    assert angles.pipeline.calibrated
+    onset = result.scenario_start_s + next(
+        e.start_s for e in result.scenario.simulated[100.0].events if e.kind == "violation"
+    )
+    assert [c for _, c in cues] == ["ankle dorsiflexed 12° — point your toes away"]
+    heard = cues[0][0]
+    # after the 1 s dwell, and within about a second of it (grid horizon + screen tick)
+    assert onset + 1.0 - 0.05 <= heard <= onset + 2.5
+    assert angles.state is not None
+    assert angles.state.hold_target_s == 30.0
