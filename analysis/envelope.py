@@ -33,8 +33,6 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.ndimage import uniform_filter1d
-from scipy.signal import find_peaks
 
 from analysis.errors import DataError
 from analysis.profiles import (
@@ -324,6 +322,20 @@ def hysteresis(
         beyond = (x > limit) if upper else (x < limit)
         back = (x < release) if upper else (x > release)
     return latch(beyond, back, valid)
+
+
+def running_mean(x: FloatArray, width: int) -> FloatArray:
+    """Centred running mean over ``width`` samples, edges padded with the end values.
+
+    The window of sample ``i`` is ``[i − width // 2, i − width // 2 + width)`` (the same
+    alignment as ``scipy.ndimage.uniform_filter1d(mode="nearest")``, without importing it).
+    """
+    if width <= 1 or x.size == 0:
+        return x.astype(np.float64, copy=True)
+    left, right = width // 2, width - 1 - width // 2
+    padded = np.concatenate([np.full(left, x[0]), x, np.full(right, x[-1])])
+    c = np.concatenate([[0.0], np.cumsum(padded, dtype=np.float64)])
+    return (c[width:] - c[:-width]) / width
 
 
 def _reduce_peak(x: FloatArray, starts, ends, *, upper: bool) -> tuple[FloatArray, NDArray]:
@@ -673,7 +685,7 @@ def _holds(
         # fill gaps for the running mean only (a NaN would poison every later value of the
         # filter); samples that had no data are never "steady"
         filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
-        smooth = uniform_filter1d(filled, size=width, mode="nearest")
+        smooth = running_mean(filled, width)
         rate = np.gradient(smooth, t_s)
         steady = (np.abs(rate) <= spec.max_rate_deg_s) & np.isfinite(x)
     quiet = debounce(steady & known, t_end, t_s, on_s=dwell, off_s=dwell)
@@ -761,6 +773,8 @@ def _turning_points(
     and last samples count as turning points when the signal moved at least ``min_step_deg``
     from the nearest inner one (a movement that ends as engagement ends is still a movement).
     """
+    from scipy.signal import find_peaks  # 0.45 s to import: only slider/repetition profiles
+
     hi, _ = find_peaks(x, prominence=min_step_deg)
     lo, _ = find_peaks(-x, prominence=min_step_deg)
     idx = np.concatenate((hi, lo))

@@ -45,8 +45,6 @@ from analysis.schema import SIDES, T_S, split_placement
 from cli.common import add_input_arguments, load_inputs
 from cli.main import EXIT_OK, EXIT_VIOLATION
 
-HELP = "analyse a session: joint angles, the nerve-friendly envelope verdict and a report"
-
 DEFAULT_EXERCISE = "standing_hamstring"
 PROGRESS_MIN_S = 120.0
 """Recordings longer than this show a progress bar on stderr."""

@@ -16,8 +16,6 @@ from cli.cmd_analyse import analyse_to_folder
 from cli.common import DEMO_SESSION, fixture_path
 from sensors.formats.canonical import read_recording
 
-HELP = "analyse the built-in demo session and write a report folder"
-
 DEFAULT_STEM = "stretchguard-demo-report"
 
 DESCRIPTION = f"""\

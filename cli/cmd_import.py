@@ -15,7 +15,6 @@ from cli.common import add_input_arguments, load_inputs
 from sensors.formats.canonical import sidecar_path, write_recording
 from sensors.formats.detect import supported_formats_text
 
-HELP = "convert vendor-app exports (MetaBase, Movella DOT, WitMotion, phyphox) to a recording"
 DESCRIPTION = f"""\
 Read vendor-app CSV exports - files, folders or glob patterns - and write them as one
 stretchguard recording FILE.csv (or FILE.csv.gz) with its sidecar FILE.json. The format of

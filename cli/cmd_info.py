@@ -10,7 +10,6 @@ import numpy as np
 from analysis.recording import Recording
 from cli.common import load_recording
 
-HELP = "summarise a recording: sensors, rates, duration, calibration windows, marks"
 DESCRIPTION = """\
 Read a canonical recording (NAME.csv with its optional NAME.json sidecar), check it against
 the format contract and print what it holds: each sensor's sample count, rate, time span and

@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 DEFAULT_PROFILE = "standing_hamstring"
 """Profile of the live envelope when neither --exercise nor the session names one."""
 
-HELP = "record a live session from BLE sensors (or virtual ones) with guided calibration"
 DESCRIPTION = """\
 Connect to the configured sensors (one at a time), stream them together and record every
 sample to a canonical recording FILE.csv with its sidecar FILE.json, as the data arrive.

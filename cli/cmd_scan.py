@@ -19,7 +19,6 @@ from sensors.session.scan import FoundSensor, scan_sensors
 from sensors.virtual.rig import MIXED_FAMILIES, VirtualRig
 from sensors.virtual.scenario import scenario_sources
 
-HELP = "find supported BLE motion sensors nearby (family, name, address, signal strength)"
 DESCRIPTION = """\
 Scan for Bluetooth LE advertisements and list the motion sensors stretchguard can stream
 from: MbientLab MetaMotion (MetaWear), Movesense, WitMotion, Movella DOT, Nordic Thingy:52 and

@@ -46,7 +46,6 @@ from analysis.simulation import (
 )
 from sensors.formats.canonical import format_samples, sidecar_path, write_sidecar
 
-HELP = "make a simulated session (recording + ground truth) from a named scenario"
 DESCRIPTION = """\
 Simulate a stretching session with body-worn IMUs and write it as a canonical recording with
 its ground truth. A kinematic body model (pelvis, trunk, head, both legs) follows a scripted

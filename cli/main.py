@@ -35,8 +35,19 @@ EXIT_CONFIG = 5
 EXIT_VIOLATION = 6
 EXIT_INTERRUPTED = 130
 
-# Subcommands, registered explicitly (module cli.cmd_<name> with add_arguments/run).
-COMMANDS: tuple[str, ...] = ("demo", "analyse", "info", "simulate", "import", "scan", "live")
+# Subcommands, registered explicitly: name → one-line help. Each lives in cli.cmd_<name>
+# (DESCRIPTION, optional EPILOG, add_arguments, run), imported only when that command runs or
+# its own --help is asked for, so `stretchguard analyse` does not pay for bleak and bumble.
+COMMANDS: dict[str, str] = {
+    "demo": "analyse the built-in demo session and write a report folder",
+    "analyse": "analyse a session: joint angles, the nerve-friendly envelope verdict and a report",
+    "info": "summarise a recording: sensors, rates, duration, calibration windows, marks",
+    "simulate": "make a simulated session (recording + ground truth) from a named scenario",
+    "import": "convert vendor-app exports (MetaBase, Movella DOT, WitMotion, phyphox) to a "
+    "recording",
+    "scan": "find supported BLE motion sensors nearby (family, name, address, signal strength)",
+    "live": "record a live session from BLE sensors (or virtual ones) with guided calibration",
+}
 
 DESCRIPTION = """\
 stretchguard measures hamstring stretches with wearable motion sensors and checks that they
@@ -60,17 +71,17 @@ exit codes: 0 ok, 2 usage, 3 sensor, 4 data, 5 configuration, 6 envelope left
 log = logging.getLogger("stretchguard")
 
 
-def _command_module(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"cli.cmd_{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"cli.cmd_{name}":
-            return None
-        raise
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(f"cli.cmd_{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (also used to render docs/cli.md)."""
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first argument that is one), if any."""
+    return next((a for a in argv if a in COMMANDS), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only ``command``'s module is imported (all when None)."""
     parser = argparse.ArgumentParser(
         prog="stretchguard",
         description=DESCRIPTION,
@@ -82,14 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", action="store_true", help="show tracebacks for errors (for bug reports)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        module = _command_module(name)
-        if module is None:
+    for name, help_text in COMMANDS.items():
+        if command is not None and name != command:
+            sub.add_parser(name, help=help_text)  # listed in --help, not loaded
             continue
+        module = _command_module(name)
         cmd = sub.add_parser(
             name,
-            help=module.HELP,
-            description=getattr(module, "DESCRIPTION", module.HELP),
+            help=help_text,
+            description=getattr(module, "DESCRIPTION", help_text),
             epilog=getattr(module, "EPILOG", None),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -100,8 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (``sys.exit(main())`` is the console script)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    chosen = _chosen_command(arguments)
+    parser = build_parser(chosen if chosen is not None else "")
+    args = parser.parse_args(arguments)
     logging.basicConfig(
         level=logging.DEBUG
         if args.debug or args.verbose > 1
