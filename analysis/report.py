@@ -645,7 +645,12 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     if len(env.episodes) > 20:
         lines.append(f"    … {len(env.episodes) - 20} more in the report")
     if env.profile.kind == "hold" and env.verdict != "not_engaged":
-        holds = ", ".join(f"{h.duration_s:.0f} s" for h in env.holds) or "none"
+        target = env.profile.hold.target_s
+        if len(env.holds) > 8:
+            reached = sum(h.duration_s >= target for h in env.holds)
+            holds = f"{len(env.holds)}, {reached} reaching the target"
+        else:
+            holds = ", ".join(f"{h.duration_s:.0f} s" for h in env.holds) or "none"
         lines.append(
             f"  holds: {holds} (target {env.profile.hold.target_s:g} s, longest "
             f"{env.longest_hold_s:.0f} s)"
