@@ -273,18 +273,62 @@ class SensorStream:
         return float(1.0 / np.median(np.diff(self.t_s)))
 
 
-@dataclass(frozen=True, kw_only=True)
 class Recording:
-    """A canonical recording: the long sample table plus its sidecar."""
+    """A canonical recording: its samples (per sensor, or as the long table) and its sidecar.
 
-    samples: pd.DataFrame
-    meta: SessionMeta = field(default_factory=SessionMeta)
-    path: Path | None = None
-    warnings: tuple[str, ...] = ()
+    Build it from the long sample table (``samples=``, DESIGN §4 layout) or from per-sensor
+    streams (``streams=``, what the fast canonical reader produces); the other form is derived
+    on demand. Streams read from files may hold float32 measurements (times stay float64).
+    :meth:`release` hands the streams over to a consumer that frees them as it goes (the
+    analysis of a 10-hour session does, to stay within its memory budget).
+    """
+
+    def __init__(
+        self,
+        *,
+        samples: pd.DataFrame | None = None,
+        streams: Mapping[str, SensorStream] | None = None,
+        meta: SessionMeta | None = None,
+        path: str | Path | None = None,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        if (samples is None) == (streams is None):
+            raise ValueError("a Recording needs either samples= or streams=")
+        self._samples = samples
+        self._streams = (
+            None if streams is None else {p: streams[p] for p in PLACEMENTS if p in streams}
+        )
+        self.meta = meta if meta is not None else SessionMeta()
+        self.path = None if path is None else Path(path)
+        self.warnings = tuple(warnings)
+
+    def replace(self, **changes: Any) -> Recording:
+        """A copy with ``meta``, ``path`` or ``warnings`` replaced (samples shared)."""
+        bad = set(changes) - {"meta", "path", "warnings"}
+        if bad:
+            raise TypeError(f"Recording.replace() cannot change {sorted(bad)}")
+        return Recording(
+            samples=self._samples if self._streams is None else None,
+            streams=self._streams,
+            meta=changes.get("meta", self.meta),
+            path=changes.get("path", self.path),
+            warnings=changes.get("warnings", self.warnings),
+        )
+
+    @property
+    def samples(self) -> pd.DataFrame:
+        """The long sample table (built from the streams on first use)."""
+        if self._samples is None:
+            if self._streams is None:
+                raise ValueError("this recording's samples were released")
+            self._samples = samples_from_streams(self._streams)
+        return self._samples
 
     @property
     def placements(self) -> tuple[str, ...]:
         """Worn placements, in the canonical order of ``PLACEMENTS``."""
+        if self._streams is not None:
+            return tuple(self._streams)
         present = set(self.samples[SENSOR].unique())
         return tuple(p for p in PLACEMENTS if p in present)
 
@@ -300,6 +344,10 @@ class Recording:
 
     def stream(self, placement: str) -> SensorStream:
         """The samples of one sensor as a :class:`SensorStream`."""
+        if self._streams is not None:
+            if placement not in self._streams:
+                raise KeyError(f"no sensor {placement!r} in this recording; has {self.placements}")
+            return self._streams[placement]
         if placement not in self._groups:
             raise KeyError(f"no sensor {placement!r} in this recording; has {self.placements}")
         idx = self._groups[placement]
@@ -330,9 +378,34 @@ class Recording:
         """Every sensor's stream, keyed by placement."""
         return {p: self.stream(p) for p in self.placements}
 
+    def release(self) -> dict[str, SensorStream]:
+        """Every sensor's stream, handed over: this recording keeps only its sidecar.
+
+        The caller becomes the only holder of the sample arrays and can free them while it
+        works; afterwards :attr:`samples` and :meth:`stream` raise.
+        """
+        out = self.streams()
+        self._streams = {}
+        self._samples = None
+        self.__dict__.pop("_groups", None)
+        return out
+
+    @property
+    def n_samples(self) -> int:
+        """Samples of all sensors."""
+        if self._streams is not None:
+            return sum(len(s) for s in self._streams.values())
+        return len(self.samples)
+
     @property
     def duration_s(self) -> float:
         """Time from the first to the last sample of any sensor."""
+        if self._streams is not None:
+            if not self._streams:
+                return 0.0
+            first = min(float(s.t_s[0]) for s in self._streams.values() if len(s))
+            last = max(float(s.t_s[-1]) for s in self._streams.values() if len(s))
+            return last - first
         t = self.samples[T_S].to_numpy()
         return float(t[-1] - t[0]) if t.size else 0.0
 

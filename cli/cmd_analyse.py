@@ -162,7 +162,7 @@ def with_windows(
         static_s=stand if stand is not None else old.static_s,
         functional_s=movements if movements is not None else old.functional_s,
     )
-    return replace(recording, meta=replace(recording.meta, calibration=windows))
+    return recording.replace(meta=replace(recording.meta, calibration=windows))
 
 
 def resolve_profile(

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         )
     write_recording(out, rec.samples, meta)
     # the per-gap list lives in the sidecar; print one line per sensor instead
-    shown = dataclasses.replace(rec, meta=dataclasses.replace(meta, gaps=()), path=out, warnings=())
+    shown = rec.replace(meta=dataclasses.replace(meta, gaps=()), path=out, warnings=())
     print(summarise(shown), file=sys.stdout)
     per_sensor: dict[str, list[float]] = {}
     for g in meta.gaps:

@@ -28,13 +28,14 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from analysis.errors import OutputExistsError, RecordingFormatError
-from analysis.recording import Recording, SessionMeta, validate_samples
+from analysis.recording import Recording, SensorStream, SessionMeta, validate_samples
 from analysis.schema import (
     ACC_COLUMNS,
     ALL_COLUMNS,
     DEVICE_TICKS,
     GYR_COLUMNS,
     MAG_COLUMNS,
+    PLACEMENTS,
     QUAT_COLUMNS,
     REQUIRED_COLUMNS,
     SENSOR,
@@ -201,11 +202,165 @@ def read_sidecar(csv_path: str | Path) -> SessionMeta | None:
 
 
 def read_recording(path: str | Path) -> Recording:
-    """Read and validate a canonical recording and its sidecar (if present)."""
+    """Read and validate a canonical recording and its sidecar (if present).
+
+    Well-formed files are streamed in blocks straight into per-sensor arrays (measurements
+    as float32, times as float64), so a 10-hour file never exists in memory as text or as a
+    long table. Anything irregular — a bad cell, an unknown label, time running backwards, a
+    cut-off last row — sends the file through :func:`parse_canonical_csv`, the strict parser
+    that names the exact line and column (or drops a cut-off last row with a warning).
+    """
     p = Path(path)
-    samples, warnings = parse_canonical_csv(_read_bytes(p), source=p)
     meta = read_sidecar(p) or SessionMeta()
-    return Recording(samples=samples, meta=meta, path=p, warnings=warnings)
+    try:
+        streams, warnings = _read_streams_fast(p)
+    except _IrregularError:
+        samples, warnings = parse_canonical_csv(_read_bytes(p), source=p)
+        return Recording(samples=samples, meta=meta, path=p, warnings=warnings)
+    return Recording(streams=streams, meta=meta, path=p, warnings=warnings)
+
+
+class _IrregularError(Exception):
+    """The fast reader met something the strict parser must judge (and word)."""
+
+
+_FAST_BLOCK_BYTES = 8 << 20
+
+
+def _read_streams_fast(path: Path) -> tuple[dict[str, SensorStream], tuple[str, ...]]:
+    """Per-sensor streams from a well-formed canonical CSV, read in blocks (see above)."""
+    if not path.is_file():
+        raise _IrregularError
+    gz = path.name.endswith(".gz")
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+        if not gz:
+            fh.seek(max(0, path.stat().st_size - 1))
+            if fh.read(1) != b"\n":  # cut-off (or unterminated) last row
+                raise _IrregularError
+    if gz:
+        try:
+            head = _gunzip_head(path)
+        except (OSError, EOFError):
+            raise _IrregularError from None
+    end = head.find(b"\n")
+    if end < 0 or head.startswith(b"\xef\xbb\xbf"):
+        raise _IrregularError
+    header = [h.strip() for h in next(csv.reader([head[:end].decode("utf-8", "replace")]))]
+    if (
+        T_S not in header
+        or SENSOR not in header
+        or len(set(header)) != len(header)
+        or any(c not in header for c in REQUIRED_COLUMNS)
+    ):
+        raise _IrregularError
+    warnings: list[str] = []
+    unknown = [c for c in header if c not in ALL_COLUMNS]
+    if unknown:
+        warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+    used = [c for c in ALL_COLUMNS if c in header]
+    types: dict[str, pa.DataType] = {c: pa.float64() for c in used if c != SENSOR}
+    types[SENSOR] = pa.dictionary(pa.int32(), pa.string())
+    try:
+        reader = pacsv.open_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(
+                column_names=header, skip_rows=1, block_size=_FAST_BLOCK_BYTES
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                include_columns=used,
+                null_values=_NULLS,
+                strings_can_be_null=True,
+            ),
+        )
+        parts: dict[str, dict[str, list[np.ndarray]]] = {}
+        for batch in reader:
+            _split_batch(batch, used, parts)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
+        raise _IrregularError from None
+    if not parts:
+        raise _IrregularError
+    streams = {}
+    for label in PLACEMENTS:
+        if label in parts:
+            streams[label] = _stream_from_parts(label, parts.pop(label))
+    return streams, tuple(warnings)
+
+
+def _gunzip_head(path: Path, size: int = 1 << 16) -> bytes:
+    with gzip.open(path, "rb") as fh:
+        return fh.read(size)
+
+
+_BLOCKS = {"acc": ACC_COLUMNS, "gyr": GYR_COLUMNS, "mag": MAG_COLUMNS, "quat": QUAT_COLUMNS}
+
+
+def _split_batch(
+    batch: pa.RecordBatch, used: list[str], parts: dict[str, dict[str, list[np.ndarray]]]
+) -> None:
+    """Append one block's rows to the per-sensor lists; irregular rows raise _IrregularError."""
+    names = batch.schema.names
+    col = batch.column(names.index(SENSOR))
+    if col.null_count:
+        raise _IrregularError
+    labels = [str(v).strip() for v in col.dictionary.to_pylist()]
+    codes = col.indices.to_numpy(zero_copy_only=False)
+    values = {
+        c: batch.column(names.index(c)).to_numpy(zero_copy_only=False) for c in used if c != SENSOR
+    }
+    for c in REQUIRED_COLUMNS:
+        if c != SENSOR and not np.isfinite(values[c]).all():
+            raise _IrregularError
+    for k, label in enumerate(labels):
+        if label not in PLACEMENTS:
+            if np.any(codes == k):
+                raise _IrregularError
+            continue
+        rows = np.flatnonzero(codes == k)
+        if rows.size == 0:
+            continue
+        store = parts.setdefault(label, {})
+        store.setdefault(T_S, []).append(values[T_S][rows])
+        for key, cols in _BLOCKS.items():
+            if all(c in values for c in cols):
+                block = np.empty((rows.size, len(cols)), dtype=np.float32)
+                for j, c in enumerate(cols):
+                    block[:, j] = values[c][rows]
+                store.setdefault(key, []).append(block)
+        if DEVICE_TICKS in values:
+            store.setdefault(DEVICE_TICKS, []).append(values[DEVICE_TICKS][rows])
+
+
+def _stream_from_parts(label: str, store: dict[str, list[np.ndarray]]) -> SensorStream:
+    t = np.concatenate(store.pop(T_S))
+    if t.size < 1 or np.any(np.diff(t) <= 0):
+        raise _IrregularError  # the strict parser words the error (time not increasing)
+
+    def block(key: str) -> np.ndarray | None:
+        if key not in store:
+            return None
+        arr = np.concatenate(store.pop(key))
+        return None if key in ("mag", "quat") and np.isnan(arr).all() else arr
+
+    ticks = None
+    if DEVICE_TICKS in store:
+        raw = np.concatenate(store.pop(DEVICE_TICKS))
+        if np.isfinite(raw).all():
+            ticks = np.round(raw).astype(np.int64)
+    acc, gyr = block("acc"), block("gyr")
+    if acc is None or gyr is None:  # cannot happen: required columns are checked first
+        raise _IrregularError
+    return SensorStream(
+        placement=label,
+        t_s=t,
+        acc_m_s2=acc,
+        gyr_rad_s=gyr,
+        mag_ut=block("mag"),
+        quat=block("quat"),
+        device_ticks=ticks,
+    )
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -217,3 +217,36 @@ def test_not_gzip(tmp_path):
     q.write_bytes(gzip.compress(b""))
     with pytest.raises(RecordingFormatError, match="file is empty"):
         read_recording(q)
+
+
+@pytest.mark.parametrize("name", ["fast.csv", "fast.csv.gz"])
+def test_fast_reader_matches_the_strict_parser(tmp_path, name):
+    from analysis.recording import Recording
+    from sensors.formats.canonical import _read_bytes, parse_canonical_csv
+
+    df = _samples(n=300, sensors=("pelvis", "right_thigh", "right_foot"))
+    df["mag_x_ut"], df["mag_y_ut"], df["mag_z_ut"] = 20.0, -3.0, -40.0
+    df.loc[df.sensor == "pelvis", ["mag_x_ut", "mag_y_ut", "mag_z_ut"]] = np.nan  # no mag there
+    df["device_ticks"] = np.arange(len(df))
+    path = write_recording(tmp_path / name, df)
+    fast = read_recording(path)
+    strict = Recording(samples=parse_canonical_csv(_read_bytes(path), source=path)[0])
+    assert fast._streams is not None  # the fast path was taken
+    assert fast.placements == strict.placements
+    for label in fast.placements:
+        a, b = fast.stream(label), strict.stream(label)
+        assert np.array_equal(a.t_s, b.t_s)
+        assert np.allclose(a.acc_m_s2, b.acc_m_s2, atol=1e-6)
+        assert np.allclose(a.gyr_rad_s, b.gyr_rad_s, atol=1e-6)
+        assert (a.mag_ut is None) == (b.mag_ut is None) == (label == "pelvis")
+        assert np.array_equal(a.device_ticks, b.device_ticks)
+    assert len(fast.samples) == len(df)  # the long table is still available on demand
+
+
+def test_fast_reader_hands_irregular_files_to_the_strict_parser(tmp_path):
+    text = HEADER + "\n0.00,pelvis,0,0,9.8,0,0,0\n0.01,pelvis,0,0,9.8,0,0,0\n0.02,pelv"
+    gz = tmp_path / "cut.csv.gz"
+    gz.write_bytes(gzip.compress(text.encode()))
+    rec = read_recording(gz)
+    assert len(rec.samples) == 2
+    assert any("incomplete last row" in w for w in rec.warnings)

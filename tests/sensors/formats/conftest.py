@@ -151,7 +151,7 @@ def replace_meta() -> Callable[..., Recording]:
 
 def with_meta(rec: Recording, **changes: object) -> Recording:
     """A copy of ``rec`` with sidecar fields replaced."""
-    return dataclasses.replace(rec, meta=dataclasses.replace(rec.meta, **changes))
+    return rec.replace(meta=dataclasses.replace(rec.meta, **changes))
 
 
 def angle_differences_deg(reference: Recording, other: Recording) -> dict[str, float]:

@@ -119,8 +119,7 @@ def test_real_session_knee_angles_through_the_pipeline(movella: Path):
     pipeline = pytest.importorskip("analysis.pipeline")
     rec = read_vendor_session([movella])
     # the 6 s sample has ~1.5 s of quiet stand, then squats: windows given as a sidecar would
-    rec = dataclasses.replace(
-        rec,
+    rec = rec.replace(
         meta=dataclasses.replace(
             rec.meta, calibration=CalibrationWindows(static_s=(0.1, 1.5), functional_s=(1.5, 5.8))
         ),
