@@ -30,10 +30,12 @@ _SYS = re.compile(r"System time \(seconds\): ([\d.]+)")
 
 @dataclass(frozen=True)
 class ProcessRun:
-    """One whole-process run: wall and CPU seconds, peak RSS (MB = 10⁶ bytes), load before."""
+    """One whole-process run: wall and CPU seconds (CPU = user + system; system alone, mostly
+    page faults here, beside it), peak RSS (MB = 10⁶ bytes), 1-minute load average before."""
 
     wall_s: float
     cpu_s: float
+    sys_s: float
     peak_rss_mb: float
     load_1min: float
 
@@ -84,6 +86,7 @@ def run_timed(cmd: Sequence[str], *, cwd: Path | None = None) -> ProcessRun:
     return ProcessRun(
         wall_s=_clock_s(wall.group(1)),
         cpu_s=float(user.group(1)) + float(sys_.group(1)),
+        sys_s=float(sys_.group(1)),
         peak_rss_mb=int(rss.group(1)) * 1024 / 1e6,
         load_1min=load,
     )
@@ -94,6 +97,7 @@ def summarise_runs(runs: Sequence[ProcessRun]) -> dict[str, Any]:
     return {
         "wall_s": asdict(Summary.of([r.wall_s for r in runs])),
         "cpu_s": asdict(Summary.of([r.cpu_s for r in runs])),
+        "sys_s": asdict(Summary.of([r.sys_s for r in runs])),
         "peak_rss_mb": asdict(Summary.of([r.peak_rss_mb for r in runs])),
         "runs": [asdict(r) for r in runs],
     }
@@ -124,6 +128,34 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def code_state(root: Path | None = None) -> dict[str, Any]:
+    """The code measured: where ``analysis`` is imported from, its commit, uncommitted files.
+
+    A snapshot made by ``bench/run_all.py --commit REV`` carries its commit in a ``COMMIT``
+    file; a git checkout is asked (other engineers work in the same one, so the files that
+    differ from HEAD are listed).
+    """
+    if root is None:
+        import analysis
+
+        root = Path(analysis.__file__).resolve().parents[1]
+    marker = root / "COMMIT"
+    if marker.exists():
+        return {"commit": marker.read_text().strip(), "uncommitted": [], "path": str(root)}
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        return proc.stdout if proc.returncode == 0 else ""
+
+    dirty = [
+        line[3:]
+        for line in git("status", "--porcelain", "--", "analysis", "sensors", "cli").splitlines()
+        if line
+    ]
+    commit = git("rev-parse", "--short", "HEAD").strip()
+    return {"commit": commit, "uncommitted": dirty, "path": str(root)}
+
+
 def machine() -> dict[str, Any]:
     """The machine and library versions a result was measured with."""
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
@@ -147,6 +179,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "libraries": {lib: package_version(lib) for lib in libs},
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "code": code_state(),
     }
 
 

@@ -1,16 +1,18 @@
-"""The offline pipeline's first steps, called one by one as ``analyse_recording`` calls them.
+"""What the orientation filter receives inside the offline pipeline, rebuilt for the peers.
 
-``analysis.pipeline.analyse_recording`` has no public hook between its stages; the benchmarks
-need the resampled, bias-corrected session that goes into the orientation filter (to time the
-stages separately and to feed every orientation peer exactly the data VQF gets). These
-helpers repeat its calls in its order, with its default options. If the pipeline changes,
-``bench/speed.py`` shows it: the per-stage sum is printed next to one whole
-``analyse_to_folder`` call.
+``analysis.pipeline.analyse_recording`` has no public hook that hands out the resampled,
+bias-corrected sensor data it feeds VQF. ``bench/peers.py`` needs exactly that data, to give
+every orientation filter the same input, so :func:`prepared` repeats those steps with the
+pipeline's defaults: the uniform grid (``to_uniform_grid``), the quiet stand's gyroscope bias
+(``stand_gyro_bias``) and the accelerometer bias from still poses (``estimate_acc_bias``),
+both subtracted. It follows the pipeline as of the commit named in docs/benchmarks.md; if the
+pipeline changes its bias steps, this file must follow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,41 +21,38 @@ from analysis.accbias import estimate_acc_bias, still_pose_means
 from analysis.calibration import Windows, resolve_windows, stand_gyro_bias
 from analysis.orientation import estimate_orientation
 from analysis.pipeline import PipelineOptions
-from analysis.recording import Recording, SensorStream
-from analysis.timebase import UniformSession, remove_acc_bias, remove_gyro_bias, to_uniform_grid
+from analysis.recording import Recording
+from analysis.timebase import UniformSession, to_uniform_grid
 
 FloatArray = NDArray[np.float64]
 
-
-def resample(streams: Mapping[str, SensorStream], opts: PipelineOptions) -> UniformSession:
-    """All sensors on the session grid (``to_uniform_grid``)."""
-    return to_uniform_grid(streams, max_gap_s=opts.max_gap_s)
-
-
-def remove_biases(
-    session: UniformSession, recording: Recording, opts: PipelineOptions
-) -> tuple[UniformSession, Windows]:
-    """Calibration windows, stand gyroscope bias and accelerometer bias from still poses."""
-    windows = resolve_windows(session, recording.meta.calibration)
-    if opts.stand_gyro_bias:
-        session = remove_gyro_bias(session, stand_gyro_bias(session, windows.static_s))
-    if opts.acc_bias_from_poses:
-        acc_bias = {
-            p: estimate_acc_bias(
-                still_pose_means(s.acc_m_s2, s.gyr_rad_s, rate_hz=session.rate_hz)
-            ).bias_m_s2
-            for p, s in session.streams.items()
-        }
-        session = remove_acc_bias(session, acc_bias)
-    return session, windows
+_POSE_MEANS_TAKE_GYR_BIAS = "gyr_bias_rad_s" in inspect.signature(still_pose_means).parameters
 
 
 def prepared(
     recording: Recording, opts: PipelineOptions | None = None
 ) -> tuple[UniformSession, Windows]:
-    """The session exactly as the orientation filter receives it, and the resolved windows."""
+    """The session on its grid with both biases removed (float64), and the resolved windows."""
     o = opts or PipelineOptions()
-    return remove_biases(resample(recording.streams(), o), recording, o)
+    session = to_uniform_grid(recording.streams(), max_gap_s=o.max_gap_s)
+    windows = resolve_windows(session, recording.meta.calibration)
+    zero = np.zeros(3)
+    gyr_bias = (
+        stand_gyro_bias(session, windows.static_s)
+        if o.stand_gyro_bias
+        else dict.fromkeys(session.streams, zero)
+    )
+    streams = {}
+    for p, s in session.streams.items():
+        acc = np.asarray(s.acc_m_s2, dtype=np.float64)
+        gyr = np.asarray(s.gyr_rad_s, dtype=np.float64)
+        acc_bias = zero
+        if o.acc_bias_from_poses:
+            extra = {"gyr_bias_rad_s": gyr_bias[p]} if _POSE_MEANS_TAKE_GYR_BIAS else {}
+            means = still_pose_means(acc, gyr, rate_hz=session.rate_hz, **extra)
+            acc_bias = estimate_acc_bias(means).bias_m_s2
+        streams[p] = replace(s, acc_m_s2=acc - acc_bias, gyr_rad_s=gyr - gyr_bias[p])
+    return replace(session, streams=streams), windows
 
 
 def orientations(session: UniformSession, *, offline: bool = True) -> dict[str, FloatArray]:

@@ -248,6 +248,47 @@ def run_chain(
     )
 
 
+def breakdown(wires: list[Wire], rate_hz: float) -> dict[str, dict[str, float]]:
+    """CPU ms (median, p99, max) of each part of the per-notification chain, no steps.
+
+    A diagnostic pass over the same notifications with a timer around each call, to name
+    the part behind the p99 (the timers add about a microsecond each, so it is kept out of
+    the main measurement).
+    """
+    events = sorted(
+        ((t, i, w) for w in wires for i, (t, _) in enumerate(w.notes)),
+        key=lambda e: (e[0], e[2].placement),
+    )
+    pipeline = LiveAnglePipeline([w.placement for w in wires], rate_hz=rate_hz, t0_s=0.0)
+    parts: dict[str, list[float]] = {"decode": [], "align": [], "batch": [], "push": []}
+    cpu = time.thread_time
+    for t_send, i, w in events:
+        host_s = t_send + LATENCY_S
+        n = w.notes[i][1]
+        c0 = cpu()
+        got = w.decoder.feed(n.char_uuid, n.payload, int(host_s * 1e9))
+        c1 = cpu()
+        good = [s for s in got if s.acc_m_s2 is not None and s.gyr_rad_s is not None]
+        c2 = c3 = c4 = c1
+        if good:
+            device = (
+                np.array([s.device_time_s for s in good], dtype=np.float64)
+                if w.aligner.uses_device_time
+                else None
+            )
+            t = w.aligner.align(host_s, len(good), device)
+            c2 = cpu()
+            batch = AlignedBatch.from_samples(w.placement, t, good)
+            c3 = cpu()
+            pipeline.push(w.placement, batch.t_s, batch.acc_m_s2, batch.gyr_rad_s)
+            c4 = cpu()
+        parts["decode"].append(c1 - c0)
+        parts["align"].append(c2 - c1)
+        parts["batch"].append(c3 - c2)
+        parts["push"].append(c4 - c3)
+    return {k: _stats_ms(v) for k, v in parts.items()}
+
+
 def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
@@ -310,6 +351,8 @@ def per_family(minutes: float, step_s: float, log: Log) -> list[dict[str, Any]]:
         ct = run_chain(sim, wires, rate_hz, step_s=step_s)
         row = {"family": name, "rate_hz": rate_hz, "sensors": len(wires), **summarise(ct)}
         row["samples_per_notification"] = ct.samples / max(ct.notifications, 1)
+        fresh, _ = encode_session(sim, family, rate, options)  # decoders/aligners start anew
+        row["breakdown_cpu_ms"] = breakdown(fresh, rate_hz)
         rows.append(row)
         log(
             f"{name} @ {rate_hz:g} Hz: notification median "

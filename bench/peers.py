@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Slerp
 
 from analysis import rotations as rot
-from analysis.calibration import Windows, calibrate
+from analysis.calibration import CalibrationResult, Windows
 from analysis.heading import axis_azimuth, stand_offsets, turn_about_vertical
 from analysis.metrics import angle_error, inclination_error_deg, rmse
 from analysis.pipeline import analyse_recording
@@ -218,18 +218,23 @@ def angle_rmse(angles: pd.DataFrame, sim: SimulatedSession) -> dict[str, float]:
     return out
 
 
-def ours(recording: Recording, sim: SimulatedSession, *, runs: int) -> dict[str, Any]:
-    """stretchguard's whole angle pipeline (in process, recording already in memory)."""
+def ours(
+    recording: Recording, sim: SimulatedSession, *, runs: int
+) -> tuple[dict[str, Any], CalibrationResult]:
+    """stretchguard's whole angle pipeline (in process, recording already in memory): time,
+    angle RMSE, and its sensor-to-segment calibration."""
     times, res = [], None
     for _ in range(runs):
         secs, res = time_call(lambda: analyse_recording(recording))
         times.append(secs)
-    assert res is not None
-    return {
+    if res is None:
+        raise ValueError("runs must be at least 1")
+    summary = {
         "time_s": statistics.median(times),
         "runs": runs,
         "rmse_deg": angle_rmse(res.angles, sim),
     }
+    return summary, res.calibration
 
 
 # --- OpenSense ------------------------------------------------------------------------------
@@ -452,10 +457,15 @@ def opensense_variants(
     windows: Windows,
     sim: SimulatedSession,
     *,
+    calibration: CalibrationResult,
     ours_s: float,
     log: Log,
 ) -> dict[str, Any]:
-    """OpenSense on true orientations (harness check), on VQF with and without heading reset."""
+    """OpenSense on true orientations (harness check), on VQF with and without heading reset.
+
+    The VQF runs use stretchguard's sensor-to-segment ``calibration`` only to find each
+    segment's heading at the quiet stand (which way the pelvis faces; the heading reset).
+    """
     t = session.t_s
     stand = (t >= windows.static_s[0]) & (t < windows.static_s[1])
     out: dict[str, Any] = {"package": f"opensim {package_version('opensim')}"}
@@ -475,8 +485,7 @@ def opensense_variants(
     out["truth_check"]["end_s"] = check_end_s
 
     vqf_s, q_E_S = time_call(lambda: orientations(session, offline=True))
-    cal = calibrate(session, q_E_S, windows=windows)
-    q_B = {p: rot.multiply(q, cal.segments[p].q_S_B) for p, q in q_E_S.items()}
+    q_B = {p: rot.multiply(q, calibration.segments[p].q_S_B) for p, q in q_E_S.items()}
     for key, per_sensor, what in (
         ("vqf_heading_reset", True, "VQF 6-D, every sensor's heading aligned at the stand"),
         ("vqf_raw", False, "VQF 6-D as filtered (each sensor its own heading)"),
@@ -531,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     result["filters"] = compare_filters(session, sim, runs=args.runs, log=log)
     write_json(args.out, result)
     log("stretchguard pipeline ...")
-    result["stretchguard"] = ours(recording, sim, runs=args.runs)
+    result["stretchguard"], calibration = ours(recording, sim, runs=args.runs)
     log(f"  {result['stretchguard']['time_s']:.2f} s, RMSE {result['stretchguard']['rmse_deg']}")
     write_json(args.out, result)
     if args.no_opensense:
@@ -541,7 +550,12 @@ def main(argv: list[str] | None = None) -> int:
         log("OpenSense skipped: opensim is not installed (pip install -e '.[opensim]')")
     else:
         result["opensense"] = opensense_variants(
-            session, windows, sim, ours_s=result["stretchguard"]["time_s"], log=log
+            session,
+            windows,
+            sim,
+            calibration=calibration,
+            ours_s=result["stretchguard"]["time_s"],
+            log=log,
         )
     result["finished"] = time.strftime("%Y-%m-%d %H:%M %Z")
     write_json(args.out, result)
