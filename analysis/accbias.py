@@ -36,24 +36,30 @@ def still_pose_means(
     gyr_rad_s: FloatArray,
     *,
     rate_hz: float,
+    gyr_bias_rad_s: FloatArray | None = None,
     window_s: float = 1.0,
     max_gyro_rad_s: float = 0.05,
     max_acc_sd_m_s2: float = 0.1,
 ) -> FloatArray:
-    """Mean specific force ``(J, 3)`` of each non-overlapping still window of ``window_s``."""
+    """Mean specific force ``(J, 3)`` of each non-overlapping still window of ``window_s``.
+
+    ``gyr_bias_rad_s`` (e.g. the quiet stand's mean rate) is removed before the stillness test.
+    """
     n = max(2, round(window_s * rate_hz))
     k = acc_m_s2.shape[0] // n
     if k == 0:
         return np.empty((0, 3))
     a = acc_m_s2[: k * n].reshape(k, n, 3)
     g = gyr_rad_s[: k * n].reshape(k, n, 3)
+    if gyr_bias_rad_s is not None:
+        g = g - np.asarray(gyr_bias_rad_s, dtype=g.dtype)
     finite = np.isfinite(a).all(axis=(1, 2)) & np.isfinite(g).all(axis=(1, 2))
     still = (
         finite
         & (np.nanmax(np.linalg.norm(g, axis=2), axis=1) < max_gyro_rad_s)
         & (np.linalg.norm(np.nanstd(a, axis=1), axis=1) < max_acc_sd_m_s2)
     )
-    return np.nanmean(a[still], axis=1)
+    return np.nanmean(a[still], axis=1, dtype=np.float64)
 
 
 def cluster_poses(pose_means_m_s2: FloatArray, *, radius_deg: float = 8.0) -> FloatArray:

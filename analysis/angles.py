@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis import rotations as rot
+from analysis.chunks import map_rows
 from analysis.schema import angle_column, thigh_inclination_column
 
 FloatArray = NDArray[np.float64]
@@ -44,7 +45,7 @@ def joint_angles_deg(
     q_G_E: FloatArray,
     sides: tuple[str, ...] = ("right", "left"),
 ) -> JointAngles:
-    """Every angle the worn segments allow.
+    """Every angle the worn segments allow (float32 columns, computed in row chunks).
 
     Parameters
     ----------
@@ -66,24 +67,35 @@ def joint_angles_deg(
             p, d = _placement(prox, side), _placement(dist, side)
             names = [angle_column(side, joint, m) for m in motions]
             if p in q_E_B and d in q_E_B:
-                ang = rot.joint_angles_rad(q_E_B[p], q_E_B[d], joint=joint, side=side)
-                for name, m in zip(names, motions, strict=True):
-                    cols[name] = np.rad2deg(ang[m])
+
+                def rows(qp, qd, joint=joint, side=side, motions=motions):
+                    ang = rot.joint_angles_rad(qp, qd, joint=joint, side=side)
+                    return np.rad2deg(np.stack([ang[m] for m in motions], axis=1))
+
+                out = map_rows(rows, q_E_B[p], q_E_B[d], width=len(motions))
+                for k, name in enumerate(names):
+                    cols[name] = out[:, k]
             else:
                 missing = [x for x in (p, d) if x not in q_E_B]
                 for name in names:
                     absent[name] = f"needs a {' and a '.join(missing)} sensor"
         thigh = f"{side}_thigh"
         if thigh in q_E_B and "pelvis" not in q_E_B:
-            q_G_B = rot.multiply(q_G_E, q_E_B[thigh])
-            cols[thigh_inclination_column(side)] = np.rad2deg(rot.segment_tilt_rad(q_G_B))
+            cols[thigh_inclination_column(side)] = map_rows(
+                lambda q: np.rad2deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q))),
+                q_E_B[thigh],
+                width=None,
+            )
             for m in ("flexion", "adduction", "internal_rotation"):
                 absent[angle_column(side, "hip", m)] = (
                     "needs a pelvis sensor; thigh inclination to gravity is reported instead"
                 )
     if "pelvis" in q_E_B:
-        q_G_B = rot.multiply(q_G_E, q_E_B["pelvis"])
-        cols["pelvis_anterior_tilt_deg"] = -np.rad2deg(rot.segment_tilt_rad(q_G_B))
+        cols["pelvis_anterior_tilt_deg"] = map_rows(
+            lambda q: -np.rad2deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q))),
+            q_E_B["pelvis"],
+            width=None,
+        )
     else:
         absent["pelvis_anterior_tilt_deg"] = "needs a pelvis sensor"
     for name, prox, dist, joint in (
@@ -91,8 +103,13 @@ def joint_angles_deg(
         ("neck_flexion_deg", "trunk", "head", "neck"),
     ):
         if prox in q_E_B and dist in q_E_B:
-            cols[name] = np.rad2deg(
-                rot.joint_angles_rad(q_E_B[prox], q_E_B[dist], joint=joint, side=None)["flexion"]
+            cols[name] = map_rows(
+                lambda qp, qd, joint=joint: np.rad2deg(
+                    rot.joint_angles_rad(qp, qd, joint=joint, side=None)["flexion"]
+                ),
+                q_E_B[prox],
+                q_E_B[dist],
+                width=None,
             )
         else:
             missing = [x for x in (prox, dist) if x not in q_E_B]

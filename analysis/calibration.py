@@ -33,7 +33,7 @@ from analysis import rotations as rot
 from analysis.errors import CalibrationError
 from analysis.recording import CalibrationWindows
 from analysis.schema import GRAVITY_M_S2, split_placement
-from analysis.timebase import UniformSession
+from analysis.timebase import UniformSession, UniformStream
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -161,6 +161,24 @@ def _runs(mask: BoolArray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
+def head_of(session: UniformSession, n: int) -> UniformSession:
+    """The first ``n`` grid points of a session (views, no copies)."""
+    if n >= session.t_s.shape[0]:
+        return session
+    streams = {
+        p: UniformStream(
+            placement=p,
+            acc_m_s2=u.acc_m_s2[:n],
+            gyr_rad_s=u.gyr_rad_s[:n],
+            valid=u.valid[:n],
+            mag_ut=None if u.mag_ut is None else u.mag_ut[:n],
+            quat=None if u.quat is None else u.quat[:n],
+        )
+        for p, u in session.streams.items()
+    }
+    return UniformSession(t_s=session.t_s[:n], rate_hz=session.rate_hz, streams=streams, gaps=())
+
+
 def detect_windows(
     session: UniformSession,
     *,
@@ -175,6 +193,9 @@ def detect_windows(
     the end of the stand to the first still period of ≥ 2.5 s after ≥ 5 s of movement, at
     most ``max_functional_s``.
     """
+    # only the opening of the session can hold the protocol: look at that much and no more
+    head = int((search_s + max_functional_s + 10.0) * session.rate_hz)
+    session = head_of(session, head)
     still = stillness_mask(session)
     t = session.t_s
     rate = session.rate_hz
@@ -283,7 +304,7 @@ def stand_gyro_bias(
         sel = m & s.valid
         if sel.sum() < 5:
             raise CalibrationError(f"sensor {label!r} has no data during the quiet stand")
-        out[label] = s.gyr_rad_s[sel].mean(axis=0)
+        out[label] = s.gyr_rad_s[sel].mean(axis=0, dtype=np.float64)
     return out
 
 
@@ -292,6 +313,7 @@ def calibrate(
     q_E_S: Mapping[str, FloatArray],
     *,
     windows: Windows,
+    acc_bias_m_s2: Mapping[str, FloatArray] | None = None,
 ) -> CalibrationResult:
     """Calibrate every sensor of ``session`` to its segment.
 
@@ -304,6 +326,9 @@ def calibrate(
         Per placement, ``(K, 4)`` sensor orientation on the grid (own earth frame per sensor).
     windows
         The quiet stand and functional windows (:func:`resolve_windows`).
+    acc_bias_m_s2
+        Per sensor, an accelerometer bias to remove from the stand's gravity direction
+        (``analysis.accbias``); none when omitted.
     """
     t = session.t_s
     notes: list[str] = list(windows.notes)
@@ -322,12 +347,14 @@ def calibrate(
         gyr = s.gyr_rad_s[m_static & s.valid]
         if acc.shape[0] < 5:
             raise CalibrationError(f"sensor {label!r} has no data during the quiet stand")
-        mean_acc = acc.mean(axis=0)
+        mean_acc = acc.mean(axis=0, dtype=np.float64)
+        if acc_bias_m_s2 is not None and label in acc_bias_m_s2:
+            mean_acc = mean_acc - acc_bias_m_s2[label]
         g = float(np.linalg.norm(mean_acc))
         if abs(g - GRAVITY_M_S2) > 1.5:
             notes.append(f"{label}: stand acceleration {g:.2f} m/s² (expected ≈ 9.81)")
         y_S = mean_acc / g
-        bias = gyr.mean(axis=0)
+        bias = gyr.mean(axis=0, dtype=np.float64)
         gyro_rms.append(float(np.sqrt(np.mean(np.sum((gyr - bias) ** 2, axis=1)))))
         acc_std.append(float(np.sqrt(np.mean(np.sum((acc - mean_acc) ** 2, axis=1)))))
         sel = m_func & s.valid

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis import rotations as rot
+from analysis.chunks import map_rows
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -52,20 +53,38 @@ def hinge_links(placements: Iterable[str]) -> list[tuple[str, str, tuple[str, ..
     return links
 
 
+def _azimuth_rows(q: FloatArray) -> FloatArray:
+    z_E = rot.frame_axis(q, 2)
+    return np.stack((np.arctan2(z_E[:, 1], z_E[:, 0]), np.hypot(z_E[:, 0], z_E[:, 1])), axis=1)
+
+
 def axis_azimuth(q_E_B: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Azimuth (rad, about earth z) and horizontal length of each segment's z axis."""
-    z_E = rot.rotate(q_E_B, _Z)
-    return np.arctan2(z_E[..., 1], z_E[..., 0]), np.hypot(z_E[..., 0], z_E[..., 1])
+    q = np.asarray(q_E_B)
+    if q.ndim == 1:
+        out = _azimuth_rows(q[None, :])[0]
+        return out[0], out[1]
+    out = map_rows(_azimuth_rows, q, width=2, dtype=np.float64)
+    return out[:, 0], out[:, 1]
 
 
 def wrap_rad(x: FloatArray | float) -> FloatArray:
-    """Wrap angles to (−π, π]."""
-    return np.angle(np.exp(1j * np.asarray(x)))
+    """Wrap angles to (−π, π] (arithmetic: no complex temporaries on long series)."""
+    return np.pi - np.mod(np.pi - np.asarray(x, dtype=np.float64), 2.0 * np.pi)
 
 
 def turn_about_vertical(q_E_B: FloatArray, delta_rad: FloatArray | float) -> FloatArray:
-    """``Rz(δ) ⊗ q``: the same orientations seen from an earth frame turned by −δ."""
-    return rot.multiply(rot.from_axis_angle(_Z, np.asarray(delta_rad)), q_E_B)
+    """``Rz(δ) ⊗ q``: the same orientations seen from an earth frame turned by −δ.
+
+    Row arrays keep their dtype (float32 storage stays float32), evaluated in chunks.
+    """
+    q = np.asarray(q_E_B)
+    delta = np.asarray(delta_rad, dtype=np.float64)
+    if q.ndim == 1:
+        return rot.turn_about_z(q, delta)
+    d = np.broadcast_to(delta, q.shape[:1])
+    dtype = q.dtype if q.dtype in (np.float32, np.float64) else np.float64
+    return map_rows(rot.turn_about_z, q, d, width=4, dtype=dtype)
 
 
 def stand_offsets(
@@ -83,11 +102,22 @@ def stand_offsets(
 
 
 def _moving_sum(x: FloatArray, n: int) -> FloatArray:
-    c = np.concatenate([[0.0], np.cumsum(x)])
-    k = np.arange(x.shape[0])
-    lo = np.clip(k - n // 2, 0, x.shape[0])
-    hi = np.clip(k - n // 2 + n, 0, x.shape[0])
-    return c[hi] - c[lo]
+    """Sum over the centred window ``[k − n//2, k − n//2 + n)`` of each sample (clipped to
+    the series), from one cumulative sum and slices (no index arrays)."""
+    size = x.shape[0]
+    c = np.empty(size + 1)
+    c[0] = 0.0
+    np.cumsum(x, out=c[1:])
+    h = n // 2
+    out = np.empty(size)
+    # upper end min(size, k − h + n), lower end max(0, k − h)
+    split = max(0, min(size, size - n + h))
+    out[:split] = c[n - h : n - h + split]
+    out[split:] = c[size]
+    low = min(h, size)
+    out[:low] -= c[0]
+    out[low:] -= c[: size - low]
+    return out
 
 
 def hinge_heading(
@@ -107,10 +137,30 @@ def hinge_heading(
     """
     az_p, h_p = axis_azimuth(q_E_proximal)
     az_d, h_d = axis_azimuth(q_E_distal)
-    w = h_p * h_d
+    return hinge_heading_from_axes(
+        az_p, h_p, az_d, h_d, rate_hz=rate_hz, window_s=window_s, valid=valid
+    )
+
+
+def hinge_heading_from_axes(
+    az_proximal: FloatArray,
+    h_proximal: FloatArray,
+    az_distal: FloatArray,
+    h_distal: FloatArray,
+    *,
+    rate_hz: float,
+    window_s: float = 20.0,
+    valid: BoolArray | None = None,
+) -> FloatArray:
+    """:func:`hinge_heading` from the z axes' azimuths (rad) and horizontal lengths.
+
+    Turning a segment about the vertical adds to its azimuth and leaves the horizontal length
+    alone, so successive corrections can be accumulated on azimuths and applied once.
+    """
+    w = h_proximal * h_distal
     if valid is not None:
         w = np.where(valid, w, 0.0)
-    d = wrap_rad(az_p - az_d)
+    d = wrap_rad(az_proximal - az_distal)
     n = max(1, round(window_s * rate_hz))
     c = _moving_sum(w * np.cos(d), n)
     s = _moving_sum(w * np.sin(d), n)
@@ -160,8 +210,24 @@ def anchor_offsets(
     """
     az_p, h_p = axis_azimuth(q_E_proximal)
     az_d, h_d = axis_azimuth(q_E_distal)
-    d = wrap_rad(az_p - az_d)
-    w = h_p * h_d
+    return anchor_offsets_from_axes(
+        az_p, h_p, az_d, h_d, anchors, t_s=t_s, min_anchor_s=min_anchor_s
+    )
+
+
+def anchor_offsets_from_axes(
+    az_proximal: FloatArray,
+    h_proximal: FloatArray,
+    az_distal: FloatArray,
+    h_distal: FloatArray,
+    anchors: BoolArray,
+    *,
+    t_s: FloatArray,
+    min_anchor_s: float = 2.0,
+) -> FloatArray:
+    """:func:`anchor_offsets` from the z axes' azimuths (rad) and horizontal lengths."""
+    d = wrap_rad(az_proximal - az_distal)
+    w = h_proximal * h_distal
     edges = np.diff(np.r_[0, anchors.astype(np.int8), 0])
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     times, values = [], []

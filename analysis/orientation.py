@@ -8,7 +8,9 @@ default: indoors, steel and electronics bend the field and mislead the heading.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +74,121 @@ def estimate_orientation(
         bias_rad_s=np.asarray(out["bias"], dtype=np.float64) if "bias" in out else None,
         rest=np.asarray(out["restDetected"], dtype=bool) if "restDetected" in out else None,
     )
+
+
+@dataclass(frozen=True)
+class OrientationTask:
+    """One block of one sensor: rows ``[start, stop)`` of its grid (data from the source)."""
+
+    placement: str
+    start: int
+    stop: int
+    rate_hz: float
+    offline: bool
+
+
+BlockSource = Callable[[OrientationTask], tuple[FloatArray, FloatArray]]
+"""Gives a task's bias-corrected, C-contiguous float64 ``(gyr_rad_s, acc_m_s2)`` block."""
+
+_FORK_SOURCE: list[BlockSource] = []
+"""The source of the running :func:`run_orientation`, inherited by forked workers."""
+
+
+def _run_task(task: OrientationTask) -> NDArray[np.float32]:
+    gyr, acc = _FORK_SOURCE[-1](task)
+    q = estimate_orientation(gyr, acc, rate_hz=task.rate_hz, offline=task.offline).q_E_S
+    return q.astype(np.float32)
+
+
+def block_bounds(n: int, *, block: int, overlap: int) -> list[tuple[int, int]]:
+    """Rows ``[start, stop)`` of blocks of about ``block`` rows overlapping by ``2·overlap``."""
+    if n <= block + 2 * overlap:
+        return [(0, n)]
+    k = int(np.ceil(n / block))
+    edges = np.linspace(0, n, k + 1).round().astype(int)
+    return [
+        (max(0, int(a) - overlap), min(n, int(b) + overlap)) for a, b in itertools.pairwise(edges)
+    ]
+
+
+def stitch_blocks(
+    n: int, bounds: list[tuple[int, int]], blocks: list[FloatArray]
+) -> NDArray[np.float32]:
+    """Join per-block orientations into one ``(n, 4)`` float32 series.
+
+    Each block's earth frame has its own arbitrary heading; a block is turned about the
+    vertical by the circular mean of its heading difference to the previous block over their
+    overlap, then contributes the rows from the middle of that overlap on.
+    """
+    out = np.empty((n, 4), dtype=np.float32)
+    prev: FloatArray | None = None
+    prev_bounds = (0, 0)
+    for (a, b), q in zip(bounds, blocks, strict=True):
+        if prev is not None:
+            lo, hi = a, prev_bounds[1]
+            e = _hamilton(prev[lo - prev_bounds[0] : hi - prev_bounds[0]], _conj(q[: hi - a]))
+            yaw = 2.0 * np.arctan2(e[:, 3], e[:, 0])
+            delta = float(np.angle(np.mean(np.exp(1j * yaw))))
+            turn = np.array([np.cos(delta / 2), 0.0, 0.0, np.sin(delta / 2)])
+            q = _hamilton(np.broadcast_to(turn, q.shape), q)
+            cut = (lo + hi) // 2
+        else:
+            cut = a
+        out[cut:b] = q[cut - a :]
+        prev, prev_bounds = q, (a, b)
+    return out
+
+
+def _conj(q: FloatArray) -> FloatArray:
+    return q * np.array([1.0, -1.0, -1.0, -1.0])
+
+
+def _hamilton(p: FloatArray, q: FloatArray) -> FloatArray:
+    w1, x1, y1, z1 = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+    w2, x2, y2, z2 = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    return np.stack(
+        (
+            w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+            w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
+        ),
+        axis=1,
+    )
+
+
+def run_orientation(
+    tasks: Iterable[OrientationTask], source: BlockSource, *, workers: int = 1
+) -> Iterator[tuple[OrientationTask, NDArray[np.float32]]]:
+    """Each task with its ``q_E_S`` (float32), in task order, using ``workers`` processes.
+
+    VQF holds the interpreter while it runs, so parallel blocks need processes. They are
+    forked after ``source`` is published, so each worker reads its block from the memory it
+    inherited (nothing large is pickled) and sends back only the quaternions; at most
+    ``2 · workers`` tasks are in flight.
+    """
+    _FORK_SOURCE.append(source)
+    try:
+        if workers <= 1:
+            for task in tasks:
+                yield task, _run_task(task)
+            return
+        import multiprocessing
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("fork")
+        pending: deque[tuple[OrientationTask, Future[NDArray[np.float32]]]] = deque()
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for task in tasks:
+                pending.append((task, pool.submit(_run_task, task)))
+                if len(pending) >= 2 * workers:
+                    done, fut = pending.popleft()
+                    yield done, fut.result()
+            while pending:
+                done, fut = pending.popleft()
+                yield done, fut.result()
+    finally:
+        _FORK_SOURCE.pop()
 
 
 class CausalOrientation:

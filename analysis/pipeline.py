@@ -8,6 +8,7 @@ rate. Grid points where a needed sensor had no data are NaN.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -25,26 +26,37 @@ from analysis.calibration import (
     resolve_windows,
     stand_gyro_bias,
 )
+from analysis.chunks import map_rows
 from analysis.errors import InsufficientDataError
 from analysis.heading import (
-    anchor_offsets,
-    hinge_heading,
+    anchor_offsets_from_axes,
+    axis_azimuth,
+    hinge_heading_from_axes,
     hinge_links,
     stand_offsets,
     turn_about_vertical,
 )
-from analysis.orientation import estimate_orientation
+from analysis.orientation import (
+    OrientationTask,
+    block_bounds,
+    run_orientation,
+    stitch_blocks,
+)
 from analysis.recording import Recording
 from analysis.schema import ANGLE_COLUMNS, ORIENTATION_FROM_VENDOR, T_S
-from analysis.timebase import (
-    Gap,
-    UniformSession,
-    remove_acc_bias,
-    remove_gyro_bias,
-    to_uniform_grid,
-)
+from analysis.timebase import Gap, UniformSession, UniformStream, to_uniform_grid
 
 FloatArray = NDArray[np.float64]
+LONG_SESSION_SAMPLES = 1_000_000
+"""Above this many samples per sensor (≈ 2.8 h at 100 Hz) measurements, orientations and
+angles are stored as float32 (plenty for angles: 1e-5°), halving the memory."""
+
+PARALLEL_MIN_SAMPLES = 400_000
+"""Total samples (all sensors) from which the orientation blocks run in two processes."""
+
+NEUTRAL_STILL_RAD_S = 0.1
+"""Every sensor turning slower than this (bias removed) counts as still for the anchors."""
+
 Progress = Callable[[str, float], None]
 """Progress callback: (stage name, fraction of the whole pipeline done in [0, 1])."""
 
@@ -67,6 +79,14 @@ class PipelineOptions:
     """Remove each gyroscope's mean rate during the quiet stand before fusion."""
     acc_bias_from_poses: bool = True
     """Estimate each accelerometer's bias from the session's still poses (analysis.accbias)."""
+    block_s: float = 1800.0
+    """Orientation is estimated in blocks of this length (stitched; bounds memory)."""
+    block_overlap_s: float = 60.0
+    """Overlap on each side of a block, to carry the filter's state and stitch headings."""
+    workers: int | None = None
+    """Processes for the orientation blocks (None: 2 on long sessions, else 1)."""
+    keep_orientations: bool = True
+    """Return the segment orientations in the result (diagnostics; off to save memory)."""
     max_gap_s: float = 0.25
     """Longer sensor dropouts leave NaN angles."""
 
@@ -90,74 +110,138 @@ def _noop(_stage: str, _fraction: float) -> None:
 
 
 def segment_orientations(
-    session: UniformSession,
-    q_E_S: Mapping[str, FloatArray],
+    t_s: FloatArray,
+    q_E_S: dict[str, FloatArray],
     calibration: CalibrationResult,
     *,
+    rate_hz: float,
+    valid: Mapping[str, NDArray[np.bool_]],
+    still: NDArray[np.bool_] | None = None,
     hinge_window_s: float = 20.0,
     hinge: bool = True,
     anchors: bool = True,
 ) -> dict[str, FloatArray]:
-    """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled)."""
-    t = session.t_s
-    stand = (t >= calibration.static_s[0]) & (t < calibration.static_s[1])
-    q_B = {p: rot.multiply(q_E_S[p], calibration.segments[p].q_S_B) for p in session.streams}
+    """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
+
+    ``valid`` marks, per sensor, the grid points with data (others become NaN); ``still``
+    marks the points at which every sensor was still (for the stand anchors). Results keep
+    the storage type of ``q_E_S`` (float32 for long sessions) and are computed in chunks.
+    ``q_E_S`` is consumed: each sensor's series leaves the dict once its segment's is made.
+    """
+    stand = (t_s >= calibration.static_s[0]) & (t_s < calibration.static_s[1])
+    q_B = {}
+    for p in list(q_E_S):
+        v = q_E_S.pop(p)
+        q_B[p] = map_rows(
+            lambda q, m=calibration.segments[p].q_S_B: rot.multiply(q, m),
+            v,
+            width=4,
+            dtype=v.dtype,
+        )
+        del v
     reference = "pelvis" if "pelvis" in q_B else next(iter(q_B))
-    offsets = stand_offsets(q_B, stand, reference=reference)
-    q = {p: turn_about_vertical(v, offsets[p]) for p, v in q_B.items()}
+    # every heading correction turns a segment about the vertical: accumulate them on the z
+    # axes' azimuths and turn each segment once at the end
+    turn: dict[str, FloatArray | float] = stand_offsets(q_B, stand, reference=reference)
+    axes = {p: tuple(a.astype(np.float32) for a in axis_azimuth(v)) for p, v in q_B.items()}
+
     if hinge:
-        for prox, dist, carried in hinge_links(q):
-            valid = session.streams[prox].valid & session.streams[dist].valid
-            delta = hinge_heading(
-                q[prox], q[dist], rate_hz=session.rate_hz, window_s=hinge_window_s, valid=valid
+        for prox, dist, carried in hinge_links(q_B):
+            delta = hinge_heading_from_axes(
+                _turned(axes, turn, prox),
+                axes[prox][1],
+                _turned(axes, turn, dist),
+                axes[dist][1],
+                rate_hz=rate_hz,
+                window_s=hinge_window_s,
+                valid=valid[prox] & valid[dist],
             )
             for seg in carried:
-                q[seg] = turn_about_vertical(q[seg], delta)
-    if anchors:
-        neutral = neutral_stand_mask(session, q)
+                turn[seg] = (turn[seg] + delta).astype(np.float32)
+    if anchors and still is not None:
+        neutral = still & neutral_pose_mask(q_B)  # heading-free: q_B will do
         for prox, dist, chain in (
             ("pelvis", "left_thigh", ("left_thigh", "left_shank", "left_foot")),
             ("pelvis", "right_thigh", ("right_thigh", "right_shank", "right_foot")),
             ("pelvis", "trunk", ("trunk", "head")),
         ):
-            if prox not in q or dist not in q:
+            if prox not in q_B or dist not in q_B:
                 continue
-            delta = anchor_offsets(q[prox], q[dist], neutral, t_s=t)
+            delta = anchor_offsets_from_axes(
+                _turned(axes, turn, prox),
+                axes[prox][1],
+                _turned(axes, turn, dist),
+                axes[dist][1],
+                neutral,
+                t_s=t_s,
+            )
             for seg in chain:
-                if seg in q:
-                    q[seg] = turn_about_vertical(q[seg], delta)
-    for p, s in session.streams.items():
-        if not s.valid.all():
-            q[p] = np.where(s.valid[:, None], q[p], np.nan)
+                if seg in q_B:
+                    turn[seg] = (turn[seg] + delta).astype(np.float32)
+    del axes
+    q = {}
+    for p in list(q_B):
+        q[p] = turn_about_vertical(q_B.pop(p), turn[p])
+    for p, ok in valid.items():
+        if p in q and not ok.all():
+            q[p][~ok] = np.nan
     return q
 
 
-def neutral_stand_mask(
-    session: UniformSession,
-    q_E_B: Mapping[str, FloatArray],
-    *,
-    max_tilt_deg: float = 6.0,
-    still_rad_s: float = 0.1,
-) -> NDArray[np.bool_]:
-    """Grid points at which the subject stands upright and still, as in the quiet stand.
+def _turned(
+    axes: Mapping[str, tuple[FloatArray, FloatArray]],
+    turn: Mapping[str, FloatArray | float],
+    p: str,
+) -> FloatArray:
+    """A segment's z-axis azimuth after the heading turns found so far."""
+    return axes[p][0] + turn[p]
 
-    Every worn pelvis and leg segment is within ``max_tilt_deg`` of vertical (its superior
-    axis, the zero of the calibration) and every sensor turns slower than ``still_rad_s``.
-    In this pose the hips are taken to be back in neutral rotation: the assumption behind the
-    hip heading anchors (documented in docs/accuracy.md).
+
+def neutral_pose_mask(
+    q_E_B: Mapping[str, FloatArray], *, max_tilt_deg: float = 6.0
+) -> NDArray[np.bool_]:
+    """Grid points at which every worn pelvis and leg segment is upright as in the quiet stand.
+
+    Upright: the segment's superior axis within ``max_tilt_deg`` of vertical. Combined with
+    stillness this marks the subject standing again, when the hips are taken to be back in
+    neutral rotation: the assumption behind the hip heading anchors (docs/accuracy.md).
     """
-    t_n = session.t_s.shape[0]
-    mask = np.ones(t_n, dtype=bool)
+    n = next(iter(q_E_B.values())).shape[0]
     worn = [p for p in q_E_B if p == "pelvis" or p.split("_", 1)[-1] in ("thigh", "shank", "foot")]
     if not worn:
-        return np.zeros(t_n, dtype=bool)
+        return np.zeros(n, dtype=bool)
     cos_max = np.cos(np.deg2rad(max_tilt_deg))
+    mask = np.ones(n, dtype=bool)
     for p in worn:
-        y_E = rot.rotate(q_E_B[p], [0.0, 1.0, 0.0])
-        mask &= y_E[:, 2] > cos_max
-    for s in session.streams.values():
-        mask &= np.linalg.norm(s.gyr_rad_s, axis=1) < still_rad_s
+        up = map_rows(lambda q: rot.frame_axis(q, 1)[:, 2], q_E_B[p], width=None)
+        mask &= up > cos_max
     return mask
+
+
+@dataclass(frozen=True)
+class _GridBlocks:
+    """Orientation blocks cut from the grid, biases removed, as float64 (a BlockSource)."""
+
+    grid: Mapping[str, UniformStream]
+    gyr_bias: Mapping[str, FloatArray]
+    acc_bias: Mapping[str, FloatArray]
+
+    def __call__(self, task: OrientationTask) -> tuple[FloatArray, FloatArray]:
+        s = self.grid[task.placement]
+        a, b = task.start, task.stop
+        gyr = np.ascontiguousarray(s.gyr_rad_s[a:b], dtype=np.float64)
+        acc = np.ascontiguousarray(s.acc_m_s2[a:b], dtype=np.float64)
+        return gyr - self.gyr_bias[task.placement], acc - self.acc_bias[task.placement]
+
+
+def _orientation_tasks(
+    n: int, labels: list[str], *, rate_hz: float, offline: bool, block_rows: int, overlap_rows: int
+) -> list[OrientationTask]:
+    return [
+        OrientationTask(placement=label, start=a, stop=b, rate_hz=rate_hz, offline=offline)
+        for label in labels
+        for a, b in block_bounds(n, block=block_rows, overlap=overlap_rows)
+    ]
 
 
 def analyse_recording(
@@ -165,61 +249,113 @@ def analyse_recording(
     *,
     options: PipelineOptions | None = None,
     progress: Progress | None = None,
+    consume: bool = False,
 ) -> AngleResult:
-    """Joint angles of a recording (see module docstring for the output contract)."""
+    """Joint angles of a recording (see module docstring for the output contract).
+
+    ``consume=True`` lets the pipeline take the recording's sample arrays
+    (:meth:`Recording.release`) and free each as soon as it is on the grid — how a long
+    session is analysed within its memory budget; the recording keeps only its sidecar.
+    """
     opts = options or PipelineOptions()
     report = progress or _noop
     report("resampling", 0.0)
-    streams = recording.streams()
+    meta = recording.meta
+    warnings = list(recording.warnings)
+    streams = recording.release() if consume else recording.streams()
     if not streams:
         raise InsufficientDataError("the recording has no sensors")
-    session = to_uniform_grid(streams, max_gap_s=opts.max_gap_s)
-    warnings = list(recording.warnings)
-    windows = resolve_windows(session, recording.meta.calibration)
-    if opts.stand_gyro_bias:
-        session = remove_gyro_bias(session, stand_gyro_bias(session, windows.static_s))
-    if opts.acc_bias_from_poses:
-        acc_bias = {
-            p: estimate_acc_bias(
-                still_pose_means(s.acc_m_s2, s.gyr_rad_s, rate_hz=session.rate_hz)
+    long_session = max(len(s) for s in streams.values()) > LONG_SESSION_SAMPLES
+    session = to_uniform_grid(
+        streams,
+        max_gap_s=opts.max_gap_s,
+        dtype=np.float32 if long_session else np.float64,
+        consume=True,
+    )
+    del streams
+    labels = list(session.streams)
+    zero = np.zeros(3)
+    windows = resolve_windows(session, meta.calibration)
+    gyr_bias = (
+        stand_gyro_bias(session, windows.static_s)
+        if opts.stand_gyro_bias
+        else dict.fromkeys(labels, zero)
+    )
+    acc_bias = {
+        p: (
+            estimate_acc_bias(
+                still_pose_means(
+                    u.acc_m_s2, u.gyr_rad_s, rate_hz=session.rate_hz, gyr_bias_rad_s=gyr_bias[p]
+                )
             ).bias_m_s2
-            for p, s in session.streams.items()
-        }
-        session = remove_acc_bias(session, acc_bias)
-    q_E_S = {}
-    n = len(session.streams)
-    vendor = recording.meta.extra.get("orientation_source", {})
-    for i, (label, s) in enumerate(session.streams.items()):
-        report(f"orientation {label}", 0.1 + 0.6 * i / n)
-        if vendor.get(label) == ORIENTATION_FROM_VENDOR and s.quat is not None:
+            if opts.acc_bias_from_poses
+            else zero
+        )
+        for p, u in session.streams.items()
+    }
+    report("orientation", 0.1)
+    vendor = meta.extra.get("orientation_source", {})
+    q_E_S: dict[str, FloatArray] = {}
+    fused = []
+    for label in labels:
+        quat = session.streams[label].quat
+        if vendor.get(label) == ORIENTATION_FROM_VENDOR and quat is not None:
             # acc/gyr of this sensor were derived from its own fusion output: use that
-            q_E_S[label] = s.quat
+            q_E_S[label] = quat
             warnings.append(f"{label}: orientation from the vendor's sensor fusion")
-            continue
-        mag = s.mag_ut if (opts.use_magnetometer and s.mag_ut is not None) else None
-        q_E_S[label] = estimate_orientation(
-            s.gyr_rad_s,
-            s.acc_m_s2,
-            rate_hz=session.rate_hz,
-            mag_ut=mag,
-            offline=opts.offline_orientation,
-        ).q_E_S
+        else:
+            fused.append(label)
+        del quat
+    n = session.t_s.shape[0]
+    block = max(1, round(opts.block_s * session.rate_hz))
+    overlap = max(1, round(opts.block_overlap_s * session.rate_hz))
+    tasks = _orientation_tasks(
+        n,
+        fused,
+        rate_hz=session.rate_hz,
+        offline=opts.offline_orientation,
+        block_rows=block,
+        overlap_rows=overlap,
+    )
+
+    source = _GridBlocks(session.streams, gyr_bias, acc_bias)
+    workers = opts.workers if opts.workers is not None else _auto_workers(n * len(fused))
+    per_sensor: dict[str, list[tuple[tuple[int, int], FloatArray]]] = {p: [] for p in fused}
+    total = max(1, len(tasks))
+    for k, (task, q) in enumerate(run_orientation(tasks, source, workers=workers)):
+        per_sensor[task.placement].append(((task.start, task.stop), q))
+        report("orientation", 0.1 + 0.6 * (k + 1) / total)
+        if len(per_sensor[task.placement]) == len(block_bounds(n, block=block, overlap=overlap)):
+            parts = per_sensor.pop(task.placement)
+            q_E_S[task.placement] = stitch_blocks(n, [b for b, _ in parts], [q for _, q in parts])
+            if not long_session:
+                q_E_S[task.placement] = q_E_S[task.placement].astype(np.float64)
+    q_E_S = {p: q_E_S[p] for p in labels}
     report("calibration", 0.7)
-    cal = calibrate(session, q_E_S, windows=windows)
+    cal = calibrate(session, q_E_S, windows=windows, acc_bias_m_s2=acc_bias)
+    still = _all_still(session, gyr_bias)
+    valid = {p: u.valid for p, u in session.streams.items()}
+    t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
+    del session, source  # the measurements are no longer needed: free them
     report("angles", 0.8)
     q_E_B = segment_orientations(
-        session,
+        t_s,
         q_E_S,
         cal,
+        rate_hz=rate_hz,
+        valid=valid,
+        still=still,
         hinge_window_s=opts.hinge_window_s,
         hinge=opts.hinge_heading,
         anchors=opts.stand_anchors,
     )
     ja = joint_angles_deg(q_E_B, q_G_E=Q_G_E)
-    data = {T_S: session.t_s}
+    if not opts.keep_orientations:
+        q_E_B = {}
+    data: dict[str, FloatArray] = {T_S: t_s}
     data.update({c: ja.columns[c] for c in ANGLE_COLUMNS if c in ja.columns})
-    angles = pd.DataFrame(data)
-    for g in session.gaps:
+    angles = pd.DataFrame(data, copy=False)
+    for g in gaps:
         warnings.append(
             f"{g.placement}: no data for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s; "
             "angles that need it are left empty there"
@@ -227,10 +363,29 @@ def analyse_recording(
     report("done", 1.0)
     return AngleResult(
         angles=angles,
-        rate_hz=session.rate_hz,
+        rate_hz=rate_hz,
         absent=dict(ja.absent.items()),
         calibration=cal,
-        gaps=session.gaps,
+        gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
     )
+
+
+def _all_still(session: UniformSession, gyr_bias: Mapping[str, FloatArray]) -> NDArray[np.bool_]:
+    """Grid points at which every sensor turns slower than ``NEUTRAL_STILL_RAD_S``."""
+    still = np.ones(session.t_s.shape[0], dtype=bool)
+    for p, u in session.streams.items():
+        rate = map_rows(
+            lambda g, b=gyr_bias[p]: np.linalg.norm(g.astype(np.float64) - b, axis=1),
+            u.gyr_rad_s,
+            width=None,
+        )
+        still &= rate < NEUTRAL_STILL_RAD_S
+    return still
+
+
+def _auto_workers(samples: int) -> int:
+    """Two processes for sessions big enough to repay the start-up, where two cores exist."""
+    cores = os.cpu_count() or 1
+    return 2 if cores >= 2 and samples >= PARALLEL_MIN_SAMPLES else 1

@@ -15,9 +15,13 @@ All functions work in radians on arrays; degrees exist only at the edges.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.spatial.transform import Rotation
+
+if TYPE_CHECKING:
+    from scipy.spatial.transform import Rotation
 
 FloatArray = NDArray[np.float64]
 
@@ -102,7 +106,9 @@ def angle_between(q1: ArrayLike, q2: ArrayLike) -> FloatArray:
 
 
 def to_rotation(q: ArrayLike) -> Rotation:
-    """SciPy ``Rotation`` from scalar-first quaternions."""
+    """SciPy ``Rotation`` from scalar-first quaternions (SciPy imported on first use)."""
+    from scipy.spatial.transform import Rotation
+
     return Rotation.from_quat(as_quat(q), scalar_first=True)
 
 
@@ -126,8 +132,36 @@ def to_matrix(q: ArrayLike) -> FloatArray:
 
 
 def from_matrix(m: ArrayLike) -> FloatArray:
-    """Unit quaternions (w ≥ 0) from rotation matrices ``(..., 3, 3)``."""
-    q = from_rotation(Rotation.from_matrix(np.asarray(m, dtype=np.float64)))
+    """Unit quaternions (w ≥ 0) from rotation matrices ``(..., 3, 3)``.
+
+    Shepperd's method: of w, x, y, z the largest is taken from the matrix trace or a diagonal
+    element (numerically safe), the other three from the off-diagonal sums and differences.
+    """
+    r = np.asarray(m, dtype=np.float64)
+    m00, m11, m22 = r[..., 0, 0], r[..., 1, 1], r[..., 2, 2]
+    cand = np.stack((m00 + m11 + m22, m00, m11, m22), axis=-1)
+    k = np.argmax(cand, axis=-1)
+    d21, d02, d10 = (
+        r[..., 2, 1] - r[..., 1, 2],
+        r[..., 0, 2] - r[..., 2, 0],
+        r[..., 1, 0] - r[..., 0, 1],
+    )
+    s21, s02, s10 = (
+        r[..., 2, 1] + r[..., 1, 2],
+        r[..., 0, 2] + r[..., 2, 0],
+        r[..., 1, 0] + r[..., 0, 1],
+    )
+    # k = 0: w largest
+    t = np.sqrt(np.maximum(1.0 + m00 + m11 + m22, 1e-300)) * 2.0
+    q0 = np.stack((0.25 * t, d21 / t, d02 / t, d10 / t), axis=-1)
+    t = np.sqrt(np.maximum(1.0 + m00 - m11 - m22, 1e-300)) * 2.0
+    q1 = np.stack((d21 / t, 0.25 * t, s10 / t, s02 / t), axis=-1)
+    t = np.sqrt(np.maximum(1.0 - m00 + m11 - m22, 1e-300)) * 2.0
+    q2 = np.stack((d02 / t, s10 / t, 0.25 * t, s21 / t), axis=-1)
+    t = np.sqrt(np.maximum(1.0 - m00 - m11 + m22, 1e-300)) * 2.0
+    q3 = np.stack((d10 / t, s02 / t, s21 / t, 0.25 * t), axis=-1)
+    q = np.choose(k[..., None], (q0, q1, q2, q3))
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
     return np.where(q[..., :1] < 0, -q, q)
 
 
@@ -135,12 +169,18 @@ def euler_zxy(q: ArrayLike) -> FloatArray:
     """Intrinsic Z-X'-Y'' angles ``(..., 3)`` = (z, x, y) in rad of rotations ``q``.
 
     With ``R = Rz(a) Rx(b) Ry(c)``: ``b = asin(R[2,1])`` in [−π/2, π/2]; ``a`` and ``c`` in
-    (−π, π]. Gimbal lock at ``|b| = π/2`` (a joint adducted by 90°) returns ``c = 0``.
+    (−π, π]. Gimbal lock at ``|b| = π/2`` (a joint adducted by 90°) returns ``c = 0``. Only the
+    five matrix elements used are formed.
     """
-    m = to_matrix(q)
-    b = np.arcsin(np.clip(m[..., 2, 1], -1.0, 1.0))
-    a = np.arctan2(-m[..., 0, 1], m[..., 1, 1])
-    c = np.arctan2(-m[..., 2, 0], m[..., 2, 2])
+    w, x, y, z = np.moveaxis(normalize(q), -1, 0)
+    m21 = 2 * (y * z + w * x)
+    m01 = 2 * (x * y - w * z)
+    m11 = 1 - 2 * (x * x + z * z)
+    m20 = 2 * (x * z - w * y)
+    m22 = 1 - 2 * (x * x + y * y)
+    b = np.arcsin(np.clip(m21, -1.0, 1.0))
+    a = np.arctan2(-m01, m11)
+    c = np.arctan2(-m20, m22)
     return np.stack((a, b, c), axis=-1)
 
 
@@ -159,11 +199,42 @@ def euler_yxz(q: ArrayLike) -> FloatArray:
     With ``R = Ry(a) Rx(b) Rz(c)``: a rotation about the vertical (y) applied first, so the
     tilt ``c`` of a segment relative to a level frame does not depend on its heading.
     """
-    m = to_matrix(q)
-    b = np.arcsin(np.clip(-m[..., 1, 2], -1.0, 1.0))
-    a = np.arctan2(m[..., 0, 2], m[..., 2, 2])
-    c = np.arctan2(m[..., 1, 0], m[..., 1, 1])
+    w, x, y, z = np.moveaxis(normalize(q), -1, 0)
+    m12 = 2 * (y * z - w * x)
+    m02 = 2 * (x * z + w * y)
+    m22 = 1 - 2 * (x * x + y * y)
+    m10 = 2 * (x * y + w * z)
+    m11 = 1 - 2 * (x * x + z * z)
+    b = np.arcsin(np.clip(-m12, -1.0, 1.0))
+    a = np.arctan2(m02, m22)
+    c = np.arctan2(m10, m11)
     return np.stack((a, b, c), axis=-1)
+
+
+def frame_axis(q: ArrayLike, axis: int) -> FloatArray:
+    """Where the rotated frame's x (0), y (1) or z (2) axis points: column ``axis`` of R.
+
+    The same as ``rotate(q, e_axis)`` for unit ``q``, in closed form (no cross products).
+    """
+    w, x, y, z = np.moveaxis(as_quat(q), -1, 0)
+    if axis == 0:
+        cols = (1 - 2 * (y * y + z * z), 2 * (x * y + w * z), 2 * (x * z - w * y))
+    elif axis == 1:
+        cols = (2 * (x * y - w * z), 1 - 2 * (x * x + z * z), 2 * (y * z + w * x))
+    elif axis == 2:
+        cols = (2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y))
+    else:
+        raise ValueError(f"axis must be 0, 1 or 2, got {axis!r}")
+    return np.stack(cols, axis=-1)
+
+
+def turn_about_z(q: ArrayLike, angle_rad: ArrayLike) -> FloatArray:
+    """``Rz(angle) ⊗ q`` in closed form (a rotation about the outer frame's z axis)."""
+    arr = as_quat(q)
+    half = 0.5 * np.asarray(angle_rad, dtype=np.float64)
+    c, s = np.cos(half), np.sin(half)
+    w, x, y, z = np.moveaxis(arr, -1, 0)
+    return np.stack((c * w - s * z, c * x - s * y, c * y + s * x, c * z + s * w), axis=-1)
 
 
 def mirror_left(angles_zxy: ArrayLike) -> FloatArray:

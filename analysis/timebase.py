@@ -85,8 +85,13 @@ def session_rate_hz(streams: Mapping[str, SensorStream]) -> float:
     return round(max(rates), 2)
 
 
-def _interp_columns(t_grid: FloatArray, t: FloatArray, values: FloatArray) -> FloatArray:
-    return np.stack([np.interp(t_grid, t, values[:, i]) for i in range(values.shape[1])], axis=1)
+def _interp_columns(
+    t_grid: FloatArray, t: FloatArray, values: FloatArray, dtype: type[np.floating] = np.float64
+) -> FloatArray:
+    out = np.empty((t_grid.shape[0], values.shape[1]), dtype=dtype)
+    for i in range(values.shape[1]):
+        out[:, i] = np.interp(t_grid, t, values[:, i])
+    return out
 
 
 def find_gaps(t_s: FloatArray, *, max_gap_s: float) -> list[tuple[float, float]]:
@@ -97,10 +102,12 @@ def find_gaps(t_s: FloatArray, *, max_gap_s: float) -> list[tuple[float, float]]
 
 
 def to_uniform_grid(
-    streams: Mapping[str, SensorStream],
+    streams: Mapping[str, SensorStream] | dict[str, SensorStream],
     *,
     rate_hz: float | None = None,
     max_gap_s: float = 0.25,
+    dtype: type[np.floating] = np.float64,
+    consume: bool = False,
 ) -> UniformSession:
     """Resample all streams onto one grid spanning the union of their time ranges.
 
@@ -112,6 +119,12 @@ def to_uniform_grid(
         Grid rate; default :func:`session_rate_hz`.
     max_gap_s
         Longer intervals without samples are gaps: grid points inside are invalid.
+    dtype
+        Storage type of the resampled measurements (float32 halves the memory of long
+        sessions; interpolation itself is done in float64).
+    consume
+        Remove each stream from ``streams`` (a dict) once it is on the grid, so its raw
+        arrays can be freed while the next sensor is resampled.
     """
     if not streams:
         raise InsufficientDataError("the recording has no sensors")
@@ -122,7 +135,8 @@ def to_uniform_grid(
     t_grid = t0 + np.arange(n) / rate
     out: dict[str, UniformStream] = {}
     gaps: list[Gap] = []
-    for label, s in streams.items():
+    for label in list(streams):
+        s = streams.pop(label) if consume and isinstance(streams, dict) else streams[label]
         if len(s) < 2:
             raise InsufficientDataError(f"sensor {label!r} has fewer than 2 samples")
         edge = 0.01 / rate
@@ -133,20 +147,21 @@ def to_uniform_grid(
             valid &= ~((t_grid > a + tol) & (t_grid < b - tol))
         quat = None
         if s.quat is not None:
-            q = s.quat.copy()
+            q = s.quat.astype(np.float64, copy=True)
             # make consecutive quaternions share a hemisphere before interpolating
             flip = np.cumsum(np.r_[False, np.sum(q[1:] * q[:-1], axis=1) < 0]) % 2 == 1
             q[flip] *= -1.0
-            quat = _interp_columns(t_grid, s.t_s, q)
+            quat = _interp_columns(t_grid, s.t_s, q, dtype)
             quat /= np.linalg.norm(quat, axis=1, keepdims=True)
         out[label] = UniformStream(
             placement=label,
-            acc_m_s2=_interp_columns(t_grid, s.t_s, s.acc_m_s2),
-            gyr_rad_s=_interp_columns(t_grid, s.t_s, s.gyr_rad_s),
+            acc_m_s2=_interp_columns(t_grid, s.t_s, s.acc_m_s2, dtype),
+            gyr_rad_s=_interp_columns(t_grid, s.t_s, s.gyr_rad_s, dtype),
             valid=valid,
-            mag_ut=None if s.mag_ut is None else _interp_columns(t_grid, s.t_s, s.mag_ut),
+            mag_ut=None if s.mag_ut is None else _interp_columns(t_grid, s.t_s, s.mag_ut, dtype),
             quat=quat,
         )
+        del s
     return UniformSession(t_s=t_grid, rate_hz=rate, streams=out, gaps=tuple(gaps))
 
 
@@ -156,15 +171,6 @@ def remove_gyro_bias(
     """A copy of ``session`` with each sensor's constant gyroscope bias (rad/s) subtracted."""
     streams = {
         label: replace(s, gyr_rad_s=s.gyr_rad_s - bias_rad_s.get(label, 0.0))
-        for label, s in session.streams.items()
-    }
-    return replace(session, streams=streams)
-
-
-def remove_acc_bias(session: UniformSession, bias_m_s2: Mapping[str, FloatArray]) -> UniformSession:
-    """A copy of ``session`` with each accelerometer's constant bias (m/s²) subtracted."""
-    streams = {
-        label: replace(s, acc_m_s2=s.acc_m_s2 - bias_m_s2.get(label, 0.0))
         for label, s in session.streams.items()
     }
     return replace(session, streams=streams)

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from analysis.envelope import EnvelopeResult, check_envelope
 from analysis.errors import ConfigError, OutputExistsError
-from analysis.pipeline import AngleResult, analyse_recording
+from analysis.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.profiles import (
     Profile,
     builtin_profile_names,
@@ -44,6 +45,7 @@ from analysis.report import ReportContext, build_report_html, summary_text
 from analysis.schema import SIDES, T_S, split_placement
 from cli.common import add_input_arguments, load_inputs
 from cli.main import EXIT_OK, EXIT_VIOLATION
+from cli.memory import give_back_memory
 
 DEFAULT_EXERCISE = "standing_hamstring"
 PROGRESS_MIN_S = 120.0
@@ -225,28 +227,44 @@ class AnalysisOutput:
     summary: str
 
 
+def write_angles_csv(angles: pd.DataFrame, fh: IO[bytes], *, chunk_rows: int = 500_000) -> None:
+    """Write ``angles.csv``: ``t_s`` to 1 µs, angles to 0.001°, NaN as an empty cell.
+
+    Written in row chunks, so a 10-hour session's text never sits in memory at once.
+    """
+    names = [str(c) for c in angles.columns]
+    fh.write((",".join(names) + "\n").encode("utf-8"))
+    options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+    for a in range(0, len(angles), chunk_rows):
+        part = angles.iloc[a : a + chunk_rows]
+        arrays = []
+        for col in names:
+            values = part[col].to_numpy(dtype=np.float64)
+            decimals = 6 if col == T_S else 3
+            arrays.append(pa.array(np.round(values, decimals) + 0.0, from_pandas=True))
+        pacsv.write_csv(pa.table(arrays, names=names), fh, options)
+
+
 def angles_csv(angles: pd.DataFrame) -> bytes:
-    """``angles.csv`` bytes: ``t_s`` to 1 µs, angles to 0.001°, NaN as an empty cell."""
-    arrays, names = [], []
-    for col in angles.columns:
-        values = angles[col].to_numpy(dtype=np.float64)
-        decimals = 6 if col == T_S else 3
-        arrays.append(pa.array(np.round(values, decimals) + 0.0, from_pandas=True))
-        names.append(str(col))
+    """``angles.csv`` as bytes (see :func:`write_angles_csv`)."""
     buf = io.BytesIO()
-    buf.write((",".join(names) + "\n").encode("utf-8"))
-    pacsv.write_csv(
-        pa.table(arrays, names=names),
-        buf,
-        pacsv.WriteOptions(include_header=False, quoting_style="none"),
-    )
+    write_angles_csv(angles, buf)
     return buf.getvalue()
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, float], None] | None]:
+def _progress(enabled: bool) -> Iterator[Callable[[str, float], None]]:
+    """A progress callback (a bar on stderr when ``enabled``) that also gives memory freed
+    by the finished stage back to the system whenever the pipeline moves to the next."""
+    last = [""]
+
+    def between_stages(stage: str) -> None:
+        if stage != last[0]:
+            last[0] = stage
+            give_back_memory()
+
     if not enabled:
-        yield None
+        yield lambda stage, _fraction: between_stages(stage)
         return
     console = Console(stderr=True)
     columns = (
@@ -259,6 +277,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, float], None] | None]:
         task = bar.add_task("analysing", total=1.0)
 
         def update(stage: str, fraction: float) -> None:
+            between_stages(stage)
             bar.update(task, completed=min(max(fraction, 0.0), 1.0), description=stage)
 
         yield update
@@ -303,8 +322,16 @@ def analyse_to_folder(
     for w in profile.warnings:
         say(f"profile: {w}")
     name = source_name or (recording.path.name if recording.path else "<recording>")
+    placements = recording.placements
+    give_back_memory()  # what reading freed, before the analysis allocates anew
     with _progress(recording.duration_s > PROGRESS_MIN_S) as update:
-        result = analyse_recording(recording, progress=update)
+        # the pipeline takes the sample arrays over and frees them as it goes
+        result = analyse_recording(
+            recording,
+            progress=update,
+            consume=True,
+            options=PipelineOptions(keep_orientations=False),
+        )
     envelope = check_envelope(
         result.angles,
         profile,
@@ -318,7 +345,7 @@ def analyse_to_folder(
         exercise=recording.meta.exercise,
         notes=recording.meta.notes,
         rate_hz=result.rate_hz,
-        sensors=recording.placements,
+        sensors=placements,
         calibration_lines=tuple(result.calibration.summary_lines()),
         calibration=result.calibration.to_dict(),
         absent=dict(result.absent),
@@ -327,7 +354,11 @@ def analyse_to_folder(
     )
     html_text = build_report_html(result.angles, envelope, context)
     out.mkdir(parents=True, exist_ok=True)
-    _write_new(out / "angles.csv", angles_csv(result.angles))
+    try:
+        with (out / "angles.csv").open("xb") as fh:
+            write_angles_csv(result.angles, fh)
+    except FileExistsError:
+        raise OutputExistsError(out / "angles.csv") from None
     _write_new(out / "envelope.json", envelope.to_json().encode("utf-8"))
     _write_new(out / "report.html", html_text.encode("utf-8"))
     return AnalysisOutput(
@@ -341,7 +372,7 @@ def analyse_to_folder(
 def run(args: argparse.Namespace) -> int:
     """Analyse the input and write the report folder."""
     recording = with_windows(
-        load_inputs(args),
+        load_inputs(args, device_ticks=False),
         stand=getattr(args, "stand", None),
         movements=getattr(args, "movements", None),
     )

@@ -31,6 +31,7 @@ def load_recording(
     inputs: str | Path | Sequence[str | Path],
     *,
     mapping: SensorMapping | None = None,
+    device_ticks: bool = True,
 ) -> Recording:
     """Read the input of a command as one canonical recording.
 
@@ -38,6 +39,8 @@ def load_recording(
     more vendor exports (files, folders, glob patterns; format detected from content) that
     are merged into one session (``sensors.formats.session.read_vendor_session``; ``mapping``
     gives their placements). A canonical recording cannot be mixed with other files.
+    ``device_ticks=False`` skips that column of a canonical recording (the analysis does not
+    use it; a long session is then lighter in memory).
     """
     items = [inputs] if isinstance(inputs, str | Path) else list(inputs)
     if not items:
@@ -52,7 +55,7 @@ def load_recording(
                 f"{canonical[0]} is a stretchguard recording: give it alone, not together with "
                 f"{others or 'another recording'}"
             )
-        return read_recording(canonical[0])
+        return read_recording(canonical[0], device_ticks=device_ticks)
     return read_vendor_session(files, mapping=mapping)
 
 
@@ -88,9 +91,9 @@ def mapping_from_args(args: argparse.Namespace) -> SensorMapping:
     return mapping + SensorMapping.from_options(getattr(args, "sensor", []) or [])
 
 
-def load_inputs(args: argparse.Namespace) -> Recording:
+def load_inputs(args: argparse.Namespace, *, device_ticks: bool = True) -> Recording:
     """The recording named by :func:`add_input_arguments`' arguments."""
-    return load_recording(args.inputs, mapping=mapping_from_args(args))
+    return load_recording(args.inputs, mapping=mapping_from_args(args), device_ticks=device_ticks)
 
 
 def new_output_dir(path: str | Path) -> Path:

@@ -201,7 +201,7 @@ def read_sidecar(csv_path: str | Path) -> SessionMeta | None:
     return SessionMeta.from_dict(data, source=path)
 
 
-def read_recording(path: str | Path) -> Recording:
+def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
     """Read and validate a canonical recording and its sidecar (if present).
 
     Well-formed files are streamed in blocks straight into per-sensor arrays (measurements
@@ -209,11 +209,12 @@ def read_recording(path: str | Path) -> Recording:
     long table. Anything irregular — a bad cell, an unknown label, time running backwards, a
     cut-off last row — sends the file through :func:`parse_canonical_csv`, the strict parser
     that names the exact line and column (or drops a cut-off last row with a warning).
+    ``device_ticks=False`` leaves that column out (it is still validated on the strict path).
     """
     p = Path(path)
     meta = read_sidecar(p) or SessionMeta()
     try:
-        streams, warnings = _read_streams_fast(p)
+        streams, warnings = _read_streams_fast(p, device_ticks=device_ticks)
     except _IrregularError:
         samples, warnings = parse_canonical_csv(_read_bytes(p), source=p)
         return Recording(samples=samples, meta=meta, path=p, warnings=warnings)
@@ -224,10 +225,12 @@ class _IrregularError(Exception):
     """The fast reader met something the strict parser must judge (and word)."""
 
 
-_FAST_BLOCK_BYTES = 8 << 20
+_FAST_BLOCK_BYTES = 1 << 20
 
 
-def _read_streams_fast(path: Path) -> tuple[dict[str, SensorStream], tuple[str, ...]]:
+def _read_streams_fast(
+    path: Path, *, device_ticks: bool = True
+) -> tuple[dict[str, SensorStream], tuple[str, ...]]:
     """Per-sensor streams from a well-formed canonical CSV, read in blocks (see above)."""
     if not path.is_file():
         raise _IrregularError
@@ -258,7 +261,7 @@ def _read_streams_fast(path: Path) -> tuple[dict[str, SensorStream], tuple[str, 
     unknown = [c for c in header if c not in ALL_COLUMNS]
     if unknown:
         warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
-    used = [c for c in ALL_COLUMNS if c in header]
+    used = [c for c in ALL_COLUMNS if c in header and (device_ticks or c != DEVICE_TICKS)]
     types: dict[str, pa.DataType] = {c: pa.float64() for c in used if c != SENSOR}
     types[SENSOR] = pa.dictionary(pa.int32(), pa.string())
     try:
@@ -275,9 +278,10 @@ def _read_streams_fast(path: Path) -> tuple[dict[str, SensorStream], tuple[str, 
                 strings_can_be_null=True,
             ),
         )
-        parts: dict[str, dict[str, list[np.ndarray]]] = {}
+        parts: dict[str, _Growing] = {}
+        expected = _expected_rows(path, head, end)
         for batch in reader:
-            _split_batch(batch, used, parts)
+            _split_batch(batch, used, parts, expected_rows=expected)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
         raise _IrregularError from None
     if not parts:
@@ -289,6 +293,19 @@ def _read_streams_fast(path: Path) -> tuple[dict[str, SensorStream], tuple[str, 
     return streams, tuple(warnings)
 
 
+def _expected_rows(path: Path, head: bytes, header_end: int) -> int:
+    """Rows the file probably holds, from its size and the first lines (for preallocation)."""
+    body = head[header_end + 1 :]
+    lines = body.count(b"\n")
+    if lines == 0:
+        return 1024
+    per_row = len(body[: body.rfind(b"\n") + 1]) / lines
+    size = path.stat().st_size
+    if path.name.endswith(".gz"):
+        size *= 4  # canonical text compresses about 3–4×; growth covers the rest
+    return int(size / per_row) + 1
+
+
 def _gunzip_head(path: Path, size: int = 1 << 16) -> bytes:
     with gzip.open(path, "rb") as fh:
         return fh.read(size)
@@ -297,10 +314,46 @@ def _gunzip_head(path: Path, size: int = 1 << 16) -> bytes:
 _BLOCKS = {"acc": ACC_COLUMNS, "gyr": GYR_COLUMNS, "mag": MAG_COLUMNS, "quat": QUAT_COLUMNS}
 
 
+class _Growing:
+    """One sensor's samples, appended block by block into a few large arrays.
+
+    Capacity grows by half each time it runs out, so a 10-hour sensor is a handful of big
+    allocations (which the C library maps and unmaps as whole pages) rather than thousands
+    of pieces that fragment the heap and keep the process's memory high after they are freed.
+    """
+
+    def __init__(self, keys: dict[str, int], capacity: int) -> None:
+        self.n = 0
+        self.arrays: dict[str, np.ndarray] = {}
+        for key, width in keys.items():
+            dtype = np.float64 if key in (T_S, DEVICE_TICKS) else np.float32
+            shape = (capacity,) if width == 0 else (capacity, width)
+            self.arrays[key] = np.empty(shape, dtype=dtype)
+
+    def append(self, rows: int, fill: Callable[[str, np.ndarray], None]) -> None:
+        if self.n + rows > next(iter(self.arrays.values())).shape[0]:
+            grow = max(self.n + rows, int(1.5 * self.n) + 1024)
+            for key, arr in self.arrays.items():
+                bigger = np.empty((grow, *arr.shape[1:]), dtype=arr.dtype)
+                bigger[: self.n] = arr[: self.n]
+                self.arrays[key] = bigger
+        for key, arr in self.arrays.items():
+            fill(key, arr[self.n : self.n + rows])
+        self.n += rows
+
+    def finish(self, key: str) -> np.ndarray:
+        """The filled part (a view: the spare capacity is a few percent at most)."""
+        return self.arrays[key][: self.n]
+
+
 def _split_batch(
-    batch: pa.RecordBatch, used: list[str], parts: dict[str, dict[str, list[np.ndarray]]]
+    batch: pa.RecordBatch,
+    used: list[str],
+    parts: dict[str, _Growing],
+    *,
+    expected_rows: int,
 ) -> None:
-    """Append one block's rows to the per-sensor lists; irregular rows raise _IrregularError."""
+    """Append one block's rows to the per-sensor buffers; irregular rows raise."""
     names = batch.schema.names
     col = batch.column(names.index(SENSOR))
     if col.null_count:
@@ -313,40 +366,47 @@ def _split_batch(
     for c in REQUIRED_COLUMNS:
         if c != SENSOR and not np.isfinite(values[c]).all():
             raise _IrregularError
+    keys = {T_S: 0}
+    keys.update({k: len(cols) for k, cols in _BLOCKS.items() if all(c in values for c in cols)})
+    if DEVICE_TICKS in values:
+        keys[DEVICE_TICKS] = 0
     for k, label in enumerate(labels):
+        mine = codes == k
         if label not in PLACEMENTS:
-            if np.any(codes == k):
+            if mine.any():
                 raise _IrregularError
             continue
-        rows = np.flatnonzero(codes == k)
+        rows = np.flatnonzero(mine)
         if rows.size == 0:
             continue
-        store = parts.setdefault(label, {})
-        store.setdefault(T_S, []).append(values[T_S][rows])
-        for key, cols in _BLOCKS.items():
-            if all(c in values for c in cols):
-                block = np.empty((rows.size, len(cols)), dtype=np.float32)
-                for j, c in enumerate(cols):
-                    block[:, j] = values[c][rows]
-                store.setdefault(key, []).append(block)
-        if DEVICE_TICKS in values:
-            store.setdefault(DEVICE_TICKS, []).append(values[DEVICE_TICKS][rows])
+        if label not in parts:
+            share = rows.size / max(1, codes.size)
+            parts[label] = _Growing(keys, capacity=int(share * expected_rows * 1.03) + 1024)
+
+        def fill(key: str, out: np.ndarray, rows: np.ndarray = rows) -> None:
+            if key in (T_S, DEVICE_TICKS):
+                out[:] = values[key][rows]
+            else:
+                for j, c in enumerate(_BLOCKS[key]):
+                    out[:, j] = values[c][rows]
+
+        parts[label].append(rows.size, fill)
 
 
-def _stream_from_parts(label: str, store: dict[str, list[np.ndarray]]) -> SensorStream:
-    t = np.concatenate(store.pop(T_S))
+def _stream_from_parts(label: str, store: _Growing) -> SensorStream:
+    t = store.finish(T_S)
     if t.size < 1 or np.any(np.diff(t) <= 0):
         raise _IrregularError  # the strict parser words the error (time not increasing)
 
     def block(key: str) -> np.ndarray | None:
-        if key not in store:
+        if key not in store.arrays:
             return None
-        arr = np.concatenate(store.pop(key))
+        arr = store.finish(key)
         return None if key in ("mag", "quat") and np.isnan(arr).all() else arr
 
     ticks = None
-    if DEVICE_TICKS in store:
-        raw = np.concatenate(store.pop(DEVICE_TICKS))
+    if DEVICE_TICKS in store.arrays:
+        raw = store.finish(DEVICE_TICKS)
         if np.isfinite(raw).all():
             ticks = np.round(raw).astype(np.int64)
     acc, gyr = block("acc"), block("gyr")

@@ -134,3 +134,17 @@ def test_bad_shapes_raise():
         rot.normalize([0, 0, 0, 0])
     with pytest.raises(ValueError, match="unknown joint"):
         rot.joint_angles_rad([1, 0, 0, 0], [1, 0, 0, 0], joint="elbow", side=None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    q=st.lists(st.floats(-1, 1), min_size=4, max_size=4).filter(lambda v: np.linalg.norm(v) > 0.1),
+    angle=angles,
+)
+def test_closed_forms_match_the_generic_ones(q, angle):
+    u = rot.normalize(q)
+    for axis in range(3):
+        e = np.eye(3)[axis]
+        assert np.allclose(rot.frame_axis(u, axis), rot.rotate(u, e), atol=1e-12)
+    turned = rot.multiply(rot.from_axis_angle([0, 0, 1], angle), u)
+    assert rot.angle_between(rot.turn_about_z(u, angle), turned) < 1e-7
