@@ -347,17 +347,20 @@ def per_stage(spec: SessionSpec, runs: int, log: Log) -> dict[str, Any]:
 
 
 def _where(key: tuple[str, int, str]) -> str:
+    import analysis
+
     file, line, func = key
     path = Path(file)
-    try:
-        rel = path.resolve().relative_to(ROOT)
-        file_s = str(rel)
-    except ValueError:
-        parts = path.parts
-        if "site-packages" in parts:
-            file_s = "/".join(parts[parts.index("site-packages") + 1 :])
-        else:
-            file_s = file
+    code_root = Path(analysis.__file__).resolve().parents[1]  # a snapshot or the checkout
+    parts = path.parts
+    if path.is_relative_to(code_root):
+        file_s = str(path.resolve().relative_to(code_root))
+    elif path.is_relative_to(ROOT):
+        file_s = str(path.resolve().relative_to(ROOT))
+    elif "site-packages" in parts:
+        file_s = "/".join(parts[parts.index("site-packages") + 1 :])
+    else:
+        file_s = file
     return f"{file_s}:{line}:{func}" if line else f"{file_s}:{func}"
 
 
@@ -386,6 +389,7 @@ def hot_spots(spec: SessionSpec, *, top: int = 20) -> dict[str, Any]:
         for kv in raw.items()
         if any(f"/{pkg}/" in kv[0][0] for pkg in ("analysis", "sensors", "cli"))
         and ".venv" not in kv[0][0]
+        and "/bench/speed.py" not in kv[0][0]
     ]
     by_cum = sorted(own, key=lambda kv: kv[1][3], reverse=True)[:top]
     return {
