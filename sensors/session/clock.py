@@ -28,7 +28,6 @@ already emitted).
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,6 +139,63 @@ class AlignerState:
         return (1.0 / self.slope - 1.0) * 1e6
 
 
+class _Points:
+    """(device, host) time pairs in two NumPy arrays: append right, drop from either end.
+
+    The aligner refits its clock model every few notifications from a window of thousands
+    of pairs; keeping them as arrays (compacted when the end is reached) makes each refit a
+    slice instead of a conversion of Python tuples.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._d = np.empty(capacity)
+        self._h = np.empty(capacity)
+        self._lo = 0
+        self._hi = 0
+
+    def __len__(self) -> int:
+        return self._hi - self._lo
+
+    def __bool__(self) -> bool:
+        return self._hi > self._lo
+
+    def clear(self) -> None:
+        self._lo = self._hi = 0
+
+    def append(self, d: float, h: float) -> None:
+        if self._hi == self._d.shape[0]:
+            n = len(self)
+            if n > self._d.shape[0] // 2:  # mostly full: grow
+                self._d = np.concatenate([self._d[self._lo : self._hi], np.empty(n)])
+                self._h = np.concatenate([self._h[self._lo : self._hi], np.empty(n)])
+            else:  # compact to the front
+                self._d[:n] = self._d[self._lo : self._hi]
+                self._h[:n] = self._h[self._lo : self._hi]
+            self._lo, self._hi = 0, n
+        self._d[self._hi] = d
+        self._h[self._hi] = h
+        self._hi += 1
+
+    def first_d(self) -> float:
+        return float(self._d[self._lo])
+
+    def last_d(self) -> float:
+        return float(self._d[self._hi - 1])
+
+    def last_h(self) -> float:
+        return float(self._h[self._hi - 1])
+
+    def popleft(self) -> None:
+        self._lo += 1
+
+    def pop(self) -> None:
+        self._hi -= 1
+
+    def arrays(self) -> tuple[FloatArray, FloatArray]:
+        """Views of the device and host times, oldest first."""
+        return self._d[self._lo : self._hi], self._h[self._lo : self._hi]
+
+
 class ClockAligner:
     """Online per-sensor mapping of sample times onto the session clock.
 
@@ -167,7 +223,7 @@ class ClockAligner:
         self.config = config or AlignerConfig()
         self.segments = 0
         self.inferred_lost = 0
-        self._points: deque[tuple[float, float]] = deque()
+        self._points = _Points()
         self._since_fit = 0
         self._offset_s = 0.0
         self._slope = 1.0
@@ -257,7 +313,7 @@ class ClockAligner:
                     self.inferred_lost += missing
                     self._suspect = None
                     # points of the window were counted before the advance: drop them
-                    while self._points and self._points[-1][1] >= since_s:
+                    while self._points and self._points.last_h() >= since_s:
                         self._points.pop()
                 else:
                     self._suspect = (since_s, least, most)
@@ -277,8 +333,8 @@ class ClockAligner:
                 return
             if residual > cfg.jump_s:
                 return  # delivered late by a stalled link: not an envelope point
-        self._points.append((d, host_s))
-        while self._points and self._points[-1][0] - self._points[0][0] > cfg.window_s:
+        self._points.append(d, host_s)
+        while self._points and self._points.last_d() - self._points.first_d() > cfg.window_s:
             self._points.popleft()
         self._since_fit += 1
         n = len(self._points)
@@ -289,7 +345,7 @@ class ClockAligner:
         self.segments += 1
         self._fresh = False
         self._points.clear()
-        self._points.append((d, host_s))
+        self._points.append(d, host_s)
         if self.segments == 1:
             self._slope = 1.0  # the drift estimate survives later segments
         self._offset_s = host_s - self._slope * d
@@ -298,23 +354,21 @@ class ClockAligner:
     def _fit(self) -> None:
         cfg = self.config
         self._since_fit = 0
-        pts = np.asarray(self._points, dtype=np.float64)
-        d, h = pts[:, 0], pts[:, 1]
+        d, h = self._points.arrays()
         span = d[-1] - d[0]
         min_span = cfg.min_span_s if self.uses_device_time else cfg.min_span_count_s
         if span >= min_span and len(d) >= 2 * cfg.bins:
             edges = np.linspace(d[0], d[-1], cfg.bins + 1)
             idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, cfg.bins - 1)
             lat = h - d
-            bd, bl = [], []
-            for b in range(cfg.bins):
-                sel = np.flatnonzero(idx == b)
-                if sel.size:
-                    j = sel[np.argmin(lat[sel])]
-                    bd.append(d[j])
-                    bl.append(lat[j])
+            # d increases, so each bin is one run of idx: the least latency per bin
+            starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+            lows = np.minimum.reduceat(lat, starts)
+            ends = np.r_[starts[1:], lat.size]
+            pick = [a + int(np.argmin(lat[a:b])) for a, b in zip(starts, ends, strict=True)]
+            bd, bl = d[pick], lows
             if len(bd) >= 3:
-                slope = 1.0 + float(np.polyfit(np.asarray(bd), np.asarray(bl), 1)[0])
+                slope = 1.0 + float(np.polyfit(bd, bl, 1)[0])
                 # keep the mapping continuous at the newest point when the slope changes
                 self._offset_s += (self._slope - slope) * d[-1]
                 self._slope = slope
