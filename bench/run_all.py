@@ -152,7 +152,7 @@ def targets_section(speed: dict | None, peers: dict | None, live: dict | None) -
                     "≤ 1 GB",
                     f"{rss / 1e3:.2f} GB",
                     f"{_verdict(rss <= t['e2e_10h_peak_rss_mb'])}: "
-                    f"{rss / t['e2e_10h_peak_rss_mb']:.1f}× the limit",
+                    f"{rss / t['e2e_10h_peak_rss_mb']:.2f}× the limit",
                 )
             )
         g = speed["end_to_end"]["growth"].get("wall_s")
@@ -309,12 +309,12 @@ def findings_section(speed: dict | None, peers: dict | None) -> list[str]:
         g = speed["end_to_end"]["growth"].get("peak_rss_mb")
         if ten and g:
             raw_mb = ten["rows"] * 6 * 8 / 1e6
+            peak = ten["analyse"]["peak_rss_mb"]["median"]
             out.append(
                 f"- Memory grows by ≈{g['per_hour']:,.0f} MB per session-hour; the 10 h peak "
-                f"({ten['analyse']['peak_rss_mb']['median'] / 1e3:.1f} GB) is "
-                f"{ten['analyse']['peak_rss_mb']['median'] / raw_mb:.0f}× the raw acc + gyro "
-                f"samples as float64 ({raw_mb:,.0f} MB): the session is held in several copies "
-                "at once (see the hot spots)."
+                f"({peak / 1e3:.2f} GB) is {peak / raw_mb:.1f}× the size of the raw acc + gyro "
+                f"samples as float64 ({raw_mb:,.0f} MB)"
+                + (": the session is held in several copies at once." if peak > 2 * raw_mb else ".")
             )
     if peers and "vqf_heading_reset" in peers.get("opensense", {}):
         o = peers["opensense"]["vqf_heading_reset"]["rmse_deg"]
@@ -451,6 +451,13 @@ def hot_spots_section(speed: dict) -> list[str]:
             f"| `{_SNAPSHOT.sub('', r['where'])}` | {r['self_s']:.3f} | "
             f"{100 * r['share']:.1f} % | {r['calls']:,} |"
         )
+    if any("acquire" in r["where"] for r in h["self"][:15]):
+        out += [
+            "",
+            "`_thread.lock.acquire` is the main process waiting for the orientation worker "
+            "processes (the pipeline forks two on long sessions); cProfile does not see "
+            "inside them, so the orientation stage's own cost is in §2, not here.",
+        ]
     out += [
         "",
         "Project functions by cumulative time (callees included):",
