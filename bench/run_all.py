@@ -204,6 +204,9 @@ def targets_section(speed: dict | None, peers: dict | None, live: dict | None) -
             )
         )
     if live:
+        live_code = live.get("machine", {}).get("code", {}).get("commit")
+        page_code = (speed or peers or live).get("machine", {}).get("code", {}).get("commit")
+        at = f" (commit {live_code})" if live_code != page_code else ""
         fam = live["families"]
         worst = max(fam, key=lambda r: r["notification_ms"]["p99"])
         worst_cpu = max(fam, key=lambda r: r["notification_cpu_ms"]["p99"])
@@ -213,7 +216,7 @@ def targets_section(speed: dict | None, peers: dict | None, live: dict | None) -
                 "live: per notification",
                 "p99 ≤ 1 ms",
                 f"worst family p99 {p99:.2f} ms wall ({worst['family']}), "
-                f"{p99c:.3f} ms CPU ({worst_cpu['family']})",
+                f"{p99c:.3f} ms CPU ({worst_cpu['family']}){at}",
                 f"{_verdict(max(p99, p99c) <= 1.0)}"
                 + (f": {max(p99, p99c):.1f}× the target" if max(p99, p99c) > 1.0 else "")
                 + (
@@ -231,7 +234,7 @@ def targets_section(speed: dict | None, peers: dict | None, live: dict | None) -
                     "live: sustained on one core",
                     "6 sensors × 200 Hz",
                     f"real-time ×{r['real_time_factor']:.1f} (CPU ×"
-                    f"{r['real_time_factor_cpu']:.1f}) over {r['session_s'] / 60:.0f} min",
+                    f"{r['real_time_factor_cpu']:.1f}) over {r['session_s'] / 60:.0f} min{at}",
                     _verdict(r["sustained"]),
                 )
             )
@@ -478,11 +481,12 @@ def hot_spots_section(speed: dict) -> list[str]:
     return [*out, ""]
 
 
-def peers_section(peers: dict) -> list[str]:
+def peers_section(peers: dict, reference: dict | None = None) -> list[str]:
     s = peers["session"]
     out = [
         "## 4. Orientation peers and OpenSense (same data)",
         "",
+        *_code_note(peers, reference),
         f"Session: `{s['scenario']}`, seed {s['seed']}, {s['duration_s'] / 60:.1f} min, "
         f"{len(s['sensors'])} sensors at {s['rate_hz']:g} Hz ({s['grid_points']:,} grid "
         "points each), simulated in memory so every sample's true orientation is known. "
@@ -568,10 +572,20 @@ def peers_section(peers: dict) -> list[str]:
     return [*out, ""]
 
 
-def live_section(live: dict) -> list[str]:
+def _code_note(result: dict, reference: dict | None) -> list[str]:
+    """A line naming the code of ``result`` when it differs from the page's (Machine)."""
+    code = result.get("machine", {}).get("code", {})
+    ref = (reference or {}).get("machine", {}).get("code", {})
+    if not code or code.get("commit") == ref.get("commit"):
+        return []
+    return [f"Measured on commit `{code.get('commit')}` ({result['machine']['date']}).", ""]
+
+
+def live_section(live: dict, reference: dict | None = None) -> list[str]:
     out = [
         "## 5. Live path",
         "",
+        *_code_note(live, reference),
         f"A {live['minutes']:g}-min session per run, encoded beforehand into each family's "
         "real wire format by its own device emulator (`sensors.families`). Timed per "
         "notification: `decoder.feed` → `ClockAligner.align` → `AlignedBatch.from_samples` → "
@@ -639,15 +653,20 @@ def live_section(live: dict) -> list[str]:
         return [*out, ""]
     best = max(live["sustained"], key=lambda r: r["sample_rate_total_hz"])
     cap = best["samples"] / best["busy_cpu_s"]
+    limit = (
+        "That is about the limit"
+        if best["real_time_factor"] < 1.5
+        else "The limit lies beyond the sweep (extrapolated: about that many samples per "
+        "second on one core)"
+    )
     out += [
         "",
         f"The largest load tried, {best['sensors']} sensors × {best['rate_hz']:g} Hz "
         f"({best['sample_rate_total_hz']:,.0f} samples/s), still runs ×"
         f"{best['real_time_factor']:.1f} faster than real time: one core handles about "
         f"{cap:,.0f} samples per CPU-second with MetaWear's packing (3 samples per "
-        "notification). That is the limit found; the chain's cost is paid per notification "
-        "as well as per sample, so families that carry fewer samples per notification reach "
-        "it earlier.",
+        f"notification). {limit}; the chain's cost is paid per notification as well as per "
+        "sample, so families that carry fewer samples per notification reach it earlier.",
     ]
     out.append("")
     return out
@@ -762,9 +781,9 @@ def render(
             lines += stages_section(speed)
         lines += hot_spots_section(speed)
     if peers:
-        lines += peers_section(peers)
+        lines += peers_section(peers, first)
     if live:
-        lines += live_section(live)
+        lines += live_section(live, first)
     lines += commands_section()
     return "\n".join(lines)
 
