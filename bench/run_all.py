@@ -221,7 +221,7 @@ def targets_section(speed: dict | None, peers: dict | None, live: dict | None) -
                 + (f": {max(p99, p99c):.1f}× the target" if max(p99, p99c) > 1.0 else "")
                 + (
                     "; CPU time ≈ wall, so it is the code, not the machine"
-                    if p99c > 0.8 * p99
+                    if p99c > 0.8 * p99 and max(p99, p99c) > 1.0
                     else ""
                 ),
             )
