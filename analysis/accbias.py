@@ -53,13 +53,12 @@ def still_pose_means(
     g = gyr_rad_s[: k * n].reshape(k, n, 3)
     if gyr_bias_rad_s is not None:
         g = g - np.asarray(gyr_bias_rad_s, dtype=g.dtype)
-    finite = np.isfinite(a).all(axis=(1, 2)) & np.isfinite(g).all(axis=(1, 2))
-    still = (
-        finite
-        & (np.nanmax(np.linalg.norm(g, axis=2), axis=1) < max_gyro_rad_s)
-        & (np.linalg.norm(np.nanstd(a, axis=1), axis=1) < max_acc_sd_m_s2)
-    )
-    return np.nanmean(a[still], axis=1, dtype=np.float64)
+    # windows with a NaN fail every comparison below and are never still
+    with np.errstate(invalid="ignore"):
+        turning = np.sqrt(np.einsum("kni,kni->kn", g, g)).max(axis=1)
+        sd = np.sqrt(a.var(axis=1, dtype=np.float64).sum(axis=1))
+        still = (turning < max_gyro_rad_s) & (sd < max_acc_sd_m_s2)
+    return a[still].mean(axis=1, dtype=np.float64)
 
 
 def cluster_poses(pose_means_m_s2: FloatArray, *, radius_deg: float = 8.0) -> FloatArray:

@@ -355,7 +355,8 @@ def _draw_episodes(ax, rule: RuleResult, t: FloatArray, *, n_bins: int) -> None:
 def figure_png(fig: Figure) -> bytes:
     """The figure as PNG bytes (no metadata that depends on time or host)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    # fast zlib level: the PNG is ~15 % larger, encoding about twice as fast
+    fig.savefig(buf, format="png", metadata={"Software": None}, pil_kwargs={"compress_level": 1})
     return buf.getvalue()
 
 

@@ -13,10 +13,13 @@ A short summary goes to stdout, messages to stderr. Nothing existing is overwrit
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import math
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
@@ -41,7 +44,6 @@ from analysis.profiles import (
     profile_for_exercise,
 )
 from analysis.recording import CalibrationWindows, Recording
-from analysis.report import ReportContext, build_report_html, summary_text
 from analysis.schema import SIDES, T_S, split_placement
 from cli.common import add_input_arguments, load_inputs
 from cli.main import EXIT_OK, EXIT_VIOLATION
@@ -296,6 +298,14 @@ def _package_version() -> str:
         return ""
 
 
+def _write_angles_file(path: Path, angles: pd.DataFrame) -> None:
+    try:
+        with path.open("xb") as fh:
+            write_angles_csv(angles, fh)
+    except FileExistsError:
+        raise OutputExistsError(path) from None
+
+
 def _write_new(path: Path, data: bytes) -> None:
     try:
         with path.open("xb") as fh:
@@ -317,7 +327,7 @@ def analyse_to_folder(
     """Analyse ``recording`` and write angles.csv, envelope.json and report.html.
 
     ``out_dir`` must not exist or be empty (it is checked before the analysis starts and
-    created only when everything is ready); files are opened exclusively, never replaced.
+    created once the angles are computed); files are opened exclusively, never replaced.
     """
     say = notice or (lambda msg: print(f"stretchguard: {msg}", file=sys.stderr))
     out = Path(out_dir)
@@ -347,6 +357,14 @@ def analyse_to_folder(
         markers=recording.meta.markers,
         absent=result.absent,
     )
+    out.mkdir(parents=True, exist_ok=True)
+    # angles.csv is written (Arrow's writer, mostly outside the interpreter lock) while the
+    # report is drawn
+    writer = ThreadPoolExecutor(max_workers=1)
+    angles_done = writer.submit(_write_angles_file, out / "angles.csv", result.angles)
+
+    from analysis.report import ReportContext, build_report_html, summary_text
+
     context = ReportContext(
         source_name=name,
         started_at=recording.meta.started_at,
@@ -361,12 +379,8 @@ def analyse_to_folder(
         version=_package_version(),
     )
     html_text = build_report_html(result.angles, envelope, context)
-    out.mkdir(parents=True, exist_ok=True)
-    try:
-        with (out / "angles.csv").open("xb") as fh:
-            write_angles_csv(result.angles, fh)
-    except FileExistsError:
-        raise OutputExistsError(out / "angles.csv") from None
+    angles_done.result()
+    writer.shutdown()
     _write_new(out / "envelope.json", envelope.to_json().encode("utf-8"))
     _write_new(out / "report.html", html_text.encode("utf-8"))
     return AnalysisOutput(
@@ -377,8 +391,18 @@ def analyse_to_folder(
     )
 
 
+def warm_up_report() -> None:
+    """Import the report's plotting stack in the background while the input is read.
+
+    matplotlib takes a few tenths of a second to import and is needed only at the end;
+    reading the CSV runs mostly in Arrow's own threads, so the two overlap.
+    """
+    threading.Thread(target=importlib.import_module, args=("analysis.report",), daemon=True).start()
+
+
 def run(args: argparse.Namespace) -> int:
     """Analyse the input and write the report folder."""
+    warm_up_report()
     recording = with_windows(
         load_inputs(args, device_ticks=False),
         stand=getattr(args, "stand", None),
