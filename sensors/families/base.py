@@ -34,10 +34,10 @@ import math
 import re
 import struct
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Any, ClassVar, Final, Protocol, runtime_checkable
+from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar, runtime_checkable
 
 from analysis.errors import ConfigError
 from analysis.schema import GRAVITY_M_S2
@@ -708,6 +708,45 @@ class FamilyCodec(Protocol):
     def emulator(self, **options: Any) -> DeviceEmulator:
         """A fresh device-side emulator (family options documented per module)."""
         ...
+
+
+C = TypeVar("C", bound=StreamConfig)
+
+
+class CodecBase(Generic[C]):
+    """What every family codec does the same way: check that a stream configuration is this
+    family's, and build the plan, decoder and emulator from it.
+
+    A family sets ``spec``, ``family_title`` (for messages), ``config_type``, ``plan_for``
+    (a ``staticmethod`` turning its configuration into a :class:`StreamPlan`),
+    ``decoder_type`` and ``emulator_type``, and writes its own ``configure``.
+    """
+
+    spec: FamilySpec
+    family_title: str
+    config_type: type[C]
+    plan_for: Callable[[C], StreamPlan]
+    decoder_type: Callable[[C], Decoder]
+    emulator_type: Callable[..., DeviceEmulator]
+
+    def _mine(self, config: StreamConfig) -> C:
+        if not isinstance(config, self.config_type):
+            raise ConfigError(
+                f"expected a {self.family_title} stream configuration, got {type(config).__name__}"
+            )
+        return config
+
+    def plan(self, config: StreamConfig) -> StreamPlan:
+        """Notifications to enable and the exact start/stop writes for ``config``."""
+        return type(self).plan_for(self._mine(config))
+
+    def decoder(self, config: StreamConfig) -> Decoder:
+        """A fresh decoder for one connected device streaming ``config``."""
+        return self.decoder_type(self._mine(config))
+
+    def emulator(self, **options: Any) -> DeviceEmulator:
+        """A fresh device-side emulator (family options documented per module)."""
+        return self.emulator_type(**options)
 
 
 def quantize(value: float, lsb: float, *, bits: int = 16, signed: bool = True) -> int:

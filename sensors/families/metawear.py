@@ -34,6 +34,7 @@ from sensors.families.base import (
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
+    CodecBase,
     DecoderBase,
     EmulatorBase,
     Family,
@@ -654,10 +655,15 @@ class MetaWearEmulator(EmulatorBase):
 # --- codec ----------------------------------------------------------------------------------
 
 
-class MetaWearCodec:
+class MetaWearCodec(CodecBase[MetaWearConfig]):
     """The MetaWear family codec (``CODEC``)."""
 
     spec = SPEC
+    family_title = "MetaWear"
+    config_type = MetaWearConfig
+    plan_for = staticmethod(imu_plan)
+    decoder_type = MetaWearDecoder
+    emulator_type = MetaWearEmulator
 
     def configure(
         self,
@@ -692,21 +698,6 @@ class MetaWearCodec:
         acc_config_command(config.chip, config.rate_hz, config.acc_range_g)  # validates
         gyro_config_command(config.rate_hz, config.gyr_range_dps)
         return config
-
-    def plan(self, config: StreamConfig) -> StreamPlan:
-        return imu_plan(_mine(config))
-
-    def decoder(self, config: StreamConfig) -> MetaWearDecoder:
-        return MetaWearDecoder(_mine(config))
-
-    def emulator(self, **options: Any) -> MetaWearEmulator:
-        return MetaWearEmulator(**options)
-
-
-def _mine(config: StreamConfig) -> MetaWearConfig:
-    if not isinstance(config, MetaWearConfig):
-        raise ConfigError(f"expected a MetaWear stream configuration, got {type(config).__name__}")
-    return config
 
 
 CODEC: Final = MetaWearCodec()

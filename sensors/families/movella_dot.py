@@ -29,6 +29,7 @@ from sensors.families.base import (
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
+    CodecBase,
     DecoderBase,
     EmulatorBase,
     Family,
@@ -510,10 +511,15 @@ class DotEmulator(EmulatorBase):
 # --- codec ----------------------------------------------------------------------------------
 
 
-class DotCodec:
+class DotCodec(CodecBase[DotConfig]):
     """The Movella DOT family codec (``CODEC``)."""
 
     spec = SPEC
+    family_title = "Movella DOT"
+    config_type = DotConfig
+    plan_for = staticmethod(plan)
+    decoder_type = DotDecoder
+    emulator_type = DotEmulator
 
     def configure(
         self,
@@ -543,23 +549,6 @@ class DotCodec:
         _mode(config.payload_mode)
         output_rate_command(config.rate_hz)
         return config
-
-    def plan(self, config: StreamConfig) -> StreamPlan:
-        return plan(_mine(config))
-
-    def decoder(self, config: StreamConfig) -> DotDecoder:
-        return DotDecoder(_mine(config))
-
-    def emulator(self, **options: Any) -> DotEmulator:
-        return DotEmulator(**options)
-
-
-def _mine(config: StreamConfig) -> DotConfig:
-    if not isinstance(config, DotConfig):
-        raise ConfigError(
-            f"expected a Movella DOT stream configuration, got {type(config).__name__}"
-        )
-    return config
 
 
 CODEC: Final = DotCodec()

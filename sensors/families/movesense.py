@@ -29,6 +29,7 @@ from analysis.errors import ConfigError
 from sensors.families.base import (
     DEG_TO_RAD,
     CharSpec,
+    CodecBase,
     DecoderBase,
     EmulatorBase,
     Family,
@@ -430,10 +431,15 @@ def _wire_vector(sample: ImuSample, block: str) -> Vec3:
 # --- codec ----------------------------------------------------------------------------------
 
 
-class MovesenseCodec:
+class MovesenseCodec(CodecBase[MovesenseConfig]):
     """The Movesense family codec (``CODEC``)."""
 
     spec = SPEC
+    family_title = "Movesense"
+    config_type = MovesenseConfig
+    plan_for = staticmethod(plan)
+    decoder_type = MovesenseDecoder
+    emulator_type = MovesenseEmulator
 
     def configure(
         self,
@@ -457,21 +463,6 @@ class MovesenseCodec:
         config = MovesenseConfig(**fields)
         subscribe_command(config.ref, config.path)  # validates
         return config
-
-    def plan(self, config: StreamConfig) -> StreamPlan:
-        return plan(_mine(config))
-
-    def decoder(self, config: StreamConfig) -> MovesenseDecoder:
-        return MovesenseDecoder(_mine(config))
-
-    def emulator(self, **options: Any) -> MovesenseEmulator:
-        return MovesenseEmulator(**options)
-
-
-def _mine(config: StreamConfig) -> MovesenseConfig:
-    if not isinstance(config, MovesenseConfig):
-        raise ConfigError(f"expected a Movesense stream configuration, got {type(config).__name__}")
-    return config
 
 
 CODEC: Final = MovesenseCodec()

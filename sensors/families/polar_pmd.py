@@ -34,6 +34,7 @@ from sensors.families.base import (
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
+    CodecBase,
     DecoderBase,
     EmulatorBase,
     Family,
@@ -836,10 +837,15 @@ def _wire_values(sample: ImuSample, st: _Stream) -> list[int]:
 # --- codec ----------------------------------------------------------------------------------
 
 
-class PolarCodec:
+class PolarCodec(CodecBase[PolarConfig]):
     """The Polar PMD family codec (``CODEC``)."""
 
     spec = SPEC
+    family_title = "Polar PMD"
+    config_type = PolarConfig
+    plan_for = staticmethod(plan)
+    decoder_type = PolarDecoder
+    emulator_type = PolarEmulator
 
     def configure(
         self,
@@ -872,21 +878,6 @@ class PolarCodec:
         if "mag" in config.streams and config.mag_rate_hz not in MAG_RATES_HZ:
             raise ConfigError(f"Polar MAG rate {config.mag_rate_hz:g} Hz; use {MAG_RATES_HZ}")
         return config
-
-    def plan(self, config: StreamConfig) -> StreamPlan:
-        return plan(_mine(config))
-
-    def decoder(self, config: StreamConfig) -> PolarDecoder:
-        return PolarDecoder(_mine(config))
-
-    def emulator(self, **options: Any) -> PolarEmulator:
-        return PolarEmulator(**options)
-
-
-def _mine(config: StreamConfig) -> PolarConfig:
-    if not isinstance(config, PolarConfig):
-        raise ConfigError(f"expected a Polar PMD stream configuration, got {type(config).__name__}")
-    return config
 
 
 CODEC: Final = PolarCodec()

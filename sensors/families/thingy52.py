@@ -26,6 +26,7 @@ from sensors.families.base import (
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
+    CodecBase,
     DecoderBase,
     EmulatorBase,
     Family,
@@ -298,10 +299,15 @@ class ThingyEmulator(EmulatorBase):
         return out
 
 
-class ThingyCodec:
+class ThingyCodec(CodecBase[ThingyConfig]):
     """The Thingy:52 family codec (``CODEC``)."""
 
     spec = SPEC
+    family_title = "Thingy:52"
+    config_type = ThingyConfig
+    plan_for = staticmethod(plan)
+    decoder_type = ThingyDecoder
+    emulator_type = ThingyEmulator
 
     def configure(
         self,
@@ -343,21 +349,6 @@ class ThingyCodec:
         }
         fields.update(options)
         return ThingyConfig(**fields)
-
-    def plan(self, config: StreamConfig) -> StreamPlan:
-        return plan(_mine(config))
-
-    def decoder(self, config: StreamConfig) -> ThingyDecoder:
-        return ThingyDecoder(_mine(config))
-
-    def emulator(self, **options: Any) -> ThingyEmulator:
-        return ThingyEmulator(**options)
-
-
-def _mine(config: StreamConfig) -> ThingyConfig:
-    if not isinstance(config, ThingyConfig):
-        raise ConfigError(f"expected a Thingy:52 stream configuration, got {type(config).__name__}")
-    return config
 
 
 CODEC: Final = ThingyCodec()

@@ -28,6 +28,7 @@ from sensors.families.base import (
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
+    CodecBase,
     DecoderBase,
     EmulatorBase,
     Family,
@@ -461,10 +462,15 @@ def _s16(v: int) -> int:
 # --- codec ----------------------------------------------------------------------------------
 
 
-class WitMotionCodec:
+class WitMotionCodec(CodecBase[WitMotionConfig]):
     """The WitMotion family codec (``CODEC``)."""
 
     spec = SPEC
+    family_title = "WitMotion"
+    config_type = WitMotionConfig
+    plan_for = staticmethod(plan)
+    decoder_type = WitMotionDecoder
+    emulator_type = WitMotionEmulator
 
     def configure(
         self,
@@ -483,21 +489,6 @@ class WitMotionCodec:
             )
         rate = nearest_rate(rate_hz, tuple(RATE_CODES), default=SPEC.default_rate_hz)
         return WitMotionConfig(rate_hz=rate, **options)
-
-    def plan(self, config: StreamConfig) -> StreamPlan:
-        return plan(_mine(config))
-
-    def decoder(self, config: StreamConfig) -> WitMotionDecoder:
-        return WitMotionDecoder(_mine(config))
-
-    def emulator(self, **options: Any) -> WitMotionEmulator:
-        return WitMotionEmulator(**options)
-
-
-def _mine(config: StreamConfig) -> WitMotionConfig:
-    if not isinstance(config, WitMotionConfig):
-        raise ConfigError(f"expected a WitMotion stream configuration, got {type(config).__name__}")
-    return config
 
 
 CODEC: Final = WitMotionCodec()
