@@ -65,13 +65,16 @@ def sidecar_path(csv_path: str | Path) -> Path:
     return p.with_name(name + ".json")
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_file_bytes(path: Path) -> bytes:
+    """The bytes of ``path`` (``.gz`` decompressed); unreadable files raise RecordingFormatError."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise RecordingFormatError(path, "file not found") from None
     except IsADirectoryError:
-        raise RecordingFormatError(path, "is a folder, expected a .csv file") from None
+        raise RecordingFormatError(path, "is a folder, expected a file") from None
+    except OSError as exc:
+        raise RecordingFormatError(path, f"cannot read the file ({exc.strerror})") from None
     if path.name.endswith(".gz"):
         try:
             raw = gzip.decompress(raw)
@@ -216,7 +219,7 @@ def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
     try:
         streams, warnings = _read_streams_fast(p, device_ticks=device_ticks)
     except _IrregularError:
-        samples, warnings = parse_canonical_csv(_read_bytes(p), source=p)
+        samples, warnings = parse_canonical_csv(read_file_bytes(p), source=p)
         return Recording(samples=samples, meta=meta, path=p, warnings=warnings)
     return Recording(streams=streams, meta=meta, path=p, warnings=warnings)
 

@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike
 
 from analysis.errors import OutputExistsError, RecordingFormatError
 from analysis.schema import GRAVITY_M_S2
+from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     VendorStream,
     check_increasing,
@@ -34,7 +35,6 @@ from sensors.formats.vendor import (
     decode_text,
     find_clock_gaps,
     parse_table,
-    read_file_bytes,
     split_header,
 )
 

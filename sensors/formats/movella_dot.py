@@ -46,13 +46,13 @@ from numpy.typing import ArrayLike
 from analysis.errors import OutputExistsError, RecordingFormatError
 from analysis.rotations import conjugate, multiply, rotate, to_rotation
 from analysis.schema import GRAVITY_M_S2
+from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     FloatArray,
     VendorStream,
     decode_text,
     find_clock_gaps,
     parse_table,
-    read_file_bytes,
     split_header,
     unwrap_counter,
 )

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from analysis.errors import OutputExistsError, RecordingFormatError
+from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     FloatArray,
     VendorStream,
@@ -40,7 +41,6 @@ from sensors.formats.vendor import (
     decode_text,
     find_clock_gaps,
     parse_table,
-    read_file_bytes,
     split_header,
 )
 

@@ -10,7 +10,6 @@ into sensors, puts them on one time base and builds the canonical ``Recording``.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -130,24 +129,6 @@ class VendorStream:
 
 
 # --- reading text --------------------------------------------------------------------------
-
-
-def read_file_bytes(path: Path) -> bytes:
-    """The bytes of ``path`` (``.gz`` decompressed); unreadable files raise RecordingFormatError."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise RecordingFormatError(path, "file not found") from None
-    except IsADirectoryError:
-        raise RecordingFormatError(path, "is a folder, expected a file") from None
-    except OSError as exc:
-        raise RecordingFormatError(path, f"cannot read the file ({exc.strerror})") from None
-    if path.name.endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise RecordingFormatError(path, f"not a readable gzip file ({exc})") from None
-    return raw
 
 
 def decode_text(raw: bytes, path: Path) -> str:

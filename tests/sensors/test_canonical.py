@@ -222,7 +222,7 @@ def test_not_gzip(tmp_path):
 @pytest.mark.parametrize("name", ["fast.csv", "fast.csv.gz"])
 def test_fast_reader_matches_the_strict_parser(tmp_path, name):
     from analysis.recording import Recording
-    from sensors.formats.canonical import _read_bytes, parse_canonical_csv
+    from sensors.formats.canonical import parse_canonical_csv, read_file_bytes
 
     df = _samples(n=300, sensors=("pelvis", "right_thigh", "right_foot"))
     df["mag_x_ut"], df["mag_y_ut"], df["mag_z_ut"] = 20.0, -3.0, -40.0
@@ -230,7 +230,7 @@ def test_fast_reader_matches_the_strict_parser(tmp_path, name):
     df["device_ticks"] = np.arange(len(df))
     path = write_recording(tmp_path / name, df)
     fast = read_recording(path)
-    strict = Recording(samples=parse_canonical_csv(_read_bytes(path), source=path)[0])
+    strict = Recording(samples=parse_canonical_csv(read_file_bytes(path), source=path)[0])
     assert fast._streams is not None  # the fast path was taken
     assert fast.placements == strict.placements
     for label in fast.placements:
