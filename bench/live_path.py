@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 from analysis.live import LiveAnglePipeline
 from analysis.monitor import EnvelopeMonitor
 from analysis.profiles import load_builtin_profile
+from analysis.schema import PLACEMENTS
 from analysis.simulation import SimulatedSession, SimulationConfig, simulate
 from sensors.families import codec_for
 from sensors.families.base import Family, ImuSample, Notification
@@ -67,17 +68,7 @@ FAMILIES: tuple[tuple[str, Family, float, dict[str, Any]], ...] = (
 """(name, family, requested rate, configure options)."""
 
 SIX = ("pelvis", "left_thigh", "right_thigh", "left_shank", "right_shank", "right_foot")
-NINE = (
-    "pelvis",
-    "trunk",
-    "head",
-    "left_thigh",
-    "right_thigh",
-    "left_shank",
-    "right_shank",
-    "left_foot",
-    "right_foot",
-)
+NINE = PLACEMENTS
 FOUR = ("pelvis", "right_thigh", "right_shank", "right_foot")
 SWEEP: tuple[tuple[tuple[str, ...], float], ...] = (
     (FOUR, 100.0),

@@ -7,6 +7,7 @@ rotation decomposition of ``analysis.rotations`` and simple geometry.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -25,23 +26,8 @@ from analysis.simulation import (
 )
 
 PERFECT = ImuErrorModel.perfect()
-WOBBLE_ONLY = ImuErrorModel(
-    gyr_noise_density_rad_s_sqrt_hz=0.0,
-    acc_noise_density_m_s2_sqrt_hz=0.0,
-    mag_noise_ut=0.0,
-    gyr_bias_sigma_rad_s=0.0,
-    gyr_bias_walk_rad_s_sqrt_s=0.0,
-    acc_bias_sigma_m_s2=0.0,
-    acc_bias_walk_m_s2_sqrt_s=0.0,
-    mag_bias_sigma_ut=0.0,
-    clock_drift_sigma_ppm=0.0,
-    start_offset_max_s=0.0,
-    jitter_sigma_s=0.0,
-    drop_probability=0.0,
-    burst_rate_per_min=0.0,
-    # ten times the default wobble so it is clearly present in the signals
-    wobble=SoftTissueModel(static_deflection_s2=3e-3),
-)
+# ten times the default wobble so it is clearly present in the signals, every other error off
+WOBBLE_ONLY = dataclasses.replace(PERFECT, wobble=SoftTissueModel(static_deflection_s2=3e-3))
 LEG = ("pelvis", "right_thigh", "right_shank", "right_foot")
 
 
