@@ -2,8 +2,8 @@
 
 :func:`build_report_html` returns the page as a string (the CLI writes it): the verdict, a
 summary table per rule, the episodes with their cues, holds, the dynamic criteria of sliders
-and eccentric exercises, the symptom/event marks with their angles, the plots (a PNG embedded
-as a ``data:`` URI), the calibration quality, how sure the numbers are, and the caveats: what
+and eccentric exercises, the symptom/event marks with their angles, the plots (an SVG drawn
+inline), the calibration quality, how sure the numbers are, and the caveats: what
 is not measured and why, that stretchguard informs and does not diagnose, and the warning
 signs that need a professional. No external resource, no script; a Content-Security-Policy
 forbids both. Every string that comes from outside (file names, marker labels, notes,
@@ -12,7 +12,6 @@ profile names and cues, calibration notes) is HTML-escaped.
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +21,7 @@ from typing import Any, Final
 import pandas as pd
 
 from analysis.envelope import EnvelopeResult, RuleResult
-from analysis.plots import session_png
+from analysis.plots import session_svg
 
 RED_FLAGS: Final = (
     "numbness, tingling, pins and needles or weakness in the foot or leg — new, lasting, or "
@@ -160,7 +159,7 @@ th{background:#f3f3f1;font-weight:600}td.n{text-align:right;white-space:nowrap}
 .st-ok{color:#00704f;font-weight:600}.st-violated{color:#b34700;font-weight:600}
 .st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}
 .cue{font-weight:600}.small{font-size:13px;color:#555}
-.plot img{width:100%;height:auto;border:1px solid #e3e3e3}
+.plot svg{display:block;width:100%;height:auto}
 .legend span{display:inline-block;margin-right:16px;font-size:13px}
 .sw{display:inline-block;width:14px;height:10px;margin-right:5px;vertical-align:middle}
 .flags li{margin:3px 0}.box{background:#fff8e6;border:1px solid #f0d99a;border-radius:6px;
@@ -175,11 +174,10 @@ def build_report_html(
     """The complete report page as an HTML string (UTF-8 when written).
 
     ``angles`` is the angle table the envelope was computed on (``t_s`` + ``*_deg``
-    columns, degrees). The page embeds one PNG of the angle panels; it loads nothing else.
+    columns, degrees). The page draws the angle panels as one inline SVG; it loads nothing else.
     """
     env = envelope
-    png = session_png(angles, env)
-    img = base64.b64encode(png).decode("ascii")
+    plot = session_svg(angles, env)
     prof = env.profile
     t = env.t_s
     duration_s = float(t[-1] - t[0]) if t.size else 0.0
@@ -215,10 +213,7 @@ def build_report_html(
     parts.append(_marks_section(env))
     parts.append("<h2>Angles over time</h2>")
     parts.append(_legend())
-    parts.append(
-        f"<div class='plot'><img alt='joint angles over time with the envelope of each rule' "
-        f"src='data:image/png;base64,{img}'></div>"
-    )
+    parts.append(f"<div class='plot'>{plot}</div>")
     if context.notes:
         parts.append(f"<h2>Notes</h2><p>{_e(context.notes)}</p>")
     parts.append(_calibration_section(context))

@@ -166,7 +166,6 @@ def machine() -> dict[str, Any]:
         "pandas",
         "pyarrow",
         "vqf",
-        "matplotlib",
         "ahrs",
         "imufusion",
         "opensim",

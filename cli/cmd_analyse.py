@@ -13,11 +13,9 @@ A short summary goes to stdout, messages to stderr. Nothing existing is overwrit
 from __future__ import annotations
 
 import argparse
-import importlib
 import io
 import math
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -391,18 +389,8 @@ def analyse_to_folder(
     )
 
 
-def warm_up_report() -> None:
-    """Import the report's plotting stack in the background while the input is read.
-
-    matplotlib takes a few tenths of a second to import and is needed only at the end;
-    reading the CSV runs mostly in Arrow's own threads, so the two overlap.
-    """
-    threading.Thread(target=importlib.import_module, args=("analysis.report",), daemon=True).start()
-
-
 def run(args: argparse.Namespace) -> int:
     """Analyse the input and write the report folder."""
-    warm_up_report()
     recording = with_windows(
         load_inputs(args, device_ticks=False),
         stand=getattr(args, "stand", None),

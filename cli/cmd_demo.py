@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from analysis.errors import DataError, OutputExistsError
-from cli.cmd_analyse import analyse_to_folder, warm_up_report
+from cli.cmd_analyse import analyse_to_folder
 from cli.common import DEMO_SESSION, fixture_path
 from sensors.formats.canonical import read_recording
 
@@ -51,7 +51,6 @@ def free_folder(parent: Path, stem: str = DEFAULT_STEM, *, limit: int = 1000) ->
 
 def run(args: argparse.Namespace) -> int:
     """Analyse the demo session into a new folder and say where it is."""
-    warm_up_report()
     try:
         path = fixture_path(DEMO_SESSION)
     except ModuleNotFoundError:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import base64
-import io
+import re
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
 from analysis.envelope import check_envelope
-from analysis.plots import decimate_minmax, session_figure, session_png
+from analysis.plots import (
+    BREACH,
+    LEFT_PX,
+    LINE,
+    RIGHT_PX,
+    WIDTH_PX,
+    decimate_minmax,
+    mask_runs,
+    merge_spans_px,
+    session_svg,
+    time_ticks,
+)
 from analysis.profiles import load_builtin_profile, parse_profile
 from analysis.recording import Marker
 from analysis.report import RED_FLAGS, ReportContext, build_report_html, summary_text
@@ -93,16 +103,40 @@ def report() -> tuple[str, _Collector]:
     return page, parser
 
 
+def _svg(page: str) -> ET.Element:
+    """The report's inline SVG, parsed as XML (it must be well formed)."""
+    start, end = page.index("<svg"), page.index("</svg>") + len("</svg>")
+    assert page.count("<svg") == 1
+    return ET.fromstring(page[start:end])
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _angle_paths(svg: ET.Element) -> list[list[tuple[float, float]]]:
+    """Vertices of every angle line (the dark stroked paths), in figure pixels."""
+    out = []
+    for el in svg.iter():
+        if _local(el.tag) == "path" and el.get("stroke") == LINE:
+            nums = re.findall(r"[ML]([-\d.]+) ([-\d.]+)", el.get("d", ""))
+            out.append([(float(x), float(y)) for x, y in nums])
+    return out
+
+
 def test_report_has_the_plot_the_summary_and_the_caveats(report):
-    _, doc = report
-    images = [attrs for tag, attrs in doc.tags if tag == "img"]
-    assert len(images) == 1
-    src = images[0]["src"] or ""
-    assert src.startswith("data:image/png;base64,")
-    png = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
-    assert png.format == "PNG"
-    assert png.size[0] >= 1000
-    assert png.size[1] >= 4 * 200  # one panel per plotted angle
+    page, doc = report
+    svg = _svg(page)
+    panels = [el for el in svg.iter() if el.get("class") == "panel"]
+    # hip flexion (engagement), ankle, knee, pelvis tilt; lumbar is absent, not drawn
+    assert [p.get("data-column") for p in panels] == [
+        "right_hip_flexion_deg",
+        "right_ankle_dorsiflexion_deg",
+        "right_knee_flexion_deg",
+        "pelvis_anterior_tilt_deg",
+    ]
+    assert len(_angle_paths(svg)) == 4
+    assert int(svg.get("height")) >= 4 * 150
     assert doc.tables >= 4
     text = " ".join(doc.text)
     assert "Left the nerve-friendly envelope" in text
@@ -125,8 +159,10 @@ def test_report_is_self_contained(report):
             assert not key.startswith("on"), (tag, key)
             if key in ("src", "href") and value:
                 assert value.startswith("data:"), (tag, key, value[:40])
-    assert "http://" not in page
-    assert "https://" not in page
+    # the SVG namespace is a name, not a resource; nothing else may point outside
+    names_removed = page.replace("xmlns='http://www.w3.org/2000/svg'", "")
+    assert "http://" not in names_removed
+    assert "https://" not in names_removed
     assert "default-src 'none'" in page
 
 
@@ -144,6 +180,7 @@ def test_hostile_strings_stay_text(report):
         "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p",
         "span", "b", "i", "br", "div", "table", "thead", "tbody", "tr", "th", "td", "img",
         "ul", "li", "code",
+        "svg", "g", "clippath", "rect", "path", "line", "text", "tspan",
     }  # fmt: skip
 
 
@@ -178,11 +215,50 @@ def test_decimation_keeps_every_extreme():
 def test_long_sessions_are_drawn_decimated():
     df = _session(duration_s=3600.0)
     env = check_envelope(df, load_builtin_profile("standing_hamstring"), side="right")
-    fig = session_figure(df, env, width_px=800)
-    lines = [ln for ax in fig.axes for ln in ax.get_lines() if len(ln.get_xdata()) > 10]
-    assert lines
-    assert all(len(ln.get_xdata()) <= 2 * 800 + 2 for ln in lines)
-    assert session_png(df, env, width_px=800)[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = ET.fromstring(session_svg(df, env, width_px=800))
+    lines = _angle_paths(svg)
+    assert len(lines) == 4
+    plot_w = 800 - LEFT_PX - RIGHT_PX
+    assert all(10 < len(vertices) <= 2 * plot_w + 2 for vertices in lines)
+    # every vertex inside the plotting area horizontally
+    assert all(LEFT_PX - 0.1 <= x <= LEFT_PX + plot_w + 0.1 for v in lines for x, _ in v)
+    _, labels, title = time_ticks(0.0, 3000.0)
+    assert title == "time (min:s)"
+    assert labels[:3] == ["0:00", "5:00", "10:00"]
+    _, labels, title = time_ticks(0.0, 3600.0)
+    assert (title, labels[-1]) == ("time (h:min:s)", "1:00:00")
+    _, labels, title = time_ticks(-2.0, 80.0)
+    assert (title, labels[:2]) == ("time (s)", ["0", "10"])
+
+
+def test_the_episode_is_shaded_where_it_happened(report):
+    page, _ = report
+    svg = _svg(page)
+    ankle = next(el for el in svg.iter() if el.get("data-column") == "right_ankle_dorsiflexion_deg")
+    shaded = [el for el in ankle.iter() if _local(el.tag) == "path" and el.get("fill") == BREACH]
+    assert len(shaded) == 1
+    x0, width = map(float, re.match(r"M([-\d.]+) [-\d.]+h([-\d.]+)", shaded[0].get("d")).groups())
+    # the scripted dorsiflexion lasts from about 30.5 s to 38.5 s of an 80-s session
+    t = lambda x: (x - LEFT_PX) / (WIDTH_PX - LEFT_PX - RIGHT_PX) * (80 - 0.01)  # noqa: E731
+    assert 30.0 < t(x0) < 31.5
+    assert 37.5 < t(x0 + width) < 39.5
+    titles = [el.text for el in ankle.iter() if _local(el.tag) == "title"]
+    assert any("point your toes away" in (text or "") for text in titles)
+
+
+def test_runs_and_pixel_merging():
+    t = np.arange(10.0)
+    mask = np.array([1, 1, 0, 0, 1, 0, 0, 0, 1, 1], dtype=bool)
+    starts, ends = mask_runs(t, mask)
+    assert starts.tolist() == [0.0, 4.0, 8.0]
+    assert ends.tolist() == [2.0, 5.0, 9.0]
+    a, b = merge_spans_px(np.array([0.0, 10.2, 10.0, 40.0]), np.array([10.0, 10.3, 12.0, 40.1]))
+    assert a.tolist() == [0.0, 40.0]
+    assert b.tolist() == [12.0, 41.0]  # widened to one pixel
+    many = np.sort(np.random.default_rng(1).uniform(0, 500, 20_000))
+    a, b = merge_spans_px(many, many + 0.05)
+    assert a.size <= 500
+    assert np.all(a[1:] > b[:-1])
 
 
 def test_nothing_measured_is_not_presented_as_a_pass():

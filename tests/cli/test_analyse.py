@@ -63,7 +63,8 @@ def test_analyse_writes_the_three_files(recordings, tmp_path, capsys):
     assert len(angles) > 5000
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Left the nerve-friendly envelope" in html
-    assert "data:image/png;base64," in html
+    assert html.count("<svg") == 1
+    assert html.count("class='panel'") >= 4
     captured = capsys.readouterr()
     assert "ankle dorsiflexed" in captured.out  # the summary goes to stdout
     assert "[outside]" in captured.out
