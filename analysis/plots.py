@@ -103,7 +103,7 @@ def mask_runs(t_s: FloatArray, mask: NDArray[np.bool_]) -> tuple[FloatArray, Flo
 def merge_spans_px(
     x0_px: FloatArray, x1_px: FloatArray, *, min_width_px: float = 1.0
 ) -> tuple[FloatArray, FloatArray]:
-    """Merge intervals (pixels, sorted by start) that touch or overlap within half a pixel.
+    """Merge intervals (pixels, in any order) that touch or overlap within half a pixel.
 
     Each interval is widened to ``min_width_px`` first so a short episode stays visible. The
     result has at most one interval per pixel of the axis, whatever the number of inputs.
