@@ -46,6 +46,7 @@ from analysis.schema import SIDES, T_S, split_placement
 from cli.common import add_input_arguments, load_inputs
 from cli.main import EXIT_OK, EXIT_VIOLATION
 from cli.memory import give_back_memory
+from sensors.formats.canonical import open_new, write_new_file
 
 DEFAULT_EXERCISE = "standing_hamstring"
 PROGRESS_MIN_S = 120.0
@@ -297,19 +298,8 @@ def _package_version() -> str:
 
 
 def _write_angles_file(path: Path, angles: pd.DataFrame) -> None:
-    try:
-        with path.open("xb") as fh:
-            write_angles_csv(angles, fh)
-    except FileExistsError:
-        raise OutputExistsError(path) from None
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    try:
-        with path.open("xb") as fh:
-            fh.write(data)
-    except FileExistsError:
-        raise OutputExistsError(path) from None
+    with open_new(path) as fh:
+        write_angles_csv(angles, fh)
 
 
 def analyse_to_folder(
@@ -379,8 +369,8 @@ def analyse_to_folder(
     html_text = build_report_html(result.angles, envelope, context)
     angles_done.result()
     writer.shutdown()
-    _write_new(out / "envelope.json", envelope.to_json().encode("utf-8"))
-    _write_new(out / "report.html", html_text.encode("utf-8"))
+    write_new_file(out / "envelope.json", envelope.to_json().encode("utf-8"))
+    write_new_file(out / "report.html", html_text.encode("utf-8"))
     return AnalysisOutput(
         folder=out,
         angles=result,

@@ -18,9 +18,10 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,24 @@ def read_file_bytes(path: Path) -> bytes:
         except (OSError, EOFError) as exc:
             raise RecordingFormatError(path, f"not a readable gzip file ({exc})") from None
     return raw
+
+
+@contextmanager
+def open_new(path: Path) -> Iterator[BinaryIO]:
+    """``path`` opened for binary writing; it must not exist yet (else OutputExistsError)."""
+    try:
+        fh = path.open("xb")
+    except FileExistsError:
+        raise OutputExistsError(path) from None
+    with fh:
+        yield fh
+
+
+def write_new_file(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path``, which must not exist yet (else OutputExistsError)."""
+    with open_new(path) as fh:
+        fh.write(data)
+    return path
 
 
 def _line_mapper(data: bytes) -> Callable[[int], int]:

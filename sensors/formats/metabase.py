@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analysis.errors import OutputExistsError, RecordingFormatError
+from analysis.errors import RecordingFormatError
 from analysis.schema import GRAVITY_M_S2
-from sensors.formats.canonical import read_file_bytes
+from sensors.formats.canonical import read_file_bytes, write_new_file
 from sensors.formats.vendor import (
     VendorStream,
     check_increasing,
@@ -300,12 +300,7 @@ def write_metabase(
         elapsed = (int(ms) - int(epoch_ms[0])) / 1000.0
         cells = ",".join(_fixed(x, dec) for x in row)
         lines.append(f"{int(ms)},{stamp},{elapsed:.3f},{cells}")
-    try:
-        with p.open("x", encoding="utf-8", newline="\n") as fh:
-            fh.write("\n".join(lines) + "\n")
-    except FileExistsError:
-        raise OutputExistsError(p) from None
-    return p
+    return write_new_file(p, ("\n".join(lines) + "\n").encode("utf-8"))
 
 
 def _fixed(x: float, decimals: int) -> str:

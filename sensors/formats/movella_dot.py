@@ -43,10 +43,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analysis.errors import OutputExistsError, RecordingFormatError
+from analysis.errors import RecordingFormatError
 from analysis.rotations import conjugate, multiply, rotate, to_rotation
 from analysis.schema import GRAVITY_M_S2
-from sensors.formats.canonical import read_file_bytes
+from sensors.formats.canonical import read_file_bytes, write_new_file
 from sensors.formats.vendor import (
     FloatArray,
     VendorStream,
@@ -395,9 +395,4 @@ def write_movella_dot(
         f"{int(c)},{int(s)},{','.join(f'{x:.6f}' for x in row)},0"
         for c, s, row in zip(counter, stf, data, strict=True)
     ]
-    try:
-        with p.open("x", encoding="utf-8", newline="\n") as fh:
-            fh.write("\n".join(head + rows))
-    except FileExistsError:
-        raise OutputExistsError(p) from None
-    return p
+    return write_new_file(p, ("\n".join(head + rows)).encode("utf-8"))

@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analysis.errors import OutputExistsError, RecordingFormatError
-from sensors.formats.canonical import read_file_bytes
+from analysis.errors import RecordingFormatError
+from sensors.formats.canonical import read_file_bytes, write_new_file
 from sensors.formats.vendor import (
     FloatArray,
     VendorStream,
@@ -316,12 +316,7 @@ def write_phyphox(
 
     rows = [delimiter.join(f'"{h}"' for h in heads)]
     rows += [delimiter.join(num(x) for x in row) for row in data]
-    try:
-        with p.open("x", encoding="utf-8", newline="\n") as fh:
-            fh.write("\n".join(rows) + "\n")
-    except FileExistsError:
-        raise OutputExistsError(p) from None
-    return p
+    return write_new_file(p, ("\n".join(rows) + "\n").encode("utf-8"))
 
 
 def write_phyphox_time_csv(folder: str | Path, events: Sequence[TimeEvent]) -> Path:
@@ -336,9 +331,4 @@ def write_phyphox_time_csv(folder: str | Path, events: Sequence[TimeEvent]) -> P
             f'"{e.event}",{phyphox_number(e.experiment_s)},{e.system_unix_s:.3f},'
             f'"{stamp[:-3]} UTC+00:00"'
         )
-    try:
-        with p.open("x", encoding="utf-8", newline="\n") as fh:
-            fh.write("\n".join(rows) + "\n")
-    except FileExistsError:
-        raise OutputExistsError(p) from None
-    return p
+    return write_new_file(p, ("\n".join(rows) + "\n").encode("utf-8"))

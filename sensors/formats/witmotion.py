@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analysis.errors import OutputExistsError, RecordingFormatError
+from analysis.errors import RecordingFormatError
 from analysis.schema import GRAVITY_M_S2
-from sensors.formats.canonical import read_file_bytes
+from sensors.formats.canonical import read_file_bytes, write_new_file
 from sensors.formats.vendor import (
     FloatArray,
     Table,
@@ -336,12 +336,7 @@ def write_witmotion(
         cells += [f"{x:.3f}" for x in mag[k]] + ["25.00"] + [f"{x:.5f}" for x in q[k]]
         cells += ["400", "100"]
         rows.append(",".join(cells))
-    try:
-        with p.open("x", encoding="utf-8", newline="\n") as fh:
-            fh.write("\n".join(rows) + "\n")
-    except FileExistsError:
-        raise OutputExistsError(p) from None
-    return p
+    return write_new_file(p, ("\n".join(rows) + "\n").encode("utf-8"))
 
 
 def _stamp(unix_s: float, *, date: bool) -> str:

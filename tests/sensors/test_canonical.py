@@ -16,6 +16,7 @@ from sensors.formats.canonical import (
     CanonicalAppender,
     read_recording,
     sidecar_path,
+    write_new_file,
     write_recording,
 )
 
@@ -250,3 +251,11 @@ def test_fast_reader_hands_irregular_files_to_the_strict_parser(tmp_path):
     rec = read_recording(gz)
     assert len(rec.samples) == 2
     assert any("incomplete last row" in w for w in rec.warnings)
+
+
+def test_write_new_file_never_replaces_a_file(tmp_path):
+    path = tmp_path / "report.html"
+    assert write_new_file(path, b"first") == path
+    with pytest.raises(OutputExistsError):
+        write_new_file(path, b"second")
+    assert path.read_bytes() == b"first"
