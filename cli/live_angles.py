@@ -23,6 +23,7 @@ from analysis.live import LiveAnglePipeline
 from analysis.monitor import EnvelopeMonitor, MonitorState
 from analysis.profiles import Profile, angle_column_for
 from analysis.recording import Gap
+from cli.live_feed import SessionTally
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
 
@@ -69,8 +70,16 @@ class LiveAngles:
         self.latest: dict[str, float] = {}
         self.problem: str | None = None
         self.last_cue: str | None = None
+        self.tally = SessionTally()
+        self.angles_t_s: float | None = None
+        """Session time of the newest angle sample (None before calibration)."""
         self._pending: dict[str, list[AlignedBatch]] = {p: [] for p in placements}
         self._retry_at = -math.inf
+
+    @property
+    def calibrated(self) -> bool:
+        """Angles are flowing (the pipeline is calibrated)."""
+        return self.pipeline is not None and self.pipeline.calibrated
 
     # --- sink ------------------------------------------------------------------------------
 
@@ -114,10 +123,12 @@ class LiveAngles:
         if out is None or not out.columns:
             return
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
+        self.angles_t_s = float(out.t_s[-1])
         state = self.monitor.update(out.t_s, out.columns)
         if state is None:
             return
         self.state = state
+        self.tally.update(state)
         for cue in state.new_cues:
             self.last_cue = cue
             if self.on_cue is not None:
@@ -136,13 +147,15 @@ class LiveAngles:
             return Panel(text, title=title, border_style="magenta")
         st = self.state
         head = Text()
-        if st is None or not st.engaged:
+        if (st is None or not st.engaged) and self.tally.stretch_ended:
+            head.append(f"stretch ended — hold {self.tally.best_hold_s:.0f} s", style="bold")
+        elif st is None or not st.engaged:
             head.append("not in the stretch yet", style="dim")
         elif st.outside:
-            head.append("OUTSIDE the nerve-friendly envelope", style="bold white on red")
+            head.append("OUTSIDE the envelope", style="bold white on red")
         else:
-            head.append("inside the nerve-friendly envelope", style="bold green")
-        if st is not None and st.hold_target_s is not None:
+            head.append("inside the envelope", style="bold green")
+        if st is not None and st.hold_target_s is not None and st.engaged:
             done = min(st.hold_s / st.hold_target_s, 1.0) if st.hold_target_s else 0.0
             bar = "█" * round(20 * done) + "░" * (20 - round(20 * done))
             head.append(f"   hold {st.hold_s:5.1f} s / {st.hold_target_s:g} s ", style="bold")
