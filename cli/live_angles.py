@@ -152,10 +152,13 @@ class LiveAngles:
         elif st is None or not st.engaged:
             head.append("not in the stretch yet", style="dim")
         elif st.outside:
-            head.append("OUTSIDE the envelope", style="bold white on red")
+            cue = next((r.cue for r in st.rules if r.cue), None)
+            head.append(
+                f"OUTSIDE: {cue}" if cue else "OUTSIDE the envelope", style="bold white on red"
+            )
         else:
             head.append("inside the envelope", style="bold green")
-        if st is not None and st.hold_target_s is not None and st.engaged:
+        if st is not None and st.hold_target_s is not None and st.engaged and not st.outside:
             done = min(st.hold_s / st.hold_target_s, 1.0) if st.hold_target_s else 0.0
             bar = "█" * round(20 * done) + "░" * (20 - round(20 * done))
             head.append(f"   hold {st.hold_s:5.1f} s / {st.hold_target_s:g} s ", style="bold")
@@ -173,7 +176,7 @@ class LiveAngles:
             if spec.advisory:
                 allowed += " (advisory)"
             status = now.status if now is not None else "not_engaged"
-            label = now.cue if (now is not None and now.cue) else status.replace("_", " ")
+            label = "OUTSIDE" if status == "outside" else status.replace("_", " ")
             table.add_row(
                 spec.name.replace("_", " "),
                 shown,
@@ -181,6 +184,6 @@ class LiveAngles:
                 Text(label, style=_STATUS_STYLE.get(status, "")),
             )
         parts: list[RenderableType] = [head, table]
-        if self.last_cue:
+        if self.last_cue and not (st is not None and st.outside):
             parts.append(Text(f"last cue: {self.last_cue}", style="bold red"))
         return Panel(Group(*parts), title=title, border_style="magenta")

@@ -99,7 +99,7 @@ def asset(name: str) -> str:
     return resources.files("cli").joinpath("web", name).read_text(encoding="utf-8")
 
 
-async def _no_content() -> web.Response:
+async def _no_content(_request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
@@ -182,7 +182,7 @@ class WebScreen:
         for path in _ASSETS:
             app.router.add_get(path, self._asset)
         app.router.add_get("/ws", self._ws)
-        app.router.add_get("/favicon.ico", lambda _r: _no_content())
+        app.router.add_get("/favicon.ico", _no_content)
         return app
 
     def _token_ok(self, request: web.Request) -> bool:
@@ -244,9 +244,11 @@ class WebScreen:
         return None
 
     async def _serve(self) -> None:
-        self._runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self._app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await self._runner.setup()
-        await web.SockSite(self._runner, self.sock, shutdown_timeout=1.0).start()
+        await web.SockSite(self._runner, self.sock).start()
         loop = asyncio.get_running_loop()
         period = 1.0 / self.push_hz
         while True:
