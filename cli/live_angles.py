@@ -23,7 +23,7 @@ from analysis.live import LiveAnglePipeline
 from analysis.monitor import EnvelopeMonitor, MonitorState
 from analysis.profiles import Profile, angle_column_for
 from analysis.recording import Gap
-from cli.live_feed import SessionTally
+from cli.live_feed import STATE_WORDS, SessionTally, display_state
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
 
@@ -33,6 +33,16 @@ _STATUS_STYLE = {
     "not_engaged": "dim",
     "not_measured": "dim italic",
 }
+
+_SHOWN_STYLE = {
+    "inside": "green",
+    "near": "bold yellow",
+    "outside": "bold white on red",
+    "uncertain": "bold magenta",
+    "not_engaged": "dim",
+    "not_measured": "dim italic",
+}
+"""Terminal style of a rule's shown state (``cli.live_feed.display_state``)."""
 
 
 def _rate_from(pending: dict[str, list[AlignedBatch]]) -> float:
@@ -176,12 +186,13 @@ class LiveAngles:
             if spec.advisory:
                 allowed += " (advisory)"
             status = now.status if now is not None else "not_engaged"
-            label = "OUTSIDE" if status == "outside" else status.replace("_", " ")
+            shown_state = display_state(status, value, spec)
+            label = STATE_WORDS.get(shown_state, shown_state.replace("_", " "))
             table.add_row(
                 spec.name.replace("_", " "),
                 shown,
                 allowed,
-                Text(label, style=_STATUS_STYLE.get(status, "")),
+                Text(label, style=_SHOWN_STYLE.get(shown_state, "")),
             )
         parts: list[RenderableType] = [head, table]
         if self.last_cue and not (st is not None and st.outside):

@@ -44,6 +44,15 @@ _STATE_RANK = {
     "not_measured": 1,
 }
 """Worst first: the state a joint shows when several rules sit on it."""
+STATE_WORDS = {
+    "inside": "inside",
+    "near": "near the edge",
+    "outside": "OUTSIDE",
+    "uncertain": "uncertain",
+    "not_measured": "not measured",
+    "not_engaged": "not in the stretch",
+}
+"""A shown state in words (the page uses the same)."""
 
 
 def mark_label(where: str | None, what: str | None) -> str:
@@ -277,7 +286,9 @@ def snapshot(
     rules = _rules(angles) if angles is not None else []
     joints: dict[str, list[str]] = {}
     for r in rules:
-        joints.setdefault(r["joint"], []).append(r["state"])
+        # an advisory rule colours its joint only when it breaks (or cannot be judged)
+        quiet = r["advisory"] and r["state"] == "near"
+        joints.setdefault(r["joint"], []).append("inside" if quiet else r["state"])
     st = angles.state if angles is not None else None
     cues = [r["cue"] for r in rules if r["state"] == "outside" and r["cue"]]
     return {

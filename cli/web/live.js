@@ -135,12 +135,12 @@ function drawFigure(s) {
   joint(g, top, "pelvis", joints, labels);
   drawLabels(g, labels);
   if (!s.calibrated) {
-    sv("text", { x: -170, y: -200, class: "fig-note", text: "angles appear after calibration" }, g);
+    sv("text", { x: 270, y: -215, class: "fig-note", text: "angles appear after calibration" }, g);
   } else if (!pose.worn) {
-    sv("text", { x: -170, y: -200, class: "fig-note", text: `no ${side} leg sensor` }, g);
+    sv("text", { x: 270, y: -185, class: "fig-note", text: `no ${side} leg sensor` }, g);
   }
   if (neckBase === null && s.calibrated) {
-    sv("text", { x: -170, y: -200, class: "fig-note", text: "dashed grey: no sensor there" }, g);
+    sv("text", { x: 270, y: -215, class: "fig-note", text: "dashed grey: no sensor there" }, g);
   }
 }
 
@@ -214,10 +214,12 @@ function drawRules(s) {
 
 function drawSensors(s) {
   const list = s.sensors || [];
-  const fine = list.every((x) => x.state === "streaming" && !x.lost && !x.bad_packets && !x.reconnects && !x.gaps);
+  const ended = s.phase === "ended";
+  const ok = (x) => x.state === "streaming" || (ended && x.state === "stopped");
+  const fine = list.every((x) => ok(x) && !x.lost && !x.bad_packets && !x.reconnects && !x.gaps);
   const batt = (x) => (x.battery_pct == null ? "" : ` ${x.battery_pct}%`);
   $("sensor-line").textContent = list.length === 0 ? "looking for the sensors…" : fine
-    ? `all ${list.length} streaming — ` + list.map((x) => `${x.placement.replace("_", " ")} ${Math.round(x.rate_hz || 0)} Hz${batt(x)}`).join(" · ")
+    ? `all ${list.length} ${ended ? "stopped, no trouble" : "streaming"} — ` + list.map((x) => `${x.placement.replace("_", " ")} ${Math.round(x.rate_hz || 0)} Hz${batt(x)}`).join(" · ")
     : `${list.filter((x) => x.state === "streaming").length} of ${list.length} streaming`;
   const table = $("sensor-table");
   table.hidden = fine;

@@ -144,6 +144,32 @@ def _ankle(driver: Any) -> list[str] | None:
     )
 
 
+def _phone_width_fits(driver: Any, stage: str) -> None:
+    """At 414 px nothing runs off the right edge and the cue/verdict is inside the view."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.set_window_size(414, 900)
+    try:
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return innerWidth") <= 414)
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        wide = driver.execute_script(
+            "return [...document.querySelectorAll('body *')]"
+            ".filter(e => e.getBoundingClientRect().right > innerWidth + 1)"
+            ".slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)"
+        )
+        assert overflow <= 0, f"{stage}: {overflow} px wider than a 414-px phone: {wide}"
+        box = "cue" if stage == "outside" else "verdict"
+        right = driver.execute_script(
+            f"return document.getElementById('{box}').getBoundingClientRect().right"
+        )
+        assert right <= driver.execute_script("return innerWidth"), f"{stage}: {box} cut"
+        _shot(driver, f"{stage}_414")
+    finally:
+        driver.set_window_size(1280, 1000)
+
+
 def _shot(driver: Any, name: str) -> None:
     folder = os.environ.get("SG_SCREENSHOTS")
     if folder:
@@ -177,6 +203,7 @@ def test_the_live_page_follows_the_session(live, browser):
     assert cue.text == cued["cue"] == "ankle dorsiflexed 12° — point your toes away"
     assert _ankle(browser) == ["outside", OKABE_ITO_VERMILLION]
     _shot(browser, "outside")
+    _phone_width_fits(browser, "outside")
 
     trace = browser.execute_script("return window.__sg.trace")
     engaged = [e for e in trace if e["engaged"]]
@@ -202,6 +229,7 @@ def test_the_live_page_follows_the_session(live, browser):
     assert "ankle dorsiflexion" in end["end"]["verdict"]
     assert browser.find_element("id", "next").text.startswith("stretchguard analyse ")
     _shot(browser, "end")
+    _phone_width_fits(browser, "end")
     assert proc.wait(30) == 0, (out.parent / "stderr.txt").read_text()
     markers = json.loads(out.with_suffix(".json").read_text())["markers"]
     assert LABEL in [m["label"] for m in markers]
