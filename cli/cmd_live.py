@@ -367,9 +367,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _web_screen(args: argparse.Namespace, out: Path, screen: _Screen) -> Any:
     """With --web: the page around the terminal screen (its address printed first)."""
+    from cli.live_web import LOCALHOST, WebScreen
+
     if not getattr(args, "web", False):
+        if args.port or args.host != LOCALHOST:
+            raise ConfigError("--port and --host are for --web")
         return None
-    from cli.live_web import WebScreen
 
     web = WebScreen(screen, out, host=args.host, port=args.port)
     print(f"open {web.url}", flush=True)

@@ -187,13 +187,16 @@ class WebScreen:
 
     def _token_ok(self, request: web.Request) -> bool:
         if self.token is None:
-            return True
+            # loopback without a token: only our own names, so a web site whose name is
+            # re-pointed at 127.0.0.1 (DNS rebinding) cannot load the page or its feed
+            names = ("127.0.0.1", "localhost", "[::1]")
+            return request.host in {f"{n}:{self.port}" for n in names}
         given = request.query.get("token", "")
         return hmac.compare_digest(given.encode(), self.token.encode())
 
     async def _asset(self, request: web.Request) -> web.StreamResponse:
         name, kind = _ASSETS[request.path]
-        if request.path == "/" and not self._token_ok(request):
+        if not self._token_ok(request) and (request.path == "/" or self.token is None):
             return web.Response(status=403, text="access token missing or wrong\n")
         headers = {
             "Content-Security-Policy": CSP.format(ws=f"ws://{request.host}"),

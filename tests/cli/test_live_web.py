@@ -5,6 +5,7 @@ pieces (mark labels, shown rule states, the session tally and its verdict)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -193,3 +194,47 @@ async def test_the_page_is_served_and_fed_during_a_session(tmp_path: Path):
     assert any(m["label"] == "pain in the calf" for m in last["marks"])
     side = json.loads(out_csv.with_suffix(".json").read_text())
     assert "pain in the calf" in [m["label"] for m in side["markers"]]
+
+
+async def test_loopback_serves_only_its_own_names(tmp_path: Path):
+    """Without a token the page answers only to 127.0.0.1/localhost: a site whose name is
+    re-pointed at 127.0.0.1 (DNS rebinding) gets 403 for the page, its script and the feed."""
+    inner = SimpleNamespace(stop=asyncio.Event(), close=lambda: None, angles=None)
+    web = WebScreen(inner, tmp_path / "x.csv")
+    assert web.token is None
+    assert web.url == f"http://127.0.0.1:{web.port}/"
+    server = asyncio.ensure_future(web._serve())
+    base = f"http://127.0.0.1:{web.port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"{base}/") as r:
+                        assert r.status == 200
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            async with http.get(f"http://localhost:{web.port}/live.css") as r:
+                assert r.status == 200
+            for path in ("/", "/live.js", "/ws"):
+                evil = {"Host": f"evil.example:{web.port}"}
+                async with http.get(f"{base}{path}", headers=evil) as r:
+                    assert r.status == 403, path
+    finally:
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+        if web._runner is not None:
+            await web._runner.cleanup()
+        web.close()
+
+
+def test_another_host_needs_the_printed_token(tmp_path: Path):
+    inner = SimpleNamespace(stop=asyncio.Event(), close=lambda: None, angles=None)
+    web = WebScreen(inner, tmp_path / "x.csv", host="0.0.0.0")
+    try:
+        assert web.token is not None
+        assert len(web.token) >= 20
+        assert web.url.endswith(f":{web.port}/?token={web.token}")
+    finally:
+        web.close()
