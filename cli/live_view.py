@@ -2,8 +2,9 @@
 
 Display only: it reads a :class:`~sensors.session.live.LiveSession`'s status and a
 :class:`~sensors.session.protocol.GuidedProtocol`, never drives them. :class:`LiveView` is a
-stack of panels (``panels``): the guided prompt and the sensor table today; the joint-angle
-and cue view is added later as one more panel (any callable returning a rich renderable).
+stack of panels (``panels``): the guided prompt, the sensors (one line while every sensor
+streams without trouble, a compact row each otherwise, so the rules and the cue keep their
+place at 80×24) and the joint-angle and cue panel (any callable returning a rich renderable).
 :class:`KeyReader` turns single key presses on a terminal into callbacks (``m``/space: mark a
 symptom, ``q``: stop) without echo or Enter.
 """

@@ -220,6 +220,11 @@ def test_the_live_page_follows_the_session(live, browser):
     assert first_cue["cue_shown"], "the cue was received but not put on the page"
     delay_s = first_cue["t_s"] - past_edge["t_s"] - RULE.dwell_s
     assert delay_s <= 1.0, f"cue {delay_s:.2f} s after the dwell"
+    draw_ms = sorted(e["render_ms"] for e in trace)
+    print(  # for the record (pytest -rP): what the page measured of itself
+        f"cue {delay_s:+.2f} s after edge + dwell (session s); page draw median "
+        f"{draw_ms[len(draw_ms) // 2]:.1f} ms, max {draw_ms[-1]:.1f} ms over {len(draw_ms)}"
+    )
 
     browser.find_element("id", "stop").click()
     browser.switch_to.alert.accept()
