@@ -135,7 +135,7 @@ function drawFigure(s) {
   joint(g, top, "pelvis", joints, labels);
   drawLabels(g, labels);
   if (!s.calibrated) {
-    sv("text", { x: 270, y: -215, class: "fig-note", text: "angles appear after calibration" }, g);
+    sv("text", { x: 200, y: -215, class: "fig-note", text: "angles after calibration" }, g);
   } else if (!pose.worn) {
     sv("text", { x: 270, y: -185, class: "fig-note", text: `no ${side} leg sensor` }, g);
   }
