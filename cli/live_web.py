@@ -254,10 +254,18 @@ class WebScreen:
         await web.SockSite(self._runner, self.sock).start()
         loop = asyncio.get_running_loop()
         period = 1.0 / self.push_hz
+        failed = False
         while True:
             due = loop.time() + period
             if self.clients:
-                self.push()
+                try:
+                    self.push()
+                except Exception as exc:  # the page must never stop the recording
+                    if not failed:
+                        log.error(
+                            "live page: could not send the state (%s: %s)", type(exc).__name__, exc
+                        )
+                    failed = True
             await asyncio.sleep(max(0.0, due - loop.time()))
 
     def state(self) -> dict[str, Any]:
@@ -290,20 +298,32 @@ class WebScreen:
     async def _finish(self, summary: str | None) -> None:
         if self._pusher is not None:
             self._pusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._pusher
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:  # e.g. the server could not start: say so, keep the result
+                log.error("live page: the server failed (%s: %s)", type(exc).__name__, exc)
         if self.session is not None and self.clients:
-            angles = self.inner.angles
-            snap = self.state()
-            tally = angles.tally if angles is not None else self._tally
-            snap["phase"] = "ended"
-            snap["end"] = end_block(tally, self.out, summary)
-            text = json.dumps(snap, separators=(",", ":"), allow_nan=False)
-            for ws in list(self.clients):
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await asyncio.wait_for(ws.send_str(text), 2.0)
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(ws.close(), 2.0)
+            await self._send_end(summary)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _send_end(self, summary: str | None) -> None:
+        """The last snapshot, with the verdict and the next command; then close the pages."""
+        try:
+            snap = self.state()
+            angles = self.inner.angles
+            snap["phase"] = "ended"
+            snap["end"] = end_block(angles.tally if angles else self._tally, self.out, summary)
+            text = json.dumps(snap, separators=(",", ":"), allow_nan=False)
+        except Exception as exc:
+            log.error("live page: could not send the end (%s: %s)", type(exc).__name__, exc)
+            text = None
+        for ws in list(self.clients):
+            if text is not None:
+                with contextlib.suppress(ConnectionError, RuntimeError, TimeoutError):
+                    await asyncio.wait_for(ws.send_str(text), 2.0)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 2.0)
