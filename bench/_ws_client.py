@@ -1,7 +1,7 @@
 """A websocket client standing in for the live page (bench/live_web_latency.py): receive every
 snapshot and stamp its arrival with ``time.monotonic_ns`` (one clock for all processes).
 
-    python bench/_ws_client.py PORT OUT.json
+    python bench/_ws_client.py PORT OUT.json [--realtime]
 
 Imports nothing but aiohttp, so starting it does not compete with the session it measures.
 """
@@ -34,6 +34,8 @@ def main() -> int:
     port, out = int(sys.argv[1]), Path(sys.argv[2])
     cpus = os.cpu_count() or 1
     os.sched_setaffinity(0, {1 % cpus})
+    if "--realtime" in sys.argv[3:]:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
     asyncio.run(_run(port, out))
     return 0
 

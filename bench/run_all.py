@@ -686,6 +686,7 @@ def commands_section() -> list[str]:
         f"{PY} bench/peers.py                  # §4    → bench/out/peers.json",
         f"{PY} bench/live_path.py              # §5    → bench/out/live_path.json",
         f"{PY} bench/live_web_latency.py       # §6    → bench/out/live_web_latency.json",
+        f"{PY} bench/live_web_latency.py --realtime  # §6, SCHED_FIFO (root)",
         f"{PY} bench/run_all.py --render-only  # this page from the JSON files",
         f"{PY} bench/run_all.py --commit HEAD  # a frozen copy of a commit (shared checkout)",
         f"{PY} bench/run_all.py --render-only --baseline bench/out/baseline-REV  # vs earlier",
