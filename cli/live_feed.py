@@ -220,10 +220,11 @@ def _sensors(session: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _marks(session: Any, t0: float) -> list[dict[str, Any]]:
+def _marks(session: Any) -> list[dict[str, Any]]:
+    """Marks on the session clock, as the sidecar, the summary and the report give them."""
     return [
         {
-            "t_s": _num(m.t_s - t0),
+            "t_s": _num(m.t_s),
             "label": str(m.label),
             "kind": str(getattr(m, "kind", "symptom")),
             "where": getattr(m, "where", None),
@@ -320,7 +321,7 @@ def snapshot(
             "last_s": _num(tally.last_hold_s),
         },
         "sensors": _sensors(session),
-        "marks": _marks(session, t0),
+        "marks": _marks(session),
         "mark_where": list(MARK_WHERE),
         "mark_what": list(MARK_WHAT),
         "recording": out.name,

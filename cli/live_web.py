@@ -235,8 +235,7 @@ class WebScreen:
         if cmd.get("type") == "mark":
             label = mark_label(cmd.get("where"), cmd.get("what"))
             marker = self.session.add_marker(label)
-            start = self.protocol.start_s or 0.0
-            done = f"marked at {marker.t_s - start:.1f} s: {label}"
+            done = f"marked at {marker.t_s:.1f} s: {label}"  # session clock, as the sidecar
             view = getattr(self.inner, "view", None)
             if view is not None:
                 view.note(done)
