@@ -6,10 +6,11 @@
     .venv/bin/python bench/run_all.py --commit HEAD  # measure a committed snapshot
     .venv/bin/python bench/run_all.py --render-only --baseline bench/out/baseline-REV
 
-Runs ``bench/speed.py``, ``bench/peers.py`` and ``bench/live_path.py`` one after the other
-(never in parallel: they time each other otherwise), each writing ``bench/out/NAME.json``,
-then renders the page from those files. The first run also generates and caches the seeded
-sessions (``bench/_sessions.py``; the 10-hour one takes a few minutes and 1.2 GB).
+Runs ``bench/speed.py``, ``bench/peers.py``, ``bench/live_path.py`` and
+``bench/live_web_latency.py`` one after the other (never in parallel: they time each other
+otherwise), each writing ``bench/out/NAME.json``, then renders the page from those files. The
+first run also generates and caches the seeded sessions (``bench/_sessions.py``; the 10-hour
+one takes a few minutes and 1.2 GB).
 
 Other engineers edit the same checkout while a run takes half an hour; ``--commit REV``
 measures a frozen copy instead (``git archive REV`` of analysis/, sensors/, cli/ and
@@ -30,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from _sessions import OUT_DIR, ROOT, SCENARIO, SEED
+from live_web_latency import render_section as live_web_section
 
 DOC = ROOT / "docs" / "benchmarks.md"
-BENCHES = ("speed", "peers", "live_path")
+BENCHES = ("speed", "peers", "live_path", "live_web_latency")
 PY = ".venv/bin/python"
 EQUAL_TOL_DEG = 0.05
 """RMSE differences up to this count as equal accuracy."""
@@ -683,6 +685,8 @@ def commands_section() -> list[str]:
         f"{PY} bench/speed.py                  # §1–3  → bench/out/speed.json",
         f"{PY} bench/peers.py                  # §4    → bench/out/peers.json",
         f"{PY} bench/live_path.py              # §5    → bench/out/live_path.json",
+        f"{PY} bench/live_web_latency.py       # §6    → bench/out/live_web_latency.json",
+        f"{PY} bench/live_web_latency.py --realtime  # §6, SCHED_FIFO (root)",
         f"{PY} bench/run_all.py --render-only  # this page from the JSON files",
         f"{PY} bench/run_all.py --commit HEAD  # a frozen copy of a commit (shared checkout)",
         f"{PY} bench/run_all.py --render-only --baseline bench/out/baseline-REV  # vs earlier",
@@ -748,6 +752,7 @@ def render(
     live: dict | None,
     *,
     baseline: dict[str, dict | None] | None = None,
+    live_web: dict | None = None,
 ) -> str:
     """The benchmarks page from whatever results exist."""
     first = speed or peers or live
@@ -784,6 +789,7 @@ def render(
         lines += peers_section(peers, first)
     if live:
         lines += live_section(live, first)
+    lines += live_web_section(live_web)
     lines += commands_section()
     return "\n".join(lines)
 
@@ -826,7 +832,13 @@ def main(argv: list[str] | None = None) -> int:
         base = {n: _load(n, args.baseline) for n in BENCHES}
         if base["speed"]:
             refit(base["speed"])
-    text = render(speed, _load("peers"), _load("live_path"), baseline=base)
+    text = render(
+        speed,
+        _load("peers"),
+        _load("live_path"),
+        baseline=base,
+        live_web=_load("live_web_latency"),
+    )
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0

@@ -16,6 +16,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.live import Live
@@ -25,7 +26,9 @@ from analysis.profiles import load_builtin_profile, profile_for_exercise
 from analysis.schema import PLACEMENTS
 from analysis.simulation import SCENARIOS, list_scenarios, natural_duration_s
 from cli.live_angles import LiveAngles
+from cli.live_feed import next_command
 from cli.live_view import KeyReader, LiveView
+from cli.live_web import add_web_arguments
 from sensors.ble import SYSTEM, bumble_backend
 from sensors.families.base import Family
 from sensors.formats.canonical import sidecar_path
@@ -104,6 +107,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--move-s", type=float, default=15.0, help="knee bends/leg swings (15 s)")
     parser.add_argument("--hci", metavar="TRANSPORT", help="bumble HCI transport as the adapter")
     parser.add_argument("--no-display", action="store_true", help="no live screen (logs only)")
+    add_web_arguments(parser)
     virt = parser.add_argument_group("virtual sensors")
     virt.add_argument(
         "--speed", type=float, default=1.0, help="run the virtual world N× faster (default 1)"
@@ -344,8 +348,11 @@ def run(args: argparse.Namespace) -> int:
         exercise, side = exercise or info.exercise, side or info.side
     screen = _Screen(out, display=not args.no_display, exercise=exercise, side=side)
     main = _live_virtual if args.virtual else _live_real
+    web = _web_screen(args, out, screen)
+    screen = web or screen
     try:
-        result = asyncio.run(main(args, out, screen))
+        work = main(args, out, screen)
+        result = asyncio.run(web.serve_during(work) if web else work)
     except KeyboardInterrupt:
         screen.close()
         if out.exists() and sidecar_path(out).exists():
@@ -354,4 +361,27 @@ def run(args: argparse.Namespace) -> int:
     finally:
         screen.close()
     print(_summary(result))
+    _print_verdict(screen, out)
     return 0
+
+
+def _web_screen(args: argparse.Namespace, out: Path, screen: _Screen) -> Any:
+    """With --web: the page around the terminal screen (its address printed first)."""
+    from cli.live_web import LOCALHOST, WebScreen
+
+    if not getattr(args, "web", False):
+        if args.port or args.host != LOCALHOST:
+            raise ConfigError("--port and --host are for --web")
+        return None
+
+    web = WebScreen(screen, out, host=args.host, port=args.port)
+    print(f"open {web.url}", flush=True)
+    return web
+
+
+def _print_verdict(screen: Any, out: Path) -> None:
+    """The live view's verdict and the command that makes the report."""
+    angles = getattr(screen, "angles", None)
+    if angles is not None:
+        print(f"live verdict: {angles.tally.verdict()}")
+    print(f"next: {next_command(out)}")

@@ -23,6 +23,7 @@ from analysis.live import LiveAnglePipeline
 from analysis.monitor import EnvelopeMonitor, MonitorState
 from analysis.profiles import Profile, angle_column_for
 from analysis.recording import Gap
+from cli.live_feed import STATE_WORDS, SessionTally, display_state
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
 
@@ -32,6 +33,16 @@ _STATUS_STYLE = {
     "not_engaged": "dim",
     "not_measured": "dim italic",
 }
+
+_SHOWN_STYLE = {
+    "inside": "green",
+    "near": "bold yellow",
+    "outside": "bold white on red",
+    "uncertain": "bold magenta",
+    "not_engaged": "dim",
+    "not_measured": "dim italic",
+}
+"""Terminal style of a rule's shown state (``cli.live_feed.display_state``)."""
 
 
 def _rate_from(pending: dict[str, list[AlignedBatch]]) -> float:
@@ -69,8 +80,16 @@ class LiveAngles:
         self.latest: dict[str, float] = {}
         self.problem: str | None = None
         self.last_cue: str | None = None
+        self.tally = SessionTally()
+        self.angles_t_s: float | None = None
+        """Session time of the newest angle sample (None before calibration)."""
         self._pending: dict[str, list[AlignedBatch]] = {p: [] for p in placements}
         self._retry_at = -math.inf
+
+    @property
+    def calibrated(self) -> bool:
+        """Angles are flowing (the pipeline is calibrated)."""
+        return self.pipeline is not None and self.pipeline.calibrated
 
     # --- sink ------------------------------------------------------------------------------
 
@@ -114,10 +133,12 @@ class LiveAngles:
         if out is None or not out.columns:
             return
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
+        self.angles_t_s = float(out.t_s[-1])
         state = self.monitor.update(out.t_s, out.columns)
         if state is None:
             return
         self.state = state
+        self.tally.update(state)
         for cue in state.new_cues:
             self.last_cue = cue
             if self.on_cue is not None:
@@ -136,13 +157,18 @@ class LiveAngles:
             return Panel(text, title=title, border_style="magenta")
         st = self.state
         head = Text()
-        if st is None or not st.engaged:
+        if (st is None or not st.engaged) and self.tally.stretch_ended:
+            head.append(f"stretch ended — hold {self.tally.best_hold_s:.0f} s", style="bold")
+        elif st is None or not st.engaged:
             head.append("not in the stretch yet", style="dim")
         elif st.outside:
-            head.append("OUTSIDE the nerve-friendly envelope", style="bold white on red")
+            cue = next((r.cue for r in st.rules if r.cue), None)
+            head.append(
+                f"OUTSIDE: {cue}" if cue else "OUTSIDE the envelope", style="bold white on red"
+            )
         else:
-            head.append("inside the nerve-friendly envelope", style="bold green")
-        if st is not None and st.hold_target_s is not None:
+            head.append("inside the envelope", style="bold green")
+        if st is not None and st.hold_target_s is not None and st.engaged and not st.outside:
             done = min(st.hold_s / st.hold_target_s, 1.0) if st.hold_target_s else 0.0
             bar = "█" * round(20 * done) + "░" * (20 - round(20 * done))
             head.append(f"   hold {st.hold_s:5.1f} s / {st.hold_target_s:g} s ", style="bold")
@@ -160,14 +186,15 @@ class LiveAngles:
             if spec.advisory:
                 allowed += " (advisory)"
             status = now.status if now is not None else "not_engaged"
-            label = now.cue if (now is not None and now.cue) else status.replace("_", " ")
+            shown_state = display_state(status, value, spec)
+            label = STATE_WORDS.get(shown_state, shown_state.replace("_", " "))
             table.add_row(
                 spec.name.replace("_", " "),
                 shown,
                 allowed,
-                Text(label, style=_STATUS_STYLE.get(status, "")),
+                Text(label, style=_SHOWN_STYLE.get(shown_state, "")),
             )
         parts: list[RenderableType] = [head, table]
-        if self.last_cue:
+        if self.last_cue and not (st is not None and st.outside):
             parts.append(Text(f"last cue: {self.last_cue}", style="bold red"))
         return Panel(Group(*parts), title=title, border_style="magenta")

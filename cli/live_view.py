@@ -2,8 +2,9 @@
 
 Display only: it reads a :class:`~sensors.session.live.LiveSession`'s status and a
 :class:`~sensors.session.protocol.GuidedProtocol`, never drives them. :class:`LiveView` is a
-stack of panels (``panels``): the guided prompt and the sensor table today; the joint-angle
-and cue view is added later as one more panel (any callable returning a rich renderable).
+stack of panels (``panels``): the guided prompt, the sensors (one line while every sensor
+streams without trouble, a compact row each otherwise, so the rules and the cue keep their
+place at 80×24) and the joint-angle and cue panel (any callable returning a rich renderable).
 :class:`KeyReader` turns single key presses on a terminal into callbacks (``m``/space: mark a
 symptom, ``q``: stop) without echo or Enter.
 """
@@ -25,7 +26,7 @@ from rich.text import Text
 
 from sensors.session.live import LiveSession
 from sensors.session.protocol import GuidedProtocol
-from sensors.session.types import LinkState
+from sensors.session.types import LinkState, SensorStatus
 
 Panelfn = Callable[[], RenderableType]
 
@@ -92,33 +93,49 @@ class LiveView:
         return Panel(body, title=f"session {elapsed:6.1f} s", border_style="blue")
 
     def sensor_table(self) -> RenderableType:
-        """One row per sensor: state, configured and measured rate, counts, problems."""
-        table = Table(expand=True, header_style="bold")
-        for col in ("sensor", "family", "name / address", "state", "rate Hz", "samples", "issues"):
-            table.add_column(col, justify="right" if col in ("rate Hz", "samples") else "left")
-        for s in self.session.status():
-            c = s.counts
-            issues = []
-            bad = c.get("corrupt", 0) + c.get("truncated", 0) + c.get("unknown", 0)
-            if bad:
-                issues.append(f"{bad} bad packets")
-            if s.reconnects:
-                issues.append(f"{s.reconnects} reconnects")
-            if s.gaps:
-                issues.append(f"{s.gaps} gaps")
-            rate = f"{s.measured_rate_hz:6.1f}"
-            if s.rate_hz:
-                rate += f" / {s.rate_hz:g}"
+        """One line when every sensor streams without trouble; else one row per sensor."""
+        status = self.session.status()
+        rows = [(s, _issues(s)) for s in status]
+        if status and all(s.state == LinkState.STREAMING and not i for s, i in rows):
+            line = Text(f"sensors: all {len(status)} streaming  ", style="green", no_wrap=True)
+            line.append(
+                "  ".join(f"{s.placement} {s.measured_rate_hz:.0f} Hz" for s in status),
+                style="dim",
+            )
+            line.overflow = "ellipsis"
+            return line
+        table = Table(expand=True, header_style="bold", box=None, padding=(0, 1))
+        for col in ("sensor", "state", "rate Hz", "samples", "issues"):
+            table.add_column(
+                col,
+                justify="right" if col in ("rate Hz", "samples") else "left",
+                no_wrap=col != "issues",
+                overflow="ellipsis",
+            )
+        for s, issues in rows:
+            rate = f"{s.measured_rate_hz:.0f}" + (f"/{s.rate_hz:g}" if s.rate_hz else "")
             table.add_row(
                 s.placement,
-                s.family or "?",
-                f"{s.name or ''} {s.address or ''}".strip(),
                 Text(str(s.state), style=_STATE_STYLE.get(s.state, "")),
                 rate,
                 str(s.samples),
                 ", ".join(issues),
             )
         return table
+
+
+def _issues(s: SensorStatus) -> list[str]:
+    """A sensor's problems in words (empty: none)."""
+    c = s.counts
+    issues = []
+    bad = c.get("corrupt", 0) + c.get("truncated", 0) + c.get("unknown", 0)
+    if bad:
+        issues.append(f"{bad} bad packets")
+    if s.reconnects:
+        issues.append(f"{s.reconnects} reconnects")
+    if s.gaps:
+        issues.append(f"{s.gaps} gaps")
+    return issues
 
 
 class KeyReader:

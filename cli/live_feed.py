@@ -1,0 +1,339 @@
+"""What a live display shows, as plain data: the snapshot the web page draws, the session tally.
+
+:func:`snapshot` turns a running session (its :class:`~sensors.session.live.LiveSession`,
+:class:`~sensors.session.protocol.GuidedProtocol` and :class:`~cli.live_angles.LiveAngles`)
+into one JSON-ready dict (schema ``stretchguard-live/1``, documented in docs/live.md). It reads
+everything defensively (``getattr`` with defaults) so fields that other parts of the live
+session add later — a rule state ``uncertain``, a ``not_checked`` list, marks with
+``where``/``what``, a sensor's battery, a guided step done ``again`` — appear when present and
+are simply absent otherwise.
+
+:class:`SessionTally` follows the envelope states of one session (was the person ever in the
+stretch, the longest hold, which rules broke) and words the end-of-session verdict shared by
+the terminal and the page. It is the live view's summary, not the analysis: the report
+(``stretchguard analyse``) is the authority.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from analysis.profiles import angle_column_for
+
+SCHEMA = "stretchguard-live/1"
+MARK_WHERE = (
+    "heel",
+    "sole",
+    "calf",
+    "behind the knee",
+    "back of the thigh",
+    "buttock",
+    "low back",
+)
+MARK_WHAT = ("stretch", "pain", "tingling", "burning", "numbness", "electric")
+_STATE_RANK = {
+    "outside": 6,
+    "uncertain": 5,
+    "near": 4,
+    "inside": 3,
+    "not_engaged": 2,
+    "not_measured": 1,
+}
+"""Worst first: the state a joint shows when several rules sit on it."""
+STATE_WORDS = {
+    "inside": "inside",
+    "near": "near the edge",
+    "outside": "OUTSIDE",
+    "uncertain": "uncertain",
+    "not_measured": "not measured",
+    "not_engaged": "not in the stretch",
+}
+"""A shown state in words (the page uses the same)."""
+
+
+def mark_label(where: str | None, what: str | None) -> str:
+    """A symptom mark's label in the sidecar: "tingling in the heel", "pain behind the knee",
+    "symptom" when neither is said (unknown words are dropped, never stored)."""
+    where = where if where in MARK_WHERE else None
+    what = what if what in MARK_WHAT else None
+    place = None
+    if where:
+        place = where if where.startswith("behind") else f"in the {where}"
+    return " ".join(x for x in (what or "symptom", place) if x)
+
+
+def joint_of(rule: str) -> str:
+    """The figure's joint a rule is drawn on: ankle, knee, hip, pelvis, trunk or head."""
+    for prefix, joint in (
+        ("ankle", "ankle"),
+        ("knee", "knee"),
+        ("hip", "hip"),
+        ("thigh", "hip"),
+        ("pelvis", "pelvis"),
+        ("lumbar", "trunk"),
+        ("trunk", "trunk"),
+        ("neck", "head"),
+        ("head", "head"),
+    ):
+        if rule.startswith(prefix):
+            return joint
+    return "other"
+
+
+def display_state(status: str, angle_deg: float | None, spec: Any) -> str:
+    """A rule's shown state: ``inside``, ``near`` (inside, within the hysteresis of the edge),
+    ``outside``, ``uncertain``, ``not_measured`` or ``not_engaged`` (not in the stretch)."""
+    if status != "ok":
+        return status if status in _STATE_RANK else "uncertain"
+    if angle_deg is None or spec is None:
+        return "inside"
+    margin = float(getattr(spec, "hysteresis_deg", 0.0) or 0.0)
+    room = spec.limit_deg - angle_deg if spec.upper else angle_deg - spec.limit_deg
+    return "near" if room < margin else "inside"
+
+
+def worst(states: list[str]) -> str:
+    """The most pressing of several display states (outside first)."""
+    return max(states, key=lambda s: _STATE_RANK.get(s, 0)) if states else "not_measured"
+
+
+@dataclass
+class SessionTally:
+    """One session's envelope history: engagement, the longest hold, the rules that broke."""
+
+    engaged_ever: bool = False
+    engaged_now: bool = False
+    last_hold_s: float = 0.0
+    best_hold_s: float = 0.0
+    hold_target_s: float | None = None
+    cues: dict[str, int] = field(default_factory=dict)
+    """Rule → how many times it broke (a cue was given), non-advisory and advisory alike."""
+    advisory: set[str] = field(default_factory=set)
+
+    def update(self, state: Any) -> None:
+        """Take one :class:`~analysis.monitor.MonitorState`."""
+        self.hold_target_s = state.hold_target_s
+        self.engaged_now = bool(state.engaged)
+        self.engaged_ever = self.engaged_ever or self.engaged_now
+        if state.hold_s > 0:
+            self.last_hold_s = float(state.hold_s)
+        self.best_hold_s = max(self.best_hold_s, float(state.hold_s))
+        for rule in state.rules:
+            if rule.cue and rule.cue in state.new_cues:
+                self.cues[rule.rule] = self.cues.get(rule.rule, 0) + 1
+                if rule.advisory:
+                    self.advisory.add(rule.rule)
+
+    @property
+    def stretch_ended(self) -> bool:
+        """The person was in the stretch and is not any more."""
+        return self.engaged_ever and not self.engaged_now
+
+    def verdict(self) -> str:
+        """One sentence: what the live view saw (the report has the analysis)."""
+        if not self.engaged_ever:
+            return "no stretch seen live (the hip never reached the stretch position)"
+        hold = f"longest hold {self.best_hold_s:.0f} s"
+        if self.hold_target_s:
+            met = "met" if self.best_hold_s >= self.hold_target_s else "short of"
+            hold += f" ({met} the {self.hold_target_s:g}-s target)"
+        broke = {r: n for r, n in self.cues.items() if r not in self.advisory}
+        if broke:
+            what = ", ".join(
+                f"{r.replace('_', ' ')} {'once' if n == 1 else f'{n} times'}"
+                for r, n in broke.items()
+            )
+            return f"outside the envelope: {what}; {hold}"
+        extra = ""
+        if self.cues:
+            extra = " (advisory: " + ", ".join(r.replace("_", " ") for r in self.cues) + ")"
+        return f"inside the envelope throughout{extra}; {hold}"
+
+
+def next_command(out: Path) -> str:
+    """The command that analyses the recording into a report."""
+    folder = out.with_name(out.stem + "_report")
+    return f"stretchguard analyse {shlex.quote(str(out))} --out {shlex.quote(str(folder))}"
+
+
+def _num(x: float | None, nd: int = 1) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
+def _steps(protocol: Any, now_s: float) -> list[dict[str, Any]]:
+    start = protocol.start_s
+    rel = None if start is None else now_s - start
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for step in protocol.steps:
+        if rel is None or rel < step.start_s:
+            state, left = "next", None
+        elif step.end_s is None or rel < step.end_s:
+            state = "now"
+            left = None if step.end_s is None else step.end_s - rel
+        else:
+            state, left = "done", 0.0
+        dur = None if step.end_s is None else step.end_s - step.start_s
+        again = bool(getattr(step, "again", False)) or step.key in seen
+        seen.add(step.key)
+        out.append(
+            {
+                "key": step.key,
+                "prompt": step.prompt,
+                "state": state,
+                "left_s": _num(left),
+                "duration_s": _num(dur),
+                "again": again,
+            }
+        )
+    return out
+
+
+def _sensors(session: Any) -> list[dict[str, Any]]:
+    out = []
+    for s in session.status():
+        c = dict(getattr(s, "counts", {}) or {})
+        lost = sum(int(c.get(k, 0)) for k in ("lost", "dropped", "missing"))
+        bad = sum(int(c.get(k, 0)) for k in ("corrupt", "truncated", "unknown"))
+        battery = getattr(s, "battery_pct", None)
+        if battery is None:
+            battery = getattr(s, "battery", None)
+        out.append(
+            {
+                "placement": s.placement,
+                "family": s.family,
+                "state": str(s.state),
+                "rate_hz": _num(s.measured_rate_hz),
+                "configured_hz": _num(s.rate_hz),
+                "samples": int(s.samples),
+                "lost": lost,
+                "bad_packets": bad,
+                "reconnects": int(s.reconnects),
+                "gaps": int(s.gaps),
+                "battery_pct": None if battery is None else int(battery),
+            }
+        )
+    return out
+
+
+def _marks(session: Any) -> list[dict[str, Any]]:
+    """Marks on the session clock, as the sidecar, the summary and the report give them."""
+    return [
+        {
+            "t_s": _num(m.t_s),
+            "label": str(m.label),
+            "kind": str(getattr(m, "kind", "symptom")),
+            "where": getattr(m, "where", None),
+            "what": getattr(m, "what", None),
+        }
+        for m in getattr(session, "markers", ())
+    ]
+
+
+def _rules(angles: Any) -> list[dict[str, Any]]:
+    state = angles.state
+    now = {r.rule: r for r in (state.rules if state is not None else ())}
+    out = []
+    for spec in angles.profile.rules:
+        r = now.get(spec.name)
+        value = angles.latest.get(angle_column_for(spec.name, angles.side))
+        status = r.status if r is not None else "not_engaged"
+        if r is None and value is None and angles.calibrated:
+            status = "not_measured"
+        out.append(
+            {
+                "rule": spec.name,
+                "label": spec.name.replace("_", " "),
+                "joint": joint_of(spec.name),
+                "state": display_state(status, value, spec),
+                "angle_deg": _num(value),
+                "limit_deg": spec.limit_deg,
+                "upper": bool(spec.upper),
+                "advisory": bool(spec.advisory),
+                "cue": getattr(r, "cue", None) if r is not None else None,
+                "why": getattr(r, "reason", None) if r is not None else None,
+            }
+        )
+    return out
+
+
+def snapshot(
+    session: Any,
+    protocol: Any,
+    angles: Any,
+    tally: SessionTally,
+    *,
+    seq: int,
+    out: Path,
+) -> dict[str, Any]:
+    """The whole live state at ``session.now_s()`` as JSON-ready data (``stretchguard-live/1``).
+
+    Times are session seconds since the protocol started (``t_s``); angles in degrees.
+    """
+    now = session.now_s()
+    t0 = protocol.start_s if protocol.start_s is not None else now
+    step, _ = protocol.current(now)
+    calibrated = bool(angles is not None and angles.calibrated)
+    if protocol.start_s is None:
+        phase = "connecting"
+    elif step is not None and step.key == "exercise" and calibrated:
+        phase = "exercise"
+    else:
+        phase = "calibration"
+    rules = _rules(angles) if angles is not None else []
+    joints: dict[str, list[str]] = {}
+    for r in rules:
+        # an advisory rule colours its joint only when it breaks (or cannot be judged)
+        quiet = r["advisory"] and r["state"] == "near"
+        joints.setdefault(r["joint"], []).append("inside" if quiet else r["state"])
+    st = angles.state if angles is not None else None
+    cues = [r["cue"] for r in rules if r["state"] == "outside" and r["cue"]]
+    return {
+        "schema": SCHEMA,
+        "seq": seq,
+        "t_s": _num(now - t0, 2),
+        "phase": phase,
+        "title": angles.profile.title if angles is not None else "",
+        "side": angles.side if angles is not None else None,
+        "steps": _steps(protocol, now),
+        "calibrated": calibrated,
+        "problem": getattr(angles, "problem", None),
+        "angles": {k: _num(v) for k, v in (angles.latest if angles is not None else {}).items()},
+        "angles_t_s": _num(angles.angles_t_s - t0, 3)
+        if angles is not None and angles.angles_t_s is not None
+        else None,
+        "engaged": bool(st is not None and st.engaged),
+        "outside": bool(st is not None and st.outside),
+        "stretch_ended": tally.stretch_ended,
+        "rules": rules,
+        "joints": {j: worst(s) for j, s in joints.items()},
+        "cue": cues[0] if cues else None,
+        "last_cue": getattr(angles, "last_cue", None),
+        "not_checked": [str(x) for x in getattr(angles, "not_checked", ()) or ()],
+        "hold": {
+            "s": _num(st.hold_s if st is not None else 0.0),
+            "target_s": st.hold_target_s if st is not None else tally.hold_target_s,
+            "best_s": _num(tally.best_hold_s),
+            "last_s": _num(tally.last_hold_s),
+        },
+        "sensors": _sensors(session),
+        "marks": _marks(session),
+        "mark_where": list(MARK_WHERE),
+        "mark_what": list(MARK_WHAT),
+        "recording": out.name,
+        "end": None,
+    }
+
+
+def end_block(tally: SessionTally, out: Path, summary: str | None = None) -> dict[str, Any]:
+    """The ``end`` field once the session is over: verdict, files and the next command."""
+    return {
+        "verdict": tally.verdict(),
+        "csv": str(out),
+        "next_command": next_command(out),
+        "summary": summary,
+    }

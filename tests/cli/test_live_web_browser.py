@@ -1,0 +1,250 @@
+"""The live page in a real browser: Debian's chromium + chromedriver driven by selenium against
+``stretchguard live --virtual standing_dorsiflexion --web`` (a separate process, real BLE stack
+in software, real aiohttp server).
+
+One session, checked in order: the page loads and walks through the calibration; the figure's
+ankle changes colour when the scripted dorsiflexion (−15° → +12°) starts; the cue text is on
+the page within a second of the rule breaking; a click on a mark lands in the sidecar; the end
+shows the verdict and the next command. Set ``SG_SCREENSHOTS=DIR`` to keep a screenshot of each
+stage (calibration, inside, outside with the cue, end).
+
+Timing is judged on the page's own record of what it received (``window.__sg.trace``: each
+snapshot's session time ``t_s`` and the page's receive/render times), not on the wall clock of
+the test process, which a loaded machine stretches arbitrarily: "the cue within a second" is
+the session time between the first snapshot in which the ankle is past its edge and the first
+in which the cue is shown, minus the rule's 1-s dwell (DESIGN §5: a breach counts once it has
+lasted the dwell). Waits are on conditions with generous timeouts, never fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analysis.profiles import load_builtin_profile
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None or DRIVER is None,
+        reason="needs Debian's chromium and chromium-driver (apt-get install chromium "
+        "chromium-driver)",
+    ),
+    pytest.mark.slow,
+]
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+SPEED = 2.0
+OKABE_ITO_VERMILLION = "rgb(213, 94, 0)"
+_RULE = load_builtin_profile("standing_hamstring").rule("ankle_dorsiflexion")
+assert _RULE is not None
+RULE = _RULE
+
+
+def _first_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout_s):
+            raise AssertionError("the live session printed no address")
+    return proc.stdout.readline()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
+    out = tmp_path / "web.csv"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    errors = (tmp_path / "stderr.txt").open("w")
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "cli.main", "live", "--virtual", "standing_dorsiflexion"),
+            *("--out", str(out), "--speed", str(SPEED), "--duration-s", "120", "--web"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        text=True,
+        env=env,
+    )
+    try:
+        line = _first_line(proc, 30.0)
+        assert line.startswith("open http://127.0.0.1:"), line
+        yield line.split()[1], out, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+        errors.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="sg-chromium-")
+    opts.add_argument(f"--user-data-dir={profile}")
+    opts.add_argument("--window-size=1280,1000")
+    opts.binary_location = CHROMIUM
+    driver = webdriver.Chrome(options=opts, service=Service(DRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _state(driver: Any) -> dict[str, Any] | None:
+    return driver.execute_script("return window.__sg ? window.__sg.last : null")
+
+
+def _until(driver: Any, what: str, cond: Any, timeout_s: float = 60.0) -> dict[str, Any]:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def check(d: Any) -> Any:
+        s = _state(d)
+        return s if s is not None and cond(s) else False
+
+    try:
+        return WebDriverWait(driver, timeout_s, poll_frequency=0.1).until(check)
+    except Exception as exc:  # TimeoutException: say which stage
+        raise AssertionError(f"page never showed {what}; last state: {_state(driver)}") from exc
+
+
+def _ankle(driver: Any) -> list[str] | None:
+    """The figure's ankle now: its state and drawn colour (read at once: the figure is
+    redrawn with every snapshot)."""
+    return driver.execute_script(
+        "const c = document.querySelector('circle[data-joint=ankle]');"
+        "return c ? [c.dataset.state, getComputedStyle(c).fill] : null;"
+    )
+
+
+def _phone_width_fits(driver: Any, stage: str) -> None:
+    """At 414 px nothing runs off the right edge and the cue/verdict is inside the view."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.set_window_size(414, 900)
+    try:
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return innerWidth") <= 414)
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        wide = driver.execute_script(
+            "return [...document.querySelectorAll('body *')]"
+            ".filter(e => e.getBoundingClientRect().right > innerWidth + 1)"
+            ".slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)"
+        )
+        assert overflow <= 0, f"{stage}: {overflow} px wider than a 414-px phone: {wide}"
+        box = "cue" if stage == "outside" else "verdict"
+        right = driver.execute_script(
+            f"return document.getElementById('{box}').getBoundingClientRect().right"
+        )
+        assert right <= driver.execute_script("return innerWidth"), f"{stage}: {box} cut"
+        _shot(driver, f"{stage}_414")
+    finally:
+        driver.set_window_size(1280, 1000)
+
+
+def _shot(driver: Any, name: str) -> None:
+    folder = os.environ.get("SG_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(folder) / f"live_{name}.png"))
+
+
+def test_the_live_page_follows_the_session(live, browser):
+    url, out, proc = live
+    browser.get(url)
+    assert "stretchguard live" in browser.title
+    _until(browser, "the calibration", lambda s: s["phase"] == "calibration" and s["t_s"] > 2)
+    steps = browser.execute_script(
+        "return [...document.querySelectorAll('#steps li')].map(li => li.className)"
+    )
+    assert steps[-1] == "step step-next"  # the exercise comes after
+    assert "step step-now" in steps
+    _shot(browser, "calibration")
+
+    _until(browser, "the person inside the envelope", lambda s: s["engaged"] and not s["outside"])
+    assert _ankle(browser)[0] == "inside"
+    for pick in ("#what [data-value=tingling]", "#where [data-value='behind the knee']"):
+        browser.find_element("css selector", pick).click()
+    browser.find_element("id", "mark").click()
+    _until(browser, "the mark confirmed", lambda s: any(m["label"] == LABEL for m in s["marks"]))
+    _shot(browser, "inside")
+
+    cued = _until(browser, "the cue", lambda s: s["cue"] is not None)
+    cue = browser.find_element("id", "cue")
+    assert cue.is_displayed()
+    assert cue.text == cued["cue"] == "ankle dorsiflexed 12° — point your toes away"
+    assert _ankle(browser) == ["outside", OKABE_ITO_VERMILLION]
+    _shot(browser, "outside")
+    _phone_width_fits(browser, "outside")
+
+    trace = browser.execute_script("return window.__sg.trace")
+    engaged = [e for e in trace if e["engaged"]]
+    was_inside = [e for e in engaged if e["ankle_state"] == "inside"]
+    assert was_inside, "the ankle was never shown inside before the dorsiflexion"
+    after = [e for e in engaged if e["seq"] > was_inside[-1]["seq"]]
+    changed = next(e for e in after if e["ankle_state"] != "inside")
+    past_edge = next(e for e in after if e["ankle_deg"] is not None and e["ankle_deg"] > 0.0)
+    first_cue = next(e for e in trace if e["cue"])
+    # the colour follows the angle: it changes once the ankle is within the hysteresis of
+    # the edge (near) or past it, never earlier
+    assert changed["ankle_deg"] > RULE.limit_deg - RULE.hysteresis_deg
+    assert changed["seq"] <= first_cue["seq"]
+    assert first_cue["cue_shown"], "the cue was received but not put on the page"
+    delay_s = first_cue["t_s"] - past_edge["t_s"] - RULE.dwell_s
+    assert delay_s <= 1.0, f"cue {delay_s:.2f} s after the dwell"
+    draw_ms = sorted(e["render_ms"] for e in trace)
+    print(  # for the record (pytest -rP): what the page measured of itself
+        f"cue {delay_s:+.2f} s after edge + dwell (session s); page draw median "
+        f"{draw_ms[len(draw_ms) // 2]:.1f} ms, max {draw_ms[-1]:.1f} ms over {len(draw_ms)}"
+    )
+
+    browser.find_element("id", "stop").click()
+    browser.switch_to.alert.accept()
+    end = _until(browser, "the end", lambda s: s["end"] is not None, 30.0)
+    assert browser.find_element("id", "end").is_displayed()
+    assert browser.find_element("id", "verdict").text == end["end"]["verdict"]
+    assert "ankle dorsiflexion" in end["end"]["verdict"]
+    assert browser.find_element("id", "next").text.startswith("stretchguard analyse ")
+    _shot(browser, "end")
+    _phone_width_fits(browser, "end")
+    assert proc.wait(30) == 0, (out.parent / "stderr.txt").read_text()
+    markers = json.loads(out.with_suffix(".json").read_text())["markers"]
+    assert LABEL in [m["label"] for m in markers]
+    printed = proc.stdout.read() if proc.stdout else ""
+    assert f"mark at {_mark_t(markers)}" in printed
+
+
+LABEL = "tingling behind the knee"
+
+
+def _mark_t(markers: list[dict[str, Any]]) -> str:
+    t = next(m["t_s"] for m in markers if m["label"] == LABEL)
+    return f"{t:.1f} s: {LABEL}"
