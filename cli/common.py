@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from analysis.errors import ConfigError, OutputExistsError, RecordingFormatError
+from analysis.errors import OutputExistsError, RecordingFormatError
 from analysis.recording import Recording
 from analysis.schema import PLACEMENTS
-from sensors.formats.canonical import read_recording
-from sensors.formats.session import SensorMapping, classify_inputs, read_vendor_session
+from sensors.formats.session import SensorMapping
+from stretchguard.inputs import load_recording
 
 DEMO_SESSION = "demo_standing_stretch.csv.gz"
 """The embedded fixture session `stretchguard demo` analyses (made by the simulator)."""
@@ -25,38 +24,6 @@ def fixture_path(name: str) -> Path:
     if not path.exists():
         raise RecordingFormatError(path, "embedded fixture missing from this install")
     return path
-
-
-def load_recording(
-    inputs: str | Path | Sequence[str | Path],
-    *,
-    mapping: SensorMapping | None = None,
-    device_ticks: bool = True,
-) -> Recording:
-    """Read the input of a command as one canonical recording.
-
-    ``inputs`` is one canonical recording (``.csv``/``.csv.gz``, with its sidecar), or one or
-    more vendor exports (files, folders, glob patterns; format detected from content) that
-    are merged into one session (``sensors.formats.session.read_vendor_session``; ``mapping``
-    gives their placements). A canonical recording cannot be mixed with other files.
-    ``device_ticks=False`` skips that column of a canonical recording (the analysis does not
-    use it; a long session is then lighter in memory).
-    """
-    items = [inputs] if isinstance(inputs, str | Path) else list(inputs)
-    if not items:
-        raise ConfigError("no input files given")
-    formats, _ = classify_inputs(items)
-    files = list(formats)
-    canonical = [f for f, fmt in formats.items() if fmt == "canonical"]
-    if canonical:
-        if len(files) > 1:
-            others = ", ".join(f.name for f in files if f not in canonical)
-            raise ConfigError(
-                f"{canonical[0]} is a stretchguard recording: give it alone, not together with "
-                f"{others or 'another recording'}"
-            )
-        return read_recording(canonical[0], device_ticks=device_ticks)
-    return read_vendor_session(files, mapping=mapping)
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:

@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "recording",
     "scan": "find supported BLE motion sensors nearby (family, name, address, signal strength)",
     "live": "record a live session from BLE sensors (or virtual ones) with guided calibration",
+    "batch": "analyse every session under folders, in parallel; one summary table",
 }
 
 DESCRIPTION = """\
