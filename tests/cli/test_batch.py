@@ -166,9 +166,7 @@ def test_vendor_export_folders_with_a_sensor_map(tmp_path):
             prefix=placement,
         )
     sensor_map = tmp_path / "map.toml"
-    sensor_map.write_text(
-        "[sensors]\n" + "".join(f'"{mac}" = "{p}"\n' for p, mac in macs.items())
-    )
+    sensor_map.write_text("[sensors]\n" + "".join(f'"{mac}" = "{p}"\n' for p, mac in macs.items()))
     out = tmp_path / "out"
     code = main(
         [
