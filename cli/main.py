@@ -49,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "live": "record a live session from BLE sensors (or virtual ones) with guided calibration",
     "batch": "analyse every session under folders, in parallel; one summary table",
     "history": "one person's sessions over weeks: trends over calendar dates in one page",
+    "export": "export a session for OpenSim: OpenSense orientations (.sto) and angles (.mot)",
 }
 
 DESCRIPTION = """\
