@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis.errors import RecordingFormatError, StretchguardError
+from analysis.errors import ConfigError, RecordingFormatError, StretchguardError
 from sensors.formats.canonical import write_new_file
 from sensors.formats.detect import detect_format
 from stretchguard.analysing import analyse, calibration_quality, write_outputs
@@ -51,6 +51,8 @@ __all__ = [
     "write_summary",
 ]
 
+SCHEDULER_TIMEOUT_S = 20.0
+"""How long to try reaching a dask scheduler before giving up."""
 SESSION_FILE = "session.json"
 """Per-session provenance written by ``batch`` next to the three usual files."""
 PARTIAL_PREFIX = ".partial-"
@@ -429,7 +431,15 @@ def _run_dask(tasks: Sequence[BatchTask], scheduler: Any, done: Progress) -> Non
         raise StretchguardError(
             "--scheduler needs dask.distributed: pip install 'stretchguard[cluster]'"
         ) from None
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler, timeout=30)
+    if isinstance(scheduler, Client):
+        client = scheduler
+    else:
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot reach the dask scheduler at {scheduler}: {_one_line(exc)}"
+            ) from None
     try:
         futures = client.map(run_task, list(tasks), pure=False)
         by_key = {f.key: t for f, t in zip(futures, tasks, strict=True)}
