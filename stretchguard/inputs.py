@@ -10,7 +10,7 @@ from analysis.recording import Recording
 from sensors.formats.canonical import read_recording
 from sensors.formats.session import SensorMapping, classify_inputs, read_vendor_session
 
-__all__ = ["SensorMapping", "load_recording", "load_sensor_map"]
+__all__ = ["SensorMapping", "demo_recording_path", "load_recording", "load_sensor_map"]
 
 
 def load_recording(
@@ -76,3 +76,13 @@ def load_sensor_map(path: str | Path | None = None, options: Sequence[str] = ())
     """
     mapping = SensorMapping.from_toml(path) if path else SensorMapping()
     return mapping + SensorMapping.from_options(list(options))
+
+
+def demo_recording_path() -> Path:
+    """The simulated demo session shipped with stretchguard (a canonical recording with its
+    sidecar: a standing hamstring stretch with 8 s of the ankle pulled up and a heel mark)."""
+    from importlib.resources import as_file, files
+
+    resource = files("stretchguard_fixtures").joinpath("demo_standing_stretch.csv.gz")
+    with as_file(resource) as p:
+        return Path(p)
