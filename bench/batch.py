@@ -37,34 +37,52 @@ BATCH_DIR = OUT_DIR / "batch"
 PAGE = 4096
 
 
-def _tree_rss_bytes(root: int) -> int:
-    """Summed resident memory of ``root`` and all its descendants (Linux /proc)."""
-    total, todo = 0, [root]
+TICK_S = 1.0 / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and all its descendants (Linux /proc)."""
+    out, todo = [], [root]
     while todo:
         pid = todo.pop()
-        proc = Path(f"/proc/{pid}")
+        out.append(pid)
         try:
-            total += int((proc / "statm").read_text(encoding="ascii").split()[1]) * PAGE
-            for task in (proc / "task").iterdir():
-                children = (task / "children").read_text(encoding="ascii")
-                todo.extend(int(c) for c in children.split())
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
         except (OSError, ValueError):
             continue
-    return total
+    return out
+
+
+def _rss_and_cpu(pid: int) -> tuple[int, float]:
+    """Resident bytes and CPU seconds (user + system) of one process; (0, 0) if gone."""
+    try:
+        rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return rss, (int(fields[11]) + int(fields[12])) * TICK_S
+    except (OSError, ValueError, IndexError):
+        return 0, 0.0
 
 
 def run_sampled(cmd: list[str], *, extra_roots: tuple[int, ...] = ()) -> dict[str, float]:
-    """Run ``cmd``; wall seconds, CPU seconds of the tree and its peak summed RSS (MB)."""
-    start = os.times()
+    """Run ``cmd``: wall seconds, the peak of the summed resident memory of its process tree
+    (MB) and the tree's CPU seconds (each process's last sample every 0.1 s; a process
+    living less than that is missed)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = [0]
+    peak, cpu = [0], {}
+    base = {p: _rss_and_cpu(p)[1] for r in extra_roots for p in _tree(r)}
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            rss = _tree_rss_bytes(proc.pid) + sum(_tree_rss_bytes(r) for r in extra_roots)
-            peak[0] = max(peak[0], rss)
+            total = 0
+            for pid in [p for r in (proc.pid, *extra_roots) for p in _tree(r)]:
+                rss, used = _rss_and_cpu(pid)
+                total += rss
+                if used:
+                    cpu[pid] = max(cpu.get(pid, 0.0), used - base.get(pid, 0.0))
+            peak[0] = max(peak[0], total)
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -73,11 +91,9 @@ def run_sampled(cmd: list[str], *, extra_roots: tuple[int, ...] = ()) -> dict[st
     wall = time.perf_counter() - t0
     done.set()
     sampler.join()
-    end = os.times()
-    if proc.returncode not in (0,):
+    if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err[-800:]}")
-    cpu = (end.children_user - start.children_user) + (end.children_system - start.children_system)
-    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak[0] / 1e6}
+    return {"wall_s": wall, "cpu_s": sum(cpu.values()), "peak_rss_mb": peak[0] / 1e6}
 
 
 def make_sessions(n: int, length_s: float, seeds: int) -> Path:
@@ -173,3 +189,64 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def batch_section(doc: dict[str, Any]) -> list[str]:
+    """The "Batch throughput" section of docs/benchmarks.md from ``batch.json``."""
+    n, length = doc["sessions"], doc["length_s"]
+    lines = [
+        "## 6. Batch throughput",
+        "",
+        f"`stretchguard batch` on {n} sessions of {length / 60:.0f} min (scenario "
+        f"`{SCENARIO}`, 4 sensors at 100 Hz; `bench/batch.py`), each configuration a whole "
+        "process into a fresh folder. CPU = user + system of the whole process tree; memory = "
+        "peak of the summed resident memory of the tree (sampled every 0.1 s). The machine's "
+        f"1-minute load average was {doc['load_1min_before']:.1f} before the run "
+        "(other engineers' jobs on the same 2 cores).",
+        "",
+        "| configuration | wall s | sessions/min | speed-up vs 1 worker | CPU s | "
+        "CPU s per session | peak memory MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, r in doc["results"].items():
+        lines.append(
+            f"| {label} | {r['wall_s']:.1f} | {r['sessions_per_min']:.1f} | "
+            f"×{r['speedup_vs_1_worker']:.2f} | {r['cpu_s']:.1f} | {r['cpu_s'] / n:.2f} | "
+            f"{r['peak_rss_mb']:.0f} |"
+        )
+    lines.append("")
+    return lines + _batch_notes(doc)
+
+
+def _batch_notes(doc: dict[str, Any]) -> list[str]:
+    """What the wall times show and do not (the machine is shared; autogroup scheduling)."""
+    r, n = doc["results"], doc["sessions"]
+    one, two = r["1 worker"], r["2 workers"]
+    projected = one["cpu_s"] / (two["cpu_s"] / 2)
+    return [
+        "What the wall times do and do not show. The machine had ~11 runnable processes on 2 "
+        "cores from other jobs, and the kernel's autogroup scheduling "
+        "(`/proc/sys/kernel/sched_autogroup_enabled` = 1) shares the CPU between sessions, not "
+        "processes: every process of one `stretchguard batch` run shares one slice, so a second "
+        "worker cannot win more CPU here and the wall-clock speed-up stays near ×1 (the **≥ 1.8× "
+        "target is not demonstrated** on this machine). The CPU columns show what a second "
+        f"worker costs: {two['cpu_s']:.1f} CPU-s with 2 workers against {one['cpu_s']:.1f} "
+        f"CPU-s in one process (+{(two['cpu_s'] / one['cpu_s'] - 1) * 100:.0f} %: each worker "
+        "imports the analysis stack once, ~1 s). On two otherwise idle cores that projects to "
+        f"×{projected:.2f} (CPU time of 1 worker ÷ half the CPU time of 2) — a projection from "
+        f"measured CPU time, not a measured wall time ({n} sessions).",
+        "",
+        "The dask row runs the same tasks on a `LocalCluster` (2 worker processes with 1 thread "
+        "each, started by the benchmark and not timed); its CPU and memory include the "
+        "scheduler, the nannies and the benchmark process itself (which samples /proc), hence "
+        "about twice the CPU of the local pool. Use dask for more machines, not for one: on one "
+        "machine `--workers N` is the cheaper path. Peak memory grows with the workers: one "
+        f"process {one['peak_rss_mb']:.0f} MB, two workers {two['peak_rss_mb']:.0f} MB (the "
+        "parent holds no session data; each worker peaks at about one 10-min analysis).",
+        "",
+        "```sh",
+        ".venv/bin/pip install -e '.[cluster]'      # dask.distributed, for the dask row",
+        ".venv/bin/python bench/batch.py            # → bench/out/batch.json (this section)",
+        "```",
+        "",
+    ]

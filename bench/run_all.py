@@ -784,6 +784,11 @@ def render(
         lines += peers_section(peers, first)
     if live:
         lines += live_section(live, first)
+    batch = _load("batch")
+    if batch:  # bench/batch.py (run on its own: python bench/batch.py)
+        from batch import batch_section
+
+        lines += batch_section(batch)
     lines += commands_section()
     return "\n".join(lines)
 
