@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ from analysis.profiles import (
     parse_profile,
     profile_for_exercise,
 )
-from analysis.recording import CalibrationWindows, Recording
+from analysis.recording import CalibrationWindows, Recording, SessionMeta
 from analysis.schema import SIDES, T_S, split_placement
 from sensors.formats.canonical import open_new, write_new_file
 from stretchguard.memory import give_back_memory
@@ -254,7 +254,7 @@ class SessionAnalysis:
         How the session is named in the report and the summary.
     """
 
-    recording_meta: Any
+    recording_meta: SessionMeta
     placements: tuple[str, ...]
     angles: AngleResult
     envelope: EnvelopeResult
