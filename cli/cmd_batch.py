@@ -132,8 +132,9 @@ def _say(msg: str) -> None:
 
 
 @contextmanager
-def _reporter() -> Iterator[_Reporter]:
-    console = Console(stderr=True)
+def reporter(console: Console | None = None) -> Iterator[_Reporter]:
+    """Progress for a batch on ``console`` (default: stderr)."""
+    console = console or Console(stderr=True)
     if not console.is_terminal:
         yield _Reporter(None)
         return
@@ -145,7 +146,7 @@ def _reporter() -> Iterator[_Reporter]:
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console) as bar:
+    with Progress(*columns, console=console, refresh_per_second=4) as bar:
         yield _Reporter(bar)
 
 
@@ -159,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
         side=args.side,
     )
     workers = args.workers or os.cpu_count() or 1
-    with _reporter() as report:
+    with reporter() as report:
         rows, summary = run_batch(
             args.inputs,
             args.out,

@@ -197,3 +197,22 @@ def test_missing_input_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "not found" in err
     assert "Traceback" not in err
+
+
+def test_the_progress_bar_shows_sessions_and_an_eta(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from cli.cmd_batch import reporter
+
+    folder = tmp_path / "in"
+    _copy_fixture("seated_slider", folder)
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100)
+    with reporter(console) as report:
+        run_batch([folder], tmp_path / "out", on_plan=report.plan, on_done=report.done)
+    text = screen.getvalue()
+    assert "1/1 sessions" in text
+    assert "ETA" in text
+    assert "100%" in text
