@@ -145,17 +145,26 @@ def _sessions_in_folder(
         yield (label or folder.name), tuple(vendor), "vendor"
 
 
-def _walk(root: Path, passed_over: list[Path]) -> Iterator[tuple[str, tuple[Path, ...], str]]:
+def _walk(
+    root: Path, passed_over: list[Path], exclude: tuple[Path, ...] = ()
+) -> Iterator[tuple[str, tuple[Path, ...], str]]:
     folders = [root, *sorted(p for p in root.rglob("*") if p.is_dir())]
+    skip = {e.resolve() for e in exclude}
     for folder in folders:
         if any(part.startswith(".") for part in folder.relative_to(root).parts):
             continue  # hidden folders (e.g. a batch's own partial output)
+        resolved = folder.resolve()
+        if resolved in skip or any(parent in skip for parent in resolved.parents):
+            continue  # the batch's own output folder inside an input folder
         label = "__".join(folder.relative_to(root).parts)
         yield from _sessions_in_folder(folder, label, passed_over)
 
 
 def find_sessions(
-    inputs: Sequence[str | Path], *, passed_over: list[Path] | None = None
+    inputs: Sequence[str | Path],
+    *,
+    passed_over: list[Path] | None = None,
+    exclude: Sequence[str | Path] = (),
 ) -> list[FoundSession]:
     """The sessions under ``inputs``, in a stable order with unique names.
 
@@ -164,14 +173,15 @@ def find_sessions(
     sensor map). Folders are searched recursively; files in them in no supported format are
     passed over (appended to ``passed_over``; a simulator's ``*.truth.csv.gz`` silently). A
     file given by name in no supported format, or a path that does not exist, raises
-    ``RecordingFormatError``.
+    ``RecordingFormatError``. Folders in ``exclude`` (e.g. the output folder) are not searched.
     """
+    excluded = tuple(Path(e) for e in exclude)
     found: list[tuple[str, tuple[Path, ...], str]] = []
     loose: dict[Path, list[Path]] = {}
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found.extend(_walk(p, passed_over if passed_over is not None else []))
+            found.extend(_walk(p, passed_over if passed_over is not None else [], excluded))
         elif p.is_file():
             fmt = detect_format(p)  # a named file must be readable: its error is the message
             if fmt == "canonical":
@@ -492,7 +502,7 @@ def run_batch(
     """
     out = Path(out_dir)
     passed_over: list[Path] = []
-    sessions = find_sessions(inputs, passed_over=passed_over)
+    sessions = find_sessions(inputs, passed_over=passed_over, exclude=[out])
     out.mkdir(parents=True, exist_ok=True)
     todo, finished = plan_tasks(sessions, out, options or BatchOptions())
     if on_plan is not None:

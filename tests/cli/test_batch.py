@@ -216,3 +216,14 @@ def test_the_progress_bar_shows_sessions_and_an_eta(tmp_path):
     assert "1/1 sessions" in text
     assert "ETA" in text
     assert "100%" in text
+
+
+def test_an_output_folder_inside_the_inputs_is_not_searched(tmp_path, capsys):
+    folder = tmp_path / "in"
+    _copy_fixture("seated_slider", folder)
+    out = folder / "results"
+    assert main(["batch", str(folder), "--out", str(out), "--workers", "1"]) == EXIT_OK
+    assert main(["batch", str(folder), "--out", str(out), "--workers", "1"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert "passed over" not in err  # angles.csv, summary.csv of the first run are not inputs
+    assert "1 session(s) already done" in err
