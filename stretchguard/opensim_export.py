@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import rotations as rot
-from analysis.errors import ConfigError
+from analysis.errors import ConfigError, OutputExistsError
 from analysis.heading import turn_about_vertical
 from analysis.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.recording import Recording
@@ -186,8 +186,12 @@ def export_opensim(
 ) -> OpenSimExport:
     """Analyse ``recording`` and write ``<stem>_orientations.sto``,
     ``<stem>_calibration.sto`` and ``<stem>_ik.mot`` into ``out_dir`` (new files only)."""
-    result = analyse_recording(recording, options=PipelineOptions(workers=workers))
     out = Path(out_dir)
+    names = ("_orientations.sto", "_calibration.sto", "_ik.mot")
+    for taken in (out / f"{stem}{n}" for n in names):
+        if taken.exists():  # checked before the work: no half-written export
+            raise OutputExistsError(taken)
+    result = analyse_recording(recording, options=PipelineOptions(workers=workers))
     out.mkdir(parents=True, exist_ok=True)
     t = result.angles[T_S].to_numpy(dtype=np.float64)
     q = orientations_in_opensim(result)

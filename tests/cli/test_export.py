@@ -16,7 +16,7 @@ import pytest
 
 from analysis import rotations as rot
 from analysis.simulation import SimulationConfig, simulate
-from cli.main import EXIT_OK, main
+from cli.main import EXIT_DATA, EXIT_OK, main
 from sensors.formats.canonical import write_recording
 from stretchguard.opensim_export import Q_O_E, coordinates_table
 
@@ -97,9 +97,16 @@ def test_export_writes_three_new_files(tmp_path, capsys):
     # the hold: knee bent ~18° → knee_angle_r ≈ −18 (gait2392 sign)
     hold = (mot["time"] > 65) & (mot["time"] < 85)
     assert -25 < mot.loc[hold, "knee_angle_r"].median() < -10
-    # never overwritten
-    assert main(["export", str(src), "--opensim", "--out", str(tmp_path)]) != EXIT_OK
+    # never overwritten, and nothing half-written when one of the three exists
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    assert main(["export", str(src), "--opensim", "--out", str(tmp_path)]) == EXIT_DATA
     assert "already exists" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == before
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "demo_standing_stretch_ik.mot").write_text("mine")
+    assert main(["export", str(src), "--opensim", "--out", str(other)]) == EXIT_DATA
+    assert sorted(p.name for p in other.iterdir()) == ["demo_standing_stretch_ik.mot"]
 
 
 # --- OpenSense round trip -----------------------------------------------------------------
