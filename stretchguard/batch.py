@@ -414,23 +414,49 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+def _run_pool(tasks: Sequence[BatchTask], workers: int, done: Progress) -> list[BatchTask]:
+    """Run ``tasks`` in one pool; return those lost when a worker process died."""
+    lost: list[BatchTask] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        futures: dict[Future[Row], BatchTask] = {pool.submit(run_task, t): t for t in tasks}
+        for fut in as_completed(futures):
+            try:
+                row = fut.result()
+            except BrokenProcessPool:
+                lost.append(futures[fut])
+                continue
+            done(row, futures[fut].session)
+    return lost
+
+
 def _run_local(tasks: Sequence[BatchTask], workers: int, done: Progress) -> None:
+    """Run ``tasks`` here (``workers`` ≤ 1) or in a process pool that survives a dead worker.
+
+    A worker that dies (killed for memory, a crash in a C library) breaks the whole pool:
+    every unfinished task is lost with it. Those go to a new pool; a task lost twice runs
+    alone in a pool of its own, and if it takes that one down too, its row says so.
+    """
     if workers <= 1:
         for task in tasks:
             done(run_task(task), task.session)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        futures: dict[Future[Row], BatchTask] = {pool.submit(run_task, t): t for t in tasks}
-        for fut in as_completed(futures):
-            task = futures[fut]
-            try:
-                row = fut.result()
-            except BrokenProcessPool:
-                row = _error_row(
-                    task.session,
-                    "the worker process died (out of memory?); run the batch again to retry",
-                )
-            done(row, task.session)
+    strikes: dict[str, int] = {}
+    todo = list(tasks)
+    while todo:
+        lost = _run_pool(todo, workers, done)
+        todo = []
+        for task in lost:
+            strikes[task.session.name] = strikes.get(task.session.name, 0) + 1
+            if strikes[task.session.name] < 2:
+                todo.append(task)
+            elif _run_pool([task], 1, done):
+                done(_error_row(task.session, WORKER_DIED), task.session)
+
+
+WORKER_DIED = (
+    "the worker process died while analysing this session (out of memory, or a crash); "
+    "try it alone with stretchguard analyse"
+)
 
 
 def _run_dask(tasks: Sequence[BatchTask], scheduler: Any, done: Progress) -> None:

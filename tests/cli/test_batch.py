@@ -227,3 +227,46 @@ def test_an_output_folder_inside_the_inputs_is_not_searched(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "passed over" not in err  # angles.csv, summary.csv of the first run are not inputs
     assert "1 session(s) already done" in err
+
+
+def _pool_workers() -> list[int]:
+    """Pids of this process's grandchildren (the forkserver's children: pool workers)."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    return [g for c in children.get(os.getpid(), []) for g in children.get(c, [])]
+
+
+def test_a_dead_worker_loses_no_session(tmp_path):
+    """Kill a pool worker mid-batch: the lost sessions run again in a new pool."""
+    import os
+    import signal
+
+    folder = tmp_path / "in"
+    for i in range(4):
+        stem = f"s{i}"
+        shutil.copy(
+            FIXTURES / "seated_slider.csv.gz",
+            folder.mkdir(exist_ok=True) or folder / f"{stem}.csv.gz",
+        )
+        shutil.copy(FIXTURES / "seated_slider.json", folder / f"{stem}.json")
+    killed: list[int] = []
+
+    def kill_one_worker(row, session):
+        if not killed:
+            victims = _pool_workers()
+            assert victims, "no pool worker found"
+            os.kill(victims[0], signal.SIGKILL)
+            killed.append(victims[0])
+
+    rows, _ = run_batch([folder], tmp_path / "out", workers=2, on_done=kill_one_worker)
+    assert killed
+    assert [r["status"] for r in rows] == ["analysed"] * 4
+    for i in range(4):  # every finished folder is whole (a killed task leaves only .partial-*)
+        assert {p.name for p in (tmp_path / "out" / f"s{i}").iterdir()} == THREE
