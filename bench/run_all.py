@@ -790,6 +790,11 @@ def render(
     if live:
         lines += live_section(live, first)
     lines += live_web_section(live_web)
+    batch = _load("batch")
+    if batch:  # bench/batch.py (run on its own: python bench/batch.py)
+        from batch import batch_section
+
+        lines += batch_section(batch)
     lines += commands_section()
     return "\n".join(lines)
 

@@ -140,7 +140,7 @@ def import_times(top: int = 12) -> list[dict[str, Any]]:
     for cum, name, _depth in rows:
         own = name.split(".")[0] in ("analysis", "sensors", "cli")
         key = name if own else name.split(".")[0]
-        if key in ("cli", "cli.main", "cli.cmd_analyse", "analysis", "sensors"):
+        if key in ("cli", "cli.main", "cli.cmd_analyse", "stretchguard", "analysis", "sensors"):
             continue  # totals, not culprits
         first_level[key] = max(first_level.get(key, 0), cum)
     ranked = sorted(first_level.items(), key=lambda kv: kv[1], reverse=True)[:top]
@@ -241,8 +241,8 @@ def stage_times(spec: SessionSpec) -> tuple[dict[str, float], float]:
     from analysis.pipeline import analyse_recording
     from analysis.plots import panel_svgs
     from analysis.report import ReportContext, build_report_html
-    from cli.cmd_analyse import angles_csv, resolve_profile, resolve_side
-    from cli.common import load_recording
+    from stretchguard.analysing import angles_csv, resolve_profile, resolve_side
+    from stretchguard.inputs import load_recording
 
     csv = ensure_session(spec)
     t: dict[str, float] = {}
@@ -309,8 +309,8 @@ def stage_times(spec: SessionSpec) -> tuple[dict[str, float], float]:
 
 def whole_call(spec: SessionSpec) -> float:
     """Seconds of one in-process ``analyse_to_folder`` (read included)."""
-    from cli.cmd_analyse import analyse_to_folder
-    from cli.common import load_recording
+    from stretchguard.analysing import analyse_to_folder
+    from stretchguard.inputs import load_recording
 
     csv = ensure_session(spec)
     folder = _fresh_dir("whole")
@@ -366,8 +366,8 @@ def _where(key: tuple[str, int, str]) -> str:
 
 def hot_spots(spec: SessionSpec, *, top: int = 20) -> dict[str, Any]:
     """Item 3: cProfile of one in-process analysis (load + analyse_to_folder)."""
-    from cli.cmd_analyse import analyse_to_folder
-    from cli.common import load_recording
+    from stretchguard.analysing import analyse_to_folder
+    from stretchguard.inputs import load_recording
 
     csv = ensure_session(spec)
     folder = _fresh_dir("profile")
@@ -413,8 +413,8 @@ def pyinstrument_text(spec: SessionSpec) -> str | None:
         from pyinstrument import Profiler
     except ImportError:
         return None
-    from cli.cmd_analyse import analyse_to_folder
-    from cli.common import load_recording
+    from stretchguard.analysing import analyse_to_folder
+    from stretchguard.inputs import load_recording
 
     csv = ensure_session(spec)
     folder = _fresh_dir("pyinstrument")

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Sequence
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from analysis.errors import ConfigError, OutputExistsError, RecordingFormatError
+from analysis.errors import RecordingFormatError
 from analysis.recording import Recording
 from analysis.schema import PLACEMENTS
-from sensors.formats.canonical import read_recording
-from sensors.formats.session import SensorMapping, classify_inputs, read_vendor_session
+from sensors.formats.session import SensorMapping
+from stretchguard.inputs import load_recording
+from stretchguard.paths import check_new_output
+
+__all__ = [
+    "DEMO_SESSION",
+    "add_input_arguments",
+    "check_new_output",
+    "fixture_path",
+    "load_inputs",
+    "load_recording",
+    "mapping_from_args",
+]
 
 DEMO_SESSION = "demo_standing_stretch.csv.gz"
 """The embedded fixture session `stretchguard demo` analyses (made by the simulator)."""
@@ -26,38 +35,6 @@ def fixture_path(name: str) -> Path:
     if not path.exists():
         raise RecordingFormatError(path, "embedded fixture missing from this install")
     return path
-
-
-def load_recording(
-    inputs: str | Path | Sequence[str | Path],
-    *,
-    mapping: SensorMapping | None = None,
-    device_ticks: bool = True,
-) -> Recording:
-    """Read the input of a command as one canonical recording.
-
-    ``inputs`` is one canonical recording (``.csv``/``.csv.gz``, with its sidecar), or one or
-    more vendor exports (files, folders, glob patterns; format detected from content) that
-    are merged into one session (``sensors.formats.session.read_vendor_session``; ``mapping``
-    gives their placements). A canonical recording cannot be mixed with other files.
-    ``device_ticks=False`` skips that column of a canonical recording (the analysis does not
-    use it; a long session is then lighter in memory).
-    """
-    items = [inputs] if isinstance(inputs, str | Path) else list(inputs)
-    if not items:
-        raise ConfigError("no input files given")
-    formats, _ = classify_inputs(items)
-    files = list(formats)
-    canonical = [f for f, fmt in formats.items() if fmt == "canonical"]
-    if canonical:
-        if len(files) > 1:
-            others = ", ".join(f.name for f in files if f not in canonical)
-            raise ConfigError(
-                f"{canonical[0]} is a stretchguard recording: give it alone, not together with "
-                f"{others or 'another recording'}"
-            )
-        return read_recording(canonical[0], device_ticks=device_ticks)
-    return read_vendor_session(files, mapping=mapping)
 
 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
@@ -95,31 +72,3 @@ def mapping_from_args(args: argparse.Namespace) -> SensorMapping:
 def load_inputs(args: argparse.Namespace, *, device_ticks: bool = True) -> Recording:
     """The recording named by :func:`add_input_arguments`' arguments."""
     return load_recording(args.inputs, mapping=mapping_from_args(args), device_ticks=device_ticks)
-
-
-def check_new_output(path: str | Path, *, folder: bool = False) -> Path:
-    """Check before any work that ``path`` can be created as a new file (or folder).
-
-    Refused with a one-line error: an existing file, anything at a symbolic link (even a
-    dangling one: writing through it would land elsewhere), a non-empty folder (an empty one
-    is accepted when ``folder``), a parent that is not a folder, a parent the user cannot
-    write into. A missing parent is accepted for a folder (created with it) and refused for a
-    file.
-    """
-    p = Path(path)
-    if p.is_symlink():
-        raise OutputExistsError(p, "is a symbolic link; give a new name")
-    if p.exists():
-        if not (folder and p.is_dir() and not any(p.iterdir())):
-            raise OutputExistsError(p)
-        return p
-    parent = p.parent
-    while folder and not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.exists():
-        raise ConfigError(f"{p}: the folder {parent} does not exist")
-    if not parent.is_dir():
-        raise ConfigError(f"{p}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ConfigError(f"{p}: cannot write into {parent} (permission denied)")
-    return p

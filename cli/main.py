@@ -56,6 +56,9 @@ COMMANDS: dict[str, str] = {
     "recording",
     "scan": "find supported BLE motion sensors nearby (family, name, address, signal strength)",
     "live": "record a live session from BLE sensors (or virtual ones) with guided calibration",
+    "batch": "analyse every session under folders, in parallel; one summary table",
+    "history": "one person's sessions over weeks: trends over calendar dates in one page",
+    "export": "export a session for OpenSim: OpenSense orientations (.sto) and angles (.mot)",
 }
 
 DESCRIPTION = """\

@@ -1,4 +1,4 @@
-"""Imports point one way: cli → sensors → analysis (DESIGN §2)."""
+"""Imports point one way: cli → stretchguard (library API) → sensors → analysis (DESIGN §2)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "analysis": {"bleak", "bumble", "asyncio", "sensors", "cli"},
-    "sensors": {"cli"},
+    "analysis": {"bleak", "bumble", "asyncio", "sensors", "cli", "stretchguard"},
+    "sensors": {"cli", "stretchguard"},
+    "stretchguard": {"cli"},
 }
 
 
@@ -44,7 +45,8 @@ def test_importing_analysis_pulls_in_no_io_stack():
     code = (
         "import sys, importlib\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
-        "bad = [m for m in ('bleak', 'bumble', 'asyncio', 'sensors', 'cli') if m in sys.modules]\n"
+        "bad = [m for m in ('bleak', 'bumble', 'asyncio', 'sensors', 'cli', 'stretchguard')"
+        " if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -15,7 +15,7 @@ def test_every_package_is_listed_in_pyproject():
     )
     found = {
         ".".join(p.parent.relative_to(ROOT).parts)
-        for top in ("analysis", "sensors", "cli")
+        for top in ("analysis", "sensors", "cli", "stretchguard")
         for p in (ROOT / top).rglob("__init__.py")
     }
     assert found - listed == set(), "add these to [tool.setuptools] packages"

@@ -1,0 +1,448 @@
+"""The analyse use case: one recording → joint angles, the envelope verdict and the three files.
+
+Moved out of ``cli/cmd_analyse.py`` so the CLI (``analyse``, ``demo``, ``batch``,
+``history``), the benchmarks and notebooks run one path:
+
+* :func:`analyse` — the pipeline and the envelope, in memory (:class:`SessionAnalysis`);
+* :func:`write_outputs` — ``angles.csv``, ``envelope.json`` and ``report.html`` into a new
+  folder (files created exclusively, never replaced);
+* :func:`analyse_to_folder` — both, checking the folder is free before the work starts.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from analysis.envelope import EnvelopeResult, check_envelope
+from analysis.errors import ConfigError
+from analysis.pipeline import AngleResult, PipelineOptions, analyse_recording
+from analysis.profiles import (
+    Profile,
+    load_builtin_profile,
+    parse_profile,
+    profile_for_exercise,
+)
+from analysis.recording import CalibrationWindows, Recording, SessionMeta
+from analysis.schema import SIDES, T_S, split_placement
+from sensors.formats.canonical import open_new, write_new_file
+from stretchguard.memory import give_back_memory
+from stretchguard.paths import check_new_output
+from stretchguard.text import echo
+
+__all__ = [
+    "DEFAULT_EXERCISE",
+    "AnalysisOutput",
+    "SessionAnalysis",
+    "analyse",
+    "analyse_to_folder",
+    "angles_csv",
+    "calibration_quality",
+    "check_profile",
+    "load_profile",
+    "resolve_profile",
+    "resolve_side",
+    "with_windows",
+    "write_angles_csv",
+    "write_outputs",
+]
+
+DEFAULT_EXERCISE = "standing_hamstring"
+PROGRESS_MIN_S = 120.0
+"""Recordings longer than this show a progress bar on stderr (``progress=None``)."""
+
+TRIM_MIN_SAMPLES = 4_000_000
+"""From this many samples (all sensors; ≈ 2.8 h of 4 sensors at 100 Hz) freed memory is
+handed back between stages, keeping a 10-hour session within 1 GB."""
+
+Notice = Callable[[str], None]
+
+
+def _stderr_notice(msg: str) -> None:
+    echo(f"stretchguard: {msg}", err=True)
+
+
+# --- choices -----------------------------------------------------------------------------
+
+
+def with_windows(
+    recording: Recording,
+    *,
+    stand: tuple[float, float] | None,
+    movements: tuple[float, float] | None,
+) -> Recording:
+    """The recording with the calibration windows given (seconds, half-open; others kept)."""
+    if stand is None and movements is None:
+        return recording
+    old = recording.meta.calibration or CalibrationWindows()
+    windows = CalibrationWindows(
+        static_s=stand if stand is not None else old.static_s,
+        functional_s=movements if movements is not None else old.functional_s,
+    )
+    return recording.replace(meta=replace(recording.meta, calibration=windows))
+
+
+def load_profile(source: str | Path, *, base: Profile | None = None) -> Profile:
+    """An exercise profile: a built-in name (e.g. ``"standing_hamstring"``) or a TOML file.
+
+    A file without ``extends``/``name`` changes ``base`` (default: the standing stretch).
+    """
+    path = Path(source)
+    if path.suffix.lower() != ".toml" and not path.exists():
+        return profile_for_exercise(str(source))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the profile ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file (expected a TOML profile)") from None
+    if base is None and "extends" not in text and "name" not in text:
+        base = load_builtin_profile(DEFAULT_EXERCISE)
+    return parse_profile(text, source=str(path), base=base)
+
+
+def resolve_profile(
+    recording: Recording,
+    *,
+    profile_path: str | None,
+    exercise: str | None,
+    notice: Notice,
+) -> Profile:
+    """The profile to judge with: ``profile_path`` over ``exercise`` over the sidecar."""
+    name = exercise or recording.meta.exercise
+    base = profile_for_exercise(name) if name else None
+    if profile_path is not None:
+        path = Path(profile_path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the profile ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not a UTF-8 text file (expected a TOML profile)") from None
+        if base is None and "extends" not in text and "name" not in text:
+            base = load_builtin_profile(DEFAULT_EXERCISE)
+            notice(f"profile {path} names no exercise; changing {DEFAULT_EXERCISE}")
+        return parse_profile(text, source=str(path), base=base)
+    if base is not None:
+        return base
+    notice(
+        f"the recording names no exercise; judging it as {DEFAULT_EXERCISE} "
+        "(use --exercise NAME to choose)"
+    )
+    return load_builtin_profile(DEFAULT_EXERCISE)
+
+
+def resolve_side(recording: Recording, *, side: str | None) -> str:
+    """The exercised leg: ``side``, else the sidecar, else the only leg with sensors."""
+    if side:
+        return side
+    if recording.meta.side in SIDES:
+        return str(recording.meta.side)
+    legs = {split_placement(p)[0] for p in recording.placements} - {None}
+    if len(legs) == 1:
+        return str(next(iter(legs)))
+    worn = ", ".join(recording.placements) or "none"
+    raise ConfigError(
+        f"which leg was exercised? The recording has no sidecar side and sensors on "
+        f"{'both legs' if legs else 'no leg'} ({worn}); pass --side left or --side right"
+    )
+
+
+# --- angles.csv --------------------------------------------------------------------------
+
+
+def write_angles_csv(angles: pd.DataFrame, fh: IO[bytes], *, chunk_rows: int = 500_000) -> None:
+    """Write ``angles.csv``: ``t_s`` to 1 µs, angles (degrees) to 0.001°, NaN as an empty cell.
+
+    Written in row chunks, so a 10-hour session's text never sits in memory at once.
+    """
+    names = [str(c) for c in angles.columns]
+    fh.write((",".join(names) + "\n").encode("utf-8"))
+    options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+    for a in range(0, len(angles), chunk_rows):
+        part = angles.iloc[a : a + chunk_rows]
+        arrays = []
+        for col in names:
+            values = part[col].to_numpy(dtype=np.float64)
+            decimals = 6 if col == T_S else 3
+            arrays.append(pa.array(np.round(values, decimals) + 0.0, from_pandas=True))
+        pacsv.write_csv(pa.table(arrays, names=names), fh, options)
+
+
+def angles_csv(angles: pd.DataFrame) -> bytes:
+    """``angles.csv`` as bytes (see :func:`write_angles_csv`)."""
+    buf = io.BytesIO()
+    write_angles_csv(angles, buf)
+    return buf.getvalue()
+
+
+def _write_angles_file(path: Path, angles: pd.DataFrame) -> None:
+    with open_new(path) as fh:
+        write_angles_csv(angles, fh)
+
+
+# --- the work ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress(enabled: bool, *, trim: bool) -> Iterator[Callable[[str, float], None]]:
+    """A progress callback (a bar on stderr when ``enabled``); with ``trim`` it also gives
+    memory freed by the finished stage back to the system when the pipeline moves on (worth
+    it on long sessions; on short ones re-faulting the pages costs more than it saves)."""
+    last = [""]
+
+    def between_stages(stage: str) -> None:
+        if trim and stage != last[0]:
+            last[0] = stage
+            give_back_memory()
+
+    if not enabled:
+        yield lambda stage, _fraction: between_stages(stage)
+        return
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("[progress.description]{task.description:<24}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("analysing", total=1.0)
+
+        def update(stage: str, fraction: float) -> None:
+            between_stages(stage)
+            bar.update(task, completed=min(max(fraction, 0.0), 1.0), description=stage)
+
+        yield update
+
+
+def _package_version() -> str:
+    try:
+        return version("stretchguard")
+    except PackageNotFoundError:
+        return ""
+
+
+@dataclass(frozen=True)
+class SessionAnalysis:
+    """One analysed session, in memory.
+
+    Attributes
+    ----------
+    recording_meta
+        The recording's metadata (sidecar: start time, exercise, side, marks, notes).
+    placements
+        The worn sensors.
+    angles
+        The pipeline's result: ``angles.angles`` is the DataFrame of ``t_s`` (s) and joint
+        angles in degrees (signs in docs/conventions.md), plus calibration and gaps.
+    envelope
+        The verdict per rule, episodes with cues, holds and marks.
+    source_name
+        How the session is named in the report and the summary.
+    """
+
+    recording_meta: SessionMeta
+    placements: tuple[str, ...]
+    angles: AngleResult
+    envelope: EnvelopeResult
+    source_name: str
+
+    @property
+    def summary(self) -> str:
+        """A few plain-text lines: verdict, rules, episodes with cues, holds."""
+        from analysis.report import summary_text
+
+        return summary_text(self.envelope, source_name=self.source_name)
+
+
+def analyse(
+    recording: Recording,
+    *,
+    profile_path: str | None = None,
+    exercise: str | None = None,
+    side: str | None = None,
+    source_name: str | None = None,
+    notice: Notice | None = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> SessionAnalysis:
+    """Estimate the joint angles of ``recording`` and judge them against its exercise profile.
+
+    Parameters
+    ----------
+    recording
+        From :func:`stretchguard.load_recording`. Its sample arrays are handed to the
+        pipeline and freed as it goes: analyse a recording once.
+    profile_path, exercise
+        A profile TOML file, or a built-in exercise name; default: the sidecar's exercise,
+        else ``standing_hamstring``.
+    side
+        The exercised leg (``"left"``/``"right"``); default: the sidecar, else the only leg
+        with sensors.
+    source_name
+        The name shown in the report (default: the recording's file name).
+    notice
+        Called with one-line notices (default: printed to stderr).
+    progress
+        Show a progress bar on stderr (default: for recordings longer than 2 min).
+    workers
+        Processes for the orientation blocks of a long session (default: 2 from ~1.4 h of
+        4 sensors on a machine with 2 cores, else 1). ``1`` never starts a process (use it
+        inside a process pool).
+
+    Returns
+    -------
+    SessionAnalysis
+    """
+    say = notice or _stderr_notice
+    profile = resolve_profile(recording, profile_path=profile_path, exercise=exercise, notice=say)
+    leg = resolve_side(recording, side=side)
+    for w in profile.warnings:
+        say(f"profile: {w}")
+    name = source_name or (recording.path.name if recording.path else "<recording>")
+    placements = tuple(recording.placements)
+    meta = recording.meta
+    long_session = recording.n_samples > TRIM_MIN_SAMPLES
+    if long_session:
+        give_back_memory()  # what reading freed, before the analysis allocates anew
+    show = recording.duration_s > PROGRESS_MIN_S if progress is None else progress
+    with _progress(show, trim=long_session) as update:
+        # the pipeline takes the sample arrays over and frees them as it goes
+        result = analyse_recording(
+            recording,
+            progress=update,
+            consume=True,
+            options=PipelineOptions(keep_orientations=False, workers=workers),
+        )
+    envelope = check_envelope(
+        result.angles, profile, side=leg, markers=meta.markers, absent=result.absent
+    )
+    return SessionAnalysis(meta, placements, result, envelope, name)
+
+
+def check_profile(
+    analysis: SessionAnalysis, profile: Profile | str | Path, *, side: str | None = None
+) -> EnvelopeResult:
+    """Judge an analysed session's angles against another profile (no re-analysis).
+
+    ``profile`` is a :class:`analysis.profiles.Profile`, a built-in name or a TOML file.
+    """
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    return check_envelope(
+        analysis.angles.angles,
+        prof,
+        side=side or analysis.envelope.side,
+        markers=analysis.recording_meta.markers,
+        absent=analysis.angles.absent,
+    )
+
+
+def calibration_quality(analysis: SessionAnalysis) -> str:
+    """One line on the calibration: where the windows came from, the stand's stillness and
+    which segments' flexion sign is uncertain."""
+    cal = analysis.angles.calibration
+    low = sorted(p for p, s in cal.segments.items() if s.sign_confidence != "high")
+    parts = [
+        f"windows {cal.source}",
+        f"stand gyro RMS {cal.stand_gyro_rms_deg_s:.2f} deg/s",
+        "sign uncertain: " + ", ".join(low) if low else "signs sure",
+    ]
+    return "; ".join(parts)
+
+
+def _report_html(analysis: SessionAnalysis) -> str:
+    from analysis.report import ReportContext, build_report_html
+
+    result = analysis.angles
+    meta = analysis.recording_meta
+    context = ReportContext(
+        source_name=analysis.source_name,
+        started_at=meta.started_at,
+        exercise=meta.exercise,
+        notes=meta.notes,
+        rate_hz=result.rate_hz,
+        sensors=analysis.placements,
+        calibration_lines=tuple(result.calibration.summary_lines()),
+        calibration=result.calibration.to_dict(),
+        absent=dict(result.absent),
+        warnings=tuple(result.warnings),
+        version=_package_version(),
+    )
+    return build_report_html(result.angles, analysis.envelope, context)
+
+
+def write_outputs(analysis: SessionAnalysis, out_dir: str | Path) -> Path:
+    """Write ``angles.csv``, ``envelope.json`` and ``report.html`` into ``out_dir``.
+
+    The folder is created if needed; each file is created exclusively (an existing file is
+    never replaced: ``OutputExistsError``). Returns the folder.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    # angles.csv is written (Arrow's writer, mostly outside the interpreter lock) while the
+    # report is drawn
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        angles_done = writer.submit(_write_angles_file, out / "angles.csv", analysis.angles.angles)
+        html_text = _report_html(analysis)
+        angles_done.result()
+    write_new_file(out / "envelope.json", analysis.envelope.to_json().encode("utf-8"))
+    write_new_file(out / "report.html", html_text.encode("utf-8"))
+    return out
+
+
+@dataclass(frozen=True)
+class AnalysisOutput:
+    """What one analysis produced (files written into ``folder``)."""
+
+    folder: Path
+    angles: AngleResult
+    envelope: EnvelopeResult
+    summary: str
+
+
+def analyse_to_folder(
+    recording: Recording,
+    out_dir: str | Path,
+    *,
+    profile_path: str | None = None,
+    exercise: str | None = None,
+    side: str | None = None,
+    source_name: str | None = None,
+    notice: Notice | None = None,
+    progress: bool | None = None,
+    workers: int | None = None,
+) -> AnalysisOutput:
+    """Analyse ``recording`` (:func:`analyse`) and write the three files (:func:`write_outputs`).
+
+    ``out_dir`` must not exist or be empty (checked before the analysis starts; created once
+    the angles are computed); files are opened exclusively, never replaced.
+    """
+    out = check_new_output(out_dir, folder=True)
+    done = analyse(
+        recording,
+        profile_path=profile_path,
+        exercise=exercise,
+        side=side,
+        source_name=source_name,
+        notice=notice,
+        progress=progress,
+        workers=workers,
+    )
+    write_outputs(done, out)
+    return AnalysisOutput(
+        folder=out, angles=done.angles, envelope=done.envelope, summary=done.summary
+    )

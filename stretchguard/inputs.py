@@ -1,0 +1,88 @@
+"""Reading a session: one canonical recording, or vendor exports merged into one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from analysis.errors import ConfigError
+from analysis.recording import Recording
+from sensors.formats.canonical import read_recording
+from sensors.formats.session import SensorMapping, classify_inputs, read_vendor_session
+
+__all__ = ["SensorMapping", "demo_recording_path", "load_recording", "load_sensor_map"]
+
+
+def load_recording(
+    inputs: str | Path | Sequence[str | Path],
+    *,
+    mapping: SensorMapping | None = None,
+    device_ticks: bool = True,
+) -> Recording:
+    """Read the input of a command as one canonical recording.
+
+    Parameters
+    ----------
+    inputs
+        One canonical recording (``.csv``/``.csv.gz``, with its sidecar), or one or more
+        vendor exports (files, folders, glob patterns; format detected from content) that are
+        merged into one session (``sensors.formats.session.read_vendor_session``). A canonical
+        recording cannot be mixed with other files.
+    mapping
+        Placements of vendor files or devices (see :func:`load_sensor_map`).
+    device_ticks
+        ``False`` skips that column of a canonical recording (the analysis does not use it;
+        a long session is then lighter in memory).
+
+    Returns
+    -------
+    Recording
+        Samples in sensor frames (``t_s`` in seconds from the start, SI units) and the
+        session metadata.
+
+    Raises
+    ------
+    analysis.errors.StretchguardError
+        A one-line error for a file that cannot be used (``RecordingFormatError``) or a
+        contradictory set of inputs (``ConfigError``).
+    """
+    items = [inputs] if isinstance(inputs, str | Path) else list(inputs)
+    if not items:
+        raise ConfigError("no input files given")
+    formats, _ = classify_inputs(items)
+    files = list(formats)
+    canonical = [f for f, fmt in formats.items() if fmt == "canonical"]
+    if canonical:
+        if len(files) > 1:
+            others = ", ".join(f.name for f in files if f not in canonical)
+            raise ConfigError(
+                f"{canonical[0]} is a stretchguard recording: give it alone, not together with "
+                f"{others or 'another recording'}"
+            )
+        return read_recording(canonical[0], device_ticks=device_ticks)
+    return read_vendor_session(files, mapping=mapping)
+
+
+def load_sensor_map(path: str | Path | None = None, options: Sequence[str] = ()) -> SensorMapping:
+    """The placements of vendor exports: a ``--sensor-map`` TOML file plus ``PATTERN=PLACEMENT``
+    options (options win).
+
+    Parameters
+    ----------
+    path
+        A TOML file with a ``[sensors]`` table, e.g. ``"RTibia*.csv" = "right_shank"``.
+    options
+        Strings like ``"LFemur*.csv=left_thigh"`` or ``"C4:27:32:BE:25:5C=right_thigh"``.
+    """
+    mapping = SensorMapping.from_toml(path) if path else SensorMapping()
+    return mapping + SensorMapping.from_options(list(options))
+
+
+def demo_recording_path() -> Path:
+    """The simulated demo session shipped with stretchguard (a canonical recording with its
+    sidecar: a standing hamstring stretch with 8 s of the ankle pulled up and a heel mark)."""
+    from importlib.resources import as_file, files
+
+    resource = files("stretchguard_fixtures").joinpath("demo_standing_stretch.csv.gz")
+    with as_file(resource) as p:
+        return Path(p)
