@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from analysis.recording import SessionMeta
 from analysis.simulation import ImuErrorModel, SimulatedSession, SimulationConfig, simulate
@@ -135,6 +136,7 @@ async def record_virtual_session(
     sources: ScenarioSources | None = None,
     observe: Callable[[LiveSession, GuidedProtocol], Callable[[], None]] | None = None,
     stop: asyncio.Event | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> VirtualSessionResult:
     """Record ``duration_s`` session seconds of ``scenario`` from virtual sensors to ``out``.
 
@@ -146,7 +148,8 @@ async def record_virtual_session(
 
     ``sources`` reuses a :func:`scenario_sources` result; ``observe(session, protocol)`` is
     called before the session starts and returns a function called every tick while
-    recording (a display); setting ``stop`` ends the recording early.
+    recording (a display); setting ``stop`` ends the recording early; ``extra`` goes to the
+    sidecar's extras (see :func:`record_session`).
     """
     if sources is None:
         sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
@@ -199,6 +202,7 @@ async def record_virtual_session(
             on_streaming=begin,
             on_tick=tick,
             notes=f"virtual sensors, scenario {scenario!r}, seed {seed}, speed {speed:g}x",
+            extra=extra,
         )
     return VirtualSessionResult(
         recording=result,
