@@ -76,7 +76,15 @@ async def record_session(
         the signal that stopped the recording).
     """
     protocol = protocol or GuidedProtocol()
-    recorder = Recorder(out, clock=session.clock)
+    # flushes and sidecar updates keep pace with the session clock when it runs faster than
+    # real time (virtual sensors), so a kill loses the same session seconds at any speed
+    pace = 1.0 / max(1.0, session.clock.scale)
+    recorder = Recorder(
+        out,
+        clock=session.clock,
+        flush_interval_s=0.1 * pace,
+        sidecar_interval_s=max(0.1, 1.0 * pace),
+    )
     session.add_sink(recorder)
     ended_by = "duration"
     start_s = 0.0
@@ -98,7 +106,7 @@ async def record_session(
         protocol.start(start_s)
         if on_streaming is not None:
             on_streaming()
-        pump = asyncio.get_running_loop().create_task(recorder.run())
+        pump = asyncio.get_running_loop().create_task(recorder.run(interval_s=0.1 * pace))
         while True:
             if on_tick is not None:
                 on_tick()
