@@ -94,9 +94,8 @@ class AlignerConfig:
     max_rate_error_ppm
         Host time only: the same for the real rate against the nominal one (5 %).
     offset_points
-        Device time: until the slope is fitted, the offset is the least residual of this
-        many recent points. Host time only: the offset is always taken from them, as
-        their ``offset_quantile``.
+        Host time only: the offset is taken from this many recent points, as their
+        ``offset_quantile``.
     offset_quantile
         Host time only: quantile of ``host − b·d`` (recent points) taken as the offset.
     refit_every
@@ -425,10 +424,11 @@ class ClockAligner:
                 slope = 1.0 + min(max(rise, -limit), limit)
         self._slope = slope
         if self.uses_device_time:
-            # the line under the points (latency only adds): the least residual, over the
-            # whole window once the slope is fitted, else over the recent points only
-            first = 0 if fitted else max(0, len(d) - cfg.offset_points)
-            self._offset_s = float(np.min(h[first:] - slope * d[first:]))
+            # the line under the points of the whole window (latency only adds): their least
+            # residual. Before the slope is fitted b = 1, off by the crystal's drift only
+            # (≤ 50 ppm: 3 ms over the 60 s window), so old points are as good as new ones
+            # and a host that falls behind cannot drag the line along.
+            self._offset_s = float(np.min(h - slope * d))
             return
         # host time only: a steady lateness may be lost samples or a congested host, which
         # no line can tell apart; a low quantile of the recent points follows both

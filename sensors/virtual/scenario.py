@@ -43,6 +43,10 @@ VIRTUAL_SENSOR_ERRORS = dataclasses.replace(
 """The simulator's default IMU errors minus its clock and sample-loss errors (see above)."""
 
 
+VIRTUAL_TIMEOUT_S = 20.0
+"""Scan and connect bound (real seconds) of a virtual session's sensors."""
+
+
 @dataclass(frozen=True)
 class ScenarioSources:
     """What each virtual sensor of a scenario measures, with the simulations behind it.
@@ -159,9 +163,11 @@ async def record_virtual_session(
         )
         await rig.start()
         backend = await bumble_backend(air)
+        # generous bounds: on a loaded machine the in-process stack on both sides of the
+        # virtual link is slow to scan and connect (an absent sensor is tested elsewhere)
         config = rig.session_config(
-            scan_timeout_s=5.0,
-            connect_timeout_s=5.0,
+            scan_timeout_s=VIRTUAL_TIMEOUT_S,
+            connect_timeout_s=VIRTUAL_TIMEOUT_S,
             exercise=sources.meta.exercise,
             side=sources.meta.side,
         )
