@@ -320,7 +320,7 @@ def _summary(result: RecordingResult) -> str:
     cal = meta.calibration
     if cal is None or cal.static_s is None:
         lines.append("  note: the stand-still window was not completed (no calibration windows)")
-    return "\n".join(printable(line) for line in lines)
+    return "\n".join(printable(line, multiline=False) for line in lines)
 
 
 def _quiet_bumble(args: argparse.Namespace) -> None:

@@ -71,9 +71,9 @@ class LiveView:
             footer.append(": mark a symptom   ")
             footer.append("q", style="bold")
             footer.append(": stop   ")
-        footer.append(f"recording to {printable(self.out_name)}", style="dim")
+        footer.append(f"recording to {printable(self.out_name, multiline=False)}", style="dim")
         for m in self.messages:
-            footer.append(f"\n{printable(m)}", style="cyan")
+            footer.append(f"\n{printable(m, multiline=False)}", style="cyan")
         return Group(*parts, footer)
 
     def prompt_panel(self) -> RenderableType:
@@ -112,9 +112,9 @@ class LiveView:
                 rate += f" / {s.rate_hz:g}"
             table.add_row(
                 s.placement,
-                Text(printable(s.family or "?")),
+                Text(printable(s.family or "?", multiline=False)),
                 # names come from the devices: plain text, never rich markup
-                Text(printable(f"{s.name or ''} {s.address or ''}".strip())),
+                Text(printable(f"{s.name or ''} {s.address or ''}".strip(), multiline=False)),
                 Text(str(s.state), style=_STATE_STYLE.get(s.state, "")),
                 rate,
                 str(s.samples),

@@ -1,23 +1,43 @@
-"""Text from devices and files, made safe to print in a terminal.
+"""Text for the terminal: what came from a file or a device is shown as text, never obeyed.
 
-A label, a device name or a file name may hold control characters: ``\\x1b]0;...\\x07``
-retitles a terminal, ``\\x1b[2J`` clears it, a bidi override reorders what follows.
-:func:`printable` shows each of them as a visible escape instead.
+Labels, exercise names, profile titles, cue texts, file names and error messages can all hold
+bytes a user did not type (a marker label ``"\\x1b]0;pwned\\x07"`` would retitle the terminal,
+``"\\x1b[2J"`` would clear it). :func:`printable` escapes every control character, the C1
+range and the Unicode bidirectional overrides, so a terminal shows them as ``\\x1b`` and
+``\\u202e`` instead of acting on them. Newlines and tabs are kept where a caller prints
+several lines.
 """
 
 from __future__ import annotations
 
-_BIDI = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+import re
+import sys
+from typing import TextIO
 
-_ESCAPES: dict[int, str] = {
-    **{c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))},
-    **{c: f"\\u{c:04x}" for c in _BIDI},
-}
+__all__ = ["echo", "printable"]
+
+# C0 controls except tab and newline, DEL, C1 controls, and the bidi embedding/override/isolate
+# characters that reorder what a terminal (or a reader) sees.
+_BIDI = "\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNSAFE_MULTILINE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+_UNSAFE_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
 
 
-def printable(s: str) -> str:
-    """``s`` with C0/C1 control characters, DEL and bidi controls as ``\\xNN``/``\\uNNNN``.
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
-    Everything else (letters of any script, emoji, ``°``) is kept as it is.
+
+def printable(text: object, *, multiline: bool = True) -> str:
+    """``str(text)`` with every character a terminal would act on written as an escape.
+
+    ``multiline=False`` escapes newlines and tabs too (for a value inside one line).
     """
-    return s.translate(_ESCAPES)
+    pattern = _UNSAFE_MULTILINE if multiline else _UNSAFE_ONE_LINE
+    return pattern.sub(_escape, str(text))
+
+
+def echo(text: object, *, err: bool = False, file: TextIO | None = None) -> None:
+    """Print ``text`` made :func:`printable` to stdout (``err=True``: stderr, or ``file``)."""
+    stream = file if file is not None else (sys.stderr if err else sys.stdout)
+    print(printable(text), file=stream)
