@@ -318,15 +318,21 @@ class ClockAligner:
 
         A notification more than ``jump_s`` late is either delayed (a stalled link or
         host: the samples after it catch up, arriving faster than the rate) or follows lost
-        samples (they keep arriving late by the same amount). The count is advanced only
-        when the lateness persists, steady within ``loss_spread_s``, for ``confirm_s``.
+        samples (they keep arriving late by the same amount). Only a lateness that came
+        with a silence about as long (nothing arrived while the samples were lost) is
+        suspect; a host falling behind grows its lateness while notifications keep coming.
+        The count is advanced only when the lateness then persists, steady within
+        ``loss_spread_s``, for ``confirm_s``.
         """
         cfg = self.config
         if not self._fresh and self._points:
             expected = self._offset_s + self._slope * (self._count + n - 1) / self.rate_hz
             late = host_s - expected
             if self._suspect is None:
-                if late > cfg.jump_s:
+                # lost samples leave a silence as long as they were; a host falling behind
+                # grows its lateness while notifications keep arriving
+                silent_s = host_s - self._points.last_h()
+                if late > cfg.jump_s and silent_s >= late - 0.5 * cfg.jump_s:
                     self._suspect = (host_s, late, late)
             else:
                 since_s = self._suspect[0]
