@@ -94,8 +94,10 @@ class AlignerConfig:
     max_rate_error_ppm
         Host time only: the same for the real rate against the nominal one (5 %).
     offset_points
-        Host time only: until the slope (the real rate) is fitted, the offset is taken from
-        this many recent points only.
+        Host time only: the offset is taken from this many recent points, as their
+        ``offset_quantile``.
+    offset_quantile
+        Host time only: quantile of ``host − b·d`` (recent points) taken as the offset.
     refit_every
         Refit after this many new points.
     jump_s
@@ -124,6 +126,7 @@ class AlignerConfig:
     max_drift_ppm: float = 300.0
     max_rate_error_ppm: float = 50_000.0
     offset_points: int = 500
+    offset_quantile: float = 0.05
     refit_every: int = 25
     jump_s: float = 0.5
     confirm_s: float = 1.0
@@ -433,10 +436,12 @@ class ClockAligner:
             # and a host that falls behind cannot drag the line along.
             self._offset_s = float(np.min(h - slope * d))
             return
-        # host time only: the same line under the points once the slope (the real rate) is
-        # fitted; before, the recent points only (an unfitted rate tilts older ones)
-        first = 0 if fitted else max(0, len(d) - cfg.offset_points)
-        self._offset_s = float(np.min(h[first:] - slope * d[first:]))
+        # host time only: a steady lateness may be lost samples or a congested host, which
+        # no line can tell apart; a low quantile of the recent points follows both
+        recent = slice(max(0, len(d) - cfg.offset_points), len(d))
+        offsets = h[recent] - slope * d[recent]
+        q = cfg.offset_quantile if offsets.size >= 20 else 0.0
+        self._offset_s = float(np.quantile(offsets, q))
 
 
 def _bin_minima(d: FloatArray, lat: FloatArray, bins: int) -> tuple[FloatArray, FloatArray]:
