@@ -5,14 +5,17 @@ together, and every sample is written to the canonical recording as it arrives (
 every second). The screen shows the guided protocol's prompts (stand still — bend your
 knees and swing your legs — start the exercise; their timing becomes the sidecar's
 calibration windows) and each sensor's state, sample rate and problems; ``m`` or space marks a
-symptom, ``q`` stops. Ctrl-C also stops cleanly: the sidecar is always written.
+symptom, ``q`` stops. Ctrl-C, SIGTERM and SIGHUP also stop cleanly: the sidecar is always
+written (and kept up to date while recording, so even SIGKILL leaves one a second or two old).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +32,7 @@ from cli.live_angles import LiveAngles
 from cli.live_feed import next_command
 from cli.live_view import KeyReader, LiveView
 from cli.live_web import add_web_arguments
+from cli.text import printable
 from sensors.ble import SYSTEM, bumble_backend
 from sensors.families.base import Family
 from sensors.formats.canonical import sidecar_path
@@ -176,6 +180,8 @@ class _Screen:
         self.side = side
         self.angles: LiveAngles | None = None
         self.stop = asyncio.Event()
+        self.extra: dict[str, object] = {}
+        """Sidecar extras decided while recording (the signal that stopped it)."""
         self.view: LiveView | None = None
         self._live: Live | None = None
         self._keys: KeyReader | None = None
@@ -236,7 +242,23 @@ class _Screen:
             self._live = None
 
 
+def _stop_on_signals(screen: _Screen) -> None:
+    """SIGTERM and SIGHUP end the recording like ``q``: sensors stopped, sidecar final."""
+    loop = asyncio.get_running_loop()
+
+    def stop(name: str) -> None:
+        screen.extra["stopped_by"] = name
+        screen.stop.set()
+        log.warning("%s: stopping the recording", name)
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop, sig.name)
+
+
 async def _live_real(args: argparse.Namespace, out: Path, screen: _Screen) -> RecordingResult:
+    _stop_on_signals(screen)
     config = _session_config(args)
     backend = await bumble_backend(args.hci) if args.hci else SYSTEM
     try:
@@ -250,12 +272,14 @@ async def _live_real(args: argparse.Namespace, out: Path, screen: _Screen) -> Re
             protocol=protocol,
             stop=screen.stop,
             on_tick=tick,
+            extra=screen.extra,
         )
     finally:
         await backend.close()
 
 
 async def _live_virtual(args: argparse.Namespace, out: Path, screen: _Screen) -> RecordingResult:
+    _stop_on_signals(screen)
     families = _families(args.families)
     rates = dict.fromkeys(families, args.rate_hz) if args.rate_hz else None
     sources = scenario_sources(args.virtual, families, seed=args.seed, rates_hz=rates)
@@ -271,14 +295,18 @@ async def _live_virtual(args: argparse.Namespace, out: Path, screen: _Screen) ->
         sources=sources,
         observe=screen.attach,
         stop=screen.stop,
+        extra=screen.extra,
     )
     return result.recording
 
 
 def _summary(result: RecordingResult) -> str:
     meta = result.meta
+    how = result.ended_by
+    if meta.extra.get("stopped_by"):
+        how += f" by {meta.extra['stopped_by']}"
     lines = [
-        f"recorded {result.duration_s:.1f} s ({result.ended_by}): {result.csv_path} "
+        f"recorded {result.duration_s:.1f} s ({how}): {result.csv_path} "
         f"+ {result.sidecar_path.name}, {result.rows} samples"
     ]
     packets = meta.extra.get("packets", {})
@@ -296,7 +324,7 @@ def _summary(result: RecordingResult) -> str:
     cal = meta.calibration
     if cal is None or cal.static_s is None:
         lines.append("  note: the stand-still window was not completed (no calibration windows)")
-    return "\n".join(lines)
+    return "\n".join(printable(line, multiline=False) for line in lines)
 
 
 def _quiet_bumble(args: argparse.Namespace) -> None:

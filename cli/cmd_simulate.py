@@ -44,7 +44,14 @@ from analysis.simulation import (
     natural_duration_s,
     scenario_summary,
 )
-from sensors.formats.canonical import format_samples, sidecar_path, write_sidecar
+from sensors.formats.canonical import (
+    format_samples,
+    new_temp_beside,
+    open_new,
+    publish_new,
+    sidecar_path,
+    write_sidecar,
+)
 
 DESCRIPTION = """\
 Simulate a stretching session with body-worn IMUs and write it as a canonical recording with
@@ -186,9 +193,10 @@ class _GzipStream:
 
 @contextlib.contextmanager
 def _partial(final: Path, *, level: int) -> Iterator[tuple[Path, IO[bytes] | _GzipStream]]:
-    """A hidden temporary file beside ``final`` (gzip stream if ``final`` ends in .gz)."""
-    tmp = final.with_name(f".{final.name}.partial-{os.getpid()}")
-    raw = tmp.open("xb")
+    """A new hidden temporary file beside ``final``, random name, created exclusively (never
+    through a symlink); a gzip stream if ``final`` ends in .gz."""
+    tmp, fd = new_temp_beside(final)
+    raw = os.fdopen(fd, "wb")
     try:
         if final.name.endswith(".gz"):
             gz = _GzipStream(raw, level)
@@ -201,19 +209,8 @@ def _partial(final: Path, *, level: int) -> Iterator[tuple[Path, IO[bytes] | _Gz
 
 
 def _publish(tmp: Path, final: Path) -> None:
-    """Move ``tmp`` to ``final`` without ever replacing an existing file."""
-    try:
-        os.link(tmp, final)
-    except FileExistsError:
-        tmp.unlink()
-        raise OutputExistsError(final) from None
-    except OSError:  # file systems without hard links
-        if final.exists():
-            tmp.unlink()
-            raise OutputExistsError(final) from None
-        tmp.rename(final)
-        return
-    tmp.unlink()
+    """Move ``tmp`` to ``final`` without ever replacing an existing file (see publish_new)."""
+    publish_new(tmp, final)
 
 
 class _Writer:
@@ -306,9 +303,9 @@ def write_session(
             written.append(paths[key])
         temps.clear()
         truth_text = json.dumps(sim.truth_document(), indent=2, ensure_ascii=False) + "\n"
-        with paths["truth_json"].open("x", encoding="utf-8") as fh:
+        with open_new(paths["truth_json"]) as fh:
             written.append(paths["truth_json"])
-            fh.write(truth_text)
+            fh.write(truth_text.encode("utf-8"))
         write_sidecar(paths["recording"], sim.meta)
         written.append(paths["sidecar"])
     except BaseException:

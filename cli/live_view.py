@@ -24,6 +24,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from cli.text import printable
 from sensors.session.live import LiveSession
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import LinkState, SensorStatus
@@ -71,9 +72,9 @@ class LiveView:
             footer.append(": mark a symptom   ")
             footer.append("q", style="bold")
             footer.append(": stop   ")
-        footer.append(f"recording to {self.out_name}", style="dim")
+        footer.append(f"recording to {printable(self.out_name, multiline=False)}", style="dim")
         for m in self.messages:
-            footer.append(f"\n{m}", style="cyan")
+            footer.append(f"\n{printable(m, multiline=False)}", style="cyan")
         return Group(*parts, footer)
 
     def prompt_panel(self) -> RenderableType:
@@ -86,7 +87,7 @@ class LiveView:
             wait = f" in {left:.0f} s" if left is not None else ""
             body = Text(f"get ready{wait}", style="yellow")
         else:
-            body = Text(step.prompt, style="bold")
+            body = Text(printable(step.prompt), style="bold")
             if left is not None:
                 body.append(f"   {left:4.1f} s", style="cyan")
         elapsed = 0.0 if self.protocol.start_s is None else now - self.protocol.start_s

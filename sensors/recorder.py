@@ -4,13 +4,19 @@ Rows leave sorted by ``t_s`` across sensors: each sample waits in a heap until t
 clock has moved ``hold_s`` past it (later samples of other sensors can still arrive before
 it), then it is appended with :class:`~sensors.formats.canonical.CanonicalAppender`. The file
 is flushed to the operating system every ``flush_interval_s`` of real time, so a killed
-process loses at most ``hold_s / clock scale + flush_interval_s`` ≤ 1 s of data. A sample
-that arrives after rows later than it were written (BLE delivered it more than ``hold_s``
-late) is still written, out of order, and counted in ``late_rows``; readers sort.
+process loses at most ``hold_s`` session seconds plus ``flush_interval_s`` real seconds of
+data. A sample that arrives after rows later than it were written (BLE delivered it more
+than ``hold_s`` late) is still written, out of order, and counted in ``late_rows``; readers
+sort.
 
-:meth:`Recorder.finish` writes what is left and the sidecar (``NAME.json``). Neither file is
-ever overwritten: both are checked when the recorder is made, and the CSV is created
-exclusively.
+The sidecar (``NAME.json``) is written when the CSV is opened (sensors, exercise, side,
+start time) and replaced atomically while recording, at most every ``sidecar_interval_s``
+and only when its content changed (calibration windows, markers, gaps, packet statistics),
+so a killed process leaves a sidecar at most a second or two old (``ended_by``:
+``unfinished``). :meth:`Recorder.finish` writes what is left and the final sidecar. Neither
+file is ever overwritten: both are checked when the recorder is made and created
+exclusively (the sidecar's updates go through a new temporary file, see
+:func:`~sensors.formats.canonical.write_sidecar`).
 """
 
 from __future__ import annotations
@@ -38,7 +44,12 @@ from analysis.schema import (
     SENSOR,
     T_S,
 )
-from sensors.formats.canonical import CanonicalAppender, sidecar_path, write_sidecar
+from sensors.formats.canonical import (
+    CanonicalAppender,
+    sidecar_bytes,
+    sidecar_path,
+    write_sidecar,
+)
 from sensors.session.clock import SessionClock
 from sensors.session.types import AlignedBatch
 
@@ -58,6 +69,8 @@ class Recorder:
         Session seconds a sample waits for slower sensors before it is written.
     flush_interval_s
         Real seconds between flushes to the operating system.
+    sidecar_interval_s
+        Real seconds between two updates of the sidecar while recording (at most).
     """
 
     def __init__(
@@ -66,7 +79,8 @@ class Recorder:
         *,
         clock: SessionClock,
         hold_s: float = 0.5,
-        flush_interval_s: float = 0.25,
+        flush_interval_s: float = 0.1,
+        sidecar_interval_s: float = 1.0,
     ) -> None:
         self.path = Path(path)
         if self.path.name.endswith(".gz"):
@@ -77,6 +91,10 @@ class Recorder:
         self.clock = clock
         self.hold_s = hold_s
         self.flush_interval_s = flush_interval_s
+        self.sidecar_interval_s = sidecar_interval_s
+        self.sidecar_updates = 0
+        self._sidecar_written: bytes | None = None
+        self._last_sidecar = -math.inf
         self.rows_written = 0
         self.late_rows = 0
         self.gaps: list[Gap] = []
@@ -90,14 +108,61 @@ class Recorder:
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def open(self, columns: Sequence[str] = (*REQUIRED_COLUMNS, DEVICE_TICKS)) -> None:
-        """Create the CSV with ``columns`` (samples received before are kept and written)."""
+    def open(
+        self,
+        columns: Sequence[str] = (*REQUIRED_COLUMNS, DEVICE_TICKS),
+        meta: SessionMeta | None = None,
+    ) -> None:
+        """Create the CSV with ``columns`` and, with ``meta``, the first sidecar.
+
+        Samples received before are kept and written. If the sidecar cannot be created (its
+        name was taken meanwhile) the CSV just created is removed and OutputExistsError raised.
+        """
         if self._appender is not None:
             return
         self._appender = CanonicalAppender(self.path, columns=columns)
         self._columns = self._appender.columns
         self._appender.flush()
         self._last_flush = time.monotonic()
+        if meta is not None:
+            try:
+                self.update_sidecar(meta, force=True)
+            except BaseException:
+                self._appender.close()
+                self._appender = None
+                self.path.unlink()
+                raise
+
+    def sidecar_due(self) -> bool:
+        """True when the last sidecar update is ``sidecar_interval_s`` old (or none yet)."""
+        return time.monotonic() - self._last_sidecar >= self.sidecar_interval_s
+
+    def update_sidecar(self, meta: SessionMeta, *, force: bool = False) -> bool:
+        """Write ``meta`` (plus the recorder's counters) as the sidecar if it changed and the
+        last update is ``sidecar_interval_s`` old (or ``force``); True if written.
+
+        The first write creates the sidecar exclusively; later ones replace it atomically.
+        """
+        now = time.monotonic()
+        if not force and not self.sidecar_due():
+            return False
+        full = self._with_counters(meta)
+        data = sidecar_bytes(full)
+        if data == self._sidecar_written:
+            return False
+        first = self._sidecar_written is None
+        # synced when created and at the end; the updates in between only need to survive
+        # the process (the kernel keeps what was written), so they skip the slow fsync
+        write_sidecar(self.path, full, replace=not first, sync=first or force)
+        self._sidecar_written = data
+        self._last_sidecar = now
+        self.sidecar_updates += 1
+        return True
+
+    def _with_counters(self, meta: SessionMeta) -> SessionMeta:
+        extra = dict(meta.extra)
+        extra["recorder"] = {"rows": self.rows_written, "late_rows": self.late_rows}
+        return replace(meta, extra=extra)
 
     @property
     def is_open(self) -> bool:
@@ -105,9 +170,8 @@ class Recorder:
         return self._appender is not None
 
     def finish(self, meta: SessionMeta | None = None) -> Path | None:
-        """Write every held row, close the CSV and write the sidecar (``meta``); idempotent.
-
-        Returns the sidecar path, or None without ``meta``.
+        """Write every held row, close the CSV and write the final sidecar (``meta``);
+        idempotent. Returns the sidecar path, or None without ``meta``.
         """
         if self._finished:
             return None
@@ -120,9 +184,8 @@ class Recorder:
         self._appender = None
         if meta is None:
             return None
-        extra = dict(meta.extra)
-        extra["recorder"] = {"rows": self.rows_written, "late_rows": self.late_rows}
-        return write_sidecar(self.path, _with_extra(meta, extra))
+        self.update_sidecar(meta, force=True)
+        return sidecar_path(self.path)
 
     # --- SessionSink ---------------------------------------------------------------------
 
@@ -186,7 +249,3 @@ class Recorder:
             self._appender.append(out)
             self.rows_written += len(out)
         return len(out)
-
-
-def _with_extra(meta: SessionMeta, extra: dict[str, Any]) -> SessionMeta:
-    return replace(meta, extra=extra)

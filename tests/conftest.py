@@ -6,6 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run: a failure is a defect to fix, never
+# luck to re-run away; a new example is found by changing the code or the strategy.
+settings.register_profile("stretchguard", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("stretchguard")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -346,6 +346,67 @@ class Decoder(Protocol):
         ...
 
 
+LIMIT_MARGIN: Final = 1.2
+"""Full scale × this is the largest accepted value (a sensor never reports beyond its range;
+the margin covers scale factors and calibration)."""
+
+MAG_LIMIT_UT: Final = 5000.0
+"""Largest accepted magnetic field per axis, µT (magnetometers saturate near 1300–4900 µT)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SampleLimits:
+    """What a decoded sample may hold: the sensor's full scale with a margin, unit quaternions.
+
+    Attributes
+    ----------
+    acc_m_s2, gyr_rad_s, mag_ut
+        Largest accepted magnitude of any one axis (m/s², rad/s, µT).
+    quat_norm_tol
+        Largest accepted ``| |q| − 1 |`` of the sensor's orientation quaternion.
+    """
+
+    acc_m_s2: float
+    gyr_rad_s: float
+    mag_ut: float = MAG_LIMIT_UT
+    quat_norm_tol: float = 0.01
+
+    @classmethod
+    def for_ranges(cls, acc_range_g: float = 16.0, gyr_range_dps: float = 2000.0) -> SampleLimits:
+        """Limits of a sensor set to ±``acc_range_g`` g and ±``gyr_range_dps`` dps, plus
+        ``LIMIT_MARGIN``."""
+        return cls(
+            acc_m_s2=acc_range_g * G0_M_S2 * LIMIT_MARGIN,
+            gyr_rad_s=gyr_range_dps * DEG_TO_RAD * LIMIT_MARGIN,
+        )
+
+    def why_not(self, s: ImuSample) -> str | None:
+        """None if ``s`` is inside the limits, else what is not (for the error message)."""
+        if s.device_time_s is not None and not math.isfinite(s.device_time_s):
+            return "device time not finite"
+        for name, vec, bound in (
+            ("acc", s.acc_m_s2, self.acc_m_s2),
+            ("gyr", s.gyr_rad_s, self.gyr_rad_s),
+            ("mag", s.mag_ut, self.mag_ut),
+        ):
+            if vec is not None and not all(abs(v) <= bound for v in vec):  # NaN fails too
+                return f"{name} {tuple(vec)} beyond ±{bound:.4g}"
+        q = s.quat_wxyz
+        if q is not None:
+            norm = math.sqrt(sum(v * v for v in q))
+            if not abs(norm - 1.0) <= self.quat_norm_tol:
+                return f"quaternion norm {norm:.4g} is not 1"
+        return None
+
+
+def limits_for(config: object) -> SampleLimits:
+    """The limits of a stream configuration: its ``acc_range_g``/``gyr_range_dps`` if it has
+    them, else the widest any supported sensor is set to (±16 g, ±2000 dps)."""
+    return SampleLimits.for_ranges(
+        float(getattr(config, "acc_range_g", 16.0)), float(getattr(config, "gyr_range_dps", 2000.0))
+    )
+
+
 class DecoderBase:
     """Counting, never-raising ``feed`` around a family's ``_decode``.
 
@@ -356,6 +417,8 @@ class DecoderBase:
     """
 
     family: ClassVar[Family]
+    limits: SampleLimits = SampleLimits.for_ranges()
+    """Samples outside these are dropped and counted (the codec sets them from the config)."""
 
     def __init__(self) -> None:
         self.packets = 0
@@ -384,14 +447,29 @@ class DecoderBase:
         except (ValueError, IndexError, OverflowError, struct.error) as exc:  # never crash a stream
             self._note("corrupt", f"{self.family}: cannot decode packet {data.hex()}: {exc}")
             return []
+        out = self._within_limits(out, data)
         self.samples += len(out)
         return out
 
     def flush(self) -> list[ImuSample]:
         """End of stream: complete what can be completed, count the rest."""
-        out = self._flush()
+        out = self._within_limits(self._flush(), b"")
         self.samples += len(out)
         return out
+
+    def _within_limits(self, out: list[ImuSample], data: bytes) -> list[ImuSample]:
+        """``out`` without samples outside ``limits``; a notification with any counts once
+        as corrupt (a flipped bit in a float's exponent, a damaged quaternion)."""
+        limits = self.limits
+        good = [s for s in out if limits.why_not(s) is None]
+        if len(good) < len(out):
+            bad = next(s for s in out if limits.why_not(s) is not None)
+            self._note(
+                "corrupt",
+                f"{self.family}: {len(out) - len(good)} sample(s) outside the sensor's limits "
+                f"({limits.why_not(bad)}) in packet {data.hex()}",
+            )
+        return good
 
     def counts(self) -> dict[str, int]:
         """The counters by name."""
@@ -742,7 +820,11 @@ class CodecBase(Generic[C]):
 
     def decoder(self, config: StreamConfig) -> Decoder:
         """A fresh decoder for one connected device streaming ``config``."""
-        return self.decoder_type(self._mine(config))
+        mine = self._mine(config)
+        decoder = self.decoder_type(mine)
+        if isinstance(decoder, DecoderBase):
+            decoder.limits = limits_for(mine)
+        return decoder
 
     def emulator(self, **options: Any) -> DeviceEmulator:
         """A fresh device-side emulator (family options documented per module)."""

@@ -13,13 +13,17 @@ killed writer is dropped with a warning, so a crashed recording stays analysable
 from __future__ import annotations
 
 import csv
+import errno
 import gzip
 import io
 import json
 import math
+import os
 import re
+import secrets
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -84,14 +88,27 @@ def read_file_bytes(path: Path) -> bytes:
     return raw
 
 
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+_NEW_FILE_FLAGS |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+"""Exclusive creation: fails if the name exists, even as a symlink (dangling or not)."""
+
+
+def create_new(path: Path, mode: int = 0o666) -> int:
+    """A write-only descriptor of the new file ``path`` (OutputExistsError if the name exists).
+
+    ``O_CREAT | O_EXCL | O_NOFOLLOW``: the check and the creation are one system call, and a
+    symlink planted at ``path`` is refused rather than followed.
+    """
+    try:
+        return os.open(path, _NEW_FILE_FLAGS, mode)
+    except FileExistsError:
+        raise OutputExistsError(path) from None
+
+
 @contextmanager
 def open_new(path: Path) -> Iterator[BinaryIO]:
     """``path`` opened for binary writing; it must not exist yet (else OutputExistsError)."""
-    try:
-        fh = path.open("xb")
-    except FileExistsError:
-        raise OutputExistsError(path) from None
-    with fh:
+    with os.fdopen(create_new(path), "wb") as fh:
         yield fh
 
 
@@ -100,6 +117,44 @@ def write_new_file(path: Path, data: bytes) -> Path:
     with open_new(path) as fh:
         fh.write(data)
     return path
+
+
+def new_temp_beside(path: Path) -> tuple[Path, int]:
+    """A new hidden temporary file in ``path``'s folder, random name, created exclusively.
+
+    Returns its path and a write-only descriptor. A name that exists (or a planted symlink)
+    is never opened: another random name is drawn.
+    """
+    for _ in range(16):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return tmp, create_new(tmp, 0o644)
+        except OutputExistsError:
+            continue
+    raise OutputExistsError(path.with_name(f".{path.name}.*.tmp"))
+
+
+def publish_new(tmp: Path, final: Path) -> Path:
+    """Give the finished file ``tmp`` the name ``final``, which must not exist (never replaced).
+
+    A hard link is created (``link`` fails if ``final`` exists, in the same system call), then
+    ``tmp`` is removed. File systems without hard links get ``final`` created exclusively and
+    the bytes copied. ``tmp`` is removed in every case.
+    """
+    try:
+        try:
+            os.link(tmp, final)
+        except FileExistsError:
+            raise OutputExistsError(final) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            with tmp.open("rb") as src, open_new(final) as dst:
+                shutil.copyfileobj(src, dst)
+    finally:
+        with suppress(FileNotFoundError):
+            tmp.unlink()
+    return final
 
 
 def _line_mapper(data: bytes) -> Callable[[int], int]:
@@ -483,7 +538,8 @@ def write_recording(
 ) -> Path:
     """Write ``samples`` (sorted by ``t_s``) to ``path`` and ``meta`` to its sidecar.
 
-    Never overwrites: raises OutputExistsError if the CSV or its sidecar exists.
+    Never overwrites: raises OutputExistsError if the CSV or its sidecar exists (both are
+    created exclusively; if the sidecar cannot be, the CSV just written is removed again).
     """
     p = Path(path)
     side = sidecar_path(p)
@@ -492,22 +548,48 @@ def write_recording(
     data = format_samples(ordered)
     if p.name.endswith(".gz"):
         data = gzip.compress(data, compresslevel=9, mtime=0)
-    with p.open("xb") as fh:
-        fh.write(data)
+    write_new_file(p, data)
     if meta is not None:
-        write_sidecar(p, meta)
+        try:
+            write_sidecar(p, meta)
+        except BaseException:
+            p.unlink()
+            raise
     return p
 
 
-def write_sidecar(csv_path: str | Path, meta: SessionMeta, *, replace: bool = False) -> Path:
-    """Write ``NAME.json``; refuses an existing one unless ``replace`` (recorder updates)."""
+def sidecar_bytes(meta: SessionMeta) -> bytes:
+    """The sidecar document of ``meta`` as written (indented UTF-8 JSON)."""
+    return (json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_sidecar(
+    csv_path: str | Path, meta: SessionMeta, *, replace: bool = False, sync: bool = True
+) -> Path:
+    """Write ``NAME.json`` atomically: readers see the old document or the new one, whole.
+
+    The text goes to a new temporary file beside it (random name, created exclusively, never
+    through a symlink) and is synced; then the temporary is linked to ``NAME.json`` — which
+    refuses an existing name in the same call (OutputExistsError) — or, with ``replace`` (the
+    recorder's updates of its own sidecar), renamed over it (a symlink there is replaced, not
+    followed). ``sync=False`` skips the fsync (the recorder's frequent updates: a killed
+    process loses nothing written, only a crashed computer would).
+    """
     side = sidecar_path(csv_path)
-    if not replace:
-        _refuse_existing(side)
-    text = json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    tmp = side.with_name(side.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(side)
+    tmp, fd = new_temp_beside(side)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(sidecar_bytes(meta))
+            fh.flush()
+            if sync:
+                os.fsync(fh.fileno())
+        if replace:
+            tmp.replace(side)
+        else:
+            publish_new(tmp, side)
+    finally:
+        with suppress(FileNotFoundError):
+            tmp.unlink()
     return side
 
 
@@ -543,10 +625,8 @@ class CanonicalAppender:
         self._decimals = [
             None if c == DEVICE_TICKS else COLUMN_DECIMALS.get(c) for c in self.columns
         ]
-        try:
-            self._fh: IO[str] | None = self.path.open("x", encoding="utf-8", newline="")
-        except FileExistsError:
-            raise OutputExistsError(self.path) from None
+        fd = create_new(self.path)
+        self._fh: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8", newline="")
         self._fh.write(",".join(self.columns) + "\n")
         self.rows_written = 0
 

@@ -9,10 +9,11 @@ decoded sample its ``t_s``:
 * **device time** (Movesense, Movella DOT, Polar): the device clock ``d`` is mapped with
   ``t = a + b·d``. BLE delivers a sample some latency after it was measured, never before,
   so the receipt times lie *above* the line and the tightest line below them — the
-  low-latency envelope — is the mapping. The drift ``b`` comes from a straight-line fit
-  through the per-bin minima of ``host − d`` over a sliding window (needs ``min_span_s`` of
-  data; until then ``b = 1``), and the offset ``a`` is a low quantile of ``host − b·d`` over
-  the recent points. Latency jitter only ever adds, so it does not bias the envelope.
+  low-latency envelope — is the mapping. The drift ``b`` is the slope of the lower convex
+  hull of ``host − d`` (per-bin minima of a sliding window) at the window's middle, cut to
+  ``max_drift_ppm`` (needs ``min_span_s`` of data; until then ``b = 1``), and the offset
+  ``a`` puts the line under every point. Latency — jitter, or a congested host — only ever
+  adds, so neither lifts nor tilts the envelope.
 * **host time only** (MetaWear, WitMotion, Thingy:52): the device clock is replaced by the
   sample count at the nominal rate, ``d_k = k / rate_hz``, and the same envelope fit gives
   evenly spaced, de-jittered times whose slope absorbs the sensor's real rate. A gap in the
@@ -27,6 +28,8 @@ already emitted).
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -84,11 +87,17 @@ class AlignerConfig:
         The same for host-time-only sensors, whose real rate can differ from the nominal
         one by percent.
     bins
-        Bins of the window whose minima define the envelope for the drift fit.
-    offset_quantile
-        Quantile of ``host − b·d`` (recent points) taken as the offset.
+        Bins of the window whose least-latency points define the envelope for the drift fit.
+    max_drift_ppm
+        Device time: largest drift believed (crystals are within ~50 ppm); a steeper
+        envelope is a host falling behind, not a clock, and is cut to this.
+    max_rate_error_ppm
+        Host time only: the same for the real rate against the nominal one (5 %).
     offset_points
-        How many recent points the offset is taken from.
+        Host time only: the offset is taken from this many recent points, as their
+        ``offset_quantile``.
+    offset_quantile
+        Host time only: quantile of ``host − b·d`` (recent points) taken as the offset.
     refit_every
         Refit after this many new points.
     jump_s
@@ -105,22 +114,41 @@ class AlignerConfig:
         (± jitter); a lateness that varies more than this within ``confirm_s`` is taken as
         a congested link or host, not as a loss.
     stall_s
-        Device time: a point this far *above* the line is taken as a device clock that
-        jumped back (reboot) and starts a new segment; points between ``jump_s`` and
-        ``stall_s`` above it are late deliveries (a stalled link) and leave the fit alone.
+        Device time: points this far *above* the line, steadily for ``confirm_s``, are a
+        device clock that jumped back (reboot) and start a new segment; other late points
+        are late deliveries (a stalled link or host) and leave the fit alone.
     """
 
     window_s: float = 60.0
     min_span_s: float = 30.0
     min_span_count_s: float = 10.0
-    bins: int = 12
-    offset_quantile: float = 0.05
+    bins: int = 24
+    max_drift_ppm: float = 300.0
+    max_rate_error_ppm: float = 50_000.0
     offset_points: int = 500
+    offset_quantile: float = 0.05
     refit_every: int = 25
     jump_s: float = 0.5
     confirm_s: float = 1.0
     loss_spread_s: float = 0.15
     stall_s: float = 5.0
+
+    def for_clock_scale(self, scale: float) -> AlignerConfig:
+        """The parameters that describe host and link stalls, stretched to a session clock
+        running ``scale`` × real time (virtual sensors paced faster).
+
+        A congested host stalls for real milliseconds; at 6× they are six times as many
+        session seconds. ``confirm_s``, ``loss_spread_s`` and ``stall_s`` are therefore
+        multiplied by ``scale``; the fit window and the device-clock jump size are not.
+        """
+        if scale <= 1.0:
+            return self
+        return dataclasses.replace(
+            self,
+            confirm_s=self.confirm_s * scale,
+            loss_spread_s=self.loss_spread_s * scale,
+            stall_s=self.stall_s * scale,
+        )
 
 
 @dataclass(frozen=True)
@@ -229,6 +257,7 @@ class ClockAligner:
         self._slope = 1.0
         self._count = 0
         self._suspect: tuple[float, float, float] | None = None
+        self._jump: tuple[float, float, float] | None = None
         self._last_out = -np.inf
         self._fresh = True
         self.last_sample_clock_s: FloatArray = np.empty(0)
@@ -289,15 +318,21 @@ class ClockAligner:
 
         A notification more than ``jump_s`` late is either delayed (a stalled link or
         host: the samples after it catch up, arriving faster than the rate) or follows lost
-        samples (they keep arriving late by the same amount). The count is advanced only
-        when the lateness persists, steady within ``loss_spread_s``, for ``confirm_s``.
+        samples (they keep arriving late by the same amount). Only a lateness that came
+        with a silence about as long (nothing arrived while the samples were lost) is
+        suspect; a host falling behind grows its lateness while notifications keep coming.
+        The count is advanced only when the lateness then persists, steady within
+        ``loss_spread_s``, for ``confirm_s``.
         """
         cfg = self.config
         if not self._fresh and self._points:
             expected = self._offset_s + self._slope * (self._count + n - 1) / self.rate_hz
             late = host_s - expected
             if self._suspect is None:
-                if late > cfg.jump_s:
+                # lost samples leave a silence as long as they were; a host falling behind
+                # grows its lateness while notifications keep arriving
+                silent_s = host_s - self._points.last_h()
+                if late > cfg.jump_s and silent_s >= late - 0.5 * cfg.jump_s:
                     self._suspect = (host_s, late, late)
             else:
                 since_s = self._suspect[0]
@@ -328,11 +363,11 @@ class ClockAligner:
             return
         residual = host_s - (self._offset_s + self._slope * d)
         if self.uses_device_time:
-            if residual < -cfg.jump_s or residual > cfg.stall_s:
+            if residual < -cfg.jump_s or self._jumped_back(residual, host_s):
                 self._start_segment(d, host_s)  # the device clock jumped (reboot, bad wrap)
                 return
             if residual > cfg.jump_s:
-                return  # delivered late by a stalled link: not an envelope point
+                return  # delivered late by a stalled link or host: not an envelope point
         self._points.append(d, host_s)
         while self._points and self._points.last_d() - self._points.first_d() > cfg.window_s:
             self._points.popleft()
@@ -340,6 +375,32 @@ class ClockAligner:
         n = len(self._points)
         if self._since_fit >= cfg.refit_every or (n < cfg.refit_every and n & (n - 1) == 0):
             self._fit()  # every refit_every points, and at 2, 4, 8, 16 while a segment is young
+
+    def _jumped_back(self, residual: float, host_s: float) -> bool:
+        """Device time: is a point ``stall_s`` above the line a clock that jumped back?
+
+        A host or link that stalled delivers its backlog in a burst, so the lateness
+        shrinks quickly; a clock that jumped back stays late by the same amount. Only a
+        lateness beyond ``stall_s`` that holds steady (within ``loss_spread_s``) for
+        ``confirm_s`` is a jump.
+        """
+        cfg = self.config
+        if residual <= cfg.stall_s:
+            self._jump = None
+            return False
+        if self._jump is None:
+            self._jump = (host_s, residual, residual)
+            return False
+        since_s, least, most = self._jump
+        least, most = min(least, residual), max(most, residual)
+        if most - least > cfg.loss_spread_s:
+            self._jump = (host_s, residual, residual)  # a draining backlog: watch afresh
+            return False
+        if host_s - since_s >= cfg.confirm_s:
+            self._jump = None
+            return True
+        self._jump = (since_s, least, most)
+        return False
 
     def _start_segment(self, d: float, host_s: float) -> None:
         self.segments += 1
@@ -355,24 +416,67 @@ class ClockAligner:
         cfg = self.config
         self._since_fit = 0
         d, h = self._points.arrays()
+        lat = h - d
         span = d[-1] - d[0]
         min_span = cfg.min_span_s if self.uses_device_time else cfg.min_span_count_s
-        if span >= min_span and len(d) >= 2 * cfg.bins:
-            edges = np.linspace(d[0], d[-1], cfg.bins + 1)
-            idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, cfg.bins - 1)
-            lat = h - d
-            # d increases, so each bin is one run of idx: the least latency per bin
-            starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
-            lows = np.minimum.reduceat(lat, starts)
-            ends = np.r_[starts[1:], lat.size]
-            pick = [a + int(np.argmin(lat[a:b])) for a, b in zip(starts, ends, strict=True)]
-            bd, bl = d[pick], lows
+        slope = self._slope
+        fitted = span >= min_span and len(d) >= 2 * cfg.bins
+        if fitted:
+            bd, bl = _bin_minima(d, lat, cfg.bins)
             if len(bd) >= 3:
-                slope = 1.0 + float(np.polyfit(bd, bl, 1)[0])
-                # keep the mapping continuous at the newest point when the slope changes
-                self._offset_s += (self._slope - slope) * d[-1]
-                self._slope = slope
+                ppm = cfg.max_drift_ppm if self.uses_device_time else cfg.max_rate_error_ppm
+                limit = ppm * 1e-6
+                rise = envelope_slope(bd, bl)
+                slope = 1.0 + min(max(rise, -limit), limit)
+        self._slope = slope
+        if self.uses_device_time:
+            # the line under the points of the whole window (latency only adds): their least
+            # residual. Before the slope is fitted b = 1, off by the crystal's drift only
+            # (≤ 50 ppm: 3 ms over the 60 s window), so old points are as good as new ones
+            # and a host that falls behind cannot drag the line along.
+            self._offset_s = float(np.min(h - slope * d))
+            return
+        # host time only: a steady lateness may be lost samples or a congested host, which
+        # no line can tell apart; a low quantile of the recent points follows both
         recent = slice(max(0, len(d) - cfg.offset_points), len(d))
-        offsets = h[recent] - self._slope * d[recent]
+        offsets = h[recent] - slope * d[recent]
         q = cfg.offset_quantile if offsets.size >= 20 else 0.0
         self._offset_s = float(np.quantile(offsets, q))
+
+
+def _bin_minima(d: FloatArray, lat: FloatArray, bins: int) -> tuple[FloatArray, FloatArray]:
+    """The least-latency point of each of ``bins`` equal spans of ``d`` (``d`` increasing)."""
+    edges = np.linspace(d[0], d[-1], bins + 1)
+    idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, bins - 1)
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    ends = np.r_[starts[1:], lat.size]
+    pick = [a + int(np.argmin(lat[a:b])) for a, b in zip(starts, ends, strict=True)]
+    return d[pick], lat[pick]
+
+
+def envelope_slope(x: FloatArray, y: FloatArray) -> float:
+    """Slope of the tightest line under the points ``(x, y)`` (``x`` increasing).
+
+    Among the lines below every point, the one with the least summed height under them is
+    the edge of the lower convex hull above the mean ``x``: it rests on the lowest points
+    on both sides of the middle, so points lifted by a congested host (latency only adds)
+    neither tilt nor lift it, unlike a regression through per-bin minima.
+    """
+    hull: list[int] = []
+    for i in range(len(x)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            # drop b if it lies on or above the segment a → i
+            if (y[b] - y[a]) * (x[i] - x[a]) >= (y[i] - y[a]) * (x[b] - x[a]):
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    if len(hull) < 2:
+        return 0.0
+    mid = float(np.mean(x))
+    for a, b in itertools.pairwise(hull):
+        if x[b] >= mid:
+            return float((y[b] - y[a]) / (x[b] - x[a]))
+    a, b = hull[-2], hull[-1]
+    return float((y[b] - y[a]) / (x[b] - x[a]))

@@ -76,7 +76,8 @@ class LiveSession:
     settle_s
         Scan this much longer after all sensors were seen (to catch duplicate names).
     aligner_config
-        Clock-alignment parameters for every sensor.
+        Clock-alignment parameters for every sensor (default: ``AlignerConfig()``, its
+        stall parameters stretched by ``clock_scale``).
     """
 
     def __init__(
@@ -92,6 +93,8 @@ class LiveSession:
         self.backend = backend
         self.clock_scale = clock_scale
         self.settle_s = settle_s
+        if aligner_config is None and clock_scale > 1.0:
+            aligner_config = AlignerConfig().for_clock_scale(clock_scale)
         self.aligner_config = aligner_config
         self.clock = SessionClock(scale=clock_scale)
         self.links: dict[str, SensorLink] = {}

@@ -1,10 +1,11 @@
 """Record a live session from start to sidecar: the part of ``stretchguard live`` without a screen.
 
 :func:`record_session` checks the output first (nothing is ever overwritten), starts the
-session, opens the recording, starts the guided protocol, pumps the recorder until the
-duration is reached, ``stop`` is set or the task is cancelled (Ctrl-C), and always stops the
-sensors and writes the sidecar — calibration windows the user completed, markers, gaps and
-packet statistics. Displays and the angle pipeline hook in through ``on_tick`` and
+session, opens the recording and its sidecar, starts the guided protocol, pumps the recorder
+(and refreshes the sidecar about once a second) until the duration is reached, ``stop`` is
+set or the task is cancelled (Ctrl-C), and always stops the sensors and writes the final
+sidecar — calibration windows the user completed, markers, gaps and packet statistics.
+Displays and the angle pipeline hook in through ``on_tick`` and
 :meth:`~sensors.session.live.LiveSession.add_sink`.
 """
 
@@ -49,6 +50,7 @@ async def record_session(
     on_tick: Callable[[], Any] | None = None,
     tick_s: float = 0.1,
     notes: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> RecordingResult:
     """Run ``session`` and record it to ``out`` (CSV) and its sidecar.
 
@@ -69,26 +71,47 @@ async def record_session(
         start their scripted movement here).
     on_tick
         Called every ``tick_s`` real seconds while recording (display refresh).
+    extra
+        More sidecar extras, read at every sidecar write (a caller may add to it, e.g.
+        the signal that stopped the recording).
     """
     protocol = protocol or GuidedProtocol()
-    recorder = Recorder(out, clock=session.clock)
+    # flushes and sidecar updates keep pace with the session clock when it runs faster than
+    # real time (virtual sensors), so a kill loses the same session seconds at any speed
+    pace = 1.0 / max(1.0, session.clock.scale)
+    recorder = Recorder(
+        out,
+        clock=session.clock,
+        flush_interval_s=0.1 * pace,
+        sidecar_interval_s=max(0.1, 1.0 * pace),
+    )
     session.add_sink(recorder)
     ended_by = "duration"
     start_s = 0.0
     pump: asyncio.Task[None] | None = None
     streamed = False
+
+    def meta_now(ended: str) -> SessionMeta:
+        return session.session_meta(
+            calibration=protocol.calibration(session.now_s()),
+            notes=notes,
+            extra={**(extra or {}), "ended_by": ended},
+        )
+
     try:
         await session.start()
         streamed = True
-        recorder.open(session.recording_columns())
+        recorder.open(session.recording_columns(), meta=meta_now("unfinished"))
         start_s = session.now_s()
         protocol.start(start_s)
         if on_streaming is not None:
             on_streaming()
-        pump = asyncio.get_running_loop().create_task(recorder.run())
+        pump = asyncio.get_running_loop().create_task(recorder.run(interval_s=0.1 * pace))
         while True:
             if on_tick is not None:
                 on_tick()
+            if recorder.sidecar_due():
+                recorder.update_sidecar(meta_now("unfinished"))
             failure = session.failure()
             if failure is not None:
                 raise failure
@@ -108,11 +131,7 @@ async def record_session(
                 await pump
         await asyncio.shield(session.stop())
         end_s = session.now_s()
-        meta = session.session_meta(
-            calibration=protocol.calibration(end_s),
-            notes=notes,
-            extra={"ended_by": ended_by},
-        )
+        meta = meta_now(ended_by)
         # a session that never streamed leaves no file behind
         side = recorder.finish(meta) if streamed else None
         log.info("recording ended (%s) after %.1f s", ended_by, end_s - start_s)

@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from analysis.recording import SessionMeta
 from analysis.simulation import ImuErrorModel, SimulatedSession, SimulationConfig, simulate
@@ -40,6 +41,10 @@ VIRTUAL_SENSOR_ERRORS = dataclasses.replace(
     burst_rate_per_min=0.0,
 )
 """The simulator's default IMU errors minus its clock and sample-loss errors (see above)."""
+
+
+VIRTUAL_TIMEOUT_S = 20.0
+"""Scan and connect bound (real seconds) of a virtual session's sensors."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,7 @@ async def record_virtual_session(
     sources: ScenarioSources | None = None,
     observe: Callable[[LiveSession, GuidedProtocol], Callable[[], None]] | None = None,
     stop: asyncio.Event | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> VirtualSessionResult:
     """Record ``duration_s`` session seconds of ``scenario`` from virtual sensors to ``out``.
 
@@ -146,7 +152,8 @@ async def record_virtual_session(
 
     ``sources`` reuses a :func:`scenario_sources` result; ``observe(session, protocol)`` is
     called before the session starts and returns a function called every tick while
-    recording (a display); setting ``stop`` ends the recording early.
+    recording (a display); setting ``stop`` ends the recording early; ``extra`` goes to the
+    sidecar's extras (see :func:`record_session`).
     """
     if sources is None:
         sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
@@ -156,9 +163,11 @@ async def record_virtual_session(
         )
         await rig.start()
         backend = await bumble_backend(air)
+        # generous bounds: on a loaded machine the in-process stack on both sides of the
+        # virtual link is slow to scan and connect (an absent sensor is tested elsewhere)
         config = rig.session_config(
-            scan_timeout_s=5.0,
-            connect_timeout_s=5.0,
+            scan_timeout_s=VIRTUAL_TIMEOUT_S,
+            connect_timeout_s=VIRTUAL_TIMEOUT_S,
             exercise=sources.meta.exercise,
             side=sources.meta.side,
         )
@@ -199,6 +208,7 @@ async def record_virtual_session(
             on_streaming=begin,
             on_tick=tick,
             notes=f"virtual sensors, scenario {scenario!r}, seed {seed}, speed {speed:g}x",
+            extra=extra,
         )
     return VirtualSessionResult(
         recording=result,

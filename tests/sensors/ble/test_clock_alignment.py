@@ -148,3 +148,54 @@ def test_a_delay_that_catches_up_is_not_taken_for_lost_samples(rng):
     truth = np.arange(6000) / 100 + LATENCY_S
     assert aligner.inferred_lost == 0
     assert np.abs(t - truth)[truth > 32.0].max() < 3e-3
+
+
+def test_envelope_slope_rests_on_the_lowest_points_around_the_middle():
+    from sensors.session.clock import envelope_slope
+
+    x = np.linspace(0.0, 60.0, 25)
+    y = 1e-4 * x + 0.002 * (np.arange(25) % 3)  # a 100 ppm floor, lifted points above it
+    assert envelope_slope(x, y) == pytest.approx(1e-4, rel=1e-9)
+    # a congested stretch lifts many points: a regression through them tilts, the hull not
+    lifted = y + np.where((x > 35.0) & (x < 55.0), 0.3, 0.0)
+    assert envelope_slope(x, lifted) == pytest.approx(1e-4, rel=1e-9)
+    assert np.polyfit(x, lifted, 1)[0] > 3e-3
+
+
+@pytest.mark.parametrize("device_time", [True, False])
+def test_a_congested_host_neither_lifts_nor_tilts_the_line(rng, device_time):
+    """20 s during which every notification arrives 0.2–0.4 s late (a loaded host that still
+    keeps up on average), then normal again: samples stay on their true times."""
+    n = int(90.0 * 100)
+    t_true = 2.0 + np.arange(n) / 100.0
+    d = 1234.5 + (1 + 30e-6) * t_true
+    aligner = ClockAligner(nominal_rate_hz=100.0, uses_device_time=device_time)
+    out = []
+    for i in range(n):
+        late = rng.uniform(0.2, 0.4) if 35.0 <= t_true[i] < 55.0 else 0.0
+        host = t_true[i] + LATENCY_S + rng.exponential(0.010) + late
+        out.append(aligner.align(host, 1, d[i : i + 1] if device_time else None))
+    err = np.concatenate(out) - (t_true + LATENCY_S)
+    after = t_true > 60.0
+    assert np.abs(err[after]).max() < 5e-3
+    if device_time:  # the device clock places even the late samples right
+        assert np.abs(err[t_true > 5.0]).max() < 5e-3
+        assert aligner.state.drift_ppm == pytest.approx(30.0, abs=50.0)
+        assert aligner.state.segments == 1
+
+
+def test_a_stalled_host_is_no_clock_jump_but_a_steady_lateness_is():
+    cfg = AlignerConfig()
+    aligner = ClockAligner(nominal_rate_hz=100.0, uses_device_time=True, config=cfg)
+    t = 0.0
+    for k in range(1000):  # 10 s, normal
+        t = k / 100.0
+        aligner.align(t + 0.005, 1, np.array([t]))
+    # a 6 s stall: the backlog arrives in a burst, its lateness shrinking fast
+    for k in range(1000, 1600):
+        aligner.align(16.0 + (k - 1000) * 1e-4, 1, np.array([k / 100.0]))
+    assert aligner.state.segments == 1
+    # a device clock that jumps back 20 s stays 20 s late: a new segment after confirm_s
+    for k in range(1600, 2000):
+        aligner.align(k / 100.0 + 0.005, 1, np.array([k / 100.0 - 20.0]))
+    assert aligner.state.segments == 2

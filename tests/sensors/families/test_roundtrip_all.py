@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sensors.families import CODECS
-from sensors.families.base import DEG_TO_RAD, G0_M_S2, Family, ImuSample
+from sensors.families.base import DEG_TO_RAD, G0_M_S2, LIMIT_MARGIN, Family, ImuSample
 
 WRAP_S = {Family.MOVESENSE: 2**32 * 1e-3, Family.MOVELLA_DOT: 2**32 * 1e-6, Family.POLAR_PMD: 2**64}
 G = G0_M_S2
@@ -179,9 +179,14 @@ def test_encode_decode_round_trip(case: Case, data, link_to):
     rate = link.emulator.rate_hz
     assert rate == config.rate_hz
     n = 2 * case.per_packet
-    acc = data.draw(_vectors(case.acc[0], n)) if case.acc else [(0.0, 0.0, 0.0)] * n
-    gyr = data.draw(_vectors(case.gyr[0], n)) if case.gyr else [(0.0, 0.0, 0.0)] * n
-    mag = data.draw(_vectors(case.mag[0], n)) if case.mag else [(0.0, 0.0, 0.0)] * n
+    # within what the wire carries and the sensor's full scale (the decoder drops the rest)
+    lim = link.decoder.limits
+    acc_max = min(case.acc[0], lim.acc_m_s2 / LIMIT_MARGIN) if case.acc else 0.0
+    gyr_max = min(case.gyr[0], lim.gyr_rad_s / LIMIT_MARGIN) if case.gyr else 0.0
+    mag_max = min(case.mag[0], lim.mag_ut / LIMIT_MARGIN) if case.mag else 0.0
+    acc = data.draw(_vectors(acc_max, n)) if case.acc else [(0.0, 0.0, 0.0)] * n
+    gyr = data.draw(_vectors(gyr_max, n)) if case.gyr else [(0.0, 0.0, 0.0)] * n
+    mag = data.draw(_vectors(mag_max, n)) if case.mag else [(0.0, 0.0, 0.0)] * n
     quat = data.draw(_unit_quats(n))
     t0 = data.draw(st.floats(0.0, 1e5))
     sent = [

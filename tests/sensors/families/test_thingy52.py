@@ -77,11 +77,11 @@ def test_decoder_raw_only_and_bad_payloads():
 
 def test_decoder_pairs_raw_and_quaternion():
     d = th.CODEC.decoder(th.CODEC.configure(with_quat=True))
-    q = struct.pack("<4i", 1 << 30, 0, 0, -(1 << 29))
+    q = struct.pack("<4i", 1 << 29, 1 << 29, 1 << 29, -(1 << 29))
     raw = struct.pack("<9h", 0, 0, 1024, 0, 0, 0, 0, 0, 0)
     assert d.feed(th.RAW_UUID, raw, 1_000) == []
     (s,) = d.feed(th.QUATERNION_UUID, q, 2_000)
-    assert s.quat_wxyz == (1.0, 0.0, 0.0, -0.5)
+    assert s.quat_wxyz == (0.5, 0.5, 0.5, -0.5)
     assert s.acc_m_s2 is not None
     assert s.host_rx_ns == 1_000
     d.feed(th.QUATERNION_UUID, q[:10], 3_000)
@@ -89,6 +89,16 @@ def test_decoder_pairs_raw_and_quaternion():
     d.feed(th.RAW_UUID, raw, 4_000)
     d.flush()
     assert d.unpaired == 1
+
+
+def test_a_quaternion_off_unit_norm_is_corrupt():
+    d = th.CODEC.decoder(th.CODEC.configure(with_quat=True))
+    raw = struct.pack("<9h", 0, 0, 1024, 0, 0, 0, 0, 0, 0)
+    d.feed(th.RAW_UUID, raw, 1_000)
+    # |q| = 1.118: (1, 0, 0, -0.5)
+    assert d.feed(th.QUATERNION_UUID, struct.pack("<4i", 1 << 30, 0, 0, -(1 << 29)), 2_000) == []
+    assert d.corrupt == 1
+    assert "quaternion norm" in (d.last_error or "")
 
 
 def test_emulator(samples_at):
