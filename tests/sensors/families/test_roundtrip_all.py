@@ -222,9 +222,9 @@ def test_encode_decode_round_trip(case: Case, data, link_to):
             # the clock arrives modulo its wrap (u32 µs on DOT: 4295 s); unwrapped after that
             wrap_s = WRAP_S[case.family]
             err = (s_out.device_time_s - s_in.device_time_s) % wrap_s
-            # half a tick, plus float64's resolution at the clock's largest value (≈ 1 ns at
-            # Movesense's 4.3e6-s wrap): 0.50000008 ms once failed a bare 0.5-ms bound
-            resolution_s = 4 * np.spacing(wrap_s)
+            # half a tick, plus float64's resolution at the times compared (a 0.08-ns excess
+            # once failed a bare 0.5-ms bound)
+            resolution_s = 4 * math.ulp(max(abs(s_in.device_time_s), abs(s_out.device_time_s)))
             assert min(err, wrap_s - err) <= case.time_tol_s + resolution_s
     times = [s.device_time_s for s in got]
     if case.time_tol_s is not None:
