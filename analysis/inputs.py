@@ -255,11 +255,17 @@ def time_range_message(value: float) -> str:
     )
 
 
-def rate_problem(t_s: FloatArray) -> str | None:
-    """Why the sample times of one sensor imply an implausible rate, or None."""
+def rate_problem(t_s: FloatArray, dt_s: FloatArray | None = None) -> str | None:
+    """Why the sample times of one sensor imply an implausible rate, or None.
+
+    ``dt_s`` is ``np.diff(t_s)`` when the caller has it already.
+    """
     if t_s.size < 3:
         return None
-    median_dt = float(np.median(np.diff(t_s)))
+    dt = np.diff(t_s) if dt_s is None else dt_s
+    if np.count_nonzero(dt * MAX_RATE_HZ < 1.0) * 2 < dt.size:
+        return None  # at least half the intervals are long enough: the median is too
+    median_dt = float(np.median(dt))
     if median_dt * MAX_RATE_HZ < 1.0:
         return (
             f"median sample interval {median_dt!r} s is {1.0 / median_dt:.4g} Hz; expected at "
@@ -268,18 +274,21 @@ def rate_problem(t_s: FloatArray) -> str | None:
     return None
 
 
-def long_pauses(t_s: FloatArray) -> tuple[FloatArray, FloatArray]:
+def long_pauses(t_s: FloatArray, dt_s: FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
     """Indices ``j`` with ``t_s[j + 1] - t_s[j] > WARN_GAP_S``, and those pauses in seconds."""
-    dt = np.diff(t_s)
+    dt = np.diff(t_s) if dt_s is None else dt_s
     idx = np.flatnonzero(dt > WARN_GAP_S)
     return idx, dt[idx]
 
 
 def pause_warnings(
-    label: str, t_s: FloatArray, line_of: Callable[[int], int] | None = None
+    label: str,
+    t_s: FloatArray,
+    line_of: Callable[[int], int] | None = None,
+    dt_s: FloatArray | None = None,
 ) -> list[str]:
     """Warnings for pauses longer than ``WARN_GAP_S`` in one sensor's times (first three)."""
-    idx, dt = long_pauses(t_s)
+    idx, dt = long_pauses(t_s, dt_s)
     out = []
     for j, d in zip(idx[:3], dt[:3], strict=True):
         at = f"line {line_of(int(j) + 1)}: " if line_of is not None else ""

@@ -49,7 +49,9 @@ from analysis.profiles import (  # noqa: E402
 from sensors.formats.canonical import read_recording, sidecar_path  # noqa: E402
 from sensors.formats.metabase import write_metabase  # noqa: E402
 from sensors.formats.movella_dot import write_movella_dot  # noqa: E402
+from sensors.formats.phyphox import write_phyphox  # noqa: E402
 from sensors.formats.session import read_streams  # noqa: E402
+from sensors.formats.witmotion import write_witmotion  # noqa: E402
 
 TIME_LIMIT_S = 20
 """Seconds one case may take before it counts as a hang."""
@@ -147,6 +149,21 @@ def _clean_metabase(folder: Path) -> bytes:
     values = np.column_stack([0.01 * np.sin(t), 0 * t, 1.0 + 0 * t])
     p = write_metabase(sub, "Accelerometer", t, values * 9.80665, rate_hz=100.0)
     return p.read_bytes()
+
+
+def _clean_witmotion(folder: Path) -> bytes:
+    t = np.arange(400) / 50.0
+    acc = np.column_stack([0.2 * np.sin(t), 0 * t, 9.81 + 0 * t])
+    gyr = np.column_stack([0 * t, 0.3 * np.cos(t), 0 * t])
+    return write_witmotion(
+        folder / "clean_wit.csv", t_s=t, acc_m_s2=acc, gyr_rad_s=gyr
+    ).read_bytes()
+
+
+def _clean_phyphox(folder: Path) -> bytes:
+    t = np.arange(400) / 100.0
+    values = np.column_stack([0.1 * np.sin(t), 0 * t, 9.81 + 0 * t])
+    return write_phyphox(folder / "clean_phy.csv", t_s=t, values=values, kind="acc").read_bytes()
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -341,6 +358,25 @@ def _vendor_cases(b: _Builder, dot: bytes, mb: bytes) -> None:
     os.mkfifo(p)
 
 
+def _more_vendor_cases(b: _Builder, wit: bytes, phy: bytes) -> None:
+    def put(name: str, data: bytes, clean: str) -> None:
+        b.add(name, "vendor exports", "vendor", clean).write_bytes(data)
+
+    put("wit_clean", wit, "witmotion")
+    head = _lines(wit)[0].decode().split(",")
+    acc_y = head.index(next(c for c in head if c.startswith("Acceleration Y")))
+    put("wit_acc_1e39", _set_cell(wit, 200, acc_y, b"1e39"), "witmotion")
+    put("wit_cr_only", wit.replace(b"\r\n", b"\n").replace(b"\n", b"\r"), "witmotion")
+    put("wit_acc_y_renamed", wit.replace(b"Acceleration Y", b"Accel Y", 1), "witmotion")
+    put("wit_field_200k", _set_cell(wit, 200, acc_y, b"4" * 200_000), "witmotion")
+    put("wit_bad_utf8", _set_cell(wit, 200, acc_y, b"0.\xff"), "witmotion")
+    put("phy_clean", phy, "phyphox")
+    put("phy_acc_3p5e38", _set_cell(phy, 200, 2, b"3.5E+38"), "phyphox")
+    put("phy_cr_only", phy.replace(b"\n", b"\r"), "phyphox")
+    put("phy_time_1e9", _set_cell(phy, 200, 0, b"1E+9"), "phyphox")
+    put("phy_header_200k", b'"' + b"T" * 200_000 + b'",' + phy, "phyphox")
+
+
 def _replace_line(data: bytes, start: bytes, new: bytes) -> bytes:
     lines = _lines(data)
     return b"\n".join(
@@ -390,6 +426,7 @@ def build_corpus(folder: Path) -> list[Case]:
     mb = _clean_metabase(folder)
     b.mb_name = next((folder / "clean_mb").iterdir()).name
     _vendor_cases(b, _clean_dot(folder), mb)
+    _more_vendor_cases(b, _clean_witmotion(folder), _clean_phyphox(folder))
     _profile_cases(b)
     return b.cases
 
@@ -420,6 +457,8 @@ class Reference:
         self.streams = {
             "dot": read_streams(folder / "clean_dot.csv"),
             "metabase": read_streams(next((folder / "clean_mb").iterdir())),
+            "witmotion": read_streams(folder / "clean_wit.csv"),
+            "phyphox": read_streams(folder / "clean_phy.csv"),
         }
 
 
@@ -495,9 +534,23 @@ def run_case(case: Case, ref: Reference, *, limit_s: int = TIME_LIMIT_S) -> Outc
     return Outcome(case, result, detail, time.perf_counter() - start)
 
 
-def run_cli(case: Case, command: str, out_dir: Path, *, timeout_s: float = 60) -> str:
-    """``stretchguard COMMAND`` on a case as a subprocess: traceback, hang, error or accepted."""
+def cli_commands(case: Case) -> tuple[str, ...]:
+    """The CLI commands a case is run through."""
+    return {"canonical": ("info", "analyse"), "vendor": ("info", "import")}.get(
+        case.kind, ("analyse",)
+    )
+
+
+def run_cli(
+    case: Case, command: str, out_dir: Path, *, timeout_s: float = 60, clean: Path | None = None
+) -> str:
+    """``stretchguard COMMAND`` on a case as a subprocess: traceback, hang, error or accepted.
+
+    A profile case runs ``analyse CLEAN --profile CASE`` (``clean``: the clean recording).
+    """
     args = [sys.executable, "-m", "cli.main", command, str(case.path)]
+    if case.kind == "profile":
+        args[-1:] = [str(clean), "--profile", str(case.path)]
     if command == "analyse":
         args += ["--out", str(out_dir / f"{case.name}-analyse")]
     elif command == "import":
@@ -532,8 +585,22 @@ def table(outcomes: list[Outcome]) -> str:
     return head + "\n".join(rows) + "\n"
 
 
+def cli_table(results: list[tuple[Case, str, str]]) -> str:
+    """Markdown table of the CLI runs: per command, how they ended."""
+    head = "| command | runs | exit ≠ 0, one line | exit 0 | tracebacks | hangs |\n"
+    head += "|---|---|---|---|---|---|\n"
+    rows = []
+    for cmd in ("info", "analyse", "import"):
+        c = Counter(r for _, k, r in results if k == cmd)
+        n = sum(c.values())
+        ok = c["accepted"] + c["warned"]
+        rows.append(f"| {cmd} | {n} | {c['error']} | {ok} | {c['traceback']} | {c['hang']} |")
+    return head + "\n".join(rows) + "\n"
+
+
 def main() -> int:
-    """Build the corpus in a temporary folder, run it and print the table."""
+    """Build the corpus in a temporary folder, run it (``--cli``: also the CLI), print tables."""
+    cli_results: list[tuple[Case, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         t0 = time.perf_counter()
@@ -541,8 +608,22 @@ def main() -> int:
         ref = Reference(folder)
         outcomes = [run_case(c, ref) for c in cases]
         elapsed = time.perf_counter() - t0
+        if "--cli" in sys.argv:
+            out = folder / "cli-out"
+            out.mkdir()
+            clean = folder / "clean" / "rec.csv"
+            for c in cases:
+                for cmd in cli_commands(c):
+                    r = run_cli(c, cmd, out, timeout_s=30, clean=clean)
+                    cli_results.append((c, cmd, r))
     print(table(outcomes))
     print(f"{len(cases)} inputs in {elapsed:.1f} s (corpus built and read)")
+    if cli_results:
+        print()
+        print(cli_table(cli_results))
+        for c, cmd, r in cli_results:
+            if r in ("traceback", "hang"):
+                print(f"CLI {r:9s} {cmd} {c.name}")
     for o in outcomes:
         if o.result in ("traceback", "hang", "misread") or "-v" in sys.argv:
             print(f"{o.result:9s} {o.case.name}: {o.detail[:160]}")

@@ -371,14 +371,18 @@ def _read_streams_fast(
         if unknown:
             warnings.insert(0, f"ignored unknown column(s): {inputs.short_names(unknown)}")
         used = [c for c in ALL_COLUMNS if c in header and (device_ticks or c != DEVICE_TICKS)]
-        fh.seek(0)
-        source: Any = str(path) if gz else _Prefix(fh, limit)
-        parts = _parse_blocks(source, header, used, _expected_rows(path, head, end))
+    # Arrow reads the path natively (its own threads, no GIL); a torn file is read through
+    # a memory map cut at its last newline. The path was checked as a regular file above.
+    if gz or limit == size:
+        parts = _parse_blocks(str(path), header, used, _expected_rows(path, head, end))
+    else:
+        with pa.memory_map(str(path)) as mm:
+            source = pa.BufferReader(mm.read_buffer(limit))
+            parts = _parse_blocks(source, header, used, _expected_rows(path, head, end))
     streams = {}
     for label in PLACEMENTS:
         if label in parts:
-            streams[label] = _stream_from_parts(label, parts.pop(label))
-            warnings += inputs.pause_warnings(label, streams[label].t_s)
+            streams[label] = _stream_from_parts(label, parts.pop(label), warnings)
     return streams, tuple(warnings)
 
 
@@ -420,25 +424,6 @@ def _torn_tail(tail: bytes, tail_start: int, size: int, head: bytes) -> tuple[in
     return tail_start + cut + 1, (
         f"{where}incomplete last row dropped (the file ends mid-row, e.g. the recorder was killed)"
     )
-
-
-class _Prefix(io.RawIOBase):
-    """The first ``limit`` bytes of an open binary file, as a readable stream."""
-
-    def __init__(self, fh: BinaryIO, limit: int) -> None:
-        self._fh = fh
-        self._left = limit
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = min(len(buffer), self._left)
-        if n <= 0:
-            return 0
-        got = self._fh.readinto(memoryview(buffer)[:n])  # type: ignore[attr-defined]
-        self._left -= got
-        return got
 
 
 def _parse_blocks(
@@ -579,10 +564,12 @@ def _split_batch(
         parts[label].append(rows.size, fill)
 
 
-def _stream_from_parts(label: str, store: _Growing) -> SensorStream:
+def _stream_from_parts(label: str, store: _Growing, notes: list[str]) -> SensorStream:
     t = store.finish(T_S)
-    if t.size < 1 or np.any(np.diff(t) <= 0) or inputs.rate_problem(t) is not None:
+    dt = np.diff(t)
+    if t.size < 1 or np.any(dt <= 0) or inputs.rate_problem(t, dt) is not None:
         raise _IrregularError  # the strict parser words the error (time not increasing)
+    notes.extend(inputs.pause_warnings(label, t, dt_s=dt))
 
     def block(key: str) -> np.ndarray | None:
         if key not in store.arrays:

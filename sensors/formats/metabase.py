@@ -123,7 +123,7 @@ def read_metabase(path: str | Path) -> VendorStream:
             line=1,
         )
     tz = _offset(m.group(1))
-    header = split_header(first, ",")
+    header = split_header(first, ",", path=p)
     data_cols = tuple(header[3:])
     name = NAME_RE.match(_stem(p))
     kind, note = _kind(data_cols, name.group("sensor") if name else None, p)

@@ -139,7 +139,7 @@ def read_movella_dot(path: str | Path) -> VendorStream:
             "first 60 lines; expected a Movella DOT app export",
         )
     header_line = header_idx + 1
-    header = split_header(lines[header_idx].rstrip("\r"), ",")
+    header = split_header(lines[header_idx].rstrip("\r"), ",", path=p)
     if TIME_COLUMN not in header:
         raise RecordingFormatError(
             p, f"no '{TIME_COLUMN}' column; expected the DOT sensor clock", line=header_line

@@ -70,7 +70,10 @@ def is_phyphox_header(first_line: str) -> bool:
     """True if the header starts with ``Time (s)`` and names a known phyphox column."""
     line = first_line.strip().lstrip("\ufeff")
     for delim in (",", "\t", ";"):
-        cells = split_header(line, delim)
+        try:
+            cells = split_header(line, delim)
+        except RecordingFormatError:  # a line the csv module cannot split
+            return False
         if cells and cells[0] == TIME_COLUMN and len(cells) > 1:
             known = any(r.match(c) for c in cells[1:] for r in _VECTOR_RE.values())
             return known or any(c.startswith("Absolute") for c in cells)
@@ -197,7 +200,7 @@ def _read_text(
             line=1,
         )
     delim, dec_comma = _dialect(first, body[:4096])
-    header = split_header(first, delim)
+    header = split_header(first, delim, path=Path(path))
     warnings: list[str] = []
     cols: dict[str, tuple[str, str, str]] = {}
     for kind, regex in _VECTOR_RE.items():

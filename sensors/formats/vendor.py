@@ -321,7 +321,8 @@ def check_increasing(t: FloatArray, lines: IntArray, *, path: Path, column: str)
         how = "repeats" if dt[j] == 0 else "goes backwards from"
         raise RecordingFormatError(
             path,
-            f"time {how} the previous row (line {int(lines[j])}): {t[j + 1]!r} after {t[j]!r}; "
+            f"time {how} the previous row (line {int(lines[j])}): {float(t[j + 1])!r} after "
+            f"{float(t[j])!r}; "
             "expected strictly increasing time stamps (a clock reset or reordered rows)",
             line=int(lines[j + 1]),
             column=column,
