@@ -630,7 +630,7 @@ def _check_limits(
             )
 
 
-_META_TOLERANCE_S = 1.0
+_META_TOLERANCE_S = 2.0
 """How far outside the data a sidecar time may lie and still count as inside."""
 
 
@@ -648,7 +648,7 @@ def check_meta_against_data(
 ) -> tuple[SessionMeta, list[str]]:
     """The sidecar checked against the samples it describes, and warnings.
 
-    Calibration windows change every angle, so one outside the data (by more than 1 s) is
+    Calibration windows change every angle, so one outside the data (by more than 2 s) is
     refused with RecordingFormatError. Markers and gaps outside the data, and gaps of a sensor
     the file does not hold, are dropped with a warning each (they change no angle).
     """

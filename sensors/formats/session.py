@@ -316,12 +316,19 @@ class SensorMapping:
         patterns) per line.
         """
         p = Path(path)
+        raw = inputs.read_regular_file(
+            p,
+            fail=lambda why: ConfigError(f"{p}: sensor mapping {why}"),
+            cap_bytes=inputs.PROFILE_MAX_BYTES,
+        )
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{p}: sensor mapping file not found") from None
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{p}: sensor mapping is not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{p}: invalid TOML ({exc})") from None
+        except RecursionError:
+            raise ConfigError(f"{p}: invalid TOML (nested too deeply)") from None
         table = data.get("sensors")
         if not isinstance(table, Mapping) or not table:
             raise ConfigError(

@@ -154,3 +154,13 @@ def test_a_fifo_recording_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(p)
     with pytest.raises(RecordingFormatError, match="named pipe"):
         read_recording(p)
+
+
+def test_a_sensor_mapping_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    from analysis.errors import ConfigError
+    from sensors.formats.session import SensorMapping
+
+    p = tmp_path / "map.toml"
+    os.mkfifo(p)
+    with pytest.raises(ConfigError, match="sensor mapping is a named pipe"):
+        SensorMapping.from_toml(p)
