@@ -235,7 +235,7 @@ class _Sidecar:
             raise self.fail("sensors", "an object keyed by placement", raw)
         out = {}
         for label, info in raw.items():
-            key = f"sensors.{label}"
+            key = f"sensors.{inputs.shorten(str(label))[1:-1]}"  # escaped: text from a file
             if label not in PLACEMENTS:
                 raise RecordingFormatError(
                     self.source,
