@@ -301,9 +301,11 @@ def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
 
     Well-formed files are streamed in blocks straight into per-sensor arrays (measurements
     as float32, times as float64), so a 10-hour file never exists in memory as text or as a
-    long table. Anything irregular — a bad cell, an unknown label, time running backwards, a
-    cut-off last row — sends the file through :func:`parse_canonical_csv`, the strict parser
-    that names the exact line and column (or drops a cut-off last row with a warning).
+    long table. A last row cut off by a killed writer is left out with a warning and the
+    block reader goes on. Anything irregular — a bad cell, an unknown label, time running
+    backwards, a value outside the input policy (``analysis.inputs``) — sends the file through
+    :func:`parse_canonical_csv`, the strict parser that names the exact line and column.
+    The sidecar is then checked against the data (``check_meta_against_data``).
     ``device_ticks=False`` leaves that column out (it is still validated on the strict path).
     """
     p = Path(path)
@@ -354,7 +356,7 @@ def _read_streams_fast(
             except (OSError, EOFError, zlib.error):
                 raise _IrregularError from None
         end = head.find(b"\n")
-        if end < 0 or head.startswith(b"\xef\xbb\xbf") or b"\r" in head[:end]:
+        if end < 0 or head.startswith(b"\xef\xbb\xbf"):
             raise _IrregularError
         try:
             header = [h.strip() for h in next(csv.reader([head[:end].decode("utf-8")]))]

@@ -55,6 +55,7 @@ def test_cr_and_crlf_line_ends_read_like_lf(tmp_path: Path, ending: str) -> None
     p = tmp_path / "cr.csv"
     p.write_text(ending.join([HEADER, *rows]) + ending, encoding="utf-8", newline="")
     other = read_recording(p)
+    assert (other._streams is not None) == (ending == "\r\n")  # CR-LF stays on the fast path
     for label in lf.placements:
         # float64 (strict path) against float32 (fast path): equal to float32 resolution
         np.testing.assert_allclose(other.stream(label).acc_m_s2, lf.stream(label).acc_m_s2, 1e-7)
