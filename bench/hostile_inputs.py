@@ -587,7 +587,7 @@ def table(outcomes: list[Outcome]) -> str:
 
 def cli_table(results: list[tuple[Case, str, str]]) -> str:
     """Markdown table of the CLI runs: per command, how they ended."""
-    head = "| command | runs | exit ≠ 0, one line | exit 0 | tracebacks | hangs |\n"
+    head = "| command | runs | exit ≠ 0, no traceback | exit 0 | tracebacks | hangs |\n"
     head += "|---|---|---|---|---|---|\n"
     rows = []
     for cmd in ("info", "analyse", "import"):
