@@ -23,8 +23,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
+from pathlib import Path
 from typing import Any, Final, Literal
 
+from analysis import inputs
 from analysis.errors import ConfigError
 from analysis.schema import (
     AXIAL_ANGLES,
@@ -415,6 +417,8 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
 
 
 def builtin_profile_names() -> tuple[str, ...]:
@@ -589,22 +593,57 @@ def _rules(table: _Reader, *, dwell_s: float, warnings: list[str]) -> tuple[Rule
     return tuple(out)
 
 
+CUE_MAX_CHARS = 500
+"""Longest cue template accepted (a cue is one sentence)."""
+
+CUE_MAX_WIDTH = 32
+"""Largest width or precision accepted in a cue placeholder's format spec (``{peak:.1f}``)."""
+
+
 def _check_cue(r: _Reader, cue: str) -> None:
+    if len(cue) > CUE_MAX_CHARS:
+        raise r.fail("cue", f"is {len(cue)} characters long; expected at most {CUE_MAX_CHARS}")
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(cue) if f is not None]
+        parts = [(f, spec) for _, f, spec, _ in string.Formatter().parse(cue) if f is not None]
     except ValueError as exc:
         raise r.fail("cue", f"not a valid template ({exc})") from None
-    bad = [f for f in fields if f not in CUE_FIELDS]
+    bad = [f for f, _ in parts if f not in CUE_FIELDS]
     if bad:
         raise r.fail(
             "cue",
             f"unknown placeholder {{{bad[0]}}}; allowed: "
             + ", ".join(f"{{{f}}}" for f in sorted(CUE_FIELDS)),
         )
+    for f, spec in parts:
+        numbers = [int(n) for n in re.findall(r"\d+", spec or "")]
+        if "{" in (spec or "") or any(n > CUE_MAX_WIDTH for n in numbers):
+            raise r.fail(
+                "cue",
+                f"format spec {{{f}:{spec}}} is not allowed; expected a plain spec with width and "
+                f"precision at most {CUE_MAX_WIDTH} (e.g. {{{f}:.0f}})",
+            )
     try:
         cue.format(peak=1.0, limit=0.0, excess=1.0)
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, KeyError) as exc:
         raise r.fail("cue", f"not a valid template ({exc})") from None
+
+
+def read_profile_text(path: str | Path) -> str:
+    """The text of a user's profile file, checked against the input policy.
+
+    Only a regular file of at most ``analysis.inputs.PROFILE_MAX_BYTES`` bytes of UTF-8 is
+    read (a FIFO or device is refused before it is opened); anything else raises ConfigError
+    in one line naming the file.
+    """
+    raw = inputs.read_regular_file(
+        path,
+        fail=lambda why: ConfigError(f"{path}: profile {why}"),
+        cap_bytes=inputs.PROFILE_MAX_BYTES,
+    )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file (expected a TOML profile)") from None
 
 
 def _engaged(table: _Reader) -> EngagedSpec:

@@ -8,6 +8,7 @@ contract and names the offending line; file reading and writing live in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from analysis import inputs
 from analysis.errors import RecordingFormatError
 from analysis.schema import (
     ACC_COLUMNS,
@@ -127,120 +129,166 @@ class SessionMeta:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | Path | None = None) -> SessionMeta:
-        """Parse a sidecar dict; a wrong shape raises RecordingFormatError naming the key."""
+        """Parse a sidecar dict; every key is type- and range-checked (``analysis.inputs``).
 
-        def fail(key: str, expected: str) -> RecordingFormatError:
-            return RecordingFormatError(
-                source, f"sidecar key '{key}': expected {expected}, got {data.get(key)!r}"
-            )
-
+        A wrong shape raises RecordingFormatError naming the file and the dotted key (e.g.
+        ``markers[2].t_s``), what was expected and what was found.
+        """
         if not isinstance(data, Mapping):
-            raise RecordingFormatError(source, "sidecar must be a JSON object")
+            raise RecordingFormatError(
+                source, f"sidecar: expected a JSON object, found {_found(data)}"
+            )
+        sc = _Sidecar(source)
         fmt = data.get("format", SESSION_FORMAT)
         if not isinstance(fmt, str) or not fmt.startswith("stretchguard-session/"):
-            raise fail("format", f"'{SESSION_FORMAT}'")
-        side = data.get("side")
+            raise sc.fail("format", f"'{SESSION_FORMAT}'", fmt)
+        side = sc.opt_str(data, "side")
         if side is not None and side not in SIDES:
-            raise fail("side", "'left' or 'right'")
-        sensors: dict[str, SensorInfo] = {}
-        raw_sensors = data.get("sensors", {})
-        if not isinstance(raw_sensors, Mapping):
-            raise fail("sensors", "an object keyed by placement")
-        for label, info in raw_sensors.items():
-            if label not in PLACEMENTS or not isinstance(info, Mapping):
-                raise RecordingFormatError(
-                    source,
-                    f"sidecar key 'sensors.{label}': expected a placement of {PLACEMENTS} "
-                    "mapped to an object",
-                )
-            rate = info.get("rate_hz")
-            sensors[label] = SensorInfo(
-                family=_opt_str(info.get("family")),
-                address=_opt_str(info.get("address")),
-                name=_opt_str(info.get("name")),
-                rate_hz=None if rate is None else float(rate),
-            )
+            raise sc.fail("side", "'left' or 'right'", side)
         calibration = None
-        if "calibration" in data:
+        if data.get("calibration") is not None:
             cal = data["calibration"]
             if not isinstance(cal, Mapping):
-                raise fail("calibration", "an object with static_s / functional_s")
+                raise sc.fail("calibration", "an object with static_s / functional_s", cal)
             calibration = CalibrationWindows(
-                static_s=_window(cal.get("static_s"), "calibration.static_s", source),
-                functional_s=_window(cal.get("functional_s"), "calibration.functional_s", source),
-            )
-        markers = []
-        for i, m in enumerate(data.get("markers", []) or []):
-            if not isinstance(m, Mapping) or not _is_number(m.get("t_s")):
-                raise RecordingFormatError(
-                    source, f"sidecar key 'markers[{i}]': expected {{'t_s': number, 'label': str}}"
-                )
-            markers.append(
-                Marker(
-                    t_s=float(m["t_s"]),
-                    label=str(m.get("label", "")),
-                    kind=str(m.get("kind", "symptom")),
-                )
-            )
-        gaps = []
-        for i, g in enumerate(data.get("gaps", []) or []):
-            ok = (
-                isinstance(g, Mapping)
-                and _is_number(g.get("start_s"))
-                and _is_number(g.get("end_s"))
-            )
-            if not ok:
-                raise RecordingFormatError(
-                    source,
-                    f"sidecar key 'gaps[{i}]': expected {{'sensor', 'start_s', 'end_s', 'reason'}}",
-                )
-            gaps.append(
-                Gap(
-                    sensor=str(g.get("sensor", "")),
-                    start_s=float(g["start_s"]),
-                    end_s=float(g["end_s"]),
-                    reason=str(g.get("reason", "dropout")),
-                )
+                static_s=sc.window(cal.get("static_s"), "calibration.static_s"),
+                functional_s=sc.window(cal.get("functional_s"), "calibration.functional_s"),
             )
         known = {"format", "started_at", "exercise", "side", "sensors", "calibration", "markers"}
         known |= {"gaps", "notes"}
         return cls(
             format=fmt,
-            started_at=_opt_str(data.get("started_at")),
-            exercise=_opt_str(data.get("exercise")),
+            started_at=sc.opt_str(data, "started_at"),
+            exercise=sc.opt_str(data, "exercise"),
             side=side,
-            sensors=sensors,
+            sensors=sc.sensors(data.get("sensors")),
             calibration=calibration,
-            markers=tuple(sorted(markers, key=lambda m: m.t_s)),
-            gaps=tuple(gaps),
-            notes=_opt_str(data.get("notes")),
+            markers=tuple(sorted(sc.markers(data.get("markers")), key=lambda m: m.t_s)),
+            gaps=tuple(sc.gaps(data.get("gaps"))),
+            notes=sc.opt_str(data, "notes"),
             extra={k: v for k, v in data.items() if k not in known},
         )
 
 
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
+def _found(value: Any) -> str:
+    """``value`` shown briefly with its JSON type, for error messages."""
+    kind = {
+        bool: "boolean",
+        int: "number",
+        float: "number",
+        str: "string",
+        list: "list",
+        dict: "object",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+    text = repr(value)
+    return f"{kind} {text[:40]}{'...' if len(text) > 40 else ''}"
+
+
+class _Sidecar:
+    """Type checks of sidecar values; errors name the file and the dotted key."""
+
+    def __init__(self, source: str | Path | None) -> None:
+        self.source = source
+
+    def fail(self, key: str, expected: str, found: Any) -> RecordingFormatError:
+        return RecordingFormatError(
+            self.source, f"sidecar key '{key}': expected {expected}, found {_found(found)}"
+        )
+
+    def opt_str(self, table: Mapping[str, Any], key: str, where: str = "") -> str | None:
+        value = table.get(key)
+        if value is not None and not isinstance(value, str):
+            raise self.fail(where + key, "a string", value)
+        return value
+
+    def number(self, value: Any, key: str, lo: float, hi: float) -> float:
+        if not _is_number(value) or not lo <= value <= hi:
+            raise self.fail(key, f"a number in [{lo:g}, {hi:g}]", value)
+        return float(value)
+
+    def time(self, value: Any, key: str) -> float:
+        return self.number(value, key, inputs.MIN_T_S, inputs.MAX_SESSION_S)
+
+    def window(self, value: Any, key: str) -> tuple[float, float] | None:
+        if value is None:
+            return None
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise self.fail(key, "[start_s, end_s]", value)
+        start = self.time(value[0], f"{key}[0]")
+        end = self.time(value[1], f"{key}[1]")
+        if not start < end:
+            raise self.fail(key, "[start_s, end_s] with start < end", value)
+        return start, end
+
+    def items(self, value: Any, key: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(key, "a list", value)
+        return value
+
+    def sensors(self, raw: Any) -> dict[str, SensorInfo]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            raise self.fail("sensors", "an object keyed by placement", raw)
+        out = {}
+        for label, info in raw.items():
+            key = f"sensors.{inputs.shorten(str(label))[1:-1]}"  # escaped: text from a file
+            if label not in PLACEMENTS:
+                raise RecordingFormatError(
+                    self.source,
+                    f"sidecar key '{key}': expected a placement of {', '.join(PLACEMENTS)}",
+                )
+            if not isinstance(info, Mapping):
+                raise self.fail(key, "an object", info)
+            rate = info.get("rate_hz")
+            if rate is not None and not (_is_number(rate) and inputs.is_plausible_rate(rate)):
+                raise self.fail(f"{key}.rate_hz", f"a rate in (0, {inputs.MAX_RATE_HZ:g}] Hz", rate)
+            out[label] = SensorInfo(
+                family=self.opt_str(info, "family", f"{key}."),
+                address=self.opt_str(info, "address", f"{key}."),
+                name=self.opt_str(info, "name", f"{key}."),
+                rate_hz=None if rate is None else float(rate),
+            )
+        return out
+
+    def markers(self, raw: Any) -> list[Marker]:
+        out = []
+        for i, m in enumerate(self.items(raw, "markers")):
+            key = f"markers[{i}]"
+            if not isinstance(m, Mapping):
+                raise self.fail(key, "an object {'t_s': number, 'label': string}", m)
+            out.append(
+                Marker(
+                    t_s=self.time(m.get("t_s"), f"{key}.t_s"),
+                    label=self.opt_str(m, "label", f"{key}.") or "",
+                    kind=self.opt_str(m, "kind", f"{key}.") or "symptom",
+                )
+            )
+        return out
+
+    def gaps(self, raw: Any) -> list[Gap]:
+        out = []
+        for i, g in enumerate(self.items(raw, "gaps")):
+            key = f"gaps[{i}]"
+            if not isinstance(g, Mapping):
+                raise self.fail(key, "an object {'sensor', 'start_s', 'end_s', 'reason'}", g)
+            sensor = g.get("sensor")
+            if sensor not in PLACEMENTS:
+                raise self.fail(f"{key}.sensor", f"one of {', '.join(PLACEMENTS)}", sensor)
+            start = self.time(g.get("start_s"), f"{key}.start_s")
+            end = self.time(g.get("end_s"), f"{key}.end_s")
+            if not start <= end:
+                raise self.fail(f"{key}.end_s", f"a time ≥ start_s ({start!r})", end)
+            reason = self.opt_str(g, "reason", f"{key}.")
+            out.append(Gap(sensor=sensor, start_s=start, end_s=end, reason=reason or "dropout"))
+        return out
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _window(value: Any, key: str, source: str | Path | None) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    ok = (
-        isinstance(value, list | tuple)
-        and len(value) == 2
-        and all(_is_number(v) for v in value)
-        and value[0] < value[1]
-    )
-    if not ok:
-        raise RecordingFormatError(
-            source,
-            f"sidecar key '{key}': expected [start_s, end_s] with start < end, got {value!r}",
-        )
-    return float(value[0]), float(value[1])
 
 
 # --- samples ---------------------------------------------------------------------------------
@@ -436,14 +484,17 @@ def validate_samples(
     *,
     source: str | Path | None = None,
     line_of_row: Callable[[int], int] | None = None,
+    warnings: list[str] | None = None,
 ) -> pd.DataFrame:
     """Check a sample table against the canonical contract and return it cleaned.
 
     Returns the table with numeric columns as float64 (``device_ticks`` as Int64), rows in
     stable ``t_s`` order and only the canonical columns. Raises RecordingFormatError naming
     ``source``, the file line (``line_of_row(i)``, default ``i + 2``: header is line 1) and the
-    column for: a missing required column, a non-numeric cell, NaN in a required column, an
-    unknown sensor label, or time not strictly increasing within a sensor.
+    column for: a missing required column, a non-numeric cell, NaN in a required column, a
+    value outside the sensor limits or a ``t_s`` outside the session (``analysis.inputs``), an
+    unknown sensor label, time not strictly increasing within a sensor, or an implausible
+    sample rate. Pauses longer than ``inputs.WARN_GAP_S`` are appended to ``warnings``.
     """
 
     def line(i: int) -> int:
@@ -474,7 +525,7 @@ def validate_samples(
             i = int(np.flatnonzero(bad)[0])
             raise RecordingFormatError(
                 source,
-                f"{df[col].iloc[i]!r} is not a number; expected a decimal number",
+                f"{inputs.shorten(df[col].iloc[i])} is not a number; expected a decimal number",
                 line=line(i),
                 column=col,
             )
@@ -491,6 +542,7 @@ def validate_samples(
                 line=line(i),
                 column=col,
             )
+    _check_limits(out, source=source, line=line)
     sensors = df[SENSOR]
     if not isinstance(sensors.dtype, pd.CategoricalDtype):
         sensors = sensors.astype("category")  # factorise once; checks below work on codes
@@ -503,7 +555,8 @@ def validate_samples(
         shown = "" if pd.isna(sensors.iloc[i]) else str(sensors.iloc[i]).strip()
         raise RecordingFormatError(
             source,
-            f"unknown sensor label {shown!r}; expected one of {', '.join(PLACEMENTS)}",
+            f"unknown sensor label {inputs.shorten(shown)}; "
+            f"expected one of {', '.join(PLACEMENTS)}",
             line=line(i),
             column=SENSOR,
         )
@@ -523,6 +576,14 @@ def validate_samples(
                 line=line(i_this),
                 column=T_S,
             )
+        label = PLACEMENTS[k]
+        problem = inputs.rate_problem(t[idx])
+        if problem is not None:
+            raise RecordingFormatError(
+                source, f"sensor '{label}': {problem}", line=line(int(idx[1])), column=T_S
+            )
+        if warnings is not None:
+            warnings += inputs.pause_warnings(label, t[idx], lambda j, idx=idx: line(int(idx[j])))
     clean = pd.DataFrame(
         {T_S: t, SENSOR: pd.Categorical.from_codes(codes, categories=list(PLACEMENTS))}
     )
@@ -535,3 +596,89 @@ def validate_samples(
     if np.any(np.diff(t) < 0):
         clean = clean.sort_values(T_S, kind="stable", ignore_index=True)
     return clean
+
+
+def _check_limits(
+    columns: Mapping[str, FloatArray],
+    *,
+    source: str | Path | None,
+    line: Callable[[int], int],
+) -> None:
+    """Refuse the first value outside the policy limits (float64, before any narrowing)."""
+    i = inputs.first_time_out_of_range(columns[T_S])
+    if i is not None:
+        raise RecordingFormatError(
+            source, inputs.time_range_message(float(columns[T_S][i])), line=line(i), column=T_S
+        )
+    for col, values in columns.items():
+        i = inputs.first_out_of_range(col, values)
+        if i is not None:
+            raise RecordingFormatError(
+                source, inputs.out_of_range_message(col, float(values[i])), line=line(i), column=col
+            )
+    if all(c in columns for c in QUAT_COLUMNS):
+        quat = np.column_stack([columns[c] for c in QUAT_COLUMNS])
+        i = inputs.quat_norm_bad(quat)
+        if i is not None:
+            norm = float(np.linalg.norm(quat[i]))
+            raise RecordingFormatError(
+                source,
+                f"quaternion norm {norm:.4f}; expected a unit quaternion (within "
+                f"{inputs.QUAT_NORM_TOLERANCE:.0%})",
+                line=line(i),
+                column=QUAT_COLUMNS[0],
+            )
+
+
+_META_TOLERANCE_S = 2.0
+"""How far outside the data a sidecar time may lie and still count as inside."""
+
+
+def _spans(rec: Recording) -> dict[str, tuple[float, float]]:
+    """First and last ``t_s`` of every sensor with samples."""
+    if rec._streams is not None:
+        return {p: (float(s.t_s[0]), float(s.t_s[-1])) for p, s in rec._streams.items() if len(s)}
+    df = rec.samples
+    grouped = df.groupby(SENSOR, observed=True)[T_S].agg(["min", "max"])
+    return {str(p): (float(r["min"]), float(r["max"])) for p, r in grouped.iterrows()}
+
+
+def check_meta_against_data(
+    rec: Recording, *, source: str | Path | None = None
+) -> tuple[SessionMeta, list[str]]:
+    """The sidecar checked against the samples it describes, and warnings.
+
+    Calibration windows change every angle, so one outside the data (by more than 2 s) is
+    refused with RecordingFormatError. Markers and gaps outside the data, and gaps of a sensor
+    the file does not hold, are dropped with a warning each (they change no angle).
+    """
+    meta = rec.meta
+    spans = _spans(rec)
+    if not spans:
+        return meta, []
+    first = min(a for a, _ in spans.values()) - _META_TOLERANCE_S
+    last = max(b for _, b in spans.values()) + _META_TOLERANCE_S
+    shown = f"{first + _META_TOLERANCE_S:.3f}–{last - _META_TOLERANCE_S:.3f} s"
+    cal = meta.calibration
+    windows = {} if cal is None else {"static_s": cal.static_s, "functional_s": cal.functional_s}
+    for name, win in windows.items():
+        if win and (win[0] < first or win[1] > last):
+            raise RecordingFormatError(
+                source,
+                f"sidecar key 'calibration.{name}': expected a window inside the data "
+                f"({shown}), found [{win[0]!r}, {win[1]!r}]",
+            )
+    notes: list[str] = []
+    markers = tuple(m for m in meta.markers if first <= m.t_s <= last)
+    if len(markers) < len(meta.markers):
+        n = len(meta.markers) - len(markers)
+        notes.append(f"sidecar: {n} marker(s) outside the data ({shown}) ignored")
+    gaps = tuple(
+        g for g in meta.gaps if g.sensor in spans and g.start_s <= last and g.end_s >= first
+    )
+    if len(gaps) < len(meta.gaps):
+        n = len(meta.gaps) - len(gaps)
+        notes.append(f"sidecar: {n} gap(s) of sensors not in the file or outside the data ignored")
+    if not notes:
+        return meta, []
+    return dataclasses.replace(meta, markers=markers, gaps=gaps), notes

@@ -22,6 +22,8 @@ import os
 import re
 import secrets
 import shutil
+import stat
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -32,8 +34,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from analysis import inputs
 from analysis.errors import OutputExistsError, RecordingFormatError
-from analysis.recording import Recording, SensorStream, SessionMeta, validate_samples
+from analysis.recording import (
+    Recording,
+    SensorStream,
+    SessionMeta,
+    check_meta_against_data,
+    validate_samples,
+)
 from analysis.schema import (
     ACC_COLUMNS,
     ALL_COLUMNS,
@@ -70,22 +79,36 @@ def sidecar_path(csv_path: str | Path) -> Path:
     return p.with_name(name + ".json")
 
 
-def read_file_bytes(path: Path) -> bytes:
-    """The bytes of ``path`` (``.gz`` decompressed); unreadable files raise RecordingFormatError."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise RecordingFormatError(path, "file not found") from None
-    except IsADirectoryError:
-        raise RecordingFormatError(path, "is a folder, expected a file") from None
-    except OSError as exc:
-        raise RecordingFormatError(path, f"cannot read the file ({exc.strerror})") from None
+def read_file_bytes(path: Path, *, cap_bytes: int | None = None) -> bytes:
+    """The bytes of ``path`` (``.gz`` decompressed); unreadable files raise RecordingFormatError.
+
+    Only regular files are read (``analysis.inputs.read_regular_file``): a FIFO, device,
+    folder or socket is refused before it is opened for reading.
+    """
+    raw = inputs.read_regular_file(
+        path, fail=lambda why: RecordingFormatError(path, why), cap_bytes=cap_bytes
+    )
     if path.name.endswith(".gz"):
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise RecordingFormatError(path, f"not a readable gzip file ({exc})") from None
     return raw
+
+
+def csv_cells(line: str, *, delimiter: str = ",", source: str | Path | None = None) -> list[str]:
+    """The cells of one CSV line; a line the csv module cannot split raises RecordingFormatError."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise RecordingFormatError(source, f"cannot split the line into cells ({exc})") from None
+
+
+def normalise_newlines(data: bytes) -> bytes:
+    """``data`` with CR-LF and lone CR line ends turned into LF (old Mac files, mixed ends)."""
+    if b"\r" not in data:
+        return data
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
 
 
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL
@@ -172,12 +195,29 @@ def _line_mapper(data: bytes) -> Callable[[int], int]:
 def _first_bad_row(data: bytes, n_fields: int) -> tuple[int, int] | None:
     """(line, field count) of the first line whose field count differs from the header."""
     text = data.decode("utf-8", errors="replace")
-    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if lineno == 1 or not row:
-            continue
-        if len(row) != n_fields:
-            return lineno, len(row)
+    rows = csv.reader(io.StringIO(text))
+    lineno = 0
+    try:
+        for lineno, row in enumerate(rows, start=1):
+            if lineno == 1 or not row:
+                continue
+            if len(row) != n_fields:
+                return lineno, len(row)
+    except csv.Error:
+        return lineno + 1, -1
     return None
+
+
+def _check_utf8(data: bytes, source: str | Path | None) -> None:
+    """Refuse bytes that are not UTF-8, naming the line and the byte."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordingFormatError(
+            source,
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); expected a UTF-8 CSV file",
+            line=data.count(b"\n", 0, exc.start) + 1,
+        ) from None
 
 
 def parse_canonical_csv(
@@ -187,6 +227,8 @@ def parse_canonical_csv(
     warnings: list[str] = []
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    data = normalise_newlines(data)
+    _check_utf8(data, source)
     if _NON_SPACE.search(data) is None:
         raise RecordingFormatError(
             source,
@@ -195,10 +237,10 @@ def parse_canonical_csv(
         )
     header_end = data.find(b"\n")
     header_line = data if header_end < 0 else data[:header_end]
-    header = next(csv.reader([header_line.decode("utf-8", errors="replace").strip("\r")]))
+    header = csv_cells(header_line.decode("utf-8", errors="replace"), source=source)
     header = [h.strip() for h in header]
     if T_S not in header or SENSOR not in header:
-        shown = ",".join(header[:8]) + (",..." if len(header) > 8 else "")
+        shown = inputs.short_names(header[:8]) + (", ..." if len(header) > 8 else "")
         raise RecordingFormatError(
             source,
             f"not a stretchguard recording: the header has no '{T_S}'/'{SENSOR}' columns "
@@ -214,7 +256,7 @@ def parse_canonical_csv(
     if not data.endswith(b"\n") and header_end >= 0:
         last_start = data.rfind(b"\n") + 1
         last = data[last_start:]
-        fields = next(csv.reader([last.decode("utf-8", errors="replace")]), [])
+        fields = csv_cells(last.decode("utf-8", errors="replace"), source=source)
         if len(fields) < len(header):
             n_line = data.count(b"\n") + 1
             warnings.append(
@@ -241,9 +283,10 @@ def parse_canonical_csv(
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         bad = _first_bad_row(data, len(header))
         if bad is not None:
+            found = "cannot be split into fields" if bad[1] < 0 else f"has {bad[1]} fields"
             raise RecordingFormatError(
                 source,
-                f"row has {bad[1]} fields; expected {len(header)} like the header",
+                f"row {found}; expected {len(header)} fields like the header",
                 line=bad[0],
             ) from None
         raise RecordingFormatError(source, f"cannot parse as CSV ({exc})") from None
@@ -251,7 +294,7 @@ def parse_canonical_csv(
     del table
     unknown = [c for c in df.columns if c not in ALL_COLUMNS]
     if unknown:
-        warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+        warnings.append(f"ignored unknown column(s): {inputs.short_names(unknown)}")
     mapper: Callable[[int], int] | None = None
 
     def line_of_row(i: int) -> int:
@@ -260,20 +303,49 @@ def parse_canonical_csv(
             mapper = _line_mapper(data)
         return mapper(i)
 
-    clean = validate_samples(df, source=source, line_of_row=line_of_row)
+    clean = validate_samples(df, source=source, line_of_row=line_of_row, warnings=warnings)
     return clean, tuple(warnings)
 
 
 def read_sidecar(csv_path: str | Path) -> SessionMeta | None:
-    """Parse ``NAME.json`` beside ``csv_path``; None if there is none."""
+    """Parse ``NAME.json`` beside ``csv_path``; None if there is none.
+
+    The sidecar must be a regular file of at most ``inputs.SIDECAR_MAX_BYTES``, UTF-8 JSON
+    nested at most ``inputs.MAX_JSON_DEPTH`` deep; every key is checked by
+    :meth:`SessionMeta.from_dict`. Anything else raises RecordingFormatError in one line.
+    """
     path = sidecar_path(csv_path)
-    if not path.exists():
+    if not os.path.lexists(path):
         return None
+    raw = inputs.read_regular_file(
+        path,
+        fail=lambda why: RecordingFormatError(path, f"sidecar {why}"),
+        cap_bytes=inputs.SIDECAR_MAX_BYTES,
+    )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordingFormatError(
+            path,
+            f"sidecar is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "expected UTF-8 JSON",
+        ) from None
+    deep = inputs.json_depth_problem(text)
+    if deep is not None:
+        raise RecordingFormatError(
+            path,
+            f"sidecar nests deeper than {inputs.MAX_JSON_DEPTH} levels at offset {deep}; "
+            "expected a flat JSON object",
+        )
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RecordingFormatError(
             path, f"invalid JSON ({exc.msg}) at column {exc.colno}", line=exc.lineno
+        ) from None
+    except (ValueError, RecursionError):
+        raise RecordingFormatError(
+            path, "invalid JSON (a number too long to read, or nesting too deep)"
         ) from None
     return SessionMeta.from_dict(data, source=path)
 
@@ -283,19 +355,28 @@ def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
 
     Well-formed files are streamed in blocks straight into per-sensor arrays (measurements
     as float32, times as float64), so a 10-hour file never exists in memory as text or as a
-    long table. Anything irregular — a bad cell, an unknown label, time running backwards, a
-    cut-off last row — sends the file through :func:`parse_canonical_csv`, the strict parser
-    that names the exact line and column (or drops a cut-off last row with a warning).
+    long table. A last row cut off by a killed writer is left out with a warning and the
+    block reader goes on. Anything irregular — a bad cell, an unknown label, time running
+    backwards, a value outside the input policy (``analysis.inputs``) — sends the file through
+    :func:`parse_canonical_csv`, the strict parser that names the exact line and column.
+    The sidecar is then checked against the data (``check_meta_against_data``).
     ``device_ticks=False`` leaves that column out (it is still validated on the strict path).
     """
     p = Path(path)
+    problem = inputs.regular_file_problem(p)
+    if problem is not None:
+        raise RecordingFormatError(p, problem)
     meta = read_sidecar(p) or SessionMeta()
     try:
         streams, warnings = _read_streams_fast(p, device_ticks=device_ticks)
+        rec = Recording(streams=streams, meta=meta, path=p, warnings=warnings)
     except _IrregularError:
         samples, warnings = parse_canonical_csv(read_file_bytes(p), source=p)
-        return Recording(samples=samples, meta=meta, path=p, warnings=warnings)
-    return Recording(streams=streams, meta=meta, path=p, warnings=warnings)
+        rec = Recording(samples=samples, meta=meta, path=p, warnings=warnings)
+    checked, notes = check_meta_against_data(rec, source=sidecar_path(p))
+    if checked is meta and not notes:
+        return rec
+    return rec.replace(meta=checked, warnings=(*rec.warnings, *notes))
 
 
 class _IrregularError(Exception):
@@ -309,41 +390,108 @@ def _read_streams_fast(
     path: Path, *, device_ticks: bool = True
 ) -> tuple[dict[str, SensorStream], tuple[str, ...]]:
     """Per-sensor streams from a well-formed canonical CSV, read in blocks (see above)."""
-    if not path.is_file():
-        raise _IrregularError
     gz = path.name.endswith(".gz")
-    with path.open("rb") as fh:
-        head = fh.read(1 << 16)
-        if not gz:
-            fh.seek(max(0, path.stat().st_size - 1))
-            if fh.read(1) != b"\n":  # cut-off (or unterminated) last row
-                raise _IrregularError
-    if gz:
-        try:
-            head = _gunzip_head(path)
-        except (OSError, EOFError):
-            raise _IrregularError from None
-    end = head.find(b"\n")
-    if end < 0 or head.startswith(b"\xef\xbb\xbf"):
-        raise _IrregularError
-    header = [h.strip() for h in next(csv.reader([head[:end].decode("utf-8", "replace")]))]
-    if (
-        T_S not in header
-        or SENSOR not in header
-        or len(set(header)) != len(header)
-        or any(c not in header for c in REQUIRED_COLUMNS)
-    ):
-        raise _IrregularError
     warnings: list[str] = []
-    unknown = [c for c in header if c not in ALL_COLUMNS]
-    if unknown:
-        warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
-    used = [c for c in ALL_COLUMNS if c in header and (device_ticks or c != DEVICE_TICKS)]
+    with _open_regular(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        head = fh.read(1 << 16)
+        limit = size
+        if not gz:
+            tail_start = max(0, size - (1 << 16))
+            fh.seek(tail_start)
+            tail = fh.read()
+            if not tail.endswith(b"\n"):
+                limit, note = _torn_tail(tail, tail_start, size, head)
+                if note:
+                    warnings.append(note)
+        if gz:
+            try:
+                head = _gunzip_head(path)
+            except (OSError, EOFError, zlib.error):
+                raise _IrregularError from None
+        end = head.find(b"\n")
+        if end < 0 or head.startswith(b"\xef\xbb\xbf"):
+            raise _IrregularError
+        try:
+            header = [h.strip() for h in next(csv.reader([head[:end].decode("utf-8")]))]
+        except (csv.Error, UnicodeDecodeError):
+            raise _IrregularError from None
+        if (
+            T_S not in header
+            or SENSOR not in header
+            or len(set(header)) != len(header)
+            or any(c not in header for c in REQUIRED_COLUMNS)
+        ):
+            raise _IrregularError
+        unknown = [c for c in header if c not in ALL_COLUMNS]
+        if unknown:
+            warnings.insert(0, f"ignored unknown column(s): {inputs.short_names(unknown)}")
+        used = [c for c in ALL_COLUMNS if c in header and (device_ticks or c != DEVICE_TICKS)]
+    # Arrow reads the path natively (its own threads, no GIL); a torn file is read through
+    # a memory map cut at its last newline. The path was checked as a regular file above.
+    if gz or limit == size:
+        parts = _parse_blocks(str(path), header, used, _expected_rows(path, head, end))
+    else:
+        with pa.memory_map(str(path)) as mm:
+            source = pa.BufferReader(mm.read_buffer(limit))
+            parts = _parse_blocks(source, header, used, _expected_rows(path, head, end))
+    streams = {}
+    for label in PLACEMENTS:
+        if label in parts:
+            streams[label] = _stream_from_parts(label, parts.pop(label), warnings)
+    return streams, tuple(warnings)
+
+
+@contextmanager
+def _open_regular(path: Path) -> Iterator[BinaryIO]:
+    """``path`` opened for reading, refused unless it is a regular file (never blocks)."""
+    problem = inputs.regular_file_problem(path)
+    if problem is not None:
+        raise RecordingFormatError(path, problem)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise RecordingFormatError(path, f"cannot read the file ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RecordingFormatError(path, "is not a regular file, expected a file")
+    with os.fdopen(fd, "rb") as fh:
+        yield fh
+
+
+def _torn_tail(tail: bytes, tail_start: int, size: int, head: bytes) -> tuple[int, str | None]:
+    """Bytes to read and a warning for a file whose last line has no newline.
+
+    A last line with fewer fields than the header is what a killed writer leaves: it is left
+    out (read up to the last newline) with a warning. A complete last row is kept.
+    """
+    cut = tail.rfind(b"\n")
+    if cut < 0 or head.find(b"\n") < 0:
+        raise _IrregularError
+    try:
+        n_header = len(next(csv.reader([head[: head.find(b"\n")].decode("utf-8")])))
+        n_last = len(next(csv.reader([tail[cut + 1 :].decode("utf-8", "replace")]), []))
+    except (csv.Error, UnicodeDecodeError):
+        raise _IrregularError from None
+    if n_last >= n_header:
+        return size, None
+    n_line = head.count(b"\n") + 1 if size <= len(head) else None
+    where = f"line {n_line}: " if n_line is not None else "last line: "
+    return tail_start + cut + 1, (
+        f"{where}incomplete last row dropped (the file ends mid-row, e.g. the recorder was killed)"
+    )
+
+
+def _parse_blocks(
+    source: Any, header: list[str], used: list[str], expected: int
+) -> dict[str, _Growing]:
+    """Stream the CSV through Arrow in blocks into per-sensor buffers; irregular rows raise."""
     types: dict[str, pa.DataType] = {c: pa.float64() for c in used if c != SENSOR}
     types[SENSOR] = pa.dictionary(pa.int32(), pa.string())
+    parts: dict[str, _Growing] = {}
     try:
         reader = pacsv.open_csv(
-            str(path),
+            source,
             read_options=pacsv.ReadOptions(
                 column_names=header, skip_rows=1, block_size=_FAST_BLOCK_BYTES
             ),
@@ -355,19 +503,13 @@ def _read_streams_fast(
                 strings_can_be_null=True,
             ),
         )
-        parts: dict[str, _Growing] = {}
-        expected = _expected_rows(path, head, end)
         for batch in reader:
             _split_batch(batch, used, parts, expected_rows=expected)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
         raise _IrregularError from None
     if not parts:
         raise _IrregularError
-    streams = {}
-    for label in PLACEMENTS:
-        if label in parts:
-            streams[label] = _stream_from_parts(label, parts.pop(label))
-    return streams, tuple(warnings)
+    return parts
 
 
 def _expected_rows(path: Path, head: bytes, header_end: int) -> int:
@@ -443,6 +585,14 @@ def _split_batch(
     for c in REQUIRED_COLUMNS:
         if c != SENSOR and not np.isfinite(values[c]).all():
             raise _IrregularError
+    for c, v in values.items():  # the policy limits, on float64 before narrowing to float32
+        if inputs.first_out_of_range(c, v) is not None:
+            raise _IrregularError  # the strict parser names line, column and limit
+    if inputs.first_time_out_of_range(values[T_S]) is not None:
+        raise _IrregularError
+    quat = [values[c] for c in QUAT_COLUMNS if c in values]
+    if len(quat) == 4 and inputs.quat_norm_bad(np.column_stack(quat)) is not None:
+        raise _IrregularError
     keys = {T_S: 0}
     keys.update({k: len(cols) for k, cols in _BLOCKS.items() if all(c in values for c in cols)})
     if DEVICE_TICKS in values:
@@ -470,10 +620,12 @@ def _split_batch(
         parts[label].append(rows.size, fill)
 
 
-def _stream_from_parts(label: str, store: _Growing) -> SensorStream:
+def _stream_from_parts(label: str, store: _Growing, notes: list[str]) -> SensorStream:
     t = store.finish(T_S)
-    if t.size < 1 or np.any(np.diff(t) <= 0):
+    dt = np.diff(t)
+    if t.size < 1 or np.any(dt <= 0) or inputs.rate_problem(t, dt) is not None:
         raise _IrregularError  # the strict parser words the error (time not increasing)
+    notes.extend(inputs.pause_warnings(label, t, dt_s=dt))
 
     def block(key: str) -> np.ndarray | None:
         if key not in store.arrays:

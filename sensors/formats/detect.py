@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from analysis.errors import RecordingFormatError
+from analysis.inputs import regular_file_problem
 from sensors.formats.metabase import is_metabase_header
 from sensors.formats.movella_dot import is_dot_preamble
 from sensors.formats.phyphox import ZIP_MAGIC, is_phyphox_header
@@ -48,7 +49,14 @@ def supported_formats_text(*, multiline: bool = False) -> str:
 
 
 def read_head(path: Path, n_bytes: int = HEAD_BYTES) -> bytes:
-    """The first ``n_bytes`` of a file (decompressed if it ends in ``.gz``)."""
+    """The first ``n_bytes`` of a file (decompressed if it ends in ``.gz``).
+
+    Only a regular file is opened (``analysis.inputs``): a FIFO, device, folder or socket is
+    refused before the open, which for a FIFO would block.
+    """
+    problem = regular_file_problem(path)
+    if problem is not None:
+        raise RecordingFormatError(path, problem)
     try:
         with path.open("rb") as fh:
             raw = fh.read(n_bytes)
@@ -66,7 +74,10 @@ def read_head(path: Path, n_bytes: int = HEAD_BYTES) -> bytes:
 
 
 def _is_canonical(first_line: str) -> bool:
-    cells = [c.strip() for c in next(csv.reader([first_line]), [])]
+    try:
+        cells = [c.strip() for c in next(csv.reader([first_line]), [])]
+    except csv.Error:
+        return False
     return "t_s" in cells and "sensor" in cells
 
 
@@ -77,6 +88,7 @@ def detect_format(path: str | Path) -> str:
     if head.startswith(ZIP_MAGIC):
         return "phyphox"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [ln.rstrip("\r") for ln in text.split("\n")[:40]]
     first = next((ln for ln in lines if ln.strip()), "")
     if not first:

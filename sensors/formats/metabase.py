@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from analysis.errors import RecordingFormatError
+from analysis.inputs import is_plausible_rate
 from analysis.schema import GRAVITY_M_S2
 from sensors.formats.canonical import read_file_bytes, write_new_file
 from sensors.formats.vendor import (
@@ -122,7 +123,7 @@ def read_metabase(path: str | Path) -> VendorStream:
             line=1,
         )
     tz = _offset(m.group(1))
-    header = split_header(first, ",")
+    header = split_header(first, ",", path=p)
     data_cols = tuple(header[3:])
     name = NAME_RE.match(_stem(p))
     kind, note = _kind(data_cols, name.group("sensor") if name else None, p)
@@ -142,7 +143,7 @@ def read_metabase(path: str | Path) -> VendorStream:
     values = np.column_stack([table.floats(c) for c in data_cols])
 
     rate = float(name.group("rate")) if name else None
-    if rate is not None and not rate > 0:
+    if rate is not None and not is_plausible_rate(rate):
         rate = None
     mac = _mac(name.group("mac")) if name else None
     device_id = mac or f"{p.parent.name}/{_stem(p)}"

@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from analysis.errors import RecordingFormatError
+from analysis.inputs import is_plausible_rate
 from analysis.rotations import conjugate, multiply, rotate, to_rotation
 from analysis.schema import GRAVITY_M_S2
 from sensors.formats.canonical import read_file_bytes, write_new_file
@@ -138,12 +139,13 @@ def read_movella_dot(path: str | Path) -> VendorStream:
             "first 60 lines; expected a Movella DOT app export",
         )
     header_line = header_idx + 1
-    header = split_header(lines[header_idx].rstrip("\r"), ",")
+    header = split_header(lines[header_idx].rstrip("\r"), ",", path=p)
     if TIME_COLUMN not in header:
         raise RecordingFormatError(
             p, f"no '{TIME_COLUMN}' column; expected the DOT sensor clock", line=header_line
         )
     present = {g: cols for g, cols in GROUPS.items() if all(c in header for c in cols)}
+    _refuse_partial_groups(header, p, header_line)
     numeric = [c for c in (COUNTER_COLUMN, TIME_COLUMN) if c in header]
     numeric += [c for cols in present.values() for c in cols]
     table = parse_table(
@@ -171,7 +173,9 @@ def read_movella_dot(path: str | Path) -> VendorStream:
     rate = _rate(info.get("OutputRate"))
     if rate is None:
         rate = float(1.0 / np.median(np.diff(t_s))) if len(t_s) > 1 else float("nan")
-        warnings.append(f"no OutputRate in the header: rate {rate:.2f} Hz from the time stamps")
+        stated = info.get("OutputRate")
+        why = "no OutputRate" if not stated else f"OutputRate {stated!r} is not a plausible rate"
+        warnings.append(f"{why} in the header: rate {rate:.2f} Hz from the time stamps")
     gaps = (
         find_clock_gaps(
             t_s,
@@ -265,7 +269,23 @@ def _rate(value: str | None) -> float | None:
     if not value:
         return None
     m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*Hz\s*$", value, re.IGNORECASE)
-    return float(m.group(1)) if m else None
+    if m is None or not is_plausible_rate(float(m.group(1))):
+        return None
+    return float(m.group(1))
+
+
+def _refuse_partial_groups(header: list[str], path: Path, line: int) -> None:
+    """A channel group with some but not all of its columns (e.g. Quat_W renamed) raises."""
+    for cols in GROUPS.values():
+        have = [c for c in cols if c in header]
+        if have and len(have) < len(cols):
+            missing = [c for c in cols if c not in header]
+            raise RecordingFormatError(
+                path,
+                f"column(s) {', '.join(missing)} missing beside {', '.join(have)}; expected "
+                "the whole group (a renamed or deleted column?)",
+                line=line,
+            )
 
 
 def _check_integer(values: FloatArray, lines: np.ndarray, path: Path, column: str) -> None:

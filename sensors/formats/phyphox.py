@@ -19,10 +19,10 @@ Layout details beyond the column names are UNVERIFIED against a real export (no 
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +38,7 @@ from sensors.formats.vendor import (
     VendorStream,
     check_increasing,
     checked_rate,
+    csv_cells,
     decode_text,
     find_clock_gaps,
     parse_table,
@@ -69,7 +70,10 @@ def is_phyphox_header(first_line: str) -> bool:
     """True if the header starts with ``Time (s)`` and names a known phyphox column."""
     line = first_line.strip().lstrip("\ufeff")
     for delim in (",", "\t", ";"):
-        cells = split_header(line, delim)
+        try:
+            cells = split_header(line, delim)
+        except RecordingFormatError:  # a line the csv module cannot split
+            return False
         if cells and cells[0] == TIME_COLUMN and len(cells) > 1:
             known = any(r.match(c) for c in cells[1:] for r in _VECTOR_RE.values())
             return known or any(c.startswith("Absolute") for c in cells)
@@ -90,7 +94,8 @@ def parse_time_csv(text: str, *, source: str | Path) -> tuple[TimeEvent, ...]:
         return ()
     delim, dec_comma = _dialect(lines[0], "\n".join(lines[1:]))
     events = []
-    for lineno, row in enumerate(csv.reader(lines[1:], delimiter=delim), start=2):
+    for lineno, line in enumerate(lines[1:], start=2):
+        row = csv_cells(line, delim, path=Path(str(source)), lineno=lineno)
         if len(row) < 3 or row[0].strip().upper() not in ("START", "PAUSE"):
             continue
         a, b = (row[i].strip().replace(",", ".") if dec_comma else row[i].strip() for i in (1, 2))
@@ -142,11 +147,12 @@ def _read_zip(p: Path, raw: bytes) -> tuple[VendorStream, ...]:
         events: tuple[TimeEvent, ...] = ()
         meta = [n for n in names if n.endswith("meta/time.csv")]
         if meta:
-            events = parse_time_csv(decode_text(zf.read(meta[0]), p), source=f"{p}!{meta[0]}")
+            text = decode_text(_member(zf, meta[0], p), p)
+            events = parse_time_csv(text, source=f"{p}!{meta[0]}")
         data = [n for n in names if n.lower().endswith(".csv") and "meta/" not in n]
         streams = []
         for name in sorted(data):
-            text = decode_text(zf.read(name), p)
+            text = decode_text(_member(zf, name, p), p)
             first = text.split("\n", 1)[0]
             if not is_phyphox_header(first):
                 continue
@@ -159,6 +165,23 @@ def _read_zip(p: Path, raw: bytes) -> tuple[VendorStream, ...]:
             p, 'ZIP holds no phyphox data CSV (a header starting "Time (s)")'
         )
     return tuple(streams)
+
+
+ZIP_MEMBER_MAX_BYTES = 1 << 30
+"""Largest ZIP member unpacked (1 GiB: hours of phone sensor data; a bomb is refused)."""
+
+
+def _member(zf: zipfile.ZipFile, name: str, p: Path) -> bytes:
+    """One member's bytes; a broken, encrypted or oversized member raises RecordingFormatError."""
+    size = zf.getinfo(name).file_size
+    if size > ZIP_MEMBER_MAX_BYTES:
+        raise RecordingFormatError(
+            p, f"ZIP member {name!r} unpacks to {size} bytes; expected ≤ {ZIP_MEMBER_MAX_BYTES}"
+        )
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as exc:
+        raise RecordingFormatError(p, f"cannot unpack ZIP member {name!r} ({exc})") from None
 
 
 def _stem(p: Path) -> str:
@@ -177,7 +200,7 @@ def _read_text(
             line=1,
         )
     delim, dec_comma = _dialect(first, body[:4096])
-    header = split_header(first, delim)
+    header = split_header(first, delim, path=Path(path))
     warnings: list[str] = []
     cols: dict[str, tuple[str, str, str]] = {}
     for kind, regex in _VECTOR_RE.items():

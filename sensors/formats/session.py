@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis import inputs
 from analysis.errors import ConfigError, DataError, RecordingFormatError, TimebaseError
 from analysis.recording import (
     Gap,
@@ -137,14 +138,17 @@ def read_streams(path: str | Path, *, fmt: str | None = None) -> tuple[VendorStr
     """Every stream of one vendor file (format detected from content unless ``fmt``)."""
     p = Path(path)
     fmt = fmt or detect_format(p)
-    if fmt == "metabase":
-        return (read_metabase(p),)
-    if fmt == "movella_dot":
-        return (read_movella_dot(p),)
-    if fmt == "witmotion":
-        return read_witmotion(p)
-    if fmt == "phyphox":
-        return read_phyphox(p)
+    readers = {
+        "metabase": lambda: (read_metabase(p),),
+        "movella_dot": lambda: (read_movella_dot(p),),
+        "witmotion": lambda: read_witmotion(p),
+        "phyphox": lambda: read_phyphox(p),
+    }
+    if fmt in readers:
+        streams = readers[fmt]()
+        for s in streams:
+            check_stream_limits(s)
+        return streams
     if fmt == "canonical":
         raise RecordingFormatError(
             p,
@@ -152,6 +156,51 @@ def read_streams(path: str | Path, *, fmt: str | None = None) -> tuple[VendorStr
             "be merged with vendor files)",
         )
     raise ValueError(f"unknown format {fmt!r}; expected one of {sorted(FORMATS)}")
+
+
+def check_stream_limits(stream: VendorStream) -> None:
+    """Refuse the first sample outside the input policy (``analysis.inputs``), in float64.
+
+    Checks every channel against the sensor limits, quaternion norms, the span of the file's
+    clock (at most ``MAX_SESSION_S``) and the rate its sample times imply; the error names the
+    file line of the sample.
+    """
+    t = stream.t_s
+    if len(t) and float(t[-1] - t[0]) > inputs.MAX_SESSION_S:
+        j = int(np.argmax(t - t[0] > inputs.MAX_SESSION_S))
+        raise RecordingFormatError(
+            stream.path,
+            f"time jumps to {float(t[j] - t[0]):.6g} s after the first sample; expected a session "
+            f"of at most {inputs.MAX_SESSION_S:g} s (a clock jump?)",
+            line=int(stream.lines[j]),
+        )
+    problem = inputs.rate_problem(t)
+    if problem is not None:
+        raise RecordingFormatError(stream.path, problem, line=int(stream.lines[0]))
+    for kind, arr in (("acc", stream.acc_m_s2), ("gyr", stream.gyr_rad_s), ("mag", stream.mag_ut)):
+        limit = inputs.vector_limit(kind)
+        if arr is None or limit is None:
+            continue
+        bad = ~(np.abs(arr) <= limit).all(axis=1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            col = {"acc": "acc_x_m_s2", "gyr": "gyr_x_rad_s", "mag": "mag_x_ut"}[kind]
+            worst = float(arr[i][np.argmax(~(np.abs(arr[i]) <= limit))])
+            raise RecordingFormatError(
+                stream.path,
+                f"{kind} sample: " + inputs.out_of_range_message(col, worst),
+                line=int(stream.lines[i]),
+            )
+    if stream.quat is not None:
+        i = inputs.quat_norm_bad(stream.quat)
+        if i is not None or not np.isfinite(stream.quat).all():
+            i = i if i is not None else int(np.argmax(~np.isfinite(stream.quat).all(axis=1)))
+            raise RecordingFormatError(
+                stream.path,
+                "quaternion is not a unit quaternion; expected norm within "
+                f"{inputs.QUAT_NORM_TOLERANCE:.0%} of 1",
+                line=int(stream.lines[i]),
+            )
 
 
 # --- placements ------------------------------------------------------------------------------
@@ -267,12 +316,19 @@ class SensorMapping:
         patterns) per line.
         """
         p = Path(path)
+        raw = inputs.read_regular_file(
+            p,
+            fail=lambda why: ConfigError(f"{p}: sensor mapping {why}"),
+            cap_bytes=inputs.PROFILE_MAX_BYTES,
+        )
         try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{p}: sensor mapping file not found") from None
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{p}: sensor mapping is not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{p}: invalid TOML ({exc})") from None
+        except RecursionError:
+            raise ConfigError(f"{p}: invalid TOML (nested too deeply)") from None
         table = data.get("sensors")
         if not isinstance(table, Mapping) or not table:
             raise ConfigError(

@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from analysis.errors import RecordingFormatError
+from analysis.inputs import shorten
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -136,17 +137,30 @@ def decode_text(raw: bytes, path: Path) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise RecordingFormatError(
             path, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); expected a CSV export", line=line
         ) from None
+    if "\r" in text:  # CR-LF and lone CR (old Mac) line ends both end a line
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
-def split_header(line: str, delimiter: str) -> list[str]:
+def split_header(line: str, delimiter: str, *, path: Path | None = None) -> list[str]:
     """Header cells of one line, unquoted and stripped."""
-    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+    return [c.strip() for c in csv_cells(line, delimiter, path=path)]
+
+
+def csv_cells(line: str, delimiter: str, *, path: Path | None = None, lineno: int = 1) -> list[str]:
+    """Cells of one CSV line; what the csv module cannot split raises RecordingFormatError."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise RecordingFormatError(
+            path, f"cannot split the line into cells ({exc})", line=lineno
+        ) from None
 
 
 def unit_of(column: str) -> str | None:
@@ -201,7 +215,7 @@ def parse_table(
     """
     warnings: list[str] = []
     body = text.split("\n")
-    header = split_header(body[0].rstrip("\r"), delimiter)
+    header = split_header(body[0].rstrip("\r"), delimiter, path=path)
     n_fields = len(header)
     # data lines with their file line numbers (blank lines are skipped, as a CSV reader does)
     rows = [(header_line + i, ln.rstrip("\r")) for i, ln in enumerate(body[1:], start=1)]
@@ -209,7 +223,7 @@ def parse_table(
     rows = [(n, ln) for n, ln in rows if ln.strip()]
     if rows:
         last_no, last = rows[-1]
-        n_last = len(next(csv.reader([last], delimiter=delimiter), []))
+        n_last = len(csv_cells(last, delimiter, path=path, lineno=last_no))
         cut = (expect_final_newline and not ends_with_newline) or n_last < n_fields
         if cut:
             warnings.append(
@@ -256,7 +270,7 @@ def parse_table(
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             cell = str(raw[i].as_py()).strip()
-            what = "empty cell" if not cell else f"{cell!r} is not a finite number"
+            what = "empty cell" if not cell else f"{shorten(cell)} is not a finite number"
             raise RecordingFormatError(
                 path, f"{what}; expected a decimal number", line=int(lines[i]), column=name
             )
@@ -278,13 +292,20 @@ def _to_float(cells: np.ndarray) -> FloatArray:
 def _raise_field_count(
     data: str, delimiter: str, n_fields: int, lines: IntArray, path: Path
 ) -> None:
-    for i, row in enumerate(csv.reader(io.StringIO(data), delimiter=delimiter)):
-        if len(row) != n_fields:
-            raise RecordingFormatError(
-                path,
-                f"row has {len(row)} fields; expected {n_fields} like the header",
-                line=int(lines[min(i, len(lines) - 1)]),
-            )
+    i = 0
+    try:
+        for i, row in enumerate(csv.reader(io.StringIO(data), delimiter=delimiter)):
+            if len(row) != n_fields:
+                raise RecordingFormatError(
+                    path,
+                    f"row has {len(row)} fields; expected {n_fields} like the header",
+                    line=int(lines[min(i, len(lines) - 1)]),
+                )
+    except csv.Error as exc:
+        where = int(lines[min(i, len(lines) - 1)])
+        raise RecordingFormatError(
+            path, f"cannot split the row into cells ({exc})", line=where
+        ) from None
     raise RecordingFormatError(path, "cannot parse the rows as CSV")
 
 
@@ -300,7 +321,8 @@ def check_increasing(t: FloatArray, lines: IntArray, *, path: Path, column: str)
         how = "repeats" if dt[j] == 0 else "goes backwards from"
         raise RecordingFormatError(
             path,
-            f"time {how} the previous row (line {int(lines[j])}): {t[j + 1]!r} after {t[j]!r}; "
+            f"time {how} the previous row (line {int(lines[j])}): {float(t[j + 1])!r} after "
+            f"{float(t[j])!r}; "
             "expected strictly increasing time stamps (a clock reset or reordered rows)",
             line=int(lines[j + 1]),
             column=column,

@@ -78,7 +78,10 @@ def is_witmotion_header(first_line: str) -> bool:
     """True for the header of a WitMotion PC-software export (comma or tab separated)."""
     line = first_line.strip().lstrip("\ufeff")
     for delim in (",", "\t"):
-        cells = split_header(line, delim)
+        try:
+            cells = split_header(line, delim)
+        except RecordingFormatError:  # a line the csv module cannot split
+            return False
         if DEVICE in cells and any(_VECTOR_RE["acc"].match(c) for c in cells):
             return True
     return False
@@ -144,7 +147,7 @@ def read_witmotion(path: str | Path) -> tuple[VendorStream, ...]:
             line=1,
         )
     delim = _delimiter(first)
-    header = split_header(first, delim)
+    header = split_header(first, delim, path=p)
     vectors = {k: _vector_columns(header, k, p) for k in _VECTOR_RE}
     quat_cols = sorted((c for c in header if _QUAT_RE.match(c)), key=lambda c: c)
     numeric = [c for v in vectors.values() if v is not None for c in v[0]]

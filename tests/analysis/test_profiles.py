@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from analysis.errors import ConfigError
+from analysis.inputs import PROFILE_MAX_BYTES
 from analysis.profiles import (
     MIN_HYSTERESIS_DEG,
     angle_column_for,
@@ -12,6 +15,7 @@ from analysis.profiles import (
     load_builtin_profile,
     parse_profile,
     profile_for_exercise,
+    read_profile_text,
 )
 from analysis.schema import ANGLE_COLUMNS, RULE_NAMES
 
@@ -211,3 +215,42 @@ def test_engagement_requirements_parse_and_validate():
     bad = MINIMAL.replace("min_deg = 40", "min_deg = 40\nmax_deg = 50")
     with pytest.raises(ConfigError, match=r"engaged\.when\[0\]\.min_deg.*exactly one"):
         parse_profile(bad, source="p.toml")
+
+
+@pytest.mark.parametrize(
+    ("cue", "fragment"),
+    [
+        ("x {peak:>99999999}", "format spec {peak:>99999999}"),
+        ("x {peak:.99999f}", "format spec {peak:.99999f}"),
+        ("x {peak:>{limit}}", "format spec {peak:>{limit}}"),
+        ("y" * 501, "501 characters"),
+    ],
+)
+def test_cue_templates_are_bounded(cue, fragment):
+    text = f'extends = "standing_hamstring"\n[rules.knee_flexion]\ncue = "{cue}"\n'
+    with pytest.raises(ConfigError, match=r"rules\.knee_flexion\.cue") as info:
+        parse_profile(text, source="p.toml")
+    assert fragment in str(info.value)
+
+
+def test_a_bounded_cue_formats_short_even_for_extreme_angles():
+    text = 'extends = "standing_hamstring"\n[rules.knee_flexion]\ncue = "bend {peak:>8.1f}°"\n'
+    rule = parse_profile(text, source="p.toml").rule("knee_flexion")
+    assert len(rule.format_cue(-1e308)) < 400
+
+
+def test_profile_files_follow_the_input_policy(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text('extends = "standing_hamstring"\n', encoding="utf-8")
+    assert read_profile_text(good).startswith("extends")
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * (PROFILE_MAX_BYTES + 1))
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b"# caf\xe9\n")
+    for path, words in ((fifo, "named pipe"), (big, "too large"), (latin, "not a UTF-8")):
+        with pytest.raises(ConfigError, match=words):
+            read_profile_text(path)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        parse_profile("a = " + "[" * 50_000 + "]" * 50_000, source="deep.toml")
