@@ -35,6 +35,7 @@ from analysis.profiles import (
     load_builtin_profile,
     parse_profile,
     profile_for_exercise,
+    read_profile_text,
 )
 from analysis.recording import CalibrationWindows, Recording, SessionMeta
 from analysis.schema import SIDES, T_S, split_placement
@@ -103,12 +104,7 @@ def load_profile(source: str | Path, *, base: Profile | None = None) -> Profile:
     path = Path(source)
     if path.suffix.lower() != ".toml" and not path.exists():
         return profile_for_exercise(str(source))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the profile ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file (expected a TOML profile)") from None
+    text = read_profile_text(path)  # the input policy: a regular file, capped, UTF-8
     if base is None and "extends" not in text and "name" not in text:
         base = load_builtin_profile(DEFAULT_EXERCISE)
     return parse_profile(text, source=str(path), base=base)
@@ -126,12 +122,7 @@ def resolve_profile(
     base = profile_for_exercise(name) if name else None
     if profile_path is not None:
         path = Path(profile_path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the profile ({exc.strerror or exc})") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{path}: not a UTF-8 text file (expected a TOML profile)") from None
+        text = read_profile_text(path)
         if base is None and "extends" not in text and "name" not in text:
             base = load_builtin_profile(DEFAULT_EXERCISE)
             notice(f"profile {path} names no exercise; changing {DEFAULT_EXERCISE}")
