@@ -43,9 +43,11 @@ from analysis.profiles import (
     RuleSpec,
     SliderSpec,
     angle_column_for,
+    measured_column_for,
 )
 from analysis.recording import Marker
 from analysis.schema import ANGLE_COLUMNS, SIDES, T_S
+from analysis.unchecked import not_checked
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -399,7 +401,7 @@ def check_envelope(
     known = np.ones(t_s.size, dtype=bool)
     gap_masks: dict[str, BoolArray] = {}
     for spec in profile.rules:
-        column = angle_column_for(spec.name, side)
+        column = measured_column_for(spec.name, side, data)
         x = data.get(column)
         if x is None or not np.isfinite(x).any():
             why = absent.get(column) or (
@@ -1105,7 +1107,17 @@ def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
             out["repetitions"]["reason"] = p.reason
     if prof.warnings:
         out["profile_warnings"] = list(prof.warnings)
+    out.update(_not_checked_fields(res))
     return out
+
+
+def _not_checked_fields(res: EnvelopeResult) -> dict[str, Any]:
+    """``not_checked`` (rules no worn sensor measured) and ``verdict_complete``."""
+    items = not_checked(res.rules, side=res.side)
+    return {
+        "not_checked": [i.to_dict() for i in items],
+        "verdict_complete": not any(i.gating for i in items),
+    }
 
 
 def _issue(i: DynamicIssue) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import Any, Final, Literal
 from analysis.errors import ConfigError
 from analysis.schema import (
     AXIAL_ANGLES,
+    FALLBACK_COLUMNS,
     RULE_NAMES,
     SIDES,
     angle_column,
@@ -100,6 +101,19 @@ def angle_column_for(angle: str, side: str) -> str:
         return axial
     joint, motion = angle.split("_", 1)
     return angle_column(side, joint, motion)
+
+
+def measured_column_for(angle: str, side: str, available: Mapping[str, Any]) -> str:
+    """The column that judges ``angle``: its own, or a stand-in when its own is not measured.
+
+    ``neck_flexion`` reads ``neck_flexion_deg`` (head relative to the trunk) and, when no
+    trunk sensor is worn, ``head_flexion_rel_pelvis_deg`` (schema.FALLBACK_COLUMNS). Without
+    either the angle's own column is returned (and is then not measured).
+    """
+    own = angle_column_for(angle, side)
+    if own in available:
+        return own
+    return next((c for c in FALLBACK_COLUMNS.get(own, ()) if c in available), own)
 
 
 # --- the profile as data ------------------------------------------------------------------------

@@ -22,6 +22,13 @@ import pandas as pd
 
 from analysis.envelope import EnvelopeResult, RuleResult
 from analysis.plots import session_svg
+from analysis.unchecked import (
+    NotChecked,
+    neck_frame_note,
+    not_checked,
+    not_checked_sentence,
+    partial_verdict_title,
+)
 
 RED_FLAGS: Final = (
     "numbness, tingling, pins and needles or weakness in the foot or leg — new, lasting, or "
@@ -265,11 +272,34 @@ def _verdict_box(env: EnvelopeResult) -> str:
             f"{len(advisory)} advisory note{'s' if len(advisory) != 1 else ''} "
             "(hip rotation/adduction: the sensors are less sure in these planes)."
         )
+    lines.extend(_e(x) for x in scope_lines(env))
+    title = partial_verdict_title(env.verdict, _unchecked(env)) or VERDICT_TEXT[env.verdict]
     return (
-        f"<div class='verdict v-{_e(env.verdict)}'><b>{_e(VERDICT_TEXT[env.verdict])}</b>"
+        f"<div class='verdict v-{_e(env.verdict)}'><b>{_e(title)}</b>"
         + "<br>".join(lines)
         + "</div>"
     )
+
+
+def _unchecked(env: EnvelopeResult) -> tuple[NotChecked, ...]:
+    return not_checked(env.rules, side=env.side)
+
+
+def scope_lines(env: EnvelopeResult) -> list[str]:
+    """Plain-text lines saying what the verdict did not cover (empty when it covers all).
+
+    The "Not checked: …" sentence (rules no worn sensor measures and the sensor that would)
+    and, when looking down was judged against the pelvis, how. Shown wherever the verdict is.
+    """
+    out = []
+    sentence = not_checked_sentence(_unchecked(env))
+    if sentence:
+        out.append(sentence)
+    rule = env.rule("neck_flexion")
+    note = neck_frame_note(rule.column if rule is not None else None)
+    if note and rule is not None and rule.status != "not_measured":
+        out.append(note[0].upper() + note[1:] + ".")
+    return out
 
 
 def _rules_table(env: EnvelopeResult) -> str:
@@ -623,7 +653,9 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     """A few plain-text lines for the terminal: verdict, rules, episodes with cues, holds."""
     env = envelope
     lines = [f"{source_name}: {env.profile.title} ({env.side} side)"]
-    lines.append(f"  verdict: {VERDICT_TEXT[env.verdict].lower()} [{env.verdict}]")
+    title = partial_verdict_title(env.verdict, _unchecked(env)) or VERDICT_TEXT[env.verdict]
+    lines.append(f"  verdict: {title.lower()} [{env.verdict}]")
+    lines.extend(f"  {x}" for x in scope_lines(env))
     if env.verdict == "not_engaged" and env.engaged_reason:
         lines.append(f"  {env.engaged_reason}")
     for r in env.rules:

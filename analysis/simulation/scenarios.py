@@ -53,6 +53,7 @@ RULE_LIMITS_DEG: Final = {
     "hip_adduction": (5.0, "above"),
     "lumbar_flexion": (10.0, "above"),
     "pelvis_anterior_tilt": (0.0, "below"),
+    "neck_flexion": (15.0, "above"),
 }
 """Default envelope limits of DESIGN §5 (deg) and on which side a value violates them."""
 
@@ -428,7 +429,9 @@ def protocol(s: Script) -> None:
     s.wait(2.0)
 
 
-StandingVariant = Literal["correct", "dorsiflexion", "knee_locked", "slump", "hip_ir_adduction"]
+StandingVariant = Literal[
+    "correct", "dorsiflexion", "knee_locked", "slump", "hip_ir_adduction", "looking_down"
+]
 
 
 def standing_stretch(s: Script, variant: StandingVariant) -> None:
@@ -476,6 +479,14 @@ def standing_stretch(s: Script, variant: StandingVariant) -> None:
             s.move(1.5, {**lean, **axial(lumbar=0.0, neck=0.0)})
             s.violation("lumbar_flexion", side=None, peak_deg=25.0, window_s=(w0, s.t_s))
             s.violation("pelvis_anterior_tilt", side=None, peak_deg=-8.0, window_s=(w0, s.t_s))
+            s.wait(31.0)
+        elif variant == "looking_down":
+            s.wait(10.0)
+            w0 = s.t_s
+            s.move(1.0, axial(neck=30.0))  # chin to the chest: looking at the raised leg
+            s.wait(8.0)
+            s.move(1.0, axial(neck=0.0))
+            s.violation("neck_flexion", side=None, peak_deg=30.0, window_s=(w0, s.t_s))
             s.wait(31.0)
         elif variant == "hip_ir_adduction":
             s.wait(10.0)
@@ -667,6 +678,13 @@ SCENARIOS: Final[dict[str, ScenarioInfo]] = {
             "standing_hamstring",
             "right",
             _standing("hip_ir_adduction"),
+        ),
+        ScenarioInfo(
+            "standing_looking_down",
+            "standing stretch looking down (neck +30°) for 8 s mid-hold; needs a head sensor",
+            "standing_hamstring",
+            "right",
+            _standing("looking_down"),
         ),
         ScenarioInfo(
             "supine_correct",
