@@ -135,6 +135,9 @@ class MarkResult:
     engaged: bool
     rules_outside: tuple[str, ...]
     note: str | None = None
+    where: str | None = None
+    what: str | None = None
+    answer: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -729,6 +732,7 @@ def _mark(
 ) -> MarkResult:
     t = float(marker.t_s)
     label, kind = str(marker.label), str(getattr(marker, "kind", "symptom"))
+    labels = {k: getattr(marker, k, None) for k in ("where", "what", "answer")}
     dt = float(t_end[-1] - t_s[-1])
     if not math.isfinite(t) or t < t_s[0] - dt or t > t_s[-1] + dt:
         return MarkResult(
@@ -740,6 +744,7 @@ def _mark(
             engaged=False,
             rules_outside=(),
             note="outside the recorded time span: no angles",
+            **labels,
         )
     i = int(np.clip(np.searchsorted(t_s, t, side="right") - 1, 0, t_s.size - 1))
     angles: dict[str, float] = {}
@@ -759,6 +764,7 @@ def _mark(
         inside=bool(state[i] != STATE_OUTSIDE),
         engaged=bool(engaged[i]),
         rules_outside=broken,
+        **labels,
     )
 
 
@@ -1063,6 +1069,9 @@ def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
         }
         if m.note:
             mk["note"] = m.note
+        mk.update({k: v for k, v in (("where", m.where), ("what", m.what)) if v is not None})
+        if m.answer is not None:
+            mk["answer"] = m.answer
         out["markers"].append(mk)
     if res.gaps:
         out["gaps"] = [

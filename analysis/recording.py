@@ -59,6 +59,12 @@ class Marker:
     t_s: float
     label: str
     kind: str = "symptom"
+    where: str | None = None
+    """Optional body site (``analysis.symptoms.WHERE`` values); None when not said."""
+    what: str | None = None
+    """Optional sensation (``analysis.symptoms.WHAT`` values); None when not said."""
+    answer: str | None = None
+    """Optional answer of a structural-differentiation test (``more``/``less``/``same``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,7 +123,9 @@ class SessionMeta:
                 cal["functional_s"] = list(self.calibration.functional_s)
             out["calibration"] = cal
         if self.markers:
-            out["markers"] = [vars(m).copy() for m in self.markers]
+            out["markers"] = [
+                {k: v for k, v in vars(m).items() if v is not None} for m in self.markers
+            ]
         if self.gaps:
             out["gaps"] = [vars(g).copy() for g in self.gaps]
         if self.notes is not None:
@@ -180,6 +188,7 @@ class SessionMeta:
                     t_s=float(m["t_s"]),
                     label=str(m.get("label", "")),
                     kind=str(m.get("kind", "symptom")),
+                    **_mark_labels(m),
                 )
             )
         gaps = []
@@ -535,3 +544,9 @@ def validate_samples(
     if np.any(np.diff(t) < 0):
         clean = clean.sort_values(T_S, kind="stable", ignore_index=True)
     return clean
+
+
+def _mark_labels(m: Mapping[str, Any]) -> dict[str, str]:
+    """The optional ``where``/``what``/``answer`` of a sidecar mark (strings only; others are
+    dropped, so an older or hand-edited sidecar still reads)."""
+    return {k: m[k] for k in ("where", "what", "answer") if isinstance(m.get(k), str)}

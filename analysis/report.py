@@ -20,8 +20,9 @@ from typing import Any, Final
 
 import pandas as pd
 
-from analysis.envelope import EnvelopeResult, RuleResult
+from analysis.envelope import EnvelopeResult, MarkResult, RuleResult
 from analysis.plots import session_svg
+from analysis.symptoms import RED_FLAG_ADVICE, SymptomLabel, red_flag
 from analysis.unchecked import (
     NotChecked,
     neck_frame_note,
@@ -164,7 +165,7 @@ table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:14px}
 th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f1;font-weight:600}td.n{text-align:right;white-space:nowrap}
 .st-ok{color:#00704f;font-weight:600}.st-violated{color:#b34700;font-weight:600}
-.st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}
+.st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}.flag{color:#b00020}
 .cue{font-weight:600}.small{font-size:13px;color:#555}
 .plot svg{display:block;width:100%;height:auto}
 .legend span{display:inline-block;margin-right:16px;font-size:13px}
@@ -212,6 +213,7 @@ def build_report_html(
         meta.append(f"<span>sensors <b>{_e(', '.join(context.sensors))}</b></span>")
     parts.append(f"<p class='meta'>{''.join(meta)}</p>")
     parts.append(_verdict_box(env))
+    parts.append(_red_flag_box(env))
     parts.append("<h2>Summary</h2>")
     parts.append(_rules_table(env))
     parts.append(_holds_section(env))
@@ -482,7 +484,7 @@ def _marks_section(env: EnvelopeResult) -> str:
             [
                 f"M{i}",
                 _e(_clock(m.t_s)),
-                _e(m.label),
+                _mark_label_html(m),
                 _e(m.kind),
                 state,
                 f"<span class='small'>{_e(angles) or '—'}</span>",
@@ -492,6 +494,38 @@ def _marks_section(env: EnvelopeResult) -> str:
         "<h3>Symptom and event marks</h3>"
         + _table(["", "at", "label", "kind", "envelope", "angles at that moment"], rows)
         + _more(len(env.marks))
+    )
+
+
+def _mark_label_html(m: MarkResult) -> str:
+    """The mark's label, with where/what in words and a red-flag tag when it is one."""
+    said = SymptomLabel(where=m.where, what=m.what)
+    text = _e(m.label)
+    if m.where or m.what:
+        words = said.text()
+        text = _e(words) if m.label in ("", "symptom", words) else f"{_e(words)} — {text}"
+    if red_flag(m.where, m.what):
+        text += " <b class='flag'>red flag</b>"
+    if m.answer:
+        text += f" <span class='small'>(answer: {_e(m.answer)})</span>"
+    return text
+
+
+def red_flag_marks(env: EnvelopeResult) -> list[MarkResult]:
+    """The marks that are one of the seeds' red flags (foot numbness/tingling/weakness, pop)."""
+    return [m for m in env.marks if red_flag(m.where, m.what)]
+
+
+def _red_flag_box(env: EnvelopeResult) -> str:
+    flagged = red_flag_marks(env)
+    if not flagged:
+        return ""
+    items = ", ".join(
+        f"{SymptomLabel(where=m.where, what=m.what).text()} at {_clock(m.t_s)}" for m in flagged
+    )
+    return (
+        f"<div class='verdict v-outside'><b>Red flag marked: {_e(items)}</b>"
+        f"{_e(RED_FLAG_ADVICE)}</div>"
     )
 
 
@@ -696,7 +730,11 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
         )
     for i, m in enumerate(env.marks[:20], start=1):
         state = "inside" if m.inside else "OUTSIDE: " + ", ".join(m.rules_outside)
-        lines.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}: {state}")
+        said = f" [{SymptomLabel(where=m.where, what=m.what).text()}]" if m.where or m.what else ""
+        flag = " RED FLAG" if red_flag(m.where, m.what) else ""
+        lines.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}{said}: {state}{flag}")
+    if red_flag_marks(env):
+        lines.append(f"  {RED_FLAG_ADVICE}")
     if len(env.marks) > 20:
         lines.append(f"  … {len(env.marks) - 20} more marks in the report")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from analysis.profiles import load_builtin_profile, profile_for_exercise
 from analysis.schema import PLACEMENTS
 from analysis.simulation import SCENARIOS, list_scenarios, natural_duration_s
 from cli.live_angles import LiveAngles
+from cli.live_marks import LiveMarks
 from cli.live_view import KeyReader, LiveView
 from sensors.ble import SYSTEM, bumble_backend
 from sensors.families.base import Family
@@ -201,8 +202,13 @@ class _Screen:
         view.panels.append(self.angles.panel)
         angles = self.angles
 
+        marks = LiveMarks(session.markers, session.now_s)
+        view.panels.append(marks.panel)
+
         def on_key(key: str) -> None:
-            if key in ("m", "M", " "):
+            if marks.handles(key):
+                view.note(marks.press(key) or "")
+            elif key in ("m", "M", " "):
                 marker = session.add_marker("symptom")
                 view.note(f"symptom marked at {marker.t_s:.1f} s")
             elif key in ("q", "Q"):

@@ -88,6 +88,9 @@ class TruthEvent:
     peak_deg: float | None = None
     label: str | None = None
     block: int = 0
+    where: str | None = None
+    what: str | None = None
+    answer: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; None fields are left out."""
@@ -307,16 +310,28 @@ class Script:
             TruthEvent(kind=kind, name=name, start_s=start, end_s=self.t_s, block=self.block)
         )
 
-    def mark(self, label: str, *, at_s: float) -> None:
-        """A symptom mark at ``at_s``."""
+    def mark(
+        self,
+        label: str,
+        *,
+        at_s: float,
+        kind: str = "symptom",
+        where: str | None = None,
+        what: str | None = None,
+        answer: str | None = None,
+    ) -> None:
+        """A mark at ``at_s``: a symptom (optionally where/what was felt) or a test event."""
         self.events.append(
             TruthEvent(
                 kind="marker",
-                name="symptom",
+                name=kind,
                 start_s=at_s,
                 end_s=at_s,
                 label=label,
                 block=self.block,
+                where=where,
+                what=what,
+                answer=answer,
             )
         )
 
@@ -453,7 +468,7 @@ def standing_stretch(s: Script, variant: StandingVariant) -> None:
             s.wait(10.0)
             w0 = s.t_s
             s.move(0.8, leg("right", ankle=12.0))
-            s.mark("tingling in the heel", at_s=s.t_s + 2.0)
+            s.mark("tingling in the heel", at_s=s.t_s + 2.0, where="heel", what="tingling")
             s.wait(8.0)
             s.move(0.8, leg("right", ankle=-15.0))
             s.violation("ankle_dorsiflexion", side="right", peak_deg=12.0, window_s=(w0, s.t_s))

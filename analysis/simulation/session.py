@@ -416,7 +416,14 @@ class SessionSimulator:
         """The sidecar: exercise, side, sensors, calibration windows, markers and gaps."""
         cfg, plan = self.config, self.plan
         markers = tuple(
-            Marker(t_s=e.start_s, label=e.label or "", kind="symptom")
+            Marker(
+                t_s=e.start_s,
+                label=e.label or "",
+                kind=e.name,
+                where=e.where,
+                what=e.what,
+                answer=e.answer,
+            )
             for e in plan.events
             if e.kind == "marker"
         )
