@@ -34,6 +34,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from analysis.clinical import (
+    DifferentiationTest,
+    SlrResult,
+    differentiation_tests,
+    slr_result,
+)
 from analysis.errors import DataError
 from analysis.profiles import (
     EngagedCriterion,
@@ -221,6 +227,10 @@ class EnvelopeResult:
     engaged: BoolArray = field(repr=False)
     in_hold: BoolArray = field(repr=False)
     outside: Mapping[str, BoolArray] = field(repr=False)
+    slr: SlrResult | None = None
+    """Hip flexion at the straight-leg-raise marks P1/P2 (None without such marks)."""
+    differentiation: tuple[DifferentiationTest, ...] = ()
+    """"Nerve or muscle?" tests from ``diff_start``/``diff_end`` marks."""
 
     @property
     def engaged_s(self) -> float:
@@ -472,6 +482,8 @@ def check_envelope(
         engaged=engaged,
         in_hold=in_hold,
         outside=outside,
+        slr=slr_result(t_s, data, markers, side=side),
+        differentiation=differentiation_tests(t_s, data, markers, side=side),
     )
 
 
@@ -1121,12 +1133,18 @@ def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
 
 
 def _not_checked_fields(res: EnvelopeResult) -> dict[str, Any]:
-    """``not_checked`` (rules no worn sensor measured) and ``verdict_complete``."""
+    """``not_checked`` (rules no worn sensor measured), ``verdict_complete`` and, when the
+    marks hold them, ``slr`` and ``differentiation`` (docs/envelope.md)."""
     items = not_checked(res.rules, side=res.side)
-    return {
+    out: dict[str, Any] = {
         "not_checked": [i.to_dict() for i in items],
         "verdict_complete": not any(i.gating for i in items),
     }
+    if res.slr is not None:
+        out["slr"] = res.slr.to_dict()
+    if res.differentiation:
+        out["differentiation"] = [d.to_dict() for d in res.differentiation]
+    return out
 
 
 def _issue(i: DynamicIssue) -> dict[str, Any]:

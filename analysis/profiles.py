@@ -38,8 +38,10 @@ from analysis.schema import (
 PROFILE_FORMAT: Final = "stretchguard-profile/1"
 """Value of the optional top-level ``format`` key of a profile."""
 
-ProfileKind = Literal["hold", "slider", "eccentric"]
-PROFILE_KINDS: Final[tuple[str, ...]] = ("hold", "slider", "eccentric")
+ProfileKind = Literal["hold", "slider", "eccentric", "test"]
+PROFILE_KINDS: Final[tuple[str, ...]] = ("hold", "slider", "eccentric", "test")
+"""``test``: an informal test read from marks (the straight-leg raise: P1/P2, analysis.clinical);
+its rules keep the test conditions standard."""
 
 ANGLE_NAMES: Final = (
     "hip_flexion",

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from analysis.clinical import DIFFERENTIATION_ADVICE, HEALTHY_DF_EFFECT
 from analysis.envelope import EnvelopeResult, MarkResult, RuleResult
 from analysis.plots import session_svg
 from analysis.symptoms import RED_FLAG_ADVICE, SymptomLabel, red_flag
@@ -220,6 +221,8 @@ def build_report_html(
     parts.append(_dynamics_section(env))
     parts.append(_episodes_section(env))
     parts.append(_marks_section(env))
+    parts.append(_slr_section(env))
+    parts.append(_differentiation_section(env))
     parts.append("<h2>Angles over time</h2>")
     parts.append(_legend())
     parts.append(f"<div class='plot'>{plot}</div>")
@@ -529,6 +532,91 @@ def _red_flag_box(env: EnvelopeResult) -> str:
     )
 
 
+def _slr_section(env: EnvelopeResult) -> str:
+    """Hip flexion at P1/P2, with and without dorsiflexion, and the difference."""
+    slr = env.slr
+    if slr is None:
+        return ""
+    rows = [
+        [
+            _e(r.point),
+            _e(_clock(r.t_s)),
+            _num(r.hip_flexion_deg, ".1f", "°"),
+            _num(r.ankle_dorsiflexion_deg, ".0f", "°"),
+            _e(r.condition.replace("_", " ")),
+        ]
+        for r in slr.readings
+    ]
+    summary = []
+    for p in ("P1", "P2"):
+        by = slr.mean_deg[p]
+        diff = slr.difference_deg[p]
+        summary.append(
+            [
+                p,
+                _num(by["without_dorsiflexion"], ".1f", "°"),
+                _num(by["with_dorsiflexion"], ".1f", "°"),
+                _num(diff, "+.1f", "°"),
+            ]
+        )
+    note = f"<p class='small'>{_e(slr.reason)}</p>" if slr.reason else ""
+    return (
+        "<h3>Straight-leg raise: hip flexion at P1 (first symptom) and P2 (most tolerated)</h3>"
+        + note
+        + _table(["mark", "at", "hip flexion", "ankle", "condition"], rows)
+        + _table(
+            ["", "toes relaxed / pointed", "toes pulled up", "difference (dorsiflexion effect)"],
+            summary,
+        )
+        + f"<p class='small'>{_e(HEALTHY_DF_EFFECT)}; between people the spread is wide "
+        "(± 7–10°), so compare your own sessions done the same way. The hip angle is the thigh "
+        "relative to the pelvis; it informs and does not diagnose.</p>"
+    )
+
+
+def _differentiation_section(env: EnvelopeResult) -> str:
+    """Each "nerve or muscle?" test: angles before/after, valid or not, answer, reading."""
+    tests = env.differentiation
+    if not tests:
+        return ""
+    rows = []
+    for d in tests:
+        angles = "; ".join(
+            f"{_pretty(k)} {d.angles_before[k]:.0f}° → {d.angles_after[k]:.0f}°"
+            for k in d.angles_before
+        )
+        rows.append(
+            [
+                _e(d.movement),
+                _e(_clock(d.start_s)),
+                _num(d.remote_change_deg, ".0f", "°"),
+                _num(d.hip_shift_deg, ".1f", "°"),
+                _num(d.knee_shift_deg, ".1f", "°"),
+                ("valid" if d.valid else "<b>not valid</b>") + f"<br><span class='small'>"
+                f"{_e(d.why)}</span>",
+                _e(d.answer or "—"),
+                _e(d.reading),
+                f"<span class='small'>{_e(angles) or '—'}</span>",
+            ]
+        )
+    header = [
+        "movement",
+        "at",
+        "moved",
+        "hip moved",
+        "knee moved",
+        "test",
+        "answer",
+        "reading",
+        "angles before → after",
+    ]
+    return (
+        "<h3>Nerve or muscle? (structural differentiation)</h3>"
+        + _table(header, rows)
+        + f"<p>{_e(DIFFERENTIATION_ADVICE)}</p>"
+    )
+
+
 def _legend() -> str:
     items = [
         ("#009E7333", "allowed side of the rule (edge dashed, warn level dotted)"),
@@ -735,6 +823,27 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
         lines.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}{said}: {state}{flag}")
     if red_flag_marks(env):
         lines.append(f"  {RED_FLAG_ADVICE}")
+    lines.extend(_clinical_lines(env))
     if len(env.marks) > 20:
         lines.append(f"  … {len(env.marks) - 20} more marks in the report")
     return "\n".join(lines)
+
+
+def _clinical_lines(env: EnvelopeResult) -> list[str]:
+    """Terminal lines for the straight-leg raise and the differentiation tests."""
+    out = []
+    if env.slr is not None:
+        for p in ("P1", "P2"):
+            by = env.slr.mean_deg[p]
+            out.append(
+                f"  SLR {p}: hip {_num(by['without_dorsiflexion'], '.1f', '°')} toes relaxed, "
+                f"{_num(by['with_dorsiflexion'], '.1f', '°')} toes up, difference "
+                f"{_num(env.slr.difference_deg[p], '+.1f', '°')}"
+            )
+    for d in env.differentiation:
+        state = "valid" if d.valid else f"NOT VALID ({d.why})"
+        out.append(
+            f"  nerve or muscle? {d.movement} at {_clock(d.start_s)}: {state}; "
+            f"answer {d.answer or '—'}: {d.reading}"
+        )
+    return out

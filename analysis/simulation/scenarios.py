@@ -445,7 +445,13 @@ def protocol(s: Script) -> None:
 
 
 StandingVariant = Literal[
-    "correct", "dorsiflexion", "knee_locked", "slump", "hip_ir_adduction", "looking_down"
+    "correct",
+    "dorsiflexion",
+    "knee_locked",
+    "slump",
+    "hip_ir_adduction",
+    "looking_down",
+    "differentiation",
 ]
 
 
@@ -503,6 +509,8 @@ def standing_stretch(s: Script, variant: StandingVariant) -> None:
             s.move(1.0, axial(neck=0.0))
             s.violation("neck_flexion", side=None, peak_deg=30.0, window_s=(w0, s.t_s))
             s.wait(31.0)
+        elif variant == "differentiation":
+            _differentiation_tests(s)
         elif variant == "hip_ir_adduction":
             s.wait(10.0)
             w0 = s.t_s
@@ -526,6 +534,65 @@ def standing_stretch(s: Script, variant: StandingVariant) -> None:
         s.move(1.4, leg("right", hip=75.0, knee=45.0, ankle=-10.0))
         s.move(1.8, leg("right", hip=0.0, knee=0.0, ankle=0.0))  # leg down
         s.set_flat("right", True)
+        s.wait(1.0)
+
+
+def _differentiation_tests(s: Script) -> None:
+    """Two "nerve or muscle?" tests mid-hold: toes up then away with the hip dropping 8° and
+    coming back (invalid), then look down and up with hip and knee still (valid)."""
+    s.wait(8.0)
+    w0 = s.t_s
+    s.mark("ankle", at_s=w0, kind="diff_start")
+    s.move(1.0, leg("right", ankle=12.0, hip=75.0))  # toes up; the hip drops 8°
+    s.wait(4.0)
+    s.move(1.0, leg("right", ankle=-15.0, hip=83.0))  # toes away; the hip comes back
+    s.violation("ankle_dorsiflexion", side="right", peak_deg=12.0, window_s=(w0, s.t_s))
+    s.wait(0.5)
+    s.mark("answer", at_s=s.t_s, kind="diff_end", answer="more")
+    s.wait(8.0)
+    w0 = s.t_s
+    s.mark("neck", at_s=w0, kind="diff_start")
+    s.move(1.0, axial(neck=30.0))  # look down
+    s.wait(4.0)
+    s.move(1.0, axial(neck=0.0))  # and up
+    s.violation("neck_flexion", side=None, peak_deg=30.0, window_s=(w0, s.t_s))
+    s.wait(0.5)
+    s.mark("answer", at_s=s.t_s, kind="diff_end", answer="same")
+    s.wait(25.0)
+
+
+SLR_TRUTH_DEG: Final = {"PF": (55.0, 66.0), "DF": (49.5, 56.0)}
+"""Hip flexion (deg) scripted at P1 and P2 of the straight-leg-raise scenario, ankle pointed
+(−15°) and pulled up (+12°): dorsiflexion lowers P1 by 5.5° and P2 by 10° (Boyd 2009)."""
+
+
+def slr_test(s: Script) -> None:
+    """Lie down; two straight-leg raises with P1/P2 marks: ankle pointed, then pulled up."""
+    squat = {**axial(tilt=25.0, lumbar=15.0), **both_legs(hip=95.0, knee=110.0)}
+    with s.phase("phase", "exercise"):
+        s.move(2.5, squat)
+        s.set_flat("right", False)
+        s.set_flat("left", False)
+        lying = {**axial(tilt=-85.0, lumbar=0.0), **both_legs(hip=5.0, knee=0.0, ankle=-10.0)}
+        s.move(3.5, lying, anchor=("pelvis", "origin"), standing=False)
+        s.wait(3.0)
+        for ankle, (p1, p2) in ((-15.0, SLR_TRUTH_DEG["PF"]), (12.0, SLR_TRUTH_DEG["DF"])):
+            s.move(1.0, leg("right", ankle=ankle))
+            s.wait(1.0)
+            s.move(4.0, leg("right", hip=p1))  # slow raise, knee straight
+            s.wait(1.0)
+            s.mark("first symptom", at_s=s.t_s - 0.5, kind="P1")
+            s.move(2.0, leg("right", hip=p2))
+            s.wait(1.0)
+            s.mark("most tolerated", at_s=s.t_s - 0.5, kind="P2")
+            s.move(3.0, leg("right", hip=5.0))
+            s.wait(2.0)
+        s.move(1.0, leg("right", ankle=-10.0))
+        s.wait(1.0)
+        s.move(3.5, {**squat, **both_legs(ankle=40.0)}, anchor=("left_foot", "sole"), standing=True)
+        s.set_flat("right", True)
+        s.set_flat("left", True)
+        s.move(2.5, NEUTRAL)
         s.wait(1.0)
 
 
@@ -700,6 +767,21 @@ SCENARIOS: Final[dict[str, ScenarioInfo]] = {
             "standing_hamstring",
             "right",
             _standing("looking_down"),
+        ),
+        ScenarioInfo(
+            "standing_differentiation",
+            "standing stretch with two nerve-or-muscle tests: toes up with the hip dropping 8° "
+            "(invalid), look down and up with hip and knee still (valid)",
+            "standing_hamstring",
+            "right",
+            _standing("differentiation"),
+        ),
+        ScenarioInfo(
+            "slr_test",
+            "lying, two straight-leg raises with P1/P2 marks: ankle pointed, then pulled up",
+            "slr_test",
+            "right",
+            slr_test,
         ),
         ScenarioInfo(
             "supine_correct",
