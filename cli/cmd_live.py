@@ -27,6 +27,7 @@ from analysis.simulation import SCENARIOS, list_scenarios, natural_duration_s
 from cli.live_angles import LiveAngles
 from cli.live_marks import LiveMarks
 from cli.live_view import KeyReader, LiveView
+from cli.speech import CueVoice, Speaker
 from sensors.ble import SYSTEM, bumble_backend
 from sensors.families.base import Family
 from sensors.formats.canonical import sidecar_path
@@ -105,6 +106,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--move-s", type=float, default=15.0, help="knee bends/leg swings (15 s)")
     parser.add_argument("--hci", metavar="TRANSPORT", help="bumble HCI transport as the adapter")
     parser.add_argument("--no-display", action="store_true", help="no live screen (logs only)")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no spoken cues or bell (the screen still shows them)"
+    )
     virt = parser.add_argument_group("virtual sensors")
     virt.add_argument(
         "--speed", type=float, default=1.0, help="run the virtual world N× faster (default 1)"
@@ -166,9 +170,19 @@ def _refuse_existing(out: Path) -> None:
 class _Screen:
     """Live display + keys around one recording (or plain logging without a terminal)."""
 
-    def __init__(self, out: Path, *, display: bool, exercise: str | None, side: str | None) -> None:
+    def __init__(
+        self,
+        out: Path,
+        *,
+        display: bool,
+        exercise: str | None,
+        side: str | None,
+        quiet: bool = False,
+    ) -> None:
         self.out = out
         self.display = display and sys.stderr.isatty()
+        # spoken cues only with the live screen (never from scripts, pipes or tests)
+        self.voice = CueVoice(Speaker(quiet=quiet or not self.display))
         self.exercise = exercise
         self.side = side
         self.angles: LiveAngles | None = None
@@ -196,7 +210,7 @@ class _Screen:
             profile=profile,
             side=self.side or session.config.side or "right",
             protocol=protocol,
-            on_cue=lambda cue: view.note(f"cue: {cue}"),
+            on_cue=self._cue_to(view),
         )
         session.add_sink(self.angles)
         view.panels.append(self.angles.panel)
@@ -224,12 +238,23 @@ class _Screen:
 
         def tick() -> None:
             angles.tick(session.now_s())
+            st = angles.state
+            if st is not None:
+                self.voice.hold(st.hold_s if st.engaged else 0.0, st.hold_target_s)
             if self._live is not None:
                 self._live.update(view.render(), refresh=True)
 
         return tick
 
+    def _cue_to(self, view: LiveView) -> Callable[[str], None]:
+        def on_cue(cue: str) -> None:
+            view.note(f"cue: {cue}")
+            self.voice.cue(cue)
+
+        return on_cue
+
     def close(self) -> None:
+        self.voice.speaker.close()
         if self._keys is not None:
             self._keys.__exit__(None, None, None)
             self._keys = None
@@ -348,7 +373,13 @@ def run(args: argparse.Namespace) -> int:
     if args.virtual:
         info = SCENARIOS[args.virtual]
         exercise, side = exercise or info.exercise, side or info.side
-    screen = _Screen(out, display=not args.no_display, exercise=exercise, side=side)
+    screen = _Screen(
+        out,
+        display=not args.no_display,
+        exercise=exercise,
+        side=side,
+        quiet=bool(getattr(args, "quiet", False)),
+    )
     main = _live_virtual if args.virtual else _live_real
     try:
         result = asyncio.run(main(args, out, screen))
