@@ -26,6 +26,7 @@ from analysis.schema import PLACEMENTS
 from analysis.simulation import SCENARIOS, list_scenarios, natural_duration_s
 from cli.live_angles import LiveAngles
 from cli.live_marks import LiveMarks
+from cli.live_tests import LiveTests
 from cli.live_view import KeyReader, LiveView
 from cli.speech import CueVoice, Speaker
 from sensors.ble import SYSTEM, bumble_backend
@@ -218,9 +219,13 @@ class _Screen:
 
         marks = LiveMarks(session.markers, session.now_s)
         view.panels.append(marks.panel)
+        guide = LiveTests(session.markers, session.now_s, side=angles.side)
+        view.panels.append(guide.panel)
 
         def on_key(key: str) -> None:
-            if marks.handles(key):
+            if guide.handles(key):
+                view.note(guide.press(key))
+            elif marks.handles(key):
                 view.note(marks.press(key) or "")
             elif key in ("m", "M", " "):
                 marker = session.add_marker("symptom")
@@ -238,6 +243,8 @@ class _Screen:
 
         def tick() -> None:
             angles.tick(session.now_s())
+            if angles.state is not None:
+                guide.tick(angles.state.t_s, angles.latest)
             st = angles.state
             if st is not None:
                 self.voice.hold(st.hold_s if st.engaged else 0.0, st.hold_target_s)
