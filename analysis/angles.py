@@ -134,7 +134,7 @@ def _head_rel_pelvis(
         missing = [x for x in ("pelvis", "head") if x not in q_E_B]
         absent[HEAD_FLEXION_REL_PELVIS] = f"needs a {' and a '.join(missing)} sensor"
         if "neck_flexion_deg" in absent and "trunk" not in q_E_B:
-            absent["neck_flexion_deg"] = "needs a head sensor (and one on the upper back or pelvis)"
+            absent["neck_flexion_deg"] = "needs a head sensor, with one on the upper back or pelvis"
         return
 
     def rows(qp: FloatArray, qh: FloatArray) -> FloatArray:

@@ -167,6 +167,7 @@ th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-a
 th{background:#f3f3f1;font-weight:600}td.n{text-align:right;white-space:nowrap}
 .st-ok{color:#00704f;font-weight:600}.st-violated{color:#b34700;font-weight:600}
 .st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}.flag{color:#b00020}
+.v-partial{background:#fff4dc;border-left:6px solid #e69f00}
 .cue{font-weight:600}.small{font-size:13px;color:#555}
 .plot svg{display:block;width:100%;height:auto}
 .legend span{display:inline-block;margin-right:16px;font-size:13px}
@@ -278,12 +279,10 @@ def _verdict_box(env: EnvelopeResult) -> str:
             "(hip rotation/adduction: the sensors are less sure in these planes)."
         )
     lines.extend(_e(x) for x in scope_lines(env))
-    title = partial_verdict_title(env.verdict, _unchecked(env)) or VERDICT_TEXT[env.verdict]
-    return (
-        f"<div class='verdict v-{_e(env.verdict)}'><b>{_e(title)}</b>"
-        + "<br>".join(lines)
-        + "</div>"
-    )
+    partial = partial_verdict_title(env.verdict, _unchecked(env))
+    title = partial or VERDICT_TEXT[env.verdict]
+    klass = "partial" if partial else env.verdict
+    return f"<div class='verdict v-{_e(klass)}'><b>{_e(title)}</b>" + "<br>".join(lines) + "</div>"
 
 
 def _unchecked(env: EnvelopeResult) -> tuple[NotChecked, ...]:

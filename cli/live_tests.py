@@ -61,7 +61,7 @@ class LiveTests:
             return f"{kind} ({label}) marked at {now:.1f} s"
         if key.lower() in MOVES:
             movement, how = MOVES[key.lower()]
-            start = Marker(t_s=now, label=movement, kind="diff_start")
+            start = Marker(t_s=now, label=f"{movement} test", kind="diff_start")
             self.markers.append(start)
             self.active = (movement, start)
             self._t, self._cols = [], {}
@@ -71,7 +71,7 @@ class LiveTests:
         if self.active is None:
             return "no test running: press a (ankle) or l (look down) first"
         answer = ANSWERS[key]
-        end = Marker(t_s=now, label="answer", kind="diff_end", answer=answer)
+        end = Marker(t_s=now, label=f"answer: {answer}", kind="diff_end", answer=answer)
         self.markers.append(end)
         self.result = self._judge(self.active[1], end)
         self.active, self.prompt = None, None

@@ -542,22 +542,22 @@ def _differentiation_tests(s: Script) -> None:
     coming back (invalid), then look down and up with hip and knee still (valid)."""
     s.wait(8.0)
     w0 = s.t_s
-    s.mark("ankle", at_s=w0, kind="diff_start")
+    s.mark("ankle test", at_s=w0, kind="diff_start")
     s.move(1.0, leg("right", ankle=12.0, hip=75.0))  # toes up; the hip drops 8°
     s.wait(4.0)
     s.move(1.0, leg("right", ankle=-15.0, hip=83.0))  # toes away; the hip comes back
     s.violation("ankle_dorsiflexion", side="right", peak_deg=12.0, window_s=(w0, s.t_s))
     s.wait(0.5)
-    s.mark("answer", at_s=s.t_s, kind="diff_end", answer="more")
+    s.mark("answer: more", at_s=s.t_s, kind="diff_end", answer="more")
     s.wait(8.0)
     w0 = s.t_s
-    s.mark("neck", at_s=w0, kind="diff_start")
+    s.mark("neck test", at_s=w0, kind="diff_start")
     s.move(1.0, axial(neck=30.0))  # look down
     s.wait(4.0)
     s.move(1.0, axial(neck=0.0))  # and up
     s.violation("neck_flexion", side=None, peak_deg=30.0, window_s=(w0, s.t_s))
     s.wait(0.5)
-    s.mark("answer", at_s=s.t_s, kind="diff_end", answer="same")
+    s.mark("answer: same", at_s=s.t_s, kind="diff_end", answer="same")
     s.wait(25.0)
 
 

@@ -99,6 +99,7 @@ def test_default_sensors_name_the_unmeasured_rules_exactly(source):
     box = page[page.index("<div class='verdict") :]
     box = box[: box.index("</div>")]
     assert "Stayed inside for what was measured" in box
+    assert box.startswith("<div class='verdict v-partial'>")  # not the all-clear green
     assert "Not checked: rounding the back (needs a sensor on the upper back)" in box
 
 

@@ -45,8 +45,8 @@ def test_a_still_hip_gives_a_valid_test_and_the_answer():
     guide, markers, note = _run(0.0, "+")
     assert note.startswith("ankle test valid, answer more")
     assert [(m.kind, m.label, m.answer) for m in markers] == [
-        ("diff_start", "ankle", None),
-        ("diff_end", "answer", "more"),
+        ("diff_start", "ankle test", None),
+        ("diff_end", "answer: more", "more"),
     ]
     assert guide.prompt is None
 
