@@ -214,13 +214,18 @@ class _Screen:
             on_cue=self._cue_to(view),
         )
         session.add_sink(self.angles)
-        view.panels.append(self.angles.panel)
+        view.panels.insert(1, self.angles.panel)  # the envelope and cues above the sensor table
         angles = self.angles
 
         marks = LiveMarks(session.markers, session.now_s)
-        view.panels.append(marks.panel)
-        guide = LiveTests(session.markers, session.now_s, side=angles.side)
-        view.panels.append(guide.panel)
+        view.panels.insert(2, marks.panel)
+        guide = LiveTests(
+            session.markers,
+            session.now_s,
+            side=angles.side,
+            engaged=lambda: angles.state is not None and angles.state.engaged,
+        )
+        view.panels.insert(3, guide.panel)
 
         def on_key(key: str) -> None:
             if guide.handles(key):

@@ -133,7 +133,7 @@ class LiveAngles:
         out = Text()
         if sentence:
             if st.engaged and not st.outside and any(i.gating for i in items):
-                out.append("\n(inside for what is measured)", style="yellow")
+                sentence = f"inside for what is measured. {sentence}"
             out.append(f"\n{sentence}", style="yellow")
         return out
 

@@ -9,6 +9,7 @@ from — and renders a small panel with the key map, the last mark and, after a 
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Callable
 
 from rich.console import Group, RenderableType
@@ -18,6 +19,16 @@ from rich.text import Text
 from analysis.recording import Marker
 from analysis.symptoms import RED_FLAG_ADVICE, SymptomKeys, SymptomLabel, key_map_lines, red_flag
 
+COMPACT_KEYS = (
+    "where 1 heel 2 sole 3 calf 4 knee 5 thigh 6 buttock 7 low back\n"
+    "what  s stretch p pain t tingling b burning n numb e electric w weak o pop"
+)
+
+
+def small_screen() -> bool:
+    """True on a terminal under 40 lines: key maps shrink to one line."""
+    return shutil.get_terminal_size((80, 24)).lines < 40
+
 
 class LiveMarks:
     """Key handler and panel for labelled symptom marks.
@@ -26,9 +37,16 @@ class LiveMarks:
     mark, replaced in place); ``now_s`` gives session seconds.
     """
 
-    def __init__(self, markers: list[Marker], now_s: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        markers: list[Marker],
+        now_s: Callable[[], float],
+        *,
+        compact: Callable[[], bool] = small_screen,
+    ) -> None:
         self.markers = markers
         self.now_s = now_s
+        self.compact = compact
         self.keys = SymptomKeys()
         self.last: Marker | None = None
         self.flagged: list[Marker] = []
@@ -58,11 +76,16 @@ class LiveMarks:
 
     def panel(self) -> RenderableType:
         """Key map, the last mark and (after a red flag) the advice."""
-        where, what = key_map_lines()
-        parts: list[RenderableType] = [Text(where, style="dim"), Text(what, style="dim")]
+        if self.compact():
+            parts: list[RenderableType] = [Text(COMPACT_KEYS, style="dim")]
+        else:
+            where, what = key_map_lines()
+            parts = [Text(where, style="dim"), Text(what, style="dim")]
         if self.last is not None:
             said = SymptomLabel(where=self.last.where, what=self.last.what).text()
             parts.append(Text(f"last mark: {said} at {self.last.t_s:.1f} s"))
         if self.flagged:
             parts.append(Text(f"RED FLAG — {RED_FLAG_ADVICE}", style="bold white on red"))
+        if self.compact():
+            return Group(*parts)  # no frame: every line counts on a small terminal
         return Panel(Group(*parts), title="symptom keys: a digit (where) + a letter (what)")

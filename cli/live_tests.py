@@ -21,6 +21,7 @@ from rich.text import Text
 from analysis.clinical import MIN_REMOTE_CHANGE_DEG, differentiation_tests
 from analysis.profiles import angle_column_for, measured_column_for
 from analysis.recording import Marker
+from cli.live_marks import small_screen
 
 ANSWERS = {"+": "more", "-": "less", "=": "same"}
 MOVES = {
@@ -34,12 +35,25 @@ KEY_LINE = (
 )
 
 
+COMPACT_KEY_LINE = "tests: a ankle  l look down  + - = answer   raise: f P1  x P2"
+
+
 class LiveTests:
     """Key handler, angle watcher and panel for the guided tests of one live session."""
 
-    def __init__(self, markers: list[Marker], now_s: Callable[[], float], *, side: str) -> None:
+    def __init__(
+        self,
+        markers: list[Marker],
+        now_s: Callable[[], float],
+        *,
+        side: str,
+        compact: Callable[[], bool] = small_screen,
+        engaged: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.markers = markers
         self.now_s = now_s
+        self.compact = compact
+        self.engaged = engaged
         self.side = side
         self.active: tuple[str, Marker] | None = None
         self.prompt: str | None = None
@@ -61,6 +75,8 @@ class LiveTests:
             return f"{kind} ({label}) marked at {now:.1f} s"
         if key.lower() in MOVES:
             movement, how = MOVES[key.lower()]
+            if not self.engaged():
+                return f"get into the stretch until you feel it, then press {key.lower()}"
             start = Marker(t_s=now, label=f"{movement} test", kind="diff_start")
             self.markers.append(start)
             self.active = (movement, start)
@@ -119,10 +135,13 @@ class LiveTests:
 
     def panel(self) -> RenderableType:
         """The key line, the running test's prompt and the last result."""
-        parts: list[RenderableType] = [Text(KEY_LINE, style="dim")]
+        compact = self.compact()
+        parts: list[RenderableType] = [Text(COMPACT_KEY_LINE if compact else KEY_LINE, style="dim")]
         if self.prompt:
             parts.append(Text(self.prompt, style="bold"))
         if self.result:
             style = "bold red" if "does not count" in self.result else "green"
             parts.append(Text(f"last test: {self.result}", style=style))
+        if compact:
+            return Group(*parts)
         return Panel(Group(*parts), title="nerve or muscle? · straight-leg raise")

@@ -62,8 +62,11 @@ def test_a_hip_moving_8_deg_does_not_count():
 def test_answer_without_a_test_and_slr_marks():
     clock = Clock()
     markers: list[Marker] = []
-    guide = LiveTests(markers, clock, side="left")
+    engaged = [False]
+    guide = LiveTests(markers, clock, side="left", engaged=lambda: engaged[0])
+    assert guide.press("a") == "get into the stretch until you feel it, then press a"
     assert guide.press("=").startswith("no test running")
+    engaged[0] = True
     clock.t = 3.0
     assert guide.press("f") == "P1 (first symptom) marked at 3.0 s"
     clock.t = 6.0
