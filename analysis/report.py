@@ -817,7 +817,8 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
         )
     for i, m in enumerate(env.marks[:20], start=1):
         state = "inside" if m.inside else "OUTSIDE: " + ", ".join(m.rules_outside)
-        said = f" [{SymptomLabel(where=m.where, what=m.what).text()}]" if m.where or m.what else ""
+        words = SymptomLabel(where=m.where, what=m.what).text()
+        said = f" [{words}]" if (m.where or m.what) and words != m.label else ""
         flag = " RED FLAG" if red_flag(m.where, m.what) else ""
         lines.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}{said}: {state}{flag}")
     if red_flag_marks(env):
