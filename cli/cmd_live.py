@@ -65,7 +65,12 @@ in software: thigh MetaWear, shank Movesense, foot Movella DOT, pelvis Polar).
 
 The screen guides the calibration protocol: stand still (--stand-s), then slow knee bends and
 leg swings (--move-s), then the exercise; the completed windows are written as calibration
-windows. Keys: m or space marks a symptom ("I feel it in my heel"), q stops.
+windows. Keys: m or space marks a symptom; a digit (where: 1 heel … 7 low back) and a
+letter (what: s stretch, p pain, t tingling, b burning, n numbness, e electric, w weakness,
+o a pop) label it — the key map is on the screen; a / l start a "nerve or muscle?" test (toes
+up and away / look down and up), answered with + more, - less, = same; f and x mark P1 and P2
+of a straight-leg raise; q stops. Cues and hold milestones are spoken (espeak-ng, say or the
+Windows voice; a bell without one) unless --quiet.
 Placements: """ + ", ".join(PLACEMENTS)
 EPILOG = """\
 examples:
