@@ -168,7 +168,6 @@ th{background:#f3f3f1;font-weight:600}td.n{text-align:right;white-space:nowrap}
 .st-ok{color:#00704f;font-weight:600}.st-violated{color:#b34700;font-weight:600}
 .st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}.flag{color:#b00020}
 .v-partial{background:#fff4dc;border-left:6px solid #e69f00}
-@media (max-width:700px){table{display:block;overflow-x:auto}main{padding:16px 12px 40px}}
 .cue{font-weight:600}.small{font-size:13px;color:#555}
 .plot svg{display:block;width:100%;height:auto}
 .legend span{display:inline-block;margin-right:16px;font-size:13px}
