@@ -77,8 +77,10 @@ class ConfigError(StretchguardError):
 class OutputExistsError(StretchguardError, FileExistsError):
     """Refusing to overwrite an existing file: a user's recording is never overwritten."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, reason: str | None = None) -> None:
         self.path = Path(path)
         super().__init__(
-            f"{self.path}: already exists; refusing to overwrite it (choose a new name)"
+            f"{self.path}: {reason}"
+            if reason
+            else f"{self.path}: already exists; refusing to overwrite it (choose a new name)"
         )

@@ -1,9 +1,10 @@
 """Figures of a judged session: each angle over time with its envelope, episodes, holds, marks.
 
-Pure rendering: :func:`session_svg` takes the angle table and an
-:class:`~analysis.envelope.EnvelopeResult` and returns an SVG document as a string, for the
-report to embed inline (vector: sharp at any zoom, text selectable, hover titles on episodes,
-holds and marks). Coordinates are CSS pixels of the report's content column. Long sessions
+Pure rendering: :func:`panel_svgs` takes the angle table and an
+:class:`~analysis.envelope.EnvelopeResult` and returns one SVG document per judged angle,
+each with its own time axis in min:s, for the report to embed inline (vector: sharp at any
+zoom, text selectable, hover titles on episodes, holds and marks). Coordinates are CSS pixels
+of the width the :class:`FigureStyle` is drawn for (a desktop column or a phone). Long sessions
 are decimated for display with min/max per pixel column (:func:`decimate_minmax`) and
 shaded intervals are merged per pixel (:func:`merge_spans_px`), so the drawing's size
 depends on its width, not on the session's length; every peak stays visible.
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from analysis.envelope import EnvelopeResult, Episode, RuleResult
+from analysis.envelope import EnvelopeResult, Episode, MarkResult, RuleResult
 from analysis.schema import T_S
 
 FloatArray = NDArray[np.float64]
@@ -43,22 +44,73 @@ CUE_TEXT = "#5a1f00"
 
 FONT = "system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif"
 WIDTH_PX = 1124
-"""Default figure width: the report's content column, so one SVG unit is one CSS pixel."""
+"""Wide figure width: the report's content column, so one SVG unit is one CSS pixel."""
 LEFT_PX, RIGHT_PX = 58, 12
-TITLE_PX, PANEL_PX, GAP_PX, BOTTOM_PX = 24, 150, 14, 44
+
+
+@dataclass(frozen=True)
+class FigureStyle:
+    """Sizes of one panel's figure in SVG units (CSS pixels at the width it is drawn for).
+
+    The report draws every panel twice, :data:`WIDE` for a desktop column and :data:`NARROW`
+    for a phone (about 400 CSS pixels), and lets the page's CSS show the one that fits, so the
+    text stays 10–14 px on both without a script.
+    """
+
+    width_px: int
+    name: str = "wide"
+    """CSS class of the figure (the page shows the one that fits its width)."""
+    left_px: float = LEFT_PX
+    right_px: float = RIGHT_PX
+    title_px: float = 24
+    """Room above the plotting area for the panel's title."""
+    panel_px: float = 150
+    bottom_px: float = 44
+    """Room below it for the time labels and the axis title."""
+    font_px: float = 10
+    """Tick, cue, hold and mark labels."""
+    title_font_px: float = 13
+    title_wrap: int = 140
+    """Characters per line of the panel title."""
+    cue_wrap: int = 38
+    """Characters per line of a cue label."""
+    tick_every_px: float = 110
+    """One time tick per about this many pixels."""
+
+    @property
+    def char_px(self) -> float:
+        """Approximate advance of one label character (label placement)."""
+        return 0.56 * self.font_px
+
+    @property
+    def plot_w(self) -> float:
+        return max(self.width_px - self.left_px - self.right_px, 100.0)
+
+
+WIDE = FigureStyle(width_px=WIDTH_PX)
+NARROW = FigureStyle(
+    width_px=400,
+    name="narrow",
+    left_px=42,
+    right_px=10,
+    title_px=42,
+    panel_px=150,
+    bottom_px=48,
+    font_px=12,
+    title_font_px=14,
+    title_wrap=44,
+    cue_wrap=24,
+    tick_every_px=95,
+)
 
 MAX_LABELS_PER_PANEL = 6
 """Episodes labelled with their cue per panel (the longest); every episode is in the table."""
-CUE_WRAP = 38
-"""Characters per line of a cue label."""
-CHAR_PX = 5.6
-"""Approximate advance of one character of the 10-px cue label font (label placement)."""
 MAX_HOLD_LABELS = 30
 """Holds labelled with their duration (the longest that are at least 70 px wide)."""
 MAX_MARK_LABELS = 40
 """Marks are numbered in the plot only up to this many (all are in the table)."""
 TIME_STEPS_S = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800)
-"""Tick spacings (s) for time axes of more than five minutes (whole minutes and hours)."""
+"""Tick spacings (s) of time axes: whole seconds, minutes and hours."""
 
 
 def decimate_minmax(
@@ -147,18 +199,20 @@ def _clock_label(x_s: float) -> str:
 def time_ticks(t0_s: float, t1_s: float, *, target: int = 10) -> tuple[FloatArray, list[str], str]:
     """Tick positions (s), their labels and the axis title for a time axis ``[t0, t1]``.
 
-    Up to five minutes the axis is in seconds; beyond, in min:s (or h:min:s from one hour),
-    with ticks on whole seconds, minutes or hours.
+    Labels are clock times like the report's tables: min:s (h:min:s from one hour), with
+    ticks on whole seconds, minutes or hours. Only an axis shorter than a few seconds, whose
+    ticks fall between whole seconds, is labelled in seconds.
     """
     span = max(t1_s - t0_s, 1e-9)
-    if span <= 300:
+    raw = span / max(target, 1)
+    if raw < 1.0:
         step = _nice_step(span, target)
         ticks = _ticks(t0_s, t1_s, step)
         return ticks, [_minus(f"{v:g}") for v in np.round(ticks, 6)], "time (s)"
-    raw = span / target
-    step = next((s for s in TIME_STEPS_S if s >= raw), 3600 * math.ceil(raw / 3600))
+    # the finest whole-second step that keeps the labels to about ``target`` (+1)
+    step = next((s for s in TIME_STEPS_S if span / s <= target + 1), 3600 * math.ceil(raw / 3600))
     ticks = _ticks(t0_s, t1_s, float(step))
-    title = "time (min:s)" if span < 3600 else "time (h:min:s)"
+    title = "time (min:s)" if t1_s < 3600 else "time (h:min:s)"
     return ticks, [_clock_label(v) for v in ticks], title
 
 
@@ -346,7 +400,7 @@ def _episode_shading(ax: _Axes, rule: RuleResult) -> list[str]:
     return out
 
 
-def _cue_labels(ax: _Axes, rule: RuleResult) -> list[str]:
+def _cue_labels(ax: _Axes, rule: RuleResult, style: FigureStyle) -> list[str]:
     """The longest episodes' cues, on two rows, where the text has room; hover for details."""
     longest = sorted(rule.episodes, key=lambda e: e.duration_s, reverse=True)
     candidates = set(map(id, longest[: MAX_LABELS_PER_PANEL * 4]))
@@ -358,8 +412,8 @@ def _cue_labels(ax: _Axes, rule: RuleResult) -> list[str]:
             break
         if id(e) not in candidates:
             continue
-        lines = textwrap.wrap(e.cue, CUE_WRAP) or [e.rule]
-        width = CHAR_PX * max(len(line) for line in lines) + 6
+        lines = textwrap.wrap(e.cue, style.cue_wrap) or [e.rule]
+        width = style.char_px * max(len(line) for line in lines) + 6
         x_start, x_end = float(ax.x(e.start_s)), float(ax.x(e.end_s))
         at_right = x_start + width > right_edge
         left_edge = x_end - width if at_right else x_start
@@ -370,9 +424,9 @@ def _cue_labels(ax: _Axes, rule: RuleResult) -> list[str]:
         out.append(
             _text(
                 (x_end - 2) if at_right else (x_start + 2),
-                ax.top + 12 + 26 * row,
+                ax.top + 1.2 * style.font_px + 2.6 * style.font_px * row,
                 lines,
-                size=10,
+                size=style.font_px,
                 colour=CUE_TEXT,
                 anchor="end" if at_right else "start",
                 halo=True,
@@ -382,7 +436,9 @@ def _cue_labels(ax: _Axes, rule: RuleResult) -> list[str]:
     return out
 
 
-def _hold_layer(ax: _Axes, env: EnvelopeResult, labelled: Iterable) -> list[str]:
+def _hold_layer(
+    ax: _Axes, env: EnvelopeResult, labelled: Iterable, style: FigureStyle
+) -> list[str]:
     starts, ends = mask_runs(env.t_s, env.in_hold)
     out = [ax.spans(starts, ends, HOLD, 0.75, frac=(0.0, 0.06))]
     for h in labelled:
@@ -391,7 +447,7 @@ def _hold_layer(ax: _Axes, env: EnvelopeResult, labelled: Iterable) -> list[str]
                 float(ax.x((h.start_s + h.end_s) / 2)),
                 ax.top + ax.height * 0.92 - 2,
                 [f"hold {h.duration_s:.0f} s"],
-                size=10,
+                size=style.font_px,
                 colour=HOLD,
                 anchor="middle",
                 halo=True,
@@ -411,10 +467,15 @@ def _grid(ax: _Axes, y_ticks: FloatArray, x_ticks: FloatArray) -> str:
 
 
 def _frame(
-    ax: _Axes, y_ticks: FloatArray, x_ticks: FloatArray, x_labels: list[str] | None
+    ax: _Axes,
+    y_ticks: FloatArray,
+    x_ticks: FloatArray,
+    x_labels: list[str],
+    style: FigureStyle,
 ) -> list[str]:
     """The panel's border, tick marks and tick labels, drawn over the data."""
     bottom = ax.top + ax.height
+    size = style.font_px
     out = [
         f"<rect x='{_f(ax.left)}' y='{_f(ax.top)}' width='{_f(ax.width)}' "
         f"height='{_f(ax.height)}' fill='none' stroke='#888888' stroke-width='0.8'/>"
@@ -423,119 +484,176 @@ def _frame(
     out.append(f"<path d='{ticks}' stroke='#444444' stroke-width='0.8'/>")
     for v in y_ticks:
         out.append(
-            _text(ax.left - 5, float(ax.y(v)) + 3.5, [_minus(f"{v:g}")], size=10, anchor="end")
+            _text(
+                ax.left - 5,
+                float(ax.y(v)) + 0.35 * size,
+                [_minus(f"{v:g}")],
+                size=size,
+                anchor="end",
+            )
         )
-    if x_labels is not None:
-        for v, label in zip(x_ticks, x_labels, strict=True):
-            out.append(_text(float(ax.x(v)), bottom + 16, [label], size=10, anchor="middle"))
+    for v, label in zip(x_ticks, x_labels, strict=True):
+        out.append(_text(float(ax.x(v)), bottom + 1.6 * size, [label], size=size, anchor="middle"))
     mid = ax.top + ax.height / 2
     out.append(
-        f"<text x='14' y='{_f(mid)}' font-size='10' fill='#222' text-anchor='middle' "
-        f"transform='rotate(-90 14 {_f(mid)})'>deg</text>"
+        f"<text x='{_f(size * 1.3)}' y='{_f(mid)}' font-size='{size:g}' fill='#222' "
+        f"text-anchor='middle' transform='rotate(-90 {_f(size * 1.3)} {_f(mid)})'>deg</text>"
     )
     return out
 
 
-def session_svg(angles: pd.DataFrame, env: EnvelopeResult, *, width_px: int = WIDTH_PX) -> str:
-    """One stacked panel per judged angle over a shared time axis, as an SVG document.
+@dataclass(frozen=True)
+class _Session:
+    """What every panel of one session's figure shares."""
+
+    t0: float
+    t1: float
+    idle: tuple[FloatArray, FloatArray]
+    marks: list[tuple[int, MarkResult]]
+
+
+def _session(env: EnvelopeResult) -> _Session:
+    t = env.t_s
+    t0, t1 = float(t[0]), float(t[-1])
+    marks = [
+        (i, m)
+        for i, m in enumerate(env.marks, start=1)
+        if math.isfinite(m.t_s) and t0 <= m.t_s <= t1
+    ]
+    return _Session(t0, t1, mask_runs(t, ~env.engaged), marks)
+
+
+def _svg_head(style: FigureStyle, height: float, title: str, column: str = "") -> str:
+    data = f" data-column='{escape(column)}'" if column else ""
+    return (
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {style.width_px} {height:g}' "
+        f"width='{style.width_px}' height='{height:g}' role='img' font-family=\"{FONT}\" "
+        f"class='angles-plot {style.name}'{data}><title>{escape(title)}</title>"
+        "<rect width='100%' height='100%' fill='#ffffff'/>"
+    )
+
+
+def panel_svgs(
+    angles: pd.DataFrame, env: EnvelopeResult, *, style: FigureStyle = WIDE
+) -> list[str]:
+    """One SVG document per judged angle, each with its own time axis (min:s).
 
     Each panel shows the angle (degrees, decimated to one min/max pair per pixel column),
     the allowed side of its rule shaded green with the edge dashed and the warn level dotted,
     episodes outside the envelope shaded (red clear, amber borderline, pink advisory) and
     labelled with their cue, time when the user was not in the stretch greyed, holds (on the
     first panel) in blue with their duration, and symptom/event marks as numbered dashed
-    vertical lines. ``angles`` needs ``t_s`` and the columns the envelope judged.
+    vertical lines. ``angles`` needs ``t_s`` and the columns the envelope judged. With no
+    judged angle, one SVG says so.
     """
     if T_S not in angles.columns:
         raise ValueError(f"angles need a {T_S!r} column")
     panels = _panels(angles, env)
-    t = env.t_s
-    plot_w = max(width_px - LEFT_PX - RIGHT_PX, 100)
-    height = BOTTOM_PX + (TITLE_PX + PANEL_PX + GAP_PX) * max(len(panels), 1)
-    head = (
-        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width_px} {height}' "
-        f"width='{width_px}' height='{height}' role='img' font-family=\"{FONT}\" "
-        "class='angles-plot'><title>Joint angles over time with the envelope of each rule"
-        "</title><rect width='100%' height='100%' fill='#ffffff'/>"
-    )
-    if not panels or t.size < 2:
-        return (
-            f"{head}<text x='{width_px / 2:.0f}' y='{height / 2:.0f}' font-size='14' "
+    if not panels or env.t_s.size < 2:
+        height = style.title_px + style.panel_px + style.bottom_px
+        return [
+            f"{_svg_head(style, height, 'No judged angle to plot')}"
+            f"<text x='{style.width_px / 2:.0f}' y='{height / 2:.0f}' font-size='14' "
             "text-anchor='middle' fill='#555'>no judged angle to plot</text></svg>"
-        )
-    t0, t1 = float(t[0]), float(t[-1])
-    x_ticks, x_labels, x_title = time_ticks(t0, t1, target=max(4, plot_w // 110))
-    idle_start, idle_end = mask_runs(t, ~env.engaged)
-    seconds_per_px = (t1 - t0) / plot_w
-    marks = [
-        (i, m)
-        for i, m in enumerate(env.marks, start=1)
-        if math.isfinite(m.t_s) and t0 <= m.t_s <= t1
+        ]
+    shared = _session(env)
+    return [_panel_svg(angles, env, panel, shared, style) for panel in panels]
+
+
+def _panel_svg(
+    angles: pd.DataFrame, env: EnvelopeResult, panel: _Panel, shared: _Session, style: FigureStyle
+) -> str:
+    """One panel's SVG document (see :func:`panel_svgs`)."""
+    t, t0, t1 = env.t_s, shared.t0, shared.t1
+    plot_w, top = style.plot_w, style.title_px
+    title_lines = textwrap.wrap(panel.title, style.title_wrap) or [panel.title]
+    title_lines = title_lines[:2]
+    height = style.title_px + style.panel_px + style.bottom_px
+    x_ticks, x_labels, x_title = time_ticks(
+        t0, t1, target=max(3, int(plot_w // style.tick_every_px))
+    )
+    y = angles[panel.column].to_numpy(dtype=np.float64)
+    # min/max per pixel column keeps the series' extremes: the range is the same
+    td, yd = decimate_minmax(t, y, n_bins=int(plot_w))
+    y0, y1 = _y_range(yd, panel)
+    ax = _Axes(t0, t1, y0, y1, (style.left_px, top, plot_w, style.panel_px))
+    clip = f"sg-clip-{escape(panel.column)}-{style.width_px}"
+    parts = [
+        _svg_head(style, height, f"{panel.title}, over time", panel.column),
+        f"<g class='panel' data-column='{escape(panel.column)}'>"
+        f"<clipPath id='{clip}'><rect x='{_f(style.left_px)}' y='{_f(top)}' "
+        f"width='{_f(plot_w)}' height='{_f(style.panel_px)}'/></clipPath>",
+        _text(
+            style.left_px,
+            top - 8 - (len(title_lines) - 1) * style.title_font_px * 1.2,
+            title_lines,
+            size=style.title_font_px,
+            weight="600",
+        ),
+        f"<g clip-path='url(#{clip})'>",
+        ax.spans(*shared.idle, IDLE, 0.14),
     ]
-    wide = [h for h in env.holds if h.duration_s >= 70 * seconds_per_px]
-    labelled_holds = sorted(wide, key=lambda h: h.duration_s, reverse=True)[:MAX_HOLD_LABELS]
-    parts = [head]
-    for k, panel in enumerate(panels):
-        top = (TITLE_PX + PANEL_PX + GAP_PX) * k + TITLE_PX
-        y = angles[panel.column].to_numpy(dtype=np.float64)
-        # min/max per pixel column keeps the series' extremes: the range is the same
-        td, yd = decimate_minmax(t, y, n_bins=plot_w)
-        y0, y1 = _y_range(yd, panel)
-        ax = _Axes(t0, t1, y0, y1, (LEFT_PX, top, plot_w, PANEL_PX))
-        clip = f"sg-clip-{k}"
+    rule = panel.rule
+    if rule is not None:
+        lim = rule.spec.limit_deg
         parts.append(
-            f"<g class='panel' data-column='{escape(panel.column)}'>"
-            f"<clipPath id='{clip}'><rect x='{LEFT_PX}' y='{top}' width='{plot_w}' "
-            f"height='{PANEL_PX}'/></clipPath>"
+            ax.band(y0, lim, ALLOWED, 0.11) if rule.spec.upper else ax.band(lim, y1, ALLOWED, 0.11)
         )
-        parts.append(_text(LEFT_PX, top - 8, [panel.title], size=13, weight="600"))
-        parts.append(f"<g clip-path='url(#{clip})'>")
-        parts.append(ax.spans(idle_start, idle_end, IDLE, 0.14))
-        rule = panel.rule
-        if rule is not None:
-            lim = rule.spec.limit_deg
-            parts.append(
-                ax.band(y0, lim, ALLOWED, 0.11)
-                if rule.spec.upper
-                else ax.band(lim, y1, ALLOWED, 0.11)
-            )
-            parts.append(ax.hline(lim, ALLOWED, 1.2, "6 4"))
-            if rule.spec.warn_deg is not None:
-                parts.append(ax.hline(rule.spec.warn_deg, BREACH, 1.0, "2 3"))
-            parts += _episode_shading(ax, rule)
-        if panel.engaged_min_deg is not None:
-            parts.append(ax.hline(panel.engaged_min_deg, HOLD, 1.0, "6 4"))
-        y_ticks = _ticks(y0, y1, _nice_step(y1 - y0, 5))
-        parts.append(_grid(ax, y_ticks, x_ticks))
-        parts.append(ax.polyline(td, yd))
-        if panel.shows_holds:
-            parts += _hold_layer(ax, env, labelled_holds)
-        if marks:
-            d = "".join(f"M{_f(float(ax.x(m.t_s)))} {_f(ax.top)}v{_f(ax.height)}" for _, m in marks)
-            parts.append(
-                f"<path d='{d}' stroke='#000000' stroke-width='1' stroke-dasharray='4 2'/>"
-            )
-        if rule is not None:
-            parts += _cue_labels(ax, rule)
-        if k == 0 and len(marks) <= MAX_MARK_LABELS:
-            # numbered once, on the top panel, clear of the cue labels
-            for i, m in marks:
-                parts.append(
-                    _text(
-                        float(ax.x(m.t_s)) + 3,
-                        ax.top + (12 if rule is None else 64),
-                        [f"M{i}"],
-                        size=10,
-                        weight="bold",
-                        halo=True,
-                        title=f"M{i} at {m.t_s:.1f} s: {m.label}",
-                    )
-                )
-        parts.append("</g>")
-        parts += _frame(ax, y_ticks, x_ticks, x_labels if k == len(panels) - 1 else None)
-        parts.append("</g>")
+        parts.append(ax.hline(lim, ALLOWED, 1.2, "6 4"))
+        if rule.spec.warn_deg is not None:
+            parts.append(ax.hline(rule.spec.warn_deg, BREACH, 1.0, "2 3"))
+        parts += _episode_shading(ax, rule)
+    if panel.engaged_min_deg is not None:
+        parts.append(ax.hline(panel.engaged_min_deg, HOLD, 1.0, "6 4"))
+    y_ticks = _ticks(y0, y1, _nice_step(y1 - y0, 5))
+    parts.append(_grid(ax, y_ticks, x_ticks))
+    parts.append(ax.polyline(td, yd))
+    if panel.shows_holds:
+        seconds_per_px = (t1 - t0) / plot_w
+        wide = [h for h in env.holds if h.duration_s >= 7 * style.font_px * seconds_per_px]
+        labelled = sorted(wide, key=lambda h: h.duration_s, reverse=True)[:MAX_HOLD_LABELS]
+        parts += _hold_layer(ax, env, labelled, style)
+    parts += _mark_layer(ax, shared.marks, style, below_cues=rule is not None)
+    if rule is not None:
+        parts += _cue_labels(ax, rule, style)
+    parts.append("</g>")
+    parts += _frame(ax, y_ticks, x_ticks, x_labels, style)
+    parts.append("</g>")
     parts.append(
-        _text(LEFT_PX + plot_w / 2, height - 8, [x_title], size=11, anchor="middle", colour="#333")
+        _text(
+            style.left_px + plot_w / 2,
+            height - 0.8 * style.font_px,
+            [x_title],
+            size=style.font_px + 1,
+            anchor="middle",
+            colour="#333",
+        )
     )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _mark_layer(
+    ax: _Axes, marks: list[tuple[int, MarkResult]], style: FigureStyle, *, below_cues: bool
+) -> list[str]:
+    """Marks as dashed vertical lines, numbered (M1, M2 …) while there are few enough."""
+    if not marks:
+        return []
+    d = "".join(f"M{_f(float(ax.x(m.t_s)))} {_f(ax.top)}v{_f(ax.height)}" for _, m in marks)
+    out = [f"<path d='{d}' stroke='#000000' stroke-width='1' stroke-dasharray='4 2'/>"]
+    if len(marks) <= MAX_MARK_LABELS:
+        # clear of the two rows of cue labels
+        y = ax.top + (6.4 if below_cues else 1.2) * style.font_px
+        for i, m in marks:
+            out.append(
+                _text(
+                    float(ax.x(m.t_s)) + 3,
+                    y,
+                    [f"M{i}"],
+                    size=style.font_px,
+                    weight="bold",
+                    halo=True,
+                    title=f"M{i} at {_clock_label(m.t_s)}: {m.label}",
+                )
+            )
+    return out

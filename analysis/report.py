@@ -22,7 +22,7 @@ import pandas as pd
 
 from analysis.clinical import DIFFERENTIATION_ADVICE, HEALTHY_DF_EFFECT
 from analysis.envelope import EnvelopeResult, MarkResult, RuleResult
-from analysis.plots import session_svg
+from analysis.plots import NARROW, WIDE, panel_svgs
 from analysis.symptoms import RED_FLAG_ADVICE, SymptomLabel, red_flag
 from analysis.unchecked import (
     NotChecked,
@@ -125,7 +125,11 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], *, cls: str = "
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     klass = f' class="{cls}"' if cls else ""
-    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    # the wrapper scrolls sideways inside its box on a narrow screen; the page never does
+    return (
+        f"<div class='tbl'><table{klass}><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,7 +173,14 @@ th{background:#f3f3f1;font-weight:600}td.n{text-align:right;white-space:nowrap}
 .st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}.flag{color:#b00020}
 .v-partial{background:#fff4dc;border-left:6px solid #e69f00}
 .cue{font-weight:600}.small{font-size:13px;color:#555}
-.plot svg{display:block;width:100%;height:auto}
+figure.plot{margin:0 0 10px}.plot svg{display:block;width:100%;height:auto}
+.plot .narrow{display:none}
+.tbl{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:6px 0 10px}.tbl table{margin:0}
+td{overflow-wrap:break-word}
+@media (max-width:640px){main{padding:14px 12px 40px}h1{font-size:22px}
+.verdict{padding:10px 12px;font-size:16px}.verdict b{font-size:19px}
+table{font-size:13px}th,td{padding:4px 5px}.meta span{display:block}
+.plot .wide{display:none}.plot .narrow{display:block}}
 .legend span{display:inline-block;margin-right:16px;font-size:13px}
 .sw{display:inline-block;width:14px;height:10px;margin-right:5px;vertical-align:middle}
 .flags li{margin:3px 0}.box{background:#fff8e6;border:1px solid #f0d99a;border-radius:6px;
@@ -187,7 +198,7 @@ def build_report_html(
     columns, degrees). The page draws the angle panels as one inline SVG; it loads nothing else.
     """
     env = envelope
-    plot = session_svg(angles, env)
+    plot = _figures(angles, env)
     prof = env.profile
     t = env.t_s
     duration_s = float(t[-1] - t[0]) if t.size else 0.0
@@ -226,7 +237,7 @@ def build_report_html(
     parts.append(_differentiation_section(env))
     parts.append("<h2>Angles over time</h2>")
     parts.append(_legend())
-    parts.append(f"<div class='plot'>{plot}</div>")
+    parts.append(plot)
     if context.notes:
         parts.append(f"<h2>Notes</h2><p>{_e(context.notes)}</p>")
     parts.append(_calibration_section(context))
@@ -242,6 +253,19 @@ def build_report_html(
     )
     parts.append("</main></body></html>\n")
     return "".join(parts)
+
+
+def _figures(angles: pd.DataFrame, env: EnvelopeResult) -> str:
+    """Every panel drawn for a desktop column and for a phone; the CSS shows the one that fits.
+
+    Each panel is its own figure with its own time axis, so a reader scrolling a phone
+    always has the time under the curve.
+    """
+    wide = panel_svgs(angles, env, style=WIDE)
+    narrow = panel_svgs(angles, env, style=NARROW)
+    return "".join(
+        f"<figure class='plot'>{w}{n}</figure>" for w, n in zip(wide, narrow, strict=True)
+    )
 
 
 def _verdict_box(env: EnvelopeResult) -> str:

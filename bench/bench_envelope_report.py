@@ -4,7 +4,7 @@
 
 Builds the simulator's truth angles of a repeated ``standing_dorsiflexion`` session (one hour
 simulated, then tiled to the requested length with the clock continued), and times
-``check_envelope``, ``EnvelopeResult.to_json``, the decimated plot (``session_svg``) and the
+``check_envelope``, ``EnvelopeResult.to_json``, the decimated plots (``panel_svgs``) and the
 whole HTML page. Numbers go to docs/envelope.md ("Speed"). Single process, median of 3 runs.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.envelope import check_envelope
-from analysis.plots import session_svg
+from analysis.plots import panel_svgs
 from analysis.profiles import load_builtin_profile
 from analysis.report import ReportContext, build_report_html
 from analysis.simulation import SimulationConfig, simulate
@@ -58,7 +58,7 @@ def main() -> None:
     env = check_envelope(angles, profile, side="right", markers=markers)
     t_check = _time(lambda: check_envelope(angles, profile, side="right", markers=markers))
     t_json = _time(env.to_json)
-    t_plot = _time(lambda: session_svg(angles, env))
+    t_plot = _time(lambda: panel_svgs(angles, env))
     ctx = ReportContext(source_name="bench")
     t_html = _time(lambda: build_report_html(angles, env, ctx), runs=1)
     html = build_report_html(angles, env, ctx)
@@ -67,7 +67,7 @@ def main() -> None:
         f"check_envelope  {t_check:7.2f} s  ({n / t_check / 1e6:.1f} M samples/s; {eps} episodes)"
     )
     print(f"to_json         {t_json:7.2f} s  ({len(env.to_json()) / 1e3:.0f} kB)")
-    print(f"session_svg     {t_plot:7.2f} s")
+    print(f"panel_svgs      {t_plot:7.2f} s")
     print(f"report.html     {t_html:7.2f} s  ({len(html) / 1e6:.2f} MB)")
     print(f"peak state array: {env.state.nbytes / 1e6:.1f} MB; holds {len(env.holds)}")
     assert np.isfinite(env.t_s).all()

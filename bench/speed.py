@@ -239,7 +239,7 @@ def stage_times(spec: SessionSpec) -> tuple[dict[str, float], float]:
     """
     from analysis.envelope import check_envelope
     from analysis.pipeline import analyse_recording
-    from analysis.plots import session_svg
+    from analysis.plots import panel_svgs
     from analysis.report import ReportContext, build_report_html
     from cli.cmd_analyse import angles_csv, resolve_profile, resolve_side
     from cli.common import load_recording
@@ -289,7 +289,7 @@ def stage_times(spec: SessionSpec) -> tuple[dict[str, float], float]:
     t["report (build_report_html: plot + HTML)"], html = time_call(
         lambda: build_report_html(angles, env, context)
     )
-    plot_s, _ = time_call(lambda: session_svg(angles, env))
+    plot_s, _ = time_call(lambda: panel_svgs(angles, env))
 
     def write() -> None:
         folder = _fresh_dir("stages")
@@ -303,7 +303,7 @@ def stage_times(spec: SessionSpec) -> tuple[dict[str, float], float]:
 
     t["writing outputs (angles.csv, envelope.json, report.html)"], _ = time_call(write)
     total = sum(t.values())
-    t["  of the report: plot (session_svg)"] = plot_s
+    t["  of the report: plot (panel_svgs)"] = plot_s
     return t, total
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import io
 import math
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from analysis.envelope import EnvelopeResult, check_envelope
-from analysis.errors import ConfigError, OutputExistsError
+from analysis.errors import ConfigError
 from analysis.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.profiles import (
     Profile,
@@ -43,9 +42,10 @@ from analysis.profiles import (
 )
 from analysis.recording import CalibrationWindows, Recording
 from analysis.schema import SIDES, T_S, split_placement
-from cli.common import add_input_arguments, load_inputs
+from cli.common import add_input_arguments, check_new_output, load_inputs
 from cli.main import EXIT_OK, EXIT_VIOLATION
 from cli.memory import give_back_memory
+from cli.text import echo
 from sensors.formats.canonical import open_new, write_new_file
 
 DEFAULT_EXERCISE = "standing_hamstring"
@@ -317,10 +317,8 @@ def analyse_to_folder(
     ``out_dir`` must not exist or be empty (it is checked before the analysis starts and
     created once the angles are computed); files are opened exclusively, never replaced.
     """
-    say = notice or (lambda msg: print(f"stretchguard: {msg}", file=sys.stderr))
-    out = Path(out_dir)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OutputExistsError(out)
+    say = notice or (lambda msg: echo(f"stretchguard: {msg}", err=True))
+    out = check_new_output(out_dir, folder=True)
     profile = resolve_profile(recording, profile_path=profile_path, exercise=exercise, notice=say)
     leg = resolve_side(recording, side=side)
     for w in profile.warnings:
@@ -387,7 +385,7 @@ def run(args: argparse.Namespace) -> int:
         movements=getattr(args, "movements", None),
     )
     for w in recording.warnings:
-        print(f"stretchguard: warning: {w}", file=sys.stderr)
+        echo(f"stretchguard: warning: {w}", err=True)
     inputs = list(getattr(args, "inputs", []) or [])
     source = None
     if recording.path is None and inputs:
@@ -400,8 +398,8 @@ def run(args: argparse.Namespace) -> int:
         side=args.side,
         source_name=source,
     )
-    print(output.summary, file=sys.stdout)
-    print(f"stretchguard: wrote {output.folder / 'report.html'}", file=sys.stderr)
+    echo(output.summary)
+    echo(f"stretchguard: wrote {output.folder / 'report.html'}", err=True)
     if args.fail_on_violation and output.envelope.verdict == "outside":
         return EXIT_VIOLATION
     return EXIT_OK

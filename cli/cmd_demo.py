@@ -14,6 +14,7 @@ from pathlib import Path
 from analysis.errors import DataError, OutputExistsError
 from cli.cmd_analyse import analyse_to_folder
 from cli.common import DEMO_SESSION, fixture_path
+from cli.text import echo
 from sensors.formats.canonical import read_recording
 
 DEFAULT_STEM = "stretchguard-demo-report"
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else free_folder(Path.cwd())
     print(f"stretchguard: analysing the demo session {DEMO_SESSION} …", file=sys.stderr)
     output = analyse_to_folder(recording, out, source_name=DEMO_SESSION)
-    print(output.summary, file=sys.stdout)
+    echo(output.summary)
     print(f"\nreport folder: {output.folder}", file=sys.stdout)
     print(f"open {output.folder / 'report.html'} in a browser", file=sys.stdout)
     return 0

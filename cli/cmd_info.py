@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 
 from analysis.recording import Recording
 from cli.common import load_recording
+from cli.text import echo, printable
 
 DESCRIPTION = """\
 Read a canonical recording (NAME.csv with its optional NAME.json sidecar), check it against
@@ -24,13 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def summarise(rec: Recording) -> str:
-    """A human-readable multi-line summary of a recording."""
+    """A human-readable multi-line summary of a recording; text from the files is escaped."""
+
+    def t(value: object) -> str:
+        return printable(value, multiline=False)
+
     lines = []
-    name = rec.path.name if rec.path else "<recording>"
+    name = t(rec.path.name) if rec.path else "<recording>"
     lines.append(f"{name}: {len(rec.samples)} samples, {rec.duration_s:.1f} s")
     meta = rec.meta
     if meta.exercise or meta.side:
-        lines.append(f"  exercise: {meta.exercise or '?'}  side: {meta.side or '?'}")
+        lines.append(f"  exercise: {t(meta.exercise or '?')}  side: {t(meta.side or '?')}")
     for label, s in rec.streams().items():
         dt = np.diff(s.t_s)
         gaps = int(np.sum(dt > 1.5 * np.median(dt))) if dt.size else 0
@@ -40,7 +44,7 @@ def summarise(rec: Recording) -> str:
         if s.quat is not None:
             extra.append("quat")
         lines.append(
-            f"  {label:<12} {len(s):>8} samples  {s.median_rate_hz:7.2f} Hz  "
+            f"  {t(label):<12} {len(s):>8} samples  {s.median_rate_hz:7.2f} Hz  "
             f"{s.t_s[0]:8.3f}–{s.t_s[-1]:8.3f} s  gaps: {gaps}"
             + (f"  (+{', '.join(extra)})" if extra else "")
         )
@@ -54,15 +58,15 @@ def summarise(rec: Recording) -> str:
     else:
         lines.append("  calibration windows: not in a sidecar (detected during analysis)")
     for m in meta.markers:
-        lines.append(f"  mark at {m.t_s:.2f} s: {m.label} ({m.kind})")
+        lines.append(f"  mark at {m.t_s:.2f} s: {t(m.label)} ({t(m.kind)})")
     for g in meta.gaps:
-        lines.append(f"  gap {g.sensor}: [{g.start_s:.2f}, {g.end_s:.2f}) s ({g.reason})")
+        lines.append(f"  gap {t(g.sensor)}: [{g.start_s:.2f}, {g.end_s:.2f}) s ({t(g.reason)})")
     for w in rec.warnings:
-        lines.append(f"  warning: {w}")
+        lines.append(f"  warning: {t(w)}")
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the summary of one recording."""
-    print(summarise(load_recording(args.file)), file=sys.stdout)
+    echo(summarise(load_recording(args.file)))
     return 0

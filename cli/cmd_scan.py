@@ -10,9 +10,11 @@ from collections.abc import Mapping
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from analysis.errors import ConfigError
 from analysis.simulation import list_scenarios
+from cli.text import printable
 from sensors.ble import SYSTEM, BleBackend, VirtualAir, bumble_backend
 from sensors.families.base import Family
 from sensors.session.scan import FoundSensor, scan_sensors
@@ -66,7 +68,9 @@ def found_table(found: Mapping[str, FoundSensor], *, show_all: bool) -> Table:
     rows = [f for f in found.values() if show_all or f.family is not None]
     rows.sort(key=lambda f: (f.family is None, str(f.family or ""), -f.rssi))
     for f in rows:
-        table.add_row(str(f.family or "—"), f.name or "", f.address, str(f.rssi))
+        # a device chooses its own name: shown as plain text, never as markup or escapes
+        name = Text(printable(f.name or "", multiline=False))
+        table.add_row(str(f.family or "—"), name, Text(printable(f.address)), str(f.rssi))
     return table
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -96,10 +97,29 @@ def load_inputs(args: argparse.Namespace, *, device_ticks: bool = True) -> Recor
     return load_recording(args.inputs, mapping=mapping_from_args(args), device_ticks=device_ticks)
 
 
-def new_output_dir(path: str | Path) -> Path:
-    """Create an output folder; an existing non-empty one is refused (nothing is overwritten)."""
+def check_new_output(path: str | Path, *, folder: bool = False) -> Path:
+    """Check before any work that ``path`` can be created as a new file (or folder).
+
+    Refused with a one-line error: an existing file, anything at a symbolic link (even a
+    dangling one: writing through it would land elsewhere), a non-empty folder (an empty one
+    is accepted when ``folder``), a parent that is not a folder, a parent the user cannot
+    write into. A missing parent is accepted for a folder (created with it) and refused for a
+    file.
+    """
     p = Path(path)
-    if p.exists() and (not p.is_dir() or any(p.iterdir())):
-        raise OutputExistsError(p)
-    p.mkdir(parents=True, exist_ok=True)
+    if p.is_symlink():
+        raise OutputExistsError(p, "is a symbolic link; give a new name")
+    if p.exists():
+        if not (folder and p.is_dir() and not any(p.iterdir())):
+            raise OutputExistsError(p)
+        return p
+    parent = p.parent
+    while folder and not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.exists():
+        raise ConfigError(f"{p}: the folder {parent} does not exist")
+    if not parent.is_dir():
+        raise ConfigError(f"{p}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"{p}: cannot write into {parent} (permission denied)")
     return p

@@ -10,20 +10,28 @@ Exit codes (documented in ``--help`` and docs/cli.md):
 4   data error (a file or recording that cannot be used)
 5   configuration error (profile, sensor mapping)
 6   ``--fail-on-violation`` and the envelope was left
-130 interrupted (Ctrl-C)
+130 interrupted (Ctrl-C, or ended by SIGTERM/SIGHUP)
+141 the output pipe was closed early (``stretchguard info F | head``)
 ==  ==========================================================
+
+Every error ends in one line on stderr, ``stretchguard: error: …``, with the text from files
+escaped (:mod:`cli.text`); ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from analysis.errors import ConfigError, DataError, OutputExistsError, StretchguardError
+from cli.text import printable
 from sensors.errors import SensorError
 
 EXIT_OK = 0
@@ -34,6 +42,7 @@ EXIT_DATA = 4
 EXIT_CONFIG = 5
 EXIT_VIOLATION = 6
 EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141
 
 # Subcommands, registered explicitly: name → one-line help. Each lives in cli.cmd_<name>
 # (DESCRIPTION, optional EPILOG, add_arguments, run), imported only when that command runs or
@@ -64,8 +73,9 @@ or pain that persists for weeks, are for a physiotherapist or physician to asses
 """
 
 EPILOG = """\
-exit codes: 0 ok, 2 usage, 3 sensor, 4 data, 5 configuration, 6 envelope left
-(--fail-on-violation), 130 interrupted.  Run `stretchguard COMMAND --help` for details.
+exit codes: 0 ok, 1 internal error (a bug), 2 usage, 3 sensor, 4 data, 5 configuration,
+6 envelope left (--fail-on-violation), 130 interrupted, 141 output pipe closed.
+Run `stretchguard COMMAND --help` for details.
 """
 
 log = logging.getLogger("stretchguard")
@@ -126,15 +136,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args._run(args))
+        code = int(args._run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        return _pipe_closed()
     except KeyboardInterrupt:
-        print("stretchguard: interrupted", file=sys.stderr)
+        _error_line("interrupted")
         return EXIT_INTERRUPTED
-    except StretchguardError as exc:
+    except Exception as exc:
         if args.debug:
             raise
-        print(f"stretchguard: error: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
+        message, code = describe_error(exc)
+        _error_line(message)
+        return code
+
+
+def describe_error(exc: BaseException) -> tuple[str, int]:
+    """The one-line message and exit code for an error that reached the command line."""
+    if isinstance(exc, StretchguardError):
+        return f"error: {exc}", exit_code_for(exc)
+    if isinstance(exc, UnicodeError | csv.Error | RecursionError):
+        return f"error: unreadable input ({type(exc).__name__}: {exc})", EXIT_DATA
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return f"error: {where}{reason}", EXIT_DATA
+    if isinstance(exc, MemoryError):
+        return "error: out of memory (is the input absurdly long?)", EXIT_DATA
+    return (
+        f"internal error: {type(exc).__name__}: {exc} (a bug: please report it with the output "
+        "of the same command with --debug)",
+        EXIT_INTERNAL,
+    )
+
+
+def _error_line(message: str) -> None:
+    # when stderr is gone too, the exit code still says what happened
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        print(f"stretchguard: {printable(message, multiline=False)}", file=sys.stderr)
+
+
+def _pipe_closed() -> int:
+    """The reader of stdout went away: stop quietly, as ``cat`` does, with code 141."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not raise
+    return EXIT_PIPE_CLOSED
 
 
 def exit_code_for(exc: StretchguardError) -> int:

@@ -15,12 +15,14 @@ from analysis.plots import (
     BREACH,
     LEFT_PX,
     LINE,
+    NARROW,
     RIGHT_PX,
+    WIDE,
     WIDTH_PX,
     decimate_minmax,
     mask_runs,
     merge_spans_px,
-    session_svg,
+    panel_svgs,
     time_ticks,
 )
 from analysis.profiles import load_builtin_profile, parse_profile
@@ -103,11 +105,18 @@ def report() -> tuple[str, _Collector]:
     return page, parser
 
 
+def _svgs(page: str, kind: str = "wide") -> list[ET.Element]:
+    """The report's inline SVG figures of one kind (``wide`` or ``narrow``), parsed as XML."""
+    found = re.findall(r"<svg .*?</svg>", page, flags=re.S)
+    figures = [ET.fromstring(f) for f in found]  # every one must be well formed
+    return [f for f in figures if kind in (f.get("class") or "").split()]
+
+
 def _svg(page: str) -> ET.Element:
-    """The report's inline SVG, parsed as XML (it must be well formed)."""
-    start, end = page.index("<svg"), page.index("</svg>") + len("</svg>")
-    assert page.count("<svg") == 1
-    return ET.fromstring(page[start:end])
+    """The report's wide figures gathered under one element (one panel per figure)."""
+    root = ET.Element("figures")
+    root.extend(_svgs(page))
+    return root
 
 
 def _local(tag: str) -> str:
@@ -136,7 +145,13 @@ def test_report_has_the_plot_the_summary_and_the_caveats(report):
         "pelvis_anterior_tilt_deg",
     ]
     assert len(_angle_paths(svg)) == 4
-    assert int(svg.get("height")) >= 4 * 150
+    for kind in ("wide", "narrow"):
+        figures = _svgs(page, kind)
+        assert len(figures) == 4
+        for figure in figures:  # each panel has its own time axis
+            texts = [el.text or "" for el in figure.iter() if _local(el.tag) == "tspan"]
+            assert "time (min:s)" in texts
+            assert "1:00" in texts
     assert doc.tables >= 4
     text = " ".join(doc.text)
     assert "Left the nerve-friendly envelope" in text
@@ -179,7 +194,7 @@ def test_hostile_strings_stay_text(report):
     assert {tag for tag, _ in doc.tags} <= {
         "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p",
         "span", "b", "i", "br", "div", "table", "thead", "tbody", "tr", "th", "td", "img",
-        "ul", "li", "code",
+        "ul", "li", "code", "figure",
         "svg", "g", "clippath", "rect", "path", "line", "text", "tspan",
     }  # fmt: skip
 
@@ -215,10 +230,11 @@ def test_decimation_keeps_every_extreme():
 def test_long_sessions_are_drawn_decimated():
     df = _session(duration_s=3600.0)
     env = check_envelope(df, load_builtin_profile("standing_hamstring"), side="right")
-    svg = ET.fromstring(session_svg(df, env, width_px=800))
-    lines = _angle_paths(svg)
+    root = ET.Element("figures")
+    root.extend(ET.fromstring(f) for f in panel_svgs(df, env, style=WIDE))
+    lines = _angle_paths(root)
     assert len(lines) == 4
-    plot_w = 800 - LEFT_PX - RIGHT_PX
+    plot_w = WIDTH_PX - LEFT_PX - RIGHT_PX
     assert all(10 < len(vertices) <= 2 * plot_w + 2 for vertices in lines)
     # every vertex inside the plotting area horizontally
     assert all(LEFT_PX - 0.1 <= x <= LEFT_PX + plot_w + 0.1 for v in lines for x, _ in v)
@@ -228,7 +244,12 @@ def test_long_sessions_are_drawn_decimated():
     _, labels, title = time_ticks(0.0, 3600.0)
     assert (title, labels[-1]) == ("time (h:min:s)", "1:00:00")
     _, labels, title = time_ticks(-2.0, 80.0)
-    assert (title, labels[:2]) == ("time (s)", ["0", "10"])
+    assert (title, labels[:2]) == ("time (min:s)", ["0:00", "0:10"])
+    _, labels, title = time_ticks(0.0, 2.0)
+    assert (title, labels[:3]) == ("time (s)", ["0", "0.2", "0.4"])
+    narrow = [ET.fromstring(f) for f in panel_svgs(df, env, style=NARROW)]
+    assert len(narrow) == 4
+    assert all(f.get("viewBox") == f"0 0 {NARROW.width_px} {f.get('height')}" for f in narrow)
 
 
 def test_the_episode_is_shaded_where_it_happened(report):
