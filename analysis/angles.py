@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from analysis import rotations as rot
 from analysis.chunks import map_rows
-from analysis.schema import angle_column, thigh_inclination_column
+from analysis.schema import HEAD_FLEXION_REL_PELVIS, angle_column, thigh_inclination_column
 
 FloatArray = NDArray[np.float64]
 
@@ -114,4 +114,33 @@ def joint_angles_deg(
         else:
             missing = [x for x in (prox, dist) if x not in q_E_B]
             absent[name] = f"needs a {' and a '.join(missing)} sensor"
+    _head_rel_pelvis(q_E_B, q_G_E, cols, absent)
     return JointAngles(columns=cols, absent=absent)
+
+
+def _head_rel_pelvis(
+    q_E_B: Mapping[str, FloatArray],
+    q_G_E: FloatArray,
+    cols: dict[str, FloatArray],
+    absent: dict[str, str],
+) -> None:
+    """Add ``head_flexion_rel_pelvis_deg`` (head forward tilt minus pelvis forward tilt).
+
+    Heading-free: both tilts are taken about the segments' own right axes relative to the
+    level frame, so no relative heading between head and pelvis is needed. Positive = the
+    head bent forward relative to the pelvis (neck flexion plus any lumbar flexion).
+    """
+    if "head" not in q_E_B or "pelvis" not in q_E_B:
+        missing = [x for x in ("pelvis", "head") if x not in q_E_B]
+        absent[HEAD_FLEXION_REL_PELVIS] = f"needs a {' and a '.join(missing)} sensor"
+        if "neck_flexion_deg" in absent and "trunk" not in q_E_B:
+            absent["neck_flexion_deg"] = "needs a head sensor, with one on the upper back or pelvis"
+        return
+
+    def rows(qp: FloatArray, qh: FloatArray) -> FloatArray:
+        tilt_p = rot.segment_tilt_rad(rot.multiply(q_G_E, qp))
+        tilt_h = rot.segment_tilt_rad(rot.multiply(q_G_E, qh))
+        d = tilt_p - tilt_h
+        return np.rad2deg((d + np.pi) % (2.0 * np.pi) - np.pi)  # wrapped to [−180°, 180°)
+
+    cols[HEAD_FLEXION_REL_PELVIS] = map_rows(rows, q_E_B["pelvis"], q_E_B["head"], width=None)

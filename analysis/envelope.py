@@ -34,6 +34,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from analysis.clinical import (
+    DifferentiationTest,
+    SlrResult,
+    differentiation_tests,
+    slr_result,
+)
 from analysis.errors import DataError
 from analysis.profiles import (
     EngagedCriterion,
@@ -43,9 +49,11 @@ from analysis.profiles import (
     RuleSpec,
     SliderSpec,
     angle_column_for,
+    measured_column_for,
 )
 from analysis.recording import Marker
 from analysis.schema import ANGLE_COLUMNS, SIDES, T_S
+from analysis.unchecked import not_checked
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -133,6 +141,9 @@ class MarkResult:
     engaged: bool
     rules_outside: tuple[str, ...]
     note: str | None = None
+    where: str | None = None
+    what: str | None = None
+    answer: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +227,10 @@ class EnvelopeResult:
     engaged: BoolArray = field(repr=False)
     in_hold: BoolArray = field(repr=False)
     outside: Mapping[str, BoolArray] = field(repr=False)
+    slr: SlrResult | None = None
+    """Hip flexion at the straight-leg-raise marks P1/P2 (None without such marks)."""
+    differentiation: tuple[DifferentiationTest, ...] = ()
+    """"Nerve or muscle?" tests from ``diff_start``/``diff_end`` marks."""
 
     @property
     def engaged_s(self) -> float:
@@ -399,7 +414,7 @@ def check_envelope(
     known = np.ones(t_s.size, dtype=bool)
     gap_masks: dict[str, BoolArray] = {}
     for spec in profile.rules:
-        column = angle_column_for(spec.name, side)
+        column = measured_column_for(spec.name, side, data)
         x = data.get(column)
         if x is None or not np.isfinite(x).any():
             why = absent.get(column) or (
@@ -467,6 +482,8 @@ def check_envelope(
         engaged=engaged,
         in_hold=in_hold,
         outside=outside,
+        slr=slr_result(t_s, data, markers, side=side),
+        differentiation=differentiation_tests(t_s, data, markers, side=side),
     )
 
 
@@ -727,6 +744,7 @@ def _mark(
 ) -> MarkResult:
     t = float(marker.t_s)
     label, kind = str(marker.label), str(getattr(marker, "kind", "symptom"))
+    labels = {k: getattr(marker, k, None) for k in ("where", "what", "answer")}
     dt = float(t_end[-1] - t_s[-1])
     if not math.isfinite(t) or t < t_s[0] - dt or t > t_s[-1] + dt:
         return MarkResult(
@@ -738,6 +756,7 @@ def _mark(
             engaged=False,
             rules_outside=(),
             note="outside the recorded time span: no angles",
+            **labels,
         )
     i = int(np.clip(np.searchsorted(t_s, t, side="right") - 1, 0, t_s.size - 1))
     angles: dict[str, float] = {}
@@ -757,6 +776,7 @@ def _mark(
         inside=bool(state[i] != STATE_OUTSIDE),
         engaged=bool(engaged[i]),
         rules_outside=broken,
+        **labels,
     )
 
 
@@ -1061,6 +1081,9 @@ def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
         }
         if m.note:
             mk["note"] = m.note
+        mk.update({k: v for k, v in (("where", m.where), ("what", m.what)) if v is not None})
+        if m.answer is not None:
+            mk["answer"] = m.answer
         out["markers"].append(mk)
     if res.gaps:
         out["gaps"] = [
@@ -1105,6 +1128,22 @@ def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
             out["repetitions"]["reason"] = p.reason
     if prof.warnings:
         out["profile_warnings"] = list(prof.warnings)
+    out.update(_not_checked_fields(res))
+    return out
+
+
+def _not_checked_fields(res: EnvelopeResult) -> dict[str, Any]:
+    """``not_checked`` (rules no worn sensor measured), ``verdict_complete`` and, when the
+    marks hold them, ``slr`` and ``differentiation`` (docs/envelope.md)."""
+    items = not_checked(res.rules, side=res.side)
+    out: dict[str, Any] = {
+        "not_checked": [i.to_dict() for i in items],
+        "verdict_complete": not any(i.gating for i in items),
+    }
+    if res.slr is not None:
+        out["slr"] = res.slr.to_dict()
+    if res.differentiation:
+        out["differentiation"] = [d.to_dict() for d in res.differentiation]
     return out
 
 

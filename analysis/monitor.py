@@ -93,7 +93,7 @@ class EnvelopeMonitor:
         rules = []
         new_cues = []
         for r in res.rules:
-            column = angle_column_for(r.rule, self.side)
+            column = r.column or angle_column_for(r.rule, self.side)
             x = self._cols.get(column)
             angle = float(x[0][-1]) if x is not None and np.isfinite(x[0][-1]) else None
             if r.status == "not_measured":

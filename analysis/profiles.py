@@ -30,6 +30,7 @@ from analysis import inputs
 from analysis.errors import ConfigError
 from analysis.schema import (
     AXIAL_ANGLES,
+    FALLBACK_COLUMNS,
     RULE_NAMES,
     SIDES,
     angle_column,
@@ -39,8 +40,10 @@ from analysis.schema import (
 PROFILE_FORMAT: Final = "stretchguard-profile/1"
 """Value of the optional top-level ``format`` key of a profile."""
 
-ProfileKind = Literal["hold", "slider", "eccentric"]
-PROFILE_KINDS: Final[tuple[str, ...]] = ("hold", "slider", "eccentric")
+ProfileKind = Literal["hold", "slider", "eccentric", "test"]
+PROFILE_KINDS: Final[tuple[str, ...]] = ("hold", "slider", "eccentric", "test")
+"""``test``: an informal test read from marks (the straight-leg raise: P1/P2, analysis.clinical);
+its rules keep the test conditions standard."""
 
 ANGLE_NAMES: Final = (
     "hip_flexion",
@@ -102,6 +105,19 @@ def angle_column_for(angle: str, side: str) -> str:
         return axial
     joint, motion = angle.split("_", 1)
     return angle_column(side, joint, motion)
+
+
+def measured_column_for(angle: str, side: str, available: Mapping[str, Any]) -> str:
+    """The column that judges ``angle``: its own, or a stand-in when its own is not measured.
+
+    ``neck_flexion`` reads ``neck_flexion_deg`` (head relative to the trunk) and, when no
+    trunk sensor is worn, ``head_flexion_rel_pelvis_deg`` (schema.FALLBACK_COLUMNS). Without
+    either the angle's own column is returned (and is then not measured).
+    """
+    own = angle_column_for(angle, side)
+    if own in available:
+        return own
+    return next((c for c in FALLBACK_COLUMNS.get(own, ()) if c in available), own)
 
 
 # --- the profile as data ------------------------------------------------------------------------

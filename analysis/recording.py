@@ -61,6 +61,12 @@ class Marker:
     t_s: float
     label: str
     kind: str = "symptom"
+    where: str | None = None
+    """Optional body site (``analysis.symptoms.WHERE`` values); None when not said."""
+    what: str | None = None
+    """Optional sensation (``analysis.symptoms.WHAT`` values); None when not said."""
+    answer: str | None = None
+    """Optional answer of a structural-differentiation test (``more``/``less``/``same``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,7 +125,9 @@ class SessionMeta:
                 cal["functional_s"] = list(self.calibration.functional_s)
             out["calibration"] = cal
         if self.markers:
-            out["markers"] = [vars(m).copy() for m in self.markers]
+            out["markers"] = [
+                {k: v for k, v in vars(m).items() if v is not None} for m in self.markers
+            ]
         if self.gaps:
             out["gaps"] = [vars(g).copy() for g in self.gaps]
         if self.notes is not None:
@@ -265,6 +273,12 @@ class _Sidecar:
                     t_s=self.time(m.get("t_s"), f"{key}.t_s"),
                     label=self.opt_str(m, "label", f"{key}.") or "",
                     kind=self.opt_str(m, "kind", f"{key}.") or "symptom",
+                    # optional labels of a symptom mark (where, what) or a test's answer
+                    **{
+                        k: v
+                        for k in ("where", "what", "answer")
+                        if (v := self.opt_str(m, k, f"{key}.")) is not None
+                    },
                 )
             )
         return out

@@ -20,8 +20,17 @@ from typing import Any, Final
 
 import pandas as pd
 
-from analysis.envelope import EnvelopeResult, RuleResult
+from analysis.clinical import DIFFERENTIATION_ADVICE, HEALTHY_DF_EFFECT
+from analysis.envelope import EnvelopeResult, MarkResult, RuleResult
 from analysis.plots import NARROW, WIDE, panel_svgs
+from analysis.symptoms import RED_FLAG_ADVICE, SymptomLabel, red_flag
+from analysis.unchecked import (
+    NotChecked,
+    neck_frame_note,
+    not_checked,
+    not_checked_sentence,
+    partial_verdict_title,
+)
 
 RED_FLAGS: Final = (
     "numbness, tingling, pins and needles or weakness in the foot or leg — new, lasting, or "
@@ -161,7 +170,8 @@ table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:14px}
 th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f1;font-weight:600}td.n{text-align:right;white-space:nowrap}
 .st-ok{color:#00704f;font-weight:600}.st-violated{color:#b34700;font-weight:600}
-.st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}
+.st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}.flag{color:#b00020}
+.v-partial{background:#fff4dc;border-left:6px solid #e69f00}
 .cue{font-weight:600}.small{font-size:13px;color:#555}
 figure.plot{margin:0 0 10px}.plot svg{display:block;width:100%;height:auto}
 .plot .narrow{display:none}
@@ -216,12 +226,15 @@ def build_report_html(
         meta.append(f"<span>sensors <b>{_e(', '.join(context.sensors))}</b></span>")
     parts.append(f"<p class='meta'>{''.join(meta)}</p>")
     parts.append(_verdict_box(env))
+    parts.append(_red_flag_box(env))
     parts.append("<h2>Summary</h2>")
     parts.append(_rules_table(env))
     parts.append(_holds_section(env))
     parts.append(_dynamics_section(env))
     parts.append(_episodes_section(env))
     parts.append(_marks_section(env))
+    parts.append(_slr_section(env))
+    parts.append(_differentiation_section(env))
     parts.append("<h2>Angles over time</h2>")
     parts.append(_legend())
     parts.append(plot)
@@ -289,11 +302,32 @@ def _verdict_box(env: EnvelopeResult) -> str:
             f"{len(advisory)} advisory note{'s' if len(advisory) != 1 else ''} "
             "(hip rotation/adduction: the sensors are less sure in these planes)."
         )
-    return (
-        f"<div class='verdict v-{_e(env.verdict)}'><b>{_e(VERDICT_TEXT[env.verdict])}</b>"
-        + "<br>".join(lines)
-        + "</div>"
-    )
+    lines.extend(_e(x) for x in scope_lines(env))
+    partial = partial_verdict_title(env.verdict, _unchecked(env))
+    title = partial or VERDICT_TEXT[env.verdict]
+    klass = "partial" if partial else env.verdict
+    return f"<div class='verdict v-{_e(klass)}'><b>{_e(title)}</b>" + "<br>".join(lines) + "</div>"
+
+
+def _unchecked(env: EnvelopeResult) -> tuple[NotChecked, ...]:
+    return not_checked(env.rules, side=env.side)
+
+
+def scope_lines(env: EnvelopeResult) -> list[str]:
+    """Plain-text lines saying what the verdict did not cover (empty when it covers all).
+
+    The "Not checked: …" sentence (rules no worn sensor measures and the sensor that would)
+    and, when looking down was judged against the pelvis, how. Shown wherever the verdict is.
+    """
+    out = []
+    sentence = not_checked_sentence(_unchecked(env))
+    if sentence:
+        out.append(sentence)
+    rule = env.rule("neck_flexion")
+    note = neck_frame_note(rule.column if rule is not None else None)
+    if note and rule is not None and rule.status != "not_measured":
+        out.append(note[0].upper() + note[1:] + ".")
+    return out
 
 
 def _rules_table(env: EnvelopeResult) -> str:
@@ -476,7 +510,7 @@ def _marks_section(env: EnvelopeResult) -> str:
             [
                 f"M{i}",
                 _e(_clock(m.t_s)),
-                _e(m.label),
+                _mark_label_html(m),
                 _e(m.kind),
                 state,
                 f"<span class='small'>{_e(angles) or '—'}</span>",
@@ -486,6 +520,123 @@ def _marks_section(env: EnvelopeResult) -> str:
         "<h3>Symptom and event marks</h3>"
         + _table(["", "at", "label", "kind", "envelope", "angles at that moment"], rows)
         + _more(len(env.marks))
+    )
+
+
+def _mark_label_html(m: MarkResult) -> str:
+    """The mark's label, with where/what in words and a red-flag tag when it is one."""
+    said = SymptomLabel(where=m.where, what=m.what)
+    text = _e(m.label)
+    if m.where or m.what:
+        words = said.text()
+        text = _e(words) if m.label in ("", "symptom", words) else f"{_e(words)} — {text}"
+    if red_flag(m.where, m.what):
+        text += " <b class='flag'>red flag</b>"
+    if m.answer:
+        text += f" <span class='small'>(answer: {_e(m.answer)})</span>"
+    return text
+
+
+def red_flag_marks(env: EnvelopeResult) -> list[MarkResult]:
+    """The marks that are one of the seeds' red flags (foot numbness/tingling/weakness, pop)."""
+    return [m for m in env.marks if red_flag(m.where, m.what)]
+
+
+def _red_flag_box(env: EnvelopeResult) -> str:
+    flagged = red_flag_marks(env)
+    if not flagged:
+        return ""
+    items = ", ".join(
+        f"{SymptomLabel(where=m.where, what=m.what).text()} at {_clock(m.t_s)}" for m in flagged
+    )
+    return (
+        f"<div class='verdict v-outside'><b>Red flag marked: {_e(items)}</b>"
+        f"{_e(RED_FLAG_ADVICE)}</div>"
+    )
+
+
+def _slr_section(env: EnvelopeResult) -> str:
+    """Hip flexion at P1/P2, with and without dorsiflexion, and the difference."""
+    slr = env.slr
+    if slr is None:
+        return ""
+    rows = [
+        [
+            _e(r.point),
+            _e(_clock(r.t_s)),
+            _num(r.hip_flexion_deg, ".1f", "°"),
+            _num(r.ankle_dorsiflexion_deg, ".0f", "°"),
+            _e(r.condition.replace("_", " ")),
+        ]
+        for r in slr.readings
+    ]
+    summary = []
+    for p in ("P1", "P2"):
+        by = slr.mean_deg[p]
+        diff = slr.difference_deg[p]
+        summary.append(
+            [
+                p,
+                _num(by["without_dorsiflexion"], ".1f", "°"),
+                _num(by["with_dorsiflexion"], ".1f", "°"),
+                _num(diff, "+.1f", "°"),
+            ]
+        )
+    note = f"<p class='small'>{_e(slr.reason)}</p>" if slr.reason else ""
+    return (
+        "<h3>Straight-leg raise: hip flexion at P1 (first symptom) and P2 (most tolerated)</h3>"
+        + note
+        + _table(["mark", "at", "hip flexion", "ankle", "condition"], rows)
+        + _table(
+            ["", "toes relaxed / pointed", "toes pulled up", "difference (dorsiflexion effect)"],
+            summary,
+        )
+        + f"<p class='small'>{_e(HEALTHY_DF_EFFECT)}; between people the spread is wide "
+        "(± 7–10°), so compare your own sessions done the same way. The hip angle is the thigh "
+        "relative to the pelvis; it informs and does not diagnose.</p>"
+    )
+
+
+def _differentiation_section(env: EnvelopeResult) -> str:
+    """Each "nerve or muscle?" test: angles before/after, valid or not, answer, reading."""
+    tests = env.differentiation
+    if not tests:
+        return ""
+    rows = []
+    for d in tests:
+        angles = "; ".join(
+            f"{_pretty(k)} {d.angles_before[k]:.0f}° → {d.angles_after[k]:.0f}°"
+            for k in d.angles_before
+        )
+        rows.append(
+            [
+                _e(d.movement),
+                _e(_clock(d.start_s)),
+                _num(d.remote_change_deg, ".0f", "°"),
+                _num(d.hip_shift_deg, ".1f", "°"),
+                _num(d.knee_shift_deg, ".1f", "°"),
+                ("valid" if d.valid else "<b>not valid</b>") + f"<br><span class='small'>"
+                f"{_e(d.why)}</span>",
+                _e(d.answer or "—"),
+                _e(d.reading),
+                f"<span class='small'>{_e(angles) or '—'}</span>",
+            ]
+        )
+    header = [
+        "movement",
+        "at",
+        "moved",
+        "hip moved",
+        "knee moved",
+        "test",
+        "answer",
+        "reading",
+        "angles before → after",
+    ]
+    return (
+        "<h3>Nerve or muscle? (structural differentiation)</h3>"
+        + _table(header, rows)
+        + f"<p>{_e(DIFFERENTIATION_ADVICE)}</p>"
     )
 
 
@@ -647,7 +798,9 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     """A few plain-text lines for the terminal: verdict, rules, episodes with cues, holds."""
     env = envelope
     lines = [f"{source_name}: {env.profile.title} ({env.side} side)"]
-    lines.append(f"  verdict: {VERDICT_TEXT[env.verdict].lower()} [{env.verdict}]")
+    title = partial_verdict_title(env.verdict, _unchecked(env)) or VERDICT_TEXT[env.verdict]
+    lines.append(f"  verdict: {title.lower()} [{env.verdict}]")
+    lines.extend(f"  {x}" for x in scope_lines(env))
     if env.verdict == "not_engaged" and env.engaged_reason:
         lines.append(f"  {env.engaged_reason}")
     for r in env.rules:
@@ -688,7 +841,33 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
         )
     for i, m in enumerate(env.marks[:20], start=1):
         state = "inside" if m.inside else "OUTSIDE: " + ", ".join(m.rules_outside)
-        lines.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}: {state}")
+        words = SymptomLabel(where=m.where, what=m.what).text()
+        said = f" [{words}]" if (m.where or m.what) and words != m.label else ""
+        flag = " RED FLAG" if red_flag(m.where, m.what) else ""
+        lines.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}{said}: {state}{flag}")
+    if red_flag_marks(env):
+        lines.append(f"  {RED_FLAG_ADVICE}")
+    lines.extend(_clinical_lines(env))
     if len(env.marks) > 20:
         lines.append(f"  … {len(env.marks) - 20} more marks in the report")
     return "\n".join(lines)
+
+
+def _clinical_lines(env: EnvelopeResult) -> list[str]:
+    """Terminal lines for the straight-leg raise and the differentiation tests."""
+    out = []
+    if env.slr is not None:
+        for p in ("P1", "P2"):
+            by = env.slr.mean_deg[p]
+            out.append(
+                f"  SLR {p}: hip {_num(by['without_dorsiflexion'], '.1f', '°')} toes relaxed, "
+                f"{_num(by['with_dorsiflexion'], '.1f', '°')} toes up, difference "
+                f"{_num(env.slr.difference_deg[p], '+.1f', '°')}"
+            )
+    for d in env.differentiation:
+        state = "valid" if d.valid else f"NOT VALID ({d.why})"
+        out.append(
+            f"  nerve or muscle? {d.movement} at {_clock(d.start_s)}: {state}; "
+            f"answer {d.answer or '—'}: {d.reading}"
+        )
+    return out

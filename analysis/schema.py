@@ -82,6 +82,14 @@ HIP_MOTIONS: Final = ("flexion", "adduction", "internal_rotation")
 
 AXIAL_ANGLES: Final = ("pelvis_anterior_tilt_deg", "lumbar_flexion_deg", "neck_flexion_deg")
 
+HEAD_FLEXION_REL_PELVIS: Final = "head_flexion_rel_pelvis_deg"
+"""Forward tilt of the head relative to the pelvis (sagittal, heading-free): neck flexion plus
+any lumbar flexion. Judges "looking down" when no trunk sensor is worn (it then also reads a
+rounding back)."""
+
+FALLBACK_COLUMNS: Final = {"neck_flexion_deg": (HEAD_FLEXION_REL_PELVIS,)}
+"""Stand-in columns of an angle whose own segments are not worn, in order of preference."""
+
 
 def angle_column(side: str, joint: str, motion: str) -> str:
     """Return ``{side}_{joint}_{motion}_deg``, e.g. ``right_knee_flexion_deg``."""
@@ -112,6 +120,7 @@ ANGLE_COLUMNS: Final = (
     *AXIAL_ANGLES,
     thigh_inclination_column("right"),
     thigh_inclination_column("left"),
+    HEAD_FLEXION_REL_PELVIS,
 )
 """Every angle column stretchguard can produce, in ``angles.csv`` order (after ``t_s``)."""
 
@@ -122,5 +131,6 @@ RULE_NAMES: Final = (
     "hip_internal_rotation",
     "lumbar_flexion",
     "pelvis_anterior_tilt",
+    "neck_flexion",
 )
 """Envelope rule names: the angle names of DESIGN §3 without side and unit."""

@@ -30,8 +30,11 @@ from analysis.schema import PLACEMENTS
 from analysis.simulation import SCENARIOS, list_scenarios, natural_duration_s
 from cli.live_angles import LiveAngles
 from cli.live_feed import next_command
+from cli.live_marks import LiveMarks
+from cli.live_tests import LiveTests
 from cli.live_view import KeyReader, LiveView
 from cli.live_web import add_web_arguments
+from cli.speech import CueVoice, Speaker
 from cli.text import printable
 from sensors.ble import SYSTEM, bumble_backend
 from sensors.families.base import Family
@@ -69,7 +72,12 @@ in software: thigh MetaWear, shank Movesense, foot Movella DOT, pelvis Polar).
 
 The screen guides the calibration protocol: stand still (--stand-s), then slow knee bends and
 leg swings (--move-s), then the exercise; the completed windows are written as calibration
-windows. Keys: m or space marks a symptom ("I feel it in my heel"), q stops.
+windows. Keys: m or space marks a symptom; a digit (where: 1 heel … 7 low back) and a
+letter (what: s stretch, p pain, t tingling, b burning, n numbness, e electric, w weakness,
+o a pop) label it — the key map is on the screen; a / l start a "nerve or muscle?" test (toes
+up and away / look down and up), answered with + more, - less, = same; f and x mark P1 and P2
+of a straight-leg raise; q stops. Cues and hold milestones are spoken (espeak-ng, say or the
+Windows voice; a bell without one) unless --quiet.
 Placements: """ + ", ".join(PLACEMENTS)
 EPILOG = """\
 examples:
@@ -112,6 +120,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hci", metavar="TRANSPORT", help="bumble HCI transport as the adapter")
     parser.add_argument("--no-display", action="store_true", help="no live screen (logs only)")
     add_web_arguments(parser)
+    parser.add_argument(
+        "--quiet", action="store_true", help="no spoken cues or bell (the screen still shows them)"
+    )
     virt = parser.add_argument_group("virtual sensors")
     virt.add_argument(
         "--speed", type=float, default=1.0, help="run the virtual world N× faster (default 1)"
@@ -173,9 +184,19 @@ def _refuse_existing(out: Path) -> None:
 class _Screen:
     """Live display + keys around one recording (or plain logging without a terminal)."""
 
-    def __init__(self, out: Path, *, display: bool, exercise: str | None, side: str | None) -> None:
+    def __init__(
+        self,
+        out: Path,
+        *,
+        display: bool,
+        exercise: str | None,
+        side: str | None,
+        quiet: bool = False,
+    ) -> None:
         self.out = out
         self.display = display and sys.stderr.isatty()
+        # spoken cues only with the live screen (never from scripts, pipes or tests)
+        self.voice = CueVoice(Speaker(quiet=quiet or not self.display))
         self.exercise = exercise
         self.side = side
         self.angles: LiveAngles | None = None
@@ -205,14 +226,28 @@ class _Screen:
             profile=profile,
             side=self.side or session.config.side or "right",
             protocol=protocol,
-            on_cue=lambda cue: view.note(f"cue: {cue}"),
+            on_cue=self._cue_to(view),
         )
         session.add_sink(self.angles)
-        view.panels.append(self.angles.panel)
+        view.panels.insert(1, self.angles.panel)  # the envelope and cues above the sensor table
         angles = self.angles
 
+        marks = LiveMarks(session.markers, session.now_s)
+        view.panels.insert(2, marks.panel)
+        guide = LiveTests(
+            session.markers,
+            session.now_s,
+            side=angles.side,
+            engaged=lambda: angles.state is not None and angles.state.engaged,
+        )
+        view.panels.insert(3, guide.panel)
+
         def on_key(key: str) -> None:
-            if key in ("m", "M", " "):
+            if guide.handles(key):
+                view.note(guide.press(key))
+            elif marks.handles(key):
+                view.note(marks.press(key) or "")
+            elif key in ("m", "M", " "):
                 marker = session.add_marker("symptom")
                 view.note(f"symptom marked at {marker.t_s:.1f} s")
             elif key in ("q", "Q"):
@@ -228,12 +263,25 @@ class _Screen:
 
         def tick() -> None:
             angles.tick(session.now_s())
+            if angles.state is not None:
+                guide.tick(angles.state.t_s, angles.latest)
+            st = angles.state
+            if st is not None:
+                self.voice.hold(st.hold_s if st.engaged else 0.0, st.hold_target_s)
             if self._live is not None:
                 self._live.update(view.render(), refresh=True)
 
         return tick
 
+    def _cue_to(self, view: LiveView) -> Callable[[str], None]:
+        def on_cue(cue: str) -> None:
+            view.note(f"cue: {cue}")
+            self.voice.cue(cue)
+
+        return on_cue
+
     def close(self) -> None:
+        self.voice.speaker.close()
         if self._keys is not None:
             self._keys.__exit__(None, None, None)
             self._keys = None
@@ -374,7 +422,13 @@ def run(args: argparse.Namespace) -> int:
     if args.virtual:
         info = SCENARIOS[args.virtual]
         exercise, side = exercise or info.exercise, side or info.side
-    screen = _Screen(out, display=not args.no_display, exercise=exercise, side=side)
+    screen = _Screen(
+        out,
+        display=not args.no_display,
+        exercise=exercise,
+        side=side,
+        quiet=bool(getattr(args, "quiet", False)),
+    )
     main = _live_virtual if args.virtual else _live_real
     web = _web_screen(args, out, screen)
     screen = web or screen

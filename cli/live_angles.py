@@ -21,8 +21,9 @@ from rich.text import Text
 from analysis.errors import CalibrationError
 from analysis.live import LiveAnglePipeline
 from analysis.monitor import EnvelopeMonitor, MonitorState
-from analysis.profiles import Profile, angle_column_for
+from analysis.profiles import Profile, measured_column_for
 from analysis.recording import Gap
+from analysis.unchecked import not_checked, not_checked_sentence
 from cli.live_feed import STATE_WORDS, SessionTally, display_state
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
@@ -146,6 +147,17 @@ class LiveAngles:
 
     # --- display -----------------------------------------------------------------------------
 
+    def scope_text(self, st: MonitorState) -> Text:
+        """The rules no worn sensor measures, said under the verdict (empty when none)."""
+        items = not_checked(st.rules, side=self.side, worn=self.placements)
+        sentence = not_checked_sentence(items)
+        out = Text()
+        if sentence:
+            if st.engaged and not st.outside and any(i.gating for i in items):
+                sentence = f"inside for what is measured. {sentence}"
+            out.append(f"\n{sentence}", style="yellow")
+        return out
+
     def panel(self) -> RenderableType:
         """Angles, each rule's state and cue, and the hold timer."""
         title = f"{self.profile.title} — {self.side} side"
@@ -173,13 +185,15 @@ class LiveAngles:
             bar = "█" * round(20 * done) + "░" * (20 - round(20 * done))
             head.append(f"   hold {st.hold_s:5.1f} s / {st.hold_target_s:g} s ", style="bold")
             head.append(bar, style="blue")
+        if st is not None:
+            head.append_text(self.scope_text(st))
         table = Table(expand=True, header_style="bold", box=None)
         for col in ("rule", "now", "allowed", "state"):
             table.add_column(col, justify="right" if col == "now" else "left")
         rules = {r.rule: r for r in (st.rules if st is not None else ())}
         for spec in self.profile.rules:
             now = rules.get(spec.name)
-            column = angle_column_for(spec.name, self.side)
+            column = measured_column_for(spec.name, self.side, self.latest)
             value = self.latest.get(column)
             shown = "—" if value is None else f"{value:+.0f}°"
             allowed = f"{'≤' if spec.upper else '≥'} {spec.limit_deg:g}°"

@@ -53,6 +53,7 @@ RULE_LIMITS_DEG: Final = {
     "hip_adduction": (5.0, "above"),
     "lumbar_flexion": (10.0, "above"),
     "pelvis_anterior_tilt": (0.0, "below"),
+    "neck_flexion": (15.0, "above"),
 }
 """Default envelope limits of DESIGN §5 (deg) and on which side a value violates them."""
 
@@ -87,6 +88,9 @@ class TruthEvent:
     peak_deg: float | None = None
     label: str | None = None
     block: int = 0
+    where: str | None = None
+    what: str | None = None
+    answer: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict; None fields are left out."""
@@ -306,16 +310,28 @@ class Script:
             TruthEvent(kind=kind, name=name, start_s=start, end_s=self.t_s, block=self.block)
         )
 
-    def mark(self, label: str, *, at_s: float) -> None:
-        """A symptom mark at ``at_s``."""
+    def mark(
+        self,
+        label: str,
+        *,
+        at_s: float,
+        kind: str = "symptom",
+        where: str | None = None,
+        what: str | None = None,
+        answer: str | None = None,
+    ) -> None:
+        """A mark at ``at_s``: a symptom (optionally where/what was felt) or a test event."""
         self.events.append(
             TruthEvent(
                 kind="marker",
-                name="symptom",
+                name=kind,
                 start_s=at_s,
                 end_s=at_s,
                 label=label,
                 block=self.block,
+                where=where,
+                what=what,
+                answer=answer,
             )
         )
 
@@ -428,7 +444,15 @@ def protocol(s: Script) -> None:
     s.wait(2.0)
 
 
-StandingVariant = Literal["correct", "dorsiflexion", "knee_locked", "slump", "hip_ir_adduction"]
+StandingVariant = Literal[
+    "correct",
+    "dorsiflexion",
+    "knee_locked",
+    "slump",
+    "hip_ir_adduction",
+    "looking_down",
+    "differentiation",
+]
 
 
 def standing_stretch(s: Script, variant: StandingVariant) -> None:
@@ -450,7 +474,7 @@ def standing_stretch(s: Script, variant: StandingVariant) -> None:
             s.wait(10.0)
             w0 = s.t_s
             s.move(0.8, leg("right", ankle=12.0))
-            s.mark("tingling in the heel", at_s=s.t_s + 2.0)
+            s.mark("tingling in the heel", at_s=s.t_s + 2.0, where="heel", what="tingling")
             s.wait(8.0)
             s.move(0.8, leg("right", ankle=-15.0))
             s.violation("ankle_dorsiflexion", side="right", peak_deg=12.0, window_s=(w0, s.t_s))
@@ -477,6 +501,16 @@ def standing_stretch(s: Script, variant: StandingVariant) -> None:
             s.violation("lumbar_flexion", side=None, peak_deg=25.0, window_s=(w0, s.t_s))
             s.violation("pelvis_anterior_tilt", side=None, peak_deg=-8.0, window_s=(w0, s.t_s))
             s.wait(31.0)
+        elif variant == "looking_down":
+            s.wait(10.0)
+            w0 = s.t_s
+            s.move(1.0, axial(neck=30.0))  # chin to the chest: looking at the raised leg
+            s.wait(8.0)
+            s.move(1.0, axial(neck=0.0))
+            s.violation("neck_flexion", side=None, peak_deg=30.0, window_s=(w0, s.t_s))
+            s.wait(31.0)
+        elif variant == "differentiation":
+            _differentiation_tests(s)
         elif variant == "hip_ir_adduction":
             s.wait(10.0)
             w0 = s.t_s
@@ -500,6 +534,65 @@ def standing_stretch(s: Script, variant: StandingVariant) -> None:
         s.move(1.4, leg("right", hip=75.0, knee=45.0, ankle=-10.0))
         s.move(1.8, leg("right", hip=0.0, knee=0.0, ankle=0.0))  # leg down
         s.set_flat("right", True)
+        s.wait(1.0)
+
+
+def _differentiation_tests(s: Script) -> None:
+    """Two "nerve or muscle?" tests mid-hold: toes up then away with the hip dropping 8° and
+    coming back (invalid), then look down and up with hip and knee still (valid)."""
+    s.wait(8.0)
+    w0 = s.t_s
+    s.mark("ankle test", at_s=w0, kind="diff_start")
+    s.move(1.0, leg("right", ankle=12.0, hip=75.0))  # toes up; the hip drops 8°
+    s.wait(4.0)
+    s.move(1.0, leg("right", ankle=-15.0, hip=83.0))  # toes away; the hip comes back
+    s.violation("ankle_dorsiflexion", side="right", peak_deg=12.0, window_s=(w0, s.t_s))
+    s.wait(0.5)
+    s.mark("answer: more", at_s=s.t_s, kind="diff_end", answer="more")
+    s.wait(8.0)
+    w0 = s.t_s
+    s.mark("neck test", at_s=w0, kind="diff_start")
+    s.move(1.0, axial(neck=30.0))  # look down
+    s.wait(4.0)
+    s.move(1.0, axial(neck=0.0))  # and up
+    s.violation("neck_flexion", side=None, peak_deg=30.0, window_s=(w0, s.t_s))
+    s.wait(0.5)
+    s.mark("answer: same", at_s=s.t_s, kind="diff_end", answer="same")
+    s.wait(25.0)
+
+
+SLR_TRUTH_DEG: Final = {"PF": (55.0, 66.0), "DF": (49.5, 56.0)}
+"""Hip flexion (deg) scripted at P1 and P2 of the straight-leg-raise scenario, ankle pointed
+(−15°) and pulled up (+12°): dorsiflexion lowers P1 by 5.5° and P2 by 10° (Boyd 2009)."""
+
+
+def slr_test(s: Script) -> None:
+    """Lie down; two straight-leg raises with P1/P2 marks: ankle pointed, then pulled up."""
+    squat = {**axial(tilt=25.0, lumbar=15.0), **both_legs(hip=95.0, knee=110.0)}
+    with s.phase("phase", "exercise"):
+        s.move(2.5, squat)
+        s.set_flat("right", False)
+        s.set_flat("left", False)
+        lying = {**axial(tilt=-85.0, lumbar=0.0), **both_legs(hip=5.0, knee=0.0, ankle=-10.0)}
+        s.move(3.5, lying, anchor=("pelvis", "origin"), standing=False)
+        s.wait(3.0)
+        for ankle, (p1, p2) in ((-15.0, SLR_TRUTH_DEG["PF"]), (12.0, SLR_TRUTH_DEG["DF"])):
+            s.move(1.0, leg("right", ankle=ankle))
+            s.wait(1.0)
+            s.move(4.0, leg("right", hip=p1))  # slow raise, knee straight
+            s.wait(1.0)
+            s.mark("first symptom", at_s=s.t_s - 0.5, kind="P1")
+            s.move(2.0, leg("right", hip=p2))
+            s.wait(1.0)
+            s.mark("most tolerated", at_s=s.t_s - 0.5, kind="P2")
+            s.move(3.0, leg("right", hip=5.0))
+            s.wait(2.0)
+        s.move(1.0, leg("right", ankle=-10.0))
+        s.wait(1.0)
+        s.move(3.5, {**squat, **both_legs(ankle=40.0)}, anchor=("left_foot", "sole"), standing=True)
+        s.set_flat("right", True)
+        s.set_flat("left", True)
+        s.move(2.5, NEUTRAL)
         s.wait(1.0)
 
 
@@ -667,6 +760,28 @@ SCENARIOS: Final[dict[str, ScenarioInfo]] = {
             "standing_hamstring",
             "right",
             _standing("hip_ir_adduction"),
+        ),
+        ScenarioInfo(
+            "standing_looking_down",
+            "standing stretch looking down (neck +30°) for 8 s mid-hold; needs a head sensor",
+            "standing_hamstring",
+            "right",
+            _standing("looking_down"),
+        ),
+        ScenarioInfo(
+            "standing_differentiation",
+            "standing stretch with two nerve-or-muscle tests: toes up with the hip dropping 8° "
+            "(invalid), look down and up with hip and knee still (valid)",
+            "standing_hamstring",
+            "right",
+            _standing("differentiation"),
+        ),
+        ScenarioInfo(
+            "slr_test",
+            "lying, two straight-leg raises with P1/P2 marks: ankle pointed, then pulled up",
+            "slr_test",
+            "right",
+            slr_test,
         ),
         ScenarioInfo(
             "supine_correct",

@@ -33,6 +33,7 @@ from analysis.schema import (
     ANGLE_COLUMNS,
     DEVICE_TICKS,
     GYR_COLUMNS,
+    HEAD_FLEXION_REL_PELVIS,
     MAG_COLUMNS,
     PLACEMENTS,
     SENSOR,
@@ -349,6 +350,12 @@ class SessionSimulator:
             channel = _DRIVEN.get(col)
             if channel is not None:
                 data[col] = np.degrees(ev.channel(channel).angle_rad)
+            elif col == HEAD_FLEXION_REL_PELVIS:
+                tilt = {
+                    seg: rotations.segment_tilt_rad(rotations.multiply(q_G_E, ev.frame(seg).q_E_B))
+                    for seg in ("pelvis", "head")
+                }
+                data[col] = np.degrees(tilt["pelvis"] - tilt["head"])
             else:
                 side = "right" if col.startswith("right_") else "left"
                 assert col == thigh_inclination_column(side)
@@ -409,7 +416,14 @@ class SessionSimulator:
         """The sidecar: exercise, side, sensors, calibration windows, markers and gaps."""
         cfg, plan = self.config, self.plan
         markers = tuple(
-            Marker(t_s=e.start_s, label=e.label or "", kind="symptom")
+            Marker(
+                t_s=e.start_s,
+                label=e.label or "",
+                kind=e.name,
+                where=e.where,
+                what=e.what,
+                answer=e.answer,
+            )
             for e in plan.events
             if e.kind == "marker"
         )

@@ -195,7 +195,8 @@ async def record_virtual_session(
             # the virtual wearer marks symptoms when the script says so
             while started and pending and session.now_s() >= started[1] + pending[0].t_s:
                 m = pending.pop(0)
-                session.add_marker(m.label, kind=m.kind, t_s=started[1] + m.t_s)
+                # the script's mark whole (label, kind, where/what/answer), on the session clock
+                session.markers.append(dataclasses.replace(m, t_s=started[1] + m.t_s))
             if view_tick is not None:
                 view_tick()
 

@@ -57,6 +57,7 @@ def standing_session(
         data[f"{side}_{name}_deg"] = value
     data["pelvis_anterior_tilt_deg"] = pose(12.0)
     data["lumbar_flexion_deg"] = pose(2.0)
+    data["neck_flexion_deg"] = pose(3.0)
     df = pd.DataFrame(data)
     if noise_deg:
         assert rng is not None

@@ -25,7 +25,7 @@ from analysis.simulation import (
     simulate,
 )
 
-SENSORS = (*DEFAULT_SENSORS, "trunk")  # a trunk sensor so lumbar flexion is measured
+SENSORS = (*DEFAULT_SENSORS, "trunk", "head")  # trunk and head: lumbar and neck measured
 ONSET_TOLERANCE_S = 0.5
 HOLD_TOLERANCE_S = 1.0
 MIN_AGREEMENT = 0.98

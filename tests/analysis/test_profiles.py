@@ -20,7 +20,7 @@ from analysis.profiles import (
 from analysis.schema import ANGLE_COLUMNS, RULE_NAMES
 
 EXPECTED = {"standing_hamstring", "supine_hamstring", "seated_slider", "runners_active"}
-EXPECTED |= {"standing_l"}
+EXPECTED |= {"standing_l", "slr_test"}
 
 MINIMAL = """
 name = "mine"
@@ -34,7 +34,7 @@ cue = "bend the knee ({peak:.0f}°)"
 """
 
 
-def test_the_five_exercises_ship_and_load():
+def test_the_builtin_profiles_ship_and_load():
     assert set(builtin_profile_names()) == EXPECTED
     for name in EXPECTED:
         prof = load_builtin_profile(name)
@@ -46,6 +46,21 @@ def test_the_five_exercises_ship_and_load():
             assert rule.hysteresis_deg >= MIN_HYSTERESIS_DEG[rule.plane]
             assert rule.format_cue(rule.limit_deg + (3 if rule.upper else -3))
         assert not prof.warnings
+
+
+def test_looking_down_is_judged_where_the_seeds_advice_applies():
+    for name in ("standing_hamstring", "supine_hamstring", "slr_test"):
+        neck = load_builtin_profile(name).rule("neck_flexion")
+        assert neck is not None, name
+        assert not neck.advisory
+        assert (neck.max_deg, neck.warn_deg, neck.hysteresis_deg) == (15.0, 25.0, 3.0)
+        assert "Johnson & Chiarello 1997" in neck.basis
+    slider = load_builtin_profile("seated_slider").rule("neck_flexion")
+    assert slider is not None
+    assert slider.advisory
+    cue = load_builtin_profile("standing_hamstring").rule("neck_flexion").format_cue(31.4)  # type: ignore[union-attr]
+    assert cue == "looking down (31°) — keep your chin level, eyes ahead"
+    assert load_builtin_profile("slr_test").kind == "test"
 
 
 def test_standing_defaults_are_design_section_5():

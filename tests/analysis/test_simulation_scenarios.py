@@ -24,12 +24,21 @@ NAMES = (
     "standing_knee_locked",
     "standing_slump",
     "standing_hip_ir_adduction",
+    "standing_looking_down",
+    "standing_differentiation",
+    "slr_test",
     "supine_correct",
     "seated_slider",
     "runners_active",
     "standing_l",
 )
-SAGITTAL = {"ankle_dorsiflexion", "knee_flexion", "lumbar_flexion", "pelvis_anterior_tilt"}
+SAGITTAL = {
+    "ankle_dorsiflexion",
+    "knee_flexion",
+    "lumbar_flexion",
+    "pelvis_anterior_tilt",
+    "neck_flexion",
+}
 HYSTERESIS_DEG = {r: 3.0 if r in SAGITTAL else 5.0 for r in RULE_NAMES}  # DESIGN §5
 
 
@@ -128,6 +137,9 @@ EXPECTED_VIOLATIONS = {
     "standing_knee_locked": {("knee_flexion", "right")},
     "standing_slump": {("lumbar_flexion", None), ("pelvis_anterior_tilt", None)},
     "standing_hip_ir_adduction": {("hip_internal_rotation", "right"), ("hip_adduction", "right")},
+    "standing_looking_down": {("neck_flexion", None)},
+    "standing_differentiation": {("ankle_dorsiflexion", "right"), ("neck_flexion", None)},
+    "slr_test": set(),
     "supine_correct": set(),
     "seated_slider": set(),
     "runners_active": set(),
