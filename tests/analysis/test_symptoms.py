@@ -7,6 +7,7 @@ import json
 import pytest
 
 from analysis.envelope import check_envelope
+from analysis.errors import RecordingFormatError
 from analysis.profiles import load_builtin_profile
 from analysis.recording import Marker, SessionMeta
 from analysis.report import ReportContext, build_report_html, summary_text
@@ -82,10 +83,11 @@ def test_sidecar_round_trip_keeps_labels_and_reads_old_marks():
     assert doc["markers"][1] == {"t_s": 1.0, "label": "old", "kind": "symptom"}
     back = SessionMeta.from_dict(json.loads(json.dumps(doc)), source="x.json")
     assert back.markers == tuple(sorted(meta.markers, key=lambda m: m.t_s))
-    odd = SessionMeta.from_dict(
-        {"markers": [{"t_s": 2.0, "label": "x", "where": 5, "what": ["a"]}]}, source="y.json"
-    )
-    assert odd.markers == (Marker(t_s=2.0, label="x"),)
+    # the input policy types every sidecar key: a label that is not text is refused by name
+    with pytest.raises(RecordingFormatError, match=r"markers\[0\]\.where"):
+        SessionMeta.from_dict(
+            {"markers": [{"t_s": 2.0, "label": "x", "where": 5, "what": ["a"]}]}, source="y.json"
+        )
 
 
 @pytest.fixture(scope="module")
