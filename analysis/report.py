@@ -23,7 +23,7 @@ import pandas as pd
 from analysis.clinical import DIFFERENTIATION_ADVICE, HEALTHY_DF_EFFECT
 from analysis.envelope import EnvelopeResult, MarkResult, RuleResult
 from analysis.plots import NARROW, WIDE, panel_svgs
-from analysis.symptoms import RED_FLAG_ADVICE, SymptomLabel, red_flag
+from analysis.symptoms import RED_FLAG_ADVICE, SymptomLabel, mark_meaning, red_flag
 from analysis.unchecked import (
     NotChecked,
     neck_frame_note,
@@ -303,10 +303,28 @@ def _verdict_box(env: EnvelopeResult) -> str:
             "(hip rotation/adduction: the sensors are less sure in these planes)."
         )
     lines.extend(_e(x) for x in scope_lines(env))
+    lines.extend(_mark_lines(env))
     partial = partial_verdict_title(env.verdict, _unchecked(env))
     title = partial or VERDICT_TEXT[env.verdict]
     klass = "partial" if partial else env.verdict
     return f"<div class='verdict v-{_e(klass)}'><b>{_e(title)}</b>" + "<br>".join(lines) + "</div>"
+
+
+def _mark_lines(env: EnvelopeResult) -> list[str]:
+    """One escaped line per symptom mark (the first 5): when, what was felt, what it suggests.
+
+    Marks keep their number of the marks table and the figures (M1, M2 …).
+    """
+    symptoms = [(i, m) for i, m in enumerate(env.marks, start=1) if m.kind == "symptom"]
+    lines = []
+    for i, m in symptoms[:5]:
+        felt = m.label or SymptomLabel(m.where, m.what).text()
+        lines.append(
+            f"M{i} at {_e(_clock(m.t_s))}: {_e(felt)} — {_e(mark_meaning(m.where, m.what))}."
+        )
+    if len(symptoms) > 5:
+        lines.append(f"… and {len(symptoms) - 5} more symptom marks in the table below.")
+    return lines
 
 
 def _unchecked(env: EnvelopeResult) -> tuple[NotChecked, ...]:

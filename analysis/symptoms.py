@@ -131,3 +131,28 @@ class SymptomKeys:
         label = SymptomLabel(where=where, what=what)
         self._open = (now_s, label)
         return "new", label
+
+
+NERVE_SITES: Final = frozenset({"heel", "sole", "calf", "behind the knee"})
+"""Where the seeds place a nerve-type feeling during a hamstring stretch (not the muscle belly)."""
+
+
+def mark_meaning(where: str | None, what: str | None) -> str:
+    """What a symptom mark suggests, in plain words, from the seeds (informs, never diagnoses).
+
+    A red flag (:func:`red_flag`) is for a professional; tingling, burning, numbness or an
+    electric feeling, or a feeling in the heel, sole, calf or behind the knee, is how the seeds
+    describe a tensioned nerve; a stretch felt in the back of the thigh is the muscle.
+    """
+    if red_flag(where, what):
+        return "a warning sign: stop and have it assessed"
+    if what in NERVE_WORDS or (where in NERVE_SITES and what != "stretch"):
+        return (
+            "a nerve-type feeling: ease the stretch — bend the knee a little and point the toes "
+            "away"
+        )
+    if what == "stretch" and where in (None, "back of the thigh"):
+        return "the hamstring muscle stretching, as intended"
+    if what == "stretch" and where in NERVE_SITES:
+        return "a pull away from the muscle, which may be the nerve: ease the stretch"
+    return "noted; the report cannot say more from this label"

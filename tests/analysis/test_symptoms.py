@@ -19,6 +19,7 @@ from analysis.symptoms import (
     SymptomKeys,
     SymptomLabel,
     key_map_lines,
+    mark_meaning,
     red_flag,
 )
 
@@ -124,3 +125,24 @@ def test_no_red_flag_without_one(dorsiflexion):
     page = build_report_html(sim.truth, env, ReportContext(source_name="s.csv"))
     assert "Red flag" not in page
     assert "stretch in the back of the thigh" in page
+    verdict = page[page.index("<div class='verdict") :].split("</div>", 1)[0]
+    # the verdict box names the mark and what it suggests
+    assert "M1 at 1:00.0: stretch in the back of the thigh" in verdict
+    assert "the hamstring muscle stretching, as intended" in verdict
+
+
+@pytest.mark.parametrize(
+    ("where", "what", "words"),
+    [
+        ("heel", "tingling", "warning sign"),
+        (None, "sharp pain with a pop", "warning sign"),
+        ("behind the knee", "burning", "nerve-type"),
+        ("calf", None, "nerve-type"),
+        ("back of the thigh", "stretch", "muscle stretching"),
+        (None, "stretch", "muscle stretching"),
+        ("behind the knee", "stretch", "may be the nerve"),
+        ("low back", "pain", "cannot say more"),
+    ],
+)
+def test_each_mark_is_read_in_plain_words(where, what, words):
+    assert words in mark_meaning(where, what)
