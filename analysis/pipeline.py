@@ -103,6 +103,9 @@ class AngleResult:
     warnings: tuple[str, ...] = field(default=())
     segment_orientations: Mapping[str, FloatArray] = field(default_factory=dict, repr=False)
     """``q_E_B`` per placement on the grid, in the common earth frame (for diagnostics)."""
+    uncertain: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Angle columns whose calibration is not established: ``{column: {reason, redo}}``
+    (``CalibrationResult.uncertain_angles``); pass to ``check_envelope(uncertain=...)``."""
 
 
 def _noop(_stage: str, _fraction: float) -> None:
@@ -369,6 +372,7 @@ def analyse_recording(
         gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
+        uncertain={c: v for c, v in cal.uncertain_angles().items() if c in angles.columns},
     )
 
 
