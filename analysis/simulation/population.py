@@ -491,12 +491,13 @@ def _script(p: Person, rng: np.random.Generator, duration_s: float | None, trunk
         _sit_break(tl, p, rng, _u(rng, 5.0, 30.0))
     if p.exercise == "supine":
         _lie_down(tl, rng)
-    rules = [r for r in VIOLATION_RULES if trunk or r != "lumbar_flexion"]
     correct = rng.random() < 0.35
     long = duration_s is not None and duration_s > 900
     blocks = 0
     while True:
-        rule = None if correct or rng.random() < 0.3 else str(rng.choice(rules))
+        rule = None if correct or rng.random() < 0.3 else str(rng.choice(VIOLATION_RULES))
+        if rule == "lumbar_flexion" and not trunk:
+            rule = "pelvis_anterior_tilt"  # a slump tucks the pelvis too; seen without a trunk
         (_standing_block if p.exercise == "standing" else _supine_block)(tl, p, rng, rule)
         blocks += 1
         if duration_s is None or tl.t_s > duration_s - 90.0:
