@@ -35,8 +35,9 @@ from analysis.calibration_axes import (
     SensorAxes,
     estimate_axes,
     gravity_is_plausible,
+    with_session_axis,
 )
-from analysis.calibration_signs import SignDecision, Tilts, decide_sign, rules_for
+from analysis.calibration_signs import Confidence, SignDecision, Tilts, decide_sign, rules_for
 from analysis.errors import CalibrationError
 from analysis.recording import CalibrationWindows
 from analysis.schema import (
@@ -78,11 +79,20 @@ class SegmentCalibration:
     rotation_deg: float
     sign_rule: str
     sign_confidence: Literal["high", "low"]
+    based_on: tuple[str, ...] = ()
+    """Segments the sign decision relied on (their doubts are this segment's doubts)."""
+    axis_source: str = "movements"
+    """Where the flexion axis came from: the functional ``movements`` or the ``session``."""
 
     @property
     def trusted(self) -> bool:
         """True when both the flexion axis and its sign are established."""
         return self.sign_confidence == "high" and self.rotation_deg >= POORLY_DEFINED_ROTATION_DEG
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the angles that depend on this segment are reported as uncertain."""
+        return not self.trusted
 
     @property
     def doubt(self) -> str | None:
@@ -126,6 +136,7 @@ class CalibrationResult:
                     "sign_rule": s.sign_rule,
                     "sign_confidence": s.sign_confidence,
                     "trusted": s.trusted,
+                    "axis_source": s.axis_source,
                 }
                 for p, s in self.segments.items()
             },
@@ -133,20 +144,44 @@ class CalibrationResult:
             "uncertain_angles": self.uncertain_angles(),
         }
 
-    def uncertain_angles(self) -> dict[str, dict[str, str]]:
-        """Angle columns that depend on an untrusted segment: ``{column: {reason, redo}}``.
+    def doubts(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``{placement: reason}`` of every segment whose angles cannot be trusted.
+
+        A segment is doubted when it is not :attr:`SegmentCalibration.trusted`, when
+        ``extra`` names it (e.g. ``analysis.plausibility.doubted_segments``), or when its
+        sign was decided against a doubted segment (carried along ``based_on``).
+        """
+        out = {p: str(s.doubt) for p, s in self.segments.items() if not s.trusted}
+        for p, why in (extra or {}).items():
+            if p in self.segments:
+                out.setdefault(p, why)
+        changed = True
+        while changed:
+            changed = False
+            for p, s in self.segments.items():
+                src = next((b for b in s.based_on if b in out), None)
+                if p not in out and src is not None:
+                    out[p] = f"its sign was decided against the {_segment_words(src)} ({out[src]})"
+                    changed = True
+        return out
+
+    def uncertain_angles(self, extra: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+        """Angle columns that depend on a doubted segment: ``{column: {reason, redo}}``.
 
         Such an angle may be wrong by twice the segment's tilt (a reversed flexion axis) or
-        by more; the envelope reports its rules as *uncertain*, never as violated.
+        by more; the envelope reports its rules as *uncertain*, never as violated. ``extra``
+        adds doubts found after the calibration (see :meth:`doubts`).
         """
+        doubts = self.doubts(extra)
         out: dict[str, dict[str, str]] = {}
         for column, needs in angle_dependencies().items():
-            doubts = [self.segments[p] for p in needs if p in self.segments]
-            bad = [s for s in doubts if not s.trusted]
-            if len(doubts) == len(needs) and bad:
+            if not all(p in self.segments for p in needs):
+                continue
+            bad = [p for p in needs if p in doubts]
+            if bad:
                 out[column] = {
-                    "reason": "; ".join(str(s.doubt) for s in bad),
-                    "redo": " ".join(dict.fromkeys(redo_advice(s.placement) for s in bad)),
+                    "reason": "; ".join(doubts[p] for p in bad),
+                    "redo": " ".join(dict.fromkeys(redo_advice(p) for p in bad)),
                 }
         return out
 
@@ -411,7 +446,7 @@ def _sensor_axes(
     # the vertical (walking, turning round to sit) is not flexion, so it is removed first
     up_S = rot.rotate(rot.conjugate(np.asarray(q_E_S[move], dtype=np.float64)), [0.0, 0.0, 1.0])
     try:
-        return estimate_axes(
+        axes = estimate_axes(
             stand_acc_m_s2=np.asarray(s.acc_m_s2[stand], dtype=np.float64),
             stand_gyr_rad_s=np.asarray(s.gyr_rad_s[stand], dtype=np.float64),
             move_gyr_rad_s=np.asarray(s.gyr_rad_s[move], dtype=np.float64),
@@ -421,7 +456,20 @@ def _sensor_axes(
         )
     except CalibrationError as exc:
         raise CalibrationError(f"sensor {label!r}: {exc}") from None
+    if axes.well_defined:
+        return axes
+    # barely turned in the functional window: try the whole session (decimated)
+    step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
+    ok = s.valid[::step] & np.all(np.isfinite(q_E_S[::step]), axis=1)
+    q = np.asarray(q_E_S[::step][ok], dtype=np.float64)
+    gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64)
+    gyr = gyr - np.asarray(s.gyr_rad_s[stand], dtype=np.float64).mean(axis=0)
+    up = rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0])
+    return with_session_axis(axes, gyr, up, rate_hz=session.rate_hz / step)
 
+
+SESSION_AXIS_RATE_HZ = 25.0
+"""Rate at which the whole session's rates are sampled for a flexion axis left undefined."""
 
 SESSION_TILT_RATE_HZ = 10.0
 """Rate at which the whole session's tilts are sampled for the sign decisions."""
@@ -460,12 +508,15 @@ def decide_signs(
     """Per worn segment, ``q_S_B`` with the sign chosen by the table, and the decision."""
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
+    trust: dict[str, Confidence] = {}
     out: dict[str, tuple[FloatArray, SignDecision]] = {}
     for row in rules_for(tuple(axes)):
         label = row.segment
         cands, tilts = candidate_tilts(q_E_S[label], axes[label], move, step=step)
-        d = decide_sign(row, tilts, decided, session_rate_hz=rate_hz / step)
+        d = decide_sign(row, tilts, decided, session_rate_hz=rate_hz / step, confidence=trust)
         decided[label] = tilts[d.choice]
+        # a partner whose axis is poorly defined is no better than one with an unsure sign
+        trust[label] = d.confidence if axes[label].well_defined else "low"
         out[label] = (cands[d.choice], d)
     return out
 
@@ -523,6 +574,11 @@ def calibrate(
                 f"{label}: only {ax.rotation_deg:.0f}° of rotation in the functional window; its "
                 "flexion axis is poorly defined"
             )
+        elif ax.axis_source == "session":
+            notes.append(
+                f"{label}: barely turned in the functional window; flexion axis taken from the "
+                f"whole session ({ax.rotation_deg:.0f}° of rotation)"
+            )
         segments[label] = SegmentCalibration(
             placement=label,
             q_S_B=q_S_B,
@@ -531,6 +587,8 @@ def calibrate(
             rotation_deg=ax.rotation_deg,
             sign_rule=d.rule,
             sign_confidence=d.confidence,
+            based_on=d.based_on,
+            axis_source=ax.axis_source,
         )
     return CalibrationResult(
         static_s=windows.static_s,

@@ -7,6 +7,7 @@ coordinates (``_S``); y is the segment's superior axis, z its flexion axis (ISB:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,9 @@ class SensorAxes:
     stand_gravity_m_s2: float
     stand_gyro_rms_rad_s: float
     stand_acc_std_m_s2: float
+    axis_source: str = "movements"
+    """``movements``: the functional window; ``session``: the whole session, used when the
+    segment barely turned in the functional window (see :func:`with_session_axis`)."""
 
     @property
     def well_defined(self) -> bool:
@@ -136,6 +140,41 @@ def estimate_axes(
         stand_acc_std_m_s2=float(
             np.sqrt(np.mean(np.sum((stand_acc_m_s2 - mean_acc) ** 2, axis=1)))
         ),
+    )
+
+
+SESSION_AXIS_MIN_ROTATION_DEG = 60.0
+SESSION_AXIS_MIN_PLANARITY = 0.6
+
+
+def with_session_axis(
+    axes: SensorAxes, gyr_rad_s: FloatArray, up_S: FloatArray, *, rate_hz: float
+) -> SensorAxes:
+    """The flexion axis from the whole session when the functional window left it undefined.
+
+    A pelvis kept still during the knee bends and leg swings still tips when its person
+    leans into the stretch, sits or lies down. If over the session (``gyr_rad_s`` stand bias
+    removed, ``up_S`` the vertical per sample, both possibly decimated by ``rate_hz``) the
+    segment turned ≥ 60° about a horizontal axis with planarity ≥ 0.6, that axis replaces the
+    functional one; otherwise ``axes`` is returned unchanged.
+    """
+    if axes.well_defined:
+        return axes
+    try:
+        z_S, planarity, elevation, rotation_deg = flexion_axis(
+            gyr_rad_s, up_S, axes.y_S, rate_hz=rate_hz
+        )
+    except CalibrationError:
+        return axes
+    if rotation_deg < SESSION_AXIS_MIN_ROTATION_DEG or planarity < SESSION_AXIS_MIN_PLANARITY:
+        return axes
+    return dataclasses.replace(
+        axes,
+        z_S=z_S,
+        planarity_ratio=planarity,
+        axis_elevation_deg=elevation,
+        rotation_deg=rotation_deg,
+        axis_source="session",
     )
 
 

@@ -167,11 +167,13 @@ class Tilts:
 
 @dataclass(frozen=True, kw_only=True)
 class SignDecision:
-    """The chosen candidate (0: z as estimated, 1: reversed), why, and how sure."""
+    """The chosen candidate (0: z as estimated, 1: reversed), why, how sure, and the
+    partners the decision relied on (a doubt about one of them is a doubt about this)."""
 
     choice: int
     rule: str
     confidence: Confidence
+    based_on: tuple[str, ...] = ()
 
 
 def _wrap(x: FloatArray) -> FloatArray:
@@ -267,20 +269,33 @@ def decide_sign(
     decided: Mapping[str, Tilts],
     *,
     session_rate_hz: float,
+    confidence: Mapping[str, Confidence] | None = None,
 ) -> SignDecision:
     """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
 
     ``cands`` are the tilts of z as estimated (0) and reversed (1); ``decided`` holds the
     chosen tilts of the segments decided before (partners absent from it are not worn);
-    ``session_rate_hz`` is the rate of the decimated session tilts.
+    ``session_rate_hz`` is the rate of the decimated session tilts; ``confidence`` the
+    confidence of each decided segment (default high): a decision that relied on a partner
+    is never surer than that partner.
     """
-    partners = [decided[p] for p in row.partners if p in decided]
-    for found in (
-        _by_limit(row, cands, partners),
-        _by_session_range(row, cands, partners, session_rate_hz),
-        _by_near(row, cands, partners),
-        _by_partner(row, cands[0], decided.get(row.correlate_with or "")),
-    ):
+    conf = confidence or {}
+    worn = tuple(p for p in row.partners if p in decided)
+    partners = [decided[p] for p in worn]
+    corr = row.correlate_with if row.correlate_with in decided else None
+    tests = (
+        (_by_limit(row, cands, partners), worn),
+        (_by_session_range(row, cands, partners, session_rate_hz), worn),
+        (_by_near(row, cands, partners), worn),
+        (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
+    )
+    for found, used in tests:
         if found is not None:
-            return found
+            weak = any(conf.get(p, "high") != "high" for p in used)
+            return SignDecision(
+                choice=found.choice,
+                rule=found.rule + (" (partner itself uncertain)" if weak else ""),
+                confidence="low" if weak else found.confidence,
+                based_on=tuple(used),
+            )
     return _by_fallback(row, cands)
