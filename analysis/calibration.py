@@ -456,16 +456,21 @@ def _sensor_axes(
         )
     except CalibrationError as exc:
         raise CalibrationError(f"sensor {label!r}: {exc}") from None
-    if axes.well_defined:
+    # the pelvis tips least in the calibration movements and wanders most out of their
+    # plane; its leans, sitting and lying down over the session are sagittal
+    pelvis = split_placement(label)[1] == "pelvis"
+    if axes.well_defined and not pelvis:
         return axes
-    # barely turned in the functional window: try the whole session (decimated)
+    # barely turned in the functional window (or the pelvis): try the whole session
     step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
     ok = s.valid[::step] & np.all(np.isfinite(q_E_S[::step]), axis=1)
     q = np.asarray(q_E_S[::step][ok], dtype=np.float64)
     gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64)
     gyr = gyr - np.asarray(s.gyr_rad_s[stand], dtype=np.float64).mean(axis=0)
     up = rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0])
-    return with_session_axis(axes, gyr, up, rate_hz=session.rate_hz / step)
+    return with_session_axis(
+        axes, gyr, up, rate_hz=session.rate_hz / step, prefer_more_planar=pelvis
+    )
 
 
 SESSION_AXIS_RATE_HZ = 25.0
@@ -576,8 +581,9 @@ def calibrate(
             )
         elif ax.axis_source == "session":
             notes.append(
-                f"{label}: barely turned in the functional window; flexion axis taken from the "
-                f"whole session ({ax.rotation_deg:.0f}° of rotation)"
+                f"{label}: flexion axis taken from the whole session ({ax.rotation_deg:.0f}° "
+                f"of rotation, planarity {ax.planarity_ratio:.2f}): the calibration movements "
+                "left it undefined or less planar"
             )
         segments[label] = SegmentCalibration(
             placement=label,

@@ -145,20 +145,28 @@ def estimate_axes(
 
 SESSION_AXIS_MIN_ROTATION_DEG = 60.0
 SESSION_AXIS_MIN_PLANARITY = 0.6
+SESSION_AXIS_PLANARITY_GAIN = 0.02
 
 
 def with_session_axis(
-    axes: SensorAxes, gyr_rad_s: FloatArray, up_S: FloatArray, *, rate_hz: float
+    axes: SensorAxes,
+    gyr_rad_s: FloatArray,
+    up_S: FloatArray,
+    *,
+    rate_hz: float,
+    prefer_more_planar: bool = False,
 ) -> SensorAxes:
     """The flexion axis from the whole session when the functional window left it undefined.
 
     A pelvis kept still during the knee bends and leg swings still tips when its person
     leans into the stretch, sits or lies down. If over the session (``gyr_rad_s`` stand bias
     removed, ``up_S`` the vertical per sample, both possibly decimated by ``rate_hz``) the
-    segment turned ≥ 60° about a horizontal axis with planarity ≥ 0.6, that axis replaces the
-    functional one; otherwise ``axes`` is returned unchanged.
+    segment turned ≥ 60° about a horizontal axis with planarity ≥ 0.6, that axis replaces an
+    undefined functional one. With ``prefer_more_planar`` it also replaces a defined one
+    whose planarity is lower by more than 0.02 (sloppy calibration movements that rocked
+    the pelvis sideways as it tipped); otherwise ``axes`` is returned unchanged.
     """
-    if axes.well_defined:
+    if axes.well_defined and not prefer_more_planar:
         return axes
     try:
         z_S, planarity, elevation, rotation_deg = flexion_axis(
@@ -167,6 +175,8 @@ def with_session_axis(
     except CalibrationError:
         return axes
     if rotation_deg < SESSION_AXIS_MIN_ROTATION_DEG or planarity < SESSION_AXIS_MIN_PLANARITY:
+        return axes
+    if axes.well_defined and planarity < axes.planarity_ratio + SESSION_AXIS_PLANARITY_GAIN:
         return axes
     return dataclasses.replace(
         axes,

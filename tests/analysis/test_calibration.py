@@ -266,3 +266,43 @@ def test_angle_dependencies_name_both_segments_of_each_joint():
     assert deps["left_knee_flexion_deg"] == ("left_thigh", "left_shank")
     assert deps["lumbar_flexion_deg"] == ("pelvis", "trunk")
     assert deps["right_thigh_inclination_deg"] == ("right_thigh",)
+
+
+def _axes_with(z_S, rotation_deg: float, planarity: float):
+    from analysis.calibration_axes import SensorAxes
+
+    return SensorAxes(
+        y_S=np.array([0.0, 0.0, 1.0]),
+        z_S=np.asarray(z_S, dtype=float),
+        planarity_ratio=planarity,
+        axis_elevation_deg=0.0,
+        rotation_deg=rotation_deg,
+        stand_gravity_m_s2=GRAVITY_M_S2,
+        stand_gyro_rms_rad_s=0.0,
+        stand_acc_std_m_s2=0.0,
+    )
+
+
+def test_the_session_defines_an_axis_the_movements_left_undefined():
+    from analysis.calibration_axes import with_session_axis
+
+    rng = np.random.default_rng(5)
+    true_z = np.array([np.cos(0.3), np.sin(0.3), 0.0])  # horizontal in the sensor frame
+    rate = np.sin(np.linspace(0, 20, 2000))[:, None] * true_z + rng.normal(0, 0.01, (2000, 3))
+    up = np.tile([0.0, 0.0, 1.0], (2000, 1))
+    still = _axes_with([0.0, 1.0, 0.0], rotation_deg=5.0, planarity=0.5)
+    got = with_session_axis(still, rate, up, rate_hz=25.0)
+    assert got.axis_source == "session"
+    assert abs(float(got.z_S @ true_z)) > 0.999
+    assert got.well_defined
+    # a defined axis stays unless asked to prefer a more planar one, and only if it is
+    good = _axes_with([0.0, 1.0, 0.0], rotation_deg=80.0, planarity=0.9)
+    assert with_session_axis(good, rate, up, rate_hz=25.0) is good
+    assert with_session_axis(good, rate, up, rate_hz=25.0, prefer_more_planar=True).axis_source == (
+        "session"
+    )
+    planar = _axes_with([0.0, 1.0, 0.0], rotation_deg=80.0, planarity=0.999)
+    assert with_session_axis(planar, rate, up, rate_hz=25.0, prefer_more_planar=True) is planar
+    # a session that never turned much about one axis decides nothing
+    tiny = rate * 0.01
+    assert with_session_axis(still, tiny, up, rate_hz=25.0) is still
