@@ -655,7 +655,9 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     """A few plain-text lines for the terminal: verdict, rules, episodes with cues, holds."""
     env = envelope
     lines = [f"{source_name}: {env.profile.title} ({env.side} side)"]
-    lines.append(f"  verdict: {VERDICT_TEXT[env.verdict].lower()} [{env.verdict}]")
+    unsure = sum(r.status == "uncertain" and not r.spec.advisory for r in env.rules)
+    partial = f" — partial: {unsure} gating rule(s) uncertain" if unsure else ""
+    lines.append(f"  verdict: {VERDICT_TEXT[env.verdict].lower()} [{env.verdict}]{partial}")
     if env.verdict == "not_engaged" and env.engaged_reason:
         lines.append(f"  {env.engaged_reason}")
     for r in env.rules:

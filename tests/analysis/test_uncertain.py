@@ -105,6 +105,7 @@ def test_terminal_summary_and_report_lines_name_the_rule_reason_and_redo():
     text = summary_text(res, source_name="s.csv")
     assert "pelvis_anterior_tilt" in text
     assert "uncertain" in text
+    assert "partial: 1 gating rule(s) uncertain" in text
     assert "redo the calibration with two slow bows" in text
     (line,) = uncertain_lines(res)
     assert "not established" in line
