@@ -526,6 +526,29 @@ def decide_signs(
     return out
 
 
+def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
+    """The report's notes on one segment's calibration (gravity, sign, axis)."""
+    notes = []
+    if not gravity_is_plausible(ax.stand_gravity_m_s2):
+        notes.append(
+            f"{label}: stand acceleration {ax.stand_gravity_m_s2:.2f} m/s² (expected ≈ 9.81)"
+        )
+    if d.confidence == "low":
+        notes.append(f"{label}: axis sign decided with low confidence ({d.rule})")
+    if not ax.well_defined:
+        notes.append(
+            f"{label}: only {ax.rotation_deg:.0f}° of rotation in the functional window; its "
+            "flexion axis is poorly defined"
+        )
+    elif ax.axis_source == "session":
+        notes.append(
+            f"{label}: flexion axis taken from the whole session ({ax.rotation_deg:.0f}° "
+            f"of rotation, planarity {ax.planarity_ratio:.2f}): the calibration movements "
+            "left it undefined or less planar"
+        )
+    return notes
+
+
 def calibrate(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
@@ -568,23 +591,7 @@ def calibrate(
     segments = {}
     for label, ax in axes.items():
         q_S_B, d = signs[label]
-        if not gravity_is_plausible(ax.stand_gravity_m_s2):
-            notes.append(
-                f"{label}: stand acceleration {ax.stand_gravity_m_s2:.2f} m/s² (expected ≈ 9.81)"
-            )
-        if d.confidence == "low":
-            notes.append(f"{label}: axis sign decided with low confidence ({d.rule})")
-        if not ax.well_defined:
-            notes.append(
-                f"{label}: only {ax.rotation_deg:.0f}° of rotation in the functional window; its "
-                "flexion axis is poorly defined"
-            )
-        elif ax.axis_source == "session":
-            notes.append(
-                f"{label}: flexion axis taken from the whole session ({ax.rotation_deg:.0f}° "
-                f"of rotation, planarity {ax.planarity_ratio:.2f}): the calibration movements "
-                "left it undefined or less planar"
-            )
+        notes.extend(_quality_notes(label, ax, d))
         segments[label] = SegmentCalibration(
             placement=label,
             q_S_B=q_S_B,
