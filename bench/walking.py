@@ -30,7 +30,14 @@ from scipy.interpolate import CubicSpline
 from scipy.spatial.transform import Rotation
 
 from analysis import rotations
-from analysis.pipeline import AngleResult, PipelineOptions, analyse_recording
+from analysis.angles import joint_angles_deg
+from analysis.calibration import Q_G_E, CalibrationResult
+from analysis.pipeline import (
+    AngleResult,
+    PipelineOptions,
+    analyse_recording,
+    segment_orientations,
+)
 from analysis.recording import CalibrationWindows, Recording, SensorStream, SessionMeta
 from analysis.schema import ORIENTATION_FROM_VENDOR
 from analysis.simulation.imu import ImuErrorModel, SoftTissueModel
@@ -157,6 +164,47 @@ def real_lines(shared: Path) -> list[str]:
         f"magnetometer); planarity {seg.planarity_ratio:.2f}, sign {seg.sign_confidence} "
         f"({seg.sign_rule}).",
     ]
+    return lines
+
+
+def sensitivity_lines(shared: Path) -> list[str]:
+    """How the gait knee moves when the calibration is off by a known amount (real data)."""
+    rec = read_opensense(shared / "datasets" / "opensense_example_xsens", vendor=True)
+    res = analyse_recording(rec)
+    streams = rec.streams()
+    t = streams["pelvis"].t_s
+    walk = (t >= OPENSENSE_WALK_S[0]) & (t < OPENSENSE_WALK_S[1])
+
+    def knee(cal: CalibrationResult) -> np.ndarray:
+        q_E_S = {p: np.array(s.quat) for p, s in streams.items()}
+        ok = {p: np.ones(t.size, dtype=bool) for p in q_E_S}
+        q = segment_orientations(t, q_E_S, cal, rate_hz=100.0, valid=ok)
+        return joint_angles_deg(q, q_G_E=Q_G_E).columns["right_knee_flexion_deg"][walk]
+
+    ref = knee(res.calibration)
+    cases = (
+        ("shank flexion axis turned 10° about the shank's long axis", ("right_shank",), 1, 10.0),
+        ("thigh flexion axis turned 10° about the thigh's long axis", ("right_thigh",), 1, 10.0),
+        ("both turned 10°", ("right_shank", "right_thigh"), 1, 10.0),
+        ("thigh long axis tipped 5° in the frontal plane", ("right_thigh",), 0, 5.0),
+        (
+            "shank zero tipped 5° in the sagittal plane (knee bent 5° in the stand)",
+            ("right_shank",),
+            2,
+            5.0,
+        ),
+    )
+    lines = ["| calibration error (right leg) | gait knee change: mean / RMS / max |", "|---|---|"]
+    for name, segments, axis, deg in cases:
+        segs = dict(res.calibration.segments)
+        turn = rotations.from_axis_angle(np.eye(3)[axis], math.radians(deg))
+        for p in segments:
+            segs[p] = dataclasses.replace(segs[p], q_S_B=rotations.multiply(segs[p].q_S_B, turn))
+        d = knee(dataclasses.replace(res.calibration, segments=segs)) - ref
+        lines.append(
+            f"| {name} | {np.nanmean(d):+.2f} / {math.sqrt(float(np.nanmean(d * d))):.2f} / "
+            f"{np.nanmax(np.abs(d)):.2f} |"
+        )
     return lines
 
 
@@ -288,6 +336,8 @@ def main() -> int:
     shared = ROOT.parent / "shared"
     if shared.is_dir():
         print("\n".join(real_lines(shared)))
+        print()
+        print("\n".join(sensitivity_lines(shared)))
         print()
     print("\n".join(simulated_lines()))
     return 0
