@@ -303,9 +303,11 @@ def rmse_table(records: Sequence[dict[str, Any]]) -> list[str]:
 def sign_table(records: Sequence[dict[str, Any]]) -> list[str]:
     """Calibration sign decisions per segment kind against the true strapping."""
     acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    axis: dict[str, list[float]] = defaultdict(list)
     for r in records:
         for d in r.get("signs", []):
             seg = d["placement"].removeprefix("left_").removeprefix("right_")
+            axis[seg].append(d["axis_error_deg"])
             a = acc[seg]
             a["n"] += 1
             if d["uncertain"]:
@@ -319,8 +321,8 @@ def sign_table(records: Sequence[dict[str, Any]]) -> list[str]:
                 a["low_wrong"] += d["wrong"]
     lines = [
         "| segment | decisions | confident | confident and wrong | low confidence (wrong) "
-        "| uncertain (wrong) |",
-        "|---|---|---|---|---|---|",
+        "| uncertain (wrong) | axis error: median / worst |",
+        "|---|---|---|---|---|---|---|",
     ]
     for seg in ("pelvis", "trunk", "head", "thigh", "shank", "foot"):
         a = acc.get(seg)
@@ -328,7 +330,8 @@ def sign_table(records: Sequence[dict[str, Any]]) -> list[str]:
             continue
         lines.append(
             f"| {seg} | {a['n']} | {a['confident']} | {a['confident_wrong']} | "
-            f"{a['low']} ({a['low_wrong']}) | {a['uncertain']} ({a['uncertain_wrong']}) |"
+            f"{a['low']} ({a['low_wrong']}) | {a['uncertain']} ({a['uncertain_wrong']}) | "
+            f"{np.median(axis[seg]):.1f}° / {max(axis[seg]):.1f}° |"
         )
     return lines
 
@@ -343,8 +346,8 @@ def verdict_table(records: Sequence[dict[str, Any]]) -> list[str]:
         "| sensors | sessions | scripted violations judged | found once within 0.5 s + dwell "
         "(truth envelope) | correct sessions with a false episode: verdict rules / advisory "
         "| false episodes (all sessions) | holds within 1 s | uncertain rule verdicts | "
-        "verdict = truth verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "verdict = truth verdict | true episodes on correct sessions (generator check) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in SETS:
         rs = [r for r in records if r["sensors"] == s and "envelope" in r]
@@ -363,10 +366,11 @@ def verdict_table(records: Sequence[dict[str, Any]]) -> list[str]:
         matched = sum(r["envelope"]["holds_matched"] for r in rs)
         unc = sum(len(r["envelope"]["uncertain_rules"]) for r in rs)
         agree = sum(r["envelope"]["verdict"] == r["envelope"]["truth_verdict"] for r in rs)
+        stray = sum(len(r["envelope"]["truth_episodes"]) for r in correct)
         lines.append(
             f"| {s} | {len(rs)} | {len(scripted)} | {found} ({found_t}) | "
             f"{_share(bad_rule, len(correct))} / {_share(bad_adv, len(correct))} | {n_false} | "
-            f"{_share(matched, holds)} | {unc} | {_share(agree, len(rs))} |"
+            f"{_share(matched, holds)} | {unc} | {_share(agree, len(rs))} | {stray} |"
         )
     return lines
 
