@@ -157,7 +157,7 @@ table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:14px}
 th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f1;font-weight:600}td.n{text-align:right;white-space:nowrap}
 .st-ok{color:#00704f;font-weight:600}.st-violated{color:#b34700;font-weight:600}
-.st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}
+.st-not_measured{color:#666;font-style:italic}.st-uncertain{color:#7a5c00;font-style:italic}.adv{color:#8a4f73}
 .cue{font-weight:600}.small{font-size:13px;color:#555}
 .plot svg{display:block;width:100%;height:auto}
 .legend span{display:inline-block;margin-right:16px;font-size:13px}
@@ -241,7 +241,11 @@ def _verdict_box(env: EnvelopeResult) -> str:
             f"({_e(', '.join(rules))}), {sum(e.duration_s for e in gating):.1f} s in total."
         )
     elif env.verdict == "inside":
-        measured = [r for r in env.rules if r.status != "not_measured" and not r.spec.advisory]
+        measured = [
+            r
+            for r in env.rules
+            if r.status not in ("not_measured", "uncertain") and not r.spec.advisory
+        ]
         if measured:
             lines.append(
                 f"Every measured rule held while you were in the stretch "
@@ -259,6 +263,7 @@ def _verdict_box(env: EnvelopeResult) -> str:
         best = env.longest_hold_s
         verdict = "reached" if best >= target else "not reached"
         lines.append(f"Longest hold {best:.0f} s — the {target:g}-s target was {verdict}.")
+    lines.extend(_e(line) for line in uncertain_lines(env))
     advisory = [e for e in env.episodes if e.advisory]
     if advisory:
         lines.append(
@@ -276,11 +281,20 @@ def _rules_table(env: EnvelopeResult) -> str:
     rows = []
     for r in env.rules:
         worst = _worst(r)
-        status = {"ok": "ok", "violated": "outside", "not_measured": "not measured"}[r.status]
+        status = {
+            "ok": "ok",
+            "violated": "outside",
+            "not_measured": "not measured",
+            "uncertain": "uncertain",
+        }[r.status]
         name = _e(r.rule.replace("_", " "))
         if r.spec.advisory:
             name += " <span class='adv'>(advisory)</span>"
-        detail = _e(r.reason) if r.status == "not_measured" else _e(_pretty(r.column or ""))
+        detail = (
+            _e(r.reason)
+            if r.status in ("not_measured", "uncertain")
+            else _e(_pretty(r.column or ""))
+        )
         rows.append(
             [
                 name,
@@ -619,6 +633,24 @@ def _profile_section(env: EnvelopeResult) -> str:
     return "".join(out)
 
 
+def uncertain_lines(env: EnvelopeResult) -> list[str]:
+    """Plain sentences for the rules judged ``uncertain``: which, why, what to redo."""
+    unsure = [r for r in env.rules if r.status == "uncertain"]
+    if not unsure:
+        return []
+    names = ", ".join(r.rule.replace("_", " ") for r in unsure)
+    lines = [
+        f"Uncertain, not judged: {names} — {unsure[0].reason}. "
+        f"Not counted as outside and not breaking a hold; {unsure[0].redo}."
+    ]
+    seen = {(unsure[0].reason, unsure[0].redo)}
+    for r in unsure[1:]:
+        if (r.reason, r.redo) not in seen:
+            seen.add((r.reason, r.redo))
+            lines.append(f"Also uncertain: {r.rule.replace('_', ' ')} — {r.reason}; {r.redo}.")
+    return lines
+
+
 def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     """A few plain-text lines for the terminal: verdict, rules, episodes with cues, holds."""
     env = envelope
@@ -630,11 +662,17 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
         if r.status == "not_measured":
             lines.append(f"  {r.rule:<22} not measured ({r.reason})")
             continue
+        if r.status == "uncertain":
+            lines.append(
+                f"  {r.rule:<22} uncertain {len(r.unconfirmed)} unconfirmed episode(s), not judged"
+            )
+            continue
         tag = " (advisory)" if r.spec.advisory else ""
         lines.append(
             f"  {r.rule:<22} {r.status:<8} allowed {r.spec.describe():<7} "
             f"outside {r.time_outside_s:5.1f} s in {len(r.episodes)} episode(s){tag}"
         )
+    lines.extend(f"  {line}" for line in uncertain_lines(env))
     for e in env.episodes[:20]:
         lines.append(f"    {_clock(e.start_s):>8}  {e.duration_s:5.1f} s  {e.cue}")
     if len(env.episodes) > 20:

@@ -60,9 +60,12 @@ Sensors: --config SESSION.toml (see docs/ble.md), or --sensor NAME_OR_ADDRESS=pl
 (virtual sensors of four families streaming a simulated scenario through a real BLE stack
 in software: thigh MetaWear, shank Movesense, foot Movella DOT, pelvis Polar).
 
-The screen guides the calibration protocol: stand still (--stand-s), then slow knee bends and
-leg swings (--move-s), then the exercise; the completed windows are written as calibration
-windows. Keys: m or space marks a symptom ("I feel it in my heel"), q stops.
+The screen guides the calibration protocol: stand still (--stand-s), then slow knee bends,
+leg swings and two slow bows forward from the hips, back straight (the pelvis must tip
+forward) (--move-s), then the exercise; the completed windows are written as calibration
+windows. When a step was not done enough (the pelvis barely tipped), the screen says which
+step to do again, and the rules it affects show as uncertain.
+Keys: m or space marks a symptom ("I feel it in my heel"), q stops.
 Placements: """ + ", ".join(PLACEMENTS)
 EPILOG = """\
 examples:
@@ -101,7 +104,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scan-timeout-s", type=float, help="how long to look for the sensors")
     parser.add_argument("--connect-timeout-s", type=float, help="bound of one connection attempt")
     parser.add_argument("--stand-s", type=float, default=5.0, help="stand-still prompt (5 s)")
-    parser.add_argument("--move-s", type=float, default=15.0, help="knee bends/leg swings (15 s)")
+    parser.add_argument(
+        "--move-s", type=float, default=20.0, help="knee bends, leg swings, bows (20 s)"
+    )
     parser.add_argument("--hci", metavar="TRANSPORT", help="bumble HCI transport as the adapter")
     parser.add_argument("--no-display", action="store_true", help="no live screen (logs only)")
     virt = parser.add_argument_group("virtual sensors")

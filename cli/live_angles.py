@@ -31,6 +31,7 @@ _STATUS_STYLE = {
     "outside": "bold white on red",
     "not_engaged": "dim",
     "not_measured": "dim italic",
+    "uncertain": "italic yellow",
 }
 
 
@@ -69,6 +70,8 @@ class LiveAngles:
         self.latest: dict[str, float] = {}
         self.problem: str | None = None
         self.last_cue: str | None = None
+        self.again: str | None = None
+        """After a calibration that left angles uncertain: what to do again, and why."""
         self._pending: dict[str, list[AlignedBatch]] = {p: [] for p in placements}
         self._retry_at = -math.inf
 
@@ -105,8 +108,9 @@ class LiveAngles:
             windows = self.protocol.calibration(now_s)
             if windows is not None and windows.functional_s is not None and now_s >= self._retry_at:
                 try:
-                    self.pipeline.calibrate(windows)
+                    cal = self.pipeline.calibrate(windows)
                     self.problem = None
+                    self._check_calibration(cal.uncertain_angles())
                 except CalibrationError as exc:
                     self.problem = f"calibration failed: {exc}"
                     self._retry_at = now_s + 5.0
@@ -122,6 +126,16 @@ class LiveAngles:
             self.last_cue = cue
             if self.on_cue is not None:
                 self.on_cue(cue)
+
+    def _check_calibration(self, uncertain: dict[str, dict[str, str]]) -> None:
+        """Judge the angles the calibration could not establish as uncertain, and say
+        which step to do again (e.g. the bow, when the pelvis barely tipped)."""
+        self.monitor = EnvelopeMonitor(self.profile, side=self.side, uncertain=uncertain)
+        if not uncertain:
+            self.again = None
+            return
+        first = next(iter(uncertain.values()))
+        self.again = f"again: {first['redo']} — {first['reason']}"
 
     # --- display -----------------------------------------------------------------------------
 
@@ -168,6 +182,8 @@ class LiveAngles:
                 Text(label, style=_STATUS_STYLE.get(status, "")),
             )
         parts: list[RenderableType] = [head, table]
+        if self.again:
+            parts.append(Text(self.again, style="yellow"))
         if self.last_cue:
             parts.append(Text(f"last cue: {self.last_cue}", style="bold red"))
         return Panel(Group(*parts), title=title, border_style="magenta")
