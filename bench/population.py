@@ -91,10 +91,11 @@ def sign_decisions(ses: PopulationSession, res: AngleResult) -> list[dict[str, A
 
     ``wrong``: the estimated segment z axis (in sensor coordinates) points away from the true
     one. ``confidence`` is whatever the calibration says (``sign_confidence``); ``uncertain``
-    is an ``uncertain`` attribute, a confidence of ``"uncertain"`` or ``trusted`` False,
-    whichever the calibration exposes.
+    is an ``uncertain`` attribute, a confidence of ``"uncertain"``, ``trusted`` False or the
+    placement among the result's ``doubted`` segments, whichever the pipeline exposes.
     """
     out = []
+    doubted = getattr(res, "doubted", None) or {}
     for placement, seg in res.calibration.segments.items():
         z_est = rotations.rotate(seg.q_S_B, [0.0, 0.0, 1.0])
         z_true = rotations.rotate(ses.mounting[placement], [0.0, 0.0, 1.0])
@@ -104,6 +105,7 @@ def sign_decisions(ses: PopulationSession, res: AngleResult) -> list[dict[str, A
             bool(getattr(seg, "uncertain", False))
             or conf in ("uncertain", "none")
             or trusted is False
+            or placement in doubted
         )
         out.append(
             {
