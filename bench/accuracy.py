@@ -289,6 +289,17 @@ def population_section(args: argparse.Namespace) -> tuple[str, float]:
     )
     walk_sim = "\n".join(walking.simulated_lines())
     n = {s: sum(r["sensors"] == s for r in records) for s in population.SETS}
+    before = ""
+    if args.population_baseline_json:
+        base = json.loads(args.population_baseline_json.read_text(encoding="utf-8"))
+        before = BEFORE.format(
+            label=args.baseline_label,
+            sessions=len(base),
+            rmse="\n".join(population.rmse_table(base)),
+            signs="\n".join(population.sign_table(base)),
+            verdicts="\n".join(population.verdict_table(base)),
+            failures=sum("error" in r for r in base),
+        )
     text = POPULATION.format(
         sessions=len(records),
         n_default=n["default"],
@@ -298,6 +309,7 @@ def population_section(args: argparse.Namespace) -> tuple[str, float]:
         walk_real=walk_real,
         walk_sens=walk_sens,
         walk_sim=walk_sim,
+        before=before,
         **{k: v for k, v in tables.items() if k != "errors"},
     )
     return text, time.perf_counter() - t0
@@ -310,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--population", type=int, default=0, help="simulated people (0: skip)")
     ap.add_argument("--hours", type=int, default=3, help="people recorded for 1 h")
     ap.add_argument("--population-json", type=Path, help="tables from an earlier run")
+    ap.add_argument(
+        "--population-baseline-json", type=Path, help="an earlier run to show as 'before'"
+    )
+    ap.add_argument("--baseline-label", default="an earlier commit")
     args = ap.parse_args(argv)
     pop_text, t_pop = population_section(args)
     acc_lines, t_acc = accuracy_tables(args.seeds)
@@ -328,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         minutes=(t_acc + t_abl + t_pop) / 60,
         population=pop_text,
         pop_flag=(
-            f" --population {args.population} --hours {args.hours}" if args.population else ""
+            f" --population {args.population} --hours {args.hours}"
+            if args.population
+            else (" --population-json FILE" if args.population_json else "")
         ),
     )
     args.out.write_text(text, encoding="utf-8")
@@ -447,7 +465,7 @@ count like the others here.
 {verdicts}
 
 Failures of the pipeline on a session (each is one session not in the tables above): {errors}
-
+{before}
 ## Gait: knee and hip during walking
 
 Real walking (OpenSense example trial, 8 Xsens MTw; accelerometer and the sensors' own fused
@@ -501,6 +519,18 @@ simulation). The fix belongs to the calibration: the pelvis axis must be checked
 thighs' flexion axes (hips neutral in the stand; in sagittal movements the thighs and the
 pelvis flex about parallel axes) or taken from them, and a pelvis axis that is neither
 confirmed nor dominant (planarity well below the legs') must be reported as uncertain.
+"""
+
+BEFORE = """
+### The same population before the calibration rework ({label})
+
+{sessions} sessions ({failures} failed), same people, movements, strapping and errors:
+
+{rmse}
+
+{signs}
+
+{verdicts}
 """
 
 if __name__ == "__main__":
