@@ -301,6 +301,7 @@ def population_section(args: argparse.Namespace) -> tuple[str, float]:
             failures=sum("error" in r for r in base),
         )
     text = POPULATION.format(
+        people=len({r["person"] for r in records if r["length"] != "1 h"}),
         sessions=len(records),
         n_default=n["default"],
         n_full=n["full"],
@@ -417,7 +418,9 @@ chair posture (posterior pelvic tilt, lumbar flexion, hips ≈ 58°).
 POPULATION = """
 ## Joint angles and verdicts on a simulated population
 
-`bench/population.py` (called from here): {sessions} sessions ({n_default} with the 4-sensor
+`.venv/bin/python bench/population.py --people {people} --hours {hours}` (raw per-session
+results in `bench/out/population.json`, not committed; `--population-json` renders this page
+from them): {sessions} sessions ({n_default} with the 4-sensor
 default — pelvis and the stretched leg's thigh, shank and foot — and {n_full} with all nine
 sensors; the same people and movements in both), {hours} of them 1 h long. The generator
 (`analysis/simulation/population.py`) was written apart from the scenario scripts and
@@ -460,7 +463,10 @@ true angles (same profile, same columns as the pipeline measured). A scripted vi
 true crossing (in brackets: how many the truth envelope itself finds that way). A *false
 episode* is one that overlaps no true episode of its rule (±1 s). A true hold is matched when
 an estimated hold starts and ends within 1 s of it. Advisory rules (hip adduction, rotation)
-count like the others here.
+count like the others here. The last column counts episodes the truth itself shows on
+sessions without a scripted violation — the sitting breaks of long sessions, which the
+standing profile's engagement (hip ≥ 45° and thigh ≥ 45°) takes for the stretch, and the
+moment the leg comes down; the pipeline is compared with those too.
 
 {verdicts}
 
