@@ -302,6 +302,7 @@ def population_section(args: argparse.Namespace) -> tuple[str, float]:
         )
     text = POPULATION.format(
         people=len({r["person"] for r in records if r["length"] != "1 h"}),
+        hour_people=len({r["person"] for r in records if r["length"] == "1 h"}),
         sessions=len(records),
         n_default=n["default"],
         n_full=n["full"],
@@ -418,7 +419,7 @@ chair posture (posterior pelvic tilt, lumbar flexion, hips ≈ 58°).
 POPULATION = """
 ## Joint angles and verdicts on a simulated population
 
-`.venv/bin/python bench/population.py --people {people} --hours {hours}` (raw per-session
+`.venv/bin/python bench/population.py --people {people} --hours {hour_people}` (raw per-session
 results in `bench/out/population.json`, not committed; `--population-json` renders this page
 from them): {sessions} sessions ({n_default} with the 4-sensor
 default — pelvis and the stretched leg's thigh, shank and foot — and {n_full} with all nine
