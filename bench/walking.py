@@ -162,7 +162,9 @@ def real_lines(shared: Path) -> list[str]:
         + ", ".join(f"{v:.0f}° from the {p.replace('_', ' ')}'s" for p, v in axes.items())
         + " in the stand (hips neutral; ideally ≈ 0°, ± the heading noise of the vendor's "
         f"magnetometer); planarity {seg.planarity_ratio:.2f}, sign {seg.sign_confidence} "
-        f"({seg.sign_rule}).",
+        f"({seg.sign_rule}); the pelvis's angles are "
+        + ("marked uncertain" if "pelvis" in getattr(vendor_res, "doubted", {}) else "trusted")
+        + ".",
     ]
     return lines
 
