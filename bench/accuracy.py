@@ -524,8 +524,9 @@ recording and 90° from the truth in the simulated gait. Pelvis tilt then reads 
 hip angles inherit the difference (3° RMS of hip flexion with ideal sensors in the
 simulation). The fix belongs to the calibration: the pelvis axis must be checked against the
 thighs' flexion axes (hips neutral in the stand; in sagittal movements the thighs and the
-pelvis flex about parallel axes) or taken from them, and a pelvis axis that is neither
-confirmed nor dominant (planarity well below the legs') must be reported as uncertain.
+pelvis flex about parallel axes) or taken from them. The pipeline now marks such a pelvis
+uncertain through its sign (last sentence of the first table), which keeps it out of the
+verdict; but the axis itself is still the wrong one, so a confident sign would not fix it.
 """
 
 BEFORE = """
