@@ -18,6 +18,7 @@ the truth. ``--out-json`` keeps every session's raw numbers. ``bench/accuracy.py
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import time
@@ -90,14 +91,22 @@ def sign_decisions(ses: PopulationSession, res: AngleResult) -> list[dict[str, A
 
     ``wrong``: the estimated segment z axis (in sensor coordinates) points away from the true
     one. ``confidence`` is whatever the calibration says (``sign_confidence``); ``uncertain``
-    is read from an ``uncertain`` attribute or a confidence of ``"uncertain"`` when present.
+    is an ``uncertain`` attribute, a confidence of ``"uncertain"``, ``trusted`` False or the
+    placement among the result's ``doubted`` segments, whichever the pipeline exposes.
     """
     out = []
+    doubted = getattr(res, "doubted", None) or {}
     for placement, seg in res.calibration.segments.items():
         z_est = rotations.rotate(seg.q_S_B, [0.0, 0.0, 1.0])
         z_true = rotations.rotate(ses.mounting[placement], [0.0, 0.0, 1.0])
         conf = str(getattr(seg, "sign_confidence", "unknown"))
-        uncertain = bool(getattr(seg, "uncertain", False)) or conf in ("uncertain", "none")
+        trusted = getattr(seg, "trusted", None)
+        uncertain = (
+            bool(getattr(seg, "uncertain", False))
+            or conf in ("uncertain", "none")
+            or trusted is False
+            or placement in doubted
+        )
         out.append(
             {
                 "placement": placement,
@@ -141,7 +150,11 @@ def found_once(
 def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any]:
     """Pipeline envelope against the truth envelope and the scripted violations."""
     profile = load_builtin_profile(ses.profile_name)
-    est = check_envelope(res.angles, profile, side=ses.side, absent=res.absent)
+    extra: dict[str, Any] = {}
+    doubts = getattr(res, "uncertain", None)
+    if doubts and "uncertain" in inspect.signature(check_envelope).parameters:
+        extra["uncertain"] = doubts  # what `stretchguard analyse` passes, where it exists
+    est = check_envelope(res.angles, profile, side=ses.side, absent=res.absent, **extra)
     truth_cols = [c for c in res.angles.columns if c in ses.truth]
     tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side)
     est_eps, tru_eps = _episodes(est), _episodes(tru)
@@ -164,6 +177,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
                 "measured": bool(measured),
                 "advisory": spec.advisory,
                 "found_once": ok_est,
+                "uncertain": bool(rr is not None and rr.status == "uncertain"),
                 "n_episodes": n_est,
                 "truth_found_once": ok_tru,
             }
@@ -303,9 +317,11 @@ def rmse_table(records: Sequence[dict[str, Any]]) -> list[str]:
 def sign_table(records: Sequence[dict[str, Any]]) -> list[str]:
     """Calibration sign decisions per segment kind against the true strapping."""
     acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    axis: dict[str, list[float]] = defaultdict(list)
     for r in records:
         for d in r.get("signs", []):
             seg = d["placement"].removeprefix("left_").removeprefix("right_")
+            axis[seg].append(d["axis_error_deg"])
             a = acc[seg]
             a["n"] += 1
             if d["uncertain"]:
@@ -319,8 +335,8 @@ def sign_table(records: Sequence[dict[str, Any]]) -> list[str]:
                 a["low_wrong"] += d["wrong"]
     lines = [
         "| segment | decisions | confident | confident and wrong | low confidence (wrong) "
-        "| uncertain (wrong) |",
-        "|---|---|---|---|---|---|",
+        "| uncertain (wrong) | axis error: median / worst |",
+        "|---|---|---|---|---|---|---|",
     ]
     for seg in ("pelvis", "trunk", "head", "thigh", "shank", "foot"):
         a = acc.get(seg)
@@ -328,7 +344,8 @@ def sign_table(records: Sequence[dict[str, Any]]) -> list[str]:
             continue
         lines.append(
             f"| {seg} | {a['n']} | {a['confident']} | {a['confident_wrong']} | "
-            f"{a['low']} ({a['low_wrong']}) | {a['uncertain']} ({a['uncertain_wrong']}) |"
+            f"{a['low']} ({a['low_wrong']}) | {a['uncertain']} ({a['uncertain_wrong']}) | "
+            f"{np.median(axis[seg]):.1f}° / {max(axis[seg]):.1f}° |"
         )
     return lines
 
@@ -341,10 +358,11 @@ def verdict_table(records: Sequence[dict[str, Any]]) -> list[str]:
     """Scripted violations found, false episodes on correct sessions, holds, per sensor set."""
     lines = [
         "| sensors | sessions | scripted violations judged | found once within 0.5 s + dwell "
-        "(truth envelope) | correct sessions with a false episode: verdict rules / advisory "
+        "(truth envelope) | on a rule marked uncertain | correct sessions with a false "
+        "episode: verdict rules / advisory "
         "| false episodes (all sessions) | holds within 1 s | uncertain rule verdicts | "
-        "verdict = truth verdict |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "verdict = truth verdict | true episodes on correct sessions (generator check) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in SETS:
         rs = [r for r in records if r["sensors"] == s and "envelope" in r]
@@ -352,6 +370,7 @@ def verdict_table(records: Sequence[dict[str, Any]]) -> list[str]:
             continue
         scripted = [v for r in rs for v in r["envelope"]["scripted"] if v["measured"]]
         found = sum(v["found_once"] for v in scripted)
+        unc_v = sum(v.get("uncertain", False) for v in scripted)
         found_t = sum(v["truth_found_once"] for v in scripted)
         correct = [r for r in rs if not r["violations"]]
         bad_rule = sum(
@@ -363,10 +382,11 @@ def verdict_table(records: Sequence[dict[str, Any]]) -> list[str]:
         matched = sum(r["envelope"]["holds_matched"] for r in rs)
         unc = sum(len(r["envelope"]["uncertain_rules"]) for r in rs)
         agree = sum(r["envelope"]["verdict"] == r["envelope"]["truth_verdict"] for r in rs)
+        stray = sum(len(r["envelope"]["truth_episodes"]) for r in correct)
         lines.append(
-            f"| {s} | {len(rs)} | {len(scripted)} | {found} ({found_t}) | "
+            f"| {s} | {len(rs)} | {len(scripted)} | {found} ({found_t}) | {unc_v} | "
             f"{_share(bad_rule, len(correct))} / {_share(bad_adv, len(correct))} | {n_false} | "
-            f"{_share(matched, holds)} | {unc} | {_share(agree, len(rs))} |"
+            f"{_share(matched, holds)} | {unc} | {_share(agree, len(rs))} | {stray} |"
         )
     return lines
 

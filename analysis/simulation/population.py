@@ -42,7 +42,7 @@ from analysis.profiles import Profile, angle_column_for
 from analysis.recording import Recording, SessionMeta
 from analysis.schema import PLACEMENTS
 from analysis.simulation.body import SEGMENT_OF_PLACEMENT, BodyModel
-from analysis.simulation.chain import CHANNELS, KinematicModel
+from analysis.simulation.chain import CHANNELS, AnchorSwitch, KinematicModel
 from analysis.simulation.imu import (
     ImuErrorModel,
     SensorParameters,
@@ -65,6 +65,7 @@ __all__ = [
     "generate_person",
     "generate_session",
     "sensor_set",
+    "simulate_motion",
     "truth_violations",
 ]
 
@@ -831,11 +832,11 @@ def _plan(
 
 
 def _sensor_parameters(
-    p: Person, sensors: Sequence[str], rng: np.random.Generator, errors: ImuErrorModel
+    body: BodyModel, sensors: Sequence[str], rng: np.random.Generator, errors: ImuErrorModel
 ) -> tuple[dict[str, SensorParameters], dict[str, tuple[FloatArray, FloatArray]], dict[str, str]]:
     params, matrices, how = {}, {}, {}
     for placement in sensors:
-        q_S_B, site, normal, desc = draw_strapping(placement, p.body, rng)
+        q_S_B, site, normal, desc = draw_strapping(placement, body, rng)
         params[placement] = SensorParameters(
             placement=placement,
             q_S_B=q_S_B,
@@ -850,6 +851,74 @@ def _sensor_parameters(
         matrices[placement] = (_imperfection(rng, 0.01, 0.7), _imperfection(rng, 0.015, 0.7))
         how[placement] = desc
     return params, matrices, how
+
+
+def _run(sim: SessionSimulator, chunk_s: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Samples and true angles of a whole session, synthesised chunk by chunk."""
+    samples, truth = [], []
+    for chunk in sim.chunks(chunk_s=chunk_s):
+        samples.append(chunk.samples)
+        truth.append(chunk.truth)
+    return pd.concat(samples, ignore_index=True), pd.concat(truth, ignore_index=True)
+
+
+def simulate_motion(
+    trajectories: Mapping[str, Trajectory],
+    *,
+    duration_s: float,
+    static_s: tuple[float, float],
+    functional_s: tuple[float, float],
+    sensors: Sequence[str],
+    seed: int = 0,
+    errors: ImuErrorModel | None = None,
+    body: BodyModel | None = None,
+    anchors: tuple | None = None,
+    rate_hz: float = 100.0,
+) -> tuple[Recording, pd.DataFrame, dict[str, FloatArray]]:
+    """Record any motion (channel → trajectory in rad) with randomly strapped sensors.
+
+    For experiments outside the population (e.g. gait in ``bench/walking.py``): the
+    sensors are strapped and their errors drawn as in :func:`generate_session` (scale and
+    misalignment only when ``errors`` has noise). ``anchors`` default: the pelvis origin is
+    fixed in space (a treadmill-like gait). Returns the recording (sidecar with both
+    calibration windows), the true angles and the true mounting per placement.
+    """
+    body = body or BodyModel()
+    errors = ImuErrorModel() if errors is None else errors
+    if anchors is None:
+        anchors = (
+            *PoseTimeline().anchor_switches(body)[:1],
+            AnchorSwitch(
+                start_s=-2.0, end_s=-1.0, segment="pelvis", point_m=(0.0, 0.0, 0.0), agree_s=-1.0
+            ),
+        )
+    plan = _Plan(
+        info=_Info(exercise="standing_hamstring", side="right"),
+        duration_s=duration_s,
+        natural_duration_s=duration_s,
+        trajectories=dict(trajectories),
+        anchors=anchors,
+        events=(),
+        static_s=static_s,
+        functional_s=functional_s,
+        blocks=1,
+    )
+    rng = np.random.default_rng([seed, 3])
+    params, matrices, _ = _sensor_parameters(body, sensors, rng, errors)
+    if errors.gyr_noise_density_rad_s_sqrt_hz == 0:
+        matrices = {p: (np.eye(3), np.eye(3)) for p in matrices}
+    config = SimulationConfig(
+        rate_hz=rate_hz, sensors=tuple(sensors), seed=seed, errors=errors, body=body
+    )
+    sim = _PopulationSimulator(
+        plan, config=config, parameters=params, matrices=matrices, vendor_export=False
+    )
+    samples, truth = _run(sim, 120.0)
+    return (
+        Recording(samples=samples, meta=sim.meta),
+        truth,
+        {p: v.q_S_B for p, v in params.items()},
+    )
 
 
 def generate_session(
@@ -874,7 +943,7 @@ def generate_session(
     plan, tl = _plan(person, seed, duration_s, "trunk" in sensors)
     rng = np.random.default_rng([person.seed, seed, 2])
     errors = _error_model(rng, person.wobble_scale)
-    params, matrices, how = _sensor_parameters(person, sensors, rng, errors)
+    params, matrices, how = _sensor_parameters(person.body, sensors, rng, errors)
     vendor = bool(rng.random() < 0.25)
     config = SimulationConfig(
         rate_hz=rate_hz,
@@ -887,18 +956,15 @@ def generate_session(
     sim = _PopulationSimulator(
         plan, config=config, parameters=params, matrices=matrices, vendor_export=vendor
     )
-    samples, truth = [], []
-    for chunk in sim.chunks(chunk_s=chunk_s):
-        samples.append(chunk.samples)
-        truth.append(chunk.truth)
+    samples, truth = _run(sim, chunk_s)
     return PopulationSession(
         person=person,
         seed=seed,
         sensors=sensors,
         profile_name=EXERCISE_PROFILES[person.exercise],
-        samples=pd.concat(samples, ignore_index=True),
+        samples=samples,
         meta=sim.meta,
-        truth=pd.concat(truth, ignore_index=True),
+        truth=truth,
         mounting={p: v.q_S_B for p, v in params.items()},
         strapping=how,
         intervals=tuple(tl.intervals),

@@ -15,6 +15,7 @@ from analysis.simulation.population import (
     generate_person,
     generate_session,
     sensor_set,
+    simulate_motion,
     truth_violations,
 )
 
@@ -172,3 +173,51 @@ def test_duration_is_honoured_and_blocks_repeat() -> None:
     assert s.blocks >= 2
     with pytest.raises(ConfigError):
         generate_session(generate_person(6), -1)
+
+
+def test_truth_is_zero_in_the_quiet_stand_and_geometric_in_the_hold() -> None:
+    """Angles are relative to the quiet stand (zero there, up to sway), and the thigh's
+    inclination during the standing hold is hip flexion minus pelvis tilt (sagittal pose)."""
+    p = first_person(lambda p: p.exercise == "standing")
+    s = session(p.seed)
+    t = s.truth["t_s"].to_numpy()
+    stand = t < s.static_s[1]
+    leg_and_axial = [c for c in ANGLE_COLUMNS if "inclination" not in c]
+    assert np.abs(s.truth.loc[stand, leg_and_axial].to_numpy()).max() < 2.0
+    hold = next(i for i in s.intervals if i.kind == "hold")
+    sel = (t >= hold.start_s) & (t < hold.end_s)
+    if s.violations:  # keep to the part of the hold before any scripted violation
+        sel &= t < s.violations[0].start_s
+    side = p.side
+    incl = s.truth[f"{side}_thigh_inclination_deg"].to_numpy()[sel]
+    sagittal = (
+        s.truth[f"{side}_hip_flexion_deg"].to_numpy()[sel]
+        - s.truth["pelvis_anterior_tilt_deg"].to_numpy()[sel]
+    )
+    np.testing.assert_allclose(incl, sagittal, atol=1.0)
+
+
+def test_simulate_motion_records_any_trajectories() -> None:
+    from analysis.simulation.imu import ImuErrorModel
+    from analysis.simulation.trajectories import Constant, Keyframes
+
+    knee = Keyframes([3.0, 5.0, 7.0], np.radians([0.0, 60.0, 0.0]))
+    rec, truth, mounting = simulate_motion(
+        {"right_knee_flexion": knee, "pelvis_anterior_tilt": Constant(0.0)},
+        duration_s=8.0,
+        static_s=(0.0, 2.5),
+        functional_s=(3.0, 7.0),
+        sensors=("right_thigh", "right_shank"),
+        errors=ImuErrorModel.perfect(),
+    )
+    assert set(mounting) == {"right_thigh", "right_shank"}
+    assert rec.meta.calibration is not None
+    assert rec.meta.calibration.functional_s == (3.0, 7.0)
+    k = truth["right_knee_flexion_deg"].to_numpy()
+    assert k.max() == pytest.approx(60.0, abs=0.01)
+    # the shank sensor turns at the knee rate (thigh still): |ω| = knee rate
+    shank = rec.streams()["right_shank"]
+    t = shank.t_s
+    rate = np.degrees(np.linalg.norm(shank.gyr_rad_s, axis=1))
+    true_rate = np.abs(np.gradient(np.interp(t, truth["t_s"], k), t))
+    np.testing.assert_allclose(rate, true_rate, atol=1.0)
