@@ -63,8 +63,8 @@ in software: thigh MetaWear, shank Movesense, foot Movella DOT, pelvis Polar).
 The screen guides the calibration protocol: stand still (--stand-s), then slow knee bends,
 leg swings and two slow bows forward from the hips, back straight (the pelvis must tip
 forward) (--move-s), then the exercise; the completed windows are written as calibration
-windows. When a step was not done enough (the pelvis barely tipped), the screen says which
-step to do again, and the rules it affects show as uncertain.
+windows. When a step was not done enough (the pelvis barely tipped), the screen says so and
+what to do next time, and the rules it affects show as uncertain.
 Keys: m or space marks a symptom ("I feel it in my heel"), q stops.
 Placements: """ + ", ".join(PLACEMENTS)
 EPILOG = """\

@@ -71,7 +71,7 @@ class LiveAngles:
         self.problem: str | None = None
         self.last_cue: str | None = None
         self.again: str | None = None
-        """After a calibration that left angles uncertain: what to do again, and why."""
+        """After a calibration that left angles uncertain: why, and what to do next time."""
         self._pending: dict[str, list[AlignedBatch]] = {p: [] for p in placements}
         self._retry_at = -math.inf
 
@@ -129,13 +129,16 @@ class LiveAngles:
 
     def _check_calibration(self, uncertain: dict[str, dict[str, str]]) -> None:
         """Judge the angles the calibration could not establish as uncertain, and say
-        which step to do again (e.g. the bow, when the pelvis barely tipped)."""
+        which step to do better (e.g. the bows, when the pelvis barely tipped)."""
         self.monitor = EnvelopeMonitor(self.profile, side=self.side, uncertain=uncertain)
         if not uncertain:
             self.again = None
             return
         first = next(iter(uncertain.values()))
-        self.again = f"again: {first['redo']} — {first['reason']}"
+        self.again = (
+            f"uncertain for this session: {first['reason']}. Next time: {first['redo']} "
+            "(restart the session to calibrate again)"
+        )
 
     # --- display -----------------------------------------------------------------------------
 

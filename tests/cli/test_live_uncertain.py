@@ -1,5 +1,5 @@
-"""The live guide after a calibration that left angles uncertain: it says what to do again,
-and the envelope monitor reports those rules as uncertain."""
+"""The live guide after a calibration that left angles uncertain: it says why and what to do
+next time, and the envelope monitor reports those rules as uncertain."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ def _angles() -> LiveAngles:
     )
 
 
-def test_an_uncertain_pelvis_asks_for_the_bows_again():
+def test_an_uncertain_pelvis_asks_for_the_bows_next_time():
     live = _angles()
     why = {"reason": "the pelvis turned only 4° during the calibration movements"}
     live._check_calibration({"pelvis_anterior_tilt_deg": {**why, "redo": PELVIS_REDO}})
     assert live.again is not None
-    assert live.again.startswith("again: redo the calibration with two slow bows")
+    assert live.again.startswith("uncertain for this session: the pelvis turned only 4°")
+    assert "Next time: redo the calibration with two slow bows" in live.again
     assert "turned only 4°" in live.again
     assert "pelvis_anterior_tilt_deg" in live.monitor.uncertain
 
