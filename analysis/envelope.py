@@ -402,10 +402,7 @@ def check_envelope(
     t_end = _end_times(t_s)
     absent = dict(absent or {})
 
-    unsure = frozenset(uncertain or ())
-    engaged, engaged_by, engaged_reason = _engagement(
-        profile, side, data, t_s, t_end, absent, unsure
-    )
+    engaged, engaged_by, engaged_reason = _engagement(profile, side, data, t_s, t_end, absent)
     rule_results: list[RuleResult] = []
     outside: dict[str, BoolArray] = {}
     gating = np.zeros(t_s.size, dtype=bool)
@@ -537,19 +534,17 @@ def _engagement(
     t_s: FloatArray,
     t_end: FloatArray,
     absent: Mapping[str, str],
-    uncertain: frozenset[str] = frozenset(),
 ) -> tuple[BoolArray, str | None, str | None]:
     spec = profile.engaged
     tried = []
     for crit in spec.criteria:
         column = angle_column_for(crit.angle, side)
         x = data.get(column)
-        if x is None or not np.isfinite(x).any() or column in uncertain:
-            why = "uncertain" if column in uncertain else absent.get(column, "not measured")
-            tried.append(f"{column} ({why})")
+        if x is None or not np.isfinite(x).any():
+            tried.append(f"{column} ({absent.get(column, 'not measured')})")
             continue
         main_met = _condition(x, crit)
-        raw, used = _with_requirements(main_met, spec, side, data, uncertain)
+        raw, used = _with_requirements(main_met, spec, side, data)
         engaged = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
         reason = None
         if not engaged.any():
@@ -565,32 +560,22 @@ def _engagement(
 
 
 def _with_requirements(
-    met: BoolArray,
-    spec: EngagedSpec,
-    side: str,
-    data: Mapping[str, FloatArray],
-    uncertain: frozenset[str] = frozenset(),
+    met: BoolArray, spec: EngagedSpec, side: str, data: Mapping[str, FloatArray]
 ) -> tuple[BoolArray, list[str]]:
-    """``met`` and every requirement of ``spec`` whose angle is measured and trusted, and
-    their texts."""
+    """``met`` and every requirement of ``spec`` whose angle is measured, and their texts."""
     raw = met.copy()
     used = []
     for req in spec.require:
-        column = angle_column_for(req.angle, side)
-        xr = data.get(column)
-        if xr is None or not np.isfinite(xr).any() or column in uncertain:
-            continue  # a requirement applies only where its angle is measured and trusted
+        xr = data.get(angle_column_for(req.angle, side))
+        if xr is None or not np.isfinite(xr).any():
+            continue  # a requirement applies only where its angle is measured
         raw &= _condition(xr, req)
         used.append(req.describe())
     return raw, used
 
 
 def engagement_condition(
-    angles: Mapping[str, FloatArray],
-    profile: Profile,
-    *,
-    side: str,
-    uncertain: frozenset[str] | Mapping[str, Any] = frozenset(),
+    angles: Mapping[str, FloatArray], profile: Profile, *, side: str
 ) -> BoolArray | None:
     """Per sample, whether the profile's engagement criterion is met, *before* any dwell.
 
@@ -598,13 +583,11 @@ def engagement_condition(
     when none is. A live monitor needs this for the newest samples, where leaving the
     stretch is not yet confirmed by the dwell.
     """
-    unsure = frozenset(uncertain)
     for crit in profile.engaged.criteria:
-        column = angle_column_for(crit.angle, side)
-        x = angles.get(column)
-        if x is None or not np.isfinite(x).any() or column in unsure:
+        x = angles.get(angle_column_for(crit.angle, side))
+        if x is None or not np.isfinite(x).any():
             continue
-        return _with_requirements(_condition(x, crit), profile.engaged, side, angles, unsure)[0]
+        return _with_requirements(_condition(x, crit), profile.engaged, side, angles)[0]
     return None
 
 

@@ -99,7 +99,7 @@ class EnvelopeMonitor:
         data = {c: v[0] for c, v in self._cols.items()}
         res = check_envelope(frame, self.profile, side=self.side, uncertain=self.uncertain)
         now = float(t[-1])
-        met = engagement_condition(data, self.profile, side=self.side, uncertain=self.uncertain)
+        met = engagement_condition(data, self.profile, side=self.side)
         engaged = bool(res.engaged[-1]) and (met is None or bool(met[-1]))
         rules = []
         new_cues = []

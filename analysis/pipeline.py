@@ -44,7 +44,7 @@ from analysis.orientation import (
 )
 from analysis.plausibility import doubted_segments, implausible_joints
 from analysis.recording import Recording
-from analysis.schema import ANGLE_COLUMNS, ORIENTATION_FROM_VENDOR, T_S, thigh_inclination_column
+from analysis.schema import ANGLE_COLUMNS, ORIENTATION_FROM_VENDOR, T_S
 from analysis.timebase import Gap, UniformSession, UniformStream, to_uniform_grid
 
 FloatArray = NDArray[np.float64]
@@ -357,22 +357,17 @@ def analyse_recording(
         anchors=opts.stand_anchors,
     )
     ja = joint_angles_deg(q_E_B, q_G_E=Q_G_E)
-    data: dict[str, FloatArray] = {T_S: t_s}
-    data.update({c: ja.columns[c] for c in ANGLE_COLUMNS if c in ja.columns})
-    doubts = _doubts(cal, pd.DataFrame(data, copy=False), rate_hz)
-    if "pelvis" in doubts:
-        # hip flexion cannot be trusted to say when the stretch is held: give the thighs'
-        # inclination to gravity too (the profiles' fallback engagement angle)
-        data.update(_thigh_inclinations(q_E_B, exclude=doubts))
-        data = {T_S: t_s, **{c: data[c] for c in ANGLE_COLUMNS if c in data}}
     if not opts.keep_orientations:
         q_E_B = {}
+    data: dict[str, FloatArray] = {T_S: t_s}
+    data.update({c: ja.columns[c] for c in ANGLE_COLUMNS if c in ja.columns})
     angles = pd.DataFrame(data, copy=False)
     for g in gaps:
         warnings.append(
             f"{g.placement}: no data for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s; "
             "angles that need it are left empty there"
         )
+    doubts = _doubts(cal, angles, rate_hz)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -385,22 +380,6 @@ def analyse_recording(
         uncertain={c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles},
         doubted=doubts,
     )
-
-
-def _thigh_inclinations(
-    q_E_B: Mapping[str, FloatArray], *, exclude: Mapping[str, str]
-) -> dict[str, FloatArray]:
-    """Each trusted thigh's flexion relative to gravity (deg), heading-free."""
-    out = {}
-    for side in ("right", "left"):
-        thigh = f"{side}_thigh"
-        if thigh in q_E_B and thigh not in exclude:
-            out[thigh_inclination_column(side)] = map_rows(
-                lambda q: np.rad2deg(rot.segment_tilt_rad(rot.multiply(Q_G_E, q))),
-                q_E_B[thigh],
-                width=None,
-            )
-    return out
 
 
 def _doubts(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:

@@ -131,22 +131,3 @@ def test_live_monitor_shows_uncertain_and_never_cues_it():
     assert "redo the calibration" in pelvis[-1].reason
     assert max(s.hold_s for s in engaged) > 30
     assert np.isfinite(pelvis[-1].angle_deg)
-
-
-def test_an_uncertain_engagement_angle_is_not_used_to_decide_engagement():
-    df = standing_session()
-    t = df["t_s"].to_numpy()
-    # a reversed pelvis makes hip flexion read high during a calibration knee bend
-    df["right_hip_flexion_deg"] += 60.0 * ((t > 3.0) & (t < 6.0))
-    df["right_thigh_inclination_deg"] = df["right_hip_flexion_deg"] - 60.0 * ((t > 3.0) & (t < 6.0))
-    unsure = {
-        **UNSURE,
-        "right_hip_flexion_deg": UNSURE["pelvis_anterior_tilt_deg"],
-    }
-    trusted = check_envelope(df, STANDING, side="right")
-    assert trusted.engaged_by == "right_hip_flexion_deg"
-    assert trusted.engaged[(t > 4.0) & (t < 6.0)].any()
-    res = check_envelope(df, STANDING, side="right", uncertain=unsure)
-    assert res.engaged_by == "right_thigh_inclination_deg"
-    assert not res.engaged[t < 9.0].any()
-    assert res.engaged[(t > 20) & (t < 50)].all()
