@@ -22,7 +22,7 @@ their confidence. x = y × z completes the right-handed ISB frame
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,9 +30,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis import rotations as rot
+from analysis.calibration_axes import (
+    POORLY_DEFINED_ROTATION_DEG,
+    SensorAxes,
+    estimate_axes,
+    gravity_is_plausible,
+    with_session_axis,
+)
+from analysis.calibration_signs import Confidence, SignDecision, Tilts, decide_sign, rules_for
 from analysis.errors import CalibrationError
 from analysis.recording import CalibrationWindows
-from analysis.schema import GRAVITY_M_S2, split_placement
+from analysis.schema import (
+    HIP_MOTIONS,
+    SIDES,
+    angle_column,
+    split_placement,
+    thigh_inclination_column,
+)
 from analysis.timebase import UniformSession, UniformStream
 
 FloatArray = NDArray[np.float64]
@@ -65,6 +79,33 @@ class SegmentCalibration:
     rotation_deg: float
     sign_rule: str
     sign_confidence: Literal["high", "low"]
+    based_on: tuple[str, ...] = ()
+    """Segments the sign decision relied on (their doubts are this segment's doubts)."""
+    axis_source: str = "movements"
+    """Where the flexion axis came from: the functional ``movements`` or the ``session``."""
+
+    @property
+    def trusted(self) -> bool:
+        """True when both the flexion axis and its sign are established."""
+        return self.sign_confidence == "high" and self.rotation_deg >= POORLY_DEFINED_ROTATION_DEG
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the angles that depend on this segment are reported as uncertain."""
+        return not self.trusted
+
+    @property
+    def doubt(self) -> str | None:
+        """Why this segment's angles are uncertain (None when trusted)."""
+        if self.sign_confidence != "high":
+            where = _segment_words(self.placement)
+            return f"the {where} sensor's forward direction is not established"
+        if self.rotation_deg < POORLY_DEFINED_ROTATION_DEG:
+            return (
+                f"the {_segment_words(self.placement)} turned only {self.rotation_deg:.0f}° "
+                "during the calibration movements"
+            )
+        return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,11 +135,55 @@ class CalibrationResult:
                     "rotation_deg": round(s.rotation_deg, 1),
                     "sign_rule": s.sign_rule,
                     "sign_confidence": s.sign_confidence,
+                    "trusted": s.trusted,
+                    "axis_source": s.axis_source,
                 }
                 for p, s in self.segments.items()
             },
             "notes": list(self.notes),
+            "uncertain_angles": self.uncertain_angles(),
         }
+
+    def doubts(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``{placement: reason}`` of every segment whose angles cannot be trusted.
+
+        A segment is doubted when it is not :attr:`SegmentCalibration.trusted`, when
+        ``extra`` names it (e.g. ``analysis.plausibility.doubted_segments``), or when its
+        sign was decided against a doubted segment (carried along ``based_on``).
+        """
+        out = {p: str(s.doubt) for p, s in self.segments.items() if not s.trusted}
+        for p, why in (extra or {}).items():
+            if p in self.segments:
+                out.setdefault(p, why)
+        changed = True
+        while changed:
+            changed = False
+            for p, s in self.segments.items():
+                src = next((b for b in s.based_on if b in out), None)
+                if p not in out and src is not None:
+                    out[p] = f"its sign was decided against the {_segment_words(src)} ({out[src]})"
+                    changed = True
+        return out
+
+    def uncertain_angles(self, extra: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+        """Angle columns that depend on a doubted segment: ``{column: {reason, redo}}``.
+
+        Such an angle may be wrong by twice the segment's tilt (a reversed flexion axis) or
+        by more; the envelope reports its rules as *uncertain*, never as violated. ``extra``
+        adds doubts found after the calibration (see :meth:`doubts`).
+        """
+        doubts = self.doubts(extra)
+        out: dict[str, dict[str, str]] = {}
+        for column, needs in angle_dependencies().items():
+            if not all(p in self.segments for p in needs):
+                continue
+            bad = [p for p in needs if p in doubts]
+            if bad:
+                out[column] = {
+                    "reason": "; ".join(doubts[p] for p in bad),
+                    "redo": " ".join(dict.fromkeys(redo_advice(p) for p in bad)),
+                }
+        return out
 
     def summary_lines(self) -> list[str]:
         """Short human-readable lines describing the calibration and its quality."""
@@ -118,6 +203,46 @@ class CalibrationResult:
             )
         lines.extend(self.notes)
         return lines
+
+
+BOW_WORDS = "two slow bows forward from the hips, back straight (the pelvis must tip forward)"
+"""The calibration step that defines the pelvis's flexion axis and its sign, in the words
+README, ``--help``, docs and the live guide all use (tests/analysis/test_protocol_words.py).
+Without it a pelvis kept still cannot tell its front from its back; its angles are then
+reported as uncertain unless the rest of the session decides them."""
+
+PELVIS_REDO = f"redo the calibration with {BOW_WORDS}"
+
+
+def redo_advice(placement: str) -> str:
+    """What to redo so that ``placement``'s flexion axis and sign become established."""
+    _, segment = split_placement(placement)
+    if segment == "pelvis":
+        return PELVIS_REDO
+    if segment in ("trunk", "head"):
+        return "redo the calibration with a slow bow forward (trunk) and a nod (head)"
+    return "redo the calibration with slower, larger knee bends and leg swings"
+
+
+def _segment_words(placement: str) -> str:
+    side, segment = split_placement(placement)
+    return f"{side} {segment}" if side else segment
+
+
+def angle_dependencies() -> dict[str, tuple[str, ...]]:
+    """Every angle column and the placements whose calibration it depends on."""
+    deps: dict[str, tuple[str, ...]] = {}
+    for side in SIDES:
+        thigh, shank, foot = (f"{side}_{s}" for s in ("thigh", "shank", "foot"))
+        for m in HIP_MOTIONS:
+            deps[angle_column(side, "hip", m)] = ("pelvis", thigh)
+        deps[angle_column(side, "knee", "flexion")] = (thigh, shank)
+        deps[angle_column(side, "ankle", "dorsiflexion")] = (shank, foot)
+        deps[thigh_inclination_column(side)] = (thigh,)
+    deps["pelvis_anterior_tilt_deg"] = ("pelvis",)
+    deps["lumbar_flexion_deg"] = ("pelvis", "trunk")
+    deps["neck_flexion_deg"] = ("trunk", "head")
+    return deps
 
 
 # --- windows -----------------------------------------------------------------------------------
@@ -259,11 +384,6 @@ def _flip(q_S_B: FloatArray) -> FloatArray:
     return rot.multiply(q_S_B, np.array([0.0, 0.0, 1.0, 0.0]))
 
 
-def _dominance(tilt: FloatArray) -> float:
-    """Positive if the tilt goes further positive than negative (mean of each part)."""
-    return float(np.mean(np.clip(tilt, 0, None)) - np.mean(np.clip(-tilt, 0, None)))
-
-
 @dataclass(frozen=True, kw_only=True)
 class Windows:
     """The calibration windows in use, where they came from, and notes for the report."""
@@ -308,6 +428,127 @@ def stand_gyro_bias(
     return out
 
 
+def _sensor_axes(
+    session: UniformSession,
+    label: str,
+    q_E_S: FloatArray,
+    masks: tuple[BoolArray, BoolArray],
+    acc_bias_m_s2: FloatArray | None,
+) -> SensorAxes:
+    """One sensor's axes from its stand and functional-window samples."""
+    s = session.streams[label]
+    stand, move = masks[0] & s.valid, masks[1] & s.valid
+    if stand.sum() < 5:
+        raise CalibrationError(f"sensor {label!r} has no data during the quiet stand")
+    if move.sum() < 10:
+        raise CalibrationError(f"sensor {label!r} has no data during the functional window")
+    # flexion axes are horizontal during sagittal movements in any posture; turning about
+    # the vertical (walking, turning round to sit) is not flexion, so it is removed first
+    up_S = rot.rotate(rot.conjugate(np.asarray(q_E_S[move], dtype=np.float64)), [0.0, 0.0, 1.0])
+    try:
+        axes = estimate_axes(
+            stand_acc_m_s2=np.asarray(s.acc_m_s2[stand], dtype=np.float64),
+            stand_gyr_rad_s=np.asarray(s.gyr_rad_s[stand], dtype=np.float64),
+            move_gyr_rad_s=np.asarray(s.gyr_rad_s[move], dtype=np.float64),
+            move_up_S=up_S,
+            rate_hz=session.rate_hz,
+            acc_bias_m_s2=acc_bias_m_s2,
+        )
+    except CalibrationError as exc:
+        raise CalibrationError(f"sensor {label!r}: {exc}") from None
+    # the pelvis tips least in the calibration movements and wanders most out of their
+    # plane; its leans, sitting and lying down over the session are sagittal
+    pelvis = split_placement(label)[1] == "pelvis"
+    if axes.well_defined and not pelvis:
+        return axes
+    # barely turned in the functional window (or the pelvis): try the whole session
+    step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
+    ok = s.valid[::step] & np.all(np.isfinite(q_E_S[::step]), axis=1)
+    q = np.asarray(q_E_S[::step][ok], dtype=np.float64)
+    gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64)
+    gyr = gyr - np.asarray(s.gyr_rad_s[stand], dtype=np.float64).mean(axis=0)
+    up = rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0])
+    return with_session_axis(
+        axes, gyr, up, rate_hz=session.rate_hz / step, prefer_more_planar=pelvis
+    )
+
+
+SESSION_AXIS_RATE_HZ = 25.0
+"""Rate at which the whole session's rates are sampled for a flexion axis left undefined."""
+
+SESSION_TILT_RATE_HZ = 10.0
+"""Rate at which the whole session's tilts are sampled for the sign decisions."""
+
+
+def candidate_tilts(
+    q_E_S: FloatArray, axes: SensorAxes, move: BoolArray, *, step: int
+) -> tuple[tuple[FloatArray, FloatArray], tuple[Tilts, Tilts]]:
+    """The two candidate frames (z as estimated, reversed) and their tilts.
+
+    Tilts are taken in the functional window ``move`` and over the session every ``step``
+    samples; there a sample counts as sagittal when the flexion axis is within 30° of
+    horizontal (the same for both candidates) and the orientation is finite.
+    """
+    base = _frame(axes.y_S, axes.z_S)
+    cands = (base, _flip(base))
+    q_move = np.asarray(q_E_S[move], dtype=np.float64)
+    q_sess = np.asarray(q_E_S[::step], dtype=np.float64)
+    finite = np.all(np.isfinite(q_sess), axis=1)
+    q_sess = np.where(finite[:, None], q_sess, np.array([1.0, 0.0, 0.0, 0.0]))
+    z_up = rot.rotate(q_sess, axes.z_S)[:, 2]
+    sagittal = finite & (np.abs(z_up) < 0.5)
+    tilts = tuple(
+        Tilts(move=_tilt(q_move, q), session=_tilt(q_sess, q), sagittal=sagittal) for q in cands
+    )
+    return cands, (tilts[0], tilts[1])
+
+
+def decide_signs(
+    q_E_S: Mapping[str, FloatArray],
+    axes: Mapping[str, SensorAxes],
+    move: BoolArray,
+    *,
+    rate_hz: float,
+) -> dict[str, tuple[FloatArray, SignDecision]]:
+    """Per worn segment, ``q_S_B`` with the sign chosen by the table, and the decision."""
+    step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
+    decided: dict[str, Tilts] = {}
+    trust: dict[str, Confidence] = {}
+    out: dict[str, tuple[FloatArray, SignDecision]] = {}
+    for row in rules_for(tuple(axes)):
+        label = row.segment
+        cands, tilts = candidate_tilts(q_E_S[label], axes[label], move, step=step)
+        d = decide_sign(row, tilts, decided, session_rate_hz=rate_hz / step, confidence=trust)
+        decided[label] = tilts[d.choice]
+        # a partner whose axis is poorly defined is no better than one with an unsure sign
+        trust[label] = d.confidence if axes[label].well_defined else "low"
+        out[label] = (cands[d.choice], d)
+    return out
+
+
+def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
+    """The report's notes on one segment's calibration (gravity, sign, axis)."""
+    notes = []
+    if not gravity_is_plausible(ax.stand_gravity_m_s2):
+        notes.append(
+            f"{label}: stand acceleration {ax.stand_gravity_m_s2:.2f} m/s² (expected ≈ 9.81)"
+        )
+    if d.confidence == "low":
+        notes.append(f"{label}: axis sign decided with low confidence ({d.rule})")
+    if not ax.well_defined:
+        notes.append(
+            f"{label}: only {ax.rotation_deg:.0f}° of rotation in the functional window; its "
+            "flexion axis is poorly defined"
+        )
+    elif ax.axis_source == "session":
+        notes.append(
+            f"{label}: flexion axis taken from the whole session ({ax.rotation_deg:.0f}° "
+            f"of rotation, planarity {ax.planarity_ratio:.2f}): the calibration movements "
+            "left it undefined or less planar"
+        )
+    return notes
+
+
 def calibrate(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
@@ -323,7 +564,8 @@ def calibrate(
         All sensors on one grid (gyroscope bias already removed or not: the stand's mean rate
         is subtracted again before the axis search).
     q_E_S
-        Per placement, ``(K, 4)`` sensor orientation on the grid (own earth frame per sensor).
+        Per placement, ``(K, 4)`` sensor orientation on the grid (own earth frame per sensor),
+        over as much of the session as is known: the sign decisions use all of it.
     windows
         The quiet stand and functional windows (:func:`resolve_windows`).
     acc_bias_m_s2
@@ -331,207 +573,44 @@ def calibrate(
         (``analysis.accbias``); none when omitted.
     """
     t = session.t_s
-    notes: list[str] = list(windows.notes)
-    static_s, functional_s, source = windows.static_s, windows.functional_s, windows.source
-    m_static = _window_mask(t, static_s)
-    m_func = _window_mask(t, functional_s)
+    m_static = _window_mask(t, windows.static_s)
+    m_func = _window_mask(t, windows.functional_s)
     if m_static.sum() < max(5, 0.5 * session.rate_hz):
-        raise CalibrationError(f"the quiet stand {static_s} holds too few samples")
+        raise CalibrationError(f"the quiet stand {windows.static_s} holds too few samples")
     if m_func.sum() < 2 * session.rate_hz:
-        raise CalibrationError(f"the functional window {functional_s} holds too few samples")
-
-    gyro_rms, acc_std = [], []
-    axes: dict[str, tuple[FloatArray, FloatArray, float, float, float]] = {}
-    for label, s in session.streams.items():
-        acc = s.acc_m_s2[m_static & s.valid]
-        gyr = s.gyr_rad_s[m_static & s.valid]
-        if acc.shape[0] < 5:
-            raise CalibrationError(f"sensor {label!r} has no data during the quiet stand")
-        mean_acc = acc.mean(axis=0, dtype=np.float64)
-        if acc_bias_m_s2 is not None and label in acc_bias_m_s2:
-            mean_acc = mean_acc - acc_bias_m_s2[label]
-        g = float(np.linalg.norm(mean_acc))
-        if abs(g - GRAVITY_M_S2) > 1.5:
-            notes.append(f"{label}: stand acceleration {g:.2f} m/s² (expected ≈ 9.81)")
-        y_S = mean_acc / g
-        bias = gyr.mean(axis=0, dtype=np.float64)
-        gyro_rms.append(float(np.sqrt(np.mean(np.sum((gyr - bias) ** 2, axis=1)))))
-        acc_std.append(float(np.sqrt(np.mean(np.sum((acc - mean_acc) ** 2, axis=1)))))
-        sel = m_func & s.valid
-        w = s.gyr_rad_s[sel] - bias
-        if w.shape[0] < 10:
-            raise CalibrationError(f"sensor {label!r} has no data during the functional window")
-        # Flexion axes are horizontal during sagittal movements in any posture; turning about
-        # the vertical (walking, turning round to sit) is not flexion, so remove it first.
-        up_S = rot.rotate(rot.conjugate(q_E_S[label][sel]), [0.0, 0.0, 1.0])
-        w = w - np.sum(w * up_S, axis=1, keepdims=True) * up_S
-        cov = w.T @ w
-        evals, evecs = np.linalg.eigh(cov)
-        a = evecs[:, -1]
-        planarity = float(evals[-1] / max(evals.sum(), 1e-12))
-        rotation_deg = float(np.rad2deg(np.abs(w @ a).sum() / session.rate_hz))
-        z = a - (a @ y_S) * y_S
-        nz = float(np.linalg.norm(z))
-        if nz < 0.2:
-            raise CalibrationError(
-                f"sensor {label!r}: its dominant rotation during the functional movements is "
-                "about the vertical, not a flexion axis; repeat slow knee bends and leg swings"
-            )
-        elevation = float(np.rad2deg(np.arcsin(min(1.0, abs(a @ y_S)))))
-        axes[label] = (y_S, z / nz, planarity, elevation, rotation_deg)
-
-    q_S_B: dict[str, FloatArray] = {}
-    rules: dict[str, tuple[str, Literal["high", "low"]]] = {}
-    tilt_cache: dict[str, FloatArray] = {}
-
-    def tilt_of(label: str, q: FloatArray) -> FloatArray:
-        return _tilt(q_E_S[label][m_func], q)
-
-    def chosen_tilt(label: str) -> FloatArray:
-        if label not in tilt_cache:
-            tilt_cache[label] = tilt_of(label, q_S_B[label])
-        return tilt_cache[label]
-
-    def decide(
-        label: str,
-        *,
-        relation: str | None,
-        joint_angle: Callable[[FloatArray], list[FloatArray]] | None,
-        limit_deg: float,
-        fallback_sign: float,
-        fallback_rule: str,
-        partner: str | None = None,
-    ) -> None:
-        """Pick the sign of z: first by a joint that must not go below ``−limit_deg``
-        (``joint_angle`` maps the candidate's tilt to that joint's angle series), then by
-        tipping the same way as ``partner`` (correlated tilts), then by the direction the
-        segment mostly tips (``fallback_sign``: +1 tilt mostly positive)."""
-        y_S, z_S = axes[label][0], axes[label][1]
-        cands = (_frame(y_S, z_S), _flip(_frame(y_S, z_S)))
-        tilts = [tilt_of(label, q) for q in cands]
-        if joint_angle is not None:
-            beyond = [
-                float(np.mean(np.concatenate(joint_angle(tl)) < -np.deg2rad(limit_deg)))
-                for tl in tilts
-            ]
-            if abs(beyond[0] - beyond[1]) > 0.01:
-                q_S_B[label] = cands[int(beyond[1] < beyond[0])]
-                rules[label] = (f"{relation} does not go beyond −{limit_deg:g}°", "high")
-                return
-        if partner is not None:
-            corr = float(np.corrcoef(tilts[0], chosen_tilt(partner))[0, 1])
-            if np.isfinite(corr) and abs(corr) >= 0.3:
-                q_S_B[label] = cands[int(corr < 0)]
-                conf: Literal["high", "low"] = "high" if abs(corr) >= 0.6 else "low"
-                rules[label] = (f"tips the same way as the {partner} (r = {abs(corr):.2f})", conf)
-                return
-        dom = [_dominance(tl) * fallback_sign for tl in tilts]
-        q_S_B[label] = cands[int(dom[1] > dom[0])]
-        strong = abs(dom[0] - dom[1]) > 2 * np.deg2rad(3)
-        # an absolute rule is trusted where it is the segment's own rule (thigh, trunk);
-        # as a fallback after a relational rule could not decide it is the weaker evidence
-        own = joint_angle is None and partner is None
-        rules[label] = (fallback_rule, "high" if strong and own else "low")
-
-    # the thighs first: their own attitude decides (thighs flex more than they extend)
-    for label in axes:
-        if split_placement(label)[1] == "thigh":
-            decide(
-                label,
-                relation=None,
-                joint_angle=None,
-                limit_deg=0.0,
-                fallback_sign=+1.0,
-                fallback_rule="thigh flexes more than it extends",
-            )
-    thighs = [t for t in ("left_thigh", "right_thigh") if t in q_S_B]
-    if "trunk" in axes:
-        # the trunk leans forward in knee bends, bows and sit-to-stand, rarely back
-        decide(
-            "trunk",
-            relation=None,
-            joint_angle=None,
-            limit_deg=0.0,
-            fallback_sign=-1.0,
-            fallback_rule="trunk leans forward more than back",
+        raise CalibrationError(
+            f"the functional window {windows.functional_s} holds too few samples"
         )
-    if "pelvis" in axes:
-        # hip flexion ≈ thigh tilt − pelvis tilt: the hips do not hyperextend 25°; failing
-        # that, pelvis and trunk tip the same way (lumbopelvic rhythm)
-        decide(
-            "pelvis",
-            relation="hip extension",
-            joint_angle=((lambda tl: [chosen_tilt(t) - tl for t in thighs]) if thighs else None),
-            limit_deg=25.0,
-            partner="trunk" if "trunk" in q_S_B else None,
-            fallback_sign=-1.0,
-            fallback_rule="pelvis tips forward more than back",
-        )
-    if "head" in axes:
-        decide(
-            "head",
-            relation="neck extension",
-            joint_angle=((lambda tl: [chosen_tilt("trunk") - tl]) if "trunk" in q_S_B else None),
-            limit_deg=45.0,
-            fallback_sign=-1.0,
-            fallback_rule="head nods forward more than back",
-        )
-    for side in ("left", "right"):
-        thigh, shank, foot = f"{side}_thigh", f"{side}_shank", f"{side}_foot"
-        if shank in axes:
-            # knee flexion ≈ thigh tilt − shank tilt: the knee does not hyperextend 15°
-            decide(
-                shank,
-                relation="knee extension",
-                joint_angle=(
-                    (lambda tl, th=thigh: [chosen_tilt(th) - tl]) if thigh in q_S_B else None
-                ),
-                limit_deg=15.0,
-                fallback_sign=-1.0,
-                fallback_rule="shank tips forward (knee over toes) in knee bends",
-            )
-        if foot in axes:
-            y_S, z_S = axes[foot][0], axes[foot][1]
-            cands = (_frame(y_S, z_S), _flip(_frame(y_S, z_S)))
-            if shank in q_S_B:
-                # ankle ≈ foot tilt − shank tilt stays near neutral while the whole leg swings
-                spread = [
-                    float(np.percentile(np.abs(tilt_of(foot, q) - chosen_tilt(shank)), 90))
-                    for q in cands
-                ]
-                q_S_B[foot] = cands[int(spread[1] < spread[0])]
-                conf = "high" if abs(spread[0] - spread[1]) > np.deg2rad(5) else "low"
-                rules[foot] = ("ankle stays near neutral while the leg swings", conf)
-            else:
-                q_S_B[foot] = cands[0]
-                rules[foot] = ("no shank sensor: sign not determinable", "low")
-
+    bias = acc_bias_m_s2 or {}
+    axes = {
+        label: _sensor_axes(session, label, q_E_S[label], (m_static, m_func), bias.get(label))
+        for label in session.streams
+    }
+    signs = decide_signs(q_E_S, axes, m_func, rate_hz=session.rate_hz)
+    notes: list[str] = list(windows.notes)
     segments = {}
-    for label in session.streams:
-        y_S, z_S, planarity, elevation, rotation_deg = axes[label]
-        rule, conf = rules[label]
-        if conf == "low":
-            notes.append(f"{label}: axis sign decided with low confidence ({rule})")
-        if rotation_deg < 20:
-            notes.append(
-                f"{label}: only {rotation_deg:.0f}° of rotation in the functional window; its "
-                "flexion axis is poorly defined"
-            )
+    for label, ax in axes.items():
+        q_S_B, d = signs[label]
+        notes.extend(_quality_notes(label, ax, d))
         segments[label] = SegmentCalibration(
             placement=label,
-            q_S_B=q_S_B[label],
-            planarity_ratio=planarity,
-            axis_elevation_deg=elevation,
-            rotation_deg=rotation_deg,
-            sign_rule=rule,
-            sign_confidence=conf,
+            q_S_B=q_S_B,
+            planarity_ratio=ax.planarity_ratio,
+            axis_elevation_deg=ax.axis_elevation_deg,
+            rotation_deg=ax.rotation_deg,
+            sign_rule=d.rule,
+            sign_confidence=d.confidence,
+            based_on=d.based_on,
+            axis_source=ax.axis_source,
         )
     return CalibrationResult(
-        static_s=static_s,
-        functional_s=functional_s,
-        source=source,
-        stand_gyro_rms_deg_s=float(np.rad2deg(np.mean(gyro_rms))),
-        stand_acc_std_m_s2=float(np.mean(acc_std)),
+        static_s=windows.static_s,
+        functional_s=windows.functional_s,
+        source=windows.source,
+        stand_gyro_rms_deg_s=float(
+            np.rad2deg(np.mean([a.stand_gyro_rms_rad_s for a in axes.values()]))
+        ),
+        stand_acc_std_m_s2=float(np.mean([a.stand_acc_std_m_s2 for a in axes.values()])),
         segments=segments,
         notes=tuple(notes),
     )

@@ -59,7 +59,7 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 Verdict = Literal["inside", "outside", "not_engaged"]
-RuleStatus = Literal["ok", "violated", "not_measured"]
+RuleStatus = Literal["ok", "violated", "not_measured", "uncertain"]
 
 STATE_NOT_ENGAGED: Final = 0
 STATE_INSIDE: Final = 1
@@ -108,7 +108,11 @@ class RuleResult:
     """Engaged time with a valid angle, i.e. the time this rule was actually checked."""
     episodes: tuple[Episode, ...] = ()
     reason: str | None = None
-    """Why the rule is not measured (absent angle) — None otherwise."""
+    """Why the rule is not measured (absent angle) or uncertain — None otherwise."""
+    redo: str | None = None
+    """For an ``uncertain`` rule: what to redo so that its angle can be trusted."""
+    unconfirmed: tuple[Episode, ...] = ()
+    """For an ``uncertain`` rule: the episodes its angle shows, which are not trusted."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -376,6 +380,7 @@ def check_envelope(
     side: str,
     markers: Sequence[Marker] = (),
     absent: Mapping[str, str] | None = None,
+    uncertain: Mapping[str, Mapping[str, str]] | None = None,
 ) -> EnvelopeResult:
     """Judge joint angles against an exercise profile.
 
@@ -394,6 +399,11 @@ def check_envelope(
     absent
         Optional ``column → reason`` for angles the sensors cannot give (shown as the
         reason of a ``not_measured`` rule).
+    uncertain
+        Optional ``column → {"reason", "redo"}`` for angles whose calibration is not
+        established (``CalibrationResult.uncertain_angles``): their rules are judged but
+        reported ``uncertain``, never ``violated``; they neither set the verdict nor break
+        a hold.
 
     Returns
     -------
@@ -429,6 +439,9 @@ def check_envelope(
         finite = np.isfinite(x)
         valid = engaged & finite
         result, mask = _judge_rule(spec, column, x, valid, engaged, t_s, t_end)
+        if uncertain and column in uncertain:
+            rule_results.append(_as_uncertain(result, uncertain[column]))
+            continue
         rule_results.append(result)
         outside[spec.name] = mask
         if not spec.advisory:
@@ -649,6 +662,20 @@ def _judge_rule(
         episodes=tuple(episodes),
     )
     return result, mask
+
+
+def _as_uncertain(result: RuleResult, why: Mapping[str, str]) -> RuleResult:
+    """A judged rule whose angle cannot be trusted: its episodes become unconfirmed."""
+    return RuleResult(
+        rule=result.rule,
+        status="uncertain",
+        spec=result.spec,
+        column=result.column,
+        judged_s=result.judged_s,
+        reason=why.get("reason"),
+        redo=why.get("redo"),
+        unconfirmed=result.episodes,
+    )
 
 
 def _widen_to_edge(
@@ -1014,6 +1041,17 @@ def _r(value: float, nd: int) -> float:
     return round(float(value), nd)
 
 
+def _episode(e: Episode) -> dict[str, Any]:
+    return {
+        "start_s": _r(e.start_s, 3),
+        "end_s": _r(e.end_s, 3),
+        "peak_deg": _r(e.peak_deg, 2),
+        "cue": e.cue,
+        "peak_t_s": _r(e.peak_t_s, 3),
+        "severity": e.severity,
+    }
+
+
 def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
     prof = res.profile
     out: dict[str, Any] = {
@@ -1040,6 +1078,9 @@ def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
         "gating_rules_measured": sum(
             1 for r in res.rules if r.status != "not_measured" and not r.spec.advisory
         ),
+        "gating_rules_uncertain": sum(
+            1 for r in res.rules if r.status == "uncertain" and not r.spec.advisory
+        ),
         "hold_target_s": prof.hold.target_s,
         "hold_short_s": prof.hold.short_s,
     }
@@ -1050,17 +1091,7 @@ def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
             "rule": r.rule,
             "status": r.status,
             "time_outside_s": _r(r.time_outside_s, 3),
-            "episodes": [
-                {
-                    "start_s": _r(e.start_s, 3),
-                    "end_s": _r(e.end_s, 3),
-                    "peak_deg": _r(e.peak_deg, 2),
-                    "cue": e.cue,
-                    "peak_t_s": _r(e.peak_t_s, 3),
-                    "severity": e.severity,
-                }
-                for e in r.episodes
-            ],
+            "episodes": [_episode(e) for e in r.episodes],
             "column": r.column,
             "limit": r.spec.describe(),
             "advisory": r.spec.advisory,
@@ -1068,7 +1099,15 @@ def _to_dict(res: EnvelopeResult) -> dict[str, Any]:
         }
         if r.reason:
             item["reason"] = r.reason
+        if r.status == "uncertain":
+            item["redo"] = r.redo
+            item["unconfirmed_episodes"] = [_episode(e) for e in r.unconfirmed]
         out["rules"].append(item)
+    out["uncertain"] = [
+        {"rule": r.rule, "column": r.column, "reason": r.reason, "redo": r.redo}
+        for r in res.rules
+        if r.status == "uncertain"
+    ]
     for m in res.marks:
         mk: dict[str, Any] = {
             "t_s": _r(m.t_s, 3),

@@ -26,7 +26,7 @@ from analysis.profiles import Profile, angle_column_for
 from analysis.schema import T_S
 
 FloatArray = NDArray[np.float64]
-LiveStatus = Literal["ok", "outside", "not_measured", "not_engaged"]
+LiveStatus = Literal["ok", "outside", "not_measured", "not_engaged", "uncertain"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +38,8 @@ class RuleNow:
     angle_deg: float | None
     advisory: bool
     cue: str | None = None
+    reason: str | None = None
+    """For an ``uncertain`` rule: why its angle is not trusted and what to redo."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,9 +60,18 @@ class MonitorState:
 class EnvelopeMonitor:
     """Live envelope state for ``profile`` on ``side``; feed angles with :meth:`update`."""
 
-    def __init__(self, profile: Profile, *, side: str, window_s: float = 90.0) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        side: str,
+        window_s: float = 90.0,
+        uncertain: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
         self.profile = profile
         self.side = side
+        self.uncertain = dict(uncertain or {})
+        """``column → {"reason", "redo"}`` of angles the calibration could not establish."""
         self.window_s = float(window_s)
         self._t: list[FloatArray] = []
         self._cols: dict[str, list[FloatArray]] = {}
@@ -86,7 +97,7 @@ class EnvelopeMonitor:
             return None
         frame = pd.DataFrame({T_S: t, **{c: v[0] for c, v in self._cols.items()}})
         data = {c: v[0] for c, v in self._cols.items()}
-        res = check_envelope(frame, self.profile, side=self.side)
+        res = check_envelope(frame, self.profile, side=self.side, uncertain=self.uncertain)
         now = float(t[-1])
         met = engagement_condition(data, self.profile, side=self.side)
         engaged = bool(res.engaged[-1]) and (met is None or bool(met[-1]))
@@ -100,6 +111,18 @@ class EnvelopeMonitor:
                 rules.append(
                     RuleNow(
                         rule=r.rule, status="not_measured", angle_deg=None, advisory=r.spec.advisory
+                    )
+                )
+                continue
+            if r.status == "uncertain":
+                why = f"{r.reason} — {r.redo}" if r.redo else r.reason
+                rules.append(
+                    RuleNow(
+                        rule=r.rule,
+                        status="uncertain",
+                        angle_deg=angle,
+                        advisory=r.spec.advisory,
+                        reason=why,
                     )
                 )
                 continue

@@ -42,6 +42,7 @@ from analysis.orientation import (
     run_orientation,
     stitch_blocks,
 )
+from analysis.plausibility import doubted_segments, implausible_joints
 from analysis.recording import Recording
 from analysis.schema import ANGLE_COLUMNS, ORIENTATION_FROM_VENDOR, T_S
 from analysis.timebase import Gap, UniformSession, UniformStream, to_uniform_grid
@@ -103,6 +104,12 @@ class AngleResult:
     warnings: tuple[str, ...] = field(default=())
     segment_orientations: Mapping[str, FloatArray] = field(default_factory=dict, repr=False)
     """``q_E_B`` per placement on the grid, in the common earth frame (for diagnostics)."""
+    uncertain: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Angle columns whose calibration is not established: ``{column: {reason, redo}}``
+    (``CalibrationResult.uncertain_angles``); pass to ``check_envelope(uncertain=...)``."""
+    doubted: Mapping[str, str] = field(default_factory=dict)
+    """Placements whose calibration is not trusted, with the reason (the source of
+    ``uncertain``: the calibration's own doubts and joints read beyond any range)."""
 
 
 def _noop(_stage: str, _fraction: float) -> None:
@@ -360,6 +367,7 @@ def analyse_recording(
             f"{g.placement}: no data for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s; "
             "angles that need it are left empty there"
         )
+    doubts = _doubts(cal, angles, rate_hz)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -369,7 +377,19 @@ def analyse_recording(
         gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
+        uncertain={c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles},
+        doubted=doubts,
     )
+
+
+def _doubts(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:
+    """Segments not to be trusted: the calibration's doubts, and joints beyond any range."""
+    extra = doubted_segments(
+        implausible_joints(angles, rate_hz=rate_hz),
+        worn=tuple(cal.segments),
+        windows_detected=cal.source != "sidecar",
+    )
+    return cal.doubts(extra)
 
 
 def _all_still(session: UniformSession, gyr_bias: Mapping[str, FloatArray]) -> NDArray[np.bool_]:

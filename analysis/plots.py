@@ -253,6 +253,8 @@ def _panels(angles: pd.DataFrame, env: EnvelopeResult) -> list[_Panel]:
         if r.status == "not_measured" or r.column is None or r.column not in angles.columns:
             continue
         tag = " (advisory)" if r.spec.advisory else ""
+        if r.status == "uncertain":
+            tag += " (uncertain: not judged)"
         panels.append(
             _Panel(r.column, f"{_pretty(r.column)} — allowed {r.spec.describe()}{tag}", rule=r)
         )

@@ -170,7 +170,8 @@ table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:14px}
 th,td{border-bottom:1px solid #e3e3e3;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f1;font-weight:600}td.n{text-align:right;white-space:nowrap}
 .st-ok{color:#00704f;font-weight:600}.st-violated{color:#b34700;font-weight:600}
-.st-not_measured{color:#666;font-style:italic}.adv{color:#8a4f73}.flag{color:#b00020}
+.st-not_measured{color:#666;font-style:italic}.st-uncertain{color:#7a5c00;font-style:italic}
+.adv{color:#8a4f73}.flag{color:#b00020}
 .v-partial{background:#fff4dc;border-left:6px solid #e69f00}
 .cue{font-weight:600}.small{font-size:13px;color:#555}
 figure.plot{margin:0 0 10px}.plot svg{display:block;width:100%;height:auto}
@@ -278,7 +279,11 @@ def _verdict_box(env: EnvelopeResult) -> str:
             f"({_e(', '.join(rules))}), {sum(e.duration_s for e in gating):.1f} s in total."
         )
     elif env.verdict == "inside":
-        measured = [r for r in env.rules if r.status != "not_measured" and not r.spec.advisory]
+        measured = [
+            r
+            for r in env.rules
+            if r.status not in ("not_measured", "uncertain") and not r.spec.advisory
+        ]
         if measured:
             lines.append(
                 f"Every measured rule held while you were in the stretch "
@@ -296,6 +301,7 @@ def _verdict_box(env: EnvelopeResult) -> str:
         best = env.longest_hold_s
         verdict = "reached" if best >= target else "not reached"
         lines.append(f"Longest hold {best:.0f} s — the {target:g}-s target was {verdict}.")
+    lines.extend(_e(line) for line in uncertain_lines(env))
     advisory = [e for e in env.episodes if e.advisory]
     if advisory:
         lines.append(
@@ -304,9 +310,7 @@ def _verdict_box(env: EnvelopeResult) -> str:
         )
     lines.extend(_e(x) for x in scope_lines(env))
     lines.extend(_mark_lines(env))
-    partial = partial_verdict_title(env.verdict, _unchecked(env))
-    title = partial or VERDICT_TEXT[env.verdict]
-    klass = "partial" if partial else env.verdict
+    title, klass = _headline(env)
     return f"<div class='verdict v-{_e(klass)}'><b>{_e(title)}</b>" + "<br>".join(lines) + "</div>"
 
 
@@ -325,6 +329,16 @@ def _mark_lines(env: EnvelopeResult) -> list[str]:
     if len(symptoms) > 5:
         lines.append(f"… and {len(symptoms) - 5} more symptom marks in the table below.")
     return lines
+
+
+def _headline(env: EnvelopeResult) -> tuple[str, str]:
+    """The verdict's headline and CSS class; *inside* is partial when a gating rule was not
+    checked (no sensor) or is uncertain (its angle is not trusted)."""
+    unsure = any(r.status == "uncertain" and not r.spec.advisory for r in env.rules)
+    partial = partial_verdict_title(env.verdict, _unchecked(env))
+    if partial is None and unsure and env.verdict == "inside":
+        partial = "Stayed inside for what was measured"
+    return (partial, "partial") if partial else (VERDICT_TEXT[env.verdict], env.verdict)
 
 
 def _unchecked(env: EnvelopeResult) -> tuple[NotChecked, ...]:
@@ -352,11 +366,20 @@ def _rules_table(env: EnvelopeResult) -> str:
     rows = []
     for r in env.rules:
         worst = _worst(r)
-        status = {"ok": "ok", "violated": "outside", "not_measured": "not measured"}[r.status]
+        status = {
+            "ok": "ok",
+            "violated": "outside",
+            "not_measured": "not measured",
+            "uncertain": "uncertain",
+        }[r.status]
         name = _e(r.rule.replace("_", " "))
         if r.spec.advisory:
             name += " <span class='adv'>(advisory)</span>"
-        detail = _e(r.reason) if r.status == "not_measured" else _e(_pretty(r.column or ""))
+        detail = (
+            _e(r.reason)
+            if r.status in ("not_measured", "uncertain")
+            else _e(_pretty(r.column or ""))
+        )
         rows.append(
             [
                 name,
@@ -812,12 +835,32 @@ def _profile_section(env: EnvelopeResult) -> str:
     return "".join(out)
 
 
+def uncertain_lines(env: EnvelopeResult) -> list[str]:
+    """Plain sentences for the rules judged ``uncertain``: which, why, what to redo."""
+    unsure = [r for r in env.rules if r.status == "uncertain"]
+    if not unsure:
+        return []
+    names = ", ".join(r.rule.replace("_", " ") for r in unsure)
+    lines = [
+        f"Uncertain, not judged: {names} — {unsure[0].reason}. "
+        f"Not counted as outside and not breaking a hold; {unsure[0].redo}."
+    ]
+    seen = {(unsure[0].reason, unsure[0].redo)}
+    for r in unsure[1:]:
+        if (r.reason, r.redo) not in seen:
+            seen.add((r.reason, r.redo))
+            lines.append(f"Also uncertain: {r.rule.replace('_', ' ')} — {r.reason}; {r.redo}.")
+    return lines
+
+
 def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     """A few plain-text lines for the terminal: verdict, rules, episodes with cues, holds."""
     env = envelope
     lines = [f"{source_name}: {env.profile.title} ({env.side} side)"]
-    title = partial_verdict_title(env.verdict, _unchecked(env)) or VERDICT_TEXT[env.verdict]
-    lines.append(f"  verdict: {title.lower()} [{env.verdict}]")
+    title, _ = _headline(env)
+    unsure = sum(r.status == "uncertain" and not r.spec.advisory for r in env.rules)
+    partial = f" — partial: {unsure} gating rule(s) uncertain" if unsure else ""
+    lines.append(f"  verdict: {title.lower()} [{env.verdict}]{partial}")
     lines.extend(f"  {x}" for x in scope_lines(env))
     if env.verdict == "not_engaged" and env.engaged_reason:
         lines.append(f"  {env.engaged_reason}")
@@ -825,11 +868,17 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
         if r.status == "not_measured":
             lines.append(f"  {r.rule:<22} not measured ({r.reason})")
             continue
+        if r.status == "uncertain":
+            lines.append(
+                f"  {r.rule:<22} uncertain {len(r.unconfirmed)} unconfirmed episode(s), not judged"
+            )
+            continue
         tag = " (advisory)" if r.spec.advisory else ""
         lines.append(
             f"  {r.rule:<22} {r.status:<8} allowed {r.spec.describe():<7} "
             f"outside {r.time_outside_s:5.1f} s in {len(r.episodes)} episode(s){tag}"
         )
+    lines.extend(f"  {line}" for line in uncertain_lines(env))
     for e in env.episodes[:20]:
         lines.append(f"    {_clock(e.start_s):>8}  {e.duration_s:5.1f} s  {e.cue}")
     if len(env.episodes) > 20:

@@ -65,8 +65,9 @@ DIR/angles.csv, DIR/envelope.json and a self-contained DIR/report.html.
 Record every session like this (the analysis depends on it):
   1. stand still, upright, knees straight, feet flat, looking ahead, for 3 s or more —
      this defines every angle's zero;
-  2. a few slow knee bends and leg swings, forward and back — this finds each segment's
-     flexion axis;
+  2. a few slow knee bends and leg swings, forward and back, then two slow bows forward
+     from the hips, back straight (the pelvis must tip forward) — this finds each
+     segment's flexion axis;
   3. the exercise.
 The windows are taken from the sidecar or found automatically; give them with
 --stand START,END and --movements START,END (seconds) when neither works.

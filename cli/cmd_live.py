@@ -70,13 +70,16 @@ Sensors: --config SESSION.toml (see docs/ble.md), or --sensor NAME_OR_ADDRESS=pl
 (virtual sensors of four families streaming a simulated scenario through a real BLE stack
 in software: thigh MetaWear, shank Movesense, foot Movella DOT, pelvis Polar).
 
-The screen guides the calibration protocol: stand still (--stand-s), then slow knee bends and
-leg swings (--move-s), then the exercise; the completed windows are written as calibration
-windows. Keys: m or space marks a symptom; a digit (where: 1 heel … 7 low back) and a
-letter (what: s stretch, p pain, t tingling, b burning, n numbness, e electric, w weakness,
-o a pop) label it — the key map is on the screen; a / l start a "nerve or muscle?" test (toes
-up and away / look down and up), answered with + more, - less, = same; f and x mark P1 and P2
-of a straight-leg raise; q stops. Cues and hold milestones are spoken (espeak-ng, say or the
+The screen guides the calibration protocol: stand still (--stand-s), then slow knee bends,
+leg swings and two slow bows forward from the hips, back straight (the pelvis must tip
+forward) (--move-s), then the exercise; the completed windows are written as calibration
+windows. When a step was not done enough (the pelvis barely tipped), the screen says so and
+what to do next time, and the rules it affects show as uncertain.
+Keys: m or space marks a symptom; a digit (where: 1 heel … 7 low back) and a letter (what:
+s stretch, p pain, t tingling, b burning, n numbness, e electric, w weakness, o a pop) label
+it — the key map is on the screen; a / l start a "nerve or muscle?" test (toes up and away /
+look down and up), answered with + more, - less, = same; f and x mark P1 and P2 of a
+straight-leg raise; q stops. Cues and hold milestones are spoken (espeak-ng, say or the
 Windows voice; a bell without one) unless --quiet.
 Placements: """ + ", ".join(PLACEMENTS)
 EPILOG = """\
@@ -116,7 +119,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scan-timeout-s", type=float, help="how long to look for the sensors")
     parser.add_argument("--connect-timeout-s", type=float, help="bound of one connection attempt")
     parser.add_argument("--stand-s", type=float, default=5.0, help="stand-still prompt (5 s)")
-    parser.add_argument("--move-s", type=float, default=15.0, help="knee bends/leg swings (15 s)")
+    parser.add_argument(
+        "--move-s", type=float, default=20.0, help="knee bends, leg swings, bows (20 s)"
+    )
     parser.add_argument("--hci", metavar="TRANSPORT", help="bumble HCI transport as the adapter")
     parser.add_argument("--no-display", action="store_true", help="no live screen (logs only)")
     add_web_arguments(parser)

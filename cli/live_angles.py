@@ -33,6 +33,7 @@ _STATUS_STYLE = {
     "outside": "bold white on red",
     "not_engaged": "dim",
     "not_measured": "dim italic",
+    "uncertain": "italic yellow",
 }
 
 _SHOWN_STYLE = {
@@ -84,6 +85,8 @@ class LiveAngles:
         self.tally = SessionTally()
         self.angles_t_s: float | None = None
         """Session time of the newest angle sample (None before calibration)."""
+        self.again: str | None = None
+        """After a calibration that left angles uncertain: why, and what to do next time."""
         self._pending: dict[str, list[AlignedBatch]] = {p: [] for p in placements}
         self._retry_at = -math.inf
 
@@ -125,8 +128,9 @@ class LiveAngles:
             windows = self.protocol.calibration(now_s)
             if windows is not None and windows.functional_s is not None and now_s >= self._retry_at:
                 try:
-                    self.pipeline.calibrate(windows)
+                    cal = self.pipeline.calibrate(windows)
                     self.problem = None
+                    self._check_calibration(cal.uncertain_angles())
                 except CalibrationError as exc:
                     self.problem = f"calibration failed: {exc}"
                     self._retry_at = now_s + 5.0
@@ -144,6 +148,19 @@ class LiveAngles:
             self.last_cue = cue
             if self.on_cue is not None:
                 self.on_cue(cue)
+
+    def _check_calibration(self, uncertain: dict[str, dict[str, str]]) -> None:
+        """Judge the angles the calibration could not establish as uncertain, and say
+        which step to do better (e.g. the bows, when the pelvis barely tipped)."""
+        self.monitor = EnvelopeMonitor(self.profile, side=self.side, uncertain=uncertain)
+        if not uncertain:
+            self.again = None
+            return
+        first = next(iter(uncertain.values()))
+        self.again = (
+            f"uncertain for this session: {first['reason']}. Next time: {first['redo']} "
+            "(restart the session to calibrate again)"
+        )
 
     # --- display -----------------------------------------------------------------------------
 
@@ -209,6 +226,8 @@ class LiveAngles:
                 Text(label, style=_SHOWN_STYLE.get(shown_state, "")),
             )
         parts: list[RenderableType] = [head, table]
+        if self.again:
+            parts.append(Text(self.again, style="yellow"))
         if self.last_cue and not (st is not None and st.outside):
             parts.append(Text(f"last cue: {self.last_cue}", style="bold red"))
         return Panel(Group(*parts), title=title, border_style="magenta")

@@ -68,7 +68,9 @@ stay nerve-friendly: slight knee bend, toes pointed away, neutral spine, about 3
 The session protocol (what every recording should start with):
   1. stand still, upright, knees straight, feet flat, looking ahead, for 3 s or more
      (defines every angle's zero and each sensor's vertical);
-  2. a few slow knee bends and leg swings (defines each segment's flexion axis);
+  2. a few slow knee bends and leg swings, forward and back, then two slow bows forward
+     from the hips, back straight (the pelvis must tip forward) (defines each segment's
+     flexion axis);
   3. the exercise.
 
 It informs; it does not diagnose. Burning, tingling, numbness or weakness in the leg or foot,

@@ -320,7 +320,12 @@ def analyse(
             options=PipelineOptions(keep_orientations=False, workers=workers),
         )
     envelope = check_envelope(
-        result.angles, profile, side=leg, markers=meta.markers, absent=result.absent
+        result.angles,
+        profile,
+        side=leg,
+        markers=meta.markers,
+        absent=result.absent,
+        uncertain=result.uncertain,
     )
     return SessionAnalysis(meta, placements, result, envelope, name)
 
@@ -339,6 +344,7 @@ def check_profile(
         side=side or analysis.envelope.side,
         markers=analysis.recording_meta.markers,
         absent=analysis.angles.absent,
+        uncertain=analysis.angles.uncertain,
     )
 
 

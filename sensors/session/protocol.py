@@ -1,7 +1,8 @@
 """The guided session protocol (DESIGN §4): what the user is asked to do, and when.
 
-Stand still (defines every angle's zero and each sensor's vertical) → slow knee bends and
-leg swings (each segment's flexion axis) → the exercise. :class:`GuidedProtocol` times the
+Stand still (defines every angle's zero and each sensor's vertical) → slow knee bends, leg
+swings and two bows from the hips (each segment's flexion axis; the bows tip the pelvis) →
+the exercise. :class:`GuidedProtocol` times the
 prompts on the session clock; the windows the user actually completed become the sidecar's
 calibration windows (half-open ``[start, end)``, session seconds).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analysis.calibration import BOW_WORDS
 from analysis.recording import CalibrationWindows
 
 
@@ -26,7 +28,9 @@ class ProtocolStep:
 
 
 STAND_PROMPT = "Stand still: upright, knees straight, feet flat, looking ahead"
-MOVE_PROMPT = "Slowly bend your knees 2–3 times, then swing each leg forward and back"
+MOVE_PROMPT = (
+    f"Slowly bend your knees 2–3 times, swing each leg forward and back, then make {BOW_WORDS}"
+)
 EXERCISE_PROMPT = "Start the exercise"
 
 

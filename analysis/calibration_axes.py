@@ -1,0 +1,193 @@
+"""Per-sensor calibration axes: superior axis from the quiet stand, flexion axis from movement.
+
+Pure functions of one sensor's samples; no decision about the flexion axis's sign is taken
+here (that is :mod:`analysis.calibration_signs`). Frames: every vector is in the sensor's own
+coordinates (``_S``); y is the segment's superior axis, z its flexion axis (ISB: right).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.errors import CalibrationError
+from analysis.schema import GRAVITY_M_S2
+
+FloatArray = NDArray[np.float64]
+
+MIN_AXIS_HORIZONTAL = 0.2
+"""A dominant rotation axis closer than this (sine) to the vertical is no flexion axis."""
+
+POORLY_DEFINED_ROTATION_DEG = 20.0
+"""Below this much rotation in the functional window a flexion axis is poorly defined."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SensorAxes:
+    """One sensor's segment axes in sensor coordinates and the quality of their estimate.
+
+    ``y_S`` is the superior axis (unit), ``z_S`` the flexion axis (unit, orthogonal to y, sign
+    not yet decided). ``planarity_ratio`` is the share of the functional angular-velocity
+    energy about the flexion axis (1 = planar), ``axis_elevation_deg`` how far the dominant
+    rotation axis was from horizontal, ``rotation_deg`` how much the segment turned about it.
+    ``stand_*`` describe the quiet stand: gravity magnitude (m/s²), rate RMS (rad/s) and
+    acceleration SD (m/s²) after removing their means.
+    """
+
+    y_S: FloatArray
+    z_S: FloatArray
+    planarity_ratio: float
+    axis_elevation_deg: float
+    rotation_deg: float
+    stand_gravity_m_s2: float
+    stand_gyro_rms_rad_s: float
+    stand_acc_std_m_s2: float
+    axis_source: str = "movements"
+    """``movements``: the functional window; ``session``: the whole session, used when the
+    segment barely turned in the functional window (see :func:`with_session_axis`)."""
+
+    @property
+    def well_defined(self) -> bool:
+        """True when the segment turned enough for its flexion axis to be trusted."""
+        return self.rotation_deg >= POORLY_DEFINED_ROTATION_DEG
+
+
+def stand_vertical(
+    acc_m_s2: FloatArray, acc_bias_m_s2: FloatArray | None = None
+) -> tuple[FloatArray, float]:
+    """Superior axis (unit, sensor frame) and gravity magnitude from quiet-stand accelerations.
+
+    Standing upright every segment's superior axis points up, which is where the (specific
+    force of) gravity points in the accelerometer's frame.
+    """
+    mean_acc = acc_m_s2.mean(axis=0, dtype=np.float64)
+    if acc_bias_m_s2 is not None:
+        mean_acc = mean_acc - acc_bias_m_s2
+    g = float(np.linalg.norm(mean_acc))
+    if g < 1e-6:
+        raise CalibrationError("the quiet stand shows no gravity (accelerometer reads zero)")
+    return mean_acc / g, g
+
+
+def flexion_axis(
+    gyr_rad_s: FloatArray, up_S: FloatArray, y_S: FloatArray, *, rate_hz: float
+) -> tuple[FloatArray, float, float, float]:
+    """The dominant horizontal rotation axis of a segment during sagittal movements.
+
+    Parameters
+    ----------
+    gyr_rad_s
+        ``(n, 3)`` angular rate (rad/s, sensor frame), stand bias removed.
+    up_S
+        ``(n, 3)`` the earth's vertical in sensor coordinates at each sample: turning about
+        the vertical (walking, turning round) is not flexion and is removed first.
+    y_S
+        The segment's superior axis; the returned axis is made orthogonal to it.
+    rate_hz
+        Sample rate (for the accumulated rotation).
+
+    Returns
+    -------
+    z_S, planarity_ratio, axis_elevation_deg, rotation_deg
+        Unit axis (sign arbitrary) and its quality figures (see :class:`SensorAxes`).
+    """
+    w = gyr_rad_s - np.sum(gyr_rad_s * up_S, axis=1, keepdims=True) * up_S
+    evals, evecs = np.linalg.eigh(w.T @ w)
+    a = evecs[:, -1]
+    planarity = float(evals[-1] / max(float(evals.sum()), 1e-12))
+    rotation_deg = float(np.rad2deg(np.abs(w @ a).sum() / rate_hz))
+    z = a - (a @ y_S) * y_S
+    nz = float(np.linalg.norm(z))
+    if nz < MIN_AXIS_HORIZONTAL:
+        raise CalibrationError(
+            "its dominant rotation during the functional movements is about the vertical, "
+            "not a flexion axis; repeat slow knee bends and leg swings"
+        )
+    elevation = float(np.rad2deg(np.arcsin(min(1.0, abs(float(a @ y_S))))))
+    return z / nz, planarity, elevation, rotation_deg
+
+
+def estimate_axes(
+    *,
+    stand_acc_m_s2: FloatArray,
+    stand_gyr_rad_s: FloatArray,
+    move_gyr_rad_s: FloatArray,
+    move_up_S: FloatArray,
+    rate_hz: float,
+    acc_bias_m_s2: FloatArray | None = None,
+) -> SensorAxes:
+    """Both axes of one sensor from its quiet-stand and functional-window samples.
+
+    The stand's mean rate is removed from the movement rates before the axis search.
+    """
+    y_S, g = stand_vertical(stand_acc_m_s2, acc_bias_m_s2)
+    bias = stand_gyr_rad_s.mean(axis=0, dtype=np.float64)
+    z_S, planarity, elevation, rotation_deg = flexion_axis(
+        move_gyr_rad_s - bias, move_up_S, y_S, rate_hz=rate_hz
+    )
+    mean_acc = stand_acc_m_s2.mean(axis=0, dtype=np.float64)
+    return SensorAxes(
+        y_S=y_S,
+        z_S=z_S,
+        planarity_ratio=planarity,
+        axis_elevation_deg=elevation,
+        rotation_deg=rotation_deg,
+        stand_gravity_m_s2=g,
+        stand_gyro_rms_rad_s=float(np.sqrt(np.mean(np.sum((stand_gyr_rad_s - bias) ** 2, axis=1)))),
+        stand_acc_std_m_s2=float(
+            np.sqrt(np.mean(np.sum((stand_acc_m_s2 - mean_acc) ** 2, axis=1)))
+        ),
+    )
+
+
+SESSION_AXIS_MIN_ROTATION_DEG = 60.0
+SESSION_AXIS_MIN_PLANARITY = 0.6
+SESSION_AXIS_PLANARITY_GAIN = 0.02
+
+
+def with_session_axis(
+    axes: SensorAxes,
+    gyr_rad_s: FloatArray,
+    up_S: FloatArray,
+    *,
+    rate_hz: float,
+    prefer_more_planar: bool = False,
+) -> SensorAxes:
+    """The flexion axis from the whole session when the functional window left it undefined.
+
+    A pelvis kept still during the knee bends and leg swings still tips when its person
+    leans into the stretch, sits or lies down. If over the session (``gyr_rad_s`` stand bias
+    removed, ``up_S`` the vertical per sample, both possibly decimated by ``rate_hz``) the
+    segment turned ≥ 60° about a horizontal axis with planarity ≥ 0.6, that axis replaces an
+    undefined functional one. With ``prefer_more_planar`` it also replaces a defined one
+    whose planarity is lower by more than 0.02 (sloppy calibration movements that rocked
+    the pelvis sideways as it tipped); otherwise ``axes`` is returned unchanged.
+    """
+    if axes.well_defined and not prefer_more_planar:
+        return axes
+    try:
+        z_S, planarity, elevation, rotation_deg = flexion_axis(
+            gyr_rad_s, up_S, axes.y_S, rate_hz=rate_hz
+        )
+    except CalibrationError:
+        return axes
+    if rotation_deg < SESSION_AXIS_MIN_ROTATION_DEG or planarity < SESSION_AXIS_MIN_PLANARITY:
+        return axes
+    if axes.well_defined and planarity < axes.planarity_ratio + SESSION_AXIS_PLANARITY_GAIN:
+        return axes
+    return dataclasses.replace(
+        axes,
+        z_S=z_S,
+        planarity_ratio=planarity,
+        axis_elevation_deg=elevation,
+        rotation_deg=rotation_deg,
+        axis_source="session",
+    )
+
+
+def gravity_is_plausible(g_m_s2: float) -> bool:
+    """True when a stand's gravity magnitude is within 1.5 m/s² of 9.81."""
+    return abs(g_m_s2 - GRAVITY_M_S2) <= 1.5

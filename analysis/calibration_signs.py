@@ -1,0 +1,301 @@
+"""Which way a flexion axis points: the sign decisions of the calibration, as a table.
+
+One sensor cannot tell its segment's front from its back: a sensor facing backwards sees
+the same physics with z (and x) reversed. The sign is chosen by anatomy, one row of
+:data:`SIGN_RULES` per segment, taken in table order so that a row's partners are already
+decided. Each row is tried in this order and the first test that decides wins:
+
+1. **joint limit (functional window)**: the joint between the segment and a partner,
+   approximated by ``partner tilt − own tilt`` (sagittal tilts, heading-free), must not go
+   further than ``limit_deg`` the wrong way (the hip does not hyperextend 25°, the knee
+   not 15°, the neck not 45°);
+2. **joint range (whole session)**: over every sample of the session at which both
+   segments move in the sagittal plane, that joint stays inside ``session_range_deg``
+   (the hip between −30° and 130°): lying down, sitting or bowing after the calibration
+   decide a pelvis that stood still during it;
+3. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
+   (the ankle);
+4. **tips with a partner**: the segment's tilt correlates with an already decided
+   partner's (pelvis with trunk: lumbopelvic rhythm), in the functional window, then over
+   the session;
+5. **fallback**: the direction the segment mostly tips in the functional window.
+
+Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when one
+candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
+session against at most a tenth of that), test 3 when the candidates differ by > 5° in
+their 90th-percentile ankle angle, test 4 when |r| ≥ 0.6, and the fallback only for the
+segments whose own habit it is (thigh, trunk) and only by > 6° mean tilt. Anything else is
+``low``: the angles that depend on it are reported as *uncertain*, never as violations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+Confidence = Literal["high", "low"]
+
+LIMIT_SHARE: Final = 0.01
+"""Functional-window joint-limit test: the candidates' shares beyond the limit must differ
+by more than this."""
+SESSION_MIN_S: Final = 2.0
+"""Whole-session range test: the wrong candidate must break the range for at least this long…"""
+SESSION_RATIO: Final = 0.1
+"""…and the chosen one for at most this share of the wrong one's time."""
+NEAR_MARGIN_DEG: Final = 5.0
+CORR_DECIDE: Final = 0.3
+CORR_HIGH: Final = 0.6
+DOMINANCE_MARGIN_DEG: Final = 6.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignRule:
+    """One row of the sign table.
+
+    ``segment`` may contain ``{side}`` (expanded to ``left`` and ``right``, as may
+    ``partners``). ``relation`` names the joint between the segment and its partners whose
+    angle is ``partner tilt − own tilt``. ``fallback_sign`` is +1 when the segment mostly
+    tips positive (tilt about its own +z), −1 when mostly negative, 0 when there is no
+    fallback (the sign is then not determinable without a partner).
+    """
+
+    segment: str
+    relation: str | None = None
+    partners: tuple[str, ...] = ()
+    limit_deg: float | None = None
+    session_range_deg: tuple[float, float] | None = None
+    near_deg: bool = False
+    correlate_with: str | None = None
+    fallback_sign: float = 0.0
+    fallback_rule: str = "sign not determinable"
+    fallback_trusted: bool = False
+
+    def expand(self, side: str) -> SignRule:
+        """The row for one leg (``{side}`` filled in)."""
+        return SignRule(
+            segment=self.segment.format(side=side),
+            relation=self.relation,
+            partners=tuple(p.format(side=side) for p in self.partners),
+            limit_deg=self.limit_deg,
+            session_range_deg=self.session_range_deg,
+            near_deg=self.near_deg,
+            correlate_with=self.correlate_with,
+            fallback_sign=self.fallback_sign,
+            fallback_rule=self.fallback_rule,
+            fallback_trusted=self.fallback_trusted,
+        )
+
+
+SIGN_RULES: Final[tuple[SignRule, ...]] = (
+    SignRule(
+        segment="{side}_thigh",
+        fallback_sign=+1.0,
+        fallback_rule="thigh flexes more than it extends",
+        fallback_trusted=True,
+    ),
+    SignRule(
+        segment="trunk",
+        fallback_sign=-1.0,
+        fallback_rule="trunk leans forward more than back",
+        fallback_trusted=True,
+    ),
+    SignRule(
+        segment="pelvis",
+        relation="hip",
+        partners=("left_thigh", "right_thigh"),
+        limit_deg=25.0,
+        session_range_deg=(-30.0, 130.0),
+        correlate_with="trunk",
+        fallback_sign=-1.0,
+        fallback_rule="pelvis tips forward more than back",
+    ),
+    SignRule(
+        segment="head",
+        relation="neck",
+        partners=("trunk",),
+        limit_deg=45.0,
+        fallback_sign=-1.0,
+        fallback_rule="head nods forward more than back",
+    ),
+    SignRule(
+        segment="{side}_shank",
+        relation="knee",
+        partners=("{side}_thigh",),
+        limit_deg=15.0,
+        session_range_deg=(-15.0, 160.0),
+        fallback_sign=-1.0,
+        fallback_rule="shank tips forward (knee over toes) in knee bends",
+    ),
+    SignRule(
+        segment="{side}_foot",
+        relation="ankle",
+        partners=("{side}_shank",),
+        near_deg=True,
+        fallback_rule="no shank sensor: sign not determinable",
+    ),
+)
+"""The sign table, in decision order (partners before the segments that use them)."""
+
+
+def rules_for(placements: list[str] | tuple[str, ...]) -> list[SignRule]:
+    """The rows that apply to the worn placements, in decision order, sides expanded."""
+    out = []
+    for row in SIGN_RULES:
+        sides = ("left", "right") if "{side}" in row.segment else ("",)
+        for side in sides:
+            r = row.expand(side) if side else row
+            if r.segment in placements:
+                out.append(r)
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tilts:
+    """Sagittal tilts (rad) of one candidate frame: in the functional window and over the
+    session (decimated), with the session samples at which the segment moves sagittally."""
+
+    move: FloatArray
+    session: FloatArray
+    sagittal: BoolArray
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignDecision:
+    """The chosen candidate (0: z as estimated, 1: reversed), why, how sure, and the
+    partners the decision relied on (a doubt about one of them is a doubt about this)."""
+
+    choice: int
+    rule: str
+    confidence: Confidence
+    based_on: tuple[str, ...] = ()
+
+
+def _wrap(x: FloatArray) -> FloatArray:
+    return (x + np.pi) % (2 * np.pi) - np.pi
+
+
+def _by_limit(row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts]):
+    if row.limit_deg is None or not partners:
+        return None
+    lim = -np.deg2rad(row.limit_deg)
+    beyond = [
+        float(np.mean(np.concatenate([_wrap(p.move - c.move) for p in partners]) < lim))
+        for c in cands
+    ]
+    if abs(beyond[0] - beyond[1]) > LIMIT_SHARE:
+        text = f"{row.relation} does not go beyond −{row.limit_deg:g}°"
+        return SignDecision(choice=int(beyond[1] < beyond[0]), rule=text, confidence="high")
+    return None
+
+
+def _by_session_range(
+    row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts], rate_hz: float
+):
+    if row.session_range_deg is None or not partners:
+        return None
+    lo, hi = np.deg2rad(row.session_range_deg[0]), np.deg2rad(row.session_range_deg[1])
+    bad_s = []
+    for c in cands:
+        n = 0
+        for p in partners:
+            both = c.sagittal & p.sagittal
+            j = _wrap(p.session[both] - c.session[both])
+            n += int(np.sum((j < lo) | (j > hi)))
+        bad_s.append(n / rate_hz)
+    worst, best = max(bad_s), min(bad_s)
+    if worst >= SESSION_MIN_S and best <= SESSION_RATIO * worst:
+        lo_deg, hi_deg = row.session_range_deg
+        text = (
+            f"{row.relation} stays within {lo_deg:g}…{hi_deg:g}° over the session "
+            f"(the other sign breaks it for {worst:.0f} s)"
+        )
+        return SignDecision(choice=int(bad_s[1] < bad_s[0]), rule=text, confidence="high")
+    return None
+
+
+def _by_near(row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts]):
+    if not row.near_deg or not partners:
+        return None
+    spread = [float(np.percentile(np.abs(_wrap(c.move - partners[0].move)), 90)) for c in cands]
+    conf: Confidence = "high" if abs(spread[0] - spread[1]) > np.deg2rad(NEAR_MARGIN_DEG) else "low"
+    text = f"{row.relation} stays near neutral while the leg swings"
+    return SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence=conf)
+
+
+def _corr(a: FloatArray, b: FloatArray) -> float:
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 10 or np.std(a[ok]) < 1e-9 or np.std(b[ok]) < 1e-9:
+        return float("nan")
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+def _by_partner(row: SignRule, cand: Tilts, partner: Tilts | None):
+    if partner is None:
+        return None
+    for where, r in (
+        ("", _corr(cand.move, partner.move)),
+        (" over the session", _corr(cand.session, partner.session)),
+    ):
+        if np.isfinite(r) and abs(r) >= CORR_DECIDE:
+            conf: Confidence = "high" if abs(r) >= CORR_HIGH else "low"
+            text = f"tips the same way as the {row.correlate_with}{where} (r = {abs(r):.2f})"
+            return SignDecision(choice=int(r < 0), rule=text, confidence=conf)
+    return None
+
+
+def _dominance(tilt: FloatArray) -> float:
+    """Positive if the tilt goes further positive than negative (mean of each part)."""
+    return float(np.mean(np.clip(tilt, 0, None)) - np.mean(np.clip(-tilt, 0, None)))
+
+
+def _by_fallback(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision:
+    if row.fallback_sign == 0.0:
+        return SignDecision(choice=0, rule=row.fallback_rule, confidence="low")
+    dom = [_dominance(c.move) * row.fallback_sign for c in cands]
+    strong = abs(dom[0] - dom[1]) > np.deg2rad(DOMINANCE_MARGIN_DEG)
+    conf: Confidence = "high" if strong and row.fallback_trusted else "low"
+    return SignDecision(choice=int(dom[1] > dom[0]), rule=row.fallback_rule, confidence=conf)
+
+
+def decide_sign(
+    row: SignRule,
+    cands: tuple[Tilts, Tilts],
+    decided: Mapping[str, Tilts],
+    *,
+    session_rate_hz: float,
+    confidence: Mapping[str, Confidence] | None = None,
+) -> SignDecision:
+    """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
+
+    ``cands`` are the tilts of z as estimated (0) and reversed (1); ``decided`` holds the
+    chosen tilts of the segments decided before (partners absent from it are not worn);
+    ``session_rate_hz`` is the rate of the decimated session tilts; ``confidence`` the
+    confidence of each decided segment (default high): a decision that relied on a partner
+    is never surer than that partner.
+    """
+    conf = confidence or {}
+    worn = tuple(p for p in row.partners if p in decided)
+    partners = [decided[p] for p in worn]
+    corr = row.correlate_with if row.correlate_with in decided else None
+    tests = (
+        (_by_limit(row, cands, partners), worn),
+        (_by_session_range(row, cands, partners, session_rate_hz), worn),
+        (_by_near(row, cands, partners), worn),
+        (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
+    )
+    for found, used in tests:
+        if found is not None:
+            weak = any(conf.get(p, "high") != "high" for p in used)
+            return SignDecision(
+                choice=found.choice,
+                rule=found.rule + (" (partner itself uncertain)" if weak else ""),
+                confidence="low" if weak else found.confidence,
+                based_on=tuple(used),
+            )
+    return _by_fallback(row, cands)

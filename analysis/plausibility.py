@@ -1,0 +1,103 @@
+"""Joint angles no body can reach: the session's own check on its calibration.
+
+A calibration that does not fit the session (a "quiet stand" that was really the stretch
+pose, a flexion axis with the wrong sign) shows itself as a joint that reads beyond its
+anatomical range for seconds at a time. :func:`implausible_joints` finds such joints; the
+segments on both sides of each are then doubted (``CalibrationResult.uncertain_angles``),
+and so are the segments whose sign was decided against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from analysis.schema import SIDES, angle_column
+
+MIN_IMPLAUSIBLE_S: Final = 2.0
+"""A joint must read beyond its range for this long in total to be called implausible."""
+
+
+@dataclass(frozen=True)
+class JointRange:
+    """An angle column, its anatomical range (deg, generous) and the segments it joins."""
+
+    column: str
+    lo_deg: float
+    hi_deg: float
+    segments: tuple[str, str]
+
+
+def joint_ranges() -> tuple[JointRange, ...]:
+    """Ranges of motion wide enough for any person (beyond them: a calibration problem)."""
+    rows = []
+    for side in SIDES:
+        thigh, shank, foot = (f"{side}_{s}" for s in ("thigh", "shank", "foot"))
+        rows += [
+            JointRange(angle_column(side, "hip", "flexion"), -35.0, 140.0, ("pelvis", thigh)),
+            JointRange(angle_column(side, "hip", "adduction"), -55.0, 45.0, ("pelvis", thigh)),
+            JointRange(
+                angle_column(side, "hip", "internal_rotation"), -65.0, 65.0, ("pelvis", thigh)
+            ),
+            JointRange(angle_column(side, "knee", "flexion"), -20.0, 165.0, (thigh, shank)),
+            JointRange(angle_column(side, "ankle", "dorsiflexion"), -60.0, 45.0, (shank, foot)),
+        ]
+    rows += [
+        JointRange("lumbar_flexion_deg", -45.0, 100.0, ("pelvis", "trunk")),
+        JointRange("neck_flexion_deg", -75.0, 85.0, ("trunk", "head")),
+    ]
+    return tuple(rows)
+
+
+def implausible_joints(angles: pd.DataFrame, *, rate_hz: float) -> dict[str, str]:
+    """``{column: reason}`` for each joint beyond its range for ≥ ``MIN_IMPLAUSIBLE_S``."""
+    out = {}
+    for r in joint_ranges():
+        if r.column not in angles.columns:
+            continue
+        x = angles[r.column].to_numpy()
+        with np.errstate(invalid="ignore"):
+            low, high = x < r.lo_deg, x > r.hi_deg
+        seconds = float(np.sum(low | high)) / rate_hz
+        if seconds >= MIN_IMPLAUSIBLE_S:
+            worst = float(np.nanmin(x)) if low.sum() >= high.sum() else float(np.nanmax(x))
+            name = r.column.removesuffix("_deg").replace("_", " ")
+            out[r.column] = (
+                f"{name} reads {worst:+.0f}° for {seconds:.0f} s, beyond what a body can do: "
+                "the calibration does not fit this session"
+            )
+    return out
+
+
+def doubted_segments(
+    implausible: Mapping[str, str],
+    worn: tuple[str, ...] | list[str] = (),
+    *,
+    windows_detected: bool = False,
+) -> dict[str, str]:
+    """The segments on both sides of each implausible joint, with the joint's reason.
+
+    The calibration as a whole does not fit the session — typically a "quiet stand" that
+    was not one — when two or more joints (distinct segment pairs) are implausible, or one
+    is and the calibration windows were found in the data rather than recorded
+    (``windows_detected``): then every ``worn`` segment is doubted.
+    """
+    out: dict[str, str] = {}
+    joints = set()
+    for r in joint_ranges():
+        if r.column in implausible:
+            joints.add(r.segments)
+            for seg in r.segments:
+                out.setdefault(seg, implausible[r.column])
+    if len(joints) >= 2 or (joints and windows_detected):
+        first = next(iter(out.values()))
+        for seg in worn:
+            out.setdefault(seg, f"the calibration windows do not fit the session ({first})")
+    return out
+
+
+__all__ = ["JointRange", "doubted_segments", "implausible_joints", "joint_ranges"]

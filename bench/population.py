@@ -1,0 +1,462 @@
+"""Accuracy and verdicts on a simulated population (analysis.simulation.population).
+
+    .venv/bin/python bench/population.py [--people 120] [--hours 3] [--out-json PATH]
+
+Each person is recorded twice from the same movements: with the 4-sensor default (pelvis and
+the stretched leg's thigh, shank, foot) and with all nine sensors. Two thirds of the people
+do one exercise block (≈ 1–2 min, "1 min"), one third a 10-min session; ``--hours`` more people
+do 1-h sessions. Every recording goes through ``analyse_recording`` with the options
+``stretchguard analyse`` uses, and through ``check_envelope`` with the person's profile;
+the true angles go through the same ``check_envelope`` (the truth verdict).
+
+Printed: per angle the median, 95th percentile and worst RMSE per sensor set and length;
+the sign decisions of the calibration against the true strapping; envelope verdicts against
+the truth. ``--out-json`` keeps every session's raw numbers. ``bench/accuracy.py
+--population`` calls :func:`run` and puts the tables into docs/accuracy.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analysis import rotations
+from analysis.envelope import EnvelopeResult, check_envelope
+from analysis.pipeline import AngleResult, PipelineOptions, analyse_recording
+from analysis.profiles import load_builtin_profile
+from analysis.simulation.population import (
+    PopulationSession,
+    generate_person,
+    generate_session,
+    truth_violations,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+MOTIONS = (
+    "hip_flexion",
+    "hip_adduction",
+    "hip_internal_rotation",
+    "knee_flexion",
+    "ankle_dorsiflexion",
+    "pelvis_anterior_tilt",
+    "lumbar_flexion",
+    "neck_flexion",
+)
+TARGETS = {
+    "hip_flexion": 2.0,
+    "knee_flexion": 2.0,
+    "ankle_dorsiflexion": 2.0,
+    "pelvis_anterior_tilt": 2.0,
+    "hip_adduction": 4.0,
+    "hip_internal_rotation": 4.0,
+    "lumbar_flexion": 4.0,
+    "neck_flexion": 4.0,
+}
+SETS = ("default", "full")
+LENGTHS = {"1 min": None, "10 min": 600.0, "1 h": 3600.0}
+
+
+def _motion(col: str) -> str:
+    name = col.removesuffix("_deg")
+    for side in ("left_", "right_"):
+        name = name.removeprefix(side)
+    return name
+
+
+def angle_rmse(ses: PopulationSession, res: AngleResult) -> dict[str, float]:
+    """Per angle column, RMSE (deg) of the pipeline against the truth on the truth grid."""
+    out = {}
+    t = ses.truth["t_s"].to_numpy()
+    for col in res.angles.columns[1:]:
+        if col not in ses.truth or col.endswith("thigh_inclination_deg"):
+            continue
+        est = np.interp(t, res.angles["t_s"].to_numpy(), res.angles[col].to_numpy())
+        err = est - ses.truth[col].to_numpy()
+        out[col] = float(np.sqrt(np.nanmean(err * err)))
+    return out
+
+
+def sign_decisions(ses: PopulationSession, res: AngleResult) -> list[dict[str, Any]]:
+    """Per sensor: the calibration's flexion-axis sign against the true strapping.
+
+    ``wrong``: the estimated segment z axis (in sensor coordinates) points away from the true
+    one. ``confidence`` is whatever the calibration says (``sign_confidence``); ``uncertain``
+    is an ``uncertain`` attribute, a confidence of ``"uncertain"``, ``trusted`` False or the
+    placement among the result's ``doubted`` segments, whichever the pipeline exposes.
+    """
+    out = []
+    doubted = getattr(res, "doubted", None) or {}
+    for placement, seg in res.calibration.segments.items():
+        z_est = rotations.rotate(seg.q_S_B, [0.0, 0.0, 1.0])
+        z_true = rotations.rotate(ses.mounting[placement], [0.0, 0.0, 1.0])
+        conf = str(getattr(seg, "sign_confidence", "unknown"))
+        trusted = getattr(seg, "trusted", None)
+        uncertain = (
+            bool(getattr(seg, "uncertain", False))
+            or conf in ("uncertain", "none")
+            or trusted is False
+            or placement in doubted
+        )
+        out.append(
+            {
+                "placement": placement,
+                "wrong": bool(float(z_est @ z_true) < 0.0),
+                "axis_error_deg": float(
+                    np.degrees(np.arccos(min(1.0, abs(float(z_est @ z_true)))))
+                ),
+                "confidence": conf,
+                "uncertain": uncertain,
+                "rule": str(getattr(seg, "sign_rule", "")),
+            }
+        )
+    return out
+
+
+def _episodes(env: EnvelopeResult) -> list[dict[str, Any]]:
+    return [
+        {
+            "rule": e.rule,
+            "start_s": e.start_s,
+            "end_s": e.end_s,
+            "advisory": e.advisory,
+            "severity": e.severity,
+        }
+        for e in env.episodes
+    ]
+
+
+def _overlaps(a: dict[str, Any], spans: Iterable[tuple[float, float]], margin: float) -> bool:
+    return any(a["start_s"] < b + margin and a["end_s"] > s - margin for s, b in spans)
+
+
+def found_once(
+    eps: list[dict[str, Any]], rule: str, start_s: float, win: tuple[float, float], tol_s: float
+) -> tuple[int, bool]:
+    """Episodes of ``rule`` overlapping ``win``; True when exactly one starts within ``tol_s``."""
+    near = [e for e in eps if e["rule"] == rule and _overlaps(e, [win], 0.0)]
+    return len(near), len(near) == 1 and abs(near[0]["start_s"] - start_s) <= tol_s
+
+
+def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any]:
+    """Pipeline envelope against the truth envelope and the scripted violations."""
+    profile = load_builtin_profile(ses.profile_name)
+    extra: dict[str, Any] = {}
+    doubts = getattr(res, "uncertain", None)
+    if doubts and "uncertain" in inspect.signature(check_envelope).parameters:
+        extra["uncertain"] = doubts  # what `stretchguard analyse` passes, where it exists
+    est = check_envelope(res.angles, profile, side=ses.side, absent=res.absent, **extra)
+    truth_cols = [c for c in res.angles.columns if c in ses.truth]
+    tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side)
+    est_eps, tru_eps = _episodes(est), _episodes(tru)
+    scripted = []
+    for rule, a, b, peak in truth_violations(ses, profile):
+        spec = profile.rule(rule)
+        assert spec is not None
+        rr = est.rule(rule)
+        measured = rr is not None and rr.status != "not_measured" and rr.column is not None
+        tol = 0.5 + spec.dwell_s
+        win = (a - 1.0, b + spec.dwell_s + 1.0)
+        n_est, ok_est = found_once(est_eps, rule, a, win, tol)
+        _, ok_tru = found_once(tru_eps, rule, a, win, tol)
+        scripted.append(
+            {
+                "rule": rule,
+                "start_s": a,
+                "end_s": b,
+                "peak_deg": peak,
+                "measured": bool(measured),
+                "advisory": spec.advisory,
+                "found_once": ok_est,
+                "uncertain": bool(rr is not None and rr.status == "uncertain"),
+                "n_episodes": n_est,
+                "truth_found_once": ok_tru,
+            }
+        )
+    false = []
+    for e in est_eps:
+        spans = [(x["start_s"], x["end_s"]) for x in tru_eps if x["rule"] == e["rule"]]
+        spans += [(s["start_s"], s["end_s"]) for s in scripted if s["rule"] == e["rule"]]
+        if not _overlaps(e, spans, 1.0):
+            false.append(e)
+    holds_true = [(h.start_s, h.end_s) for h in tru.holds]
+    holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    matched = sum(
+        any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) for a, b in holds_true
+    )
+    statuses = {r.rule: str(r.status) for r in est.rules}
+    return {
+        "verdict": est.verdict,
+        "truth_verdict": tru.verdict,
+        "scripted": scripted,
+        "false_episodes": false,
+        "truth_episodes": tru_eps,
+        "holds_true": holds_true,
+        "holds_est": holds_est,
+        "holds_matched": int(matched),
+        "rule_status": statuses,
+        "uncertain_rules": [r for r, s in statuses.items() if s == "uncertain"],
+    }
+
+
+def run_one(task: tuple[int, int, str, str]) -> dict[str, Any]:
+    """Generate, analyse and judge one session (a worker's unit of work)."""
+    person_seed, seed, length, sensors = task
+    t0 = time.perf_counter()
+    person = generate_person(person_seed)
+    ses = generate_session(person, seed, LENGTHS[length], sensors)
+    t1 = time.perf_counter()
+    record: dict[str, Any] = {
+        "person": person_seed,
+        "seed": seed,
+        "length": length,
+        "sensors": sensors,
+        "duration_s": ses.duration_s,
+        "exercise": person.exercise,
+        "side": person.side,
+        "literal": person.literal,
+        "pelvis_in_bends_deg": person.bend_pelvis_deg if person.bends else None,
+        "trunk_bow_deg": person.trunk_bow_deg,
+        "vendor_export": ses.vendor_export,
+        "violations": [v.name for v in ses.violations],
+        "strapping": dict(ses.strapping),
+    }
+    try:
+        res = analyse_recording(
+            ses.recording(), options=PipelineOptions(keep_orientations=False, workers=1)
+        )
+    except Exception as exc:  # the bench records failures rather than stopping
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        return record
+    t2 = time.perf_counter()
+    record["rmse_deg"] = angle_rmse(ses, res)
+    record["signs"] = sign_decisions(ses, res)
+    record["envelope"] = envelope_verdicts(ses, res)
+    record["timing_s"] = {"generate": t1 - t0, "analyse": t2 - t1}
+    return record
+
+
+def tasks(people: int, hours: int, first_person: int = 0) -> list[tuple[int, int, str, str]]:
+    """The session list: each person with both sensor sets."""
+    out = []
+    for i in range(people):
+        length = "10 min" if i % 3 == 2 else "1 min"
+        for sensors in SETS:
+            out.append((first_person + i, 0, length, sensors))
+    for j in range(hours):
+        for sensors in SETS:
+            out.append((first_person + 10_000 + j, 0, "1 h", sensors))
+    # long ones first so that the pool's two workers finish together
+    order = {"1 h": 0, "10 min": 1, "1 min": 2}
+    return sorted(out, key=lambda t: order[t[2]])
+
+
+def run(people: int, hours: int, *, workers: int = 2) -> list[dict[str, Any]]:
+    """Run every session in a pool of ``workers`` processes, printing progress."""
+    todo = tasks(people, hours)
+    out: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for k, rec in enumerate(pool.map(run_one, todo, chunksize=1), 1):
+            out.append(rec)
+            if k % 10 == 0 or k == len(todo) or rec["length"] == "1 h":
+                el = time.perf_counter() - t0
+                print(
+                    f"  population {k}/{len(todo)} ({rec['length']}, {rec['sensors']}) {el:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return out
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2f}°" if x < 10 else f"{x:.0f}°"
+
+
+def rmse_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Per angle: median / 95th percentile / worst RMSE per sensor set and length."""
+    vals: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for r in records:
+        if "rmse_deg" not in r:
+            continue
+        counts[(r["sensors"], r["length"])] += 1
+        for col, v in r["rmse_deg"].items():
+            vals[(r["sensors"], r["length"], _motion(col))].append(v)
+    groups = [(s, n) for s in SETS for n in LENGTHS if counts[(s, n)]]
+    head = "| angle | target | " + " | ".join(
+        f"{s} {n} (n={counts[(s, n)]}): median / p95 / worst" for s, n in groups
+    )
+    lines = [head + " |", "|---|---|" + "---|" * len(groups)]
+    for m in MOTIONS:
+        cells = []
+        for s, n in groups:
+            v = np.array(vals.get((s, n, m), []))
+            if v.size == 0:
+                cells.append("—")
+                continue
+            p95, worst = float(np.percentile(v, 95)), float(v.max())
+            ok = "" if max(p95, worst) <= TARGETS[m] else " ✗"
+            cells.append(f"{_fmt(float(np.median(v)))} / {_fmt(p95)} / {_fmt(worst)}{ok}")
+        lines.append(f"| {m.replace('_', ' ')} | ≤ {TARGETS[m]:g}° | " + " | ".join(cells) + " |")
+    return lines
+
+
+def sign_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Calibration sign decisions per segment kind against the true strapping."""
+    acc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    axis: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        for d in r.get("signs", []):
+            seg = d["placement"].removeprefix("left_").removeprefix("right_")
+            axis[seg].append(d["axis_error_deg"])
+            a = acc[seg]
+            a["n"] += 1
+            if d["uncertain"]:
+                a["uncertain"] += 1
+                a["uncertain_wrong"] += d["wrong"]
+            elif d["confidence"] == "high":
+                a["confident"] += 1
+                a["confident_wrong"] += d["wrong"]
+            else:
+                a["low"] += 1
+                a["low_wrong"] += d["wrong"]
+    lines = [
+        "| segment | decisions | confident | confident and wrong | low confidence (wrong) "
+        "| uncertain (wrong) | axis error: median / worst |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for seg in ("pelvis", "trunk", "head", "thigh", "shank", "foot"):
+        a = acc.get(seg)
+        if not a:
+            continue
+        lines.append(
+            f"| {seg} | {a['n']} | {a['confident']} | {a['confident_wrong']} | "
+            f"{a['low']} ({a['low_wrong']}) | {a['uncertain']} ({a['uncertain_wrong']}) | "
+            f"{np.median(axis[seg]):.1f}° / {max(axis[seg]):.1f}° |"
+        )
+    return lines
+
+
+def _share(k: int, n: int) -> str:
+    return f"{k}/{n}" if n else "—"
+
+
+def verdict_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Scripted violations found, false episodes on correct sessions, holds, per sensor set."""
+    lines = [
+        "| sensors | sessions | scripted violations judged | found once within 0.5 s + dwell "
+        "(truth envelope) | on a rule marked uncertain | correct sessions with a false "
+        "episode: verdict rules / advisory "
+        "| false episodes (all sessions) | holds within 1 s | uncertain rule verdicts | "
+        "verdict = truth verdict | true episodes on correct sessions (generator check) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for s in SETS:
+        rs = [r for r in records if r["sensors"] == s and "envelope" in r]
+        if not rs:
+            continue
+        scripted = [v for r in rs for v in r["envelope"]["scripted"] if v["measured"]]
+        found = sum(v["found_once"] for v in scripted)
+        unc_v = sum(v.get("uncertain", False) for v in scripted)
+        found_t = sum(v["truth_found_once"] for v in scripted)
+        correct = [r for r in rs if not r["violations"]]
+        bad_rule = sum(
+            any(not e["advisory"] for e in r["envelope"]["false_episodes"]) for r in correct
+        )
+        bad_adv = sum(any(e["advisory"] for e in r["envelope"]["false_episodes"]) for r in correct)
+        n_false = sum(len(r["envelope"]["false_episodes"]) for r in rs)
+        holds = sum(len(r["envelope"]["holds_true"]) for r in rs)
+        matched = sum(r["envelope"]["holds_matched"] for r in rs)
+        unc = sum(len(r["envelope"]["uncertain_rules"]) for r in rs)
+        agree = sum(r["envelope"]["verdict"] == r["envelope"]["truth_verdict"] for r in rs)
+        stray = sum(len(r["envelope"]["truth_episodes"]) for r in correct)
+        lines.append(
+            f"| {s} | {len(rs)} | {len(scripted)} | {found} ({found_t}) | {unc_v} | "
+            f"{_share(bad_rule, len(correct))} / {_share(bad_adv, len(correct))} | {n_false} | "
+            f"{_share(matched, holds)} | {unc} | {_share(agree, len(rs))} | {stray} |"
+        )
+    return lines
+
+
+def breakdown_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Where the pelvis/hip errors come from: share of sessions with pelvis tilt RMSE > 2°."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in records:
+        if "rmse_deg" not in r:
+            continue
+        key = "supine" if r["exercise"] == "supine" else "standing"
+        if r["literal"]:
+            key += ", literal protocol (pelvis still)"
+        elif r["pelvis_in_bends_deg"]:
+            key += ", pelvis rocks in the bends"
+        else:
+            key += ", pelvis still or no bends"
+        groups[f"{r['sensors']}: {key}"].append(r)
+    lines = [
+        "| sensors: people | sessions | pelvis tilt RMSE > 2° | hip flexion RMSE > 2° | "
+        "pelvis sign wrong | vendor export (no windows) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key in sorted(groups):
+        rs = groups[key]
+        pel = sum(r["rmse_deg"].get("pelvis_anterior_tilt_deg", 0) > 2 for r in rs)
+        hip = sum(r["rmse_deg"].get(f"{r['side']}_hip_flexion_deg", 0) > 2 for r in rs)
+        wrong = sum(any(d["placement"] == "pelvis" and d["wrong"] for d in r["signs"]) for r in rs)
+        vend = sum(r["vendor_export"] for r in rs)
+        lines.append(f"| {key} | {len(rs)} | {pel} | {hip} | {wrong} | {vend} |")
+    return lines
+
+
+def report_lines(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
+    """Every table as markdown lines, by name."""
+    return {
+        "rmse": rmse_table(records),
+        "signs": sign_table(records),
+        "verdicts": verdict_table(records),
+        "breakdown": breakdown_table(records),
+        "errors": [
+            f"- person {r['person']} ({r['length']}, {r['sensors']}): {r['error']}"
+            for r in records
+            if "error" in r
+        ],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--people", type=int, default=120)
+    ap.add_argument("--hours", type=int, default=3, help="people recorded for 1 h")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out-json", type=Path, default=ROOT / "bench" / "out" / "population.json")
+    ap.add_argument("--from-json", type=Path, help="print the tables of an earlier run")
+    args = ap.parse_args(argv)
+    if args.from_json:
+        records = json.loads(args.from_json.read_text(encoding="utf-8"))
+    else:
+        t0 = time.perf_counter()
+        records = run(args.people, args.hours, workers=args.workers)
+        print(f"population: {len(records)} sessions in {time.perf_counter() - t0:.0f} s")
+        args.out_json.parent.mkdir(parents=True, exist_ok=True)
+        args.out_json.write_text(json.dumps(records), encoding="utf-8")
+        print(f"wrote {args.out_json}", file=sys.stderr)
+    for name, lines in report_lines(records).items():
+        print(f"\n## {name}\n")
+        print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,308 @@
+"""Calibration, step by step, on synthetic strapping: axes, the sign table, the result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis import rotations as rot
+from analysis.calibration import (
+    BOW_WORDS,
+    Q_G_E,
+    Windows,
+    angle_dependencies,
+    calibrate,
+)
+from analysis.calibration_axes import estimate_axes, flexion_axis, stand_vertical
+from analysis.calibration_signs import (
+    SIGN_RULES,
+    SignRule,
+    Tilts,
+    decide_sign,
+    rules_for,
+)
+from analysis.errors import CalibrationError
+from analysis.schema import GRAVITY_M_S2
+from analysis.timebase import UniformSession, UniformStream
+
+RATE_HZ = 100.0
+Q_E_G = rot.conjugate(Q_G_E)
+
+# sensor mountings q_B_S (sensor frame in segment coordinates)
+MOUNTS = {
+    "aligned": np.array([1.0, 0.0, 0.0, 0.0]),
+    "upside_down": rot.from_axis_angle([1.0, 0.0, 0.0], np.pi),
+    "facing_backwards": rot.from_axis_angle([0.0, 1.0, 0.0], np.pi),
+    "outside_of_thigh": rot.from_axis_angle([0.0, 1.0, 0.0], np.pi / 2),
+    "skewed": rot.normalize(np.array([0.7, 0.3, -0.5, 0.4])),
+}
+
+
+def _tilt_series(kind: str, n: int) -> np.ndarray:
+    """Sagittal tilt (rad) of a segment over a synthetic session: stand 4 s, then movement."""
+    t = np.arange(n) / RATE_HZ
+    move = np.clip(t - 4.0, 0.0, None)
+    if kind == "thigh":  # flexes to +40°, extends to −10°
+        return np.deg2rad(
+            np.where(t < 4, 0.0, 25 * np.sin(0.8 * move) ** 2 - 10 * np.sin(0.4 * move) ** 2)
+        )
+    if kind == "pelvis_still":
+        return np.zeros(n)
+    if kind == "pelvis_bow":  # anterior tilt is a negative tilt
+        return np.deg2rad(np.where(t < 4, 0.0, -20 * np.sin(0.5 * move) ** 2))
+    raise ValueError(kind)
+
+
+def _stream(tilt_rad: np.ndarray, q_B_S: np.ndarray, heading_rad: float, seed: int):
+    """Samples and orientation of a sensor strapped as ``q_B_S`` on a segment tilting in the
+    sagittal plane, facing ``heading_rad`` in its own earth frame."""
+    rng = np.random.default_rng(seed)
+    q_G_B = rot.from_axis_angle([0.0, 0.0, 1.0], tilt_rad)
+    q_E_B = rot.turn_about_z(rot.multiply(Q_E_G, q_G_B), heading_rad)
+    q_E_S = rot.multiply(q_E_B, q_B_S)
+    rate = np.gradient(tilt_rad, 1.0 / RATE_HZ)
+    gyr = rot.rotate(rot.conjugate(q_B_S), np.column_stack([0 * rate, 0 * rate, rate]))
+    acc = rot.rotate(rot.conjugate(q_E_S), [0.0, 0.0, GRAVITY_M_S2])
+    gyr = gyr + rng.normal(0, 0.002, gyr.shape)
+    acc = acc + rng.normal(0, 0.02, acc.shape)
+    stream = UniformStream(
+        placement="x", acc_m_s2=acc, gyr_rad_s=gyr, valid=np.ones(tilt_rad.size, bool)
+    )
+    return stream, q_E_S, q_E_B
+
+
+def _session(segments: dict[str, tuple[str, str]], n: int = 3000):
+    streams, q_E_S, q_E_B = {}, {}, {}
+    for k, (label, (kind, mount)) in enumerate(segments.items()):
+        s, qs, qb = _stream(_tilt_series(kind, n), MOUNTS[mount], 0.7 * k + 0.3, seed=k)
+        streams[label] = UniformStream(
+            placement=label, acc_m_s2=s.acc_m_s2, gyr_rad_s=s.gyr_rad_s, valid=s.valid
+        )
+        q_E_S[label], q_E_B[label] = qs, qb
+    t = np.arange(n) / RATE_HZ
+    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
+    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, t[-1]), source="sidecar")
+    return session, q_E_S, q_E_B, windows
+
+
+def _frame_error_deg(q_S_B: np.ndarray, q_B_S: np.ndarray) -> float:
+    return float(np.rad2deg(rot.angle_between(q_S_B, rot.conjugate(q_B_S))))
+
+
+# --- axes ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mount", sorted(MOUNTS))
+def test_axes_recover_the_strapping_up_to_the_sign(mount):
+    session, q_E_S, _, _windows = _session({"right_thigh": ("thigh", mount)})
+    s = session.streams["right_thigh"]
+    stand = session.t_s < 3.8
+    move = session.t_s >= 4.0
+    up_S = rot.rotate(rot.conjugate(q_E_S["right_thigh"][move]), [0.0, 0.0, 1.0])
+    ax = estimate_axes(
+        stand_acc_m_s2=s.acc_m_s2[stand],
+        stand_gyr_rad_s=s.gyr_rad_s[stand],
+        move_gyr_rad_s=s.gyr_rad_s[move],
+        move_up_S=up_S,
+        rate_hz=RATE_HZ,
+    )
+    y_true = rot.rotate(rot.conjugate(MOUNTS[mount]), [0.0, 1.0, 0.0])
+    z_true = rot.rotate(rot.conjugate(MOUNTS[mount]), [0.0, 0.0, 1.0])
+    assert np.rad2deg(np.arccos(np.clip(ax.y_S @ y_true, -1, 1))) < 1.0
+    assert abs(abs(float(ax.z_S @ z_true)) - 1.0) < 1e-3  # the axis, either sign
+    assert ax.planarity_ratio > 0.99
+    assert ax.rotation_deg > 100
+    assert ax.well_defined
+
+
+def test_stand_vertical_removes_the_accelerometer_bias():
+    acc = np.tile([0.0, 0.0, GRAVITY_M_S2 + 0.3], (50, 1))
+    y, g = stand_vertical(acc, np.array([0.0, 0.0, 0.3]))
+    np.testing.assert_allclose(y, [0, 0, 1])
+    assert g == pytest.approx(GRAVITY_M_S2)
+
+
+def test_a_rotation_about_the_superior_axis_is_no_flexion_axis():
+    # the segment spins about its own long axis (stand vertical = sensor z) while the earth's
+    # vertical is sensor x: nothing is removed as turning, and nothing is left as flexion
+    gyr = np.tile([0.0, 0.0, 1.0], (100, 1))
+    up = np.tile([1.0, 0.0, 0.0], (100, 1))
+    with pytest.raises(CalibrationError, match="vertical"):
+        flexion_axis(gyr, up, np.array([0.0, 0.0, 1.0]), rate_hz=RATE_HZ)
+
+
+# --- the sign table --------------------------------------------------------------------------
+
+
+def test_the_table_decides_partners_before_the_segments_that_use_them():
+    worn = ("right_foot", "pelvis", "right_shank", "trunk", "right_thigh", "left_thigh")
+    order = [r.segment for r in rules_for(worn)]
+    assert order == ["left_thigh", "right_thigh", "trunk", "pelvis", "right_shank", "right_foot"]
+    for row in SIGN_RULES:
+        assert row.fallback_sign in (-1.0, 0.0, 1.0)
+    pelvis = next(r for r in SIGN_RULES if r.segment == "pelvis")
+    assert pelvis.partners == ("left_thigh", "right_thigh")
+    assert pelvis.correlate_with == "trunk"
+
+
+def _tilts(move_deg, session_deg=None, sagittal=None) -> Tilts:
+    move = np.deg2rad(np.asarray(move_deg, dtype=float))
+    sess = move if session_deg is None else np.deg2rad(np.asarray(session_deg, dtype=float))
+    sag = np.ones(sess.size, bool) if sagittal is None else np.asarray(sagittal)
+    return Tilts(move=move, session=sess, sagittal=sag)
+
+
+def _pair(move_deg, session_deg=None) -> tuple[Tilts, Tilts]:
+    a = _tilts(move_deg, session_deg)
+    b = _tilts(
+        -np.asarray(move_deg, float),
+        None if session_deg is None else -np.asarray(session_deg, float),
+    )
+    return a, b
+
+
+PELVIS = next(r for r in SIGN_RULES if r.segment == "pelvis")
+
+
+def test_hip_limit_decides_a_pelvis_that_bowed():
+    thigh = _tilts(np.zeros(200))  # thighs vertical during the bow
+    bow = -30 * np.sin(np.linspace(0, np.pi, 200))  # true anterior tilt (negative tilt)
+    d = decide_sign(PELVIS, _pair(bow), {"right_thigh": thigh}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (0, "high")
+    d = decide_sign(PELVIS, _pair(-bow), {"right_thigh": thigh}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (1, "high")
+
+
+def test_lying_down_later_decides_a_pelvis_kept_still_in_the_calibration():
+    still = np.zeros(200)
+    session = np.r_[np.zeros(100), np.full(300, 90.0)]  # supine: pelvis and thigh both +90°
+    thigh = _tilts(np.zeros(200), session)
+    d = decide_sign(PELVIS, _pair(still, session), {"left_thigh": thigh}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (0, "high")
+    assert "over the session" in d.rule
+    # where neither sign breaks the hip's range, the session does not decide
+    thigh_lean = _tilts(np.zeros(200), np.r_[np.zeros(100), np.full(300, 20.0)])
+    lean = np.r_[np.zeros(100), np.full(300, -8.0)]
+    d = decide_sign(PELVIS, _pair(still, lean), {"left_thigh": thigh_lean}, session_rate_hz=10.0)
+    assert d.confidence == "low"
+
+
+def test_a_still_pelvis_without_partners_is_never_confident():
+    rng = np.random.default_rng(3)
+    for k in range(20):
+        noise = rng.normal(0, 1.5, 300) + (k - 10) * 0.3
+        d = decide_sign(
+            PELVIS, _pair(noise), {"right_thigh": _tilts(np.zeros(300))}, session_rate_hz=10.0
+        )
+        assert d.confidence == "low", d
+
+
+def test_the_trunk_partner_decides_by_correlation():
+    trunk = _tilts(-25 * np.sin(np.linspace(0, 3 * np.pi, 300)) ** 2)
+    pelvis_true = 0.5 * trunk.move * 180 / np.pi
+    d = decide_sign(PELVIS, _pair(pelvis_true), {"trunk": trunk}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (0, "high")
+    assert "trunk" in d.rule
+    d = decide_sign(PELVIS, _pair(-pelvis_true), {"trunk": trunk}, session_rate_hz=10.0)
+    assert d.choice == 1
+
+
+def test_a_foot_without_a_shank_is_not_determinable():
+    foot = next(r for r in SIGN_RULES if r.segment == "{side}_foot").expand("right")
+    d = decide_sign(foot, _pair(np.linspace(-10, 10, 50)), {}, session_rate_hz=10.0)
+    assert d.confidence == "low"
+    assert "not determinable" in d.rule
+
+
+def test_an_own_fallback_is_trusted_only_for_the_segments_whose_habit_it_is():
+    row = SignRule(segment="x", fallback_sign=1.0, fallback_rule="r", fallback_trusted=False)
+    flex = 30 * np.sin(np.linspace(0, np.pi, 100))
+    assert decide_sign(row, _pair(flex), {}, session_rate_hz=10.0).confidence == "low"
+    trusted = SignRule(segment="x", fallback_sign=1.0, fallback_rule="r", fallback_trusted=True)
+    d = decide_sign(trusted, _pair(flex), {}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (0, "high")
+    d = decide_sign(trusted, _pair(-flex), {}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (1, "high")
+
+
+# --- the whole calibration -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mount", ["upside_down", "facing_backwards", "outside_of_thigh", "skewed"])
+def test_calibrate_recovers_each_strapping(mount):
+    session, q_E_S, _, windows = _session(
+        {"pelvis": ("pelvis_bow", mount), "right_thigh": ("thigh", mount)}
+    )
+    cal = calibrate(session, q_E_S, windows=windows)
+    for label in ("pelvis", "right_thigh"):
+        seg = cal.segments[label]
+        assert seg.sign_confidence == "high", seg
+        assert _frame_error_deg(seg.q_S_B, MOUNTS[mount]) < 1.5
+        assert seg.trusted
+    assert cal.uncertain_angles() == {}
+    assert cal.to_dict()["segments"]["pelvis"]["trusted"] is True
+
+
+def test_a_still_pelvis_makes_its_angles_uncertain_with_what_to_redo():
+    session, q_E_S, _, windows = _session(
+        {"pelvis": ("pelvis_still", "facing_backwards"), "right_thigh": ("thigh", "aligned")}
+    )
+    cal = calibrate(session, q_E_S, windows=windows)
+    assert not cal.segments["pelvis"].trusted
+    assert cal.segments["right_thigh"].trusted
+    unsure = cal.uncertain_angles()
+    assert set(unsure) == {
+        "pelvis_anterior_tilt_deg",
+        "right_hip_flexion_deg",
+        "right_hip_adduction_deg",
+        "right_hip_internal_rotation_deg",
+    }
+    assert BOW_WORDS in unsure["pelvis_anterior_tilt_deg"]["redo"]
+    assert "pelvis" in unsure["right_hip_flexion_deg"]["reason"]
+
+
+def test_angle_dependencies_name_both_segments_of_each_joint():
+    deps = angle_dependencies()
+    assert deps["left_knee_flexion_deg"] == ("left_thigh", "left_shank")
+    assert deps["lumbar_flexion_deg"] == ("pelvis", "trunk")
+    assert deps["right_thigh_inclination_deg"] == ("right_thigh",)
+
+
+def _axes_with(z_S, rotation_deg: float, planarity: float):
+    from analysis.calibration_axes import SensorAxes
+
+    return SensorAxes(
+        y_S=np.array([0.0, 0.0, 1.0]),
+        z_S=np.asarray(z_S, dtype=float),
+        planarity_ratio=planarity,
+        axis_elevation_deg=0.0,
+        rotation_deg=rotation_deg,
+        stand_gravity_m_s2=GRAVITY_M_S2,
+        stand_gyro_rms_rad_s=0.0,
+        stand_acc_std_m_s2=0.0,
+    )
+
+
+def test_the_session_defines_an_axis_the_movements_left_undefined():
+    from analysis.calibration_axes import with_session_axis
+
+    rng = np.random.default_rng(5)
+    true_z = np.array([np.cos(0.3), np.sin(0.3), 0.0])  # horizontal in the sensor frame
+    rate = np.sin(np.linspace(0, 20, 2000))[:, None] * true_z + rng.normal(0, 0.01, (2000, 3))
+    up = np.tile([0.0, 0.0, 1.0], (2000, 1))
+    still = _axes_with([0.0, 1.0, 0.0], rotation_deg=5.0, planarity=0.5)
+    got = with_session_axis(still, rate, up, rate_hz=25.0)
+    assert got.axis_source == "session"
+    assert abs(float(got.z_S @ true_z)) > 0.999
+    assert got.well_defined
+    # a defined axis stays unless asked to prefer a more planar one, and only if it is
+    good = _axes_with([0.0, 1.0, 0.0], rotation_deg=80.0, planarity=0.9)
+    assert with_session_axis(good, rate, up, rate_hz=25.0) is good
+    assert with_session_axis(good, rate, up, rate_hz=25.0, prefer_more_planar=True).axis_source == (
+        "session"
+    )
+    planar = _axes_with([0.0, 1.0, 0.0], rotation_deg=80.0, planarity=0.999)
+    assert with_session_axis(planar, rate, up, rate_hz=25.0, prefer_more_planar=True) is planar
+    # a session that never turned much about one axis decides nothing
+    tiny = rate * 0.01
+    assert with_session_axis(still, tiny, up, rate_hz=25.0) is still

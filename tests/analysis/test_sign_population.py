@@ -1,0 +1,69 @@
+"""Is the calibration's confidence calibrated? On generated people it did not see, every
+segment it trusts has the right flexion-axis sign; the ones it cannot decide are uncertain.
+
+The people come from ``analysis.simulation.population`` (written independently of the
+calibration and of the scenario scripts): a rocking pelvis, a literal-protocol person lying
+down for the supine stretch, and literal-protocol people who keep the pelvis still and
+stretch standing (their pelvis sign cannot be decided; it must be reported uncertain).
+``bench/trust_population.py`` runs the same check on many more people.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis import rotations as rot
+from analysis.pipeline import PipelineOptions, analyse_recording
+from analysis.simulation.population import generate_person, generate_session
+
+PEOPLE = {
+    0: "standing, pelvis rocks in the knee bends",
+    4: "literal protocol, supine stretch",
+    9: "literal protocol, standing stretch, pelvis still",
+    25: "standing stretch, pelvis still, no bow",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(PEOPLE))
+def analysed(request):
+    person = generate_person(request.param)
+    ses = generate_session(person, 0, None, "default")
+    res = analyse_recording(ses.recording(), options=PipelineOptions(keep_orientations=False))
+    return request.param, ses, res
+
+
+def _sign_right(ses, res, placement: str) -> bool:
+    z_est = rot.rotate(res.calibration.segments[placement].q_S_B, [0.0, 0.0, 1.0])
+    z_true = rot.rotate(ses.mounting[placement], [0.0, 0.0, 1.0])
+    return float(np.dot(z_est, z_true)) > 0.0
+
+
+def test_every_trusted_sign_is_right(analysed):
+    who, ses, res = analysed
+    for placement, seg in res.calibration.segments.items():
+        if placement not in res.doubted:
+            assert _sign_right(ses, res, placement), (who, PEOPLE[who], placement, seg.sign_rule)
+    # a wrong pelvis sign never reaches a verdict: its angles are uncertain
+    if not _sign_right(ses, res, "pelvis"):
+        assert "pelvis_anterior_tilt_deg" in res.uncertain
+        assert any(c.endswith("hip_flexion_deg") for c in res.uncertain)
+
+
+def test_lying_down_decides_the_pelvis_of_a_literal_protocol_person(analysed):
+    who, _ses, res = analysed
+    if who != 4:
+        pytest.skip("only the supine person")
+    seg = res.calibration.segments["pelvis"]
+    assert seg.sign_confidence == "high"
+    assert "over the session" in seg.sign_rule
+    assert "pelvis_anterior_tilt_deg" not in res.uncertain
+
+
+def test_a_still_pelvis_standing_is_uncertain_with_what_to_redo(analysed):
+    who, _ses, res = analysed
+    if who != 9:
+        pytest.skip("only the literal standing person")
+    why = res.uncertain["pelvis_anterior_tilt_deg"]
+    assert "pelvis" in why["reason"]
+    assert "bows forward from the hips" in why["redo"]

@@ -1,0 +1,37 @@
+"""The live guide after a calibration that left angles uncertain: it says why and what to do
+next time, and the envelope monitor reports those rules as uncertain."""
+
+from __future__ import annotations
+
+from analysis.calibration import PELVIS_REDO
+from analysis.profiles import load_builtin_profile
+from cli.live_angles import LiveAngles
+from sensors.session.protocol import GuidedProtocol
+
+
+def _angles() -> LiveAngles:
+    return LiveAngles(
+        ("pelvis", "right_thigh", "right_shank", "right_foot"),
+        rate_hz=lambda: 100.0,
+        profile=load_builtin_profile("standing_hamstring"),
+        side="right",
+        protocol=GuidedProtocol(),
+    )
+
+
+def test_an_uncertain_pelvis_asks_for_the_bows_next_time():
+    live = _angles()
+    why = {"reason": "the pelvis turned only 4° during the calibration movements"}
+    live._check_calibration({"pelvis_anterior_tilt_deg": {**why, "redo": PELVIS_REDO}})
+    assert live.again is not None
+    assert live.again.startswith("uncertain for this session: the pelvis turned only 4°")
+    assert "Next time: redo the calibration with two slow bows" in live.again
+    assert "turned only 4°" in live.again
+    assert "pelvis_anterior_tilt_deg" in live.monitor.uncertain
+
+
+def test_a_good_calibration_asks_nothing_again():
+    live = _angles()
+    live._check_calibration({})
+    assert live.again is None
+    assert live.monitor.uncertain == {}
