@@ -472,6 +472,12 @@ moment the leg comes down; the pipeline is compared with those too.
 {verdicts}
 
 Failures of the pipeline on a session (each is one session not in the tables above): {errors}
+
+All of them are vendor exports (no calibration windows): the stand detector asks every
+sensor's *raw* angular rate, bias included, to stay below 0.08 rad/s RMS for 3 s, and a
+gyroscope biased by 5–6 °/s (a 3σ draw at twice the default bias) fails that while the
+person stands still (motion alone: ≤ 0.02 rad/s); taking the rate's spread instead of its
+RMS would accept them.
 {before}
 ## Gait: knee and hip during walking
 
@@ -532,7 +538,8 @@ verdict; but the axis itself is still the wrong one, so a confident sign would n
 BEFORE = """
 ### The same population before the calibration rework ({label})
 
-{sessions} sessions ({failures} failed), same people, movements, strapping and errors:
+{sessions} sessions ({failures} failed), same people, movements, strapping and errors
+(`--population-baseline-json` with that run's JSON):
 
 {rmse}
 
