@@ -23,18 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from analysis.profiles import angle_column_for
+from analysis.symptoms import WHAT, WHERE
 
 SCHEMA = "stretchguard-live/1"
-MARK_WHERE = (
-    "heel",
-    "sole",
-    "calf",
-    "behind the knee",
-    "back of the thigh",
-    "buttock",
-    "low back",
-)
-MARK_WHAT = ("stretch", "pain", "tingling", "burning", "numbness", "electric")
+MARK_WHERE = tuple(WHERE.values())
+"""Body sites a mark may name (the live keys' vocabulary, ``analysis.symptoms``)."""
+MARK_WHAT = tuple(WHAT.values())
+"""Sensations a mark may name."""
 _STATE_RANK = {
     "outside": 6,
     "uncertain": 5,

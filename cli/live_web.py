@@ -37,7 +37,14 @@ from typing import Any, TypeVar
 from aiohttp import WSMsgType, web
 
 from analysis.errors import ConfigError
-from cli.live_feed import SessionTally, end_block, mark_label, snapshot
+from cli.live_feed import (
+    MARK_WHAT,
+    MARK_WHERE,
+    SessionTally,
+    end_block,
+    mark_label,
+    snapshot,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -156,6 +163,11 @@ class WebScreen:
     def angles(self) -> Any:
         return self.inner.angles
 
+    @property
+    def extra(self) -> dict[str, object]:
+        """Sidecar extras decided while recording (shared with the terminal screen)."""
+        return self.inner.extra
+
     def close(self) -> None:
         self.inner.close()
         if self._pusher is not None and not self._pusher.done():
@@ -233,8 +245,10 @@ class WebScreen:
         if not isinstance(cmd, dict) or self.session is None:
             return None
         if cmd.get("type") == "mark":
-            label = mark_label(cmd.get("where"), cmd.get("what"))
-            marker = self.session.add_marker(label)
+            where = cmd.get("where") if cmd.get("where") in MARK_WHERE else None
+            what = cmd.get("what") if cmd.get("what") in MARK_WHAT else None
+            label = mark_label(where, what)
+            marker = self.session.add_marker(label, where=where, what=what)
             done = f"marked at {marker.t_s:.1f} s: {label}"  # session clock, as the sidecar
             view = getattr(self.inner, "view", None)
             if view is not None:

@@ -213,9 +213,23 @@ class LiveSession:
         """Session seconds now."""
         return self.clock.now_s()
 
-    def add_marker(self, label: str, *, kind: str = "symptom", t_s: float | None = None) -> Marker:
-        """Record a symptom/event mark at ``t_s`` (default: now)."""
-        marker = Marker(t_s=self.now_s() if t_s is None else t_s, label=label, kind=kind)
+    def add_marker(
+        self,
+        label: str,
+        *,
+        kind: str = "symptom",
+        t_s: float | None = None,
+        where: str | None = None,
+        what: str | None = None,
+    ) -> Marker:
+        """Record a symptom/event mark at ``t_s`` (default: now), with where/what if said."""
+        marker = Marker(
+            t_s=self.now_s() if t_s is None else t_s,
+            label=label,
+            kind=kind,
+            where=where,
+            what=what,
+        )
         self.markers.append(marker)
         return marker
 

@@ -238,6 +238,8 @@ def test_the_live_page_follows_the_session(live, browser):
     assert proc.wait(30) == 0, (out.parent / "stderr.txt").read_text()
     markers = json.loads(out.with_suffix(".json").read_text())["markers"]
     assert LABEL in [m["label"] for m in markers]
+    (clicked,) = [m for m in markers if m["label"] == LABEL]
+    assert (clicked.get("where"), clicked.get("what")) == ("behind the knee", "tingling")
     printed = proc.stdout.read() if proc.stdout else ""
     assert f"mark at {_mark_t(markers)}" in printed
 
