@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Mapping
@@ -49,6 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all", action="store_true", help="also list devices of no supported family"
     )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per device (family, name, address, rssi, service_uuids) per line",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--virtual",
@@ -72,6 +78,17 @@ def found_table(found: Mapping[str, FoundSensor], *, show_all: bool) -> Table:
         name = Text(printable(f.name or "", multiline=False))
         table.add_row(str(f.family or "—"), name, Text(printable(f.address)), str(f.rssi))
     return table
+
+
+def found_record(f: FoundSensor) -> dict[str, object]:
+    """One device as plain data (``--json``); text the device chose stays text."""
+    return {
+        "family": None if f.family is None else str(f.family),
+        "name": f.name,
+        "address": f.address,
+        "rssi": f.rssi,
+        "service_uuids": list(f.service_uuids),
+    }
 
 
 async def _scan_virtual(scenario: str, timeout_s: float) -> dict[str, FoundSensor]:
@@ -116,6 +133,11 @@ def run(args: argparse.Namespace) -> int:
     found = asyncio.run(_run(args))
     console = Console(file=sys.stdout)
     supported = [f for f in found.values() if f.family is not None]
+    if args.json:
+        for f in found.values():
+            if args.all or f.family is not None:
+                print(json.dumps(found_record(f), ensure_ascii=True))
+        return 0
     if not supported and not (args.all and found):
         print(
             f"no supported sensors found in {args.timeout_s:g} s "

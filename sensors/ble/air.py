@@ -9,11 +9,18 @@ Connection Cancel* never ended the pending connection, so a connect to an absent
 forever and blocked every later connect (``COMMAND_DISALLOWED``). Here the cancel clears the
 pending connection and reports *LE Connection Complete* with status *Unknown Connection
 Identifier*, which is what a real controller sends (Core spec Vol 4, Part E, 7.8.13).
+
+It fixes a second one for scanners: bumble's controller reports the ADV payload again as the
+scan response and never delivers the advertiser's own scan response data, so a device's full
+name (which real sensors send in the scan response) never arrived. Here the *SCAN_RSP* report
+carries the advertiser's scan response data (empty when it has none), as over the air with an
+active scan.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from types import TracebackType
 from typing import Protocol
@@ -30,8 +37,53 @@ class Closeable(Protocol):
     async def close(self) -> None: ...
 
 
+_Report = (
+    hci.HCI_LE_Advertising_Report_Event.Report | hci.HCI_LE_Extended_Advertising_Report_Event.Report
+)
+
+
+def _legacy_scan_rsp(report: hci.HCI_LE_Advertising_Report_Event.Report) -> bool:
+    return bool(report.event_type == hci.HCI_LE_Advertising_Report_Event.EventType.SCAN_RSP)
+
+
+def _extended_scan_rsp(report: hci.HCI_LE_Extended_Advertising_Report_Event.Report) -> bool:
+    flag = hci.HCI_LE_Extended_Advertising_Report_Event.EventType.SCAN_RESPONSE
+    return bool(report.event_type & flag)
+
+
+def _scan_response_data(advertiser: Controller | None) -> bytes:
+    """The scan response data the advertising controller was given (empty if none)."""
+    if advertiser is None:
+        return b""
+    if advertiser.le_legacy_advertiser.enabled:
+        return bytes(advertiser.le_legacy_advertiser.scan_response_data)
+    for adv_set in advertiser.advertising_sets.values():
+        if adv_set.enabled:
+            return bytes(adv_set.scan_response_data)
+    return b""
+
+
 class VirtualController(Controller):
-    """bumble's virtual controller with a working *LE Create Connection Cancel*."""
+    """bumble's virtual controller with a working *LE Create Connection Cancel* and real
+    legacy scan responses."""
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        """Send to the host, with the advertiser's own data in scan response reports."""
+        if isinstance(packet, hci.HCI_LE_Advertising_Report_Event):
+            packet = hci.HCI_LE_Advertising_Report_Event(
+                [self._scan_response(r, _legacy_scan_rsp(r)) for r in packet.reports]
+            )
+        elif isinstance(packet, hci.HCI_LE_Extended_Advertising_Report_Event):
+            packet = hci.HCI_LE_Extended_Advertising_Report_Event(
+                [self._scan_response(r, _extended_scan_rsp(r)) for r in packet.reports]
+            )
+        super().send_hci_packet(packet)
+
+    def _scan_response(self, report: _Report, is_scan_response: bool) -> _Report:
+        if not is_scan_response or self.link is None:
+            return report
+        advertiser = self.link.find_le_controller(report.address)
+        return dataclasses.replace(report, data=_scan_response_data(advertiser))
 
     def on_hci_le_create_connection_cancel_command(
         self, _command: hci.HCI_LE_Create_Connection_Cancel_Command

@@ -37,7 +37,7 @@ from sensors.families.base import (
     StreamConfig,
     normalize_uuid,
 )
-from sensors.virtual.advertising import advertising_payload
+from sensors.virtual.advertising import advertising_payload, scan_response_payload
 from sensors.virtual.source import SampleSource, WorldClock
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,7 @@ class VirtualSensor:
                 return
             await self._device.start_advertising(
                 advertising_data=advertising_payload(self.name, self.spec.advertised_service_uuids),
+                scan_response_data=scan_response_payload(self.name),
                 advertising_interval_min=self.adv_interval_ms,
                 advertising_interval_max=self.adv_interval_ms,
             )

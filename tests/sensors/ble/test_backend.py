@@ -23,7 +23,11 @@ from bumble.transport.common import AsyncPipeSink
 
 from sensors.ble import BleBackend, VirtualAir, bumble_backend
 from sensors.ble.adapter import controller_of
-from sensors.virtual.advertising import MAX_LEGACY_ADV_BYTES, advertising_payload
+from sensors.virtual.advertising import (
+    MAX_LEGACY_ADV_BYTES,
+    advertising_payload,
+    scan_response_payload,
+)
 
 SERVICE = "5c0a0000-1111-4222-8333-0000000000a1"
 DATA = "5c0a0001-1111-4222-8333-0000000000a1"
@@ -201,15 +205,19 @@ def test_advertising_payload_fits_legacy_adv():
     assert len(bytes(short)) <= MAX_LEGACY_ADV_BYTES
     assert short.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME) == "MetaWear"
     assert short.get(AdvertisingData.Type.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS)
-    # a long name crowds the 128-bit UUID out (identification then goes by name)
+    # a long name next to a 128-bit UUID is shortened in the ADV; the scan response has it all
     payload = advertising_payload("Movesense 174630000192", (long_uuid,))
     long_name = AdvertisingData.from_bytes(payload)
-    assert len(payload) <= MAX_LEGACY_ADV_BYTES
-    assert long_name.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME) == "Movesense 174630000192"
-    assert (
-        long_name.get(AdvertisingData.Type.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS) is None
-    )
+    assert len(payload) == MAX_LEGACY_ADV_BYTES
+    assert long_name.get(AdvertisingData.Type.SHORTENED_LOCAL_NAME) == "Movesens"
+    assert long_name.get(AdvertisingData.Type.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS)
+    rsp = AdvertisingData.from_bytes(scan_response_payload("Movesense 174630000192"))
+    assert rsp.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME) == "Movesense 174630000192"
+    # a UUID on the Bluetooth base goes in its 16-bit form
+    sig = advertising_payload("Sensor", ("0000180f-0000-1000-8000-00805f9b34fb",))
+    assert len(sig) == 3 + 4 + 8
     # a name beyond 31 bytes is shortened, never overflowing
     huge = advertising_payload("X" * 40)
     assert len(huge) == MAX_LEGACY_ADV_BYTES
     assert AdvertisingData.from_bytes(huge).get(AdvertisingData.Type.SHORTENED_LOCAL_NAME)
+    assert len(scan_response_payload("X" * 40)) == MAX_LEGACY_ADV_BYTES
