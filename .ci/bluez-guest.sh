@@ -7,7 +7,7 @@ repo="$(arg "$1" sg.repo)"
 out="$(arg "$1" sg.out)"
 bluetoothd="$(arg "$1" sg.bluetoothd)"
 bluetoothctl="$(dirname "$(dirname "$(dirname "$bluetoothd")")")/bin/bluetoothctl"
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
+export PATH=$(dirname "$bluetoothctl"):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
 export PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 TERM=dumb COLUMNS=160 NO_COLOR=1
 cd "$repo"
 sg=(.venv/bin/stretchguard)
@@ -27,12 +27,14 @@ dbus-daemon --session --fork --nopidfile --print-address=3 3>"$out/dbus.addr" >/
 export DBUS_SYSTEM_BUS_ADDRESS="$(head -1 "$out/dbus.addr")"
 
 step bluetoothd
+"$(dirname "$bluetoothctl")/btmon" -w "$out/btmon.snoop" >/dev/null 2>&1 &
+pids+=($!)
 "$bluetoothd" -n >"$out/bluetoothd.log" 2>&1 &
 pids+=($!)
 
 step "virtual sensors on vhci"
 rate=25
-"$py" -m sensors.virtual.vhci --rate-hz $rate --drop right_thigh@10 \
+"$py" -m sensors.virtual.vhci --rate-hz $rate --drop right_thigh --drop-when "$out/drop.now" \
     --ready "$out/served.ready" --stats "$out/served.json" >"$out/served.log" 2>&1 &
 server=$!
 pids+=($server)
@@ -59,7 +61,11 @@ cat "$out/scan.json"
 step live
 names="$(cat "$out/served.ready")"
 name() { "$py" -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$names" "$1"; }
-"${sg[@]}" live --no-display --rate-hz $rate --duration-s 24 --stand-s 4 --move-s 8 \
+# the thigh sensor drops 6 s into the recording (once the CSV exists), then re-advertises
+( for _ in $(seq 1 3000); do [ -s "$out/session.csv" ] && break; sleep 0.2; done
+  sleep 6; touch "$out/drop.now" ) &
+pids+=($!)
+"${sg[@]}" -v live --no-display --rate-hz $rate --duration-s 30 --stand-s 4 --move-s 8 \
     --sensor "$(name pelvis)=pelvis" --sensor "$(name right_thigh)=right_thigh" \
     --sensor "$(name right_shank)=right_shank" --sensor "$(name right_foot)=right_foot" \
     --out "$out/session.csv" >"$out/live.txt" 2>"$out/live.err" || {

@@ -37,7 +37,7 @@ def check_scan(out: Path, served: dict[str, dict]) -> int:
 def check_recording(out: Path, served: dict[str, dict]) -> tuple[int, int, int, int]:
     """Rows per sensor against what each sensor sent; the drop was reconnected."""
     meta = json.loads((out / "session.json").read_text())
-    packets = meta["extra"]["packets"]
+    packets = meta["packets"]
     sensors = meta["sensors"]
     if len(sensors) < MIN_LIVE_SENSORS:
         raise SystemExit(f"live: {len(sensors)} sensors recorded, expected {MIN_LIVE_SENSORS}")

@@ -23,6 +23,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from sensors.session.battery import LOW_BATTERY_PCT
 from sensors.session.live import LiveSession
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import LinkState
@@ -106,6 +107,9 @@ class LiveView:
                 issues.append(f"{s.reconnects} reconnects")
             if s.gaps:
                 issues.append(f"{s.gaps} gaps")
+            if s.battery_pct is not None:
+                low = " LOW" if s.battery_pct < LOW_BATTERY_PCT else ""
+                issues.append(f"battery {s.battery_pct} %{low}")
             rate = f"{s.measured_rate_hz:6.1f}"
             if s.rate_hz:
                 rate += f" / {s.rate_hz:g}"

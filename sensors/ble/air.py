@@ -15,6 +15,13 @@ scan response and never delivers the advertiser's own scan response data, so a d
 name (which real sensors send in the scan response) never arrived. Here the *SCAN_RSP* report
 carries the advertiser's scan response data (empty when it has none), as over the air with an
 active scan.
+
+:class:`VirtualLink` routes LE data by connection. bumble's ``LocalLink`` sends a
+controller's ACL data from its *current* random address; a host that changes its random
+address while connected (the Linux kernel sets a new one before each scan and connect) then
+sends data the peer matches to no connection. Here data leave from the address the connection
+was made with, and a link-layer control PDU to a peer that is already gone is dropped instead
+of raising inside the sender's HCI command.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import itertools
 from types import TracebackType
 from typing import Protocol
 
-from bumble import hci
+from bumble import core, hci, ll
 from bumble.controller import Controller
 from bumble.link import LocalLink
 from bumble.transport import open_transport
@@ -114,6 +121,39 @@ class VirtualController(Controller):
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
 
+class VirtualLink(LocalLink):
+    """bumble's ``LocalLink`` with LE data sent from the connection's own address."""
+
+    def send_acl_data(
+        self,
+        sender_controller: Controller,
+        destination_address: hci.Address,
+        transport: core.PhysicalTransport,
+        data: bytes,
+    ) -> None:
+        """Deliver ACL data; on LE, from the address the connection was made with."""
+        connection = None
+        if transport == core.PhysicalTransport.LE:
+            connection = sender_controller.le_connections.get(destination_address)
+        if connection is None:
+            super().send_acl_data(sender_controller, destination_address, transport, data)
+            return
+        destination = self.find_le_controller(destination_address)
+        if destination is not None:
+            source = connection.self_address
+            asyncio.get_running_loop().call_soon(
+                destination.on_link_acl_data, source, transport, data
+            )
+
+    def send_ll_control_pdu(
+        self, sender_address: hci.Address, receiver_address: hci.Address, packet: ll.ControlPdu
+    ) -> None:
+        """Deliver a control PDU; one to a peer that has left the air is dropped."""
+        if self.find_le_controller(receiver_address) is None:
+            return
+        super().send_ll_control_pdu(sender_address, receiver_address, packet)
+
+
 class VirtualAir:
     """One in-process radio medium: a bumble ``LocalLink`` plus address allocation.
 
@@ -122,7 +162,7 @@ class VirtualAir:
     """
 
     def __init__(self) -> None:
-        self.link = LocalLink()
+        self.link = VirtualLink()
         self._serial = itertools.count(1)
         self._closers: list[Closeable] = []
         self.loop = asyncio.get_running_loop()

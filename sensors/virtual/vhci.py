@@ -35,6 +35,12 @@ from sensors.virtual.rig import VirtualRig
 from sensors.virtual.scenario import scenario_sources
 from sensors.virtual.sensor import Faults
 
+ADV_INTERVAL_MS: Final = 200.0
+"""Advertising interval: every ADV becomes a kernel report, a D-Bus signal and a bleak
+callback, which the emulated CPU of the VM feels at 20 ms × 6 sensors."""
+DROP_OFFLINE_S: Final = 1.0
+"""World seconds a dropped sensor stays silent before advertising again."""
+
 SIX_FAMILIES: Final[Mapping[str, Family]] = {
     "pelvis": Family.POLAR_PMD,
     "right_thigh": Family.METAWEAR,
@@ -46,14 +52,12 @@ SIX_FAMILIES: Final[Mapping[str, Family]] = {
 """One sensor of every family, each on its own placement."""
 
 
-def _parse_drop(items: Sequence[str]) -> dict[str, Faults]:
-    faults: dict[str, Faults] = {}
-    for item in items:
-        placement, sep, at = item.partition("@")
-        if not sep or placement not in SIX_FAMILIES:
-            raise SystemExit(f"--drop {item!r}: expected PLACEMENT@SCENARIO_S")
-        faults[placement] = Faults(drop_at_s=(float(at),), offline_s=1.0)
-    return faults
+async def drop_when(rig: VirtualRig, placement: str, flag: Path, poll_s: float = 0.2) -> None:
+    """Once ``flag`` exists, the sensor at ``placement`` ends its connection itself (then
+    stays silent for its ``offline_s`` and advertises again)."""
+    while not flag.exists():
+        await asyncio.sleep(poll_s)
+    await rig.sensors[placement].drop()
 
 
 def served_stats(rig: VirtualRig, rate_hz: float | None) -> dict[str, dict[str, object]]:
@@ -89,10 +93,11 @@ async def serve(args: argparse.Namespace) -> None:
             air,
             sources.sources,
             SIX_FAMILIES,
-            faults=_parse_drop(args.drop),
+            faults=dict.fromkeys(SIX_FAMILIES, Faults(offline_s=DROP_OFFLINE_S)),
             seed=args.seed,
             record=True,
             start_with_first_stream=True,
+            adv_interval_ms=ADV_INTERVAL_MS,
         )
         await rig.start()
         await air.expose(args.transport)
@@ -100,8 +105,13 @@ async def serve(args: argparse.Namespace) -> None:
             Path(args.ready).write_text(
                 json.dumps({p: s.name for p, s in rig.sensors.items()}), encoding="utf-8"
             )
+        dropper = None
+        if args.drop:
+            dropper = loop.create_task(drop_when(rig, args.drop, Path(args.drop_when)))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), args.duration_s)
+        if dropper is not None:
+            dropper.cancel()
         if args.stats:
             stats = served_stats(rig, args.rate_hz)
             Path(args.stats).write_text(json.dumps(stats, indent=1), encoding="utf-8")
@@ -115,16 +125,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate-hz", type=float, help="the rate the client will configure")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--drop",
-        action="append",
-        default=[],
-        metavar="PLACEMENT@SCENARIO_S",
-        help="that sensor ends its connection at this scenario time, then re-advertises",
+        "--drop", choices=tuple(SIX_FAMILIES), help="this sensor ends its connection once ..."
     )
+    parser.add_argument("--drop-when", metavar="FILE", help="... this file exists")
     parser.add_argument("--duration-s", type=float, help="serve this long (default: until TERM)")
     parser.add_argument("--ready", help="write the sensors' names here (JSON) once serving")
     parser.add_argument("--stats", help="write the served stats here (JSON) at the end")
     args = parser.parse_args(argv)
+    if bool(args.drop) != bool(args.drop_when):
+        parser.error("--drop and --drop-when go together")
     logging.getLogger("bumble").setLevel(logging.ERROR)
     for family in SIX_FAMILIES.values():
         codec_for(family)  # fail early on a broken registry
