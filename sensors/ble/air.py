@@ -10,7 +10,13 @@ forever and blocked every later connect (``COMMAND_DISALLOWED``). Here the cance
 pending connection and reports *LE Connection Complete* with status *Unknown Connection
 Identifier*, which is what a real controller sends (Core spec Vol 4, Part E, 7.8.13).
 
-It fixes a second one for scanners: bumble's controller reports the ADV payload again as the
+When the host has enabled *LE Enhanced Connection Complete* in its LE event mask, a
+connection is reported with that event only (Core spec Vol 4, Part E, 7.7.65.10), as real
+controllers do. bumble sent the legacy event; the Linux kernel then waited for the enhanced
+one, timed out after a few seconds, sent *LE Create Connection Cancel* on an established
+connection and failed the next connection attempt with EIO.
+
+It fixes another one for scanners: bumble's controller reports the ADV payload again as the
 scan response and never delivers the advertiser's own scan response data, so a device's full
 name (which real sensors send in the scan response) never arrived. Here the *SCAN_RSP* report
 carries the advertiser's scan response data (empty when it has none), as over the air with an
@@ -70,13 +76,40 @@ def _scan_response_data(advertiser: Controller | None) -> bytes:
     return b""
 
 
+_LE_ENHANCED_CONNECTION_COMPLETE_BIT = 1 << (hci.HCI_LE_ENHANCED_CONNECTION_COMPLETE_EVENT - 1)
+
+
+def _enhanced(
+    event: hci.HCI_LE_Connection_Complete_Event,
+) -> hci.HCI_LE_Enhanced_Connection_Complete_Event:
+    """The same connection as *LE Enhanced Connection Complete* (no resolvable addresses)."""
+    return hci.HCI_LE_Enhanced_Connection_Complete_Event(
+        status=event.status,
+        connection_handle=event.connection_handle,
+        role=event.role,
+        peer_address_type=event.peer_address_type,
+        peer_address=event.peer_address,
+        local_resolvable_private_address=hci.Address.ANY,
+        peer_resolvable_private_address=hci.Address.ANY,
+        connection_interval=event.connection_interval,
+        peripheral_latency=event.peripheral_latency,
+        supervision_timeout=event.supervision_timeout,
+        central_clock_accuracy=event.central_clock_accuracy,
+    )
+
+
 class VirtualController(Controller):
     """bumble's virtual controller with a working *LE Create Connection Cancel* and real
     legacy scan responses."""
 
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
-        """Send to the host, with the advertiser's own data in scan response reports."""
-        if isinstance(packet, hci.HCI_LE_Advertising_Report_Event):
+        """Send to the host, with the advertiser's own data in scan response reports, and
+        connections reported as *LE Enhanced Connection Complete* when the host asked so."""
+        if isinstance(packet, hci.HCI_LE_Connection_Complete_Event) and (
+            self.le_event_mask & _LE_ENHANCED_CONNECTION_COMPLETE_BIT
+        ):
+            packet = _enhanced(packet)
+        elif isinstance(packet, hci.HCI_LE_Advertising_Report_Event):
             packet = hci.HCI_LE_Advertising_Report_Event(
                 [self._scan_response(r, _legacy_scan_rsp(r)) for r in packet.reports]
             )

@@ -92,6 +92,6 @@ async def test_session_sidecar_records_battery(tmp_path: Path):
     out = tmp_path / "s.csv"
     await record_virtual_session(out, "standing_correct", duration_s=4.0, speed=4.0)
     meta = json.loads(out.with_suffix(".json").read_text())
-    battery = meta["extra"]["battery_pct"]
+    battery = meta["battery_pct"]
     assert set(battery) == {"pelvis", "right_thigh", "right_shank", "right_foot"}
     assert all(isinstance(v, int) and 0 < v <= 100 for v in battery.values())
