@@ -65,7 +65,7 @@ name() { "$py" -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])"
 ( for _ in $(seq 1 3000); do [ -s "$out/session.csv" ] && break; sleep 0.2; done
   sleep 6; touch "$out/drop.now" ) &
 pids+=($!)
-"${sg[@]}" -v live --no-display --rate-hz $rate --duration-s 30 --stand-s 4 --move-s 8 \
+"${sg[@]}" -v live --no-display --rate-hz $rate --duration-s 60 --stand-s 4 --move-s 8 --connect-timeout-s 20 \
     --sensor "$(name pelvis)=pelvis" --sensor "$(name right_thigh)=right_thigh" \
     --sensor "$(name right_shank)=right_shank" --sensor "$(name right_foot)=right_foot" \
     --out "$out/session.csv" >"$out/live.txt" 2>"$out/live.err" || {

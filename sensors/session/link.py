@@ -29,6 +29,7 @@ from bleak.exc import BleakDeviceNotFoundError, BleakError
 
 from analysis.recording import Gap
 from sensors.ble.backend import BleBackend
+from sensors.ble.mtu import att_mtu
 from sensors.errors import DeviceNotFoundError, SensorError
 from sensors.families.base import Decoder, FamilyCodec, ImuSample, StreamConfig, StreamPlan
 from sensors.session.battery import BATTERY_PERIOD_S, battery_warning, read_battery_pct
@@ -228,11 +229,11 @@ class SensorLink:
                     config=self._aligner_config,
                 )
             self._queue.put_nowait(_NewDecoder(self.codec.decoder(config)))
-            if client.mtu_size < self.spec.min_att_mtu:
+            if att_mtu(client) < self.spec.min_att_mtu:
                 log.warning(
                     "%s: ATT MTU %d below the %d the %s stream needs",
                     self.placement,
-                    client.mtu_size,
+                    att_mtu(client),
                     self.spec.min_att_mtu,
                     self.spec.family,
                 )
