@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from analysis.simulation import list_scenarios
 from cli.text import printable
 from sensors.ble import SYSTEM, BleBackend, VirtualAir, bumble_backend
 from sensors.families.base import Family
+from sensors.session.battery import LOW_BATTERY_PCT, battery_warning
 from sensors.session.scan import FoundSensor, scan_sensors
 from sensors.virtual.rig import MIXED_FAMILIES, VirtualRig
 from sensors.virtual.scenario import scenario_sources
@@ -49,6 +51,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all", action="store_true", help="also list devices of no supported family"
     )
+    parser.add_argument(
+        "--battery",
+        action="store_true",
+        help="then connect to each sensor briefly and read its battery level (warns below "
+        f"{LOW_BATTERY_PCT} %%)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per device (family, name, address, rssi, service_uuids) per line",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--virtual",
@@ -63,39 +76,59 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def found_table(found: Mapping[str, FoundSensor], *, show_all: bool) -> Table:
     """The scan result as a table, supported families first, strongest signal first."""
     table = Table(header_style="bold")
-    for col in ("family", "name", "address", "RSSI dBm"):
-        table.add_column(col, justify="right" if col == "RSSI dBm" else "left")
+    cols = ["family", "name", "address", "RSSI dBm"]
+    if any(f.battery_pct is not None for f in found.values()):
+        cols.append("battery %")
+    for col in cols:
+        table.add_column(col, justify="left" if col in cols[:3] else "right")
     rows = [f for f in found.values() if show_all or f.family is not None]
     rows.sort(key=lambda f: (f.family is None, str(f.family or ""), -f.rssi))
     for f in rows:
         # a device chooses its own name: shown as plain text, never as markup or escapes
         name = Text(printable(f.name or "", multiline=False))
-        table.add_row(str(f.family or "—"), name, Text(printable(f.address)), str(f.rssi))
+        cells = [str(f.family or "—"), name, Text(printable(f.address)), str(f.rssi)]
+        if len(cols) > len(cells):
+            cells.append("—" if f.battery_pct is None else str(f.battery_pct))
+        table.add_row(*cells)
     return table
 
 
-async def _scan_virtual(scenario: str, timeout_s: float) -> dict[str, FoundSensor]:
+def found_record(f: FoundSensor) -> dict[str, object]:
+    """One device as plain data (``--json``); text the device chose stays text."""
+    return {
+        "family": None if f.family is None else str(f.family),
+        "name": f.name,
+        "address": f.address,
+        "rssi": f.rssi,
+        "service_uuids": list(f.service_uuids),
+        "battery_pct": f.battery_pct,
+    }
+
+
+async def _scan_virtual(scenario: str, timeout_s: float, battery: bool) -> dict[str, FoundSensor]:
     sources = scenario_sources(scenario, MIXED_FAMILIES)
     async with VirtualAir() as air:
         rig = VirtualRig(air, sources.sources, MIXED_FAMILIES)
         await rig.start()
         backend = await bumble_backend(air)
         wanted = {s.address for s in rig.sensors.values()}
-        return await scan_sensors(backend, timeout_s=timeout_s, until=lambda f: wanted <= set(f))
+        return await scan_sensors(
+            backend, timeout_s=timeout_s, until=lambda f: wanted <= set(f), battery=battery
+        )
 
 
-async def _scan(backend: BleBackend, timeout_s: float) -> dict[str, FoundSensor]:
+async def _scan(backend: BleBackend, timeout_s: float, battery: bool) -> dict[str, FoundSensor]:
     try:
-        return await scan_sensors(backend, timeout_s=timeout_s)
+        return await scan_sensors(backend, timeout_s=timeout_s, battery=battery)
     finally:
         await backend.close()
 
 
 async def _run(args: argparse.Namespace) -> dict[str, FoundSensor]:
     if args.virtual:
-        return await _scan_virtual(args.virtual, args.timeout_s)
+        return await _scan_virtual(args.virtual, args.timeout_s, args.battery)
     backend = await bumble_backend(args.hci) if args.hci else SYSTEM
-    return await _scan(backend, args.timeout_s)
+    return await _scan(backend, args.timeout_s, args.battery)
 
 
 def _quiet_bumble(args: argparse.Namespace) -> None:
@@ -116,6 +149,11 @@ def run(args: argparse.Namespace) -> int:
     found = asyncio.run(_run(args))
     console = Console(file=sys.stdout)
     supported = [f for f in found.values() if f.family is not None]
+    if args.json:
+        for f in found.values():
+            if args.all or f.family is not None:
+                print(json.dumps(found_record(f), ensure_ascii=True))
+        return 0
     if not supported and not (args.all and found):
         print(
             f"no supported sensors found in {args.timeout_s:g} s "
@@ -125,4 +163,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     console.print(found_table(found, show_all=args.all))
+    for f in supported:
+        warning = battery_warning(printable(f.name or f.address, multiline=False), f.battery_pct)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.text import printable
+from sensors.session.battery import LOW_BATTERY_PCT
 from sensors.session.live import LiveSession
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import LinkState, SensorStatus
@@ -100,7 +101,9 @@ class LiveView:
         if status and all(s.state == LinkState.STREAMING and not i for s, i in rows):
             line = Text(f"sensors: all {len(status)} streaming  ", style="green", no_wrap=True)
             line.append(
-                "  ".join(f"{s.placement} {s.measured_rate_hz:.0f} Hz" for s in status),
+                "  ".join(
+                    f"{s.placement} {s.measured_rate_hz:.0f} Hz{_battery(s)}" for s in status
+                ),
                 style="dim",
             )
             line.overflow = "ellipsis"
@@ -136,7 +139,14 @@ def _issues(s: SensorStatus) -> list[str]:
         issues.append(f"{s.reconnects} reconnects")
     if s.gaps:
         issues.append(f"{s.gaps} gaps")
+    if s.battery_pct is not None and s.battery_pct < LOW_BATTERY_PCT:
+        issues.append(f"battery {s.battery_pct} % LOW")
     return issues
+
+
+def _battery(s: SensorStatus) -> str:
+    """`` 87 %`` where the sensor reports its battery level, else empty."""
+    return "" if s.battery_pct is None else f" {s.battery_pct} %"
 
 
 class KeyReader:

@@ -9,16 +9,36 @@ Connection Cancel* never ended the pending connection, so a connect to an absent
 forever and blocked every later connect (``COMMAND_DISALLOWED``). Here the cancel clears the
 pending connection and reports *LE Connection Complete* with status *Unknown Connection
 Identifier*, which is what a real controller sends (Core spec Vol 4, Part E, 7.8.13).
+
+When the host has enabled *LE Enhanced Connection Complete* in its LE event mask, a
+connection is reported with that event only (Core spec Vol 4, Part E, 7.7.65.10), as real
+controllers do. bumble sent the legacy event; the Linux kernel then waited for the enhanced
+one, timed out after a few seconds, sent *LE Create Connection Cancel* on an established
+connection and failed the next connection attempt with EIO.
+
+It fixes another one for scanners: bumble's controller reports the ADV payload again as the
+scan response and never delivers the advertiser's own scan response data, so a device's full
+name (which real sensors send in the scan response) never arrived. Here the *SCAN_RSP* report
+carries the advertiser's scan response data (empty when it has none), as over the air with an
+active scan.
+
+:class:`VirtualLink` routes LE data by connection. bumble's ``LocalLink`` sends a
+controller's ACL data from its *current* random address; a host that changes its random
+address while connected (the Linux kernel sets a new one before each scan and connect) then
+sends data the peer matches to no connection. Here data leave from the address the connection
+was made with, and a link-layer control PDU to a peer that is already gone is dropped instead
+of raising inside the sender's HCI command.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from types import TracebackType
 from typing import Protocol
 
-from bumble import hci
+from bumble import core, hci, ll
 from bumble.controller import Controller
 from bumble.link import LocalLink
 from bumble.transport import open_transport
@@ -30,8 +50,80 @@ class Closeable(Protocol):
     async def close(self) -> None: ...
 
 
+_Report = (
+    hci.HCI_LE_Advertising_Report_Event.Report | hci.HCI_LE_Extended_Advertising_Report_Event.Report
+)
+
+
+def _legacy_scan_rsp(report: hci.HCI_LE_Advertising_Report_Event.Report) -> bool:
+    return bool(report.event_type == hci.HCI_LE_Advertising_Report_Event.EventType.SCAN_RSP)
+
+
+def _extended_scan_rsp(report: hci.HCI_LE_Extended_Advertising_Report_Event.Report) -> bool:
+    flag = hci.HCI_LE_Extended_Advertising_Report_Event.EventType.SCAN_RESPONSE
+    return bool(report.event_type & flag)
+
+
+def _scan_response_data(advertiser: Controller | None) -> bytes:
+    """The scan response data the advertising controller was given (empty if none)."""
+    if advertiser is None:
+        return b""
+    if advertiser.le_legacy_advertiser.enabled:
+        return bytes(advertiser.le_legacy_advertiser.scan_response_data)
+    for adv_set in advertiser.advertising_sets.values():
+        if adv_set.enabled:
+            return bytes(adv_set.scan_response_data)
+    return b""
+
+
+_LE_ENHANCED_CONNECTION_COMPLETE_BIT = 1 << (hci.HCI_LE_ENHANCED_CONNECTION_COMPLETE_EVENT - 1)
+
+
+def _enhanced(
+    event: hci.HCI_LE_Connection_Complete_Event,
+) -> hci.HCI_LE_Enhanced_Connection_Complete_Event:
+    """The same connection as *LE Enhanced Connection Complete* (no resolvable addresses)."""
+    return hci.HCI_LE_Enhanced_Connection_Complete_Event(
+        status=event.status,
+        connection_handle=event.connection_handle,
+        role=event.role,
+        peer_address_type=event.peer_address_type,
+        peer_address=event.peer_address,
+        local_resolvable_private_address=hci.Address.ANY,
+        peer_resolvable_private_address=hci.Address.ANY,
+        connection_interval=event.connection_interval,
+        peripheral_latency=event.peripheral_latency,
+        supervision_timeout=event.supervision_timeout,
+        central_clock_accuracy=event.central_clock_accuracy,
+    )
+
+
 class VirtualController(Controller):
-    """bumble's virtual controller with a working *LE Create Connection Cancel*."""
+    """bumble's virtual controller with a working *LE Create Connection Cancel* and real
+    legacy scan responses."""
+
+    def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
+        """Send to the host, with the advertiser's own data in scan response reports, and
+        connections reported as *LE Enhanced Connection Complete* when the host asked so."""
+        if isinstance(packet, hci.HCI_LE_Connection_Complete_Event) and (
+            self.le_event_mask & _LE_ENHANCED_CONNECTION_COMPLETE_BIT
+        ):
+            packet = _enhanced(packet)
+        elif isinstance(packet, hci.HCI_LE_Advertising_Report_Event):
+            packet = hci.HCI_LE_Advertising_Report_Event(
+                [self._scan_response(r, _legacy_scan_rsp(r)) for r in packet.reports]
+            )
+        elif isinstance(packet, hci.HCI_LE_Extended_Advertising_Report_Event):
+            packet = hci.HCI_LE_Extended_Advertising_Report_Event(
+                [self._scan_response(r, _extended_scan_rsp(r)) for r in packet.reports]
+            )
+        super().send_hci_packet(packet)
+
+    def _scan_response(self, report: _Report, is_scan_response: bool) -> _Report:
+        if not is_scan_response or self.link is None:
+            return report
+        advertiser = self.link.find_le_controller(report.address)
+        return dataclasses.replace(report, data=_scan_response_data(advertiser))
 
     def on_hci_le_create_connection_cancel_command(
         self, _command: hci.HCI_LE_Create_Connection_Cancel_Command
@@ -62,6 +154,39 @@ class VirtualController(Controller):
         return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
 
 
+class VirtualLink(LocalLink):
+    """bumble's ``LocalLink`` with LE data sent from the connection's own address."""
+
+    def send_acl_data(
+        self,
+        sender_controller: Controller,
+        destination_address: hci.Address,
+        transport: core.PhysicalTransport,
+        data: bytes,
+    ) -> None:
+        """Deliver ACL data; on LE, from the address the connection was made with."""
+        connection = None
+        if transport == core.PhysicalTransport.LE:
+            connection = sender_controller.le_connections.get(destination_address)
+        if connection is None:
+            super().send_acl_data(sender_controller, destination_address, transport, data)
+            return
+        destination = self.find_le_controller(destination_address)
+        if destination is not None:
+            source = connection.self_address
+            asyncio.get_running_loop().call_soon(
+                destination.on_link_acl_data, source, transport, data
+            )
+
+    def send_ll_control_pdu(
+        self, sender_address: hci.Address, receiver_address: hci.Address, packet: ll.ControlPdu
+    ) -> None:
+        """Deliver a control PDU; one to a peer that has left the air is dropped."""
+        if self.find_le_controller(receiver_address) is None:
+            return
+        super().send_ll_control_pdu(sender_address, receiver_address, packet)
+
+
 class VirtualAir:
     """One in-process radio medium: a bumble ``LocalLink`` plus address allocation.
 
@@ -70,7 +195,7 @@ class VirtualAir:
     """
 
     def __init__(self) -> None:
-        self.link = LocalLink()
+        self.link = VirtualLink()
         self._serial = itertools.count(1)
         self._closers: list[Closeable] = []
         self.loop = asyncio.get_running_loop()

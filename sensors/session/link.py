@@ -29,8 +29,10 @@ from bleak.exc import BleakDeviceNotFoundError, BleakError
 
 from analysis.recording import Gap
 from sensors.ble.backend import BleBackend
+from sensors.ble.mtu import att_mtu
 from sensors.errors import DeviceNotFoundError, SensorError
 from sensors.families.base import Decoder, FamilyCodec, ImuSample, StreamConfig, StreamPlan
+from sensors.session.battery import BATTERY_PERIOD_S, battery_warning, read_battery_pct
 from sensors.session.clock import AlignerConfig, ClockAligner, SessionClock
 from sensors.session.config import SensorAssignment
 from sensors.session.types import AlignedBatch, LinkState, SensorStatus
@@ -133,6 +135,8 @@ class SensorLink:
         self._consumer: asyncio.Task[None] | None = None
         self._reconnector: asyncio.Task[None] | None = None
         self._stopping = False
+        self.battery_pct: int | None = None
+        self._battery_task: asyncio.Task[None] | None = None
         self._last_t: float | None = None
         self._last_sample_clock: float | None = None
         self._gap_start: float | None = None
@@ -183,6 +187,7 @@ class SensorLink:
             reconnects=self.reconnects,
             gaps=len(self.gaps),
             counts=self.counts(),
+            battery_pct=self.battery_pct,
         )
 
     def _measured_rate(self) -> float:
@@ -224,11 +229,11 @@ class SensorLink:
                     config=self._aligner_config,
                 )
             self._queue.put_nowait(_NewDecoder(self.codec.decoder(config)))
-            if client.mtu_size < self.spec.min_att_mtu:
+            if att_mtu(client) < self.spec.min_att_mtu:
                 log.warning(
                     "%s: ATT MTU %d below the %d the %s stream needs",
                     self.placement,
-                    client.mtu_size,
+                    att_mtu(client),
                     self.spec.min_att_mtu,
                     self.spec.family,
                 )
@@ -250,6 +255,25 @@ class SensorLink:
             raise
         self.client = client
         self.state = LinkState.STREAMING
+        self._watch_battery(client)
+
+    def _watch_battery(self, client: BleakClient) -> None:
+        """Read the battery level now and every ``BATTERY_PERIOD_S`` while connected."""
+        if self._battery_task is not None:
+            self._battery_task.cancel()
+        self._battery_task = asyncio.get_running_loop().create_task(self._battery_loop(client))
+
+    async def _battery_loop(self, client: BleakClient) -> None:
+        while client.is_connected and not self._stopping:
+            pct = await read_battery_pct(client)
+            if pct is None and self.battery_pct is None:
+                return  # the device has no battery level
+            if pct is not None:
+                self.battery_pct = pct
+                warning = battery_warning(self._who(), pct)
+                if warning:
+                    log.warning("%s", warning)
+            await asyncio.sleep(BATTERY_PERIOD_S / self.clock.scale)
 
     def _who(self) -> str:
         return f"{self.assignment.identifier} ({self.placement})"
@@ -304,6 +328,10 @@ class SensorLink:
     async def stop(self) -> None:
         """Stop streaming, disconnect, decode what is queued, close an open gap."""
         self._stopping = True
+        if self._battery_task is not None:
+            self._battery_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._battery_task
         if self._reconnector is not None and not self._reconnector.done():
             self._reconnector.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -292,6 +292,9 @@ class LiveSession:
                     "segments": st.segments,
                 }
         more: dict[str, Any] = {"packets": packets, "clock_alignment": clocks}
+        battery = {p: link.battery_pct for p, link in self.links.items()}
+        if any(v is not None for v in battery.values()):
+            more["battery_pct"] = battery  # the last level read, per sensor
         if self.clock_scale != 1.0:
             more["clock_scale"] = self.clock_scale
         more.update(extra or {})

@@ -120,3 +120,4 @@ class SensorStatus:
     reconnects: int
     gaps: int
     counts: Mapping[str, int] = field(default_factory=dict)
+    battery_pct: int | None = None

@@ -52,6 +52,8 @@ class VirtualRig:
         Seeds the device clocks (offset 100–5000 s, drift within ±40 ppm).
     record
         Keep every sent notification (tests).
+    adv_interval_ms
+        Advertising interval of every sensor (real sensors: 20 ms to 1 s).
     start_with_first_stream
         Start the scripted movement when the first sensor starts streaming (sensors served
         to another process); otherwise :meth:`start_world` starts it.
@@ -68,6 +70,7 @@ class VirtualRig:
         seed: int = 0,
         record: bool = False,
         start_with_first_stream: bool = False,
+        adv_interval_ms: float = 20.0,
     ) -> None:
         missing = sorted(set(sources) - set(families))
         if missing:
@@ -86,6 +89,7 @@ class VirtualRig:
                 drift_ppm=float(rng.uniform(-40.0, 40.0)),
                 faults=(faults or {}).get(placement),
                 record=record,
+                adv_interval_ms=adv_interval_ms,
             )
 
     @property

@@ -37,7 +37,12 @@ from sensors.families.base import (
     StreamConfig,
     normalize_uuid,
 )
-from sensors.virtual.advertising import advertising_payload
+from sensors.session.battery import (
+    BATTERY_LEVEL_UUID,
+    BATTERY_SERVICE_UUID,
+    FAMILY_BATTERY_UUIDS,
+)
+from sensors.virtual.advertising import advertising_payload, scan_response_payload
 from sensors.virtual.source import SampleSource, WorldClock
 
 log = logging.getLogger(__name__)
@@ -148,6 +153,8 @@ class VirtualSensor:
         record: bool = False,
         adv_interval_ms: float = 20.0,
         emulator_options: dict[str, object] | None = None,
+        battery_start_pct: float = 87.0,
+        battery_drain_pct_per_min: float = 0.5,
     ) -> None:
         self.air = air
         self.codec = codec
@@ -161,6 +168,8 @@ class VirtualSensor:
         self.faults = faults = faults or Faults()
         self.record = record
         self.adv_interval_ms = adv_interval_ms
+        self.battery_start_pct = battery_start_pct
+        self.battery_drain_pct_per_min = battery_drain_pct_per_min
         self.emulator: DeviceEmulator = codec.emulator(**(emulator_options or {}))
         self.stats = VirtualSensorStats()
         self._rng = np.random.default_rng(faults.seed)
@@ -198,6 +207,8 @@ class VirtualSensor:
             host=Host(controller, AsyncPipeSink(controller)),
         )
         device.add_services([self._service(s.uuid, s.characteristics) for s in self.spec.services])
+        if not set(self.spec.characteristics()) & set(FAMILY_BATTERY_UUIDS):
+            device.add_service(self._battery_service())
         device.on(device.EVENT_CONNECTION, self._on_connection)
         device.on("characteristic_subscription", self._on_subscription)
         self._controller, self._device = controller, device
@@ -239,11 +250,32 @@ class VirtualSensor:
                 return
             await self._device.start_advertising(
                 advertising_data=advertising_payload(self.name, self.spec.advertised_service_uuids),
+                scan_response_data=scan_response_payload(self.name),
                 advertising_interval_min=self.adv_interval_ms,
                 advertising_interval_max=self.adv_interval_ms,
             )
 
     # --- GATT ----------------------------------------------------------------------------
+
+    def battery_pct(self) -> int:
+        """The battery level now (%): it drains slowly with world time."""
+        drained = self.battery_drain_pct_per_min * self.world.world_s() / 60.0
+        return int(max(0.0, min(100.0, self.battery_start_pct - drained)))
+
+    def _battery_service(self) -> Service:
+        """The standard Battery Service with a readable Battery Level (0x180F / 0x2A19)."""
+        level = Characteristic(
+            BATTERY_LEVEL_UUID,
+            Characteristic.Properties.READ | Characteristic.Properties.NOTIFY,
+            Attribute.READABLE,
+            AttributeValue(read=lambda _c: bytes([self.battery_pct()])),
+        )
+        return Service(BATTERY_SERVICE_UUID, [level])
+
+    def _read(self, char_uuid: str) -> bytes:
+        if char_uuid in FAMILY_BATTERY_UUIDS:  # level %, then the emulator's other bytes
+            return bytes([self.battery_pct()]) + bytes(self.emulator.read(char_uuid))[1:]
+        return bytes(self.emulator.read(char_uuid))
 
     def _service(self, uuid: str, chars: Iterable[CharSpec]) -> Service:
         out = []
@@ -261,7 +293,7 @@ class VirtualSensor:
                 props,
                 perms,
                 AttributeValue(
-                    read=lambda _c, u=spec.uuid: self.emulator.read(u),
+                    read=lambda _c, u=spec.uuid: self._read(u),
                     write=lambda _c, value, u=spec.uuid: self._on_write(u, value),
                 ),
             )

@@ -13,6 +13,7 @@ import pytest
 from bleak import BleakClient, BleakScanner
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakDeviceNotFoundError
+from bumble import hci
 from bumble.att import Attribute, AttributeValue
 from bumble.core import AdvertisingData
 from bumble.device import Device, DeviceConfiguration
@@ -23,7 +24,12 @@ from bumble.transport.common import AsyncPipeSink
 
 from sensors.ble import BleBackend, VirtualAir, bumble_backend
 from sensors.ble.adapter import controller_of
-from sensors.virtual.advertising import MAX_LEGACY_ADV_BYTES, advertising_payload
+from sensors.ble.air import VirtualController
+from sensors.virtual.advertising import (
+    MAX_LEGACY_ADV_BYTES,
+    advertising_payload,
+    scan_response_payload,
+)
 
 SERVICE = "5c0a0000-1111-4222-8333-0000000000a1"
 DATA = "5c0a0001-1111-4222-8333-0000000000a1"
@@ -201,15 +207,64 @@ def test_advertising_payload_fits_legacy_adv():
     assert len(bytes(short)) <= MAX_LEGACY_ADV_BYTES
     assert short.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME) == "MetaWear"
     assert short.get(AdvertisingData.Type.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS)
-    # a long name crowds the 128-bit UUID out (identification then goes by name)
+    # a long name next to a 128-bit UUID is shortened in the ADV; the scan response has it all
     payload = advertising_payload("Movesense 174630000192", (long_uuid,))
     long_name = AdvertisingData.from_bytes(payload)
-    assert len(payload) <= MAX_LEGACY_ADV_BYTES
-    assert long_name.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME) == "Movesense 174630000192"
-    assert (
-        long_name.get(AdvertisingData.Type.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS) is None
-    )
+    assert len(payload) == MAX_LEGACY_ADV_BYTES
+    assert long_name.get(AdvertisingData.Type.SHORTENED_LOCAL_NAME) == "Movesens"
+    assert long_name.get(AdvertisingData.Type.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS)
+    rsp = AdvertisingData.from_bytes(scan_response_payload("Movesense 174630000192"))
+    assert rsp.get(AdvertisingData.Type.COMPLETE_LOCAL_NAME) == "Movesense 174630000192"
+    # a UUID on the Bluetooth base goes in its 16-bit form
+    sig = advertising_payload("Sensor", ("0000180f-0000-1000-8000-00805f9b34fb",))
+    assert len(sig) == 3 + 4 + 8
     # a name beyond 31 bytes is shortened, never overflowing
     huge = advertising_payload("X" * 40)
     assert len(huge) == MAX_LEGACY_ADV_BYTES
     assert AdvertisingData.from_bytes(huge).get(AdvertisingData.Type.SHORTENED_LOCAL_NAME)
+    assert len(scan_response_payload("X" * 40)) == MAX_LEGACY_ADV_BYTES
+
+
+class _HostSink:
+    """Collects what a controller sends to its host."""
+
+    def __init__(self) -> None:
+        self.packets: list[bytes] = []
+
+    def on_packet(self, packet: bytes) -> None:
+        self.packets.append(packet)
+
+
+@pytest.mark.parametrize(("mask", "enhanced"), [(1 << 9, True), (0x1F, False)])
+async def test_connection_complete_follows_the_hosts_le_event_mask(mask: int, enhanced: bool):
+    # Linux enables LE Enhanced Connection Complete and waits for it; a controller must then
+    # send only that event (the legacy one made the kernel cancel every connection)
+    controller = VirtualController("c")
+    sink = _HostSink()
+    controller.host = sink
+    controller.le_event_mask = mask
+    peer = hci.Address("C0:5E:00:00:00:01")
+    controller.send_hci_packet(
+        hci.HCI_LE_Connection_Complete_Event(
+            status=0,
+            connection_handle=1,
+            role=hci.Role.CENTRAL,
+            peer_address_type=peer.address_type,
+            peer_address=peer,
+            connection_interval=24,
+            peripheral_latency=0,
+            supervision_timeout=42,
+            central_clock_accuracy=0,
+        )
+    )
+    await asyncio.sleep(0)
+    (raw,) = sink.packets
+    event = hci.HCI_Packet.from_bytes(raw)
+    expected = (
+        hci.HCI_LE_Enhanced_Connection_Complete_Event
+        if enhanced
+        else hci.HCI_LE_Connection_Complete_Event
+    )
+    assert type(event) is expected
+    assert event.peer_address == peer
+    assert event.connection_handle == 1

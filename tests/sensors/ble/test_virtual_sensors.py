@@ -128,7 +128,13 @@ async def test_scan_identifies_every_family(air: VirtualAir, ble: BleBackend):
         s = VirtualSensor(air, codec, synthetic_source(50.0, 1.0), world=world)
         await s.start()
         sensors[s.address] = (family, s.name)
-    found = await scan_sensors(ble, timeout_s=2.0, until=lambda f: set(sensors) <= set(f))
+    # the ADV has the family's service UUID and a shortened name; the complete name comes in
+    # the scan response
+    found = await scan_sensors(
+        ble,
+        timeout_s=2.0,
+        until=lambda f: all(a in f and f[a].name == n for a, (_, n) in sensors.items()),
+    )
     for address, (family, name) in sensors.items():
         assert found[address].family is family
         assert found[address].name == name
