@@ -104,9 +104,17 @@ def load_profile(source: str | Path, *, base: Profile | None = None) -> Profile:
     path = Path(source)
     if path.suffix.lower() != ".toml" and not path.exists():
         return profile_for_exercise(str(source))
-    text = read_profile_text(path)  # the input policy: a regular file, capped, UTF-8
+    return _profile_file(path, base=base, notice=None)
+
+
+def _profile_file(path: Path, *, base: Profile | None, notice: Notice | None) -> Profile:
+    """A profile file read under the input policy; one naming no exercise changes the
+    standing stretch when there is no ``base`` (said through ``notice``)."""
+    text = read_profile_text(path)  # a regular file, capped, UTF-8
     if base is None and "extends" not in text and "name" not in text:
         base = load_builtin_profile(DEFAULT_EXERCISE)
+        if notice is not None:
+            notice(f"profile {path} names no exercise; changing {DEFAULT_EXERCISE}")
     return parse_profile(text, source=str(path), base=base)
 
 
@@ -121,12 +129,7 @@ def resolve_profile(
     name = exercise or recording.meta.exercise
     base = profile_for_exercise(name) if name else None
     if profile_path is not None:
-        path = Path(profile_path)
-        text = read_profile_text(path)
-        if base is None and "extends" not in text and "name" not in text:
-            base = load_builtin_profile(DEFAULT_EXERCISE)
-            notice(f"profile {path} names no exercise; changing {DEFAULT_EXERCISE}")
-        return parse_profile(text, source=str(path), base=base)
+        return _profile_file(Path(profile_path), base=base, notice=notice)
     if base is not None:
         return base
     notice(
