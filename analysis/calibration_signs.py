@@ -31,7 +31,7 @@ segments whose own habit it is (thigh, trunk) and only by > 6° mean tilt. Anyth
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 import numpy as np
@@ -78,17 +78,10 @@ class SignRule:
 
     def expand(self, side: str) -> SignRule:
         """The row for one leg (``{side}`` filled in)."""
-        return SignRule(
+        return replace(
+            self,
             segment=self.segment.format(side=side),
-            relation=self.relation,
             partners=tuple(p.format(side=side) for p in self.partners),
-            limit_deg=self.limit_deg,
-            session_range_deg=self.session_range_deg,
-            near_deg=self.near_deg,
-            correlate_with=self.correlate_with,
-            fallback_sign=self.fallback_sign,
-            fallback_rule=self.fallback_rule,
-            fallback_trusted=self.fallback_trusted,
         )
 
 
