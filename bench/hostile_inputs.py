@@ -47,10 +47,10 @@ from analysis.profiles import (  # noqa: E402
     read_profile_text,
 )
 from sensors.formats.canonical import read_recording, sidecar_path  # noqa: E402
+from sensors.formats.merge import read_streams  # noqa: E402
 from sensors.formats.metabase import write_metabase  # noqa: E402
 from sensors.formats.movella_dot import write_movella_dot  # noqa: E402
 from sensors.formats.phyphox import write_phyphox  # noqa: E402
-from sensors.formats.session import read_streams  # noqa: E402
 from sensors.formats.witmotion import write_witmotion  # noqa: E402
 
 TIME_LIMIT_S = 20

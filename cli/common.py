@@ -9,7 +9,7 @@ from pathlib import Path
 from analysis.errors import RecordingFormatError
 from analysis.recording import Recording
 from analysis.schema import PLACEMENTS
-from sensors.formats.session import SensorMapping
+from sensors.formats.merge import SensorMapping
 from stretchguard.inputs import load_recording
 from stretchguard.paths import check_new_output
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from analysis.errors import ConfigError
 from analysis.recording import Recording
 from sensors.formats.canonical import read_recording
-from sensors.formats.session import SensorMapping, classify_inputs, read_vendor_session
+from sensors.formats.merge import SensorMapping, classify_inputs, read_vendor_session
 
 __all__ = ["SensorMapping", "demo_recording_path", "load_recording", "load_sensor_map"]
 
@@ -26,7 +26,7 @@ def load_recording(
     inputs
         One canonical recording (``.csv``/``.csv.gz``, with its sidecar), or one or more
         vendor exports (files, folders, glob patterns; format detected from content) that are
-        merged into one session (``sensors.formats.session.read_vendor_session``). A canonical
+        merged into one session (``sensors.formats.merge.read_vendor_session``). A canonical
         recording cannot be mixed with other files.
     mapping
         Placements of vendor files or devices (see :func:`load_sensor_map`).

@@ -3,7 +3,7 @@
 A vendor reader turns one export file into one or more :class:`VendorStream`: the file's
 samples in SI units (specific force m/s², angular rate rad/s, magnetic field µT, quaternion
 scalar-first sensor → earth) on the **file's own clock** (``t_s`` in seconds on ``clock``), with
-the gaps it found and the file line of every sample. ``sensors.formats.session`` groups streams
+the gaps it found and the file line of every sample. ``sensors.formats.merge`` groups streams
 into sensors, puts them on one time base and builds the canonical ``Recording``.
 """
 

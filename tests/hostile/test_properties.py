@@ -21,9 +21,9 @@ from analysis import inputs
 from analysis.errors import StretchguardError
 from analysis.recording import SessionMeta
 from sensors.formats.canonical import read_recording, read_sidecar
+from sensors.formats.merge import read_streams
 from sensors.formats.metabase import write_metabase
 from sensors.formats.movella_dot import write_movella_dot
-from sensors.formats.session import read_streams
 
 SETTINGS = settings(
     max_examples=60,

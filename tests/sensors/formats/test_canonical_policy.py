@@ -159,7 +159,7 @@ def test_a_fifo_recording_is_refused_without_blocking(tmp_path: Path) -> None:
 
 def test_a_sensor_mapping_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     from analysis.errors import ConfigError
-    from sensors.formats.session import SensorMapping
+    from sensors.formats.merge import SensorMapping
 
     p = tmp_path / "map.toml"
     os.mkfifo(p)

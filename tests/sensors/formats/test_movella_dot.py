@@ -14,6 +14,7 @@ from analysis import rotations as rot
 from analysis.errors import RecordingFormatError, TimebaseError
 from analysis.recording import CalibrationWindows
 from analysis.schema import GRAVITY_M_S2
+from sensors.formats.merge import read_vendor_session
 from sensors.formats.movella_dot import (
     CLOCK_WRAP_S,
     angular_rate_from_quaternions,
@@ -21,7 +22,6 @@ from sensors.formats.movella_dot import (
     read_movella_dot,
     write_movella_dot,
 )
-from sensors.formats.session import read_vendor_session
 
 FILES = {
     "Pelvis_20210820_202113_836.csv": ("pelvis", 382, 352 + 30, 0, 0),

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import DataError, RecordingFormatError
+from sensors.formats.merge import SensorMapping, read_vendor_session
 from sensors.formats.phyphox import (
     TimeEvent,
     experiment_to_unix,
@@ -15,7 +16,6 @@ from sensors.formats.phyphox import (
     write_phyphox,
     write_phyphox_time_csv,
 )
-from sensors.formats.session import SensorMapping, read_vendor_session
 
 PHONE = SensorMapping.from_options(["phyphox*=right_shank"])
 

@@ -1,4 +1,4 @@
-"""Sessions of several vendor files: which file is which sensor, one clock, one ``Recording``.
+"""Merge several vendor files into one recording: which file is which sensor, one clock.
 
 Steps (``docs/vendor-formats.md``):
 

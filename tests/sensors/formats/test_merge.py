@@ -12,15 +12,15 @@ import pytest
 from analysis.errors import ConfigError, DataError, RecordingFormatError, TimebaseError
 from analysis.orientation import estimate_orientation
 from analysis.recording import Recording
-from sensors.formats.metabase import write_metabase
-from sensors.formats.movella_dot import free_acc_from_specific_force, write_movella_dot
-from sensors.formats.phyphox import TimeEvent, write_phyphox, write_phyphox_time_csv
-from sensors.formats.session import (
+from sensors.formats.merge import (
     SensorMapping,
     expand_inputs,
     read_vendor_session,
     suggest_placement,
 )
+from sensors.formats.metabase import write_metabase
+from sensors.formats.movella_dot import free_acc_from_specific_force, write_movella_dot
+from sensors.formats.phyphox import TimeEvent, write_phyphox, write_phyphox_time_csv
 from sensors.formats.witmotion import write_witmotion
 
 UNIX0 = 1_760_000_000.0
