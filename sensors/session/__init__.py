@@ -3,7 +3,9 @@
 ``config`` (which sensor sits where; TOML and ``--sensor`` flags), ``scan`` (find supported
 sensors), ``clock`` (session clock and per-sensor clock alignment), ``link`` (one sensor's
 connection, decoding and reconnects), ``live`` (:class:`LiveSession`), ``protocol`` (the
-guided stand-still / calibration-movement prompts), ``types`` (what sinks receive).
+guided stand-still / calibration-movement prompts), ``types`` (what sinks receive),
+``recorder`` (the canonical CSV and sidecar written as data arrive), ``recording`` (a
+recording run of a live session).
 """
 
 from sensors.session.config import (

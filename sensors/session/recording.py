@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis.recording import SessionMeta
-from sensors.recorder import Recorder
 from sensors.session.live import LiveSession
 from sensors.session.protocol import GuidedProtocol
+from sensors.session.recorder import Recorder
 
 log = logging.getLogger(__name__)
 

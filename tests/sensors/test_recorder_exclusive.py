@@ -30,8 +30,8 @@ from sensors.formats.canonical import (
     write_sidecar,
 )
 from sensors.formats.metabase import write_metabase
-from sensors.recorder import Recorder
 from sensors.session.clock import SessionClock
+from sensors.session.recorder import Recorder
 
 KEEP = b"keep\n"
 META = SessionMeta(exercise="standing_hamstring", side="right")

@@ -13,8 +13,8 @@ from analysis.errors import OutputExistsError
 from analysis.recording import Gap, Marker, SensorInfo, SessionMeta
 from analysis.schema import DEVICE_TICKS, QUAT_COLUMNS, REQUIRED_COLUMNS
 from sensors.formats.canonical import read_recording, sidecar_path
-from sensors.recorder import Recorder
 from sensors.session.clock import SessionClock
+from sensors.session.recorder import Recorder
 from sensors.session.types import AlignedBatch
 
 
