@@ -33,11 +33,6 @@ class BleBackend:
     client: type[BaseBleakClient] | None = None
     adapter: BumbleAdapter | None = None
 
-    @property
-    def is_virtual(self) -> bool:
-        """True for a bumble backend (no real radio)."""
-        return self.adapter is not None
-
     async def close(self) -> None:
         """Switch off the bumble adapter, if any."""
         if self.adapter is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,12 +160,6 @@ def csv_cells(line: str, delimiter: str, *, path: Path | None = None, lineno: in
         raise RecordingFormatError(
             path, f"cannot split the line into cells ({exc})", line=lineno
         ) from None
-
-
-def unit_of(column: str) -> str | None:
-    """The unit in the last parentheses of a column name: ``'x-axis (g)'`` → ``'g'``."""
-    m = re.search(r"\(([^()]*)\)\s*$", column)
-    return m.group(1).strip() if m else None
 
 
 @dataclass(frozen=True)

@@ -112,11 +112,6 @@ class LiveSession:
         """Send every aligned batch and gap to ``sink`` from now on."""
         self._sinks.append(sink)
 
-    def remove_sink(self, sink: SessionSink) -> None:
-        """Stop sending to ``sink``."""
-        if sink in self._sinks:
-            self._sinks.remove(sink)
-
     def _deliver(self, batch: AlignedBatch) -> None:
         for sink in self._sinks:
             sink.on_samples(batch)

@@ -164,11 +164,6 @@ class Recorder:
         extra["recorder"] = {"rows": self.rows_written, "late_rows": self.late_rows}
         return replace(meta, extra=extra)
 
-    @property
-    def is_open(self) -> bool:
-        """True between :meth:`open` and :meth:`finish`."""
-        return self._appender is not None
-
     def finish(self, meta: SessionMeta | None = None) -> Path | None:
         """Write every held row, close the CSV and write the final sidecar (``meta``);
         idempotent. Returns the sidecar path, or None without ``meta``.
