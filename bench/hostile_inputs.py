@@ -48,10 +48,7 @@ from analysis.profiles import (  # noqa: E402
 )
 from sensors.formats.canonical import read_recording, sidecar_path  # noqa: E402
 from sensors.formats.merge import read_streams  # noqa: E402
-from sensors.formats.metabase import write_metabase  # noqa: E402
-from sensors.formats.movella_dot import write_movella_dot  # noqa: E402
-from sensors.formats.phyphox import write_phyphox  # noqa: E402
-from sensors.formats.witmotion import write_witmotion  # noqa: E402
+from tests.vendor_writers import write_metabase, write_movella_dot, write_phyphox, write_witmotion  # noqa: E402
 
 TIME_LIMIT_S = 20
 """Seconds one case may take before it counts as a hang."""

@@ -18,17 +18,15 @@ canonical channel. File name: ``[label_]MetaWear_<local start>_<MAC>_<Sensor>_<r
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from analysis.errors import RecordingFormatError
 from analysis.inputs import is_plausible_rate
 from analysis.schema import GRAVITY_M_S2
-from sensors.formats.canonical import read_file_bytes, write_new_file
+from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     VendorStream,
     check_increasing,
@@ -218,125 +216,8 @@ def _mac(text: str) -> str:
     return ":".join(t[i : i + 2] for i in range(0, 12, 2))
 
 
-# --- writer (tests and interoperability) ----------------------------------------------------
-
-
-def metabase_file_name(
-    *,
-    sensor: str,
-    start_unix_s: float,
-    utc_offset_min: int,
-    mac: str,
-    rate_hz: float,
-    prefix: str = "MetaWear",
-    firmware: str = "1.4.4",
-) -> str:
-    """The file name MetaBase gives an export (``prefix`` is the device name)."""
-    local = datetime.fromtimestamp(start_unix_s, UTC) + timedelta(minutes=utc_offset_min)
-    start = local.strftime("%Y-%m-%dT%H.%M.%S.") + f"{local.microsecond // 1000:03d}"
-    mac_hex = mac.replace(":", "").upper()
-    return f"{prefix}_{start}_{mac_hex}_{sensor}_{rate_hz:.3f}Hz_{firmware}.csv"
-
-
-def write_metabase(
-    folder: str | Path,
-    sensor: str,
-    t_unix_s: ArrayLike,
-    values: ArrayLike,
-    *,
-    mac: str = "C4:27:32:BE:25:5C",
-    rate_hz: float,
-    utc_offset_min: int = 60,
-    prefix: str = "MetaWear",
-    signed_offset: bool = False,
-) -> Path:
-    """Write one MetaBase-style export file (a **test / interoperability writer**).
-
-    Parameters
-    ----------
-    folder
-        Existing folder; the file gets MetaBase's name (see :func:`metabase_file_name`).
-        An existing file is never overwritten (OutputExistsError).
-    sensor
-        ``Accelerometer`` (values: specific force m/s², written in g), ``Gyroscope`` (rad/s,
-        written in deg/s), ``Magnetometer`` (µT, written in T) or ``Quaternion`` (w, x, y, z).
-    t_unix_s
-        ``(N,)`` Unix times in seconds, written as ``epoch (ms)`` (rounded to 1 ms).
-    signed_offset
-        Write the offset as ``+01:00`` and times as ``HH-mm-ss`` (a third-party variant).
-
-    Values are rounded like MetaBase: 3 decimals (g, deg/s, quaternion), 9 decimals (T).
-    """
-    kinds = {v: k for k, v in SENSOR_FILE_NAMES.items()}
-    if sensor not in kinds:
-        raise ValueError(f"sensor must be one of {sorted(kinds)}, got {sensor!r}")
-    t = np.asarray(t_unix_s, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
-    kind = kinds[sensor]
-    if kind == "accelerometer":
-        out, cols, dec = v / GRAVITY_M_S2, ("x-axis (g)", "y-axis (g)", "z-axis (g)"), 3
-    elif kind == "gyroscope":
-        out, cols, dec = np.rad2deg(v), ("x-axis (deg/s)", "y-axis (deg/s)", "z-axis (deg/s)"), 3
-    elif kind == "magnetometer":
-        out, cols, dec = v * 1e-6, ("x-axis (T)", "y-axis (T)", "z-axis (T)"), 9
-    else:
-        out, cols, dec = v, ("w (number)", "x (number)", "y (number)", "z (number)"), 3
-    epoch_ms = np.round(t * 1000.0).astype(np.int64)
-    sign = "-" if utc_offset_min < 0 else ("+" if signed_offset else "")
-    off = f"{sign}{abs(utc_offset_min) // 60:02d}:{abs(utc_offset_min) % 60:02d}"
-    tz = timezone(timedelta(minutes=utc_offset_min))
-    time_fmt = "%Y-%m-%dT%H-%M-%S" if signed_offset else "%Y-%m-%dT%H:%M:%S"
-    p = Path(folder) / metabase_file_name(
-        sensor=sensor,
-        start_unix_s=float(epoch_ms[0]) / 1000.0,
-        utc_offset_min=utc_offset_min,
-        mac=mac,
-        rate_hz=rate_hz,
-        prefix=prefix,
-    )
-    lines = [f"epoch (ms),time ({off}),elapsed (s),{','.join(cols)}"]
-    for ms, row in zip(epoch_ms, out, strict=True):
-        local = datetime.fromtimestamp(int(ms) // 1000, tz)
-        stamp = local.strftime(time_fmt) + f".{int(ms) % 1000:03d}"
-        elapsed = (int(ms) - int(epoch_ms[0])) / 1000.0
-        cells = ",".join(_fixed(x, dec) for x in row)
-        lines.append(f"{int(ms)},{stamp},{elapsed:.3f},{cells}")
-    return write_new_file(p, ("\n".join(lines) + "\n").encode("utf-8"))
-
-
-def _fixed(x: float, decimals: int) -> str:
-    s = f"{x:.{decimals}f}"
-    return "0." + "0" * decimals if s.startswith("-") and float(s) == 0.0 else s
-
-
-def write_metabase_session(
-    folder: str | Path,
-    *,
-    t_unix_s: Sequence[ArrayLike],
-    acc_m_s2: ArrayLike,
-    gyr_rad_s: ArrayLike,
-    rates_hz: tuple[float, float],
-    mac: str = "C4:27:32:BE:25:5C",
-    prefix: str = "MetaWear",
-) -> tuple[Path, Path]:
-    """Write the Accelerometer and Gyroscope files of one board (test writer).
-
-    ``t_unix_s`` holds the two time vectors (acc, gyro); ``rates_hz`` the rates in the names.
-    """
-    a = write_metabase(
-        folder, "Accelerometer", t_unix_s[0], acc_m_s2, mac=mac, rate_hz=rates_hz[0], prefix=prefix
-    )
-    g = write_metabase(
-        folder, "Gyroscope", t_unix_s[1], gyr_rad_s, mac=mac, rate_hz=rates_hz[1], prefix=prefix
-    )
-    return a, g
-
-
 __all__ = [
     "FORMAT",
     "is_metabase_header",
-    "metabase_file_name",
     "read_metabase",
-    "write_metabase",
-    "write_metabase_session",
 ]

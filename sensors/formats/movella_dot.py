@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +47,7 @@ from analysis.errors import RecordingFormatError
 from analysis.inputs import is_plausible_rate
 from analysis.rotations import conjugate, multiply, rotate, to_rotation
 from analysis.schema import GRAVITY_M_S2
-from sensors.formats.canonical import read_file_bytes, write_new_file
+from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     FloatArray,
     VendorStream,
@@ -348,71 +348,3 @@ def specific_force_from_free_acc(q_E_S: ArrayLike, free_acc_E_m_s2: ArrayLike) -
 def free_acc_from_specific_force(q_E_S: ArrayLike, acc_S_m_s2: ArrayLike) -> FloatArray:
     """Inverse of :func:`specific_force_from_free_acc`: ``q ⊗ a_S ⊗ q* − [0, 0, g]``."""
     return rotate(q_E_S, acc_S_m_s2) - np.array([0.0, 0.0, GRAVITY_M_S2])
-
-
-# --- writer (tests and interoperability) ----------------------------------------------------
-
-
-def write_movella_dot(
-    path: str | Path,
-    *,
-    t_s: ArrayLike,
-    quat: ArrayLike,
-    free_acc_m_s2: ArrayLike | None = None,
-    acc_m_s2: ArrayLike | None = None,
-    gyr_rad_s: ArrayLike | None = None,
-    packet_counter: ArrayLike | None = None,
-    tag: str = "dot",
-    rate_hz: float = 60.0,
-    sample_time_fine_start: int = 3_343_444_552,
-    start_unix_s: float = 1_629_462_073.829,
-    utc_offset_h: int = 8,
-    synced: bool = True,
-) -> Path:
-    """Write a DOT-app-style export (a **test / interoperability writer**).
-
-    Writes Extended (Quaternion) columns (quaternion + free acceleration) when
-    ``free_acc_m_s2`` is given, else quaternion + ``Acc_*`` (m/s²) + ``Gyr_*`` (deg/s)
-    (column order of that mode: UNVERIFIED). ``t_s`` (seconds from the first sample) becomes
-    ``SampleTimeFine = start + round(t·1e6) mod 2³²``; ``packet_counter`` defaults to 1..N
-    (pass the counters of the kept rows to simulate packet loss). Six decimals like the app;
-    no newline after the last row. Never overwrites (OutputExistsError).
-    """
-    p = Path(path)
-    t = np.asarray(t_s, dtype=np.float64)
-    q = np.asarray(quat, dtype=np.float64)
-    n = t.size
-    counter = np.arange(1, n + 1) if packet_counter is None else np.asarray(packet_counter)
-    stf = (sample_time_fine_start + np.round(t * 1e6).astype(np.int64)) % U32
-    if free_acc_m_s2 is not None:
-        cols = [*GROUPS["quat"], *GROUPS["free_acc"], "Status"]
-        data = np.column_stack((q, np.asarray(free_acc_m_s2, dtype=np.float64)))
-        mode = "Sensor fusion Mode - Extended(Quaternion)"
-    else:
-        if acc_m_s2 is None or gyr_rad_s is None:
-            raise ValueError("give free_acc_m_s2, or both acc_m_s2 and gyr_rad_s")
-        cols = [*GROUPS["quat"], *GROUPS["acc"], *GROUPS["gyr"], "Status"]
-        data = np.column_stack((q, acc_m_s2, np.rad2deg(np.asarray(gyr_rad_s, dtype=float))))
-        mode = "Sensor fusion Mode - Custom Mode 5"
-    tz = timezone(timedelta(hours=utc_offset_h))
-    start = datetime.fromtimestamp(start_unix_s, UTC).astimezone(tz)
-    start_text = start.strftime("%Y-%m-%d_%H:%M:%S_") + f"{start.microsecond // 1000:03d}"
-    head = [
-        "sep=,",
-        f"DeviceTag:,{tag}",
-        "FirmwareVersion:,2.0.0",
-        "AppVersion:,2021.0",
-        f"SyncStatus:,{'Synced' if synced else 'Unsynced'}",
-        f"OutputRate:,{rate_hz:g}Hz",
-        "FilterProfile:,General",
-        f"Measurement Mode:,{mode}",
-        f"StartTime: ,{start_text} GMT{utc_offset_h:+d}",
-        "© Xsens Technologies B. V. 2005-2021",
-        "",
-        ",".join((COUNTER_COLUMN, TIME_COLUMN, *cols)),
-    ]
-    rows = [
-        f"{int(c)},{int(s)},{','.join(f'{x:.6f}' for x in row)},0"
-        for c, s, row in zip(counter, stf, data, strict=True)
-    ]
-    return write_new_file(p, ("\n".join(head + rows)).encode("utf-8"))

@@ -25,14 +25,12 @@ import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from analysis.errors import RecordingFormatError
-from sensors.formats.canonical import read_file_bytes, write_new_file
+from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     FloatArray,
     VendorStream,
@@ -290,68 +288,3 @@ def _read_text(
         warnings=tuple(warnings),
         description=f"phyphox {path.name}",
     )
-
-
-# --- writer (tests and interoperability) ----------------------------------------------------
-
-_HEADERS = {
-    "acc": ("Acceleration {} (m/s^2)", "Absolute acceleration (m/s^2)"),
-    "gyr": ("Gyroscope {} (rad/s)", "Absolute (rad/s)"),
-    "mag": ("Magnetic Field {} (µT)", "Absolute field (µT)"),
-}
-
-
-def phyphox_number(x: float) -> str:
-    """A number as phyphox writes it: scientific, 9 decimals (``-1.004321940E-1``)."""
-    mant, exp = f"{x:.9E}".split("E")
-    return f"{mant}E{int(exp)}"
-
-
-def write_phyphox(
-    path: str | Path,
-    *,
-    t_s: ArrayLike,
-    values: ArrayLike,
-    kind: str,
-    delimiter: str = ",",
-    decimal_comma: bool = False,
-) -> Path:
-    """Write one phyphox-style export CSV (a **test / interoperability writer**).
-
-    ``kind`` is ``acc`` (specific force, m/s², the "Acceleration with g" columns), ``gyr``
-    (rad/s) or ``mag`` (µT); ``t_s`` is experiment time. Quoted header, scientific numbers,
-    ``delimiter`` and ``decimal_comma`` as the app's export options. Never overwrites.
-    """
-    if kind not in _HEADERS:
-        raise ValueError(f"kind must be one of {sorted(_HEADERS)}, got {kind!r}")
-    if decimal_comma and delimiter == ",":
-        raise ValueError("a decimal comma needs a tab or semicolon delimiter")
-    p = Path(path)
-    t = np.asarray(t_s, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
-    axis, absolute = _HEADERS[kind]
-    heads = [TIME_COLUMN, *(axis.format(a) for a in "xyz"), absolute]
-    data = np.column_stack((t, v, np.linalg.norm(v, axis=1)))
-
-    def num(x: float) -> str:
-        s = phyphox_number(float(x))
-        return s.replace(".", ",") if decimal_comma else s
-
-    rows = [delimiter.join(f'"{h}"' for h in heads)]
-    rows += [delimiter.join(num(x) for x in row) for row in data]
-    return write_new_file(p, ("\n".join(rows) + "\n").encode("utf-8"))
-
-
-def write_phyphox_time_csv(folder: str | Path, events: Sequence[TimeEvent]) -> Path:
-    """Write ``folder/meta/time.csv`` with the given START/PAUSE events (test writer)."""
-    meta = Path(folder) / "meta"
-    meta.mkdir(parents=True, exist_ok=True)
-    p = meta / "time.csv"
-    rows = ['"event","experiment time","system time","system time text"']
-    for e in events:
-        stamp = datetime.fromtimestamp(e.system_unix_s, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-        rows.append(
-            f'"{e.event}",{phyphox_number(e.experiment_s)},{e.system_unix_s:.3f},'
-            f'"{stamp[:-3]} UTC+00:00"'
-        )
-    return write_new_file(p, ("\n".join(rows) + "\n").encode("utf-8"))

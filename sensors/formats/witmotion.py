@@ -18,16 +18,14 @@ mG, G, T), so a reordered or shortened export still reads; comma or tab separate
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from analysis.errors import RecordingFormatError
 from analysis.schema import GRAVITY_M_S2
-from sensors.formats.canonical import read_file_bytes, write_new_file
+from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     FloatArray,
     Table,
@@ -280,70 +278,3 @@ def _device_stream(
         warnings=tuple(warnings),
         description=f"WitMotion {name}",
     )
-
-
-# --- writer (tests and interoperability) ----------------------------------------------------
-
-COLUMNS: tuple[str, ...] = (
-    "Time",
-    "Device name",
-    "Chip Time()",
-    *(f"Acceleration {a}(g)" for a in "XYZ"),
-    *(f"Angular velocity {a}(°/s)" for a in "XYZ"),
-    *(f"Shift{a}(mm)" for a in "XYZ"),
-    *(f"Speed{a}(mm/s)" for a in "XYZ"),
-    *(f"Angle {a}(°)" for a in "XYZ"),
-    *(f"Magnetic field {a}(ʯt)" for a in "XYZ"),
-    "Temperature(℃)",
-    *(f"Quaternions {i}()" for i in range(4)),
-    "Raw power()",
-    "Power Percent(%)()",
-)
-"""The 28 columns of the PC software's export (from third-party code: UNVERIFIED)."""
-
-
-def write_witmotion(
-    path: str | Path,
-    *,
-    t_s: ArrayLike,
-    acc_m_s2: ArrayLike,
-    gyr_rad_s: ArrayLike,
-    mag_ut: ArrayLike | None = None,
-    quat: ArrayLike | None = None,
-    device: str = "WT901BLE68",
-    start_unix_s: float = 1_710_866_656.0,
-    host_delay_s: Sequence[float] | None = None,
-) -> Path:
-    """Write a WitMotion-PC-style export (a **test / interoperability writer**, UNVERIFIED).
-
-    ``t_s`` (s from ``start_unix_s``) goes to ``Chip Time()`` (``YYYY-M-D HH:MM:SS.mmm``, ms);
-    ``Time`` is the same instant plus ``host_delay_s`` (receipt delay, default 0). Acc in g
-    (4 decimals), gyro in °/s (4), mag in µT (3), quaternion (5); other columns 0.
-    Never overwrites (OutputExistsError).
-    """
-    p = Path(path)
-    t = np.asarray(t_s, dtype=np.float64)
-    n = t.size
-    acc_g = np.asarray(acc_m_s2, dtype=np.float64) / GRAVITY_M_S2
-    gyr_dps = np.rad2deg(np.asarray(gyr_rad_s, dtype=np.float64))
-    mag = np.zeros((n, 3)) if mag_ut is None else np.asarray(mag_ut, dtype=np.float64)
-    q = np.zeros((n, 4)) if quat is None else np.asarray(quat, dtype=np.float64)
-    delay = np.zeros(n) if host_delay_s is None else np.asarray(host_delay_s, dtype=np.float64)
-    rows = [",".join(COLUMNS)]
-    for k in range(n):
-        chip = _stamp(start_unix_s + t[k], date=True)
-        host = " " + _stamp(start_unix_s + t[k] + delay[k], date=False)
-        cells = [host, device, chip]
-        cells += [f"{x:.4f}" for x in acc_g[k]] + [f"{x:.4f}" for x in gyr_dps[k]]
-        cells += ["0.000"] * 9
-        cells += [f"{x:.3f}" for x in mag[k]] + ["25.00"] + [f"{x:.5f}" for x in q[k]]
-        cells += ["400", "100"]
-        rows.append(",".join(cells))
-    return write_new_file(p, ("\n".join(rows) + "\n").encode("utf-8"))
-
-
-def _stamp(unix_s: float, *, date: bool) -> str:
-    ms_total = round(unix_s * 1000.0)
-    d = datetime.fromtimestamp(ms_total // 1000, UTC)
-    tod = f"{d.hour:02d}:{d.minute:02d}:{d.second:02d}.{ms_total % 1000:03d}"
-    return f"{d.year}-{d.month}-{d.day} {tod}" if date else tod

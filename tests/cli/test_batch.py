@@ -12,8 +12,8 @@ import pytest
 from analysis.simulation import DEFAULT_SENSORS, SimulationConfig, simulate
 from cli.main import EXIT_DATA, EXIT_OK, main
 from sensors.formats.canonical import read_recording, write_recording
-from sensors.formats.metabase import write_metabase_session
 from stretchguard.batch import BatchOptions, find_sessions, run_batch, run_task
+from tests.vendor_writers import write_metabase_session
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 THREE = {"angles.csv", "envelope.json", "report.html", "session.json"}

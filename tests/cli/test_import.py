@@ -12,7 +12,7 @@ from analysis.errors import ConfigError
 from cli.common import load_recording
 from cli.main import EXIT_CONFIG, EXIT_DATA, EXIT_OK, main
 from sensors.formats.canonical import read_recording, write_recording
-from sensors.formats.metabase import write_metabase
+from tests.vendor_writers import write_metabase
 
 MAC = "C4:27:32:BE:25:5C"
 

@@ -22,8 +22,7 @@ from analysis.errors import StretchguardError
 from analysis.recording import SessionMeta
 from sensors.formats.canonical import read_recording, read_sidecar
 from sensors.formats.merge import read_streams
-from sensors.formats.metabase import write_metabase
-from sensors.formats.movella_dot import write_movella_dot
+from tests.vendor_writers import write_metabase, write_movella_dot
 
 SETTINGS = settings(
     max_examples=60,

@@ -29,9 +29,9 @@ from sensors.formats.canonical import (
     write_recording,
     write_sidecar,
 )
-from sensors.formats.metabase import write_metabase
 from sensors.session.clock import SessionClock
 from sensors.session.recorder import Recorder
+from tests.vendor_writers import write_metabase
 
 KEEP = b"keep\n"
 META = SessionMeta(exercise="standing_hamstring", side="right")

@@ -11,10 +11,7 @@ import pytest
 from analysis.errors import RecordingFormatError
 from sensors.formats.canonical import write_recording
 from sensors.formats.detect import FORMATS, detect_format
-from sensors.formats.metabase import write_metabase
-from sensors.formats.movella_dot import write_movella_dot
-from sensors.formats.phyphox import write_phyphox
-from sensors.formats.witmotion import write_witmotion
+from tests.vendor_writers import write_metabase, write_movella_dot, write_phyphox, write_witmotion
 
 
 @pytest.mark.shared

@@ -18,10 +18,15 @@ from sensors.formats.merge import (
     read_vendor_session,
     suggest_placement,
 )
-from sensors.formats.metabase import write_metabase
-from sensors.formats.movella_dot import free_acc_from_specific_force, write_movella_dot
-from sensors.formats.phyphox import TimeEvent, write_phyphox, write_phyphox_time_csv
-from sensors.formats.witmotion import write_witmotion
+from sensors.formats.movella_dot import free_acc_from_specific_force
+from sensors.formats.phyphox import TimeEvent
+from tests.vendor_writers import (
+    write_metabase,
+    write_movella_dot,
+    write_phyphox,
+    write_phyphox_time_csv,
+    write_witmotion,
+)
 
 UNIX0 = 1_760_000_000.0
 MACS = {"right_thigh": "C4:27:32:BE:25:5C", "right_shank": "D1:00:00:00:00:02"}

@@ -11,7 +11,8 @@ import pytest
 from analysis.errors import RecordingFormatError
 from analysis.schema import GRAVITY_M_S2
 from sensors.formats.merge import SensorMapping, read_vendor_session
-from sensors.formats.metabase import read_metabase, write_metabase
+from sensors.formats.metabase import read_metabase
+from tests.vendor_writers import write_metabase
 
 ACC = "A-bench-heavy_MetaWear_2019-01-14T14.22.49.165_C42732BE255C_Accelerometer_12.500Hz_1.4.4.csv"
 GYR = "A-bench-heavy_MetaWear_2019-01-14T14.22.49.165_C42732BE255C_Gyroscope_25.000Hz_1.4.4.csv"

@@ -20,8 +20,8 @@ from sensors.formats.movella_dot import (
     angular_rate_from_quaternions,
     free_acc_from_specific_force,
     read_movella_dot,
-    write_movella_dot,
 )
+from tests.vendor_writers import write_movella_dot
 
 FILES = {
     "Pelvis_20210820_202113_836.csv": ("pelvis", 382, 352 + 30, 0, 0),

@@ -9,13 +9,8 @@ import pytest
 
 from analysis.errors import DataError, RecordingFormatError
 from sensors.formats.merge import SensorMapping, read_vendor_session
-from sensors.formats.phyphox import (
-    TimeEvent,
-    experiment_to_unix,
-    read_phyphox,
-    write_phyphox,
-    write_phyphox_time_csv,
-)
+from sensors.formats.phyphox import TimeEvent, experiment_to_unix, read_phyphox
+from tests.vendor_writers import write_phyphox, write_phyphox_time_csv
 
 PHONE = SensorMapping.from_options(["phyphox*=right_shank"])
 

@@ -8,7 +8,8 @@ import pytest
 from analysis import rotations as rot
 from analysis.errors import RecordingFormatError
 from analysis.schema import GRAVITY_M_S2
-from sensors.formats.witmotion import COLUMNS, read_witmotion, write_witmotion
+from sensors.formats.witmotion import read_witmotion
+from tests.vendor_writers import COLUMNS, write_witmotion
 
 
 def test_writer_round_trip(tmp_path, make_session):
