@@ -31,7 +31,14 @@ import numpy as np
 
 from analysis.errors import ConfigError
 from sensors.families import codec_for
-from sensors.families.base import Decoder, DecoderBase, Family, ImuSample, Notification
+from sensors.families.base import (
+    Decoder,
+    DecoderBase,
+    Family,
+    ImuSample,
+    Notification,
+    StreamRequest,
+)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "ble.md"
 BEGIN, END = "<!-- fuzz-table:begin -->", "<!-- fuzz-table:end -->"
@@ -45,12 +52,12 @@ def configure(family: Family) -> tuple[Any, Any, Any]:
         emulator = codec.emulator()
         info = {u: emulator.read(u) for u in codec.spec.info_read_uuids}
         try:
-            return codec, codec.configure(**opts, device_info=info), emulator
+            return codec, codec.configure(StreamRequest(device_info=info, **opts)), emulator
         except ConfigError:
             continue
     emulator = codec.emulator()
     info = {u: emulator.read(u) for u in codec.spec.info_read_uuids}
-    return codec, codec.configure(device_info=info), emulator
+    return codec, codec.configure(StreamRequest(device_info=info)), emulator
 
 
 def valid_notifications(

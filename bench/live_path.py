@@ -45,7 +45,7 @@ from analysis.profiles import load_builtin_profile
 from analysis.schema import PLACEMENTS
 from analysis.simulation import SimulatedSession, SimulationConfig, simulate
 from sensors.families import codec_for
-from sensors.families.base import Family, ImuSample, Notification
+from sensors.families.base import Family, ImuSample, Notification, StreamRequest
 from sensors.session.clock import ClockAligner
 from sensors.session.types import AlignedBatch
 
@@ -65,7 +65,7 @@ FAMILIES: tuple[tuple[str, Family, float, dict[str, Any]], ...] = (
     ("Movella DOT mode 26 (quat+acc+gyr)", Family.MOVELLA_DOT, 60.0, {"with_quat": True}),
     ("Polar PMD delta frames", Family.POLAR_PMD, 104.0, {}),
 )
-"""(name, family, requested rate, configure options)."""
+"""(name, family, requested rate, :class:`StreamRequest` fields)."""
 
 SIX = ("pelvis", "left_thigh", "right_thigh", "left_shank", "right_shank", "right_foot")
 NINE = PLACEMENTS
@@ -97,7 +97,7 @@ def _connect(family: Family, rate_hz: float, options: dict[str, Any]) -> tuple[A
     codec = codec_for(family)
     emulator = codec.emulator()
     info = {u: emulator.read(u) for u in codec.spec.info_read_uuids}
-    config = codec.configure(rate_hz, device_info=info, **options)
+    config = codec.configure(StreamRequest(rate_hz, device_info=info, **options))
     plan = codec.plan(config)
     decoder = codec.decoder(config)
     for u in plan.notify_uuids:

@@ -14,7 +14,7 @@ from typing import Final
 
 from analysis.errors import ConfigError
 from sensors.families import metawear, movella_dot, movesense, polar_pmd, thingy52, witmotion
-from sensors.families.base import Family, FamilyCodec, ImuSample, normalize_uuid
+from sensors.families.base import Family, FamilyCodec, ImuSample, StreamRequest, normalize_uuid
 
 CODECS: Final[Mapping[Family, FamilyCodec]] = MappingProxyType(
     {
@@ -60,4 +60,12 @@ def identify(advertised_name: str | None, service_uuids: Iterable[str] = ()) -> 
     return candidates[0] if len(candidates) == 1 else None
 
 
-__all__ = ["CODECS", "Family", "FamilyCodec", "ImuSample", "codec_for", "identify"]
+__all__ = [
+    "CODECS",
+    "Family",
+    "FamilyCodec",
+    "ImuSample",
+    "StreamRequest",
+    "codec_for",
+    "identify",
+]

@@ -12,7 +12,7 @@ How a client uses a codec (one sensor)::
 
     codec = codec_for(Family.MOVESENSE)
     info = {uuid: read(uuid) for uuid in codec.spec.info_read_uuids}   # usually empty
-    config = codec.configure(104.0, device_info=info)                  # nearest supported rate
+    config = codec.configure(StreamRequest(104.0, device_info=info))  # nearest supported rate
     plan = codec.plan(config)
     for uuid in plan.notify_uuids: enable notifications (callback -> queue)
     decoder = codec.decoder(config)      # feed it every notification, replies included
@@ -35,7 +35,7 @@ import re
 import struct
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -286,6 +286,39 @@ class StreamConfig:
     def describe(self) -> dict[str, Any]:
         """Plain dict of all fields (for sidecars and logs)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class StreamRequest:
+    """What a client asks of one sensor's stream; the family answers with its
+    :class:`StreamConfig` (the nearest it supports) or ConfigError.
+
+    Attributes
+    ----------
+    rate_hz
+        Requested sample rate in Hz (None: the family's default rate).
+    with_mag, with_quat
+        Ask for the magnetometer / the on-board orientation quaternion in the stream.
+    device_info
+        Values read from ``spec.info_read_uuids`` at connect (UUIDs in any spelling).
+    options
+        Family-specific overrides of the configuration's fields (``acc_range_g``,
+        ``packed``, ``payload_mode``…; each family module documents its own).
+    """
+
+    rate_hz: float | None = None
+    with_mag: bool = False
+    with_quat: bool = False
+    device_info: Mapping[str, bytes] = field(default_factory=dict, kw_only=True)
+    options: Mapping[str, Any] = field(default_factory=dict, kw_only=True)
+
+    def info(self) -> dict[str, bytes]:
+        """``device_info`` keyed by normalised UUID (:func:`normalize_uuid`)."""
+        return {normalize_uuid(k): v for k, v in self.device_info.items()}
+
+
+DEFAULT_REQUEST: Final = StreamRequest()
+"""The family's default stream: its default rate, no magnetometer, no quaternion."""
 
 
 def nearest_rate(
@@ -762,17 +795,10 @@ class FamilyCodec(Protocol):
 
     spec: FamilySpec
 
-    def configure(
-        self,
-        rate_hz: float | None = None,
-        *,
-        with_mag: bool = False,
-        with_quat: bool = False,
-        device_info: Mapping[str, bytes] | None = None,
-    ) -> StreamConfig:
-        """A stream configuration at the supported rate nearest ``rate_hz`` (default rate if
-        None). ``device_info`` holds values read from ``spec.info_read_uuids``. Raises
-        ConfigError for an option the family cannot stream (e.g. mag on a family without)."""
+    def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> StreamConfig:
+        """A stream configuration at the supported rate nearest ``request.rate_hz`` (the
+        default rate if None). Raises ConfigError for something the family cannot stream
+        (e.g. mag on a family without) or an unknown or invalid ``request.options`` field."""
         ...
 
     def plan(self, config: StreamConfig) -> StreamPlan:

@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Final, Literal
 
 from analysis.errors import ConfigError
 from sensors.families.base import (
+    DEFAULT_REQUEST,
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
@@ -47,6 +48,7 @@ from sensors.families.base import (
     StreamConfig,
     StreamPairer,
     StreamPlan,
+    StreamRequest,
     Vec3,
     nearest_rate,
     normalize_uuid,
@@ -665,33 +667,25 @@ class MetaWearCodec(CodecBase[MetaWearConfig]):
     decoder_type = MetaWearDecoder
     emulator_type = MetaWearEmulator
 
-    def configure(
-        self,
-        rate_hz: float | None = None,
-        *,
-        with_mag: bool = False,
-        with_quat: bool = False,
-        device_info: Mapping[str, bytes] | None = None,
-        **options: Any,
-    ) -> MetaWearConfig:
+    def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> MetaWearConfig:
         """Raw acc + gyro at the nearest of ``IMU_RATES_HZ`` (packed registers above 100 Hz).
 
-        ``options`` override :class:`MetaWearConfig` fields (``acc_range_g``, ``packed``…).
+        ``request.options`` override :class:`MetaWearConfig` fields (``acc_range_g``, ``packed``…).
         Magnetometer and fusion quaternion are not part of the IMU stream (ConfigError).
         """
-        if with_mag or with_quat:
+        if request.with_mag or request.with_quat:
             raise ConfigError(
                 "MetaWear: the acc+gyro stream carries no magnetometer or quaternion; fusion "
                 "streams are built with sensors.families.metawear.fusion_plan"
             )
-        info = {normalize_uuid(k): v for k, v in (device_info or {}).items()}
-        rate = nearest_rate(rate_hz, IMU_RATES_HZ, default=SPEC.default_rate_hz)
+        info = request.info()
+        rate = nearest_rate(request.rate_hz, IMU_RATES_HZ, default=SPEC.default_rate_hz)
         fields: dict[str, Any] = {
             "rate_hz": rate,
             "chip": chip_from_model_number(info.get(MODEL_NUMBER_UUID)),
             "packed": rate > 100.0,
         }
-        fields.update(options)
+        fields.update(request.options)
         config = MetaWearConfig(**fields)
         if config.chip not in REGISTERS:
             raise ConfigError(f"MetaWear chip {config.chip!r} unknown; use bmi160 or bmi270")

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Final
 
 from analysis.errors import ConfigError
 from sensors.families.base import (
+    DEFAULT_REQUEST,
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
@@ -42,6 +43,7 @@ from sensors.families.base import (
     ServiceSpec,
     StreamConfig,
     StreamPlan,
+    StreamRequest,
     Vec3,
     WrapUnwrapper,
     nearest_rate,
@@ -521,30 +523,23 @@ class DotCodec(CodecBase[DotConfig]):
     decoder_type = DotDecoder
     emulator_type = DotEmulator
 
-    def configure(
-        self,
-        rate_hz: float | None = None,
-        *,
-        with_mag: bool = False,
-        with_quat: bool = False,
-        device_info: Mapping[str, bytes] | None = None,
-        **options: Any,
-    ) -> DotConfig:
+    def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> DotConfig:
         """Payload mode 21 (acc+gyr), 20 ``with_mag``, 26 ``with_quat`` (quat+acc+gyr) at the
-        nearest of ``OUTPUT_RATES_HZ``; ``options`` override ``payload_mode``/``mag_au_to_ut``.
-        Quaternion and magnetometer together need SDK-only mode 25 (ConfigError)."""
-        if with_mag and with_quat:
+        nearest of ``OUTPUT_RATES_HZ``; ``request.options`` override ``payload_mode`` /
+        ``mag_au_to_ut``. Quaternion and magnetometer together need SDK-only mode 25
+        (ConfigError)."""
+        if request.with_mag and request.with_quat:
             raise ConfigError(
                 "Movella DOT: no public payload mode has quaternion, acc, gyro and mag together"
             )
-        mode = 20 if with_mag else 26 if with_quat else 21
+        mode = 20 if request.with_mag else 26 if request.with_quat else 21
         fields: dict[str, Any] = {
-            "rate_hz": nearest_rate(rate_hz, OUTPUT_RATES_HZ, default=DEFAULT_RATE_HZ),
-            "with_mag": with_mag,
-            "with_quat": with_quat,
+            "rate_hz": nearest_rate(request.rate_hz, OUTPUT_RATES_HZ, default=DEFAULT_RATE_HZ),
+            "with_mag": request.with_mag,
+            "with_quat": request.with_quat,
             "payload_mode": mode,
         }
-        fields.update(options)
+        fields.update(request.options)
         config = DotConfig(**fields)
         _mode(config.payload_mode)
         output_rate_command(config.rate_hz)

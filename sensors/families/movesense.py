@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Final
 
 from analysis.errors import ConfigError
 from sensors.families.base import (
+    DEFAULT_REQUEST,
     DEG_TO_RAD,
     CharSpec,
     CodecBase,
@@ -41,6 +42,7 @@ from sensors.families.base import (
     ServiceSpec,
     StreamConfig,
     StreamPlan,
+    StreamRequest,
     Vec3,
     WrapUnwrapper,
     nearest_rate,
@@ -441,25 +443,17 @@ class MovesenseCodec(CodecBase[MovesenseConfig]):
     decoder_type = MovesenseDecoder
     emulator_type = MovesenseEmulator
 
-    def configure(
-        self,
-        rate_hz: float | None = None,
-        *,
-        with_mag: bool = False,
-        with_quat: bool = False,
-        device_info: Mapping[str, bytes] | None = None,
-        **options: Any,
-    ) -> MovesenseConfig:
-        """IMU6 (IMU9 ``with_mag``) at the nearest of ``IMU_RATES_HZ``; ``options``: ``ref``,
-        ``resource``. No on-board quaternion resource exists (ConfigError)."""
-        if with_quat:
+    def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> MovesenseConfig:
+        """IMU6 (IMU9 ``with_mag``) at the nearest of ``IMU_RATES_HZ``; ``request.options``:
+        ``ref``, ``resource``. No on-board quaternion resource exists (ConfigError)."""
+        if request.with_quat:
             raise ConfigError("Movesense: no on-board orientation resource over GSP")
         fields: dict[str, Any] = {
-            "rate_hz": nearest_rate(rate_hz, IMU_RATES_HZ, default=SPEC.default_rate_hz),
-            "with_mag": with_mag,
-            "resource": "IMU9" if with_mag else "IMU6",
+            "rate_hz": nearest_rate(request.rate_hz, IMU_RATES_HZ, default=SPEC.default_rate_hz),
+            "with_mag": request.with_mag,
+            "resource": "IMU9" if request.with_mag else "IMU6",
         }
-        fields.update(options)
+        fields.update(request.options)
         config = MovesenseConfig(**fields)
         subscribe_command(config.ref, config.path)  # validates
         return config

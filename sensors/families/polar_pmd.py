@@ -31,6 +31,7 @@ from typing import Any, ClassVar, Final
 
 from analysis.errors import ConfigError
 from sensors.families.base import (
+    DEFAULT_REQUEST,
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
@@ -47,6 +48,7 @@ from sensors.families.base import (
     StreamConfig,
     StreamPairer,
     StreamPlan,
+    StreamRequest,
     nearest_rate,
     quantize,
 )
@@ -847,28 +849,20 @@ class PolarCodec(CodecBase[PolarConfig]):
     decoder_type = PolarDecoder
     emulator_type = PolarEmulator
 
-    def configure(
-        self,
-        rate_hz: float | None = None,
-        *,
-        with_mag: bool = False,
-        with_quat: bool = False,
-        device_info: Mapping[str, bytes] | None = None,
-        **options: Any,
-    ) -> PolarConfig:
+    def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> PolarConfig:
         """ACC + GYRO at the nearest of ``SDK_MODE_RATES_HZ`` (SDK mode unless 52 Hz), MAG
-        at 50 Hz ``with_mag``; ``options`` override :class:`PolarConfig` fields. No on-board
+        at 50 Hz ``with_mag``; ``request.options`` override :class:`PolarConfig` fields. No on-board
         quaternion (ConfigError)."""
-        if with_quat:
+        if request.with_quat:
             raise ConfigError("Polar PMD: the sensor streams no orientation")
-        rate = nearest_rate(rate_hz, SDK_MODE_RATES_HZ, default=SPEC.default_rate_hz)
+        rate = nearest_rate(request.rate_hz, SDK_MODE_RATES_HZ, default=SPEC.default_rate_hz)
         fields: dict[str, Any] = {
             "rate_hz": rate,
-            "with_mag": with_mag,
-            "streams": ("acc", "gyr", "mag") if with_mag else ("acc", "gyr"),
+            "with_mag": request.with_mag,
+            "streams": ("acc", "gyr", "mag") if request.with_mag else ("acc", "gyr"),
             "sdk_mode": rate not in DEFAULT_RATES_HZ,
         }
-        fields.update(options)
+        fields.update(request.options)
         config = PolarConfig(**fields)
         bad = [s for s in config.streams if s not in STREAM_TYPES]
         if bad or not config.streams:

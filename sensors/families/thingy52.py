@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from analysis.errors import ConfigError
 from sensors.families.base import (
+    DEFAULT_REQUEST,
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
@@ -39,8 +39,8 @@ from sensors.families.base import (
     StreamConfig,
     StreamPairer,
     StreamPlan,
+    StreamRequest,
     Vec3,
-    normalize_uuid,
     quantize,
     uuid_on_base,
 )
@@ -309,25 +309,18 @@ class ThingyCodec(CodecBase[ThingyConfig]):
     decoder_type = ThingyDecoder
     emulator_type = ThingyEmulator
 
-    def configure(
-        self,
-        rate_hz: float | None = None,
-        *,
-        with_mag: bool = False,
-        with_quat: bool = False,
-        device_info: Mapping[str, bytes] | None = None,
-        **options: Any,
-    ) -> ThingyConfig:
+    def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> ThingyConfig:
         """Raw acc/gyro/compass at ``rate_hz`` rounded to a whole Hz in 5–200 (compass always
-        included: ``with_mag`` changes nothing); the other config fields are kept from the
+        included: ``request.with_mag`` changes nothing); the other config fields are kept from the
         config value read at connect (``device_info``), else the firmware defaults."""
-        info = {normalize_uuid(k): v for k, v in (device_info or {}).items()}
+        info = request.info()
         base = MotionConfig()
         if CONFIG_UUID in info:
             try:
                 base = MotionConfig.decode(info[CONFIG_UUID])
             except ValueError as exc:
                 raise ConfigError(f"Thingy config read back is invalid: {exc}") from None
+        rate_hz = request.rate_hz
         if rate_hz is None:
             rate = int(SPEC.default_rate_hz)
         elif not (math.isfinite(rate_hz) and rate_hz > 0):
@@ -343,11 +336,11 @@ class ThingyCodec(CodecBase[ThingyConfig]):
         )
         fields: dict[str, Any] = {
             "rate_hz": float(rate),
-            "with_mag": with_mag,
-            "with_quat": with_quat,
+            "with_mag": request.with_mag,
+            "with_quat": request.with_quat,
             "motion": motion,
         }
-        fields.update(options)
+        fields.update(request.options)
         return ThingyConfig(**fields)
 
 

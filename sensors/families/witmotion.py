@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
 from analysis.errors import ConfigError
 from sensors.families.base import (
+    DEFAULT_REQUEST,
     DEG_TO_RAD,
     G0_M_S2,
     CharSpec,
@@ -41,6 +41,7 @@ from sensors.families.base import (
     ServiceSpec,
     StreamConfig,
     StreamPlan,
+    StreamRequest,
     Vec3,
     nearest_rate,
     quantize,
@@ -472,23 +473,15 @@ class WitMotionCodec(CodecBase[WitMotionConfig]):
     decoder_type = WitMotionDecoder
     emulator_type = WitMotionEmulator
 
-    def configure(
-        self,
-        rate_hz: float | None = None,
-        *,
-        with_mag: bool = False,
-        with_quat: bool = False,
-        device_info: Mapping[str, bytes] | None = None,
-        **options: Any,
-    ) -> WitMotionConfig:
-        """Acc + gyro frames at the nearest of ``RATE_CODES``; ``options``: ``set_rate``.
+    def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> WitMotionConfig:
+        """Acc + gyro frames at the nearest of ``RATE_CODES``; ``request.options``: ``set_rate``.
         Mag and quaternion are polled registers, not part of the stream (ConfigError)."""
-        if with_mag or with_quat:
+        if request.with_mag or request.with_quat:
             raise ConfigError(
                 "WitMotion: magnetometer and quaternion are polled registers, not streamed"
             )
-        rate = nearest_rate(rate_hz, tuple(RATE_CODES), default=SPEC.default_rate_hz)
-        return WitMotionConfig(rate_hz=rate, **options)
+        rate = nearest_rate(request.rate_hz, tuple(RATE_CODES), default=SPEC.default_rate_hz)
+        return WitMotionConfig(rate_hz=rate, **request.options)
 
 
 CODEC: Final = WitMotionCodec()

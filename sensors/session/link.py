@@ -31,7 +31,14 @@ from analysis.recording import Gap
 from sensors.ble.backend import BleBackend
 from sensors.ble.mtu import att_mtu
 from sensors.errors import DeviceNotFoundError, SensorError
-from sensors.families.base import Decoder, FamilyCodec, ImuSample, StreamConfig, StreamPlan
+from sensors.families.base import (
+    Decoder,
+    FamilyCodec,
+    ImuSample,
+    StreamConfig,
+    StreamPlan,
+    StreamRequest,
+)
 from sensors.session.battery import BATTERY_PERIOD_S, battery_warning, read_battery_pct
 from sensors.session.clock import AlignerConfig, ClockAligner, SessionClock
 from sensors.session.config import SensorAssignment
@@ -217,7 +224,7 @@ class SensorLink:
             async with self._connect_lock:
                 await client.connect()
             info = {u: bytes(await client.read_gatt_char(u)) for u in self.spec.info_read_uuids}
-            config = self.codec.configure(self.requested_rate_hz, device_info=info)
+            config = self.codec.configure(StreamRequest(self.requested_rate_hz, device_info=info))
             plan = self.codec.plan(config)
             if self.config is not None and config.rate_hz != self.config.rate_hz:
                 log.warning("%s: rate changed on reconnect", self.placement)

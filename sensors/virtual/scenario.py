@@ -24,7 +24,7 @@ from analysis.simulation import ImuErrorModel, SimulatedSession, SimulationConfi
 from sensors.ble.air import VirtualAir
 from sensors.ble.backend import bumble_backend
 from sensors.families import codec_for
-from sensors.families.base import Family
+from sensors.families.base import Family, StreamRequest
 from sensors.session.live import LiveSession
 from sensors.session.protocol import GuidedProtocol, default_steps, steps_from_windows
 from sensors.session.recording import RecordingResult, record_session
@@ -81,7 +81,7 @@ def scenario_sources(
     for placement, family in families.items():
         codec = codec_for(family)
         requested = (rates_hz or {}).get(placement)
-        rate = codec.configure(requested).rate_hz
+        rate = codec.configure(StreamRequest(requested)).rate_hz
         by_rate.setdefault(rate, []).append(placement)
     simulated: dict[float, SimulatedSession] = {}
     sources: dict[str, SampleSource] = {}

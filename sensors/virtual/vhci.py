@@ -30,7 +30,7 @@ from typing import Final
 from analysis.simulation import list_scenarios
 from sensors.ble.air import VirtualAir
 from sensors.families import codec_for
-from sensors.families.base import Family
+from sensors.families.base import Family, StreamRequest
 from sensors.virtual.rig import VirtualRig
 from sensors.virtual.scenario import scenario_sources
 from sensors.virtual.sensor import Faults
@@ -65,7 +65,7 @@ def served_stats(rig: VirtualRig, rate_hz: float | None) -> dict[str, dict[str, 
     carry (decoded per connection, as a lossless link would deliver them)."""
     out: dict[str, dict[str, object]] = {}
     for placement, sensor in rig.sensors.items():
-        config = sensor.codec.configure(rate_hz)
+        config = sensor.codec.configure(StreamRequest(rate_hz))
         samples, counts = sensor.replay_sent(config)
         out[placement] = {
             "family": sensor.family,

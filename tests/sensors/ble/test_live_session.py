@@ -18,7 +18,7 @@ from analysis.recording import Gap
 from sensors.ble import BleBackend, VirtualAir
 from sensors.errors import DeviceNotFoundError
 from sensors.families import codec_for
-from sensors.families.base import Family
+from sensors.families.base import Family, StreamRequest
 from sensors.formats.canonical import read_recording, sidecar_path
 from sensors.session import LiveSession, SensorAssignment, SessionConfig
 from sensors.session.clock import SessionClock
@@ -38,7 +38,9 @@ def _delivered(result: VirtualSessionResult) -> dict[str, int]:
     for placement, sensor in result.rig.sensors.items():
         codec = sensor.codec
         info = {u: sensor.emulator.read(u) for u in codec.spec.info_read_uuids}
-        config = codec.configure(result.recording.meta.sensors[placement].rate_hz, device_info=info)
+        config = codec.configure(
+            StreamRequest(result.recording.meta.sensors[placement].rate_hz, device_info=info)
+        )
         samples, _ = sensor.replay_sent(config)
         out[placement] = len(samples)
     return out

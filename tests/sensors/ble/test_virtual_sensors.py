@@ -16,7 +16,7 @@ from bleak import BleakClient, BleakScanner
 
 from sensors.ble import BleBackend, VirtualAir
 from sensors.families import CODECS, codec_for, identify
-from sensors.families.base import Family, ImuSample
+from sensors.families.base import Family, ImuSample, StreamRequest
 from sensors.session.scan import scan_sensors
 from sensors.virtual import Faults, VirtualSensor, WorldClock
 from sensors.virtual.source import synthetic_source
@@ -48,7 +48,7 @@ async def _stream(
     out: list[ImuSample] = []
     async with BleakClient(device, backend=ble.client, timeout=3.0) as client:
         info = {u: bytes(await client.read_gatt_char(u)) for u in codec.spec.info_read_uuids}
-        config = codec.configure(None, device_info=info)
+        config = codec.configure(StreamRequest(None, device_info=info))
         plan = codec.plan(config)
         decoder = codec.decoder(config)
         for uuid in plan.notify_uuids:

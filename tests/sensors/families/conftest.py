@@ -16,6 +16,7 @@ from sensors.families.base import (
     Notification,
     StreamConfig,
     StreamPlan,
+    StreamRequest,
 )
 
 
@@ -65,12 +66,21 @@ def connect(
     **emulator_options: Any,
 ) -> Link:
     """Connect a client to a fresh emulator: read ``spec.info_read_uuids`` from the device
-    and configure with ``options`` unless a ``config`` is given, enable the plan's
+    and configure with ``options`` (``rate_hz``, ``with_mag``, ``with_quat``, family
+    fields) unless a ``config`` is given, enable the plan's
     notifications and write its start commands (replies go to the decoder)."""
     emulator = codec.emulator(**emulator_options)
     if config is None:
         info = {u: emulator.read(u) for u in codec.spec.info_read_uuids}
-        config = codec.configure(**(options or {}), device_info=info)
+        opts = dict(options or {})
+        request = StreamRequest(
+            opts.pop("rate_hz", None),
+            with_mag=opts.pop("with_mag", False),
+            with_quat=opts.pop("with_quat", False),
+            device_info=info,
+            options=opts,
+        )
+        config = codec.configure(request)
     link = Link(codec, config, codec.plan(config), emulator, codec.decoder(config))
     for u in link.plan.notify_uuids:
         link.deliver(emulator.set_notify(u, True))

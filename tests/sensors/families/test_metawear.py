@@ -8,7 +8,7 @@ import pytest
 
 from analysis.errors import ConfigError
 from sensors.families import metawear as mw
-from sensors.families.base import G0_M_S2, ImuSample
+from sensors.families.base import G0_M_S2, ImuSample, StreamRequest
 
 
 def h(text: str) -> bytes:
@@ -72,7 +72,7 @@ def _hex(writes) -> list[str]:
 
 
 def test_imu_plan_bmi160_matches_the_documented_sequence():
-    config = mw.CODEC.configure(100.0)
+    config = mw.CODEC.configure(StreamRequest(100.0))
     plan = mw.CODEC.plan(config)
     assert plan.notify_uuids == (mw.NOTIFY_UUID,)
     assert all(w.char_uuid == mw.COMMAND_UUID and not w.with_response for w in plan.start)
@@ -98,17 +98,23 @@ def test_imu_plan_bmi160_matches_the_documented_sequence():
 
 
 def test_imu_plan_bmi270_and_packed_variants():
-    bmi270 = mw.CODEC.configure(100.0, device_info={mw.MODEL_NUMBER_UUID: b"8"})
+    bmi270 = mw.CODEC.configure(StreamRequest(100.0, device_info={mw.MODEL_NUMBER_UUID: b"8"}))
     assert bmi270.chip == "bmi270"
     start = _hex(mw.CODEC.plan(bmi270).start)
     assert start[1] == "03 03 A8 03"
     assert start[3:5] == ["03 04 01", "13 04 01"]
     assert _hex(mw.CODEC.plan(bmi270).stop)[-1] == "13 04 00"
-    packed160 = mw.CODEC.configure(100.0, packed=True, connection_interval_s=None)
+    packed160 = mw.CODEC.configure(
+        StreamRequest(100.0, options={"packed": True, "connection_interval_s": None})
+    )
     assert _hex(mw.CODEC.plan(packed160).start)[2:4] == ["03 1C 01", "13 07 01"]
-    packed270 = mw.CODEC.configure(100.0, packed=True, device_info={"2a24": b"8"})
+    packed270 = mw.CODEC.configure(
+        StreamRequest(100.0, device_info={"2a24": b"8"}, options={"packed": True})
+    )
     assert _hex(mw.CODEC.plan(packed270).start)[3:5] == ["03 05 01", "13 05 01"]
-    assert mw.CODEC.configure(400.0).packed  # above 100 Hz packed registers by default
+    assert mw.CODEC.configure(
+        StreamRequest(400.0)
+    ).packed  # above 100 Hz packed registers by default
 
 
 def test_fusion_plan_matches_the_sdk_test_sequence():
@@ -188,7 +194,9 @@ def test_reference_fusion_vectors():
 
 
 def test_decoder_pairs_acc_and_gyro_by_arrival_order():
-    d = mw.CODEC.decoder(mw.CODEC.configure(100.0, acc_range_g=4, gyr_range_dps=500))
+    d = mw.CODEC.decoder(
+        mw.CODEC.configure(StreamRequest(100.0, options={"acc_range_g": 4, "gyr_range_dps": 500}))
+    )
     assert d.feed(mw.NOTIFY_UUID, h("03 04 16 C4 94 A2 2A D0"), 1_000) == []
     (s,) = d.feed(mw.NOTIFY_UUID, h("13 05 3E 43 FF 7F 00 80"), 3_000)
     assert s.acc_m_s2 is not None
@@ -209,7 +217,7 @@ def test_decoder_pairs_acc_and_gyro_by_arrival_order():
 
 
 def test_decoder_drops_a_sample_whose_partner_is_far_away():
-    d = mw.CODEC.decoder(mw.CODEC.configure(100.0, max_skew_s=0.05))
+    d = mw.CODEC.decoder(mw.CODEC.configure(StreamRequest(100.0, options={"max_skew_s": 0.05})))
     d.feed(mw.NOTIFY_UUID, h("03 04 00 00 00 00 00 08"), 0)  # acc at t = 0
     out = d.feed(mw.NOTIFY_UUID, h("03 04 00 00 00 00 00 08"), 200_000_000)  # acc at 0.2 s
     out += d.feed(mw.NOTIFY_UUID, h("13 05 00 00 00 00 00 00"), 201_000_000)  # gyro at 0.201 s
@@ -222,7 +230,7 @@ def test_decoder_drops_a_sample_whose_partner_is_far_away():
 
 
 def test_decoder_handles_packed_notifications():
-    d = mw.CODEC.decoder(mw.CODEC.configure(100.0, packed=True))
+    d = mw.CODEC.decoder(mw.CODEC.configure(StreamRequest(100.0, options={"packed": True})))
     acc = h("03 1C") + bytes(range(18))
     gyr = h("13 07") + bytes(18)
     assert d.feed(mw.NOTIFY_UUID, acc, 5) == []
@@ -234,7 +242,7 @@ def test_decoder_handles_packed_notifications():
 
 
 def test_decoder_counts_bad_notifications():
-    d = mw.CODEC.decoder(mw.CODEC.configure(100.0))
+    d = mw.CODEC.decoder(mw.CODEC.configure(StreamRequest(100.0)))
     d.feed(mw.NOTIFY_UUID, h("03"), 0)  # truncated header
     d.feed(mw.NOTIFY_UUID, h("03 04 00 00"), 0)  # truncated acc
     d.feed(mw.NOTIFY_UUID, h("03 04") + bytes(8), 0)  # too long
@@ -251,7 +259,7 @@ def test_decoder_counts_bad_notifications():
 def test_emulator_streams_only_when_configured_subscribed_enabled_and_powered(samples_at):
     e = mw.CODEC.emulator()
     e.set_notify(mw.NOTIFY_UUID, True)
-    plan = mw.CODEC.plan(mw.CODEC.configure(50.0))
+    plan = mw.CODEC.plan(mw.CODEC.configure(StreamRequest(50.0)))
     t = 10.0
     heads = []
     for w in plan.start:

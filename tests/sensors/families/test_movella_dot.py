@@ -10,7 +10,7 @@ import pytest
 
 from analysis.errors import ConfigError
 from sensors.families import movella_dot as dot
-from sensors.families.base import DEG_TO_RAD, G0_M_S2
+from sensors.families.base import DEG_TO_RAD, G0_M_S2, StreamRequest
 
 
 def h(text: str) -> bytes:
@@ -69,8 +69,8 @@ def test_control_and_rate_commands():
 
 def test_configure_picks_the_mode_and_the_plan_follows_the_spec_order():
     assert dot.CODEC.configure().payload_mode == 21
-    assert dot.CODEC.configure(with_mag=True).payload_mode == 20
-    config = dot.CODEC.configure(100.0, with_quat=True)
+    assert dot.CODEC.configure(StreamRequest(with_mag=True)).payload_mode == 20
+    config = dot.CODEC.configure(StreamRequest(100.0, with_quat=True))
     assert (config.payload_mode, config.rate_hz) == (26, 60.0)
     plan = dot.CODEC.plan(config)
     assert plan.notify_uuids == (dot.LONG_PAYLOAD_UUID,)
@@ -79,7 +79,9 @@ def test_configure_picks_the_mode_and_the_plan_follows_the_spec_order():
         (dot.CONTROL_UUID, h("01 01 1A")),
     ]
     assert [w.data for w in plan.stop] == [h("01 00 1A")]
-    assert dot.CODEC.plan(dot.CODEC.configure(12.0)).notify_uuids == (dot.MEDIUM_PAYLOAD_UUID,)
+    assert dot.CODEC.plan(dot.CODEC.configure(StreamRequest(12.0))).notify_uuids == (
+        dot.MEDIUM_PAYLOAD_UUID,
+    )
 
 
 def _mode26(ts: int, q, acc, gyr_dps, pad: int = 63) -> bytes:
@@ -88,7 +90,7 @@ def _mode26(ts: int, q, acc, gyr_dps, pad: int = 63) -> bytes:
 
 
 def test_mode_26_is_parsed_by_mode_not_by_length():
-    d = dot.CODEC.decoder(dot.CODEC.configure(with_quat=True))
+    d = dot.CODEC.decoder(dot.CODEC.configure(StreamRequest(with_quat=True)))
     payload = _mode26(123456, (0.5, 0.5, -0.5, 0.5), (0.0, 0.0, 9.81), (10.0, -20.0, 30.0))
     assert len(payload) == 63
     (s,) = d.feed(dot.LONG_PAYLOAD_UUID, payload, 7)
@@ -115,17 +117,19 @@ def test_other_modes_decode_their_fields():
             "clip_gyr": (2,),
         },
     )
-    d = dot.CODEC.decoder(dot.CODEC.configure(payload_mode=2))
+    d = dot.CODEC.decoder(dot.CODEC.configure(StreamRequest(options={"payload_mode": 2})))
     (s,) = d.feed(dot.MEDIUM_PAYLOAD_UUID, p2 + bytes(4), 1)
     assert s.quat_wxyz == q
     assert s.acc_m_s2 is None
     assert s.gyr_rad_s is None
     p20 = struct.pack("<I3f3f3h", ts, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 4096, -2048, 1024)
-    d = dot.CODEC.decoder(dot.CODEC.configure(with_mag=True, mag_au_to_ut=48.0))
+    d = dot.CODEC.decoder(
+        dot.CODEC.configure(StreamRequest(with_mag=True, options={"mag_au_to_ut": 48.0}))
+    )
     (s,) = d.feed(dot.MEDIUM_PAYLOAD_UUID, p20, 1)
     assert s.acc_m_s2 == (1.0, 2.0, 3.0)
     assert s.mag_ut == pytest.approx((48.0, -24.0, 12.0))
-    d = dot.CODEC.decoder(dot.CODEC.configure(with_mag=True))
+    d = dot.CODEC.decoder(dot.CODEC.configure(StreamRequest(with_mag=True)))
     assert d.feed(dot.MEDIUM_PAYLOAD_UUID, p20, 1)[0].mag_ut is None  # a.u. without a scale
 
 

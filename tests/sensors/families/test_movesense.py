@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from analysis.errors import ConfigError
 from sensors.families import movesense as ms
-from sensors.families.base import DEG_TO_RAD, ImuSample
+from sensors.families.base import DEG_TO_RAD, ImuSample, StreamRequest
 
 
 def h(text: str) -> bytes:
@@ -25,18 +25,18 @@ def test_subscribe_vector_and_plan():
     )
     assert ms.unsubscribe_command(99) == h("02 63")
     assert ms.hello_command(7) == h("00 07")
-    config = ms.CODEC.configure(100.0)
+    config = ms.CODEC.configure(StreamRequest(100.0))
     assert (config.resource, config.rate_hz, config.path) == ("IMU6", 104.0, "/Meas/IMU6/104")
     plan = ms.CODEC.plan(config)
     assert plan.notify_uuids == (ms.DATA_UUID,)
     assert [w.data for w in plan.start] == [ms.subscribe_command(99, "/Meas/IMU6/104")]
     assert [w.data for w in plan.stop] == [h("02 63")]
-    imu9 = ms.CODEC.configure(52.0, with_mag=True, ref=5)
+    imu9 = ms.CODEC.configure(StreamRequest(52.0, with_mag=True, options={"ref": 5}))
     assert ms.CODEC.plan(imu9).start[0].data == b"\x01\x05/Meas/IMU9/52"
     with pytest.raises(ConfigError, match="reference"):
-        ms.CODEC.configure(104.0, ref=0)
+        ms.CODEC.configure(StreamRequest(104.0, options={"ref": 0}))
     with pytest.raises(ConfigError, match="resource"):
-        ms.CODEC.configure(104.0, resource="ECG")
+        ms.CODEC.configure(StreamRequest(104.0, options={"resource": "ECG"}))
 
 
 def _value(ts_ms: int, n: int, blocks: int, base: float = 0.0) -> bytes:
@@ -51,7 +51,7 @@ def test_imu9_at_104_hz_arrives_as_152_plus_144_bytes_and_reassembles():
     assert [len(p) for p in parts] == [152, 144]
     assert parts[0][:2] == h("02 63")
     assert parts[1][:2] == h("03 63")
-    d = ms.CODEC.decoder(ms.CODEC.configure(104.0, with_mag=True))
+    d = ms.CODEC.decoder(ms.CODEC.configure(StreamRequest(104.0, with_mag=True)))
     assert d.feed(ms.DATA_UUID, parts[0], 10) == []
     out = d.feed(ms.DATA_UUID, parts[1], 20)
     assert len(out) == 8
@@ -70,7 +70,7 @@ def test_imu9_at_104_hz_arrives_as_152_plus_144_bytes_and_reassembles():
 @pytest.mark.parametrize(("resource", "blocks"), [("Acc", 1), ("IMU6", 2), ("IMU9", 3)])
 @pytest.mark.parametrize("n", [1, 2, 4, 8, 11])
 def test_samples_per_packet_come_from_the_length(resource, blocks, n):
-    config = ms.CODEC.configure(52.0, resource=resource)
+    config = ms.CODEC.configure(StreamRequest(52.0, options={"resource": resource}))
     d = ms.CODEC.decoder(config)
     out = []
     for part in ms.split_value(99, _value(500, n, blocks)):
@@ -80,7 +80,7 @@ def test_samples_per_packet_come_from_the_length(resource, blocks, n):
 
 
 def test_timestamp_wrap_is_unwrapped():
-    d = ms.CODEC.decoder(ms.CODEC.configure(104.0))
+    d = ms.CODEC.decoder(ms.CODEC.configure(StreamRequest(104.0)))
     near_end = 2**32 - 30  # ms
     out = []
     for ts in (near_end, (near_end + 77) % 2**32, (near_end + 154) % 2**32):
@@ -93,7 +93,7 @@ def test_timestamp_wrap_is_unwrapped():
 
 
 def test_missing_and_orphan_parts_are_counted():
-    d = ms.CODEC.decoder(ms.CODEC.configure(104.0))
+    d = ms.CODEC.decoder(ms.CODEC.configure(StreamRequest(104.0)))
     full = ms.split_value(99, _value(0, 8, 2))  # 152 + 48
     assert d.feed(ms.DATA_UUID, full[0], 1) == []
     assert d.feed(ms.DATA_UUID, full[0], 2) == []  # new DATA: the previous value lost PART2
@@ -107,7 +107,7 @@ def test_missing_and_orphan_parts_are_counted():
 
 
 def test_bad_lengths_other_references_and_results():
-    d = ms.CODEC.decoder(ms.CODEC.configure(104.0))
+    d = ms.CODEC.decoder(ms.CODEC.configure(StreamRequest(104.0)))
     d.feed(ms.DATA_UUID, h("02 63") + _value(0, 2, 2)[:-4], 1)  # not 4 + N × 24
     assert d.corrupt == 1
     d.feed(ms.DATA_UUID, h("02 63 00 00"), 1)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from analysis.errors import ConfigError
 from sensors.families import polar_pmd as pmd
-from sensors.families.base import DEG_TO_RAD, G0_M_S2
+from sensors.families.base import DEG_TO_RAD, G0_M_S2, StreamRequest
 
 DOC_FRAME = "05 FF FF FF FF FF FF FF 7F 80 EA FF 08 00 0D 00 03 01 DF 00"
 
@@ -45,14 +45,14 @@ def test_plans():
     ]
     assert all(w.reply_on == pmd.CONTROL_POINT_UUID for w in plan.start + plan.stop)
     assert [w.data for w in plan.stop] == [h("03 05"), h("03 02")]
-    fast = pmd.CODEC.plan(pmd.CODEC.configure(200.0, with_mag=True))
+    fast = pmd.CODEC.plan(pmd.CODEC.configure(StreamRequest(200.0, with_mag=True)))
     assert [w.data[:2] for w in fast.start] == [h("02 09"), h("02 02"), h("02 05"), h("02 06")]
     assert fast.start[1].data[4:6] == h("D0 00")  # 208 Hz
     assert [w.data for w in fast.stop] == [h("03 06"), h("03 05"), h("03 02"), h("03 09")]
     with pytest.raises(ConfigError, match="ranges"):
-        pmd.CODEC.configure(acc_range_g=3)
+        pmd.CODEC.configure(StreamRequest(options={"acc_range_g": 3}))
     with pytest.raises(ConfigError, match="MAG rate"):
-        pmd.CODEC.configure(with_mag=True, mag_rate_hz=52.0)
+        pmd.CODEC.configure(StreamRequest(with_mag=True, options={"mag_rate_hz": 52.0}))
 
 
 def test_settings_tlv_round_trip():
@@ -86,7 +86,7 @@ def test_doc_delta_vector():
 
 
 def test_doc_vector_through_the_decoder():
-    d = pmd.CODEC.decoder(pmd.CODEC.configure(streams=("gyr",)))
+    d = pmd.CODEC.decoder(pmd.CODEC.configure(StreamRequest(options={"streams": ("gyr",)})))
     out = d.feed(pmd.DATA_UUID, h(DOC_FRAME), 1)
     assert [tuple(round(v / DEG_TO_RAD, 9) for v in s.gyr_rad_s) for s in out] == [
         (-22.0, 8.0, 13.0),
@@ -213,14 +213,14 @@ def test_factor_from_start_reply_and_pairing_by_device_time():
 
 
 def test_acc_compressed_type_0_factor_is_in_g():
-    d = pmd.CODEC.decoder(pmd.CODEC.configure(streams=("acc",)))
+    d = pmd.CODEC.decoder(pmd.CODEC.configure(StreamRequest(options={"streams": ("acc",)})))
     d.feed(pmd.CONTROL_POINT_UUID, _reply(pmd.ACC, 0.001), 1)
     (s,) = d.feed(pmd.DATA_UUID, _frame(pmd.ACC, 10**9, 0x80, struct.pack("<3h", 1000, 0, 0)), 1)
     assert s.acc_m_s2[0] == pytest.approx(G0_M_S2)  # 1000 × 0.001 g
 
 
 def test_raw_acc_frames_in_mg():
-    d = pmd.CODEC.decoder(pmd.CODEC.configure(streams=("acc",)))
+    d = pmd.CODEC.decoder(pmd.CODEC.configure(StreamRequest(options={"streams": ("acc",)})))
     for ftype, body in (
         (0x00, struct.pack("<3b", -100, 0, 100)),
         (0x01, struct.pack("<3h", -1000, 0, 1000)),
@@ -237,7 +237,7 @@ def test_raw_acc_frames_in_mg():
 
 
 def test_mag_samples_are_separate_and_in_microtesla():
-    d = pmd.CODEC.decoder(pmd.CODEC.configure(with_mag=True))
+    d = pmd.CODEC.decoder(pmd.CODEC.configure(StreamRequest(with_mag=True)))
     d.feed(pmd.CONTROL_POINT_UUID, _reply(pmd.MAG, 0.01), 1)
     body = pmd.encode_delta_frame([[50, -50, 0], [51, -49, 1]], resolution_bits=16)
     out = d.feed(pmd.DATA_UUID, _frame(pmd.MAG, 10**9, 0x80, body), 1)

@@ -22,6 +22,7 @@ from sensors.families.base import (
     ImuSample,
     RateGate,
     StreamPairer,
+    StreamRequest,
     WrapUnwrapper,
     nearest_rate,
     normalize_uuid,
@@ -141,15 +142,15 @@ def test_nearest_rate():
 
 def test_configure_rejects_what_a_family_cannot_stream():
     with pytest.raises(ConfigError, match="MetaWear"):
-        CODECS[Family.METAWEAR].configure(with_mag=True)
+        CODECS[Family.METAWEAR].configure(StreamRequest(with_mag=True))
     with pytest.raises(ConfigError, match="Movesense"):
-        CODECS[Family.MOVESENSE].configure(with_quat=True)
+        CODECS[Family.MOVESENSE].configure(StreamRequest(with_quat=True))
     with pytest.raises(ConfigError, match="WitMotion"):
-        CODECS[Family.WITMOTION].configure(with_quat=True)
+        CODECS[Family.WITMOTION].configure(StreamRequest(with_quat=True))
     with pytest.raises(ConfigError, match="DOT"):
-        CODECS[Family.MOVELLA_DOT].configure(with_quat=True, with_mag=True)
+        CODECS[Family.MOVELLA_DOT].configure(StreamRequest(with_quat=True, with_mag=True))
     with pytest.raises(ConfigError, match="Polar"):
-        CODECS[Family.POLAR_PMD].configure(with_quat=True)
+        CODECS[Family.POLAR_PMD].configure(StreamRequest(with_quat=True))
     with pytest.raises(ConfigError, match="expected a Movesense"):
         CODECS[Family.MOVESENSE].decoder(CODECS[Family.POLAR_PMD].configure())
 

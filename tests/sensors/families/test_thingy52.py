@@ -9,7 +9,7 @@ import pytest
 
 from analysis.errors import ConfigError
 from sensors.families import thingy52 as th
-from sensors.families.base import DEG_TO_RAD, G0_M_S2
+from sensors.families.base import DEG_TO_RAD, G0_M_S2, StreamRequest
 
 
 def h(text: str) -> bytes:
@@ -27,23 +27,23 @@ def test_uuids_and_config_vectors():
 
 
 def test_configure_keeps_the_device_config_and_rounds_the_rate():
-    config = th.CODEC.configure(100.0)
+    config = th.CODEC.configure(StreamRequest(100.0))
     plan = th.CODEC.plan(config)
     assert [w.data for w in plan.start] == [h("E8 03 F4 01 F4 01 64 00 01")]
     assert plan.notify_uuids == (th.RAW_UUID,)
     assert plan.stop == ()
     mine = th.MotionConfig(2000, 1000, 200, 10, False).encode()
-    config = th.CODEC.configure(1000.0, device_info={th.CONFIG_UUID: mine})
+    config = th.CODEC.configure(StreamRequest(1000.0, device_info={th.CONFIG_UUID: mine}))
     assert config.rate_hz == 200.0
     assert config.motion == th.MotionConfig(2000, 1000, 200, 200, False)
-    assert th.CODEC.configure(2.0).rate_hz == 5.0
-    assert th.CODEC.configure(33.4).rate_hz == 33.0
-    quat = th.CODEC.plan(th.CODEC.configure(with_quat=True))
+    assert th.CODEC.configure(StreamRequest(2.0)).rate_hz == 5.0
+    assert th.CODEC.configure(StreamRequest(33.4)).rate_hz == 33.0
+    quat = th.CODEC.plan(th.CODEC.configure(StreamRequest(with_quat=True)))
     assert quat.notify_uuids == (th.RAW_UUID, th.QUATERNION_UUID)
     with pytest.raises(ConfigError, match="invalid"):
-        th.CODEC.configure(device_info={th.CONFIG_UUID: b"\x00"})
+        th.CODEC.configure(StreamRequest(device_info={th.CONFIG_UUID: b"\x00"}))
     with pytest.raises(ConfigError, match="positive"):
-        th.CODEC.configure(math.inf)
+        th.CODEC.configure(StreamRequest(math.inf))
 
 
 def test_raw_q_formats():
@@ -76,7 +76,7 @@ def test_decoder_raw_only_and_bad_payloads():
 
 
 def test_decoder_pairs_raw_and_quaternion():
-    d = th.CODEC.decoder(th.CODEC.configure(with_quat=True))
+    d = th.CODEC.decoder(th.CODEC.configure(StreamRequest(with_quat=True)))
     q = struct.pack("<4i", 1 << 29, 1 << 29, 1 << 29, -(1 << 29))
     raw = struct.pack("<9h", 0, 0, 1024, 0, 0, 0, 0, 0, 0)
     assert d.feed(th.RAW_UUID, raw, 1_000) == []
@@ -92,7 +92,7 @@ def test_decoder_pairs_raw_and_quaternion():
 
 
 def test_a_quaternion_off_unit_norm_is_corrupt():
-    d = th.CODEC.decoder(th.CODEC.configure(with_quat=True))
+    d = th.CODEC.decoder(th.CODEC.configure(StreamRequest(with_quat=True)))
     raw = struct.pack("<9h", 0, 0, 1024, 0, 0, 0, 0, 0, 0)
     d.feed(th.RAW_UUID, raw, 1_000)
     # |q| = 1.118: (1, 0, 0, -0.5)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from analysis.errors import ConfigError
 from sensors.families import witmotion as wm
-from sensors.families.base import G0_M_S2
+from sensors.families.base import G0_M_S2, StreamRequest
 
 
 def h(text: str) -> bytes:
@@ -31,7 +31,7 @@ def test_command_vectors_and_plan():
     assert wm.read_register_command(0x3A) == h("FF AA 27 3A 00")
     with pytest.raises(ConfigError, match="cannot stream at 150 Hz"):
         wm.rate_command(150.0)
-    config = wm.CODEC.configure(90.0)
+    config = wm.CODEC.configure(StreamRequest(90.0))
     assert config.rate_hz == 100.0
     plan = wm.CODEC.plan(config)
     assert plan.notify_uuids == (wm.NOTIFY_UUID,)
@@ -42,7 +42,10 @@ def test_command_vectors_and_plan():
     ]
     assert [w.pause_after_s for w in plan.start] == [0.1, 0.1, 0.0]
     assert plan.stop == ()
-    assert wm.CODEC.plan(wm.CODEC.configure(50.0, set_rate=False)).start == ()
+    assert (
+        wm.CODEC.plan(wm.CODEC.configure(StreamRequest(50.0, options={"set_rate": False}))).start
+        == ()
+    )
 
 
 def test_uuids_use_the_non_standard_base():
