@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from analysis import inputs
 from analysis.errors import ConfigError, DataError, RecordingFormatError, TimebaseError
@@ -53,6 +54,8 @@ from sensors.formats.movella_dot import read_movella_dot
 from sensors.formats.phyphox import read_phyphox
 from sensors.formats.vendor import FloatArray, IntArray, VendorStream
 from sensors.formats.witmotion import read_witmotion
+
+BoolArray = NDArray[np.bool_]
 
 DATA_SUFFIXES = (".csv", ".csv.gz", ".txt", ".zip")
 """File endings taken from a folder (other files, e.g. README.md, are skipped)."""
@@ -412,25 +415,7 @@ def _slerp(t_src: FloatArray, q_src: FloatArray, t_new: FloatArray) -> FloatArra
 
 def _merge(sensor: _Sensor) -> None:
     """Fill the merged arrays of ``sensor`` from its streams (see module doc, step 4)."""
-    providers: dict[str, VendorStream] = {}
-    for s in sensor.streams:
-        for ch in s.channels:
-            if ch in providers:
-                raise DataError(
-                    f"sensor {sensor.device_id}: {ch} comes from two files "
-                    f"({providers[ch].path.name}, {s.path.name}); expected one file per "
-                    "channel (import the sessions separately)"
-                )
-            providers[ch] = s
-        sensor.notes += [f"{s.path.name}: {w}" for w in s.warnings]
-    missing = [ch for ch in ("acc", "gyr") if ch not in providers]
-    if missing:
-        have = ", ".join(providers) or "no usable channel"
-        raise DataError(
-            f"sensor {sensor.device_id} ({sensor.files}): no "
-            f"{' and no '.join({'acc': 'accelerometer', 'gyr': 'gyroscope'}[m] for m in missing)} "
-            f"data (has {have}); a recording needs both: add the missing export"
-        )
+    providers = _providers(sensor)
     used = list({id(s): s for s in providers.values()}.values())
     clocks = {s.clock for s in used}
     if len(clocks) > 1:
@@ -439,41 +424,8 @@ def _merge(sensor: _Sensor) -> None:
             f"({', '.join(sorted(clocks))}); cannot merge {sensor.files}"
         )
     base = max(used, key=lambda s: (s.rate_hz, "gyr" in s.channels))
-    lo = max(float(s.t_s[0]) for s in used)
-    hi = min(float(s.t_s[-1]) for s in used)
-    if lo > hi:
-        raise TimebaseError(
-            f"sensor {sensor.device_id}: files {sensor.files} do not overlap in time; "
-            "expected the exports of one recording"
-        )
-    keep = (base.t_s >= lo) & (base.t_s <= hi)
-    n_before = int(np.sum(base.t_s < lo))
-    n_after = int(np.sum(base.t_s > hi))
-    if n_before or n_after:
-        sensor.notes.append(
-            f"{base.path.name}: {n_before} samples before and {n_after} after the span all "
-            f"files cover ({lo - base.t_s[0]:.3f} s at the start, {base.t_s[-1] - hi:.3f} s at "
-            "the end) dropped: the other channels cannot be interpolated there"
-        )
-    gaps = [(g.start_s, g.end_s, f"{g.reason} [{base.path.name} line {g.line}]") for g in base.gaps]
-    for s in used:
-        if s is base:
-            continue
-        for g in s.gaps:
-            j = int(np.searchsorted(s.t_s, g.end_s) - 1)
-            inside = (base.t_s > s.t_s[j]) & (base.t_s < g.end_s)
-            keep &= ~inside
-            overlaps = any(a < g.end_s and g.start_s < b for a, b, _ in gaps)
-            if not inside.any() and overlaps:
-                continue  # the same interval is already a gap of the base file
-            gaps.append(
-                (
-                    g.start_s,
-                    g.end_s,
-                    f"{g.reason} [{s.path.name} line {g.line}]; {int(inside.sum())} "
-                    f"{base.path.name} samples inside dropped",
-                )
-            )
+    keep = _common_span(sensor, used, base)
+    gaps = _merged_gaps(used, base, keep)
     t = base.t_s[keep]
     if t.size < 2:
         raise TimebaseError(
@@ -513,6 +465,79 @@ def _merge(sensor: _Sensor) -> None:
     sensor.gaps = gaps
     for s in used:
         sensor.derived.update(s.derived)
+
+
+def _providers(sensor: _Sensor) -> dict[str, VendorStream]:
+    """The one stream that provides each channel of ``sensor`` (acc and gyr required);
+    collects the streams' warnings into the sensor's notes."""
+    providers: dict[str, VendorStream] = {}
+    for s in sensor.streams:
+        for ch in s.channels:
+            if ch in providers:
+                raise DataError(
+                    f"sensor {sensor.device_id}: {ch} comes from two files "
+                    f"({providers[ch].path.name}, {s.path.name}); expected one file per "
+                    "channel (import the sessions separately)"
+                )
+            providers[ch] = s
+        sensor.notes += [f"{s.path.name}: {w}" for w in s.warnings]
+    missing = [ch for ch in ("acc", "gyr") if ch not in providers]
+    if missing:
+        have = ", ".join(providers) or "no usable channel"
+        raise DataError(
+            f"sensor {sensor.device_id} ({sensor.files}): no "
+            f"{' and no '.join({'acc': 'accelerometer', 'gyr': 'gyroscope'}[m] for m in missing)} "
+            f"data (has {have}); a recording needs both: add the missing export"
+        )
+    return providers
+
+
+def _common_span(sensor: _Sensor, used: list[VendorStream], base: VendorStream) -> BoolArray:
+    """Mask of ``base`` samples inside the time span every used file covers (noted)."""
+    lo = max(float(s.t_s[0]) for s in used)
+    hi = min(float(s.t_s[-1]) for s in used)
+    if lo > hi:
+        raise TimebaseError(
+            f"sensor {sensor.device_id}: files {sensor.files} do not overlap in time; "
+            "expected the exports of one recording"
+        )
+    keep = (base.t_s >= lo) & (base.t_s <= hi)
+    n_before = int(np.sum(base.t_s < lo))
+    n_after = int(np.sum(base.t_s > hi))
+    if n_before or n_after:
+        sensor.notes.append(
+            f"{base.path.name}: {n_before} samples before and {n_after} after the span all "
+            f"files cover ({lo - base.t_s[0]:.3f} s at the start, {base.t_s[-1] - hi:.3f} s at "
+            "the end) dropped: the other channels cannot be interpolated there"
+        )
+    return keep
+
+
+def _merged_gaps(
+    used: list[VendorStream], base: VendorStream, keep: BoolArray
+) -> list[tuple[float, float, str]]:
+    """Every file's gaps as ``(start_s, end_s, why)``; ``base`` samples inside another file's
+    gap are cleared from ``keep`` (in place: nothing is interpolated across a gap)."""
+    gaps = [(g.start_s, g.end_s, f"{g.reason} [{base.path.name} line {g.line}]") for g in base.gaps]
+    for s in used:
+        if s is base:
+            continue
+        for g in s.gaps:
+            j = int(np.searchsorted(s.t_s, g.end_s) - 1)
+            inside = (base.t_s > s.t_s[j]) & (base.t_s < g.end_s)
+            keep &= ~inside
+            overlaps = any(a < g.end_s and g.start_s < b for a, b, _ in gaps)
+            if not inside.any() and overlaps:
+                continue  # the same interval is already a gap of the base file
+            gaps.append(
+                (
+                    g.start_s,
+                    g.end_s,
+                    f"{g.reason} [{s.path.name} line {g.line}]; {int(inside.sum())} "
+                    f"{base.path.name} samples inside dropped",
+                )
+            )
+    return gaps
 
 
 # --- the session -----------------------------------------------------------------------------

@@ -50,6 +50,8 @@ from analysis.schema import GRAVITY_M_S2
 from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     FloatArray,
+    IntArray,
+    Table,
     VendorStream,
     decode_text,
     find_clock_gaps,
@@ -122,22 +124,7 @@ def read_movella_dot(path: str | Path) -> VendorStream:
     p = Path(path)
     text = decode_text(read_file_bytes(p), p)
     lines = text.split("\n")
-    info: dict[str, str] = {}
-    header_idx = None
-    for i, raw in enumerate(lines[:60]):
-        ln = raw.rstrip("\r")
-        if ln.startswith(f"{COUNTER_COLUMN},") or ln.startswith(f"{TIME_COLUMN},"):
-            header_idx = i
-            break
-        key, sep, value = ln.partition(",")
-        if sep and key.strip().endswith(":"):
-            info[key.strip().rstrip(":").strip()] = value.strip()
-    if header_idx is None:
-        raise RecordingFormatError(
-            p,
-            f"no DOT column header (a line starting '{COUNTER_COLUMN},{TIME_COLUMN},') in the "
-            "first 60 lines; expected a Movella DOT app export",
-        )
+    info, header_idx = _preamble(lines, p)
     header_line = header_idx + 1
     header = split_header(lines[header_idx].rstrip("\r"), ",", path=p)
     if TIME_COLUMN not in header:
@@ -158,17 +145,7 @@ def read_movella_dot(path: str | Path) -> VendorStream:
     )
     warnings = list(table.warnings)
     row_lines = table.lines
-    ticks = table.floats(TIME_COLUMN)
-    _check_integer(ticks, row_lines, p, TIME_COLUMN)
-    t_us = unwrap_counter(ticks.astype(np.int64), U32)
-    _check_steps(t_us, row_lines, p, TIME_COLUMN)
-    t_s = t_us * 1e-6
-    counter = None
-    if COUNTER_COLUMN in header:
-        raw_counter = table.floats(COUNTER_COLUMN)
-        _check_integer(raw_counter, row_lines, p, COUNTER_COLUMN)
-        counter = unwrap_counter(raw_counter.astype(np.int64), U32)
-        _check_steps(counter, row_lines, p, COUNTER_COLUMN)
+    ticks, t_s, counter = _clock(table, p)
 
     rate = _rate(info.get("OutputRate"))
     if rate is None:
@@ -188,40 +165,7 @@ def read_movella_dot(path: str | Path) -> VendorStream:
         if len(t_s) > 1
         else ()
     )
-
-    def block(group: str) -> FloatArray | None:
-        cols = present.get(group)
-        return None if cols is None else np.column_stack([table.floats(c) for c in cols])
-
-    quat = block("quat")
-    if quat is not None:
-        norm = np.linalg.norm(quat, axis=1)
-        bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.05))
-        if bad.size:
-            i = int(bad[0])
-            raise RecordingFormatError(
-                p,
-                f"quaternion norm {norm[i]:.4f}; expected a unit quaternion Quat_W..Quat_Z",
-                line=int(row_lines[i]),
-            )
-        quat = quat / norm[:, None]
-    derived: dict[str, str] = {}
-    acc = block("acc")
-    gyr = block("gyr")
-    gyr = None if gyr is None else np.deg2rad(gyr)
-    if gyr is None and "dq" in present:
-        gyr = to_rotation(block("dq")).as_rotvec() * rate  # type: ignore[arg-type]
-        derived["gyr"] = DERIVED_GYR_DQ
-    if acc is None and "dv" in present:
-        acc = block("dv") * rate  # type: ignore[operator]
-        derived["acc"] = DERIVED_ACC_DV
-    if gyr is None and quat is not None and len(t_s) > 1:
-        gyr = angular_rate_from_quaternions(t_s, quat)
-        derived["gyr"] = DERIVED_GYR
-    free = block("free_acc")
-    if acc is None and quat is not None and free is not None:
-        acc = specific_force_from_free_acc(quat, free)
-        derived["acc"] = DERIVED_ACC
+    acc, gyr, quat, derived = _channels(table, present, t_s, rate, p)
     if "mag" in present:
         warnings.append("Mag_X..Z are in arbitrary units (not µT): not imported")
     if quat is None and "euler" in present:
@@ -263,6 +207,81 @@ def read_movella_dot(path: str | Path) -> VendorStream:
         warnings=tuple(warnings),
         description=f"Movella DOT {tag or file_tag}",
     )
+
+
+def _preamble(lines: list[str], p: Path) -> tuple[dict[str, str], int]:
+    """The ``Key:,value`` lines before the column header, and the header's index."""
+    info: dict[str, str] = {}
+    for i, raw in enumerate(lines[:60]):
+        ln = raw.rstrip("\r")
+        if ln.startswith(f"{COUNTER_COLUMN},") or ln.startswith(f"{TIME_COLUMN},"):
+            return info, i
+        key, sep, value = ln.partition(",")
+        if sep and key.strip().endswith(":"):
+            info[key.strip().rstrip(":").strip()] = value.strip()
+    raise RecordingFormatError(
+        p,
+        f"no DOT column header (a line starting '{COUNTER_COLUMN},{TIME_COLUMN},') in the "
+        "first 60 lines; expected a Movella DOT app export",
+    )
+
+
+def _clock(table: Table, p: Path) -> tuple[FloatArray, FloatArray, IntArray | None]:
+    """SampleTimeFine ticks, their unwrapped time in s, and the unwrapped PacketCounter."""
+    row_lines = table.lines
+    ticks = table.floats(TIME_COLUMN)
+    _check_integer(ticks, row_lines, p, TIME_COLUMN)
+    t_us = unwrap_counter(ticks.astype(np.int64), U32)
+    _check_steps(t_us, row_lines, p, TIME_COLUMN)
+    counter = None
+    if COUNTER_COLUMN in table.columns:
+        raw_counter = table.floats(COUNTER_COLUMN)
+        _check_integer(raw_counter, row_lines, p, COUNTER_COLUMN)
+        counter = unwrap_counter(raw_counter.astype(np.int64), U32)
+        _check_steps(counter, row_lines, p, COUNTER_COLUMN)
+    return ticks, t_us * 1e-6, counter
+
+
+def _channels(
+    table: Table, present: dict[str, tuple[str, ...]], t_s: FloatArray, rate: float, p: Path
+) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None, dict[str, str]]:
+    """Specific force (m/s²), angular rate (rad/s), unit quaternion, and how each channel
+    that was not measured was derived (``{"acc"|"gyr": how}``)."""
+
+    def block(group: str) -> FloatArray | None:
+        cols = present.get(group)
+        return None if cols is None else np.column_stack([table.floats(c) for c in cols])
+
+    quat = block("quat")
+    if quat is not None:
+        norm = np.linalg.norm(quat, axis=1)
+        bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.05))
+        if bad.size:
+            i = int(bad[0])
+            raise RecordingFormatError(
+                p,
+                f"quaternion norm {norm[i]:.4f}; expected a unit quaternion Quat_W..Quat_Z",
+                line=int(table.lines[i]),
+            )
+        quat = quat / norm[:, None]
+    derived: dict[str, str] = {}
+    acc = block("acc")
+    gyr = block("gyr")
+    gyr = None if gyr is None else np.deg2rad(gyr)
+    if gyr is None and "dq" in present:
+        gyr = to_rotation(block("dq")).as_rotvec() * rate  # type: ignore[arg-type]
+        derived["gyr"] = DERIVED_GYR_DQ
+    if acc is None and "dv" in present:
+        acc = block("dv") * rate  # type: ignore[operator]
+        derived["acc"] = DERIVED_ACC_DV
+    if gyr is None and quat is not None and len(t_s) > 1:
+        gyr = angular_rate_from_quaternions(t_s, quat)
+        derived["gyr"] = DERIVED_GYR
+    free = block("free_acc")
+    if acc is None and quat is not None and free is not None:
+        acc = specific_force_from_free_acc(quat, free)
+        derived["acc"] = DERIVED_ACC
+    return acc, gyr, quat, derived
 
 
 def _rate(value: str | None) -> float | None:
