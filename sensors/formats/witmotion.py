@@ -181,47 +181,7 @@ def _device_stream(
 ) -> VendorStream:
     warnings = list(table.warnings)
     lines = table.lines[idx]
-    t_s = None
-    clock = ""
-    why = ""
-    if CHIP_TIME in table.columns:
-        cells = table.columns[CHIP_TIME][idx]
-        t, bad = _parse_times(cells, _CHIP_RE)
-        if bad is not None:
-            why = f"'{CHIP_TIME}' {str(cells[bad]).strip()!r} at line {int(lines[bad])} unreadable"
-        elif np.any(np.diff(t) <= 0):
-            j = int(np.flatnonzero(np.diff(t) <= 0)[0])
-            why = f"'{CHIP_TIME}' does not increase at line {int(lines[j + 1])}"
-        else:
-            t_s, clock = t, "witmotion:chip"
-    if t_s is None and HOST_TIME in table.columns:
-        cells = table.columns[HOST_TIME][idx]
-        t, bad = _parse_times(cells, _TOD_RE)
-        if bad is not None:
-            raise RecordingFormatError(
-                p,
-                f"{str(cells[bad]).strip()!r} is not a time of day HH:MM:SS.mmm",
-                line=int(lines[bad]),
-                column=HOST_TIME,
-            )
-        # time of day: a step back of more than 12 h is midnight
-        t = t + 86400.0 * np.concatenate(([0], np.cumsum(np.diff(t) < -43200.0)))
-        step = np.diff(t)
-        if np.any(step <= 0):
-            j = int(np.flatnonzero(step <= 0)[0])
-            raise RecordingFormatError(
-                p,
-                f"time {str(cells[j + 1]).strip()} does not increase after "
-                f"{str(cells[j]).strip()} (line {int(lines[j])}); expected increasing receipt "
-                "times",
-                line=int(lines[j + 1]),
-                column=HOST_TIME,
-            )
-        t_s, clock = t, "witmotion:host"
-        if why:
-            warnings.append(f"{why}: using the PC receipt time '{HOST_TIME}' instead")
-    if t_s is None:
-        raise RecordingFormatError(p, f"{why}; and no '{HOST_TIME}' column to fall back on")
+    t_s, clock = _times(p, table, idx, warnings)
 
     def block(kind: str, units: dict[str, float]) -> FloatArray | None:
         spec = vectors[kind]
@@ -238,22 +198,7 @@ def _device_stream(
             return None
         return values
 
-    quat = None
-    if len(quat_cols) == 4:
-        quat = np.column_stack([table.floats(c)[idx] for c in quat_cols])
-        norm = np.linalg.norm(quat, axis=1)
-        if np.all(norm < 1e-9):
-            quat = None  # quaternion output not enabled: the columns are all zero
-        else:
-            bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.05))
-            if bad.size:
-                i = int(bad[0])
-                raise RecordingFormatError(
-                    p,
-                    f"quaternion norm {norm[i]:.4f}; expected a unit quaternion",
-                    line=int(lines[i]),
-                )
-            quat = quat / norm[:, None]
+    quat = _quaternion(p, table, idx, quat_cols)
     rate = float(1.0 / np.median(np.diff(t_s))) if len(t_s) > 1 else float("nan")
     # receipt times jitter with BLE connection events: a gap needs 3 periods without data
     factor = 1.5 if clock == "witmotion:chip" else 3.0
@@ -278,3 +223,66 @@ def _device_stream(
         warnings=tuple(warnings),
         description=f"WitMotion {name}",
     )
+
+
+def _times(p: Path, table: Table, idx: np.ndarray, warnings: list[str]) -> tuple[FloatArray, str]:
+    """Time stamps in s and their clock: the chip time when readable and increasing, else
+    the PC receipt time (a warning says why)."""
+    lines = table.lines[idx]
+    why = ""
+    if CHIP_TIME in table.columns:
+        cells = table.columns[CHIP_TIME][idx]
+        t, bad = _parse_times(cells, _CHIP_RE)
+        if bad is not None:
+            why = f"'{CHIP_TIME}' {str(cells[bad]).strip()!r} at line {int(lines[bad])} unreadable"
+        elif np.any(np.diff(t) <= 0):
+            j = int(np.flatnonzero(np.diff(t) <= 0)[0])
+            why = f"'{CHIP_TIME}' does not increase at line {int(lines[j + 1])}"
+        else:
+            return t, "witmotion:chip"
+    if HOST_TIME not in table.columns:
+        raise RecordingFormatError(p, f"{why}; and no '{HOST_TIME}' column to fall back on")
+    cells = table.columns[HOST_TIME][idx]
+    t, bad = _parse_times(cells, _TOD_RE)
+    if bad is not None:
+        raise RecordingFormatError(
+            p,
+            f"{str(cells[bad]).strip()!r} is not a time of day HH:MM:SS.mmm",
+            line=int(lines[bad]),
+            column=HOST_TIME,
+        )
+    # time of day: a step back of more than 12 h is midnight
+    t = t + 86400.0 * np.concatenate(([0], np.cumsum(np.diff(t) < -43200.0)))
+    step = np.diff(t)
+    if np.any(step <= 0):
+        j = int(np.flatnonzero(step <= 0)[0])
+        raise RecordingFormatError(
+            p,
+            f"time {str(cells[j + 1]).strip()} does not increase after "
+            f"{str(cells[j]).strip()} (line {int(lines[j])}); expected increasing receipt "
+            "times",
+            line=int(lines[j + 1]),
+            column=HOST_TIME,
+        )
+    if why:
+        warnings.append(f"{why}: using the PC receipt time '{HOST_TIME}' instead")
+    return t, "witmotion:host"
+
+
+def _quaternion(p: Path, table: Table, idx: np.ndarray, quat_cols: list[str]) -> FloatArray | None:
+    """The unit quaternions of the four ``Quaternions`` columns; None when absent or all zero."""
+    if len(quat_cols) != 4:
+        return None
+    quat = np.column_stack([table.floats(c)[idx] for c in quat_cols])
+    norm = np.linalg.norm(quat, axis=1)
+    if np.all(norm < 1e-9):
+        return None  # quaternion output not enabled: the columns are all zero
+    bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.05))
+    if bad.size:
+        i = int(bad[0])
+        raise RecordingFormatError(
+            p,
+            f"quaternion norm {norm[i]:.4f}; expected a unit quaternion",
+            line=int(table.lines[idx][i]),
+        )
+    return quat / norm[:, None]
