@@ -220,21 +220,9 @@ def _check_utf8(data: bytes, source: str | Path | None) -> None:
         ) from None
 
 
-def parse_canonical_csv(
-    data: bytes, *, source: str | Path | None = None
-) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Parse and validate canonical CSV bytes; return (clean samples, warnings)."""
-    warnings: list[str] = []
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    data = normalise_newlines(data)
-    _check_utf8(data, source)
-    if _NON_SPACE.search(data) is None:
-        raise RecordingFormatError(
-            source,
-            f"file is empty; expected a header row {','.join(REQUIRED_COLUMNS)} and samples",
-            line=1,
-        )
+def _canonical_header(data: bytes, source: str | Path | None) -> tuple[list[str], int]:
+    """The header's column names (checked: ``t_s`` and ``sensor``, no duplicates) and the
+    offset of its newline (-1 for a file of one line)."""
     header_end = data.find(b"\n")
     header_line = data if header_end < 0 else data[:header_end]
     header = csv_cells(header_line.decode("utf-8", errors="replace"), source=source)
@@ -251,19 +239,44 @@ def parse_canonical_csv(
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise RecordingFormatError(source, f"duplicate column(s) {', '.join(dupes)}", line=1)
+    return header, header_end
 
+
+def _drop_incomplete_last_row(
+    data: bytes, n_columns: int, source: str | Path | None, warnings: list[str]
+) -> bytes:
+    """``data`` without a last line (no final newline) that has fewer fields than the header."""
+    last_start = data.rfind(b"\n") + 1
+    fields = csv_cells(data[last_start:].decode("utf-8", errors="replace"), source=source)
+    if len(fields) >= n_columns:
+        return data
+    n_line = data.count(b"\n") + 1
+    warnings.append(
+        f"line {n_line}: incomplete last row dropped (the file ends mid-row, e.g. the "
+        "recorder was killed)"
+    )
+    return data[:last_start]
+
+
+def parse_canonical_csv(
+    data: bytes, *, source: str | Path | None = None
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Parse and validate canonical CSV bytes; return (clean samples, warnings)."""
+    warnings: list[str] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    data = normalise_newlines(data)
+    _check_utf8(data, source)
+    if _NON_SPACE.search(data) is None:
+        raise RecordingFormatError(
+            source,
+            f"file is empty; expected a header row {','.join(REQUIRED_COLUMNS)} and samples",
+            line=1,
+        )
+    header, header_end = _canonical_header(data, source)
     # A killed writer leaves a final line without its newline and with fewer fields.
     if not data.endswith(b"\n") and header_end >= 0:
-        last_start = data.rfind(b"\n") + 1
-        last = data[last_start:]
-        fields = csv_cells(last.decode("utf-8", errors="replace"), source=source)
-        if len(fields) < len(header):
-            n_line = data.count(b"\n") + 1
-            warnings.append(
-                f"line {n_line}: incomplete last row dropped (the file ends mid-row, e.g. the "
-                "recorder was killed)"
-            )
-            data = data[:last_start]
+        data = _drop_incomplete_last_row(data, len(header), source, warnings)
 
     column_types: dict[str, pa.DataType] = {SENSOR: pa.dictionary(pa.int32(), pa.string())}
     if DEVICE_TICKS in header:
@@ -582,17 +595,7 @@ def _split_batch(
     values = {
         c: batch.column(names.index(c)).to_numpy(zero_copy_only=False) for c in used if c != SENSOR
     }
-    for c in REQUIRED_COLUMNS:
-        if c != SENSOR and not np.isfinite(values[c]).all():
-            raise _IrregularError
-    for c, v in values.items():  # the policy limits, on float64 before narrowing to float32
-        if inputs.first_out_of_range(c, v) is not None:
-            raise _IrregularError  # the strict parser names line, column and limit
-    if inputs.first_time_out_of_range(values[T_S]) is not None:
-        raise _IrregularError
-    quat = [values[c] for c in QUAT_COLUMNS if c in values]
-    if len(quat) == 4 and inputs.quat_norm_bad(np.column_stack(quat)) is not None:
-        raise _IrregularError
+    _check_block(values)
     keys = {T_S: 0}
     keys.update({k: len(cols) for k, cols in _BLOCKS.items() if all(c in values for c in cols)})
     if DEVICE_TICKS in values:
@@ -618,6 +621,22 @@ def _split_batch(
                     out[:, j] = values[c][rows]
 
         parts[label].append(rows.size, fill)
+
+
+def _check_block(values: Mapping[str, np.ndarray]) -> None:
+    """Raise _IrregularError for a block with a value the input policy refuses (the strict
+    parser then words the error with line, column and limit)."""
+    for c in REQUIRED_COLUMNS:
+        if c != SENSOR and not np.isfinite(values[c]).all():
+            raise _IrregularError
+    for c, v in values.items():  # the policy limits, on float64 before narrowing to float32
+        if inputs.first_out_of_range(c, v) is not None:
+            raise _IrregularError
+    if inputs.first_time_out_of_range(values[T_S]) is not None:
+        raise _IrregularError
+    quat = [values[c] for c in QUAT_COLUMNS if c in values]
+    if len(quat) == 4 and inputs.quat_norm_bad(np.column_stack(quat)) is not None:
+        raise _IrregularError
 
 
 def _stream_from_parts(label: str, store: _Growing, notes: list[str]) -> SensorStream:
