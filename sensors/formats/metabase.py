@@ -28,6 +28,8 @@ from analysis.inputs import is_plausible_rate
 from analysis.schema import GRAVITY_M_S2
 from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
+    FloatArray,
+    IntArray,
     VendorStream,
     check_increasing,
     checked_rate,
@@ -150,29 +152,7 @@ def read_metabase(path: str | Path) -> VendorStream:
         for h in (name.group("prefix") if name else _stem(p),)
         if h and h.lower() not in {"metawear", ""}
     )
-    stream_kw: dict[str, object] = {}
-    if kind == "accelerometer":
-        stream_kw["acc_m_s2"] = values * GRAVITY_M_S2
-    elif kind == "gyroscope":
-        stream_kw["gyr_rad_s"] = np.deg2rad(values)
-    elif kind == "magnetometer":
-        stream_kw["mag_ut"] = values * 1e6
-    elif kind == "quaternion":
-        norm = np.linalg.norm(values, axis=1)
-        bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.1))
-        if bad.size:
-            i = int(bad[0])
-            raise RecordingFormatError(
-                p,
-                f"quaternion norm {norm[i]:.3f}; expected a unit quaternion (w, x, y, z)",
-                line=int(table.lines[i]),
-            )
-        stream_kw["quat"] = values / norm[:, None]
-    else:
-        warnings.append(
-            f"MetaBase {kind.replace('_', ' ')} export carries no canonical channel (needs "
-            "Accelerometer and Gyroscope, optional Magnetometer/Quaternion): not used"
-        )
+    stream_kw = _channel(kind, values, table.lines, p, warnings)
     nominal, notes = checked_rate(t_s, table.lines, path=p, nominal_hz=rate, column=header[0])
     warnings += notes
     gaps = find_clock_gaps(t_s, table.lines, rate_hz=nominal) if len(t_s) > 1 else ()
@@ -201,6 +181,37 @@ def read_metabase(path: str | Path) -> VendorStream:
         description=f"MetaBase {kind} {mac or ''}".strip(),
         **stream_kw,  # type: ignore[arg-type]
     )
+
+
+def _channel(
+    kind: str, values: FloatArray, lines: IntArray, p: Path, warnings: list[str]
+) -> dict[str, FloatArray]:
+    """The file's values as the VendorStream channel they are, in SI units (``{}`` with a
+    warning for a kind that carries no canonical channel)."""
+    stream_kw: dict[str, FloatArray] = {}
+    if kind == "accelerometer":
+        stream_kw["acc_m_s2"] = values * GRAVITY_M_S2
+    elif kind == "gyroscope":
+        stream_kw["gyr_rad_s"] = np.deg2rad(values)
+    elif kind == "magnetometer":
+        stream_kw["mag_ut"] = values * 1e6
+    elif kind == "quaternion":
+        norm = np.linalg.norm(values, axis=1)
+        bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.1))
+        if bad.size:
+            i = int(bad[0])
+            raise RecordingFormatError(
+                p,
+                f"quaternion norm {norm[i]:.3f}; expected a unit quaternion (w, x, y, z)",
+                line=int(lines[i]),
+            )
+        stream_kw["quat"] = values / norm[:, None]
+    else:
+        warnings.append(
+            f"MetaBase {kind.replace('_', ' ')} export carries no canonical channel (needs "
+            "Accelerometer and Gyroscope, optional Magnetometer/Quaternion): not used"
+        )
+    return stream_kw
 
 
 def _stem(p: Path) -> str:

@@ -24,7 +24,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ import numpy as np
 from analysis.errors import RecordingFormatError
 from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
+    ClockGap,
     FloatArray,
     VendorStream,
     check_increasing,
@@ -186,6 +187,37 @@ def _stem(p: Path) -> str:
     return p.name[: -len(p.suffix)] if p.suffix else p.name
 
 
+def _vector_columns(header: list[str], path: Path) -> dict[str, tuple[str, str, str]]:
+    """The x, y, z column names of each vector kind in the header (all three or none)."""
+    cols: dict[str, tuple[str, str, str]] = {}
+    for kind, regex in _VECTOR_RE.items():
+        found = {m.group(1).lower(): c for c in header if (m := regex.match(c))}
+        if not found:
+            continue
+        if set(found) != {"x", "y", "z"}:
+            raise RecordingFormatError(
+                path, f"incomplete {kind} columns {sorted(found)}; expected x, y and z", line=1
+            )
+        cols[kind] = (found["x"], found["y"], found["z"])
+    return cols
+
+
+def _mark_pauses(gaps: tuple[ClockGap, ...], events: Sequence[TimeEvent]) -> tuple[ClockGap, ...]:
+    """Gaps (on the Unix clock) that hold a PAUSE event get the reason "experiment paused"."""
+    pauses = [e.system_unix_s for e in events if e.event == "PAUSE"]
+    if not pauses:
+        return gaps
+    return tuple(
+        replace(
+            g,
+            reason="experiment paused"
+            if any(g.start_s - 1.0 <= s <= g.end_s for s in pauses)
+            else g.reason,
+        )
+        for g in gaps
+    )
+
+
 def _read_text(
     text: str, *, path: Path, group: str, events: Sequence[TimeEvent], hint: str
 ) -> VendorStream:
@@ -200,16 +232,7 @@ def _read_text(
     delim, dec_comma = _dialect(first, body[:4096])
     header = split_header(first, delim, path=Path(path))
     warnings: list[str] = []
-    cols: dict[str, tuple[str, str, str]] = {}
-    for kind, regex in _VECTOR_RE.items():
-        found = {m.group(1).lower(): c for c in header if (m := regex.match(c))}
-        if not found:
-            continue
-        if set(found) != {"x", "y", "z"}:
-            raise RecordingFormatError(
-                path, f"incomplete {kind} columns {sorted(found)}; expected x, y and z", line=1
-            )
-        cols[kind] = (found["x"], found["y"], found["z"])
+    cols = _vector_columns(header, path)
     if header.count(TIME_COLUMN) > 1:
         raise RecordingFormatError(
             path,
@@ -256,20 +279,8 @@ def _read_text(
             )
     # phone sensor time stamps jitter: a gap needs 3 periods without data
     gaps = find_clock_gaps(t_s, table.lines, rate_hz=rate, factor=3.0) if len(t_s) > 2 else ()
-    pauses = [e.system_unix_s for e in events if e.event == "PAUSE"]
-    if clock == "unix" and pauses:
-        gaps = tuple(
-            type(g)(
-                start_s=g.start_s,
-                end_s=g.end_s,
-                missing=g.missing,
-                line=g.line,
-                reason="experiment paused"
-                if any(g.start_s - 1.0 <= s <= g.end_s for s in pauses)
-                else g.reason,
-            )
-            for g in gaps
-        )
+    if clock == "unix":
+        gaps = _mark_pauses(gaps, events)
     return VendorStream(
         path=path,
         format=FORMAT,
