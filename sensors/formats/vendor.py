@@ -210,22 +210,16 @@ def parse_table(
     body = text.split("\n")
     header = split_header(body[0].rstrip("\r"), delimiter, path=path)
     n_fields = len(header)
-    # data lines with their file line numbers (blank lines are skipped, as a CSV reader does)
-    rows = [(header_line + i, ln.rstrip("\r")) for i, ln in enumerate(body[1:], start=1)]
-    ends_with_newline = text.endswith("\n")
-    rows = [(n, ln) for n, ln in rows if ln.strip()]
-    if rows:
-        last_no, last = rows[-1]
-        n_last = len(csv_cells(last, delimiter, path=path, lineno=last_no))
-        cut = (expect_final_newline and not ends_with_newline) or n_last < n_fields
-        if cut:
-            warnings.append(
-                f"line {last_no}: incomplete last row dropped (the file ends mid-row: "
-                f"{n_last} of {n_fields} fields{'' if ends_with_newline else ', no final newline'})"
-            )
-            rows = rows[:-1]
-    if not rows:
-        raise RecordingFormatError(path, "no data rows after the header", line=header_line + 1)
+    rows = _data_rows(
+        text,
+        body,
+        path=path,
+        header_line=header_line,
+        delimiter=delimiter,
+        n_fields=n_fields,
+        expect_final_newline=expect_final_newline,
+        warnings=warnings,
+    )
     lines = np.fromiter((n for n, _ in rows), dtype=np.int64, count=len(rows))
     data = "\n".join(ln for _, ln in rows) + "\n"
     if decimal_comma:
@@ -254,21 +248,56 @@ def parse_table(
     for name in text_columns:
         out[name] = np.asarray(table.column(names[index[name]]).to_pylist(), dtype=object)
     for name in numeric:
-        raw = table.column(names[index[name]])
-        try:
-            values = pc.cast(pc.utf8_trim_whitespace(raw), pa.float64()).to_numpy()
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            values = _to_float(np.asarray(raw.to_pylist(), dtype=object))
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            cell = str(raw[i].as_py()).strip()
-            what = "empty cell" if not cell else f"{shorten(cell)} is not a finite number"
-            raise RecordingFormatError(
-                path, f"{what}; expected a decimal number", line=int(lines[i]), column=name
-            )
-        out[name] = values
+        out[name] = _numeric_column(table.column(names[index[name]]), name, lines, path)
     return Table(columns=out, lines=lines, warnings=tuple(warnings))
+
+
+def _data_rows(
+    text: str,
+    body: list[str],
+    *,
+    path: Path,
+    header_line: int,
+    delimiter: str,
+    n_fields: int,
+    expect_final_newline: bool,
+    warnings: list[str],
+) -> list[tuple[int, str]]:
+    """The non-blank data lines with their file line numbers, without a cut-off last row."""
+    # data lines with their file line numbers (blank lines are skipped, as a CSV reader does)
+    rows = [(header_line + i, ln.rstrip("\r")) for i, ln in enumerate(body[1:], start=1)]
+    ends_with_newline = text.endswith("\n")
+    rows = [(n, ln) for n, ln in rows if ln.strip()]
+    if rows:
+        last_no, last = rows[-1]
+        n_last = len(csv_cells(last, delimiter, path=path, lineno=last_no))
+        cut = (expect_final_newline and not ends_with_newline) or n_last < n_fields
+        if cut:
+            warnings.append(
+                f"line {last_no}: incomplete last row dropped (the file ends mid-row: "
+                f"{n_last} of {n_fields} fields{'' if ends_with_newline else ', no final newline'})"
+            )
+            rows = rows[:-1]
+    if not rows:
+        raise RecordingFormatError(path, "no data rows after the header", line=header_line + 1)
+    return rows
+
+
+def _numeric_column(raw: pa.ChunkedArray, name: str, lines: IntArray, path: Path) -> FloatArray:
+    """A text column as float64; an empty or non-finite cell raises (naming line and column)."""
+    try:
+        values = pc.cast(pc.utf8_trim_whitespace(raw), pa.float64()).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        values = _to_float(np.asarray(raw.to_pylist(), dtype=object))
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        cell = str(raw[i].as_py()).strip()
+        what = "empty cell" if not cell else f"{shorten(cell)} is not a finite number"
+        raise RecordingFormatError(
+            path, f"{what}; expected a decimal number", line=int(lines[i]), column=name
+        )
+    return values
 
 
 def _to_float(cells: np.ndarray) -> FloatArray:
