@@ -703,7 +703,26 @@ def _align(sensors: list[_Sensor]) -> tuple[dict[str, float], str]:
     )
 
 
+def _source_entry(x: VendorStream, label: str) -> dict[str, Any]:
+    """What the sidecar records of one source file (``extra.import.sources``)."""
+    return {
+        "file": x.path.name,
+        "path": str(x.path),
+        "format": x.format,
+        "sensor": label,
+        "device": x.device_id,
+        "channels": list(x.channels),
+        "rows": len(x),
+        "rate_hz": round(x.rate_hz, 6),
+        "clock": x.clock,
+        "gaps": len(x.gaps),
+        "missing_samples": int(sum(g.missing for g in x.gaps)),
+        **({"derived": dict(x.derived)} if x.derived else {}),
+    }
+
+
 def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list[str]) -> Recording:
+    """One Recording of the placed, merged sensors on one clock, with the import record."""
     shifts, how = _align(sensors)
     t0 = min(float(s.t_s[0]) + shifts[s.device_id] for s in sensors)
     streams: dict[str, SensorStream] = {}
@@ -730,15 +749,10 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
             quat=s.quat,
             device_ticks=s.ticks,
         )
-        for start, end, reason in s.gaps:
-            gaps.append(
-                Gap(
-                    sensor=label,
-                    start_s=round(start + shift, 6),
-                    end_s=round(end + shift, 6),
-                    reason=reason,
-                )
-            )
+        gaps += [
+            Gap(sensor=label, start_s=round(a + shift, 6), end_s=round(b + shift, 6), reason=why)
+            for a, b, why in s.gaps
+        ]
         first = s.streams[0]
         infos[label] = SensorInfo(
             family=FAMILIES[first.format],
@@ -752,23 +766,7 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
                 orientation[label] = ORIENTATION_FROM_VENDOR
         if started is None and abs(float(s.t_s[0]) + shift) < 1e-9:
             started = next((x.started_at for x in s.streams if x.started_at), None)
-        for x in s.streams:
-            sources.append(
-                {
-                    "file": x.path.name,
-                    "path": str(x.path),
-                    "format": x.format,
-                    "sensor": label,
-                    "device": x.device_id,
-                    "channels": list(x.channels),
-                    "rows": len(x),
-                    "rate_hz": round(x.rate_hz, 6),
-                    "clock": x.clock,
-                    "gaps": len(x.gaps),
-                    "missing_samples": int(sum(g.missing for g in x.gaps)),
-                    **({"derived": dict(x.derived)} if x.derived else {}),
-                }
-            )
+        sources += [_source_entry(x, label) for x in s.streams]
         notes += [f"{label}: {n}" for n in s.notes]
     notes += [f"ignored {i}" for i in ignored]
     samples = validate_samples(samples_from_streams(streams))
