@@ -107,20 +107,16 @@ async def record_session(
         if on_streaming is not None:
             on_streaming()
         pump = asyncio.get_running_loop().create_task(recorder.run(interval_s=0.1 * pace))
-        while True:
-            if on_tick is not None:
-                on_tick()
-            if recorder.sidecar_due():
-                recorder.update_sidecar(meta_now("unfinished"))
-            failure = session.failure()
-            if failure is not None:
-                raise failure
-            if stop is not None and stop.is_set():
-                ended_by = "stopped"
-                break
-            if duration_s is not None and session.now_s() - start_s >= duration_s:
-                break
-            await asyncio.sleep(tick_s)
+        ended_by = await _record_until(
+            session,
+            recorder,
+            meta_now,
+            start_s=start_s,
+            duration_s=duration_s,
+            stop=stop,
+            on_tick=on_tick,
+            tick_s=tick_s,
+        )
     except asyncio.CancelledError:
         ended_by = "interrupted"
         raise
@@ -144,3 +140,32 @@ async def record_session(
         ended_by=ended_by,
         duration_s=end_s - start_s,
     )
+
+
+async def _record_until(
+    session: LiveSession,
+    recorder: Recorder,
+    meta_now: Callable[[str], SessionMeta],
+    *,
+    start_s: float,
+    duration_s: float | None,
+    stop: asyncio.Event | None,
+    on_tick: Callable[[], Any] | None,
+    tick_s: float,
+) -> str:
+    """Tick (display, sidecar refresh) until ``duration_s`` session seconds after ``start_s``
+    or until ``stop`` is set; returns ``"duration"`` or ``"stopped"``; a sensor's failure is
+    raised."""
+    while True:
+        if on_tick is not None:
+            on_tick()
+        if recorder.sidecar_due():
+            recorder.update_sidecar(meta_now("unfinished"))
+        failure = session.failure()
+        if failure is not None:
+            raise failure
+        if stop is not None and stop.is_set():
+            return "stopped"
+        if duration_s is not None and session.now_s() - start_s >= duration_s:
+            return "duration"
+        await asyncio.sleep(tick_s)

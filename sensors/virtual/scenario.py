@@ -25,6 +25,7 @@ from sensors.ble.air import VirtualAir
 from sensors.ble.backend import bumble_backend
 from sensors.families import codec_for
 from sensors.families.base import Family, StreamRequest
+from sensors.session.config import SessionConfig
 from sensors.session.live import LiveSession
 from sensors.session.protocol import GuidedProtocol, default_steps, steps_from_windows
 from sensors.session.recording import RecordingResult, record_session
@@ -126,6 +127,28 @@ class VirtualSessionResult:
     scenario_start_s``, for comparing the recording with the simulation's truth."""
 
 
+def _virtual_session_config(
+    rig: VirtualRig, sources: ScenarioSources, rates_hz: Mapping[str, float] | None
+) -> SessionConfig:
+    """The session configuration for the rig's sensors (each at ``rates_hz`` when given)."""
+    # generous bounds: on a loaded machine the in-process stack on both sides of the
+    # virtual link is slow to scan and connect (an absent sensor is tested elsewhere)
+    config = rig.session_config(
+        scan_timeout_s=VIRTUAL_TIMEOUT_S,
+        connect_timeout_s=VIRTUAL_TIMEOUT_S,
+        exercise=sources.meta.exercise,
+        side=sources.meta.side,
+    )
+    if rates_hz:
+        config = dataclasses.replace(
+            config,
+            sensors=tuple(
+                dataclasses.replace(s, rate_hz=rates_hz.get(s.placement)) for s in config.sensors
+            ),
+        )
+    return config
+
+
 async def record_virtual_session(
     out: str | Path,
     scenario: str,
@@ -163,22 +186,7 @@ async def record_virtual_session(
         )
         await rig.start()
         backend = await bumble_backend(air)
-        # generous bounds: on a loaded machine the in-process stack on both sides of the
-        # virtual link is slow to scan and connect (an absent sensor is tested elsewhere)
-        config = rig.session_config(
-            scan_timeout_s=VIRTUAL_TIMEOUT_S,
-            connect_timeout_s=VIRTUAL_TIMEOUT_S,
-            exercise=sources.meta.exercise,
-            side=sources.meta.side,
-        )
-        if rates_hz:
-            config = dataclasses.replace(
-                config,
-                sensors=tuple(
-                    dataclasses.replace(s, rate_hz=rates_hz.get(s.placement))
-                    for s in config.sensors
-                ),
-            )
+        config = _virtual_session_config(rig, sources, rates_hz)
         session = LiveSession(config, backend=backend, clock_scale=speed, settle_s=0.0)
         started: list[float] = []
         pending = sorted(sources.meta.markers, key=lambda m: m.t_s)
