@@ -39,13 +39,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from analysis.errors import StretchguardError  # noqa: E402
-from analysis.pipeline import analyse_recording  # noqa: E402
-from analysis.profiles import (  # noqa: E402
+from analysis.angles.pipeline import analyse_recording  # noqa: E402
+from analysis.envelope.profiles import (  # noqa: E402
     load_builtin_profile,
     parse_profile,
     read_profile_text,
 )
+from analysis.errors import StretchguardError  # noqa: E402
 from sensors.formats.canonical import read_recording, sidecar_path  # noqa: E402
 from sensors.formats.merge import read_streams  # noqa: E402
 from tests.vendor_writers import write_metabase, write_movella_dot, write_phyphox, write_witmotion  # noqa: E402

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.schema import GRAVITY_M_S2
 from sensors.formats import metabase, phyphox
 from sensors.formats import movella_dot as dot
 from sensors.formats.canonical import write_new_file

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from analysis.errors import RecordingFormatError
-from analysis.inputs import is_plausible_rate
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.inputs import is_plausible_rate
+from analysis.recording.schema import GRAVITY_M_S2
 from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     FloatArray,

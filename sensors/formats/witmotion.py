@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.errors import RecordingFormatError
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.schema import GRAVITY_M_S2
 from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     FloatArray,

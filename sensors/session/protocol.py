@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analysis.calibration import BOW_WORDS
-from analysis.recording import CalibrationWindows
+from analysis.angles.calibration import BOW_WORDS
+from analysis.recording.streams import CalibrationWindows
 
 
 @dataclass(frozen=True)

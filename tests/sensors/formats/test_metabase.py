@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import RecordingFormatError
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.schema import GRAVITY_M_S2
 from sensors.formats.merge import SensorMapping, read_vendor_session
 from sensors.formats.metabase import read_metabase
 from tests.vendor_writers import write_metabase
