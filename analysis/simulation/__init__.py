@@ -26,7 +26,7 @@ from analysis.simulation.scenarios import (
     list_scenarios,
     natural_duration_s,
 )
-from analysis.simulation.session import (
+from analysis.simulation.synthesis import (
     DEFAULT_SENSORS,
     TRUTH_FORMAT,
     SensorTruth,

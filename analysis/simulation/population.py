@@ -52,7 +52,7 @@ from analysis.simulation.imu import (
 )
 from analysis.simulation.poses import Interval, PoseTimeline
 from analysis.simulation.scenarios import TruthEvent
-from analysis.simulation.session import SessionSimulator, SimulationConfig
+from analysis.simulation.synthesis import SessionSimulator, SimulationConfig
 from analysis.simulation.trajectories import Sum, SumOfSines, Trajectory, Windowed
 
 FloatArray = NDArray[np.float64]

@@ -1,4 +1,4 @@
-"""Simulated sessions: configuration, on-demand and chunked generation, and the results.
+"""Synthesised sessions: configuration, on-demand and chunked generation, and the results.
 
 :class:`SessionSimulator` turns a scenario and a :class:`SimulationConfig` into samples on
 demand: true angles or segment orientations at any times, one sensor's samples for any time
