@@ -42,10 +42,10 @@ from analysis.angles.orientation import (
     stitch_blocks,
 )
 from analysis.angles.plausibility import doubted_segments, implausible_joints
-from analysis.angles.timebase import Gap, UniformSession, UniformStream, to_uniform_grid
+from analysis.angles.timebase import UniformSession, UniformStream, to_uniform_grid
 from analysis.errors import InsufficientDataError
 from analysis.recording.schema import ANGLE_COLUMNS, ORIENTATION_FROM_VENDOR, T_S
-from analysis.recording.streams import Recording
+from analysis.recording.streams import Gap, Recording
 
 FloatArray = NDArray[np.float64]
 LONG_SESSION_SAMPLES = 1_000_000
@@ -364,7 +364,7 @@ def analyse_recording(
     angles = pd.DataFrame(data, copy=False)
     for g in gaps:
         warnings.append(
-            f"{g.placement}: no data for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s; "
+            f"{g.sensor}: no data for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s; "
             "angles that need it are left empty there"
         )
     doubts = _doubts(cal, angles, rate_hz)

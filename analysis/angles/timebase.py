@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.errors import InsufficientDataError
-from analysis.recording.streams import SensorStream
+from analysis.recording.streams import Gap, SensorStream
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -38,15 +38,6 @@ class UniformStream:
     valid: BoolArray
     mag_ut: FloatArray | None = None
     quat: FloatArray | None = None
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A stretch ``[start_s, end_s)`` in which ``placement`` delivered no samples."""
-
-    placement: str
-    start_s: float
-    end_s: float
 
 
 @dataclass(frozen=True)
@@ -143,7 +134,7 @@ def to_uniform_grid(
         valid = (t_grid >= s.t_s[0] - edge) & (t_grid <= s.t_s[-1] + edge)
         tol = 0.25 / rate
         for a, b in find_gaps(s.t_s, max_gap_s=max_gap_s):
-            gaps.append(Gap(label, a, b))
+            gaps.append(Gap(sensor=label, start_s=a, end_s=b))
             valid &= ~((t_grid > a + tol) & (t_grid < b - tol))
         quat = None
         if s.quat is not None:

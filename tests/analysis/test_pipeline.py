@@ -186,7 +186,7 @@ def test_sensor_dropout_leaves_a_recorded_gap(standing):
     sim, _ref = standing
     cut = (sim.samples.sensor == "right_shank") & sim.samples.t_s.between(50.0, 52.0)
     res = analyse_recording(Recording(samples=sim.samples[~cut], meta=sim.meta))
-    assert any(g.placement == "right_shank" for g in res.gaps)
+    assert any(g.sensor == "right_shank" for g in res.gaps)
     assert any("right_shank: no data" in w for w in res.warnings)
     t = res.angles.t_s
     inside = (t > 50.05) & (t < 51.95)
