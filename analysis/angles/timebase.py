@@ -49,11 +49,6 @@ class UniformSession:
     streams: Mapping[str, UniformStream]
     gaps: tuple[Gap, ...]
 
-    @property
-    def dt_s(self) -> float:
-        """Grid step in seconds."""
-        return 1.0 / self.rate_hz
-
 
 def stream_rate_hz(t_s: FloatArray) -> float:
     """A sensor's sample rate, robust to jitter and dropped samples.

@@ -23,11 +23,6 @@ def inclination_error_deg(q_E_S_est: ArrayLike, q_E_S_ref: ArrayLike) -> FloatAr
     return np.rad2deg(np.arccos(np.clip(z[..., 2], -1.0, 1.0)))
 
 
-def total_error_deg(q_E_S_est: ArrayLike, q_E_S_ref: ArrayLike) -> FloatArray:
-    """Angle (deg) of the full orientation error."""
-    return np.rad2deg(rot.angle_between(q_E_S_est, q_E_S_ref))
-
-
 def rmse(err: ArrayLike) -> float:
     """Root mean square over finite values (NaN if there are none)."""
     e = np.asarray(err, dtype=np.float64)
