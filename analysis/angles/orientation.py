@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from vqf import VQF, offlineVQF
 
+from analysis.angles import rotations as rot
+
 FloatArray = NDArray[np.float64]
 
 
@@ -126,35 +128,19 @@ def stitch_blocks(
     for (a, b), q in zip(bounds, blocks, strict=True):
         if prev is not None:
             lo, hi = a, prev_bounds[1]
-            e = _hamilton(prev[lo - prev_bounds[0] : hi - prev_bounds[0]], _conj(q[: hi - a]))
+            e = rot.multiply(
+                prev[lo - prev_bounds[0] : hi - prev_bounds[0]], rot.conjugate(q[: hi - a])
+            )
             yaw = 2.0 * np.arctan2(e[:, 3], e[:, 0])
             delta = float(np.angle(np.mean(np.exp(1j * yaw))))
             turn = np.array([np.cos(delta / 2), 0.0, 0.0, np.sin(delta / 2)])
-            q = _hamilton(np.broadcast_to(turn, q.shape), q)
+            q = rot.multiply(turn, q)
             cut = (lo + hi) // 2
         else:
             cut = a
         out[cut:b] = q[cut - a :]
         prev, prev_bounds = q, (a, b)
     return out
-
-
-def _conj(q: FloatArray) -> FloatArray:
-    return q * np.array([1.0, -1.0, -1.0, -1.0])
-
-
-def _hamilton(p: FloatArray, q: FloatArray) -> FloatArray:
-    w1, x1, y1, z1 = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
-    w2, x2, y2, z2 = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
-    return np.stack(
-        (
-            w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
-            w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
-            w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
-            w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
-        ),
-        axis=1,
-    )
 
 
 def run_orientation(
