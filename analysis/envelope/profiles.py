@@ -16,10 +16,8 @@ user files are read by the CLI and passed in as text.
 
 from __future__ import annotations
 
-import math
 import re
 import string
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -28,6 +26,7 @@ from typing import Any, Final, Literal
 
 from analysis.errors import ConfigError
 from analysis.recording import inputs
+from analysis.recording.config_files import Table, parse_toml, read_text, toml_key_lines
 from analysis.recording.schema import (
     AXIAL_ANGLES,
     FALLBACK_COLUMNS,
@@ -317,90 +316,9 @@ _RULE_KEYS = {
 }
 
 
-class _Reader:
-    """Typed access to a TOML table that names the source and the dotted key on error."""
-
-    def __init__(self, table: Mapping[str, Any], *, source: str, prefix: str = "") -> None:
-        self.table = table
-        self.source = source
-        self.prefix = prefix
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}{name}"
-
-    def fail(self, name: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: key '{self.key(name)}': {message}")
-
-    def check_keys(self, allowed: set[str]) -> None:
-        unknown = sorted(set(self.table) - allowed)
-        if unknown:
-            raise self.fail(
-                unknown[0], f"unknown key; expected one of {', '.join(sorted(allowed))}"
-            )
-
-    def sub(self, name: str, *, required: bool = False) -> _Reader:
-        value = self.table.get(name)
-        if value is None:
-            if required:
-                raise self.fail(name, "missing table")
-            value = {}
-        if not isinstance(value, Mapping):
-            raise self.fail(name, f"expected a table, got {_show(value)}")
-        return _Reader(value, source=self.source, prefix=f"{self.key(name)}.")
-
-    def string(self, name: str, *, default: str | None = None) -> str:
-        value = self.table.get(name, default)
-        if value is None:
-            raise self.fail(name, "missing; expected a string")
-        if not isinstance(value, str):
-            raise self.fail(name, f"expected a string, got {_show(value)}")
-        return value
-
-    def number(
-        self,
-        name: str,
-        *,
-        default: float | None = None,
-        required: bool = True,
-        lo: float | None = None,
-        hi: float | None = None,
-        lo_open: bool = False,
-    ) -> float | None:
-        value = self.table.get(name, default)
-        if value is None:
-            if required:
-                raise self.fail(name, "missing; expected a number")
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(name, f"expected a number, got {_show(value)}")
-        out = float(value)
-        if not math.isfinite(out):
-            raise self.fail(name, f"expected a finite number, got {value!r}")
-        if lo is not None and (out <= lo if lo_open else out < lo):
-            op = ">" if lo_open else "≥"
-            raise self.fail(name, f"expected a value {op} {lo:g}, got {out:g}")
-        if hi is not None and out > hi:
-            raise self.fail(name, f"expected a value ≤ {hi:g}, got {out:g}")
-        return out
-
-    def req_number(self, name: str, **kwargs: Any) -> float:
-        out = self.number(name, required=True, **kwargs)
-        assert out is not None
-        return out
-
-    def integer(self, name: str, *, default: int, lo: int = 0) -> int:
-        value = self.table.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(name, f"expected an integer, got {_show(value)}")
-        if value < lo:
-            raise self.fail(name, f"expected an integer ≥ {lo}, got {value}")
-        return value
-
-    def boolean(self, name: str, *, default: bool) -> bool:
-        value = self.table.get(name, default)
-        if not isinstance(value, bool):
-            raise self.fail(name, f"expected true or false, got {_show(value)}")
-        return value
+class _Reader(Table):
+    """A profile table (:class:`~analysis.recording.config_files.Table`) that also knows the
+    angle names."""
 
     def angle(self, name: str) -> str:
         value = self.string(name)
@@ -409,12 +327,6 @@ class _Reader:
                 name, f"unknown angle {value!r}; expected one of {', '.join(ANGLE_NAMES)}"
             )
         return value
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    kind = type(value).__name__
-    return f"{text[:60]} ({kind})"
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -426,15 +338,6 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def _parse_toml(text: str, source: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
 
 
 def builtin_profile_names() -> tuple[str, ...]:
@@ -492,38 +395,38 @@ def parse_profile(text: str, *, source: str, base: Profile | None = None) -> Pro
     off (``enabled = false``). ``source`` names the document in error messages. Raises
     ConfigError naming ``source`` and the key for every problem.
     """
-    data = _parse_toml(text, source)
+    data = parse_toml(text, source)
+    top = _Reader(data, source=source, lines=toml_key_lines(text))
     extends = data.get("extends")
     if extends is not None:
         if not isinstance(extends, str):
-            raise ConfigError(f"{source}: key 'extends': expected a profile name, got {extends!r}")
+            raise top.wrong("extends", "a profile name", extends)
         if extends not in builtin_profile_names():
-            raise ConfigError(
-                f"{source}: key 'extends': unknown profile {extends!r}; built-in profiles: "
-                f"{', '.join(builtin_profile_names())}"
+            raise top.fail(
+                "extends",
+                f"unknown profile {extends!r}; built-in profiles: "
+                f"{', '.join(builtin_profile_names())}",
             )
-        parent = _parse_toml(_builtin_text(extends), f"<built-in profile {extends}>")
+        parent = parse_toml(_builtin_text(extends), f"<built-in profile {extends}>")
         data = _merge(parent, {k: v for k, v in data.items() if k != "extends"})
     elif base is not None and "name" not in data:
         data = _merge(dict(base.raw), data)
-    return _build(data, source)
+    return _build(_Reader(data, source=source, lines=top.lines), source)
 
 
-def _build(data: Mapping[str, Any], source: str) -> Profile:
-    top = _Reader(data, source=source)
+def _build(top: _Reader, source: str) -> Profile:
+    data = top.data
     top.check_keys(_TOP_KEYS)
     fmt = data.get("format", PROFILE_FORMAT)
     if fmt != PROFILE_FORMAT:
-        raise top.fail("format", f"expected {PROFILE_FORMAT!r}, got {_show(fmt)}")
+        raise top.wrong("format", repr(PROFILE_FORMAT), fmt)
     name = top.string("name")
     if not name.strip():
         raise top.fail("name", "must not be empty")
     kind = top.string("kind", default="hold")
     if kind not in PROFILE_KINDS:
-        raise top.fail("kind", f"expected one of {', '.join(PROFILE_KINDS)}, got {kind!r}")
-    exercises = data.get("exercises", [])
-    if not isinstance(exercises, list) or not all(isinstance(e, str) for e in exercises):
-        raise top.fail("exercises", f"expected a list of strings, got {_show(exercises)}")
+        raise top.wrong("kind", f"one of {', '.join(PROFILE_KINDS)}", kind)
+    exercises = top.strings("exercises")
     warnings: list[str] = []
 
     gates = top.sub("gates")
@@ -562,11 +465,11 @@ def _build(data: Mapping[str, Any], source: str) -> Profile:
 
 def _rules(table: _Reader, *, dwell_s: float, warnings: list[str]) -> tuple[RuleSpec, ...]:
     out = []
-    for rule_name in table.table:
+    for rule_name in table.data:
         if rule_name not in RULE_NAMES:
             raise table.fail(rule_name, f"unknown rule; expected one of {', '.join(RULE_NAMES)}")
     # keep the canonical order of RULE_NAMES so reports read the same for every profile
-    for rule_name in (n for n in RULE_NAMES if n in table.table):
+    for rule_name in (n for n in RULE_NAMES if n in table.data):
         r = table.sub(rule_name)
         r.check_keys(_RULE_KEYS)
         if not r.boolean("enabled", default=True):
@@ -653,25 +556,17 @@ def read_profile_text(path: str | Path) -> str:
     read (a FIFO or device is refused before it is opened); anything else raises ConfigError
     in one line naming the file.
     """
-    raw = inputs.read_regular_file(
-        path,
-        fail=lambda why: ConfigError(f"{path}: profile {why}"),
-        cap_bytes=inputs.PROFILE_MAX_BYTES,
-    )
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file (expected a TOML profile)") from None
+    return read_text(path, what="profile", cap_bytes=inputs.PROFILE_MAX_BYTES)
 
 
 def _engaged(table: _Reader) -> EngagedSpec:
     table.check_keys({"dwell_s", "when", "require"})
-    raw = table.table.get("when")
+    raw = table.data.get("when")
     if not isinstance(raw, list) or not raw:
-        raise table.fail("when", "expected a non-empty array of tables ([[engaged.when]])")
-    require = table.table.get("require", [])
+        raise table.wrong("when", "a non-empty array of tables ([[engaged.when]])", raw)
+    require = table.data.get("require", [])
     if not isinstance(require, list):
-        raise table.fail("require", "expected an array of tables ([[engaged.require]])")
+        raise table.wrong("require", "an array of tables ([[engaged.require]])", require)
     return EngagedSpec(
         criteria=_criteria(table, "when", raw),
         require=_criteria(table, "require", require),
@@ -683,8 +578,8 @@ def _criteria(table: _Reader, key: str, raw: list[Any]) -> tuple[EngagedCriterio
     out = []
     for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
-            raise table.fail(f"{key}[{i}]", f"expected a table, got {_show(item)}")
-        c = _Reader(item, source=table.source, prefix=f"{table.key(key)}[{i}].")
+            raise table.wrong(f"{key}[{i}]", "a table", item)
+        c = _Reader(item, source=table.source, lines=table.lines, prefix=table.key(f"{key}[{i}]"))
         c.check_keys({"angle", "min_deg", "max_deg", "hysteresis_deg"})
         angle = c.angle("angle")
         lo = c.number("min_deg", required=False, lo=-180.0, hi=180.0)
@@ -777,7 +672,7 @@ def _repetitions(table: _Reader) -> RepetitionSpec:
     )
     direction = table.string("lengthening", default="decreasing")
     if direction not in ("increasing", "decreasing"):
-        raise table.fail("lengthening", f"expected 'increasing' or 'decreasing', got {direction!r}")
+        raise table.wrong("lengthening", "'increasing' or 'decreasing'", direction)
     lo_s = table.req_number("min_lengthening_s", lo=0.0, hi=120.0)
     hi_s = table.number("max_lengthening_s", required=False, lo=0.0, lo_open=True, hi=600.0)
     if hi_s is not None and hi_s <= lo_s:

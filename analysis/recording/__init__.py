@@ -2,7 +2,8 @@
 and the input policy every file and packet is checked against.
 
 ``streams`` holds :class:`Recording` and its parts, ``schema`` the column names and units
-every stage shares, ``inputs`` the limits on files and values (docs/input-policy.md).
+every stage shares, ``inputs`` the limits on files and values (docs/input-policy.md),
+``config_files`` the reading of TOML/JSON files and the one wording of their errors.
 Every other room of :mod:`analysis` may import this one; it imports none of them.
 """
 

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from analysis.errors import RecordingFormatError
 from analysis.recording import inputs
+from analysis.recording.config_files import found
 from analysis.recording.schema import (
     ACC_COLUMNS,
     ALL_COLUMNS,
@@ -144,7 +145,7 @@ class SessionMeta:
         """
         if not isinstance(data, Mapping):
             raise RecordingFormatError(
-                source, f"sidecar: expected a JSON object, found {_found(data)}"
+                source, f"sidecar: expected a JSON object, found {found(data)}"
             )
         sc = _Sidecar(source)
         fmt = data.get("format", SESSION_FORMAT)
@@ -178,30 +179,15 @@ class SessionMeta:
         )
 
 
-def _found(value: Any) -> str:
-    """``value`` shown briefly with its JSON type, for error messages."""
-    kind = {
-        bool: "boolean",
-        int: "number",
-        float: "number",
-        str: "string",
-        list: "list",
-        dict: "object",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
-    text = repr(value)
-    return f"{kind} {text[:40]}{'...' if len(text) > 40 else ''}"
-
-
 class _Sidecar:
     """Type checks of sidecar values; errors name the file and the dotted key."""
 
     def __init__(self, source: str | Path | None) -> None:
         self.source = source
 
-    def fail(self, key: str, expected: str, found: Any) -> RecordingFormatError:
+    def fail(self, key: str, expected: str, value: Any) -> RecordingFormatError:
         return RecordingFormatError(
-            self.source, f"sidecar key '{key}': expected {expected}, found {_found(found)}"
+            self.source, f"key '{key}': expected {expected}, found {found(value)}"
         )
 
     def opt_str(self, table: Mapping[str, Any], key: str, where: str = "") -> str | None:
@@ -247,7 +233,8 @@ class _Sidecar:
             if label not in PLACEMENTS:
                 raise RecordingFormatError(
                     self.source,
-                    f"sidecar key '{key}': expected a placement of {', '.join(PLACEMENTS)}",
+                    f"key '{key}': expected a placement of {', '.join(PLACEMENTS)}, found "
+                    f"{found(label)}",
                 )
             if not isinstance(info, Mapping):
                 raise self.fail(key, "an object", info)

@@ -36,6 +36,7 @@ import pyarrow.csv as pacsv
 
 from analysis.errors import OutputExistsError, RecordingFormatError
 from analysis.recording import inputs
+from analysis.recording.config_files import parse_json, read_text
 from analysis.recording.schema import (
     ACC_COLUMNS,
     ALL_COLUMNS,
@@ -330,36 +331,10 @@ def read_sidecar(csv_path: str | Path) -> SessionMeta | None:
     path = sidecar_path(csv_path)
     if not os.path.lexists(path):
         return None
-    raw = inputs.read_regular_file(
-        path,
-        fail=lambda why: RecordingFormatError(path, f"sidecar {why}"),
-        cap_bytes=inputs.SIDECAR_MAX_BYTES,
+    text = read_text(
+        path, what="sidecar", cap_bytes=inputs.SIDECAR_MAX_BYTES, error=RecordingFormatError
     )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RecordingFormatError(
-            path,
-            f"sidecar is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-            "expected UTF-8 JSON",
-        ) from None
-    deep = inputs.json_depth_problem(text)
-    if deep is not None:
-        raise RecordingFormatError(
-            path,
-            f"sidecar nests deeper than {inputs.MAX_JSON_DEPTH} levels at offset {deep}; "
-            "expected a flat JSON object",
-        )
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecordingFormatError(
-            path, f"invalid JSON ({exc.msg}) at column {exc.colno}", line=exc.lineno
-        ) from None
-    except (ValueError, RecursionError):
-        raise RecordingFormatError(
-            path, "invalid JSON (a number too long to read, or nesting too deep)"
-        ) from None
+    data = parse_json(text, path, max_depth=inputs.MAX_JSON_DEPTH)
     return SessionMeta.from_dict(data, source=path)
 
 

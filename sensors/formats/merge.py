@@ -26,7 +26,6 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from numpy.typing import NDArray
 from analysis.angles.rotations import from_rotation, to_rotation
 from analysis.errors import ConfigError, DataError, RecordingFormatError, TimebaseError
 from analysis.recording import inputs
+from analysis.recording.config_files import Table, read_text
 from analysis.recording.schema import ORIENTATION_FROM_VENDOR, PLACEMENTS
 from analysis.recording.streams import (
     Gap,
@@ -319,37 +319,31 @@ class SensorMapping:
         patterns) per line.
         """
         p = Path(path)
-        raw = inputs.read_regular_file(
-            p,
-            fail=lambda why: ConfigError(f"{p}: sensor mapping {why}"),
-            cap_bytes=inputs.PROFILE_MAX_BYTES,
-        )
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ConfigError(f"{p}: sensor mapping is not UTF-8 text") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{p}: invalid TOML ({exc})") from None
-        except RecursionError:
-            raise ConfigError(f"{p}: invalid TOML (nested too deeply)") from None
-        table = data.get("sensors")
-        if not isinstance(table, Mapping) or not table:
-            raise ConfigError(
-                f"{p}: expected a [sensors] table mapping files or devices to placements, e.g. "
-                '"LFemur*.csv" = "left_thigh"'
+        text = read_text(p, what="sensor mapping", cap_bytes=inputs.PROFILE_MAX_BYTES)
+        top = Table.from_toml(text, source=p)
+        raw = top.data.get("sensors")
+        if not isinstance(raw, Mapping) or not raw:
+            raise top.wrong(
+                "sensors",
+                'a [sensors] table mapping files or devices to placements, e.g. "LFemur*.csv" = '
+                '"left_thigh"',
             )
+        table = top.sub("sensors")
         rules = []
-        for key, value in table.items():
-            where = f"{p}: [sensors] {key!r}"
+        for key, value in raw.items():
             if key in PLACEMENTS and not (isinstance(value, str) and value in PLACEMENTS):
                 patterns = [value] if isinstance(value, str) else value
                 if not isinstance(patterns, list) or not all(isinstance(x, str) for x in patterns):
-                    raise ConfigError(f"{where}: expected a pattern or a list of patterns")
+                    raise table.wrong(key, "a pattern or a list of patterns", value)
                 rules += [(pat, key) for pat in patterns]
             elif isinstance(value, str):
-                rules.append((key, _check_placement(value, where)))
+                if value not in PLACEMENTS:
+                    raise table.fail(
+                        key, f"unknown placement {value!r}; expected one of {PLACEMENTS}"
+                    )
+                rules.append((key, value))
             else:
-                raise ConfigError(f"{where}: expected a placement string, got {value!r}")
+                raise table.wrong(key, "a placement string", value)
         return cls(defaults=tuple(rules))
 
     def __add__(self, other: SensorMapping) -> SensorMapping:

@@ -21,13 +21,21 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from analysis.errors import ConfigError
+from analysis.recording import inputs
+from analysis.recording.config_files import (
+    Table,
+    error_at,
+    found,
+    parse_toml,
+    read_text,
+    toml_key_lines,
+)
 from analysis.recording.schema import PLACEMENTS, SIDES
 from sensors.families.base import Family
 
@@ -102,7 +110,7 @@ class SessionConfig:
     def __post_init__(self) -> None:
         _check_sensors(self.sensors, source=None)
         if self.side is not None and self.side not in SIDES:
-            raise ConfigError(f"side must be 'left' or 'right', got {self.side!r}")
+            raise ConfigError(f"key 'side': expected 'left' or 'right', found {found(self.side)}")
         for key in ("scan_timeout_s", "connect_timeout_s"):
             _positive(getattr(self, key), key, None)
         if self.rate_hz is not None:
@@ -120,7 +128,9 @@ class SessionConfig:
 def _positive(value: Any, key: str, source: str | Path | None) -> float:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
     if not ok or not math.isfinite(value):
-        raise ConfigError(f"{_where(source)}key '{key}': expected a positive number, got {value!r}")
+        raise error_at(
+            ConfigError, source, f"key '{key}': expected a number > 0, found {found(value)}"
+        )
     return float(value)
 
 
@@ -200,90 +210,74 @@ _SENSOR_KEYS = {"address", "name", "family", "rate_hz"}
 
 
 def parse_session_config(
-    data: Mapping[str, Any], *, source: str | Path | None = None
+    data: Mapping[str, Any], *, source: str | Path | None = None, text: str | None = None
 ) -> SessionConfig:
-    """A session from parsed TOML (``source`` names the file in errors)."""
-    where = _where(source)
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{where}unknown key(s) {', '.join(unknown)}; expected {sorted(_TOP_KEYS)}"
-        )
+    """A session from parsed TOML (``source`` names the file in errors; ``text``, the file's
+    text, lets them name the line too)."""
+    top = Table(data, source=source, lines=None if text is None else toml_key_lines(text))
+    top.check_keys(_TOP_KEYS)
     raw = data.get("sensors")
     if not isinstance(raw, Mapping) or not raw:
-        raise ConfigError(
-            f"{where}missing [sensors] table mapping placements to sensors, e.g. "
-            'right_thigh = "MetaWear"'
+        raise top.wrong(
+            "sensors",
+            'a [sensors] table mapping placements to sensors, e.g. right_thigh = "MetaWear"',
         )
-    sensors = []
-    for placement, entry in raw.items():
-        key = f"sensors.{placement}"
-        _check_placement(placement, source)
-        if isinstance(entry, str):
-            sensors.append(assignment(entry, placement))
-            continue
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"{where}key '{key}': expected a name/address string or a table")
-        bad = sorted(set(entry) - _SENSOR_KEYS)
-        if bad:
-            raise ConfigError(f"{where}key '{key}': unknown field(s) {', '.join(bad)}")
-        if ("address" in entry) == ("name" in entry):
-            raise ConfigError(f"{where}key '{key}': give exactly one of address or name")
-        family = None
-        if "family" in entry:
-            try:
-                family = Family(str(entry["family"]))
-            except ValueError:
-                raise ConfigError(
-                    f"{where}key '{key}.family': unknown family {entry['family']!r}; expected "
-                    f"one of {', '.join(f.value for f in Family)}"
-                ) from None
-        rate = _positive(entry["rate_hz"], f"{key}.rate_hz", source) if "rate_hz" in entry else None
-        if "address" in entry:
-            addr = str(entry["address"])
-            if not looks_like_address(addr):
-                raise ConfigError(f"{where}key '{key}.address': {addr!r} is not AA:BB:CC:DD:EE:FF")
-            sensors.append(
-                SensorAssignment(
-                    placement=placement, address=addr.upper(), family=family, rate_hz=rate
-                )
-            )
-        else:
-            sensors.append(
-                SensorAssignment(
-                    placement=placement, name=str(entry["name"]), family=family, rate_hz=rate
-                )
-            )
-    _check_sensors(tuple(sensors), source=source)
+    table = top.sub("sensors")
+    sensors = tuple(_sensor_entry(table, placement) for placement in raw)
+    _check_sensors(sensors, source=source)
     options: dict[str, Any] = {}
     for key in ("scan_timeout_s", "connect_timeout_s", "rate_hz", "reconnect_give_up_s"):
         if key in data:
-            options[key] = _positive(data[key], key, source)
+            options[key] = top.positive(key)
     for key in ("exercise", "side"):
         if key in data:
-            if not isinstance(data[key], str):
-                raise ConfigError(f"{where}key '{key}': expected a string")
-            options[key] = data[key]
+            options[key] = top.string(key)
     if "side" in options and options["side"] not in SIDES:
-        raise ConfigError(f"{where}key 'side': expected 'left' or 'right', got {options['side']!r}")
+        raise top.wrong("side", "'left' or 'right'")
     if "reconnect" in data:
-        if not isinstance(data["reconnect"], bool):
-            raise ConfigError(f"{where}key 'reconnect': expected true or false")
-        options["reconnect"] = data["reconnect"]
-    return SessionConfig(sensors=tuple(sensors), **options)
+        options["reconnect"] = top.boolean("reconnect", default=True)
+    return SessionConfig(sensors=sensors, **options)
+
+
+def _sensor_entry(table: Table, placement: str) -> SensorAssignment:
+    """One ``[sensors]`` entry: a name/address string or a table of ``_SENSOR_KEYS``."""
+    if placement not in PLACEMENTS:
+        raise table.fail(
+            placement, f"unknown placement {placement!r}; expected one of {', '.join(PLACEMENTS)}"
+        )
+    entry = table.data[placement]
+    if isinstance(entry, str):
+        return assignment(entry, placement)
+    if not isinstance(entry, Mapping):
+        raise table.wrong(placement, "a name/address string or a table", entry)
+    row = table.sub(placement)
+    row.check_keys(_SENSOR_KEYS)
+    if ("address" in entry) == ("name" in entry):
+        raise table.fail(placement, "give exactly one of address or name")
+    family = None
+    if "family" in entry:
+        try:
+            family = Family(str(entry["family"]))
+        except ValueError:
+            raise row.fail(
+                "family",
+                f"unknown family {inputs.shorten(entry['family'])}; expected one of "
+                f"{', '.join(f.value for f in Family)}",
+            ) from None
+    rate = row.positive("rate_hz") if "rate_hz" in entry else None
+    if "address" in entry:
+        addr = row.string("address")
+        if not looks_like_address(addr):
+            raise row.wrong("address", "an address AA:BB:CC:DD:EE:FF", addr)
+        return SensorAssignment(
+            placement=placement, address=addr.upper(), family=family, rate_hz=rate
+        )
+    name = row.string("name")
+    return SensorAssignment(placement=placement, name=name, family=family, rate_hz=rate)
 
 
 def load_session_config(path: str | Path) -> SessionConfig:
-    """Read a session TOML file."""
-    p = Path(path)
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: session file not found") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{p}: not UTF-8 text ({exc.reason})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: invalid TOML: {exc}") from None
-    return parse_session_config(data, source=p)
+    """Read a session TOML file (a regular UTF-8 file of at most
+    ``analysis.inputs.PROFILE_MAX_BYTES``)."""
+    text = read_text(path, what="session", cap_bytes=inputs.PROFILE_MAX_BYTES)
+    return parse_session_config(parse_toml(text, path), source=path, text=text)

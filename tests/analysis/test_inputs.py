@@ -116,7 +116,7 @@ def test_sidecar_keys_are_type_checked(change: dict, key: str, found: str) -> No
     with pytest.raises(RecordingFormatError) as info:
         SessionMeta.from_dict({**GOOD, **change}, source="rec.json")
     msg = str(info.value)
-    assert msg.startswith(f"rec.json: sidecar key {key}: expected ")
+    assert msg.startswith(f"rec.json: key {key}: expected ")
     assert found in msg
 
 

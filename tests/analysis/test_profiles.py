@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -175,7 +176,7 @@ def test_nameless_file_modifies_the_given_base():
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("name = 'x'\n[rules\n", "not valid TOML"),
+        ("name = 'x'\n[rules\n", "invalid TOML"),
         (MINIMAL + "[rules.ankle_flexion]\nmax_deg = 0\ncue = 'c'\n", "rules.ankle_flexion"),
         (MINIMAL.replace('"hip_flexion"', '"hip_flex"'), "unknown angle 'hip_flex'"),
         (MINIMAL.replace("min_deg = 10", "min_deg = 'ten'"), "expected a number"),
@@ -207,12 +208,12 @@ def test_bad_profiles_name_the_file_and_the_key(text, fragment):
     with pytest.raises(ConfigError) as info:
         parse_profile(text, source="user/profile.toml")
     message = str(info.value)
-    assert message.startswith("user/profile.toml: ")
+    assert re.match(r"user/profile\.toml(:\d+)?: ", message), message
     assert fragment in message
 
 
 def test_malformed_toml_reports_the_line():
-    with pytest.raises(ConfigError, match=r"line 3"):
+    with pytest.raises(ConfigError, match=r"^p\.toml:3: invalid TOML \(.+\) at column \d+$"):
         parse_profile('name = "x"\n\nmin_deg = = 3\n', source="p.toml")
 
 

@@ -199,7 +199,9 @@ def test_rows_unsorted_across_sensors_are_sorted(tmp_path):
 def test_bad_sidecar(tmp_path):
     p = _write(tmp_path, HEADER + "\n0.00,pelvis,0,0,9.8,0,0,0\n")
     sidecar_path(p).write_text('{"format": "stretchguard-session/1",\n "side": "up"}')
-    with pytest.raises(RecordingFormatError, match="sidecar key 'side'"):
+    with pytest.raises(
+        RecordingFormatError, match=r"rec\.json: key 'side': expected 'left' or 'right', found "
+    ):
         read_recording(p)
     sidecar_path(p).write_text('{"calibration": {"static_s": [3, 1]}}')
     with pytest.raises(RecordingFormatError, match=r"calibration\.static_s"):

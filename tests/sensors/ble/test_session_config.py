@@ -59,10 +59,13 @@ def test_toml_file_maps_placements_to_sensors(tmp_path):
     ("text", "message"),
     [
         ("[sensors]\nleft_knee = 'MetaWear'\n", "unknown placement 'left_knee'"),
-        ("rate = 3\n[sensors]\npelvis = 'X'\n", "unknown key(s) rate"),
-        ("exercise = 'x'\n", "missing [sensors] table"),
+        ("rate = 3\n[sensors]\npelvis = 'X'\n", ":1: key 'rate': unknown key"),
+        ("exercise = 'x'\n", "key 'sensors': expected a [sensors] table"),
         ("[sensors]\npelvis = { name = 'A', address = 'AA:BB:CC:DD:EE:FF' }\n", "exactly one"),
-        ("[sensors]\npelvis = { address = 'nope' }\n", "is not AA:BB:CC:DD:EE:FF"),
+        (
+            "[sensors]\npelvis = { address = 'nope' }\n",
+            "expected an address AA:BB:CC:DD:EE:FF, found string 'nope'",
+        ),
         ("[sensors]\npelvis = { name = 'A', family = 'fitbit' }\n", "unknown family 'fitbit'"),
         ("[sensors]\npelvis = { name = 'A', rate_hz = -5 }\n", "sensors.pelvis.rate_hz"),
         ("[sensors]\npelvis = 'A'\nright_foot = 'A'\n", "mapped to both"),
