@@ -116,7 +116,9 @@ class GuidedProtocol:
     def calibration(self, end_t_s: float) -> CalibrationWindows | None:
         """Calibration windows completed by session time ``end_t_s`` (None if none).
 
-        Of repeated movement steps, the latest completed one counts.
+        Movements asked again extend the movement window: it runs from the first attempt's
+        start to the end of the latest completed one, so that what was done well the first
+        time still counts.
         """
         if self.start_s is None:
             return None
@@ -125,7 +127,7 @@ class GuidedProtocol:
             if step.key in ("static", "functional") and step.end_s is not None:
                 a, b = self.start_s + step.start_s, self.start_s + step.end_s
                 if b <= end_t_s and b > a:
-                    done[step.key] = (a, b)
+                    done[step.key] = (done.get(step.key, (a, b))[0], b)
         if not done:
             return None
         return CalibrationWindows(static_s=done.get("static"), functional_s=done.get("functional"))
@@ -150,7 +152,7 @@ class GuidedProtocol:
         if self.attempts and self.attempts[-1].start_s == span[0]:
             return None
         windows = self.calibration(t_s)
-        if windows is None or windows.functional_s != span:
+        if windows is None or windows.functional_s is None or windows.functional_s[1] != span[1]:
             return None
         return windows
 
