@@ -1,6 +1,6 @@
 """What the orientation filter receives inside the offline pipeline, rebuilt for the peers.
 
-``analysis.pipeline.analyse_recording`` has no public hook that hands out the resampled,
+``analysis.angles.pipeline.analyse_recording`` has no public hook that hands out the resampled,
 bias-corrected sensor data it feeds VQF. ``bench/peers.py`` needs exactly that data, to give
 every orientation filter the same input, so :func:`prepared` repeats those steps with the
 pipeline's defaults: the uniform grid (``to_uniform_grid``), the quiet stand's gyroscope bias
@@ -17,12 +17,12 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.accbias import estimate_acc_bias, still_pose_means
-from analysis.calibration import Windows, resolve_windows, stand_gyro_bias
-from analysis.orientation import estimate_orientation
-from analysis.pipeline import PipelineOptions
-from analysis.recording import Recording
-from analysis.timebase import UniformSession, to_uniform_grid
+from analysis.angles.accbias import estimate_acc_bias, still_pose_means
+from analysis.angles.calibration import Windows, resolve_windows, stand_gyro_bias
+from analysis.angles.orientation import estimate_orientation
+from analysis.angles.pipeline import PipelineOptions
+from analysis.angles.timebase import UniformSession, to_uniform_grid
+from analysis.recording.streams import Recording
 
 FloatArray = NDArray[np.float64]
 

@@ -28,17 +28,17 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.metrics import (
+from analysis.angles.orientation import estimate_orientation
+from analysis.angles.pipeline import PipelineOptions, analyse_recording
+from analysis.recording.streams import Recording
+from analysis.simulation import ImuErrorModel, SimulationConfig, list_scenarios, simulate
+from analysis.simulation.metrics import (
     angle_error,
     inclination_error_deg,
     pitch_from_axis_deg,
     pitch_from_points_deg,
     rmse,
 )
-from analysis.orientation import estimate_orientation
-from analysis.pipeline import PipelineOptions, analyse_recording
-from analysis.recording import Recording
-from analysis.simulation import ImuErrorModel, SimulationConfig, list_scenarios, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SENSORS = (

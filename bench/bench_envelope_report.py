@@ -17,10 +17,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from analysis.envelope import check_envelope
-from analysis.plots import panel_svgs
-from analysis.profiles import load_builtin_profile
-from analysis.report import ReportContext, build_report_html
+from analysis.envelope.checker import check_envelope
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.report.figures import panel_svgs
+from analysis.report.page import ReportContext, build_report_html
 from analysis.simulation import SimulationConfig, simulate
 
 

@@ -39,13 +39,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from analysis.errors import StretchguardError  # noqa: E402
-from analysis.pipeline import analyse_recording  # noqa: E402
-from analysis.profiles import (  # noqa: E402
+from analysis.angles.pipeline import analyse_recording  # noqa: E402
+from analysis.envelope.profiles import (  # noqa: E402
     load_builtin_profile,
     parse_profile,
     read_profile_text,
 )
+from analysis.errors import StretchguardError  # noqa: E402
 from sensors.formats.canonical import read_recording, sidecar_path  # noqa: E402
 from sensors.formats.metabase import write_metabase  # noqa: E402
 from sensors.formats.movella_dot import write_movella_dot  # noqa: E402

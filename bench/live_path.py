@@ -12,7 +12,7 @@ notification in device-time order, before any timing. The timed chain is what
 * **step**: ``LiveAnglePipeline.step()`` every ``--step-s`` of session time (resample onto the
   grid, causal VQF, calibration, heading tracking, angles); ``calibrate()`` once, after the
   protocol's movements (timed separately);
-* **monitor**: ``analysis.monitor.EnvelopeMonitor.update`` with each step's new angles (the
+* **monitor**: ``analysis.envelope.monitor.EnvelopeMonitor.update`` with each step's new angles (the
   live envelope: standing hamstring profile, right side), timed separately.
 
 1. Per-family latency: median / p99 / max per notification and per step, 4 sensors.
@@ -39,10 +39,10 @@ from _measure import machine, write_json
 from _sessions import OUT_DIR, SCENARIO, SEED
 from numpy.typing import NDArray
 
-from analysis.live import LiveAnglePipeline
-from analysis.monitor import EnvelopeMonitor
-from analysis.profiles import load_builtin_profile
-from analysis.schema import PLACEMENTS
+from analysis.angles.live import LiveAnglePipeline
+from analysis.envelope.monitor import EnvelopeMonitor
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.recording.schema import PLACEMENTS
 from analysis.simulation import SimulatedSession, SimulationConfig, simulate
 from sensors.families import codec_for
 from sensors.families.base import Family, ImuSample, Notification
@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         "minutes": args.minutes,
         "step_s": args.step_s,
         "targets": {"p99_ms": TARGET_P99_MS, "sustained": list(TARGET_SUSTAINED)},
-        "envelope_monitor": "analysis.monitor.EnvelopeMonitor (window_s default)",
+        "envelope_monitor": "analysis.envelope.monitor.EnvelopeMonitor (window_s default)",
     }
     result["families"] = per_family(args.minutes, args.step_s, log)
     write_json(args.out, result)

@@ -44,15 +44,15 @@ from _stages import orientations, prepared
 from numpy.typing import NDArray
 from scipy.spatial.transform import Slerp
 
-from analysis import rotations as rot
-from analysis.calibration import CalibrationResult, Windows
-from analysis.heading import axis_azimuth, stand_offsets, turn_about_vertical
-from analysis.metrics import angle_error, inclination_error_deg, rmse
-from analysis.pipeline import analyse_recording
-from analysis.recording import Recording
-from analysis.schema import GRAVITY_M_S2
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import CalibrationResult, Windows
+from analysis.angles.heading import axis_azimuth, stand_offsets, turn_about_vertical
+from analysis.angles.pipeline import analyse_recording
+from analysis.angles.timebase import UniformSession
+from analysis.recording.schema import GRAVITY_M_S2
+from analysis.recording.streams import Recording
 from analysis.simulation import SimulatedSession, SimulationConfig, simulate
-from analysis.timebase import UniformSession
+from analysis.simulation.metrics import angle_error, inclination_error_deg, rmse
 
 FloatArray = NDArray[np.float64]
 Log = Callable[[str], None]
@@ -97,7 +97,7 @@ Filter = Callable[[FloatArray, FloatArray, float], FloatArray]
 
 
 def _vqf(offline: bool) -> Filter:
-    from analysis.orientation import estimate_orientation
+    from analysis.angles.orientation import estimate_orientation
 
     def run(gyr: FloatArray, acc: FloatArray, rate_hz: float) -> FloatArray:
         return estimate_orientation(gyr, acc, rate_hz=rate_hz, offline=offline).q_E_S

@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from analysis import rotations
-from analysis.envelope import EnvelopeResult, check_envelope
-from analysis.pipeline import AngleResult, PipelineOptions, analyse_recording
-from analysis.profiles import load_builtin_profile
+from analysis.angles import rotations
+from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
+from analysis.envelope.checker import EnvelopeResult, check_envelope
+from analysis.envelope.profiles import load_builtin_profile
 from analysis.simulation.population import (
     PopulationSession,
     generate_person,

@@ -398,7 +398,7 @@ def end_to_end_section(speed: dict) -> list[str]:
         "values stays below 1 because of the fixed start-up part, so it is not the test). "
         "**Start-up** (interpreter + everything `analyse` "
         f"imports, no work): wall {_range(s['wall_s'])} s, CPU {_range(s['cpu_s'])} s "
-        "(`python -c 'import cli.main, cli.cmd_analyse, analysis.plots'`). Heaviest imports "
+        "(`python -c 'import cli.main, cli.cmd_analyse, analysis.report'`). Heaviest imports "
         "(`python -X importtime -c 'import cli.main, cli.cmd_analyse'`, inclusive times, "
         "nested ones counted where first imported):",
         "",
@@ -593,7 +593,7 @@ def live_section(live: dict, reference: dict | None = None) -> list[str]:
         "notification: `decoder.feed` → `ClockAligner.align` → `AlignedBatch.from_samples` → "
         f"`LiveAnglePipeline.push`; `step()` every {live['step_s']:g} s of session time "
         "(angles after the one-off `calibrate()`, timed apart), then the live envelope "
-        "`analysis.monitor.EnvelopeMonitor.update` with the step's new angles (standing "
+        "`analysis.envelope.monitor.EnvelopeMonitor.update` with the step's new angles (standing "
         "hamstring profile, default 90 s window). Single thread. Wall = "
         "`perf_counter`, CPU = `thread_time` (excludes time the scheduler gave to other "
         "processes on this shared machine).",

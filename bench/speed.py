@@ -112,7 +112,7 @@ def pandas_in_process(spec: SessionSpec, runs: int) -> float:
 
 def startup_process(runs: int) -> dict[str, Any]:
     """Interpreter start plus importing everything ``analyse`` imports (no work)."""
-    cmd = [sys.executable, "-c", "import cli.main, cli.cmd_analyse, analysis.plots"]
+    cmd = [sys.executable, "-c", "import cli.main, cli.cmd_analyse, analysis.report.figures"]
     # cwd outside the checkout: `python -c` puts the cwd first on sys.path
     return summarise_runs([run_timed(cmd, cwd=OUT_DIR) for _ in range(runs)])
 
@@ -237,10 +237,10 @@ def stage_times(spec: SessionSpec) -> tuple[dict[str, float], float]:
     does inside; reading, the envelope, the report and writing are timed around the public
     calls ``stretchguard analyse`` makes.
     """
-    from analysis.envelope import check_envelope
-    from analysis.pipeline import analyse_recording
-    from analysis.plots import panel_svgs
-    from analysis.report import ReportContext, build_report_html
+    from analysis.angles.pipeline import analyse_recording
+    from analysis.envelope.checker import check_envelope
+    from analysis.report.figures import panel_svgs
+    from analysis.report.page import ReportContext, build_report_html
     from stretchguard.analysing import angles_csv, resolve_profile, resolve_side
     from stretchguard.inputs import load_recording
 

@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 
 import bench.population as pop
-from analysis.envelope import check_envelope
-from analysis.pipeline import PipelineOptions, analyse_recording
-from analysis.profiles import load_builtin_profile
+from analysis.angles.pipeline import PipelineOptions, analyse_recording
+from analysis.envelope.checker import check_envelope
+from analysis.envelope.profiles import load_builtin_profile
 from analysis.simulation.population import generate_person, generate_session
 
 try:
-    from analysis.calibration import angle_dependencies
+    from analysis.angles.calibration import angle_dependencies
 
     DEPS = angle_dependencies()
 except ImportError:  # an older checkout

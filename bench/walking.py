@@ -29,17 +29,17 @@ import pandas as pd
 from scipy.interpolate import CubicSpline
 from scipy.spatial.transform import Rotation
 
-from analysis import rotations
-from analysis.angles import joint_angles_deg
-from analysis.calibration import Q_G_E, CalibrationResult
-from analysis.pipeline import (
+from analysis.angles import rotations
+from analysis.angles.calibration import Q_G_E, CalibrationResult
+from analysis.angles.isb import joint_angles_deg
+from analysis.angles.pipeline import (
     AngleResult,
     PipelineOptions,
     analyse_recording,
     segment_orientations,
 )
-from analysis.recording import CalibrationWindows, Recording, SensorStream, SessionMeta
-from analysis.schema import ORIENTATION_FROM_VENDOR
+from analysis.recording.schema import ORIENTATION_FROM_VENDOR
+from analysis.recording.streams import CalibrationWindows, Recording, SensorStream, SessionMeta
 from analysis.simulation.imu import ImuErrorModel, SoftTissueModel
 from analysis.simulation.population import simulate_motion
 from analysis.simulation.trajectories import SumOfSines, Trajectory, Windowed

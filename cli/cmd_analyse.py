@@ -1,7 +1,7 @@
 """``stretchguard analyse INPUT... --out DIR``: angles, the envelope verdict and a report.
 
-Reads a recording (or vendor exports), estimates the joint angles (``analysis.pipeline``),
-judges them against the exercise profile (``analysis.envelope``) and writes a new folder:
+Reads a recording (or vendor exports), estimates the joint angles (``analysis.angles.pipeline``),
+judges them against the exercise profile (``analysis.envelope.checker``) and writes a new folder:
 
 * ``angles.csv``   — ``t_s`` + every measured angle in degrees, uniform grid;
 * ``envelope.json`` — the verdict per rule, episodes with cues, holds, marks (docs/envelope.md);
@@ -16,8 +16,8 @@ import argparse
 import math
 from pathlib import Path
 
-from analysis.profiles import builtin_profile_names, load_builtin_profile
-from analysis.schema import SIDES
+from analysis.envelope.profiles import builtin_profile_names, load_builtin_profile
+from analysis.recording.schema import SIDES
 from cli.common import add_input_arguments, load_inputs
 from cli.main import EXIT_OK, EXIT_VIOLATION
 from cli.text import echo

@@ -18,7 +18,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from analysis.schema import SIDES
+from analysis.recording.schema import SIDES
 from cli.main import EXIT_DATA, EXIT_OK
 from cli.text import echo, printable
 from stretchguard.batch import BatchOptions, BatchTask, FoundSession, run_batch

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from analysis.errors import ConfigError
-from analysis.recording import SessionMeta
-from analysis.schema import SIDES
+from analysis.recording.schema import SIDES
+from analysis.recording.streams import SessionMeta
 from cli.cmd_info import summarise
 from cli.common import add_input_arguments, load_inputs
 from sensors.formats.canonical import sidecar_path, write_recording

@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from analysis.recording import Recording
+from analysis.recording.streams import Recording
 from cli.common import load_recording
 from cli.text import echo, printable
 

@@ -24,9 +24,9 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
+from analysis.envelope.profiles import load_builtin_profile, profile_for_exercise
 from analysis.errors import ConfigError, OutputExistsError
-from analysis.profiles import load_builtin_profile, profile_for_exercise
-from analysis.schema import PLACEMENTS
+from analysis.recording.schema import PLACEMENTS
 from analysis.simulation import SCENARIOS, list_scenarios, natural_duration_s
 from cli.live_angles import LiveAngles
 from cli.live_feed import next_command

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from analysis.errors import ConfigError, OutputExistsError
-from analysis.schema import PLACEMENTS, T_S
+from analysis.recording.schema import PLACEMENTS, T_S
 from analysis.simulation import (
     DEFAULT_SENSORS,
     ImuErrorModel,

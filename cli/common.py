@@ -7,8 +7,8 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from analysis.errors import RecordingFormatError
-from analysis.recording import Recording
-from analysis.schema import PLACEMENTS
+from analysis.recording.schema import PLACEMENTS
+from analysis.recording.streams import Recording
 from sensors.formats.session import SensorMapping
 from stretchguard.inputs import load_recording
 from stretchguard.paths import check_new_output

@@ -1,9 +1,9 @@
 """Joint angles and envelope cues during a live session (the live view's last panel).
 
 :class:`LiveAngles` is a session sink: every aligned batch goes into the causal angle
-pipeline (``analysis.live``); on each screen tick it puts the new grid points on the
+pipeline (``analysis.angles.live``); on each screen tick it puts the new grid points on the
 angles, calibrates as soon as the guided protocol's stand and movements are done, and runs
-the envelope monitor (``analysis.monitor``), whose cues appear the moment a rule breaks.
+the envelope monitor (``analysis.envelope.monitor``), whose cues appear the moment a rule breaks.
 :meth:`panel` renders it for :class:`~cli.live_view.LiveView`.
 """
 
@@ -18,12 +18,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from analysis.angles.live import LiveAnglePipeline
+from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
+from analysis.envelope.profiles import Profile, measured_column_for
+from analysis.envelope.unchecked import not_checked, not_checked_sentence
 from analysis.errors import CalibrationError
-from analysis.live import LiveAnglePipeline
-from analysis.monitor import EnvelopeMonitor, MonitorState
-from analysis.profiles import Profile, measured_column_for
-from analysis.recording import Gap
-from analysis.unchecked import not_checked, not_checked_sentence
+from analysis.recording.streams import Gap
 from cli.live_feed import STATE_WORDS, SessionTally, display_state
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch

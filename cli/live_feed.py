@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis.profiles import angle_column_for
-from analysis.symptoms import WHAT, WHERE
+from analysis.envelope.profiles import angle_column_for
+from analysis.envelope.symptoms import WHAT, WHERE
 
 SCHEMA = "stretchguard-live/1"
 MARK_WHERE = tuple(WHERE.values())
-"""Body sites a mark may name (the live keys' vocabulary, ``analysis.symptoms``)."""
+"""Body sites a mark may name (the live keys' vocabulary, ``analysis.envelope.symptoms``)."""
 MARK_WHAT = tuple(WHAT.values())
 """Sensations a mark may name."""
 _STATE_RANK = {
@@ -110,7 +110,7 @@ class SessionTally:
     advisory: set[str] = field(default_factory=set)
 
     def update(self, state: Any) -> None:
-        """Take one :class:`~analysis.monitor.MonitorState`."""
+        """Take one :class:`~analysis.envelope.monitor.MonitorState`."""
         self.hold_target_s = state.hold_target_s
         self.engaged_now = bool(state.engaged)
         self.engaged_ever = self.engaged_ever or self.engaged_now

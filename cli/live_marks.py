@@ -1,6 +1,6 @@
 """Labelled symptom marks during a live session: keys, the key map panel, red-flag advice.
 
-:class:`LiveMarks` turns key presses (``analysis.symptoms.SymptomKeys``: a digit for where,
+:class:`LiveMarks` turns key presses (``analysis.envelope.symptoms.SymptomKeys``: a digit for where,
 a letter for what) into marks in the session's marker list — the list the sidecar is written
 from — and renders a small panel with the key map, the last mark and, after a red flag
 (numbness/tingling/weakness in the foot, a pop), the advice to stop and get it seen.
@@ -16,8 +16,14 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from analysis.recording import Marker
-from analysis.symptoms import RED_FLAG_ADVICE, SymptomKeys, SymptomLabel, key_map_lines, red_flag
+from analysis.envelope.symptoms import (
+    RED_FLAG_ADVICE,
+    SymptomKeys,
+    SymptomLabel,
+    key_map_lines,
+    red_flag,
+)
+from analysis.recording.streams import Marker
 
 COMPACT_KEYS = (
     "where 1 heel 2 sole 3 calf 4 knee 5 thigh 6 buttock 7 low back\n"

@@ -3,7 +3,7 @@
 Keys: ``a`` starts an ankle test (toes up, then away again), ``l`` a neck test (look down,
 then up again); while hip and knee stay put the sensors watch the movement, then the guide
 asks whether the feeling changed: ``+`` more, ``-`` less, ``=`` same. The test is judged by
-the same function as the report (``analysis.clinical.differentiation_tests``) on the angles
+the same function as the report (``analysis.envelope.clinical.differentiation_tests``) on the angles
 seen during it, and said at once ("your hip moved 8°, the test does not count; try again").
 ``f`` marks P1 (first symptom) and ``x`` P2 (the most tolerated) of a straight-leg raise.
 Every test leaves ``diff_start``/``diff_end`` (or ``P1``/``P2``) marks in the sidecar.
@@ -18,9 +18,9 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
-from analysis.clinical import MIN_REMOTE_CHANGE_DEG, differentiation_tests
-from analysis.profiles import angle_column_for, measured_column_for
-from analysis.recording import Marker
+from analysis.envelope.clinical import MIN_REMOTE_CHANGE_DEG, differentiation_tests
+from analysis.envelope.profiles import angle_column_for, measured_column_for
+from analysis.recording.streams import Marker
 from cli.live_marks import small_screen
 
 ANSWERS = {"+": "more", "-": "less", "=": "same"}

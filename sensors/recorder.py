@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import OutputExistsError
-from analysis.recording import Gap, SessionMeta
-from analysis.schema import (
+from analysis.recording.schema import (
     ACC_COLUMNS,
     DEVICE_TICKS,
     GYR_COLUMNS,
@@ -44,6 +43,7 @@ from analysis.schema import (
     SENSOR,
     T_S,
 )
+from analysis.recording.streams import Gap, SessionMeta
 from sensors.formats.canonical import (
     CanonicalAppender,
     sidecar_bytes,

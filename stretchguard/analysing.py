@@ -27,18 +27,18 @@ import pyarrow.csv as pacsv
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from analysis.envelope import EnvelopeResult, check_envelope
-from analysis.errors import ConfigError
-from analysis.pipeline import AngleResult, PipelineOptions, analyse_recording
-from analysis.profiles import (
+from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
+from analysis.envelope.checker import EnvelopeResult, check_envelope
+from analysis.envelope.profiles import (
     Profile,
     load_builtin_profile,
     parse_profile,
     profile_for_exercise,
     read_profile_text,
 )
-from analysis.recording import CalibrationWindows, Recording, SessionMeta
-from analysis.schema import SIDES, T_S, split_placement
+from analysis.errors import ConfigError
+from analysis.recording.schema import SIDES, T_S, split_placement
+from analysis.recording.streams import CalibrationWindows, Recording, SessionMeta
 from sensors.formats.canonical import open_new, write_new_file
 from stretchguard.memory import give_back_memory
 from stretchguard.paths import check_new_output
@@ -258,7 +258,7 @@ class SessionAnalysis:
     @property
     def summary(self) -> str:
         """A few plain-text lines: verdict, rules, episodes with cues, holds."""
-        from analysis.report import summary_text
+        from analysis.report.page import summary_text
 
         return summary_text(self.envelope, source_name=self.source_name)
 
@@ -338,7 +338,7 @@ def check_profile(
 ) -> EnvelopeResult:
     """Judge an analysed session's angles against another profile (no re-analysis).
 
-    ``profile`` is a :class:`analysis.profiles.Profile`, a built-in name or a TOML file.
+    ``profile`` is a :class:`analysis.envelope.profiles.Profile`, a built-in name or a TOML file.
     """
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     return check_envelope(
@@ -365,7 +365,7 @@ def calibration_quality(analysis: SessionAnalysis) -> str:
 
 
 def _report_html(analysis: SessionAnalysis) -> str:
-    from analysis.report import ReportContext, build_report_html
+    from analysis.report.page import ReportContext, build_report_html
 
     result = analysis.angles
     meta = analysis.recording_meta

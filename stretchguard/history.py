@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ConfigError, DataError
-from analysis.report import CSS as REPORT_CSS
+from analysis.report.page import CSS as REPORT_CSS
 from sensors.formats.canonical import write_new_file
 from stretchguard.analysing import SessionAnalysis, analyse
 from stretchguard.batch import SESSION_FILE, find_sessions

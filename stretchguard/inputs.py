@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis.errors import ConfigError
-from analysis.recording import Recording
+from analysis.recording.streams import Recording
 from sensors.formats.canonical import read_recording
 from sensors.formats.session import SensorMapping, classify_inputs, read_vendor_session
 

@@ -26,12 +26,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from analysis import rotations as rot
+from analysis.angles import rotations as rot
+from analysis.angles.heading import turn_about_vertical
+from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.errors import ConfigError, OutputExistsError
-from analysis.heading import turn_about_vertical
-from analysis.pipeline import AngleResult, PipelineOptions, analyse_recording
-from analysis.recording import Recording
-from analysis.schema import T_S
+from analysis.recording.schema import T_S
+from analysis.recording.streams import Recording
 from sensors.formats.canonical import write_new_file
 
 __all__ = [

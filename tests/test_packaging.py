@@ -28,5 +28,5 @@ def test_installed_fixtures_hold_the_demo_session():
 
 
 def test_profiles_ship_as_package_data():
-    profiles = importlib.resources.files("analysis").joinpath("profiles")
+    profiles = importlib.resources.files("analysis.envelope").joinpath("profiles")
     assert any(p.name.endswith(".toml") for p in profiles.iterdir())

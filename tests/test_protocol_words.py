@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from analysis.calibration import BOW_WORDS, PELVIS_REDO
+from analysis.angles.calibration import BOW_WORDS, PELVIS_REDO
 from cli.cmd_analyse import DESCRIPTION as ANALYSE_HELP
 from cli.cmd_live import DESCRIPTION as LIVE_HELP
 from cli.main import DESCRIPTION as MAIN_HELP

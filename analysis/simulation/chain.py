@@ -5,7 +5,7 @@ Frames (docs/conventions.md): ``E`` is ENU with z up; ``G`` is the subject's lev
 (x forward, y up, z right) at the compass heading ``facing_deg``; every segment frame is ISB
 (x anterior, y superior, z right) and equals ``G`` in the neutral standing pose.
 
-Joint rotations use exactly the decomposition of :mod:`analysis.rotations`, so
+Joint rotations use exactly the decomposition of :mod:`analysis.angles.rotations`, so
 ``rotations.joint_angles_rad`` applied to the true segment orientations returns the driving
 angles:
 
@@ -43,7 +43,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from analysis import rotations
+from analysis.angles import rotations
 from analysis.errors import ConfigError
 from analysis.simulation.body import BodyModel
 from analysis.simulation.trajectories import Constant, Motion, Trajectory, minimum_jerk

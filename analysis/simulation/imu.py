@@ -5,7 +5,7 @@ coordinates) measures, in its own frame S:
 
 - angular rate ``ω_S = R_S_E ω`` (rad/s);
 - specific force ``f_S = R_S_E (a_E + g ẑ)`` (m/s²), so a sensor at rest reads +9.80665 on the
-  axis pointing up (``analysis.schema.GRAVITY_M_S2``);
+  axis pointing up (``analysis.recording.schema.GRAVITY_M_S2``);
 - optionally the magnetic field ``m_S = R_S_E m_E`` (µT) of a constant earth field in ENU.
 
 Soft-tissue wobble rotates the sensor relative to the segment by small Z-X'-Y'' angles ``w``
@@ -36,9 +36,9 @@ import numpy as np
 import scipy.signal
 from numpy.typing import NDArray
 
-from analysis import rotations
+from analysis.angles import rotations
 from analysis.errors import ConfigError
-from analysis.schema import GRAVITY_M_S2, PLACEMENTS
+from analysis.recording.schema import GRAVITY_M_S2, PLACEMENTS
 from analysis.simulation.body import SEGMENT_OF_PLACEMENT, BodyModel
 from analysis.simulation.chain import (
     ChainEvaluation,

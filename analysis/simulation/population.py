@@ -16,7 +16,7 @@ scale, misalignment, soft-tissue wobble) and scripts 1…n exercise blocks, each
 without one violation of the envelope (ankle dorsiflexion, knee locked, slump, pelvis
 tucked/curled, hip adduction, hip internal rotation). The session carries the recording
 (samples and sidecar, the sidecar sometimes without calibration windows, like a vendor
-export), the true angles (``analysis.schema.ANGLE_COLUMNS``), the true strapping and the
+export), the true angles (``analysis.recording.schema.ANGLE_COLUMNS``), the true strapping and the
 scripted violation windows; :func:`truth_violations` turns those into true episodes against
 a profile's edges.
 
@@ -36,11 +36,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from analysis import rotations
+from analysis.angles import rotations
+from analysis.envelope.profiles import Profile, angle_column_for
 from analysis.errors import ConfigError
-from analysis.profiles import Profile, angle_column_for
-from analysis.recording import Recording, SessionMeta
-from analysis.schema import PLACEMENTS
+from analysis.recording.schema import PLACEMENTS
+from analysis.recording.streams import Recording, SessionMeta
 from analysis.simulation.body import SEGMENT_OF_PLACEMENT, BodyModel
 from analysis.simulation.chain import CHANNELS, AnchorSwitch, KinematicModel
 from analysis.simulation.imu import (

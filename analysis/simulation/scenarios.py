@@ -23,7 +23,7 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from analysis.errors import ConfigError
-from analysis.schema import RULE_NAMES
+from analysis.recording.schema import RULE_NAMES
 from analysis.simulation.body import BodyModel
 from analysis.simulation.chain import CHANNELS, AnchorSwitch
 from analysis.simulation.trajectories import (

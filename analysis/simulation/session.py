@@ -25,10 +25,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from analysis import rotations
+from analysis.angles import rotations
 from analysis.errors import ConfigError
-from analysis.recording import CalibrationWindows, Gap, Marker, SensorInfo, SessionMeta
-from analysis.schema import (
+from analysis.recording.schema import (
     ACC_COLUMNS,
     ANGLE_COLUMNS,
     DEVICE_TICKS,
@@ -40,6 +39,7 @@ from analysis.schema import (
     T_S,
     thigh_inclination_column,
 )
+from analysis.recording.streams import CalibrationWindows, Gap, Marker, SensorInfo, SessionMeta
 from analysis.simulation.body import BodyModel
 from analysis.simulation.chain import SEGMENTS, KinematicModel
 from analysis.simulation.imu import (
@@ -100,7 +100,7 @@ class SimulationConfig:
     rate_hz
         Nominal sample rate of every sensor and the truth grid.
     sensors
-        Placements (``analysis.schema.PLACEMENTS``) that wear a sensor.
+        Placements (``analysis.recording.schema.PLACEMENTS``) that wear a sensor.
     seed
         Seeds sensor constants, noise, clocks, dropouts and postural sway (≥ 0).
     errors
@@ -221,7 +221,7 @@ class SensorTruth:
 class SimulatedSession:
     """A whole simulated session in memory.
 
-    ``samples``: the canonical long table (``analysis.schema`` columns, sorted by ``t_s``);
+    ``samples``: the canonical long table (``recording.schema`` columns, sorted by ``t_s``);
     ``meta``: the sidecar; ``truth``: ``t_s`` on the uniform grid plus every angle column of
     ``ANGLE_COLUMNS`` in degrees; ``events``: phases, holds, violations, markers, repetitions;
     ``sensor_truth``: per placement, see :class:`SensorTruth`.

@@ -40,7 +40,7 @@ from functools import lru_cache
 from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar, runtime_checkable
 
 from analysis.errors import ConfigError
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.schema import GRAVITY_M_S2
 from sensors.errors import PacketDecodeError
 
 DEG_TO_RAD: Final = math.pi / 180.0

@@ -34,16 +34,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from analysis import inputs
 from analysis.errors import OutputExistsError, RecordingFormatError
-from analysis.recording import (
-    Recording,
-    SensorStream,
-    SessionMeta,
-    check_meta_against_data,
-    validate_samples,
-)
-from analysis.schema import (
+from analysis.recording import inputs
+from analysis.recording.schema import (
     ACC_COLUMNS,
     ALL_COLUMNS,
     DEVICE_TICKS,
@@ -54,6 +47,13 @@ from analysis.schema import (
     REQUIRED_COLUMNS,
     SENSOR,
     T_S,
+)
+from analysis.recording.streams import (
+    Recording,
+    SensorStream,
+    SessionMeta,
+    check_meta_against_data,
+    validate_samples,
 )
 
 COLUMN_DECIMALS: dict[str, int] = {
@@ -82,7 +82,7 @@ def sidecar_path(csv_path: str | Path) -> Path:
 def read_file_bytes(path: Path, *, cap_bytes: int | None = None) -> bytes:
     """The bytes of ``path`` (``.gz`` decompressed); unreadable files raise RecordingFormatError.
 
-    Only regular files are read (``analysis.inputs.read_regular_file``): a FIFO, device,
+    Only regular files are read (``analysis.recording.inputs.read_regular_file``): a FIFO, device,
     folder or socket is refused before it is opened for reading.
     """
     raw = inputs.read_regular_file(
@@ -357,7 +357,7 @@ def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
     as float32, times as float64), so a 10-hour file never exists in memory as text or as a
     long table. A last row cut off by a killed writer is left out with a warning and the
     block reader goes on. Anything irregular — a bad cell, an unknown label, time running
-    backwards, a value outside the input policy (``analysis.inputs``) — sends the file through
+    backwards, a value outside the input policy (``recording.inputs``) — sends the file through
     :func:`parse_canonical_csv`, the strict parser that names the exact line and column.
     The sidecar is then checked against the data (``check_meta_against_data``).
     ``device_ticks=False`` leaves that column out (it is still validated on the strict path).

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from analysis.errors import RecordingFormatError
-from analysis.inputs import regular_file_problem
+from analysis.recording.inputs import regular_file_problem
 from sensors.formats.metabase import is_metabase_header
 from sensors.formats.movella_dot import is_dot_preamble
 from sensors.formats.phyphox import ZIP_MAGIC, is_phyphox_header
@@ -51,7 +51,7 @@ def supported_formats_text(*, multiline: bool = False) -> str:
 def read_head(path: Path, n_bytes: int = HEAD_BYTES) -> bytes:
     """The first ``n_bytes`` of a file (decompressed if it ends in ``.gz``).
 
-    Only a regular file is opened (``analysis.inputs``): a FIFO, device, folder or socket is
+    Only a regular file is opened (``recording.inputs``): a FIFO, device, folder or socket is
     refused before the open, which for a FIFO would block.
     """
     problem = regular_file_problem(path)

@@ -26,8 +26,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from analysis.errors import RecordingFormatError
-from analysis.inputs import is_plausible_rate
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.inputs import is_plausible_rate
+from analysis.recording.schema import GRAVITY_M_S2
 from sensors.formats.canonical import read_file_bytes, write_new_file
 from sensors.formats.vendor import (
     VendorStream,

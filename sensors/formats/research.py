@@ -21,7 +21,7 @@ import scipy.io
 from numpy.typing import NDArray
 
 from analysis.errors import RecordingFormatError
-from analysis.recording import (
+from analysis.recording.streams import (
     CalibrationWindows,
     Recording,
     SensorStream,

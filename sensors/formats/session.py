@@ -34,9 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from analysis import inputs
+from analysis.angles.rotations import from_rotation, to_rotation
 from analysis.errors import ConfigError, DataError, RecordingFormatError, TimebaseError
-from analysis.recording import (
+from analysis.recording import inputs
+from analysis.recording.schema import ORIENTATION_FROM_VENDOR, PLACEMENTS
+from analysis.recording.streams import (
     Gap,
     Recording,
     SensorInfo,
@@ -45,8 +47,6 @@ from analysis.recording import (
     samples_from_streams,
     validate_samples,
 )
-from analysis.rotations import from_rotation, to_rotation
-from analysis.schema import ORIENTATION_FROM_VENDOR, PLACEMENTS
 from sensors.formats.detect import FORMATS, detect_format
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import read_movella_dot
@@ -159,7 +159,7 @@ def read_streams(path: str | Path, *, fmt: str | None = None) -> tuple[VendorStr
 
 
 def check_stream_limits(stream: VendorStream) -> None:
-    """Refuse the first sample outside the input policy (``analysis.inputs``), in float64.
+    """Refuse the first sample outside the input policy (``analysis.recording.inputs``), in float64.
 
     Checks every channel against the sensor limits, quaternion norms, the span of the file's
     clock (at most ``MAX_SESSION_S``) and the rate its sample times imply; the error names the

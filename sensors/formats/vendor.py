@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from analysis.errors import RecordingFormatError
-from analysis.inputs import shorten
+from analysis.recording.inputs import shorten
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

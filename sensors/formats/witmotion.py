@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from analysis.errors import RecordingFormatError
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.schema import GRAVITY_M_S2
 from sensors.formats.canonical import read_file_bytes, write_new_file
 from sensors.formats.vendor import (
     FloatArray,

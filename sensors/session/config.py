@@ -1,6 +1,6 @@
 """Session configuration: which sensor sits where, at what rate, and how patient to be.
 
-A session maps placements (``analysis.schema.PLACEMENTS``) to sensors identified by their
+A session maps placements (``analysis.recording.schema.PLACEMENTS``) to sensors identified by their
 Bluetooth address or advertised name. It comes from a TOML file (``docs/ble.md``)::
 
     exercise = "standing_hamstring"
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ConfigError
-from analysis.schema import PLACEMENTS, SIDES
+from analysis.recording.schema import PLACEMENTS, SIDES
 from sensors.families.base import Family
 
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")

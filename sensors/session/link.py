@@ -27,7 +27,7 @@ from bleak import BleakClient
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakDeviceNotFoundError, BleakError
 
-from analysis.recording import Gap
+from analysis.recording.streams import Gap
 from sensors.ble.backend import BleBackend
 from sensors.ble.mtu import att_mtu
 from sensors.errors import DeviceNotFoundError, SensorError

@@ -25,8 +25,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from analysis.errors import ConfigError
-from analysis.recording import CalibrationWindows, Gap, Marker, SensorInfo, SessionMeta
-from analysis.schema import DEVICE_TICKS, MAG_COLUMNS, PLACEMENTS, QUAT_COLUMNS, REQUIRED_COLUMNS
+from analysis.recording.schema import (
+    DEVICE_TICKS,
+    MAG_COLUMNS,
+    PLACEMENTS,
+    QUAT_COLUMNS,
+    REQUIRED_COLUMNS,
+)
+from analysis.recording.streams import CalibrationWindows, Gap, Marker, SensorInfo, SessionMeta
 from sensors.ble.backend import SYSTEM, BleBackend
 from sensors.errors import DeviceNotFoundError, SensorError
 from sensors.families import codec_for

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
-from analysis.calibration import BOW_WORDS
-from analysis.recording import CalibrationWindows
+from analysis.angles.calibration import BOW_WORDS
+from analysis.recording.streams import CalibrationWindows
 
 
 @dataclass(frozen=True)

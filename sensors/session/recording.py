@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.recording import SessionMeta
+from analysis.recording.streams import SessionMeta
 from sensors.recorder import Recorder
 from sensors.session.live import LiveSession
 from sensors.session.protocol import GuidedProtocol

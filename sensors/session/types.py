@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.recording import Gap
+from analysis.recording.streams import Gap
 from sensors.families.base import ImuSample
 
 FloatArray = NDArray[np.float64]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis.recording import SessionMeta
+from analysis.recording.streams import SessionMeta
 from analysis.simulation import ImuErrorModel, SimulatedSession, SimulationConfig, simulate
 from sensors.ble.air import VirtualAir
 from sensors.ble.backend import bumble_backend

@@ -21,8 +21,8 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from analysis.rotations import conjugate, from_rotation, rotate
-from analysis.schema import (
+from analysis.angles.rotations import conjugate, from_rotation, rotate
+from analysis.recording.schema import (
     ACC_COLUMNS,
     GRAVITY_M_S2,
     GYR_COLUMNS,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis import rotations as rot
-from analysis.accbias import cluster_poses, estimate_acc_bias, still_pose_means
-from analysis.schema import GRAVITY_M_S2
+from analysis.angles import rotations as rot
+from analysis.angles.accbias import cluster_poses, estimate_acc_bias, still_pose_means
+from analysis.recording.schema import GRAVITY_M_S2
 
 
 def _poses(rng, directions, bias, *, per_pose=1, noise=0.01, wobble_deg=0.3):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import rotations as rot
-from analysis.angles import joint_angles_deg
-from analysis.calibration import Q_G_E
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import Q_G_E
+from analysis.angles.isb import joint_angles_deg
 
 Q_E_G = rot.conjugate(Q_G_E)
 IDENTITY = np.array([[1.0, 0.0, 0.0, 0.0]])

@@ -5,25 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import rotations as rot
-from analysis.calibration import (
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import (
     BOW_WORDS,
     Q_G_E,
     Windows,
     angle_dependencies,
     calibrate,
 )
-from analysis.calibration_axes import estimate_axes, flexion_axis, stand_vertical
-from analysis.calibration_signs import (
+from analysis.angles.calibration_axes import estimate_axes, flexion_axis, stand_vertical
+from analysis.angles.calibration_signs import (
     SIGN_RULES,
     SignRule,
     Tilts,
     decide_sign,
     rules_for,
 )
+from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
-from analysis.schema import GRAVITY_M_S2
-from analysis.timebase import UniformSession, UniformStream
+from analysis.recording.schema import GRAVITY_M_S2
 
 RATE_HZ = 100.0
 Q_E_G = rot.conjugate(Q_G_E)
@@ -269,7 +269,7 @@ def test_angle_dependencies_name_both_segments_of_each_joint():
 
 
 def _axes_with(z_S, rotation_deg: float, planarity: float):
-    from analysis.calibration_axes import SensorAxes
+    from analysis.angles.calibration_axes import SensorAxes
 
     return SensorAxes(
         y_S=np.array([0.0, 0.0, 1.0]),
@@ -284,7 +284,7 @@ def _axes_with(z_S, rotation_deg: float, planarity: float):
 
 
 def test_the_session_defines_an_axis_the_movements_left_undefined():
-    from analysis.calibration_axes import with_session_axis
+    from analysis.angles.calibration_axes import with_session_axis
 
     rng = np.random.default_rng(5)
     true_z = np.array([np.cos(0.3), np.sin(0.3), 0.0])  # horizontal in the sensor frame

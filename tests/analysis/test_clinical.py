@@ -11,12 +11,12 @@ from functools import cache
 import numpy as np
 import pytest
 
-from analysis.clinical import DifferentiationTest, differentiation_tests, slr_result
-from analysis.envelope import EnvelopeResult, check_envelope
-from analysis.pipeline import analyse_recording
-from analysis.profiles import load_builtin_profile
-from analysis.recording import Marker, Recording
-from analysis.report import ReportContext, build_report_html, summary_text
+from analysis.angles.pipeline import analyse_recording
+from analysis.envelope.checker import EnvelopeResult, check_envelope
+from analysis.envelope.clinical import DifferentiationTest, differentiation_tests, slr_result
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.recording.streams import Marker, Recording
+from analysis.report.page import ReportContext, build_report_html, summary_text
 from analysis.simulation import DEFAULT_SENSORS, SimulatedSession, SimulationConfig, simulate
 from analysis.simulation.scenarios import SLR_TRUTH_DEG
 

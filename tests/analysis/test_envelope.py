@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.envelope import (
+from analysis.envelope.checker import (
     STATE_INSIDE,
     STATE_NOT_ENGAGED,
     STATE_OUTSIDE,
@@ -16,10 +16,10 @@ from analysis.envelope import (
     debounce,
     hysteresis,
 )
+from analysis.envelope.profiles import load_builtin_profile, parse_profile
 from analysis.errors import DataError
-from analysis.profiles import load_builtin_profile, parse_profile
-from analysis.recording import Marker
-from analysis.schema import RULE_NAMES
+from analysis.recording.schema import RULE_NAMES
+from analysis.recording.streams import Marker
 
 RATE_HZ = 100.0
 

@@ -13,10 +13,10 @@ from functools import cache
 import numpy as np
 import pytest
 
-from analysis.envelope import EnvelopeResult, check_envelope
-from analysis.pipeline import analyse_recording
-from analysis.profiles import load_builtin_profile
-from analysis.recording import Recording
+from analysis.angles.pipeline import analyse_recording
+from analysis.envelope.checker import EnvelopeResult, check_envelope
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.recording.streams import Recording
 from analysis.simulation import (
     DEFAULT_SENSORS,
     SimulatedSession,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import rotations as rot
-from analysis.calibration import Q_G_E
-from analysis.heading import (
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import Q_G_E
+from analysis.angles.heading import (
     _moving_sum,
     anchor_offsets,
     hinge_heading,

@@ -1,4 +1,4 @@
-"""The input policy's building blocks (``analysis.inputs``) and the typed sidecar."""
+"""The input policy's building blocks (``analysis.recording.inputs``) and the typed sidecar."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import inputs
 from analysis.errors import RecordingFormatError
-from analysis.recording import SessionMeta
+from analysis.recording import inputs
+from analysis.recording.streams import SessionMeta
 
 
 def _fail(why: str) -> RecordingFormatError:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.envelope import check_envelope
-from analysis.monitor import EnvelopeMonitor
-from analysis.profiles import load_builtin_profile
+from analysis.envelope.checker import check_envelope
+from analysis.envelope.monitor import EnvelopeMonitor
+from analysis.envelope.profiles import load_builtin_profile
 from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
 
 SENSORS = ("pelvis", "trunk", "right_thigh", "right_shank", "right_foot")

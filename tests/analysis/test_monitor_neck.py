@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from analysis.envelope import check_envelope
-from analysis.monitor import EnvelopeMonitor
-from analysis.profiles import load_builtin_profile
-from analysis.schema import HEAD_FLEXION_REL_PELVIS
+from analysis.envelope.checker import check_envelope
+from analysis.envelope.monitor import EnvelopeMonitor
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.recording.schema import HEAD_FLEXION_REL_PELVIS
 from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
 
 

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import rotations as rot
-from analysis.orientation import CausalOrientation, estimate_orientation
+from analysis.angles import rotations as rot
+from analysis.angles.orientation import CausalOrientation, estimate_orientation
 
 G = 9.80665
 

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import rotations as rot
+from analysis.angles import rotations as rot
+from analysis.angles.live import LiveAnglePipeline
+from analysis.angles.pipeline import PipelineOptions, analyse_recording
 from analysis.errors import CalibrationError
-from analysis.live import LiveAnglePipeline
-from analysis.metrics import angle_error
-from analysis.pipeline import PipelineOptions, analyse_recording
-from analysis.recording import Recording, SessionMeta
-from analysis.schema import ACC_COLUMNS, ANGLE_COLUMNS, GYR_COLUMNS
+from analysis.recording.schema import ACC_COLUMNS, ANGLE_COLUMNS, GYR_COLUMNS
+from analysis.recording.streams import Recording, SessionMeta
 from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
+from analysis.simulation.metrics import angle_error
 
 LEG = ("pelvis", "right_thigh", "right_shank", "right_foot")
 SAGITTAL = ("right_hip_flexion_deg", "right_knee_flexion_deg", "right_ankle_dorsiflexion_deg")

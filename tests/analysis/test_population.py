@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import rotations
+from analysis.angles import rotations
+from analysis.envelope.profiles import load_builtin_profile
 from analysis.errors import ConfigError
-from analysis.profiles import load_builtin_profile
-from analysis.schema import ANGLE_COLUMNS, PLACEMENTS
+from analysis.recording.schema import ANGLE_COLUMNS, PLACEMENTS
 from analysis.simulation.population import (
     Person,
     PopulationSession,

@@ -6,9 +6,7 @@ import os
 
 import pytest
 
-from analysis.errors import ConfigError
-from analysis.inputs import PROFILE_MAX_BYTES
-from analysis.profiles import (
+from analysis.envelope.profiles import (
     MIN_HYSTERESIS_DEG,
     angle_column_for,
     builtin_profile_names,
@@ -17,7 +15,9 @@ from analysis.profiles import (
     profile_for_exercise,
     read_profile_text,
 )
-from analysis.schema import ANGLE_COLUMNS, RULE_NAMES
+from analysis.errors import ConfigError
+from analysis.recording.inputs import PROFILE_MAX_BYTES
+from analysis.recording.schema import ANGLE_COLUMNS, RULE_NAMES
 
 EXPECTED = {"standing_hamstring", "supine_hamstring", "seated_slider", "runners_active"}
 EXPECTED |= {"standing_l", "slr_test"}

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.envelope import check_envelope
-from analysis.plots import (
+from analysis.envelope.checker import check_envelope
+from analysis.envelope.profiles import load_builtin_profile, parse_profile
+from analysis.recording.streams import Marker
+from analysis.report.figures import (
     BREACH,
     LEFT_PX,
     LINE,
@@ -25,9 +27,7 @@ from analysis.plots import (
     panel_svgs,
     time_ticks,
 )
-from analysis.profiles import load_builtin_profile, parse_profile
-from analysis.recording import Marker
-from analysis.report import RED_FLAGS, ReportContext, build_report_html, summary_text
+from analysis.report.page import RED_FLAGS, ReportContext, build_report_html, summary_text
 
 HOSTILE = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "a & b $x^2$")
 

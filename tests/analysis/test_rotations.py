@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.transform import Rotation
 
-from analysis import rotations as rot
+from analysis.angles import rotations as rot
 
 angles = st.floats(min_value=-3.0, max_value=3.0, allow_nan=False)
 # keep X inside (−π/2, π/2) so Z-X'-Y'' is unique

@@ -10,20 +10,20 @@ from functools import cache
 
 import pytest
 
-from analysis.envelope import EnvelopeResult, check_envelope
-from analysis.pipeline import analyse_recording
-from analysis.profiles import load_builtin_profile
-from analysis.recording import Recording
-from analysis.report import ReportContext, build_report_html, summary_text
-from analysis.schema import HEAD_FLEXION_REL_PELVIS
-from analysis.simulation import DEFAULT_SENSORS, SimulatedSession, SimulationConfig, simulate
-from analysis.unchecked import (
+from analysis.angles.pipeline import analyse_recording
+from analysis.envelope.checker import EnvelopeResult, check_envelope
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.envelope.unchecked import (
     missing_sensors,
     not_checked,
     not_checked_sentence,
     sensor_words,
     worn_from_columns,
 )
+from analysis.recording.schema import HEAD_FLEXION_REL_PELVIS
+from analysis.recording.streams import Recording
+from analysis.report.page import ReportContext, build_report_html, summary_text
+from analysis.simulation import DEFAULT_SENSORS, SimulatedSession, SimulationConfig, simulate
 
 HEAD_NO_TRUNK = (*DEFAULT_SENSORS, "head")
 DEFAULT_NOT_CHECKED = (

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import rotations as rot
-from analysis.pipeline import PipelineOptions, analyse_recording
+from analysis.angles import rotations as rot
+from analysis.angles.pipeline import PipelineOptions, analyse_recording
 from analysis.simulation.population import generate_person, generate_session
 
 PEOPLE = {

@@ -2,7 +2,7 @@
 
 Signals are synthesised from analytic derivatives; these tests check them against gravity,
 finite differences of the simulated positions, integration of the simulated gyro, the
-rotation decomposition of ``analysis.rotations`` and simple geometry.
+rotation decomposition of ``analysis.angles.rotations`` and simple geometry.
 """
 
 from __future__ import annotations
@@ -14,9 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import rotations
-from analysis.recording import validate_samples
-from analysis.schema import ACC_COLUMNS, GRAVITY_M_S2, GYR_COLUMNS, MAG_COLUMNS, PLACEMENTS
+from analysis.angles import rotations
+from analysis.recording.schema import (
+    ACC_COLUMNS,
+    GRAVITY_M_S2,
+    GYR_COLUMNS,
+    MAG_COLUMNS,
+    PLACEMENTS,
+)
+from analysis.recording.streams import validate_samples
 from analysis.simulation import (
     ImuErrorModel,
     SessionSimulator,

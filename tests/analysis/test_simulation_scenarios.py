@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import ConfigError
-from analysis.schema import ANGLE_COLUMNS, RULE_NAMES
+from analysis.recording.schema import ANGLE_COLUMNS, RULE_NAMES
 from analysis.simulation import (
     RULE_LIMITS_DEG,
     SessionSimulator,

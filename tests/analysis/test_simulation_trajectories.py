@@ -134,7 +134,7 @@ def test_chain_propagation_matches_finite_differences():
 
     f0, fp, fm = frame(t), frame(t + h), frame(t - h)
     # ω from quaternion derivative: ω_E = 2 q̇ ⊗ q*  (vector part)
-    from analysis import rotations
+    from analysis.angles import rotations
 
     qdot = (fp.q_E_B - fm.q_E_B) / (2 * h)
     omega_fd = 2 * rotations.multiply(qdot, rotations.conjugate(f0.q_E_B))[:, 1:]

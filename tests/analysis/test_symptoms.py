@@ -6,13 +6,9 @@ import json
 
 import pytest
 
-from analysis.envelope import check_envelope
-from analysis.errors import RecordingFormatError
-from analysis.profiles import load_builtin_profile
-from analysis.recording import Marker, SessionMeta
-from analysis.report import ReportContext, build_report_html, summary_text
-from analysis.simulation import SimulationConfig, simulate
-from analysis.symptoms import (
+from analysis.envelope.checker import check_envelope
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.envelope.symptoms import (
     RED_FLAG_ADVICE,
     WHAT,
     WHERE,
@@ -22,6 +18,10 @@ from analysis.symptoms import (
     mark_meaning,
     red_flag,
 )
+from analysis.errors import RecordingFormatError
+from analysis.recording.streams import Marker, SessionMeta
+from analysis.report.page import ReportContext, build_report_html, summary_text
+from analysis.simulation import SimulationConfig, simulate
 
 
 def test_red_flags_are_the_seeds_ones():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analysis.angles.timebase import session_rate_hz, to_uniform_grid
 from analysis.errors import InsufficientDataError
-from analysis.recording import SensorStream
-from analysis.timebase import session_rate_hz, to_uniform_grid
+from analysis.recording.streams import SensorStream
 
 
 def _stream(label, t, f=lambda t: np.sin(t)):

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from analysis.envelope import check_envelope
-from analysis.monitor import EnvelopeMonitor
-from analysis.profiles import load_builtin_profile
-from analysis.report import summary_text, uncertain_lines
+from analysis.envelope.checker import check_envelope
+from analysis.envelope.monitor import EnvelopeMonitor
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.report.page import summary_text, uncertain_lines
 
 STANDING = load_builtin_profile("standing_hamstring")
 

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
-from analysis.metrics import (
+from analysis.angles.orientation import estimate_orientation
+from analysis.angles.pipeline import analyse_recording
+from analysis.simulation.metrics import (
     inclination_error_deg,
     pitch_from_axis_deg,
     pitch_from_points_deg,
     rmse,
 )
-from analysis.orientation import estimate_orientation
-from analysis.pipeline import analyse_recording
 from sensors.formats.research import (
     read_broad_trial,
     read_gaitmap_example,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import RecordingFormatError
-from analysis.schema import ANGLE_COLUMNS, RULE_NAMES
+from analysis.recording.schema import ANGLE_COLUMNS, RULE_NAMES
 from analysis.simulation import DEFAULT_SENSORS, SimulationConfig, simulate
 from cli.cmd_demo import DEFAULT_STEM, free_folder
 from cli.common import DEMO_SESSION, fixture_path

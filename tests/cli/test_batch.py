@@ -130,10 +130,12 @@ def test_a_task_starts_no_processes_even_for_a_long_session(tmp_path, monkeypatc
     """Inside a batch task the pipeline must not fork its own orientation workers."""
     import concurrent.futures
 
-    import analysis.pipeline
+    import analysis.angles.pipeline
 
-    monkeypatch.setattr(analysis.pipeline, "PARALLEL_MIN_SAMPLES", 1)  # any session is "long"
-    monkeypatch.setattr(analysis.pipeline.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(
+        analysis.angles.pipeline, "PARALLEL_MIN_SAMPLES", 1
+    )  # any session is "long"
+    monkeypatch.setattr(analysis.angles.pipeline.os, "cpu_count", lambda: 2)
 
     class NoPool:
         def __init__(self, *a, **k):

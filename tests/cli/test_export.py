@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import rotations as rot
+from analysis.angles import rotations as rot
 from analysis.simulation import SimulationConfig, simulate
 from cli.main import EXIT_DATA, EXIT_OK, main
 from sensors.formats.canonical import write_recording

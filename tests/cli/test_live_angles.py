@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.profiles import load_builtin_profile
+from analysis.envelope.profiles import load_builtin_profile
 from cli.live_angles import LiveAngles
 from sensors.virtual.scenario import record_virtual_session
 

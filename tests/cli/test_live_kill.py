@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.recording import Recording
+from analysis.recording.streams import Recording
 from cli.main import EXIT_DATA, EXIT_OK, EXIT_VIOLATION, main
 from sensors.formats.canonical import read_recording, sidecar_path
 

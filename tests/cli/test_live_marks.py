@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from analysis.recording import Marker
+from analysis.recording.streams import Marker
 from cli.live_marks import LiveMarks
 
 

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from rich.console import Console
 
-from analysis.recording import Marker
+from analysis.recording.streams import Marker
 from cli.live_tests import LiveTests
 
 
@@ -77,7 +77,7 @@ def test_answer_without_a_test_and_slr_marks():
 
 
 def test_test_keys_and_symptom_keys_do_not_overlap():
-    from analysis.symptoms import WHAT, WHERE
+    from analysis.envelope.symptoms import WHAT, WHERE
     from cli.live_tests import ANSWERS, MOVES, SLR_KEYS
 
     ours = set(MOVES) | set(ANSWERS) | set(SLR_KEYS)

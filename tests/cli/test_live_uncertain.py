@@ -3,8 +3,8 @@ next time, and the envelope monitor reports those rules as uncertain."""
 
 from __future__ import annotations
 
-from analysis.calibration import PELVIS_REDO
-from analysis.profiles import load_builtin_profile
+from analysis.angles.calibration import PELVIS_REDO
+from analysis.envelope.profiles import load_builtin_profile
 from cli.live_angles import LiveAngles
 from sensors.session.protocol import GuidedProtocol
 

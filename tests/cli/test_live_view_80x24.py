@@ -2,7 +2,7 @@
 sensors in one line when they are fine, the right words after the stretch.
 
 The screen is rendered by rich exactly as ``stretchguard live`` draws it (prompt, sensors,
-angles panel, footer) from real :class:`~analysis.monitor.MonitorState` values; the session
+angles panel, footer) from real :class:`~analysis.envelope.monitor.MonitorState` values; the session
 and the angle pipeline are stood in by their display-facing attributes only (status, clock,
 "calibrated"), since what is checked is the layout.
 """
@@ -15,8 +15,8 @@ from types import SimpleNamespace
 
 from rich.console import Console
 
-from analysis.monitor import MonitorState, RuleNow
-from analysis.profiles import angle_column_for, load_builtin_profile
+from analysis.envelope.monitor import MonitorState, RuleNow
+from analysis.envelope.profiles import angle_column_for, load_builtin_profile
 from cli.live_angles import LiveAngles
 from cli.live_view import LiveView
 from sensors.session.protocol import GuidedProtocol

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 
+from analysis.envelope.profiles import load_builtin_profile
 from analysis.errors import ConfigError
-from analysis.profiles import load_builtin_profile
 from cli.cmd_live import _Screen
 from cli.live_feed import (
     SessionTally,

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from analysis.profiles import load_builtin_profile
+from analysis.envelope.profiles import load_builtin_profile
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")

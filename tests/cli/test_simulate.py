@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.schema import ANGLE_COLUMNS, GRAVITY_M_S2
+from analysis.recording.schema import ANGLE_COLUMNS, GRAVITY_M_S2
 from analysis.simulation import SimulationConfig, list_scenarios, simulate
 from cli.cmd_simulate import output_paths
 from cli.main import main

@@ -3,7 +3,7 @@
 Hypothesis mutates small valid files (canonical recording, sidecar, Movella DOT and MetaBase
 exports): inserted, deleted and replaced bytes, cells replaced by arbitrary text or extreme
 numbers. A reader may refuse the input (``StretchguardError``) or accept it; what it accepts
-must satisfy the input policy (``analysis.inputs``).
+must satisfy the input policy (``analysis.recording.inputs``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import inputs
 from analysis.errors import StretchguardError
-from analysis.recording import SessionMeta
+from analysis.recording import inputs
+from analysis.recording.streams import SessionMeta
 from sensors.formats.canonical import read_recording, read_sidecar
 from sensors.formats.metabase import write_metabase
 from sensors.formats.movella_dot import write_movella_dot

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from analysis.errors import OutputExistsError, RecordingFormatError
-from analysis.recording import CalibrationWindows, Marker, SessionMeta
-from analysis.schema import ACC_COLUMNS, GYR_COLUMNS, REQUIRED_COLUMNS
+from analysis.recording.schema import ACC_COLUMNS, GYR_COLUMNS, REQUIRED_COLUMNS
+from analysis.recording.streams import CalibrationWindows, Marker, SessionMeta
 from sensors.formats.canonical import (
     CanonicalAppender,
     read_recording,
@@ -222,7 +222,7 @@ def test_not_gzip(tmp_path):
 
 @pytest.mark.parametrize("name", ["fast.csv", "fast.csv.gz"])
 def test_fast_reader_matches_the_strict_parser(tmp_path, name):
-    from analysis.recording import Recording
+    from analysis.recording.streams import Recording
     from sensors.formats.canonical import parse_canonical_csv, read_file_bytes
 
     df = _samples(n=300, sensors=("pelvis", "right_thigh", "right_foot"))

@@ -16,8 +16,8 @@ import pytest
 
 import sensors.formats.canonical as canonical
 from analysis.errors import OutputExistsError
-from analysis.recording import SessionMeta
-from analysis.schema import REQUIRED_COLUMNS
+from analysis.recording.schema import REQUIRED_COLUMNS
+from analysis.recording.streams import SessionMeta
 from cli.cmd_simulate import output_paths
 from cli.main import EXIT_DATA, EXIT_OK, main
 from sensors.formats.canonical import (

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.pipeline import analyse_recording
-from analysis.recording import Recording, SensorStream, samples_from_streams
+from analysis.angles.pipeline import analyse_recording
+from analysis.recording.streams import Recording, SensorStream, samples_from_streams
 from sensors.formats.canonical import read_recording
 from sensors.virtual.scenario import record_virtual_session
 

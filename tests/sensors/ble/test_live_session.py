@@ -14,7 +14,7 @@ import pytest
 from bleak.backends.device import BLEDevice
 from bumble.hci import Address
 
-from analysis.recording import Gap
+from analysis.recording.streams import Gap
 from sensors.ble import BleBackend, VirtualAir
 from sensors.errors import DeviceNotFoundError
 from sensors.families import codec_for
@@ -230,7 +230,7 @@ async def test_virtual_recording_gives_the_simulated_joint_angles(tmp_path: Path
     falls behind the virtual world, and no clock alignment can undo a delay that every
     notification carries (docs/ble.md §9).
     """
-    from analysis.pipeline import analyse_recording
+    from analysis.angles.pipeline import analyse_recording
 
     result = await record_virtual_session(
         tmp_path / "angles.csv", "standing_dorsiflexion", duration_s=45.0, speed=1.0

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from analysis.errors import OutputExistsError
-from analysis.recording import Gap, Marker, SensorInfo, SessionMeta
-from analysis.schema import DEVICE_TICKS, QUAT_COLUMNS, REQUIRED_COLUMNS
+from analysis.recording.schema import DEVICE_TICKS, QUAT_COLUMNS, REQUIRED_COLUMNS
+from analysis.recording.streams import Gap, Marker, SensorInfo, SessionMeta
 from sensors.formats.canonical import read_recording, sidecar_path
 from sensors.recorder import Recorder
 from sensors.session.clock import SessionClock

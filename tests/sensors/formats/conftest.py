@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import rotations as rot
-from analysis.recording import (
+from analysis.angles import rotations as rot
+from analysis.recording.schema import GRAVITY_M_S2
+from analysis.recording.streams import (
     CalibrationWindows,
     Recording,
     SensorStream,
     SessionMeta,
     samples_from_streams,
 )
-from analysis.schema import GRAVITY_M_S2
 
 try:
     from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
@@ -157,10 +157,10 @@ def with_meta(rec: Recording, **changes: object) -> Recording:
 def angle_differences_deg(reference: Recording, other: Recording) -> dict[str, float]:
     """Largest |difference| per angle column between the pipeline's angles of two recordings.
 
-    Both are analysed with ``analysis.pipeline.analyse_recording``; rows are matched on
+    Both are analysed with ``analysis.angles.pipeline.analyse_recording``; rows are matched on
     ``t_s`` (to 1 ms). A column missing from ``other`` gives ``inf``.
     """
-    from analysis.pipeline import analyse_recording
+    from analysis.angles.pipeline import analyse_recording
 
     a = analyse_recording(reference).angles
     b = analyse_recording(other).angles

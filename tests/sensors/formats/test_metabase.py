@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import RecordingFormatError
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.schema import GRAVITY_M_S2
 from sensors.formats.metabase import read_metabase, write_metabase
 from sensors.formats.session import SensorMapping, read_vendor_session
 

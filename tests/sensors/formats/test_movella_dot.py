@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from analysis import rotations as rot
+from analysis.angles import rotations as rot
 from analysis.errors import RecordingFormatError, TimebaseError
-from analysis.recording import CalibrationWindows
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.schema import GRAVITY_M_S2
+from analysis.recording.streams import CalibrationWindows
 from sensors.formats.movella_dot import (
     CLOCK_WRAP_S,
     angular_rate_from_quaternions,
@@ -116,7 +116,7 @@ def test_real_session_placements_and_shared_clock(movella: Path):
 
 @pytest.mark.shared
 def test_real_session_knee_angles_through_the_pipeline(movella: Path):
-    pipeline = pytest.importorskip("analysis.pipeline")
+    pipeline = pytest.importorskip("analysis.angles.pipeline")
     rec = read_vendor_session([movella])
     # the 6 s sample has ~1.5 s of quiet stand, then squats: windows given as a sidecar would
     rec = rec.replace(

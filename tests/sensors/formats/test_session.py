@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from analysis.angles.orientation import estimate_orientation
 from analysis.errors import ConfigError, DataError, RecordingFormatError, TimebaseError
-from analysis.orientation import estimate_orientation
-from analysis.recording import Recording
+from analysis.recording.streams import Recording
 from sensors.formats.metabase import write_metabase
 from sensors.formats.movella_dot import free_acc_from_specific_force, write_movella_dot
 from sensors.formats.phyphox import TimeEvent, write_phyphox, write_phyphox_time_csv
@@ -173,7 +173,7 @@ def test_every_format_reads_back_the_samples(tmp_path, make_session, fmt):
 def test_every_format_gives_the_same_joint_angles(
     tmp_path, make_session, angle_diff, replace_meta, fmt
 ):
-    pytest.importorskip("analysis.pipeline")
+    pytest.importorskip("analysis.angles.pipeline")
     session = make_session(WRITERS[fmt][1])
     rec = replace_meta(_import(fmt, session, tmp_path), calibration=session.calibration)
     diffs = angle_diff(session.recording(), rec)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import rotations as rot
+from analysis.angles import rotations as rot
 from analysis.errors import RecordingFormatError
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.schema import GRAVITY_M_S2
 from sensors.formats.witmotion import COLUMNS, read_witmotion, write_witmotion
 
 

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from analysis import inputs
 from analysis.errors import RecordingFormatError
-from analysis.schema import (
+from analysis.recording import inputs
+from analysis.recording.schema import (
     ACC_COLUMNS,
     ALL_COLUMNS,
     DEVICE_TICKS,
@@ -62,9 +62,9 @@ class Marker:
     label: str
     kind: str = "symptom"
     where: str | None = None
-    """Optional body site (``analysis.symptoms.WHERE`` values); None when not said."""
+    """Optional body site (``analysis.envelope.symptoms.WHERE`` values); None when not said."""
     what: str | None = None
-    """Optional sensation (``analysis.symptoms.WHAT`` values); None when not said."""
+    """Optional sensation (``analysis.envelope.symptoms.WHAT`` values); None when not said."""
     answer: str | None = None
     """Optional answer of a structural-differentiation test (``more``/``less``/``same``)."""
 
@@ -137,7 +137,7 @@ class SessionMeta:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | Path | None = None) -> SessionMeta:
-        """Parse a sidecar dict; every key is type- and range-checked (``analysis.inputs``).
+        """Parse a sidecar dict; every key is type- and range-checked (``inputs``).
 
         A wrong shape raises RecordingFormatError naming the file and the dotted key (e.g.
         ``markers[2].t_s``), what was expected and what was found.
@@ -506,7 +506,7 @@ def validate_samples(
     stable ``t_s`` order and only the canonical columns. Raises RecordingFormatError naming
     ``source``, the file line (``line_of_row(i)``, default ``i + 2``: header is line 1) and the
     column for: a missing required column, a non-numeric cell, NaN in a required column, a
-    value outside the sensor limits or a ``t_s`` outside the session (``analysis.inputs``), an
+    value outside the sensor limits or a ``t_s`` outside the session (``inputs``), an
     unknown sensor label, time not strictly increasing within a sensor, or an implausible
     sample rate. Pauses longer than ``inputs.WARN_GAP_S`` are appended to ``warnings``.
     """

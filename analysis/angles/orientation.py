@@ -2,7 +2,7 @@
 
 Output quaternions are ``q_E_S`` (sensor → earth, scalar-first) in each sensor's *own* earth
 frame: z up (from gravity), heading arbitrary and drifting slowly without a magnetometer. The
-heading between sensors is reconciled later (``analysis.heading``). The magnetometer is off by
+heading between sensors is reconciled later (``angles.heading``). The magnetometer is off by
 default: indoors, steel and electronics bend the field and mislead the heading.
 """
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from analysis import rotations as rot
+from analysis.angles import rotations as rot
 
 FloatArray = NDArray[np.float64]
 

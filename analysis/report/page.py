@@ -20,17 +20,17 @@ from typing import Any, Final
 
 import pandas as pd
 
-from analysis.clinical import DIFFERENTIATION_ADVICE, HEALTHY_DF_EFFECT
-from analysis.envelope import EnvelopeResult, MarkResult, RuleResult
-from analysis.plots import NARROW, WIDE, panel_svgs
-from analysis.symptoms import RED_FLAG_ADVICE, SymptomLabel, mark_meaning, red_flag
-from analysis.unchecked import (
+from analysis.envelope.clinical import DIFFERENTIATION_ADVICE, HEALTHY_DF_EFFECT
+from analysis.envelope.results import EnvelopeResult, MarkResult, RuleResult
+from analysis.envelope.symptoms import RED_FLAG_ADVICE, SymptomLabel, mark_meaning, red_flag
+from analysis.envelope.unchecked import (
     NotChecked,
     neck_frame_note,
     not_checked,
     not_checked_sentence,
     partial_verdict_title,
 )
+from analysis.report.figures import NARROW, WIDE, panel_svgs
 
 RED_FLAGS: Final = (
     "numbness, tingling, pins and needles or weakness in the foot or leg — new, lasting, or "

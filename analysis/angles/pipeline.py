@@ -2,7 +2,7 @@
 
 ``analyse_recording`` is the offline pipeline behind ``stretchguard analyse``; its output
 ``AngleResult.angles`` is the ``angles.csv`` contract: ``t_s`` then one column per available
-angle (``analysis.schema.ANGLE_COLUMNS`` order, degrees) on a uniform grid at the session's
+angle (``recording.schema.ANGLE_COLUMNS`` order, degrees) on a uniform grid at the session's
 rate. Grid points where a needed sensor had no data are NaN.
 """
 
@@ -16,19 +16,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from analysis import rotations as rot
-from analysis.accbias import estimate_acc_bias, still_pose_means
-from analysis.angles import joint_angles_deg
-from analysis.calibration import (
+from analysis.angles import rotations as rot
+from analysis.angles.accbias import estimate_acc_bias, still_pose_means
+from analysis.angles.calibration import (
     Q_G_E,
     CalibrationResult,
     calibrate,
     resolve_windows,
     stand_gyro_bias,
 )
-from analysis.chunks import map_rows
-from analysis.errors import InsufficientDataError
-from analysis.heading import (
+from analysis.angles.chunks import map_rows
+from analysis.angles.heading import (
     anchor_offsets_from_axes,
     axis_azimuth,
     hinge_heading_from_axes,
@@ -36,16 +34,18 @@ from analysis.heading import (
     stand_offsets,
     turn_about_vertical,
 )
-from analysis.orientation import (
+from analysis.angles.isb import joint_angles_deg
+from analysis.angles.orientation import (
     OrientationTask,
     block_bounds,
     run_orientation,
     stitch_blocks,
 )
-from analysis.plausibility import doubted_segments, implausible_joints
-from analysis.recording import Recording
-from analysis.schema import ANGLE_COLUMNS, ORIENTATION_FROM_VENDOR, T_S
-from analysis.timebase import Gap, UniformSession, UniformStream, to_uniform_grid
+from analysis.angles.plausibility import doubted_segments, implausible_joints
+from analysis.angles.timebase import Gap, UniformSession, UniformStream, to_uniform_grid
+from analysis.errors import InsufficientDataError
+from analysis.recording.schema import ANGLE_COLUMNS, ORIENTATION_FROM_VENDOR, T_S
+from analysis.recording.streams import Recording
 
 FloatArray = NDArray[np.float64]
 LONG_SESSION_SAMPLES = 1_000_000
@@ -79,7 +79,7 @@ class PipelineOptions:
     stand_gyro_bias: bool = True
     """Remove each gyroscope's mean rate during the quiet stand before fusion."""
     acc_bias_from_poses: bool = True
-    """Estimate each accelerometer's bias from the session's still poses (analysis.accbias)."""
+    """Estimate each accelerometer's bias from the session's still poses (``accbias``)."""
     block_s: float = 1800.0
     """Orientation is estimated in blocks of this length (stitched; bounds memory)."""
     block_overlap_s: float = 60.0

@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis import rotations as rot
-from analysis.chunks import map_rows
+from analysis.angles import rotations as rot
+from analysis.angles.chunks import map_rows
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

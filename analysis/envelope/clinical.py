@@ -28,7 +28,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.profiles import angle_column_for, measured_column_for
+from analysis.envelope.profiles import angle_column_for, measured_column_for
 
 FloatArray = NDArray[np.float64]
 

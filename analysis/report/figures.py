@@ -1,7 +1,7 @@
 """Figures of a judged session: each angle over time with its envelope, episodes, holds, marks.
 
 Pure rendering: :func:`panel_svgs` takes the angle table and an
-:class:`~analysis.envelope.EnvelopeResult` and returns one SVG document per judged angle,
+:class:`~analysis.envelope.results.EnvelopeResult` and returns one SVG document per judged angle,
 each with its own time axis in min:s, for the report to embed inline (vector: sharp at any
 zoom, text selectable, hover titles on episodes, holds and marks). Coordinates are CSS pixels
 of the width the :class:`FigureStyle` is drawn for (a desktop column or a phone). Long sessions
@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from analysis.envelope import EnvelopeResult, Episode, MarkResult, RuleResult
-from analysis.schema import T_S
+from analysis.envelope.results import EnvelopeResult, Episode, MarkResult, RuleResult
+from analysis.recording.schema import T_S
 
 FloatArray = NDArray[np.float64]
 

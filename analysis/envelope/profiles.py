@@ -1,7 +1,7 @@
 """Exercise profiles: the nerve-friendly envelope of one exercise, as validated data.
 
-A profile is a TOML document (the built-in ones live in ``analysis/profiles/*.toml``) that
-names the rules of the envelope (angles from ``analysis.schema.RULE_NAMES``), their
+A profile is a TOML document (the built-in ones live in ``analysis/envelope/profiles/*.toml``) that
+names the rules of the envelope (angles from ``analysis.recording.schema.RULE_NAMES``), their
 thresholds in degrees, when the user counts as *engaged* in the stretch, the hold target and,
 for dynamic exercises, the slider or repetition criteria. :func:`parse_profile` turns the text
 into a frozen :class:`Profile` and raises :class:`~analysis.errors.ConfigError` naming the
@@ -26,9 +26,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from analysis import inputs
 from analysis.errors import ConfigError
-from analysis.schema import (
+from analysis.recording import inputs
+from analysis.recording.schema import (
     AXIAL_ANGLES,
     FALLBACK_COLUMNS,
     RULE_NAMES,
@@ -42,7 +42,7 @@ PROFILE_FORMAT: Final = "stretchguard-profile/1"
 
 ProfileKind = Literal["hold", "slider", "eccentric", "test"]
 PROFILE_KINDS: Final[tuple[str, ...]] = ("hold", "slider", "eccentric", "test")
-"""``test``: an informal test read from marks (the straight-leg raise: P1/P2, analysis.clinical);
+"""``test``: an informal test read from marks (the straight-leg raise: P1/P2, ``clinical``);
 its rules keep the test conditions standard."""
 
 ANGLE_NAMES: Final = (
@@ -438,8 +438,8 @@ def _parse_toml(text: str, source: str) -> dict[str, Any]:
 
 
 def builtin_profile_names() -> tuple[str, ...]:
-    """Names of the profiles shipped in ``analysis/profiles/`` (sorted)."""
-    folder = files("analysis").joinpath("profiles")
+    """Names of the profiles shipped in ``analysis/envelope/profiles/`` (sorted)."""
+    folder = files("analysis.envelope").joinpath("profiles")
     return tuple(
         sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
     )
@@ -451,7 +451,9 @@ def _builtin_text(name: str) -> str:
             f"unknown exercise profile {name!r}; built-in profiles: "
             f"{', '.join(builtin_profile_names())}"
         )
-    return files("analysis").joinpath("profiles", f"{name}.toml").read_text(encoding="utf-8")
+    return (
+        files("analysis.envelope").joinpath("profiles", f"{name}.toml").read_text(encoding="utf-8")
+    )
 
 
 def load_builtin_profile(name: str) -> Profile:
@@ -647,7 +649,7 @@ def _check_cue(r: _Reader, cue: str) -> None:
 def read_profile_text(path: str | Path) -> str:
     """The text of a user's profile file, checked against the input policy.
 
-    Only a regular file of at most ``analysis.inputs.PROFILE_MAX_BYTES`` bytes of UTF-8 is
+    Only a regular file of at most ``analysis.recording.inputs.PROFILE_MAX_BYTES`` bytes of UTF-8 is
     read (a FIFO or device is refused before it is opened); anything else raises ConfigError
     in one line naming the file.
     """

@@ -16,7 +16,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from analysis.schema import SIDES, angle_column
+from analysis.recording.schema import SIDES, angle_column
 
 MIN_IMPLAUSIBLE_S: Final = 2.0
 """A joint must read beyond its range for this long in total to be called implausible."""

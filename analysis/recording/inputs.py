@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.schema import ACC_COLUMNS, GYR_COLUMNS, MAG_COLUMNS, QUAT_COLUMNS
+from analysis.recording.schema import ACC_COLUMNS, GYR_COLUMNS, MAG_COLUMNS, QUAT_COLUMNS
 
 GRAVITY_M_S2 = 9.80665
 

@@ -1,7 +1,7 @@
 """ISB joint angles from segment orientations that share one earth frame.
 
 Input: per placement, ``q_E_B`` ``(K, 4)`` — the segment's ISB frame (x anterior, y superior,
-z right) in a common earth frame. Output: the angle columns of ``analysis.schema`` in
+z right) in a common earth frame. Output: the angle columns of ``analysis.recording.schema`` in
 degrees; an angle whose segments are not both worn is absent, with the reason.
 """
 
@@ -13,9 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis import rotations as rot
-from analysis.chunks import map_rows
-from analysis.schema import HEAD_FLEXION_REL_PELVIS, angle_column, thigh_inclination_column
+from analysis.angles import rotations as rot
+from analysis.angles.chunks import map_rows
+from analysis.recording.schema import (
+    HEAD_FLEXION_REL_PELVIS,
+    angle_column,
+    thigh_inclination_column,
+)
 
 FloatArray = NDArray[np.float64]
 

@@ -1,6 +1,6 @@
 """Labelled symptom marks: where and what was felt, the keys to say it, and the red flags.
 
-A symptom mark (``analysis.recording.Marker``) may carry ``where`` (a body site) and
+A symptom mark (``analysis.recording.streams.Marker``) may carry ``where`` (a body site) and
 ``what`` (a sensation) from the fixed vocabularies below. The seeds (seeds/000–002) single out
 what needs a professional rather than a change of stretch: numbness, tingling or weakness in
 the foot, and a sudden sharp pain with a pop. :func:`red_flag` says whether a mark is one.

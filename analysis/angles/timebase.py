@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.errors import InsufficientDataError
-from analysis.recording import SensorStream
+from analysis.recording.streams import SensorStream
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

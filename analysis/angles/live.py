@@ -16,26 +16,26 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis import rotations as rot
-from analysis.angles import joint_angles_deg
-from analysis.calibration import (
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import (
     Q_G_E,
     CalibrationResult,
     calibrate,
     resolve_windows,
     stand_gyro_bias,
 )
-from analysis.errors import CalibrationError
-from analysis.heading import (
+from analysis.angles.heading import (
     CausalHingeHeading,
     hinge_links,
     stand_offsets,
     turn_about_vertical,
 )
-from analysis.orientation import CausalOrientation
-from analysis.recording import CalibrationWindows
-from analysis.schema import ANGLE_COLUMNS
-from analysis.timebase import UniformSession, UniformStream, remove_gyro_bias
+from analysis.angles.isb import joint_angles_deg
+from analysis.angles.orientation import CausalOrientation
+from analysis.angles.timebase import UniformSession, UniformStream, remove_gyro_bias
+from analysis.errors import CalibrationError
+from analysis.recording.schema import ANGLE_COLUMNS
+from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
 
@@ -160,7 +160,7 @@ class LiveAnglePipeline:
         t_grid, data = chunk
         if self._cal is None:
             # before calibration only buffer: orientation starts once the stand's gyroscope
-            # bias is known (see analysis.calibration.stand_gyro_bias)
+            # bias is known (see analysis.angles.calibration.stand_gyro_bias)
             self._hist_t.append(t_grid)
             for p, (acc, gyr) in data.items():
                 self._hist[p].append(np.column_stack([acc, gyr]))

@@ -1,7 +1,7 @@
 """The envelope during a live session: rule states, cues the moment a rule breaks, hold timer.
 
 :class:`EnvelopeMonitor` keeps the last ``window_s`` seconds of angles and, at each update,
-runs the very same :func:`analysis.envelope.check_envelope` over them, reading the state of
+runs the very same :func:`analysis.envelope.checker.check_envelope` over them, reading the state of
 the newest sample. The checker's dwell and hysteresis look only backwards from a sample (a
 rule counts as broken once it has been past its edge for the dwell time), so the newest
 sample's state is a causal decision and the live verdicts are, by construction, the ones the
@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from analysis.envelope import STATE_OUTSIDE, check_envelope, engagement_condition
-from analysis.profiles import Profile, angle_column_for
-from analysis.schema import T_S
+from analysis.envelope.checker import STATE_OUTSIDE, check_envelope, engagement_condition
+from analysis.envelope.profiles import Profile, angle_column_for
+from analysis.recording.schema import T_S
 
 FloatArray = NDArray[np.float64]
 LiveStatus = Literal["ok", "outside", "not_measured", "not_engaged", "uncertain"]

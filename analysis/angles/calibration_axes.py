@@ -1,7 +1,7 @@
 """Per-sensor calibration axes: superior axis from the quiet stand, flexion axis from movement.
 
 Pure functions of one sensor's samples; no decision about the flexion axis's sign is taken
-here (that is :mod:`analysis.calibration_signs`). Frames: every vector is in the sensor's own
+here (that is :mod:`analysis.angles.calibration_signs`). Frames: every vector is in the sensor's own
 coordinates (``_S``); y is the segment's superior axis, z its flexion axis (ISB: right).
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.errors import CalibrationError
-from analysis.schema import GRAVITY_M_S2
+from analysis.recording.schema import GRAVITY_M_S2
 
 FloatArray = NDArray[np.float64]
 

@@ -140,7 +140,7 @@ def not_checked(
     """The rules among ``rules`` that were not measured, with the sensor(s) that would.
 
     ``rules`` are rule results with ``rule``, ``status``, ``column`` and ``spec.advisory``
-    (``analysis.envelope.RuleResult`` or the live monitor's ``RuleNow`` with ``advisory``).
+    (``analysis.envelope.results.RuleResult`` or the live monitor's ``RuleNow`` with ``advisory``).
     ``worn`` are the worn placements; None infers them from the measured rules' columns.
     """
     items = list(rules)

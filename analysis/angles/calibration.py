@@ -29,25 +29,31 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis import rotations as rot
-from analysis.calibration_axes import (
+from analysis.angles import rotations as rot
+from analysis.angles.calibration_axes import (
     POORLY_DEFINED_ROTATION_DEG,
     SensorAxes,
     estimate_axes,
     gravity_is_plausible,
     with_session_axis,
 )
-from analysis.calibration_signs import Confidence, SignDecision, Tilts, decide_sign, rules_for
+from analysis.angles.calibration_signs import (
+    Confidence,
+    SignDecision,
+    Tilts,
+    decide_sign,
+    rules_for,
+)
+from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
-from analysis.recording import CalibrationWindows
-from analysis.schema import (
+from analysis.recording.schema import (
     HIP_MOTIONS,
     SIDES,
     angle_column,
     split_placement,
     thigh_inclination_column,
 )
-from analysis.timebase import UniformSession, UniformStream
+from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -148,7 +154,7 @@ class CalibrationResult:
         """``{placement: reason}`` of every segment whose angles cannot be trusted.
 
         A segment is doubted when it is not :attr:`SegmentCalibration.trusted`, when
-        ``extra`` names it (e.g. ``analysis.plausibility.doubted_segments``), or when its
+        ``extra`` names it (e.g. ``analysis.angles.plausibility.doubted_segments``), or when its
         sign was decided against a doubted segment (carried along ``based_on``).
         """
         out = {p: str(s.doubt) for p, s in self.segments.items() if not s.trusted}
@@ -570,7 +576,7 @@ def calibrate(
         The quiet stand and functional windows (:func:`resolve_windows`).
     acc_bias_m_s2
         Per sensor, an accelerometer bias to remove from the stand's gravity direction
-        (``analysis.accbias``); none when omitted.
+        (``analysis.angles.accbias``); none when omitted.
     """
     t = session.t_s
     m_static = _window_mask(t, windows.static_s)

@@ -1,0 +1,31 @@
+"""Joint angles from IMU samples: the first stage of an analysis.
+
+Time base and gaps (``timebase``), accelerometer bias (``accbias``), orientation fusion
+(``orientation``), heading between segments (``heading``), the calibration of each segment's
+frame from the quiet stand and the movements (``calibration``, ``calibration_axes``,
+``calibration_signs``, ``plausibility``), ISB joint angles (``isb``), and the two ways of
+running them: over a whole recording (``pipeline``) and sample by sample (``live``).
+Quaternion maths lives in ``rotations``.
+
+Nothing here knows about exercises or rules: that is :mod:`analysis.envelope`.
+"""
+
+from __future__ import annotations
+
+from analysis.angles.calibration import BOW_WORDS, CalibrationResult, SegmentCalibration
+from analysis.angles.isb import JointAngles, joint_angles_deg
+from analysis.angles.live import LiveAnglePipeline, LiveAngles
+from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
+
+__all__ = [
+    "BOW_WORDS",
+    "AngleResult",
+    "CalibrationResult",
+    "JointAngles",
+    "LiveAnglePipeline",
+    "LiveAngles",
+    "PipelineOptions",
+    "SegmentCalibration",
+    "analyse_recording",
+    "joint_angles_deg",
+]

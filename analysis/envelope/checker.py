@@ -1,0 +1,506 @@
+"""The nerve-friendly envelope checker: per-rule verdicts, episodes with cues, holds.
+
+:func:`check_envelope` judges a table of joint angles (``t_s`` + angle columns in degrees on
+a uniform grid, as in ``angles.csv``) against an exercise :class:`~.profiles.Profile`.
+It is a pure, vectorised function; the steps, each documented in ``docs/envelope.md``:
+
+1. **Engaged**: the user is in the stretch while the profile's engagement angle (e.g. hip
+   flexion ≥ 45°) holds, with hysteresis and a minimum dwell. Only engaged time is judged, so
+   the quiet stand and the calibration movements never produce an episode.
+2. **Rules**: each rule's angle is compared with its edge (``max_deg`` or ``min_deg``). The
+   state leaves the envelope when the angle crosses the edge and returns only once it is
+   ``hysteresis_deg`` back inside; a change of state counts only after it has persisted
+   ``dwell_s`` (debounce), and an episode then starts where that persisting run began. Rules
+   whose angle is absent are ``not_measured``, never passed.
+3. **Holds**: continuous engaged time inside the envelope (advisory rules do not interrupt
+   it) while the engagement angle is held still; timed against the profile's target.
+4. **Dynamics**: for sliders the oscillation amplitude and rate of the slider angle; for
+   eccentric exercises the repetitions and the tempo of each lengthening phase.
+5. **Marks**: the joint angles at each symptom/event mark and whether the envelope was broken.
+
+Angles are degrees relative to the quiet stand with the signs of ``docs/conventions.md``;
+times are seconds on the session clock; intervals are half-open ``[start_s, end_s)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from analysis.envelope.clinical import (
+    differentiation_tests,
+    slr_result,
+)
+from analysis.envelope.dynamics import repetition_result, slider_result
+from analysis.envelope.masks import (
+    BoolArray,
+    FloatArray,
+    debounce,
+    end_times,
+    hysteresis,
+    latch,
+    reduce_peak,
+    running_mean,
+    true_intervals,
+)
+from analysis.envelope.profiles import (
+    EngagedCriterion,
+    EngagedSpec,
+    Profile,
+    RuleSpec,
+    angle_column_for,
+    measured_column_for,
+)
+from analysis.envelope.results import (
+    STATE_INSIDE,
+    STATE_NOT_ENGAGED,
+    STATE_OUTSIDE,
+    EnvelopeResult,
+    Episode,
+    Hold,
+    MarkResult,
+    RuleResult,
+    Verdict,
+)
+from analysis.errors import DataError
+from analysis.recording.schema import ANGLE_COLUMNS, SIDES, T_S
+from analysis.recording.streams import Marker
+
+
+def check_envelope(
+    angles: pd.DataFrame,
+    profile: Profile,
+    *,
+    side: str,
+    markers: Sequence[Marker] = (),
+    absent: Mapping[str, str] | None = None,
+    uncertain: Mapping[str, Mapping[str, str]] | None = None,
+) -> EnvelopeResult:
+    """Judge joint angles against an exercise profile.
+
+    Parameters
+    ----------
+    angles
+        ``t_s`` (seconds, strictly increasing, uniform grid) and angle columns in degrees
+        (``docs/conventions.md`` names and signs, relative to the quiet stand). Missing
+        columns and NaN samples are *not measured*, never passed.
+    profile
+        The exercise profile (rules, engagement, hold, dynamics).
+    side
+        The exercised leg, ``"left"`` or ``"right"``: leg rules read that side's columns.
+    markers
+        Symptom/event marks (``t_s``, ``label``, ``kind``) to look up.
+    absent
+        Optional ``column → reason`` for angles the sensors cannot give (shown as the
+        reason of a ``not_measured`` rule).
+    uncertain
+        Optional ``column → {"reason", "redo"}`` for angles whose calibration is not
+        established (``CalibrationResult.uncertain_angles``): their rules are judged but
+        reported ``uncertain``, never ``violated``; they neither set the verdict nor break
+        a hold.
+
+    Returns
+    -------
+    EnvelopeResult
+        Per-rule status and episodes (each with its cue), holds, marks, the overall verdict
+        and per-sample states; ``to_dict()`` is the ``envelope.json`` contract.
+    """
+    if side not in SIDES:
+        raise DataError(f"side must be 'left' or 'right', got {side!r}")
+    t_s, data = _validated(angles)
+    t_end = end_times(t_s)
+    absent = dict(absent or {})
+
+    engaged, engaged_by, engaged_reason = _engagement(profile, side, data, t_s, t_end, absent)
+    rule_results: list[RuleResult] = []
+    outside: dict[str, BoolArray] = {}
+    gating = np.zeros(t_s.size, dtype=bool)
+    known = np.ones(t_s.size, dtype=bool)
+    gap_masks: dict[str, BoolArray] = {}
+    for spec in profile.rules:
+        column = measured_column_for(spec.name, side, data)
+        x = data.get(column)
+        if x is None or not np.isfinite(x).any():
+            why = absent.get(column) or (
+                "angle not in the data" if x is None else "no valid samples of this angle"
+            )
+            rule_results.append(
+                RuleResult(
+                    rule=spec.name, status="not_measured", spec=spec, column=column, reason=why
+                )
+            )
+            continue
+        finite = np.isfinite(x)
+        valid = engaged & finite
+        result, mask = _judge_rule(spec, column, x, valid, engaged, t_s, t_end)
+        if uncertain and column in uncertain:
+            rule_results.append(_as_uncertain(result, uncertain[column]))
+            continue
+        rule_results.append(result)
+        outside[spec.name] = mask
+        if not spec.advisory:
+            gating |= mask
+            known &= finite | ~engaged
+        gap_masks[column] = engaged & ~finite
+
+    state = np.full(t_s.size, STATE_NOT_ENGAGED, dtype=np.int8)
+    state[engaged] = STATE_INSIDE
+    state[engaged & gating] = STATE_OUTSIDE
+
+    holds: tuple[Hold, ...] = ()
+    in_hold = np.zeros(t_s.size, dtype=bool)
+    if profile.kind == "hold":
+        holds, in_hold = _holds(profile, data, engaged_by, engaged, gating, known, t_s, t_end)
+
+    slider = None
+    if profile.slider is not None:
+        slider = slider_result(profile.slider, side, data, engaged, t_s, t_end, absent)
+    reps = None
+    if profile.repetitions is not None:
+        reps = repetition_result(profile.repetitions, side, data, engaged, t_s, t_end, absent)
+
+    if not engaged.any():
+        verdict: Verdict = "not_engaged"
+    elif any(r.episodes and not r.spec.advisory for r in rule_results):
+        verdict = "outside"
+    else:
+        verdict = "inside"
+
+    e_starts, e_ends = true_intervals(engaged)
+    ordered = sorted(markers, key=lambda m: float(m.t_s) if math.isfinite(m.t_s) else math.inf)
+    marks = tuple(_mark(m, t_s, t_end, data, state, engaged, outside) for m in ordered)
+    return EnvelopeResult(
+        profile=profile,
+        side=side,
+        verdict=verdict,
+        rules=tuple(rule_results),
+        holds=holds,
+        marks=marks,
+        engaged_by=engaged_by,
+        engaged_reason=engaged_reason,
+        engaged_intervals=tuple(
+            (float(t_s[a]), float(t_end[b - 1])) for a, b in zip(e_starts, e_ends, strict=True)
+        ),
+        gaps=_gaps(gap_masks, t_s, t_end),
+        slider=slider,
+        repetitions=reps,
+        t_s=t_s,
+        state=state,
+        engaged=engaged,
+        in_hold=in_hold,
+        outside=outside,
+        slr=slr_result(t_s, data, markers, side=side),
+        differentiation=differentiation_tests(t_s, data, markers, side=side),
+    )
+
+
+def _validated(angles: pd.DataFrame) -> tuple[FloatArray, dict[str, FloatArray]]:
+    if not isinstance(angles, pd.DataFrame):
+        raise DataError(f"angles must be a DataFrame with {T_S!r} and *_deg columns")
+    if T_S not in angles.columns:
+        raise DataError(f"angle table has no {T_S!r} column; columns: {list(angles.columns)}")
+    if len(angles) < 2:
+        raise DataError(f"angle table has {len(angles)} row(s); need at least 2 samples")
+    try:
+        t_s = angles[T_S].to_numpy(dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"angle table column {T_S!r} is not numeric ({exc})") from None
+    if not np.isfinite(t_s).all():
+        i = int(np.flatnonzero(~np.isfinite(t_s))[0])
+        raise DataError(f"angle table row {i}: {T_S} is {t_s[i]!r}; expected a finite time")
+    dt = np.diff(t_s)
+    if (dt <= 0).any():
+        i = int(np.flatnonzero(dt <= 0)[0]) + 1
+        raise DataError(
+            f"angle table row {i}: {T_S}={t_s[i]!r} after {t_s[i - 1]!r}; expected strictly "
+            "increasing time"
+        )
+    data: dict[str, FloatArray] = {}
+    for col in angles.columns:
+        if not str(col).endswith("_deg"):
+            continue
+        try:
+            data[str(col)] = angles[col].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"angle table column {col!r} is not numeric ({exc})") from None
+    return t_s, data
+
+
+def _condition(x: FloatArray, crit: EngagedCriterion) -> BoolArray:
+    """Where ``x`` meets an engagement condition, with its hysteresis (NaN: not met)."""
+    finite = np.isfinite(x)
+    h = crit.hysteresis_deg
+    with np.errstate(invalid="ignore"):
+        if crit.min_deg is not None:
+            on, off = x >= crit.min_deg, x < crit.min_deg - h
+        else:
+            on, off = x <= crit.bound_deg, x > crit.bound_deg + h
+    return latch(on, off, finite)
+
+
+def _engagement(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    t_s: FloatArray,
+    t_end: FloatArray,
+    absent: Mapping[str, str],
+) -> tuple[BoolArray, str | None, str | None]:
+    spec = profile.engaged
+    tried = []
+    for crit in spec.criteria:
+        column = angle_column_for(crit.angle, side)
+        x = data.get(column)
+        if x is None or not np.isfinite(x).any():
+            tried.append(f"{column} ({absent.get(column, 'not measured')})")
+            continue
+        main_met = _condition(x, crit)
+        raw, used = _with_requirements(main_met, spec, side, data)
+        engaged = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
+        reason = None
+        if not engaged.any():
+            if used and main_met.any():
+                need = " and ".join([crit.describe(), *used])
+                reason = f"never {need} together for {spec.dwell_s:g} s"
+            else:
+                reason = f"{column} never stayed at {crit.describe()} for {spec.dwell_s:g} s"
+            reason += f" (range {np.nanmin(x):.0f}° to {np.nanmax(x):.0f}°)"
+        return engaged, column, reason
+    reason = "cannot tell when the stretch is held: " + "; ".join(tried)
+    return np.zeros(t_s.size, dtype=bool), None, reason
+
+
+def _with_requirements(
+    met: BoolArray, spec: EngagedSpec, side: str, data: Mapping[str, FloatArray]
+) -> tuple[BoolArray, list[str]]:
+    """``met`` and every requirement of ``spec`` whose angle is measured, and their texts."""
+    raw = met.copy()
+    used = []
+    for req in spec.require:
+        xr = data.get(angle_column_for(req.angle, side))
+        if xr is None or not np.isfinite(xr).any():
+            continue  # a requirement applies only where its angle is measured
+        raw &= _condition(xr, req)
+        used.append(req.describe())
+    return raw, used
+
+
+def engagement_condition(
+    angles: Mapping[str, FloatArray], profile: Profile, *, side: str
+) -> BoolArray | None:
+    """Per sample, whether the profile's engagement criterion is met, *before* any dwell.
+
+    The first criterion whose angle is measured decides (as in :func:`check_envelope`); None
+    when none is. A live monitor needs this for the newest samples, where leaving the
+    stretch is not yet confirmed by the dwell.
+    """
+    for crit in profile.engaged.criteria:
+        x = angles.get(angle_column_for(crit.angle, side))
+        if x is None or not np.isfinite(x).any():
+            continue
+        return _with_requirements(_condition(x, crit), profile.engaged, side, angles)[0]
+    return None
+
+
+def _judge_rule(
+    spec: RuleSpec,
+    column: str,
+    x: FloatArray,
+    valid: BoolArray,
+    engaged: BoolArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+) -> tuple[RuleResult, BoolArray]:
+    # the hysteresis band is centred on the edge: a breach is recognised once the angle is
+    # half the band past the edge and ends once it is half the band back inside
+    outward = 1.0 if spec.upper else -1.0
+    half = spec.hysteresis_deg / 2.0
+    raw = hysteresis(
+        x,
+        valid,
+        limit=spec.limit_deg + outward * half,
+        release=spec.limit_deg - outward * half,
+        upper=spec.upper,
+    )
+    mask = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s) & engaged
+    # a bridged gap may leave a sliver after the AND; re-apply the dwell to what remains
+    mask = debounce(mask, t_end, t_s, on_s=spec.dwell_s, off_s=0.0)
+    starts, ends = _widen_to_edge(mask, x, valid, limit=spec.limit_deg, upper=spec.upper)
+    mask = _interval_mask(starts, ends, x.size)
+    peaks, where = reduce_peak(x, starts, ends, upper=spec.upper)
+    episodes = []
+    for a, b, peak, j in zip(starts, ends, peaks, where, strict=True):
+        beyond_warn = spec.warn_deg is None or (
+            peak >= spec.warn_deg if spec.upper else peak <= spec.warn_deg
+        )
+        episodes.append(
+            Episode(
+                rule=spec.name,
+                start_s=float(t_s[a]),
+                end_s=float(t_end[b - 1]),
+                peak_deg=float(peak),
+                peak_t_s=float(t_s[j]),
+                cue=spec.format_cue(float(peak)),
+                severity="clear" if beyond_warn else "borderline",
+                advisory=spec.advisory,
+            )
+        )
+    judged = float(np.sum((t_end - t_s)[valid]))
+    result = RuleResult(
+        rule=spec.name,
+        status="violated" if episodes else "ok",
+        spec=spec,
+        column=column,
+        time_outside_s=float(sum(e.duration_s for e in episodes)),
+        judged_s=judged,
+        episodes=tuple(episodes),
+    )
+    return result, mask
+
+
+def _as_uncertain(result: RuleResult, why: Mapping[str, str]) -> RuleResult:
+    """A judged rule whose angle cannot be trusted: its episodes become unconfirmed."""
+    return RuleResult(
+        rule=result.rule,
+        status="uncertain",
+        spec=result.spec,
+        column=result.column,
+        judged_s=result.judged_s,
+        reason=why.get("reason"),
+        redo=why.get("redo"),
+        unconfirmed=result.episodes,
+    )
+
+
+def _widen_to_edge(
+    mask: BoolArray, x: FloatArray, valid: BoolArray, *, limit: float, upper: bool
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Episode intervals of ``mask`` stretched to where ``x`` actually crossed ``limit``.
+
+    The hysteresis and dwell decide *whether* there was a breach; its extent is the time the
+    angle was past the edge itself: back to the last sample not past it before the breach,
+    forward to the last sample past it before the release (never across invalid samples).
+    """
+    starts, ends = true_intervals(mask)
+    if starts.size == 0:
+        return starts, ends
+    with np.errstate(invalid="ignore"):
+        past = ((x > limit) if upper else (x < limit)) & valid
+    index = np.arange(x.size)
+    last_not_past = np.maximum.accumulate(np.where(~past, index, -1))
+    last_past = np.maximum.accumulate(np.where(past, index, -1))
+    new_starts = np.minimum(starts, last_not_past[starts] + 1)
+    new_ends = np.maximum(last_past[ends - 1] + 1, new_starts + 1)
+    keep = np.concatenate(([True], new_starts[1:] >= new_ends[:-1]))
+    return new_starts[keep].astype(np.intp), new_ends[keep].astype(np.intp)
+
+
+def _interval_mask(starts: NDArray[np.intp], ends: NDArray[np.intp], n: int) -> BoolArray:
+    """A boolean mask that is True on every ``[start, end)``."""
+    marks = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(marks, starts, 1)
+    np.add.at(marks, ends, -1)
+    return np.cumsum(marks[:-1]) > 0
+
+
+def _holds(
+    profile: Profile,
+    data: Mapping[str, FloatArray],
+    engaged_by: str | None,
+    engaged: BoolArray,
+    gating: BoolArray,
+    known: BoolArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+) -> tuple[tuple[Hold, ...], BoolArray]:
+    spec = profile.hold
+    dwell = min((r.dwell_s for r in profile.rules), default=1.0)
+    steady = np.ones(t_s.size, dtype=bool)
+    if spec.max_rate_deg_s is not None and engaged_by is not None:
+        x = data[engaged_by]
+        dt = float(np.median(np.diff(t_s)))
+        width = max(1, round(spec.rate_window_s / dt))
+        # fill gaps for the running mean only (a NaN would poison every later value of the
+        # filter); samples that had no data are never "steady"
+        filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
+        smooth = running_mean(filled, width)
+        rate = np.gradient(smooth, t_s)
+        steady = (np.abs(rate) <= spec.max_rate_deg_s) & np.isfinite(x)
+    quiet = debounce(steady & known, t_end, t_s, on_s=dwell, off_s=dwell)
+    mask = engaged & ~gating & quiet
+    mask = debounce(mask, t_end, t_s, on_s=dwell, off_s=0.0)
+    starts, ends = true_intervals(mask)
+    holds = []
+    for a, b in zip(starts, ends, strict=True):
+        d = float(t_end[b - 1] - t_s[a])
+        rating: Literal["target", "under_target", "short"] = (
+            "target" if d >= spec.target_s else ("short" if d < spec.short_s else "under_target")
+        )
+        holds.append(Hold(start_s=float(t_s[a]), end_s=float(t_end[b - 1]), rating=rating))
+    return tuple(holds), mask
+
+
+def _gaps(
+    gap_masks: Mapping[str, BoolArray], t_s: FloatArray, t_end: FloatArray
+) -> tuple[tuple[float, float, tuple[str, ...]], ...]:
+    """Engaged stretches where a judged angle had no data, merged across columns."""
+    if not gap_masks:
+        return ()
+    any_gap = np.logical_or.reduce(list(gap_masks.values()))
+    out = []
+    for a, b in zip(*true_intervals(any_gap), strict=True):
+        cols = tuple(c for c, m in gap_masks.items() if m[a:b].any())
+        out.append((float(t_s[a]), float(t_end[b - 1]), cols))
+    return tuple(out)
+
+
+def _mark(
+    marker: Marker,
+    t_s: FloatArray,
+    t_end: FloatArray,
+    data: Mapping[str, FloatArray],
+    state: NDArray[np.int8],
+    engaged: BoolArray,
+    outside: Mapping[str, BoolArray],
+) -> MarkResult:
+    t = float(marker.t_s)
+    label, kind = str(marker.label), str(getattr(marker, "kind", "symptom"))
+    labels = {k: getattr(marker, k, None) for k in ("where", "what", "answer")}
+    dt = float(t_end[-1] - t_s[-1])
+    if not math.isfinite(t) or t < t_s[0] - dt or t > t_s[-1] + dt:
+        return MarkResult(
+            t_s=t,
+            label=label,
+            kind=kind,
+            angles_deg={},
+            inside=True,
+            engaged=False,
+            rules_outside=(),
+            note="outside the recorded time span: no angles",
+            **labels,
+        )
+    i = int(np.clip(np.searchsorted(t_s, t, side="right") - 1, 0, t_s.size - 1))
+    angles: dict[str, float] = {}
+    order = [c for c in ANGLE_COLUMNS if c in data] + [c for c in data if c not in ANGLE_COLUMNS]
+    j0, j1 = max(i - 1, 0), min(i + 2, t_s.size)
+    for col in order:
+        near = data[col][j0:j1]
+        if not np.isfinite(near).all():
+            continue  # no interpolation across missing data
+        angles[col] = float(np.interp(t, t_s[j0:j1], near))
+    broken = tuple(name for name, m in outside.items() if m[i])
+    return MarkResult(
+        t_s=t,
+        label=label,
+        kind=kind,
+        angles_deg=angles,
+        inside=bool(state[i] != STATE_OUTSIDE),
+        engaged=bool(engaged[i]),
+        rules_outside=broken,
+        **labels,
+    )

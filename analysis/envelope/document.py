@@ -1,0 +1,165 @@
+"""``envelope.json``: the document built from an :class:`~.results.EnvelopeResult` (contract
+in ``docs/envelope.md``; numbers rounded, strict JSON).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from analysis.envelope.unchecked import not_checked
+
+if TYPE_CHECKING:
+    from analysis.envelope.results import DynamicIssue, EnvelopeResult, Episode
+
+
+def _r(value: float, nd: int) -> float:
+    return round(float(value), nd)
+
+
+def _episode(e: Episode) -> dict[str, Any]:
+    return {
+        "start_s": _r(e.start_s, 3),
+        "end_s": _r(e.end_s, 3),
+        "peak_deg": _r(e.peak_deg, 2),
+        "cue": e.cue,
+        "peak_t_s": _r(e.peak_t_s, 3),
+        "severity": e.severity,
+    }
+
+
+def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
+    prof = res.profile
+    out: dict[str, Any] = {
+        "profile": prof.name,
+        "verdict": res.verdict,
+        "rules": [],
+        "holds": [
+            {
+                "start_s": _r(h.start_s, 3),
+                "end_s": _r(h.end_s, 3),
+                "duration_s": _r(h.duration_s, 3),
+                "rating": h.rating,
+            }
+            for h in res.holds
+        ],
+        "markers": [],
+        # --- extra keys (beyond the contract) -----------------------------------------------
+        "side": res.side,
+        "kind": prof.kind,
+        "title": prof.title,
+        "engaged_by": res.engaged_by,
+        "engaged_s": _r(res.engaged_s, 3),
+        "engaged_intervals": [[_r(a, 3), _r(b, 3)] for a, b in res.engaged_intervals],
+        "gating_rules_measured": sum(
+            1 for r in res.rules if r.status != "not_measured" and not r.spec.advisory
+        ),
+        "gating_rules_uncertain": sum(
+            1 for r in res.rules if r.status == "uncertain" and not r.spec.advisory
+        ),
+        "hold_target_s": prof.hold.target_s,
+        "hold_short_s": prof.hold.short_s,
+    }
+    if res.engaged_reason:
+        out["engaged_reason"] = res.engaged_reason
+    for r in res.rules:
+        item: dict[str, Any] = {
+            "rule": r.rule,
+            "status": r.status,
+            "time_outside_s": _r(r.time_outside_s, 3),
+            "episodes": [_episode(e) for e in r.episodes],
+            "column": r.column,
+            "limit": r.spec.describe(),
+            "advisory": r.spec.advisory,
+            "judged_s": _r(r.judged_s, 3),
+        }
+        if r.reason:
+            item["reason"] = r.reason
+        if r.status == "uncertain":
+            item["redo"] = r.redo
+            item["unconfirmed_episodes"] = [_episode(e) for e in r.unconfirmed]
+        out["rules"].append(item)
+    out["uncertain"] = [
+        {"rule": r.rule, "column": r.column, "reason": r.reason, "redo": r.redo}
+        for r in res.rules
+        if r.status == "uncertain"
+    ]
+    for m in res.marks:
+        mk: dict[str, Any] = {
+            "t_s": _r(m.t_s, 3),
+            "label": m.label,
+            "angles_deg": {k: _r(v, 2) for k, v in m.angles_deg.items()},
+            "inside": m.inside,
+            "kind": m.kind,
+            "engaged": m.engaged,
+            "rules_outside": list(m.rules_outside),
+        }
+        if m.note:
+            mk["note"] = m.note
+        mk.update({k: v for k, v in (("where", m.where), ("what", m.what)) if v is not None})
+        if m.answer is not None:
+            mk["answer"] = m.answer
+        out["markers"].append(mk)
+    if res.gaps:
+        out["gaps"] = [
+            {"start_s": _r(a, 3), "end_s": _r(b, 3), "columns": list(cols)}
+            for a, b, cols in res.gaps
+        ]
+    if res.slider is not None:
+        s = res.slider
+        out["slider"] = {
+            "column": s.column,
+            "cycles": s.cycles,
+            "amplitude_deg": None if s.amplitude_deg is None else _r(s.amplitude_deg, 2),
+            "rate_hz": None if s.rate_hz is None else _r(s.rate_hz, 3),
+            "ok": s.ok,
+            "issues": [_issue(i) for i in s.issues],
+        }
+        if s.reason:
+            out["slider"]["reason"] = s.reason
+    if res.repetitions is not None:
+        p = res.repetitions
+        out["repetitions"] = {
+            "column": p.column,
+            "count": p.count,
+            "target_count": p.target_count,
+            "median_lengthening_s": None
+            if p.median_lengthening_s is None
+            else _r(p.median_lengthening_s, 2),
+            "ok": p.ok,
+            "reps": [
+                {
+                    "start_s": _r(x.start_s, 3),
+                    "end_s": _r(x.end_s, 3),
+                    "range_deg": _r(x.range_deg, 2),
+                    "lengthening_s": _r(x.lengthening_s, 2),
+                    "ok": x.ok,
+                }
+                for x in p.reps
+            ],
+            "issues": [_issue(i) for i in p.issues],
+        }
+        if p.reason:
+            out["repetitions"]["reason"] = p.reason
+    if prof.warnings:
+        out["profile_warnings"] = list(prof.warnings)
+    out.update(_not_checked_fields(res))
+    return out
+
+
+def _not_checked_fields(res: EnvelopeResult) -> dict[str, Any]:
+    """``not_checked`` (rules no worn sensor measured), ``verdict_complete`` and, when the
+    marks hold them, ``slr`` and ``differentiation`` (docs/envelope.md)."""
+    items = not_checked(res.rules, side=res.side)
+    out: dict[str, Any] = {
+        "not_checked": [i.to_dict() for i in items],
+        "verdict_complete": not any(i.gating for i in items),
+    }
+    if res.slr is not None:
+        out["slr"] = res.slr.to_dict()
+    if res.differentiation:
+        out["differentiation"] = [d.to_dict() for d in res.differentiation]
+    return out
+
+
+def _issue(i: DynamicIssue) -> dict[str, Any]:
+    return {"kind": i.kind, "start_s": _r(i.start_s, 3), "end_s": _r(i.end_s, 3), "cue": i.cue}

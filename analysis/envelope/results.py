@@ -1,0 +1,229 @@
+"""What :func:`~.checker.check_envelope` returns: episodes, rule results, holds, marks, slider
+and repetition results, and :class:`EnvelopeResult` (whose ``to_dict`` is ``envelope.json``).
+
+Times are seconds on the session clock, intervals half-open ``[start_s, end_s)``, angles degrees.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.envelope.clinical import (
+    DifferentiationTest,
+    SlrResult,
+)
+from analysis.envelope.document import envelope_document
+from analysis.envelope.masks import BoolArray, FloatArray
+from analysis.envelope.profiles import (
+    Profile,
+    RuleSpec,
+)
+
+Verdict = Literal["inside", "outside", "not_engaged"]
+RuleStatus = Literal["ok", "violated", "not_measured", "uncertain"]
+
+STATE_NOT_ENGAGED: Final = 0
+STATE_INSIDE: Final = 1
+STATE_OUTSIDE: Final = 2
+STATE_NAMES: Final = ("not_engaged", "inside", "outside")
+"""Per-sample verdict codes of :attr:`EnvelopeResult.state`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Episode:
+    """One stretch of time ``[start_s, end_s)`` outside one rule's edge.
+
+    ``peak_deg`` is the worst angle reached (highest for an upper limit, lowest for a lower
+    limit) at ``peak_t_s``; ``severity`` is ``"clear"`` when the peak passed the rule's
+    ``warn_deg`` (or the rule has none) and ``"borderline"`` otherwise.
+    """
+
+    rule: str
+    start_s: float
+    end_s: float
+    peak_deg: float
+    peak_t_s: float
+    cue: str
+    severity: Literal["clear", "borderline"]
+    advisory: bool
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the episode in seconds."""
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleResult:
+    """The verdict of one rule: status, time outside and its episodes."""
+
+    rule: str
+    status: RuleStatus
+    spec: RuleSpec
+    column: str | None
+    time_outside_s: float = 0.0
+    judged_s: float = 0.0
+    """Engaged time with a valid angle, i.e. the time this rule was actually checked."""
+    episodes: tuple[Episode, ...] = ()
+    reason: str | None = None
+    """Why the rule is not measured (absent angle) or uncertain — None otherwise."""
+    redo: str | None = None
+    """For an ``uncertain`` rule: what to redo so that its angle can be trusted."""
+    unconfirmed: tuple[Episode, ...] = ()
+    """For an ``uncertain`` rule: the episodes its angle shows, which are not trusted."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hold:
+    """Continuous engaged time inside the envelope, ``[start_s, end_s)``.
+
+    ``rating`` is ``"target"`` (≥ the profile's target), ``"short"`` (< its short limit) or
+    ``"under_target"`` in between.
+    """
+
+    start_s: float
+    end_s: float
+    rating: Literal["target", "under_target", "short"]
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the hold in seconds."""
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkResult:
+    """A symptom/event mark: the angles at that moment and whether the envelope held."""
+
+    t_s: float
+    label: str
+    kind: str
+    angles_deg: Mapping[str, float]
+    inside: bool
+    engaged: bool
+    rules_outside: tuple[str, ...]
+    note: str | None = None
+    where: str | None = None
+    what: str | None = None
+    answer: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DynamicIssue:
+    """A run of slider cycles or repetitions ``[start_s, end_s)`` that missed a criterion."""
+
+    kind: str
+    start_s: float
+    end_s: float
+    cue: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SliderResult:
+    """Oscillation of the slider angle during engaged time.
+
+    ``amplitude_deg`` is the median peak-to-peak excursion of successive reversals and
+    ``rate_hz`` the median cycle rate (1 / the time between successive same-direction
+    reversals); ``ok`` means both medians are inside the profile's ranges and at least
+    ``min_cycles`` cycles were made.
+    """
+
+    column: str | None
+    cycles: int
+    amplitude_deg: float | None
+    rate_hz: float | None
+    ok: bool
+    issues: tuple[DynamicIssue, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Repetition:
+    """One lengthening phase, ``[start_s, end_s)`` from 10 % to 90 % of its excursion."""
+
+    start_s: float
+    end_s: float
+    range_deg: float
+    lengthening_s: float
+    """Time from 10 % to 90 % of the excursion."""
+    ok: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RepetitionResult:
+    """Eccentric repetitions of the repetition angle during engaged time."""
+
+    column: str | None
+    count: int
+    target_count: int
+    reps: tuple[Repetition, ...] = ()
+    median_lengthening_s: float | None = None
+    ok: bool = False
+    issues: tuple[DynamicIssue, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class EnvelopeResult:
+    """Everything :func:`check_envelope` found; :meth:`to_dict` is ``envelope.json``.
+
+    The per-sample arrays share the grid ``t_s``: ``state`` holds :data:`STATE_NAMES` codes
+    (not engaged / inside / outside, advisory rules excluded), ``engaged`` and ``in_hold`` are
+    masks, ``outside`` maps each measured rule to its debounced outside mask.
+    """
+
+    profile: Profile
+    side: str
+    verdict: Verdict
+    rules: tuple[RuleResult, ...]
+    holds: tuple[Hold, ...]
+    marks: tuple[MarkResult, ...]
+    engaged_by: str | None
+    engaged_reason: str | None
+    engaged_intervals: tuple[tuple[float, float], ...]
+    gaps: tuple[tuple[float, float, tuple[str, ...]], ...]
+    slider: SliderResult | None
+    repetitions: RepetitionResult | None
+    t_s: FloatArray = field(repr=False)
+    state: NDArray[np.int8] = field(repr=False)
+    engaged: BoolArray = field(repr=False)
+    in_hold: BoolArray = field(repr=False)
+    outside: Mapping[str, BoolArray] = field(repr=False)
+    slr: SlrResult | None = None
+    """Hip flexion at the straight-leg-raise marks P1/P2 (None without such marks)."""
+    differentiation: tuple[DifferentiationTest, ...] = ()
+    """"Nerve or muscle?" tests from ``diff_start``/``diff_end`` marks."""
+
+    @property
+    def engaged_s(self) -> float:
+        """Total engaged time in seconds."""
+        return float(sum(b - a for a, b in self.engaged_intervals))
+
+    @property
+    def longest_hold_s(self) -> float:
+        """The longest hold in seconds (0 when there was none)."""
+        return max((h.duration_s for h in self.holds), default=0.0)
+
+    def rule(self, name: str) -> RuleResult | None:
+        """The result of rule ``name`` (None when the profile does not judge it)."""
+        return next((r for r in self.rules if r.rule == name), None)
+
+    @property
+    def episodes(self) -> tuple[Episode, ...]:
+        """Every episode of every rule, by start time."""
+        eps = [e for r in self.rules for e in r.episodes]
+        return tuple(sorted(eps, key=lambda e: (e.start_s, e.rule)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``envelope.json`` document (contract in ``docs/envelope.md``)."""
+        return envelope_document(self)
+
+    def to_json(self) -> str:
+        """``envelope.json`` as text (UTF-8, indented, strict JSON: no NaN)."""
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,0 +1,35 @@
+"""What a recording is: per-sensor sample streams with their metadata, the column schema,
+and the input policy every file and packet is checked against.
+
+``streams`` holds :class:`Recording` and its parts, ``schema`` the column names and units
+every stage shares, ``inputs`` the limits on files and values (docs/input-policy.md).
+Every other room of :mod:`analysis` may import this one; it imports none of them.
+"""
+
+from __future__ import annotations
+
+from analysis.recording.streams import (
+    CalibrationWindows,
+    Gap,
+    Marker,
+    Recording,
+    SensorInfo,
+    SensorStream,
+    SessionMeta,
+    check_meta_against_data,
+    samples_from_streams,
+    validate_samples,
+)
+
+__all__ = [
+    "CalibrationWindows",
+    "Gap",
+    "Marker",
+    "Recording",
+    "SensorInfo",
+    "SensorStream",
+    "SessionMeta",
+    "check_meta_against_data",
+    "samples_from_streams",
+    "validate_samples",
+]
