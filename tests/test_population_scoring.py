@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.envelope import check_envelope
-from analysis.profiles import load_builtin_profile
+from analysis.envelope.profiles import load_builtin_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.profiles import load_builtin_profile
+from analysis.envelope.profiles import load_builtin_profile
 from cli.live_angles import LiveAngles
 from sensors.formats.canonical import sidecar_path
 from sensors.session.protocol import GuidedProtocol, steps_from_windows
