@@ -264,7 +264,8 @@ def _engagement(
         engaged = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
         reason = None
         if not engaged.any():
-            if used and main_met.any():
+            alone = debounce(main_met, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
+            if used and alone.any():
                 need = " and ".join([crit.describe(), *used])
                 reason = f"never {need} together for {spec.dwell_s:g} s"
             else:
