@@ -233,6 +233,7 @@ class _Screen:
             side=self.side or session.config.side or "right",
             protocol=protocol,
             on_cue=self._cue_to(view),
+            markers=session.markers,
         )
         session.add_sink(self.angles)
         view.panels.insert(1, self.angles.panel)  # the envelope and cues above the sensor table

@@ -10,7 +10,7 @@ the envelope monitor (``analysis.envelope.monitor``), whose cues appear the mome
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -23,7 +23,7 @@ from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
 from analysis.envelope.profiles import Profile, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
 from analysis.errors import CalibrationError
-from analysis.recording.streams import Gap
+from analysis.recording.streams import Gap, Marker
 from cli.live_feed import STATE_WORDS, SessionTally, display_state
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
@@ -69,6 +69,7 @@ class LiveAngles:
         side: str,
         protocol: GuidedProtocol,
         on_cue: Callable[[str], None] | None = None,
+        markers: Sequence[Marker] = (),
     ) -> None:
         self.placements = placements
         self._rate_hz = rate_hz
@@ -76,7 +77,9 @@ class LiveAngles:
         self.side = side
         self.protocol = protocol
         self.on_cue = on_cue
-        self.monitor = EnvelopeMonitor(profile, side=side)
+        self.markers = markers
+        """The session's marks (a live list): a test's movement is not cued."""
+        self.monitor = EnvelopeMonitor(profile, side=side, markers=markers)
         self.pipeline: LiveAnglePipeline | None = None
         self.state: MonitorState | None = None
         self.latest: dict[str, float] = {}
@@ -180,7 +183,9 @@ class LiveAngles:
     def _check_calibration(self, uncertain: dict[str, dict[str, str]]) -> None:
         """Judge the angles the calibration could not establish as uncertain, and say
         which step to do better (e.g. the bows, when the pelvis barely tipped)."""
-        self.monitor = EnvelopeMonitor(self.profile, side=self.side, uncertain=uncertain)
+        self.monitor = EnvelopeMonitor(
+            self.profile, side=self.side, uncertain=uncertain, markers=self.markers
+        )
         if not uncertain:
             self.again = None
             return
