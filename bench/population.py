@@ -23,7 +23,7 @@ import json
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -147,6 +147,152 @@ def found_once(
     return len(near), len(near) == 1 and abs(near[0]["start_s"] - start_s) <= tol_s
 
 
+def _diagnosis(
+    ses: PopulationSession,
+    res: AngleResult,
+    est: EnvelopeResult,
+    rr: Any,
+    span: tuple[float, float],
+    win: tuple[float, float],
+    tol: float,
+) -> dict[str, Any]:
+    """What the pipeline saw during one scripted violation (for :func:`miss_reason`).
+
+    ``est_peak_deg``: the estimated angle's worst value over the true episode ``span``;
+    ``error_deg``: the median of estimate − truth there; ``engaged``: the share of the span the
+    estimate's envelope counted as engaged (truth: ``truth_engaged``); ``unconfirmed_*``: the
+    same scoring applied to an uncertain rule's unconfirmed episodes; ``onset_s``: start of
+    the nearest estimated episode minus the true start.
+    """
+    spec = rr.spec
+    t = ses.truth["t_s"].to_numpy()
+    a, b = span
+    sel = (t >= a) & (t < max(b, a + 1e-3))
+    t_est = res.angles["t_s"].to_numpy()
+    x_est = np.interp(t[sel], t_est, res.angles[rr.column].to_numpy())
+    x_tru = ses.truth[rr.column].to_numpy()[sel]
+    eng = np.interp(t[sel], est.t_s, est.engaged.astype(float)) > 0.5
+    tru_eng = engaged_share(ses, res.angles.columns, span)
+    eps = [
+        {"rule": e.rule, "start_s": e.start_s, "end_s": e.end_s}
+        for e in (rr.unconfirmed if rr.status == "uncertain" else rr.episodes)
+    ]
+    near = [e for e in eps if _overlaps(e, [win], 0.0)]
+    n_u, ok_u = found_once(eps, spec.name, a, win, tol)
+    finite = np.isfinite(x_est)
+    peak = float(np.nanmax(x_est) if spec.upper else np.nanmin(x_est)) if finite.any() else None
+    return {
+        "est_peak_deg": peak,
+        "error_deg": float(np.nanmedian(x_est - x_tru)) if finite.any() else None,
+        "engaged": float(eng.mean()) if eng.size else 0.0,
+        "truth_engaged": tru_eng,
+        "onset_s": min((e["start_s"] - a for e in near), key=abs) if near else None,
+        "unconfirmed_n": n_u,
+        "unconfirmed_found_once": ok_u,
+        "limit_deg": spec.limit_deg,
+        "release_half_deg": spec.hysteresis_deg / 2.0,
+        "upper": spec.upper,
+        "tol_s": tol,
+        "uncertain_reason": rr.reason if rr.status == "uncertain" else None,
+    }
+
+
+def engaged_share(ses: PopulationSession, columns: Iterable[str], span: tuple[float, float]):
+    """Share of ``span`` the *truth* angles' envelope counts as engaged."""
+    profile = load_builtin_profile(ses.profile_name)
+    cols = [c for c in columns if c in ses.truth]
+    tru = check_envelope(ses.truth[cols], profile, side=ses.side)
+    sel = (tru.t_s >= span[0]) & (tru.t_s < max(span[1], span[0] + 1e-3))
+    return float(tru.engaged[sel].mean()) if sel.any() else 0.0
+
+
+HOLD_REASONS = (
+    "matched",
+    "no hold (estimate not engaged)",
+    "no hold (estimate engaged)",
+    "longer: a violation on an uncertain rule does not break it",
+    "longer or shorter by more than 1 s",
+    "split",
+)
+
+
+def hold_reason(
+    hold: tuple[float, float],
+    holds_est: Sequence[tuple[float, float]],
+    est: EnvelopeResult,
+    truth_episodes: Sequence[Mapping[str, Any]],
+) -> str:
+    """Why a true hold was (not) matched within 1 s: one of :data:`HOLD_REASONS`.
+
+    "longer …": the estimated hold runs on across a true episode of a (verdict) rule the
+    estimate marks uncertain, which by design does not break a hold.
+    """
+    a, b = hold
+    over = [(c, d) for c, d in holds_est if c < b and d > a]
+    if any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in over):
+        return HOLD_REASONS[0]
+    if not over:
+        sel = (est.t_s >= a) & (est.t_s < b)
+        return HOLD_REASONS[1] if not est.engaged[sel].any() else HOLD_REASONS[2]
+    if len(over) > 1:
+        return HOLD_REASONS[5]
+    c, d = over[0]
+    doubted = {r.rule for r in est.rules if r.status == "uncertain" and not r.spec.advisory}
+    across = [
+        e
+        for e in truth_episodes
+        if e["rule"] in doubted
+        and (
+            (c < a - 1.0 and e["end_s"] <= a + 1.0 and e["start_s"] >= c - 1.0)
+            or (d > b + 1.0 and e["start_s"] >= b - 1.0 and e["end_s"] <= d + 1.0)
+        )
+    ]
+    return HOLD_REASONS[3] if across else HOLD_REASONS[4]
+
+
+MISS_REASONS = (
+    "found",
+    "truth envelope misses it too",
+    "uncertain rule (its angle alone would find it)",
+    "uncertain rule and its angle misses",
+    "not engaged (estimate)",
+    "angle error: never past the edge",
+    "found, but split into several episodes",
+    "found once, onset off by more than 0.5 s + dwell",
+    "other",
+)
+
+
+def miss_reason(v: Mapping[str, Any]) -> str:
+    """Why a scripted violation was (not) found once in time: one of :data:`MISS_REASONS`.
+
+    Checked in this order: found; the truth angles' own envelope does not find it once (then
+    the scripted deviation is not a clean single episode, a bench matter); the rule is
+    uncertain (split by whether its unconfirmed episodes would have scored); the estimate was
+    not engaged for most of it; the estimated angle never went past the edge by half the
+    hysteresis; several episodes; one episode off in time.
+    """
+    if v["found_once"]:
+        return MISS_REASONS[0]
+    if not v["truth_found_once"]:
+        return MISS_REASONS[1]
+    if "engaged" not in v:
+        return MISS_REASONS[-1]
+    if v["uncertain"]:
+        return MISS_REASONS[2] if v["unconfirmed_found_once"] else MISS_REASONS[3]
+    if v["engaged"] < 0.5:
+        return MISS_REASONS[4]
+    peak, edge = v["est_peak_deg"], v["limit_deg"]
+    half = v["release_half_deg"]
+    if peak is None or (peak <= edge + half if v["upper"] else peak >= edge - half):
+        return MISS_REASONS[5]
+    if v["n_episodes"] > 1:
+        return MISS_REASONS[6]
+    if v["n_episodes"] == 1:
+        return MISS_REASONS[7]
+    return MISS_REASONS[-1]
+
+
 def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any]:
     """Pipeline envelope against the truth envelope and the scripted violations."""
     profile = load_builtin_profile(ses.profile_name)
@@ -168,33 +314,50 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         win = (a - 1.0, b + spec.dwell_s + 1.0)
         n_est, ok_est = found_once(est_eps, rule, a, win, tol)
         _, ok_tru = found_once(tru_eps, rule, a, win, tol)
-        scripted.append(
-            {
-                "rule": rule,
-                "start_s": a,
-                "end_s": b,
-                "peak_deg": peak,
-                "measured": bool(measured),
-                "advisory": spec.advisory,
-                "found_once": ok_est,
-                "uncertain": bool(rr is not None and rr.status == "uncertain"),
-                "n_episodes": n_est,
-                "truth_found_once": ok_tru,
-            }
-        )
+        item = {
+            "rule": rule,
+            "start_s": a,
+            "end_s": b,
+            "peak_deg": peak,
+            "measured": bool(measured),
+            "advisory": spec.advisory,
+            "found_once": ok_est,
+            "uncertain": bool(rr is not None and rr.status == "uncertain"),
+            "n_episodes": n_est,
+            "truth_found_once": ok_tru,
+        }
+        if measured and rr is not None:
+            item.update(_diagnosis(ses, res, est, rr, (a, b), win, tol))
+        item["why"] = miss_reason(item)
+        scripted.append(item)
     false = []
     for e in est_eps:
         spans = [(x["start_s"], x["end_s"]) for x in tru_eps if x["rule"] == e["rule"]]
         spans += [(s["start_s"], s["end_s"]) for s in scripted if s["rule"] == e["rule"]]
         if not _overlaps(e, spans, 1.0):
             false.append(e)
+    # what an uncertain rule's angle shows that the truth does not: the false episodes the
+    # rule would give if it were trusted (to judge whether the uncertainty is needed)
+    unconfirmed_false = []
+    for rr in est.rules:
+        for e in rr.unconfirmed:
+            spans = [(x["start_s"], x["end_s"]) for x in tru_eps if x["rule"] == e.rule]
+            spans += [(v["start_s"], v["end_s"]) for v in scripted if v["rule"] == e.rule]
+            if not _overlaps({"start_s": e.start_s, "end_s": e.end_s}, spans, 1.0):
+                unconfirmed_false.append(
+                    {"rule": e.rule, "start_s": e.start_s, "end_s": e.end_s, "reason": rr.reason}
+                )
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     matched = sum(
         any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) for a, b in holds_true
     )
     statuses = {r.rule: str(r.status) for r in est.rules}
+    eng_true = [(a, b) for a, b in tru.engaged_intervals]
     return {
+        "unconfirmed_false": unconfirmed_false,
+        "hold_outcomes": [hold_reason(h, holds_est, est, tru_eps) for h in holds_true],
+        "truth_engaged": eng_true,
         "verdict": est.verdict,
         "truth_verdict": tru.verdict,
         "scripted": scripted,
@@ -420,6 +583,76 @@ def breakdown_table(records: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def miss_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Every judged scripted violation by :func:`miss_reason`, per sensor set and rule."""
+    count: dict[tuple[str, str, str], int] = defaultdict(int)
+    rules: set[str] = set()
+    for r in records:
+        for v in r.get("envelope", {}).get("scripted", []):
+            if v["measured"]:
+                count[(r["sensors"], v["rule"], v.get("why", "other"))] += 1
+                rules.add(v["rule"])
+    order = sorted(rules)
+    lines = [
+        "| sensors | outcome | " + " | ".join(x.replace("_", " ") for x in order) + " | all |",
+        "|---|---|" + "---|" * (len(order) + 1),
+    ]
+    for s in SETS:
+        for why in MISS_REASONS:
+            cells = [count[(s, rule, why)] for rule in order]
+            if sum(cells):
+                lines.append(
+                    f"| {s} | {why} | " + " | ".join(map(str, cells)) + f" | {sum(cells)} |"
+                )
+    return lines
+
+
+def hold_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """True holds by :func:`hold_reason`, per sensor set."""
+    lines = ["| sensors | " + " | ".join(HOLD_REASONS) + " |", "|---|" + "---|" * len(HOLD_REASONS)]
+    for s in SETS:
+        c: dict[str, int] = defaultdict(int)
+        for r in records:
+            if r["sensors"] == s and "envelope" in r:
+                for why in r["envelope"].get("hold_outcomes", []):
+                    c[why] += 1
+        if c:
+            lines.append(f"| {s} | " + " | ".join(str(c[w]) for w in HOLD_REASONS) + " |")
+    return lines
+
+
+def unconfirmed_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Uncertain rules: the episodes they would add if trusted, true ones and false ones."""
+    found: dict[tuple[str, str], int] = defaultdict(int)
+    missed: dict[tuple[str, str], int] = defaultdict(int)
+    false_sessions: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for r in records:
+        env = r.get("envelope")
+        if not env:
+            continue
+        for v in env["scripted"]:
+            if v["uncertain"]:
+                key = (r["sensors"], v["rule"])
+                if v.get("unconfirmed_found_once"):
+                    found[key] += 1
+                else:
+                    missed[key] += 1
+        for e in env.get("unconfirmed_false", []):
+            false_sessions[(r["sensors"], e["rule"])].add(r["person"])
+    keys = sorted(set(found) | set(missed) | set(false_sessions))
+    lines = [
+        "| sensors | rule | scripted violations it would find once | would miss "
+        "| sessions with a false episode if trusted |",
+        "|---|---|---|---|---|",
+    ]
+    for k in keys:
+        lines.append(
+            f"| {k[0]} | {k[1].replace('_', ' ')} | {found[k]} | {missed[k]} | "
+            f"{len(false_sessions[k])} |"
+        )
+    return lines
+
+
 def report_lines(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
     """Every table as markdown lines, by name."""
     return {
@@ -427,6 +660,9 @@ def report_lines(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
         "signs": sign_table(records),
         "verdicts": verdict_table(records),
         "breakdown": breakdown_table(records),
+        "misses": miss_table(records),
+        "holds": hold_table(records),
+        "unconfirmed": unconfirmed_table(records),
         "errors": [
             f"- person {r['person']} ({r['length']}, {r['sensors']}): {r['error']}"
             for r in records

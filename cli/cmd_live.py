@@ -73,8 +73,9 @@ in software: thigh MetaWear, shank Movesense, foot Movella DOT, pelvis Polar).
 The screen guides the calibration protocol: stand still (--stand-s), then slow knee bends,
 leg swings and two slow bows forward from the hips, back straight (the pelvis must tip
 forward) (--move-s), then the exercise; the completed windows are written as calibration
-windows. When a step was not done enough (the pelvis barely tipped), the screen says so and
-what to do next time, and the rules it affects show as uncertain.
+windows. When the movements were not enough (the pelvis barely tipped), the screen says why
+and asks for them once more (at most twice; every attempt is noted in the sidecar); what
+still cannot be established shows as uncertain, with what to do next time.
 Keys: m or space marks a symptom; a digit (where: 1 heel … 7 low back) and a letter (what:
 s stretch, p pain, t tingling, b burning, n numbness, e electric, w weakness, o a pop) label
 it — the key map is on the screen; a / l start a "nerve or muscle?" test (toes up and away /
@@ -232,6 +233,7 @@ class _Screen:
             side=self.side or session.config.side or "right",
             protocol=protocol,
             on_cue=self._cue_to(view),
+            markers=session.markers,
         )
         session.add_sink(self.angles)
         view.panels.insert(1, self.angles.panel)  # the envelope and cues above the sensor table

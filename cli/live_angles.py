@@ -10,7 +10,7 @@ the envelope monitor (``analysis.envelope.monitor``), whose cues appear the mome
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -23,7 +23,7 @@ from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
 from analysis.envelope.profiles import Profile, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
 from analysis.errors import CalibrationError
-from analysis.recording.streams import Gap
+from analysis.recording.streams import Gap, Marker
 from cli.live_feed import STATE_WORDS, SessionTally, display_state
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
@@ -69,6 +69,7 @@ class LiveAngles:
         side: str,
         protocol: GuidedProtocol,
         on_cue: Callable[[str], None] | None = None,
+        markers: Sequence[Marker] = (),
     ) -> None:
         self.placements = placements
         self._rate_hz = rate_hz
@@ -76,7 +77,9 @@ class LiveAngles:
         self.side = side
         self.protocol = protocol
         self.on_cue = on_cue
-        self.monitor = EnvelopeMonitor(profile, side=side)
+        self.markers = markers
+        """The session's marks (a live list): a test's movement is not cued."""
+        self.monitor = EnvelopeMonitor(profile, side=side, markers=markers)
         self.pipeline: LiveAnglePipeline | None = None
         self.state: MonitorState | None = None
         self.latest: dict[str, float] = {}
@@ -89,6 +92,11 @@ class LiveAngles:
         """After a calibration that left angles uncertain: why, and what to do next time."""
         self._pending: dict[str, list[AlignedBatch]] = {p: [] for p in placements}
         self._retry_at = -math.inf
+        self._grid = (0.0, 0.0)
+        """Rate (Hz) and start (session s) of the angle grid, once it started."""
+        self._history: list[AlignedBatch] = []
+        """Every batch until the movements are accepted: asking them again restarts the
+        angle pipeline on the whole session so far (the stand stays the same)."""
 
     @property
     def calibrated(self) -> bool:
@@ -107,12 +115,16 @@ class LiveAngles:
                 t0 = max(b[0].t_s[0] for b in self._pending.values())
                 rate = self._rate_hz() or _rate_from(self._pending)
                 self.pipeline = LiveAnglePipeline(self.placements, rate_hz=rate, t0_s=t0)
+                self._grid = (rate, t0)
                 for batches in self._pending.values():
                     for b in batches:
                         self.pipeline.push(b.placement, b.t_s, b.acc_m_s2, b.gyr_rad_s)
+                        self._history.append(b)
                 self._pending = {p: [] for p in self.placements}
             return
         self.pipeline.push(batch.placement, batch.t_s, batch.acc_m_s2, batch.gyr_rad_s)
+        if not self.calibrated:
+            self._history.append(batch)
 
     def on_gap(self, gap: Gap) -> None:
         """Gaps need nothing here: the grid waits for the sensor and interpolates across."""
@@ -125,15 +137,16 @@ class LiveAngles:
             return
         out = self.pipeline.step()
         if not self.pipeline.calibrated:
-            windows = self.protocol.calibration(now_s)
+            windows = self.protocol.to_check(now_s)
             if windows is not None and windows.functional_s is not None and now_s >= self._retry_at:
                 try:
                     cal = self.pipeline.calibrate(windows)
                     self.problem = None
-                    self._check_calibration(cal.uncertain_angles())
                 except CalibrationError as exc:
                     self.problem = f"calibration failed: {exc}"
                     self._retry_at = now_s + 5.0
+                    return
+                self._judge_movements(now_s, cal.uncertain_angles())
             return
         if out is None or not out.columns:
             return
@@ -149,10 +162,30 @@ class LiveAngles:
             if self.on_cue is not None:
                 self.on_cue(cue)
 
+    def _judge_movements(self, now_s: float, uncertain: dict[str, dict[str, str]]) -> None:
+        """Accept the calibration, or ask the movements again (the protocol bounds how often).
+
+        Asked again: the angle pipeline restarts on the whole session so far and calibrates
+        once the new movements end; the screen shows why (:attr:`again`).
+        """
+        shortfall = next(iter(uncertain.values()))["reason"] if uncertain else None
+        if self.protocol.judge(now_s, shortfall):
+            rate, t0 = self._grid
+            fresh = LiveAnglePipeline(self.placements, rate_hz=rate, t0_s=t0)
+            for b in self._history:
+                fresh.push(b.placement, b.t_s, b.acc_m_s2, b.gyr_rad_s)
+            self.pipeline = fresh
+            self.again = f"not good enough: {shortfall}. Do the movements once more."
+            return
+        self._history = []
+        self._check_calibration(uncertain)
+
     def _check_calibration(self, uncertain: dict[str, dict[str, str]]) -> None:
         """Judge the angles the calibration could not establish as uncertain, and say
         which step to do better (e.g. the bows, when the pelvis barely tipped)."""
-        self.monitor = EnvelopeMonitor(self.profile, side=self.side, uncertain=uncertain)
+        self.monitor = EnvelopeMonitor(
+            self.profile, side=self.side, uncertain=uncertain, markers=self.markers
+        )
         if not uncertain:
             self.again = None
             return
@@ -180,7 +213,9 @@ class LiveAngles:
         title = f"{self.profile.title} — {self.side} side"
         if self.pipeline is None or not self.pipeline.calibrated:
             text = Text(
-                self.problem or "calibrating: angles appear after the knee bends and leg swings",
+                self.problem
+                or self.again
+                or "calibrating: angles appear after the knee bends and leg swings",
                 style="yellow" if self.problem is None else "bold red",
             )
             return Panel(text, title=title, border_style="magenta")

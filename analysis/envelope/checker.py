@@ -24,6 +24,7 @@ times are seconds on the session clock; intervals are half-open ``[start_s, end_
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Literal
@@ -33,8 +34,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis.envelope.clinical import (
+    DifferentiationTest,
     differentiation_tests,
     slr_result,
+    test_movement_windows,
 )
 from analysis.envelope.dynamics import repetition_result, slider_result
 from analysis.envelope.masks import (
@@ -117,9 +120,11 @@ def check_envelope(
     absent = dict(absent or {})
 
     engaged, engaged_by, engaged_reason = _engagement(profile, side, data, t_s, t_end, absent)
+    tests = differentiation_tests(t_s, data, markers, side=side)
     rule_results: list[RuleResult] = []
     outside: dict[str, BoolArray] = {}
     gating = np.zeros(t_s.size, dtype=bool)
+    testing = np.zeros(t_s.size, dtype=bool)  # outside on purpose, in a test: breaks holds
     known = np.ones(t_s.size, dtype=bool)
     gap_masks: dict[str, BoolArray] = {}
     for spec in profile.rules:
@@ -138,9 +143,12 @@ def check_envelope(
         finite = np.isfinite(x)
         valid = engaged & finite
         result, mask = _judge_rule(spec, column, x, valid, engaged, t_s, t_end)
+        result, mask, excused = _excuse_tests(result, mask, tests, t_s)
         if uncertain and column in uncertain:
             rule_results.append(_as_uncertain(result, uncertain[column]))
             continue
+        if not spec.advisory:
+            testing |= excused
         rule_results.append(result)
         outside[spec.name] = mask
         if not spec.advisory:
@@ -155,7 +163,8 @@ def check_envelope(
     holds: tuple[Hold, ...] = ()
     in_hold = np.zeros(t_s.size, dtype=bool)
     if profile.kind == "hold":
-        holds, in_hold = _holds(profile, data, engaged_by, engaged, gating, known, t_s, t_end)
+        breaks = gating | testing
+        holds, in_hold = _holds(profile, data, engaged_by, engaged, breaks, known, t_s, t_end)
 
     slider = None
     if profile.slider is not None:
@@ -195,7 +204,7 @@ def check_envelope(
         in_hold=in_hold,
         outside=outside,
         slr=slr_result(t_s, data, markers, side=side),
-        differentiation=differentiation_tests(t_s, data, markers, side=side),
+        differentiation=tests,
     )
 
 
@@ -264,7 +273,8 @@ def _engagement(
         engaged = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
         reason = None
         if not engaged.any():
-            if used and main_met.any():
+            alone = debounce(main_met, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
+            if used and alone.any():
                 need = " and ".join([crit.describe(), *used])
                 reason = f"never {need} together for {spec.dwell_s:g} s"
             else:
@@ -363,6 +373,36 @@ def _judge_rule(
     return result, mask
 
 
+def _excuse_tests(
+    result: RuleResult, mask: BoolArray, tests: Sequence[DifferentiationTest], t_s: FloatArray
+) -> tuple[RuleResult, BoolArray, BoolArray]:
+    """Move the episodes that were a performed "nerve or muscle?" test's movement to
+    ``excused``: they are no violation (no status, verdict or cue) but still interrupt a hold.
+
+    Returns the result, the rule's outside mask without them, and their mask.
+    """
+    windows = test_movement_windows(tests, result.rule, result.spec.dwell_s)
+    excused_mask = np.zeros(t_s.size, dtype=bool)
+    if not windows or not result.episodes:
+        return result, mask, excused_mask
+    keep, excused = [], []
+    for e in result.episodes:
+        inside = any(e.start_s >= a and e.end_s <= b for a, b in windows)
+        (excused if inside else keep).append(e)
+        if inside:
+            excused_mask |= (t_s >= e.start_s) & (t_s < e.end_s)
+    if not excused:
+        return result, mask, excused_mask
+    result = dataclasses.replace(
+        result,
+        status="violated" if keep else "ok",
+        episodes=tuple(keep),
+        excused=tuple(excused),
+        time_outside_s=float(sum(e.duration_s for e in keep)),
+    )
+    return result, mask & ~excused_mask, excused_mask & mask
+
+
 def _as_uncertain(result: RuleResult, why: Mapping[str, str]) -> RuleResult:
     """A judged rule whose angle cannot be trusted: its episodes become unconfirmed."""
     return RuleResult(
@@ -374,6 +414,7 @@ def _as_uncertain(result: RuleResult, why: Mapping[str, str]) -> RuleResult:
         reason=why.get("reason"),
         redo=why.get("redo"),
         unconfirmed=result.episodes,
+        excused=result.excused,
     )
 
 

@@ -39,6 +39,13 @@ above the sagittal IMU error (≈ 3°, anchors.md §1), well below a change of h
 MIN_REMOTE_CHANGE_DEG: Final = 10.0
 """The ankle or neck must move at least this much (range within the test) to count."""
 
+TEST_RULES: Final = {"ankle": "ankle_dorsiflexion", "neck": "neck_flexion"}
+"""The envelope rule whose angle each differentiation movement moves on purpose."""
+
+TEST_GRACE_S: Final = 1.0
+"""An episode counts as a test's movement when it lies within the marked window widened by
+this much before and by this plus the rule's dwell after (the marks are pressed by hand)."""
+
 DF_SENSITISED_DEG: Final = 5.0
 """Ankle dorsiflexion at a mark from which the raise counts as "with dorsiflexion"."""
 
@@ -188,6 +195,14 @@ class DifferentiationTest:
     answer: str | None
     reading: str
 
+    @property
+    def performed(self) -> bool:
+        """The remote joint was measured and moved at least :data:`MIN_REMOTE_CHANGE_DEG`
+        within the marks: the movement was made, whether or not the test counts."""
+        return self.remote_change_deg is not None and (
+            self.remote_change_deg >= MIN_REMOTE_CHANGE_DEG
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``envelope.json`` ``differentiation`` items)."""
         return {
@@ -312,3 +327,19 @@ def _one_test(
         answer=answer if isinstance(answer, str) else None,
         reading=_reading(valid, answer),
     )
+
+
+def test_movement_windows(
+    tests: Sequence[DifferentiationTest], rule: str, dwell_s: float
+) -> list[tuple[float, float]]:
+    """``[start, end]`` (s) within which an episode of ``rule`` is a performed test's movement.
+
+    Only tests whose movement moves ``rule``'s angle (:data:`TEST_RULES`) and that were
+    :attr:`~DifferentiationTest.performed` count; the marked window is widened by
+    :data:`TEST_GRACE_S` before and by it plus ``dwell_s`` after.
+    """
+    return [
+        (d.start_s - TEST_GRACE_S, d.end_s + TEST_GRACE_S + dwell_s)
+        for d in tests
+        if d.performed and TEST_RULES.get(d.movement) == rule
+    ]

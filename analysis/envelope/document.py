@@ -77,6 +77,8 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
         if r.status == "uncertain":
             item["redo"] = r.redo
             item["unconfirmed_episodes"] = [_episode(e) for e in r.unconfirmed]
+        if r.excused:
+            item["test_episodes"] = [_episode(e) for e in r.excused]
         out["rules"].append(item)
     out["uncertain"] = [
         {"rule": r.rule, "column": r.column, "reason": r.reason, "redo": r.redo}

@@ -13,9 +13,9 @@ also hold at the newest sample (a knee straightening while the leg is lowered is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from analysis.envelope.checker import STATE_OUTSIDE, check_envelope, engagement_condition
 from analysis.envelope.profiles import Profile, angle_column_for
 from analysis.recording.schema import T_S
+from analysis.recording.streams import Marker
 
 FloatArray = NDArray[np.float64]
 LiveStatus = Literal["ok", "outside", "not_measured", "not_engaged", "uncertain"]
@@ -57,6 +58,27 @@ class MonitorState:
     """Cues of rules that broke since the previous update (say them now)."""
 
 
+OPEN_TEST_MAX_S: Final = 30.0
+"""A "nerve or muscle?" test started and not answered yet counts as in progress this long."""
+
+
+def with_open_test(markers: Sequence[Marker], now_s: float) -> list[Marker]:
+    """``markers`` plus a provisional end at ``now_s`` for a test still in progress.
+
+    A ``diff_start`` with no ``diff_end`` after it, started at most :data:`OPEN_TEST_MAX_S`
+    ago, is being done right now: its movement must not be cued as a violation.
+    """
+    out = sorted(markers, key=lambda m: m.t_s)
+    starts = [m for m in out if m.kind == "diff_start"]
+    if not starts:
+        return out
+    last = starts[-1]
+    ended = any(m.kind == "diff_end" and m.t_s >= last.t_s for m in out)
+    if ended or not 0.0 <= now_s - last.t_s <= OPEN_TEST_MAX_S:
+        return out
+    return [*out, Marker(t_s=now_s, label="test in progress", kind="diff_end")]
+
+
 class EnvelopeMonitor:
     """Live envelope state for ``profile`` on ``side``; feed angles with :meth:`update`."""
 
@@ -67,11 +89,15 @@ class EnvelopeMonitor:
         side: str,
         window_s: float = 90.0,
         uncertain: Mapping[str, Mapping[str, str]] | None = None,
+        markers: Sequence[Marker] = (),
     ) -> None:
         self.profile = profile
         self.side = side
         self.uncertain = dict(uncertain or {})
         """``column → {"reason", "redo"}`` of angles the calibration could not establish."""
+        self.markers = markers
+        """The session's marks, read at every update (a live list may grow): a "nerve or
+        muscle?" test's movement is not cued."""
         self.window_s = float(window_s)
         self._t: list[FloatArray] = []
         self._cols: dict[str, list[FloatArray]] = {}
@@ -97,8 +123,11 @@ class EnvelopeMonitor:
             return None
         frame = pd.DataFrame({T_S: t, **{c: v[0] for c, v in self._cols.items()}})
         data = {c: v[0] for c, v in self._cols.items()}
-        res = check_envelope(frame, self.profile, side=self.side, uncertain=self.uncertain)
         now = float(t[-1])
+        marks = with_open_test(self.markers, now)
+        res = check_envelope(
+            frame, self.profile, side=self.side, uncertain=self.uncertain, markers=marks
+        )
         met = engagement_condition(data, self.profile, side=self.side)
         engaged = bool(res.engaged[-1]) and (met is None or bool(met[-1]))
         rules = []

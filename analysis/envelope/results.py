@@ -77,6 +77,9 @@ class RuleResult:
     """For an ``uncertain`` rule: what to redo so that its angle can be trusted."""
     unconfirmed: tuple[Episode, ...] = ()
     """For an ``uncertain`` rule: the episodes its angle shows, which are not trusted."""
+    excused: tuple[Episode, ...] = ()
+    """Episodes that were the movement of a "nerve or muscle?" test the person performed
+    (``analysis.envelope.clinical``): not violations, but they interrupt a hold."""
 
 
 @dataclass(frozen=True, kw_only=True)

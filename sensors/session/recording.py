@@ -95,7 +95,7 @@ async def record_session(
         return session.session_meta(
             calibration=protocol.calibration(session.now_s()),
             notes=notes,
-            extra={**(extra or {}), "ended_by": ended},
+            extra={**(extra or {}), **protocol.sidecar_extra(), "ended_by": ended},
         )
 
     try:

@@ -164,6 +164,7 @@ async def record_virtual_session(
     observe: Callable[[LiveSession, GuidedProtocol], Callable[[], None]] | None = None,
     stop: asyncio.Event | None = None,
     extra: dict[str, Any] | None = None,
+    protocol: GuidedProtocol | None = None,
 ) -> VirtualSessionResult:
     """Record ``duration_s`` session seconds of ``scenario`` from virtual sensors to ``out``.
 
@@ -176,7 +177,8 @@ async def record_virtual_session(
     ``sources`` reuses a :func:`scenario_sources` result; ``observe(session, protocol)`` is
     called before the session starts and returns a function called every tick while
     recording (a display); setting ``stop`` ends the recording early; ``extra`` goes to the
-    sidecar's extras (see :func:`record_session`).
+    sidecar's extras (see :func:`record_session`); ``protocol`` replaces the prompts timed like
+    the scenario's calibration windows.
     """
     if sources is None:
         sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
@@ -196,7 +198,8 @@ async def record_virtual_session(
             started.append(rig.start_world())
             started.append(protocol.start_s if protocol.start_s is not None else session.now_s())
 
-        protocol = scenario_protocol(sources.meta)
+        if protocol is None:
+            protocol = scenario_protocol(sources.meta)
         view_tick = observe(session, protocol) if observe is not None else None
 
         def tick() -> None:

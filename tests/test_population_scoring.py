@@ -1,0 +1,110 @@
+"""The population bench's scoring (``bench/population.py``): why a scripted violation or a
+true hold was missed, classified from what the pipeline saw."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pandas as pd
+
+from analysis.envelope import check_envelope
+from analysis.envelope.profiles import load_builtin_profile
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "population_bench", ROOT / "bench" / "population.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+P = _bench()
+R = P.MISS_REASONS
+
+
+def _item(**kw):
+    base = {
+        "found_once": False,
+        "truth_found_once": True,
+        "uncertain": False,
+        "unconfirmed_found_once": False,
+        "engaged": 1.0,
+        "est_peak_deg": 12.0,
+        "limit_deg": 0.0,
+        "release_half_deg": 1.5,
+        "upper": True,
+        "n_episodes": 0,
+    }
+    base.update(kw)
+    return base
+
+
+def test_found_comes_first():
+    assert P.miss_reason(_item(found_once=True, uncertain=True)) == R[0]
+
+
+def test_a_miss_the_truth_envelope_shares_is_the_bench_s():
+    assert P.miss_reason(_item(truth_found_once=False, uncertain=True)) == R[1]
+
+
+def test_uncertain_rules_split_by_what_their_angle_shows():
+    assert P.miss_reason(_item(uncertain=True, unconfirmed_found_once=True)) == R[2]
+    assert P.miss_reason(_item(uncertain=True)) == R[3]
+
+
+def test_not_engaged_before_angle_error():
+    assert P.miss_reason(_item(engaged=0.2, est_peak_deg=0.5)) == R[4]
+
+
+def test_angle_never_past_the_edge_by_half_the_band():
+    assert P.miss_reason(_item(est_peak_deg=1.4)) == R[5]
+    assert P.miss_reason(_item(est_peak_deg=9.0, upper=False, limit_deg=10.0)) == R[5]
+    assert P.miss_reason(_item(est_peak_deg=1.6)) == P.MISS_REASONS[-1]  # crossed, no episode
+
+
+def test_split_and_late():
+    assert P.miss_reason(_item(n_episodes=2)) == R[6]
+    assert P.miss_reason(_item(n_episodes=1)) == R[7]
+
+
+def _hold_session():
+    """Hip flexed 60° from 5 s to 55 s; the ankle dorsiflexes 10° from 20 s to 30 s."""
+    t = np.arange(0.0, 60.0, 0.01)
+    hip = np.where((t >= 5) & (t < 55), 60.0, 0.0)
+    ankle = np.where((t >= 20) & (t < 30), 10.0, -10.0)
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": hip,
+            "right_knee_flexion_deg": np.full(t.size, 20.0),
+            "right_ankle_dorsiflexion_deg": ankle,
+        }
+    )
+
+
+def test_hold_merged_across_an_uncertain_rule_is_named_so():
+    profile = load_builtin_profile("standing_hamstring")
+    angles = _hold_session()
+    tru = check_envelope(angles, profile, side="right")
+    doubt = {"right_ankle_dorsiflexion_deg": {"reason": "foot sign", "redo": "again"}}
+    est = check_envelope(angles, profile, side="right", uncertain=doubt)
+    tru_eps = [{"rule": e.rule, "start_s": e.start_s, "end_s": e.end_s} for e in tru.episodes]
+    holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    assert len(tru.holds) == 2
+    assert len(holds_est) == 1
+    reasons = [P.hold_reason((h.start_s, h.end_s), holds_est, est, tru_eps) for h in tru.holds]
+    assert reasons == [P.HOLD_REASONS[3]] * 2
+    same = [(h.start_s, h.end_s) for h in tru.holds]
+    assert P.hold_reason(same[0], same, tru, tru_eps) == P.HOLD_REASONS[0]
+    assert P.hold_reason(same[0], [], est, tru_eps) == P.HOLD_REASONS[2]
