@@ -14,14 +14,17 @@ thigh flexes more than it extends, the trunk leans forward more than back, in ev
 calibration movement). Every other segment is judged against a neighbour through a joint that
 cannot go far the wrong way: the hips do not hyperextend 25° (pelvis), the knee not 15°
 (shank); the ankle stays near neutral while the whole leg swings (foot). Where the movements
-never came near such a limit, the pelvis is taken to tip the same way as the trunk
+never came near such a limit, the pelvis is judged by the hip centre it shares with the thigh
+(the centre's acceleration must agree seen from both sensors:
+:mod:`analysis.angles.calibration_centre`, which also replaces a pelvis axis lying far from
+the thighs', e.g. one found in walking), then taken to tip the same way as the trunk
 (lumbopelvic rhythm), and only then by its own dominant tilt; such choices are reported with
-their confidence. x = y × z completes the right-handed ISB frame
-(x anterior, z right).
+their confidence. x = y × z completes the right-handed ISB frame (x anterior, z right).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -37,9 +40,18 @@ from analysis.angles.calibration_axes import (
     gravity_is_plausible,
     with_session_axis,
 )
+from analysis.angles.calibration_centre import (
+    CentreEvidence,
+    CentreTerms,
+    axis_from_partner,
+    best_heading,
+    centre_evidence,
+    centre_terms,
+)
 from analysis.angles.calibration_signs import (
     Confidence,
     SignDecision,
+    SignRule,
     Tilts,
     decide_sign,
     rules_for,
@@ -509,26 +521,174 @@ def candidate_tilts(
     return cands, (tilts[0], tilts[1])
 
 
+def joint_centre_terms(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    masks: tuple[BoolArray, BoolArray],
+    acc_bias_m_s2: Mapping[str, FloatArray],
+) -> dict[str, CentreTerms]:
+    """The shared-centre terms (:mod:`analysis.angles.calibration_centre`) of every worn segment
+    that a ``shared_centre`` row of the sign table names, over the functional window.
+
+    Rates lose their quiet-stand mean, accelerations the given bias; samples at which one
+    of those sensors is invalid or its orientation unknown are dropped from all of them.
+    """
+    stand, move = masks
+    labels = {
+        p
+        for r in rules_for(tuple(session.streams))
+        if r.shared_centre
+        for p in (r.segment, *r.partners)
+        if p in session.streams
+    }
+    idx = np.flatnonzero(move)
+    if len(labels) < 2 or idx.size < 10:
+        return {}
+    window = slice(int(idx[0]), int(idx[-1]) + 1)
+    ok = np.ones(window.stop - window.start, dtype=bool)
+    terms = {}
+    for p in sorted(labels):
+        s = session.streams[p]
+        gyr_bias = np.asarray(s.gyr_rad_s[stand & s.valid], dtype=np.float64).mean(axis=0)
+        q = np.asarray(q_E_S[p][window], dtype=np.float64)
+        ok &= s.valid[window] & np.all(np.isfinite(q), axis=1)
+        terms[p] = centre_terms(
+            np.asarray(s.acc_m_s2[window], dtype=np.float64) - acc_bias_m_s2.get(p, 0.0),
+            np.asarray(s.gyr_rad_s[window], dtype=np.float64) - gyr_bias,
+            np.where(np.isfinite(q), q, 0.0),
+            rate_hz=session.rate_hz,
+        )
+    if ok.sum() < 10:
+        return {}
+    return {p: CentreTerms(t.acc_E[ok], t.lever_E[ok]) for p, t in terms.items()}
+
+
+def _stand_quaternion(q_E_S: FloatArray, stand: BoolArray) -> FloatArray | None:
+    """A sensor's mean orientation over the quiet stand (None when unknown there)."""
+    q = np.asarray(q_E_S[stand], dtype=np.float64)
+    q = q[np.all(np.isfinite(q), axis=1)]
+    if not q.size:
+        return None
+    q = q * np.sign(q @ q[0])[:, None]
+    return rot.normalize(q.mean(axis=0))
+
+
+def _stand_axis_in_earth(q_E_S: FloatArray, stand: BoolArray, z_S: FloatArray) -> FloatArray:
+    """A sensor-frame axis in the sensor's earth frame at the quiet stand (NaN: unknown)."""
+    q = _stand_quaternion(q_E_S, stand)
+    return np.full(3, np.nan) if q is None else rot.rotate(q, z_S)
+
+
+CENTRE_AXIS_SHARPNESS = 1.5
+"""The shared centre must define the heading this sharply (:func:`best_heading`)…"""
+CENTRE_AXIS_CLASH_DEG = 45.0
+"""…and the segment's own axis lie this far from the partners' for the partners' to win."""
+
+
+def axis_from_centre(
+    ax: SensorAxes,
+    row: SignRule,
+    decided: Mapping[str, FloatArray],
+    q_E_S: Mapping[str, FloatArray],
+    terms: Mapping[str, CentreTerms],
+    stand: BoolArray,
+) -> SensorAxes:
+    """``row``'s segment's flexion axis from its partners' through the shared joint centre.
+
+    Walking turns the pelvis about its long and its antero-posterior axes more than about
+    its flexion axis, so the axis found from it can lie near 90° off. The hip centre's
+    accelerations give the heading between the pelvis's and each thigh's earth frame
+    (:func:`analysis.angles.calibration_centre.best_heading`); through it each decided thigh's
+    flexion axis at the stand becomes a pelvis axis. When the centre defines the heading
+    sharply (≥ :data:`CENTRE_AXIS_SHARPNESS`) and the segment's own axis lies
+    ≥ :data:`CENTRE_AXIS_CLASH_DEG` from the thighs' mean, the thighs' replaces it
+    (``axis_source = "hip centre"``); otherwise ``ax`` is returned unchanged.
+    """
+    q_own = _stand_quaternion(q_E_S[row.segment], stand)
+    if not row.shared_centre or row.segment not in terms or q_own is None:
+        return ax
+    found = []
+    for p in row.partners:
+        if p not in decided or p not in terms:
+            continue
+        psi, sharpness = best_heading(terms[row.segment], terms[p])
+        z_p = _stand_axis_in_earth(q_E_S[p], stand, rot.rotate(decided[p], [0.0, 0.0, 1.0]))
+        if sharpness >= CENTRE_AXIS_SHARPNESS and np.all(np.isfinite(z_p)):
+            found.append(axis_from_partner(psi, z_p, rot.to_matrix(q_own), ax.y_S))
+    if not found:
+        return ax
+    z = np.mean(found, axis=0)
+    z = z - (z @ ax.y_S) * ax.y_S
+    if np.linalg.norm(z) < 0.5:  # the thighs disagree with each other: decide nothing
+        return ax
+    z = z / np.linalg.norm(z)
+    off_deg = float(np.rad2deg(np.arccos(min(1.0, abs(float(z @ ax.z_S))))))
+    if off_deg < CENTRE_AXIS_CLASH_DEG:
+        return ax
+    return dataclasses.replace(ax, z_S=z, axis_source="hip centre")
+
+
+def _centre_for(
+    row: SignRule,
+    z_S: FloatArray,
+    decided: Mapping[str, FloatArray],
+    q_E_S: Mapping[str, FloatArray],
+    terms: Mapping[str, CentreTerms],
+    stand: BoolArray,
+) -> CentreEvidence | None:
+    """Shared-centre evidence of ``row``'s segment (axis ``z_S`` as estimated) against
+    every decided partner (``decided``: partner → chosen ``q_S_B``), summed."""
+    if not row.shared_centre or row.segment not in terms:
+        return None
+    z_own = _stand_axis_in_earth(q_E_S[row.segment], stand, z_S)
+    found = None
+    for p in row.partners:
+        if p not in decided or p not in terms:
+            continue
+        z_p = _stand_axis_in_earth(q_E_S[p], stand, rot.rotate(decided[p], [0.0, 0.0, 1.0]))
+        if not (np.all(np.isfinite(z_own)) and np.all(np.isfinite(z_p))):
+            continue
+        e = centre_evidence(terms[row.segment], terms[p], z_own, z_p)
+        found = e if found is None else found + e
+    return found
+
+
 def decide_signs(
     q_E_S: Mapping[str, FloatArray],
     axes: Mapping[str, SensorAxes],
     move: BoolArray,
     *,
     rate_hz: float,
-) -> dict[str, tuple[FloatArray, SignDecision]]:
-    """Per worn segment, ``q_S_B`` with the sign chosen by the table, and the decision."""
+    centre: Mapping[str, CentreTerms] | None = None,
+    stand: BoolArray | None = None,
+) -> dict[str, tuple[FloatArray, SignDecision, SensorAxes]]:
+    """Per worn segment, ``q_S_B`` with the sign chosen by the table, the decision and the
+    axes it was taken on.
+
+    ``centre`` (:func:`joint_centre_terms`) and the quiet ``stand`` mask enable the
+    shared-centre steps (:func:`axis_from_centre`, then the sign test); without them they
+    are skipped and the axes are those given.
+    """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
     trust: dict[str, Confidence] = {}
-    out: dict[str, tuple[FloatArray, SignDecision]] = {}
+    out: dict[str, tuple[FloatArray, SignDecision, SensorAxes]] = {}
     for row in rules_for(tuple(axes)):
         label = row.segment
-        cands, tilts = candidate_tilts(q_E_S[label], axes[label], move, step=step)
-        d = decide_sign(row, tilts, decided, session_rate_hz=rate_hz / step, confidence=trust)
+        ax, ev = axes[label], None
+        if centre and stand is not None and row.shared_centre:
+            sure = {p: o[0] for p, o in out.items() if trust.get(p) == "high"}
+            ax = axis_from_centre(ax, row, sure, q_E_S, centre, stand)
+            chosen = {p: o[0] for p, o in out.items()}
+            ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
+        cands, tilts = candidate_tilts(q_E_S[label], ax, move, step=step)
+        d = decide_sign(
+            row, tilts, decided, session_rate_hz=rate_hz / step, confidence=trust, centre=ev
+        )
         decided[label] = tilts[d.choice]
         # a partner whose axis is poorly defined is no better than one with an unsure sign
-        trust[label] = d.confidence if axes[label].well_defined else "low"
-        out[label] = (cands[d.choice], d)
+        trust[label] = d.confidence if ax.well_defined else "low"
+        out[label] = (cands[d.choice], d, ax)
     return out
 
 
@@ -551,6 +711,11 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
             f"{label}: flexion axis taken from the whole session ({ax.rotation_deg:.0f}° "
             f"of rotation, planarity {ax.planarity_ratio:.2f}): the calibration movements "
             "left it undefined or less planar"
+        )
+    elif ax.axis_source == "hip centre":
+        notes.append(
+            f"{label}: flexion axis taken from the thighs' through the hip centre: its own "
+            "movements turned it mostly about another axis (e.g. walking)"
         )
     return notes
 
@@ -592,11 +757,12 @@ def calibrate(
         label: _sensor_axes(session, label, q_E_S[label], (m_static, m_func), bias.get(label))
         for label in session.streams
     }
-    signs = decide_signs(q_E_S, axes, m_func, rate_hz=session.rate_hz)
+    terms = joint_centre_terms(session, q_E_S, (m_static, m_func), bias)
+    signs = decide_signs(q_E_S, axes, m_func, rate_hz=session.rate_hz, centre=terms, stand=m_static)
     notes: list[str] = list(windows.notes)
     segments = {}
-    for label, ax in axes.items():
-        q_S_B, d = signs[label]
+    for label in axes:
+        q_S_B, d, ax = signs[label]
         notes.extend(_quality_notes(label, ax, d))
         segments[label] = SegmentCalibration(
             placement=label,

@@ -145,7 +145,17 @@ def estimate_axes(
 
 SESSION_AXIS_MIN_ROTATION_DEG = 60.0
 SESSION_AXIS_MIN_PLANARITY = 0.6
+SESSION_AXIS_PLANAR_ROTATION_DEG = 30.0
+SESSION_AXIS_PLANAR = 0.9
 SESSION_AXIS_PLANARITY_GAIN = 0.02
+
+
+def session_axis_defined(rotation_deg: float, planarity: float) -> bool:
+    """True when a whole-session rotation defines a flexion axis: ≥ 60° at planarity ≥ 0.6,
+    or ≥ 30° at planarity ≥ 0.9 (one or two leans into the stretch, nothing else)."""
+    return (
+        rotation_deg >= SESSION_AXIS_MIN_ROTATION_DEG and planarity >= SESSION_AXIS_MIN_PLANARITY
+    ) or (rotation_deg >= SESSION_AXIS_PLANAR_ROTATION_DEG and planarity >= SESSION_AXIS_PLANAR)
 
 
 def with_session_axis(
@@ -161,10 +171,11 @@ def with_session_axis(
     A pelvis kept still during the knee bends and leg swings still tips when its person
     leans into the stretch, sits or lies down. If over the session (``gyr_rad_s`` stand bias
     removed, ``up_S`` the vertical per sample, both possibly decimated by ``rate_hz``) the
-    segment turned ≥ 60° about a horizontal axis with planarity ≥ 0.6, that axis replaces an
-    undefined functional one. With ``prefer_more_planar`` it also replaces a defined one
-    whose planarity is lower by more than 0.02 (sloppy calibration movements that rocked
-    the pelvis sideways as it tipped); otherwise ``axes`` is returned unchanged.
+    segment turned about a horizontal axis enough to define it (:func:`session_axis_defined`),
+    that axis replaces an undefined functional one. With ``prefer_more_planar`` it also
+    replaces a defined one whose planarity is lower by more than 0.02 (sloppy calibration
+    movements that rocked the pelvis sideways as it tipped); otherwise ``axes`` is returned
+    unchanged.
     """
     if axes.well_defined and not prefer_more_planar:
         return axes
@@ -174,7 +185,7 @@ def with_session_axis(
         )
     except CalibrationError:
         return axes
-    if rotation_deg < SESSION_AXIS_MIN_ROTATION_DEG or planarity < SESSION_AXIS_MIN_PLANARITY:
+    if not session_axis_defined(rotation_deg, planarity):
         return axes
     if axes.well_defined and planarity < axes.planarity_ratio + SESSION_AXIS_PLANARITY_GAIN:
         return axes

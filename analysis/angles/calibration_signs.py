@@ -13,19 +13,26 @@ decided. Each row is tried in this order and the first test that decides wins:
    segments move in the sagittal plane, that joint stays inside ``session_range_deg``
    (the hip between −30° and 130°): lying down, sitting or bowing after the calibration
    decide a pelvis that stood still during it;
-3. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
+3. **shared joint centre**: the hip centre is one point of the pelvis and of the thigh, so
+   its acceleration computed from either sensor must agree; the two signs ask for earth
+   frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
+   the knee bends move the centre even when the pelvis stays still);
+4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
    (the ankle);
-4. **tips with a partner**: the segment's tilt correlates with an already decided
+5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (pelvis with trunk: lumbopelvic rhythm), in the functional window, then over
    the session;
-5. **fallback**: the direction the segment mostly tips in the functional window.
+6. **fallback**: the direction the segment mostly tips in the functional window.
 
 Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when one
 candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
-session against at most a tenth of that), test 3 when the candidates differ by > 5° in
-their 90th-percentile ankle angle, test 4 when |r| ≥ 0.6, and the fallback only for the
-segments whose own habit it is (thigh, trunk) and only by > 6° mean tilt. Anything else is
-``low``: the angles that depend on it are reported as *uncertain*, never as violations.
+session against at most a tenth of that), test 3 when the rejected sign's centre mismatch
+is ≥ 1.3 times the chosen one's, test 4 when the candidates differ by > 5° in their
+90th-percentile ankle angle, test 5 when |r| ≥ 0.6, and the fallback only for the segments
+whose own habit it is (thigh, trunk) and only by > 6° mean tilt. A confident decision by
+test 1 or 2 that the centre test confidently contradicts is lowered to ``low``. Anything
+else is ``low``: the angles that depend on it are reported as *uncertain*, never as
+violations.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+
+from analysis.angles.calibration_centre import CentreEvidence
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -52,6 +61,10 @@ NEAR_MARGIN_DEG: Final = 5.0
 CORR_DECIDE: Final = 0.3
 CORR_HIGH: Final = 0.6
 DOMINANCE_MARGIN_DEG: Final = 6.0
+CENTRE_DECIDE: Final = 1.02
+"""Shared-centre test: it decides when the rejected sign fits this many times worse…"""
+CENTRE_HIGH: Final = 1.3
+"""…and decides with confidence from this ratio on."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,9 +73,11 @@ class SignRule:
 
     ``segment`` may contain ``{side}`` (expanded to ``left`` and ``right``, as may
     ``partners``). ``relation`` names the joint between the segment and its partners whose
-    angle is ``partner tilt − own tilt``. ``fallback_sign`` is +1 when the segment mostly
-    tips positive (tilt about its own +z), −1 when mostly negative, 0 when there is no
-    fallback (the sign is then not determinable without a partner).
+    angle is ``partner tilt − own tilt``; ``shared_centre`` marks a ball joint whose centre
+    both segments carry (the hip: :mod:`analysis.angles.calibration_centre`). ``fallback_sign`` is
+    +1 when the segment mostly tips positive (tilt about its own +z), −1 when mostly
+    negative, 0 when there is no fallback (the sign is then not determinable without a
+    partner).
     """
 
     segment: str
@@ -72,6 +87,7 @@ class SignRule:
     session_range_deg: tuple[float, float] | None = None
     near_deg: bool = False
     correlate_with: str | None = None
+    shared_centre: bool = False
     fallback_sign: float = 0.0
     fallback_rule: str = "sign not determinable"
     fallback_trusted: bool = False
@@ -104,6 +120,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         partners=("left_thigh", "right_thigh"),
         limit_deg=25.0,
         session_range_deg=(-30.0, 130.0),
+        shared_centre=True,
         correlate_with="trunk",
         fallback_sign=-1.0,
         fallback_rule="pelvis tips forward more than back",
@@ -221,6 +238,28 @@ def _by_near(row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts]):
     return SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence=conf)
 
 
+def _by_centre(row: SignRule, centre: CentreEvidence | None):
+    if not row.shared_centre or centre is None or centre.ratio < CENTRE_DECIDE:
+        return None
+    conf: Confidence = "high" if centre.ratio >= CENTRE_HIGH else "low"
+    text = (
+        f"the {row.relation} centre moves alike in both sensors (the other sign fits "
+        f"{centre.ratio:.2f}× worse)"
+    )
+    return SignDecision(choice=centre.choice, rule=text, confidence=conf)
+
+
+def _contradicted(found: SignDecision, by_centre: SignDecision | None) -> bool:
+    """A confident decision that the shared-centre test confidently contradicts."""
+    return (
+        by_centre is not None
+        and found is not by_centre
+        and found.confidence == "high"
+        and by_centre.confidence == "high"
+        and by_centre.choice != found.choice
+    )
+
+
 def _corr(a: FloatArray, b: FloatArray) -> float:
     ok = np.isfinite(a) & np.isfinite(b)
     if ok.sum() < 10 or np.std(a[ok]) < 1e-9 or np.std(b[ok]) < 1e-9:
@@ -263,6 +302,7 @@ def decide_sign(
     *,
     session_rate_hz: float,
     confidence: Mapping[str, Confidence] | None = None,
+    centre: CentreEvidence | None = None,
 ) -> SignDecision:
     """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
 
@@ -270,25 +310,31 @@ def decide_sign(
     chosen tilts of the segments decided before (partners absent from it are not worn);
     ``session_rate_hz`` is the rate of the decimated session tilts; ``confidence`` the
     confidence of each decided segment (default high): a decision that relied on a partner
-    is never surer than that partner.
+    is never surer than that partner. ``centre`` is the shared-centre evidence against the
+    worn ``partners`` (none: the test is skipped).
     """
     conf = confidence or {}
     worn = tuple(p for p in row.partners if p in decided)
     partners = [decided[p] for p in worn]
     corr = row.correlate_with if row.correlate_with in decided else None
+    by_centre = _by_centre(row, centre)
     tests = (
         (_by_limit(row, cands, partners), worn),
         (_by_session_range(row, cands, partners, session_rate_hz), worn),
+        (by_centre, worn),
         (_by_near(row, cands, partners), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
     )
     for found, used in tests:
         if found is not None:
             weak = any(conf.get(p, "high") != "high" for p in used)
+            clash = _contradicted(found, by_centre)
+            note = " (partner itself uncertain)" if weak else ""
+            note += " (the hip centre test says the other sign)" if clash else ""
             return SignDecision(
                 choice=found.choice,
-                rule=found.rule + (" (partner itself uncertain)" if weak else ""),
-                confidence="low" if weak else found.confidence,
+                rule=found.rule + note,
+                confidence="low" if weak or clash else found.confidence,
                 based_on=tuple(used),
             )
     return _by_fallback(row, cands)

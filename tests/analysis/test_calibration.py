@@ -306,3 +306,31 @@ def test_the_session_defines_an_axis_the_movements_left_undefined():
     # a session that never turned much about one axis decides nothing
     tiny = rate * 0.01
     assert with_session_axis(still, tiny, up, rate_hz=25.0) is still
+
+
+@pytest.mark.parametrize(
+    ("rock", "defined"), [(0.0, True), (0.6, False)], ids=["planar", "rocking"]
+)
+def test_one_lean_defines_a_still_pelvis_axis_only_if_it_is_planar(rock, defined):
+    from analysis.angles.calibration_axes import session_axis_defined, with_session_axis
+
+    # one lean into the stretch and back: 2 × 20° about the flexion axis, in 10 s at 25 Hz
+    rng = np.random.default_rng(7)
+    true_z = np.array([np.cos(0.3), np.sin(0.3), 0.0])
+    t = np.arange(250) / 25.0
+    tilt_rate = np.deg2rad(20.0) * np.pi / 10.0 * np.sin(2 * np.pi * t / 10.0)
+    side_z = np.array([-np.sin(0.3), np.cos(0.3), 0.0])  # the other horizontal axis
+    side = rock * np.deg2rad(20.0) * np.pi / 10.0 * np.cos(2 * np.pi * t / 10.0)
+    rate = tilt_rate[:, None] * true_z + side[:, None] * side_z + rng.normal(0, 0.03, (250, 3))
+    up = np.tile([0.0, 0.0, 1.0], (250, 1))
+    still = _axes_with([0.0, 1.0, 0.0], rotation_deg=8.0, planarity=0.9)
+    got = with_session_axis(still, rate, up, rate_hz=25.0, prefer_more_planar=True)
+    assert (got.axis_source == "session") is defined
+    assert got.well_defined is defined
+    if defined:
+        assert abs(float(got.z_S @ true_z)) > 0.99
+        assert 30.0 <= got.rotation_deg < 60.0  # the old bar (60°) would have refused it
+    assert session_axis_defined(35.0, 0.95)
+    assert not session_axis_defined(35.0, 0.85)
+    assert session_axis_defined(65.0, 0.65)
+    assert not session_axis_defined(25.0, 0.99)

@@ -4,7 +4,8 @@ segment it trusts has the right flexion-axis sign; the ones it cannot decide are
 The people come from ``analysis.simulation.population`` (written independently of the
 calibration and of the scenario scripts): a rocking pelvis, a literal-protocol person lying
 down for the supine stretch, and literal-protocol people who keep the pelvis still and
-stretch standing (their pelvis sign cannot be decided; it must be reported uncertain).
+stretch standing (the hip centre their knee bends move decides their pelvis sign; where it
+does not, the sign must be reported uncertain).
 ``bench/trust_population.py`` runs the same check on many more people.
 """
 
@@ -21,6 +22,7 @@ PEOPLE = {
     0: "standing, pelvis rocks in the knee bends",
     4: "literal protocol, supine stretch",
     9: "literal protocol, standing stretch, pelvis still",
+    34: "literal protocol, standing stretch, pelvis still, the hip centre barely moves",
     25: "standing stretch, pelvis still, no bow",
 }
 
@@ -60,10 +62,21 @@ def test_lying_down_decides_the_pelvis_of_a_literal_protocol_person(analysed):
     assert "pelvis_anterior_tilt_deg" not in res.uncertain
 
 
-def test_a_still_pelvis_standing_is_uncertain_with_what_to_redo(analysed):
-    who, _ses, res = analysed
+def test_the_hip_centre_decides_a_still_pelvis_standing(analysed):
+    who, ses, res = analysed
     if who != 9:
         pytest.skip("only the literal standing person")
+    seg = res.calibration.segments["pelvis"]
+    assert _sign_right(ses, res, "pelvis")
+    assert seg.sign_confidence == "high"
+    assert "centre" in seg.sign_rule
+    assert "pelvis_anterior_tilt_deg" not in res.uncertain
+
+
+def test_an_undecided_pelvis_says_what_to_redo(analysed):
+    _who, _ses, res = analysed
+    if "pelvis" not in res.doubted:
+        pytest.skip("the pelvis was decided")
     why = res.uncertain["pelvis_anterior_tilt_deg"]
     assert "pelvis" in why["reason"]
     assert "bows forward from the hips" in why["redo"]

@@ -1,0 +1,191 @@
+"""Which way the pelvis faces, from the hip joint centre it shares with the thigh.
+
+A pelvis kept still through the calibration movements cannot tell its front from its back
+by itself: a sensor facing backwards on a pelvis that tips forward reads what a sensor facing
+forwards reads on one that tips back. The hip joint links it to the thigh, whose flexion axis
+and sign the leg's own movements establish. The joint centre is one point of both segments,
+so its acceleration is the same vector whichever sensor it is computed from (the constraint
+Seel, Schauer & Raisch 2012 use to locate joint centres).
+
+Each 6-D orientation has its own earth frame with an arbitrary heading; the two frames differ
+by a turn ψ about the vertical. Seen from sensor k at lever arm ``r_k`` from the centre
+(sensor coordinates, unknown), the centre accelerates by ``a_k − Γ_k r_k``
+(``Γ = [ω]×[ω]× + [ω̇]×``, specific force ``a_k``), which ``R_k = R(q_E_S)`` turns into
+earth coordinates. For a trial ψ, the lever arms and a constant offset (accelerometer biases,
+a tilt misalignment) are a linear least-squares fit, and the residual RMS is how badly the two
+sensors disagree about the centre (:func:`centre_mismatch`).
+
+The stand lines up the pelvis's flexion axis with the thigh's (``analysis.angles.heading``), so the
+two sign candidates of the pelvis axis ask for two headings 180° apart
+(:func:`candidate_headings`); the one whose centre accelerations agree is the pelvis's front
+(:func:`centre_evidence`). Knee bends move the hip centre down and back even when the pelvis
+does not tip; leg swings turn the thigh about a still centre and so pin its lever arm. When
+the centre does not move (no knee bends, a supine stretch) both candidates fit equally well
+and the test does not decide.
+
+Frames: ``E_k`` earth frame of sensor k (z up), ``S`` sensor; accelerations m/s², rates rad/s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.angles import rotations as rot
+
+FloatArray = NDArray[np.float64]
+
+SMOOTH_S: Final = 0.1
+"""Moving-mean window (s) applied to rates and accelerations before differentiating."""
+RIDGE: Final = 1e-3
+"""Ridge on the lever arms (per sample, (m/s²)²/m²): keeps a still sensor's arm finite."""
+
+
+@dataclass(frozen=True)
+class CentreTerms:
+    """One sensor's view of a joint centre: ``acc_E`` (n, 3) the specific force in its earth
+    frame (m/s²) and ``lever_E`` (n, 3, 3) ``R Γ``, mapping a lever arm (m, sensor frame) to
+    the acceleration it adds (m/s², earth frame)."""
+
+    acc_E: FloatArray
+    lever_E: FloatArray
+
+
+def _moving_mean(x: FloatArray, n: int) -> FloatArray:
+    if n <= 1:
+        return x
+    c = np.cumsum(np.concatenate([np.zeros((1, x.shape[1])), x]), axis=0)
+    k = np.arange(x.shape[0])
+    lo = np.clip(k - n // 2, 0, x.shape[0])
+    hi = np.clip(k - n // 2 + n, 0, x.shape[0])
+    return (c[hi] - c[lo]) / (hi - lo)[:, None]
+
+
+def _skew(v: FloatArray) -> FloatArray:
+    z = np.zeros(v.shape[0])
+    return np.stack(
+        [
+            np.stack([z, -v[:, 2], v[:, 1]], axis=1),
+            np.stack([v[:, 2], z, -v[:, 0]], axis=1),
+            np.stack([-v[:, 1], v[:, 0], z], axis=1),
+        ],
+        axis=1,
+    )
+
+
+def centre_terms(
+    acc_m_s2: FloatArray, gyr_rad_s: FloatArray, q_E_S: FloatArray, *, rate_hz: float
+) -> CentreTerms:
+    """The terms of one sensor (biases removed by the caller; consecutive samples)."""
+    n = max(1, round(SMOOTH_S * rate_hz))
+    acc = _moving_mean(np.asarray(acc_m_s2, dtype=np.float64), n)
+    gyr = _moving_mean(np.asarray(gyr_rad_s, dtype=np.float64), n)
+    w = _skew(gyr)
+    gamma = w @ w + _skew(np.gradient(gyr, 1.0 / rate_hz, axis=0))
+    r_e_s = rot.to_matrix(np.asarray(q_E_S, dtype=np.float64))
+    return CentreTerms(acc_E=np.einsum("nij,nj->ni", r_e_s, acc), lever_E=r_e_s @ gamma)
+
+
+def _rz(psi_rad: float) -> FloatArray:
+    c, s = np.cos(psi_rad), np.sin(psi_rad)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def centre_mismatch(psi_rad: float, a: CentreTerms, b: CentreTerms) -> float:
+    """RMS (m/s²) by which ``a`` and ``b`` disagree about the centre's acceleration when
+    ``a``'s earth frame is turned by ``psi_rad`` about the vertical into ``b``'s.
+
+    Unknowns fitted: both lever arms (ridge :data:`RIDGE`) and a constant offset.
+    """
+    turn = _rz(psi_rad)
+    n = a.acc_E.shape[0]
+    design = np.concatenate(
+        [-(turn @ a.lever_E), b.lever_E, np.broadcast_to(np.eye(3), (n, 3, 3))], axis=2
+    ).reshape(-1, 9)
+    target = (b.acc_E - a.acc_E @ turn.T).reshape(-1)
+    normal = design.T @ design + RIDGE * n * np.diag([1.0] * 6 + [0.0] * 3)
+    x = np.linalg.solve(normal, design.T @ target)
+    resid = target - design @ x
+    return float(np.sqrt(resid @ resid / n))
+
+
+def candidate_headings(z_a_E: FloatArray, z_b_E: FloatArray) -> tuple[float, float]:
+    """The turns (rad) about the vertical that point ``z_a_E``'s horizontal part along
+    ``z_b_E``'s (first) and against it (second)."""
+    psi = float(np.arctan2(z_b_E[1], z_b_E[0]) - np.arctan2(z_a_E[1], z_a_E[0]))
+    return psi, psi + np.pi
+
+
+@dataclass(frozen=True)
+class CentreEvidence:
+    """Centre mismatch (m/s² RMS) of the segment's flexion axis as estimated and reversed."""
+
+    as_estimated: float
+    reversed: float
+
+    @property
+    def choice(self) -> int:
+        """0: keep the axis as estimated; 1: reverse it."""
+        return int(self.reversed < self.as_estimated)
+
+    @property
+    def ratio(self) -> float:
+        """How many times worse the rejected candidate fits (1 = no evidence)."""
+        lo = min(self.as_estimated, self.reversed)
+        return max(self.as_estimated, self.reversed) / max(lo, 1e-9)
+
+    def __add__(self, other: CentreEvidence) -> CentreEvidence:
+        """Evidence of two partners together (root-sum-square of the mismatches)."""
+        return CentreEvidence(
+            float(np.hypot(self.as_estimated, other.as_estimated)),
+            float(np.hypot(self.reversed, other.reversed)),
+        )
+
+
+def centre_evidence(
+    segment: CentreTerms, partner: CentreTerms, z_segment_E: FloatArray, z_partner_E: FloatArray
+) -> CentreEvidence:
+    """How well each sign of the segment's flexion axis fits the shared joint centre.
+
+    ``z_segment_E`` is the segment's flexion axis (as estimated) and ``z_partner_E`` the
+    partner's (sign decided), each in its own sensor's earth frame at the quiet stand.
+    """
+    keep, flip = candidate_headings(z_segment_E, z_partner_E)
+    return CentreEvidence(
+        centre_mismatch(keep, segment, partner), centre_mismatch(flip, segment, partner)
+    )
+
+
+HEADING_STEP_DEG: Final = 5.0
+"""Grid step of the heading search (:func:`best_heading`)."""
+AWAY_DEG: Final = 45.0
+"""Headings at least this far from the best one are its rivals (:func:`best_heading`)."""
+
+
+def best_heading(a: CentreTerms, b: CentreTerms) -> tuple[float, float]:
+    """The turn ψ (rad) of ``a``'s earth frame into ``b``'s that fits the shared centre best,
+    and its sharpness: the smallest mismatch of any heading ≥ 45° away, over the best one's
+    (1 = the centre's movements do not define the heading)."""
+    grid = np.deg2rad(np.arange(0.0, 360.0, HEADING_STEP_DEG))
+    mismatch = np.array([centre_mismatch(float(x), a, b) for x in grid])
+    k = int(np.argmin(mismatch))
+    away = np.abs(np.angle(np.exp(1j * (grid - grid[k])))) >= np.deg2rad(AWAY_DEG)
+    return float(grid[k]), float(mismatch[away].min() / max(float(mismatch[k]), 1e-9))
+
+
+def axis_from_partner(
+    psi_rad: float, z_partner_E: FloatArray, r_E_S: FloatArray, y_S: FloatArray
+) -> FloatArray:
+    """The partner's flexion axis (its earth frame) as a unit axis of this sensor.
+
+    ``r_E_S`` is this sensor's orientation matrix at the stand, ``psi_rad`` the turn of this
+    sensor's earth frame into the partner's (:func:`best_heading`); the result is made
+    orthogonal to this segment's superior axis ``y_S`` (at the stand the hip is neutral, so
+    pelvis and thigh share their flexion axis, as ``analysis.angles.heading`` assumes too).
+    """
+    z = r_E_S.T @ _rz(-psi_rad) @ np.asarray(z_partner_E, dtype=np.float64)
+    z = z - (z @ y_S) * y_S
+    return z / max(float(np.linalg.norm(z)), 1e-12)

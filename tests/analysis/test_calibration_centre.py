@@ -1,0 +1,323 @@
+"""The shared hip centre decides which way a still pelvis faces (synthetic strapping).
+
+A pelvis and a thigh are driven through knee bends and leg swings around one hip centre:
+the pelvis never tips; the centre moves down and back in the bends and stays put in the
+swings. Each sensor is strapped as in ``test_calibration`` (upside down, facing backwards,
+on the outside of the thigh…) and has its own earth-frame heading, as a 6-D orientation
+does. The accelerations are the second derivative of each sensor's position plus gravity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import Q_G_E, Windows, axis_from_centre, calibrate
+from analysis.angles.calibration_axes import SensorAxes
+from analysis.angles.calibration_centre import (
+    CentreEvidence,
+    axis_from_partner,
+    best_heading,
+    candidate_headings,
+    centre_evidence,
+    centre_mismatch,
+    centre_terms,
+)
+from analysis.angles.calibration_signs import (
+    CENTRE_HIGH,
+    Tilts,
+    decide_sign,
+    rules_for,
+)
+from analysis.angles.timebase import UniformSession, UniformStream
+from analysis.recording.schema import GRAVITY_M_S2
+
+RATE_HZ = 100.0
+Q_E_G = rot.conjugate(Q_G_E)
+MOUNTS = {
+    "aligned": np.array([1.0, 0.0, 0.0, 0.0]),
+    "upside_down": rot.from_axis_angle([1.0, 0.0, 0.0], np.pi),
+    "facing_backwards": rot.from_axis_angle([0.0, 1.0, 0.0], np.pi),
+    "outside_of_thigh": rot.from_axis_angle([0.0, 1.0, 0.0], np.pi / 2),
+    "skewed": rot.normalize(np.array([0.7, 0.3, -0.5, 0.4])),
+}
+LEVER_B = {"pelvis": np.array([-0.12, 0.08, -0.09]), "right_thigh": np.array([0.0, -0.2, 0.075])}
+"""Sensor sites relative to the right hip centre, segment (ISB) coordinates (m)."""
+
+
+def _motion(n: int, *, centre_moves: bool, lean: bool = False, reach: float = 1.0):
+    """Per segment the tilt (rad, about the segment's z) and the hip centre path (m, E)."""
+    t = np.arange(n) / RATE_HZ
+    bends = (t >= 4.0) & (t < 16.0)
+    dip = np.where(bends, np.sin(np.pi * (t - 4.0) / 4.0) ** 2, 0.0)  # three bends of 4 s
+    swings = (t >= 16.0) & (t < 28.0)
+    swing = np.where(swings, np.deg2rad(30.0) * np.sin(2 * np.pi * (t - 16.0) / 3.0), 0.0)
+    thigh = np.deg2rad(50.0) * dip + swing  # flexion is a positive tilt
+    pelvis = np.zeros(n)
+    if lean:  # after the calibration: two leans into the stretch, the pelvis tips 25° forward
+        lean_s = (t >= 29.0) & (t < 35.0)
+        pelvis = np.where(lean_s, -np.deg2rad(25.0) * np.sin(np.pi * (t - 29.0) / 3.0) ** 2, 0.0)
+    centre = np.zeros((n, 3))
+    if centre_moves:
+        centre[:, 0] = -0.08 * reach * dip  # back (E x is forward)
+        centre[:, 2] = -0.15 * dip  # down
+    return {"pelvis": pelvis, "right_thigh": thigh}, centre
+
+
+def _sensor(tilt, centre, lever_B, q_B_S, heading_rad, seed):
+    """Specific force, rate and orientation of one sensor (own earth-frame heading)."""
+    rng = np.random.default_rng(seed)
+    q_E_B = rot.multiply(Q_E_G, rot.from_axis_angle([0.0, 0.0, 1.0], tilt))
+    q_E_S = rot.multiply(q_E_B, q_B_S)
+    pos = centre + rot.rotate(q_E_B, lever_B)
+    acc_E = np.gradient(np.gradient(pos, 1 / RATE_HZ, axis=0), 1 / RATE_HZ, axis=0)
+    acc_S = rot.rotate(rot.conjugate(q_E_S), acc_E + np.array([0.0, 0.0, GRAVITY_M_S2]))
+    w = np.gradient(tilt, 1 / RATE_HZ)
+    gyr_S = rot.rotate(rot.conjugate(q_B_S), np.column_stack([0 * w, 0 * w, w]))
+    acc_S = acc_S + rng.normal(0, 0.02, acc_S.shape)
+    gyr_S = gyr_S + rng.normal(0, 0.002, gyr_S.shape)
+    return acc_S, gyr_S, rot.turn_about_z(q_E_S, heading_rad)
+
+
+def _pair(pelvis_mount, thigh_mount, *, centre_moves=True, n=2800, lean=False, reach=1.0):
+    tilts, centre = _motion(n, centre_moves=centre_moves, lean=lean, reach=reach)
+    mounts = {"pelvis": MOUNTS[pelvis_mount], "right_thigh": MOUNTS[thigh_mount]}
+    out = {}
+    for k, p in enumerate(("pelvis", "right_thigh")):
+        out[p] = _sensor(tilts[p], centre, LEVER_B[p], mounts[p], 1.1 + 2.3 * k, seed=k)
+    return out, mounts
+
+
+def _z_S(q_B_S: np.ndarray) -> np.ndarray:
+    return rot.rotate(rot.conjugate(q_B_S), [0.0, 0.0, 1.0])
+
+
+def _evidence(data, mounts, pelvis_sign: float) -> CentreEvidence:
+    move = slice(400, 2800)
+    terms = {
+        p: centre_terms(a[move], g[move], q[move], rate_hz=RATE_HZ) for p, (a, g, q) in data.items()
+    }
+    z_e = {
+        "pelvis": rot.rotate(data["pelvis"][2][100], pelvis_sign * _z_S(mounts["pelvis"])),
+        "right_thigh": rot.rotate(data["right_thigh"][2][100], _z_S(mounts["right_thigh"])),
+    }
+    return centre_evidence(terms["pelvis"], terms["right_thigh"], z_e["pelvis"], z_e["right_thigh"])
+
+
+@pytest.mark.parametrize(
+    ("pelvis_mount", "thigh_mount"),
+    [
+        ("aligned", "aligned"),
+        ("upside_down", "outside_of_thigh"),
+        ("facing_backwards", "outside_of_thigh"),
+        ("skewed", "upside_down"),
+    ],
+)
+@pytest.mark.parametrize("pelvis_sign", [1.0, -1.0])
+def test_the_moving_hip_centre_tells_a_still_pelvis_its_front(
+    pelvis_mount, thigh_mount, pelvis_sign
+):
+    data, mounts = _pair(pelvis_mount, thigh_mount)
+    ev = _evidence(data, mounts, pelvis_sign)
+    assert ev.choice == (0 if pelvis_sign > 0 else 1)
+    assert ev.ratio >= CENTRE_HIGH
+
+
+@pytest.mark.parametrize("pelvis_mount", ["facing_backwards", "aligned", "skewed"])
+def test_a_centre_that_never_moves_is_never_confident(pelvis_mount):
+    # leg swings alone: the thigh turns about a still centre, which fits either heading
+    data, mounts = _pair(pelvis_mount, "outside_of_thigh", centre_moves=False)
+    for sign in (1.0, -1.0):
+        assert _evidence(data, mounts, sign).ratio < CENTRE_HIGH
+
+
+def test_the_true_heading_fits_best_and_its_reverse_worst():
+    data, mounts = _pair("skewed", "outside_of_thigh")
+    move = slice(400, 2800)
+    a, b = (centre_terms(x[move], g[move], q[move], rate_hz=RATE_HZ) for x, g, q in data.values())
+    z_a = rot.rotate(data["pelvis"][2][100], _z_S(mounts["pelvis"]))
+    z_b = rot.rotate(data["right_thigh"][2][100], _z_S(mounts["right_thigh"]))
+    keep, flip = candidate_headings(z_a, z_b)
+    grid = np.deg2rad(np.arange(0.0, 360.0, 10.0))
+    mismatch = np.array([centre_mismatch(float(x), a, b) for x in grid])
+    best = grid[int(np.argmin(mismatch))]
+    assert abs(np.angle(np.exp(1j * (best - keep)))) < np.deg2rad(10.0)
+    assert centre_mismatch(keep, a, b) < 0.05  # m/s², the noise and the smoothing
+    assert centre_mismatch(flip, a, b) > 2 * centre_mismatch(keep, a, b)
+
+
+def test_the_best_heading_is_the_turn_between_the_two_earth_frames():
+    # a centre that swings 0.3 m back and forth (as in walking) defines the heading sharply
+    data, _mounts = _pair("upside_down", "outside_of_thigh", reach=4.0)
+    move = slice(400, 2800)
+    a, b = (centre_terms(x[move], g[move], q[move], rate_hz=RATE_HZ) for x, g, q in data.values())
+    psi, sharpness = best_heading(a, b)
+    assert abs(np.angle(np.exp(1j * (psi - 2.3)))) < np.deg2rad(6.0)  # headings 1.1 and 3.4
+    assert sharpness > 1.5
+    still, _ = _pair("upside_down", "outside_of_thigh", centre_moves=False)
+    a, b = (centre_terms(x[move], g[move], q[move], rate_hz=RATE_HZ) for x, g, q in still.values())
+    assert best_heading(a, b)[1] < 1.5
+
+
+def _pelvis_axes(z_S: np.ndarray, y_S: np.ndarray) -> SensorAxes:
+    return SensorAxes(
+        y_S=y_S,
+        z_S=z_S,
+        planarity_ratio=0.7,
+        axis_elevation_deg=0.0,
+        rotation_deg=200.0,
+        stand_gravity_m_s2=GRAVITY_M_S2,
+        stand_gyro_rms_rad_s=0.0,
+        stand_acc_std_m_s2=0.0,
+    )
+
+
+@pytest.mark.parametrize("pelvis_mount", ["facing_backwards", "skewed"])
+@pytest.mark.parametrize(
+    ("own_off_deg", "moves", "replaced"),
+    [(90.0, True, True), (60.0, True, True), (20.0, True, False), (90.0, False, False)],
+)
+def test_an_own_axis_far_from_the_thighs_gives_way_to_theirs(
+    pelvis_mount, own_off_deg, moves, replaced
+):
+    # e.g. walking turned the pelvis mostly about its antero-posterior axis; a centre that
+    # never moves leaves the heading, hence the thighs' axis, undefined
+    data, mounts = _pair(pelvis_mount, "outside_of_thigh", reach=4.0, centre_moves=moves)
+    move, stand = slice(400, 2800), np.arange(2800) < 380
+    terms = {
+        p: centre_terms(a[move], g[move], q[move], rate_hz=RATE_HZ) for p, (a, g, q) in data.items()
+    }
+    q_E_S = {p: q for p, (_a, _g, q) in data.items()}
+    inv = rot.conjugate(mounts["pelvis"])
+    y_S, z_true = rot.rotate(inv, [0.0, 1.0, 0.0]), rot.rotate(inv, [0.0, 0.0, 1.0])
+    own = rot.rotate(rot.from_axis_angle(y_S, np.deg2rad(own_off_deg)), z_true)
+    row = next(r for r in rules_for(tuple(data)) if r.segment == "pelvis")
+    thigh_q_S_B = {"right_thigh": rot.conjugate(mounts["right_thigh"])}
+    got = axis_from_centre(_pelvis_axes(own, y_S), row, thigh_q_S_B, q_E_S, terms, stand)
+    assert (got.axis_source == "hip centre") is replaced
+    if replaced:
+        assert abs(float(got.z_S @ z_true)) > np.cos(np.deg2rad(6.0))
+    else:
+        np.testing.assert_array_equal(got.z_S, own)
+
+
+def test_a_partner_axis_turns_into_this_sensor_through_the_heading():
+    r_E_S = rot.to_matrix(rot.from_axis_angle([1.0, 0.0, 0.0], np.pi))  # upside down
+    z = axis_from_partner(np.pi / 2, np.array([1.0, 0.0, 0.0]), r_E_S, np.array([0.0, 0.0, -1.0]))
+    # the partner's +x is this frame's −y, i.e. this sensor's +y (x, −y, −z after the flip)
+    np.testing.assert_allclose(z, [0.0, 1.0, 0.0], atol=1e-12)
+
+
+def test_evidence_of_two_thighs_adds_up():
+    one, two = CentreEvidence(0.03, 0.04), CentreEvidence(0.04, 0.03)
+    both = one + two
+    assert both.ratio == pytest.approx(1.0)
+    assert (CentreEvidence(0.02, 0.1) + one).choice == 0
+    assert CentreEvidence(0.1, 0.02).choice == 1
+
+
+# --- the sign table row ----------------------------------------------------------------------
+
+
+def _still_tilts() -> tuple[Tilts, Tilts]:
+    z = np.zeros(200)
+    ok = np.ones(20, bool)
+    return (
+        Tilts(move=z, session=np.zeros(20), sagittal=ok),
+        Tilts(move=z.copy(), session=np.zeros(20), sagittal=ok),
+    )
+
+
+def _pelvis_row():
+    return next(r for r in rules_for(("pelvis", "right_thigh")) if r.segment == "pelvis")
+
+
+def _thigh_tilts(deg: np.ndarray) -> Tilts:
+    return Tilts(move=np.deg2rad(deg), session=np.zeros(20), sagittal=np.ones(20, bool))
+
+
+@pytest.mark.parametrize(
+    ("evidence", "choice", "confidence"),
+    [
+        (CentreEvidence(0.05, 0.2), 0, "high"),
+        (CentreEvidence(0.2, 0.05), 1, "high"),
+        (CentreEvidence(0.1, 0.115), 0, "low"),
+    ],
+)
+def test_the_pelvis_row_uses_the_centre_evidence(evidence, choice, confidence):
+    thigh = _thigh_tilts(np.linspace(0.0, 40.0, 200))
+    d = decide_sign(
+        _pelvis_row(), _still_tilts(), {"right_thigh": thigh}, session_rate_hz=10.0, centre=evidence
+    )
+    assert (d.choice, d.confidence) == (choice, confidence)
+    assert "centre" in d.rule
+    assert d.based_on == ("right_thigh",)
+
+
+def test_without_centre_evidence_a_still_pelvis_stays_undecided():
+    thigh = _thigh_tilts(np.linspace(0.0, 40.0, 200))
+    for ev in (None, CentreEvidence(0.1, 0.1005)):
+        d = decide_sign(
+            _pelvis_row(), _still_tilts(), {"right_thigh": thigh}, session_rate_hz=10.0, centre=ev
+        )
+        assert d.confidence == "low"
+        assert "centre" not in d.rule
+
+
+def test_a_confident_limit_decision_the_centre_contradicts_is_lowered():
+    # the pelvis bows 40° (tilt −40°) while the thigh stays still: candidate 1 (reversed)
+    # makes the hip hyperextend 40°, so the limit test keeps the axis as estimated
+    bow = np.deg2rad(-40.0 * np.sin(np.linspace(0, np.pi, 200)) ** 2)
+    cands = (
+        Tilts(move=bow, session=np.zeros(20), sagittal=np.ones(20, bool)),
+        Tilts(move=-bow, session=np.zeros(20), sagittal=np.ones(20, bool)),
+    )
+    thigh = _thigh_tilts(np.zeros(200))
+    agree = decide_sign(
+        _pelvis_row(),
+        cands,
+        {"right_thigh": thigh},
+        session_rate_hz=10.0,
+        centre=CentreEvidence(0.05, 0.2),
+    )
+    assert (agree.choice, agree.confidence) == (0, "high")
+    clash = decide_sign(
+        _pelvis_row(),
+        cands,
+        {"right_thigh": thigh},
+        session_rate_hz=10.0,
+        centre=CentreEvidence(0.2, 0.05),
+    )
+    assert (clash.choice, clash.confidence) == (0, "low")
+    assert "centre" in clash.rule
+
+
+# --- through calibrate -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pelvis_mount", "thigh_mount"),
+    [
+        ("facing_backwards", "outside_of_thigh"),
+        ("upside_down", "aligned"),
+        ("aligned", "upside_down"),
+    ],
+)
+def test_calibrate_decides_a_pelvis_kept_still_in_the_calibration(pelvis_mount, thigh_mount):
+    n = 3600
+    data, mounts = _pair(pelvis_mount, thigh_mount, n=n, lean=True)
+    streams = {
+        p: UniformStream(placement=p, acc_m_s2=a, gyr_rad_s=g, valid=np.ones(n, bool))
+        for p, (a, g, _q) in data.items()
+    }
+    t = np.arange(n) / RATE_HZ
+    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
+    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, 28.0), source="sidecar")
+    cal = calibrate(session, {p: q for p, (_a, _g, q) in data.items()}, windows=windows)
+    pelvis = cal.segments["pelvis"]
+    z_est = rot.rotate(pelvis.q_S_B, [0.0, 0.0, 1.0])
+    assert float(z_est @ _z_S(mounts["pelvis"])) > 0.95, pelvis.sign_rule
+    assert pelvis.sign_confidence == "high"
+    assert "centre" in pelvis.sign_rule
+    assert "pelvis_anterior_tilt_deg" not in cal.uncertain_angles()
