@@ -276,24 +276,43 @@ def _moving_mean(x: FloatArray, n: int) -> FloatArray:
     return (c[hi] - c[lo]) / (hi - lo).reshape(-1, *([1] * (x.ndim - 1)))
 
 
+STILL_WINDOW_S = 0.5
+"""Window of :func:`stillness_mask`; a still run of centres is this much shorter than the
+stillness it marks (half a window lost at each end)."""
+
+
 def stillness_mask(
     session: UniformSession,
     *,
     gyro_rms_max_rad_s: float = 0.08,
     acc_std_max_m_s2: float = 0.25,
-    window_s: float = 0.5,
+    window_s: float = STILL_WINDOW_S,
 ) -> BoolArray:
-    """Grid points at which every sensor is still (moving RMS of rate, moving SD of acc)."""
-    n = round(window_s * session.rate_hz)
+    """Grid points at which every sensor is still.
+
+    Per sensor and centred window of ``window_s``: the spread (RMS about the window's mean) of
+    the angular rate and of the acceleration must be small, and the window's mean rate must lie
+    within ``gyro_rms_max_rad_s`` of the sensor's resting rate (the median window mean over its
+    quiet windows). A gyroscope's constant offset (consumer parts: up to several °/s) thus
+    never reads as movement, while a steady turn still does. Marks the centres of still
+    windows: a run is ``window_s`` shorter than the stillness itself.
+    """
+    n = max(1, round(window_s * session.rate_hz))
     still = np.ones(session.t_s.shape[0], dtype=bool)
     for s in session.streams.values():
-        g2 = _moving_mean(np.sum(s.gyr_rad_s**2, axis=1), n)
-        a = s.acc_m_s2
-        am = _moving_mean(a, n)
-        a2 = _moving_mean(np.sum(a**2, axis=1), n)
-        var = np.maximum(a2 - np.sum(am**2, axis=1), 0.0)
-        still &= (np.sqrt(g2) < gyro_rms_max_rad_s) & (np.sqrt(var) < acc_std_max_m_s2) & s.valid
+        g_mean, g_sd = _moving_spread(np.asarray(s.gyr_rad_s, dtype=np.float64), n)
+        _, a_sd = _moving_spread(np.asarray(s.acc_m_s2, dtype=np.float64), n)
+        quiet = (g_sd < gyro_rms_max_rad_s) & (a_sd < acc_std_max_m_s2) & s.valid
+        rest = np.median(g_mean[quiet], axis=0) if quiet.any() else np.zeros(3)
+        still &= quiet & (np.linalg.norm(g_mean - rest, axis=1) < gyro_rms_max_rad_s)
     return still
+
+
+def _moving_spread(x: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
+    """Centred moving mean ``(K, 3)`` and RMS distance from it ``(K,)`` of 3-vectors."""
+    mean = _moving_mean(x, n)
+    sq = _moving_mean(np.sum(x * x, axis=1), n)
+    return mean, np.sqrt(np.maximum(sq - np.sum(mean * mean, axis=1), 0.0))
 
 
 def _runs(mask: BoolArray) -> list[tuple[int, int]]:
@@ -331,8 +350,9 @@ def detect_windows(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Find the quiet stand and the functional movements that follow it.
 
-    The stand is the first run of ≥ ``min_stand_s`` in which every sensor is still, within
-    the first ``search_s``; 0.25 s are trimmed from each end. The functional window runs from
+    The stand is the first stillness of ≥ ``min_stand_s`` in which every sensor is still
+    (:func:`stillness_mask`), within the first ``search_s``; 0.25 s are trimmed from each end
+    of its run of still window centres. The functional window runs from
     the end of the stand to the first still period of ≥ 2.5 s after ≥ 5 s of movement, at
     most ``max_functional_s``.
     """
@@ -347,7 +367,8 @@ def detect_windows(
     for i, j in _runs(still):
         if t[i] > limit:
             break
-        if (j - i) / rate >= min_stand_s:
+        # the mask marks window centres: a stand of min_stand_s shows as a window shorter
+        if (j - i) / rate >= min_stand_s - STILL_WINDOW_S:
             stand = (i, j)
             break
     if stand is None:

@@ -15,6 +15,12 @@ orientation is turned about the vertical by a heading offset ``δ``:
 * Ball joints (hip, lumbar) have no such constraint: their relative heading is anchored at the
   stand (and again at later quiet stands, :func:`anchor_offsets`) and otherwise relies on
   VQF's gyroscope bias estimation, whose residual drift is measured in docs/accuracy.md.
+* Lying flat or sitting still (:func:`posture_anchor_mask`) the hip is taken to be neutral in
+  rotation and adduction too. There the thigh's long axis is horizontal, so an error of its
+  flexion axis about that long axis (hidden at the stand, where it is a heading) shows as hip
+  rotation: :func:`hip_twist_rad` measures it and :func:`untwist` removes it; the same
+  periods then serve as heading anchors. An assumption, like the stand's: a person lying
+  with the legs turned out or sitting with the knees apart breaks it (docs/accuracy.md).
 """
 
 from __future__ import annotations
@@ -240,3 +246,103 @@ def anchor_offsets_from_axes(
         return np.zeros(t_s.shape[0])
     unwrapped = np.unwrap(np.asarray(values))
     return wrap_rad(np.interp(t_s, np.asarray(times), unwrapped))
+
+
+# --- posture anchors: the hip's zero re-taken lying flat or sitting --------------------------
+
+LYING_MAX_UP_DEG = 30.0
+"""Lying: pelvis and thigh superior axes within this of horizontal."""
+LYING_MAX_HIP_DEG = 20.0
+"""Lying flat: the thigh's superior axis within this of the pelvis's (hip near extended)."""
+SITTING_MAX_PELVIS_DEG = 35.0
+"""Sitting: the pelvis's superior axis within this of vertical ..."""
+SITTING_MAX_THIGH_DEG = 25.0
+"""... the thigh's within this of horizontal ..."""
+SITTING_MAX_SHANK_DEG = 30.0
+"""... and the shank's within this of vertical (a leg raised onto a support is not sitting)."""
+MAX_TWIST_DEG = 12.0
+"""A larger hip rotation at the posture anchors is taken as a real posture, not an error."""
+MAX_TWIST_SPREAD_DEG = 3.0
+"""Anchor periods whose rotations disagree by more than this are not trusted as neutral."""
+
+
+def _runs_at_least(mask: BoolArray, n: int) -> list[tuple[int, int]]:
+    """Half-open index runs ``[i, j)`` of ``mask`` at least ``n`` samples long."""
+    d = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    return [(int(i), int(j)) for i, j in zip(starts, ends, strict=True) if j - i >= n]
+
+
+def posture_anchor_mask(
+    q_E_pelvis: FloatArray,
+    q_E_thigh: FloatArray,
+    still: BoolArray,
+    *,
+    rate_hz: float,
+    q_E_shank: FloatArray | None = None,
+    min_run_s: float = 2.0,
+) -> BoolArray:
+    """Samples at which the subject lies flat or sits, still, for ≥ ``min_run_s`` at a time.
+
+    Orientations are ISB segment frames (y superior) in one earth frame (z up), headings
+    already reconciled. *Lying flat*: pelvis and thigh superior axes near horizontal and
+    near parallel (hip near extended). *Sitting* (only with a shank, which tells a chair from
+    a leg raised onto a support in a standing stretch): pelvis upright, thigh near
+    horizontal, shank near vertical. In both the hip is taken to be in neutral rotation and
+    adduction, as at a quiet stand.
+    """
+    y_p = rot.frame_axis(np.asarray(q_E_pelvis, dtype=np.float64), 1)
+    y_t = rot.frame_axis(np.asarray(q_E_thigh, dtype=np.float64), 1)
+    up_max = np.sin(np.deg2rad(LYING_MAX_UP_DEG))
+    lying = (np.abs(y_p[:, 2]) < up_max) & (np.abs(y_t[:, 2]) < up_max)
+    lying &= np.sum(y_p * y_t, axis=1) > np.cos(np.deg2rad(LYING_MAX_HIP_DEG))
+    candidate = lying
+    if q_E_shank is not None:
+        up_s = rot.frame_axis(np.asarray(q_E_shank, dtype=np.float64), 1)[:, 2]
+        sitting = y_p[:, 2] > np.cos(np.deg2rad(SITTING_MAX_PELVIS_DEG))
+        sitting &= np.abs(y_t[:, 2]) < np.sin(np.deg2rad(SITTING_MAX_THIGH_DEG))
+        sitting &= up_s > np.cos(np.deg2rad(SITTING_MAX_SHANK_DEG))
+        candidate = candidate | sitting
+    candidate = candidate & still
+    out = np.zeros(candidate.shape[0], dtype=bool)
+    for i, j in _runs_at_least(candidate, max(1, round(min_run_s * rate_hz))):
+        out[i:j] = True
+    return out
+
+
+def hip_twist_rad(q_E_pelvis: FloatArray, q_E_thigh: FloatArray, anchors: BoolArray) -> float:
+    """The thigh's twist (rad) about its long axis that zeroes hip rotation at ``anchors``.
+
+    Hip internal rotation (ISB, unmirrored: about the thigh's y) is averaged on the unit
+    circle over each anchor run and then over runs. Returns 0 when there is no anchor, when
+    the mean exceeds :data:`MAX_TWIST_DEG` (a rotated posture rather than a calibration
+    error) or when the runs disagree by more than :data:`MAX_TWIST_SPREAD_DEG`.
+    """
+    runs = _runs_at_least(anchors, 1)
+    if not runs:
+        return 0.0
+    q_p, q_t = np.asarray(q_E_pelvis), np.asarray(q_E_thigh)
+    per_run = []
+    for i, j in runs:
+        q_rel = rot.multiply(rot.conjugate(q_p[i:j]), q_t[i:j])
+        per_run.append(np.angle(np.mean(np.exp(1j * rot.euler_zxy(q_rel)[:, 2]))))
+    runs_rad = np.asarray(per_run)
+    weights = np.asarray([j - i for i, j in runs], dtype=np.float64)
+    tau = float(np.angle(np.sum(weights * np.exp(1j * runs_rad))))
+    spread = float(np.max(np.abs(wrap_rad(runs_rad - tau))))
+    if abs(tau) > np.deg2rad(MAX_TWIST_DEG) or spread > np.deg2rad(MAX_TWIST_SPREAD_DEG):
+        return 0.0
+    return tau
+
+
+def untwist(q_E_B: FloatArray, twist_rad: float) -> FloatArray:
+    """``q ⊗ Ry(−twist)``: the segment frame turned back about its own long (y) axis.
+
+    Row arrays keep their dtype and are evaluated in chunks.
+    """
+    q = np.asarray(q_E_B)
+    fix = rot.from_axis_angle([0.0, 1.0, 0.0], -float(twist_rad))
+    if q.ndim == 1:
+        return rot.multiply(q, fix)
+    dtype = q.dtype if q.dtype in (np.float32, np.float64) else np.float64
+    return map_rows(lambda rows: rot.multiply(rows, fix), q, width=4, dtype=dtype)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -31,8 +32,11 @@ from analysis.angles.heading import (
     axis_azimuth,
     hinge_heading_from_axes,
     hinge_links,
+    hip_twist_rad,
+    posture_anchor_mask,
     stand_offsets,
     turn_about_vertical,
+    untwist,
 )
 from analysis.angles.isb import joint_angles_deg
 from analysis.angles.orientation import (
@@ -76,6 +80,8 @@ class PipelineOptions:
     """Track knee/ankle relative heading continuously (off: stand alignment only)."""
     stand_anchors: bool = True
     """Re-anchor hip and lumbar heading whenever the subject stands upright again."""
+    posture_anchors: bool = True
+    """Re-take each hip's zero (thigh twist and heading) while lying flat or sitting still."""
     stand_gyro_bias: bool = True
     """Remove each gyroscope's mean rate during the quiet stand before fusion."""
     acc_bias_from_poses: bool = True
@@ -127,6 +133,7 @@ def segment_orientations(
     hinge_window_s: float = 20.0,
     hinge: bool = True,
     anchors: bool = True,
+    posture: bool = True,
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
 
@@ -134,6 +141,8 @@ def segment_orientations(
     marks the points at which every sensor was still (for the stand anchors). Results keep
     the storage type of ``q_E_S`` (float32 for long sessions) and are computed in chunks.
     ``q_E_S`` is consumed: each sensor's series leaves the dict once its segment's is made.
+    ``posture`` re-takes each hip's zero where the subject lies flat or sits still
+    (:func:`_posture_untwist`; needs ``anchors`` and ``still``).
     """
     stand = (t_s >= calibration.static_s[0]) & (t_s < calibration.static_s[1])
     q_B = {}
@@ -146,12 +155,54 @@ def segment_orientations(
             dtype=v.dtype,
         )
         del v
+    neutral = still & neutral_pose_mask(q_B) if anchors and still is not None else None
+    turns = partial(
+        _heading_turns,
+        q_B,
+        t_s,
+        stand,
+        rate_hz=rate_hz,
+        valid=valid,
+        hinge_window_s=hinge_window_s,
+        hinge=hinge,
+        neutral=neutral,
+    )
+    turn = turns()
+    if posture and neutral is not None and still is not None:
+        extra = _posture_untwist(q_B, turn, still, rate_hz=rate_hz, valid=valid)
+        if extra:  # the thighs may have turned: every heading again, with the new anchors
+            turn = turns(extra=extra)
+    q = {}
+    for p in list(q_B):
+        q[p] = turn_about_vertical(q_B.pop(p), turn[p])
+    for p, ok in valid.items():
+        if p in q and not ok.all():
+            q[p][~ok] = np.nan
+    return q
+
+
+def _heading_turns(
+    q_B: Mapping[str, FloatArray],
+    t_s: FloatArray,
+    stand: NDArray[np.bool_],
+    *,
+    rate_hz: float,
+    valid: Mapping[str, NDArray[np.bool_]],
+    hinge_window_s: float,
+    hinge: bool,
+    neutral: NDArray[np.bool_] | None,
+    extra: Mapping[str, NDArray[np.bool_]] | None = None,
+) -> dict[str, FloatArray | float]:
+    """Per segment, the heading turn (rad) about the vertical that reconciles it.
+
+    The stand's offsets, then the knee/ankle hinges, then the ball joints anchored where the
+    pose is ``neutral`` (plus, per distal segment, its ``extra`` anchors).
+    """
     reference = "pelvis" if "pelvis" in q_B else next(iter(q_B))
     # every heading correction turns a segment about the vertical: accumulate them on the z
     # axes' azimuths and turn each segment once at the end
     turn: dict[str, FloatArray | float] = stand_offsets(q_B, stand, reference=reference)
     axes = {p: tuple(a.astype(np.float32) for a in axis_azimuth(v)) for p, v in q_B.items()}
-
     if hinge:
         for prox, dist, carried in hinge_links(q_B):
             delta = hinge_heading_from_axes(
@@ -165,34 +216,67 @@ def segment_orientations(
             )
             for seg in carried:
                 turn[seg] = (turn[seg] + delta).astype(np.float32)
-    if anchors and still is not None:
-        neutral = still & neutral_pose_mask(q_B)  # heading-free: q_B will do
-        for prox, dist, chain in (
-            ("pelvis", "left_thigh", ("left_thigh", "left_shank", "left_foot")),
-            ("pelvis", "right_thigh", ("right_thigh", "right_shank", "right_foot")),
-            ("pelvis", "trunk", ("trunk", "head")),
-        ):
-            if prox not in q_B or dist not in q_B:
-                continue
-            delta = anchor_offsets_from_axes(
-                _turned(axes, turn, prox),
-                axes[prox][1],
-                _turned(axes, turn, dist),
-                axes[dist][1],
-                neutral,
-                t_s=t_s,
-            )
-            for seg in chain:
-                if seg in q_B:
-                    turn[seg] = (turn[seg] + delta).astype(np.float32)
-    del axes
-    q = {}
-    for p in list(q_B):
-        q[p] = turn_about_vertical(q_B.pop(p), turn[p])
-    for p, ok in valid.items():
-        if p in q and not ok.all():
-            q[p][~ok] = np.nan
-    return q
+    if neutral is None:
+        return turn
+    for prox, dist, chain in _BALL_JOINTS:
+        if prox not in q_B or dist not in q_B:
+            continue
+        anchors = neutral if extra is None or dist not in extra else neutral | extra[dist]
+        delta = anchor_offsets_from_axes(
+            _turned(axes, turn, prox),
+            axes[prox][1],
+            _turned(axes, turn, dist),
+            axes[dist][1],
+            anchors,
+            t_s=t_s,
+        )
+        for seg in chain:
+            if seg in q_B:
+                turn[seg] = (turn[seg] + delta).astype(np.float32)
+    return turn
+
+
+_BALL_JOINTS = (
+    ("pelvis", "left_thigh", ("left_thigh", "left_shank", "left_foot")),
+    ("pelvis", "right_thigh", ("right_thigh", "right_shank", "right_foot")),
+    ("pelvis", "trunk", ("trunk", "head")),
+)
+
+
+def _posture_untwist(
+    q_B: dict[str, FloatArray],
+    turn: Mapping[str, FloatArray | float],
+    still: NDArray[np.bool_],
+    *,
+    rate_hz: float,
+    valid: Mapping[str, NDArray[np.bool_]],
+) -> dict[str, NDArray[np.bool_]]:
+    """Re-take each hip's zero where the subject lies flat or sits still.
+
+    Turns each thigh in ``q_B`` (in place) about its long axis by the hip rotation read at
+    those periods (:func:`hip_twist_rad`) and returns them per thigh, as heading anchors.
+    """
+    out: dict[str, NDArray[np.bool_]] = {}
+    if "pelvis" not in q_B:
+        return out
+    q_pelvis = turn_about_vertical(q_B["pelvis"], turn["pelvis"])
+    for side in ("left", "right"):
+        thigh = f"{side}_thigh"
+        if thigh not in q_B:
+            continue
+        q_thigh = turn_about_vertical(q_B[thigh], turn[thigh])
+        shank = q_B.get(f"{side}_shank")  # only its inclination is used: no heading needed
+        ok = still & valid["pelvis"] & valid[thigh]
+        if shank is not None:
+            ok = ok & valid[f"{side}_shank"]
+        anchors = posture_anchor_mask(q_pelvis, q_thigh, ok, rate_hz=rate_hz, q_E_shank=shank)
+        if not anchors.any():
+            continue
+        out[thigh] = anchors
+        twist = hip_twist_rad(q_pelvis, q_thigh, anchors)
+        if twist != 0.0:
+            q_B[thigh] = untwist(q_B[thigh], twist)
+    return out
 
 
 def _turned(
@@ -355,6 +439,7 @@ def analyse_recording(
         hinge_window_s=opts.hinge_window_s,
         hinge=opts.hinge_heading,
         anchors=opts.stand_anchors,
+        posture=opts.posture_anchors,
     )
     ja = joint_angles_deg(q_E_B, q_G_E=Q_G_E)
     if not opts.keep_orientations:
