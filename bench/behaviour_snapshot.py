@@ -47,7 +47,9 @@ def _digest(path: Path) -> str:
 
 def _folder_digests(folder: Path, label: str) -> dict[str, str]:
     return {
-        f"{label}/{p.relative_to(folder)}": _digest(p) for p in sorted(folder.rglob("*")) if p.is_file()
+        f"{label}/{p.relative_to(folder)}": _digest(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -84,7 +86,7 @@ def main() -> int:
         digests = snapshot(Path(tmp))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.out, "x", encoding="utf-8") as fh:
+        with args.out.open("x", encoding="utf-8") as fh:
             json.dump(digests, fh, indent=1, sort_keys=True)
     print(f"{len(digests)} output files fingerprinted")
     if not args.against:

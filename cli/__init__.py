@@ -1,2 +1,4 @@
-"""The command line: argv, files, asyncio.run and exit codes. The only place that composes
-``sensors`` and ``analysis``."""
+"""The command line: argv, files, asyncio.run and exit codes.
+
+The only place that composes ``sensors`` and ``analysis``.
+"""

@@ -383,7 +383,7 @@ def _summary(result: RecordingResult) -> str:
 
 
 def _quiet_bumble(args: argparse.Namespace) -> None:
-    """bumble logs link-level chatter at WARNING; show it only with -vv/--debug."""
+    """Quieten ``bumble``: it logs link-level chatter at WARNING; show it only with -vv/--debug."""
     if getattr(args, "verbose", 0) < 2 and not getattr(args, "debug", False):
         logging.getLogger("bumble").setLevel(logging.ERROR)
 

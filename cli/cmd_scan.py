@@ -132,7 +132,7 @@ async def _run(args: argparse.Namespace) -> dict[str, FoundSensor]:
 
 
 def _quiet_bumble(args: argparse.Namespace) -> None:
-    """bumble logs link-level chatter at WARNING; show it only with -vv/--debug."""
+    """Quieten ``bumble``: it logs link-level chatter at WARNING; show it only with -vv/--debug."""
     if getattr(args, "verbose", 0) < 2 and not getattr(args, "debug", False):
         logging.getLogger("bumble").setLevel(logging.ERROR)
 

@@ -193,8 +193,10 @@ class _GzipStream:
 
 @contextlib.contextmanager
 def _partial(final: Path, *, level: int) -> Iterator[tuple[Path, IO[bytes] | _GzipStream]]:
-    """A new hidden temporary file beside ``final``, random name, created exclusively (never
-    through a symlink); a gzip stream if ``final`` ends in .gz."""
+    """A new hidden temporary file beside ``final``, with a random name.
+
+    It is created exclusively (never through a symlink); a gzip stream if ``final`` ends in .gz.
+    """
     tmp, fd = new_temp_beside(final)
     raw = os.fdopen(fd, "wb")
     try:

@@ -181,8 +181,10 @@ class LiveAngles:
         self._check_calibration(uncertain)
 
     def _check_calibration(self, uncertain: dict[str, dict[str, str]]) -> None:
-        """Judge the angles the calibration could not establish as uncertain, and say
-        which step to do better (e.g. the bows, when the pelvis barely tipped)."""
+        """Judge the angles the calibration could not establish as uncertain.
+
+        Also say which step to do better (e.g. the bows, when the pelvis barely tipped).
+        """
         self.monitor = EnvelopeMonitor(
             self.profile, side=self.side, uncertain=uncertain, markers=self.markers
         )

@@ -51,8 +51,11 @@ STATE_WORDS = {
 
 
 def mark_label(where: str | None, what: str | None) -> str:
-    """A symptom mark's label in the sidecar: "tingling in the heel", "pain behind the knee",
-    "symptom" when neither is said (unknown words are dropped, never stored)."""
+    """A symptom mark's label in the sidecar.
+
+    E.g. "tingling in the heel", "pain behind the knee", or "symptom" when neither is said
+    (unknown words are dropped, never stored).
+    """
     where = where if where in MARK_WHERE else None
     what = what if what in MARK_WHAT else None
     place = None
@@ -80,8 +83,11 @@ def joint_of(rule: str) -> str:
 
 
 def display_state(status: str, angle_deg: float | None, spec: Any) -> str:
-    """A rule's shown state: ``inside``, ``near`` (inside, within the hysteresis of the edge),
-    ``outside``, ``uncertain``, ``not_measured`` or ``not_engaged`` (not in the stretch)."""
+    """A rule's shown state.
+
+    One of ``inside``, ``near`` (inside, within the hysteresis of the edge), ``outside``,
+    ``uncertain``, ``not_measured`` or ``not_engaged`` (not in the stretch).
+    """
     if status != "ok":
         return status if status in _STATE_RANK else "uncertain"
     if angle_deg is None or spec is None:

@@ -161,6 +161,7 @@ class WebScreen:
 
     @property
     def angles(self) -> Any:
+        """The wrapped screen's angle state (the web page shows the same)."""
         return self.inner.angles
 
     @property
@@ -169,6 +170,7 @@ class WebScreen:
         return self.inner.extra
 
     def close(self) -> None:
+        """Close the wrapped screen, stop pushing to the page and close the socket."""
         self.inner.close()
         if self._pusher is not None and not self._pusher.done():
             self._pusher.cancel()

@@ -108,8 +108,11 @@ def load_profile(source: str | Path, *, base: Profile | None = None) -> Profile:
 
 
 def _profile_file(path: Path, *, base: Profile | None, notice: Notice | None) -> Profile:
-    """A profile file read under the input policy; one naming no exercise changes the
-    standing stretch when there is no ``base`` (said through ``notice``)."""
+    """A profile file read under the input policy.
+
+    One naming no exercise changes the standing stretch when there is no ``base`` (said
+    through ``notice``).
+    """
     text = read_profile_text(path)  # a regular file, capped, UTF-8
     if base is None and "extends" not in text and "name" not in text:
         base = load_builtin_profile(DEFAULT_EXERCISE)
@@ -193,9 +196,12 @@ def _write_angles_file(path: Path, angles: pd.DataFrame) -> None:
 
 @contextmanager
 def _progress(enabled: bool, *, trim: bool) -> Iterator[Callable[[str, float], None]]:
-    """A progress callback (a bar on stderr when ``enabled``); with ``trim`` it also gives
-    memory freed by the finished stage back to the system when the pipeline moves on (worth
-    it on long sessions; on short ones re-faulting the pages costs more than it saves)."""
+    """A progress callback (a bar on stderr when ``enabled``).
+
+    With ``trim`` it also gives memory freed by the finished stage back to the system when the
+    pipeline moves on (worth it on long sessions; on short ones re-faulting the pages costs
+    more than it saves).
+    """
     last = [""]
 
     def between_stages(stage: str) -> None:
@@ -352,8 +358,11 @@ def check_profile(
 
 
 def calibration_quality(analysis: SessionAnalysis) -> str:
-    """One line on the calibration: where the windows came from, the stand's stillness and
-    which segments' flexion sign is uncertain."""
+    """One line on the calibration.
+
+    It says where the windows came from, the stand's stillness and which segments' flexion sign
+    is uncertain.
+    """
     cal = analysis.angles.calibration
     low = sorted(p for p, s in cal.segments.items() if s.sign_confidence != "high")
     parts = [

@@ -326,8 +326,11 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def summary_row(envelope: Mapping[str, Any], info: Mapping[str, Any]) -> Row:
-    """The summary fields of one finished session from its ``envelope.json`` and
-    ``session.json`` documents (missing optional fields are left empty)."""
+    """The summary fields of one finished session.
+
+    Read from its ``envelope.json`` and ``session.json`` documents (missing optional fields
+    are left empty).
+    """
     holds = [h.get("duration_s") or 0.0 for h in envelope.get("holds", []) or []]
     marks = envelope.get("markers", []) or []
     row: Row = {

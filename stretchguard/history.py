@@ -84,9 +84,11 @@ def _cue_instruction(cue: str) -> str:
 
 
 def _slr(doc: Mapping[str, Any], side: str) -> tuple[float | None, float | None]:
-    """Straight-leg-raise P1/P2 hip angles, read defensively from whatever the document has:
-    an ``slr``/``straight_leg_raise`` block with ``p1``/``p2`` keys, or marks labelled P1/P2
-    (their hip flexion at the mark)."""
+    """Straight-leg-raise P1/P2 hip angles, read defensively from whatever the document has.
+
+    That is an ``slr``/``straight_leg_raise`` block with ``p1``/``p2`` keys, or marks labelled
+    P1/P2 (their hip flexion at the mark).
+    """
     found: dict[str, float | None] = {"p1": None, "p2": None}
     for key in ("slr", "straight_leg_raise"):
         block = doc.get(key)
@@ -290,8 +292,11 @@ def date_chart_svg(
     target_label: str = "",
     bars: bool = False,
 ) -> str:
-    """An SVG chart of ``series`` over calendar ``days`` (x: dates, weekly ticks on Mondays;
-    y: from 0, in ``unit``); ``target`` draws a dashed reference line."""
+    """An SVG chart of ``series`` over calendar ``days``.
+
+    x: dates, weekly ticks on Mondays; y: from 0, in ``unit``; ``target`` draws a dashed
+    reference line.
+    """
     x, ticks = _x_scale(days)
     values = [v for s in series for v in s.values if v is not None]
     top = _nice(max([*values, target or 0.0, 0.0]) * 1.08)

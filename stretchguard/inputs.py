@@ -64,8 +64,9 @@ def load_recording(
 
 
 def load_sensor_map(path: str | Path | None = None, options: Sequence[str] = ()) -> SensorMapping:
-    """The placements of vendor exports: a ``--sensor-map`` TOML file plus ``PATTERN=PLACEMENT``
-    options (options win).
+    """The placements of vendor exports.
+
+    They come from a ``--sensor-map`` TOML file plus ``PATTERN=PLACEMENT`` options (options win).
 
     Parameters
     ----------
@@ -79,8 +80,11 @@ def load_sensor_map(path: str | Path | None = None, options: Sequence[str] = ())
 
 
 def demo_recording_path() -> Path:
-    """The simulated demo session shipped with stretchguard (a canonical recording with its
-    sidecar: a standing hamstring stretch with 8 s of the ankle pulled up and a heel mark)."""
+    """The simulated demo session shipped with stretchguard.
+
+    A canonical recording with its sidecar: a standing hamstring stretch with 8 s of the ankle
+    pulled up and a heel mark.
+    """
     from importlib.resources import as_file, files
 
     resource = files("stretchguard_fixtures").joinpath("demo_standing_stretch.csv.gz")

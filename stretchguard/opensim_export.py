@@ -83,7 +83,7 @@ def _coordinate_map(knee: KneeConvention) -> list[tuple[str, str, float]]:
 
 
 def coordinates_table(angles: pd.DataFrame, *, knee: KneeConvention = "gait2392") -> pd.DataFrame:
-    """stretchguard's angles as OpenSim coordinates (degrees; ``time`` in s).
+    """The computed joint angles as OpenSim coordinates (degrees; ``time`` in s).
 
     Signs: hip flexion, adduction, internal rotation (``hip_rotation``) and ankle dorsiflexion
     as in OpenSim (+); ``knee_angle`` is −flexion in gait2392 (range −120°…10°) and +flexion in
@@ -136,8 +136,11 @@ def _join(parts: Sequence[np.ndarray], sep: str) -> np.ndarray:
 
 
 def orientations_in_opensim(result: AngleResult) -> dict[str, np.ndarray]:
-    """Each worn sensor's orientation ``q_O_S`` in OpenSim's ground, the pelvis (else the
-    first segment) facing ground +x over the quiet stand. ``(N, 4)`` float64, ``w,x,y,z``."""
+    """Each worn sensor's orientation ``q_O_S`` in OpenSim's ground.
+
+    The pelvis (else the first segment) faces ground +x over the quiet stand. ``(N, 4)``
+    float64, ``w,x,y,z``.
+    """
     q_E_B = result.segment_orientations
     if not q_E_B:
         raise ConfigError("the analysis kept no segment orientations (keep_orientations=False)")
@@ -184,8 +187,11 @@ def export_opensim(
     knee: KneeConvention = "gait2392",
     workers: int | None = None,
 ) -> OpenSimExport:
-    """Analyse ``recording`` and write ``<stem>_orientations.sto``,
-    ``<stem>_calibration.sto`` and ``<stem>_ik.mot`` into ``out_dir`` (new files only)."""
+    """Analyse ``recording`` and write the three OpenSim files into ``out_dir``.
+
+    They are ``<stem>_orientations.sto``, ``<stem>_calibration.sto`` and ``<stem>_ik.mot``
+    (new files only).
+    """
     out = Path(out_dir)
     names = ("_orientations.sto", "_calibration.sto", "_ik.mot")
     for taken in (out / f"{stem}{n}" for n in names):

@@ -1,10 +1,10 @@
-"""Text for the terminal: what came from a file or a device is shown as text, never obeyed.
+r"""Text for the terminal: what came from a file or a device is shown as text, never obeyed.
 
 Labels, exercise names, profile titles, cue texts, file names and error messages can all hold
-bytes a user did not type (a marker label ``"\\x1b]0;pwned\\x07"`` would retitle the terminal,
-``"\\x1b[2J"`` would clear it). :func:`printable` escapes every control character, the C1
-range and the Unicode bidirectional overrides, so a terminal shows them as ``\\x1b`` and
-``\\u202e`` instead of acting on them. Newlines and tabs are kept where a caller prints
+bytes a user did not type (a marker label ``"\x1b]0;pwned\x07"`` would retitle the terminal,
+``"\x1b[2J"`` would clear it). :func:`printable` escapes every control character, the C1
+range and the Unicode bidirectional overrides, so a terminal shows them as ``\x1b`` and
+``\u202e`` instead of acting on them. Newlines and tabs are kept where a caller prints
 several lines.
 """
 

@@ -64,36 +64,64 @@ def joint_angles_deg(
     cols: dict[str, FloatArray] = {}
     absent: dict[str, str] = {}
     for side in sides:
-        worn = [s for s in ("thigh", "shank", "foot") if f"{side}_{s}" in q_E_B]
-        if not worn:
-            continue
-        for joint, prox, dist, motions in _LEG_JOINTS:
-            p, d = _placement(prox, side), _placement(dist, side)
-            names = [angle_column(side, joint, m) for m in motions]
-            if p in q_E_B and d in q_E_B:
+        if any(f"{side}_{s}" in q_E_B for s in ("thigh", "shank", "foot")):
+            _leg_angles(q_E_B, q_G_E, side, cols, absent)
+    _trunk_angles(q_E_B, q_G_E, cols, absent)
+    return JointAngles(columns=cols, absent=absent)
 
-                def rows(qp, qd, joint=joint, side=side, motions=motions):
-                    ang = rot.joint_angles_rad(qp, qd, joint=joint, side=side)
-                    return np.rad2deg(np.stack([ang[m] for m in motions], axis=1))
 
-                out = map_rows(rows, q_E_B[p], q_E_B[d], width=len(motions))
-                for k, name in enumerate(names):
-                    cols[name] = out[:, k]
-            else:
-                missing = [x for x in (p, d) if x not in q_E_B]
-                for name in names:
-                    absent[name] = f"needs a {' and a '.join(missing)} sensor"
-        thigh = f"{side}_thigh"
-        if thigh in q_E_B and "pelvis" not in q_E_B:
-            cols[thigh_inclination_column(side)] = map_rows(
-                lambda q: np.rad2deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q))),
-                q_E_B[thigh],
-                width=None,
+def _missing_text(placements: tuple[str, ...], q_E_B: Mapping[str, FloatArray]) -> str:
+    """Why an angle is absent: the placements among ``placements`` that are not worn."""
+    missing = [x for x in placements if x not in q_E_B]
+    return f"needs a {' and a '.join(missing)} sensor"
+
+
+def _leg_angles(
+    q_E_B: Mapping[str, FloatArray],
+    q_G_E: FloatArray,
+    side: str,
+    cols: dict[str, FloatArray],
+    absent: dict[str, str],
+) -> None:
+    """Add one leg's hip, knee and ankle columns (deg), or why each is absent.
+
+    With a thigh but no pelvis sensor the thigh's inclination to gravity stands in for the hip.
+    """
+    for joint, prox, dist, motions in _LEG_JOINTS:
+        p, d = _placement(prox, side), _placement(dist, side)
+        names = [angle_column(side, joint, m) for m in motions]
+        if p in q_E_B and d in q_E_B:
+
+            def rows(qp, qd, joint=joint, motions=motions):
+                ang = rot.joint_angles_rad(qp, qd, joint=joint, side=side)
+                return np.rad2deg(np.stack([ang[m] for m in motions], axis=1))
+
+            out = map_rows(rows, q_E_B[p], q_E_B[d], width=len(motions))
+            for k, name in enumerate(names):
+                cols[name] = out[:, k]
+        else:
+            for name in names:
+                absent[name] = _missing_text((p, d), q_E_B)
+    thigh = f"{side}_thigh"
+    if thigh in q_E_B and "pelvis" not in q_E_B:
+        cols[thigh_inclination_column(side)] = map_rows(
+            lambda q: np.rad2deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q))),
+            q_E_B[thigh],
+            width=None,
+        )
+        for m in ("flexion", "adduction", "internal_rotation"):
+            absent[angle_column(side, "hip", m)] = (
+                "needs a pelvis sensor; thigh inclination to gravity is reported instead"
             )
-            for m in ("flexion", "adduction", "internal_rotation"):
-                absent[angle_column(side, "hip", m)] = (
-                    "needs a pelvis sensor; thigh inclination to gravity is reported instead"
-                )
+
+
+def _trunk_angles(
+    q_E_B: Mapping[str, FloatArray],
+    q_G_E: FloatArray,
+    cols: dict[str, FloatArray],
+    absent: dict[str, str],
+) -> None:
+    """Add pelvis tilt, lumbar, neck and head-relative-to-pelvis columns (deg), or why absent."""
     if "pelvis" in q_E_B:
         cols["pelvis_anterior_tilt_deg"] = map_rows(
             lambda q: -np.rad2deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q))),
@@ -116,10 +144,8 @@ def joint_angles_deg(
                 width=None,
             )
         else:
-            missing = [x for x in (prox, dist) if x not in q_E_B]
-            absent[name] = f"needs a {' and a '.join(missing)} sensor"
+            absent[name] = _missing_text((prox, dist), q_E_B)
     _head_rel_pelvis(q_E_B, q_G_E, cols, absent)
-    return JointAngles(columns=cols, absent=absent)
 
 
 def _head_rel_pelvis(

@@ -25,8 +25,11 @@ FloatArray = NDArray[np.float64]
 
 @dataclass(frozen=True)
 class OrientationResult:
-    """Orientation of one sensor on the grid: ``q_E_S`` ``(K, 4)``; bias estimate ``(K, 3)``
-    in rad/s (sensor frame) and rest flags ``(K,)`` where the filter gives them."""
+    """Orientation of one sensor on the grid, with what the filter says about it.
+
+    ``q_E_S`` is ``(K, 4)``; the bias estimate is ``(K, 3)`` in rad/s (sensor frame) and the rest
+    flags ``(K,)``, where the filter gives them.
+    """
 
     q_E_S: FloatArray
     bias_rad_s: FloatArray | None = None

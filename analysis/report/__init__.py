@@ -1,5 +1,7 @@
-"""The self-contained HTML report and the terminal summary (``page``) and its SVG figures
-(``figures``). It reads the envelope's results and the angle table; it computes no angles.
+"""The self-contained HTML report, the terminal summary (``page``) and the SVG figures.
+
+``figures`` draws the panels. The room reads the envelope's results and the angle table; it
+computes no angles.
 """
 
 from __future__ import annotations

@@ -84,6 +84,7 @@ class FigureStyle:
 
     @property
     def plot_w(self) -> float:
+        """Width of the plotting area (px): the figure less its margins, at least 100."""
         return max(self.width_px - self.left_px - self.right_px, 100.0)
 
 

@@ -332,8 +332,11 @@ def _mark_lines(env: EnvelopeResult) -> list[str]:
 
 
 def _headline(env: EnvelopeResult) -> tuple[str, str]:
-    """The verdict's headline and CSS class; *inside* is partial when a gating rule was not
-    checked (no sensor) or is uncertain (its angle is not trusted)."""
+    """The verdict's headline and CSS class.
+
+    *Inside* is partial when a gating rule was not checked (no sensor) or is uncertain (its
+    angle is not trusted).
+    """
     unsure = any(r.status == "uncertain" and not r.spec.advisory for r in env.rules)
     partial = partial_verdict_title(env.verdict, _unchecked(env))
     if partial is None and unsure and env.verdict == "inside":
@@ -864,25 +867,45 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     lines.extend(f"  {x}" for x in scope_lines(env))
     if env.verdict == "not_engaged" and env.engaged_reason:
         lines.append(f"  {env.engaged_reason}")
-    for r in env.rules:
-        if r.status == "not_measured":
-            lines.append(f"  {r.rule:<22} not measured ({r.reason})")
-            continue
-        if r.status == "uncertain":
-            lines.append(
-                f"  {r.rule:<22} uncertain {len(r.unconfirmed)} unconfirmed episode(s), not judged"
-            )
-            continue
-        tag = " (advisory)" if r.spec.advisory else ""
-        lines.append(
-            f"  {r.rule:<22} {r.status:<8} allowed {r.spec.describe():<7} "
-            f"outside {r.time_outside_s:5.1f} s in {len(r.episodes)} episode(s){tag}"
-        )
+    lines.extend(_rule_summary_lines(env))
     lines.extend(f"  {line}" for line in uncertain_lines(env))
     for e in env.episodes[:20]:
         lines.append(f"    {_clock(e.start_s):>8}  {e.duration_s:5.1f} s  {e.cue}")
     if len(env.episodes) > 20:
         lines.append(f"    … {len(env.episodes) - 20} more in the report")
+    lines.extend(_exercise_summary_lines(env))
+    lines.extend(_mark_summary_lines(env))
+    if red_flag_marks(env):
+        lines.append(f"  {RED_FLAG_ADVICE}")
+    lines.extend(_clinical_lines(env))
+    if len(env.marks) > 20:
+        lines.append(f"  … {len(env.marks) - 20} more marks in the report")
+    return "\n".join(lines)
+
+
+def _rule_summary_lines(env: EnvelopeResult) -> list[str]:
+    """Terminal lines, one per rule: its status, allowed range and time outside (s)."""
+    out = []
+    for r in env.rules:
+        if r.status == "not_measured":
+            out.append(f"  {r.rule:<22} not measured ({r.reason})")
+            continue
+        if r.status == "uncertain":
+            out.append(
+                f"  {r.rule:<22} uncertain {len(r.unconfirmed)} unconfirmed episode(s), not judged"
+            )
+            continue
+        tag = " (advisory)" if r.spec.advisory else ""
+        out.append(
+            f"  {r.rule:<22} {r.status:<8} allowed {r.spec.describe():<7} "
+            f"outside {r.time_outside_s:5.1f} s in {len(r.episodes)} episode(s){tag}"
+        )
+    return out
+
+
+def _exercise_summary_lines(env: EnvelopeResult) -> list[str]:
+    """Terminal lines for what the exercise asks: holds, slider cycles, repetitions."""
+    out = []
     if env.profile.kind == "hold" and env.verdict != "not_engaged":
         target = env.profile.hold.target_s
         if len(env.holds) > 8:
@@ -890,34 +913,35 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
             holds = f"{len(env.holds)}, {reached} reaching the target"
         else:
             holds = ", ".join(f"{h.duration_s:.0f} s" for h in env.holds) or "none"
-        lines.append(
+        out.append(
             f"  holds: {holds} (target {env.profile.hold.target_s:g} s, longest "
             f"{env.longest_hold_s:.0f} s)"
         )
     if env.slider is not None:
         s = env.slider
-        lines.append(
+        out.append(
             f"  slider: {s.cycles} cycles, amplitude {_num(s.amplitude_deg, '.0f', '°')}, "
             f"rate {_num(s.rate_hz, '.2f', ' Hz')} — {'ok' if s.ok else 'not yet'}"
         )
     if env.repetitions is not None:
         p = env.repetitions
-        lines.append(
+        out.append(
             f"  repetitions: {p.count}/{p.target_count}, median lengthening "
             f"{_num(p.median_lengthening_s, '.1f', ' s')} — {'ok' if p.ok else 'not yet'}"
         )
+    return out
+
+
+def _mark_summary_lines(env: EnvelopeResult) -> list[str]:
+    """Terminal lines for the first 20 symptom marks: inside or which rules were outside."""
+    out = []
     for i, m in enumerate(env.marks[:20], start=1):
         state = "inside" if m.inside else "OUTSIDE: " + ", ".join(m.rules_outside)
         words = SymptomLabel(where=m.where, what=m.what).text()
         said = f" [{words}]" if (m.where or m.what) and words != m.label else ""
         flag = " RED FLAG" if red_flag(m.where, m.what) else ""
-        lines.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}{said}: {state}{flag}")
-    if red_flag_marks(env):
-        lines.append(f"  {RED_FLAG_ADVICE}")
-    lines.extend(_clinical_lines(env))
-    if len(env.marks) > 20:
-        lines.append(f"  … {len(env.marks) - 20} more marks in the report")
-    return "\n".join(lines)
+        out.append(f"  mark M{i} at {_clock(m.t_s)} {m.label!r}{said}: {state}{flag}")
+    return out
 
 
 def _clinical_lines(env: EnvelopeResult) -> list[str]:

@@ -1,5 +1,7 @@
-"""Kinematic chain of the simulated body: segment orientations, angular velocity and acceleration,
-and point positions, velocities and accelerations, all propagated analytically.
+"""Kinematic chain of the simulated body, propagated analytically.
+
+It gives segment orientations, angular velocities and accelerations, and point positions,
+velocities and accelerations.
 
 Frames (docs/conventions.md): ``E`` is ENU with z up; ``G`` is the subject's level frame
 (x forward, y up, z right) at the compass heading ``facing_deg``; every segment frame is ISB
@@ -304,8 +306,11 @@ class KinematicModel:
         self.anchor_world_m = self._resolve_anchor_positions()
 
     def _resolve_anchor_positions(self) -> FloatArray:
-        """World position of every anchor point: the first at the origin, each next one where the
-        previous anchor puts it at the switch's ``agree_s``."""
+        """World position of every anchor point.
+
+        The first is at the origin, each next one where the previous anchor puts it at the
+        switch's ``agree_s``.
+        """
         n = len(self.anchors)
         world = np.zeros((n, 3))
         if n == 1:

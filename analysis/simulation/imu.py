@@ -395,8 +395,10 @@ class SensorSynthesizer:
         return t
 
     def index_range(self, start_s: float, end_s: float) -> tuple[int, int]:
-        """Sample counters ``[n0, n1)`` whose recorded time lies in ``[start_s, end_s)``, clipped
-        to the session ``[0, duration_s)``."""
+        """Sample counters ``[n0, n1)`` whose recorded time lies in ``[start_s, end_s)``.
+
+        The interval is clipped to the session ``[0, duration_s)``.
+        """
         lo, hi = max(0.0, start_s), min(self.duration_s, end_s)
         if hi <= lo:
             n = max(

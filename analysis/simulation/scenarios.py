@@ -468,60 +468,10 @@ def standing_stretch(s: Script, variant: StandingVariant) -> None:
         s.move(1.4, leg("right", hip=68.0, knee=18.0, ankle=-15.0))  # heel onto the support
         s.move(2.2, lean)  # lean in: anterior pelvic tilt, neutral spine
         hold_start = s.t_s
-        if variant == "correct":
-            s.wait(40.0)
-        elif variant == "dorsiflexion":
-            s.wait(10.0)
-            w0 = s.t_s
-            s.move(0.8, leg("right", ankle=12.0))
-            s.mark("tingling in the heel", at_s=s.t_s + 2.0, where="heel", what="tingling")
-            s.wait(8.0)
-            s.move(0.8, leg("right", ankle=-15.0))
-            s.violation("ankle_dorsiflexion", side="right", peak_deg=12.0, window_s=(w0, s.t_s))
-            s.wait(31.0)
-        elif variant == "knee_locked":
-            s.wait(4.0)
-            w0 = s.t_s
-            s.move(1.0, leg("right", knee=1.0))
-            s.wait(36.0)
-            s.move(1.0, leg("right", knee=18.0))
-            s.violation("knee_flexion", side="right", peak_deg=1.0, window_s=(w0, s.t_s))
-            s.wait(2.0)
-        elif variant == "slump":
-            s.wait(10.0)
-            w0 = s.t_s
-            slump = {
-                **axial(tilt=-8.0, lumbar=25.0, neck=10.0),
-                **leg("right", hip=60.0),
-                **leg("left", hip=-8.0),
-            }
-            s.move(1.5, slump)
-            s.wait(8.0)
-            s.move(1.5, {**lean, **axial(lumbar=0.0, neck=0.0)})
-            s.violation("lumbar_flexion", side=None, peak_deg=25.0, window_s=(w0, s.t_s))
-            s.violation("pelvis_anterior_tilt", side=None, peak_deg=-8.0, window_s=(w0, s.t_s))
-            s.wait(31.0)
-        elif variant == "looking_down":
-            s.wait(10.0)
-            w0 = s.t_s
-            s.move(1.0, axial(neck=30.0))  # chin to the chest: looking at the raised leg
-            s.wait(8.0)
-            s.move(1.0, axial(neck=0.0))
-            s.violation("neck_flexion", side=None, peak_deg=30.0, window_s=(w0, s.t_s))
-            s.wait(31.0)
-        elif variant == "differentiation":
-            _differentiation_tests(s)
-        elif variant == "hip_ir_adduction":
-            s.wait(10.0)
-            w0 = s.t_s
-            s.move(1.2, leg("right", add=14.0, rot=20.0))
-            s.wait(8.0)
-            s.move(1.2, leg("right", add=-2.0, rot=0.0))
-            s.violation("hip_internal_rotation", side="right", peak_deg=20.0, window_s=(w0, s.t_s))
-            s.violation("hip_adduction", side="right", peak_deg=14.0, window_s=(w0, s.t_s))
-            s.wait(31.0)
-        else:  # pragma: no cover - guarded by the registry
+        hold = _STANDING_HOLDS.get(variant)
+        if hold is None:  # pragma: no cover - guarded by the registry
             raise ConfigError(f"unknown standing variant {variant!r}")
+        hold(s, lean)
         s.hold(hold_start, s.t_s)
         s.move(
             2.0,
@@ -538,8 +488,11 @@ def standing_stretch(s: Script, variant: StandingVariant) -> None:
 
 
 def _differentiation_tests(s: Script) -> None:
-    """Two "nerve or muscle?" tests mid-hold: toes up then away with the hip dropping 8° and
-    coming back (invalid), then look down and up with hip and knee still (valid)."""
+    """Two "nerve or muscle?" tests mid-hold, one invalid and one valid.
+
+    First toes up then away with the hip dropping 8° and coming back (invalid), then look down
+    and up with hip and knee still (valid).
+    """
     s.wait(8.0)
     w0 = s.t_s
     s.mark("ankle test", at_s=w0, kind="diff_start")
@@ -559,6 +512,91 @@ def _differentiation_tests(s: Script) -> None:
     s.wait(0.5)
     s.mark("answer: same", at_s=s.t_s, kind="diff_end", answer="same")
     s.wait(25.0)
+
+
+def _hold_correct(s: Script, lean: dict[str, float]) -> None:
+    """The hold done right: 40 s still in the lean."""
+    s.wait(40.0)
+
+
+def _hold_dorsiflexion(s: Script, lean: dict[str, float]) -> None:
+    """The ankle pulled up for 8 s mid-hold, with a tingling-in-the-heel mark."""
+    s.wait(10.0)
+    w0 = s.t_s
+    s.move(0.8, leg("right", ankle=12.0))
+    s.mark("tingling in the heel", at_s=s.t_s + 2.0, where="heel", what="tingling")
+    s.wait(8.0)
+    s.move(0.8, leg("right", ankle=-15.0))
+    s.violation("ankle_dorsiflexion", side="right", peak_deg=12.0, window_s=(w0, s.t_s))
+    s.wait(31.0)
+
+
+def _hold_knee_locked(s: Script, lean: dict[str, float]) -> None:
+    """The knee straightened to 1° for most of the hold."""
+    s.wait(4.0)
+    w0 = s.t_s
+    s.move(1.0, leg("right", knee=1.0))
+    s.wait(36.0)
+    s.move(1.0, leg("right", knee=18.0))
+    s.violation("knee_flexion", side="right", peak_deg=1.0, window_s=(w0, s.t_s))
+    s.wait(2.0)
+
+
+def _hold_slump(s: Script, lean: dict[str, float]) -> None:
+    """A slump for 8 s: lumbar and neck flexed, the pelvis tipped back."""
+    s.wait(10.0)
+    w0 = s.t_s
+    slump = {
+        **axial(tilt=-8.0, lumbar=25.0, neck=10.0),
+        **leg("right", hip=60.0),
+        **leg("left", hip=-8.0),
+    }
+    s.move(1.5, slump)
+    s.wait(8.0)
+    s.move(1.5, {**lean, **axial(lumbar=0.0, neck=0.0)})
+    s.violation("lumbar_flexion", side=None, peak_deg=25.0, window_s=(w0, s.t_s))
+    s.violation("pelvis_anterior_tilt", side=None, peak_deg=-8.0, window_s=(w0, s.t_s))
+    s.wait(31.0)
+
+
+def _hold_looking_down(s: Script, lean: dict[str, float]) -> None:
+    """Chin to the chest (neck flexed 30°) for 8 s, looking at the raised leg."""
+    s.wait(10.0)
+    w0 = s.t_s
+    s.move(1.0, axial(neck=30.0))
+    s.wait(8.0)
+    s.move(1.0, axial(neck=0.0))
+    s.violation("neck_flexion", side=None, peak_deg=30.0, window_s=(w0, s.t_s))
+    s.wait(31.0)
+
+
+def _hold_differentiation(s: Script, lean: dict[str, float]) -> None:
+    """The two "nerve or muscle?" tests (:func:`_differentiation_tests`)."""
+    _differentiation_tests(s)
+
+
+def _hold_hip_ir_adduction(s: Script, lean: dict[str, float]) -> None:
+    """The hip turned in 20° and adducted 14° for 8 s."""
+    s.wait(10.0)
+    w0 = s.t_s
+    s.move(1.2, leg("right", add=14.0, rot=20.0))
+    s.wait(8.0)
+    s.move(1.2, leg("right", add=-2.0, rot=0.0))
+    s.violation("hip_internal_rotation", side="right", peak_deg=20.0, window_s=(w0, s.t_s))
+    s.violation("hip_adduction", side="right", peak_deg=14.0, window_s=(w0, s.t_s))
+    s.wait(31.0)
+
+
+# What happens between "lean in" and "come back" for each standing variant.
+_STANDING_HOLDS: dict[str, Callable[[Script, dict[str, float]], None]] = {
+    "correct": _hold_correct,
+    "dorsiflexion": _hold_dorsiflexion,
+    "knee_locked": _hold_knee_locked,
+    "slump": _hold_slump,
+    "looking_down": _hold_looking_down,
+    "differentiation": _hold_differentiation,
+    "hip_ir_adduction": _hold_hip_ir_adduction,
+}
 
 
 SLR_TRUTH_DEG: Final = {"PF": (55.0, 66.0), "DF": (49.5, 56.0)}
@@ -927,8 +965,10 @@ def _sway_terms(
 def _crossings(
     traj: Trajectory, *, limit_rad: float, above: bool, window_s: tuple[float, float]
 ) -> tuple[float, float] | None:
-    """First entry into and last exit from the violating side within ``window_s`` (1 ms grid,
-    linear interpolation)."""
+    """First entry into and last exit from the violating side within ``window_s``.
+
+    Found on a 1 ms grid with linear interpolation.
+    """
     t = np.arange(window_s[0] - 0.5, window_s[1] + 0.5, 1e-3)
     x = traj.evaluate(t).angle_rad - limit_rad
     bad = x > 0 if above else x < 0
@@ -960,22 +1000,54 @@ def build_plan(
     """
     info = get_scenario(name)
     natural = natural_duration_s(name)
-    if duration_s is None:
-        script = _script(info, 1, None)
-    else:
-        if not (math.isfinite(duration_s) and duration_s >= natural - 1e-9):
-            raise ConfigError(
-                f"duration_s={duration_s!r} is shorter than scenario {name!r} "
-                f"({natural:.1f} s: protocol, one exercise block and {FINAL_REST_S:g} s rest)"
-            )
-        one = _script(info, 1, None)
-        two = _script(info, 2, None)
-        block_s = two.t_s - one.t_s
-        blocks = 1 + math.floor((duration_s - natural) / block_s + 1e-9)
-        script = _script(info, blocks, duration_s)
+    script = _scripted(info, name, duration_s=duration_s, natural_s=natural)
     end = script.t_s
     rng = np.random.default_rng([seed, 7_100])
     sway, amplitudes = _sway_terms(script, rng=rng, scale=sway_scale, end_s=end)
+    trajectories = _channel_trajectories(script, sway)
+    anchors = _world_anchors(script, body)
+    events = _truth_events(script, trajectories)
+    assert script.static_s is not None
+    assert script.functional_s is not None
+    return ScenarioPlan(
+        info=info,
+        duration_s=end,
+        natural_duration_s=natural,
+        trajectories=trajectories,
+        anchors=anchors,
+        events=tuple(events),
+        static_s=script.static_s,
+        functional_s=script.functional_s,
+        blocks=script.block + 1,
+        sway=amplitudes,
+    )
+
+
+def _scripted(
+    info: ScenarioInfo, name: str, *, duration_s: float | None, natural_s: float
+) -> Script:
+    """The scenario's script, with as many exercise blocks as ``duration_s`` (s) holds.
+
+    None gives one block; a duration shorter than ``natural_s`` raises ConfigError.
+    """
+    if duration_s is None:
+        return _script(info, 1, None)
+    if not (math.isfinite(duration_s) and duration_s >= natural_s - 1e-9):
+        raise ConfigError(
+            f"duration_s={duration_s!r} is shorter than scenario {name!r} "
+            f"({natural_s:.1f} s: protocol, one exercise block and {FINAL_REST_S:g} s rest)"
+        )
+    one = _script(info, 1, None)
+    two = _script(info, 2, None)
+    block_s = two.t_s - one.t_s
+    blocks = 1 + math.floor((duration_s - natural_s) / block_s + 1e-9)
+    return _script(info, blocks, duration_s)
+
+
+def _channel_trajectories(
+    script: Script, sway: Mapping[str, Sequence[Trajectory]]
+) -> dict[str, Trajectory]:
+    """Per channel (rad): the keyframes plus sway plus the scripted oscillations."""
     by_channel: dict[str, list[tuple[str, float, float, float, float, float]]] = {}
     for osc in script.oscillations:
         by_channel.setdefault(osc[0], []).append(osc)
@@ -993,9 +1065,13 @@ def build_plan(
                 )
             )
         trajectories[ch] = parts[0] if len(parts) == 1 else Sum(parts)
+    return trajectories
 
+
+def _world_anchors(script: Script, body: BodyModel) -> tuple[AnchorSwitch, ...]:
+    """The script's anchor spans with their body points (m, segment frame) filled in."""
     points = {"sole": body.sole_point_m(), "heel": body.heel_point_m(), "origin": np.zeros(3)}
-    anchors = tuple(
+    return tuple(
         AnchorSwitch(
             start_s=a,
             end_s=b,
@@ -1006,6 +1082,13 @@ def build_plan(
         )
         for a, b, c, seg, pt in script.anchors
     )
+
+
+def _truth_events(script: Script, trajectories: Mapping[str, Trajectory]) -> list[TruthEvent]:
+    """The script's events plus violations (where a trajectory crosses its limit) and holds.
+
+    A hold is cut where a violation of the same block overlaps it; sorted by start, end, kind.
+    """
     events = list(script.events)
     violations: dict[int, list[tuple[float, float]]] = {}
     for v in script.violations:
@@ -1040,17 +1123,4 @@ def build_plan(
             if b - a > 1e-6:
                 events.append(TruthEvent(kind="hold", name="hold", start_s=a, end_s=b, block=block))
     events.sort(key=lambda e: (e.start_s, e.end_s, e.kind))
-    assert script.static_s is not None
-    assert script.functional_s is not None
-    return ScenarioPlan(
-        info=info,
-        duration_s=end,
-        natural_duration_s=natural,
-        trajectories=trajectories,
-        anchors=anchors,
-        events=tuple(events),
-        static_s=script.static_s,
-        functional_s=script.functional_s,
-        blocks=script.block + 1,
-        sway=amplitudes,
-    )
+    return events

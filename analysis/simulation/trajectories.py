@@ -55,6 +55,7 @@ class Motion:
     accel_rad_s2: FloatArray
 
     def __add__(self, other: Motion) -> Motion:
+        """The sum of two motions, component by component."""
         return Motion(
             self.angle_rad + other.angle_rad,
             self.rate_rad_s + other.rate_rad_s,
@@ -106,9 +107,11 @@ class Constant(Trajectory):
 
     @property
     def support_s(self) -> tuple[float, float]:
+        """Interval outside which the trajectory is exactly zero."""
         return (-math.inf, math.inf) if self.angle_rad != 0.0 else (0.0, 0.0)
 
     def evaluate(self, t_s: ArrayLike) -> Motion:
+        """Value, rate and acceleration at times ``t_s`` (seconds)."""
         t = np.asarray(t_s, dtype=np.float64)
         return Motion(np.full(t.shape, self.angle_rad), np.zeros(t.shape), np.zeros(t.shape))
 
@@ -139,6 +142,7 @@ class Keyframes(Trajectory):
         self.angles_rad = v
 
     def evaluate(self, t_s: ArrayLike) -> Motion:
+        """Value, rate and acceleration at times ``t_s`` (seconds)."""
         t = np.asarray(t_s, dtype=np.float64)
         keys, vals = self.times_s, self.angles_rad
         if keys.size == 1:
@@ -172,9 +176,11 @@ class SumOfSines(Trajectory):
 
     @property
     def support_s(self) -> tuple[float, float]:
+        """Interval outside which the trajectory is exactly zero."""
         return (-math.inf, math.inf) if np.any(self.amplitudes_rad != 0) else (0.0, 0.0)
 
     def evaluate(self, t_s: ArrayLike) -> Motion:
+        """Value, rate and acceleration at times ``t_s`` (seconds)."""
         t = np.asarray(t_s, dtype=np.float64)
         out = Motion.zeros(t.shape)
         for a, f, ph in zip(self.amplitudes_rad, self.frequencies_hz, self.phases_rad, strict=True):
@@ -212,6 +218,7 @@ class Windowed(Trajectory):
 
     @property
     def support_s(self) -> tuple[float, float]:
+        """Interval outside which the trajectory is exactly zero."""
         if self.windows_s.shape[0] == 0:
             return (0.0, 0.0)
         return (float(self.windows_s[0, 0]), float(self.windows_s[-1, 1]))
@@ -237,6 +244,7 @@ class Windowed(Trajectory):
         return out
 
     def evaluate(self, t_s: ArrayLike) -> Motion:
+        """Value, rate and acceleration at times ``t_s`` (seconds)."""
         t = np.asarray(t_s, dtype=np.float64)
         g = self.gate(t)
         if not np.any(g.angle_rad) and not np.any(g.rate_rad_s) and not np.any(g.accel_rad_s2):
@@ -274,12 +282,14 @@ class Sum(Trajectory):
 
     @property
     def support_s(self) -> tuple[float, float]:
+        """Interval outside which the trajectory is exactly zero."""
         spans = [p.support_s for p in self.parts if p.support_s[0] < p.support_s[1]]
         if not spans:
             return (0.0, 0.0)
         return (min(s[0] for s in spans), max(s[1] for s in spans))
 
     def evaluate(self, t_s: ArrayLike) -> Motion:
+        """Value, rate and acceleration at times ``t_s`` (seconds)."""
         t = np.asarray(t_s, dtype=np.float64)
         out = Motion.zeros(t.shape)
         if t.size == 0:
@@ -303,6 +313,7 @@ class Combination(Trajectory):
         self.constant_rad = float(constant_rad)
 
     def evaluate(self, t_s: ArrayLike) -> Motion:
+        """Value, rate and acceleration at times ``t_s`` (seconds)."""
         t = np.asarray(t_s, dtype=np.float64)
         out = Constant(self.constant_rad).evaluate(t)
         for factor, tr in self.terms:
