@@ -130,6 +130,7 @@ def accuracy_tables(seeds: int) -> tuple[list[str], float]:
 ABLATIONS = {
     "full pipeline": PipelineOptions(),
     "− stand anchors (hip/lumbar)": PipelineOptions(stand_anchors=False),
+    "− posture anchors (hip lying/sitting)": PipelineOptions(posture_anchors=False),
     "− hinge heading (knee/ankle)": PipelineOptions(hinge_heading=False),
     "− accelerometer bias from poses": PipelineOptions(acc_bias_from_poses=False),
     "− stand gyro bias": PipelineOptions(stand_gyro_bias=False),

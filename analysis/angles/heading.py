@@ -20,7 +20,7 @@ orientation is turned about the vertical by a heading offset ``δ``:
   flexion axis about that long axis (hidden at the stand, where it is a heading) shows as hip
   rotation: :func:`hip_twist_rad` measures it and :func:`untwist` removes it; the same
   periods then serve as heading anchors. An assumption, like the stand's: a person lying
-  with the legs turned out or sitting with the knees apart breaks it (docs/accuracy.md).
+  with the legs turned out or sitting with the knees apart breaks it (docs/conventions.md).
 """
 
 from __future__ import annotations

@@ -155,6 +155,7 @@ def segment_orientations(
             dtype=v.dtype,
         )
         del v
+    # heading-free: q_B will do
     neutral = still & neutral_pose_mask(q_B) if anchors and still is not None else None
     turns = partial(
         _heading_turns,
