@@ -147,12 +147,7 @@ def read_movella_dot(path: str | Path) -> VendorStream:
     row_lines = table.lines
     ticks, t_s, counter = _clock(table, p)
 
-    rate = _rate(info.get("OutputRate"))
-    if rate is None:
-        rate = float(1.0 / np.median(np.diff(t_s))) if len(t_s) > 1 else float("nan")
-        stated = info.get("OutputRate")
-        why = "no OutputRate" if not stated else f"OutputRate {stated!r} is not a plausible rate"
-        warnings.append(f"{why} in the header: rate {rate:.2f} Hz from the time stamps")
+    rate = _stated_rate(info, t_s, warnings)
     gaps = (
         find_clock_gaps(
             t_s,
@@ -282,6 +277,17 @@ def _channels(
         acc = specific_force_from_free_acc(quat, free)
         derived["acc"] = DERIVED_ACC
     return acc, gyr, quat, derived
+
+
+def _stated_rate(info: Mapping[str, str], t_s: FloatArray, warnings: list[str]) -> float:
+    """The header's OutputRate, else the rate of the time stamps (with a warning)."""
+    rate = _rate(info.get("OutputRate"))
+    if rate is None:
+        rate = float(1.0 / np.median(np.diff(t_s))) if len(t_s) > 1 else float("nan")
+        stated = info.get("OutputRate")
+        why = "no OutputRate" if not stated else f"OutputRate {stated!r} is not a plausible rate"
+        warnings.append(f"{why} in the header: rate {rate:.2f} Hz from the time stamps")
+    return rate
 
 
 def _rate(value: str | None) -> float | None:

@@ -218,6 +218,21 @@ def _mark_pauses(gaps: tuple[ClockGap, ...], events: Sequence[TimeEvent]) -> tup
     )
 
 
+def _clock(
+    t_exp: FloatArray, events: Sequence[TimeEvent], group: str, warnings: list[str]
+) -> tuple[FloatArray, str, float | None]:
+    """Time stamps, clock name and Unix offset: Unix time when ``meta/time.csv`` has a START
+    event, else the experiment time of this export (``group``)."""
+    if events and any(e.event == "START" for e in events):
+        return experiment_to_unix(t_exp, events), "unix", 0.0
+    if events is not None and not events:
+        warnings.append(
+            "no meta/time.csv next to the file: experiment time only (files of other "
+            "phyphox exports cannot be aligned with this one)"
+        )
+    return t_exp, f"phyphox:{group}", None
+
+
 def _read_text(
     text: str, *, path: Path, group: str, events: Sequence[TimeEvent], hint: str
 ) -> VendorStream:
@@ -267,16 +282,7 @@ def _read_text(
         t_exp, table.lines, path=path, nominal_hz=None, column=TIME_COLUMN, spread=3.0
     )
     warnings += notes
-    if events and any(e.event == "START" for e in events):
-        t_s = experiment_to_unix(t_exp, events)
-        clock, unix_offset = "unix", 0.0
-    else:
-        t_s, clock, unix_offset = t_exp, f"phyphox:{group}", None
-        if events is not None and not events:
-            warnings.append(
-                "no meta/time.csv next to the file: experiment time only (files of other "
-                "phyphox exports cannot be aligned with this one)"
-            )
+    t_s, clock, unix_offset = _clock(t_exp, events, group, warnings)
     # phone sensor time stamps jitter: a gap needs 3 periods without data
     gaps = find_clock_gaps(t_s, table.lines, rate_hz=rate, factor=3.0) if len(t_s) > 2 else ()
     if clock == "unix":
