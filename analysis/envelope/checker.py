@@ -97,7 +97,9 @@ def check_envelope(
     side
         The exercised leg, ``"left"`` or ``"right"``: leg rules read that side's columns.
     markers
-        Symptom/event marks (``t_s``, ``label``, ``kind``) to look up.
+        Symptom/event marks (``t_s``, ``label``, ``kind``) to look up. A performed "nerve or
+        muscle?" test (``diff_start``/``diff_end``) turns its movement's episode into a test
+        episode (``RuleResult.excused``): no violation, but the hold is interrupted.
     absent
         Optional ``column → reason`` for angles the sensors cannot give (shown as the
         reason of a ``not_measured`` rule).
