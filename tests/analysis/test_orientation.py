@@ -7,9 +7,15 @@ import itertools
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.spatial.transform import Rotation
 
 from analysis.angles import rotations as rot
-from analysis.angles.orientation import CausalOrientation, estimate_orientation
+from analysis.angles.orientation import (
+    CausalOrientation,
+    block_bounds,
+    estimate_orientation,
+    stitch_blocks,
+)
 
 G = 9.80665
 
@@ -69,3 +75,20 @@ def test_state_round_trip(rng):
     b = CausalOrientation(rate_hz=100.0)
     b.state = a.state
     assert np.allclose(a.update(gyr[1000:], acc[1000:]), b.update(gyr[1000:], acc[1000:]))
+
+
+def test_stitched_blocks_undo_each_blocks_own_heading(rng):
+    """Blocks whose earth frames differ by a heading turn are joined back into one series."""
+    n = 3000
+    t = np.arange(n) / 100.0
+    rotvec = np.column_stack((0.4 * np.sin(0.7 * t), 0.3 * np.cos(0.5 * t), 0.9 * np.sin(0.2 * t)))
+    truth = rot.from_rotation(Rotation.from_rotvec(rotvec))
+    bounds = block_bounds(n, block=700, overlap=150)
+    blocks = []
+    for k, (a, b) in enumerate(bounds):
+        yaw = 0.0 if k == 0 else rng.uniform(-np.pi, np.pi)
+        turn = np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+        blocks.append(rot.multiply(turn, truth[a:b]).astype(np.float32))
+    out = stitch_blocks(n, bounds, blocks)
+    assert out.dtype == np.float32
+    assert np.rad2deg(rot.angle_between(out, truth)).max() < 1e-3
