@@ -150,12 +150,17 @@ SESSION_AXIS_PLANAR = 0.9
 SESSION_AXIS_PLANARITY_GAIN = 0.02
 
 
-def session_axis_defined(rotation_deg: float, planarity: float) -> bool:
-    """True when a whole-session rotation defines a flexion axis: ≥ 60° at planarity ≥ 0.6,
-    or ≥ 30° at planarity ≥ 0.9 (one or two leans into the stretch, nothing else)."""
+def session_axis_defined(rotation_deg: float, planarity: float, *, one_lean: bool = False) -> bool:
+    """True when a whole-session rotation defines a flexion axis: ≥ 60° at planarity ≥ 0.6;
+    with ``one_lean`` (the pelvis, whose session turns are the leans into the stretch) also
+    ≥ 30° at planarity ≥ 0.9 (one lean in and out, nothing else)."""
     return (
         rotation_deg >= SESSION_AXIS_MIN_ROTATION_DEG and planarity >= SESSION_AXIS_MIN_PLANARITY
-    ) or (rotation_deg >= SESSION_AXIS_PLANAR_ROTATION_DEG and planarity >= SESSION_AXIS_PLANAR)
+    ) or (
+        one_lean
+        and rotation_deg >= SESSION_AXIS_PLANAR_ROTATION_DEG
+        and planarity >= SESSION_AXIS_PLANAR
+    )
 
 
 def with_session_axis(
@@ -172,10 +177,10 @@ def with_session_axis(
     leans into the stretch, sits or lies down. If over the session (``gyr_rad_s`` stand bias
     removed, ``up_S`` the vertical per sample, both possibly decimated by ``rate_hz``) the
     segment turned about a horizontal axis enough to define it (:func:`session_axis_defined`),
-    that axis replaces an undefined functional one. With ``prefer_more_planar`` it also
-    replaces a defined one whose planarity is lower by more than 0.02 (sloppy calibration
-    movements that rocked the pelvis sideways as it tipped); otherwise ``axes`` is returned
-    unchanged.
+    that axis replaces an undefined functional one. ``prefer_more_planar`` (the pelvis) also
+    accepts one planar lean, and replaces a defined axis whose planarity is lower by more
+    than 0.02 (sloppy calibration movements that rocked the pelvis sideways as it tipped);
+    otherwise ``axes`` is returned unchanged.
     """
     if axes.well_defined and not prefer_more_planar:
         return axes
@@ -185,7 +190,7 @@ def with_session_axis(
         )
     except CalibrationError:
         return axes
-    if not session_axis_defined(rotation_deg, planarity):
+    if not session_axis_defined(rotation_deg, planarity, one_lean=prefer_more_planar):
         return axes
     if axes.well_defined and planarity < axes.planarity_ratio + SESSION_AXIS_PLANARITY_GAIN:
         return axes

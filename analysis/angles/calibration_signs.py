@@ -61,7 +61,7 @@ NEAR_MARGIN_DEG: Final = 5.0
 CORR_DECIDE: Final = 0.3
 CORR_HIGH: Final = 0.6
 DOMINANCE_MARGIN_DEG: Final = 6.0
-CENTRE_DECIDE: Final = 1.02
+CENTRE_DECIDE: Final = 1.1
 """Shared-centre test: it decides when the rejected sign fits this many times worse…"""
 CENTRE_HIGH: Final = 1.3
 """…and decides with confidence from this ratio on."""

@@ -330,7 +330,10 @@ def test_one_lean_defines_a_still_pelvis_axis_only_if_it_is_planar(rock, defined
     if defined:
         assert abs(float(got.z_S @ true_z)) > 0.99
         assert 30.0 <= got.rotation_deg < 60.0  # the old bar (60°) would have refused it
-    assert session_axis_defined(35.0, 0.95)
-    assert not session_axis_defined(35.0, 0.85)
+    assert session_axis_defined(35.0, 0.95, one_lean=True)
+    assert not session_axis_defined(35.0, 0.95)  # other segments need 60°: a foot's 35° can
+    assert not session_axis_defined(35.0, 0.85, one_lean=True)  # be anything but flexion
     assert session_axis_defined(65.0, 0.65)
-    assert not session_axis_defined(25.0, 0.99)
+    assert not session_axis_defined(25.0, 0.99, one_lean=True)
+    if defined:  # without the pelvis's licence the same lean leaves the axis undefined
+        assert with_session_axis(still, rate, up, rate_hz=25.0) is still
