@@ -101,6 +101,16 @@ def find_gaps(t_s: FloatArray, *, max_gap_s: float) -> list[tuple[float, float]]
     return [(float(t_s[i]), float(t_s[i + 1])) for i in idx]
 
 
+def covered(t_grid: FloatArray, first_s: float, last_s: float, *, rate_hz: float) -> BoolArray:
+    """Grid points from a sensor's first sample to its last (within 1 % of a grid step).
+
+    Outside, interpolation would only repeat the end sample: those points have no data. Used
+    by :func:`to_uniform_grid` and by the live pipeline (whose last sample is still to come).
+    """
+    edge = 0.01 / rate_hz
+    return (t_grid >= first_s - edge) & (t_grid <= last_s + edge)
+
+
 def to_uniform_grid(
     streams: Mapping[str, SensorStream] | dict[str, SensorStream],
     *,
@@ -139,8 +149,7 @@ def to_uniform_grid(
         s = streams.pop(label) if consume and isinstance(streams, dict) else streams[label]
         if len(s) < 2:
             raise InsufficientDataError(f"sensor {label!r} has fewer than 2 samples")
-        edge = 0.01 / rate
-        valid = (t_grid >= s.t_s[0] - edge) & (t_grid <= s.t_s[-1] + edge)
+        valid = covered(t_grid, float(s.t_s[0]), float(s.t_s[-1]), rate_hz=rate)
         tol = 0.25 / rate
         for a, b in find_gaps(s.t_s, max_gap_s=max_gap_s):
             gaps.append(Gap(label, a, b))
