@@ -161,7 +161,8 @@ def segment_orientations(
             estimate = chain.CausalHinges(q_B, rate_hz=rate_hz, tau_s=hinge_tau_s).estimator(q_B)
         chain.add_hinge_turns(q_B, turn, estimate)
     if anchors and still is not None:
-        _add_anchor_turns(q_B, axes, turn, still & neutral_pose_mask(q_B), t_s=t_s)
+        neutral = still & neutral_pose_mask(q_B)  # heading-free: q_B will do
+        _add_anchor_turns(q_B, axes, turn, neutral, t_s=t_s)
     del axes
     return chain.apply_turns(q_B, turn, valid=valid)
 

@@ -26,6 +26,7 @@ from analysis.angles.chain import (
 from analysis.angles.live import LiveAnglePipeline
 from analysis.angles.pipeline import PipelineOptions, analyse_recording
 from analysis.angles.timebase import UniformSession, UniformStream
+from analysis.errors import CalibrationError
 from analysis.recording.schema import ANGLE_COLUMNS
 from analysis.recording.streams import Recording
 from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
@@ -197,3 +198,12 @@ def test_isb_angles_are_in_the_csv_order():
     ja = isb_angles({"pelvis": q, "right_thigh": q, "right_shank": q})
     assert list(ja.columns) == [c for c in ANGLE_COLUMNS if c in ja.columns]
     assert ja.absent["right_ankle_dorsiflexion_deg"] == "needs a right_foot sensor"
+
+
+def test_calibration_until_s_limits_what_the_calibration_sees(sim):
+    # a live session that calibrated one second into the movements could not have: neither
+    # can the offline pipeline asked to calibrate from the same data
+    rec = Recording(samples=sim.samples, meta=sim.meta)
+    early = sim.meta.calibration.functional_s[0] + 1.0
+    with pytest.raises(CalibrationError, match="functional window"):
+        analyse_recording(rec, options=PipelineOptions(calibration_until_s=early))
