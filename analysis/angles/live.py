@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from analysis.angles import chain
 from analysis.angles.calibration import CalibrationResult, calibrate, resolve_windows
 from analysis.angles.orientation import CausalOrientation
-from analysis.angles.timebase import UniformSession, UniformStream, covered
+from analysis.angles.timebase import UniformSession, UniformStream, covered, interp_columns
 from analysis.errors import CalibrationError
 from analysis.recording.streams import CalibrationWindows
 
@@ -138,9 +138,7 @@ class LiveAnglePipeline:
         out = {}
         for p, b in self._buf.items():
             t, acc, gyr = b.arrays()
-            acc_g = np.column_stack([np.interp(t_grid, t, acc[:, i]) for i in range(3)])
-            gyr_g = np.column_stack([np.interp(t_grid, t, gyr[:, i]) for i in range(3)])
-            out[p] = (acc_g, gyr_g)
+            out[p] = (interp_columns(t_grid, t, acc), interp_columns(t_grid, t, gyr))
             b.drop_before(float(t_grid[-1]))
         self._k = k_end
         return t_grid, out

@@ -426,7 +426,13 @@ def _orientations(
     long_session: bool,
 ) -> dict[str, FloatArray]:
     """``q_E_S`` per sensor on the grid: the vendor's fusion where the data came from it,
-    else VQF in stitched blocks (float32 when the session is long, else float64)."""
+    else VQF in stitched blocks (float32 when the session is long, else float64).
+
+    Offline only: the vendor's fusion (live sensors send raw rates), the acausal filter
+    (``opts.offline_orientation``) and the blocks. The causal filter over one block equals
+    the live pipeline's (VQF is chunk-invariant; both store float32, as
+    ``chain.stored_orientation``). The rates are debiased by ``chain.debiased_gyro``.
+    """
     labels = list(session.streams)
     q_E_S: dict[str, FloatArray] = {}
     fused = []

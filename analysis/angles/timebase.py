@@ -85,9 +85,14 @@ def session_rate_hz(streams: Mapping[str, SensorStream]) -> float:
     return round(max(rates), 2)
 
 
-def _interp_columns(
+def interp_columns(
     t_grid: FloatArray, t: FloatArray, values: FloatArray, dtype: type[np.floating] = np.float64
 ) -> FloatArray:
+    """Each column of ``values`` (rows at ``t``) linearly interpolated at ``t_grid``.
+
+    Outside ``t`` the end values are held. Used by :func:`to_uniform_grid` and by the live
+    pipeline for each new chunk of grid points (the same numbers either way).
+    """
     out = np.empty((t_grid.shape[0], values.shape[1]), dtype=dtype)
     for i in range(values.shape[1]):
         out[:, i] = np.interp(t_grid, t, values[:, i])
@@ -160,14 +165,14 @@ def to_uniform_grid(
             # make consecutive quaternions share a hemisphere before interpolating
             flip = np.cumsum(np.r_[False, np.sum(q[1:] * q[:-1], axis=1) < 0]) % 2 == 1
             q[flip] *= -1.0
-            quat = _interp_columns(t_grid, s.t_s, q, dtype)
+            quat = interp_columns(t_grid, s.t_s, q, dtype)
             quat /= np.linalg.norm(quat, axis=1, keepdims=True)
         out[label] = UniformStream(
             placement=label,
-            acc_m_s2=_interp_columns(t_grid, s.t_s, s.acc_m_s2, dtype),
-            gyr_rad_s=_interp_columns(t_grid, s.t_s, s.gyr_rad_s, dtype),
+            acc_m_s2=interp_columns(t_grid, s.t_s, s.acc_m_s2, dtype),
+            gyr_rad_s=interp_columns(t_grid, s.t_s, s.gyr_rad_s, dtype),
             valid=valid,
-            mag_ut=None if s.mag_ut is None else _interp_columns(t_grid, s.t_s, s.mag_ut, dtype),
+            mag_ut=None if s.mag_ut is None else interp_columns(t_grid, s.t_s, s.mag_ut, dtype),
             quat=quat,
         )
         del s
