@@ -12,7 +12,7 @@ computed from them is dropped there, and the gap is reported.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -177,14 +177,3 @@ def to_uniform_grid(
         )
         del s
     return UniformSession(t_s=t_grid, rate_hz=rate, streams=out, gaps=tuple(gaps))
-
-
-def remove_gyro_bias(
-    session: UniformSession, bias_rad_s: Mapping[str, FloatArray]
-) -> UniformSession:
-    """A copy of ``session`` with each sensor's constant gyroscope bias (rad/s) subtracted."""
-    streams = {
-        label: replace(s, gyr_rad_s=s.gyr_rad_s - bias_rad_s.get(label, 0.0))
-        for label, s in session.streams.items()
-    }
-    return replace(session, streams=streams)
