@@ -38,6 +38,16 @@ TOLERANCE_DEG = 1e-6
 numbers, so only floating-point evaluation order could separate them (float32 columns)."""
 
 
+def _recording(sim) -> Recording:
+    """The simulated session as a Recording: the one place this module builds one."""
+    return Recording(samples=sim.samples, meta=sim.meta)
+
+
+def _streams(rec: Recording):
+    """Per-sensor samples of a recording, to feed the live pipeline."""
+    return rec.streams()
+
+
 @pytest.fixture(scope="module")
 def sim():
     # the default error model: gyroscope offsets, noise, soft tissue; both legs' thighs, one
@@ -49,7 +59,7 @@ def sim():
 def _feed_live(sim, *, rate_hz: float, t0_s: float, tick_s: float, calibrate_at_s: float):
     """Angles of the live pipeline fed in ``tick_s`` chunks; calibrated once the data up to
     ``calibrate_at_s`` are in (a chunk boundary whatever ``tick_s``)."""
-    streams = Recording(samples=sim.samples, meta=sim.meta).streams()
+    streams = _streams(_recording(sim))
     live = LiveAnglePipeline(streams, rate_hz=rate_hz, t0_s=t0_s, hinge_tau_s=HINGE_TAU_S)
     end = max(s.t_s[-1] for s in streams.values())
     edges = np.union1d(np.arange(t0_s, end + tick_s, tick_s), [calibrate_at_s])
@@ -75,8 +85,8 @@ def _feed_live(sim, *, rate_hz: float, t0_s: float, tick_s: float, calibrate_at_
 
 @pytest.fixture(scope="module")
 def runs(sim):
-    rec = Recording(samples=sim.samples, meta=sim.meta)
-    streams = rec.streams()
+    rec = _recording(sim)
+    streams = _streams(rec)
     t0 = min(float(s.t_s[0]) for s in streams.values())
     first = analyse_recording(rec)  # only for the session's rate: the grid both must share
     cal_at = sim.meta.calibration.functional_s[1] + 0.5
@@ -125,7 +135,7 @@ def test_chunk_size_does_not_change_the_live_output(runs):
 def test_the_causal_offline_options_change_the_angles(sim, runs):
     # the options do switch steps: the default (acausal) chain differs from the causal one
     _live, offline = runs
-    default = analyse_recording(Recording(samples=sim.samples, meta=sim.meta))
+    default = analyse_recording(_recording(sim))
     a = default.angles["right_knee_flexion_deg"].to_numpy()
     b = offline.angles["right_knee_flexion_deg"].to_numpy()
     assert np.nanmax(np.abs(a - b)) > 0.01
@@ -203,7 +213,7 @@ def test_isb_angles_are_in_the_csv_order():
 def test_calibration_until_s_limits_what_the_calibration_sees(sim):
     # a live session that calibrated one second into the movements could not have: neither
     # can the offline pipeline asked to calibrate from the same data
-    rec = Recording(samples=sim.samples, meta=sim.meta)
+    rec = _recording(sim)
     early = sim.meta.calibration.functional_s[0] + 1.0
     with pytest.raises(CalibrationError, match="functional window"):
         analyse_recording(rec, options=PipelineOptions(calibration_until_s=early))
