@@ -4,7 +4,8 @@ Time base and gaps (``timebase``), accelerometer bias (``accbias``), orientation
 (``orientation``), heading between segments (``heading``), the calibration of each segment's
 frame from the quiet stand and the movements (``calibration``, ``calibration_axes``,
 ``calibration_signs``, ``plausibility``), ISB joint angles (``isb``), and the two ways of
-running them: over a whole recording (``pipeline``) and sample by sample (``live``).
+running them: over a whole recording (``pipeline``) and sample by sample (``live``), which
+call the same step functions (``chain``) for every step they share.
 Quaternion maths lives in ``rotations``.
 
 Nothing here knows about exercises or rules: that is :mod:`analysis.envelope`.

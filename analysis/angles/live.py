@@ -1,4 +1,4 @@
-"""Causal joint angles for live sessions: the same steps as the offline pipeline, in chunks.
+"""Causal joint angles for live sessions: the offline pipeline's shared steps, in chunks.
 
 Samples arrive per sensor with their own time stamps. :class:`LiveAnglePipeline` puts them on
 the session grid as soon as every sensor has data past a grid point (linear interpolation, as
@@ -6,35 +6,26 @@ offline), runs the causal VQF per sensor, and — once the guided protocol has d
 quiet stand and the functional movements — calibrates from what it buffered and from then on
 returns joint angles for every new grid point. Work is done in batches (call :meth:`step` a
 few times per second), so the per-notification cost is an append.
+
+Every step after the grid is a function of ``analysis.angles.chain`` that the offline
+pipeline calls too, so the angles equal those of ``analyse_recording`` run causally with the
+same calibration (``PipelineOptions``; tests/analysis/test_chain.py). What only the offline
+pipeline does, and why, is listed in docs/architecture.md ("Offline and live").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.angles import rotations as rot
-from analysis.angles.calibration import (
-    Q_G_E,
-    CalibrationResult,
-    calibrate,
-    resolve_windows,
-    stand_gyro_bias,
-)
-from analysis.angles.heading import (
-    CausalHingeHeading,
-    hinge_links,
-    stand_offsets,
-    turn_about_vertical,
-)
-from analysis.angles.isb import joint_angles_deg
+from analysis.angles import chain
+from analysis.angles.calibration import CalibrationResult, calibrate, resolve_windows
 from analysis.angles.orientation import CausalOrientation
-from analysis.angles.timebase import UniformSession, UniformStream, remove_gyro_bias
+from analysis.angles.timebase import UniformSession, UniformStream, covered, interp_columns
 from analysis.errors import CalibrationError
-from analysis.recording.schema import ANGLE_COLUMNS
 from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
@@ -55,6 +46,7 @@ class _SensorBuffer:
         self.t: list[FloatArray] = []
         self.acc: list[FloatArray] = []
         self.gyr: list[FloatArray] = []
+        self.first_t = np.inf
         self.last_t = -np.inf
 
     def push(self, t_s: FloatArray, acc: FloatArray, gyr: FloatArray) -> None:
@@ -64,6 +56,7 @@ class _SensorBuffer:
         self.t.append(t_s[keep])
         self.acc.append(acc[keep])
         self.gyr.append(gyr[keep])
+        self.first_t = min(self.first_t, float(t_s[keep][0]))
         self.last_t = float(t_s[keep][-1])
 
     def arrays(self) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -107,7 +100,7 @@ class LiveAnglePipeline:
         self._hist_t: list[FloatArray] = []
         self._cal: CalibrationResult | None = None
         self._offsets: dict[str, float] = {}
-        self._hinge: dict[tuple[str, str], CausalHingeHeading] = {}
+        self._hinges = chain.CausalHinges((), rate_hz=self.rate_hz, tau_s=hinge_tau_s)
         self._hinge_tau_s = hinge_tau_s
 
     # -- input ------------------------------------------------------------------------------
@@ -145,9 +138,7 @@ class LiveAnglePipeline:
         out = {}
         for p, b in self._buf.items():
             t, acc, gyr = b.arrays()
-            acc_g = np.column_stack([np.interp(t_grid, t, acc[:, i]) for i in range(3)])
-            gyr_g = np.column_stack([np.interp(t_grid, t, gyr[:, i]) for i in range(3)])
-            out[p] = (acc_g, gyr_g)
+            out[p] = (interp_columns(t_grid, t, acc), interp_columns(t_grid, t, gyr))
             b.drop_before(float(t_grid[-1]))
         self._k = k_end
         return t_grid, out
@@ -165,8 +156,15 @@ class LiveAnglePipeline:
             for p, (acc, gyr) in data.items():
                 self._hist[p].append(np.column_stack([acc, gyr]))
             return LiveAngles(t_s=t_grid, columns={})
-        q_E_S = {p: self._ori[p].update(gyr - self._bias[p], acc) for p, (acc, gyr) in data.items()}
+        q_E_S = {p: self._orientation(p, acc, gyr) for p, (acc, gyr) in data.items()}
         return LiveAngles(t_s=t_grid, columns=self._angles(q_E_S))
+
+    def _orientation(
+        self, placement: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
+    ) -> FloatArray:
+        """``q_E_S`` of new grid rows: causal VQF on the debiased rates, stored as offline."""
+        gyr = chain.debiased_gyro(gyr_rad_s, self._bias[placement])
+        return chain.stored_orientation(self._ori[placement].update(gyr, acc_m_s2))
 
     def calibrate(self, windows: CalibrationWindows) -> CalibrationResult:
         """Calibrate from the buffered stand and movements; raises CalibrationError."""
@@ -176,26 +174,23 @@ class LiveAnglePipeline:
         streams = {}
         for p in self.placements:
             h = np.vstack(self._hist[p])
+            # as offline: no data before the sensor's first sample (its last is still to come)
+            valid = covered(t, self._buf[p].first_t, np.inf, rate_hz=self.rate_hz)
             streams[p] = UniformStream(
-                placement=p, acc_m_s2=h[:, :3], gyr_rad_s=h[:, 3:6], valid=np.ones(len(t), bool)
+                placement=p, acc_m_s2=h[:, :3], gyr_rad_s=h[:, 3:6], valid=valid
             )
         session = UniformSession(t_s=t, rate_hz=self.rate_hz, streams=streams, gaps=())
         resolved = resolve_windows(session, windows)
-        self._bias = stand_gyro_bias(session, resolved.static_s)
-        session = remove_gyro_bias(session, self._bias)
+        self._bias = chain.gyro_bias(session, resolved.static_s)
         self._ori = {p: CausalOrientation(rate_hz=self.rate_hz) for p in self.placements}
         q_E_S = {
-            p: self._ori[p].update(u.gyr_rad_s, u.acc_m_s2) for p, u in session.streams.items()
+            p: self._orientation(p, u.acc_m_s2, u.gyr_rad_s) for p, u in session.streams.items()
         }
         cal = calibrate(session, q_E_S, windows=resolved)
-        stand = (t >= cal.static_s[0]) & (t < cal.static_s[1])
-        q_B = {p: rot.multiply(q_E_S[p], cal.segments[p].q_S_B) for p in self.placements}
-        reference = "pelvis" if "pelvis" in q_B else self.placements[0]
-        self._offsets = stand_offsets(q_B, stand, reference=reference)
-        self._hinge = {
-            (prox, dist): CausalHingeHeading(rate_hz=self.rate_hz, tau_s=self._hinge_tau_s)
-            for prox, dist, _ in hinge_links(q_B)
-        }
+        self._offsets = chain.stand_turns(chain.sensor_to_segment(q_E_S, cal), t, cal)
+        self._hinges = chain.CausalHinges(
+            self.placements, rate_hz=self.rate_hz, tau_s=self._hinge_tau_s
+        )
         self._cal = cal
         # run the hinge trackers over the buffered history too, so that their state at any
         # grid point depends only on the data up to it, not on when calibrate() was called
@@ -204,17 +199,10 @@ class LiveAnglePipeline:
         self._hist_t = []
         return cal
 
-    def _angles(self, q_E_S: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+    def _angles(self, q_E_S: dict[str, FloatArray]) -> dict[str, FloatArray]:
+        """Angle columns of new grid rows from their sensor orientations (the shared steps)."""
         assert self._cal is not None
-        q = {
-            p: turn_about_vertical(
-                rot.multiply(q_E_S[p], self._cal.segments[p].q_S_B), self._offsets[p]
-            )
-            for p in self.placements
-        }
-        for prox, dist, carried in hinge_links(q):
-            delta = self._hinge[(prox, dist)].update(q[prox], q[dist])
-            for seg in carried:
-                q[seg] = turn_about_vertical(q[seg], delta)
-        cols = joint_angles_deg(q, q_G_E=Q_G_E).columns
-        return {c: cols[c] for c in ANGLE_COLUMNS if c in cols}
+        q_B = chain.sensor_to_segment(q_E_S, self._cal)
+        turns: chain.Turns = dict(self._offsets)
+        chain.add_hinge_turns(q_B, turns, self._hinges.estimator(q_B))
+        return chain.isb_angles(chain.apply_turns(q_B, turns)).columns

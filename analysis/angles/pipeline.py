@@ -17,28 +17,26 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from analysis.angles import chain
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import estimate_acc_bias, still_pose_means
 from analysis.angles.calibration import (
-    Q_G_E,
     CalibrationResult,
+    Windows,
     calibrate,
+    head_of,
     resolve_windows,
-    stand_gyro_bias,
 )
 from analysis.angles.chunks import map_rows
 from analysis.angles.heading import (
     anchor_offsets_from_axes,
     axis_azimuth,
     hinge_heading_from_axes,
-    hinge_links,
     hip_twist_rad,
     posture_anchor_mask,
-    stand_offsets,
     turn_about_vertical,
     untwist,
 )
-from analysis.angles.isb import joint_angles_deg
 from analysis.angles.orientation import (
     OrientationTask,
     block_bounds,
@@ -48,7 +46,7 @@ from analysis.angles.orientation import (
 from analysis.angles.plausibility import doubted_segments, implausible_joints
 from analysis.angles.timebase import UniformSession, UniformStream, to_uniform_grid
 from analysis.errors import InsufficientDataError
-from analysis.recording.schema import ANGLE_COLUMNS, ORIENTATION_FROM_VENDOR, T_S
+from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S
 from analysis.recording.streams import Gap, Recording
 
 FloatArray = NDArray[np.float64]
@@ -68,7 +66,14 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True, kw_only=True)
 class PipelineOptions:
-    """Choices of the offline pipeline (defaults are the documented, benchmarked ones)."""
+    """Choices of the offline pipeline (defaults are the documented, benchmarked ones).
+
+    The live pipeline runs the same chain causally (``analysis.angles.chain``). Switching off
+    the offline-only steps (``offline_orientation``, ``acc_bias_from_poses``,
+    ``stand_anchors``), choosing the causal hinge tracker (``hinge_tau_s``) and calibrating
+    from the data up to the moment a live session would (``calibration_until_s``) gives the
+    live pipeline's angles (docs/architecture.md, "Offline and live").
+    """
 
     offline_orientation: bool = True
     """Acausal VQF (forward-backward) rather than the causal filter."""
@@ -78,6 +83,9 @@ class PipelineOptions:
     """Smoothing window of the knee/ankle hinge heading correction."""
     hinge_heading: bool = True
     """Track knee/ankle relative heading continuously (off: stand alignment only)."""
+    hinge_tau_s: float | None = None
+    """None: the hinge heading is averaged over a centred window of ``hinge_window_s``
+    (acausal); a time constant (s): the causal exponential tracker of the live pipeline."""
     stand_anchors: bool = True
     """Re-anchor hip and lumbar heading whenever the subject stands upright again."""
     posture_anchors: bool = True
@@ -86,6 +94,10 @@ class PipelineOptions:
     """Remove each gyroscope's mean rate during the quiet stand before fusion."""
     acc_bias_from_poses: bool = True
     """Estimate each accelerometer's bias from the session's still poses (``accbias``)."""
+    calibration_until_s: float | None = None
+    """None: calibrate from the whole recording (the sign decisions and the flexion-axis
+    fallbacks see every posture). A time (s, on the grid): calibrate from the grid points up
+    to it only, as a live session does when it calibrates after the movements."""
     block_s: float = 1800.0
     """Orientation is estimated in blocks of this length (stitched; bounds memory)."""
     block_overlap_s: float = 60.0
@@ -134,6 +146,7 @@ def segment_orientations(
     hinge: bool = True,
     anchors: bool = True,
     posture: bool = True,
+    hinge_tau_s: float | None = None,
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
 
@@ -143,29 +156,22 @@ def segment_orientations(
     ``q_E_S`` is consumed: each sensor's series leaves the dict once its segment's is made.
     ``posture`` re-takes each hip's zero where the subject lies flat or sits still
     (:func:`_posture_untwist`; needs ``anchors`` and ``still``).
+    The steps are those of ``analysis.angles.chain``; the centred hinge window (unless
+    ``hinge_tau_s`` asks for the causal tracker), the anchors and the posture step exist
+    only offline.
     """
-    stand = (t_s >= calibration.static_s[0]) & (t_s < calibration.static_s[1])
-    q_B = {}
-    for p in list(q_E_S):
-        v = q_E_S.pop(p)
-        q_B[p] = map_rows(
-            lambda q, m=calibration.segments[p].q_S_B: rot.multiply(q, m),
-            v,
-            width=4,
-            dtype=v.dtype,
-        )
-        del v
+    q_B = chain.sensor_to_segment(q_E_S, calibration, consume=True)
     # heading-free: q_B will do
     neutral = still & neutral_pose_mask(q_B) if anchors and still is not None else None
     turns = partial(
         _heading_turns,
         q_B,
         t_s,
-        stand,
+        calibration,
         rate_hz=rate_hz,
         valid=valid,
-        hinge_window_s=hinge_window_s,
-        hinge=hinge,
+        hinge_window_s=hinge_window_s if hinge else None,
+        hinge_tau_s=hinge_tau_s,
         neutral=neutral,
     )
     turn = turns()
@@ -173,75 +179,99 @@ def segment_orientations(
         extra = _posture_untwist(q_B, turn, still, rate_hz=rate_hz, valid=valid)
         if extra:  # the thighs may have turned: every heading again, with the new anchors
             turn = turns(extra=extra)
-    q = {}
-    for p in list(q_B):
-        q[p] = turn_about_vertical(q_B.pop(p), turn[p])
-    for p, ok in valid.items():
-        if p in q and not ok.all():
-            q[p][~ok] = np.nan
-    return q
+    return chain.apply_turns(q_B, turn, valid=valid)
 
 
 def _heading_turns(
     q_B: Mapping[str, FloatArray],
     t_s: FloatArray,
-    stand: NDArray[np.bool_],
+    calibration: CalibrationResult,
     *,
     rate_hz: float,
     valid: Mapping[str, NDArray[np.bool_]],
-    hinge_window_s: float,
-    hinge: bool,
+    hinge_window_s: float | None,
+    hinge_tau_s: float | None,
     neutral: NDArray[np.bool_] | None,
     extra: Mapping[str, NDArray[np.bool_]] | None = None,
-) -> dict[str, FloatArray | float]:
+) -> chain.Turns:
     """Per segment, the heading turn (rad) about the vertical that reconciles it.
 
-    The stand's offsets, then the knee/ankle hinges, then the ball joints anchored where the
-    pose is ``neutral`` (plus, per distal segment, its ``extra`` anchors).
+    The stand's offsets, then the knee/ankle hinges (none when ``hinge_window_s`` is None),
+    then the ball joints anchored where the pose is ``neutral`` (plus, per distal segment, its
+    ``extra`` anchors). Every correction turns a segment about the vertical: they accumulate
+    on the z axes' azimuths and each segment is turned once, by the caller.
     """
-    reference = "pelvis" if "pelvis" in q_B else next(iter(q_B))
-    # every heading correction turns a segment about the vertical: accumulate them on the z
-    # axes' azimuths and turn each segment once at the end
-    turn: dict[str, FloatArray | float] = stand_offsets(q_B, stand, reference=reference)
+    turn: chain.Turns = dict(chain.stand_turns(q_B, t_s, calibration))
     axes = {p: tuple(a.astype(np.float32) for a in axis_azimuth(v)) for p, v in q_B.items()}
-    if hinge:
-        for prox, dist, carried in hinge_links(q_B):
-            delta = hinge_heading_from_axes(
-                _turned(axes, turn, prox),
-                axes[prox][1],
-                _turned(axes, turn, dist),
-                axes[dist][1],
-                rate_hz=rate_hz,
-                window_s=hinge_window_s,
-                valid=valid[prox] & valid[dist],
-            )
-            for seg in carried:
-                turn[seg] = (turn[seg] + delta).astype(np.float32)
-    if neutral is None:
-        return turn
-    for prox, dist, chain in _BALL_JOINTS:
+    if hinge_window_s is not None:
+        if hinge_tau_s is None:
+            estimate = _centred_hinge(axes, valid, rate_hz=rate_hz, window_s=hinge_window_s)
+        else:
+            estimate = chain.CausalHinges(q_B, rate_hz=rate_hz, tau_s=hinge_tau_s).estimator(q_B)
+        chain.add_hinge_turns(q_B, turn, estimate)
+    if neutral is not None:
+        _add_anchor_turns(q_B, axes, turn, neutral, t_s=t_s, extra=extra)
+    return turn
+
+
+def _centred_hinge(
+    axes: Mapping[str, tuple[FloatArray, FloatArray]],
+    valid: Mapping[str, NDArray[np.bool_]],
+    *,
+    rate_hz: float,
+    window_s: float,
+) -> chain.HingeEstimate:
+    """The offline hinge step: the heading difference averaged over a centred window."""
+
+    def estimate(prox: str, dist: str, turn: chain.Turns) -> FloatArray:
+        return hinge_heading_from_axes(
+            _turned(axes, turn, prox),
+            axes[prox][1],
+            _turned(axes, turn, dist),
+            axes[dist][1],
+            rate_hz=rate_hz,
+            window_s=window_s,
+            valid=valid[prox] & valid[dist],
+        )
+
+    return estimate
+
+
+def _add_anchor_turns(
+    q_B: Mapping[str, FloatArray],
+    axes: Mapping[str, tuple[FloatArray, FloatArray]],
+    turn: chain.Turns,
+    neutral: NDArray[np.bool_],
+    *,
+    t_s: FloatArray,
+    extra: Mapping[str, NDArray[np.bool_]] | None = None,
+) -> None:
+    """Offline only: re-anchor hip and lumbar heading at every later upright stand (in place).
+
+    Between anchors the correction is interpolated, so it needs the stands still to come.
+    ``neutral`` marks the grid points at which the subject stands still and upright;
+    ``extra`` adds, per distal segment, more anchors (the posture step's lying or sitting).
+    """
+    for prox, dist, carried in (
+        ("pelvis", "left_thigh", ("left_thigh", "left_shank", "left_foot")),
+        ("pelvis", "right_thigh", ("right_thigh", "right_shank", "right_foot")),
+        ("pelvis", "trunk", ("trunk", "head")),
+    ):
         if prox not in q_B or dist not in q_B:
             continue
-        anchors = neutral if extra is None or dist not in extra else neutral | extra[dist]
+        where = neutral if extra is None or dist not in extra else neutral | extra[dist]
         delta = anchor_offsets_from_axes(
             _turned(axes, turn, prox),
             axes[prox][1],
             _turned(axes, turn, dist),
             axes[dist][1],
-            anchors,
+            where,
             t_s=t_s,
         )
-        for seg in chain:
+        for seg in carried:
             if seg in q_B:
                 turn[seg] = (turn[seg] + delta).astype(np.float32)
-    return turn
 
-
-_BALL_JOINTS = (
-    ("pelvis", "left_thigh", ("left_thigh", "left_shank", "left_foot")),
-    ("pelvis", "right_thigh", ("right_thigh", "right_shank", "right_foot")),
-    ("pelvis", "trunk", ("trunk", "head")),
-)
 
 
 def _posture_untwist(
@@ -252,7 +282,7 @@ def _posture_untwist(
     rate_hz: float,
     valid: Mapping[str, NDArray[np.bool_]],
 ) -> dict[str, NDArray[np.bool_]]:
-    """Re-take each hip's zero where the subject lies flat or sits still.
+    """Offline only: re-take each hip's zero where the subject lies flat or sits still.
 
     Turns each thigh in ``q_B`` (in place) about its long axis by the hip rotation read at
     those periods (:func:`hip_twist_rad`) and returns them per thigh, as heading anchors.
@@ -321,9 +351,9 @@ class _GridBlocks:
     def __call__(self, task: OrientationTask) -> tuple[FloatArray, FloatArray]:
         s = self.grid[task.placement]
         a, b = task.start, task.stop
-        gyr = np.ascontiguousarray(s.gyr_rad_s[a:b], dtype=np.float64)
+        gyr = chain.debiased_gyro(s.gyr_rad_s[a:b], self.gyr_bias[task.placement])
         acc = np.ascontiguousarray(s.acc_m_s2[a:b], dtype=np.float64)
-        return gyr - self.gyr_bias[task.placement], acc - self.acc_bias[task.placement]
+        return gyr, acc - self.acc_bias[task.placement]
 
 
 def _orientation_tasks(
@@ -365,28 +395,133 @@ def analyse_recording(
         consume=True,
     )
     del streams
-    labels = list(session.streams)
-    zero = np.zeros(3)
-    windows = resolve_windows(session, meta.calibration)
-    gyr_bias = (
-        stand_gyro_bias(session, windows.static_s)
-        if opts.stand_gyro_bias
-        else dict.fromkeys(labels, zero)
+    windows = resolve_windows(_calibration_data(session, opts), meta.calibration)
+    gyr_bias = chain.gyro_bias(session, windows.static_s, enabled=opts.stand_gyro_bias)
+    acc_bias = _acc_bias(session, gyr_bias, enabled=opts.acc_bias_from_poses)
+    report("orientation", 0.1)
+    q_E_S = _orientations(
+        session,
+        (gyr_bias, acc_bias),
+        vendor=meta.extra.get("orientation_source", {}),
+        opts=opts,
+        report=report,
+        warnings=warnings,
+        long_session=long_session,
     )
-    acc_bias = {
+    report("calibration", 0.7)
+    cal = _calibrate(session, q_E_S, windows, acc_bias, opts)
+    still = _all_still(session, gyr_bias)
+    valid = {p: u.valid for p, u in session.streams.items()}
+    t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
+    del session  # the measurements are no longer needed: free them
+    report("angles", 0.8)
+    q_E_B = segment_orientations(
+        t_s,
+        q_E_S,
+        cal,
+        rate_hz=rate_hz,
+        valid=valid,
+        still=still,
+        hinge_window_s=opts.hinge_window_s,
+        hinge=opts.hinge_heading,
+        anchors=opts.stand_anchors,
+        posture=opts.posture_anchors,
+        hinge_tau_s=opts.hinge_tau_s,
+    )
+    ja = chain.isb_angles(q_E_B)
+    if not opts.keep_orientations:
+        q_E_B = {}
+    angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
+    warnings.extend(_gap_warnings(gaps))
+    doubts = _doubts(cal, angles, rate_hz)
+    report("done", 1.0)
+    return AngleResult(
+        angles=angles,
+        rate_hz=rate_hz,
+        absent=ja.absent,
+        calibration=cal,
+        gaps=gaps,
+        warnings=tuple(warnings),
+        segment_orientations=q_E_B,
+        uncertain={c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles},
+        doubted=doubts,
+    )
+
+
+def _gap_warnings(gaps: tuple[Gap, ...]) -> list[str]:
+    """One warning per sensor dropout longer than the grid's ``max_gap_s``."""
+    return [
+        f"{g.sensor}: no data for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s; "
+        "angles that need it are left empty there"
+        for g in gaps
+    ]
+
+
+def _calibration_data(session: UniformSession, opts: PipelineOptions) -> UniformSession:
+    """The grid the calibration sees: all of it, or up to ``opts.calibration_until_s``."""
+    if opts.calibration_until_s is None:
+        return session
+    half_step = 0.5 / session.rate_hz
+    n = int(np.searchsorted(session.t_s, opts.calibration_until_s + half_step, side="right"))
+    return head_of(session, n)
+
+
+def _calibrate(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    windows: Windows,
+    acc_bias: Mapping[str, FloatArray],
+    opts: PipelineOptions,
+) -> CalibrationResult:
+    """Calibrate from the whole grid, or from its head as a live session would."""
+    head = _calibration_data(session, opts)
+    n = head.t_s.shape[0]
+    if n < session.t_s.shape[0]:
+        q_E_S = {p: q[:n] for p, q in q_E_S.items()}
+    return calibrate(head, q_E_S, windows=windows, acc_bias_m_s2=acc_bias)
+
+
+def _acc_bias(
+    session: UniformSession, gyr_bias: Mapping[str, FloatArray], *, enabled: bool
+) -> dict[str, FloatArray]:
+    """Offline only: each accelerometer's bias (m/s², sensor frame) from the still poses.
+
+    The poses come from the whole recording (``analysis.angles.accbias``); zeros when off.
+    """
+    zero = np.zeros(3)
+    return {
         p: (
             estimate_acc_bias(
                 still_pose_means(
                     u.acc_m_s2, u.gyr_rad_s, rate_hz=session.rate_hz, gyr_bias_rad_s=gyr_bias[p]
                 )
             ).bias_m_s2
-            if opts.acc_bias_from_poses
+            if enabled
             else zero
         )
         for p, u in session.streams.items()
     }
-    report("orientation", 0.1)
-    vendor = meta.extra.get("orientation_source", {})
+
+
+def _orientations(
+    session: UniformSession,
+    biases: tuple[Mapping[str, FloatArray], Mapping[str, FloatArray]],
+    *,
+    vendor: Mapping[str, str],
+    opts: PipelineOptions,
+    report: Progress,
+    warnings: list[str],
+    long_session: bool,
+) -> dict[str, FloatArray]:
+    """``q_E_S`` per sensor on the grid: the vendor's fusion where the data came from it,
+    else VQF in stitched blocks (float32 when the session is long, else float64).
+
+    Offline only: the vendor's fusion (live sensors send raw rates), the acausal filter
+    (``opts.offline_orientation``) and the blocks. The causal filter over one block equals
+    the live pipeline's (VQF is chunk-invariant; both store float32, as
+    ``chain.stored_orientation``). The rates are debiased by ``chain.debiased_gyro``.
+    """
+    labels = list(session.streams)
     q_E_S: dict[str, FloatArray] = {}
     fused = []
     for label in labels:
@@ -409,8 +544,7 @@ def analyse_recording(
         block_rows=block,
         overlap_rows=overlap,
     )
-
-    source = _GridBlocks(session.streams, gyr_bias, acc_bias)
+    source = _GridBlocks(session.streams, *biases)
     workers = opts.workers if opts.workers is not None else _auto_workers(n * len(fused))
     per_sensor: dict[str, list[tuple[tuple[int, int], FloatArray]]] = {p: [] for p in fused}
     total = max(1, len(tasks))
@@ -422,50 +556,7 @@ def analyse_recording(
             q_E_S[task.placement] = stitch_blocks(n, [b for b, _ in parts], [q for _, q in parts])
             if not long_session:
                 q_E_S[task.placement] = q_E_S[task.placement].astype(np.float64)
-    q_E_S = {p: q_E_S[p] for p in labels}
-    report("calibration", 0.7)
-    cal = calibrate(session, q_E_S, windows=windows, acc_bias_m_s2=acc_bias)
-    still = _all_still(session, gyr_bias)
-    valid = {p: u.valid for p, u in session.streams.items()}
-    t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
-    del session, source  # the measurements are no longer needed: free them
-    report("angles", 0.8)
-    q_E_B = segment_orientations(
-        t_s,
-        q_E_S,
-        cal,
-        rate_hz=rate_hz,
-        valid=valid,
-        still=still,
-        hinge_window_s=opts.hinge_window_s,
-        hinge=opts.hinge_heading,
-        anchors=opts.stand_anchors,
-        posture=opts.posture_anchors,
-    )
-    ja = joint_angles_deg(q_E_B, q_G_E=Q_G_E)
-    if not opts.keep_orientations:
-        q_E_B = {}
-    data: dict[str, FloatArray] = {T_S: t_s}
-    data.update({c: ja.columns[c] for c in ANGLE_COLUMNS if c in ja.columns})
-    angles = pd.DataFrame(data, copy=False)
-    for g in gaps:
-        warnings.append(
-            f"{g.sensor}: no data for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s; "
-            "angles that need it are left empty there"
-        )
-    doubts = _doubts(cal, angles, rate_hz)
-    report("done", 1.0)
-    return AngleResult(
-        angles=angles,
-        rate_hz=rate_hz,
-        absent=dict(ja.absent.items()),
-        calibration=cal,
-        gaps=gaps,
-        warnings=tuple(warnings),
-        segment_orientations=q_E_B,
-        uncertain={c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles},
-        doubted=doubts,
-    )
+    return {p: q_E_S[p] for p in labels}
 
 
 def _doubts(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:

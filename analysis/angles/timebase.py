@@ -12,7 +12,7 @@ computed from them is dropped there, and the gap is reported.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,9 +71,14 @@ def session_rate_hz(streams: Mapping[str, SensorStream]) -> float:
     return round(max(rates), 2)
 
 
-def _interp_columns(
+def interp_columns(
     t_grid: FloatArray, t: FloatArray, values: FloatArray, dtype: type[np.floating] = np.float64
 ) -> FloatArray:
+    """Each column of ``values`` (rows at ``t``) linearly interpolated at ``t_grid``.
+
+    Outside ``t`` the end values are held. Used by :func:`to_uniform_grid` and by the live
+    pipeline for each new chunk of grid points (the same numbers either way).
+    """
     out = np.empty((t_grid.shape[0], values.shape[1]), dtype=dtype)
     for i in range(values.shape[1]):
         out[:, i] = np.interp(t_grid, t, values[:, i])
@@ -85,6 +90,16 @@ def find_gaps(t_s: FloatArray, *, max_gap_s: float) -> list[tuple[float, float]]
     dt = np.diff(t_s)
     idx = np.flatnonzero(dt > max_gap_s)
     return [(float(t_s[i]), float(t_s[i + 1])) for i in idx]
+
+
+def covered(t_grid: FloatArray, first_s: float, last_s: float, *, rate_hz: float) -> BoolArray:
+    """Grid points from a sensor's first sample to its last (within 1 % of a grid step).
+
+    Outside, interpolation would only repeat the end sample: those points have no data. Used
+    by :func:`to_uniform_grid` and by the live pipeline (whose last sample is still to come).
+    """
+    edge = 0.01 / rate_hz
+    return (t_grid >= first_s - edge) & (t_grid <= last_s + edge)
 
 
 def to_uniform_grid(
@@ -125,8 +140,7 @@ def to_uniform_grid(
         s = streams.pop(label) if consume and isinstance(streams, dict) else streams[label]
         if len(s) < 2:
             raise InsufficientDataError(f"sensor {label!r} has fewer than 2 samples")
-        edge = 0.01 / rate
-        valid = (t_grid >= s.t_s[0] - edge) & (t_grid <= s.t_s[-1] + edge)
+        valid = covered(t_grid, float(s.t_s[0]), float(s.t_s[-1]), rate_hz=rate)
         tol = 0.25 / rate
         for a, b in find_gaps(s.t_s, max_gap_s=max_gap_s):
             gaps.append(Gap(sensor=label, start_s=a, end_s=b))
@@ -137,26 +151,15 @@ def to_uniform_grid(
             # make consecutive quaternions share a hemisphere before interpolating
             flip = np.cumsum(np.r_[False, np.sum(q[1:] * q[:-1], axis=1) < 0]) % 2 == 1
             q[flip] *= -1.0
-            quat = _interp_columns(t_grid, s.t_s, q, dtype)
+            quat = interp_columns(t_grid, s.t_s, q, dtype)
             quat /= np.linalg.norm(quat, axis=1, keepdims=True)
         out[label] = UniformStream(
             placement=label,
-            acc_m_s2=_interp_columns(t_grid, s.t_s, s.acc_m_s2, dtype),
-            gyr_rad_s=_interp_columns(t_grid, s.t_s, s.gyr_rad_s, dtype),
+            acc_m_s2=interp_columns(t_grid, s.t_s, s.acc_m_s2, dtype),
+            gyr_rad_s=interp_columns(t_grid, s.t_s, s.gyr_rad_s, dtype),
             valid=valid,
-            mag_ut=None if s.mag_ut is None else _interp_columns(t_grid, s.t_s, s.mag_ut, dtype),
+            mag_ut=None if s.mag_ut is None else interp_columns(t_grid, s.t_s, s.mag_ut, dtype),
             quat=quat,
         )
         del s
     return UniformSession(t_s=t_grid, rate_hz=rate, streams=out, gaps=tuple(gaps))
-
-
-def remove_gyro_bias(
-    session: UniformSession, bias_rad_s: Mapping[str, FloatArray]
-) -> UniformSession:
-    """A copy of ``session`` with each sensor's constant gyroscope bias (rad/s) subtracted."""
-    streams = {
-        label: replace(s, gyr_rad_s=s.gyr_rad_s - bias_rad_s.get(label, 0.0))
-        for label, s in session.streams.items()
-    }
-    return replace(session, streams=streams)

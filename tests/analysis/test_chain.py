@@ -1,0 +1,219 @@
+"""One chain for offline and live: the live pipeline equals the offline one run causally.
+
+In the spirit of VQF's own test that a filter fed in chunks equals one fed the whole batch:
+the live pipeline fed a recording in chunks gives the angles of ``analyse_recording`` run on
+the same recording with the offline-only steps switched off (acausal VQF, accelerometer bias
+from still poses, stand anchors, centred hinge window) and calibrated from the same data (the
+grid up to the moment the live session calibrated). And the size of the chunks does not
+change the live output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.angles import rotations as rot
+from analysis.angles.chain import (
+    CausalHinges,
+    add_hinge_turns,
+    apply_turns,
+    debiased_gyro,
+    gyro_bias,
+    isb_angles,
+    stored_orientation,
+)
+from analysis.angles.live import LiveAnglePipeline
+from analysis.angles.pipeline import PipelineOptions, analyse_recording
+from analysis.angles.timebase import UniformSession, UniformStream
+from analysis.errors import CalibrationError
+from analysis.recording.schema import ANGLE_COLUMNS
+from analysis.recording.streams import Recording
+from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
+
+SENSORS = ("pelvis", "trunk", "right_thigh", "right_shank", "right_foot", "left_thigh")
+HINGE_TAU_S = 10.0
+TOLERANCE_DEG = 1e-6
+"""Live minus offline-causal, any angle, any grid point: the two run the same code on the same
+numbers, so only floating-point evaluation order could separate them (float32 columns)."""
+
+
+def _recording(sim) -> Recording:
+    """The simulated session as a Recording: the one place this module builds one."""
+    return Recording(samples=sim.samples, meta=sim.meta)
+
+
+def _streams(rec: Recording):
+    """Per-sensor samples of a recording, to feed the live pipeline."""
+    return rec.streams()
+
+
+@pytest.fixture(scope="module")
+def sim():
+    # the default error model: gyroscope offsets, noise, soft tissue; both legs' thighs, one
+    # full leg (knee and ankle hinges), trunk (lumbar)
+    cfg = SimulationConfig(seed=11, sensors=SENSORS, errors=ImuErrorModel())
+    return simulate("standing_dorsiflexion", config=cfg)
+
+
+def _feed_live(sim, *, rate_hz: float, t0_s: float, tick_s: float, calibrate_at_s: float):
+    """Angles of the live pipeline fed in ``tick_s`` chunks; calibrated once the data up to
+    ``calibrate_at_s`` are in (a chunk boundary whatever ``tick_s``)."""
+    streams = _streams(_recording(sim))
+    live = LiveAnglePipeline(streams, rate_hz=rate_hz, t0_s=t0_s, hinge_tau_s=HINGE_TAU_S)
+    end = max(s.t_s[-1] for s in streams.values())
+    edges = np.union1d(np.arange(t0_s, end + tick_s, tick_s), [calibrate_at_s])
+    pos = dict.fromkeys(streams, 0)
+    parts, history_end = [], None
+    for now in edges:
+        for p, s in streams.items():
+            j = int(np.searchsorted(s.t_s, now, side="right"))
+            if j > pos[p]:
+                live.push(p, s.t_s[pos[p] : j], s.acc_m_s2[pos[p] : j], s.gyr_rad_s[pos[p] : j])
+                pos[p] = j
+        out = live.step()
+        if out is not None and out.columns:
+            parts.append(out)
+        elif out is not None:
+            history_end = float(out.t_s[-1])
+        if not live.calibrated and now >= calibrate_at_s:
+            live.calibrate(sim.meta.calibration)
+    t = np.concatenate([o.t_s for o in parts])
+    cols = {c: np.concatenate([o.columns[c] for o in parts]) for c in parts[0].columns}
+    return t, cols, live.calibration, history_end
+
+
+@pytest.fixture(scope="module")
+def runs(sim):
+    rec = _recording(sim)
+    streams = _streams(rec)
+    t0 = min(float(s.t_s[0]) for s in streams.values())
+    first = analyse_recording(rec)  # only for the session's rate: the grid both must share
+    cal_at = sim.meta.calibration.functional_s[1] + 0.5
+    live = {
+        tick: _feed_live(sim, rate_hz=first.rate_hz, t0_s=t0, tick_s=tick, calibrate_at_s=cal_at)
+        for tick in (0.05, 0.137, 1.0)
+    }
+    _t, _cols, _cal, history_end = live[0.05]
+    causal = PipelineOptions(
+        offline_orientation=False,
+        acc_bias_from_poses=False,
+        stand_anchors=False,
+        hinge_tau_s=HINGE_TAU_S,
+        calibration_until_s=history_end,
+    )
+    offline = analyse_recording(rec, options=causal)
+    return live, offline
+
+
+def test_live_equals_the_offline_pipeline_run_causally(runs):
+    live, offline = runs
+    t, cols, cal, _ = live[0.05]
+    for p, seg in offline.calibration.segments.items():
+        np.testing.assert_array_equal(seg.q_S_B, cal.segments[p].q_S_B, err_msg=p)
+    t_off = offline.angles["t_s"].to_numpy()
+    common, i_live, i_off = np.intersect1d(np.round(t, 9), np.round(t_off, 9), return_indices=True)
+    assert common.size > 0.95 * t.size  # the live output covers the session after calibrating
+    assert set(cols) == set(offline.angles.columns[1:])
+    for c, v in cols.items():
+        ref = offline.angles[c].to_numpy()[i_off]
+        assert np.isfinite(ref).all(), c
+        diff = np.abs(v[i_live] - ref)
+        assert diff.max() <= TOLERANCE_DEG, (c, float(diff.max()))
+
+
+def test_chunk_size_does_not_change_the_live_output(runs):
+    live, _offline = runs
+    t_ref, ref, _, _ = live[0.05]
+    for tick in (0.137, 1.0):
+        t, cols, _, _ = live[tick]
+        np.testing.assert_array_equal(t, t_ref)
+        for c in ref:
+            np.testing.assert_allclose(cols[c], ref[c], rtol=0, atol=1e-9, err_msg=f"{tick} {c}")
+
+
+def test_the_causal_offline_options_change_the_angles(sim, runs):
+    # the options do switch steps: the default (acausal) chain differs from the causal one
+    _live, offline = runs
+    default = analyse_recording(_recording(sim))
+    a = default.angles["right_knee_flexion_deg"].to_numpy()
+    b = offline.angles["right_knee_flexion_deg"].to_numpy()
+    assert np.nanmax(np.abs(a - b)) > 0.01
+
+
+def test_gyro_bias_step_is_the_stand_mean_or_zero():
+    t = np.arange(200) / 100.0
+    gyr = np.tile([0.01, -0.02, 0.03], (200, 1))
+    gyr[100:] += 1.0  # moving after the stand
+    u = UniformStream(
+        placement="pelvis", acc_m_s2=np.zeros((200, 3)), gyr_rad_s=gyr, valid=np.ones(200, bool)
+    )
+    session = UniformSession(t_s=t, rate_hz=100.0, streams={"pelvis": u}, gaps=())
+    np.testing.assert_allclose(gyro_bias(session, (0.0, 1.0))["pelvis"], [0.01, -0.02, 0.03])
+    assert not gyro_bias(session, (0.0, 1.0), enabled=False)["pelvis"].any()
+    out = debiased_gyro(gyr.astype(np.float32), np.array([0.01, -0.02, 0.03]))
+    assert out.dtype == np.float64
+    assert out.flags.c_contiguous
+    np.testing.assert_allclose(out[:100], 0.0, atol=1e-7)
+
+
+def test_stored_orientation_rounds_to_float32():
+    q = np.array([[1.0, 1e-9, 0.0, 0.0]])
+    out = stored_orientation(q)
+    assert out.dtype == np.float64
+    assert out[0, 1] == np.float32(1e-9)
+
+
+def _standing(yaw_rad):
+    """Upright segments (y along earth z, flexion axis z horizontal) heading ``yaw_rad``."""
+    upright = rot.from_axis_angle([1.0, 0.0, 0.0], np.pi / 2)
+    return rot.multiply(rot.from_axis_angle([0.0, 0.0, 1.0], yaw_rad), upright)
+
+
+def _z_azimuth(q):
+    z = rot.frame_axis(q, 2)
+    return np.arctan2(z[:, 1], z[:, 0])
+
+
+def test_hinge_turns_are_carried_distally_and_chunk_invariant():
+    rng = np.random.default_rng(0)
+    placements = ("right_thigh", "right_shank", "right_foot")
+    n = 300
+    q_B = {p: _standing(rng.uniform(-np.pi, np.pi) + 0.001 * np.arange(n)) for p in placements}
+
+    def run(chunk):
+        hinges = CausalHinges(placements, rate_hz=100.0, tau_s=0.2)
+        out = {p: [] for p in placements}
+        for a in range(0, n, chunk):
+            part = {p: v[a : a + chunk] for p, v in q_B.items()}
+            turns = dict.fromkeys(placements, 0.0)
+            add_hinge_turns(placements, turns, hinges.estimator(part))
+            for p, q in apply_turns(part, turns).items():
+                out[p].append(q)
+        return {p: np.concatenate(v) for p, v in out.items()}
+
+    whole, chunked = run(n), run(7)
+    for p in placements:
+        np.testing.assert_allclose(chunked[p], whole[p], atol=1e-12)
+    # once the trackers settle every flexion axis points the thigh's way (the hinge constraint)
+    az = {p: _z_azimuth(whole[p][-50:]) for p in placements}
+    for p in ("right_shank", "right_foot"):
+        assert np.abs(np.angle(np.exp(1j * (az[p] - az["right_thigh"])))).max() < 0.01, p
+    start = {p: _z_azimuth(whole[p][:1]) for p in placements}  # not yet at the first sample
+    assert np.abs(np.angle(np.exp(1j * (start["right_shank"] - start["right_thigh"])))) > 0.1
+
+
+def test_isb_angles_are_in_the_csv_order():
+    q = np.tile([1.0, 0.0, 0.0, 0.0], (3, 1))
+    ja = isb_angles({"pelvis": q, "right_thigh": q, "right_shank": q})
+    assert list(ja.columns) == [c for c in ANGLE_COLUMNS if c in ja.columns]
+    assert ja.absent["right_ankle_dorsiflexion_deg"] == "needs a right_foot sensor"
+
+
+def test_calibration_until_s_limits_what_the_calibration_sees(sim):
+    # a live session that calibrated one second into the movements could not have: neither
+    # can the offline pipeline asked to calibrate from the same data
+    rec = _recording(sim)
+    early = sim.meta.calibration.functional_s[0] + 1.0
+    with pytest.raises(CalibrationError, match="functional window"):
+        analyse_recording(rec, options=PipelineOptions(calibration_until_s=early))
