@@ -16,7 +16,8 @@ decided. Each row is tried in this order and the first test that decides wins:
 3. **shared joint centre**: the hip centre is one point of the pelvis and of the thigh, so
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
-   the knee bends move the centre even when the pelvis stays still);
+   the knee bends move the centre even when the pelvis stays still; a fit only 2–10 % better
+   is weak evidence, used after test 5 and before the fallback);
 4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
    (the ankle);
 5. **tips with a partner**: the segment's tilt correlates with an already decided
@@ -63,6 +64,8 @@ CORR_HIGH: Final = 0.6
 DOMINANCE_MARGIN_DEG: Final = 6.0
 CENTRE_DECIDE: Final = 1.1
 """Shared-centre test: it decides when the rejected sign fits this many times worse…"""
+CENTRE_WEAK: Final = 1.02
+"""…and, after the partner correlation and before the fallback, from this ratio on…"""
 CENTRE_HIGH: Final = 1.3
 """…and decides with confidence from this ratio on."""
 
@@ -238,8 +241,8 @@ def _by_near(row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts]):
     return SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence=conf)
 
 
-def _by_centre(row: SignRule, centre: CentreEvidence | None):
-    if not row.shared_centre or centre is None or centre.ratio < CENTRE_DECIDE:
+def _by_centre(row: SignRule, centre: CentreEvidence | None, least: float = CENTRE_DECIDE):
+    if not row.shared_centre or centre is None or centre.ratio < least:
         return None
     conf: Confidence = "high" if centre.ratio >= CENTRE_HIGH else "low"
     text = (
@@ -324,6 +327,7 @@ def decide_sign(
         (by_centre, worn),
         (_by_near(row, cands, partners), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
+        (_by_centre(row, centre, CENTRE_WEAK), worn),
     )
     for found, used in tests:
         if found is not None:
