@@ -18,6 +18,8 @@ from analysis.recording.streams import (
     SessionMeta,
     check_meta_against_data,
     samples_from_streams,
+    streams_from_samples,
+    take_streams,
     validate_samples,
 )
 
@@ -31,5 +33,7 @@ __all__ = [
     "SessionMeta",
     "check_meta_against_data",
     "samples_from_streams",
+    "streams_from_samples",
+    "take_streams",
     "validate_samples",
 ]
