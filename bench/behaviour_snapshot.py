@@ -47,9 +47,7 @@ def _digest(path: Path) -> str:
 
 def _folder_digests(folder: Path, label: str) -> dict[str, str]:
     return {
-        f"{label}/{p.relative_to(folder)}": _digest(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        f"{label}/{p.relative_to(folder)}": _digest(p) for p in sorted(folder.rglob("*")) if p.is_file()
     }
 
 

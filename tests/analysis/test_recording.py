@@ -49,7 +49,8 @@ def _rec(**kw) -> Recording:
 def test_streams_are_kept_in_placement_order_and_read_only():
     rec = _rec(meta=SessionMeta(side="right"), path="x.csv", warnings=["w"])
     assert rec.placements == ("pelvis", "right_foot")  # PLACEMENTS order, not insertion order
-    assert rec.path is not None and rec.path.name == "x.csv"
+    assert rec.path is not None
+    assert rec.path.name == "x.csv"
     assert rec.warnings == ("w",)
     with pytest.raises(TypeError):
         rec.streams["pelvis"] = _stream("pelvis")  # type: ignore[index]
@@ -116,7 +117,7 @@ def test_replace_shares_the_arrays_and_refuses_unknown_fields():
 def test_a_recording_survives_pickling():
     rec = _rec(meta=SessionMeta(side="left"), path="a.csv", warnings=("w",))
     back = pickle.loads(pickle.dumps(rec))
-    assert back.placements == rec.placements and back.meta == rec.meta
+    assert (back.placements, back.meta) == (rec.placements, rec.meta)
     assert (back.path, back.warnings) == (rec.path, rec.warnings)
     np.testing.assert_array_equal(back.streams["pelvis"].acc_m_s2, rec.streams["pelvis"].acc_m_s2)
 
@@ -132,7 +133,8 @@ def test_long_table_round_trip_keeps_every_channel():
         "right_foot": _stream("right_foot", t0=0.005, quat=quat),
     }
     table = samples_from_streams(streams)
-    assert len(table) == 100 and table["t_s"].is_monotonic_increasing
+    assert len(table) == 100
+    assert table["t_s"].is_monotonic_increasing
     assert table.loc[table.sensor == "right_foot", list(MAG_COLUMNS)].isna().all().all()
     back = streams_from_samples(table)
     assert list(back) == ["pelvis", "right_foot"]
@@ -159,7 +161,7 @@ def test_take_streams_hands_the_arrays_over_and_leaves_the_recording_whole():
     rec = _rec(meta=SessionMeta(side="right"), path="x.csv", warnings=("w",))
     owned, rest = take_streams(rec)
     assert owned["pelvis"] is rec.streams["pelvis"]  # the same arrays, not copies
-    assert rest.streams == {} and rest.n_samples == 0
+    assert (dict(rest.streams), rest.n_samples) == ({}, 0)
     assert (rest.meta, rest.path, rest.warnings) == (rec.meta, rec.path, rec.warnings)
     owned.clear()
     assert rec.placements == ("pelvis", "right_foot")  # the original is never emptied
@@ -168,12 +170,14 @@ def test_take_streams_hands_the_arrays_over_and_leaves_the_recording_whole():
 def test_the_grid_frees_handed_over_arrays_but_leaves_a_mapping_alone():
     rec = _rec()
     kept = to_uniform_grid(rec.streams, rate_hz=100.0)
-    assert rec.n_samples == 100 and set(kept.streams) == {"pelvis", "right_foot"}
+    assert rec.n_samples == 100
+    assert set(kept.streams) == {"pelvis", "right_foot"}
     owned, rec = take_streams(rec)  # rebinding drops the last whole recording
     probe = weakref.ref(owned["pelvis"].acc_m_s2)
     moved = move_to_uniform_grid(owned, rate_hz=100.0)
     gc.collect()
-    assert owned == {} and probe() is None  # freed: nothing else held it
+    assert owned == {}
+    assert probe() is None  # freed: nothing else held it
     for p in kept.streams:
         np.testing.assert_array_equal(moved.streams[p].acc_m_s2, kept.streams[p].acc_m_s2)
 
