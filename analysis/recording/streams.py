@@ -394,6 +394,9 @@ class Recording:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a Recording does not change; use replace() to set {name!r}")
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Recording does not change; {name!r} cannot be deleted")
+
     def __repr__(self) -> str:
         return (
             f"Recording(placements={self.placements}, n_samples={self.n_samples}, "

@@ -56,6 +56,8 @@ def test_streams_are_kept_in_placement_order_and_read_only():
         rec.streams["pelvis"] = _stream("pelvis")  # type: ignore[index]
     with pytest.raises(AttributeError, match="does not change"):
         rec.meta = SessionMeta()  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="does not change"):
+        del rec.streams  # type: ignore[misc]
 
 
 def test_derived_counts_read_the_streams():
