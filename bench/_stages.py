@@ -34,7 +34,7 @@ def prepared(
 ) -> tuple[UniformSession, Windows]:
     """The session on its grid with both biases removed (float64), and the resolved windows."""
     o = opts or PipelineOptions()
-    session = to_uniform_grid(recording.streams(), max_gap_s=o.max_gap_s)
+    session = to_uniform_grid(recording.streams, max_gap_s=o.max_gap_s)
     windows = resolve_windows(session, recording.meta.calibration)
     zero = np.zeros(3)
     gyr_bias = (

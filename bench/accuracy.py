@@ -30,7 +30,7 @@ import numpy as np
 
 from analysis.angles.orientation import estimate_orientation
 from analysis.angles.pipeline import PipelineOptions, analyse_recording
-from analysis.recording.streams import Recording
+from analysis.recording.streams import Recording, streams_from_samples
 from analysis.simulation import ImuErrorModel, SimulationConfig, list_scenarios, simulate
 from analysis.simulation.metrics import (
     angle_error,
@@ -78,7 +78,9 @@ def _motion(col: str) -> str:
 
 def session_errors(sim, options: PipelineOptions | None = None) -> dict[str, tuple[float, float]]:
     """Per angle column: (RMSE, worst |error|) in degrees of the pipeline against truth."""
-    res = analyse_recording(Recording(samples=sim.samples, meta=sim.meta), options=options)
+    res = analyse_recording(
+        Recording(streams=streams_from_samples(sim.samples), meta=sim.meta), options=options
+    )
     out = {}
     for col in res.angles.columns[1:]:
         if col in sim.truth:

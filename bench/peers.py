@@ -50,7 +50,7 @@ from analysis.angles.heading import axis_azimuth, stand_offsets, turn_about_vert
 from analysis.angles.pipeline import analyse_recording
 from analysis.angles.timebase import UniformSession
 from analysis.recording.schema import GRAVITY_M_S2
-from analysis.recording.streams import Recording
+from analysis.recording.streams import Recording, streams_from_samples
 from analysis.simulation import SimulatedSession, SimulationConfig, simulate
 from analysis.simulation.metrics import angle_error, inclination_error_deg, rmse
 
@@ -524,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
 
     log(f"simulating {SCENARIO} seed {SEED}, {args.duration_s:g} s in memory")
     sim = simulate(SCENARIO, config=SimulationConfig(seed=SEED, duration_s=args.duration_s))
-    recording = Recording(samples=sim.samples, meta=sim.meta)
+    recording = Recording(streams=streams_from_samples(sim.samples), meta=sim.meta)
     session, windows = prepared(recording)
     result: dict[str, Any] = {
         "machine": machine(),

@@ -106,7 +106,7 @@ def _diff(a: pd.DataFrame, b: pd.DataFrame, col: str, sel: np.ndarray) -> str:
 def _stand_axis_angles(rec: Recording, res: AngleResult) -> dict[str, float]:
     """Angle (deg) between each segment's calibrated flexion axis and the pelvis's, in the
     vendor's common earth frame, averaged over the stand (hips neutral: ideally ≈ 0°)."""
-    streams = rec.streams()
+    streams = rec.streams
     k = (streams["pelvis"].t_s >= OPENSENSE_STAND_S[0]) & (
         streams["pelvis"].t_s < OPENSENSE_STAND_S[1]
     )
@@ -173,7 +173,7 @@ def sensitivity_lines(shared: Path) -> list[str]:
     """How the gait knee moves when the calibration is off by a known amount (real data)."""
     rec = read_opensense(shared / "datasets" / "opensense_example_xsens", vendor=True)
     res = analyse_recording(rec)
-    streams = rec.streams()
+    streams = rec.streams
     t = streams["pelvis"].t_s
     walk = (t >= OPENSENSE_WALK_S[0]) & (t < OPENSENSE_WALK_S[1])
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from analysis.envelope.profiles import builtin_profile_names, load_builtin_profile
 from analysis.recording.schema import SIDES
+from analysis.recording.streams import take_streams
 from cli.common import add_input_arguments, load_inputs
 from cli.main import EXIT_OK, EXIT_VIOLATION
 from cli.text import echo
@@ -161,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
     source = None
     if recording.path is None and inputs:
         source = Path(inputs[0]).name if len(inputs) == 1 else f"{len(inputs)} input files"
+    # hand the sample arrays over: the pipeline frees each sensor's once it is on the grid
+    streams, recording = take_streams(recording)
     output = analyse_to_folder(
         recording,
         args.out,
@@ -168,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
         exercise=args.exercise,
         side=args.side,
         source_name=source,
+        streams=streams,
     )
     echo(output.summary)
     echo(f"stretchguard: wrote {output.folder / 'report.html'}", err=True)

@@ -31,11 +31,11 @@ def summarise(rec: Recording) -> str:
 
     lines = []
     name = t(rec.path.name) if rec.path else "<recording>"
-    lines.append(f"{name}: {len(rec.samples)} samples, {rec.duration_s:.1f} s")
+    lines.append(f"{name}: {rec.n_samples} samples, {rec.duration_s:.1f} s")
     meta = rec.meta
     if meta.exercise or meta.side:
         lines.append(f"  exercise: {t(meta.exercise or '?')}  side: {t(meta.side or '?')}")
-    for label, s in rec.streams().items():
+    for label, s in rec.streams.items():
         dt = np.diff(s.t_s)
         gaps = int(np.sum(dt > 1.5 * np.median(dt))) if dt.size else 0
         extra = []

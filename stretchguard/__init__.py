@@ -40,6 +40,7 @@ _WHERE = {
     "demo_recording_path": "inputs",
     "load_recording": "inputs",
     "load_sensor_map": "inputs",
+    "take_streams": "inputs",
     "export_opensim": "opensim_export",
 }
 
@@ -62,6 +63,7 @@ __all__ = [
     "load_recording",
     "load_sensor_map",
     "run_batch",
+    "take_streams",
     "write_history",
     "write_outputs",
 ]

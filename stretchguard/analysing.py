@@ -38,7 +38,7 @@ from analysis.envelope.profiles import (
 )
 from analysis.errors import ConfigError
 from analysis.recording.schema import SIDES, T_S, split_placement
-from analysis.recording.streams import CalibrationWindows, Recording, SessionMeta
+from analysis.recording.streams import CalibrationWindows, Recording, SensorStream, SessionMeta
 from sensors.formats.canonical import open_new, write_new_file
 from stretchguard.memory import give_back_memory
 from stretchguard.paths import check_new_output
@@ -279,14 +279,14 @@ def analyse(
     notice: Notice | None = None,
     progress: bool | None = None,
     workers: int | None = None,
+    streams: dict[str, SensorStream] | None = None,
 ) -> SessionAnalysis:
     """Estimate the joint angles of ``recording`` and judge them against its exercise profile.
 
     Parameters
     ----------
     recording
-        From :func:`stretchguard.load_recording`. Its sample arrays are handed to the
-        pipeline and freed as it goes: analyse a recording once.
+        From :func:`stretchguard.load_recording`; left as it is.
     profile_path, exercise
         A profile TOML file, or a built-in exercise name; default: the sidecar's exercise,
         else ``standing_hamstring``.
@@ -303,29 +303,36 @@ def analyse(
         Processes for the orientation blocks of a long session (default: 2 from ~1.4 h of
         4 sensors on a machine with 2 cores, else 1). ``1`` never starts a process (use it
         inside a process pool).
+    streams
+        The sample arrays handed over, for a long session to stay within its memory budget:
+        ``streams, recording = analysis.recording.take_streams(recording)`` and pass both.
+        The pipeline empties this dict as each sensor reaches its grid, freeing arrays held
+        nowhere else. Default: ``recording.streams``, read and left in place.
 
     Returns
     -------
     SessionAnalysis
     """
     say = notice or _stderr_notice
-    profile = resolve_profile(recording, profile_path=profile_path, exercise=exercise, notice=say)
-    leg = resolve_side(recording, side=side)
+    # the decisions below read the data: the handed-over streams, held here until the pipeline
+    whole = recording if streams is None else recording.replace(streams=streams)
+    profile = resolve_profile(whole, profile_path=profile_path, exercise=exercise, notice=say)
+    leg = resolve_side(whole, side=side)
     for w in profile.warnings:
         say(f"profile: {w}")
-    name = source_name or (recording.path.name if recording.path else "<recording>")
-    placements = tuple(recording.placements)
-    meta = recording.meta
-    long_session = recording.n_samples > TRIM_MIN_SAMPLES
+    name = source_name or (whole.path.name if whole.path else "<recording>")
+    placements = tuple(whole.placements)
+    meta = whole.meta
+    long_session = whole.n_samples > TRIM_MIN_SAMPLES
+    show = whole.duration_s > PROGRESS_MIN_S if progress is None else progress
+    del whole
     if long_session:
         give_back_memory()  # what reading freed, before the analysis allocates anew
-    show = recording.duration_s > PROGRESS_MIN_S if progress is None else progress
     with _progress(show, trim=long_session) as update:
-        # the pipeline takes the sample arrays over and frees them as it goes
         result = analyse_recording(
             recording,
             progress=update,
-            consume=True,
+            streams=streams,
             options=PipelineOptions(keep_orientations=False, workers=workers),
         )
     envelope = check_envelope(
@@ -434,8 +441,10 @@ def analyse_to_folder(
     notice: Notice | None = None,
     progress: bool | None = None,
     workers: int | None = None,
+    streams: dict[str, SensorStream] | None = None,
 ) -> AnalysisOutput:
-    """Analyse ``recording`` (:func:`analyse`) and write the three files (:func:`write_outputs`).
+    """Analyse ``recording`` (:func:`analyse`, also for ``streams``) and write the three files
+    (:func:`write_outputs`).
 
     ``out_dir`` must not exist or be empty (checked before the analysis starts; created once
     the angles are computed); files are opened exclusively, never replaced.
@@ -450,6 +459,7 @@ def analyse_to_folder(
         notice=notice,
         progress=progress,
         workers=workers,
+        streams=streams,
     )
     write_outputs(done, out)
     return AnalysisOutput(

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ConfigError, RecordingFormatError, StretchguardError
+from analysis.recording.streams import take_streams
 from sensors.formats.canonical import write_new_file
 from sensors.formats.detect import detect_format
 from stretchguard.analysing import analyse, calibration_quality, write_outputs
@@ -270,8 +271,10 @@ def _analyse_into(task: BatchTask, folder: Path, notes: list[str]) -> None:
     mapping = load_sensor_map(opts.sensor_map, opts.sensor_options)
     recording = load_recording(list(task.session.inputs), mapping=mapping, device_ticks=False)
     notes.extend(recording.warnings)
+    streams, recording = take_streams(recording)  # the pipeline frees them as it goes
     done = analyse(
         recording,
+        streams=streams,
         profile_path=opts.profile_path,
         exercise=opts.exercise,
         side=opts.side,

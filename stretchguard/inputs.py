@@ -6,11 +6,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis.errors import ConfigError
-from analysis.recording.streams import Recording
+from analysis.recording.streams import Recording, take_streams
 from sensors.formats.canonical import read_recording
 from sensors.formats.merge import SensorMapping, classify_inputs, read_vendor_session
 
-__all__ = ["SensorMapping", "demo_recording_path", "load_recording", "load_sensor_map"]
+__all__ = [
+    "SensorMapping",
+    "demo_recording_path",
+    "load_recording",
+    "load_sensor_map",
+    "take_streams",
+]
 
 
 def load_recording(

@@ -20,6 +20,8 @@ PUBLIC = {
         "SessionMeta",
         "check_meta_against_data",
         "samples_from_streams",
+        "streams_from_samples",
+        "take_streams",
         "validate_samples",
     },
     "analysis.angles": {

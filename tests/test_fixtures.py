@@ -114,7 +114,7 @@ def test_fixture_reads_cleanly_and_matches_its_truth(name):
     truth = json.loads(files["truth_json"].read_text(encoding="utf-8"))
     assert truth["scenario"] == ENTRIES[name]["scenario"]
     # the sidecar's gaps are exactly the samples the counters say are missing
-    for label, stream in rec.streams().items():
+    for label, stream in rec.streams.items():
         lost = int(np.sum(np.diff(stream.device_ticks) - 1))
         assert lost == truth["sensors"][label]["dropped_samples"]
         assert sum(1 for g in rec.meta.gaps if g.sensor == label) == int(

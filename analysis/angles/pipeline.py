@@ -44,10 +44,10 @@ from analysis.angles.orientation import (
     stitch_blocks,
 )
 from analysis.angles.plausibility import doubted_segments, implausible_joints
-from analysis.angles.timebase import UniformSession, UniformStream, to_uniform_grid
+from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
 from analysis.errors import InsufficientDataError
 from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S
-from analysis.recording.streams import Gap, Recording
+from analysis.recording.streams import Gap, Recording, SensorStream
 
 FloatArray = NDArray[np.float64]
 LONG_SESSION_SAMPLES = 1_000_000
@@ -371,30 +371,35 @@ def analyse_recording(
     *,
     options: PipelineOptions | None = None,
     progress: Progress | None = None,
-    consume: bool = False,
+    streams: dict[str, SensorStream] | None = None,
 ) -> AngleResult:
     """Joint angles of a recording (see module docstring for the output contract).
 
-    ``consume=True`` lets the pipeline take the recording's sample arrays
-    (:meth:`Recording.release`) and free each as soon as it is on the grid — how a long
-    session is analysed within its memory budget; the recording keeps only its sidecar.
+    The recording's streams are read and left in place. To let a long session stay within
+    its memory budget, hand the arrays over instead: ``owned, rest =
+    analysis.recording.take_streams(recording)`` and ``analyse_recording(rest,
+    streams=owned)``. The pipeline then removes each sensor's stream from ``owned`` once it
+    is on the grid (``timebase.move_to_uniform_grid``), freeing arrays held nowhere else;
+    ``owned`` is empty afterwards. ValueError if ``recording`` still has streams of its own
+    beside ``streams``.
     """
+    if streams is not None and recording.streams:
+        raise ValueError(
+            "streams= are handed over with the recording that take_streams() returned, "
+            "which holds none"
+        )
     opts = options or PipelineOptions()
     report = progress or _noop
     report("resampling", 0.0)
     meta = recording.meta
     warnings = list(recording.warnings)
-    streams = recording.release() if consume else recording.streams()
-    if not streams:
+    owned = dict(recording.streams) if streams is None else streams
+    if not owned:
         raise InsufficientDataError("the recording has no sensors")
-    long_session = max(len(s) for s in streams.values()) > LONG_SESSION_SAMPLES
-    session = to_uniform_grid(
-        streams,
-        max_gap_s=opts.max_gap_s,
-        dtype=np.float32 if long_session else np.float64,
-        consume=True,
+    long_session = max(len(s) for s in owned.values()) > LONG_SESSION_SAMPLES
+    session = move_to_uniform_grid(
+        owned, max_gap_s=opts.max_gap_s, dtype=np.float32 if long_session else np.float64
     )
-    del streams
     windows = resolve_windows(_calibration_data(session, opts), meta.calibration)
     gyr_bias = chain.gyro_bias(session, windows.static_s, enabled=opts.stand_gyro_bias)
     acc_bias = _acc_bias(session, gyr_bias, enabled=opts.acc_bias_from_poses)

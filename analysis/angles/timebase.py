@@ -103,14 +103,16 @@ def covered(t_grid: FloatArray, first_s: float, last_s: float, *, rate_hz: float
 
 
 def to_uniform_grid(
-    streams: Mapping[str, SensorStream] | dict[str, SensorStream],
+    streams: Mapping[str, SensorStream],
     *,
     rate_hz: float | None = None,
     max_gap_s: float = 0.25,
     dtype: type[np.floating] = np.float64,
-    consume: bool = False,
 ) -> UniformSession:
     """Resample all streams onto one grid spanning the union of their time ranges.
+
+    ``streams`` is left as it is; :func:`move_to_uniform_grid` (same parameters) takes a
+    dict over instead and frees each sensor's raw arrays once they are on the grid.
 
     Parameters
     ----------
@@ -123,9 +125,20 @@ def to_uniform_grid(
     dtype
         Storage type of the resampled measurements (float32 halves the memory of long
         sessions; interpolation itself is done in float64).
-    consume
-        Remove each stream from ``streams`` (a dict) once it is on the grid, so its raw
-        arrays can be freed while the next sensor is resampled.
+    """
+    return move_to_uniform_grid(dict(streams), rate_hz=rate_hz, max_gap_s=max_gap_s, dtype=dtype)
+
+
+def move_to_uniform_grid(
+    streams: dict[str, SensorStream],
+    *,
+    rate_hz: float | None = None,
+    max_gap_s: float = 0.25,
+    dtype: type[np.floating] = np.float64,
+) -> UniformSession:
+    """:func:`to_uniform_grid` on streams handed over: each stream leaves ``streams`` as it
+    goes onto the grid (the dict is empty on return), so raw arrays held
+    nowhere else are freed while the next sensor is resampled.
     """
     if not streams:
         raise InsufficientDataError("the recording has no sensors")
@@ -137,7 +150,7 @@ def to_uniform_grid(
     out: dict[str, UniformStream] = {}
     gaps: list[Gap] = []
     for label in list(streams):
-        s = streams.pop(label) if consume and isinstance(streams, dict) else streams[label]
+        s = streams.pop(label)
         if len(s) < 2:
             raise InsufficientDataError(f"sensor {label!r} has fewer than 2 samples")
         valid = covered(t_grid, float(s.t_s[0]), float(s.t_s[-1]), rate_hz=rate)

@@ -19,6 +19,8 @@ from analysis.recording.streams import (
     SessionMeta,
     check_meta_against_data,
     samples_from_streams,
+    streams_from_samples,
+    take_streams,
     validate_samples,
 )
 
@@ -32,5 +34,7 @@ __all__ = [
     "SessionMeta",
     "check_meta_against_data",
     "samples_from_streams",
+    "streams_from_samples",
+    "take_streams",
     "validate_samples",
 ]

@@ -1,9 +1,11 @@
-"""The canonical recording in memory: samples, per-sensor streams and the session sidecar.
+"""The canonical recording in memory: per-sensor streams and the session sidecar.
 
-A :class:`Recording` holds the long-format sample table of DESIGN §4 (one row per sample of
-one sensor) and its :class:`SessionMeta`. :func:`validate_samples` checks a table against the
-contract and names the offending line; file reading and writing live in
-``sensors.formats.canonical``.
+A :class:`Recording` holds one :class:`SensorStream` per worn placement and its
+:class:`SessionMeta`. The long-format sample table of DESIGN §4 (one row per sample of one
+sensor) is what files hold: :func:`samples_from_streams` and :func:`streams_from_samples`
+convert, :func:`validate_samples` checks a table against the contract and names the offending
+line, and :func:`take_streams` hands a recording's arrays over to a consumer that frees them.
+File reading and writing live in ``sensors.formats.canonical``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -323,144 +325,172 @@ class SensorStream:
 
 
 class Recording:
-    """A canonical recording: its samples (per sensor, or as the long table) and its sidecar.
+    """A canonical recording: one :class:`SensorStream` per worn placement, its sidecar and
+    the reader's warnings.
 
-    Build it from the long sample table (``samples=``, DESIGN §4 layout) or from per-sensor
-    streams (``streams=``, what the fast canonical reader produces); the other form is derived
-    on demand. Streams read from files may hold float32 measurements (times stay float64).
-    :meth:`release` hands the streams over to a consumer that frees them as it goes (the
-    analysis of a 10-hour session does, to stay within its memory budget).
+    ``streams`` is a read-only mapping keyed by placement, in the canonical order of
+    ``PLACEMENTS`` (it may be empty). A Recording never changes after construction: nothing
+    empties it, and every property reads the streams. Streams read from files may hold
+    float32 measurements (times stay float64).
+
+    The long table of DESIGN §4 is not held: :func:`samples_from_streams` makes it where a
+    long table is needed (writers, tests) and :func:`streams_from_samples` turns one into
+    streams (the strict CSV parser, the simulator).
+
+    **Hand-over of the arrays.** The sample arrays live as long as anything holds them.
+    :func:`take_streams` gives the caller the streams in a dict of its own and this recording
+    without them; the offline pipeline
+    (``analysis.angles.pipeline.analyse_recording(rest, streams=owned)``) empties such a dict
+    sensor by sensor as it resamples, so a long session's raw arrays are freed as it goes.
+
+    Raises
+    ------
+    TypeError
+        ``streams`` is not a mapping of :class:`SensorStream`, or ``meta`` not a
+        :class:`SessionMeta`.
+    ValueError
+        A key that is not a placement, a stream filed under another placement, or arrays
+        whose shapes do not match (``t_s`` (n,), ``acc_m_s2``/``gyr_rad_s``/``mag_ut`` (n, 3),
+        ``quat`` (n, 4), ``device_ticks`` (n,)).
     """
+
+    __slots__ = ("meta", "path", "streams", "warnings")
+
+    streams: Mapping[str, SensorStream]
+    meta: SessionMeta
+    path: Path | None
+    warnings: tuple[str, ...]
 
     def __init__(
         self,
         *,
-        samples: pd.DataFrame | None = None,
-        streams: Mapping[str, SensorStream] | None = None,
+        streams: Mapping[str, SensorStream],
         meta: SessionMeta | None = None,
         path: str | Path | None = None,
         warnings: tuple[str, ...] = (),
     ) -> None:
-        if (samples is None) == (streams is None):
-            raise ValueError("a Recording needs either samples= or streams=")
-        self._samples = samples
-        self._streams = (
-            None if streams is None else {p: streams[p] for p in PLACEMENTS if p in streams}
+        meta = SessionMeta() if meta is None else meta
+        if not isinstance(meta, SessionMeta):
+            raise TypeError(f"Recording meta must be a SessionMeta, not {type(meta).__name__}")
+        set_ = object.__setattr__
+        set_(self, "streams", MappingProxyType(_checked_streams(streams)))
+        set_(self, "meta", meta)
+        set_(self, "path", None if path is None else Path(path))
+        set_(self, "warnings", tuple(warnings))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a Recording does not change; use replace() to set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Recording does not change; {name!r} cannot be deleted")
+
+    def __repr__(self) -> str:
+        return (
+            f"Recording(placements={self.placements}, n_samples={self.n_samples}, "
+            f"path={self.path!r})"
         )
-        self.meta = meta if meta is not None else SessionMeta()
-        self.path = None if path is None else Path(path)
-        self.warnings = tuple(warnings)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_recording, (dict(self.streams), self.meta, self.path, self.warnings))
 
     def replace(self, **changes: Any) -> Recording:
-        """A copy with ``meta``, ``path`` or ``warnings`` replaced (samples shared)."""
-        bad = set(changes) - {"meta", "path", "warnings"}
+        """A copy with ``streams``, ``meta``, ``path`` or ``warnings`` replaced (arrays shared)."""
+        bad = set(changes) - set(self.__slots__)
         if bad:
             raise TypeError(f"Recording.replace() cannot change {sorted(bad)}")
-        return Recording(
-            samples=self._samples if self._streams is None else None,
-            streams=self._streams,
-            meta=changes.get("meta", self.meta),
-            path=changes.get("path", self.path),
-            warnings=changes.get("warnings", self.warnings),
-        )
-
-    @property
-    def samples(self) -> pd.DataFrame:
-        """The long sample table (built from the streams on first use)."""
-        if self._samples is None:
-            if self._streams is None:
-                raise ValueError("this recording's samples were released")
-            self._samples = samples_from_streams(self._streams)
-        return self._samples
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return Recording(**{**fields, **changes})
 
     @property
     def placements(self) -> tuple[str, ...]:
         """Worn placements, in the canonical order of ``PLACEMENTS``."""
-        if self._streams is not None:
-            return tuple(self._streams)
-        present = set(self.samples[SENSOR].unique())
-        return tuple(p for p in PLACEMENTS if p in present)
-
-    @cached_property
-    def _groups(self) -> dict[str, NDArray[np.intp]]:
-        col = self.samples[SENSOR]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            codes = col.cat.codes.to_numpy()
-            cats = list(col.cat.categories)
-            return {p: np.flatnonzero(codes == cats.index(p)) for p in self.placements}
-        labels = col.to_numpy()
-        return {p: np.flatnonzero(labels == p) for p in self.placements}
+        return tuple(self.streams)
 
     def stream(self, placement: str) -> SensorStream:
-        """The samples of one sensor as a :class:`SensorStream`."""
-        if self._streams is not None:
-            if placement not in self._streams:
-                raise KeyError(f"no sensor {placement!r} in this recording; has {self.placements}")
-            return self._streams[placement]
-        if placement not in self._groups:
+        """The samples of one sensor; KeyError naming the worn placements if not worn."""
+        if placement not in self.streams:
             raise KeyError(f"no sensor {placement!r} in this recording; has {self.placements}")
-        idx = self._groups[placement]
-        df = self.samples
-
-        def block(cols: tuple[str, ...]) -> FloatArray | None:
-            if not all(c in df.columns for c in cols):
-                return None
-            arr = df[list(cols)].to_numpy(dtype=np.float64)[idx]
-            return None if np.isnan(arr).all() else arr
-
-        ticks = None
-        if DEVICE_TICKS in df.columns:
-            raw = df[DEVICE_TICKS].to_numpy()[idx]
-            if not pd.isna(raw).any():
-                ticks = raw.astype(np.int64)
-        return SensorStream(
-            placement=placement,
-            t_s=df[T_S].to_numpy(dtype=np.float64)[idx],
-            acc_m_s2=df[list(ACC_COLUMNS)].to_numpy(dtype=np.float64)[idx],
-            gyr_rad_s=df[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)[idx],
-            mag_ut=block(MAG_COLUMNS),
-            quat=block(QUAT_COLUMNS),
-            device_ticks=ticks,
-        )
-
-    def streams(self) -> dict[str, SensorStream]:
-        """Every sensor's stream, keyed by placement."""
-        return {p: self.stream(p) for p in self.placements}
-
-    def release(self) -> dict[str, SensorStream]:
-        """Every sensor's stream, handed over: this recording keeps only its sidecar.
-
-        The caller becomes the only holder of the sample arrays and can free them while it
-        works; afterwards :attr:`samples` and :meth:`stream` raise.
-        """
-        out = self.streams()
-        self._streams = {}
-        self._samples = None
-        self.__dict__.pop("_groups", None)
-        return out
+        return self.streams[placement]
 
     @property
     def n_samples(self) -> int:
         """Samples of all sensors."""
-        if self._streams is not None:
-            return sum(len(s) for s in self._streams.values())
-        return len(self.samples)
+        return sum(len(s) for s in self.streams.values())
 
     @property
     def duration_s(self) -> float:
-        """Time from the first to the last sample of any sensor."""
-        if self._streams is not None:
-            if not self._streams:
-                return 0.0
-            first = min(float(s.t_s[0]) for s in self._streams.values() if len(s))
-            last = max(float(s.t_s[-1]) for s in self._streams.values() if len(s))
-            return last - first
-        t = self.samples[T_S].to_numpy()
-        return float(t[-1] - t[0]) if t.size else 0.0
+        """Time from the first to the last sample of any sensor (0.0 without samples)."""
+        spans = _spans(self)
+        if not spans:
+            return 0.0
+        return max(b for _, b in spans.values()) - min(a for a, _ in spans.values())
+
+
+def _rebuild_recording(
+    streams: dict[str, SensorStream],
+    meta: SessionMeta,
+    path: Path | None,
+    warnings: tuple[str, ...],
+) -> Recording:
+    """Unpickling (a Recording's fields are set once, in ``__init__``)."""
+    return Recording(streams=streams, meta=meta, path=path, warnings=warnings)
+
+
+def _checked_streams(streams: Mapping[str, SensorStream]) -> dict[str, SensorStream]:
+    """``streams`` in ``PLACEMENTS`` order, each checked for its key and array shapes."""
+    if not isinstance(streams, Mapping):
+        raise TypeError(f"Recording streams must be a mapping, not {type(streams).__name__}")
+    unknown = [k for k in streams if k not in PLACEMENTS]
+    if unknown:
+        raise ValueError(
+            f"unknown placement {unknown[0]!r} in Recording streams; "
+            f"expected one of {', '.join(PLACEMENTS)}"
+        )
+    for label, s in streams.items():
+        if not isinstance(s, SensorStream):
+            raise TypeError(f"stream {label!r} must be a SensorStream, not {type(s).__name__}")
+        if s.placement != label:
+            raise ValueError(f"stream of {s.placement!r} filed under {label!r}")
+        _check_shapes(s)
+    return {p: streams[p] for p in PLACEMENTS if p in streams}
+
+
+def _check_shapes(s: SensorStream) -> None:
+    """ValueError when one of ``s``'s arrays does not have the shape its ``t_s`` implies."""
+    n = np.shape(s.t_s)[0] if np.ndim(s.t_s) == 1 else -1
+    if n < 0:
+        raise ValueError(f"stream {s.placement!r}: t_s must be 1-D, has shape {np.shape(s.t_s)}")
+    want: dict[str, tuple[int, ...]] = {"acc_m_s2": (n, 3), "gyr_rad_s": (n, 3)}
+    want |= {"mag_ut": (n, 3), "quat": (n, 4), "device_ticks": (n,)}
+    for name, shape in want.items():
+        arr = getattr(s, name)
+        if arr is not None and np.shape(arr) != shape:
+            raise ValueError(
+                f"stream {s.placement!r}: {name} has shape {np.shape(arr)}; expected {shape} "
+                f"({n} samples in t_s)"
+            )
+
+
+def take_streams(recording: Recording) -> tuple[dict[str, SensorStream], Recording]:
+    """Hand a recording's sample arrays over to the caller.
+
+    Returns the streams in a new dict the caller owns, and ``recording`` without them (same
+    sidecar, path and warnings; no streams). Rebind the name you held,
+    ``streams, recording = take_streams(recording)``: the arrays then live only in
+    ``streams``, and whoever empties that dict frees them (the offline pipeline does, one
+    sensor at a time). ``recording`` itself is not changed: anyone still holding it keeps
+    the arrays alive.
+    """
+    return dict(recording.streams), recording.replace(streams={})
 
 
 def samples_from_streams(streams: Mapping[str, SensorStream]) -> pd.DataFrame:
-    """Build the long sample table (sorted by ``t_s``, stable) from per-sensor streams."""
+    """The long sample table of DESIGN §4 (sorted by ``t_s``, stable) from per-sensor streams.
+
+    Sensors are concatenated in the order of ``streams`` (a Recording's is ``PLACEMENTS``
+    order) before the sort, so rows of equal ``t_s`` keep that order. Columns of a channel
+    that only some sensors have are NaN for the others.
+    """
     frames = []
     for label, s in streams.items():
         data: dict[str, Any] = {T_S: s.t_s, SENSOR: label}
@@ -478,6 +508,70 @@ def samples_from_streams(streams: Mapping[str, SensorStream]) -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True)
     df = df.sort_values(T_S, kind="stable", ignore_index=True)
     return df[[c for c in ALL_COLUMNS if c in df.columns]]
+
+
+def streams_from_samples(samples: pd.DataFrame) -> dict[str, SensorStream]:
+    """Per-sensor streams (``PLACEMENTS`` order) from a long sample table (DESIGN §4 layout).
+
+    Each sensor's rows keep their order; measurements become float64. A sensor whose
+    magnetometer or quaternion cells are all empty gets None for that channel, and
+    ``device_ticks`` is kept only when none of its cells is empty. The table is not
+    validated here (:func:`validate_samples` does that); a missing required column raises
+    KeyError and a label that is not a placement ValueError.
+    """
+    labels = samples[SENSOR]
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        codes = labels.cat.codes.to_numpy()
+        names = [str(c) for c in labels.cat.categories]
+    else:
+        codes, uniques = pd.factorize(labels)
+        names = [str(u) for u in uniques]
+    present = [names[k] for k in np.unique(codes) if k >= 0]
+    unknown = [n for n in present if n not in PLACEMENTS]
+    if unknown:
+        raise ValueError(
+            f"unknown sensor label {unknown[0]!r} in the sample table; "
+            f"expected one of {', '.join(PLACEMENTS)}"
+        )
+    rows = {p: np.flatnonzero(codes == names.index(p)) for p in PLACEMENTS if p in present}
+    t_s = samples[T_S].to_numpy(dtype=np.float64)
+    acc = samples[list(ACC_COLUMNS)].to_numpy(dtype=np.float64)
+    gyr = samples[list(GYR_COLUMNS)].to_numpy(dtype=np.float64)
+    mag = _optional_block(samples, MAG_COLUMNS)
+    quat = _optional_block(samples, QUAT_COLUMNS)
+    ticks = samples[DEVICE_TICKS].to_numpy() if DEVICE_TICKS in samples.columns else None
+    out = {}
+    for p, idx in rows.items():
+        own_ticks = None if ticks is None else ticks[idx]
+        out[p] = SensorStream(
+            placement=p,
+            t_s=t_s[idx],
+            acc_m_s2=acc[idx],
+            gyr_rad_s=gyr[idx],
+            mag_ut=_unless_all_nan(mag, idx),
+            quat=_unless_all_nan(quat, idx),
+            device_ticks=(
+                None
+                if own_ticks is None or pd.isna(own_ticks).any()
+                else own_ticks.astype(np.int64)
+            ),
+        )
+    return out
+
+
+def _optional_block(samples: pd.DataFrame, cols: tuple[str, ...]) -> FloatArray | None:
+    """The float64 block of ``cols`` when the table has them all, else None."""
+    if not all(c in samples.columns for c in cols):
+        return None
+    return samples[list(cols)].to_numpy(dtype=np.float64)
+
+
+def _unless_all_nan(block: FloatArray | None, idx: NDArray[np.intp]) -> FloatArray | None:
+    """Rows ``idx`` of ``block``, or None when there is no block or they are all NaN."""
+    if block is None:
+        return None
+    rows = block[idx]
+    return None if np.isnan(rows).all() else rows
 
 
 def validate_samples(
@@ -637,11 +731,7 @@ _META_TOLERANCE_S = 2.0
 
 def _spans(rec: Recording) -> dict[str, tuple[float, float]]:
     """First and last ``t_s`` of every sensor with samples."""
-    if rec._streams is not None:
-        return {p: (float(s.t_s[0]), float(s.t_s[-1])) for p, s in rec._streams.items() if len(s)}
-    df = rec.samples
-    grouped = df.groupby(SENSOR, observed=True)[T_S].agg(["min", "max"])
-    return {str(p): (float(r["min"]), float(r["max"])) for p, r in grouped.iterrows()}
+    return {p: (float(s.t_s[0]), float(s.t_s[-1])) for p, s in rec.streams.items() if len(s)}
 
 
 def check_meta_against_data(

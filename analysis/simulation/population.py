@@ -40,7 +40,7 @@ from analysis.angles import rotations
 from analysis.envelope.profiles import Profile, angle_column_for
 from analysis.errors import ConfigError
 from analysis.recording.schema import PLACEMENTS
-from analysis.recording.streams import Recording, SessionMeta
+from analysis.recording.streams import Recording, SessionMeta, streams_from_samples
 from analysis.simulation.body import SEGMENT_OF_PLACEMENT, BodyModel
 from analysis.simulation.chain import CHANNELS, AnchorSwitch, KinematicModel
 from analysis.simulation.imu import (
@@ -772,7 +772,7 @@ class PopulationSession:
 
     def recording(self) -> Recording:
         """The session as a canonical recording (what ``stretchguard analyse`` reads)."""
-        return Recording(samples=self.samples, meta=self.meta)
+        return Recording(streams=streams_from_samples(self.samples), meta=self.meta)
 
 
 def sensor_set(name: str | Sequence[str], side: str) -> tuple[str, ...]:
@@ -915,7 +915,7 @@ def simulate_motion(
     )
     samples, truth = _run(sim, 120.0)
     return (
-        Recording(samples=samples, meta=sim.meta),
+        Recording(streams=streams_from_samples(samples), meta=sim.meta),
         truth,
         {p: v.q_S_B for p, v in params.items()},
     )

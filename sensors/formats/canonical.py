@@ -54,6 +54,7 @@ from analysis.recording.streams import (
     SensorStream,
     SessionMeta,
     check_meta_against_data,
+    streams_from_samples,
     validate_samples,
 )
 
@@ -360,7 +361,7 @@ def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
         rec = Recording(streams=streams, meta=meta, path=p, warnings=warnings)
     except _IrregularError:
         samples, warnings = parse_canonical_csv(read_file_bytes(p), source=p)
-        rec = Recording(samples=samples, meta=meta, path=p, warnings=warnings)
+        rec = Recording(streams=streams_from_samples(samples), meta=meta, path=p, warnings=warnings)
     checked, notes = check_meta_against_data(rec, source=sidecar_path(p))
     if checked is meta and not notes:
         return rec

@@ -46,6 +46,7 @@ from analysis.recording.streams import (
     SensorStream,
     SessionMeta,
     samples_from_streams,
+    streams_from_samples,
     validate_samples,
 )
 from sensors.formats.detect import FORMATS, detect_format
@@ -784,4 +785,6 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
         f"({', '.join(sorted(set(formats.values())))})",
         extra=extra,
     )
-    return Recording(samples=samples, meta=meta, path=None, warnings=tuple(notes))
+    return Recording(
+        streams=streams_from_samples(samples), meta=meta, path=None, warnings=tuple(notes)
+    )

@@ -26,7 +26,6 @@ from analysis.recording.streams import (
     Recording,
     SensorStream,
     SessionMeta,
-    samples_from_streams,
 )
 
 FloatArray = NDArray[np.float64]
@@ -108,7 +107,7 @@ def read_qmt_full_body(path: str | Path, *, placements: tuple[str, ...] | None =
         calibration=CalibrationWindows(static_s=QMT_STAND_S, functional_s=QMT_MOVEMENTS_S),
         notes="qmt full-body example (dlaidig/qmt, MIT)",
     )
-    return Recording(samples=samples_from_streams(streams), meta=meta, path=p)
+    return Recording(streams=streams, meta=meta, path=p)
 
 
 @dataclass(frozen=True)
@@ -169,4 +168,4 @@ def read_skinematics_walking(folder: str | Path, *, side: str = "right") -> Reco
         ),
         notes="scikit-kinematics walking example (BSD)",
     )
-    return Recording(samples=samples_from_streams(streams), meta=meta, path=base)
+    return Recording(streams=streams, meta=meta, path=base)

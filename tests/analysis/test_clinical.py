@@ -15,7 +15,7 @@ from analysis.angles.pipeline import analyse_recording
 from analysis.envelope.checker import EnvelopeResult, check_envelope
 from analysis.envelope.clinical import DifferentiationTest, differentiation_tests, slr_result
 from analysis.envelope.profiles import load_builtin_profile
-from analysis.recording.streams import Marker, Recording
+from analysis.recording.streams import Marker, Recording, streams_from_samples
 from analysis.report.page import ReportContext, build_report_html, summary_text
 from analysis.simulation import DEFAULT_SENSORS, SimulatedSession, SimulationConfig, simulate
 from analysis.simulation.scenarios import SLR_TRUTH_DEG
@@ -31,7 +31,7 @@ def _session(name: str, sensors: tuple[str, ...]) -> SimulatedSession:
 @cache
 def _estimated(name: str, sensors: tuple[str, ...]) -> tuple[EnvelopeResult, object]:
     sim = _session(name, sensors)
-    res = analyse_recording(Recording(samples=sim.samples, meta=sim.meta))
+    res = analyse_recording(Recording(streams=streams_from_samples(sim.samples), meta=sim.meta))
     env = check_envelope(
         res.angles,
         load_builtin_profile(str(sim.meta.exercise)),

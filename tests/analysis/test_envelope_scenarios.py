@@ -17,7 +17,7 @@ from analysis.angles.pipeline import analyse_recording
 from analysis.envelope.checker import EnvelopeResult, check_envelope
 from analysis.envelope.clinical import TEST_RULES
 from analysis.envelope.profiles import load_builtin_profile
-from analysis.recording.streams import Recording
+from analysis.recording.streams import Recording, streams_from_samples
 from analysis.simulation import (
     DEFAULT_SENSORS,
     SimulatedSession,
@@ -44,7 +44,7 @@ def _judged(name: str, source: str) -> EnvelopeResult:
     side = str(sim.meta.side)
     if source == "truth":
         return check_envelope(sim.truth, profile, side=side, markers=sim.meta.markers)
-    result = analyse_recording(Recording(samples=sim.samples, meta=sim.meta))
+    result = analyse_recording(Recording(streams=streams_from_samples(sim.samples), meta=sim.meta))
     return check_envelope(
         result.angles, profile, side=side, markers=sim.meta.markers, absent=result.absent
     )

@@ -13,7 +13,7 @@ from analysis.angles.live import LiveAnglePipeline
 from analysis.angles.pipeline import PipelineOptions, analyse_recording
 from analysis.errors import CalibrationError
 from analysis.recording.schema import ACC_COLUMNS, ANGLE_COLUMNS, GYR_COLUMNS
-from analysis.recording.streams import Recording, SessionMeta
+from analysis.recording.streams import Recording, SessionMeta, streams_from_samples
 from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
 from analysis.simulation.metrics import angle_error
 
@@ -33,7 +33,7 @@ def _session(scenario="standing_correct", *, seed=0, sensors=LEG, perfect=False,
 
 
 def _rec(sim) -> Recording:
-    return Recording(samples=sim.samples, meta=sim.meta)
+    return Recording(streams=streams_from_samples(sim.samples), meta=sim.meta)
 
 
 def _errors(result, sim) -> dict[str, float]:
@@ -127,7 +127,11 @@ def perfect_standing():
 def test_angles_do_not_depend_on_how_a_sensor_is_strapped(perfect_standing, label, quat):
     sim, ref = perfect_standing
     q = rot.normalize(quat)
-    res = analyse_recording(Recording(samples=_rotate_sensor(sim.samples, label, q), meta=sim.meta))
+    res = analyse_recording(
+        Recording(
+            streams=streams_from_samples(_rotate_sensor(sim.samples, label, q)), meta=sim.meta
+        )
+    )
     for c in (*SAGITTAL, *FRONTAL, "pelvis_anterior_tilt_deg"):
         d = np.nanmax(np.abs(res.angles[c].to_numpy() - ref.angles[c].to_numpy()))
         assert d < 0.05, (label, c, d)
@@ -151,7 +155,9 @@ def _mirror_to_left(samples: pd.DataFrame) -> pd.DataFrame:
 def test_left_right_mirror_symmetry(perfect_standing):
     sim, ref = perfect_standing
     meta = SessionMeta(calibration=sim.meta.calibration, side="left")
-    res = analyse_recording(Recording(samples=_mirror_to_left(sim.samples), meta=meta))
+    res = analyse_recording(
+        Recording(streams=streams_from_samples(_mirror_to_left(sim.samples)), meta=meta)
+    )
     for c in (*SAGITTAL, *FRONTAL):
         left = c.replace("right_", "left_")
         d = np.nanmax(np.abs(res.angles[left].to_numpy() - ref.angles[c].to_numpy()))
@@ -163,7 +169,9 @@ def test_left_right_mirror_symmetry(perfect_standing):
 
 def test_detected_windows_match_the_protocol():
     sim = _session(seed=4)
-    res = analyse_recording(Recording(samples=sim.samples, meta=SessionMeta()))
+    res = analyse_recording(
+        Recording(streams=streams_from_samples(sim.samples), meta=SessionMeta())
+    )
     stand = next(e for e in sim.events if e.name == "quiet_stand")
     a, b = res.calibration.static_s
     assert res.calibration.source == "detected"
@@ -179,13 +187,15 @@ def test_no_quiet_stand_is_a_clear_error():
     # only the calibration movements: some sensor is always moving
     moving = sim.samples[sim.samples.t_s.between(5.0, 34.0)]
     with pytest.raises(CalibrationError, match="no quiet stand"):
-        analyse_recording(Recording(samples=moving, meta=SessionMeta()))
+        analyse_recording(Recording(streams=streams_from_samples(moving), meta=SessionMeta()))
 
 
 def test_sensor_dropout_leaves_a_recorded_gap(standing):
     sim, _ref = standing
     cut = (sim.samples.sensor == "right_shank") & sim.samples.t_s.between(50.0, 52.0)
-    res = analyse_recording(Recording(samples=sim.samples[~cut], meta=sim.meta))
+    res = analyse_recording(
+        Recording(streams=streams_from_samples(sim.samples[~cut]), meta=sim.meta)
+    )
     assert any(g.sensor == "right_shank" for g in res.gaps)
     assert any("right_shank: no data" in w for w in res.warnings)
     t = res.angles.t_s
@@ -197,7 +207,7 @@ def test_sensor_dropout_leaves_a_recorded_gap(standing):
 
 
 def _feed_live(sim, tick_s: float):
-    streams = _rec(sim).streams()
+    streams = _rec(sim).streams
     t0 = min(s.t_s[0] for s in streams.values())
     live = LiveAnglePipeline(streams, rate_hz=100.0, t0_s=t0)
     pos = dict.fromkeys(streams, 0)

@@ -216,7 +216,7 @@ def test_simulate_motion_records_any_trajectories() -> None:
     k = truth["right_knee_flexion_deg"].to_numpy()
     assert k.max() == pytest.approx(60.0, abs=0.01)
     # the shank sensor turns at the knee rate (thigh still): |ω| = knee rate
-    shank = rec.streams()["right_shank"]
+    shank = rec.streams["right_shank"]
     t = shank.t_s
     rate = np.degrees(np.linalg.norm(shank.gyr_rad_s, axis=1))
     true_rate = np.abs(np.gradient(np.interp(t, truth["t_s"], k), t))

@@ -21,7 +21,7 @@ from analysis.envelope.unchecked import (
     worn_from_columns,
 )
 from analysis.recording.schema import HEAD_FLEXION_REL_PELVIS
-from analysis.recording.streams import Recording
+from analysis.recording.streams import Recording, streams_from_samples
 from analysis.report.page import ReportContext, build_report_html, summary_text
 from analysis.simulation import DEFAULT_SENSORS, SimulatedSession, SimulationConfig, simulate
 
@@ -48,7 +48,7 @@ def _judged(name: str, sensors: tuple[str, ...], source: str) -> EnvelopeResult:
         if "head" not in sensors:
             cols = [c for c in cols if c not in ("neck_flexion_deg", HEAD_FLEXION_REL_PELVIS)]
         return check_envelope(sim.truth[cols], profile, side=str(sim.meta.side))
-    res = analyse_recording(Recording(samples=sim.samples, meta=sim.meta))
+    res = analyse_recording(Recording(streams=streams_from_samples(sim.samples), meta=sim.meta))
     return check_envelope(res.angles, profile, side=str(sim.meta.side), absent=res.absent)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import ConfigError
+from analysis.recording.streams import samples_from_streams
 from cli.common import load_recording
 from cli.main import EXIT_CONFIG, EXIT_DATA, EXIT_OK, main
 from sensors.formats.canonical import read_recording, write_recording
@@ -117,7 +118,7 @@ def test_load_recording_accepts_one_canonical_file_or_vendor_files(tmp_path):
 
     rec = load_recording([tmp_path / "in"], mapping=SensorMapping.from_options([f"{MAC}=pelvis"]))
     assert rec.placements == ("pelvis",)
-    canon = write_recording(tmp_path / "c.csv", rec.samples)
+    canon = write_recording(tmp_path / "c.csv", samples_from_streams(rec.streams))
     assert load_recording(canon).placements == ("pelvis",)
     with pytest.raises(ConfigError, match="give it alone"):
         load_recording([canon, *sorted((tmp_path / "in").iterdir())])

@@ -84,7 +84,7 @@ def _signal_at(
 
 
 def _last_t(rec: Recording) -> float:
-    return max(float(s.t_s[-1]) for s in rec.streams().values())
+    return max(float(s.t_s[-1]) for s in rec.streams.values())
 
 
 def _check_session(rec: Recording, *, marker_expected: bool) -> None:

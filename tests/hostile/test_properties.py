@@ -105,7 +105,7 @@ def test_canonical_reader_refuses_or_reads_within_policy(tmp_path: Path, data: b
     if error is not None:
         assert "\n" not in error
         return
-    for s in rec.streams().values():
+    for s in rec.streams.values():
         _assert_within_policy(s.t_s, [s.acc_m_s2])
         assert np.all(np.abs(s.gyr_rad_s) <= inputs.GYR_LIMIT_RAD_S)
 

@@ -11,7 +11,7 @@ import pytest
 
 from analysis.errors import OutputExistsError, RecordingFormatError
 from analysis.recording.schema import ACC_COLUMNS, GYR_COLUMNS, REQUIRED_COLUMNS
-from analysis.recording.streams import CalibrationWindows, Marker, SessionMeta
+from analysis.recording.streams import CalibrationWindows, Marker, SessionMeta, samples_from_streams
 from sensors.formats.canonical import (
     CanonicalAppender,
     read_recording,
@@ -55,7 +55,7 @@ def test_round_trip_with_sidecar(tmp_path):
     path = write_recording(tmp_path / "s.csv", df, meta)
     rec = read_recording(path)
     assert rec.placements == ("right_thigh", "right_shank")
-    assert len(rec.samples) == len(df)
+    assert rec.n_samples == len(df)
     s = rec.stream("right_shank")
     ref = df[df.sensor == "right_shank"]
     assert np.allclose(s.acc_m_s2, ref[list(ACC_COLUMNS)].to_numpy(), atol=1e-5)
@@ -73,7 +73,7 @@ def test_gzip_round_trip_is_byte_stable(tmp_path):
     a = write_recording(tmp_path / "a.csv.gz", df)
     b = write_recording(tmp_path / "b.csv.gz", df)
     assert a.read_bytes() == b.read_bytes()
-    assert len(read_recording(a).samples) == len(df)
+    assert read_recording(a).n_samples == len(df)
 
 
 def test_never_overwrites(tmp_path):
@@ -100,7 +100,7 @@ def test_appender_output_reads_back(tmp_path):
             for i in range(10)
         )
         app.flush()
-        assert read_recording(p).samples.shape[0] == 10
+        assert read_recording(p).n_samples == 10
     assert app.rows_written == 10
 
 
@@ -174,26 +174,26 @@ def test_bad_input_names_file_line_and_column(tmp_path, text, pattern):
 def test_truncated_last_row_is_dropped_with_warning(tmp_path):
     text = HEADER + "\n0.00,pelvis,0,0,9.8,0,0,0\n0.01,pelvis,0,0,9.8,0,0,0\n0.02,pelv"
     rec = read_recording(_write(tmp_path, text))
-    assert len(rec.samples) == 2
+    assert rec.n_samples == 2
     assert any("incomplete last row" in w for w in rec.warnings)
 
 
 def test_missing_newline_on_complete_last_row_is_kept(tmp_path):
     text = HEADER + "\n0.00,pelvis,0,0,9.8,0,0,0\n0.01,pelvis,0,0,9.8,0,0,0"
-    assert len(read_recording(_write(tmp_path, text)).samples) == 2
+    assert read_recording(_write(tmp_path, text)).n_samples == 2
 
 
 def test_unknown_columns_are_ignored_with_warning(tmp_path):
     text = HEADER + ",temperature_c\n0.00,pelvis,0,0,9.8,0,0,0,31\n"
     rec = read_recording(_write(tmp_path, text))
-    assert "temperature_c" not in rec.samples.columns
+    assert "temperature_c" not in samples_from_streams(rec.streams).columns
     assert any("temperature_c" in w for w in rec.warnings)
 
 
 def test_rows_unsorted_across_sensors_are_sorted(tmp_path):
     text = HEADER + "\n0.02,pelvis,0,0,9.8,0,0,0\n0.01,right_foot,0,0,9.8,0,0,0\n"
     rec = read_recording(_write(tmp_path, text))
-    assert list(rec.samples.t_s) == [0.01, 0.02]
+    assert list(samples_from_streams(rec.streams).t_s) == [0.01, 0.02]
 
 
 def test_bad_sidecar(tmp_path):
@@ -224,7 +224,7 @@ def test_not_gzip(tmp_path):
 
 @pytest.mark.parametrize("name", ["fast.csv", "fast.csv.gz"])
 def test_fast_reader_matches_the_strict_parser(tmp_path, name):
-    from analysis.recording.streams import Recording
+    from analysis.recording.streams import Recording, streams_from_samples
     from sensors.formats.canonical import parse_canonical_csv, read_file_bytes
 
     df = _samples(n=300, sensors=("pelvis", "right_thigh", "right_foot"))
@@ -233,8 +233,10 @@ def test_fast_reader_matches_the_strict_parser(tmp_path, name):
     df["device_ticks"] = np.arange(len(df))
     path = write_recording(tmp_path / name, df)
     fast = read_recording(path)
-    strict = Recording(samples=parse_canonical_csv(read_file_bytes(path), source=path)[0])
-    assert fast._streams is not None  # the fast path was taken
+    strict = Recording(
+        streams=streams_from_samples(parse_canonical_csv(read_file_bytes(path), source=path)[0])
+    )
+    assert fast.stream("pelvis").acc_m_s2.dtype == np.float32  # the fast path was taken
     assert fast.placements == strict.placements
     for label in fast.placements:
         a, b = fast.stream(label), strict.stream(label)
@@ -243,7 +245,7 @@ def test_fast_reader_matches_the_strict_parser(tmp_path, name):
         assert np.allclose(a.gyr_rad_s, b.gyr_rad_s, atol=1e-6)
         assert (a.mag_ut is None) == (b.mag_ut is None) == (label == "pelvis")
         assert np.array_equal(a.device_ticks, b.device_ticks)
-    assert len(fast.samples) == len(df)  # the long table is still available on demand
+    assert len(samples_from_streams(fast.streams)) == len(df)  # the long table, made on demand
 
 
 def test_fast_reader_hands_irregular_files_to_the_strict_parser(tmp_path):
@@ -251,7 +253,7 @@ def test_fast_reader_hands_irregular_files_to_the_strict_parser(tmp_path):
     gz = tmp_path / "cut.csv.gz"
     gz.write_bytes(gzip.compress(text.encode()))
     rec = read_recording(gz)
-    assert len(rec.samples) == 2
+    assert rec.n_samples == 2
     assert any("incomplete last row" in w for w in rec.warnings)
 
 

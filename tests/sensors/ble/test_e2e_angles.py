@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.angles.pipeline import analyse_recording
-from analysis.recording.streams import Recording, SensorStream, samples_from_streams
+from analysis.recording.streams import Recording, SensorStream
 from sensors.formats.canonical import read_recording
 from sensors.virtual.scenario import record_virtual_session
 
@@ -43,7 +43,7 @@ async def test_virtual_recording_is_analysed_like_the_simulators_output(tmp_path
             acc_m_s2=source.acc_m_s2[keep],
             gyr_rad_s=source.gyr_rad_s[keep],
         )
-    reference = Recording(samples=samples_from_streams(own), meta=recorded.meta)
+    reference = Recording(streams=own, meta=recorded.meta)
 
     a = analyse_recording(recorded).angles
     b = analyse_recording(reference).angles

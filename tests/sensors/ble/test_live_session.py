@@ -61,7 +61,7 @@ async def test_four_families_record_a_readable_session(tmp_path: Path):
         "right_foot": 60.0,
     }
     delivered = _delivered(result)
-    for placement, stream in rec.streams().items():
+    for placement, stream in rec.streams.items():
         info = rec.meta.sensors[placement]
         assert info.rate_hz == expected_rates[placement]
         assert info.address == result.rig.sensors[placement].address
@@ -130,7 +130,7 @@ async def test_drops_are_reconnected_and_corrupt_packets_counted(tmp_path: Path)
         assert rec.meta.extra["packets"][placement]["reconnects"] == 1
     # no sample received before or after a drop is lost, damaged ones are skipped
     delivered = _delivered(result)
-    for placement, stream in rec.streams().items():
+    for placement, stream in rec.streams.items():
         assert len(stream) == delivered[placement], placement
     # Movella DOT payloads are parsed by mode: every damaged one is caught
     foot = rec.meta.extra["packets"]["right_foot"]

@@ -27,6 +27,7 @@ from analysis.recording.streams import (
     SensorStream,
     SessionMeta,
     samples_from_streams,
+    streams_from_samples,
 )
 
 try:
@@ -48,7 +49,10 @@ class Session:
     source: str
 
     def recording(self) -> Recording:
-        return Recording(samples=self.samples, meta=SessionMeta(calibration=self.calibration))
+        return Recording(
+            streams=streams_from_samples(self.samples),
+            meta=SessionMeta(calibration=self.calibration),
+        )
 
     def stream(self, placement: str) -> SensorStream:
         return self.recording().stream(placement)

@@ -34,7 +34,8 @@ def test_torn_last_line_is_dropped_on_the_fast_path(tmp_path: Path) -> None:
     rows = _rows()
     p = _write(tmp_path, [*rows, "3.000000,pelvis,0.1,9."], end="")
     rec = read_recording(p)
-    assert rec._streams is not None  # streamed into arrays, not the in-memory strict parser
+    # streamed into float32 arrays, not the in-memory strict parser (float64)
+    assert rec.stream("pelvis").acc_m_s2.dtype == np.float32
     assert rec.n_samples == len(rows)
     assert any("incomplete last row dropped" in w for w in rec.warnings)
     whole = read_recording(_write(tmp_path, rows, name="w.csv"))
@@ -55,7 +56,8 @@ def test_cr_and_crlf_line_ends_read_like_lf(tmp_path: Path, ending: str) -> None
     p = tmp_path / "cr.csv"
     p.write_text(ending.join([HEADER, *rows]) + ending, encoding="utf-8", newline="")
     other = read_recording(p)
-    assert (other._streams is not None) == (ending == "\r\n")  # CR-LF stays on the fast path
+    fast = other.stream("pelvis").acc_m_s2.dtype == np.float32  # the fast path reads float32
+    assert fast == (ending == "\r\n")  # CR-LF stays on the fast path
     for label in lf.placements:
         # float64 (strict path) against float32 (fast path): equal to float32 resolution
         np.testing.assert_allclose(other.stream(label).acc_m_s2, lf.stream(label).acc_m_s2, 1e-7)
