@@ -378,8 +378,9 @@ def _judge_rule(
 def _excuse_tests(
     result: RuleResult, mask: BoolArray, tests: Sequence[DifferentiationTest], t_s: FloatArray
 ) -> tuple[RuleResult, BoolArray, BoolArray]:
-    """Move the episodes that were a performed "nerve or muscle?" test's movement to
-    ``excused``: they are no violation (no status, verdict or cue) but still interrupt a hold.
+    """Move the episodes of a performed "nerve or muscle?" test to ``excused``.
+
+    Those episodes are no violation (no status, verdict or cue) but still interrupt a hold.
 
     Returns the result, the rule's outside mask without them, and their mask.
     """

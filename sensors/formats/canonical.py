@@ -222,8 +222,10 @@ def _check_utf8(data: bytes, source: str | Path | None) -> None:
 
 
 def _canonical_header(data: bytes, source: str | Path | None) -> tuple[list[str], int]:
-    """The header's column names (checked: ``t_s`` and ``sensor``, no duplicates) and the
-    offset of its newline (-1 for a file of one line)."""
+    """The header's column names and the offset of its newline (-1 for a one-line file).
+
+    The names are checked: ``t_s`` and ``sensor`` present, no duplicates.
+    """
     header_end = data.find(b"\n")
     header_line = data if header_end < 0 else data[:header_end]
     header = csv_cells(header_line.decode("utf-8", errors="replace"), source=source)
@@ -599,8 +601,10 @@ def _split_batch(
 
 
 def _check_block(values: Mapping[str, np.ndarray]) -> None:
-    """Raise _IrregularError for a block with a value the input policy refuses (the strict
-    parser then words the error with line, column and limit)."""
+    """Raise _IrregularError for a block with a value the input policy refuses.
+
+    The strict parser then words the error with line, column and limit.
+    """
     for c in REQUIRED_COLUMNS:
         if c != SENSOR and not np.isfinite(values[c]).all():
             raise _IrregularError
