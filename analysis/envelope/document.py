@@ -1,5 +1,6 @@
-"""``envelope.json``: the document built from an :class:`~.results.EnvelopeResult` (contract
-in ``docs/envelope.md``; numbers rounded, strict JSON).
+"""``envelope.json``: the document built from an :class:`~.results.EnvelopeResult`.
+
+The contract is in ``docs/envelope.md``; numbers are rounded, the JSON is strict.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def _episode(e: Episode) -> dict[str, Any]:
 
 
 def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
+    """The ``envelope.json`` document of ``res`` as plain JSON values (docs/envelope.md)."""
     prof = res.profile
     out: dict[str, Any] = {
         "profile": prof.name,
@@ -149,8 +151,11 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
 
 
 def _not_checked_fields(res: EnvelopeResult) -> dict[str, Any]:
-    """``not_checked`` (rules no worn sensor measured), ``verdict_complete`` and, when the
-    marks hold them, ``slr`` and ``differentiation`` (docs/envelope.md)."""
+    """The document's completeness fields (docs/envelope.md).
+
+    ``not_checked`` (rules no worn sensor measured), ``verdict_complete`` and, when the
+    marks hold them, ``slr`` and ``differentiation``.
+    """
     items = not_checked(res.rules, side=res.side)
     out: dict[str, Any] = {
         "not_checked": [i.to_dict() for i in items],
