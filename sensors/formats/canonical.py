@@ -399,20 +399,7 @@ def _read_streams_fast(
                 head = _gunzip_head(path)
             except (OSError, EOFError, zlib.error):
                 raise _IrregularError from None
-        end = head.find(b"\n")
-        if end < 0 or head.startswith(b"\xef\xbb\xbf"):
-            raise _IrregularError
-        try:
-            header = [h.strip() for h in next(csv.reader([head[:end].decode("utf-8")]))]
-        except (csv.Error, UnicodeDecodeError):
-            raise _IrregularError from None
-        if (
-            T_S not in header
-            or SENSOR not in header
-            or len(set(header)) != len(header)
-            or any(c not in header for c in REQUIRED_COLUMNS)
-        ):
-            raise _IrregularError
+        header, end = _fast_header(head)
         unknown = [c for c in header if c not in ALL_COLUMNS]
         if unknown:
             warnings.insert(0, f"ignored unknown column(s): {inputs.short_names(unknown)}")
@@ -430,6 +417,30 @@ def _read_streams_fast(
         if label in parts:
             streams[label] = _stream_from_parts(label, parts.pop(label), warnings)
     return streams, tuple(warnings)
+
+
+def _fast_header(head: bytes) -> tuple[list[str], int]:
+    """The header's column names and its newline's offset in ``head`` (the file's first bytes).
+
+    Raises _IrregularError (the strict parser then words the error) for no newline, a BOM,
+    an undecodable header, a duplicate name, or a missing ``t_s``, ``sensor`` or required
+    column.
+    """
+    end = head.find(b"\n")
+    if end < 0 or head.startswith(b"\xef\xbb\xbf"):
+        raise _IrregularError
+    try:
+        header = [h.strip() for h in next(csv.reader([head[:end].decode("utf-8")]))]
+    except (csv.Error, UnicodeDecodeError):
+        raise _IrregularError from None
+    if (
+        T_S not in header
+        or SENSOR not in header
+        or len(set(header)) != len(header)
+        or any(c not in header for c in REQUIRED_COLUMNS)
+    ):
+        raise _IrregularError
+    return header, end
 
 
 @contextmanager
