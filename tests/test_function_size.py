@@ -34,20 +34,11 @@ _WORDS = re.compile(r"[A-Za-z]{3,}")
 # shrinks): split the function, or give it a `# long: <why>` comment, and delete its line here.
 BUDGET = frozenset(
     {
-        "analysis/angles/pipeline.py::analyse_recording",
         "analysis/envelope/checker.py::check_envelope",
         "analysis/envelope/document.py::envelope_document",
         "analysis/recording/streams.py::validate_samples",
-        "sensors/formats/canonical.py::parse_canonical_csv",
-        "sensors/formats/metabase.py::read_metabase",
         "sensors/formats/movella_dot.py::read_movella_dot",
-        "sensors/formats/phyphox.py::_read_text",
-        "sensors/formats/session.py::_merge",
-        "sensors/formats/session.py::_assemble",
-        "sensors/formats/vendor.py::parse_table",
-        "sensors/formats/witmotion.py::_device_stream",
         "sensors/session/recording.py::record_session",
-        "sensors/virtual/scenario.py::record_virtual_session",
     }
 )
 # ---- end budget --------------------------------------------------------------------------------

@@ -548,8 +548,10 @@ def joint_centre_terms(
     masks: tuple[BoolArray, BoolArray],
     acc_bias_m_s2: Mapping[str, FloatArray],
 ) -> dict[str, CentreTerms]:
-    """The shared-centre terms (:mod:`analysis.angles.calibration_centre`) of every worn segment
-    that a ``shared_centre`` row of the sign table names, over the functional window.
+    """Shared-centre terms of the segments the sign table's ``shared_centre`` rows name.
+
+    The terms (:mod:`analysis.angles.calibration_centre`) are taken for every such worn
+    segment over the functional window.
 
     Rates lose their quiet-stand mean, accelerations the given bias; samples at which one
     of those sensors is invalid or its orientation unknown are dropped from all of them.
@@ -657,8 +659,11 @@ def _centre_for(
     terms: Mapping[str, CentreTerms],
     stand: BoolArray,
 ) -> CentreEvidence | None:
-    """Shared-centre evidence of ``row``'s segment (axis ``z_S`` as estimated) against
-    every decided partner (``decided``: partner → chosen ``q_S_B``), summed."""
+    """Shared-centre evidence of ``row``'s segment, summed over its decided partners.
+
+    The segment's axis is ``z_S`` as estimated; ``decided`` maps each partner to its chosen
+    ``q_S_B``.
+    """
     if not row.shared_centre or row.segment not in terms:
         return None
     z_own = _stand_axis_in_earth(q_E_S[row.segment], stand, z_S)
@@ -683,8 +688,9 @@ def decide_signs(
     centre: Mapping[str, CentreTerms] | None = None,
     stand: BoolArray | None = None,
 ) -> dict[str, tuple[FloatArray, SignDecision, SensorAxes]]:
-    """Per worn segment, ``q_S_B`` with the sign chosen by the table, the decision and the
-    axes it was taken on.
+    """Per worn segment, ``q_S_B`` with the table's sign, the decision and its axes.
+
+    The axes are those the sign decision was taken on.
 
     ``centre`` (:func:`joint_centre_terms`) and the quiet ``stand`` mask enable the
     shared-centre steps (:func:`axis_from_centre`, then the sign test); without them they

@@ -151,9 +151,12 @@ SESSION_AXIS_PLANARITY_GAIN = 0.02
 
 
 def session_axis_defined(rotation_deg: float, planarity: float, *, one_lean: bool = False) -> bool:
-    """True when a whole-session rotation defines a flexion axis: ≥ 60° at planarity ≥ 0.6;
-    with ``one_lean`` (the pelvis, whose session turns are the leans into the stretch) also
-    ≥ 30° at planarity ≥ 0.9 (one lean in and out, nothing else)."""
+    """True when a whole-session rotation defines a flexion axis.
+
+    It does at ≥ 60° with planarity ≥ 0.6; with ``one_lean`` (the pelvis, whose session
+    turns are the leans into the stretch) also at ≥ 30° with planarity ≥ 0.9 (one lean in
+    and out, nothing else).
+    """
     return (
         rotation_deg >= SESSION_AXIS_MIN_ROTATION_DEG and planarity >= SESSION_AXIS_MIN_PLANARITY
     ) or (

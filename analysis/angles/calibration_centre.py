@@ -46,9 +46,12 @@ RIDGE: Final = 1e-3
 
 @dataclass(frozen=True)
 class CentreTerms:
-    """One sensor's view of a joint centre: ``acc_E`` (n, 3) the specific force in its earth
-    frame (m/s²) and ``lever_E`` (n, 3, 3) ``R Γ``, mapping a lever arm (m, sensor frame) to
-    the acceleration it adds (m/s², earth frame)."""
+    """One sensor's view of a joint centre.
+
+    ``acc_E`` (n, 3) is the specific force in the sensor's earth frame (m/s²); ``lever_E``
+    (n, 3, 3) is ``R Γ``, mapping a lever arm (m, sensor frame) to the acceleration it adds
+    (m/s², earth frame).
+    """
 
     acc_E: FloatArray
     lever_E: FloatArray
@@ -95,7 +98,8 @@ def _rz(psi_rad: float) -> FloatArray:
 
 
 def centre_mismatch(psi_rad: float, a: CentreTerms, b: CentreTerms) -> float:
-    """RMS (m/s²) by which ``a`` and ``b`` disagree about the centre's acceleration when
+    """RMS disagreement (m/s²) of ``a`` and ``b`` about the centre's acceleration.
+
     ``a``'s earth frame is turned by ``psi_rad`` about the vertical into ``b``'s.
 
     Unknowns fitted: both lever arms (ridge :data:`RIDGE`) and a constant offset.
@@ -113,8 +117,10 @@ def centre_mismatch(psi_rad: float, a: CentreTerms, b: CentreTerms) -> float:
 
 
 def candidate_headings(z_a_E: FloatArray, z_b_E: FloatArray) -> tuple[float, float]:
-    """The turns (rad) about the vertical that point ``z_a_E``'s horizontal part along
-    ``z_b_E``'s (first) and against it (second)."""
+    """The turns (rad) about the vertical that align ``z_a_E`` with ``z_b_E``.
+
+    The first points ``z_a_E``'s horizontal part along ``z_b_E``'s, the second against it.
+    """
     psi = float(np.arctan2(z_b_E[1], z_b_E[0]) - np.arctan2(z_a_E[1], z_a_E[0]))
     return psi, psi + np.pi
 
@@ -166,9 +172,11 @@ AWAY_DEG: Final = 45.0
 
 
 def best_heading(a: CentreTerms, b: CentreTerms) -> tuple[float, float]:
-    """The turn ψ (rad) of ``a``'s earth frame into ``b``'s that fits the shared centre best,
-    and its sharpness: the smallest mismatch of any heading ≥ 45° away, over the best one's
-    (1 = the centre's movements do not define the heading)."""
+    """The turn ψ (rad) of ``a``'s earth frame into ``b``'s that best fits the shared centre.
+
+    Also returns its sharpness: the smallest mismatch of any heading ≥ 45° away, over the
+    best one's (1 = the centre's movements do not define the heading).
+    """
     grid = np.deg2rad(np.arange(0.0, 360.0, HEADING_STEP_DEG))
     mismatch = np.array([centre_mismatch(float(x), a, b) for x in grid])
     k = int(np.argmin(mismatch))

@@ -170,8 +170,11 @@ def rules_for(placements: list[str] | tuple[str, ...]) -> list[SignRule]:
 
 @dataclass(frozen=True, kw_only=True)
 class Tilts:
-    """Sagittal tilts (rad) of one candidate frame: in the functional window and over the
-    session (decimated), with the session samples at which the segment moves sagittally."""
+    """Sagittal tilts (rad) of one candidate frame.
+
+    Tilts in the functional window and over the session (decimated), with the session
+    samples at which the segment moves sagittally.
+    """
 
     move: FloatArray
     session: FloatArray
@@ -180,8 +183,11 @@ class Tilts:
 
 @dataclass(frozen=True, kw_only=True)
 class SignDecision:
-    """The chosen candidate (0: z as estimated, 1: reversed), why, how sure, and the
-    partners the decision relied on (a doubt about one of them is a doubt about this)."""
+    """The chosen sign candidate (0: z as estimated, 1: reversed), why and how sure.
+
+    Also the partners the decision relied on (a doubt about one of them is a doubt about
+    this).
+    """
 
     choice: int
     rule: str

@@ -108,8 +108,11 @@ def stand_offsets(
 
 
 def _moving_sum(x: FloatArray, n: int) -> FloatArray:
-    """Sum over the centred window ``[k − n//2, k − n//2 + n)`` of each sample (clipped to
-    the series), from one cumulative sum and slices (no index arrays)."""
+    """Sum over the centred window ``[k − n//2, k − n//2 + n)`` of each sample ``k``.
+
+    The window is clipped to the series; computed from one cumulative sum and slices (no
+    index arrays).
+    """
     size = x.shape[0]
     c = np.empty(size + 1)
     c[0] = 0.0

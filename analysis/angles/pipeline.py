@@ -273,7 +273,6 @@ def _add_anchor_turns(
                 turn[seg] = (turn[seg] + delta).astype(np.float32)
 
 
-
 def _posture_untwist(
     q_B: dict[str, FloatArray],
     turn: Mapping[str, FloatArray | float],
@@ -518,8 +517,10 @@ def _orientations(
     warnings: list[str],
     long_session: bool,
 ) -> dict[str, FloatArray]:
-    """``q_E_S`` per sensor on the grid: the vendor's fusion where the data came from it,
-    else VQF in stitched blocks (float32 when the session is long, else float64).
+    """``q_E_S`` per sensor on the grid, from the vendor's fusion or VQF.
+
+    The vendor's fusion is used where the data came from it, else VQF in stitched blocks
+    (float32 when the session is long, else float64).
 
     Offline only: the vendor's fusion (live sensors send raw rates), the acausal filter
     (``opts.offline_orientation``) and the blocks. The causal filter over one block equals

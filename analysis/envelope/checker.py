@@ -67,7 +67,9 @@ from analysis.envelope.results import (
     Episode,
     Hold,
     MarkResult,
+    RepetitionResult,
     RuleResult,
+    SliderResult,
     Verdict,
 )
 from analysis.errors import DataError
@@ -168,20 +170,8 @@ def check_envelope(
         breaks = gating | testing
         holds, in_hold = _holds(profile, data, engaged_by, engaged, breaks, known, t_s, t_end)
 
-    slider = None
-    if profile.slider is not None:
-        slider = slider_result(profile.slider, side, data, engaged, t_s, t_end, absent)
-    reps = None
-    if profile.repetitions is not None:
-        reps = repetition_result(profile.repetitions, side, data, engaged, t_s, t_end, absent)
-
-    if not engaged.any():
-        verdict: Verdict = "not_engaged"
-    elif any(r.episodes and not r.spec.advisory for r in rule_results):
-        verdict = "outside"
-    else:
-        verdict = "inside"
-
+    slider, reps = _dynamics(profile, side, data, engaged, t_s, t_end, absent)
+    verdict = _verdict(engaged, rule_results)
     e_starts, e_ends = true_intervals(engaged)
     ordered = sorted(markers, key=lambda m: float(m.t_s) if math.isfinite(m.t_s) else math.inf)
     marks = tuple(_mark(m, t_s, t_end, data, state, engaged, outside) for m in ordered)
@@ -208,6 +198,38 @@ def check_envelope(
         slr=slr_result(t_s, data, markers, side=side),
         differentiation=tests,
     )
+
+
+def _dynamics(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    engaged: BoolArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+    absent: Mapping[str, str],
+) -> tuple[SliderResult | None, RepetitionResult | None]:
+    """The slider and repetition results of ``profile`` (None where it has no such part)."""
+    slider = None
+    if profile.slider is not None:
+        slider = slider_result(profile.slider, side, data, engaged, t_s, t_end, absent)
+    reps = None
+    if profile.repetitions is not None:
+        reps = repetition_result(profile.repetitions, side, data, engaged, t_s, t_end, absent)
+    return slider, reps
+
+
+def _verdict(engaged: BoolArray, rule_results: Sequence[RuleResult]) -> Verdict:
+    """The session's verdict from its engagement and rule results.
+
+    ``"not_engaged"`` without engagement, ``"outside"`` with an episode of a gating
+    (non-advisory) rule, else ``"inside"``.
+    """
+    if not engaged.any():
+        return "not_engaged"
+    if any(r.episodes and not r.spec.advisory for r in rule_results):
+        return "outside"
+    return "inside"
 
 
 def _validated(angles: pd.DataFrame) -> tuple[FloatArray, dict[str, FloatArray]]:
@@ -378,8 +400,9 @@ def _judge_rule(
 def _excuse_tests(
     result: RuleResult, mask: BoolArray, tests: Sequence[DifferentiationTest], t_s: FloatArray
 ) -> tuple[RuleResult, BoolArray, BoolArray]:
-    """Move the episodes that were a performed "nerve or muscle?" test's movement to
-    ``excused``: they are no violation (no status, verdict or cue) but still interrupt a hold.
+    """Move the episodes of a performed "nerve or muscle?" test to ``excused``.
+
+    Those episodes are no violation (no status, verdict or cue) but still interrupt a hold.
 
     Returns the result, the rule's outside mask without them, and their mask.
     """

@@ -82,8 +82,11 @@ class SlrReading:
 
 @dataclass(frozen=True, kw_only=True)
 class SlrResult:
-    """Every P1/P2 reading and, per point, the mean hip flexion per condition and the
-    difference without − with dorsiflexion (None where a condition has no reading)."""
+    """Every P1/P2 reading of a straight-leg raise, with per-point means and differences.
+
+    Per point: the mean hip flexion per condition and the difference without − with
+    dorsiflexion (None where a condition has no reading).
+    """
 
     readings: tuple[SlrReading, ...]
     mean_deg: Mapping[str, Mapping[str, float | None]]
@@ -197,8 +200,11 @@ class DifferentiationTest:
 
     @property
     def performed(self) -> bool:
-        """The remote joint was measured and moved at least :data:`MIN_REMOTE_CHANGE_DEG`
-        within the marks: the movement was made, whether or not the test counts."""
+        """True when the remote joint's movement was made, whether or not the test counts.
+
+        The remote joint was measured and moved at least :data:`MIN_REMOTE_CHANGE_DEG`
+        within the marks.
+        """
         return self.remote_change_deg is not None and (
             self.remote_change_deg >= MIN_REMOTE_CHANGE_DEG
         )

@@ -1,5 +1,6 @@
-"""``envelope.json``: the document built from an :class:`~.results.EnvelopeResult` (contract
-in ``docs/envelope.md``; numbers rounded, strict JSON).
+"""``envelope.json``: the document built from an :class:`~.results.EnvelopeResult`.
+
+The contract is in ``docs/envelope.md``; numbers are rounded, the JSON is strict.
 """
 
 from __future__ import annotations
@@ -9,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 from analysis.envelope.unchecked import not_checked
 
 if TYPE_CHECKING:
-    from analysis.envelope.results import DynamicIssue, EnvelopeResult, Episode
+    from analysis.envelope.results import (
+        DynamicIssue,
+        EnvelopeResult,
+        Episode,
+        MarkResult,
+        RuleResult,
+    )
 
 
 def _r(value: float, nd: int) -> float:
@@ -28,6 +35,7 @@ def _episode(e: Episode) -> dict[str, Any]:
 
 
 def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
+    """The ``envelope.json`` document of ``res`` as plain JSON values (docs/envelope.md)."""
     prof = res.profile
     out: dict[str, Any] = {
         "profile": prof.name,
@@ -61,46 +69,13 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
     }
     if res.engaged_reason:
         out["engaged_reason"] = res.engaged_reason
-    for r in res.rules:
-        item: dict[str, Any] = {
-            "rule": r.rule,
-            "status": r.status,
-            "time_outside_s": _r(r.time_outside_s, 3),
-            "episodes": [_episode(e) for e in r.episodes],
-            "column": r.column,
-            "limit": r.spec.describe(),
-            "advisory": r.spec.advisory,
-            "judged_s": _r(r.judged_s, 3),
-        }
-        if r.reason:
-            item["reason"] = r.reason
-        if r.status == "uncertain":
-            item["redo"] = r.redo
-            item["unconfirmed_episodes"] = [_episode(e) for e in r.unconfirmed]
-        if r.excused:
-            item["test_episodes"] = [_episode(e) for e in r.excused]
-        out["rules"].append(item)
+    out["rules"].extend(_rule_item(r) for r in res.rules)
     out["uncertain"] = [
         {"rule": r.rule, "column": r.column, "reason": r.reason, "redo": r.redo}
         for r in res.rules
         if r.status == "uncertain"
     ]
-    for m in res.marks:
-        mk: dict[str, Any] = {
-            "t_s": _r(m.t_s, 3),
-            "label": m.label,
-            "angles_deg": {k: _r(v, 2) for k, v in m.angles_deg.items()},
-            "inside": m.inside,
-            "kind": m.kind,
-            "engaged": m.engaged,
-            "rules_outside": list(m.rules_outside),
-        }
-        if m.note:
-            mk["note"] = m.note
-        mk.update({k: v for k, v in (("where", m.where), ("what", m.what)) if v is not None})
-        if m.answer is not None:
-            mk["answer"] = m.answer
-        out["markers"].append(mk)
+    out["markers"].extend(_marker_item(m) for m in res.marks)
     if res.gaps:
         out["gaps"] = [
             {"start_s": _r(a, 3), "end_s": _r(b, 3), "columns": list(cols)}
@@ -148,9 +123,53 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
     return out
 
 
+def _rule_item(r: RuleResult) -> dict[str, Any]:
+    """One entry of the document's ``rules`` list (docs/envelope.md)."""
+    item: dict[str, Any] = {
+        "rule": r.rule,
+        "status": r.status,
+        "time_outside_s": _r(r.time_outside_s, 3),
+        "episodes": [_episode(e) for e in r.episodes],
+        "column": r.column,
+        "limit": r.spec.describe(),
+        "advisory": r.spec.advisory,
+        "judged_s": _r(r.judged_s, 3),
+    }
+    if r.reason:
+        item["reason"] = r.reason
+    if r.status == "uncertain":
+        item["redo"] = r.redo
+        item["unconfirmed_episodes"] = [_episode(e) for e in r.unconfirmed]
+    if r.excused:
+        item["test_episodes"] = [_episode(e) for e in r.excused]
+    return item
+
+
+def _marker_item(m: MarkResult) -> dict[str, Any]:
+    """One entry of the document's ``markers`` list (docs/envelope.md)."""
+    mk: dict[str, Any] = {
+        "t_s": _r(m.t_s, 3),
+        "label": m.label,
+        "angles_deg": {k: _r(v, 2) for k, v in m.angles_deg.items()},
+        "inside": m.inside,
+        "kind": m.kind,
+        "engaged": m.engaged,
+        "rules_outside": list(m.rules_outside),
+    }
+    if m.note:
+        mk["note"] = m.note
+    mk.update({k: v for k, v in (("where", m.where), ("what", m.what)) if v is not None})
+    if m.answer is not None:
+        mk["answer"] = m.answer
+    return mk
+
+
 def _not_checked_fields(res: EnvelopeResult) -> dict[str, Any]:
-    """``not_checked`` (rules no worn sensor measured), ``verdict_complete`` and, when the
-    marks hold them, ``slr`` and ``differentiation`` (docs/envelope.md)."""
+    """The document's completeness fields (docs/envelope.md).
+
+    ``not_checked`` (rules no worn sensor measured), ``verdict_complete`` and, when the
+    marks hold them, ``slr`` and ``differentiation``.
+    """
     items = not_checked(res.rules, side=res.side)
     out: dict[str, Any] = {
         "not_checked": [i.to_dict() for i in items],

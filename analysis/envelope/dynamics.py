@@ -1,5 +1,7 @@
-"""Dynamic exercises: the slider's oscillation (amplitude, rate, issues) and the repetitions
-of eccentric exercises (lengthening tempo). Angles in degrees, times in seconds.
+"""Dynamic exercises: the slider's oscillation and eccentric repetitions.
+
+The slider is judged by amplitude, rate and issues; the repetitions of eccentric exercises
+by their lengthening tempo. Angles in degrees, times in seconds.
 """
 
 from __future__ import annotations
@@ -98,6 +100,12 @@ def slider_result(
     t_end: FloatArray,
     absent: Mapping[str, str],
 ) -> SliderResult:
+    """The slider's oscillation of ``spec.angle`` on ``side`` while ``engaged``.
+
+    Cycles, median amplitude (deg) and rate (Hz) over the engaged samples (times ``t_s``,
+    s), with runs of small, large, slow or fast cycles as issues; ``absent`` gives the
+    reason when the angle was not measured.
+    """
     column = angle_column_for(spec.angle, side)
     x = data.get(column)
     if x is None or not np.isfinite(x).any():
@@ -173,6 +181,7 @@ def repetition_result(
     t_end: FloatArray,
     absent: Mapping[str, str],
 ) -> RepetitionResult:
+    """Eccentric repetitions of ``spec.angle`` while ``engaged``: range (deg), lengthening (s)."""
     column = angle_column_for(spec.angle, side)
     x = data.get(column)
     if x is None or not np.isfinite(x).any():

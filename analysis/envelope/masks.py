@@ -1,5 +1,7 @@
-"""Vectorised building blocks on per-sample boolean masks and series: runs, debounce, latch,
-hysteresis, running mean, peaks per interval. Times are seconds, widths are samples.
+"""Vectorised building blocks on per-sample boolean masks and series.
+
+Runs, debounce, latch, hysteresis, running mean, peaks per interval. Times are seconds,
+widths are samples.
 """
 
 from __future__ import annotations

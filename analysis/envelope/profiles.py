@@ -317,8 +317,10 @@ _RULE_KEYS = {
 
 
 class _Reader(Table):
-    """A profile table (:class:`~analysis.recording.config_files.Table`) that also knows the
-    angle names."""
+    """A profile table that also knows the angle names.
+
+    See :class:`~analysis.recording.config_files.Table`.
+    """
 
     def angle(self, name: str) -> str:
         value = self.string(name)

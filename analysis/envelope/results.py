@@ -1,5 +1,7 @@
-"""What :func:`~.checker.check_envelope` returns: episodes, rule results, holds, marks, slider
-and repetition results, and :class:`EnvelopeResult` (whose ``to_dict`` is ``envelope.json``).
+"""What :func:`~.checker.check_envelope` returns.
+
+Episodes, rule results, holds, marks, slider and repetition results, and
+:class:`EnvelopeResult` (whose ``to_dict`` is ``envelope.json``).
 
 Times are seconds on the session clock, intervals half-open ``[start_s, end_s)``, angles degrees.
 """

@@ -1,5 +1,7 @@
-"""What a recording is: per-sensor sample streams with their metadata, the column schema,
-and the input policy every file and packet is checked against.
+"""What a recording is: sample streams, column schema and input policy.
+
+Per-sensor sample streams with their metadata, the column schema, and the input policy
+every file and packet is checked against.
 
 ``streams`` holds :class:`Recording` and its parts, ``schema`` the column names and units
 every stage shares, ``inputs`` the limits on files and values (docs/input-policy.md),

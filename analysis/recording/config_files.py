@@ -122,8 +122,10 @@ def parse_json(
     error: ErrorType = RecordingFormatError,
     max_depth: int | None = None,
 ) -> Any:
-    """The JSON document ``text`` (nested at most ``max_depth``); a syntax error names the line
-    and column."""
+    """The JSON document ``text``, nested at most ``max_depth``.
+
+    A syntax error names the line and column.
+    """
     if max_depth is not None:
         deep = inputs.json_depth_problem(text, max_depth)
         if deep is not None:
@@ -158,8 +160,11 @@ def _dotted(key: str) -> str:
 
 
 def toml_key_lines(text: str) -> dict[str, int]:
-    """Dotted key → 1-based line where it is written (tables by their header line; the n-th
-    ``[[array]]`` table as ``array[n]``). Lines inside multi-line strings are skipped."""
+    """Dotted key → 1-based line where it is written.
+
+    Tables map to their header line; the n-th ``[[array]]`` table is keyed ``array[n]``.
+    Lines inside multi-line strings are skipped.
+    """
     out: dict[str, int] = {}
     table = ""
     counts: dict[str, int] = {}
@@ -206,8 +211,10 @@ def line_of(key: str, lines: Mapping[str, int]) -> int | None:
 
 
 class Table:
-    """Typed access to one table of a parsed file; every error names the file, the line where
-    known and the dotted key, in the wording of this module.
+    """Typed access to one table of a parsed file.
+
+    Every error names the file, the line where known and the dotted key, in the wording of
+    this module.
 
     Parameters
     ----------
@@ -257,8 +264,10 @@ class Table:
         return f"{self.prefix}{name}" if name.startswith("[") else f"{self.prefix}.{name}"
 
     def fail(self, name: str, message: str) -> StretchguardError:
-        """The error ``FILE:LINE: key 'DOTTED': message`` (a domain check's own words); a key
-        from the file is shown escaped (``\\x1b``), never as raw control characters."""
+        r"""The error ``FILE:LINE: key 'DOTTED': message`` (a domain check's own words).
+
+        A key from the file is shown escaped (``\x1b``), never as raw control characters.
+        """
         key = self.key(name)
         shown = repr(key)[1:-1]
         return error_at(
@@ -310,8 +319,11 @@ class Table:
         hi: float | None = None,
         lo_open: bool = False,
     ) -> float | None:
-        """A finite number (booleans are not numbers) within ``[lo, hi]`` (``(lo, hi]`` with
-        ``lo_open``); ``default`` when absent; None when absent, no default, not required."""
+        """A finite number within ``[lo, hi]`` (``(lo, hi]`` with ``lo_open``).
+
+        Booleans are not numbers. ``default`` when absent; None when absent with no default
+        and not required.
+        """
         value = self.data.get(name, default)
         if value is None:
             if required:

@@ -47,7 +47,8 @@ from bumble.transport import open_transport
 class Closeable(Protocol):
     """Anything the air closes on exit."""
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Release what it holds; called once, when the air closes."""
 
 
 _Report = (
@@ -99,12 +100,17 @@ def _enhanced(
 
 
 class VirtualController(Controller):
-    """bumble's virtual controller with a working *LE Create Connection Cancel* and real
-    legacy scan responses."""
+    """Bumble's virtual controller, with the parts a real host relies on.
+
+    A working *LE Create Connection Cancel* and real legacy scan responses.
+    """
 
     def send_hci_packet(self, packet: hci.HCI_Packet) -> None:
-        """Send to the host, with the advertiser's own data in scan response reports, and
-        connections reported as *LE Enhanced Connection Complete* when the host asked so."""
+        """Send ``packet`` to the host, with scan responses and connections as a chip sends them.
+
+        Scan response reports carry the advertiser's own data; connections are reported as
+        *LE Enhanced Connection Complete* when the host asked so.
+        """
         if isinstance(packet, hci.HCI_LE_Connection_Complete_Event) and (
             self.le_event_mask & _LE_ENHANCED_CONNECTION_COMPLETE_BIT
         ):
@@ -128,6 +134,7 @@ class VirtualController(Controller):
     def on_hci_le_create_connection_cancel_command(
         self, _command: hci.HCI_LE_Create_Connection_Cancel_Command
     ) -> hci.HCI_StatusReturnParameters:
+        """Cancel the pending LE connection; the host is told it completed as cancelled."""
         pending = self.pending_le_connection
         if pending is None:
             return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.COMMAND_DISALLOWED_ERROR)
@@ -214,9 +221,12 @@ class VirtualAir:
         return ":".join([prefix.upper(), *(f"{b:02X}" for b in tail)])
 
     async def expose(self, spec: str) -> VirtualController:
-        """A controller on this air whose host is in another process, reached through the
-        bumble HCI transport ``spec`` (e.g. ``tcp-server:_:9001``; the other process then
-        uses ``tcp-client:127.0.0.1:9001``). Closed with the air."""
+        """A controller on this air whose host is in another process.
+
+        The host reaches it through the bumble HCI transport ``spec`` (e.g.
+        ``tcp-server:_:9001``; the other process then uses ``tcp-client:127.0.0.1:9001``).
+        Closed with the air.
+        """
         transport = await open_transport(spec)
         controller = VirtualController(
             f"hci:{spec}",

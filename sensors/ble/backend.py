@@ -44,7 +44,7 @@ SYSTEM = BleBackend("system")
 
 
 async def bumble_backend(where: VirtualAir | str) -> BleBackend:
-    """bleak backend classes bound to a new bumble adapter.
+    """Bleak backend classes bound to a new bumble adapter.
 
     Parameters
     ----------

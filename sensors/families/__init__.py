@@ -30,8 +30,10 @@ CODECS: Final[Mapping[Family, FamilyCodec]] = MappingProxyType(
 
 
 def codec_for(family: Family | str) -> FamilyCodec:
-    """The codec of ``family`` (enum or its value, e.g. ``"movesense"``); ConfigError if
-    unknown, naming the known ones."""
+    """The codec of ``family`` (enum or its value, e.g. ``"movesense"``).
+
+    ConfigError if unknown, naming the known ones.
+    """
     try:
         return CODECS[Family(family)]
     except ValueError:

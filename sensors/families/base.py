@@ -264,8 +264,11 @@ class GattWrite:
 
 @dataclass(frozen=True)
 class StreamPlan:
-    """What a client does to stream: enable ``notify_uuids`` (in order), write ``start``;
-    to end, write ``stop`` and then disable the same notifications."""
+    """What a client does to start and stop a stream.
+
+    Enable ``notify_uuids`` (in order), write ``start``; to end, write ``stop`` and then
+    disable the same notifications.
+    """
 
     notify_uuids: tuple[str, ...]
     start: tuple[GattWrite, ...]
@@ -290,8 +293,10 @@ class StreamConfig:
 
 @dataclass(frozen=True)
 class StreamRequest:
-    """What a client asks of one sensor's stream; the family answers with its
-    :class:`StreamConfig` (the nearest it supports) or ConfigError.
+    """What a client asks of one sensor's stream.
+
+    The family answers with its :class:`StreamConfig` (the nearest it supports) or
+    ConfigError.
 
     Attributes
     ----------
@@ -406,8 +411,10 @@ class SampleLimits:
 
     @classmethod
     def for_ranges(cls, acc_range_g: float = 16.0, gyr_range_dps: float = 2000.0) -> SampleLimits:
-        """Limits of a sensor set to ±``acc_range_g`` g and ±``gyr_range_dps`` dps, plus
-        ``LIMIT_MARGIN``."""
+        """Limits of a sensor set to ±``acc_range_g`` g and ±``gyr_range_dps`` dps.
+
+        Both widened by ``LIMIT_MARGIN``.
+        """
         return cls(
             acc_m_s2=acc_range_g * G0_M_S2 * LIMIT_MARGIN,
             gyr_rad_s=gyr_range_dps * DEG_TO_RAD * LIMIT_MARGIN,
@@ -433,8 +440,11 @@ class SampleLimits:
 
 
 def limits_for(config: object) -> SampleLimits:
-    """The limits of a stream configuration: its ``acc_range_g``/``gyr_range_dps`` if it has
-    them, else the widest any supported sensor is set to (±16 g, ±2000 dps)."""
+    """The sample limits of a stream configuration.
+
+    Its ``acc_range_g``/``gyr_range_dps`` if it has them, else the widest any supported
+    sensor is set to (±16 g, ±2000 dps).
+    """
     return SampleLimits.for_ranges(
         float(getattr(config, "acc_range_g", 16.0)), float(getattr(config, "gyr_range_dps", 2000.0))
     )
@@ -491,8 +501,11 @@ class DecoderBase:
         return out
 
     def _within_limits(self, out: list[ImuSample], data: bytes) -> list[ImuSample]:
-        """``out`` without samples outside ``limits``; a notification with any counts once
-        as corrupt (a flipped bit in a float's exponent, a damaged quaternion)."""
+        """``out`` without samples outside ``limits``.
+
+        A notification with any counts once as corrupt (a flipped bit in a float's exponent,
+        a damaged quaternion).
+        """
         limits = self.limits
         good = [s for s in out if limits.why_not(s) is None]
         if len(good) < len(out):
@@ -548,6 +561,7 @@ class WrapUnwrapper:
         self._offset = 0
 
     def __call__(self, raw: int) -> int:
+        """The unwrapped count of ``raw``, the counter's next reading."""
         half = self.modulus // 2
         if self._last is None:
             self._last = raw
@@ -705,6 +719,7 @@ class RateGate:
         self._next_s: float | None = None
 
     def __call__(self, t_s: float) -> bool:
+        """True when the sample at device time ``t_s`` (s) passes."""
         if self._next_s is not None and t_s < self._next_s - 1.5 * self.period_s:
             self._next_s = None  # the clock went back: start again
         if self._next_s is not None and t_s < self._next_s - 0.25 * self.period_s:
@@ -730,6 +745,7 @@ class EmulatorBase:
 
     @property
     def rate_hz(self) -> float | None:
+        """The streaming rate in Hz (None: not streaming)."""
         raise NotImplementedError
 
     def read(self, char_uuid: str) -> bytes:
@@ -740,10 +756,12 @@ class EmulatorBase:
         return self._values[u]
 
     def write(self, char_uuid: str, data: bytes) -> list[Notification]:
+        """Handle the client's write of ``data`` to ``char_uuid``; the notifications it causes."""
         out = self._write(normalize_uuid(char_uuid), bytes(data))
         return [n for n in out if n.char_uuid in self._enabled]
 
     def set_notify(self, char_uuid: str, enabled: bool) -> list[Notification]:
+        """Enable or disable notifications on ``char_uuid``; the notifications it causes."""
         u = normalize_uuid(char_uuid)
         if enabled:
             self._enabled.add(u)
@@ -752,6 +770,7 @@ class EmulatorBase:
         return self._cccd_changed(u, enabled)
 
     def disconnect(self) -> None:
+        """The client disconnected: every notification is off."""
         self._enabled.clear()
         self._disconnected()
 
@@ -760,6 +779,7 @@ class EmulatorBase:
         return normalize_uuid(char_uuid) in self._enabled
 
     def encode(self, samples: Iterable[ImuSample]) -> list[Notification]:
+        """The notifications the device sends for ``samples`` (each needs ``device_time_s``)."""
         out: list[Notification] = []
         for s in samples:
             if s.device_time_s is None:
@@ -796,9 +816,11 @@ class FamilyCodec(Protocol):
     spec: FamilySpec
 
     def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> StreamConfig:
-        """A stream configuration at the supported rate nearest ``request.rate_hz`` (the
-        default rate if None). Raises ConfigError for something the family cannot stream
-        (e.g. mag on a family without) or an unknown or invalid ``request.options`` field."""
+        """A stream configuration at the supported rate nearest ``request.rate_hz``.
+
+        The default rate if None. Raises ConfigError for something the family cannot stream
+        (e.g. mag on a family without) or an unknown or invalid ``request.options`` field.
+        """
         ...
 
     def plan(self, config: StreamConfig) -> StreamPlan:
@@ -818,8 +840,10 @@ C = TypeVar("C", bound=StreamConfig)
 
 
 class CodecBase(Generic[C]):
-    """What every family codec does the same way: check that a stream configuration is this
-    family's, and build the plan, decoder and emulator from it.
+    """What every family codec does the same way.
+
+    Check that a stream configuration is this family's, and build the plan, decoder and
+    emulator from it.
 
     A family sets ``spec``, ``family_title`` (for messages), ``config_type``, ``plan_for``
     (a ``staticmethod`` turning its configuration into a :class:`StreamPlan`),
@@ -858,8 +882,10 @@ class CodecBase(Generic[C]):
 
 
 def quantize(value: float, lsb: float, *, bits: int = 16, signed: bool = True) -> int:
-    """Nearest integer count of ``value / lsb``, saturated to the integer range (as a sensor
-    clips). NaN raises ValueError."""
+    """Nearest integer count of ``value / lsb``, saturated to the integer range.
+
+    Saturates as a sensor clips. NaN raises ValueError.
+    """
     if math.isnan(value):
         raise ValueError("cannot encode NaN")
     lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)

@@ -171,8 +171,11 @@ SPEC: Final = FamilySpec(
 
 
 def chip_from_model_number(model: bytes | str | None) -> Chip:
-    """IMU chip from the Device Information model number: ``"8"`` (MetaMotion S) → BMI270,
-    anything else (``"5"`` R/RL, ``"6"`` C, older boards, unknown) → BMI160."""
+    """IMU chip from the Device Information model number.
+
+    ``"8"`` (MetaMotion S) → BMI270, anything else (``"5"`` R/RL, ``"6"`` C, older boards,
+    unknown) → BMI160.
+    """
     if isinstance(model, bytes):
         model = model.decode("ascii", errors="replace")
     return "bmi270" if (model or "").strip() == "8" else "bmi160"
@@ -209,7 +212,9 @@ def acc_config_command(chip: Chip, rate_hz: float, range_g: int) -> bytes:
 
 def gyro_config_command(rate_hz: float, range_dps: int) -> bytes:
     """``13 03 b0 b1``: gyro ODR code | bandwidth 2 << 4, range code (both chips).
-    100 Hz ±2000 dps = ``13 03 28 00``."""
+
+    100 Hz ±2000 dps = ``13 03 28 00``.
+    """
     code = _code_of(rate_hz, GYR_ODRS_HZ, 6, "gyro")
     if range_dps not in GYR_RANGE_CODES:
         raise ConfigError(
@@ -225,8 +230,11 @@ def connection_params_command(
     latency: int = 0,
     timeout_s: float = 6.0,
 ) -> bytes:
-    """``11 09`` + 4 × u16: intervals in 1.25 ms units, latency, supervision timeout in
-    10 ms units. Default (7.5 ms, 6 s) = ``11 09 06 00 06 00 00 00 58 02``."""
+    """Connection parameters command: ``11 09`` + 4 × u16.
+
+    Intervals in 1.25 ms units, latency, supervision timeout in 10 ms units. Default
+    (7.5 ms, 6 s) = ``11 09 06 00 06 00 00 00 58 02``.
+    """
     fields = (round(min_interval_s / 1.25e-3), round(max_interval_s / 1.25e-3), latency)
     return bytes([SETTINGS, 0x09]) + struct.pack("<4H", *fields, round(timeout_s / 10e-3))
 
@@ -563,6 +571,7 @@ class MetaWearEmulator(EmulatorBase):
 
     @property
     def rate_hz(self) -> float | None:
+        """The streaming rate in Hz (None: not streaming)."""
         rates = [s.rate_hz for s in (self._acc, self._gyr) if s.active() and s.rate_hz]
         return max(rates) if rates else None
 

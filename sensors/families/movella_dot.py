@@ -101,8 +101,10 @@ _FIELDS: Final = {
 
 @dataclass(frozen=True)
 class PayloadMode:
-    """One payload mode: id, name, characteristic size class and its fields after the
-    timestamp, in wire order."""
+    """One payload mode: id, name, characteristic size class and fields.
+
+    The fields are those after the timestamp, in wire order.
+    """
 
     mode_id: int
     name: str
@@ -248,8 +250,11 @@ def control_command(mode_id: int, *, start: bool) -> bytes:
 
 
 def output_rate_command(rate_hz: float) -> bytes:
-    """32-byte Device control write: visit bitmask ``0x10`` (output rate) and the rate as u16
-    at bytes 24–25 (60 Hz → ``3C 00``); all other bytes zero."""
+    """32-byte Device control write that sets the output rate.
+
+    Visit bitmask ``0x10`` (output rate) and the rate as u16 at bytes 24–25 (60 Hz →
+    ``3C 00``); all other bytes zero.
+    """
     if rate_hz not in OUTPUT_RATES_HZ:
         raise ConfigError(
             f"DOT output rate {rate_hz:g} Hz unsupported; use {list(OUTPUT_RATES_HZ)}"
@@ -264,8 +269,10 @@ ORIENTATION_RESET_CODES: Final = {"heading_reset": 1, "revert": 7, "default": 8}
 
 
 def orientation_reset_command(action: str = "heading_reset") -> bytes:
-    """u16 for the Orientation reset control characteristic (0x2006): 1 reset heading,
-    7 revert, 8 default; the result is read from 0x2007 (1 success)."""
+    """u16 for the Orientation reset control characteristic (0x2006).
+
+    1 reset heading, 7 revert, 8 default; the result is read from 0x2007 (1 success).
+    """
     if action not in ORIENTATION_RESET_CODES:
         raise ConfigError(f"DOT orientation reset {action!r}; use {list(ORIENTATION_RESET_CODES)}")
     return struct.pack("<H", ORIENTATION_RESET_CODES[action])
@@ -273,8 +280,11 @@ def orientation_reset_command(action: str = "heading_reset") -> bytes:
 
 @dataclass(frozen=True, kw_only=True)
 class DotConfig(StreamConfig):
-    """One DOT measurement: ``payload_mode`` at ``rate_hz``. ``mag_au_to_ut`` (None: leave
-    ``mag_ut`` empty) scales the arbitrary-unit magnetometer to µT (a local field estimate)."""
+    """One DOT measurement: ``payload_mode`` at ``rate_hz``.
+
+    ``mag_au_to_ut`` (None: leave ``mag_ut`` empty) scales the arbitrary-unit magnetometer
+    to µT (a local field estimate).
+    """
 
     family: ClassVar[Family] = Family.MOVELLA_DOT
     payload_mode: int = 26
@@ -282,8 +292,10 @@ class DotConfig(StreamConfig):
 
 
 def plan(config: DotConfig) -> StreamPlan:
-    """Enable the mode's payload notifications, write the output rate, start; stop with
-    ``01 00 mode``."""
+    """Enable the mode's payload notifications, write the output rate, start.
+
+    Stop with ``01 00 mode``.
+    """
     mode = _mode(config.payload_mode)
     return StreamPlan(
         (mode.char_uuid,),
@@ -299,9 +311,11 @@ def plan(config: DotConfig) -> StreamPlan:
 
 
 def parse_payload(mode_id: int, payload: bytes) -> tuple[int, dict[str, tuple[float, ...]]]:
-    """``(timestamp_us, {field: values})`` of one notification in wire units (floats as
-    sent, mag i16 counts, status/clip as ints). Trailing bytes are ignored; ValueError when
-    the payload is shorter than the mode."""
+    """``(timestamp_us, {field: values})`` of one notification in wire units.
+
+    Floats as sent, mag i16 counts, status/clip as ints. Trailing bytes are ignored;
+    ValueError when the payload is shorter than the mode.
+    """
     mode = _mode(mode_id)
     if len(payload) < mode.size:
         raise ValueError(f"mode {mode_id} needs {mode.size} bytes, got {len(payload)}")
@@ -318,8 +332,10 @@ def parse_payload(mode_id: int, payload: bytes) -> tuple[int, dict[str, tuple[fl
 def build_payload(
     mode_id: int, timestamp_us: int, values: Mapping[str, tuple[float, ...]], *, pad: bool = True
 ) -> bytes:
-    """Inverse of :func:`parse_payload` (missing fields → zeros); ``pad`` fills the rest of the
-    characteristic with zeros as the sensor does."""
+    """Inverse of :func:`parse_payload` (missing fields → zeros).
+
+    ``pad`` fills the rest of the characteristic with zeros as the sensor does.
+    """
     mode = _mode(mode_id)
     parts = [struct.pack("<I", timestamp_us % TIMESTAMP_MODULUS)]
     for f in mode.fields:
@@ -336,11 +352,13 @@ def build_payload(
 
 
 class DotDecoder(DecoderBase):
-    """Payload notifications of the configured mode → samples with device time (µs, u32
-    unwrapped). Quaternion, acc and gyro go into the sample; Euler/free acc/delta
-    quantities are available via :func:`parse_payload` only. A notification on another
-    payload characteristic is unknown; shorter than the mode is truncated; longer than the
-    characteristic or with NaN/inf floats is corrupt."""
+    """Payload notifications of the configured mode → samples with device time.
+
+    Device time is µs, u32 unwrapped. Quaternion, acc and gyro go into the sample;
+    Euler/free acc/delta quantities are available via :func:`parse_payload` only. A
+    notification on another payload characteristic is unknown; shorter than the mode is
+    truncated; longer than the characteristic or with NaN/inf floats is corrupt.
+    """
 
     family = Family.MOVELLA_DOT
 
@@ -410,13 +428,16 @@ def _euler_deg(q: Quat) -> Vec3:
 
 
 class DotEmulator(EmulatorBase):
-    """Device side: Device control writes (output rate, tag, filter profile; rate refused
-    while measuring), Control ``01 01 mode``/``01 00 mode`` (read back as ``01 on mode``);
-    one notification per sample on the mode's payload characteristic, zero-padded to its
-    length unless ``pad`` is False. Fields a sample lacks are derived where the physics is
-    plain (free acc = R·acc − g·ẑ, Euler from the quaternion, dq/dv over one period) or
-    sent as zeros; magnetic field in a.u. = µT / ``mag_field_ut``. Disconnect stops the
-    measurement (UNVERIFIED device behaviour)."""
+    """Device side of a Movella DOT.
+
+    Device control writes (output rate, tag, filter profile; rate refused while measuring),
+    Control ``01 01 mode``/``01 00 mode`` (read back as ``01 on mode``); one notification
+    per sample on the mode's payload characteristic, zero-padded to its length unless
+    ``pad`` is False. Fields a sample lacks are derived where the physics is plain (free acc
+    = R·acc − g·ẑ, Euler from the quaternion, dq/dv over one period) or sent as zeros;
+    magnetic field in a.u. = µT / ``mag_field_ut``. Disconnect stops the measurement
+    (UNVERIFIED device behaviour).
+    """
 
     family = Family.MOVELLA_DOT
 
@@ -430,6 +451,7 @@ class DotEmulator(EmulatorBase):
 
     @property
     def rate_hz(self) -> float | None:
+        """The streaming rate in Hz (None: not streaming)."""
         return self.output_rate_hz if self.mode is not None else None
 
     def _write(self, char_uuid: str, data: bytes) -> list[Notification]:
@@ -524,10 +546,13 @@ class DotCodec(CodecBase[DotConfig]):
     emulator_type = DotEmulator
 
     def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> DotConfig:
-        """Payload mode 21 (acc+gyr), 20 ``with_mag``, 26 ``with_quat`` (quat+acc+gyr) at the
+        """The payload mode and output rate for ``request``.
+
+        Payload mode 21 (acc+gyr), 20 ``with_mag``, 26 ``with_quat`` (quat+acc+gyr) at the
         nearest of ``OUTPUT_RATES_HZ``; ``request.options`` override ``payload_mode`` /
         ``mag_au_to_ut``. Quaternion and magnetometer together need SDK-only mode 25
-        (ConfigError)."""
+        (ConfigError).
+        """
         if request.with_mag and request.with_quat:
             raise ConfigError(
                 "Movella DOT: no public payload mode has quaternion, acc, gyro and mag together"

@@ -194,8 +194,10 @@ class MeasValue:
 
 
 def parse_value(value: bytes, resource: str) -> MeasValue:
-    """Parse a reassembled value (after ``[type][ref]``) of ``resource``; ValueError if its
-    length does not fit ``4 + N × 12 × blocks`` with N ≥ 1."""
+    """Parse a reassembled value (after ``[type][ref]``) of ``resource``.
+
+    ValueError if its length does not fit ``4 + N × 12 × blocks`` with N ≥ 1.
+    """
     blocks = RESOURCE_BLOCKS[resource]
     per = 12 * len(blocks)
     if len(value) < 4 + per or (len(value) - 4) % per:
@@ -226,8 +228,11 @@ def build_value(timestamp_ms: int, blocks: Mapping[str, list[Vec3]], resource: s
 
 
 def split_value(ref: int, value: bytes) -> list[bytes]:
-    """Notifications carrying ``value``: ``02 ref`` first 150 bytes, ``03 ref`` the next 150,
-    ``04 ref`` the rest (PART3, UNVERIFIED); values over 450 bytes raise ValueError."""
+    """The notifications carrying ``value``.
+
+    ``02 ref`` the first 150 bytes, ``03 ref`` the next 150, ``04 ref`` the rest (PART3,
+    UNVERIFIED); values over 450 bytes raise ValueError.
+    """
     if len(value) > 3 * PART_PAYLOAD_BYTES:
         raise ValueError(f"value of {len(value)} bytes needs more than 3 GSP parts")
     parts = [value[i : i + PART_PAYLOAD_BYTES] for i in range(0, len(value), PART_PAYLOAD_BYTES)]
@@ -340,17 +345,22 @@ class _Subscription:
 
 
 def default_samples_per_packet(rate_hz: float) -> int:
-    """Samples per notification the emulator sends: 8 at ≥ 104 Hz (verified for IMU9@104),
-    proportionally fewer below (UNVERIFIED)."""
+    """Samples per notification the emulator sends at ``rate_hz``.
+
+    8 at ≥ 104 Hz (verified for IMU9@104), proportionally fewer below (UNVERIFIED).
+    """
     return max(1, min(8, math.floor(rate_hz / 13.0 + 1e-9)))
 
 
 class MovesenseEmulator(EmulatorBase):
-    """Device side of GSP: HELLO, SUBSCRIBE ``/Meas/...`` (up to 4), UNSUBSCRIBE; streams each
-    subscription in packets of ``samples_per_packet`` (None: :func:`default_samples_per_packet`)
-    samples, split into DATA/PART2 notifications. Disconnect unsubscribes everything (as
-    the sensor does). Rates outside ``IMU_RATES_HZ`` are accepted if they divide evenly in
-    the path (the real rate list is UNVERIFIED)."""
+    """Device side of GSP.
+
+    HELLO, SUBSCRIBE ``/Meas/...`` (up to 4), UNSUBSCRIBE; streams each subscription in
+    packets of ``samples_per_packet`` (None: :func:`default_samples_per_packet`) samples,
+    split into DATA/PART2 notifications. Disconnect unsubscribes everything (as the sensor
+    does). Rates outside ``IMU_RATES_HZ`` are accepted if they divide evenly in the path
+    (the real rate list is UNVERIFIED).
+    """
 
     family = Family.MOVESENSE
 
@@ -361,6 +371,7 @@ class MovesenseEmulator(EmulatorBase):
 
     @property
     def rate_hz(self) -> float | None:
+        """The streaming rate in Hz (None: not streaming)."""
         return max((s.rate_hz for s in self.subscriptions.values()), default=None)
 
     def _result(self, ref: int, status: int) -> list[Notification]:
@@ -444,8 +455,11 @@ class MovesenseCodec(CodecBase[MovesenseConfig]):
     emulator_type = MovesenseEmulator
 
     def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> MovesenseConfig:
-        """IMU6 (IMU9 ``with_mag``) at the nearest of ``IMU_RATES_HZ``; ``request.options``:
-        ``ref``, ``resource``. No on-board quaternion resource exists (ConfigError)."""
+        """IMU6 (IMU9 ``with_mag``) at the nearest of ``IMU_RATES_HZ``.
+
+        ``request.options``: ``ref``, ``resource``. No on-board quaternion resource exists
+        (ConfigError).
+        """
         if request.with_quat:
             raise ConfigError("Movesense: no on-board orientation resource over GSP")
         fields: dict[str, Any] = {

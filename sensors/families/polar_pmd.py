@@ -159,8 +159,10 @@ SPEC: Final = FamilySpec(
 
 
 def encode_settings(settings: Mapping[int, int | float | Sequence[int]]) -> bytes:
-    """Settings TLVs ``[type][count][values LE]`` in setting-type order; a sequence value
-    gives count > 1 (device → client lists), FACTOR is an f32."""
+    """Settings TLVs ``[type][count][values LE]`` in setting-type order.
+
+    A sequence value gives count > 1 (device → client lists); FACTOR is an f32.
+    """
     out = bytearray()
     for kind in sorted(settings):
         value = settings[kind]
@@ -207,8 +209,11 @@ def start_command(
     resolution_bits: int = 16,
     channels: int = 3,
 ) -> bytes:
-    """``02 type`` + sample rate, resolution, range, channels TLVs. ACC 52 Hz, 16 bit, ±8 g,
-    3 channels = ``02 02 00 01 34 00 01 01 10 00 02 01 08 00 04 01 03``."""
+    """``02 type`` + sample rate, resolution, range, channels TLVs.
+
+    ACC 52 Hz, 16 bit, ±8 g, 3 channels =
+    ``02 02 00 01 34 00 01 01 10 00 02 01 08 00 04 01 03``.
+    """
     settings = {
         SAMPLE_RATE: int(sample_rate_hz),
         RESOLUTION: resolution_bits,
@@ -246,8 +251,10 @@ class PolarConfig(StreamConfig):
 
 
 def plan(config: PolarConfig) -> StreamPlan:
-    """Enable control point and data notifications; (SDK mode,) start each stream, waiting
-    for each control-point reply; stop in reverse order."""
+    """Enable control point and data notifications, then start each stream.
+
+    (SDK mode first.) Each start waits for its control-point reply; stop in reverse order.
+    """
 
     def cp(data: bytes) -> GattWrite:
         return GattWrite(CONTROL_POINT_UUID, data, reply_on=CONTROL_POINT_UUID)
@@ -338,8 +345,11 @@ def encode_delta_frame(
     signed: bool = True,
     block_samples: int = 255,
 ) -> bytes:
-    """Inverse of :func:`decode_delta_frame`: reference sample, then blocks of at most
-    ``block_samples`` deltas, each block with the smallest bit width that holds its deltas."""
+    """Inverse of :func:`decode_delta_frame`.
+
+    A reference sample, then blocks of at most ``block_samples`` deltas, each block with the
+    smallest bit width that holds its deltas.
+    """
     if not samples:
         raise ValueError("a delta frame needs at least one sample")
     if not 1 <= block_samples <= 255:
@@ -406,9 +416,11 @@ class UnsupportedFrameError(ValueError):
 
 
 def frame_values(header: FrameHeader, content: bytes, factor: float) -> list[tuple[float, ...]]:
-    """Samples of one frame in SI (acc m/s², gyro rad/s, mag µT) — one tuple per sample
-    (MAG type 1 adds the calibration status as a 4th value). ValueError for a frame type
-    the SDK does not parse (raw GYRO/MAG) or a malformed body."""
+    """Samples of one frame in SI (acc m/s², gyro rad/s, mag µT), one tuple per sample.
+
+    MAG type 1 adds the calibration status as a 4th value. ValueError for a frame type the
+    SDK does not parse (raw GYRO/MAG) or a malformed body.
+    """
     kind, n, compressed = header.measurement_type, header.type_number, header.compressed
     mg = G0_M_S2 / 1000.0
     if kind == ACC and not compressed:
@@ -469,8 +481,11 @@ def sample_times_ns(
     rate_hz: float,
     gap_tolerance: float | None = None,
 ) -> list[float]:
-    """Per-sample times (ns, float) of a frame of ``n`` samples whose last sample is at
-    ``frame_ts_ns`` — the SDK rule (module docstring), with the optional gap fallback."""
+    """Per-sample times (ns, float) of a frame of ``n`` samples.
+
+    The last sample is at ``frame_ts_ns``; the SDK rule (module docstring), with the
+    optional gap fallback.
+    """
     nominal = 1e9 / rate_hz
     delta = nominal
     if previous_ts_ns is not None and frame_ts_ns > previous_ts_ns:
@@ -681,6 +696,7 @@ class PolarEmulator(EmulatorBase):
 
     @property
     def rate_hz(self) -> float | None:
+        """The streaming rate in Hz (None: not streaming)."""
         return max((s.rate_hz for s in self.streams.values()), default=None)
 
     def available_settings(self, stream: str) -> dict[int, list[int]]:
@@ -801,9 +817,11 @@ class PolarEmulator(EmulatorBase):
 
 
 def _factor(stream: str, frame_type: int, range_value: int) -> float:
-    """FACTOR the emulator announces: full 16-bit scale over the range, in the unit the
-    frame type multiplies into (ACC c0: g, c1: mG; GYRO c0: dps, c1 floats: 1; MAG c0:
-    Gauss, c1: mG). Raw ACC frames ignore it (1.0)."""
+    """FACTOR the emulator announces: full 16-bit scale over the range.
+
+    In the unit the frame type multiplies into (ACC c0: g, c1: mG; GYRO c0: dps, c1 floats:
+    1; MAG c0: Gauss, c1: mG). Raw ACC frames ignore it (1.0).
+    """
     if not frame_type & COMPRESSED:
         return 1.0
     n = frame_type & 0x7F
@@ -850,9 +868,11 @@ class PolarCodec(CodecBase[PolarConfig]):
     emulator_type = PolarEmulator
 
     def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> PolarConfig:
-        """ACC + GYRO at the nearest of ``SDK_MODE_RATES_HZ`` (SDK mode unless 52 Hz), MAG
-        at 50 Hz ``with_mag``; ``request.options`` override :class:`PolarConfig` fields. No on-board
-        quaternion (ConfigError)."""
+        """ACC + GYRO at the nearest of ``SDK_MODE_RATES_HZ``, MAG at 50 Hz ``with_mag``.
+
+        SDK mode unless 52 Hz; ``request.options`` override :class:`PolarConfig` fields. No
+        on-board quaternion (ConfigError).
+        """
         if request.with_quat:
             raise ConfigError("Polar PMD: the sensor streams no orientation")
         rate = nearest_rate(request.rate_hz, SDK_MODE_RATES_HZ, default=SPEC.default_rate_hz)

@@ -179,8 +179,11 @@ def encode_raw(acc_m_s2: Vec3, gyr_rad_s: Vec3, mag_ut: Vec3) -> bytes:
 
 @dataclass(frozen=True, kw_only=True)
 class ThingyConfig(StreamConfig):
-    """Motion streaming: ``motion`` is the config value written (its frequency = rate);
-    ``max_skew_s`` pairs raw and quaternion packets by receipt time (``with_quat``)."""
+    """Thingy:52 motion streaming.
+
+    ``motion`` is the config value written (its frequency = rate); ``max_skew_s`` pairs raw
+    and quaternion packets by receipt time (``with_quat``).
+    """
 
     family: ClassVar[Family] = Family.THINGY52
     motion: MotionConfig = MotionConfig(motion_frequency_hz=100)
@@ -242,8 +245,11 @@ class ThingyDecoder(DecoderBase):
 
 
 class ThingyEmulator(EmulatorBase):
-    """Device side: config writes (out-of-range values rejected, value kept as read-back),
-    raw data and quaternion notifications at the motion frequency for the enabled CCCDs."""
+    """Device side of a Thingy:52.
+
+    Config writes (out-of-range values rejected, value kept as read-back), raw data and
+    quaternion notifications at the motion frequency for the enabled CCCDs.
+    """
 
     family = Family.THINGY52
 
@@ -254,6 +260,7 @@ class ThingyEmulator(EmulatorBase):
 
     @property
     def rate_hz(self) -> float | None:
+        """The streaming rate in Hz (None: not streaming)."""
         if self.notifying(RAW_UUID) or self.notifying(QUATERNION_UUID):
             return float(self.config.motion_frequency_hz)
         return None
@@ -310,9 +317,12 @@ class ThingyCodec(CodecBase[ThingyConfig]):
     emulator_type = ThingyEmulator
 
     def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> ThingyConfig:
-        """Raw acc/gyro/compass at ``rate_hz`` rounded to a whole Hz in 5–200 (compass always
-        included: ``request.with_mag`` changes nothing); the other config fields are kept from the
-        config value read at connect (``device_info``), else the firmware defaults."""
+        """Raw acc/gyro/compass at ``rate_hz`` rounded to a whole Hz in 5–200.
+
+        The compass is always included (``request.with_mag`` changes nothing); the other
+        config fields are kept from the config value read at connect (``device_info``), else
+        the firmware defaults.
+        """
         info = request.info()
         base = MotionConfig()
         if CONFIG_UUID in info:

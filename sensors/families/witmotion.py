@@ -1,5 +1,6 @@
-"""WitMotion BWT901BLECL / WT901BLE(CL) / WT9011DCL (BLE 5.0 protocol): commands, decoder,
-emulator.
+"""WitMotion BWT901BLECL / WT901BLE(CL) / WT9011DCL: commands, decoder, emulator.
+
+The BLE 5.0 protocol.
 
 Reference: sensor-protocols.md §3 (WitMotion SDKs for Python/iOS/Android and a Web
 Bluetooth driver). The sensor streams 20-byte frames on the notify characteristic as soon as
@@ -192,8 +193,10 @@ class WitMotionConfig(StreamConfig):
 
 
 def plan(config: WitMotionConfig) -> StreamPlan:
-    """Enable notifications; unlock, set the rate, save (SDK order, 100 ms apart). No stop
-    command exists: the client disables notifications."""
+    """Enable notifications; unlock, set the rate, save (SDK order, 100 ms apart).
+
+    No stop command exists: the client disables notifications.
+    """
     start: tuple[GattWrite, ...] = ()
     if config.set_rate:
         start = (
@@ -241,9 +244,11 @@ def decode_frame(frame: bytes) -> ImuFrame | RegisterFrame:
 
 
 def euler_zyx_from_quat(q: Quat) -> Vec3:
-    """(roll about x, pitch about y, yaw about z) in rad of ``R = Rz(yaw) Ry(pitch) Rx(roll)``
-    for a scalar-first quaternion (the order WitMotion's angle frame is assumed to use —
-    UNVERIFIED)."""
+    """(roll about x, pitch about y, yaw about z) in rad of a scalar-first quaternion.
+
+    Angles of ``R = Rz(yaw) Ry(pitch) Rx(roll)``, the order WitMotion's angle frame is
+    assumed to use (UNVERIFIED).
+    """
     w, x, y, z = q
     roll = math.atan2(2.0 * (w * x + y * z), 1.0 - 2.0 * (x * x + y * y))
     pitch = math.asin(max(-1.0, min(1.0, 2.0 * (w * y - z * x))))
@@ -344,8 +349,10 @@ class WitMotionDecoder(DecoderBase):
         return []
 
     def quaternion(self) -> Quat | None:
-        """Latest polled quaternion (registers 0x51–0x54 ÷ 32768, Q0 assumed scalar —
-        UNVERIFIED), None if not read yet."""
+        """Latest polled quaternion, None if not read yet.
+
+        Registers 0x51–0x54 ÷ 32768, Q0 assumed scalar (UNVERIFIED).
+        """
         if any(REG_QUATERNION + i not in self.registers for i in range(4)):
             return None
         w, x, y, z = (self.registers[REG_QUATERNION + i] * QUAT_LSB for i in range(4))
@@ -368,12 +375,15 @@ def _find_header(buf: bytearray) -> int:
 
 
 class WitMotionEmulator(EmulatorBase):
-    """Device side: streams ``55 61`` frames at the register-0x03 rate while notifications are
-    on; handles unlock, register writes (only after unlock; save locks again), and register
-    reads (``55 71`` reply). ``chunk_size`` (None: one frame per notification) concatenates
-    the frames into a byte stream and cuts it into notifications of that many bytes, as
-    variants that split frames do. Angles are computed from the sample's quaternion when it
-    has one (ZYX, UNVERIFIED), else sent as zeros."""
+    """Device side of a WitMotion sensor.
+
+    Streams ``55 61`` frames at the register-0x03 rate while notifications are on; handles
+    unlock, register writes (only after unlock; save locks again), and register reads
+    (``55 71`` reply). ``chunk_size`` (None: one frame per notification) concatenates the
+    frames into a byte stream and cuts it into notifications of that many bytes, as variants
+    that split frames do. Angles are computed from the sample's quaternion when it has one
+    (ZYX, UNVERIFIED), else sent as zeros.
+    """
 
     family = Family.WITMOTION
 
@@ -390,6 +400,7 @@ class WitMotionEmulator(EmulatorBase):
 
     @property
     def rate_hz(self) -> float | None:
+        """The streaming rate in Hz (None: not streaming)."""
         if not self.notifying(NOTIFY_UUID):
             return None
         by_code = {c: r for r, c in RATE_CODES.items()}
@@ -474,8 +485,11 @@ class WitMotionCodec(CodecBase[WitMotionConfig]):
     emulator_type = WitMotionEmulator
 
     def configure(self, request: StreamRequest = DEFAULT_REQUEST) -> WitMotionConfig:
-        """Acc + gyro frames at the nearest of ``RATE_CODES``; ``request.options``: ``set_rate``.
-        Mag and quaternion are polled registers, not part of the stream (ConfigError)."""
+        """Acc + gyro frames at the nearest of ``RATE_CODES``.
+
+        ``request.options``: ``set_rate``. Mag and quaternion are polled registers, not part
+        of the stream (ConfigError).
+        """
         if request.with_mag or request.with_quat:
             raise ConfigError(
                 "WitMotion: magnetometer and quaternion are polled registers, not streamed"

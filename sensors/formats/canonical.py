@@ -223,8 +223,10 @@ def _check_utf8(data: bytes, source: str | Path | None) -> None:
 
 
 def _canonical_header(data: bytes, source: str | Path | None) -> tuple[list[str], int]:
-    """The header's column names (checked: ``t_s`` and ``sensor``, no duplicates) and the
-    offset of its newline (-1 for a file of one line)."""
+    """The header's column names and the offset of its newline (-1 for a one-line file).
+
+    The names are checked: ``t_s`` and ``sensor`` present, no duplicates.
+    """
     header_end = data.find(b"\n")
     header_line = data if header_end < 0 else data[:header_end]
     header = csv_cells(header_line.decode("utf-8", errors="replace"), source=source)
@@ -398,20 +400,7 @@ def _read_streams_fast(
                 head = _gunzip_head(path)
             except (OSError, EOFError, zlib.error):
                 raise _IrregularError from None
-        end = head.find(b"\n")
-        if end < 0 or head.startswith(b"\xef\xbb\xbf"):
-            raise _IrregularError
-        try:
-            header = [h.strip() for h in next(csv.reader([head[:end].decode("utf-8")]))]
-        except (csv.Error, UnicodeDecodeError):
-            raise _IrregularError from None
-        if (
-            T_S not in header
-            or SENSOR not in header
-            or len(set(header)) != len(header)
-            or any(c not in header for c in REQUIRED_COLUMNS)
-        ):
-            raise _IrregularError
+        header, end = _fast_header(head)
         unknown = [c for c in header if c not in ALL_COLUMNS]
         if unknown:
             warnings.insert(0, f"ignored unknown column(s): {inputs.short_names(unknown)}")
@@ -429,6 +418,30 @@ def _read_streams_fast(
         if label in parts:
             streams[label] = _stream_from_parts(label, parts.pop(label), warnings)
     return streams, tuple(warnings)
+
+
+def _fast_header(head: bytes) -> tuple[list[str], int]:
+    """The header's column names and its newline's offset in ``head`` (the file's first bytes).
+
+    Raises _IrregularError (the strict parser then words the error) for no newline, a BOM,
+    an undecodable header, a duplicate name, or a missing ``t_s``, ``sensor`` or required
+    column.
+    """
+    end = head.find(b"\n")
+    if end < 0 or head.startswith(b"\xef\xbb\xbf"):
+        raise _IrregularError
+    try:
+        header = [h.strip() for h in next(csv.reader([head[:end].decode("utf-8")]))]
+    except (csv.Error, UnicodeDecodeError):
+        raise _IrregularError from None
+    if (
+        T_S not in header
+        or SENSOR not in header
+        or len(set(header)) != len(header)
+        or any(c not in header for c in REQUIRED_COLUMNS)
+    ):
+        raise _IrregularError
+    return header, end
 
 
 @contextmanager
@@ -600,8 +613,10 @@ def _split_batch(
 
 
 def _check_block(values: Mapping[str, np.ndarray]) -> None:
-    """Raise _IrregularError for a block with a value the input policy refuses (the strict
-    parser then words the error with line, column and limit)."""
+    """Raise _IrregularError for a block with a value the input policy refuses.
+
+    The strict parser then words the error with line, column and limit.
+    """
     for c in REQUIRED_COLUMNS:
         if c != SENSOR and not np.isfinite(values[c]).all():
             raise _IrregularError

@@ -463,8 +463,10 @@ def _merge(sensor: _Sensor) -> None:
 
 
 def _providers(sensor: _Sensor) -> dict[str, VendorStream]:
-    """The one stream that provides each channel of ``sensor`` (acc and gyr required);
-    collects the streams' warnings into the sensor's notes."""
+    """The one stream that provides each channel of ``sensor`` (acc and gyr required).
+
+    The streams' warnings are collected into the sensor's notes.
+    """
     providers: dict[str, VendorStream] = {}
     for s in sensor.streams:
         for ch in s.channels:
@@ -511,8 +513,11 @@ def _common_span(sensor: _Sensor, used: list[VendorStream], base: VendorStream) 
 def _merged_gaps(
     used: list[VendorStream], base: VendorStream, keep: BoolArray
 ) -> list[tuple[float, float, str]]:
-    """Every file's gaps as ``(start_s, end_s, why)``; ``base`` samples inside another file's
-    gap are cleared from ``keep`` (in place: nothing is interpolated across a gap)."""
+    """Every file's gaps as ``(start_s, end_s, why)``.
+
+    ``base`` samples inside another file's gap are cleared from ``keep`` (in place: nothing
+    is interpolated across a gap).
+    """
     gaps = [(g.start_s, g.end_s, f"{g.reason} [{base.path.name} line {g.line}]") for g in base.gaps]
     for s in used:
         if s is base:
@@ -631,6 +636,11 @@ def _place(sensors: list[_Sensor], mapping: SensorMapping) -> None:
         if by is not None:
             sensor.placement = suggest_placement(by)
             sensor.notes.append(f"placement {sensor.placement} suggested by the name {by!r}")
+    _check_placements(sensors, mapping, used_rules)
+
+
+def _check_placements(sensors: list[_Sensor], mapping: SensorMapping, used_rules: set[int]) -> None:
+    """Refuse unused ``--sensor`` rules, unplaced sensors and placements given twice."""
     unused = [mapping.rules[i] for i in range(len(mapping.rules)) if i not in used_rules]
     if unused:
         raise ConfigError(

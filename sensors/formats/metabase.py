@@ -186,8 +186,10 @@ def read_metabase(path: str | Path) -> VendorStream:
 def _channel(
     kind: str, values: FloatArray, lines: IntArray, p: Path, warnings: list[str]
 ) -> dict[str, FloatArray]:
-    """The file's values as the VendorStream channel they are, in SI units (``{}`` with a
-    warning for a kind that carries no canonical channel)."""
+    """The file's values as the VendorStream channel they are, in SI units.
+
+    ``{}`` with a warning for a kind that carries no canonical channel.
+    """
     stream_kw: dict[str, FloatArray] = {}
     if kind == "accelerometer":
         stream_kw["acc_m_s2"] = values * GRAVITY_M_S2

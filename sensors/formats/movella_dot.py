@@ -240,8 +240,11 @@ def _clock(table: Table, p: Path) -> tuple[FloatArray, FloatArray, IntArray | No
 def _channels(
     table: Table, present: dict[str, tuple[str, ...]], t_s: FloatArray, rate: float, p: Path
 ) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None, dict[str, str]]:
-    """Specific force (m/s²), angular rate (rad/s), unit quaternion, and how each channel
-    that was not measured was derived (``{"acc"|"gyr": how}``)."""
+    """Specific force (m/s²), angular rate (rad/s), unit quaternion and derivations.
+
+    The last maps each channel that was not measured to how it was derived
+    (``{"acc"|"gyr": how}``).
+    """
 
     def block(group: str) -> FloatArray | None:
         cols = present.get(group)

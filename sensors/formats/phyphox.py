@@ -221,8 +221,11 @@ def _mark_pauses(gaps: tuple[ClockGap, ...], events: Sequence[TimeEvent]) -> tup
 def _clock(
     t_exp: FloatArray, events: Sequence[TimeEvent], group: str, warnings: list[str]
 ) -> tuple[FloatArray, str, float | None]:
-    """Time stamps, clock name and Unix offset: Unix time when ``meta/time.csv`` has a START
-    event, else the experiment time of this export (``group``)."""
+    """Time stamps, clock name and Unix offset.
+
+    The clock is Unix time when ``meta/time.csv`` has a START event, else the experiment
+    time of this export (``group``).
+    """
     if events and any(e.event == "START" for e in events):
         return experiment_to_unix(t_exp, events), "unix", 0.0
     if events is not None and not events:

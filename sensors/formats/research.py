@@ -112,8 +112,11 @@ def read_qmt_full_body(path: str | Path, *, placements: tuple[str, ...] | None =
 
 @dataclass(frozen=True)
 class GaitmapFeet:
-    """gaitmap example: per foot (``left``/``right``) IMU at ``imu_rate_hz`` (gaitmap foot
-    frame: x to the toe, y left, z up) and marker positions in m at ``mocap_rate_hz``."""
+    """The gaitmap example: per foot (``left``/``right``) IMU data and marker positions.
+
+    IMU at ``imu_rate_hz`` in the gaitmap foot frame (x to the toe, y left, z up); marker
+    positions in m at ``mocap_rate_hz``.
+    """
 
     imu_rate_hz: float
     mocap_rate_hz: float

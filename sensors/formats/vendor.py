@@ -171,6 +171,7 @@ class Table:
     warnings: tuple[str, ...]
 
     def floats(self, name: str) -> FloatArray:
+        """Column ``name`` as float64."""
         return np.asarray(self.columns[name], dtype=np.float64)
 
 

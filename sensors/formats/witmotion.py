@@ -226,8 +226,11 @@ def _device_stream(
 
 
 def _times(p: Path, table: Table, idx: np.ndarray, warnings: list[str]) -> tuple[FloatArray, str]:
-    """Time stamps in s and their clock: the chip time when readable and increasing, else
-    the PC receipt time (a warning says why)."""
+    """Time stamps in s and their clock.
+
+    The chip time when readable and increasing, else the PC receipt time (a warning says
+    why).
+    """
     lines = table.lines[idx]
     why = ""
     if CHIP_TIME in table.columns:

@@ -134,8 +134,10 @@ class AlignerConfig:
     stall_s: float = 5.0
 
     def for_clock_scale(self, scale: float) -> AlignerConfig:
-        """The parameters that describe host and link stalls, stretched to a session clock
-        running ``scale`` × real time (virtual sensors paced faster).
+        """These parameters for a session clock running ``scale`` × real time.
+
+        Virtual sensors may be paced faster than real time; the parameters that describe host
+        and link stalls are stretched to match.
 
         A congested host stalls for real milliseconds; at 6× they are six times as many
         session seconds. ``confirm_s``, ``loss_spread_s`` and ``stall_s`` are therefore
@@ -267,8 +269,11 @@ class ClockAligner:
     # --- public --------------------------------------------------------------------------
 
     def restart(self) -> None:
-        """A new connection: host-time-only sensors restart their sample count (new segment,
-        drift kept); a device clock runs on, so device-time sensors keep their fit."""
+        """Start a new connection.
+
+        Host-time-only sensors restart their sample count (new segment, drift kept); a
+        device clock runs on, so device-time sensors keep their fit.
+        """
         if not self.uses_device_time:
             self._fresh = True
             self._count = 0
@@ -377,7 +382,7 @@ class ClockAligner:
             self._fit()  # every refit_every points, and at 2, 4, 8, 16 while a segment is young
 
     def _jumped_back(self, residual: float, host_s: float) -> bool:
-        """Device time: is a point ``stall_s`` above the line a clock that jumped back?
+        """True when a device-time point ``stall_s`` above the line is a clock that jumped back.
 
         A host or link that stalled delivers its backlog in a burst, so the lateness
         shrinks quickly; a clock that jumped back stays late by the same amount. Only a

@@ -212,8 +212,11 @@ _SENSOR_KEYS = {"address", "name", "family", "rate_hz"}
 def parse_session_config(
     data: Mapping[str, Any], *, source: str | Path | None = None, text: str | None = None
 ) -> SessionConfig:
-    """A session from parsed TOML (``source`` names the file in errors; ``text``, the file's
-    text, lets them name the line too)."""
+    """A session from parsed TOML.
+
+    ``source`` names the file in errors; ``text``, the file's text, lets them name the line
+    too.
+    """
     top = Table(data, source=source, lines=None if text is None else toml_key_lines(text))
     top.check_keys(_TOP_KEYS)
     raw = data.get("sensors")
@@ -277,7 +280,9 @@ def _sensor_entry(table: Table, placement: str) -> SensorAssignment:
 
 
 def load_session_config(path: str | Path) -> SessionConfig:
-    """Read a session TOML file (a regular UTF-8 file of at most
-    ``analysis.inputs.PROFILE_MAX_BYTES``)."""
+    """Read a session TOML file.
+
+    It must be a regular UTF-8 file of at most ``analysis.inputs.PROFILE_MAX_BYTES``.
+    """
     text = read_text(path, what="session", cap_bytes=inputs.PROFILE_MAX_BYTES)
     return parse_session_config(parse_toml(text, path), source=path, text=text)

@@ -24,8 +24,11 @@ from analysis.recording.streams import CalibrationWindows
 
 @dataclass(frozen=True)
 class ProtocolStep:
-    """One prompt: ``key`` ("static", "functional" or "exercise"), text, and its timing
-    relative to the protocol start (``end_s`` None: until the session ends)."""
+    """One prompt of the protocol: its key, text and timing.
+
+    ``key`` is "static", "functional" or "exercise"; times are relative to the protocol
+    start (``end_s`` None: until the session ends).
+    """
 
     key: str
     prompt: str
@@ -37,9 +40,11 @@ class ProtocolStep:
 
 @dataclass(frozen=True)
 class StepAttempt:
-    """One attempt at the movements, ``[start_s, end_s)`` on the session clock, and what the
-    check made of it: ``"accepted"``, ``"again"`` (asked again, ``reason`` says why) or
-    ``"kept"`` (not good enough, but no retry left: its angles stay uncertain)."""
+    """One attempt at the movements, ``[start_s, end_s)`` on the session clock, as judged.
+
+    The check made it ``"accepted"``, ``"again"`` (asked again, ``reason`` says why) or
+    ``"kept"`` (not good enough, but no retry left: its angles stay uncertain).
+    """
 
     key: str
     start_s: float
@@ -144,8 +149,10 @@ class GuidedProtocol:
         return self.start_s + last.start_s, self.start_s + last.end_s
 
     def to_check(self, t_s: float) -> CalibrationWindows | None:
-        """The windows to check at ``t_s``: the latest movements have ended and were not
-        judged yet (None otherwise)."""
+        """The windows to check at ``t_s``, or None.
+
+        There are windows when the latest movements have ended and were not judged yet.
+        """
         span = self._latest_movements()
         if span is None or t_s < span[1]:
             return None

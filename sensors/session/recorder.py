@@ -138,8 +138,10 @@ class Recorder:
         return time.monotonic() - self._last_sidecar >= self.sidecar_interval_s
 
     def update_sidecar(self, meta: SessionMeta, *, force: bool = False) -> bool:
-        """Write ``meta`` (plus the recorder's counters) as the sidecar if it changed and the
-        last update is ``sidecar_interval_s`` old (or ``force``); True if written.
+        """Write ``meta`` (plus the recorder's counters) as the sidecar; True if written.
+
+        It is written if it changed and the last update is ``sidecar_interval_s`` old, or
+        with ``force``.
 
         The first write creates the sidecar exclusively; later ones replace it atomically.
         """
@@ -165,8 +167,9 @@ class Recorder:
         return replace(meta, extra=extra)
 
     def finish(self, meta: SessionMeta | None = None) -> Path | None:
-        """Write every held row, close the CSV and write the final sidecar (``meta``);
-        idempotent. Returns the sidecar path, or None without ``meta``.
+        """Write every held row, close the CSV and write the final sidecar (``meta``).
+
+        Idempotent. Returns the sidecar path, or None without ``meta``.
         """
         if self._finished:
             return None

@@ -156,9 +156,11 @@ async def _record_until(
     on_tick: Callable[[], Any] | None,
     tick_s: float,
 ) -> str:
-    """Tick (display, sidecar refresh) until ``duration_s`` session seconds after ``start_s``
-    or until ``stop`` is set; returns ``"duration"`` or ``"stopped"``; a sensor's failure is
-    raised."""
+    """Tick (display, sidecar refresh) until the duration is over or ``stop`` is set.
+
+    The duration ends ``duration_s`` session seconds after ``start_s``. Returns
+    ``"duration"`` or ``"stopped"``; a sensor's failure is raised.
+    """
     while True:
         if on_tick is not None:
             on_tick()

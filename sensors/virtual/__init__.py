@@ -1,5 +1,7 @@
-"""Virtual BLE sensors: bumble peripherals that speak each family's real GATT profile and wire
-format, measuring a simulated (or synthetic) movement, for tests and demos without hardware.
+"""Virtual BLE sensors, for tests and demos without hardware.
+
+Bumble peripherals that speak each family's real GATT profile and wire format, measuring a
+simulated (or synthetic) movement.
 
 ``source`` (what a sensor measures, the shared world clock), ``sensor`` (one peripheral,
 fault injection), ``rig`` (several sensors on one air), ``scenario`` (a rig driven by the

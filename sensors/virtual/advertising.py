@@ -50,8 +50,10 @@ def _name_ad(name: str, room: int) -> bytes:
 
 
 def advertising_payload(name: str, service_uuids: tuple[str, ...] = ()) -> bytes:
-    """The ADV payload: flags, the first service UUID that fits, then the name (complete if
-    it fits, else shortened to the room left)."""
+    """The ADV payload: flags, the first service UUID that fits, then the name.
+
+    The name is complete if it fits, else shortened to the room left.
+    """
     payload = bytes(AdvertisingData([data_types.Flags(_FLAGS_LE_GENERAL_NO_BREDR)]))
     for ad in _uuid_list(service_uuids):
         if len(payload) + len(ad) <= MAX_LEGACY_ADV_BYTES:

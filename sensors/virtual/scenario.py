@@ -241,11 +241,12 @@ async def serve_virtual_sensors(
     duration_s: float | None = None,
     stop: asyncio.Event | None = None,
 ) -> VirtualRig:
-    """Serve virtual sensors to another process: the rig's air gets one more controller,
-    reached through the bumble HCI ``transport`` (e.g. ``tcp-server:_:9001``); the other
-    process uses the bumble backend with ``tcp-client:127.0.0.1:9001`` as its adapter. The
-    scripted movement starts with the first stream. Runs until ``duration_s`` (real
-    seconds) passes or ``stop`` is set.
+    """Serve virtual sensors to another process.
+
+    The rig's air gets one more controller, reached through the bumble HCI ``transport``
+    (e.g. ``tcp-server:_:9001``); the other process uses the bumble backend with
+    ``tcp-client:127.0.0.1:9001`` as its adapter. The scripted movement starts with the
+    first stream. Runs until ``duration_s`` (real seconds) passes or ``stop`` is set.
     """
     async with VirtualAir() as air:
         rig = VirtualRig(

@@ -87,8 +87,11 @@ class Faults:
 
 @dataclass(frozen=True, slots=True)
 class SentNotification:
-    """A notification as it left the virtual sensor (``fault``: None, "corrupt", "truncate";
-    ``connection``: 1 for the first connection, 2 after the first reconnect, ...)."""
+    """A notification as it left the virtual sensor.
+
+    ``fault``: None, "corrupt", "truncate"; ``connection``: 1 for the first connection, 2
+    after the first reconnect, ...
+    """
 
     world_s: float
     sent_ns: int
@@ -456,8 +459,10 @@ class VirtualSensor:
         await connection.disconnect(HCI_ErrorCode.REMOTE_USER_TERMINATED_CONNECTION_ERROR)
 
     def replay_sent(self, config: StreamConfig) -> tuple[list[ImuSample], dict[str, int]]:
-        """Decode every notification this sensor sent (needs ``record=True``) as a client
-        streaming ``config`` would: a fresh decoder per connection, receipt time = send time.
+        """Decode every notification this sensor sent (needs ``record=True``).
+
+        Decoded as a client streaming ``config`` would: a fresh decoder per connection,
+        receipt time = send time.
 
         Returns the samples and the decoders' summed counters — what a lossless link
         delivers, to compare a session's recording with.

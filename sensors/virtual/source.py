@@ -144,9 +144,11 @@ class WorldClock:
         return self._scenario_origin_s
 
     def stream_started(self) -> None:
-        """A sensor started streaming: starts the scenario if the clock was made with
-        ``start_with_first_stream`` (sensors served to another process, which cannot call
-        :meth:`start`)."""
+        """Note that a sensor started streaming; may start the scenario.
+
+        The scenario starts if the clock was made with ``start_with_first_stream`` (sensors
+        served to another process, which cannot call :meth:`start`).
+        """
         if self.start_with_first_stream:
             self.start()
 

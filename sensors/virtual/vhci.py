@@ -53,16 +53,20 @@ SIX_FAMILIES: Final[Mapping[str, Family]] = {
 
 
 async def drop_when(rig: VirtualRig, placement: str, flag: Path, poll_s: float = 0.2) -> None:
-    """Once ``flag`` exists, the sensor at ``placement`` ends its connection itself (then
-    stays silent for its ``offline_s`` and advertises again)."""
+    """Once ``flag`` exists, the sensor at ``placement`` ends its connection itself.
+
+    It then stays silent for its ``offline_s`` and advertises again.
+    """
     while not flag.exists():
         await asyncio.sleep(poll_s)
     await rig.sensors[placement].drop()
 
 
 def served_stats(rig: VirtualRig, rate_hz: float | None) -> dict[str, dict[str, object]]:
-    """Per placement: identity, connections, drops, and the samples its notifications
-    carry (decoded per connection, as a lossless link would deliver them)."""
+    """Per placement: identity, connections, drops, and the samples its notifications carry.
+
+    The samples are decoded per connection, as a lossless link would deliver them.
+    """
     out: dict[str, dict[str, object]] = {}
     for placement, sensor in rig.sensors.items():
         config = sensor.codec.configure(StreamRequest(rate_hz))
