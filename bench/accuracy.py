@@ -468,19 +468,31 @@ true crossing (in brackets: how many the truth envelope itself finds that way). 
 episode* is one that overlaps no true episode of its rule (±1 s). A true hold is matched when
 an estimated hold starts and ends within 1 s of it. Advisory rules (hip adduction, rotation)
 count like the others here. The last column counts episodes the truth itself shows on
-sessions without a scripted violation — the sitting breaks of long sessions, which the
-standing profile's engagement (hip ≥ 45° and thigh ≥ 45°) takes for the stretch, and the
-moment the leg comes down; the pipeline is compared with those too.
+sessions without a scripted violation (a check of the generator and the profile: sitting
+used to engage the standing profile until its engagement asked for the knee bent ≤ 60°).
 
 {verdicts}
 
+Why each scripted violation was or was not found (per rule; "uncertain rule" means the
+calibration marked the angle not established, so the rule gives no verdict — in brackets,
+whether the untrusted angle alone would have found it):
+
+{misses}
+
+Why a true hold was not matched within 1 s:
+
+{holds}
+
+What the rules marked uncertain would have given had they been trusted (the case for keeping
+them out of the verdict):
+
+{unconfirmed}
+
 Failures of the pipeline on a session (each is one session not in the tables above): {errors}
 
-All of them are vendor exports (no calibration windows): the stand detector asks every
-sensor's *raw* angular rate, bias included, to stay below 0.08 rad/s RMS for 3 s, and a
-gyroscope biased by 5–6 °/s (a 3σ draw at twice the default bias) fails that while the
-person stands still (motion alone: ≤ 0.02 rad/s); taking the rate's spread instead of its
-RMS would accept them.
+These are vendor exports (no calibration windows) whose person stood still for less than the
+protocol's 3 s; the stand detector judges stillness by the spread of each sensor's rates
+around its own resting rate, so a biased gyroscope no longer hides a quiet stand.
 {before}
 ## Gait: knee and hip during walking
 
@@ -525,21 +537,20 @@ error of the highest value (peak):
   recording with both systems (GAITEX or Al Borno 2022, reference/datasets.md) would
   separate the two: compare the stand zero first, then the gait excursion.
 
-**Hip flexion in gait is the method's.** Walking turns the pelvis more about its
+**Hip flexion in gait was the method's.** Walking turns the pelvis more about its
 front-to-back axis (roll) and the vertical than about its flexion axis, so when the
-functional window holds walking the pelvis's dominant rotation axis — which calibration takes
-as its flexion axis — is the wrong one: about 90° from the thighs' flexion axes on the real
-recording and 90° from the truth in the simulated gait. Pelvis tilt then reads roll, and the
-hip angles inherit the difference (3° RMS of hip flexion with ideal sensors in the
-simulation). The fix belongs to the calibration: the pelvis axis must be checked against the
-thighs' flexion axes (hips neutral in the stand; in sagittal movements the thighs and the
-pelvis flex about parallel axes) or taken from them. The pipeline now marks such a pelvis
-uncertain through its sign (last sentence of the first table), which keeps it out of the
-verdict; but the axis itself is still the wrong one, so a confident sign would not fix it.
+functional window holds walking the pelvis's dominant rotation axis is the wrong one: it lay
+88–105° from the thighs' flexion axes on the real recording. The calibration now tests the
+pelvis against the hip centre it shares with each thigh (the centre's acceleration must agree
+seen from either sensor; docs/conventions.md) and, when that fixes the heading sharply and the
+pelvis's own axis lies ≥ 45° from the thighs', takes the thighs' axis instead: on the real
+recording the pelvis axis now lies 1.6° / 16° / 1.2° from the trunk's / left / right thigh's
+axes, its sign is confident, and the gait hip flexion range is −11…28° (was −11…38°). No
+optical reference is in ../shared, so that range is not validated against truth.
 """
 
 BEFORE = """
-### The same population before the calibration rework ({label})
+### The same population before this round's changes ({label})
 
 {sessions} sessions ({failures} failed), same people, movements, strapping and errors
 (`--population-baseline-json` with that run's JSON):

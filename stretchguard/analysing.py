@@ -443,8 +443,9 @@ def analyse_to_folder(
     workers: int | None = None,
     streams: dict[str, SensorStream] | None = None,
 ) -> AnalysisOutput:
-    """Analyse ``recording`` (:func:`analyse`, also for ``streams``) and write the three files
-    (:func:`write_outputs`).
+    """Analyse ``recording`` and write the three files (:func:`write_outputs`).
+
+    The analysis is :func:`analyse`, which also takes the handed-over ``streams``.
 
     ``out_dir`` must not exist or be empty (checked before the analysis starts; created once
     the angles are computed); files are opened exclusively, never replaced.

@@ -136,9 +136,10 @@ def move_to_uniform_grid(
     max_gap_s: float = 0.25,
     dtype: type[np.floating] = np.float64,
 ) -> UniformSession:
-    """:func:`to_uniform_grid` on streams handed over: each stream leaves ``streams`` as it
-    goes onto the grid (the dict is empty on return), so raw arrays held
-    nowhere else are freed while the next sensor is resampled.
+    """Run :func:`to_uniform_grid` on streams handed over, emptying ``streams`` as it goes.
+
+    Each stream leaves the dict once it is on the grid (the dict is empty on return), so raw
+    arrays held nowhere else are freed while the next sensor is resampled.
     """
     if not streams:
         raise InsufficientDataError("the recording has no sensors")

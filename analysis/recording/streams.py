@@ -325,8 +325,7 @@ class SensorStream:
 
 
 class Recording:
-    """A canonical recording: one :class:`SensorStream` per worn placement, its sidecar and
-    the reader's warnings.
+    """A canonical recording: a :class:`SensorStream` per placement, sidecar and warnings.
 
     ``streams`` is a read-only mapping keyed by placement, in the canonical order of
     ``PLACEMENTS`` (it may be empty). A Recording never changes after construction: nothing
