@@ -365,6 +365,28 @@ def _orientation_tasks(
     ]
 
 
+def _on_grid(
+    recording: Recording, streams: dict[str, SensorStream] | None, *, max_gap_s: float
+) -> tuple[UniformSession, bool]:
+    """The recording's (or the handed-over) streams on one grid, and whether it is long.
+
+    Long sessions (any sensor over ``LONG_SESSION_SAMPLES``) are kept in float32.
+    """
+    if streams is not None and recording.streams:
+        raise ValueError(
+            "streams= are handed over with the recording that take_streams() returned, "
+            "which holds none"
+        )
+    owned = dict(recording.streams) if streams is None else streams
+    if not owned:
+        raise InsufficientDataError("the recording has no sensors")
+    long_session = max(len(s) for s in owned.values()) > LONG_SESSION_SAMPLES
+    session = move_to_uniform_grid(
+        owned, max_gap_s=max_gap_s, dtype=np.float32 if long_session else np.float64
+    )
+    return session, long_session
+
+
 def analyse_recording(
     recording: Recording,
     *,
@@ -382,23 +404,12 @@ def analyse_recording(
     ``owned`` is empty afterwards. ValueError if ``recording`` still has streams of its own
     beside ``streams``.
     """
-    if streams is not None and recording.streams:
-        raise ValueError(
-            "streams= are handed over with the recording that take_streams() returned, "
-            "which holds none"
-        )
     opts = options or PipelineOptions()
     report = progress or _noop
     report("resampling", 0.0)
     meta = recording.meta
     warnings = list(recording.warnings)
-    owned = dict(recording.streams) if streams is None else streams
-    if not owned:
-        raise InsufficientDataError("the recording has no sensors")
-    long_session = max(len(s) for s in owned.values()) > LONG_SESSION_SAMPLES
-    session = move_to_uniform_grid(
-        owned, max_gap_s=opts.max_gap_s, dtype=np.float32 if long_session else np.float64
-    )
+    session, long_session = _on_grid(recording, streams, max_gap_s=opts.max_gap_s)
     windows = resolve_windows(_calibration_data(session, opts), meta.calibration)
     gyr_bias = chain.gyro_bias(session, windows.static_s, enabled=opts.stand_gyro_bias)
     acc_bias = _acc_bias(session, gyr_bias, enabled=opts.acc_bias_from_poses)

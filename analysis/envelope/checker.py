@@ -77,6 +77,8 @@ from analysis.recording.schema import ANGLE_COLUMNS, SIDES, T_S
 from analysis.recording.streams import Marker
 
 
+# long: a 30-line docstring states the contract; the body runs the five documented steps in
+# their order (engagement, rules, holds, dynamics, marks), each step one call
 def check_envelope(
     angles: pd.DataFrame,
     profile: Profile,

@@ -604,7 +604,29 @@ def validate_samples(
         )
     if len(df) == 0:
         raise RecordingFormatError(source, "no samples after the header row", line=2)
+    out = _numeric_columns(df, source=source, line=line)
+    _check_limits(out, source=source, line=line)
+    codes = _placement_codes(df[SENSOR], source=source, line=line)
+    t = out[T_S]
+    _check_times(t, codes, source=source, line=line, warnings=warnings)
+    clean = pd.DataFrame(
+        {T_S: t, SENSOR: pd.Categorical.from_codes(codes, categories=list(PLACEMENTS))}
+    )
+    for col in NUMERIC_COLUMNS:
+        if col in out and col != T_S:
+            clean[col] = out[col]
+    if DEVICE_TICKS in clean.columns:
+        clean[DEVICE_TICKS] = pd.array(np.round(clean[DEVICE_TICKS].to_numpy()), dtype="Int64")
+    clean = clean[[c for c in ALL_COLUMNS if c in clean.columns]]
+    if np.any(np.diff(t) < 0):
+        clean = clean.sort_values(T_S, kind="stable", ignore_index=True)
+    return clean
 
+
+def _numeric_columns(
+    df: pd.DataFrame, *, source: str | Path | None, line: Callable[[int], int]
+) -> dict[str, FloatArray]:
+    """Every numeric column as float64; a non-numeric cell or a non-finite required value fails."""
     out = {}
     for col in (c for c in NUMERIC_COLUMNS if c in df.columns):
         raw = df[col]
@@ -636,8 +658,13 @@ def validate_samples(
                 line=line(i),
                 column=col,
             )
-    _check_limits(out, source=source, line=line)
-    sensors = df[SENSOR]
+    return out
+
+
+def _placement_codes(
+    sensors: pd.Series, *, source: str | Path | None, line: Callable[[int], int]
+) -> NDArray[np.intp]:
+    """Each row's index into ``PLACEMENTS``; an unknown or missing label fails."""
     if not isinstance(sensors.dtype, pd.CategoricalDtype):
         sensors = sensors.astype("category")  # factorise once; checks below work on codes
     names = [str(c).strip() for c in sensors.cat.categories]
@@ -654,7 +681,18 @@ def validate_samples(
             line=line(i),
             column=SENSOR,
         )
-    t = out[T_S]
+    return codes
+
+
+def _check_times(
+    t: FloatArray,
+    codes: NDArray[np.intp],
+    *,
+    source: str | Path | None,
+    line: Callable[[int], int],
+    warnings: list[str] | None,
+) -> None:
+    """Per sensor: time strictly increasing and a plausible rate; long pauses to ``warnings``."""
     for k in np.unique(codes):  # at most nine placements: one pass each
         idx = np.flatnonzero(codes == k)
         bad_t = np.flatnonzero(np.diff(t[idx]) <= 0)
@@ -678,18 +716,6 @@ def validate_samples(
             )
         if warnings is not None:
             warnings += inputs.pause_warnings(label, t[idx], lambda j, idx=idx: line(int(idx[j])))
-    clean = pd.DataFrame(
-        {T_S: t, SENSOR: pd.Categorical.from_codes(codes, categories=list(PLACEMENTS))}
-    )
-    for col in NUMERIC_COLUMNS:
-        if col in out and col != T_S:
-            clean[col] = out[col]
-    if DEVICE_TICKS in clean.columns:
-        clean[DEVICE_TICKS] = pd.array(np.round(clean[DEVICE_TICKS].to_numpy()), dtype="Int64")
-    clean = clean[[c for c in ALL_COLUMNS if c in clean.columns]]
-    if np.any(np.diff(t) < 0):
-        clean = clean.sort_values(T_S, kind="stable", ignore_index=True)
-    return clean
 
 
 def _check_limits(

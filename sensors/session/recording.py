@@ -39,6 +39,9 @@ class RecordingResult:
     duration_s: float
 
 
+# long: half of it is the parameters' docstring; the try/finally must hold the start, the
+# recorder and the final sidecar together so every exit stops the sensors and writes the
+# sidecar (the tick loop is already its own function, _record_until)
 async def record_session(
     session: LiveSession,
     out: str | Path,
@@ -75,9 +78,6 @@ async def record_session(
         More sidecar extras, read at every sidecar write (a caller may add to it, e.g.
         the signal that stopped the recording).
     """
-    # Not split further (about 100 lines with the docstring): the try/finally must hold the
-    # start, the recorder and the final sidecar together so every exit stops the sensors and
-    # writes the sidecar; the tick loop is :func:`_record_until`.
     protocol = protocol or GuidedProtocol()
     # flushes and sidecar updates keep pace with the session clock when it runs faster than
     # real time (virtual sensors), so a kill loses the same session seconds at any speed

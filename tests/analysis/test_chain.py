@@ -28,7 +28,7 @@ from analysis.angles.pipeline import PipelineOptions, analyse_recording
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
 from analysis.recording.schema import ANGLE_COLUMNS
-from analysis.recording.streams import Recording
+from analysis.recording.streams import Recording, streams_from_samples
 from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
 
 SENSORS = ("pelvis", "trunk", "right_thigh", "right_shank", "right_foot", "left_thigh")
@@ -40,12 +40,12 @@ numbers, so only floating-point evaluation order could separate them (float32 co
 
 def _recording(sim) -> Recording:
     """The simulated session as a Recording: the one place this module builds one."""
-    return Recording(samples=sim.samples, meta=sim.meta)
+    return Recording(streams=streams_from_samples(sim.samples), meta=sim.meta)
 
 
 def _streams(rec: Recording):
     """Per-sensor samples of a recording, to feed the live pipeline."""
-    return rec.streams()
+    return rec.streams
 
 
 @pytest.fixture(scope="module")
