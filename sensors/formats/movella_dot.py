@@ -168,16 +168,7 @@ def read_movella_dot(path: str | Path) -> VendorStream:
     for ch, how in derived.items():
         warnings.append(f"{ch} derived, not measured: {how}")
 
-    tag = info.get("DeviceTag") or ""
-    synced = info.get("SyncStatus", "").strip().lower() == "synced"
-    stem = p.name.split(".")[0]
-    file_tag = re.split(r"_\d", stem, maxsplit=1)[0]
-    device_id = f"DOT {tag}" if tag else f"DOT {file_tag}"
-    if not synced:
-        warnings.append(
-            f"SyncStatus is {info.get('SyncStatus', 'missing')!r}, not 'Synced': this sensor's "
-            "clock is aligned to others by StartTime only (±10 ms or worse)"
-        )
+    tag, file_tag, device_id, synced = _identity(info, p, warnings)
     start = _parse_start(info.get("StartTime", ""))
     unix_offset = None if start is None else start.timestamp() - float(t_s[0])
     return VendorStream(
@@ -202,6 +193,21 @@ def read_movella_dot(path: str | Path) -> VendorStream:
         warnings=tuple(warnings),
         description=f"Movella DOT {tag or file_tag}",
     )
+
+
+def _identity(info: dict[str, str], p: Path, warnings: list[str]) -> tuple[str, str, str, bool]:
+    """Device tag, file-name tag, device id and whether the clock was synced (warns if not)."""
+    tag = info.get("DeviceTag") or ""
+    synced = info.get("SyncStatus", "").strip().lower() == "synced"
+    stem = p.name.split(".")[0]
+    file_tag = re.split(r"_\d", stem, maxsplit=1)[0]
+    device_id = f"DOT {tag}" if tag else f"DOT {file_tag}"
+    if not synced:
+        warnings.append(
+            f"SyncStatus is {info.get('SyncStatus', 'missing')!r}, not 'Synced': this sensor's "
+            "clock is aligned to others by StartTime only (±10 ms or worse)"
+        )
+    return tag, file_tag, device_id, synced
 
 
 def _preamble(lines: list[str], p: Path) -> tuple[dict[str, str], int]:
