@@ -3,33 +3,14 @@ true hold was missed, classified from what the pipeline saw."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 import pandas as pd
 
 from analysis.envelope import check_envelope
 from analysis.envelope.profiles import load_builtin_profile
+from tests.bench_scripts import load_bench_script
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "population_bench", ROOT / "bench" / "population.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-P = _bench()
+P = load_bench_script("population", module_name="population_bench")
 R = P.MISS_REASONS
 
 

@@ -7,30 +7,14 @@ angles or samples against the clean file.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench_scripts import load_bench_script
 
-
-def _harness() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "hostile_inputs", ROOT / "bench" / "hostile_inputs.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _harness()
+H = load_bench_script("hostile_inputs")
 
 
 @pytest.fixture(scope="module")
