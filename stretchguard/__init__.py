@@ -17,8 +17,7 @@ command that does not need batch, history or export) stays quick to start.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from analysis._exports import lazy_exports
 
 _WHERE = {
     "AnalysisOutput": "analysing",
@@ -69,15 +68,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import ``name`` from its module on first use (PEP 562)."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stretchguard' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"stretchguard.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -13,10 +13,20 @@ Nothing here knows about exercises or rules: that is :mod:`analysis.envelope`.
 
 from __future__ import annotations
 
-from analysis.angles.calibration import BOW_WORDS, CalibrationResult, SegmentCalibration
-from analysis.angles.isb import JointAngles, joint_angles_deg
-from analysis.angles.live import LiveAnglePipeline, LiveAngles
-from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
+from analysis._exports import lazy_exports
+
+_WHERE = {
+    "BOW_WORDS": "calibration",
+    "CalibrationResult": "calibration",
+    "SegmentCalibration": "calibration",
+    "JointAngles": "isb",
+    "joint_angles_deg": "isb",
+    "LiveAnglePipeline": "live",
+    "LiveAngles": "live",
+    "AngleResult": "pipeline",
+    "PipelineOptions": "pipeline",
+    "analyse_recording": "pipeline",
+}
 
 __all__ = [
     "BOW_WORDS",
@@ -30,3 +40,5 @@ __all__ = [
     "analyse_recording",
     "joint_angles_deg",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

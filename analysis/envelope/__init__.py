@@ -11,25 +11,29 @@ It reads angle columns by name (:mod:`analysis.recording.schema`) and never impo
 
 from __future__ import annotations
 
-from analysis.envelope.checker import check_envelope
-from analysis.envelope.clinical import DifferentiationTest, SlrResult, differentiation_tests
-from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
-from analysis.envelope.profiles import (
-    Profile,
-    builtin_profile_names,
-    load_builtin_profile,
-    parse_profile,
-    profile_for_exercise,
-    read_profile_text,
-)
-from analysis.envelope.results import (
-    EnvelopeResult,
-    Episode,
-    Hold,
-    MarkResult,
-    RuleResult,
-)
-from analysis.envelope.unchecked import NotChecked, not_checked
+from analysis._exports import lazy_exports
+
+_WHERE = {
+    "check_envelope": "checker",
+    "DifferentiationTest": "clinical",
+    "SlrResult": "clinical",
+    "differentiation_tests": "clinical",
+    "EnvelopeMonitor": "monitor",
+    "MonitorState": "monitor",
+    "Profile": "profiles",
+    "builtin_profile_names": "profiles",
+    "load_builtin_profile": "profiles",
+    "parse_profile": "profiles",
+    "profile_for_exercise": "profiles",
+    "read_profile_text": "profiles",
+    "EnvelopeResult": "results",
+    "Episode": "results",
+    "Hold": "results",
+    "MarkResult": "results",
+    "RuleResult": "results",
+    "NotChecked": "unchecked",
+    "not_checked": "unchecked",
+}
 
 __all__ = [
     "DifferentiationTest",
@@ -52,3 +56,5 @@ __all__ = [
     "profile_for_exercise",
     "read_profile_text",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -11,20 +11,22 @@ Every other room of :mod:`analysis` may import this one; it imports none of them
 
 from __future__ import annotations
 
-from analysis.recording.streams import (
-    CalibrationWindows,
-    Gap,
-    Marker,
-    Recording,
-    SensorInfo,
-    SensorStream,
-    SessionMeta,
-    check_meta_against_data,
-    samples_from_streams,
-    streams_from_samples,
-    take_streams,
-    validate_samples,
-)
+from analysis._exports import lazy_exports
+
+_WHERE = {
+    "CalibrationWindows": "streams",
+    "Gap": "streams",
+    "Marker": "streams",
+    "Recording": "streams",
+    "SensorInfo": "streams",
+    "SensorStream": "streams",
+    "SessionMeta": "streams",
+    "check_meta_against_data": "streams",
+    "samples_from_streams": "streams",
+    "streams_from_samples": "streams",
+    "take_streams": "streams",
+    "validate_samples": "streams",
+}
 
 __all__ = [
     "CalibrationWindows",
@@ -40,3 +42,5 @@ __all__ = [
     "take_streams",
     "validate_samples",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -6,7 +6,16 @@ computes no angles.
 
 from __future__ import annotations
 
-from analysis.report.figures import FigureStyle, panel_svgs
-from analysis.report.page import ReportContext, build_report_html, summary_text
+from analysis._exports import lazy_exports
+
+_WHERE = {
+    "FigureStyle": "figures",
+    "panel_svgs": "figures",
+    "ReportContext": "page",
+    "build_report_html": "page",
+    "summary_text": "page",
+}
 
 __all__ = ["FigureStyle", "ReportContext", "build_report_html", "panel_svgs", "summary_text"]
+
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
