@@ -415,8 +415,9 @@ warm-up-drifting sensor.
 
 These are the same computations as `tests/analysis/test_validation_datasets.py`, which
 asserts the targets. The qmt recording has no trunk bow, so its pelvis axis sign is decided
-by lumbopelvic rhythm (pelvis and trunk tip the same way, r = 0.68); the result is the usual
-chair posture (posterior pelvic tilt, lumbar flexion, hips ≈ 58°).
+by the hip centre it shares with the thighs (the other sign fits 1.59× worse) and its trunk's
+by the lumbar spine's limit against that pelvis; the result is the usual chair posture
+(posterior pelvic tilt, lumbar flexion, hips ≈ 58°).
 """
 
 POPULATION = """

@@ -9,17 +9,19 @@ From the session protocol (DESIGN §4):
   about the (instantaneous) vertical, made orthogonal to y.
 
 The sign of z is not observable from one sensor alone (a sensor facing backwards sees the
-same physics), so it is chosen by anatomy. The thigh and the trunk decide by themselves (the
-thigh flexes more than it extends, the trunk leans forward more than back, in every
-calibration movement). Every other segment is judged against a neighbour through a joint that
-cannot go far the wrong way: the hips do not hyperextend 25° (pelvis), the knee not 15°
-(shank); the ankle stays near neutral while the whole leg swings (foot). Where the movements
-never came near such a limit, the pelvis is judged by the hip centre it shares with the thigh
-(the centre's acceleration must agree seen from both sensors:
-:mod:`analysis.angles.calibration_centre`, which also replaces a pelvis axis lying far from
-the thighs', e.g. one found in walking), then taken to tip the same way as the trunk
-(lumbopelvic rhythm), and only then by its own dominant tilt; such choices are reported with
-their confidence. x = y × z completes the right-handed ISB frame (x anterior, z right).
+same physics), so it is chosen by anatomy (:mod:`analysis.angles.calibration_signs`). The
+thigh decides by itself (it flexes more than it extends in every calibration movement).
+Every other segment is judged against a neighbour through a joint that cannot go far the
+wrong way: the hips do not hyperextend 25° (pelvis), the knee not 15° (shank), the lumbar
+spine not 40° (trunk against the pelvis), the neck not 45° (head against the trunk); the
+ankle stays near neutral while the whole leg swings (foot); lying down or sitting later in
+the session decides what the calibration left open. Where the movements never came near
+such a limit, the pelvis is judged by the hip centre it shares with the thigh (the centre's
+acceleration must agree seen from both sensors: :mod:`analysis.angles.calibration_centre`,
+which also replaces a pelvis axis lying far from the thighs', e.g. one found in walking),
+the trunk by tipping with the pelvis (the lean into the stretch), and only then by its own
+dominant tilt; such choices are reported with their confidence. x = y × z completes the
+right-handed ISB frame (x anterior, z right).
 """
 
 from __future__ import annotations

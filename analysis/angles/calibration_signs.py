@@ -8,11 +8,12 @@ decided. Each row is tried in this order and the first test that decides wins:
 1. **joint limit (functional window)**: the joint between the segment and a partner,
    approximated by ``partner tilt − own tilt`` (sagittal tilts, heading-free), must not go
    further than ``limit_deg`` the wrong way (the hip does not hyperextend 25°, the knee
-   not 15°, the neck not 45°);
+   not 15°, the neck not 45°, the trunk does not lean 40° back behind the pelvis);
 2. **joint range (whole session)**: over every sample of the session at which both
    segments move in the sagittal plane, that joint stays inside ``session_range_deg``
-   (the hip between −30° and 130°): lying down, sitting or bowing after the calibration
-   decide a pelvis that stood still during it;
+   (the hip between −30° and 130°, the lumbar spine between −45° and 110°): lying down,
+   sitting or bowing after the calibration decide a pelvis that stood still during it, and
+   lying down or leaning into the stretch decide the trunk;
 3. **shared joint centre**: the hip centre is one point of the pelvis and of the thigh, so
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
@@ -21,16 +22,17 @@ decided. Each row is tried in this order and the first test that decides wins:
 4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
    (the ankle);
 5. **tips with a partner**: the segment's tilt correlates with an already decided
-   partner's (pelvis with trunk: lumbopelvic rhythm), in the functional window, then over
-   the session;
+   partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
+   functional window, then over the session;
 6. **fallback**: the direction the segment mostly tips in the functional window.
 
 Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when one
 candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
 session against at most a tenth of that), test 3 when the rejected sign's centre mismatch
 is ≥ 1.3 times the chosen one's, test 4 when the candidates differ by > 5° in their
-90th-percentile ankle angle, test 5 when |r| ≥ 0.6, and the fallback only for the segments
-whose own habit it is (thigh, trunk) and only by > 6° mean tilt. A confident decision by
+90th-percentile ankle angle, test 5 when |r| ≥ 0.6 (r counts only when both segments tip
+≥ 4°), and the fallback only for the segment whose own habit it is (the thigh) and only by
+> 6° mean tilt. A confident decision by
 test 1 or 2 that the centre test confidently contradicts is lowered to ``low``. Anything
 else is ``low``: the angles that depend on it are reported as *uncertain*, never as
 violations.
@@ -61,6 +63,9 @@ SESSION_RATIO: Final = 0.1
 NEAR_MARGIN_DEG: Final = 5.0
 CORR_DECIDE: Final = 0.3
 CORR_HIGH: Final = 0.6
+CORR_MIN_SPAN_DEG: Final = 4.0
+"""Partner correlation: both tilts must span this much (5th to 95th percentile); below it
+a slight misalignment of the axis or the wobble of the soft tissue sets the sign of r."""
 DOMINANCE_MARGIN_DEG: Final = 6.0
 CENTRE_DECIDE: Final = 1.1
 """Shared-centre test: it decides when the rejected sign fits this many times worse…"""
@@ -68,6 +73,13 @@ CENTRE_WEAK: Final = 1.02
 """…and, after the partner correlation and before the fallback, from this ratio on…"""
 CENTRE_HIGH: Final = 1.3
 """…and decides with confidence from this ratio on."""
+LUMBAR_EXTENSION_LIMIT_DEG: Final = 40.0
+"""The trunk does not lean back more than this behind the pelvis in the functional window."""
+LUMBAR_RANGE_DEG: Final = (-45.0, 110.0)
+"""Trunk relative to pelvis (flexion positive) over the session: a reversed trunk reads
+about 180° when lying down and twice the lean behind the pelvis when hinging at the hips."""
+NECK_RANGE_DEG: Final = (-90.0, 100.0)
+"""Head relative to trunk (flexion positive) over the session."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,27 +124,32 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         fallback_trusted=True,
     ),
     SignRule(
-        segment="trunk",
-        fallback_sign=-1.0,
-        fallback_rule="trunk leans forward more than back",
-        fallback_trusted=True,
-    ),
-    SignRule(
         segment="pelvis",
         relation="hip",
         partners=("left_thigh", "right_thigh"),
         limit_deg=25.0,
         session_range_deg=(-30.0, 130.0),
         shared_centre=True,
-        correlate_with="trunk",
         fallback_sign=-1.0,
         fallback_rule="pelvis tips forward more than back",
+    ),
+    SignRule(
+        segment="trunk",
+        relation="lumbar spine",
+        partners=("pelvis",),
+        limit_deg=LUMBAR_EXTENSION_LIMIT_DEG,
+        session_range_deg=LUMBAR_RANGE_DEG,
+        correlate_with="pelvis",
+        fallback_sign=-1.0,
+        fallback_rule="trunk leans forward more than back",
     ),
     SignRule(
         segment="head",
         relation="neck",
         partners=("trunk",),
         limit_deg=45.0,
+        session_range_deg=NECK_RANGE_DEG,
+        correlate_with="trunk",
         fallback_sign=-1.0,
         fallback_rule="head nods forward more than back",
     ),
@@ -269,9 +286,16 @@ def _contradicted(found: SignDecision, by_centre: SignDecision | None) -> bool:
     )
 
 
+def _span_rad(x: FloatArray) -> float:
+    lo, hi = np.percentile(x, [5, 95])
+    return float(hi - lo)
+
+
 def _corr(a: FloatArray, b: FloatArray) -> float:
+    """Correlation of two tilts; NaN unless both tip at least :data:`CORR_MIN_SPAN_DEG`."""
     ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 10 or np.std(a[ok]) < 1e-9 or np.std(b[ok]) < 1e-9:
+    least = np.deg2rad(CORR_MIN_SPAN_DEG)
+    if ok.sum() < 10 or _span_rad(a[ok]) < least or _span_rad(b[ok]) < least:
         return float("nan")
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
 

@@ -137,12 +137,13 @@ def test_a_rotation_about_the_superior_axis_is_no_flexion_axis():
 def test_the_table_decides_partners_before_the_segments_that_use_them():
     worn = ("right_foot", "pelvis", "right_shank", "trunk", "right_thigh", "left_thigh")
     order = [r.segment for r in rules_for(worn)]
-    assert order == ["left_thigh", "right_thigh", "trunk", "pelvis", "right_shank", "right_foot"]
+    assert order == ["left_thigh", "right_thigh", "pelvis", "trunk", "right_shank", "right_foot"]
     for row in SIGN_RULES:
         assert row.fallback_sign in (-1.0, 0.0, 1.0)
     pelvis = next(r for r in SIGN_RULES if r.segment == "pelvis")
     assert pelvis.partners == ("left_thigh", "right_thigh")
-    assert pelvis.correlate_with == "trunk"
+    trunk = next(r for r in SIGN_RULES if r.segment == "trunk")
+    assert (trunk.partners, trunk.correlate_with) == (("pelvis",), "pelvis")
 
 
 def _tilts(move_deg, session_deg=None, sagittal=None) -> Tilts:
@@ -197,14 +198,52 @@ def test_a_still_pelvis_without_partners_is_never_confident():
         assert d.confidence == "low", d
 
 
-def test_the_trunk_partner_decides_by_correlation():
-    trunk = _tilts(-25 * np.sin(np.linspace(0, 3 * np.pi, 300)) ** 2)
-    pelvis_true = 0.5 * trunk.move * 180 / np.pi
-    d = decide_sign(PELVIS, _pair(pelvis_true), {"trunk": trunk}, session_rate_hz=10.0)
+TRUNK = next(r for r in SIGN_RULES if r.segment == "trunk")
+
+
+def test_the_pelvis_partner_decides_the_trunk_by_correlation():
+    # the hip hinge of the stretch: pelvis and trunk tip forward together (negative tilts)
+    pelvis = _tilts(-12 * np.sin(np.linspace(0, 3 * np.pi, 300)) ** 2)
+    trunk_true = 1.4 * pelvis.move * 180 / np.pi
+    d = decide_sign(TRUNK, _pair(trunk_true), {"pelvis": pelvis}, session_rate_hz=10.0)
     assert (d.choice, d.confidence) == (0, "high")
-    assert "trunk" in d.rule
-    d = decide_sign(PELVIS, _pair(-pelvis_true), {"trunk": trunk}, session_rate_hz=10.0)
-    assert d.choice == 1
+    assert "pelvis" in d.rule
+    d = decide_sign(TRUNK, _pair(-trunk_true), {"pelvis": pelvis}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (1, "high")
+
+
+def test_lying_down_decides_a_trunk_that_stood_still():
+    # supine after the calibration: pelvis and trunk both tilt back about 90°; reversed, the
+    # trunk reads about 180° from the pelvis
+    still = np.zeros(200)
+    session = np.r_[np.zeros(100), np.full(300, 88.0)]
+    pelvis = _tilts(still, np.r_[np.zeros(100), np.full(300, 85.0)])
+    for sign, choice in ((1.0, 0), (-1.0, 1)):
+        d = decide_sign(
+            TRUNK, _pair(still, sign * session), {"pelvis": pelvis}, session_rate_hz=10.0
+        )
+        assert (d.choice, d.confidence) == (choice, "high")
+        assert "lumbar spine stays within" in d.rule
+
+
+def test_a_still_trunk_is_never_confident_on_its_own_habit():
+    # no pelvis worn, a trunk that mostly leans one way: the guess is kept, but low
+    lean = -20 * np.sin(np.linspace(0, np.pi, 100))
+    d = decide_sign(TRUNK, _pair(lean), {}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (0, "low")
+
+
+def test_a_trunk_decided_against_a_doubted_pelvis_is_itself_doubted():
+    pelvis = _tilts(-12 * np.sin(np.linspace(0, 3 * np.pi, 300)) ** 2)
+    trunk_true = 1.4 * pelvis.move * 180 / np.pi
+    d = decide_sign(
+        TRUNK,
+        _pair(trunk_true),
+        {"pelvis": pelvis},
+        session_rate_hz=10.0,
+        confidence={"pelvis": "low"},
+    )
+    assert (d.choice, d.confidence, d.based_on) == (0, "low", ("pelvis",))
 
 
 def test_a_foot_without_a_shank_is_not_determinable():
@@ -337,3 +376,13 @@ def test_one_lean_defines_a_still_pelvis_axis_only_if_it_is_planar(rock, defined
     assert not session_axis_defined(25.0, 0.99, one_lean=True)
     if defined:  # without the pelvis's licence the same lean leaves the axis undefined
         assert with_session_axis(still, rate, up, rate_hz=25.0) is still
+
+
+def test_a_correlation_of_tilts_under_a_few_degrees_decides_nothing():
+    # knee bends with the pelvis held still: sub-degree tilts (wobble, a slightly skewed axis)
+    # may correlate either way; they must not set the trunk's sign
+    wobble = 0.6 * np.sin(np.linspace(0, 6 * np.pi, 300))
+    pelvis = _tilts(wobble)
+    d = decide_sign(TRUNK, _pair(-wobble), {"pelvis": pelvis}, session_rate_hz=10.0)
+    assert d.confidence == "low"
+    assert "pelvis" not in d.rule

@@ -255,7 +255,7 @@ def test_the_pelvis_row_uses_the_centre_evidence(evidence, choice, confidence):
     assert d.based_on == ("right_thigh",)
 
 
-def test_weak_centre_evidence_yields_to_the_trunk_and_beats_the_fallback():
+def test_weak_centre_evidence_beats_the_fallback_but_is_not_confident():
     thigh = _thigh_tilts(np.linspace(0.0, 40.0, 200))
     weak = CentreEvidence(0.105, 0.1)  # the reversed axis fits 5 % better
     alone = decide_sign(
@@ -263,24 +263,6 @@ def test_weak_centre_evidence_yields_to_the_trunk_and_beats_the_fallback():
     )
     assert (alone.choice, alone.confidence) == (1, "low")
     assert "centre" in alone.rule
-    # a trunk that tips with the pelvis's axis as estimated decides before weak evidence
-    bow = np.deg2rad(-10.0 * np.sin(np.linspace(0, np.pi, 200)) ** 2)
-    cands = (
-        Tilts(move=bow, session=np.zeros(20), sagittal=np.ones(20, bool)),
-        Tilts(move=-bow, session=np.zeros(20), sagittal=np.ones(20, bool)),
-    )
-    trunk = Tilts(move=1.5 * bow, session=np.zeros(20), sagittal=np.ones(20, bool))
-    # the thigh follows the pelvis and the pelvis tips 10°: no hip limit decides
-    thigh = Tilts(move=bow, session=np.zeros(20), sagittal=np.ones(20, bool))
-    d = decide_sign(
-        _pelvis_row(),
-        cands,
-        {"right_thigh": thigh, "trunk": trunk},
-        session_rate_hz=10.0,
-        centre=weak,
-    )
-    assert d.choice == 0
-    assert "trunk" in d.rule
 
 
 def test_without_centre_evidence_a_still_pelvis_stays_undecided():
