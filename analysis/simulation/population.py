@@ -134,6 +134,9 @@ class Person:
     stretch_knee_deg: float
     stretch_ankle_deg: float
     wobble_scale: float
+    hold_obliquity_deg: float = 0.0
+    """Pelvic obliquity held during the standing stretch (positive about the pelvis's +x,
+    the raised leg's side going up when it is the left); the stance leg stays vertical."""
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -202,6 +205,8 @@ def generate_person(seed: int) -> Person:
         stretch_knee_deg=_u(rng, 14.0, 30.0),
         stretch_ankle_deg=_u(rng, -25.0, -6.0),
         wobble_scale=_u(rng, 0.5, 3.0),
+        # drawn apart so that adding it left every other draw of the population unchanged
+        hold_obliquity_deg=_u(np.random.default_rng([seed, 0x0B1]), -6.0, 6.0),
     )
 
 
@@ -418,6 +423,16 @@ def _is_leg(rule: str) -> bool:
     return rule.startswith(("hip_", "knee_", "ankle_"))
 
 
+def _hitched(obliquity_deg: float, *, stance: str) -> dict[str, float]:
+    """Pelvic obliquity with the stance leg kept vertical in the frontal plane.
+
+    The chain turns the right thigh by +adduction about the pelvis's x and the left by
+    −adduction, so the stance hip takes ∓ the obliquity.
+    """
+    mirror = 1.0 if stance == "right" else -1.0
+    return {"pelvis_obliquity": obliquity_deg, f"{stance}_hip_adduction": -mirror * obliquity_deg}
+
+
 def _standing_block(
     tl: PoseTimeline, p: Person, rng: np.random.Generator, rule: str | None
 ) -> None:
@@ -441,12 +456,19 @@ def _standing_block(
         "lumbar_flexion": p.lean_lumbar_deg,
         f"{other}_hip_flexion": tilt,
         f"{x}_hip_flexion": elevation + tilt,
+        **_hitched(p.hold_obliquity_deg, stance=other),
     }
     tl.go(_u(rng, 1.5, 3.0), lean)
     _hold(tl, p, rng, rule, _u(rng, 22.0, 45.0))
     tl.go(
         _u(rng, 1.5, 2.5),
-        {**place, "pelvis_anterior_tilt": 0.0, "lumbar_flexion": 0.0, f"{other}_hip_flexion": 0.0},
+        {
+            **place,
+            "pelvis_anterior_tilt": 0.0,
+            "lumbar_flexion": 0.0,
+            f"{other}_hip_flexion": 0.0,
+            **_hitched(0.0, stance=other),
+        },
     )
     tl.go(_u(rng, 0.8, 1.5), lift)
     tl.go(_u(rng, 0.8, 1.5), _neutral(tl))

@@ -221,3 +221,26 @@ def test_simulate_motion_records_any_trajectories() -> None:
     rate = np.degrees(np.linalg.norm(shank.gyr_rad_s, axis=1))
     true_rate = np.abs(np.gradient(np.interp(t, truth["t_s"], k), t))
     np.testing.assert_allclose(rate, true_rate, atol=1.0)
+
+
+def test_the_pelvis_hitches_in_the_standing_hold_and_the_stance_leg_stays_upright() -> None:
+    """The held pelvic obliquity shows as stance-hip adduction in the truth, while the
+    stance thigh's sensor keeps the gravity direction of the quiet stand (leg vertical)."""
+    p = first_person(lambda p: p.exercise == "standing" and abs(p.hold_obliquity_deg) > 4.0)
+    s = session(p.seed, sensors="full")
+    stance = "left" if p.side == "right" else "right"
+    t = s.truth["t_s"].to_numpy()
+    hold = next(i for i in s.intervals if i.kind == "hold")
+    sel = (t >= hold.start_s + 1.0) & (t < hold.end_s - 1.0)
+    if s.violations:
+        sel &= t < s.violations[0].start_s
+    adduction = s.truth[f"{stance}_hip_adduction_deg"].to_numpy()[sel]
+    assert np.abs(np.abs(adduction) - abs(p.hold_obliquity_deg)).max() < 1.0
+
+    rows = s.samples[s.samples["sensor"] == f"{stance}_thigh"]
+    acc = rows[["acc_x_m_s2", "acc_y_m_s2", "acc_z_m_s2"]].to_numpy()
+    ts = rows["t_s"].to_numpy()
+    still = acc[ts < s.static_s[1] - 0.5].mean(axis=0)
+    held = acc[(ts >= hold.start_s + 1.0) & (ts < t[sel][-1])].mean(axis=0)
+    cos = float(still @ held / (np.linalg.norm(still) * np.linalg.norm(held)))
+    assert np.degrees(np.arccos(min(1.0, cos))) < 2.5
