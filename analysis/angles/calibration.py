@@ -237,10 +237,9 @@ PELVIS_REDO = f"redo the calibration with {BOW_WORDS}"
 def redo_advice(placement: str) -> str:
     """What to redo so that ``placement``'s flexion axis and sign become established."""
     _, segment = split_placement(placement)
-    if segment == "pelvis":
+    if segment in ("pelvis", "trunk", "head"):
+        # the trunk and head are judged against the pelvis, tipping with it in the bows
         return PELVIS_REDO
-    if segment in ("trunk", "head"):
-        return "redo the calibration with a slow bow forward (trunk) and a nod (head)"
     return "redo the calibration with slower, larger knee bends and leg swings"
 
 
