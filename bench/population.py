@@ -402,6 +402,7 @@ def run_one(task: tuple[int, int, str, str]) -> dict[str, Any]:
         return record
     t2 = time.perf_counter()
     record["rmse_deg"] = angle_rmse(ses, res)
+    record["uncertain_angles"] = sorted(res.uncertain)
     record["signs"] = sign_decisions(ses, res)
     record["envelope"] = envelope_verdicts(ses, res)
     record["timing_s"] = {"generate": t1 - t0, "analyse": t2 - t1}
@@ -448,16 +449,26 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}°" if x < 10 else f"{x:.0f}°"
 
 
-def rmse_table(records: Sequence[dict[str, Any]]) -> list[str]:
-    """Per angle: median / 95th percentile / worst RMSE per sensor set and length."""
+def rmse_table(records: Sequence[dict[str, Any]], *, trusted_only: bool = False) -> list[str]:
+    """Per angle: median / 95th percentile / worst RMSE per sensor set and length.
+
+    ``trusted_only`` leaves out the angles a session reported as uncertain (its rules then
+    give no verdict); the cell then also says how many angles were left out.
+    """
     vals: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    left_out: dict[tuple[str, str, str], int] = defaultdict(int)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for r in records:
         if "rmse_deg" not in r:
             continue
         counts[(r["sensors"], r["length"])] += 1
+        unsure = set(r.get("uncertain_angles", ()))
         for col, v in r["rmse_deg"].items():
-            vals[(r["sensors"], r["length"], _motion(col))].append(v)
+            key = (r["sensors"], r["length"], _motion(col))
+            if trusted_only and col in unsure:
+                left_out[key] += 1
+                continue
+            vals[key].append(v)
     groups = [(s, n) for s in SETS for n in LENGTHS if counts[(s, n)]]
     head = "| angle | target | " + " | ".join(
         f"{s} {n} (n={counts[(s, n)]}): median / p95 / worst" for s, n in groups
@@ -472,7 +483,8 @@ def rmse_table(records: Sequence[dict[str, Any]]) -> list[str]:
                 continue
             p95, worst = float(np.percentile(v, 95)), float(v.max())
             ok = "" if max(p95, worst) <= TARGETS[m] else " ✗"
-            cells.append(f"{_fmt(float(np.median(v)))} / {_fmt(p95)} / {_fmt(worst)}{ok}")
+            out = f" ({left_out[(s, n, m)]} out)" if trusted_only and left_out[(s, n, m)] else ""
+            cells.append(f"{_fmt(float(np.median(v)))} / {_fmt(p95)} / {_fmt(worst)}{ok}{out}")
         lines.append(f"| {m.replace('_', ' ')} | ≤ {TARGETS[m]:g}° | " + " | ".join(cells) + " |")
     return lines
 
@@ -657,6 +669,7 @@ def report_lines(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
     """Every table as markdown lines, by name."""
     return {
         "rmse": rmse_table(records),
+        "rmse_trusted": rmse_table(records, trusted_only=True),
         "signs": sign_table(records),
         "verdicts": verdict_table(records),
         "breakdown": breakdown_table(records),

@@ -89,3 +89,26 @@ def test_hold_merged_across_an_uncertain_rule_is_named_so():
     same = [(h.start_s, h.end_s) for h in tru.holds]
     assert P.hold_reason(same[0], same, tru, tru_eps) == P.HOLD_REASONS[0]
     assert P.hold_reason(same[0], [], est, tru_eps) == P.HOLD_REASONS[2]
+
+
+def test_the_trusted_rmse_table_leaves_out_only_the_uncertain_angles():
+    records = [
+        {
+            "sensors": "default",
+            "length": "1 min",
+            "rmse_deg": {"pelvis_anterior_tilt_deg": 0.5, "right_knee_flexion_deg": 0.4},
+            "uncertain_angles": [],
+        },
+        {
+            "sensors": "default",
+            "length": "1 min",
+            "rmse_deg": {"pelvis_anterior_tilt_deg": 30.0, "right_knee_flexion_deg": 0.6},
+            "uncertain_angles": ["pelvis_anterior_tilt_deg"],
+        },
+    ]
+    every = {ln.split(" | ")[0]: ln for ln in P.rmse_table(records)}
+    trusted = {ln.split(" | ")[0]: ln for ln in P.rmse_table(records, trusted_only=True)}
+    assert "/ 30° ✗" in every["| pelvis anterior tilt"]
+    assert "0.50° / 0.50° / 0.50° (1 out)" in trusted["| pelvis anterior tilt"]
+    assert "0.60°" in trusted["| knee flexion"]
+    assert "out" not in trusted["| knee flexion"]
