@@ -51,6 +51,7 @@ MOTIONS = (
     "pelvis_anterior_tilt",
     "lumbar_flexion",
     "neck_flexion",
+    "thigh_inclination",
 )
 TARGETS = {
     "hip_flexion": 2.0,
@@ -61,8 +62,11 @@ TARGETS = {
     "hip_internal_rotation": 4.0,
     "lumbar_flexion": 4.0,
     "neck_flexion": 4.0,
+    "thigh_inclination": 2.0,  # not the issue's: the engagement angle without a pelvis
 }
-SETS = ("default", "full")
+SETS = ("default", "full", "pair")
+"""Every sensor set the tables know, in their order (each table skips a set not run)."""
+DEFAULT_SETS = ("default", "full")
 LENGTHS = {"1 min": None, "10 min": 600.0, "1 h": 3600.0}
 
 
@@ -78,7 +82,7 @@ def angle_rmse(ses: PopulationSession, res: AngleResult) -> dict[str, float]:
     out = {}
     t = ses.truth["t_s"].to_numpy()
     for col in res.angles.columns[1:]:
-        if col not in ses.truth or col.endswith("thigh_inclination_deg"):
+        if col not in ses.truth:
             continue
         est = np.interp(t, res.angles["t_s"].to_numpy(), res.angles[col].to_numpy())
         err = est - ses.truth[col].to_numpy()
@@ -409,24 +413,28 @@ def run_one(task: tuple[int, int, str, str]) -> dict[str, Any]:
     return record
 
 
-def tasks(people: int, hours: int, first_person: int = 0) -> list[tuple[int, int, str, str]]:
-    """The session list: each person with both sensor sets."""
+def tasks(
+    people: int, hours: int, first_person: int = 0, sets: Sequence[str] = DEFAULT_SETS
+) -> list[tuple[int, int, str, str]]:
+    """The session list: each person with each of the sensor ``sets``."""
     out = []
     for i in range(people):
         length = "10 min" if i % 3 == 2 else "1 min"
-        for sensors in SETS:
+        for sensors in sets:
             out.append((first_person + i, 0, length, sensors))
     for j in range(hours):
-        for sensors in SETS:
+        for sensors in sets:
             out.append((first_person + 10_000 + j, 0, "1 h", sensors))
     # long ones first so that the pool's two workers finish together
     order = {"1 h": 0, "10 min": 1, "1 min": 2}
     return sorted(out, key=lambda t: order[t[2]])
 
 
-def run(people: int, hours: int, *, workers: int = 2) -> list[dict[str, Any]]:
+def run(
+    people: int, hours: int, *, workers: int = 2, sets: Sequence[str] = DEFAULT_SETS
+) -> list[dict[str, Any]]:
     """Run every session in a pool of ``workers`` processes, printing progress."""
-    todo = tasks(people, hours)
+    todo = tasks(people, hours, sets=sets)
     out: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -691,12 +699,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out-json", type=Path, default=ROOT / "bench" / "out" / "population.json")
     ap.add_argument("--from-json", type=Path, help="print the tables of an earlier run")
+    ap.add_argument(
+        "--sets",
+        default=",".join(DEFAULT_SETS),
+        help=f"sensor sets, comma-separated, of {', '.join(SETS)} (pair: thigh and shank)",
+    )
     args = ap.parse_args(argv)
+    sets = tuple(x.strip() for x in args.sets.split(",") if x.strip())
+    if not sets or any(x not in SETS for x in sets):
+        ap.error(f"--sets: expected some of {', '.join(SETS)}, got {args.sets!r}")
     if args.from_json:
         records = json.loads(args.from_json.read_text(encoding="utf-8"))
     else:
         t0 = time.perf_counter()
-        records = run(args.people, args.hours, workers=args.workers)
+        records = run(args.people, args.hours, workers=args.workers, sets=sets)
         print(f"population: {len(records)} sessions in {time.perf_counter() - t0:.0f} s")
         args.out_json.parent.mkdir(parents=True, exist_ok=True)
         args.out_json.write_text(json.dumps(records), encoding="utf-8")

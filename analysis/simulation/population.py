@@ -72,7 +72,7 @@ __all__ = [
 EXERCISE_PROFILES: Final = {"standing": "standing_hamstring", "supine": "supine_hamstring"}
 """Exercise of a person → the built-in profile that judges it."""
 
-SENSOR_SETS: Final = ("default", "default+trunk", "full")
+SENSOR_SETS: Final = ("default", "default+trunk", "full", "pair")
 """Named sensor sets: the 4-sensor default (pelvis and the stretched leg), plus the trunk,
 and all nine placements."""
 
@@ -812,6 +812,8 @@ def sensor_set(name: str | Sequence[str], side: str) -> tuple[str, ...]:
         return ("pelvis", "trunk", *default[1:])
     if name == "full":
         return tuple(PLACEMENTS)
+    if name == "pair":  # the two-sensor home kit: thigh and shank of the stretched leg
+        return default[1:3]
     raise ConfigError(f"unknown sensor set {name!r}; expected one of {SENSOR_SETS}")
 
 

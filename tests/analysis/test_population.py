@@ -244,3 +244,7 @@ def test_the_pelvis_hitches_in_the_standing_hold_and_the_stance_leg_stays_uprigh
     held = acc[(ts >= hold.start_s + 1.0) & (ts < t[sel][-1])].mean(axis=0)
     cos = float(still @ held / (np.linalg.norm(still) * np.linalg.norm(held)))
     assert np.degrees(np.arccos(min(1.0, cos))) < 2.5
+
+
+def test_the_pair_set_is_the_stretched_leg_s_thigh_and_shank() -> None:
+    assert sensor_set("pair", "left") == ("left_thigh", "left_shank")
