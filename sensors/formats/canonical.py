@@ -81,21 +81,45 @@ def sidecar_path(csv_path: str | Path) -> Path:
     return p.with_name(name + ".json")
 
 
+GZIP_MAX_BYTES = 1 << 30
+"""A ``.gz`` file read whole may unpack to at most this many bytes (1 GiB, the cap of a ZIP
+member too): a few megabytes of gzip can unpack to many gigabytes."""
+
+
 def read_file_bytes(path: Path, *, cap_bytes: int | None = None) -> bytes:
     """The bytes of ``path`` (``.gz`` decompressed); unreadable files raise RecordingFormatError.
 
     Only regular files are read (``analysis.recording.inputs.read_regular_file``): a FIFO, device,
-    folder or socket is refused before it is opened for reading.
+    folder or socket is refused before it is opened for reading. ``cap_bytes`` bounds the file
+    and, for ``.gz``, what it unpacks to (at most :data:`GZIP_MAX_BYTES` in any case).
     """
     raw = inputs.read_regular_file(
         path, fail=lambda why: RecordingFormatError(path, why), cap_bytes=cap_bytes
     )
     if path.name.endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise RecordingFormatError(path, f"not a readable gzip file ({exc})") from None
+        cap = GZIP_MAX_BYTES if cap_bytes is None else min(cap_bytes, GZIP_MAX_BYTES)
+        raw = _gunzip_capped(raw, path, cap)
     return raw
+
+
+def _gunzip_capped(raw: bytes, path: Path, cap_bytes: int) -> bytes:
+    """``raw`` gunzipped (every member), refusing output beyond ``cap_bytes``."""
+    out = bytearray()
+    rest = raw
+    try:
+        while rest:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out += d.decompress(rest, cap_bytes + 1 - len(out))
+            if len(out) > cap_bytes or d.unconsumed_tail:
+                raise RecordingFormatError(
+                    path, f"unpacks to more than {cap_bytes} bytes; expected at most that"
+                )
+            if not d.eof:
+                raise RecordingFormatError(path, "not a readable gzip file (truncated)")
+            rest = d.unused_data.lstrip(b"\0")  # members may follow; padding is zeros
+    except zlib.error as exc:
+        raise RecordingFormatError(path, f"not a readable gzip file ({exc})") from None
+    return bytes(out)
 
 
 def csv_cells(line: str, *, delimiter: str = ",", source: str | Path | None = None) -> list[str]:

@@ -263,3 +263,27 @@ def test_write_new_file_never_replaces_a_file(tmp_path):
     with pytest.raises(OutputExistsError):
         write_new_file(path, b"second")
     assert path.read_bytes() == b"first"
+
+
+def test_a_gzip_that_unpacks_past_the_cap_is_refused(tmp_path):
+    import zlib
+
+    from sensors.formats.canonical import GZIP_MAX_BYTES, read_file_bytes
+
+    # a real (small) gzip bomb: 64 MiB of zeros in about 64 KB, read with a 1 MiB cap
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    parts = [comp.compress(bytes(1 << 20)) for _ in range(64)] + [comp.flush()]
+    bomb = tmp_path / "bomb.txt.gz"
+    bomb.write_bytes(b"".join(parts))
+    assert bomb.stat().st_size < 1 << 20
+    with pytest.raises(RecordingFormatError, match=f"unpacks to more than {1 << 20} bytes"):
+        read_file_bytes(bomb, cap_bytes=1 << 20)
+    assert GZIP_MAX_BYTES <= 1 << 30  # the cap when none is given
+    # two members, then zero padding: both are read
+    two = tmp_path / "two.txt.gz"
+    two.write_bytes(gzip.compress(b"a\n") + gzip.compress(b"b\n") + bytes(16))
+    assert read_file_bytes(two) == b"a\nb\n"
+    cut = tmp_path / "cut.txt.gz"
+    cut.write_bytes(gzip.compress(b"x" * 1000)[:-12])
+    with pytest.raises(RecordingFormatError, match="not a readable gzip"):
+        read_file_bytes(cut)
