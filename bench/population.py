@@ -581,8 +581,10 @@ def breakdown_table(records: Sequence[dict[str, Any]]) -> list[str]:
         if "rmse_deg" not in r:
             continue
         key = "supine" if r["exercise"] == "supine" else "standing"
-        if r["literal"]:
-            key += ", literal protocol (pelvis still)"
+        if r["literal"] and r.get("trunk_bow_deg"):
+            key += ", literal README protocol (pelvis still in the bends, two bows)"
+        elif r["literal"]:
+            key += ", literal older protocol (pelvis still, no bows)"
         elif r["pelvis_in_bends_deg"]:
             key += ", pelvis rocks in the bends"
         else:

@@ -106,7 +106,8 @@ class Person:
     side: Literal["left", "right"]
     exercise: Literal["standing", "supine"]
     literal: bool
-    """Follows the README protocol and nothing more, pelvis still."""
+    """Follows the protocol and nothing more, pelvis still in the knee bends and swings; with
+    ``trunk_bows`` 2 the README's as it is now, with 0 the older one that had no bows."""
     stand_s: float
     bends: int
     bend_knee_deg: float
@@ -134,6 +135,8 @@ class Person:
     stretch_knee_deg: float
     stretch_ankle_deg: float
     wobble_scale: float
+    trunk_bows: int = 1
+    """How many trunk bows of ``trunk_bow_deg`` (when that is not 0)."""
     hold_obliquity_deg: float = 0.0
     """Pelvic obliquity held during the standing stretch (positive about the pelvis's +x,
     the raised leg's side going up when it is the left); the stance leg stays vertical."""
@@ -163,6 +166,18 @@ def generate_person(seed: int) -> Person:
     """
     if not (isinstance(seed, int) and seed >= 0):
         raise ConfigError(f"seed must be an integer ≥ 0, got {seed!r}")
+    person = _draw_person(seed)
+    # drawn apart so that adding them left every other draw of the population unchanged
+    apart = np.random.default_rng([seed, 0x0B1])
+    hitch = _u(apart, -6.0, 6.0)
+    if person.literal and apart.random() < 0.5:  # the README's two bows, done as asked
+        return dataclasses.replace(
+            person, trunk_bow_deg=_u(apart, 15.0, 30.0), trunk_bows=2, hold_obliquity_deg=hitch
+        )
+    return dataclasses.replace(person, hold_obliquity_deg=hitch)
+
+
+def _draw_person(seed: int) -> Person:
     rng = np.random.default_rng([seed, 0x9E0])
     literal = bool(rng.random() < 0.35)
     side: Literal["left", "right"] = "right" if rng.random() < 0.6 else "left"
@@ -205,8 +220,6 @@ def generate_person(seed: int) -> Person:
         stretch_knee_deg=_u(rng, 14.0, 30.0),
         stretch_ankle_deg=_u(rng, -25.0, -6.0),
         wobble_scale=_u(rng, 0.5, 3.0),
-        # drawn apart so that adding it left every other draw of the population unchanged
-        hold_obliquity_deg=_u(np.random.default_rng([seed, 0x0B1]), -6.0, 6.0),
     )
 
 
@@ -280,14 +293,17 @@ def _leg_swings(tl: PoseTimeline, p: Person, rng: np.random.Generator, side: str
 
 
 def _trunk_bow(tl: PoseTimeline, p: Person, rng: np.random.Generator) -> None:
+    """``p.trunk_bows`` bows from the hips; a literal person keeps the back straight."""
     start = tl.t_s
     tilt = p.trunk_bow_deg
-    pose = {"pelvis_anterior_tilt": tilt, "lumbar_flexion": _u(rng, 0.8, 1.6) * tilt}
-    pose.update(_legs(hip_flexion=tilt, knee_flexion=_u(rng, 0.0, 10.0)))
-    tl.go(_u(rng, 1.5, 3.0), pose)
-    tl.stay(_u(rng, 0.3, 1.0))
-    tl.go(_u(rng, 1.5, 3.0), _neutral(tl))
-    tl.stay(_u(rng, 0.3, 0.8))
+    for _ in range(p.trunk_bows):
+        back = _u(rng, -0.1, 0.3) if p.literal else _u(rng, 0.8, 1.6)
+        pose = {"pelvis_anterior_tilt": tilt, "lumbar_flexion": back * tilt}
+        pose.update(_legs(hip_flexion=tilt, knee_flexion=_u(rng, 0.0, 10.0)))
+        tl.go(_u(rng, 1.5, 3.0), pose)
+        tl.stay(_u(rng, 0.3, 1.0))
+        tl.go(_u(rng, 1.5, 3.0), _neutral(tl))
+        tl.stay(_u(rng, 0.3, 0.8))
     tl.label("calibration", "trunk_bow", start)
 
 

@@ -96,7 +96,7 @@ def test_quiet_stand_gravity_matches_true_mounting() -> None:
 
 
 def test_literal_person_keeps_the_pelvis_still_while_calibrating() -> None:
-    p = first_person(lambda p: p.literal)
+    p = first_person(lambda p: p.literal and p.trunk_bows != 2)
     s = session(p.seed)
     t = s.truth["t_s"].to_numpy()
     cal = t < s.functional_s[1]
@@ -104,6 +104,18 @@ def test_literal_person_keeps_the_pelvis_still_while_calibrating() -> None:
     assert np.ptp(tilt) < 4.0
     knee = s.truth[f"{p.side}_knee_flexion_deg"].to_numpy()[cal]
     assert knee.max() > 20.0  # the knee bends and leg swings did happen
+
+
+def test_a_literal_readme_person_does_two_bows_with_a_straight_back() -> None:
+    p = first_person(lambda p: p.literal and p.trunk_bows == 2)
+    s = session(p.seed)
+    cal = s.truth["t_s"].to_numpy() < s.functional_s[1]
+    tilt = s.truth["pelvis_anterior_tilt_deg"].to_numpy()[cal]
+    lumbar = s.truth["lumbar_flexion_deg"].to_numpy()[cal]
+    deep = tilt > 0.9 * p.trunk_bow_deg
+    assert p.trunk_bow_deg >= 15.0
+    assert np.count_nonzero(np.diff(deep.astype(int)) == 1) == 2  # two bows
+    assert np.abs(lumbar[deep]).max() < 0.35 * p.trunk_bow_deg  # back straight
 
 
 def test_rocking_person_moves_the_pelvis_in_the_bends() -> None:

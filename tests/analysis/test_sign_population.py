@@ -2,10 +2,10 @@
 segment it trusts has the right flexion-axis sign; the ones it cannot decide are uncertain.
 
 The people come from ``analysis.simulation.population`` (written independently of the
-calibration and of the scenario scripts): a rocking pelvis, a literal-protocol person lying
-down for the supine stretch, and literal-protocol people who keep the pelvis still and
-stretch standing (the hip centre their knee bends move decides their pelvis sign; where it
-does not, the sign must be reported uncertain).
+calibration and of the scenario scripts): a rocking pelvis, people who follow the older
+protocol (no bows) literally, lying down for the supine stretch or keeping the pelvis still
+and stretching standing (the hip centre their knee bends move decides their pelvis sign;
+where it does not, the sign must be reported uncertain), and one who does the README's bows.
 ``bench/trust_population.py`` runs the same check on many more people.
 """
 
@@ -20,10 +20,11 @@ from analysis.simulation.population import generate_person, generate_session
 
 PEOPLE = {
     0: "standing, pelvis rocks in the knee bends",
-    4: "literal protocol, supine stretch",
-    9: "literal protocol, standing stretch, pelvis still",
-    34: "literal protocol, standing stretch, pelvis still, the hip centre barely moves",
+    13: "older literal protocol (no bows), supine stretch",
+    5: "older literal protocol (no bows), standing stretch, pelvis still",
+    46: "older literal protocol (no bows), standing, pelvis still, the hip centre barely moves",
     25: "standing stretch, pelvis still, no bow",
+    34: "README protocol done literally (two bows), standing stretch",
 }
 
 
@@ -54,7 +55,7 @@ def test_every_trusted_sign_is_right(analysed):
 
 def test_lying_down_decides_the_pelvis_of_a_literal_protocol_person(analysed):
     who, _ses, res = analysed
-    if who != 4:
+    if who != 13:
         pytest.skip("only the supine person")
     seg = res.calibration.segments["pelvis"]
     assert seg.sign_confidence == "high"
@@ -64,7 +65,7 @@ def test_lying_down_decides_the_pelvis_of_a_literal_protocol_person(analysed):
 
 def test_the_hip_centre_decides_a_still_pelvis_standing(analysed):
     who, ses, res = analysed
-    if who != 9:
+    if who != 5:
         pytest.skip("only the literal standing person")
     seg = res.calibration.segments["pelvis"]
     assert _sign_right(ses, res, "pelvis")
