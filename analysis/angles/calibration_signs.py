@@ -18,24 +18,26 @@ decided. Each row is tried in this order and the first test that decides wins:
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
    the knee bends move the centre even when the pelvis stays still; a fit only 2–10 % better
-   is weak evidence, used after test 5 and before the fallback);
+   is weak evidence, used after test 6 and before the fallback);
 4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
    (the ankle);
 5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
    functional window, then over the session;
-6. **fallback**: the direction the segment mostly tips in the functional window.
+6. **bows** (the pelvis): the protocol's bows from the hips tip it ≥ 12° forward and
+   barely back (≤ a third of that) in the functional window; a pelvis that tips that far
+   one way there is bowing, so that way is forward;
+7. **fallback**: the direction the segment mostly tips in the functional window.
 
 Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when one
 candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
 session against at most a tenth of that), test 3 when the rejected sign's centre mismatch
 is ≥ 1.3 times the chosen one's, test 4 when the candidates differ by > 5° in their
 90th-percentile ankle angle, test 5 when |r| ≥ 0.6 (r counts only when both segments tip
-≥ 4°), and the fallback only for the segment whose own habit it is (the thigh) and only by
-> 6° mean tilt. A confident decision by
-test 1 or 2 that the centre test confidently contradicts is lowered to ``low``. Anything
-else is ``low``: the angles that depend on it are reported as *uncertain*, never as
-violations.
+≥ 4°), test 6 always, and the fallback only for the segment whose own habit it is (the
+thigh) and only by > 6° mean tilt. A confident decision by test 1 or 2 that the centre test
+confidently contradicts is lowered to ``low``. Anything else is ``low``: the angles that
+depend on it are reported as *uncertain*, never as violations.
 """
 
 from __future__ import annotations
@@ -73,6 +75,11 @@ CENTRE_WEAK: Final = 1.02
 """…and, after the partner correlation and before the fallback, from this ratio on…"""
 CENTRE_HIGH: Final = 1.3
 """…and decides with confidence from this ratio on."""
+BOW_DEG: Final = 12.0
+"""Bow test: the segment tips at least this far its habitual way (99th percentile of the
+functional window)…"""
+BOW_BACK_SHARE: Final = 0.33
+"""…and at most this share of that the other way (1st percentile)."""
 LUMBAR_EXTENSION_LIMIT_DEG: Final = 40.0
 """The trunk does not lean back more than this behind the pelvis in the functional window."""
 LUMBAR_RANGE_DEG: Final = (-45.0, 110.0)
@@ -92,7 +99,8 @@ class SignRule:
     both segments carry (the hip: :mod:`analysis.angles.calibration_centre`). ``fallback_sign`` is
     +1 when the segment mostly tips positive (tilt about its own +z), −1 when mostly
     negative, 0 when there is no fallback (the sign is then not determinable without a
-    partner).
+    partner). ``bow_deg``: the protocol's bows tip the segment this far its habitual way
+    (``fallback_sign``) in the functional window, and barely the other way (test 6).
     """
 
     segment: str
@@ -106,6 +114,7 @@ class SignRule:
     fallback_sign: float = 0.0
     fallback_rule: str = "sign not determinable"
     fallback_trusted: bool = False
+    bow_deg: float | None = None
 
     def expand(self, side: str) -> SignRule:
         """The row for one leg (``{side}`` filled in)."""
@@ -130,6 +139,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         limit_deg=25.0,
         session_range_deg=(-30.0, 130.0),
         shared_centre=True,
+        bow_deg=BOW_DEG,
         fallback_sign=-1.0,
         fallback_rule="pelvis tips forward more than back",
     ),
@@ -314,6 +324,22 @@ def _by_partner(row: SignRule, cand: Tilts, partner: Tilts | None):
     return None
 
 
+def _by_bow(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision | None:
+    """The protocol's bows: far one way (``row.bow_deg``), barely the other, in the window."""
+    if row.bow_deg is None or row.fallback_sign == 0.0 or cands[0].move.size < 10:
+        return None
+    lean_deg = np.rad2deg(row.fallback_sign * cands[0].move)  # candidate 0, habitual way > 0
+    ahead, behind = float(np.percentile(lean_deg, 99)), float(-np.percentile(lean_deg, 1))
+    far, near = max(ahead, behind), min(ahead, behind)
+    if far < row.bow_deg or near > BOW_BACK_SHARE * far:
+        return None
+    text = (
+        f"{row.segment} tips {far:.0f}° one way and {max(near, 0.0):.0f}° the other in the "
+        f"calibration: the bows go forward"
+    )
+    return SignDecision(choice=int(behind > ahead), rule=text, confidence="high")
+
+
 def _dominance(tilt: FloatArray) -> float:
     """Positive if the tilt goes further positive than negative (mean of each part)."""
     return float(np.mean(np.clip(tilt, 0, None)) - np.mean(np.clip(-tilt, 0, None)))
@@ -357,6 +383,7 @@ def decide_sign(
         (by_centre, worn),
         (_by_near(row, cands, partners), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
+        (_by_bow(row, cands), ()),
         (_by_centre(row, centre, CENTRE_WEAK), worn),
     )
     for found, used in tests:

@@ -386,3 +386,25 @@ def test_a_correlation_of_tilts_under_a_few_degrees_decides_nothing():
     d = decide_sign(TRUNK, _pair(-wobble), {"pelvis": pelvis}, session_rate_hz=10.0)
     assert d.confidence == "low"
     assert "pelvis" not in d.rule
+
+
+def test_the_protocol_s_bows_decide_the_pelvis():
+    # knee bends with the pelvis still, then two 20° bows (forward = negative pelvis tilt)
+    still = 0.3 * np.sin(np.linspace(0, 8 * np.pi, 300))
+    bows = -20 * np.sin(np.linspace(0, 2 * np.pi, 120)) ** 2
+    window = np.r_[still, bows]
+    thigh = _tilts(np.zeros(window.size))
+    for sign, choice in ((1.0, 0), (-1.0, 1)):
+        d = decide_sign(PELVIS, _pair(sign * window), {"right_thigh": thigh}, session_rate_hz=10)
+        assert (d.choice, d.confidence) == (choice, "high")
+        assert "bows" in d.rule
+
+
+def test_a_pelvis_that_rocks_both_ways_is_no_bow():
+    rock = 14 * np.sin(np.linspace(0, 6 * np.pi, 300))  # as far back as forward
+    shallow = -9 * np.sin(np.linspace(0, 2 * np.pi, 300)) ** 2  # one way, but under 12°
+    thigh = _tilts(np.zeros(300))
+    for tilt in (rock, shallow):
+        d = decide_sign(PELVIS, _pair(tilt), {"right_thigh": thigh}, session_rate_hz=10.0)
+        assert d.confidence == "low"
+        assert "bows" not in d.rule
