@@ -342,62 +342,159 @@ def head_of(session: UniformSession, n: int) -> UniformSession:
     return UniformSession(t_s=session.t_s[:n], rate_hz=session.rate_hz, streams=streams, gaps=())
 
 
+MIN_STAND_S = 3.0
+"""The quiet stand the protocol asks for (s)."""
+
+MIN_OPENING_STAND_S = 2.0
+"""A stillness that opens the recording is taken for the quiet stand from this length on (s);
+the protocol asks for ≥ 3 s, and a stillness later in the session must last that long."""
+
+POSE_MATCH_DEG = 10.0
+"""The body is back in the stand's pose when every sensor's gravity direction lies within
+this angle (deg) of its direction during the stand."""
+
+POSE_RETURN_S = 0.3
+"""...and stays there at least this long (s): a swing passing through neutral is no return."""
+
+
+def stand_pose_distance_deg(session: UniformSession, stand: tuple[int, int]) -> FloatArray:
+    """Per grid point, how far (deg) the body is from the pose held over ``stand``.
+
+    ``stand`` is a half-open index run of the grid. Per sensor: the angle between its
+    gravity direction (centred ``STILL_WINDOW_S`` mean of the acceleration, sensor frame) and
+    the mean acceleration's direction over ``stand``; the largest over the sensors. Invalid
+    samples and sensors without data in ``stand`` are left out; NaN where no sensor counts.
+    """
+    n = max(1, round(STILL_WINDOW_S * session.rate_hz))
+    worst = np.full(session.t_s.shape[0], np.nan)
+    for s in session.streams.values():
+        acc = np.asarray(s.acc_m_s2, dtype=np.float64)
+        ok = s.valid[stand[0] : stand[1]]
+        g = acc[stand[0] : stand[1]][ok].mean(axis=0) if ok.any() else np.zeros(3)
+        if not np.linalg.norm(g) > 0.0:
+            continue
+        mean = _moving_mean(acc, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = (mean @ g) / (np.linalg.norm(mean, axis=1) * np.linalg.norm(g))
+        angle = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+        worst = np.fmax(worst, np.where(s.valid, angle, np.nan))
+    return worst
+
+
+def last_return_to_stand(
+    distance_deg: FloatArray, start: int, stop: int, rate_hz: float
+) -> int | None:
+    """End index of the last return to the stand's pose in ``[start, stop)``, else None.
+
+    A return counts once the body has left the pose (``distance_deg`` above
+    :data:`POSE_MATCH_DEG`, see :func:`stand_pose_distance_deg`) and then holds it again
+    within that angle for :data:`POSE_RETURN_S`.
+    """
+    away = np.flatnonzero(distance_deg[start:stop] > POSE_MATCH_DEG)
+    if away.size == 0:
+        return None
+    first = start + int(away[0])
+    need = max(1, round(POSE_RETURN_S * rate_hz))
+    with np.errstate(invalid="ignore"):
+        back = distance_deg[first:stop] < POSE_MATCH_DEG
+    ends = [first + j for i, j in _runs(back) if j - i >= need]
+    return ends[-1] if ends else None
+
+
+def _stand_candidates(
+    still: BoolArray, t: FloatArray, rate: float, min_stand_s: float, search_s: float
+) -> list[tuple[int, int]]:
+    """Still runs that may be the quiet stand, in order: long enough, early enough.
+
+    A run of window centres is ``STILL_WINDOW_S`` shorter than the stillness it marks (half
+    of that at the recording's start). The first run, when it opens the recording (within
+    1 s of its start), may be as short as :data:`MIN_OPENING_STAND_S`.
+    """
+    out = []
+    for k, (i, j) in enumerate(_runs(still)):
+        if t[i] > t[0] + search_s:
+            break
+        # half a window is lost at each end, but not at the recording's start
+        stillness_s = (j - i) / rate + STILL_WINDOW_S * (0.5 if i == 0 else 1.0)
+        opening = k == 0 and t[i] - t[0] <= 1.0
+        if stillness_s >= min_stand_s or (opening and stillness_s >= MIN_OPENING_STAND_S):
+            out.append((i, j))
+    return out
+
+
+def _movements_after(
+    session: UniformSession, still: BoolArray, stand: tuple[int, int], max_functional_s: float
+) -> tuple[int, int] | str:
+    """The functional window ``[start, end)`` (indices) after ``stand``, or why there is none.
+
+    From the stand's end to the first still period of ≥ 2.5 s after ≥ 5 s of movement (at
+    most ``max_functional_s``), then cut at the last return to the stand's pose
+    (:func:`last_return_to_stand`; a still period closing the window may be that return).
+    Movements that never come back to the stand's pose mean it was no stand (e.g. the
+    stretch hold of a session whose own stand was too short); what follows the last return
+    (lying or sitting down) is no calibration movement.
+    """
+    t, rate, n = session.t_s, session.rate_hz, session.t_s.shape[0]
+    start = stand[1]
+    stop = min(n, start + int(max_functional_s * rate))
+    end = stop
+    for i, j in _runs(still[start:stop]):
+        if i / rate >= 5.0 and (j - i) / rate >= 2.5:
+            end = start + i
+            break
+    if (end - start) / rate < 3.0:
+        return (
+            f"after the quiet stand ending at {t[stand[1] - 1]:.1f} s there are no functional "
+            "movements (slow knee bends and leg swings); the flexion axes cannot be found"
+        )
+    distance = stand_pose_distance_deg(session, stand)
+    back = last_return_to_stand(distance, start, min(n, end + round(2.5 * rate)), rate)
+    if back is None or (min(end, back) - start) / rate < 3.0:
+        return (
+            f"no quiet stand found: the stillness at [{t[stand[0]]:.1f}, {t[stand[1] - 1]:.1f}]"
+            " s is no quiet stand, the movements after it never return to its pose; start "
+            "each session standing still, upright, or give the windows (sidecar "
+            "'calibration', or --stand/--movements)"
+        )
+    return start, min(end, back)
+
+
 def detect_windows(
     session: UniformSession,
     *,
-    min_stand_s: float = 3.0,
+    min_stand_s: float = MIN_STAND_S,
     search_s: float = 30.0,
     max_functional_s: float = 40.0,
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Find the quiet stand and the functional movements that follow it.
 
-    The stand is the first stillness of ≥ ``min_stand_s`` in which every sensor is still
-    (:func:`stillness_mask`), within the first ``search_s``; 0.25 s are trimmed from each end
-    of its run of still window centres. The functional window runs from
-    the end of the stand to the first still period of ≥ 2.5 s after ≥ 5 s of movement, at
-    most ``max_functional_s``.
+    The stand is the first stillness (:func:`stillness_mask`, every sensor still) within the
+    first ``search_s`` that lasts ≥ ``min_stand_s`` — or ≥ :data:`MIN_OPENING_STAND_S` when
+    it opens the recording — and that the movements after it return to
+    (:func:`_movements_after`); 0.25 s are trimmed from each end of its run of still window
+    centres. The functional window runs from the end of the stand to the last return to the
+    stand's pose before the first still period of ≥ 2.5 s after ≥ 5 s of movement, at most
+    ``max_functional_s``. CalibrationError when no stillness qualifies.
     """
     # only the opening of the session can hold the protocol: look at that much and no more
     head = int((search_s + max_functional_s + 10.0) * session.rate_hz)
     session = head_of(session, head)
     still = stillness_mask(session)
-    t = session.t_s
-    rate = session.rate_hz
-    limit = t[0] + search_s
-    stand = None
-    for i, j in _runs(still):
-        if t[i] > limit:
-            break
-        # the mask marks window centres: a stand of min_stand_s shows as a window shorter
-        if (j - i) / rate >= min_stand_s - STILL_WINDOW_S:
-            stand = (i, j)
-            break
-    if stand is None:
-        raise CalibrationError(
-            f"no quiet stand of ≥ {min_stand_s:g} s (all sensors still) in the first "
-            f"{search_s:g} s; start each session standing still, upright, knees straight, feet "
-            "flat, or give the windows (sidecar 'calibration', or --stand/--movements)"
-        )
-    trim = round(0.25 * rate)
-    i0, j0 = stand[0] + trim, stand[1] - trim
-    static_s = (float(t[i0]), float(t[j0]))
-    # functional window: movement after the stand
-    start = stand[1]
-    stop = min(t.shape[0], start + int(max_functional_s * rate))
-    moved = 0
-    end = stop
-    for i, j in _runs(still[start:stop]):
-        i, j = i + start, j + start
-        moved = i - start - 0  # samples from stand end to this still run (upper bound)
-        if moved / rate >= 5.0 and (j - i) / rate >= 2.5:
-            end = i
-            break
-    if (end - start) / rate < 3.0:
-        raise CalibrationError(
-            f"after the quiet stand ending at {t[stand[1] - 1]:.1f} s there are no functional "
-            "movements (slow knee bends and leg swings); the flexion axes cannot be found"
-        )
-    return static_s, (float(t[start]), float(t[min(end, t.shape[0] - 1)]))
+    t, rate = session.t_s, session.rate_hz
+    why = (
+        f"no quiet stand of ≥ {min_stand_s:g} s (all sensors still) in the first "
+        f"{search_s:g} s; start each session standing still, upright, knees straight, feet "
+        "flat, or give the windows (sidecar 'calibration', or --stand/--movements)"
+    )
+    for k, stand in enumerate(_stand_candidates(still, t, rate, min_stand_s, search_s)):
+        found = _movements_after(session, still, stand, max_functional_s)
+        if isinstance(found, str):
+            why = found if k == 0 else why
+            continue
+        trim = round(0.25 * rate)
+        static_s = (float(t[stand[0] + trim]), float(t[stand[1] - trim]))
+        return static_s, (float(t[found[0]]), float(t[min(found[1], t.shape[0] - 1)]))
+    raise CalibrationError(why)
 
 
 # --- axes ----------------------------------------------------------------------------------------
@@ -441,11 +538,20 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
             static_s=windows.static_s, functional_s=windows.functional_s, source="sidecar"
         )
     static_s, functional_s = detect_windows(session)
-    note = (
+    notes = [
         f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
         f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s"
+    ]
+    # 0.25 s are trimmed at each end of the detected stand
+    stood_s = static_s[1] - static_s[0] + 0.5
+    if stood_s < MIN_STAND_S:
+        notes.append(
+            f"the quiet stand lasted only about {stood_s:.1f} s (the protocol asks for "
+            f"≥ {MIN_STAND_S:g} s); it was taken because the movements return to its pose"
+        )
+    return Windows(
+        static_s=static_s, functional_s=functional_s, source="detected", notes=tuple(notes)
     )
-    return Windows(static_s=static_s, functional_s=functional_s, source="detected", notes=(note,))
 
 
 def stand_gyro_bias(

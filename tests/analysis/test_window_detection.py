@@ -1,0 +1,157 @@
+"""Calibration windows found in sessions without a sidecar (vendor exports).
+
+The stand must be a pose the calibration movements return to: a long stillness in another
+pose (the stretch hold) is no stand, and what follows the last return (lying down) is no
+calibration movement. Synthetic sensors tilt about their x axis through scripted angles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.angles.calibration import (
+    POSE_MATCH_DEG,
+    detect_windows,
+    last_return_to_stand,
+    resolve_windows,
+    stand_pose_distance_deg,
+)
+from analysis.angles.timebase import UniformSession, UniformStream, to_uniform_grid
+from analysis.errors import CalibrationError
+from analysis.recording.schema import GRAVITY_M_S2
+from analysis.simulation.population import generate_person, generate_session
+
+RATE_HZ = 100.0
+
+
+def _stream(label: str, angle_rad: np.ndarray, seed: int) -> UniformStream:
+    """A sensor tilted by ``angle_rad`` about its x axis (gravity along y at 0), with noise."""
+    rng = np.random.default_rng(seed)
+    zero = np.zeros_like(angle_rad)
+    acc = np.column_stack([zero, np.cos(angle_rad), np.sin(angle_rad)]) * GRAVITY_M_S2
+    gyr = np.column_stack([np.gradient(angle_rad) * RATE_HZ, zero, zero])
+    return UniformStream(
+        placement=label,
+        acc_m_s2=acc + rng.normal(0.0, 0.02, acc.shape),
+        gyr_rad_s=gyr + rng.normal(0.0, 0.003, gyr.shape),
+        valid=np.ones(angle_rad.size, dtype=bool),
+    )
+
+
+def _session(angles_deg: dict[str, np.ndarray]) -> UniformSession:
+    n = next(iter(angles_deg.values())).size
+    streams = {p: _stream(p, np.radians(a), k) for k, (p, a) in enumerate(angles_deg.items())}
+    return UniformSession(t_s=np.arange(n) / RATE_HZ, rate_hz=RATE_HZ, streams=streams, gaps=())
+
+
+def _script(*steps: tuple[str, float, float]) -> np.ndarray:
+    """Angle (deg) at 100 Hz: ``("stay", s, _)``, ``("go", s, target)`` (cosine ramp) or
+    ``("bends", s, depth)`` (down and up again every 4 s)."""
+    out = [np.zeros(1)]
+    for kind, seconds, value in steps:
+        k = np.arange(1, round(seconds * RATE_HZ) + 1) / RATE_HZ
+        last = out[-1][-1]
+        if kind == "stay":
+            out.append(np.full(k.size, last))
+        elif kind == "go":
+            out.append(last + (value - last) * (1.0 - np.cos(np.pi * k / seconds)) / 2.0)
+        else:
+            out.append(last + value * (1.0 - np.cos(2.0 * np.pi * k / 4.0)) / 2.0)
+    return np.concatenate(out)
+
+
+def _two(thigh: np.ndarray, pelvis_scale: float = 0.2) -> UniformSession:
+    return _session({"pelvis": thigh * pelvis_scale, "thigh": thigh})
+
+
+# a short opening stand, bends back to upright, a short pause, then a long stretch hold
+SHORT_STAND_THEN_HOLD = (
+    ("stay", 2.4, 0.0),
+    ("bends", 12.0, 50.0),
+    ("stay", 1.5, 0.0),
+    ("go", 2.0, 65.0),
+    ("stay", 25.0, 0.0),
+    ("go", 2.0, 0.0),
+    ("stay", 10.0, 0.0),
+)
+
+
+def test_the_distance_from_the_stand_is_the_tilt():
+    a = _script(("stay", 3.0, 0.0), ("go", 2.0, 30.0), ("stay", 3.0, 0.0))
+    d = stand_pose_distance_deg(_session({"thigh": a, "pelvis": 0.5 * a}), (0, 250))
+    assert np.nanmax(d[:250]) < 1.0
+    # the larger tilt of the two sensors counts
+    assert d[-150:] == pytest.approx(30.0, abs=1.0)
+
+
+def test_a_return_needs_leaving_first_and_staying_back():
+    d = np.zeros(1000)
+    assert last_return_to_stand(d, 0, 1000, RATE_HZ) is None  # never left
+    d[100:400] = 40.0
+    d[450:470] = 40.0  # back for 0.5 s in between: a return; then out again for 0.2 s
+    d[470:] = np.nan  # no data after: not a return
+    assert last_return_to_stand(d, 0, 1000, RATE_HZ) == 450
+    d[400:450] = POSE_MATCH_DEG + 1.0  # never back within the match angle
+    assert last_return_to_stand(d, 0, 1000, RATE_HZ) is None
+    d[400:420] = 0.0  # back for only 0.2 s: a swing passing through neutral
+    assert last_return_to_stand(d, 0, 1000, RATE_HZ) is None
+
+
+def test_a_short_opening_stand_beats_a_long_hold_in_another_pose():
+    session = _two(_script(*SHORT_STAND_THEN_HOLD))
+    static_s, functional_s = detect_windows(session)
+    assert 0.2 <= static_s[0] < static_s[1] <= 2.4
+    assert static_s[1] - static_s[0] >= 1.3
+    assert 2.2 <= functional_s[0] <= 2.8
+    # movements end at the last return to upright: the lean into the hold starts at 15.9 s
+    # and is 10° away 0.5 s later (the hold's stillness, which used to end them, at 17.9 s)
+    assert 15.9 <= functional_s[1] <= 16.6
+
+
+def test_the_short_stand_is_noted():
+    windows = resolve_windows(_two(_script(*SHORT_STAND_THEN_HOLD)), None)
+    assert windows.source == "detected"
+    assert any("only about 2.4 s" in note for note in windows.notes)
+    long = resolve_windows(_two(_script(("stay", 4.0, 0.0), *SHORT_STAND_THEN_HOLD[1:])), None)
+    assert not any("only about" in note for note in long.notes)
+
+
+def test_a_hold_the_movements_never_return_to_is_no_stand():
+    # the opening stillness is too short; the only long stillness is the stretch hold
+    steps = (("stay", 1.5, 0.0), *SHORT_STAND_THEN_HOLD[1:])
+    with pytest.raises(CalibrationError, match="no quiet stand"):
+        detect_windows(_two(_script(*steps)))
+
+
+def test_a_short_stillness_later_in_the_session_is_no_stand():
+    # movement from the start, then 2.4 s still: only an opening stand may be that short
+    steps = (("go", 1.5, 20.0), ("go", 1.5, 0.0), *SHORT_STAND_THEN_HOLD[:3])
+    with pytest.raises(CalibrationError, match="no quiet stand"):
+        detect_windows(_two(_script(*steps)))
+
+
+def test_lying_down_after_the_movements_is_cut_off():
+    steps = (
+        ("stay", 4.0, 0.0),
+        ("bends", 12.0, 50.0),
+        ("stay", 1.0, 0.0),
+        ("go", 3.0, 90.0),  # lie down
+        ("stay", 30.0, 0.0),
+    )
+    static_s, functional_s = detect_windows(_session({"pelvis": _script(*steps)}))
+    assert static_s[1] <= 4.0
+    # lying down starts at 17 s and is 10° away 0.65 s later (lying still from 20 s)
+    assert 17.0 <= functional_s[1] <= 17.9
+
+
+@pytest.mark.parametrize("person_seed", [26, 19])
+def test_population_vendor_exports_find_their_windows(person_seed):
+    # person 26 stands 2.1 s (the stretch hold was taken for the stand); person 19 lies down
+    # for the supine stretch after the movements (it was counted as a calibration movement)
+    ses = generate_session(generate_person(person_seed), 0, None, "default")
+    static_s, functional_s = detect_windows(to_uniform_grid(ses.recording().streams))
+    # the stand may reach 0.3 s into the first slow movement: still by every measure
+    assert 0.0 <= static_s[0] < static_s[1] <= ses.static_s[1] + 0.3
+    assert ses.functional_s[0] - 0.1 <= functional_s[0] <= ses.functional_s[0] + 0.6
+    assert ses.functional_s[1] - 2.0 <= functional_s[1] <= ses.functional_s[1] + 1.5
