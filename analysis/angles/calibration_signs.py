@@ -11,8 +11,9 @@ decided. Each row is tried in this order and the first test that decides wins:
    not 15°, the neck not 45°);
 2. **joint range (whole session)**: over every sample of the session at which both
    segments move in the sagittal plane, that joint stays inside ``session_range_deg``
-   (the hip between −30° and 130°): lying down, sitting or bowing after the calibration
-   decide a pelvis that stood still during it;
+   (the hip between −30° and 130°, the ankle within ±60°): lying down, sitting or bowing
+   after the calibration decide a pelvis that stood still during it, the heel on a support
+   or lying down a foot that stood flat;
 3. **shared joint centre**: the hip centre is one point of the pelvis and of the thigh, so
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
@@ -149,6 +150,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         segment="{side}_foot",
         relation="ankle",
         partners=("{side}_shank",),
+        session_range_deg=(-60.0, 60.0),
         near_deg=True,
         fallback_rule="no shank sensor: sign not determinable",
     ),
