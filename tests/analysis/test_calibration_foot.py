@@ -171,6 +171,24 @@ def test_the_heel_on_a_support_decides_a_foot_flat_in_the_calibration(flipped):
     assert d.confidence == "low"
 
 
+@pytest.mark.parametrize("flipped", [False, True])
+def test_a_foot_that_tips_with_its_shank_later_is_decided_over_the_session(flipped):
+    """Population person 97: the heel on a support tilts the shank 36° and the foot 22°; the
+    other sign makes that a 58° ankle, inside ±60°, but far from neutral."""
+    flat = np.zeros(100)
+    shank_sess = np.r_[np.zeros(300), np.full(400, 36.0), np.zeros(100)]
+    foot_sess = np.r_[np.zeros(300), np.full(400, 22.0), np.zeros(100)]
+    shank = _tilts(20 * np.sin(np.linspace(0, np.pi, 100)), shank_sess)
+    cands = _pair(flat, -foot_sess if flipped else foot_sess)
+    d = decide_sign(FOOT, cands, {"right_shank": shank}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (int(flipped), "high")
+    assert "nearer neutral over the session" in d.rule
+    # a foot that tips only a little more than its ankle moves decides nothing
+    small = np.r_[np.zeros(300), np.full(400, 4.0), np.zeros(100)]
+    d = decide_sign(FOOT, _pair(flat, small), {"right_shank": shank}, session_rate_hz=10.0)
+    assert d.confidence == "low"
+
+
 def test_lying_down_decides_the_foot():
     shank_sess = np.r_[np.zeros(100), np.full(300, -90.0)]  # supine, feet relaxed (−25°)
     foot_sess = np.r_[np.zeros(100), np.full(300, -115.0)]
