@@ -14,12 +14,15 @@ thigh decides by itself (it flexes more than it extends in every calibration mov
 Every other segment is judged against a neighbour through a joint that cannot go far the
 wrong way: the hips do not hyperextend 25° (pelvis), the knee not 15° (shank), the lumbar
 spine not 40° (trunk against the pelvis), the neck not 45° (head against the trunk); the
-ankle stays near neutral while the whole leg swings (foot); lying down or sitting later in
-the session decides what the calibration left open. Where the movements never came near
-such a limit, the pelvis is judged by the hip centre it shares with the thigh (the centre's
-acceleration must agree seen from both sensors: :mod:`analysis.angles.calibration_centre`,
-which also replaces a pelvis axis lying far from the thighs', e.g. one found in walking),
-the trunk by tipping with the pelvis (the lean into the stretch), and only then by its own
+ankle does not go 60° either way over the session, else stays near neutral while the whole
+leg swings (foot); lying down or sitting later in the session decides what the calibration
+left open. A foot kept flat through the calibration movements turns there only with the
+leg's sway and roll, so its own axis is checked against the shank's through the ankle hinge
+(:func:`hinge_axes`). Where the movements never came near such a limit, the pelvis is judged
+by the hip centre it shares with the thigh (the centre's acceleration must agree seen from
+both sensors: :mod:`analysis.angles.calibration_centre`, which also replaces a pelvis axis
+lying far from the thighs', e.g. one found in walking), then by the protocol's bows, the
+trunk by tipping with the pelvis (the lean into the stretch), and only then by its own
 dominant tilt; such choices are reported with their confidence. x = y × z completes the
 right-handed ISB frame (x anterior, z right).
 """
@@ -40,6 +43,7 @@ from analysis.angles.calibration_axes import (
     SensorAxes,
     estimate_axes,
     gravity_is_plausible,
+    with_hinge_axis,
     with_session_axis,
 )
 from analysis.angles.calibration_centre import (
@@ -619,6 +623,38 @@ def _sensor_axes(
     )
 
 
+def hinge_axes(
+    session: UniformSession,
+    axes: Mapping[str, SensorAxes],
+    stand: BoolArray,
+) -> dict[str, SensorAxes]:
+    """Every worn foot's flexion axis checked against its shank's through the ankle hinge.
+
+    The whole session's rates of both sensors (valid at the same instants, sampled at
+    :data:`SESSION_AXIS_RATE_HZ`, quiet-stand mean removed) go to
+    :func:`analysis.angles.calibration_axes.with_hinge_axis`; a shank whose own axis is poorly
+    defined lends none.
+    """
+    out = dict(axes)
+    step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
+    for side in SIDES:
+        foot, shank = f"{side}_foot", f"{side}_shank"
+        if foot not in axes or shank not in axes or not axes[shank].well_defined:
+            continue
+        f, s = session.streams[foot], session.streams[shank]
+        ok = (f.valid & s.valid)[::step]
+        rates = []
+        for u in (f, s):
+            g = np.asarray(u.gyr_rad_s[::step][ok], dtype=np.float64)
+            rates.append(
+                g - np.asarray(u.gyr_rad_s[stand & u.valid], dtype=np.float64).mean(axis=0)
+            )
+        out[foot] = with_hinge_axis(
+            axes[foot], rates[0], rates[1], axes[shank].z_S, rate_hz=session.rate_hz / step
+        )
+    return out
+
+
 SESSION_AXIS_RATE_HZ = 25.0
 """Rate at which the whole session's rates are sampled for a flexion axis left undefined."""
 
@@ -846,6 +882,11 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
             f"of rotation, planarity {ax.planarity_ratio:.2f}): the calibration movements "
             "left it undefined or less planar"
         )
+    elif ax.axis_source == "shank hinge":
+        notes.append(
+            f"{label}: flexion axis taken from the shank's through the ankle hinge: its own "
+            "movements turned it mostly about another axis (e.g. a foot kept flat)"
+        )
     elif ax.axis_source == "hip centre":
         notes.append(
             f"{label}: flexion axis taken from the thighs' through the hip centre: its own "
@@ -891,6 +932,7 @@ def calibrate(
         label: _sensor_axes(session, label, q_E_S[label], (m_static, m_func), bias.get(label))
         for label in session.streams
     }
+    axes = hinge_axes(session, axes, m_static)
     terms = joint_centre_terms(session, q_E_S, (m_static, m_func), bias)
     signs = decide_signs(q_E_S, axes, m_func, rate_hz=session.rate_hz, centre=terms, stand=m_static)
     notes: list[str] = list(windows.notes)

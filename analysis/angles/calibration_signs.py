@@ -11,16 +11,19 @@ decided. Each row is tried in this order and the first test that decides wins:
    not 15°, the neck not 45°, the trunk does not lean 40° back behind the pelvis);
 2. **joint range (whole session)**: over every sample of the session at which both
    segments move in the sagittal plane, that joint stays inside ``session_range_deg``
-   (the hip between −30° and 130°, the lumbar spine between −45° and 110°): lying down,
-   sitting or bowing after the calibration decide a pelvis that stood still during it, and
-   lying down or leaning into the stretch decide the trunk;
+   (the hip between −30° and 130°, the lumbar spine between −45° and 110°, the ankle
+   within ±60°): lying down, sitting or bowing after the calibration decide a pelvis that
+   stood still during it, lying down or leaning into the stretch the trunk, and the heel on
+   a support or lying down a foot that stood flat;
 3. **shared joint centre**: the hip centre is one point of the pelvis and of the thigh, so
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
    the knee bends move the centre even when the pelvis stays still; a fit only 2–10 % better
    is weak evidence, used after test 6 and before the fallback);
 4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
-   (the ankle);
+   (the ankle), else, when that does not decide, nearer neutral over the session (a foot
+   kept flat in the calibration tips later with its shank; confident when the candidates'
+   90th percentiles differ by > 10°);
 5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
    functional window, then over the session;
@@ -63,6 +66,8 @@ SESSION_MIN_S: Final = 2.0
 SESSION_RATIO: Final = 0.1
 """…and the chosen one for at most this share of the wrong one's time."""
 NEAR_MARGIN_DEG: Final = 5.0
+NEAR_SESSION_MARGIN_DEG: Final = 10.0
+"""Near-neutral test over the session: the candidates' 90th percentiles must differ by more."""
 CORR_DECIDE: Final = 0.3
 CORR_HIGH: Final = 0.6
 CORR_MIN_SPAN_DEG: Final = 4.0
@@ -176,6 +181,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         segment="{side}_foot",
         relation="ankle",
         partners=("{side}_shank",),
+        session_range_deg=(-60.0, 60.0),
         near_deg=True,
         fallback_rule="no shank sensor: sign not determinable",
     ),
@@ -265,13 +271,46 @@ def _by_session_range(
     return None
 
 
-def _by_near(row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts]):
+def _by_near(
+    row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts], rate_hz: float
+) -> SignDecision | None:
     if not row.near_deg or not partners:
         return None
     spread = [float(np.percentile(np.abs(_wrap(c.move - partners[0].move)), 90)) for c in cands]
     conf: Confidence = "high" if abs(spread[0] - spread[1]) > np.deg2rad(NEAR_MARGIN_DEG) else "low"
     text = f"{row.relation} stays near neutral while the leg swings"
-    return SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence=conf)
+    found = SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence=conf)
+    if conf == "high":
+        return found
+    return _near_over_session(row, cands, partners[0], rate_hz) or found
+
+
+def _near_over_session(
+    row: SignRule, cands: tuple[Tilts, Tilts], partner: Tilts, rate_hz: float
+) -> SignDecision | None:
+    """The near-neutral test over the session, for a segment the leg swings did not move.
+
+    A foot kept flat through the calibration tips only later, with its shank (the heel on a
+    support, lying down): then the joint of the right sign stays near neutral while the
+    other's goes by twice the foot's tilt. Decides (confidently) only when the candidates'
+    90th-percentile joint angles differ by more than :data:`NEAR_SESSION_MARGIN_DEG` over at
+    least :data:`SESSION_MIN_S` of sagittal samples.
+    """
+    both = cands[0].sagittal & partner.sagittal
+    if both.sum() < SESSION_MIN_S * rate_hz:
+        return None
+    spread = [
+        float(np.percentile(np.abs(_wrap(c.session[both] - partner.session[both])), 90))
+        for c in cands
+    ]
+    if abs(spread[0] - spread[1]) <= np.deg2rad(NEAR_SESSION_MARGIN_DEG):
+        return None
+    near, far = np.rad2deg(min(spread)), np.rad2deg(max(spread))
+    text = (
+        f"{row.relation} stays nearer neutral over the session "
+        f"(90th percentile {near:.0f}°, the other sign {far:.0f}°)"
+    )
+    return SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence="high")
 
 
 def _by_centre(row: SignRule, centre: CentreEvidence | None, least: float = CENTRE_DECIDE):
@@ -381,7 +420,7 @@ def decide_sign(
         (_by_limit(row, cands, partners), worn),
         (_by_session_range(row, cands, partners, session_rate_hz), worn),
         (by_centre, worn),
-        (_by_near(row, cands, partners), worn),
+        (_by_near(row, cands, partners, session_rate_hz), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
         (_by_bow(row, cands), ()),
         (_by_centre(row, centre, CENTRE_WEAK), worn),
