@@ -519,15 +519,16 @@ def knee_hinge_axes(
     masks: tuple[BoolArray, BoolArray],
     q_E_S: Mapping[str, FloatArray],
 ) -> dict[str, SensorAxes]:
-    """Each thigh's flexion axis from its knee's hinge axis where the knee defines it.
+    """Each thigh's and shank's flexion axis from their knee's hinge axis where it is defined.
 
     Over the functional window (``masks``: quiet stand, functional window) the knee's axis
     is fitted in both sensors' coordinates from their rates, stand bias removed
     (:func:`analysis.angles.calibration_hinge.fit_hinge`, started from each segment's own
     axis; ``q_E_S`` gives the vertical that pairs the axes' signs for the knee's rotation).
     Where the fit is usable (:func:`analysis.angles.calibration_hinge.hinge_axis_usable`)
-    it replaces the thigh's axis (``axis_source = "knee hinge"``): leg swings done with
-    some abduction or rotation tilt the thigh's own dominant axis, the knee's stays put.
+    it replaces the segment's own axis (``axis_source = "knee hinge"``): leg swings and
+    bends done with some abduction or rotation tilt each segment's own dominant axis, the
+    knee's stays put.
     """
     out = dict(axes)
     stand, move = masks
@@ -554,9 +555,10 @@ def knee_hinge_axes(
         turned = knee_rotation_deg(
             g_t, g_s, fit, rate_hz=session.rate_hz, up_prox_S=up[0], up_dist_S=up[1]
         )
-        z = hinge_axis_usable(fit, axes[thigh].z_S, axes[thigh].y_S, knee_rotation_deg=turned)
-        if z is not None:
-            out[thigh] = dataclasses.replace(axes[thigh], z_S=z, axis_source="knee hinge")
+        for p, j in ((thigh, fit.j_prox_S), (shank, fit.j_dist_S)):
+            z = hinge_axis_usable(j, axes[p].z_S, axes[p].y_S, fit=fit, knee_rotation_deg=turned)
+            if z is not None:
+                out[p] = dataclasses.replace(axes[p], z_S=z, axis_source="knee hinge")
     return out
 
 

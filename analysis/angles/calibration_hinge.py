@@ -224,21 +224,27 @@ def knee_rotation_deg(
 
 
 def hinge_axis_usable(
-    fit: HingeFit, own_z_S: FloatArray, y_S: FloatArray, *, knee_rotation_deg: float
+    j_S: FloatArray,
+    own_z_S: FloatArray,
+    y_S: FloatArray,
+    *,
+    fit: HingeFit,
+    knee_rotation_deg: float,
 ) -> FloatArray | None:
-    """The fitted proximal axis as a flexion axis (unit, ⟂ ``y_S``, sign of ``own_z_S``).
+    """One segment's fitted axis ``j_S`` as its flexion axis (unit, ⟂ ``y_S``, sign of ``own_z_S``).
 
-    None when the fit is not to be used: the knee turned less than
-    :data:`MIN_KNEE_ROTATION_DEG`, the constraint does not hold (residual above
-    :data:`MAX_RESIDUAL_SHARE` of the spread: not a hinge, or a bad solution), the axis is
-    within the vertical's neighbourhood, or it lies more than :data:`MAX_AXIS_CHANGE_DEG`
-    from the segment's own axis ``own_z_S`` (a different minimum, not a refinement).
+    ``j_S`` is ``fit.j_prox_S`` or ``fit.j_dist_S``. None when the fit is not to be used:
+    the knee turned less than :data:`MIN_KNEE_ROTATION_DEG`, the constraint does not hold
+    (residual above :data:`MAX_RESIDUAL_SHARE` of the spread: not a hinge, or a bad
+    solution), the axis is near the segment's long axis, or it lies more than
+    :data:`MAX_AXIS_CHANGE_DEG` from the segment's own axis ``own_z_S`` (a different
+    minimum, not a refinement).
     """
     if knee_rotation_deg < MIN_KNEE_ROTATION_DEG or fit.samples < 10:
         return None
     if fit.residual_rad_s > MAX_RESIDUAL_SHARE * fit.spread_rad_s and fit.spread_rad_s > 0.05:
         return None
-    z = fit.j_prox_S - (fit.j_prox_S @ y_S) * y_S
+    z = j_S - (j_S @ y_S) * y_S
     nz = float(np.linalg.norm(z))
     if nz < 0.5:
         return None

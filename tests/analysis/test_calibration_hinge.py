@@ -120,7 +120,9 @@ def test_sloppy_swings_tilt_the_thighs_own_axis_but_not_the_fit():
     own, *_ = flexion_axis(g_t, up, np.array([0.0, 1.0, 0.0]), rate_hz=RATE_HZ)
     assert _off_deg(own, Z) > 2.0  # the cause: a tilted dominant axis
     fit = fit_hinge(g_t, g_s, own, own)
-    usable = hinge_axis_usable(fit, own, np.array([0.0, 1.0, 0.0]), knee_rotation_deg=90.0)
+    usable = hinge_axis_usable(
+        fit.j_prox_S, own, np.array([0.0, 1.0, 0.0]), fit=fit, knee_rotation_deg=90.0
+    )
     assert usable is not None
     assert _off_deg(usable, Z) < 0.5
     assert float(usable @ own) > 0  # keeps the sign of the segment's own axis
@@ -131,7 +133,12 @@ def test_a_knee_that_does_not_bend_defines_nothing():
     fit = fit_hinge(g_t, g_s, Z, _axis_in_sensor(MOUNTS["skewed"]))
     turned = knee_rotation_deg(g_t, g_s, fit, rate_hz=RATE_HZ)
     assert turned < MIN_KNEE_ROTATION_DEG
-    assert hinge_axis_usable(fit, Z, np.array([0.0, 1.0, 0.0]), knee_rotation_deg=turned) is None
+    assert (
+        hinge_axis_usable(
+            fit.j_prox_S, Z, np.array([0.0, 1.0, 0.0]), fit=fit, knee_rotation_deg=turned
+        )
+        is None
+    )
 
 
 def test_a_fit_far_from_the_segments_own_axis_is_not_used():
@@ -140,8 +147,13 @@ def test_a_fit_far_from_the_segments_own_axis_is_not_used():
     y = np.array([0.0, 1.0, 0.0])
     far = _tilted(Z, 40.0, 9)
     far = far - (far @ y) * y
-    assert hinge_axis_usable(fit, Z, y, knee_rotation_deg=90.0) is not None
-    assert hinge_axis_usable(fit, far / np.linalg.norm(far), y, knee_rotation_deg=90.0) is None
+    assert hinge_axis_usable(fit.j_prox_S, Z, y, fit=fit, knee_rotation_deg=90.0) is not None
+    assert (
+        hinge_axis_usable(
+            fit.j_prox_S, far / np.linalg.norm(far), y, fit=fit, knee_rotation_deg=90.0
+        )
+        is None
+    )
 
 
 def test_a_constraint_that_does_not_hold_is_not_used():
@@ -150,7 +162,12 @@ def test_a_constraint_that_does_not_hold_is_not_used():
     unrelated = rng.normal(0.0, 1.0, g_t.shape)  # no joint between these two sensors
     fit = fit_hinge(g_t, unrelated, Z, Z)
     assert fit.residual_rad_s > 0.5 * fit.spread_rad_s
-    assert hinge_axis_usable(fit, Z, np.array([0.0, 1.0, 0.0]), knee_rotation_deg=90.0) is None
+    assert (
+        hinge_axis_usable(
+            fit.j_prox_S, Z, np.array([0.0, 1.0, 0.0]), fit=fit, knee_rotation_deg=90.0
+        )
+        is None
+    )
 
 
 def _session(mount_t: str, mount_s: str, *, sloppy_deg: float, knee_deg: float, n: int = 3000):
@@ -170,16 +187,18 @@ def _session(mount_t: str, mount_s: str, *, sloppy_deg: float, knee_deg: float, 
 
 
 @pytest.mark.parametrize("mount", ["upside_down", "facing_backwards", "outside_of_thigh", "skewed"])
-def test_calibrate_takes_the_thighs_axis_from_the_knee(mount):
-    session, q_E_S, windows = _session(mount, "aligned", sloppy_deg=6.0, knee_deg=70.0)
+def test_calibrate_takes_thigh_and_shank_axes_from_the_knee(mount):
+    shank_mount = "skewed" if mount != "skewed" else "facing_backwards"
+    session, q_E_S, windows = _session(mount, shank_mount, sloppy_deg=6.0, knee_deg=70.0)
     cal = calibrate(session, q_E_S, windows=windows)
-    seg = cal.segments["right_thigh"]
-    assert seg.axis_source == "knee hinge"
-    z_est = rot.rotate(seg.q_S_B, Z)
-    assert _off_deg(z_est, _axis_in_sensor(MOUNTS[mount])) < 0.7
+    for label, m in (("right_thigh", mount), ("right_shank", shank_mount)):
+        seg = cal.segments[label]
+        assert seg.axis_source == "knee hinge"
+        z_est = rot.rotate(seg.q_S_B, Z)
+        assert _off_deg(z_est, _axis_in_sensor(MOUNTS[m])) < 0.7, label
 
 
-def test_knee_hinge_axes_leave_a_thigh_alone_when_the_knee_stays_straight():
+def test_knee_hinge_axes_leave_thigh_and_shank_alone_when_the_knee_stays_straight():
     session, q_E_S, _ = _session("skewed", "aligned", sloppy_deg=6.0, knee_deg=0.0)
     t = session.t_s
     masks = (t < 3.8, t >= 4.0)
@@ -199,6 +218,7 @@ def test_knee_hinge_axes_leave_a_thigh_alone_when_the_knee_stays_straight():
     }
     out = knee_hinge_axes(session, axes, masks, q_E_S)
     assert out["right_thigh"] is axes["right_thigh"]
+    assert out["right_shank"] is axes["right_shank"]
 
 
 def test_gravity_pairs_the_axes_signs_for_the_knees_rotation():
