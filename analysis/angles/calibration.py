@@ -54,6 +54,7 @@ from analysis.angles.calibration_centre import (
     centre_evidence,
     centre_terms,
 )
+from analysis.angles.calibration_hinge import fit_hinge, hinge_axis_usable, knee_rotation_deg
 from analysis.angles.calibration_signs import (
     Confidence,
     SignDecision,
@@ -655,6 +656,55 @@ def hinge_axes(
     return out
 
 
+def knee_hinge_axes(
+    session: UniformSession,
+    axes: Mapping[str, SensorAxes],
+    masks: tuple[BoolArray, BoolArray],
+    q_E_S: Mapping[str, FloatArray],
+) -> dict[str, SensorAxes]:
+    """Each thigh's and shank's flexion axis from their knee's hinge axis where it is defined.
+
+    Over the functional window (``masks``: quiet stand, functional window) the knee's axis
+    is fitted in both sensors' coordinates from their rates, stand bias removed
+    (:func:`analysis.angles.calibration_hinge.fit_hinge`, started from each segment's own
+    axis; ``q_E_S`` gives the vertical that pairs the axes' signs for the knee's rotation).
+    Where the fit is usable (:func:`analysis.angles.calibration_hinge.hinge_axis_usable`)
+    it replaces the segment's own axis (``axis_source = "knee hinge"``): leg swings and
+    bends done with some abduction or rotation tilt each segment's own dominant axis, the
+    knee's stays put.
+    """
+    out = dict(axes)
+    stand, move = masks
+    for side in SIDES:
+        thigh, shank = f"{side}_thigh", f"{side}_shank"
+        if thigh not in axes or shank not in axes:
+            continue
+        rates = []
+        for p in (thigh, shank):
+            s = session.streams[p]
+            bias = np.asarray(s.gyr_rad_s[stand & s.valid], dtype=np.float64).mean(axis=0)
+            rates.append(np.asarray(s.gyr_rad_s, dtype=np.float64) - bias)
+        sel = move & session.streams[thigh].valid & session.streams[shank].valid
+        for p in (thigh, shank):
+            sel &= np.all(np.isfinite(q_E_S[p]), axis=1)
+        if sel.sum() < 10:
+            continue
+        g_t, g_s = rates[0][sel], rates[1][sel]
+        up = [
+            rot.rotate(rot.conjugate(np.asarray(q_E_S[p][sel], dtype=np.float64)), [0.0, 0.0, 1.0])
+            for p in (thigh, shank)
+        ]
+        fit = fit_hinge(g_t, g_s, axes[thigh].z_S, axes[shank].z_S)
+        turned = knee_rotation_deg(
+            g_t, g_s, fit, rate_hz=session.rate_hz, up_prox_S=up[0], up_dist_S=up[1]
+        )
+        for p, j in ((thigh, fit.j_prox_S), (shank, fit.j_dist_S)):
+            z = hinge_axis_usable(j, axes[p].z_S, axes[p].y_S, fit=fit, knee_rotation_deg=turned)
+            if z is not None:
+                out[p] = dataclasses.replace(axes[p], z_S=z, axis_source="knee hinge")
+    return out
+
+
 SESSION_AXIS_RATE_HZ = 25.0
 """Rate at which the whole session's rates are sampled for a flexion axis left undefined."""
 
@@ -932,6 +982,7 @@ def calibrate(
         label: _sensor_axes(session, label, q_E_S[label], (m_static, m_func), bias.get(label))
         for label in session.streams
     }
+    axes = knee_hinge_axes(session, axes, (m_static, m_func), q_E_S)
     axes = hinge_axes(session, axes, m_static)
     terms = joint_centre_terms(session, q_E_S, (m_static, m_func), bias)
     signs = decide_signs(q_E_S, axes, m_func, rate_hz=session.rate_hz, centre=terms, stand=m_static)

@@ -1,0 +1,256 @@
+"""The knee's hinge axis in the thigh and shank sensors' coordinates, from their rates alone.
+
+A hinge lets the distal segment turn relative to the proximal one about one axis only, so the
+part of each segment's angular rate *across* that axis is the same seen from both sensors:
+``|ω_p × j_p| = |ω_d × j_d|`` at every instant, whatever the heading of either sensor
+(Seel, Schauer & Raisch 2012, "Joint axis and position estimation from inertial measurement
+data by exploiting kinematic constraints"). The unit axes ``j_p`` (proximal sensor
+coordinates) and ``j_d`` (distal) that best satisfy it are found here by damped Gauss-Newton
+from a starting guess; the signs of both are arbitrary (the sign table decides them).
+
+Why: a thigh's own dominant rotation axis is tilted by whatever abduction and rotation the
+person adds to the leg swings; the knee bends through its own axis whatever the hip does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+MIN_RATE_RAD_S = 0.1
+"""Samples at which either sensor turns slower than this carry mostly noise and are dropped."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HingeFit:
+    """The fitted hinge axes and how well the data define them.
+
+    ``j_prox_S``/``j_dist_S``: unit axes in the proximal/distal sensor's coordinates (signs
+    arbitrary). ``residual_rad_s``: RMS of ``|ω_p × j_p| − |ω_d × j_d|`` at the solution.
+    ``spread_rad_s``: RMS of the rates across the axes, the scale of the constraint.
+    ``weakest_rad_s``: how well the data fix the proximal axis when the distal one is free to
+    follow: the square root of the smallest eigenvalue, per sample, of the Gauss-Newton
+    normal matrix reduced to the proximal axis's two angles (its Schur complement). 0 when
+    some change of the proximal axis can be matched by the distal one at no cost: the knee
+    not bending (the two turn as one), or thigh and shank turning in one plane at a fixed
+    ratio of rates. ``samples``: how many were used.
+    """
+
+    j_prox_S: FloatArray
+    j_dist_S: FloatArray
+    residual_rad_s: float
+    spread_rad_s: float
+    weakest_rad_s: float
+    samples: int
+
+
+def _tangent_basis(j: FloatArray) -> FloatArray:
+    """Two unit vectors orthogonal to unit ``j`` and to each other, as rows ``(2, 3)``."""
+    helper = np.eye(3)[int(np.argmin(np.abs(j)))]
+    u = np.cross(j, helper)
+    u /= np.linalg.norm(u)
+    return np.stack((u, np.cross(j, u)))
+
+
+def _across(w: FloatArray, j: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``|ω × j|`` per sample and its gradient with respect to ``j`` (``(n,)``, ``(n, 3)``)."""
+    along = w @ j
+    f = np.sqrt(np.maximum(np.sum(w * w, axis=1) - along * along, 1e-12))
+    return f, -(along / f)[:, None] * w
+
+
+MAX_SAMPLES = 1000
+"""The moving samples are thinned to at most this many (every k-th) before the fit."""
+NEAR_BEST_COST = 1.25
+"""Solutions whose cost is within this factor of the least count as equally good."""
+START_TILT_DEG = 15.0
+"""Besides the guesses themselves, the fit starts from each guess tilted this far four ways."""
+
+
+def fit_hinge(
+    gyr_prox_rad_s: FloatArray,
+    gyr_dist_rad_s: FloatArray,
+    j_prox0_S: FloatArray,
+    j_dist0_S: FloatArray,
+    *,
+    iterations: int = 40,
+) -> HingeFit:
+    """Hinge axes from simultaneous ``(n, 3)`` angular rates (rad/s, each sensor's frame).
+
+    ``j_prox0_S``/``j_dist0_S`` are the starting guesses (e.g. each segment's own dominant
+    rotation axis). The cost has local minima (``|ω × j|`` has a kink where ``j`` meets
+    ``ω``), so the fit also starts from each guess tilted by :data:`START_TILT_DEG` in four
+    directions, one axis at a time (9 pairs of starts); of the solutions whose cost is within
+    :data:`NEAR_BEST_COST` of the least it keeps the one nearest the guesses. The rates should
+    have their biases removed; samples at which both sensors turn slower than :data:`MIN_RATE_RAD_S`
+    are not used, the others thinned to at most :data:`MAX_SAMPLES`.
+    """
+    w1 = np.asarray(gyr_prox_rad_s, dtype=np.float64)
+    w2 = np.asarray(gyr_dist_rad_s, dtype=np.float64)
+    keep = (np.linalg.norm(w1, axis=1) > MIN_RATE_RAD_S) | (
+        np.linalg.norm(w2, axis=1) > MIN_RATE_RAD_S
+    )
+    step = max(1, int(np.ceil(int(keep.sum()) / MAX_SAMPLES)))
+    w1, w2 = w1[keep][::step], w2[keep][::step]
+    j1 = np.asarray(j_prox0_S, dtype=np.float64) / np.linalg.norm(j_prox0_S)
+    j2 = np.asarray(j_dist0_S, dtype=np.float64) / np.linalg.norm(j_dist0_S)
+    starts = [(s1, j2) for s1 in _starts(j1)] + [(j1, s2) for s2 in _starts(j2)[1:]]
+    found = [_descend(w1, w2, s1, s2, iterations) for s1, s2 in starts]
+    least = min(f[0] for f in found)
+    # of the solutions as good as the best, the nearest the guesses: along a direction the
+    # data leave free (e.g. knee bends alone) the cost cannot choose, the guesses can
+    near = [f for f in found if f[0] <= NEAR_BEST_COST * least + 1e-12]
+    cost, j1_new, j2_new = max(near, key=lambda f: abs(f[1] @ j1) + abs(f[2] @ j2))
+    j1, j2 = j1_new, j2_new
+    n = max(1, w1.shape[0])
+    jac = _jacobian(w1, w2, j1, j2)
+    f1, f2 = _across(w1, j1)[0], _across(w2, j2)[0]
+    weakest = _proximal_weakest(jac.T @ jac / n) if w1.shape[0] else 0.0
+    return HingeFit(
+        j_prox_S=j1,
+        j_dist_S=j2,
+        residual_rad_s=float(np.sqrt(cost / n)) if np.isfinite(cost) else np.inf,
+        spread_rad_s=float(np.sqrt(np.mean(0.5 * (f1 * f1 + f2 * f2)))) if w1.shape[0] else 0.0,
+        weakest_rad_s=float(np.sqrt(max(weakest, 0.0))),
+        samples=int(w1.shape[0]),
+    )
+
+
+def _starts(j: FloatArray) -> list[FloatArray]:
+    """``j`` and ``j`` tilted by :data:`START_TILT_DEG` towards ± each tangent direction."""
+    c, s = np.cos(np.deg2rad(START_TILT_DEG)), np.sin(np.deg2rad(START_TILT_DEG))
+    b = _tangent_basis(j)
+    return [j] + [c * j + sign * s * t for t in b for sign in (1.0, -1.0)]
+
+
+def _jacobian(w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray) -> FloatArray:
+    """``∂(|ω_p × j_p| − |ω_d × j_d|)/∂(tangent angles of j_p, j_d)``, ``(n, 4)``."""
+    jac = np.empty((w1.shape[0], 4))
+    jac[:, :2] = _across(w1, j1)[1] @ _tangent_basis(j1).T
+    jac[:, 2:] = -(_across(w2, j2)[1] @ _tangent_basis(j2).T)
+    return jac
+
+
+def _descend(
+    w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray, iterations: int
+) -> tuple[float, FloatArray, FloatArray]:
+    """Damped Gauss-Newton (Levenberg-Marquardt) from one start: ``(cost, j_p, j_d)``."""
+    damping = 1e-3
+    cost = _cost(w1, w2, j1, j2)
+    for _ in range(iterations):
+        b1, b2 = _tangent_basis(j1), _tangent_basis(j2)
+        jac = _jacobian(w1, w2, j1, j2)
+        e = _across(w1, j1)[0] - _across(w2, j2)[0]
+        h = jac.T @ jac
+        step = np.linalg.solve(h + damping * (np.trace(h) / 4.0 + 1e-12) * np.eye(4), -(jac.T @ e))
+        t1 = j1 + step[:2] @ b1
+        t2 = j2 + step[2:] @ b2
+        t1, t2 = t1 / np.linalg.norm(t1), t2 / np.linalg.norm(t2)
+        new = _cost(w1, w2, t1, t2)
+        if new <= cost:
+            j1, j2, cost = t1, t2, new
+            damping = max(damping / 3.0, 1e-6)
+            if np.linalg.norm(step) < 1e-7:
+                break
+        else:
+            damping *= 10.0
+            if damping > 1e6:
+                break
+    return cost, j1, j2
+
+
+def _proximal_weakest(h: FloatArray) -> float:
+    """Smallest eigenvalue of ``h``'s Schur complement onto its first two parameters."""
+    h22 = h[2:, 2:] + 1e-12 * np.eye(2)
+    s = h[:2, :2] - h[:2, 2:] @ np.linalg.solve(h22, h[2:, :2])
+    return float(np.linalg.eigvalsh(0.5 * (s + s.T))[0])
+
+
+def _cost(w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray) -> float:
+    e = _across(w1, j1)[0] - _across(w2, j2)[0]
+    return float(e @ e)
+
+
+MIN_KNEE_ROTATION_DEG = 20.0
+"""The knee must turn at least this much (about the fitted axis) for the fit to count."""
+MAX_AXIS_CHANGE_DEG = 25.0
+"""A fitted axis farther than this from the segment's own is taken as a failed fit."""
+MAX_RESIDUAL_SHARE = 0.5
+"""The constraint's residual must stay below this share of the rate across the axes."""
+
+
+MIN_ELEVATION_RMS = np.sin(np.deg2rad(0.5))
+"""The axis must tilt this much (RMS sine) over the window for gravity to pair its signs."""
+MIN_ELEVATION_CORRELATION = 0.7
+"""…and the two sensors' views of its tilt must agree this well (in magnitude)."""
+
+
+def knee_rotation_deg(
+    gyr_prox_rad_s: FloatArray,
+    gyr_dist_rad_s: FloatArray,
+    fit: HingeFit,
+    *,
+    rate_hz: float,
+    up_prox_S: FloatArray | None = None,
+    up_dist_S: FloatArray | None = None,
+) -> float:
+    """How far the hinge turned (deg, accumulated).
+
+    The hinge's rate is the difference of the two segments' rates about the axis once the
+    axes' arbitrary signs are paired. Gravity pairs them: the axis's elevation is the same
+    seen from either segment, ``j_p·up_p = j_d·up_d``, so the signs agree when those two
+    series correlate and are opposite when they anti-correlate (``up_*_S``: the vertical in
+    each sensor's coordinates per sample). When the axis stayed level (no tilt to compare)
+    or no vertical is given, the smaller of the two pairings is returned (conservative).
+    """
+    a = np.asarray(gyr_prox_rad_s, dtype=np.float64) @ fit.j_prox_S
+    b = np.asarray(gyr_dist_rad_s, dtype=np.float64) @ fit.j_dist_S
+    same, flipped = float(np.abs(b - a).sum()), float(np.abs(b + a).sum())
+    turned = min(same, flipped)
+    if up_prox_S is not None and up_dist_S is not None:
+        e1 = np.asarray(up_prox_S, dtype=np.float64) @ fit.j_prox_S
+        e2 = np.asarray(up_dist_S, dtype=np.float64) @ fit.j_dist_S
+        e1, e2 = e1 - e1.mean(), e2 - e2.mean()
+        r1, r2 = float(np.sqrt(np.mean(e1 * e1))), float(np.sqrt(np.mean(e2 * e2)))
+        if min(r1, r2) >= MIN_ELEVATION_RMS:
+            c = float(np.mean(e1 * e2)) / (r1 * r2)
+            if abs(c) >= MIN_ELEVATION_CORRELATION:
+                turned = same if c > 0 else flipped
+    return float(np.rad2deg(turned / rate_hz))
+
+
+def hinge_axis_usable(
+    j_S: FloatArray,
+    own_z_S: FloatArray,
+    y_S: FloatArray,
+    *,
+    fit: HingeFit,
+    knee_rotation_deg: float,
+) -> FloatArray | None:
+    """One segment's fitted axis ``j_S`` as its flexion axis (unit, ⟂ ``y_S``, sign of ``own_z_S``).
+
+    ``j_S`` is ``fit.j_prox_S`` or ``fit.j_dist_S``. None when the fit is not to be used:
+    the knee turned less than :data:`MIN_KNEE_ROTATION_DEG`, the constraint does not hold
+    (residual above :data:`MAX_RESIDUAL_SHARE` of the spread: not a hinge, or a bad
+    solution), the axis is near the segment's long axis, or it lies more than
+    :data:`MAX_AXIS_CHANGE_DEG` from the segment's own axis ``own_z_S`` (a different
+    minimum, not a refinement).
+    """
+    if knee_rotation_deg < MIN_KNEE_ROTATION_DEG or fit.samples < 10:
+        return None
+    if fit.residual_rad_s > MAX_RESIDUAL_SHARE * fit.spread_rad_s and fit.spread_rad_s > 0.05:
+        return None
+    z = j_S - (j_S @ y_S) * y_S
+    nz = float(np.linalg.norm(z))
+    if nz < 0.5:
+        return None
+    z = z / nz
+    if float(z @ own_z_S) < 0.0:
+        z = -z
+    if np.rad2deg(np.arccos(min(1.0, float(z @ own_z_S)))) > MAX_AXIS_CHANGE_DEG:
+        return None
+    return z

@@ -1,0 +1,247 @@
+"""The knee hinge fit that gives the thigh its flexion axis, on synthetic strapping.
+
+A leg swung with some abduction and rotation (each swing a little different) tilts the thigh's
+own dominant rotation axis; the knee still bends about one axis. These tests build the rates
+a thigh and a shank sensor would measure, strapped in every way, and check that the fit finds
+the knee's axis in both sensors' coordinates where the thigh's own axis is off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import Windows, calibrate, knee_hinge_axes
+from analysis.angles.calibration_axes import SensorAxes, flexion_axis
+from analysis.angles.calibration_hinge import (
+    MIN_KNEE_ROTATION_DEG,
+    fit_hinge,
+    hinge_axis_usable,
+    knee_rotation_deg,
+)
+from analysis.angles.timebase import UniformSession, UniformStream
+from analysis.recording.schema import GRAVITY_M_S2
+
+RATE_HZ = 100.0
+Z = np.array([0.0, 0.0, 1.0])
+MOUNTS = {  # q_B_S: sensor frame in segment coordinates
+    "aligned": np.array([1.0, 0.0, 0.0, 0.0]),
+    "upside_down": rot.from_axis_angle([1.0, 0.0, 0.0], np.pi),
+    "facing_backwards": rot.from_axis_angle([0.0, 1.0, 0.0], np.pi),
+    "outside_of_thigh": rot.from_axis_angle([0.0, 1.0, 0.0], np.pi / 2),
+    "skewed": rot.normalize(np.array([0.7, 0.3, -0.5, 0.4])),
+}
+# level frame G (x forward, y up, z right) in ENU earth axes
+Q_E_G = rot.from_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]))
+
+
+def _leg(n: int, *, sloppy_deg: float, knee_deg: float, seed: int):
+    """``q_G_thigh``, ``q_G_shank`` over 4 s of stand then swings and bends.
+
+    Each movement (half a swing or a bend) reaches its own random adduction (mostly one way,
+    as a habit) and rotation, in proportion to ``sloppy_deg``, while the hip flexes; the knee
+    bends up to ``knee_deg``.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / RATE_HZ
+    move = np.clip(t - 4.0, 0.0, None)
+    phase = np.floor(move / 1.5).astype(int)
+    shape = np.sin(np.pi * (move % 1.5) / 1.5) ** 2 * (t >= 4.0)
+    flex = np.deg2rad(np.where(phase % 2 == 0, 35.0, -12.0)) * shape
+    per_add = rng.uniform(0.2, 1.0, phase.max() + 1)
+    per_rot = rng.uniform(-1.5, 1.5, phase.max() + 1)
+    add = np.deg2rad(sloppy_deg * per_add[phase]) * shape
+    twist = np.deg2rad(sloppy_deg * per_rot[phase]) * shape
+    knee = np.deg2rad(knee_deg) * np.sin(0.5 * move) ** 2 * (t >= 4.0)
+    q_thigh = rot.multiply(
+        rot.from_axis_angle(Z, flex),
+        rot.multiply(
+            rot.from_axis_angle([1.0, 0.0, 0.0], add), rot.from_axis_angle([0.0, 1.0, 0.0], twist)
+        ),
+    )
+    q_shank = rot.multiply(q_thigh, rot.from_axis_angle(Z, -knee))
+    return q_thigh, q_shank
+
+
+def _sensor(q_G_B: np.ndarray, q_B_S: np.ndarray, heading_rad: float, seed: int):
+    """A sensor strapped as ``q_B_S``: its stream and its orientation in its own earth frame."""
+    rng = np.random.default_rng(seed)
+    q_E_S = rot.turn_about_z(rot.multiply(Q_E_G, rot.multiply(q_G_B, q_B_S)), heading_rad)
+    # body rate from successive orientations: ω_S = 2·vec(q_k* ⊗ q_k+1)·rate
+    d = rot.multiply(rot.conjugate(q_E_S[:-1]), q_E_S[1:])
+    d = d * np.sign(d[:, :1])
+    gyr = 2.0 * d[:, 1:] * RATE_HZ
+    gyr = np.vstack([gyr, gyr[-1:]]) + rng.normal(0.0, 0.002, (q_E_S.shape[0], 3))
+    acc = rot.rotate(rot.conjugate(q_E_S), [0.0, 0.0, GRAVITY_M_S2])
+    acc = acc + rng.normal(0.0, 0.02, acc.shape)
+    valid = np.ones(q_E_S.shape[0], dtype=bool)
+    return UniformStream(placement="x", acc_m_s2=acc, gyr_rad_s=gyr, valid=valid), q_E_S
+
+
+def _axis_in_sensor(q_B_S: np.ndarray) -> np.ndarray:
+    return rot.rotate(rot.conjugate(q_B_S), Z)
+
+
+def _off_deg(a: np.ndarray, b: np.ndarray) -> float:
+    c = abs(float(a @ b)) / float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(np.rad2deg(np.arccos(min(1.0, c))))
+
+
+def _tilted(v: np.ndarray, deg: float, seed: int) -> np.ndarray:
+    """``v`` turned by ``deg`` about a random axis perpendicular to it."""
+    rng = np.random.default_rng(seed)
+    k = np.cross(v, rng.normal(size=3))
+    return rot.rotate(rot.from_axis_angle(k / np.linalg.norm(k), np.deg2rad(deg)), v)
+
+
+def _rates(mount_t: str, mount_s: str, *, sloppy_deg: float, knee_deg: float, n: int = 3000):
+    q_t, q_s = _leg(n, sloppy_deg=sloppy_deg, knee_deg=knee_deg, seed=3)
+    st, _ = _sensor(q_t, MOUNTS[mount_t], 0.4, seed=1)
+    ss, _ = _sensor(q_s, MOUNTS[mount_s], -1.1, seed=2)
+    return st.gyr_rad_s[400:], ss.gyr_rad_s[400:]
+
+
+@pytest.mark.parametrize("mount", sorted(MOUNTS))
+def test_the_fit_finds_the_knee_axis_in_both_sensors(mount):
+    other = "skewed" if mount != "skewed" else "upside_down"
+    g_t, g_s = _rates(mount, other, sloppy_deg=6.0, knee_deg=70.0)
+    true_t, true_s = _axis_in_sensor(MOUNTS[mount]), _axis_in_sensor(MOUNTS[other])
+    fit = fit_hinge(g_t, g_s, _tilted(true_t, 12.0, 5), -_tilted(true_s, 10.0, 6))
+    assert _off_deg(fit.j_prox_S, true_t) < 0.5
+    assert _off_deg(fit.j_dist_S, true_s) < 0.5
+    assert fit.residual_rad_s < 0.1 * fit.spread_rad_s
+    assert knee_rotation_deg(g_t, g_s, fit, rate_hz=RATE_HZ) > 5 * MIN_KNEE_ROTATION_DEG
+
+
+def test_sloppy_swings_tilt_the_thighs_own_axis_but_not_the_fit():
+    g_t, g_s = _rates("aligned", "aligned", sloppy_deg=6.0, knee_deg=70.0)
+    up = np.tile([0.0, 1.0, 0.0], (g_t.shape[0], 1))  # roughly: the thigh stays near upright
+    own, *_ = flexion_axis(g_t, up, np.array([0.0, 1.0, 0.0]), rate_hz=RATE_HZ)
+    assert _off_deg(own, Z) > 2.0  # the cause: a tilted dominant axis
+    fit = fit_hinge(g_t, g_s, own, own)
+    usable = hinge_axis_usable(
+        fit.j_prox_S, own, np.array([0.0, 1.0, 0.0]), fit=fit, knee_rotation_deg=90.0
+    )
+    assert usable is not None
+    assert _off_deg(usable, Z) < 0.5
+    assert float(usable @ own) > 0  # keeps the sign of the segment's own axis
+
+
+def test_a_knee_that_does_not_bend_defines_nothing():
+    g_t, g_s = _rates("aligned", "skewed", sloppy_deg=6.0, knee_deg=0.0)
+    fit = fit_hinge(g_t, g_s, Z, _axis_in_sensor(MOUNTS["skewed"]))
+    turned = knee_rotation_deg(g_t, g_s, fit, rate_hz=RATE_HZ)
+    assert turned < MIN_KNEE_ROTATION_DEG
+    assert (
+        hinge_axis_usable(
+            fit.j_prox_S, Z, np.array([0.0, 1.0, 0.0]), fit=fit, knee_rotation_deg=turned
+        )
+        is None
+    )
+
+
+def test_a_fit_far_from_the_segments_own_axis_is_not_used():
+    g_t, g_s = _rates("aligned", "aligned", sloppy_deg=3.0, knee_deg=70.0)
+    fit = fit_hinge(g_t, g_s, Z, Z)
+    y = np.array([0.0, 1.0, 0.0])
+    far = _tilted(Z, 40.0, 9)
+    far = far - (far @ y) * y
+    assert hinge_axis_usable(fit.j_prox_S, Z, y, fit=fit, knee_rotation_deg=90.0) is not None
+    assert (
+        hinge_axis_usable(
+            fit.j_prox_S, far / np.linalg.norm(far), y, fit=fit, knee_rotation_deg=90.0
+        )
+        is None
+    )
+
+
+def test_a_constraint_that_does_not_hold_is_not_used():
+    g_t, _ = _rates("aligned", "aligned", sloppy_deg=6.0, knee_deg=70.0)
+    rng = np.random.default_rng(4)
+    unrelated = rng.normal(0.0, 1.0, g_t.shape)  # no joint between these two sensors
+    fit = fit_hinge(g_t, unrelated, Z, Z)
+    assert fit.residual_rad_s > 0.5 * fit.spread_rad_s
+    assert (
+        hinge_axis_usable(
+            fit.j_prox_S, Z, np.array([0.0, 1.0, 0.0]), fit=fit, knee_rotation_deg=90.0
+        )
+        is None
+    )
+
+
+def _session(mount_t: str, mount_s: str, *, sloppy_deg: float, knee_deg: float, n: int = 3000):
+    q_t, q_s = _leg(n, sloppy_deg=sloppy_deg, knee_deg=knee_deg, seed=3)
+    streams, q_E_S = {}, {}
+    for k, (label, q, mount) in enumerate(
+        (("right_thigh", q_t, mount_t), ("right_shank", q_s, mount_s))
+    ):
+        s, q_E_S[label] = _sensor(q, MOUNTS[mount], 0.9 * k + 0.2, seed=10 + k)
+        streams[label] = UniformStream(
+            placement=label, acc_m_s2=s.acc_m_s2, gyr_rad_s=s.gyr_rad_s, valid=s.valid
+        )
+    t = np.arange(n) / RATE_HZ
+    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
+    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, t[-1]), source="sidecar")
+    return session, q_E_S, windows
+
+
+@pytest.mark.parametrize("mount", ["upside_down", "facing_backwards", "outside_of_thigh", "skewed"])
+def test_calibrate_takes_thigh_and_shank_axes_from_the_knee(mount):
+    shank_mount = "skewed" if mount != "skewed" else "facing_backwards"
+    session, q_E_S, windows = _session(mount, shank_mount, sloppy_deg=6.0, knee_deg=70.0)
+    cal = calibrate(session, q_E_S, windows=windows)
+    for label, m in (("right_thigh", mount), ("right_shank", shank_mount)):
+        seg = cal.segments[label]
+        assert seg.axis_source == "knee hinge"
+        z_est = rot.rotate(seg.q_S_B, Z)
+        assert _off_deg(z_est, _axis_in_sensor(MOUNTS[m])) < 0.7, label
+
+
+def test_knee_hinge_axes_leave_thigh_and_shank_alone_when_the_knee_stays_straight():
+    session, q_E_S, _ = _session("skewed", "aligned", sloppy_deg=6.0, knee_deg=0.0)
+    t = session.t_s
+    masks = (t < 3.8, t >= 4.0)
+    y = np.array([0.0, 1.0, 0.0])
+    axes = {
+        p: SensorAxes(
+            y_S=rot.rotate(rot.conjugate(MOUNTS[m]), y),
+            z_S=_axis_in_sensor(MOUNTS[m]),
+            planarity_ratio=0.9,
+            axis_elevation_deg=0.0,
+            rotation_deg=60.0,
+            stand_gravity_m_s2=GRAVITY_M_S2,
+            stand_gyro_rms_rad_s=0.0,
+            stand_acc_std_m_s2=0.0,
+        )
+        for p, m in (("right_thigh", "skewed"), ("right_shank", "aligned"))
+    }
+    out = knee_hinge_axes(session, axes, masks, q_E_S)
+    assert out["right_thigh"] is axes["right_thigh"]
+    assert out["right_shank"] is axes["right_shank"]
+
+
+def test_gravity_pairs_the_axes_signs_for_the_knees_rotation():
+    """Knee bends with the hip flexing half as much as the knee: thigh and shank tilt by
+    equal and opposite amounts, so one pairing of the axes' signs shows almost no rotation;
+    the axis's elevation, tilted by a little adduction, tells the right pairing."""
+    n = 2000
+    t = np.arange(n) / RATE_HZ
+    knee = np.deg2rad(60.0) * np.sin(0.6 * t) ** 2
+    q_t = rot.multiply(
+        rot.from_axis_angle(Z, 0.5 * knee), rot.from_axis_angle([1.0, 0.0, 0.0], 0.08 * knee)
+    )
+    q_s = rot.multiply(q_t, rot.from_axis_angle(Z, -knee))
+    st, q_E_t = _sensor(q_t, MOUNTS["skewed"], 0.3, seed=1)
+    ss, q_E_s = _sensor(q_s, MOUNTS["facing_backwards"], 2.0, seed=2)
+    true_t, true_s = _axis_in_sensor(MOUNTS["skewed"]), _axis_in_sensor(MOUNTS["facing_backwards"])
+    fit = fit_hinge(st.gyr_rad_s, ss.gyr_rad_s, true_t, true_s)
+    up_t = rot.rotate(rot.conjugate(q_E_t), Z)
+    up_s = rot.rotate(rot.conjugate(q_E_s), Z)
+    bent = float(np.rad2deg(np.abs(np.diff(knee)).sum()))
+    paired = knee_rotation_deg(
+        st.gyr_rad_s, ss.gyr_rad_s, fit, rate_hz=RATE_HZ, up_prox_S=up_t, up_dist_S=up_s
+    )
+    unpaired = knee_rotation_deg(st.gyr_rad_s, ss.gyr_rad_s, fit, rate_hz=RATE_HZ)
+    assert paired == pytest.approx(bent, rel=0.05)
+    assert unpaired < MIN_KNEE_ROTATION_DEG
