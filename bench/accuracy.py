@@ -309,6 +309,7 @@ def population_section(args: argparse.Namespace) -> tuple[str, float]:
         sessions=len(records),
         n_default=n["default"],
         n_full=n["full"],
+        n_pair=n["pair"],
         hours=sum(r["length"] == "1 h" for r in records),
         errors=tables["errors"] or "none",
         walk_real=walk_real,
@@ -426,14 +427,19 @@ POPULATION = """
 `.venv/bin/python bench/population.py --people {people} --hours {hour_people}` (raw per-session
 results in `bench/out/population.json`, not committed; `--population-json` renders this page
 from them): {sessions} sessions ({n_default} with the 4-sensor
-default — pelvis and the stretched leg's thigh, shank and foot — and {n_full} with all nine
-sensors; the same people and movements in both), {hours} of them 1 h long. The generator
+default — pelvis and the stretched leg's thigh, shank and foot —, {n_full} with all nine
+sensors and {n_pair} with only the stretched leg's thigh and shank, the two-sensor home kit;
+the same people and movements in each), {hours} of them 1 h long. The generator
 (`analysis/simulation/population.py`) was written apart from the scenario scripts and
-randomises how people move, not only the sensors: about a third follow the README protocol
-literally and keep the pelvis still in the knee bends and leg swings; the others rock the
-pelvis or not, bend shallow or deep, swing fast or slow, add a trunk bow or not, skip or
-rush steps, fidget, turn round, sit down in between; 30 % do the supine stretch (lying down
-after calibrating). Each session straps the sensors anew (several sites per segment — e.g.
+randomises how people move, not only the sensors: about a third follow the protocol
+literally and keep the pelvis still in the knee bends and leg swings — half of them the
+README's as it is now (two bows from the hips, back straight), half the older protocol that
+had no bows, as an older recording or a vendor export would; the others rock the pelvis or
+not, bend shallow or deep, swing fast or slow, add a trunk bow or not, skip or rush steps,
+fidget, turn round, sit down in between; 30 % do the supine stretch (lying down after
+calibrating). In the standing stretch the pelvis hitches sideways (−6…6° of obliquity, the
+stance leg upright), so a doubted pelvis cannot hide a rotation error behind a level pelvis.
+Each session straps the sensors anew (several sites per segment — e.g.
 outside or front of the thigh —, any axis out of the skin, any turn, or a uniformly random
 rotation) and draws its own sensor errors (bias up to 2× the default, bias walk up to 3×,
 noise up to 2×, 1–1.5 % scale, 0.7° axis misalignment, soft-tissue wobble 0.5–3×). A quarter
@@ -449,6 +455,11 @@ rotation, lumbar and neck flexion). "1 min" is one exercise block (≈ 1–2 min
 calibration).
 
 {rmse}
+
+The same without the angles a session reported as *uncertain* (its rules then give no
+verdict and the report says what to redo; in brackets how many angles were left out):
+
+{rmse_trusted}
 
 Where the pelvis and hip errors come from (sessions whose pelvis tilt or stretched-side hip
 flexion RMSE exceeds 2°, and whether the calibration's pelvis axis sign was wrong):
@@ -490,10 +501,6 @@ them out of the verdict):
 {unconfirmed}
 
 Failures of the pipeline on a session (each is one session not in the tables above): {errors}
-
-These are vendor exports (no calibration windows) whose person stood still for less than the
-protocol's 3 s; the stand detector judges stillness by the spread of each sensor's rates
-around its own resting rate, so a biased gyroscope no longer hides a quiet stand.
 {before}
 ## Gait: knee and hip during walking
 
