@@ -902,8 +902,17 @@ def decide_signs(
             chosen = {p: o[0] for p, o in out.items()}
             ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
         cands, tilts = candidate_tilts(q_E_S[label], ax, move, step=step)
+        pair = None
+        if row.pair_with in axes:
+            pair = candidate_tilts(q_E_S[row.pair_with], axes[row.pair_with], move, step=step)[1]
         d = decide_sign(
-            row, tilts, decided, session_rate_hz=rate_hz / step, confidence=trust, centre=ev
+            row,
+            tilts,
+            decided,
+            session_rate_hz=rate_hz / step,
+            confidence=trust,
+            centre=ev,
+            pair=pair,
         )
         decided[label] = tilts[d.choice]
         # a partner whose axis is poorly defined is no better than one with an unsure sign

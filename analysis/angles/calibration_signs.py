@@ -19,7 +19,7 @@ decided. Each row is tried in this order and the first test that decides wins:
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
    the knee bends move the centre even when the pelvis stays still; a fit only 2–10 % better
-   is weak evidence, used after test 6 and before the fallback);
+   is weak evidence, used after test 7 and before the fallback);
 4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
    (the ankle), else, when that does not decide, nearer neutral over the session (a foot
    kept flat in the calibration tips later with its shank; confident when the candidates'
@@ -30,17 +30,22 @@ decided. Each row is tried in this order and the first test that decides wins:
 6. **bows** (the pelvis): the protocol's bows from the hips tip it ≥ 12° forward and
    barely back (≤ a third of that) in the functional window; a pelvis that tips that far
    one way there is bowing, so that way is forward;
-7. **fallback**: the direction the segment mostly tips in the functional window.
+7. **a joint one way only** (the thigh): the knee flexes but does not hyperextend 15°;
+   reversing thigh and shank together reverses it, so over the session the thigh's sign for
+   which some sign of the shank keeps the knee within −15…160° wins (sitting, the stretch,
+   lifting the leg onto the support all bend the knee while the thigh tips);
+8. **fallback**: the direction the segment mostly tips in the functional window.
 
 Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when one
 candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
 session against at most a tenth of that), test 3 when the rejected sign's centre mismatch
 is ≥ 1.3 times the chosen one's, test 4 when the candidates differ by > 5° in their
 90th-percentile ankle angle, test 5 when |r| ≥ 0.6 (r counts only when both segments tip
-≥ 4°), test 6 always, and the fallback only for the segment whose own habit it is (the
-thigh) and only by > 6° mean tilt. A confident decision by test 1 or 2 that the centre test
-confidently contradicts is lowered to ``low``. Anything else is ``low``: the angles that
-depend on it are reported as *uncertain*, never as violations.
+≥ 4°), tests 6 and 7 always (7 with the margins of test 2), and the fallback only for the
+segment whose own habit it is (the thigh) and only by > 6° mean tilt. A confident decision
+by test 1 or 2 that the centre test confidently contradicts is lowered to ``low``. Anything
+else is ``low``: the angles that depend on it are reported as *uncertain*, never as
+violations.
 """
 
 from __future__ import annotations
@@ -106,6 +111,9 @@ class SignRule:
     negative, 0 when there is no fallback (the sign is then not determinable without a
     partner). ``bow_deg``: the protocol's bows tip the segment this far its habitual way
     (``fallback_sign``) in the functional window, and barely the other way (test 6).
+    ``pair_with``: a segment not yet decided whose joint with this one (``own tilt − pair
+    tilt``) stays inside ``pair_range_deg`` whichever sign the pair turns out to have
+    (test 7: the knee flexes one way only, so it decides the thigh).
     """
 
     segment: str
@@ -120,6 +128,8 @@ class SignRule:
     fallback_rule: str = "sign not determinable"
     fallback_trusted: bool = False
     bow_deg: float | None = None
+    pair_with: str | None = None
+    pair_range_deg: tuple[float, float] | None = None
 
     def expand(self, side: str) -> SignRule:
         """The row for one leg (``{side}`` filled in)."""
@@ -127,12 +137,16 @@ class SignRule:
             self,
             segment=self.segment.format(side=side),
             partners=tuple(p.format(side=side) for p in self.partners),
+            pair_with=self.pair_with.format(side=side) if self.pair_with else None,
         )
 
 
 SIGN_RULES: Final[tuple[SignRule, ...]] = (
     SignRule(
         segment="{side}_thigh",
+        relation="knee",
+        pair_with="{side}_shank",
+        pair_range_deg=(-15.0, 160.0),
         fallback_sign=+1.0,
         fallback_rule="thigh flexes more than it extends",
         fallback_trusted=True,
@@ -379,6 +393,45 @@ def _by_bow(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision | None:
     return SignDecision(choice=int(behind > ahead), rule=text, confidence="high")
 
 
+def _beyond_s(joint: FloatArray, rng_deg: tuple[float, float], rate_hz: float) -> float:
+    lo, hi = np.deg2rad(rng_deg[0]), np.deg2rad(rng_deg[1])
+    return float(np.sum((joint < lo) | (joint > hi))) / rate_hz
+
+
+def _by_pair(
+    row: SignRule,
+    cands: tuple[Tilts, Tilts],
+    pair: tuple[Tilts, Tilts] | None,
+    rate_hz: float,
+) -> SignDecision | None:
+    """Test 7: the joint with a segment of unknown sign stays in range for one sign only.
+
+    Each own candidate is scored by its better pairing (seconds of the session outside
+    ``row.pair_range_deg``); reversing both reverses the joint, so a joint that flexes one
+    way only (the knee) decides the own sign whenever it flexed while the segment tipped.
+    """
+    if pair is None or row.pair_range_deg is None:
+        return None
+    bad_s = []
+    for c in cands:
+        per_pair = []
+        for p in pair:
+            both = c.sagittal & p.sagittal
+            per_pair.append(
+                _beyond_s(_wrap(c.session[both] - p.session[both]), row.pair_range_deg, rate_hz)
+            )
+        bad_s.append(min(per_pair))
+    worst, best = max(bad_s), min(bad_s)
+    if worst < SESSION_MIN_S or best > SESSION_RATIO * worst:
+        return None
+    lo_deg, hi_deg = row.pair_range_deg
+    text = (
+        f"{row.relation} stays within {lo_deg:g}…{hi_deg:g}° over the session whichever way "
+        f"the {row.pair_with} points (the other sign breaks it for {worst:.0f} s)"
+    )
+    return SignDecision(choice=int(bad_s[1] < bad_s[0]), rule=text, confidence="high")
+
+
 def _dominance(tilt: FloatArray) -> float:
     """Positive if the tilt goes further positive than negative (mean of each part)."""
     return float(np.mean(np.clip(tilt, 0, None)) - np.mean(np.clip(-tilt, 0, None)))
@@ -401,6 +454,7 @@ def decide_sign(
     session_rate_hz: float,
     confidence: Mapping[str, Confidence] | None = None,
     centre: CentreEvidence | None = None,
+    pair: tuple[Tilts, Tilts] | None = None,
 ) -> SignDecision:
     """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
 
@@ -409,7 +463,8 @@ def decide_sign(
     ``session_rate_hz`` is the rate of the decimated session tilts; ``confidence`` the
     confidence of each decided segment (default high): a decision that relied on a partner
     is never surer than that partner. ``centre`` is the shared-centre evidence against the
-    worn ``partners`` (none: the test is skipped).
+    worn ``partners`` (none: the test is skipped). ``pair`` holds both candidates' tilts of
+    ``row.pair_with`` when it is worn.
     """
     conf = confidence or {}
     worn = tuple(p for p in row.partners if p in decided)
@@ -423,6 +478,7 @@ def decide_sign(
         (_by_near(row, cands, partners, session_rate_hz), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
         (_by_bow(row, cands), ()),
+        (_by_pair(row, cands, pair, session_rate_hz), ()),
         (_by_centre(row, centre, CENTRE_WEAK), worn),
     )
     for found, used in tests:

@@ -408,3 +408,35 @@ def test_a_pelvis_that_rocks_both_ways_is_no_bow():
         d = decide_sign(PELVIS, _pair(tilt), {"right_thigh": thigh}, session_rate_hz=10.0)
         assert d.confidence == "low"
         assert "bows" not in d.rule
+
+
+THIGH = next(r for r in SIGN_RULES if r.segment == "{side}_thigh").expand("right")
+
+
+def test_sitting_decides_the_thigh_through_the_knee_whatever_the_shank_s_sign():
+    # leg swings too small for the thigh's habit, then sitting: thigh +85°, knee 90°
+    swing = 4 * np.sin(np.linspace(0, 6 * np.pi, 100))
+    thigh_s = np.r_[swing, np.full(200, 85.0)]
+    shank_s = np.r_[0.5 * swing, np.full(200, -5.0)]
+    shank = _pair(np.zeros(100), shank_s)
+    for sign, choice in ((1.0, 0), (-1.0, 1)):
+        d = decide_sign(
+            THIGH, _pair(sign * swing, sign * thigh_s), {}, session_rate_hz=10.0, pair=shank
+        )
+        assert (d.choice, d.confidence) == (choice, "high"), d
+        assert "knee stays within" in d.rule
+        flipped = (shank[1], shank[0])  # the shank's own sign does not matter
+        d = decide_sign(
+            THIGH, _pair(sign * swing, sign * thigh_s), {}, session_rate_hz=10.0, pair=flipped
+        )
+        assert d.choice == choice
+
+
+def test_a_thigh_that_never_tips_while_the_knee_bends_is_not_decided_by_the_knee():
+    still = np.zeros(300)
+    bends = 40 * np.sin(np.linspace(0, 6 * np.pi, 300)) ** 2  # the shank swings back
+    d = decide_sign(
+        THIGH, _pair(still), {}, session_rate_hz=10.0, pair=_pair(np.zeros(300), -bends)
+    )
+    assert d.confidence == "low"
+    assert "knee" not in d.rule
