@@ -650,10 +650,28 @@ def hinge_axes(
             rates.append(
                 g - np.asarray(u.gyr_rad_s[stand & u.valid], dtype=np.float64).mean(axis=0)
             )
+        # still samples satisfy any hinge: keep the moving ones, at most HINGE_MAX_SAMPLES
+        moving = np.flatnonzero(
+            np.maximum(np.linalg.norm(rates[0], axis=1), np.linalg.norm(rates[1], axis=1))
+            > HINGE_MIN_RATE_RAD_S
+        )
+        thin = max(1, -(-moving.size // HINGE_MAX_SAMPLES))
+        keep = moving[::thin]
         out[foot] = with_hinge_axis(
-            axes[foot], rates[0], rates[1], axes[shank].z_S, rate_hz=session.rate_hz / step
+            axes[foot],
+            rates[0][keep],
+            rates[1][keep],
+            axes[shank].z_S,
+            rate_hz=session.rate_hz / step / thin,
         )
     return out
+
+
+HINGE_MIN_RATE_RAD_S = 0.1
+"""Ankle hinge: samples at which neither foot nor shank turns faster carry mostly noise."""
+HINGE_MAX_SAMPLES = 20_000
+"""Ankle hinge: at most this many moving samples (evenly thinned), so a 10-h session costs
+what a 15-min one does."""
 
 
 def knee_hinge_axes(
