@@ -127,7 +127,10 @@ class LiveAngles:
             self._history.append(batch)
 
     def on_gap(self, gap: Gap) -> None:
-        """Gaps need nothing here: the grid waits for the sensor and interpolates across."""
+        """Nothing to do: the angle pipeline finds gaps in the samples' own times.
+
+        The grid waits for the sensor; its angles are NaN across the dropout, as offline.
+        """
 
     # --- tick --------------------------------------------------------------------------------
 

@@ -24,11 +24,31 @@ from numpy.typing import NDArray
 from analysis.angles import chain
 from analysis.angles.calibration import CalibrationResult, calibrate, resolve_windows
 from analysis.angles.orientation import CausalOrientation
-from analysis.angles.timebase import UniformSession, UniformStream, covered, interp_columns
+from analysis.angles.timebase import (
+    UniformSession,
+    UniformStream,
+    covered,
+    find_gaps,
+    interp_columns,
+)
 from analysis.errors import CalibrationError
 from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+MAX_GAP_S = 0.25
+"""As offline (``PipelineOptions.max_gap_s``): a sensor silent for longer has no data at the
+grid points in between; their angles are NaN, never drawn across the dropout."""
+
+
+def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArray:
+    """Grid points not inside a dropout of the raw samples ``t_raw`` (as offline's grid)."""
+    ok = np.ones(t_grid.size, dtype=bool)
+    tol = 0.25 / rate_hz
+    for a, b in find_gaps(t_raw, max_gap_s=MAX_GAP_S):
+        ok &= ~((t_grid > a + tol) & (t_grid < b - tol))
+    return ok
 
 
 @dataclass(frozen=True)
@@ -97,6 +117,7 @@ class LiveAnglePipeline:
         self._ori: dict[str, CausalOrientation] = {}
         self._bias: dict[str, FloatArray] = {}
         self._hist: dict[str, list[FloatArray]] = {p: [] for p in self.placements}
+        self._hist_ok: dict[str, list[BoolArray]] = {p: [] for p in self.placements}
         self._hist_t: list[FloatArray] = []
         self._cal: CalibrationResult | None = None
         self._offsets: dict[str, float] = {}
@@ -127,7 +148,9 @@ class LiveAnglePipeline:
 
     # -- processing ---------------------------------------------------------------------------
 
-    def _grid_chunk(self) -> tuple[FloatArray, dict[str, tuple[FloatArray, FloatArray]]] | None:
+    def _grid_chunk(
+        self,
+    ) -> tuple[FloatArray, dict[str, tuple[FloatArray, FloatArray, BoolArray]]] | None:
         if any(not b.t for b in self._buf.values()):
             return None
         horizon = min(b.last_t for b in self._buf.values())
@@ -138,7 +161,8 @@ class LiveAnglePipeline:
         out = {}
         for p, b in self._buf.items():
             t, acc, gyr = b.arrays()
-            out[p] = (interp_columns(t_grid, t, acc), interp_columns(t_grid, t, gyr))
+            ok = _with_data(t_grid, t, self.rate_hz)
+            out[p] = (interp_columns(t_grid, t, acc), interp_columns(t_grid, t, gyr), ok)
             b.drop_before(float(t_grid[-1]))
         self._k = k_end
         return t_grid, out
@@ -153,11 +177,13 @@ class LiveAnglePipeline:
             # before calibration only buffer: orientation starts once the stand's gyroscope
             # bias is known (see analysis.angles.calibration.stand_gyro_bias)
             self._hist_t.append(t_grid)
-            for p, (acc, gyr) in data.items():
+            for p, (acc, gyr, ok) in data.items():
                 self._hist[p].append(np.column_stack([acc, gyr]))
+                self._hist_ok[p].append(ok)
             return LiveAngles(t_s=t_grid, columns={})
-        q_E_S = {p: self._orientation(p, acc, gyr) for p, (acc, gyr) in data.items()}
-        return LiveAngles(t_s=t_grid, columns=self._angles(q_E_S))
+        q_E_S = {p: self._orientation(p, acc, gyr) for p, (acc, gyr, _ok) in data.items()}
+        valid = {p: ok for p, (_acc, _gyr, ok) in data.items()}
+        return LiveAngles(t_s=t_grid, columns=self._angles(q_E_S, valid))
 
     def _orientation(
         self, placement: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
@@ -174,8 +200,10 @@ class LiveAnglePipeline:
         streams = {}
         for p in self.placements:
             h = np.vstack(self._hist[p])
-            # as offline: no data before the sensor's first sample (its last is still to come)
+            # as offline: no data before the sensor's first sample (its last is still to
+            # come) nor inside its dropouts
             valid = covered(t, self._buf[p].first_t, np.inf, rate_hz=self.rate_hz)
+            valid &= np.concatenate(self._hist_ok[p])
             streams[p] = UniformStream(
                 placement=p, acc_m_s2=h[:, :3], gyr_rad_s=h[:, 3:6], valid=valid
             )
@@ -194,15 +222,21 @@ class LiveAnglePipeline:
         self._cal = cal
         # run the hinge trackers over the buffered history too, so that their state at any
         # grid point depends only on the data up to it, not on when calibrate() was called
-        self._angles(q_E_S)
+        self._angles(q_E_S, {p: u.valid for p, u in streams.items()})
         self._hist = {p: [] for p in self.placements}
+        self._hist_ok = {p: [] for p in self.placements}
         self._hist_t = []
         return cal
 
-    def _angles(self, q_E_S: dict[str, FloatArray]) -> dict[str, FloatArray]:
-        """Angle columns of new grid rows from their sensor orientations (the shared steps)."""
+    def _angles(
+        self, q_E_S: dict[str, FloatArray], valid: dict[str, BoolArray]
+    ) -> dict[str, FloatArray]:
+        """Angle columns of new grid rows from their sensor orientations (the shared steps).
+
+        NaN where a segment's sensor had no data (``valid`` False).
+        """
         assert self._cal is not None
         q_B = chain.sensor_to_segment(q_E_S, self._cal)
         turns: chain.Turns = dict(self._offsets)
         chain.add_hinge_turns(q_B, turns, self._hinges.estimator(q_B))
-        return chain.isb_angles(chain.apply_turns(q_B, turns)).columns
+        return chain.isb_angles(chain.apply_turns(q_B, turns, valid=valid)).columns

@@ -217,3 +217,53 @@ def test_calibration_until_s_limits_what_the_calibration_sees(sim):
     early = sim.meta.calibration.functional_s[0] + 1.0
     with pytest.raises(CalibrationError, match="functional window"):
         analyse_recording(rec, options=PipelineOptions(calibration_until_s=early))
+
+
+@pytest.fixture(scope="module")
+def dropped(sim):
+    """The session with two dropouts of the right shank: one inside the calibration
+    movements, one after it (1.5 s each, far past the grid's 0.25 s)."""
+    from types import SimpleNamespace
+
+    func = sim.meta.calibration.functional_s
+    cuts = ((func[0] + 1.0, func[0] + 2.5), (func[1] + 8.0, func[1] + 9.5))
+    s = sim.samples
+    t = s["t_s"].to_numpy()
+    gone = np.zeros(len(s), dtype=bool)
+    for a, b in cuts:
+        gone |= (s["sensor"].to_numpy() == "right_shank") & (t >= a) & (t < b)
+    return SimpleNamespace(samples=s[~gone].reset_index(drop=True), meta=sim.meta), cuts
+
+
+def test_a_dropout_gives_no_angles_live_as_offline(dropped):
+    sim_cut, cuts = dropped
+    rec = _recording(sim_cut)
+    t0 = min(float(s.t_s[0]) for s in rec.streams.values())
+    rate = analyse_recording(rec).rate_hz
+    cal_at = sim_cut.meta.calibration.functional_s[1] + 0.5
+    t, cols, cal, history_end = _feed_live(
+        sim_cut, rate_hz=rate, t0_s=t0, tick_s=0.137, calibrate_at_s=cal_at
+    )
+    causal = PipelineOptions(
+        offline_orientation=False,
+        acc_bias_from_poses=False,
+        stand_anchors=False,
+        hinge_tau_s=HINGE_TAU_S,
+        calibration_until_s=history_end,
+    )
+    offline = analyse_recording(rec, options=causal)
+    for p, seg in offline.calibration.segments.items():
+        np.testing.assert_array_equal(seg.q_S_B, cal.segments[p].q_S_B, err_msg=p)
+    t_off = offline.angles["t_s"].to_numpy()
+    _c, i_live, i_off = np.intersect1d(np.round(t, 9), np.round(t_off, 9), return_indices=True)
+    a, b = cuts[1]
+    inside = (t[i_live] > a + 0.05) & (t[i_live] < b - 0.05)
+    assert inside.sum() > 100
+    for c in ("right_knee_flexion_deg", "right_ankle_dorsiflexion_deg"):
+        v, ref = cols[c][i_live], offline.angles[c].to_numpy()[i_off]
+        assert np.isnan(v[inside]).all(), c  # nothing drawn across the dropout
+        np.testing.assert_array_equal(np.isnan(v), np.isnan(ref), err_msg=c)
+        ok = ~np.isnan(ref)
+        assert np.abs(v[ok] - ref[ok]).max() <= TOLERANCE_DEG, c
+    # the angles that do not need the shank go on
+    assert np.isfinite(cols["right_hip_flexion_deg"][i_live][inside]).all()
