@@ -177,6 +177,9 @@ def _cost(w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray) -> flo
 
 MIN_KNEE_ROTATION_DEG = 20.0
 """The knee must turn at least this much (about the fitted axis) for the fit to count."""
+MIN_WEAKEST_RAD_S = 0.01
+"""The fit's worst-determined direction (:attr:`HingeFit.weakest_rad_s`) must be this firm:
+one shallow knee bend and nothing else leaves the axes free to wander (≈ 0.003 rad/s)."""
 MAX_AXIS_CHANGE_DEG = 25.0
 """A fitted axis farther than this from the segment's own is taken as a failed fit."""
 MAX_RESIDUAL_SHARE = 0.5
@@ -234,13 +237,17 @@ def hinge_axis_usable(
     """One segment's fitted axis ``j_S`` as its flexion axis (unit, ⟂ ``y_S``, sign of ``own_z_S``).
 
     ``j_S`` is ``fit.j_prox_S`` or ``fit.j_dist_S``. None when the fit is not to be used:
-    the knee turned less than :data:`MIN_KNEE_ROTATION_DEG`, the constraint does not hold
+    the knee turned less than :data:`MIN_KNEE_ROTATION_DEG`, the data leave the proximal axis
+    free (:attr:`HingeFit.weakest_rad_s` below :data:`MIN_WEAKEST_RAD_S`), the constraint
+    does not hold
     (residual above :data:`MAX_RESIDUAL_SHARE` of the spread: not a hinge, or a bad
     solution), the axis is near the segment's long axis, or it lies more than
     :data:`MAX_AXIS_CHANGE_DEG` from the segment's own axis ``own_z_S`` (a different
     minimum, not a refinement).
     """
     if knee_rotation_deg < MIN_KNEE_ROTATION_DEG or fit.samples < 10:
+        return None
+    if fit.weakest_rad_s < MIN_WEAKEST_RAD_S:
         return None
     if fit.residual_rad_s > MAX_RESIDUAL_SHARE * fit.spread_rad_s and fit.spread_rad_s > 0.05:
         return None

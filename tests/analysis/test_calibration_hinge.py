@@ -16,6 +16,8 @@ from analysis.angles.calibration import Windows, calibrate, knee_hinge_axes
 from analysis.angles.calibration_axes import SensorAxes, flexion_axis
 from analysis.angles.calibration_hinge import (
     MIN_KNEE_ROTATION_DEG,
+    MIN_WEAKEST_RAD_S,
+    HingeFit,
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
@@ -245,3 +247,19 @@ def test_gravity_pairs_the_axes_signs_for_the_knees_rotation():
     unpaired = knee_rotation_deg(st.gyr_rad_s, ss.gyr_rad_s, fit, rate_hz=RATE_HZ)
     assert paired == pytest.approx(bent, rel=0.05)
     assert unpaired < MIN_KNEE_ROTATION_DEG
+
+
+def test_a_fit_whose_weakest_direction_is_free_is_not_used():
+    """Population person 97 (one shallow knee bend, nothing else) gave fits with a weakest
+    direction of 0.003-0.005 rad/s that wandered 17° from the true axis; such a fit is not
+    used, the same fit with a firm weakest direction is."""
+    y = np.array([0.0, 1.0, 0.0])
+    own = np.array([0.0, 0.0, 1.0])
+    j = _tilted(own, 10.0, 3)
+    common = {"j_dist_S": own, "residual_rad_s": 0.001, "spread_rad_s": 0.05, "samples": 500}
+    free = HingeFit(j_prox_S=j, weakest_rad_s=0.5 * MIN_WEAKEST_RAD_S, **common)
+    firm = HingeFit(j_prox_S=j, weakest_rad_s=2.0 * MIN_WEAKEST_RAD_S, **common)
+    assert hinge_axis_usable(j, own, y, fit=free, knee_rotation_deg=60.0) is None
+    got = hinge_axis_usable(j, own, y, fit=firm, knee_rotation_deg=60.0)
+    assert got is not None
+    assert _off_deg(got, j - (j @ y) * y) < 1e-6
