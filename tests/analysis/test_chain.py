@@ -83,6 +83,17 @@ def _feed_live(sim, *, rate_hz: float, t0_s: float, tick_s: float, calibrate_at_
     return t, cols, live.calibration, history_end
 
 
+def _causal(history_end: float | None) -> PipelineOptions:
+    """The offline pipeline with its offline-only steps off, calibrated as live was."""
+    return PipelineOptions(
+        offline_orientation=False,
+        acc_bias_from_poses=False,
+        stand_anchors=False,
+        hinge_tau_s=HINGE_TAU_S,
+        calibration_until_s=history_end,
+    )
+
+
 @pytest.fixture(scope="module")
 def runs(sim):
     rec = _recording(sim)
@@ -95,14 +106,7 @@ def runs(sim):
         for tick in (0.05, 0.137, 1.0)
     }
     _t, _cols, _cal, history_end = live[0.05]
-    causal = PipelineOptions(
-        offline_orientation=False,
-        acc_bias_from_poses=False,
-        stand_anchors=False,
-        hinge_tau_s=HINGE_TAU_S,
-        calibration_until_s=history_end,
-    )
-    offline = analyse_recording(rec, options=causal)
+    offline = analyse_recording(rec, options=_causal(history_end))
     return live, offline
 
 
@@ -244,14 +248,7 @@ def test_a_dropout_gives_no_angles_live_as_offline(dropped):
     t, cols, cal, history_end = _feed_live(
         sim_cut, rate_hz=rate, t0_s=t0, tick_s=0.137, calibrate_at_s=cal_at
     )
-    causal = PipelineOptions(
-        offline_orientation=False,
-        acc_bias_from_poses=False,
-        stand_anchors=False,
-        hinge_tau_s=HINGE_TAU_S,
-        calibration_until_s=history_end,
-    )
-    offline = analyse_recording(rec, options=causal)
+    offline = analyse_recording(rec, options=_causal(history_end))
     for p, seg in offline.calibration.segments.items():
         np.testing.assert_array_equal(seg.q_S_B, cal.segments[p].q_S_B, err_msg=p)
     t_off = offline.angles["t_s"].to_numpy()
