@@ -18,7 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.accbias import estimate_acc_bias, still_pose_means
-from analysis.angles.calibration import Windows, resolve_windows, stand_gyro_bias
+from analysis.angles.calibration import stand_gyro_bias
+from analysis.angles.calibration_windows import Windows, resolve_windows
 from analysis.angles.orientation import estimate_orientation
 from analysis.angles.pipeline import PipelineOptions
 from analysis.angles.timebase import UniformSession, to_uniform_grid

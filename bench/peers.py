@@ -45,7 +45,8 @@ from numpy.typing import NDArray
 from scipy.spatial.transform import Slerp
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import CalibrationResult, Windows
+from analysis.angles.calibration import CalibrationResult
+from analysis.angles.calibration_windows import Windows
 from analysis.angles.heading import axis_azimuth, stand_offsets, turn_about_vertical
 from analysis.angles.pipeline import analyse_recording
 from analysis.angles.timebase import UniformSession

@@ -63,7 +63,8 @@ from analysis.angles.calibration_signs import (
     decide_sign,
     rules_for,
 )
-from analysis.angles.timebase import UniformSession, UniformStream
+from analysis.angles.calibration_windows import Windows, WindowSource
+from analysis.angles.timebase import UniformSession
 from analysis.errors import CalibrationError
 from analysis.recording.schema import (
     HIP_MOTIONS,
@@ -72,7 +73,6 @@ from analysis.recording.schema import (
     split_placement,
     thigh_inclination_column,
 )
-from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -81,8 +81,6 @@ BoolArray = NDArray[np.bool_]
 _R_E_G = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 Q_G_E = rot.conjugate(rot.from_matrix(_R_E_G))
 """Rotation from the earth frame (ENU, z up) to a level frame G (y up); heading arbitrary."""
-
-WindowSource = Literal["sidecar", "detected", "fallback"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -269,239 +267,6 @@ def angle_dependencies() -> dict[str, tuple[str, ...]]:
     return deps
 
 
-# --- windows -----------------------------------------------------------------------------------
-
-
-def _moving_mean(x: FloatArray, n: int) -> FloatArray:
-    """Centred moving mean along axis 0 (edges use the available samples)."""
-    n = max(1, int(n))
-    c = np.cumsum(np.concatenate([np.zeros((1, *x.shape[1:])), x]), axis=0)
-    k = np.arange(x.shape[0])
-    lo = np.clip(k - n // 2, 0, x.shape[0])
-    hi = np.clip(k - n // 2 + n, 0, x.shape[0])
-    return (c[hi] - c[lo]) / (hi - lo).reshape(-1, *([1] * (x.ndim - 1)))
-
-
-STILL_WINDOW_S = 0.5
-"""Window of :func:`stillness_mask`; a still run of centres is this much shorter than the
-stillness it marks (half a window lost at each end)."""
-
-
-def stillness_mask(
-    session: UniformSession,
-    *,
-    gyro_rms_max_rad_s: float = 0.08,
-    acc_std_max_m_s2: float = 0.25,
-    window_s: float = STILL_WINDOW_S,
-) -> BoolArray:
-    """Grid points at which every sensor is still.
-
-    Per sensor and centred window of ``window_s``: the spread (RMS about the window's mean) of
-    the angular rate and of the acceleration must be small, and the window's mean rate must lie
-    within ``gyro_rms_max_rad_s`` of the sensor's resting rate (the median window mean over its
-    quiet windows). A gyroscope's constant offset (consumer parts: up to several °/s) thus
-    never reads as movement, while a steady turn still does. Marks the centres of still
-    windows: a run is ``window_s`` shorter than the stillness itself.
-    """
-    n = max(1, round(window_s * session.rate_hz))
-    still = np.ones(session.t_s.shape[0], dtype=bool)
-    for s in session.streams.values():
-        g_mean, g_sd = _moving_spread(np.asarray(s.gyr_rad_s, dtype=np.float64), n)
-        _, a_sd = _moving_spread(np.asarray(s.acc_m_s2, dtype=np.float64), n)
-        quiet = (g_sd < gyro_rms_max_rad_s) & (a_sd < acc_std_max_m_s2) & s.valid
-        rest = np.median(g_mean[quiet], axis=0) if quiet.any() else np.zeros(3)
-        still &= quiet & (np.linalg.norm(g_mean - rest, axis=1) < gyro_rms_max_rad_s)
-    return still
-
-
-def _moving_spread(x: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
-    """Centred moving mean ``(K, 3)`` and RMS distance from it ``(K,)`` of 3-vectors."""
-    mean = _moving_mean(x, n)
-    sq = _moving_mean(np.sum(x * x, axis=1), n)
-    return mean, np.sqrt(np.maximum(sq - np.sum(mean * mean, axis=1), 0.0))
-
-
-def _runs(mask: BoolArray) -> list[tuple[int, int]]:
-    """Half-open index runs ``[i, j)`` where ``mask`` is True."""
-    d = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    starts = np.flatnonzero(d == 1)
-    ends = np.flatnonzero(d == -1)
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
-
-
-def head_of(session: UniformSession, n: int) -> UniformSession:
-    """The first ``n`` grid points of a session (views, no copies)."""
-    if n >= session.t_s.shape[0]:
-        return session
-    streams = {
-        p: UniformStream(
-            placement=p,
-            acc_m_s2=u.acc_m_s2[:n],
-            gyr_rad_s=u.gyr_rad_s[:n],
-            valid=u.valid[:n],
-            mag_ut=None if u.mag_ut is None else u.mag_ut[:n],
-            quat=None if u.quat is None else u.quat[:n],
-        )
-        for p, u in session.streams.items()
-    }
-    return UniformSession(t_s=session.t_s[:n], rate_hz=session.rate_hz, streams=streams, gaps=())
-
-
-MIN_STAND_S = 3.0
-"""The quiet stand the protocol asks for (s)."""
-
-MIN_OPENING_STAND_S = 2.0
-"""A stillness that opens the recording is taken for the quiet stand from this length on (s);
-the protocol asks for ≥ 3 s, and a stillness later in the session must last that long."""
-
-POSE_MATCH_DEG = 10.0
-"""The body is back in the stand's pose when every sensor's gravity direction lies within
-this angle (deg) of its direction during the stand."""
-
-POSE_RETURN_S = 0.3
-"""...and stays there at least this long (s): a swing passing through neutral is no return."""
-
-
-def stand_pose_distance_deg(session: UniformSession, stand: tuple[int, int]) -> FloatArray:
-    """Per grid point, how far (deg) the body is from the pose held over ``stand``.
-
-    ``stand`` is a half-open index run of the grid. Per sensor: the angle between its
-    gravity direction (centred ``STILL_WINDOW_S`` mean of the acceleration, sensor frame) and
-    the mean acceleration's direction over ``stand``; the largest over the sensors. Invalid
-    samples and sensors without data in ``stand`` are left out; NaN where no sensor counts.
-    """
-    n = max(1, round(STILL_WINDOW_S * session.rate_hz))
-    worst = np.full(session.t_s.shape[0], np.nan)
-    for s in session.streams.values():
-        acc = np.asarray(s.acc_m_s2, dtype=np.float64)
-        ok = s.valid[stand[0] : stand[1]]
-        g = acc[stand[0] : stand[1]][ok].mean(axis=0) if ok.any() else np.zeros(3)
-        if not np.linalg.norm(g) > 0.0:
-            continue
-        mean = _moving_mean(acc, n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cos = (mean @ g) / (np.linalg.norm(mean, axis=1) * np.linalg.norm(g))
-        angle = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-        worst = np.fmax(worst, np.where(s.valid, angle, np.nan))
-    return worst
-
-
-def last_return_to_stand(
-    distance_deg: FloatArray, start: int, stop: int, rate_hz: float
-) -> int | None:
-    """End index of the last return to the stand's pose in ``[start, stop)``, else None.
-
-    A return counts once the body has left the pose (``distance_deg`` above
-    :data:`POSE_MATCH_DEG`, see :func:`stand_pose_distance_deg`) and then holds it again
-    within that angle for :data:`POSE_RETURN_S`.
-    """
-    away = np.flatnonzero(distance_deg[start:stop] > POSE_MATCH_DEG)
-    if away.size == 0:
-        return None
-    first = start + int(away[0])
-    need = max(1, round(POSE_RETURN_S * rate_hz))
-    with np.errstate(invalid="ignore"):
-        back = distance_deg[first:stop] < POSE_MATCH_DEG
-    ends = [first + j for i, j in _runs(back) if j - i >= need]
-    return ends[-1] if ends else None
-
-
-def _stand_candidates(
-    still: BoolArray, t: FloatArray, rate: float, min_stand_s: float, search_s: float
-) -> list[tuple[int, int]]:
-    """Still runs that may be the quiet stand, in order: long enough, early enough.
-
-    A run of window centres is ``STILL_WINDOW_S`` shorter than the stillness it marks (half
-    of that at the recording's start). The first run, when it opens the recording (within
-    1 s of its start), may be as short as :data:`MIN_OPENING_STAND_S`.
-    """
-    out = []
-    for k, (i, j) in enumerate(_runs(still)):
-        if t[i] > t[0] + search_s:
-            break
-        # half a window is lost at each end, but not at the recording's start
-        stillness_s = (j - i) / rate + STILL_WINDOW_S * (0.5 if i == 0 else 1.0)
-        opening = k == 0 and t[i] - t[0] <= 1.0
-        if stillness_s >= min_stand_s or (opening and stillness_s >= MIN_OPENING_STAND_S):
-            out.append((i, j))
-    return out
-
-
-def _movements_after(
-    session: UniformSession, still: BoolArray, stand: tuple[int, int], max_functional_s: float
-) -> tuple[int, int] | str:
-    """The functional window ``[start, end)`` (indices) after ``stand``, or why there is none.
-
-    From the stand's end to the first still period of ≥ 2.5 s after ≥ 5 s of movement (at
-    most ``max_functional_s``), then cut at the last return to the stand's pose
-    (:func:`last_return_to_stand`; a still period closing the window may be that return).
-    Movements that never come back to the stand's pose mean it was no stand (e.g. the
-    stretch hold of a session whose own stand was too short); what follows the last return
-    (lying or sitting down) is no calibration movement.
-    """
-    t, rate, n = session.t_s, session.rate_hz, session.t_s.shape[0]
-    start = stand[1]
-    stop = min(n, start + int(max_functional_s * rate))
-    end = stop
-    for i, j in _runs(still[start:stop]):
-        if i / rate >= 5.0 and (j - i) / rate >= 2.5:
-            end = start + i
-            break
-    if (end - start) / rate < 3.0:
-        return (
-            f"after the quiet stand ending at {t[stand[1] - 1]:.1f} s there are no functional "
-            "movements (slow knee bends and leg swings); the flexion axes cannot be found"
-        )
-    distance = stand_pose_distance_deg(session, stand)
-    back = last_return_to_stand(distance, start, min(n, end + round(2.5 * rate)), rate)
-    if back is None or (min(end, back) - start) / rate < 3.0:
-        return (
-            f"no quiet stand found: the stillness at [{t[stand[0]]:.1f}, {t[stand[1] - 1]:.1f}]"
-            " s is no quiet stand, the movements after it never return to its pose; start "
-            "each session standing still, upright, or give the windows (sidecar "
-            "'calibration', or --stand/--movements)"
-        )
-    return start, min(end, back)
-
-
-def detect_windows(
-    session: UniformSession,
-    *,
-    min_stand_s: float = MIN_STAND_S,
-    search_s: float = 30.0,
-    max_functional_s: float = 40.0,
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """Find the quiet stand and the functional movements that follow it.
-
-    The stand is the first stillness (:func:`stillness_mask`, every sensor still) within the
-    first ``search_s`` that lasts ≥ ``min_stand_s`` — or ≥ :data:`MIN_OPENING_STAND_S` when
-    it opens the recording — and that the movements after it return to
-    (:func:`_movements_after`); 0.25 s are trimmed from each end of its run of still window
-    centres. The functional window runs from the end of the stand to the last return to the
-    stand's pose before the first still period of ≥ 2.5 s after ≥ 5 s of movement, at most
-    ``max_functional_s``. CalibrationError when no stillness qualifies.
-    """
-    # only the opening of the session can hold the protocol: look at that much and no more
-    head = int((search_s + max_functional_s + 10.0) * session.rate_hz)
-    session = head_of(session, head)
-    still = stillness_mask(session)
-    t, rate = session.t_s, session.rate_hz
-    why = (
-        f"no quiet stand of ≥ {min_stand_s:g} s (all sensors still) in the first "
-        f"{search_s:g} s; start each session standing still, upright, knees straight, feet "
-        "flat, or give the windows (sidecar 'calibration', or --stand/--movements)"
-    )
-    for k, stand in enumerate(_stand_candidates(still, t, rate, min_stand_s, search_s)):
-        found = _movements_after(session, still, stand, max_functional_s)
-        if isinstance(found, str):
-            why = found if k == 0 else why
-            continue
-        trim = round(0.25 * rate)
-        static_s = (float(t[stand[0] + trim]), float(t[stand[1] - trim]))
-        return static_s, (float(t[found[0]]), float(t[min(found[1], t.shape[0] - 1)]))
-    raise CalibrationError(why)
-
-
 # --- axes ----------------------------------------------------------------------------------------
 
 
@@ -524,39 +289,6 @@ def _frame(y_S: FloatArray, z_S: FloatArray) -> FloatArray:
 def _flip(q_S_B: FloatArray) -> FloatArray:
     """The same segment frame turned 180° about its y axis (z and x reversed)."""
     return rot.multiply(q_S_B, np.array([0.0, 0.0, 1.0, 0.0]))
-
-
-@dataclass(frozen=True, kw_only=True)
-class Windows:
-    """The calibration windows in use, where they came from, and notes for the report."""
-
-    static_s: tuple[float, float]
-    functional_s: tuple[float, float]
-    source: WindowSource
-    notes: tuple[str, ...] = ()
-
-
-def resolve_windows(session: UniformSession, windows: CalibrationWindows | None) -> Windows:
-    """The sidecar's windows when complete, else windows detected in the data."""
-    if windows is not None and windows.static_s and windows.functional_s:
-        return Windows(
-            static_s=windows.static_s, functional_s=windows.functional_s, source="sidecar"
-        )
-    static_s, functional_s = detect_windows(session)
-    notes = [
-        f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
-        f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s"
-    ]
-    # 0.25 s are trimmed at each end of the detected stand
-    stood_s = static_s[1] - static_s[0] + 0.5
-    if stood_s < MIN_STAND_S:
-        notes.append(
-            f"the quiet stand lasted only about {stood_s:.1f} s (the protocol asks for "
-            f"≥ {MIN_STAND_S:g} s); it was taken because the movements return to its pose"
-        )
-    return Windows(
-        static_s=static_s, functional_s=functional_s, source="detected", notes=tuple(notes)
-    )
 
 
 def stand_gyro_bias(

@@ -22,7 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import chain
-from analysis.angles.calibration import CalibrationResult, calibrate, resolve_windows
+from analysis.angles.calibration import CalibrationResult, calibrate
+from analysis.angles.calibration_windows import resolve_windows
 from analysis.angles.orientation import CausalOrientation
 from analysis.angles.timebase import (
     UniformSession,

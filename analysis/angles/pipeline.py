@@ -20,13 +20,8 @@ from numpy.typing import NDArray
 from analysis.angles import chain
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import estimate_acc_bias, still_pose_means
-from analysis.angles.calibration import (
-    CalibrationResult,
-    Windows,
-    calibrate,
-    head_of,
-    resolve_windows,
-)
+from analysis.angles.calibration import CalibrationResult, calibrate
+from analysis.angles.calibration_windows import Windows, head_of, resolve_windows
 from analysis.angles.chunks import map_rows
 from analysis.angles.heading import (
     anchor_offsets_from_axes,

@@ -6,13 +6,7 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import (
-    BOW_WORDS,
-    Q_G_E,
-    Windows,
-    angle_dependencies,
-    calibrate,
-)
+from analysis.angles.calibration import BOW_WORDS, Q_G_E, angle_dependencies, calibrate
 from analysis.angles.calibration_axes import estimate_axes, flexion_axis, stand_vertical
 from analysis.angles.calibration_signs import (
     SIGN_RULES,
@@ -21,6 +15,7 @@ from analysis.angles.calibration_signs import (
     decide_sign,
     rules_for,
 )
+from analysis.angles.calibration_windows import Windows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
 from analysis.recording.schema import GRAVITY_M_S2

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import Q_G_E, Windows, axis_from_centre, calibrate
+from analysis.angles.calibration import Q_G_E, axis_from_centre, calibrate
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_centre import (
     CentreEvidence,
@@ -30,6 +30,7 @@ from analysis.angles.calibration_signs import (
     decide_sign,
     rules_for,
 )
+from analysis.angles.calibration_windows import Windows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.recording.schema import GRAVITY_M_S2
 

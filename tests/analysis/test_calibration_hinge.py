@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import Windows, calibrate, knee_hinge_axes
+from analysis.angles.calibration import calibrate, knee_hinge_axes
 from analysis.angles.calibration_axes import SensorAxes, flexion_axis
 from analysis.angles.calibration_hinge import (
     MIN_KNEE_ROTATION_DEG,
@@ -22,6 +22,7 @@ from analysis.angles.calibration_hinge import (
     hinge_axis_usable,
     knee_rotation_deg,
 )
+from analysis.angles.calibration_windows import Windows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.recording.schema import GRAVITY_M_S2
 

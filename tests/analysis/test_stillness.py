@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.angles.calibration import detect_windows, stillness_mask
+from analysis.angles.calibration_windows import detect_windows, stillness_mask
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
 from analysis.recording.schema import GRAVITY_M_S2

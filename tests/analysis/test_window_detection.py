@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.angles.calibration import (
+from analysis.angles.calibration_windows import (
     POSE_MATCH_DEG,
     detect_windows,
     last_return_to_stand,
