@@ -43,7 +43,6 @@ from analysis.angles.calibration_axes import (
     SensorAxes,
     estimate_axes,
     gravity_is_plausible,
-    with_hinge_axis,
     with_session_axis,
 )
 from analysis.angles.calibration_centre import (
@@ -54,7 +53,12 @@ from analysis.angles.calibration_centre import (
     centre_evidence,
     centre_terms,
 )
-from analysis.angles.calibration_hinge import fit_hinge, hinge_axis_usable, knee_rotation_deg
+from analysis.angles.calibration_hinge import (
+    fit_hinge,
+    hinge_axis_usable,
+    knee_rotation_deg,
+    with_hinge_axis,
+)
 from analysis.angles.calibration_signs import (
     Confidence,
     SignDecision,
@@ -365,7 +369,7 @@ def hinge_axes(
 
     The whole session's rates of both sensors (valid at the same instants, sampled at
     :data:`SESSION_AXIS_RATE_HZ`, quiet-stand mean removed) go to
-    :func:`analysis.angles.calibration_axes.with_hinge_axis`; a shank whose own axis is poorly
+    :func:`analysis.angles.calibration_hinge.with_hinge_axis`; a shank whose own axis is poorly
     defined lends none.
     """
     out = dict(axes)

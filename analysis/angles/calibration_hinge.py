@@ -10,14 +10,21 @@ from a starting guess; the signs of both are arbitrary (the sign table decides t
 
 Why: a thigh's own dominant rotation axis is tilted by whatever abduction and rotation the
 person adds to the leg swings; the knee bends through its own axis whatever the hip does.
+
+The ankle uses the same constraint the other way round (:func:`hinge_axis`): with the shank's
+axis known, the foot's is searched among the directions orthogonal to its superior axis, for
+a foot that stood flat through the calibration movements and so has no axis of its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from analysis.angles.calibration_axes import SensorAxes
 
 FloatArray = NDArray[np.float64]
 
@@ -261,3 +268,125 @@ def hinge_axis_usable(
     if np.rad2deg(np.arccos(min(1.0, float(z @ own_z_S)))) > MAX_AXIS_CHANGE_DEG:
         return None
     return z
+
+
+# --- the ankle: the foot's axis given its shank's -------------------------------------------
+
+
+HINGE_AXIS_STEPS = 180
+"""Candidate directions (over 180°, the sign being irrelevant) of :func:`hinge_axis`."""
+
+
+def _hinge_costs(
+    gyr_child_rad_s: FloatArray,
+    gyr_parent_rad_s: FloatArray,
+    z_parent_S: FloatArray,
+    basis: FloatArray,
+    phi_rad: FloatArray,
+) -> FloatArray:
+    """Mean squared hinge residual for every candidate angle ``phi_rad`` (see hinge_axis)."""
+    ref = _across(gyr_parent_rad_s, z_parent_S)[0]
+    sq = np.sum(gyr_child_rad_s * gyr_child_rad_s, axis=1)
+    w = gyr_child_rad_s @ basis.T  # (n, 2): components along the two horizontal directions
+    cost = np.zeros(phi_rad.shape[0])
+    for i in range(0, w.shape[0], 8192):
+        dots = w[i : i + 8192] @ np.vstack([np.cos(phi_rad), np.sin(phi_rad)])
+        perp = np.sqrt(np.maximum(sq[i : i + 8192, None] - dots * dots, 0.0))
+        cost += np.sum((perp - ref[i : i + 8192, None]) ** 2, axis=0)
+    return cost / max(1, w.shape[0])
+
+
+def hinge_axis(
+    gyr_child_rad_s: FloatArray,
+    gyr_parent_rad_s: FloatArray,
+    z_parent_S: FloatArray,
+    y_child_S: FloatArray,
+) -> tuple[FloatArray, float, float]:
+    """The child's flexion axis that makes a hinge with its parent's, and how sharply.
+
+    A hinge turns both segments about one shared axis ``j`` relative to each other, so
+    whatever else they do the angular velocity *across* the axis is the same in both:
+    ``|ω_child × j_child| = |ω_parent × j_parent|`` at every sample (Seel, Schauer & Raisch
+    2012). That holds in each sensor's own coordinates, so it needs neither a common heading
+    nor the axis's sign. With the parent's axis known, the child's is searched among the
+    directions orthogonal to its superior axis.
+
+    Parameters
+    ----------
+    gyr_child_rad_s, gyr_parent_rad_s
+        ``(n, 3)`` angular rates (rad/s) of the two sensors at the same instants, each in its
+        own sensor frame, stand bias removed.
+    z_parent_S
+        The parent's flexion axis (unit, parent sensor frame; sign irrelevant).
+    y_child_S
+        The child's superior axis (unit, child sensor frame).
+
+    Returns
+    -------
+    z_S, residual_rad_s, sharpness
+        Unit axis (child sensor frame, sign arbitrary), the RMS hinge residual there (rad/s)
+        and the ratio of the mean squared residual 90° away to that at the axis (how well the
+        data pin the axis down; ≈ 1: not at all).
+    """
+    e1 = np.cross(y_child_S, [1.0, 0.0, 0.0])
+    if np.linalg.norm(e1) < 0.5:
+        e1 = np.cross(y_child_S, [0.0, 1.0, 0.0])
+    e1 = e1 / np.linalg.norm(e1)
+    basis = np.vstack([e1, np.cross(y_child_S, e1)])
+    phi = np.linspace(0.0, np.pi, HINGE_AXIS_STEPS, endpoint=False)
+    cost = _hinge_costs(gyr_child_rad_s, gyr_parent_rad_s, z_parent_S, basis, phi)
+    k = int(np.argmin(cost))
+    across = float(cost[(k + HINGE_AXIS_STEPS // 2) % HINGE_AXIS_STEPS])
+    z = np.cos(phi[k]) * basis[0] + np.sin(phi[k]) * basis[1]
+    return z, float(np.sqrt(cost[k])), across / max(float(cost[k]), 1e-12)
+
+
+def hinge_residual(
+    gyr_child_rad_s: FloatArray,
+    gyr_parent_rad_s: FloatArray,
+    z_parent_S: FloatArray,
+    z_child_S: FloatArray,
+) -> float:
+    """RMS hinge residual (rad/s) of a given child axis (see :func:`hinge_axis`)."""
+    if not gyr_parent_rad_s.shape[0]:
+        return float("nan")
+    cost = _cost(gyr_child_rad_s, gyr_parent_rad_s, z_child_S, z_parent_S)
+    return float(np.sqrt(cost / gyr_parent_rad_s.shape[0]))
+
+
+HINGE_SHARPNESS = 2.0
+"""The hinge constraint must pin the child's axis down this sharply (:func:`hinge_axis`)…"""
+HINGE_CLASH_DEG = 20.0
+"""…and the child's own axis lie this far from it, for the hinge's axis to replace it."""
+
+
+def with_hinge_axis(
+    axes: SensorAxes,
+    gyr_child_rad_s: FloatArray,
+    gyr_parent_rad_s: FloatArray,
+    z_parent_S: FloatArray,
+    *,
+    rate_hz: float,
+) -> SensorAxes:
+    """A child's flexion axis from its parent's through a hinge between them.
+
+    A foot that stood flat through the knee bends turns only by the sway and roll of the
+    whole leg there, about its long axis as much as about its flexion axis; an axis found
+    from that may lie near 90° off. The ankle is close to a hinge parallel to the knee, so
+    over the session (rates of both sensors at the same instants, stand bias removed) the
+    axis that makes it one (:func:`hinge_axis`) replaces the foot's own when the data pin it
+    down (sharpness ≥ :data:`HINGE_SHARPNESS`) and the own axis lies
+    ≥ :data:`HINGE_CLASH_DEG` from it (``axis_source = "shank hinge"``; ``rotation_deg``
+    becomes the child's session rotation about the new axis); otherwise ``axes`` is returned
+    unchanged.
+    """
+    if gyr_child_rad_s.shape[0] < 10:
+        return axes
+    z_S, _residual, sharpness = hinge_axis(gyr_child_rad_s, gyr_parent_rad_s, z_parent_S, axes.y_S)
+    off_deg = float(np.rad2deg(np.arccos(min(1.0, abs(float(z_S @ axes.z_S))))))
+    if sharpness < HINGE_SHARPNESS or off_deg < HINGE_CLASH_DEG:
+        return axes
+    turned = np.abs(gyr_child_rad_s @ z_S).sum() / rate_hz
+    return dataclasses.replace(
+        axes, z_S=z_S, rotation_deg=float(np.rad2deg(turned)), axis_source="shank hinge"
+    )

@@ -9,9 +9,9 @@ import pytest
 
 from analysis.angles import rotations as rot
 from analysis.angles.calibration import hinge_axes
-from analysis.angles.calibration_axes import (
+from analysis.angles.calibration_axes import SensorAxes
+from analysis.angles.calibration_hinge import (
     HINGE_SHARPNESS,
-    SensorAxes,
     hinge_axis,
     hinge_residual,
     with_hinge_axis,
