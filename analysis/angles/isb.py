@@ -105,7 +105,7 @@ def _leg_angles(
     thigh = f"{side}_thigh"
     if thigh in q_E_B and "pelvis" not in q_E_B:
         cols[thigh_inclination_column(side)] = map_rows(
-            lambda q: np.rad2deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q))),
+            lambda q: thigh_inclination_deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q))),
             q_E_B[thigh],
             width=None,
         )
@@ -113,6 +113,17 @@ def _leg_angles(
             absent[angle_column(side, "hip", m)] = (
                 "needs a pelvis sensor; thigh inclination to gravity is reported instead"
             )
+
+
+def thigh_inclination_deg(tilt_rad: FloatArray) -> FloatArray:
+    """A thigh's sagittal tilt (rad, :func:`rotations.segment_tilt_rad`) in degrees, −90…270°.
+
+    0° standing, 90° level (sitting, or lying with the leg flat), 180° pointing up (lying with
+    the leg raised vertical). The tilt itself wraps at ±180°, right where a leg raised past
+    vertical while lying passes; the thigh never points 90° behind the standing body, so the
+    cut is moved there.
+    """
+    return (np.rad2deg(tilt_rad) + 90.0) % 360.0 - 90.0
 
 
 def _trunk_angles(

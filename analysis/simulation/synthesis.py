@@ -26,6 +26,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from analysis.angles import rotations
+from analysis.angles.isb import thigh_inclination_deg
 from analysis.errors import ConfigError
 from analysis.recording.schema import (
     ACC_COLUMNS,
@@ -360,7 +361,7 @@ class SessionSimulator:
                 side = "right" if col.startswith("right_") else "left"
                 assert col == thigh_inclination_column(side)
                 q_G_thigh = rotations.multiply(q_G_E, ev.frame(f"{side}_thigh").q_E_B)
-                data[col] = np.degrees(rotations.segment_tilt_rad(q_G_thigh))
+                data[col] = thigh_inclination_deg(rotations.segment_tilt_rad(q_G_thigh))
         return pd.DataFrame(data)
 
     def segment_orientations(
