@@ -116,14 +116,15 @@ def _leg_angles(
 
 
 def thigh_inclination_deg(tilt_rad: FloatArray) -> FloatArray:
-    """A thigh's sagittal tilt (rad, :func:`rotations.segment_tilt_rad`) in degrees, −90…270°.
+    """A thigh's sagittal tilt (rad, :func:`rotations.segment_tilt_rad`) in degrees, −135…225°.
 
-    0° standing, 90° level (sitting, or lying with the leg flat), 180° pointing up (lying with
-    the leg raised vertical). The tilt itself wraps at ±180°, right where a leg raised past
-    vertical while lying passes; the thigh never points 90° behind the standing body, so the
-    cut is moved there.
+    0° standing, 90° level in front (sitting, or lying with the leg flat), −90° level behind
+    (standing with the back leg raised), 180° pointing up (lying with the leg raised
+    vertical). The tilt itself wraps at ±180°, right where a leg raised past vertical while
+    lying passes; the cut is moved to where no thigh goes (45° past level behind the body,
+    or 45° past vertical lying on the back).
     """
-    return (np.rad2deg(tilt_rad) + 90.0) % 360.0 - 90.0
+    return (np.rad2deg(tilt_rad) + 135.0) % 360.0 - 135.0
 
 
 def _trunk_angles(

@@ -91,8 +91,10 @@ def test_headings_do_not_matter_once_they_agree():
 def test_thigh_inclination_runs_on_past_vertical_while_lying():
     from analysis.angles.isb import thigh_inclination_deg
 
-    # standing 0°, level 90°, raised past vertical while lying 200° (the tilt wraps to −160°)
-    tilt_deg = np.array([0.0, -30.0, 90.0, 179.0, -179.0, -160.0])
+    # standing 0°, back leg level behind −90°, level 90°, raised past vertical while lying
+    # 200° (the tilt wraps to −160°)
+    tilt_deg = np.array([0.0, -30.0, -90.0, -120.0, 90.0, 179.0, -179.0, -160.0])
     np.testing.assert_allclose(
-        thigh_inclination_deg(np.deg2rad(tilt_deg)), [0.0, -30.0, 90.0, 179.0, 181.0, 200.0]
+        thigh_inclination_deg(np.deg2rad(tilt_deg)),
+        [0.0, -30.0, -90.0, -120.0, 90.0, 179.0, 181.0, 200.0],
     )
