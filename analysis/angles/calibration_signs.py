@@ -379,9 +379,12 @@ def _by_partner(row: SignRule, cand: Tilts, partner: Tilts | None):
 
 def _by_bow(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision | None:
     """The protocol's bows: far one way (``row.bow_deg``), barely the other, in the window."""
-    if row.bow_deg is None or row.fallback_sign == 0.0 or cands[0].move.size < 10:
+    if row.bow_deg is None or row.fallback_sign == 0.0:
         return None
     lean_deg = np.rad2deg(row.fallback_sign * cands[0].move)  # candidate 0, habitual way > 0
+    lean_deg = lean_deg[np.isfinite(lean_deg)]  # orientation unknown: no evidence
+    if lean_deg.size < 10:
+        return None
     ahead, behind = float(np.percentile(lean_deg, 99)), float(-np.percentile(lean_deg, 1))
     far, near = max(ahead, behind), min(ahead, behind)
     if far < row.bow_deg or near > BOW_BACK_SHARE * far:

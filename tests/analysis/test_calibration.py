@@ -395,6 +395,17 @@ def test_the_protocol_s_bows_decide_the_pelvis():
         assert "bows" in d.rule
 
 
+def test_samples_without_orientation_are_no_bow():
+    bows = -20 * np.sin(np.linspace(0, 2 * np.pi, 120)) ** 2
+    window = np.r_[np.full(200, np.nan), bows]
+    thigh = _tilts(np.zeros(window.size))
+    d = decide_sign(PELVIS, _pair(window), {"right_thigh": thigh}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (0, "high")
+    unknown = np.full(window.size, np.nan)
+    d = decide_sign(PELVIS, _pair(unknown), {"right_thigh": thigh}, session_rate_hz=10.0)
+    assert "bows" not in d.rule
+
+
 def test_a_pelvis_that_rocks_both_ways_is_no_bow():
     rock = 14 * np.sin(np.linspace(0, 6 * np.pi, 300))  # as far back as forward
     shallow = -9 * np.sin(np.linspace(0, 2 * np.pi, 300)) ** 2  # one way, but under 12°
