@@ -18,7 +18,7 @@ ankle does not go 60° either way over the session, else stays near neutral whil
 leg swings (foot); lying down or sitting later in the session decides what the calibration
 left open. A foot kept flat through the calibration movements turns there only with the
 leg's sway and roll, so its own axis is checked against the shank's through the ankle hinge
-(:func:`hinge_axes`). Where the movements never came near such a limit, the pelvis is judged
+(:func:`ankle_hinge_axes`). Where the movements never came near such a limit, the pelvis is judged
 by the hip centre it shares with the thigh (the centre's acceleration must agree seen from
 both sensors: :mod:`analysis.angles.calibration_centre`, which also replaces a pelvis axis
 lying far from the thighs', e.g. one found in walking), then by the protocol's bows, the
@@ -360,7 +360,7 @@ def _sensor_axes(
     )
 
 
-def hinge_axes(
+def ankle_hinge_axes(
     session: UniformSession,
     axes: Mapping[str, SensorAxes],
     stand: BoolArray,
@@ -433,17 +433,19 @@ def knee_hinge_axes(
         thigh, shank = f"{side}_thigh", f"{side}_shank"
         if thigh not in axes or shank not in axes:
             continue
-        rates = []
-        for p in (thigh, shank):
-            s = session.streams[p]
-            bias = np.asarray(s.gyr_rad_s[stand & s.valid], dtype=np.float64).mean(axis=0)
-            rates.append(np.asarray(s.gyr_rad_s, dtype=np.float64) - bias)
         sel = move & session.streams[thigh].valid & session.streams[shank].valid
         for p in (thigh, shank):
             sel &= np.all(np.isfinite(q_E_S[p]), axis=1)
         if sel.sum() < 10:
             continue
-        g_t, g_s = rates[0][sel], rates[1][sel]
+        # only the window's rates, as float64 (a 10-h session's whole series is not copied)
+        g_t, g_s = (
+            np.asarray(session.streams[p].gyr_rad_s[sel], dtype=np.float64)
+            - np.asarray(
+                session.streams[p].gyr_rad_s[stand & session.streams[p].valid], dtype=np.float64
+            ).mean(axis=0)
+            for p in (thigh, shank)
+        )
         up = [
             rot.rotate(rot.conjugate(np.asarray(q_E_S[p][sel], dtype=np.float64)), [0.0, 0.0, 1.0])
             for p in (thigh, shank)
@@ -746,7 +748,7 @@ def calibrate(
         for label in session.streams
     }
     axes = knee_hinge_axes(session, axes, (m_static, m_func), q_E_S)
-    axes = hinge_axes(session, axes, m_static)
+    axes = ankle_hinge_axes(session, axes, m_static)
     terms = joint_centre_terms(session, q_E_S, (m_static, m_func), bias)
     signs = decide_signs(q_E_S, axes, m_func, rate_hz=session.rate_hz, centre=terms, stand=m_static)
     notes: list[str] = list(windows.notes)

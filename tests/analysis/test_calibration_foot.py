@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import hinge_axes
+from analysis.angles.calibration import ankle_hinge_axes
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_hinge import (
     HINGE_SHARPNESS,
@@ -234,7 +234,7 @@ def test_calibration_checks_each_foot_against_its_shank(shank_defined):
     }
     stand = np.zeros(n, bool)
     stand[:50] = True
-    out = hinge_axes(session, axes, stand)
+    out = ankle_hinge_axes(session, axes, stand)
     assert out["left_shank"] is axes["left_shank"]
     if shank_defined:
         assert out["left_foot"].axis_source == "shank hinge"
