@@ -31,6 +31,7 @@ from analysis.angles.timebase import (
     covered,
     find_gaps,
     interp_columns,
+    outside_gaps,
 )
 from analysis.errors import CalibrationError
 from analysis.recording.streams import CalibrationWindows
@@ -45,11 +46,7 @@ grid points in between; their angles are NaN, never drawn across the dropout."""
 
 def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArray:
     """Grid points not inside a dropout of the raw samples ``t_raw`` (as offline's grid)."""
-    ok = np.ones(t_grid.size, dtype=bool)
-    tol = 0.25 / rate_hz
-    for a, b in find_gaps(t_raw, max_gap_s=MAX_GAP_S):
-        ok &= ~((t_grid > a + tol) & (t_grid < b - tol))
-    return ok
+    return outside_gaps(t_grid, find_gaps(t_raw, max_gap_s=MAX_GAP_S), rate_hz=rate_hz)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ computed from them is dropped there, and the gap is reported.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,6 +129,21 @@ def to_uniform_grid(
     return move_to_uniform_grid(dict(streams), rate_hz=rate_hz, max_gap_s=max_gap_s, dtype=dtype)
 
 
+def outside_gaps(
+    t_grid: FloatArray, gaps: Iterable[tuple[float, float]], *, rate_hz: float
+) -> BoolArray:
+    """Grid points not strictly inside any of ``gaps`` (within a quarter grid step).
+
+    Used by :func:`move_to_uniform_grid` and by the live pipeline, so both leave the same
+    points without data.
+    """
+    ok = np.ones(t_grid.shape[0], dtype=bool)
+    tol = 0.25 / rate_hz
+    for a, b in gaps:
+        ok &= ~((t_grid > a + tol) & (t_grid < b - tol))
+    return ok
+
+
 def move_to_uniform_grid(
     streams: dict[str, SensorStream],
     *,
@@ -154,11 +169,10 @@ def move_to_uniform_grid(
         s = streams.pop(label)
         if len(s) < 2:
             raise InsufficientDataError(f"sensor {label!r} has fewer than 2 samples")
+        found = find_gaps(s.t_s, max_gap_s=max_gap_s)
+        gaps.extend(Gap(sensor=label, start_s=a, end_s=b) for a, b in found)
         valid = covered(t_grid, float(s.t_s[0]), float(s.t_s[-1]), rate_hz=rate)
-        tol = 0.25 / rate
-        for a, b in find_gaps(s.t_s, max_gap_s=max_gap_s):
-            gaps.append(Gap(sensor=label, start_s=a, end_s=b))
-            valid &= ~((t_grid > a + tol) & (t_grid < b - tol))
+        valid &= outside_gaps(t_grid, found, rate_hz=rate)
         quat = None
         if s.quat is not None:
             q = s.quat.astype(np.float64, copy=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.angles.timebase import session_rate_hz, to_uniform_grid
+from analysis.angles.timebase import outside_gaps, session_rate_hz, to_uniform_grid
 from analysis.errors import InsufficientDataError
 from analysis.recording.streams import SensorStream
 
@@ -53,3 +53,11 @@ def test_mixed_rates_use_the_highest():
 def test_too_little_data():
     with pytest.raises(InsufficientDataError):
         to_uniform_grid({"pelvis": _stream("pelvis", np.array([0.0]))})
+
+
+def test_outside_gaps_keeps_the_gap_edges_and_drops_its_inside():
+    t = np.arange(0.0, 2.0, 0.1)
+    ok = outside_gaps(t, [(0.3, 0.8), (1.5, 1.6)], rate_hz=10.0)
+    inside = (t > 0.3 + 0.025) & (t < 0.8 - 0.025)
+    np.testing.assert_array_equal(ok, ~inside)  # a gap one step long removes no point
+    assert outside_gaps(t, [], rate_hz=10.0).all()
