@@ -260,29 +260,41 @@ def _by_limit(row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts]):
     return None
 
 
+def _outside_n(first: Tilts, second: Tilts, range_deg: tuple[float, float]) -> int:
+    """Session samples (both sagittal) at which ``first − second`` lies outside ``range_deg``."""
+    both = first.sagittal & second.sagittal
+    joint = _wrap(first.session[both] - second.session[both])
+    lo, hi = np.deg2rad(range_deg[0]), np.deg2rad(range_deg[1])
+    return int(np.sum((joint < lo) | (joint > hi)))
+
+
+def _decisive(bad_s: list[float]) -> int | None:
+    """The candidate whose joint stays in range, when the other breaks it clearly (else None).
+
+    The worse must be outside for ≥ :data:`SESSION_MIN_S` and the better for at most
+    :data:`SESSION_RATIO` of that.
+    """
+    worst, best = max(bad_s), min(bad_s)
+    if worst >= SESSION_MIN_S and best <= SESSION_RATIO * worst:
+        return int(bad_s[1] < bad_s[0])
+    return None
+
+
 def _by_session_range(
     row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts], rate_hz: float
 ):
     if row.session_range_deg is None or not partners:
         return None
-    lo, hi = np.deg2rad(row.session_range_deg[0]), np.deg2rad(row.session_range_deg[1])
-    bad_s = []
-    for c in cands:
-        n = 0
-        for p in partners:
-            both = c.sagittal & p.sagittal
-            j = _wrap(p.session[both] - c.session[both])
-            n += int(np.sum((j < lo) | (j > hi)))
-        bad_s.append(n / rate_hz)
-    worst, best = max(bad_s), min(bad_s)
-    if worst >= SESSION_MIN_S and best <= SESSION_RATIO * worst:
-        lo_deg, hi_deg = row.session_range_deg
-        text = (
-            f"{row.relation} stays within {lo_deg:g}…{hi_deg:g}° over the session "
-            f"(the other sign breaks it for {worst:.0f} s)"
-        )
-        return SignDecision(choice=int(bad_s[1] < bad_s[0]), rule=text, confidence="high")
-    return None
+    rng = row.session_range_deg
+    bad_s = [sum(_outside_n(p, c, rng) for p in partners) / rate_hz for c in cands]
+    choice = _decisive(bad_s)
+    if choice is None:
+        return None
+    text = (
+        f"{row.relation} stays within {rng[0]:g}…{rng[1]:g}° over the session "
+        f"(the other sign breaks it for {max(bad_s):.0f} s)"
+    )
+    return SignDecision(choice=choice, rule=text, confidence="high")
 
 
 def _by_near(
@@ -396,11 +408,6 @@ def _by_bow(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision | None:
     return SignDecision(choice=int(behind > ahead), rule=text, confidence="high")
 
 
-def _beyond_s(joint: FloatArray, rng_deg: tuple[float, float], rate_hz: float) -> float:
-    lo, hi = np.deg2rad(rng_deg[0]), np.deg2rad(rng_deg[1])
-    return float(np.sum((joint < lo) | (joint > hi))) / rate_hz
-
-
 def _by_pair(
     row: SignRule,
     cands: tuple[Tilts, Tilts],
@@ -415,24 +422,16 @@ def _by_pair(
     """
     if pair is None or row.pair_range_deg is None:
         return None
-    bad_s = []
-    for c in cands:
-        per_pair = []
-        for p in pair:
-            both = c.sagittal & p.sagittal
-            per_pair.append(
-                _beyond_s(_wrap(c.session[both] - p.session[both]), row.pair_range_deg, rate_hz)
-            )
-        bad_s.append(min(per_pair))
-    worst, best = max(bad_s), min(bad_s)
-    if worst < SESSION_MIN_S or best > SESSION_RATIO * worst:
+    rng = row.pair_range_deg
+    bad_s = [min(_outside_n(c, p, rng) for p in pair) / rate_hz for c in cands]
+    choice = _decisive(bad_s)
+    if choice is None:
         return None
-    lo_deg, hi_deg = row.pair_range_deg
     text = (
-        f"{row.relation} stays within {lo_deg:g}…{hi_deg:g}° over the session whichever way "
-        f"the {row.pair_with} points (the other sign breaks it for {worst:.0f} s)"
+        f"{row.relation} stays within {rng[0]:g}…{rng[1]:g}° over the session whichever way "
+        f"the {row.pair_with} points (the other sign breaks it for {max(bad_s):.0f} s)"
     )
-    return SignDecision(choice=int(bad_s[1] < bad_s[0]), rule=text, confidence="high")
+    return SignDecision(choice=choice, rule=text, confidence="high")
 
 
 def _dominance(tilt: FloatArray) -> float:
