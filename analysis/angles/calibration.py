@@ -468,9 +468,13 @@ SESSION_TILT_RATE_HZ = 10.0
 """Rate at which the whole session's tilts are sampled for the sign decisions."""
 
 
+Candidates = tuple[tuple[FloatArray, FloatArray], tuple[Tilts, Tilts]]
+"""The two candidate frames ``q_S_B`` of a segment (z as estimated, reversed) and their tilts."""
+
+
 def candidate_tilts(
     q_E_S: FloatArray, axes: SensorAxes, move: BoolArray, *, step: int
-) -> tuple[tuple[FloatArray, FloatArray], tuple[Tilts, Tilts]]:
+) -> Candidates:
     """The two candidate frames (z as estimated, reversed) and their tilts.
 
     Tilts are taken in the functional window ``move`` and over the session every ``step``
@@ -649,6 +653,14 @@ def decide_signs(
     decided: dict[str, Tilts] = {}
     trust: dict[str, Confidence] = {}
     out: dict[str, tuple[FloatArray, SignDecision, SensorAxes]] = {}
+    seen: dict[str, tuple[SensorAxes, Candidates]] = {}
+
+    def tilts_of(label: str, ax: SensorAxes) -> Candidates:
+        """Candidate frames and tilts of ``label`` on ``ax``, computed once per axes."""
+        if label not in seen or seen[label][0] is not ax:
+            seen[label] = (ax, candidate_tilts(q_E_S[label], ax, move, step=step))
+        return seen[label][1]
+
     for row in rules_for(tuple(axes)):
         label = row.segment
         ax, ev = axes[label], None
@@ -657,10 +669,9 @@ def decide_signs(
             ax = axis_from_centre(ax, row, sure, q_E_S, centre, stand)
             chosen = {p: o[0] for p, o in out.items()}
             ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
-        cands, tilts = candidate_tilts(q_E_S[label], ax, move, step=step)
-        pair = None
-        if row.pair_with in axes:
-            pair = candidate_tilts(q_E_S[row.pair_with], axes[row.pair_with], move, step=step)[1]
+        cands, tilts = tilts_of(label, ax)
+        # the thigh's knee test needs the shank's candidates, which its own row reuses
+        pair = tilts_of(row.pair_with, axes[row.pair_with])[1] if row.pair_with in axes else None
         d = decide_sign(
             row,
             tilts,
