@@ -68,7 +68,7 @@ from analysis.angles.calibration_signs import (
     rules_for,
 )
 from analysis.angles.calibration_windows import Windows, WindowSource
-from analysis.angles.timebase import UniformSession
+from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
 from analysis.recording.schema import (
     HIP_MOTIONS,
@@ -315,6 +315,11 @@ def stand_gyro_bias(
     return out
 
 
+def _stand_rate(stream: UniformStream, stand: BoolArray) -> FloatArray:
+    """A sensor's mean angular rate (rad/s, sensor frame) over its valid stand samples."""
+    return np.asarray(stream.gyr_rad_s[stand & stream.valid], dtype=np.float64).mean(axis=0)
+
+
 def _sensor_axes(
     session: UniformSession,
     label: str,
@@ -353,7 +358,7 @@ def _sensor_axes(
     ok = s.valid[::step] & np.all(np.isfinite(q_E_S[::step]), axis=1)
     q = np.asarray(q_E_S[::step][ok], dtype=np.float64)
     gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64)
-    gyr = gyr - np.asarray(s.gyr_rad_s[stand], dtype=np.float64).mean(axis=0)
+    gyr = gyr - _stand_rate(s, stand)
     up = rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0])
     return with_session_axis(
         axes, gyr, up, rate_hz=session.rate_hz / step, prefer_more_planar=pelvis
@@ -383,9 +388,7 @@ def ankle_hinge_axes(
         rates = []
         for u in (f, s):
             g = np.asarray(u.gyr_rad_s[::step][ok], dtype=np.float64)
-            rates.append(
-                g - np.asarray(u.gyr_rad_s[stand & u.valid], dtype=np.float64).mean(axis=0)
-            )
+            rates.append(g - _stand_rate(u, stand))
         # still samples satisfy any hinge: keep the moving ones, at most HINGE_MAX_SAMPLES
         moving = np.flatnonzero(
             np.maximum(np.linalg.norm(rates[0], axis=1), np.linalg.norm(rates[1], axis=1))
@@ -441,9 +444,7 @@ def knee_hinge_axes(
         # only the window's rates, as float64 (a 10-h session's whole series is not copied)
         g_t, g_s = (
             np.asarray(session.streams[p].gyr_rad_s[sel], dtype=np.float64)
-            - np.asarray(
-                session.streams[p].gyr_rad_s[stand & session.streams[p].valid], dtype=np.float64
-            ).mean(axis=0)
+            - _stand_rate(session.streams[p], stand)
             for p in (thigh, shank)
         )
         up = [
@@ -525,7 +526,7 @@ def joint_centre_terms(
     terms = {}
     for p in sorted(labels):
         s = session.streams[p]
-        gyr_bias = np.asarray(s.gyr_rad_s[stand & s.valid], dtype=np.float64).mean(axis=0)
+        gyr_bias = _stand_rate(s, stand)
         q = np.asarray(q_E_S[p][window], dtype=np.float64)
         ok &= s.valid[window] & np.all(np.isfinite(q), axis=1)
         terms[p] = centre_terms(
