@@ -72,8 +72,6 @@ class PipelineOptions:
 
     offline_orientation: bool = True
     """Acausal VQF (forward-backward) rather than the causal filter."""
-    use_magnetometer: bool = False
-    """9-D orientation where a sensor recorded a magnetometer (off: indoors it misleads)."""
     hinge_window_s: float = 20.0
     """Smoothing window of the knee/ankle hinge heading correction."""
     hinge_heading: bool = True
