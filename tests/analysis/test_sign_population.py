@@ -6,7 +6,7 @@ calibration and of the scenario scripts): a rocking pelvis, people who follow th
 protocol (no bows) literally, lying down for the supine stretch or keeping the pelvis still
 and stretching standing (the hip centre their knee bends move decides their pelvis sign;
 where it does not, the sign must be reported uncertain), and one who does the README's bows.
-``bench/trust_population.py`` runs the same check on many more people.
+``bench/population.py`` runs the same check on many more people (its "signs" table).
 """
 
 from __future__ import annotations
