@@ -68,6 +68,7 @@ from analysis.angles.calibration_signs import (
     rules_for,
 )
 from analysis.angles.calibration_windows import Windows, WindowSource
+from analysis.angles.chunks import map_rows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
 from analysis.recording.schema import (
@@ -284,6 +285,11 @@ def _tilt(q_E_S: FloatArray, q_S_B: FloatArray) -> FloatArray:
     return rot.segment_tilt_rad(q_G_B)
 
 
+def _up_in_sensor(q_E_S: FloatArray) -> FloatArray:
+    """The earth's vertical (z) in sensor coordinates, per sample (unit, ``(n, 3)``)."""
+    return rot.rotate(rot.conjugate(q_E_S), [0.0, 0.0, 1.0])
+
+
 def _frame(y_S: FloatArray, z_S: FloatArray) -> FloatArray:
     """``q_S_B`` for segment axes y, z given in sensor coordinates (x = y × z)."""
     x_S = np.cross(y_S, z_S)
@@ -359,7 +365,7 @@ def _sensor_axes(
     q = np.asarray(q_E_S[::step][ok], dtype=np.float64)
     gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64)
     gyr = gyr - _stand_rate(s, stand)
-    up = rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0])
+    up = map_rows(_up_in_sensor, q, width=3, dtype=np.float64)
     return with_session_axis(
         axes, gyr, up, rate_hz=session.rate_hz / step, prefer_more_planar=pelvis
     )
@@ -488,10 +494,16 @@ def candidate_tilts(
     q_sess = np.asarray(q_E_S[::step], dtype=np.float64)
     finite = np.all(np.isfinite(q_sess), axis=1)
     q_sess = np.where(finite[:, None], q_sess, np.array([1.0, 0.0, 0.0, 0.0]))
-    z_up = rot.rotate(q_sess, axes.z_S)[:, 2]
+    # row chunks: whole-session float64 temporaries would cost ~100 MB each on 10 h
+    z_up = map_rows(lambda x: rot.rotate(x, axes.z_S)[:, 2], q_sess, width=None, dtype=np.float64)
     sagittal = finite & (np.abs(z_up) < 0.5)
     tilts = tuple(
-        Tilts(move=_tilt(q_move, q), session=_tilt(q_sess, q), sagittal=sagittal) for q in cands
+        Tilts(
+            move=_tilt(q_move, q),
+            session=map_rows(lambda x, q=q: _tilt(x, q), q_sess, width=None, dtype=np.float64),
+            sagittal=sagittal,
+        )
+        for q in cands
     )
     return cands, (tilts[0], tilts[1])
 

@@ -21,7 +21,7 @@ def map_rows(
     fn: Callable[..., NDArray[np.floating]],
     *arrays: NDArray[np.floating] | NDArray[np.bool_],
     width: int | None,
-    dtype: type[np.floating] = np.float32,
+    dtype: type[np.floating] | type[np.bool_] = np.float32,
     chunk: int = CHUNK_ROWS,
 ) -> NDArray[np.floating]:
     """``fn(*arrays)`` evaluated over row chunks into an ``(N, width)`` (or ``(N,)``) array.

@@ -276,6 +276,24 @@ def _runs_at_least(mask: BoolArray, n: int) -> list[tuple[int, int]]:
     return [(int(i), int(j)) for i, j in zip(starts, ends, strict=True) if j - i >= n]
 
 
+def _lying_or_sitting(
+    q_E_pelvis: FloatArray, q_E_thigh: FloatArray, q_E_shank: FloatArray | None = None
+) -> BoolArray:
+    """Per sample: lying flat, or sitting (only with a shank); see :func:`posture_anchor_mask`."""
+    y_p = rot.frame_axis(np.asarray(q_E_pelvis, dtype=np.float64), 1)
+    y_t = rot.frame_axis(np.asarray(q_E_thigh, dtype=np.float64), 1)
+    up_max = np.sin(np.deg2rad(LYING_MAX_UP_DEG))
+    lying = (np.abs(y_p[:, 2]) < up_max) & (np.abs(y_t[:, 2]) < up_max)
+    lying &= np.sum(y_p * y_t, axis=1) > np.cos(np.deg2rad(LYING_MAX_HIP_DEG))
+    if q_E_shank is None:
+        return lying
+    up_s = rot.frame_axis(np.asarray(q_E_shank, dtype=np.float64), 1)[:, 2]
+    sitting = y_p[:, 2] > np.cos(np.deg2rad(SITTING_MAX_PELVIS_DEG))
+    sitting &= np.abs(y_t[:, 2]) < np.sin(np.deg2rad(SITTING_MAX_THIGH_DEG))
+    sitting &= up_s > np.cos(np.deg2rad(SITTING_MAX_SHANK_DEG))
+    return lying | sitting
+
+
 def posture_anchor_mask(
     q_E_pelvis: FloatArray,
     q_E_thigh: FloatArray,
@@ -294,19 +312,9 @@ def posture_anchor_mask(
     horizontal, shank near vertical. In both the hip is taken to be in neutral rotation and
     adduction, as at a quiet stand.
     """
-    y_p = rot.frame_axis(np.asarray(q_E_pelvis, dtype=np.float64), 1)
-    y_t = rot.frame_axis(np.asarray(q_E_thigh, dtype=np.float64), 1)
-    up_max = np.sin(np.deg2rad(LYING_MAX_UP_DEG))
-    lying = (np.abs(y_p[:, 2]) < up_max) & (np.abs(y_t[:, 2]) < up_max)
-    lying &= np.sum(y_p * y_t, axis=1) > np.cos(np.deg2rad(LYING_MAX_HIP_DEG))
-    candidate = lying
-    if q_E_shank is not None:
-        up_s = rot.frame_axis(np.asarray(q_E_shank, dtype=np.float64), 1)[:, 2]
-        sitting = y_p[:, 2] > np.cos(np.deg2rad(SITTING_MAX_PELVIS_DEG))
-        sitting &= np.abs(y_t[:, 2]) < np.sin(np.deg2rad(SITTING_MAX_THIGH_DEG))
-        sitting &= up_s > np.cos(np.deg2rad(SITTING_MAX_SHANK_DEG))
-        candidate = candidate | sitting
-    candidate = candidate & still
+    quats = [q_E_pelvis, q_E_thigh] + ([] if q_E_shank is None else [q_E_shank])
+    # row chunks: a 10-h session's float64 axes would cost hundreds of MB at once
+    candidate = map_rows(_lying_or_sitting, *quats, width=None, dtype=np.bool_) & still
     out = np.zeros(candidate.shape[0], dtype=bool)
     for i, j in _runs_at_least(candidate, max(1, round(min_run_s * rate_hz))):
         out[i:j] = True
