@@ -51,8 +51,10 @@ _SHOWN_STYLE = {
 
 def outage_words(outage: Outage) -> str:
     """One sensor's outage for the screen, e.g. "right foot sensor out since 42.0 s"."""
-    what = "lost — restart the session to calibrate again" if outage.lost else "out"
-    return f"{outage.placement.replace('_', ' ')} sensor {what} since {outage.since_s:.1f} s"
+    words = f"{outage.placement.replace('_', ' ')} sensor out since {outage.since_s:.1f} s"
+    if outage.lost:
+        words += " (too long to resume: restart the session to calibrate again)"
+    return words
 
 
 def judge_outages(
