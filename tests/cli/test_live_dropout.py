@@ -184,3 +184,20 @@ def test_the_shown_state_of_a_rule_without_data():
     assert worst(["outside", "sensor_out"]) == "outside"
     lost = Outage(placement="pelvis", since_s=3.0, lost=True, columns=())
     assert "restart the session" in outage_words(lost)
+
+
+def test_the_page_lists_the_sensors_out():
+    from types import SimpleNamespace
+
+    from cli.live_feed import _outages
+
+    angles = SimpleNamespace(outages=FOOT_OUT)
+    assert _outages(angles, 10.0) == [
+        {
+            "placement": "right_foot",
+            "since_t_s": 32.25,
+            "lost": False,
+            "angles": ["right_ankle_dorsiflexion_deg"],
+        }
+    ]
+    assert _outages(SimpleNamespace(), 0.0) == []
