@@ -25,6 +25,7 @@ session is calibrated again.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -207,6 +208,7 @@ class LiveAnglePipeline:
         self._ok: dict[str, GridRows] = {}
         self._k_link: list[int] = []
         self._delta: list[GridRows] = []
+        self._last_delta: list[float] = []  # each hinge's newest correction (rad)
         self._since: dict[str, float] = {}  # out or lost sensors: their last sample (s)
         self._lost: set[str] = set()
         self._columns: dict[str, tuple[str, ...]] = {}
@@ -260,25 +262,22 @@ class LiveAnglePipeline:
 
     # -- outages ----------------------------------------------------------------------------
 
-    def _affected(self, sensors: set[str]) -> tuple[set[str], set[int]]:
-        """Segments and hinge links without data when ``sensors`` are out.
+    def _dead_links(self) -> set[int]:
+        """Hinges with a lost sensor: their trackers stop for good.
 
-        A hinge's heading correction is carried to every segment distal to it, so a knee
-        without its thigh also leaves the shank and foot without a heading.
+        Their last correction is held for the segments distal to them.
         """
-        segments, links = set(sensors), set()
-        for i, (prox, dist, carried) in enumerate(self._links):
-            if prox in segments or dist in segments:
-                links.add(i)
-                segments |= set(carried)
-        return segments, links
+        return {
+            i
+            for i, (prox, dist, _c) in enumerate(self._links)
+            if prox in self._lost or dist in self._lost
+        }
 
     def _gap_columns(self, placement: str) -> tuple[str, ...]:
-        """Angle columns that have no data while ``placement`` is out."""
+        """Angle columns that have no data while ``placement`` is out: those of its segment."""
         if placement not in self._columns:
-            segments, _links = self._affected({placement})
             q = {
-                p: np.array([[np.nan if p in segments else 1.0, 0.0, 0.0, 0.0]])
+                p: np.array([[np.nan if p == placement else 1.0, 0.0, 0.0, 0.0]])
                 for p in self.placements
             }
             cols = chain.isb_angles(q).columns
@@ -394,33 +393,54 @@ class LiveAnglePipeline:
         Its two sensors and the hinges before it that carry a heading to its proximal
         segment; in the order of the offline chain (knee before ankle).
         """
-        _segments, dead = self._affected(self._lost)
+        dead = self._dead_links()
         for i, (prox, dist, _carried) in enumerate(self._links):
             if i in dead:
                 continue
             a = self._k_link[i]
-            b = min(self._kp[prox], self._kp[dist], *self._upstream_ends(prox, i))
+            b = min(self._kp[prox], self._kp[dist], *self._upstream_ends(prox, i, dead))
             if b <= a:
                 continue
-            q_B = {s: self._q_B[s].get(a, b, np.nan) for s in (prox, dist)}
-            tracker = self._hinges.estimator(q_B)
-
-            def estimate(px: str, ds: str, turns: chain.Turns, i=i, a=a, b=b, tr=tracker):
-                j = self._link_index[(px, ds)]
-                if j < i:
-                    return self._delta[j].get(a, b, np.nan)
-                if j > i:
-                    return np.zeros(b - a)
-                delta = tr(px, ds, turns)
-                self._delta[i].append(delta)
-                return delta
-
-            chain.add_hinge_turns(self.placements, dict(self._offsets), estimate)
+            self._delta[i].append(self._track(self._hinges, i, a, b))
+            self._last_delta[i] = float(self._delta[i].get(b - 1, b, np.nan)[0])
             self._k_link[i] = b
 
-    def _upstream_ends(self, prox: str, i: int) -> list[int]:
-        """Next rows of the hinges before link ``i`` that carry a heading to ``prox``."""
-        return [self._k_link[j] for j, (_p, _d, c) in enumerate(self._links[:i]) if prox in c]
+    def _track(self, hinges: chain.CausalHinges, i: int, a: int, b: int) -> FloatArray:
+        """Hinge ``i``'s heading corrections over rows ``[a, b)`` from ``hinges``' tracker.
+
+        The hinges before it give theirs as held (:meth:`_held`), so the turns it sees are
+        the offline chain's (``chain.add_hinge_turns``) wherever those are known.
+        """
+        prox, dist, _c = self._links[i]
+        tracker = hinges.estimator({s: self._q_B[s].get(a, b, np.nan) for s in (prox, dist)})
+        out: list[FloatArray] = []
+
+        def estimate(px: str, ds: str, turns: chain.Turns) -> FloatArray:
+            j = self._link_index[(px, ds)]
+            if j < i:
+                return self._held(j, a, b)
+            if j > i:
+                return np.zeros(b - a)
+            out.append(tracker(px, ds, turns))
+            return out[0]
+
+        chain.add_hinge_turns(self.placements, dict(self._offsets), estimate)
+        return out[0]
+
+    def _held(self, j: int, a: int, b: int) -> FloatArray:
+        """Hinge ``j``'s corrections over ``[a, b)``; past what it has tracked, its last one."""
+        return self._delta[j].get(a, b, self._last_delta[j])
+
+    def _upstream_ends(self, prox: str, i: int, dead: set[int]) -> list[int]:
+        """Next rows of the live hinges before link ``i`` that carry a heading to ``prox``.
+
+        A dead hinge does not hold the others back: its last correction is held.
+        """
+        return [
+            self._k_link[j]
+            for j, (_p, _d, c) in enumerate(self._links[:i])
+            if prox in c and j not in dead
+        ]
 
     def _emit(self, a: int, b: int) -> dict[str, FloatArray]:
         """Angle columns of grid rows ``[a, b)``: NaN where a segment or its heading has no data."""
@@ -430,20 +450,37 @@ class LiveAnglePipeline:
             valid[p][:] = False
 
         def estimate(prox: str, dist: str, _turns: chain.Turns) -> FloatArray:
-            return self._delta[self._link_index[(prox, dist)]].get(a, b, np.nan)
+            return self._provisional(self._link_index[(prox, dist)], a, b)
 
         turns: chain.Turns = dict(self._offsets)
         chain.add_hinge_turns(self.placements, turns, estimate)
         return chain.isb_angles(chain.apply_turns(q_B, turns, valid=valid)).columns
 
+    def _provisional(self, i: int, a: int, b: int) -> FloatArray:
+        """Hinge ``i``'s corrections for returning rows ``[a, b)`` before it has tracked them.
+
+        Where the tracker has been: its own. Beyond, when both its sensors have the rows and
+        only a hinge before it (a knee whose thigh is out) holds it back: a copy of the
+        tracker run on with that hinge's last correction held — the joint angle between two
+        segments turned alike does not depend on it (up to the float32 of the turns), and the
+        tracker itself catches up on the exact rows once that hinge can. Otherwise its last
+        correction, held: then a segment of the hinge has no data and its angle is NaN.
+        """
+        k = self._k_link[i]
+        out = self._held(i, a, b)
+        prox, dist, _c = self._links[i]
+        if k >= b or i in self._dead_links() or min(self._kp[prox], self._kp[dist]) < b:
+            return out
+        out[max(a, k) - a :] = self._track(copy.deepcopy(self._hinges), i, k, b)[max(a, k) - k :]
+        return out
+
     def _trim(self) -> None:
         """Forget rows every consumer has read: returned, and passed by the live trackers."""
-        _segments, dead = self._affected(self._lost)
+        dead = self._dead_links()
         need = dict.fromkeys(self.placements, self._k)
         need_delta = [self._k] * len(self._links)
         for i, (prox, dist, _c) in enumerate(self._links):
             if i in dead:
-                need_delta[i] = self._delta[i].end
                 continue
             for s in (prox, dist):
                 need[s] = min(need[s], self._k_link[i])
@@ -494,8 +531,17 @@ class LiveAnglePipeline:
         self._cal = cal
         # run the hinge trackers over the buffered history too, so that their state at any
         # grid point depends only on the data up to it, not on when calibrate() was called
-        chain.add_hinge_turns(self.placements, dict(self._offsets), self._hinges.estimator(q_B))
+        tracker = self._hinges.estimator(q_B)
+        last: dict[tuple[str, str], float] = {}
+
+        def estimate(prox: str, dist: str, turns: chain.Turns) -> FloatArray:
+            delta = tracker(prox, dist, turns)
+            last[(prox, dist)] = float(delta[-1])
+            return delta
+
+        chain.add_hinge_turns(self.placements, dict(self._offsets), estimate)
         self._start_rows()
+        self._last_delta = [last[(prox, dist)] for prox, dist, _c in self._links]
         return cal
 
     def _start_rows(self) -> None:

@@ -275,13 +275,11 @@ def test_a_dropout_gives_no_angles_live_as_offline(dropped):
 
 GAP_COLUMNS = {
     "right_foot": {"right_ankle_dorsiflexion_deg"},
-    # the shank's and foot's headings are carried from the thigh through the knee hinge
     "right_thigh": {
         "right_hip_flexion_deg",
         "right_hip_adduction_deg",
         "right_hip_internal_rotation_deg",
         "right_knee_flexion_deg",
-        "right_ankle_dorsiflexion_deg",
     },
     "pelvis": {
         "right_hip_flexion_deg",
@@ -296,10 +294,14 @@ GAP_COLUMNS = {
 }
 
 
-CARRIED_ONLY = {"right_thigh": {"right_ankle_dorsiflexion_deg"}}
-"""Angles live leaves without data while a sensor is out although they do not use it: the
-foot's heading is carried from the thigh through the knee hinge (offline interpolates the
-thigh across the dropout and keeps the ankle)."""
+PROVISIONAL = {"right_thigh": {"right_ankle_dorsiflexion_deg"}}
+"""Angles whose heading live carries with a correction held while a sensor is out: the shank's
+and foot's headings come from the thigh through the knee hinge; with the thigh out the knee's
+last correction turns both alike, which leaves the ankle unchanged but for the float32 sums of
+the turns (offline interpolates the thigh across the dropout instead)."""
+PROVISIONAL_TOLERANCE_DEG = 1e-5
+"""Live minus offline-causal over those rows: float32 heading sums (about 2e-7 rad each) and
+float32 angles (measured: 1.9e-6°)."""
 
 
 def _cut(sim, placement: str, a: float, b: float):
@@ -361,26 +363,34 @@ def test_one_sensor_out_the_others_go_on_and_resume_as_offline(sim, placement):
     t_common = t[i_live]
     for c, v in cols.items():
         v, ref = v[i_live], offline.angles[c].to_numpy()[i_off]
-        extra = np.isnan(v) & ~np.isnan(ref)
-        if c in CARRIED_ONLY.get(placement, ()):
-            # live cannot carry a heading through a hinge without its sensor: the gap is
-            # the dropout's (from the last sample before it to the first after it)
-            assert ((t_common[extra] > last_before) & (t_common[extra] < b)).all(), c
-        else:
-            assert not extra.any(), c
-        np.testing.assert_array_equal(np.isnan(v[~extra]), np.isnan(ref[~extra]), err_msg=c)
-        ok = ~np.isnan(v)
-        assert np.abs(v[ok] - ref[ok]).max() <= TOLERANCE_DEG, c
+        np.testing.assert_array_equal(np.isnan(v), np.isnan(ref), err_msg=c)
+        diff = np.abs(v - ref)
+        held = (t_common > last_before) & (t_common < b)
+        if c in PROVISIONAL.get(placement, ()):
+            assert np.nanmax(diff[held]) <= PROVISIONAL_TOLERANCE_DEG, c
+            diff = diff[~held]
+        assert np.nanmax(diff) <= TOLERANCE_DEG, c
 
 
-def test_a_sensor_that_stays_away_is_lost_and_memory_stays_bounded(sim, monkeypatch):
+LOST = {
+    # sensor: (angles without data once it is lost, angles that go on)
+    "right_foot": ({"right_ankle_dorsiflexion_deg"}, {"right_knee_flexion_deg"}),
+    "right_thigh": (
+        {"right_knee_flexion_deg", "right_hip_flexion_deg"},
+        {"right_ankle_dorsiflexion_deg", "left_hip_flexion_deg"},
+    ),
+}
+
+
+@pytest.mark.parametrize("placement", sorted(LOST))
+def test_a_sensor_that_stays_away_is_lost_and_memory_stays_bounded(sim, monkeypatch, placement):
     from analysis.angles import live as live_module
 
     hold_s = 3.0
     monkeypatch.setattr(live_module, "HOLD_S", hold_s)
     func_end = sim.meta.calibration.functional_s[1]
     a, b = func_end + 10.0, func_end + 30.0  # away far longer than HOLD_S
-    cut = _cut(sim, "right_foot", a, b)
+    cut = _cut(sim, placement, a, b)
     rec = _recording(cut)
     t0 = min(float(s.t_s[0]) for s in rec.streams.values())
     rate = analyse_recording(rec).rate_hz
@@ -393,18 +403,21 @@ def test_a_sensor_that_stays_away_is_lost_and_memory_stays_bounded(sim, monkeypa
         cut, rate_hz=rate, t0_s=t0, tick_s=0.137, calibrate_at_s=func_end + 0.5, watch=watch
     )
     held = np.array([h for now, h, _o in seen if now > func_end + 1.0])
-    # the shank's rows and the knee's headings, held for the ankle tracker's catch-up
+    # its knee/ankle partners' rows (and the knee's corrections), held for the catch-up
     bound = 2 * (hold_s + live_module.OUT_AFTER_S + 0.5) * rate + 100
     assert held.max() <= bound
     assert held.max() > 2 * hold_s * rate * 0.8  # it did hold them while it could catch up
     late = [h for now, h, _o in seen if a + hold_s + 2.0 < now < b]
     assert max(late) < 200  # lost: nothing held for it any more
     outages = seen[-1][2]
-    assert [(o.placement, o.lost) for o in outages] == [("right_foot", True)]
+    assert [(o.placement, o.lost) for o in outages] == [(placement, True)]
+    gone, going_on = LOST[placement]
     after = t > b + 1.0
-    assert np.isnan(cols["right_ankle_dorsiflexion_deg"][after]).all()  # needs a recalibration
-    assert np.isfinite(cols["right_knee_flexion_deg"][after]).all()
-    assert np.isfinite(cols["right_hip_flexion_deg"][after]).all()
+    for c in gone:
+        assert np.isnan(cols[c][after]).all(), c  # back only with a new calibration
+    for c in going_on:
+        assert np.isfinite(cols[c][(t > a + 2.0) & (t < b)]).all(), c
+        assert np.isfinite(cols[c][after]).all(), c
 
 
 def test_grid_rows_fill_what_is_not_held():
