@@ -9,8 +9,9 @@ the envelope monitor (``analysis.envelope.monitor``), whose cues appear the mome
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -18,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from analysis.angles.live import LiveAnglePipeline
+from analysis.angles.live import LiveAnglePipeline, Outage
 from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
 from analysis.envelope.profiles import Profile, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
@@ -41,10 +42,48 @@ _SHOWN_STYLE = {
     "near": "bold yellow",
     "outside": "bold white on red",
     "uncertain": "bold magenta",
+    "sensor_out": "bold magenta",
     "not_engaged": "dim",
     "not_measured": "dim italic",
 }
 """Terminal style of a rule's shown state (``cli.live_feed.display_state``)."""
+
+
+def outage_words(outage: Outage) -> str:
+    """One sensor's outage for the screen, e.g. "right foot sensor out since 42.0 s"."""
+    words = f"{outage.placement.replace('_', ' ')} sensor out since {outage.since_s:.1f} s"
+    if outage.lost:
+        words += " (too long to resume: restart the session to calibrate again)"
+    return words
+
+
+def judge_outages(
+    state: MonitorState, outages: Sequence[Outage], *, side: str, available: Collection[str]
+) -> MonitorState:
+    """``state`` with every rule whose angle a sensor out leaves without data not judged.
+
+    Such a rule is ``sensor_out`` with the sensor and since when as its reason: never
+    inside, never outside, no cue. The other rules stay as the monitor judged them (and go
+    on cueing); ``outside`` is recomputed from them. ``available`` are the angle columns the
+    session gives (which column judges a rule, as the monitor chose it).
+    """
+    gone = {c: o for o in outages for c in o.columns}
+    if not gone:
+        return state
+    rules = []
+    for r in state.rules:
+        o = gone.get(measured_column_for(r.rule, side, dict.fromkeys(available)))
+        if o is None or r.status == "not_measured":
+            rules.append(r)
+            continue
+        rules.append(
+            dataclasses.replace(
+                r, status="sensor_out", angle_deg=None, cue=None, reason=outage_words(o)
+            )
+        )
+    outside = state.engaged and any(r.status == "outside" for r in rules)
+    cues = tuple(c for c in state.new_cues if any(r.cue == c for r in rules))
+    return dataclasses.replace(state, rules=tuple(rules), outside=outside, new_cues=cues)
 
 
 def _rate_from(pending: dict[str, list[AlignedBatch]]) -> float:
@@ -86,6 +125,8 @@ class LiveAngles:
         self.problem: str | None = None
         self.last_cue: str | None = None
         self.tally = SessionTally()
+        self.outages: tuple[Outage, ...] = ()
+        """Sensors out at the last tick: their angles are a gap, their rules not judged."""
         self.angles_t_s: float | None = None
         """Session time of the newest angle sample (None before calibration)."""
         self.again: str | None = None
@@ -129,7 +170,8 @@ class LiveAngles:
     def on_gap(self, gap: Gap) -> None:
         """Nothing to do: the angle pipeline finds gaps in the samples' own times.
 
-        The grid waits for the sensor; its angles are NaN across the dropout, as offline.
+        A sensor silent for ``analysis.angles.live.OUT_AFTER_S`` is out: the other angles go
+        on, the ones that need it are NaN (a gap, as offline) and their rules not judged.
         """
 
     # --- tick --------------------------------------------------------------------------------
@@ -139,6 +181,7 @@ class LiveAngles:
         if self.pipeline is None:
             return
         out = self.pipeline.step()
+        self.outages = self.pipeline.outages()
         if not self.pipeline.calibrated:
             windows = self.protocol.to_check(now_s)
             if windows is not None and windows.functional_s is not None and now_s >= self._retry_at:
@@ -158,6 +201,7 @@ class LiveAngles:
         state = self.monitor.update(out.t_s, out.columns)
         if state is None:
             return
+        state = judge_outages(state, self.outages, side=self.side, available=out.columns)
         self.state = state
         self.tally.update(state)
         for cue in state.new_cues:
@@ -223,8 +267,21 @@ class LiveAngles:
                 or "calibrating: angles appear after the knee bends and leg swings",
                 style="yellow" if self.problem is None else "bold red",
             )
+            for o in self.outages:
+                text.append(f"\n{outage_words(o)}: calibration waits for it", style="bold red")
             return Panel(text, title=title, border_style="magenta")
         st = self.state
+        head = self._head(st)
+        table = self._rules_table(st)
+        parts: list[RenderableType] = [head, table]
+        if self.again:
+            parts.append(Text(self.again, style="yellow"))
+        if self.last_cue and not (st is not None and st.outside):
+            parts.append(Text(f"last cue: {self.last_cue}", style="bold red"))
+        return Panel(Group(*parts), title=title, border_style="magenta")
+
+    def _head(self, st: MonitorState | None) -> Text:
+        """In or out of the stretch, the cue, the hold bar, what is not checked, sensors out."""
         head = Text()
         if (st is None or not st.engaged) and self.tally.stretch_ended:
             head.append(f"stretch ended — hold {self.tally.best_hold_s:.0f} s", style="bold")
@@ -235,6 +292,8 @@ class LiveAngles:
             head.append(
                 f"OUTSIDE: {cue}" if cue else "OUTSIDE the envelope", style="bold white on red"
             )
+        elif any(r.status == "sensor_out" for r in st.rules):
+            head.append("inside for what is measured (a sensor is out)", style="bold green")
         else:
             head.append("inside the envelope", style="bold green")
         if st is not None and st.hold_target_s is not None and st.engaged and not st.outside:
@@ -244,6 +303,13 @@ class LiveAngles:
             head.append(bar, style="blue")
         if st is not None:
             head.append_text(self.scope_text(st))
+        for o in self.outages:
+            gap = ", ".join(c.removesuffix("_deg").replace("_", " ") for c in o.columns)
+            head.append(f"\n{outage_words(o)}: no {gap}", style="bold magenta")
+        return head
+
+    def _rules_table(self, st: MonitorState | None) -> Table:
+        """One row per rule: its angle now (or the gap), the limit, its shown state."""
         table = Table(expand=True, header_style="bold", box=None)
         for col in ("rule", "now", "allowed", "state"):
             table.add_column(col, justify="right" if col == "now" else "left")
@@ -253,6 +319,8 @@ class LiveAngles:
             column = measured_column_for(spec.name, self.side, self.latest)
             value = self.latest.get(column)
             shown = "—" if value is None else f"{value:+.0f}°"
+            if now is not None and now.status == "sensor_out":
+                shown = "gap"
             allowed = f"{'≤' if spec.upper else '≥'} {spec.limit_deg:g}°"
             if spec.advisory:
                 allowed += " (advisory)"
@@ -265,9 +333,4 @@ class LiveAngles:
                 allowed,
                 Text(label, style=_SHOWN_STYLE.get(shown_state, "")),
             )
-        parts: list[RenderableType] = [head, table]
-        if self.again:
-            parts.append(Text(self.again, style="yellow"))
-        if self.last_cue and not (st is not None and st.outside):
-            parts.append(Text(f"last cue: {self.last_cue}", style="bold red"))
-        return Panel(Group(*parts), title=title, border_style="magenta")
+        return table

@@ -31,7 +31,8 @@ MARK_WHERE = tuple(WHERE.values())
 MARK_WHAT = tuple(WHAT.values())
 """Sensations a mark may name."""
 _STATE_RANK = {
-    "outside": 6,
+    "outside": 7,
+    "sensor_out": 6,
     "uncertain": 5,
     "near": 4,
     "inside": 3,
@@ -44,6 +45,7 @@ STATE_WORDS = {
     "near": "near the edge",
     "outside": "OUTSIDE",
     "uncertain": "uncertain",
+    "sensor_out": "sensor out",
     "not_measured": "not measured",
     "not_engaged": "not in the stretch",
 }
@@ -86,7 +88,8 @@ def display_state(status: str, angle_deg: float | None, spec: Any) -> str:
     """A rule's shown state.
 
     One of ``inside``, ``near`` (inside, within the hysteresis of the edge), ``outside``,
-    ``uncertain``, ``not_measured`` or ``not_engaged`` (not in the stretch).
+    ``uncertain``, ``sensor_out`` (its angle has no data: a sensor it needs is out; not
+    judged), ``not_measured`` or ``not_engaged`` (not in the stretch).
     """
     if status != "ok":
         return status if status in _STATE_RANK else "uncertain"
@@ -235,6 +238,19 @@ def _marks(session: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _outages(angles: Any, t0: float) -> list[dict[str, Any]]:
+    """Sensors out: which, since when (``t_s`` as the snapshot's), lost or not, their angles."""
+    return [
+        {
+            "placement": o.placement,
+            "since_t_s": _num(o.since_s - t0, 2),
+            "lost": bool(o.lost),
+            "angles": list(o.columns),
+        }
+        for o in (getattr(angles, "outages", ()) or ())
+    ]
+
+
 def _rules(angles: Any) -> list[dict[str, Any]]:
     state = angles.state
     now = {r.rule: r for r in (state.rules if state is not None else ())}
@@ -315,6 +331,7 @@ def snapshot(
         "cue": cues[0] if cues else None,
         "last_cue": getattr(angles, "last_cue", None),
         "not_checked": [str(x) for x in getattr(angles, "not_checked", ()) or ()],
+        "outages": _outages(angles, t0),
         "hold": {
             "s": _num(st.hold_s if st is not None else 0.0),
             "target_s": st.hold_target_s if st is not None else tally.hold_target_s,

@@ -1,20 +1,31 @@
 """Causal joint angles for live sessions: the offline pipeline's shared steps, in chunks.
 
 Samples arrive per sensor with their own time stamps. :class:`LiveAnglePipeline` puts them on
-the session grid as soon as every sensor has data past a grid point (linear interpolation, as
-offline), runs the causal VQF per sensor, and — once the guided protocol has delivered the
-quiet stand and the functional movements — calibrates from what it buffered and from then on
-returns joint angles for every new grid point. Work is done in batches (call :meth:`step` a
-few times per second), so the per-notification cost is an append.
+the session grid (linear interpolation, as offline), runs the causal VQF per sensor, and —
+once the guided protocol has delivered the quiet stand and the functional movements —
+calibrates from what it buffered and from then on returns joint angles for every new grid
+point. Work is done in batches (call :meth:`step` a few times per second), so the
+per-notification cost is an append.
 
 Every step after the grid is a function of ``analysis.angles.chain`` that the offline
 pipeline calls too, so the angles equal those of ``analyse_recording`` run causally with the
 same calibration (``PipelineOptions``; tests/analysis/test_chain.py). What only the offline
 pipeline does, and why, is listed in docs/architecture.md ("Offline and live").
+
+One sensor out (after calibration): each sensor goes onto the grid as far as its own samples
+reach. A sensor whose newest sample is :data:`OUT_AFTER_S` behind the session's newest is
+*out*: the grid goes on without it, and the angles that need it — directly, or through a
+heading carried along the leg by the knee and ankle hinges — are NaN from its last sample
+on. When it is back within :data:`HOLD_S` its filter and hinge trackers catch up over the
+dropout exactly as offline (the dropout interpolated, its grid points without data), so the
+angles resume equal to the offline pipeline's. Past :data:`HOLD_S` it is *lost*: what was
+held for the catch-up is dropped (memory stays bounded) and its angles stay NaN until the
+session is calibrated again.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,6 +35,7 @@ from numpy.typing import NDArray
 from analysis.angles import chain
 from analysis.angles.calibration import CalibrationResult, calibrate
 from analysis.angles.calibration_windows import resolve_windows
+from analysis.angles.heading import hinge_links
 from analysis.angles.orientation import CausalOrientation
 from analysis.angles.timebase import (
     UniformSession,
@@ -43,6 +55,15 @@ MAX_GAP_S = 0.25
 """As offline (``PipelineOptions.max_gap_s``): a sensor silent for longer has no data at the
 grid points in between; their angles are NaN, never drawn across the dropout."""
 
+OUT_AFTER_S = 1.0
+"""A sensor whose newest sample is this far behind the session's newest sample is out: the
+grid stops waiting for it. Until then a late packet cannot be told from a dropout, so the
+angles wait up to this long when a sensor falls silent."""
+
+HOLD_S = 30.0
+"""Longest outage the pipeline catches up over (holding the partner sensors' rows for the
+knee and ankle trackers); a sensor out longer is lost until the next calibration."""
+
 
 def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArray:
     """Grid points not inside a dropout of the raw samples ``t_raw`` (as offline's grid)."""
@@ -55,6 +76,20 @@ class LiveAngles:
 
     t_s: FloatArray
     columns: dict[str, FloatArray]
+
+
+@dataclass(frozen=True)
+class Outage:
+    """A sensor that stopped sending: since when (its last sample, session s) and what it costs.
+
+    ``columns`` are the angle columns without data while it is out; ``lost`` is True once it
+    was out longer than :data:`HOLD_S` (its angles come back only with a new calibration).
+    """
+
+    placement: str
+    since_s: float
+    lost: bool
+    columns: tuple[str, ...]
 
 
 class _SensorBuffer:
@@ -91,12 +126,55 @@ class _SensorBuffer:
         self.t, self.acc, self.gyr = [t[i:]], [acc[i:]], [gyr[i:]]
 
 
+class GridRows:
+    """Rows ``[start, end)`` of a grid-indexed series: appended at the end, trimmed at the front.
+
+    What the live pipeline holds per sensor (segment orientations, validity) and per hinge
+    (heading corrections) until every consumer has read it.
+    """
+
+    def __init__(self, start: int, tail: tuple[int, ...] = (), dtype: type = np.float64) -> None:
+        self.start = start
+        self.end = start
+        self._parts: list[np.ndarray] = [np.empty((0, *tail), dtype=dtype)]
+
+    def append(self, rows: np.ndarray) -> None:
+        """Add the rows ``[end, end + len(rows))``."""
+        self._parts.append(rows)
+        self.end += rows.shape[0]
+
+    def get(self, a: int, b: int, fill: float | bool) -> np.ndarray:
+        """Rows ``[a, b)``; rows not held (before ``start`` or from ``end`` on) are ``fill``."""
+        held = self._held()
+        out = np.full((b - a, *held.shape[1:]), fill, dtype=held.dtype)
+        lo, hi = max(a, self.start), min(b, self.end)
+        if hi > lo:
+            out[lo - a : hi - a] = held[lo - self.start : hi - self.start]
+        return out
+
+    def trim(self, k: int) -> None:
+        """Forget the rows before ``k``."""
+        k = min(k, self.end)
+        if k > self.start:
+            self._parts = [self._held()[k - self.start :]]
+            self.start = k
+
+    def _held(self) -> np.ndarray:
+        if len(self._parts) > 1:
+            self._parts = [np.concatenate(self._parts)]
+        return self._parts[0]
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
 class LiveAnglePipeline:
     """Causal angles for a fixed set of placements at ``rate_hz``.
 
     Call :meth:`push` for each decoded batch of a sensor (``t_s`` on the session clock),
     :meth:`calibrate` when the protocol's stand and movement windows are known, and
-    :meth:`step` periodically to get the angles of new grid points.
+    :meth:`step` periodically to get the angles of new grid points; :meth:`outages` says
+    which sensors are out and which angles they leave without data.
     """
 
     def __init__(
@@ -110,7 +188,7 @@ class LiveAnglePipeline:
         self.placements = tuple(placements)
         self.rate_hz = float(rate_hz)
         self._t0 = float(t0_s)
-        self._k = 0  # next grid index
+        self._k = 0  # next grid index to return
         self._buf = {p: _SensorBuffer() for p in self.placements}
         self._ori: dict[str, CausalOrientation] = {}
         self._bias: dict[str, FloatArray] = {}
@@ -121,6 +199,19 @@ class LiveAnglePipeline:
         self._offsets: dict[str, float] = {}
         self._hinges = chain.CausalHinges((), rate_hz=self.rate_hz, tau_s=hinge_tau_s)
         self._hinge_tau_s = hinge_tau_s
+        self._links = hinge_links(self.placements)
+        self._link_index = {(prox, dist): i for i, (prox, dist, _c) in enumerate(self._links)}
+        # after calibration, per sensor: next grid index on the grid, segment orientations
+        # and validity of the rows still needed; per hinge: next row, heading corrections
+        self._kp: dict[str, int] = {}
+        self._q_B: dict[str, GridRows] = {}
+        self._ok: dict[str, GridRows] = {}
+        self._k_link: list[int] = []
+        self._delta: list[GridRows] = []
+        self._last_delta: list[float] = []  # each hinge's newest correction (rad)
+        self._since: dict[str, float] = {}  # out or lost sensors: their last sample (s)
+        self._lost: set[str] = set()
+        self._columns: dict[str, tuple[str, ...]] = {}
 
     # -- input ------------------------------------------------------------------------------
 
@@ -128,11 +219,14 @@ class LiveAnglePipeline:
         self, placement: str, t_s: FloatArray, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
     ) -> None:
         """Append decoded samples of one sensor (``(n,)``, ``(n, 3)``, ``(n, 3)``)."""
-        self._buf[placement].push(
+        buf = self._buf[placement]
+        buf.push(
             np.asarray(t_s, dtype=np.float64),
             np.asarray(acc_m_s2, dtype=np.float64).reshape(-1, 3),
             np.asarray(gyr_rad_s, dtype=np.float64).reshape(-1, 3),
         )
+        if placement in self._lost and buf.t:
+            buf.drop_before(buf.last_t)  # a lost sensor's samples are not used: hold none
 
     @property
     def calibrated(self) -> bool:
@@ -144,15 +238,84 @@ class LiveAnglePipeline:
         """The calibration in use (None before)."""
         return self._cal
 
+    def outages(self) -> tuple[Outage, ...]:
+        """The sensors out (or lost) at the last :meth:`step`, in placement order."""
+        return tuple(
+            Outage(
+                placement=p,
+                since_s=self._since[p],
+                lost=p in self._lost,
+                columns=self._gap_columns(p),
+            )
+            for p in self.placements
+            if p in self._since
+        )
+
+    def held_rows(self) -> int:
+        """Raw samples and grid rows held (all sensors and hinges), bounded via :data:`HOLD_S`.
+
+        Normally about one call's worth of samples; while a sensor is out, also the rows its
+        knee/ankle partners need for the catch-up, until it is lost.
+        """
+        raw = sum(b.arrays()[0].shape[0] for b in self._buf.values() if b.t)
+        return raw + sum(len(r) for r in (*self._q_B.values(), *self._delta))
+
+    # -- outages ----------------------------------------------------------------------------
+
+    def _dead_links(self) -> set[int]:
+        """Hinges with a lost sensor: their trackers stop for good.
+
+        Their last correction is held for the segments distal to them.
+        """
+        return {
+            i
+            for i, (prox, dist, _c) in enumerate(self._links)
+            if prox in self._lost or dist in self._lost
+        }
+
+    def _gap_columns(self, placement: str) -> tuple[str, ...]:
+        """Angle columns that have no data while ``placement`` is out: those of its segment."""
+        if placement not in self._columns:
+            q = {
+                p: np.array([[np.nan if p == placement else 1.0, 0.0, 0.0, 0.0]])
+                for p in self.placements
+            }
+            cols = chain.isb_angles(q).columns
+            self._columns[placement] = tuple(c for c, v in cols.items() if np.isnan(v).all())
+        return self._columns[placement]
+
+    def _update_outages(self) -> None:
+        """Out: silent :data:`OUT_AFTER_S` behind the newest sample; lost past :data:`HOLD_S`."""
+        last = {p: self._buf[p].last_t for p in self.placements if p not in self._lost}
+        newest = max(last.values(), default=-np.inf)
+        for p, t in last.items():
+            if not np.isfinite(t):
+                continue
+            if newest - t > OUT_AFTER_S:
+                self._since.setdefault(p, t)
+                if newest - t > HOLD_S and self._cal is not None:
+                    self._lose(p)
+            else:
+                self._since.pop(p, None)
+
+    def _lose(self, placement: str) -> None:
+        """Stop waiting for ``placement``: drop what was held for its catch-up."""
+        self._lost.add(placement)
+        buf = self._buf[placement]
+        if buf.t:
+            buf.drop_before(buf.last_t)
+        self._trim()
+
     # -- processing ---------------------------------------------------------------------------
 
     def _grid_chunk(
         self,
     ) -> tuple[FloatArray, dict[str, tuple[FloatArray, FloatArray, BoolArray]]] | None:
+        """Before calibration: new grid points once every sensor has data past them."""
         if any(not b.t for b in self._buf.values()):
             return None
         horizon = min(b.last_t for b in self._buf.values())
-        k_end = int(np.floor((horizon - self._t0) * self.rate_hz + 1e-9)) + 1
+        k_end = self._k_end(horizon)
         if k_end <= self._k:
             return None
         t_grid = self._t0 + np.arange(self._k, k_end) / self.rate_hz
@@ -165,23 +328,170 @@ class LiveAnglePipeline:
         self._k = k_end
         return t_grid, out
 
+    def _k_end(self, last_t: float) -> int:
+        """One past the last grid index at or before ``last_t``."""
+        return int(np.floor((last_t - self._t0) * self.rate_hz + 1e-9)) + 1
+
     def step(self) -> LiveAngles | None:
         """Process everything that can be put on the grid; angles once calibrated."""
+        self._update_outages()
+        if self._cal is not None:
+            return self._step_calibrated()
         chunk = self._grid_chunk()
         if chunk is None:
             return None
         t_grid, data = chunk
-        if self._cal is None:
-            # before calibration only buffer: orientation starts once the stand's gyroscope
-            # bias is known (see analysis.angles.calibration.stand_gyro_bias)
-            self._hist_t.append(t_grid)
-            for p, (acc, gyr, ok) in data.items():
-                self._hist[p].append(np.column_stack([acc, gyr]))
-                self._hist_ok[p].append(ok)
-            return LiveAngles(t_s=t_grid, columns={})
-        q_E_S = {p: self._orientation(p, acc, gyr) for p, (acc, gyr, _ok) in data.items()}
-        valid = {p: ok for p, (_acc, _gyr, ok) in data.items()}
-        return LiveAngles(t_s=t_grid, columns=self._angles(q_E_S, valid))
+        # before calibration only buffer: orientation starts once the stand's gyroscope
+        # bias is known (see analysis.angles.calibration.stand_gyro_bias)
+        self._hist_t.append(t_grid)
+        for p, (acc, gyr, ok) in data.items():
+            self._hist[p].append(np.column_stack([acc, gyr]))
+            self._hist_ok[p].append(ok)
+        return LiveAngles(t_s=t_grid, columns={})
+
+    def _step_calibrated(self) -> LiveAngles | None:
+        """Each sensor as far as its data reach; angles up to the slowest sensor not out."""
+        for p in self.placements:
+            if p not in self._lost:
+                self._advance_sensor(p)
+        present = [p for p in self.placements if p not in self._since]
+        if not present:
+            return None
+        self._advance_links()
+        k_end = min(self._kp[p] for p in present)
+        if k_end <= self._k:
+            return None
+        a, self._k = self._k, k_end
+        columns = self._emit(a, k_end)
+        self._trim()
+        return LiveAngles(t_s=self._t0 + np.arange(a, k_end) / self.rate_hz, columns=columns)
+
+    def _advance_sensor(self, p: str) -> None:
+        """Segment orientation of ``p`` at the grid points its samples now reach."""
+        buf = self._buf[p]
+        k, k_end = self._kp[p], self._k_end(buf.last_t)
+        if not buf.t or k_end <= k:
+            return
+        t, acc, gyr = buf.arrays()
+        late = find_gaps(t, max_gap_s=HOLD_S)
+        if late:  # back after more than HOLD_S: too late to catch up
+            self._since.setdefault(p, late[0][0])
+            self._lose(p)
+            return
+        t_grid = self._t0 + np.arange(k, k_end) / self.rate_hz
+        ok = _with_data(t_grid, t, self.rate_hz)
+        q_E_S = self._orientation(p, interp_columns(t_grid, t, acc), interp_columns(t_grid, t, gyr))
+        assert self._cal is not None
+        self._q_B[p].append(chain.sensor_to_segment({p: q_E_S}, self._cal)[p])
+        self._ok[p].append(ok)
+        buf.drop_before(float(t_grid[-1]))
+        self._kp[p] = k_end
+
+    def _advance_links(self) -> None:
+        """Run each knee/ankle tracker over the rows its inputs have reached.
+
+        Its two sensors and the hinges before it that carry a heading to its proximal
+        segment; in the order of the offline chain (knee before ankle).
+        """
+        dead = self._dead_links()
+        for i, (prox, dist, _carried) in enumerate(self._links):
+            if i in dead:
+                continue
+            a = self._k_link[i]
+            b = min(self._kp[prox], self._kp[dist], *self._upstream_ends(prox, i, dead))
+            if b <= a:
+                continue
+            self._delta[i].append(self._track(self._hinges, i, a, b))
+            self._last_delta[i] = float(self._delta[i].get(b - 1, b, np.nan)[0])
+            self._k_link[i] = b
+
+    def _track(self, hinges: chain.CausalHinges, i: int, a: int, b: int) -> FloatArray:
+        """Hinge ``i``'s heading corrections over rows ``[a, b)`` from ``hinges``' tracker.
+
+        The hinges before it give theirs as held (:meth:`_held`), so the turns it sees are
+        the offline chain's (``chain.add_hinge_turns``) wherever those are known.
+        """
+        prox, dist, _c = self._links[i]
+        tracker = hinges.estimator({s: self._q_B[s].get(a, b, np.nan) for s in (prox, dist)})
+        out: list[FloatArray] = []
+
+        def estimate(px: str, ds: str, turns: chain.Turns) -> FloatArray:
+            j = self._link_index[(px, ds)]
+            if j < i:
+                return self._held(j, a, b)
+            if j > i:
+                return np.zeros(b - a)
+            out.append(tracker(px, ds, turns))
+            return out[0]
+
+        chain.add_hinge_turns(self.placements, dict(self._offsets), estimate)
+        return out[0]
+
+    def _held(self, j: int, a: int, b: int) -> FloatArray:
+        """Hinge ``j``'s corrections over ``[a, b)``; past what it has tracked, its last one."""
+        return self._delta[j].get(a, b, self._last_delta[j])
+
+    def _upstream_ends(self, prox: str, i: int, dead: set[int]) -> list[int]:
+        """Next rows of the live hinges before link ``i`` that carry a heading to ``prox``.
+
+        A dead hinge does not hold the others back: its last correction is held.
+        """
+        return [
+            self._k_link[j]
+            for j, (_p, _d, c) in enumerate(self._links[:i])
+            if prox in c and j not in dead
+        ]
+
+    def _emit(self, a: int, b: int) -> dict[str, FloatArray]:
+        """Angle columns of grid rows ``[a, b)``: NaN where a segment or its heading has no data."""
+        q_B = {p: self._q_B[p].get(a, b, np.nan) for p in self.placements}
+        valid = {p: self._ok[p].get(a, b, False) for p in self.placements}
+        for p in self._lost:
+            valid[p][:] = False
+
+        def estimate(prox: str, dist: str, _turns: chain.Turns) -> FloatArray:
+            return self._provisional(self._link_index[(prox, dist)], a, b)
+
+        turns: chain.Turns = dict(self._offsets)
+        chain.add_hinge_turns(self.placements, turns, estimate)
+        return chain.isb_angles(chain.apply_turns(q_B, turns, valid=valid)).columns
+
+    def _provisional(self, i: int, a: int, b: int) -> FloatArray:
+        """Hinge ``i``'s corrections for returning rows ``[a, b)`` before it has tracked them.
+
+        Where the tracker has been: its own. Beyond, when both its sensors have the rows and
+        only a hinge before it (a knee whose thigh is out) holds it back: a copy of the
+        tracker run on with that hinge's last correction held — the joint angle between two
+        segments turned alike does not depend on it (up to the float32 of the turns), and the
+        tracker itself catches up on the exact rows once that hinge can. Otherwise its last
+        correction, held: then a segment of the hinge has no data and its angle is NaN.
+        """
+        k = self._k_link[i]
+        out = self._held(i, a, b)
+        prox, dist, _c = self._links[i]
+        if k >= b or i in self._dead_links() or min(self._kp[prox], self._kp[dist]) < b:
+            return out
+        out[max(a, k) - a :] = self._track(copy.deepcopy(self._hinges), i, k, b)[max(a, k) - k :]
+        return out
+
+    def _trim(self) -> None:
+        """Forget rows every consumer has read: returned, and passed by the live trackers."""
+        dead = self._dead_links()
+        need = dict.fromkeys(self.placements, self._k)
+        need_delta = [self._k] * len(self._links)
+        for i, (prox, dist, _c) in enumerate(self._links):
+            if i in dead:
+                continue
+            for s in (prox, dist):
+                need[s] = min(need[s], self._k_link[i])
+            for j, (_p, _d, carried) in enumerate(self._links[:i]):
+                if prox in carried:
+                    need_delta[j] = min(need_delta[j], self._k_link[i])
+        for p in self.placements:
+            self._q_B[p].trim(self._q_B[p].end if p in self._lost else need[p])
+            self._ok[p].trim(self._k)
+        for j, rows in enumerate(self._delta):
+            rows.trim(need_delta[j])
 
     def _orientation(
         self, placement: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
@@ -213,28 +523,34 @@ class LiveAnglePipeline:
             p: self._orientation(p, u.acc_m_s2, u.gyr_rad_s) for p, u in session.streams.items()
         }
         cal = calibrate(session, q_E_S, windows=resolved)
-        self._offsets = chain.stand_turns(chain.sensor_to_segment(q_E_S, cal), t, cal)
+        q_B = chain.sensor_to_segment(q_E_S, cal)
+        self._offsets = chain.stand_turns(q_B, t, cal)
         self._hinges = chain.CausalHinges(
             self.placements, rate_hz=self.rate_hz, tau_s=self._hinge_tau_s
         )
         self._cal = cal
         # run the hinge trackers over the buffered history too, so that their state at any
         # grid point depends only on the data up to it, not on when calibrate() was called
-        self._angles(q_E_S, {p: u.valid for p, u in streams.items()})
+        tracker = self._hinges.estimator(q_B)
+        last: dict[tuple[str, str], float] = {}
+
+        def estimate(prox: str, dist: str, turns: chain.Turns) -> FloatArray:
+            delta = tracker(prox, dist, turns)
+            last[(prox, dist)] = float(delta[-1])
+            return delta
+
+        chain.add_hinge_turns(self.placements, dict(self._offsets), estimate)
+        self._start_rows()
+        self._last_delta = [last[(prox, dist)] for prox, dist, _c in self._links]
+        return cal
+
+    def _start_rows(self) -> None:
+        """After calibration: the history is spent; every sensor and hinge goes on from here."""
         self._hist = {p: [] for p in self.placements}
         self._hist_ok = {p: [] for p in self.placements}
         self._hist_t = []
-        return cal
-
-    def _angles(
-        self, q_E_S: dict[str, FloatArray], valid: dict[str, BoolArray]
-    ) -> dict[str, FloatArray]:
-        """Angle columns of new grid rows from their sensor orientations (the shared steps).
-
-        NaN where a segment's sensor had no data (``valid`` False).
-        """
-        assert self._cal is not None
-        q_B = chain.sensor_to_segment(q_E_S, self._cal)
-        turns: chain.Turns = dict(self._offsets)
-        chain.add_hinge_turns(q_B, turns, self._hinges.estimator(q_B))
-        return chain.isb_angles(chain.apply_turns(q_B, turns, valid=valid)).columns
+        self._kp = dict.fromkeys(self.placements, self._k)
+        self._q_B = {p: GridRows(self._k, (4,)) for p in self.placements}
+        self._ok = {p: GridRows(self._k, (), np.bool_) for p in self.placements}
+        self._k_link = [self._k] * len(self._links)
+        self._delta = [GridRows(self._k) for _ in self._links]

@@ -132,13 +132,15 @@ def to_uniform_grid(
 def outside_gaps(
     t_grid: FloatArray, gaps: Iterable[tuple[float, float]], *, rate_hz: float
 ) -> BoolArray:
-    """Grid points not strictly inside any of ``gaps`` (within a quarter grid step).
+    """Grid points not strictly inside any of ``gaps`` (``a < t < b``, to 1e-9 of a step).
 
     Used by :func:`move_to_uniform_grid` and by the live pipeline, so both leave the same
-    points without data.
+    points without data. The edges are exact, not rounded to the nearer sample: live, a grid
+    point just after a sensor's last sample is shown without it before its next sample (and
+    so whether there was a gap) is known, and offline must agree.
     """
     ok = np.ones(t_grid.shape[0], dtype=bool)
-    tol = 0.25 / rate_hz
+    tol = 1e-9 / rate_hz
     for a, b in gaps:
         ok &= ~((t_grid > a + tol) & (t_grid < b - tol))
     return ok

@@ -27,7 +27,9 @@ from analysis.recording.schema import T_S
 from analysis.recording.streams import Marker
 
 FloatArray = NDArray[np.float64]
-LiveStatus = Literal["ok", "outside", "not_measured", "not_engaged", "uncertain"]
+LiveStatus = Literal["ok", "outside", "not_measured", "not_engaged", "uncertain", "sensor_out"]
+"""``sensor_out`` is set by the live session, not by the monitor: a sensor the angle needs is
+out (cli.live_angles.judge_outages)."""
 
 
 @dataclass(frozen=True, kw_only=True)

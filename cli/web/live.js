@@ -9,6 +9,7 @@ const STATE_TEXT = {
   near: "near the edge",
   outside: "OUTSIDE",
   uncertain: "uncertain",
+  sensor_out: "sensor out",
   not_measured: "not measured",
   not_engaged: "not in the stretch",
 };
@@ -205,7 +206,9 @@ function drawRules(s) {
     el("td", { text: `${r.upper ? "≤" : "≥"} ${r.limit_deg}°` }, tr);
     const td = el("td", {}, tr);
     el("span", { class: `swatch st-${r.state}` }, td);
-    el("span", { class: "state-word", text: STATE_TEXT[r.state] || r.state }, td);
+    // a rule a sensor out leaves without data says which sensor and since when
+    const word = r.state === "sensor_out" && r.why ? r.why : STATE_TEXT[r.state] || r.state;
+    el("span", { class: "state-word", text: word }, td);
   }
   const nc = s.not_checked || [];
   $("not-checked").hidden = nc.length === 0;

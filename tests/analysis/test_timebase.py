@@ -61,3 +61,7 @@ def test_outside_gaps_keeps_the_gap_edges_and_drops_its_inside():
     inside = (t > 0.3 + 0.025) & (t < 0.8 - 0.025)
     np.testing.assert_array_equal(ok, ~inside)  # a gap one step long removes no point
     assert outside_gaps(t, [], rate_hz=10.0).all()
+    # no rounding to the nearer sample: live shows a point just after a sensor's last sample
+    # without it before the next sample can say whether there was a gap, and offline agrees
+    near = np.array([0.3 + 0.02, 0.8 - 0.02])
+    assert not outside_gaps(near, [(0.3, 0.8)], rate_hz=10.0).any()
