@@ -54,6 +54,7 @@ from analysis.envelope.masks import (
 from analysis.envelope.profiles import (
     EngagedCriterion,
     EngagedSpec,
+    HoldSpec,
     Profile,
     RuleSpec,
     angle_column_for,
@@ -486,19 +487,17 @@ def _holds(
     t_s: FloatArray,
     t_end: FloatArray,
 ) -> tuple[tuple[Hold, ...], BoolArray]:
+    """Holds: engaged, no gating rule outside, every gating angle known, and held still.
+
+    "Held still" is the complement of :func:`moving` on the engagement angle; stillness
+    and the whole hold must each last the dwell (the shortest rule dwell). Returns the
+    holds (seconds, rated against the profile's target) and their per-sample mask.
+    """
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
     steady = np.ones(t_s.size, dtype=bool)
     if spec.max_rate_deg_s is not None and engaged_by is not None:
-        x = data[engaged_by]
-        dt = float(np.median(np.diff(t_s)))
-        width = max(1, round(spec.rate_window_s / dt))
-        # fill gaps for the running mean only (a NaN would poison every later value of the
-        # filter); samples that had no data are never "steady"
-        filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
-        smooth = running_mean(filled, width)
-        rate = np.gradient(smooth, t_s)
-        steady = (np.abs(rate) <= spec.max_rate_deg_s) & np.isfinite(x)
+        steady = ~moving(data[engaged_by], t_s, t_end, spec, dwell_s=dwell)
     quiet = debounce(steady & known, t_end, t_s, on_s=dwell, off_s=dwell)
     mask = engaged & ~gating & quiet
     mask = debounce(mask, t_end, t_s, on_s=dwell, off_s=0.0)
@@ -511,6 +510,48 @@ def _holds(
         )
         holds.append(Hold(start_s=float(t_s[a]), end_s=float(t_end[b - 1]), rating=rating))
     return tuple(holds), mask
+
+
+def moving(
+    x: FloatArray, t_s: FloatArray, t_end: FloatArray, spec: HoldSpec, *, dwell_s: float
+) -> BoolArray:
+    """Where the engagement angle ``x`` (deg on ``t_s``, s) is moving, not held.
+
+    A movement starts once the angle's rate, smoothed over ``spec.rate_window_s``, exceeds
+    ``spec.max_rate_deg_s`` and lasts until the rate is back below
+    ``spec.still_rate_deg_s`` (hysteresis), and it began where the rate last rose through
+    ``spec.still_rate_deg_s``; movements separated by a pause shorter than
+    ``dwell_s`` are one movement (the rate passes through zero where a movement reverses,
+    e.g. the leg lifted off the support and lowered). Samples without data are moving
+    (never "held").
+
+    Why hysteresis: the clinician's question is how long the person held the stretch
+    position still, so a hold ends where the movement out of it *begins*. With one
+    threshold, a slow movement (getting out of a lean over ≈ 2 s) whose peak rate hovers
+    at the threshold is ill-conditioned: whether it is above the threshold for the dwell —
+    and so whether the hold ends there or seconds later at the next movement — turns on a
+    few hundredths of a degree per second, less than any estimate's error. The upper
+    threshold decides *whether* the angle moved; half of it decides *where*: a recognised
+    movement spans its time above half its peak rate (≈ 60 % of a minimum-jerk movement),
+    so the dwell decision has margin, and both boundaries lie where the rate rises or falls
+    steeply, so an angle error of a fraction of a degree moves them by hundredths of a
+    second (as a rule's episode is widened to where the angle crossed its edge).
+    """
+    filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
+    dt = float(np.median(np.diff(t_s)))
+    smooth = running_mean(filled, max(1, round(spec.rate_window_s / dt)))
+    speed = np.abs(np.gradient(smooth, t_s))
+    limit = spec.max_rate_deg_s if spec.max_rate_deg_s is not None else np.inf
+    release = spec.still_rate_deg_s if spec.still_rate_deg_s is not None else np.inf
+    fast = hysteresis(speed, np.isfinite(speed), limit=limit, release=release, upper=True)
+    # a recognised movement began where the rate last rose through the release rate
+    index = np.arange(x.size)
+    last_still = np.maximum.accumulate(np.where(speed < release, index, -1))
+    starts, ends = true_intervals(fast)
+    fast = _interval_mask(np.minimum(starts, last_still[starts] + 1), ends, x.size)
+    out = fast | ~np.isfinite(x)
+    # bridge pauses shorter than the dwell inside or between movements
+    return debounce(out, t_end, t_s, on_s=0.0, off_s=dwell_s)
 
 
 def _gaps(
