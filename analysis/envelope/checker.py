@@ -127,6 +127,7 @@ def check_envelope(
     absent = dict(absent or {})
 
     engaged, engaged_by, engaged_reason = _engagement(profile, side, data, t_s, t_end, absent)
+    judged = _in_pose(engaged, data, profile, side)
     tests = differentiation_tests(t_s, data, markers, side=side)
     rule_results: list[RuleResult] = []
     outside: dict[str, BoolArray] = {}
@@ -148,8 +149,8 @@ def check_envelope(
             )
             continue
         finite = np.isfinite(x)
-        valid = engaged & finite
-        result, mask = _judge_rule(spec, column, x, valid, engaged, t_s, t_end)
+        valid = judged & finite
+        result, mask = _judge_rule(spec, column, x, valid, judged, t_s, t_end)
         result, mask, excused = _excuse_tests(result, mask, tests, t_s)
         if uncertain and column in uncertain:
             rule_results.append(_as_uncertain(result, uncertain[column]))
@@ -310,6 +311,21 @@ def _engagement(
         return engaged, column, reason
     reason = "cannot tell when the stretch is held: " + "; ".join(tried)
     return np.zeros(t_s.size, dtype=bool), None, reason
+
+
+def _in_pose(
+    engaged: BoolArray, data: Mapping[str, FloatArray], profile: Profile, side: str
+) -> BoolArray:
+    """Where the rules are judged: engaged *and* the engagement condition met right there.
+
+    The engagement dwell keeps a brief dip out of the condition from ending the stretch, but
+    during such a dip the person is not in the stretch pose: the leg lowered to the floor
+    between the stretch and sitting down straightens the knee for a second, which is no
+    "locked knee" (a rule applies while in the stretch). The live monitor already requires
+    the condition at the newest sample; this makes the report agree with it.
+    """
+    met = engagement_condition(data, profile, side=side)
+    return engaged if met is None else engaged & met
 
 
 def _with_requirements(
