@@ -533,25 +533,25 @@ def moving(
 ) -> BoolArray:
     """Where the engagement angle ``x`` (deg on ``t_s``, s) is moving, not held.
 
-    A movement starts once the angle's rate, smoothed over ``spec.rate_window_s``, exceeds
-    ``spec.max_rate_deg_s`` and lasts until the rate is back below
-    ``spec.still_rate_deg_s`` (hysteresis), and it began where the rate last rose through
-    ``spec.still_rate_deg_s``; movements separated by a pause shorter than
-    ``dwell_s`` are one movement (the rate passes through zero where a movement reverses,
-    e.g. the leg lifted off the support and lowered). Samples without data are moving
-    (never "held").
+    The angle's rate is smoothed over ``spec.rate_window_s``. Stretches where it is faster
+    than ``spec.still_rate_deg_s`` (default half of ``spec.max_rate_deg_s``), with pauses
+    shorter than ``dwell_s`` bridged, are movements when the rate passes
+    ``spec.max_rate_deg_s`` somewhere in them; a movement spans the whole stretch. Samples
+    without data are moving (never "held").
 
-    Why hysteresis: the clinician's question is how long the person held the stretch
-    position still, so a hold ends where the movement out of it *begins*. With one
-    threshold, a slow movement (getting out of a lean over ≈ 2 s) whose peak rate hovers
-    at the threshold is ill-conditioned: whether it is above the threshold for the dwell —
-    and so whether the hold ends there or seconds later at the next movement — turns on a
-    few hundredths of a degree per second, less than any estimate's error. The upper
-    threshold decides *whether* the angle moved; half of it decides *where*: a recognised
-    movement spans its time above half its peak rate (≈ 60 % of a minimum-jerk movement),
-    so the dwell decision has margin, and both boundaries lie where the rate rises or falls
-    steeply, so an angle error of a fraction of a degree moves them by hundredths of a
-    second (as a rule's episode is widened to where the angle crossed its edge).
+    Why: the clinician's question is how long the person held the stretch position still,
+    so a hold ends where the movement out of it *begins*. With one threshold and a dwell, a
+    slow movement (getting out of a lean over ≈ 2 s) whose rate hovers near the threshold
+    for about the dwell is ill-conditioned: whether it ends the hold — or the hold runs on
+    to the next movement, seconds later — turns on a few hundredths of a degree per second,
+    less than any estimate's error. Here the limit decides *whether* the angle moved and
+    the release rate *where*: both ends of a movement lie where the rate rises or falls
+    through half the limit, steeply, so an angle error of a fraction of a degree moves them
+    by hundredths of a second (as a rule's episode is widened to where the angle crossed
+    its edge). A slow part joined to a fast one (leaving the lean, then lifting the leg off
+    the support) is one movement, so an estimate that sees the slow part 10 % faster or
+    slower than the truth, across the limit, still ends the hold at the same place. A slow
+    lean deeper that never reaches the limit stays part of the hold.
     """
     filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
     dt = float(np.median(np.diff(t_s)))
@@ -559,14 +559,17 @@ def moving(
     speed = np.abs(np.gradient(smooth, t_s))
     limit = spec.max_rate_deg_s if spec.max_rate_deg_s is not None else np.inf
     release = spec.still_rate_deg_s if spec.still_rate_deg_s is not None else np.inf
-    fast = hysteresis(speed, np.isfinite(speed), limit=limit, release=release, upper=True)
-    # a recognised movement began where the rate last rose through the release rate
-    index = np.arange(x.size)
-    last_still = np.maximum.accumulate(np.where(speed < release, index, -1))
-    starts, ends = true_intervals(fast)
-    fast = _interval_mask(np.minimum(starts, last_still[starts] + 1), ends, x.size)
-    out = fast | ~np.isfinite(x)
-    # bridge pauses shorter than the dwell inside or between movements
+    with np.errstate(invalid="ignore"):
+        above = speed > release
+        fast = speed > limit
+    # stretches faster than the release rate, pauses shorter than the dwell bridged; those
+    # that pass the limit somewhere are movements, from their first to their last sample
+    active = debounce(above, t_end, t_s, on_s=0.0, off_s=dwell_s)
+    starts, ends = true_intervals(active)
+    n_fast = np.concatenate(([0], np.cumsum(fast, dtype=np.int64)))
+    keep = n_fast[ends] > n_fast[starts]
+    out = _interval_mask(starts[keep], ends[keep], x.size) | ~np.isfinite(x)
+    # a gap in the data next to a movement is part of it
     return debounce(out, t_end, t_s, on_s=0.0, off_s=dwell_s)
 
 

@@ -220,10 +220,10 @@ class EngagedSpec:
 class HoldSpec:
     """Continuous engaged time inside the envelope; the target and the "short" limit.
 
-    ``max_rate_deg_s`` makes a hold a *held* position: once the engagement angle moves
-    faster than this (smoothed over ``rate_window_s``), the time is transition, not hold,
-    until it is back below ``release_rate_deg_s`` (rate hysteresis; default half of
-    ``max_rate_deg_s``).
+    ``max_rate_deg_s`` makes a hold a *held* position: a stretch of time where the
+    engagement angle moves faster than ``release_rate_deg_s`` (default half of
+    ``max_rate_deg_s``; rate smoothed over ``rate_window_s``) and somewhere faster than
+    ``max_rate_deg_s`` is transition, not hold (``checker.moving``).
     """
 
     target_s: float

@@ -86,6 +86,21 @@ def test_a_movement_and_its_reversal_are_one_movement():
     assert not m2[(t > 21.6) & (t < 22.5)].any()
 
 
+@pytest.mark.parametrize("scale", [0.9, 1.1])
+def test_a_slow_exit_joined_to_a_fast_one_is_one_movement_either_side_of_the_limit(scale):
+    # leaving the lean (5.3° over 2 s, peak 4.97 °/s: at the limit) and lifting the leg off
+    # the support 0.4 s later: an estimate 10 % off puts the slow part on either side of the
+    # limit, yet the movement starts where the slow part passed the release rate
+    t = _grid()
+    leave = step(t, 20.0, 2.0, -5.3)
+    lift = step(t, 22.4, 1.0, 20.0)
+    assert abs(np.abs(step_rate(t, 20.0, 2.0, -5.3)).max() - 5.0) < 0.05
+    reference = _first(_moving(70.0 + leave + lift, t), t)
+    scaled = _first(_moving(70.0 + scale * leave + lift, t), t)
+    assert 20.2 < reference < 20.8  # in the slow part, not at the lift (22.4 s)
+    assert abs(scaled - reference) < 0.15
+
+
 def test_missing_samples_are_never_held():
     t = _grid()
     x = np.full(t.size, 70.0)
