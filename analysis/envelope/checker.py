@@ -54,6 +54,7 @@ from analysis.envelope.masks import (
 from analysis.envelope.profiles import (
     EngagedCriterion,
     EngagedSpec,
+    HoldSpec,
     Profile,
     RuleSpec,
     angle_column_for,
@@ -126,6 +127,7 @@ def check_envelope(
     absent = dict(absent or {})
 
     engaged, engaged_by, engaged_reason = _engagement(profile, side, data, t_s, t_end, absent)
+    judged = _in_pose(engaged, data, profile, side)
     tests = differentiation_tests(t_s, data, markers, side=side)
     rule_results: list[RuleResult] = []
     outside: dict[str, BoolArray] = {}
@@ -147,8 +149,8 @@ def check_envelope(
             )
             continue
         finite = np.isfinite(x)
-        valid = engaged & finite
-        result, mask = _judge_rule(spec, column, x, valid, engaged, t_s, t_end)
+        valid = judged & finite
+        result, mask = _judge_rule(spec, column, x, valid, judged, t_s, t_end)
         result, mask, excused = _excuse_tests(result, mask, tests, t_s)
         if uncertain and column in uncertain:
             rule_results.append(_as_uncertain(result, uncertain[column]))
@@ -309,6 +311,21 @@ def _engagement(
         return engaged, column, reason
     reason = "cannot tell when the stretch is held: " + "; ".join(tried)
     return np.zeros(t_s.size, dtype=bool), None, reason
+
+
+def _in_pose(
+    engaged: BoolArray, data: Mapping[str, FloatArray], profile: Profile, side: str
+) -> BoolArray:
+    """Where the rules are judged: engaged *and* the engagement condition met right there.
+
+    The engagement dwell keeps a brief dip out of the condition from ending the stretch, but
+    during such a dip the person is not in the stretch pose: the leg lowered to the floor
+    between the stretch and sitting down straightens the knee for a second, which is no
+    "locked knee" (a rule applies while in the stretch). The live monitor already requires
+    the condition at the newest sample; this makes the report agree with it.
+    """
+    met = engagement_condition(data, profile, side=side)
+    return engaged if met is None else engaged & met
 
 
 def _with_requirements(
@@ -486,19 +503,17 @@ def _holds(
     t_s: FloatArray,
     t_end: FloatArray,
 ) -> tuple[tuple[Hold, ...], BoolArray]:
+    """Holds: engaged, no gating rule outside, every gating angle known, and held still.
+
+    "Held still" is the complement of :func:`moving` on the engagement angle; stillness
+    and the whole hold must each last the dwell (the shortest rule dwell). Returns the
+    holds (seconds, rated against the profile's target) and their per-sample mask.
+    """
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
     steady = np.ones(t_s.size, dtype=bool)
     if spec.max_rate_deg_s is not None and engaged_by is not None:
-        x = data[engaged_by]
-        dt = float(np.median(np.diff(t_s)))
-        width = max(1, round(spec.rate_window_s / dt))
-        # fill gaps for the running mean only (a NaN would poison every later value of the
-        # filter); samples that had no data are never "steady"
-        filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
-        smooth = running_mean(filled, width)
-        rate = np.gradient(smooth, t_s)
-        steady = (np.abs(rate) <= spec.max_rate_deg_s) & np.isfinite(x)
+        steady = ~moving(data[engaged_by], t_s, t_end, spec, dwell_s=dwell)
     quiet = debounce(steady & known, t_end, t_s, on_s=dwell, off_s=dwell)
     mask = engaged & ~gating & quiet
     mask = debounce(mask, t_end, t_s, on_s=dwell, off_s=0.0)
@@ -511,6 +526,51 @@ def _holds(
         )
         holds.append(Hold(start_s=float(t_s[a]), end_s=float(t_end[b - 1]), rating=rating))
     return tuple(holds), mask
+
+
+def moving(
+    x: FloatArray, t_s: FloatArray, t_end: FloatArray, spec: HoldSpec, *, dwell_s: float
+) -> BoolArray:
+    """Where the engagement angle ``x`` (deg on ``t_s``, s) is moving, not held.
+
+    The angle's rate is smoothed over ``spec.rate_window_s``. Stretches where it is faster
+    than ``spec.still_rate_deg_s`` (default half of ``spec.max_rate_deg_s``), with pauses
+    shorter than ``dwell_s`` bridged, are movements when the rate passes
+    ``spec.max_rate_deg_s`` somewhere in them; a movement spans the whole stretch. Samples
+    without data are moving (never "held").
+
+    Why: the clinician's question is how long the person held the stretch position still,
+    so a hold ends where the movement out of it *begins*. With one threshold and a dwell, a
+    slow movement (getting out of a lean over ≈ 2 s) whose rate hovers near the threshold
+    for about the dwell is ill-conditioned: whether it ends the hold — or the hold runs on
+    to the next movement, seconds later — turns on a few hundredths of a degree per second,
+    less than any estimate's error. Here the limit decides *whether* the angle moved and
+    the release rate *where*: both ends of a movement lie where the rate rises or falls
+    through half the limit, steeply, so an angle error of a fraction of a degree moves them
+    by hundredths of a second (as a rule's episode is widened to where the angle crossed
+    its edge). A slow part joined to a fast one (leaving the lean, then lifting the leg off
+    the support) is one movement, so an estimate that sees the slow part 10 % faster or
+    slower than the truth, across the limit, still ends the hold at the same place. A slow
+    lean deeper that never reaches the limit stays part of the hold.
+    """
+    filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
+    dt = float(np.median(np.diff(t_s)))
+    smooth = running_mean(filled, max(1, round(spec.rate_window_s / dt)))
+    speed = np.abs(np.gradient(smooth, t_s))
+    limit = spec.max_rate_deg_s if spec.max_rate_deg_s is not None else np.inf
+    release = spec.still_rate_deg_s if spec.still_rate_deg_s is not None else np.inf
+    with np.errstate(invalid="ignore"):
+        above = speed > release
+        fast = speed > limit
+    # stretches faster than the release rate, pauses shorter than the dwell bridged; those
+    # that pass the limit somewhere are movements, from their first to their last sample
+    active = debounce(above, t_end, t_s, on_s=0.0, off_s=dwell_s)
+    starts, ends = true_intervals(active)
+    n_fast = np.concatenate(([0], np.cumsum(fast, dtype=np.int64)))
+    keep = n_fast[ends] > n_fast[starts]
+    out = _interval_mask(starts[keep], ends[keep], x.size) | ~np.isfinite(x)
+    # a gap in the data next to a movement is part of it
+    return debounce(out, t_end, t_s, on_s=0.0, off_s=dwell_s)
 
 
 def _gaps(

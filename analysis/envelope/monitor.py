@@ -8,7 +8,9 @@ sample's state is a causal decision and the live verdicts are, by construction, 
 report will show afterwards. One rule engine, two uses. The one difference: leaving the
 stretch is only confirmed after the engagement dwell, so live the engagement criterion must
 also hold at the newest sample (a knee straightening while the leg is lowered is not a
-"locked knee").
+"locked knee"; the checker judges rules only there too). A hold is live until the movement
+out of it passes ``max_rate_deg_s``; the report places its end where that movement began
+(where the rate rose through the release rate, a few tenths of a second earlier).
 """
 
 from __future__ import annotations

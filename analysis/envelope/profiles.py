@@ -220,14 +220,29 @@ class EngagedSpec:
 class HoldSpec:
     """Continuous engaged time inside the envelope; the target and the "short" limit.
 
-    ``max_rate_deg_s`` makes a hold a *held* position: while the engagement angle moves
-    faster than this (smoothed over ``rate_window_s``), the time is transition, not hold.
+    ``max_rate_deg_s`` makes a hold a *held* position: a stretch of time where the
+    engagement angle moves faster than ``release_rate_deg_s`` (default half of
+    ``max_rate_deg_s``; rate smoothed over ``rate_window_s``) and somewhere faster than
+    ``max_rate_deg_s`` is transition, not hold (``checker.moving``).
     """
 
     target_s: float
     short_s: float
     max_rate_deg_s: float | None = None
     rate_window_s: float = 0.5
+    release_rate_deg_s: float | None = None
+
+    @property
+    def still_rate_deg_s(self) -> float | None:
+        """The rate (°/s) below which a movement is over (None without a rate limit).
+
+        ``release_rate_deg_s`` when set, else half of ``max_rate_deg_s``.
+        """
+        if self.max_rate_deg_s is None:
+            return None
+        if self.release_rate_deg_s is not None:
+            return self.release_rate_deg_s
+        return self.max_rate_deg_s / 2.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -608,16 +623,27 @@ def _criteria(table: _Reader, key: str, raw: list[Any]) -> tuple[EngagedCriterio
 
 
 def _hold(table: _Reader) -> HoldSpec:
-    table.check_keys({"target_s", "short_s", "max_rate_deg_s", "rate_window_s"})
+    table.check_keys(
+        {"target_s", "short_s", "max_rate_deg_s", "rate_window_s", "release_rate_deg_s"}
+    )
     target = table.req_number("target_s", default=30.0, lo=0.0, lo_open=True, hi=3600.0)
     short = table.req_number("short_s", default=min(15.0, target), lo=0.0, hi=3600.0)
     if short > target:
         raise table.fail("short_s", f"must not exceed target_s ({target:g} s); got {short:g} s")
+    max_rate = table.number("max_rate_deg_s", required=False, lo=0.0, lo_open=True)
+    release = table.number("release_rate_deg_s", required=False, lo=0.0, lo_open=True)
+    if release is not None and (max_rate is None or release >= max_rate):
+        raise table.fail(
+            "release_rate_deg_s",
+            f"must be below max_rate_deg_s ({max_rate if max_rate is not None else 'unset'}); "
+            f"got {release:g}",
+        )
     return HoldSpec(
         target_s=target,
         short_s=short,
-        max_rate_deg_s=table.number("max_rate_deg_s", required=False, lo=0.0, lo_open=True),
+        max_rate_deg_s=max_rate,
         rate_window_s=table.req_number("rate_window_s", default=0.5, lo=0.0, lo_open=True, hi=10),
+        release_rate_deg_s=release,
     )
 
 
