@@ -450,9 +450,10 @@ def _habit_tilts(cands: tuple[Tilts, Tilts]) -> tuple[list[FloatArray], bool]:
     sagittal samples: then the session's (a pelvis kept still in the calibration leans only
     into the stretch).
     """
-    move = [c.move[np.isfinite(c.move)] for c in cands]
+    move = [c.move for c in cands]
+    known = move[0][np.isfinite(move[0])]
     least = np.deg2rad(CORR_MIN_SPAN_DEG)
-    if move[0].size >= 10 and _span_rad(move[0]) >= least:
+    if known.size >= 10 and _span_rad(known) >= least:
         return move, False
     session = [c.session[c.sagittal] for c in cands]
     if session[0].size >= 10 and _span_rad(session[0]) >= least:
