@@ -34,7 +34,10 @@ decided. Each row is tried in this order and the first test that decides wins:
    reversing thigh and shank together reverses it, so over the session the thigh's sign for
    which some sign of the shank keeps the knee within −15…160° wins (sitting, the stretch,
    lifting the leg onto the support all bend the knee while the thigh tips);
-8. **fallback**: the direction the segment mostly tips in the functional window.
+8. **fallback**: the direction the segment mostly tips in the functional window, or over
+   the session when it tipped less than :data:`CORR_MIN_SPAN_DEG` in the window (a pelvis
+   kept still in the calibration tips only in the lean into the stretch); a habit, so the
+   session's is never confident (a slump held long tips the pelvis back).
 
 Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when one
 candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
@@ -42,10 +45,10 @@ session against at most a tenth of that), test 3 when the rejected sign's centre
 is ≥ 1.3 times the chosen one's, test 4 when the candidates differ by > 5° in their
 90th-percentile ankle angle, test 5 when |r| ≥ 0.6 (r counts only when both segments tip
 ≥ 4°), tests 6 and 7 always (7 with the margins of test 2), and the fallback only for the
-segment whose own habit it is (the thigh) and only by > 6° mean tilt. A confident decision
-by test 1 or 2 that the centre test confidently contradicts is lowered to ``low``. Anything
-else is ``low``: the angles that depend on it are reported as *uncertain*, never as
-violations.
+segment whose own habit it is (the thigh), only by > 6° mean tilt and only in the window.
+A confident decision by test 1 or 2 that the centre test confidently contradicts is lowered
+to ``low``. Anything else is ``low``: the angles that depend on it are reported as
+*uncertain*, never as violations.
 """
 
 from __future__ import annotations
@@ -439,13 +442,37 @@ def _dominance(tilt: FloatArray) -> float:
     return float(np.mean(np.clip(tilt, 0, None)) - np.mean(np.clip(-tilt, 0, None)))
 
 
+def _habit_tilts(cands: tuple[Tilts, Tilts]) -> tuple[list[FloatArray], bool]:
+    """The tilts the fallback reads and whether they are the session's.
+
+    The functional window's, unless the segment tipped less than :data:`CORR_MIN_SPAN_DEG`
+    there (then the sign of its wobble is noise) and more than that over the session's
+    sagittal samples: then the session's (a pelvis kept still in the calibration leans only
+    into the stretch).
+    """
+    move = [c.move for c in cands]
+    known = move[0][np.isfinite(move[0])]
+    least = np.deg2rad(CORR_MIN_SPAN_DEG)
+    if known.size >= 10 and _span_rad(known) >= least:
+        return move, False
+    session = [c.session[c.sagittal] for c in cands]
+    if session[0].size >= 10 and _span_rad(session[0]) >= least:
+        return session, True
+    return move, False
+
+
 def _by_fallback(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision:
+    """Test 8: the way the segment mostly tips; over the session only as a low guess."""
     if row.fallback_sign == 0.0:
         return SignDecision(choice=0, rule=row.fallback_rule, confidence="low")
-    dom = [_dominance(c.move) * row.fallback_sign for c in cands]
+    tilts, over_session = _habit_tilts(cands)
+    if not tilts[0].size:
+        return SignDecision(choice=0, rule=row.fallback_rule, confidence="low")
+    dom = [_dominance(t) * row.fallback_sign for t in tilts]
     strong = abs(dom[0] - dom[1]) > np.deg2rad(DOMINANCE_MARGIN_DEG)
-    conf: Confidence = "high" if strong and row.fallback_trusted else "low"
-    return SignDecision(choice=int(dom[1] > dom[0]), rule=row.fallback_rule, confidence=conf)
+    conf: Confidence = "high" if strong and row.fallback_trusted and not over_session else "low"
+    rule = row.fallback_rule + (" over the session" if over_session else "")
+    return SignDecision(choice=int(dom[1] > dom[0]), rule=rule, confidence=conf)
 
 
 def decide_sign(

@@ -193,6 +193,47 @@ def test_a_still_pelvis_without_partners_is_never_confident():
         assert d.confidence == "low", d
 
 
+def _lean_session(lean_deg: float, n_still: int = 100, n_lean: int = 300) -> np.ndarray:
+    """A standing session's pelvis tilt: still, then the lean into the stretch and back."""
+    ramp = np.sin(np.linspace(0, np.pi, n_lean)) ** 0.3
+    wobble = 0.3 * np.sin(np.linspace(0, 40, n_still + n_lean))
+    return np.r_[np.zeros(n_still), lean_deg * ramp] + wobble
+
+
+@pytest.mark.parametrize(("sign", "choice"), [(1.0, 0), (-1.0, 1)])
+def test_a_pelvis_still_in_the_calibration_guesses_from_its_lean_but_stays_uncertain(sign, choice):
+    # the older protocol: no bows, the pelvis still (±1°) in the window; only the lean into
+    # the stretch (forward: negative tilt) tips it, with the thighs still (hip in range)
+    rng = np.random.default_rng(7)
+    still = rng.normal(0.0, 0.4, 200)
+    lean = sign * _lean_session(-12.0)
+    thigh = _tilts(np.zeros(200), np.zeros(lean.size))
+    d = decide_sign(PELVIS, _pair(still, lean), {"right_thigh": thigh}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (choice, "low")
+    assert d.rule.endswith("over the session")
+
+
+def test_a_pelvis_that_never_tips_keeps_the_window_guess():
+    # nothing tips more than the wobble, in the window or later: no session habit to read
+    still = 0.5 * np.sin(np.linspace(0, 9, 200))
+    session = 0.5 * np.sin(np.linspace(0, 30, 400))
+    thigh = _tilts(np.zeros(200), np.zeros(400))
+    d = decide_sign(PELVIS, _pair(still, session), {"right_thigh": thigh}, session_rate_hz=10.0)
+    assert d.confidence == "low"
+    assert not d.rule.endswith("over the session")
+
+
+def test_a_trusted_habit_is_never_trusted_over_the_session():
+    # the thigh's own habit is trusted in the window only: a thigh that did not tip there
+    # but flexes later (sitting) is a guess
+    row = SignRule(segment="x", fallback_sign=1.0, fallback_rule="r", fallback_trusted=True)
+    session = np.r_[np.zeros(100), np.full(300, 80.0)]
+    d = decide_sign(row, _pair(np.zeros(100), session), {}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (0, "low")
+    d = decide_sign(row, _pair(np.zeros(100), -session), {}, session_rate_hz=10.0)
+    assert (d.choice, d.confidence) == (1, "low")
+
+
 TRUNK = next(r for r in SIGN_RULES if r.segment == "trunk")
 
 

@@ -332,3 +332,30 @@ def test_calibrate_decides_a_pelvis_kept_still_in_the_calibration(pelvis_mount, 
     assert pelvis.sign_confidence == "high"
     assert "centre" in pelvis.sign_rule
     assert "pelvis_anterior_tilt_deg" not in cal.uncertain_angles()
+
+
+@pytest.mark.parametrize(
+    ("pelvis_mount", "thigh_mount"),
+    [("facing_backwards", "outside_of_thigh"), ("aligned", "upside_down"), ("skewed", "aligned")],
+)
+def test_bends_that_drop_the_hip_centre_straight_down_leave_the_pelvis_uncertain(
+    pelvis_mount, thigh_mount
+):
+    # thigh and shank tip alike in the bends (hip flexion half the knee's, equal lengths):
+    # the centre only goes down, the same in every heading; the pelvis then tips only in
+    # the lean about still hips. Nothing decides it: uncertain, guessed from the lean.
+    n = 3600
+    data, mounts = _pair(pelvis_mount, thigh_mount, n=n, lean=True, reach=0.0)
+    for sign in (1.0, -1.0):
+        assert _evidence(data, mounts, sign).ratio < CENTRE_HIGH
+    streams = {
+        p: UniformStream(placement=p, acc_m_s2=a, gyr_rad_s=g, valid=np.ones(n, bool))
+        for p, (a, g, _q) in data.items()
+    }
+    t = np.arange(n) / RATE_HZ
+    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
+    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, 28.0), source="sidecar")
+    cal = calibrate(session, {p: q for p, (_a, _g, q) in data.items()}, windows=windows)
+    pelvis = cal.segments["pelvis"]
+    assert pelvis.sign_confidence == "low", pelvis.sign_rule
+    assert "pelvis_anterior_tilt_deg" in cal.uncertain_angles()
