@@ -146,7 +146,7 @@ def estimate_acc_correction(
     prior_gain_sd: float | None = 0.005,
     pose_sd_m_s2: float = 0.02,
     min_spread_deg: float = 20.0,
-    max_bias_m_s2: float = 0.6,
+    max_bias_m_s2: float = 1.0,
     max_gain_error: float = 0.05,
     iterations: int = 20,
 ) -> AccCorrection:
@@ -158,8 +158,9 @@ def estimate_acc_correction(
     prior (no correction) instead of absorbing the others' residuals. ``prior_gain_sd`` None
     fits the bias alone. Gives no correction when the poses span less than
     ``min_spread_deg`` (one orientation: the stand calibration absorbs its errors) or when the
-    fit ends beyond ``max_bias_m_s2`` or ``max_gain_error`` (past consumer-IMU specifications:
-    the poses were not truly still and the estimate is not trusted).
+    fit ends beyond ``max_bias_m_s2`` (≈ 100 mg: consumer parts allow up to ±80 mg per axis,
+    e.g. the MPU-6050's z) or ``max_gain_error`` (5 %) — past consumer-IMU specifications: the
+    poses were not truly still and the estimate is not trusted.
     """
     m = cluster_poses(np.asarray(pose_means_m_s2, dtype=np.float64))
     none = AccCorrection(np.zeros(3), np.eye(3), int(m.shape[0]), 0.0)

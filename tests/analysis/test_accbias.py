@@ -212,3 +212,13 @@ def test_correction_keeps_the_storage_type():
     out = c.apply(a)
     assert out.dtype == np.float32
     assert np.allclose(out[0], [0.909, 2.0, 8.91], atol=1e-5)
+
+
+def test_a_large_bias_within_consumer_specifications_is_kept():
+    """70 mg on one axis is within consumer parts' tolerance (up to ±80 mg): a shank resting
+    in three poses (all in its y-z plane) must get back what they observe rather than have
+    the fit refused."""
+    bias = np.array([-0.16, -0.12, -0.69])
+    poses = [[0, 1, 0], [0, 0, -1], [0, -0.84, -0.54]]
+    est = estimate_acc_correction(_read(poses, np.zeros((3, 3)), bias))
+    assert np.linalg.norm(est.bias_m_s2[1:] - bias[1:]) < 0.1
