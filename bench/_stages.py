@@ -22,7 +22,7 @@ from analysis.angles.accbias import estimate_acc_correction, still_pose_means
 from analysis.angles.calibration import stand_gyro_bias
 from analysis.angles.calibration_windows import Windows, resolve_windows
 from analysis.angles.orientation import estimate_orientation
-from analysis.angles.pipeline import ACC_GAIN_PRIOR_SD, PipelineOptions
+from analysis.angles.pipeline import ACC_GAIN_PRIOR_SD, ACC_POSE_WINDOW_S, PipelineOptions
 from analysis.angles.timebase import UniformSession, to_uniform_grid
 from analysis.recording.streams import Recording
 
@@ -51,7 +51,9 @@ def prepared(
         gyr = np.asarray(s.gyr_rad_s, dtype=np.float64)
         if o.acc_bias_from_poses:
             extra = {"gyr_bias_rad_s": gyr_bias[p]} if _POSE_MEANS_TAKE_GYR_BIAS else {}
-            means = still_pose_means(acc, gyr, rate_hz=session.rate_hz, **extra)
+            means = still_pose_means(
+                acc, gyr, rate_hz=session.rate_hz, window_s=ACC_POSE_WINDOW_S, **extra
+            )
             gain_sd = ACC_GAIN_PRIOR_SD if o.acc_gain_from_poses else None
             acc = estimate_acc_correction(means, prior_gain_sd=gain_sd).apply(acc)
         streams[p] = replace(s, acc_m_s2=acc, gyr_rad_s=gyr - gyr_bias[p])

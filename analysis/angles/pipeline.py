@@ -52,6 +52,11 @@ angles are stored as float32 (plenty for angles: 1e-5°), halving the memory."""
 PARALLEL_MIN_SAMPLES = 400_000
 """Total samples (all sensors) from which the orientation blocks run in two processes."""
 
+ACC_POSE_WINDOW_S = 0.5
+"""Still windows for the accelerometer correction: half a second already averages the noise to
+about a milligravity, and catches the brief pauses (the bottom of a knee bend, sitting on the
+floor before lying back) whose tilts observe the gain terms that two or three long poses do not."""
+
 ACC_GAIN_PRIOR_SD = 0.005
 """Prior standard deviation of each accelerometer gain term (scale, cross-axis): consumer
 MEMS datasheets give about ±1 % for both (e.g. Bosch BMI160), taken as ±2σ."""
@@ -520,7 +525,11 @@ def _acc_corrections(
             out[p] = AccCorrection(np.zeros(3), np.eye(3), 0, 0.0)
             continue
         means = still_pose_means(
-            u.acc_m_s2, u.gyr_rad_s, rate_hz=session.rate_hz, gyr_bias_rad_s=gyr_bias[p]
+            u.acc_m_s2,
+            u.gyr_rad_s,
+            rate_hz=session.rate_hz,
+            gyr_bias_rad_s=gyr_bias[p],
+            window_s=ACC_POSE_WINDOW_S,
         )
         gain_sd = ACC_GAIN_PRIOR_SD if opts.acc_gain_from_poses else None
         out[p] = estimate_acc_correction(means, prior_gain_sd=gain_sd)
