@@ -1,13 +1,15 @@
-"""Accelerometer bias from the static poses of a session (norm constraint |a − b| = g).
+"""Accelerometer bias and gain from the static poses of a session (norm constraint).
 
 At rest an accelerometer measures gravity only, so every still pose gives one equation
-``|ā_j − b| = g`` for the bias ``b``. The quiet stand alone pins only the bias component
-along its own vertical; as soon as a segment also rests in other orientations (the leg raised
-on a chair, lying, sitting) the components along those verticals become observable too —
-exactly the ones that otherwise turn into a tilt error of a few degrees when the segment is
-far from its calibration pose. Unobservable directions stay at the prior (zero) through a
-Tikhonov term; this is the multi-position calibration idea (e.g. Frosio et al. 2009) reduced
-to a bias-only model with a prior.
+``|gain · (ā_j − b)| = g`` for the bias ``b`` and the symmetric gain (per-axis scale and
+cross-axis sensitivity, a percent or so on consumer parts). The quiet stand alone pins only
+the error of its own pose (the stand calibration absorbs it); as soon as a segment also rests
+in other orientations (the leg raised on a chair, lying, sitting) more terms become
+observable — exactly those that otherwise turn into a tilt error of one to a few degrees when
+the segment is far from its calibration pose. Unobservable terms stay at the prior (no
+correction) through a Tikhonov term: the multi-position calibration of Frosio et al. (2009)
+with a prior. The rotational part of an accelerometer's misalignment is not modelled: gravity
+cannot observe it, and the sensor-to-segment calibration absorbs a constant rotation.
 """
 
 from __future__ import annotations
