@@ -4,8 +4,9 @@
 bias-corrected sensor data it feeds VQF. ``bench/peers.py`` needs exactly that data, to give
 every orientation filter the same input, so :func:`prepared` repeats those steps with the
 pipeline's defaults: the uniform grid (``to_uniform_grid``), the quiet stand's gyroscope bias
-(``stand_gyro_bias``) and the accelerometer bias from still poses (``estimate_acc_bias``),
-both subtracted. It follows the pipeline as of the commit named in docs/benchmarks.md; if the
+(``stand_gyro_bias``) subtracted and the accelerometer corrected from still poses
+(``estimate_acc_correction``: bias, and scale and cross-axis gain unless ``acc_gain_from_poses``
+is off). It follows the pipeline as of the commit named in docs/benchmarks.md; if the
 pipeline changes its bias steps, this file must follow.
 """
 
@@ -17,11 +18,11 @@ from dataclasses import replace
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.angles.accbias import estimate_acc_bias, still_pose_means
+from analysis.angles.accbias import estimate_acc_correction, still_pose_means
 from analysis.angles.calibration import stand_gyro_bias
 from analysis.angles.calibration_windows import Windows, resolve_windows
 from analysis.angles.orientation import estimate_orientation
-from analysis.angles.pipeline import PipelineOptions
+from analysis.angles.pipeline import ACC_GAIN_PRIOR_SD, ACC_POSE_WINDOW_S, PipelineOptions
 from analysis.angles.timebase import UniformSession, to_uniform_grid
 from analysis.recording.streams import Recording
 
@@ -33,7 +34,8 @@ _POSE_MEANS_TAKE_GYR_BIAS = "gyr_bias_rad_s" in inspect.signature(still_pose_mea
 def prepared(
     recording: Recording, opts: PipelineOptions | None = None
 ) -> tuple[UniformSession, Windows]:
-    """The session on its grid with both biases removed (float64), and the resolved windows."""
+    """The session on its grid with the biases removed and the accelerometer corrected
+    (float64), and the resolved windows."""
     o = opts or PipelineOptions()
     session = to_uniform_grid(recording.streams, max_gap_s=o.max_gap_s)
     windows = resolve_windows(session, recording.meta.calibration)
@@ -47,12 +49,14 @@ def prepared(
     for p, s in session.streams.items():
         acc = np.asarray(s.acc_m_s2, dtype=np.float64)
         gyr = np.asarray(s.gyr_rad_s, dtype=np.float64)
-        acc_bias = zero
         if o.acc_bias_from_poses:
             extra = {"gyr_bias_rad_s": gyr_bias[p]} if _POSE_MEANS_TAKE_GYR_BIAS else {}
-            means = still_pose_means(acc, gyr, rate_hz=session.rate_hz, **extra)
-            acc_bias = estimate_acc_bias(means).bias_m_s2
-        streams[p] = replace(s, acc_m_s2=acc - acc_bias, gyr_rad_s=gyr - gyr_bias[p])
+            means = still_pose_means(
+                acc, gyr, rate_hz=session.rate_hz, window_s=ACC_POSE_WINDOW_S, **extra
+            )
+            gain_sd = ACC_GAIN_PRIOR_SD if o.acc_gain_from_poses else None
+            acc = estimate_acc_correction(means, prior_gain_sd=gain_sd).apply(acc)
+        streams[p] = replace(s, acc_m_s2=acc, gyr_rad_s=gyr - gyr_bias[p])
     return replace(session, streams=streams), windows
 
 

@@ -135,6 +135,7 @@ ABLATIONS = {
     "− posture anchors (hip lying/sitting)": PipelineOptions(posture_anchors=False),
     "− hinge heading (knee/ankle)": PipelineOptions(hinge_heading=False),
     "− accelerometer bias from poses": PipelineOptions(acc_bias_from_poses=False),
+    "− accelerometer gain from poses": PipelineOptions(acc_gain_from_poses=False),
     "− stand gyro bias": PipelineOptions(stand_gyro_bias=False),
     "− stand gyro bias − stand anchors": PipelineOptions(
         stand_gyro_bias=False, stand_anchors=False

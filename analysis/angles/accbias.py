@@ -1,13 +1,15 @@
-"""Accelerometer bias from the static poses of a session (norm constraint |a − b| = g).
+"""Accelerometer bias and gain from the static poses of a session (norm constraint).
 
 At rest an accelerometer measures gravity only, so every still pose gives one equation
-``|ā_j − b| = g`` for the bias ``b``. The quiet stand alone pins only the bias component
-along its own vertical; as soon as a segment also rests in other orientations (the leg raised
-on a chair, lying, sitting) the components along those verticals become observable too —
-exactly the ones that otherwise turn into a tilt error of a few degrees when the segment is
-far from its calibration pose. Unobservable directions stay at the prior (zero) through a
-Tikhonov term; this is the multi-position calibration idea (e.g. Frosio et al. 2009) reduced
-to a bias-only model with a prior.
+``|gain · (ā_j − b)| = g`` for the bias ``b`` and the symmetric gain (per-axis scale and
+cross-axis sensitivity, a percent or so on consumer parts). The quiet stand alone pins only
+the error of its own pose (the stand calibration absorbs it); as soon as a segment also rests
+in other orientations (the leg raised on a chair, lying, sitting) more terms become
+observable — exactly those that otherwise turn into a tilt error of one to a few degrees when
+the segment is far from its calibration pose. Unobservable terms stay at the prior (no
+correction) through a Tikhonov term: the multi-position calibration of Frosio et al. (2009)
+with a prior. The rotational part of an accelerometer's misalignment is not modelled: gravity
+cannot observe it, and the sensor-to-segment calibration absorbs a constant rotation.
 """
 
 from __future__ import annotations
@@ -86,6 +88,111 @@ def cluster_poses(pose_means_m_s2: FloatArray, *, radius_deg: float = 8.0) -> Fl
     return np.stack([m[label == c].mean(axis=0) for c in range(len(centres))])
 
 
+GAIN_TERMS: tuple[tuple[int, int], ...] = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
+"""Entries ``(i, j)`` of the symmetric gain correction, in the order of its parameters."""
+
+
+@dataclass(frozen=True)
+class AccCorrection:
+    """Affine accelerometer correction: ``f = gain · (a − bias)`` (sensor frame, m/s²).
+
+    ``gain`` is symmetric and near the identity: per-axis scale (diagonal) and cross-axis
+    sensitivity (off-diagonal). The rotational part of a non-orthogonal triad is left out: a
+    constant rotation of the accelerometer is absorbed by the sensor-to-segment calibration,
+    and gravity alone cannot observe it. ``poses``: distinct still poses used; ``spread_deg``:
+    the largest angle between two of them.
+    """
+
+    bias_m_s2: FloatArray
+    gain: FloatArray
+    poses: int
+    spread_deg: float
+
+    def apply(self, acc_m_s2: NDArray[np.floating]) -> NDArray[np.floating]:
+        """Corrected specific force, same shape and storage type as ``acc_m_s2``."""
+        out = (np.asarray(acc_m_s2, dtype=np.float64) - self.bias_m_s2) @ self.gain.T
+        return out.astype(np.asarray(acc_m_s2).dtype, copy=False)
+
+
+def _gain_matrix(k: FloatArray) -> FloatArray:
+    m = np.eye(3)
+    for (i, j), v in zip(GAIN_TERMS, k, strict=True):
+        m[i, j] += v
+        if i != j:
+            m[j, i] += v
+    return m
+
+
+def _norm_jacobian(m: FloatArray, b: FloatArray, gain: FloatArray, fit_gain: bool):
+    """Residuals ``|gain·(m − b)| − g`` and their Jacobian in (bias, gain terms)."""
+    v = m - b
+    d = v @ gain.T
+    norm = np.linalg.norm(d, axis=1)
+    u = d / norm[:, None]
+    cols = [-(u @ gain)]  # ∂|d|/∂b
+    if fit_gain:
+        cols.append(
+            np.stack(
+                [u[:, i] * v[:, j] + (u[:, j] * v[:, i] if i != j else 0.0) for i, j in GAIN_TERMS],
+                axis=1,
+            )
+        )
+    return norm, np.concatenate(cols, axis=1)
+
+
+def estimate_acc_correction(
+    pose_means_m_s2: FloatArray,
+    *,
+    gravity_m_s2: float = GRAVITY_M_S2,
+    prior_sd_m_s2: float = 0.15,
+    prior_gain_sd: float | None = 0.005,
+    pose_sd_m_s2: float = 0.02,
+    min_spread_deg: float = 20.0,
+    max_bias_m_s2: float = 1.0,
+    max_gain_error: float = 0.05,
+    iterations: int = 20,
+) -> AccCorrection:
+    """Bias and symmetric gain from the norm constraint ``|gain·(ā_k − b)| = g`` (Gauss–Newton).
+
+    Minimises Σ_poses (|gain·(ā_k − b)| − g)²/σ_pose² + |b|²/σ_prior² + Σ (gain − I)²/σ_gain²
+    over the distinct still poses (:func:`cluster_poses`): the multi-position calibration of
+    Frosio et al. (2009) with a prior, so that a term the poses do not observe stays at its
+    prior (no correction) instead of absorbing the others' residuals. ``prior_gain_sd`` None
+    fits the bias alone. Gives no correction when the poses span less than
+    ``min_spread_deg`` (one orientation: the stand calibration absorbs its errors) or when the
+    fit ends beyond ``max_bias_m_s2`` (≈ 100 mg: consumer parts allow up to ±80 mg per axis,
+    e.g. the MPU-6050's z) or ``max_gain_error`` (5 %) — past consumer-IMU specifications: the
+    poses were not truly still and the estimate is not trusted.
+    """
+    m = cluster_poses(np.asarray(pose_means_m_s2, dtype=np.float64))
+    none = AccCorrection(np.zeros(3), np.eye(3), int(m.shape[0]), 0.0)
+    if m.shape[0] < 2:
+        return none
+    u = m / np.linalg.norm(m, axis=1, keepdims=True)
+    spread = float(np.rad2deg(np.arccos(np.clip(np.min(u @ u.T), -1.0, 1.0))))
+    none = AccCorrection(np.zeros(3), np.eye(3), int(m.shape[0]), spread)
+    if spread < min_spread_deg:
+        return none
+    fit_gain = prior_gain_sd is not None
+    reg = np.full(3, (pose_sd_m_s2 / prior_sd_m_s2) ** 2)
+    if fit_gain:
+        reg = np.concatenate([reg, np.full(len(GAIN_TERMS), (pose_sd_m_s2 / prior_gain_sd) ** 2)])
+    theta = np.zeros(reg.size)
+    for _ in range(iterations):
+        gain = _gain_matrix(theta[3:]) if fit_gain else np.eye(3)
+        norm, jac = _norm_jacobian(m, theta[:3], gain, fit_gain)
+        lhs = jac.T @ jac + np.diag(reg)
+        step = np.linalg.solve(lhs, -(jac.T @ (norm - gravity_m_s2)) - reg * theta)
+        theta = theta + step
+        if np.linalg.norm(step) < 1e-6:
+            break
+    b, k = theta[:3], theta[3:]
+    ok = np.all(np.isfinite(theta)) and np.linalg.norm(b) <= max_bias_m_s2
+    if not ok or (k.size and np.max(np.abs(k)) > max_gain_error):
+        return none
+    return AccCorrection(b, _gain_matrix(k) if fit_gain else np.eye(3), int(m.shape[0]), spread)
+
+
 def estimate_acc_bias(
     pose_means_m_s2: FloatArray,
     *,
@@ -96,34 +203,18 @@ def estimate_acc_bias(
     max_bias_m_s2: float = 0.6,
     iterations: int = 10,
 ) -> AccBias:
-    """Bias minimising Σ_poses (|ā_k − b| − g)²/σ_pose² + |b|²/σ_prior² (Gauss–Newton).
+    """Bias alone minimising Σ_poses (|ā_k − b| − g)²/σ_pose² + |b|²/σ_prior².
 
-    Still windows are first merged into distinct poses (:func:`cluster_poses`). Returns a
-    zero bias when the poses span less than ``min_spread_deg`` (one orientation: nothing
-    beyond the stand's vertical is observable, and the stand calibration absorbs that part)
-    or when the fit ends beyond ``max_bias_m_s2`` (≈ 60 mg, past consumer-IMU specifications:
-    the poses were not truly still and the estimate is not trusted).
+    :func:`estimate_acc_correction` with the gain fixed at the identity.
     """
-    m = cluster_poses(np.asarray(pose_means_m_s2, dtype=np.float64))
-    if m.shape[0] < 2:
-        return AccBias(np.zeros(3), int(m.shape[0]), 0.0)
-    u = m / np.linalg.norm(m, axis=1, keepdims=True)
-    spread = float(np.rad2deg(np.arccos(np.clip(np.min(u @ u.T), -1.0, 1.0))))
-    if spread < min_spread_deg:
-        return AccBias(np.zeros(3), int(m.shape[0]), spread)
-    b = np.zeros(3)
-    reg = (pose_sd_m_s2 / prior_sd_m_s2) ** 2
-    for _ in range(iterations):
-        d = m - b
-        norm = np.linalg.norm(d, axis=1)
-        r = norm - gravity_m_s2
-        jac = -d / norm[:, None]  # ∂|m − b|/∂b
-        lhs = jac.T @ jac + reg * np.eye(3)
-        rhs = -(jac.T @ r) - reg * b
-        step = np.linalg.solve(lhs, rhs)
-        b = b + step
-        if np.linalg.norm(step) < 1e-6:
-            break
-    if not np.all(np.isfinite(b)) or np.linalg.norm(b) > max_bias_m_s2:
-        return AccBias(np.zeros(3), int(m.shape[0]), spread)
-    return AccBias(b, int(m.shape[0]), spread)
+    c = estimate_acc_correction(
+        pose_means_m_s2,
+        gravity_m_s2=gravity_m_s2,
+        prior_sd_m_s2=prior_sd_m_s2,
+        prior_gain_sd=None,
+        pose_sd_m_s2=pose_sd_m_s2,
+        min_spread_deg=min_spread_deg,
+        max_bias_m_s2=max_bias_m_s2,
+        iterations=iterations,
+    )
+    return AccBias(c.bias_m_s2, c.poses, c.spread_deg)

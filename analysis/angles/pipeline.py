@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from analysis.angles import chain
 from analysis.angles import rotations as rot
-from analysis.angles.accbias import estimate_acc_bias, still_pose_means
+from analysis.angles.accbias import AccCorrection, estimate_acc_correction, still_pose_means
 from analysis.angles.calibration import CalibrationResult, calibrate
 from analysis.angles.calibration_windows import Windows, head_of, resolve_windows
 from analysis.angles.chunks import map_rows
@@ -51,6 +51,15 @@ angles are stored as float32 (plenty for angles: 1e-5°), halving the memory."""
 
 PARALLEL_MIN_SAMPLES = 400_000
 """Total samples (all sensors) from which the orientation blocks run in two processes."""
+
+ACC_POSE_WINDOW_S = 0.5
+"""Still windows for the accelerometer correction: half a second already averages the noise to
+about a milligravity, and catches the brief pauses (the bottom of a knee bend, sitting on the
+floor before lying back) whose tilts observe the gain terms that two or three long poses do not."""
+
+ACC_GAIN_PRIOR_SD = 0.005
+"""Prior standard deviation of each accelerometer gain term (scale, cross-axis): consumer
+MEMS datasheets give about ±1 % for both (e.g. Bosch BMI160), taken as ±2σ."""
 
 NEUTRAL_STILL_RAD_S = 0.1
 """Every sensor turning slower than this (bias removed) counts as still for the anchors."""
@@ -87,6 +96,9 @@ class PipelineOptions:
     """Remove each gyroscope's mean rate during the quiet stand before fusion."""
     acc_bias_from_poses: bool = True
     """Estimate each accelerometer's bias from the session's still poses (``accbias``)."""
+    acc_gain_from_poses: bool = True
+    """With ``acc_bias_from_poses``: estimate each accelerometer's scale and cross-axis
+    sensitivity (symmetric gain) from the same poses too."""
     calibration_until_s: float | None = None
     """None: calibrate from the whole recording (the sign decisions and the flexion-axis
     fallbacks see every posture). A time (s, on the grid): calibrate from the grid points up
@@ -338,14 +350,12 @@ class _GridBlocks:
 
     grid: Mapping[str, UniformStream]
     gyr_bias: Mapping[str, FloatArray]
-    acc_bias: Mapping[str, FloatArray]
 
     def __call__(self, task: OrientationTask) -> tuple[FloatArray, FloatArray]:
         s = self.grid[task.placement]
         a, b = task.start, task.stop
         gyr = chain.debiased_gyro(s.gyr_rad_s[a:b], self.gyr_bias[task.placement])
-        acc = np.ascontiguousarray(s.acc_m_s2[a:b], dtype=np.float64)
-        return gyr, acc - self.acc_bias[task.placement]
+        return gyr, np.ascontiguousarray(s.acc_m_s2[a:b], dtype=np.float64)
 
 
 def _orientation_tasks(
@@ -405,11 +415,11 @@ def analyse_recording(
     session, long_session = _on_grid(recording, streams, max_gap_s=opts.max_gap_s)
     windows = resolve_windows(_calibration_data(session, opts), meta.calibration)
     gyr_bias = chain.gyro_bias(session, windows.static_s, enabled=opts.stand_gyro_bias)
-    acc_bias = _acc_bias(session, gyr_bias, enabled=opts.acc_bias_from_poses)
+    session = _corrected_acc(session, _acc_corrections(session, gyr_bias, opts))
     report("orientation", 0.1)
     q_E_S = _orientations(
         session,
-        (gyr_bias, acc_bias),
+        gyr_bias,
         vendor=meta.extra.get("orientation_source", {}),
         opts=opts,
         report=report,
@@ -417,7 +427,7 @@ def analyse_recording(
         long_session=long_session,
     )
     report("calibration", 0.7)
-    cal = _calibrate(session, q_E_S, windows, acc_bias, opts)
+    cal = _calibrate(session, q_E_S, windows, opts)
     still = _all_still(session, gyr_bias)
     valid = {p: u.valid for p, u in session.streams.items()}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
@@ -478,7 +488,6 @@ def _calibrate(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
     windows: Windows,
-    acc_bias: Mapping[str, FloatArray],
     opts: PipelineOptions,
 ) -> CalibrationResult:
     """Calibrate from the whole grid, or from its head as a live session would."""
@@ -486,34 +495,48 @@ def _calibrate(
     n = head.t_s.shape[0]
     if n < session.t_s.shape[0]:
         q_E_S = {p: q[:n] for p, q in q_E_S.items()}
-    return calibrate(head, q_E_S, windows=windows, acc_bias_m_s2=acc_bias)
+    return calibrate(head, q_E_S, windows=windows)
 
 
-def _acc_bias(
-    session: UniformSession, gyr_bias: Mapping[str, FloatArray], *, enabled: bool
-) -> dict[str, FloatArray]:
-    """Offline only: each accelerometer's bias (m/s², sensor frame) from the still poses.
+def _corrected_acc(session: UniformSession, acc: Mapping[str, AccCorrection]) -> UniformSession:
+    """The session with every accelerometer corrected (storage type kept, one at a time)."""
+    streams = dict(session.streams)
+    for p, corr in acc.items():
+        u = streams[p]
+        fixed = map_rows(corr.apply, u.acc_m_s2, width=3, dtype=u.acc_m_s2.dtype.type)
+        streams[p] = replace(u, acc_m_s2=fixed)
+        del u
+    return replace(session, streams=streams)
 
-    The poses come from the whole recording (``analysis.angles.accbias``); zeros when off.
+
+def _acc_corrections(
+    session: UniformSession, gyr_bias: Mapping[str, FloatArray], opts: PipelineOptions
+) -> dict[str, AccCorrection]:
+    """Offline only: each accelerometer's bias and gain (sensor frame) from the still poses.
+
+    The poses come from the whole recording (``analysis.angles.accbias``); the gain only with
+    ``opts.acc_gain_from_poses``; no correction when ``opts.acc_bias_from_poses`` is off.
     """
-    zero = np.zeros(3)
-    return {
-        p: (
-            estimate_acc_bias(
-                still_pose_means(
-                    u.acc_m_s2, u.gyr_rad_s, rate_hz=session.rate_hz, gyr_bias_rad_s=gyr_bias[p]
-                )
-            ).bias_m_s2
-            if enabled
-            else zero
+    out = {}
+    for p, u in session.streams.items():
+        if not opts.acc_bias_from_poses:
+            out[p] = AccCorrection(np.zeros(3), np.eye(3), 0, 0.0)
+            continue
+        means = still_pose_means(
+            u.acc_m_s2,
+            u.gyr_rad_s,
+            rate_hz=session.rate_hz,
+            gyr_bias_rad_s=gyr_bias[p],
+            window_s=ACC_POSE_WINDOW_S,
         )
-        for p, u in session.streams.items()
-    }
+        gain_sd = ACC_GAIN_PRIOR_SD if opts.acc_gain_from_poses else None
+        out[p] = estimate_acc_correction(means, prior_gain_sd=gain_sd)
+    return out
 
 
 def _orientations(
     session: UniformSession,
-    biases: tuple[Mapping[str, FloatArray], Mapping[str, FloatArray]],
+    gyr_bias: Mapping[str, FloatArray],
     *,
     vendor: Mapping[str, str],
     opts: PipelineOptions,
@@ -554,7 +577,7 @@ def _orientations(
         block_rows=block,
         overlap_rows=overlap,
     )
-    source = _GridBlocks(session.streams, *biases)
+    source = _GridBlocks(session.streams, gyr_bias)
     workers = opts.workers if opts.workers is not None else _auto_workers(n * len(fused))
     per_sensor: dict[str, list[tuple[tuple[int, int], FloatArray]]] = {p: [] for p in fused}
     total = max(1, len(tasks))
