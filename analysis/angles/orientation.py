@@ -40,6 +40,18 @@ def _c(a: FloatArray) -> FloatArray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
+VQF_PARAMS: dict[str, Any] = {"biasClip": 5.0}
+"""VQF settings of both the offline and the causal filter (caller's ``params`` override them).
+
+``biasClip`` (largest gyroscope bias the filter estimates, and largest steady rate it still
+takes for rest) is raised from VQF's 2 °/s to 5 °/s. The quiet stand's mean rate is removed
+before fusion, so what VQF tracks is the drift since the stand; a consumer MEMS gyroscope
+warming on the skin can drift past 2 °/s within an hour, and beyond the clip the filter
+stopped seeing rest and let the heading run (0.3 °/s on a lying thigh in a simulated 1-h
+session: 88° of hip adduction by its end).
+"""
+
+
 def estimate_orientation(
     gyr_rad_s: FloatArray,
     acc_m_s2: FloatArray,
@@ -66,6 +78,7 @@ def estimate_orientation(
         VQF parameters (e.g. ``tauAcc``), passed through.
     """
     gyr, acc = _c(gyr_rad_s), _c(acc_m_s2)
+    params = {**VQF_PARAMS, **dict(params or {})}
     mag = None if mag_ut is None else _c(mag_ut)
     ts = 1.0 / rate_hz
     key = "quat6D" if mag is None else "quat9D"
@@ -188,7 +201,7 @@ class CausalOrientation:
 
     def __init__(self, *, rate_hz: float, params: Mapping[str, Any] | None = None) -> None:
         self.rate_hz = float(rate_hz)
-        self._vqf = VQF(1.0 / self.rate_hz, **dict(params or {}))
+        self._vqf = VQF(1.0 / self.rate_hz, **{**VQF_PARAMS, **dict(params or {})})
 
     def update(self, gyr_rad_s: FloatArray, acc_m_s2: FloatArray) -> FloatArray:
         """Process ``(n, 3)`` samples; return their ``q_E_S`` ``(n, 4)``."""

@@ -92,3 +92,21 @@ def test_stitched_blocks_undo_each_blocks_own_heading(rng):
     out = stitch_blocks(n, bounds, blocks)
     assert out.dtype == np.float32
     assert np.rad2deg(rot.angle_between(out, truth)).max() < 1e-3
+
+
+def _heading_deg(q):
+    """Heading (deg) of the sensor's x axis in the earth frame, unwrapped."""
+    x = rot.frame_axis(q, 0)
+    return np.rad2deg(np.unwrap(np.arctan2(x[:, 1], x[:, 0])))
+
+
+def test_a_still_sensor_whose_gyro_drifted_3_deg_s_keeps_its_heading():
+    """A 3 °/s bias (drift since the stand, past VQF's default 2 °/s clip) is still rest:
+    the filter learns it and the heading stops, causally and offline."""
+    rate, n = 50.0, 50 * 240
+    acc = np.tile([0.0, 0.0, G], (n, 1))
+    gyr = np.tile(np.deg2rad([0.0, 0.0, 3.0]), (n, 1))
+    for offline in (False, True):
+        q = estimate_orientation(gyr, acc, rate_hz=rate, offline=offline).q_E_S
+        last_minute = _heading_deg(q[-int(60 * rate) :])
+        assert abs(last_minute[-1] - last_minute[0]) < 3.0
