@@ -54,6 +54,8 @@ from analysis.angles.calibration_centre import (
     centre_terms,
 )
 from analysis.angles.calibration_hinge import (
+    MIN_WEAKEST_RAD_S,
+    HingeFit,
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
@@ -111,6 +113,9 @@ class SegmentCalibration:
     """Segments the sign decision relied on (their doubts are this segment's doubts)."""
     axis_source: str = "movements"
     """Where the flexion axis came from: the functional ``movements`` or the ``session``."""
+    tilt_doubt: str | None = None
+    """Why the flexion axis's tilt is not established (:func:`thigh_tilt_doubt`): the angles
+    it tilts (hip adduction and rotation) are uncertain, the others not. None: no doubt."""
 
     @property
     def trusted(self) -> bool:
@@ -165,6 +170,7 @@ class CalibrationResult:
                     "sign_confidence": s.sign_confidence,
                     "trusted": s.trusted,
                     "axis_source": s.axis_source,
+                    "tilt_doubt": s.tilt_doubt,
                 }
                 for p, s in self.segments.items()
             },
@@ -211,6 +217,12 @@ class CalibrationResult:
                     "reason": "; ".join(doubts[p] for p in bad),
                     "redo": " ".join(dict.fromkeys(redo_advice(p) for p in bad)),
                 }
+        for column, p in tilted_angles().items():
+            seg = self.segments.get(p)
+            if column in out or seg is None or seg.tilt_doubt is None:
+                continue
+            if all(q in self.segments for q in angle_dependencies()[column]):
+                out[column] = {"reason": seg.tilt_doubt, "redo": redo_advice(p)}
         return out
 
     def summary_lines(self) -> list[str]:
@@ -270,6 +282,21 @@ def angle_dependencies() -> dict[str, tuple[str, ...]]:
     deps["lumbar_flexion_deg"] = ("pelvis", "trunk")
     deps["neck_flexion_deg"] = ("trunk", "head")
     return deps
+
+
+def tilted_angles() -> dict[str, str]:
+    """Angle columns a tilted thigh axis falsifies first, and that thigh's placement.
+
+    A flexion axis tilted by θ out of the sagittal plane reads a flexion φ as about
+    ``φ·sin θ`` of adduction and rotation, while the flexion itself is off by only
+    ``φ·(1 − cos θ)``: hip adduction and internal rotation are the angles a
+    :attr:`SegmentCalibration.tilt_doubt` makes uncertain.
+    """
+    return {
+        angle_column(side, "hip", m): f"{side}_thigh"
+        for side in SIDES
+        for m in ("adduction", "internal_rotation")
+    }
 
 
 # --- axes ----------------------------------------------------------------------------------------
@@ -465,7 +492,34 @@ def knee_hinge_axes(
             z = hinge_axis_usable(j, axes[p].z_S, axes[p].y_S, fit=fit, knee_rotation_deg=turned)
             if z is not None:
                 out[p] = dataclasses.replace(axes[p], z_S=z, axis_source="knee hinge")
+        doubt = thigh_tilt_doubt(out[thigh], fit, thigh)
+        if doubt is not None:
+            out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=doubt)
     return out
+
+
+def thigh_tilt_doubt(axes: SensorAxes, fit: HingeFit, placement: str) -> str | None:
+    """Why a thigh's flexion axis may be tilted out of the sagittal plane (None: no doubt).
+
+    The thigh's own axis is the dominant direction of its rotation; abduction or rotation
+    made *with* the flexion (in proportion to it) tilts that direction and stays invisible
+    in its planarity. Movements that differ from one another, and the knee's hinge, reveal
+    it. When the axis is still the thigh's own (``axis_source == "movements"``) and the knee
+    fit leaves the thigh's axis free (:attr:`HingeFit.weakest_rad_s` below
+    :data:`MIN_WEAKEST_RAD_S`: one movement pattern, e.g. one shallow knee bend), nothing in
+    the data pins its tilt down: hip adduction and rotation may carry the tilt times the
+    hip's flexion. A segment already poorly defined (rotation < 20°) is doubted wholly
+    elsewhere and gets no tilt doubt here.
+    """
+    if axes.axis_source != "movements" or not axes.well_defined:
+        return None
+    if fit.samples >= 10 and fit.weakest_rad_s >= MIN_WEAKEST_RAD_S:
+        return None
+    return (
+        f"the {_segment_words(placement)}'s flexion axis rests on movements too alike to tell "
+        "it from abduction or rotation made with them (the knee bent too little or too few "
+        "times to confirm it)"
+    )
 
 
 SESSION_AXIS_RATE_HZ = 25.0
@@ -731,6 +785,8 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
             f"{label}: flexion axis taken from the thighs' through the hip centre: its own "
             "movements turned it mostly about another axis (e.g. walking)"
         )
+    if ax.tilt_doubt is not None:
+        notes.append(f"{label}: {ax.tilt_doubt}; its hip adduction and rotation are uncertain")
     return notes
 
 
@@ -790,6 +846,7 @@ def calibrate(
             sign_confidence=d.confidence,
             based_on=d.based_on,
             axis_source=ax.axis_source,
+            tilt_doubt=ax.tilt_doubt,
         )
     return CalibrationResult(
         static_s=windows.static_s,

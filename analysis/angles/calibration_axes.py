@@ -48,6 +48,11 @@ class SensorAxes:
     axis_source: str = "movements"
     """``movements``: the functional window; ``session``: the whole session, used when the
     segment barely turned in the functional window (see :func:`with_session_axis`)."""
+    tilt_doubt: str | None = None
+    """Why the axis's tilt out of the sagittal plane is not established (None: it is). A
+    well-defined axis can still rest on one movement, which any abduction or rotation made
+    with it tilts unseen; the out-of-plane angles (hip adduction and rotation) then take
+    that tilt times the flexion and are reported as uncertain."""
 
     @property
     def well_defined(self) -> bool:
