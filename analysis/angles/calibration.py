@@ -747,6 +747,7 @@ def decide_signs(
             confidence=trust,
             centre=ev,
             pair=pair,
+            planarity=ax.planarity_ratio,
         )
         decided[label] = tilts[d.choice]
         # a partner whose axis is poorly defined is no better than one with an unsure sign

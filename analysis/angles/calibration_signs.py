@@ -47,8 +47,11 @@ is ≥ 1.3 times the chosen one's, test 4 when the candidates differ by > 5° in
 ≥ 4°), tests 6 and 7 always (7 with the margins of test 2), and the fallback only for the
 segment whose own habit it is (the thigh), only by > 6° mean tilt and only in the window.
 A confident decision by test 1 or 2 that the centre test confidently contradicts is lowered
-to ``low``. Anything else is ``low``: the angles that depend on it are reported as
-*uncertain*, never as violations.
+to ``low``, and so is any decision of a row with ``min_planarity`` (the trunk, the head)
+taken on a flexion axis less planar than that (:data:`AXIS_PLANARITY_MIN`: the data do not
+determine the axis, and tilts about a wrong axis still correlate with the partner's).
+Anything else is ``low``: the angles that depend on it are reported as *uncertain*, never
+as violations.
 """
 
 from __future__ import annotations
@@ -100,6 +103,11 @@ LUMBAR_RANGE_DEG: Final = (-45.0, 110.0)
 about 180° when lying down and twice the lean behind the pelvis when hinging at the hips."""
 NECK_RANGE_DEG: Final = (-90.0, 100.0)
 """Head relative to trunk (flexion positive) over the session."""
+AXIS_PLANARITY_MIN: Final = 0.8
+"""Trunk and head: a flexion axis whose rotation energy share (planarity) is below this is not
+determined by the data — the rotation about the other horizontal axis is more than half as
+large (RMS) as about it, so a bow mixed with a side bend or a twist may have put it anywhere
+between them — and no sign decided on it is confident."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,7 +124,8 @@ class SignRule:
     (``fallback_sign``) in the functional window, and barely the other way (test 6).
     ``pair_with``: a segment not yet decided whose joint with this one (``own tilt − pair
     tilt``) stays inside ``pair_range_deg`` whichever sign the pair turns out to have
-    (test 7: the knee flexes one way only, so it decides the thigh).
+    (test 7: the knee flexes one way only, so it decides the thigh). ``min_planarity``: a
+    flexion axis less planar than this is not determined, and no sign on it is confident.
     """
 
     segment: str
@@ -133,6 +142,7 @@ class SignRule:
     bow_deg: float | None = None
     pair_with: str | None = None
     pair_range_deg: tuple[float, float] | None = None
+    min_planarity: float | None = None
 
     def expand(self, side: str) -> SignRule:
         """The row for one leg (``{side}`` filled in)."""
@@ -172,6 +182,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         limit_deg=LUMBAR_EXTENSION_LIMIT_DEG,
         session_range_deg=LUMBAR_RANGE_DEG,
         correlate_with="pelvis",
+        min_planarity=AXIS_PLANARITY_MIN,
         fallback_sign=-1.0,
         fallback_rule="trunk leans forward more than back",
     ),
@@ -182,6 +193,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         limit_deg=45.0,
         session_range_deg=NECK_RANGE_DEG,
         correlate_with="trunk",
+        min_planarity=AXIS_PLANARITY_MIN,
         fallback_sign=-1.0,
         fallback_rule="head nods forward more than back",
     ),
@@ -475,6 +487,11 @@ def _by_fallback(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision:
     return SignDecision(choice=int(dom[1] > dom[0]), rule=rule, confidence=conf)
 
 
+def _undetermined(row: SignRule, planarity: float) -> bool:
+    """True when the row asks for a planar axis and ``planarity`` falls short of it."""
+    return row.min_planarity is not None and planarity < row.min_planarity
+
+
 def decide_sign(
     row: SignRule,
     cands: tuple[Tilts, Tilts],
@@ -484,6 +501,7 @@ def decide_sign(
     confidence: Mapping[str, Confidence] | None = None,
     centre: CentreEvidence | None = None,
     pair: tuple[Tilts, Tilts] | None = None,
+    planarity: float = 1.0,
 ) -> SignDecision:
     """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
 
@@ -493,9 +511,29 @@ def decide_sign(
     confidence of each decided segment (default high): a decision that relied on a partner
     is never surer than that partner. ``centre`` is the shared-centre evidence against the
     worn ``partners`` (none: the test is skipped). ``pair`` holds both candidates' tilts of
-    ``row.pair_with`` when it is worn.
+    ``row.pair_with`` when it is worn. ``planarity`` is the planarity ratio of the flexion
+    axis the candidates were built on: below ``row.min_planarity`` the decision is ``low``.
     """
-    conf = confidence or {}
+    d = _decide(
+        row, cands, decided, session_rate_hz, conf=confidence or {}, centre=centre, pair=pair
+    )
+    if d.confidence == "high" and _undetermined(row, planarity):
+        why = f" (its flexion axis is not determined: planarity {planarity:.2f})"
+        return replace(d, rule=d.rule + why, confidence="low")
+    return d
+
+
+def _decide(
+    row: SignRule,
+    cands: tuple[Tilts, Tilts],
+    decided: Mapping[str, Tilts],
+    session_rate_hz: float,
+    *,
+    conf: Mapping[str, Confidence],
+    centre: CentreEvidence | None,
+    pair: tuple[Tilts, Tilts] | None,
+) -> SignDecision:
+    """:func:`decide_sign` before the axis's determinacy is weighed."""
     worn = tuple(p for p in row.partners if p in decided)
     partners = [decided[p] for p in worn]
     corr = row.correlate_with if row.correlate_with in decided else None

@@ -9,6 +9,7 @@ from analysis.angles import rotations as rot
 from analysis.angles.calibration import BOW_WORDS, Q_G_E, angle_dependencies, calibrate
 from analysis.angles.calibration_axes import estimate_axes, flexion_axis, stand_vertical
 from analysis.angles.calibration_signs import (
+    AXIS_PLANARITY_MIN,
     SIGN_RULES,
     SignRule,
     Tilts,
@@ -280,6 +281,55 @@ def test_a_trunk_decided_against_a_doubted_pelvis_is_itself_doubted():
         confidence={"pelvis": "low"},
     )
     assert (d.choice, d.confidence, d.based_on) == (0, "low", ("pelvis",))
+
+
+@pytest.mark.parametrize("segment", ["trunk", "head"])
+def test_a_sign_on_an_undetermined_trunk_or_head_axis_is_never_confident(segment):
+    # the tilts correlate perfectly with the partner's, but about an axis that carried only
+    # 65 % of the rotation (a bow mixed with a side bend): the axis may be far off, so the
+    # sign decided on it is no better than a guess
+    row = next(r for r in SIGN_RULES if r.segment == segment)
+    partner = _tilts(-12 * np.sin(np.linspace(0, 3 * np.pi, 300)) ** 2)
+    own = 1.4 * partner.move * 180 / np.pi
+    decided = {row.correlate_with: partner}
+    sure = decide_sign(row, _pair(own), decided, session_rate_hz=10.0, planarity=0.95)
+    assert (sure.choice, sure.confidence) == (0, "high")
+    d = decide_sign(row, _pair(own), decided, session_rate_hz=10.0, planarity=0.65)
+    assert (d.choice, d.confidence) == (0, "low")
+    assert "flexion axis is not determined: planarity 0.65" in d.rule
+    assert row.min_planarity == AXIS_PLANARITY_MIN
+
+
+def test_the_planarity_gate_leaves_rows_without_it_alone():
+    # the thigh's axis comes from the knee hinge; its own planarity does not gate its sign
+    thigh = next(r for r in SIGN_RULES if r.segment == "{side}_thigh").expand("left")
+    assert thigh.min_planarity is None
+    flex = 30 * np.sin(np.linspace(0, np.pi, 100))
+    d = decide_sign(thigh, _pair(flex), {}, session_rate_hz=10.0, planarity=0.3)
+    assert (d.choice, d.confidence) == (0, "high")
+
+
+def test_decide_signs_weighs_the_planarity_of_the_axis_it_decided_on():
+    import dataclasses
+
+    from analysis.angles.calibration import decide_signs
+
+    # pelvis and trunk bow together, both sensors aligned: z_S is the true flexion axis
+    session, q_E_S, _, _ = _session(
+        {"pelvis": ("pelvis_bow", "aligned"), "trunk": ("pelvis_bow", "aligned")}
+    )
+    move = session.t_s >= 4.0
+    good = dataclasses.replace(
+        _axes_with([0.0, 0.0, 1.0], rotation_deg=60.0, planarity=0.99),
+        y_S=np.array([0.0, 1.0, 0.0]),
+    )
+    out = decide_signs(q_E_S, {"pelvis": good, "trunk": good}, move, rate_hz=RATE_HZ)
+    assert out["trunk"][1].confidence == "high"
+    loose = dataclasses.replace(good, planarity_ratio=0.65)
+    out = decide_signs(q_E_S, {"pelvis": good, "trunk": loose}, move, rate_hz=RATE_HZ)
+    assert out["pelvis"][1].confidence == "high"
+    assert out["trunk"][1].confidence == "low"
+    assert "not determined" in out["trunk"][1].rule
 
 
 def test_a_foot_without_a_shank_is_not_determinable():
