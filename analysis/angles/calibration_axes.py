@@ -214,10 +214,10 @@ def with_session_axis(
     that axis replaces an undefined functional one. ``prefer_more_planar`` (the pelvis) also
     accepts one planar lean, and replaces a defined axis whose planarity is lower by more
     than 0.02 (sloppy calibration movements that rocked the pelvis sideways as it tipped);
-    otherwise ``axes`` is returned unchanged. With ``prefer_more_planar``, when the session's
-    axis is defined and clashes with the movements' (:func:`axis_clash_doubt`, ``what``
-    names the segment), the axis returned, whichever it is, carries that doubt: a movements'
-    axis from little rotation still agrees with a right session's to a few degrees.
+    otherwise ``axes`` is returned unchanged. With ``prefer_more_planar``, when both axes are
+    defined and clash (:func:`axis_clash_doubt`, ``what`` names the segment), the axis
+    returned, whichever it is, carries that doubt (an undefined movements' axis is no
+    estimate: a pelvis kept still turns about anything).
     """
     if axes.well_defined and not prefer_more_planar:
         return axes
@@ -229,7 +229,8 @@ def with_session_axis(
         return axes
     if not session_axis_defined(rotation_deg, planarity, one_lean=prefer_more_planar):
         return axes
-    doubt = axis_clash_doubt(axes.z_S, z_S, what) if prefer_more_planar else None
+    both = prefer_more_planar and axes.well_defined
+    doubt = axis_clash_doubt(axes.z_S, z_S, what) if both else None
     if doubt is not None:
         axes = dataclasses.replace(axes, axis_doubt=doubt)
     if axes.well_defined and planarity < axes.planarity_ratio + SESSION_AXIS_PLANARITY_GAIN:

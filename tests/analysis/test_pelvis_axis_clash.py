@@ -89,6 +89,11 @@ def test_agreeing_or_undefined_estimates_raise_no_doubt():
             with_session_axis(own, leans, up, rate_hz=RATE_HZ, prefer_more_planar=True).axis_doubt
             is None
         )
+    # a pelvis kept still in the movements (undefined axis) has no axis to clash with
+    still = _axes(ROCK_Z, rotation_deg=15.0, planarity=0.7)
+    got = with_session_axis(still, leans, up, rate_hz=RATE_HZ, prefer_more_planar=True)
+    assert got.axis_source == "session"
+    assert got.axis_doubt is None
     # a session that never leaned defines nothing to clash with
     rocked = _axes(ROCK_Z, rotation_deg=25.0, planarity=0.95)
     got = with_session_axis(rocked, leans * 0.01, up, rate_hz=RATE_HZ, prefer_more_planar=True)
