@@ -116,11 +116,18 @@ class SegmentCalibration:
     tilt_doubt: str | None = None
     """Why the flexion axis's tilt is not established (:func:`thigh_tilt_doubt`): the angles
     it tilts (hip adduction and rotation) are uncertain, the others not. None: no doubt."""
+    axis_doubt: str | None = None
+    """Why the flexion axis is not established although the segment turned enough
+    (:func:`analysis.angles.calibration_axes.axis_clash_doubt`); None: no doubt."""
 
     @property
     def trusted(self) -> bool:
         """True when both the flexion axis and its sign are established."""
-        return self.sign_confidence == "high" and self.rotation_deg >= POORLY_DEFINED_ROTATION_DEG
+        return (
+            self.sign_confidence == "high"
+            and self.rotation_deg >= POORLY_DEFINED_ROTATION_DEG
+            and self.axis_doubt is None
+        )
 
     @property
     def uncertain(self) -> bool:
@@ -138,7 +145,7 @@ class SegmentCalibration:
                 f"the {_segment_words(self.placement)} turned only {self.rotation_deg:.0f}° "
                 "during the calibration movements"
             )
-        return None
+        return self.axis_doubt
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -171,6 +178,7 @@ class CalibrationResult:
                     "trusted": s.trusted,
                     "axis_source": s.axis_source,
                     "tilt_doubt": s.tilt_doubt,
+                    "axis_doubt": s.axis_doubt,
                 }
                 for p, s in self.segments.items()
             },
@@ -394,7 +402,12 @@ def _sensor_axes(
     gyr = gyr - _stand_rate(s, stand)
     up = map_rows(_up_in_sensor, q, width=3, dtype=np.float64)
     return with_session_axis(
-        axes, gyr, up, rate_hz=session.rate_hz / step, prefer_more_planar=pelvis
+        axes,
+        gyr,
+        up,
+        rate_hz=session.rate_hz / step,
+        prefer_more_planar=pelvis,
+        what=_segment_words(label),
     )
 
 
@@ -788,6 +801,8 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
         )
     if ax.tilt_doubt is not None:
         notes.append(f"{label}: {ax.tilt_doubt}; its hip adduction and rotation are uncertain")
+    if ax.axis_doubt is not None:
+        notes.append(f"{label}: {ax.axis_doubt}; the angles that depend on it are uncertain")
     return notes
 
 
@@ -848,6 +863,7 @@ def calibrate(
             based_on=d.based_on,
             axis_source=ax.axis_source,
             tilt_doubt=ax.tilt_doubt,
+            axis_doubt=ax.axis_doubt,
         )
     return CalibrationResult(
         static_s=windows.static_s,

@@ -53,6 +53,10 @@ class SensorAxes:
     well-defined axis can still rest on one movement, which any abduction or rotation made
     with it tilts unseen; the out-of-plane angles (hip adduction and rotation) then take
     that tilt times the flexion and are reported as uncertain."""
+    axis_doubt: str | None = None
+    """Why the flexion axis itself is not established although the segment turned enough
+    (None: it is): two independent estimates of it disagree (:func:`axis_clash_doubt`).
+    Every angle that depends on the segment is then uncertain."""
 
     @property
     def well_defined(self) -> bool:
@@ -153,6 +157,8 @@ SESSION_AXIS_MIN_PLANARITY = 0.6
 SESSION_AXIS_PLANAR_ROTATION_DEG = 30.0
 SESSION_AXIS_PLANAR = 0.9
 SESSION_AXIS_PLANARITY_GAIN = 0.02
+AXIS_CLASH_DEG = 45.0
+"""Two defined estimates of one flexion axis this far apart name different axes."""
 
 
 def session_axis_defined(rotation_deg: float, planarity: float, *, one_lean: bool = False) -> bool:
@@ -171,6 +177,25 @@ def session_axis_defined(rotation_deg: float, planarity: float, *, one_lean: boo
     )
 
 
+def axis_clash_doubt(z_a_S: FloatArray, z_b_S: FloatArray, what: str) -> str | None:
+    """Why a flexion axis is not established when two defined estimates of it clash.
+
+    ``z_a_S`` and ``z_b_S`` are unit axes in sensor coordinates (signs ignored). Two
+    estimates ≥ :data:`AXIS_CLASH_DEG` apart are nearer a different axis than each other: at
+    least one took a rotation that was not flexion for flexion, and their planarity does not
+    say which (sideways rocking in sloppy knee bends can be as planar as a lean). None when
+    they agree.
+    """
+    cos = min(1.0, abs(float(np.dot(z_a_S, z_b_S))))
+    clash_deg = float(np.rad2deg(np.arccos(cos)))
+    if clash_deg < AXIS_CLASH_DEG:
+        return None
+    return (
+        f"the {what}'s flexion axis from the calibration movements and from the whole "
+        f"session lie {clash_deg:.0f}° apart"
+    )
+
+
 def with_session_axis(
     axes: SensorAxes,
     gyr_rad_s: FloatArray,
@@ -178,6 +203,7 @@ def with_session_axis(
     *,
     rate_hz: float,
     prefer_more_planar: bool = False,
+    what: str = "segment",
 ) -> SensorAxes:
     """The flexion axis from the whole session when the functional window left it undefined.
 
@@ -188,7 +214,10 @@ def with_session_axis(
     that axis replaces an undefined functional one. ``prefer_more_planar`` (the pelvis) also
     accepts one planar lean, and replaces a defined axis whose planarity is lower by more
     than 0.02 (sloppy calibration movements that rocked the pelvis sideways as it tipped);
-    otherwise ``axes`` is returned unchanged.
+    otherwise ``axes`` is returned unchanged. With ``prefer_more_planar``, when both axes are
+    defined and clash (:func:`axis_clash_doubt`, ``what`` names the segment), the axis
+    returned, whichever it is, carries that doubt (an undefined movements' axis is no
+    estimate: a pelvis kept still turns about anything).
     """
     if axes.well_defined and not prefer_more_planar:
         return axes
@@ -200,6 +229,10 @@ def with_session_axis(
         return axes
     if not session_axis_defined(rotation_deg, planarity, one_lean=prefer_more_planar):
         return axes
+    both = prefer_more_planar and axes.well_defined
+    doubt = axis_clash_doubt(axes.z_S, z_S, what) if both else None
+    if doubt is not None:
+        axes = dataclasses.replace(axes, axis_doubt=doubt)
     if axes.well_defined and planarity < axes.planarity_ratio + SESSION_AXIS_PLANARITY_GAIN:
         return axes
     return dataclasses.replace(
