@@ -9,10 +9,11 @@ planarity says which is right; two estimates ≥ 45° apart say that one is wron
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
-from analysis.angles.calibration import CalibrationResult, SegmentCalibration
+from analysis.angles.calibration import CalibrationResult
 from analysis.angles.calibration_axes import (
     AXIS_CLASH_DEG,
     SensorAxes,
@@ -102,33 +103,17 @@ def test_agreeing_or_undefined_estimates_raise_no_doubt():
     assert with_session_axis(rocked, leans, up, rate_hz=RATE_HZ).axis_doubt is None
 
 
-def _result(axis_doubt: str | None) -> CalibrationResult:
-    segs = {
-        p: SegmentCalibration(
-            placement=p,
-            q_S_B=np.array([1.0, 0.0, 0.0, 0.0]),
-            planarity_ratio=0.95,
-            axis_elevation_deg=0.0,
-            rotation_deg=25.0,
-            sign_rule="test",
-            sign_confidence="high",
-            axis_doubt=axis_doubt if p == "pelvis" else None,
-        )
-        for p in ("pelvis", "left_thigh", "left_shank")
-    }
-    return CalibrationResult(
-        static_s=(0.0, 3.0),
-        functional_s=(3.0, 9.0),
-        source="sidecar",
-        stand_gyro_rms_deg_s=0.0,
-        stand_acc_std_m_s2=0.0,
-        segments=segs,
-    )
+def _result(
+    calibration_of: Callable[..., CalibrationResult], axis_doubt: str | None
+) -> CalibrationResult:
+    segments = {p: {} for p in ("pelvis", "left_thigh", "left_shank")}
+    segments["pelvis"] = {"axis_doubt": axis_doubt}
+    return calibration_of(segments, planarity_ratio=0.95, rotation_deg=25.0)
 
 
-def test_a_doubted_pelvis_axis_makes_every_angle_on_the_pelvis_uncertain():
+def test_a_doubted_pelvis_axis_makes_every_angle_on_the_pelvis_uncertain(calibration_of):
     why = "the pelvis's flexion axis from the calibration movements and … lie 86° apart"
-    cal = _result(why)
+    cal = _result(calibration_of, why)
     assert not cal.segments["pelvis"].trusted
     assert cal.segments["pelvis"].doubt == why
     out = cal.uncertain_angles()
@@ -139,7 +124,7 @@ def test_a_doubted_pelvis_axis_makes_every_angle_on_the_pelvis_uncertain():
     assert "bows" in out["pelvis_anterior_tilt_deg"]["redo"]
     assert "left_knee_flexion_deg" not in out
     assert cal.to_dict()["segments"]["pelvis"]["axis_doubt"] == why
-    assert _result(None).uncertain_angles() == {}
+    assert _result(calibration_of, None).uncertain_angles() == {}
 
 
 def test_a_generated_person_whose_pelvis_rocked_in_the_bends_is_no_longer_trusted():

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import Q_G_E, CalibrationResult, SegmentCalibration
+from analysis.angles.calibration import Q_G_E, CalibrationResult
 from analysis.angles.heading import (
     hip_twist_rad,
     posture_anchor_mask,
@@ -117,31 +119,15 @@ def test_untwist_keeps_float32_rows():
     assert np.allclose(ang["internal_rotation"], 0.0, atol=1e-6)
 
 
-def _calibration(mounts: dict[str, np.ndarray]) -> CalibrationResult:
-    segs = {
-        p: SegmentCalibration(
-            placement=p,
-            q_S_B=q,
-            planarity_ratio=1.0,
-            axis_elevation_deg=0.0,
-            rotation_deg=60.0,
-            sign_rule="test",
-            sign_confidence="high",
-        )
-        for p, q in mounts.items()
-    }
-    return CalibrationResult(
-        static_s=(0.5, 2.5),
-        functional_s=(3.0, 4.0),
-        source="sidecar",
-        stand_gyro_rms_deg_s=0.0,
-        stand_acc_std_m_s2=0.0,
-        segments=segs,
-    )
+def _calibration(
+    calibration_of: Callable[..., CalibrationResult], mounts: dict[str, np.ndarray]
+) -> CalibrationResult:
+    segments = {p: {"q_S_B": q} for p, q in mounts.items()}
+    return calibration_of(segments, static_s=(0.5, 2.5), functional_s=(3.0, 4.0))
 
 
 @pytest.mark.parametrize("posture", [False, True])
-def test_lying_down_no_longer_shows_the_thighs_axis_error_as_hip_rotation(posture):
+def test_lying_down_no_longer_shows_the_thighs_axis_error_as_hip_rotation(posture, calibration_of):
     # stand 3 s, lie down, lie flat 10 s, raise the leg 70° for 10 s, lie flat 5 s
     parts = [
         (3.0, 0.0, 0.0, 0.0),
@@ -164,7 +150,9 @@ def test_lying_down_no_longer_shows_the_thighs_axis_error_as_hip_rotation(postur
         "right_thigh": turn_about_vertical(rot.multiply(thigh, rot.conjugate(mount_t)), -0.4),
     }
     err = rot.from_axis_angle([0.0, 1.0, 0.0], np.deg2rad(6.0))
-    cal = _calibration({"pelvis": mount_p, "right_thigh": rot.multiply(mount_t, err)})
+    cal = _calibration(
+        calibration_of, {"pelvis": mount_p, "right_thigh": rot.multiply(mount_t, err)}
+    )
     valid = {p: np.ones(n, dtype=bool) for p in q_E_S}
     q = segment_orientations(
         t, q_E_S, cal, rate_hz=RATE_HZ, valid=valid, still=still, posture=posture

@@ -9,6 +9,8 @@ different ones) from orientations, and check the doubt and the angles it marks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -146,41 +148,25 @@ def test_tilt_doubt_follows_the_knee_fits_weakest_direction():
     assert thigh_tilt_doubt(_axes(rotation_deg=10.0), _fit(0.0), "left_thigh") is None
 
 
-def _result(doubt: str | None, *, confidence: str = "high") -> CalibrationResult:
-    segs = {
-        p: SegmentCalibration(
-            placement=p,
-            q_S_B=np.array([1.0, 0.0, 0.0, 0.0]),
-            planarity_ratio=0.97,
-            axis_elevation_deg=0.0,
-            rotation_deg=60.0,
-            sign_rule="test",
-            sign_confidence=confidence if p == "left_thigh" else "high",
-            tilt_doubt=doubt if p == "left_thigh" else None,
-        )
-        for p in ("pelvis", "left_thigh", "left_shank", "right_thigh")
-    }
-    return CalibrationResult(
-        static_s=(0.0, 3.0),
-        functional_s=(3.0, 9.0),
-        source="sidecar",
-        stand_gyro_rms_deg_s=0.0,
-        stand_acc_std_m_s2=0.0,
-        segments=segs,
-    )
+def _result(
+    calibration_of: Callable[..., CalibrationResult], doubt: str | None, *, confidence: str = "high"
+) -> CalibrationResult:
+    segments = {p: {} for p in ("pelvis", "left_thigh", "left_shank", "right_thigh")}
+    segments["left_thigh"] = {"sign_confidence": confidence, "tilt_doubt": doubt}
+    return calibration_of(segments, planarity_ratio=0.97)
 
 
-def test_a_tilt_doubt_marks_only_that_hips_adduction_and_rotation():
+def test_a_tilt_doubt_marks_only_that_hips_adduction_and_rotation(calibration_of):
     why = "the left thigh's flexion axis rests on movements too alike"
-    out = _result(why).uncertain_angles()
+    out = _result(calibration_of, why).uncertain_angles()
     assert set(out) == {"left_hip_adduction_deg", "left_hip_internal_rotation_deg"}
     assert out["left_hip_adduction_deg"]["reason"] == why
     assert "knee bends" in out["left_hip_adduction_deg"]["redo"]
-    assert _result(None).uncertain_angles() == {}
+    assert _result(calibration_of, None).uncertain_angles() == {}
 
 
-def test_a_wholly_doubted_thigh_keeps_its_own_reason():
-    out = _result("tilted", confidence="low").uncertain_angles()
+def test_a_wholly_doubted_thigh_keeps_its_own_reason(calibration_of):
+    out = _result(calibration_of, "tilted", confidence="low").uncertain_angles()
     assert "left_hip_flexion_deg" in out
     assert out["left_hip_adduction_deg"]["reason"] != "tilted"
 
