@@ -126,8 +126,12 @@ def check_envelope(
     t_end = end_times(t_s)
     absent = dict(absent or {})
 
-    engaged, engaged_by, engaged_reason = _engagement(profile, side, data, t_s, t_end, absent)
-    judged = _in_pose(engaged, data, profile, side)
+    engaged, engaged_by, engaged_reason, in_pose = _engagement(
+        profile, side, data, t_s, t_end, absent
+    )
+    # rules are judged where the person is in the stretch pose, not in a brief dip out of it
+    # that the engagement dwell bridges (see _engagement)
+    judged = engaged & in_pose
     tests = differentiation_tests(t_s, data, markers, side=side)
     rule_results: list[RuleResult] = []
     outside: dict[str, BoolArray] = {}
@@ -287,7 +291,17 @@ def _engagement(
     t_s: FloatArray,
     t_end: FloatArray,
     absent: Mapping[str, str],
-) -> tuple[BoolArray, str | None, str | None]:
+) -> tuple[BoolArray, str | None, str | None, BoolArray]:
+    """Engagement (dwell applied), its angle column, why there is none, the raw condition.
+
+    The raw condition is the criterion and its requirements per sample, before the dwell.
+    Where the rules are judged is engaged *and* the condition met right there: the dwell
+    keeps a brief dip out of the condition from ending the stretch, but during such a dip
+    the person is not in the stretch pose — the leg lowered to the floor between the
+    stretch and sitting down straightens the knee for a second, which is no "locked knee".
+    The live monitor requires the condition at the newest sample too
+    (:func:`engagement_condition`, the same criterion and requirements).
+    """
     spec = profile.engaged
     tried = []
     for crit in spec.criteria:
@@ -308,24 +322,10 @@ def _engagement(
             else:
                 reason = f"{column} never stayed at {crit.describe()} for {spec.dwell_s:g} s"
             reason += f" (range {np.nanmin(x):.0f}° to {np.nanmax(x):.0f}°)"
-        return engaged, column, reason
+        return engaged, column, reason, raw
     reason = "cannot tell when the stretch is held: " + "; ".join(tried)
-    return np.zeros(t_s.size, dtype=bool), None, reason
-
-
-def _in_pose(
-    engaged: BoolArray, data: Mapping[str, FloatArray], profile: Profile, side: str
-) -> BoolArray:
-    """Where the rules are judged: engaged *and* the engagement condition met right there.
-
-    The engagement dwell keeps a brief dip out of the condition from ending the stretch, but
-    during such a dip the person is not in the stretch pose: the leg lowered to the floor
-    between the stretch and sitting down straightens the knee for a second, which is no
-    "locked knee" (a rule applies while in the stretch). The live monitor already requires
-    the condition at the newest sample; this makes the report agree with it.
-    """
-    met = engagement_condition(data, profile, side=side)
-    return engaged if met is None else engaged & met
+    none = np.zeros(t_s.size, dtype=bool)
+    return none, None, reason, none
 
 
 def _with_requirements(
