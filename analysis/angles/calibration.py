@@ -74,6 +74,7 @@ from analysis.angles.chunks import map_rows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
 from analysis.recording.schema import (
+    HEAD_FLEXION_REL_PELVIS,
     HIP_MOTIONS,
     SIDES,
     angle_column,
@@ -277,7 +278,11 @@ def _segment_words(placement: str) -> str:
 
 
 def angle_dependencies() -> dict[str, tuple[str, ...]]:
-    """Every angle column and the placements whose calibration it depends on."""
+    """Every angle column and the placements whose calibration it depends on.
+
+    Every column :data:`analysis.recording.schema.ANGLE_COLUMNS` names is listed, joint or
+    not: a column left out here would be trusted whatever its segments' doubts.
+    """
     deps: dict[str, tuple[str, ...]] = {}
     for side in SIDES:
         thigh, shank, foot = (f"{side}_{s}" for s in ("thigh", "shank", "foot"))
@@ -289,6 +294,8 @@ def angle_dependencies() -> dict[str, tuple[str, ...]]:
     deps["pelvis_anterior_tilt_deg"] = ("pelvis",)
     deps["lumbar_flexion_deg"] = ("pelvis", "trunk")
     deps["neck_flexion_deg"] = ("trunk", "head")
+    # the head's tilt less the pelvis's: both signs count although no joint links them
+    deps[HEAD_FLEXION_REL_PELVIS] = ("pelvis", "head")
     return deps
 
 
