@@ -423,11 +423,14 @@ warm-up-drifting sensor.
   the two "− stand gyro bias" rows).
 * **Hinge heading (knee, ankle)**: the relative heading of thigh/shank/foot is re-measured
   from the shared flexion axis over a 20 s window (after Laidig et al. 2017).
-* **Stand anchors (hip, lumbar)**: ball joints have no such constraint; their relative
+* **Stand anchors (hip, lumbar, neck)**: ball joints have no such constraint; their relative
   heading is re-measured whenever the subject stands upright and still again, and
   interpolated between. It assumes the hips are back in neutral rotation when standing
   (feet pointing forward); a user who stands with the leg turned out by 5° shifts hip rotation
-  by about that much until the next stand.
+  by about that much until the next stand. The head is anchored to the trunk the same way
+  (facing ahead at the stand): a head heading drifted ψ from the trunk's reads
+  lean·(1 − cos ψ) less neck flexion when both lean forward (about 10° at a 15° lean and
+  ψ = 70°, ten minutes of a 0.12 °/s drift), a head turned 15° at a stand about 3 % of the lean.
 * **Accelerometer bias from still poses**: the quiet stand absorbs only the bias component
   along its own vertical; the others become a tilt error of a few degrees once a segment rests
   in a different pose (leg raised, lying). The still poses of the session pin them down.

@@ -12,8 +12,8 @@ orientation is turned about the vertical by a heading offset ``δ``:
   the flexion axis at all times, so the heading difference of their z axes, smoothed over a
   long window, tracks the drift continuously (after Laidig, Schauer & Seel 2017, who exploit
   the same kinematic constraint; this is a windowed, closed-form variant).
-* Ball joints (hip, lumbar) have no such constraint: their relative heading is anchored at the
-  stand (and again at later quiet stands, :func:`anchor_offsets`) and otherwise relies on
+* Ball joints (hip, lumbar, neck) have no such constraint: their relative heading is anchored
+  at the stand (and again at later quiet stands, :func:`anchor_offsets`) and otherwise relies on
   VQF's gyroscope bias estimation, whose residual drift is measured in docs/accuracy.md.
 * Lying flat or sitting still (:func:`posture_anchor_mask`) the hip is taken to be neutral in
   rotation and adduction too. There the thigh's long axis is horizontal, so an error of its

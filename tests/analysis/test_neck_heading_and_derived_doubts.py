@@ -13,6 +13,7 @@ from analysis.angles.pipeline import segment_orientations
 from analysis.envelope.checker import check_envelope
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.recording.schema import ANGLE_COLUMNS, HEAD_FLEXION_REL_PELVIS
+from analysis.report.page import summary_text
 
 RATE_HZ = 20.0
 Q_E_G = rot.conjugate(Q_G_E)
@@ -98,7 +99,7 @@ def test_looking_down_without_a_trunk_sensor_is_uncertain_when_the_head_is(calib
         "right_hip_flexion_deg": 70.0 * rise,
         "right_hip_adduction_deg": 0.0 * t,
         "right_hip_internal_rotation_deg": 0.0 * t,
-        "right_knee_flexion_deg": 10.0 * rise,
+        "right_knee_flexion_deg": 18.0 * rise,
         "right_ankle_dorsiflexion_deg": -10.0 * rise,
         "pelvis_anterior_tilt_deg": 10.0 * rise,
         HEAD_FLEXION_REL_PELVIS: 45.0 * rise,  # looking down hard, no trunk worn
@@ -120,3 +121,5 @@ def test_looking_down_without_a_trunk_sensor_is_uncertain_when_the_head_is(calib
     assert neck.status == "uncertain"
     assert neck.unconfirmed
     assert "head" in (neck.reason or "")
+    assert "partial: " in summary_text(res, source_name="s")  # the summary follows the rule
+    assert res.verdict != "outside"
