@@ -23,7 +23,9 @@ decided. Each row is tried in this order and the first test that decides wins:
 4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
    (the ankle), else, when that does not decide, nearer neutral over the session (a foot
    kept flat in the calibration tips later with its shank; confident when the candidates'
-   90th percentiles differ by > 10°);
+   90th percentiles differ by > 10°); between the two, the window's samples at which the foot
+   tipped (the candidates differ there by > 10°; a short leg swing among knee bends with the
+   foot flat);
 5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
    functional window, then over the session;
@@ -33,7 +35,9 @@ decided. Each row is tried in this order and the first test that decides wins:
 7. **a joint one way only** (the thigh): the knee flexes but does not hyperextend 15°;
    reversing thigh and shank together reverses it, so over the session the thigh's sign for
    which some sign of the shank keeps the knee within −15…160° wins (sitting, the stretch,
-   lifting the leg onto the support all bend the knee while the thigh tips);
+   lifting the leg onto the support all bend the knee while the thigh tips); a break of the
+   other sign shorter than that (:data:`PAIR_WEAK_MIN_S`) is a ``low`` guess, taken only
+   where the fallback would not be confident;
 8. **fallback**: the direction the segment mostly tips in the functional window, or over
    the session when it tipped less than :data:`CORR_MIN_SPAN_DEG` in the window (a pelvis
    kept still in the calibration tips only in the lean into the stretch); a habit, so the
