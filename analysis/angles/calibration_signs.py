@@ -23,7 +23,9 @@ decided. Each row is tried in this order and the first test that decides wins:
 4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
    (the ankle), else, when that does not decide, nearer neutral over the session (a foot
    kept flat in the calibration tips later with its shank; confident when the candidates'
-   90th percentiles differ by > 10°);
+   90th percentiles differ by > 10°); between the two, the window's samples at which the foot
+   tipped (the candidates differ there by > 10°; a short leg swing among knee bends with the
+   foot flat);
 5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
    functional window, then over the session;
@@ -33,7 +35,9 @@ decided. Each row is tried in this order and the first test that decides wins:
 7. **a joint one way only** (the thigh): the knee flexes but does not hyperextend 15°;
    reversing thigh and shank together reverses it, so over the session the thigh's sign for
    which some sign of the shank keeps the knee within −15…160° wins (sitting, the stretch,
-   lifting the leg onto the support all bend the knee while the thigh tips);
+   lifting the leg onto the support all bend the knee while the thigh tips); a break of the
+   other sign shorter than that (:data:`PAIR_WEAK_MIN_S`) is a ``low`` guess, taken only
+   where the fallback would not be confident;
 8. **fallback**: the direction the segment mostly tips in the functional window, or over
    the session when it tipped less than :data:`CORR_MIN_SPAN_DEG` in the window (a pelvis
    kept still in the calibration tips only in the lean into the stretch); a habit, so the
@@ -76,7 +80,12 @@ SESSION_MIN_S: Final = 2.0
 """Whole-session range test: the wrong candidate must break the range for at least this long…"""
 SESSION_RATIO: Final = 0.1
 """…and the chosen one for at most this share of the wrong one's time."""
+PAIR_WEAK_MIN_S: Final = 0.5
+"""Test 7 as a low-confidence guess before the thigh's fallback: the other sign must break the
+knee's range at least this long (five samples of the session's tilts)."""
 NEAR_MARGIN_DEG: Final = 5.0
+NEAR_TIPPED_MIN_N: Final = 10
+"""Near-neutral test where the foot tipped: at least this many functional-window samples."""
 NEAR_SESSION_MARGIN_DEG: Final = 10.0
 """Near-neutral test over the session: the candidates' 90th percentiles must differ by more."""
 CORR_DECIDE: Final = 0.3
@@ -283,14 +292,14 @@ def _outside_n(first: Tilts, second: Tilts, range_deg: tuple[float, float]) -> i
     return int(np.sum((joint < lo) | (joint > hi)))
 
 
-def _decisive(bad_s: list[float]) -> int | None:
+def _decisive(bad_s: list[float], least_s: float = SESSION_MIN_S) -> int | None:
     """The candidate whose joint stays in range, when the other breaks it clearly (else None).
 
-    The worse must be outside for ≥ :data:`SESSION_MIN_S` and the better for at most
-    :data:`SESSION_RATIO` of that.
+    The worse must be outside for ≥ ``least_s`` (default :data:`SESSION_MIN_S`) and the
+    better for at most :data:`SESSION_RATIO` of that.
     """
     worst, best = max(bad_s), min(bad_s)
-    if worst >= SESSION_MIN_S and best <= SESSION_RATIO * worst:
+    if worst >= least_s and best <= SESSION_RATIO * worst:
         return int(bad_s[1] < bad_s[0])
     return None
 
@@ -323,7 +332,41 @@ def _by_near(
     found = SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence=conf)
     if conf == "high":
         return found
-    return _near_over_session(row, cands, partners[0], rate_hz) or found
+    return (
+        _near_where_tipped(row, cands, partners[0])
+        or _near_over_session(row, cands, partners[0], rate_hz)
+        or found
+    )
+
+
+def _near_where_tipped(
+    row: SignRule, cands: tuple[Tilts, Tilts], partner: Tilts
+) -> SignDecision | None:
+    """The near-neutral test on the functional-window samples at which the foot tipped.
+
+    Where the foot stays flat (the knee bends) both candidates read the same joint angle, and
+    when that is most of the window its 90th percentile hides a short leg swing in which the
+    wrong sign reads twice the shank's swing. Only the samples at which the candidates' joint
+    angles differ by more than twice :data:`NEAR_MARGIN_DEG` (the segment tipped more than
+    that) carry evidence; on at least :data:`NEAR_TIPPED_MIN_N` of them the candidates' 90th
+    percentiles must differ by more than :data:`NEAR_MARGIN_DEG` to decide (confidently). A
+    foot that tips only as far as its ankle moves (the shank still) reads alike both ways
+    and decides nothing.
+    """
+    joints = [_wrap(c.move - partner.move) for c in cands]
+    differ = np.abs(_wrap(joints[0] - joints[1])) > 2 * np.deg2rad(NEAR_MARGIN_DEG)
+    differ &= np.isfinite(joints[0]) & np.isfinite(joints[1])
+    if differ.sum() < NEAR_TIPPED_MIN_N:
+        return None
+    spread = [float(np.percentile(np.abs(j[differ]), 90)) for j in joints]
+    if abs(spread[0] - spread[1]) <= np.deg2rad(NEAR_MARGIN_DEG):
+        return None
+    near, far = np.rad2deg(min(spread)), np.rad2deg(max(spread))
+    text = (
+        f"{row.relation} stays near neutral where the foot tips in the calibration movements "
+        f"(90th percentile {near:.0f}°, the other sign {far:.0f}°)"
+    )
+    return SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence="high")
 
 
 def _near_over_session(
@@ -428,25 +471,30 @@ def _by_pair(
     cands: tuple[Tilts, Tilts],
     pair: tuple[Tilts, Tilts] | None,
     rate_hz: float,
+    least_s: float = SESSION_MIN_S,
 ) -> SignDecision | None:
     """Test 7: the joint with a segment of unknown sign stays in range for one sign only.
 
     Each own candidate is scored by its better pairing (seconds of the session outside
     ``row.pair_range_deg``); reversing both reverses the joint, so a joint that flexes one
     way only (the knee) decides the own sign whenever it flexed while the segment tipped.
+    ``least_s``: the other sign must break the range this long (below
+    :data:`SESSION_MIN_S` the decision is ``low``: :data:`PAIR_WEAK_MIN_S`).
     """
     if pair is None or row.pair_range_deg is None:
         return None
     rng = row.pair_range_deg
     bad_s = [min(_outside_n(c, p, rng) for p in pair) / rate_hz for c in cands]
-    choice = _decisive(bad_s)
+    choice = _decisive(bad_s, least_s)
     if choice is None:
         return None
+    conf: Confidence = "high" if max(bad_s) >= SESSION_MIN_S else "low"
+    took = f"{max(bad_s):.0f}" if conf == "high" else f"{max(bad_s):.1f}"
     text = (
         f"{row.relation} stays within {rng[0]:g}…{rng[1]:g}° over the session whichever way "
-        f"the {row.pair_with} points (the other sign breaks it for {max(bad_s):.0f} s)"
+        f"the {row.pair_with} points (the other sign breaks it for {took} s)"
     )
-    return SignDecision(choice=choice, rule=text, confidence="high")
+    return SignDecision(choice=choice, rule=text, confidence=conf)
 
 
 def _dominance(tilt: FloatArray) -> float:
@@ -548,7 +596,7 @@ def _decide(
         (_by_pair(row, cands, pair, session_rate_hz), ()),
         (_by_centre(row, centre, CENTRE_WEAK), worn),
     )
-    for found, used in tests:
+    for found, used in (*tests, _weak_pair_unless_habit(row, cands, pair, session_rate_hz)):
         if found is not None:
             weak = any(conf.get(p, "high") != "high" for p in used)
             clash = _contradicted(found, by_centre)
@@ -561,3 +609,22 @@ def _decide(
                 based_on=tuple(used),
             )
     return _by_fallback(row, cands)
+
+
+def _weak_pair_unless_habit(
+    row: SignRule,
+    cands: tuple[Tilts, Tilts],
+    pair: tuple[Tilts, Tilts] | None,
+    rate_hz: float,
+) -> tuple[SignDecision | None, tuple[str, ...]]:
+    """Test 7 on a shorter break (:data:`PAIR_WEAK_MIN_S`): a ``low`` guess before a weak habit.
+
+    Tried only where the fallback would guess too. A knee read beyond −15° for a second in
+    one sign and never in the other is weak evidence, but better than a habit that tips
+    barely more one way than the other (leg swings as far forward as back); a confident
+    habit keeps its say.
+    """
+    if row.pair_with is None or _by_fallback(row, cands).confidence == "high":
+        return None, ()
+    found = _by_pair(row, cands, pair, rate_hz, least_s=PAIR_WEAK_MIN_S)
+    return (None if found is None else replace(found, confidence="low")), ()
