@@ -121,7 +121,7 @@ class SegmentCalibration:
     it tilts (hip adduction and rotation) are uncertain, the others not. None: no doubt."""
     axis_doubt: str | None = None
     """Why the flexion axis is not established although the segment turned enough
-    (:func:`analysis.angles.calibration_axes.axis_clash_doubt`); None: no doubt."""
+    (:func:`analysis.angles.calibration_axes.settle_axis`); None: no doubt."""
 
     @property
     def trusted(self) -> bool:
