@@ -21,7 +21,8 @@ leg's sway and roll, so its own axis is checked against the shank's through the 
 (:func:`ankle_hinge_axes`). Where the movements never came near such a limit, the pelvis is judged
 by the hip centre it shares with the thigh (the centre's acceleration must agree seen from
 both sensors: :mod:`analysis.angles.calibration_centre`, which also replaces a pelvis axis
-lying far from the thighs', e.g. one found in walking), then by the protocol's bows, the
+lying far from the thighs', e.g. one found in walking, and judges between the pelvis's
+movements' and session's axes where they clash), then by the protocol's bows, the
 trunk by tipping with the pelvis (the lean into the stretch), and only then by its own
 dominant tilt; such choices are reported with their confidence. x = y × z completes the
 right-handed ISB frame (x anterior, z right).
@@ -41,8 +42,10 @@ from analysis.angles import rotations as rot
 from analysis.angles.calibration_axes import (
     POORLY_DEFINED_ROTATION_DEG,
     SensorAxes,
+    apart_deg,
     estimate_axes,
     gravity_is_plausible,
+    settle_axis,
     with_session_axis,
 )
 from analysis.angles.calibration_centre import (
@@ -119,7 +122,7 @@ class SegmentCalibration:
     it tilts (hip adduction and rotation) are uncertain, the others not. None: no doubt."""
     axis_doubt: str | None = None
     """Why the flexion axis is not established although the segment turned enough
-    (:func:`analysis.angles.calibration_axes.axis_clash_doubt`); None: no doubt."""
+    (:func:`analysis.angles.calibration_axes.settle_axis`); None: no doubt."""
 
     @property
     def trusted(self) -> bool:
@@ -414,7 +417,6 @@ def _sensor_axes(
         up,
         rate_hz=session.rate_hz / step,
         prefer_more_planar=pelvis,
-        what=_segment_words(label),
     )
 
 
@@ -646,6 +648,56 @@ CENTRE_AXIS_SHARPNESS = 1.5
 """The shared centre must define the heading this sharply (:func:`best_heading`)…"""
 CENTRE_AXIS_CLASH_DEG = 45.0
 """…and the segment's own axis lie this far from the partners' for the partners' to win."""
+CENTRE_WITNESS_SHARPNESS = 1.2
+"""A heading defined at least this sharply makes the partners' axis a witness of the
+segment's (:func:`analysis.angles.calibration_axes.settle_axis`), not a replacement."""
+CENTRE_WITNESS_WORDS = "the thighs' flexion axis carried through the hip centre"
+
+
+def centre_axes(
+    ax: SensorAxes,
+    row: SignRule,
+    decided: Mapping[str, FloatArray],
+    q_E_S: Mapping[str, FloatArray],
+    terms: Mapping[str, CentreTerms],
+    stand: BoolArray,
+) -> list[tuple[float, FloatArray]]:
+    """Each decided partner's flexion axis carried into ``row``'s segment's sensor.
+
+    The partners' axes are carried through the shared centre, each with the sharpness of
+    the heading that carried it. Returns ``[(sharpness, z_S), …]`` (:func:`best_heading`,
+    :func:`analysis.angles.calibration_centre.axis_from_partner`); empty when the row has
+    no shared centre or the segment's stand orientation is unknown.
+    """
+    q_own = _stand_quaternion(q_E_S[row.segment], stand)
+    if not row.shared_centre or row.segment not in terms or q_own is None:
+        return []
+    found = []
+    for p in row.partners:
+        if p not in decided or p not in terms:
+            continue
+        psi, sharpness = best_heading(terms[row.segment], terms[p])
+        z_p = _stand_axis_in_earth(q_E_S[p], stand, rot.rotate(decided[p], [0.0, 0.0, 1.0]))
+        if np.all(np.isfinite(z_p)):
+            found.append((sharpness, axis_from_partner(psi, z_p, rot.to_matrix(q_own), ax.y_S)))
+    return found
+
+
+def mean_centre_axis(
+    found: list[tuple[float, FloatArray]], y_S: FloatArray, *, min_sharpness: float
+) -> FloatArray | None:
+    """The mean of the carried axes at least ``min_sharpness`` sharp, orthogonal to ``y_S``.
+
+    None when there is none or they disagree (their mean is shorter than 0.5).
+    """
+    z_all = [z for sharpness, z in found if sharpness >= min_sharpness]
+    if not z_all:
+        return None
+    z = np.mean(z_all, axis=0)
+    z = z - (z @ y_S) * y_S
+    if np.linalg.norm(z) < 0.5:  # the thighs disagree with each other: decide nothing
+        return None
+    return z / np.linalg.norm(z)
 
 
 def axis_from_centre(
@@ -655,6 +707,8 @@ def axis_from_centre(
     q_E_S: Mapping[str, FloatArray],
     terms: Mapping[str, CentreTerms],
     stand: BoolArray,
+    *,
+    found: list[tuple[float, FloatArray]] | None = None,
 ) -> SensorAxes:
     """``row``'s segment's flexion axis from its partners' through the shared joint centre.
 
@@ -662,33 +716,21 @@ def axis_from_centre(
     its flexion axis, so the axis found from it can lie near 90° off. The hip centre's
     accelerations give the heading between the pelvis's and each thigh's earth frame
     (:func:`analysis.angles.calibration_centre.best_heading`); through it each decided thigh's
-    flexion axis at the stand becomes a pelvis axis. When the centre defines the heading
-    sharply (≥ :data:`CENTRE_AXIS_SHARPNESS`) and the segment's own axis lies
+    flexion axis at the stand becomes a pelvis axis (:func:`centre_axes`, or ``found`` when
+    already computed). When the centre defines the heading sharply
+    (≥ :data:`CENTRE_AXIS_SHARPNESS`) and the segment's own axis lies
     ≥ :data:`CENTRE_AXIS_CLASH_DEG` from the thighs' mean, the thighs' replaces it
     (``axis_source = "hip centre"``); otherwise ``ax`` is returned unchanged.
     """
-    q_own = _stand_quaternion(q_E_S[row.segment], stand)
-    if not row.shared_centre or row.segment not in terms or q_own is None:
+    if found is None:
+        found = centre_axes(ax, row, decided, q_E_S, terms, stand)
+    z = mean_centre_axis(found, ax.y_S, min_sharpness=CENTRE_AXIS_SHARPNESS)
+    if z is None:
         return ax
-    found = []
-    for p in row.partners:
-        if p not in decided or p not in terms:
-            continue
-        psi, sharpness = best_heading(terms[row.segment], terms[p])
-        z_p = _stand_axis_in_earth(q_E_S[p], stand, rot.rotate(decided[p], [0.0, 0.0, 1.0]))
-        if sharpness >= CENTRE_AXIS_SHARPNESS and np.all(np.isfinite(z_p)):
-            found.append(axis_from_partner(psi, z_p, rot.to_matrix(q_own), ax.y_S))
-    if not found:
-        return ax
-    z = np.mean(found, axis=0)
-    z = z - (z @ ax.y_S) * ax.y_S
-    if np.linalg.norm(z) < 0.5:  # the thighs disagree with each other: decide nothing
-        return ax
-    z = z / np.linalg.norm(z)
     off_deg = float(np.rad2deg(np.arccos(min(1.0, abs(float(z @ ax.z_S))))))
     if off_deg < CENTRE_AXIS_CLASH_DEG:
         return ax
-    return dataclasses.replace(ax, z_S=z, axis_source="hip centre")
+    return dataclasses.replace(ax, z_S=z, axis_source="hip centre", rival=None)
 
 
 def _centre_for(
@@ -734,7 +776,10 @@ def decide_signs(
 
     ``centre`` (:func:`joint_centre_terms`) and the quiet ``stand`` mask enable the
     shared-centre steps (:func:`axis_from_centre`, then the sign test); without them they
-    are skipped and the axes are those given.
+    are skipped. A segment whose axes carry a rival estimate (the pelvis) is settled first
+    (:func:`analysis.angles.calibration_axes.settle_axis`), with the partners' axis carried
+    through the centre as the witness where the heading is defined
+    (≥ :data:`CENTRE_WITNESS_SHARPNESS`).
     """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
@@ -750,10 +795,16 @@ def decide_signs(
 
     for row in rules_for(tuple(axes)):
         label = row.segment
-        ax, ev = axes[label], None
+        ax, ev, found = axes[label], None, []
         if centre and stand is not None and row.shared_centre:
             sure = {p: o[0] for p, o in out.items() if trust.get(p) == "high"}
-            ax = axis_from_centre(ax, row, sure, q_E_S, centre, stand)
+            found = centre_axes(ax, row, sure, q_E_S, centre, stand)
+            ax = axis_from_centre(ax, row, sure, q_E_S, centre, stand, found=found)
+        if ax.axis_source != "hip centre":
+            witness = mean_centre_axis(found, ax.y_S, min_sharpness=CENTRE_WITNESS_SHARPNESS)
+            what = _segment_words(label)
+            ax = settle_axis(ax, witness, what=what, witness=CENTRE_WITNESS_WORDS)
+        if centre and stand is not None and row.shared_centre:
             chosen = {p: o[0] for p, o in out.items()}
             ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
         cands, tilts = tilts_of(label, ax)
@@ -810,6 +861,12 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
         notes.append(f"{label}: {ax.tilt_doubt}; its hip adduction and rotation are uncertain")
     if ax.axis_doubt is not None:
         notes.append(f"{label}: {ax.axis_doubt}; the angles that depend on it are uncertain")
+    elif ax.rival is not None:
+        notes.append(
+            f"{label}: its flexion axes from the {ax.axis_source} and from the "
+            f"{ax.rival.source} lie {apart_deg(ax.z_S, ax.rival.z_S):.0f}° apart; the "
+            f"{ax.axis_source} axis is kept: {CENTRE_WITNESS_WORDS} agrees with it"
+        )
     return notes
 
 

@@ -26,6 +26,21 @@ POORLY_DEFINED_ROTATION_DEG = 20.0
 
 
 @dataclass(frozen=True, kw_only=True)
+class AxisEstimate:
+    """An estimate of a flexion axis that was not kept, and its quality.
+
+    ``z_S`` is a unit axis in sensor coordinates (sign free); ``source`` says where it came
+    from (``movements`` or ``session``); the other fields as in :class:`SensorAxes`.
+    """
+
+    z_S: FloatArray
+    source: str
+    planarity_ratio: float
+    axis_elevation_deg: float
+    rotation_deg: float
+
+
+@dataclass(frozen=True, kw_only=True)
 class SensorAxes:
     """One sensor's segment axes in sensor coordinates and the quality of their estimate.
 
@@ -55,8 +70,12 @@ class SensorAxes:
     that tilt times the flexion and are reported as uncertain."""
     axis_doubt: str | None = None
     """Why the flexion axis itself is not established although the segment turned enough
-    (None: it is): two independent estimates of it disagree (:func:`axis_clash_doubt`).
+    (None: it is): two independent estimates of it disagree (:func:`settle_axis`).
     Every angle that depends on the segment is then uncertain."""
+    rival: AxisEstimate | None = None
+    """Another estimate of the flexion axis, not kept, that clashes with ``z_S`` (≥
+    :data:`AXIS_CLASH_DEG`; the pelvis's movements' or session's axis, see
+    :func:`with_session_axis`). :func:`settle_axis` judges it; None: no such estimate."""
 
     @property
     def well_defined(self) -> bool:
@@ -157,8 +176,13 @@ SESSION_AXIS_MIN_PLANARITY = 0.6
 SESSION_AXIS_PLANAR_ROTATION_DEG = 30.0
 SESSION_AXIS_PLANAR = 0.9
 SESSION_AXIS_PLANARITY_GAIN = 0.02
-AXIS_CLASH_DEG = 45.0
-"""Two defined estimates of one flexion axis this far apart name different axes."""
+AXIS_CLASH_DEG = 10.0
+"""Two estimates of one flexion axis this far apart (signs ignored) do not establish it."""
+RIVAL_MIN_ROTATION_DEG = 10.0
+"""A movements' axis turned at least this much (half the defined bar) can contradict another."""
+WITNESS_CLASH_DEG = 30.0
+"""An independent witness of the axis (the thighs' through the hip centre), itself good to
+about 20°, this far from the kept axis says the axis is not established."""
 
 
 def session_axis_defined(rotation_deg: float, planarity: float, *, one_lean: bool = False) -> bool:
@@ -177,23 +201,50 @@ def session_axis_defined(rotation_deg: float, planarity: float, *, one_lean: boo
     )
 
 
+def apart_deg(z_a_S: FloatArray, z_b_S: FloatArray) -> float:
+    """Angle (°) between two axes, signs ignored (0…90)."""
+    cos = abs(float(np.dot(z_a_S, z_b_S))) / max(
+        float(np.linalg.norm(z_a_S) * np.linalg.norm(z_b_S)), 1e-12
+    )
+    return float(np.rad2deg(np.arccos(min(1.0, cos))))
+
+
 def axis_clash_doubt(z_a_S: FloatArray, z_b_S: FloatArray, what: str) -> str | None:
-    """Why a flexion axis is not established when two defined estimates of it clash.
+    """Why a flexion axis is not established when two estimates of it clash.
 
     ``z_a_S`` and ``z_b_S`` are unit axes in sensor coordinates (signs ignored). Two
-    estimates ≥ :data:`AXIS_CLASH_DEG` apart are nearer a different axis than each other: at
-    least one took a rotation that was not flexion for flexion, and their planarity does not
-    say which (sideways rocking in sloppy knee bends can be as planar as a lean). None when
-    they agree.
+    estimates ≥ :data:`AXIS_CLASH_DEG` apart cannot both be the flexion axis: at least one
+    took a rotation that was not flexion for flexion (sideways rocking in sloppy knee bends,
+    a hip hitched in proportion to the lean into the stretch), and their planarity does not
+    say which. None when they agree.
     """
-    cos = min(1.0, abs(float(np.dot(z_a_S, z_b_S))))
-    clash_deg = float(np.rad2deg(np.arccos(cos)))
+    clash_deg = apart_deg(z_a_S, z_b_S)
     if clash_deg < AXIS_CLASH_DEG:
         return None
     return (
         f"the {what}'s flexion axis from the calibration movements and from the whole "
         f"session lie {clash_deg:.0f}° apart"
     )
+
+
+def _as_estimate(axes: SensorAxes) -> AxisEstimate:
+    return AxisEstimate(
+        z_S=axes.z_S,
+        source=axes.axis_source,
+        planarity_ratio=axes.planarity_ratio,
+        axis_elevation_deg=axes.axis_elevation_deg,
+        rotation_deg=axes.rotation_deg,
+    )
+
+
+def _can_contradict(est: AxisEstimate) -> bool:
+    """True when an estimate carries enough rotation to contradict another axis."""
+    if est.source == "session":
+        return (
+            est.rotation_deg >= SESSION_AXIS_PLANAR_ROTATION_DEG
+            and est.planarity_ratio >= SESSION_AXIS_MIN_PLANARITY
+        )
+    return est.rotation_deg >= RIVAL_MIN_ROTATION_DEG
 
 
 def with_session_axis(
@@ -203,7 +254,6 @@ def with_session_axis(
     *,
     rate_hz: float,
     prefer_more_planar: bool = False,
-    what: str = "segment",
 ) -> SensorAxes:
     """The flexion axis from the whole session when the functional window left it undefined.
 
@@ -214,10 +264,11 @@ def with_session_axis(
     that axis replaces an undefined functional one. ``prefer_more_planar`` (the pelvis) also
     accepts one planar lean, and replaces a defined axis whose planarity is lower by more
     than 0.02 (sloppy calibration movements that rocked the pelvis sideways as it tipped);
-    otherwise ``axes`` is returned unchanged. With ``prefer_more_planar``, when both axes are
-    defined and clash (:func:`axis_clash_doubt`, ``what`` names the segment), the axis
-    returned, whichever it is, carries that doubt (an undefined movements' axis is no
-    estimate: a pelvis kept still turns about anything).
+    otherwise ``axes`` is returned unchanged. With ``prefer_more_planar``, the estimate not
+    kept becomes the result's ``rival`` when it clashes with the kept one
+    (:func:`axis_clash_doubt`) and carries some rotation (the movements' ≥
+    :data:`RIVAL_MIN_ROTATION_DEG`, the session's ≥ 30° at planarity ≥ 0.6):
+    :func:`settle_axis` then judges the two.
     """
     if axes.well_defined and not prefer_more_planar:
         return axes
@@ -227,14 +278,21 @@ def with_session_axis(
         )
     except CalibrationError:
         return axes
-    if not session_axis_defined(rotation_deg, planarity, one_lean=prefer_more_planar):
+    session = AxisEstimate(
+        z_S=z_S,
+        source="session",
+        planarity_ratio=planarity,
+        axis_elevation_deg=elevation,
+        rotation_deg=rotation_deg,
+    )
+    defined = session_axis_defined(rotation_deg, planarity, one_lean=prefer_more_planar)
+    if not defined or (
+        axes.well_defined and planarity < axes.planarity_ratio + SESSION_AXIS_PLANARITY_GAIN
+    ):
+        if prefer_more_planar and axes.well_defined and _clashing(session, axes.z_S):
+            return dataclasses.replace(axes, rival=session)
         return axes
-    both = prefer_more_planar and axes.well_defined
-    doubt = axis_clash_doubt(axes.z_S, z_S, what) if both else None
-    if doubt is not None:
-        axes = dataclasses.replace(axes, axis_doubt=doubt)
-    if axes.well_defined and planarity < axes.planarity_ratio + SESSION_AXIS_PLANARITY_GAIN:
-        return axes
+    own = _as_estimate(axes)
     return dataclasses.replace(
         axes,
         z_S=z_S,
@@ -242,7 +300,56 @@ def with_session_axis(
         axis_elevation_deg=elevation,
         rotation_deg=rotation_deg,
         axis_source="session",
+        rival=own if prefer_more_planar and _clashing(own, z_S) else None,
     )
+
+
+def _clashing(est: AxisEstimate, z_S: FloatArray) -> bool:
+    return _can_contradict(est) and apart_deg(est.z_S, z_S) >= AXIS_CLASH_DEG
+
+
+def _take(axes: SensorAxes, est: AxisEstimate) -> SensorAxes:
+    """``axes`` with ``est`` as its flexion axis and the axis it had as the rival."""
+    return dataclasses.replace(
+        axes,
+        z_S=est.z_S,
+        planarity_ratio=est.planarity_ratio,
+        axis_elevation_deg=est.axis_elevation_deg,
+        rotation_deg=est.rotation_deg,
+        axis_source=est.source,
+        rival=_as_estimate(axes),
+    )
+
+
+def settle_axis(
+    axes: SensorAxes, witness_z_S: FloatArray | None, *, what: str, witness: str
+) -> SensorAxes:
+    """Keep, exchange or doubt a flexion axis by its rival estimate and an independent witness.
+
+    ``witness_z_S`` is a third, independent estimate of the axis (sensor frame, sign free;
+    the thighs' flexion axis carried through the hip centre, described by ``witness``), or
+    None. Without a rival (:attr:`SensorAxes.rival`) the axis stands unless the witness lies
+    ≥ :data:`WITNESS_CLASH_DEG` from it. With a rival, the witness decides when it lies
+    within :data:`AXIS_CLASH_DEG` of one of them: of the kept axis (and no farther from it
+    than from the rival), which then stands, or of the rival and at least
+    :data:`AXIS_CLASH_DEG` nearer it than the kept axis, which the rival then replaces (the
+    replaced axis becomes the rival). Otherwise the axis carries an ``axis_doubt``.
+    """
+    kept_deg = None if witness_z_S is None else apart_deg(witness_z_S, axes.z_S)
+    if axes.rival is None:
+        if kept_deg is None or kept_deg < WITNESS_CLASH_DEG:
+            return axes
+        return dataclasses.replace(
+            axes, axis_doubt=f"the {what}'s flexion axis lies {kept_deg:.0f}° from {witness}"
+        )
+    if kept_deg is not None:
+        rival_deg = apart_deg(witness_z_S, axes.rival.z_S)
+        if kept_deg < AXIS_CLASH_DEG and kept_deg <= rival_deg:
+            return axes
+        if rival_deg < AXIS_CLASH_DEG and rival_deg + AXIS_CLASH_DEG <= kept_deg:
+            return _take(axes, axes.rival)
+    why = axis_clash_doubt(axes.z_S, axes.rival.z_S, what)
+    return dataclasses.replace(axes, axis_doubt=f"{why}, and {witness} does not say which is right")
 
 
 def gravity_is_plausible(g_m_s2: float) -> bool:

@@ -430,7 +430,8 @@ def test_the_session_defines_an_axis_the_movements_left_undefined():
     kept = with_session_axis(planar, rate, up, rate_hz=25.0, prefer_more_planar=True)
     assert kept.axis_source == "movements"
     assert kept.z_S is planar.z_S
-    assert kept.axis_doubt is not None  # but the two axes lie 73° apart
+    assert kept.rival is not None  # but the two axes lie 73° apart: the rival is kept
+    assert kept.rival.source == "session"
     near = _axes_with(true_z, rotation_deg=80.0, planarity=0.999)
     assert with_session_axis(near, rate, up, rate_hz=25.0, prefer_more_planar=True) is near
     # a session that never turned much about one axis decides nothing

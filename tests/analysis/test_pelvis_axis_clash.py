@@ -3,7 +3,8 @@
 Sloppy knee bends can rock the pelvis sideways (obliquity) more than they tip it: the
 movements' dominant axis is then the antero-posterior one, planar enough to keep, while the
 whole session's leans into the stretch turn it about the true flexion axis. Neither
-planarity says which is right; two estimates ≥ 45° apart say that one is wrong.
+planarity says which is right; two estimates ≥ 10° apart say that one is wrong, and only a
+third, independent one (the thighs' axis through the hip centre) can say which.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from analysis.angles.calibration_axes import (
     AXIS_CLASH_DEG,
     SensorAxes,
     axis_clash_doubt,
+    settle_axis,
     with_session_axis,
 )
 from analysis.recording.schema import GRAVITY_M_S2
@@ -74,8 +76,14 @@ def test_a_rocking_pelvis_keeps_its_planar_movements_axis_but_it_is_doubted():
     )
     assert got.axis_source == "movements"
     assert got.planarity_ratio == rocked.planarity_ratio
-    assert got.axis_doubt is not None
-    assert int(re.search(r"lie (\d+)° apart", got.axis_doubt).group(1)) >= 85
+    assert got.rival is not None
+    assert got.rival.source == "session"
+    assert abs(float(got.rival.z_S @ FLEX_Z)) > 0.99
+    # no witness to say which: doubted
+    settled = settle_axis(got, None, what="pelvis", witness="the hip centre")
+    assert settled.axis_source == "movements"
+    assert settled.axis_doubt is not None
+    assert int(re.search(r"lie (\d+)° apart", settled.axis_doubt).group(1)) >= 85
 
 
 def test_agreeing_or_undefined_estimates_raise_no_doubt():
@@ -90,17 +98,24 @@ def test_agreeing_or_undefined_estimates_raise_no_doubt():
             with_session_axis(own, leans, up, rate_hz=RATE_HZ, prefer_more_planar=True).axis_doubt
             is None
         )
-    # a pelvis kept still in the movements (undefined axis) has no axis to clash with
-    still = _axes(ROCK_Z, rotation_deg=15.0, planarity=0.7)
+    # a pelvis kept still in the movements (< 10°: no estimate) has no axis to clash with
+    still = _axes(ROCK_Z, rotation_deg=8.0, planarity=0.7)
     got = with_session_axis(still, leans, up, rate_hz=RATE_HZ, prefer_more_planar=True)
     assert got.axis_source == "session"
-    assert got.axis_doubt is None
+    assert got.rival is None
+    assert settle_axis(got, None, what="pelvis", witness="the hip centre") is got
+    # one that turned 15° (undefined, but an estimate) does: it becomes the rival
+    weak = _axes(ROCK_Z, rotation_deg=15.0, planarity=0.7)
+    got = with_session_axis(weak, leans, up, rate_hz=RATE_HZ, prefer_more_planar=True)
+    assert got.axis_source == "session"
+    assert got.rival is not None
+    assert got.rival.source == "movements"
     # a session that never leaned defines nothing to clash with
     rocked = _axes(ROCK_Z, rotation_deg=25.0, planarity=0.95)
     got = with_session_axis(rocked, leans * 0.01, up, rate_hz=RATE_HZ, prefer_more_planar=True)
     assert got is rocked
     # other segments are not checked (their session turns need not be flexion)
-    assert with_session_axis(rocked, leans, up, rate_hz=RATE_HZ).axis_doubt is None
+    assert with_session_axis(rocked, leans, up, rate_hz=RATE_HZ) is rocked
 
 
 def _result(
