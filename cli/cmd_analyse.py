@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 from analysis.envelope.profiles import builtin_profile_names, load_builtin_profile
@@ -27,6 +28,7 @@ from cli.text import echo
 # notebooks); these names are re-exported for existing callers.
 from stretchguard.analysing import (
     DEFAULT_EXERCISE,
+    TRIM_MIN_SAMPLES,
     AnalysisOutput,
     analyse_to_folder,
     angles_csv,
@@ -35,6 +37,7 @@ from stretchguard.analysing import (
     with_windows,
     write_angles_csv,
 )
+from stretchguard.memory import keep_freed_memory
 
 __all__ = [
     "AnalysisOutput",
@@ -156,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
         stand=getattr(args, "stand", None),
         movements=getattr(args, "movements", None),
     )
+    if recording.n_samples <= TRIM_MIN_SAMPLES:
+        keep_freed_memory()  # one session, then exit: reuse freed pages (stretchguard.memory)
     for w in recording.warnings:
         echo(f"stretchguard: warning: {w}", err=True)
     inputs = list(getattr(args, "inputs", []) or [])
@@ -172,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
         side=args.side,
         source_name=source,
         streams=streams,
+        # a bar only where it can be seen: on a pipe or file it would draw nothing
+        progress=None if sys.stderr.isatty() else False,
     )
     echo(output.summary)
     echo(f"stretchguard: wrote {output.folder / 'report.html'}", err=True)

@@ -24,8 +24,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.envelope.checker import EnvelopeResult, check_envelope
@@ -212,6 +210,9 @@ def _progress(enabled: bool, *, trim: bool) -> Iterator[Callable[[str, float], N
     if not enabled:
         yield lambda stage, _fraction: between_stages(stage)
         return
+    from rich.console import Console  # only where a bar is shown (0.04 s to import)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     columns = (
         TextColumn("[progress.description]{task.description:<24}"),
