@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
+from analysis.angles.axis_bias import axis_bias_g, reframe
 from analysis.angles.calibration_axes import (
     POORLY_DEFINED_ROTATION_DEG,
     SensorAxes,
@@ -119,6 +120,10 @@ class SegmentCalibration:
     axis_doubt: str | None = None
     """Why the flexion axis is not established although the segment turned enough
     (:func:`analysis.angles.calibration_axes.axis_clash_doubt`); None: no doubt."""
+    acc_axis_bias_g: FloatArray | None = None
+    """The accelerometer's bias along the knee's hinge axis over the stand's gravity reading
+    (sensor frame) that ``q_S_B`` was freed of (:mod:`analysis.angles.axis_bias`); the
+    sensor's orientation is turned by it too (``chain.sensor_to_segment``). None: none."""
 
     @property
     def trusted(self) -> bool:
@@ -504,7 +509,13 @@ def knee_hinge_axes(
         for p, j in ((thigh, fit.j_prox_S), (shank, fit.j_dist_S)):
             z = hinge_axis_usable(j, axes[p].z_S, axes[p].y_S, fit=fit, knee_rotation_deg=turned)
             if z is not None:
-                out[p] = dataclasses.replace(axes[p], z_S=z, axis_source="knee hinge")
+                hinge = j / np.linalg.norm(j)
+                out[p] = dataclasses.replace(
+                    axes[p],
+                    z_S=z,
+                    axis_source="knee hinge",
+                    hinge_S=hinge if float(hinge @ z) >= 0.0 else -hinge,
+                )
         doubt = thigh_tilt_doubt(out[thigh], fit, thigh)
         if doubt is not None:
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=doubt)
@@ -852,6 +863,9 @@ def calibrate(
     for label in axes:
         q_S_B, d, ax = signs[label]
         notes.extend(_quality_notes(label, ax, d))
+        bias_g = axis_bias_g(ax.y_S, ax.hinge_S) if ax.hinge_S is not None else None
+        if bias_g is not None:
+            q_S_B = reframe(q_S_B, bias_g)
         segments[label] = SegmentCalibration(
             placement=label,
             q_S_B=q_S_B,
@@ -864,6 +878,7 @@ def calibrate(
             axis_source=ax.axis_source,
             tilt_doubt=ax.tilt_doubt,
             axis_doubt=ax.axis_doubt,
+            acc_axis_bias_g=bias_g,
         )
     return CalibrationResult(
         static_s=windows.static_s,

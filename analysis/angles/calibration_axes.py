@@ -57,6 +57,10 @@ class SensorAxes:
     """Why the flexion axis itself is not established although the segment turned enough
     (None: it is): two independent estimates of it disagree (:func:`axis_clash_doubt`).
     Every angle that depends on the segment is then uncertain."""
+    hinge_S: FloatArray | None = None
+    """The knee's hinge axis as fitted from the gyroscopes (unit, sensor frame, sign of z),
+    before it was made orthogonal to y; None when the axis is not the knee's. Its lean from
+    the plane ⟂ y is the accelerometer's bias along it (:mod:`analysis.angles.axis_bias`)."""
 
     @property
     def well_defined(self) -> bool:
