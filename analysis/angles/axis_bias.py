@@ -1,4 +1,4 @@
-"""An accelerometer's bias along its segment's flexion axis, read from the knee's hinge axis.
+"""An accelerometer's bias along its segment's flexion axis, read from a gyroscope-only axis.
 
 A bias ``b`` along the flexion axis z escapes the norm constraint of
 :mod:`analysis.angles.accbias` whenever the segment only ever rests in poses reached by
@@ -19,6 +19,9 @@ places the bias went: the superior axis (made orthogonal to the hinge axis, whic
 z) and the fused orientation (turned per sample so that the vertical, seen by the sensor,
 no longer leans along the axis: :func:`untilt`). At the stand the result is unchanged;
 elsewhere the earth-fixed tilt is gone.
+
+The pelvis has no hinge; where it turned a quarter turn about one horizontal axis (lying
+down, sitting) its own rates give the axis (:func:`gyro_flexion_axis`), used the same way.
 
 Beyond :data:`MAX_AXIS_BIAS_M_S2` (past consumer accelerometer specifications) the lean is
 not taken for a bias: the knee's axis was not horizontal, or the fit is off, and nothing is
@@ -96,3 +99,59 @@ def untilt(q_E_S: NDArray[np.floating], bias_g_S: FloatArray) -> NDArray[np.floa
     delta = delta / np.linalg.norm(delta, axis=-1, keepdims=True)
     out = rot.multiply(q, delta)
     return out.astype(np.asarray(q_E_S).dtype, copy=False)
+
+
+GYRO_AXIS_MIN_ROTATION_DEG = 60.0
+"""A segment without a hinge lends its own rotation axis only when it turned this much
+about it over the session (lying down, sitting: a quarter turn)."""
+GYRO_AXIS_MIN_PLANARITY = 0.98
+"""… and that rotation was this planar (its share of the selected rates' energy)."""
+GYRO_AXIS_MAX_CHANGE_DEG = 10.0
+"""… and the axis lies this close to the calibration's own flexion axis (a refinement of
+the same axis, not a different one)."""
+GYRO_AXIS_MAX_VERTICAL_SHARE = 0.3
+"""Samples whose rate has more than this share about the vertical (turning round, walking)
+are left out of the gyroscope axis; the rest are kept whole, not projected."""
+GYRO_AXIS_MIN_RATE_RAD_S = 0.2
+"""Samples turning slower than this carry mostly noise and bias."""
+
+
+def gyro_flexion_axis(
+    gyr_rad_s: FloatArray, up_S: FloatArray, own_z_S: FloatArray, *, rate_hz: float
+) -> FloatArray | None:
+    """A segment's flexion axis from its gyroscope alone, where it turned about one axis.
+
+    ``gyr_rad_s`` ``(n, 3)`` rates (rad/s, sensor frame, stand bias removed), ``up_S`` the
+    fused vertical per sample (sensor frame), ``own_z_S`` the calibration's flexion axis.
+    The fused vertical only *selects* the samples that turn about a horizontal axis
+    (:data:`GYRO_AXIS_MAX_VERTICAL_SHARE`); the axis is the dominant direction of their rates
+    as measured, so no accelerometer bias leans it — unlike an axis found after removing
+    each sample's part about the (biased) vertical. Returns the unit axis with the sign of
+    ``own_z_S``, or None unless the segment turned ≥ :data:`GYRO_AXIS_MIN_ROTATION_DEG`
+    about it with planarity ≥ :data:`GYRO_AXIS_MIN_PLANARITY` and it lies within
+    :data:`GYRO_AXIS_MAX_CHANGE_DEG` of ``own_z_S``.
+    """
+    w = np.asarray(gyr_rad_s, dtype=np.float64)
+    up = np.asarray(up_S, dtype=np.float64)
+    rate = np.linalg.norm(w, axis=1)
+    with np.errstate(invalid="ignore"):
+        keep = (rate > GYRO_AXIS_MIN_RATE_RAD_S) & (
+            np.abs(np.sum(w * up, axis=1)) < GYRO_AXIS_MAX_VERTICAL_SHARE * rate
+        )
+    w = w[keep]
+    if w.shape[0] < 10:
+        return None
+    evals, evecs = np.linalg.eigh(w.T @ w)
+    a = evecs[:, -1]
+    planarity = float(evals[-1] / max(float(evals.sum()), 1e-12))
+    rotation_deg = float(np.rad2deg(np.abs(w @ a).sum() / rate_hz))
+    own = np.asarray(own_z_S, dtype=np.float64)
+    a = a if float(a @ own) >= 0.0 else -a
+    change_deg = float(np.rad2deg(np.arccos(min(1.0, float(a @ own)))))
+    if (
+        rotation_deg < GYRO_AXIS_MIN_ROTATION_DEG
+        or planarity < GYRO_AXIS_MIN_PLANARITY
+        or change_deg > GYRO_AXIS_MAX_CHANGE_DEG
+    ):
+        return None
+    return a

@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.axis_bias import MAX_AXIS_BIAS_M_S2, axis_bias_g, reframe, untilt
+from analysis.angles.axis_bias import (
+    MAX_AXIS_BIAS_M_S2,
+    axis_bias_g,
+    gyro_flexion_axis,
+    reframe,
+    untilt,
+)
 from analysis.recording.schema import GRAVITY_M_S2
 
 UP_E = np.array([0.0, 0.0, 1.0])
@@ -148,3 +154,41 @@ def test_a_biased_thigh_no_longer_reads_adduction_in_the_leg_raise(raised_leg_se
     est = np.interp(t, res.angles["t_s"].to_numpy(), res.angles[column].to_numpy())
     rmse = float(np.sqrt(np.nanmean((est - s.truth[column].to_numpy()) ** 2)))
     assert rmse < 2.5  # 5.6° before; target 4°
+
+
+def _lying_down(axis_S: np.ndarray, up_S: np.ndarray, *, turn_deg: float, seed: int = 5):
+    """Rates of a segment tipped by ``turn_deg`` about ``axis_S`` in 2 s, then turned round."""
+    rng = np.random.default_rng(seed)
+    rate_hz = 50.0
+    tip = np.outer(np.full(100, np.deg2rad(turn_deg) / 2.0), axis_S)
+    spin = np.outer(np.full(100, 0.8), up_S)  # turning round about the vertical
+    gyr = np.concatenate([tip, spin]) + rng.normal(scale=0.01, size=(200, 3))
+    up = np.tile(up_S, (200, 1))
+    return gyr, up, rate_hz
+
+
+def test_the_gyroscope_axis_is_not_leaned_by_the_fused_vertical():
+    axis = np.array([0.0, 0.0, 1.0])
+    lean = np.deg2rad(3.0)  # the fused vertical leans along the axis (a biased accelerometer)
+    up = np.array([0.0, np.cos(lean), np.sin(lean)])
+    own = np.array([0.0, -np.sin(lean), np.cos(lean)])  # ⟂ the leaned vertical, as calibrated
+    gyr, up_rows, rate_hz = _lying_down(axis, np.array([0.0, 1.0, 0.0]), turn_deg=90.0)
+    a = gyro_flexion_axis(gyr, np.tile(up, (200, 1)), own, rate_hz=rate_hz)
+    assert a is not None
+    assert np.rad2deg(np.arccos(min(1.0, abs(a @ axis)))) < 0.2
+    assert np.rad2deg(np.arcsin(a @ up)) == pytest.approx(3.0, abs=0.2)  # the lean it reveals
+    assert gyro_flexion_axis(gyr, up_rows, -own, rate_hz=rate_hz) @ own < 0  # sign of own
+
+
+def test_the_gyroscope_axis_needs_a_large_planar_turn_near_the_own_axis():
+    axis = np.array([0.0, 0.0, 1.0])
+    up = np.array([0.0, 1.0, 0.0])
+    gyr, up_rows, rate_hz = _lying_down(axis, up, turn_deg=40.0)
+    assert gyro_flexion_axis(gyr, up_rows, axis, rate_hz=rate_hz) is None  # turned too little
+    gyr, up_rows, rate_hz = _lying_down(axis, up, turn_deg=90.0)
+    far = rot.rotate(rot.from_axis_angle(up, np.deg2rad(15.0)), axis)
+    assert gyro_flexion_axis(gyr, up_rows, far, rate_hz=rate_hz) is None  # a different axis
+    rng = np.random.default_rng(1)
+    wobbly = gyr.copy()
+    wobbly[:100, 0] += rng.normal(scale=0.3, size=100)  # as much rocking across the axis
+    assert gyro_flexion_axis(wobbly, up_rows, axis, rate_hz=rate_hz) is None
