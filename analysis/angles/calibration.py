@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
+from analysis.angles.axis_bias import axis_bias_g, gyro_flexion_axis, reframe
 from analysis.angles.calibration_axes import (
     POORLY_DEFINED_ROTATION_DEG,
     SensorAxes,
@@ -123,6 +124,10 @@ class SegmentCalibration:
     axis_doubt: str | None = None
     """Why the flexion axis is not established although the segment turned enough
     (:func:`analysis.angles.calibration_axes.settle_axis`); None: no doubt."""
+    acc_axis_bias_g: FloatArray | None = None
+    """The accelerometer's bias along the knee's hinge axis over the stand's gravity reading
+    (sensor frame) that ``q_S_B`` was freed of (:mod:`analysis.angles.axis_bias`); the
+    sensor's orientation is turned by it too (``chain.sensor_to_segment``). None: none."""
 
     @property
     def trusted(self) -> bool:
@@ -513,7 +518,13 @@ def knee_hinge_axes(
         for p, j in ((thigh, fit.j_prox_S), (shank, fit.j_dist_S)):
             z = hinge_axis_usable(j, axes[p].z_S, axes[p].y_S, fit=fit, knee_rotation_deg=turned)
             if z is not None:
-                out[p] = dataclasses.replace(axes[p], z_S=z, axis_source="knee hinge")
+                hinge = j / np.linalg.norm(j)
+                out[p] = dataclasses.replace(
+                    axes[p],
+                    z_S=z,
+                    axis_source="knee hinge",
+                    hinge_S=hinge if float(hinge @ z) >= 0.0 else -hinge,
+                )
         doubt = thigh_tilt_doubt(out[thigh], fit, thigh)
         if doubt is not None:
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=doubt)
@@ -870,6 +881,26 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
     return notes
 
 
+def _pelvis_gyro_axis(
+    session: UniformSession, q_E_S: FloatArray, stand: BoolArray, q_S_B: FloatArray
+) -> FloatArray | None:
+    """The pelvis's flexion axis from its gyroscope alone over the session, where defined.
+
+    The pelvis has no hinge to lend it an axis free of the accelerometer; where it turned
+    about one horizontal axis (lying down, sitting) its rates give one
+    (:func:`analysis.angles.axis_bias.gyro_flexion_axis`, at :data:`SESSION_AXIS_RATE_HZ`,
+    quiet-stand mean removed). None where they do not.
+    """
+    s = session.streams["pelvis"]
+    step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
+    ok = s.valid[::step] & np.all(np.isfinite(q_E_S[::step]), axis=1)
+    q = np.asarray(q_E_S[::step][ok], dtype=np.float64)
+    gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64) - _stand_rate(s, stand)
+    up = map_rows(_up_in_sensor, q, width=3, dtype=np.float64)
+    own_z = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
+    return gyro_flexion_axis(gyr, up, own_z, rate_hz=session.rate_hz / step)
+
+
 def calibrate(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
@@ -916,6 +947,12 @@ def calibrate(
     for label in axes:
         q_S_B, d, ax = signs[label]
         notes.extend(_quality_notes(label, ax, d))
+        axis = ax.hinge_S
+        if axis is None and split_placement(label)[1] == "pelvis":
+            axis = _pelvis_gyro_axis(session, q_E_S[label], m_static, q_S_B)
+        bias_g = axis_bias_g(ax.y_S, axis) if axis is not None else None
+        if bias_g is not None:
+            q_S_B = reframe(q_S_B, bias_g)
         segments[label] = SegmentCalibration(
             placement=label,
             q_S_B=q_S_B,
@@ -928,6 +965,7 @@ def calibrate(
             axis_source=ax.axis_source,
             tilt_doubt=ax.tilt_doubt,
             axis_doubt=ax.axis_doubt,
+            acc_axis_bias_g=bias_g,
         )
     return CalibrationResult(
         static_s=windows.static_s,

@@ -76,6 +76,10 @@ class SensorAxes:
     """Another estimate of the flexion axis, not kept, that clashes with ``z_S`` (≥
     :data:`AXIS_CLASH_DEG`; the pelvis's movements' or session's axis, see
     :func:`with_session_axis`). :func:`settle_axis` judges it; None: no such estimate."""
+    hinge_S: FloatArray | None = None
+    """The knee's hinge axis as fitted from the gyroscopes (unit, sensor frame, sign of z),
+    before it was made orthogonal to y; None when the axis is not the knee's. Its lean from
+    the plane ⟂ y is the accelerometer's bias along it (:mod:`analysis.angles.axis_bias`)."""
 
     @property
     def well_defined(self) -> bool:

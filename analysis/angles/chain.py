@@ -16,11 +16,13 @@ earth z.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
+from analysis.angles.axis_bias import untilt
 from analysis.angles.calibration import Q_G_E, CalibrationResult, stand_gyro_bias
 from analysis.angles.chunks import map_rows
 from analysis.angles.heading import (
@@ -83,14 +85,22 @@ def sensor_to_segment(
     q_B = {}
     for p in list(q_E_S):
         v = q_E_S.pop(p) if consume else q_E_S[p]
+        seg = calibration.segments[p]
         q_B[p] = map_rows(
-            lambda q, m=calibration.segments[p].q_S_B: rot.multiply(q, m),
+            partial(_to_segment, q_S_B=seg.q_S_B, bias_g=seg.acc_axis_bias_g),
             v,
             width=4,
             dtype=v.dtype,
         )
         del v
     return q_B
+
+
+def _to_segment(q_E_S: FloatArray, *, q_S_B: FloatArray, bias_g: FloatArray | None) -> FloatArray:
+    """``q_E_S ⊗ q_S_B``, the fused tilt of a known accelerometer bias removed first."""
+    if bias_g is not None:
+        q_E_S = untilt(q_E_S, bias_g)
+    return rot.multiply(q_E_S, q_S_B)
 
 
 def stand_turns(

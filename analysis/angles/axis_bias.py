@@ -1,0 +1,157 @@
+"""An accelerometer's bias along its segment's flexion axis, read from a gyroscope-only axis.
+
+A bias ``b`` along the flexion axis z escapes the norm constraint of
+:mod:`analysis.angles.accbias` whenever the segment only ever rests in poses reached by
+turning about z (the stand, knee bends, lying down, the leg raised in the supine stretch):
+the axis stays horizontal, ``|g·u + b| ≈ g`` for every pose ``u ⟂ b``. The fusion then
+rolls the sensor by ``b/g`` about the horizontal axis across z, a tilt fixed in the *earth*
+while the segment turns about z. The stand calibration takes the superior axis y from the
+stand's gravity and so folds that tilt into ``q_S_B``, a rotation fixed in the *segment*:
+right at the stand, but turned by φ about z the two part by ``2·sin(φ/2)·b/g`` — twice the
+bias with the leg raised vertically while lying, where it reads as hip adduction.
+
+The knee's hinge axis (:mod:`analysis.angles.calibration_hinge`) is fitted from the two
+gyroscopes alone, which no accelerometer bias touches. The calibration's premise is that
+the flexion axis is horizontal in the quiet stand (it makes z ⟂ y); taking it of the hinge
+axis rather than of the biased gravity, the stand gravity's component along that axis is
+the bias, ``b = g·sin ε`` with ``ε`` its angle from horizontal. It is removed from both
+places the bias went: the superior axis (made orthogonal to the hinge axis, which becomes
+z) and the fused orientation (turned per sample so that the vertical, seen by the sensor,
+no longer leans along the axis: :func:`untilt`). At the stand the result is unchanged;
+elsewhere the earth-fixed tilt is gone.
+
+The pelvis has no hinge; where it turned a quarter turn about one horizontal axis (lying
+down, sitting) its own rates give the axis (:func:`gyro_flexion_axis`), used the same way.
+
+Beyond :data:`MAX_AXIS_BIAS_M_S2` (past consumer accelerometer specifications) the lean is
+not taken for a bias: the knee's axis was not horizontal, or the fit is off, and nothing is
+changed. Misalignment between the accelerometer and gyroscope triads (a fraction of a degree
+on consumer parts) is read as bias too, an error of that size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.angles import rotations as rot
+from analysis.recording.schema import GRAVITY_M_S2
+
+FloatArray = NDArray[np.float64]
+
+MAX_AXIS_BIAS_M_S2 = 1.0
+"""Largest bias (≈ 100 mg, as ``accbias.estimate_acc_correction``'s ``max_bias_m_s2``) taken
+for a bias: consumer parts allow up to ±80 mg per axis (e.g. the MPU-6050's z)."""
+
+
+def axis_bias_g(y_S: FloatArray, hinge_S: FloatArray) -> FloatArray | None:
+    """The accelerometer bias along a hinge axis over the stand's specific force, sensor frame.
+
+    ``y_S`` is the stand's specific-force direction (unit, sensor frame), ``hinge_S`` the
+    hinge axis fitted from the gyroscopes (any length, sign irrelevant). Returns
+    ``sin ε · ĥ`` (ε the axis's angle from horizontal at the stand, ĥ the unit axis): the
+    bias divided by the magnitude of the specific force it was read with (≈ g), or None when
+    that bias would exceed :data:`MAX_AXIS_BIAS_M_S2`.
+    """
+    h = np.asarray(hinge_S, dtype=np.float64)
+    h = h / np.linalg.norm(h)
+    s = float(np.asarray(y_S, dtype=np.float64) @ h)
+    if abs(s) * GRAVITY_M_S2 > MAX_AXIS_BIAS_M_S2:
+        return None
+    return s * h
+
+
+def reframe(q_S_B: FloatArray, bias_g_S: FloatArray) -> FloatArray:
+    """``q_S_B`` with its superior axis freed of the bias along ``bias_g_S``.
+
+    The z axis becomes the bias's direction (the hinge axis, with the sign of the frame's z)
+    and y the frame's y with its component along that axis removed; x = y × z.
+    """
+    b = np.asarray(bias_g_S, dtype=np.float64)
+    nb = float(np.linalg.norm(b))
+    if nb == 0.0:
+        return np.asarray(q_S_B, dtype=np.float64)
+    m = rot.to_matrix(q_S_B)
+    z = b / nb if float(b @ m[:, 2]) >= 0.0 else -b / nb
+    y = m[:, 1] - float(m[:, 1] @ z) * z
+    y = y / np.linalg.norm(y)
+    return rot.from_matrix(np.column_stack([np.cross(y, z), y, z]))
+
+
+def untilt(q_E_S: NDArray[np.floating], bias_g_S: FloatArray) -> NDArray[np.floating]:
+    """Sensor orientations with the tilt a known accelerometer bias gave them removed.
+
+    The fusion aligns the vertical seen in sensor coordinates, ``ũ``, with the specific force
+    ``(g·u + b)/|g·u + b|``; ``bias_g_S`` is ``b`` over that magnitude (:func:`axis_bias_g`),
+    so the true vertical is ``u ∝ ũ − bias_g_S`` (exactly when ``b ⟂ u``). Each row is
+    turned, in sensor coordinates, by the smallest rotation taking ``u`` onto ``ũ``
+    (``q' = q ⊗ Δ``), so that its vertical becomes ``u``. Rows keep the input's storage
+    type; NaN rows stay NaN.
+    """
+    q = np.asarray(q_E_S, dtype=np.float64)
+    up_est = rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0])
+    up = up_est - np.asarray(bias_g_S, dtype=np.float64)
+    up = up / np.linalg.norm(up, axis=-1, keepdims=True)
+    # half-way quaternion from up to up_est: [1 + u·ũ, u × ũ], normalised
+    delta = np.concatenate(
+        [1.0 + np.sum(up * up_est, axis=-1, keepdims=True), np.cross(up, up_est)], axis=-1
+    )
+    delta = delta / np.linalg.norm(delta, axis=-1, keepdims=True)
+    out = rot.multiply(q, delta)
+    return out.astype(np.asarray(q_E_S).dtype, copy=False)
+
+
+GYRO_AXIS_MIN_ROTATION_DEG = 60.0
+"""A segment without a hinge lends its own rotation axis only when it turned this much
+about it over the session (lying down, sitting: a quarter turn)."""
+GYRO_AXIS_MIN_PLANARITY = 0.98
+"""… and that rotation was this planar (its share of the selected rates' energy)."""
+GYRO_AXIS_MAX_CHANGE_DEG = 10.0
+"""… and the axis lies this close to the calibration's own flexion axis (a refinement of
+the same axis, not a different one)."""
+GYRO_AXIS_MAX_VERTICAL_SHARE = 0.3
+"""Samples whose rate has more than this share about the vertical (turning round, walking)
+are left out of the gyroscope axis; the rest are kept whole, not projected."""
+GYRO_AXIS_MIN_RATE_RAD_S = 0.2
+"""Samples turning slower than this carry mostly noise and bias."""
+
+
+def gyro_flexion_axis(
+    gyr_rad_s: FloatArray, up_S: FloatArray, own_z_S: FloatArray, *, rate_hz: float
+) -> FloatArray | None:
+    """A segment's flexion axis from its gyroscope alone, where it turned about one axis.
+
+    ``gyr_rad_s`` ``(n, 3)`` rates (rad/s, sensor frame, stand bias removed), ``up_S`` the
+    fused vertical per sample (sensor frame), ``own_z_S`` the calibration's flexion axis.
+    The fused vertical only *selects* the samples that turn about a horizontal axis
+    (:data:`GYRO_AXIS_MAX_VERTICAL_SHARE`); the axis is the dominant direction of their rates
+    as measured, so no accelerometer bias leans it — unlike an axis found after removing
+    each sample's part about the (biased) vertical. Returns the unit axis with the sign of
+    ``own_z_S``, or None unless the segment turned ≥ :data:`GYRO_AXIS_MIN_ROTATION_DEG`
+    about it with planarity ≥ :data:`GYRO_AXIS_MIN_PLANARITY` and it lies within
+    :data:`GYRO_AXIS_MAX_CHANGE_DEG` of ``own_z_S``.
+    """
+    w = np.asarray(gyr_rad_s, dtype=np.float64)
+    up = np.asarray(up_S, dtype=np.float64)
+    rate = np.linalg.norm(w, axis=1)
+    with np.errstate(invalid="ignore"):
+        keep = (rate > GYRO_AXIS_MIN_RATE_RAD_S) & (
+            np.abs(np.sum(w * up, axis=1)) < GYRO_AXIS_MAX_VERTICAL_SHARE * rate
+        )
+    w = w[keep]
+    if w.shape[0] < 10:
+        return None
+    evals, evecs = np.linalg.eigh(w.T @ w)
+    a = evecs[:, -1]
+    planarity = float(evals[-1] / max(float(evals.sum()), 1e-12))
+    rotation_deg = float(np.rad2deg(np.abs(w @ a).sum() / rate_hz))
+    own = np.asarray(own_z_S, dtype=np.float64)
+    a = a if float(a @ own) >= 0.0 else -a
+    change_deg = float(np.rad2deg(np.arccos(min(1.0, float(a @ own)))))
+    if (
+        rotation_deg < GYRO_AXIS_MIN_ROTATION_DEG
+        or planarity < GYRO_AXIS_MIN_PLANARITY
+        or change_deg > GYRO_AXIS_MAX_CHANGE_DEG
+    ):
+        return None
+    return a
