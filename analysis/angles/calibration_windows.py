@@ -4,7 +4,9 @@ A sidecar (the live guide's, or one a user wrote) names both windows; without on
 export, an older recording) they are found in the data: the stand is the first stillness of
 every sensor, at least :data:`MIN_STAND_S` long (:data:`MIN_OPENING_STAND_S` when it opens the
 recording), that the movements afterwards return to; the movements run from its end to the
-last return to the stand's pose (so lying down for the exercise is not among them).
+last return to the stand's pose before the person settles, still, into another pose (so
+leaning into the stretch or lying down for it is not among them, however long the
+movements took).
 """
 
 from __future__ import annotations
@@ -148,6 +150,18 @@ def last_return_to_stand(
     :data:`POSE_MATCH_DEG`, see :func:`stand_pose_distance_deg`) and then holds it again
     within that angle for :data:`POSE_RETURN_S`.
     """
+    run = last_return_run(distance_deg, start, stop, rate_hz)
+    return None if run is None else run[1]
+
+
+def last_return_run(
+    distance_deg: FloatArray, start: int, stop: int, rate_hz: float
+) -> tuple[int, int] | None:
+    """Index run ``[i, j)`` of the last return to the stand's pose in ``[start, stop)``.
+
+    From the moment the body is back (see :func:`last_return_to_stand`) to when it leaves
+    again (or ``stop``); None when there is none.
+    """
     away = np.flatnonzero(distance_deg[start:stop] > POSE_MATCH_DEG)
     if away.size == 0:
         return None
@@ -155,8 +169,8 @@ def last_return_to_stand(
     need = max(1, round(POSE_RETURN_S * rate_hz))
     with np.errstate(invalid="ignore"):
         back = distance_deg[first:stop] < POSE_MATCH_DEG
-    ends = [first + j for i, j in _runs(back) if j - i >= need]
-    return ends[-1] if ends else None
+    runs = [(first + i, first + j) for i, j in _runs(back) if j - i >= need]
+    return runs[-1] if runs else None
 
 
 def _stand_candidates(
@@ -180,33 +194,95 @@ def _stand_candidates(
     return out
 
 
+SETTLE_S = 2.5
+"""A stillness this long (s) after the movements is the person settling into the exercise
+(or a pause, when it is in the stand's pose)."""
+
+MIN_MOVING_S = 5.0
+"""The movements last at least this long (s) before a stillness may end them."""
+
+MAX_PAUSE_WINDOW_S = 40.0
+"""When the person never settles in another pose, the movements end at the first stillness
+within this long (s) after the stand, as before the exercise could be seen."""
+
+
+def _settled(
+    still: BoolArray, distance_deg: FloatArray, start: int, stop: int, rate: float
+) -> tuple[int | None, int | None]:
+    """Starts of the first stillness away from the stand's pose and of the first in any pose.
+
+    Both in ``[start, stop)``, each ≥ :data:`SETTLE_S` long and ≥ :data:`MIN_MOVING_S` after
+    ``start``; None where there is none. Away: the median :func:`stand_pose_distance_deg`
+    over the stillness exceeds :data:`POSE_MATCH_DEG` (leaning into a standing stretch,
+    lying, sitting).
+    """
+    anywhere = None
+    for i, j in _runs(still[start:stop]):
+        if i / rate < MIN_MOVING_S or (j - i) / rate < SETTLE_S:
+            continue
+        anywhere = start + i if anywhere is None else anywhere
+        with np.errstate(invalid="ignore"):
+            if np.nanmedian(distance_deg[start + i : start + j]) > POSE_MATCH_DEG:
+                return start + i, anywhere
+    return None, anywhere
+
+
+MAX_RETURN_TAIL_S = 5.0
+"""Back in the stand's pose, the movements end once the person comes to rest there (a
+stillness of ≥ :data:`SETTLE_S`), at most this long (s) after the return: what follows
+(turning on the spot, shifting weight, a pause before the exercise) is no calibration
+movement."""
+
+
+def _came_to_rest(still: BoolArray, run: tuple[int, int], rate: float) -> int:
+    """End index of the movements within the last return ``run`` to the stand's pose.
+
+    The start of the first stillness of ≥ :data:`SETTLE_S` in the run, at most
+    :data:`MAX_RETURN_TAIL_S` after its start, and not past its end.
+    """
+    i, j = run
+    latest = min(j, i + round(MAX_RETURN_TAIL_S * rate))
+    rests = [i + a for a, b in _runs(still[i:j]) if (b - a) / rate >= SETTLE_S]
+    return min([latest, *rests])
+
+
 def _movements_after(
     session: UniformSession, still: BoolArray, stand: tuple[int, int], max_functional_s: float
 ) -> tuple[int, int] | str:
     """The functional window ``[start, end)`` (indices) after ``stand``, or why there is none.
 
-    From the stand's end to the first still period of ≥ 2.5 s after ≥ 5 s of movement (at
-    most ``max_functional_s``), then cut at the last return to the stand's pose
-    (:func:`last_return_to_stand`; a still period closing the window may be that return).
-    Movements that never come back to the stand's pose mean it was no stand (e.g. the
-    stretch hold of a session whose own stand was too short); what follows the last return
-    (lying or sitting down) is no calibration movement.
+    From the stand's end to where the person first settles into the exercise: a stillness of
+    ≥ :data:`SETTLE_S` in a pose away from the stand's (within ``max_functional_s``), then
+    cut where the person comes to rest after the last return to the stand's pose
+    (:func:`last_return_run`, :func:`_came_to_rest`). A stillness in
+    the stand's pose is a pause (or the other leg swinging where it wears no sensor) and does
+    not end the movements, however slowly they are done. When the person never settles in
+    another pose in that time, the first stillness of any pose within
+    :data:`MAX_PAUSE_WINDOW_S` ends them (else that limit). Movements that never come back
+    to the stand's pose mean it was no stand (e.g. the stretch hold of a session whose own
+    stand was too short); what follows the last return (lying or sitting down, leaning into
+    the stretch) is no calibration movement.
     """
     t, rate, n = session.t_s, session.rate_hz, session.t_s.shape[0]
     start = stand[1]
-    stop = min(n, start + int(max_functional_s * rate))
-    end = stop
-    for i, j in _runs(still[start:stop]):
-        if i / rate >= 5.0 and (j - i) / rate >= 2.5:
-            end = start + i
-            break
+    distance = stand_pose_distance_deg(session, stand)
+    away, anywhere = _settled(
+        still, distance, start, min(n, start + int(max_functional_s * rate)), rate
+    )
+    fallback = min(n, start + int(min(max_functional_s, MAX_PAUSE_WINDOW_S) * rate))
+    if away is not None:
+        end = away
+    elif anywhere is not None and anywhere < fallback:
+        end = anywhere
+    else:
+        end = fallback
     if (end - start) / rate < 3.0:
         return (
             f"after the quiet stand ending at {t[stand[1] - 1]:.1f} s there are no functional "
             "movements (slow knee bends and leg swings); the flexion axes cannot be found"
         )
-    distance = stand_pose_distance_deg(session, stand)
-    back = last_return_to_stand(distance, start, min(n, end + round(2.5 * rate)), rate)
+    run = last_return_run(distance, start, min(n, end + round(SETTLE_S * rate)), rate)
+    back = None if run is None else _came_to_rest(still, run, rate)
     if back is None or (min(end, back) - start) / rate < 3.0:
         return (
             f"no quiet stand found: the stillness at [{t[stand[0]]:.1f}, {t[stand[1] - 1]:.1f}]"
@@ -222,7 +298,7 @@ def detect_windows(
     *,
     min_stand_s: float = MIN_STAND_S,
     search_s: float = 30.0,
-    max_functional_s: float = 40.0,
+    max_functional_s: float = 120.0,
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Find the quiet stand and the functional movements that follow it.
 
@@ -231,8 +307,9 @@ def detect_windows(
     it opens the recording — and that the movements after it return to
     (:func:`_movements_after`); 0.25 s are trimmed from each end of its run of still window
     centres. The functional window runs from the end of the stand to the last return to the
-    stand's pose before the first still period of ≥ 2.5 s after ≥ 5 s of movement, at most
-    ``max_functional_s``. CalibrationError when no stillness qualifies.
+    stand's pose before the person settles into the exercise (:func:`_movements_after`),
+    looking at most ``max_functional_s`` past the stand. CalibrationError when no stillness
+    qualifies.
     """
     # only the opening of the session can hold the protocol: look at that much and no more
     head = int((search_s + max_functional_s + 10.0) * session.rate_hz)

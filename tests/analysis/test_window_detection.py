@@ -145,6 +145,82 @@ def test_lying_down_after_the_movements_is_cut_off():
     assert 17.0 <= functional_s[1] <= 17.9
 
 
+def _slow_then_bow(pause_s: float, swing_half_s: float) -> UniformSession:
+    """Slow leg swings (thigh only), a pause upright, knee bends, a bow (pelvis and thigh
+    tip together), then the lean into a 30-s stretch hold. The bow ends at 4 + 15·half +
+    pause + 12 + 6 s."""
+    swings = [("go", swing_half_s, 35.0 if k % 2 == 0 else -15.0) for k in range(15)]
+    thigh = _script(
+        ("stay", 4.0, 0.0),
+        *swings,
+        ("go", 1.0, 0.0),
+        ("stay", pause_s, 0.0),
+        ("bends", 12.0, 50.0),
+        ("go", 3.0, 25.0),  # the bow
+        ("go", 3.0, 0.0),
+        ("stay", 1.0, 0.0),
+        ("go", 2.0, 65.0),  # the lean into the hold
+        ("stay", 30.0, 0.0),
+    )
+    pelvis = _script(
+        ("stay", 4.0 + 15 * swing_half_s + 1.0 + pause_s + 12.0, 0.0),
+        ("go", 3.0, 25.0),
+        ("go", 3.0, 0.0),
+        ("stay", 1.0, 0.0),
+        ("go", 2.0, 20.0),
+        ("stay", 30.0, 0.0),
+    )
+    return _session({"pelvis": pelvis, "thigh": thigh})
+
+
+@pytest.mark.parametrize(("pause_s", "swing_half_s"), [(0.5, 3.0), (4.0, 1.0)])
+def test_slow_movements_and_pauses_upright_stay_in_the_window(pause_s, swing_half_s):
+    # 45 s of swings (longer than the movements' old 40-s limit), or a 4-s pause upright
+    # between the steps: the bow after them belongs to the movements, the lean does not
+    session = _slow_then_bow(pause_s, swing_half_s)
+    bow_end_s = 4.0 + 15 * swing_half_s + 1.0 + pause_s + 12.0 + 6.0
+    _, functional_s = detect_windows(session)
+    # the lean starts 1 s after the bow and is 10° away about 0.6 s later
+    assert bow_end_s - 0.5 <= functional_s[1] <= bow_end_s + 1.8
+
+
+def test_standing_about_after_the_movements_is_cut_off():
+    # back upright after the bends, then 12 s of standing about (a slow turn on the spot:
+    # the gravity direction stays put), then the lean into the hold
+    thigh = _script(("stay", 4.0, 0.0), ("bends", 12.0, 50.0), ("stay", 12.0, 0.0))
+    thigh = np.concatenate([thigh, _script(("go", 2.0, 65.0), ("stay", 30.0, 0.0))[1:]])
+    session = _session({"pelvis": 0.2 * thigh, "thigh": thigh})
+    turn = np.zeros(thigh.size)
+    turn[1700:2700] = 0.5  # rad/s about the sensor's y, gravity's axis: no tilt
+    session.streams["pelvis"].gyr_rad_s[:, 1] += turn
+    _, functional_s = detect_windows(session)
+    # the bends are back upright from about 15.5 s; the movements end within 5 s of it,
+    # not when the person leaves for the lean at 28 s
+    assert 15.5 <= functional_s[1] <= 16.0 + 5.0
+
+
+def test_without_a_settled_pose_the_old_limit_holds():
+    # the movements go on and on: no stillness in another pose, so the first stillness of
+    # any pose within 40 s ends them
+    thigh = _script(("stay", 4.0, 0.0), ("bends", 48.0, 50.0), ("stay", 5.0, 0.0))
+    _, functional_s = detect_windows(_session({"pelvis": 0.2 * thigh, "thigh": thigh}))
+    assert 43.0 <= functional_s[1] <= 44.5
+
+
+def _seen_steps(ses) -> list[tuple[float, float]]:
+    """Scripted calibration movements the worn sensors see: a set without the other thigh
+    cannot see that leg's swings."""
+    other = "left" if ses.side == "right" else "right"
+    unseen = {"quiet_stand"}
+    if f"{other}_thigh" not in ses.sensors:
+        unseen.add(f"leg_swings_{other}")
+    return [
+        (i.start_s, i.end_s)
+        for i in ses.intervals
+        if i.kind == "calibration" and i.name not in unseen
+    ]
+
+
 @pytest.mark.parametrize("person_seed", [26, 19])
 def test_population_vendor_exports_find_their_windows(person_seed):
     # person 26 stands 2.1 s (the stretch hold was taken for the stand); person 19 lies down
@@ -154,4 +230,19 @@ def test_population_vendor_exports_find_their_windows(person_seed):
     # the stand may reach 0.3 s into the first slow movement: still by every measure
     assert 0.0 <= static_s[0] < static_s[1] <= ses.static_s[1] + 0.3
     assert ses.functional_s[0] - 0.1 <= functional_s[0] <= ses.functional_s[0] + 0.6
-    assert ses.functional_s[1] - 2.0 <= functional_s[1] <= ses.functional_s[1] + 1.5
+    _assert_movements_all_in(ses, functional_s)
+
+
+def test_slow_leg_swings_keep_the_bends_and_bows_after_them():
+    # person 1120 (full set) swings its legs for 38 s, then bends the knees and bows: the
+    # movements' old 40-s limit cut both off, and the trunk's axis came from the swings
+    ses = generate_session(generate_person(1120), 0, None, "full")
+    _, functional_s = detect_windows(to_uniform_grid(ses.recording().streams))
+    assert ses.functional_s[1] - ses.functional_s[0] > 50.0  # as slow as described
+    _assert_movements_all_in(ses, functional_s)
+
+
+def _assert_movements_all_in(ses, functional_s: tuple[float, float]) -> None:
+    """Every movement the sensors see is in the window, nothing after the scripted ones."""
+    assert max(end for _, end in _seen_steps(ses)) - 0.5 <= functional_s[1]
+    assert functional_s[1] <= ses.functional_s[1] + 1.5
