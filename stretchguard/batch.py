@@ -45,6 +45,7 @@ __all__ = [
     "BatchOptions",
     "BatchTask",
     "find_sessions",
+    "finished_task_row",
     "plan_tasks",
     "run_batch",
     "run_task",
@@ -95,6 +96,8 @@ class BatchTask:
     session: FoundSession
     out_dir: str
     options: BatchOptions = field(default_factory=BatchOptions)
+    run_id: str = ""
+    """The batch run this task belongs to (written to ``session.json`` as ``batch_run``)."""
 
 
 # --- finding the sessions --------------------------------------------------------------------
@@ -216,7 +219,10 @@ def _unique(found: Iterable[tuple[str, tuple[Path, ...], str]]) -> list[FoundSes
 
 
 def plan_tasks(
-    sessions: Sequence[FoundSession], out_dir: str | Path, options: BatchOptions
+    sessions: Sequence[FoundSession],
+    out_dir: str | Path,
+    options: BatchOptions,
+    run_id: str = "",
 ) -> tuple[list[BatchTask], list[FoundSession]]:
     """Split ``sessions`` into tasks still to do and sessions already finished in ``out_dir``."""
     out = Path(out_dir)
@@ -225,7 +231,7 @@ def plan_tasks(
         if (out / s.name / "envelope.json").is_file():
             done.append(s)
         else:
-            todo.append(BatchTask(s, str(out), options))
+            todo.append(BatchTask(s, str(out), options, run_id))
     return todo, done
 
 
@@ -248,8 +254,9 @@ def run_task(task: BatchTask) -> Row:
     s = task.session
     out = Path(task.out_dir)
     final = out / s.name
-    if (final / "envelope.json").is_file():
-        return finished_row(s, out)
+    earlier = finished_task_row(task)
+    if earlier is not None:
+        return earlier
     notes: list[str] = []
     partial = out / f"{PARTIAL_PREFIX}{s.name}-{uuid.uuid4().hex[:12]}"
     partial.mkdir()  # exclusive; permissions from the umask, like any other output folder
@@ -264,6 +271,21 @@ def run_task(task: BatchTask) -> Row:
         if partial.exists():
             shutil.rmtree(partial, ignore_errors=True)
     return finished_row(s, out, status="analysed", notes=notes)
+
+
+def finished_task_row(task: BatchTask) -> Row | None:
+    """The row of ``task`` if its session folder is already whole, else ``None``.
+
+    A whole folder written by this batch run (an earlier attempt whose worker died after the
+    atomic rename, or a cluster's retry) is ``analysed``: it was, in this run, and it is not
+    analysed twice. One written by another run is ``already done``.
+    """
+    out = Path(task.out_dir)
+    folder = out / task.session.name
+    if not (folder / "envelope.json").is_file():
+        return None
+    ours = bool(task.run_id) and _read_json(folder / SESSION_FILE).get("batch_run") == task.run_id
+    return finished_row(task.session, out, status="analysed" if ours else "already done")
 
 
 def _analyse_into(task: BatchTask, folder: Path, notes: list[str]) -> None:
@@ -296,6 +318,7 @@ def _analyse_into(task: BatchTask, folder: Path, notes: list[str]) -> None:
         else 0.0,
         "calibration": calibration_quality(done),
         "notes": notes,
+        "batch_run": task.run_id,
     }
     write_new_file(folder / SESSION_FILE, json.dumps(info, indent=2).encode("utf-8"))
 
@@ -449,14 +472,31 @@ def _run_local(tasks: Sequence[BatchTask], workers: int, done: Progress) -> None
     strikes: dict[str, int] = {}
     todo = list(tasks)
     while todo:
-        lost = _run_pool(todo, workers, done)
+        lost = _unfinished(_run_pool(todo, workers, done), done)
         todo = []
         for task in lost:
             strikes[task.session.name] = strikes.get(task.session.name, 0) + 1
             if strikes[task.session.name] < 2:
                 todo.append(task)
-            elif _run_pool([task], 1, done):
+            elif _unfinished(_run_pool([task], 1, done), done):
                 done(_error_row(task.session, WORKER_DIED), task.session)
+
+
+def _unfinished(lost: Sequence[BatchTask], done: Progress) -> list[BatchTask]:
+    """Of the tasks ``lost`` with a dead pool, those to run again.
+
+    A worker may die (or be stopped with its broken pool) after its session folder was
+    renamed into place but before its row came back: that session is whole and analysed,
+    and reported as such rather than analysed again.
+    """
+    again = []
+    for task in lost:
+        row = finished_task_row(task)
+        if row is None:
+            again.append(task)
+        else:
+            done(row, task.session)
+    return again
 
 
 WORKER_DIED = (
@@ -536,7 +576,7 @@ def run_batch(
     passed_over: list[Path] = []
     sessions = find_sessions(inputs, passed_over=passed_over, exclude=[out])
     out.mkdir(parents=True, exist_ok=True)
-    todo, finished = plan_tasks(sessions, out, options or BatchOptions())
+    todo, finished = plan_tasks(sessions, out, options or BatchOptions(), uuid.uuid4().hex)
     if on_plan is not None:
         on_plan(todo, finished, passed_over)
     rows: dict[str, Row] = {s.name: finished_row(s, out) for s in finished}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from bleak.args import SizedBuffer
@@ -243,6 +244,21 @@ class BumbleClient(BaseBleakClient):
 
     # --- GATT I/O ------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _gatt_errors(self) -> Iterator[None]:
+        """Translate bumble's GATT errors to bleak's: an ATT error response, or no response in time.
+
+        bumble gives up on a request after 30 s without a response (a peer that stopped
+        answering, or a host too busy to read the answer) and raises its own ``TimeoutError``,
+        which is not the built-in one; bleak's backends raise ``BleakError``.
+        """
+        try:
+            yield
+        except ATT_Error as exc:
+            raise BleakGATTProtocolError(exc.error_code) from None
+        except core.TimeoutError as exc:
+            raise BleakError(f"{self.address}: no answer to a GATT request ({exc})") from None
+
     def _require_connection(self) -> None:
         if self._connection is None:
             raise BleakError(f"{self.address}: not connected")
@@ -253,10 +269,8 @@ class BumbleClient(BaseBleakClient):
         """Read a characteristic value."""
         self._require_connection()
         proxy: CharacteristicProxy[bytes] = characteristic.obj
-        try:
+        with self._gatt_errors():
             return bytearray(await proxy.read_value())
-        except ATT_Error as exc:
-            raise BleakGATTProtocolError(exc.error_code) from None
 
     async def read_gatt_descriptor(
         self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
@@ -264,10 +278,8 @@ class BumbleClient(BaseBleakClient):
         """Read a descriptor value."""
         self._require_connection()
         proxy: DescriptorProxy = descriptor.obj
-        try:
+        with self._gatt_errors():
             return bytearray(await proxy.read_value())
-        except ATT_Error as exc:
-            raise BleakGATTProtocolError(exc.error_code) from None
 
     async def write_gatt_char(
         self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
@@ -275,10 +287,8 @@ class BumbleClient(BaseBleakClient):
         """Write a characteristic (ATT Write Request if ``response`` else Write Command)."""
         self._require_connection()
         proxy: CharacteristicProxy[bytes] = characteristic.obj
-        try:
+        with self._gatt_errors():
             await proxy.write_value(bytes(data), with_response=response)
-        except ATT_Error as exc:
-            raise BleakGATTProtocolError(exc.error_code) from None
 
     async def write_gatt_descriptor(
         self, descriptor: BleakGATTDescriptor, data: SizedBuffer
@@ -286,10 +296,8 @@ class BumbleClient(BaseBleakClient):
         """Write a descriptor (with response)."""
         self._require_connection()
         proxy: DescriptorProxy = descriptor.obj
-        try:
+        with self._gatt_errors():
             await proxy.write_value(bytes(data), with_response=True)
-        except ATT_Error as exc:
-            raise BleakGATTProtocolError(exc.error_code) from None
 
     async def start_notify(
         self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any
@@ -304,11 +312,13 @@ class BumbleClient(BaseBleakClient):
         if characteristic.handle in self._subscribers:
             await self.stop_notify(characteristic)
         self._subscribers[characteristic.handle] = subscriber
-        await proxy.subscribe(subscriber, prefer_notify=True)
+        with self._gatt_errors():
+            await proxy.subscribe(subscriber, prefer_notify=True)
 
     async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
         """Disable notifications and drop the callback."""
         self._require_connection()
         proxy: CharacteristicProxy[bytes] = characteristic.obj
         subscriber = self._subscribers.pop(characteristic.handle, None)
-        await proxy.unsubscribe(subscriber)
+        with self._gatt_errors():
+            await proxy.unsubscribe(subscriber)

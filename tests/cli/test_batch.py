@@ -231,44 +231,77 @@ def test_an_output_folder_inside_the_inputs_is_not_searched(tmp_path, capsys):
     assert "1 session(s) already done" in err
 
 
-def _pool_workers() -> list[int]:
-    """Pids of this process's grandchildren (the forkserver's children: pool workers)."""
-    import os
-
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    return [g for c in children.get(os.getpid(), []) for g in children.get(c, [])]
+def _four_sessions(folder: Path) -> None:
+    folder.mkdir()
+    for i in range(4):
+        shutil.copy(FIXTURES / "seated_slider.csv.gz", folder / f"s{i}.csv.gz")
+        shutil.copy(FIXTURES / "seated_slider.json", folder / f"s{i}.json")
 
 
-def test_a_dead_worker_loses_no_session(tmp_path):
-    """Kill a pool worker mid-batch: the lost sessions run again in a new pool."""
-    import os
-    import signal
+def test_a_dead_worker_loses_no_session_and_repeats_none(tmp_path, monkeypatch):
+    """Workers killed at two points: before a session wrote anything (it runs again), and
+    after its folder was renamed into place but before its row came back (it is whole: it is
+    reported ``analysed``, not analysed again nor called ``already done``)."""
+    import stretchguard.batch
+    from tests.dying_tasks import cue_folder, run_task_dying_on_cue
+
+    _four_sessions(tmp_path / "in")
+    out = tmp_path / "out"
+    cues = cue_folder(out)
+    cues.mkdir()
+    (cues / "before-s1").touch()
+    (cues / "after-s2").touch()
+    monkeypatch.setattr(stretchguard.batch, "run_task", run_task_dying_on_cue)
+    reported: list[str] = []
+    rows, _ = run_batch(
+        [tmp_path / "in"], out, workers=2, on_done=lambda row, s: reported.append(s.name)
+    )
+    assert not list(cues.glob("before-*"))  # both cues were taken: both workers died
+    assert not list(cues.glob("after-*"))
+    assert sorted(reported) == ["s0", "s1", "s2", "s3"]  # each reported once
+    assert [r["status"] for r in rows] == ["analysed"] * 4
+    attempts = (cues / "attempts.log").read_text().split()
+    assert attempts.count("s1") >= 2  # killed before writing: run again
+    assert attempts.count("s2") == 1  # killed after writing: not run again
+    assert all(attempts.count(s) <= 3 for s in ("s0", "s3"))  # lost with a broken pool at most
+    for i in range(4):  # every finished folder is whole (a killed task leaves only .partial-*)
+        assert {p.name for p in (out / f"s{i}").iterdir()} == THREE
+
+
+def test_a_session_that_always_kills_its_worker_becomes_an_error_row(tmp_path, monkeypatch):
+    import stretchguard.batch
+    from stretchguard.batch import WORKER_DIED
+    from tests.dying_tasks import cue_folder, run_task_dying_on_cue
+
+    _four_sessions(tmp_path / "in")
+    out = tmp_path / "out"
+    cues = cue_folder(out)
+    cues.mkdir()
+    (cues / "always-s3").touch()
+    monkeypatch.setattr(stretchguard.batch, "run_task", run_task_dying_on_cue)
+    rows, summary = run_batch([tmp_path / "in"], out, workers=2)
+    status = {r["session"]: r["status"] for r in rows}
+    assert status == {"s0": "analysed", "s1": "analysed", "s2": "analysed", "s3": "error"}
+    assert rows[3]["error"] == WORKER_DIED
+    assert (cues / "attempts.log").read_text().split().count("s3") == 3  # twice, then alone
+    assert not (out / "s3").exists()
+    assert _rows(summary)["s3"]["status"] == "error"
+
+
+def test_a_folder_finished_by_another_run_is_already_done(tmp_path):
+    """A session whose folder appears between the plan and its task (another run writing to
+    the same folder) was not analysed by this run: ``already done``, left untouched."""
+    from stretchguard.batch import BatchTask, finished_task_row
 
     folder = tmp_path / "in"
-    for i in range(4):
-        stem = f"s{i}"
-        shutil.copy(
-            FIXTURES / "seated_slider.csv.gz",
-            folder.mkdir(exist_ok=True) or folder / f"{stem}.csv.gz",
-        )
-        shutil.copy(FIXTURES / "seated_slider.json", folder / f"{stem}.json")
-    killed: list[int] = []
-
-    def kill_one_worker(row, session):
-        if not killed:
-            victims = _pool_workers()
-            assert victims, "no pool worker found"
-            os.kill(victims[0], signal.SIGKILL)
-            killed.append(victims[0])
-
-    rows, _ = run_batch([folder], tmp_path / "out", workers=2, on_done=kill_one_worker)
-    assert killed
-    assert [r["status"] for r in rows] == ["analysed"] * 4
-    for i in range(4):  # every finished folder is whole (a killed task leaves only .partial-*)
-        assert {p.name for p in (tmp_path / "out" / f"s{i}").iterdir()} == THREE
+    _copy_fixture("seated_slider", folder)
+    (session,) = find_sessions([folder])
+    (tmp_path / "out").mkdir()
+    earlier = BatchTask(session, str(tmp_path / "out"), run_id="first")
+    assert finished_task_row(earlier) is None
+    assert run_task(earlier)["status"] == "analysed"
+    assert finished_task_row(earlier)["status"] == "analysed"
+    before = (tmp_path / "out" / session.name / "envelope.json").stat().st_mtime_ns
+    later = BatchTask(session, str(tmp_path / "out"), run_id="second")
+    assert run_task(later)["status"] == "already done"
+    assert (tmp_path / "out" / session.name / "envelope.json").stat().st_mtime_ns == before

@@ -1,6 +1,14 @@
 """Whole live sessions: four virtual sensors of four families, through bleak and bumble, into
-a canonical recording. The world (and the session clock) runs 5× faster than real time, so a
-20 s session takes about 4 s.
+a canonical recording.
+
+The whole-session test runs in real time (speed 1), as a user's session would. The virtual
+sensors and the host share one process, which at 5× needs about 0.4 of a core: on this 2-core
+machine under load (two busy loops besides other work) it got less and fell ever further
+behind the virtual world; a GATT request queued behind the backlog went unanswered for
+bumble's 30 s (5 runs of 5 failed so). At 2× the host-time MetaWear alignment then took a
+steady lateness for lost samples and advanced its count (2 runs of 5 failed the span check,
+once by 11 s). At 1× the session needs about a tenth of a core. The fault tests run at 2×
+(a reconnect takes wall-clock time, which the speed-up multiplies) or 5×.
 """
 
 from __future__ import annotations
@@ -60,7 +68,7 @@ def _recorded(rec, placement: str) -> int:
 async def test_four_families_record_a_readable_session(tmp_path: Path):
     out = tmp_path / "session.csv"
     result = await record_virtual_session(
-        out, "standing_correct", duration_s=DURATION_S, speed=SPEED, record=True
+        out, "standing_correct", duration_s=DURATION_S, speed=1.0, record=True
     )
     rec = read_recording(out)
     assert rec.warnings == ()
@@ -79,14 +87,19 @@ async def test_four_families_record_a_readable_session(tmp_path: Path):
         assert info.name == result.rig.sensors[placement].name
         # rates right on the session clock (device clocks drift up to ±40 ppm)
         assert stream.median_rate_hz == pytest.approx(expected_rates[placement], rel=2e-3)
-        # the whole session is there: never shorter than asked; the stop may come late when
-        # the host is loaded (at 5x, 0.2 s of wall-clock lateness is 1 s of session), so the
-        # upper bound allows 1 s of wall clock
-        recorded_s = len(stream) / expected_rates[placement]
-        assert DURATION_S - 1.0 <= recorded_s <= DURATION_S + SPEED * 1.0
+        # the whole session is there: never shorter than asked, from the protocol's start
+        # (the first sensors stream while the later ones connect: that lead-in is longer on a
+        # loaded host, and not part of the asked duration), and nothing timed after the
+        # session stopped (the stop comes late when the host is loaded: the session's own
+        # duration, from the protocol's start until every sensor was stopped, says how late)
+        session = stream.t_s >= result.scenario_start_s
+        recorded_s = np.count_nonzero(session) / expected_rates[placement]
+        assert recorded_s >= DURATION_S - 1.0
+        assert recorded_s <= result.recording.duration_s * (1 + 2e-3) + 1.0 / info.rate_hz
         # and without holes: the sample count matches the span at the stream's own rate
-        span_s = float(stream.t_s[-1] - stream.t_s[0])
-        assert len(stream) == pytest.approx(span_s * stream.median_rate_hz + 1, abs=2)
+        t_s = stream.t_s[session]
+        span_s = float(t_s[-1] - t_s[0])
+        assert t_s.size == pytest.approx(span_s * stream.median_rate_hz + 1, abs=2)
         # every sample that was sent is in the file, once (or counted as unpaired)
         assert _recorded(rec, placement) == delivered[placement]
         assert np.all(np.diff(stream.t_s) > 0)
@@ -104,7 +117,7 @@ async def test_four_families_record_a_readable_session(tmp_path: Path):
     script = result.scenario.meta.calibration.static_s
     assert static[1] - static[0] == pytest.approx(script[1] - script[0])
     assert static[0] == pytest.approx(result.scenario_start_s + script[0])
-    assert rec.meta.extra["clock_scale"] == SPEED
+    assert "clock_scale" not in rec.meta.extra  # real time
     # the foot sensor (Movella DOT, float32 on the wire) recorded what was simulated
     foot = rec.stream("right_foot")
     source = result.scenario.sources["right_foot"]
