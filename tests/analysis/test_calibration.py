@@ -20,6 +20,7 @@ from analysis.angles.calibration_windows import Windows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
 from analysis.recording.schema import GRAVITY_M_S2
+from tests.analysis.builders import sensor_axes
 
 RATE_HZ = 100.0
 Q_E_G = rot.conjugate(Q_G_E)
@@ -394,18 +395,7 @@ def test_angle_dependencies_name_both_segments_of_each_joint():
 
 
 def _axes_with(z_S, rotation_deg: float, planarity: float):
-    from analysis.angles.calibration_axes import SensorAxes
-
-    return SensorAxes(
-        y_S=np.array([0.0, 0.0, 1.0]),
-        z_S=np.asarray(z_S, dtype=float),
-        planarity_ratio=planarity,
-        axis_elevation_deg=0.0,
-        rotation_deg=rotation_deg,
-        stand_gravity_m_s2=GRAVITY_M_S2,
-        stand_gyro_rms_rad_s=0.0,
-        stand_acc_std_m_s2=0.0,
-    )
+    return sensor_axes(z_S, rotation_deg=rotation_deg, planarity=planarity)
 
 
 def test_the_session_defines_an_axis_the_movements_left_undefined():

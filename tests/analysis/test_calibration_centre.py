@@ -33,6 +33,7 @@ from analysis.angles.calibration_signs import (
 from analysis.angles.calibration_windows import Windows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.recording.schema import GRAVITY_M_S2
+from tests.analysis.builders import sensor_axes
 
 RATE_HZ = 100.0
 Q_E_G = rot.conjugate(Q_G_E)
@@ -162,16 +163,7 @@ def test_the_best_heading_is_the_turn_between_the_two_earth_frames():
 
 
 def _pelvis_axes(z_S: np.ndarray, y_S: np.ndarray) -> SensorAxes:
-    return SensorAxes(
-        y_S=y_S,
-        z_S=z_S,
-        planarity_ratio=0.7,
-        axis_elevation_deg=0.0,
-        rotation_deg=200.0,
-        stand_gravity_m_s2=GRAVITY_M_S2,
-        stand_gyro_rms_rad_s=0.0,
-        stand_acc_std_m_s2=0.0,
-    )
+    return sensor_axes(z_S, y_S, rotation_deg=200.0, planarity=0.7)
 
 
 @pytest.mark.parametrize("pelvis_mount", ["facing_backwards", "skewed"])

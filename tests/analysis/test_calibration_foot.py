@@ -20,6 +20,7 @@ from analysis.angles.calibration_signs import SIGN_RULES, Tilts, decide_sign
 from analysis.angles.pipeline import PipelineOptions, analyse_recording
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.simulation.population import generate_person, generate_session
+from tests.analysis.builders import sensor_axes
 
 RATE_HZ = 25.0
 FOOT = next(r for r in SIGN_RULES if r.segment == "{side}_foot").expand("right")
@@ -70,16 +71,10 @@ def _axis_error_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _axes(z_S: np.ndarray, y_S: np.ndarray, rotation_deg: float = 25.0) -> SensorAxes:
-    return SensorAxes(
-        y_S=y_S,
-        z_S=z_S,
-        planarity_ratio=0.99,
-        axis_elevation_deg=0.0,
-        rotation_deg=rotation_deg,
-        stand_gravity_m_s2=9.81,
-        stand_gyro_rms_rad_s=0.001,
-        stand_acc_std_m_s2=0.01,
-    )
+    return sensor_axes(
+        z_S, y_S, rotation_deg=rotation_deg, planarity=0.99,
+        stand_gravity_m_s2=9.81, stand_gyro_rms_rad_s=0.001, stand_acc_std_m_s2=0.01,
+    )  # fmt: skip
 
 
 # --- the hinge axis --------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from analysis.angles.calibration_axes import (
     settle_axis,
     with_session_axis,
 )
-from analysis.recording.schema import GRAVITY_M_S2
+from tests.analysis.builders import sensor_axes
 
 RATE_HZ = 25.0
 UP = np.array([0.0, 0.0, 1.0])
@@ -48,17 +48,8 @@ def _axes(
     source: str = "movements",
     rival: AxisEstimate | None = None,
 ) -> SensorAxes:
-    return SensorAxes(
-        y_S=UP,
-        z_S=np.asarray(z_S, dtype=float),
-        planarity_ratio=planarity,
-        axis_elevation_deg=0.0,
-        rotation_deg=rotation_deg,
-        stand_gravity_m_s2=GRAVITY_M_S2,
-        stand_gyro_rms_rad_s=0.0,
-        stand_acc_std_m_s2=0.0,
-        axis_source=source,
-        rival=rival,
+    return sensor_axes(
+        z_S, UP, rotation_deg=rotation_deg, planarity=planarity, axis_source=source, rival=rival
     )
 
 

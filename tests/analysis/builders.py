@@ -1,0 +1,38 @@
+"""Plain builders shared by the analysis tests (importable, unlike conftest fixtures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from analysis.angles.calibration_axes import SensorAxes
+from analysis.recording.schema import GRAVITY_M_S2
+
+UP = np.array([0.0, 0.0, 1.0])
+
+
+def sensor_axes(
+    z_S: Any,
+    y_S: Any = UP,
+    *,
+    rotation_deg: float,
+    planarity: float,
+    **fields: Any,
+) -> SensorAxes:
+    """A :class:`SensorAxes` with flexion axis ``z_S`` and superior axis ``y_S`` (sensor
+    frame); an ideal quiet stand (gravity 9.80665 m/s², no rate, no acceleration spread) and
+    a level axis unless ``fields`` say otherwise."""
+    base: dict[str, Any] = {
+        "axis_elevation_deg": 0.0,
+        "stand_gravity_m_s2": GRAVITY_M_S2,
+        "stand_gyro_rms_rad_s": 0.0,
+        "stand_acc_std_m_s2": 0.0,
+    }
+    return SensorAxes(
+        y_S=np.asarray(y_S, dtype=float),
+        z_S=np.asarray(z_S, dtype=float),
+        planarity_ratio=planarity,
+        rotation_deg=rotation_deg,
+        **{**base, **fields},
+    )
