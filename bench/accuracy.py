@@ -588,9 +588,10 @@ HOLDOUT = """
 The seeds above (0–149, 1-h people 10000–) are the ones the engineers looked at while fixing
 what they showed. These {sessions} sessions ({failures} failed) come from the same generator
 with seeds nobody opened (`bench/population.py --first-person {first}`): a check that the
-fixes are methods, not fits to those people. (An earlier held-out run, seeds 1000–1149, found
-one confident wrong trunk sign and a pelvis axis 67° off; the two fixes that followed were
-built on those two people, so that set is no longer unseen.) All angles, then the trusted
+fixes are methods, not fits to those people. Earlier held-out runs are no longer unseen:
+seeds 1000–1149 found one confident wrong trunk sign and pelvis axes 24–89° off, seeds
+3000–3039 a trusted head-to-pelvis angle 21° off, and the fixes that followed were built on
+those people; seeds 2000–2099 were used to check those fixes. All angles, then the trusted
 ones only:
 
 {rmse}
