@@ -738,8 +738,7 @@ def axis_from_centre(
     z = mean_centre_axis(found, ax.y_S, min_sharpness=CENTRE_AXIS_SHARPNESS)
     if z is None:
         return ax
-    off_deg = float(np.rad2deg(np.arccos(min(1.0, abs(float(z @ ax.z_S))))))
-    if off_deg < CENTRE_AXIS_CLASH_DEG:
+    if apart_deg(z, ax.z_S) < CENTRE_AXIS_CLASH_DEG:
         return ax
     return dataclasses.replace(ax, z_S=z, axis_source="hip centre", rival=None)
 
@@ -807,7 +806,8 @@ def decide_signs(
     for row in rules_for(tuple(axes)):
         label = row.segment
         ax, ev, found = axes[label], None, []
-        if centre and stand is not None and row.shared_centre:
+        shared = centre and stand is not None and row.shared_centre
+        if shared:
             sure = {p: o[0] for p, o in out.items() if trust.get(p) == "high"}
             found = centre_axes(ax, row, sure, q_E_S, centre, stand)
             ax = axis_from_centre(ax, row, sure, q_E_S, centre, stand, found=found)
@@ -815,7 +815,7 @@ def decide_signs(
             witness = mean_centre_axis(found, ax.y_S, min_sharpness=CENTRE_WITNESS_SHARPNESS)
             what = _segment_words(label)
             ax = settle_axis(ax, witness, what=what, witness=CENTRE_WITNESS_WORDS)
-        if centre and stand is not None and row.shared_centre:
+        if shared:
             chosen = {p: o[0] for p, o in out.items()}
             ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
         cands, tilts = tilts_of(label, ax)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.angles.calibration_axes import SensorAxes
+from analysis.angles.calibration_axes import SensorAxes, apart_deg
 
 FloatArray = NDArray[np.float64]
 
@@ -393,8 +393,7 @@ def with_hinge_axis(
     if gyr_child_rad_s.shape[0] < 10:
         return axes
     z_S, _residual, sharpness = hinge_axis(gyr_child_rad_s, gyr_parent_rad_s, z_parent_S, axes.y_S)
-    off_deg = float(np.rad2deg(np.arccos(min(1.0, abs(float(z_S @ axes.z_S))))))
-    if sharpness < HINGE_SHARPNESS or off_deg < HINGE_CLASH_DEG:
+    if sharpness < HINGE_SHARPNESS or apart_deg(z_S, axes.z_S) < HINGE_CLASH_DEG:
         return axes
     turned = np.abs(gyr_child_rad_s @ z_S).sum() / rate_hz
     return dataclasses.replace(
