@@ -141,26 +141,15 @@ def stand_pose_distance_deg(session: UniformSession, stand: tuple[int, int]) -> 
     return worst
 
 
-def last_return_to_stand(
-    distance_deg: FloatArray, start: int, stop: int, rate_hz: float
-) -> int | None:
-    """End index of the last return to the stand's pose in ``[start, stop)``, else None.
-
-    A return counts once the body has left the pose (``distance_deg`` above
-    :data:`POSE_MATCH_DEG`, see :func:`stand_pose_distance_deg`) and then holds it again
-    within that angle for :data:`POSE_RETURN_S`.
-    """
-    run = last_return_run(distance_deg, start, stop, rate_hz)
-    return None if run is None else run[1]
-
-
 def last_return_run(
     distance_deg: FloatArray, start: int, stop: int, rate_hz: float
 ) -> tuple[int, int] | None:
     """Index run ``[i, j)`` of the last return to the stand's pose in ``[start, stop)``.
 
-    From the moment the body is back (see :func:`last_return_to_stand`) to when it leaves
-    again (or ``stop``); None when there is none.
+    A return counts once the body has left the pose (``distance_deg`` above
+    :data:`POSE_MATCH_DEG`, see :func:`stand_pose_distance_deg`) and then holds it again
+    within that angle for :data:`POSE_RETURN_S`; the run lasts from the moment the body is
+    back to when it leaves again (or ``stop``). None when there is none.
     """
     away = np.flatnonzero(distance_deg[start:stop] > POSE_MATCH_DEG)
     if away.size == 0:

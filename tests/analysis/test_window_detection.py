@@ -13,7 +13,7 @@ import pytest
 from analysis.angles.calibration_windows import (
     POSE_MATCH_DEG,
     detect_windows,
-    last_return_to_stand,
+    last_return_run,
     resolve_windows,
     stand_pose_distance_deg,
 )
@@ -85,17 +85,22 @@ def test_the_distance_from_the_stand_is_the_tilt():
     assert d[-150:] == pytest.approx(30.0, abs=1.0)
 
 
+def _return_end(d: np.ndarray) -> int | None:
+    run = last_return_run(d, 0, 1000, RATE_HZ)
+    return None if run is None else run[1]
+
+
 def test_a_return_needs_leaving_first_and_staying_back():
     d = np.zeros(1000)
-    assert last_return_to_stand(d, 0, 1000, RATE_HZ) is None  # never left
+    assert _return_end(d) is None  # never left
     d[100:400] = 40.0
     d[450:470] = 40.0  # back for 0.5 s in between: a return; then out again for 0.2 s
     d[470:] = np.nan  # no data after: not a return
-    assert last_return_to_stand(d, 0, 1000, RATE_HZ) == 450
+    assert _return_end(d) == 450
     d[400:450] = POSE_MATCH_DEG + 1.0  # never back within the match angle
-    assert last_return_to_stand(d, 0, 1000, RATE_HZ) is None
+    assert _return_end(d) is None
     d[400:420] = 0.0  # back for only 0.2 s: a swing passing through neutral
-    assert last_return_to_stand(d, 0, 1000, RATE_HZ) is None
+    assert _return_end(d) is None
 
 
 def test_a_short_opening_stand_beats_a_long_hold_in_another_pose():
