@@ -471,15 +471,16 @@ def _by_pair(
     cands: tuple[Tilts, Tilts],
     pair: tuple[Tilts, Tilts] | None,
     rate_hz: float,
-    least_s: float = SESSION_MIN_S,
+    *,
+    least_s: float,
 ) -> SignDecision | None:
     """Test 7: the joint with a segment of unknown sign stays in range for one sign only.
 
     Each own candidate is scored by its better pairing (seconds of the session outside
     ``row.pair_range_deg``); reversing both reverses the joint, so a joint that flexes one
     way only (the knee) decides the own sign whenever it flexed while the segment tipped.
-    ``least_s``: the other sign must break the range this long (below
-    :data:`SESSION_MIN_S` the decision is ``low``: :data:`PAIR_WEAK_MIN_S`).
+    ``least_s``: the other sign must break the range this long; a break shorter than
+    :data:`SESSION_MIN_S` gives a ``low`` decision.
     """
     if pair is None or row.pair_range_deg is None:
         return None
@@ -586,6 +587,8 @@ def _decide(
     partners = [decided[p] for p in worn]
     corr = row.correlate_with if row.correlate_with in decided else None
     by_centre = _by_centre(row, centre)
+    # test 7 once, on the shorter break: ``high`` past SESSION_MIN_S, else a ``low`` guess
+    by_pair = _by_pair(row, cands, pair, session_rate_hz, least_s=PAIR_WEAK_MIN_S)
     tests = (
         (_by_limit(row, cands, partners), worn),
         (_by_session_range(row, cands, partners, session_rate_hz), worn),
@@ -593,10 +596,10 @@ def _decide(
         (_by_near(row, cands, partners, session_rate_hz), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
         (_by_bow(row, cands), ()),
-        (_by_pair(row, cands, pair, session_rate_hz), ()),
+        (by_pair if by_pair is not None and by_pair.confidence == "high" else None, ()),
         (_by_centre(row, centre, CENTRE_WEAK), worn),
     )
-    for found, used in (*tests, _weak_pair_unless_habit(row, cands, pair, session_rate_hz)):
+    for found, used in (*tests, (_weak_pair_unless_habit(row, cands, by_pair), ())):
         if found is not None:
             weak = any(conf.get(p, "high") != "high" for p in used)
             clash = _contradicted(found, by_centre)
@@ -612,19 +615,15 @@ def _decide(
 
 
 def _weak_pair_unless_habit(
-    row: SignRule,
-    cands: tuple[Tilts, Tilts],
-    pair: tuple[Tilts, Tilts] | None,
-    rate_hz: float,
-) -> tuple[SignDecision | None, tuple[str, ...]]:
-    """Test 7 on a shorter break (:data:`PAIR_WEAK_MIN_S`): a ``low`` guess before a weak habit.
+    row: SignRule, cands: tuple[Tilts, Tilts], by_pair: SignDecision | None
+) -> SignDecision | None:
+    """Test 7's ``low`` decision (a break under :data:`SESSION_MIN_S`), before a weak habit.
 
-    Tried only where the fallback would guess too. A knee read beyond −15° for a second in
-    one sign and never in the other is weak evidence, but better than a habit that tips
-    barely more one way than the other (leg swings as far forward as back); a confident
-    habit keeps its say.
+    ``by_pair`` is test 7 run on a break of :data:`PAIR_WEAK_MIN_S`. Tried only where the
+    fallback would guess too. A knee read beyond −15° for a second in one sign and never in
+    the other is weak evidence, but better than a habit that tips barely more one way than
+    the other (leg swings as far forward as back); a confident habit keeps its say.
     """
-    if row.pair_with is None or _by_fallback(row, cands).confidence == "high":
-        return None, ()
-    found = _by_pair(row, cands, pair, rate_hz, least_s=PAIR_WEAK_MIN_S)
-    return (None if found is None else replace(found, confidence="low")), ()
+    if by_pair is None or by_pair.confidence == "high":
+        return None
+    return None if _by_fallback(row, cands).confidence == "high" else by_pair
