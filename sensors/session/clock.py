@@ -117,6 +117,10 @@ class AlignerConfig:
         Device time: points this far *above* the line, steadily for ``confirm_s``, are a
         device clock that jumped back (reboot) and start a new segment; other late points
         are late deliveries (a stalled link or host) and leave the fit alone.
+    settle_s, settle_drop_s
+        While a start is held (:meth:`ClockAligner.hold`): the envelope is *settled* once
+        no receipt has lowered it by more than ``settle_drop_s`` for ``settle_s`` of
+        receipts (on-time notifications have arrived; later ones only add latency).
     """
 
     window_s: float = 60.0
@@ -132,6 +136,8 @@ class AlignerConfig:
     confirm_s: float = 1.0
     loss_spread_s: float = 0.15
     stall_s: float = 5.0
+    settle_s: float = 0.25
+    settle_drop_s: float = 0.01
 
     def for_clock_scale(self, scale: float) -> AlignerConfig:
         """These parameters for a session clock running ``scale`` × real time.
@@ -140,8 +146,9 @@ class AlignerConfig:
         and link stalls are stretched to match.
 
         A congested host stalls for real milliseconds; at 6× they are six times as many
-        session seconds. ``confirm_s``, ``loss_spread_s`` and ``stall_s`` are therefore
-        multiplied by ``scale``; the fit window and the device-clock jump size are not.
+        session seconds. ``confirm_s``, ``loss_spread_s``, ``stall_s``, ``settle_s`` and
+        ``settle_drop_s`` are therefore multiplied by ``scale``; the fit window and the
+        device-clock jump size are not.
         """
         if scale <= 1.0:
             return self
@@ -150,6 +157,8 @@ class AlignerConfig:
             confirm_s=self.confirm_s * scale,
             loss_spread_s=self.loss_spread_s * scale,
             stall_s=self.stall_s * scale,
+            settle_s=self.settle_s * scale,
+            settle_drop_s=self.settle_drop_s * scale,
         )
 
 
@@ -262,6 +271,14 @@ class ClockAligner:
         self._jump: tuple[float, float, float] | None = None
         self._last_out = -np.inf
         self._fresh = True
+        # a held start (see hold()): the last point seen, the least latency seen and the
+        # receipt time that last lowered it, and the fits of segments that ended meanwhile
+        self._holding = False
+        self._prev: tuple[float, float] | None = None
+        self._least_lat = np.inf
+        self._lowered_at = -np.inf
+        self._last_rx = -np.inf
+        self._fits: dict[int, tuple[float, float]] = {}
         self.last_sample_clock_s: FloatArray = np.empty(0)
         """Sample-clock times of the last :meth:`align` call: device seconds, or the sample
         count over the nominal rate (where lost samples show as steps)."""
@@ -279,12 +296,54 @@ class ClockAligner:
             self._count = 0
             self._suspect = None
 
+    def hold(self) -> None:
+        """Hold the start: :meth:`observe` fits, but no offset is final until :meth:`commit`.
+
+        At a session's start the first sensors' notifications can reach the host late while
+        the later sensors connect (a busy host runs no callbacks). A fit from those first
+        points alone puts the line as late as they came. While held, a device-time point
+        far below the line lowers it (the earlier points were late) unless the device clock
+        itself stepped ahead of the host clock by ``jump_s`` (a real jump), and
+        :meth:`settled` says when on-time points have arrived.
+        """
+        self._holding = True
+
+    @property
+    def holding(self) -> bool:
+        """True between :meth:`hold` and :meth:`commit`."""
+        return self._holding
+
+    def settled(self) -> bool:
+        """True when no receipt has lowered the envelope for ``settle_s`` of receipts.
+
+        Latency only adds: once on-time notifications arrived, later ones no longer lower
+        the line. A sensor that received nothing is not settled.
+        """
+        return self._last_rx - self._lowered_at >= self.config.settle_s
+
+    def commit(self) -> None:
+        """End the hold: fit the line under every point seen so far (idempotent)."""
+        if not self._holding:
+            return
+        self._holding = False
+        if self._points:
+            self._fit()
+
     def align(self, host_s: float, n: int, device_time_s: FloatArray | None = None) -> FloatArray:
         """Session times of ``n`` samples completed by one notification received at ``host_s``.
 
         ``device_time_s`` (``(n,)``, seconds, increasing) is required when the sensor
         uses device time and ignored otherwise. Returns ``(n,)`` strictly increasing times,
-        all later than every time returned before.
+        all later than every time returned before. The same as :meth:`observe` then
+        :meth:`place`.
+        """
+        return self.place(self.observe(host_s, n, device_time_s))
+
+    def observe(self, host_s: float, n: int, device_time_s: FloatArray | None = None) -> FloatArray:
+        """Take in one notification's receipt; return its samples' sample-clock times.
+
+        Arguments as :meth:`align`. The result (device seconds, or the sample count over the
+        nominal rate) goes to :meth:`place`, now or, during a held start, after :meth:`commit`.
         """
         if n <= 0:
             return np.empty(0)
@@ -296,7 +355,23 @@ class ClockAligner:
             d = self._count_times(host_s, n)
         self.last_sample_clock_s = d
         self._observe(float(d[-1]), host_s)
-        t = self._offset_s + self._slope * d
+        return d
+
+    def place(self, sample_clock_s: FloatArray, segment: int | None = None) -> FloatArray:
+        """Session times of samples at sample-clock times ``sample_clock_s`` (:meth:`observe`).
+
+        ``segment``: the segment they were observed in (default: the current one); a segment
+        that ended during a held start keeps its own line. Strictly increasing, in steps of at
+        least ``MIN_STEP_S``, and never before a time already placed.
+        """
+        d = np.asarray(sample_clock_s, dtype=np.float64)
+        n = d.shape[0]
+        if n == 0:
+            return np.empty(0)
+        offset, slope = self._offset_s, self._slope
+        if segment is not None and segment != self.segments:
+            offset, slope = self._fits.get(segment, (offset, slope))
+        t = offset + slope * d
         # strictly increasing (steps ≥ MIN_STEP_S), never before what was already emitted
         ramp = MIN_STEP_S * np.arange(n)
         u = t - ramp
@@ -363,12 +438,18 @@ class ClockAligner:
 
     def _observe(self, d: float, host_s: float) -> None:
         cfg = self.config
+        stepped = self._stepped_ahead(d, host_s)
+        if self._holding:
+            self._note_latency(d, host_s)
         if self._fresh:
             self._start_segment(d, host_s)
             return
         residual = host_s - (self._offset_s + self._slope * d)
         if self.uses_device_time:
-            if residual < -cfg.jump_s or self._jumped_back(residual, host_s):
+            # held: a point far below the line is on time after late ones, unless the
+            # device clock itself stepped ahead
+            ahead = stepped if self._holding else residual < -cfg.jump_s
+            if ahead or self._jumped_back(residual, host_s):
                 self._start_segment(d, host_s)  # the device clock jumped (reboot, bad wrap)
                 return
             if residual > cfg.jump_s:
@@ -378,7 +459,13 @@ class ClockAligner:
             self._points.popleft()
         self._since_fit += 1
         n = len(self._points)
-        if self._since_fit >= cfg.refit_every or (n < cfg.refit_every and n & (n - 1) == 0):
+        # held device time: a point below the line is on time after late ones; lower it now
+        lowered = self._holding and self.uses_device_time and residual < -cfg.settle_drop_s
+        if (
+            lowered
+            or self._since_fit >= cfg.refit_every
+            or (n < cfg.refit_every and n & (n - 1) == 0)
+        ):
             self._fit()  # every refit_every points, and at 2, 4, 8, 16 while a segment is young
 
     def _jumped_back(self, residual: float, host_s: float) -> bool:
@@ -407,7 +494,25 @@ class ClockAligner:
         self._jump = (since_s, least, most)
         return False
 
+    def _stepped_ahead(self, d: float, host_s: float) -> bool:
+        """True when the sample clock moved ``jump_s`` further than the host clock.
+
+        Since the previous notification; this one becomes the previous.
+        """
+        prev, self._prev = self._prev, (d, host_s)
+        return prev is not None and (d - prev[0]) - (host_s - prev[1]) > self.config.jump_s
+
+    def _note_latency(self, d: float, host_s: float) -> None:
+        """Held start: when did a receipt last lower the least latency seen (see settled())."""
+        lat = host_s - self._slope * d
+        if lat < self._least_lat - self.config.settle_drop_s or self._fresh:
+            self._lowered_at = host_s
+        self._least_lat = min(self._least_lat, lat) if not self._fresh else lat
+        self._last_rx = host_s
+
     def _start_segment(self, d: float, host_s: float) -> None:
+        if self._holding and self.segments > 0:
+            self._fits[self.segments] = (self._offset_s, self._slope)
         self.segments += 1
         self._fresh = False
         self._points.clear()

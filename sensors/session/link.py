@@ -63,7 +63,17 @@ class _Dropped:
     host_ns: int
 
 
+@dataclass(frozen=True, eq=False)
+class _Observed:
+    """Samples of one notification, their sample-clock times and the aligner's segment."""
+
+    samples: list[ImuSample]
+    sample_clock_s: np.ndarray
+    segment: int
+
+
 _END = object()
+_NEW_CONNECTION = object()
 
 
 class SensorLink:
@@ -91,6 +101,11 @@ class SensorLink:
         Bound of one connection attempt.
     reconnect, reconnect_give_up_s
         Reconnect after a drop, and for how long to keep trying (None: until stopped).
+    hold_start
+        Hold the samples of the start (deliver nothing) until :meth:`release`: the session
+        releases every sensor once all stream and their clock fits have settled, so the first
+        samples are timed with a line that has seen on-time notifications
+        (:meth:`ClockAligner.hold`).
     """
 
     def __init__(
@@ -109,6 +124,7 @@ class SensorLink:
         reconnect: bool = True,
         reconnect_give_up_s: float | None = None,
         aligner_config: AlignerConfig | None = None,
+        hold_start: bool = False,
     ) -> None:
         self.assignment = assignment
         self.placement = assignment.placement
@@ -146,7 +162,10 @@ class SensorLink:
         self._battery_task: asyncio.Task[None] | None = None
         self._last_t: float | None = None
         self._last_sample_clock: float | None = None
+        self._last_segment = 0
         self._gap_start: float | None = None
+        # a held start: what was decoded (and connection events), in order, until release()
+        self._held: list[object] | None = [] if hold_start else None
         self._rate_window: deque[tuple[float, int]] = deque()
         self.failure: BaseException | None = None
 
@@ -235,6 +254,8 @@ class SensorLink:
                     uses_device_time=self.spec.has_device_time,
                     config=self._aligner_config,
                 )
+                if self._held is not None:
+                    self.aligner.hold()
             self._queue.put_nowait(_NewDecoder(self.codec.decoder(config)))
             if att_mtu(client) < self.spec.min_att_mtu:
                 log.warning(
@@ -360,6 +381,7 @@ class SensorLink:
             self._queue.put_nowait(_END)
             await self._consumer
             self._consumer = None
+        self.release()
         if self._gap_start is not None:
             self._close_gap(self.clock.now_s(), "disconnected")
         if self.state is not LinkState.FAILED:
@@ -383,15 +405,12 @@ class SensorLink:
                 elif isinstance(item, _NewDecoder):
                     self._retire_decoder()
                     self._decoder = item.decoder
-                    self._last_sample_clock = None  # a new connection: gaps are disconnections
+                    self._handle(_NEW_CONNECTION)
                     if self.aligner is not None:
                         self.aligner.restart()
                 elif isinstance(item, _Dropped):
                     self._retire_decoder()
-                    start = (
-                        self._last_t if self._last_t is not None else self.clock.t_s(item.host_ns)
-                    )
-                    self._gap_start = start
+                    self._handle(item)
                 elif item is _END:
                     self._retire_decoder()
                     return
@@ -410,6 +429,41 @@ class SensorLink:
         for k, v in decoder.counts().items():
             self._totals[k] = self._totals.get(k, 0) + v
 
+    # --- a held start ----------------------------------------------------------------------
+
+    @property
+    def holding(self) -> bool:
+        """True while the start is held (see ``hold_start``)."""
+        return self._held is not None
+
+    def settled(self) -> bool:
+        """True when this sensor's clock fit has seen on-time notifications (held start)."""
+        return self.aligner is not None and self.aligner.settled()
+
+    def release(self) -> None:
+        """End a held start: commit the clock fit, then time and deliver what was held."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        if self.aligner is not None:
+            self.aligner.commit()
+        for item in held:
+            self._handle(item)
+
+    def _handle(self, item: object) -> None:
+        """Deliver observed samples, or note a connection event, in order (or hold them)."""
+        if self._held is not None:
+            self._held.append(item)
+        elif isinstance(item, _Observed):
+            self._place(item)
+        elif isinstance(item, _Dropped):
+            start = self._last_t if self._last_t is not None else self.clock.t_s(item.host_ns)
+            self._gap_start = start
+        elif item is _NEW_CONNECTION:
+            self._last_sample_clock = None  # a new connection: gaps are disconnections
+
+    # --- aligning ------------------------------------------------------------------------
+
     def _align_and_deliver(self, samples: list[ImuSample]) -> None:
         good = [s for s in samples if s.acc_m_s2 is not None and s.gyr_rad_s is not None]
         self.incomplete += len(samples) - len(good)
@@ -423,27 +477,35 @@ class SensorLink:
                 self.incomplete += len(good)
                 return
             device_s = np.array([s.device_time_s for s in good], dtype=np.float64)
-        segments = aligner.segments
-        t = aligner.align(host_s, len(good), device_s)
-        clock = aligner.last_sample_clock_s
+        clock = aligner.observe(host_s, len(good), device_s)
+        self._handle(_Observed(good, clock, aligner.segments))
+
+    def _place(self, item: _Observed) -> None:
+        """Time one notification's samples, record a dropout before them, deliver them."""
+        aligner = self.aligner
+        assert aligner is not None
+        t = aligner.place(item.sample_clock_s, item.segment)
+        clock = item.sample_clock_s
         if self._gap_start is not None:
             self._close_gap(float(t[0]), "disconnected")
         elif (
             self._last_t is not None
             and self._last_sample_clock is not None
-            and aligner.segments == segments
+            and item.segment == self._last_segment
             and clock[0] - self._last_sample_clock > GAP_PERIODS / aligner.rate_hz
         ):
             # samples missing on the sample clock (device time or count): a dropout
             self._gap_start = self._last_t
             self._close_gap(float(t[0]), "dropout")
         self._last_sample_clock = float(clock[-1])
+        self._last_segment = item.segment
         self._last_t = float(t[-1])
-        self.samples += len(good)
-        self._rate_window.append((self._last_t, len(good)))
+        n = len(item.samples)
+        self.samples += n
+        self._rate_window.append((self._last_t, n))
         while self._rate_window and self._last_t - self._rate_window[0][0] > RATE_WINDOW_S:
             self._rate_window.popleft()
-        self._deliver(AlignedBatch.from_samples(self.placement, t, good))
+        self._deliver(AlignedBatch.from_samples(self.placement, t, item.samples))
 
     def _close_gap(self, end_s: float, reason: str) -> None:
         start = self._gap_start

@@ -14,6 +14,12 @@ not seen within ``scan_timeout_s`` raises :class:`~sensors.errors.DeviceNotFound
 name matching two devices raises :class:`~analysis.errors.ConfigError`. Connections are
 made one at a time (one pending LE connection per controller); streams then run
 concurrently, each with its own consumer (``sensors.session.link``).
+
+The start is held: while the later sensors connect, a busy host delivers the first sensors'
+notifications late, and a clock fit made from them alone would time their first samples as
+late. So no sample leaves a sensor until every sensor streams and each one's clock fit has
+settled on on-time notifications (at most ``START_SETTLE_MAX_S``); then all are released at
+once, their held samples timed with the settled fits (docs/ble.md §3, "Start under load").
 """
 
 from __future__ import annotations
@@ -44,6 +50,12 @@ from sensors.session.scan import FoundSensor, scan_sensors
 from sensors.session.types import AlignedBatch, LinkState, SensorStatus, SessionSink
 
 log = logging.getLogger(__name__)
+
+START_SETTLE_MAX_S = 2.0
+"""Real seconds, after every sensor streams, that the start waits at most for the clock fits to
+settle (``ClockAligner.settled``); a sensor still unsettled then is released as it is."""
+
+_SETTLE_POLL_S = 0.02
 
 
 def match_sensors(
@@ -184,14 +196,32 @@ class LiveSession:
                 reconnect=self.config.reconnect,
                 reconnect_give_up_s=self.config.reconnect_give_up_s,
                 aligner_config=self.aligner_config,
+                hold_start=True,
             )
         try:
             for link in self.links.values():
                 await link.start()
                 log.info("%s: streaming from %s", link.placement, link.address)
+            await self._settle()
         except BaseException:
             await self.stop()
             raise
+
+    async def _settle(self) -> None:
+        """Wait until every sensor's clock fit settled (bounded), then release them together.
+
+        Released in one step, so every held sample reaches the sinks before any later one
+        of another sensor: the recorder's rows stay in order.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_SETTLE_MAX_S
+        while loop.time() < deadline and not all(link.settled() for link in self.links.values()):
+            await asyncio.sleep(_SETTLE_POLL_S)
+        unsettled = [p for p, link in self.links.items() if not link.settled()]
+        if unsettled:
+            log.info("clock fits not settled after %.1f s: %s", START_SETTLE_MAX_S, unsettled)
+        for link in self.links.values():
+            link.release()
 
     async def stop(self) -> None:
         """Stop every sensor (stop commands, disconnect) and decode what is still queued."""
