@@ -199,3 +199,64 @@ def test_a_stalled_host_is_no_clock_jump_but_a_steady_lateness_is():
     for k in range(1600, 2000):
         aligner.align(k / 100.0 + 0.005, 1, np.array([k / 100.0 - 20.0]))
     assert aligner.state.segments == 2
+
+
+def _late_start(
+    aligner: ClockAligner, *, late_s: float, jump_at: int | None = None, place: bool = False
+):
+    """Device time at 100 Hz, 4 samples per notification, for 4 s; the host runs no callback
+    for the first ``late_s`` (busy connecting other sensors), then delivers that backlog in a
+    burst, in order, and the rest on time. Returns (sample clock, true time, segment) per
+    notification (``place``: the times placed at once instead of the sample clock); from
+    notification ``jump_at`` on the device clock is 100 s ahead."""
+    out = []
+    for k in range(100):
+        d = 10.0 + np.arange(4 * k, 4 * k + 4) / 100.0
+        true_s = float(d[-1] - 10.0) + LATENCY_S
+        if jump_at is not None and k >= jump_at:
+            d = d + 100.0
+        host_s = max(true_s, late_s + LATENCY_S)
+        sample_clock = aligner.observe(host_s, 4, d)
+        if place:
+            sample_clock = aligner.place(sample_clock)
+        out.append((sample_clock, true_s, aligner.segments))
+    return out
+
+
+@pytest.mark.parametrize("late_s", [0.3, 0.7])
+def test_a_held_start_times_late_first_samples_with_the_settled_line(late_s):
+    aligner = ClockAligner(nominal_rate_hz=100.0, uses_device_time=True)
+    aligner.hold()
+    held = _late_start(aligner, late_s=late_s)
+    assert aligner.settled()  # on-time receipts for 3 s and no new low since
+    aligner.commit()
+    assert not aligner.holding
+    t = np.concatenate([aligner.place(d, seg) for d, _true, seg in held])
+    truth = np.concatenate([d - 10.0 + LATENCY_S for d, _t, _s in held])
+    assert np.abs(t - truth).max() < 1e-6  # the late first second placed as measured
+    assert aligner.state.segments == 1
+    # without the hold the first second is placed late, then squeezed into 10 µs steps
+    naive = ClockAligner(nominal_rate_hz=100.0, uses_device_time=True)
+    t_naive = np.concatenate([t for t, _t, _s in _late_start(naive, late_s=late_s, place=True)])
+    assert np.abs(t_naive - truth).max() > late_s - 0.05
+
+
+def test_a_held_start_is_not_settled_while_the_line_still_drops():
+    aligner = ClockAligner(nominal_rate_hz=100.0, uses_device_time=True)
+    aligner.hold()
+    assert not aligner.settled()  # nothing received
+    for k in range(20):  # ever less late: each receipt lowers the line
+        aligner.observe(1.0 + 0.01 * k, 1, np.array([0.5 + 0.03 * k]))
+    assert not aligner.settled()
+
+
+def test_a_real_clock_jump_during_a_held_start_keeps_each_segment_its_own_line():
+    aligner = ClockAligner(nominal_rate_hz=100.0, uses_device_time=True)
+    aligner.hold()
+    held = _late_start(aligner, late_s=0.0, jump_at=50)
+    aligner.commit()
+    assert aligner.state.segments == 2
+    t = np.concatenate([aligner.place(d, seg) for d, _true, seg in held])
+    truth = np.concatenate([np.full(4, true) for _d, true, _s in held])
+    truth += np.tile(np.arange(-3, 1) / 100.0, len(held))
+    assert np.abs(t - truth).max() < 1e-6
