@@ -21,6 +21,11 @@ dropout exactly as offline (the dropout interpolated, its grid points without da
 angles resume equal to the offline pipeline's. Past :data:`HOLD_S` it is *lost*: what was
 held for the catch-up is dropped (memory stays bounded) and its angles stay NaN until the
 session is calibrated again.
+
+Stand anchors (``stand_anchors``, on by default): after calibration, every quiet upright stand
+of at least 2 s re-takes the hip, lumbar and neck headings from then on
+(:class:`~analysis.angles.anchors.CausalStandAnchors`); offline re-anchors at the same stands
+but interpolates between them.
 """
 
 from __future__ import annotations
@@ -33,10 +38,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import chain
+from analysis.angles.anchors import CausalStandAnchors
 from analysis.angles.calibration import CalibrationResult, calibrate
 from analysis.angles.calibration_windows import resolve_windows
 from analysis.angles.heading import hinge_links
 from analysis.angles.orientation import CausalOrientation
+from analysis.angles.pipeline import NEUTRAL_STILL_RAD_S, neutral_pose_mask
 from analysis.angles.timebase import (
     UniformSession,
     UniformStream,
@@ -174,7 +181,8 @@ class LiveAnglePipeline:
     Call :meth:`push` for each decoded batch of a sensor (``t_s`` on the session clock),
     :meth:`calibrate` when the protocol's stand and movement windows are known, and
     :meth:`step` periodically to get the angles of new grid points; :meth:`outages` says
-    which sensors are out and which angles they leave without data.
+    which sensors are out and which angles they leave without data. ``stand_anchors``: re-take
+    the hip, lumbar and neck headings at each later quiet upright stand (from then on).
     """
 
     def __init__(
@@ -184,6 +192,7 @@ class LiveAnglePipeline:
         rate_hz: float,
         t0_s: float = 0.0,
         hinge_tau_s: float = 10.0,
+        stand_anchors: bool = True,
     ) -> None:
         self.placements = tuple(placements)
         self.rate_hz = float(rate_hz)
@@ -212,6 +221,9 @@ class LiveAnglePipeline:
         self._since: dict[str, float] = {}  # out or lost sensors: their last sample (s)
         self._lost: set[str] = set()
         self._columns: dict[str, tuple[str, ...]] = {}
+        self._stand_anchors = stand_anchors
+        self._anchors = CausalStandAnchors((), rate_hz=self.rate_hz)
+        self._still: dict[str, GridRows] = {}  # after calibration: rows turning slowly
 
     # -- input ------------------------------------------------------------------------------
 
@@ -380,10 +392,13 @@ class LiveAnglePipeline:
             return
         t_grid = self._t0 + np.arange(k, k_end) / self.rate_hz
         ok = _with_data(t_grid, t, self.rate_hz)
-        q_E_S = self._orientation(p, interp_columns(t_grid, t, acc), interp_columns(t_grid, t, gyr))
+        gyr_grid = interp_columns(t_grid, t, gyr)
+        q_E_S = self._orientation(p, interp_columns(t_grid, t, acc), gyr_grid)
         assert self._cal is not None
         self._q_B[p].append(chain.sensor_to_segment({p: q_E_S}, self._cal)[p])
         self._ok[p].append(ok)
+        rate = np.linalg.norm(chain.debiased_gyro(gyr_grid, self._bias[p]), axis=1)
+        self._still[p].append(rate < NEUTRAL_STILL_RAD_S)
         buf.drop_before(float(t_grid[-1]))
         self._kp[p] = k_end
 
@@ -454,7 +469,25 @@ class LiveAnglePipeline:
 
         turns: chain.Turns = dict(self._offsets)
         chain.add_hinge_turns(self.placements, turns, estimate)
+        if self._stand_anchors:
+            self._anchors.add_turns(q_B, turns, self._neutral(q_B, valid, a, b))
         return chain.isb_angles(chain.apply_turns(q_B, turns, valid=valid)).columns
+
+    def _neutral(
+        self, q_B: dict[str, FloatArray], valid: dict[str, BoolArray], a: int, b: int
+    ) -> BoolArray:
+        """Rows ``[a, b)`` at which every sensor has data and is still, and the pose upright.
+
+        As offline (``pipeline.segment_orientations``): every sensor turning slower than
+        ``NEUTRAL_STILL_RAD_S``, pelvis and legs upright (``neutral_pose_mask``).
+        """
+        out = np.ones(b - a, dtype=bool)
+        for p in self.placements:
+            out &= valid[p] & self._still[p].get(a, b, False)
+        if out.any():
+            upright = neutral_pose_mask({p: np.nan_to_num(q) for p, q in q_B.items()})
+            out &= upright
+        return out
 
     def _provisional(self, i: int, a: int, b: int) -> FloatArray:
         """Hinge ``i``'s corrections for returning rows ``[a, b)`` before it has tracked them.
@@ -490,6 +523,7 @@ class LiveAnglePipeline:
         for p in self.placements:
             self._q_B[p].trim(self._q_B[p].end if p in self._lost else need[p])
             self._ok[p].trim(self._k)
+            self._still[p].trim(self._k)
         for j, rows in enumerate(self._delta):
             rows.trim(need_delta[j])
 
@@ -539,10 +573,23 @@ class LiveAnglePipeline:
             last[(prox, dist)] = float(delta[-1])
             return delta
 
-        chain.add_hinge_turns(self.placements, dict(self._offsets), estimate)
+        turns: chain.Turns = dict(self._offsets)
+        chain.add_hinge_turns(self.placements, turns, estimate)
         self._start_rows()
         self._last_delta = [last[(prox, dist)] for prox, dist, _c in self._links]
+        if self._stand_anchors:  # likewise the stand anchors (a stand may span the call)
+            self._anchors.add_turns(q_B, turns, self._history_neutral(session, q_B))
         return cal
+
+    def _history_neutral(self, session: UniformSession, q_B: dict[str, FloatArray]) -> BoolArray:
+        """The buffered rows at which every sensor has data and is still, the pose upright."""
+        out = np.ones(session.t_s.shape[0], dtype=bool)
+        for p, u in session.streams.items():
+            rate = np.linalg.norm(chain.debiased_gyro(u.gyr_rad_s, self._bias[p]), axis=1)
+            out &= u.valid & (rate < NEUTRAL_STILL_RAD_S)
+        if out.any():
+            out &= neutral_pose_mask({p: np.nan_to_num(q) for p, q in q_B.items()})
+        return out
 
     def _start_rows(self) -> None:
         """After calibration: the history is spent; every sensor and hinge goes on from here."""
@@ -552,5 +599,7 @@ class LiveAnglePipeline:
         self._kp = dict.fromkeys(self.placements, self._k)
         self._q_B = {p: GridRows(self._k, (4,)) for p in self.placements}
         self._ok = {p: GridRows(self._k, (), np.bool_) for p in self.placements}
+        self._still = {p: GridRows(self._k, (), np.bool_) for p in self.placements}
+        self._anchors = CausalStandAnchors(self.placements, rate_hz=self.rate_hz)
         self._k_link = [self._k] * len(self._links)
         self._delta = [GridRows(self._k) for _ in self._links]

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from analysis.angles import chain
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection, estimate_acc_correction, still_pose_means
+from analysis.angles.anchors import ANCHOR_LINKS
 from analysis.angles.calibration import CalibrationResult, calibrate
 from analysis.angles.calibration_windows import Windows, head_of, resolve_windows
 from analysis.angles.chunks import map_rows
@@ -261,12 +262,7 @@ def _add_anchor_turns(
     lean·(1 − cos ψ) less neck flexion once both lean forward together (10° at a 15° lean
     and ψ = 70°, which ten minutes of a 0.12 °/s heading drift make).
     """
-    for prox, dist, carried in (
-        ("pelvis", "left_thigh", ("left_thigh", "left_shank", "left_foot")),
-        ("pelvis", "right_thigh", ("right_thigh", "right_shank", "right_foot")),
-        ("pelvis", "trunk", ("trunk", "head")),
-        ("trunk", "head", ("head",)),
-    ):
+    for prox, dist, carried in ANCHOR_LINKS:
         if prox not in q_B or dist not in q_B:
             continue
         where = neutral if extra is None or dist not in extra else neutral | extra[dist]

@@ -4,8 +4,9 @@ In the spirit of VQF's own test that a filter fed in chunks equals one fed the w
 the live pipeline fed a recording in chunks gives the angles of ``analyse_recording`` run on
 the same recording with the offline-only steps switched off (acausal VQF, accelerometer bias
 from still poses, stand anchors, centred hinge window) and calibrated from the same data (the
-grid up to the moment the live session calibrated). And the size of the chunks does not
-change the live output.
+grid up to the moment the live session calibrated), the live pipeline's own stand anchors
+off too (they are causal, the offline ones are not; tests/analysis/test_live_anchors.py).
+And the size of the chunks does not change the live output.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def _feed_live(
     ``calibrate_at_s`` are in (a chunk boundary whatever ``tick_s``). ``watch(now, live,
     out)`` sees every step."""
     streams = _streams(_recording(sim))
-    live = LiveAnglePipeline(streams, rate_hz=rate_hz, t0_s=t0_s, hinge_tau_s=HINGE_TAU_S)
+    live = LiveAnglePipeline(
+        streams, rate_hz=rate_hz, t0_s=t0_s, hinge_tau_s=HINGE_TAU_S, stand_anchors=False
+    )
     end = max(s.t_s[-1] for s in streams.values())
     edges = np.union1d(np.arange(t0_s, end + tick_s, tick_s), [calibrate_at_s])
     pos = dict.fromkeys(streams, 0)

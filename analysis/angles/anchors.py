@@ -1,0 +1,110 @@
+"""Heading anchors at later upright stands, causally: the live form of the offline step.
+
+Offline (:func:`analysis.angles.pipeline.segment_orientations`), the hip, lumbar and neck
+headings are re-taken at every quiet upright stand of the session and the correction is
+interpolated between stands, which needs the stands still to come. Live, a stand can only
+correct what follows it: :class:`CausalStandAnchors` watches the grid rows as they are
+returned; once the subject has stood still and upright for ``min_anchor_s`` (the offline
+anchor's shortest run), each ball joint's heading correction becomes the weighted circular
+mean of the heading difference over that run so far, and it holds until the next stand.
+Rows already returned are never changed. Between stands the correction is a step, not a
+ramp: the drift accumulated since the last stand is removed at once, while the subject
+stands still.
+
+The assumption is the offline one (docs/accuracy.md): standing upright and still, the hips
+are back in neutral rotation and the head looks ahead over the trunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.angles.chain import Turns
+from analysis.angles.heading import axis_azimuth, wrap_rad
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+ANCHOR_LINKS: Final = (
+    ("pelvis", "left_thigh", ("left_thigh", "left_shank", "left_foot")),
+    ("pelvis", "right_thigh", ("right_thigh", "right_shank", "right_foot")),
+    ("pelvis", "trunk", ("trunk", "head")),
+    ("trunk", "head", ("head",)),
+)
+"""The ball joints whose distal heading is anchored at stands, proximal first (the head after
+the trunk, so against the trunk's corrected heading), and the segments each one turns."""
+
+MIN_ANCHOR_S = 2.0
+"""Shortest quiet upright stand taken as an anchor (as offline)."""
+
+
+class CausalStandAnchors:
+    """Per ball joint, the heading correction re-taken at each quiet upright stand, from then on.
+
+    Parameters
+    ----------
+    placements
+        The worn segments; a joint is anchored when both its segments are worn.
+    rate_hz
+        Grid rate.
+    min_anchor_s
+        Shortest stand (s) that sets a correction.
+    """
+
+    def __init__(
+        self, placements: Iterable[str], *, rate_hz: float, min_anchor_s: float = MIN_ANCHOR_S
+    ) -> None:
+        worn = set(placements)
+        self.links = [
+            (prox, dist, tuple(c for c in carried if c in worn))
+            for prox, dist, carried in ANCHOR_LINKS
+            if prox in worn and dist in worn
+        ]
+        # offline: the run's first and last grid times at least min_anchor_s apart
+        self.min_rows = int(np.ceil(min_anchor_s * rate_hz - 1e-9)) + 1
+        self.stands = 0
+        """Stands that set the corrections so far (runs that reached ``min_rows``)."""
+        self.corrections_rad = np.zeros(len(self.links))
+        """Each joint's correction in force (rad, added to the distal segments' turns)."""
+        self._run = 0
+        self._sums = np.zeros(len(self.links), dtype=np.complex128)
+
+    def add_turns(self, q_B: Mapping[str, FloatArray], turns: Turns, neutral: BoolArray) -> None:
+        """Add each joint's correction for the next grid rows to ``turns`` (in place).
+
+        ``q_B``: the rows' segment orientations (before any turn); ``turns``: per segment,
+        the heading turns found so far (rad, ``(n,)`` or scalar), replaced by new arrays;
+        ``neutral``: ``(n,)`` rows at which the subject stands still and upright. The state
+        moves on by these rows: call once per row, in order.
+        """
+        n = neutral.shape[0]
+        if not self.links or n == 0:
+            return
+        idx = np.arange(n)
+        last_break = np.maximum.accumulate(np.where(neutral, -1, idx))
+        carried = last_break < 0  # rows continuing the run of the previous call
+        run = np.where(neutral, idx - last_break, 0) + np.where(carried, self._run, 0)
+        fresh = neutral & (run == self.min_rows)
+        self.stands += int(np.count_nonzero(fresh))
+        ready = neutral & (run >= self.min_rows)
+        for i, (prox, dist, segs) in enumerate(self.links):
+            az_p, h_p = axis_azimuth(q_B[prox])
+            az_d, h_d = axis_azimuth(q_B[dist])
+            d = wrap_rad(az_p + turns[prox] - az_d - turns[dist])
+            z = np.where(neutral, h_p * h_d * np.exp(1j * d), 0.0)
+            total = np.cumsum(z)
+            before = np.where(last_break >= 0, total[np.maximum(last_break, 0)], 0.0)
+            sums = total - before + np.where(carried, self._sums[i], 0.0)
+            values = np.where(ready, np.angle(sums), np.nan)
+            # hold each correction until the next one (the first rows: the one in force)
+            filled = np.maximum.accumulate(np.where(ready, idx, -1))
+            out = np.where(filled >= 0, values[np.maximum(filled, 0)], self.corrections_rad[i])
+            self.corrections_rad[i] = float(out[-1])
+            self._sums[i] = sums[-1] if neutral[-1] else 0.0
+            for seg in segs:
+                turns[seg] = turns[seg] + out
+        self._run = int(run[-1])
