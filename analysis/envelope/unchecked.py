@@ -174,6 +174,28 @@ def not_checked(
     return tuple(out)
 
 
+def unworn_leg_reasons(placements: Iterable[str], side: str) -> dict[str, str]:
+    """Why the exercised leg's angles are missing when not one sensor is on that leg.
+
+    Sensors on the other leg only (the default set strapped to the resting leg) give that
+    leg's angles, which no rule reads; without this the exercised leg's rules would say no
+    more than "angle not in the data". Returns column → reason for the exercised ``side``'s
+    hip, knee, ankle and thigh-inclination columns, or ``{}`` when any of its thigh, shank or
+    foot is worn.
+    """
+    worn = set(placements)
+    if any(f"{side}_{seg}" in worn for seg in _LEG):
+        return {}
+    other = "left" if side == "right" else "right"
+    on_other = [p for p in (f"{other}_{seg}" for seg in _LEG) if p in worn]
+    why = f"no sensor on the exercised {side} leg"
+    if on_other:
+        why += f"; the leg sensors are on the {other} leg, which is not judged"
+    hip = [f"{side}_hip_{m}_deg" for m in ("flexion", "adduction", "internal_rotation")]
+    cols = [*hip, f"{side}_knee_flexion_deg", f"{side}_ankle_dorsiflexion_deg"]
+    return dict.fromkeys([*cols, f"{side}_thigh_inclination_deg"], why)
+
+
 def not_checked_sentence(items: Sequence[NotChecked]) -> str:
     """``"Not checked: rounding the back (needs a sensor on the upper back), …."`` or ``""``."""
     if not items:

@@ -22,6 +22,7 @@ from analysis.envelope.unchecked import (
     NOTHING_JUDGED_TITLE,
     not_checked,
     partial_verdict_title,
+    unworn_leg_reasons,
 )
 from analysis.errors import ConfigError
 from analysis.report.page import summary_text
@@ -146,3 +147,26 @@ def test_a_lone_thigh_sensor_reports_only_the_thigh_and_judges_no_limit():
     assert {i["rule"]: i["needs"] for i in doc["not_checked"]}["knee_flexion"] == [
         f"{ses.side}_shank"
     ]
+
+
+# --- the default strapped to the resting leg -----------------------------------------------------
+
+
+def test_no_sensor_on_the_exercised_leg_is_the_reason_given():
+    why = unworn_leg_reasons(("pelvis", "left_thigh", "left_shank", "left_foot"), "right")
+    assert set(why) == {
+        "right_hip_flexion_deg",
+        "right_hip_adduction_deg",
+        "right_hip_internal_rotation_deg",
+        "right_knee_flexion_deg",
+        "right_ankle_dorsiflexion_deg",
+        "right_thigh_inclination_deg",
+    }
+    assert set(why.values()) == {
+        "no sensor on the exercised right leg; the leg sensors are on the left leg, which is "
+        "not judged"
+    }
+    assert unworn_leg_reasons(("pelvis", "trunk"), "left")["left_knee_flexion_deg"] == (
+        "no sensor on the exercised left leg"
+    )
+    assert unworn_leg_reasons(("pelvis", "right_foot"), "right") == {}
