@@ -13,8 +13,12 @@ from __future__ import annotations
 from functools import cache
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import Q_G_E
+from analysis.angles.isb import joint_angles_deg
 from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.envelope.checker import EnvelopeResult, check_envelope
 from analysis.envelope.profiles import load_builtin_profile
@@ -170,3 +174,14 @@ def test_no_sensor_on_the_exercised_leg_is_the_reason_given():
         "no sensor on the exercised left leg"
     )
     assert unworn_leg_reasons(("pelvis", "right_foot"), "right") == {}
+
+
+def test_without_a_thigh_the_thigh_inclination_names_its_sensor():
+    q = rot.from_axis_angle([0.0, 0.0, 1.0], np.deg2rad(10.0))[None]
+    ja = joint_angles_deg({"right_shank": q, "right_foot": q}, q_G_E=Q_G_E, sides=("right",))
+    assert "right_ankle_dorsiflexion_deg" in ja.columns
+    assert ja.absent["right_thigh_inclination_deg"] == "needs a right_thigh sensor"
+    assert "left_thigh_inclination_deg" not in ja.absent  # a leg with no sensor stays silent
+    with_thigh = joint_angles_deg({"right_thigh": q}, q_G_E=Q_G_E, sides=("right",))
+    assert "right_thigh_inclination_deg" in with_thigh.columns
+    assert "right_thigh_inclination_deg" not in with_thigh.absent
