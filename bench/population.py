@@ -38,6 +38,7 @@ from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recor
 from analysis.envelope.checker import EnvelopeResult, check_envelope
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.simulation.population import (
+    SENSOR_SETS,
     PopulationSession,
     generate_person,
     generate_session,
@@ -67,8 +68,15 @@ TARGETS = {
     "neck_flexion": 4.0,
     "thigh_inclination": 2.0,  # not the issue's: the engagement angle without a pelvis
 }
-SETS = ("default", "full", "pair")
-"""Every sensor set the tables know, in their order (each table skips a set not run)."""
+SETS = (
+    "default",
+    "full",
+    "pair",
+    *(s for s in SENSOR_SETS if s not in ("default", "full", "pair")),
+)
+"""Every sensor set the tables know, in their order (each table skips a set not run): the
+three of the regular bench, then the generator's other sets (partial kits, other leg, one
+sensor)."""
 DEFAULT_SETS = ("default", "full")
 LENGTHS = {"1 min": None, "10 min": 600.0, "1 h": 3600.0}
 
@@ -718,7 +726,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--sets",
         default=",".join(DEFAULT_SETS),
-        help=f"sensor sets, comma-separated, of {', '.join(SETS)} (pair: thigh and shank)",
+        help=f"sensor sets, comma-separated, of {', '.join(SETS)} (pair: thigh and shank; "
+        "other-leg: the default on the resting leg; legs: both legs, no pelvis)",
     )
     args = ap.parse_args(argv)
     sets = tuple(x.strip() for x in args.sets.split(",") if x.strip())

@@ -34,6 +34,7 @@ from analysis.envelope.profiles import (
     profile_for_exercise,
     read_profile_text,
 )
+from analysis.envelope.unchecked import unworn_leg_reasons
 from analysis.errors import ConfigError
 from analysis.recording.schema import SIDES, T_S, split_placement
 from analysis.recording.streams import CalibrationWindows, Recording, SensorStream, SessionMeta
@@ -318,7 +319,7 @@ def analyse(
     # the decisions below read the data: the handed-over streams, held here until the pipeline
     whole = recording if streams is None else recording.replace(streams=streams)
     profile = resolve_profile(whole, profile_path=profile_path, exercise=exercise, notice=say)
-    leg = resolve_side(whole, side=side)
+    leg = _resolve_leg(whole, side, say)
     for w in profile.warnings:
         say(f"profile: {w}")
     name = source_name or (whole.path.name if whole.path else "<recording>")
@@ -341,10 +342,25 @@ def analyse(
         profile,
         side=leg,
         markers=meta.markers,
-        absent=result.absent,
+        absent={**unworn_leg_reasons(placements, leg), **result.absent},
         uncertain=result.uncertain,
     )
     return SessionAnalysis(meta, placements, result, envelope, name)
+
+
+def _resolve_leg(recording: Recording, side: str | None, say: Notice) -> str:
+    """:func:`resolve_side`, with a notice when the leg is taken from the sensors worn.
+
+    A recording without a side whose sensors are all on one leg is judged on that leg; if
+    they were strapped to the resting leg, the notice is what tells the user.
+    """
+    leg = resolve_side(recording, side=side)
+    if not side and recording.meta.side not in SIDES:
+        say(
+            f"the recording names no exercised leg; judging the {leg} leg, the one with "
+            "sensors (use --side left or --side right if the other leg was stretched)"
+        )
+    return leg
 
 
 def check_profile(

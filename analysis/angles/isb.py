@@ -103,6 +103,8 @@ def _leg_angles(
             for name in names:
                 absent[name] = _missing_text((p, d), q_E_B)
     thigh = f"{side}_thigh"
+    if thigh not in q_E_B:  # the engagement's stand-in angle names its sensor too
+        absent[thigh_inclination_column(side)] = f"needs a {thigh} sensor"
     if thigh in q_E_B and "pelvis" not in q_E_B:
         cols[thigh_inclination_column(side)] = map_rows(
             lambda q: thigh_inclination_deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q))),

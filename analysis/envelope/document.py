@@ -172,7 +172,7 @@ def _not_checked_fields(res: EnvelopeResult) -> dict[str, Any]:
     ``not_checked`` (rules no worn sensor measured), ``verdict_complete`` and, when the
     marks hold them, ``slr`` and ``differentiation``.
     """
-    items = not_checked(res.rules, side=res.side)
+    items = not_checked(res.rules, side=res.side, measured=(res.engaged_by or "",))
     out: dict[str, Any] = {
         "not_checked": [i.to_dict() for i in items],
         "verdict_complete": not any(i.gating for i in items),

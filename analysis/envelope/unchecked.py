@@ -135,18 +135,25 @@ def needs_text(needs: Sequence[str]) -> str:
 
 
 def not_checked(
-    rules: Iterable[Any], *, side: str, worn: Iterable[str] | None = None
+    rules: Iterable[Any],
+    *,
+    side: str,
+    worn: Iterable[str] | None = None,
+    measured: Iterable[str] = (),
 ) -> tuple[NotChecked, ...]:
     """The rules among ``rules`` that were not measured, with the sensor(s) that would.
 
     ``rules`` are rule results with ``rule``, ``status``, ``column`` and ``spec.advisory``
     (``analysis.envelope.results.RuleResult`` or the live monitor's ``RuleNow`` with ``advisory``).
-    ``worn`` are the worn placements; None infers them from the measured rules' columns.
+    ``worn`` are the worn placements; None infers them from the measured rules' columns and
+    the other ``measured`` angle columns (e.g. the engagement angle: a lone thigh sensor
+    measures its inclination and no rule, and is still worn).
     """
     items = list(rules)
     if worn is None:
         worn = worn_from_columns(
-            str(r.column) for r in items if r.status != "not_measured" and r.column
+            [str(r.column) for r in items if r.status != "not_measured" and r.column]
+            + [str(c) for c in measured if c]
         )
     worn = set(worn)
     out = []
@@ -167,6 +174,28 @@ def not_checked(
     return tuple(out)
 
 
+def unworn_leg_reasons(placements: Iterable[str], side: str) -> dict[str, str]:
+    """Why the exercised leg's angles are missing when not one sensor is on that leg.
+
+    Sensors on the other leg only (the default set strapped to the resting leg) give that
+    leg's angles, which no rule reads; without this the exercised leg's rules would say no
+    more than "angle not in the data". Returns column → reason for the exercised ``side``'s
+    hip, knee, ankle and thigh-inclination columns, or ``{}`` when any of its thigh, shank or
+    foot is worn.
+    """
+    worn = set(placements)
+    if any(f"{side}_{seg}" in worn for seg in _LEG):
+        return {}
+    other = "left" if side == "right" else "right"
+    on_other = [p for p in (f"{other}_{seg}" for seg in _LEG) if p in worn]
+    why = f"no sensor on the exercised {side} leg"
+    if on_other:
+        why += f"; the leg sensors are on the {other} leg, which is not judged"
+    hip = [f"{side}_hip_{m}_deg" for m in ("flexion", "adduction", "internal_rotation")]
+    cols = [*hip, f"{side}_knee_flexion_deg", f"{side}_ankle_dorsiflexion_deg"]
+    return dict.fromkeys([*cols, f"{side}_thigh_inclination_deg"], why)
+
+
 def not_checked_sentence(items: Sequence[NotChecked]) -> str:
     """``"Not checked: rounding the back (needs a sensor on the upper back), …."`` or ``""``."""
     if not items:
@@ -175,9 +204,24 @@ def not_checked_sentence(items: Sequence[NotChecked]) -> str:
     return "Not checked: " + ", ".join(parts) + "."
 
 
-def partial_verdict_title(verdict: str, items: Sequence[NotChecked]) -> str | None:
-    """The headline of an *inside* verdict that left gating rules unchecked, else None."""
-    if verdict == "inside" and any(i.gating for i in items):
+NOTHING_JUDGED_TITLE: Final = "Stretch found, but no limit could be checked"
+"""Headline of an *inside* verdict when not one gating rule was judged (e.g. a lone thigh
+sensor: it sees the stretch, and no limit)."""
+
+
+def partial_verdict_title(
+    verdict: str, items: Sequence[NotChecked], *, gating_judged: int | None = None
+) -> str | None:
+    """The headline of an *inside* verdict that left gating rules unchecked, else None.
+
+    ``gating_judged``: how many gating rules were judged (measured and trusted); 0 gives
+    :data:`NOTHING_JUDGED_TITLE`, for "inside" then says nothing about any limit.
+    """
+    if verdict != "inside":
+        return None
+    if gating_judged == 0:
+        return NOTHING_JUDGED_TITLE
+    if any(i.gating for i in items):
         return "Stayed inside for what was measured"
     return None
 

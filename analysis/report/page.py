@@ -335,17 +335,20 @@ def _headline(env: EnvelopeResult) -> tuple[str, str]:
     """The verdict's headline and CSS class.
 
     *Inside* is partial when a gating rule was not checked (no sensor) or is uncertain (its
-    angle is not trusted).
+    angle is not trusted), and says so outright when the profile has gating rules and not one
+    of them was judged.
     """
-    unsure = any(r.status == "uncertain" and not r.spec.advisory for r in env.rules)
-    partial = partial_verdict_title(env.verdict, _unchecked(env))
+    gating = [r for r in env.rules if not r.spec.advisory]
+    unsure = any(r.status == "uncertain" for r in gating)
+    judged = sum(r.status not in ("not_measured", "uncertain") for r in gating) if gating else None
+    partial = partial_verdict_title(env.verdict, _unchecked(env), gating_judged=judged)
     if partial is None and unsure and env.verdict == "inside":
         partial = "Stayed inside for what was measured"
     return (partial, "partial") if partial else (VERDICT_TEXT[env.verdict], env.verdict)
 
 
 def _unchecked(env: EnvelopeResult) -> tuple[NotChecked, ...]:
-    return not_checked(env.rules, side=env.side)
+    return not_checked(env.rules, side=env.side, measured=(env.engaged_by or "",))
 
 
 def scope_lines(env: EnvelopeResult) -> list[str]:

@@ -72,9 +72,27 @@ __all__ = [
 EXERCISE_PROFILES: Final = {"standing": "standing_hamstring", "supine": "supine_hamstring"}
 """Exercise of a person → the built-in profile that judges it."""
 
-SENSOR_SETS: Final = ("default", "default+trunk", "full", "pair")
+_SET_TEMPLATES: Final[dict[str, tuple[str, ...]]] = {
+    "default": ("pelvis", "{x}_thigh", "{x}_shank", "{x}_foot"),
+    "default+trunk": ("pelvis", "trunk", "{x}_thigh", "{x}_shank", "{x}_foot"),
+    "pair": ("{x}_thigh", "{x}_shank"),
+    # sets people wear that the first benches did not measure ({x}: stretched leg, {o}: other)
+    "thigh+shank+foot": ("{x}_thigh", "{x}_shank", "{x}_foot"),
+    "pelvis+thigh+shank": ("pelvis", "{x}_thigh", "{x}_shank"),
+    "shank+foot": ("{x}_shank", "{x}_foot"),
+    "default+head": ("pelvis", "head", "{x}_thigh", "{x}_shank", "{x}_foot"),
+    "legs": ("left_thigh", "left_shank", "left_foot", "right_thigh", "right_shank", "right_foot"),
+    "other-leg": ("pelvis", "{o}_thigh", "{o}_shank", "{o}_foot"),
+    "thigh": ("{x}_thigh",),
+}
+"""Named sets as placements, ``{x}`` the stretched leg's side and ``{o}`` the other's."""
+
+SENSOR_SETS: Final = (*_SET_TEMPLATES, "full")
 """Named sensor sets: the 4-sensor default (pelvis and the stretched leg), plus the trunk,
-and all nine placements."""
+the thigh-and-shank pair, all nine placements, and partial sets: the stretched leg without
+the pelvis (``thigh+shank+foot``), without the foot (``pelvis+thigh+shank``), the ankle only
+(``shank+foot``), the default plus the head, both legs without the pelvis (``legs``), the
+default strapped to the resting leg (``other-leg``) and one thigh sensor (``thigh``)."""
 
 VIOLATION_RULES: Final = (
     "ankle_dorsiflexion",
@@ -821,16 +839,12 @@ def sensor_set(name: str | Sequence[str], side: str) -> tuple[str, ...]:
         if bad or not out:
             raise ConfigError(f"unknown placement(s) {bad}; expected some of {PLACEMENTS}")
         return out
-    default = ("pelvis", f"{side}_thigh", f"{side}_shank", f"{side}_foot")
-    if name == "default":
-        return default
-    if name == "default+trunk":
-        return ("pelvis", "trunk", *default[1:])
     if name == "full":
         return tuple(PLACEMENTS)
-    if name == "pair":  # the two-sensor home kit: thigh and shank of the stretched leg
-        return default[1:3]
-    raise ConfigError(f"unknown sensor set {name!r}; expected one of {SENSOR_SETS}")
+    if name not in _SET_TEMPLATES:
+        raise ConfigError(f"unknown sensor set {name!r}; expected one of {SENSOR_SETS}")
+    other = "left" if side == "right" else "right"
+    return tuple(p.format(x=side, o=other) for p in _SET_TEMPLATES[name])
 
 
 def _plan(
