@@ -815,8 +815,9 @@ def decide_signs(
             witness = mean_centre_axis(found, ax.y_S, min_sharpness=CENTRE_WITNESS_SHARPNESS)
             what = _segment_words(label)
             ax = settle_axis(ax, witness, what=what, witness=CENTRE_WITNESS_WORDS)
+        used = centre_partners(row, out, trust)
         if shared:
-            chosen = {p: o[0] for p, o in out.items()}
+            chosen = {p: out[p][0] for p in used}
             ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
         cands, tilts = tilts_of(label, ax)
         # the thigh's knee test needs the shank's candidates, which its own row reuses
@@ -828,6 +829,7 @@ def decide_signs(
             session_rate_hz=rate_hz / step,
             confidence=trust,
             centre=ev,
+            centre_from=used,
             pair=pair,
             planarity=ax.planarity_ratio,
         )
@@ -836,6 +838,21 @@ def decide_signs(
         trust[label] = d.confidence if ax.well_defined else "low"
         out[label] = (cands[d.choice], d, ax)
     return out
+
+
+def centre_partners(
+    row: SignRule, decided: Mapping[str, object], trust: Mapping[str, Confidence]
+) -> tuple[str, ...]:
+    """The decided partners whose shared-centre evidence ``row``'s sign is weighed on.
+
+    The confidently decided ones when there are any, else every decided one. A partner whose
+    own sign is in doubt turns the two candidate headings with it, so its evidence may point
+    the wrong way; the evidence of a sure partner does not depend on it (a pelvis with one
+    thigh sure and the other not is judged on the sure thigh alone).
+    """
+    worn = tuple(p for p in row.partners if p in decided)
+    sure = tuple(p for p in worn if trust.get(p, "high") == "high")
+    return sure or worn
 
 
 def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
