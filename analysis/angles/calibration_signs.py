@@ -55,7 +55,10 @@ segment whose own habit it is (the thigh), only by > 6° mean tilt and only in t
 A confident decision by test 1 or 2 that the centre test confidently contradicts is lowered
 to ``low``, and so is any decision of a row with ``min_planarity`` (the trunk, the head)
 taken on a flexion axis less planar than that (:data:`AXIS_PLANARITY_MIN`: the data do not
-determine the axis, and tilts about a wrong axis still correlate with the partner's).
+determine the axis, and tilts about a wrong axis still correlate with the partner's) —
+unless the session's gravity shows that axis: the segment lay down or bowed ≥ 60° about an
+axis within 20° of it for ≥ 2 s (``axis_by_gravity``,
+:func:`analysis.angles.calibration_axes.gravity_turn_axis`).
 Anything else is ``low``: the angles that depend on it are reported as *uncertain*, never
 as violations.
 """
@@ -554,6 +557,7 @@ def decide_sign(
     centre_from: tuple[str, ...] | None = None,
     pair: tuple[Tilts, Tilts] | None = None,
     planarity: float = 1.0,
+    axis_by_gravity: bool = False,
 ) -> SignDecision:
     """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
 
@@ -566,7 +570,9 @@ def decide_sign(
     (default: every worn partner; the decision relies on those only). ``pair`` holds both
     candidates' tilts of ``row.pair_with`` when it is worn. ``planarity`` is the planarity
     ratio of the flexion axis the candidates were built on: below ``row.min_planarity`` the
-    decision is ``low``.
+    decision is ``low``, unless ``axis_by_gravity``: the session showed that axis by gravity
+    (the segment lay down or bowed deeply about it,
+    :func:`analysis.angles.calibration_axes.gravity_turn_axis`), so the data do determine it.
     """
     worn = tuple(p for p in row.partners if p in decided)
     d = _decide(
@@ -578,7 +584,7 @@ def decide_sign(
         centre=(centre, worn if centre_from is None else centre_from),
         pair=pair,
     )
-    if d.confidence == "high" and _undetermined(row, planarity):
+    if d.confidence == "high" and _undetermined(row, planarity) and not axis_by_gravity:
         why = f" (its flexion axis is not determined: planarity {planarity:.2f})"
         return replace(d, rule=d.rule + why, confidence="low")
     return d
