@@ -46,6 +46,7 @@ from analysis.angles.calibration_axes import (
     apart_deg,
     estimate_axes,
     gravity_is_plausible,
+    gravity_turn_axis,
     settle_axis,
     with_session_axis,
 )
@@ -815,8 +816,9 @@ def decide_signs(
             witness = mean_centre_axis(found, ax.y_S, min_sharpness=CENTRE_WITNESS_SHARPNESS)
             what = _segment_words(label)
             ax = settle_axis(ax, witness, what=what, witness=CENTRE_WITNESS_WORDS)
+        used = centre_partners(row, out, trust)
         if shared:
-            chosen = {p: o[0] for p, o in out.items()}
+            chosen = {p: out[p][0] for p in used}
             ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
         cands, tilts = tilts_of(label, ax)
         # the thigh's knee test needs the shank's candidates, which its own row reuses
@@ -828,14 +830,57 @@ def decide_signs(
             session_rate_hz=rate_hz / step,
             confidence=trust,
             centre=ev,
+            centre_from=used,
             pair=pair,
             planarity=ax.planarity_ratio,
+            axis_by_gravity=row.min_planarity is not None
+            and axis_shown_by_gravity(q_E_S[label], ax, step=step, rate_hz=rate_hz),
         )
         decided[label] = tilts[d.choice]
         # a partner whose axis is poorly defined is no better than one with an unsure sign
         trust[label] = d.confidence if ax.well_defined else "low"
         out[label] = (cands[d.choice], d, ax)
     return out
+
+
+GRAVITY_AXIS_MIN_S = 2.0
+"""The session must hold the segment tipped ≥ 60° (lying, a deep bow) this long…"""
+GRAVITY_AXIS_MAX_DEG = 20.0
+"""…about an axis at most this far from its flexion axis for gravity to show that axis."""
+
+
+def axis_shown_by_gravity(q_E_S: FloatArray, ax: SensorAxes, *, step: int, rate_hz: float) -> bool:
+    """True when the session's gravity shows the segment's flexion axis ``ax.z_S``.
+
+    A trunk that barely turned in the calibration has a flexion axis of low planarity, set by
+    noise; lying down on the back (or front) or a deep bow later turns it ≥ 60° about its
+    flexion axis, and the vertical seen in the sensor then shows that axis directly
+    (:func:`analysis.angles.calibration_axes.gravity_turn_axis`, over the session sampled
+    every ``step`` samples of ``rate_hz``): at least :data:`GRAVITY_AXIS_MIN_S` of such
+    samples, about an axis within :data:`GRAVITY_AXIS_MAX_DEG` of ``ax.z_S``.
+    """
+    q = np.asarray(q_E_S[::step], dtype=np.float64)
+    q = q[np.all(np.isfinite(q), axis=1)]
+    if not q.size:
+        return False
+    up = map_rows(_up_in_sensor, q, width=3, dtype=np.float64)
+    found = gravity_turn_axis(up, ax.y_S, min_n=round(GRAVITY_AXIS_MIN_S * rate_hz / step))
+    return found is not None and apart_deg(found[0], ax.z_S) <= GRAVITY_AXIS_MAX_DEG
+
+
+def centre_partners(
+    row: SignRule, decided: Mapping[str, object], trust: Mapping[str, Confidence]
+) -> tuple[str, ...]:
+    """The decided partners whose shared-centre evidence ``row``'s sign is weighed on.
+
+    The confidently decided ones when there are any, else every decided one. A partner whose
+    own sign is in doubt turns the two candidate headings with it, so its evidence may point
+    the wrong way; the evidence of a sure partner does not depend on it (a pelvis with one
+    thigh sure and the other not is judged on the sure thigh alone).
+    """
+    worn = tuple(p for p in row.partners if p in decided)
+    sure = tuple(p for p in worn if trust.get(p, "high") == "high")
+    return sure or worn
 
 
 def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:

@@ -359,3 +359,39 @@ def settle_axis(
 def gravity_is_plausible(g_m_s2: float) -> bool:
     """True when a stand's gravity magnitude is within 1.5 m/s² of 9.81."""
     return abs(g_m_s2 - GRAVITY_M_S2) <= 1.5
+
+
+GRAVITY_TURN_MIN_DEG = 60.0
+"""A segment tipped at least this far from its stand's vertical (lying down, a deep bow) has
+turned about a horizontal axis that gravity alone shows (:func:`gravity_turn_axis`)."""
+GRAVITY_TURN_MIN_SHARE = 0.9
+"""The turns' axes must agree: the principal direction carries at least this share of them."""
+
+
+def gravity_turn_axis(
+    up_S: FloatArray, y_S: FloatArray, *, min_n: int
+) -> tuple[FloatArray, float] | None:
+    """The axis about which a segment turned from its stand to where it lay, from gravity.
+
+    ``up_S`` (n, 3) is the earth's vertical in sensor coordinates per sample, ``y_S`` the
+    segment's superior axis (the vertical of the stand). At a sample tipped between
+    :data:`GRAVITY_TURN_MIN_DEG` and 180° less that from it, the turn carrying ``y_S`` onto
+    the vertical is about ``y_S × up`` (a horizontal axis of the segment). Returns the
+    principal direction of those axes (unit, sign arbitrary) and its share (1: all alike), or
+    None when fewer than ``min_n`` samples tipped that far or the axes disagree (share below
+    :data:`GRAVITY_TURN_MIN_SHARE`: lying on the back and on the side, a bow with a twist).
+    Heading-free and independent of the gyroscope: no drift, no functional window.
+    """
+    up = np.asarray(up_S, dtype=np.float64)
+    up = up[np.all(np.isfinite(up), axis=1)]
+    n = np.cross(y_S, up)
+    size = np.linalg.norm(n, axis=1)
+    # tipped 60…120° (upside down the turn's axis is not defined)
+    tipped = size >= np.sin(np.deg2rad(GRAVITY_TURN_MIN_DEG))
+    if int(tipped.sum()) < max(min_n, 1):
+        return None
+    n = n[tipped] / size[tipped, None]
+    share, vec = np.linalg.eigh(n.T @ n / n.shape[0])
+    if share[-1] < GRAVITY_TURN_MIN_SHARE:
+        return None
+    return vec[:, -1], float(share[-1])

@@ -19,7 +19,9 @@ decided. Each row is tried in this order and the first test that decides wins:
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
    the knee bends move the centre even when the pelvis stays still; a fit only 2–10 % better
-   is weak evidence, used after test 7 and before the fallback);
+   is weak evidence, used after test 7 and before the fallback); only the partners decided
+   with confidence count when there are any: a partner of doubtful sign turns the two
+   candidate headings with it, so its evidence may point the wrong way;
 4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
    (the ankle), else, when that does not decide, nearer neutral over the session (a foot
    kept flat in the calibration tips later with its shank; confident when the candidates'
@@ -53,7 +55,10 @@ segment whose own habit it is (the thigh), only by > 6° mean tilt and only in t
 A confident decision by test 1 or 2 that the centre test confidently contradicts is lowered
 to ``low``, and so is any decision of a row with ``min_planarity`` (the trunk, the head)
 taken on a flexion axis less planar than that (:data:`AXIS_PLANARITY_MIN`: the data do not
-determine the axis, and tilts about a wrong axis still correlate with the partner's).
+determine the axis, and tilts about a wrong axis still correlate with the partner's) —
+unless the session's gravity shows that axis: the segment lay down or bowed ≥ 60° about an
+axis within 20° of it for ≥ 2 s (``axis_by_gravity``,
+:func:`analysis.angles.calibration_axes.gravity_turn_axis`).
 Anything else is ``low``: the angles that depend on it are reported as *uncertain*, never
 as violations.
 """
@@ -549,8 +554,10 @@ def decide_sign(
     session_rate_hz: float,
     confidence: Mapping[str, Confidence] | None = None,
     centre: CentreEvidence | None = None,
+    centre_from: tuple[str, ...] | None = None,
     pair: tuple[Tilts, Tilts] | None = None,
     planarity: float = 1.0,
+    axis_by_gravity: bool = False,
 ) -> SignDecision:
     """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
 
@@ -559,14 +566,25 @@ def decide_sign(
     ``session_rate_hz`` is the rate of the decimated session tilts; ``confidence`` the
     confidence of each decided segment (default high): a decision that relied on a partner
     is never surer than that partner. ``centre`` is the shared-centre evidence against the
-    worn ``partners`` (none: the test is skipped). ``pair`` holds both candidates' tilts of
-    ``row.pair_with`` when it is worn. ``planarity`` is the planarity ratio of the flexion
-    axis the candidates were built on: below ``row.min_planarity`` the decision is ``low``.
+    worn ``partners`` (none: the test is skipped), taken from the partners ``centre_from``
+    (default: every worn partner; the decision relies on those only). ``pair`` holds both
+    candidates' tilts of ``row.pair_with`` when it is worn. ``planarity`` is the planarity
+    ratio of the flexion axis the candidates were built on: below ``row.min_planarity`` the
+    decision is ``low``, unless ``axis_by_gravity``: the session showed that axis by gravity
+    (the segment lay down or bowed deeply about it,
+    :func:`analysis.angles.calibration_axes.gravity_turn_axis`), so the data do determine it.
     """
+    worn = tuple(p for p in row.partners if p in decided)
     d = _decide(
-        row, cands, decided, session_rate_hz, conf=confidence or {}, centre=centre, pair=pair
+        row,
+        cands,
+        decided,
+        session_rate_hz,
+        conf=confidence or {},
+        centre=(centre, worn if centre_from is None else centre_from),
+        pair=pair,
     )
-    if d.confidence == "high" and _undetermined(row, planarity):
+    if d.confidence == "high" and _undetermined(row, planarity) and not axis_by_gravity:
         why = f" (its flexion axis is not determined: planarity {planarity:.2f})"
         return replace(d, rule=d.rule + why, confidence="low")
     return d
@@ -579,25 +597,29 @@ def _decide(
     session_rate_hz: float,
     *,
     conf: Mapping[str, Confidence],
-    centre: CentreEvidence | None,
+    centre: tuple[CentreEvidence | None, tuple[str, ...]],
     pair: tuple[Tilts, Tilts] | None,
 ) -> SignDecision:
-    """:func:`decide_sign` before the axis's determinacy is weighed."""
+    """:func:`decide_sign` before the axis's determinacy is weighed.
+
+    ``centre``: the shared-centre evidence and the partners it was taken from.
+    """
     worn = tuple(p for p in row.partners if p in decided)
     partners = [decided[p] for p in worn]
     corr = row.correlate_with if row.correlate_with in decided else None
-    by_centre = _by_centre(row, centre)
+    evidence, centre_from = centre
+    by_centre = _by_centre(row, evidence)
     # test 7 once, on the shorter break: ``high`` past SESSION_MIN_S, else a ``low`` guess
     by_pair = _by_pair(row, cands, pair, session_rate_hz, least_s=PAIR_WEAK_MIN_S)
     tests = (
         (_by_limit(row, cands, partners), worn),
         (_by_session_range(row, cands, partners, session_rate_hz), worn),
-        (by_centre, worn),
+        (by_centre, centre_from),
         (_by_near(row, cands, partners, session_rate_hz), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
         (_by_bow(row, cands), ()),
         (by_pair if by_pair is not None and by_pair.confidence == "high" else None, ()),
-        (_by_centre(row, centre, CENTRE_WEAK), worn),
+        (_by_centre(row, evidence, CENTRE_WEAK), centre_from),
     )
     for found, used in (*tests, (_weak_pair_unless_habit(row, cands, by_pair), ())):
         if found is not None:

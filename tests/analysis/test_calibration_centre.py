@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import Q_G_E, axis_from_centre, calibrate
+from analysis.angles.calibration import Q_G_E, axis_from_centre, calibrate, centre_partners
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_centre import (
     CentreEvidence,
@@ -296,6 +296,46 @@ def test_a_confident_limit_decision_the_centre_contradicts_is_lowered():
     assert "centre" in clash.rule
 
 
+def _both_thighs_row():
+    return next(
+        r for r in rules_for(("pelvis", "left_thigh", "right_thigh")) if r.segment == "pelvis"
+    )
+
+
+def test_centre_evidence_is_weighed_on_the_sure_thighs_only():
+    row = _both_thighs_row()
+    decided = {"left_thigh": None, "right_thigh": None}
+    assert centre_partners(row, decided, {"left_thigh": "low", "right_thigh": "high"}) == (
+        "right_thigh",
+    )
+    both = {"left_thigh": "high", "right_thigh": "high"}
+    assert centre_partners(row, decided, both) == ("left_thigh", "right_thigh")
+    # none sure: all of them (the decision is then no surer than they are)
+    none = {"left_thigh": "low", "right_thigh": "low"}
+    assert centre_partners(row, decided, none) == ("left_thigh", "right_thigh")
+    assert centre_partners(row, {"right_thigh": None}, none) == ("right_thigh",)
+
+
+def test_a_centre_decision_relies_only_on_the_thighs_it_was_taken_from():
+    thigh = _thigh_tilts(np.linspace(0.0, 40.0, 200))
+    decided = {"left_thigh": thigh, "right_thigh": thigh}
+    trust = {"left_thigh": "low", "right_thigh": "high"}
+    evidence = CentreEvidence(0.05, 0.2)
+    kwargs = {"session_rate_hz": 10.0, "confidence": trust, "centre": evidence}
+    row = _both_thighs_row()
+    # evidence of both thighs: one of them unsure, so the decision is too
+    both = decide_sign(row, _still_tilts(), decided, **kwargs)
+    assert (both.choice, both.confidence) == (0, "low")
+    assert "partner itself uncertain" in both.rule
+    # the same evidence from the sure thigh alone: confident, and it relied on that thigh only
+    sure = decide_sign(row, _still_tilts(), decided, centre_from=("right_thigh",), **kwargs)
+    assert (sure.choice, sure.confidence) == (0, "high")
+    assert sure.based_on == ("right_thigh",)
+    # from the unsure thigh alone: still low
+    unsure = decide_sign(row, _still_tilts(), decided, centre_from=("left_thigh",), **kwargs)
+    assert unsure.confidence == "low"
+
+
 # --- through calibrate -----------------------------------------------------------------------
 
 
@@ -351,3 +391,38 @@ def test_bends_that_drop_the_hip_centre_straight_down_leave_the_pelvis_uncertain
     pelvis = cal.segments["pelvis"]
     assert pelvis.sign_confidence == "low", pelvis.sign_rule
     assert "pelvis_anterior_tilt_deg" in cal.uncertain_angles()
+
+
+@pytest.mark.parametrize(
+    ("pelvis_mount", "thigh_mount", "still_mount"),
+    [
+        ("facing_backwards", "outside_of_thigh", "aligned"),
+        ("upside_down", "aligned", "facing_backwards"),
+        ("skewed", "upside_down", "upside_down"),
+    ],
+)
+def test_a_still_thigh_of_unsure_sign_does_not_hide_the_other_thighs_evidence(
+    pelvis_mount, thigh_mount, still_mount
+):
+    # the left thigh never tips (it stands on the floor: its sign is a guess) and goes down
+    # and back with the pelvis in the right leg's bends; the right thigh's knee bends decide
+    # the pelvis through the right hip centre, whatever the left thigh guessed
+    n = 3600
+    data, mounts = _pair(pelvis_mount, thigh_mount, n=n, lean=True)
+    _tilts, centre = _motion(n, centre_moves=True, lean=True)
+    lever = np.array([0.0, -0.2, -0.075])
+    data["left_thigh"] = _sensor(np.zeros(n), centre, lever, MOUNTS[still_mount], 0.4, seed=5)
+    streams = {
+        p: UniformStream(placement=p, acc_m_s2=a, gyr_rad_s=g, valid=np.ones(n, bool))
+        for p, (a, g, _q) in data.items()
+    }
+    t = np.arange(n) / RATE_HZ
+    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
+    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, 28.0), source="sidecar")
+    cal = calibrate(session, {p: q for p, (_a, _g, q) in data.items()}, windows=windows)
+    assert cal.segments["left_thigh"].sign_confidence == "low"
+    pelvis = cal.segments["pelvis"]
+    z_est = rot.rotate(pelvis.q_S_B, [0.0, 0.0, 1.0])
+    assert float(z_est @ _z_S(mounts["pelvis"])) > 0.95, pelvis.sign_rule
+    assert (pelvis.sign_confidence, pelvis.based_on) == ("high", ("right_thigh",)), pelvis.sign_rule
+    assert "centre" in pelvis.sign_rule
