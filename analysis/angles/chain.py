@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from analysis.angles import rotations as rot
 from analysis.angles.axis_bias import untilt
 from analysis.angles.calibration import Q_G_E, CalibrationResult, stand_gyro_bias
-from analysis.angles.chunks import map_rows
+from analysis.angles.chunks import map_rows, map_threads
 from analysis.angles.heading import (
     CausalHingeHeading,
     hinge_links,
@@ -75,23 +75,36 @@ def stored_orientation(q_E_S: FloatArray) -> FloatArray:
 
 
 def sensor_to_segment(
-    q_E_S: dict[str, FloatArray], calibration: CalibrationResult, *, consume: bool = False
+    q_E_S: dict[str, FloatArray],
+    calibration: CalibrationResult,
+    *,
+    consume: bool = False,
+    threads: int = 1,
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_S ⊗ q_S_B`` per placement, each in its sensor's earth frame.
 
     Keeps the storage type of each series and works in row chunks. ``consume=True`` removes
     each series from ``q_E_S`` once its segment's is made (frees memory on long sessions).
+    ``threads`` > 1 turns that many sensors at once (``chunks.map_threads``; same result).
     """
-    q_B = {}
-    for p in list(q_E_S):
-        v = q_E_S.pop(p) if consume else q_E_S[p]
+
+    def one(p: str, v: FloatArray) -> FloatArray:
         seg = calibration.segments[p]
-        q_B[p] = map_rows(
+        return map_rows(
             partial(_to_segment, q_S_B=seg.q_S_B, bias_g=seg.acc_axis_bias_g),
             v,
             width=4,
             dtype=v.dtype,
         )
+
+    if threads > 1:
+        items = [(p, q_E_S.pop(p) if consume else q_E_S[p]) for p in list(q_E_S)]
+        done = map_threads(lambda item: one(*item), items, threads=threads)
+        return {p: q for (p, _), q in zip(items, done, strict=True)}
+    q_B = {}
+    for p in list(q_E_S):
+        v = q_E_S.pop(p) if consume else q_E_S[p]
+        q_B[p] = one(p, v)
         del v
     return q_B
 
@@ -161,13 +174,22 @@ def apply_turns(
     turns: Mapping[str, FloatArray | float],
     *,
     valid: Mapping[str, BoolArray] | None = None,
+    threads: int = 1,
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in the common earth frame: each ``q_B`` turned once.
 
     ``q_B`` is consumed (each series leaves the dict once turned). Where ``valid`` marks a
-    grid point without data for a sensor its segment's orientation is NaN.
+    grid point without data for a sensor its segment's orientation is NaN. ``threads`` > 1
+    turns that many segments at once (same result).
     """
     q = {}
+    if threads > 1:
+        items = [(p, q_B.pop(p)) for p in list(q_B)]
+        done = map_threads(
+            lambda item: turn_about_vertical(item[1], turns[item[0]]), items, threads=threads
+        )
+        q = {p: v for (p, _), v in zip(items, done, strict=True)}
+        del items
     for p in list(q_B):
         q[p] = turn_about_vertical(q_B.pop(p), turns[p])
     for p, ok in (valid or {}).items():

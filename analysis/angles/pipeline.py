@@ -23,7 +23,7 @@ from analysis.angles.accbias import AccCorrection, estimate_acc_correction, stil
 from analysis.angles.anchors import ANCHOR_LINKS
 from analysis.angles.calibration import CalibrationResult, calibrate
 from analysis.angles.calibration_windows import Windows, head_of, resolve_windows
-from analysis.angles.chunks import map_rows
+from analysis.angles.chunks import map_rows, map_threads
 from analysis.angles.heading import (
     anchor_offsets_from_axes,
     axis_azimuth,
@@ -110,6 +110,10 @@ class PipelineOptions:
     """Overlap on each side of a block, to carry the filter's state and stitch headings."""
     workers: int | None = None
     """Processes for the orientation blocks (None: 2 on long sessions, else 1)."""
+    threads: int | None = None
+    """Threads for the per-sensor steps (resampling, accelerometer correction, segment
+    orientations); None: 2 where two cores exist, except on long sessions (float32), where
+    one keeps the memory budget. The results do not depend on it."""
     keep_orientations: bool = True
     """Return the segment orientations in the result (diagnostics; off to save memory)."""
     max_gap_s: float = 0.25
@@ -153,6 +157,7 @@ def segment_orientations(
     anchors: bool = True,
     posture: bool = True,
     hinge_tau_s: float | None = None,
+    threads: int = 1,
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
 
@@ -164,11 +169,13 @@ def segment_orientations(
     (:func:`_posture_untwist`; needs ``anchors`` and ``still``).
     The steps are those of ``analysis.angles.chain``; the centred hinge window (unless
     ``hinge_tau_s`` asks for the causal tracker), the anchors and the posture step exist
-    only offline.
+    only offline. ``threads`` > 1 works on that many segments at once (the same result).
     """
-    q_B = chain.sensor_to_segment(q_E_S, calibration, consume=True)
+    q_B = chain.sensor_to_segment(q_E_S, calibration, consume=True, threads=threads)
     # heading-free: q_B will do
-    neutral = still & neutral_pose_mask(q_B) if anchors and still is not None else None
+    neutral = (
+        still & neutral_pose_mask(q_B, threads=threads) if anchors and still is not None else None
+    )
     turns = partial(
         _heading_turns,
         q_B,
@@ -185,7 +192,7 @@ def segment_orientations(
         extra = _posture_untwist(q_B, turn, still, rate_hz=rate_hz, valid=valid)
         if extra:  # the thighs may have turned: every heading again, with the new anchors
             turn = turns(extra=extra)
-    return chain.apply_turns(q_B, turn, valid=valid)
+    return chain.apply_turns(q_B, turn, valid=valid, threads=threads)
 
 
 def _heading_turns(
@@ -325,7 +332,7 @@ def _turned(
 
 
 def neutral_pose_mask(
-    q_E_B: Mapping[str, FloatArray], *, max_tilt_deg: float = 6.0
+    q_E_B: Mapping[str, FloatArray], *, max_tilt_deg: float = 6.0, threads: int = 1
 ) -> NDArray[np.bool_]:
     """Grid points at which every worn pelvis and leg segment is upright as in the quiet stand.
 
@@ -339,9 +346,13 @@ def neutral_pose_mask(
         return np.zeros(n, dtype=bool)
     cos_max = np.cos(np.deg2rad(max_tilt_deg))
     mask = np.ones(n, dtype=bool)
-    for p in worn:
-        up = map_rows(lambda q: rot.frame_axis(q, 1)[:, 2], q_E_B[p], width=None)
-        mask &= up > cos_max
+    ups = map_threads(
+        lambda p: map_rows(lambda q: rot.frame_axis(q, 1)[:, 2], q_E_B[p], width=None) > cos_max,
+        worn,
+        threads=threads,
+    )
+    for up in ups:
+        mask &= up
     return mask
 
 
@@ -370,11 +381,16 @@ def _orientation_tasks(
 
 
 def _on_grid(
-    recording: Recording, streams: dict[str, SensorStream] | None, *, max_gap_s: float
-) -> tuple[UniformSession, bool]:
-    """The recording's (or the handed-over) streams on one grid, and whether it is long.
+    recording: Recording,
+    streams: dict[str, SensorStream] | None,
+    *,
+    max_gap_s: float,
+    threads: int | None,
+) -> tuple[UniformSession, bool, int]:
+    """The recording's (or the handed-over) streams on one grid, whether it is long, threads.
 
-    Long sessions (any sensor over ``LONG_SESSION_SAMPLES``) are kept in float32.
+    Long sessions (any sensor over ``LONG_SESSION_SAMPLES``) are kept in float32 and by
+    default worked on one sensor at a time (``PipelineOptions.threads``).
     """
     if streams is not None and recording.streams:
         raise ValueError(
@@ -385,10 +401,15 @@ def _on_grid(
     if not owned:
         raise InsufficientDataError("the recording has no sensors")
     long_session = max(len(s) for s in owned.values()) > LONG_SESSION_SAMPLES
+    if threads is None:
+        threads = 1 if long_session else min(2, os.cpu_count() or 1)
     session = move_to_uniform_grid(
-        owned, max_gap_s=max_gap_s, dtype=np.float32 if long_session else np.float64
+        owned,
+        max_gap_s=max_gap_s,
+        dtype=np.float32 if long_session else np.float64,
+        threads=threads,
     )
-    return session, long_session
+    return session, long_session, threads
 
 
 def analyse_recording(
@@ -413,10 +434,13 @@ def analyse_recording(
     report("resampling", 0.0)
     meta = recording.meta
     warnings = list(recording.warnings)
-    session, long_session = _on_grid(recording, streams, max_gap_s=opts.max_gap_s)
+    session, long_session, threads = _on_grid(
+        recording, streams, max_gap_s=opts.max_gap_s, threads=opts.threads
+    )
     windows = resolve_windows(_calibration_data(session, opts), meta.calibration)
     gyr_bias = chain.gyro_bias(session, windows.static_s, enabled=opts.stand_gyro_bias)
-    session = _corrected_acc(session, _acc_corrections(session, gyr_bias, opts))
+    acc = _acc_corrections(session, gyr_bias, opts, threads=threads)
+    session = _corrected_acc(session, acc, threads=threads)
     report("orientation", 0.1)
     q_E_S = _orientations(
         session,
@@ -429,7 +453,7 @@ def analyse_recording(
     )
     report("calibration", 0.7)
     cal = _calibrate(session, q_E_S, windows, opts)
-    still = _all_still(session, gyr_bias)
+    still = _all_still(session, gyr_bias, threads=threads)
     valid = {p: u.valid for p, u in session.streams.items()}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
@@ -446,6 +470,7 @@ def analyse_recording(
         anchors=opts.stand_anchors,
         posture=opts.posture_anchors,
         hinge_tau_s=opts.hinge_tau_s,
+        threads=threads,
     )
     ja = chain.isb_angles(q_E_B)
     if not opts.keep_orientations:
@@ -499,30 +524,46 @@ def _calibrate(
     return calibrate(head, q_E_S, windows=windows)
 
 
-def _corrected_acc(session: UniformSession, acc: Mapping[str, AccCorrection]) -> UniformSession:
-    """The session with every accelerometer corrected (storage type kept, one at a time)."""
+def _corrected_acc(
+    session: UniformSession, acc: Mapping[str, AccCorrection], *, threads: int = 1
+) -> UniformSession:
+    """The session with every accelerometer corrected (storage type kept).
+
+    One sensor at a time, or ``threads`` at once (the same result).
+    """
     streams = dict(session.streams)
-    for p, corr in acc.items():
+
+    def one(p: str) -> UniformStream:
         u = streams[p]
-        fixed = map_rows(corr.apply, u.acc_m_s2, width=3, dtype=u.acc_m_s2.dtype.type)
-        streams[p] = replace(u, acc_m_s2=fixed)
-        del u
+        fixed = map_rows(acc[p].apply, u.acc_m_s2, width=3, dtype=u.acc_m_s2.dtype.type)
+        return replace(u, acc_m_s2=fixed)
+
+    if threads > 1:
+        streams.update(zip(acc, map_threads(one, list(acc), threads=threads), strict=True))
+    else:
+        for p in acc:
+            streams[p] = one(p)
     return replace(session, streams=streams)
 
 
 def _acc_corrections(
-    session: UniformSession, gyr_bias: Mapping[str, FloatArray], opts: PipelineOptions
+    session: UniformSession,
+    gyr_bias: Mapping[str, FloatArray],
+    opts: PipelineOptions,
+    *,
+    threads: int = 1,
 ) -> dict[str, AccCorrection]:
     """Offline only: each accelerometer's bias and gain (sensor frame) from the still poses.
 
     The poses come from the whole recording (``analysis.angles.accbias``); the gain only with
     ``opts.acc_gain_from_poses``; no correction when ``opts.acc_bias_from_poses`` is off.
+    ``threads`` sensors at once (the same result).
     """
-    out = {}
-    for p, u in session.streams.items():
+
+    def one(p: str) -> AccCorrection:
         if not opts.acc_bias_from_poses:
-            out[p] = AccCorrection(np.zeros(3), np.eye(3), 0, 0.0)
-            continue
+            return AccCorrection(np.zeros(3), np.eye(3), 0, 0.0)
+        u = session.streams[p]
         means = still_pose_means(
             u.acc_m_s2,
             u.gyr_rad_s,
@@ -531,8 +572,10 @@ def _acc_corrections(
             window_s=ACC_POSE_WINDOW_S,
         )
         gain_sd = ACC_GAIN_PRIOR_SD if opts.acc_gain_from_poses else None
-        out[p] = estimate_acc_correction(means, prior_gain_sd=gain_sd)
-    return out
+        return estimate_acc_correction(means, prior_gain_sd=gain_sd)
+
+    labels = list(session.streams)
+    return dict(zip(labels, map_threads(one, labels, threads=threads), strict=True))
 
 
 def _orientations(
@@ -603,16 +646,22 @@ def _doubts(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dic
     return cal.doubts(extra)
 
 
-def _all_still(session: UniformSession, gyr_bias: Mapping[str, FloatArray]) -> NDArray[np.bool_]:
+def _all_still(
+    session: UniformSession, gyr_bias: Mapping[str, FloatArray], *, threads: int = 1
+) -> NDArray[np.bool_]:
     """Grid points at which every sensor turns slower than ``NEUTRAL_STILL_RAD_S``."""
-    still = np.ones(session.t_s.shape[0], dtype=bool)
-    for p, u in session.streams.items():
+
+    def one(p: str) -> NDArray[np.bool_]:
         rate = map_rows(
             lambda g, b=gyr_bias[p]: np.linalg.norm(g.astype(np.float64) - b, axis=1),
-            u.gyr_rad_s,
+            session.streams[p].gyr_rad_s,
             width=None,
         )
-        still &= rate < NEUTRAL_STILL_RAD_S
+        return rate < NEUTRAL_STILL_RAD_S
+
+    still = np.ones(session.t_s.shape[0], dtype=bool)
+    for mask in map_threads(one, list(session.streams), threads=threads):
+        still &= mask
     return still
 
 

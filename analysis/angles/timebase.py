@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
 
+from analysis.angles.chunks import map_threads
 from analysis.errors import InsufficientDataError
 from analysis.recording.streams import Gap, SensorStream
 
@@ -152,11 +154,14 @@ def move_to_uniform_grid(
     rate_hz: float | None = None,
     max_gap_s: float = 0.25,
     dtype: type[np.floating] = np.float64,
+    threads: int = 1,
 ) -> UniformSession:
     """Run :func:`to_uniform_grid` on streams handed over, emptying ``streams`` as it goes.
 
     Each stream leaves the dict once it is on the grid (the dict is empty on return), so raw
-    arrays held nowhere else are freed while the next sensor is resampled.
+    arrays held nowhere else are freed while the next sensor is resampled. ``threads`` > 1
+    resamples that many sensors at once (the same result; their raw arrays are held until
+    all are done).
     """
     if not streams:
         raise InsufficientDataError("the recording has no sensors")
@@ -165,31 +170,47 @@ def move_to_uniform_grid(
     t1 = max(float(s.t_s[-1]) for s in streams.values())
     n = int(np.floor((t1 - t0) * rate + 1e-9)) + 1
     t_grid = t0 + np.arange(n) / rate
-    out: dict[str, UniformStream] = {}
-    gaps: list[Gap] = []
-    for label in list(streams):
-        s = streams.pop(label)
-        if len(s) < 2:
-            raise InsufficientDataError(f"sensor {label!r} has fewer than 2 samples")
-        found = find_gaps(s.t_s, max_gap_s=max_gap_s)
-        gaps.extend(Gap(sensor=label, start_s=a, end_s=b) for a, b in found)
-        valid = covered(t_grid, float(s.t_s[0]), float(s.t_s[-1]), rate_hz=rate)
-        valid &= outside_gaps(t_grid, found, rate_hz=rate)
-        quat = None
-        if s.quat is not None:
-            q = s.quat.astype(np.float64, copy=True)
-            # make consecutive quaternions share a hemisphere before interpolating
-            flip = np.cumsum(np.r_[False, np.sum(q[1:] * q[:-1], axis=1) < 0]) % 2 == 1
-            q[flip] *= -1.0
-            quat = interp_columns(t_grid, s.t_s, q, dtype)
-            quat /= np.linalg.norm(quat, axis=1, keepdims=True)
-        out[label] = UniformStream(
-            placement=label,
-            acc_m_s2=interp_columns(t_grid, s.t_s, s.acc_m_s2, dtype),
-            gyr_rad_s=interp_columns(t_grid, s.t_s, s.gyr_rad_s, dtype),
-            valid=valid,
-            mag_ut=None if s.mag_ut is None else interp_columns(t_grid, s.t_s, s.mag_ut, dtype),
-            quat=quat,
-        )
-        del s
-    return UniformSession(t_s=t_grid, rate_hz=rate, streams=out, gaps=tuple(gaps))
+    one = partial(_stream_on_grid, t_grid=t_grid, rate_hz=rate, max_gap_s=max_gap_s, dtype=dtype)
+    if threads > 1:
+        items = [(label, streams.pop(label)) for label in list(streams)]
+        done = map_threads(lambda item: one(*item), items, threads=threads)
+        del items
+    else:
+        done = [one(label, streams.pop(label)) for label in list(streams)]
+    out = {u.placement: u for u, _ in done}
+    gaps = tuple(g for _, found in done for g in found)
+    return UniformSession(t_s=t_grid, rate_hz=rate, streams=out, gaps=gaps)
+
+
+def _stream_on_grid(
+    label: str,
+    s: SensorStream,
+    *,
+    t_grid: FloatArray,
+    rate_hz: float,
+    max_gap_s: float,
+    dtype: type[np.floating],
+) -> tuple[UniformStream, list[Gap]]:
+    """One sensor's samples on the grid, and its gaps (see :func:`to_uniform_grid`)."""
+    if len(s) < 2:
+        raise InsufficientDataError(f"sensor {label!r} has fewer than 2 samples")
+    found = find_gaps(s.t_s, max_gap_s=max_gap_s)
+    valid = covered(t_grid, float(s.t_s[0]), float(s.t_s[-1]), rate_hz=rate_hz)
+    valid &= outside_gaps(t_grid, found, rate_hz=rate_hz)
+    quat = None
+    if s.quat is not None:
+        q = s.quat.astype(np.float64, copy=True)
+        # make consecutive quaternions share a hemisphere before interpolating
+        flip = np.cumsum(np.r_[False, np.sum(q[1:] * q[:-1], axis=1) < 0]) % 2 == 1
+        q[flip] *= -1.0
+        quat = interp_columns(t_grid, s.t_s, q, dtype)
+        quat /= np.linalg.norm(quat, axis=1, keepdims=True)
+    u = UniformStream(
+        placement=label,
+        acc_m_s2=interp_columns(t_grid, s.t_s, s.acc_m_s2, dtype),
+        gyr_rad_s=interp_columns(t_grid, s.t_s, s.gyr_rad_s, dtype),
+        valid=valid,
+        mag_ut=None if s.mag_ut is None else interp_columns(t_grid, s.t_s, s.mag_ut, dtype),
+        quat=quat,
+    )
+    return u, [Gap(sensor=label, start_s=a, end_s=b) for a, b in found]

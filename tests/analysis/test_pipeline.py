@@ -257,3 +257,15 @@ def test_options_switch_off_heading_steps(standing):
     assert np.isfinite(res.angles["right_knee_flexion_deg"]).mean() > 0.99
     err = _errors(res, sim)
     assert max(err[c] for c in SAGITTAL) <= 2.0, err
+
+
+def test_threads_do_not_change_a_single_bit(standing):
+    """The per-sensor steps on two threads give exactly the angles of one thread."""
+    sim, _ = standing
+    one = analyse_recording(_rec(sim), options=PipelineOptions(threads=1))
+    two = analyse_recording(_rec(sim), options=PipelineOptions(threads=2))
+    pd.testing.assert_frame_equal(one.angles, two.angles, check_exact=True)
+    assert one.uncertain == two.uncertain
+    assert one.gaps == two.gaps
+    for p, q in one.segment_orientations.items():
+        assert np.array_equal(q, two.segment_orientations[p], equal_nan=True), p

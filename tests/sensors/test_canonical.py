@@ -248,6 +248,27 @@ def test_fast_reader_matches_the_strict_parser(tmp_path, name):
     assert len(samples_from_streams(fast.streams)) == len(df)  # the long table, made on demand
 
 
+def test_whole_file_read_equals_the_streamed_read(tmp_path, monkeypatch):
+    """A small plain file is parsed at once on Arrow's threads: the same arrays as streamed."""
+    import sensors.formats.canonical as canonical
+
+    df = _samples(n=30_000, sensors=("pelvis", "right_thigh", "right_shank", "right_foot"))
+    path = write_recording(tmp_path / "whole.csv", df)
+    monkeypatch.setattr(canonical, "_FAST_BLOCK_BYTES", 1 << 16)  # many blocks, both ways
+    whole = read_recording(path)
+    monkeypatch.setattr(canonical, "PARALLEL_READ_MAX_BYTES", 0)
+    streamed = read_recording(path)
+    assert whole.placements == streamed.placements
+    assert whole.warnings == streamed.warnings
+    for label in whole.placements:
+        a, b = whole.stream(label), streamed.stream(label)
+        for field in ("t_s", "acc_m_s2", "gyr_rad_s"):
+            x, y = getattr(a, field), getattr(b, field)
+            assert x.dtype == y.dtype, (label, field)
+            assert np.array_equal(x, y), (label, field)
+    assert whole.stream("pelvis").acc_m_s2.dtype == np.float32  # the fast reader, not the strict
+
+
 def test_fast_reader_hands_irregular_files_to_the_strict_parser(tmp_path):
     text = HEADER + "\n0.00,pelvis,0,0,9.8,0,0,0\n0.01,pelvis,0,0,9.8,0,0,0\n0.02,pelv"
     gz = tmp_path / "cut.csv.gz"
