@@ -479,14 +479,7 @@ def analyse_recording(
     warnings.extend(_gap_warnings(gaps))
     doubts = _doubts(cal, angles, rate_hz)
     uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
-    predicted = predicted_rmse_deg(precision)
-    rest = other_side(opts.exercised_side or meta.side)
-    imprecise = {
-        c: v
-        for c, v in precision_doubts(predicted, precision, sides=(rest,) if rest else ()).items()
-        if c in angles and c not in uncertain
-    }
-    uncertain.update(imprecise)
+    predicted, imprecise = _imprecise(precision, uncertain, opts.exercised_side or meta.side)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -496,7 +489,7 @@ def analyse_recording(
         gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
-        uncertain=uncertain,
+        uncertain={**uncertain, **imprecise},
         doubted=doubts,
         predicted_rmse_deg=predicted,
         precision_notes=precision_notes(predicted, imprecise),
@@ -658,6 +651,23 @@ def _tilt_precision(
             prior_gain_sd=ACC_GAIN_PRIOR_SD,
         )
     return out
+
+
+def _imprecise(
+    precision: Mapping[str, SegmentPrecision],
+    uncertain: Mapping[str, object],
+    exercised: str | None,
+) -> tuple[dict[str, float], dict[str, dict[str, str]]]:
+    """Predicted knee/ankle RMSE, and the not-exercised leg's angles the poses cannot pin.
+
+    Angles already in ``uncertain`` keep their reason.
+    """
+    predicted = predicted_rmse_deg(precision)
+    rest = other_side(exercised)
+    if rest is None:
+        return predicted, {}
+    doubts = precision_doubts(predicted, precision, sides=(rest,))
+    return predicted, {c: v for c, v in doubts.items() if c not in uncertain}
 
 
 def _doubts(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:
