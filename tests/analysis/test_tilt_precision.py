@@ -63,6 +63,10 @@ def test_two_poses_leave_the_lying_tilt_open_and_many_poses_pin_it():
     many = _lying_sd_deg(G * np.vstack([STAND, LYING, dirs]))
     assert two > 0.5  # the cross-axis term between the two verticals is never seen
     assert many < 0.5 * two
+    # the redo advice: the leg raised upright, with a pause half-way up from lying
+    half_up = (LYING - STAND) / np.sqrt(2.0)
+    raised = _lying_sd_deg(G * np.array([STAND, LYING, -STAND, half_up]))
+    assert raised < 0.6 * two
 
 
 def test_predicted_sd_matches_the_spread_of_real_fits():
