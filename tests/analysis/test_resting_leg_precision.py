@@ -14,7 +14,7 @@ import pytest
 from analysis.angles.pipeline import PipelineOptions, analyse_recording
 from analysis.envelope import check_envelope, load_builtin_profile
 from analysis.simulation.population import generate_person, generate_session
-from stretchguard.analysing import SessionAnalysis
+from stretchguard.analysing import SessionAnalysis, _report_html
 
 pytestmark = pytest.mark.slow  # two analyses of a 1.5-min session
 
@@ -62,8 +62,9 @@ def test_the_verdict_and_every_rule_are_unchanged(supine):
     assert [(r.rule, r.status) for r in with_doubts.rules] == [
         (r.rule, r.status) for r in without.rules
     ]
-    summary = SessionAnalysis(rec.meta, tuple(rec.placements), result, with_doubts, "s").summary
-    assert summary.splitlines()[-1] == f"  {result.precision_notes[0]}"
+    done = SessionAnalysis(rec.meta, tuple(rec.placements), result, with_doubts, "s")
+    assert done.summary.splitlines()[-1] == f"  {result.precision_notes[0]}"
+    assert "resting on the floor): knee measured to about ±" in _report_html(done)
 
 
 def test_the_exercised_side_option_names_the_other_leg(supine):
