@@ -229,6 +229,7 @@ def precision_notes(
         if parts:
             notes.append(
                 f"The {side} leg (not the exercised one, e.g. resting on the floor): "
-                f"{', '.join(parts)} — shown, but not held to the 2° this tool aims for."
+                f"{', '.join(parts)} — shown, but not held to the 2° this tool aims for; "
+                f"{PRECISION_REDO}."
             )
     return tuple(notes)
