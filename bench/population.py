@@ -418,6 +418,7 @@ def run_one(task: tuple[int, int, str, str]) -> dict[str, Any]:
     t2 = time.perf_counter()
     record["rmse_deg"] = angle_rmse(ses, res)
     record["uncertain_angles"] = sorted(res.uncertain)
+    record["predicted_rmse_deg"] = dict(getattr(res, "predicted_rmse_deg", {}))
     record["signs"] = sign_decisions(ses, res)
     record["envelope"] = envelope_verdicts(ses, res)
     record["timing_s"] = {"generate": t1 - t0, "analyse": t2 - t1}

@@ -268,7 +268,9 @@ class SessionAnalysis:
         """A few plain-text lines: verdict, rules, episodes with cues, holds."""
         from analysis.report.page import summary_text
 
-        return summary_text(self.envelope, source_name=self.source_name)
+        text = summary_text(self.envelope, source_name=self.source_name)
+        notes = getattr(self.angles, "precision_notes", ())
+        return "\n".join([text, *(f"  {n}" for n in notes)]) if notes else text
 
 
 def analyse(
@@ -335,7 +337,7 @@ def analyse(
             recording,
             progress=update,
             streams=streams,
-            options=PipelineOptions(keep_orientations=False, workers=workers),
+            options=PipelineOptions(keep_orientations=False, workers=workers, exercised_side=leg),
         )
     envelope = check_envelope(
         result.angles,
@@ -409,7 +411,7 @@ def _report_html(analysis: SessionAnalysis) -> str:
         notes=meta.notes,
         rate_hz=result.rate_hz,
         sensors=analysis.placements,
-        calibration_lines=tuple(result.calibration.summary_lines()),
+        calibration_lines=(*result.calibration.summary_lines(), *result.precision_notes),
         calibration=result.calibration.to_dict(),
         absent=dict(result.absent),
         warnings=tuple(result.warnings),

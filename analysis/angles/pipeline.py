@@ -40,6 +40,14 @@ from analysis.angles.orientation import (
     stitch_blocks,
 )
 from analysis.angles.plausibility import doubted_segments, implausible_joints
+from analysis.angles.tilt_precision import (
+    SegmentPrecision,
+    other_side,
+    precision_doubts,
+    precision_notes,
+    predicted_rmse_deg,
+    segment_precision,
+)
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
 from analysis.errors import InsufficientDataError
 from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S
@@ -108,6 +116,10 @@ class PipelineOptions:
     """Orientation is estimated in blocks of this length (stitched; bounds memory)."""
     block_overlap_s: float = 60.0
     """Overlap on each side of a block, to carry the filter's state and stitch headings."""
+    exercised_side: str | None = None
+    """The exercised leg (None: the sidecar's). The other leg's knee and ankle — judged by no
+    rule, shown as measurements — are reported uncertain, with their predicted precision, when
+    the still poses cannot pin them to their target (``analysis.angles.tilt_precision``)."""
     workers: int | None = None
     """Processes for the orientation blocks (None: 2 on long sessions, else 1)."""
     threads: int | None = None
@@ -138,6 +150,13 @@ class AngleResult:
     doubted: Mapping[str, str] = field(default_factory=dict)
     """Placements whose calibration is not trusted, with the reason (the source of
     ``uncertain``: the calibration's own doubts and joints read beyond any range)."""
+    predicted_rmse_deg: Mapping[str, float] = field(default_factory=dict)
+    """Knee and ankle flexion: the RMSE over the session that the accelerometer pose fit's own
+    posterior predicts (``analysis.angles.tilt_precision``; offline only, empty without the
+    pose fit). The not-exercised leg's columns whose 3σ bound exceeds the target are also in
+    ``uncertain``."""
+    precision_notes: tuple[str, ...] = ()
+    """Plain sentences on those columns' precision, for the report and the summary."""
 
 
 def _noop(_stage: str, _fraction: float) -> None:
@@ -439,8 +458,8 @@ def analyse_recording(
     )
     windows = resolve_windows(_calibration_data(session, opts), meta.calibration)
     gyr_bias = chain.gyro_bias(session, windows.static_s, enabled=opts.stand_gyro_bias)
-    acc = _acc_corrections(session, gyr_bias, opts, threads=threads)
-    session = _corrected_acc(session, acc, threads=threads)
+    acc_corr = _acc_corrections(session, gyr_bias, opts, threads=threads)
+    session = _corrected_acc(session, acc_corr, threads=threads)
     report("orientation", 0.1)
     q_E_S = _orientations(
         session,
@@ -453,6 +472,7 @@ def analyse_recording(
     )
     report("calibration", 0.7)
     cal = _calibrate(session, q_E_S, windows, opts)
+    precision = _tilt_precision(session, gyr_bias, windows, cal, acc_corr, opts)
     still = _all_still(session, gyr_bias, threads=threads)
     valid = {p: u.valid for p, u in session.streams.items()}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
@@ -478,6 +498,8 @@ def analyse_recording(
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
     doubts = _doubts(cal, angles, rate_hz)
+    uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
+    predicted, imprecise = _imprecise(precision, uncertain, opts.exercised_side or meta.side)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -487,8 +509,10 @@ def analyse_recording(
         gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
-        uncertain={c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles},
+        uncertain={**uncertain, **imprecise},
         doubted=doubts,
+        predicted_rmse_deg=predicted,
+        precision_notes=precision_notes(predicted, imprecise),
     )
 
 
@@ -634,6 +658,54 @@ def _orientations(
             if not long_session:
                 q_E_S[task.placement] = q_E_S[task.placement].astype(np.float64)
     return {p: q_E_S[p] for p in labels}
+
+
+def _tilt_precision(
+    session: UniformSession,
+    gyr_bias: Mapping[str, FloatArray],
+    windows: Windows,
+    cal: CalibrationResult,
+    acc_corr: Mapping[str, AccCorrection],
+    opts: PipelineOptions,
+) -> dict[str, SegmentPrecision]:
+    """Each leg segment's predicted tilt error from the pose fit (none without the fit)."""
+    if not (opts.acc_bias_from_poses and opts.acc_gain_from_poses):
+        return {}
+    out = {}
+    for p, u in session.streams.items():
+        seg = cal.segments.get(p)
+        if seg is None or not p.endswith(("_thigh", "_shank", "_foot")):
+            continue
+        corr = acc_corr[p]
+        out[p] = segment_precision(
+            u.acc_m_s2,
+            u.gyr_rad_s,
+            rate_hz=session.rate_hz,
+            gyr_bias_rad_s=gyr_bias[p],
+            static_s=windows.static_s,
+            t_s=session.t_s,
+            q_S_B=seg.q_S_B,
+            fitted=bool(np.any(corr.bias_m_s2 != 0.0) or np.any(corr.gain != np.eye(3))),
+            prior_gain_sd=ACC_GAIN_PRIOR_SD,
+        )
+    return out
+
+
+def _imprecise(
+    precision: Mapping[str, SegmentPrecision],
+    uncertain: Mapping[str, object],
+    exercised: str | None,
+) -> tuple[dict[str, float], dict[str, dict[str, str]]]:
+    """Predicted knee/ankle RMSE, and the not-exercised leg's angles the poses cannot pin.
+
+    Angles already in ``uncertain`` keep their reason.
+    """
+    predicted = predicted_rmse_deg(precision)
+    rest = other_side(exercised)
+    if rest is None:
+        return predicted, {}
+    doubts = precision_doubts(predicted, precision, sides=(rest,))
+    return predicted, {c: v for c, v in doubts.items() if c not in uncertain}
 
 
 def _doubts(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:

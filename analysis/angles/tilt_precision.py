@@ -1,0 +1,235 @@
+"""How precisely the still poses pin each sagittal angle: the accelerometer fit's own posterior.
+
+The pose fit of :mod:`analysis.angles.accbias` estimates each accelerometer's bias and
+symmetric gain from the norm of its still poses. What the poses do not observe stays
+uncertain, and turns into a tilt error wherever the segment is far from its quiet-stand pose
+(the stand itself is absorbed by the sensor-to-segment calibration). A segment still in only
+two poses — the leg resting on the floor in the supine stretch: standing, then lying — is
+the typical case: each pose's norm fixes only the sum of the bias and the scale along its own
+vertical, and the cross-axis term between the two verticals is not seen at all, yet all of
+them tilt the lying segment about its flexion axis.
+
+This module propagates the fit's posterior covariance (Gauss–Newton at the estimate, the
+same priors and pose noise as the fit) to the tilt error about the segment's flexion axis at
+every moment of the session, relative to the stand, and from there to the expected RMSE of a
+joint's flexion angle over the session (the two segments' errors are independent). Angles
+whose error at :data:`COVERAGE_SIGMA` standard deviations can exceed their target are
+reported with their predicted precision (:func:`precision_doubts`). Frames: sensor frame for
+the accelerometer; the flexion axis is the segment's z in that frame (``q_S_B``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.angles.accbias import GAIN_TERMS, _norm_jacobian, cluster_poses, still_pose_means
+from analysis.angles.rotations import rotate
+from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column
+
+FloatArray = NDArray[np.float64]
+
+COVERAGE_SIGMA: Final = 3.0
+"""An angle is reported as not pinned to its target when this many predicted standard
+deviations of its session RMSE exceed the target (3σ: the error is a constant offset per
+pose, drawn once per sensor, so a 2σ bound would leave about one angle in twenty past it)."""
+
+TARGET_DEG: Final = {"knee_flexion": 2.0, "ankle_dorsiflexion": 2.0}
+"""The RMSE each judged joint angle is trusted to (issue targets, docs/accuracy.md)."""
+
+BLOCK_S: Final = 0.5
+"""Gravity direction is averaged over blocks of this length (the pose fit's still window)."""
+
+
+@dataclass(frozen=True)
+class SegmentPrecision:
+    """Predicted tilt error of one segment about its flexion axis, per block, in radians².
+
+    ``var_rad2``: variance of the tilt error relative to the quiet stand, one value per block of
+    :data:`BLOCK_S` (NaN where the sensor has no data); ``poses``: distinct still poses seen.
+    """
+
+    var_rad2: FloatArray
+    poses: int
+
+
+def posterior_covariance(
+    pose_means_m_s2: FloatArray,
+    *,
+    fitted: bool,
+    prior_sd_m_s2: float = 0.15,
+    prior_gain_sd: float = 0.005,
+    pose_sd_m_s2: float = 0.02,
+) -> FloatArray:
+    """Covariance ``(9, 9)`` of (bias m/s², six gain terms) after the pose fit.
+
+    ``pose_means_m_s2`` are still-pose means of the *corrected* accelerometer (sensor frame),
+    so the Jacobian is taken at the estimate. ``fitted`` False (no correction was applied:
+    poses too close together or the fit rejected): the prior itself.
+    """
+    prior = np.concatenate(
+        [np.full(3, prior_sd_m_s2**-2), np.full(len(GAIN_TERMS), prior_gain_sd**-2)]
+    )
+    m = cluster_poses(np.asarray(pose_means_m_s2, dtype=np.float64))
+    if not fitted or m.shape[0] == 0:
+        return np.diag(1.0 / prior)
+    _, jac = _norm_jacobian(m, np.zeros(3), np.eye(3), True)
+    return np.linalg.inv(jac.T @ jac / pose_sd_m_s2**2 + np.diag(prior))
+
+
+def tilt_gradient(u: FloatArray, z: FloatArray) -> FloatArray:
+    """``(N, 9)``: tilt error about ``z`` (rad) per unit of each fit parameter, gravity ``u``.
+
+    A specific-force error ``δ = Δb + g·ΔK·u`` turns the measured gravity direction by
+    ``u × δ / g``; its part about the flexion axis ``z`` is ``δ · (z × u) / g``.
+    """
+    w = np.cross(z, u)
+    cols = [w / GRAVITY_M_S2]
+    for i, j in GAIN_TERMS:
+        cols.append(
+            (u[:, i] * w[:, i])[:, None]
+            if i == j
+            else (u[:, i] * w[:, j] + u[:, j] * w[:, i])[:, None]
+        )
+    return np.concatenate(cols, axis=1)
+
+
+def segment_precision(
+    acc_m_s2: NDArray[np.floating],
+    gyr_rad_s: NDArray[np.floating],
+    *,
+    rate_hz: float,
+    gyr_bias_rad_s: FloatArray,
+    static_s: tuple[float, float],
+    t_s: FloatArray,
+    q_S_B: FloatArray,
+    fitted: bool,
+    prior_gain_sd: float = 0.005,
+) -> SegmentPrecision:
+    """Predicted tilt-error variance about the flexion axis, per :data:`BLOCK_S` block.
+
+    ``acc_m_s2``: the corrected accelerometer on the grid (sensor frame); ``static_s``: the
+    quiet stand, whose pose the calibration absorbs; ``q_S_B``: segment to sensor rotation.
+    """
+    acc = np.asarray(acc_m_s2, dtype=np.float64)
+    means = still_pose_means(
+        acc, np.asarray(gyr_rad_s), rate_hz=rate_hz, gyr_bias_rad_s=gyr_bias_rad_s, window_s=BLOCK_S
+    )
+    cov = posterior_covariance(means, fitted=fitted, prior_gain_sd=prior_gain_sd)
+    poses = int(cluster_poses(means).shape[0]) if means.size else 0
+    a, b = np.searchsorted(t_s, static_s)
+    n = max(1, round(BLOCK_S * rate_hz))
+    k = acc.shape[0] // n
+    stand = acc[a:b]
+    stand = stand[np.all(np.isfinite(stand), axis=1)]
+    if k == 0 or stand.shape[0] == 0:
+        return SegmentPrecision(np.full(max(k, 0), np.nan), poses)
+    u = acc[: k * n].reshape(k, n, 3).mean(axis=1)
+    with np.errstate(invalid="ignore"):
+        u = u / np.linalg.norm(u, axis=1, keepdims=True)
+    u0 = stand.mean(axis=0)
+    u0 = u0 / np.linalg.norm(u0)
+    z = rotate(q_S_B, [0.0, 0.0, 1.0])
+    d = tilt_gradient(u, z) - tilt_gradient(u0[None, :], z)
+    return SegmentPrecision(np.einsum("ni,ij,nj->n", d, cov, d), poses)
+
+
+def _joints(side: str) -> dict[str, tuple[str, str, str]]:
+    thigh, shank, foot = (f"{side}_{s}" for s in ("thigh", "shank", "foot"))
+    return {
+        angle_column(side, "knee", "flexion"): ("knee_flexion", thigh, shank),
+        angle_column(side, "ankle", "dorsiflexion"): ("ankle_dorsiflexion", shank, foot),
+    }
+
+
+def predicted_rmse_deg(segments: Mapping[str, SegmentPrecision]) -> dict[str, float]:
+    """Expected RMSE (deg) over the session of each knee and ankle angle both segments give.
+
+    The two segments' errors are independent: their variances add at every block; the RMSE
+    is the root of the mean over the blocks where both have data.
+    """
+    out: dict[str, float] = {}
+    for side in SIDES:
+        for column, (_, p, q) in _joints(side).items():
+            if p not in segments or q not in segments:
+                continue
+            va, vb = segments[p].var_rad2, segments[q].var_rad2
+            m = min(va.size, vb.size)
+            v = va[:m] + vb[:m]
+            v = v[np.isfinite(v)]
+            if v.size:
+                out[column] = float(np.degrees(np.sqrt(v.mean())))
+    return out
+
+
+PRECISION_REDO: Final = (
+    "next time, raise this leg once too and hold it still for a few seconds half-way up and "
+    "again at the top: still poses at new tilts let its sensors check themselves"
+)
+"""Poses standing, lying, the leg half raised and raised upright leave about half the
+two-pose error per segment (the fit's posterior: 0.34° against 0.71° for a sensor turned
+90° about its flexion axis between standing and lying)."""
+
+
+def other_side(side: str | None) -> str | None:
+    """The leg that was not exercised: ``"left"`` for ``"right"`` and back; None if unknown."""
+    if side not in SIDES:
+        return None
+    return next(s for s in SIDES if s != side)
+
+
+def precision_doubts(
+    rmse_deg: Mapping[str, float],
+    segments: Mapping[str, SegmentPrecision],
+    *,
+    sides: tuple[str, ...] = SIDES,
+) -> dict[str, dict[str, str]]:
+    """Knee and ankle angles on ``sides`` not pinned to their target: ``{column: {reason, redo}}``.
+
+    An angle is listed when :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for side in sides:
+        for column, (name, p, q) in _joints(side).items():
+            sd = rmse_deg.get(column)
+            if sd is None or COVERAGE_SIGMA * sd <= TARGET_DEG[name]:
+                continue
+            a, b = (s.split("_", 1)[1] for s in (p, q))
+            out[column] = {
+                "reason": (
+                    f"the {side} leg's {name.split('_')[0]} is measured to about "
+                    f"±{COVERAGE_SIGMA * sd:.1f}° here, more than the {TARGET_DEG[name]:.0f}° "
+                    f"this tool trusts: its {a} and {b} sensors were still in only "
+                    f"{segments[p].poses} and {segments[q].poses} positions (e.g. standing and "
+                    "lying flat), which cannot tell the sensors' offset from their gain"
+                ),
+                "redo": PRECISION_REDO,
+            }
+    return out
+
+
+def precision_notes(
+    rmse_deg: Mapping[str, float], flagged: Mapping[str, object]
+) -> tuple[str, ...]:
+    """One plain sentence per leg with flagged angles, e.g. for the leg resting on the floor.
+
+    ``flagged``: the columns :func:`precision_doubts` listed (its keys are read).
+    """
+    notes = []
+    for side in SIDES:
+        parts = [
+            f"{name.split('_')[0]} measured to about ±{COVERAGE_SIGMA * rmse_deg[column]:.1f}°"
+            for column, (name, _, _) in _joints(side).items()
+            if column in flagged and column in rmse_deg
+        ]
+        if parts:
+            notes.append(
+                f"The {side} leg (not the exercised one, e.g. resting on the floor): "
+                f"{', '.join(parts)} — shown, but not held to the 2° this tool aims for; "
+                f"{PRECISION_REDO}."
+            )
+    return tuple(notes)
