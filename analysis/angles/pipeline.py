@@ -478,20 +478,7 @@ def analyse_recording(
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
-    q_E_B = segment_orientations(
-        t_s,
-        q_E_S,
-        cal,
-        rate_hz=rate_hz,
-        valid=valid,
-        still=still,
-        hinge_window_s=opts.hinge_window_s,
-        hinge=opts.hinge_heading,
-        anchors=opts.stand_anchors,
-        posture=opts.posture_anchors,
-        hinge_tau_s=opts.hinge_tau_s,
-        threads=threads,
-    )
+    q_E_B = _segments(t_s, q_E_S, cal, rate_hz, valid, still, opts, threads)
     ja = chain.isb_angles(q_E_B)
     if not opts.keep_orientations:
         q_E_B = {}
@@ -513,6 +500,33 @@ def analyse_recording(
         doubted=doubts,
         predicted_rmse_deg=predicted,
         precision_notes=precision_notes(predicted, imprecise),
+    )
+
+
+def _segments(
+    t_s: FloatArray,
+    q_E_S: dict[str, FloatArray],
+    cal: CalibrationResult,
+    rate_hz: float,
+    valid: Mapping[str, NDArray[np.bool_]],
+    still: NDArray[np.bool_],
+    opts: PipelineOptions,
+    threads: int,
+) -> dict[str, FloatArray]:
+    """Segment orientations ``q_E_B`` on the grid, with the options' heading steps."""
+    return segment_orientations(
+        t_s,
+        q_E_S,
+        cal,
+        rate_hz=rate_hz,
+        valid=valid,
+        still=still,
+        hinge_window_s=opts.hinge_window_s,
+        hinge=opts.hinge_heading,
+        anchors=opts.stand_anchors,
+        posture=opts.posture_anchors,
+        hinge_tau_s=opts.hinge_tau_s,
+        threads=threads,
     )
 
 
