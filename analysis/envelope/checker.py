@@ -113,7 +113,9 @@ def check_envelope(
         established (``CalibrationResult.uncertain_angles``): their rules are judged but
         reported ``uncertain``, never ``violated``; they neither set the verdict nor break
         a hold, but a hold across one of their episodes lists it (``Hold.unconfirmed``:
-        the hold is conditional on that reading being wrong).
+        the hold is conditional on that reading being wrong). When the engagement angle
+        itself is uncertain, its reason is kept as ``hold_timing_doubt``: holds are timed on
+        that angle.
 
     Returns
     -------
@@ -207,6 +209,7 @@ def check_envelope(
         outside=outside,
         slr=slr_result(t_s, data, markers, side=side),
         differentiation=tests,
+        hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
     )
 
 

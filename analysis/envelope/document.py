@@ -72,6 +72,7 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
         ),
         "hold_target_s": prof.hold.target_s,
         "hold_short_s": prof.hold.short_s,
+        "hold_timing_doubt": res.hold_timing_doubt,
     }
     if res.engaged_reason:
         out["engaged_reason"] = res.engaged_reason

@@ -268,6 +268,9 @@ class EnvelopeResult:
     """Hip flexion at the straight-leg-raise marks P1/P2 (None without such marks)."""
     differentiation: tuple[DifferentiationTest, ...] = ()
     """"Nerve or muscle?" tests from ``diff_start``/``diff_end`` marks."""
+    hold_timing_doubt: str | None = None
+    """Why the engagement angle, on which holds start and end, is uncertain (None when it
+    is trusted): a hold's start or end may then be off by a movement's length."""
 
     @property
     def engaged_s(self) -> float:

@@ -441,6 +441,9 @@ def _holds_section(env: EnvelopeResult) -> str:
     if cond:
         out.append("<p>Holds that count only if an uncertain reading was wrong:</p>")
         out.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in cond) + "</ul>")
+    timing = hold_timing_line(env)
+    if timing:
+        out.append(f"<p>{_e(timing)}</p>")
     return "".join(out)
 
 
@@ -481,6 +484,18 @@ def conditional_hold_lines(env: EnvelopeResult, *, limit: int) -> list[str]:
     if len(numbered) > limit:
         out.append(f"… and {len(numbered) - limit} more such hold(s).")
     return out
+
+
+def hold_timing_line(env: EnvelopeResult) -> str | None:
+    """A sentence when the angle that times the holds is uncertain (None otherwise)."""
+    if not env.hold_timing_doubt or not env.holds:
+        return None
+    angle = _pretty(env.engaged_by) if env.engaged_by else "engagement angle"
+    return (
+        f"Hold times are read from the {angle} reading, which is uncertain "
+        f"({env.hold_timing_doubt}): a hold may start or end a second or two earlier or "
+        "later than shown."
+    )
 
 
 def _dynamics_section(env: EnvelopeResult) -> str:
@@ -958,6 +973,9 @@ def _exercise_summary_lines(env: EnvelopeResult) -> list[str]:
             f"{env.longest_hold_s:.0f} s)"
         )
         out.extend(f"    {x}" for x in conditional_hold_lines(env, limit=5))
+        timing = hold_timing_line(env)
+        if timing:
+            out.append(f"    {timing}")
     if env.slider is not None:
         s = env.slider
         out.append(

@@ -15,6 +15,7 @@ from analysis.report.page import (
     ReportContext,
     build_report_html,
     conditional_hold_lines,
+    hold_timing_line,
     longest_hold_lines,
     summary_text,
 )
@@ -167,3 +168,23 @@ def test_terminal_summary_and_report_say_the_hold_is_not_sure():
     assert conditional_hold_lines(trusted, limit=5) == []
     assert len(longest_hold_lines(trusted)) == 1
     assert "not sure" not in summary_text(trusted, source_name="s.csv")
+
+
+def test_holds_timed_on_an_uncertain_engagement_angle_say_so():
+    df = straightened_knee_session()
+    unsure = {"right_hip_flexion_deg": {"reason": "pelvis axes 40° apart", "redo": "bows"}}
+    res = check_envelope(df, STANDING, side="right", uncertain=unsure)
+    assert res.engaged_by == "right_hip_flexion_deg"
+    assert res.hold_timing_doubt == "pelvis axes 40° apart"
+    line = hold_timing_line(res)
+    assert line is not None
+    assert line.startswith("Hold times are read from the hip flexion (right) reading")
+    assert "(pelvis axes 40° apart)" in line
+    assert line in summary_text(res, source_name="s.csv")
+    assert json.loads(res.to_json())["hold_timing_doubt"] == "pelvis axes 40° apart"
+    page = build_report_html(df, res, ReportContext(source_name="s.csv"))
+    assert "Hold times are read from the hip flexion (right) reading" in page
+    trusted = check_envelope(df, STANDING, side="right", uncertain=KNEE_UNSURE)
+    assert trusted.hold_timing_doubt is None
+    assert hold_timing_line(trusted) is None
+    assert json.loads(trusted.to_json())["hold_timing_doubt"] is None
