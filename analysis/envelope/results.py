@@ -97,9 +97,10 @@ class Hold:
     end_s: float
     rating: Literal["target", "under_target", "short"]
     unconfirmed: tuple[Episode, ...] = ()
-    """Episodes of *uncertain* gating rules during this hold, clipped to it. Such a rule
-    never breaks a hold, so the hold counts only if its angle's reading is wrong there; had
-    the angle been trusted, each of these would have broken the hold."""
+    """Episodes of *uncertain* gating rules during this hold, clipped to it (``peak_deg``
+    and ``peak_t_s`` stay those of the whole episode). Such a rule never breaks a hold, so
+    the hold counts only if its angle's reading is wrong there; had the angle been trusted,
+    each of these would have broken the hold."""
 
     @property
     def duration_s(self) -> float:
