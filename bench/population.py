@@ -228,6 +228,7 @@ HOLD_REASONS = (
     "longer: a violation on an uncertain rule does not break it",
     "longer or shorter by more than 1 s",
     "split",
+    "longer: an uncertain rule does not break it; the hold says so and a sure part matches",
 )
 
 
@@ -240,7 +241,10 @@ def hold_reason(
     """Why a true hold was (not) matched within 1 s: one of :data:`HOLD_REASONS`.
 
     "longer …": the estimated hold runs on across a true episode of a (verdict) rule the
-    estimate marks uncertain, which by design does not break a hold.
+    estimate marks uncertain, which by design does not break a hold. When that hold is
+    conditional (``Hold.unconfirmed``) and one of its ``sure_parts`` — the hold as it would
+    be if the uncertain rule really was broken — matches the true hold within 1 s, the
+    report told the user exactly this: the last reason.
     """
     a, b = hold
     over = [(c, d) for c, d in holds_est if c < b and d > a]
@@ -252,6 +256,8 @@ def hold_reason(
     if len(over) > 1:
         return HOLD_REASONS[5]
     c, d = over[0]
+    if _said_so(hold, (c, d), est):
+        return HOLD_REASONS[6]
     doubted = {r.rule for r in est.rules if r.status == "uncertain" and not r.spec.advisory}
     across = [
         e
@@ -263,6 +269,15 @@ def hold_reason(
         )
     ]
     return HOLD_REASONS[3] if across else HOLD_REASONS[4]
+
+
+def _said_so(hold: tuple[float, float], est_hold: tuple[float, float], est: EnvelopeResult) -> bool:
+    """Whether the estimated hold is conditional and a sure part of it matches ``hold``."""
+    a, b = hold
+    for h in getattr(est, "holds", ()):
+        if (h.start_s, h.end_s) == est_hold and getattr(h, "conditional", False):
+            return any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in h.sure_parts)
+    return False
 
 
 MISS_REASONS = (

@@ -85,7 +85,12 @@ def test_hold_merged_across_an_uncertain_rule_is_named_so():
     assert len(tru.holds) == 2
     assert len(holds_est) == 1
     reasons = [P.hold_reason((h.start_s, h.end_s), holds_est, est, tru_eps) for h in tru.holds]
-    assert reasons == [P.HOLD_REASONS[3]] * 2
+    # the estimated hold says it depends on the uncertain ankle, and its sure parts are the
+    # true holds
+    assert reasons == [P.HOLD_REASONS[6]] * 2
+    (merged,) = est.holds
+    assert merged.conditional
+    assert len(merged.sure_parts) == 2
     same = [(h.start_s, h.end_s) for h in tru.holds]
     assert P.hold_reason(same[0], same, tru, tru_eps) == P.HOLD_REASONS[0]
     assert P.hold_reason(same[0], [], est, tru_eps) == P.HOLD_REASONS[2]

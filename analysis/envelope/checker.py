@@ -112,7 +112,10 @@ def check_envelope(
         Optional ``column → {"reason", "redo"}`` for angles whose calibration is not
         established (``CalibrationResult.uncertain_angles``): their rules are judged but
         reported ``uncertain``, never ``violated``; they neither set the verdict nor break
-        a hold.
+        a hold, but a hold across one of their episodes lists it (``Hold.unconfirmed``:
+        the hold is conditional on that reading being wrong). When the engagement angle
+        itself is uncertain, its reason is kept as ``hold_timing_doubt``: holds are timed on
+        that angle.
 
     Returns
     -------
@@ -177,6 +180,7 @@ def check_envelope(
     if profile.kind == "hold":
         breaks = gating | testing
         holds, in_hold = _holds(profile, data, engaged_by, engaged, breaks, known, t_s, t_end)
+        holds = _with_unconfirmed(holds, rule_results)
 
     slider, reps = _dynamics(profile, side, data, engaged, t_s, t_end, absent)
     verdict = _verdict(engaged, rule_results)
@@ -205,6 +209,7 @@ def check_envelope(
         outside=outside,
         slr=slr_result(t_s, data, markers, side=side),
         differentiation=tests,
+        hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
     )
 
 
@@ -526,6 +531,31 @@ def _holds(
         )
         holds.append(Hold(start_s=float(t_s[a]), end_s=float(t_end[b - 1]), rating=rating))
     return tuple(holds), mask
+
+
+def _with_unconfirmed(holds: Sequence[Hold], rules: Sequence[RuleResult]) -> tuple[Hold, ...]:
+    """Each hold with the episodes of uncertain gating rules during it, clipped to the hold.
+
+    An uncertain rule never breaks a hold (its angle is not trusted), so such a hold holds
+    only on condition that the angle's reading is wrong there; the report says so.
+    """
+    doubted = [
+        e for r in rules if r.status == "uncertain" and not r.spec.advisory for e in r.unconfirmed
+    ]
+    out = []
+    for h in holds:
+        inside = sorted(
+            (
+                dataclasses.replace(
+                    e, start_s=max(e.start_s, h.start_s), end_s=min(e.end_s, h.end_s)
+                )
+                for e in doubted
+                if e.start_s < h.end_s and e.end_s > h.start_s
+            ),
+            key=lambda e: (e.start_s, e.rule),
+        )
+        out.append(dataclasses.replace(h, unconfirmed=tuple(inside)) if inside else h)
+    return tuple(out)
 
 
 def moving(

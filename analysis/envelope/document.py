@@ -49,6 +49,10 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                 "end_s": _r(h.end_s, 3),
                 "duration_s": _r(h.duration_s, 3),
                 "rating": h.rating,
+                "conditional": h.conditional,
+                "sure_s": _r(h.sure_s, 3),
+                "unconfirmed_episodes": [{"rule": e.rule, **_episode(e)} for e in h.unconfirmed],
+                "condition": h.condition_text(),
             }
             for h in res.holds
         ],
@@ -68,6 +72,7 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
         ),
         "hold_target_s": prof.hold.target_s,
         "hold_short_s": prof.hold.short_s,
+        "hold_timing_doubt": res.hold_timing_doubt,
     }
     if res.engaged_reason:
         out["engaged_reason"] = res.engaged_reason

@@ -26,6 +26,7 @@ from analysis.envelope.profiles import (
     Profile,
     RuleSpec,
 )
+from analysis.envelope.unchecked import RULE_WORDS
 
 Verdict = Literal["inside", "outside", "not_engaged"]
 RuleStatus = Literal["ok", "violated", "not_measured", "uncertain"]
@@ -95,11 +96,75 @@ class Hold:
     start_s: float
     end_s: float
     rating: Literal["target", "under_target", "short"]
+    unconfirmed: tuple[Episode, ...] = ()
+    """Episodes of *uncertain* gating rules during this hold, clipped to it (``peak_deg``
+    and ``peak_t_s`` stay those of the whole episode). Such a rule never breaks a hold, so
+    the hold counts only if its angle's reading is wrong there; had the angle been trusted,
+    each of these would have broken the hold."""
 
     @property
     def duration_s(self) -> float:
         """Length of the hold in seconds."""
         return self.end_s - self.start_s
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the hold depends on an uncertain rule (it has ``unconfirmed`` episodes)."""
+        return bool(self.unconfirmed)
+
+    @property
+    def sure_parts(self) -> tuple[tuple[float, float], ...]:
+        """The parts ``(start_s, end_s)`` of the hold clear of every ``unconfirmed`` episode.
+
+        What would be left of the hold if each uncertain rule really was broken where its
+        angle says (the whole hold when there is no such episode).
+        """
+        parts, t = [], self.start_s
+        for a, b in sorted((e.start_s, e.end_s) for e in self.unconfirmed):
+            if a > t:
+                parts.append((t, a))
+            t = max(t, b)
+        if self.end_s > t:
+            parts.append((t, self.end_s))
+        return tuple(parts)
+
+    @property
+    def sure_s(self) -> float:
+        """The longest of :attr:`sure_parts` in seconds (0 when none is left)."""
+        return max((b - a for a, b in self.sure_parts), default=0.0)
+
+    def condition_text(self) -> str | None:
+        """The hold's condition in plain words (None when it depends on no uncertain rule).
+
+        E.g. "held 42 s; the knee reading is uncertain and points to a locked-straight knee
+        12 s into the hold, for 4 s — if that was real, the hold was broken there and its
+        longest sure part is 26 s".
+        """
+        if not self.unconfirmed:
+            return None
+        e = self.unconfirmed[0]
+        part = _RULE_PART.get(e.rule, e.rule.replace("_", " "))
+        words = RULE_WORDS.get(e.rule, f"{e.rule.replace('_', ' ')} past its limit")
+        more = len(self.unconfirmed) - 1
+        also = f" (and {more} more time{'s' if more > 1 else ''})" if more else ""
+        return (
+            f"held {self.duration_s:.0f} s; the {part} reading is uncertain and points to {words} "
+            f"{e.start_s - self.start_s:.0f} s into the hold, for {e.duration_s:.0f} s{also}"
+            " — if that was real, the hold was broken there and its longest sure part is "
+            f"{self.sure_s:.0f} s"
+        )
+
+
+_RULE_PART: Final[Mapping[str, str]] = {
+    "ankle_dorsiflexion": "ankle",
+    "knee_flexion": "knee",
+    "hip_adduction": "hip",
+    "hip_internal_rotation": "hip",
+    "lumbar_flexion": "lower-back",
+    "pelvis_anterior_tilt": "pelvis",
+    "neck_flexion": "neck",
+}
+"""The body part a rule's angle is read at, as a patient would name it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +269,9 @@ class EnvelopeResult:
     """Hip flexion at the straight-leg-raise marks P1/P2 (None without such marks)."""
     differentiation: tuple[DifferentiationTest, ...] = ()
     """"Nerve or muscle?" tests from ``diff_start``/``diff_end`` marks."""
+    hold_timing_doubt: str | None = None
+    """Why the engagement angle, on which holds start and end, is uncertain (None when it
+    is trusted): a hold's start or end may then be off by a movement's length."""
 
     @property
     def engaged_s(self) -> float:

@@ -297,10 +297,7 @@ def _verdict_box(env: EnvelopeResult) -> str:
     else:
         lines.append(_e(env.engaged_reason or "the stretch position was never reached"))
     if env.profile.kind == "hold" and env.verdict != "not_engaged":
-        target = env.profile.hold.target_s
-        best = env.longest_hold_s
-        verdict = "reached" if best >= target else "not reached"
-        lines.append(f"Longest hold {best:.0f} s — the {target:g}-s target was {verdict}.")
+        lines.extend(_e(x) for x in longest_hold_lines(env))
     lines.extend(_e(line) for line in uncertain_lines(env))
     advisory = [e for e in env.episodes if e.advisory]
     if advisory:
@@ -443,7 +440,65 @@ def _holds_section(env: EnvelopeResult) -> str:
     ]
     out.append(_table(["#", "from", "to", "duration", "rating"], rows))
     out.append(_more(len(env.holds)))
+    cond = conditional_hold_lines(env, limit=MAX_TABLE_ROWS)
+    if cond:
+        out.append("<p>Holds that count only if an uncertain reading was wrong:</p>")
+        out.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in cond) + "</ul>")
+    timing = hold_timing_line(env)
+    if timing:
+        out.append(f"<p>{_e(timing)}</p>")
     return "".join(out)
+
+
+def longest_hold_lines(env: EnvelopeResult) -> list[str]:
+    """The longest hold against the target, and whether it depends on an uncertain reading.
+
+    When it does, a second sentence says so (``Hold.condition_text``) and gives the longest
+    hold that depends on none.
+    """
+    target = env.profile.hold.target_s
+    best = env.longest_hold_s
+    verdict = "reached" if best >= target else "not reached"
+    out = [f"Longest hold {best:.0f} s — the {target:g}-s target was {verdict}."]
+    longest = max(env.holds, key=lambda h: h.duration_s, default=None)
+    if longest is not None and longest.conditional:
+        sure = max(h.sure_s for h in env.holds)
+        out.append(
+            f"That hold is not sure: {longest.condition_text()}. The longest hold that does "
+            f"not depend on an uncertain reading: {sure:.0f} s."
+        )
+    return out
+
+
+def conditional_hold_lines(env: EnvelopeResult, *, limit: int) -> list[str]:
+    """One sentence per hold that depends on an uncertain rule, the longest first.
+
+    At most ``limit`` sentences: which hold, and what the uncertain reading showed during
+    it. An uncertain rule never breaks a hold, so such a hold is only as sure as that
+    reading is wrong; the sentence says what is left if it was right
+    (``Hold.condition_text``).
+    """
+    numbered = [(i, h) for i, h in enumerate(env.holds, start=1) if h.conditional]
+    numbered.sort(key=lambda ih: -ih[1].duration_s)
+    out = [
+        f"Hold {i} ({_clock(h.start_s)}–{_clock(h.end_s)}) is not sure: {h.condition_text()}."
+        for i, h in numbered[:limit]
+    ]
+    if len(numbered) > limit:
+        out.append(f"… and {len(numbered) - limit} more such hold(s).")
+    return out
+
+
+def hold_timing_line(env: EnvelopeResult) -> str | None:
+    """A sentence when the angle that times the holds is uncertain (None otherwise)."""
+    if not env.hold_timing_doubt or not env.holds:
+        return None
+    angle = _pretty(env.engaged_by) if env.engaged_by else "engagement angle"
+    return (
+        f"Hold times are read from the {angle} reading, which is uncertain "
+        f"({env.hold_timing_doubt}): a hold may start or end a second or two earlier or "
+        "later than shown."
+    )
 
 
 def _dynamics_section(env: EnvelopeResult) -> str:
@@ -920,6 +975,10 @@ def _exercise_summary_lines(env: EnvelopeResult) -> list[str]:
             f"  holds: {holds} (target {env.profile.hold.target_s:g} s, longest "
             f"{env.longest_hold_s:.0f} s)"
         )
+        out.extend(f"    {x}" for x in conditional_hold_lines(env, limit=5))
+        timing = hold_timing_line(env)
+        if timing:
+            out.append(f"    {timing}")
     if env.slider is not None:
         s = env.slider
         out.append(

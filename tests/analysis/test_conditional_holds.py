@@ -1,0 +1,190 @@
+"""A hold across an uncertain rule's episode is kept, but said to depend on that rule."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.envelope.checker import check_envelope
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.envelope.results import Episode, Hold
+from analysis.report.page import (
+    ReportContext,
+    build_report_html,
+    conditional_hold_lines,
+    hold_timing_line,
+    longest_hold_lines,
+    summary_text,
+)
+
+STANDING = load_builtin_profile("standing_hamstring")
+KNEE_UNSURE = {"right_knee_flexion_deg": {"reason": "knee sign", "redo": "redo the knee bends"}}
+
+
+def step(t: np.ndarray, start_s: float, end_s: float, height: float) -> np.ndarray:
+    """Minimum-jerk transition from 0 to ``height`` over ``[start_s, end_s]``."""
+    s = np.clip((t - start_s) / (end_s - start_s), 0.0, 1.0)
+    return height * (10 * s**3 - 15 * s**4 + 6 * s**5)
+
+
+def straightened_knee_session() -> pd.DataFrame:
+    """A correct standing stretch held 12→60 s whose knee reads straight (3°) for 30→36 s."""
+    t = np.arange(0.0, 80.0, 0.01)
+
+    def pose(value: float) -> np.ndarray:
+        return step(t, 10.0, 12.0, value) - step(t, 60.0, 62.0, value)
+
+    knee = pose(18.0) - step(t, 30.0, 30.5, 15.0) + step(t, 36.0, 36.5, 15.0)
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": pose(70.0),
+            "right_hip_adduction_deg": pose(0.0),
+            "right_hip_internal_rotation_deg": pose(2.0),
+            "right_knee_flexion_deg": knee,
+            "right_ankle_dorsiflexion_deg": pose(-15.0),
+            "pelvis_anterior_tilt_deg": pose(12.0),
+        }
+    )
+
+
+def _episode(rule: str, start_s: float, end_s: float) -> Episode:
+    return Episode(
+        rule=rule,
+        start_s=start_s,
+        end_s=end_s,
+        peak_deg=3.0,
+        peak_t_s=start_s,
+        cue="",
+        severity="clear",
+        advisory=False,
+    )
+
+
+def test_the_hold_is_kept_and_its_sure_parts_are_the_trusted_holds():
+    df = straightened_knee_session()
+    trusted = check_envelope(df, STANDING, side="right")
+    assert len(trusted.holds) == 2  # a trusted knee rule breaks the hold
+    assert not any(h.conditional for h in trusted.holds)
+
+    res = check_envelope(df, STANDING, side="right", uncertain=KNEE_UNSURE)
+    (hold,) = res.holds
+    assert hold.conditional
+    (e,) = hold.unconfirmed
+    assert e.rule == "knee_flexion"
+    assert hold.start_s <= e.start_s < e.end_s <= hold.end_s
+    # what is left if the uncertain reading was right is what the trusted rule gives
+    parts = hold.sure_parts
+    assert len(parts) == 2
+    for (a, b), h in zip(parts, trusted.holds, strict=True):
+        assert abs(a - h.start_s) < 0.05
+        assert abs(b - h.end_s) < 0.05
+    assert hold.sure_s == pytest.approx(max(h.duration_s for h in trusted.holds), abs=0.05)
+
+
+def test_condition_text_names_the_part_what_it_showed_when_and_what_is_left():
+    res = check_envelope(straightened_knee_session(), STANDING, side="right", uncertain=KNEE_UNSURE)
+    (hold,) = res.holds
+    text = hold.condition_text()
+    assert text is not None
+    assert text.startswith(f"held {hold.duration_s:.0f} s; the knee reading is uncertain")
+    assert "a locked-straight knee" in text
+    into = res.holds[0].unconfirmed[0].start_s - hold.start_s
+    assert f"{into:.0f} s into the hold" in text
+    assert f"longest sure part is {hold.sure_s:.0f} s" in text
+    trusted = check_envelope(straightened_knee_session(), STANDING, side="right")
+    assert all(h.condition_text() is None for h in trusted.holds)
+
+
+def test_an_uncertain_advisory_rule_makes_no_hold_conditional():
+    df = straightened_knee_session()
+    t = df["t_s"].to_numpy()
+    df["right_hip_adduction_deg"] += step(t, 30.0, 30.5, 12.0) - step(t, 36.0, 36.5, 12.0)
+    unsure = {"right_hip_adduction_deg": {"reason": "hip axis", "redo": "redo"}}
+    res = check_envelope(df, STANDING, side="right", uncertain=unsure)
+    assert res.rule("hip_adduction").unconfirmed  # the angle did show it
+    assert res.holds
+    assert not any(h.conditional for h in res.holds)  # advisory rules never break a hold
+
+
+def test_sure_parts_of_overlapping_and_edge_episodes():
+    eps = (
+        _episode("knee_flexion", 10.0, 14.0),
+        _episode("ankle_dorsiflexion", 12.0, 16.0),
+        _episode("knee_flexion", 28.0, 30.0),
+    )
+    hold = Hold(start_s=10.0, end_s=30.0, rating="under_target", unconfirmed=eps)
+    assert hold.sure_parts == ((16.0, 28.0),)
+    assert hold.sure_s == pytest.approx(12.0)
+    whole = Hold(start_s=10.0, end_s=30.0, rating="under_target")
+    assert whole.sure_parts == ((10.0, 30.0),)
+    assert not whole.conditional
+    covered = Hold(start_s=10.0, end_s=12.0, rating="short", unconfirmed=(eps[0],))
+    assert covered.sure_parts == ()
+    assert covered.sure_s == 0.0
+    text = hold.condition_text()
+    assert text is not None
+    assert "(and 2 more times)" in text
+
+
+def test_envelope_json_holds_say_it_additively():
+    res = check_envelope(straightened_knee_session(), STANDING, side="right", uncertain=KNEE_UNSURE)
+    doc = json.loads(res.to_json())
+    (item,) = doc["holds"]
+    for key in ("start_s", "end_s", "duration_s", "rating"):
+        assert key in item  # the contract's keys are all still there
+    assert item["conditional"] is True
+    assert item["sure_s"] == pytest.approx(res.holds[0].sure_s, abs=1e-3)
+    (ep,) = item["unconfirmed_episodes"]
+    assert ep["rule"] == "knee_flexion"
+    assert {"start_s", "end_s", "peak_deg", "cue"} <= set(ep)
+    assert item["condition"] == res.holds[0].condition_text()
+    plain = json.loads(
+        check_envelope(straightened_knee_session(), STANDING, side="right").to_json()
+    )
+    assert all(h["conditional"] is False and h["condition"] is None for h in plain["holds"])
+    assert all(h["unconfirmed_episodes"] == [] for h in plain["holds"])
+
+
+def test_terminal_summary_and_report_say_the_hold_is_not_sure():
+    df = straightened_knee_session()
+    res = check_envelope(df, STANDING, side="right", uncertain=KNEE_UNSURE)
+    text = summary_text(res, source_name="s.csv")
+    (line,) = conditional_hold_lines(res, limit=5)
+    assert line.startswith("Hold 1 (")
+    assert "is not sure: held" in line
+    assert line in text
+    first, second = longest_hold_lines(res)
+    assert "target was reached" in first
+    assert second.startswith("That hold is not sure: held")
+    assert f"uncertain reading: {res.holds[0].sure_s:.0f} s." in second
+    page = build_report_html(df, res, ReportContext(source_name="s.csv"))
+    assert "Holds that count only if an uncertain reading was wrong" in page
+    assert "That hold is not sure" in page
+    trusted = check_envelope(df, STANDING, side="right")
+    assert conditional_hold_lines(trusted, limit=5) == []
+    assert len(longest_hold_lines(trusted)) == 1
+    assert "not sure" not in summary_text(trusted, source_name="s.csv")
+
+
+def test_holds_timed_on_an_uncertain_engagement_angle_say_so():
+    df = straightened_knee_session()
+    unsure = {"right_hip_flexion_deg": {"reason": "pelvis axes 40° apart", "redo": "bows"}}
+    res = check_envelope(df, STANDING, side="right", uncertain=unsure)
+    assert res.engaged_by == "right_hip_flexion_deg"
+    assert res.hold_timing_doubt == "pelvis axes 40° apart"
+    line = hold_timing_line(res)
+    assert line is not None
+    assert line.startswith("Hold times are read from the hip flexion (right) reading")
+    assert "(pelvis axes 40° apart)" in line
+    assert line in summary_text(res, source_name="s.csv")
+    assert json.loads(res.to_json())["hold_timing_doubt"] == "pelvis axes 40° apart"
+    page = build_report_html(df, res, ReportContext(source_name="s.csv"))
+    assert "Hold times are read from the hip flexion (right) reading" in page
+    trusted = check_envelope(df, STANDING, side="right", uncertain=KNEE_UNSURE)
+    assert trusted.hold_timing_doubt is None
+    assert hold_timing_line(trusted) is None
+    assert json.loads(trusted.to_json())["hold_timing_doubt"] is None
