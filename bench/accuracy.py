@@ -377,9 +377,31 @@ def main(argv: list[str] | None = None) -> int:
             else (" --population-json FILE" if args.population_json else "")
         ),
     )
+    if args.out.exists():
+        text += hand_written_sections(args.out.read_text(encoding="utf-8"))
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+HAND_WRITTEN = "(hand-written"
+
+
+def hand_written_sections(markdown: str) -> str:
+    """The ``## `` sections of ``markdown`` whose title says they are hand-written.
+
+    A regenerated page keeps them, after the measured sections, each with its own date and
+    command in its text; an empty string when there are none.
+    """
+    kept: list[str] = []
+    keep = False
+    for line in markdown.splitlines(keepends=True):
+        if line.startswith("## "):
+            keep = HAND_WRITTEN in line
+        if keep:
+            kept.append(line)
+    body = "".join(kept)
+    return "\n" + body if body else ""
 
 
 TEMPLATE = """\
@@ -387,7 +409,8 @@ TEMPLATE = """\
 
 Reproduce: `.venv/bin/python bench/accuracy.py --seeds {seeds}{pop_flag}` (writes this file; about
 {minutes:.0f} min on the 2-core development machine, Python {python}, {machine}).
-Everything below was measured by that command; nothing is typed in by hand.
+Everything below was measured by that command, except the sections whose title says
+hand-written (each names its own command and date; a regenerated page keeps them at its end).
 
 ## Joint angles against simulator truth: the project's scenarios
 
