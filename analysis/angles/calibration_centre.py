@@ -200,6 +200,7 @@ def best_heading(a: CentreTerms, b: CentreTerms) -> tuple[float, float]:
 
 
 GOLDEN: Final = (np.sqrt(5.0) - 1.0) / 2.0
+"""The golden section's ratio: each step of :func:`golden_min` keeps this share of its bracket."""
 
 
 def golden_min(
