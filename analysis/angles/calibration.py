@@ -57,6 +57,7 @@ from analysis.angles.calibration_centre import (
     best_heading,
     centre_evidence,
     centre_terms,
+    heading_spread_deg,
 )
 from analysis.angles.calibration_hinge import (
     MIN_WEAKEST_RAD_S,
@@ -712,6 +713,20 @@ def mean_centre_axis(
     return z / np.linalg.norm(z)
 
 
+def centre_witness_spread_deg(
+    found: list[tuple[float, FloatArray]], z_S: FloatArray, *, min_sharpness: float
+) -> float:
+    """How far (°) the witness ``z_S`` (:func:`mean_centre_axis` of ``found``) can be off.
+
+    The best-placed heading's spread (:func:`heading_spread_deg`), but at least the
+    farthest carried axis's distance from the mean: two thighs that disagree show the
+    witness's error directly.
+    """
+    sharp = [(s, z) for s, z in found if s >= min_sharpness]
+    spread = min((heading_spread_deg(s) for s, _ in sharp), default=float("inf"))
+    return max([spread, *(apart_deg(z, z_S) for _, z in sharp)])
+
+
 def axis_from_centre(
     ax: SensorAxes,
     row: SignRule,
@@ -814,8 +829,17 @@ def decide_signs(
             ax = axis_from_centre(ax, row, sure, q_E_S, centre, stand, found=found)
         if ax.axis_source != "hip centre":
             witness = mean_centre_axis(found, ax.y_S, min_sharpness=CENTRE_WITNESS_SHARPNESS)
+            spread = (
+                None
+                if witness is None
+                else centre_witness_spread_deg(
+                    found, witness, min_sharpness=CENTRE_WITNESS_SHARPNESS
+                )
+            )
             what = _segment_words(label)
-            ax = settle_axis(ax, witness, what=what, witness=CENTRE_WITNESS_WORDS)
+            ax = settle_axis(
+                ax, witness, what=what, witness=CENTRE_WITNESS_WORDS, spread_deg=spread
+            )
         used = centre_partners(row, out, trust)
         if shared:
             chosen = {p: out[p][0] for p in used}

@@ -185,8 +185,9 @@ AXIS_CLASH_DEG = 10.0
 RIVAL_MIN_ROTATION_DEG = 10.0
 """A movements' axis turned at least this much (half the defined bar) can contradict another."""
 WITNESS_CLASH_DEG = 30.0
-"""An independent witness of the axis (the thighs' through the hip centre), itself good to
-about 20°, this far from the kept axis says the axis is not established."""
+"""An independent witness of the axis (the thighs' through the hip centre) this far from
+the kept axis says the axis is not established, however loose the witness (a sharper one
+says so nearer: :func:`witness_clash_deg`)."""
 
 
 def session_axis_defined(rotation_deg: float, planarity: float, *, one_lean: bool = False) -> bool:
@@ -325,23 +326,61 @@ def _take(axes: SensorAxes, est: AxisEstimate) -> SensorAxes:
     )
 
 
+def _corroborated(axes: SensorAxes) -> SensorAxes:
+    """``axes`` whose axis the witness confirmed, credited with its rival's rotation about it.
+
+    The rival (the axis given up) turned the segment about an axis ``a`` degrees away, so
+    about ``cos a`` of its rotation was about this one: a few degrees of rocking in the
+    calibration movements, confirmed by the witness to within its spread, is the axis the
+    whole session's leans turned the segment about, less the hitch that tilted them.
+    """
+    if axes.rival is None:
+        return axes
+    about_deg = axes.rival.rotation_deg * float(
+        np.cos(np.deg2rad(apart_deg(axes.z_S, axes.rival.z_S)))
+    )
+    if about_deg <= axes.rotation_deg:
+        return axes
+    return dataclasses.replace(axes, rotation_deg=about_deg)
+
+
+def witness_clash_deg(spread_deg: float) -> float:
+    """How far (°) a witness of spread ``spread_deg`` may lie from an unrivalled axis.
+
+    Three spreads, but no nearer than :data:`AXIS_CLASH_DEG` (two estimates that close are
+    not told apart) and no farther than :data:`WITNESS_CLASH_DEG` (a witness so loose is
+    no witness).
+    """
+    return float(np.clip(3.0 * spread_deg, AXIS_CLASH_DEG, WITNESS_CLASH_DEG))
+
+
 def settle_axis(
-    axes: SensorAxes, witness_z_S: FloatArray | None, *, what: str, witness: str
+    axes: SensorAxes,
+    witness_z_S: FloatArray | None,
+    *,
+    what: str,
+    witness: str,
+    spread_deg: float | None = None,
 ) -> SensorAxes:
     """Keep, exchange or doubt a flexion axis by its rival estimate and an independent witness.
 
     ``witness_z_S`` is a third, independent estimate of the axis (sensor frame, sign free;
     the thighs' flexion axis carried through the hip centre, described by ``witness``), or
-    None. Without a rival (:attr:`SensorAxes.rival`) the axis stands unless the witness lies
-    ≥ :data:`WITNESS_CLASH_DEG` from it. With a rival, the witness decides when it lies
+    None; ``spread_deg`` is how far it can be from the true axis (None: unknown, taken as
+    :data:`AXIS_CLASH_DEG` and never confirming). Without a rival
+    (:attr:`SensorAxes.rival`) the axis stands unless the witness lies
+    :func:`witness_clash_deg` from it. With a rival, the witness decides when it lies
     within :data:`AXIS_CLASH_DEG` of one of them: of the kept axis (and no farther from it
-    than from the rival), which then stands, or of the rival and at least
-    :data:`AXIS_CLASH_DEG` nearer it than the kept axis, which the rival then replaces (the
-    replaced axis becomes the rival). Otherwise the axis carries an ``axis_doubt``.
+    than from the rival), which then stands, or of the rival and nearer it than the kept
+    axis by its spread (at most :data:`AXIS_CLASH_DEG`), which the rival then replaces (the
+    replaced axis becomes the rival; when the witness lies within its spread of it, the
+    replaced axis's rotation about it counts too: :func:`_corroborated`). Otherwise the axis
+    carries an ``axis_doubt``.
     """
     kept_deg = None if witness_z_S is None else apart_deg(witness_z_S, axes.z_S)
+    spread = AXIS_CLASH_DEG if spread_deg is None else spread_deg
     if axes.rival is None:
-        if kept_deg is None or kept_deg < WITNESS_CLASH_DEG:
+        if kept_deg is None or kept_deg < witness_clash_deg(spread):
             return axes
         return dataclasses.replace(
             axes, axis_doubt=f"the {what}'s flexion axis lies {kept_deg:.0f}° from {witness}"
@@ -350,8 +389,10 @@ def settle_axis(
         rival_deg = apart_deg(witness_z_S, axes.rival.z_S)
         if kept_deg < AXIS_CLASH_DEG and kept_deg <= rival_deg:
             return axes
-        if rival_deg < AXIS_CLASH_DEG and rival_deg + AXIS_CLASH_DEG <= kept_deg:
-            return _take(axes, axes.rival)
+        if rival_deg < AXIS_CLASH_DEG and rival_deg + min(spread, AXIS_CLASH_DEG) <= kept_deg:
+            taken = _take(axes, axes.rival)
+            confirms = spread_deg is not None and rival_deg <= spread_deg
+            return _corroborated(taken) if confirms else taken
     why = axis_clash_doubt(axes.z_S, axes.rival.z_S, what)
     return dataclasses.replace(axes, axis_doubt=f"{why}, and {witness} does not say which is right")
 

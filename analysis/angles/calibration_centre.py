@@ -28,6 +28,7 @@ Frames: ``E_k`` earth frame of sensor k (z up), ``S`` sensor; accelerations m/s�
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -167,6 +168,9 @@ def centre_evidence(
 
 HEADING_STEP_DEG: Final = 5.0
 """Grid step of the heading search (:func:`best_heading`)."""
+HEADING_TOL_DEG: Final = 0.2
+"""The grid's best heading is refined to this tolerance between its neighbours: a half
+step (2.5°) of heading error would turn the partner's axis as much in the segment's frame."""
 AWAY_DEG: Final = 45.0
 """Headings at least this far from the best one are its rivals (:func:`best_heading`)."""
 
@@ -174,14 +178,70 @@ AWAY_DEG: Final = 45.0
 def best_heading(a: CentreTerms, b: CentreTerms) -> tuple[float, float]:
     """The turn ψ (rad) of ``a``'s earth frame into ``b``'s that best fits the shared centre.
 
-    Also returns its sharpness: the smallest mismatch of any heading ≥ 45° away, over the
-    best one's (1 = the centre's movements do not define the heading).
+    A 5° grid finds the best heading, refined between its neighbours to
+    :data:`HEADING_TOL_DEG` (:func:`golden_min`). Also returns its sharpness: the smallest
+    mismatch of any grid heading ≥ 45° away, over the best grid one's (1 = the centre's
+    movements do not define the heading).
     """
     grid = np.deg2rad(np.arange(0.0, 360.0, HEADING_STEP_DEG))
     mismatch = np.array([centre_mismatch(float(x), a, b) for x in grid])
     k = int(np.argmin(mismatch))
     away = np.abs(np.angle(np.exp(1j * (grid - grid[k])))) >= np.deg2rad(AWAY_DEG)
-    return float(grid[k]), float(mismatch[away].min() / max(float(mismatch[k]), 1e-9))
+    sharpness = float(mismatch[away].min() / max(float(mismatch[k]), 1e-9))
+    step = np.deg2rad(HEADING_STEP_DEG)
+    psi, low = golden_min(
+        lambda x: centre_mismatch(x, a, b),
+        float(grid[k]) - step,
+        float(grid[k]) + step,
+        tol=np.deg2rad(HEADING_TOL_DEG),
+    )
+    psi = psi if low <= mismatch[k] else float(grid[k])
+    return float(np.mod(psi, 2.0 * np.pi)), sharpness
+
+
+GOLDEN: Final = (np.sqrt(5.0) - 1.0) / 2.0
+"""The golden section's ratio: each step of :func:`golden_min` keeps this share of its bracket."""
+
+
+def golden_min(
+    f: Callable[[float], float], lo: float, hi: float, *, tol: float
+) -> tuple[float, float]:
+    """A minimum of ``f`` on ``[lo, hi]`` by golden-section search: ``(x, f(x))``.
+
+    Exact for a function with one minimum in the bracket, to within ``tol`` in ``x``.
+    """
+    c, d = hi - GOLDEN * (hi - lo), lo + GOLDEN * (hi - lo)
+    fc, fd = f(c), f(d)
+    while hi - lo > tol:
+        if fc <= fd:
+            hi, d, fd = d, c, fc
+            c = hi - GOLDEN * (hi - lo)
+            fc = f(c)
+        else:
+            lo, c, fc = c, d, fd
+            d = lo + GOLDEN * (hi - lo)
+            fd = f(d)
+    return (c, fc) if fc <= fd else (d, fd)
+
+
+HEADING_RISE: Final = 0.05
+"""The share by which a wrong heading must raise the centre mismatch's square before the
+fit can tell it from the best (:func:`heading_spread_deg`)."""
+
+
+def heading_spread_deg(sharpness: float) -> float:
+    """How far (°) the best heading can be from the true one, given its sharpness.
+
+    The mismatch's square grows about quadratically with the heading's error ``e``,
+    ``m(e)² ≈ m₀² (1 + (S² − 1)(e / 45°)²)`` for a sharpness ``S`` measured at 45°
+    (:func:`best_heading`). The residual ``m₀`` is not noise alone (soft tissue, the thighs'
+    own axis errors, unmodelled biases move the minimum), so a heading is placed no better
+    than to the turn that raises the square by :data:`HEADING_RISE`:
+    ``45° · √(HEADING_RISE / (S² − 1))``. Infinite for ``S ≤ 1`` (no heading defined).
+    """
+    if not sharpness > 1.0:
+        return float("inf")
+    return float(AWAY_DEG * np.sqrt(HEADING_RISE / (sharpness**2 - 1.0)))
 
 
 def axis_from_partner(

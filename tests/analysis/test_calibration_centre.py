@@ -16,6 +16,7 @@ from analysis.angles import rotations as rot
 from analysis.angles.calibration import Q_G_E, axis_from_centre, calibrate, centre_partners
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_centre import (
+    HEADING_STEP_DEG,
     CentreEvidence,
     axis_from_partner,
     best_heading,
@@ -23,6 +24,7 @@ from analysis.angles.calibration_centre import (
     centre_evidence,
     centre_mismatch,
     centre_terms,
+    golden_min,
 )
 from analysis.angles.calibration_signs import (
     CENTRE_HIGH,
@@ -160,6 +162,25 @@ def test_the_best_heading_is_the_turn_between_the_two_earth_frames():
     still, _ = _pair("upside_down", "outside_of_thigh", centre_moves=False)
     a, b = (centre_terms(x[move], g[move], q[move], rate_hz=RATE_HZ) for x, g, q in still.values())
     assert best_heading(a, b)[1] < 1.5
+
+
+@pytest.mark.parametrize("reach", [1.0, 4.0])
+def test_the_best_heading_is_refined_between_the_grid_steps(reach):
+    # the true turn, 2.3 rad = 131.8°, lies between grid headings 130° and 135°
+    data, _mounts = _pair("upside_down", "outside_of_thigh", reach=reach)
+    move = slice(400, 2800)
+    a, b = (centre_terms(x[move], g[move], q[move], rate_hz=RATE_HZ) for x, g, q in data.values())
+    psi, _sharpness = best_heading(a, b)
+    off_deg = abs(np.rad2deg(np.angle(np.exp(1j * (psi - 2.3)))))
+    assert off_deg < 0.5 < np.rad2deg(2.3) % HEADING_STEP_DEG
+
+
+def test_golden_min_finds_the_minimum_inside_its_bracket():
+    x, fx = golden_min(lambda v: (v - 0.37) ** 2 + 1.0, 0.0, 1.0, tol=1e-4)
+    assert x == pytest.approx(0.37, abs=1e-4)
+    assert fx == pytest.approx(1.0, abs=1e-7)
+    # a minimum at the bracket's edge is found at that edge
+    assert golden_min(lambda v: v, 2.0, 3.0, tol=1e-3)[0] == pytest.approx(2.0, abs=1e-3)
 
 
 def _pelvis_axes(z_S: np.ndarray, y_S: np.ndarray) -> SensorAxes:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import mean_centre_axis
+from analysis.angles.calibration import centre_witness_spread_deg, mean_centre_axis
 from analysis.angles.calibration_axes import (
     AXIS_CLASH_DEG,
     WITNESS_CLASH_DEG,
@@ -24,7 +24,9 @@ from analysis.angles.calibration_axes import (
     apart_deg,
     settle_axis,
     with_session_axis,
+    witness_clash_deg,
 )
+from analysis.angles.calibration_centre import HEADING_RISE, heading_spread_deg
 from tests.analysis.builders import sensor_axes
 
 RATE_HZ = 25.0
@@ -214,3 +216,83 @@ def test_the_report_says_which_axis_the_centre_sided_with():
     notes = " ".join(_quality_notes("pelvis", doubted, d))
     assert "is kept" not in notes
     assert "25° apart" in notes
+
+
+def test_a_heading_is_placed_to_the_turn_that_raises_the_mismatch_by_the_rise():
+    for sharpness in (1.1, 1.5, 2.0, 3.0):
+        spread = heading_spread_deg(sharpness)
+        # the quadratic model of the mismatch's square, pinned at the sharpness at 45°
+        rise = (sharpness**2 - 1.0) * (spread / 45.0) ** 2
+        assert rise == pytest.approx(HEADING_RISE)
+    assert heading_spread_deg(3.0) < heading_spread_deg(2.0) < heading_spread_deg(1.2)
+    assert heading_spread_deg(1.0) == float("inf")
+    assert heading_spread_deg(float("nan")) == float("inf")
+
+
+def test_a_sharper_witness_doubts_an_unrivalled_axis_nearer():
+    assert witness_clash_deg(AXIS_CLASH_DEG) == WITNESS_CLASH_DEG
+    assert witness_clash_deg(float("inf")) == WITNESS_CLASH_DEG
+    assert witness_clash_deg(1.0) == AXIS_CLASH_DEG
+    axes = _axes(FLEX_Z, rotation_deg=80.0, planarity=0.97)
+    off = _toward_rock(16.0)
+    assert settle_axis(axes, off, what="pelvis", witness=WITNESS, spread_deg=10.0) is axes
+    got = settle_axis(axes, off, what="pelvis", witness=WITNESS, spread_deg=4.0)
+    assert got.axis_doubt == f"the pelvis's flexion axis lies 16° from {WITNESS}"
+    near = _toward_rock(8.0)  # within the clash of two estimates: never doubted
+    assert settle_axis(axes, near, what="pelvis", witness=WITNESS, spread_deg=1.0) is axes
+
+
+def _lean_12_off() -> SensorAxes:
+    """A session axis 12° off (a slightly hitched lean); the movements' axis is the true one."""
+    own = AxisEstimate(
+        z_S=FLEX_Z, source="movements", planarity_ratio=0.99, axis_elevation_deg=0.0,
+        rotation_deg=12.0,
+    )  # fmt: skip
+    return _axes(_toward_rock(12.0), rotation_deg=200.0, planarity=0.9, source="session", rival=own)
+
+
+def test_a_sharp_witness_sides_with_the_rival_by_its_own_spread():
+    axes = _lean_12_off()
+    witness = _toward_rock(1.5)  # 1.5° from the rival, 10.5° from the kept axis
+    loose = settle_axis(axes, witness, what="pelvis", witness=WITNESS)  # spread 10° by default
+    assert loose.axis_doubt is not None
+    assert loose.axis_source == "session"
+    sharp = settle_axis(axes, witness, what="pelvis", witness=WITNESS, spread_deg=4.0)
+    assert sharp.axis_doubt is None
+    assert sharp.axis_source == "movements"
+    np.testing.assert_array_equal(sharp.z_S, FLEX_Z)
+    # the witness, within its spread of the rocking's axis, confirms it: the session's 200°
+    # about an axis 12° away count for it (so the axis is defined, not just taken)
+    assert sharp.rotation_deg == pytest.approx(200.0 * np.cos(np.deg2rad(12.0)))
+    assert sharp.well_defined
+    # nearer by the spread but not within it: taken, still only the rocking's 12°
+    taken = settle_axis(axes, witness, what="pelvis", witness=WITNESS, spread_deg=1.0)
+    assert taken.axis_source == "movements"
+    assert taken.axis_doubt is None
+    assert taken.rotation_deg == 12.0
+    assert not taken.well_defined
+    # about midway (5.5° from the rival, 6.5° from the kept axis), a sharp witness says nothing
+    middle = settle_axis(axes, _toward_rock(5.5), what="pelvis", witness=WITNESS, spread_deg=2.0)
+    assert middle.axis_doubt is not None
+    # the spread never lowers the bar below nothing: the rival must still be the nearer
+    tie = settle_axis(axes, _toward_rock(6.0), what="pelvis", witness=WITNESS, spread_deg=0.0)
+    assert tie.axis_source == "session"
+    assert tie.axis_doubt is None  # a tie keeps the kept axis, as it always did
+
+
+def test_two_thighs_that_disagree_widen_the_witness_spread():
+    sharp = 3.0
+    same = [(sharp, FLEX_Z), (sharp, -FLEX_Z)]
+    z = mean_centre_axis([(sharp, FLEX_Z), (sharp, FLEX_Z)], UP, min_sharpness=1.2)
+    assert centre_witness_spread_deg(same, z, min_sharpness=1.2) == pytest.approx(
+        heading_spread_deg(sharp)
+    )
+    apart = [(sharp, _toward_rock(-8.0)), (sharp, _toward_rock(8.0))]
+    z = mean_centre_axis(apart, UP, min_sharpness=1.2)
+    assert apart_deg(z, FLEX_Z) == pytest.approx(0.0, abs=1e-6)
+    assert centre_witness_spread_deg(apart, z, min_sharpness=1.2) == pytest.approx(8.0)
+    # a thigh whose heading is not defined is no part of the witness
+    loose = [(sharp, FLEX_Z), (1.05, _toward_rock(40.0))]
+    assert centre_witness_spread_deg(loose, FLEX_Z, min_sharpness=1.2) == pytest.approx(
+        heading_spread_deg(sharp)
+    )
