@@ -28,7 +28,11 @@ decided. Each row is tried in this order and the first test that decides wins:
    foot flat);
 5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
-   functional window, then over the session;
+   functional window, then over the session; without a trunk sensor the head with the
+   pelvis, two joints away (``correlate_without``): in the lean into the stretch and the bows
+   the head goes face-down with the pelvis, so its tilt follows the pelvis's whenever it
+   tips at all; the window's and the session's correlations must not point opposite ways
+   (a head held level or looking up against the bow), and a head kept still decides nothing;
 6. **bows** (the pelvis): the protocol's bows from the hips tip it ≥ 12° forward and
    barely back (≤ a third of that) in the functional window; a pelvis that tips that far
    one way there is bowing, so that way is forward;
@@ -135,6 +139,8 @@ class SignRule:
     tilt``) stays inside ``pair_range_deg`` whichever sign the pair turns out to have
     (test 7: the knee flexes one way only, so it decides the thigh). ``min_planarity``: a
     flexion axis less planar than this is not determined, and no sign on it is confident.
+    ``correlate_without``: the partner two joints away whose tilt the segment follows, used
+    when ``correlate_with`` is not worn (test 5 across the missing segment).
     """
 
     segment: str
@@ -152,6 +158,7 @@ class SignRule:
     pair_with: str | None = None
     pair_range_deg: tuple[float, float] | None = None
     min_planarity: float | None = None
+    correlate_without: str | None = None
 
     def expand(self, side: str) -> SignRule:
         """The row for one leg (``{side}`` filled in)."""
@@ -202,6 +209,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         limit_deg=45.0,
         session_range_deg=NECK_RANGE_DEG,
         correlate_with="trunk",
+        correlate_without="pelvis",
         min_planarity=AXIS_PLANARITY_MIN,
         fallback_sign=-1.0,
         fallback_rule="head nods forward more than back",
@@ -447,6 +455,36 @@ def _by_partner(row: SignRule, cand: Tilts, partner: Tilts | None):
     return None
 
 
+def _by_far_partner(
+    row: SignRule, cand: Tilts, decided: Mapping[str, Tilts]
+) -> tuple[SignDecision | None, tuple[str, ...]]:
+    """Test 5 across a segment not worn: the head with the pelvis when there is no trunk.
+
+    Both tilt forward together in the lean into the stretch and the bows (the head's tilt
+    is the pelvis's plus the lumbar spine's and the neck's flexion, which mostly go the same
+    way there). The neck may also move alone, which lowers the correlation but does not
+    reverse it; a neck that extends as the trunk bows (gaze kept up) can, so the window's
+    and the session's correlations, when both reach :data:`CORR_DECIDE`, must agree in sign.
+    Decides with the thresholds of :func:`_by_partner`; returns the decision and the partner
+    it relied on (none when the step does not apply or decide).
+    """
+    far = row.correlate_without
+    if far is None or far not in decided or row.correlate_with in decided:
+        return None, ()
+    partner = decided[far]
+    rs = [_corr(cand.move, partner.move), _corr(cand.session, partner.session)]
+    strong = [r for r in rs if np.isfinite(r) and abs(r) >= CORR_DECIDE]
+    if not strong or min(strong) < 0 < max(strong):
+        return None, ()
+    r = strong[0]
+    where = "" if np.isfinite(rs[0]) and abs(rs[0]) >= CORR_DECIDE else " over the session"
+    conf: Confidence = "high" if abs(r) >= CORR_HIGH else "low"
+    text = (
+        f"tips the same way as the {far}{where} (r = {abs(r):.2f}; no {row.correlate_with} sensor)"
+    )
+    return SignDecision(choice=int(r < 0), rule=text, confidence=conf), (far,)
+
+
 def _by_bow(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision | None:
     """The protocol's bows: far one way (``row.bow_deg``), barely the other, in the window."""
     if row.bow_deg is None or row.fallback_sign == 0.0:
@@ -595,6 +633,7 @@ def _decide(
         (by_centre, worn),
         (_by_near(row, cands, partners, session_rate_hz), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
+        _by_far_partner(row, cands[0], decided),
         (_by_bow(row, cands), ()),
         (by_pair if by_pair is not None and by_pair.confidence == "high" else None, ()),
         (_by_centre(row, centre, CENTRE_WEAK), worn),
