@@ -29,10 +29,10 @@ decided. Each row is tried in this order and the first test that decides wins:
 5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
    functional window, then over the session; without a trunk sensor the head with the
-   pelvis, two joints away (``correlate_without``): in the lean into the stretch and the bows
-   the head goes face-down with the pelvis, so its tilt follows the pelvis's whenever it
-   tips at all; the window's and the session's correlations must not point opposite ways
-   (a head held level or looking up against the bow), and a head kept still decides nothing;
+   pelvis, two joints away (``correlate_without``), over the session only: in the lean into
+   the stretch, the bows and lying down the head goes the pelvis's way, while in the small
+   rocking of the leg swings it may turn against it (kept level), so the window's
+   correlation only vetoes when it points the other way; a head kept still decides nothing;
 6. **bows** (the pelvis): the protocol's bows from the hips tip it ≥ 12° forward and
    barely back (≤ a third of that) in the functional window; a pelvis that tips that far
    one way there is bowing, so that way is forward;
@@ -458,29 +458,31 @@ def _by_partner(row: SignRule, cand: Tilts, partner: Tilts | None):
 def _by_far_partner(
     row: SignRule, cand: Tilts, decided: Mapping[str, Tilts]
 ) -> tuple[SignDecision | None, tuple[str, ...]]:
-    """Test 5 across a segment not worn: the head with the pelvis when there is no trunk.
+    """Test 5 past a segment not worn: the head with the pelvis when there is no trunk.
 
-    Both tilt forward together in the lean into the stretch and the bows (the head's tilt
-    is the pelvis's plus the lumbar spine's and the neck's flexion, which mostly go the same
-    way there). The neck may also move alone, which lowers the correlation but does not
-    reverse it; a neck that extends as the trunk bows (gaze kept up) can, so the window's
-    and the session's correlations, when both reach :data:`CORR_DECIDE`, must agree in sign.
-    Decides with the thresholds of :func:`_by_partner`; returns the decision and the partner
-    it relied on (none when the step does not apply or decide).
+    In the lean into the stretch, the bows and lying down the head goes the pelvis's way,
+    further (its tilt is the pelvis's plus the lumbar spine's and the neck's flexion, which
+    go the same way there); the correlation over the session, which those large tilts
+    dominate, decides, with the thresholds of :func:`_by_partner`. Small movements need not
+    follow: a head kept level while the pelvis rocks in the leg swings turns against it, so
+    the functional window's correlation alone decides nothing, and when it reaches
+    :data:`CORR_DECIDE` the other way it vetoes. Returns the decision and the partner it
+    relied on (none when the step does not apply or decide).
     """
     far = row.correlate_without
     if far is None or far not in decided or row.correlate_with in decided:
         return None, ()
     partner = decided[far]
-    rs = [_corr(cand.move, partner.move), _corr(cand.session, partner.session)]
-    strong = [r for r in rs if np.isfinite(r) and abs(r) >= CORR_DECIDE]
-    if not strong or min(strong) < 0 < max(strong):
+    r = _corr(cand.session, partner.session)
+    r_move = _corr(cand.move, partner.move)
+    if not np.isfinite(r) or abs(r) < CORR_DECIDE:
         return None, ()
-    r = strong[0]
-    where = "" if np.isfinite(rs[0]) and abs(rs[0]) >= CORR_DECIDE else " over the session"
+    if np.isfinite(r_move) and abs(r_move) >= CORR_DECIDE and np.sign(r_move) != np.sign(r):
+        return None, ()
     conf: Confidence = "high" if abs(r) >= CORR_HIGH else "low"
     text = (
-        f"tips the same way as the {far}{where} (r = {abs(r):.2f}; no {row.correlate_with} sensor)"
+        f"tips the same way as the {far} over the session (r = {abs(r):.2f}; "
+        f"no {row.correlate_with} sensor)"
     )
     return SignDecision(choice=int(r < 0), rule=text, confidence=conf), (far,)
 

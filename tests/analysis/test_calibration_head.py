@@ -59,8 +59,8 @@ def test_a_head_kept_still_is_not_decided_by_the_pelvis():
     assert "pelvis" not in d.rule
 
 
-def test_window_and_session_that_disagree_decide_nothing():
-    # with the pelvis in the calibration, against it over the session (gaze kept up in a bow)
+def test_a_window_against_the_session_vetoes():
+    # against the pelvis in the calibration (kept level in its rocking), with it over the session
     head = 1.8 * PELVIS_BOW_DEG
     d = decide_sign(
         HEAD,
@@ -69,6 +69,16 @@ def test_window_and_session_that_disagree_decide_nothing():
         session_rate_hz=10.0,
     )
     assert d.confidence == "low"
+    assert "pelvis" not in d.rule
+
+
+def test_the_window_s_rocking_alone_decides_nothing():
+    # in the calibration the head follows the pelvis's small rocking, but over the session
+    # (the lean into the stretch) it moves independently of it: no decision from the pelvis
+    rock = 4 * np.sin(PHASE)
+    pelvis = _tilts(rock, np.r_[rock, -15 * np.sin(np.linspace(0, 9 * np.pi, 600)) ** 2])
+    head = np.r_[1.5 * rock, 10 * np.sin(np.linspace(0, 7 * np.pi, 600))]
+    d = decide_sign(HEAD, _cands(1.5 * rock, head), {"pelvis": pelvis}, session_rate_hz=10.0)
     assert "pelvis" not in d.rule
 
 
