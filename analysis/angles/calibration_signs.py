@@ -30,7 +30,11 @@ decided. Each row is tried in this order and the first test that decides wins:
    foot flat);
 5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
-   functional window, then over the session;
+   functional window, then over the session; without a trunk sensor the head with the
+   pelvis, two joints away (``correlate_without``), over the session only: in the lean into
+   the stretch, the bows and lying down the head goes the pelvis's way, while in the small
+   rocking of the leg swings it may turn against it (kept level), so the window's
+   correlation only vetoes when it points the other way; a head kept still decides nothing;
 6. **bows** (the pelvis): the protocol's bows from the hips tip it ≥ 12° forward and
    barely back (≤ a third of that) in the functional window; a pelvis that tips that far
    one way there is bowing, so that way is forward;
@@ -140,6 +144,8 @@ class SignRule:
     tilt``) stays inside ``pair_range_deg`` whichever sign the pair turns out to have
     (test 7: the knee flexes one way only, so it decides the thigh). ``min_planarity``: a
     flexion axis less planar than this is not determined, and no sign on it is confident.
+    ``correlate_without``: the partner two joints away whose tilt the segment follows, used
+    when ``correlate_with`` is not worn (test 5 across the missing segment).
     """
 
     segment: str
@@ -157,6 +163,7 @@ class SignRule:
     pair_with: str | None = None
     pair_range_deg: tuple[float, float] | None = None
     min_planarity: float | None = None
+    correlate_without: str | None = None
 
     def expand(self, side: str) -> SignRule:
         """The row for one leg (``{side}`` filled in)."""
@@ -207,6 +214,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         limit_deg=45.0,
         session_range_deg=NECK_RANGE_DEG,
         correlate_with="trunk",
+        correlate_without="pelvis",
         min_planarity=AXIS_PLANARITY_MIN,
         fallback_sign=-1.0,
         fallback_rule="head nods forward more than back",
@@ -452,6 +460,38 @@ def _by_partner(row: SignRule, cand: Tilts, partner: Tilts | None):
     return None
 
 
+def _by_far_partner(
+    row: SignRule, cand: Tilts, decided: Mapping[str, Tilts]
+) -> tuple[SignDecision | None, tuple[str, ...]]:
+    """Test 5 past a segment not worn: the head with the pelvis when there is no trunk.
+
+    In the lean into the stretch, the bows and lying down the head goes the pelvis's way,
+    further (its tilt is the pelvis's plus the lumbar spine's and the neck's flexion, which
+    go the same way there); the correlation over the session, which those large tilts
+    dominate, decides, with the thresholds of :func:`_by_partner`. Small movements need not
+    follow: a head kept level while the pelvis rocks in the leg swings turns against it, so
+    the functional window's correlation alone decides nothing, and when it reaches
+    :data:`CORR_DECIDE` the other way it vetoes. Returns the decision and the partner it
+    relied on (none when the step does not apply or decide).
+    """
+    far = row.correlate_without
+    if far is None or far not in decided or row.correlate_with in decided:
+        return None, ()
+    partner = decided[far]
+    r = _corr(cand.session, partner.session)
+    r_move = _corr(cand.move, partner.move)
+    if not np.isfinite(r) or abs(r) < CORR_DECIDE:
+        return None, ()
+    if np.isfinite(r_move) and abs(r_move) >= CORR_DECIDE and np.sign(r_move) != np.sign(r):
+        return None, ()
+    conf: Confidence = "high" if abs(r) >= CORR_HIGH else "low"
+    text = (
+        f"tips the same way as the {far} over the session (r = {abs(r):.2f}; "
+        f"no {row.correlate_with} sensor)"
+    )
+    return SignDecision(choice=int(r < 0), rule=text, confidence=conf), (far,)
+
+
 def _by_bow(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision | None:
     """The protocol's bows: far one way (``row.bow_deg``), barely the other, in the window."""
     if row.bow_deg is None or row.fallback_sign == 0.0:
@@ -617,6 +657,7 @@ def _decide(
         (by_centre, centre_from),
         (_by_near(row, cands, partners, session_rate_hz), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
+        _by_far_partner(row, cands[0], decided),
         (_by_bow(row, cands), ()),
         (by_pair if by_pair is not None and by_pair.confidence == "high" else None, ()),
         (_by_centre(row, evidence, CENTRE_WEAK), centre_from),
