@@ -11,6 +11,11 @@ from a starting guess; the signs of both are arbitrary (the sign table decides t
 Why: a thigh's own dominant rotation axis is tilted by whatever abduction and rotation the
 person adds to the leg swings; the knee bends through its own axis whatever the hip does.
 
+Assumes the rates come from a true hinge up to the sensors' errors. Where thigh and shank
+turn as one (the knee still) the constraint holds for a whole family of axes and only those
+errors choose among them; a turn on the spot is the common case, and with the vertical known
+in both sensors it is weighted out (:func:`across_vertical_share`).
+
 The ankle uses the same constraint the other way round (:func:`hinge_axis`): with the shank's
 axis known, the foot's is searched among the directions orthogonal to its superior axis, for
 a foot that stood flat through the calibration movements and so has no axis of its own.
