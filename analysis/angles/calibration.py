@@ -486,7 +486,8 @@ def knee_hinge_axes(
     Over the functional window (``masks``: quiet stand, functional window) the knee's axis
     is fitted in both sensors' coordinates from their rates, stand bias removed
     (:func:`analysis.angles.calibration_hinge.fit_hinge`, started from each segment's own
-    axis; ``q_E_S`` gives the vertical that pairs the axes' signs for the knee's rotation).
+    axis; ``q_E_S`` gives the vertical that pairs the axes' signs for the knee's rotation and
+    keeps a turn on the spot from steering the fit).
     Where the fit is usable (:func:`analysis.angles.calibration_hinge.hinge_axis_usable`)
     it replaces the segment's own axis (``axis_source = "knee hinge"``): leg swings and
     bends done with some abduction or rotation tilt each segment's own dominant axis, the
@@ -513,7 +514,9 @@ def knee_hinge_axes(
             rot.rotate(rot.conjugate(np.asarray(q_E_S[p][sel], dtype=np.float64)), [0.0, 0.0, 1.0])
             for p in (thigh, shank)
         ]
-        fit = fit_hinge(g_t, g_s, axes[thigh].z_S, axes[shank].z_S)
+        fit = fit_hinge(
+            g_t, g_s, axes[thigh].z_S, axes[shank].z_S, up_prox_S=up[0], up_dist_S=up[1]
+        )
         turned = knee_rotation_deg(
             g_t, g_s, fit, rate_hz=session.rate_hz, up_prox_S=up[0], up_dist_S=up[1]
         )

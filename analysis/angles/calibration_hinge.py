@@ -11,6 +11,11 @@ from a starting guess; the signs of both are arbitrary (the sign table decides t
 Why: a thigh's own dominant rotation axis is tilted by whatever abduction and rotation the
 person adds to the leg swings; the knee bends through its own axis whatever the hip does.
 
+Assumes the rates come from a true hinge up to the sensors' errors. Where thigh and shank
+turn as one (the knee still) the constraint holds for a whole family of axes and only those
+errors choose among them; a turn on the spot is the common case, and with the vertical known
+in both sensors it is weighted out (:func:`across_vertical_share`).
+
 The ankle uses the same constraint the other way round (:func:`hinge_axis`): with the shank's
 axis known, the foot's is searched among the directions orthogonal to its superior axis, for
 a foot that stood flat through the calibration movements and so has no axis of its own.
@@ -94,6 +99,8 @@ def fit_hinge(
     j_prox0_S: FloatArray,
     j_dist0_S: FloatArray,
     *,
+    up_prox_S: FloatArray | None = None,
+    up_dist_S: FloatArray | None = None,
     iterations: int = 40,
 ) -> HingeFit:
     """Hinge axes from simultaneous ``(n, 3)`` angular rates (rad/s, each sensor's frame).
@@ -105,6 +112,16 @@ def fit_hinge(
     :data:`NEAR_BEST_COST` of the least it keeps the one nearest the guesses. The rates should
     have their biases removed; samples at which both sensors turn slower than :data:`MIN_RATE_RAD_S`
     are not used, the others thinned to at most :data:`MAX_SAMPLES`.
+
+    ``up_prox_S``/``up_dist_S`` (``(n, 3)``, the vertical in each sensor's coordinates per
+    sample; both or neither) weight each sample by :func:`across_vertical_share`: thigh and
+    shank turning together about the vertical (a turn on the spot) meet the constraint at any
+    pair of axes equally inclined to it, so only the sensors' errors would steer the axes
+    there (a 1 % difference in the two gyroscopes' scale tilts them by ~8°, at a residual that
+    still looks excellent). The knee's own axis lies near level whenever the leg stands, so
+    its turning is never about the vertical and keeps its weight. ``residual_rad_s``,
+    ``spread_rad_s`` and ``weakest_rad_s`` are those of the used samples, unweighted, at the
+    fitted axes.
     """
     w1 = np.asarray(gyr_prox_rad_s, dtype=np.float64)
     w2 = np.asarray(gyr_dist_rad_s, dtype=np.float64)
@@ -115,14 +132,15 @@ def fit_hinge(
     w1, w2 = w1[keep][::step], w2[keep][::step]
     j1 = np.asarray(j_prox0_S, dtype=np.float64) / np.linalg.norm(j_prox0_S)
     j2 = np.asarray(j_dist0_S, dtype=np.float64) / np.linalg.norm(j_dist0_S)
-    starts = [(s1, j2) for s1 in _starts(j1)] + [(j1, s2) for s2 in _starts(j2)[1:]]
-    found = [_descend(w1, w2, s1, s2, iterations) for s1, s2 in starts]
-    least = min(f[0] for f in found)
-    # of the solutions as good as the best, the nearest the guesses: along a direction the
-    # data leave free (e.g. knee bends alone) the cost cannot choose, the guesses can
-    near = [f for f in found if f[0] <= NEAR_BEST_COST * least + 1e-12]
-    cost, j1_new, j2_new = max(near, key=lambda f: abs(f[1] @ j1) + abs(f[2] @ j2))
-    j1, j2 = j1_new, j2_new
+    if up_prox_S is not None and up_dist_S is not None:
+        share = across_vertical_share(
+            w1, w2, np.asarray(up_prox_S)[keep][::step], np.asarray(up_dist_S)[keep][::step]
+        )
+        # scaling both rates of a sample by s ≥ 0 scales its residual by s
+        _, j1, j2 = _best_fit(w1 * share[:, None], w2 * share[:, None], j1, j2, iterations)
+    else:
+        _, j1, j2 = _best_fit(w1, w2, j1, j2, iterations)
+    cost = _cost(w1, w2, j1, j2)
     n = max(1, w1.shape[0])
     jac = _jacobian(w1, w2, j1, j2)
     f1, f2 = _across(w1, j1)[0], _across(w2, j2)[0]
@@ -135,6 +153,44 @@ def fit_hinge(
         weakest_rad_s=float(np.sqrt(max(weakest, 0.0))),
         samples=int(w1.shape[0]),
     )
+
+
+def across_vertical_share(
+    w1: FloatArray, w2: FloatArray, up1: FloatArray, up2: FloatArray
+) -> FloatArray:
+    """Per sample, the smaller of the two sensors' shares of rate across the vertical, 0…1.
+
+    ``|ω × û| / |ω|`` with ``û`` the unit vertical in that sensor's coordinates (``(n, 3)``
+    each): 0 for a turn about the vertical, 1 for one about a level axis. A sensor at rest
+    (rate below :data:`MIN_RATE_RAD_S`) does not count; 1 where neither turns (or no vertical
+    is known).
+    """
+    out = np.ones(w1.shape[0])
+    for w, up in ((w1, up1), (w2, up2)):
+        u = np.asarray(up, dtype=np.float64)
+        u = u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-12)
+        rate = np.linalg.norm(w, axis=1)
+        across = np.linalg.norm(np.cross(w, u), axis=1)
+        moving = (rate > MIN_RATE_RAD_S) & np.all(np.isfinite(u), axis=1)
+        share = np.where(moving, across / np.maximum(rate, 1e-12), 1.0)
+        out = np.minimum(out, share)
+    return out
+
+
+def _best_fit(
+    w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray, iterations: int
+) -> tuple[float, FloatArray, FloatArray]:
+    """Of the descents from the 9 pairs of starts around the guesses, the kept one.
+
+    The least cost, or among the solutions within :data:`NEAR_BEST_COST` of it the one nearest
+    the guesses ``j1``/``j2``: along a direction the data leave free (e.g. knee bends alone)
+    the cost cannot choose, the guesses can.
+    """
+    starts = [(s1, j2) for s1 in _starts(j1)] + [(j1, s2) for s2 in _starts(j2)[1:]]
+    found = [_descend(w1, w2, s1, s2, iterations) for s1, s2 in starts]
+    least = min(f[0] for f in found)
+    near = [f for f in found if f[0] <= NEAR_BEST_COST * least + 1e-12]
+    return max(near, key=lambda f: abs(f[1] @ j1) + abs(f[2] @ j2))
 
 
 def _starts(j: FloatArray) -> list[FloatArray]:

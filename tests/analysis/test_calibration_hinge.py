@@ -18,6 +18,7 @@ from analysis.angles.calibration_hinge import (
     MIN_KNEE_ROTATION_DEG,
     MIN_WEAKEST_RAD_S,
     HingeFit,
+    across_vertical_share,
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
@@ -264,3 +265,62 @@ def test_a_fit_whose_weakest_direction_is_free_is_not_used():
     got = hinge_axis_usable(j, own, y, fit=firm, knee_rotation_deg=60.0)
     assert got is not None
     assert _off_deg(got, j - (j @ y) * y) < 1e-6
+
+
+def _bends_then_turn(n_bends: int, n_turn: int):
+    """``q_G_thigh``, ``q_G_shank``: knee bends, then the straight leg turning on the spot.
+
+    In the bends hip and knee flex in step (the shank turning back at a fixed share of the
+    thigh's rate), which leaves the fit one direction only loosely held; the turn then spins
+    both segments together 90° about the vertical (G's y, the straight leg's long axis), so
+    the knee itself does not move through it.
+    """
+    t = np.arange(n_bends) / RATE_HZ
+    shape = np.sin(np.pi * t / 2.5) ** 2
+    q_thigh = rot.from_axis_angle(Z, np.deg2rad(40.0) * shape)
+    q_shank = rot.multiply(q_thigh, rot.from_axis_angle(Z, -np.deg2rad(50.0) * shape))
+    u = np.arange(1, n_turn + 1) / n_turn
+    spin = rot.from_axis_angle(
+        [0.0, 1.0, 0.0], np.deg2rad(90.0) * (u - np.sin(2.0 * np.pi * u) / (2.0 * np.pi))
+    )
+    turn_t = rot.multiply(spin, np.tile(q_thigh[-1], (n_turn, 1)))
+    turn_s = rot.multiply(spin, np.tile(q_shank[-1], (n_turn, 1)))
+    return np.vstack([q_thigh, turn_t]), np.vstack([q_shank, turn_s])
+
+
+def _up(q_E_S: np.ndarray) -> np.ndarray:
+    return rot.rotate(rot.conjugate(q_E_S), [0.0, 0.0, 1.0])
+
+
+def test_a_whole_leg_turn_does_not_tilt_the_knee_axis():
+    # a 1 % difference in the two gyroscopes' scale (within a consumer part's tolerance):
+    # over the turn it could only be met by tilting both axes towards the long axes, which
+    # the unweighted fit did (~3° and ~12°) at a residual that still looked excellent
+    q_t, q_s = _bends_then_turn(1000, 300)
+    st, qe_t = _sensor(q_t, MOUNTS["outside_of_thigh"], 0.4, seed=1)
+    ss, qe_s = _sensor(q_s, MOUNTS["skewed"], -1.1, seed=2)
+    g_t, g_s = st.gyr_rad_s, 1.01 * ss.gyr_rad_s
+    true_t, true_s = _axis_in_sensor(MOUNTS["outside_of_thigh"]), _axis_in_sensor(MOUNTS["skewed"])
+    guess_t, guess_s = _tilted(true_t, 5.0, 5), _tilted(true_s, 5.0, 6)
+    fit = fit_hinge(g_t, g_s, guess_t, guess_s, up_prox_S=_up(qe_t), up_dist_S=_up(qe_s))
+    assert _off_deg(fit.j_prox_S, true_t) < 1.0
+    assert _off_deg(fit.j_dist_S, true_s) < 1.0
+    assert fit.residual_rad_s < 0.05 * fit.spread_rad_s
+    # the bends alone give the same axes: the turn takes nothing away
+    alone = fit_hinge(g_t[:1000], g_s[:1000], guess_t, guess_s)
+    assert _off_deg(fit.j_dist_S, alone.j_dist_S) < 1.0
+
+
+def test_a_turn_about_the_vertical_has_no_share_and_bends_a_full_one():
+    q_t, q_s = _bends_then_turn(1000, 300)
+    st, qe_t = _sensor(q_t, MOUNTS["aligned"], 0.4, seed=1)
+    ss, qe_s = _sensor(q_s, MOUNTS["skewed"], -1.1, seed=2)
+    share = across_vertical_share(st.gyr_rad_s, ss.gyr_rad_s, _up(qe_t), _up(qe_s))
+    moving = np.linalg.norm(st.gyr_rad_s, axis=1) > 0.5
+    assert np.all(share[:1000][moving[:1000]] > 0.99)  # bends: about a level axis
+    assert np.all(share[1000:][moving[1000:]] < 0.05)  # the turn: about the vertical
+    # a sensor at rest does not count: the other's share decides
+    still = np.zeros_like(ss.gyr_rad_s)
+    alone = across_vertical_share(st.gyr_rad_s, still, _up(qe_t), _up(qe_s))
+    assert np.all(alone[1000:][moving[1000:]] < 0.05)
+    assert np.all(alone[:1000][moving[:1000]] > 0.99)
