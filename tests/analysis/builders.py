@@ -36,3 +36,18 @@ def sensor_axes(
         rotation_deg=rotation_deg,
         **{**base, **fields},
     )
+
+
+def feed_live(
+    live: Any, streams: dict[str, Any], pos: dict[str, int], now_s: float, *, side: str = "right"
+) -> None:
+    """Push every stream's samples up to ``now_s`` (s) not yet pushed into ``live``.
+
+    ``pos`` holds each stream's next sample index and is advanced; ``side`` is
+    ``numpy.searchsorted``'s: "right" includes a sample at exactly ``now_s``.
+    """
+    for p, s in streams.items():
+        j = int(np.searchsorted(s.t_s, now_s, side=side))
+        if j > pos[p]:
+            live.push(p, s.t_s[pos[p] : j], s.acc_m_s2[pos[p] : j], s.gyr_rad_s[pos[p] : j])
+            pos[p] = j

@@ -31,6 +31,7 @@ from analysis.errors import CalibrationError
 from analysis.recording.schema import ANGLE_COLUMNS
 from analysis.recording.streams import Recording, streams_from_samples
 from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
+from tests.analysis.builders import feed_live
 
 SENSORS = ("pelvis", "trunk", "right_thigh", "right_shank", "right_foot", "left_thigh")
 HINGE_TAU_S = 10.0
@@ -72,11 +73,7 @@ def _feed_live(
     pos = dict.fromkeys(streams, 0)
     parts, history_end = [], None
     for now in edges:
-        for p, s in streams.items():
-            j = int(np.searchsorted(s.t_s, now, side="right"))
-            if j > pos[p]:
-                live.push(p, s.t_s[pos[p] : j], s.acc_m_s2[pos[p] : j], s.gyr_rad_s[pos[p] : j])
-                pos[p] = j
+        feed_live(live, streams, pos, now)
         out = live.step()
         if watch is not None:
             watch(float(now), live, out)

@@ -19,6 +19,7 @@ from analysis.angles.anchors import CausalStandAnchors
 from analysis.angles.live import LiveAnglePipeline
 from analysis.recording.streams import streams_from_samples
 from analysis.simulation import SimulationConfig, simulate
+from tests.analysis.builders import feed_live
 
 SENSORS = ("pelvis", "trunk", "head", "right_thigh", "left_thigh")
 RATE_HZ = 100.0
@@ -55,11 +56,7 @@ def _run(session, *, anchors: bool, until_s: float = np.inf, tick_s: float = 1.0
     pos = dict.fromkeys(streams, 0)
     parts, steps = [], []
     for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end]):
-        for p, s in streams.items():
-            j = int(np.searchsorted(s.t_s, now, side="right"))
-            if j > pos[p]:
-                live.push(p, s.t_s[pos[p] : j], s.acc_m_s2[pos[p] : j], s.gyr_rad_s[pos[p] : j])
-                pos[p] = j
+        feed_live(live, streams, pos, now)
         out = live.step()
         if out is not None and out.columns:
             parts.append(out)

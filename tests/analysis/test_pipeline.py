@@ -16,6 +16,7 @@ from analysis.recording.schema import ACC_COLUMNS, ANGLE_COLUMNS, GYR_COLUMNS
 from analysis.recording.streams import Recording, SessionMeta, streams_from_samples
 from analysis.simulation import ImuErrorModel, SimulationConfig, simulate
 from analysis.simulation.metrics import angle_error
+from tests.analysis.builders import feed_live
 
 LEG = ("pelvis", "right_thigh", "right_shank", "right_foot")
 SAGITTAL = ("right_hip_flexion_deg", "right_knee_flexion_deg", "right_ankle_dorsiflexion_deg")
@@ -216,11 +217,7 @@ def _feed_live(sim, tick_s: float):
     cal_end = sim.meta.calibration.functional_s[1]
     while now < end + tick_s:
         now += tick_s
-        for p, s in streams.items():
-            j = int(np.searchsorted(s.t_s, now))
-            if j > pos[p]:
-                live.push(p, s.t_s[pos[p] : j], s.acc_m_s2[pos[p] : j], s.gyr_rad_s[pos[p] : j])
-                pos[p] = j
+        feed_live(live, streams, pos, now, side="left")
         out = live.step()
         if out is not None and out.columns:
             parts.append(out)
