@@ -115,20 +115,18 @@ def segment_precision(
     ``acc_m_s2``: the corrected accelerometer on the grid (sensor frame); ``static_s``: the
     quiet stand, whose pose the calibration absorbs; ``q_S_B``: segment to sensor rotation.
     """
-    acc = np.asarray(acc_m_s2, dtype=np.float64)
-    means = still_pose_means(
-        acc, np.asarray(gyr_rad_s), rate_hz=rate_hz, gyr_bias_rad_s=gyr_bias_rad_s, window_s=BLOCK_S
-    )
+    acc = np.asarray(acc_m_s2)  # a long session's float32 stays so: no full float64 copy
+    means = _still_means(acc, np.asarray(gyr_rad_s), rate_hz, gyr_bias_rad_s)
     cov = posterior_covariance(means, fitted=fitted, prior_gain_sd=prior_gain_sd)
     poses = int(cluster_poses(means).shape[0]) if means.size else 0
     a, b = np.searchsorted(t_s, static_s)
     n = max(1, round(BLOCK_S * rate_hz))
     k = acc.shape[0] // n
-    stand = acc[a:b]
+    stand = np.asarray(acc[a:b], dtype=np.float64)
     stand = stand[np.all(np.isfinite(stand), axis=1)]
     if k == 0 or stand.shape[0] == 0:
         return SegmentPrecision(np.full(max(k, 0), np.nan), poses)
-    u = acc[: k * n].reshape(k, n, 3).mean(axis=1)
+    u = acc[: k * n].reshape(k, n, 3).mean(axis=1, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         u = u / np.linalg.norm(u, axis=1, keepdims=True)
     u0 = stand.mean(axis=0)
@@ -136,6 +134,36 @@ def segment_precision(
     z = rotate(q_S_B, [0.0, 0.0, 1.0])
     d = tilt_gradient(u, z) - tilt_gradient(u0[None, :], z)
     return SegmentPrecision(np.einsum("ni,ij,nj->n", d, cov, d), poses)
+
+
+CHUNK_ROWS: Final = 360_000
+"""Rows of the grid taken at a time by :func:`_still_means` (1 h of 100 Hz in ten parts)."""
+
+
+def _still_means(
+    acc_m_s2: NDArray[np.floating],
+    gyr_rad_s: NDArray[np.floating],
+    rate_hz: float,
+    gyr_bias_rad_s: FloatArray,
+) -> FloatArray:
+    """:func:`still_pose_means` of :data:`BLOCK_S` blocks, a whole number of blocks at a time.
+
+    The same blocks and means as one call over the session, without its session-long
+    temporaries (a 10-h session's would cost hundreds of MB).
+    """
+    n = max(2, round(BLOCK_S * rate_hz))
+    step = max(n, CHUNK_ROWS // n * n)
+    parts = [
+        still_pose_means(
+            acc_m_s2[i : i + step],
+            gyr_rad_s[i : i + step],
+            rate_hz=rate_hz,
+            gyr_bias_rad_s=gyr_bias_rad_s,
+            window_s=BLOCK_S,
+        )
+        for i in range(0, acc_m_s2.shape[0], step)
+    ]
+    return np.concatenate(parts) if parts else np.empty((0, 3))
 
 
 def _joints(side: str) -> dict[str, tuple[str, str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analysis.angles import tilt_precision
 from analysis.angles.accbias import GAIN_TERMS, _gain_matrix, estimate_acc_correction
 from analysis.angles.tilt_precision import (
     COVERAGE_SIGMA,
@@ -120,3 +121,20 @@ def test_other_side():
     assert other_side("left") == "right"
     assert other_side("right") == "left"
     assert other_side(None) is None
+
+
+def test_still_means_in_chunks_equal_one_call_over_the_session(monkeypatch) -> None:
+    """Chunked by whole blocks, the still-pose means are those of one call, bit for bit."""
+    rng = np.random.default_rng(3)
+    n_rows = 5_003  # not a whole number of blocks or chunks
+    acc = np.tile([0.0, 0.0, 9.81], (n_rows, 1)) + rng.normal(0.0, 0.01, (n_rows, 3))
+    gyr = rng.normal(0.0, 0.005, (n_rows, 3))
+    gyr[1_000:1_400] += 1.0  # a movement: those blocks are not still
+    bias = np.zeros(3)
+    whole = tilt_precision.still_pose_means(
+        acc, gyr, rate_hz=100.0, gyr_bias_rad_s=bias, window_s=tilt_precision.BLOCK_S
+    )
+    monkeypatch.setattr(tilt_precision, "CHUNK_ROWS", 730)  # 14 blocks of 50 rows a chunk
+    chunked = tilt_precision._still_means(acc, gyr, 100.0, bias)
+    assert whole.shape[0] == 100 - 8
+    np.testing.assert_array_equal(chunked, whole)
