@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,6 +131,16 @@ class PipelineOptions:
     """Return the segment orientations in the result (diagnostics; off to save memory)."""
     max_gap_s: float = 0.25
     """Longer sensor dropouts leave NaN angles."""
+
+    def heading_steps(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`segment_orientations` these options choose."""
+        return {
+            "hinge_window_s": self.hinge_window_s,
+            "hinge": self.hinge_heading,
+            "anchors": self.stand_anchors,
+            "posture": self.posture_anchors,
+            "hinge_tau_s": self.hinge_tau_s,
+        }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -478,7 +489,16 @@ def analyse_recording(
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
-    q_E_B = _segments(t_s, q_E_S, cal, rate_hz, valid, still, opts, threads)
+    q_E_B = segment_orientations(
+        t_s,
+        q_E_S,
+        cal,
+        rate_hz=rate_hz,
+        valid=valid,
+        still=still,
+        threads=threads,
+        **opts.heading_steps(),
+    )
     ja = chain.isb_angles(q_E_B)
     if not opts.keep_orientations:
         q_E_B = {}
@@ -500,33 +520,6 @@ def analyse_recording(
         doubted=doubts,
         predicted_rmse_deg=predicted,
         precision_notes=precision_notes(predicted, imprecise),
-    )
-
-
-def _segments(
-    t_s: FloatArray,
-    q_E_S: dict[str, FloatArray],
-    cal: CalibrationResult,
-    rate_hz: float,
-    valid: Mapping[str, NDArray[np.bool_]],
-    still: NDArray[np.bool_],
-    opts: PipelineOptions,
-    threads: int,
-) -> dict[str, FloatArray]:
-    """Segment orientations ``q_E_B`` on the grid, with the options' heading steps."""
-    return segment_orientations(
-        t_s,
-        q_E_S,
-        cal,
-        rate_hz=rate_hz,
-        valid=valid,
-        still=still,
-        hinge_window_s=opts.hinge_window_s,
-        hinge=opts.hinge_heading,
-        anchors=opts.stand_anchors,
-        posture=opts.posture_anchors,
-        hinge_tau_s=opts.hinge_tau_s,
-        threads=threads,
     )
 
 
