@@ -51,3 +51,9 @@ def feed_live(
         if j > pos[p]:
             live.push(p, s.t_s[pos[p] : j], s.acc_m_s2[pos[p] : j], s.gyr_rad_s[pos[p] : j])
             pos[p] = j
+
+
+def min_jerk_step(t: np.ndarray, start_s: float, end_s: float, height: float) -> np.ndarray:
+    """Minimum-jerk transition from 0 to ``height`` over ``[start_s, end_s]`` (``t`` in s)."""
+    s = np.clip((t - start_s) / (end_s - start_s), 0.0, 1.0)
+    return height * (10 * s**3 - 15 * s**4 + 6 * s**5)

@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import Q_G_E, axis_from_centre, calibrate, centre_partners
+from analysis.angles.calibration import (
+    Q_G_E,
+    CalibrationResult,
+    axis_from_centre,
+    calibrate,
+    centre_partners,
+)
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_centre import (
     HEADING_STEP_DEG,
@@ -107,6 +113,19 @@ def _evidence(data, mounts, pelvis_sign: float) -> CentreEvidence:
         "right_thigh": rot.rotate(data["right_thigh"][2][100], _z_S(mounts["right_thigh"])),
     }
     return centre_evidence(terms["pelvis"], terms["right_thigh"], z_e["pelvis"], z_e["right_thigh"])
+
+
+def _calibrated(data: dict, n: int) -> CalibrationResult:
+    """``calibrate`` on ``n`` grid points of ``data`` ({placement: (acc, gyr, q_E_S)}), with
+    the quiet stand at 0–3.8 s and the movements at 4–28 s."""
+    streams = {
+        p: UniformStream(placement=p, acc_m_s2=a, gyr_rad_s=g, valid=np.ones(n, bool))
+        for p, (a, g, _q) in data.items()
+    }
+    t = np.arange(n) / RATE_HZ
+    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
+    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, 28.0), source="sidecar")
+    return calibrate(session, {p: q for p, (_a, _g, q) in data.items()}, windows=windows)
 
 
 @pytest.mark.parametrize(
@@ -371,14 +390,7 @@ def test_a_centre_decision_relies_only_on_the_thighs_it_was_taken_from():
 def test_calibrate_decides_a_pelvis_kept_still_in_the_calibration(pelvis_mount, thigh_mount):
     n = 3600
     data, mounts = _pair(pelvis_mount, thigh_mount, n=n, lean=True)
-    streams = {
-        p: UniformStream(placement=p, acc_m_s2=a, gyr_rad_s=g, valid=np.ones(n, bool))
-        for p, (a, g, _q) in data.items()
-    }
-    t = np.arange(n) / RATE_HZ
-    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
-    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, 28.0), source="sidecar")
-    cal = calibrate(session, {p: q for p, (_a, _g, q) in data.items()}, windows=windows)
+    cal = _calibrated(data, n)
     pelvis = cal.segments["pelvis"]
     z_est = rot.rotate(pelvis.q_S_B, [0.0, 0.0, 1.0])
     assert float(z_est @ _z_S(mounts["pelvis"])) > 0.95, pelvis.sign_rule
@@ -401,14 +413,7 @@ def test_bends_that_drop_the_hip_centre_straight_down_leave_the_pelvis_uncertain
     data, mounts = _pair(pelvis_mount, thigh_mount, n=n, lean=True, reach=0.0)
     for sign in (1.0, -1.0):
         assert _evidence(data, mounts, sign).ratio < CENTRE_HIGH
-    streams = {
-        p: UniformStream(placement=p, acc_m_s2=a, gyr_rad_s=g, valid=np.ones(n, bool))
-        for p, (a, g, _q) in data.items()
-    }
-    t = np.arange(n) / RATE_HZ
-    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
-    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, 28.0), source="sidecar")
-    cal = calibrate(session, {p: q for p, (_a, _g, q) in data.items()}, windows=windows)
+    cal = _calibrated(data, n)
     pelvis = cal.segments["pelvis"]
     assert pelvis.sign_confidence == "low", pelvis.sign_rule
     assert "pelvis_anterior_tilt_deg" in cal.uncertain_angles()
@@ -433,14 +438,7 @@ def test_a_still_thigh_of_unsure_sign_does_not_hide_the_other_thighs_evidence(
     _tilts, centre = _motion(n, centre_moves=True, lean=True)
     lever = np.array([0.0, -0.2, -0.075])
     data["left_thigh"] = _sensor(np.zeros(n), centre, lever, MOUNTS[still_mount], 0.4, seed=5)
-    streams = {
-        p: UniformStream(placement=p, acc_m_s2=a, gyr_rad_s=g, valid=np.ones(n, bool))
-        for p, (a, g, _q) in data.items()
-    }
-    t = np.arange(n) / RATE_HZ
-    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
-    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, 28.0), source="sidecar")
-    cal = calibrate(session, {p: q for p, (_a, _g, q) in data.items()}, windows=windows)
+    cal = _calibrated(data, n)
     assert cal.segments["left_thigh"].sign_confidence == "low"
     pelvis = cal.segments["pelvis"]
     z_est = rot.rotate(pelvis.q_S_B, [0.0, 0.0, 1.0])

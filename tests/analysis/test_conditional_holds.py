@@ -19,15 +19,10 @@ from analysis.report.page import (
     longest_hold_lines,
     summary_text,
 )
+from tests.analysis.builders import min_jerk_step as step
 
 STANDING = load_builtin_profile("standing_hamstring")
 KNEE_UNSURE = {"right_knee_flexion_deg": {"reason": "knee sign", "redo": "redo the knee bends"}}
-
-
-def step(t: np.ndarray, start_s: float, end_s: float, height: float) -> np.ndarray:
-    """Minimum-jerk transition from 0 to ``height`` over ``[start_s, end_s]``."""
-    s = np.clip((t - start_s) / (end_s - start_s), 0.0, 1.0)
-    return height * (10 * s**3 - 15 * s**4 + 6 * s**5)
 
 
 def straightened_knee_session() -> pd.DataFrame:

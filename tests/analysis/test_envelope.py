@@ -20,14 +20,9 @@ from analysis.envelope.profiles import load_builtin_profile, parse_profile
 from analysis.errors import DataError
 from analysis.recording.schema import RULE_NAMES
 from analysis.recording.streams import Marker
+from tests.analysis.builders import min_jerk_step as step
 
 RATE_HZ = 100.0
-
-
-def step(t: np.ndarray, start_s: float, end_s: float, height: float) -> np.ndarray:
-    """Minimum-jerk transition from 0 to ``height`` over ``[start_s, end_s]``."""
-    s = np.clip((t - start_s) / (end_s - start_s), 0.0, 1.0)
-    return height * (10 * s**3 - 15 * s**4 + 6 * s**5)
 
 
 def standing_session(

@@ -13,15 +13,10 @@ import pandas as pd
 from analysis.envelope.checker import check_envelope
 from analysis.envelope.monitor import EnvelopeMonitor
 from analysis.envelope.profiles import load_builtin_profile
+from tests.analysis.builders import min_jerk_step as step
 
 RATE_HZ = 100.0
 STANDING = load_builtin_profile("standing_hamstring")
-
-
-def step(t: np.ndarray, start_s: float, end_s: float, height: float) -> np.ndarray:
-    """Minimum-jerk transition from 0 to ``height`` over ``[start_s, end_s]``."""
-    s = np.clip((t - start_s) / (end_s - start_s), 0.0, 1.0)
-    return height * (10 * s**3 - 15 * s**4 + 6 * s**5)
 
 
 def lowered_then_seated(*, knee_violation: bool = False) -> pd.DataFrame:

@@ -55,13 +55,21 @@ def _axes(
     )
 
 
-def _hitched_lean() -> SensorAxes:
-    """A session axis 25° off (one hitched lean) whose rival is the movements' true axis."""
+def _session_axis_off(off_deg: float, *, rotation_deg: float, planarity: float) -> SensorAxes:
+    """A session axis ``off_deg`` off (a hitched lean) whose rival is the movements' true axis."""
     own = AxisEstimate(
         z_S=FLEX_Z, source="movements", planarity_ratio=0.99, axis_elevation_deg=0.0,
         rotation_deg=12.0,
     )  # fmt: skip
-    return _axes(_toward_rock(25.0), rotation_deg=45.0, planarity=0.98, source="session", rival=own)
+    return _axes(
+        _toward_rock(off_deg), rotation_deg=rotation_deg, planarity=planarity, source="session",
+        rival=own,
+    )  # fmt: skip
+
+
+def _hitched_lean() -> SensorAxes:
+    """A session axis 25° off (one hitched lean) whose rival is the movements' true axis."""
+    return _session_axis_off(25.0, rotation_deg=45.0, planarity=0.98)
 
 
 def test_apart_deg_ignores_signs():
@@ -244,11 +252,7 @@ def test_a_sharper_witness_doubts_an_unrivalled_axis_nearer():
 
 def _lean_12_off() -> SensorAxes:
     """A session axis 12° off (a slightly hitched lean); the movements' axis is the true one."""
-    own = AxisEstimate(
-        z_S=FLEX_Z, source="movements", planarity_ratio=0.99, axis_elevation_deg=0.0,
-        rotation_deg=12.0,
-    )  # fmt: skip
-    return _axes(_toward_rock(12.0), rotation_deg=200.0, planarity=0.9, source="session", rival=own)
+    return _session_axis_off(12.0, rotation_deg=200.0, planarity=0.9)
 
 
 def test_a_sharp_witness_sides_with_the_rival_by_its_own_spread():

@@ -28,13 +28,9 @@ from analysis.report.figures import (
     time_ticks,
 )
 from analysis.report.page import RED_FLAGS, ReportContext, build_report_html, summary_text
+from tests.analysis.builders import min_jerk_step as _step
 
 HOSTILE = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "a & b $x^2$")
-
-
-def _step(t, a, b, h):
-    s = np.clip((t - a) / (b - a), 0.0, 1.0)
-    return h * (10 * s**3 - 15 * s**4 + 6 * s**5)
 
 
 def _session(duration_s: float = 80.0, rate_hz: float = 100.0) -> pd.DataFrame:

@@ -11,14 +11,9 @@ from analysis.envelope.checker import check_envelope
 from analysis.envelope.monitor import EnvelopeMonitor
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.report.page import summary_text, uncertain_lines
+from tests.analysis.builders import min_jerk_step as step
 
 STANDING = load_builtin_profile("standing_hamstring")
-
-
-def step(t: np.ndarray, start_s: float, end_s: float, height: float) -> np.ndarray:
-    """Minimum-jerk transition from 0 to ``height`` over ``[start_s, end_s]``."""
-    s = np.clip((t - start_s) / (end_s - start_s), 0.0, 1.0)
-    return height * (10 * s**3 - 15 * s**4 + 6 * s**5)
 
 
 def standing_session() -> pd.DataFrame:
