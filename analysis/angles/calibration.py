@@ -704,12 +704,17 @@ def mean_centre_axis(
 ) -> FloatArray | None:
     """The mean of the carried axes at least ``min_sharpness`` sharp, orthogonal to ``y_S``.
 
-    None when there is none or they disagree (their mean is shorter than 0.5).
+    Each axis counts by the inverse square of its heading's spread, ``S² − 1`` for a
+    sharpness ``S`` (:func:`analysis.angles.calibration_centre.heading_spread_deg`): a thigh
+    whose centre fixes the heading twice as well counts four times as much.
+    None when there is none or they disagree (their weighted mean is shorter than 0.5).
     """
-    z_all = [z for sharpness, z in found if sharpness >= min_sharpness]
-    if not z_all:
+    sharp = [(sharpness, z) for sharpness, z in found if sharpness >= min_sharpness]
+    # a heading no sharper than its rivals (S ≤ 1) is not defined and weighs nothing
+    weight = np.array([max(s**2 - 1.0, 0.0) for s, _ in sharp])
+    if not sharp or not weight.sum() > 0.0:
         return None
-    z = np.mean(z_all, axis=0)
+    z = weight @ np.array([z for _, z in sharp]) / weight.sum()
     z = z - (z @ y_S) * y_S
     if np.linalg.norm(z) < 0.5:  # the thighs disagree with each other: decide nothing
         return None

@@ -393,8 +393,31 @@ def settle_axis(
             taken = _take(axes, axes.rival)
             confirms = spread_deg is not None and rival_deg <= spread_deg
             return _corroborated(taken) if confirms else taken
+        if kept_deg >= witness_clash_deg(spread) > rival_deg:
+            return _rival_doubted(axes, kept_deg, rival_deg, what=what, witness=witness)
     why = axis_clash_doubt(axes.z_S, axes.rival.z_S, what)
     return dataclasses.replace(axes, axis_doubt=f"{why}, and {witness} does not say which is right")
+
+
+def _rival_doubted(
+    axes: SensorAxes, kept_deg: float, rival_deg: float, *, what: str, witness: str
+) -> SensorAxes:
+    """The rival in place of a kept axis that the witness rules out, with a doubt.
+
+    The witness lies ``kept_deg`` from the kept axis, as far as it doubts an unrivalled one
+    (:func:`witness_clash_deg`), and ``rival_deg`` from the rival, nearer than that but not
+    near enough to decide (:func:`settle_axis`): the kept axis is not the flexion axis, the
+    rival may be. The angles stay uncertain, measured about the rival.
+    """
+    taken = _take(axes, axes.rival) if axes.rival is not None else axes
+    return dataclasses.replace(
+        taken,
+        axis_doubt=(
+            f"the {what}'s flexion axis from the {axes.axis_source} lies {kept_deg:.0f}° from "
+            f"{witness}; the one from the {taken.axis_source}, {rival_deg:.0f}° from it, is "
+            "used but not established"
+        ),
+    )
 
 
 def gravity_is_plausible(g_m_s2: float) -> bool:

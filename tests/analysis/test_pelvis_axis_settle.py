@@ -172,11 +172,41 @@ def test_the_centre_witness_is_the_mean_of_sharp_enough_thighs():
     found = [(1.3, FLEX_Z), (1.1, ROCK_Z), (1.25, _toward_rock(6.0))]
     z = mean_centre_axis(found, y, min_sharpness=1.2)
     assert z is not None
-    assert apart_deg(z, _toward_rock(3.0)) < 0.1  # ROCK_Z (sharpness 1.1) is left out
+    # ROCK_Z (sharpness 1.1) is left out; the other two count by S² − 1 (0.69 and 0.5625)
+    w_flex, w_six = 1.3**2 - 1.0, 1.25**2 - 1.0
+    six = np.deg2rad(6.0)
+    mean_deg = np.rad2deg(np.arctan2(w_six * np.sin(six), w_flex + w_six * np.cos(six)))
+    assert apart_deg(z, _toward_rock(float(mean_deg))) < 0.01
     assert float(z @ FLEX_Z) > 0.99
     assert mean_centre_axis(found, y, min_sharpness=1.5) is None
     # two thighs that disagree (opposite axes) witness nothing
     assert mean_centre_axis([(2.0, FLEX_Z), (2.0, -FLEX_Z)], y, min_sharpness=1.2) is None
+
+
+def test_a_sharper_thigh_counts_more_in_the_centre_witness():
+    """Person 56's full 10-min session: the left thigh's heading sharpness 1.93 carried the
+    pelvis axis 3° from the movements' axis, the right's 1.54 16° (its own heading error);
+    their plain mean, 9° away, sided with neither the movements' axis nor the session's 18°
+    away, and a pelvis 0.9° off was doubted. By the inverse square of the headings' spreads
+    the sharp thigh counts 2.7/1.4 as much: the witness lies 7° from the kept axis."""
+    found = [(1.93, _toward_rock(3.0)), (1.54, _toward_rock(15.5))]
+    z = mean_centre_axis(found, UP, min_sharpness=1.2)
+    assert z is not None
+    spreads = [heading_spread_deg(s) for s, _ in found]
+    w = [1.0 / sp**2 for sp in spreads]
+    expect = np.rad2deg(np.arctan2(
+        w[0] * np.sin(np.deg2rad(3.0)) + w[1] * np.sin(np.deg2rad(15.5)),
+        w[0] * np.cos(np.deg2rad(3.0)) + w[1] * np.cos(np.deg2rad(15.5)),
+    ))  # fmt: skip
+    assert apart_deg(z, _toward_rock(float(expect))) < 0.01
+    assert apart_deg(z, FLEX_Z) < AXIS_CLASH_DEG - 2.0  # the plain mean, 9.25°, was not
+    # equal sharpness: the plain mean
+    z_eq = mean_centre_axis(
+        [(1.5, _toward_rock(0.0)), (1.5, _toward_rock(10.0))], UP, min_sharpness=1.2
+    )
+    assert apart_deg(z_eq, _toward_rock(5.0)) < 1e-6
+    # an undefined heading (S ≤ 1) weighs nothing even when asked for
+    assert mean_centre_axis([(1.0, FLEX_Z)], UP, min_sharpness=0.5) is None
 
 
 @pytest.mark.parametrize(
@@ -300,3 +330,31 @@ def test_two_thighs_that_disagree_widen_the_witness_spread():
     assert centre_witness_spread_deg(loose, FLEX_Z, min_sharpness=1.2) == pytest.approx(
         heading_spread_deg(sharp)
     )
+
+
+def test_a_witness_that_rules_out_the_kept_axis_puts_the_rival_in_its_place_doubted():
+    """Person 4093's 1-min default session: the movements' axis (the pelvis rocked sideways)
+    lay 90° from the thigh's carried through the hip centre (spread 12°), the session's 23°
+    from it — too far to be confirmed, near enough not to be ruled out. The pelvis stays
+    uncertain, but its angles are measured about the axis the witness did not rule out."""
+    axes = _hitched_lean()  # kept: the session's, 25° off; rival: the movements', true
+    witness = _toward_rock(-15.0)  # 40° from the kept axis, 15° from the rival
+    got = settle_axis(axes, witness, what="pelvis", witness=WITNESS)
+    np.testing.assert_array_equal(got.z_S, FLEX_Z)
+    assert got.axis_source == "movements"
+    assert got.rival is not None
+    assert got.rival.source == "session"
+    assert got.axis_doubt == (
+        f"the pelvis's flexion axis from the session lies 40° from {WITNESS}; the one from "
+        "the movements, 15° from it, is used but not established"
+    )
+    # a sharp witness rules the kept axis out nearer (three spreads: 12°)
+    sharp = settle_axis(axes, _toward_rock(-11.0), what="pelvis", witness=WITNESS, spread_deg=4.0)
+    assert sharp.axis_source == "movements"
+    assert sharp.axis_doubt is not None
+    assert "used but not established" in sharp.axis_doubt
+    # one that does not rule the kept axis out, or rules both out, changes nothing
+    for w in (_toward_rock(12.5), _toward_rock(70.0)):
+        kept = settle_axis(axes, w, what="pelvis", witness=WITNESS)
+        assert kept.axis_source == "session"
+        assert "does not say which is right" in str(kept.axis_doubt)
