@@ -113,3 +113,18 @@ def test_the_report_s_calibration_section_lists_them():
     )
     assert "Calibration quality: <b>good</b>" in sure
     assert "Uncertain angles" not in sure
+
+
+def test_a_thigh_tilt_doubt_is_said_beside_the_pelvis_s(calibration_of):
+    cal = calibration_of(
+        {
+            "pelvis": {"sign_confidence": "low"},
+            "left_thigh": {"tilt_doubt": "the left thigh's axis rests on one movement"},
+        }
+    )
+    out = cal.uncertain_angles()
+    for column in ("left_hip_adduction_deg", "left_hip_internal_rotation_deg"):
+        reason = out[column]["reason"]
+        assert reason.startswith(cal.doubts()["pelvis"])
+        assert reason.endswith("; the left thigh's axis rests on one movement")
+    assert "rests on one movement" not in out["left_hip_flexion_deg"]["reason"]
