@@ -524,6 +524,8 @@ def knee_hinge_axes(
     return out
 
 
+SESSION_KNEE_SCAN: Final = 400_000
+"""At most this many samples of a session are scanned for the knee's moving samples."""
 SESSION_KNEE: Final = "knee hinge over the session"
 """``axis_source`` of a thigh (and shank) whose axis came from :func:`_session_knee_fit`."""
 
@@ -537,10 +539,13 @@ def _knee_fit(
     q_E_S: Mapping[str, FloatArray],
     *,
     thin: int = 1,
+    stride: int = 1,
 ) -> tuple[HingeFit, float] | None:
     """The knee's hinge fit on the samples ``sel`` (every ``thin``-th), and how far it turned.
 
-    None when fewer than 10 samples have data in both sensors and their orientations.
+    ``stride``: ``sel`` holds only every ``stride``-th sample of the grid (the turn is
+    integrated at the rate of the samples used). None when fewer than 10 samples have data
+    in both sensors and their orientations.
     """
     thigh, shank = pair
     sel = sel & session.streams[thigh].valid & session.streams[shank].valid
@@ -561,7 +566,7 @@ def _knee_fit(
     ]
     fit = fit_hinge(g_t, g_s, axes[thigh].z_S, axes[shank].z_S, up_prox_S=up[0], up_dist_S=up[1])
     turned = knee_rotation_deg(
-        g_t, g_s, fit, rate_hz=session.rate_hz / thin, up_prox_S=up[0], up_dist_S=up[1]
+        g_t, g_s, fit, rate_hz=session.rate_hz / (thin * stride), up_prox_S=up[0], up_dist_S=up[1]
     )
     return fit, turned
 
@@ -577,16 +582,20 @@ def _session_knee_fit(
 
     Still samples satisfy any hinge and are left out (faster than
     :data:`analysis.angles.calibration_hinge.MIN_RATE_RAD_S` after the stand's bias); the
-    moving ones are thinned evenly to at most :data:`HINGE_MAX_SAMPLES`, so a 10-h session
-    costs what a 15-min one does.
+    moving ones are thinned evenly to at most :data:`HINGE_MAX_SAMPLES`, and a session of more
+    than :data:`SESSION_KNEE_SCAN` samples is scanned at a stride, so a 10-h session costs
+    what a 15-min one does (no copy of its whole series).
     """
-    moving = np.zeros(session.t_s.shape[0], dtype=bool)
+    n = session.t_s.shape[0]
+    stride = max(1, -(-n // SESSION_KNEE_SCAN))
+    moving = np.zeros(n, dtype=bool)
     for p in pair:
         stream = session.streams[p]
-        rate = np.linalg.norm(stream.gyr_rad_s - _stand_rate(stream, stand), axis=1)
-        moving |= stream.valid & (rate > MIN_RATE_RAD_S)
+        gyr = np.asarray(stream.gyr_rad_s[::stride], dtype=np.float64)
+        rate = np.linalg.norm(gyr - _stand_rate(stream, stand), axis=1)
+        moving[::stride] |= stream.valid[::stride] & (rate > MIN_RATE_RAD_S)
     thin = max(1, -(-int(moving.sum()) // HINGE_MAX_SAMPLES))
-    return _knee_fit(session, pair, stand, moving, axes, q_E_S, thin=thin)
+    return _knee_fit(session, pair, stand, moving, axes, q_E_S, thin=thin, stride=stride)
 
 
 def _hinge_axes(
