@@ -412,7 +412,7 @@ def _report_html(analysis: SessionAnalysis) -> str:
         rate_hz=result.rate_hz,
         sensors=analysis.placements,
         calibration_lines=(*result.calibration.summary_lines(), *result.precision_notes),
-        calibration=result.calibration.to_dict(),
+        calibration=result.calibration_dict(),
         absent=dict(result.absent),
         warnings=tuple(result.warnings),
         version=_package_version(),

@@ -33,7 +33,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,6 +60,7 @@ from analysis.angles.calibration_centre import (
     heading_spread_deg,
 )
 from analysis.angles.calibration_hinge import (
+    MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
     HingeFit,
     fit_hinge,
@@ -238,10 +239,12 @@ class CalibrationResult:
                 }
         for column, p in tilted_angles().items():
             seg = self.segments.get(p)
-            if column in out or seg is None or seg.tilt_doubt is None:
+            if seg is None or seg.tilt_doubt is None:
                 continue
-            if all(q in self.segments for q in angle_dependencies()[column]):
-                out[column] = {"reason": seg.tilt_doubt, "redo": redo_advice(p)}
+            if column in out and p not in doubts:  # doubted for the pelvis: say both
+                out[column]["reason"] += f"; {seg.tilt_doubt}"
+            elif all(q in self.segments for q in angle_dependencies()[column]):
+                out.setdefault(column, {"reason": seg.tilt_doubt, "redo": redo_advice(p)})
         return out
 
     def summary_lines(self) -> list[str]:
@@ -491,7 +494,11 @@ def knee_hinge_axes(
     Where the fit is usable (:func:`analysis.angles.calibration_hinge.hinge_axis_usable`)
     it replaces the segment's own axis (``axis_source = "knee hinge"``): leg swings and
     bends done with some abduction or rotation tilt each segment's own dominant axis, the
-    knee's stays put.
+    knee's stays put. When the window leaves the thigh's axis free (one movement pattern:
+    :func:`thigh_tilt_doubt`), the knee is fitted again over the whole session's moving
+    samples (:func:`_session_knee_fit`): lifting the leg onto the support, sitting down or
+    walking bend the knee at other ratios to the hip than the knee bends did, and the knee
+    is the same hinge then.
     """
     out = dict(axes)
     stand, move = masks
@@ -499,40 +506,118 @@ def knee_hinge_axes(
         thigh, shank = f"{side}_thigh", f"{side}_shank"
         if thigh not in axes or shank not in axes:
             continue
-        sel = move & session.streams[thigh].valid & session.streams[shank].valid
-        for p in (thigh, shank):
-            sel &= np.all(np.isfinite(q_E_S[p]), axis=1)
-        if sel.sum() < 10:
+        pair = (thigh, shank)
+        fit = _knee_fit(session, pair, stand, move, axes, q_E_S)
+        if fit is None:
             continue
-        # only the window's rates, as float64 (a 10-h session's whole series is not copied)
-        g_t, g_s = (
-            np.asarray(session.streams[p].gyr_rad_s[sel], dtype=np.float64)
-            - _stand_rate(session.streams[p], stand)
-            for p in (thigh, shank)
-        )
-        up = [
-            rot.rotate(rot.conjugate(np.asarray(q_E_S[p][sel], dtype=np.float64)), [0.0, 0.0, 1.0])
-            for p in (thigh, shank)
-        ]
-        fit = fit_hinge(
-            g_t, g_s, axes[thigh].z_S, axes[shank].z_S, up_prox_S=up[0], up_dist_S=up[1]
-        )
-        turned = knee_rotation_deg(
-            g_t, g_s, fit, rate_hz=session.rate_hz, up_prox_S=up[0], up_dist_S=up[1]
-        )
-        for p, j in ((thigh, fit.j_prox_S), (shank, fit.j_dist_S)):
-            z = hinge_axis_usable(j, axes[p].z_S, axes[p].y_S, fit=fit, knee_rotation_deg=turned)
-            if z is not None:
-                hinge = j / np.linalg.norm(j)
-                out[p] = dataclasses.replace(
-                    axes[p],
-                    z_S=z,
-                    axis_source="knee hinge",
-                    hinge_S=hinge if float(hinge @ z) >= 0.0 else -hinge,
-                )
-        doubt = thigh_tilt_doubt(out[thigh], fit, thigh)
-        if doubt is not None:
+        out.update(_hinge_axes(axes, pair, *fit, source="knee hinge"))
+        doubt = thigh_tilt_doubt(out[thigh], fit[0], thigh)
+        if doubt is None:
+            continue
+        again = _session_knee_fit(session, pair, stand, axes, q_E_S)
+        found = {} if again is None else _hinge_axes(axes, pair, *again, source=SESSION_KNEE)
+        if thigh not in found:
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=doubt)
+            continue
+        # the shank keeps an axis the window's knee fit gave it
+        out.update({p: a for p, a in found.items() if out[p].axis_source == "movements"})
+    return out
+
+
+SESSION_KNEE_SCAN: Final = 400_000
+"""At most this many samples of a session are scanned for the knee's moving samples."""
+SESSION_KNEE: Final = "knee hinge over the session"
+"""``axis_source`` of a thigh (and shank) whose axis came from :func:`_session_knee_fit`."""
+
+
+def _knee_fit(
+    session: UniformSession,
+    pair: tuple[str, str],
+    stand: BoolArray,
+    sel: BoolArray,
+    axes: Mapping[str, SensorAxes],
+    q_E_S: Mapping[str, FloatArray],
+    *,
+    thin: int = 1,
+    stride: int = 1,
+) -> tuple[HingeFit, float] | None:
+    """The knee's hinge fit on the samples ``sel`` (every ``thin``-th), and how far it turned.
+
+    ``stride``: ``sel`` holds only every ``stride``-th sample of the grid (the turn is
+    integrated at the rate of the samples used). None when fewer than 10 samples have data
+    in both sensors and their orientations.
+    """
+    thigh, shank = pair
+    sel = sel & session.streams[thigh].valid & session.streams[shank].valid
+    for p in pair:
+        sel &= np.all(np.isfinite(q_E_S[p]), axis=1)
+    idx = np.flatnonzero(sel)[::thin]
+    if idx.size < 10:
+        return None
+    # only these samples' rates, as float64 (a 10-h session's whole series is not copied)
+    g_t, g_s = (
+        np.asarray(session.streams[p].gyr_rad_s[idx], dtype=np.float64)
+        - _stand_rate(session.streams[p], stand)
+        for p in pair
+    )
+    up = [
+        rot.rotate(rot.conjugate(np.asarray(q_E_S[p][idx], dtype=np.float64)), [0.0, 0.0, 1.0])
+        for p in pair
+    ]
+    fit = fit_hinge(g_t, g_s, axes[thigh].z_S, axes[shank].z_S, up_prox_S=up[0], up_dist_S=up[1])
+    turned = knee_rotation_deg(
+        g_t, g_s, fit, rate_hz=session.rate_hz / (thin * stride), up_prox_S=up[0], up_dist_S=up[1]
+    )
+    return fit, turned
+
+
+def _session_knee_fit(
+    session: UniformSession,
+    pair: tuple[str, str],
+    stand: BoolArray,
+    axes: Mapping[str, SensorAxes],
+    q_E_S: Mapping[str, FloatArray],
+) -> tuple[HingeFit, float] | None:
+    """:func:`_knee_fit` over the session's samples at which thigh or shank turns.
+
+    Still samples satisfy any hinge and are left out (faster than
+    :data:`analysis.angles.calibration_hinge.MIN_RATE_RAD_S` after the stand's bias); the
+    moving ones are thinned evenly to at most :data:`HINGE_MAX_SAMPLES`, and a session of more
+    than :data:`SESSION_KNEE_SCAN` samples is scanned at a stride, so a 10-h session costs
+    what a 15-min one does (no copy of its whole series).
+    """
+    n = session.t_s.shape[0]
+    stride = max(1, -(-n // SESSION_KNEE_SCAN))
+    moving = np.zeros(n, dtype=bool)
+    for p in pair:
+        stream = session.streams[p]
+        gyr = np.asarray(stream.gyr_rad_s[::stride], dtype=np.float64)
+        rate = np.linalg.norm(gyr - _stand_rate(stream, stand), axis=1)
+        moving[::stride] |= stream.valid[::stride] & (rate > MIN_RATE_RAD_S)
+    thin = max(1, -(-int(moving.sum()) // HINGE_MAX_SAMPLES))
+    return _knee_fit(session, pair, stand, moving, axes, q_E_S, thin=thin, stride=stride)
+
+
+def _hinge_axes(
+    axes: Mapping[str, SensorAxes],
+    pair: tuple[str, str],
+    fit: HingeFit,
+    turned: float,
+    *,
+    source: str,
+) -> dict[str, SensorAxes]:
+    """The thigh's and shank's axes from a knee fit, for each where the fit is usable."""
+    out = {}
+    for p, j in zip(pair, (fit.j_prox_S, fit.j_dist_S), strict=True):
+        z = hinge_axis_usable(j, axes[p].z_S, axes[p].y_S, fit=fit, knee_rotation_deg=turned)
+        if z is not None:
+            hinge = j / np.linalg.norm(j)
+            out[p] = dataclasses.replace(
+                axes[p],
+                z_S=z,
+                axis_source=source,
+                hinge_S=hinge if float(hinge @ z) >= 0.0 else -hinge,
+            )
     return out
 
 
@@ -939,6 +1024,11 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
         notes.append(
             f"{label}: flexion axis taken from the shank's through the ankle hinge: its own "
             "movements turned it mostly about another axis (e.g. a foot kept flat)"
+        )
+    elif ax.axis_source == SESSION_KNEE:
+        notes.append(
+            f"{label}: flexion axis taken from the knee's hinge over the whole session: the "
+            "calibration movements were too alike to fix it"
         )
     elif ax.axis_source == "hip centre":
         notes.append(

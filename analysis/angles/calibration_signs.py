@@ -30,7 +30,9 @@ decided. Each row is tried in this order and the first test that decides wins:
    foot flat);
 5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
-   functional window, then over the session; without a trunk sensor the head with the
+   functional window, then over the session (when both decide, opposite ways, the session
+   wins as a ``low`` guess: a pelvis tucking under in a knee bend while the trunk leans
+   over the knees reverses the window's); without a trunk sensor the head with the
    pelvis, two joints away (``correlate_without``), over the session only: in the lean into
    the stretch, the bows and lying down the head goes the pelvis's way, while in the small
    rocking of the leg swings it may turn against it (kept level), so the window's
@@ -449,15 +451,40 @@ def _corr(a: FloatArray, b: FloatArray) -> float:
 def _by_partner(row: SignRule, cand: Tilts, partner: Tilts | None):
     if partner is None:
         return None
-    for where, r in (
-        ("", _corr(cand.move, partner.move)),
-        (" over the session", _corr(cand.session, partner.session)),
-    ):
+    r_move, r_session = _corr(cand.move, partner.move), _corr(cand.session, partner.session)
+    if _opposed(r_move, r_session):
+        return _window_against_session(row, r_move, r_session)
+    for where, r in (("", r_move), (" over the session", r_session)):
         if np.isfinite(r) and abs(r) >= CORR_DECIDE:
             conf: Confidence = "high" if abs(r) >= CORR_HIGH else "low"
             text = f"tips the same way as the {row.correlate_with}{where} (r = {abs(r):.2f})"
             return SignDecision(choice=int(r < 0), rule=text, confidence=conf)
     return None
+
+
+def _opposed(r_move: float, r_session: float) -> bool:
+    """True when the window's and the session's correlations both decide, opposite ways."""
+    both = np.isfinite(r_move) and np.isfinite(r_session)
+    decisive = both and min(abs(r_move), abs(r_session)) >= CORR_DECIDE
+    return bool(decisive and np.sign(r_move) != np.sign(r_session))
+
+
+def _window_against_session(row: SignRule, r_move: float, r_session: float) -> SignDecision:
+    """Test 5 when the calibration window and the session disagree: the session, as a guess.
+
+    The trunk goes the pelvis's way (and the head the trunk's) where the person hinges at
+    the hips: the bows, the lean into the stretch, lying down; those large tilts dominate
+    the session's correlation. In the small movements of the calibration it need not: in a
+    knee bend the pelvis may tuck under while the trunk leans forward over the knees to keep
+    the balance, which reverses the window's correlation. The data contradict each other,
+    so the decision is ``low``: its angles are reported as uncertain.
+    """
+    text = (
+        f"tips the same way as the {row.correlate_with} over the session (r = "
+        f"{abs(r_session):.2f}), against it in the calibration movements "
+        f"(r = −{abs(r_move):.2f})"
+    )
+    return SignDecision(choice=int(r_session < 0), rule=text, confidence="low")
 
 
 def _by_far_partner(

@@ -169,6 +169,21 @@ class AngleResult:
     precision_notes: tuple[str, ...] = ()
     """Plain sentences on those columns' precision, for the report and the summary."""
 
+    def calibration_dict(self) -> dict[str, Any]:
+        """The calibration as JSON values, listing every angle reported as uncertain.
+
+        :meth:`CalibrationResult.to_dict` knows only the calibration's own doubts; its
+        ``uncertain_angles`` is replaced here by :attr:`uncertain` (also the doubts found
+        later: joints read beyond any range, the resting leg's imprecise tilt), and
+        ``doubted_segments`` (:attr:`doubted`) is added, so the calibration section reads the
+        same list as ``envelope.json`` and the verdict.
+        """
+        return {
+            **self.calibration.to_dict(),
+            "uncertain_angles": {c: dict(v) for c, v in self.uncertain.items()},
+            "doubted_segments": dict(self.doubted),
+        }
+
 
 def _noop(_stage: str, _fraction: float) -> None:
     return None

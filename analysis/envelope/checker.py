@@ -210,7 +210,19 @@ def check_envelope(
         slr=slr_result(t_s, data, markers, side=side),
         differentiation=tests,
         hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
+        uncertain_angles=uncertain_in(uncertain, data),
     )
+
+
+def uncertain_in(
+    uncertain: Mapping[str, Mapping[str, str]] | None, data: Mapping[str, FloatArray]
+) -> dict[str, dict[str, str]]:
+    """The uncertain angles that are columns of the table, ``{column: {"reason", "redo"}}``.
+
+    In column order of ``data``; each entry copied (the reason and what to redo, as given).
+    """
+    given = uncertain or {}
+    return {c: dict(given[c]) for c in data if c in given}
 
 
 def _dynamics(

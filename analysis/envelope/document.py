@@ -82,6 +82,7 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
         for r in res.rules
         if r.status == "uncertain"
     ]
+    out["uncertain_angles"] = {c: dict(v) for c, v in res.uncertain_angles.items()}
     out["markers"].extend(_marker_item(m) for m in res.marks)
     if res.gaps:
         out["gaps"] = [

@@ -272,6 +272,9 @@ class EnvelopeResult:
     hold_timing_doubt: str | None = None
     """Why the engagement angle, on which holds start and end, is uncertain (None when it
     is trusted): a hold's start or end may then be off by a movement's length."""
+    uncertain_angles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Every angle of the table reported as uncertain, ``{column: {"reason", "redo"}}``,
+    whether a rule reads it or not (``envelope.json``'s ``uncertain_angles``)."""
 
     @property
     def engaged_s(self) -> float:

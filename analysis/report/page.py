@@ -765,8 +765,9 @@ def _calibration_section(ctx: ReportContext) -> str:
     weak = _weak_segments(ctx.calibration)
     gyro = (ctx.calibration or {}).get("stand_gyro_rms_deg_s")
     still = not isinstance(gyro, int | float) or gyro < 1.0
+    unsure = _uncertain_columns(ctx.calibration)
     if ctx.calibration is not None:
-        overall = "good" if not weak and still else "check the notes below"
+        overall = "good" if not weak and still and not unsure else "check the notes below"
         out.append(f"<p>Calibration quality: <b>{overall}</b>.</p>")
     out.append("<ul>" + "".join(f"<li>{_e(line)}</li>" for line in ctx.calibration_lines))
     out.append("</ul>")
@@ -776,10 +777,23 @@ def _calibration_section(ctx: ReportContext) -> str:
             "segments may carry a constant offset; repeat the calibration movements slowly "
             "and in the sagittal plane next time.</p>"
         )
+    if unsure:
+        out.append(
+            "<p class='box'>Uncertain angles (never judged as outside; why and what to redo "
+            "are in the verdict above): " + _e(", ".join(unsure)) + ".</p>"
+        )
     if ctx.warnings:
         out.append("<h3>Data warnings</h3><ul>")
         out.append("".join(f"<li>{_e(w)}</li>" for w in ctx.warnings) + "</ul>")
     return "".join(out)
+
+
+def _uncertain_columns(cal: Mapping[str, Any] | None) -> list[str]:
+    """The angle columns the calibration document lists as uncertain (strings only)."""
+    listed = (cal or {}).get("uncertain_angles")
+    if not isinstance(listed, Mapping):
+        return []
+    return [str(c) for c in listed]
 
 
 def _weak_segments(cal: Mapping[str, Any] | None) -> list[str]:
@@ -897,7 +911,15 @@ def _profile_section(env: EnvelopeResult) -> str:
 
 
 def uncertain_lines(env: EnvelopeResult) -> list[str]:
-    """Plain sentences for the rules judged ``uncertain``: which, why, what to redo."""
+    """Plain sentences for the uncertain angles: which, why, what to redo.
+
+    First the rules judged ``uncertain``, then the uncertain angles no rule reads
+    (:func:`unread_uncertain_lines`), so every angle of ``env.uncertain_angles`` is named.
+    """
+    return _uncertain_rule_lines(env) + unread_uncertain_lines(env)
+
+
+def _uncertain_rule_lines(env: EnvelopeResult) -> list[str]:
     unsure = [r for r in env.rules if r.status == "uncertain"]
     if not unsure:
         return []
@@ -912,6 +934,25 @@ def uncertain_lines(env: EnvelopeResult) -> list[str]:
             seen.add((r.reason, r.redo))
             lines.append(f"Also uncertain: {r.rule.replace('_', ' ')} — {r.reason}; {r.redo}.")
     return lines
+
+
+def unread_uncertain_lines(env: EnvelopeResult) -> list[str]:
+    """One sentence per reason for the uncertain angles that no uncertain rule reads.
+
+    Such an angle (the resting leg's knee, the head relative to the pelvis, an angle the
+    profile does not judge) sets no verdict, but its reading in the table and the plots is
+    not to be trusted either; angles of the same reason and advice share a sentence.
+    """
+    read = {r.column for r in env.rules if r.status == "uncertain"}
+    groups: dict[tuple[str, str], list[str]] = {}
+    for column, why in env.uncertain_angles.items():
+        if column not in read:
+            key = (str(why.get("reason", "")), str(why.get("redo", "")))
+            groups.setdefault(key, []).append(column)
+    return [
+        f"Uncertain readings (no rule judged on them): {', '.join(cols)} — {reason}; {redo}."
+        for (reason, redo), cols in groups.items()
+    ]
 
 
 def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:

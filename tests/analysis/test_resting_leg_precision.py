@@ -73,3 +73,29 @@ def test_the_exercised_side_option_names_the_other_leg(supine):
         rec, options=PipelineOptions(keep_orientations=False, exercised_side="right")
     )
     assert not any(c in swapped.uncertain for c in RESTING)
+
+
+def test_every_output_lists_the_same_uncertain_angles(supine):
+    # the precision step's doubts come after the calibration: the calibration's own list
+    # lacks them, the outputs a user reads must not
+    session, rec, result = supine
+    assert not set(RESTING) & set(result.calibration.to_dict()["uncertain_angles"])
+    env = check_envelope(
+        result.angles,
+        load_builtin_profile("supine_hamstring"),
+        side=session.side,
+        absent=result.absent,
+        uncertain=result.uncertain,
+    )
+    listed = set(result.uncertain)
+    assert set(env.to_dict()["uncertain_angles"]) == listed
+    assert set(result.calibration_dict()["uncertain_angles"]) == listed
+    done = SessionAnalysis(rec.meta, tuple(rec.placements), result, env, "s")
+    html = _report_html(done)
+    by_rule = {r.column for r in env.rules if r.status == "uncertain"}
+    for column in listed:
+        assert column in html
+        assert column in done.summary or column in by_rule
+    for r in env.rules:
+        if r.status == "uncertain":
+            assert r.rule in done.summary
