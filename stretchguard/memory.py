@@ -70,10 +70,10 @@ def arrow_on_c_heap() -> bool:
 
     Arrow's default allocator (mimalloc in the Linux wheels) backs the CSV parser's many
     block-sized buffers with transparent huge pages that the kernel zeroes on first touch;
-    through ``malloc`` the same read costs about half the system time, the heap's freed pages
-    are reused by the analysis that follows, and ``release_unused`` hands them back
-    (``malloc_trim``). On the 1-h benchmark session: 0.1–0.15 s less CPU and 10 MB less peak
-    memory (docs/benchmarks.md). For a process that reads one session and exits
+    through ``malloc`` the read needs far less kernel time and its freed pages are reused by
+    the analysis that follows (the same values: only where they are stored changes). On the
+    1-h benchmark session the whole process's system time fell by a third and its peak
+    memory a little (docs/benchmarks.md). For a process that reads one session and exits
     (``stretchguard analyse``). Returns True when the pool was switched; False when
     ``ARROW_DEFAULT_MEMORY_POOL`` already chooses, or Arrow refuses.
     """

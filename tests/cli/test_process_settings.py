@@ -63,8 +63,5 @@ def test_arrow_on_c_heap_switches_to_the_system_pool():
 
 
 def test_arrow_on_c_heap_leaves_an_explicit_pool():
-    assert _run(_POOL, ARROW_DEFAULT_MEMORY_POOL="jemalloc").split() == [
-        "jemalloc",
-        "False",
-        "jemalloc",
-    ]
+    # "system" exists in every Arrow build; the call must not even try (False)
+    assert _run(_POOL, ARROW_DEFAULT_MEMORY_POOL="system").split() == ["system", "False", "system"]
