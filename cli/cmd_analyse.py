@@ -37,7 +37,7 @@ from stretchguard.analysing import (
     with_windows,
     write_angles_csv,
 )
-from stretchguard.memory import keep_freed_memory
+from stretchguard.memory import arrow_on_c_heap, keep_freed_memory
 
 __all__ = [
     "AnalysisOutput",
@@ -154,6 +154,7 @@ def window_arg(text: str) -> tuple[float, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Analyse the input and write the report folder."""
+    arrow_on_c_heap()  # one session, then exit: Arrow allocates via malloc (stretchguard.memory)
     recording = with_windows(
         load_inputs(args, device_ticks=False),
         stand=getattr(args, "stand", None),

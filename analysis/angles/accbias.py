@@ -68,24 +68,47 @@ def cluster_poses(pose_means_m_s2: FloatArray, *, radius_deg: float = 8.0) -> Fl
 
     Windows of one pose are not independent evidence (the same bias, the same orientation);
     counting each pose once keeps the fit from becoming overconfident along the directions
-    the poses do not observe.
+    the poses do not observe. The poses are those of :func:`pose_labels`.
     """
     m = np.asarray(pose_means_m_s2, dtype=np.float64)
     if m.shape[0] == 0:
         return m
     u = m / np.linalg.norm(m, axis=1, keepdims=True)
-    cos_r = np.cos(np.deg2rad(radius_deg))
-    label = np.full(m.shape[0], -1)
-    centres: list[FloatArray] = []
-    for i in range(m.shape[0]):
-        for c, centre in enumerate(centres):
-            if u[i] @ centre > cos_r:
-                label[i] = c
-                break
-        else:
-            centres.append(u[i])
-            label[i] = len(centres) - 1
-    return np.stack([m[label == c].mean(axis=0) for c in range(len(centres))])
+    label = pose_labels(u, cos_radius=np.cos(np.deg2rad(radius_deg)))
+    return np.stack([m[label == c].mean(axis=0) for c in range(int(label.max()) + 1)])
+
+
+_DOT_MARGIN = 1e-9
+"""Dot products this close to the radius's cosine are recomputed as one row at a time."""
+
+
+def pose_labels(u: FloatArray, *, cos_radius: float) -> NDArray[np.intp]:
+    """Pose of each unit direction ``u`` ``(J, 3)``, by greedy clustering in row order.
+
+    Row ``i`` joins the first pose (in order of creation) whose centre — the pose's first
+    row — has ``u[i] @ centre > cos_radius``; otherwise it starts a new pose. Evaluated one
+    pose at a time over all later rows; products within :data:`_DOT_MARGIN` of the threshold
+    are recomputed with the row-by-row expression, so the labels are exactly those of the
+    row-by-row loop. Rows with NaN start a pose of their own.
+    """
+    n = u.shape[0]
+    label = np.full(n, -1, dtype=np.intp)
+    pose = 0
+    first = 0
+    while first < n:
+        centre = u[first]
+        label[first] = pose
+        rest = first + 1 + np.flatnonzero(label[first + 1 :] < 0)
+        v = u[rest]
+        dot = v[:, 0] * centre[0] + v[:, 1] * centre[1] + v[:, 2] * centre[2]
+        near = dot > cos_radius
+        for k in np.flatnonzero(np.abs(dot - cos_radius) <= _DOT_MARGIN):
+            near[k] = bool(u[rest[k]] @ centre > cos_radius)
+        label[rest[near]] = pose
+        pose += 1
+        free = np.flatnonzero(label < 0)
+        first = int(free[0]) if free.size else n
+    return label
 
 
 GAIN_TERMS: tuple[tuple[int, int], ...] = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))

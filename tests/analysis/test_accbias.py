@@ -10,6 +10,7 @@ from analysis.angles.accbias import (
     cluster_poses,
     estimate_acc_bias,
     estimate_acc_correction,
+    pose_labels,
     still_pose_means,
 )
 from analysis.recording.schema import GRAVITY_M_S2
@@ -222,3 +223,46 @@ def test_a_large_bias_within_consumer_specifications_is_kept():
     poses = [[0, 1, 0], [0, 0, -1], [0, -0.84, -0.54]]
     est = estimate_acc_correction(_read(poses, np.zeros((3, 3)), bias))
     assert np.linalg.norm(est.bias_m_s2[1:] - bias[1:]) < 0.1
+
+
+def _labels_row_by_row(u, cos_radius):
+    """The greedy clustering one row at a time (the definition pose_labels must match)."""
+    label = np.full(u.shape[0], -1)
+    centres = []
+    for i in range(u.shape[0]):
+        for c, centre in enumerate(centres):
+            if u[i] @ centre > cos_radius:
+                label[i] = c
+                break
+        else:
+            centres.append(u[i])
+            label[i] = len(centres) - 1
+    return label
+
+
+def test_pose_labels_equal_the_row_by_row_clustering(rng):
+    cos_r = np.cos(np.deg2rad(8.0))
+    dirs = rng.normal(size=(6, 3))
+    m = _poses(rng, dirs, np.zeros(3), per_pose=40, wobble_deg=5.0)
+    m = m[rng.permutation(m.shape[0])]
+    # rows exactly on the radius of the first row, and NaN rows, at random places
+    u0 = m[0] / np.linalg.norm(m[0])
+    side = np.cross(u0, [0.3, 0.5, 0.8])
+    side /= np.linalg.norm(side)
+    edge = [rot.rotate(rot.from_axis_angle(side, np.deg2rad(8.0) + e), u0) for e in (0, 1e-15)]
+    m = np.insert(m, [5, 77, 150], np.vstack([edge, [[np.nan, 0.0, 1.0]]]), axis=0)
+    u = m / np.linalg.norm(m, axis=1, keepdims=True)
+    want = _labels_row_by_row(u, cos_r)
+    got = pose_labels(u, cos_radius=cos_r)
+    np.testing.assert_array_equal(got, want)
+    assert want.max() >= 6  # several poses, split where the wobble crosses the radius
+    expected = np.stack([m[want == c].mean(axis=0) for c in range(want.max() + 1)])
+    np.testing.assert_array_equal(cluster_poses(m), expected)
+
+
+def test_pose_labels_join_the_first_pose_in_reach():
+    # row 2 is within reach of both centres (rows 0 and 1): it joins pose 0, the first made
+    u = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [np.sqrt(0.5), np.sqrt(0.5), 0.0]])
+    np.testing.assert_array_equal(pose_labels(u, cos_radius=0.5), [0, 1, 0])
+    np.testing.assert_array_equal(pose_labels(u[[1, 0, 2]], cos_radius=0.5), [0, 1, 0])
+    np.testing.assert_array_equal(pose_labels(u, cos_radius=0.9), [0, 1, 2])

@@ -42,3 +42,26 @@ def test_keep_freed_memory_is_accepted_by_glibc():
     if _run("import platform; print(platform.libc_ver()[0])") != "glibc":
         pytest.skip("not glibc: the call is best effort and does nothing")
     assert _run(code) == "True"
+
+
+_POOL = (
+    "from stretchguard.memory import arrow_on_c_heap as a; import pyarrow as pa; "
+    "before = pa.default_memory_pool().backend_name; done = a(); "
+    "print(before, done, pa.default_memory_pool().backend_name)"
+)
+
+
+def test_arrow_on_c_heap_switches_to_the_system_pool():
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run(
+        [sys.executable, "-c", _POOL], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    before, switched, after = done.stdout.split()
+    if before == "system":
+        pytest.skip("this Arrow build allocates from the system pool already")
+    assert (switched, after) == ("True", "system")
+
+
+def test_arrow_on_c_heap_leaves_an_explicit_pool():
+    # "system" exists in every Arrow build; the call must not even try (False)
+    assert _run(_POOL, ARROW_DEFAULT_MEMORY_POOL="system").split() == ["system", "False", "system"]
