@@ -536,19 +536,31 @@ def _holds(
         steady = ~_moving_from_speed(speed, x, t_s, t_end, spec, dwell_s=dwell)
         scale = rate_scale_precision(profile, side, engaged_by)
         pauses = borderline_pauses(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell)
+        pauses = [p for p in pauses if _engaged_near(engaged, t_s, p, dwell)]
     rest = (engaged & ~gating, known, t_s, t_end, dwell)
     mask = _hold_mask(steady, *rest)
     spans = _spans(mask, t_s, t_end)
     alternatives: list[list[HoldAlternative]] = [[] for _ in spans]
+    runs = true_intervals(engaged) if pauses else (np.zeros(0, np.intp), np.zeros(0, np.intp))
     for p in pauses:
         assert speed is not None
         assert x is not None
-        flipped = ~_moving_from_speed(speed, x, t_s, t_end, spec, dwell_s=dwell, flip=(p,))
-        other = _spans(_hold_mask(flipped, *rest), t_s, t_end)
+        lo, hi = _pause_window(runs, t_s, p, dwell)
+        near = (speed[lo:hi], x[lo:hi], t_s[lo:hi], t_end[lo:hi])
+        rest_w = (rest[0][lo:hi], known[lo:hi], t_s[lo:hi], t_end[lo:hi], dwell)
+        steady_w = ~_moving_from_speed(*near, spec, dwell_s=dwell)
+        if not np.array_equal(_hold_mask(steady_w, *rest_w), mask[lo:hi]):
+            lo, hi = 0, t_s.size  # the window does not reproduce the holds: use all of it
+            near = (speed, x, t_s, t_end)
+            rest_w = rest
+        p_w = dataclasses.replace(p, a=p.a - lo, b=p.b - lo)
+        flipped = ~_moving_from_speed(*near, spec, dwell_s=dwell, flip=(p_w,))
+        other = _spans(_hold_mask(flipped, *rest_w), t_s[lo:hi], t_end[lo:hi])
         for k, span in enumerate(spans):
-            alt = _alternative(span, other, p, dwell)
-            if alt is not None:
-                alternatives[k].append(alt)
+            if span[0] >= t_s[lo] and span[1] <= t_end[hi - 1]:
+                alt = _alternative(span, other, p, dwell)
+                if alt is not None:
+                    alternatives[k].append(alt)
     holds = []
     for (start, end), alts in zip(spans, alternatives, strict=True):
         d = end - start
@@ -557,6 +569,42 @@ def _holds(
         )
         holds.append(Hold(start_s=start, end_s=end, rating=rating, timing_alternatives=tuple(alts)))
     return tuple(holds), mask
+
+
+def _engaged_near(engaged: BoolArray, t_s: FloatArray, pause: Pause, dwell: float) -> bool:
+    """Whether the person is engaged within ``dwell`` (s) of ``pause``.
+
+    Only such a pause can start or end a hold: the others (calibration movements, walking
+    to the support) are not timed again.
+    """
+    lo = int(np.searchsorted(t_s, t_s[pause.a] - dwell))
+    hi = int(np.searchsorted(t_s, t_s[min(pause.b, t_s.size - 1)] + dwell, side="right"))
+    return bool(engaged[lo:hi].any())
+
+
+PAUSE_WINDOW_DWELLS = 10.0
+"""Margin, in dwells, kept around the engaged stretch of a pause when it is decided again."""
+
+
+def _pause_window(
+    runs: tuple[NDArray[np.intp], NDArray[np.intp]], t_s: FloatArray, pause: Pause, dwell: float
+) -> tuple[int, int]:
+    """Sample range ``[lo, hi)``: the engaged stretches (``runs``) near ``pause``, with a margin.
+
+    Holds lie within engaged stretches, so deciding the pause the other way can change only
+    the holds of the stretches within ``dwell`` of it; the margin of
+    :data:`PAUSE_WINDOW_DWELLS` lets the dwell filters settle before them (the caller checks
+    that the window reproduces the holds, else it uses the whole session).
+    """
+    starts, ends = runs
+    t0, t1 = t_s[pause.a] - dwell, t_s[min(pause.b, t_s.size - 1)] + dwell
+    near = [(a, b) for a, b in zip(starts, ends, strict=True) if t_s[a] <= t1 and t_s[b - 1] >= t0]
+    a = min((a for a, _ in near), default=pause.a)
+    b = max((b for _, b in near), default=pause.b)
+    margin = PAUSE_WINDOW_DWELLS * dwell
+    lo = int(np.searchsorted(t_s, t_s[a] - margin))
+    hi = int(np.searchsorted(t_s, t_s[b - 1] + margin, side="right"))
+    return lo, max(hi, lo + 1)
 
 
 def _hold_mask(

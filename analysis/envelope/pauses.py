@@ -98,7 +98,7 @@ def pause_precision_s(
     The sample interval is added once: each end is known to a sample. At most half the
     dwell: a speed that hovers at the release rate cannot place its crossing at all.
     """
-    dt = float(np.median(np.diff(t_s)))
+    dt = float(np.median(np.diff(t_s[max(a - 1, 0) : b + 2])))  # the grid's step around it
     v_r = float(spec.still_rate_deg_s or 0.0)
     margin = max(1, round(spec.rate_window_s / dt))
     sigma_v = _noise_deg(x, a - margin, b + margin) / spec.rate_window_s

@@ -170,3 +170,20 @@ def test_the_flag_is_said_in_words_in_json_report_and_terminal():
     assert plain.to_dict()["holds"][0]["timing_flagged"] is False
     assert plain.to_dict()["holds"][0]["timing_alternatives"] == []
     assert pause_hold_lines(plain, limit=5) == []
+
+
+def test_the_other_reading_timed_near_the_pause_equals_timing_the_whole_session(monkeypatch):
+    import analysis.envelope.checker as checker
+
+    # three blocks, each with a pause at the dwell: the windowed decision per pause must give
+    # what deciding it again over the whole session gives
+    blocks = [_session(g) for g in (0.35, 0.40, 0.37)]
+    angles = pd.concat(
+        [b.assign(t_s=b["t_s"] + 60.0 * k) for k, b in enumerate(blocks)], ignore_index=True
+    )
+    near = check_envelope(angles, STANDING, side="right").holds
+    monkeypatch.setattr(checker, "PAUSE_WINDOW_DWELLS", 1e6)
+    whole = check_envelope(angles, STANDING, side="right").holds
+    assert len(near) == 3
+    assert all(h.timing_flagged for h in near)
+    assert [h.timing_alternatives for h in near] == [h.timing_alternatives for h in whole]
