@@ -229,6 +229,7 @@ HOLD_REASONS = (
     "longer or shorter by more than 1 s",
     "split",
     "longer: an uncertain rule does not break it; the hold says so and a sure part matches",
+    "flagged: start or end hangs on a pause at the dwell; the hold says so, one reading matches",
 )
 
 
@@ -244,9 +245,14 @@ def hold_reason(
     estimate marks uncertain, which by design does not break a hold. When that hold is
     conditional (``Hold.unconfirmed``) and one of its ``sure_parts`` — the hold as it would
     be if the uncertain rule really was broken — matches the true hold within 1 s, the
-    report told the user exactly this: the last reason.
+    report told the user exactly this: the reason before the last.
+    "flagged …": an estimated hold over it lists another reading of its start or end
+    (``Hold.timing_alternatives``: a pause within its precision of the dwell) and either
+    reading matches within 1 s; such a hold is never counted as matched.
     """
     a, b = hold
+    if _flagged(hold, est):
+        return HOLD_REASONS[7]
     over = [(c, d) for c, d in holds_est if c < b and d > a]
     if any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in over):
         return HOLD_REASONS[0]
@@ -269,6 +275,21 @@ def hold_reason(
         )
     ]
     return HOLD_REASONS[3] if across else HOLD_REASONS[4]
+
+
+def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> bool:
+    """Whether an estimated hold over ``hold`` is timing-flagged and one of its readings matches."""
+    a, b = hold
+    for h in getattr(est, "holds", ()):
+        alts = getattr(h, "timing_alternatives", ())
+        if not alts or not (h.start_s < b and h.end_s > a):
+            continue
+        readings = [(h.start_s, h.end_s)] + [
+            (x.start_s, x.end_s) for x in alts if x.start_s is not None and x.end_s is not None
+        ]
+        if any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in readings):
+            return True
+    return False
 
 
 def _said_so(hold: tuple[float, float], est_hold: tuple[float, float], est: EnvelopeResult) -> bool:
@@ -379,14 +400,18 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
                 )
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    outcomes = [hold_reason(h, holds_est, est, tru_eps) for h in holds_true]
+    flagged = [why == HOLD_REASONS[7] for why in outcomes]
     matched = sum(
-        any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) for a, b in holds_true
+        any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) and not f
+        for (a, b), f in zip(holds_true, flagged, strict=True)
     )
     statuses = {r.rule: str(r.status) for r in est.rules}
     eng_true = [(a, b) for a, b in tru.engaged_intervals]
     return {
         "unconfirmed_false": unconfirmed_false,
-        "hold_outcomes": [hold_reason(h, holds_est, est, tru_eps) for h in holds_true],
+        "hold_outcomes": outcomes,
+        "holds_flagged": int(sum(flagged)),
         "truth_engaged": eng_true,
         "verdict": est.verdict,
         "truth_verdict": tru.verdict,

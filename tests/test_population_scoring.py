@@ -117,3 +117,45 @@ def test_the_trusted_rmse_table_leaves_out_only_the_uncertain_angles():
     assert "0.50° / 0.50° / 0.50° (1 out)" in trusted["| pelvis anterior tilt"]
     assert "0.60°" in trusted["| knee flexion"]
     assert "out" not in trusted["| knee flexion"]
+
+
+def _lean_session(gap_s: float) -> pd.DataFrame:
+    """Place the leg (50° over 2 s from 5 s), pause ``gap_s``, lean 4° over 2 s, hold to 45 s."""
+    from tests.analysis.builders import min_jerk_step
+
+    t = np.arange(0.0, 60.0, 0.01)
+    lean = 7.0 + gap_s
+    hip = (
+        min_jerk_step(t, 5.0, 7.0, 50.0)
+        + min_jerk_step(t, lean, lean + 2.0, 4.0)
+        + min_jerk_step(t, 45.0, 47.0, -54.0)
+    )
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": hip,
+            "right_knee_flexion_deg": np.full(t.size, 20.0),
+            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
+        }
+    )
+
+
+def test_a_hold_flagged_for_a_pause_at_the_dwell_is_never_counted_as_matched():
+    profile = load_builtin_profile("standing_hamstring")
+    # the pause measures just under the dwell in one, just over it in the other
+    est = check_envelope(_lean_session(0.35), profile, side="right")
+    tru = check_envelope(_lean_session(0.40), profile, side="right")
+    (h_est,), (h_tru,) = est.holds, tru.holds
+    assert h_est.timing_flagged
+    assert abs(h_est.start_s - h_tru.start_s) > 1.0  # the nominal readings disagree
+    holds_est = [(h_est.start_s, h_est.end_s)]
+    true_hold = (h_tru.start_s, h_tru.end_s)
+    assert P.hold_reason(true_hold, holds_est, est, []) == P.HOLD_REASONS[7]
+    # even where the nominal reading matches, a flagged hold is counted as flagged
+    own = (h_est.start_s, h_est.end_s)
+    assert P.hold_reason(own, holds_est, est, []) == P.HOLD_REASONS[7]
+    # a hold clear of the dwell still matches
+    plain = check_envelope(_lean_session(0.0), profile, side="right")
+    (h_plain,) = plain.holds
+    same = [(h_plain.start_s, h_plain.end_s)]
+    assert P.hold_reason(same[0], same, plain, []) == P.HOLD_REASONS[0]

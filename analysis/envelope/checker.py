@@ -48,8 +48,15 @@ from analysis.envelope.masks import (
     hysteresis,
     latch,
     reduce_peak,
-    running_mean,
+    running_mean,  # noqa: F401  (imported from here by callers; now used in pauses.py)
     true_intervals,
+)
+from analysis.envelope.pauses import (
+    Pause,
+    borderline_pauses,
+    engagement_speed,
+    flip_pauses,
+    rate_scale_precision,
 )
 from analysis.envelope.profiles import (
     EngagedCriterion,
@@ -67,6 +74,7 @@ from analysis.envelope.results import (
     EnvelopeResult,
     Episode,
     Hold,
+    HoldAlternative,
     MarkResult,
     RepetitionResult,
     RuleResult,
@@ -179,7 +187,7 @@ def check_envelope(
     in_hold = np.zeros(t_s.size, dtype=bool)
     if profile.kind == "hold":
         breaks = gating | testing
-        holds, in_hold = _holds(profile, data, engaged_by, engaged, breaks, known, t_s, t_end)
+        holds, in_hold = _holds(profile, side, data, engaged_by, engaged, breaks, known, t_s, t_end)
         holds = _with_unconfirmed(holds, rule_results)
 
     slider, reps = _dynamics(profile, side, data, engaged, t_s, t_end, absent)
@@ -512,6 +520,7 @@ def _interval_mask(starts: NDArray[np.intp], ends: NDArray[np.intp], n: int) -> 
 
 def _holds(
     profile: Profile,
+    side: str,
     data: Mapping[str, FloatArray],
     engaged_by: str | None,
     engaged: BoolArray,
@@ -524,25 +533,145 @@ def _holds(
 
     "Held still" is the complement of :func:`moving` on the engagement angle; stillness
     and the whole hold must each last the dwell (the shortest rule dwell). Returns the
-    holds (seconds, rated against the profile's target) and their per-sample mask.
+    holds (seconds, rated against the profile's target) and their per-sample mask. A hold
+    whose start or end changes when a pause within its precision of the dwell
+    (``analysis.envelope.pauses``) is decided the other way lists that reading
+    (``Hold.timing_alternatives``).
     """
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
     steady = np.ones(t_s.size, dtype=bool)
+    pauses: list[Pause] = []
+    speed = x = None
     if spec.max_rate_deg_s is not None and engaged_by is not None:
-        steady = ~moving(data[engaged_by], t_s, t_end, spec, dwell_s=dwell)
-    quiet = debounce(steady & known, t_end, t_s, on_s=dwell, off_s=dwell)
-    mask = engaged & ~gating & quiet
-    mask = debounce(mask, t_end, t_s, on_s=dwell, off_s=0.0)
-    starts, ends = true_intervals(mask)
+        x = data[engaged_by]
+        speed = engagement_speed(x, t_s, spec)
+        steady = ~_moving_from_speed(speed, x, t_s, t_end, spec, dwell_s=dwell)
+        scale = rate_scale_precision(profile, side, engaged_by)
+        pauses = borderline_pauses(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell)
+        pauses = [p for p in pauses if _engaged_near(engaged, t_s, p, dwell)]
+    rest = (engaged & ~gating, known, t_s, t_end, dwell)
+    mask = _hold_mask(steady, *rest)
+    spans = _spans(mask, t_s, t_end)
+    alternatives: list[list[HoldAlternative]] = [[] for _ in spans]
+    runs = true_intervals(engaged) if pauses else (np.zeros(0, np.intp), np.zeros(0, np.intp))
+    for p in pauses:
+        assert speed is not None
+        assert x is not None
+        lo, hi = _pause_window(runs, t_s, p, dwell)
+        near = (speed[lo:hi], x[lo:hi], t_s[lo:hi], t_end[lo:hi])
+        rest_w = (rest[0][lo:hi], known[lo:hi], t_s[lo:hi], t_end[lo:hi], dwell)
+        steady_w = ~_moving_from_speed(*near, spec, dwell_s=dwell)
+        if not np.array_equal(_hold_mask(steady_w, *rest_w), mask[lo:hi]):
+            lo, hi = 0, t_s.size  # the window does not reproduce the holds: use all of it
+            near = (speed, x, t_s, t_end)
+            rest_w = rest
+        p_w = dataclasses.replace(p, a=p.a - lo, b=p.b - lo)
+        flipped = ~_moving_from_speed(*near, spec, dwell_s=dwell, flip=(p_w,))
+        other = _spans(_hold_mask(flipped, *rest_w), t_s[lo:hi], t_end[lo:hi])
+        for k, span in enumerate(spans):
+            if span[0] >= t_s[lo] and span[1] <= t_end[hi - 1]:
+                alt = _alternative(span, other, p, dwell)
+                if alt is not None:
+                    alternatives[k].append(alt)
     holds = []
-    for a, b in zip(starts, ends, strict=True):
-        d = float(t_end[b - 1] - t_s[a])
+    for (start, end), alts in zip(spans, alternatives, strict=True):
+        d = end - start
         rating: Literal["target", "under_target", "short"] = (
             "target" if d >= spec.target_s else ("short" if d < spec.short_s else "under_target")
         )
-        holds.append(Hold(start_s=float(t_s[a]), end_s=float(t_end[b - 1]), rating=rating))
+        holds.append(Hold(start_s=start, end_s=end, rating=rating, timing_alternatives=tuple(alts)))
     return tuple(holds), mask
+
+
+def _engaged_near(engaged: BoolArray, t_s: FloatArray, pause: Pause, dwell: float) -> bool:
+    """Whether the person is engaged within ``dwell`` (s) of ``pause``.
+
+    Only such a pause can start or end a hold: the others (calibration movements, walking
+    to the support) are not timed again.
+    """
+    lo = int(np.searchsorted(t_s, t_s[pause.a] - dwell))
+    hi = int(np.searchsorted(t_s, t_s[min(pause.b, t_s.size - 1)] + dwell, side="right"))
+    return bool(engaged[lo:hi].any())
+
+
+PAUSE_WINDOW_DWELLS = 10.0
+"""Margin, in dwells, kept around the engaged stretch of a pause when it is decided again."""
+
+
+def _pause_window(
+    runs: tuple[NDArray[np.intp], NDArray[np.intp]], t_s: FloatArray, pause: Pause, dwell: float
+) -> tuple[int, int]:
+    """Sample range ``[lo, hi)``: the engaged stretches (``runs``) near ``pause``, with a margin.
+
+    Holds lie within engaged stretches, so deciding the pause the other way can change only
+    the holds of the stretches within ``dwell`` of it; the margin of
+    :data:`PAUSE_WINDOW_DWELLS` lets the dwell filters settle before them (the caller checks
+    that the window reproduces the holds, else it uses the whole session).
+    """
+    starts, ends = runs
+    t0, t1 = t_s[pause.a] - dwell, t_s[min(pause.b, t_s.size - 1)] + dwell
+    near = [(a, b) for a, b in zip(starts, ends, strict=True) if t_s[a] <= t1 and t_s[b - 1] >= t0]
+    a = min((a for a, _ in near), default=pause.a)
+    b = max((b for _, b in near), default=pause.b)
+    margin = PAUSE_WINDOW_DWELLS * dwell
+    lo = int(np.searchsorted(t_s, t_s[a] - margin))
+    hi = int(np.searchsorted(t_s, t_s[b - 1] + margin, side="right"))
+    return lo, max(hi, lo + 1)
+
+
+def _hold_mask(
+    steady: BoolArray,
+    free: BoolArray,
+    known: BoolArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+    dwell: float,
+) -> BoolArray:
+    """Hold samples: ``free`` (engaged, no gating rule outside) and still.
+
+    ``steady`` and ``known`` must each last the dwell, and so must the whole hold.
+    """
+    quiet = debounce(steady & known, t_end, t_s, on_s=dwell, off_s=dwell)
+    return debounce(free & quiet, t_end, t_s, on_s=dwell, off_s=0.0)
+
+
+def _spans(mask: BoolArray, t_s: FloatArray, t_end: FloatArray) -> list[tuple[float, float]]:
+    """The True runs of ``mask`` as ``(start_s, end_s)``."""
+    starts, ends = true_intervals(mask)
+    return [(float(t_s[a]), float(t_end[b - 1])) for a, b in zip(starts, ends, strict=True)]
+
+
+ALTERNATIVE_MIN_S = 0.5
+"""A reading that moves a hold's start or end by less (s) is not listed: the report gives
+hold times and lengths in whole seconds."""
+
+
+def _alternative(
+    span: tuple[float, float], other: Sequence[tuple[float, float]], pause: Pause, dwell: float
+) -> HoldAlternative | None:
+    """The hold ``span`` as read with ``pause`` decided the other way (``other`` holds).
+
+    The other reading is the hold of ``other`` that overlaps ``span`` most (none: no hold);
+    None when its start and end are both within :data:`ALTERNATIVE_MIN_S` of ``span``'s.
+    """
+    a, b = span
+    best, share = None, 0.0
+    for c, d in other:
+        common = min(b, d) - max(a, c)
+        if common > share:
+            best, share = (c, d), common
+    if best is not None and max(abs(best[0] - a), abs(best[1] - b)) < ALTERNATIVE_MIN_S:
+        return None
+    return HoldAlternative(
+        pause_start_s=pause.start_s,
+        pause_s=pause.duration_s,
+        precision_s=pause.precision_s,
+        dwell_s=dwell,
+        bridged=pause.bridged,
+        start_s=None if best is None else best[0],
+        end_s=None if best is None else best[1],
+    )
 
 
 def _with_unconfirmed(holds: Sequence[Hold], rules: Sequence[RuleResult]) -> tuple[Hold, ...]:
@@ -595,10 +724,25 @@ def moving(
     slower than the truth, across the limit, still ends the hold at the same place. A slow
     lean deeper that never reaches the limit stays part of the hold.
     """
-    filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
-    dt = float(np.median(np.diff(t_s)))
-    smooth = running_mean(filled, max(1, round(spec.rate_window_s / dt)))
-    speed = np.abs(np.gradient(smooth, t_s))
+    speed = engagement_speed(x, t_s, spec)
+    return _moving_from_speed(speed, x, t_s, t_end, spec, dwell_s=dwell_s)
+
+
+def _moving_from_speed(
+    speed: FloatArray,
+    x: FloatArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+    spec: HoldSpec,
+    *,
+    dwell_s: float,
+    flip: Sequence[Pause] = (),
+) -> BoolArray:
+    """:func:`moving` from the angle's smoothed ``speed`` (°/s).
+
+    Each pause of ``flip`` (``analysis.envelope.pauses``) is decided the other way than its
+    length says.
+    """
     limit = spec.max_rate_deg_s if spec.max_rate_deg_s is not None else np.inf
     release = spec.still_rate_deg_s if spec.still_rate_deg_s is not None else np.inf
     with np.errstate(invalid="ignore"):
@@ -607,6 +751,8 @@ def moving(
     # stretches faster than the release rate, pauses shorter than the dwell bridged; those
     # that pass the limit somewhere are movements, from their first to their last sample
     active = debounce(above, t_end, t_s, on_s=0.0, off_s=dwell_s)
+    if flip:
+        active = flip_pauses(active, list(flip))
     starts, ends = true_intervals(active)
     n_fast = np.concatenate(([0], np.cumsum(fast, dtype=np.int64)))
     keep = n_fast[ends] > n_fast[starts]

@@ -34,6 +34,20 @@ def _episode(e: Episode) -> dict[str, Any]:
     }
 
 
+def _alternative(alt: Any) -> dict[str, Any]:
+    """One ``timing_alternatives`` item of a hold (``HoldAlternative``)."""
+    return {
+        "pause_start_s": _r(alt.pause_start_s, 3),
+        "pause_s": _r(alt.pause_s, 3),
+        "precision_s": _r(alt.precision_s, 3),
+        "dwell_s": alt.dwell_s,
+        "pause_bridged": alt.bridged,
+        "start_s": None if alt.start_s is None else _r(alt.start_s, 3),
+        "end_s": None if alt.end_s is None else _r(alt.end_s, 3),
+        "duration_s": _r(alt.duration_s, 3),
+    }
+
+
 # long: one dict literal in the key order of envelope.json (docs/envelope.md), so the code
 # reads like the contract it writes; the per-rule and per-mark items are their own functions
 def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
@@ -53,6 +67,9 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                 "sure_s": _r(h.sure_s, 3),
                 "unconfirmed_episodes": [{"rule": e.rule, **_episode(e)} for e in h.unconfirmed],
                 "condition": h.condition_text(),
+                "timing_flagged": h.timing_flagged,
+                "timing_alternatives": [_alternative(x) for x in h.timing_alternatives],
+                "timing_condition": h.timing_text(),
             }
             for h in res.holds
         ],

@@ -86,6 +86,42 @@ class RuleResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HoldAlternative:
+    """The hold as it would be read if one pause at about the dwell were decided the other way.
+
+    The pause ``[pause_start_s, pause_start_s + pause_s)`` (the engagement angle's rate under
+    the release rate between two faster stretches) measured ``pause_s``, which is within
+    ``precision_s`` (``analysis.envelope.pauses.pause_precision_s``) of the dwell ``dwell_s``.
+    ``bridged``: the checker took it as shorter than the dwell (part of one movement). With
+    the other decision the hold would run ``[start_s, end_s)``; both None when there would be
+    no hold.
+    """
+
+    pause_start_s: float
+    pause_s: float
+    precision_s: float
+    dwell_s: float
+    bridged: bool
+    start_s: float | None
+    end_s: float | None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the hold with the other decision, in seconds (0 when there is none)."""
+        if self.start_s is None or self.end_s is None:
+            return 0.0
+        return self.end_s - self.start_s
+
+
+def _clock_s(t_s: float) -> str:
+    """``m:ss`` of a time in seconds (h:mm:ss from an hour on)."""
+    whole = max(round(t_s), 0)
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Hold:
     """Continuous engaged time inside the envelope, ``[start_s, end_s)``.
 
@@ -101,6 +137,9 @@ class Hold:
     and ``peak_t_s`` stay those of the whole episode). Such a rule never breaks a hold, so
     the hold counts only if its angle's reading is wrong there; had the angle been trusted,
     each of these would have broken the hold."""
+    timing_alternatives: tuple[HoldAlternative, ...] = ()
+    """The hold as read with one pause at about the dwell decided the other way, one per such
+    pause that moves its start or end by half a second or more (``Hold.timing_text``)."""
 
     @property
     def duration_s(self) -> float:
@@ -132,6 +171,37 @@ class Hold:
     def sure_s(self) -> float:
         """The longest of :attr:`sure_parts` in seconds (0 when none is left)."""
         return max((b - a for a, b in self.sure_parts), default=0.0)
+
+    @property
+    def timing_flagged(self) -> bool:
+        """Whether the hold's start or end depends on a pause within precision of the dwell."""
+        return bool(self.timing_alternatives)
+
+    def timing_text(self) -> str | None:
+        """Both readings of a hold whose timing hangs on a pause at the dwell (None otherwise).
+
+        E.g. "held 30 s (5:15–5:44), or 32 s (5:13–5:44) if the 1.0-s pause at 5:13
+        (measured 1.03 ± 0.08 s against the 1-s dwell) was part of the movement".
+        """
+        if not self.timing_alternatives:
+            return None
+        parts = []
+        for alt in self.timing_alternatives:
+            reading = (
+                f"{alt.duration_s:.0f} s ({_clock_s(alt.start_s)}–{_clock_s(alt.end_s)})"
+                if alt.start_s is not None and alt.end_s is not None
+                else "no hold"
+            )
+            counts = "was a stop" if alt.bridged else "was part of the movement"
+            parts.append(
+                f"or {reading} if the {alt.pause_s:.1f}-s pause at {_clock_s(alt.pause_start_s)} "
+                f"(measured {alt.pause_s:.2f} ± {alt.precision_s:.2f} s against the "
+                f"{alt.dwell_s:g}-s dwell) {counts}"
+            )
+        return (
+            f"held {self.duration_s:.0f} s ({_clock_s(self.start_s)}–{_clock_s(self.end_s)}), "
+            + "; ".join(parts)
+        )
 
     def condition_text(self) -> str | None:
         """The hold's condition in plain words (None when it depends on no uncertain rule).

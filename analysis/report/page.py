@@ -447,6 +447,10 @@ def _holds_section(env: EnvelopeResult) -> str:
     timing = hold_timing_line(env)
     if timing:
         out.append(f"<p>{_e(timing)}</p>")
+    pauses = pause_hold_lines(env, limit=MAX_TABLE_ROWS)
+    if pauses:
+        out.append("<p>Holds whose start or end depends on a pause about as long as the dwell:</p>")
+        out.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in pauses) + "</ul>")
     return "".join(out)
 
 
@@ -454,7 +458,8 @@ def longest_hold_lines(env: EnvelopeResult) -> list[str]:
     """The longest hold against the target, and whether it depends on an uncertain reading.
 
     When it does, a second sentence says so (``Hold.condition_text``) and gives the longest
-    hold that depends on none.
+    hold that depends on none. When its start or end hangs on a pause about as long as the
+    dwell, another sentence gives both readings (``Hold.timing_text``).
     """
     target = env.profile.hold.target_s
     best = env.longest_hold_s
@@ -466,6 +471,10 @@ def longest_hold_lines(env: EnvelopeResult) -> list[str]:
         out.append(
             f"That hold is not sure: {longest.condition_text()}. The longest hold that does "
             f"not depend on an uncertain reading: {sure:.0f} s."
+        )
+    if longest is not None and longest.timing_flagged:
+        out.append(
+            f"Its length depends on a pause about as long as the dwell: {longest.timing_text()}."
         )
     return out
 
@@ -484,6 +493,19 @@ def conditional_hold_lines(env: EnvelopeResult, *, limit: int) -> list[str]:
         f"Hold {i} ({_clock(h.start_s)}–{_clock(h.end_s)}) is not sure: {h.condition_text()}."
         for i, h in numbered[:limit]
     ]
+    if len(numbered) > limit:
+        out.append(f"… and {len(numbered) - limit} more such hold(s).")
+    return out
+
+
+def pause_hold_lines(env: EnvelopeResult, *, limit: int) -> list[str]:
+    """One sentence per hold whose start or end hangs on a pause at the dwell, in time order.
+
+    The pause measured within its precision of the dwell, so either decision may be the
+    right one: the sentence gives both readings (``Hold.timing_text``). At most ``limit``.
+    """
+    numbered = [(i, h) for i, h in enumerate(env.holds, start=1) if h.timing_flagged]
+    out = [f"Hold {i}: {h.timing_text()}." for i, h in numbered[:limit]]
     if len(numbered) > limit:
         out.append(f"… and {len(numbered) - limit} more such hold(s).")
     return out
@@ -1017,6 +1039,7 @@ def _exercise_summary_lines(env: EnvelopeResult) -> list[str]:
             f"{env.longest_hold_s:.0f} s)"
         )
         out.extend(f"    {x}" for x in conditional_hold_lines(env, limit=5))
+        out.extend(f"    {x}" for x in pause_hold_lines(env, limit=5))
         timing = hold_timing_line(env)
         if timing:
             out.append(f"    {timing}")

@@ -1,0 +1,154 @@
+"""Pauses of the engagement angle that last about the dwell, within the measurement's precision.
+
+A hold's start or end can hinge on one such pause: the rate of the engagement angle falls
+under the release rate after placing the leg, and rises over it again as the person leans
+in. A pause shorter than the dwell joins the lean to the placement (one movement, the hold
+starts after the lean); a longer one leaves a slow lean to the hold (it starts at the
+placement), so the two readings differ by the lean's length (≈ 2 s). Where the measured pause
+is closer to the dwell than the measurement can tell, the checker gives both readings
+(``Hold.timing_alternatives``). Times in seconds, angles in degrees, rates in °/s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.envelope.masks import BoolArray, FloatArray, running_mean, true_intervals
+from analysis.envelope.profiles import MIN_HYSTERESIS_DEG, HoldSpec, Profile, angle_column_for
+
+NOISE_SIGMAS = 2.0
+"""How many standard deviations of the rate's noise a crossing may be off (≈ 95 %)."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A run ``[a, b)`` of samples under the release rate between two faster stretches.
+
+    ``duration_s`` is measured as the dwell is (first sample's start to last sample's end);
+    ``precision_s`` is how far that duration may be off (:func:`pause_precision_s`);
+    ``bridged`` whether it is shorter than the dwell (the stretches around it are one).
+    """
+
+    a: int
+    b: int
+    start_s: float
+    duration_s: float
+    precision_s: float
+    bridged: bool
+
+
+def engagement_speed(x: FloatArray, t_s: FloatArray, spec: HoldSpec) -> FloatArray:
+    """The engagement angle's speed (°/s, ≥ 0): ``x`` (deg) smoothed over ``rate_window_s``.
+
+    NaN samples are interpolated first (the hold checker counts them as moving anyway).
+    """
+    filled = pd.Series(x).interpolate(limit_direction="both").to_numpy()
+    dt = float(np.median(np.diff(t_s)))
+    smooth = running_mean(filled, max(1, round(spec.rate_window_s / dt)))
+    return np.abs(np.gradient(smooth, t_s))
+
+
+def rate_scale_precision(profile: Profile, side: str, engaged_by: str | None) -> float:
+    """The fraction by which the engagement angle's rate may be off (dimensionless).
+
+    Angles are relative to the quiet stand, where the calibration makes the error nil; at
+    the stretch, at least the engagement edge away (45° for the hip), the sagittal IMU error
+    is up to ``MIN_HYSTERESIS_DEG["sagittal"]`` (3°, the rules' hysteresis). So the error may
+    grow by that share of every degree moved, and a rate read from the angle may be off by
+    the same share: 3° / 45° ≈ 7 %. Without a matching lower bound, 45° stands in.
+    """
+    edge = 45.0
+    for c in profile.engaged.criteria:
+        if c.min_deg is not None and angle_column_for(c.angle, side) == engaged_by:
+            edge = abs(c.min_deg) or edge
+    return MIN_HYSTERESIS_DEG["sagittal"] / edge
+
+
+def _noise_deg(x: FloatArray, a: int, b: int) -> float:
+    """The angle's white noise (deg, 1 σ) from second differences of ``x[a:b]``."""
+    d2 = np.diff(x[max(a, 0) : b], 2)
+    d2 = d2[np.isfinite(d2)]
+    if d2.size < 3:
+        return 0.0
+    mad = float(np.median(np.abs(d2 - np.median(d2))))
+    return 1.4826 * mad / np.sqrt(6.0)  # a second difference of white noise has variance 6σ²
+
+
+def pause_precision_s(
+    speed: FloatArray,
+    x: FloatArray,
+    t_s: FloatArray,
+    a: int,
+    b: int,
+    spec: HoldSpec,
+    *,
+    scale: float,
+    dwell_s: float,
+) -> float:
+    """How far the measured length of the pause ``[a, b)`` may be from the true one (s).
+
+    Each end is where the speed crosses the release rate ``v_r``; a rate error ``δv`` moves
+    it by ``δv / |dv/dt|`` (the speed's slope there, from the data). ``δv`` is the rate's
+    scale error ``scale · v_r`` (:func:`rate_scale_precision`) plus ``NOISE_SIGMAS`` times the
+    rate noise ``σ_x / rate_window_s`` (``σ_x`` the angle's white noise over the pause and a
+    rate window on each side: a running mean over N samples, then a central difference).
+    The sample interval is added once: each end is known to a sample. At most half the
+    dwell: a speed that hovers at the release rate cannot place its crossing at all.
+    """
+    dt = float(np.median(np.diff(t_s[max(a - 1, 0) : b + 2])))  # the grid's step around it
+    v_r = float(spec.still_rate_deg_s or 0.0)
+    margin = max(1, round(spec.rate_window_s / dt))
+    sigma_v = _noise_deg(x, a - margin, b + margin) / spec.rate_window_s
+    dv = scale * v_r + NOISE_SIGMAS * sigma_v
+    total = dt
+    for i in (a, b):
+        lo, hi = max(i - 1, 0), min(i + 1, speed.size - 1)
+        slope = abs(float(speed[hi] - speed[lo]) / float(t_s[hi] - t_s[lo])) if hi > lo else 0.0
+        total += dv / slope if slope > 0 else np.inf
+    return float(min(total, dwell_s / 2))
+
+
+def borderline_pauses(
+    speed: FloatArray,
+    x: FloatArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+    spec: HoldSpec,
+    *,
+    scale: float,
+    dwell_s: float,
+) -> list[Pause]:
+    """Pauses whose measured length is within its precision of ``dwell_s``.
+
+    A pause is a run under the release rate with a faster stretch on each side; its length
+    decides whether the two are one movement (shorter than the dwell) or two.
+    """
+    release = spec.still_rate_deg_s
+    if release is None or speed.size < 3:
+        return []
+    with np.errstate(invalid="ignore"):
+        above = speed > release
+    starts, ends = true_intervals(~above)
+    out = []
+    for a, b in zip(starts, ends, strict=True):
+        if a == 0 or b >= speed.size:
+            continue  # not between two faster stretches
+        length = float(t_end[b - 1] - t_s[a])
+        if abs(length - dwell_s) > dwell_s / 2:
+            continue  # precision_s is at most half the dwell
+        prec = pause_precision_s(speed, x, t_s, int(a), int(b), spec, scale=scale, dwell_s=dwell_s)
+        if abs(length - dwell_s) <= prec:
+            bridged = length < dwell_s - 1e-9
+            out.append(Pause(int(a), int(b), float(t_s[a]), length, prec, bridged))
+    return out
+
+
+def flip_pauses(active: BoolArray, pauses: list[Pause]) -> BoolArray:
+    """``active`` (faster stretches, short pauses bridged) with each pause's decision reversed."""
+    out = active.copy()
+    for p in pauses:
+        out[p.a : p.b] = not p.bridged
+    return out
