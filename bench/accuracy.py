@@ -619,7 +619,8 @@ those people; seeds 2000–2099 were used to check those fixes; seeds 4000–409
 2.7° and ankle 2.2° off in supine stretches, a trusted neck 4.1° off after 9 minutes lying,
 missed violations on undecided signs); seeds 7000–7099 were run on the round's starting code
 and examined (nothing over target; 45 violations missed because pelvis signs were decided
-only with low confidence), and this round's fixes were built on what they showed. All angles, then the trusted ones only:
+only with low confidence), and this round's fixes were built on what they showed. All angles,
+then the trusted ones only:
 
 {rmse}
 
