@@ -21,6 +21,10 @@ orientation is turned about the vertical by a heading offset ``δ``:
   rotation: :func:`hip_twist_rad` measures it and :func:`untwist` removes it; the same
   periods then serve as heading anchors. An assumption, like the stand's: a person lying
   with the legs turned out or sitting with the knees apart breaks it (docs/conventions.md).
+* Lying flat and still (:func:`lying_flat_mask`) the lumbar and neck headings are anchored
+  too, the spine taken to be straight sideways: lying, a heading is a sideways bend that
+  gravity cannot see, and a head that never rests (so its filter never sees its gyroscope's
+  bias about the vertical) otherwise drifts for as long as the subject lies.
 """
 
 from __future__ import annotations
@@ -315,6 +319,42 @@ def posture_anchor_mask(
     quats = [q_E_pelvis, q_E_thigh] + ([] if q_E_shank is None else [q_E_shank])
     # row chunks: a 10-h session's float64 axes would cost hundreds of MB at once
     candidate = map_rows(_lying_or_sitting, *quats, width=None, dtype=np.bool_) & still
+    out = np.zeros(candidate.shape[0], dtype=bool)
+    for i, j in _runs_at_least(candidate, max(1, round(min_run_s * rate_hz))):
+        out[i:j] = True
+    return out
+
+
+def lying_flat_mask(
+    q_E_proximal: FloatArray,
+    q_E_distal: FloatArray,
+    still: BoolArray,
+    *,
+    rate_hz: float,
+    min_run_s: float = 2.0,
+) -> BoolArray:
+    """Samples at which two spine segments lie flat on the back or front, still, ≥ ``min_run_s``.
+
+    Orientations are ISB segment frames (y superior, z right); their headings need not agree
+    (only inclinations are used). *Lying flat*: each segment's superior and lateral axes
+    within :data:`LYING_MAX_UP_DEG` of horizontal, so its anterior axis is near vertical.
+    There a heading difference between the two is a rotation about their anterior axes, a
+    sideways bend of the spine between them, which gravity cannot see; lying still, the spine
+    is taken to be straight sideways (docs/conventions.md). On the side, or with the head
+    turned far to one side, a lateral axis is near vertical and its heading undefined: no
+    anchor.
+    """
+    up_max = np.sin(np.deg2rad(LYING_MAX_UP_DEG))
+
+    def flat(q_p: FloatArray, q_d: FloatArray) -> BoolArray:
+        out = np.ones(q_p.shape[0], dtype=bool)
+        for q in (q_p, q_d):
+            q64 = np.asarray(q, dtype=np.float64)
+            for axis in (1, 2):
+                out &= np.abs(rot.frame_axis(q64, axis)[:, 2]) < up_max
+        return out
+
+    candidate = map_rows(flat, q_E_proximal, q_E_distal, width=None, dtype=np.bool_) & still
     out = np.zeros(candidate.shape[0], dtype=bool)
     for i, j in _runs_at_least(candidate, max(1, round(min_run_s * rate_hz))):
         out[i:j] = True

@@ -30,6 +30,7 @@ from analysis.angles.heading import (
     axis_azimuth,
     hinge_heading_from_axes,
     hip_twist_rad,
+    lying_flat_mask,
     posture_anchor_mask,
     turn_about_vertical,
     untwist,
@@ -101,7 +102,8 @@ class PipelineOptions:
     stand_anchors: bool = True
     """Re-anchor hip and lumbar heading whenever the subject stands upright again."""
     posture_anchors: bool = True
-    """Re-take each hip's zero (thigh twist and heading) while lying flat or sitting still."""
+    """Re-take each hip's zero (thigh twist and heading) while lying flat or sitting still, and
+    the lumbar and neck heading while lying flat and still."""
     stand_gyro_bias: bool = True
     """Remove each gyroscope's mean rate during the quiet stand before fusion."""
     acc_bias_from_poses: bool = True
@@ -211,7 +213,8 @@ def segment_orientations(
     the storage type of ``q_E_S`` (float32 for long sessions) and are computed in chunks.
     ``q_E_S`` is consumed: each sensor's series leaves the dict once its segment's is made.
     ``posture`` re-takes each hip's zero where the subject lies flat or sits still
-    (:func:`_posture_untwist`; needs ``anchors`` and ``still``).
+    (:func:`_posture_untwist`) and anchors the lumbar and neck headings where the spine lies
+    flat and still (:func:`_lying_spine_anchors`); it needs ``anchors`` and ``still``.
     The steps are those of ``analysis.angles.chain``; the centred hinge window (unless
     ``hinge_tau_s`` asks for the causal tracker), the anchors and the posture step exist
     only offline. ``threads`` > 1 works on that many segments at once (the same result).
@@ -232,11 +235,13 @@ def segment_orientations(
         hinge_tau_s=hinge_tau_s,
         neutral=neutral,
     )
-    turn = turns()
-    if posture and neutral is not None and still is not None:
-        extra = _posture_untwist(q_B, turn, still, rate_hz=rate_hz, valid=valid)
-        if extra:  # the thighs may have turned: every heading again, with the new anchors
-            turn = turns(extra=extra)
+    if not posture or neutral is None or still is None:
+        return chain.apply_turns(q_B, turns(), valid=valid, threads=threads)
+    spine = _lying_spine_anchors(q_B, still, rate_hz=rate_hz, valid=valid)
+    turn = turns(extra=spine or None)
+    extra = _posture_untwist(q_B, turn, still, rate_hz=rate_hz, valid=valid)
+    if extra:  # the thighs may have turned: every heading again, with the new anchors
+        turn = turns(extra={**spine, **extra})
     return chain.apply_turns(q_B, turn, valid=valid, threads=threads)
 
 
@@ -308,7 +313,8 @@ def _add_anchor_turns(
 
     Between anchors the correction is interpolated, so it needs the stands still to come.
     ``neutral`` marks the grid points at which the subject stands still and upright;
-    ``extra`` adds, per distal segment, more anchors (the posture step's lying or sitting).
+    ``extra`` adds, per distal segment, more anchors (the posture step's lying or sitting,
+    the spine's lying flat).
     The head is anchored to the trunk after the trunk to the pelvis (so against the trunk's
     corrected heading): a head whose heading drifted ψ from the trunk's reads about
     lean·(1 − cos ψ) less neck flexion once both lean forward together (10° at a 15° lean
@@ -364,6 +370,30 @@ def _posture_untwist(
         twist = hip_twist_rad(q_pelvis, q_thigh, anchors)
         if twist != 0.0:
             q_B[thigh] = untwist(q_B[thigh], twist)
+    return out
+
+
+def _lying_spine_anchors(
+    q_B: Mapping[str, FloatArray],
+    still: NDArray[np.bool_],
+    *,
+    rate_hz: float,
+    valid: Mapping[str, NDArray[np.bool_]],
+) -> dict[str, NDArray[np.bool_]]:
+    """Offline only: per trunk and head, where it and the segment below lie flat and still.
+
+    Extra heading anchors of the lumbar (pelvis → trunk) and neck (trunk → head) joints
+    (:func:`lying_flat_mask`): lying, the spine is taken to be straight sideways, as it is
+    taken to look ahead at the stand.
+    """
+    out: dict[str, NDArray[np.bool_]] = {}
+    for prox, dist in (("pelvis", "trunk"), ("trunk", "head")):
+        if prox not in q_B or dist not in q_B:
+            continue
+        ok = still & valid[prox] & valid[dist]
+        mask = lying_flat_mask(q_B[prox], q_B[dist], ok, rate_hz=rate_hz)
+        if mask.any():
+            out[dist] = mask
     return out
 
 
