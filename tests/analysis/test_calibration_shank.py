@@ -5,8 +5,10 @@ over toes), against the thigh's sense of rotation. A person who sits back on a s
 leg with the foot flat (a staggered-stance hamstring stretch, the weight on the rear leg)
 tips the thigh forward and the shank back, with it. One sensor cannot tell its front from its
 back, so both movements give the same two candidate tilt series, with the truth on opposite
-sides: whatever the sign table decides from them, it must not be sure of it. The fallback
-guesses "knee over toes" (the protocol's bends) and the angles stay uncertain.
+sides: whatever the sign table decides from them alone, it must not be sure of it. The
+fallback guesses "knee over toes" (the protocol's bends) and the angles stay uncertain; where
+the foot went between still poses (a foot and a pelvis sensor worn) is other evidence
+(tests/analysis/test_calibration_reach.py).
 """
 
 from __future__ import annotations
