@@ -818,8 +818,7 @@ def decide_signs(
     are skipped. A segment whose axes carry a rival estimate (the pelvis) is settled first
     (:func:`analysis.angles.calibration_axes.settle_axis`), with the partners' axis carried
     through the centre as the witness where the heading is defined
-    (≥ :data:`CENTRE_WITNESS_SHARPNESS`). ``reach`` (:func:`reach_moves_of`) holds, per
-    segment with a ``reach_with`` row, the movements between still poses that test 2b weighs.
+    (≥ :data:`CENTRE_WITNESS_SHARPNESS`). ``reach``: test 2b's moves (:func:`reach_moves_of`).
     """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
