@@ -68,6 +68,15 @@ from analysis.angles.calibration_hinge import (
     knee_rotation_deg,
     with_hinge_axis,
 )
+from analysis.angles.calibration_reach import (
+    MovingSensor,
+    ReachEvidence,
+    ReachMove,
+    pose_tilts,
+    reach_evidence,
+    reach_moves,
+    still_runs,
+)
 from analysis.angles.calibration_signs import (
     Confidence,
     SignDecision,
@@ -888,6 +897,7 @@ def decide_signs(
     rate_hz: float,
     centre: Mapping[str, CentreTerms] | None = None,
     stand: BoolArray | None = None,
+    reach: Mapping[str, list[ReachMove]] | None = None,
 ) -> dict[str, tuple[FloatArray, SignDecision, SensorAxes]]:
     """Per worn segment, ``q_S_B`` with the table's sign, the decision and its axes.
 
@@ -898,7 +908,7 @@ def decide_signs(
     are skipped. A segment whose axes carry a rival estimate (the pelvis) is settled first
     (:func:`analysis.angles.calibration_axes.settle_axis`), with the partners' axis carried
     through the centre as the witness where the heading is defined
-    (≥ :data:`CENTRE_WITNESS_SHARPNESS`).
+    (≥ :data:`CENTRE_WITNESS_SHARPNESS`). ``reach``: test 2b's moves (:func:`reach_moves_of`).
     """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
@@ -952,11 +962,73 @@ def decide_signs(
             planarity=ax.planarity_ratio,
             axis_by_gravity=row.min_planarity is not None
             and axis_shown_by_gravity(q_E_S[label], ax, step=step, rate_hz=rate_hz),
+            reach=_reach_for(row, cands, out, q_E_S, (reach or {}).get(label)),
         )
         decided[label] = tilts[d.choice]
         # a partner whose axis is poorly defined is no better than one with an unsure sign
         trust[label] = d.confidence if ax.well_defined else "low"
         out[label] = (cands[d.choice], d, ax)
+    return out
+
+
+def _reach_for(
+    row: SignRule,
+    cands: tuple[FloatArray, FloatArray],
+    decided: Mapping[str, tuple[FloatArray, SignDecision, SensorAxes]],
+    q_E_S: Mapping[str, FloatArray],
+    moves: list[ReachMove] | None,
+) -> ReachEvidence | None:
+    """Test 2b's evidence for ``row``'s candidate frames ``cands`` (None: not applicable).
+
+    Needs the movements and the row's partner (the thigh) decided: its chosen frame and each
+    candidate's give the tilts in the still poses around each movement.
+    """
+    partner = row.partners[0] if row.partners else None
+    if not moves or partner not in decided:
+        return None
+    q_thigh, q_own = q_E_S[partner], q_E_S[row.segment]
+    thigh = pose_tilts(lambda sl: _tilt(q_thigh[sl], decided[partner][0]), moves)
+    own = tuple(pose_tilts(lambda sl, c=c: _tilt(q_own[sl], c), moves) for c in cands)
+    return reach_evidence(moves, thigh, (own[0], own[1]))
+
+
+def reach_moves_of(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    stand: BoolArray,
+    acc_bias_m_s2: Mapping[str, FloatArray],
+) -> dict[str, list[ReachMove]]:
+    """Per segment whose sign row has ``reach_with``, the movements between still poses.
+
+    Taken when the segment, its partner and the ``reach_with`` sensors are all worn: still
+    poses are where all four turn slowly (rates less the stand's mean; invalid samples count
+    as moving); each movement carries the foot's and the pelvis's displacement
+    (:func:`analysis.angles.calibration_reach.reach_moves`).
+    """
+    out: dict[str, list[ReachMove]] = {}
+    for row in rules_for(tuple(session.streams)):
+        if row.reach_with is None or not row.partners:
+            continue
+        labels = (row.segment, row.partners[0], *row.reach_with)
+        if not all(p in session.streams for p in labels):
+            continue
+        rates = []
+        for p in labels:
+            s = session.streams[p]
+            bias = _stand_rate(s, stand).astype(np.float32)
+            rate = np.linalg.norm(np.asarray(s.gyr_rad_s, dtype=np.float32) - bias, axis=1)
+            rates.append(np.where(s.valid, rate, np.nan))
+        sensors = [
+            MovingSensor(
+                acc_m_s2=session.streams[p].acc_m_s2,
+                q_E_S=q_E_S[p],
+                valid=session.streams[p].valid,
+                acc_bias_m_s2=np.broadcast_to(np.asarray(acc_bias_m_s2.get(p, 0.0), float), 3),
+            )
+            for p in row.reach_with
+        ]
+        runs = still_runs(rates, session.rate_hz)
+        out[row.segment] = reach_moves(runs, sensors[0], sensors[1], session.rate_hz)
     return out
 
 
@@ -1108,7 +1180,10 @@ def calibrate(
     axes = knee_hinge_axes(session, axes, (m_static, m_func), q_E_S)
     axes = ankle_hinge_axes(session, axes, m_static)
     terms = joint_centre_terms(session, q_E_S, (m_static, m_func), bias)
-    signs = decide_signs(q_E_S, axes, m_func, rate_hz=session.rate_hz, centre=terms, stand=m_static)
+    reach = reach_moves_of(session, q_E_S, m_static, bias)
+    signs = decide_signs(
+        q_E_S, axes, m_func, rate_hz=session.rate_hz, centre=terms, stand=m_static, reach=reach
+    )
     notes: list[str] = list(windows.notes)
     segments = {}
     for label in axes:

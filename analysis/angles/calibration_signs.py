@@ -15,6 +15,10 @@ decided. Each row is tried in this order and the first test that decides wins:
    within ±60°): lying down, sitting or bowing after the calibration decide a pelvis that
    stood still during it, lying down or leaning into the stretch the trunk, and the heel on
    a support or lying down a foot that stood flat;
+2b. **where the foot went** (the shank, with a foot and a pelvis sensor, ``reach_with``): the
+   two signs put the ankle at different horizontal reaches from the hip, and between still
+   poses the foot's and the pelvis's travel shows which (:mod:`analysis.angles.calibration_reach`;
+   knee bends with the foot flat and sitting back on a straight leg give the same tilts);
 3. **shared joint centre**: the hip centre is one point of the pelvis and of the thigh, so
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
@@ -53,11 +57,12 @@ decided. Each row is tried in this order and the first test that decides wins:
 
 Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when one
 candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
-session against at most a tenth of that), test 3 when the rejected sign's centre mismatch
-is ≥ 1.3 times the chosen one's, test 4 when the candidates differ by > 5° in their
-90th-percentile ankle angle, test 5 when |r| ≥ 0.6 (r counts only when both segments tip
-≥ 4°), tests 6 and 7 always (7 with the margins of test 2), and the fallback only for the
-segment whose own habit it is (the thigh), only by > 6° mean tilt and only in the window.
+session against at most a tenth of that), test 2b on ≥ 2 movements and none against,
+test 3 when the rejected sign's centre mismatch is ≥ 1.3 times the chosen one's, test 4
+when the candidates differ by > 5° in their 90th-percentile ankle angle, test 5 when
+|r| ≥ 0.6 (r counts only when both segments tip ≥ 4°), tests 6 and 7 always (7 with the
+margins of test 2), and the fallback only for the segment whose own habit it is (the thigh),
+only by > 6° mean tilt and only in the window.
 A confident decision by test 1 or 2 that the centre test confidently contradicts is lowered
 to ``low``, and so is any decision of a row with ``min_planarity`` (the trunk, the head)
 taken on a flexion axis less planar than that (:data:`AXIS_PLANARITY_MIN`: the data do not
@@ -79,6 +84,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.calibration_centre import CentreEvidence
+from analysis.angles.calibration_reach import FIT_M, MISS_M, ReachEvidence
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -147,7 +153,9 @@ class SignRule:
     (test 7: the knee flexes one way only, so it decides the thigh). ``min_planarity``: a
     flexion axis less planar than this is not determined, and no sign on it is confident.
     ``correlate_without``: the partner two joints away whose tilt the segment follows, used
-    when ``correlate_with`` is not worn (test 5 across the missing segment).
+    when ``correlate_with`` is not worn (test 5 across the missing segment). ``reach_with``:
+    the foot and pelvis sensors whose travel between still poses shows where the foot went
+    (test 2b, :mod:`analysis.angles.calibration_reach`).
     """
 
     segment: str
@@ -166,6 +174,7 @@ class SignRule:
     pair_range_deg: tuple[float, float] | None = None
     min_planarity: float | None = None
     correlate_without: str | None = None
+    reach_with: tuple[str, str] | None = None
 
     def expand(self, side: str) -> SignRule:
         """The row for one leg (``{side}`` filled in)."""
@@ -174,6 +183,11 @@ class SignRule:
             segment=self.segment.format(side=side),
             partners=tuple(p.format(side=side) for p in self.partners),
             pair_with=self.pair_with.format(side=side) if self.pair_with else None,
+            reach_with=(
+                (self.reach_with[0].format(side=side), self.reach_with[1])
+                if self.reach_with
+                else None
+            ),
         )
 
 
@@ -227,6 +241,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         partners=("{side}_thigh",),
         limit_deg=15.0,
         session_range_deg=(-15.0, 160.0),
+        reach_with=("{side}_foot", "pelvis"),
         fallback_sign=-1.0,
         fallback_rule="shank tips forward (knee over toes) in knee bends",
     ),
@@ -334,6 +349,18 @@ def _by_session_range(
         f"(the other sign breaks it for {max(bad_s):.0f} s)"
     )
     return SignDecision(choice=choice, rule=text, confidence="high")
+
+
+def _by_reach(row: SignRule, reach: ReachEvidence | None) -> SignDecision | None:
+    """Test 2b: the foot travelled from the hip as one sign says and not as the other."""
+    if row.reach_with is None or reach is None or reach.choice is None:
+        return None
+    text = (
+        f"the {row.reach_with[0]} moved from the hip as this sign predicts in "
+        f"{reach.votes[reach.choice]} movements between still poses (within {FIT_M:g} m; "
+        f"the other sign misses by ≥ {MISS_M:g} m; segment length {reach.segment_m:.2f} m)"
+    )
+    return SignDecision(choice=reach.choice, rule=text, confidence="high")
 
 
 def _by_near(
@@ -625,6 +652,7 @@ def decide_sign(
     pair: tuple[Tilts, Tilts] | None = None,
     planarity: float = 1.0,
     axis_by_gravity: bool = False,
+    reach: ReachEvidence | None = None,
 ) -> SignDecision:
     """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
 
@@ -640,6 +668,8 @@ def decide_sign(
     decision is ``low``, unless ``axis_by_gravity``: the session showed that axis by gravity
     (the segment lay down or bowed deeply about it,
     :func:`analysis.angles.calibration_axes.gravity_turn_axis`), so the data do determine it.
+    ``reach``: where the foot travelled between still poses (``row.reach_with`` worn,
+    :func:`analysis.angles.calibration_reach.reach_evidence`).
     """
     worn = tuple(p for p in row.partners if p in decided)
     d = _decide(
@@ -650,6 +680,7 @@ def decide_sign(
         conf=confidence or {},
         centre=(centre, worn if centre_from is None else centre_from),
         pair=pair,
+        reach=reach,
     )
     if d.confidence == "high" and _undetermined(row, planarity) and not axis_by_gravity:
         why = f" (its flexion axis is not determined: planarity {planarity:.2f})"
@@ -666,6 +697,7 @@ def _decide(
     conf: Mapping[str, Confidence],
     centre: tuple[CentreEvidence | None, tuple[str, ...]],
     pair: tuple[Tilts, Tilts] | None,
+    reach: ReachEvidence | None = None,
 ) -> SignDecision:
     """:func:`decide_sign` before the axis's determinacy is weighed.
 
@@ -681,6 +713,7 @@ def _decide(
     tests = (
         (_by_limit(row, cands, partners), worn),
         (_by_session_range(row, cands, partners, session_rate_hz), worn),
+        (_by_reach(row, reach), worn),
         (by_centre, centre_from),
         (_by_near(row, cands, partners, session_rate_hz), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),
