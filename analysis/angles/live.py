@@ -292,6 +292,10 @@ class LiveAnglePipeline:
             return None
         return self._t0 + (self._k - 1) / self.rate_hz
 
+    def newest_s(self) -> float:
+        """Session time (s) of the newest sample of any sensor (-inf before any)."""
+        return max((b.last_t for b in self._buf.values()), default=-np.inf)
+
     def outages(self) -> tuple[Outage, ...]:
         """The sensors out (or lost) at the last :meth:`step`, in placement order."""
         return tuple(
