@@ -19,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from analysis.angles.live import LiveAnglePipeline, Outage
+from analysis.angles.live import HOLD_S, LiveAnglePipeline, Outage
 from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
 from analysis.envelope.profiles import Profile, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
@@ -29,9 +29,11 @@ from cli.live_feed import STATE_WORDS, SessionTally, display_state
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
 
-MOVEMENTS_WAIT_S = 5.0
+MOVEMENTS_WAIT_S = HOLD_S
 """Session seconds of the other sensors' data past the movements' end after which a sensor
-that has not reached it is taken as silent, and the movements are judged without it."""
+that has not reached it is taken as silent, and the movements are judged without it: the
+pipeline's bound for a sensor out (``analysis.angles.live.HOLD_S``). On a loaded 2-core
+machine one sensor's samples lagged the others' by up to 9 s at 2× (5 s was too short)."""
 
 _STATUS_STYLE = {
     "ok": "green",

@@ -13,7 +13,7 @@ import numpy as np
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.recording.streams import streams_from_samples
 from analysis.simulation import SimulationConfig, simulate
-from cli.live_angles import LiveAngles
+from cli.live_angles import MOVEMENTS_WAIT_S, LiveAngles
 from sensors.session.protocol import GuidedProtocol, steps_from_windows
 from sensors.session.types import AlignedBatch
 
@@ -53,3 +53,30 @@ def test_the_movements_are_judged_once_every_sensor_reached_their_end():
     angles.tick(end_s + 1.1)
     assert angles.calibrated
     assert [a.outcome for a in protocol.attempts] == ["accepted"]
+
+
+def test_a_sensor_silent_past_the_movements_is_not_waited_for_beyond_hold_s():
+    sim = simulate("standing_correct", config=SimulationConfig(seed=3, sensors=SENSORS))
+    cal = sim.meta.calibration
+    protocol = GuidedProtocol(steps_from_windows(cal.static_s, cal.functional_s))
+    protocol.start(0.0)
+    angles = LiveAngles(
+        SENSORS,
+        rate_hz=lambda: RATE_HZ,
+        profile=load_builtin_profile("standing_hamstring"),
+        side="right",
+        protocol=protocol,
+    )
+    streams = streams_from_samples(sim.samples)
+    end_s = cal.functional_s[1]
+    silent_s = end_s - 3.0  # the foot falls silent before the movements end
+    before = -np.inf
+    for now in (end_s + MOVEMENTS_WAIT_S - 1.0, end_s + MOVEMENTS_WAIT_S + 0.5):
+        for p in SENSORS:
+            until = min(now, silent_s) if p == "right_foot" else now
+            angles.on_samples(_batch(streams, p, until, after_s=before))
+        before = now
+        angles.tick(now)
+        if now < end_s + MOVEMENTS_WAIT_S:
+            assert protocol.attempts == []  # still waiting for it
+    assert len(protocol.attempts) == 1  # judged without it
