@@ -19,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from analysis.angles.live import LiveAnglePipeline, Outage
+from analysis.angles.live import HOLD_S, LiveAnglePipeline, Outage
 from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
 from analysis.envelope.profiles import Profile, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
@@ -28,6 +28,12 @@ from analysis.recording.streams import Gap, Marker
 from cli.live_feed import STATE_WORDS, SessionTally, display_state
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
+
+MOVEMENTS_WAIT_S = HOLD_S
+"""Session seconds of the other sensors' data past the movements' end after which a sensor
+that has not reached it is taken as silent, and the movements are judged without it: the
+pipeline's bound for a sensor out (``analysis.angles.live.HOLD_S``). On a loaded 2-core
+machine one sensor's samples lagged the others' by up to 9 s at 2× (5 s was too short)."""
 
 _STATUS_STYLE = {
     "ok": "green",
@@ -184,7 +190,12 @@ class LiveAngles:
         self.outages = self.pipeline.outages()
         if not self.pipeline.calibrated:
             windows = self.protocol.to_check(now_s)
-            if windows is not None and windows.functional_s is not None and now_s >= self._retry_at:
+            if (
+                windows is not None
+                and windows.functional_s is not None
+                and now_s >= self._retry_at
+                and self._movements_arrived(windows.functional_s[1])
+            ):
                 try:
                     cal = self.pipeline.calibrate(windows)
                     self.problem = None
@@ -208,6 +219,19 @@ class LiveAngles:
             self.last_cue = cue
             if self.on_cue is not None:
                 self.on_cue(cue)
+
+    def _movements_arrived(self, end_s: float) -> bool:
+        """Every sensor's samples reach the movements' end ``end_s``, or one never will.
+
+        The calibration judges the whole movement window, not the part a slow host has
+        delivered so far (samples arrive later than the prompt clock on a loaded machine).
+        A sensor still short of it when the others' data are :data:`MOVEMENTS_WAIT_S` past
+        it is taken as silent: the movements are judged without waiting for it.
+        """
+        assert self.pipeline is not None
+        reached = self.pipeline.buffered_to_s()
+        covered = reached is not None and reached + 1.0 / self.pipeline.rate_hz > end_s
+        return covered or self.pipeline.newest_s() >= end_s + MOVEMENTS_WAIT_S
 
     def _judge_movements(self, now_s: float, uncertain: dict[str, dict[str, str]]) -> None:
         """Accept the calibration, or ask the movements again (the protocol bounds how often).

@@ -67,44 +67,63 @@ class CausalStandAnchors:
         # offline: the run's first and last grid times at least min_anchor_s apart
         self.min_rows = int(np.ceil(min_anchor_s * rate_hz - 1e-9)) + 1
         self.stands = 0
-        """Stands that set the corrections so far (runs that reached ``min_rows``)."""
+        """Stands that set corrections so far (rows at which a joint's run reached ``min_rows``)."""
         self.corrections_rad = np.zeros(len(self.links))
         """Each joint's correction in force (rad, added to the distal segments' turns)."""
-        self._run = 0
+        self._run = np.zeros(len(self.links), dtype=np.int64)
         self._sums = np.zeros(len(self.links), dtype=np.complex128)
 
-    def add_turns(self, q_B: Mapping[str, FloatArray], turns: Turns, neutral: BoolArray) -> None:
+    def add_turns(
+        self,
+        q_B: Mapping[str, FloatArray],
+        turns: Turns,
+        neutral: BoolArray,
+        present: Mapping[str, BoolArray] | None = None,
+    ) -> None:
         """Add each joint's correction for the next grid rows to ``turns`` (in place).
 
         ``q_B``: the rows' segment orientations (before any turn); ``turns``: per segment,
         the heading turns found so far (rad, ``(n,)`` or scalar), replaced by new arrays;
-        ``neutral``: ``(n,)`` rows at which the subject stands still and upright. The state
-        moves on by these rows: call once per row, in order.
+        ``neutral``: ``(n,)`` rows at which the subject stands still and upright;
+        ``present``: per segment, ``(n,)`` rows at which it has data (default: every row).
+        A joint's stand is the ``neutral`` rows at which both its segments have data, so a
+        sensor that is out holds only the joints it belongs to. The state moves on by these
+        rows: call once per row, in order.
         """
         n = neutral.shape[0]
         if not self.links or n == 0:
             return
-        idx = np.arange(n)
-        last_break = np.maximum.accumulate(np.where(neutral, -1, idx))
-        carried = last_break < 0  # rows continuing the run of the previous call
-        run = np.where(neutral, idx - last_break, 0) + np.where(carried, self._run, 0)
-        fresh = neutral & (run == self.min_rows)
-        self.stands += int(np.count_nonzero(fresh))
-        ready = neutral & (run >= self.min_rows)
+        fresh = np.zeros(n, dtype=bool)
         for i, (prox, dist, segs) in enumerate(self.links):
-            az_p, h_p = axis_azimuth(q_B[prox])
-            az_d, h_d = axis_azimuth(q_B[dist])
-            d = wrap_rad(az_p + turns[prox] - az_d - turns[dist])
-            z = np.where(neutral, h_p * h_d * np.exp(1j * d), 0.0)
-            total = np.cumsum(z)
-            before = np.where(last_break >= 0, total[np.maximum(last_break, 0)], 0.0)
-            sums = total - before + np.where(carried, self._sums[i], 0.0)
-            values = np.where(ready, np.angle(sums), np.nan)
-            # hold each correction until the next one (the first rows: the one in force)
-            filled = np.maximum.accumulate(np.where(ready, idx, -1))
-            out = np.where(filled >= 0, values[np.maximum(filled, 0)], self.corrections_rad[i])
-            self.corrections_rad[i] = float(out[-1])
-            self._sums[i] = sums[-1] if neutral[-1] else 0.0
+            stand = neutral if present is None else neutral & present[prox] & present[dist]
+            out, started = self._joint_turns(i, q_B, turns, stand)
+            fresh |= started
             for seg in segs:
                 turns[seg] = turns[seg] + out
-        self._run = int(run[-1])
+        self.stands += int(np.count_nonzero(fresh))
+
+    def _joint_turns(
+        self, i: int, q_B: Mapping[str, FloatArray], turns: Turns, stand: BoolArray
+    ) -> tuple[FloatArray, BoolArray]:
+        """Joint ``i``'s correction over the rows, and the rows at which a stand set it first."""
+        prox, dist, _segs = self.links[i]
+        idx = np.arange(stand.shape[0])
+        last_break = np.maximum.accumulate(np.where(stand, -1, idx))
+        carried = last_break < 0  # rows continuing the run of the previous call
+        run = np.where(stand, idx - last_break, 0) + np.where(carried, self._run[i], 0)
+        ready = stand & (run >= self.min_rows)
+        az_p, h_p = axis_azimuth(q_B[prox])
+        az_d, h_d = axis_azimuth(q_B[dist])
+        d = wrap_rad(az_p + turns[prox] - az_d - turns[dist])
+        z = np.where(stand, h_p * h_d * np.exp(1j * d), 0.0)
+        total = np.cumsum(z)
+        before = np.where(last_break >= 0, total[np.maximum(last_break, 0)], 0.0)
+        sums = total - before + np.where(carried, self._sums[i], 0.0)
+        values = np.where(ready, np.angle(sums), np.nan)
+        # hold each correction until the next one (the first rows: the one in force)
+        filled = np.maximum.accumulate(np.where(ready, idx, -1))
+        out = np.where(filled >= 0, values[np.maximum(filled, 0)], self.corrections_rad[i])
+        self.corrections_rad[i] = float(out[-1])
+        self._sums[i] = sums[-1] if stand[-1] else 0.0
+        self._run[i] = int(run[-1])
+        return out, stand & (run == self.min_rows)

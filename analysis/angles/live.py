@@ -72,6 +72,42 @@ HOLD_S = 30.0
 knee and ankle trackers); a sensor out longer is lost until the next calibration."""
 
 
+STANCE_SEGMENTS = ("pelvis", "left_thigh", "right_thigh")
+"""Worn, these must have data for a stand to be seen: with the pelvis or a thigh out, a still
+raised knee or a seat (shank vertical, foot flat) cannot be told from standing."""
+
+
+def _leg_or_pelvis(placement: str) -> bool:
+    return placement == "pelvis" or placement.split("_", 1)[-1] in ("thigh", "shank", "foot")
+
+
+def stand_rows(
+    q_B: dict[str, FloatArray], present: dict[str, BoolArray], still: dict[str, BoolArray]
+) -> BoolArray:
+    """Rows at which the subject is seen standing still and upright, from the sensors with data.
+
+    As offline (``pipeline.segment_orientations``): every sensor turning slower than
+    ``NEUTRAL_STILL_RAD_S`` (``still``) and the pelvis and legs upright
+    (``neutral_pose_mask``) — but only the sensors that have data at a row (``present``) are
+    asked, so a shank, foot, trunk or head that is out holds no joint but its own
+    (:meth:`CausalStandAnchors.add_turns`). The worn pelvis and thighs must have data
+    (:data:`STANCE_SEGMENTS`). ``q_B``: ``(n, 4)`` segment orientations, NaN without data.
+    """
+    n = next(iter(present.values())).shape[0]
+    legs = [p for p in q_B if _leg_or_pelvis(p)]
+    if not legs:
+        return np.zeros(n, dtype=bool)
+    out = np.ones(n, dtype=bool)
+    for p in q_B:
+        out &= ~present[p] | still[p]
+        if p in STANCE_SEGMENTS:
+            out &= present[p]
+    for p in legs:
+        if out.any():
+            out &= ~present[p] | neutral_pose_mask({p: np.nan_to_num(q_B[p])})
+    return out
+
+
 def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArray:
     """Grid points not inside a dropout of the raw samples ``t_raw`` (as offline's grid)."""
     return outside_gaps(t_grid, find_gaps(t_raw, max_gap_s=MAX_GAP_S), rate_hz=rate_hz)
@@ -249,6 +285,16 @@ class LiveAnglePipeline:
     def calibration(self) -> CalibrationResult | None:
         """The calibration in use (None before)."""
         return self._cal
+
+    def buffered_to_s(self) -> float | None:
+        """Session time (s) of the last grid point every sensor's data reached (None: none)."""
+        if self._k == 0:
+            return None
+        return self._t0 + (self._k - 1) / self.rate_hz
+
+    def newest_s(self) -> float:
+        """Session time (s) of the newest sample of any sensor (-inf before any)."""
+        return max((b.last_t for b in self._buf.values()), default=-np.inf)
 
     def outages(self) -> tuple[Outage, ...]:
         """The sensors out (or lost) at the last :meth:`step`, in placement order."""
@@ -470,24 +516,9 @@ class LiveAnglePipeline:
         turns: chain.Turns = dict(self._offsets)
         chain.add_hinge_turns(self.placements, turns, estimate)
         if self._stand_anchors:
-            self._anchors.add_turns(q_B, turns, self._neutral(q_B, valid, a, b))
+            still = {p: self._still[p].get(a, b, False) for p in self.placements}
+            self._anchors.add_turns(q_B, turns, stand_rows(q_B, valid, still), valid)
         return chain.isb_angles(chain.apply_turns(q_B, turns, valid=valid)).columns
-
-    def _neutral(
-        self, q_B: dict[str, FloatArray], valid: dict[str, BoolArray], a: int, b: int
-    ) -> BoolArray:
-        """Rows ``[a, b)`` at which every sensor has data and is still, and the pose upright.
-
-        As offline (``pipeline.segment_orientations``): every sensor turning slower than
-        ``NEUTRAL_STILL_RAD_S``, pelvis and legs upright (``neutral_pose_mask``).
-        """
-        out = np.ones(b - a, dtype=bool)
-        for p in self.placements:
-            out &= valid[p] & self._still[p].get(a, b, False)
-        if out.any():
-            upright = neutral_pose_mask({p: np.nan_to_num(q) for p, q in q_B.items()})
-            out &= upright
-        return out
 
     def _provisional(self, i: int, a: int, b: int) -> FloatArray:
         """Hinge ``i``'s corrections for returning rows ``[a, b)`` before it has tracked them.
@@ -578,18 +609,20 @@ class LiveAnglePipeline:
         self._start_rows()
         self._last_delta = [last[(prox, dist)] for prox, dist, _c in self._links]
         if self._stand_anchors:  # likewise the stand anchors (a stand may span the call)
-            self._anchors.add_turns(q_B, turns, self._history_neutral(session, q_B))
+            self._anchors.add_turns(q_B, turns, *self._history_stands(session, q_B))
         return cal
 
-    def _history_neutral(self, session: UniformSession, q_B: dict[str, FloatArray]) -> BoolArray:
-        """The buffered rows at which every sensor has data and is still, the pose upright."""
-        out = np.ones(session.t_s.shape[0], dtype=bool)
-        for p, u in session.streams.items():
-            rate = np.linalg.norm(chain.debiased_gyro(u.gyr_rad_s, self._bias[p]), axis=1)
-            out &= u.valid & (rate < NEUTRAL_STILL_RAD_S)
-        if out.any():
-            out &= neutral_pose_mask({p: np.nan_to_num(q) for p, q in q_B.items()})
-        return out
+    def _history_stands(
+        self, session: UniformSession, q_B: dict[str, FloatArray]
+    ) -> tuple[BoolArray, dict[str, BoolArray]]:
+        """The buffered rows at which the subject stands (:func:`stand_rows`); rows with data."""
+        present = {p: u.valid for p, u in session.streams.items()}
+        still = {
+            p: np.linalg.norm(chain.debiased_gyro(u.gyr_rad_s, self._bias[p]), axis=1)
+            < NEUTRAL_STILL_RAD_S
+            for p, u in session.streams.items()
+        }
+        return stand_rows(q_B, present, still), present
 
     def _start_rows(self) -> None:
         """After calibration: the history is spent; every sensor and hinge goes on from here."""

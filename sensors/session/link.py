@@ -226,12 +226,40 @@ class SensorLink:
 
     # --- connecting ----------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """First connection (raises :class:`SensorError` when it fails)."""
-        self._consumer = asyncio.get_running_loop().create_task(self._consume())
-        await self._connect_once()
+    async def start(self, *, stream: bool = True) -> None:
+        """First connection (raises :class:`SensorError` when it fails).
 
-    async def _connect_once(self) -> None:
+        With ``stream=False`` the sensor is connected, configured and subscribed but not
+        started: :meth:`start_streaming` starts it (a session connects every sensor before
+        any streams, so a connection never waits behind the others' data).
+        """
+        self._consumer = asyncio.get_running_loop().create_task(self._consume())
+        await self._connect_once(stream=stream)
+
+    async def start_streaming(self) -> None:
+        """Send the start commands of a sensor connected with ``start(stream=False)``."""
+        client, plan = self.client, self.plan
+        if client is None or plan is None or self.state is not LinkState.CONNECTING:
+            raise RuntimeError(f"{self._who()}: not connected, or already streaming")
+        try:
+            await self._send_start(client, plan)
+        except BaseException as exc:
+            self.client = None
+            await self._discard(client)
+            self.state = LinkState.WAITING
+            if isinstance(exc, BleakError | OSError | TimeoutError):
+                raise SensorError(f"{self._who()}: {type(exc).__name__}: {exc}") from None
+            raise
+        self.state = LinkState.STREAMING
+        self._watch_battery(client)
+
+    async def _send_start(self, client: BleakClient, plan: StreamPlan) -> None:
+        for write in plan.start:
+            await client.write_gatt_char(write.char_uuid, write.data, response=write.with_response)
+            if write.pause_after_s > 0:
+                await asyncio.sleep(write.pause_after_s)
+
+    async def _connect_once(self, *, stream: bool = True) -> None:
         self.state = LinkState.CONNECTING
         client = BleakClient(
             self.device,
@@ -267,12 +295,8 @@ class SensorLink:
                 )
             for uuid in plan.notify_uuids:
                 await client.start_notify(uuid, self._callback(uuid))
-            for write in plan.start:
-                await client.write_gatt_char(
-                    write.char_uuid, write.data, response=write.with_response
-                )
-                if write.pause_after_s > 0:
-                    await asyncio.sleep(write.pause_after_s)
+            if stream:
+                await self._send_start(client, plan)
         except BaseException as exc:
             await self._discard(client)
             self.state = LinkState.WAITING
@@ -282,8 +306,9 @@ class SensorLink:
                 raise SensorError(f"{self._who()}: {type(exc).__name__}: {exc}") from None
             raise
         self.client = client
-        self.state = LinkState.STREAMING
-        self._watch_battery(client)
+        if stream:
+            self.state = LinkState.STREAMING
+            self._watch_battery(client)
 
     def _watch_battery(self, client: BleakClient) -> None:
         """Read the battery level now and every ``BATTERY_PERIOD_S`` while connected."""

@@ -12,8 +12,9 @@
 Scanning stops as soon as every configured sensor was seen (plus ``settle_s``); a sensor
 not seen within ``scan_timeout_s`` raises :class:`~sensors.errors.DeviceNotFoundError`, a
 name matching two devices raises :class:`~analysis.errors.ConfigError`. Connections are
-made one at a time (one pending LE connection per controller); streams then run
-concurrently, each with its own consumer (``sensors.session.link``).
+made one at a time (one pending LE connection per controller) and no sensor is started
+before all are connected, so a connection never waits behind the others' data; streams
+then run concurrently, each with its own consumer (``sensors.session.link``).
 
 The start is held: while the later sensors connect, a busy host delivers the first sensors'
 notifications late, and a clock fit made from them alone would time their first samples as
@@ -199,8 +200,12 @@ class LiveSession:
                 hold_start=True,
             )
         try:
+            # every sensor connected before any streams: a connection then never waits
+            # behind the other sensors' data (on a busy host, or a busy radio)
             for link in self.links.values():
-                await link.start()
+                await link.start(stream=False)
+            for link in self.links.values():
+                await link.start_streaming()
                 log.info("%s: streaming from %s", link.placement, link.address)
             await self._settle()
         except BaseException:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from analysis.angles.anchors import CausalStandAnchors
-from analysis.angles.live import LiveAnglePipeline
+from analysis.angles.live import LiveAnglePipeline, stand_rows
 from analysis.recording.streams import streams_from_samples
 from analysis.simulation import SimulationConfig, simulate
 from tests.analysis.builders import feed_live
@@ -149,3 +149,51 @@ def test_a_stand_must_last_two_seconds_and_sets_the_mean_heading_difference():
     anchors.add_turns({"pelvis": lying, "trunk": lying}, turns, np.zeros(10, dtype=bool))
     np.testing.assert_allclose(turns["trunk"], expect[-1], atol=1e-12)
     assert anchors.stands == 1
+
+
+def test_a_sensor_out_holds_only_its_own_joints():
+    """The head out: the lumbar joint (pelvis + trunk) is re-anchored at the stand, the neck
+    (trunk + head) keeps the correction it had."""
+    anchors = CausalStandAnchors(("pelvis", "trunk", "head"), rate_hz=10.0)
+    lying = np.tile([np.sqrt(0.5), 0.0, np.sqrt(0.5), 0.0], (30, 1))  # z axes horizontal
+    q_B = {"pelvis": lying, "trunk": lying, "head": np.full((30, 4), np.nan)}
+    present = {"pelvis": np.ones(30, bool), "trunk": np.ones(30, bool), "head": np.zeros(30, bool)}
+    turns = {"pelvis": 0.0, "trunk": np.full(30, 0.3), "head": np.full(30, 0.3)}
+    anchors.add_turns(q_B, turns, np.ones(30, dtype=bool), present)
+    assert anchors.stands == 1
+    lumbar, neck = anchors.corrections_rad
+    assert lumbar == pytest.approx(-0.3, abs=1e-12)
+    assert neck == 0.0
+    # the trunk and, carried by the lumbar joint, the head turn back from row 21 on
+    np.testing.assert_allclose(turns["trunk"][20:], 0.0, atol=1e-12)
+    np.testing.assert_allclose(turns["head"][:20], 0.3, atol=1e-12)
+    np.testing.assert_allclose(turns["head"][20:], 0.0, atol=1e-12)
+
+
+def _upright(n: int) -> np.ndarray:
+    return np.tile(_about_x(np.pi / 2), (n, 1))  # the superior (y) axis vertical
+
+
+def _about_x(angle_rad: float) -> np.ndarray:
+    return np.array([np.cos(angle_rad / 2), np.sin(angle_rad / 2), 0.0, 0.0])
+
+
+def test_stand_rows_ask_only_the_sensors_with_data():
+    n = 4
+    worn = ("pelvis", "right_thigh", "right_shank", "head")
+    q_B = {p: _upright(n) for p in worn}
+    present = {p: np.ones(n, dtype=bool) for p in worn}
+    still = {p: np.ones(n, dtype=bool) for p in worn}
+    assert stand_rows(q_B, present, still).all()
+    # a shank (or the head) out, its orientation unknown: the others still show the stand
+    q_B["right_shank"] = np.full((n, 4), np.nan)
+    present["right_shank"][:] = False
+    still["right_shank"][:] = False
+    assert stand_rows(q_B, present, still).all()
+    # a sensor with data that turns, or a leg segment with data that is not upright, vetoes
+    still["head"][1] = False
+    q_B["right_thigh"][2] = _about_x(np.pi / 2 + 0.2)  # tipped 11.5° (upright: within 6°)
+    np.testing.assert_array_equal(stand_rows(q_B, present, still), [True, False, False, True])
+    # the pelvis or a thigh out: a still raised knee or a seat looks the same, no stand
+    present["right_thigh"][3] = False
+    np.testing.assert_array_equal(stand_rows(q_B, present, still), [True, False, False, False])

@@ -1,8 +1,9 @@
 """A session's start under load: the first sensors' notifications reach the host late while
-the later sensors connect (docs/ble.md §9, measured 0.2–0.7 s at real time).
+the later sensors start (docs/ble.md §9, measured 0.2–0.7 s at real time).
 
 The delay is injected at the seam where it happens: the notification callback, which stamps
-the receipt time. While a later sensor connects, the host runs no callbacks for ``stall_s``
+the receipt time. While a later sensor is started (every sensor is connected first, then
+started one by one), the host runs no callbacks for ``stall_s``
 (as a busy event loop would not); what arrived meanwhile is then delivered in a burst, stamped
 late, in order. Nothing else is slowed, and no busy loop competes for the CPU.
 
@@ -26,8 +27,8 @@ from sensors.session.link import SensorLink
 from sensors.virtual import VirtualRig
 from sensors.virtual.source import synthetic_source
 
-# connected in placement order: the two device-time sensors first, so their first
-# notifications arrive while the other sensors connect
+# started in placement order: the two device-time sensors first, so their first
+# notifications arrive while the other sensors start
 FAMILIES = {
     "pelvis": Family.MOVESENSE,
     "right_thigh": Family.MOVELLA_DOT,
@@ -39,7 +40,7 @@ STREAM_S = 2.0
 
 
 class _Stall:
-    """The host not running notification callbacks while a later sensor connects."""
+    """The host not running notification callbacks while a later sensor starts."""
 
     def __init__(self, stall_s: float) -> None:
         self.stall_s = stall_s
@@ -68,7 +69,7 @@ class _Stall:
 
 def _stall_while_connecting(monkeypatch: pytest.MonkeyPatch, stall: _Stall) -> None:
     callback = SensorLink._callback
-    connect = SensorLink._connect_once
+    start = SensorLink.start_streaming
 
     def late_callback(self: SensorLink, uuid: str) -> Callable[[object, bytearray], None]:
         inner = callback(self, uuid)  # stamps time.monotonic_ns() when it runs
@@ -79,15 +80,15 @@ def _stall_while_connecting(monkeypatch: pytest.MonkeyPatch, stall: _Stall) -> N
 
         return on_notification
 
-    async def busy_connect(self: SensorLink) -> None:
+    async def busy_start(self: SensorLink) -> None:
         stall.connects += 1
         if stall.connects > 1:  # the earlier sensors stream meanwhile
             stall.begin()
-            await asyncio.sleep(stall.stall_s)  # the connect takes as long as the stall
-        await connect(self)
+            await asyncio.sleep(stall.stall_s)  # the start takes as long as the stall
+        await start(self)
 
     monkeypatch.setattr(SensorLink, "_callback", late_callback)
-    monkeypatch.setattr(SensorLink, "_connect_once", busy_connect)
+    monkeypatch.setattr(SensorLink, "start_streaming", busy_start)
 
 
 @pytest.mark.parametrize("stall_s", [0.3, 0.7])
