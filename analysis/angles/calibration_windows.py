@@ -162,6 +162,23 @@ def last_return_run(
     return runs[-1] if runs else None
 
 
+STAND_BREAK_S = 0.25
+"""A break in the stand's stillness at most this long (s) does not end the stand: a head or
+trunk that sways once (half a stillness window) leaves the pose on either side the same."""
+
+
+def bridge_short_breaks(mask: BoolArray, max_len: int) -> BoolArray:
+    """``mask`` with every False run of ≤ ``max_len`` samples between two True runs set True.
+
+    Runs at either end of ``mask`` are left as they are (nothing is known beyond them).
+    """
+    out = mask.copy()
+    for i, j in _runs(~mask):
+        if i > 0 and j < mask.shape[0] and j - i <= max_len:
+            out[i:j] = True
+    return out
+
+
 def _stand_candidates(
     still: BoolArray, t: FloatArray, rate: float, min_stand_s: float, search_s: float
 ) -> list[tuple[int, int]]:
@@ -291,14 +308,14 @@ def detect_windows(
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     """Find the quiet stand and the functional movements that follow it.
 
-    The stand is the first stillness (:func:`stillness_mask`, every sensor still) within the
-    first ``search_s`` that lasts ≥ ``min_stand_s`` — or ≥ :data:`MIN_OPENING_STAND_S` when
-    it opens the recording — and that the movements after it return to
-    (:func:`_movements_after`); 0.25 s are trimmed from each end of its run of still window
-    centres. The functional window runs from the end of the stand to the last return to the
-    stand's pose before the person settles into the exercise (:func:`_movements_after`),
-    looking at most ``max_functional_s`` past the stand. CalibrationError when no stillness
-    qualifies.
+    The stand is the first stillness (:func:`stillness_mask`, every sensor still; breaks of
+    ≤ :data:`STAND_BREAK_S` bridged) within the first ``search_s`` that lasts ≥
+    ``min_stand_s`` — or ≥ :data:`MIN_OPENING_STAND_S` when it opens the recording — and
+    that the movements after it return to (:func:`_movements_after`); 0.25 s are trimmed
+    from each end of its run of still window centres. The functional window runs from the
+    end of the stand to the last return to the stand's pose before the person settles into
+    the exercise (:func:`_movements_after`), looking at most ``max_functional_s`` past the
+    stand. CalibrationError when no stillness qualifies.
     """
     # only the opening of the session can hold the protocol: look at that much and no more
     head = int((search_s + max_functional_s + 10.0) * session.rate_hz)
@@ -310,7 +327,8 @@ def detect_windows(
         f"{search_s:g} s; start each session standing still, upright, knees straight, feet "
         "flat, or give the windows (sidecar 'calibration', or --stand/--movements)"
     )
-    for k, stand in enumerate(_stand_candidates(still, t, rate, min_stand_s, search_s)):
+    steady = bridge_short_breaks(still, round(STAND_BREAK_S * rate))
+    for k, stand in enumerate(_stand_candidates(steady, t, rate, min_stand_s, search_s)):
         found = _movements_after(session, still, stand, max_functional_s)
         if isinstance(found, str):
             why = found if k == 0 else why

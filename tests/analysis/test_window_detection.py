@@ -12,6 +12,7 @@ import pytest
 
 from analysis.angles.calibration_windows import (
     POSE_MATCH_DEG,
+    bridge_short_breaks,
     detect_windows,
     last_return_run,
     resolve_windows,
@@ -112,6 +113,25 @@ def test_a_short_opening_stand_beats_a_long_hold_in_another_pose():
     # movements end at the last return to upright: the lean into the hold starts at 15.9 s
     # and is 10° away 0.5 s later (the hold's stillness, which used to end them, at 17.9 s)
     assert 15.9 <= functional_s[1] <= 16.6
+
+
+def test_short_breaks_between_still_runs_are_bridged():
+    mask = np.array([0, 1, 1, 0, 0, 1, 0, 0, 0, 1, 0], dtype=bool)
+    out = bridge_short_breaks(mask, 2)
+    # the 2-sample break is bridged, the 3-sample one is not, the ends are left alone
+    assert out.tolist() == [0, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0]
+    assert mask.tolist() == [0, 1, 1, 0, 0, 1, 0, 0, 0, 1, 0]  # input untouched
+
+
+def test_a_head_that_sways_once_does_not_split_the_stand():
+    # generated person 8019 (full set, vendor export: no windows) stands 3.0 s; the swaying
+    # head breaks "every sensor still" for 0.1 s at 1.4 s, and neither half is a stand alone
+    person = generate_person(8019)
+    session = to_uniform_grid(generate_session(person, 0, None, "full").recording().streams)
+    static_s, functional_s = detect_windows(session)
+    assert static_s[0] < 0.5
+    assert static_s[1] > 2.5
+    assert functional_s[0] >= static_s[1]
 
 
 def test_the_short_stand_is_noted():
