@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from analysis.angles.calibration_axes import SensorAxes
+from analysis.angles.calibration_signs import Tilts
 from analysis.recording.schema import GRAVITY_M_S2
 
 UP = np.array([0.0, 0.0, 1.0])
@@ -57,3 +58,14 @@ def min_jerk_step(t: np.ndarray, start_s: float, end_s: float, height: float) ->
     """Minimum-jerk transition from 0 to ``height`` over ``[start_s, end_s]`` (``t`` in s)."""
     s = np.clip((t - start_s) / (end_s - start_s), 0.0, 1.0)
     return height * (10 * s**3 - 15 * s**4 + 6 * s**5)
+
+
+def sagittal_tilts(move_deg: Any, session_deg: Any) -> Tilts:
+    """A sign candidate's tilts (deg in, rad kept) over the window and the session, every
+    session sample counted as sagittal."""
+    session_rad = np.deg2rad(np.asarray(session_deg, dtype=float))
+    return Tilts(
+        move=np.deg2rad(np.asarray(move_deg, dtype=float)),
+        session=session_rad,
+        sagittal=np.ones(session_rad.size, bool),
+    )

@@ -20,7 +20,7 @@ from analysis.angles.calibration_signs import SIGN_RULES, Tilts, decide_sign
 from analysis.angles.pipeline import PipelineOptions, analyse_recording
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.simulation.population import generate_person, generate_session
-from tests.analysis.builders import sensor_axes
+from tests.analysis.builders import sagittal_tilts, sensor_axes
 
 RATE_HZ = 25.0
 FOOT = next(r for r in SIGN_RULES if r.segment == "{side}_foot").expand("right")
@@ -126,17 +126,10 @@ def test_a_foot_axis_that_breaks_the_hinge_is_replaced_by_the_shank_s():
 # --- the foot's sign -------------------------------------------------------------------------
 
 
-def _tilts(move_deg, session_deg) -> Tilts:
-    sess = np.deg2rad(np.asarray(session_deg, dtype=float))
-    return Tilts(
-        move=np.deg2rad(np.asarray(move_deg, dtype=float)),
-        session=sess,
-        sagittal=np.ones(sess.size, bool),
-    )
-
-
 def _pair(move_deg, session_deg) -> tuple[Tilts, Tilts]:
-    return _tilts(move_deg, session_deg), _tilts(-np.asarray(move_deg), -np.asarray(session_deg))
+    return sagittal_tilts(move_deg, session_deg), sagittal_tilts(
+        -np.asarray(move_deg), -np.asarray(session_deg)
+    )
 
 
 def test_the_foot_row_checks_the_ankle_range_over_the_session():
@@ -153,7 +146,7 @@ def test_the_heel_on_a_support_decides_a_foot_flat_in_the_calibration(flipped):
     # later the leg goes up on a support: shank tilts 50°, the ankle plantarflexes 15°
     shank_sess = np.r_[np.zeros(100), np.full(300, 50.0), np.zeros(100)]
     foot_sess = np.r_[np.zeros(100), np.full(300, 35.0), np.zeros(100)]
-    shank = _tilts(shank_move, shank_sess)
+    shank = sagittal_tilts(shank_move, shank_sess)
     cands = _pair(flat, -foot_sess if flipped else foot_sess)
     d = decide_sign(FOOT, cands, {"right_shank": shank}, session_rate_hz=10.0)
     assert (d.choice, d.confidence) == (int(flipped), "high")
@@ -173,7 +166,7 @@ def test_a_foot_that_tips_with_its_shank_later_is_decided_over_the_session(flipp
     flat = np.zeros(100)
     shank_sess = np.r_[np.zeros(300), np.full(400, 36.0), np.zeros(100)]
     foot_sess = np.r_[np.zeros(300), np.full(400, 22.0), np.zeros(100)]
-    shank = _tilts(20 * np.sin(np.linspace(0, np.pi, 100)), shank_sess)
+    shank = sagittal_tilts(20 * np.sin(np.linspace(0, np.pi, 100)), shank_sess)
     cands = _pair(flat, -foot_sess if flipped else foot_sess)
     d = decide_sign(FOOT, cands, {"right_shank": shank}, session_rate_hz=10.0)
     assert (d.choice, d.confidence) == (int(flipped), "high")
@@ -187,7 +180,7 @@ def test_a_foot_that_tips_with_its_shank_later_is_decided_over_the_session(flipp
 def test_lying_down_decides_the_foot():
     shank_sess = np.r_[np.zeros(100), np.full(300, -90.0)]  # supine, feet relaxed (−25°)
     foot_sess = np.r_[np.zeros(100), np.full(300, -115.0)]
-    shank = _tilts(np.zeros(50), shank_sess)
+    shank = sagittal_tilts(np.zeros(50), shank_sess)
     d = decide_sign(
         FOOT, _pair(np.zeros(50), foot_sess), {"right_shank": shank}, session_rate_hz=10.0
     )
@@ -196,7 +189,7 @@ def test_lying_down_decides_the_foot():
 
 def test_a_foot_flat_all_session_keeps_its_sign_uncertain():
     shank_sess = np.r_[np.zeros(100), 40 * np.sin(np.linspace(0, 6 * np.pi, 300)) ** 2]
-    shank = _tilts(shank_sess[:100], shank_sess)
+    shank = sagittal_tilts(shank_sess[:100], shank_sess)
     flat = np.random.default_rng(0).normal(0, 0.5, 400)
     d = decide_sign(FOOT, _pair(flat[:100], flat), {"right_shank": shank}, session_rate_hz=10.0)
     assert d.confidence == "low"

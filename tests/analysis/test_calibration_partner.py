@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from analysis.angles.calibration_signs import SIGN_RULES, Tilts, decide_sign
+from tests.analysis.builders import sagittal_tilts
 
 TRUNK = next(r for r in SIGN_RULES if r.segment == "trunk")
 HEAD = next(r for r in SIGN_RULES if r.segment == "head")
@@ -26,23 +27,14 @@ PELVIS_LEAN_DEG = -6.0 * np.sin(LEAN) ** 2
 TRUNK_LEAN_DEG = -28.0 * np.sin(LEAN) ** 2
 
 
-def _tilts(move_deg, session_deg) -> Tilts:
-    sess = np.deg2rad(np.asarray(session_deg, dtype=float))
-    return Tilts(
-        move=np.deg2rad(np.asarray(move_deg, dtype=float)),
-        session=sess,
-        sagittal=np.ones(sess.size, bool),
-    )
-
-
 def _cands(move_deg, session_deg, *, reversed_mount: bool) -> tuple[Tilts, Tilts]:
-    right = _tilts(move_deg, session_deg)
-    wrong = _tilts(-np.asarray(move_deg), -np.asarray(session_deg))
+    right = sagittal_tilts(move_deg, session_deg)
+    wrong = sagittal_tilts(-np.asarray(move_deg), -np.asarray(session_deg))
     return (wrong, right) if reversed_mount else (right, wrong)
 
 
 def _pelvis() -> Tilts:
-    return _tilts(PELVIS_BENDS_DEG, np.r_[PELVIS_BENDS_DEG, PELVIS_LEAN_DEG])
+    return sagittal_tilts(PELVIS_BENDS_DEG, np.r_[PELVIS_BENDS_DEG, PELVIS_LEAN_DEG])
 
 
 @pytest.mark.parametrize(("reversed_mount", "choice"), [(False, 0), (True, 1)])
@@ -80,7 +72,7 @@ def test_a_session_too_weakly_correlated_leaves_the_window_s_say():
 
 
 def test_the_head_follows_the_same_rule_against_the_trunk():
-    trunk = _tilts(TRUNK_BENDS_DEG, np.r_[TRUNK_BENDS_DEG, TRUNK_LEAN_DEG])
+    trunk = sagittal_tilts(TRUNK_BENDS_DEG, np.r_[TRUNK_BENDS_DEG, TRUNK_LEAN_DEG])
     # the head kept level against the trunk's lean in the bends, with it in the stretch
     head_bends = -0.6 * TRUNK_BENDS_DEG
     cands = _cands(head_bends, np.r_[head_bends, 1.2 * TRUNK_LEAN_DEG], reversed_mount=True)

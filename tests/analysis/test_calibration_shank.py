@@ -17,18 +17,10 @@ import numpy as np
 import pytest
 
 from analysis.angles.calibration_signs import SIGN_RULES, Tilts, decide_sign
+from tests.analysis.builders import sagittal_tilts
 
 SHANK = next(r for r in SIGN_RULES if r.segment == "{side}_shank").expand("left")
 RATE_HZ = 10.0
-
-
-def _tilts(move_deg, session_deg) -> Tilts:
-    sess = np.deg2rad(np.asarray(session_deg, dtype=float))
-    return Tilts(
-        move=np.deg2rad(np.asarray(move_deg, dtype=float)),
-        session=sess,
-        sagittal=np.ones(sess.size, bool),
-    )
 
 
 def _strapped(shank_move_deg, shank_session_deg, *, facing_back: bool) -> tuple[Tilts, Tilts]:
@@ -38,7 +30,7 @@ def _strapped(shank_move_deg, shank_session_deg, *, facing_back: bool) -> tuple[
     """
     s = -1.0 if facing_back else 1.0
     move, sess = np.asarray(shank_move_deg, float), np.asarray(shank_session_deg, float)
-    return _tilts(s * move, s * sess), _tilts(-s * move, -s * sess)
+    return sagittal_tilts(s * move, s * sess), sagittal_tilts(-s * move, -s * sess)
 
 
 def _thigh_and_shank(n_bends: int = 5, depth_deg: float = 40.0, shank_share: float = 0.6):
@@ -56,7 +48,10 @@ def _thigh_and_shank(n_bends: int = 5, depth_deg: float = 40.0, shank_share: flo
 
 def _decide(thigh_move, thigh_sess, cands):
     return decide_sign(
-        SHANK, cands, {"left_thigh": _tilts(thigh_move, thigh_sess)}, session_rate_hz=RATE_HZ
+        SHANK,
+        cands,
+        {"left_thigh": sagittal_tilts(thigh_move, thigh_sess)},
+        session_rate_hz=RATE_HZ,
     )
 
 

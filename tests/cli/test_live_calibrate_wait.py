@@ -29,7 +29,9 @@ def _batch(streams, placement: str, until_s: float, after_s: float = -np.inf) ->
     )
 
 
-def test_the_movements_are_judged_once_every_sensor_reached_their_end():
+def _guided_session() -> tuple[GuidedProtocol, LiveAngles, dict, float]:
+    """A simulated standing session's streams, a started guide and live angles listening to
+    it, and the end (s) of the calibration movements."""
     sim = simulate("standing_correct", config=SimulationConfig(seed=3, sensors=SENSORS))
     cal = sim.meta.calibration
     protocol = GuidedProtocol(steps_from_windows(cal.static_s, cal.functional_s))
@@ -41,8 +43,11 @@ def test_the_movements_are_judged_once_every_sensor_reached_their_end():
         side="right",
         protocol=protocol,
     )
-    streams = streams_from_samples(sim.samples)
-    end_s = cal.functional_s[1]
+    return protocol, angles, streams_from_samples(sim.samples), cal.functional_s[1]
+
+
+def test_the_movements_are_judged_once_every_sensor_reached_their_end():
+    protocol, angles, streams, end_s = _guided_session()
     late_s = end_s - 3.0  # the foot's last 3 s of the movements are still on their way
     for p in SENSORS:
         angles.on_samples(_batch(streams, p, late_s if p == "right_foot" else end_s + 1.0))
@@ -56,19 +61,7 @@ def test_the_movements_are_judged_once_every_sensor_reached_their_end():
 
 
 def test_a_sensor_silent_past_the_movements_is_not_waited_for_beyond_hold_s():
-    sim = simulate("standing_correct", config=SimulationConfig(seed=3, sensors=SENSORS))
-    cal = sim.meta.calibration
-    protocol = GuidedProtocol(steps_from_windows(cal.static_s, cal.functional_s))
-    protocol.start(0.0)
-    angles = LiveAngles(
-        SENSORS,
-        rate_hz=lambda: RATE_HZ,
-        profile=load_builtin_profile("standing_hamstring"),
-        side="right",
-        protocol=protocol,
-    )
-    streams = streams_from_samples(sim.samples)
-    end_s = cal.functional_s[1]
+    protocol, angles, streams, end_s = _guided_session()
     silent_s = end_s - 3.0  # the foot falls silent before the movements end
     before = -np.inf
     for now in (end_s + MOVEMENTS_WAIT_S - 1.0, end_s + MOVEMENTS_WAIT_S + 0.5):
