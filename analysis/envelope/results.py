@@ -181,7 +181,8 @@ class Hold:
         """Both readings of a hold whose timing hangs on a pause at the dwell (None otherwise).
 
         E.g. "held 30 s (5:15–5:44), or 32 s (5:13–5:44) if the 1.0-s pause at 5:13
-        (measured 1.03 ± 0.08 s against the 1-s dwell) was part of the movement".
+        (measured 1.03 ± 0.08 s; a pause of 1 s or more counts as a stop) was part of the
+        movement".
         """
         if not self.timing_alternatives:
             return None
@@ -195,8 +196,8 @@ class Hold:
             counts = "was a stop" if alt.bridged else "was part of the movement"
             parts.append(
                 f"or {reading} if the {alt.pause_s:.1f}-s pause at {_clock_s(alt.pause_start_s)} "
-                f"(measured {alt.pause_s:.2f} ± {alt.precision_s:.2f} s against the "
-                f"{alt.dwell_s:g}-s dwell) {counts}"
+                f"(measured {alt.pause_s:.2f} ± {alt.precision_s:.2f} s; a pause of "
+                f"{alt.dwell_s:g} s or more counts as a stop) {counts}"
             )
         return (
             f"held {self.duration_s:.0f} s ({_clock_s(self.start_s)}–{_clock_s(self.end_s)}), "
