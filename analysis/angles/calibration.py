@@ -1012,12 +1012,6 @@ def reach_moves_of(
         labels = (row.segment, row.partners[0], *row.reach_with)
         if not all(p in session.streams for p in labels):
             continue
-        rates = []
-        for p in labels:
-            s = session.streams[p]
-            bias = _stand_rate(s, stand).astype(np.float32)
-            rate = np.linalg.norm(np.asarray(s.gyr_rad_s, dtype=np.float32) - bias, axis=1)
-            rates.append(np.where(s.valid, rate, np.nan))
         sensors = [
             MovingSensor(
                 acc_m_s2=session.streams[p].acc_m_s2,
@@ -1027,9 +1021,17 @@ def reach_moves_of(
             )
             for p in row.reach_with
         ]
+        rates = (_rate_off_stand(session.streams[p], stand) for p in labels)
         runs = still_runs(rates, session.rate_hz)
         out[row.segment] = reach_moves(runs, sensors[0], sensors[1], session.rate_hz)
     return out
+
+
+def _rate_off_stand(stream: UniformStream, stand: BoolArray) -> NDArray[np.float32]:
+    """A sensor's rate of turn (rad/s, float32) less its mean at the stand; NaN where invalid."""
+    bias = _stand_rate(stream, stand).astype(np.float32)
+    rate = np.linalg.norm(np.asarray(stream.gyr_rad_s, dtype=np.float32) - bias, axis=1)
+    return np.where(stream.valid, rate, np.float32(np.nan))
 
 
 GRAVITY_AXIS_MIN_S = 2.0

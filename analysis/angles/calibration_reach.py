@@ -25,7 +25,7 @@ displacements in metres.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -33,11 +33,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
+from analysis.angles.heading import runs_at_least
+from analysis.recording.schema import GRAVITY_M_S2
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
-G_M_S2: Final = 9.80665
 STILL_RAD_S: Final = 0.15
 """A still pose: every sensor of the chain turns slower than this…"""
 STILL_MIN_S: Final = 0.5
@@ -107,18 +108,20 @@ class ReachEvidence:
         return None
 
 
-def still_runs(rates_rad_s: Sequence[NDArray[np.floating]], rate_hz: float) -> list[slice]:
+def still_runs(rates_rad_s: Iterable[NDArray[np.floating]], rate_hz: float) -> list[slice]:
     """Sample runs at which every sensor turns slower than :data:`STILL_RAD_S` (≥ 0.5 s).
 
     ``rates_rad_s``: each sensor's rate of turn (n,), bias removed; NaN counts as moving.
+    Taken one at a time (a generator keeps one session-long series in memory).
     """
-    still = np.ones(rates_rad_s[0].shape[0], dtype=bool)
+    still: BoolArray | None = None
     for rate in rates_rad_s:
-        still &= np.nan_to_num(np.asarray(rate), nan=np.inf) < STILL_RAD_S
-    edges = np.diff(np.r_[0, still.astype(np.int8), 0])
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        slow = np.asarray(rate) < STILL_RAD_S  # NaN compares False: moving
+        still = slow if still is None else still & slow
+    if still is None:
+        return []
     least = max(2, round(STILL_MIN_S * rate_hz))
-    return [slice(int(a), int(b)) for a, b in zip(starts, stops, strict=True) if b - a >= least]
+    return [slice(i, j) for i, j in runs_at_least(still, least)]
 
 
 def displacement_m(acc_m_s2: FloatArray, q_E_S: FloatArray, rate_hz: float) -> FloatArray:
@@ -129,7 +132,7 @@ def displacement_m(acc_m_s2: FloatArray, q_E_S: FloatArray, rate_hz: float) -> F
     linear trend (the rest of the drift) before the second integration.
     """
     acc_E = rot.rotate(np.asarray(q_E_S, dtype=np.float64), np.asarray(acc_m_s2, np.float64))
-    acc_E = acc_E - np.array([0.0, 0.0, G_M_S2])
+    acc_E = acc_E - np.array([0.0, 0.0, GRAVITY_M_S2])
     acc_E -= acc_E.mean(axis=0)
     vel = np.cumsum(acc_E, axis=0) / rate_hz
     vel -= np.linspace(0.0, 1.0, vel.shape[0])[:, None] * vel[-1]

@@ -273,11 +273,19 @@ MAX_TWIST_SPREAD_DEG = 3.0
 """Anchor periods whose rotations disagree by more than this are not trusted as neutral."""
 
 
-def _runs_at_least(mask: BoolArray, n: int) -> list[tuple[int, int]]:
+def runs_at_least(mask: BoolArray, n: int) -> list[tuple[int, int]]:
     """Half-open index runs ``[i, j)`` of ``mask`` at least ``n`` samples long."""
     d = np.diff(np.r_[0, mask.astype(np.int8), 0])
     starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
     return [(int(i), int(j)) for i, j in zip(starts, ends, strict=True) if j - i >= n]
+
+
+def _held(candidate: BoolArray, *, rate_hz: float, min_run_s: float) -> BoolArray:
+    """``candidate`` kept only in runs of at least ``min_run_s``."""
+    out = np.zeros(candidate.shape[0], dtype=bool)
+    for i, j in runs_at_least(candidate, max(1, round(min_run_s * rate_hz))):
+        out[i:j] = True
+    return out
 
 
 def _lying_or_sitting(
@@ -319,10 +327,7 @@ def posture_anchor_mask(
     quats = [q_E_pelvis, q_E_thigh] + ([] if q_E_shank is None else [q_E_shank])
     # row chunks: a 10-h session's float64 axes would cost hundreds of MB at once
     candidate = map_rows(_lying_or_sitting, *quats, width=None, dtype=np.bool_) & still
-    out = np.zeros(candidate.shape[0], dtype=bool)
-    for i, j in _runs_at_least(candidate, max(1, round(min_run_s * rate_hz))):
-        out[i:j] = True
-    return out
+    return _held(candidate, rate_hz=rate_hz, min_run_s=min_run_s)
 
 
 def lying_flat_mask(
@@ -355,10 +360,7 @@ def lying_flat_mask(
         return out
 
     candidate = map_rows(flat, q_E_proximal, q_E_distal, width=None, dtype=np.bool_) & still
-    out = np.zeros(candidate.shape[0], dtype=bool)
-    for i, j in _runs_at_least(candidate, max(1, round(min_run_s * rate_hz))):
-        out[i:j] = True
-    return out
+    return _held(candidate, rate_hz=rate_hz, min_run_s=min_run_s)
 
 
 def hip_twist_rad(q_E_pelvis: FloatArray, q_E_thigh: FloatArray, anchors: BoolArray) -> float:
@@ -369,7 +371,7 @@ def hip_twist_rad(q_E_pelvis: FloatArray, q_E_thigh: FloatArray, anchors: BoolAr
     the mean exceeds :data:`MAX_TWIST_DEG` (a rotated posture rather than a calibration
     error) or when the runs disagree by more than :data:`MAX_TWIST_SPREAD_DEG`.
     """
-    runs = _runs_at_least(anchors, 1)
+    runs = runs_at_least(anchors, 1)
     if not runs:
         return 0.0
     q_p, q_t = np.asarray(q_E_pelvis), np.asarray(q_E_thigh)
