@@ -113,12 +113,12 @@ class HoldAlternative:
         return self.end_s - self.start_s
 
 
-def _clock_s(t_s: float) -> str:
-    """``m:ss`` of a time in seconds (h:mm:ss from an hour on)."""
-    whole = max(round(t_s), 0)
-    h, rest = divmod(whole, 3600)
+def clock_text(t_s: float) -> str:
+    """A time in seconds as ``m:ss`` (``h:mm:ss`` from an hour on), whole seconds, − before."""
+    sign = "\u2212" if t_s < 0 else ""
+    h, rest = divmod(round(abs(t_s)), 3600)
     m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,18 +189,18 @@ class Hold:
         parts = []
         for alt in self.timing_alternatives:
             reading = (
-                f"{alt.duration_s:.0f} s ({_clock_s(alt.start_s)}–{_clock_s(alt.end_s)})"
+                f"{alt.duration_s:.0f} s ({clock_text(alt.start_s)}–{clock_text(alt.end_s)})"
                 if alt.start_s is not None and alt.end_s is not None
                 else "no hold"
             )
             counts = "was a stop" if alt.bridged else "was part of the movement"
             parts.append(
-                f"or {reading} if the {alt.pause_s:.1f}-s pause at {_clock_s(alt.pause_start_s)} "
+                f"or {reading} if the {alt.pause_s:.1f}-s pause at {clock_text(alt.pause_start_s)} "
                 f"(measured {alt.pause_s:.2f} ± {alt.precision_s:.2f} s; a pause of "
                 f"{alt.dwell_s:g} s or more counts as a stop) {counts}"
             )
         return (
-            f"held {self.duration_s:.0f} s ({_clock_s(self.start_s)}–{_clock_s(self.end_s)}), "
+            f"held {self.duration_s:.0f} s ({clock_text(self.start_s)}–{clock_text(self.end_s)}), "
             + "; ".join(parts)
         )
 

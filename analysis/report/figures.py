@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from analysis.envelope.results import EnvelopeResult, Episode, MarkResult, RuleResult
+from analysis.envelope.results import (
+    EnvelopeResult,
+    Episode,
+    MarkResult,
+    RuleResult,
+    clock_text,
+)
 from analysis.recording.schema import T_S
 
 FloatArray = NDArray[np.float64]
@@ -190,13 +196,6 @@ def _minus(text: str) -> str:
     return text.replace("-", "\u2212")
 
 
-def _clock_label(x_s: float) -> str:
-    sign = "\u2212" if x_s < 0 else ""
-    h, rem = divmod(round(abs(x_s)), 3600)
-    m, s = divmod(rem, 60)
-    return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
-
-
 def time_ticks(t0_s: float, t1_s: float, *, target: int = 10) -> tuple[FloatArray, list[str], str]:
     """Tick positions (s), their labels and the axis title for a time axis ``[t0, t1]``.
 
@@ -214,7 +213,7 @@ def time_ticks(t0_s: float, t1_s: float, *, target: int = 10) -> tuple[FloatArra
     step = next((s for s in TIME_STEPS_S if span / s <= target + 1), 3600 * math.ceil(raw / 3600))
     ticks = _ticks(t0_s, t1_s, float(step))
     title = "time (min:s)" if t1_s < 3600 else "time (h:min:s)"
-    return ticks, [_clock_label(v) for v in ticks], title
+    return ticks, [clock_text(v) for v in ticks], title
 
 
 @dataclass(frozen=True)
@@ -656,7 +655,7 @@ def _mark_layer(
                     size=style.font_px,
                     weight="bold",
                     halo=True,
-                    title=f"M{i} at {_clock_label(m.t_s)}: {m.label}",
+                    title=f"M{i} at {clock_text(m.t_s)}: {m.label}",
                 )
             )
     return out
