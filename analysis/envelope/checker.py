@@ -48,7 +48,6 @@ from analysis.envelope.masks import (
     hysteresis,
     latch,
     reduce_peak,
-    running_mean,  # noqa: F401  (imported from here by callers; now used in pauses.py)
     true_intervals,
 )
 from analysis.envelope.pauses import (

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import uniform_filter1d
 
-from analysis.envelope.checker import running_mean
+from analysis.envelope.masks import running_mean
 
 
 @pytest.mark.parametrize(
