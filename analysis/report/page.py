@@ -449,7 +449,10 @@ def _holds_section(env: EnvelopeResult) -> str:
         out.append(f"<p>{_e(timing)}</p>")
     pauses = pause_hold_lines(env, limit=MAX_TABLE_ROWS)
     if pauses:
-        out.append("<p>Holds whose start or end depends on a pause about as long as the dwell:</p>")
+        out.append(
+            "<p>Holds whose start or end depends on a pause about as long as a stop must last "
+            "to count:</p>"
+        )
         out.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in pauses) + "</ul>")
     return "".join(out)
 
@@ -474,7 +477,8 @@ def longest_hold_lines(env: EnvelopeResult) -> list[str]:
         )
     if longest is not None and longest.timing_flagged:
         out.append(
-            f"Its length depends on a pause about as long as the dwell: {longest.timing_text()}."
+            f"Its length depends on a pause about as long as a stop must last to count: "
+            f"{longest.timing_text()}."
         )
     return out
 
