@@ -987,8 +987,8 @@ def _reach_for(
     if not moves or partner not in decided:
         return None
     q_thigh, q_own = q_E_S[partner], q_E_S[row.segment]
-    thigh = pose_tilts(lambda sl: _tilt(q_thigh[sl], decided[partner][0]), moves)
-    own = tuple(pose_tilts(lambda sl, c=c: _tilt(q_own[sl], c), moves) for c in cands)
+    thigh = pose_tilts(lambda rows: _tilt(q_thigh[rows], decided[partner][0]), moves)
+    own = tuple(pose_tilts(lambda rows, c=c: _tilt(q_own[rows], c), moves) for c in cands)
     return reach_evidence(moves, thigh, (own[0], own[1]))
 
 

@@ -25,7 +25,7 @@ displacements in metres.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -38,6 +38,7 @@ from analysis.recording.schema import GRAVITY_M_S2
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.intp]
 
 STILL_RAD_S: Final = 0.15
 """A still pose: every sensor of the chain turns slower than this…"""
@@ -132,11 +133,82 @@ def displacement_m(acc_m_s2: FloatArray, q_E_S: FloatArray, rate_hz: float) -> F
     linear trend (the rest of the drift) before the second integration.
     """
     acc_E = rot.rotate(np.asarray(q_E_S, dtype=np.float64), np.asarray(acc_m_s2, np.float64))
+    return _displacement_from_earth_m(acc_E, rate_hz)
+
+
+def _displacement_from_earth_m(acc_E: FloatArray, rate_hz: float) -> FloatArray:
+    """:func:`displacement_m` from the specific force already in the earth frame (n, 3)."""
     acc_E = acc_E - np.array([0.0, 0.0, GRAVITY_M_S2])
     acc_E -= acc_E.mean(axis=0)
     vel = np.cumsum(acc_E, axis=0) / rate_hz
     vel -= np.linspace(0.0, 1.0, vel.shape[0])[:, None] * vel[-1]
     return np.sum(vel, axis=0) / rate_hz
+
+
+BATCH_ROWS: Final = 1 << 15
+"""Samples gathered at once when many short spans are evaluated together: one whole-array
+pass instead of a Python call per span, with temporaries of a few MB on any session length."""
+
+
+def span_batches(spans: list[slice], max_rows: int | None = None) -> Iterator[list[slice]]:
+    """``spans`` in order, in consecutive groups of at most ``max_rows`` samples in all.
+
+    ``max_rows`` defaults to :data:`BATCH_ROWS`; a span longer than it forms a group of its own.
+    """
+    max_rows = BATCH_ROWS if max_rows is None else max_rows
+    group: list[slice] = []
+    rows = 0
+    for span in spans:
+        size = span.stop - span.start
+        if group and rows + size > max_rows:
+            yield group
+            group, rows = [], 0
+        group.append(span)
+        rows += size
+    if group:
+        yield group
+
+
+_NO_ROWS: Final = np.zeros(0, dtype=np.intp)
+
+
+def gathered(spans: list[slice]) -> tuple[IntArray, list[slice]]:
+    """The rows of ``spans`` (ascending steps of 1) concatenated, and where each one lies in it."""
+    sizes = [s.stop - s.start for s in spans]
+    ends = list(itertools.accumulate(sizes))
+    rows = np.concatenate([np.arange(s.start, s.stop) for s in spans]) if spans else _NO_ROWS
+    return rows, [slice(e - n, e) for e, n in zip(ends, sizes, strict=True)]
+
+
+def _earth_acc(sensor: MovingSensor, rows: IntArray) -> tuple[FloatArray, BoolArray]:
+    """Bias-free specific force (m/s², the sensor's earth frame) at ``rows`` (n, 3), usable rows.
+
+    A row is usable when valid with a finite force and orientation; the others' values are
+    meaningless (and computed quietly).
+    """
+    a = np.asarray(sensor.acc_m_s2[rows], np.float64) - sensor.acc_bias_m_s2
+    q = np.asarray(sensor.q_E_S[rows], np.float64)
+    ok = sensor.valid[rows] & np.isfinite(a).all(axis=1) & np.isfinite(q).all(axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return rot.rotate(q, a), ok
+
+
+def _displacements(
+    sensor: MovingSensor, spans: list[slice], rate_hz: float
+) -> list[FloatArray | None]:
+    """:func:`displacement_m` over each span of ``sensor`` (None where a sample is unusable).
+
+    Rotated a batch of spans at a time (the rotation is row by row, so each span's values are
+    those of a call on it alone); integrated span by span.
+    """
+    out: list[FloatArray | None] = []
+    for group in span_batches(spans):
+        rows, where = gathered(group)
+        acc_E, ok = _earth_acc(sensor, rows)
+        out.extend(
+            _displacement_from_earth_m(acc_E[w], rate_hz) if ok[w].all() else None for w in where
+        )
+    return out
 
 
 def reach_moves(
@@ -148,37 +220,41 @@ def reach_moves(
     orientation, are left out.
     """
     margin, pose = round(MARGIN_S * rate_hz), max(2, round(STILL_MIN_S * rate_hz))
-    out = []
-    for before, after in itertools.pairwise(runs):
-        if (after.start - before.stop) / rate_hz > MAX_MOVE_S:
-            continue
-        span = slice(before.stop - margin, after.start + margin)
-        disp = []
-        for sensor in (foot, pelvis):
-            a = np.asarray(sensor.acc_m_s2[span], np.float64) - sensor.acc_bias_m_s2
-            q = np.asarray(sensor.q_E_S[span], np.float64)
-            if not (np.all(sensor.valid[span]) and np.isfinite(a).all() and np.isfinite(q).all()):
-                break
-            disp.append(displacement_m(a, q, rate_hz))
-        if len(disp) == 2:
-            poses = slice(before.stop - pose, before.stop), slice(after.start, after.start + pose)
-            out.append(ReachMove(poses[0], poses[1], disp[0], disp[1]))
-    return out
+    pairs = [
+        (before, after)
+        for before, after in itertools.pairwise(runs)
+        if (after.start - before.stop) / rate_hz <= MAX_MOVE_S
+    ]
+    spans = [slice(before.stop - margin, after.start + margin) for before, after in pairs]
+    feet, pelvises = (_displacements(s, spans, rate_hz) for s in (foot, pelvis))
+    return [
+        ReachMove(
+            slice(before.stop - pose, before.stop), slice(after.start, after.start + pose), f, p
+        )
+        for (before, after), f, p in zip(pairs, feet, pelvises, strict=True)
+        if f is not None and p is not None
+    ]
 
 
-def pose_tilts(tilt_of: Callable[[slice], FloatArray], moves: list[ReachMove]) -> FloatArray:
+def pose_tilts(tilt_of: Callable[[IntArray], FloatArray], moves: list[ReachMove]) -> FloatArray:
     """Mean tilt (rad) in the still pose before and after each movement, (m, 2).
 
-    ``tilt_of`` gives a segment's tilts on a slice of samples; NaN where none is known.
+    ``tilt_of`` gives a segment's tilts at the given sample rows, row by row; NaN where none
+    is known. Evaluated a batch of poses at a time, each pose's mean taken on its own rows.
     """
-    out = np.full((len(moves), 2), np.nan)
-    for k, m in enumerate(moves):
-        for j, where in enumerate((m.before, m.after)):
-            x = np.asarray(tilt_of(where), dtype=np.float64)
+    poses = [where for m in moves for where in (m.before, m.after)]
+    out = np.full(len(poses), np.nan)
+    k = 0
+    for group in span_batches(poses):
+        rows, where = gathered(group)
+        tilts = np.asarray(tilt_of(rows), dtype=np.float64)
+        for w in where:
+            x = tilts[w]
             x = x[np.isfinite(x)]
             if x.size:
-                out[k, j] = float(x.mean())
-    return out
+                out[k] = float(x.mean())
+            k += 1
+    return out.reshape(len(moves), 2)
 
 
 def reach_evidence(

@@ -7,9 +7,12 @@ puts them through, each seen in its own earth frame (an arbitrary heading).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
+from analysis.angles import calibration_reach
 from analysis.angles import rotations as rot
 from analysis.angles.calibration_reach import (
     FIT_M,
@@ -21,8 +24,11 @@ from analysis.angles.calibration_reach import (
     ReachEvidence,
     ReachMove,
     displacement_m,
+    gathered,
+    pose_tilts,
     reach_evidence,
     reach_moves,
+    span_batches,
     still_runs,
 )
 from analysis.angles.calibration_signs import SIGN_RULES, Tilts, decide_sign
@@ -203,3 +209,95 @@ def test_person_85_left_shank_is_decided_by_the_foot_s_travel():
     assert seg.sign_confidence == "high"
     assert "left_foot moved from the hip" in seg.sign_rule
     assert "left_knee_flexion_deg" not in res.uncertain
+
+
+# --- many short spans evaluated together (calibration_reach.span_batches) ------------------
+
+
+def test_span_batches_keep_order_and_size():
+    spans = [slice(0, 30), slice(40, 60), slice(60, 130), slice(200, 205)]
+    groups = list(span_batches(spans, max_rows=50))
+    assert [s for g in groups for s in g] == spans
+    assert groups == [[slice(0, 30), slice(40, 60)], [slice(60, 130)], [slice(200, 205)]]
+    assert list(span_batches([], max_rows=50)) == []
+
+
+def test_gathered_rows_map_back_to_each_span():
+    spans = [slice(5, 8), slice(2, 4), slice(6, 9)]  # out of order and overlapping
+    rows, where = gathered(spans)
+    for span, w in zip(spans, where, strict=True):
+        np.testing.assert_array_equal(rows[w], np.arange(span.start, span.stop))
+    rows, where = gathered([])
+    assert rows.size == 0
+    assert where == []
+
+
+def _session_like(n: int, seed: int):
+    """A sensor with random orientations and forces, a few invalid and NaN samples."""
+    rng = np.random.default_rng(seed)
+    q = rot.normalize(rng.normal(size=(n, 4))).astype(np.float32)
+    acc = (rng.normal(size=(n, 3)) + np.array([0.0, 0.0, G])).astype(np.float32)
+    valid = np.ones(n, bool)
+    valid[rng.choice(n, 3, replace=False)] = False
+    acc[rng.choice(n, 2, replace=False), 1] = np.nan
+    return MovingSensor(acc_m_s2=acc, q_E_S=q, valid=valid, acc_bias_m_s2=np.array([0.1, 0, 0]))
+
+
+def _runs(n: int, seed: int) -> list[slice]:
+    rng = np.random.default_rng(seed)
+    edges = np.cumsum(rng.integers(50, 400, size=60))
+    edges = edges[edges < n]
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1:2], edges[1::2], strict=False)]
+
+
+@pytest.mark.parametrize("batch_rows", [1, 700, 1 << 15])
+def test_reach_moves_in_batches_equal_one_span_at_a_time(monkeypatch, batch_rows):
+    n = 12_000
+    foot, pelvis = _session_like(n, 1), _session_like(n, 2)
+    runs = _runs(n, 3)
+    monkeypatch.setattr(calibration_reach, "BATCH_ROWS", batch_rows)
+    got = reach_moves(runs, foot, pelvis, RATE_HZ)
+    # the reference: every movement integrated on its own, as displacement_m does
+    margin, pose = round(0.25 * RATE_HZ), round(STILL_MIN_S * RATE_HZ)
+    want = []
+    for before, after in itertools.pairwise(runs):
+        if (after.start - before.stop) / RATE_HZ > 6.0:
+            continue
+        span = slice(before.stop - margin, after.start + margin)
+        disp = []
+        for s in (foot, pelvis):
+            a = np.asarray(s.acc_m_s2[span], np.float64) - s.acc_bias_m_s2
+            q = np.asarray(s.q_E_S[span], np.float64)
+            if s.valid[span].all() and np.isfinite(a).all():
+                disp.append(displacement_m(a, q, RATE_HZ))
+        if len(disp) == 2:
+            want.append((before.stop - pose, after.start, *disp))
+    assert 0 < len(want) < len(runs) - 1  # some movements dropped for a bad sample
+    assert len(got) == len(want)
+    for m, (b, a, f, p) in zip(got, want, strict=True):
+        assert (m.before, m.after) == (slice(b, b + pose), slice(a, a + pose))
+        np.testing.assert_array_equal(m.foot_m, f)  # bit for bit
+        np.testing.assert_array_equal(m.pelvis_m, p)
+
+
+@pytest.mark.parametrize("batch_rows", [1, 130, 1 << 15])
+def test_pose_tilts_in_batches_equal_each_pose_alone(monkeypatch, batch_rows):
+    rng = np.random.default_rng(4)
+    tilt = rng.normal(size=5_000)
+    tilt[rng.choice(5_000, 40, replace=False)] = np.nan
+    tilt[1000:1050] = np.nan  # a pose with no known tilt
+    moves = [
+        ReachMove(slice(s, s + 50), slice(s + 300, s + 350), np.zeros(3), np.zeros(3))
+        for s in (100, 700, 1000, 2200, 4000)
+    ]
+    monkeypatch.setattr(calibration_reach, "BATCH_ROWS", batch_rows)
+    got = pose_tilts(lambda rows: tilt[rows], moves)
+    assert got.shape == (5, 2)
+    for k, m in enumerate(moves):
+        for j, where in enumerate((m.before, m.after)):
+            x = tilt[where]
+            x = x[np.isfinite(x)]
+            want = x.mean() if x.size else np.nan
+            np.testing.assert_array_equal(got[k, j], want)
+    assert np.isnan(got[2, 0])
+    assert pose_tilts(lambda rows: tilt[rows], []).shape == (0, 2)
