@@ -91,12 +91,12 @@ def untilt(q_E_S: NDArray[np.floating], bias_g_S: FloatArray) -> NDArray[np.floa
     q = np.asarray(q_E_S, dtype=np.float64)
     up_est = rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0])
     up = up_est - np.asarray(bias_g_S, dtype=np.float64)
-    up = up / np.linalg.norm(up, axis=-1, keepdims=True)
+    up = up / rot.row_norm(up)[..., None]
     # half-way quaternion from up to up_est: [1 + u·ũ, u × ũ], normalised
     delta = np.concatenate(
         [1.0 + np.sum(up * up_est, axis=-1, keepdims=True), np.cross(up, up_est)], axis=-1
     )
-    delta = delta / np.linalg.norm(delta, axis=-1, keepdims=True)
+    delta = delta / rot.row_norm(delta)[..., None]
     out = rot.multiply(q, delta)
     return out.astype(np.asarray(q_E_S).dtype, copy=False)
 
@@ -133,7 +133,7 @@ def gyro_flexion_axis(
     """
     w = np.asarray(gyr_rad_s, dtype=np.float64)
     up = np.asarray(up_S, dtype=np.float64)
-    rate = np.linalg.norm(w, axis=1)
+    rate = rot.row_norm(w)
     with np.errstate(invalid="ignore"):
         keep = (rate > GYRO_AXIS_MIN_RATE_RAD_S) & (
             np.abs(np.sum(w * up, axis=1)) < GYRO_AXIS_MAX_VERTICAL_SHARE * rate

@@ -601,7 +601,7 @@ def _session_knee_fit(
     for p in pair:
         stream = session.streams[p]
         gyr = np.asarray(stream.gyr_rad_s[::stride], dtype=np.float64)
-        rate = np.linalg.norm(gyr - _stand_rate(stream, stand), axis=1)
+        rate = rot.row_norm(gyr - _stand_rate(stream, stand))
         moving[::stride] |= stream.valid[::stride] & (rate > MIN_RATE_RAD_S)
     thin = max(1, -(-int(moving.sum()) // HINGE_MAX_SAMPLES))
     return _knee_fit(session, pair, stand, moving, axes, q_E_S, thin=thin, stride=stride)
@@ -1030,7 +1030,7 @@ def reach_moves_of(
 def _rate_off_stand(stream: UniformStream, stand: BoolArray) -> NDArray[np.float32]:
     """A sensor's rate of turn (rad/s, float32) less its mean at the stand; NaN where invalid."""
     bias = _stand_rate(stream, stand).astype(np.float32)
-    rate = np.linalg.norm(np.asarray(stream.gyr_rad_s, dtype=np.float32) - bias, axis=1)
+    rate = rot.row_norm(np.asarray(stream.gyr_rad_s, dtype=np.float32) - bias)
     return np.where(stream.valid, rate, np.float32(np.nan))
 
 

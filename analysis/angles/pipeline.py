@@ -777,7 +777,7 @@ def _all_still(
 
     def one(p: str) -> NDArray[np.bool_]:
         rate = map_rows(
-            lambda g, b=gyr_bias[p]: np.linalg.norm(g.astype(np.float64) - b, axis=1),
+            lambda g, b=gyr_bias[p]: rot.row_norm(g.astype(np.float64) - b),
             session.streams[p].gyr_rad_s,
             width=None,
         )

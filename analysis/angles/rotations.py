@@ -49,10 +49,37 @@ def as_quat(q: ArrayLike) -> FloatArray:
     return arr
 
 
+ROW_NORM_MAX_TERMS = 4
+"""Vectors up to this long take :func:`row_norm`'s column path. NumPy sums fewer than 8
+terms of a reduction one after the other (pairwise summation starts at 8), so there the
+column path gives its numbers exactly; longer vectors go to ``np.linalg.norm`` itself."""
+
+
+def row_norm(v: ArrayLike) -> NDArray[np.floating]:
+    """Euclidean length of each vector along the last axis (``(..., k)`` → ``(...)``).
+
+    The same numbers as ``np.linalg.norm(v, axis=-1)`` bit for bit (the squares summed in
+    the same order, then the square root), in the input's floating type. For 2 to
+    :data:`ROW_NORM_MAX_TERMS` components it works column by column, several times faster
+    on whole-session arrays than NumPy's reduction over a short last axis.
+    """
+    arr = np.asarray(v)
+    if not np.issubdtype(arr.dtype, np.inexact):
+        arr = arr.astype(np.float64)
+    if not 2 <= arr.shape[-1] <= ROW_NORM_MAX_TERMS or np.iscomplexobj(arr):
+        return np.linalg.norm(arr, axis=-1)
+    col = arr[..., 0]
+    total = col * col
+    for j in range(1, arr.shape[-1]):
+        col = arr[..., j]
+        total = total + col * col
+    return np.sqrt(total)
+
+
 def normalize(q: ArrayLike) -> FloatArray:
     """Unit quaternions (``(..., 4)``); a zero quaternion raises ValueError."""
     arr = as_quat(q)
-    norm = np.linalg.norm(arr, axis=-1, keepdims=True)
+    norm = row_norm(arr)[..., None]
     if np.any(norm == 0):
         raise ValueError("cannot normalise a zero quaternion")
     return arr / norm

@@ -148,3 +148,25 @@ def test_closed_forms_match_the_generic_ones(q, angle):
         assert np.allclose(rot.frame_axis(u, axis), rot.rotate(u, e), atol=1e-12)
     turned = rot.multiply(rot.from_axis_angle([0, 0, 1], angle), u)
     assert rot.angle_between(rot.turn_about_z(u, angle), turned) < 1e-7
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("k", [0, 1, 2, 3, 4, 5, 9])
+@pytest.mark.parametrize("lead", [(), (1,), (7,), (3000,), (2, 50)])
+def test_row_norm_is_numpy_s_norm_bit_for_bit(dtype, k, lead):
+    rng = np.random.default_rng(k + 10 * len(lead))
+    scale = rng.lognormal(sigma=3.0, size=(*lead, 1))
+    v = (rng.normal(size=(*lead, k)) * scale * 10).astype(dtype)
+    want = np.linalg.norm(v, axis=-1)
+    got = rot.row_norm(v)
+    assert got.shape == want.shape
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_row_norm_of_strided_and_special_rows():
+    v = np.array([[np.nan, 1, 2], [np.inf, 1, 2], [3, 4, 0], [0, 0, 0], [-0.0, 0, 0]])
+    np.testing.assert_array_equal(rot.row_norm(v), [np.nan, np.inf, 5.0, 0.0, 0.0])
+    wide = np.random.default_rng(3).normal(size=(40, 8))
+    for view in (wide[:, ::2], wide[:, :3].T.copy().T, wide[::3, 1:4]):
+        np.testing.assert_array_equal(rot.row_norm(view), np.linalg.norm(view, axis=-1))
