@@ -230,6 +230,8 @@ HOLD_REASONS = (
     "split",
     "longer: an uncertain rule does not break it; the hold says so and a sure part matches",
     "flagged: start or end hangs on a pause at the dwell; the hold says so, one reading matches",
+    "flagged: timed on an uncertain angle; the hold gives its reading at half and twice that "
+    "angle's rate, one reading matches",
 )
 
 
@@ -248,11 +250,14 @@ def hold_reason(
     report told the user exactly this: the reason before the last.
     "flagged …": an estimated hold over it lists another reading of its start or end
     (``Hold.timing_alternatives``: a pause within its precision of the dwell) and either
-    reading matches within 1 s; such a hold is never counted as matched.
+    reading matches within 1 s; such a hold is never counted as matched. The last reason: the
+    same, the hold's only other readings being those of its uncertain engagement angle at
+    half and twice the rate.
     """
     a, b = hold
-    if _flagged(hold, est):
-        return HOLD_REASONS[7]
+    flagged = _flagged(hold, est)
+    if flagged is not None:
+        return HOLD_REASONS[8] if flagged else HOLD_REASONS[7]
     over = [(c, d) for c, d in holds_est if c < b and d > a]
     if any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in over):
         return HOLD_REASONS[0]
@@ -277,8 +282,12 @@ def hold_reason(
     return HOLD_REASONS[3] if across else HOLD_REASONS[4]
 
 
-def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> bool:
-    """Whether an estimated hold over ``hold`` is timing-flagged and one of its readings matches."""
+def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> bool | None:
+    """Whether an estimated hold over ``hold`` is timing-flagged and one of its readings matches.
+
+    None when not; else whether it is flagged only for the rate of an uncertain angle (no
+    pause at the dwell among its readings).
+    """
     a, b = hold
     for h in getattr(est, "holds", ()):
         alts = getattr(h, "timing_alternatives", ())
@@ -288,8 +297,8 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> bool:
             (x.start_s, x.end_s) for x in alts if x.start_s is not None and x.end_s is not None
         ]
         if any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in readings):
-            return True
-    return False
+            return all(getattr(x, "rate_factor", None) is not None for x in alts)
+    return None
 
 
 def _said_so(hold: tuple[float, float], est_hold: tuple[float, float], est: EnvelopeResult) -> bool:
@@ -401,7 +410,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     outcomes = [hold_reason(h, holds_est, est, tru_eps) for h in holds_true]
-    flagged = [why == HOLD_REASONS[7] for why in outcomes]
+    flagged = [why in HOLD_REASONS[7:9] for why in outcomes]
     matched = sum(
         any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) and not f
         for (a, b), f in zip(holds_true, flagged, strict=True)

@@ -159,3 +159,39 @@ def test_a_hold_flagged_for_a_pause_at_the_dwell_is_never_counted_as_matched():
     (h_plain,) = plain.holds
     same = [(h_plain.start_s, h_plain.end_s)]
     assert P.hold_reason(same[0], same, plain, []) == P.HOLD_REASONS[0]
+
+
+def test_a_hold_flagged_for_an_uncertain_angles_rate_is_counted_apart_never_as_matched():
+    from analysis.envelope.checker import RATE_DOUBT_FACTOR
+    from tests.analysis.builders import min_jerk_step
+
+    profile = load_builtin_profile("standing_hamstring")
+    t = np.arange(0.0, 60.0, 0.01)
+    # placing the leg, then a 2.4° lean over 2 s (peak ≈ 2.3 °/s, under the release rate)
+    hip = (
+        min_jerk_step(t, 5.0, 7.0, 50.0)
+        + min_jerk_step(t, 7.0, 9.0, 2.4)
+        + min_jerk_step(t, 45.0, 47.0, -52.4)
+    )
+    angles = pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": hip,
+            "right_knee_flexion_deg": np.full(t.size, 20.0),
+            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
+        }
+    )
+    doubt = {"right_hip_flexion_deg": {"reason": "pelvis axis not found", "redo": "bow"}}
+    est = check_envelope(angles, profile, side="right", uncertain=doubt)
+    (h,) = est.holds
+    (alt,) = [a for a in h.timing_alternatives if a.rate_factor == RATE_DOUBT_FACTOR]
+    holds_est = [(h.start_s, h.end_s)]
+    true_hold = (alt.start_s, alt.end_s)  # the truth as the faster reading has it
+    assert abs(true_hold[0] - h.start_s) > 1.0
+    assert P.hold_reason(true_hold, holds_est, est, []) == P.HOLD_REASONS[8]
+    assert P.hold_reason((h.start_s, h.end_s), holds_est, est, []) == P.HOLD_REASONS[8]
+    # trusted, the same angles give one reading, matched
+    plain = check_envelope(angles, profile, side="right")
+    (hp,) = plain.holds
+    same = [(hp.start_s, hp.end_s)]
+    assert P.hold_reason(same[0], same, plain, []) == P.HOLD_REASONS[0]

@@ -75,6 +75,7 @@ from analysis.envelope.results import (
     Hold,
     HoldAlternative,
     MarkResult,
+    RateAlternative,
     RepetitionResult,
     RuleResult,
     SliderResult,
@@ -186,7 +187,18 @@ def check_envelope(
     in_hold = np.zeros(t_s.size, dtype=bool)
     if profile.kind == "hold":
         breaks = gating | testing
-        holds, in_hold = _holds(profile, side, data, engaged_by, engaged, breaks, known, t_s, t_end)
+        holds, in_hold = _holds(
+            profile,
+            side,
+            data,
+            engaged_by,
+            engaged,
+            breaks,
+            known,
+            t_s,
+            t_end,
+            rate_doubt=bool(uncertain and engaged_by in uncertain),
+        )
         holds = _with_unconfirmed(holds, rule_results)
 
     slider, reps = _dynamics(profile, side, data, engaged, t_s, t_end, absent)
@@ -527,6 +539,8 @@ def _holds(
     known: BoolArray,
     t_s: FloatArray,
     t_end: FloatArray,
+    *,
+    rate_doubt: bool = False,
 ) -> tuple[tuple[Hold, ...], BoolArray]:
     """Holds: engaged, no gating rule outside, every gating angle known, and held still.
 
@@ -535,7 +549,9 @@ def _holds(
     holds (seconds, rated against the profile's target) and their per-sample mask. A hold
     whose start or end changes when a pause within its precision of the dwell
     (``analysis.envelope.pauses``) is decided the other way lists that reading
-    (``Hold.timing_alternatives``).
+    (``Hold.timing_alternatives``); with ``rate_doubt`` (the engagement angle uncertain), so
+    does one that changes with that angle's rate read :data:`RATE_DOUBT_FACTOR` times
+    slower or faster (:func:`_rate_alternatives`).
     """
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
@@ -552,7 +568,7 @@ def _holds(
     rest = (engaged & ~gating, known, t_s, t_end, dwell)
     mask = _hold_mask(steady, *rest)
     spans = _spans(mask, t_s, t_end)
-    alternatives: list[list[HoldAlternative]] = [[] for _ in spans]
+    alternatives: list[list[HoldAlternative | RateAlternative]] = [[] for _ in spans]
     runs = true_intervals(engaged) if pauses else (np.zeros(0, np.intp), np.zeros(0, np.intp))
     for p in pauses:
         assert speed is not None
@@ -573,6 +589,9 @@ def _holds(
                 alt = _alternative(span, other, p, dwell)
                 if alt is not None:
                     alternatives[k].append(alt)
+    if rate_doubt and speed is not None and x is not None:
+        for k, alt in _rate_alternatives(spans, speed, x, rest, spec):
+            alternatives[k].append(alt)
     holds = []
     for (start, end), alts in zip(spans, alternatives, strict=True):
         d = end - start
@@ -655,11 +674,7 @@ def _alternative(
     None when its start and end are both within :data:`ALTERNATIVE_MIN_S` of ``span``'s.
     """
     a, b = span
-    best, share = None, 0.0
-    for c, d in other:
-        common = min(b, d) - max(a, c)
-        if common > share:
-            best, share = (c, d), common
+    best = _overlapping_most(span, other)
     if best is not None and max(abs(best[0] - a), abs(best[1] - b)) < ALTERNATIVE_MIN_S:
         return None
     return HoldAlternative(
@@ -671,6 +686,61 @@ def _alternative(
         start_s=None if best is None else best[0],
         end_s=None if best is None else best[1],
     )
+
+
+RATE_DOUBT_FACTOR = 2.0
+"""How many times slower or faster an uncertain engagement angle may move than it reads.
+
+An angle is uncertain when a segment's calibration is not established (e.g. the pelvis
+turned too little in the calibration movements to find its axis): a rotation about the
+segment's axis then reads as a share of itself, ``cos θ`` for an axis ``θ`` off, and the
+hold's timing rests on whether a slow lean of that segment passes the release rate. A factor
+of two stands for "scale not established": it is ``cos 60°``, and no pelvis whose axis is
+not established can be assumed better (measured on two held-out standing stretches, the
+lean read at 0.57 and 0.58 of its true rate, pelvis axes 48° and 84° off)."""
+
+
+def _rate_alternatives(
+    spans: Sequence[tuple[float, float]],
+    speed: FloatArray,
+    x: FloatArray,
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+    spec: HoldSpec,
+) -> list[tuple[int, RateAlternative]]:
+    """``(index into spans, reading)`` for each hold that moves with the rate's scale.
+
+    The holds are timed again with the engagement angle's ``speed`` (°/s) divided and
+    multiplied by :data:`RATE_DOUBT_FACTOR`; ``rest`` is the rest of :func:`_hold_mask`'s
+    arguments. A reading is kept when it moves the hold's start or end by
+    :data:`ALTERNATIVE_MIN_S` or more (or leaves no hold).
+    """
+    t_s, t_end, dwell = rest[2], rest[3], rest[4]
+    out = []
+    for factor in (1.0 / RATE_DOUBT_FACTOR, RATE_DOUBT_FACTOR):
+        steady = ~_moving_from_speed(speed * factor, x, t_s, t_end, spec, dwell_s=dwell)
+        other = _spans(_hold_mask(steady, *rest), t_s, t_end)
+        for k, span in enumerate(spans):
+            best = _overlapping_most(span, other)
+            if best is not None and max(abs(best[0] - span[0]), abs(best[1] - span[1])) < (
+                ALTERNATIVE_MIN_S
+            ):
+                continue
+            start, end = (None, None) if best is None else best
+            out.append((k, RateAlternative(rate_factor=factor, start_s=start, end_s=end)))
+    return out
+
+
+def _overlapping_most(
+    span: tuple[float, float], other: Sequence[tuple[float, float]]
+) -> tuple[float, float] | None:
+    """The span of ``other`` that overlaps ``span`` most (None when none overlaps it)."""
+    a, b = span
+    best, share = None, 0.0
+    for c, d in other:
+        common = min(b, d) - max(a, c)
+        if common > share:
+            best, share = (c, d), common
+    return best
 
 
 def _with_unconfirmed(holds: Sequence[Hold], rules: Sequence[RuleResult]) -> tuple[Hold, ...]:

@@ -35,7 +35,23 @@ def _episode(e: Episode) -> dict[str, Any]:
 
 
 def _alternative(alt: Any) -> dict[str, Any]:
-    """One ``timing_alternatives`` item of a hold (``HoldAlternative``)."""
+    """One ``timing_alternatives`` item of a hold (``HoldAlternative`` or ``RateAlternative``).
+
+    A reading at another rate of an uncertain engagement angle has ``rate_factor`` and no
+    pause (its pause keys null); a pause's reading has ``rate_factor`` null.
+    """
+    factor = getattr(alt, "rate_factor", None)
+    if factor is not None:
+        pause: dict[str, Any] = dict.fromkeys(
+            ("pause_start_s", "pause_s", "precision_s", "dwell_s", "pause_bridged")
+        )
+        return {
+            **pause,
+            "start_s": None if alt.start_s is None else _r(alt.start_s, 3),
+            "end_s": None if alt.end_s is None else _r(alt.end_s, 3),
+            "duration_s": _r(alt.duration_s, 3),
+            "rate_factor": factor,
+        }
     return {
         "pause_start_s": _r(alt.pause_start_s, 3),
         "pause_s": _r(alt.pause_s, 3),
@@ -45,6 +61,7 @@ def _alternative(alt: Any) -> dict[str, Any]:
         "start_s": None if alt.start_s is None else _r(alt.start_s, 3),
         "end_s": None if alt.end_s is None else _r(alt.end_s, 3),
         "duration_s": _r(alt.duration_s, 3),
+        "rate_factor": None,
     }
 
 

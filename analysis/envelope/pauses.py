@@ -90,25 +90,68 @@ def pause_precision_s(
 ) -> float:
     """How far the measured length of the pause ``[a, b)`` may be from the true one (s).
 
-    Each end is where the speed crosses the release rate ``v_r``; a rate error ``δv`` moves
-    it by ``δv / |dv/dt|`` (the speed's slope there, from the data). ``δv`` is the rate's
-    scale error ``scale · v_r`` (:func:`rate_scale_precision`) plus ``NOISE_SIGMAS`` times the
-    rate noise ``σ_x / rate_window_s`` (``σ_x`` the angle's white noise over the pause and a
-    rate window on each side: a running mean over N samples, then a central difference).
-    The sample interval is added once: each end is known to a sample. At most half the
-    dwell: a speed that hovers at the release rate cannot place its crossing at all.
+    Each end is where the speed crosses the release rate ``v_r``; with a rate error ``δv``
+    the true crossing may lie anywhere the measured speed stays within ``v_r ± δv`` of it
+    (:func:`band_extent_s`; ``δv / |dv/dt|`` where the speed runs straight through, longer
+    where it levels off near ``v_r``, as in a slow lean). ``δv`` is the rate's scale error
+    ``scale · v_r`` (:func:`rate_scale_precision`) plus ``NOISE_SIGMAS`` times the rate noise
+    ``σ_x / rate_window_s`` (``σ_x`` the angle's white noise over the pause and a rate window
+    on each side: a running mean over N samples, then a central difference). The pause may
+    be longer by the band before its start and after its end, shorter by the band after its
+    start and before its end; the precision is the side toward ``dwell_s`` (the one that
+    can change the decision), plus the sample interval (each end is known to a sample). At
+    most half the dwell: a speed that hovers at the release rate cannot place its crossing.
     """
     dt = float(np.median(np.diff(t_s[max(a - 1, 0) : b + 2])))  # the grid's step around it
     v_r = float(spec.still_rate_deg_s or 0.0)
     margin = max(1, round(spec.rate_window_s / dt))
     sigma_v = _noise_deg(x, a - margin, b + margin) / spec.rate_window_s
     dv = scale * v_r + NOISE_SIGMAS * sigma_v
-    total = dt
-    for i in (a, b):
-        lo, hi = max(i - 1, 0), min(i + 1, speed.size - 1)
-        slope = abs(float(speed[hi] - speed[lo]) / float(t_s[hi] - t_s[lo])) if hi > lo else 0.0
-        total += dv / slope if slope > 0 else np.inf
-    return float(min(total, dwell_s / 2))
+    length = float(t_s[b] - t_s[a])
+    before_a, after_a = (band_extent_s(speed, t_s, a, v_r, dv, s, limit_s=dwell_s) for s in (-1, 1))
+    before_b, after_b = (band_extent_s(speed, t_s, b, v_r, dv, s, limit_s=dwell_s) for s in (-1, 1))
+    longer, shorter = before_a + after_b, min(after_a + before_b, length)
+    off = longer if length < dwell_s else shorter
+    return float(min(dt + off, dwell_s / 2))
+
+
+def band_extent_s(
+    speed: FloatArray,
+    t_s: FloatArray,
+    i: int,
+    level: float,
+    band: float,
+    direction: int,
+    *,
+    limit_s: float,
+) -> float:
+    """How long (s) ``speed`` stays within ``level ± band`` from its crossing of ``level``.
+
+    The crossing lies between samples ``i - 1`` and ``i`` (one at most ``level``, the other
+    over it) and is interpolated linearly, as is the exit from the band; ``direction`` +1
+    looks forward from it, -1 backward. ``limit_s`` when the speed has not left the band
+    within that time (or before the data ends). A speed changing at a steady ``dv/dt``
+    leaves it after ``band / |dv/dt|``.
+    """
+    s0, s1 = float(speed[i - 1]), float(speed[i])
+    frac = (level - s0) / (s1 - s0) if s1 != s0 else 0.5
+    t_c = float(t_s[i - 1] + frac * (t_s[i] - t_s[i - 1]))
+    if direction > 0:
+        hi = int(np.searchsorted(t_s, t_c + limit_s, side="right"))
+        idx = np.arange(i, min(hi, speed.size))
+    else:
+        lo = int(np.searchsorted(t_s, t_c - limit_s, side="left"))
+        idx = np.arange(i - 1, max(lo, 0) - 1, -1)
+    with np.errstate(invalid="ignore"):
+        out = np.abs(speed[idx] - level) > band
+    if idx.size == 0 or not out.any():
+        return limit_s
+    j = int(idx[np.argmax(out)])
+    k = j - direction  # the last sample inside the band (or the crossing's other sample)
+    edge = level + band * np.sign(speed[j] - level)
+    f = (edge - speed[k]) / (speed[j] - speed[k])
+    t_exit = float(t_s[k] + f * (t_s[j] - t_s[k]))
+    return float(min(abs(t_exit - t_c), limit_s))
 
 
 def borderline_pauses(

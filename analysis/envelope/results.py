@@ -113,6 +113,29 @@ class HoldAlternative:
         return self.end_s - self.start_s
 
 
+@dataclass(frozen=True, kw_only=True)
+class RateAlternative:
+    """The hold as read with its uncertain engagement angle ``rate_factor`` times as fast.
+
+    ``rate_factor`` is ``analysis.envelope.checker.RATE_DOUBT_FACTOR`` or its inverse. Holds
+    are timed on the engagement angle's rate (a slow lean under the release rate is part of
+    the hold, a faster one next to a movement part of that movement); when the angle is
+    uncertain (``EnvelopeResult.hold_timing_doubt``) its rate's scale is not established.
+    ``start_s``/``end_s``: the hold of that reading overlapping this one most (None: none).
+    """
+
+    rate_factor: float
+    start_s: float | None
+    end_s: float | None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the hold in that reading, in seconds (0 when there is none)."""
+        if self.start_s is None or self.end_s is None:
+            return 0.0
+        return self.end_s - self.start_s
+
+
 def clock_text(t_s: float) -> str:
     """A time in seconds as ``m:ss`` (``h:mm:ss`` from an hour on), whole seconds, − before."""
     sign = "\u2212" if t_s < 0 else ""
@@ -137,9 +160,11 @@ class Hold:
     and ``peak_t_s`` stay those of the whole episode). Such a rule never breaks a hold, so
     the hold counts only if its angle's reading is wrong there; had the angle been trusted,
     each of these would have broken the hold."""
-    timing_alternatives: tuple[HoldAlternative, ...] = ()
+    timing_alternatives: tuple[HoldAlternative | RateAlternative, ...] = ()
     """The hold as read with one pause at about the dwell decided the other way, one per such
-    pause that moves its start or end by half a second or more (``Hold.timing_text``)."""
+    pause that moves its start or end by half a second or more, then (engagement angle
+    uncertain) as read with that angle's rate at half and at twice its measured value, each
+    that moves it as much (``Hold.timing_text``)."""
 
     @property
     def duration_s(self) -> float:
@@ -174,7 +199,11 @@ class Hold:
 
     @property
     def timing_flagged(self) -> bool:
-        """Whether the hold's start or end depends on a pause within precision of the dwell."""
+        """Whether the hold's start or end depends on a pause or an uncertain angle's rate.
+
+        A pause within its precision of the dwell, or the rate of an uncertain engagement
+        angle (the hold has ``timing_alternatives``).
+        """
         return bool(self.timing_alternatives)
 
     def timing_text(self) -> str | None:
@@ -182,7 +211,8 @@ class Hold:
 
         E.g. "held 30 s (5:15–5:44), or 32 s (5:13–5:44) if the 1.0-s pause at 5:13
         (measured 1.03 ± 0.08 s; a pause of 1 s or more counts as a stop) was part of the
-        movement".
+        movement"; a :class:`RateAlternative` reads "or 33 s (0:33–1:06) if the uncertain
+        angle that times it moved twice as fast as read".
         """
         if not self.timing_alternatives:
             return None
@@ -193,6 +223,12 @@ class Hold:
                 if alt.start_s is not None and alt.end_s is not None
                 else "no hold"
             )
+            if isinstance(alt, RateAlternative):
+                how = "twice" if alt.rate_factor > 1 else "half"
+                parts.append(
+                    f"or {reading} if the uncertain angle that times it moved {how} as fast as read"
+                )
+                continue
             counts = "was a stop" if alt.bridged else "was part of the movement"
             parts.append(
                 f"or {reading} if the {alt.pause_s:.1f}-s pause at {clock_text(alt.pause_start_s)} "

@@ -15,6 +15,7 @@ from analysis.envelope import check_envelope
 from analysis.envelope.masks import end_times
 from analysis.envelope.pauses import (
     NOISE_SIGMAS,
+    band_extent_s,
     borderline_pauses,
     engagement_speed,
     pause_precision_s,
@@ -187,3 +188,49 @@ def test_the_other_reading_timed_near_the_pause_equals_timing_the_whole_session(
     assert len(near) == 3
     assert all(h.timing_flagged for h in near)
     assert [h.timing_alternatives for h in near] == [h.timing_alternatives for h in whole]
+
+
+def test_band_extent_on_a_steady_ramp_is_the_band_over_the_slope():
+    t = np.arange(0.0, 4.0, DT)
+    speed = 2.5 + 4.0 * (t - 2.0)  # rising through 2.5 °/s at 2 s, 4 °/s²
+    i = int(np.argmax(speed > 2.5))
+    for direction in (-1, 1):
+        extent = band_extent_s(speed, t, i, 2.5, 0.25, direction, limit_s=1.0)
+        assert extent == pytest.approx(0.25 / 4.0, rel=1e-6)
+    # a band the speed never leaves within the limit gives the limit
+    assert band_extent_s(speed, t, i, 2.5, 50.0, 1, limit_s=1.0) == 1.0
+
+
+def test_band_extent_follows_a_speed_that_levels_off_at_the_release_rate():
+    # through 2.5 °/s steeply, then 0.8 s at 2.55 °/s (a slow lean) before rising on
+    t = np.arange(0.0, 4.0, DT)
+    speed = np.minimum(2.5 + 20.0 * (t - 1.5), 2.55)
+    speed = np.clip(np.where(t > 2.3, 2.55 + 10.0 * (t - 2.3), speed), 0.0, None)
+    i = int(np.argmax(speed > 2.5))
+    after = band_extent_s(speed, t, i, 2.5, 0.2, 1, limit_s=2.0)
+    # the crossing is at 1.5 s; the speed leaves 2.7 °/s at 2.315 s
+    assert after == pytest.approx(2.315 - 1.5, abs=1e-3)
+    # the steep side is pinned by the slope as before
+    assert band_extent_s(speed, t, i, 2.5, 0.2, -1, limit_s=2.0) == pytest.approx(
+        0.2 / 20.0, abs=1e-3
+    )
+
+
+def test_a_pause_that_ends_in_a_lean_at_the_release_rate_is_flagged():
+    # the pause measures 0.66 s, 0.34 s under the dwell, far beyond δv / slope at its ends;
+    # but the lean after it runs at 2.55 °/s for 0.7 s, within the rate error (±0.17 °/s)
+    # of 2.5 °/s, so the true pause may well have lasted past the dwell
+    t = np.arange(0.0, 5.0, DT)
+    fall = 2.5 - 30.0 * (t - 1.0)
+    lean = np.minimum(2.5 + 30.0 * (t - 1.65), 2.55)
+    lean = np.where(t > 1.65 + 0.7, 2.55 + 5.0 * (t - 2.35), lean)
+    speed = np.clip(np.maximum(fall, lean), 0.0, None)
+    angles = np.zeros(t.size)
+    scale = rate_scale_precision(STANDING, "right", "right_hip_flexion_deg")
+    (pause,) = borderline_pauses(speed, angles, t, end_times(t), SPEC, scale=scale, dwell_s=1.0)
+    assert pause.duration_s == pytest.approx(0.66, abs=0.02)
+    assert pause.bridged
+    assert pause.precision_s >= 1.0 - pause.duration_s
+    # with a lean that rises straight through the release rate it is not
+    steep = np.clip(np.maximum(fall, 2.5 + 30.0 * (t - 1.65)), 0.0, None)
+    assert borderline_pauses(steep, angles, t, end_times(t), SPEC, scale=scale, dwell_s=1.0) == []

@@ -1,0 +1,95 @@
+"""Holds timed on an uncertain engagement angle give the readings at half and twice its rate.
+
+Synthetic standing stretch: placing the leg (fast), a slow lean deeper right after it whose
+rate peaks under the 2.5 °/s release rate, the hold, lowering. Read as measured, the lean is
+part of the hold; were the angle moving twice as fast (an uncertain pelvis reading a lean at
+half its size), it would join the placement and the hold would start after it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.envelope import check_envelope
+from analysis.envelope.checker import RATE_DOUBT_FACTOR
+from analysis.envelope.pauses import engagement_speed
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.envelope.results import RateAlternative
+from tests.analysis.builders import min_jerk_step
+
+STANDING = load_builtin_profile("standing_hamstring")
+HIP = "right_hip_flexion_deg"
+DOUBT = {HIP: {"reason": "the pelvis turned only 8° during the calibration", "redo": "bow"}}
+LEAN_START_S, LEAN_END_S = 7.0, 9.0
+
+
+def _session(lean_deg: float) -> pd.DataFrame:
+    t = np.arange(0.0, 60.0, 0.01)
+    hip = (
+        min_jerk_step(t, 5.0, LEAN_START_S, 50.0)
+        + min_jerk_step(t, LEAN_START_S, LEAN_END_S, lean_deg)
+        + min_jerk_step(t, 45.0, 47.0, -50.0 - lean_deg)
+    )
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            HIP: hip,
+            "right_knee_flexion_deg": np.full(t.size, 20.0),
+            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
+        }
+    )
+
+
+def _lean_peak_deg_s(angles: pd.DataFrame) -> float:
+    t = angles["t_s"].to_numpy()
+    speed = engagement_speed(angles[HIP].to_numpy(), t, STANDING.hold)
+    return float(speed[(t > LEAN_START_S + 0.6) & (t < LEAN_END_S)].max())
+
+
+def test_a_lean_under_the_release_rate_on_an_uncertain_angle_gives_the_faster_reading():
+    angles = _session(2.4)
+    release = STANDING.hold.still_rate_deg_s
+    assert release is not None
+    # the premise: the lean reads under the release rate, but over it at twice its rate
+    assert _lean_peak_deg_s(angles) < release < RATE_DOUBT_FACTOR * _lean_peak_deg_s(angles)
+    (hold,) = check_envelope(angles, STANDING, side="right", uncertain=DOUBT).holds
+    assert hold.start_s < LEAN_START_S + 0.5  # as measured, the lean is part of the hold
+    faster = [a for a in hold.timing_alternatives if a.rate_factor == RATE_DOUBT_FACTOR]
+    assert len(faster) == 1
+    assert isinstance(faster[0], RateAlternative)
+    assert faster[0].start_s == pytest.approx(LEAN_END_S, abs=0.5)
+    assert faster[0].end_s == pytest.approx(hold.end_s, abs=0.5)
+    assert faster[0].duration_s == pytest.approx(faster[0].end_s - faster[0].start_s)
+    assert hold.timing_flagged
+    text = hold.timing_text()
+    assert text is not None
+    assert "if the uncertain angle that times it moved twice as fast as read" in text
+
+
+def test_a_trusted_angle_gives_one_reading():
+    (hold,) = check_envelope(_session(2.4), STANDING, side="right").holds
+    assert hold.timing_alternatives == ()
+    assert not hold.timing_flagged
+
+
+def test_a_hold_that_does_not_move_with_the_rate_is_not_flagged():
+    # no lean: read at half or twice the rate the hold starts and ends within half a second
+    (hold,) = check_envelope(_session(0.0), STANDING, side="right", uncertain=DOUBT).holds
+    assert hold.timing_alternatives == ()
+
+
+def test_the_rate_reading_is_in_envelope_json_with_its_factor():
+    env = check_envelope(_session(2.4), STANDING, side="right", uncertain=DOUBT)
+    (item,) = json.loads(env.to_json())["holds"]
+    assert item["timing_flagged"] is True
+    rate = [a for a in item["timing_alternatives"] if a["rate_factor"] == RATE_DOUBT_FACTOR]
+    assert len(rate) == 1
+    assert rate[0]["pause_s"] is None
+    assert rate[0]["start_s"] == pytest.approx(env.holds[0].timing_alternatives[-1].start_s)
+    # a pause's reading says it has no rate factor
+    plain = json.loads(check_envelope(_session(2.4), STANDING, side="right").to_json())
+    assert plain["holds"][0]["timing_alternatives"] == []
