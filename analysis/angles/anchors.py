@@ -69,7 +69,8 @@ class CausalStandAnchors:
         # offline: the run's first and last grid times at least min_anchor_s apart
         self.min_rows = int(np.ceil(min_anchor_s * rate_hz - 1e-9)) + 1
         self.stands = 0
-        """Stands that set corrections so far (rows at which a joint's run reached ``min_rows``)."""
+        """Stands (and posture runs, the ``extra`` rows) that set corrections so far (rows at
+        which a joint's run reached ``min_rows``)."""
         self.corrections_rad = np.zeros(len(self.links))
         """Each joint's correction in force (rad, added to the distal segments' turns)."""
         self._run = np.zeros(len(self.links), dtype=np.int64)
