@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.chain import Turns
-from analysis.angles.heading import axis_azimuth, wrap_rad
+from analysis.angles.heading import axis_azimuth, hip_twist_rad, runs_at_least, wrap_rad
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -37,6 +37,8 @@ ANCHOR_LINKS: Final = (
 )
 """The ball joints whose distal heading is anchored at stands, proximal first (the head after
 the trunk, so against the trunk's corrected heading), and the segments each one turns."""
+
+_IDENTITY = np.array([[1.0, 0.0, 0.0, 0.0]])
 
 MIN_ANCHOR_S = 2.0
 """Shortest quiet upright stand taken as an anchor (as offline)."""
@@ -67,7 +69,8 @@ class CausalStandAnchors:
         # offline: the run's first and last grid times at least min_anchor_s apart
         self.min_rows = int(np.ceil(min_anchor_s * rate_hz - 1e-9)) + 1
         self.stands = 0
-        """Stands that set corrections so far (rows at which a joint's run reached ``min_rows``)."""
+        """Stands (and posture runs, the ``extra`` rows) that set corrections so far (rows at
+        which a joint's run reached ``min_rows``)."""
         self.corrections_rad = np.zeros(len(self.links))
         """Each joint's correction in force (rad, added to the distal segments' turns)."""
         self._run = np.zeros(len(self.links), dtype=np.int64)
@@ -79,28 +82,45 @@ class CausalStandAnchors:
         turns: Turns,
         neutral: BoolArray,
         present: Mapping[str, BoolArray] | None = None,
+        extra: Mapping[str, BoolArray] | None = None,
     ) -> None:
         """Add each joint's correction for the next grid rows to ``turns`` (in place).
 
         ``q_B``: the rows' segment orientations (before any turn); ``turns``: per segment,
         the heading turns found so far (rad, ``(n,)`` or scalar), replaced by new arrays;
         ``neutral``: ``(n,)`` rows at which the subject stands still and upright;
-        ``present``: per segment, ``(n,)`` rows at which it has data (default: every row).
-        A joint's stand is the ``neutral`` rows at which both its segments have data, so a
-        sensor that is out holds only the joints it belongs to. The state moves on by these
-        rows: call once per row, in order.
+        ``present``: per segment, ``(n,)`` rows at which it has data (default: every row);
+        ``extra``: per distal segment, ``(n,)`` more rows at which its joint is neutral (the
+        posture anchors: lying flat or sitting still, row by row; as offline's
+        ``extra`` of ``pipeline._add_anchor_turns``). A joint's anchor is the ``neutral`` (or
+        ``extra``) rows at which both its segments have data, so a sensor that is out holds
+        only the joints it belongs to; it counts once its run has lasted ``min_anchor_s``.
+        The state moves on by these rows: call once per row, in order.
         """
         n = neutral.shape[0]
         if not self.links or n == 0:
             return
         fresh = np.zeros(n, dtype=bool)
         for i, (prox, dist, segs) in enumerate(self.links):
-            stand = neutral if present is None else neutral & present[prox] & present[dist]
+            stand = neutral if extra is None or dist not in extra else neutral | extra[dist]
+            if present is not None:
+                stand = stand & present[prox] & present[dist]
             out, started = self._joint_turns(i, q_B, turns, stand)
             fresh |= started
             for seg in segs:
                 turns[seg] = turns[seg] + out
         self.stands += int(np.count_nonzero(fresh))
+
+    def in_force(self, turns: Turns) -> Turns:
+        """``turns`` with each joint's correction in force added (a new dict; for masks).
+
+        What the segments' headings are before the next rows' anchors are seen.
+        """
+        out = dict(turns)
+        for i, (_prox, _dist, segs) in enumerate(self.links):
+            for seg in segs:
+                out[seg] = out[seg] + self.corrections_rad[i]
+        return out
 
     def _joint_turns(
         self, i: int, q_B: Mapping[str, FloatArray], turns: Turns, stand: BoolArray
@@ -127,3 +147,69 @@ class CausalStandAnchors:
         self._sums[i] = sums[-1] if stand[-1] else 0.0
         self._run[i] = int(run[-1])
         return out, stand & (run == self.min_rows)
+
+
+class CausalTwist:
+    """One thigh's twist about its long axis, re-taken at each posture anchor, from then on.
+
+    The live form of the offline posture step (``pipeline._posture_untwist``): lying flat or
+    sitting still the hip is taken to be in neutral rotation, so the hip rotation read there
+    is an error of the thigh's flexion axis about its long axis
+    (:func:`~analysis.angles.heading.hip_twist_rad`, with its limits). Offline it is averaged
+    over every posture anchor of the session and removed everywhere; live, once a posture run
+    has lasted ``min_anchor_s``, its first ``min_anchor_s`` join those of the earlier runs,
+    the twist is re-taken from all of them by the same function and applies from that row on
+    (rows already returned are never changed). Memory: ``min_anchor_s`` of two orientations
+    per run.
+    """
+
+    def __init__(self, *, rate_hz: float, min_anchor_s: float = MIN_ANCHOR_S) -> None:
+        self.min_rows = int(np.ceil(min_anchor_s * rate_hz - 1e-9)) + 1
+        self.twist_rad = 0.0
+        """The twist in force (rad; :func:`~analysis.angles.heading.untwist` removes it)."""
+        self._run: list[tuple[FloatArray, FloatArray]] = []  # rows of the current run so far
+        self._run_rows = 0
+        self._kept: list[tuple[FloatArray, FloatArray]] = []  # each counted run's first rows
+
+    def update(
+        self, q_E_pelvis: FloatArray, q_E_thigh: FloatArray, anchor: BoolArray
+    ) -> FloatArray:
+        """The twist (rad) in force at each of the next rows, given their posture anchors.
+
+        ``q_E_pelvis``, ``q_E_thigh``: ``(n, 4)`` segment orientations in one frame (headings
+        reconciled, the thigh not untwisted); ``anchor``: ``(n,)`` rows lying flat or sitting
+        still (:func:`~analysis.angles.live.posture_rows`). Call once per row, in order.
+        """
+        n = anchor.shape[0]
+        out = np.full(n, self.twist_rad)
+        if n == 0:
+            return out
+        for i, j in runs_at_least(anchor, 1):
+            if i > 0:  # a new run: the one carried over from the last call ended
+                self._run, self._run_rows = [], 0
+            need = self.min_rows - self._run_rows
+            if need > 0:
+                take = min(need, j - i)
+                self._run.append((q_E_pelvis[i : i + take], q_E_thigh[i : i + take]))
+                if take == need:
+                    self._count_run()
+                    out[i + take - 1 :] = self.twist_rad
+            self._run_rows += j - i
+        if not anchor[-1]:
+            self._run, self._run_rows = [], 0
+        return out
+
+    def _count_run(self) -> None:
+        """The current run has lasted long enough: keep its rows, re-take the twist."""
+        self._kept.append(
+            (np.concatenate([p for p, _t in self._run]), np.concatenate([t for _p, t in self._run]))
+        )
+        self._run = []
+        pelvis, thigh, mask = [], [], []
+        for p, t in self._kept:  # one row apart, so that every run stays a run of its own
+            pelvis += [p, _IDENTITY]
+            thigh += [t, _IDENTITY]
+            mask += [np.ones(p.shape[0], dtype=bool), np.zeros(1, dtype=bool)]
+        self.twist_rad = hip_twist_rad(
+            np.concatenate(pelvis), np.concatenate(thigh), np.concatenate(mask)
+        )

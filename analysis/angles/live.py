@@ -26,6 +26,13 @@ Stand anchors (``stand_anchors``, on by default): after calibration, every quiet
 of at least 2 s re-takes the hip, lumbar and neck headings from then on
 (:class:`~analysis.angles.anchors.CausalStandAnchors`); offline re-anchors at the same stands
 but interpolates between them.
+
+Posture anchors (``posture_anchors``, on by default, with the stand anchors): lying flat or
+sitting still the hips, and lying flat the lumbar spine and neck, are taken as neutral as at a
+stand (the offline ``PipelineOptions.posture_anchors``; :func:`posture_rows`). Once such a
+posture has lasted 2 s those headings are re-taken from then on, and each thigh's twist about
+its long axis is re-taken from the posture runs so far
+(:class:`~analysis.angles.anchors.CausalTwist`) and removed from then on.
 """
 
 from __future__ import annotations
@@ -38,10 +45,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import chain
-from analysis.angles.anchors import CausalStandAnchors
+from analysis.angles.anchors import CausalStandAnchors, CausalTwist
 from analysis.angles.calibration import CalibrationResult, calibrate
 from analysis.angles.calibration_windows import resolve_windows
-from analysis.angles.heading import hinge_links
+from analysis.angles.heading import (
+    hinge_links,
+    lying_flat_mask,
+    posture_anchor_mask,
+    turn_about_vertical,
+    untwist,
+)
 from analysis.angles.orientation import CausalOrientation
 from analysis.angles.pipeline import NEUTRAL_STILL_RAD_S, neutral_pose_mask
 from analysis.angles.timebase import (
@@ -105,6 +118,70 @@ def stand_rows(
     for p in legs:
         if out.any():
             out &= ~present[p] | neutral_pose_mask({p: np.nan_to_num(q_B[p])})
+    return out
+
+
+SPINE_LINKS = (("pelvis", "trunk"), ("trunk", "head"))
+"""Lumbar and neck: the joints anchored where both their segments lie flat and still."""
+
+
+def posture_rows(
+    q_B: dict[str, FloatArray],
+    turns: chain.Turns,
+    present: dict[str, BoolArray],
+    still: dict[str, BoolArray],
+) -> dict[str, BoolArray]:
+    """Per distal segment, the rows at which its ball joint is taken as neutral by posture.
+
+    The offline posture anchors (``pipeline._posture_untwist``, ``pipeline._lying_spine_anchors``)
+    row by row, without their shortest run: each thigh where pelvis and thigh lie flat or the
+    subject sits (:func:`~analysis.angles.heading.posture_anchor_mask`, with the shank when
+    worn), trunk and head where they and the segment below lie flat
+    (:func:`~analysis.angles.heading.lying_flat_mask`). Only rows at which every sensor with
+    data turns slowly (``still``) and the joint's segments (and the shank) have data
+    (``present``) count. The shortest run (2 s) is left to the caller, which can count it
+    causally (:class:`~analysis.angles.anchors.CausalStandAnchors`). ``q_B``: ``(n, 4)``
+    segment orientations, NaN without data; ``turns``: heading turns (rad) that put them in
+    one frame (the hip's test compares the pelvis's and thigh's superior axes).
+    """
+    n = next(iter(present.values())).shape[0]
+    calm = np.ones(n, dtype=bool)
+    for p in q_B:
+        calm &= ~present[p] | still[p]
+    out: dict[str, BoolArray] = {}
+    q = {p: np.nan_to_num(v) for p, v in q_B.items()}
+    for side in ("left", "right") if "pelvis" in q else ():
+        thigh, shank = f"{side}_thigh", f"{side}_shank"
+        if thigh not in q:
+            continue
+        ok = calm & present["pelvis"] & present[thigh]
+        if shank in q:
+            ok &= present[shank]
+        out[thigh] = posture_anchor_mask(
+            turn_about_vertical(q["pelvis"], turns["pelvis"]),
+            turn_about_vertical(q[thigh], turns[thigh]),
+            ok,
+            rate_hz=1.0,
+            q_E_shank=q.get(shank),
+            min_run_s=0.0,
+        )
+    for prox, dist in SPINE_LINKS:
+        if prox in q and dist in q:
+            ok = calm & present[prox] & present[dist]
+            out[dist] = lying_flat_mask(q[prox], q[dist], ok, rate_hz=1.0, min_run_s=0.0)
+    return out
+
+
+def untwist_rows(q_E_B: FloatArray, twist_rad: FloatArray) -> FloatArray:
+    """:func:`~analysis.angles.heading.untwist` with a twist (rad) per row, piecewise constant.
+
+    ``q_E_B`` ``(n, 4)``; rows whose twist is 0 are returned as they are (a new array).
+    """
+    out = np.array(q_E_B, copy=True)
+    edges = np.flatnonzero(np.diff(twist_rad)) + 1
+    for i, j in zip(np.r_[0, edges], np.r_[edges, twist_rad.shape[0]], strict=True):
+        if j > i and twist_rad[i] != 0.0:
+            out[i:j] = untwist(out[i:j], float(twist_rad[i]))
     return out
 
 
@@ -218,7 +295,9 @@ class LiveAnglePipeline:
     :meth:`calibrate` when the protocol's stand and movement windows are known, and
     :meth:`step` periodically to get the angles of new grid points; :meth:`outages` says
     which sensors are out and which angles they leave without data. ``stand_anchors``: re-take
-    the hip, lumbar and neck headings at each later quiet upright stand (from then on).
+    the hip, lumbar and neck headings at each later quiet upright stand (from then on);
+    ``posture_anchors`` (only with them): also lying flat or sitting still, and each thigh's
+    twist there (module docstring).
     """
 
     def __init__(
@@ -229,6 +308,7 @@ class LiveAnglePipeline:
         t0_s: float = 0.0,
         hinge_tau_s: float = 10.0,
         stand_anchors: bool = True,
+        posture_anchors: bool = True,
     ) -> None:
         self.placements = tuple(placements)
         self.rate_hz = float(rate_hz)
@@ -258,7 +338,9 @@ class LiveAnglePipeline:
         self._lost: set[str] = set()
         self._columns: dict[str, tuple[str, ...]] = {}
         self._stand_anchors = stand_anchors
+        self._posture_anchors = posture_anchors and stand_anchors
         self._anchors = CausalStandAnchors((), rate_hz=self.rate_hz)
+        self._twists: dict[str, CausalTwist] = {}  # after calibration: per thigh, its twist
         self._still: dict[str, GridRows] = {}  # after calibration: rows turning slowly
 
     # -- input ------------------------------------------------------------------------------
@@ -517,8 +599,31 @@ class LiveAnglePipeline:
         chain.add_hinge_turns(self.placements, turns, estimate)
         if self._stand_anchors:
             still = {p: self._still[p].get(a, b, False) for p in self.placements}
-            self._anchors.add_turns(q_B, turns, stand_rows(q_B, valid, still), valid)
+            self._anchor(q_B, turns, valid, still)
         return chain.isb_angles(chain.apply_turns(q_B, turns, valid=valid)).columns
+
+    def _anchor(
+        self,
+        q_B: dict[str, FloatArray],
+        turns: chain.Turns,
+        valid: dict[str, BoolArray],
+        still: dict[str, BoolArray],
+    ) -> None:
+        """Add the stand (and posture) anchors' corrections of the rows to ``turns`` (in place).
+
+        With the posture anchors, each thigh in ``q_B`` is first turned back about its long
+        axis by the twist in force (:class:`~analysis.angles.anchors.CausalTwist`), as offline
+        before its headings are anchored (``pipeline.segment_orientations``).
+        """
+        extra = None
+        if self._posture_anchors:
+            held = self._anchors.in_force(turns)
+            extra = posture_rows(q_B, held, valid, still)
+            for thigh, twists in self._twists.items():
+                q_p = turn_about_vertical(q_B["pelvis"], held["pelvis"])
+                q_t = turn_about_vertical(q_B[thigh], held[thigh])
+                q_B[thigh] = untwist_rows(q_B[thigh], twists.update(q_p, q_t, extra[thigh]))
+        self._anchors.add_turns(q_B, turns, stand_rows(q_B, valid, still), valid, extra=extra)
 
     def _provisional(self, i: int, a: int, b: int) -> FloatArray:
         """Hinge ``i``'s corrections for returning rows ``[a, b)`` before it has tracked them.
@@ -609,20 +714,20 @@ class LiveAnglePipeline:
         self._start_rows()
         self._last_delta = [last[(prox, dist)] for prox, dist, _c in self._links]
         if self._stand_anchors:  # likewise the stand anchors (a stand may span the call)
-            self._anchors.add_turns(q_B, turns, *self._history_stands(session, q_B))
+            self._anchor(q_B, turns, *self._history_rows(session))
         return cal
 
-    def _history_stands(
-        self, session: UniformSession, q_B: dict[str, FloatArray]
-    ) -> tuple[BoolArray, dict[str, BoolArray]]:
-        """The buffered rows at which the subject stands (:func:`stand_rows`); rows with data."""
+    def _history_rows(
+        self, session: UniformSession
+    ) -> tuple[dict[str, BoolArray], dict[str, BoolArray]]:
+        """The buffered rows with data, and those at which each sensor turns slowly."""
         present = {p: u.valid for p, u in session.streams.items()}
         still = {
             p: np.linalg.norm(chain.debiased_gyro(u.gyr_rad_s, self._bias[p]), axis=1)
             < NEUTRAL_STILL_RAD_S
             for p, u in session.streams.items()
         }
-        return stand_rows(q_B, present, still), present
+        return present, still
 
     def _start_rows(self) -> None:
         """After calibration: the history is spent; every sensor and hinge goes on from here."""
@@ -634,5 +739,10 @@ class LiveAnglePipeline:
         self._ok = {p: GridRows(self._k, (), np.bool_) for p in self.placements}
         self._still = {p: GridRows(self._k, (), np.bool_) for p in self.placements}
         self._anchors = CausalStandAnchors(self.placements, rate_hz=self.rate_hz)
+        self._twists = {
+            p: CausalTwist(rate_hz=self.rate_hz)
+            for p in self.placements
+            if p.endswith("_thigh") and "pelvis" in self.placements
+        }
         self._k_link = [self._k] * len(self._links)
         self._delta = [GridRows(self._k) for _ in self._links]
