@@ -252,8 +252,22 @@ def _came_to_rest(still: BoolArray, run: tuple[int, int], rate: float) -> int:
     return min([latest, *rests])
 
 
+MIN_MOVEMENTS_S = 3.0
+"""Movements after a stand last at least this long (s) up to their last return to its pose."""
+
+MIN_OPENING_MOVEMENTS_S = 1.0
+"""...or this long (s) after a stand that opens the recording: that stillness is the
+protocol's quiet stand, and one quick knee bend down and back up to it is a calibration
+(however poor), while a later stillness the body leaves and regains in under
+:data:`MIN_MOVEMENTS_S` is as likely a hold with a twitch in it."""
+
+
 def _movements_after(
-    session: UniformSession, still: BoolArray, stand: tuple[int, int], max_functional_s: float
+    session: UniformSession,
+    still: BoolArray,
+    stand: tuple[int, int],
+    max_functional_s: float,
+    least_s: float = MIN_MOVEMENTS_S,
 ) -> tuple[int, int] | str:
     """The functional window ``[start, end)`` (indices) after ``stand``, or why there is none.
 
@@ -289,7 +303,7 @@ def _movements_after(
         )
     run = last_return_run(distance, start, min(n, end + round(SETTLE_S * rate)), rate)
     back = None if run is None else _came_to_rest(still, run, rate)
-    if back is None or (min(end, back) - start) / rate < 3.0:
+    if back is None or (min(end, back) - start) / rate < least_s:
         return (
             f"no quiet stand found: the stillness at [{t[stand[0]]:.1f}, {t[stand[1] - 1]:.1f}]"
             " s is no quiet stand, the movements after it never return to its pose; start "
@@ -329,7 +343,9 @@ def detect_windows(
     )
     steady = bridge_short_breaks(still, round(STAND_BREAK_S * rate))
     for k, stand in enumerate(_stand_candidates(steady, t, rate, min_stand_s, search_s)):
-        found = _movements_after(session, still, stand, max_functional_s)
+        opening = k == 0 and t[stand[0]] - t[0] <= 1.0
+        least = MIN_OPENING_MOVEMENTS_S if opening else MIN_MOVEMENTS_S
+        found = _movements_after(session, still, stand, max_functional_s, least)
         if isinstance(found, str):
             why = found if k == 0 else why
             continue
@@ -366,6 +382,12 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
         notes.append(
             f"the quiet stand lasted only about {stood_s:.1f} s (the protocol asks for "
             f"≥ {MIN_STAND_S:g} s); it was taken because the movements return to its pose"
+        )
+    moved_s = functional_s[1] - functional_s[0]
+    if moved_s < MIN_MOVEMENTS_S:
+        notes.append(
+            f"the calibration movements lasted only about {moved_s:.1f} s (one quick movement "
+            "back to the stand); the flexion axes rest on that alone"
         )
     return Windows(
         static_s=static_s, functional_s=functional_s, source="detected", notes=tuple(notes)
