@@ -320,6 +320,20 @@ def detect_windows(
     search_s: float = 30.0,
     max_functional_s: float = 120.0,
 ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The quiet stand and the functional window (s) of :func:`detect_windows_passed`."""
+    static_s, functional_s, _ = detect_windows_passed(
+        session, min_stand_s=min_stand_s, search_s=search_s, max_functional_s=max_functional_s
+    )
+    return static_s, functional_s
+
+
+def detect_windows_passed(
+    session: UniformSession,
+    *,
+    min_stand_s: float = MIN_STAND_S,
+    search_s: float = 30.0,
+    max_functional_s: float = 120.0,
+) -> tuple[tuple[float, float], tuple[float, float], float | None]:
     """Find the quiet stand and the functional movements that follow it.
 
     The stand is the first stillness (:func:`stillness_mask`, every sensor still; breaks of
@@ -329,7 +343,10 @@ def detect_windows(
     from each end of its run of still window centres. The functional window runs from the
     end of the stand to the last return to the stand's pose before the person settles into
     the exercise (:func:`_movements_after`), looking at most ``max_functional_s`` past the
-    stand. CalibrationError when no stillness qualifies.
+    stand. Also the start (s) of the first stillness passed over (long enough, but the
+    movements after it did not return to it, or too briefly), None when the stand is the
+    first candidate.
+    CalibrationError when no stillness qualifies.
     """
     # only the opening of the session can hold the protocol: look at that much and no more
     head = int((search_s + max_functional_s + 10.0) * session.rate_hz)
@@ -342,16 +359,19 @@ def detect_windows(
         "flat, or give the windows (sidecar 'calibration', or --stand/--movements)"
     )
     steady = bridge_short_breaks(still, round(STAND_BREAK_S * rate))
+    passed: float | None = None
     for k, stand in enumerate(_stand_candidates(steady, t, rate, min_stand_s, search_s)):
         opening = k == 0 and t[stand[0]] - t[0] <= 1.0
         least = MIN_OPENING_MOVEMENTS_S if opening else MIN_MOVEMENTS_S
         found = _movements_after(session, still, stand, max_functional_s, least)
         if isinstance(found, str):
             why = found if k == 0 else why
+            passed = float(t[stand[0]]) if passed is None else passed
             continue
         trim = round(0.25 * rate)
         static_s = (float(t[stand[0] + trim]), float(t[stand[1] - trim]))
-        return static_s, (float(t[found[0]]), float(t[min(found[1], t.shape[0] - 1)]))
+        functional_s = (float(t[found[0]]), float(t[min(found[1], t.shape[0] - 1)]))
+        return static_s, functional_s, passed
     raise CalibrationError(why)
 
 
@@ -371,11 +391,18 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
         return Windows(
             static_s=windows.static_s, functional_s=windows.functional_s, source="sidecar"
         )
-    static_s, functional_s = detect_windows(session)
+    static_s, functional_s, passed = detect_windows_passed(session)
     notes = [
         f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
         f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s"
     ]
+    if passed is not None:
+        notes.append(
+            f"an earlier stillness (from {passed:.1f} s) was not taken for the quiet stand: "
+            "the movements after it did not come back to its pose, or too briefly; if that "
+            "was the stand, every angle here is zeroed in the wrong pose (give the windows "
+            "with --stand/--movements)"
+        )
     # 0.25 s are trimmed at each end of the detected stand
     stood_s = static_s[1] - static_s[0] + 0.5
     if stood_s < MIN_STAND_S:

@@ -307,3 +307,14 @@ def test_a_quick_return_after_a_later_stillness_is_no_calibration():
     steps = (("go", 1.5, 20.0), ("go", 1.5, 0.0), *ONE_QUICK_BEND_THEN_HOLD[:4])
     with pytest.raises(CalibrationError, match="no quiet stand"):
         detect_windows(_two(_script(*steps)))
+
+
+def test_a_stillness_passed_over_for_the_stand_is_noted():
+    # still upright, then still again 30° away: the bends return to the second stillness
+    # only, which is taken for the stand; the report says the first was passed over
+    steps = (("stay", 4.0, 0.0), ("go", 2.0, 30.0), ("stay", 5.0, 0.0), *SHORT_STAND_THEN_HOLD[1:])
+    windows = resolve_windows(_two(_script(*steps)), None)
+    assert windows.static_s[0] >= 6.0
+    assert any("an earlier stillness (from 0.0 s)" in note for note in windows.notes)
+    first = resolve_windows(_two(_script(*ONE_QUICK_BEND_THEN_HOLD)), None)
+    assert not any("earlier stillness" in note for note in first.notes)
