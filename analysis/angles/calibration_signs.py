@@ -565,6 +565,29 @@ def _by_bow(row: SignRule, cands: tuple[Tilts, Tilts]) -> SignDecision | None:
     return SignDecision(choice=int(behind > ahead), rule=text, confidence="high")
 
 
+def _bow_over_weak_centre(
+    row: SignRule, cands: tuple[Tilts, Tilts], by_centre: SignDecision | None
+) -> SignDecision | None:
+    """The protocol's bows where the hip centre decides only with ``low`` confidence.
+
+    A ratio of 1.1–1.3 barely tells the two headings apart, while bows that tip the
+    segment far one way and barely the other (:func:`_by_bow`) show which way is forward.
+    Agreeing, the two decide with the bows' confidence; disagreeing, the bows' sign is
+    taken with ``low`` confidence (two tests that differ leave the sign open). None when
+    the centre decides confidently or not at all, or the window shows no bows.
+    """
+    if by_centre is None or by_centre.confidence == "high":
+        return None
+    bow = _by_bow(row, cands)
+    if bow is None:
+        return None
+    if bow.choice == by_centre.choice:
+        return replace(bow, rule=bow.rule + " (the hip centre agrees)")
+    return replace(
+        bow, rule=bow.rule + " (the hip centre weakly says the other sign)", confidence="low"
+    )
+
+
 def _by_pair(
     row: SignRule,
     cands: tuple[Tilts, Tilts],
@@ -714,6 +737,7 @@ def _decide(
         (_by_limit(row, cands, partners), worn),
         (_by_session_range(row, cands, partners, session_rate_hz), worn),
         (_by_reach(row, reach), worn),
+        (_bow_over_weak_centre(row, cands, by_centre), ()),
         (by_centre, centre_from),
         (_by_near(row, cands, partners, session_rate_hz), worn),
         (_by_partner(row, cands[0], decided[corr] if corr else None), (corr,) if corr else ()),

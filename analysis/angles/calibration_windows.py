@@ -252,8 +252,22 @@ def _came_to_rest(still: BoolArray, run: tuple[int, int], rate: float) -> int:
     return min([latest, *rests])
 
 
+MIN_MOVEMENTS_S = 3.0
+"""Movements after a stand last at least this long (s) up to their last return to its pose."""
+
+MIN_OPENING_MOVEMENTS_S = 1.0
+"""...or this long (s) after a stand that opens the recording: that stillness is the
+protocol's quiet stand, and one quick knee bend down and back up to it is a calibration
+(however poor), while a later stillness the body leaves and regains in under
+:data:`MIN_MOVEMENTS_S` is as likely a hold with a twitch in it."""
+
+
 def _movements_after(
-    session: UniformSession, still: BoolArray, stand: tuple[int, int], max_functional_s: float
+    session: UniformSession,
+    still: BoolArray,
+    stand: tuple[int, int],
+    max_functional_s: float,
+    least_s: float = MIN_MOVEMENTS_S,
 ) -> tuple[int, int] | str:
     """The functional window ``[start, end)`` (indices) after ``stand``, or why there is none.
 
@@ -289,7 +303,7 @@ def _movements_after(
         )
     run = last_return_run(distance, start, min(n, end + round(SETTLE_S * rate)), rate)
     back = None if run is None else _came_to_rest(still, run, rate)
-    if back is None or (min(end, back) - start) / rate < 3.0:
+    if back is None or (min(end, back) - start) / rate < least_s:
         return (
             f"no quiet stand found: the stillness at [{t[stand[0]]:.1f}, {t[stand[1] - 1]:.1f}]"
             " s is no quiet stand, the movements after it never return to its pose; start "
@@ -306,6 +320,20 @@ def detect_windows(
     search_s: float = 30.0,
     max_functional_s: float = 120.0,
 ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The quiet stand and the functional window (s) of :func:`detect_windows_passed`."""
+    static_s, functional_s, _ = detect_windows_passed(
+        session, min_stand_s=min_stand_s, search_s=search_s, max_functional_s=max_functional_s
+    )
+    return static_s, functional_s
+
+
+def detect_windows_passed(
+    session: UniformSession,
+    *,
+    min_stand_s: float = MIN_STAND_S,
+    search_s: float = 30.0,
+    max_functional_s: float = 120.0,
+) -> tuple[tuple[float, float], tuple[float, float], float | None]:
     """Find the quiet stand and the functional movements that follow it.
 
     The stand is the first stillness (:func:`stillness_mask`, every sensor still; breaks of
@@ -315,7 +343,10 @@ def detect_windows(
     from each end of its run of still window centres. The functional window runs from the
     end of the stand to the last return to the stand's pose before the person settles into
     the exercise (:func:`_movements_after`), looking at most ``max_functional_s`` past the
-    stand. CalibrationError when no stillness qualifies.
+    stand. Also the start (s) of the first stillness passed over (long enough, but the
+    movements after it did not return to it, or too briefly), None when the stand is the
+    first candidate.
+    CalibrationError when no stillness qualifies.
     """
     # only the opening of the session can hold the protocol: look at that much and no more
     head = int((search_s + max_functional_s + 10.0) * session.rate_hz)
@@ -328,14 +359,19 @@ def detect_windows(
         "flat, or give the windows (sidecar 'calibration', or --stand/--movements)"
     )
     steady = bridge_short_breaks(still, round(STAND_BREAK_S * rate))
+    passed: float | None = None
     for k, stand in enumerate(_stand_candidates(steady, t, rate, min_stand_s, search_s)):
-        found = _movements_after(session, still, stand, max_functional_s)
+        opening = k == 0 and t[stand[0]] - t[0] <= 1.0
+        least = MIN_OPENING_MOVEMENTS_S if opening else MIN_MOVEMENTS_S
+        found = _movements_after(session, still, stand, max_functional_s, least)
         if isinstance(found, str):
             why = found if k == 0 else why
+            passed = float(t[stand[0]]) if passed is None else passed
             continue
         trim = round(0.25 * rate)
         static_s = (float(t[stand[0] + trim]), float(t[stand[1] - trim]))
-        return static_s, (float(t[found[0]]), float(t[min(found[1], t.shape[0] - 1)]))
+        functional_s = (float(t[found[0]]), float(t[min(found[1], t.shape[0] - 1)]))
+        return static_s, functional_s, passed
     raise CalibrationError(why)
 
 
@@ -355,17 +391,30 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
         return Windows(
             static_s=windows.static_s, functional_s=windows.functional_s, source="sidecar"
         )
-    static_s, functional_s = detect_windows(session)
+    static_s, functional_s, passed = detect_windows_passed(session)
     notes = [
         f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
         f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s"
     ]
+    if passed is not None:
+        notes.append(
+            f"an earlier stillness (from {passed:.1f} s) was not taken for the quiet stand: "
+            "the movements after it did not come back to its pose, or too briefly; if that "
+            "was the stand, every angle here is zeroed in the wrong pose (give the windows "
+            "with --stand/--movements)"
+        )
     # 0.25 s are trimmed at each end of the detected stand
     stood_s = static_s[1] - static_s[0] + 0.5
     if stood_s < MIN_STAND_S:
         notes.append(
             f"the quiet stand lasted only about {stood_s:.1f} s (the protocol asks for "
             f"≥ {MIN_STAND_S:g} s); it was taken because the movements return to its pose"
+        )
+    moved_s = functional_s[1] - functional_s[0]
+    if moved_s < MIN_MOVEMENTS_S:
+        notes.append(
+            f"the calibration movements lasted only about {moved_s:.1f} s (one quick movement "
+            "back to the stand); the flexion axes rest on that alone"
         )
     return Windows(
         static_s=static_s, functional_s=functional_s, source="detected", notes=tuple(notes)

@@ -445,3 +445,53 @@ def test_a_still_thigh_of_unsure_sign_does_not_hide_the_other_thighs_evidence(
     assert float(z_est @ _z_S(mounts["pelvis"])) > 0.95, pelvis.sign_rule
     assert (pelvis.sign_confidence, pelvis.based_on) == ("high", ("right_thigh",)), pelvis.sign_rule
     assert "centre" in pelvis.sign_rule
+
+
+def _bow_tilts(deg: float) -> tuple[Tilts, Tilts]:
+    """A pelvis that bows ``deg`` forward (tilt −deg as estimated) and comes back."""
+    bow = np.deg2rad(-deg * np.sin(np.linspace(0, np.pi, 200)) ** 2)
+    ok = np.ones(20, bool)
+    return (
+        Tilts(move=bow, session=np.zeros(20), sagittal=ok),
+        Tilts(move=-bow, session=np.zeros(20), sagittal=ok),
+    )
+
+
+@pytest.mark.parametrize(
+    ("evidence", "choice", "confidence", "words"),
+    [
+        # the centre barely prefers the bows' sign: the two agree, the bows' confidence
+        (CentreEvidence(0.1, 0.12), 0, "high", "the hip centre agrees"),
+        # the centre barely prefers the other: the bows' sign, but open
+        (CentreEvidence(0.12, 0.1), 0, "low", "weakly says the other sign"),
+        # a confident centre keeps its say, as before
+        (CentreEvidence(0.2, 0.05), 1, "high", "centre moves alike"),
+    ],
+)
+def test_bows_are_weighed_before_a_centre_that_decides_only_weakly(
+    evidence, choice, confidence, words
+):
+    # 20° bows with the thigh still: within the hip's limit either way, so no earlier test
+    thigh = _thigh_tilts(np.zeros(200))
+    d = decide_sign(
+        _pelvis_row(),
+        _bow_tilts(20.0),
+        {"right_thigh": thigh},
+        session_rate_hz=10.0,
+        centre=evidence,
+    )
+    assert (d.choice, d.confidence) == (choice, confidence)
+    assert words in d.rule
+
+
+def test_no_bows_leave_a_weak_centre_decision_as_it_was():
+    thigh = _thigh_tilts(np.zeros(200))
+    d = decide_sign(
+        _pelvis_row(),
+        _bow_tilts(8.0),  # under the bows' 12°
+        {"right_thigh": thigh},
+        session_rate_hz=10.0,
+        centre=CentreEvidence(0.12, 0.1),
+    )
+    assert (d.choice, d.confidence) == (1, "low")
+    assert "centre moves alike" in d.rule

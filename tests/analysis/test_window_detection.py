@@ -271,3 +271,50 @@ def _assert_movements_all_in(ses, functional_s: tuple[float, float]) -> None:
     """Every movement the sensors see is in the window, nothing after the scripted ones."""
     assert max(end for _, end in _seen_steps(ses)) - 0.5 <= functional_s[1]
     assert functional_s[1] <= ses.functional_s[1] + 1.5
+
+
+# one quick knee bend after the opening stand, a pause upright, then a stretch hold in another
+# pose with a twitch in it (the body leaves the hold's pose and comes back)
+ONE_QUICK_BEND_THEN_HOLD = (
+    ("stay", 4.0, 0.0),
+    ("go", 1.2, 50.0),
+    ("go", 1.2, 0.0),
+    ("stay", 8.0, 0.0),
+    ("go", 2.0, 65.0),
+    ("stay", 12.0, 0.0),
+    ("go", 1.0, 40.0),
+    ("go", 1.0, 65.0),
+    ("stay", 10.0, 0.0),
+    ("go", 2.0, 0.0),
+    ("stay", 5.0, 0.0),
+)
+
+
+def test_one_quick_bend_after_the_opening_stand_is_the_calibration():
+    # the bend lasts 2.4 s, under MIN_MOVEMENTS_S: the opening stand still counts, and the
+    # hold (which the twitch leaves and regains) is not taken for a stand
+    windows = resolve_windows(_two(_script(*ONE_QUICK_BEND_THEN_HOLD)), None)
+    assert windows.static_s[0] < 0.5
+    assert 3.5 <= windows.static_s[1] <= 4.0
+    assert 3.8 <= windows.functional_s[0] <= 4.3
+    assert 6.0 <= windows.functional_s[1] <= 7.5
+    assert any("movements lasted only about" in note for note in windows.notes)
+
+
+def test_a_quick_return_after_a_later_stillness_is_no_calibration():
+    # no opening stand (movement from the start); the first long stillness is followed by
+    # one quick excursion and return: only an opening stand may be followed by so little
+    steps = (("go", 1.5, 20.0), ("go", 1.5, 0.0), *ONE_QUICK_BEND_THEN_HOLD[:4])
+    with pytest.raises(CalibrationError, match="no quiet stand"):
+        detect_windows(_two(_script(*steps)))
+
+
+def test_a_stillness_passed_over_for_the_stand_is_noted():
+    # still upright, then still again 30° away: the bends return to the second stillness
+    # only, which is taken for the stand; the report says the first was passed over
+    steps = (("stay", 4.0, 0.0), ("go", 2.0, 30.0), ("stay", 5.0, 0.0), *SHORT_STAND_THEN_HOLD[1:])
+    windows = resolve_windows(_two(_script(*steps)), None)
+    assert windows.static_s[0] >= 6.0
+    assert any("an earlier stillness (from 0.0 s)" in note for note in windows.notes)
+    first = resolve_windows(_two(_script(*ONE_QUICK_BEND_THEN_HOLD)), None)
+    assert not any("earlier stillness" in note for note in first.notes)
