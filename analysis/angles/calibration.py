@@ -39,7 +39,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
-from analysis.angles.axis_bias import axis_bias_g, gyro_flexion_axis, reframe
+from analysis.angles.axis_bias import (
+    axis_bias_g,
+    gyro_flexion_axis,
+    halfway_axis,
+    reframe,
+    tipped_far,
+)
 from analysis.angles.calibration_axes import (
     POORLY_DEFINED_ROTATION_DEG,
     SensorAxes,
@@ -1127,8 +1133,9 @@ def _pelvis_gyro_axis(
 ) -> FloatArray | None:
     """The pelvis's flexion axis from its gyroscope alone over the session, where defined.
 
-    The pelvis has no hinge to lend it an axis free of the accelerometer; where it turned
-    about one horizontal axis (lying down, sitting) its rates give one
+    The pelvis has no hinge to lend it an axis free of the accelerometer; where it lay far
+    from its stand's vertical (:func:`analysis.angles.axis_bias.tipped_far`: lying down) and
+    turned about one horizontal axis, its rates give one
     (:func:`analysis.angles.axis_bias.gyro_flexion_axis`, at :data:`SESSION_AXIS_RATE_HZ`,
     quiet-stand mean removed). None where they do not.
     """
@@ -1139,7 +1146,11 @@ def _pelvis_gyro_axis(
     gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64) - _stand_rate(s, stand)
     up = map_rows(_up_in_sensor, q, width=3, dtype=np.float64)
     own_z = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
-    return gyro_flexion_axis(gyr, up, own_z, rate_hz=session.rate_hz / step)
+    axis = gyro_flexion_axis(gyr, up, own_z, rate_hz=session.rate_hz / step)
+    y_S = rot.rotate(q_S_B, [0.0, 1.0, 0.0])
+    if axis is None or tipped_far(up, y_S, rate_hz=session.rate_hz / step):
+        return axis
+    return halfway_axis(own_z, axis, y_S)  # leans only: either may be tilted
 
 
 def calibrate(
