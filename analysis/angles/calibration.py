@@ -1129,7 +1129,12 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
 
 
 def _pelvis_gyro_axis(
-    session: UniformSession, q_E_S: FloatArray, stand: BoolArray, q_S_B: FloatArray
+    session: UniformSession,
+    q_E_S: FloatArray,
+    stand: BoolArray,
+    q_S_B: FloatArray,
+    *,
+    leans_ruled_out: bool = False,
 ) -> FloatArray | None:
     """The pelvis's flexion axis from its gyroscope alone over the session, where defined.
 
@@ -1137,7 +1142,11 @@ def _pelvis_gyro_axis(
     from its stand's vertical (:func:`analysis.angles.axis_bias.tipped_far`: lying down) and
     turned about one horizontal axis, its rates give one
     (:func:`analysis.angles.axis_bias.gyro_flexion_axis`, at :data:`SESSION_AXIS_RATE_HZ`,
-    quiet-stand mean removed). None where they do not.
+    quiet-stand mean removed). None where they do not. Where it never lay far (leans only),
+    the two axes are split half-way (:func:`analysis.angles.axis_bias.halfway_axis`), and
+    ``leans_ruled_out`` (the session's axis was the rival that
+    :func:`analysis.angles.calibration_axes.settle_axis` set aside) gives None: the leans'
+    rates would bring back the axis the witness ruled out.
     """
     s = session.streams["pelvis"]
     step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
@@ -1150,6 +1159,8 @@ def _pelvis_gyro_axis(
     y_S = rot.rotate(q_S_B, [0.0, 1.0, 0.0])
     if axis is None or tipped_far(up, y_S, rate_hz=session.rate_hz / step):
         return axis
+    if leans_ruled_out:
+        return None
     return halfway_axis(own_z, axis, y_S)  # leans only: either may be tilted
 
 
@@ -1204,7 +1215,10 @@ def calibrate(
         notes.extend(_quality_notes(label, ax, d))
         axis = ax.hinge_S
         if axis is None and split_placement(label)[1] == "pelvis":
-            axis = _pelvis_gyro_axis(session, q_E_S[label], m_static, q_S_B)
+            session_ruled_out = ax.rival is not None and ax.rival.source == "session"
+            axis = _pelvis_gyro_axis(
+                session, q_E_S[label], m_static, q_S_B, leans_ruled_out=session_ruled_out
+            )
         bias_g = axis_bias_g(ax.y_S, axis) if axis is not None else None
         if bias_g is not None:
             q_S_B = reframe(q_S_B, bias_g)

@@ -248,17 +248,21 @@ def test_the_halfway_axis_splits_the_heading_and_keeps_the_gyroscope_lean():
     assert halfway_axis(own, own, y) == pytest.approx(own)
 
 
-def test_a_hitched_lean_no_longer_replaces_the_pelvis_axis():
-    """Population person 32 (default set, 10 min, standing): a hip hitched with each lean
-    into the stretch turned the pelvis about an axis 9° off its flexion axis, planar and
-    within 10° of the calibration's (0.8° off), which it replaced: 8.8° off, trusted."""
+@pytest.mark.slow
+@pytest.mark.parametrize(("person", "within_deg"), [(32, 5.0), (86, 3.0)])
+def test_a_hitched_lean_no_longer_replaces_the_pelvis_axis(person, within_deg):
+    """Population people 32 and 86 (default set, 10 min, standing): a hip hitched with each
+    lean into the stretch turned the pelvis about an axis 9–10° off its flexion axis, planar
+    and within 10° of the calibration's (0.8° and 1.1° off), which it replaced: 8.8° and 9.4°
+    off, trusted. 32's are now split half-way; 86's leans were the rival the hip centre had
+    set aside, and are not used."""
     from analysis.angles.pipeline import PipelineOptions, analyse_recording
     from analysis.simulation.population import generate_person, generate_session
 
-    s = generate_session(generate_person(32), 0, 600.0, "default")
+    s = generate_session(generate_person(person), 0, 600.0, "default")
     res = analyse_recording(s.recording(), options=PipelineOptions(keep_orientations=False))
     pelvis = res.calibration.segments["pelvis"]
     z = rot.rotate(pelvis.q_S_B, [0.0, 0.0, 1.0])
     z_true = rot.rotate(s.mounting["pelvis"], [0.0, 0.0, 1.0])
     assert pelvis.trusted
-    assert np.rad2deg(np.arccos(min(1.0, abs(float(z @ z_true))))) < 5.0  # 8.8° before
+    assert np.rad2deg(np.arccos(min(1.0, abs(float(z @ z_true))))) < within_deg
