@@ -1128,6 +1128,28 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
     return notes
 
 
+def _freed_of_axis_bias(
+    session: UniformSession,
+    label: str,
+    q_E_S: FloatArray,
+    stand: BoolArray,
+    q_S_B: FloatArray,
+    ax: SensorAxes,
+) -> tuple[FloatArray, FloatArray | None]:
+    """``q_S_B`` freed of the accelerometer bias along a gyroscope-only axis, and that bias.
+
+    The knee's hinge axis, or the pelvis's own gyroscope axis (:func:`_pelvis_gyro_axis`,
+    not from the leans when the session's axis was the rival set aside); unchanged and None
+    without one (:mod:`analysis.angles.axis_bias`).
+    """
+    axis = ax.hinge_S
+    if axis is None and split_placement(label)[1] == "pelvis":
+        set_aside = ax.rival is not None and ax.rival.source == "session"
+        axis = _pelvis_gyro_axis(session, q_E_S, stand, q_S_B, leans_ruled_out=set_aside)
+    bias_g = axis_bias_g(ax.y_S, axis) if axis is not None else None
+    return (q_S_B, None) if bias_g is None else (reframe(q_S_B, bias_g), bias_g)
+
+
 def _pelvis_gyro_axis(
     session: UniformSession,
     q_E_S: FloatArray,
@@ -1213,15 +1235,7 @@ def calibrate(
     for label in axes:
         q_S_B, d, ax = signs[label]
         notes.extend(_quality_notes(label, ax, d))
-        axis = ax.hinge_S
-        if axis is None and split_placement(label)[1] == "pelvis":
-            session_ruled_out = ax.rival is not None and ax.rival.source == "session"
-            axis = _pelvis_gyro_axis(
-                session, q_E_S[label], m_static, q_S_B, leans_ruled_out=session_ruled_out
-            )
-        bias_g = axis_bias_g(ax.y_S, axis) if axis is not None else None
-        if bias_g is not None:
-            q_S_B = reframe(q_S_B, bias_g)
+        q_S_B, bias_g = _freed_of_axis_bias(session, label, q_E_S[label], m_static, q_S_B, ax)
         segments[label] = SegmentCalibration(
             placement=label,
             q_S_B=q_S_B,
