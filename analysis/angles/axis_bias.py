@@ -20,8 +20,10 @@ z) and the fused orientation (turned per sample so that the vertical, seen by th
 no longer leans along the axis: :func:`untilt`). At the stand the result is unchanged;
 elsewhere the earth-fixed tilt is gone.
 
-The pelvis has no hinge; where it turned a quarter turn about one horizontal axis (lying
-down, sitting) its own rates give the axis (:func:`gyro_flexion_axis`), used the same way.
+The pelvis has no hinge; where it turned a quarter turn about one horizontal axis its own
+rates give the axis (:func:`gyro_flexion_axis`), used the same way when it lay far from its
+stand's vertical (:func:`tipped_far`: lying down); over leans alone, which a hitched hip
+tilts, it is split half-way with the calibration's axis (:func:`halfway_axis`).
 
 Beyond :data:`MAX_AXIS_BIAS_M_S2` (past consumer accelerometer specifications) the lean is
 not taken for a bias: the knee's axis was not horizontal, or the fit is off, and nothing is
