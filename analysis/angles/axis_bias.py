@@ -20,8 +20,10 @@ z) and the fused orientation (turned per sample so that the vertical, seen by th
 no longer leans along the axis: :func:`untilt`). At the stand the result is unchanged;
 elsewhere the earth-fixed tilt is gone.
 
-The pelvis has no hinge; where it turned a quarter turn about one horizontal axis (lying
-down, sitting) its own rates give the axis (:func:`gyro_flexion_axis`), used the same way.
+The pelvis has no hinge; where it turned a quarter turn about one horizontal axis its own
+rates give the axis (:func:`gyro_flexion_axis`), used the same way when it lay far from its
+stand's vertical (:func:`tipped_far`: lying down); over leans alone, which a hitched hip
+tilts, it is split half-way with the calibration's axis (:func:`halfway_axis`).
 
 Beyond :data:`MAX_AXIS_BIAS_M_S2` (past consumer accelerometer specifications) the lean is
 not taken for a bias: the knee's axis was not horizontal, or the fit is off, and nothing is
@@ -114,6 +116,12 @@ GYRO_AXIS_MAX_VERTICAL_SHARE = 0.3
 are left out of the gyroscope axis; the rest are kept whole, not projected."""
 GYRO_AXIS_MIN_RATE_RAD_S = 0.2
 """Samples turning slower than this carry mostly noise and bias."""
+GYRO_AXIS_MIN_EXCURSION_DEG = 60.0
+"""A segment without a hinge lends its axis only when it actually lay this far from its
+stand's vertical (lying down, a deep bow), not when many small leans add up to the turn
+(:func:`tipped_far`)."""
+GYRO_AXIS_MIN_EXCURSION_S = 1.0
+"""… for at least this long."""
 
 
 def gyro_flexion_axis(
@@ -155,3 +163,46 @@ def gyro_flexion_axis(
     ):
         return None
     return a
+
+
+def tipped_far(up_S: FloatArray, y_S: FloatArray, *, rate_hz: float) -> bool:
+    """True when a segment lay ≥ :data:`GYRO_AXIS_MIN_EXCURSION_DEG` from its stand's vertical.
+
+    ``up_S`` ``(n, 3)`` is the fused vertical per sample (sensor frame, NaN rows ignored),
+    ``y_S`` the superior axis at the quiet stand (unit, sensor frame), ``rate_hz`` the rows'
+    rate; the tip must last :data:`GYRO_AXIS_MIN_EXCURSION_S`. Leans into a standing stretch
+    tip the pelvis 5–25°, and a hip hitched sideways in proportion to the lean (a few degrees
+    of obliquity) turns it about an axis ``atan(obliquity / tilt)`` off its flexion axis, as
+    planar as a clean lean: 6° of obliquity in a 40° lean is 8.5° off, inside
+    :data:`GYRO_AXIS_MAX_CHANGE_DEG`, and many leans add up to the turn that
+    :func:`gyro_flexion_axis` asks for. Lying down (a quarter turn) the same hitch tilts it
+    ``atan(6 / 90) ≈ 4°``.
+    """
+    up = np.asarray(up_S, dtype=np.float64)
+    up = up[np.all(np.isfinite(up), axis=1)]
+    if not up.size:
+        return False
+    cos = up @ np.asarray(y_S, dtype=np.float64)
+    far = cos <= np.cos(np.deg2rad(GYRO_AXIS_MIN_EXCURSION_DEG))
+    return bool(int(far.sum()) >= max(1, round(GYRO_AXIS_MIN_EXCURSION_S * rate_hz)))
+
+
+def halfway_axis(own_z_S: FloatArray, gyro_S: FloatArray, y_S: FloatArray) -> FloatArray:
+    """A flexion axis half-way between the calibration's and the leans' gyroscope axis.
+
+    ``own_z_S`` is the calibration's axis (unit, ⟂ ``y_S``, the stand's superior axis),
+    ``gyro_S`` the gyroscope's over the session (:func:`gyro_flexion_axis`, with the sign of
+    ``own_z_S``). Over leans alone (not :func:`tipped_far`) either may be the one tilted by
+    sideways motion made with it — rocking in the calibration's knee bends, a hip hitched
+    in proportion to the lean — and nothing says which; half-way, the axis is off by at
+    most half their angle when one of them is right. Its lean out of the plane ⟂ ``y_S``
+    (the accelerometer's bias, :func:`axis_bias_g`) is the gyroscope axis's, whole.
+    Returns a unit axis in sensor coordinates.
+    """
+    y = np.asarray(y_S, dtype=np.float64)
+    a = np.asarray(gyro_S, dtype=np.float64) / np.linalg.norm(gyro_S)
+    sin_lean = float(np.clip(a @ y, -1.0, 1.0))
+    flat = [v - float(v @ y) * y for v in (np.asarray(own_z_S, dtype=np.float64), a)]
+    h = sum(v / np.linalg.norm(v) for v in flat)
+    h = h / np.linalg.norm(h)
+    return np.sqrt(1.0 - sin_lean**2) * h + sin_lean * y

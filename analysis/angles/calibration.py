@@ -39,7 +39,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
-from analysis.angles.axis_bias import axis_bias_g, gyro_flexion_axis, reframe
+from analysis.angles.axis_bias import (
+    axis_bias_g,
+    gyro_flexion_axis,
+    halfway_axis,
+    reframe,
+    tipped_far,
+)
 from analysis.angles.calibration_axes import (
     POORLY_DEFINED_ROTATION_DEG,
     SensorAxes,
@@ -1122,15 +1128,47 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
     return notes
 
 
+def _freed_of_axis_bias(
+    session: UniformSession,
+    label: str,
+    q_E_S: FloatArray,
+    stand: BoolArray,
+    q_S_B: FloatArray,
+    ax: SensorAxes,
+) -> tuple[FloatArray, FloatArray | None]:
+    """``q_S_B`` freed of the accelerometer bias along a gyroscope-only axis, and that bias.
+
+    The knee's hinge axis, or the pelvis's own gyroscope axis (:func:`_pelvis_gyro_axis`,
+    not from the leans when the session's axis was the rival set aside); unchanged and None
+    without one (:mod:`analysis.angles.axis_bias`).
+    """
+    axis = ax.hinge_S
+    if axis is None and split_placement(label)[1] == "pelvis":
+        set_aside = ax.rival is not None and ax.rival.source == "session"
+        axis = _pelvis_gyro_axis(session, q_E_S, stand, q_S_B, leans_ruled_out=set_aside)
+    bias_g = axis_bias_g(ax.y_S, axis) if axis is not None else None
+    return (q_S_B, None) if bias_g is None else (reframe(q_S_B, bias_g), bias_g)
+
+
 def _pelvis_gyro_axis(
-    session: UniformSession, q_E_S: FloatArray, stand: BoolArray, q_S_B: FloatArray
+    session: UniformSession,
+    q_E_S: FloatArray,
+    stand: BoolArray,
+    q_S_B: FloatArray,
+    *,
+    leans_ruled_out: bool = False,
 ) -> FloatArray | None:
     """The pelvis's flexion axis from its gyroscope alone over the session, where defined.
 
-    The pelvis has no hinge to lend it an axis free of the accelerometer; where it turned
-    about one horizontal axis (lying down, sitting) its rates give one
+    The pelvis has no hinge to lend it an axis free of the accelerometer; where it lay far
+    from its stand's vertical (:func:`analysis.angles.axis_bias.tipped_far`: lying down) and
+    turned about one horizontal axis, its rates give one
     (:func:`analysis.angles.axis_bias.gyro_flexion_axis`, at :data:`SESSION_AXIS_RATE_HZ`,
-    quiet-stand mean removed). None where they do not.
+    quiet-stand mean removed). None where they do not. Where it never lay far (leans only),
+    the two axes are split half-way (:func:`analysis.angles.axis_bias.halfway_axis`), and
+    ``leans_ruled_out`` (the session's axis was the rival that
+    :func:`analysis.angles.calibration_axes.settle_axis` set aside) gives None: the leans'
+    rates would bring back the axis the witness ruled out.
     """
     s = session.streams["pelvis"]
     step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
@@ -1139,7 +1177,13 @@ def _pelvis_gyro_axis(
     gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64) - _stand_rate(s, stand)
     up = map_rows(_up_in_sensor, q, width=3, dtype=np.float64)
     own_z = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
-    return gyro_flexion_axis(gyr, up, own_z, rate_hz=session.rate_hz / step)
+    axis = gyro_flexion_axis(gyr, up, own_z, rate_hz=session.rate_hz / step)
+    y_S = rot.rotate(q_S_B, [0.0, 1.0, 0.0])
+    if axis is None or tipped_far(up, y_S, rate_hz=session.rate_hz / step):
+        return axis
+    if leans_ruled_out:
+        return None
+    return halfway_axis(own_z, axis, y_S)  # leans only: either may be tilted
 
 
 def calibrate(
@@ -1191,12 +1235,7 @@ def calibrate(
     for label in axes:
         q_S_B, d, ax = signs[label]
         notes.extend(_quality_notes(label, ax, d))
-        axis = ax.hinge_S
-        if axis is None and split_placement(label)[1] == "pelvis":
-            axis = _pelvis_gyro_axis(session, q_E_S[label], m_static, q_S_B)
-        bias_g = axis_bias_g(ax.y_S, axis) if axis is not None else None
-        if bias_g is not None:
-            q_S_B = reframe(q_S_B, bias_g)
+        q_S_B, bias_g = _freed_of_axis_bias(session, label, q_E_S[label], m_static, q_S_B, ax)
         segments[label] = SegmentCalibration(
             placement=label,
             q_S_B=q_S_B,

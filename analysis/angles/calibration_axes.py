@@ -372,7 +372,8 @@ def settle_axis(
     :func:`witness_clash_deg` from it. With a rival, the witness decides when it lies
     within :data:`AXIS_CLASH_DEG` of one of them: of the kept axis (and no farther from it
     than from the rival), which then stands, or of the rival and nearer it than the kept
-    axis by its spread (at most :data:`AXIS_CLASH_DEG`), which the rival then replaces (the
+    axis by its spread (a witness looser than the two axes are apart cannot pick the rival),
+    which the rival then replaces (the
     replaced axis becomes the rival; when the witness lies within its spread of it, the
     replaced axis's rotation about it counts too: :func:`_corroborated`). Otherwise the axis
     carries an ``axis_doubt``.
@@ -389,7 +390,7 @@ def settle_axis(
         rival_deg = apart_deg(witness_z_S, axes.rival.z_S)
         if kept_deg < AXIS_CLASH_DEG and kept_deg <= rival_deg:
             return axes
-        if rival_deg < AXIS_CLASH_DEG and rival_deg + min(spread, AXIS_CLASH_DEG) <= kept_deg:
+        if rival_deg < AXIS_CLASH_DEG and rival_deg + spread <= kept_deg:
             taken = _take(axes, axes.rival)
             confirms = spread_deg is not None and rival_deg <= spread_deg
             return _corroborated(taken) if confirms else taken

@@ -358,3 +358,24 @@ def test_a_witness_that_rules_out_the_kept_axis_puts_the_rival_in_its_place_doub
         kept = settle_axis(axes, w, what="pelvis", witness=WITNESS)
         assert kept.axis_source == "session"
         assert "does not say which is right" in str(kept.axis_doubt)
+
+
+def test_a_witness_looser_than_the_two_axes_are_apart_does_not_bring_the_rival_back():
+    """Person 89's 10-min default session: the movements' axis (0.6° off, kept) and the
+    leans' (10.9° off, a hitched lean) lay 11° apart; the thighs' axis through the hip centre,
+    itself 15° off (spread 12°), lay 16° from the kept one and 4° from the rival, which it
+    brought back, trusted. A witness that loose cannot tell two axes 11° apart."""
+    # kept: the movements' true axis; rival: the session's, 11° off
+    session = AxisEstimate(
+        z_S=_toward_rock(11.0), source="session", planarity_ratio=0.97, axis_elevation_deg=0.0,
+        rotation_deg=600.0,
+    )  # fmt: skip
+    axes = _axes(FLEX_Z, rotation_deg=137.0, planarity=1.0, rival=session)
+    witness = _toward_rock(15.5)  # 4.5° from the rival, 15.5° from the kept axis
+    loose = settle_axis(axes, witness, what="pelvis", witness=WITNESS, spread_deg=12.0)
+    np.testing.assert_array_equal(loose.z_S, FLEX_Z)  # not exchanged …
+    assert "does not say which is right" in str(loose.axis_doubt)  # … and not trusted
+    # a witness placed to within the margin does pick the rival
+    sharp = settle_axis(axes, witness, what="pelvis", witness=WITNESS, spread_deg=8.0)
+    assert sharp.axis_source == "session"
+    assert sharp.axis_doubt is None
