@@ -130,6 +130,8 @@ class WorldClock:
         self._loop = asyncio.get_running_loop()
         self._origin = self._loop.time()
         self._scenario_origin_s: float | None = None
+        self._replays: list[tuple[float, float]] = []
+        """``(from world s, scenario origin world s)`` of each replay, in order."""
         self.started = asyncio.Event()
 
     def world_s(self) -> float:
@@ -156,7 +158,26 @@ class WorldClock:
         """Scenario time at world time ``world_s`` (``-inf`` before the start)."""
         if self._scenario_origin_s is None:
             return float("-inf")
-        return world_s - self._scenario_origin_s
+        origin = self._scenario_origin_s
+        for from_s, replay_origin in self._replays:
+            if world_s < from_s:
+                break
+            origin = replay_origin
+        return world_s - origin
+
+    def replay(self, world_s: float, scenario_t_s: float) -> None:
+        """From world time ``world_s`` on, go on with the script from ``scenario_t_s``.
+
+        The wearer does part of the script again (e.g. the movements, when the guide asks
+        for them once more). Samples measured before ``world_s`` keep the script as it was;
+        ``world_s`` must not precede the start or an earlier replay.
+        """
+        if self._scenario_origin_s is None:
+            raise ValueError("the scenario has not started")
+        last_s = self._replays[-1][0] if self._replays else self._scenario_origin_s
+        if world_s < last_s:
+            raise ValueError(f"a replay at world {world_s:.3f} s precedes {last_s:.3f} s")
+        self._replays.append((world_s, world_s - scenario_t_s))
 
     def real_s(self, world_dt_s: float) -> float:
         """Real seconds for a world interval."""
