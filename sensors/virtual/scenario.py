@@ -31,7 +31,7 @@ from sensors.session.protocol import GuidedProtocol, default_steps, steps_from_w
 from sensors.session.recording import RecordingResult, record_session
 from sensors.virtual.rig import MIXED_FAMILIES, VirtualRig
 from sensors.virtual.sensor import Faults
-from sensors.virtual.source import SampleSource, WorldClock
+from sensors.virtual.source import PacedHostClock, SampleSource, WorldClock
 
 VIRTUAL_SENSOR_ERRORS = dataclasses.replace(
     ImuErrorModel(),
@@ -171,7 +171,9 @@ async def record_virtual_session(
     Everything runs in the calling event loop on a fresh :class:`VirtualAir`: the rig
     advertises, a :class:`LiveSession` scans, connects (one at a time) and streams through
     the bumble backend, and :func:`record_session` writes the CSV and sidecar. ``speed``
-    runs the world (and the session clock) faster than real time. The virtual wearer
+    runs the world (and the session clock) faster than real time; both run on one
+    :class:`~sensors.virtual.source.PacedHostClock`, which slows them when this process
+    falls behind (a loaded host), so the session is the same at any load. The virtual wearer
     presses the symptom key where the script has a marker, and does the movements again
     when the guide asks for them (:func:`_do_movements_again`), so what the guide decides
     does not depend on how far behind the session's processing runs.
@@ -184,14 +186,27 @@ async def record_virtual_session(
     """
     if sources is None:
         sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
-    async with VirtualAir() as air:
+    host = PacedHostClock()
+    pacer = asyncio.get_running_loop().create_task(host.run())
+    async with contextlib.AsyncExitStack() as stack:
+        stack.callback(pacer.cancel)
+        air = await stack.enter_async_context(VirtualAir())
         rig = VirtualRig(
-            air, sources.sources, families, speed=speed, faults=faults, seed=seed, record=record
+            air,
+            sources.sources,
+            families,
+            speed=speed,
+            faults=faults,
+            seed=seed,
+            record=record,
+            host_ns=host.now_ns,
         )
         await rig.start()
         backend = await bumble_backend(air)
         config = _virtual_session_config(rig, sources, rates_hz)
-        session = LiveSession(config, backend=backend, clock_scale=speed, settle_s=0.0)
+        session = LiveSession(
+            config, backend=backend, clock_scale=speed, settle_s=0.0, host_ns=host.now_ns
+        )
         started: list[float] = []
         pending = sorted(sources.meta.markers, key=lambda m: m.t_s)
         redone: set[float] = set()

@@ -14,6 +14,8 @@ called, so a session can start its guided protocol exactly when the scripted mov
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,13 +124,21 @@ class WorldClock:
     ``start_with_first_stream``) and then advances with the world.
     """
 
-    def __init__(self, *, speed: float = 1.0, start_with_first_stream: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        speed: float = 1.0,
+        start_with_first_stream: bool = False,
+        host_ns: Callable[[], int] | None = None,
+    ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed!r}")
         self.speed = speed
         self.start_with_first_stream = start_with_first_stream
-        self._loop = asyncio.get_running_loop()
-        self._origin = self._loop.time()
+        loop = asyncio.get_running_loop()
+        self._host_s = loop.time if host_ns is None else (lambda: host_ns() * 1e-9)
+        """Real seconds now: the event loop's monotonic clock, or the session's paced one."""
+        self._origin = self._host_s()
         self._scenario_origin_s: float | None = None
         self._replays: list[tuple[float, float]] = []
         """``(from world s, scenario origin world s)`` of each replay, in order."""
@@ -136,7 +146,7 @@ class WorldClock:
 
     def world_s(self) -> float:
         """Seconds of world time since the clock was made (``speed`` × real seconds)."""
-        return (self._loop.time() - self._origin) * self.speed
+        return (self._host_s() - self._origin) * self.speed
 
     def start(self) -> float:
         """Start the scenario now (idempotent); return the world time at which it started."""
@@ -182,6 +192,45 @@ class WorldClock:
     def real_s(self, world_dt_s: float) -> float:
         """Real seconds for a world interval."""
         return world_dt_s / self.speed
+
+
+class PacedHostClock:
+    """Host time of virtual sensors sharing a process with the session: paced by the loop.
+
+    Real sensors measure in real time however busy the host is; virtual ones in the same
+    process as the session only measure when the process runs, and a host too busy to
+    process the stream at ``speed`` would fall behind without bound, so that what a test
+    sees depends on the load. Here a step of the event loop advances time by at most
+    ``max_step_s``: while the loop keeps up (rounds shorter than that) this is the monotonic
+    clock itself; a starved or blocked loop slows the world, the sensors and the session
+    clock alike, so every part sees the same session, only later. :meth:`run` paces it.
+    """
+
+    def __init__(self, *, max_step_s: float = 0.02, period_s: float = 0.005) -> None:
+        self.max_step_ns = round(max_step_s * 1e9)
+        self.period_s = period_s
+        self._real_ns = time.monotonic_ns()
+        self._base_ns = self._real_ns
+        self.slowed_ns = 0
+        """Real time the clock has fallen behind the monotonic one (ns)."""
+
+    def now_ns(self) -> int:
+        """Paced monotonic time (ns): never more than one step past the last pace."""
+        return self._base_ns + min(time.monotonic_ns() - self._real_ns, self.max_step_ns)
+
+    def pace(self) -> None:
+        """Advance by the real time since the last pace, at most one step."""
+        real = time.monotonic_ns()
+        step = min(real - self._real_ns, self.max_step_ns)
+        self.slowed_ns += real - self._real_ns - step
+        self._base_ns += step
+        self._real_ns = real
+
+    async def run(self) -> None:
+        """Pace every ``period_s`` (or as soon as the loop gets to it) until cancelled."""
+        while True:
+            await asyncio.sleep(self.period_s)
+            self.pace()
 
 
 def synthetic_source(

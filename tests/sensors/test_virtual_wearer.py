@@ -1,15 +1,17 @@
-"""The virtual wearer's clock: the scenario time a rig measures, and movements done again."""
+"""The virtual world's clocks: scenario time a rig measures, movements done again, pacing."""
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
 
 import pytest
 
 from analysis.recording.streams import CalibrationWindows, SessionMeta
 from sensors.session.protocol import GuidedProtocol, steps_from_windows
 from sensors.virtual.scenario import _do_movements_again
-from sensors.virtual.source import WorldClock
+from sensors.virtual.source import PacedHostClock, WorldClock
 
 
 async def test_a_replay_goes_back_in_the_script_from_its_world_time_on():
@@ -54,3 +56,27 @@ async def test_movements_asked_again_are_replayed_to_end_with_the_step():
     assert world.scenario_s(origin + 29.4) == pytest.approx(29.4)
     assert world.scenario_s(origin + 29.5) == pytest.approx(17.0)
     assert world.scenario_s(origin + 46.5) == pytest.approx(34.0)
+
+
+async def test_the_paced_clock_is_real_time_while_the_loop_keeps_up_and_slows_when_blocked():
+    host = PacedHostClock(max_step_s=0.02)
+    pacer = asyncio.get_running_loop().create_task(host.run())
+    try:
+        await asyncio.sleep(0.05)
+        real0, paced0 = time.monotonic_ns(), host.now_ns()
+        time.sleep(0.3)  # the loop is blocked (a busy host, a long computation)
+        assert host.now_ns() - paced0 <= 0.02e9  # one step at most
+        await asyncio.sleep(0.05)  # the loop runs again: real time again, behind by the block
+        real1, paced1 = time.monotonic_ns(), host.now_ns()
+        assert paced1 > paced0 + 0.02e9
+        assert (real1 - real0) - (paced1 - paced0) >= 0.25e9
+        assert host.slowed_ns >= 0.25e9
+        # monotonic
+        seen = [host.now_ns() for _ in range(1000)]
+        assert seen == sorted(seen)
+    finally:
+        pacer.cancel()
+    world = WorldClock(speed=2.0, host_ns=host.now_ns)
+    a = world.world_s()
+    time.sleep(0.1)
+    assert world.world_s() - a <= 2.0 * 0.02 + 1e-9
