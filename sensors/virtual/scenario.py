@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,7 @@ async def record_virtual_session(
     stop: asyncio.Event | None = None,
     extra: dict[str, Any] | None = None,
     protocol: GuidedProtocol | None = None,
+    paced: bool = True,
 ) -> VirtualSessionResult:
     """Record ``duration_s`` session seconds of ``scenario`` from virtual sensors to ``out``.
 
@@ -173,7 +175,8 @@ async def record_virtual_session(
     the bumble backend, and :func:`record_session` writes the CSV and sidecar. ``speed``
     runs the world (and the session clock) faster than real time; both run on one
     :class:`~sensors.virtual.source.PacedHostClock`, which slows them when this process
-    falls behind (a loaded host), so the session is the same at any load. The virtual wearer
+    falls behind (a loaded host), so the session is the same at any load (``paced`` False:
+    the real monotonic clock, e.g. to measure latency). The virtual wearer
     presses the symptom key where the script has a marker, and does the movements again
     when the guide asks for them (:func:`_do_movements_again`), so what the guide decides
     does not depend on how far behind the session's processing runs.
@@ -187,9 +190,10 @@ async def record_virtual_session(
     if sources is None:
         sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
     host = PacedHostClock()
-    pacer = asyncio.get_running_loop().create_task(host.run())
+    host_ns = host.now_ns if paced else time.monotonic_ns
     async with contextlib.AsyncExitStack() as stack:
-        stack.callback(pacer.cancel)
+        if paced:
+            stack.callback(asyncio.get_running_loop().create_task(host.run()).cancel)
         air = await stack.enter_async_context(VirtualAir())
         rig = VirtualRig(
             air,
@@ -199,13 +203,13 @@ async def record_virtual_session(
             faults=faults,
             seed=seed,
             record=record,
-            host_ns=host.now_ns,
+            host_ns=host_ns,
         )
         await rig.start()
         backend = await bumble_backend(air)
         config = _virtual_session_config(rig, sources, rates_hz)
         session = LiveSession(
-            config, backend=backend, clock_scale=speed, settle_s=0.0, host_ns=host.now_ns
+            config, backend=backend, clock_scale=speed, settle_s=0.0, host_ns=host_ns
         )
         started: list[float] = []
         pending = sorted(sources.meta.markers, key=lambda m: m.t_s)
