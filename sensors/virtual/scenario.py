@@ -150,6 +150,30 @@ def _virtual_session_config(
     return config
 
 
+def _host_clock(stack: contextlib.AsyncExitStack) -> Callable[[], int]:
+    """A paced host clock, paced until ``stack`` closes."""
+    host = PacedHostClock()
+    stack.callback(asyncio.get_running_loop().create_task(host.run()).cancel)
+    return host.now_ns
+
+
+async def _session_for(
+    rig: VirtualRig, sources: ScenarioSources, rates_hz: Mapping[str, float] | None
+) -> LiveSession:
+    """Start the rig's sensors; a session for them on the rig's air and host clock."""
+    await rig.start()
+    backend = await bumble_backend(rig.air)
+    return LiveSession(
+        _virtual_session_config(rig, sources, rates_hz),
+        backend=backend,
+        clock_scale=rig.speed,
+        settle_s=0.0,
+        host_ns=rig.world.host_ns or time.monotonic_ns,
+    )
+
+
+# long: 14 parameters and their docstring; the wearer's closures (markers, movements asked
+# again) share the air's and the session's lifetime with the recording
 async def record_virtual_session(
     out: str | Path,
     scenario: str,
@@ -189,28 +213,18 @@ async def record_virtual_session(
     """
     if sources is None:
         sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
-    host = PacedHostClock()
-    host_ns = host.now_ns if paced else time.monotonic_ns
     async with contextlib.AsyncExitStack() as stack:
-        if paced:
-            stack.callback(asyncio.get_running_loop().create_task(host.run()).cancel)
-        air = await stack.enter_async_context(VirtualAir())
         rig = VirtualRig(
-            air,
+            await stack.enter_async_context(VirtualAir()),
             sources.sources,
             families,
             speed=speed,
             faults=faults,
             seed=seed,
             record=record,
-            host_ns=host_ns,
+            host_ns=_host_clock(stack) if paced else None,
         )
-        await rig.start()
-        backend = await bumble_backend(air)
-        config = _virtual_session_config(rig, sources, rates_hz)
-        session = LiveSession(
-            config, backend=backend, clock_scale=speed, settle_s=0.0, host_ns=host_ns
-        )
+        session = await _session_for(rig, sources, rates_hz)
         started: list[float] = []
         pending = sorted(sources.meta.markers, key=lambda m: m.t_s)
         redone: set[float] = set()

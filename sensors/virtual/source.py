@@ -136,6 +136,8 @@ class WorldClock:
         self.speed = speed
         self.start_with_first_stream = start_with_first_stream
         loop = asyncio.get_running_loop()
+        self.host_ns = host_ns
+        """The host clock (ns) the world runs on; None: the event loop's."""
         self._host_s = loop.time if host_ns is None else (lambda: host_ns() * 1e-9)
         """Real seconds now: the event loop's monotonic clock, or the session's paced one."""
         self._origin = self._host_s()
