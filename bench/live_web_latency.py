@@ -151,6 +151,7 @@ async def _session(args: argparse.Namespace, out_csv: Path, web: WebScreen) -> N
             rates_hz=rates,
             observe=lambda session, protocol: _pinned(web.attach(session, protocol), args.realtime),
             stop=web.stop,
+            paced=False,  # latency is measured on the real clock: the world must not wait
         )
     )
 

@@ -351,6 +351,7 @@ async def _live_virtual(args: argparse.Namespace, out: Path, screen: _Screen) ->
         observe=screen.attach,
         stop=screen.stop,
         extra=screen.extra,
+        paced=False,  # real time, as with real sensors (a busy host falls behind them)
     )
     return result.recording
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,15 +50,24 @@ class SessionClock:
     ``scale`` times faster, so the session clock does too and rates stay right).
     """
 
-    def __init__(self, *, start_ns: int | None = None, scale: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        start_ns: int | None = None,
+        scale: float = 1.0,
+        host_ns: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
         if not scale > 0:
             raise ValueError(f"clock scale must be positive, got {scale!r}")
-        self.start_ns = time.monotonic_ns() if start_ns is None else int(start_ns)
+        self.host_now_ns = host_ns
+        """The host's monotonic time now (ns); receipt stamps come from it too (a virtual
+        session in one process passes a paced one, ``sensors.virtual.source.PacedHostClock``)."""
+        self.start_ns = host_ns() if start_ns is None else int(start_ns)
         self.scale = float(scale)
 
     def restart(self) -> None:
         """Make now the session's time zero (everyone holding this clock follows)."""
-        self.start_ns = time.monotonic_ns()
+        self.start_ns = self.host_now_ns()
 
     def t_s(self, host_ns: int) -> float:
         """Session seconds at monotonic host time ``host_ns``."""
@@ -65,7 +75,7 @@ class SessionClock:
 
     def now_s(self) -> float:
         """Session seconds now."""
-        return self.t_s(time.monotonic_ns())
+        return self.t_s(self.host_now_ns())
 
     def host_ns(self, t_s: float) -> int:
         """Monotonic host time of session time ``t_s`` (inverse of :meth:`t_s`)."""

@@ -3,7 +3,7 @@
 Plain bleak all the way (``BleakClient``, ``start_notify``, ``write_gatt_char``,
 ``disconnected_callback``); the backend classes only come in through ``backend=``.
 
-Data path: the notification callback stamps ``time.monotonic_ns()`` and puts
+Data path: the notification callback stamps the host time (``time.monotonic_ns()``) and puts
 ``(char_uuid, host_rx_ns, payload)`` on the link's queue — nothing else. The link's consumer
 task decodes with the family decoder, aligns the samples' times
 (:class:`~sensors.session.clock.ClockAligner`), records gaps, and hands
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -333,9 +332,10 @@ class SensorLink:
 
     def _callback(self, uuid: str) -> Callable[[object, bytearray], None]:
         put = self._queue.put_nowait
+        host_ns = self.clock.host_now_ns
 
         def on_notification(_char: object, data: bytearray) -> None:
-            put((uuid, time.monotonic_ns(), bytes(data)))
+            put((uuid, host_ns(), bytes(data)))
 
         return on_notification
 
@@ -349,7 +349,7 @@ class SensorLink:
         self.state = LinkState.RECONNECTING
         self.client = None
         self.reconnects += 1
-        self._queue.put_nowait(_Dropped(time.monotonic_ns()))
+        self._queue.put_nowait(_Dropped(self.clock.host_now_ns()))
         log.info("%s: connection lost", self._who())
         if self.reconnect:
             self._reconnector = asyncio.get_running_loop().create_task(self._reconnect_loop())

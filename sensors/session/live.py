@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,6 +98,8 @@ class LiveSession:
     aligner_config
         Clock-alignment parameters for every sensor (default: ``AlignerConfig()``, its
         stall parameters stretched by ``clock_scale``).
+    host_ns
+        The host's monotonic time in ns (virtual sessions in one process: a paced one).
     """
 
     def __init__(
@@ -107,6 +110,7 @@ class LiveSession:
         clock_scale: float = 1.0,
         settle_s: float = 0.5,
         aligner_config: AlignerConfig | None = None,
+        host_ns: Callable[[], int] = time.monotonic_ns,
     ) -> None:
         self.config = config
         self.backend = backend
@@ -115,7 +119,7 @@ class LiveSession:
         if aligner_config is None and clock_scale > 1.0:
             aligner_config = AlignerConfig().for_clock_scale(clock_scale)
         self.aligner_config = aligner_config
-        self.clock = SessionClock(scale=clock_scale)
+        self.clock = SessionClock(scale=clock_scale, host_ns=host_ns)
         self.links: dict[str, SensorLink] = {}
         self.markers: list[Marker] = []
         self.gaps: list[Gap] = []

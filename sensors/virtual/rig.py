@@ -9,7 +9,7 @@ gives the matching session configuration (sensors by address).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -57,6 +57,9 @@ class VirtualRig:
     start_with_first_stream
         Start the scripted movement when the first sensor starts streaming (sensors served
         to another process); otherwise :meth:`start_world` starts it.
+    host_ns
+        The world's real time in ns (default the event loop's clock; a session in the same
+        process may share a :class:`~sensors.virtual.source.PacedHostClock`).
     """
 
     def __init__(
@@ -71,12 +74,15 @@ class VirtualRig:
         record: bool = False,
         start_with_first_stream: bool = False,
         adv_interval_ms: float = 20.0,
+        host_ns: Callable[[], int] | None = None,
     ) -> None:
         missing = sorted(set(sources) - set(families))
         if missing:
             raise ValueError(f"no family given for {missing}")
         self.air = air
-        self.world = WorldClock(speed=speed, start_with_first_stream=start_with_first_stream)
+        self.world = WorldClock(
+            speed=speed, start_with_first_stream=start_with_first_stream, host_ns=host_ns
+        )
         rng = np.random.default_rng(seed)
         self.sensors: dict[str, VirtualSensor] = {}
         for placement, source in sources.items():

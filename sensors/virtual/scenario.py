@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from sensors.session.protocol import GuidedProtocol, default_steps, steps_from_w
 from sensors.session.recording import RecordingResult, record_session
 from sensors.virtual.rig import MIXED_FAMILIES, VirtualRig
 from sensors.virtual.sensor import Faults
-from sensors.virtual.source import SampleSource
+from sensors.virtual.source import PacedHostClock, SampleSource, WorldClock
 
 VIRTUAL_SENSOR_ERRORS = dataclasses.replace(
     ImuErrorModel(),
@@ -149,6 +150,30 @@ def _virtual_session_config(
     return config
 
 
+def _host_clock(stack: contextlib.AsyncExitStack) -> Callable[[], int]:
+    """A paced host clock, paced until ``stack`` closes."""
+    host = PacedHostClock()
+    stack.callback(asyncio.get_running_loop().create_task(host.run()).cancel)
+    return host.now_ns
+
+
+async def _session_for(
+    rig: VirtualRig, sources: ScenarioSources, rates_hz: Mapping[str, float] | None
+) -> LiveSession:
+    """Start the rig's sensors; a session for them on the rig's air and host clock."""
+    await rig.start()
+    backend = await bumble_backend(rig.air)
+    return LiveSession(
+        _virtual_session_config(rig, sources, rates_hz),
+        backend=backend,
+        clock_scale=rig.speed,
+        settle_s=0.0,
+        host_ns=rig.world.host_ns or time.monotonic_ns,
+    )
+
+
+# long: 14 parameters and their docstring; the wearer's closures (markers, movements asked
+# again) share the air's and the session's lifetime with the recording
 async def record_virtual_session(
     out: str | Path,
     scenario: str,
@@ -165,14 +190,21 @@ async def record_virtual_session(
     stop: asyncio.Event | None = None,
     extra: dict[str, Any] | None = None,
     protocol: GuidedProtocol | None = None,
+    paced: bool = True,
 ) -> VirtualSessionResult:
     """Record ``duration_s`` session seconds of ``scenario`` from virtual sensors to ``out``.
 
     Everything runs in the calling event loop on a fresh :class:`VirtualAir`: the rig
     advertises, a :class:`LiveSession` scans, connects (one at a time) and streams through
     the bumble backend, and :func:`record_session` writes the CSV and sidecar. ``speed``
-    runs the world (and the session clock) faster than real time. The virtual wearer
-    presses the symptom key where the script has a marker.
+    runs the world (and the session clock) faster than real time; both run on one
+    :class:`~sensors.virtual.source.PacedHostClock`, which slows them when this process
+    falls behind (a loaded host), so the session is the same at any load (``paced`` False:
+    the real monotonic clock, as ``stretchguard live --virtual`` and the latency bench use:
+    there the world runs in real time, as real sensors do). The virtual wearer
+    presses the symptom key where the script has a marker, and does the movements again
+    when the guide asks for them (:func:`_do_movements_again`), so what the guide decides
+    does not depend on how far behind the session's processing runs.
 
     ``sources`` reuses a :func:`scenario_sources` result; ``observe(session, protocol)`` is
     called before the session starts and returns a function called every tick while
@@ -182,16 +214,21 @@ async def record_virtual_session(
     """
     if sources is None:
         sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
-    async with VirtualAir() as air:
+    async with contextlib.AsyncExitStack() as stack:
         rig = VirtualRig(
-            air, sources.sources, families, speed=speed, faults=faults, seed=seed, record=record
+            await stack.enter_async_context(VirtualAir()),
+            sources.sources,
+            families,
+            speed=speed,
+            faults=faults,
+            seed=seed,
+            record=record,
+            host_ns=_host_clock(stack) if paced else None,
         )
-        await rig.start()
-        backend = await bumble_backend(air)
-        config = _virtual_session_config(rig, sources, rates_hz)
-        session = LiveSession(config, backend=backend, clock_scale=speed, settle_s=0.0)
+        session = await _session_for(rig, sources, rates_hz)
         started: list[float] = []
         pending = sorted(sources.meta.markers, key=lambda m: m.t_s)
+        redone: set[float] = set()
 
         def begin() -> None:
             # called just after the protocol started: scenario time 0 is its start
@@ -210,6 +247,9 @@ async def record_virtual_session(
                 session.markers.append(dataclasses.replace(m, t_s=started[1] + m.t_s))
             if view_tick is not None:
                 view_tick()
+            if started:
+                # the wearer starts the movements again as the guide asks for them
+                _do_movements_again(protocol, sources.meta, rig.world, started, redone)
 
         result = await record_session(
             session,
@@ -229,6 +269,36 @@ async def record_virtual_session(
         world_start_s=started[0] if started else 0.0,
         scenario_start_s=started[1] if started else 0.0,
     )
+
+
+def _do_movements_again(
+    protocol: GuidedProtocol,
+    meta: SessionMeta,
+    world: WorldClock,
+    started: list[float],
+    redone: set[float],
+) -> None:
+    """The virtual wearer's answer to movements asked again: do the script's ones again.
+
+    The wearer follows the script, not the prompts, except here: from the moment the
+    movement step asked again starts (its session time, so however late the app judged),
+    the world replays the script's movements so that they end with that step (its last
+    stretch when the step is shorter than the script's movements), then the script goes on.
+    ``started`` is ``[world time, session time]`` of scenario time 0; ``redone`` holds the
+    steps already answered (their start, protocol seconds).
+    """
+    cal = meta.calibration
+    if protocol.start_s is None or cal is None or cal.functional_s is None:
+        return
+    again = [s for s in protocol.steps if s.again and s.end_s is not None]
+    if not again or again[-1].start_s in redone:
+        return
+    step = again[-1]
+    assert step.end_s is not None
+    redone.add(step.start_s)
+    first_s, end_s = cal.functional_s
+    world_s = started[0] + (protocol.start_s + step.start_s - started[1])
+    world.replay(world_s, max(first_s, end_s - (step.end_s - step.start_s)))
 
 
 async def serve_virtual_sensors(

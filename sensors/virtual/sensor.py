@@ -389,11 +389,14 @@ class VirtualSensor:
             pump.cancel()
         if self._closing:
             return
-        delay = self.world.real_s(self.faults.offline_s) if dropped else 0.0
+        delay = self.faults.offline_s if dropped else 0.0
         self._readvertise = asyncio.get_running_loop().create_task(self._advertise_after(delay))
 
     async def _advertise_after(self, delay_s: float) -> None:
-        await asyncio.sleep(delay_s)
+        """Advertise again ``delay_s`` world seconds from now."""
+        until_s = self.world.world_s() + delay_s
+        while self.world.world_s() < until_s:
+            await asyncio.sleep(max(TICK_S, self.world.real_s(until_s - self.world.world_s())))
         self._dropping = False
         if not self._closing:
             await asyncio.shield(self._advertise())

@@ -14,6 +14,8 @@ called, so a session can start its guided protocol exactly when the scripted mov
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,19 +124,31 @@ class WorldClock:
     ``start_with_first_stream``) and then advances with the world.
     """
 
-    def __init__(self, *, speed: float = 1.0, start_with_first_stream: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        speed: float = 1.0,
+        start_with_first_stream: bool = False,
+        host_ns: Callable[[], int] | None = None,
+    ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed!r}")
         self.speed = speed
         self.start_with_first_stream = start_with_first_stream
-        self._loop = asyncio.get_running_loop()
-        self._origin = self._loop.time()
+        loop = asyncio.get_running_loop()
+        self.host_ns = host_ns
+        """The host clock (ns) the world runs on; None: the event loop's."""
+        self._host_s = loop.time if host_ns is None else (lambda: host_ns() * 1e-9)
+        """Real seconds now: the event loop's monotonic clock, or the session's paced one."""
+        self._origin = self._host_s()
         self._scenario_origin_s: float | None = None
+        self._replays: list[tuple[float, float]] = []
+        """``(from world s, scenario origin world s)`` of each replay, in order."""
         self.started = asyncio.Event()
 
     def world_s(self) -> float:
         """Seconds of world time since the clock was made (``speed`` × real seconds)."""
-        return (self._loop.time() - self._origin) * self.speed
+        return (self._host_s() - self._origin) * self.speed
 
     def start(self) -> float:
         """Start the scenario now (idempotent); return the world time at which it started."""
@@ -156,11 +170,69 @@ class WorldClock:
         """Scenario time at world time ``world_s`` (``-inf`` before the start)."""
         if self._scenario_origin_s is None:
             return float("-inf")
-        return world_s - self._scenario_origin_s
+        origin = self._scenario_origin_s
+        for from_s, replay_origin in self._replays:
+            if world_s < from_s:
+                break
+            origin = replay_origin
+        return world_s - origin
+
+    def replay(self, world_s: float, scenario_t_s: float) -> None:
+        """From world time ``world_s`` on, go on with the script from ``scenario_t_s``.
+
+        The wearer does part of the script again (e.g. the movements, when the guide asks
+        for them once more). Samples measured before ``world_s`` keep the script as it was;
+        ``world_s`` must not precede the start or an earlier replay.
+        """
+        if self._scenario_origin_s is None:
+            raise ValueError("the scenario has not started")
+        last_s = self._replays[-1][0] if self._replays else self._scenario_origin_s
+        if world_s < last_s:
+            raise ValueError(f"a replay at world {world_s:.3f} s precedes {last_s:.3f} s")
+        self._replays.append((world_s, world_s - scenario_t_s))
 
     def real_s(self, world_dt_s: float) -> float:
         """Real seconds for a world interval."""
         return world_dt_s / self.speed
+
+
+class PacedHostClock:
+    """Host time of virtual sensors sharing a process with the session: paced by the loop.
+
+    Real sensors measure in real time however busy the host is; virtual ones in the same
+    process as the session only measure when the process runs, and a host too busy to
+    process the stream at ``speed`` would fall behind without bound, so that what a test
+    sees depends on the load. Here a step of the event loop advances time by at most
+    ``max_step_s``: while the loop keeps up (rounds shorter than that) this is the monotonic
+    clock itself; a starved or blocked loop slows the world, the sensors and the session
+    clock alike, so every part sees the same session, only later. :meth:`run` paces it.
+    """
+
+    def __init__(self, *, max_step_s: float = 0.02, period_s: float = 0.005) -> None:
+        self.max_step_ns = round(max_step_s * 1e9)
+        self.period_s = period_s
+        self._real_ns = time.monotonic_ns()
+        self._base_ns = self._real_ns
+        self.slowed_ns = 0
+        """Real time the clock has fallen behind the monotonic one (ns)."""
+
+    def now_ns(self) -> int:
+        """Paced monotonic time (ns): never more than one step past the last pace."""
+        return self._base_ns + min(time.monotonic_ns() - self._real_ns, self.max_step_ns)
+
+    def pace(self) -> None:
+        """Advance by the real time since the last pace, at most one step."""
+        real = time.monotonic_ns()
+        step = min(real - self._real_ns, self.max_step_ns)
+        self.slowed_ns += real - self._real_ns - step
+        self._base_ns += step
+        self._real_ns = real
+
+    async def run(self) -> None:
+        """Pace every ``period_s`` (or as soon as the loop gets to it) until cancelled."""
+        while True:
+            await asyncio.sleep(self.period_s)
+            self.pace()
 
 
 def synthetic_source(

@@ -3,10 +3,12 @@ whole BLE path: virtual sensors → bleak/bumble → session → LiveAngles → 
 
 The virtual wearer follows the scenario's script, not the prompts. The first movement step is
 cut short before the script's trunk bow, so the pelvis barely tips in it and its forward
-direction cannot be established: the guide asks the movements again with that reason. The
-second attempt (as long as the first) holds the bow; with the first attempt's knee bends and
-leg swings (the movement window spans both attempts) it is accepted, the angles flow with the
-pelvis trusted, and the sidecar records both attempts.
+direction cannot be established: the guide asks the movements again with that reason. Asked
+again, the wearer does the script's movements again from the moment the new step starts, so
+that they end with it: the second attempt (as long as the first) holds the leg swings and the
+bow, wherever the app's lag put it on the session clock. With the first attempt's knee bends
+(the movement window spans both attempts) it is accepted, the angles flow with the pelvis
+trusted, and the sidecar records both attempts.
 """
 
 from __future__ import annotations
