@@ -31,7 +31,7 @@ right-handed ISB frame (x anterior, z right).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -51,12 +51,16 @@ from analysis.angles.calibration_axes import (
     with_session_axis,
 )
 from analysis.angles.calibration_centre import (
+    SESSION_CHUNK_S,
+    SESSION_STEP_S,
     CentreEvidence,
     CentreTerms,
+    CentreVote,
     axis_from_partner,
     best_heading,
     centre_evidence,
     centre_terms,
+    centre_vote,
     heading_spread_deg,
 )
 from analysis.angles.calibration_hinge import (
@@ -78,6 +82,7 @@ from analysis.angles.calibration_reach import (
     still_runs,
 )
 from analysis.angles.calibration_signs import (
+    CENTRE_HIGH,
     Confidence,
     SignDecision,
     SignRule,
@@ -738,6 +743,40 @@ def joint_centre_terms(
     return {p: CentreTerms(t.acc_E[ok], t.lever_E[ok]) for p, t in terms.items()}
 
 
+def session_centre_votes(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    stand: BoolArray,
+    acc_bias_m_s2: Mapping[str, FloatArray],
+    segment: str,
+    z_E: Mapping[str, FloatArray],
+) -> list[CentreVote]:
+    """The shared-centre votes on ``segment``'s sign of every stretch of the session.
+
+    ``z_E`` maps the segment and each decided partner to its flexion axis in its sensor's
+    earth frame at the quiet ``stand`` (the segment's as estimated). The session is cut into
+    stretches of :data:`SESSION_CHUNK_S` every :data:`SESSION_STEP_S`
+    (:func:`analysis.angles.calibration_centre.centre_vote`, one vote per stretch and partner).
+    """
+    t = session.t_s
+    out: list[CentreVote] = []
+    partners = [p for p in z_E if p != segment]
+    for t0 in np.arange(
+        float(t[0]), max(float(t[-1]) - 0.5 * SESSION_CHUNK_S, float(t[0])) + 1e-9, SESSION_STEP_S
+    ):
+        chunk = (t >= t0) & (t < t0 + SESSION_CHUNK_S)
+        terms = joint_centre_terms(session, q_E_S, (stand, chunk), acc_bias_m_s2)
+        if segment not in terms:
+            continue
+        for p in partners:
+            if p not in terms:
+                continue
+            v = centre_vote(terms[segment], terms[p], z_E[segment], z_E[p], start_s=float(t0))
+            if v is not None:
+                out.append(v)
+    return out
+
+
 def _stand_quaternion(q_E_S: FloatArray, stand: BoolArray) -> FloatArray | None:
     """A sensor's mean orientation over the quiet stand (None when unknown there)."""
     q = np.asarray(q_E_S[stand], dtype=np.float64)
@@ -898,6 +937,7 @@ def decide_signs(
     centre: Mapping[str, CentreTerms] | None = None,
     stand: BoolArray | None = None,
     reach: Mapping[str, list[ReachMove]] | None = None,
+    votes_for: VotesFor | None = None,
 ) -> dict[str, tuple[FloatArray, SignDecision, SensorAxes]]:
     """Per worn segment, ``q_S_B`` with the table's sign, the decision and its axes.
 
@@ -909,6 +949,9 @@ def decide_signs(
     (:func:`analysis.angles.calibration_axes.settle_axis`), with the partners' axis carried
     through the centre as the witness where the heading is defined
     (≥ :data:`CENTRE_WITNESS_SHARPNESS`). ``reach``: test 2b's moves (:func:`reach_moves_of`).
+    ``votes_for(segment, z_E)``: the whole session's centre votes on a shared-centre row's sign
+    (:func:`session_centre_votes`), asked only where the functional window's evidence is not
+    confident.
     """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
@@ -947,6 +990,9 @@ def decide_signs(
         if shared:
             chosen = {p: out[p][0] for p in used}
             ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
+        votes = None
+        if shared and votes_for is not None and (ev is None or ev.ratio < CENTRE_HIGH):
+            votes = _votes(votes_for, row.segment, ax.z_S, chosen, q_E_S, stand)
         cands, tilts = tilts_of(label, ax)
         # the thigh's knee test needs the shank's candidates, which its own row reuses
         pair = tilts_of(row.pair_with, axes[row.pair_with])[1] if row.pair_with in axes else None
@@ -963,12 +1009,35 @@ def decide_signs(
             axis_by_gravity=row.min_planarity is not None
             and axis_shown_by_gravity(q_E_S[label], ax, step=step, rate_hz=rate_hz),
             reach=_reach_for(row, cands, out, q_E_S, (reach or {}).get(label)),
+            votes=votes,
         )
         decided[label] = tilts[d.choice]
         # a partner whose axis is poorly defined is no better than one with an unsure sign
         trust[label] = d.confidence if ax.well_defined else "low"
         out[label] = (cands[d.choice], d, ax)
     return out
+
+
+VotesFor = Callable[[str, Mapping[str, FloatArray]], list[CentreVote]]
+"""``votes_for(segment, z_E)`` of :func:`decide_signs`: see :func:`session_centre_votes`."""
+
+
+def _votes(
+    votes_for: VotesFor,
+    segment: str,
+    z_S: FloatArray,
+    chosen: Mapping[str, FloatArray],
+    q_E_S: Mapping[str, FloatArray],
+    stand: BoolArray,
+) -> list[CentreVote] | None:
+    """The session's centre votes on ``segment`` (axis ``z_S``) against ``chosen`` partners."""
+    z_E = {segment: _stand_axis_in_earth(q_E_S[segment], stand, z_S)}
+    for p, q_S_B in chosen.items():
+        z_E[p] = _stand_axis_in_earth(q_E_S[p], stand, rot.rotate(q_S_B, [0.0, 0.0, 1.0]))
+    z_E = {k: v for k, v in z_E.items() if np.all(np.isfinite(v))}
+    if segment not in z_E or len(z_E) < 2:
+        return None
+    return votes_for(segment, z_E)
 
 
 def _reach_for(
@@ -1184,7 +1253,14 @@ def calibrate(
     terms = joint_centre_terms(session, q_E_S, (m_static, m_func), bias)
     reach = reach_moves_of(session, q_E_S, m_static, bias)
     signs = decide_signs(
-        q_E_S, axes, m_func, rate_hz=session.rate_hz, centre=terms, stand=m_static, reach=reach
+        q_E_S,
+        axes,
+        m_func,
+        rate_hz=session.rate_hz,
+        centre=terms,
+        stand=m_static,
+        reach=reach,
+        votes_for=lambda seg, z_E: session_centre_votes(session, q_E_S, m_static, bias, seg, z_E),
     )
     notes: list[str] = list(windows.notes)
     segments = {}

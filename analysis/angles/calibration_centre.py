@@ -257,3 +257,63 @@ def axis_from_partner(
     z = r_E_S.T @ _rz(-psi_rad) @ np.asarray(z_partner_E, dtype=np.float64)
     z = z - (z @ y_S) * y_S
     return z / max(float(np.linalg.norm(z)), 1e-12)
+
+
+SESSION_CHUNK_S: Final = 10.0
+"""The whole-session centre test judges the session in stretches this long…"""
+SESSION_STEP_S: Final = 5.0
+"""…starting this far apart (a movement cut by one stretch's edge is whole in the next)."""
+VOTE_SHARPNESS: Final = 1.5
+"""A stretch votes only when its own centre defines the heading this sharply…"""
+VOTE_OFF_DEG: Final = 20.0
+"""…within this of one of the two candidate headings (the stand's axes carry a few degrees
+of error each, the sensors' earth frames drift apart slowly; a heading nearer neither
+candidate is a fit of something else, e.g. soft tissue on a turn on the spot)…"""
+VOTE_RATIO: Final = 1.3
+"""…and that candidate fits this many times better than the other (the window's ``high``)."""
+
+
+@dataclass(frozen=True)
+class CentreVote:
+    """One stretch of the session on a segment's sign, through the shared centre.
+
+    ``choice`` 0 keeps the axis as estimated, 1 reverses it; ``ratio`` is how many times
+    worse the other candidate fits; ``sharpness`` the stretch's own heading sharpness
+    (:func:`best_heading`); ``off_deg`` its best heading's distance from the chosen candidate.
+    """
+
+    start_s: float
+    choice: int
+    ratio: float
+    sharpness: float
+    off_deg: float
+
+
+def centre_vote(
+    segment: CentreTerms,
+    partner: CentreTerms,
+    z_segment_E: FloatArray,
+    z_partner_E: FloatArray,
+    *,
+    start_s: float = 0.0,
+) -> CentreVote | None:
+    """One stretch's vote on the segment's sign (None: the stretch does not decide).
+
+    Unlike the functional window's test (:func:`centre_evidence`), a stretch must do more
+    than prefer one candidate: its centre must fix the heading by itself (sharpness
+    ≥ :data:`VOTE_SHARPNESS`), at one of the two candidates (within :data:`VOTE_OFF_DEG`),
+    and that candidate must fit ≥ :data:`VOTE_RATIO` times better than the other.
+    """
+    keep, flip = candidate_headings(z_segment_E, z_partner_E)
+    ev = CentreEvidence(
+        centre_mismatch(keep, segment, partner), centre_mismatch(flip, segment, partner)
+    )
+    if not ev.ratio >= VOTE_RATIO:
+        return None
+    psi, sharpness = best_heading(segment, partner)
+    if sharpness < VOTE_SHARPNESS:
+        return None
+    off = float(np.rad2deg(abs(np.angle(np.exp(1j * (psi - (keep, flip)[ev.choice]))))))
+    if off > VOTE_OFF_DEG:
+        return None
+    return CentreVote(start_s, ev.choice, ev.ratio, sharpness, off)
