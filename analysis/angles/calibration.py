@@ -704,11 +704,13 @@ def joint_centre_terms(
     q_E_S: Mapping[str, FloatArray],
     masks: tuple[BoolArray, BoolArray],
     acc_bias_m_s2: Mapping[str, FloatArray],
+    gyr_bias_rad_s: Mapping[str, FloatArray] | None = None,
 ) -> dict[str, CentreTerms]:
     """Shared-centre terms of the segments the sign table's ``shared_centre`` rows name.
 
     The terms (:mod:`analysis.angles.calibration_centre`) are taken for every such worn
-    segment over the functional window.
+    segment over the functional window (``masks[1]``, first to last sample).
+    ``gyr_bias_rad_s``: each sensor's quiet-stand rate when already known.
 
     Rates lose their quiet-stand mean, accelerations the given bias; samples at which one
     of those sensors is invalid or its orientation unknown are dropped from all of them.
@@ -729,7 +731,8 @@ def joint_centre_terms(
     terms = {}
     for p in sorted(labels):
         s = session.streams[p]
-        gyr_bias = _stand_rate(s, stand)
+        gyr_bias = (gyr_bias_rad_s or {}).get(p)
+        gyr_bias = _stand_rate(s, stand) if gyr_bias is None else gyr_bias
         q = np.asarray(q_E_S[p][window], dtype=np.float64)
         ok &= s.valid[window] & np.all(np.isfinite(q), axis=1)
         terms[p] = centre_terms(
@@ -761,11 +764,12 @@ def session_centre_votes(
     t = session.t_s
     out: list[CentreVote] = []
     partners = [p for p in z_E if p != segment]
+    rates = {p: _stand_rate(session.streams[p], stand) for p in z_E if p in session.streams}
     for t0 in np.arange(
         float(t[0]), max(float(t[-1]) - 0.5 * SESSION_CHUNK_S, float(t[0])) + 1e-9, SESSION_STEP_S
     ):
         chunk = (t >= t0) & (t < t0 + SESSION_CHUNK_S)
-        terms = joint_centre_terms(session, q_E_S, (stand, chunk), acc_bias_m_s2)
+        terms = joint_centre_terms(session, q_E_S, (stand, chunk), acc_bias_m_s2, rates)
         if segment not in terms:
             continue
         for p in partners:

@@ -15,9 +15,12 @@ import pytest
 
 from analysis.angles import rotations as rot
 from analysis.angles.calibration_centre import (
+    RIDGE,
     SESSION_CHUNK_S,
     VOTE_RATIO,
+    CentreTerms,
     CentreVote,
+    MismatchForm,
     centre_terms,
     centre_vote,
 )
@@ -153,3 +156,31 @@ def test_votes_decide_only_from_separate_stretches_all_one_way():
     assert _by_session_centre(PELVIS, [*apart, _vote(100.0, 0)]) is None
     assert _by_session_centre(PELVIS, []) is None
     assert _by_session_centre(PELVIS, None) is None
+
+
+def _mismatch_by_design(psi: float, a: CentreTerms, b: CentreTerms) -> float:
+    """The centre mismatch built sample by sample: design, ridge, solve, residual."""
+    c, s = np.cos(psi), np.sin(psi)
+    turn = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    n = a.acc_E.shape[0]
+    eye = np.broadcast_to(np.eye(3), (n, 3, 3))
+    design = np.concatenate([-(turn @ a.lever_E), b.lever_E, eye], axis=2).reshape(-1, 9)
+    target = (b.acc_E - a.acc_E @ turn.T).reshape(-1)
+    normal = design.T @ design + RIDGE * n * np.diag([1.0] * 6 + [0.0] * 3)
+    resid = target - design @ np.linalg.solve(normal, design.T @ target)
+    return float(np.sqrt(resid @ resid / n))
+
+
+def test_the_mismatch_from_sums_equals_the_one_built_sample_by_sample():
+    rng = np.random.default_rng(7)
+    n = 400
+    a = CentreTerms(rng.normal(size=(n, 3)) + np.array([0.0, 0.0, 9.8]), rng.normal(size=(n, 3, 3)))
+    b = CentreTerms(rng.normal(size=(n, 3)) + np.array([0.0, 0.0, 9.8]), rng.normal(size=(n, 3, 3)))
+    form = MismatchForm(a, b)
+    for psi in np.linspace(-3.0, 3.0, 9):
+        assert form(psi) == pytest.approx(_mismatch_by_design(psi, a, b), rel=1e-9)
+    terms, _z = _sit_terms()
+    form = MismatchForm(terms["pelvis"], terms["right_thigh"])
+    for psi in (0.3, 2.3, 4.0):
+        want = _mismatch_by_design(psi, terms["pelvis"], terms["right_thigh"])
+        assert form(psi) == pytest.approx(want, rel=1e-6)
