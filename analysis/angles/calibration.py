@@ -932,6 +932,8 @@ def _centre_for(
     return found
 
 
+# long: one pass over the sign table, each row's axis witness, centre evidence and decision
+# in the documented order (docs/conventions.md); a 20-line docstring states the contract
 def decide_signs(
     q_E_S: Mapping[str, FloatArray],
     axes: Mapping[str, SensorAxes],
@@ -953,9 +955,7 @@ def decide_signs(
     (:func:`analysis.angles.calibration_axes.settle_axis`), with the partners' axis carried
     through the centre as the witness where the heading is defined
     (≥ :data:`CENTRE_WITNESS_SHARPNESS`). ``reach``: test 2b's moves (:func:`reach_moves_of`).
-    ``votes_for(segment, z_E)``: the whole session's centre votes on a shared-centre row's sign
-    (:func:`session_centre_votes`), asked only where the functional window's evidence is not
-    confident.
+    ``votes_for``: the session's centre votes on a sign (:func:`session_centre_votes`).
     """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
@@ -971,7 +971,7 @@ def decide_signs(
 
     for row in rules_for(tuple(axes)):
         label = row.segment
-        ax, ev, found = axes[label], None, []
+        ax, ev, found, votes = axes[label], None, [], None
         shared = centre and stand is not None and row.shared_centre
         if shared:
             sure = {p: o[0] for p, o in out.items() if trust.get(p) == "high"}
@@ -994,9 +994,7 @@ def decide_signs(
         if shared:
             chosen = {p: out[p][0] for p in used}
             ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
-        votes = None
-        if shared and votes_for is not None and (ev is None or ev.ratio < CENTRE_HIGH):
-            votes = _votes(votes_for, row.segment, ax.z_S, chosen, q_E_S, stand)
+            votes = _votes(votes_for, ev, row.segment, ax.z_S, chosen, q_E_S, stand)
         cands, tilts = tilts_of(label, ax)
         # the thigh's knee test needs the shank's candidates, which its own row reuses
         pair = tilts_of(row.pair_with, axes[row.pair_with])[1] if row.pair_with in axes else None
@@ -1027,14 +1025,21 @@ VotesFor = Callable[[str, Mapping[str, FloatArray]], list[CentreVote]]
 
 
 def _votes(
-    votes_for: VotesFor,
+    votes_for: VotesFor | None,
+    window: CentreEvidence | None,
     segment: str,
     z_S: FloatArray,
     chosen: Mapping[str, FloatArray],
     q_E_S: Mapping[str, FloatArray],
     stand: BoolArray,
 ) -> list[CentreVote] | None:
-    """The session's centre votes on ``segment`` (axis ``z_S``) against ``chosen`` partners."""
+    """The session's centre votes on ``segment`` (axis ``z_S``) against ``chosen`` partners.
+
+    None (not asked) without ``votes_for`` or where the functional ``window``'s evidence is
+    already confident (≥ :data:`CENTRE_HIGH`).
+    """
+    if votes_for is None or (window is not None and window.ratio >= CENTRE_HIGH):
+        return None
     z_E = {segment: _stand_axis_in_earth(q_E_S[segment], stand, z_S)}
     for p, q_S_B in chosen.items():
         z_E[p] = _stand_axis_in_earth(q_E_S[p], stand, rot.rotate(q_S_B, [0.0, 0.0, 1.0]))
@@ -1215,6 +1220,30 @@ def _pelvis_gyro_axis(
     return gyro_flexion_axis(gyr, up, own_z, rate_hz=session.rate_hz / step)
 
 
+def _signs(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    axes: Mapping[str, SensorAxes],
+    masks: tuple[BoolArray, BoolArray],
+    bias: Mapping[str, FloatArray],
+) -> dict[str, tuple[FloatArray, SignDecision, SensorAxes]]:
+    """:func:`decide_signs` with every piece of evidence the session offers.
+
+    ``masks``: the quiet stand and the functional window; ``bias``: accelerometer biases.
+    """
+    stand, move = masks
+    return decide_signs(
+        q_E_S,
+        axes,
+        move,
+        rate_hz=session.rate_hz,
+        centre=joint_centre_terms(session, q_E_S, masks, bias),
+        stand=stand,
+        reach=reach_moves_of(session, q_E_S, stand, bias),
+        votes_for=lambda seg, z_E: session_centre_votes(session, q_E_S, stand, bias, seg, z_E),
+    )
+
+
 def calibrate(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
@@ -1254,18 +1283,7 @@ def calibrate(
     }
     axes = knee_hinge_axes(session, axes, (m_static, m_func), q_E_S)
     axes = ankle_hinge_axes(session, axes, m_static)
-    terms = joint_centre_terms(session, q_E_S, (m_static, m_func), bias)
-    reach = reach_moves_of(session, q_E_S, m_static, bias)
-    signs = decide_signs(
-        q_E_S,
-        axes,
-        m_func,
-        rate_hz=session.rate_hz,
-        centre=terms,
-        stand=m_static,
-        reach=reach,
-        votes_for=lambda seg, z_E: session_centre_votes(session, q_E_S, m_static, bias, seg, z_E),
-    )
+    signs = _signs(session, q_E_S, axes, (m_static, m_func), bias)
     notes: list[str] = list(windows.notes)
     segments = {}
     for label in axes:
