@@ -31,7 +31,7 @@ right-handed ISB frame (x anterior, z right).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -57,12 +57,16 @@ from analysis.angles.calibration_axes import (
     with_session_axis,
 )
 from analysis.angles.calibration_centre import (
+    SESSION_CHUNK_S,
+    SESSION_STEP_S,
     CentreEvidence,
     CentreTerms,
+    CentreVote,
     axis_from_partner,
     best_heading,
     centre_evidence,
     centre_terms,
+    centre_vote,
     heading_spread_deg,
 )
 from analysis.angles.calibration_hinge import (
@@ -84,6 +88,7 @@ from analysis.angles.calibration_reach import (
     still_runs,
 )
 from analysis.angles.calibration_signs import (
+    CENTRE_HIGH,
     Confidence,
     SignDecision,
     SignRule,
@@ -705,11 +710,13 @@ def joint_centre_terms(
     q_E_S: Mapping[str, FloatArray],
     masks: tuple[BoolArray, BoolArray],
     acc_bias_m_s2: Mapping[str, FloatArray],
+    gyr_bias_rad_s: Mapping[str, FloatArray] | None = None,
 ) -> dict[str, CentreTerms]:
     """Shared-centre terms of the segments the sign table's ``shared_centre`` rows name.
 
     The terms (:mod:`analysis.angles.calibration_centre`) are taken for every such worn
-    segment over the functional window.
+    segment over the functional window (``masks[1]``, first to last sample).
+    ``gyr_bias_rad_s``: each sensor's quiet-stand rate when already known.
 
     Rates lose their quiet-stand mean, accelerations the given bias; samples at which one
     of those sensors is invalid or its orientation unknown are dropped from all of them.
@@ -730,7 +737,8 @@ def joint_centre_terms(
     terms = {}
     for p in sorted(labels):
         s = session.streams[p]
-        gyr_bias = _stand_rate(s, stand)
+        gyr_bias = (gyr_bias_rad_s or {}).get(p)
+        gyr_bias = _stand_rate(s, stand) if gyr_bias is None else gyr_bias
         q = np.asarray(q_E_S[p][window], dtype=np.float64)
         ok &= s.valid[window] & np.all(np.isfinite(q), axis=1)
         terms[p] = centre_terms(
@@ -742,6 +750,41 @@ def joint_centre_terms(
     if ok.sum() < 10:
         return {}
     return {p: CentreTerms(t.acc_E[ok], t.lever_E[ok]) for p, t in terms.items()}
+
+
+def session_centre_votes(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    stand: BoolArray,
+    acc_bias_m_s2: Mapping[str, FloatArray],
+    segment: str,
+    z_E: Mapping[str, FloatArray],
+) -> list[CentreVote]:
+    """The shared-centre votes on ``segment``'s sign of every stretch of the session.
+
+    ``z_E`` maps the segment and each decided partner to its flexion axis in its sensor's
+    earth frame at the quiet ``stand`` (the segment's as estimated). The session is cut into
+    stretches of :data:`SESSION_CHUNK_S` every :data:`SESSION_STEP_S`
+    (:func:`analysis.angles.calibration_centre.centre_vote`, one vote per stretch and partner).
+    """
+    t = session.t_s
+    out: list[CentreVote] = []
+    partners = [p for p in z_E if p != segment]
+    rates = {p: _stand_rate(session.streams[p], stand) for p in z_E if p in session.streams}
+    for t0 in np.arange(
+        float(t[0]), max(float(t[-1]) - 0.5 * SESSION_CHUNK_S, float(t[0])) + 1e-9, SESSION_STEP_S
+    ):
+        chunk = (t >= t0) & (t < t0 + SESSION_CHUNK_S)
+        terms = joint_centre_terms(session, q_E_S, (stand, chunk), acc_bias_m_s2, rates)
+        if segment not in terms:
+            continue
+        for p in partners:
+            if p not in terms:
+                continue
+            v = centre_vote(terms[segment], terms[p], z_E[segment], z_E[p], start_s=float(t0))
+            if v is not None:
+                out.append(v)
+    return out
 
 
 def _stand_quaternion(q_E_S: FloatArray, stand: BoolArray) -> FloatArray | None:
@@ -895,6 +938,8 @@ def _centre_for(
     return found
 
 
+# long: one pass over the sign table, each row's axis witness, centre evidence and decision
+# in the documented order (docs/conventions.md); a 20-line docstring states the contract
 def decide_signs(
     q_E_S: Mapping[str, FloatArray],
     axes: Mapping[str, SensorAxes],
@@ -904,6 +949,7 @@ def decide_signs(
     centre: Mapping[str, CentreTerms] | None = None,
     stand: BoolArray | None = None,
     reach: Mapping[str, list[ReachMove]] | None = None,
+    votes_for: VotesFor | None = None,
 ) -> dict[str, tuple[FloatArray, SignDecision, SensorAxes]]:
     """Per worn segment, ``q_S_B`` with the table's sign, the decision and its axes.
 
@@ -915,6 +961,7 @@ def decide_signs(
     (:func:`analysis.angles.calibration_axes.settle_axis`), with the partners' axis carried
     through the centre as the witness where the heading is defined
     (≥ :data:`CENTRE_WITNESS_SHARPNESS`). ``reach``: test 2b's moves (:func:`reach_moves_of`).
+    ``votes_for``: the session's centre votes on a sign (:func:`session_centre_votes`).
     """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
@@ -930,7 +977,7 @@ def decide_signs(
 
     for row in rules_for(tuple(axes)):
         label = row.segment
-        ax, ev, found = axes[label], None, []
+        ax, ev, found, votes = axes[label], None, [], None
         shared = centre and stand is not None and row.shared_centre
         if shared:
             sure = {p: o[0] for p, o in out.items() if trust.get(p) == "high"}
@@ -953,6 +1000,7 @@ def decide_signs(
         if shared:
             chosen = {p: out[p][0] for p in used}
             ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
+            votes = _votes(votes_for, ev, row.segment, ax.z_S, chosen, q_E_S, stand)
         cands, tilts = tilts_of(label, ax)
         # the thigh's knee test needs the shank's candidates, which its own row reuses
         pair = tilts_of(row.pair_with, axes[row.pair_with])[1] if row.pair_with in axes else None
@@ -969,12 +1017,42 @@ def decide_signs(
             axis_by_gravity=row.min_planarity is not None
             and axis_shown_by_gravity(q_E_S[label], ax, step=step, rate_hz=rate_hz),
             reach=_reach_for(row, cands, out, q_E_S, (reach or {}).get(label)),
+            votes=votes,
         )
         decided[label] = tilts[d.choice]
         # a partner whose axis is poorly defined is no better than one with an unsure sign
         trust[label] = d.confidence if ax.well_defined else "low"
         out[label] = (cands[d.choice], d, ax)
     return out
+
+
+VotesFor = Callable[[str, Mapping[str, FloatArray]], list[CentreVote]]
+"""``votes_for(segment, z_E)`` of :func:`decide_signs`: see :func:`session_centre_votes`."""
+
+
+def _votes(
+    votes_for: VotesFor | None,
+    window: CentreEvidence | None,
+    segment: str,
+    z_S: FloatArray,
+    chosen: Mapping[str, FloatArray],
+    q_E_S: Mapping[str, FloatArray],
+    stand: BoolArray,
+) -> list[CentreVote] | None:
+    """The session's centre votes on ``segment`` (axis ``z_S``) against ``chosen`` partners.
+
+    None (not asked) without ``votes_for`` or where the functional ``window``'s evidence is
+    already confident (≥ :data:`CENTRE_HIGH`).
+    """
+    if votes_for is None or (window is not None and window.ratio >= CENTRE_HIGH):
+        return None
+    z_E = {segment: _stand_axis_in_earth(q_E_S[segment], stand, z_S)}
+    for p, q_S_B in chosen.items():
+        z_E[p] = _stand_axis_in_earth(q_E_S[p], stand, rot.rotate(q_S_B, [0.0, 0.0, 1.0]))
+    z_E = {k: v for k, v in z_E.items() if np.all(np.isfinite(v))}
+    if segment not in z_E or len(z_E) < 2:
+        return None
+    return votes_for(segment, z_E)
 
 
 def _reach_for(
@@ -1186,6 +1264,30 @@ def _pelvis_gyro_axis(
     return halfway_axis(own_z, axis, y_S)  # leans only: either may be tilted
 
 
+def _signs(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    axes: Mapping[str, SensorAxes],
+    masks: tuple[BoolArray, BoolArray],
+    bias: Mapping[str, FloatArray],
+) -> dict[str, tuple[FloatArray, SignDecision, SensorAxes]]:
+    """:func:`decide_signs` with every piece of evidence the session offers.
+
+    ``masks``: the quiet stand and the functional window; ``bias``: accelerometer biases.
+    """
+    stand, move = masks
+    return decide_signs(
+        q_E_S,
+        axes,
+        move,
+        rate_hz=session.rate_hz,
+        centre=joint_centre_terms(session, q_E_S, masks, bias),
+        stand=stand,
+        reach=reach_moves_of(session, q_E_S, stand, bias),
+        votes_for=lambda seg, z_E: session_centre_votes(session, q_E_S, stand, bias, seg, z_E),
+    )
+
+
 def calibrate(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
@@ -1225,11 +1327,7 @@ def calibrate(
     }
     axes = knee_hinge_axes(session, axes, (m_static, m_func), q_E_S)
     axes = ankle_hinge_axes(session, axes, m_static)
-    terms = joint_centre_terms(session, q_E_S, (m_static, m_func), bias)
-    reach = reach_moves_of(session, q_E_S, m_static, bias)
-    signs = decide_signs(
-        q_E_S, axes, m_func, rate_hz=session.rate_hz, centre=terms, stand=m_static, reach=reach
-    )
+    signs = _signs(session, q_E_S, axes, (m_static, m_func), bias)
     notes: list[str] = list(windows.notes)
     segments = {}
     for label in axes:

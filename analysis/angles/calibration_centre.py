@@ -105,16 +105,77 @@ def centre_mismatch(psi_rad: float, a: CentreTerms, b: CentreTerms) -> float:
 
     Unknowns fitted: both lever arms (ridge :data:`RIDGE`) and a constant offset.
     """
-    turn = _rz(psi_rad)
-    n = a.acc_E.shape[0]
-    design = np.concatenate(
-        [-(turn @ a.lever_E), b.lever_E, np.broadcast_to(np.eye(3), (n, 3, 3))], axis=2
-    ).reshape(-1, 9)
-    target = (b.acc_E - a.acc_E @ turn.T).reshape(-1)
-    normal = design.T @ design + RIDGE * n * np.diag([1.0] * 6 + [0.0] * 3)
-    x = np.linalg.solve(normal, design.T @ target)
-    resid = target - design @ x
-    return float(np.sqrt(resid @ resid / n))
+    return MismatchForm(a, b)(psi_rad)
+
+
+_TURN_PARTS: Final = np.array(
+    [
+        [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]],
+        [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
+    ]
+)
+"""``Rz(ψ) = C₀ + cos ψ · C₁ + sin ψ · C₂``."""
+
+
+class MismatchForm:
+    """:func:`centre_mismatch` of one pair of terms at any heading, from sums taken once.
+
+    The least-squares problem's normal matrix, right-hand side and target energy are linear
+    in ``(1, cos ψ, sin ψ)`` (``Rz(ψ)ᵀ Rz(ψ) = I``), so their parts are summed over the
+    samples once (:data:`_TURN_PARTS`) and each heading costs one 9×9 solve: the same
+    residual as building the design at every heading, up to rounding.
+    """
+
+    def __init__(self, a: CentreTerms, b: CentreTerms) -> None:
+        la, lb = a.lever_E, b.lever_E
+        n = la.shape[0]
+        parts = _TURN_PARTS
+        # per part k: Σ Laᵀ Ckᵀ Lb, Σ Laᵀ Ckᵀ, Σ Laᵀ Ckᵀ acc_b, Σ Lbᵀ Ck acc_a, Ck Σ acc_a,
+        # Σ acc_bᵀ Ck acc_a (La, Lb: the lever terms of a and b)
+        sum_la = la.sum(axis=0)
+        self._ab = np.einsum("nji,klj,nlm->kim", la, parts, lb, optimize=True)
+        self._ai = np.einsum("ji,klj->kil", sum_la, parts)
+        self._ua = np.einsum("nji,klj,nl->ki", la, parts, b.acc_E, optimize=True)
+        self._wb = np.einsum("nji,kjl,nl->ki", lb, parts, a.acc_E, optimize=True)
+        self._ia = np.einsum("kij,j->ki", parts, a.acc_E.sum(axis=0))
+        self._tt = np.einsum("ni,kij,nj->k", b.acc_E, parts, a.acc_E, optimize=True)
+        self._aa = np.einsum("nji,njl->il", la, la)
+        self._bb = np.einsum("nji,njl->il", lb, lb)
+        self._bi = lb.sum(axis=0).T
+        self._va = np.einsum("nji,nj->i", la, a.acc_E)
+        self._vb = np.einsum("nji,nj->i", lb, b.acc_E)
+        self._sb = b.acc_E.sum(axis=0)
+        self._energy = float(np.sum(a.acc_E**2) + np.sum(b.acc_E**2))
+        self._n = n
+        self._ridge = RIDGE * n * np.diag([1.0] * 6 + [0.0] * 3)
+
+    def __call__(self, psi_rad: float) -> float:
+        """RMS residual (m/s²) at the heading ``psi_rad``."""
+        w = np.array([1.0, np.cos(psi_rad), np.sin(psi_rad)])
+        ab = -(w @ self._ab.reshape(3, 9)).reshape(3, 3)
+        ai = -(w @ self._ai.reshape(3, 9)).reshape(3, 3)
+        normal = np.zeros((9, 9))
+        normal[:3, :3] = self._aa
+        normal[:3, 3:6] = ab
+        normal[3:6, :3] = ab.T
+        normal[:3, 6:] = ai
+        normal[6:, :3] = ai.T
+        normal[3:6, 3:6] = self._bb
+        normal[3:6, 6:] = self._bi
+        normal[6:, 3:6] = self._bi.T
+        normal[6:, 6:] = self._n * np.eye(3)
+        rhs = np.concatenate(
+            [
+                self._va - w @ self._ua,
+                self._vb - w @ self._wb,
+                self._sb - w @ self._ia,
+            ]
+        )
+        x = np.linalg.solve(normal + self._ridge, rhs)
+        energy = self._energy - 2.0 * float(w @ self._tt)
+        resid = energy - 2.0 * float(x @ rhs) + float(x @ normal @ x)
+        return float(np.sqrt(max(resid, 0.0) / self._n))
 
 
 def candidate_headings(z_a_E: FloatArray, z_b_E: FloatArray) -> tuple[float, float]:
@@ -161,9 +222,8 @@ def centre_evidence(
     partner's (sign decided), each in its own sensor's earth frame at the quiet stand.
     """
     keep, flip = candidate_headings(z_segment_E, z_partner_E)
-    return CentreEvidence(
-        centre_mismatch(keep, segment, partner), centre_mismatch(flip, segment, partner)
-    )
+    form = MismatchForm(segment, partner)
+    return CentreEvidence(form(keep), form(flip))
 
 
 HEADING_STEP_DEG: Final = 5.0
@@ -175,22 +235,26 @@ AWAY_DEG: Final = 45.0
 """Headings at least this far from the best one are its rivals (:func:`best_heading`)."""
 
 
-def best_heading(a: CentreTerms, b: CentreTerms) -> tuple[float, float]:
+def best_heading(
+    a: CentreTerms, b: CentreTerms, form: MismatchForm | None = None
+) -> tuple[float, float]:
     """The turn ψ (rad) of ``a``'s earth frame into ``b``'s that best fits the shared centre.
 
     A 5° grid finds the best heading, refined between its neighbours to
-    :data:`HEADING_TOL_DEG` (:func:`golden_min`). Also returns its sharpness: the smallest
+    :data:`HEADING_TOL_DEG` (:func:`golden_min`); ``form``: the pair's :class:`MismatchForm`
+    when already built. Also returns its sharpness: the smallest
     mismatch of any grid heading ≥ 45° away, over the best grid one's (1 = the centre's
     movements do not define the heading).
     """
+    form = form or MismatchForm(a, b)
     grid = np.deg2rad(np.arange(0.0, 360.0, HEADING_STEP_DEG))
-    mismatch = np.array([centre_mismatch(float(x), a, b) for x in grid])
+    mismatch = np.array([form(float(x)) for x in grid])
     k = int(np.argmin(mismatch))
     away = np.abs(np.angle(np.exp(1j * (grid - grid[k])))) >= np.deg2rad(AWAY_DEG)
     sharpness = float(mismatch[away].min() / max(float(mismatch[k]), 1e-9))
     step = np.deg2rad(HEADING_STEP_DEG)
     psi, low = golden_min(
-        lambda x: centre_mismatch(x, a, b),
+        form,
         float(grid[k]) - step,
         float(grid[k]) + step,
         tol=np.deg2rad(HEADING_TOL_DEG),
@@ -257,3 +321,62 @@ def axis_from_partner(
     z = r_E_S.T @ _rz(-psi_rad) @ np.asarray(z_partner_E, dtype=np.float64)
     z = z - (z @ y_S) * y_S
     return z / max(float(np.linalg.norm(z)), 1e-12)
+
+
+SESSION_CHUNK_S: Final = 10.0
+"""The whole-session centre test judges the session in stretches this long…"""
+SESSION_STEP_S: Final = 5.0
+"""…starting this far apart (a movement cut by one stretch's edge is whole in the next)."""
+VOTE_SHARPNESS: Final = 1.5
+"""A stretch votes only when its own centre defines the heading this sharply…"""
+VOTE_OFF_DEG: Final = 20.0
+"""…within this of one of the two candidate headings (the stand's axes carry a few degrees
+of error each, the sensors' earth frames drift apart slowly; a heading nearer neither
+candidate is a fit of something else, e.g. soft tissue on a turn on the spot)…"""
+VOTE_RATIO: Final = 1.3
+"""…and that candidate fits this many times better than the other (the window's ``high``)."""
+
+
+@dataclass(frozen=True)
+class CentreVote:
+    """One stretch of the session on a segment's sign, through the shared centre.
+
+    ``choice`` 0 keeps the axis as estimated, 1 reverses it; ``ratio`` is how many times
+    worse the other candidate fits; ``sharpness`` the stretch's own heading sharpness
+    (:func:`best_heading`); ``off_deg`` its best heading's distance from the chosen candidate.
+    """
+
+    start_s: float
+    choice: int
+    ratio: float
+    sharpness: float
+    off_deg: float
+
+
+def centre_vote(
+    segment: CentreTerms,
+    partner: CentreTerms,
+    z_segment_E: FloatArray,
+    z_partner_E: FloatArray,
+    *,
+    start_s: float = 0.0,
+) -> CentreVote | None:
+    """One stretch's vote on the segment's sign (None: the stretch does not decide).
+
+    Unlike the functional window's test (:func:`centre_evidence`), a stretch must do more
+    than prefer one candidate: its centre must fix the heading by itself (sharpness
+    ≥ :data:`VOTE_SHARPNESS`), at one of the two candidates (within :data:`VOTE_OFF_DEG`),
+    and that candidate must fit ≥ :data:`VOTE_RATIO` times better than the other.
+    """
+    keep, flip = candidate_headings(z_segment_E, z_partner_E)
+    form = MismatchForm(segment, partner)
+    ev = CentreEvidence(form(keep), form(flip))
+    if not ev.ratio >= VOTE_RATIO:
+        return None
+    psi, sharpness = best_heading(segment, partner, form)
+    if sharpness < VOTE_SHARPNESS:
+        return None
+    off = float(np.rad2deg(abs(np.angle(np.exp(1j * (psi - (keep, flip)[ev.choice]))))))
+    if off > VOTE_OFF_DEG:
+        return None
+    return CentreVote(start_s, ev.choice, ev.ratio, sharpness, off)

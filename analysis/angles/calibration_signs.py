@@ -25,7 +25,11 @@ decided. Each row is tried in this order and the first test that decides wins:
    the knee bends move the centre even when the pelvis stays still; a fit only 2–10 % better
    is weak evidence, used after test 7 and before the fallback); only the partners decided
    with confidence count when there are any: a partner of doubtful sign turns the two
-   candidate headings with it, so its evidence may point the wrong way;
+   candidate headings with it, so its evidence may point the wrong way. Where the window's
+   fit is not confident, the **whole session** is asked in 10-s stretches: a stretch votes
+   when its own centre fixes the heading sharply at one of the two candidates (sitting down,
+   standing up, a weight shift), and ≥ 2 stretches that do not overlap, all one way and none
+   the other, decide with confidence (:func:`_by_session_centre`);
 4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
    (the ankle), else, when that does not decide, nearer neutral over the session (a foot
    kept flat in the calibration tips later with its shank; confident when the candidates'
@@ -76,14 +80,14 @@ as violations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.angles.calibration_centre import CentreEvidence
+from analysis.angles.calibration_centre import SESSION_CHUNK_S, CentreEvidence, CentreVote
 from analysis.angles.calibration_reach import FIT_M, MISS_M, ReachEvidence
 
 FloatArray = NDArray[np.float64]
@@ -117,6 +121,9 @@ CENTRE_WEAK: Final = 1.02
 """…and, after the partner correlation and before the fallback, from this ratio on…"""
 CENTRE_HIGH: Final = 1.3
 """…and decides with confidence from this ratio on."""
+SESSION_VOTES_MIN: Final = 2
+"""Whole-session centre test: at least this many stretches that do not overlap must vote,
+all for the same sign (:func:`analysis.angles.calibration_centre.centre_vote`)."""
 BOW_DEG: Final = 12.0
 """Bow test: the segment tips at least this far its habitual way (99th percentile of the
 functional window)…"""
@@ -450,6 +457,37 @@ def _by_centre(row: SignRule, centre: CentreEvidence | None, least: float = CENT
     return SignDecision(choice=centre.choice, rule=text, confidence=conf)
 
 
+def _distinct_votes(votes: Sequence[CentreVote]) -> int:
+    """How many of ``votes`` come from stretches that do not overlap (greedy by start)."""
+    n, end = 0, -np.inf
+    for v in sorted(votes, key=lambda v: v.start_s):
+        if v.start_s >= end:
+            n, end = n + 1, v.start_s + SESSION_CHUNK_S
+    return n
+
+
+def _by_session_centre(row: SignRule, votes: Sequence[CentreVote] | None):
+    """Test 3 over the whole session: every stretch that decides, the same way.
+
+    ``votes`` are the stretches whose own centre fixes the heading at one candidate
+    (:func:`analysis.angles.calibration_centre.centre_vote`); sitting down, standing up,
+    stepping or shifting the weight move the hip centre far more than the calibration's
+    knee bends. ``high`` when :data:`SESSION_VOTES_MIN` stretches that do not overlap vote
+    and none votes the other way; otherwise the test does not decide.
+    """
+    if not row.shared_centre or not votes or len({v.choice for v in votes}) != 1:
+        return None
+    n = _distinct_votes(votes)
+    if n < SESSION_VOTES_MIN:
+        return None
+    worst = min(v.ratio for v in votes)
+    text = (
+        f"the {row.relation} centre moves alike in both sensors in {n} separate stretches "
+        f"of the session (the other sign fits ≥ {worst:.2f}× worse in each)"
+    )
+    return SignDecision(choice=votes[0].choice, rule=text, confidence="high")
+
+
 def _contradicted(found: SignDecision, by_centre: SignDecision | None) -> bool:
     """A confident decision that the shared-centre test confidently contradicts."""
     return (
@@ -676,6 +714,7 @@ def decide_sign(
     planarity: float = 1.0,
     axis_by_gravity: bool = False,
     reach: ReachEvidence | None = None,
+    votes: Sequence[CentreVote] | None = None,
 ) -> SignDecision:
     """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
 
@@ -692,7 +731,9 @@ def decide_sign(
     (the segment lay down or bowed deeply about it,
     :func:`analysis.angles.calibration_axes.gravity_turn_axis`), so the data do determine it.
     ``reach``: where the foot travelled between still poses (``row.reach_with`` worn,
-    :func:`analysis.angles.calibration_reach.reach_evidence`).
+    :func:`analysis.angles.calibration_reach.reach_evidence`). ``votes``: the whole
+    session's stretches that decide through the shared centre (:func:`_by_session_centre`),
+    weighed where the functional window's centre test is not confident.
     """
     worn = tuple(p for p in row.partners if p in decided)
     d = _decide(
@@ -704,6 +745,7 @@ def decide_sign(
         centre=(centre, worn if centre_from is None else centre_from),
         pair=pair,
         reach=reach,
+        votes=votes,
     )
     if d.confidence == "high" and _undetermined(row, planarity) and not axis_by_gravity:
         why = f" (its flexion axis is not determined: planarity {planarity:.2f})"
@@ -721,6 +763,7 @@ def _decide(
     centre: tuple[CentreEvidence | None, tuple[str, ...]],
     pair: tuple[Tilts, Tilts] | None,
     reach: ReachEvidence | None = None,
+    votes: Sequence[CentreVote] | None = None,
 ) -> SignDecision:
     """:func:`decide_sign` before the axis's determinacy is weighed.
 
@@ -731,6 +774,8 @@ def _decide(
     corr = row.correlate_with if row.correlate_with in decided else None
     evidence, centre_from = centre
     by_centre = _by_centre(row, evidence)
+    if by_centre is None or by_centre.confidence != "high":
+        by_centre = _by_session_centre(row, votes) or by_centre
     # test 7 once, on the shorter break: ``high`` past SESSION_MIN_S, else a ``low`` guess
     by_pair = _by_pair(row, cands, pair, session_rate_hz, least_s=PAIR_WEAK_MIN_S)
     tests = (
