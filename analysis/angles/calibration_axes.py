@@ -369,7 +369,8 @@ def settle_axis(
     None; ``spread_deg`` is how far it can be from the true axis (None: unknown, taken as
     :data:`AXIS_CLASH_DEG` and never confirming). Without a rival
     (:attr:`SensorAxes.rival`) the axis stands unless the witness lies
-    :func:`witness_clash_deg` from it. With a rival, the witness decides when it lies
+    :func:`witness_clash_deg` from it; then a witness of known spread takes its place, still
+    doubted (:func:`_witness_taken`). With a rival, the witness decides when it lies
     within :data:`AXIS_CLASH_DEG` of one of them: of the kept axis (and no farther from it
     than from the rival), which then stands, or of the rival and nearer it than the kept
     axis by its spread (a witness looser than the two axes are apart cannot pick the rival),
@@ -383,9 +384,10 @@ def settle_axis(
     if axes.rival is None:
         if kept_deg is None or kept_deg < witness_clash_deg(spread):
             return axes
-        return dataclasses.replace(
-            axes, axis_doubt=f"the {what}'s flexion axis lies {kept_deg:.0f}° from {witness}"
-        )
+        doubt = f"the {what}'s flexion axis lies {kept_deg:.0f}° from {witness}"
+        if spread_deg is None or witness_z_S is None:
+            return dataclasses.replace(axes, axis_doubt=doubt)
+        return _witness_taken(axes, witness_z_S, kept_deg, doubt=doubt)
     if kept_deg is not None:
         rival_deg = apart_deg(witness_z_S, axes.rival.z_S)
         if kept_deg < AXIS_CLASH_DEG and kept_deg <= rival_deg:
@@ -398,6 +400,35 @@ def settle_axis(
             return _rival_doubted(axes, kept_deg, rival_deg, what=what, witness=witness)
     why = axis_clash_doubt(axes.z_S, axes.rival.z_S, what)
     return dataclasses.replace(axes, axis_doubt=f"{why}, and {witness} does not say which is right")
+
+
+def _witness_taken(
+    axes: SensorAxes, witness_z_S: FloatArray, kept_deg: float, *, doubt: str
+) -> SensorAxes:
+    """The witness in place of an unrivalled axis it rules out, with a doubt.
+
+    The witness lies ``kept_deg`` from the kept axis, at least :func:`witness_clash_deg` of
+    its spread: three times as far as the witness itself is expected to be off, so the kept
+    axis is not the flexion axis and the witness is the estimate left (a pelvis kept still in
+    the calibration rocks sideways as the weight shifts from foot to foot, so its few degrees
+    of rotation there can lie near 90° off). A witness not sharp enough to replace the axis
+    outright is not established either: the angles stay uncertain, measured about it. The
+    axis given up becomes the rival; of its rotation, ``cos kept_deg`` counts about the
+    witness (:func:`_corroborated`), whose own planarity and elevation are unknown (kept).
+    ``witness_z_S`` is made orthogonal to ``axes.y_S`` (sign as given).
+    """
+    z_S = np.asarray(witness_z_S, dtype=np.float64)
+    z_S = z_S - float(z_S @ axes.y_S) * axes.y_S
+    if not np.linalg.norm(z_S) >= 0.5:  # a witness near the superior axis is no flexion axis
+        return dataclasses.replace(axes, axis_doubt=doubt)
+    return dataclasses.replace(
+        axes,
+        z_S=z_S / np.linalg.norm(z_S),
+        rotation_deg=axes.rotation_deg * float(np.cos(np.deg2rad(kept_deg))),
+        axis_source="hip centre",
+        rival=_as_estimate(axes),
+        axis_doubt=f"{doubt}, which is used instead but not established",
+    )
 
 
 def _rival_doubted(
