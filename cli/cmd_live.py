@@ -270,6 +270,8 @@ class _Screen:
 
         def tick() -> None:
             angles.tick(session.now_s())
+            if (late := angles.lag.sidecar()) is not None:
+                self.extra["live_lag"] = late  # when the screen was behind the sensors
             if angles.state is not None:
                 guide.tick(angles.state.t_s, angles.latest)
             st = angles.state

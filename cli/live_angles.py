@@ -26,6 +26,7 @@ from analysis.envelope.unchecked import not_checked, not_checked_sentence
 from analysis.errors import CalibrationError
 from analysis.recording.streams import Gap, Marker
 from cli.live_feed import STATE_WORDS, SessionTally, display_state
+from cli.live_lag import LagWatch
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
 
@@ -135,6 +136,8 @@ class LiveAngles:
         """Sensors out at the last tick: their angles are a gap, their rules not judged."""
         self.angles_t_s: float | None = None
         """Session time of the newest angle sample (None before calibration)."""
+        self.lag = LagWatch()
+        """How far the screen is behind the sensors (a busy computer), judged every tick."""
         self.again: str | None = None
         """After a calibration that left angles uncertain: why, and what to do next time."""
         self._pending: dict[str, list[AlignedBatch]] = {p: [] for p in placements}
@@ -183,6 +186,20 @@ class LiveAngles:
     # --- tick --------------------------------------------------------------------------------
 
     def tick(self, now_s: float) -> None:
+        """Process what arrived, then judge how far behind the sensors the screen is."""
+        self._process(now_s)
+        self.lag.update(now_s, self._shown_t_s())
+
+    def _shown_t_s(self) -> float | None:
+        """Session time of the newest sample behind what the screen shows (None: none yet).
+
+        The newest angle once calibrated; before, the newest sample of any sensor.
+        """
+        if self.angles_t_s is not None:
+            return self.angles_t_s
+        return None if self.pipeline is None else self.pipeline.newest_s()
+
+    def _process(self, now_s: float) -> None:
         """Process what arrived: calibrate when possible, then angles and the envelope."""
         if self.pipeline is None:
             return
@@ -282,8 +299,16 @@ class LiveAngles:
         return out
 
     def panel(self) -> RenderableType:
-        """Angles, each rule's state and cue, and the hold timer."""
+        """Angles, each rule's state and cue, and the hold timer; first, if late, by how much."""
         title = f"{self.profile.title} — {self.side} side"
+        behind = self.lag.words()
+        if behind is None:
+            return Panel(self._body(), title=title, border_style="magenta")
+        late = Text(behind, style="bold yellow")
+        return Panel(Group(late, self._body()), title=title, border_style="magenta")
+
+    def _body(self) -> RenderableType:
+        """The panel's content: calibration progress, or angles, rules, cues and hold."""
         if self.pipeline is None or not self.pipeline.calibrated:
             text = Text(
                 self.problem
@@ -293,7 +318,7 @@ class LiveAngles:
             )
             for o in self.outages:
                 text.append(f"\n{outage_words(o)}: calibration waits for it", style="bold red")
-            return Panel(text, title=title, border_style="magenta")
+            return text
         st = self.state
         head = self._head(st)
         table = self._rules_table(st)
@@ -302,7 +327,7 @@ class LiveAngles:
             parts.append(Text(self.again, style="yellow"))
         if self.last_cue and not (st is not None and st.outside):
             parts.append(Text(f"last cue: {self.last_cue}", style="bold red"))
-        return Panel(Group(*parts), title=title, border_style="magenta")
+        return Group(*parts)
 
     def _head(self, st: MonitorState | None) -> Text:
         """In or out of the stretch, the cue, the hold bar, what is not checked, sensors out."""
