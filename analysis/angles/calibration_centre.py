@@ -84,13 +84,24 @@ def centre_terms(
     acc_m_s2: FloatArray, gyr_rad_s: FloatArray, q_E_S: FloatArray, *, rate_hz: float
 ) -> CentreTerms:
     """The terms of one sensor (biases removed by the caller; consecutive samples)."""
+    r_e_s = rot.to_matrix(np.asarray(q_E_S, dtype=np.float64))
+    return rotated_centre_terms(acc_m_s2, gyr_rad_s, r_e_s, rate_hz=rate_hz)
+
+
+def rotated_centre_terms(
+    acc_m_s2: FloatArray, gyr_rad_s: FloatArray, r_E_S: FloatArray, *, rate_hz: float
+) -> CentreTerms:
+    """:func:`centre_terms` from the orientation matrices ``r_E_S`` (n, 3, 3) instead.
+
+    The matrices are per sample, so a caller judging many stretches of one session can
+    build them once for the session and pass slices: the same numbers bit for bit.
+    """
     n = max(1, round(SMOOTH_S * rate_hz))
     acc = _moving_mean(np.asarray(acc_m_s2, dtype=np.float64), n)
     gyr = _moving_mean(np.asarray(gyr_rad_s, dtype=np.float64), n)
     w = _skew(gyr)
     gamma = w @ w + _skew(np.gradient(gyr, 1.0 / rate_hz, axis=0))
-    r_e_s = rot.to_matrix(np.asarray(q_E_S, dtype=np.float64))
-    return CentreTerms(acc_E=np.einsum("nij,nj->ni", r_e_s, acc), lever_E=r_e_s @ gamma)
+    return CentreTerms(acc_E=np.einsum("nij,nj->ni", r_E_S, acc), lever_E=r_E_S @ gamma)
 
 
 def _rz(psi_rad: float) -> FloatArray:
