@@ -706,6 +706,15 @@ def candidate_tilts(
     return cands, (tilts[0], tilts[1])
 
 
+def _known_or_identity(q: FloatArray) -> FloatArray:
+    """Quaternions (n, 4) with the unknown (non-finite) rows set to the identity.
+
+    Those samples are dropped from the centre terms; the identity only keeps their rotation
+    matrix defined (a zero quaternion cannot be normalised).
+    """
+    return np.where(np.all(np.isfinite(q), axis=1)[:, None], q, np.array([1.0, 0.0, 0.0, 0.0]))
+
+
 def joint_centre_terms(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
@@ -745,7 +754,7 @@ def joint_centre_terms(
         terms[p] = centre_terms(
             np.asarray(s.acc_m_s2[window], dtype=np.float64) - acc_bias_m_s2.get(p, 0.0),
             np.asarray(s.gyr_rad_s[window], dtype=np.float64) - gyr_bias,
-            np.where(np.isfinite(q), q, 0.0),
+            _known_or_identity(q),
             rate_hz=session.rate_hz,
         )
     if ok.sum() < 10:
@@ -769,7 +778,7 @@ class _SessionSensor:
     """One sensor's whole-session inputs to :func:`rotated_centre_terms` (float64).
 
     ``acc_m_s2`` less its bias, ``gyr_rad_s`` less its quiet-stand rate, ``r_E_S`` the
-    orientation matrices (unknown orientations as the zero quaternion, as
+    orientation matrices (unknown orientations as the identity, as
     :func:`joint_centre_terms` does) and ``ok`` where the sample is valid and its
     orientation known. All are per sample, so a stretch's slice of them is what
     :func:`joint_centre_terms` builds from that stretch alone.
@@ -792,7 +801,7 @@ def _session_sensor(
     return _SessionSensor(
         acc_m_s2=np.asarray(stream.acc_m_s2, dtype=np.float64) - acc_bias_m_s2,
         gyr_rad_s=np.asarray(stream.gyr_rad_s, dtype=np.float64) - gyr_bias_rad_s,
-        r_E_S=rot.to_matrix(np.where(np.isfinite(q), q, 0.0)),
+        r_E_S=rot.to_matrix(_known_or_identity(q)),
         ok=stream.valid & known,
     )
 
