@@ -31,7 +31,7 @@ right-handed ISB frame (x anterior, z right).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -68,6 +68,7 @@ from analysis.angles.calibration_centre import (
     centre_terms,
     centre_vote,
     heading_spread_deg,
+    rotated_centre_terms,
 )
 from analysis.angles.calibration_hinge import (
     MIN_RATE_RAD_S,
@@ -705,6 +706,15 @@ def candidate_tilts(
     return cands, (tilts[0], tilts[1])
 
 
+def _known_or_identity(q: FloatArray) -> FloatArray:
+    """Quaternions (n, 4) with the unknown (non-finite) rows set to the identity.
+
+    Those samples are dropped from the centre terms; the identity only keeps their rotation
+    matrix defined (a zero quaternion cannot be normalised).
+    """
+    return np.where(np.all(np.isfinite(q), axis=1)[:, None], q, np.array([1.0, 0.0, 0.0, 0.0]))
+
+
 def joint_centre_terms(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
@@ -744,12 +754,83 @@ def joint_centre_terms(
         terms[p] = centre_terms(
             np.asarray(s.acc_m_s2[window], dtype=np.float64) - acc_bias_m_s2.get(p, 0.0),
             np.asarray(s.gyr_rad_s[window], dtype=np.float64) - gyr_bias,
-            np.where(np.isfinite(q), q, 0.0),
+            _known_or_identity(q),
             rate_hz=session.rate_hz,
         )
     if ok.sum() < 10:
         return {}
     return {p: CentreTerms(t.acc_E[ok], t.lever_E[ok]) for p, t in terms.items()}
+
+
+def _centre_labels(session: UniformSession) -> set[str]:
+    """The worn segments the sign table's ``shared_centre`` rows name."""
+    return {
+        p
+        for r in rules_for(tuple(session.streams))
+        if r.shared_centre
+        for p in (r.segment, *r.partners)
+        if p in session.streams
+    }
+
+
+@dataclass(frozen=True)
+class _SessionSensor:
+    """One sensor's whole-session inputs to :func:`rotated_centre_terms` (float64).
+
+    ``acc_m_s2`` less its bias, ``gyr_rad_s`` less its quiet-stand rate, ``r_E_S`` the
+    orientation matrices (unknown orientations as the identity, as
+    :func:`joint_centre_terms` does) and ``ok`` where the sample is valid and its
+    orientation known. All are per sample, so a stretch's slice of them is what
+    :func:`joint_centre_terms` builds from that stretch alone.
+    """
+
+    acc_m_s2: FloatArray
+    gyr_rad_s: FloatArray
+    r_E_S: FloatArray
+    ok: BoolArray
+
+
+def _session_sensor(
+    stream: UniformStream,
+    q_E_S: FloatArray,
+    acc_bias_m_s2: FloatArray | float,
+    gyr_bias_rad_s: FloatArray,
+) -> _SessionSensor:
+    q = np.asarray(q_E_S, dtype=np.float64)
+    known = np.all(np.isfinite(q), axis=1)
+    return _SessionSensor(
+        acc_m_s2=np.asarray(stream.acc_m_s2, dtype=np.float64) - acc_bias_m_s2,
+        gyr_rad_s=np.asarray(stream.gyr_rad_s, dtype=np.float64) - gyr_bias_rad_s,
+        r_E_S=rot.to_matrix(_known_or_identity(q)),
+        ok=stream.valid & known,
+    )
+
+
+def _stretch_terms(
+    sensors: Mapping[str, _SessionSensor],
+    all_ok: BoolArray,
+    window: slice,
+    needed: Sequence[str],
+    rate_hz: float,
+) -> dict[str, CentreTerms]:
+    """:func:`joint_centre_terms` of one stretch (``window``) for the ``needed`` sensors.
+
+    ``all_ok``: where every shared-centre sensor is valid and oriented (the samples kept).
+    Empty where the stretch has fewer than 10 samples or fewer than 10 kept.
+    """
+    if window.stop - window.start < 10:
+        return {}
+    ok = all_ok[window]
+    if ok.sum() < 10:
+        return {}
+    out = {}
+    for p in needed:
+        s = sensors[p]
+        t = rotated_centre_terms(
+            s.acc_m_s2[window], s.gyr_rad_s[window], s.r_E_S[window], rate_hz=rate_hz
+        )
+        out[p] = CentreTerms(t.acc_E[ok], t.lever_E[ok])
+    return out
 
 
 def session_centre_votes(
@@ -766,20 +847,36 @@ def session_centre_votes(
     earth frame at the quiet ``stand`` (the segment's as estimated). The session is cut into
     stretches of :data:`SESSION_CHUNK_S` every :data:`SESSION_STEP_S`
     (:func:`analysis.angles.calibration_centre.centre_vote`, one vote per stretch and partner).
+
+    Each stretch gets exactly the terms :func:`joint_centre_terms` would build from a mask of
+    it: the per-sample inputs (biases removed, orientation matrices, validity) are made once
+    for the session and each stretch, a contiguous run of samples, takes its slice.
     """
+    labels = _centre_labels(session)
+    needed = [p for p in z_E if p in labels]
+    if len(labels) < 2 or segment not in needed or len(needed) < 2:
+        return []
+    sensors = {
+        p: _session_sensor(
+            session.streams[p],
+            q_E_S[p],
+            acc_bias_m_s2.get(p, 0.0),
+            _stand_rate(session.streams[p], stand),
+        )
+        for p in sorted(labels)
+    }
+    all_ok = np.logical_and.reduce([s.ok for s in sensors.values()])
     t = session.t_s
     out: list[CentreVote] = []
-    partners = [p for p in z_E if p != segment]
-    rates = {p: _stand_rate(session.streams[p], stand) for p in z_E if p in session.streams}
     for t0 in np.arange(
         float(t[0]), max(float(t[-1]) - 0.5 * SESSION_CHUNK_S, float(t[0])) + 1e-9, SESSION_STEP_S
     ):
-        chunk = (t >= t0) & (t < t0 + SESSION_CHUNK_S)
-        terms = joint_centre_terms(session, q_E_S, (stand, chunk), acc_bias_m_s2, rates)
+        lo, hi = np.searchsorted(t, [t0, t0 + SESSION_CHUNK_S], side="left")
+        terms = _stretch_terms(sensors, all_ok, slice(int(lo), int(hi)), needed, session.rate_hz)
         if segment not in terms:
             continue
-        for p in partners:
-            if p not in terms:
+        for p in needed:
+            if p == segment:
                 continue
             v = centre_vote(terms[segment], terms[p], z_E[segment], z_E[p], start_s=float(t0))
             if v is not None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,28 +69,53 @@ def _moving_mean(x: FloatArray, n: int) -> FloatArray:
 
 
 def _skew(v: FloatArray) -> FloatArray:
-    z = np.zeros(v.shape[0])
-    return np.stack(
-        [
-            np.stack([z, -v[:, 2], v[:, 1]], axis=1),
-            np.stack([v[:, 2], z, -v[:, 0]], axis=1),
-            np.stack([-v[:, 1], v[:, 0], z], axis=1),
-        ],
-        axis=1,
-    )
+    out = np.zeros((v.shape[0], 3, 3))
+    out[:, 0, 1], out[:, 0, 2] = -v[:, 2], v[:, 1]
+    out[:, 1, 0], out[:, 1, 2] = v[:, 2], -v[:, 0]
+    out[:, 2, 0], out[:, 2, 1] = -v[:, 1], v[:, 0]
+    return out
+
+
+_PATHS: dict[tuple[str, tuple[tuple[int, ...], ...]], list[Any]] = {}
+"""Contraction orders :func:`_einsum` has found, by subscripts and operand shapes."""
+
+
+def _einsum(subscripts: str, *operands: FloatArray) -> FloatArray:
+    """``np.einsum(subscripts, *operands, optimize=True)``, its order searched once per shape.
+
+    The order ``optimize=True`` finds depends on the operands' shapes only; given the order
+    it would find, ``np.einsum`` does the same contractions, so the numbers are the same.
+    """
+    key = (subscripts, tuple(o.shape for o in operands))
+    path = _PATHS.get(key)
+    if path is None:
+        path = np.einsum_path(subscripts, *operands, optimize=True)[0]
+        _PATHS[key] = path
+    return np.einsum(subscripts, *operands, optimize=path)
 
 
 def centre_terms(
     acc_m_s2: FloatArray, gyr_rad_s: FloatArray, q_E_S: FloatArray, *, rate_hz: float
 ) -> CentreTerms:
     """The terms of one sensor (biases removed by the caller; consecutive samples)."""
+    r_e_s = rot.to_matrix(np.asarray(q_E_S, dtype=np.float64))
+    return rotated_centre_terms(acc_m_s2, gyr_rad_s, r_e_s, rate_hz=rate_hz)
+
+
+def rotated_centre_terms(
+    acc_m_s2: FloatArray, gyr_rad_s: FloatArray, r_E_S: FloatArray, *, rate_hz: float
+) -> CentreTerms:
+    """:func:`centre_terms` from the orientation matrices ``r_E_S`` (n, 3, 3) instead.
+
+    The matrices are per sample, so a caller judging many stretches of one session can
+    build them once for the session and pass slices: the same numbers bit for bit.
+    """
     n = max(1, round(SMOOTH_S * rate_hz))
     acc = _moving_mean(np.asarray(acc_m_s2, dtype=np.float64), n)
     gyr = _moving_mean(np.asarray(gyr_rad_s, dtype=np.float64), n)
     w = _skew(gyr)
     gamma = w @ w + _skew(np.gradient(gyr, 1.0 / rate_hz, axis=0))
-    r_e_s = rot.to_matrix(np.asarray(q_E_S, dtype=np.float64))
-    return CentreTerms(acc_E=np.einsum("nij,nj->ni", r_e_s, acc), lever_E=r_e_s @ gamma)
+    return CentreTerms(acc_E=np.einsum("nij,nj->ni", r_E_S, acc), lever_E=r_E_S @ gamma)
 
 
 def _rz(psi_rad: float) -> FloatArray:
@@ -134,12 +159,12 @@ class MismatchForm:
         # per part k: Σ Laᵀ Ckᵀ Lb, Σ Laᵀ Ckᵀ, Σ Laᵀ Ckᵀ acc_b, Σ Lbᵀ Ck acc_a, Ck Σ acc_a,
         # Σ acc_bᵀ Ck acc_a (La, Lb: the lever terms of a and b)
         sum_la = la.sum(axis=0)
-        self._ab = np.einsum("nji,klj,nlm->kim", la, parts, lb, optimize=True)
+        self._ab = _einsum("nji,klj,nlm->kim", la, parts, lb)
         self._ai = np.einsum("ji,klj->kil", sum_la, parts)
-        self._ua = np.einsum("nji,klj,nl->ki", la, parts, b.acc_E, optimize=True)
-        self._wb = np.einsum("nji,kjl,nl->ki", lb, parts, a.acc_E, optimize=True)
+        self._ua = _einsum("nji,klj,nl->ki", la, parts, b.acc_E)
+        self._wb = _einsum("nji,kjl,nl->ki", lb, parts, a.acc_E)
         self._ia = np.einsum("kij,j->ki", parts, a.acc_E.sum(axis=0))
-        self._tt = np.einsum("ni,kij,nj->k", b.acc_E, parts, a.acc_E, optimize=True)
+        self._tt = _einsum("ni,kij,nj->k", b.acc_E, parts, a.acc_E)
         self._aa = np.einsum("nji,njl->il", la, la)
         self._bb = np.einsum("nji,njl->il", lb, lb)
         self._bi = lb.sum(axis=0).T
@@ -149,22 +174,24 @@ class MismatchForm:
         self._energy = float(np.sum(a.acc_E**2) + np.sum(b.acc_E**2))
         self._n = n
         self._ridge = RIDGE * n * np.diag([1.0] * 6 + [0.0] * 3)
+        # the normal matrix's blocks that do not turn with the heading
+        self._fixed = np.zeros((9, 9))
+        self._fixed[:3, :3] = self._aa
+        self._fixed[3:6, 3:6] = self._bb
+        self._fixed[3:6, 6:] = self._bi
+        self._fixed[6:, 3:6] = self._bi.T
+        self._fixed[6:, 6:] = n * np.eye(3)
 
     def __call__(self, psi_rad: float) -> float:
         """RMS residual (m/s²) at the heading ``psi_rad``."""
         w = np.array([1.0, np.cos(psi_rad), np.sin(psi_rad)])
         ab = -(w @ self._ab.reshape(3, 9)).reshape(3, 3)
         ai = -(w @ self._ai.reshape(3, 9)).reshape(3, 3)
-        normal = np.zeros((9, 9))
-        normal[:3, :3] = self._aa
+        normal = self._fixed.copy()
         normal[:3, 3:6] = ab
         normal[3:6, :3] = ab.T
         normal[:3, 6:] = ai
         normal[6:, :3] = ai.T
-        normal[3:6, 3:6] = self._bb
-        normal[3:6, 6:] = self._bi
-        normal[6:, 3:6] = self._bi.T
-        normal[6:, 6:] = self._n * np.eye(3)
         rhs = np.concatenate(
             [
                 self._va - w @ self._ua,

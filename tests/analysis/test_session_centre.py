@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
+from analysis.angles.calibration import joint_centre_terms, session_centre_votes
 from analysis.angles.calibration_centre import (
     RIDGE,
     SESSION_CHUNK_S,
+    SESSION_STEP_S,
     VOTE_RATIO,
     CentreTerms,
     CentreVote,
@@ -29,6 +31,7 @@ from analysis.angles.calibration_signs import (
     _by_session_centre,
     rules_for,
 )
+from analysis.angles.timebase import UniformSession, UniformStream
 from tests.analysis.test_calibration_centre import (
     LEVER_B,
     MOUNTS,
@@ -184,3 +187,40 @@ def test_the_mismatch_from_sums_equals_the_one_built_sample_by_sample():
     for psi in (0.3, 2.3, 4.0):
         want = _mismatch_by_design(psi, terms["pelvis"], terms["right_thigh"])
         assert form(psi) == pytest.approx(want, rel=1e-6)
+
+
+def _votes_by_masks(session, q_E_S, stand, acc_bias, segment, z_E) -> list[CentreVote]:
+    """The session's votes built the slow, plain way: a whole-session mask per stretch."""
+    t = session.t_s
+    out = []
+    last = max(float(t[-1]) - 0.5 * SESSION_CHUNK_S, float(t[0])) + 1e-9
+    for t0 in np.arange(float(t[0]), last, SESSION_STEP_S):
+        chunk = (t >= t0) & (t < t0 + SESSION_CHUNK_S)
+        terms = joint_centre_terms(session, q_E_S, (stand, chunk), acc_bias)
+        for p in z_E:
+            if p != segment and segment in terms and p in terms:
+                v = centre_vote(terms[segment], terms[p], z_E[segment], z_E[p], start_s=float(t0))
+                out += [v] if v is not None else []
+    return out
+
+
+@pytest.mark.parametrize("t0_s", [0.0, 12.345])
+def test_the_session_votes_from_slices_equal_those_from_whole_session_masks(t0_s):
+    data, mounts = _session("facing_backwards", "outside_of_thigh", sits=True)
+    valid = np.ones(N, bool)
+    valid[3100:3130] = False  # a dropout inside the sitting down
+    q_E_S = {p: q.copy() for p, (_a, _g, q) in data.items()}
+    q_E_S["right_thigh"][4410:4420] = np.nan  # an orientation not known for a moment
+    streams = {
+        p: UniformStream(placement=p, acc_m_s2=a, gyr_rad_s=g, valid=valid)
+        for p, (a, g, _q) in data.items()
+    }
+    t = t0_s + np.arange(N) / RATE_HZ
+    session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
+    stand = t < t0_s + 3.8
+    acc_bias = {"pelvis": np.array([0.02, -0.03, 0.05])}
+    z_e = {p: rot.rotate(data[p][2][100], _z_S(mounts[p])) for p in data}
+    fast = session_centre_votes(session, q_E_S, stand, acc_bias, "pelvis", z_e)
+    slow = _votes_by_masks(session, q_E_S, stand, acc_bias, "pelvis", z_e)
+    assert len(slow) >= 2
+    assert fast == slow
