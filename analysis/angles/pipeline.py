@@ -720,13 +720,13 @@ def _tilt_precision(
     acc_corr: Mapping[str, AccCorrection],
     opts: PipelineOptions,
 ) -> dict[str, SegmentPrecision]:
-    """Each leg segment's predicted tilt error from the pose fit (none without the fit)."""
+    """The pelvis's and each leg segment's predicted tilt error (none without the pose fit)."""
     if not (opts.acc_bias_from_poses and opts.acc_gain_from_poses):
         return {}
     out = {}
     for p, u in session.streams.items():
         seg = cal.segments.get(p)
-        if seg is None or not p.endswith(("_thigh", "_shank", "_foot")):
+        if seg is None or not (p == "pelvis" or p.endswith(("_thigh", "_shank", "_foot"))):
             continue
         corr = acc_corr[p]
         out[p] = segment_precision(
@@ -748,7 +748,7 @@ def _imprecise(
     uncertain: Mapping[str, object],
     exercised: str | None,
 ) -> tuple[dict[str, float], dict[str, dict[str, str]]]:
-    """Predicted knee/ankle RMSE, and the not-exercised leg's angles the poses cannot pin.
+    """Predicted leg flexion RMSE, and the not-exercised leg's angles the poses cannot pin.
 
     Angles already in ``uncertain`` keep their reason.
     """

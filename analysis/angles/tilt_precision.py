@@ -38,8 +38,15 @@ COVERAGE_SIGMA: Final = 3.0
 deviations of its session RMSE exceed the target (3σ: the error is a constant offset per
 pose, drawn once per sensor, so a 2σ bound would leave about one angle in twenty past it)."""
 
-TARGET_DEG: Final = {"knee_flexion": 2.0, "ankle_dorsiflexion": 2.0}
+TARGET_DEG: Final = {"hip_flexion": 2.0, "knee_flexion": 2.0, "ankle_dorsiflexion": 2.0}
 """The RMSE each judged joint angle is trusted to (issue targets, docs/accuracy.md)."""
+
+PLAIN_NAME: Final = {
+    "hip_flexion": "hip bend",
+    "knee_flexion": "knee",
+    "ankle_dorsiflexion": "ankle",
+}
+"""How the notes and reasons name each angle."""
 
 BLOCK_S: Final = 0.5
 """Gravity direction is averaged over blocks of this length (the pose fit's still window)."""
@@ -167,15 +174,19 @@ def _still_means(
 
 
 def _joints(side: str) -> dict[str, tuple[str, str, str]]:
+    """The sagittal angles of one leg: ``{column: (name, proximal, distal segment)}``."""
     thigh, shank, foot = (f"{side}_{s}" for s in ("thigh", "shank", "foot"))
     return {
+        angle_column(side, "hip", "flexion"): ("hip_flexion", "pelvis", thigh),
         angle_column(side, "knee", "flexion"): ("knee_flexion", thigh, shank),
         angle_column(side, "ankle", "dorsiflexion"): ("ankle_dorsiflexion", shank, foot),
     }
 
 
 def predicted_rmse_deg(segments: Mapping[str, SegmentPrecision]) -> dict[str, float]:
-    """Expected RMSE (deg) over the session of each knee and ankle angle both segments give.
+    """Expected RMSE (deg) over the session of each hip, knee and ankle flexion.
+
+    Only angles whose two segments both have a precision are given.
 
     The two segments' errors are independent: their variances add at every block; the RMSE
     is the root of the mean over the blocks where both have data.
@@ -216,7 +227,9 @@ def precision_doubts(
     *,
     sides: tuple[str, ...] = SIDES,
 ) -> dict[str, dict[str, str]]:
-    """Knee and ankle angles on ``sides`` not pinned to their target: ``{column: {reason, redo}}``.
+    """Hip, knee and ankle flexion on ``sides`` not pinned to their target.
+
+    Returns ``{column: {"reason": …, "redo": …}}``.
 
     An angle is listed when :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target.
     """
@@ -226,10 +239,10 @@ def precision_doubts(
             sd = rmse_deg.get(column)
             if sd is None or COVERAGE_SIGMA * sd <= TARGET_DEG[name]:
                 continue
-            a, b = (s.split("_", 1)[1] for s in (p, q))
+            a, b = (s.removeprefix(f"{side}_") for s in (p, q))
             out[column] = {
                 "reason": (
-                    f"the {side} leg's {name.split('_')[0]} is measured to about "
+                    f"the {side} leg's {PLAIN_NAME[name]} is measured to about "
                     f"±{COVERAGE_SIGMA * sd:.1f}° here, more than the {TARGET_DEG[name]:.0f}° "
                     f"this tool trusts: its {a} and {b} sensors were still in only "
                     f"{segments[p].poses} and {segments[q].poses} positions (e.g. standing and "
@@ -250,7 +263,7 @@ def precision_notes(
     notes = []
     for side in SIDES:
         parts = [
-            f"{name.split('_')[0]} measured to about ±{COVERAGE_SIGMA * rmse_deg[column]:.1f}°"
+            f"{PLAIN_NAME[name]} measured to about ±{COVERAGE_SIGMA * rmse_deg[column]:.1f}°"
             for column, (name, _, _) in _joints(side).items()
             if column in flagged and column in rmse_deg
         ]

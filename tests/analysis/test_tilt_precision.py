@@ -117,6 +117,24 @@ def test_only_the_named_leg_past_its_target_is_doubted_and_said_in_plain_words()
     assert f"knee measured to about ±{COVERAGE_SIGMA * rmse['right_knee_flexion_deg']:.1f}°" in note
 
 
+def test_the_resting_hip_bend_adds_the_pelvis_and_the_thigh():
+    """Lying down after the stand turns the pelvis and the resting thigh alike: the hip's
+    flexion carries both sensors' unpinned tilt, as the knee carries the thigh's and shank's."""
+    segs = {"pelvis": _flat(5, 95, 0.7), "right_thigh": _flat(5, 95, 0.6)}
+    rmse = predicted_rmse_deg(segs)
+    assert list(rmse) == ["right_hip_flexion_deg"]  # no shank: no knee
+    assert rmse["right_hip_flexion_deg"] == pytest.approx(np.sqrt(0.95 * (0.49 + 0.36)))
+    doubts = precision_doubts(rmse, segs, sides=("right",))
+    reason = doubts["right_hip_flexion_deg"]["reason"]
+    assert "the right leg's hip bend is measured to about ±" in reason
+    assert "its pelvis and thigh sensors" in reason
+    (note,) = precision_notes(rmse, doubts)
+    assert "hip bend measured to about ±" in note
+    # a pelvis pinned as well as the knee's segments keeps the hip within its target
+    calm = {"pelvis": _flat(5, 95, 0.2), "right_thigh": _flat(5, 95, 0.2)}
+    assert precision_doubts(predicted_rmse_deg(calm), calm) == {}
+
+
 def test_other_side():
     assert other_side("left") == "right"
     assert other_side("right") == "left"
