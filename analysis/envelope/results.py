@@ -108,9 +108,7 @@ class HoldAlternative:
     @property
     def duration_s(self) -> float:
         """Length of the hold with the other decision, in seconds (0 when there is none)."""
-        if self.start_s is None or self.end_s is None:
-            return 0.0
-        return self.end_s - self.start_s
+        return _span_s(self.start_s, self.end_s)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,9 +129,14 @@ class RateAlternative:
     @property
     def duration_s(self) -> float:
         """Length of the hold in that reading, in seconds (0 when there is none)."""
-        if self.start_s is None or self.end_s is None:
-            return 0.0
-        return self.end_s - self.start_s
+        return _span_s(self.start_s, self.end_s)
+
+
+def _span_s(start_s: float | None, end_s: float | None) -> float:
+    """``end_s - start_s``, or 0 when either end is unknown (no hold in that reading)."""
+    if start_s is None or end_s is None:
+        return 0.0
+    return end_s - start_s
 
 
 def clock_text(t_s: float) -> str:
