@@ -64,7 +64,9 @@ def test_the_verdict_and_every_rule_are_unchanged(supine):
     ]
     done = SessionAnalysis(rec.meta, tuple(rec.placements), result, with_doubts, "s")
     assert done.summary.splitlines()[-1] == f"  {result.precision_notes[0]}"
-    assert "resting on the floor): knee measured to about ±" in _report_html(done)
+    html = _report_html(done)
+    assert "(not the exercised one, e.g. resting on the floor): " in html
+    assert "knee measured to about ±" in html
 
 
 def test_the_exercised_side_option_names_the_other_leg(supine):
