@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -52,6 +54,54 @@ def feed_live(
         if j > pos[p]:
             live.push(p, s.t_s[pos[p] : j], s.acc_m_s2[pos[p] : j], s.gyr_rad_s[pos[p] : j])
             pos[p] = j
+
+
+def run_live(
+    live: Any,
+    streams: dict[str, Any],
+    calibration: Any,
+    *,
+    until_s: float = np.inf,
+    tick_s: float,
+    each_step: Callable[[Any], None] | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Feed ``live`` the streams in ``tick_s`` steps up to ``until_s`` (s); its angles joined.
+
+    ``live.calibrate(calibration)`` is called at the first step from the end of the
+    functional window + 0.5 s; ``each_step`` sees every step's non-empty output. Returns
+    times (s) and columns.
+    """
+    end = min(until_s, max(float(s.t_s[-1]) for s in streams.values()))
+    cal_at = calibration.functional_s[1] + 0.5
+    pos = dict.fromkeys(streams, 0)
+    parts = []
+    for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end]):
+        feed_live(live, streams, pos, now)
+        out = live.step()
+        if out is not None and out.columns:
+            parts.append(out)
+            if each_step is not None:
+                each_step(out)
+        if not live.calibrated and now >= cal_at:
+            live.calibrate(calibration)
+    t = np.concatenate([o.t_s for o in parts])
+    return t, {c: np.concatenate([o.columns[c] for o in parts]) for c in parts[0].columns}
+
+
+def with_gyro_bias(stream: Any, up_S: np.ndarray, after_s: float, bias_deg_s: float) -> Any:
+    """``stream`` with a gyroscope bias of ``bias_deg_s`` (deg/s) about ``up_S`` (sensor frame,
+    any length) added after ``after_s`` (s): a heading drift a tilt cannot see."""
+    gyr = stream.gyr_rad_s.copy()
+    gyr[stream.t_s > after_s] += np.deg2rad(bias_deg_s) * up_S / np.linalg.norm(up_S)
+    return dataclasses.replace(stream, gyr_rad_s=gyr)
+
+
+def rmse_to_truth(truth: Any, t_s: np.ndarray, values: np.ndarray, column: str, rows: Any) -> float:
+    """RMSE (deg) of ``values`` at ``rows`` against the truth's ``column`` at ``t_s``; every
+    value must be finite."""
+    err = values[rows] - np.interp(t_s[rows], truth["t_s"], truth[column])
+    assert np.isfinite(err).all()
+    return float(np.sqrt(np.mean(err**2)))
 
 
 def min_jerk_step(t: np.ndarray, start_s: float, end_s: float, height: float) -> np.ndarray:

@@ -10,8 +10,6 @@ upper body leans (docs/architecture.md, "Offline and live").
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -19,7 +17,7 @@ from analysis.angles.anchors import CausalStandAnchors
 from analysis.angles.live import LiveAnglePipeline, stand_rows
 from analysis.recording.streams import streams_from_samples
 from analysis.simulation import SimulationConfig, simulate
-from tests.analysis.builders import feed_live
+from tests.analysis.builders import rmse_to_truth, run_live, with_gyro_bias
 
 SENSORS = ("pelvis", "trunk", "head", "right_thigh", "left_thigh")
 RATE_HZ = 100.0
@@ -36,10 +34,7 @@ def session():
     head = streams["head"]
     stand = (head.t_s >= cal.static_s[0]) & (head.t_s < cal.static_s[1])
     up = head.acc_m_s2[stand].mean(axis=0)
-    warm = head.t_s > cal.functional_s[1]
-    gyr = head.gyr_rad_s.copy()
-    gyr[warm] += np.deg2rad(HEAD_BIAS_DEG_S) * up / np.linalg.norm(up)
-    streams["head"] = dataclasses.replace(head, gyr_rad_s=gyr)
+    streams["head"] = with_gyro_bias(head, up, cal.functional_s[1], HEAD_BIAS_DEG_S)
     return sim, streams
 
 
@@ -49,22 +44,16 @@ def _run(session, *, anchors: bool, until_s: float = np.inf, tick_s: float = 1.0
     Returns times, columns, the pipeline and, per step, (rows returned, stands so far).
     """
     sim, streams = session
-    cal = sim.meta.calibration
     live = LiveAnglePipeline(streams, rate_hz=RATE_HZ, t0_s=0.0, stand_anchors=anchors)
-    end = min(until_s, max(float(s.t_s[-1]) for s in streams.values()))
-    cal_at = cal.functional_s[1] + 0.5
-    pos = dict.fromkeys(streams, 0)
-    parts, steps = [], []
-    for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end]):
-        feed_live(live, streams, pos, now)
-        out = live.step()
-        if out is not None and out.columns:
-            parts.append(out)
-            steps.append((out.t_s.size, live._anchors.stands))
-        if not live.calibrated and now >= cal_at:
-            live.calibrate(cal)
-    t = np.concatenate([o.t_s for o in parts])
-    cols = {c: np.concatenate([o.columns[c] for o in parts]) for c in parts[0].columns}
+    steps: list[tuple[int, int]] = []
+    t, cols = run_live(
+        live,
+        streams,
+        sim.meta.calibration,
+        until_s=until_s,
+        tick_s=tick_s,
+        each_step=lambda out: steps.append((out.t_s.size, live._anchors.stands)),
+    )
     return t, cols, live, steps
 
 
@@ -74,10 +63,7 @@ def runs(session):
 
 
 def _rmse(session, t, values, column, where):
-    truth = session[0].truth
-    err = values[where] - np.interp(t[where], truth["t_s"], truth[column])
-    assert np.isfinite(err).all()
-    return float(np.sqrt(np.mean(err**2)))
+    return rmse_to_truth(session[0].truth, t, values, column, where)
 
 
 def _first_later_stand(steps) -> int:

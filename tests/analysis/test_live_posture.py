@@ -8,8 +8,6 @@ anchors, counted from the rows already seen.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -20,7 +18,7 @@ from analysis.angles.heading import hip_twist_rad, turn_about_vertical, untwist,
 from analysis.angles.live import LiveAnglePipeline, posture_rows, untwist_rows
 from analysis.recording.streams import streams_from_samples
 from analysis.simulation import SimulationConfig, simulate
-from tests.analysis.builders import feed_live
+from tests.analysis.builders import rmse_to_truth, run_live, with_gyro_bias
 
 RATE_HZ = 100.0
 Q_E_G = rot.conjugate(Q_G_E)
@@ -210,31 +208,14 @@ def supine():
     tilt = np.interp(thigh.t_s, truth["t_s"], truth["pelvis_anterior_tilt_deg"])
     lying = tilt < -60.0
     up = thigh.acc_m_s2[lying].mean(axis=0)
-    warm = thigh.t_s > cal.functional_s[1]
-    gyr = thigh.gyr_rad_s.copy()
-    gyr[warm] += np.deg2rad(THIGH_BIAS_DEG_S) * up / np.linalg.norm(up)
-    streams["left_thigh"] = dataclasses.replace(thigh, gyr_rad_s=gyr)
+    streams["left_thigh"] = with_gyro_bias(thigh, up, cal.functional_s[1], THIGH_BIAS_DEG_S)
     return sim, streams
 
 
 def _run(supine, *, posture: bool, until_s: float = np.inf, tick_s: float = 0.5):
     sim, streams = supine
-    cal = sim.meta.calibration
     live = LiveAnglePipeline(streams, rate_hz=RATE_HZ, posture_anchors=posture)
-    end = min(until_s, max(float(s.t_s[-1]) for s in streams.values()))
-    cal_at = cal.functional_s[1] + 0.5
-    pos = dict.fromkeys(streams, 0)
-    parts = []
-    for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end]):
-        feed_live(live, streams, pos, now)
-        out = live.step()
-        if out is not None and out.columns:
-            parts.append(out)
-        if not live.calibrated and now >= cal_at:
-            live.calibrate(cal)
-    t = np.concatenate([o.t_s for o in parts])
-    cols = {c: np.concatenate([o.columns[c] for o in parts]) for c in parts[0].columns}
-    return t, cols
+    return run_live(live, streams, sim.meta.calibration, until_s=until_s, tick_s=tick_s)
 
 
 @pytest.fixture(scope="module")
@@ -248,10 +229,7 @@ def _lying_rows(supine, t):
 
 
 def _rmse(supine, t, values, column, rows):
-    truth = supine[0].truth
-    err = values[rows] - np.interp(t[rows], truth["t_s"], truth[column])
-    assert np.isfinite(err).all()
-    return float(np.sqrt(np.mean(err**2)))
+    return rmse_to_truth(supine[0].truth, t, values, column, rows)
 
 
 def test_lying_anchors_take_the_drift_out_of_the_resting_hip(supine, runs):
