@@ -732,13 +732,7 @@ def joint_centre_terms(
     of those sensors is invalid or its orientation unknown are dropped from all of them.
     """
     stand, move = masks
-    labels = {
-        p
-        for r in rules_for(tuple(session.streams))
-        if r.shared_centre
-        for p in (r.segment, *r.partners)
-        if p in session.streams
-    }
+    labels = _centre_labels(session)
     idx = np.flatnonzero(move)
     if len(labels) < 2 or idx.size < 10:
         return {}
