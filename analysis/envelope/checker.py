@@ -673,9 +673,8 @@ def _alternative(
     The other reading is the hold of ``other`` that overlaps ``span`` most (none: no hold);
     None when its start and end are both within :data:`ALTERNATIVE_MIN_S` of ``span``'s.
     """
-    a, b = span
     best = _overlapping_most(span, other)
-    if best is not None and max(abs(best[0] - a), abs(best[1] - b)) < ALTERNATIVE_MIN_S:
+    if _same_reading(span, best):
         return None
     return HoldAlternative(
         pause_start_s=pause.start_s,
@@ -721,13 +720,18 @@ def _rate_alternatives(
         other = _spans(_hold_mask(steady, *rest), t_s, t_end)
         for k, span in enumerate(spans):
             best = _overlapping_most(span, other)
-            if best is not None and max(abs(best[0] - span[0]), abs(best[1] - span[1])) < (
-                ALTERNATIVE_MIN_S
-            ):
+            if _same_reading(span, best):
                 continue
             start, end = (None, None) if best is None else best
             out.append((k, RateAlternative(rate_factor=factor, start_s=start, end_s=end)))
     return out
+
+
+def _same_reading(span: tuple[float, float], other: tuple[float, float] | None) -> bool:
+    """``other`` starts and ends within :data:`ALTERNATIVE_MIN_S` of ``span`` (no new reading)."""
+    return other is not None and max(abs(other[0] - span[0]), abs(other[1] - span[1])) < (
+        ALTERNATIVE_MIN_S
+    )
 
 
 def _overlapping_most(
