@@ -110,14 +110,23 @@ def stand_rows(
     legs = [p for p in q_B if _leg_or_pelvis(p)]
     if not legs:
         return np.zeros(n, dtype=bool)
-    out = np.ones(n, dtype=bool)
+    out = _calm_rows(q_B, present, still)
     for p in q_B:
-        out &= ~present[p] | still[p]
         if p in STANCE_SEGMENTS:
             out &= present[p]
     for p in legs:
         if out.any():
             out &= ~present[p] | neutral_pose_mask({p: np.nan_to_num(q_B[p])})
+    return out
+
+
+def _calm_rows(
+    q_B: dict[str, FloatArray], present: dict[str, BoolArray], still: dict[str, BoolArray]
+) -> BoolArray:
+    """Rows at which every sensor of ``q_B`` with data there turns slowly (``still``)."""
+    out = np.ones(next(iter(present.values())).shape[0], dtype=bool)
+    for p in q_B:
+        out &= ~present[p] | still[p]
     return out
 
 
@@ -144,10 +153,7 @@ def posture_rows(
     segment orientations, NaN without data; ``turns``: heading turns (rad) that put them in
     one frame (the hip's test compares the pelvis's and thigh's superior axes).
     """
-    n = next(iter(present.values())).shape[0]
-    calm = np.ones(n, dtype=bool)
-    for p in q_B:
-        calm &= ~present[p] | still[p]
+    calm = _calm_rows(q_B, present, still)
     out: dict[str, BoolArray] = {}
     q = {p: np.nan_to_num(v) for p, v in q_B.items()}
     for side in ("left", "right") if "pelvis" in q else ():
@@ -619,8 +625,9 @@ class LiveAnglePipeline:
         if self._posture_anchors:
             held = self._anchors.in_force(turns)
             extra = posture_rows(q_B, held, valid, still)
-            for thigh, twists in self._twists.items():
+            if self._twists:  # the pelvis in the frame in force, once for both thighs
                 q_p = turn_about_vertical(q_B["pelvis"], held["pelvis"])
+            for thigh, twists in self._twists.items():
                 q_t = turn_about_vertical(q_B[thigh], held[thigh])
                 q_B[thigh] = untwist_rows(q_B[thigh], twists.update(q_p, q_t, extra[thigh]))
         self._anchors.add_turns(q_B, turns, stand_rows(q_B, valid, still), valid, extra=extra)
