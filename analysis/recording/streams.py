@@ -16,10 +16,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from analysis.errors import RecordingFormatError
@@ -40,6 +39,9 @@ from analysis.recording.schema import (
     SIDES,
     T_S,
 )
+
+if TYPE_CHECKING:  # pandas is imported where it is used: reading needs none of it
+    import pandas as pd
 
 FloatArray = NDArray[np.float64]
 
@@ -490,6 +492,8 @@ def samples_from_streams(streams: Mapping[str, SensorStream]) -> pd.DataFrame:
     order) before the sort, so rows of equal ``t_s`` keep that order. Columns of a channel
     that only some sensors have are NaN for the others.
     """
+    import pandas as pd
+
     frames = []
     for label, s in streams.items():
         data: dict[str, Any] = {T_S: s.t_s, SENSOR: label}
@@ -518,6 +522,8 @@ def streams_from_samples(samples: pd.DataFrame) -> dict[str, SensorStream]:
     validated here (:func:`validate_samples` does that); a missing required column raises
     KeyError and a label that is not a placement ValueError.
     """
+    import pandas as pd
+
     labels = samples[SENSOR]
     if isinstance(labels.dtype, pd.CategoricalDtype):
         codes = labels.cat.codes.to_numpy()
@@ -590,6 +596,7 @@ def validate_samples(
     unknown sensor label, time not strictly increasing within a sensor, or an implausible
     sample rate. Pauses longer than ``inputs.WARN_GAP_S`` are appended to ``warnings``.
     """
+    import pandas as pd
 
     def line(i: int) -> int:
         return i + 2 if line_of_row is None else line_of_row(i)
@@ -627,6 +634,8 @@ def _numeric_columns(
     df: pd.DataFrame, *, source: str | Path | None, line: Callable[[int], int]
 ) -> dict[str, FloatArray]:
     """Every numeric column as float64; a non-numeric cell or a non-finite required value fails."""
+    import pandas as pd
+
     out = {}
     for col in (c for c in NUMERIC_COLUMNS if c in df.columns):
         raw = df[col]
@@ -665,6 +674,8 @@ def _placement_codes(
     sensors: pd.Series, *, source: str | Path | None, line: Callable[[int], int]
 ) -> NDArray[np.intp]:
     """Each row's index into ``PLACEMENTS``; an unknown or missing label fails."""
+    import pandas as pd
+
     if not isinstance(sensors.dtype, pd.CategoricalDtype):
         sensors = sensors.astype("category")  # factorise once; checks below work on codes
     names = [str(c).strip() for c in sensors.cat.categories]

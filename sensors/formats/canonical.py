@@ -23,14 +23,15 @@ import re
 import secrets
 import shutil
 import stat
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -57,6 +58,9 @@ from analysis.recording.streams import (
     streams_from_samples,
     validate_samples,
 )
+
+if TYPE_CHECKING:  # pandas is imported where it is used: reading needs none of it
+    import pandas as pd
 
 COLUMN_DECIMALS: dict[str, int] = {
     T_S: 6,
@@ -434,7 +438,7 @@ def _read_streams_fast(
         unknown = [c for c in header if c not in ALL_COLUMNS]
         if unknown:
             warnings.insert(0, f"ignored unknown column(s): {inputs.short_names(unknown)}")
-        used = [c for c in ALL_COLUMNS if c in header and (device_ticks or c != DEVICE_TICKS)]
+        used = _used_columns(header, device_ticks=device_ticks)
     # Arrow reads the path natively (its own threads, no GIL); a torn file is read through
     # a memory map cut at its last newline. The path was checked as a regular file above.
     if gz or limit == size:
@@ -449,6 +453,80 @@ def _read_streams_fast(
         if label in parts:
             streams[label] = _stream_from_parts(label, parts.pop(label), warnings)
     return streams, tuple(warnings)
+
+
+_EARLY_READS: dict[tuple[Any, ...], Future[pa.Table]] = {}
+"""Tables being parsed by :func:`start_early_read`, by file identity and columns."""
+
+
+def _early_key(path: str | Path, header: list[str], used: list[str]) -> tuple[Any, ...]:
+    """Which file (and which version of it) and which columns; OSError if it is gone."""
+    p = Path(path)
+    st = p.stat()
+    ident = (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return (*ident, tuple(header), tuple(used))
+
+
+def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
+    """Begin parsing ``path`` on Arrow's threads now, for a later :func:`read_recording`.
+
+    Arrow parses without the interpreter lock, so a command that is about to import its
+    (slow to import) analysis modules can have the file parsed meanwhile. Only a file that
+    :func:`read_recording` would parse whole is started (plain, regular, at most
+    :data:`PARALLEL_READ_MAX_BYTES`, ending in a newline, with a canonical header); the read
+    takes the table only if the file is still the same one (device, inode, size, time
+    modified) and asks for the same columns, and otherwise parses as usual. A parse that
+    fails is dropped: the read then parses again and reports the problem as always. Returns
+    True when a parse was started.
+    """
+    p = Path(path)
+    if p.name.endswith(".gz"):
+        return False
+    try:
+        with _open_regular(p) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > PARALLEL_READ_MAX_BYTES:
+                return False
+            head = fh.read(1 << 16)
+            fh.seek(max(0, size - 1))
+            if fh.read(1) != b"\n":
+                return False
+        header, _end = _fast_header(head)
+        used = _used_columns(header, device_ticks=device_ticks)
+        key = _early_key(p, header, used)
+    except (OSError, RecordingFormatError, _IrregularError):
+        return False
+    parsed: Future[pa.Table] = Future()
+    options = _arrow_options(header, used)
+
+    def parse() -> None:
+        try:
+            parsed.set_result(pacsv.read_csv(str(p), **options))
+        except BaseException as exc:  # handed to the reader, which drops it
+            parsed.set_exception(exc)
+
+    _EARLY_READS.clear()
+    _EARLY_READS[key] = parsed
+    threading.Thread(target=parse, name="stretchguard-early-read").start()
+    return True
+
+
+def _take_early_read(source: Any, header: list[str], used: list[str]) -> pa.Table | None:
+    """The table :func:`start_early_read` parsed from ``source``, if it is still valid."""
+    if not _EARLY_READS or not isinstance(source, str):
+        return None
+    try:
+        key = _early_key(source, header, used)
+    except OSError:
+        return None
+    parsed = _EARLY_READS.pop(key, None)
+    _EARLY_READS.clear()  # one read per process: nothing else waits for a table
+    if parsed is None:
+        return None
+    try:
+        return parsed.result()
+    except Exception:  # the usual parse meets the same problem and reports it
+        return None
 
 
 def _fast_header(head: bytes) -> tuple[list[str], int]:
@@ -515,18 +593,16 @@ def _torn_tail(tail: bytes, tail_start: int, size: int, head: bytes) -> tuple[in
     )
 
 
-def _parse_blocks(
-    source: Any, header: list[str], used: list[str], expected: int, *, whole: bool = False
-) -> dict[str, _Growing]:
-    """Stream the CSV through Arrow in blocks into per-sensor buffers; irregular rows raise.
+def _used_columns(header: list[str], *, device_ticks: bool) -> list[str]:
+    """The known columns of ``header`` that are read, in schema order."""
+    return [c for c in ALL_COLUMNS if c in header and (device_ticks or c != DEVICE_TICKS)]
 
-    ``whole``: parse the file at once on Arrow's threads (:data:`PARALLEL_READ_MAX_BYTES`),
-    then split its blocks in the same way.
-    """
+
+def _arrow_options(header: list[str], used: list[str]) -> dict[str, Any]:
+    """Arrow's read, parse and convert options for a canonical file with ``header``."""
     types: dict[str, pa.DataType] = {c: pa.float64() for c in used if c != SENSOR}
     types[SENSOR] = pa.dictionary(pa.int32(), pa.string())
-    parts: dict[str, _Growing] = {}
-    options = {
+    return {
         "read_options": pacsv.ReadOptions(
             column_names=header, skip_rows=1, block_size=_FAST_BLOCK_BYTES
         ),
@@ -538,8 +614,25 @@ def _parse_blocks(
             strings_can_be_null=True,
         ),
     }
+
+
+def _parse_blocks(
+    source: Any, header: list[str], used: list[str], expected: int, *, whole: bool = False
+) -> dict[str, _Growing]:
+    """Stream the CSV through Arrow in blocks into per-sensor buffers; irregular rows raise.
+
+    ``whole``: parse the file at once on Arrow's threads (:data:`PARALLEL_READ_MAX_BYTES`),
+    then split its blocks in the same way.
+    """
+    parts: dict[str, _Growing] = {}
+    options = _arrow_options(header, used)
+    # a table parsed while the analyser's modules imported (start_early_read), if any; held
+    # by the generator only, so it is released with the batches
     try:
-        for batch in _batches(source, options, whole=whole):
+        early = _take_early_read(source, header, used) if whole else None
+        batches = _batches(source, options, whole=whole, early=early)
+        del early
+        for batch in batches:
             _split_batch(batch, used, parts, expected_rows=expected)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
         raise _IrregularError from None
@@ -550,13 +643,17 @@ def _parse_blocks(
     return parts
 
 
-def _batches(source: Any, options: dict[str, Any], *, whole: bool) -> Iterator[pa.RecordBatch]:
+def _batches(
+    source: Any, options: dict[str, Any], *, whole: bool, early: pa.Table | None = None
+) -> Iterator[pa.RecordBatch]:
     """The CSV's record batches: streamed, or (``whole``) cut from the table read at once.
 
     The table lives only while its batches are taken (the generator's frame holds it).
     """
     if whole:
-        yield from pacsv.read_csv(source, **options).to_batches()
+        table = early if early is not None else pacsv.read_csv(source, **options)
+        del early
+        yield from table.to_batches()
     else:
         yield from pacsv.open_csv(source, **options)
 
@@ -724,6 +821,8 @@ def format_samples(samples: pd.DataFrame) -> bytes:
     missing = [c for c in REQUIRED_COLUMNS if c not in cols]
     if missing:
         raise ValueError(f"sample table lacks required column(s) {missing}")
+    import pandas as pd
+
     arrays: list[pa.Array] = []
     for c in cols:
         if c == SENSOR:
