@@ -198,12 +198,13 @@ def apply_turns(
     return q
 
 
-def isb_angles(q_E_B: Mapping[str, FloatArray]) -> JointAngles:
+def isb_angles(q_E_B: Mapping[str, FloatArray], *, threads: int = 1) -> JointAngles:
     """ISB joint angles (deg) of segments in one earth frame, in ``ANGLE_COLUMNS`` order.
 
     :func:`analysis.angles.isb.joint_angles_deg` with the level frame ``Q_G_E``; an angle
-    whose segments are not both worn is absent, with the reason.
+    whose segments are not both worn is absent, with the reason. ``threads``: a leg's
+    joints computed this many at a time (the same numbers).
     """
-    ja = joint_angles_deg(q_E_B, q_G_E=Q_G_E)
+    ja = joint_angles_deg(q_E_B, q_G_E=Q_G_E, threads=threads)
     columns = {c: ja.columns[c] for c in ANGLE_COLUMNS if c in ja.columns}
     return JointAngles(columns=columns, absent=dict(ja.absent.items()))

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
-from analysis.angles.chunks import map_rows
+from analysis.angles.chunks import map_rows, map_threads
 from analysis.recording.schema import (
     HEAD_FLEXION_REL_PELVIS,
     angle_column,
@@ -48,6 +48,7 @@ def joint_angles_deg(
     *,
     q_G_E: FloatArray,
     sides: tuple[str, ...] = ("right", "left"),
+    threads: int = 1,
 ) -> JointAngles:
     """Every angle the worn segments allow (float32 columns, computed in row chunks).
 
@@ -60,12 +61,14 @@ def joint_angles_deg(
         heading-free attitudes (pelvis tilt, thigh inclination).
     sides
         Legs to report (a leg with no sensor at all is left out silently).
+    threads
+        A leg's joints are computed this many at a time (the same numbers on any number).
     """
     cols: dict[str, FloatArray] = {}
     absent: dict[str, str] = {}
     for side in sides:
         if any(f"{side}_{s}" in q_E_B for s in ("thigh", "shank", "foot")):
-            _leg_angles(q_E_B, q_G_E, side, cols, absent)
+            _leg_angles(q_E_B, q_G_E, side, cols, absent, threads=threads)
     _trunk_angles(q_E_B, q_G_E, cols, absent)
     return JointAngles(columns=cols, absent=absent)
 
@@ -82,23 +85,33 @@ def _leg_angles(
     side: str,
     cols: dict[str, FloatArray],
     absent: dict[str, str],
+    *,
+    threads: int = 1,
 ) -> None:
     """Add one leg's hip, knee and ankle columns (deg), or why each is absent.
 
     With a thigh but no pelvis sensor the thigh's inclination to gravity stands in for the hip.
+    The joints whose segments are both worn are computed ``threads`` at a time.
     """
+    worn = [j for j in _LEG_JOINTS if all(_placement(s, side) in q_E_B for s in j[1:3])]
+
+    def one(spec: tuple[str, str, str, tuple[str, ...]]) -> FloatArray:
+        joint, prox, dist, motions = spec
+
+        def rows(qp: FloatArray, qd: FloatArray) -> FloatArray:
+            ang = rot.joint_angles_rad(qp, qd, joint=joint, side=side)
+            return np.rad2deg(np.stack([ang[m] for m in motions], axis=1))
+
+        p, d = _placement(prox, side), _placement(dist, side)
+        return map_rows(rows, q_E_B[p], q_E_B[d], width=len(motions))
+
+    done = dict(zip((j[0] for j in worn), map_threads(one, worn, threads=threads), strict=True))
     for joint, prox, dist, motions in _LEG_JOINTS:
         p, d = _placement(prox, side), _placement(dist, side)
         names = [angle_column(side, joint, m) for m in motions]
-        if p in q_E_B and d in q_E_B:
-
-            def rows(qp, qd, joint=joint, motions=motions):
-                ang = rot.joint_angles_rad(qp, qd, joint=joint, side=side)
-                return np.rad2deg(np.stack([ang[m] for m in motions], axis=1))
-
-            out = map_rows(rows, q_E_B[p], q_E_B[d], width=len(motions))
+        if joint in done:
             for k, name in enumerate(names):
-                cols[name] = out[:, k]
+                cols[name] = done[joint][:, k]
         else:
             for name in names:
                 absent[name] = _missing_text((p, d), q_E_B)

@@ -545,7 +545,7 @@ def analyse_recording(
         threads=threads,
         **opts.heading_steps(),
     )
-    ja = chain.isb_angles(q_E_B)
+    ja = chain.isb_angles(q_E_B, threads=threads)
     if not opts.keep_orientations:
         q_E_B = {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
