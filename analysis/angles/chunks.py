@@ -55,24 +55,3 @@ def map_threads(fn: Callable[[_In], _Out], items: Iterable[_In], *, threads: int
         return [fn(x) for x in todo]
     with ThreadPoolExecutor(max_workers=min(threads, len(todo))) as pool:
         return list(pool.map(fn, todo))
-
-
-def beside(fn: Callable[[], _Out], *, threads: int = 1) -> Callable[[], _Out]:
-    """Start ``fn()`` on a thread of its own when ``threads`` > 1; call the result to join it.
-
-    For a step whose result is needed later while the caller does independent work (NumPy
-    releases the interpreter lock inside its loops, so the two share the cores). With one
-    thread ``fn`` runs here and now, as in a plain call. Either way ``fn`` computes exactly
-    what it would alone; an exception it raises is raised when the result is taken.
-    """
-    if threads <= 1:
-        done = fn()
-        return lambda: done
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(fn)
-    pool.shutdown(wait=False)  # the thread ends with fn; nothing else is submitted
-
-    def result() -> _Out:
-        return future.result()
-
-    return result

@@ -24,7 +24,7 @@ from analysis.angles.accbias import AccCorrection, estimate_acc_correction, stil
 from analysis.angles.anchors import ANCHOR_LINKS
 from analysis.angles.calibration import CalibrationResult, calibrate
 from analysis.angles.calibration_windows import Windows, head_of, resolve_windows
-from analysis.angles.chunks import beside, map_rows, map_threads
+from analysis.angles.chunks import map_rows, map_threads
 from analysis.angles.heading import (
     anchor_offsets_from_axes,
     axis_azimuth,
@@ -528,8 +528,7 @@ def analyse_recording(
     )
     report("calibration", 0.7)
     cal = _calibrate(session, q_E_S, windows, opts)
-    tilt = partial(_tilt_precision, session, gyr_bias, windows, cal, acc_corr, opts)
-    precision_of = beside(tilt, threads=threads)  # needs only `cal`: beside the angles
+    precision = _tilt_precision(session, gyr_bias, windows, cal, acc_corr, opts)
     still = _all_still(session, gyr_bias, threads=threads)
     valid = {p: u.valid for p, u in session.streams.items()}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
@@ -552,7 +551,7 @@ def analyse_recording(
     warnings.extend(_gap_warnings(gaps))
     doubts = _doubts(cal, angles, rate_hz)
     uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
-    predicted, imprecise = _imprecise(precision_of(), uncertain, opts.exercised_side or meta.side)
+    predicted, imprecise = _imprecise(precision, uncertain, opts.exercised_side or meta.side)
     report("done", 1.0)
     return AngleResult(
         angles=angles,

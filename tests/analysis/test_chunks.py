@@ -52,32 +52,3 @@ def test_map_threads_raises_the_first_failure():
 
     with pytest.raises(ValueError, match="two"):
         map_threads(fail_on_two, range(4), threads=2)
-
-
-def test_beside_gives_the_plain_result_on_one_thread_or_two():
-    import threading
-
-    from analysis.angles.chunks import beside
-
-    ran_on = []
-
-    def work():
-        ran_on.append(threading.current_thread())
-        return np.arange(5.0) * 2
-
-    here = beside(work, threads=1)
-    assert ran_on == [threading.current_thread()]  # run at once, on the caller's thread
-    apart = beside(work, threads=2)
-    assert np.array_equal(here(), apart())
-    assert ran_on[1] is not threading.current_thread()
-
-
-def test_beside_raises_when_the_result_is_taken():
-    from analysis.angles.chunks import beside
-
-    def fails():
-        raise ValueError("no poses")
-
-    result = beside(fails, threads=2)
-    with pytest.raises(ValueError, match="no poses"):
-        result()
