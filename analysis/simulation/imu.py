@@ -240,25 +240,12 @@ ERROR_PRESETS: Final = ("commodity",)
 def with_preset(errors: ImuErrorModel, name: str) -> ImuErrorModel:
     """``errors`` with a named preset (:data:`ERROR_PRESETS`) applied on top.
 
-    The offsets (biases) are scaled by preset / default, so a model whose biases were already
-    scaled (e.g. per person in the population) keeps its spread around the preset; the
-    sensitivity terms are set to the preset's values. Nothing else changes.
+    The preset's offsets (bias σ) and sensitivity terms replace those of ``errors``; noise,
+    bias walk, clocks, dropouts and wobble stay as they were.
     """
     if name not in ERROR_PRESETS:
         raise ConfigError(f"unknown IMU error preset {name!r}; expected one of {ERROR_PRESETS}")
-    base = ImuErrorModel()
-    p = COMMODITY_ERRORS
-    return dataclasses.replace(
-        errors,
-        gyr_bias_sigma_rad_s=errors.gyr_bias_sigma_rad_s
-        * (p["gyr_bias_sigma_rad_s"] / base.gyr_bias_sigma_rad_s),
-        acc_bias_sigma_m_s2=errors.acc_bias_sigma_m_s2
-        * (p["acc_bias_sigma_m_s2"] / base.acc_bias_sigma_m_s2),
-        gyr_scale_sigma=p["gyr_scale_sigma"],
-        acc_scale_sigma=p["acc_scale_sigma"],
-        gyr_cross_axis_sigma=p["gyr_cross_axis_sigma"],
-        acc_cross_axis_sigma=p["acc_cross_axis_sigma"],
-    )
+    return dataclasses.replace(errors, **COMMODITY_ERRORS)
 
 
 def sensitivity_matrix(scale: FloatArray, cross_axis: FloatArray) -> FloatArray:

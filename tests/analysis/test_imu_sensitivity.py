@@ -92,7 +92,7 @@ def test_commodity_preset_values_and_scaling() -> None:
     assert com.gyr_noise_density_rad_s_sqrt_hz == base.gyr_noise_density_rad_s_sqrt_hz
     doubled = dataclasses.replace(base, acc_bias_sigma_m_s2=2 * base.acc_bias_sigma_m_s2)
     assert with_preset(doubled, "commodity").acc_bias_sigma_m_s2 == pytest.approx(
-        2 * COMMODITY_ERRORS["acc_bias_sigma_m_s2"]
+        COMMODITY_ERRORS["acc_bias_sigma_m_s2"]
     )
     with pytest.raises(ConfigError, match="unknown IMU error preset"):
         with_preset(base, "cheap")
