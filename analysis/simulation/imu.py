@@ -58,6 +58,7 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 __all__ = [
+    "SENSITIVITY_FIELDS",
     "ImuErrorModel",
     "SensorParameters",
     "SensorSamples",
@@ -77,6 +78,14 @@ BIAS_KNOT_S: Final = 1.0
 _STREAM_CONSTANTS, _STREAM_ACC, _STREAM_GYR, _STREAM_MAG = 0, 1, 2, 3
 _STREAM_JITTER, _STREAM_DROPS, _STREAM_BIAS_WALK = 4, 5, 6
 _STREAM_SENSITIVITY = 7
+
+SENSITIVITY_FIELDS: Final = (
+    "gyr_scale_sigma",
+    "acc_scale_sigma",
+    "gyr_cross_axis_sigma",
+    "acc_cross_axis_sigma",
+)
+"""The :class:`ImuErrorModel` fields of the sensitivity matrices (all 0: none applied)."""
 
 WOBBLE_SEGMENT_FACTOR: Final = {
     "pelvis": 0.5,
@@ -183,15 +192,7 @@ class ImuErrorModel:
     @property
     def has_sensitivity_errors(self) -> bool:
         """Whether any scale-factor or cross-axis term is switched on."""
-        return any(
-            v > 0
-            for v in (
-                self.gyr_scale_sigma,
-                self.acc_scale_sigma,
-                self.gyr_cross_axis_sigma,
-                self.acc_cross_axis_sigma,
-            )
-        )
+        return any(getattr(self, name) > 0 for name in SENSITIVITY_FIELDS)
 
     @classmethod
     def commodity(cls) -> ImuErrorModel:

@@ -117,3 +117,12 @@ def test_population_session_without_preset_is_byte_identical_to_before() -> None
     assert not np.allclose(
         with_com.samples["acc_x_m_s2"].to_numpy(float), plain.samples["acc_x_m_s2"].to_numpy(float)
     )
+
+
+def test_sidecar_config_names_the_sensitivity_terms_only_when_on() -> None:
+    plain = SimulationConfig().to_dict()["errors"]
+    assert "acc_scale_sigma" not in plain
+    assert "gyr_bias_sigma_rad_s" in plain
+    on = SimulationConfig(errors=ImuErrorModel.commodity()).to_dict()["errors"]
+    assert on["acc_scale_sigma"] == 0.01
+    assert on["gyr_cross_axis_sigma"] == 0.01
