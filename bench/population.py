@@ -1,7 +1,8 @@
 """Accuracy and verdicts on a simulated population (analysis.simulation.population).
 
     .venv/bin/python bench/population.py [--people 120] [--hours 3] [--first-person 0]
-        [--sets default,full,pair] [--out-json PATH]
+        [--sets default,full,pair] [--out-json PATH] [--imu-errors commodity]
+        [--length "1 min"|"10 min"]
 
 Each person is recorded twice from the same movements: with the 4-sensor default (pelvis and
 the stretched leg's thigh, shank, foot) and with all nine sensors. Two thirds of the people
@@ -37,6 +38,7 @@ from analysis.angles import rotations
 from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.envelope.checker import EnvelopeResult, check_envelope
 from analysis.envelope.profiles import load_builtin_profile
+from analysis.simulation.imu import ERROR_PRESETS
 from analysis.simulation.population import (
     SENSOR_SETS,
     PopulationSession,
@@ -435,12 +437,16 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     }
 
 
-def run_one(task: tuple[int, int, str, str]) -> dict[str, Any]:
-    """Generate, analyse and judge one session (a worker's unit of work)."""
-    person_seed, seed, length, sensors = task
+def run_one(task: tuple[int, int, str, str] | tuple[int, int, str, str, str]) -> dict[str, Any]:
+    """Generate, analyse and judge one session (a worker's unit of work).
+
+    A fifth element names an IMU error preset (``--imu-errors``) added to the person's errors.
+    """
+    person_seed, seed, length, sensors = task[:4]
+    preset = task[4] if len(task) > 4 else None
     t0 = time.perf_counter()
     person = generate_person(person_seed)
-    ses = generate_session(person, seed, LENGTHS[length], sensors)
+    ses = generate_session(person, seed, LENGTHS[length], sensors, error_preset=preset)
     t1 = time.perf_counter()
     record: dict[str, Any] = {
         "person": person_seed,
@@ -456,6 +462,7 @@ def run_one(task: tuple[int, int, str, str]) -> dict[str, Any]:
         "vendor_export": ses.vendor_export,
         "violations": [v.name for v in ses.violations],
         "strapping": dict(ses.strapping),
+        "imu_errors": preset or "population",
     }
     try:
         res = analyse_recording(
@@ -498,9 +505,19 @@ def run(
     workers: int = 2,
     sets: Sequence[str] = DEFAULT_SETS,
     first_person: int = 0,
+    imu_errors: str | None = None,
+    length: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every session in a pool of ``workers`` processes, printing progress."""
-    todo = tasks(people, hours, first_person, sets=sets)
+    """Run every session in a pool of ``workers`` processes, printing progress.
+
+    ``imu_errors`` names a preset of ``analysis.simulation.imu.ERROR_PRESETS`` added to every
+    session's sensor errors; ``length`` ("1 min", "10 min") records every person at it.
+    """
+    todo: list[Any] = tasks(people, hours, first_person, sets=sets)
+    if length is not None:
+        todo = [(p, s, length if n != "1 h" else n, x) for p, s, n, x in todo]
+    if imu_errors is not None:
+        todo = [(*t, imu_errors) for t in todo]
     out: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -779,6 +796,15 @@ def main(argv: list[str] | None = None) -> int:
         help=f"sensor sets, comma-separated, of {', '.join(SETS)} (pair: thigh and shank; "
         "other-leg: the default on the resting leg; legs: both legs, no pelvis)",
     )
+    ap.add_argument(
+        "--imu-errors",
+        choices=ERROR_PRESETS,
+        help="add a sensor error preset to every session (commodity: datasheet offsets, "
+        "scale-factor and cross-axis errors; docs/simulator.md)",
+    )
+    ap.add_argument(
+        "--length", choices=("1 min", "10 min"), help="record every person at this length"
+    )
     args = ap.parse_args(argv)
     sets = tuple(x.strip() for x in args.sets.split(",") if x.strip())
     if not sets or any(x not in SETS for x in sets):
@@ -788,7 +814,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         t0 = time.perf_counter()
         records = run(
-            args.people, args.hours, workers=args.workers, sets=sets, first_person=args.first_person
+            args.people,
+            args.hours,
+            workers=args.workers,
+            sets=sets,
+            first_person=args.first_person,
+            imu_errors=args.imu_errors,
+            length=args.length,
         )
         print(f"population: {len(records)} sessions in {time.perf_counter() - t0:.0f} s")
         args.out_json.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,24 @@ from analysis.recording.schema import GRAVITY_M_S2
 
 FloatArray = NDArray[np.float64]
 
+ACC_BIAS_PRIOR_SD_M_S2 = 0.15
+"""Prior standard deviation of each accelerometer offset component (≈ 15 mg). Smaller than
+the zero-g offsets commodity datasheets give as typical (±40 mg, Bosch BMI160): it
+regularises the directions the poses observe weakly. Along directions the poses do observe
+(σ_pose 0.02 m/s²) it shrinks an offset of any size by under 2 %, so a 40-mg offset is still
+found; a datasheet-sized prior of 0.4 m/s² instead let pose noise into the weak directions
+(person 110 of the population: hip flexion RMSE 0.34° → 0.70°) without finding the
+commodity offsets any better on the sessions examined (docs/accuracy.md)."""
+
+MAX_ACC_BIAS_M_S2 = 1.6
+"""Largest offset (norm, ≈ 160 mg) a fit may end at before it is not trusted (the poses were
+not truly still). Three offsets of σ 40 mg (commodity datasheets' typical zero-g offset as
+1 σ, docs/simulator.md) stay below it together for 999 sensors in 1000 (χ, 3 degrees of
+freedom: 4.03 σ); it is past every commodity part's typical offsets together (e.g.
+60/60/80 mg: 1.1 m/s²). The earlier 1.0 m/s² refused the fit of about one commodity sensor
+in ten, which then kept its whole offset: a 145-mg thigh sensor left an 8° hip and knee
+flexion error (population person 35, supine)."""
+
 
 @dataclass(frozen=True)
 class AccBias:
@@ -167,11 +185,11 @@ def estimate_acc_correction(
     pose_means_m_s2: FloatArray,
     *,
     gravity_m_s2: float = GRAVITY_M_S2,
-    prior_sd_m_s2: float = 0.15,
+    prior_sd_m_s2: float = ACC_BIAS_PRIOR_SD_M_S2,
     prior_gain_sd: float | None = 0.005,
     pose_sd_m_s2: float = 0.02,
     min_spread_deg: float = 20.0,
-    max_bias_m_s2: float = 1.0,
+    max_bias_m_s2: float = MAX_ACC_BIAS_M_S2,
     max_gain_error: float = 0.05,
     iterations: int = 20,
 ) -> AccCorrection:
@@ -183,9 +201,9 @@ def estimate_acc_correction(
     prior (no correction) instead of absorbing the others' residuals. ``prior_gain_sd`` None
     fits the bias alone. Gives no correction when the poses span less than
     ``min_spread_deg`` (one orientation: the stand calibration absorbs its errors) or when the
-    fit ends beyond ``max_bias_m_s2`` (≈ 100 mg: consumer parts allow up to ±80 mg per axis,
-    e.g. the MPU-6050's z) or ``max_gain_error`` (5 %) — past consumer-IMU specifications: the
-    poses were not truly still and the estimate is not trusted.
+    fit ends beyond ``max_bias_m_s2`` (:data:`MAX_ACC_BIAS_M_S2`) or ``max_gain_error`` (5 %)
+    — past consumer-IMU specifications: the poses were not truly still and the estimate is
+    not trusted.
     """
     m = cluster_poses(np.asarray(pose_means_m_s2, dtype=np.float64))
     none = AccCorrection(np.zeros(3), np.eye(3), int(m.shape[0]), 0.0)
@@ -220,7 +238,7 @@ def estimate_acc_bias(
     pose_means_m_s2: FloatArray,
     *,
     gravity_m_s2: float = GRAVITY_M_S2,
-    prior_sd_m_s2: float = 0.15,
+    prior_sd_m_s2: float = ACC_BIAS_PRIOR_SD_M_S2,
     pose_sd_m_s2: float = 0.02,
     min_spread_deg: float = 20.0,
     max_bias_m_s2: float = 0.6,

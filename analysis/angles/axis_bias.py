@@ -42,8 +42,8 @@ from analysis.recording.schema import GRAVITY_M_S2
 FloatArray = NDArray[np.float64]
 
 MAX_AXIS_BIAS_M_S2 = 1.0
-"""Largest bias (≈ 100 mg, as ``accbias.estimate_acc_correction``'s ``max_bias_m_s2``) taken
-for a bias: consumer parts allow up to ±80 mg per axis (e.g. the MPU-6050's z)."""
+"""Largest bias along one axis (≈ 100 mg) taken for a bias: consumer parts give typical
+offsets up to ±80 mg per axis (e.g. the MPU-6050's z)."""
 
 
 def axis_bias_g(y_S: FloatArray, hinge_S: FloatArray) -> FloatArray | None:

@@ -27,7 +27,13 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.angles.accbias import GAIN_TERMS, _norm_jacobian, cluster_poses, still_pose_means
+from analysis.angles.accbias import (
+    ACC_BIAS_PRIOR_SD_M_S2,
+    GAIN_TERMS,
+    _norm_jacobian,
+    cluster_poses,
+    still_pose_means,
+)
 from analysis.angles.rotations import rotate
 from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column
 
@@ -68,7 +74,7 @@ def posterior_covariance(
     pose_means_m_s2: FloatArray,
     *,
     fitted: bool,
-    prior_sd_m_s2: float = 0.15,
+    prior_sd_m_s2: float = ACC_BIAS_PRIOR_SD_M_S2,
     prior_gain_sd: float = 0.005,
     pose_sd_m_s2: float = 0.02,
 ) -> FloatArray:

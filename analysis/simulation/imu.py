@@ -21,13 +21,17 @@ accelerometer see the same wobble.
 Errors (all seeded, all off in :meth:`ImuErrorModel.perfect`): white noise, a constant bias drawn
 per sensor plus a bias random walk (knots every second, linear in between), a magnetometer
 offset, a crystal frequency error (ppm) and a start offset of each sensor's sample clock,
-time-stamp jitter, and dropped samples (single and short bursts). Random numbers come from
+time-stamp jitter, and dropped samples (single and short bursts); optionally (off by default)
+a per-sensor sensitivity matrix for each of gyroscope and accelerometer — scale-factor error on
+the diagonal, cross-axis sensitivity (axis non-orthogonality) off it — drawn from a stream of
+its own, so switching it on changes no other value. Random numbers come from
 fixed blocks of 4096 samples seeded by ``(seed, placement, stream, block)``, so any chunking of
 a session gives the same samples.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -54,12 +58,15 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 __all__ = [
+    "SENSITIVITY_FIELDS",
     "ImuErrorModel",
     "SensorParameters",
     "SensorSamples",
     "SensorSynthesizer",
     "SoftTissueModel",
+    "draw_sensitivity_matrices",
     "draw_sensor_parameters",
+    "sensitivity_matrix",
 ]
 
 BLOCK_SAMPLES: Final = 4096
@@ -70,6 +77,15 @@ BIAS_KNOT_S: Final = 1.0
 
 _STREAM_CONSTANTS, _STREAM_ACC, _STREAM_GYR, _STREAM_MAG = 0, 1, 2, 3
 _STREAM_JITTER, _STREAM_DROPS, _STREAM_BIAS_WALK = 4, 5, 6
+_STREAM_SENSITIVITY = 7
+
+SENSITIVITY_FIELDS: Final = (
+    "gyr_scale_sigma",
+    "acc_scale_sigma",
+    "gyr_cross_axis_sigma",
+    "acc_cross_axis_sigma",
+)
+"""The :class:`ImuErrorModel` fields of the sensitivity matrices (all 0: none applied)."""
 
 WOBBLE_SEGMENT_FACTOR: Final = {
     "pelvis": 0.5,
@@ -121,7 +137,11 @@ class ImuErrorModel:
     Noise densities follow the Bosch BMI160 datasheet (gyro 0.007 °/s/√Hz, accelerometer
     180 µg/√Hz); white-noise standard deviations are ``density · √(rate_hz / 2)``. Per-sensor
     constants are drawn once: biases ``N(0, sigma)`` per axis, clock error ``N(0, sigma_ppm)``,
-    start offset ``U(0, start_offset_max_s)``. See docs/simulator.md for every source.
+    start offset ``U(0, start_offset_max_s)``. The sensitivity terms (``*_scale_sigma``: relative
+    scale-factor error per axis; ``*_cross_axis_sigma``: cross-axis sensitivity per off-diagonal
+    element, a fraction ≈ a small misalignment angle in rad) are 0 by default;
+    :meth:`commodity` sets them and the offsets from commodity datasheets. See
+    docs/simulator.md for every source.
     """
 
     gyr_noise_density_rad_s_sqrt_hz: float = _deg(0.007)
@@ -139,6 +159,10 @@ class ImuErrorModel:
     burst_rate_per_min: float = 0.5
     burst_max_samples: int = 8
     wobble: SoftTissueModel = field(default_factory=SoftTissueModel)
+    gyr_scale_sigma: float = 0.0
+    acc_scale_sigma: float = 0.0
+    gyr_cross_axis_sigma: float = 0.0
+    acc_cross_axis_sigma: float = 0.0
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -165,6 +189,21 @@ class ImuErrorModel:
                 "SoftTissueModel needs static_deflection_s2 ≥ 0 and pivot_depth_m ≥ 0"
             )
 
+    @property
+    def has_sensitivity_errors(self) -> bool:
+        """Whether any scale-factor or cross-axis term is switched on."""
+        return any(getattr(self, name) > 0 for name in SENSITIVITY_FIELDS)
+
+    @classmethod
+    def commodity(cls) -> ImuErrorModel:
+        """The defaults with the offsets and sensitivity errors of commodity MEMS datasheets.
+
+        Per axis (1 σ; docs/simulator.md gives the datasheet lines): zero-rate offset 3 °/s,
+        zero-g offset 40 mg, scale-factor error 1 % (gyroscope and accelerometer), cross-axis
+        sensitivity 1 % per off-diagonal element (≈ 0.57° axis misalignment).
+        """
+        return with_preset(cls(), "commodity")
+
     @classmethod
     def perfect(cls) -> ImuErrorModel:
         """No noise, bias, clock error, jitter, dropout or wobble: the ideal sensor."""
@@ -184,6 +223,63 @@ class ImuErrorModel:
             burst_rate_per_min=0.0,
             wobble=SoftTissueModel(static_deflection_s2=0.0),
         )
+
+
+COMMODITY_ERRORS: Final = {
+    "gyr_bias_sigma_rad_s": _deg(3.0),
+    "acc_bias_sigma_m_s2": 0.040 * GRAVITY_M_S2,
+    "gyr_scale_sigma": 0.01,
+    "acc_scale_sigma": 0.01,
+    "gyr_cross_axis_sigma": 0.01,
+    "acc_cross_axis_sigma": 0.01,
+}
+"""The "commodity" preset: per-axis 1-σ values read from commodity IMU datasheets."""
+
+ERROR_PRESETS: Final = ("commodity",)
+
+
+def with_preset(errors: ImuErrorModel, name: str) -> ImuErrorModel:
+    """``errors`` with a named preset (:data:`ERROR_PRESETS`) applied on top.
+
+    The preset's offsets (bias σ) and sensitivity terms replace those of ``errors``; noise,
+    bias walk, clocks, dropouts and wobble stay as they were.
+    """
+    if name not in ERROR_PRESETS:
+        raise ConfigError(f"unknown IMU error preset {name!r}; expected one of {ERROR_PRESETS}")
+    return dataclasses.replace(errors, **COMMODITY_ERRORS)
+
+
+def sensitivity_matrix(scale: FloatArray, cross_axis: FloatArray) -> FloatArray:
+    """``M = I + diag(scale) + C``: a sensor reads ``M @ true`` (before offset and noise).
+
+    ``scale`` (3,) are relative scale-factor errors (0.02: axis reads 2 % high); ``cross_axis``
+    (3, 3) are cross-axis sensitivities, ``C[i, j]`` the share of the true component ``j``
+    that axis ``i`` picks up (a misalignment of axis ``i`` towards ``j`` by ≈ ``C[i, j]`` rad);
+    its diagonal is ignored.
+    """
+    c = np.array(cross_axis, dtype=np.float64)
+    np.fill_diagonal(c, 0.0)
+    return np.eye(3) + np.diag(np.asarray(scale, dtype=np.float64)) + c
+
+
+def draw_sensitivity_matrices(
+    seed: int, placement: str, errors: ImuErrorModel
+) -> tuple[FloatArray, FloatArray] | None:
+    """The (accelerometer, gyroscope) sensitivity matrices of one sensor, or None if off.
+
+    Drawn from a stream of their own (``N(0, sigma)`` per element), so they change no other
+    random number of the session.
+    """
+    if not errors.has_sensitivity_errors:
+        return None
+    z = _rng(seed, placement, _STREAM_SENSITIVITY).standard_normal((2, 3, 3))
+    acc = sensitivity_matrix(
+        np.diag(z[0]) * errors.acc_scale_sigma, z[0] * errors.acc_cross_axis_sigma
+    )
+    gyr = sensitivity_matrix(
+        np.diag(z[1]) * errors.gyr_scale_sigma, z[1] * errors.gyr_cross_axis_sigma
+    )
+    return acc, gyr
 
 
 @dataclass(frozen=True)
@@ -317,6 +413,8 @@ class SensorSynthesizer:
         self._filters = self._design_wobble_filter() if self._wobble_gain > 0 else None
         self._state_n = 0
         self._zi: tuple[FloatArray, FloatArray] | None = None
+        self.sensitivity = draw_sensitivity_matrices(self.seed, self.placement, errors)
+        """(accelerometer, gyroscope) ``M`` of :func:`sensitivity_matrix`, None when off."""
 
     # --- randomness --------------------------------------------------------------------------
 
@@ -492,6 +590,9 @@ class SensorSynthesizer:
         f_E = point.a_E_m_s2 + np.array([0.0, 0.0, GRAVITY_M_S2])
         acc = rotations.rotate(q_S_E, f_E)
         gyr = rotations.rotate(q_S_E, body_frame.omega_E_rad_s)
+        if self.sensitivity is not None:
+            acc = acc @ self.sensitivity[0].T
+            gyr = gyr @ self.sensitivity[1].T
         e = self.errors
         gyr_bias = self._bias(self._gyr_knots, n)
         acc_bias = self._bias(self._acc_knots, n)

@@ -49,6 +49,7 @@ from analysis.simulation.imu import (
     SensorSamples,
     SensorSynthesizer,
     SoftTissueModel,
+    with_preset,
 )
 from analysis.simulation.poses import Interval, PoseTimeline
 from analysis.simulation.scenarios import TruthEvent
@@ -983,13 +984,16 @@ def generate_session(
     *,
     rate_hz: float = 100.0,
     chunk_s: float = 120.0,
+    error_preset: str | None = None,
 ) -> PopulationSession:
     """One session of ``person`` (seeded by ``person.seed`` and ``seed``).
 
     ``duration_s`` None gives one exercise block (about 1–1.5 min); a longer one repeats
     blocks with rests (sitting breaks in sessions over 15 min) and pads with rest. The
     samples are synthesised in chunks of ``chunk_s`` (no per-sample sensor truth is kept), so
-    a 1-h session needs memory only for its samples and truth angles.
+    a 1-h session needs memory only for its samples and truth angles. ``error_preset``
+    (e.g. ``"commodity"``, :func:`analysis.simulation.imu.with_preset`) adds that preset's
+    sensor errors on top of the person's; None (default) leaves every value as it was.
     """
     if not (isinstance(seed, int) and seed >= 0):
         raise ConfigError(f"seed must be an integer ≥ 0, got {seed!r}")
@@ -997,6 +1001,8 @@ def generate_session(
     plan, tl = _plan(person, seed, duration_s, "trunk" in sensors)
     rng = np.random.default_rng([person.seed, seed, 2])
     errors = _error_model(rng, person.wobble_scale)
+    if error_preset is not None:
+        errors = with_preset(errors, error_preset)
     params, matrices, how = _sensor_parameters(person.body, sensors, rng, errors)
     vendor = bool(rng.random() < 0.25)
     config = SimulationConfig(

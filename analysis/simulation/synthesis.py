@@ -44,6 +44,7 @@ from analysis.recording.streams import CalibrationWindows, Gap, Marker, SensorIn
 from analysis.simulation.body import BodyModel
 from analysis.simulation.chain import SEGMENTS, KinematicModel
 from analysis.simulation.imu import (
+    SENSITIVITY_FIELDS,
     ImuErrorModel,
     SensorParameters,
     SensorSamples,
@@ -174,8 +175,16 @@ class SimulationConfig:
             raise ConfigError(f"mag_field_ut must be three finite numbers, got {self.mag_field_ut}")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready description (provenance in sidecars and truth files)."""
-        return json_ready(dataclasses.asdict(self))
+        """JSON-ready description (provenance in sidecars and truth files).
+
+        The sensitivity terms of ``errors`` are written only when switched on, so the files
+        of a session without them are the same as before those terms existed.
+        """
+        out = dataclasses.asdict(self)
+        if not self.errors.has_sensitivity_errors:
+            for name in SENSITIVITY_FIELDS:
+                del out["errors"][name]
+        return json_ready(out)
 
 
 def json_ready(value: Any) -> Any:

@@ -6,6 +6,7 @@ import numpy as np
 
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import (
+    MAX_ACC_BIAS_M_S2,
     AccCorrection,
     cluster_poses,
     estimate_acc_bias,
@@ -266,3 +267,15 @@ def test_pose_labels_join_the_first_pose_in_reach():
     np.testing.assert_array_equal(pose_labels(u, cos_radius=0.5), [0, 1, 0])
     np.testing.assert_array_equal(pose_labels(u[[1, 0, 2]], cos_radius=0.5), [0, 1, 0])
     np.testing.assert_array_equal(pose_labels(u, cos_radius=0.9), [0, 1, 2])
+
+
+def test_a_large_commodity_offset_is_still_corrected(rng):
+    """A 145-mg offset (3 σ of a commodity part's 40 mg on one axis) seen from well-spread
+    poses is found, not refused as implausible; a fit past the limit still is refused."""
+    bias = np.array([-0.376, 1.199, 0.663])
+    dirs = [[0, 1, 0], [1, 0, 0], [-0.26, -0.97, 0], [0.3, 0.2, 0.93]]
+    est = estimate_acc_correction(_poses(rng, dirs, bias, per_pose=5))
+    assert np.linalg.norm(est.bias_m_s2 - bias) < 0.1 * np.linalg.norm(bias)
+    assert np.linalg.norm(bias) < MAX_ACC_BIAS_M_S2
+    too_far = 1.1 * MAX_ACC_BIAS_M_S2 * bias / np.linalg.norm(bias)
+    assert np.all(estimate_acc_correction(_poses(rng, dirs, too_far, per_pose=5)).bias_m_s2 == 0)
