@@ -28,6 +28,7 @@ from analysis.envelope.profiles import load_builtin_profile, profile_for_exercis
 from analysis.errors import ConfigError, OutputExistsError
 from analysis.recording.schema import PLACEMENTS
 from analysis.simulation import SCENARIOS, list_scenarios, natural_duration_s
+from cli.common import quiet_bumble
 from cli.live_angles import LiveAngles
 from cli.live_feed import next_command
 from cli.live_marks import LiveMarks
@@ -385,15 +386,9 @@ def _summary(result: RecordingResult) -> str:
     return "\n".join(printable(line, multiline=False) for line in lines)
 
 
-def _quiet_bumble(args: argparse.Namespace) -> None:
-    """Quieten ``bumble``: it logs link-level chatter at WARNING; show it only with -vv/--debug."""
-    if getattr(args, "verbose", 0) < 2 and not getattr(args, "debug", False):
-        logging.getLogger("bumble").setLevel(logging.ERROR)
-
-
 def run(args: argparse.Namespace) -> int:
     """Record a live session (or serve virtual sensors with --serve)."""
-    _quiet_bumble(args)
+    quiet_bumble(args)
     if args.speed is not None and not args.speed > 0:
         raise ConfigError(f"--speed must be positive, got {args.speed}")
     if args.virtual and args.virtual not in list_scenarios():

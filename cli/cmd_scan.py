@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Mapping
 
@@ -15,6 +14,7 @@ from rich.text import Text
 
 from analysis.errors import ConfigError
 from analysis.simulation import list_scenarios
+from cli.common import quiet_bumble
 from cli.text import printable
 from sensors.ble import SYSTEM, BleBackend, VirtualAir, bumble_backend
 from sensors.families.base import Family
@@ -131,15 +131,9 @@ async def _run(args: argparse.Namespace) -> dict[str, FoundSensor]:
     return await _scan(backend, args.timeout_s, args.battery)
 
 
-def _quiet_bumble(args: argparse.Namespace) -> None:
-    """Quieten ``bumble``: it logs link-level chatter at WARNING; show it only with -vv/--debug."""
-    if getattr(args, "verbose", 0) < 2 and not getattr(args, "debug", False):
-        logging.getLogger("bumble").setLevel(logging.ERROR)
-
-
 def run(args: argparse.Namespace) -> int:
     """Scan and print the sensors found."""
-    _quiet_bumble(args)
+    quiet_bumble(args)
     if not args.timeout_s > 0:
         raise ConfigError(f"--timeout-s must be positive, got {args.timeout_s}")
     if args.virtual and args.virtual not in list_scenarios():

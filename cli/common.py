@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -72,3 +73,9 @@ def mapping_from_args(args: argparse.Namespace) -> SensorMapping:
 def load_inputs(args: argparse.Namespace, *, device_ticks: bool = True) -> Recording:
     """The recording named by :func:`add_input_arguments`' arguments."""
     return load_recording(args.inputs, mapping=mapping_from_args(args), device_ticks=device_ticks)
+
+
+def quiet_bumble(args: argparse.Namespace) -> None:
+    """Quieten ``bumble``: it logs link-level chatter at WARNING; show it only with -vv/--debug."""
+    if getattr(args, "verbose", 0) < 2 and not getattr(args, "debug", False):
+        logging.getLogger("bumble").setLevel(logging.ERROR)

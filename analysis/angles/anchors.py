@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.chain import Turns
-from analysis.angles.heading import axis_azimuth, hip_twist_rad, runs_at_least, wrap_rad
+from analysis.angles.heading import axis_azimuth, hip_twist_rad, wrap_rad
+from analysis.recording.runs import true_runs
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -184,7 +185,7 @@ class CausalTwist:
         out = np.full(n, self.twist_rad)
         if n == 0:
             return out
-        for i, j in runs_at_least(anchor, 1):
+        for i, j in true_runs(anchor, 1):
             if i > 0:  # a new run: the one carried over from the last call ended
                 self._run, self._run_rows = [], 0
             need = self.min_rows - self._run_rows

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
-from analysis.angles.heading import runs_at_least
+from analysis.recording.runs import true_runs
 from analysis.recording.schema import GRAVITY_M_S2
 
 FloatArray = NDArray[np.float64]
@@ -122,7 +122,7 @@ def still_runs(rates_rad_s: Iterable[NDArray[np.floating]], rate_hz: float) -> l
     if still is None:
         return []
     least = max(2, round(STILL_MIN_S * rate_hz))
-    return [slice(i, j) for i, j in runs_at_least(still, least)]
+    return [slice(i, j) for i, j in true_runs(still, least)]
 
 
 def displacement_m(acc_m_s2: FloatArray, q_E_S: FloatArray, rate_hz: float) -> FloatArray:

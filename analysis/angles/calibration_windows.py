@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
+from analysis.recording.runs import true_runs
 from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
@@ -74,14 +75,6 @@ def _moving_spread(x: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
     mean = _moving_mean(x, n)
     sq = _moving_mean(np.sum(x * x, axis=1), n)
     return mean, np.sqrt(np.maximum(sq - np.sum(mean * mean, axis=1), 0.0))
-
-
-def _runs(mask: BoolArray) -> list[tuple[int, int]]:
-    """Half-open index runs ``[i, j)`` where ``mask`` is True."""
-    d = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    starts = np.flatnonzero(d == 1)
-    ends = np.flatnonzero(d == -1)
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
 def head_of(session: UniformSession, n: int) -> UniformSession:
@@ -158,7 +151,7 @@ def last_return_run(
     need = max(1, round(POSE_RETURN_S * rate_hz))
     with np.errstate(invalid="ignore"):
         back = distance_deg[first:stop] < POSE_MATCH_DEG
-    runs = [(first + i, first + j) for i, j in _runs(back) if j - i >= need]
+    runs = [(first + i, first + j) for i, j in true_runs(back, need)]
     return runs[-1] if runs else None
 
 
@@ -173,7 +166,7 @@ def bridge_short_breaks(mask: BoolArray, max_len: int) -> BoolArray:
     Runs at either end of ``mask`` are left as they are (nothing is known beyond them).
     """
     out = mask.copy()
-    for i, j in _runs(~mask):
+    for i, j in true_runs(~mask):
         if i > 0 and j < mask.shape[0] and j - i <= max_len:
             out[i:j] = True
     return out
@@ -189,7 +182,7 @@ def _stand_candidates(
     1 s of its start), may be as short as :data:`MIN_OPENING_STAND_S`.
     """
     out = []
-    for k, (i, j) in enumerate(_runs(still)):
+    for k, (i, j) in enumerate(true_runs(still)):
         if t[i] > t[0] + search_s:
             break
         # half a window is lost at each end, but not at the recording's start
@@ -223,7 +216,7 @@ def _settled(
     lying, sitting).
     """
     anywhere = None
-    for i, j in _runs(still[start:stop]):
+    for i, j in true_runs(still[start:stop]):
         if i / rate < MIN_MOVING_S or (j - i) / rate < SETTLE_S:
             continue
         anywhere = start + i if anywhere is None else anywhere
@@ -248,7 +241,7 @@ def _came_to_rest(still: BoolArray, run: tuple[int, int], rate: float) -> int:
     """
     i, j = run
     latest = min(j, i + round(MAX_RETURN_TAIL_S * rate))
-    rests = [i + a for a, b in _runs(still[i:j]) if (b - a) / rate >= SETTLE_S]
+    rests = [i + a for a, b in true_runs(still[i:j]) if (b - a) / rate >= SETTLE_S]
     return min([latest, *rests])
 
 

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
 from analysis.angles.chunks import map_rows
+from analysis.recording.runs import true_intervals, true_runs
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -241,10 +242,8 @@ def anchor_offsets_from_axes(
     """:func:`anchor_offsets` from the z axes' azimuths (rad) and horizontal lengths."""
     d = wrap_rad(az_proximal - az_distal)
     w = h_proximal * h_distal
-    edges = np.diff(np.r_[0, anchors.astype(np.int8), 0])
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     times, values = [], []
-    for i, j in zip(starts, ends, strict=True):
+    for i, j in zip(*true_intervals(anchors), strict=True):
         if t_s[j - 1] - t_s[i] < min_anchor_s:
             continue
         times.append(0.5 * (t_s[i] + t_s[j - 1]))
@@ -273,17 +272,10 @@ MAX_TWIST_SPREAD_DEG = 3.0
 """Anchor periods whose rotations disagree by more than this are not trusted as neutral."""
 
 
-def runs_at_least(mask: BoolArray, n: int) -> list[tuple[int, int]]:
-    """Half-open index runs ``[i, j)`` of ``mask`` at least ``n`` samples long."""
-    d = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-    return [(int(i), int(j)) for i, j in zip(starts, ends, strict=True) if j - i >= n]
-
-
 def _held(candidate: BoolArray, *, rate_hz: float, min_run_s: float) -> BoolArray:
     """``candidate`` kept only in runs of at least ``min_run_s``."""
     out = np.zeros(candidate.shape[0], dtype=bool)
-    for i, j in runs_at_least(candidate, max(1, round(min_run_s * rate_hz))):
+    for i, j in true_runs(candidate, max(1, round(min_run_s * rate_hz))):
         out[i:j] = True
     return out
 
@@ -371,7 +363,7 @@ def hip_twist_rad(q_E_pelvis: FloatArray, q_E_thigh: FloatArray, anchors: BoolAr
     the mean exceeds :data:`MAX_TWIST_DEG` (a rotated posture rather than a calibration
     error) or when the runs disagree by more than :data:`MAX_TWIST_SPREAD_DEG`.
     """
-    runs = runs_at_least(anchors, 1)
+    runs = true_runs(anchors, 1)
     if not runs:
         return 0.0
     q_p, q_t = np.asarray(q_E_pelvis), np.asarray(q_E_thigh)

@@ -66,6 +66,7 @@ from analysis.angles.timebase import (
     outside_gaps,
 )
 from analysis.errors import CalibrationError
+from analysis.recording.runs import value_runs
 from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
@@ -184,8 +185,8 @@ def untwist_rows(q_E_B: FloatArray, twist_rad: FloatArray) -> FloatArray:
     ``q_E_B`` ``(n, 4)``; rows whose twist is 0 are returned as they are (a new array).
     """
     out = np.array(q_E_B, copy=True)
-    edges = np.flatnonzero(np.diff(twist_rad)) + 1
-    for i, j in zip(np.r_[0, edges], np.r_[edges, twist_rad.shape[0]], strict=True):
+    starts, ends, _ = value_runs(twist_rad)
+    for i, j in zip(starts, ends, strict=True):
         if j > i and twist_rad[i] != 0.0:
             out[i:j] = untwist(out[i:j], float(twist_rad[i]))
     return out

@@ -48,7 +48,6 @@ from analysis.envelope.masks import (
     hysteresis,
     latch,
     reduce_peak,
-    true_intervals,
 )
 from analysis.envelope.pauses import (
     Pause,
@@ -82,6 +81,7 @@ from analysis.envelope.results import (
     Verdict,
 )
 from analysis.errors import DataError
+from analysis.recording.runs import true_intervals
 from analysis.recording.schema import ANGLE_COLUMNS, SIDES, T_S
 from analysis.recording.streams import Marker
 

@@ -13,13 +13,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from analysis.envelope.masks import BoolArray, FloatArray, true_intervals
+from analysis.envelope.masks import BoolArray, FloatArray
 from analysis.envelope.profiles import (
     RepetitionSpec,
     SliderSpec,
     angle_column_for,
 )
 from analysis.envelope.results import DynamicIssue, Repetition, RepetitionResult, SliderResult
+from analysis.recording.runs import true_runs
+
+MIN_SEGMENT_SAMPLES: Final = 3
+"""An engaged run shorter than this (samples) is not looked at."""
 
 
 def _turning_points(
@@ -60,12 +64,6 @@ def _turning_points(
             keep_idx.append(end)
             keep_max.append(not keep_max[-1])
     return np.asarray(keep_idx, dtype=np.intp), np.asarray(keep_max, dtype=bool)
-
-
-def _segments(engaged: BoolArray) -> list[tuple[int, int]]:
-    """Engaged runs ``[a, b)`` of at least three samples."""
-    starts, ends = true_intervals(engaged)
-    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b - a >= 3]
 
 
 def _issue_runs(
@@ -122,7 +120,7 @@ def slider_result(
     flags: list[str | None] = []
     a_s: list[float] = []
     b_s: list[float] = []
-    for a, b in _segments(engaged):
+    for a, b in true_runs(engaged, MIN_SEGMENT_SAMPLES):
         seg = pd.Series(x[a:b]).interpolate(limit_direction="both").to_numpy()
         idx, _ = _turning_points(seg, spec.detect_deg)
         if idx.size < 2:
@@ -202,7 +200,7 @@ def repetition_result(
     }
     reps: list[Repetition] = []
     flags: list[str | None] = []
-    for a, b in _segments(engaged):
+    for a, b in true_runs(engaged, MIN_SEGMENT_SAMPLES):
         seg = pd.Series(x[a:b]).interpolate(limit_direction="both").to_numpy()
         t = t_s[a:b]
         # work on the lengthening coordinate y: it rises during every lengthening phase

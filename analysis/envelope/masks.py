@@ -1,7 +1,7 @@
 """Vectorised building blocks on per-sample boolean masks and series.
 
-Runs, debounce, latch, hysteresis, running mean, peaks per interval. Times are seconds,
-widths are samples.
+Debounce, latch, hysteresis, running mean, peaks per interval (the runs themselves come
+from :mod:`analysis.recording.runs`). Times are seconds, widths are samples.
 """
 
 from __future__ import annotations
@@ -9,34 +9,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
+from analysis.recording.runs import value_runs
 
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
 
 def end_times(t_s: FloatArray) -> FloatArray:
     """``t_end[i]`` = time at which sample i's interval ends (next sample; last + median dt)."""
     dt = float(np.median(np.diff(t_s))) if t_s.size > 1 else 0.0
     return np.append(t_s[1:], t_s[-1] + dt)
-
-
-def runs(mask: BoolArray) -> tuple[NDArray[np.intp], NDArray[np.intp], BoolArray]:
-    """Runs of equal values: ``(starts, ends, values)`` with half-open sample ranges."""
-    n = mask.size
-    if n == 0:
-        empty = np.zeros(0, dtype=np.intp)
-        return empty, empty, np.zeros(0, dtype=bool)
-    change = np.flatnonzero(mask[1:] != mask[:-1]) + 1
-    starts = np.concatenate(([0], change)).astype(np.intp)
-    ends = np.concatenate((change, [n])).astype(np.intp)
-    return starts, ends, mask[starts]
-
-
-def true_intervals(mask: BoolArray) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Half-open sample ranges ``[start, end)`` where ``mask`` is True."""
-    starts, ends, values = runs(mask)
-    return starts[values], ends[values]
 
 
 def debounce(mask: BoolArray, t_end: FloatArray, t_s: FloatArray, *, on_s: float, off_s: float):
@@ -47,7 +29,7 @@ def debounce(mask: BoolArray, t_end: FloatArray, t_s: FloatArray, *, on_s: float
     excursion never starts an episode and a brief return never ends one, and an accepted
     episode starts where its persisting run began (durations in seconds on ``t_s``).
     """
-    starts, ends, values = runs(mask)
+    starts, ends, values = value_runs(mask)
     if starts.size == 0:
         return mask.copy()
     duration = t_end[ends - 1] - t_s[starts]

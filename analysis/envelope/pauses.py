@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.envelope.masks import BoolArray, FloatArray, running_mean, true_intervals
+from analysis.envelope.masks import BoolArray, FloatArray, running_mean
 from analysis.envelope.profiles import MIN_HYSTERESIS_DEG, HoldSpec, Profile, angle_column_for
+from analysis.recording.runs import true_intervals
 
 NOISE_SIGMAS = 2.0
 """How many standard deviations of the rate's noise a crossing may be off (≈ 95 %)."""

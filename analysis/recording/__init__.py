@@ -5,7 +5,8 @@ every file and packet is checked against.
 
 ``streams`` holds :class:`Recording` and its parts, ``schema`` the column names and units
 every stage shares, ``inputs`` the limits on files and values (docs/input-policy.md),
-``config_files`` the reading of TOML/JSON files and the one wording of their errors.
+``config_files`` the reading of TOML/JSON files and the one wording of their errors,
+``runs`` the runs of True (or of equal values) in per-sample masks.
 Every other room of :mod:`analysis` may import this one; it imports none of them.
 """
 

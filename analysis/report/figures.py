@@ -34,6 +34,7 @@ from analysis.envelope.results import (
     RuleResult,
     clock_text,
 )
+from analysis.recording.runs import true_intervals
 from analysis.recording.schema import T_S
 
 FloatArray = NDArray[np.float64]
@@ -150,12 +151,14 @@ def decimate_minmax(
 
 
 def mask_runs(t_s: FloatArray, mask: NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
-    """Start and end times (s) of each run of True in ``mask`` (end: the run's last sample)."""
+    """Start and end times (s) of each run of True in ``mask``.
+
+    The end is the time of the first sample after the run (so the drawn span covers the
+    run's last interval), or of the last sample for a run that reaches the end.
+    """
     if mask.size == 0:
         return np.empty(0), np.empty(0)
-    edges = np.diff(mask.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
+    starts, ends = true_intervals(mask)
     return t_s[starts], t_s[np.minimum(ends, mask.size - 1)]
 
 

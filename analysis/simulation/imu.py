@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 from analysis.angles import rotations
 from analysis.errors import ConfigError
+from analysis.recording.runs import true_intervals
 from analysis.recording.schema import GRAVITY_M_S2, PLACEMENTS
 from analysis.simulation.body import SEGMENT_OF_PLACEMENT, BodyModel
 from analysis.simulation.chain import (
@@ -641,10 +642,8 @@ class SensorSynthesizer:
         if not mask.any():
             return []
         t = self.recorded_times(n0, n1)
-        edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         out = []
-        for s, e in zip(starts, ends, strict=True):
+        for s, e in zip(*true_intervals(mask), strict=True):
             end_s = float(t[e]) if e < t.size else self.duration_s
             out.append((float(t[s]), end_s, int(e - s)))
         return out

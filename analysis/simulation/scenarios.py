@@ -604,16 +604,34 @@ SLR_TRUTH_DEG: Final = {"PF": (55.0, 66.0), "DF": (49.5, 56.0)}
 (−15°) and pulled up (+12°): dorsiflexion lowers P1 by 5.5° and P2 by 10° (Boyd 2009)."""
 
 
+SQUAT: Final = {**axial(tilt=25.0, lumbar=15.0), **both_legs(hip=95.0, knee=110.0)}
+"""The crouch on the way down to the floor and back up."""
+LYING: Final = {**axial(tilt=-85.0, lumbar=0.0), **both_legs(hip=5.0, knee=0.0, ankle=-10.0)}
+"""Lying on the back, legs straight, ankles relaxed."""
+
+
+def _lie_down(s: Script) -> None:
+    """From standing through a crouch to lying on the back, then 3 s still."""
+    s.move(2.5, SQUAT)
+    s.set_flat("right", False)
+    s.set_flat("left", False)
+    s.move(3.5, LYING, anchor=("pelvis", "origin"), standing=False)
+    s.wait(3.0)
+
+
+def _get_up(s: Script) -> None:
+    """From lying through a crouch (feet flat) back to standing, then 1 s still."""
+    s.move(3.5, {**SQUAT, **both_legs(ankle=40.0)}, anchor=("left_foot", "sole"), standing=True)
+    s.set_flat("right", True)
+    s.set_flat("left", True)
+    s.move(2.5, NEUTRAL)
+    s.wait(1.0)
+
+
 def slr_test(s: Script) -> None:
     """Lie down; two straight-leg raises with P1/P2 marks: ankle pointed, then pulled up."""
-    squat = {**axial(tilt=25.0, lumbar=15.0), **both_legs(hip=95.0, knee=110.0)}
     with s.phase("phase", "exercise"):
-        s.move(2.5, squat)
-        s.set_flat("right", False)
-        s.set_flat("left", False)
-        lying = {**axial(tilt=-85.0, lumbar=0.0), **both_legs(hip=5.0, knee=0.0, ankle=-10.0)}
-        s.move(3.5, lying, anchor=("pelvis", "origin"), standing=False)
-        s.wait(3.0)
+        _lie_down(s)
         for ankle, (p1, p2) in ((-15.0, SLR_TRUTH_DEG["PF"]), (12.0, SLR_TRUTH_DEG["DF"])):
             s.move(1.0, leg("right", ankle=ankle))
             s.wait(1.0)
@@ -627,37 +645,20 @@ def slr_test(s: Script) -> None:
             s.wait(2.0)
         s.move(1.0, leg("right", ankle=-10.0))
         s.wait(1.0)
-        s.move(3.5, {**squat, **both_legs(ankle=40.0)}, anchor=("left_foot", "sole"), standing=True)
-        s.set_flat("right", True)
-        s.set_flat("left", True)
-        s.move(2.5, NEUTRAL)
-        s.wait(1.0)
+        _get_up(s)
 
 
 def supine(s: Script) -> None:
     """Lie down, raise the right leg (hip 65°, knee 15°, ankle −15°), hold 35 s, get up."""
-    squat = {**axial(tilt=25.0, lumbar=15.0), **both_legs(hip=95.0, knee=110.0)}
     with s.phase("phase", "exercise"):
-        s.move(2.5, squat)
-        s.set_flat("right", False)
-        s.set_flat("left", False)
-        lying = {
-            **axial(tilt=-85.0, lumbar=0.0),
-            **both_legs(hip=5.0, knee=0.0, ankle=-10.0),
-        }
-        s.move(3.5, lying, anchor=("pelvis", "origin"), standing=False)
-        s.wait(3.0)
+        _lie_down(s)
         s.move(2.5, leg("right", hip=65.0, add=-2.0, knee=15.0, ankle=-15.0))
         hold_start = s.t_s
         s.wait(35.0)
         s.hold(hold_start, s.t_s)
         s.move(2.5, leg("right", hip=5.0, add=0.0, knee=0.0, ankle=-10.0))
         s.wait(2.0)
-        s.move(3.5, {**squat, **both_legs(ankle=40.0)}, anchor=("left_foot", "sole"), standing=True)
-        s.set_flat("right", True)
-        s.set_flat("left", True)
-        s.move(2.5, NEUTRAL)
-        s.wait(1.0)
+        _get_up(s)
 
 
 def seated_slider(s: Script) -> None:

@@ -37,6 +37,7 @@ from sensors.formats.vendor import (
     find_clock_gaps,
     parse_table,
     split_header,
+    unit_quaternions,
 )
 
 FORMAT = "metabase"
@@ -198,16 +199,14 @@ def _channel(
     elif kind == "magnetometer":
         stream_kw["mag_ut"] = values * 1e6
     elif kind == "quaternion":
-        norm = np.linalg.norm(values, axis=1)
-        bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.1))
-        if bad.size:
-            i = int(bad[0])
-            raise RecordingFormatError(
-                p,
-                f"quaternion norm {norm[i]:.3f}; expected a unit quaternion (w, x, y, z)",
-                line=int(lines[i]),
-            )
-        stream_kw["quat"] = values / norm[:, None]
+        stream_kw["quat"] = unit_quaternions(
+            values,
+            lines,
+            path=p,
+            tolerance=0.1,
+            expected="a unit quaternion (w, x, y, z)",
+            digits=3,
+        )
     else:
         warnings.append(
             f"MetaBase {kind.replace('_', ' ')} export carries no canonical channel (needs "

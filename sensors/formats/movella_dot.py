@@ -57,6 +57,7 @@ from sensors.formats.vendor import (
     find_clock_gaps,
     parse_table,
     split_header,
+    unit_quaternions,
     unwrap_counter,
 )
 
@@ -258,16 +259,9 @@ def _channels(
 
     quat = block("quat")
     if quat is not None:
-        norm = np.linalg.norm(quat, axis=1)
-        bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.05))
-        if bad.size:
-            i = int(bad[0])
-            raise RecordingFormatError(
-                p,
-                f"quaternion norm {norm[i]:.4f}; expected a unit quaternion Quat_W..Quat_Z",
-                line=int(table.lines[i]),
-            )
-        quat = quat / norm[:, None]
+        quat = unit_quaternions(
+            quat, table.lines, path=p, tolerance=0.05, expected="a unit quaternion Quat_W..Quat_Z"
+        )
     derived: dict[str, str] = {}
     acc = block("acc")
     gyr = block("gyr")

@@ -352,6 +352,31 @@ def check_increasing(t: FloatArray, lines: IntArray, *, path: Path, column: str)
         )
 
 
+def unit_quaternions(
+    quat: FloatArray,
+    lines: IntArray,
+    *,
+    path: Path,
+    tolerance: float,
+    expected: str = "a unit quaternion",
+    digits: int = 4,
+) -> FloatArray:
+    """``quat`` ``(n, 4)`` scaled to unit norm, each row by its own norm.
+
+    Raises RecordingFormatError at the first row whose norm is not within ``tolerance`` of 1
+    (a NaN norm included): "quaternion norm N; expected ``expected``", N to ``digits``
+    decimals, at that row's file line ``lines[i]``.
+    """
+    norm = np.linalg.norm(quat, axis=1)
+    bad = np.flatnonzero(~(np.abs(norm - 1.0) < tolerance))
+    if bad.size:
+        i = int(bad[0])
+        raise RecordingFormatError(
+            path, f"quaternion norm {norm[i]:.{digits}f}; expected {expected}", line=int(lines[i])
+        )
+    return quat / norm[:, None]
+
+
 def find_clock_gaps(
     t_s: FloatArray,
     lines: IntArray,

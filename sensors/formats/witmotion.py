@@ -34,6 +34,7 @@ from sensors.formats.vendor import (
     find_clock_gaps,
     parse_table,
     split_header,
+    unit_quaternions,
 )
 
 FORMAT = "witmotion"
@@ -277,15 +278,6 @@ def _quaternion(p: Path, table: Table, idx: np.ndarray, quat_cols: list[str]) ->
     if len(quat_cols) != 4:
         return None
     quat = np.column_stack([table.floats(c)[idx] for c in quat_cols])
-    norm = np.linalg.norm(quat, axis=1)
-    if np.all(norm < 1e-9):
+    if np.all(np.linalg.norm(quat, axis=1) < 1e-9):
         return None  # quaternion output not enabled: the columns are all zero
-    bad = np.flatnonzero(~(np.abs(norm - 1.0) < 0.05))
-    if bad.size:
-        i = int(bad[0])
-        raise RecordingFormatError(
-            p,
-            f"quaternion norm {norm[i]:.4f}; expected a unit quaternion",
-            line=int(table.lines[idx][i]),
-        )
-    return quat / norm[:, None]
+    return unit_quaternions(quat, table.lines[idx], path=p, tolerance=0.05)

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from analysis.recording.runs import value_runs
+
 FloatArray = NDArray[np.float64]
 
 MIN_STEP_S = 1e-5
@@ -568,8 +570,7 @@ def _bin_minima(d: FloatArray, lat: FloatArray, bins: int) -> tuple[FloatArray, 
     """The least-latency point of each of ``bins`` equal spans of ``d`` (``d`` increasing)."""
     edges = np.linspace(d[0], d[-1], bins + 1)
     idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, bins - 1)
-    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
-    ends = np.r_[starts[1:], lat.size]
+    starts, ends, _ = value_runs(idx)
     pick = [a + int(np.argmin(lat[a:b])) for a, b in zip(starts, ends, strict=True)]
     return d[pick], lat[pick]
 
