@@ -14,13 +14,14 @@ vertical, and only the right one lets the two sensors agree on how the knee move
 lever arms from each sensor to the knee are fitted, not assumed: nothing anatomical enters
 (where the sensors sit, which way the knee bends, whether the foot stays planted).
 
-A single fit over the functional window compares the two candidate headings only; its best
-heading may be neither (soft tissue, a poorly defined axis), and then its ratio says
-little. So the session is judged in stretches (:data:`SESSION_CHUNK_S` every
-:data:`SESSION_STEP_S`), and a stretch votes only when its own knee centre fixes the heading
-sharply at one candidate and that candidate fits clearly better
-(:func:`analysis.angles.calibration_centre.centre_vote`). The window's fit is kept as a
-witness: when it prefers the other sign clearly, the evidence is contradictory.
+Comparing the two candidate headings alone is not enough: in slow knee bends, the thigh and
+the shank turning in nearly fixed proportion, the motion is close to one rigid movement
+whose accelerations the free lever arms fit almost as well at the wrong heading, and the
+ratio of the two fits may then point either way. So the session is judged in stretches
+(:data:`SESSION_CHUNK_S` every :data:`SESSION_STEP_S`), and a stretch votes only when its own
+knee centre fixes the heading sharply, at one candidate, which fits clearly better
+(:func:`analysis.angles.calibration_centre.centre_vote`). The functional window is judged by
+the same criteria; where it votes, it must not vote against the stretches.
 
 Frames: each sensor's own earth frame (z up) and sensor frame; specific force m/s², rates
 rad/s, both less their biases.
@@ -37,10 +38,8 @@ from numpy.typing import NDArray
 from analysis.angles.calibration_centre import (
     SESSION_CHUNK_S,
     SESSION_STEP_S,
-    CentreEvidence,
     CentreTerms,
     CentreVote,
-    centre_evidence,
     centre_vote,
     rotated_centre_terms,
 )
@@ -70,11 +69,11 @@ class SensorSeries:
 class KneeCentreEvidence:
     """The knee centre's say on the shank's sign.
 
-    ``window``: the functional window's fit of the two candidates (None: too few samples);
-    ``votes``: the session's stretches that decide (:func:`stretch_votes`).
+    ``window``: the functional window's vote by the stretches' criteria (None: it does not
+    decide); ``votes``: the session's stretches that decide (:func:`stretch_votes`).
     """
 
-    window: CentreEvidence | None
+    window: CentreVote | None
     votes: tuple[CentreVote, ...]
 
 
@@ -96,14 +95,14 @@ def _terms(
     return out[0], out[1]
 
 
-def window_evidence(
+def window_vote(
     shank: SensorSeries,
     thigh: SensorSeries,
     axes_E: tuple[FloatArray, FloatArray],
     window: slice,
     rate_hz: float,
-) -> CentreEvidence | None:
-    """The functional window's fit of the shank's two signs (None: too few samples).
+) -> CentreVote | None:
+    """The functional window's vote on the shank's sign (None: it does not decide).
 
     ``axes_E``: the shank's flexion axis as estimated and the thigh's (sign decided), each
     in its own sensor's earth frame at the quiet stand.
@@ -111,7 +110,7 @@ def window_evidence(
     terms = _terms((shank, thigh), window, rate_hz)
     if terms is None:
         return None
-    return centre_evidence(terms[0], terms[1], axes_E[0], axes_E[1])
+    return centre_vote(terms[0], terms[1], axes_E[0], axes_E[1])
 
 
 def stretch_votes(
@@ -147,10 +146,10 @@ def knee_centre_evidence(
     t_s: FloatArray,
     rate_hz: float,
 ) -> KneeCentreEvidence | None:
-    """The window's fit and the session's votes on the shank's sign (None: axes unknown)."""
+    """The window's and the session's votes on the shank's sign (None: axes unknown)."""
     if not all(np.all(np.isfinite(z)) for z in axes_E):
         return None
     return KneeCentreEvidence(
-        window=window_evidence(shank, thigh, axes_E, window, rate_hz),
+        window=window_vote(shank, thigh, axes_E, window, rate_hz),
         votes=tuple(stretch_votes(shank, thigh, axes_E, t_s, rate_hz)),
     )

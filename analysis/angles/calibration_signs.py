@@ -25,8 +25,8 @@ decided. Each row is tried in this order and the first test that decides wins:
    the physics of test 3 on the knee, lever arms fitted: no anatomy assumed). The session
    votes in 10-s stretches, each only where its own knee centre fixes the heading sharply at
    one candidate; ≥ 2 stretches that do not overlap, all one way and none the other, decide
-   with confidence, unless the functional window's fit prefers the other sign ≥ 1.3 times
-   (then the stretches' sign is a ``low`` guess);
+   with confidence, unless the functional window, judged alike, votes the other way (then
+   the stretches' sign is a ``low`` guess);
 3. **shared joint centre**: the hip centre is one point of the pelvis and of the thigh, so
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
@@ -70,7 +70,7 @@ decided. Each row is tried in this order and the first test that decides wins:
 Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when one
 candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
 session against at most a tenth of that), test 2b on ≥ 2 movements and none against,
-test 2c on ≥ 2 separate stretches and none against (the window's fit not against),
+test 2c on ≥ 2 separate stretches and none against (the window not against),
 test 3 when the rejected sign's centre mismatch is ≥ 1.3 times the chosen one's, test 4
 when the candidates differ by > 5° in their 90th-percentile ankle angle, test 5 when
 |r| ≥ 0.6 (r counts only when both segments tip ≥ 4°), tests 6 and 7 always (7 with the
@@ -395,9 +395,9 @@ def _by_knee_centre(
     """Test 2c: the session's stretches agree on one sign through the knee centre.
 
     ``high`` when :data:`SESSION_VOTES_MIN` stretches that do not overlap vote and none votes
-    the other way, unless the functional window's fit prefers the other sign by
-    :data:`CENTRE_HIGH` or more: the same physics then says two things, and the stretches'
-    sign is a ``low`` guess. No decision otherwise. Returns the decision and the partner it
+    the other way, unless the functional window, judged by the same criteria, votes the other
+    way: the same physics then says two things, and the stretches' sign is a ``low`` guess.
+    No decision otherwise. Returns the decision and the partner it
     relied on (the thigh: its sign sets both candidate headings).
     """
     if row.centre_with is None or knee is None:
@@ -415,8 +415,8 @@ def _by_knee_centre(
         f"in each)"
     )
     w = ev.window
-    if w is not None and w.choice != choice and w.ratio >= CENTRE_HIGH:
-        text += f", but the calibration movements fit the other sign {w.ratio:.2f}× better"
+    if w is not None and w.choice != choice:
+        text += f", but in the calibration movements the other sign fits {w.ratio:.2f}× better"
         return SignDecision(choice=choice, rule=text, confidence="low"), (row.centre_with,)
     return SignDecision(choice=choice, rule=text, confidence="high"), (row.centre_with,)
 

@@ -15,7 +15,7 @@ import pytest
 
 from analysis.angles import rotations as rot
 from analysis.angles.calibration import Q_G_E, CalibrationResult, calibrate
-from analysis.angles.calibration_centre import CentreEvidence, CentreVote
+from analysis.angles.calibration_centre import CentreVote
 from analysis.angles.calibration_knee import (
     KneeCentreEvidence,
     SensorSeries,
@@ -145,8 +145,7 @@ def test_every_stretch_votes_for_the_true_shank_sign(kind, shank_mount, shank_si
     right = 0 if shank_sign > 0 else 1
     assert len(ev.votes) >= 3
     assert {v.choice for v in ev.votes} == {right}
-    assert ev.window is not None
-    assert ev.window.choice == right
+    assert ev.window is None or ev.window.choice == right
 
 
 def test_a_leg_that_never_moves_casts_no_vote():
@@ -163,7 +162,7 @@ def _vote(start_s: float, choice: int) -> CentreVote:
 
 
 def test_two_separate_stretches_and_none_against_decide_with_confidence():
-    ev = KneeCentreEvidence(CentreEvidence(2.0, 1.0), (_vote(0.0, 1), _vote(10.0, 1)))
+    ev = KneeCentreEvidence(_vote(0.0, 1), (_vote(0.0, 1), _vote(10.0, 1)))
     found, used = _by_knee_centre(RULE, lambda: ev)
     assert found is not None
     assert (found.choice, found.confidence) == (1, "high")
@@ -184,12 +183,13 @@ def test_overlapping_or_disagreeing_stretches_decide_nothing(votes):
     assert _by_knee_centre(RULE, lambda: ev) == (None, ())
 
 
-def test_a_window_that_clearly_prefers_the_other_sign_leaves_only_a_guess():
+def test_a_window_that_votes_the_other_sign_leaves_only_a_guess():
     votes = (_vote(0.0, 0), _vote(10.0, 0), _vote(20.0, 0))
-    found, _ = _by_knee_centre(RULE, lambda: KneeCentreEvidence(CentreEvidence(1.5, 1.0), votes))
+    found, _ = _by_knee_centre(RULE, lambda: KneeCentreEvidence(_vote(4.0, 1), votes))
     assert found is not None
     assert (found.choice, found.confidence) == (0, "low")
-    found, _ = _by_knee_centre(RULE, lambda: KneeCentreEvidence(CentreEvidence(1.2, 1.0), votes))
+    assert "the other sign fits" in found.rule
+    found, _ = _by_knee_centre(RULE, lambda: KneeCentreEvidence(None, votes))  # window silent
     assert found is not None
     assert (found.choice, found.confidence) == (0, "high")
 
