@@ -79,6 +79,11 @@ from analysis.angles.calibration_hinge import (
     knee_rotation_deg,
     with_hinge_axis,
 )
+from analysis.angles.calibration_knee import (
+    KneeCentreEvidence,
+    SensorSeries,
+    knee_centre_evidence,
+)
 from analysis.angles.calibration_reach import (
     MovingSensor,
     ReachEvidence,
@@ -1041,6 +1046,7 @@ def decide_signs(
     stand: BoolArray | None = None,
     reach: Mapping[str, list[ReachMove]] | None = None,
     votes_for: VotesFor | None = None,
+    knee_for: KneeEvidenceFor | None = None,
 ) -> dict[str, tuple[FloatArray, SignDecision, SensorAxes]]:
     """Per worn segment, ``q_S_B`` with the table's sign, the decision and its axes.
 
@@ -1053,6 +1059,7 @@ def decide_signs(
     through the centre as the witness where the heading is defined
     (≥ :data:`CENTRE_WITNESS_SHARPNESS`). ``reach``: test 2b's moves (:func:`reach_moves_of`).
     ``votes_for``: the session's centre votes on a sign (:func:`session_centre_votes`).
+    ``knee_for``: the knee centre's evidence on a shank's sign (:func:`knee_evidence`).
     """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
@@ -1109,12 +1116,76 @@ def decide_signs(
             and axis_shown_by_gravity(q_E_S[label], ax, step=step, rate_hz=rate_hz),
             reach=_reach_for(row, cands, out, q_E_S, (reach or {}).get(label)),
             votes=votes,
+            knee=_knee_for(knee_for, row, ax, out, q_E_S, stand),
         )
         decided[label] = tilts[d.choice]
         # a partner whose axis is poorly defined is no better than one with an unsure sign
         trust[label] = d.confidence if ax.well_defined else "low"
         out[label] = (cands[d.choice], d, ax)
     return out
+
+
+KneeEvidenceFor = Callable[[str, str, tuple[FloatArray, FloatArray]], KneeCentreEvidence | None]
+"""``knee_for(segment, partner, (z_segment_E, z_partner_E))`` of :func:`decide_signs`."""
+
+
+def _knee_for(
+    knee_for: KneeEvidenceFor | None,
+    row: SignRule,
+    ax: SensorAxes,
+    decided: Mapping[str, tuple[FloatArray, SignDecision, SensorAxes]],
+    q_E_S: Mapping[str, FloatArray],
+    stand: BoolArray | None,
+) -> Callable[[], KneeCentreEvidence | None] | None:
+    """Test 2c's evidence for ``row`` on the axis ``ax`` as estimated, taken when asked.
+
+    None without ``knee_for``, the quiet stand or a decided ``row.centre_with``: the two
+    flexion axes go into their earth frames at the stand, the partner's with its chosen sign.
+    """
+    partner = row.centre_with
+    if knee_for is None or stand is None or partner is None or partner not in decided:
+        return None
+    z_own = _stand_axis_in_earth(q_E_S[row.segment], stand, ax.z_S)
+    z_p = rot.rotate(decided[partner][0], [0.0, 0.0, 1.0])
+    z_partner = _stand_axis_in_earth(q_E_S[partner], stand, z_p)
+    return lambda: knee_for(row.segment, partner, (z_own, z_partner))
+
+
+def knee_evidence(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    masks: tuple[BoolArray, BoolArray],
+    acc_bias_m_s2: Mapping[str, FloatArray],
+    labels: tuple[str, str],
+    axes_E: tuple[FloatArray, FloatArray],
+) -> KneeCentreEvidence | None:
+    """The knee centre's evidence on a shank's sign (test 2c, ``labels``: shank, thigh).
+
+    ``masks``: the quiet stand and the functional window; rates lose their stand mean,
+    accelerations the given bias (:mod:`analysis.angles.calibration_knee`).
+    """
+    stand, move = masks
+    idx = np.flatnonzero(move)
+    if idx.size < 10:
+        return None
+    sensors = [
+        _session_sensor(
+            session.streams[p],
+            q_E_S[p],
+            acc_bias_m_s2.get(p, 0.0),
+            _stand_rate(session.streams[p], stand),
+        )
+        for p in labels
+    ]
+    shank, thigh = (SensorSeries(s.acc_m_s2, s.gyr_rad_s, s.r_E_S, s.ok) for s in sensors)
+    return knee_centre_evidence(
+        shank,
+        thigh,
+        axes_E,
+        window=slice(int(idx[0]), int(idx[-1]) + 1),
+        t_s=session.t_s,
+        rate_hz=session.rate_hz,
+    )
 
 
 VotesFor = Callable[[str, Mapping[str, FloatArray]], list[CentreVote]]
@@ -1376,6 +1447,9 @@ def _signs(
         stand=stand,
         reach=reach_moves_of(session, q_E_S, stand, bias),
         votes_for=lambda seg, z_E: session_centre_votes(session, q_E_S, stand, bias, seg, z_E),
+        knee_for=lambda seg, partner, axes_E: knee_evidence(
+            session, q_E_S, masks, bias, (seg, partner), axes_E
+        ),
     )
 
 

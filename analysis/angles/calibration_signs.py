@@ -19,6 +19,14 @@ decided. Each row is tried in this order and the first test that decides wins:
    two signs put the ankle at different horizontal reaches from the hip, and between still
    poses the foot's and the pelvis's travel shows which (:mod:`analysis.angles.calibration_reach`;
    knee bends with the foot flat and sitting back on a straight leg give the same tilts);
+2c. **the knee's centre** (the shank, with its thigh decided, ``centre_with``): the knee is one
+   point of the thigh and the shank, so its acceleration from either sensor must agree; the
+   two signs ask for earth frames turned 180° apart (:mod:`analysis.angles.calibration_knee`,
+   the physics of test 3 on the knee, lever arms fitted: no anatomy assumed). The session
+   votes in 10-s stretches, each only where its own knee centre fixes the heading sharply at
+   one candidate; ≥ 2 stretches that do not overlap, all one way and none the other, decide
+   with confidence, unless the functional window, judged alike, votes the other way (then
+   the stretches' sign is a ``low`` guess);
 3. **shared joint centre**: the hip centre is one point of the pelvis and of the thigh, so
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
@@ -62,6 +70,7 @@ decided. Each row is tried in this order and the first test that decides wins:
 Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when one
 candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
 session against at most a tenth of that), test 2b on ≥ 2 movements and none against,
+test 2c on ≥ 2 separate stretches and none against (the window not against),
 test 3 when the rejected sign's centre mismatch is ≥ 1.3 times the chosen one's, test 4
 when the candidates differ by > 5° in their 90th-percentile ankle angle, test 5 when
 |r| ≥ 0.6 (r counts only when both segments tip ≥ 4°), tests 6 and 7 always (7 with the
@@ -80,7 +89,7 @@ as violations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
@@ -88,6 +97,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.calibration_centre import SESSION_CHUNK_S, CentreEvidence, CentreVote
+from analysis.angles.calibration_knee import KneeCentreEvidence
 from analysis.angles.calibration_reach import FIT_M, MISS_M, ReachEvidence
 
 FloatArray = NDArray[np.float64]
@@ -162,7 +172,9 @@ class SignRule:
     ``correlate_without``: the partner two joints away whose tilt the segment follows, used
     when ``correlate_with`` is not worn (test 5 across the missing segment). ``reach_with``:
     the foot and pelvis sensors whose travel between still poses shows where the foot went
-    (test 2b, :mod:`analysis.angles.calibration_reach`).
+    (test 2b, :mod:`analysis.angles.calibration_reach`). ``centre_with``: the decided partner
+    that shares a hinge's centre with the segment (the thigh, at the knee: test 2c,
+    :mod:`analysis.angles.calibration_knee`).
     """
 
     segment: str
@@ -182,6 +194,7 @@ class SignRule:
     min_planarity: float | None = None
     correlate_without: str | None = None
     reach_with: tuple[str, str] | None = None
+    centre_with: str | None = None
 
     def expand(self, side: str) -> SignRule:
         """The row for one leg (``{side}`` filled in)."""
@@ -190,6 +203,7 @@ class SignRule:
             segment=self.segment.format(side=side),
             partners=tuple(p.format(side=side) for p in self.partners),
             pair_with=self.pair_with.format(side=side) if self.pair_with else None,
+            centre_with=self.centre_with.format(side=side) if self.centre_with else None,
             reach_with=(
                 (self.reach_with[0].format(side=side), self.reach_with[1])
                 if self.reach_with
@@ -249,6 +263,7 @@ SIGN_RULES: Final[tuple[SignRule, ...]] = (
         limit_deg=15.0,
         session_range_deg=(-15.0, 160.0),
         reach_with=("{side}_foot", "pelvis"),
+        centre_with="{side}_thigh",
         fallback_sign=-1.0,
         fallback_rule="shank tips forward (knee over toes) in knee bends",
     ),
@@ -368,6 +383,42 @@ def _by_reach(row: SignRule, reach: ReachEvidence | None) -> SignDecision | None
         f"the other sign misses by ≥ {MISS_M:g} m; segment length {reach.segment_m:.2f} m)"
     )
     return SignDecision(choice=reach.choice, rule=text, confidence="high")
+
+
+KneeFor = Callable[[], KneeCentreEvidence | None]
+"""Gives test 2c's evidence when asked (:func:`_by_knee_centre`); None: not applicable."""
+
+
+def _by_knee_centre(
+    row: SignRule, knee: KneeFor | None
+) -> tuple[SignDecision | None, tuple[str, ...]]:
+    """Test 2c: the session's stretches agree on one sign through the knee centre.
+
+    ``high`` when :data:`SESSION_VOTES_MIN` stretches that do not overlap vote and none votes
+    the other way, unless the functional window, judged by the same criteria, votes the other
+    way: the same physics then says two things, and the stretches' sign is a ``low`` guess.
+    No decision otherwise. Returns the decision and the partner it
+    relied on (the thigh: its sign sets both candidate headings).
+    """
+    if row.centre_with is None or knee is None:
+        return None, ()
+    ev = knee()
+    if ev is None or not ev.votes or len({v.choice for v in ev.votes}) != 1:
+        return None, ()
+    n = _distinct_votes(ev.votes)
+    if n < SESSION_VOTES_MIN:
+        return None, ()
+    choice, worst = ev.votes[0].choice, min(v.ratio for v in ev.votes)
+    text = (
+        f"the knee centre moves alike in the {row.centre_with} and {row.segment} sensors in "
+        f"{n} separate stretches of the session (the other sign fits ≥ {worst:.2f}× worse "
+        f"in each)"
+    )
+    w = ev.window
+    if w is not None and w.choice != choice:
+        text += f", but in the calibration movements the other sign fits {w.ratio:.2f}× better"
+        return SignDecision(choice=choice, rule=text, confidence="low"), (row.centre_with,)
+    return SignDecision(choice=choice, rule=text, confidence="high"), (row.centre_with,)
 
 
 def _by_near(
@@ -715,6 +766,7 @@ def decide_sign(
     axis_by_gravity: bool = False,
     reach: ReachEvidence | None = None,
     votes: Sequence[CentreVote] | None = None,
+    knee: KneeFor | None = None,
 ) -> SignDecision:
     """Pick between the two candidate frames of ``row.segment`` (see the module docstring).
 
@@ -733,7 +785,9 @@ def decide_sign(
     ``reach``: where the foot travelled between still poses (``row.reach_with`` worn,
     :func:`analysis.angles.calibration_reach.reach_evidence`). ``votes``: the whole
     session's stretches that decide through the shared centre (:func:`_by_session_centre`),
-    weighed where the functional window's centre test is not confident.
+    weighed where the functional window's centre test is not confident. ``knee``: gives the
+    knee centre's evidence (test 2c, ``row.centre_with`` decided), called only when the
+    tests before it do not decide.
     """
     worn = tuple(p for p in row.partners if p in decided)
     d = _decide(
@@ -746,6 +800,7 @@ def decide_sign(
         pair=pair,
         reach=reach,
         votes=votes,
+        knee=knee,
     )
     if d.confidence == "high" and _undetermined(row, planarity) and not axis_by_gravity:
         why = f" (its flexion axis is not determined: planarity {planarity:.2f})"
@@ -764,6 +819,7 @@ def _decide(
     pair: tuple[Tilts, Tilts] | None,
     reach: ReachEvidence | None = None,
     votes: Sequence[CentreVote] | None = None,
+    knee: KneeFor | None = None,
 ) -> SignDecision:
     """:func:`decide_sign` before the axis's determinacy is weighed.
 
@@ -778,10 +834,15 @@ def _decide(
         by_centre = _by_session_centre(row, votes) or by_centre
     # test 7 once, on the shorter break: ``high`` past SESSION_MIN_S, else a ``low`` guess
     by_pair = _by_pair(row, cands, pair, session_rate_hz, least_s=PAIR_WEAK_MIN_S)
-    tests = (
+    early = (
         (_by_limit(row, cands, partners), worn),
         (_by_session_range(row, cands, partners, session_rate_hz), worn),
         (_by_reach(row, reach), worn),
+    )
+    decided_early = any(found is not None for found, _ in early)
+    tests = (
+        *early,
+        (None, ()) if decided_early else _by_knee_centre(row, knee),
         (_bow_over_weak_centre(row, cands, by_centre), ()),
         (by_centre, centre_from),
         (_by_near(row, cands, partners, session_rate_hz), worn),

@@ -8,7 +8,8 @@ back, so both movements give the same two candidate tilt series, with the truth 
 sides: whatever the sign table decides from them alone, it must not be sure of it. The
 fallback guesses "knee over toes" (the protocol's bends) and the angles stay uncertain; where
 the foot went between still poses (a foot and a pelvis sensor worn) is other evidence
-(tests/analysis/test_calibration_reach.py).
+(tests/analysis/test_calibration_reach.py), and so are the knee centre's accelerations seen
+from thigh and shank (tests/analysis/test_calibration_knee.py).
 """
 
 from __future__ import annotations
