@@ -54,8 +54,17 @@ def run_cli(inputs: list[Path], out: Path, side: str, extra: list[str]) -> dict:
     }
 
 
-def evaluate(out: Path, truth: pd.DataFrame, events: list[dict], side: str) -> dict:
-    """RMSE per angle, scripted-break verdicts and false episodes of one analysed set."""
+def evaluate(
+    out: Path, truth: pd.DataFrame, events: list[dict], side: str, t_offset_s: float = 0.0
+) -> dict:
+    """RMSE per angle, scripted-break verdicts and false episodes of one analysed set.
+
+    ``t_offset_s``: where the analysed file's ``t_s = 0`` lies on the generator's clock (vendor
+    files start their session clock at their earliest sample).
+    """
+    if t_offset_s:
+        truth = truth.assign(t_s=truth["t_s"] - t_offset_s)
+        events = [{**e, "t_s": e["t_s"] - t_offset_s} for e in events]
     est = pd.read_csv(out / "angles.csv")
     env = json.loads((out / "envelope.json").read_text())
     onsets = compare.scripted_onsets(truth, events, side)
@@ -92,7 +101,7 @@ def one_seed(seed: int, minutes: float | None, work: Path) -> dict:
     }
     side = s.person.side
     jobs = [
-        (name, [writers.write_canonical(s, sensor_set(s, name), folder / f"{name}.csv")], [])
+        (name, [writers.write_canonical(s, sensor_set(s, name), folder / f"{name}.csv")], [], 0.0)
         for name in ("default", "pair", "full")
     ]
     if seed % 3 == 0:
@@ -100,12 +109,15 @@ def one_seed(seed: int, minutes: float | None, work: Path) -> dict:
             s, sensor_set(s, "default"), folder / "metabase", start_epoch_s=1.76e9 + seed
         )
         opts = [x for mac, place in mapping.items() for x in ("--sensor", f"{mac}={place}")]
-        jobs.append(("metabase_default", [folder / "metabase"], opts))
-    for name, inputs, opts in jobs:
+        # the reader keeps the span both files of a sensor cover: t_s = 0 at the earliest
+        # accelerometer row (each gyroscope file starts 3 rows earlier)
+        first_s = min(float(s.sensors[p].t_s[writers.ACC_SKIP]) for p in sensor_set(s, "default"))
+        jobs.append(("metabase_default", [folder / "metabase"], opts, first_s))
+    for name, inputs, opts, offset in jobs:
         cli = run_cli(inputs, folder / f"out_{name}", side, opts)
         res = {"cli": cli}
         if cli["rc"] == 0:
-            res.update(evaluate(folder / f"out_{name}", truth, s.events, side))
+            res.update(evaluate(folder / f"out_{name}", truth, s.events, side, offset))
         rec["sets"][name] = res
     return rec
 

@@ -149,14 +149,18 @@ def generate(
     family: str | None = None,
     ideal: bool = False,
     placements: tuple[str, ...] = body.SEGMENTS,
+    person_changes: dict | None = None,
 ) -> Session:
     """The session of ``seed``: ``breaks`` are scripted rule breaks (rule names) in its holds.
 
     ``ideal`` leaves the sensors' errors out (for self-consistency tests); ``placements``
-    limits which sensors are made (default all nine).
+    limits which sensors are made (default all nine); ``person_changes`` replaces drawn
+    properties of the person (to find which one an error comes from).
     """
     rng = np.random.default_rng(seed)
     person = draw_person(seed, n_stretches=1 if duration_s < 80 else None)
+    if person_changes:  # diagnosis: the same session with one property changed
+        person = dataclasses.replace(person, **person_changes)
     breaks = list(breaks or [])
     script = build_session(person, duration_s=duration_s, breaks=breaks, seed=seed)
     t_end = script.t_s + 1.0

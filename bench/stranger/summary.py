@@ -26,12 +26,11 @@ TARGET_DEG = {
 
 
 def _exercised(col: str, side: str) -> str | None:
-    """The angle name of a column of the exercised leg or the spine (None: other leg)."""
+    """The angle name of a column: exercised leg or spine as is, the other leg ``other_…``."""
     name = col.removesuffix("_deg")
     if name.startswith(("left_", "right_")):
-        if not name.startswith(side + "_"):
-            return None
-        name = name.split("_", 1)[1]
+        other = not name.startswith(side + "_")
+        name = ("other_" if other else "") + name.split("_", 1)[1]
     return name
 
 
@@ -46,14 +45,14 @@ def rmse_rows(records: list[dict], set_name: str) -> list[str]:
             if name:
                 vals[name].append((v, r["seed"], col in unc))
     rows = []
-    for name in ANGLES:
+    for name in (*ANGLES, *(f"other_{a}" for a in ANGLES)):
         if name not in vals:
             continue
         v = np.array([x[0] for x in vals[name]])
         worst = max(vals[name])
         trusted = [x for x in vals[name] if not x[2]]
         tw = max(trusted) if trusted else None
-        target = TARGET_DEG.get(name, 2.0)
+        target = TARGET_DEG.get(name.removeprefix("other_"), 2.0)
         over = sum(1 for x in trusted if x[0] > target)
         rows.append(
             f"| {set_name} | {name} | {len(v)} | {np.median(v):.2f} | {np.percentile(v, 95):.2f} | "

@@ -15,6 +15,8 @@ import pandas as pd
 from bench.stranger.session import Session
 
 G_M_S2 = 9.80665
+ACC_SKIP = 3
+"""MetaBase accelerometer files start this many samples after the gyroscope's."""
 
 
 def write_canonical(session: Session, placements: tuple[str, ...], path: Path) -> Path:
@@ -95,7 +97,7 @@ def write_metabase(
             :-3
         ]
         rate = f"{s.rate_hz:.3f}Hz"
-        acc_keep = slice(3, None)
+        acc_keep = slice(ACC_SKIP, None)
         _metabase_file(
             folder / f"MetaWear_{stamp}_{mac_in_name(mac)}_Accelerometer_{rate}_1.7.3.csv",
             epoch[acc_keep],
