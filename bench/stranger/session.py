@@ -1,0 +1,191 @@
+"""One stranger's session: person → movement → segments → sensors → samples, with its truth."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from bench.stranger import body, imu
+from bench.stranger.person import Person, draw_person
+from bench.stranger.protocol import build_session
+from bench.stranger.script import CHANNELS
+
+INTERNAL_HZ = 400.0
+TRUTH_HZ = 100.0
+
+SENSOR_SETS = {
+    "default": ("pelvis", "{ex}_thigh", "{ex}_shank", "{ex}_foot"),
+    "pair": ("{ex}_thigh", "{ex}_shank"),
+    "full": body.SEGMENTS,
+}
+
+#: the joint whose flexion bulges the soft tissue under each segment's sensor
+TISSUE_JOINT = {"thigh": "knee_flexion", "shank": "knee_flexion", "foot": "ankle_dorsiflexion"}
+
+
+@dataclasses.dataclass
+class SensorData:
+    """One sensor's samples: times (s), acc (m/s²), gyro (rad/s), sensor frame; truth R_E_S."""
+
+    t_s: np.ndarray
+    acc_m_s2: np.ndarray
+    gyr_rad_s: np.ndarray
+    r_e_s: Rotation
+    rate_hz: float
+    strap: imu.Strap
+    errors: imu.ErrorModel
+
+
+@dataclasses.dataclass
+class Session:
+    """Everything generated for one seed."""
+
+    person: Person
+    family: str
+    heading_deg: float
+    breaks: list[str]
+    events: list[dict]
+    truth_t_s: np.ndarray
+    truth: dict[str, np.ndarray]
+    sensors: dict[str, SensorData]
+
+
+def _smooth_noise(
+    n: int, fs: float, cutoff_hz: float, sd: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Low-pass Gaussian noise of standard deviation ``sd`` on a grid of ``n`` samples at ``fs``.
+
+    Filtered (4th-order Butterworth, zero phase) on a coarse 20-Hz grid with 30 s of margin on
+    each side (no edge transients), then carried to ``fs`` by a cubic spline: smooth enough that
+    its second derivative (the acceleration it causes) stays small.
+    """
+    from scipy.interpolate import CubicSpline
+    from scipy.signal import butter, sosfiltfilt
+
+    coarse_hz, pad = 20.0, 600
+    m = int(n / fs * coarse_hz) + 2
+    x = sosfiltfilt(butter(4, cutoff_hz, fs=coarse_hz, output="sos"), rng.normal(size=m + 2 * pad))[
+        pad:-pad
+    ]
+    x = (x - x.mean()) / (x.std() + 1e-12) * sd
+    return CubicSpline(np.arange(m) / coarse_hz, x)(np.arange(n) / fs)
+
+
+def _channels(
+    person: Person, script, t_s: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Scripted channels plus postural sway and fidgeting (degrees).
+
+    During the quiet stand the sway is a fifth of its size (standing still, as asked), so
+    the stand's pose, which defines every angle's zero, is the neutral pose within ~0.1°.
+    """
+    ch = script.sample(t_s)
+    stand_end = next(e["t_s"] for e in script.events if e["kind"] == "stand_end")
+    calm = 0.2 + 0.8 * np.clip((t_s - stand_end) / 1.0, 0.0, 1.0)
+    for name in CHANNELS:
+        if name.startswith(("flat", "w_r")):
+            continue
+        sd = 0.25 * person.fidget * (2.0 if name in ("yaw", "neck_rot", "neck_lat") else 1.0)
+        ch[name] = ch[name] + calm * _smooth_noise(len(t_s), INTERNAL_HZ, 0.4, sd, rng)
+    return ch
+
+
+def _tissue(
+    rots: dict[str, Rotation], truth: dict[str, np.ndarray], seg: str, strap: imu.Strap, gain: float
+) -> Rotation:
+    """The sensor's orientation in G, soft tissue turning it by ``gain`` × its joint's flexion."""
+    kind = seg.split("_")[-1]
+    joint = TISSUE_JOINT.get(kind)
+    if joint is None:
+        return rots[seg] * strap.r_seg_s
+    side = seg.split("_")[0]
+    ang = np.radians(truth[f"{side}_{joint}_deg"] * gain)
+    return rots[seg] * Rotation.from_rotvec(ang[:, None] * strap.tissue_axis) * strap.r_seg_s
+
+
+def _device_times(duration_s: float, rate_hz: float, rng: np.random.Generator) -> np.ndarray:
+    """True sample times of a device clock (start offset, ±50 ppm rate error)."""
+    step = 1.0 / (rate_hz * (1.0 + rng.normal(0.0, 25e-6)))
+    t0 = rng.uniform(0.0, 0.02)
+    return t0 + step * np.arange(int((duration_s - 0.05 - t0) / step))
+
+
+def _interp_rows(t_new: np.ndarray, t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.interp(t_new, t, v[:, i]) for i in range(v.shape[1])])
+
+
+def _seg_length(p: Person, seg: str) -> float:
+    return {"thigh": p.thigh_m, "shank": p.shank_m, "foot": p.foot_m}.get(seg.split("_")[-1], 0.3)
+
+
+def make_sensor(seg: str, ctx: dict, rng: np.random.Generator) -> SensorData:
+    """Strap one sensor on ``seg``, take its ideal signals, sample and corrupt them."""
+    person, rots, origins, truth, t_s, r_e_g = (
+        ctx[k] for k in ("person", "rots", "origins", "truth", "t", "r_e_g")
+    )
+    chip_name, rate = imu.FAMILIES[ctx["family"]]
+    strap = imu.draw_strap(seg, _seg_length(person, seg), rng)
+    r_g_s = _tissue(rots, truth, seg, strap, person.tissue_gain)
+    r_e_s = r_e_g * r_g_s
+    p_e = r_e_g.apply(origins[seg] + rots[seg].apply(strap.site_m))
+    gyr, acc = imu.ideal_signals(t_s, r_e_s, p_e)
+    t_dev = _device_times(float(t_s[-1]), rate, rng)
+    gyr_d, acc_d = _interp_rows(t_dev, t_s, gyr), _interp_rows(t_dev, t_s, acc)
+    errors = imu.draw_errors(imu.CHIPS[chip_name], rate, rng)
+    gyr_m, acc_m = (
+        (gyr_d, acc_d) if ctx.get("ideal") else imu.apply_errors(t_dev, gyr_d, acc_d, errors, rng)
+    )
+    idx = np.clip(np.round(t_dev * INTERNAL_HZ).astype(int), 0, len(t_s) - 1)
+    return SensorData(t_dev, acc_m, gyr_m, r_e_s[idx], rate, strap, errors)
+
+
+def generate(
+    seed: int,
+    *,
+    duration_s: float = 90.0,
+    breaks: list[str] | None = None,
+    family: str | None = None,
+    ideal: bool = False,
+    placements: tuple[str, ...] = body.SEGMENTS,
+    person_changes: dict | None = None,
+) -> Session:
+    """The session of ``seed``: ``breaks`` are scripted rule breaks (rule names) in its holds.
+
+    ``ideal`` leaves the sensors' errors out (for self-consistency tests); ``placements``
+    limits which sensors are made (default all nine); ``person_changes`` replaces drawn
+    properties of the person (to find which one an error comes from).
+    """
+    rng = np.random.default_rng(seed)
+    person = draw_person(seed, n_stretches=1 if duration_s < 80 else None)
+    if person_changes:  # diagnosis: the same session with one property changed
+        person = dataclasses.replace(person, **person_changes)
+    breaks = list(breaks or [])
+    script = build_session(person, duration_s=duration_s, breaks=breaks, seed=seed)
+    t_end = script.t_s + 1.0
+    t_s = np.arange(0.0, t_end, 1.0 / INTERNAL_HZ)
+    ch = _channels(person, script, t_s, rng)
+    rots = body.segment_rotations(ch, person)
+    truth = body.truth_angles(rots)
+    fam = family or str(rng.choice(sorted(imu.FAMILIES)))
+    heading = float(rng.uniform(0.0, 360.0))
+    ctx = {
+        "person": person,
+        "rots": rots,
+        "origins": body.segment_origins(rots, ch, person),
+        "truth": truth,
+        "t": t_s,
+        "r_e_g": imu.heading_rotation(heading),
+        "family": fam,
+        "ideal": ideal,
+    }
+    sensors = {seg: make_sensor(seg, ctx, rng) for seg in body.SEGMENTS if seg in placements}
+    step = int(INTERNAL_HZ / TRUTH_HZ)
+    truth_ds = {k: v[::step] for k, v in truth.items()}
+    return Session(person, fam, heading, breaks, script.events, t_s[::step], truth_ds, sensors)
+
+
+def sensor_set(session: Session, name: str) -> tuple[str, ...]:
+    """Placements of a named sensor set for this session's exercised leg."""
+    return tuple(s.format(ex=session.person.side) for s in SENSOR_SETS[name])
