@@ -360,6 +360,9 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     doubts = getattr(res, "uncertain", None)
     if doubts and "uncertain" in inspect.signature(check_envelope).parameters:
         extra["uncertain"] = doubts  # what `stretchguard analyse` passes, where it exists
+        others = getattr(res, "other_readings", None)
+        if others and "other_readings" in inspect.signature(check_envelope).parameters:
+            extra["other_readings"] = others
     est = check_envelope(res.angles, profile, side=ses.side, absent=res.absent, **extra)
     truth_cols = [c for c in res.angles.columns if c in ses.truth]
     tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side)
