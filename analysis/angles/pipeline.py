@@ -543,28 +543,16 @@ def analyse_recording(
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
-    steps = {"rate_hz": rate_hz, "valid": valid, "still": still, "threads": threads}
-    others = other_readings(t_s, q_E_S, cal, **steps, **opts.heading_steps())
-    q_E_B = segment_orientations(
-        t_s,
-        q_E_S,
-        cal,
-        rate_hz=rate_hz,
-        valid=valid,
-        still=still,
-        threads=threads,
-        **opts.heading_steps(),
-    )
+    steps = {"rate_hz": rate_hz, "valid": valid, "still": still, **opts.heading_steps()}
+    others = other_readings(t_s, q_E_S, cal, threads=threads, **steps)
+    q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, **steps)
     ja = chain.isb_angles(q_E_B)
     if not opts.keep_orientations:
         q_E_B = {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
-    extra = _implausible(cal, angles, rate_hz)
-    doubts = cal.doubts(extra)
-    uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
+    doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others)
     predicted, imprecise = _imprecise(precision, uncertain, opts.exercised_side or meta.side)
-    readings = covered_readings(others, cal, extra, uncertain)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -772,6 +760,22 @@ def _imprecise(
         return predicted, {}
     doubts = precision_doubts(predicted, precision, sides=(rest,))
     return predicted, {c: v for c, v in doubts.items() if c not in uncertain}
+
+
+def _doubted(
+    cal: CalibrationResult,
+    angles: pd.DataFrame,
+    rate_hz: float,
+    others: Mapping[str, tuple[dict[str, FloatArray], ...]],
+) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, OtherReadings]]:
+    """The doubted segments, the uncertain columns and the other readings covering them.
+
+    ``others``: :func:`other_readings`; see :func:`covered_readings`.
+    """
+    extra = _implausible(cal, angles, rate_hz)
+    doubts = cal.doubts(extra)
+    uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
+    return doubts, uncertain, covered_readings(others, cal, extra, uncertain)
 
 
 def _implausible(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:
