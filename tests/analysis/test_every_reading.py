@@ -7,6 +7,7 @@ violation whichever reading is right; one found under only some stays unconfirme
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -20,6 +21,13 @@ from analysis.angles.calibration_signs import SignDecision
 from analysis.angles.pipeline import covered_readings
 from analysis.envelope.checker import check_envelope
 from analysis.envelope.profiles import load_builtin_profile
+from analysis.report.page import (
+    ReportContext,
+    build_report_html,
+    confirmed_lines,
+    summary_text,
+    uncertain_lines,
+)
 from tests.analysis.builders import min_jerk_step as step
 from tests.analysis.test_envelope import standing_session
 
@@ -237,3 +245,20 @@ def test_only_columns_whose_whole_doubt_the_readings_cover_are_kept():
     assert sorted(reading) == ["pelvis_anterior_tilt_deg", "right_hip_flexion_deg"]
     # a joint read beyond any range doubts the pelvis beyond what the readings cover
     assert covered_readings(others, cal, {"pelvis": "hip beyond range"}, uncertain) == {}
+
+
+def test_summary_and_verdict_box_say_how_a_confirmed_episode_was_found():
+    df = standing_session()
+    df[ROT] = _with_rotation(df, [(20.0, 26.0, 16.0), (40.0, 46.0, 16.0)])
+    rival = _with_rotation(standing_session(), [(20.0, 26.0, 14.0)])
+    res, _ = _judge(df, [rival])
+    (line,) = confirmed_lines(res)
+    assert line == (
+        f"Hip internal rotation: 1 episode {WORDS}, though the angle itself is uncertain "
+        f"({DOUBT[ROT]['reason']}); 1 more unconfirmed."
+    )
+    assert line in summary_text(res, source_name="s")
+    assert not any("no rule judged" in x for x in uncertain_lines(res))
+    page = build_report_html(df, res, ReportContext(source_name="s"))
+    box = page[page.index("class='verdict") :]
+    assert html.unescape(line) in html.unescape(box[: box.index("</div>")])
