@@ -192,7 +192,7 @@ def _diagnosis(
     tru_eng = engaged_share(ses, res.angles.columns, span)
     eps = [
         {"rule": e.rule, "start_s": e.start_s, "end_s": e.end_s}
-        for e in (rr.unconfirmed if rr.status == "uncertain" else rr.episodes)
+        for e in (rr.unconfirmed if rr.status == "uncertain" else rr.episodes + rr.unconfirmed)
     ]
     near = [e for e in eps if _overlaps(e, [win], 0.0)]
     n_u, ok_u = found_once(eps, spec.name, a, win, tol)
@@ -210,7 +210,7 @@ def _diagnosis(
         "release_half_deg": spec.hysteresis_deg / 2.0,
         "upper": spec.upper,
         "tol_s": tol,
-        "uncertain_reason": rr.reason if rr.status == "uncertain" else None,
+        "uncertain_reason": rr.reason if rr.status == "uncertain" or rr.unconfirmed else None,
     }
 
 
@@ -362,6 +362,9 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     doubts = getattr(res, "uncertain", None)
     if doubts and "uncertain" in inspect.signature(check_envelope).parameters:
         extra["uncertain"] = doubts  # what `stretchguard analyse` passes, where it exists
+        others = getattr(res, "other_readings", None)
+        if others and "other_readings" in inspect.signature(check_envelope).parameters:
+            extra["other_readings"] = others
     est = check_envelope(res.angles, profile, side=ses.side, absent=res.absent, **extra)
     truth_cols = [c for c in res.angles.columns if c in ses.truth]
     tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side)
@@ -384,9 +387,13 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
             "measured": bool(measured),
             "advisory": spec.advisory,
             "found_once": ok_est,
-            "uncertain": bool(rr is not None and rr.status == "uncertain"),
+            # a rule confirmed in part (``confirmed_by``) leaves its other episodes unconfirmed
+            "uncertain": bool(
+                rr is not None and (rr.status == "uncertain" or getattr(rr, "confirmed_by", None))
+            ),
             "n_episodes": n_est,
             "truth_found_once": ok_tru,
+            "confirmed_by": getattr(rr, "confirmed_by", None),
         }
         if measured and rr is not None:
             item.update(_diagnosis(ses, res, est, rr, (a, b), win, tol))
@@ -397,7 +404,8 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         spans = [(x["start_s"], x["end_s"]) for x in tru_eps if x["rule"] == e["rule"]]
         spans += [(s["start_s"], s["end_s"]) for s in scripted if s["rule"] == e["rule"]]
         if not _overlaps(e, spans, 1.0):
-            false.append(e)
+            rr = est.rule(e["rule"])
+            false.append({**e, "confirmed_by": getattr(rr, "confirmed_by", None)})
     # what an uncertain rule's angle shows that the truth does not: the false episodes the
     # rule would give if it were trusted (to judge whether the uncertainty is needed)
     unconfirmed_false = []

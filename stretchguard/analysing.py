@@ -381,6 +381,7 @@ def analyse(
         markers=meta.markers,
         absent={**unworn_leg_reasons(placements, leg), **result.absent},
         uncertain=result.uncertain,
+        other_readings=result.other_readings,
     )
     return SessionAnalysis(meta, placements, result, envelope, name)
 
@@ -415,6 +416,7 @@ def check_profile(
         markers=analysis.recording_meta.markers,
         absent=analysis.angles.absent,
         uncertain=analysis.angles.uncertain,
+        other_readings=analysis.angles.other_readings,
     )
 
 

@@ -50,6 +50,7 @@ from analysis.angles.calibration_axes import (
     POORLY_DEFINED_ROTATION_DEG,
     SensorAxes,
     apart_deg,
+    candidate_axes,
     estimate_axes,
     gravity_is_plausible,
     gravity_turn_axis,
@@ -157,6 +158,14 @@ class SegmentCalibration:
     """The accelerometer's bias along the knee's hinge axis over the stand's gravity reading
     (sensor frame) that ``q_S_B`` was freed of (:mod:`analysis.angles.axis_bias`); the
     sensor's orientation is turned by it too (``chain.sensor_to_segment``). None: none."""
+    other_frames: tuple[tuple[FloatArray, FloatArray | None], ...] = ()
+    """Where the segment's doubt is between discrete readings (its flexion axis between the
+    estimates :func:`analysis.angles.calibration_axes.candidate_axes` lists, its sign between
+    the two), each reading other than ``q_S_B``: ``(q_S_B, acc_axis_bias_g)`` as above
+    (:func:`other_frames`). Empty: no such doubt, or one no discrete reading covers."""
+    other_frames_words: str | None = None
+    """How an episode found under ``q_S_B`` and every one of ``other_frames`` is found
+    ("found whichever of the pelvis's two flexion axes … is right"); None without them."""
 
     @property
     def trusted(self) -> bool:
@@ -1094,6 +1103,8 @@ def decide_signs(
             ax = settle_axis(
                 ax, witness, what=what, witness=CENTRE_WITNESS_WORDS, spread_deg=spread
             )
+            if ax.axis_doubt is not None:
+                ax = dataclasses.replace(ax, witness_S=witness)
         used = centre_partners(row, out, trust)
         if shared:
             chosen = {p: out[p][0] for p in used}
@@ -1390,6 +1401,54 @@ def _freed_of_axis_bias(
     return (q_S_B, None) if bias_g is None else (reframe(q_S_B, bias_g), bias_g)
 
 
+_HOW_MANY = {2: "two", 3: "three", 4: "four"}
+
+
+def other_frames(
+    session: UniformSession,
+    label: str,
+    q_E_S: FloatArray,
+    stand: BoolArray,
+    chosen: tuple[FloatArray, SignDecision, SensorAxes],
+) -> tuple[tuple[tuple[FloatArray, FloatArray | None], ...], str | None]:
+    """The segment's other readings where its doubt is between discrete ones, and their words.
+
+    ``chosen`` is :func:`decide_signs`' ``(q_S_B, decision, axes)`` of ``label``. A well
+    defined axis doubted between estimates (:func:`candidate_axes`) gives one frame per
+    other estimate (the chosen sign carried over); a sign decided with low confidence gives
+    each axis's reversed frame too (:func:`_flip`). Each frame is freed of the axis bias as
+    the chosen one is (:func:`_freed_of_axis_bias`). Empty (and None) when the segment is
+    trusted or its doubt has no discrete readings (an axis too poorly defined: any axis near
+    it may be the one).
+    """
+    q_S_B, d, ax = chosen
+    sign_doubt = d.confidence != "high"
+    if not ax.well_defined or not (sign_doubt or ax.axis_doubt is not None):
+        return (), None
+    found = candidate_axes(ax)
+    if not sign_doubt and len(found) < 2:
+        return (), None
+    z_used = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
+    frames = []
+    for k, (z, _) in enumerate(found):
+        base = _frame(ax.y_S, z if float(z @ z_used) >= 0.0 else -z)
+        for q in (base, _flip(base)) if sign_doubt else (base,):
+            if k == 0 and q is base:
+                continue  # the reading already made
+            frames.append(_freed_of_axis_bias(session, label, q_E_S, stand, q, ax))
+    what = _segment_words(label)
+    sign_words = f"whichever way the {what} sensor faces"
+    if len(found) < 2:
+        return tuple(frames), f"found {sign_words}"
+    sources = ", ".join(words for _, words in found)
+    axis_words = (
+        f"whichever of the {what}'s {_HOW_MANY.get(len(found), len(found))} flexion axes "
+        f"(from {sources}) is right"
+    )
+    words = f"found {axis_words}" + (f" and {sign_words}" if sign_doubt else "")
+    return tuple(frames), words
+
+
 def _pelvis_gyro_axis(
     session: UniformSession,
     q_E_S: FloatArray,
@@ -1498,6 +1557,7 @@ def calibrate(
     for label in axes:
         q_S_B, d, ax = signs[label]
         notes.extend(_quality_notes(label, ax, d))
+        others, others_words = other_frames(session, label, q_E_S[label], m_static, (q_S_B, d, ax))
         q_S_B, bias_g = _freed_of_axis_bias(session, label, q_E_S[label], m_static, q_S_B, ax)
         segments[label] = SegmentCalibration(
             placement=label,
@@ -1512,6 +1572,8 @@ def calibrate(
             tilt_doubt=ax.tilt_doubt,
             axis_doubt=ax.axis_doubt,
             acc_axis_bias_g=bias_g,
+            other_frames=others,
+            other_frames_words=others_words,
         )
     return CalibrationResult(
         static_s=windows.static_s,

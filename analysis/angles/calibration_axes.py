@@ -76,6 +76,10 @@ class SensorAxes:
     """Another estimate of the flexion axis, not kept, that clashes with ``z_S`` (≥
     :data:`AXIS_CLASH_DEG`; the pelvis's movements' or session's axis, see
     :func:`with_session_axis`). :func:`settle_axis` judges it; None: no such estimate."""
+    witness_S: FloatArray | None = None
+    """The independent witness :func:`settle_axis` was given (sensor frame, sign free), kept
+    when the axis stays doubted: with ``z_S`` and ``rival`` it is one of the discrete readings
+    the doubt is between (:func:`candidate_axes`). None: no witness, or the axis is not doubted."""
     hinge_S: FloatArray | None = None
     """The knee's hinge axis as fitted from the gyroscopes (unit, sensor frame, sign of z),
     before it was made orthogonal to y; None when the axis is not the knee's. Its lean from
@@ -494,3 +498,40 @@ def gravity_turn_axis(
     if share[-1] < GRAVITY_TURN_MIN_SHARE:
         return None
     return vec[:, -1], float(share[-1])
+
+
+AXIS_SOURCE_WORDS = {
+    "movements": "the calibration movements",
+    "session": "the whole session",
+    "hip centre": "the hip centre",
+}
+"""Where a flexion axis came from, in the words of :func:`candidate_axes`' sources."""
+
+
+def candidate_axes(axes: SensorAxes) -> list[tuple[FloatArray, str]]:
+    """The discrete flexion axes a doubted axis is between: ``[(z_S, source words), …]``.
+
+    The axis used first, then its rival (:attr:`SensorAxes.rival`) and the witness
+    (:attr:`SensorAxes.witness_S`) where they exist, each made orthogonal to ``y_S`` (unit,
+    sensor frame) with the used axis's sign (the two lie ≤ 90° apart, so the sign chosen for
+    the used axis is the one a nearby axis shares). An estimate within 1° of one listed
+    before it is the same reading and is left out; one near the superior axis is no flexion
+    axis and is left out too. Only the used axis when ``axes`` carries no ``axis_doubt``.
+    """
+    found = [(axes.z_S, AXIS_SOURCE_WORDS.get(axes.axis_source, axes.axis_source))]
+    if axes.axis_doubt is None:
+        return found
+    others = []
+    if axes.rival is not None:
+        others.append((axes.rival.z_S, AXIS_SOURCE_WORDS.get(axes.rival.source, axes.rival.source)))
+    if axes.witness_S is not None:
+        others.append((axes.witness_S, AXIS_SOURCE_WORDS["hip centre"]))
+    for z, words in others:
+        z = np.asarray(z, dtype=np.float64) - float(np.dot(z, axes.y_S)) * axes.y_S
+        if not np.linalg.norm(z) >= 0.5:
+            continue
+        z = z / np.linalg.norm(z)
+        z = z if float(z @ axes.z_S) >= 0.0 else -z
+        if all(apart_deg(z, seen) >= 1.0 for seen, _ in found):
+            found.append((z, words))
+    return found

@@ -22,7 +22,7 @@ from analysis.angles import chain
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection, estimate_acc_correction, still_pose_means
 from analysis.angles.anchors import ANCHOR_LINKS
-from analysis.angles.calibration import CalibrationResult, calibrate
+from analysis.angles.calibration import CalibrationResult, angle_dependencies, calibrate
 from analysis.angles.calibration_windows import Windows, head_of, resolve_windows
 from analysis.angles.chunks import map_rows, map_threads
 from analysis.angles.heading import (
@@ -145,6 +145,11 @@ class PipelineOptions:
         }
 
 
+OtherReadings = tuple[str, tuple[dict[str, FloatArray], ...]]
+"""A doubted segment's other readings: the words of a finding under all of them, and per
+reading its angle columns (``{column: degrees}``, the grid of ``AngleResult.angles``)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class AngleResult:
     """Joint angles of a session and how they were obtained."""
@@ -170,6 +175,10 @@ class AngleResult:
     ``uncertain``."""
     precision_notes: tuple[str, ...] = ()
     """Plain sentences on those columns' precision, for the report and the summary."""
+    other_readings: Mapping[str, OtherReadings] = field(default_factory=dict, repr=False)
+    """Per doubted segment whose doubt is between discrete readings (``SegmentCalibration.
+    other_frames``), the words and the uncertain columns under each other reading
+    (:func:`covered_readings`); pass to ``check_envelope(other_readings=...)``."""
 
     def calibration_dict(self) -> dict[str, Any]:
         """The calibration as JSON values, listing every angle reported as uncertain.
@@ -534,23 +543,15 @@ def analyse_recording(
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
-    q_E_B = segment_orientations(
-        t_s,
-        q_E_S,
-        cal,
-        rate_hz=rate_hz,
-        valid=valid,
-        still=still,
-        threads=threads,
-        **opts.heading_steps(),
-    )
+    steps = {"rate_hz": rate_hz, "valid": valid, "still": still, **opts.heading_steps()}
+    others = other_readings(t_s, q_E_S, cal, threads=threads, **steps)
+    q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, **steps)
     ja = chain.isb_angles(q_E_B, threads=threads)
     if not opts.keep_orientations:
         q_E_B = {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
-    doubts = _doubts(cal, angles, rate_hz)
-    uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
+    doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others)
     predicted, imprecise = _imprecise(precision, uncertain, opts.exercised_side or meta.side)
     report("done", 1.0)
     return AngleResult(
@@ -565,6 +566,7 @@ def analyse_recording(
         doubted=doubts,
         predicted_rmse_deg=predicted,
         precision_notes=precision_notes(predicted, imprecise),
+        other_readings=readings,
     )
 
 
@@ -760,14 +762,90 @@ def _imprecise(
     return predicted, {c: v for c, v in doubts.items() if c not in uncertain}
 
 
-def _doubts(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:
-    """Segments not to be trusted: the calibration's doubts, and joints beyond any range."""
-    extra = doubted_segments(
+def _doubted(
+    cal: CalibrationResult,
+    angles: pd.DataFrame,
+    rate_hz: float,
+    others: Mapping[str, tuple[dict[str, FloatArray], ...]],
+) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, OtherReadings]]:
+    """The doubted segments, the uncertain columns and the other readings covering them.
+
+    ``others``: :func:`other_readings`; see :func:`covered_readings`.
+    """
+    extra = _implausible(cal, angles, rate_hz)
+    doubts = cal.doubts(extra)
+    uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
+    return doubts, uncertain, covered_readings(others, cal, extra, uncertain)
+
+
+def _implausible(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:
+    """Segments doubted beyond the calibration's own doubts: joints read beyond any range."""
+    return doubted_segments(
         implausible_joints(angles, rate_hz=rate_hz),
         worn=tuple(cal.segments),
         windows_detected=cal.source != "sidecar",
     )
-    return cal.doubts(extra)
+
+
+def other_readings(
+    t_s: FloatArray,
+    q_E_S: Mapping[str, FloatArray],
+    calibration: CalibrationResult,
+    **steps: Any,
+) -> dict[str, tuple[dict[str, FloatArray], ...]]:
+    """Per segment with other discrete readings, the angles that depend on it under each.
+
+    Each reading is the calibration with that segment's ``q_S_B`` exchanged for one of its
+    ``other_frames`` (``SegmentCalibration``), every other step as for the angles themselves
+    (:func:`segment_orientations` with ``steps``, on a copy of ``q_E_S``, which is left
+    whole). Only the columns that depend on the segment are kept; none without such a segment.
+    """
+    out: dict[str, tuple[dict[str, FloatArray], ...]] = {}
+    deps = angle_dependencies()
+    for p, seg in calibration.segments.items():
+        columns = [c for c, needs in deps.items() if p in needs]
+        found = []
+        for q_S_B, bias_g in seg.other_frames:
+            swapped = replace(seg, q_S_B=q_S_B, acc_axis_bias_g=bias_g, other_frames=())
+            cal = replace(calibration, segments={**calibration.segments, p: swapped})
+            ja = chain.isb_angles(segment_orientations(t_s, dict(q_E_S), cal, **steps))
+            found.append({c: ja.columns[c] for c in columns if c in ja.columns})
+        if found:
+            out[p] = tuple(found)
+    return out
+
+
+def covered_readings(
+    others: Mapping[str, tuple[dict[str, FloatArray], ...]],
+    calibration: CalibrationResult,
+    extra: Mapping[str, str],
+    uncertain: Mapping[str, Mapping[str, str]],
+) -> dict[str, OtherReadings]:
+    """The other readings of the uncertain columns whose whole doubt they cover.
+
+    A column is covered when the one doubted segment it depends on is doubted for its own
+    calibration alone (not for a joint read beyond any range, ``extra``, nor through another
+    segment its sign was decided against) and the column's reason is that doubt alone (no
+    tilt doubt added): its readings are then all the calibration allows. Returns
+    ``{segment: (words, readings)}`` with only covered columns; segments without any are left out.
+    """
+    doubts = calibration.doubts(extra)
+    out: dict[str, OtherReadings] = {}
+    for p, readings in others.items():
+        seg = calibration.segments[p]
+        if p in extra or seg.other_frames_words is None or doubts.get(p) != seg.doubt:
+            continue
+        columns = [
+            c
+            for c, why in uncertain.items()
+            if c in readings[0]
+            and why.get("reason") == seg.doubt
+            and [q for q in angle_dependencies()[c] if q in doubts] == [p]
+        ]
+        if columns:
+            kept = tuple({c: r[c] for c in columns} for r in readings)
+            out[p] = (seg.other_frames_words, kept)
+    return out
 
 
 def _all_still(

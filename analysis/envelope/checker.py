@@ -96,6 +96,7 @@ def check_envelope(
     markers: Sequence[Marker] = (),
     absent: Mapping[str, str] | None = None,
     uncertain: Mapping[str, Mapping[str, str]] | None = None,
+    other_readings: Mapping[str, OtherReadings] | None = None,
 ) -> EnvelopeResult:
     """Judge joint angles against an exercise profile.
 
@@ -124,6 +125,13 @@ def check_envelope(
         the hold is conditional on that reading being wrong). When the engagement angle
         itself is uncertain, its reason is kept as ``hold_timing_doubt``: holds are timed on
         that angle.
+    other_readings
+        Optional ``{segment: (words, readings)}`` (``AngleResult.other_readings``): where an
+        uncertain angle's doubt is between discrete calibrations, each other reading's
+        columns (``{column: degrees}`` on the grid of ``angles``). An uncertain rule's
+        episode that every reading also shows, overlapping it in time, is confirmed: the
+        rule is ``violated`` with it, ``confirmed_by`` the words; its other episodes stay
+        unconfirmed (:func:`_found_in_every_reading`).
 
     Returns
     -------
@@ -164,12 +172,19 @@ def check_envelope(
             )
             continue
         finite = np.isfinite(x)
-        valid = judged & finite
-        result, mask = _judge_rule(spec, column, x, valid, judged, t_s, t_end)
-        result, mask, excused = _excuse_tests(result, mask, tests, t_s)
+        result, mask, excused = _excuse_tests(
+            *_judge_rule(spec, column, x, judged & finite, judged, t_s, t_end), tests, t_s
+        )
         if uncertain and column in uncertain:
-            rule_results.append(_as_uncertain(result, uncertain[column]))
-            continue
+            result, mask = _judged_uncertain(
+                result,
+                uncertain[column],
+                _readings_of(column, other_readings),
+                _JudgedUnder(profile, side, data, t_s, t_end, absent),
+            )
+            if mask is None:
+                rule_results.append(result)
+                continue
         if not spec.advisory:
             testing |= excused
         rule_results.append(result)
@@ -483,6 +498,118 @@ def _excuse_tests(
     return result, mask & ~excused_mask, excused_mask & mask
 
 
+OtherReadings = tuple[str, Sequence[Mapping[str, FloatArray]]]
+"""A doubted segment's other readings (``AngleResult.other_readings``' values): the words of
+a finding under all of them, and per reading its columns (degrees, on the table's grid)."""
+
+
+def _readings_of(
+    column: str, other_readings: Mapping[str, OtherReadings] | None
+) -> OtherReadings | None:
+    """The other readings that hold ``column`` (None: the column has none)."""
+    for words, readings in (other_readings or {}).values():
+        if readings and all(column in r for r in readings):
+            return words, readings
+    return None
+
+
+class _JudgedUnder:
+    """Where the rules are judged under another reading: its engagement and pose.
+
+    The engagement angle may be one of the reading's columns (the hip flexion of a doubted
+    pelvis): each reading is judged where it is itself engaged and in the pose
+    (:func:`_engagement` on the table with the reading's columns in place).
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        side: str,
+        data: Mapping[str, FloatArray],
+        t_s: FloatArray,
+        t_end: FloatArray,
+        absent: Mapping[str, str],
+    ) -> None:
+        self._args = (profile, side, data, t_s, t_end, absent)
+        self.t_s, self.t_end = t_s, t_end
+        self._seen: dict[int, tuple[Mapping[str, FloatArray], BoolArray]] = {}
+
+    def __call__(self, reading: Mapping[str, FloatArray]) -> BoolArray:
+        key = id(reading)
+        if key not in self._seen:  # one engagement per reading
+            profile, side, data, t_s, t_end, absent = self._args
+            table = {**data, **reading}
+            engaged, _, _, in_pose = _engagement(profile, side, table, t_s, t_end, absent)
+            self._seen[key] = (reading, engaged & in_pose)
+        return self._seen[key][1]
+
+
+def _found_in_every_reading(
+    spec: RuleSpec, result: RuleResult, group: OtherReadings, judged_under: _JudgedUnder
+) -> RuleResult | None:
+    """``result`` keeping the episodes every other reading shows too; None when none is.
+
+    An episode is kept when each reading of ``group`` has an episode of the rule (judged as
+    the angles' own, :func:`_judge_rule`, where that reading is engaged) overlapping it in
+    time; the episode reported is the angles' own. The kept ones are the result's episodes
+    (status ``violated``, ``confirmed_by`` the group's words), the rest ``unconfirmed``.
+    """
+    words, readings = group
+    kept = list(result.episodes)
+    t_s, t_end = judged_under.t_s, judged_under.t_end
+    for reading in readings:
+        if not kept:
+            return None
+        judged = judged_under(reading)
+        x = np.asarray(reading[str(result.column)], dtype=np.float64)
+        other, _ = _judge_rule(
+            spec, str(result.column), x, judged & np.isfinite(x), judged, t_s, t_end
+        )
+        kept = [
+            e
+            for e in kept
+            if any(o.start_s < e.end_s and o.end_s > e.start_s for o in other.episodes)
+        ]
+    if not kept:
+        return None
+    return dataclasses.replace(
+        result,
+        status="violated",
+        episodes=tuple(kept),
+        unconfirmed=tuple(e for e in result.episodes if e not in kept),
+        time_outside_s=float(sum(e.duration_s for e in kept)),
+        confirmed_by=words,
+    )
+
+
+def _judged_uncertain(
+    result: RuleResult,
+    why: Mapping[str, str],
+    group: OtherReadings | None,
+    judged_under: _JudgedUnder,
+) -> tuple[RuleResult, BoolArray | None]:
+    """A rule on an uncertain angle: violated with the episodes every reading shows, or uncertain.
+
+    Returns the result and, when some episode is confirmed (:func:`_found_in_every_reading`),
+    its outside mask; else the uncertain result (:func:`_as_uncertain`) and None.
+    """
+    found = None
+    if group is not None and result.episodes:
+        found = _found_in_every_reading(result.spec, result, group, judged_under)
+    if found is None:
+        return _as_uncertain(result, why), None
+    found = dataclasses.replace(found, reason=why.get("reason"), redo=why.get("redo"))
+    return found, _episodes_mask(found.episodes, judged_under.t_s)
+
+
+def _episodes_mask(episodes: Sequence[Episode], t_s: FloatArray) -> BoolArray:
+    """True on the grid points inside any of ``episodes`` (half-open intervals)."""
+    mask = np.zeros(t_s.size, dtype=bool)
+    for e in episodes:
+        mask |= (t_s >= e.start_s) & (t_s < e.end_s)
+    return mask
+
+
 def _as_uncertain(result: RuleResult, why: Mapping[str, str]) -> RuleResult:
     """A judged rule whose angle cannot be trusted: its episodes become unconfirmed."""
     return RuleResult(
@@ -753,9 +880,7 @@ def _with_unconfirmed(holds: Sequence[Hold], rules: Sequence[RuleResult]) -> tup
     An uncertain rule never breaks a hold (its angle is not trusted), so such a hold holds
     only on condition that the angle's reading is wrong there; the report says so.
     """
-    doubted = [
-        e for r in rules if r.status == "uncertain" and not r.spec.advisory for e in r.unconfirmed
-    ]
+    doubted = [e for r in rules if r.unconfirmed and not r.spec.advisory for e in r.unconfirmed]
     out = []
     for h in holds:
         inside = sorted(

@@ -179,9 +179,11 @@ def _rule_item(r: RuleResult) -> dict[str, Any]:
     }
     if r.reason:
         item["reason"] = r.reason
-    if r.status == "uncertain":
+    if r.status == "uncertain" or r.confirmed_by:
         item["redo"] = r.redo
         item["unconfirmed_episodes"] = [_episode(e) for e in r.unconfirmed]
+    if r.confirmed_by:
+        item["confirmed_by"] = r.confirmed_by
     if r.excused:
         item["test_episodes"] = [_episode(e) for e in r.excused]
     return item

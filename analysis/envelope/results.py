@@ -83,6 +83,10 @@ class RuleResult:
     excused: tuple[Episode, ...] = ()
     """Episodes that were the movement of a "nerve or muscle?" test the person performed
     (``analysis.envelope.clinical``): not violations, but they interrupt a hold."""
+    confirmed_by: str | None = None
+    """For a ``violated`` rule on an uncertain angle: why its episodes hold whatever the doubt
+    ("found whichever of the pelvis's two flexion axes … is right"); ``reason`` is then the
+    angle's doubt and ``unconfirmed`` the episodes not every reading shows. None otherwise."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -942,7 +942,27 @@ def uncertain_lines(env: EnvelopeResult) -> list[str]:
     First the rules judged ``uncertain``, then the uncertain angles no rule reads
     (:func:`unread_uncertain_lines`), so every angle of ``env.uncertain_angles`` is named.
     """
-    return _uncertain_rule_lines(env) + unread_uncertain_lines(env)
+    return confirmed_lines(env) + _uncertain_rule_lines(env) + unread_uncertain_lines(env)
+
+
+def confirmed_lines(env: EnvelopeResult) -> list[str]:
+    """One sentence per rule on an uncertain angle whose episodes every reading shows.
+
+    Such a rule is violated (``RuleResult.confirmed_by``): the sentence says how it was found
+    whatever the doubt, that the angle itself stays uncertain and why, and how many of its
+    episodes stay unconfirmed.
+    """
+    out = []
+    for r in env.rules:
+        if not r.confirmed_by:
+            continue
+        n = len(r.episodes)
+        rest = f"; {len(r.unconfirmed)} more unconfirmed" if r.unconfirmed else ""
+        out.append(
+            f"{r.rule.replace('_', ' ').capitalize()}: {n} episode{'s' if n != 1 else ''} "
+            f"{r.confirmed_by}, though the angle itself is uncertain ({r.reason}){rest}."
+        )
+    return out
 
 
 def _uncertain_rule_lines(env: EnvelopeResult) -> list[str]:
@@ -969,7 +989,7 @@ def unread_uncertain_lines(env: EnvelopeResult) -> list[str]:
     profile does not judge) sets no verdict, but its reading in the table and the plots is
     not to be trusted either; angles of the same reason and advice share a sentence.
     """
-    read = {r.column for r in env.rules if r.status == "uncertain"}
+    read = {r.column for r in env.rules if r.status == "uncertain" or r.confirmed_by}
     groups: dict[tuple[str, str], list[str]] = {}
     for column, why in env.uncertain_angles.items():
         if column not in read:
