@@ -41,7 +41,7 @@ from analysis.angles.orientation import (
     run_orientation,
     stitch_blocks,
 )
-from analysis.angles.plausibility import doubted_segments, implausible_joints
+from analysis.angles.plausibility import doubted_segments, flat_foot_mask, implausible_joints
 from analysis.angles.tilt_precision import (
     SegmentPrecision,
     other_side,
@@ -545,11 +545,12 @@ def analyse_recording(
         **opts.heading_steps(),
     )
     ja = chain.isb_angles(q_E_B)
+    feet_flat = {p: flat_foot_mask(q) for p, q in q_E_B.items() if p.endswith("_foot")}
     if not opts.keep_orientations:
         q_E_B = {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
-    doubts = _doubts(cal, angles, rate_hz)
+    doubts = _doubts(cal, angles, rate_hz, feet_flat)
     uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
     predicted, imprecise = _imprecise(precision, uncertain, opts.exercised_side or meta.side)
     report("done", 1.0)
@@ -760,10 +761,18 @@ def _imprecise(
     return predicted, {c: v for c, v in doubts.items() if c not in uncertain}
 
 
-def _doubts(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:
-    """Segments not to be trusted: the calibration's doubts, and joints beyond any range."""
+def _doubts(
+    cal: CalibrationResult,
+    angles: pd.DataFrame,
+    rate_hz: float,
+    feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
+) -> dict[str, str]:
+    """Segments not to be trusted: the calibration's doubts, and joints beyond any range.
+
+    An ankle's samples with its foot flat as in the stand (``feet_flat``) are not counted.
+    """
     extra = doubted_segments(
-        implausible_joints(angles, rate_hz=rate_hz),
+        implausible_joints(angles, rate_hz=rate_hz, foot_flat=feet_flat),
         worn=tuple(cal.segments),
         windows_detected=cal.source != "sidecar",
     )
