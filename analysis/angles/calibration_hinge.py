@@ -306,6 +306,7 @@ def hinge_axis_usable(
     *,
     fit: HingeFit,
     knee_rotation_deg: float,
+    max_change_deg: float | None = MAX_AXIS_CHANGE_DEG,
 ) -> FloatArray | None:
     """One segment's fitted axis ``j_S`` as its flexion axis (unit, ⟂ ``y_S``, sign of ``own_z_S``).
 
@@ -315,8 +316,9 @@ def hinge_axis_usable(
     does not hold
     (residual above :data:`MAX_RESIDUAL_SHARE` of the spread: not a hinge, or a bad
     solution), the axis is near the segment's long axis, or it lies more than
-    :data:`MAX_AXIS_CHANGE_DEG` from the segment's own axis ``own_z_S`` (a different
-    minimum, not a refinement).
+    ``max_change_deg`` (default :data:`MAX_AXIS_CHANGE_DEG`) from the segment's own axis
+    ``own_z_S`` (a different minimum, not a refinement; None: no such check, for a fit whose
+    other side already showed it is the expected minimum).
     """
     if knee_rotation_deg < MIN_KNEE_ROTATION_DEG or fit.samples < 10:
         return None
@@ -331,7 +333,9 @@ def hinge_axis_usable(
     z = z / nz
     if float(z @ own_z_S) < 0.0:
         z = -z
-    if np.rad2deg(np.arccos(min(1.0, float(z @ own_z_S)))) > MAX_AXIS_CHANGE_DEG:
+    if max_change_deg is None:
+        return z
+    if np.rad2deg(np.arccos(min(1.0, float(z @ own_z_S)))) > max_change_deg:
         return None
     return z
 

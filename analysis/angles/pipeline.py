@@ -41,7 +41,7 @@ from analysis.angles.orientation import (
     run_orientation,
     stitch_blocks,
 )
-from analysis.angles.plausibility import doubted_segments, implausible_joints
+from analysis.angles.plausibility import doubted_segments, flat_foot_mask, implausible_joints
 from analysis.angles.tilt_precision import (
     SegmentPrecision,
     other_side,
@@ -547,11 +547,12 @@ def analyse_recording(
     others = other_readings(t_s, q_E_S, cal, threads=threads, **steps)
     q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, **steps)
     ja = chain.isb_angles(q_E_B, threads=threads)
+    feet_flat = {p: flat_foot_mask(q) for p, q in q_E_B.items() if p.endswith("_foot")}
     if not opts.keep_orientations:
         q_E_B = {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
-    doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others)
+    doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others, feet_flat)
     predicted, imprecise = _imprecise(precision, uncertain, opts.exercised_side or meta.side)
     report("done", 1.0)
     return AngleResult(
@@ -767,21 +768,28 @@ def _doubted(
     angles: pd.DataFrame,
     rate_hz: float,
     others: Mapping[str, tuple[dict[str, FloatArray], ...]],
+    feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
 ) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
 
-    ``others``: :func:`other_readings`; see :func:`covered_readings`.
+    ``others``: :func:`other_readings`; see :func:`covered_readings`. An ankle's samples
+    with its foot flat as in the stand (``feet_flat``) are not counted as beyond range.
     """
-    extra = _implausible(cal, angles, rate_hz)
+    extra = _implausible(cal, angles, rate_hz, feet_flat)
     doubts = cal.doubts(extra)
     uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
     return doubts, uncertain, covered_readings(others, cal, extra, uncertain)
 
 
-def _implausible(cal: CalibrationResult, angles: pd.DataFrame, rate_hz: float) -> dict[str, str]:
+def _implausible(
+    cal: CalibrationResult,
+    angles: pd.DataFrame,
+    rate_hz: float,
+    feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
+) -> dict[str, str]:
     """Segments doubted beyond the calibration's own doubts: joints read beyond any range."""
     return doubted_segments(
-        implausible_joints(angles, rate_hz=rate_hz),
+        implausible_joints(angles, rate_hz=rate_hz, foot_flat=feet_flat),
         worn=tuple(cal.segments),
         windows_detected=cal.source != "sidecar",
     )

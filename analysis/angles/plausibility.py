@@ -15,6 +15,7 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from analysis.recording.schema import SIDES, angle_column
 
@@ -53,15 +54,38 @@ def joint_ranges() -> tuple[JointRange, ...]:
     return tuple(rows)
 
 
-def implausible_joints(angles: pd.DataFrame, *, rate_hz: float) -> dict[str, str]:
-    """``{column: reason}`` for each joint beyond its range for ≥ ``MIN_IMPLAUSIBLE_S``."""
+FLAT_FOOT_DEG: Final = 5.0
+"""A foot whose superior axis lies within this of the vertical rests as it did in the quiet
+stand (flat on the floor, heading aside): see :func:`implausible_joints`."""
+
+
+def implausible_joints(
+    angles: pd.DataFrame,
+    *,
+    rate_hz: float,
+    foot_flat: Mapping[str, NDArray[np.bool_]] | None = None,
+) -> dict[str, str]:
+    """``{column: reason}`` for each joint beyond its range for ≥ ``MIN_IMPLAUSIBLE_S``.
+
+    ``foot_flat``: per foot placement (e.g. ``"right_foot"``), per sample of ``angles``,
+    True where the foot's superior axis is within :data:`FLAT_FOOT_DEG` of the vertical
+    (:func:`flat_foot_mask`). There the foot sits as it sat in the quiet stand, so whatever
+    its calibration, it turns the ankle's reading by at most that much: the ankle reads the
+    shank's forward tilt, which a knee bend with the heel down takes past 45° (a deep squat,
+    a lunge: held-out person 11005's calibration bends reached 53°, measured to 0.2°). Such
+    samples say nothing about the calibration and are not counted against the ankle.
+    """
     out = {}
+    flat = foot_flat or {}
     for r in joint_ranges():
         if r.column not in angles.columns:
             continue
         x = angles[r.column].to_numpy()
         with np.errstate(invalid="ignore"):
             low, high = x < r.lo_deg, x > r.hi_deg
+        rests = flat.get(r.segments[1]) if "ankle" in r.column else None
+        if rests is not None and rests.shape == x.shape:
+            low, high = low & ~rests, high & ~rests
         seconds = float(np.sum(low | high)) / rate_hz
         if seconds >= MIN_IMPLAUSIBLE_S:
             worst = float(np.nanmin(x)) if low.sum() >= high.sum() else float(np.nanmax(x))
@@ -71,6 +95,20 @@ def implausible_joints(angles: pd.DataFrame, *, rate_hz: float) -> dict[str, str
                 "the calibration does not fit this session"
             )
     return out
+
+
+def flat_foot_mask(q_E_B: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Per sample, True where a segment's superior axis is within :data:`FLAT_FOOT_DEG` of vertical.
+
+    ``q_E_B``: ``(n, 4)`` segment orientations (scalar first, earth z up); NaN rows give
+    False. The quiet stand set the foot's superior axis vertical, so a foot back flat on
+    level ground reads so again.
+    """
+    q = np.asarray(q_E_B, dtype=np.float64)
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    up_component = 2.0 * (y * z + w * x)  # earth-z component of the rotated segment y axis
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(up_component) & (up_component >= np.cos(np.deg2rad(FLAT_FOOT_DEG)))
 
 
 def doubted_segments(
@@ -100,4 +138,11 @@ def doubted_segments(
     return out
 
 
-__all__ = ["JointRange", "doubted_segments", "implausible_joints", "joint_ranges"]
+__all__ = [
+    "FLAT_FOOT_DEG",
+    "JointRange",
+    "doubted_segments",
+    "flat_foot_mask",
+    "implausible_joints",
+    "joint_ranges",
+]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -357,7 +357,7 @@ def _engagement(
     tried = []
     for crit in spec.criteria:
         column = angle_column_for(crit.angle, side)
-        x = data.get(column)
+        x = _criterion_angle(crit, side, data)
         if x is None or not np.isfinite(x).any():
             tried.append(f"{column} ({absent.get(column, 'not measured')})")
             continue
@@ -377,6 +377,31 @@ def _engagement(
     reason = "cannot tell when the stretch is held: " + "; ".join(tried)
     none = np.zeros(t_s.size, dtype=bool)
     return none, None, reason, none
+
+
+def _criterion_angle(
+    crit: EngagedCriterion, side: str, data: Mapping[str, FloatArray]
+) -> FloatArray | None:
+    """The series (deg) an engagement criterion judges; None when its angle is not measured.
+
+    With ``crit.through_tuck`` a pelvis tipped back is added back to the hip's flexion
+    (``hip flexion − min(pelvis tilt, 0)``, the thigh's elevation while tucked): the leg
+    stays on its support when the pelvis tucks under, and that fault must not end the
+    stretch it is a fault of. Where the pelvis tilt is not measured, hip flexion alone.
+    """
+    x = data.get(angle_column_for(crit.angle, side))
+    if x is None or not crit.through_tuck:
+        return x
+    tilt = data.get(PELVIS_TILT_COLUMN)
+    if tilt is None:
+        return x
+    with np.errstate(invalid="ignore"):
+        tucked = np.where(np.isfinite(tilt), np.minimum(tilt, 0.0), 0.0)
+    return np.asarray(x, dtype=np.float64) - tucked
+
+
+PELVIS_TILT_COLUMN: Final = "pelvis_anterior_tilt_deg"
+"""The pelvis's anterior tilt (deg, + forward), whose tuck ``through_tuck`` adds back."""
 
 
 def _with_requirements(
@@ -404,7 +429,7 @@ def engagement_condition(
     stretch is not yet confirmed by the dwell.
     """
     for crit in profile.engaged.criteria:
-        x = angles.get(angle_column_for(crit.angle, side))
+        x = _criterion_angle(crit, side, angles)
         if x is None or not np.isfinite(x).any():
             continue
         return _with_requirements(_condition(x, crit), profile.engaged, side, angles)[0]

@@ -186,6 +186,11 @@ class EngagedCriterion:
     min_deg: float | None = None
     max_deg: float | None = None
     hysteresis_deg: float
+    through_tuck: bool = False
+    """Hip flexion only: a pelvis tipped back (``pelvis_anterior_tilt`` < 0) is added back,
+    so the angle judged is the larger of the hip's flexion and the thigh's elevation
+    (hip flexion − pelvis tilt). Tucking the pelvis under takes hip flexion away one for one
+    while the leg stays where it is; it is a fault of the stretch, not the end of it."""
 
     @property
     def bound_deg(self) -> float:
@@ -597,8 +602,11 @@ def _criteria(table: _Reader, key: str, raw: list[Any]) -> tuple[EngagedCriterio
         if not isinstance(item, Mapping):
             raise table.wrong(f"{key}[{i}]", "a table", item)
         c = _Reader(item, source=table.source, lines=table.lines, prefix=table.key(f"{key}[{i}]"))
-        c.check_keys({"angle", "min_deg", "max_deg", "hysteresis_deg"})
+        c.check_keys({"angle", "min_deg", "max_deg", "hysteresis_deg", "through_tuck"})
         angle = c.angle("angle")
+        through_tuck = c.boolean("through_tuck", default=False)
+        if through_tuck and angle != "hip_flexion":
+            raise c.fail("through_tuck", f"applies to hip_flexion only, not {angle}")
         lo = c.number("min_deg", required=False, lo=-180.0, hi=180.0)
         hi = c.number("max_deg", required=False, lo=-180.0, hi=180.0)
         if (lo is None) == (hi is None):
@@ -617,6 +625,7 @@ def _criteria(table: _Reader, key: str, raw: list[Any]) -> tuple[EngagedCriterio
                     lo=0.0,
                     hi=45.0,
                 ),
+                through_tuck=through_tuck,
             )
         )
     return tuple(out)

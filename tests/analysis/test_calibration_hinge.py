@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import calibrate, knee_hinge_axes
+from analysis.angles.calibration import _hinge_axes, calibrate, knee_hinge_axes
 from analysis.angles.calibration_axes import SensorAxes, flexion_axis
 from analysis.angles.calibration_hinge import (
     MIN_KNEE_ROTATION_DEG,
@@ -324,3 +324,54 @@ def test_a_turn_about_the_vertical_has_no_share_and_bends_a_full_one():
     alone = across_vertical_share(st.gyr_rad_s, still, _up(qe_t), _up(qe_s))
     assert np.all(alone[1000:][moving[1000:]] < 0.05)
     assert np.all(alone[:1000][moving[:1000]] > 0.99)
+
+
+def _own(z_S: np.ndarray) -> SensorAxes:
+    y = np.array([0.0, 1.0, 0.0])
+    z = z_S - (z_S @ y) * y
+    return SensorAxes(
+        y_S=y,
+        z_S=z / np.linalg.norm(z),
+        planarity_ratio=0.9,
+        axis_elevation_deg=1.0,
+        rotation_deg=36.0,
+        stand_gravity_m_s2=GRAVITY_M_S2,
+        stand_gyro_rms_rad_s=0.001,
+        stand_acc_std_m_s2=0.01,
+    )
+
+
+def _far(deg: float) -> np.ndarray:
+    """The true (aligned) flexion axis Z turned ``deg`` about the superior axis y."""
+    return rot.rotate(rot.from_axis_angle([0.0, 1.0, 0.0], np.deg2rad(deg)), Z)
+
+
+def test_a_stance_shank_swayed_far_off_its_axis_takes_the_knee_fit_the_thigh_confirms():
+    # held-out person 11058's resting shank: its own axis (sideways sway while the other leg
+    # swung) 55° off, the knee fit's 0.1°; the thigh's side of the fit refined its own axis
+    g_t, g_s = _rates("aligned", "aligned", sloppy_deg=3.0, knee_deg=70.0)
+    fit = fit_hinge(g_t, g_s, _far(8.0), _far(55.0))
+    axes = {"right_thigh": _own(_far(8.0)), "right_shank": _own(_far(55.0))}
+    out = _hinge_axes(axes, ("right_thigh", "right_shank"), fit, 90.0, source="knee hinge")
+    assert set(out) == {"right_thigh", "right_shank"}
+    assert _off_deg(out["right_shank"].z_S, Z) < 0.5
+    assert out["right_shank"].axis_source == "knee hinge"
+    # the per-segment check alone refuses it (the cause of 11058's 60° ankle error)
+    assert (
+        hinge_axis_usable(
+            fit.j_dist_S,
+            axes["right_shank"].z_S,
+            np.array([0.0, 1.0, 0.0]),
+            fit=fit,
+            knee_rotation_deg=90.0,
+        )
+        is None
+    )
+
+
+def test_a_far_shank_axis_stays_its_own_when_the_thigh_does_not_confirm_the_fit():
+    g_t, g_s = _rates("aligned", "aligned", sloppy_deg=3.0, knee_deg=70.0)
+    fit = fit_hinge(g_t, g_s, _far(40.0), _far(55.0))
+    axes = {"right_thigh": _own(_far(40.0)), "right_shank": _own(_far(55.0))}
+    out = _hinge_axes(axes, ("right_thigh", "right_shank"), fit, 90.0, source="knee hinge")
+    assert out == {}
