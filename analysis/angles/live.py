@@ -33,18 +33,27 @@ stand (the offline ``PipelineOptions.posture_anchors``; :func:`posture_rows`). O
 posture has lasted 2 s those headings are re-taken from then on, and each thigh's twist about
 its long axis is re-taken from the posture runs so far
 (:class:`~analysis.angles.anchors.CausalTwist`) and removed from then on.
+
+Accelerometer fit (``acc_from_poses``, on by default): each accelerometer's bias and gain are
+fitted, as offline (``PipelineOptions.acc_bias_from_poses``), from the still poses seen so far
+(:class:`~analysis.angles.accbias.CausalAccCorrection`; refitted every 2 s of grid rows, from
+then on), and the segment calibration turns with the stand's corrected gravity
+(:func:`stand_turn`). Without it a consumer accelerometer's bias or scale error becomes a tilt
+error of a degree or more whenever a segment is far from its calibration pose.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import chain
+from analysis.angles import rotations as rot
+from analysis.angles.accbias import AccCorrection, CausalAccCorrection
 from analysis.angles.anchors import CausalStandAnchors, CausalTwist
 from analysis.angles.calibration import CalibrationResult, calibrate
 from analysis.angles.calibration_windows import resolve_windows
@@ -56,7 +65,12 @@ from analysis.angles.heading import (
     untwist,
 )
 from analysis.angles.orientation import CausalOrientation
-from analysis.angles.pipeline import NEUTRAL_STILL_RAD_S, neutral_pose_mask
+from analysis.angles.pipeline import (
+    ACC_GAIN_PRIOR_SD,
+    ACC_POSE_WINDOW_S,
+    NEUTRAL_STILL_RAD_S,
+    neutral_pose_mask,
+)
 from analysis.angles.timebase import (
     UniformSession,
     UniformStream,
@@ -191,6 +205,22 @@ def untwist_rows(q_E_B: FloatArray, twist_rad: FloatArray) -> FloatArray:
     return out
 
 
+def stand_turn(fused_m_s2: FloatArray, raw_m_s2: FloatArray, fit: AccCorrection) -> FloatArray:
+    """Rotation (quaternion, sensor frame) from the stand's gravity as calibrated to it now.
+
+    ``fused_m_s2``: the mean specific force at the quiet stand as the filter was given it when
+    the calibration was made; ``raw_m_s2``: the raw mean there. The shortest turn from the
+    first to ``fit`` applied to the second; the identity when either is not finite.
+    """
+    a = np.asarray(fused_m_s2, dtype=np.float64)
+    b = fit.apply(np.asarray(raw_m_s2, dtype=np.float64))
+    axis = np.cross(a, b)
+    s, c = float(np.linalg.norm(axis)), float(a @ b)
+    if not (np.isfinite(s) and np.isfinite(c)) or s < 1e-12:
+        return np.array([1.0, 0.0, 0.0, 0.0])
+    return rot.from_axis_angle(axis / s, np.arctan2(s, c))
+
+
 def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArray:
     """Grid points not inside a dropout of the raw samples ``t_raw`` (as offline's grid)."""
     return outside_gaps(t_grid, find_gaps(t_raw, max_gap_s=MAX_GAP_S), rate_hz=rate_hz)
@@ -303,7 +333,8 @@ class LiveAnglePipeline:
     which sensors are out and which angles they leave without data. ``stand_anchors``: re-take
     the hip, lumbar and neck headings at each later quiet upright stand (from then on);
     ``posture_anchors`` (only with them): also lying flat or sitting still, and each thigh's
-    twist there (module docstring).
+    twist there; ``acc_from_poses``: correct each accelerometer from the still poses seen so
+    far (module docstring).
     """
 
     def __init__(
@@ -315,6 +346,7 @@ class LiveAnglePipeline:
         hinge_tau_s: float = 10.0,
         stand_anchors: bool = True,
         posture_anchors: bool = True,
+        acc_from_poses: bool = True,
     ) -> None:
         self.placements = tuple(placements)
         self.rate_hz = float(rate_hz)
@@ -348,6 +380,11 @@ class LiveAnglePipeline:
         self._anchors = CausalStandAnchors((), rate_hz=self.rate_hz)
         self._twists: dict[str, CausalTwist] = {}  # after calibration: per thigh, its twist
         self._still: dict[str, GridRows] = {}  # after calibration: rows turning slowly
+        self._acc_from_poses = acc_from_poses
+        self._acc: dict[str, CausalAccCorrection] = {}  # per sensor: its pose fit so far
+        self._stand_acc: dict[str, FloatArray] = {}  # per sensor: raw mean at the stand
+        self._seg_cal: CalibrationResult | None = None  # the calibration with q_S_B in force
+        self._stand_fused: dict[str, FloatArray] = {}  # per sensor: fused mean at the stand
 
     # -- input ------------------------------------------------------------------------------
 
@@ -527,9 +564,7 @@ class LiveAnglePipeline:
         t_grid = self._t0 + np.arange(k, k_end) / self.rate_hz
         ok = _with_data(t_grid, t, self.rate_hz)
         gyr_grid = interp_columns(t_grid, t, gyr)
-        q_E_S = self._orientation(p, interp_columns(t_grid, t, acc), gyr_grid)
-        assert self._cal is not None
-        self._q_B[p].append(chain.sensor_to_segment({p: q_E_S}, self._cal)[p])
+        self._q_B[p].append(self._segment_rows(p, interp_columns(t_grid, t, acc), gyr_grid))
         self._ok[p].append(ok)
         rate = np.linalg.norm(chain.debiased_gyro(gyr_grid, self._bias[p]), axis=1)
         self._still[p].append(rate < NEUTRAL_STILL_RAD_S)
@@ -670,6 +705,66 @@ class LiveAnglePipeline:
         for j, rows in enumerate(self._delta):
             rows.trim(need_delta[j])
 
+    def _segment_rows(self, p: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray) -> FloatArray:
+        """``q_E_B`` of ``p``'s next grid rows from their raw specific force and rates.
+
+        With the accelerometer pose fit, the segment calibration in force changes where a refit
+        changed the correction (:meth:`_refitted`), from the refit's row on (a refit at the
+        last row changes it for the next call's rows).
+        """
+        assert self._seg_cal is not None
+        q_E_S, _acc, changed = self._fuse(p, acc_m_s2, gyr_rad_s)
+        out, i = [], 0
+        for j in changed:
+            out.append(chain.sensor_to_segment({p: q_E_S[i:j]}, self._seg_cal)[p])
+            self._refitted(p)
+            i = j
+        out.append(chain.sensor_to_segment({p: q_E_S[i:]}, self._seg_cal)[p])
+        return np.concatenate(out)
+
+    def _refitted(self, p: str) -> None:
+        """Turn ``p``'s segment calibration so the stand reads as calibrated under the new fit.
+
+        The calibration took the segment's vertical from the quiet stand's gravity as the
+        filter was given it then; a refit changes that gravity in the sensor frame
+        (:func:`stand_turn`). Turning ``q_S_B`` by the same rotation keeps the stand's segment
+        orientation, as the offline calibration from corrected data does.
+        """
+        assert self._cal is not None
+        assert self._seg_cal is not None
+        turn = stand_turn(self._stand_fused[p], self._stand_acc[p], self._acc[p].correction)
+        seg = self._cal.segments[p]
+        segments = dict(self._seg_cal.segments)
+        segments[p] = replace(seg, q_S_B=rot.multiply(turn, seg.q_S_B))
+        self._seg_cal = replace(self._seg_cal, segments=segments)
+
+    def _fuse(
+        self, p: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
+    ) -> tuple[FloatArray, FloatArray, list[int]]:
+        """``q_E_S`` of ``p``'s next grid rows, the specific force fused, the rows a refit changed.
+
+        Without the accelerometer pose fit: the raw rows. With it, the rows go through in pieces
+        that end at the fit's refit rows (:class:`~analysis.angles.accbias.CausalAccCorrection`),
+        each corrected by the fit in force; the changes are listed by the row (relative to these
+        rows) from which the new fit holds. A function of the grid rows alone, however chunked.
+        """
+        est = self._acc.get(p)
+        if est is None:
+            return self._orientation(p, acc_m_s2, gyr_rad_s), acc_m_s2, []
+        q_parts, a_parts, changed = [], [], []
+        i, n = 0, acc_m_s2.shape[0]
+        while i < n:
+            j = min(n, i + est.rows_to_refit())
+            acc = est.correction.apply(acc_m_s2[i:j])
+            q_parts.append(self._orientation(p, acc, gyr_rad_s[i:j]))
+            a_parts.append(acc)
+            if est.add(acc_m_s2[i:j], gyr_rad_s[i:j]):
+                changed.append(j)
+            i = j
+        if not q_parts:
+            return np.empty((0, 4)), acc_m_s2, []
+        return np.concatenate(q_parts), np.concatenate(a_parts), changed
+
     def _orientation(
         self, placement: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
     ) -> FloatArray:
@@ -696,16 +791,14 @@ class LiveAnglePipeline:
         resolved = resolve_windows(session, windows)
         self._bias = chain.gyro_bias(session, resolved.static_s)
         self._ori = {p: CausalOrientation(rate_hz=self.rate_hz) for p in self.placements}
-        q_E_S = {
-            p: self._orientation(p, u.acc_m_s2, u.gyr_rad_s) for p, u in session.streams.items()
-        }
+        session, q_E_S = self._fused_history(session, resolved.static_s)
         cal = calibrate(session, q_E_S, windows=resolved)
         q_B = chain.sensor_to_segment(q_E_S, cal)
         self._offsets = chain.stand_turns(q_B, t, cal)
         self._hinges = chain.CausalHinges(
             self.placements, rate_hz=self.rate_hz, tau_s=self._hinge_tau_s
         )
-        self._cal = cal
+        self._cal = self._seg_cal = cal
         # run the hinge trackers over the buffered history too, so that their state at any
         # grid point depends only on the data up to it, not on when calibrate() was called
         tracker = self._hinges.estimator(q_B)
@@ -723,6 +816,34 @@ class LiveAnglePipeline:
         if self._stand_anchors:  # likewise the stand anchors (a stand may span the call)
             self._anchor(q_B, turns, *self._history_rows(session))
         return cal
+
+    def _fused_history(
+        self, session: UniformSession, static_s: tuple[float, float]
+    ) -> tuple[UniformSession, dict[str, FloatArray]]:
+        """The buffered history as fused (:meth:`_fuse`) and its ``q_E_S`` per sensor.
+
+        With the accelerometer pose fit, each sensor's causal fit starts here
+        (:class:`~analysis.angles.accbias.CausalAccCorrection`), and the stand's raw and fused
+        mean specific force are kept for :meth:`_refitted`.
+        """
+        stand = (session.t_s >= static_s[0]) & (session.t_s < static_s[1])
+        streams, q_E_S = {}, {}
+        self._acc = {}
+        for p, u in session.streams.items():
+            if self._acc_from_poses:
+                self._acc[p] = CausalAccCorrection(
+                    rate_hz=self.rate_hz,
+                    gyr_bias_rad_s=self._bias[p],
+                    window_s=ACC_POSE_WINDOW_S,
+                    prior_gain_sd=ACC_GAIN_PRIOR_SD,
+                )
+            q_E_S[p], acc, _changed = self._fuse(p, u.acc_m_s2, u.gyr_rad_s)
+            rows = stand & u.valid
+            with np.errstate(invalid="ignore"):
+                self._stand_acc[p] = np.nanmean(u.acc_m_s2[rows], axis=0)
+                self._stand_fused[p] = np.nanmean(acc[rows], axis=0)
+            streams[p] = replace(u, acc_m_s2=acc)
+        return replace(session, streams=streams), q_E_S
 
     def _history_rows(
         self, session: UniformSession
