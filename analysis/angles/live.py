@@ -205,15 +205,14 @@ def untwist_rows(q_E_B: FloatArray, twist_rad: FloatArray) -> FloatArray:
     return out
 
 
-def stand_turn(fused_m_s2: FloatArray, raw_m_s2: FloatArray, fit: AccCorrection) -> FloatArray:
-    """Rotation (quaternion, sensor frame) from the stand's gravity as calibrated to it now.
+def stand_turn(raw_m_s2: FloatArray, fit: AccCorrection) -> FloatArray:
+    """Rotation (quaternion, sensor frame) from the stand's raw gravity to it corrected by ``fit``.
 
-    ``fused_m_s2``: the mean specific force at the quiet stand as the filter was given it when
-    the calibration was made; ``raw_m_s2``: the raw mean there. The shortest turn from the
-    first to ``fit`` applied to the second; the identity when either is not finite.
+    ``raw_m_s2``: the raw mean specific force at the quiet stand. The shortest turn from it to
+    ``fit.apply(raw_m_s2)``; the identity when it is not finite.
     """
-    a = np.asarray(fused_m_s2, dtype=np.float64)
-    b = fit.apply(np.asarray(raw_m_s2, dtype=np.float64))
+    a = np.asarray(raw_m_s2, dtype=np.float64)
+    b = fit.apply(a)
     axis = np.cross(a, b)
     s, c = float(np.linalg.norm(axis)), float(a @ b)
     if not (np.isfinite(s) and np.isfinite(c)) or s < 1e-12:
@@ -383,8 +382,8 @@ class LiveAnglePipeline:
         self._acc_from_poses = acc_from_poses
         self._acc: dict[str, CausalAccCorrection] = {}  # per sensor: its pose fit so far
         self._stand_acc: dict[str, FloatArray] = {}  # per sensor: raw mean at the stand
+        self._hist_changes: dict[str, list[tuple[int, AccCorrection]]] = {}  # fits, history
         self._seg_cal: CalibrationResult | None = None  # the calibration with q_S_B in force
-        self._stand_fused: dict[str, FloatArray] = {}  # per sensor: fused mean at the stand
 
     # -- input ------------------------------------------------------------------------------
 
@@ -715,38 +714,44 @@ class LiveAnglePipeline:
         assert self._seg_cal is not None
         q_E_S, _acc, changed = self._fuse(p, acc_m_s2, gyr_rad_s)
         out, i = [], 0
-        for j in changed:
+        for j, fit in changed:
             out.append(chain.sensor_to_segment({p: q_E_S[i:j]}, self._seg_cal)[p])
-            self._refitted(p)
+            self._refitted(p, fit)
             i = j
         out.append(chain.sensor_to_segment({p: q_E_S[i:]}, self._seg_cal)[p])
         return np.concatenate(out)
 
-    def _refitted(self, p: str) -> None:
-        """Turn ``p``'s segment calibration so the stand reads as calibrated under the new fit.
+    def _refitted(self, p: str, fit: AccCorrection) -> None:
+        """Turn ``p``'s segment calibration so the stand reads as calibrated under ``fit``.
 
-        The calibration took the segment's vertical from the quiet stand's gravity as the
-        filter was given it then; a refit changes that gravity in the sensor frame
-        (:func:`stand_turn`). Turning ``q_S_B`` by the same rotation keeps the stand's segment
-        orientation, as the offline calibration from corrected data does.
+        The calibration took the segment's vertical from the quiet stand's raw gravity; the fit
+        moves that gravity in the sensor frame (:func:`stand_turn`). Turning ``q_S_B`` by the
+        same rotation keeps the stand's segment orientation, as the offline calibration from
+        corrected data does.
         """
         assert self._cal is not None
         assert self._seg_cal is not None
-        turn = stand_turn(self._stand_fused[p], self._stand_acc[p], self._acc[p].correction)
+        self._seg_cal = self._turned(self._seg_cal, p, fit)
+
+    def _turned(self, cal: CalibrationResult, p: str, fit: AccCorrection) -> CalibrationResult:
+        """``cal`` with ``p``'s ``q_S_B`` the calibration's turned by :func:`stand_turn`."""
+        assert self._cal is not None
         seg = self._cal.segments[p]
-        segments = dict(self._seg_cal.segments)
-        segments[p] = replace(seg, q_S_B=rot.multiply(turn, seg.q_S_B))
-        self._seg_cal = replace(self._seg_cal, segments=segments)
+        turn = stand_turn(self._stand_acc[p], fit)
+        return replace(
+            cal, segments={**cal.segments, p: replace(seg, q_S_B=rot.multiply(turn, seg.q_S_B))}
+        )
 
     def _fuse(
         self, p: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
-    ) -> tuple[FloatArray, FloatArray, list[int]]:
+    ) -> tuple[FloatArray, FloatArray, list[tuple[int, AccCorrection]]]:
         """``q_E_S`` of ``p``'s next grid rows, the specific force fused, the rows a refit changed.
 
         Without the accelerometer pose fit: the raw rows. With it, the rows go through in pieces
         that end at the fit's refit rows (:class:`~analysis.angles.accbias.CausalAccCorrection`),
         each corrected by the fit in force; the changes are listed by the row (relative to these
-        rows) from which the new fit holds. A function of the grid rows alone, however chunked.
+        rows) from which the new fit holds, with the fit. A function of the grid rows alone,
+        however chunked.
         """
         est = self._acc.get(p)
         if est is None:
@@ -759,7 +764,7 @@ class LiveAnglePipeline:
             q_parts.append(self._orientation(p, acc, gyr_rad_s[i:j]))
             a_parts.append(acc)
             if est.add(acc_m_s2[i:j], gyr_rad_s[i:j]):
-                changed.append(j)
+                changed.append((j, est.correction))
             i = j
         if not q_parts:
             return np.empty((0, 4)), acc_m_s2, []
@@ -791,14 +796,14 @@ class LiveAnglePipeline:
         resolved = resolve_windows(session, windows)
         self._bias = chain.gyro_bias(session, resolved.static_s)
         self._ori = {p: CausalOrientation(rate_hz=self.rate_hz) for p in self.placements}
-        session, q_E_S = self._fused_history(session, resolved.static_s)
-        cal = calibrate(session, q_E_S, windows=resolved)
-        q_B = chain.sensor_to_segment(q_E_S, cal)
+        q_E_S = self._fused_history(session, resolved.static_s)
+        cal = calibrate(session, self._raw_orientations(session, q_E_S), windows=resolved)
+        self._cal = self._seg_cal = cal
+        q_B = {p: self._history_segment(p, q) for p, q in q_E_S.items()}
         self._offsets = chain.stand_turns(q_B, t, cal)
         self._hinges = chain.CausalHinges(
             self.placements, rate_hz=self.rate_hz, tau_s=self._hinge_tau_s
         )
-        self._cal = self._seg_cal = cal
         # run the hinge trackers over the buffered history too, so that their state at any
         # grid point depends only on the data up to it, not on when calibrate() was called
         tracker = self._hinges.estimator(q_B)
@@ -819,16 +824,16 @@ class LiveAnglePipeline:
 
     def _fused_history(
         self, session: UniformSession, static_s: tuple[float, float]
-    ) -> tuple[UniformSession, dict[str, FloatArray]]:
-        """The buffered history as fused (:meth:`_fuse`) and its ``q_E_S`` per sensor.
+    ) -> dict[str, FloatArray]:
+        """``q_E_S`` per sensor of the buffered history as fused (:meth:`_fuse`).
 
         With the accelerometer pose fit, each sensor's causal fit starts here
-        (:class:`~analysis.angles.accbias.CausalAccCorrection`), and the stand's raw and fused
-        mean specific force are kept for :meth:`_refitted`.
+        (:class:`~analysis.angles.accbias.CausalAccCorrection`), and the stand's raw mean
+        specific force is kept for :meth:`_refitted`.
         """
         stand = (session.t_s >= static_s[0]) & (session.t_s < static_s[1])
-        streams, q_E_S = {}, {}
-        self._acc = {}
+        q_E_S = {}
+        self._acc, self._hist_changes = {}, {}
         for p, u in session.streams.items():
             if self._acc_from_poses:
                 self._acc[p] = CausalAccCorrection(
@@ -837,13 +842,47 @@ class LiveAnglePipeline:
                     window_s=ACC_POSE_WINDOW_S,
                     prior_gain_sd=ACC_GAIN_PRIOR_SD,
                 )
-            q_E_S[p], acc, _changed = self._fuse(p, u.acc_m_s2, u.gyr_rad_s)
-            rows = stand & u.valid
+            q_E_S[p], _acc, self._hist_changes[p] = self._fuse(p, u.acc_m_s2, u.gyr_rad_s)
             with np.errstate(invalid="ignore"):
-                self._stand_acc[p] = np.nanmean(u.acc_m_s2[rows], axis=0)
-                self._stand_fused[p] = np.nanmean(acc[rows], axis=0)
-            streams[p] = replace(u, acc_m_s2=acc)
-        return replace(session, streams=streams), q_E_S
+                self._stand_acc[p] = np.nanmean(u.acc_m_s2[stand & u.valid], axis=0)
+        return q_E_S
+
+    def _history_segment(self, p: str, q_E_S: FloatArray) -> FloatArray:
+        """``q_E_B`` of ``p``'s buffered history, as the rows after it will be made.
+
+        Each stretch with the segment calibration turned by the fit it was fused with
+        (:meth:`_turned`); the last one stays in force.
+        """
+        assert self._seg_cal is not None
+        pieces = [(0, None), *self._hist_changes.get(p, [])]
+        out = []
+        for k, (i, fit) in enumerate(pieces):
+            j = pieces[k + 1][0] if k + 1 < len(pieces) else q_E_S.shape[0]
+            if fit is not None:
+                self._seg_cal = self._turned(self._seg_cal, p, fit)
+            out.append(chain.sensor_to_segment({p: q_E_S[i:j]}, self._seg_cal)[p])
+        return np.concatenate(out)
+
+    def _raw_orientations(
+        self, session: UniformSession, q_E_S: dict[str, FloatArray]
+    ) -> dict[str, FloatArray]:
+        """``q_E_S`` of the history from the raw specific force, for the calibration.
+
+        Without the accelerometer fit, ``q_E_S`` itself. With it, a causal VQF of its own per
+        sensor (the live filters go on from their fused state): the calibration's decisions
+        (axes, signs) are those of the raw data, as without the fit, and the fit then only
+        turns each segment's vertical (:meth:`_refitted`).
+        """
+        if not self._acc:
+            return q_E_S
+        return {
+            p: chain.stored_orientation(
+                CausalOrientation(rate_hz=self.rate_hz).update(
+                    chain.debiased_gyro(u.gyr_rad_s, self._bias[p]), u.acc_m_s2
+                )
+            )
+            for p, u in session.streams.items()
+        }
 
     def _history_rows(
         self, session: UniformSession

@@ -20,7 +20,7 @@ BIAS_M_S2 = np.array([0.12, -0.08, 0.05])
 
 
 def _poses(rng: np.random.Generator, n_poses: int, still_s: float = 3.0) -> np.ndarray:
-    """Specific force (m/s², sensor frame) of ``n_poses`` still orientations, ``BIAS_M_S2`` added."""
+    """Specific force (m/s², sensor frame) of ``n_poses`` still poses, ``BIAS_M_S2`` added."""
     rows = []
     for _ in range(n_poses):
         g = rng.normal(size=3)
@@ -78,15 +78,15 @@ def test_rows_past_a_refit_row_are_refused():
         est.add(np.zeros((est.refit_rows + 1, 3)), np.zeros((est.refit_rows + 1, 3)))
 
 
-def test_stand_turn_takes_the_calibrated_gravity_to_the_corrected_one():
+def test_stand_turn_takes_the_raw_gravity_to_the_corrected_one():
     raw = np.array([0.3, 0.2, 9.7])
     fit = AccCorrection(BIAS_M_S2, np.eye(3), 5, 90.0)
-    np.testing.assert_allclose(stand_turn(raw, raw, NO_CORRECTION), [1.0, 0.0, 0.0, 0.0])
-    turned = rot.rotate(stand_turn(raw, raw, fit), raw)
+    np.testing.assert_allclose(stand_turn(raw, NO_CORRECTION), [1.0, 0.0, 0.0, 0.0])
+    turned = rot.rotate(stand_turn(raw, fit), raw)
     want = fit.apply(raw)
     np.testing.assert_allclose(turned / np.linalg.norm(turned), want / np.linalg.norm(want))
     nan = np.full(3, np.nan)
-    np.testing.assert_array_equal(stand_turn(nan, raw, fit), [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(stand_turn(nan, fit), [1.0, 0.0, 0.0, 0.0])
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import shutil
 import subprocess
@@ -59,6 +60,17 @@ OKABE_ITO_VERMILLION = "rgb(213, 94, 0)"
 _RULE = load_builtin_profile("standing_hamstring").rule("ankle_dorsiflexion")
 assert _RULE is not None
 RULE = _RULE
+
+
+def _true_peak_deg() -> float:
+    """The scenario's true peak ankle dorsiflexion (deg) in its violation (the virtual session
+    simulates it with the same seed, 0)."""
+    from analysis.simulation import SimulationConfig, simulate
+
+    sim = simulate("standing_dorsiflexion", config=SimulationConfig(seed=0))
+    ev = next(e for e in sim.events if e.kind == "violation")
+    rows = sim.truth.t_s.between(ev.start_s, ev.end_s)
+    return float(sim.truth.loc[rows, "right_ankle_dorsiflexion_deg"].max())
 
 
 def _first_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
@@ -200,7 +212,12 @@ def test_the_live_page_follows_the_session(live, browser):
     cued = _until(browser, "the cue", lambda s: s["cue"] is not None)
     cue = browser.find_element("id", "cue")
     assert cue.is_displayed()
-    assert cue.text == cued["cue"] == "ankle dorsiflexed 12° — point your toes away"
+    assert cue.text == cued["cue"]
+    # the peak measured so far, within a degree of the scenario's true peak (rounding and the
+    # measurement's error, whichever way it errs)
+    said = re.fullmatch(r"ankle dorsiflexed (\d+)° — point your toes away", cue.text)
+    assert said is not None, cue.text
+    assert abs(int(said[1]) - _true_peak_deg()) <= 1.0, cue.text
     assert _ankle(browser) == ["outside", OKABE_ITO_VERMILLION]
     _shot(browser, "outside")
     _phone_width_fits(browser, "outside")
