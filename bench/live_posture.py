@@ -1,7 +1,7 @@
 """The live path against the offline pipeline on sessions where the person lies or sits.
 
-    .venv/bin/python bench/live_posture.py [--people 2,11,35] [--length "10 min"]
-        [--set full] [--tick-s 1.0] [--cues] [--out-json PATH]
+    .venv/bin/python bench/live_posture.py [--people 2,11,35|150-159] [--length "10 min",...]
+        [--set full,...] [--variants live_stand,live] [--tick-s 1.0] [--cues] [--out-json PATH]
 
 Each population session (``analysis.simulation.population``) is fed to
 ``LiveAnglePipeline`` as a live session would: every ``--tick-s`` of session time the samples
@@ -111,7 +111,15 @@ def _steps_of(t_all: FloatArray, cols: Mapping[str, FloatArray], like: list) -> 
     return out
 
 
-def one_session(person_seed: int, length: str, sensors: str, *, tick_s: float, cues: bool):
+def one_session(
+    person_seed: int,
+    length: str,
+    sensors: str,
+    *,
+    tick_s: float,
+    cues: bool,
+    variants: tuple[str, ...] = VARIANTS,
+):
     """RMSE per angle of offline and live variants (after the live calibration; lying rows)."""
     t0 = time.perf_counter()
     person = generate_person(person_seed)
@@ -119,7 +127,7 @@ def one_session(person_seed: int, length: str, sensors: str, *, tick_s: float, c
     res = analyse_recording(
         ses.recording(), options=PipelineOptions(keep_orientations=False, workers=1)
     )
-    runs = {v: run_live(ses, posture=v == "live", tick_s=tick_s) for v in VARIANTS}
+    runs = {v: run_live(ses, posture=v == "live", tick_s=tick_s) for v in variants}
     t, _c, steps = runs["live"]
     # the offline angles on the live rows (the grids may start apart by a fraction of a step)
     t_off = res.angles["t_s"].to_numpy()
@@ -178,24 +186,77 @@ def _print(rec: Mapping[str, Any]) -> None:
         print("  cues:", rec["cues"])
 
 
+def _people(spec: str) -> list[int]:
+    """``"2,11,35"`` or ranges ``"150-159"`` (inclusive), mixed."""
+    out: list[int] = []
+    for part in spec.split(","):
+        a, _, b = part.partition("-")
+        out.extend(range(int(a), int(b or a) + 1))
+    return out
+
+
+def summary(records: list[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per angle and series (offline, live variants): median, p95 and worst RMSE (deg)."""
+    per: dict[str, dict[str, list[float]]] = {}
+    for rec in records:
+        for col, v in rec["rmse_deg"].items():
+            for k, x in v.items():
+                if np.isfinite(x):
+                    per.setdefault(col, {}).setdefault(k, []).append(x)
+    return {
+        col: {
+            k: {
+                "n": len(xs),
+                "median": float(np.median(xs)),
+                "p95": float(np.percentile(xs, 95)),
+                "worst": float(np.max(xs)),
+            }
+            for k, xs in v.items()
+        }
+        for col, v in per.items()
+    }
+
+
+def _print_summary(summ: Mapping[str, Any]) -> None:
+    print("angle: series median / p95 / worst (deg)")
+    for col, v in summ.items():
+        vals = "; ".join(
+            f"{k} {s['median']:.2f} / {s['p95']:.2f} / {s['worst']:.2f}" for k, s in v.items()
+        )
+        print(f"  {col}: {vals}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--people", default="2,11,35")
-    ap.add_argument("--length", default="10 min", choices=tuple(LENGTHS))
-    ap.add_argument("--set", default="full")
+    ap.add_argument("--people", default="2,11,35", help="seeds: 2,11,35 or 150-159")
+    ap.add_argument("--length", default="10 min", help="one or more of " + ", ".join(LENGTHS))
+    ap.add_argument("--set", default="full", help="sensor set(s), comma-separated")
+    ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--tick-s", type=float, default=1.0)
     ap.add_argument("--cues", action="store_true")
     ap.add_argument("--out-json")
     args = ap.parse_args(argv)
+    variants = tuple(v for v in args.variants.split(",") if v)
+    if not set(variants) <= set(VARIANTS):
+        ap.error(f"--variants: choose from {', '.join(VARIANTS)}")
+    lengths = [x.strip() for x in args.length.split(",")]
+    if not set(lengths) <= set(LENGTHS):
+        ap.error(f"--length: choose from {', '.join(LENGTHS)}")
     out = []
-    for seed in (int(s) for s in args.people.split(",")):
-        rec = one_session(seed, args.length, args.set, tick_s=args.tick_s, cues=args.cues)
-        _print(rec)
-        sys.stdout.flush()
-        out.append(rec)
+    for sensors in args.set.split(","):
+        for length in lengths:
+            for seed in _people(args.people):
+                rec = one_session(
+                    seed, length, sensors, tick_s=args.tick_s, cues=args.cues, variants=variants
+                )
+                _print(rec)
+                sys.stdout.flush()
+                out.append(rec)
+    summ = summary(out)
+    _print_summary(summ)
     if args.out_json:
         with Path(args.out_json).open("x", encoding="utf-8") as f:
-            json.dump(out, f, indent=1)
+            json.dump({"sessions": out, "summary": summ}, f, indent=1)
     return 0
 
 

@@ -251,6 +251,18 @@ def _outages(angles: Any, t0: float) -> list[dict[str, Any]]:
     ]
 
 
+def _behind(angles: Any) -> dict[str, Any]:
+    """The angles' lag behind the sensors, as the terminal screen judges it (``cli.live_lag``).
+
+    ``lag_s``: how old the newest processed sample was at the last tick that processed any
+    (s); ``behind``: the terminal screen's line while it says the angles are behind, else None.
+    """
+    watch = getattr(angles, "lag", None)
+    if watch is None:
+        return {"lag_s": None, "behind": None}
+    return {"lag_s": _num(watch.lag_s, 1), "behind": watch.words()}
+
+
 def _rules(angles: Any) -> list[dict[str, Any]]:
     state = angles.state
     now = {r.rule: r for r in (state.rules if state is not None else ())}
@@ -332,6 +344,7 @@ def snapshot(
         "last_cue": getattr(angles, "last_cue", None),
         "not_checked": [str(x) for x in getattr(angles, "not_checked", ()) or ()],
         "outages": _outages(angles, t0),
+        **_behind(angles),
         "hold": {
             "s": _num(st.hold_s if st is not None else 0.0),
             "target_s": st.hold_target_s if st is not None else tally.hold_target_s,

@@ -259,3 +259,84 @@ def estimate_acc_bias(
         iterations=iterations,
     )
     return AccBias(c.bias_m_s2, c.poses, c.spread_deg)
+
+
+NO_CORRECTION = AccCorrection(np.zeros(3), np.eye(3), 0, 0.0)
+"""The identity: no bias, unit gain."""
+
+
+class CausalAccCorrection:
+    """:func:`estimate_acc_correction` from the still poses seen so far, refitted at fixed rows.
+
+    The live pipeline's counterpart of the offline fit over the whole recording: rows arrive
+    in order (grid rows from the session's first, so the still windows are the offline ones,
+    :func:`still_pose_means`), and at every ``refit_rows``-th row the correction is refitted
+    from every still window completed before it; it holds from that row on. The rows at which
+    the correction changes depend only on the grid, never on how the rows were chunked.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_hz: float,
+        gyr_bias_rad_s: FloatArray,
+        window_s: float,
+        prior_gain_sd: float | None,
+        refit_s: float = 2.0,
+    ) -> None:
+        self.rate_hz = float(rate_hz)
+        self._bias = np.asarray(gyr_bias_rad_s, dtype=np.float64)
+        self._window_s = window_s
+        self._n = max(2, round(window_s * rate_hz))
+        self.refit_rows = max(self._n, round(refit_s * rate_hz / self._n) * self._n)
+        self._prior_gain_sd = prior_gain_sd
+        self._rest_acc = np.empty((0, 3))
+        self._rest_gyr = np.empty((0, 3))
+        self._means: list[FloatArray] = []
+        self._fitted = 0  # still windows the correction in force was fitted from
+        self.rows = 0  # rows added so far
+        self.correction = NO_CORRECTION
+
+    def rows_to_refit(self) -> int:
+        """Rows still to come before the next refit row (at least 1)."""
+        return self.refit_rows - self.rows % self.refit_rows
+
+    def add(self, acc_m_s2: FloatArray, gyr_rad_s: FloatArray) -> bool:
+        """Append rows (raw specific force and rates, sensor frame), never past a refit row.
+
+        Returns True when this reached a refit row and the correction changed.
+        """
+        if acc_m_s2.shape[0] > self.rows_to_refit():
+            raise ValueError("add() rows past the next refit row")
+        a = np.concatenate([self._rest_acc, acc_m_s2])
+        g = np.concatenate([self._rest_gyr, gyr_rad_s])
+        k = a.shape[0] // self._n
+        if k:
+            self._means.append(
+                still_pose_means(
+                    a[: k * self._n],
+                    g[: k * self._n],
+                    rate_hz=self.rate_hz,
+                    gyr_bias_rad_s=self._bias,
+                    window_s=self._window_s,
+                )
+            )
+        self._rest_acc, self._rest_gyr = a[k * self._n :], g[k * self._n :]
+        self.rows += acc_m_s2.shape[0]
+        if self.rows % self.refit_rows:
+            return False
+        return self.refit()
+
+    def refit(self) -> bool:
+        """Refit from every completed still window now; True when the correction changed."""
+        means = np.concatenate([np.empty((0, 3)), *self._means])
+        self._means = [means]
+        if means.shape[0] == self._fitted:
+            return False
+        self._fitted = means.shape[0]
+        new = estimate_acc_correction(means, prior_gain_sd=self._prior_gain_sd)
+        old = self.correction
+        self.correction = new
+        return not (
+            np.array_equal(new.bias_m_s2, old.bias_m_s2) and np.array_equal(new.gain, old.gain)
+        )

@@ -33,18 +33,27 @@ stand (the offline ``PipelineOptions.posture_anchors``; :func:`posture_rows`). O
 posture has lasted 2 s those headings are re-taken from then on, and each thigh's twist about
 its long axis is re-taken from the posture runs so far
 (:class:`~analysis.angles.anchors.CausalTwist`) and removed from then on.
+
+Accelerometer fit (``acc_from_poses``, on by default): each accelerometer's bias and gain are
+fitted, as offline (``PipelineOptions.acc_bias_from_poses``), from the still poses seen so far
+(:class:`~analysis.angles.accbias.CausalAccCorrection`; refitted every 2 s of grid rows, from
+then on), and the segment calibration turns with the stand's corrected gravity
+(:func:`stand_turn`). Without it a consumer accelerometer's bias or scale error becomes a tilt
+error of a degree or more whenever a segment is far from its calibration pose.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import chain
+from analysis.angles import rotations as rot
+from analysis.angles.accbias import AccCorrection, CausalAccCorrection
 from analysis.angles.anchors import CausalStandAnchors, CausalTwist
 from analysis.angles.calibration import CalibrationResult, calibrate
 from analysis.angles.calibration_windows import resolve_windows
@@ -56,7 +65,12 @@ from analysis.angles.heading import (
     untwist,
 )
 from analysis.angles.orientation import CausalOrientation
-from analysis.angles.pipeline import NEUTRAL_STILL_RAD_S, neutral_pose_mask
+from analysis.angles.pipeline import (
+    ACC_GAIN_PRIOR_SD,
+    ACC_POSE_WINDOW_S,
+    NEUTRAL_STILL_RAD_S,
+    neutral_pose_mask,
+)
 from analysis.angles.timebase import (
     UniformSession,
     UniformStream,
@@ -192,6 +206,21 @@ def untwist_rows(q_E_B: FloatArray, twist_rad: FloatArray) -> FloatArray:
     return out
 
 
+def stand_turn(raw_m_s2: FloatArray, fit: AccCorrection) -> FloatArray:
+    """Rotation (quaternion, sensor frame) from the stand's raw gravity to it corrected by ``fit``.
+
+    ``raw_m_s2``: the raw mean specific force at the quiet stand. The shortest turn from it to
+    ``fit.apply(raw_m_s2)``; the identity when it is not finite.
+    """
+    a = np.asarray(raw_m_s2, dtype=np.float64)
+    b = fit.apply(a)
+    axis = np.cross(a, b)
+    s, c = float(np.linalg.norm(axis)), float(a @ b)
+    if not (np.isfinite(s) and np.isfinite(c)) or s < 1e-12:
+        return np.array([1.0, 0.0, 0.0, 0.0])
+    return rot.from_axis_angle(axis / s, np.arctan2(s, c))
+
+
 def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArray:
     """Grid points not inside a dropout of the raw samples ``t_raw`` (as offline's grid)."""
     return outside_gaps(t_grid, find_gaps(t_raw, max_gap_s=MAX_GAP_S), rate_hz=rate_hz)
@@ -304,7 +333,8 @@ class LiveAnglePipeline:
     which sensors are out and which angles they leave without data. ``stand_anchors``: re-take
     the hip, lumbar and neck headings at each later quiet upright stand (from then on);
     ``posture_anchors`` (only with them): also lying flat or sitting still, and each thigh's
-    twist there (module docstring).
+    twist there; ``acc_from_poses``: correct each accelerometer from the still poses seen so
+    far (module docstring).
     """
 
     def __init__(
@@ -316,6 +346,7 @@ class LiveAnglePipeline:
         hinge_tau_s: float = 10.0,
         stand_anchors: bool = True,
         posture_anchors: bool = True,
+        acc_from_poses: bool = True,
     ) -> None:
         self.placements = tuple(placements)
         self.rate_hz = float(rate_hz)
@@ -349,6 +380,11 @@ class LiveAnglePipeline:
         self._anchors = CausalStandAnchors((), rate_hz=self.rate_hz)
         self._twists: dict[str, CausalTwist] = {}  # after calibration: per thigh, its twist
         self._still: dict[str, GridRows] = {}  # after calibration: rows turning slowly
+        self._acc_from_poses = acc_from_poses
+        self._acc: dict[str, CausalAccCorrection] = {}  # per sensor: its pose fit so far
+        self._stand_acc: dict[str, FloatArray] = {}  # per sensor: raw mean at the stand
+        self._hist_changes: dict[str, list[tuple[int, AccCorrection]]] = {}  # fits, history
+        self._seg_cal: CalibrationResult | None = None  # the calibration with q_S_B in force
 
     # -- input ------------------------------------------------------------------------------
 
@@ -528,9 +564,7 @@ class LiveAnglePipeline:
         t_grid = self._t0 + np.arange(k, k_end) / self.rate_hz
         ok = _with_data(t_grid, t, self.rate_hz)
         gyr_grid = interp_columns(t_grid, t, gyr)
-        q_E_S = self._orientation(p, interp_columns(t_grid, t, acc), gyr_grid)
-        assert self._cal is not None
-        self._q_B[p].append(chain.sensor_to_segment({p: q_E_S}, self._cal)[p])
+        self._q_B[p].append(self._segment_rows(p, interp_columns(t_grid, t, acc), gyr_grid))
         self._ok[p].append(ok)
         rate = np.linalg.norm(chain.debiased_gyro(gyr_grid, self._bias[p]), axis=1)
         self._still[p].append(rate < NEUTRAL_STILL_RAD_S)
@@ -671,6 +705,72 @@ class LiveAnglePipeline:
         for j, rows in enumerate(self._delta):
             rows.trim(need_delta[j])
 
+    def _segment_rows(self, p: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray) -> FloatArray:
+        """``q_E_B`` of ``p``'s next grid rows from their raw specific force and rates.
+
+        With the accelerometer pose fit, the segment calibration in force changes where a refit
+        changed the correction (:meth:`_refitted`), from the refit's row on (a refit at the
+        last row changes it for the next call's rows).
+        """
+        assert self._seg_cal is not None
+        q_E_S, _acc, changed = self._fuse(p, acc_m_s2, gyr_rad_s)
+        out, i = [], 0
+        for j, fit in changed:
+            out.append(chain.sensor_to_segment({p: q_E_S[i:j]}, self._seg_cal)[p])
+            self._refitted(p, fit)
+            i = j
+        out.append(chain.sensor_to_segment({p: q_E_S[i:]}, self._seg_cal)[p])
+        return np.concatenate(out)
+
+    def _refitted(self, p: str, fit: AccCorrection) -> None:
+        """Turn ``p``'s segment calibration so the stand reads as calibrated under ``fit``.
+
+        The calibration took the segment's vertical from the quiet stand's raw gravity; the fit
+        moves that gravity in the sensor frame (:func:`stand_turn`). Turning ``q_S_B`` by the
+        same rotation keeps the stand's segment orientation, as the offline calibration from
+        corrected data does.
+        """
+        assert self._cal is not None
+        assert self._seg_cal is not None
+        self._seg_cal = self._turned(self._seg_cal, p, fit)
+
+    def _turned(self, cal: CalibrationResult, p: str, fit: AccCorrection) -> CalibrationResult:
+        """``cal`` with ``p``'s ``q_S_B`` the calibration's turned by :func:`stand_turn`."""
+        assert self._cal is not None
+        seg = self._cal.segments[p]
+        turn = stand_turn(self._stand_acc[p], fit)
+        return replace(
+            cal, segments={**cal.segments, p: replace(seg, q_S_B=rot.multiply(turn, seg.q_S_B))}
+        )
+
+    def _fuse(
+        self, p: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
+    ) -> tuple[FloatArray, FloatArray, list[tuple[int, AccCorrection]]]:
+        """``q_E_S`` of ``p``'s next grid rows, the specific force fused, the rows a refit changed.
+
+        Without the accelerometer pose fit: the raw rows. With it, the rows go through in pieces
+        that end at the fit's refit rows (:class:`~analysis.angles.accbias.CausalAccCorrection`),
+        each corrected by the fit in force; the changes are listed by the row (relative to these
+        rows) from which the new fit holds, with the fit. A function of the grid rows alone,
+        however chunked.
+        """
+        est = self._acc.get(p)
+        if est is None:
+            return self._orientation(p, acc_m_s2, gyr_rad_s), acc_m_s2, []
+        q_parts, a_parts, changed = [], [], []
+        i, n = 0, acc_m_s2.shape[0]
+        while i < n:
+            j = min(n, i + est.rows_to_refit())
+            acc = est.correction.apply(acc_m_s2[i:j])
+            q_parts.append(self._orientation(p, acc, gyr_rad_s[i:j]))
+            a_parts.append(acc)
+            if est.add(acc_m_s2[i:j], gyr_rad_s[i:j]):
+                changed.append((j, est.correction))
+            i = j
+        if not q_parts:
+            return np.empty((0, 4)), acc_m_s2, []
+        return np.concatenate(q_parts), np.concatenate(a_parts), changed
+
     def _orientation(
         self, placement: str, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
     ) -> FloatArray:
@@ -697,16 +797,14 @@ class LiveAnglePipeline:
         resolved = resolve_windows(session, windows)
         self._bias = chain.gyro_bias(session, resolved.static_s)
         self._ori = {p: CausalOrientation(rate_hz=self.rate_hz) for p in self.placements}
-        q_E_S = {
-            p: self._orientation(p, u.acc_m_s2, u.gyr_rad_s) for p, u in session.streams.items()
-        }
-        cal = calibrate(session, q_E_S, windows=resolved)
-        q_B = chain.sensor_to_segment(q_E_S, cal)
+        q_E_S = self._fused_history(session, resolved.static_s)
+        cal = calibrate(session, self._raw_orientations(session, q_E_S), windows=resolved)
+        self._cal = self._seg_cal = cal
+        q_B = {p: self._history_segment(p, q) for p, q in q_E_S.items()}
         self._offsets = chain.stand_turns(q_B, t, cal)
         self._hinges = chain.CausalHinges(
             self.placements, rate_hz=self.rate_hz, tau_s=self._hinge_tau_s
         )
-        self._cal = cal
         # run the hinge trackers over the buffered history too, so that their state at any
         # grid point depends only on the data up to it, not on when calibrate() was called
         tracker = self._hinges.estimator(q_B)
@@ -724,6 +822,68 @@ class LiveAnglePipeline:
         if self._stand_anchors:  # likewise the stand anchors (a stand may span the call)
             self._anchor(q_B, turns, *self._history_rows(session))
         return cal
+
+    def _fused_history(
+        self, session: UniformSession, static_s: tuple[float, float]
+    ) -> dict[str, FloatArray]:
+        """``q_E_S`` per sensor of the buffered history as fused (:meth:`_fuse`).
+
+        With the accelerometer pose fit, each sensor's causal fit starts here
+        (:class:`~analysis.angles.accbias.CausalAccCorrection`), and the stand's raw mean
+        specific force is kept for :meth:`_refitted`.
+        """
+        stand = (session.t_s >= static_s[0]) & (session.t_s < static_s[1])
+        q_E_S = {}
+        self._acc, self._hist_changes = {}, {}
+        for p, u in session.streams.items():
+            if self._acc_from_poses:
+                self._acc[p] = CausalAccCorrection(
+                    rate_hz=self.rate_hz,
+                    gyr_bias_rad_s=self._bias[p],
+                    window_s=ACC_POSE_WINDOW_S,
+                    prior_gain_sd=ACC_GAIN_PRIOR_SD,
+                )
+            q_E_S[p], _acc, self._hist_changes[p] = self._fuse(p, u.acc_m_s2, u.gyr_rad_s)
+            with np.errstate(invalid="ignore"):
+                self._stand_acc[p] = np.nanmean(u.acc_m_s2[stand & u.valid], axis=0)
+        return q_E_S
+
+    def _history_segment(self, p: str, q_E_S: FloatArray) -> FloatArray:
+        """``q_E_B`` of ``p``'s buffered history, as the rows after it will be made.
+
+        Each stretch with the segment calibration turned by the fit it was fused with
+        (:meth:`_turned`); the last one stays in force.
+        """
+        assert self._seg_cal is not None
+        pieces = [(0, None), *self._hist_changes.get(p, [])]
+        out = []
+        for k, (i, fit) in enumerate(pieces):
+            j = pieces[k + 1][0] if k + 1 < len(pieces) else q_E_S.shape[0]
+            if fit is not None:
+                self._seg_cal = self._turned(self._seg_cal, p, fit)
+            out.append(chain.sensor_to_segment({p: q_E_S[i:j]}, self._seg_cal)[p])
+        return np.concatenate(out)
+
+    def _raw_orientations(
+        self, session: UniformSession, q_E_S: dict[str, FloatArray]
+    ) -> dict[str, FloatArray]:
+        """``q_E_S`` of the history from the raw specific force, for the calibration.
+
+        Without the accelerometer fit, ``q_E_S`` itself. With it, a causal VQF of its own per
+        sensor (the live filters go on from their fused state): the calibration's decisions
+        (axes, signs) are those of the raw data, as without the fit, and the fit then only
+        turns each segment's vertical (:meth:`_refitted`).
+        """
+        if not self._acc:
+            return q_E_S
+        return {
+            p: chain.stored_orientation(
+                CausalOrientation(rate_hz=self.rate_hz).update(
+                    chain.debiased_gyro(u.gyr_rad_s, self._bias[p]), u.acc_m_s2
+                )
+            )
+            for p, u in session.streams.items()
+        }
 
     def _history_rows(
         self, session: UniformSession

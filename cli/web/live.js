@@ -275,6 +275,14 @@ function drawCue(s) {
   document.body.classList.toggle("alarm", !!text);
 }
 
+function drawBehind(s) {
+  // the terminal screen's line when the angles lag the sensors (a busy computer)
+  const box = $("behind");
+  const text = s.end ? "" : s.behind || "";
+  if (box.textContent !== text) box.textContent = text;
+  box.hidden = !text;
+}
+
 function drawStatus(s) {
   let text;
   if (s.phase === "connecting") text = "connecting to the sensors…";
@@ -310,6 +318,7 @@ function render(s) {
   $("title").textContent = s.title || "stretchguard live";
   $("clock").textContent = fmtS(s.t_s);
   $("rec").textContent = `recording ${s.recording}`;
+  drawBehind(s);
   drawCue(s);
   drawStatus(s);
   drawFigure(s);
@@ -327,6 +336,7 @@ function render(s) {
     cue: s.cue, cue_shown: !$("cue").hidden && $("cue").textContent === (s.cue || ""),
     ankle_state: j.ankle || null, ankle_deg: ankle ? ankle.angle_deg : null,
     engaged: s.engaged, phase: s.phase, server_mono_s: s.server_mono_s,
+    lag_s: s.lag_s, behind_shown: !$("behind").hidden,
   });
   if (sg.trace.length > 5000) sg.trace.splice(0, 1000);
 }

@@ -66,7 +66,12 @@ def _feed_live(
     out)`` sees every step."""
     streams = _streams(_recording(sim))
     live = LiveAnglePipeline(
-        streams, rate_hz=rate_hz, t0_s=t0_s, hinge_tau_s=HINGE_TAU_S, stand_anchors=False
+        streams,
+        rate_hz=rate_hz,
+        t0_s=t0_s,
+        hinge_tau_s=HINGE_TAU_S,
+        stand_anchors=False,
+        acc_from_poses=False,
     )
     end = max(s.t_s[-1] for s in streams.values())
     edges = np.union1d(np.arange(t0_s, end + tick_s, tick_s), [calibrate_at_s])

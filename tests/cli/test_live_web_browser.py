@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import selectors
 import shutil
 import subprocess
@@ -59,6 +60,17 @@ OKABE_ITO_VERMILLION = "rgb(213, 94, 0)"
 _RULE = load_builtin_profile("standing_hamstring").rule("ankle_dorsiflexion")
 assert _RULE is not None
 RULE = _RULE
+
+
+def _true_peak_deg() -> float:
+    """The scenario's true peak ankle dorsiflexion (deg) in its violation (the virtual session
+    simulates it with the same seed, 0)."""
+    from analysis.simulation import SimulationConfig, simulate
+
+    sim = simulate("standing_dorsiflexion", config=SimulationConfig(seed=0))
+    ev = next(e for e in sim.events if e.kind == "violation")
+    rows = sim.truth.t_s.between(ev.start_s, ev.end_s)
+    return float(sim.truth.loc[rows, "right_ankle_dorsiflexion_deg"].max())
 
 
 def _first_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
@@ -200,7 +212,12 @@ def test_the_live_page_follows_the_session(live, browser):
     cued = _until(browser, "the cue", lambda s: s["cue"] is not None)
     cue = browser.find_element("id", "cue")
     assert cue.is_displayed()
-    assert cue.text == cued["cue"] == "ankle dorsiflexed 12° — point your toes away"
+    assert cue.text == cued["cue"]
+    # the peak measured so far, within a degree of the scenario's true peak (rounding and the
+    # measurement's error, whichever way it errs)
+    said = re.fullmatch(r"ankle dorsiflexed (\d+)° — point your toes away", cue.text)
+    assert said is not None, cue.text
+    assert abs(int(said[1]) - _true_peak_deg()) <= 1.0, cue.text
     assert _ankle(browser) == ["outside", OKABE_ITO_VERMILLION]
     _shot(browser, "outside")
     _phone_width_fits(browser, "outside")
@@ -250,3 +267,119 @@ LABEL = "tingling behind the knee"
 def _mark_t(markers: list[dict[str, Any]]) -> str:
     t = next(m["t_s"] for m in markers if m["label"] == LABEL)
     return f"{t:.1f} s: {LABEL}"
+
+
+# --- the angles behind the sensors (a busy computer) -------------------------------------------
+
+LATE_FROM_S, LATE_TO_S, LATE_S = 6.0, 12.0, 6.0
+"""Batches whose last sample falls in [LATE_FROM_S, LATE_TO_S) session s reach the angles
+LATE_S session seconds late (a consumer that cannot keep up, as in tests/cli/test_live_lag.py:
+made on the session clock, not by loading the machine); the others at once."""
+
+
+class _SlowConsumer:
+    """Hands a sink its batches late on the session clock, in arrival order."""
+
+    def __init__(self, deliver: Any, now_s: Any) -> None:
+        self.deliver, self.now_s = deliver, now_s
+        self.queue: list[Any] = []
+
+    def on_samples(self, batch: Any) -> None:
+        self.queue.append(batch)
+        self.release()
+
+    def release(self) -> None:
+        now = self.now_s()
+        while self.queue:
+            t = float(self.queue[0].t_s[-1])
+            late = LATE_S if LATE_FROM_S <= t < LATE_TO_S else 0.0
+            if t + late > now:
+                return
+            self.deliver(self.queue.pop(0))
+
+
+def _watch_lag(driver: Any, url: str) -> list[dict[str, Any]]:
+    """Open the page; wait for the behind line to show, then to clear; the page's trace."""
+    driver.get(url)
+    shown = _until(driver, "the angles behind the sensors", lambda s: s.get("behind"), 120.0)
+    box = driver.find_element("id", "behind")
+    assert box.is_displayed()
+    assert box.text == shown["behind"]
+    assert box.text.startswith("Angles are ")
+    assert "behind the sensors" in box.text
+    _shot(driver, "behind")
+    _phone_width_fits_box(driver)
+    _until(driver, "the angles caught up", lambda s: s["seq"] > shown["seq"] and not s["behind"])
+    assert not driver.find_element("id", "behind").is_displayed()
+    return driver.execute_script("return window.__sg.trace")
+
+
+def _phone_width_fits_box(driver: Any) -> None:
+    """At 414 px the behind line stays inside the view."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.set_window_size(414, 900)
+    try:
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return innerWidth") <= 414)
+        right = driver.execute_script(
+            "return document.getElementById('behind').getBoundingClientRect().right"
+        )
+        assert right <= driver.execute_script("return innerWidth"), "the behind line is cut"
+    finally:
+        driver.set_window_size(1280, 1000)
+
+
+async def test_the_live_page_says_when_the_angles_lag_the_sensors(tmp_path, browser):
+    """The page shows the terminal screen's line while the angles are behind, and clears it.
+
+    The real server and page (``WebScreen`` around the terminal screen) on a virtual session
+    whose batches reach the angles late for a while; the browser runs in a thread so the
+    session's event loop goes on.
+    """
+    import asyncio
+
+    from cli.cmd_live import _Screen
+    from cli.live_lag import CLEAR_S, SHOW_S
+    from cli.live_web import WebScreen
+    from sensors.virtual.scenario import record_virtual_session
+
+    out = tmp_path / "lag.csv"
+    web = WebScreen(_Screen(out, display=False, exercise="standing_hamstring", side="right"), out)
+
+    def observe(session: Any, protocol: Any) -> Any:
+        tick = web.attach(session, protocol)
+        angles = web.angles
+        slow = _SlowConsumer(angles.on_samples, session.now_s)
+        angles.on_samples = slow.on_samples  # the session delivers through the slow consumer
+
+        def late_tick() -> None:
+            slow.release()
+            tick()
+
+        return late_tick
+
+    page = asyncio.ensure_future(asyncio.to_thread(_watch_lag, browser, web.url))
+    try:
+        await web.serve_during(
+            record_virtual_session(
+                out,
+                "standing_knee_locked",
+                duration_s=LATE_TO_S + LATE_S + 8.0,
+                speed=2.0,
+                observe=observe,
+                stop=web.stop,
+                extra=web.extra,
+            )
+        )
+        trace = await asyncio.wait_for(page, 60.0)
+    finally:
+        web.close()
+        page.cancel()
+    behind = [e for e in trace if e["behind_shown"]]
+    assert behind
+    # shown only while the snapshot's lag had reached the screen's threshold, on the page's
+    # own record of what it received (session seconds since the protocol started)
+    assert all(e["lag_s"] is not None and e["lag_s"] >= CLEAR_S for e in behind)
+    assert max(e["lag_s"] for e in behind) >= SHOW_S
+    side = json.loads(out.with_suffix(".json").read_text())
+    assert side["live_lag"]["max_lag_s"] >= LATE_S - 0.5
