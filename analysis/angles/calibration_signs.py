@@ -76,6 +76,9 @@ when the candidates differ by > 5° in their 90th-percentile ankle angle, test 5
 |r| ≥ 0.6 (r counts only when both segments tip ≥ 4°), tests 6 and 7 always (7 with the
 margins of test 2), and the fallback only for the segment whose own habit it is (the thigh),
 only by > 6° mean tilt and only in the window.
+A decision is never surer than the partners it used; tests 1 and 2 with two partners (the
+pelvis with both thighs) use only the partners of confident sign that decide it alone when
+no partner alone points the other way, else both (:func:`_carried_by`).
 A confident decision by test 1 or 2 that the centre test confidently contradicts is lowered
 to ``low``, and so is any decision of a row with ``min_planarity`` (the trunk, the head)
 taken on a flexion axis less planar than that (:data:`AXIS_PLANARITY_MIN`: the data do not
