@@ -76,6 +76,9 @@ when the candidates differ by > 5° in their 90th-percentile ankle angle, test 5
 |r| ≥ 0.6 (r counts only when both segments tip ≥ 4°), tests 6 and 7 always (7 with the
 margins of test 2), and the fallback only for the segment whose own habit it is (the thigh),
 only by > 6° mean tilt and only in the window.
+A decision is never surer than the partners it used; tests 1 and 2 with two partners (the
+pelvis with both thighs) use only the partners of confident sign that decide it alone when
+no partner alone points the other way, else both (:func:`_carried_by`).
 A confident decision by test 1 or 2 that the centre test confidently contradicts is lowered
 to ``low``, and so is any decision of a row with ``min_planarity`` (the trunk, the head)
 taken on a flexion axis less planar than that (:data:`AXIS_PLANARITY_MIN`: the data do not
@@ -834,9 +837,23 @@ def _decide(
         by_centre = _by_session_centre(row, votes) or by_centre
     # test 7 once, on the shorter break: ``high`` past SESSION_MIN_S, else a ``low`` guess
     by_pair = _by_pair(row, cands, pair, session_rate_hz, least_s=PAIR_WEAK_MIN_S)
+    by_limit = _by_limit(row, cands, partners)
+    by_range = _by_session_range(row, cands, partners, session_rate_hz)
     early = (
-        (_by_limit(row, cands, partners), worn),
-        (_by_session_range(row, cands, partners, session_rate_hz), worn),
+        (
+            by_limit,
+            _carried_by(lambda ps: _by_limit(row, cands, ps), by_limit, worn, decided, conf),
+        ),
+        (
+            by_range,
+            _carried_by(
+                lambda ps: _by_session_range(row, cands, ps, session_rate_hz),
+                by_range,
+                worn,
+                decided,
+                conf,
+            ),
+        ),
         (_by_reach(row, reach), worn),
     )
     decided_early = any(found is not None for found, _ in early)
@@ -865,6 +882,35 @@ def _decide(
                 based_on=tuple(used),
             )
     return _by_fallback(row, cands)
+
+
+def _carried_by(
+    test: Callable[[list[Tilts]], SignDecision | None],
+    found: SignDecision | None,
+    worn: tuple[str, ...],
+    decided: Mapping[str, Tilts],
+    conf: Mapping[str, Confidence],
+) -> tuple[str, ...]:
+    """The partners whose evidence carries ``found``, a decision of ``test`` over all ``worn``.
+
+    ``test`` (test 1 or 2) is run again on each partner's tilts alone. When one or more
+    partners of confident sign decide the same way by themselves and no partner alone points
+    the other way, the decision rests on those partners only: the other partners' tilts
+    (which a doubted sign may have reversed) are not needed for the break, so a doubt about
+    them is no doubt about it (the pelvis with the exercised thigh, whose hip the other sign
+    breaks, and a resting thigh of doubtful sign). Otherwise it rests on every worn partner.
+    """
+    if found is None or len(worn) < 2:
+        return worn
+    alone = {p: test([decided[p]]) for p in worn}
+    if any(d is not None and d.choice != found.choice for d in alone.values()):
+        return worn
+    sure = tuple(
+        p
+        for p, d in alone.items()
+        if d is not None and d.confidence == "high" and conf.get(p, "high") == "high"
+    )
+    return sure or worn
 
 
 def _weak_pair_unless_habit(
