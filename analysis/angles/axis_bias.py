@@ -20,6 +20,11 @@ z) and the fused orientation (turned per sample so that the vertical, seen by th
 no longer leans along the axis: :func:`untilt`). At the stand the result is unchanged;
 elsewhere the earth-fixed tilt is gone.
 
+A knee's axis that leans by itself is no bias: the tibia turns about its long axis as the knee
+flexes (screw-home coupling), which leans the axis of the knee's relative rotation up, towards
+the long axes, as seen from thigh and shank alike, while a bias shows in one sensor only. Of a
+lean both share only the part beyond the shared one is taken for bias (:func:`shared_lean`).
+
 The pelvis has no hinge; where it turned a quarter turn about one horizontal axis its own
 rates give the axis (:func:`gyro_flexion_axis`), used the same way when it lay far from its
 stand's vertical (:func:`tipped_far`: lying down); over leans alone, which a hitched hip
