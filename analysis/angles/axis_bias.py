@@ -20,11 +20,6 @@ z) and the fused orientation (turned per sample so that the vertical, seen by th
 no longer leans along the axis: :func:`untilt`). At the stand the result is unchanged;
 elsewhere the earth-fixed tilt is gone.
 
-A knee's axis that leans by itself is no bias: the tibia turns about its long axis as the knee
-flexes (screw-home coupling), which leans the axis of the knee's relative rotation up, towards
-the long axes, as seen from thigh and shank alike, while a bias shows in one sensor only. Of a
-lean both share only the part beyond the shared one is taken for bias (:func:`shared_lean`).
-
 The pelvis has no hinge; where it turned a quarter turn about one horizontal axis its own
 rates give the axis (:func:`gyro_flexion_axis`), used the same way when it lay far from its
 stand's vertical (:func:`tipped_far`: lying down); over leans alone, which a hitched hip
@@ -51,61 +46,37 @@ MAX_AXIS_BIAS_M_S2 = 1.0
 offsets up to ±80 mg per axis (e.g. the MPU-6050's z)."""
 
 
-def axis_bias_g(y_S: FloatArray, hinge_S: FloatArray, *, shared: float = 0.0) -> FloatArray | None:
+def axis_bias_g(y_S: FloatArray, hinge_S: FloatArray) -> FloatArray | None:
     """The accelerometer bias along a hinge axis over the stand's specific force, sensor frame.
 
     ``y_S`` is the stand's specific-force direction (unit, sensor frame), ``hinge_S`` the
     hinge axis fitted from the gyroscopes (any length, sign irrelevant). Returns
-    ``(sin ε − shared) · ĥ`` (ε the axis's angle from horizontal at the stand, ĥ the unit
-    axis; ``shared``: the sine of a lean that is the knee's own, not the sensor's, signed
-    for ĥ pointing to the body's right, see :func:`shared_lean`): the bias divided by the
-    magnitude of the specific force it was read with (≈ g), or None when that bias would
-    exceed :data:`MAX_AXIS_BIAS_M_S2`.
+    ``sin ε · ĥ`` (ε the axis's angle from horizontal at the stand, ĥ the unit axis): the
+    bias divided by the magnitude of the specific force it was read with (≈ g), or None when
+    that bias would exceed :data:`MAX_AXIS_BIAS_M_S2`.
     """
     h = np.asarray(hinge_S, dtype=np.float64)
     h = h / np.linalg.norm(h)
-    s = float(np.asarray(y_S, dtype=np.float64) @ h) - shared
+    s = float(np.asarray(y_S, dtype=np.float64) @ h)
     if abs(s) * GRAVITY_M_S2 > MAX_AXIS_BIAS_M_S2:
         return None
     return s * h
 
 
-def shared_lean(lean_thigh: float, lean_shank: float) -> float:
-    """The part of the knee hinge's lean from horizontal that thigh and shank both see (sine).
-
-    ``lean_*`` are the sines of the hinge axis's angle from horizontal at the stand, each in
-    its own sensor with the axis pointing to the body's right. Standing, the knee is straight
-    and one physical axis serves both segments, so a lean of the axis itself shows equally in
-    both, while each accelerometer's bias shows in its own sensor only. The axis of the
-    knee's relative rotation does lean: the tibia turns about its long axis as the knee
-    flexes (screw-home coupling), which tilts that axis towards the long axis, up at the
-    stand, in both sensors alike. Only the lean beyond what both share can be told apart
-    from the knee's anatomy as a bias: returned is the smaller lean (with its sign) when
-    both lean the same way, else 0.
-    """
-    if lean_thigh * lean_shank <= 0.0:
-        return 0.0
-    return float(np.sign(lean_thigh) * min(abs(lean_thigh), abs(lean_shank)))
-
-
 def reframe(q_S_B: FloatArray, bias_g_S: FloatArray) -> FloatArray:
-    """``q_S_B`` with its superior axis freed of the bias ``bias_g_S`` (along the hinge axis).
+    """``q_S_B`` with its superior axis freed of the bias along ``bias_g_S``.
 
-    The superior axis becomes the stand's true vertical, ``y − b`` normalised (``y`` the
-    frame's, ``b`` = ``bias_g_S``), z the bias's direction (the hinge axis, with the sign of
-    the frame's z) made orthogonal to it, x = y × z. With the whole lean of the axis taken
-    for the bias (``b·y`` its lean) the new y is orthogonal to the axis and z is the axis.
+    The z axis becomes the bias's direction (the hinge axis, with the sign of the frame's z)
+    and y the frame's y with its component along that axis removed; x = y × z.
     """
     b = np.asarray(bias_g_S, dtype=np.float64)
     nb = float(np.linalg.norm(b))
     if nb == 0.0:
         return np.asarray(q_S_B, dtype=np.float64)
     m = rot.to_matrix(q_S_B)
-    h = b / nb if float(b @ m[:, 2]) >= 0.0 else -b / nb
-    y = m[:, 1] - b
+    z = b / nb if float(b @ m[:, 2]) >= 0.0 else -b / nb
+    y = m[:, 1] - float(m[:, 1] @ z) * z
     y = y / np.linalg.norm(y)
-    z = h - float(h @ y) * y
-    z = z / np.linalg.norm(z)
     return rot.from_matrix(np.column_stack([np.cross(y, z), y, z]))
 
 

@@ -44,7 +44,6 @@ from analysis.angles.axis_bias import (
     gyro_flexion_axis,
     halfway_axis,
     reframe,
-    shared_lean,
     tipped_far,
 )
 from analysis.angles.calibration_axes import (
@@ -1405,24 +1404,18 @@ def _freed_of_axis_bias(
     stand: BoolArray,
     q_S_B: FloatArray,
     ax: SensorAxes,
-    *,
-    shared: float = 0.0,
 ) -> tuple[FloatArray, FloatArray | None]:
     """``q_S_B`` freed of the accelerometer bias along a gyroscope-only axis, and that bias.
 
-    The knee's hinge axis less the lean both of the knee's sensors share (``shared``: its
-    sine, for the axis pointing to the body's right; :func:`_knee_shared_leans`), or the
-    pelvis's own gyroscope axis (:func:`_pelvis_gyro_axis`, not from the leans when the
-    session's axis was the rival set aside); unchanged and None without one
-    (:mod:`analysis.angles.axis_bias`).
+    The knee's hinge axis, or the pelvis's own gyroscope axis (:func:`_pelvis_gyro_axis`,
+    not from the leans when the session's axis was the rival set aside); unchanged and None
+    without one (:mod:`analysis.angles.axis_bias`).
     """
     axis = ax.hinge_S
     if axis is None and split_placement(label)[1] == "pelvis":
         set_aside = ax.rival is not None and ax.rival.source == "session"
         axis = _pelvis_gyro_axis(session, q_E_S, stand, q_S_B, leans_ruled_out=set_aside)
-    if axis is not None:
-        axis = _to_right(axis, q_S_B)
-    bias_g = axis_bias_g(ax.y_S, axis, shared=shared) if axis is not None else None
+    bias_g = axis_bias_g(ax.y_S, axis) if axis is not None else None
     return (q_S_B, None) if bias_g is None else (reframe(q_S_B, bias_g), bias_g)
 
 
@@ -1472,33 +1465,6 @@ def other_frames(
     )
     words = f"found {axis_words}" + (f" and {sign_words}" if sign_doubt else "")
     return tuple(frames), words
-
-
-def _to_right(axis_S: FloatArray, q_S_B: FloatArray) -> FloatArray:
-    """``axis_S`` (sensor frame) with the sign that points it to the body's right (z)."""
-    a = np.asarray(axis_S, dtype=np.float64)
-    return a if float(a @ rot.to_matrix(q_S_B)[:, 2]) >= 0.0 else -a
-
-
-def _knee_shared_leans(
-    signs: Mapping[str, tuple[FloatArray, SignDecision, SensorAxes]],
-) -> dict[str, float]:
-    """Per thigh and shank, the lean of its knee's hinge axis that both sensors see (sine).
-
-    From each segment's hinge axis (:attr:`SensorAxes.hinge_S`, pointed to the body's right
-    by its decided sign) and stand vertical; only where both the thigh and the shank of a
-    knee took the hinge's axis (:func:`analysis.angles.axis_bias.shared_lean`: tibial
-    rotation with flexion leans the knee's axis, not the accelerometers).
-    """
-    out: dict[str, float] = {}
-    for side in SIDES:
-        pair = (f"{side}_thigh", f"{side}_shank")
-        if any(p not in signs or signs[p][2].hinge_S is None for p in pair):
-            continue
-        leans = [float(signs[p][2].y_S @ _to_right(signs[p][2].hinge_S, signs[p][0])) for p in pair]
-        common = shared_lean(*leans)
-        out.update(dict.fromkeys(pair, common))
-    return out
 
 
 def _pelvis_gyro_axis(
@@ -1606,14 +1572,11 @@ def calibrate(
     signs = _signs(session, q_E_S, axes, (m_static, m_func), bias)
     notes: list[str] = list(windows.notes)
     segments = {}
-    shared = _knee_shared_leans(signs)
     for label in axes:
         q_S_B, d, ax = signs[label]
         notes.extend(_quality_notes(label, ax, d))
         others, others_words = other_frames(session, label, q_E_S[label], m_static, (q_S_B, d, ax))
-        q_S_B, bias_g = _freed_of_axis_bias(
-            session, label, q_E_S[label], m_static, q_S_B, ax, shared=shared.get(label, 0.0)
-        )
+        q_S_B, bias_g = _freed_of_axis_bias(session, label, q_E_S[label], m_static, q_S_B, ax)
         segments[label] = SegmentCalibration(
             placement=label,
             q_S_B=q_S_B,

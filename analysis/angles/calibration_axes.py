@@ -83,8 +83,7 @@ class SensorAxes:
     hinge_S: FloatArray | None = None
     """The knee's hinge axis as fitted from the gyroscopes (unit, sensor frame, sign of z),
     before it was made orthogonal to y; None when the axis is not the knee's. Its lean from
-    the plane ⟂ y, less the lean its knee's other segment shares, is the accelerometer's bias
-    along it (:mod:`analysis.angles.axis_bias`)."""
+    the plane ⟂ y is the accelerometer's bias along it (:mod:`analysis.angles.axis_bias`)."""
 
     @property
     def well_defined(self) -> bool:
