@@ -606,7 +606,7 @@ optical reference is in ../shared, so that range is not validated against truth.
 """
 
 HOLDOUT = """
-### Held-out people (seeds {first}–{last}, {hour_people} more at 1 h: unseen until this run)
+### Held-out people (seeds {first}–{last}, {hour_people} more at 1 h: no fix was built on them)
 
 The seeds above (0–149, 1-h people 10000–) are the ones the engineers looked at while fixing
 what they showed. These {sessions} sessions ({failures} failed) come from the same generator
