@@ -22,6 +22,7 @@ from cli.live_lag import CLEAR_S, SHOW_S, LagWatch, behind_words, lag_s
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
 from sensors.virtual.scenario import record_virtual_session
+from tests.cli.late_delivery import SlowConsumer
 
 PLACEMENTS = ("pelvis", "right_thigh", "right_shank", "right_foot")
 
@@ -137,27 +138,6 @@ LATE_FROM_S, LATE_TO_S, LATE_S = 4.0, 9.0, 6.0
 LATE_S session seconds late (a consumer that cannot keep up); the others at once."""
 
 
-class _SlowConsumer:
-    """Hands a sink its batches late on the session clock, in arrival order."""
-
-    def __init__(self, deliver, now_s) -> None:
-        self.deliver, self.now_s = deliver, now_s
-        self.queue: list[AlignedBatch] = []
-
-    def on_samples(self, batch: AlignedBatch) -> None:
-        self.queue.append(batch)
-        self.release()
-
-    def release(self) -> None:
-        now = self.now_s()
-        while self.queue:
-            t = float(self.queue[0].t_s[-1])
-            late = LATE_S if LATE_FROM_S <= t < LATE_TO_S else 0.0
-            if t + late > now:
-                return
-            self.deliver(self.queue.pop(0))
-
-
 async def test_a_virtual_session_processed_late_says_so_and_records_it(tmp_path: Path):
     out = tmp_path / "live.csv"
     screen = _Screen(out, display=False, exercise="standing_hamstring", side="right")
@@ -167,7 +147,13 @@ async def test_a_virtual_session_processed_late_says_so_and_records_it(tmp_path:
         tick = screen.attach(session, protocol)
         angles = screen.angles
         assert angles is not None
-        slow = _SlowConsumer(angles.on_samples, session.now_s)
+        slow = SlowConsumer(
+            angles.on_samples,
+            session.now_s,
+            late_from_s=LATE_FROM_S,
+            late_to_s=LATE_TO_S,
+            late_s=LATE_S,
+        )
         angles.on_samples = slow.on_samples  # the session delivers through the slow consumer
 
         def late_tick() -> None:

@@ -33,6 +33,7 @@ from typing import Any
 import pytest
 
 from analysis.envelope.profiles import load_builtin_profile
+from tests.cli.late_delivery import SlowConsumer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -277,27 +278,6 @@ LATE_S session seconds late (a consumer that cannot keep up, as in tests/cli/tes
 made on the session clock, not by loading the machine); the others at once."""
 
 
-class _SlowConsumer:
-    """Hands a sink its batches late on the session clock, in arrival order."""
-
-    def __init__(self, deliver: Any, now_s: Any) -> None:
-        self.deliver, self.now_s = deliver, now_s
-        self.queue: list[Any] = []
-
-    def on_samples(self, batch: Any) -> None:
-        self.queue.append(batch)
-        self.release()
-
-    def release(self) -> None:
-        now = self.now_s()
-        while self.queue:
-            t = float(self.queue[0].t_s[-1])
-            late = LATE_S if LATE_FROM_S <= t < LATE_TO_S else 0.0
-            if t + late > now:
-                return
-            self.deliver(self.queue.pop(0))
-
-
 def _watch_lag(driver: Any, url: str) -> list[dict[str, Any]]:
     """Open the page; wait for the behind line to show, then to clear; the page's trace."""
     driver.get(url)
@@ -349,7 +329,13 @@ async def test_the_live_page_says_when_the_angles_lag_the_sensors(tmp_path, brow
     def observe(session: Any, protocol: Any) -> Any:
         tick = web.attach(session, protocol)
         angles = web.angles
-        slow = _SlowConsumer(angles.on_samples, session.now_s)
+        slow = SlowConsumer(
+            angles.on_samples,
+            session.now_s,
+            late_from_s=LATE_FROM_S,
+            late_to_s=LATE_TO_S,
+            late_s=LATE_S,
+        )
         angles.on_samples = slow.on_samples  # the session delivers through the slow consumer
 
         def late_tick() -> None:
