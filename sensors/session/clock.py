@@ -44,6 +44,12 @@ FloatArray = NDArray[np.float64]
 MIN_STEP_S = 1e-5
 """Smallest step between two output times of one sensor (the recorder writes 1 µs)."""
 
+CATCH_UP_SPACING = 0.8
+"""Samples placed behind the clock line (it dropped after they were placed) follow at this
+fraction of their measured spacing until they meet it again: a line 0.3 s lower is caught up
+in 1.5 s of samples, each period shortened by a fifth, instead of squeezing 0.3 s of samples
+into ``MIN_STEP_S`` steps."""
+
 
 class SessionClock:
     """The session's time base: ``t_s = (host_ns − start_ns) · 1e-9 · scale``.
@@ -282,6 +288,8 @@ class ClockAligner:
         self._suspect: tuple[float, float, float] | None = None
         self._jump: tuple[float, float, float] | None = None
         self._last_out = -np.inf
+        self._last_d = np.nan
+        self._last_segment = -1
         self._fresh = True
         # a held start (see hold()): the last point seen, the least latency seen and the
         # receipt time that last lowered it, and the fits of segments that ended meanwhile
@@ -373,8 +381,10 @@ class ClockAligner:
         """Session times of samples at sample-clock times ``sample_clock_s`` (:meth:`observe`).
 
         ``segment``: the segment they were observed in (default: the current one); a segment
-        that ended during a held start keeps its own line. Strictly increasing, in steps of at
-        least ``MIN_STEP_S``, and never before a time already placed.
+        that ended during a held start keeps its own line. Never before a time already placed:
+        where the line dropped below what was placed within a segment, the samples catch up
+        with it at ``CATCH_UP_SPACING`` of their spacing; after a clock jump (a new segment)
+        they step to it in ``MIN_STEP_S`` steps. On the line, they are placed on it.
         """
         d = np.asarray(sample_clock_s, dtype=np.float64)
         n = d.shape[0]
@@ -383,13 +393,20 @@ class ClockAligner:
         offset, slope = self._offset_s, self._slope
         if segment is not None and segment != self.segments:
             offset, slope = self._fits.get(segment, (offset, slope))
-        t = offset + slope * d
-        # strictly increasing (steps ≥ MIN_STEP_S), never before what was already emitted
-        ramp = MIN_STEP_S * np.arange(n)
-        u = t - ramp
-        u[0] = max(u[0], self._last_out + MIN_STEP_S)
-        t = np.maximum.accumulate(u) + ramp
+        seg = self.segments if segment is None else segment
+        line = offset + slope * d
+        # a line that dropped within a segment is a better estimate of the latency: catch
+        # up with it; a new segment is a clock that jumped: step to it
+        same = seg == self._last_segment
+        t = catch_up(
+            line,
+            self._last_out,
+            slope * (d[0] - self._last_d) if same else np.nan,
+            CATCH_UP_SPACING if same else 0.0,
+        )
         self._last_out = float(t[-1])
+        self._last_d = float(d[-1])
+        self._last_segment = seg
         return t
 
     @property
@@ -564,6 +581,27 @@ class ClockAligner:
         offsets = h[recent] - slope * d[recent]
         q = cfg.offset_quantile if offsets.size >= 20 else 0.0
         self._offset_s = float(np.quantile(offsets, q))
+
+
+def catch_up(
+    line_s: FloatArray, last_out_s: float, first_step_s: float, spacing: float
+) -> FloatArray:
+    """Output times of samples whose clock line is ``line_s`` (s, increasing).
+
+    ``t[i] = max(line[i], t[i-1] + step[i])`` with ``t[-1] = last_out_s``; ``step[i]`` is
+    ``spacing`` times the line's own step (``first_step_s`` for the first; NaN: none), and
+    at least ``MIN_STEP_S``. On or above the line the samples are placed on it; behind it
+    they keep that share of their spacing until they reach it again.
+    """
+    line_step = np.concatenate(([first_step_s], np.diff(line_s)))
+    step = np.maximum(np.nan_to_num(spacing * line_step, nan=MIN_STEP_S), MIN_STEP_S)
+    c = np.cumsum(step)
+    # t[i] − c[i] = max(line[i] − c[i], t[i−1] − c[i−1]): a running maximum
+    on_line = line_s - c
+    u = on_line.copy()
+    u[0] = max(u[0], last_out_s + step[0] - c[0])
+    m = np.maximum.accumulate(u)
+    return np.where(m == on_line, line_s, c + m)
 
 
 def _bin_minima(d: FloatArray, lat: FloatArray, bins: int) -> tuple[FloatArray, FloatArray]:

@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sensors.session.clock import MIN_STEP_S, AlignerConfig, ClockAligner, SessionClock
+from sensors.session.clock import (
+    CATCH_UP_SPACING,
+    MIN_STEP_S,
+    AlignerConfig,
+    ClockAligner,
+    SessionClock,
+    catch_up,
+)
 
 LATENCY_S = 0.005
 
@@ -116,6 +123,46 @@ def test_output_is_strictly_increasing_even_when_the_envelope_drops():
     assert b[0] > a[-1]
     assert b[0] - a[-1] >= MIN_STEP_S - 1e-12
     assert np.all(np.diff(a) >= MIN_STEP_S - 1e-12)
+
+
+def test_samples_on_the_line_are_placed_on_it():
+    line = 5.0 + np.arange(50) / 100.0
+    assert np.array_equal(catch_up(line, 4.99, 0.01, CATCH_UP_SPACING), line)
+    assert np.array_equal(catch_up(line, -np.inf, np.nan, CATCH_UP_SPACING), line)
+
+
+def test_samples_behind_a_dropped_line_keep_most_of_their_spacing_and_catch_up():
+    """A line 0.3 s below what was placed: no 10 µs squeeze; each period shortened by a
+    fifth until the samples meet the line, then on it."""
+    rate_hz, lag_s = 100.0, 0.3
+    line = 10.0 + np.arange(300) / rate_hz
+    # the sample before was placed lag_s after its own line time
+    t = catch_up(line, line[0] - 1.0 / rate_hz + lag_s, 1.0 / rate_hz, CATCH_UP_SPACING)
+    steps = np.diff(t)
+    assert steps.min() == pytest.approx(CATCH_UP_SPACING / rate_hz)
+    assert np.all(t >= line - 1e-12)
+    met = int(np.argmax(np.isclose(t, line, atol=1e-9, rtol=0.0)))
+    # the lag closes at (1 − CATCH_UP_SPACING) of a period per sample
+    expected = lag_s * rate_hz / (1.0 - CATCH_UP_SPACING)
+    assert abs(met - expected) <= 2
+    assert np.array_equal(t[met + 1 :], line[met + 1 :])
+    # across a clock jump the samples step to the line instead
+    jumped = catch_up(line, line[0] + lag_s, np.nan, 0.0)
+    assert np.diff(jumped).min() == pytest.approx(MIN_STEP_S)
+
+
+def test_a_dropped_line_never_squeezes_an_aligners_output():
+    """A link that delivers its first second 0.3 s late, then on time: the line drops by
+    0.3 s within one segment. No sample is squeezed (10 µs steps); all meet the line."""
+    aligner = ClockAligner(
+        nominal_rate_hz=100.0, uses_device_time=True, config=AlignerConfig(refit_every=1)
+    )
+    late = [aligner.align(10.3 + k / 100, 1, np.array([k / 100])) for k in range(100)]
+    on_time = [aligner.align(10.005 + k / 100, 1, np.array([k / 100])) for k in range(100, 400)]
+    t = np.concatenate(late + on_time)
+    assert aligner.state.segments == 1
+    assert np.diff(t).min() > 0.5 / 100.0
+    assert t[-1] == pytest.approx(10.005 + 3.99, abs=2e-3)
 
 
 def test_align_checks_its_input():
