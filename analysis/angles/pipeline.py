@@ -537,7 +537,7 @@ def analyse_recording(
     )
     report("calibration", 0.7)
     cal = _calibrate(session, q_E_S, windows, opts)
-    precision = _tilt_precision(session, gyr_bias, windows, cal, acc_corr, opts)
+    precision = _tilt_precision(session, gyr_bias, windows, cal, acc_corr, opts, threads=threads)
     still = _all_still(session, gyr_bias, threads=threads)
     valid = {p: u.valid for p, u in session.streams.items()}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
@@ -722,17 +722,24 @@ def _tilt_precision(
     cal: CalibrationResult,
     acc_corr: Mapping[str, AccCorrection],
     opts: PipelineOptions,
+    *,
+    threads: int = 1,
 ) -> dict[str, SegmentPrecision]:
-    """The pelvis's and each leg segment's predicted tilt error (none without the pose fit)."""
+    """The pelvis's and each leg segment's predicted tilt error (none without the pose fit).
+
+    ``threads`` segments at once (the same result).
+    """
     if not (opts.acc_bias_from_poses and opts.acc_gain_from_poses):
         return {}
-    out = {}
-    for p, u in session.streams.items():
-        seg = cal.segments.get(p)
-        if seg is None or not (p == "pelvis" or p.endswith(("_thigh", "_shank", "_foot"))):
-            continue
-        corr = acc_corr[p]
-        out[p] = segment_precision(
+    labels = [
+        p
+        for p in session.streams
+        if p in cal.segments and (p == "pelvis" or p.endswith(("_thigh", "_shank", "_foot")))
+    ]
+
+    def one(p: str) -> SegmentPrecision:
+        u, seg, corr = session.streams[p], cal.segments[p], acc_corr[p]
+        return segment_precision(
             u.acc_m_s2,
             u.gyr_rad_s,
             rate_hz=session.rate_hz,
@@ -743,7 +750,8 @@ def _tilt_precision(
             fitted=bool(np.any(corr.bias_m_s2 != 0.0) or np.any(corr.gain != np.eye(3))),
             prior_gain_sd=ACC_GAIN_PRIOR_SD,
         )
-    return out
+
+    return dict(zip(labels, map_threads(one, labels, threads=threads), strict=True))
 
 
 def _imprecise(
