@@ -13,6 +13,7 @@ A short summary goes to stdout, messages to stderr. Nothing existing is overwrit
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import sys
 from pathlib import Path
@@ -152,9 +153,24 @@ def window_arg(text: str) -> tuple[float, float]:
     return start, end
 
 
+_LATER_MODULES = (
+    "analysis.report.page",
+    "pyarrow.pandas_compat",
+    "importlib.readers",
+    "email.parser",
+)
+"""Modules the end of an analysis imports (the report, Arrow's table from the angles, the
+built-in profiles' folder, the package metadata's parser for the report's version).
+:func:`run` imports them before the read, while the file given to ``analyse`` is still being
+parsed on Arrow's threads (``canonical.start_early_read``), rather than on the way to the
+files, beside the ``angles.csv`` writer."""
+
+
 def run(args: argparse.Namespace) -> int:
     """Analyse the input and write the report folder."""
     arrow_on_c_heap()  # one session, then exit: Arrow allocates via malloc (stretchguard.memory)
+    for name in _LATER_MODULES:
+        importlib.import_module(name)
     recording = with_windows(
         load_inputs(args, device_ticks=False),
         stand=getattr(args, "stand", None),

@@ -466,12 +466,13 @@ def write_outputs(analysis: SessionAnalysis, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # angles.csv is written (Arrow's writer, mostly outside the interpreter lock) while the
-    # report is drawn
+    # report is drawn and envelope.json encoded
     with ThreadPoolExecutor(max_workers=1) as writer:
         angles_done = writer.submit(_write_angles_file, out / "angles.csv", analysis.angles.angles)
         html_text = _report_html(analysis)
+        envelope_text = analysis.envelope.to_json()  # also while angles.csv is written
         angles_done.result()
-    write_new_file(out / "envelope.json", analysis.envelope.to_json().encode("utf-8"))
+    write_new_file(out / "envelope.json", envelope_text.encode("utf-8"))
     write_new_file(out / "report.html", html_text.encode("utf-8"))
     return out
 

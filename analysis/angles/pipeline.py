@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -43,12 +44,14 @@ from analysis.angles.orientation import (
 )
 from analysis.angles.plausibility import doubted_segments, flat_foot_mask, implausible_joints
 from analysis.angles.tilt_precision import (
+    PoseEvidence,
     SegmentPrecision,
     other_side,
+    pose_evidence,
     precision_doubts,
     precision_notes,
+    precision_of,
     predicted_rmse_deg,
-    segment_precision,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
 from analysis.errors import InsufficientDataError
@@ -536,9 +539,12 @@ def analyse_recording(
         long_session=long_session,
     )
     report("calibration", 0.7)
-    cal = _calibrate(session, q_E_S, windows, opts)
-    precision = _tilt_precision(session, gyr_bias, windows, cal, acc_corr, opts)
-    still = _all_still(session, gyr_bias, threads=threads)
+    cal, evidence, still = _calibrate_beside(
+        session, q_E_S, windows, gyr_bias, acc_corr, opts, threads=threads
+    )
+    precision = {
+        p: precision_of(e, cal.segments[p].q_S_B) for p, e in evidence.items() if p in cal.segments
+    }
     valid = {p: u.valid for p, u in session.streams.items()}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
@@ -715,31 +721,63 @@ def _orientations(
     return {p: q_E_S[p] for p in labels}
 
 
-def _tilt_precision(
+def _calibrate_beside(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    windows: Windows,
+    gyr_bias: Mapping[str, FloatArray],
+    acc_corr: Mapping[str, AccCorrection],
+    opts: PipelineOptions,
+    *,
+    threads: int,
+) -> tuple[CalibrationResult, dict[str, PoseEvidence], NDArray[np.bool_]]:
+    """The calibration, the segments' pose evidence and every sensor's stillness.
+
+    The last two need no calibration: with ``threads`` > 1 they are taken on a second
+    thread while the calibration runs (mostly whole-array NumPy passes, outside the
+    interpreter lock, beside the calibration's many small steps); the same results.
+    """
+
+    def beside() -> tuple[dict[str, PoseEvidence], NDArray[np.bool_]]:
+        return _pose_evidence(session, gyr_bias, windows, acc_corr, opts), _all_still(
+            session, gyr_bias
+        )
+
+    if threads <= 1:
+        cal = _calibrate(session, q_E_S, windows, opts)
+        return cal, *beside()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        other = pool.submit(beside)
+        cal = _calibrate(session, q_E_S, windows, opts)
+        evidence, still = other.result()
+    return cal, evidence, still
+
+
+def _pose_evidence(
     session: UniformSession,
     gyr_bias: Mapping[str, FloatArray],
     windows: Windows,
-    cal: CalibrationResult,
     acc_corr: Mapping[str, AccCorrection],
     opts: PipelineOptions,
-) -> dict[str, SegmentPrecision]:
-    """The pelvis's and each leg segment's predicted tilt error (none without the pose fit)."""
+) -> dict[str, PoseEvidence]:
+    """The pelvis's and each leg segment's tilt evidence (none without the pose fit).
+
+    With the segment's calibration it gives its predicted tilt error (``precision_of``).
+    """
     if not (opts.acc_bias_from_poses and opts.acc_gain_from_poses):
         return {}
     out = {}
     for p, u in session.streams.items():
-        seg = cal.segments.get(p)
-        if seg is None or not (p == "pelvis" or p.endswith(("_thigh", "_shank", "_foot"))):
+        if not (p == "pelvis" or p.endswith(("_thigh", "_shank", "_foot"))):
             continue
         corr = acc_corr[p]
-        out[p] = segment_precision(
+        out[p] = pose_evidence(
             u.acc_m_s2,
             u.gyr_rad_s,
             rate_hz=session.rate_hz,
             gyr_bias_rad_s=gyr_bias[p],
             static_s=windows.static_s,
             t_s=session.t_s,
-            q_S_B=seg.q_S_B,
             fitted=bool(np.any(corr.bias_m_s2 != 0.0) or np.any(corr.gain != np.eye(3))),
             prior_gain_sd=ACC_GAIN_PRIOR_SD,
         )

@@ -111,6 +111,63 @@ def tilt_gradient(u: FloatArray, z: FloatArray) -> FloatArray:
     return np.concatenate(cols, axis=1)
 
 
+@dataclass(frozen=True)
+class PoseEvidence:
+    """What a segment's still poses and quiet stand give, before its calibration is known.
+
+    ``cov``: the fit's posterior covariance; ``poses``: distinct still poses; ``u``: unit
+    mean specific force per :data:`BLOCK_S` block ``(k, 3)``; ``u0``: the stand's (None when
+    there are no blocks or no usable stand sample).
+    """
+
+    cov: FloatArray
+    poses: int
+    u: FloatArray
+    u0: FloatArray | None
+
+
+def pose_evidence(
+    acc_m_s2: NDArray[np.floating],
+    gyr_rad_s: NDArray[np.floating],
+    *,
+    rate_hz: float,
+    gyr_bias_rad_s: FloatArray,
+    static_s: tuple[float, float],
+    t_s: FloatArray,
+    fitted: bool,
+    prior_gain_sd: float = 0.005,
+) -> PoseEvidence:
+    """The part of :func:`segment_precision` that needs no calibration (the whole-session passes).
+
+    Arguments as :func:`segment_precision`.
+    """
+    acc = np.asarray(acc_m_s2)  # a long session's float32 stays so: no full float64 copy
+    means = _still_means(acc, np.asarray(gyr_rad_s), rate_hz, gyr_bias_rad_s)
+    cov = posterior_covariance(means, fitted=fitted, prior_gain_sd=prior_gain_sd)
+    poses = int(cluster_poses(means).shape[0]) if means.size else 0
+    a, b = np.searchsorted(t_s, static_s)
+    n = max(1, round(BLOCK_S * rate_hz))
+    k = acc.shape[0] // n
+    stand = np.asarray(acc[a:b], dtype=np.float64)
+    stand = stand[np.all(np.isfinite(stand), axis=1)]
+    if k == 0 or stand.shape[0] == 0:
+        return PoseEvidence(cov, poses, np.full((max(k, 0), 3), np.nan), None)
+    u = acc[: k * n].reshape(k, n, 3).mean(axis=1, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        u = u / np.linalg.norm(u, axis=1, keepdims=True)
+    u0 = stand.mean(axis=0)
+    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0))
+
+
+def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
+    """:func:`segment_precision` from its :func:`pose_evidence` and the segment's calibration."""
+    if evidence.u0 is None:
+        return SegmentPrecision(np.full(evidence.u.shape[0], np.nan), evidence.poses)
+    z = rotate(q_S_B, [0.0, 0.0, 1.0])
+    d = tilt_gradient(evidence.u, z) - tilt_gradient(evidence.u0[None, :], z)
+    return SegmentPrecision(np.einsum("ni,ij,nj->n", d, evidence.cov, d), evidence.poses)
+
+
 def segment_precision(
     acc_m_s2: NDArray[np.floating],
     gyr_rad_s: NDArray[np.floating],
@@ -127,26 +184,19 @@ def segment_precision(
 
     ``acc_m_s2``: the corrected accelerometer on the grid (sensor frame); ``static_s``: the
     quiet stand, whose pose the calibration absorbs; ``q_S_B``: segment to sensor rotation.
+    (:func:`pose_evidence`, then :func:`precision_of`.)
     """
-    acc = np.asarray(acc_m_s2)  # a long session's float32 stays so: no full float64 copy
-    means = _still_means(acc, np.asarray(gyr_rad_s), rate_hz, gyr_bias_rad_s)
-    cov = posterior_covariance(means, fitted=fitted, prior_gain_sd=prior_gain_sd)
-    poses = int(cluster_poses(means).shape[0]) if means.size else 0
-    a, b = np.searchsorted(t_s, static_s)
-    n = max(1, round(BLOCK_S * rate_hz))
-    k = acc.shape[0] // n
-    stand = np.asarray(acc[a:b], dtype=np.float64)
-    stand = stand[np.all(np.isfinite(stand), axis=1)]
-    if k == 0 or stand.shape[0] == 0:
-        return SegmentPrecision(np.full(max(k, 0), np.nan), poses)
-    u = acc[: k * n].reshape(k, n, 3).mean(axis=1, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        u = u / np.linalg.norm(u, axis=1, keepdims=True)
-    u0 = stand.mean(axis=0)
-    u0 = u0 / np.linalg.norm(u0)
-    z = rotate(q_S_B, [0.0, 0.0, 1.0])
-    d = tilt_gradient(u, z) - tilt_gradient(u0[None, :], z)
-    return SegmentPrecision(np.einsum("ni,ij,nj->n", d, cov, d), poses)
+    evidence = pose_evidence(
+        acc_m_s2,
+        gyr_rad_s,
+        rate_hz=rate_hz,
+        gyr_bias_rad_s=gyr_bias_rad_s,
+        static_s=static_s,
+        t_s=t_s,
+        fitted=fitted,
+        prior_gain_sd=prior_gain_sd,
+    )
+    return precision_of(evidence, q_S_B)
 
 
 CHUNK_ROWS: Final = 360_000

@@ -135,19 +135,35 @@ def decimate_minmax(
     if n <= 2 * n_bins:
         return t_s, y
     k = math.ceil(n / n_bins)
-    m = math.ceil(n / k)
-    pad = m * k - n
-    yp = np.concatenate([y, np.full(pad, np.nan)]).reshape(m, k)
-    tp = np.concatenate([t_s, np.full(pad, t_s[-1])]).reshape(m, k)
-    finite = np.isfinite(yp)
-    lo = np.where(finite, yp, np.inf).argmin(axis=1)
-    hi = np.where(finite, yp, -np.inf).argmax(axis=1)
-    rows = np.arange(m)
-    first, second = np.minimum(lo, hi), np.maximum(lo, hi)
-    t_out = np.stack([tp[rows, first], tp[rows, second]], axis=1).ravel()
-    y_out = np.stack([yp[rows, first], yp[rows, second]], axis=1).ravel()
-    y_out[np.repeat(~finite.any(axis=1), 2)] = np.nan
+    full = (n // k) * k  # the whole bins are a view; a short last bin is taken on its own
+    lo, hi, empty = _bin_extremes(y[:full].reshape(-1, k))
+    if full < n:
+        tail = _bin_extremes(y[full:].reshape(1, -1))
+        lo, hi, empty = (np.concatenate(pair) for pair in zip((lo, hi, empty), tail, strict=True))
+    starts = np.arange(lo.size) * k
+    # every bin holds a sample, so the picks (a bin's first sample when none is finite) are
+    # real rows: no padding is ever chosen
+    picks = np.stack([starts + np.minimum(lo, hi), starts + np.maximum(lo, hi)], axis=1).ravel()
+    t_out = t_s[picks]
+    y_out = y[picks].astype(np.float64, copy=False)
+    y_out[np.repeat(empty, 2)] = np.nan
     return t_out, y_out
+
+
+def _bin_extremes(
+    bins: FloatArray,
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.bool_]]:
+    """Per row of ``bins``: the first lowest and first highest finite sample, and no-finite rows.
+
+    A row without a finite sample gives 0 for both. Rows already all finite (the usual case)
+    are searched in place, without the masked copies.
+    """
+    finite = np.isfinite(bins)
+    if finite.all():
+        return bins.argmin(axis=1), bins.argmax(axis=1), np.zeros(bins.shape[0], dtype=bool)
+    lo = np.where(finite, bins, np.inf).argmin(axis=1)
+    hi = np.where(finite, bins, -np.inf).argmax(axis=1)
+    return lo, hi, ~finite.any(axis=1)
 
 
 def mask_runs(t_s: FloatArray, mask: NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
@@ -335,11 +351,15 @@ class _Axes:
         if not ok.any():
             return ""
         starts = ok & ~np.concatenate([[False], ok[:-1]])
-        parts = []
-        for xi, yi, s in zip(xs[ok].tolist(), ys[ok].tolist(), starts[ok].tolist(), strict=True):
-            parts.append(f"{'M' if s else 'L'}{xi:.1f} {yi:.1f}")
+        verbs = np.where(starts[ok], "M", "L").tolist()
+        d = "".join(
+            [
+                f"{v}{xi:.1f} {yi:.1f}"
+                for v, xi, yi in zip(verbs, xs[ok].tolist(), ys[ok].tolist(), strict=True)
+            ]
+        )
         return (
-            f"<path d='{''.join(parts)}' fill='none' stroke='{LINE}' stroke-width='1.1' "
+            f"<path d='{d}' fill='none' stroke='{LINE}' stroke-width='1.1' "
             "stroke-linejoin='round'/>"
         )
 

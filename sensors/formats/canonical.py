@@ -456,7 +456,7 @@ def _read_streams_fast(
 
 
 _EARLY_READS: dict[tuple[Any, ...], Future[pa.Table]] = {}
-"""Tables being parsed by :func:`start_early_read`, by file identity and columns."""
+"""Files being parsed and split by :func:`start_early_read`, by file identity and columns."""
 
 
 def _early_key(path: str | Path, header: list[str], used: list[str]) -> tuple[Any, ...]:
@@ -471,10 +471,11 @@ def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
     """Begin parsing ``path`` on Arrow's threads now, for a later :func:`read_recording`.
 
     Arrow parses without the interpreter lock, so a command that is about to import its
-    (slow to import) analysis modules can have the file parsed meanwhile. Only a file that
-    :func:`read_recording` would parse whole is started (plain, regular, at most
+    (slow to import) analysis modules can have the file parsed meanwhile; the parsed blocks
+    are then split per sensor on the same thread, as the read would split them. Only a file
+    that :func:`read_recording` would parse whole is started (plain, regular, at most
     :data:`PARALLEL_READ_MAX_BYTES`, ending in a newline, with a canonical header); the read
-    takes the table only if the file is still the same one (device, inode, size, time
+    takes the result only if the file is still the same one (device, inode, size, time
     modified) and asks for the same columns, and otherwise parses as usual. A parse that
     fails is dropped: the read then parses again and reports the problem as always. Returns
     True when a parse was started.
@@ -491,17 +492,24 @@ def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
             fh.seek(max(0, size - 1))
             if fh.read(1) != b"\n":
                 return False
-        header, _end = _fast_header(head)
+        header, end = _fast_header(head)
         used = _used_columns(header, device_ticks=device_ticks)
         key = _early_key(p, header, used)
+        expected = _expected_rows(p, head, end)
     except (OSError, RecordingFormatError, _IrregularError):
         return False
-    parsed: Future[pa.Table] = Future()
+    parsed: Future[dict[str, _Growing]] = Future()
     options = _arrow_options(header, used)
 
     def parse() -> None:
+        # split per sensor here too: NumPy's part of it runs while the modules import
         try:
-            parsed.set_result(pacsv.read_csv(str(p), **options))
+            table = pacsv.read_csv(str(p), **options)
+            parts: dict[str, _Growing] = {}
+            for batch in _batches(str(p), options, whole=True, early=table):
+                _split_batch(batch, used, parts, expected_rows=expected)
+            del table
+            parsed.set_result(parts)
         except BaseException as exc:  # handed to the reader, which drops it
             parsed.set_exception(exc)
 
@@ -511,8 +519,8 @@ def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
     return True
 
 
-def _take_early_read(source: Any, header: list[str], used: list[str]) -> pa.Table | None:
-    """The table :func:`start_early_read` parsed from ``source``, if it is still valid."""
+def _take_early_read(source: Any, header: list[str], used: list[str]) -> dict[str, _Growing] | None:
+    """The per-sensor buffers :func:`start_early_read` filled from ``source``, if still valid."""
     if not _EARLY_READS or not isinstance(source, str):
         return None
     try:
@@ -624,16 +632,15 @@ def _parse_blocks(
     ``whole``: parse the file at once on Arrow's threads (:data:`PARALLEL_READ_MAX_BYTES`),
     then split its blocks in the same way.
     """
-    parts: dict[str, _Growing] = {}
     options = _arrow_options(header, used)
-    # a table parsed while the analyser's modules imported (start_early_read), if any; held
-    # by the generator only, so it is released with the batches
+    # the file parsed and split while the analyser's modules imported (start_early_read), if
+    # it is still the same file: the same blocks split in the same way
+    early = _take_early_read(source, header, used) if whole else None
+    parts: dict[str, _Growing] = {} if early is None else early
     try:
-        early = _take_early_read(source, header, used) if whole else None
-        batches = _batches(source, options, whole=whole, early=early)
-        del early
-        for batch in batches:
-            _split_batch(batch, used, parts, expected_rows=expected)
+        if early is None:
+            for batch in _batches(source, options, whole=whole):
+                _split_batch(batch, used, parts, expected_rows=expected)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
         raise _IrregularError from None
     if whole:  # the table's pages, kept by Arrow's allocator, back to the system

@@ -264,5 +264,8 @@ def test_threads_do_not_change_a_single_bit(standing):
     pd.testing.assert_frame_equal(one.angles, two.angles, check_exact=True)
     assert one.uncertain == two.uncertain
     assert one.gaps == two.gaps
+    assert one.predicted_rmse_deg == two.predicted_rmse_deg  # the tilt precision, per segment
+    assert one.predicted_rmse_deg  # (the pose fit ran: there is something to compare)
+    assert one.precision_notes == two.precision_notes
     for p, q in one.segment_orientations.items():
         assert np.array_equal(q, two.segment_orientations[p], equal_nan=True), p

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -221,6 +222,44 @@ def test_decimation_keeps_every_extreme():
     assert np.isnan(yd[(td > 600.5) & (td < 609.5)]).all()
     _, short_y = decimate_minmax(t[:50], y[:50], n_bins=1000)
     assert short_y is y[:50] or np.array_equal(short_y, y[:50])
+
+
+def _decimate_bin_by_bin(t, y, n_bins):
+    """The decimation written as its definition: one bin at a time."""
+    k = math.ceil(y.size / n_bins)
+    ts, ys = [], []
+    for a in range(0, y.size, k):
+        yb = y[a : a + k]
+        finite = np.isfinite(yb)
+        if not finite.any():
+            ts += [t[a], t[a]]
+            ys += [np.nan, np.nan]
+            continue
+        lo = int(np.argmin(np.where(finite, yb, np.inf)))
+        hi = int(np.argmax(np.where(finite, yb, -np.inf)))
+        for i in sorted((lo, hi)):
+            ts.append(t[a + i])
+            ys.append(float(yb[i]))
+    return np.array(ts), np.array(ys)
+
+
+@pytest.mark.parametrize("n", [2_001, 9_999, 10_000, 10_007, 123_457])
+def test_decimation_is_its_definition_bin_by_bin(n):
+    """Whole bins, a short last bin, dropouts, infinities and ties: the same rows picked."""
+    rng = np.random.default_rng(n)
+    t = np.cumsum(rng.uniform(0.005, 0.015, n))
+    y = rng.normal(size=n).round(1)  # ties: the first of equal extremes is kept
+    y[rng.random(n) < 0.01] = np.nan
+    y[rng.random(n) < 0.002] = np.inf
+    y[rng.random(n) < 0.002] = -np.inf
+    y[n // 3 : n // 3 + 400] = np.nan  # whole bins without a finite sample
+    y[-3:] = np.nan  # and the short last one
+    for values in (y, np.where(np.isfinite(y), y, 0.0), y.astype(np.float32)):
+        td, yd = decimate_minmax(t, values, n_bins=1000)
+        tr, yr = _decimate_bin_by_bin(t, values, 1000)
+        assert yd.dtype == np.float64
+        assert np.array_equal(td, tr)
+        assert np.array_equal(yd, yr, equal_nan=True)
 
 
 def test_long_sessions_are_drawn_decimated():
