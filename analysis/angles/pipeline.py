@@ -180,7 +180,8 @@ class AngleResult:
     pose fit). The not-exercised leg's columns whose 3σ bound exceeds the target are also in
     ``uncertain``."""
     precision_notes: tuple[str, ...] = ()
-    """Plain sentences on those columns' precision, for the report and the summary."""
+    """Plain sentences on those columns' precision, for the report and the summary; first, a
+    not-exercised ankle trusted over a flat foot of doubted axis (``_ankle_over_flat_foot``)."""
     other_readings: Mapping[str, OtherReadings] = field(default_factory=dict, repr=False)
     """Per doubted segment whose doubt is between discrete readings (``SegmentCalibration.
     other_frames``), the words and the uncertain columns under each other reading
