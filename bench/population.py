@@ -13,7 +13,8 @@ the true angles go through the same ``check_envelope`` (the truth verdict). The 
 seeds ``first-person …`` (1-h people ``first-person + 10000 …``); seeds 0–149 are the ones the
 methods were examined on, ``--first-person 1000`` gives people nobody looked at.
 
-Printed: per angle the median, 95th percentile and worst RMSE per sensor set and length;
+Printed: per angle the median, 95th percentile and worst RMSE per sensor set and length (a leg
+angle of the exercised leg; the other leg's, where a set wears it, in rows of their own);
 the sign decisions of the calibration against the true strapping; envelope verdicts against
 the truth. ``--out-json`` keeps every session's raw numbers. ``bench/accuracy.py
 --population`` calls :func:`run` and puts the tables into docs/accuracy.md.
