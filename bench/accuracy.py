@@ -496,11 +496,14 @@ of the sidecars carry no calibration windows (a vendor export). Every exercise b
 sensor is worn, pelvis tucked/curled, hip adduction, hip internal rotation) or none; 35 % of
 the people never violate.
 
-RMSE of each angle against the truth over the whole session (both legs pooled where both
-are worn), median / 95th percentile / worst, degrees; ✗ marks a 95th percentile or worst case
-above the target (≤ 2° hip flexion, knee, ankle, pelvis tilt; ≤ 4° hip adduction and
-rotation, lumbar and neck flexion). "1 min" is one exercise block (≈ 1–2 min with the
-calibration).
+RMSE of each angle against the truth over the whole session, median / 95th percentile /
+worst, degrees. A leg angle's row is the exercised leg's, the one the rules judge; where the
+other leg is worn too (the full set) its angles have their own rows ("…, other leg": judged by
+no rule, shown as measurements; until round 10 the two legs were pooled in one row, which
+counted the resting leg's uncertain angles as the exercised leg's). ✗ marks a 95th
+percentile or worst case above the target (≤ 2° hip flexion, knee, ankle, pelvis tilt; ≤ 4°
+hip adduction and rotation, lumbar and neck flexion). "1 min" is one exercise block (≈ 1–2
+min with the calibration).
 
 {rmse}
 

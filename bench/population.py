@@ -13,7 +13,8 @@ the true angles go through the same ``check_envelope`` (the truth verdict). The 
 seeds ``first-person …`` (1-h people ``first-person + 10000 …``); seeds 0–149 are the ones the
 methods were examined on, ``--first-person 1000`` gives people nobody looked at.
 
-Printed: per angle the median, 95th percentile and worst RMSE per sensor set and length;
+Printed: per angle the median, 95th percentile and worst RMSE per sensor set and length (a leg
+angle of the exercised leg; the other leg's, where a set wears it, in rows of their own);
 the sign decisions of the calibration against the true strapping; envelope verdicts against
 the truth. ``--out-json`` keeps every session's raw numbers. ``bench/accuracy.py
 --population`` calls :func:`run` and puts the tables into docs/accuracy.md.
@@ -482,6 +483,7 @@ def run_one(task: tuple[int, int, str, str] | tuple[int, int, str, str, str]) ->
     t2 = time.perf_counter()
     record["rmse_deg"] = angle_rmse(ses, res)
     record["uncertain_angles"] = sorted(res.uncertain)
+    record["uncertain_reasons"] = {c: str(v.get("reason", "")) for c, v in res.uncertain.items()}
     record["predicted_rmse_deg"] = dict(getattr(res, "predicted_rmse_deg", {}))
     record["signs"] = sign_decisions(ses, res)
     record["envelope"] = envelope_verdicts(ses, res)
@@ -548,14 +550,37 @@ def _fmt(x: float) -> str:
     return f"{x:.2f}°" if x < 10 else f"{x:.0f}°"
 
 
+LEG_MOTIONS = (
+    "hip_flexion",
+    "hip_adduction",
+    "hip_internal_rotation",
+    "knee_flexion",
+    "ankle_dorsiflexion",
+)
+"""The angles measured on each leg: :func:`rmse_table` gives the exercised leg's and the
+other leg's their own rows (the other leg is judged by no rule; the full set wears it)."""
+
+OTHER_LEG = "other leg"
+"""How the other (not exercised) leg's rows of :func:`rmse_table` are named."""
+
+
+def _row(col: str, side: str | None) -> tuple[str, bool]:
+    """``(motion, other leg)`` of an angle column in a session exercising ``side``."""
+    m = _motion(col)
+    other = m in LEG_MOTIONS and side is not None and not col.startswith(f"{side}_")
+    return m, other
+
+
 def rmse_table(records: Sequence[dict[str, Any]], *, trusted_only: bool = False) -> list[str]:
     """Per angle: median / 95th percentile / worst RMSE per sensor set and length.
 
     ``trusted_only`` leaves out the angles a session reported as uncertain (its rules then
-    give no verdict); the cell then also says how many angles were left out.
+    give no verdict); the cell then also says how many angles were left out. A leg angle's
+    row is the exercised leg's (the one the rules judge); the other leg's, where a set wears
+    it, is its own row below it (":data:`OTHER_LEG`"), so that neither hides the other.
     """
-    vals: dict[tuple[str, str, str], list[float]] = defaultdict(list)
-    left_out: dict[tuple[str, str, str], int] = defaultdict(int)
+    vals: dict[tuple[str, str, str, bool], list[float]] = defaultdict(list)
+    left_out: dict[tuple[str, str, str, bool], int] = defaultdict(int)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for r in records:
         if "rmse_deg" not in r:
@@ -563,7 +588,7 @@ def rmse_table(records: Sequence[dict[str, Any]], *, trusted_only: bool = False)
         counts[(r["sensors"], r["length"])] += 1
         unsure = set(r.get("uncertain_angles", ()))
         for col, v in r["rmse_deg"].items():
-            key = (r["sensors"], r["length"], _motion(col))
+            key = (r["sensors"], r["length"], *_row(col, r.get("side")))
             if trusted_only and col in unsure:
                 left_out[key] += 1
                 continue
@@ -573,18 +598,24 @@ def rmse_table(records: Sequence[dict[str, Any]], *, trusted_only: bool = False)
         f"{s} {n} (n={counts[(s, n)]}): median / p95 / worst" for s, n in groups
     )
     lines = [head + " |", "|---|---|" + "---|" * len(groups)]
-    for m in MOTIONS:
+    rows = [(m, False) for m in MOTIONS]
+    rows += [(m, True) for m in LEG_MOTIONS]
+    for m, other in sorted(rows, key=lambda r: (MOTIONS.index(r[0]), r[1])):
+        keys = [(s, n, m, other) for s, n in groups]
+        if other and not any(k in vals or k in left_out for k in keys):
+            continue
         cells = []
-        for s, n in groups:
-            v = np.array(vals.get((s, n, m), []))
+        for k in keys:
+            v = np.array(vals.get(k, []))
+            out = f" ({left_out[k]} out)" if trusted_only and left_out[k] else ""
             if v.size == 0:
-                cells.append("—")
+                cells.append(f"—{out}")
                 continue
             p95, worst = float(np.percentile(v, 95)), float(v.max())
             ok = "" if max(p95, worst) <= TARGETS[m] else " ✗"
-            out = f" ({left_out[(s, n, m)]} out)" if trusted_only and left_out[(s, n, m)] else ""
             cells.append(f"{_fmt(float(np.median(v)))} / {_fmt(p95)} / {_fmt(worst)}{ok}{out}")
-        lines.append(f"| {m.replace('_', ' ')} | ≤ {TARGETS[m]:g}° | " + " | ".join(cells) + " |")
+        name = m.replace("_", " ") + (f", {OTHER_LEG}" if other else "")
+        lines.append(f"| {name} | ≤ {TARGETS[m]:g}° | " + " | ".join(cells) + " |")
     return lines
 
 

@@ -119,6 +119,39 @@ def test_the_trusted_rmse_table_leaves_out_only_the_uncertain_angles():
     assert "out" not in trusted["| knee flexion"]
 
 
+def test_the_rmse_table_gives_the_other_leg_its_own_rows():
+    records = [
+        {
+            "sensors": "full",
+            "length": "1 min",
+            "side": "right",
+            "rmse_deg": {"right_knee_flexion_deg": 0.4, "left_knee_flexion_deg": 3.0},
+            "uncertain_angles": ["left_knee_flexion_deg"],
+        },
+        {
+            "sensors": "default",
+            "length": "1 min",
+            "side": "left",
+            "rmse_deg": {"left_knee_flexion_deg": 0.5, "pelvis_anterior_tilt_deg": 0.2},
+            "uncertain_angles": [],
+        },
+    ]
+    every = {ln.split(" | ")[0]: ln.split(" | ")[2:] for ln in P.rmse_table(records)}
+    trusted = {
+        ln.split(" | ")[0]: ln.split(" | ")[2:] for ln in P.rmse_table(records, trusted_only=True)
+    }
+    # columns: default 1 min, full 1 min
+    assert every["| knee flexion"][0].startswith("0.50° / 0.50° / 0.50°")
+    assert every["| knee flexion"][1].startswith("0.40° / 0.40° / 0.40°")
+    assert every["| knee flexion, other leg"][0] == "—"
+    assert every["| knee flexion, other leg"][1].startswith("3.00° / 3.00° / 3.00° ✗")
+    assert "out" not in trusted["| knee flexion"][1]
+    assert trusted["| knee flexion, other leg"][1].startswith("— (1 out)")
+    # a motion no set measures on the other leg has no other-leg row
+    assert "| ankle dorsiflexion, other leg" not in every
+    assert "| pelvis anterior tilt, other leg" not in every
+
+
 def _lean_session(gap_s: float) -> pd.DataFrame:
     """Place the leg (50° over 2 s from 5 s), pause ``gap_s``, lean 4° over 2 s, hold to 45 s."""
     from tests.analysis.builders import min_jerk_step

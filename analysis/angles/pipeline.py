@@ -42,7 +42,13 @@ from analysis.angles.orientation import (
     run_orientation,
     stitch_blocks,
 )
-from analysis.angles.plausibility import doubted_segments, flat_foot_mask, implausible_joints
+from analysis.angles.plausibility import (
+    FLAT_FOOT_DOUBT_DEG,
+    doubted_segments,
+    flat_foot_doubt_deg,
+    flat_foot_mask,
+    implausible_joints,
+)
 from analysis.angles.tilt_precision import (
     PoseEvidence,
     SegmentPrecision,
@@ -55,7 +61,7 @@ from analysis.angles.tilt_precision import (
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
 from analysis.errors import InsufficientDataError
-from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S
+from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column
 from analysis.recording.streams import Gap, Recording, SensorStream
 
 FloatArray = NDArray[np.float64]
@@ -177,7 +183,8 @@ class AngleResult:
     pose fit). The not-exercised leg's columns whose 3σ bound exceeds the target are also in
     ``uncertain``."""
     precision_notes: tuple[str, ...] = ()
-    """Plain sentences on those columns' precision, for the report and the summary."""
+    """Plain sentences on those columns' precision, for the report and the summary; first, a
+    not-exercised ankle trusted over a flat foot of doubted axis (``_ankle_over_flat_foot``)."""
     other_readings: Mapping[str, OtherReadings] = field(default_factory=dict, repr=False)
     """Per doubted segment whose doubt is between discrete readings (``SegmentCalibration.
     other_frames``), the words and the uncertain columns under each other reading
@@ -554,12 +561,15 @@ def analyse_recording(
     q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, **steps)
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat = {p: flat_foot_mask(q) for p, q in q_E_B.items() if p.endswith("_foot")}
+    foot_doubt = {p: flat_foot_doubt_deg(q) for p, q in q_E_B.items() if p.endswith("_foot")}
     if not opts.keep_orientations:
         q_E_B = {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
     doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others, feet_flat)
-    predicted, imprecise = _imprecise(precision, uncertain, opts.exercised_side or meta.side)
+    exercised = opts.exercised_side or meta.side
+    uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
+    predicted, imprecise = _imprecise(precision, uncertain, exercised)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -572,7 +582,7 @@ def analyse_recording(
         uncertain={**uncertain, **imprecise},
         doubted=doubts,
         predicted_rmse_deg=predicted,
-        precision_notes=precision_notes(predicted, imprecise),
+        precision_notes=(*flat_notes, *precision_notes(predicted, imprecise)),
         other_readings=readings,
     )
 
@@ -799,6 +809,42 @@ def _imprecise(
         return predicted, {}
     doubts = precision_doubts(predicted, precision, sides=(rest,))
     return predicted, {c: v for c, v in doubts.items() if c not in uncertain}
+
+
+def _ankle_over_flat_foot(
+    cal: CalibrationResult,
+    doubts: Mapping[str, str],
+    uncertain: Mapping[str, dict[str, str]],
+    foot_doubt_deg: Mapping[str, float],
+    exercised: str | None,
+) -> tuple[dict[str, dict[str, str]], tuple[str, ...]]:
+    """The not-exercised leg's ankle taken out of ``uncertain`` where its flat foot decides it.
+
+    Only where that ankle is uncertain for its foot's own calibration alone (sign or axis; the
+    shank trusted, no joint read beyond range) and the foot stayed so flat that no reading of
+    its axis moves the ankle by more than :data:`FLAT_FOOT_DOUBT_DEG` RMS
+    (:func:`flat_foot_doubt_deg`: the leg standing on its foot while the other is exercised).
+    The exercised leg's ankle, which its rules judge, is left as it is. Returns the uncertain
+    columns and a note per ankle taken out.
+    """
+    rest = other_side(exercised)
+    column = angle_column(rest, "ankle", "dorsiflexion") if rest else ""
+    foot = cal.segments.get(f"{rest}_foot")
+    bound = foot_doubt_deg.get(f"{rest}_foot", float("nan"))
+    if (
+        column not in uncertain
+        or foot is None
+        or f"{rest}_shank" in doubts
+        or doubts.get(foot.placement) != foot.doubt
+        or uncertain[column].get("reason") != foot.doubt
+        or not bound <= FLAT_FOOT_DOUBT_DEG
+    ):
+        return dict(uncertain), ()
+    note = (
+        f"The {rest} ankle (not the exercised leg) is trusted although {foot.doubt}: that foot "
+        f"stayed flat, so whichever way it faces the ankle reads within {bound:.1f}° RMS."
+    )
+    return {c: v for c, v in uncertain.items() if c != column}, (note,)
 
 
 def _doubted(

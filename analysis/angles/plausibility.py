@@ -97,6 +97,13 @@ def implausible_joints(
     return out
 
 
+def _up_component(q_E_B: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per sample, the earth-z component of the segment's superior (y) axis (NaN rows: NaN)."""
+    q = np.asarray(q_E_B, dtype=np.float64)
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    return 2.0 * (y * z + w * x)
+
+
 def flat_foot_mask(q_E_B: NDArray[np.float64]) -> NDArray[np.bool_]:
     """Per sample, True where a segment's superior axis is within :data:`FLAT_FOOT_DEG` of vertical.
 
@@ -104,11 +111,33 @@ def flat_foot_mask(q_E_B: NDArray[np.float64]) -> NDArray[np.bool_]:
     False. The quiet stand set the foot's superior axis vertical, so a foot back flat on
     level ground reads so again.
     """
-    q = np.asarray(q_E_B, dtype=np.float64)
-    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
-    up_component = 2.0 * (y * z + w * x)  # earth-z component of the rotated segment y axis
+    up_component = _up_component(q_E_B)
     with np.errstate(invalid="ignore"):
         return np.isfinite(up_component) & (up_component >= np.cos(np.deg2rad(FLAT_FOOT_DEG)))
+
+
+FLAT_FOOT_DOUBT_DEG: Final = 1.0
+"""A foot's doubted flexion axis (its sign, its direction) may move its ankle's flexion by at
+most :func:`flat_foot_doubt_deg` RMS; up to this much it leaves the ankle trusted (the 2°
+target with room for the ankle's other errors, ≈ 0.2–0.5° RMS)."""
+
+
+def flat_foot_doubt_deg(q_E_B: NDArray[np.float64]) -> float:
+    """The most a foot's flexion axis can move its ankle's flexion: twice its tilt's RMS (deg).
+
+    The ankle's flexion reads the foot's superior axis (y) in the shank's frame only (the
+    first Z-X'-Y'' angle), and y is the stand's gravity, whatever the foot's flexion axis. The
+    axis enters through the foot's heading (the stand's and the ankle hinge's, which align it
+    with the shank's axis): a heading off by θ turns the foot's tilt δ from the vertical, so
+    its sagittal part reads δ·cos θ instead of δ, off by at most 2δ. Tilts are this frame's,
+    relative to the stand's vertical; NaN rows are left out (NaN without any row).
+    """
+    up = _up_component(q_E_B)
+    up = up[np.isfinite(up)]
+    if up.size == 0:
+        return float("nan")
+    tilt = np.arccos(np.clip(up, -1.0, 1.0))
+    return float(2.0 * np.degrees(np.sqrt(np.mean(tilt * tilt))))
 
 
 def doubted_segments(
@@ -140,8 +169,10 @@ def doubted_segments(
 
 __all__ = [
     "FLAT_FOOT_DEG",
+    "FLAT_FOOT_DOUBT_DEG",
     "JointRange",
     "doubted_segments",
+    "flat_foot_doubt_deg",
     "flat_foot_mask",
     "implausible_joints",
     "joint_ranges",
