@@ -234,8 +234,9 @@ class Hold:
     def timing_flagged(self) -> bool:
         """Whether the hold's start or end depends on a pause or an uncertain angle's rate.
 
-        A pause within its precision of the dwell, or the rate of an uncertain engagement
-        angle (the hold has ``timing_alternatives``).
+        A pause within its precision of the dwell, the rate of an uncertain engagement
+        angle, or another calibration reading of it that moves the hold by more than 1 s
+        (the hold has ``timing_alternatives``).
         """
         return bool(self.timing_alternatives)
 
