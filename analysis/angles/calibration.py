@@ -167,6 +167,14 @@ class SegmentCalibration:
     other_frames_words: str | None = None
     """How an episode found under ``q_S_B`` and every one of ``other_frames`` is found
     ("found whichever of the pelvis's two flexion axes … is right"); None without them."""
+    dependent_frames: Mapping[str, tuple[tuple[FloatArray, FloatArray | None], ...]] = field(
+        default_factory=dict
+    )
+    """Per segment whose sign was decided against this one (the trunk against the pelvis,
+    the head against the trunk), its frame under each of ``other_frames`` (same order),
+    its sign decided again against that reading (:func:`dependent_frames`). Only segments
+    whose sign every reading, the used one included, decides with confidence: their doubt
+    is this segment's alone."""
 
     @property
     def trusted(self) -> bool:
@@ -1446,14 +1454,10 @@ def other_frames(
     found = candidate_axes(ax)
     if not sign_doubt and len(found) < 2:
         return (), None
-    z_used = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
-    frames = []
-    for k, (z, _) in enumerate(found):
-        base = _frame(ax.y_S, z if float(z @ z_used) >= 0.0 else -z)
-        for q in (base, _flip(base)) if sign_doubt else (base,):
-            if k == 0 and q is base:
-                continue  # the reading already made
-            frames.append(_freed_of_axis_bias(session, label, q_E_S, stand, q, ax))
+    frames = [
+        _freed_of_axis_bias(session, label, q_E_S, stand, q, ax)
+        for q in _reading_frames(q_S_B, ax, sign_doubt)
+    ]
     what = _segment_words(label)
     sign_words = f"whichever way the {what} sensor faces"
     if len(found) < 2:
@@ -1465,6 +1469,135 @@ def other_frames(
     )
     words = f"found {axis_words}" + (f" and {sign_words}" if sign_doubt else "")
     return tuple(frames), words
+
+
+def _reading_frames(q_S_B: FloatArray, ax: SensorAxes, sign_doubt: bool) -> list[FloatArray]:
+    """:func:`other_frames`' readings before the axis bias is freed (``q_S_B`` as chosen)."""
+    z_used = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
+    frames = []
+    for k, (z, _) in enumerate(candidate_axes(ax)):
+        base = _frame(ax.y_S, z if float(z @ z_used) >= 0.0 else -z)
+        for q in (base, _flip(base)) if sign_doubt else (base,):
+            if k == 0 and q is base:
+                continue  # the reading already made
+            frames.append(q)
+    return frames
+
+
+def _dependents_of(label: str, based_on: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """The segments whose sign was decided against ``label``, directly or through another."""
+    chain = [label]
+    grown = True
+    while grown:
+        grown = False
+        for p, on in based_on.items():
+            if p not in chain and any(b in chain for b in on):
+                chain.append(p)
+                grown = True
+    return chain[1:]
+
+
+def _redecidable(row: SignRule, chain: Sequence[str], placements: Sequence[str]) -> bool:
+    """True when ``row``'s sign rests on tilts alone, of segments in ``chain`` (or not worn).
+
+    Rows with a shared centre, a knee centre, a reach or a pair (the legs, the pelvis) need
+    evidence :func:`dependent_frames` does not take again.
+    """
+    if row.shared_centre or row.centre_with or row.reach_with or row.pair_with:
+        return False
+    named = (*row.partners, row.correlate_with, row.correlate_without)
+    return all(p in chain or p not in placements for p in named if p is not None)
+
+
+def dependent_frames(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    signs: Mapping[str, tuple[FloatArray, SignDecision, SensorAxes]],
+    label: str,
+    masks: tuple[BoolArray, BoolArray],
+) -> dict[str, tuple[tuple[FloatArray, FloatArray | None], ...]]:
+    """Per segment decided against ``label``, its frame under each of ``label``'s other readings.
+
+    ``signs``: :func:`decide_signs`' output. The readings are :func:`other_frames`' (before
+    the axis bias is freed); under each, and under the reading used, every dependent row
+    (:func:`_dependents_of`, tilts only: :func:`_redecidable`) is decided again with
+    :func:`decide_sign` against that reading's tilts, the chain's confidences taken as high
+    (the reading is supposed right). A dependent is kept only where every decision is
+    ``high`` and the one under the used reading picks the sign already chosen; a dependent
+    whose own axis is doubted, or that is dropped, drops the ones decided against it.
+    """
+    stand, move = masks
+    q_S_B, d, ax = signs[label]
+    labels = tuple(signs)
+    step = max(1, round(session.rate_hz / SESSION_TILT_RATE_HZ))
+    readings = [q_S_B, *_reading_frames(q_S_B, ax, d.confidence != "high")]
+    chain = [label]
+    choices: dict[str, list[int]] = {}
+    decided = [
+        {label: candidate_tilts(q_E_S[label], _with_z(ax, q), move, step=step)[1][0]}
+        for q in readings
+    ]
+    deps = _dependents_of(label, {p: signs[p][1].based_on for p in labels})
+    for row in (r for r in rules_for(labels) if r.segment in deps):
+        dep = row.segment
+        dq, dd, dax = signs[dep]
+        own_doubt = not dax.well_defined or dax.axis_doubt is not None
+        if own_doubt or not _redecidable(row, chain, labels):
+            continue
+        if not any(b in chain for b in dd.based_on):
+            continue
+        cands, tilts = candidate_tilts(q_E_S[dep], dax, move, step=step)
+        shown = row.min_planarity is not None and axis_shown_by_gravity(
+            q_E_S[dep], dax, step=step, rate_hz=session.rate_hz
+        )
+        picks = []
+        for known in decided:
+            r = decide_sign(
+                row,
+                tilts,
+                known,
+                session_rate_hz=session.rate_hz / step,
+                confidence=dict.fromkeys(chain, "high"),
+                planarity=dax.planarity_ratio,
+                axis_by_gravity=shown,
+            )
+            picks.append(r.choice if r.confidence == "high" else -1)
+        if -1 in picks or not np.allclose(cands[picks[0]], dq):
+            continue
+        chain.append(dep)
+        choices[dep] = picks
+        for known, k in zip(decided, picks, strict=True):
+            known[dep] = tilts[k]
+    out = {}
+    for dep, picks in choices.items():
+        dax = signs[dep][2]
+        cands = (_frame(dax.y_S, dax.z_S), _flip(_frame(dax.y_S, dax.z_S)))
+        out[dep] = tuple(
+            _freed_of_axis_bias(session, dep, q_E_S[dep], stand, cands[k], dax) for k in picks[1:]
+        )
+    return out
+
+
+def _with_z(ax: SensorAxes, q_S_B: FloatArray) -> SensorAxes:
+    """``ax`` with its flexion axis that of the frame ``q_S_B``."""
+    return dataclasses.replace(ax, z_S=rot.rotate(q_S_B, [0.0, 0.0, 1.0]))
+
+
+def with_dependent_frames(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    signs: Mapping[str, tuple[FloatArray, SignDecision, SensorAxes]],
+    segments: Mapping[str, SegmentCalibration],
+    masks: tuple[BoolArray, BoolArray],
+) -> dict[str, SegmentCalibration]:
+    """``segments`` with :attr:`SegmentCalibration.dependent_frames` of each that has readings."""
+    out = dict(segments)
+    for p, seg in segments.items():
+        if seg.other_frames and _dependents_of(p, {q: s.based_on for q, s in segments.items()}):
+            deps = dependent_frames(session, q_E_S, signs, p, masks)
+            if deps:
+                out[p] = dataclasses.replace(seg, dependent_frames=deps)
+    return out
 
 
 def _pelvis_gyro_axis(
@@ -1593,6 +1726,7 @@ def calibrate(
             other_frames=others,
             other_frames_words=others_words,
         )
+    segments = with_dependent_frames(session, q_E_S, signs, segments, (m_static, m_func))
     return CalibrationResult(
         static_s=windows.static_s,
         functional_s=windows.functional_s,

@@ -9,7 +9,7 @@ rate. Grid points where a needed sensor had no data are NaN.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -23,7 +23,12 @@ from analysis.angles import chain
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection, estimate_acc_correction, still_pose_means
 from analysis.angles.anchors import ANCHOR_LINKS
-from analysis.angles.calibration import CalibrationResult, angle_dependencies, calibrate
+from analysis.angles.calibration import (
+    CalibrationResult,
+    SegmentCalibration,
+    angle_dependencies,
+    calibrate,
+)
 from analysis.angles.calibration_windows import Windows, head_of, resolve_windows
 from analysis.angles.chunks import map_rows, map_threads
 from analysis.angles.heading import (
@@ -61,7 +66,7 @@ from analysis.angles.tilt_precision import (
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
 from analysis.errors import InsufficientDataError
-from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column
+from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column, split_placement
 from analysis.recording.streams import Gap, Recording, SensorStream
 
 FloatArray = NDArray[np.float64]
@@ -154,7 +159,7 @@ class PipelineOptions:
         }
 
 
-OtherReadings = tuple[str, tuple[dict[str, FloatArray], ...]]
+OtherReadings = tuple[str, Sequence[Mapping[str, FloatArray]]]
 """A doubted segment's other readings: the words of a finding under all of them, and per
 reading its angle columns (``{column: degrees}``, the grid of ``AngleResult.angles``)."""
 
@@ -224,6 +229,7 @@ def segment_orientations(
     posture: bool = True,
     hinge_tau_s: float | None = None,
     threads: int = 1,
+    keep: Collection[str] | None = None,
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
 
@@ -237,12 +243,16 @@ def segment_orientations(
     The steps are those of ``analysis.angles.chain``; the centred hinge window (unless
     ``hinge_tau_s`` asks for the causal tracker), the anchors and the posture step exist
     only offline. ``threads`` > 1 works on that many segments at once (the same result).
+    ``keep``: only these segments' orientations are made, the others' (of ``q_E_S``) serve
+    the neutral pose mask alone (:func:`reading_chain` says which a column needs).
     """
     q_B = chain.sensor_to_segment(q_E_S, calibration, consume=True, threads=threads)
     # heading-free: q_B will do
     neutral = (
         still & neutral_pose_mask(q_B, threads=threads) if anchors and still is not None else None
     )
+    if keep is not None:
+        q_B = {p: q for p, q in q_B.items() if p in keep}
     turns = partial(
         _heading_turns,
         q_B,
@@ -557,7 +567,8 @@ def analyse_recording(
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
     steps = {"rate_hz": rate_hz, "valid": valid, "still": still, **opts.heading_steps()}
-    others = other_readings(t_s, q_E_S, cal, threads=threads, **steps)
+    # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
+    others = lazy_readings(t_s, q_E_S, cal, threads=threads, **steps)
     q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, **steps)
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat = {p: flat_foot_mask(q) for p, q in q_E_B.items() if p.endswith("_foot")}
@@ -851,7 +862,7 @@ def _doubted(
     cal: CalibrationResult,
     angles: pd.DataFrame,
     rate_hz: float,
-    others: Mapping[str, tuple[dict[str, FloatArray], ...]],
+    others: Mapping[str, Sequence[Mapping[str, FloatArray]]],
     feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
 ) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
@@ -879,6 +890,29 @@ def _implausible(
     )
 
 
+def _swapped(calibration: CalibrationResult, p: str, k: int) -> CalibrationResult:
+    """The calibration under ``p``'s ``k``-th other reading (its dependents' frames with it)."""
+    seg = calibration.segments[p]
+    q_S_B, bias_g = seg.other_frames[k]
+    segments = {**calibration.segments}
+    segments[p] = replace(seg, q_S_B=q_S_B, acc_axis_bias_g=bias_g, other_frames=())
+    for dep, frames in seg.dependent_frames.items():
+        q_dep, bias_dep = frames[k]
+        segments[dep] = replace(segments[dep], q_S_B=q_dep, acc_axis_bias_g=bias_dep)
+    return replace(calibration, segments=segments)
+
+
+def reading_columns(calibration: CalibrationResult, p: str) -> list[str]:
+    """The angle columns an other reading of ``p`` changes: those of ``p`` and its dependents."""
+    moved = {p, *calibration.segments[p].dependent_frames}
+    worn = calibration.segments
+    return [
+        c
+        for c, needs in angle_dependencies().items()
+        if all(q in worn for q in needs) and moved.intersection(needs)
+    ]
+
+
 def other_readings(
     t_s: FloatArray,
     q_E_S: Mapping[str, FloatArray],
@@ -888,18 +922,19 @@ def other_readings(
     """Per segment with other discrete readings, the angles that depend on it under each.
 
     Each reading is the calibration with that segment's ``q_S_B`` exchanged for one of its
-    ``other_frames`` (``SegmentCalibration``), every other step as for the angles themselves
+    ``other_frames`` (``SegmentCalibration``) and its dependents' for their frames under it
+    (``dependent_frames``), every other step as for the angles themselves
     (:func:`segment_orientations` with ``steps``, on a copy of ``q_E_S``, which is left
-    whole). Only the columns that depend on the segment are kept; none without such a segment.
+    whole). Only the columns :func:`reading_columns` names are kept; none without such a
+    segment. Every segment at once over every sensor: :func:`lazy_readings` gives the same
+    numbers, only those asked for.
     """
     out: dict[str, tuple[dict[str, FloatArray], ...]] = {}
-    deps = angle_dependencies()
     for p, seg in calibration.segments.items():
-        columns = [c for c, needs in deps.items() if p in needs]
+        columns = reading_columns(calibration, p)
         found = []
-        for q_S_B, bias_g in seg.other_frames:
-            swapped = replace(seg, q_S_B=q_S_B, acc_axis_bias_g=bias_g, other_frames=())
-            cal = replace(calibration, segments={**calibration.segments, p: swapped})
+        for k in range(len(seg.other_frames)):
+            cal = _swapped(calibration, p, k)
             ja = chain.isb_angles(segment_orientations(t_s, dict(q_E_S), cal, **steps))
             found.append({c: ja.columns[c] for c in columns if c in ja.columns})
         if found:
@@ -907,37 +942,205 @@ def other_readings(
     return out
 
 
+_PROXIMAL = {"shank": "thigh", "foot": "shank", "head": "trunk", "trunk": "pelvis"}
+"""Each segment's proximal neighbour, whose heading its own is reconciled against."""
+
+
+def reading_chain(placements: Sequence[str], columns: Collection[str]) -> set[str]:
+    """The placements whose orientations ``columns`` need under another reading.
+
+    The columns' segments, each one's proximal segments up to the pelvis (the stand's and the
+    anchors' reference; without a pelvis, the first placement, which ``stand_turns`` takes),
+    and each thigh's shank (the posture step reads its inclination). The neutral pose mask
+    needs the pelvis and legs too; :class:`_ReadingsOf` passes them for that alone.
+    """
+    deps = angle_dependencies()
+    keep = {q for c in columns for q in deps[c]}
+    keep.add("pelvis" if "pelvis" in placements else placements[0])
+    grown = True
+    while grown:
+        n = len(keep)
+        for p in list(keep):
+            side, segment = split_placement(p)
+            near = [_PROXIMAL.get(segment), "shank" if segment == "thigh" else None]
+            keep.update(f"{side}_{q}" if side else q for q in near if q is not None)
+        keep &= set(placements)
+        grown = len(keep) > n
+    return keep
+
+
+def _neutral_inputs(placements: Sequence[str]) -> set[str]:
+    """The placements :func:`neutral_pose_mask` reads: the pelvis and the leg segments."""
+    return {
+        p for p in placements if p == "pelvis" or p.split("_", 1)[-1] in ("thigh", "shank", "foot")
+    }
+
+
+class _ReadingsOf:
+    """One segment's other readings, computed once, when first read, for the columns asked.
+
+    :meth:`ask` adds columns before the first read; the readings are then computed on the
+    chain those columns need (:func:`reading_chain`) and the sensors released.
+    """
+
+    def __init__(
+        self,
+        t_s: FloatArray,
+        q_E_S: Mapping[str, FloatArray],
+        calibration: CalibrationResult,
+        p: str,
+        steps: Mapping[str, Any],
+    ) -> None:
+        self._args: tuple[Any, ...] | None = (t_s, dict(q_E_S), calibration, p, dict(steps))
+        self._wanted: set[str] = set()
+        self._found: list[dict[str, FloatArray]] = []
+
+    def ask(self, columns: Collection[str]) -> None:
+        """Columns the readings must hold (before any is read)."""
+        if self._args is None:
+            raise RuntimeError("the readings were already computed")
+        self._wanted.update(columns)
+
+    def reading(self, k: int) -> dict[str, FloatArray]:
+        """The ``k``-th other reading's asked columns (computed with all the others)."""
+        if self._args is not None:
+            t_s, q_E_S, cal, p, steps = self._args
+            self._args = None  # releases the orientations
+            placements = list(q_E_S)
+            keep = reading_chain(placements, self._wanted)
+            sensors = keep | _neutral_inputs(placements)
+            for k_ in range(len(cal.segments[p].other_frames)):
+                q_B = segment_orientations(
+                    t_s,
+                    {q: v for q, v in q_E_S.items() if q in sensors},
+                    _swapped(cal, p, k_),
+                    keep=keep,
+                    **steps,
+                )
+                ja = chain.isb_angles(q_B)
+                self._found.append({c: ja.columns[c] for c in self._wanted if c in ja.columns})
+        return self._found[k]
+
+
+class LazyReading(Mapping[str, FloatArray]):
+    """One other reading of a segment: its columns known at once, their angles when read.
+
+    ``column in reading`` and iteration need nothing computed; the first angle read computes
+    every reading of the segment (:class:`_ReadingsOf`).
+    """
+
+    def __init__(self, source: _ReadingsOf, k: int, columns: Collection[str]) -> None:
+        self._source, self._k, self._columns = source, k, tuple(columns)
+
+    def subset(self, columns: Collection[str]) -> LazyReading:
+        """The same reading holding only ``columns`` (asked of the source)."""
+        self._source.ask(columns)
+        return LazyReading(self._source, self._k, [c for c in self._columns if c in columns])
+
+    def __getitem__(self, column: str) -> FloatArray:
+        if column not in self._columns:
+            raise KeyError(column)
+        return self._source.reading(self._k)[column]
+
+    def __contains__(self, column: object) -> bool:
+        return column in self._columns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
+def lazy_readings(
+    t_s: FloatArray,
+    q_E_S: Mapping[str, FloatArray],
+    calibration: CalibrationResult,
+    **steps: Any,
+) -> dict[str, tuple[LazyReading, ...]]:
+    """:func:`other_readings`, each computed only when one of its angles is read.
+
+    Keeps a reference to ``q_E_S``'s series (a copy of the mapping) until then, only in
+    sessions with a segment that has other readings.
+    """
+    out: dict[str, tuple[LazyReading, ...]] = {}
+    for p, seg in calibration.segments.items():
+        if seg.other_frames:
+            source = _ReadingsOf(t_s, q_E_S, calibration, p, steps)
+            columns = reading_columns(calibration, p)
+            out[p] = tuple(LazyReading(source, k, columns) for k in range(len(seg.other_frames)))
+    return out
+
+
+def _subset(
+    reading: Mapping[str, FloatArray], columns: Collection[str]
+) -> Mapping[str, FloatArray]:
+    """``reading`` holding only ``columns``; a lazy reading stays lazy."""
+    if isinstance(reading, LazyReading):
+        return reading.subset(columns)
+    return {c: reading[c] for c in columns}
+
+
 def covered_readings(
-    others: Mapping[str, tuple[dict[str, FloatArray], ...]],
+    others: Mapping[str, Sequence[Mapping[str, FloatArray]]],
     calibration: CalibrationResult,
     extra: Mapping[str, str],
     uncertain: Mapping[str, Mapping[str, str]],
 ) -> dict[str, OtherReadings]:
     """The other readings of the uncertain columns whose whole doubt they cover.
 
-    A column is covered when the one doubted segment it depends on is doubted for its own
-    calibration alone (not for a joint read beyond any range, ``extra``, nor through another
-    segment its sign was decided against) and the column's reason is that doubt alone (no
+    A column is covered by a segment's readings when every doubted segment it depends on is
+    that segment, doubted for its own calibration alone (not for a joint read beyond any
+    range, ``extra``, nor through another segment its sign was decided against), or one of
+    its dependents (``SegmentCalibration.dependent_frames``: a sign decided against it, and
+    decided again under each reading), and the column's reason is those doubts alone (no
     tilt doubt added): its readings are then all the calibration allows. Returns
-    ``{segment: (words, readings)}`` with only covered columns; segments without any are left out.
+    ``{key: (words, readings)}`` with only covered columns: the key is the segment, or
+    ``"<segment>+<dependents>"`` for the columns that need a dependent's sign decided again
+    (their words say so); groups without any column are left out. Lazy readings
+    (:class:`LazyReading`) stay lazy.
     """
     doubts = calibration.doubts(extra)
+    deps = angle_dependencies()
     out: dict[str, OtherReadings] = {}
     for p, readings in others.items():
         seg = calibration.segments[p]
         if p in extra or seg.other_frames_words is None or doubts.get(p) != seg.doubt:
             continue
-        columns = [
-            c
-            for c, why in uncertain.items()
-            if c in readings[0]
-            and why.get("reason") == seg.doubt
-            and [q for q in angle_dependencies()[c] if q in doubts] == [p]
-        ]
-        if columns:
-            kept = tuple({c: r[c] for c in columns} for r in readings)
-            out[p] = (seg.other_frames_words, kept)
+        plain, through = [], []
+        for c, why in uncertain.items():
+            bad = [q for q in deps[c] if q in doubts]
+            if c not in readings[0] or not bad or not all(_within(q, p, seg, extra) for q in bad):
+                continue
+            if why.get("reason") != "; ".join(doubts[q] for q in bad):
+                continue  # a tilt doubt besides
+            (through if set(bad) - {p} else plain).append(c)
+        if plain:
+            out[p] = (seg.other_frames_words, tuple(_subset(r, plain) for r in readings))
+        if through:
+            needed = {q for c in through for q in deps[c]}
+            names = [d for d in seg.dependent_frames if d in needed]
+            words = f"{seg.other_frames_words}, {_decided_again_words(names)}"
+            key = "+".join([p, *names])
+            out[key] = (words, tuple(_subset(r, through) for r in readings))
     return out
+
+
+def _within(q: str, p: str, seg: SegmentCalibration, extra: Mapping[str, str]) -> bool:
+    """True when a doubt of ``q`` is one ``p``'s readings cover: ``p`` itself, or a dependent.
+
+    A dependent in ``seg.dependent_frames`` (``p``'s) was decided again, with confidence,
+    under every reading: whatever its doubt (its sign low for ``p``'s sake, or carried from
+    ``p``), it is ``p``'s, unless a joint was read beyond any range (``extra``).
+    """
+    return q == p or (q in seg.dependent_frames and q not in extra)
+
+
+def _decided_again_words(placements: Sequence[str]) -> str:
+    """The words for dependents decided again: "the trunk's sign decided again under each"."""
+    names = [p.replace("_", " ") for p in placements]
+    what = " and ".join(f"the {n}'s" for n in names)
+    return f"{what} sign{'s' if len(names) > 1 else ''} decided again under each"
 
 
 def _all_still(

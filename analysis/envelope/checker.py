@@ -75,9 +75,11 @@ from analysis.envelope.results import (
     HoldAlternative,
     MarkResult,
     RateAlternative,
+    ReadingAlternative,
     RepetitionResult,
     RuleResult,
     SliderResult,
+    TimingAlternative,
     Verdict,
 )
 from analysis.errors import DataError
@@ -213,6 +215,11 @@ def check_envelope(
             t_s,
             t_end,
             rate_doubt=bool(uncertain and engaged_by in uncertain),
+            readings=_TimedUnder.of(
+                _readings_of(engaged_by or "", other_readings) if uncertain else None,
+                _JudgedUnder(profile, side, data, t_s, t_end, absent),
+                breaks,
+            ),
         )
         holds = _with_unconfirmed(holds, rule_results)
 
@@ -557,16 +564,24 @@ class _JudgedUnder:
     ) -> None:
         self._args = (profile, side, data, t_s, t_end, absent)
         self.t_s, self.t_end = t_s, t_end
-        self._seen: dict[int, tuple[Mapping[str, FloatArray], BoolArray]] = {}
+        self._seen: dict[int, tuple[Mapping[str, FloatArray], BoolArray, BoolArray]] = {}
 
-    def __call__(self, reading: Mapping[str, FloatArray]) -> BoolArray:
+    def _judge(self, reading: Mapping[str, FloatArray]) -> tuple[BoolArray, BoolArray]:
         key = id(reading)
         if key not in self._seen:  # one engagement per reading
             profile, side, data, t_s, t_end, absent = self._args
             table = {**data, **reading}
             engaged, _, _, in_pose = _engagement(profile, side, table, t_s, t_end, absent)
-            self._seen[key] = (reading, engaged & in_pose)
-        return self._seen[key][1]
+            self._seen[key] = (reading, engaged & in_pose, engaged)
+        return self._seen[key][1], self._seen[key][2]
+
+    def __call__(self, reading: Mapping[str, FloatArray]) -> BoolArray:
+        """Where ``reading`` is engaged and in the pose (its rules are judged there)."""
+        return self._judge(reading)[0]
+
+    def engaged(self, reading: Mapping[str, FloatArray]) -> BoolArray:
+        """Where ``reading`` is engaged (its holds may run there)."""
+        return self._judge(reading)[1]
 
 
 def _found_in_every_reading(
@@ -693,6 +708,7 @@ def _holds(
     t_end: FloatArray,
     *,
     rate_doubt: bool = False,
+    readings: _TimedUnder | None = None,
 ) -> tuple[tuple[Hold, ...], BoolArray]:
     """Holds: engaged, no gating rule outside, every gating angle known, and held still.
 
@@ -703,7 +719,9 @@ def _holds(
     (``analysis.envelope.pauses``) is decided the other way lists that reading
     (``Hold.timing_alternatives``); with ``rate_doubt`` (the engagement angle uncertain), so
     does one that changes with that angle's rate read :data:`RATE_DOUBT_FACTOR` times
-    slower or faster (:func:`_rate_alternatives`).
+    slower or faster (:func:`_rate_alternatives`), unless its doubt is between discrete
+    calibrations (``readings``): each hold is then timed under every other reading instead
+    (:class:`_TimedUnder`).
     """
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
@@ -720,7 +738,7 @@ def _holds(
     rest = (engaged & ~gating, known, t_s, t_end, dwell)
     mask = _hold_mask(steady, *rest)
     spans = _spans(mask, t_s, t_end)
-    alternatives: list[list[HoldAlternative | RateAlternative]] = [[] for _ in spans]
+    alternatives: list[list[TimingAlternative]] = [[] for _ in spans]
     runs = true_intervals(engaged) if pauses else (np.zeros(0, np.intp), np.zeros(0, np.intp))
     for p in pauses:
         assert speed is not None
@@ -742,7 +760,12 @@ def _holds(
                 if alt is not None:
                     alternatives[k].append(alt)
     if rate_doubt and speed is not None and x is not None:
-        for k, alt in _rate_alternatives(spans, speed, x, rest, spec):
+        found = (
+            _rate_alternatives(spans, speed, x, rest, spec)
+            if readings is None
+            else readings(spans, engaged_by, rest, spec)
+        )
+        for k, alt in found:
             alternatives[k].append(alt)
     holds = []
     for (start, end), alts in zip(spans, alternatives, strict=True):
@@ -877,6 +900,66 @@ def _rate_alternatives(
             start, end = (None, None) if best is None else best
             out.append((k, RateAlternative(rate_factor=factor, start_s=start, end_s=end)))
     return out
+
+
+READINGS_AGREE_S = 1.0
+"""A hold timed under every other calibration reading of its engagement angle whose start and
+end stay this close (s) to the angles' own is reported as it is: the readings agree within the
+1 s a hold is promised to (docs/conventions.md "Hold"); otherwise it is flagged with them."""
+
+
+class _TimedUnder:
+    """Holds timed under each other reading of the uncertain engagement angle.
+
+    Each reading is engaged where its own columns engage (:class:`_JudgedUnder`) and held
+    still where its own engagement angle is (:func:`_moving_from_speed` on its rate); the
+    gating rules and known samples are the angles' own.
+    """
+
+    def __init__(self, group: OtherReadings, judged_under: _JudgedUnder, breaks: BoolArray):
+        self.words, self.readings = group
+        self.judged_under = judged_under
+        self.breaks = breaks
+
+    @classmethod
+    def of(
+        cls, group: OtherReadings | None, judged_under: _JudgedUnder, breaks: BoolArray
+    ) -> _TimedUnder | None:
+        """The timing under ``group``'s readings; None without readings (the rate's ×½/×2)."""
+        return None if group is None else cls(group, judged_under, breaks)
+
+    def __call__(
+        self,
+        spans: Sequence[tuple[float, float]],
+        column: str | None,
+        rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+        spec: HoldSpec,
+    ) -> list[tuple[int, ReadingAlternative]]:
+        """``(index into spans, reading)`` for each hold a reading moves (or leaves none).
+
+        Kept when its start or end moves by more than :data:`READINGS_AGREE_S`; ``rest`` is
+        the rest of :func:`_hold_mask`'s arguments (its first, the angles' own engagement
+        less the breaks, is replaced by the reading's).
+        """
+        _, known, t_s, t_end, dwell = rest
+        out = []
+        for reading in self.readings if spans else ():
+            x = np.asarray(reading[str(column)], dtype=np.float64)
+            speed = engagement_speed(x, t_s, spec)
+            steady = ~_moving_from_speed(speed, x, t_s, t_end, spec, dwell_s=dwell)
+            engaged = self.judged_under.engaged(reading)
+            other = _spans(
+                _hold_mask(steady, engaged & ~self.breaks, known, t_s, t_end, dwell), t_s, t_end
+            )
+            for k, span in enumerate(spans):
+                best = _overlapping_most(span, other)
+                if best is not None and max(abs(best[0] - span[0]), abs(best[1] - span[1])) <= (
+                    READINGS_AGREE_S
+                ):
+                    continue
+                start, end = (None, None) if best is None else best
+                out.append((k, ReadingAlternative(reading=self.words, start_s=start, end_s=end)))
+        return out
 
 
 def _same_reading(span: tuple[float, float], other: tuple[float, float] | None) -> bool:

@@ -38,10 +38,12 @@ def _alternative(alt: Any) -> dict[str, Any]:
     """One ``timing_alternatives`` item of a hold (``HoldAlternative`` or ``RateAlternative``).
 
     A reading at another rate of an uncertain engagement angle has ``rate_factor`` and no
-    pause (its pause keys null); a pause's reading has ``rate_factor`` null.
+    pause (its pause keys null); one under another calibration reading of that angle has
+    ``reading`` (its words) and neither; a pause's reading has both null.
     """
     factor = getattr(alt, "rate_factor", None)
-    if factor is not None:
+    reading = getattr(alt, "reading", None)
+    if factor is not None or reading is not None:
         pause: dict[str, Any] = dict.fromkeys(
             ("pause_start_s", "pause_s", "precision_s", "dwell_s", "pause_bridged")
         )
@@ -51,6 +53,7 @@ def _alternative(alt: Any) -> dict[str, Any]:
             "end_s": None if alt.end_s is None else _r(alt.end_s, 3),
             "duration_s": _r(alt.duration_s, 3),
             "rate_factor": factor,
+            "reading": reading,
         }
     return {
         "pause_start_s": _r(alt.pause_start_s, 3),
@@ -62,6 +65,7 @@ def _alternative(alt: Any) -> dict[str, Any]:
         "end_s": None if alt.end_s is None else _r(alt.end_s, 3),
         "duration_s": _r(alt.duration_s, 3),
         "rate_factor": None,
+        "reading": None,
     }
 
 

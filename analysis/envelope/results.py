@@ -136,6 +136,32 @@ class RateAlternative:
         return _span_s(self.start_s, self.end_s)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReadingAlternative:
+    """The hold as timed under another reading of its uncertain engagement angle's calibration.
+
+    Where that angle's doubt is between discrete calibrations (``check_envelope``'s
+    ``other_readings``: a pelvis axis and its rival, a sign), the hold is timed under each
+    other reading as under the angles' own; a reading whose hold starts or ends more than
+    ``analysis.envelope.checker.READINGS_AGREE_S`` away is kept. ``reading``: the words of
+    the readings ("found whichever of the pelvis's two flexion axes … is right");
+    ``start_s``/``end_s``: that reading's hold overlapping this one most (None: none).
+    """
+
+    reading: str
+    start_s: float | None
+    end_s: float | None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the hold in that reading, in seconds (0 when there is none)."""
+        return _span_s(self.start_s, self.end_s)
+
+
+TimingAlternative = HoldAlternative | RateAlternative | ReadingAlternative
+"""One other reading of a hold's timing (``Hold.timing_alternatives``)."""
+
+
 def _span_s(start_s: float | None, end_s: float | None) -> float:
     """``end_s - start_s``, or 0 when either end is unknown (no hold in that reading)."""
     if start_s is None or end_s is None:
@@ -167,7 +193,7 @@ class Hold:
     and ``peak_t_s`` stay those of the whole episode). Such a rule never breaks a hold, so
     the hold counts only if its angle's reading is wrong there; had the angle been trusted,
     each of these would have broken the hold."""
-    timing_alternatives: tuple[HoldAlternative | RateAlternative, ...] = ()
+    timing_alternatives: tuple[TimingAlternative, ...] = ()
     """The hold as read with one pause at about the dwell decided the other way, one per such
     pause that moves its start or end by half a second or more, then (engagement angle
     uncertain) as read with that angle's rate at half and at twice its measured value, each
@@ -208,8 +234,9 @@ class Hold:
     def timing_flagged(self) -> bool:
         """Whether the hold's start or end depends on a pause or an uncertain angle's rate.
 
-        A pause within its precision of the dwell, or the rate of an uncertain engagement
-        angle (the hold has ``timing_alternatives``).
+        A pause within its precision of the dwell, the rate of an uncertain engagement
+        angle, or another calibration reading of it that moves the hold by more than 1 s
+        (the hold has ``timing_alternatives``).
         """
         return bool(self.timing_alternatives)
 
@@ -230,6 +257,9 @@ class Hold:
                 if alt.start_s is not None and alt.end_s is not None
                 else "no hold"
             )
+            if isinstance(alt, ReadingAlternative):
+                parts.append(f"or {reading} under another calibration of the angle that times it")
+                continue
             if isinstance(alt, RateAlternative):
                 how = "twice" if alt.rate_factor > 1 else "half"
                 parts.append(

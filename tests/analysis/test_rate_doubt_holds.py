@@ -18,7 +18,7 @@ from analysis.envelope import check_envelope
 from analysis.envelope.checker import RATE_DOUBT_FACTOR
 from analysis.envelope.pauses import engagement_speed
 from analysis.envelope.profiles import load_builtin_profile
-from analysis.envelope.results import RateAlternative
+from analysis.envelope.results import RateAlternative, ReadingAlternative
 from tests.analysis.builders import min_jerk_step
 
 STANDING = load_builtin_profile("standing_hamstring")
@@ -93,3 +93,53 @@ def test_the_rate_reading_is_in_envelope_json_with_its_factor():
     # a pause's reading says it has no rate factor
     plain = json.loads(check_envelope(_session(2.4), STANDING, side="right").to_json())
     assert plain["holds"][0]["timing_alternatives"] == []
+
+
+READINGS = "found whichever of the pelvis's two flexion axes (from a, b) is right"
+
+
+def _timed_under(readings: list[pd.DataFrame]):
+    angles = _session(2.4)
+    others = {"pelvis": (READINGS, tuple({HIP: r[HIP].to_numpy()} for r in readings))}
+    env = check_envelope(angles, STANDING, side="right", uncertain=DOUBT, other_readings=others)
+    (hold,) = env.holds
+    return env, hold
+
+
+def test_a_discrete_doubt_times_the_hold_under_each_reading_instead_of_the_rate():
+    """Every reading reads the lean slow enough to be held (a rival axis reading it 10 %
+    smaller): the readings agree within 1 s, so the hold is reported as it is, where the
+    rate's ×2 would have flagged it."""
+    smaller = _session(2.4 * 0.9)
+    env, hold = _timed_under([smaller])
+    assert hold.start_s < LEAN_START_S + 0.5
+    assert hold.timing_alternatives == ()
+    assert not hold.timing_flagged
+    assert json.loads(env.to_json())["holds"][0]["timing_alternatives"] == []
+
+
+def test_a_reading_that_moves_the_hold_flags_it_with_that_reading():
+    """A reading whose lean is fast enough to join the placement (twice as large) starts the
+    hold after the lean: more than 1 s off, so the hold is flagged with that reading."""
+    larger = _session(4.8)
+    env, hold = _timed_under([_session(2.4 * 0.9), larger])
+    (alt,) = hold.timing_alternatives
+    assert isinstance(alt, ReadingAlternative)
+    assert alt.reading == READINGS
+    assert alt.start_s == pytest.approx(LEAN_END_S, abs=0.5)
+    assert hold.timing_flagged
+    text = hold.timing_text()
+    assert text is not None
+    assert "under another calibration of the angle that times it" in text
+    (item,) = json.loads(env.to_json())["holds"][0]["timing_alternatives"]
+    assert item["reading"] == READINGS
+    assert item["rate_factor"] is None
+    assert item["pause_s"] is None
+
+
+def test_readings_that_do_not_hold_the_engagement_angle_leave_the_rate_readings():
+    angles = _session(2.4)
+    others = {"pelvis": (READINGS, ({"pelvis_anterior_tilt_deg": np.zeros(len(angles))},))}
+    env = check_envelope(angles, STANDING, side="right", uncertain=DOUBT, other_readings=others)
+    (hold,) = env.holds
+    assert [a.rate_factor for a in hold.timing_alternatives] == [RATE_DOUBT_FACTOR]
