@@ -55,8 +55,14 @@ def rmse_table(est: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     for col in est.columns:
         if col == "t_s" or col not in truth.columns:
             continue
-        ref = np.interp(est["t_s"].to_numpy(), truth["t_s"].to_numpy(), truth[col].to_numpy())
-        err = est[col].to_numpy() - ref
+        ref = np.interp(
+            est["t_s"].to_numpy(),
+            truth["t_s"].to_numpy(),
+            np.unwrap(truth[col].to_numpy(), period=360.0),
+        )
+        # the analyser's angles run on past ±180° (a thigh raised past vertical lying reads
+        # 183°), the truth's Euler angles wrap: compare on the circle
+        err = (est[col].to_numpy() - ref + 180.0) % 360.0 - 180.0
         ok = np.isfinite(err)
         if ok.sum() > 10:
             out[col] = float(np.sqrt(np.mean(err[ok] ** 2)))

@@ -246,9 +246,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     if args.summarise:
-        from bench.stranger.summary import summarise
+        from bench.stranger.summary import summarise, summarise_by_exercise
 
-        print(summarise([r for f in args.summarise for r in json.loads(f.read_text())]))
+        records = [r for f in args.summarise for r in json.loads(f.read_text())]
+        if args.work:  # recompute the canonical sets' RMSE from the files (compare changed)
+            for r in records:
+                truth = pd.read_csv(args.work / f"s{r['seed']}" / "truth.csv")
+                for name in ("default", "pair", "full"):
+                    out = args.work / f"s{r['seed']}" / f"out_{name}" / "angles.csv"
+                    if out.exists():
+                        r["sets"][name]["rmse_deg"] = compare.rmse_table(pd.read_csv(out), truth)
+        print(summarise_by_exercise(records) if args.round2 else summarise(records))
         return 0
     records = []
     for seed in parse_seeds(args.seeds):

@@ -144,13 +144,19 @@ def _slow_error(t_s: np.ndarray, sd_deg: np.ndarray, rng: np.random.Generator) -
     return np.column_stack([np.interp(t_s, knots, vals[:, i]) for i in range(3)])
 
 
-def vendor_orientation(session: Session, name: str, rng: np.random.Generator):
+#: sd (degrees) of the vendor fusion's wandering error about earth x, y (tilt) and z (heading)
+FUSION_ERROR_DEG = (0.3, 0.3, 1.5)
+
+
+def vendor_orientation(
+    session: Session, name: str, rng: np.random.Generator, sd_deg=FUSION_ERROR_DEG
+):
     """The sensor's own fused orientation (sensor → ENU earth): truth off by a wandering tilt
     of ~0.3° and heading of ~1.5° (datasheet-sized; the heading from a magnetometer indoors)."""
     from scipy.spatial.transform import Rotation
 
     s = session.sensors[name]
-    err = Rotation.from_rotvec(_slow_error(s.t_s, np.array([0.3, 0.3, 1.5]), rng))
+    err = Rotation.from_rotvec(_slow_error(s.t_s, np.asarray(sd_deg, dtype=float), rng))
     return err * s.r_e_s
 
 
@@ -197,6 +203,7 @@ def write_movella_dot(
     *,
     start_epoch_s: float,
     loss: float = 0.0,
+    fusion_error_deg=FUSION_ERROR_DEG,
 ) -> dict[str, str]:
     """Movella DOT app exports, Extended (Quaternion), synchronised, one file per sensor.
 
@@ -216,7 +223,7 @@ def write_movella_dot(
         s = session.sensors[name]
         tag = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 3))
         mapping[tag] = name
-        q_rot = vendor_orientation(session, name, rng)
+        q_rot = vendor_orientation(session, name, rng, fusion_error_deg)
         free = q_rot.apply(s.acc_m_s2) - np.array([0.0, 0.0, G_M_S2])
         q = q_rot.as_quat()[:, [3, 0, 1, 2]]
         q *= np.where(q[:, :1] < 0, -1.0, 1.0)
