@@ -113,6 +113,8 @@ def scripted_onsets(
     starts = [e for e in events if e["kind"] == "break_start"]
     ends = [e for e in events if e["kind"] == "break_end"]
     t = truth["t_s"].to_numpy()
+    # a recording cut at exactly 1 min may stop inside a break: it ends with the recording
+    ends += [{"t_s": float(t[-1])}] * (len(starts) - len(ends))
     for b, e in zip(starts, ends, strict=True):
         rule = b["rule"]
         win = (t >= b["t_s"]) & (t <= e["t_s"])
@@ -216,6 +218,20 @@ def _bridge(mask: np.ndarray, fill: bool, n_max: int) -> np.ndarray:
     return out
 
 
+def truth_breach(values: np.ndarray, rule: str, exercise: str, n_dwell: int) -> np.ndarray:
+    """Where a rule is broken on the truth, by the documented latch (docs/envelope.md "How a
+    session is judged" 2–4): a run past the edge itself counts when it holds a run of at
+    least the dwell half the hysteresis band past the edge."""
+    _, sense, edge, hyst = PROFILE_EDGES[exercise][rule]
+    deep_edge = edge + hyst / 2 if sense == "above" else edge - hyst / 2
+    deep = values > deep_edge if sense == "above" else values < deep_edge
+    out = np.zeros(len(values), bool)
+    for a, b in _runs(past_edge(values, rule, exercise)):
+        if any(d - c >= n_dwell for c, d in _runs(deep[a:b])):
+            out[a:b] = True
+    return out
+
+
 def truth_holds(
     truth: pd.DataFrame,
     side: str,
@@ -243,7 +259,7 @@ def truth_holds(
     for rule in gating:
         col = column_for(rule, side)
         if col in truth.columns:
-            ok &= ~past_edge(truth[col].to_numpy(), rule, exercise)
+            ok &= ~truth_breach(truth[col].to_numpy(), rule, exercise, int(dwell_s * fs))
     ok = _bridge(ok, True, int(dwell_s * fs))
     return [(float(t[a]), float(t[b - 1])) for a, b in _runs(ok) if t[b - 1] - t[a] >= 1.0]
 
@@ -266,14 +282,15 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
             continue
         ds, de = best["start_s"] - a, best["end_s"] - b
         alts = [(x["start_s"], x["end_s"]) for x in best.get("timing_alternatives", [])]
-        alts += [
-            tuple(p) if isinstance(p, list) else (p["start_s"], p["end_s"])
-            for p in best.get("sure_parts", [])
-        ]
+        # a conditional hold says it would break at an uncertain rule's episode
+        for ep in best.get("unconfirmed_episodes", []):
+            alts += [(best["start_s"], ep["start_s"]), (ep["end_s"], best["end_s"])]
         said = any(
             s is not None and e is not None and abs(s - a) <= 1.0 and abs(e - b) <= 1.0
             for s, e in alts
         )
+        # an uncertain engagement angle: "may start or end a second or two off"
+        said |= bool(env.get("hold_timing_doubt")) and max(abs(ds), abs(de)) <= 2.0
         out.append(
             {
                 "truth": [a, b],

@@ -40,6 +40,12 @@ SEATED_BREAKS = {
 }
 
 
+#: a relaxed leg lying on the floor turns out by 0–15° (hip internal rotation −15…0°)
+LYING_TURNOUT_DEG = (0.0, 15.0)
+#: sitting, each hip's rotation (feet placed where they fall), degrees internal
+SITTING_ROT_DEG = (-6.0, 4.0)
+
+
 def _sides(p: Person) -> tuple[str, str]:
     ex = "r" if p.side == "right" else "l"
     return ex, ("l" if ex == "r" else "r")
@@ -84,8 +90,8 @@ def lie_down(sc: Script, p: Person, rng: np.random.Generator) -> dict[str, float
         "knee_l": rng.uniform(0.0, 6.0),
         "ankle_r": -rng.uniform(10.0, 30.0),
         "ankle_l": -rng.uniform(10.0, 30.0),
-        "rot_r": -rng.uniform(0.0, 15.0),
-        "rot_l": -rng.uniform(0.0, 15.0),
+        "rot_r": -rng.uniform(*LYING_TURNOUT_DEG),
+        "rot_l": -rng.uniform(*LYING_TURNOUT_DEG),
     }
     sc.move(2.5 / p.speed, **pose)
     sc.hold(rng.uniform(2.5, 5.0))
@@ -137,8 +143,8 @@ def sit_down(sc: Script, p: Person, rng: np.random.Generator) -> None:
         knee_l=incl,
         lumbar=rng.uniform(0.0, 5.0),
         neck=rng.uniform(0.0, 8.0),
-        rot_r=rng.uniform(-6.0, 4.0),
-        rot_l=rng.uniform(-6.0, 4.0),
+        rot_r=rng.uniform(*SITTING_ROT_DEG),
+        rot_l=rng.uniform(*SITTING_ROT_DEG),
     )
     sc.hold(rng.uniform(2.5, 5.0))
 
