@@ -221,3 +221,17 @@ def test_witmotion_file_per_device_clocks(tmp_path: Path):
         pc = pd.to_timedelta(grp["Time"])
         assert (pc.diff().dt.total_seconds().iloc[1:] >= 0).all(), dev
         assert len(grp) == len(s.sensors[mapping[dev]].t_s)
+
+
+def test_comparison_wraps_angles_and_latches_breaches():
+    from bench.stranger import compare
+
+    t = np.arange(0.0, 20.0, 0.01)
+    truth = pd.DataFrame({"t_s": t, "x_deg": np.where(t < 10.0, 177.0, -177.0)})
+    est = pd.DataFrame({"t_s": t, "x_deg": np.where(t < 10.0, 177.0, 183.0)})
+    assert compare.rmse_table(est, truth)["x_deg"] < 1e-6  # 183° is −177° on the circle
+    tilt = np.full(t.size, -100.4)  # supine pelvis edge −100°: past it, not half the band
+    assert not compare.truth_breach(tilt, "pelvis_anterior_tilt", "supine", 100).any()
+    tilt[500:800] = -103.0  # 3 s half the band past
+    hit = compare.truth_breach(tilt, "pelvis_anterior_tilt", "supine", 100)
+    assert hit.all()  # the whole run past the edge itself, as the documented extent
