@@ -157,7 +157,27 @@ def vendor_orientation(
 
     s = session.sensors[name]
     err = Rotation.from_rotvec(_slow_error(s.t_s, np.asarray(sd_deg, dtype=float), rng))
-    return err * s.r_e_s
+    return err * s.r_e_s * _own_gravity(s)
+
+
+def _own_gravity(s):
+    """The tilt a sensor's own fusion takes from its accelerometer: it aligns gravity with
+    what the accelerometer reads at rest (scale, cross-axis, offset), so its quaternion and
+    free acceleration agree with its accelerometer (free acceleration ≈ 0 at rest, as in the
+    real DOT files), not with the truth."""
+    from scipy.spatial.transform import Rotation
+
+    em = s.errors
+    warm = em.warm_k * (1.0 - np.exp(-s.t_s / 300.0))[:, None]
+    bias = em.acc_bias0 + warm * em.acc_bias_tc
+    up_true = s.r_e_s.inv().apply([0.0, 0.0, 1.0])
+    up_seen = (up_true * G_M_S2) @ em.acc_m.T + bias
+    up_seen /= np.linalg.norm(up_seen, axis=1, keepdims=True)
+    # D with D·up_seen = up_true: then (R·D)ᵀ ẑ = up_seen
+    axis = np.cross(up_seen, up_true)
+    sin = np.linalg.norm(axis, axis=1, keepdims=True)
+    ang = np.arctan2(sin, np.sum(up_seen * up_true, axis=1, keepdims=True))
+    return Rotation.from_rotvec(axis / np.maximum(sin, 1e-12) * ang)
 
 
 DOT_TAGS = {
