@@ -174,8 +174,13 @@ def dot_session():
 
 
 def test_movella_dot_files_are_laid_out_as_the_app_writes(dot_session, tmp_path: Path):
-    mapping = writers.write_movella_dot(
-        dot_session, PLACES, tmp_path / "dot", start_epoch_s=1.7e9, loss=0.05
+    mapping = writers.write_movella_dot(  # no fusion wander: the rest check below is exact
+        dot_session,
+        PLACES,
+        tmp_path / "dot",
+        start_epoch_s=1.7e9,
+        loss=0.05,
+        fusion_error_deg=(0.0, 0.0, 0.0),
     )
     assert sorted(mapping.values()) == sorted(PLACES)
     real = Path(__file__).resolve().parents[1] / ".." / "shared" / "vendor-samples" / "movella"
@@ -194,6 +199,9 @@ def test_movella_dot_files_are_laid_out_as_the_app_writes(dot_session, tmp_path:
             assert keys == [ln.split(",")[0] for ln in ref[1:9]]
             assert lines[11] == ref[11]
         rows = np.array([ln.split(",") for ln in lines[12:]], dtype=float)
+        # the sensor's own fusion agrees with its accelerometer: no horizontal free
+        # acceleration standing still (the real files: a few hundredths of m/s²)
+        assert np.abs(rows[:100, 6:8].mean(axis=0)).max() < 0.02
         assert np.all(np.diff(rows[:, 0]) >= 1)  # lost packets skip counters
         # the specific force comes back from the quaternion and the free acceleration
         s = dot_session.sensors[mapping[lines[1].split(",")[1]]]
