@@ -63,7 +63,8 @@ def segment_origins(
     """Segment origins in G (metres): pelvis = mid-hip, thigh = hip, shank = knee, foot = ankle.
 
     The pelvis is placed so that the feet bearing weight stay where they stood
-    (weights ``w_r`` and 1 − ``w_r``): a body that moves over planted feet.
+    (weights ``w_r`` and 1 − ``w_r``): a body that moves over planted feet; sitting or lying
+    (channel ``anc``) it rests at (``anc_x``, ``anc_y``) instead.
     """
     half_w = p.hip_width_m / 2.0
     rel: dict[str, np.ndarray] = {}
@@ -77,6 +78,9 @@ def segment_origins(
     planted_l = rel["left_foot"][0]
     pelvis = w_r * (planted_r - rel["right_foot"]) + (1.0 - w_r) * (planted_l - rel["left_foot"])
     pelvis = pelvis + np.array([0.0, p.thigh_m + p.shank_m + 0.08, 0.0])
+    anc = np.clip(ch["anc"], 0.0, 1.0)[:, None]
+    seat = np.column_stack([ch["anc_x"], ch["anc_y"], np.zeros_like(ch["anc_x"])])
+    pelvis = (1.0 - anc) * pelvis + anc * seat
     out = {"pelvis": pelvis}
     for name, v in rel.items():
         out[name] = pelvis + v

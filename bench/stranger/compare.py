@@ -15,12 +15,37 @@ EDGES = {
     "pelvis_anterior_tilt": ("pelvis_anterior_tilt_deg", "below", -3.0, 3.0),
     "neck_flexion": ("neck_flexion_deg", "above", 15.0, 3.0),
 }
+#: the other profiles' edges (docs/envelope.md "The exercises"; hysteresis: the defaults, 3°
+#: sagittal and 5° frontal/transverse, as the table does not say otherwise)
+PROFILE_EDGES = {
+    "standing": EDGES,
+    "supine": {**EDGES, "pelvis_anterior_tilt": ("pelvis_anterior_tilt_deg", "below", -100.0, 3.0)},
+    "seated": {
+        "ankle_dorsiflexion": ("ankle_dorsiflexion_deg", "above", 20.0, 3.0),
+        "knee_flexion": EDGES["knee_flexion"],
+        "hip_internal_rotation": EDGES["hip_internal_rotation"],
+        "hip_adduction": EDGES["hip_adduction"],
+        "lumbar_flexion": EDGES["lumbar_flexion"],
+        "neck_flexion": ("neck_flexion_deg", "above", 20.0, 3.0),
+    },
+}
+#: rules that neither set the verdict nor break a hold, per exercise
+ADVISORY = {
+    "standing": {"hip_internal_rotation", "hip_adduction"},
+    "supine": {"hip_internal_rotation", "hip_adduction"},
+    "seated": {"hip_internal_rotation", "hip_adduction", "ankle_dorsiflexion", "neck_flexion"},
+}
+PROFILE_NAME = {
+    "standing": "standing_hamstring",
+    "supine": "supine_hamstring",
+    "seated": "seated_slider",
+}
 ONSET_TOL_S = 1.5  # 0.5 s + the 1-s dwell
 
 
 def column_for(rule: str, side: str) -> str:
     """The angles.csv column a rule reads."""
-    stem = EDGES[rule][0]
+    stem = EDGES.get(rule, PROFILE_EDGES["supine"].get(rule))[0]
     return stem if stem.startswith(("lumbar", "neck", "pelvis")) else f"{side}_{stem}"
 
 
@@ -30,57 +55,70 @@ def rmse_table(est: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     for col in est.columns:
         if col == "t_s" or col not in truth.columns:
             continue
-        ref = np.interp(est["t_s"].to_numpy(), truth["t_s"].to_numpy(), truth[col].to_numpy())
-        err = est[col].to_numpy() - ref
+        ref = np.interp(
+            est["t_s"].to_numpy(),
+            truth["t_s"].to_numpy(),
+            np.unwrap(truth[col].to_numpy(), period=360.0),
+        )
+        # the analyser's angles run on past ±180° (a thigh raised past vertical lying reads
+        # 183°), the truth's Euler angles wrap: compare on the circle
+        err = (est[col].to_numpy() - ref + 180.0) % 360.0 - 180.0
         ok = np.isfinite(err)
         if ok.sum() > 10:
             out[col] = float(np.sqrt(np.mean(err[ok] ** 2)))
     return out
 
 
-def past_edge(values: np.ndarray, rule: str) -> np.ndarray:
+def past_edge(values: np.ndarray, rule: str, exercise: str = "standing") -> np.ndarray:
     """Where an angle is past the rule's edge itself."""
-    _, sense, edge, _ = EDGES[rule]
+    _, sense, edge, _ = PROFILE_EDGES[exercise][rule]
     return values > edge if sense == "above" else values < edge
 
 
-def truth_engaged(truth: pd.DataFrame, side: str) -> np.ndarray:
-    """Standing stretch engagement on the truth: hip ≥ 45° and knee ≤ 60°."""
-    return (truth[f"{side}_hip_flexion_deg"].to_numpy() >= 45.0) & (
-        truth[f"{side}_knee_flexion_deg"].to_numpy() <= 60.0
-    )
+def engagement_angle(
+    truth: pd.DataFrame, side: str, exercise: str = "standing", thigh: bool = False
+) -> np.ndarray:
+    """The angle that engages and times the stretch on the truth (docs/envelope.md): hip
+    flexion, standing with a tucked pelvis added back (``through_tuck``); the thigh's
+    inclination when no pelvis sensor is worn (``thigh``)."""
+    if thigh:
+        return truth[f"{side}_thigh_inclination_deg"].to_numpy()
+    hip = truth[f"{side}_hip_flexion_deg"].to_numpy()
+    if exercise == "standing":
+        return hip - np.minimum(truth["pelvis_anterior_tilt_deg"].to_numpy(), 0.0)
+    return hip
 
 
-def truth_breach_intervals(truth: pd.DataFrame, rule: str, side: str) -> list[tuple[float, float]]:
-    """Where the truth is past the edge by half the hysteresis band while engaged, ≥ 1 s."""
-    _, sense, edge, hyst = EDGES[rule]
-    v = truth[column_for(rule, side)].to_numpy()
-    deep = v > edge + hyst / 2 if sense == "above" else v < edge - hyst / 2
-    mask = deep & truth_engaged(truth, side)
-    t = truth["t_s"].to_numpy()
-    runs, start = [], None
-    for i, m in enumerate(mask):
-        if m and start is None:
-            start = i
-        if not m and start is not None:
-            if t[i - 1] - t[start] >= 1.0:
-                runs.append((float(t[start]), float(t[i - 1])))
-            start = None
-    if start is not None and t[-1] - t[start] >= 1.0:
-        runs.append((float(t[start]), float(t[-1])))
-    return runs
+def truth_engaged(
+    truth: pd.DataFrame, side: str, exercise: str = "standing", thigh: bool = False
+) -> np.ndarray:
+    """Engagement on the truth: standing hip ≥ 45° and knee ≤ 60°; supine hip ≥ 40° and
+    pelvis ≤ −60°; seated hip ≥ 60°. Without a pelvis sensor (``thigh``): thigh inclination
+    ≥ 45°, 130° or 60°, the pelvis condition not measured."""
+    ang = engagement_angle(truth, side, exercise, thigh)
+    if exercise == "supine":
+        if thigh:
+            return ang >= 130.0
+        return (ang >= 40.0) & (truth["pelvis_anterior_tilt_deg"].to_numpy() <= -60.0)
+    if exercise == "seated":
+        return ang >= 60.0
+    return (ang >= 45.0) & (truth[f"{side}_knee_flexion_deg"].to_numpy() <= 60.0)
 
 
-def scripted_onsets(truth: pd.DataFrame, events: list[dict], side: str) -> list[dict]:
+def scripted_onsets(
+    truth: pd.DataFrame, events: list[dict], side: str, exercise: str = "standing"
+) -> list[dict]:
     """Each scripted break with its truth onset (first crossing of the documented edge)."""
     out = []
     starts = [e for e in events if e["kind"] == "break_start"]
     ends = [e for e in events if e["kind"] == "break_end"]
     t = truth["t_s"].to_numpy()
+    # a recording cut at exactly 1 min may stop inside a break: it ends with the recording
+    ends += [{"t_s": float(t[-1])}] * (len(starts) - len(ends))
     for b, e in zip(starts, ends, strict=True):
         rule = b["rule"]
         win = (t >= b["t_s"]) & (t <= e["t_s"])
-        past = past_edge(truth[column_for(rule, side)].to_numpy(), rule) & win
+        past = past_edge(truth[column_for(rule, side)].to_numpy(), rule, exercise) & win
         onset = float(t[np.argmax(past)]) if past.any() else None
         out.append({"rule": rule, "start_s": b["t_s"], "end_s": e["t_s"], "onset_s": onset})
     return out
@@ -131,16 +169,19 @@ def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
     return out
 
 
-def false_episodes(env: dict, truth: pd.DataFrame, side: str) -> list[dict]:
+def false_episodes(
+    env: dict, truth: pd.DataFrame, side: str, exercise: str = "standing"
+) -> list[dict]:
     """Estimated episodes with no truth breach (past the edge while engaged) within 1.5 s."""
     out = []
     t = truth["t_s"].to_numpy()
+    edges = PROFILE_EDGES[exercise]
     for r in env["rules"]:
         rule = r["rule"]
-        if rule not in EDGES or column_for(rule, side) not in truth.columns:
+        if rule not in edges or column_for(rule, side) not in truth.columns:
             continue
-        near = past_edge(truth[column_for(rule, side)].to_numpy(), rule) & truth_engaged(
-            truth, side
+        near = past_edge(truth[column_for(rule, side)].to_numpy(), rule, exercise) & truth_engaged(
+            truth, side, exercise
         )
         for kind in ("episodes", "unconfirmed_episodes"):
             for ep in r.get(kind, []):
@@ -157,4 +198,109 @@ def false_episodes(env: dict, truth: pd.DataFrame, side: str) -> list[dict]:
                             "peak_deg": ep.get("peak_deg"),
                         }
                     )
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Index runs [a, b) where ``mask`` is true."""
+    d = np.diff(np.concatenate(([0], mask.astype(int), [0])))
+    return list(zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True))
+
+
+def _bridge(mask: np.ndarray, fill: bool, n_max: int) -> np.ndarray:
+    """``mask`` with runs of ``not fill`` shorter than ``n_max`` samples between runs of
+    ``fill`` set to ``fill``."""
+    out = mask.copy()
+    inv = out != fill
+    for a, b in _runs(inv):
+        if a > 0 and b < len(out) and b - a < n_max:
+            out[a:b] = fill
+    return out
+
+
+def truth_breach(values: np.ndarray, rule: str, exercise: str, n_dwell: int) -> np.ndarray:
+    """Where a rule is broken on the truth, by the documented latch (docs/envelope.md "How a
+    session is judged" 2–4): a run past the edge itself counts when it holds a run of at
+    least the dwell half the hysteresis band past the edge."""
+    _, sense, edge, hyst = PROFILE_EDGES[exercise][rule]
+    deep_edge = edge + hyst / 2 if sense == "above" else edge - hyst / 2
+    deep = values > deep_edge if sense == "above" else values < deep_edge
+    out = np.zeros(len(values), bool)
+    for a, b in _runs(past_edge(values, rule, exercise)):
+        if any(d - c >= n_dwell for c, d in _runs(deep[a:b])):
+            out[a:b] = True
+    return out
+
+
+def truth_holds(
+    truth: pd.DataFrame,
+    side: str,
+    exercise: str,
+    gating: set[str],
+    dwell_s: float = 1.0,
+    thigh: bool = False,
+) -> list[tuple[float, float]]:
+    """Holds on the truth by the documented definition (docs/envelope.md "Holds"): engaged,
+    no gating rule (of ``gating``, the ones the set measures) past its edge, the engagement
+    angle still — a movement is a run of its rate (smoothed over 0.5 s) above 2.5 °/s that
+    passes 5 °/s, pauses under the dwell joined; interruptions under the dwell bridged."""
+    t = truth["t_s"].to_numpy()
+    fs = 1.0 / np.median(np.diff(t))
+    ang = engagement_angle(truth, side, exercise, thigh)
+    rate = np.abs(np.gradient(ang, t))
+    n = max(round(0.5 * fs), 1)
+    rate = np.convolve(rate, np.ones(n) / n, mode="same")
+    moving = np.zeros(len(t), bool)
+    for a, b in _runs(rate > 2.5):
+        if rate[a:b].max() > 5.0:
+            moving[a:b] = True
+    moving = _bridge(moving, True, int(dwell_s * fs))
+    ok = truth_engaged(truth, side, exercise, thigh) & ~moving
+    for rule in gating:
+        col = column_for(rule, side)
+        if col in truth.columns:
+            ok &= ~truth_breach(truth[col].to_numpy(), rule, exercise, int(dwell_s * fs))
+    ok = _bridge(ok, True, int(dwell_s * fs))
+    return [(float(t[a]), float(t[b - 1])) for a, b in _runs(ok) if t[b - 1] - t[a] >= 1.0]
+
+
+def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
+    """Each truth hold of ≥ 10 s against the estimated hold that overlaps it most: start and
+    end differences (s), and whether a reading the report gives (timing alternatives, a
+    conditional hold's sure parts) comes within 1 s."""
+    out = []
+    for a, b in truth_h:
+        if b - a < 10.0:
+            continue
+        best, ov = None, 0.0
+        for h in env.get("holds", []):
+            o = min(b, h["end_s"]) - max(a, h["start_s"])
+            if o > ov:
+                best, ov = h, o
+        if best is None:
+            out.append({"truth": [a, b], "found": False})
+            continue
+        ds, de = best["start_s"] - a, best["end_s"] - b
+        alts = [(x["start_s"], x["end_s"]) for x in best.get("timing_alternatives", [])]
+        # a conditional hold says it would break at an uncertain rule's episode
+        for ep in best.get("unconfirmed_episodes", []):
+            alts += [(best["start_s"], ep["start_s"]), (ep["end_s"], best["end_s"])]
+        said = any(
+            s is not None and e is not None and abs(s - a) <= 1.0 and abs(e - b) <= 1.0
+            for s, e in alts
+        )
+        # an uncertain engagement angle: "may start or end a second or two off"
+        said |= bool(env.get("hold_timing_doubt")) and max(abs(ds), abs(de)) <= 2.0
+        out.append(
+            {
+                "truth": [a, b],
+                "found": True,
+                "est": [best["start_s"], best["end_s"]],
+                "d_start_s": ds,
+                "d_end_s": de,
+                "within_1s": abs(ds) <= 1.0 and abs(de) <= 1.0,
+                "said_so": said,
+                "flagged": bool(best.get("timing_flagged") or best.get("conditional")),
+            }
+        )
     return out

@@ -53,6 +53,12 @@ class Person:
     tissue_gain: float  # soft-tissue tilt of a sensor per degree of its joint's flexion
     n_stretches: int
     hold_s: float
+    # round 2: the supine and the seated stretch
+    slr_pelvis_per_deg: float = 0.06  # pelvis rotating back per degree of the raised leg
+    slider_knee_deg: float = 30.0  # the knee's bend while the ankle slides
+    slider_lo_deg: float = -25.0  # ankle pointed
+    slider_hi_deg: float = 5.0  # ankle flexed
+    slider_hz: float = 0.5
 
 
 def draw_person(seed: int, *, n_stretches: int | None = None) -> Person:
@@ -92,4 +98,9 @@ def draw_person(seed: int, *, n_stretches: int | None = None) -> Person:
         tissue_gain=float(rng.uniform(0.0, 0.03)),
         n_stretches=int(n_stretches if n_stretches is not None else rng.integers(1, 4)),
         hold_s=float(rng.uniform(26.0, 36.0)),
+        slr_pelvis_per_deg=float(rng.uniform(0.0, 0.12)),
+        slider_knee_deg=float(rng.uniform(20.0, 45.0)),
+        slider_lo_deg=float(rng.uniform(-35.0, -15.0)),
+        slider_hi_deg=float(rng.uniform(-2.0, 12.0)),
+        slider_hz=float(rng.uniform(0.3, 0.8)),
     )

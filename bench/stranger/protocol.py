@@ -8,6 +8,7 @@ straight; then the exercise (standing hamstring stretch, heel on a raised suppor
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -178,23 +179,65 @@ def _scripted_breaks(
         sc.hold(rng.uniform(5.0, 9.0))
 
 
-def build_session(p: Person, *, duration_s: float, breaks: list[str], seed: int) -> Script:
-    """The whole session: protocol, then stretches until ``duration_s`` is reached."""
-    rng = np.random.default_rng(seed + 7919)
-    sc = Script({"flat_r": 1.0, "flat_l": 1.0, "w_r": 0.5})
-    sc.hold(rng.uniform(3.5, 6.0))
+def _protocol(sc: Script, p: Person, rng: np.random.Generator, variants: tuple[str, ...]) -> None:
+    """Stand, knee bends, leg swings, bows: as the README says, or a sloppy variant of it.
+
+    ``variants``: ``no_bows`` (skips the bows), ``rush`` (stands only 3–3.4 s), ``other_leg``
+    (swings only the other leg, standing on the exercised one); ``one_bend`` and ``fidget``
+    change the person (session.generate).
+    """
+    sc.hold(rng.uniform(3.0, 3.4) if "rush" in variants else rng.uniform(3.5, 6.0))
     sc.mark("stand_end")
     knee_bends(sc, p, rng)
-    leg_swings(sc, p, rng)
-    bows(sc, p, rng)
+    if "other_leg" in variants:
+        ex, _ = _sides(p)
+        leg_swings(
+            sc, dataclasses.replace(p, side="left" if ex == "r" else "right", swing_both=False), rng
+        )
+    else:
+        leg_swings(sc, p, rng)
+    if "no_bows" not in variants:
+        bows(sc, p, rng)
     sc.mark("movements_end")
     sc.hold(rng.uniform(1.0, 3.0))
+
+
+def build_session(
+    p: Person,
+    *,
+    duration_s: float,
+    breaks: list[str],
+    seed: int,
+    exercise: str = "standing",
+    variants: tuple[str, ...] = (),
+) -> Script:
+    """The whole session: protocol, then stretches until ``duration_s`` is reached.
+
+    ``exercise``: ``standing`` (heel on a support), ``supine`` (lying, leg raised) or
+    ``seated`` (the seated nerve slider).
+    """
+    from bench.stranger import exercises
+
+    rng = np.random.default_rng(seed + 7919)
+    sc = Script({"flat_r": 1.0, "flat_l": 1.0, "w_r": 0.5})
+    _protocol(sc, p, rng, variants)
+    pose = {}
+    if exercise == "supine":
+        pose = exercises.lie_down(sc, p, rng)
+    elif exercise == "seated":
+        exercises.sit_down(sc, p, rng)
     n_done = 0
     pending = list(breaks)
     while n_done < p.n_stretches or sc.t_s < duration_s - 50.0:
         per = pending[:2]
         pending = pending[2:]
-        one_stretch(sc, p, rng, per)
+        if exercise == "supine":
+            exercises.supine_stretch(sc, p, rng, pose, per)
+        elif exercise == "seated":
+            n = exercises.slider_set(sc, p, rng, per)
+            sc.events.append({"kind": "slider_cycles", "t_s": sc.t_s, "n": n})
+        else:
+            one_stretch(sc, p, rng, per)
+            sc.hold(rng.uniform(4.0, 15.0))
         n_done += 1
-        sc.hold(rng.uniform(4.0, 15.0))
     return sc

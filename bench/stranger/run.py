@@ -8,6 +8,11 @@ and compare with the truth.
 Odd seeds carry 2 scripted rule breaks per stretch (drawn from the six kinds), even seeds are
 correct sessions. Sets: default (pelvis + exercised thigh, shank, foot), pair (thigh +
 shank), full (all nine); every third seed also as MetaBase exports of the default set.
+
+``--round2``: the supine stretch, the seated slider and the standing stretch after a sloppy
+protocol (no bows, one knee bend, rushed, fidgeting, swings with the other leg), some cut at
+exactly 1 min; the default set also as Movella DOT (seeds ≡ 0 mod 4) or WitMotion (≡ 1)
+exports; holds judged against the truth's (``compare.truth_holds``).
 """
 
 from __future__ import annotations
@@ -41,6 +46,39 @@ def session_plan(seed: int, minutes: float | None) -> tuple[float, list[str]]:
     ]
 
 
+SLOPPY = ("no_bows", "one_bend", "rush", "fidget", "other_leg")
+
+
+def round2_plan(seed: int, minutes: float | None) -> dict:
+    """Round 2's sessions: the exercise (supine, seated or standing done sloppily), sloppy
+    variants, the vendor export (DOT for seeds ≡ 0 mod 4, WitMotion ≡ 1), exact 1-min ones."""
+    from bench.stranger.exercises import SEATED_BREAKS, SUPINE_BREAKS
+
+    rng = np.random.default_rng([seed, 2])
+    exercise = ("supine", "seated", "standing")[seed % 3]
+    n_var = int(rng.integers(1, 3)) if exercise == "standing" else int(rng.integers(0, 2))
+    variants = [str(v) for v in rng.choice(SLOPPY, size=n_var, replace=False)]
+    exact = minutes is None and rng.random() < 0.3
+    if exact and "rush" not in variants:
+        variants.append("rush")
+    duration = minutes * 60.0 if minutes else 60.0 if exact else float(rng.choice([120.0, 180.0]))
+    kinds = {"supine": SUPINE_BREAKS, "seated": SEATED_BREAKS}.get(exercise, BREAK_KINDS)
+    breaks = []
+    if seed % 2:
+        n = max(2, int(duration // 60) * 2)
+        kinds = sorted(kinds)
+        breaks = [str(k) for k in rng.choice(kinds, size=min(n, 12), replace=n > len(kinds))]
+    vendor = {0: "movella_dot", 1: "witmotion"}.get(seed % 4)
+    return {
+        "exercise": exercise,
+        "variants": variants,
+        "exact": exact,
+        "duration_s": duration,
+        "breaks": breaks,
+        "vendor": vendor,
+    }
+
+
 def run_cli(inputs: list[Path], out: Path, side: str, extra: list[str]) -> dict:
     """``stretchguard analyse`` as a user runs it; returns exit code, seconds and stderr tail."""
     cmd = [str(CLI), "analyse", *map(str, inputs), "--out", str(out), "--side", side, *extra]
@@ -55,9 +93,14 @@ def run_cli(inputs: list[Path], out: Path, side: str, extra: list[str]) -> dict:
 
 
 def evaluate(
-    out: Path, truth: pd.DataFrame, events: list[dict], side: str, t_offset_s: float = 0.0
+    out: Path,
+    truth: pd.DataFrame,
+    events: list[dict],
+    side: str,
+    t_offset_s: float = 0.0,
+    exercise: str = "standing",
 ) -> dict:
-    """RMSE per angle, scripted-break verdicts and false episodes of one analysed set.
+    """RMSE per angle, scripted-break verdicts, false episodes and holds of one analysed set.
 
     ``t_offset_s``: where the analysed file's ``t_s = 0`` lies on the generator's clock (vendor
     files start their session clock at their earliest sample).
@@ -67,24 +110,76 @@ def evaluate(
         events = [{**e, "t_s": e["t_s"] - t_offset_s} for e in events]
     est = pd.read_csv(out / "angles.csv")
     env = json.loads((out / "envelope.json").read_text())
-    onsets = compare.scripted_onsets(truth, events, side)
+    onsets = compare.scripted_onsets(truth, events, side, exercise)
+    measured = {
+        r["rule"]
+        for r in env["rules"]
+        if r["status"] != "not_measured" and r["rule"] not in compare.ADVISORY[exercise]
+    }
+    holds = (
+        compare.judge_holds(
+            env,
+            compare.truth_holds(
+                truth, side, exercise, measured, thigh=f"{side}_hip_flexion_deg" not in est
+            ),
+        )
+        if exercise != "seated"
+        else []
+    )
     return {
         "rmse_deg": compare.rmse_table(est, truth),
         "uncertain_angles": env.get("uncertain_angles", []),
         "uncertain": env.get("uncertain"),
         "verdict": env["verdict"],
+        "profile": env.get("profile"),
         "scripted": compare.judge_breaks(env, onsets),
-        "false": compare.false_episodes(env, truth, side),
+        "false": compare.false_episodes(env, truth, side, exercise),
         "rule_status": {r["rule"]: r["status"] for r in env["rules"]},
         "holds": env.get("holds", []),
+        "hold_check": holds,
+        "slider": env.get("slider"),
+        "slider_scripted": [e["n"] for e in events if e["kind"] == "slider_cycles"],
     }
 
 
-def one_seed(seed: int, minutes: float | None, work: Path) -> dict:
+def _vendor_job(s, seed: int, vendor: str, folder: Path) -> tuple:
+    """The default set written as the vendor app would, with its ``--sensor`` options."""
+    places = sensor_set(s, "default")
+    if vendor == "movella_dot":
+        loss = float(np.random.default_rng([seed, 5]).choice([0.0, 0.0, 0.01, 0.05]))
+        mapping = writers.write_movella_dot(
+            s, places, folder / "dot", start_epoch_s=1.76e9 + seed, loss=loss
+        )
+        inputs, first_s = [folder / "dot"], float(s.sensors[places[0]].t_s[0])
+    else:
+        mapping, first_s = writers.write_witmotion(
+            s, places, folder / "witmotion.csv", start_epoch_s=1.76e9 + seed
+        )
+        inputs = [folder / "witmotion.csv"]
+    opts = [x for dev, place in mapping.items() for x in ("--sensor", f"{dev}={place}")]
+    return (f"{vendor}_default", inputs, opts, first_s)
+
+
+def one_seed(seed: int, minutes: float | None, work: Path, round2: bool = False) -> dict:
     """Generate, write, analyse and judge every set of one seed."""
-    duration, breaks = session_plan(seed, minutes)
+    if round2:
+        plan = round2_plan(seed, minutes)
+    else:
+        duration, breaks = session_plan(seed, minutes)
+        plan = {"exercise": "standing", "variants": [], "exact": False, "vendor": None}
+        plan.update(duration_s=duration, breaks=breaks)
     t0 = time.perf_counter()
-    s = generate(seed, duration_s=duration, breaks=breaks)
+    vendor = plan["vendor"]
+    s = generate(
+        seed,
+        duration_s=plan["duration_s"],
+        breaks=plan["breaks"],
+        exercise=plan["exercise"],
+        variants=tuple(plan["variants"]),
+        exact=plan["exact"],
+        family=vendor,
+        shared_clock=vendor == "movella_dot",
+    )
     folder = work / f"s{seed}"
     folder.mkdir(parents=True)
     writers.write_truth(s, folder / "truth.csv")
@@ -94,7 +189,8 @@ def one_seed(seed: int, minutes: float | None, work: Path) -> dict:
         "side": s.person.side,
         "family": s.family,
         "length_s": float(s.truth_t_s[-1]),
-        "breaks": breaks,
+        "breaks": plan["breaks"],
+        "plan": plan,
         "gen_s": round(time.perf_counter() - t0, 1),
         "person": vars(s.person),
         "sets": {},
@@ -104,7 +200,9 @@ def one_seed(seed: int, minutes: float | None, work: Path) -> dict:
         (name, [writers.write_canonical(s, sensor_set(s, name), folder / f"{name}.csv")], [], 0.0)
         for name in ("default", "pair", "full")
     ]
-    if seed % 3 == 0:
+    if vendor:
+        jobs.append(_vendor_job(s, seed, vendor, folder))
+    elif seed % 3 == 0 and not round2:
         mapping = writers.write_metabase(
             s, sensor_set(s, "default"), folder / "metabase", start_epoch_s=1.76e9 + seed
         )
@@ -113,13 +211,46 @@ def one_seed(seed: int, minutes: float | None, work: Path) -> dict:
         # accelerometer row (each gyroscope file starts 3 rows earlier)
         first_s = min(float(s.sensors[p].t_s[writers.ACC_SKIP]) for p in sensor_set(s, "default"))
         jobs.append(("metabase_default", [folder / "metabase"], opts, first_s))
+    ex_opt = ["--exercise", compare.PROFILE_NAME[plan["exercise"]]] if round2 else []
     for name, inputs, opts, offset in jobs:
-        cli = run_cli(inputs, folder / f"out_{name}", side, opts)
-        res = {"cli": cli}
+        cli = run_cli(inputs, folder / f"out_{name}", side, opts + ex_opt)
+        res = {"cli": cli, "t_offset_s": offset}
         if cli["rc"] == 0:
-            res.update(evaluate(folder / f"out_{name}", truth, s.events, side, offset))
+            res.update(
+                evaluate(folder / f"out_{name}", truth, s.events, side, offset, plan["exercise"])
+            )
         rec["sets"][name] = res
     return rec
+
+
+def _fit_offset(est: pd.DataFrame, truth: pd.DataFrame, side: str) -> float:
+    """A vendor file's ``t_s = 0`` on the generator's clock, fitted (0–60 ms, 1-ms steps) by
+    the knee angle (for records made before the runner stored it)."""
+    col = f"{side}_knee_flexion_deg"
+    grid = np.arange(0.0, 0.061, 0.001)
+    cost = [
+        np.nanmean((np.interp(est["t_s"] + o, truth["t_s"], truth[col]) - est[col]) ** 2)
+        for o in grid
+    ]
+    return float(grid[int(np.argmin(cost))])
+
+
+def rescore(rec: dict, work: Path) -> None:
+    """Recompute a record's comparisons from its files (after the comparison changed)."""
+    folder = work / f"s{rec['seed']}"
+    truth = pd.read_csv(folder / "truth.csv")
+    meta = json.loads((folder / "truth.json").read_text())
+    exercise = rec.get("plan", {}).get("exercise", "standing")
+    for name, res in rec["sets"].items():
+        out = folder / f"out_{name}"
+        if res["cli"]["rc"] or not (out / "angles.csv").exists():
+            continue
+        offset = res.get("t_offset_s")
+        if offset is None:
+            offset = 0.0
+            if name in ("movella_dot_default", "witmotion_default", "metabase_default"):
+                offset = _fit_offset(pd.read_csv(out / "angles.csv"), truth, rec["side"])
+        res.update(evaluate(out, truth, meta["events"], rec["side"], offset, exercise))
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -138,15 +269,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path)
     ap.add_argument("--out-json", type=Path)
     ap.add_argument("--summarise", nargs="*", type=Path)
+    ap.add_argument(
+        "--round2",
+        action="store_true",
+        help="supine, seated and sloppy standing sessions, DOT and WitMotion exports",
+    )
     args = ap.parse_args(argv)
     if args.summarise:
-        from bench.stranger.summary import summarise
+        from bench.stranger.summary import summarise, summarise_by_exercise
 
-        print(summarise([r for f in args.summarise for r in json.loads(f.read_text())]))
+        records = [r for f in args.summarise for r in json.loads(f.read_text())]
+        if args.work:  # recompute from the files (the comparison changed since the run)
+            for r in records:
+                rescore(r, args.work)
+        print(summarise_by_exercise(records) if args.round2 else summarise(records))
         return 0
     records = []
     for seed in parse_seeds(args.seeds):
-        rec = one_seed(seed, args.minutes, args.work)
+        rec = one_seed(seed, args.minutes, args.work, args.round2)
         records.append(rec)
         print(
             seed, rec["length_s"], {k: v["cli"]["rc"] for k, v in rec["sets"].items()}, flush=True

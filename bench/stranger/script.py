@@ -36,6 +36,9 @@ CHANNELS = (
     "neck_lat",
     "neck_rot",
     "w_r",  # share of the body weight on the right foot (fraction)
+    "anc",  # 1: the pelvis rests on a seat or the floor at (anc_x, anc_y), 0: over the feet
+    "anc_x",  # metres, forward of the stand
+    "anc_y",  # metres, height of the mid-hip
 )
 
 
@@ -67,6 +70,19 @@ class Script:
                 keys.append((self.t_s, keys[-1][1]))
             keys.append((self.t_s + dur_s, float(target)))
         self.t_s += dur_s
+
+    def ramp(self, t0_s: float, dur_s: float, **targets: float) -> None:
+        """Ramp channels from ``t0_s`` (at or after their last keyframe) without moving the cursor.
+
+        For a movement that overlaps others already scripted (a knee straightening while the
+        ankle keeps sliding).
+        """
+        for name, target in targets.items():
+            keys = self.keys[name]
+            if keys[-1][0] > t0_s:
+                raise ValueError(f"{name}: keyframe at {keys[-1][0]} after {t0_s}")
+            keys.append((t0_s, keys[-1][1]))
+            keys.append((t0_s + dur_s, float(target)))
 
     def hold(self, dur_s: float) -> None:
         """Let ``dur_s`` pass with every channel where it is."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.spatial.transform import Rotation
+from scipy.spatial.transform import Rotation, Slerp
 
 from bench.stranger import body, imu
 from bench.stranger.person import Person, draw_person
@@ -85,7 +85,7 @@ def _channels(
     stand_end = next(e["t_s"] for e in script.events if e["kind"] == "stand_end")
     calm = 0.2 + 0.8 * np.clip((t_s - stand_end) / 1.0, 0.0, 1.0)
     for name in CHANNELS:
-        if name.startswith(("flat", "w_r")):
+        if name.startswith(("flat", "w_r", "anc")):
             continue
         sd = 0.25 * person.fidget * (2.0 if name in ("yaw", "neck_rot", "neck_lat") else 1.0)
         ch[name] = ch[name] + calm * _smooth_noise(len(t_s), INTERNAL_HZ, 0.4, sd, rng)
@@ -132,13 +132,23 @@ def make_sensor(seg: str, ctx: dict, rng: np.random.Generator) -> SensorData:
     p_e = r_e_g.apply(origins[seg] + rots[seg].apply(strap.site_m))
     gyr, acc = imu.ideal_signals(t_s, r_e_s, p_e)
     t_dev = _device_times(float(t_s[-1]), rate, rng)
+    if ctx.get("shared_clock"):  # synchronised sensors (Movella DOT): one sample grid
+        t_dev = ctx.setdefault("t_shared", t_dev)
     gyr_d, acc_d = _interp_rows(t_dev, t_s, gyr), _interp_rows(t_dev, t_s, acc)
     errors = imu.draw_errors(imu.CHIPS[chip_name], rate, rng)
     gyr_m, acc_m = (
         (gyr_d, acc_d) if ctx.get("ideal") else imu.apply_errors(t_dev, gyr_d, acc_d, errors, rng)
     )
-    idx = np.clip(np.round(t_dev * INTERNAL_HZ).astype(int), 0, len(t_s) - 1)
-    return SensorData(t_dev, acc_m, gyr_m, r_e_s[idx], rate, strap, errors)
+    r_dev = Slerp(t_s, r_e_s)(np.clip(t_dev, t_s[0], t_s[-1]))
+    return SensorData(t_dev, acc_m, gyr_m, r_dev, rate, strap, errors)
+
+
+#: sloppy variants that change the person rather than the script (protocol._protocol has the rest)
+VARIANT_CHANGES = {
+    "one_bend": lambda p: {"n_bends": 1},
+    "fidget": lambda p: {"fidget": p.fidget * 3.0},
+    "rush": lambda p: {"speed": min(p.speed * 2.0, 2.8), "n_swings": 2},
+}
 
 
 def generate(
@@ -150,20 +160,37 @@ def generate(
     ideal: bool = False,
     placements: tuple[str, ...] = body.SEGMENTS,
     person_changes: dict | None = None,
+    exercise: str = "standing",
+    variants: tuple[str, ...] = (),
+    exact: bool = False,
+    shared_clock: bool = False,
 ) -> Session:
     """The session of ``seed``: ``breaks`` are scripted rule breaks (rule names) in its holds.
 
     ``ideal`` leaves the sensors' errors out (for self-consistency tests); ``placements``
     limits which sensors are made (default all nine); ``person_changes`` replaces drawn
-    properties of the person (to find which one an error comes from).
+    properties of the person (to find which one an error comes from). ``exercise``:
+    standing, supine or seated; ``variants``: sloppy protocol (protocol._protocol,
+    ``VARIANT_CHANGES``); ``exact``: the recording stops at ``duration_s`` whatever the person
+    is doing; ``shared_clock``: every sensor samples on one grid (synchronised DOTs).
     """
     rng = np.random.default_rng(seed)
     person = draw_person(seed, n_stretches=1 if duration_s < 80 else None)
+    for v in variants:
+        if v in VARIANT_CHANGES:
+            person = dataclasses.replace(person, **VARIANT_CHANGES[v](person))
     if person_changes:  # diagnosis: the same session with one property changed
         person = dataclasses.replace(person, **person_changes)
     breaks = list(breaks or [])
-    script = build_session(person, duration_s=duration_s, breaks=breaks, seed=seed)
-    t_end = script.t_s + 1.0
+    script = build_session(
+        person,
+        duration_s=duration_s,
+        breaks=breaks,
+        seed=seed,
+        exercise=exercise,
+        variants=tuple(variants),
+    )
+    t_end = duration_s + 0.05 if exact else script.t_s + 1.0
     t_s = np.arange(0.0, t_end, 1.0 / INTERNAL_HZ)
     ch = _channels(person, script, t_s, rng)
     rots = body.segment_rotations(ch, person)
@@ -179,11 +206,14 @@ def generate(
         "r_e_g": imu.heading_rotation(heading),
         "family": fam,
         "ideal": ideal,
+        "shared_clock": shared_clock,
     }
     sensors = {seg: make_sensor(seg, ctx, rng) for seg in body.SEGMENTS if seg in placements}
     step = int(INTERNAL_HZ / TRUTH_HZ)
-    truth_ds = {k: v[::step] for k, v in truth.items()}
-    return Session(person, fam, heading, breaks, script.events, t_s[::step], truth_ds, sensors)
+    keep = t_s[::step] <= (duration_s if exact else t_s[-1])
+    truth_ds = {k: v[::step][keep] for k, v in truth.items()}
+    events = [e for e in script.events if e["t_s"] < t_s[::step][keep][-1]]
+    return Session(person, fam, heading, breaks, events, t_s[::step][keep], truth_ds, sensors)
 
 
 def sensor_set(session: Session, name: str) -> tuple[str, ...]:

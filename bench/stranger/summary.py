@@ -86,6 +86,55 @@ def verdict_rows(records: list[dict], set_name: str) -> list[str]:
     return rows
 
 
+def hold_rows(records: list[dict], set_name: str) -> list[str]:
+    """Truth holds (≥ 10 s) against the analyser's: found, both ends within 1 s, flagged."""
+    c: Counter = Counter()
+    worst = []
+    for r in records:
+        for h in r["sets"].get(set_name, {}).get("hold_check", []):
+            c["truth holds"] += 1
+            if not h["found"]:
+                c["not found"] += 1
+                worst.append((99.0, r["seed"], "not found"))
+                continue
+            c["within 1 s"] += h["within_1s"]
+            if not h["within_1s"]:
+                c["off, another reading within 1 s" if h["said_so"] else "off, not said"] += 1
+                off = max(abs(h["d_start_s"]), abs(h["d_end_s"]))
+                worst.append((off, r["seed"], "said" if h["said_so"] else "not said"))
+    worst.sort(reverse=True)
+    text = ", ".join(f"{k} {v}" for k, v in c.items())
+    w = "; ".join(f"seed {sd} {o:.1f} s ({how})" for o, sd, how in worst[:4])
+    return [f"| {set_name} | {text or '—'} | {w or '—'} |"]
+
+
+def slider_rows(records: list[dict], set_name: str) -> list[str]:
+    """Slider cycles counted against the scripted ones (seated sessions)."""
+    out = []
+    for r in records:
+        res = r["sets"].get(set_name, {})
+        if res.get("slider") is not None and res.get("slider_scripted"):
+            out.append(f"{r['seed']}: {res['slider'].get('cycles')}/{sum(res['slider_scripted'])}")
+    return [f"| {set_name} | {', '.join(out) or '—'} |"]
+
+
+def summarise_by_exercise(records: list[dict]) -> str:
+    """The tables per exercise (records of ``run --round2``), then holds and slider counts."""
+    out = []
+    for ex in ("supine", "seated", "standing"):
+        sub = [r for r in records if r.get("plan", {}).get("exercise", "standing") == ex]
+        if sub:
+            out += [f"### {ex}", "", summarise(sub), ""]
+    sets = sorted({k for r in records for k in r["sets"]})
+    out += ["| set | holds (truth ≥ 10 s) | worst |", "|---|---|---|"]
+    for s in sets:
+        out += hold_rows(records, s)
+    out += ["", "| set | slider cycles counted / scripted |", "|---|---|"]
+    for s in sets:
+        out += slider_rows(records, s)
+    return "\n".join(out)
+
+
 def summarise(records: list[dict]) -> str:
     """Both tables as markdown text."""
     sets = sorted({k for r in records for k in r["sets"]})

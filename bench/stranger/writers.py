@@ -135,3 +135,193 @@ def write_truth(session: Session, path: Path) -> None:
     }
     with path.with_suffix(".json").open("x") as fh:
         json.dump(meta, fh, indent=1)
+
+
+def _slow_error(t_s: np.ndarray, sd_deg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A slowly wandering small rotation vector (rad): on-board fusion's error (my assumption)."""
+    knots = np.arange(0.0, t_s[-1] + 20.0, 10.0)
+    vals = rng.normal(0.0, 1.0, (len(knots), 3)) * np.radians(sd_deg)
+    return np.column_stack([np.interp(t_s, knots, vals[:, i]) for i in range(3)])
+
+
+#: sd (degrees) of the vendor fusion's wandering error about earth x, y (tilt) and z (heading)
+FUSION_ERROR_DEG = (0.3, 0.3, 1.5)
+
+
+def vendor_orientation(
+    session: Session, name: str, rng: np.random.Generator, sd_deg=FUSION_ERROR_DEG
+):
+    """The sensor's own fused orientation (sensor → ENU earth): truth off by a wandering tilt
+    of ~0.3° and heading of ~1.5° (datasheet-sized; the heading from a magnetometer indoors)."""
+    from scipy.spatial.transform import Rotation
+
+    s = session.sensors[name]
+    err = Rotation.from_rotvec(_slow_error(s.t_s, np.asarray(sd_deg, dtype=float), rng))
+    return err * s.r_e_s * _own_gravity(s)
+
+
+def _own_gravity(s):
+    """The tilt a sensor's own fusion takes from its accelerometer: it aligns gravity with
+    what the accelerometer reads at rest (scale, cross-axis, offset), so its quaternion and
+    free acceleration agree with its accelerometer (free acceleration ≈ 0 at rest, as in the
+    real DOT files), not with the truth."""
+    from scipy.spatial.transform import Rotation
+
+    em = s.errors
+    warm = em.warm_k * (1.0 - np.exp(-s.t_s / 300.0))[:, None]
+    bias = em.acc_bias0 + warm * em.acc_bias_tc
+    up_true = s.r_e_s.inv().apply([0.0, 0.0, 1.0])
+    up_seen = (up_true * G_M_S2) @ em.acc_m.T + bias
+    up_seen /= np.linalg.norm(up_seen, axis=1, keepdims=True)
+    # D with D·up_seen = up_true: then (R·D)ᵀ ẑ = up_seen
+    axis = np.cross(up_seen, up_true)
+    sin = np.linalg.norm(axis, axis=1, keepdims=True)
+    ang = np.arctan2(sin, np.sum(up_seen * up_true, axis=1, keepdims=True))
+    return Rotation.from_rotvec(axis / np.maximum(sin, 1e-12) * ang)
+
+
+DOT_TAGS = {
+    "pelvis": "Pelvis",
+    "trunk": "Sternum",
+    "head": "Head",
+    "right_thigh": "RFemur",
+    "left_thigh": "LFemur",
+    "right_shank": "RTibia",
+    "left_shank": "LTibia",
+    "right_foot": "RFoot",
+    "left_foot": "LFoot",
+}
+
+
+def _dot_lines(tag: str, start: dt.datetime, ticks: np.ndarray, q: np.ndarray, free: np.ndarray):
+    head = [
+        "sep=,",
+        f"DeviceTag:,{tag}",
+        "FirmwareVersion:,2.0.0",
+        "AppVersion:,2021.0",
+        "SyncStatus:,Synced",
+        "OutputRate:,60Hz",
+        "FilterProfile:,General",
+        "Measurement Mode:,Sensor fusion Mode - Extended(Quaternion)",
+        f"StartTime: ,{start.strftime('%Y-%m-%d_%H:%M:%S')}_{start.microsecond // 1000:03d} GMT+8",
+        "\u00a9 Xsens Technologies B. V. 2005-2021",
+        "",
+        "PacketCounter,SampleTimeFine,Quat_W,Quat_X,Quat_Y,Quat_Z,FreeAcc_X,FreeAcc_Y,FreeAcc_Z,"
+        "Status",
+    ]
+    rows = [
+        f"{c},{tk},{w:.6f},{x:.6f},{y:.6f},{z:.6f},{fx:.6f},{fy:.6f},{fz:.6f},0"
+        for c, tk, (w, x, y, z), (fx, fy, fz) in zip(ticks[:, 0], ticks[:, 1], q, free, strict=True)
+    ]
+    return head + rows
+
+
+def write_movella_dot(
+    session: Session,
+    placements: tuple[str, ...],
+    folder: Path,
+    *,
+    start_epoch_s: float,
+    loss: float = 0.0,
+    fusion_error_deg=FUSION_ERROR_DEG,
+) -> dict[str, str]:
+    """Movella DOT app exports, Extended (Quaternion), synchronised, one file per sensor.
+
+    Byte layout as the real app writes (docs/vendor-formats.md and the five real files):
+    ``sep=,``, eight ``Key:,value`` lines, the © line, an empty line, the header, data, LF
+    line endings, no final newline. Quaternion sensor → ENU with the sensor's own fusion error
+    (``vendor_orientation``); FreeAcc = earth-frame specific force minus g. ``loss``: fraction
+    of packets lost at random (their rows are missing; counters and times skip). Returns
+    DeviceTag → placement (the files are named by tag, as the app does: ``Tag_date_time_ms``).
+    """
+    folder.mkdir(parents=True, exist_ok=False)
+    rng = np.random.default_rng([session.person.seed, 31])
+    tick0 = int(rng.integers(0, 2**32))
+    mapping = {}
+    tz8 = dt.timezone(dt.timedelta(hours=8))
+    for name in placements:
+        s = session.sensors[name]
+        tag = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), 3))
+        mapping[tag] = name
+        q_rot = vendor_orientation(session, name, rng, fusion_error_deg)
+        free = q_rot.apply(s.acc_m_s2) - np.array([0.0, 0.0, G_M_S2])
+        q = q_rot.as_quat()[:, [3, 0, 1, 2]]
+        q *= np.where(q[:, :1] < 0, -1.0, 1.0)
+        counter = np.arange(1, len(s.t_s) + 1)
+        ticks_us = (tick0 + np.round(s.t_s * 1e6).astype(np.int64)) % 2**32
+        keep = rng.random(len(s.t_s)) >= loss
+        keep[:2] = keep[-2:] = True
+        start = dt.datetime.fromtimestamp(start_epoch_s + s.t_s[0] + rng.uniform(0, 0.03), tz8)
+        lines = _dot_lines(
+            tag, start, np.column_stack([counter, ticks_us])[keep], q[keep], free[keep]
+        )
+        stamp = start.strftime("%Y%m%d_%H%M%S") + f"_{start.microsecond // 1000:03d}"
+        with (folder / f"{tag}_{stamp}.csv").open("x", encoding="utf-8", newline="") as fh:
+            fh.write("\n".join(lines))
+    return mapping
+
+
+WIT_HEADER = (
+    "Time,Device name,Chip Time(),Acceleration X(g),Acceleration Y(g),Acceleration Z(g),"
+    "Angular velocity X(°/s),Angular velocity Y(°/s),Angular velocity Z(°/s),"
+    "ShiftX(mm),ShiftY(mm),ShiftZ(mm),SpeedX(mm/s),SpeedY(mm/s),SpeedZ(mm/s),"
+    "Angle X(°),Angle Y(°),Angle Z(°),"
+    "Magnetic field X(ʯt),Magnetic field Y(ʯt),Magnetic field Z(ʯt),Temperature(℃),"
+    "Quaternions 0(),Quaternions 1(),Quaternions 2(),Quaternions 3(),Raw power(),"
+    "Power Percent(%)()"
+)
+
+
+def write_witmotion(
+    session: Session, placements: tuple[str, ...], path: Path, *, start_epoch_s: float
+) -> dict[str, str]:
+    """One WitMotion PC-software export holding every device (docs/vendor-formats.md columns;
+    no real sample exists, so the layout is the documented, UNVERIFIED one).
+
+    Rows of all devices interleaved in order of PC receipt; ``Time`` = PC receipt time of day
+    (10–40 ms after the sample, in order per device), ``Chip Time()`` = the device's clock
+    (set from the PC at connection: off by up to ±5 ms), ms resolution. Returns device name →
+    placement, and where the file's earliest chip time lies on the generator's clock (the
+    analysed ``t_s = 0``).
+    """
+    rng = np.random.default_rng([session.person.seed, 37])
+    tz = dt.timezone(dt.timedelta(hours=1))
+    rows, mapping, firsts = [], {}, []
+    for i, name in enumerate(placements):
+        s = session.sensors[name]
+        dev = f"WT901BLE{int(rng.integers(10, 99))}({i})"
+        mapping[dev] = name
+        chip = start_epoch_s + s.t_s + rng.uniform(-0.005, 0.005)
+        firsts.append(float(np.floor(chip[0] * 1000.0) / 1000.0 - start_epoch_s))
+        # BLE delivers in order, several samples per connection event: receipt times never
+        # go back, and may repeat to the millisecond
+        pc = np.maximum.accumulate(start_epoch_s + s.t_s + rng.uniform(0.010, 0.040, len(s.t_s)))
+        q_rot = vendor_orientation(session, name, rng)
+        q = q_rot.as_quat()[:, [3, 0, 1, 2]]
+        ang = q_rot.as_euler("ZYX", degrees=True)[:, ::-1]
+        acc_g = s.acc_m_s2 / G_M_S2
+        gyr = np.degrees(s.gyr_rad_s)
+        temp = 25.0 + s.errors.warm_k * (1.0 - np.exp(-s.t_s / 300.0))
+        for k in range(len(s.t_s)):
+            c = dt.datetime.fromtimestamp(chip[k], tz)
+            p = dt.datetime.fromtimestamp(pc[k], tz)
+            rows.append(
+                (
+                    (pc[k], chip[k]),
+                    f"{p:%H:%M:%S}.{p.microsecond // 1000:03d},{dev},"
+                    f"{c.year}-{c.month}-{c.day} {c:%H:%M:%S}.{c.microsecond // 1000:03d},"
+                    + ",".join(f"{v:.4f}" for v in acc_g[k])
+                    + ","
+                    + ",".join(f"{v:.3f}" for v in gyr[k])
+                    + ",0,0,0,0,0,0,"
+                    + ",".join(f"{v:.3f}" for v in ang[k])
+                    + ",0,0,0,"
+                    + f"{temp[k]:.2f},"
+                    + ",".join(f"{v:.5f}" for v in q[k])
+                    + ",0,100",
+                )
+            )
+    rows.sort(key=lambda r: r[0])
+    with path.open("x", encoding="utf-8", newline="") as fh:
+        fh.write(WIT_HEADER + "\r\n" + "\r\n".join(r[1] for r in rows) + "\r\n")
+    return mapping, min(firsts)
