@@ -44,6 +44,7 @@ from analysis.simulation import (
     natural_duration_s,
     scenario_summary,
 )
+from analysis.simulation.imu import ERROR_PRESETS, with_preset
 from sensors.formats.canonical import (
     format_samples,
     new_temp_beside,
@@ -74,6 +75,7 @@ examples:
   stretchguard simulate standing_dorsiflexion --out demo.csv.gz --seed 7
   stretchguard simulate seated_slider --out s.csv --sensors pelvis,right_shank,right_foot
   stretchguard simulate standing_correct --out long.csv.gz --duration-s 36000
+  stretchguard simulate standing_l --out c.csv --imu-errors commodity
 """
 
 log = logging.getLogger("stretchguard.simulate")
@@ -119,6 +121,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--perfect",
         action="store_true",
         help="ideal sensors: no noise, bias, clock error, jitter, dropouts or soft-tissue wobble",
+    )
+    parser.add_argument(
+        "--imu-errors",
+        choices=ERROR_PRESETS,
+        default=None,
+        metavar="PRESET",
+        help="add a sensor error preset on top of the default errors; commodity: the offsets "
+        "and sensitivity errors of commodity IMU datasheets, 1 sigma per axis (gyro offset "
+        "3 deg/s, accelerometer offset 40 mg, scale 1 %%, cross-axis 1 %%; docs/simulator.md)",
     )
     parser.add_argument(
         "--aligned",
@@ -343,6 +354,15 @@ def list_lines() -> list[str]:
     ]
 
 
+def _errors(args: argparse.Namespace) -> ImuErrorModel:
+    """The error model of ``--perfect`` or the defaults, with ``--imu-errors``'s preset on top."""
+    preset = getattr(args, "imu_errors", None)
+    if preset is not None and args.perfect:
+        raise ConfigError("--imu-errors adds sensor errors; it cannot go with --perfect")
+    errors = ImuErrorModel.perfect() if args.perfect else ImuErrorModel()
+    return errors if preset is None else with_preset(errors, preset)
+
+
 def run(args: argparse.Namespace) -> int:
     """List scenarios or simulate one to files."""
     if args.list:
@@ -358,7 +378,7 @@ def run(args: argparse.Namespace) -> int:
         rate_hz=args.rate_hz,
         sensors=parse_sensors(args.sensors),
         seed=args.seed,
-        errors=ImuErrorModel.perfect() if args.perfect else ImuErrorModel(),
+        errors=_errors(args),
         mounting="aligned" if args.aligned else "random",
         with_mag=args.with_mag,
         duration_s=args.duration_s,

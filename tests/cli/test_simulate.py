@@ -30,7 +30,15 @@ def test_help_explains_the_outputs(capsys):
         main(["simulate", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for word in ("truth.csv", "truth.json", "sidecar", "--perfect", "--aligned", "--duration-s"):
+    for word in (
+        "truth.csv",
+        "truth.json",
+        "sidecar",
+        "--perfect",
+        "--aligned",
+        "--duration-s",
+        "--imu-errors",
+    ):
         assert word in out
 
 
@@ -172,3 +180,43 @@ def test_long_session_uses_fast_compression_but_same_content(tmp_path, monkeypat
     assert main([*common, "--out", str(b)]) == 0
     assert gzip.decompress(a.read_bytes()) == b.read_bytes()
     assert a.read_bytes()[9:10] == b"\x03"  # zlib's gzip header, as gzip.compress writes
+
+
+def test_imu_errors_commodity_adds_the_datasheet_preset(tmp_path, capsys):
+    base = ["standing_l", "--seed", "4", "--sensors", "pelvis,right_shank"]
+    assert main(["simulate", *base, "--out", str(tmp_path / "d.csv")]) == 0
+    assert (
+        main(["simulate", *base, "--out", str(tmp_path / "c.csv"), "--imu-errors", "commodity"])
+        == 0
+    )
+    plain = json.loads(output_paths(tmp_path / "d.csv")["truth_json"].read_text(encoding="utf-8"))
+    comm = json.loads(output_paths(tmp_path / "c.csv")["truth_json"].read_text(encoding="utf-8"))
+    errors = comm["config"]["errors"]
+    assert errors["acc_bias_sigma_m_s2"] == pytest.approx(0.040 * GRAVITY_M_S2)
+    assert errors["gyr_bias_sigma_rad_s"] == pytest.approx(np.deg2rad(3.0))
+    assert errors["acc_scale_sigma"] == errors["acc_cross_axis_sigma"] == 0.01
+    assert "acc_scale_sigma" not in plain["config"]["errors"]
+    # the same session otherwise: same truth, other sensor readings
+    d = pd.read_csv(output_paths(tmp_path / "d.csv")["truth_csv"])
+    c = pd.read_csv(output_paths(tmp_path / "c.csv")["truth_csv"])
+    pd.testing.assert_frame_equal(d, c)
+    a_d = read_recording(tmp_path / "d.csv").stream("right_shank").acc_m_s2
+    a_c = read_recording(tmp_path / "c.csv").stream("right_shank").acc_m_s2
+    assert a_d.shape == a_c.shape
+    assert not np.allclose(a_d, a_c, atol=0.01)
+
+
+def test_imu_errors_refuses_perfect_and_unknown_presets(tmp_path, capsys):
+    out = tmp_path / "x.csv"
+    assert (
+        main(
+            ["simulate", "standing_l", "--out", str(out), "--perfect", "--imu-errors", "commodity"]
+        )
+        == 5  # a configuration error
+    )
+    assert "--perfect" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "standing_l", "--out", str(out), "--imu-errors", "cheap"])
+    assert exc.value.code == 2
+    assert "commodity" in capsys.readouterr().err
