@@ -1120,7 +1120,8 @@ def decide_signs(
     are skipped. A segment whose axes carry a rival estimate (the pelvis) is settled first
     (:func:`analysis.angles.calibration_axes.settle_axis`), with the partners' axis carried
     through the centre as the witness where the heading is defined
-    (≥ :data:`CENTRE_WITNESS_SHARPNESS`). ``reach``: test 2b's moves (:func:`reach_moves_of`).
+    (≥ :data:`CENTRE_WITNESS_SHARPNESS`, alone or together: :func:`centre_witness`).
+    ``reach``: test 2b's moves (:func:`reach_moves_of`).
     ``votes_for``: the session's centre votes on a sign (:func:`session_centre_votes`).
     ``knee_for``: the knee centre's evidence on a shank's sign (:func:`knee_evidence`).
     """
