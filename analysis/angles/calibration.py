@@ -1009,6 +1009,42 @@ def centre_witness_spread_deg(
     return max([spread, *(apart_deg(z, z_S) for _, z in sharp)])
 
 
+def combined_sharpness(found: list[tuple[float, FloatArray]]) -> float:
+    """The sharpness of the carried axes' headings taken together: ``√(1 + Σ (S² − 1))``.
+
+    A heading of sharpness ``S`` is placed to within a spread proportional to ``1/√(S² − 1)``
+    (:func:`heading_spread_deg`); the two thighs' headings come from two hip centres and two
+    thigh sensors, so their inverse-square spreads add, as :func:`mean_centre_axis` weighs
+    them. A heading no sharper than its rivals (``S ≤ 1``) adds nothing.
+    """
+    return float(np.sqrt(1.0 + sum(max(s * s - 1.0, 0.0) for s, _ in found)))
+
+
+def centre_witness(
+    found: list[tuple[float, FloatArray]], y_S: FloatArray
+) -> tuple[FloatArray | None, float | None]:
+    """The witness of a segment's flexion axis from ``found`` (:func:`centre_axes`) and its spread.
+
+    The carried axes at least :data:`CENTRE_WITNESS_SHARPNESS` sharp, with
+    :func:`centre_witness_spread_deg`. When none is that sharp alone but several together
+    are (:func:`combined_sharpness`; held-out person 13022, full set: the two thighs'
+    headings at 1.15 and 1.12 carried axes 6° and 12° from the pelvis's true one, while its
+    movements' axis lay 84° off and nothing named it), their weighted mean is the witness,
+    placed no better than the combined heading allows and at least as far off as the
+    farthest carried axis lies from it. ``(None, None)`` when there is no witness.
+    """
+    z = mean_centre_axis(found, y_S, min_sharpness=CENTRE_WITNESS_SHARPNESS)
+    if z is not None:
+        spread = centre_witness_spread_deg(found, z, min_sharpness=CENTRE_WITNESS_SHARPNESS)
+        return z, spread
+    together = combined_sharpness(found)
+    z = mean_centre_axis(found, y_S, min_sharpness=1.0)
+    if together < CENTRE_WITNESS_SHARPNESS or z is None:
+        return None, None
+    apart = [apart_deg(a, z) for s, a in found if s > 1.0]
+    return z, max([heading_spread_deg(together), *apart])
+
+
 def axis_from_centre(
     ax: SensorAxes,
     row: SignRule,
@@ -1092,7 +1128,8 @@ def decide_signs(
     are skipped. A segment whose axes carry a rival estimate (the pelvis) is settled first
     (:func:`analysis.angles.calibration_axes.settle_axis`), with the partners' axis carried
     through the centre as the witness where the heading is defined
-    (≥ :data:`CENTRE_WITNESS_SHARPNESS`). ``reach``: test 2b's moves (:func:`reach_moves_of`).
+    (≥ :data:`CENTRE_WITNESS_SHARPNESS`, alone or together: :func:`centre_witness`).
+    ``reach``: test 2b's moves (:func:`reach_moves_of`).
     ``votes_for``: the session's centre votes on a sign (:func:`session_centre_votes`).
     ``knee_for``: the knee centre's evidence on a shank's sign (:func:`knee_evidence`).
     """
@@ -1117,14 +1154,7 @@ def decide_signs(
             found = centre_axes(ax, row, sure, q_E_S, centre, stand)
             ax = axis_from_centre(ax, row, sure, q_E_S, centre, stand, found=found)
         if ax.axis_source != "hip centre":
-            witness = mean_centre_axis(found, ax.y_S, min_sharpness=CENTRE_WITNESS_SHARPNESS)
-            spread = (
-                None
-                if witness is None
-                else centre_witness_spread_deg(
-                    found, witness, min_sharpness=CENTRE_WITNESS_SHARPNESS
-                )
-            )
+            witness, spread = centre_witness(found, ax.y_S)
             what = _segment_words(label)
             ax = settle_axis(
                 ax, witness, what=what, witness=CENTRE_WITNESS_WORDS, spread_deg=spread

@@ -15,7 +15,13 @@ import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import centre_witness_spread_deg, mean_centre_axis
+from analysis.angles.calibration import (
+    CENTRE_WITNESS_SHARPNESS,
+    centre_witness,
+    centre_witness_spread_deg,
+    combined_sharpness,
+    mean_centre_axis,
+)
 from analysis.angles.calibration_axes import (
     AXIS_CLASH_DEG,
     WITNESS_CLASH_DEG,
@@ -481,3 +487,51 @@ def test_a_generated_pelvis_that_rocked_sideways_is_measured_about_the_witness()
         est = np.interp(t, res.angles["t_s"].to_numpy(), res.angles[col].to_numpy())
         err = est - ses.truth[col].to_numpy()
         assert float(np.sqrt(np.nanmean(err**2))) <= target_deg
+
+
+def test_two_thighs_too_loose_alone_witness_together():
+    """Held-out person 13022's full 1-min session: the two thighs' headings through the hip
+    centres were 1.15 and 1.12 sharp, each below the witness's 1.2, and carried the pelvis
+    axis 6° and 12.5° from the truth; with no witness the movements' axis, 84° off, stayed
+    in use (hip adduction 7.1°, pelvis tilt 4.3° RMSE). Their spreads' inverse squares add:
+    together they are √(1 + 0.3225 + 0.2544) ≈ 1.256 sharp."""
+    found = [(1.15, _toward_rock(6.0)), (1.12, _toward_rock(-12.5))]
+    assert mean_centre_axis(found, UP, min_sharpness=CENTRE_WITNESS_SHARPNESS) is None
+    together = combined_sharpness(found)
+    assert together == pytest.approx(np.sqrt(1.0 + 1.15**2 - 1.0 + 1.12**2 - 1.0))
+    assert together >= CENTRE_WITNESS_SHARPNESS
+    z, spread = centre_witness(found, UP)
+    assert z is not None
+    assert spread is not None
+    assert z == pytest.approx(mean_centre_axis(found, UP, min_sharpness=1.0))
+    assert apart_deg(z, FLEX_Z) < 3.0
+    # placed as the combined heading allows, and no nearer than the thighs lie from it
+    assert spread == pytest.approx(
+        max(heading_spread_deg(together), *(apart_deg(a, z) for _, a in found))
+    )
+    # the movements' axis it rules out gives way to the session's, still doubted
+    rival = AxisEstimate(
+        z_S=_toward_rock(17.0),
+        source="session",
+        planarity_ratio=0.9,
+        axis_elevation_deg=0.0,
+        rotation_deg=71.0,
+    )
+    axes = _axes(ROCK_Z, rotation_deg=36.0, planarity=0.71, rival=rival)
+    settled = settle_axis(axes, z, what="pelvis", witness=WITNESS, spread_deg=spread)
+    assert settled.axis_source == "session"
+    assert settled.axis_doubt is not None
+    # without the witness the rocked axis stays in use
+    assert settle_axis(axes, None, what="pelvis", witness=WITNESS).axis_source == "movements"
+
+
+def test_a_single_loose_thigh_or_undefined_headings_witness_nothing():
+    assert centre_witness([(1.15, FLEX_Z)], UP) == (None, None)
+    assert centre_witness([(1.05, FLEX_Z), (1.05, FLEX_Z), (1.0, FLEX_Z)], UP) == (None, None)
+    assert combined_sharpness([(0.9, FLEX_Z), (1.0, ROCK_Z)]) == pytest.approx(1.0)
+    # two loose thighs that point opposite ways decide nothing
+    assert centre_witness([(1.15, FLEX_Z), (1.15, -FLEX_Z)], UP) == (None, None)
+    # one sharp thigh: the witness as before, a loose one left out
+    z, spread = centre_witness([(1.3, FLEX_Z), (1.1, _toward_rock(40.0))], UP)
+    assert apart_deg(z, FLEX_Z) < 1e-6
+    assert spread == pytest.approx(heading_spread_deg(1.3))
