@@ -16,7 +16,7 @@ writes it to the sidecar) with what changed and the angles uncertain from then o
 
 Chunking-invariant: the re-decision times are fixed session times after the calibration
 (:func:`redecision_times`), each uses the samples up to its time only, and the switch takes
-effect at a fixed row after it (:data:`SWITCH_AFTER_S`). Rows from that row on are held back
+effect at a fixed row after it (:func:`switch_delay_s`). Rows from that row on are held back
 until the re-decision is known (not blocking: :meth:`RedecidingPipeline.step` returns the rows
 before it; the angles are late for as long as the background work takes, which the live
 view's lag line reports when it is seconds). So the angles are a function of the samples,
@@ -48,8 +48,20 @@ LAST_AFTER_S = 960.0
 1 MB per sensor-minute) are dropped then. The calibration in force stays for the rest."""
 
 SWITCH_AFTER_S = 2.0
-"""A re-decision's switch takes effect this long (session time) after its data end: the rows
-in between come from the calibration in force."""
+"""A re-decision's switch takes effect at least this long (session time) after its data end:
+the rows in between come from the calibration in force."""
+
+SWITCH_AFTER_SHARE = 0.1
+"""… and at least this share of the session time it was decided from since the calibration
+(96 s for the last one): the background work replays the session so far (about 20 ms of CPU
+per second of session with nine sensors), so the switch row is normally reached after it is
+done and no angles are held back for it."""
+
+
+def switch_delay_s(data_to_s: float, calibrated_at_s: float) -> float:
+    """How long after its data end (s) a re-decision's switch takes effect."""
+    return max(SWITCH_AFTER_S, SWITCH_AFTER_SHARE * (data_to_s - calibrated_at_s))
+
 
 SWITCH_DEG = 3.0
 """A segment whose re-decided sensor-to-segment rotation lies further than this from the one
@@ -167,6 +179,8 @@ class RedecidingPipeline:
         self._pending: tuple[float, Future[LiveAnglePipeline | None]] | None = None
         self._held: list[LiveAngles] = []
         self._next_t = -np.inf  # session time of the next row to return
+        self.calibrated_at_s = np.inf
+        """Session time of the calibration's last row (inf before)."""
         self._pool: ThreadPoolExecutor | None = None
         self.switches: list[Switch] = []
         """Every re-decision taken into use, in order."""
@@ -230,6 +244,7 @@ class RedecidingPipeline:
         at = self.live.buffered_to_s()
         if self._redecide and at is not None:
             self._times = redecision_times(at)
+            self.calibrated_at_s = at
         else:
             self._raw.drop()
         return cal
@@ -288,7 +303,7 @@ class RedecidingPipeline:
         """
         if self._pending is not None:
             at, future = self._pending
-            switch_s = at + SWITCH_AFTER_S
+            switch_s = at + switch_delay_s(at, self.calibrated_at_s)
             reached = self.live.buffered_to_s()
             if reached is None or reached < switch_s or not (future.done() or wait):
                 return self._out(self._take_before(switch_s)) or out

@@ -88,7 +88,9 @@ def forced(session):
 def test_a_switch_gives_the_angles_of_a_calibration_made_at_its_data_end(session, forced):
     streams, windows = session
     live, t, cols = forced[0]
-    assert [round(s.at_s - s.data_to_s, 6) for s in live.switches] == [lr.SWITCH_AFTER_S] * 2
+    delays = [s.at_s - s.data_to_s for s in live.switches]
+    assert delays == [lr.switch_delay_s(s.data_to_s, live.calibrated_at_s) for s in live.switches]
+    assert delays[0] == lr.SWITCH_AFTER_S
     assert np.all(np.abs(np.diff(t) - 1 / RATE_HZ) < 1e-6)  # no row lost or returned twice
     first, second = live.switches
     t0, cols0 = _plain(streams, windows)
@@ -112,6 +114,11 @@ def test_switches_do_not_depend_on_the_chunking(forced):
 
 def test_the_first_redecision_is_15_s_after_the_calibration_then_doubling():
     assert lr.redecision_times(40.0) == [55.0, 70.0, 100.0, 160.0, 280.0, 520.0, 1000.0]
+
+
+def test_a_late_redecision_switches_a_tenth_of_its_session_later():
+    assert lr.switch_delay_s(55.0, 40.0) == lr.SWITCH_AFTER_S
+    assert lr.switch_delay_s(1000.0, 40.0) == pytest.approx(96.0)
 
 
 def test_changed_segments_names_a_sign_an_axis_and_a_trust_changed(session):
