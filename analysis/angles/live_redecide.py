@@ -45,7 +45,8 @@ after it (:func:`redecision_times`)."""
 
 LAST_AFTER_S = 960.0
 """No re-decision later than this after the calibration: the raw samples held for them (about
-1 MB per sensor-minute) are dropped then. The calibration in force stays for the rest."""
+0.3 MB per sensor-minute at 100 Hz) are dropped then. The calibration in force stays for the
+rest."""
 
 SWITCH_AFTER_S = 2.0
 """A re-decision's switch takes effect at least this long (session time) after its data end:
