@@ -6,6 +6,7 @@ nothing changes where the re-decision decides as the calibration did."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -147,3 +148,50 @@ def test_changed_segments_names_a_sign_an_axis_and_a_trust_changed(session):
     trusted = dataclasses.replace(cal, segments={**seg, "pelvis": sure})
     assert lr.changed_segments(cal, trusted) == {"pelvis": "now trusted"}
     assert lr.changed_segments(trusted, cal)["pelvis"].startswith("now uncertain (")
+
+
+def test_without_waiting_the_rows_past_a_pending_switch_are_held_not_lost(session, forced):
+    """The live screen does not wait: while the re-decision runs, no row from its switch row
+    on goes out; once it is done, the rows go on exactly as when it was waited for."""
+    streams, windows = session
+    _live, t_waited, cols_waited = forced[0]
+    gate = threading.Event()
+    mp = pytest.MonkeyPatch()
+    mp.setattr(lr, "changed_segments", lambda old, new: {"pelvis": "forced"})
+    slow = lr.RedecidingPipeline._redecided
+
+    def gated(self, parts, at):
+        gate.wait(timeout=60.0)
+        return slow(self, parts, at)
+
+    mp.setattr(lr.RedecidingPipeline, "_redecided", gated)
+    try:
+        live = lr.RedecidingPipeline(streams, rate_hz=RATE_HZ)
+        end = max(float(s.t_s[-1]) for s in streams.values())
+        cal_at = windows.functional_s[1] + 0.5
+        pos = dict.fromkeys(streams, 0)
+        parts, first_switch = [], None
+        for now in np.union1d(np.arange(0.0, end, 1.0), [cal_at, end + 1e-6]):
+            feed_live(live, streams, pos, now)
+            out = live.step()
+            if out is not None and out.columns:
+                parts.append(out)
+            if not live.calibrated and now >= cal_at:
+                live.calibrate(windows)
+            if live._pending is not None and first_switch is None:
+                first_switch = live._pending[0] + lr.SWITCH_AFTER_S
+            if first_switch is not None and now > first_switch + 10.0 and not gate.is_set():
+                assert parts[-1].t_s[-1] < first_switch  # held while the work runs
+                gate.set()
+                live._pending[1].result()  # done: the next step releases the rows
+        out = live.step(wait=True)
+        if out is not None and out.columns:
+            parts.append(out)
+        live.close()
+    finally:
+        gate.set()
+        mp.undo()
+    t = np.concatenate([o.t_s for o in parts])
+    np.testing.assert_array_equal(t, t_waited)
+    for c in cols_waited:
+        np.testing.assert_array_equal(np.concatenate([o.columns[c] for o in parts]), cols_waited[c])
