@@ -273,6 +273,8 @@ class _Screen:
             angles.tick(session.now_s())
             if (late := angles.lag.sidecar()) is not None:
                 self.extra["live_lag"] = late  # when the screen was behind the sensors
+            if (redecided := angles.sidecar()) is not None:
+                self.extra["calibration_redecided"] = redecided  # axes/signs re-taken later
             if angles.state is not None:
                 guide.tick(angles.state.t_s, angles.latest)
             st = angles.state
@@ -292,6 +294,8 @@ class _Screen:
 
     def close(self) -> None:
         self.voice.speaker.close()
+        if self.angles is not None:
+            self.angles.close()
         if self._keys is not None:
             self._keys.__exit__(None, None, None)
             self._keys = None

@@ -19,7 +19,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from analysis.angles.live import HOLD_S, LiveAnglePipeline, Outage
+from analysis.angles.live import HOLD_S, Outage
+from analysis.angles.live_redecide import RedecidingPipeline, Switch
 from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
 from analysis.envelope.profiles import Profile, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
@@ -103,6 +104,17 @@ def _rate_from(pending: dict[str, list[AlignedBatch]]) -> float:
     return round(max(rates), 2) if rates else 100.0
 
 
+def uncertain_words(uncertain: dict[str, dict[str, str]]) -> str | None:
+    """Why the calibration leaves angles uncertain and what to do next time (None: nothing)."""
+    if not uncertain:
+        return None
+    first = next(iter(uncertain.values()))
+    return (
+        f"uncertain for this session: {first['reason']}. Next time: {first['redo']} "
+        "(restart the session to calibrate again)"
+    )
+
+
 class LiveAngles:
     """Sink + panel: causal angles, the envelope state and cues for one live session."""
 
@@ -126,7 +138,7 @@ class LiveAngles:
         self.markers = markers
         """The session's marks (a live list): a test's movement is not cued."""
         self.monitor = EnvelopeMonitor(profile, side=side, markers=markers)
-        self.pipeline: LiveAnglePipeline | None = None
+        self.pipeline: RedecidingPipeline | None = None
         self.state: MonitorState | None = None
         self.latest: dict[str, float] = {}
         self.problem: str | None = None
@@ -147,6 +159,9 @@ class LiveAngles:
         self._history: list[AlignedBatch] = []
         """Every batch until the movements are accepted: asking them again restarts the
         angle pipeline on the whole session so far (the stand stays the same)."""
+        self.redecided: list[Switch] = []
+        """The calibration's re-decisions taken into use (``analysis.angles.live_redecide``):
+        each changed an axis, a sign or what is uncertain; the sidecar lists them."""
 
     @property
     def calibrated(self) -> bool:
@@ -164,7 +179,7 @@ class LiveAngles:
             if all(self._pending.values()):  # every sensor has spoken: the grid can start
                 t0 = max(b[0].t_s[0] for b in self._pending.values())
                 rate = self._rate_hz() or _rate_from(self._pending)
-                self.pipeline = LiveAnglePipeline(self.placements, rate_hz=rate, t0_s=t0)
+                self.pipeline = RedecidingPipeline(self.placements, rate_hz=rate, t0_s=t0)
                 self._grid = (rate, t0)
                 for batches in self._pending.values():
                     for b in batches:
@@ -222,6 +237,7 @@ class LiveAngles:
                     return
                 self._judge_movements(now_s, cal.uncertain_angles())
             return
+        self._take_redecisions()
         if out is None or not out.columns:
             return
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
@@ -236,6 +252,28 @@ class LiveAngles:
             self.last_cue = cue
             if self.on_cue is not None:
                 self.on_cue(cue)
+
+    def _take_redecisions(self) -> None:
+        """Judge the rules by the uncertain angles of every new re-decided calibration.
+
+        The angles from its row on are already the re-decided ones (the pipeline switched);
+        the monitor's uncertain angles and the words under the rules follow it.
+        """
+        assert self.pipeline is not None
+        new = self.pipeline.switches[len(self.redecided) :]
+        for switch in new:
+            self.redecided.append(switch)
+            self.monitor.uncertain = dict(switch.uncertain)
+            self.again = uncertain_words(switch.uncertain)
+
+    def sidecar(self) -> list[dict[str, object]] | None:
+        """The re-decisions for the sidecar (``calibration_redecided``); None: none."""
+        return [s.to_dict() for s in self.redecided] or None
+
+    def close(self) -> None:
+        """Stop the background re-decisions."""
+        if self.pipeline is not None:
+            self.pipeline.close()
 
     def _movements_arrived(self, end_s: float) -> bool:
         """Every sensor's samples reach the movements' end ``end_s``, or one never will.
@@ -259,7 +297,8 @@ class LiveAngles:
         shortfall = next(iter(uncertain.values()))["reason"] if uncertain else None
         if self.protocol.judge(now_s, shortfall):
             rate, t0 = self._grid
-            fresh = LiveAnglePipeline(self.placements, rate_hz=rate, t0_s=t0)
+            self.pipeline.close()
+            fresh = RedecidingPipeline(self.placements, rate_hz=rate, t0_s=t0)
             for b in self._history:
                 fresh.push(b.placement, b.t_s, b.acc_m_s2, b.gyr_rad_s)
             self.pipeline = fresh
@@ -276,14 +315,7 @@ class LiveAngles:
         self.monitor = EnvelopeMonitor(
             self.profile, side=self.side, uncertain=uncertain, markers=self.markers
         )
-        if not uncertain:
-            self.again = None
-            return
-        first = next(iter(uncertain.values()))
-        self.again = (
-            f"uncertain for this session: {first['reason']}. Next time: {first['redo']} "
-            "(restart the session to calibrate again)"
-        )
+        self.again = uncertain_words(uncertain)
 
     # --- display -----------------------------------------------------------------------------
 

@@ -3,7 +3,10 @@ next time, and the envelope monitor reports those rules as uncertain."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from analysis.angles.calibration import PELVIS_REDO
+from analysis.angles.live_redecide import Switch
 from analysis.envelope.profiles import load_builtin_profile
 from cli.live_angles import LiveAngles
 from sensors.session.protocol import GuidedProtocol
@@ -35,3 +38,29 @@ def test_a_good_calibration_asks_nothing_again():
     live._check_calibration({})
     assert live.again is None
     assert live.monitor.uncertain == {}
+
+
+def test_a_redecided_calibration_changes_what_is_uncertain_and_goes_to_the_sidecar():
+    live = _angles()
+    live._check_calibration({})  # the movements' calibration trusted everything
+    assert live.sidecar() is None
+    why = {"reason": "the pelvis sensor's forward direction is not established"}
+    switch = Switch(
+        at_s=57.0,
+        data_to_s=55.0,
+        changed={"pelvis": "now uncertain (the pelvis sensor's forward direction ...)"},
+        uncertain={"pelvis_anterior_tilt_deg": {**why, "redo": PELVIS_REDO}},
+    )
+    live.pipeline = SimpleNamespace(switches=[switch])  # the pipeline switched in a step
+    live._take_redecisions()
+    assert "pelvis_anterior_tilt_deg" in live.monitor.uncertain
+    assert live.again is not None
+    assert live.again.startswith("uncertain for this session: the pelvis sensor's forward")
+    assert live.sidecar() == [switch.to_dict()]
+    assert live.sidecar()[0]["uncertain_angles"] == ["pelvis_anterior_tilt_deg"]
+    settled = Switch(at_s=92.0, data_to_s=90.0, changed={"pelvis": "now trusted"}, uncertain={})
+    live.pipeline.switches.append(settled)
+    live._take_redecisions()
+    assert live.monitor.uncertain == {}
+    assert live.again is None
+    assert [s["at_s"] for s in live.sidecar()] == [57.0, 92.0]

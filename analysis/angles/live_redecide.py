@@ -1,0 +1,377 @@
+"""Live calibration decisions re-taken as the session shows more (the live pipeline's wrapper).
+
+:class:`~analysis.angles.live.LiveAnglePipeline` calibrates once, from the quiet stand and the
+few guided movements. Some decisions those cannot settle the rest of the session does: a
+pelvis's flexion axis and sign from the lean into the stretch or from lying down, its sign
+from the hip centre's witness over more movement, a foot's sign from where the ankle stays
+over the session. The offline analysis takes them from the whole recording.
+:class:`RedecidingPipeline` has the same interface as the live pipeline and, after the
+calibration, re-takes the calibration in the background on the data so far — a fresh live
+pipeline fed the session up to a re-decision time and calibrated there, exactly as if the
+calibration had been made then (the same windows, the same criteria as offline). Where that
+changes a decision (a segment's axis by more than :data:`SWITCH_DEG`, its sign, or whether
+it is trusted), it switches to it: the angles from the switch row on are the fresh
+pipeline's, and the switch is listed (:attr:`RedecidingPipeline.switches`, the live session
+writes it to the sidecar) with what changed and the angles uncertain from then on.
+
+Chunking-invariant: the re-decision times are fixed session times after the calibration
+(:func:`redecision_times`), each uses the samples up to its time only, and the switch takes
+effect at a fixed row after it (:func:`switch_delay_s`). Rows from that row on are held back
+until the re-decision is known (not blocking: :meth:`RedecidingPipeline.step` returns the rows
+before it; the angles are late for as long as the background work takes, which the live
+view's lag line reports when it is seconds). So the angles are a function of the samples,
+not of how they were delivered or how fast the computer is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import CalibrationResult
+from analysis.angles.live import LiveAnglePipeline, LiveAngles, Outage
+from analysis.recording.streams import CalibrationWindows
+
+FloatArray = NDArray[np.float64]
+
+FIRST_AFTER_S = 15.0
+"""The first re-decision, session seconds after the calibration; each next one twice as long
+after it (:func:`redecision_times`)."""
+
+LAST_AFTER_S = 960.0
+"""No re-decision later than this after the calibration: the raw samples held for them (about
+0.3 MB per sensor-minute at 100 Hz) are dropped then. The calibration in force stays for the
+rest."""
+
+SWITCH_AFTER_S = 2.0
+"""A re-decision's switch takes effect at least this long (session time) after its data end:
+the rows in between come from the calibration in force."""
+
+SWITCH_AFTER_SHARE = 0.1
+"""… and at least this share of the session time it was decided from since the calibration
+(96 s for the last one): the background work replays the session so far (measured 3 ms of
+CPU per second of session with four sensors, 6 ms with nine), so the switch row is normally
+reached after it is done and no angles are held back for it."""
+
+
+def switch_delay_s(data_to_s: float, calibrated_at_s: float) -> float:
+    """How long after its data end (s) a re-decision's switch takes effect."""
+    return max(SWITCH_AFTER_S, SWITCH_AFTER_SHARE * (data_to_s - calibrated_at_s))
+
+
+SWITCH_DEG = 3.0
+"""A segment whose re-decided sensor-to-segment rotation lies further than this from the one
+in force has changed its decision (its flexion axis, or its sign at about 180°)."""
+
+
+def redecision_times(calibrated_at_s: float) -> list[float]:
+    """Session times (s) at which the calibration is re-taken: 15, 30, 60, … s after it."""
+    out, after = [], FIRST_AFTER_S
+    while after <= LAST_AFTER_S:
+        out.append(calibrated_at_s + after)
+        after *= 2.0
+    return out
+
+
+def changed_segments(old: CalibrationResult, new: CalibrationResult) -> dict[str, str]:
+    """``{placement: what changed}`` between two calibrations of the same sensors.
+
+    A segment changed when its sensor-to-segment rotation moved by more than
+    :data:`SWITCH_DEG` (an axis or a sign decided otherwise) or when it became trusted or
+    doubted.
+    """
+    out: dict[str, str] = {}
+    for p, s in old.segments.items():
+        n = new.segments.get(p)
+        if n is None:
+            continue
+        words = []
+        turn = rot.angle_between(s.q_S_B[None, :], n.q_S_B[None, :])
+        deg = float(np.degrees(turn[0]))
+        if deg > SWITCH_DEG:
+            what = "sign" if deg > 90.0 else "flexion axis"
+            words.append(f"{what} re-decided ({deg:.0f}° turn; {n.sign_rule})")
+        if s.trusted != n.trusted:
+            words.append("now trusted" if n.trusted else f"now uncertain ({n.doubt})")
+        if words:
+            out[p] = "; ".join(words)
+    return out
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A re-decided calibration taken into use.
+
+    ``at_s``: session time of its first row; ``data_to_s``: its data end; ``changed``:
+    ``{placement: what changed}``; ``uncertain``: the angle columns uncertain from then on
+    (``CalibrationResult.uncertain_angles``).
+    """
+
+    at_s: float
+    data_to_s: float
+    changed: dict[str, str]
+    uncertain: dict[str, dict[str, str]]
+
+    def to_dict(self) -> dict[str, object]:
+        """For the sidecar."""
+        return {
+            "at_s": round(self.at_s, 3),
+            "data_to_s": round(self.data_to_s, 3),
+            "changed": dict(self.changed),
+            "uncertain_angles": sorted(self.uncertain),
+        }
+
+
+class _RawHistory:
+    """Every raw sample pushed, per sensor, until the last re-decision (then dropped)."""
+
+    def __init__(self, placements: Iterable[str]) -> None:
+        self.parts: dict[str, list[tuple[FloatArray, FloatArray, FloatArray]]] = {
+            p: [] for p in placements
+        }
+
+    def add(self, p: str, t: FloatArray, acc: FloatArray, gyr: FloatArray) -> None:
+        self.parts[p].append((np.array(t, dtype=np.float64), np.array(acc), np.array(gyr)))
+
+    def replay(self, live: LiveAnglePipeline, after_s: float, until_s: float) -> None:
+        """Push every sample with ``after_s < t <= until_s`` into ``live``, sensor by sensor."""
+        for p, parts in self.parts.items():
+            for t, acc, gyr in list(parts):
+                keep = (t > after_s) & (t <= until_s)
+                if keep.any():
+                    live.push(p, t[keep], acc[keep], gyr[keep])
+
+    def drop(self) -> None:
+        self.parts = {p: [] for p in self.parts}
+
+
+class RedecidingPipeline:
+    """:class:`~analysis.angles.live.LiveAnglePipeline` whose calibration is re-taken later.
+
+    Same calls (:meth:`push`, :meth:`calibrate`, :meth:`step`, :meth:`outages`, …); options as
+    the live pipeline's (``**options``). ``redecide=False``: the plain live pipeline. ``wait``
+    (:meth:`step`): block until a pending re-decision is known (benches, tests), instead of
+    holding its rows back.
+    """
+
+    def __init__(
+        self,
+        placements: Iterable[str],
+        *,
+        rate_hz: float,
+        t0_s: float = 0.0,
+        redecide: bool = True,
+        **options: object,
+    ) -> None:
+        self.placements = tuple(placements)
+        self.rate_hz = float(rate_hz)
+        self._t0 = float(t0_s)
+        self._options = options
+        self.live = self._fresh()
+        self._redecide = redecide
+        self._raw = _RawHistory(self.placements)
+        self._windows: CalibrationWindows | None = None
+        self._times: list[float] = []
+        self._pending: tuple[float, Future[LiveAnglePipeline | None]] | None = None
+        self._held: list[LiveAngles] = []
+        self._next_t = -np.inf  # session time of the next row to return
+        self.calibrated_at_s = np.inf
+        """Session time of the calibration's last row (inf before)."""
+        self._pool: ThreadPoolExecutor | None = None
+        self.switches: list[Switch] = []
+        """Every re-decision taken into use, in order."""
+        self.initial_uncertain: dict[str, dict[str, str]] = {}
+        """The angles the first calibration left uncertain."""
+
+    def _fresh(self) -> LiveAnglePipeline:
+        return LiveAnglePipeline(
+            self.placements,
+            rate_hz=self.rate_hz,
+            t0_s=self._t0,
+            **self._options,  # type: ignore[arg-type]
+        )
+
+    # -- the live pipeline's interface ------------------------------------------------------
+
+    def push(
+        self, placement: str, t_s: FloatArray, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
+    ) -> None:
+        """As :meth:`LiveAnglePipeline.push`; the samples are also kept for the re-decisions."""
+        if self._redecide and (not self.live.calibrated or self._times or self._pending):
+            self._raw.add(placement, t_s, acc_m_s2, gyr_rad_s)
+        self.live.push(placement, t_s, acc_m_s2, gyr_rad_s)
+
+    @property
+    def calibrated(self) -> bool:
+        """True once the (first) calibration succeeded."""
+        return self.live.calibrated
+
+    @property
+    def calibration(self) -> CalibrationResult | None:
+        """The calibration in force (the latest re-decision taken)."""
+        return self.live.calibration
+
+    def uncertain_angles(self) -> dict[str, dict[str, str]]:
+        """The angles uncertain under the calibration in force (``{}`` before calibration)."""
+        cal = self.live.calibration
+        return {} if cal is None else cal.uncertain_angles()
+
+    def buffered_to_s(self) -> float | None:
+        """As :meth:`LiveAnglePipeline.buffered_to_s` (the pipeline in force)."""
+        return self.live.buffered_to_s()
+
+    def newest_s(self) -> float:
+        """Session time (s) of the newest sample of any sensor."""
+        return self.live.newest_s()
+
+    def outages(self) -> tuple[Outage, ...]:
+        """The sensors out at the last step (the pipeline in force)."""
+        return self.live.outages()
+
+    def held_rows(self) -> int:
+        """Rows held by the pipeline in force (the raw history not counted)."""
+        return self.live.held_rows()
+
+    def calibrate(self, windows: CalibrationWindows) -> CalibrationResult:
+        """As :meth:`LiveAnglePipeline.calibrate`; schedules the re-decisions."""
+        cal = self.live.calibrate(windows)
+        self.initial_uncertain = cal.uncertain_angles()
+        self._windows = windows
+        at = self.live.buffered_to_s()
+        if self._redecide and at is not None:
+            self._times = redecision_times(at)
+            self.calibrated_at_s = at
+        else:
+            self._raw.drop()
+        return cal
+
+    def close(self) -> None:
+        """Stop the background worker (a pending re-decision is abandoned)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    # -- stepping ---------------------------------------------------------------------------
+
+    def step(self, *, wait: bool = False) -> LiveAngles | None:
+        """As :meth:`LiveAnglePipeline.step`, with the re-decisions started and switched in."""
+        out = self.live.step()
+        if not self.live.calibrated or out is None or not out.columns:
+            return self._released(out, wait)
+        self._held.append(out)
+        self._start_due()
+        return self._released(None, wait)
+
+    def _start_due(self) -> None:
+        """Start the next re-decision once every sensor's rows reach its time (none pending)."""
+        if self._pending is not None or not self._times:
+            return
+        reached = self.live.buffered_to_s()
+        if reached is None or reached < self._times[0] or self.live.outages():
+            return
+        at = self._times.pop(0)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redecide")
+        snapshot = {p: list(v) for p, v in self._raw.parts.items()}
+        self._pending = (at, self._pool.submit(self._redecided, snapshot, at))
+
+    def _redecided(self, parts: dict, at: float) -> LiveAnglePipeline | None:
+        """A fresh pipeline calibrated on the samples up to ``at`` (background thread)."""
+        fresh = self._fresh()
+        history = _RawHistory(self.placements)
+        history.parts = parts
+        history.replay(fresh, -np.inf, at)
+        fresh.step()
+        assert self._windows is not None
+        try:
+            fresh.calibrate(self._windows)
+        except Exception:  # a failed re-decision keeps the calibration in force
+            return None
+        history.replay(fresh, at, np.inf)
+        return fresh
+
+    def _released(self, out: LiveAngles | None, wait: bool) -> LiveAngles | None:
+        """The rows that can go out now: before the pending switch row, or all once decided.
+
+        A pending re-decision is settled once the calibration in force has reached its
+        switch row (so which rows come from which calibration does not depend on how fast
+        the background work was) and the work is done (``wait``: waited for).
+        """
+        if self._pending is not None:
+            at, future = self._pending
+            switch_s = at + switch_delay_s(at, self.calibrated_at_s)
+            reached = self.live.buffered_to_s()
+            if reached is None or reached < switch_s or not (future.done() or wait):
+                return self._out(self._take_before(switch_s)) or out
+            self._pending = None
+            fresh = future.result()
+            if fresh is not None:
+                self._maybe_switch(fresh, at, switch_s)
+            if not self._times:
+                self._raw.drop()
+        return self._out(self._take_before(np.inf)) or out
+
+    def _take_before(self, t_s: float) -> list[LiveAngles]:
+        """The held rows before ``t_s`` (taken out of the hold)."""
+        out, keep = [], []
+        for a in self._held:
+            cut = int(np.searchsorted(a.t_s, t_s - 0.5 / self.rate_hz))
+            if cut > 0:
+                out.append(_rows(a, 0, cut))
+            if cut < a.t_s.size:
+                keep.append(_rows(a, cut, a.t_s.size))
+        self._held = keep
+        return out
+
+    def _out(self, parts: list[LiveAngles]) -> LiveAngles | None:
+        """``parts`` joined, without rows before the next one to return (None: no rows)."""
+        parts = [
+            _rows(a, int(np.searchsorted(a.t_s, self._next_t - 0.5 / self.rate_hz)), a.t_s.size)
+            for a in parts
+        ]
+        parts = [a for a in parts if a.t_s.size]
+        if not parts:
+            return None
+        self._next_t = float(parts[-1].t_s[-1]) + 1.0 / self.rate_hz
+        return LiveAngles(
+            t_s=np.concatenate([a.t_s for a in parts]),
+            columns={c: np.concatenate([a.columns[c] for a in parts]) for c in parts[0].columns},
+        )
+
+    def _maybe_switch(self, fresh: LiveAnglePipeline, at: float, switch_s: float) -> None:
+        """Take ``fresh`` into use from ``switch_s`` on when it changed a decision.
+
+        The held rows before ``switch_s`` stay (the calibration in force); from it on, the
+        fresh pipeline's, once it has caught up with the samples that arrived meanwhile (a
+        sample it already has is dropped by its buffer).
+        """
+        old, new = self.live.calibration, fresh.calibration
+        assert old is not None
+        assert new is not None
+        changed = changed_segments(old, new)
+        if not changed:
+            return
+        before = self._take_before(switch_s)
+        self._raw.replay(fresh, at, np.inf)
+        rest = fresh.step()
+        after = [] if rest is None else self._from(rest, switch_s)
+        self._held = [*before, *after]
+        self.live = fresh
+        self.switches.append(
+            Switch(at_s=switch_s, data_to_s=at, changed=changed, uncertain=new.uncertain_angles())
+        )
+
+    def _from(self, a: LiveAngles, t_s: float) -> list[LiveAngles]:
+        """``a``'s rows from ``t_s`` on (a list of none or one)."""
+        cut = int(np.searchsorted(a.t_s, t_s - 0.5 / self.rate_hz))
+        return [_rows(a, cut, a.t_s.size)] if cut < a.t_s.size else []
+
+
+def _rows(a: LiveAngles, i: int, j: int) -> LiveAngles:
+    """Rows ``[i, j)`` of ``a``."""
+    return LiveAngles(t_s=a.t_s[i:j], columns={c: v[i:j] for c, v in a.columns.items()})

@@ -1,0 +1,197 @@
+"""The live calibration re-decided on the session so far (``analysis.angles.live_redecide``):
+a switch gives, from its row on, exactly the angles of a live pipeline calibrated at its
+data's end; before it, the calibration in force; however the samples were chunked; and
+nothing changes where the re-decision decides as the calibration did."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+import pytest
+
+from analysis.angles import live_redecide as lr
+from analysis.angles import rotations as rot
+from analysis.angles.live import LiveAnglePipeline
+from analysis.recording.streams import CalibrationWindows
+from analysis.simulation.population import generate_person, generate_session
+from tests.analysis.builders import feed_live, run_live
+
+RATE_HZ = 100.0
+
+
+@pytest.fixture(scope="module")
+def session():
+    """Person 158, one minute, default set: its pelvis sign is left low by the movements."""
+    ses = generate_session(generate_person(158), 0, None, "default")
+    windows = CalibrationWindows(static_s=ses.static_s, functional_s=ses.functional_s)
+    return ses.recording().streams, windows
+
+
+def _run(live, streams, windows, tick_s: float):
+    """Feed ``live`` in ``tick_s`` steps, waiting for each re-decision; times and columns."""
+    end = max(float(s.t_s[-1]) for s in streams.values())
+    cal_at = windows.functional_s[1] + 0.5
+    pos = dict.fromkeys(streams, 0)
+    parts = []
+    for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end + 1e-6]):
+        feed_live(live, streams, pos, now)
+        out = live.step(wait=True)
+        if out is not None and out.columns:
+            parts.append(out)
+        if not live.calibrated and now >= cal_at:
+            live.calibrate(windows)
+    live.close()
+    t = np.concatenate([o.t_s for o in parts])
+    return t, {c: np.concatenate([o.columns[c] for o in parts]) for c in parts[0].columns}
+
+
+def _plain(streams, windows, *, calibrate_at_s: float | None = None):
+    """The live pipeline calibrated at the movements' end, or at ``calibrate_at_s``."""
+    live = LiveAnglePipeline(streams, rate_hz=RATE_HZ)
+    if calibrate_at_s is None:
+        return run_live(live, streams, windows, tick_s=1.0)
+    pos = dict.fromkeys(streams, 0)
+    feed_live(live, streams, pos, calibrate_at_s)
+    live.step()
+    live.calibrate(windows)
+    return run_live(live, streams, windows, tick_s=1.0)
+
+
+def test_without_a_changed_decision_the_angles_are_the_live_pipelines(session):
+    streams, windows = session
+    live = lr.RedecidingPipeline(streams, rate_hz=RATE_HZ)
+    t, cols = _run(live, streams, windows, tick_s=1.0)
+    t0, cols0 = _plain(streams, windows)
+    assert live.switches == []  # this minute does not settle the pelvis any better
+    np.testing.assert_array_equal(t, t0)
+    for c in cols0:
+        np.testing.assert_array_equal(cols[c], cols0[c])
+
+
+@pytest.fixture(scope="module")
+def forced(session):
+    """Every re-decision taken (as if each changed a decision), fed in two chunkings."""
+    streams, windows = session
+    mp = pytest.MonkeyPatch()
+    mp.setattr(lr, "changed_segments", lambda old, new: {"pelvis": "forced"})
+    try:
+        runs = []
+        for tick in (1.0, 0.37):
+            live = lr.RedecidingPipeline(streams, rate_hz=RATE_HZ)
+            runs.append((live, *_run(live, streams, windows, tick_s=tick)))
+    finally:
+        mp.undo()
+    return runs
+
+
+def test_a_switch_gives_the_angles_of_a_calibration_made_at_its_data_end(session, forced):
+    streams, windows = session
+    live, t, cols = forced[0]
+    delays = [s.at_s - s.data_to_s for s in live.switches]
+    assert delays == [lr.switch_delay_s(s.data_to_s, live.calibrated_at_s) for s in live.switches]
+    assert delays[0] == lr.SWITCH_AFTER_S
+    assert np.all(np.abs(np.diff(t) - 1 / RATE_HZ) < 1e-6)  # no row lost or returned twice
+    first, second = live.switches
+    t0, cols0 = _plain(streams, windows)
+    before = t < first.at_s - 0.005
+    np.testing.assert_array_equal(t[before], t0[: before.sum()])
+    t1, cols1 = _plain(streams, windows, calibrate_at_s=first.data_to_s)
+    between = (t >= first.at_s - 0.005) & (t < second.at_s - 0.005)
+    i = int(np.searchsorted(t1, first.at_s - 0.005))
+    for c in cols0:
+        np.testing.assert_array_equal(cols[c][before], cols0[c][: before.sum()])
+        np.testing.assert_array_equal(cols[c][between], cols1[c][i : i + between.sum()])
+
+
+def test_switches_do_not_depend_on_the_chunking(forced):
+    (a, t_a, cols_a), (b, t_b, cols_b) = forced
+    assert a.switches == b.switches
+    np.testing.assert_array_equal(t_a, t_b)
+    for c in cols_a:
+        np.testing.assert_array_equal(cols_a[c], cols_b[c])
+
+
+def test_the_first_redecision_is_15_s_after_the_calibration_then_doubling():
+    assert lr.redecision_times(40.0) == [55.0, 70.0, 100.0, 160.0, 280.0, 520.0, 1000.0]
+
+
+def test_a_late_redecision_switches_a_tenth_of_its_session_later():
+    assert lr.switch_delay_s(55.0, 40.0) == lr.SWITCH_AFTER_S
+    assert lr.switch_delay_s(1000.0, 40.0) == pytest.approx(96.0)
+
+
+def test_changed_segments_names_a_sign_an_axis_and_a_trust_changed(session):
+    streams, windows = session
+    live = LiveAnglePipeline(streams, rate_hz=RATE_HZ)
+    run_live(live, streams, windows, tick_s=5.0, until_s=windows.functional_s[1] + 2.0)
+    cal = live.calibration
+    assert cal is not None
+    seg = cal.segments
+
+    def turned(p: str, deg: float):
+        q = rot.multiply(
+            rot.from_axis_angle(np.array([0.0, 0.0, 1.0]), np.radians(deg)), seg[p].q_S_B
+        )
+        return dataclasses.replace(cal, segments={**seg, p: dataclasses.replace(seg[p], q_S_B=q)})
+
+    assert lr.changed_segments(cal, cal) == {}
+    assert lr.changed_segments(cal, turned("right_thigh", 1.0)) == {}
+    assert (
+        "flexion axis re-decided"
+        in lr.changed_segments(cal, turned("right_thigh", 6.0))["right_thigh"]
+    )
+    assert "sign re-decided" in lr.changed_segments(cal, turned("right_foot", 180.0))["right_foot"]
+    assert not seg["pelvis"].trusted  # the movements left its sign low
+    sure = dataclasses.replace(seg["pelvis"], sign_confidence="high", rotation_deg=40.0)
+    trusted = dataclasses.replace(cal, segments={**seg, "pelvis": sure})
+    assert lr.changed_segments(cal, trusted) == {"pelvis": "now trusted"}
+    assert lr.changed_segments(trusted, cal)["pelvis"].startswith("now uncertain (")
+
+
+def test_without_waiting_the_rows_past_a_pending_switch_are_held_not_lost(session, forced):
+    """The live screen does not wait: while the re-decision runs, no row from its switch row
+    on goes out; once it is done, the rows go on exactly as when it was waited for."""
+    streams, windows = session
+    _live, t_waited, cols_waited = forced[0]
+    gate = threading.Event()
+    mp = pytest.MonkeyPatch()
+    mp.setattr(lr, "changed_segments", lambda old, new: {"pelvis": "forced"})
+    slow = lr.RedecidingPipeline._redecided
+
+    def gated(self, parts, at):
+        gate.wait(timeout=60.0)
+        return slow(self, parts, at)
+
+    mp.setattr(lr.RedecidingPipeline, "_redecided", gated)
+    try:
+        live = lr.RedecidingPipeline(streams, rate_hz=RATE_HZ)
+        end = max(float(s.t_s[-1]) for s in streams.values())
+        cal_at = windows.functional_s[1] + 0.5
+        pos = dict.fromkeys(streams, 0)
+        parts, first_switch = [], None
+        for now in np.union1d(np.arange(0.0, end, 1.0), [cal_at, end + 1e-6]):
+            feed_live(live, streams, pos, now)
+            out = live.step()
+            if out is not None and out.columns:
+                parts.append(out)
+            if not live.calibrated and now >= cal_at:
+                live.calibrate(windows)
+            if live._pending is not None and first_switch is None:
+                first_switch = live._pending[0] + lr.SWITCH_AFTER_S
+            if first_switch is not None and now > first_switch + 10.0 and not gate.is_set():
+                assert parts[-1].t_s[-1] < first_switch  # held while the work runs
+                gate.set()
+                live._pending[1].result()  # done: the next step releases the rows
+        out = live.step(wait=True)
+        if out is not None and out.columns:
+            parts.append(out)
+        live.close()
+    finally:
+        gate.set()
+        mp.undo()
+    t = np.concatenate([o.t_s for o in parts])
+    np.testing.assert_array_equal(t, t_waited)
+    for c in cols_waited:
+        np.testing.assert_array_equal(np.concatenate([o.columns[c] for o in parts]), cols_waited[c])
