@@ -222,13 +222,26 @@ def halfway_axis(own_z_S: FloatArray, gyro_S: FloatArray, y_S: FloatArray) -> Fl
 OWN_AXIS_MIN_ROTATION_DEG = 30.0
 """The thigh's own axis witnesses its hinge axis's lean only when it turned this much about
 it over the functional movements (selected samples, :func:`own_gyro_axis`)…"""
-OWN_AXIS_MAX_TURN_DEG = 8.0
+OWN_AXIS_MAX_TURN_DEG = 6.0
 """… and points the same way as the hinge axis in the plane ⟂ the superior axis within this
-angle. The knee's coupling turns the thigh's view of the hinge axis toward the forward axis
-by its average over the bends (≈ 5° at 0.12° of tibial rotation per degree of flexion);
-farther apart, the thigh's own rotation carries abduction made with it (a sloppy swing, a
-knee falling inward in a squat), which leans its axis as readily as it turns it, and it is
-no witness."""
+angle. The knee's tibial rotation turns the thigh's view of the hinge axis toward the
+forward axis by its average over the bends (``c·mean(sin θ)``: ≈ 4.5° at 0.12° of rotation
+per degree of flexion over bends to 90°), the fits' own scatter adds ~1°. Farther apart,
+one of the two axes carries something else — abduction or rotation made with the thigh's
+swings, or a hinge turned by soft tissue — and nothing says which: the thigh's own axis is
+no witness, and the thigh's axis is not established to that angle
+(:func:`level_turn_deg`)."""
+
+
+def level_turn_deg(a_S: FloatArray, b_S: FloatArray, y_S: FloatArray) -> float:
+    """Angle (°) between two axes in the plane ⟂ ``y_S`` (unit), signs ignored (0…90)."""
+    y = np.asarray(y_S, dtype=np.float64)
+    flat = []
+    for v in (a_S, b_S):
+        u = np.asarray(v, dtype=np.float64)
+        u = u - float(u @ y) * y
+        flat.append(u / np.linalg.norm(u))
+    return float(np.rad2deg(np.arccos(min(1.0, abs(float(flat[0] @ flat[1]))))))
 
 
 def own_gyro_axis(
@@ -273,13 +286,13 @@ def shared_lean_axis(
     more than :data:`OWN_AXIS_MAX_TURN_DEG` apart in that plane (the witness is no witness).
     """
     y = np.asarray(y_S, dtype=np.float64)
+    if level_turn_deg(hinge_S, witness_S, y) > OWN_AXIS_MAX_TURN_DEG:
+        return None
     h = np.asarray(hinge_S, dtype=np.float64) / np.linalg.norm(hinge_S)
     w = np.asarray(witness_S, dtype=np.float64) / np.linalg.norm(witness_S)
     w = w if float(w @ h) >= 0.0 else -w
     s_h, s_w = float(np.clip(h @ y, -1.0, 1.0)), float(np.clip(w @ y, -1.0, 1.0))
-    flat_h, flat_w = h - s_h * y, w - s_w * y
-    flat_h, flat_w = flat_h / np.linalg.norm(flat_h), flat_w / np.linalg.norm(flat_w)
-    if np.rad2deg(np.arccos(min(1.0, float(flat_h @ flat_w)))) > OWN_AXIS_MAX_TURN_DEG:
-        return None
+    flat_h = h - s_h * y
+    flat_h = flat_h / np.linalg.norm(flat_h)
     shared = float(np.sign(s_h)) * min(abs(s_h), abs(s_w)) if s_h * s_w > 0.0 else 0.0
     return np.sqrt(1.0 - shared**2) * flat_h + shared * y

@@ -43,6 +43,7 @@ from analysis.angles.axis_bias import (
     axis_bias_g,
     gyro_flexion_axis,
     halfway_axis,
+    level_turn_deg,
     own_gyro_axis,
     reframe,
     shared_lean_axis,
@@ -578,8 +579,12 @@ def _thigh_lean_shared(
     The knee's coupling leans the hinge axis, not the thigh's accelerometer
     (:func:`analysis.angles.axis_bias.shared_lean_axis`); the witness is the thigh's own
     gyroscope axis over the functional window, stand bias removed
-    (:func:`analysis.angles.axis_bias.own_gyro_axis`). Unchanged without a witness, or when
-    the two point apart in the level plane (the own axis carries abduction made with it).
+    (:func:`analysis.angles.axis_bias.own_gyro_axis`). Unchanged without a witness. When the
+    two point apart in the level plane by more than a knee's tibial rotation explains
+    (:data:`analysis.angles.axis_bias.OWN_AXIS_MAX_TURN_DEG`) the hinge axis is kept whole
+    but its tilt is doubted: the thigh's heading at the stand is set by this axis, and an
+    axis turned by δ in the level plane reads about ``δ·sin φ`` of hip adduction at a hip
+    flexion φ.
     """
     stream = session.streams[thigh]
     sel = masks[1] & stream.valid & np.all(np.isfinite(q_E_S[thigh]), axis=1)
@@ -588,8 +593,21 @@ def _thigh_lean_shared(
     gyr = np.asarray(stream.gyr_rad_s[sel], dtype=np.float64) - _stand_rate(stream, masks[0])
     up = rot.rotate(rot.conjugate(np.asarray(q_E_S[thigh][sel], dtype=np.float64)), [0, 0, 1.0])
     own = own_gyro_axis(gyr, up, ax.hinge_S, rate_hz=session.rate_hz)
-    shared = None if own is None else shared_lean_axis(ax.hinge_S, own, ax.y_S)
-    return ax if shared is None else dataclasses.replace(ax, hinge_S=shared)
+    if own is None:
+        return ax
+    shared = shared_lean_axis(ax.hinge_S, own, ax.y_S)
+    if shared is not None:
+        return dataclasses.replace(ax, hinge_S=shared)
+    if ax.tilt_doubt is not None:
+        return ax
+    apart = level_turn_deg(ax.hinge_S, own, ax.y_S)
+    return dataclasses.replace(
+        ax,
+        tilt_doubt=(
+            f"the {_segment_words(thigh)}'s flexion axis from the knee's hinge and from its own "
+            f"rotation point {apart:.0f}° apart, more than a knee's tibial rotation explains"
+        ),
+    )
 
 
 SESSION_KNEE_SCAN: Final = 400_000
