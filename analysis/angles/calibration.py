@@ -153,8 +153,10 @@ class SegmentCalibration:
     axis_source: str = "movements"
     """Where the flexion axis came from: the functional ``movements`` or the ``session``."""
     tilt_doubt: str | None = None
-    """Why the flexion axis's tilt is not established (:func:`thigh_tilt_doubt`): the angles
-    it tilts (hip adduction and rotation) are uncertain, the others not. None: no doubt."""
+    """Why the flexion axis's tilt is not established (:func:`thigh_tilt_doubt`, or a knee
+    hinge axis the thigh's own rotation axis points away from: :func:`_thigh_lean_shared`):
+    the angles it tilts (hip adduction and rotation) are uncertain, the others not. None: no
+    doubt."""
     axis_doubt: str | None = None
     """Why the flexion axis is not established although the segment turned enough
     (:func:`analysis.angles.calibration_axes.settle_axis`); None: no doubt."""
