@@ -222,15 +222,14 @@ def halfway_axis(own_z_S: FloatArray, gyro_S: FloatArray, y_S: FloatArray) -> Fl
 OWN_AXIS_MIN_ROTATION_DEG = 30.0
 """The thigh's own axis witnesses its hinge axis's lean only when it turned this much about
 it over the functional movements (selected samples, :func:`own_gyro_axis`)…"""
-OWN_AXIS_MAX_TURN_DEG = 6.0
+OWN_AXIS_MAX_TURN_DEG = 8.0
 """… and points the same way as the hinge axis in the plane ⟂ the superior axis within this
 angle. The knee's tibial rotation turns the thigh's view of the hinge axis toward the
 forward axis by its average over the bends (``c·mean(sin θ)``: ≈ 4.5° at 0.12° of rotation
-per degree of flexion over bends to 90°), the fits' own scatter adds ~1°. Farther apart,
-one of the two axes carries something else — abduction or rotation made with the thigh's
-swings, or a hinge turned by soft tissue — and nothing says which: the thigh's own axis is
-no witness, and the thigh's axis is not established to that angle
-(:func:`level_turn_deg`)."""
+per degree of flexion over bends to 90°), the fits' own scatter and soft tissue add a few
+degrees. Farther apart, the thigh's own rotation carries abduction or rotation made with
+it (sloppy swings and bends, which is why the knee's hinge gives the thigh its axis), and
+it is no witness of the lean either (:func:`level_turn_deg`)."""
 
 
 def level_turn_deg(a_S: FloatArray, b_S: FloatArray, y_S: FloatArray) -> float:

@@ -43,7 +43,6 @@ from analysis.angles.axis_bias import (
     axis_bias_g,
     gyro_flexion_axis,
     halfway_axis,
-    level_turn_deg,
     own_gyro_axis,
     reframe,
     shared_lean_axis,
@@ -153,10 +152,8 @@ class SegmentCalibration:
     axis_source: str = "movements"
     """Where the flexion axis came from: the functional ``movements`` or the ``session``."""
     tilt_doubt: str | None = None
-    """Why the flexion axis's tilt is not established (:func:`thigh_tilt_doubt`, or a knee
-    hinge axis the thigh's own rotation axis points away from: :func:`_thigh_lean_shared`):
-    the angles it tilts (hip adduction and rotation) are uncertain, the others not. None: no
-    doubt."""
+    """Why the flexion axis's tilt is not established (:func:`thigh_tilt_doubt`): the angles
+    it tilts (hip adduction and rotation) are uncertain, the others not. None: no doubt."""
     axis_doubt: str | None = None
     """Why the flexion axis is not established although the segment turned enough
     (:func:`analysis.angles.calibration_axes.settle_axis`); None: no doubt."""
@@ -581,12 +578,11 @@ def _thigh_lean_shared(
     The knee's coupling leans the hinge axis, not the thigh's accelerometer
     (:func:`analysis.angles.axis_bias.shared_lean_axis`); the witness is the thigh's own
     gyroscope axis over the functional window, stand bias removed
-    (:func:`analysis.angles.axis_bias.own_gyro_axis`). Unchanged without a witness. When the
-    two point apart in the level plane by more than a knee's tibial rotation explains
-    (:data:`analysis.angles.axis_bias.OWN_AXIS_MAX_TURN_DEG`) the hinge axis is kept whole
-    but its tilt is doubted: the thigh's heading at the stand is set by this axis, and an
-    axis turned by δ in the level plane reads about ``δ·sin φ`` of hip adduction at a hip
-    flexion φ.
+    (:func:`analysis.angles.axis_bias.own_gyro_axis`). Unchanged without a witness, or when
+    the two point apart in the level plane by more than
+    :data:`analysis.angles.axis_bias.OWN_AXIS_MAX_TURN_DEG` (the own axis carries abduction
+    or rotation made with the swings: the hinge's whole lean is taken for the bias, as
+    before).
     """
     stream = session.streams[thigh]
     sel = masks[1] & stream.valid & np.all(np.isfinite(q_E_S[thigh]), axis=1)
@@ -595,21 +591,8 @@ def _thigh_lean_shared(
     gyr = np.asarray(stream.gyr_rad_s[sel], dtype=np.float64) - _stand_rate(stream, masks[0])
     up = rot.rotate(rot.conjugate(np.asarray(q_E_S[thigh][sel], dtype=np.float64)), [0, 0, 1.0])
     own = own_gyro_axis(gyr, up, ax.hinge_S, rate_hz=session.rate_hz)
-    if own is None:
-        return ax
-    shared = shared_lean_axis(ax.hinge_S, own, ax.y_S)
-    if shared is not None:
-        return dataclasses.replace(ax, hinge_S=shared)
-    if ax.tilt_doubt is not None:
-        return ax
-    apart = level_turn_deg(ax.hinge_S, own, ax.y_S)
-    return dataclasses.replace(
-        ax,
-        tilt_doubt=(
-            f"the {_segment_words(thigh)}'s flexion axis from the knee's hinge and from its own "
-            f"rotation point {apart:.0f}° apart, more than a knee's tibial rotation explains"
-        ),
-    )
+    shared = None if own is None else shared_lean_axis(ax.hinge_S, own, ax.y_S)
+    return ax if shared is None else dataclasses.replace(ax, hinge_S=shared)
 
 
 SESSION_KNEE_SCAN: Final = 400_000
