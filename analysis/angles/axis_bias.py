@@ -25,6 +25,17 @@ rates give the axis (:func:`gyro_flexion_axis`), used the same way when it lay f
 stand's vertical (:func:`tipped_far`: lying down); over leans alone, which a hitched hip
 tilts, it is split half-way with the calibration's axis (:func:`halfway_axis`).
 
+A knee is not an exact hinge: the tibia turns about its long axis as the knee bends (a few
+degrees over 0–60°), so the knee's functional axis leans from the flexion axis in both
+sensors' coordinates — by the coupling's whole angle in the shank's, by its average over the
+bends in the thigh's — and that lean is no bias. The thigh reads hip adduction through its
+frame's roll, so its bias is taken only as far as a second gyroscope-only axis of the same
+sensor shares it (:func:`shared_lean_axis`): the thigh's own rotation axis over the
+functional movements (:func:`own_gyro_axis`: the leg swings and bends turn the thigh at the
+hip, where the knee's coupling does not reach). An accelerometer bias leans both equally
+(each is read against the same stand vertical); the knee's coupling leans only the hinge,
+rotation made with the swings only the own axis.
+
 Beyond :data:`MAX_AXIS_BIAS_M_S2` (past consumer accelerometer specifications) the lean is
 not taken for a bias: the knee's axis was not horizontal, or the fit is off, and nothing is
 changed. Misalignment between the accelerometer and gyroscope triads (a fraction of a degree
@@ -206,3 +217,81 @@ def halfway_axis(own_z_S: FloatArray, gyro_S: FloatArray, y_S: FloatArray) -> Fl
     h = sum(v / np.linalg.norm(v) for v in flat)
     h = h / np.linalg.norm(h)
     return np.sqrt(1.0 - sin_lean**2) * h + sin_lean * y
+
+
+OWN_AXIS_MIN_ROTATION_DEG = 30.0
+"""The thigh's own axis witnesses its hinge axis's lean only when it turned this much about
+it over the functional movements (selected samples, :func:`own_gyro_axis`)…"""
+OWN_AXIS_MAX_TURN_DEG = 8.0
+"""… and points the same way as the hinge axis in the plane ⟂ the superior axis within this
+angle. The knee's tibial rotation turns the thigh's view of the hinge axis toward the
+forward axis by its average over the bends (``c·mean(sin θ)``: ≈ 4.5° at 0.12° of rotation
+per degree of flexion over bends to 90°), the fits' own scatter and soft tissue add a few
+degrees. Farther apart, the thigh's own rotation carries abduction or rotation made with
+it (sloppy swings and bends, which is why the knee's hinge gives the thigh its axis), and
+it is no witness of the lean either (:func:`level_turn_deg`)."""
+
+
+def level_turn_deg(a_S: FloatArray, b_S: FloatArray, y_S: FloatArray) -> float:
+    """Angle (°) between two axes in the plane ⟂ ``y_S`` (unit), signs ignored (0…90)."""
+    y = np.asarray(y_S, dtype=np.float64)
+    flat = []
+    for v in (a_S, b_S):
+        u = np.asarray(v, dtype=np.float64)
+        u = u - float(u @ y) * y
+        flat.append(u / np.linalg.norm(u))
+    return float(np.rad2deg(np.arccos(min(1.0, abs(float(flat[0] @ flat[1]))))))
+
+
+def own_gyro_axis(
+    gyr_rad_s: FloatArray, up_S: FloatArray, near_S: FloatArray, *, rate_hz: float
+) -> FloatArray | None:
+    """A segment's dominant rotation axis from its gyroscope alone, with the sign of ``near_S``.
+
+    Like :func:`gyro_flexion_axis` the fused vertical (``up_S``, sensor frame per sample)
+    only selects the samples that turn about a horizontal axis and faster than
+    :data:`GYRO_AXIS_MIN_RATE_RAD_S`; the axis is the dominant direction of their rates as
+    measured, so an accelerometer bias does not lean it. None unless the segment turned
+    ≥ :data:`OWN_AXIS_MIN_ROTATION_DEG` about it.
+    """
+    w = np.asarray(gyr_rad_s, dtype=np.float64)
+    up = np.asarray(up_S, dtype=np.float64)
+    rate = rot.row_norm(w)
+    with np.errstate(invalid="ignore"):
+        keep = (rate > GYRO_AXIS_MIN_RATE_RAD_S) & (
+            np.abs(np.sum(w * up, axis=1)) < GYRO_AXIS_MAX_VERTICAL_SHARE * rate
+        )
+    w = w[keep]
+    if w.shape[0] < 10:
+        return None
+    a = np.linalg.eigh(w.T @ w)[1][:, -1]
+    a = a if float(a @ np.asarray(near_S, dtype=np.float64)) >= 0.0 else -a
+    if float(np.rad2deg(np.abs(w @ a).sum() / rate_hz)) < OWN_AXIS_MIN_ROTATION_DEG:
+        return None
+    return a
+
+
+def shared_lean_axis(
+    hinge_S: FloatArray, witness_S: FloatArray, y_S: FloatArray
+) -> FloatArray | None:
+    """``hinge_S`` with its lean from the plane ⟂ ``y_S`` cut to the lean ``witness_S`` shares.
+
+    ``hinge_S`` (the knee's hinge axis in the thigh sensor) and ``witness_S`` (the thigh's own
+    gyroscope axis, :func:`own_gyro_axis`) are two gyroscope-only views of one flexion axis;
+    ``y_S`` is the stand's superior axis (unit). The shared lean is the smaller of the two
+    when they lean the same way, none when they lean opposite ways: an accelerometer bias
+    leans both alike, what each movement adds leans one. The axis keeps its direction in the
+    plane ⟂ ``y_S``. Returns a unit axis in sensor coordinates, or None when the two point
+    more than :data:`OWN_AXIS_MAX_TURN_DEG` apart in that plane (the witness is no witness).
+    """
+    y = np.asarray(y_S, dtype=np.float64)
+    if level_turn_deg(hinge_S, witness_S, y) > OWN_AXIS_MAX_TURN_DEG:
+        return None
+    h = np.asarray(hinge_S, dtype=np.float64) / np.linalg.norm(hinge_S)
+    w = np.asarray(witness_S, dtype=np.float64) / np.linalg.norm(witness_S)
+    w = w if float(w @ h) >= 0.0 else -w
+    s_h, s_w = float(np.clip(h @ y, -1.0, 1.0)), float(np.clip(w @ y, -1.0, 1.0))
+    flat_h = h - s_h * y
+    flat_h = flat_h / np.linalg.norm(flat_h)
+    shared = float(np.sign(s_h)) * min(abs(s_h), abs(s_w)) if s_h * s_w > 0.0 else 0.0
+    return np.sqrt(1.0 - shared**2) * flat_h + shared * y

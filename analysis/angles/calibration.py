@@ -43,7 +43,9 @@ from analysis.angles.axis_bias import (
     axis_bias_g,
     gyro_flexion_axis,
     halfway_axis,
+    own_gyro_axis,
     reframe,
+    shared_lean_axis,
     tipped_far,
 )
 from analysis.angles.calibration_axes import (
@@ -565,7 +567,40 @@ def knee_hinge_axes(
             continue
         # the shank keeps an axis the window's knee fit gave it
         out.update({p: a for p, a in found.items() if out[p].axis_source == "movements"})
+    for side in SIDES:
+        thigh = f"{side}_thigh"
+        if thigh in out and out[thigh].hinge_S is not None:
+            out[thigh] = _thigh_lean_shared(session, thigh, masks, q_E_S, out[thigh])
     return out
+
+
+def _thigh_lean_shared(
+    session: UniformSession,
+    thigh: str,
+    masks: tuple[BoolArray, BoolArray],
+    q_E_S: Mapping[str, FloatArray],
+    ax: SensorAxes,
+) -> SensorAxes:
+    """The thigh's hinge axis with only the lean its own rotation axis shares.
+
+    The knee's coupling leans the hinge axis, not the thigh's accelerometer
+    (:func:`analysis.angles.axis_bias.shared_lean_axis`); the witness is the thigh's own
+    gyroscope axis over the functional window, stand bias removed
+    (:func:`analysis.angles.axis_bias.own_gyro_axis`). Unchanged without a witness, or when
+    the two point apart in the level plane by more than
+    :data:`analysis.angles.axis_bias.OWN_AXIS_MAX_TURN_DEG` (the own axis carries abduction
+    or rotation made with the swings: the hinge's whole lean is taken for the bias, as
+    before).
+    """
+    stream = session.streams[thigh]
+    sel = masks[1] & stream.valid & np.all(np.isfinite(q_E_S[thigh]), axis=1)
+    if sel.sum() < 10 or ax.hinge_S is None:
+        return ax
+    gyr = np.asarray(stream.gyr_rad_s[sel], dtype=np.float64) - _stand_rate(stream, masks[0])
+    up = rot.rotate(rot.conjugate(np.asarray(q_E_S[thigh][sel], dtype=np.float64)), [0, 0, 1.0])
+    own = own_gyro_axis(gyr, up, ax.hinge_S, rate_hz=session.rate_hz)
+    shared = None if own is None else shared_lean_axis(ax.hinge_S, own, ax.y_S)
+    return ax if shared is None else dataclasses.replace(ax, hinge_S=shared)
 
 
 SESSION_KNEE_SCAN: Final = 400_000

@@ -83,7 +83,9 @@ class SensorAxes:
     hinge_S: FloatArray | None = None
     """The knee's hinge axis as fitted from the gyroscopes (unit, sensor frame, sign of z),
     before it was made orthogonal to y; None when the axis is not the knee's. Its lean from
-    the plane ⟂ y is the accelerometer's bias along it (:mod:`analysis.angles.axis_bias`)."""
+    the plane ⟂ y is the accelerometer's bias along it (:mod:`analysis.angles.axis_bias`);
+    a thigh's is cut to the lean its own gyroscope axis shares
+    (:func:`analysis.angles.axis_bias.shared_lean_axis`)."""
 
     @property
     def well_defined(self) -> bool:
