@@ -628,10 +628,11 @@ stretch hold be taken for the quiet stand, a weak hip centre overruling clear bo
 resting leg's hip flexion 2.17° off); seeds 11000–11099 were run on this round's starting
 code and examined (a resting ankle 87° off while lying, a true 52° ankle reading in deep knee
 bends that doubted a whole calibration, a pelvis tuck missed because the stretch was judged
-left), and this round's fixes were built on what they showed. The seeds below were run
-once before, on a version with a knee-hinge change that was then withdrawn because of a
-real-data check (not for anything these people showed; only their summary counts were
-read); the run below is on this round's final code. All angles,
+left); seeds 13000–13099 were held out in round 9 and then examined in round 10 (a pelvis
+axis 84° off from sideways rocking that two loose thighs together rule out, a lumbar slump
+missed on an uncertain pelvis), and seeds 14000–14099 were run on round 10's starting code
+and examined (a trusted hip adduction 4.22° off, lumbar slumps missed on an uncertain pelvis
+or trunk sign). The seeds below were run once, on this round's final code. All angles,
 then the trusted ones only:
 
 {rmse}
