@@ -460,10 +460,14 @@ _EARLY_READS: dict[tuple[Any, ...], Future[pa.Table]] = {}
 
 
 def _early_key(path: str | Path, header: list[str], used: list[str]) -> tuple[Any, ...]:
-    """Which file (and which version of it) and which columns; OSError if it is gone."""
+    """Which file (and which version of it) and which columns; OSError if it is gone.
+
+    The change time is part of it: a file rewritten in place to the same size with its time
+    modified set back (``touch -d``, ``cp -p``, ``rsync -t --inplace``) still gets a new one.
+    """
     p = Path(path)
     st = p.stat()
-    ident = (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    ident = (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     return (*ident, tuple(header), tuple(used))
 
 
@@ -475,8 +479,8 @@ def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
     are then split per sensor on the same thread, as the read would split them. Only a file
     that :func:`read_recording` would parse whole is started (plain, regular, at most
     :data:`PARALLEL_READ_MAX_BYTES`, ending in a newline, with a canonical header); the read
-    takes the result only if the file is still the same one (device, inode, size, time
-    modified) and asks for the same columns, and otherwise parses as usual. A parse that
+    takes the result only if the file is still the same one (device, inode, size, times
+    modified and changed) and asks for the same columns, and otherwise parses as usual. A parse that
     fails is dropped: the read then parses again and reports the problem as always. Returns
     True when a parse was started.
     """
