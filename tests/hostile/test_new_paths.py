@@ -210,3 +210,50 @@ def test_cli_file_size_limit_gives_one_line_and_no_cut_off_file(tmp_path: Path) 
     assert "Traceback" not in run.stderr
     assert "angles.csv: File too large" in last
     assert [p.name for p in out.iterdir()] == []
+
+
+# --- interruptions -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["_start_reading", "build_parser"])
+def test_ctrl_c_while_the_command_imports_is_one_line(
+    where: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli import main as cli_main
+
+    def interrupted(*_a: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_main, where, interrupted)
+    monkeypatch.setattr(cli_main, "_stop_on_termination", lambda: None, raising=False)
+    try:
+        code = cli_main.main(["analyse", "x.csv", "--out", "o"])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped main() (a traceback on the terminal)")
+    assert code == cli_main.EXIT_INTERRUPTED
+    assert capsys.readouterr().err.strip() == "stretchguard: interrupted"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after_s", [0.3, 1.5, 3.0])
+def test_sigterm_during_analyse_is_one_line_and_leaves_no_cut_off_file(
+    plain: Path, after_s: float
+) -> None:
+    out = plain.with_name("out")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "analyse", str(plain), "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(after_s)
+    run.terminate()
+    _, err = run.communicate(timeout=60)  # no hang with the writer threads alive
+    if run.returncode == 0 or "wrote" in err:  # finished before the signal: all three files
+        names = sorted(p.name for p in out.iterdir())
+        assert names == ["angles.csv", "envelope.json", "report.html"]
+        return
+    assert (run.returncode, err.strip().splitlines()[-1]) == (130, "stretchguard: interrupted")
+    assert "Traceback" not in err
+    assert not out.exists() or [p.name for p in out.iterdir()] == []
