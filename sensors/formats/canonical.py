@@ -508,7 +508,11 @@ def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
     def parse() -> None:
         # split per sensor here too: NumPy's part of it runs while the modules import
         try:
-            table = pacsv.read_csv(str(p), **options)
+            with _open_regular(p) as fh:  # the file checked above, whatever the name is now
+                st = os.fstat(fh.fileno())
+                if (st.st_dev, st.st_ino) != key[1:3]:
+                    raise _IrregularError
+                table = pacsv.read_csv(_descriptor_path(fh, p), **options)
             parts: dict[str, _Growing] = {}
             for batch in _batches(str(p), options, whole=True, early=table):
                 _split_batch(batch, used, parts, expected_rows=expected)
@@ -521,6 +525,17 @@ def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
     _EARLY_READS[key] = parsed
     threading.Thread(target=parse, name="stretchguard-early-read").start()
     return True
+
+
+def _descriptor_path(fh: BinaryIO, path: Path) -> str:
+    """A name that opens the same file as ``fh`` (Linux's ``/proc/self/fd``), else ``path``.
+
+    Arrow opens a path itself; through the descriptor's name it opens the file that was
+    checked to be regular, even if ``path`` has since been replaced (by a FIFO, whose open
+    would block the thread, and the exit waiting for it, for ever).
+    """
+    name = f"/proc/self/fd/{fh.fileno()}"
+    return name if Path(name).exists() else str(path)
 
 
 def _take_early_read(source: Any, header: list[str], used: list[str]) -> dict[str, _Growing] | None:

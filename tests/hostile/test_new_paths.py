@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis.errors import RecordingFormatError
 from sensors.formats import canonical
 from sensors.formats.canonical import read_recording, start_early_read
 from stretchguard import analysing
@@ -257,3 +258,49 @@ def test_sigterm_during_analyse_is_one_line_and_leaves_no_cut_off_file(
     assert (run.returncode, err.strip().splitlines()[-1]) == (130, "stretchguard: interrupted")
     assert "Traceback" not in err
     assert not out.exists() or [p.name for p in out.iterdir()] == []
+
+
+def test_a_file_swapped_for_a_fifo_as_the_early_read_starts_does_not_hang(
+    plain: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name replaced by a FIFO between the check and the parse thread's open."""
+    real_start = canonical.threading.Thread.start
+
+    def swap_then_start(thread: object) -> None:
+        plain.unlink()
+        os.mkfifo(plain)
+        real_start(thread)
+
+    monkeypatch.setattr(canonical.threading.Thread, "start", swap_then_start)
+    assert start_early_read(plain, device_ticks=False)
+    monkeypatch.undo()
+    parsed = next(iter(canonical._EARLY_READS.values()))
+    try:
+        parsed.exception(timeout=10)
+    except TimeoutError:
+        # the thread is stuck opening the FIFO: a writer's open and close frees it
+        os.close(os.open(plain, os.O_WRONLY))
+        pytest.fail("the early read blocked on a FIFO put in the file's place")
+    finally:
+        canonical._EARLY_READS.clear()
+    with pytest.raises(RecordingFormatError, match="named pipe"):
+        read_recording(plain, device_ticks=False)
+
+
+def test_an_unchanged_file_takes_the_early_parse(
+    plain: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = []
+    real = canonical._take_early_read
+
+    def spy(*args: object) -> object:
+        taken.append(real(*args))
+        return taken[-1]
+
+    monkeypatch.setattr(canonical, "_take_early_read", spy)
+    assert start_early_read(plain, device_ticks=False)
+    got = read_recording(plain, device_ticks=False)
+    assert len(taken) == 1
+    assert taken[0] is not None
+    canonical._EARLY_READS.clear()
+    assert _same_streams(got, read_recording(plain, device_ticks=False))
