@@ -439,15 +439,17 @@ def _read_streams_fast(
         if unknown:
             warnings.insert(0, f"ignored unknown column(s): {inputs.short_names(unknown)}")
         used = _used_columns(header, device_ticks=device_ticks)
-    # Arrow reads the path natively (its own threads, no GIL); a torn file is read through
-    # a memory map cut at its last newline. The path was checked as a regular file above.
-    if gz or limit == size:
-        whole = not gz and size <= PARALLEL_READ_MAX_BYTES
-        parts = _parse_blocks(str(path), header, used, _expected_rows(path, head, end), whole=whole)
-    else:
-        with pa.memory_map(str(path)) as mm:
-            source = pa.BufferReader(mm.read_buffer(limit))
-            parts = _parse_blocks(source, header, used, _expected_rows(path, head, end))
+        # Arrow reads the file natively (its own threads, no GIL), the one checked above
+        # through its descriptor's name; a torn file is read through a memory map cut at its
+        # last newline.
+        name = str(path) if gz else _descriptor_path(fh, path)  # Arrow goes by the .gz
+        if gz or limit == size:
+            whole = not gz and size <= PARALLEL_READ_MAX_BYTES
+            parts = _parse_blocks(name, header, used, _expected_rows(path, head, end), whole=whole)
+        else:
+            with pa.memory_map(name) as mm:
+                source = pa.BufferReader(mm.read_buffer(limit))
+                parts = _parse_blocks(source, header, used, _expected_rows(path, head, end))
     streams = {}
     for label in PLACEMENTS:
         if label in parts:

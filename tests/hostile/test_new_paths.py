@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -304,3 +305,26 @@ def test_an_unchanged_file_takes_the_early_parse(
     assert taken[0] is not None
     canonical._EARLY_READS.clear()
     assert _same_streams(got, read_recording(plain, device_ticks=False))
+
+
+def test_a_file_swapped_for_a_fifo_during_the_read_does_not_hang(
+    plain: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name replaced by a FIFO after the reader's check, before Arrow opens the file."""
+    real_used = canonical._used_columns
+
+    def swap_then_choose(*args: object, **kwargs: object) -> list[str]:
+        plain.rename(plain.with_name("moved.csv"))
+        os.mkfifo(plain)
+        return real_used(*args, **kwargs)
+
+    monkeypatch.setattr(canonical, "_used_columns", swap_then_choose)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        done = pool.submit(read_recording, plain, device_ticks=False)
+        try:
+            got = done.result(timeout=10)
+        except TimeoutError:
+            os.close(os.open(plain, os.O_WRONLY))  # frees the blocked open
+            pytest.fail("the reader blocked on a FIFO put in the file's place")
+    monkeypatch.undo()
+    assert _same_streams(got, read_recording(plain.with_name("moved.csv"), device_ticks=False))
