@@ -16,7 +16,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -37,7 +37,7 @@ from analysis.envelope.profiles import (
     read_profile_text,
 )
 from analysis.envelope.unchecked import unworn_leg_reasons
-from analysis.errors import ConfigError
+from analysis.errors import ConfigError, OutputExistsError
 from analysis.recording.schema import SIDES, T_S, split_placement
 from analysis.recording.streams import CalibrationWindows, Recording, SensorStream, SessionMeta
 from sensors.formats.canonical import new_temp_beside, publish_new
@@ -227,15 +227,19 @@ def _write_hidden(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
     Only a finished file gets its name (:func:`publish_new`): a full disk, a file size limit
     or a kill never leaves a cut-off ``angles.csv`` that looks complete.
     """
-    tmp, fd = new_temp_beside(path)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename is None:  # name the file in the error
-            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        tmp, fd = new_temp_beside(path)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+        except BaseException:
+            with suppress(OSError):  # a folder made read-only keeps it: the first error counts
+                tmp.unlink(missing_ok=True)
+            raise
+    except OutputExistsError:
         raise
+    except OSError as exc:  # the error names the file asked for, not the hidden one
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     return tmp
 
 
@@ -506,7 +510,8 @@ def write_outputs(analysis: SessionAnalysis, out_dir: str | Path) -> Path:
 def _remove_unpublished(done: Future[Path]) -> None:
     """The writer's hidden file, if the run stopped before it was given its name."""
     if not done.cancelled() and done.exception() is None:
-        done.result().unlink(missing_ok=True)
+        with suppress(OSError):  # a folder made read-only meanwhile: the run's error is told
+            done.result().unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

@@ -205,7 +205,7 @@ def publish_new(tmp: Path, final: Path) -> Path:
             with tmp.open("rb") as src, open_new(final) as dst:
                 shutil.copyfileobj(src, dst)
     finally:
-        with suppress(FileNotFoundError):
+        with suppress(OSError):  # gone, or a folder made read-only: the first error counts
             tmp.unlink()
     return final
 

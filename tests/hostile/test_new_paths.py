@@ -328,3 +328,22 @@ def test_a_file_swapped_for_a_fifo_during_the_read_does_not_hang(
             pytest.fail("the reader blocked on a FIFO put in the file's place")
     monkeypatch.undo()
     assert _same_streams(got, read_recording(plain.with_name("moved.csv"), device_ticks=False))
+
+
+def test_a_folder_made_read_only_while_writing_is_one_error_naming_the_file(
+    analysis: analysing.SessionAnalysis,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Neither the link to the final name nor the removal of the hidden file is allowed."""
+
+    def refuse(*args: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(args[0]))
+
+    monkeypatch.setattr(analysing, "publish_new", lambda tmp, final: refuse(final))
+    monkeypatch.setattr(Path, "unlink", lambda self, missing_ok=False: refuse(self))
+    with pytest.raises(PermissionError) as err:
+        analysing.write_outputs(analysis, tmp_path / "out")
+    assert str(err.value.filename).endswith("angles.csv")
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
