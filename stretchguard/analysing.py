@@ -12,10 +12,11 @@ Moved out of ``cli/cmd_analyse.py`` so the CLI (``analyse``, ``demo``, ``batch``
 from __future__ import annotations
 
 import io
+import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -36,10 +37,10 @@ from analysis.envelope.profiles import (
     read_profile_text,
 )
 from analysis.envelope.unchecked import unworn_leg_reasons
-from analysis.errors import ConfigError
+from analysis.errors import ConfigError, OutputExistsError
 from analysis.recording.schema import SIDES, T_S, split_placement
 from analysis.recording.streams import CalibrationWindows, Recording, SensorStream, SessionMeta
-from sensors.formats.canonical import open_new, write_new_file
+from sensors.formats.canonical import new_temp_beside, publish_new
 from stretchguard.memory import give_back_memory
 from stretchguard.paths import check_new_output
 from stretchguard.text import echo
@@ -220,9 +221,34 @@ def angles_csv(angles: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def _write_angles_file(path: Path, angles: pd.DataFrame) -> None:
-    with open_new(path) as fh:
-        write_angles_csv(angles, fh)
+def _write_hidden(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """A hidden temporary file beside ``path`` filled by ``write``; removed if that fails.
+
+    Only a finished file gets its name (:func:`publish_new`): a full disk, a file size limit
+    or a kill never leaves a cut-off ``angles.csv`` that looks complete.
+    """
+    try:
+        tmp, fd = new_temp_beside(path)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+        except BaseException:
+            with suppress(OSError):  # a folder made read-only keeps it: the first error counts
+                tmp.unlink(missing_ok=True)
+            raise
+    except OutputExistsError:
+        raise
+    except OSError as exc:  # the error names the file asked for, not the hidden one
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+    return tmp
+
+
+def _write_angles_file(path: Path, angles: pd.DataFrame) -> Path:
+    return _write_hidden(path, lambda fh: write_angles_csv(angles, fh))
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    publish_new(_write_hidden(path, lambda fh: fh.write(data)), path)
 
 
 # --- the work ----------------------------------------------------------------------------
@@ -466,15 +492,26 @@ def write_outputs(analysis: SessionAnalysis, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # angles.csv is written (Arrow's writer, mostly outside the interpreter lock) while the
-    # report is drawn and envelope.json encoded
+    # report is drawn and envelope.json encoded; each file is written under a hidden name
+    # and given its own only when complete (an interrupted run leaves no cut-off file)
     with ThreadPoolExecutor(max_workers=1) as writer:
         angles_done = writer.submit(_write_angles_file, out / "angles.csv", analysis.angles.angles)
-        html_text = _report_html(analysis)
-        envelope_text = analysis.envelope.to_json()  # also while angles.csv is written
-        angles_done.result()
-    write_new_file(out / "envelope.json", envelope_text.encode("utf-8"))
-    write_new_file(out / "report.html", html_text.encode("utf-8"))
+        try:
+            html_text = _report_html(analysis)
+            envelope_text = analysis.envelope.to_json()  # also while angles.csv is written
+            publish_new(angles_done.result(), out / "angles.csv")
+        finally:
+            angles_done.add_done_callback(_remove_unpublished)
+    _write_new(out / "envelope.json", envelope_text.encode("utf-8"))
+    _write_new(out / "report.html", html_text.encode("utf-8"))
     return out
+
+
+def _remove_unpublished(done: Future[Path]) -> None:
+    """The writer's hidden file, if the run stopped before it was given its name."""
+    if not done.cancelled() and done.exception() is None:
+        with suppress(OSError):  # a folder made read-only meanwhile: the run's error is told
+            done.result().unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

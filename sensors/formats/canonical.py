@@ -205,7 +205,7 @@ def publish_new(tmp: Path, final: Path) -> Path:
             with tmp.open("rb") as src, open_new(final) as dst:
                 shutil.copyfileobj(src, dst)
     finally:
-        with suppress(FileNotFoundError):
+        with suppress(OSError):  # gone, or a folder made read-only: the first error counts
             tmp.unlink()
     return final
 
@@ -439,15 +439,17 @@ def _read_streams_fast(
         if unknown:
             warnings.insert(0, f"ignored unknown column(s): {inputs.short_names(unknown)}")
         used = _used_columns(header, device_ticks=device_ticks)
-    # Arrow reads the path natively (its own threads, no GIL); a torn file is read through
-    # a memory map cut at its last newline. The path was checked as a regular file above.
-    if gz or limit == size:
-        whole = not gz and size <= PARALLEL_READ_MAX_BYTES
-        parts = _parse_blocks(str(path), header, used, _expected_rows(path, head, end), whole=whole)
-    else:
-        with pa.memory_map(str(path)) as mm:
-            source = pa.BufferReader(mm.read_buffer(limit))
-            parts = _parse_blocks(source, header, used, _expected_rows(path, head, end))
+        # Arrow reads the file natively (its own threads, no GIL), the one checked above
+        # through its descriptor's name; a torn file is read through a memory map cut at its
+        # last newline.
+        name = str(path) if gz else _descriptor_path(fh, path)  # Arrow goes by the .gz
+        if gz or limit == size:
+            whole = not gz and size <= PARALLEL_READ_MAX_BYTES
+            parts = _parse_blocks(name, header, used, _expected_rows(path, head, end), whole=whole)
+        else:
+            with pa.memory_map(name) as mm:
+                source = pa.BufferReader(mm.read_buffer(limit))
+                parts = _parse_blocks(source, header, used, _expected_rows(path, head, end))
     streams = {}
     for label in PLACEMENTS:
         if label in parts:
@@ -460,10 +462,14 @@ _EARLY_READS: dict[tuple[Any, ...], Future[pa.Table]] = {}
 
 
 def _early_key(path: str | Path, header: list[str], used: list[str]) -> tuple[Any, ...]:
-    """Which file (and which version of it) and which columns; OSError if it is gone."""
+    """Which file (and which version of it) and which columns; OSError if it is gone.
+
+    The change time is part of it: a file rewritten in place to the same size with its time
+    modified set back (``touch -d``, ``cp -p``, ``rsync -t --inplace``) still gets a new one.
+    """
     p = Path(path)
     st = p.stat()
-    ident = (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    ident = (str(p.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     return (*ident, tuple(header), tuple(used))
 
 
@@ -475,8 +481,8 @@ def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
     are then split per sensor on the same thread, as the read would split them. Only a file
     that :func:`read_recording` would parse whole is started (plain, regular, at most
     :data:`PARALLEL_READ_MAX_BYTES`, ending in a newline, with a canonical header); the read
-    takes the result only if the file is still the same one (device, inode, size, time
-    modified) and asks for the same columns, and otherwise parses as usual. A parse that
+    takes the result only if the file is still the same one (device, inode, size, times
+    modified and changed) and asks for the same columns, and otherwise parses as usual. A parse that
     fails is dropped: the read then parses again and reports the problem as always. Returns
     True when a parse was started.
     """
@@ -504,7 +510,11 @@ def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
     def parse() -> None:
         # split per sensor here too: NumPy's part of it runs while the modules import
         try:
-            table = pacsv.read_csv(str(p), **options)
+            with _open_regular(p) as fh:  # the file checked above, whatever the name is now
+                st = os.fstat(fh.fileno())
+                if (st.st_dev, st.st_ino) != key[1:3]:
+                    raise _IrregularError
+                table = pacsv.read_csv(_descriptor_path(fh, p), **options)
             parts: dict[str, _Growing] = {}
             for batch in _batches(str(p), options, whole=True, early=table):
                 _split_batch(batch, used, parts, expected_rows=expected)
@@ -517,6 +527,17 @@ def start_early_read(path: str | Path, *, device_ticks: bool = True) -> bool:
     _EARLY_READS[key] = parsed
     threading.Thread(target=parse, name="stretchguard-early-read").start()
     return True
+
+
+def _descriptor_path(fh: BinaryIO, path: Path) -> str:
+    """A name that opens the same file as ``fh`` (Linux's ``/proc/self/fd``), else ``path``.
+
+    Arrow opens a path itself; through the descriptor's name it opens the file that was
+    checked to be regular, even if ``path`` has since been replaced (by a FIFO, whose open
+    would block the thread, and the exit waiting for it, for ever).
+    """
+    name = f"/proc/self/fd/{fh.fileno()}"
+    return name if Path(name).exists() else str(path)
 
 
 def _take_early_read(source: Any, header: list[str], used: list[str]) -> dict[str, _Growing] | None:
