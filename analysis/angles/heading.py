@@ -20,7 +20,9 @@ orientation is turned about the vertical by a heading offset ``δ``:
   flexion axis about that long axis (hidden at the stand, where it is a heading) shows as hip
   rotation: :func:`hip_twist_rad` measures it and :func:`untwist` removes it; the same
   periods then serve as heading anchors. An assumption, like the stand's: a person lying
-  with the legs turned out or sitting with the knees apart breaks it (docs/conventions.md).
+  with the legs turned out or sitting with the knees apart breaks it, so only a rotation
+  within what the calibration can get wrong (:data:`MAX_TWIST_DEG`) is removed; a larger one
+  is taken as the posture it is (docs/conventions.md).
 * Lying flat and still (:func:`lying_flat_mask`) the lumbar and neck headings are anchored
   too, the spine taken to be straight sideways: lying, a heading is a sideways bend that
   gravity cannot see, and a head that never rests (so its filter never sees its gyroscope's
@@ -266,8 +268,13 @@ SITTING_MAX_THIGH_DEG = 25.0
 """... the thigh's within this of horizontal ..."""
 SITTING_MAX_SHANK_DEG = 30.0
 """... and the shank's within this of vertical (a leg raised onto a support is not sitting)."""
-MAX_TWIST_DEG = 12.0
-"""A larger hip rotation at the posture anchors is taken as a real posture, not an error."""
+MAX_TWIST_DEG = 5.0
+"""What the calibration can get wrong about the thigh's long axis: a larger hip rotation at
+the posture anchors is taken as a real posture (legs turned out lying, feet apart sitting),
+not an error, and left alone (docs/accuracy.md, "Hip re-zero bounded by the calibration")."""
+DOUBTED_MAX_TWIST_DEG = 12.0
+"""The same bound for a thigh whose flexion axis the calibration itself doubts
+(``SegmentCalibration.axis_doubt`` or ``tilt_doubt``): its error can be larger."""
 MAX_TWIST_SPREAD_DEG = 3.0
 """Anchor periods whose rotations disagree by more than this are not trusted as neutral."""
 
@@ -355,13 +362,19 @@ def lying_flat_mask(
     return _held(candidate, rate_hz=rate_hz, min_run_s=min_run_s)
 
 
-def hip_twist_rad(q_E_pelvis: FloatArray, q_E_thigh: FloatArray, anchors: BoolArray) -> float:
+def hip_twist_rad(
+    q_E_pelvis: FloatArray,
+    q_E_thigh: FloatArray,
+    anchors: BoolArray,
+    *,
+    max_twist_deg: float = MAX_TWIST_DEG,
+) -> float:
     """The thigh's twist (rad) about its long axis that zeroes hip rotation at ``anchors``.
 
     Hip internal rotation (ISB, unmirrored: about the thigh's y) is averaged on the unit
     circle over each anchor run and then over runs. Returns 0 when there is no anchor, when
-    the mean exceeds :data:`MAX_TWIST_DEG` (a rotated posture rather than a calibration
-    error) or when the runs disagree by more than :data:`MAX_TWIST_SPREAD_DEG`.
+    the mean exceeds ``max_twist_deg`` (more than the calibration can get wrong: a rotated
+    posture) or when the runs disagree by more than :data:`MAX_TWIST_SPREAD_DEG`.
     """
     runs = true_runs(anchors, 1)
     if not runs:
@@ -375,7 +388,7 @@ def hip_twist_rad(q_E_pelvis: FloatArray, q_E_thigh: FloatArray, anchors: BoolAr
     weights = np.asarray([j - i for i, j in runs], dtype=np.float64)
     tau = float(np.angle(np.sum(weights * np.exp(1j * runs_rad))))
     spread = float(np.max(np.abs(wrap_rad(runs_rad - tau))))
-    if abs(tau) > np.deg2rad(MAX_TWIST_DEG) or spread > np.deg2rad(MAX_TWIST_SPREAD_DEG):
+    if abs(tau) > np.deg2rad(max_twist_deg) or spread > np.deg2rad(MAX_TWIST_SPREAD_DEG):
         return 0.0
     return tau
 

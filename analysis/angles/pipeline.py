@@ -32,6 +32,8 @@ from analysis.angles.calibration import (
 from analysis.angles.calibration_windows import Windows, head_of, resolve_windows
 from analysis.angles.chunks import map_rows, map_threads
 from analysis.angles.heading import (
+    DOUBTED_MAX_TWIST_DEG,
+    MAX_TWIST_DEG,
     anchor_offsets_from_axes,
     axis_azimuth,
     hinge_heading_from_axes,
@@ -268,7 +270,9 @@ def segment_orientations(
         return chain.apply_turns(q_B, turns(), valid=valid, threads=threads)
     spine = _lying_spine_anchors(q_B, still, rate_hz=rate_hz, valid=valid)
     turn = turns(extra=spine or None)
-    extra = _posture_untwist(q_B, turn, still, rate_hz=rate_hz, valid=valid)
+    extra = _posture_untwist(
+        q_B, turn, still, rate_hz=rate_hz, valid=valid, bound_deg=_twist_bounds(calibration)
+    )
     if extra:  # the thighs may have turned: every heading again, with the new anchors
         turn = turns(extra={**spine, **extra})
     return chain.apply_turns(q_B, turn, valid=valid, threads=threads)
@@ -366,6 +370,19 @@ def _add_anchor_turns(
                 turn[seg] = (turn[seg] + delta).astype(np.float32)
 
 
+def _twist_bounds(calibration: CalibrationResult) -> dict[str, float]:
+    """Per thigh, the largest twist (deg) its calibration can have got wrong about its axis.
+
+    :data:`MAX_TWIST_DEG`, or :data:`DOUBTED_MAX_TWIST_DEG` where the calibration doubts the
+    thigh's flexion axis (about its long axis it is then less sure).
+    """
+    return {
+        p: DOUBTED_MAX_TWIST_DEG if (s.axis_doubt or s.tilt_doubt) else MAX_TWIST_DEG
+        for p, s in calibration.segments.items()
+        if p.endswith("_thigh")
+    }
+
+
 def _posture_untwist(
     q_B: dict[str, FloatArray],
     turn: Mapping[str, FloatArray | float],
@@ -373,11 +390,14 @@ def _posture_untwist(
     *,
     rate_hz: float,
     valid: Mapping[str, NDArray[np.bool_]],
+    bound_deg: Mapping[str, float] | None = None,
 ) -> dict[str, NDArray[np.bool_]]:
     """Offline only: re-take each hip's zero where the subject lies flat or sits still.
 
     Turns each thigh in ``q_B`` (in place) about its long axis by the hip rotation read at
-    those periods (:func:`hip_twist_rad`) and returns them per thigh, as heading anchors.
+    those periods (:func:`hip_twist_rad`), unless that is more than its calibration can have
+    got wrong (``bound_deg`` per thigh, default :data:`MAX_TWIST_DEG`: a real posture), and
+    returns them per thigh, as heading anchors.
     """
     out: dict[str, NDArray[np.bool_]] = {}
     if "pelvis" not in q_B:
@@ -396,7 +416,8 @@ def _posture_untwist(
         if not anchors.any():
             continue
         out[thigh] = anchors
-        twist = hip_twist_rad(q_pelvis, q_thigh, anchors)
+        bound = (bound_deg or {}).get(thigh, MAX_TWIST_DEG)
+        twist = hip_twist_rad(q_pelvis, q_thigh, anchors, max_twist_deg=bound)
         if twist != 0.0:
             q_B[thigh] = untwist(q_B[thigh], twist)
     return out
