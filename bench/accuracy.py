@@ -625,7 +625,7 @@ and then examined (violations missed on low-confidence pelvis signs, a hip rotat
 on an uncertain pelvis axis, three holds more than 1 s off); seeds 9000–9099 and 9100–9199
 were held out in turn and then examined (a vendor export whose short calibration let the
 stretch hold be taken for the quiet stand, a weak hip centre overruling clear bows, a
-resting leg's hip flexion 2.17° off); seeds 11000–11099 were run on this round's starting
+resting leg's hip flexion 2.17° off); seeds 11000–11099 were run on round 9's starting
 code and examined (a resting ankle 87° off while lying, a true 52° ankle reading in deep knee
 bends that doubted a whole calibration, a pelvis tuck missed because the stretch was judged
 left); seeds 13000–13099 were held out in round 9 and then examined in round 10 (a pelvis
