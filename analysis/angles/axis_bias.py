@@ -150,15 +150,8 @@ def gyro_flexion_axis(
     about it with planarity ≥ :data:`GYRO_AXIS_MIN_PLANARITY` and it lies within
     :data:`GYRO_AXIS_MAX_CHANGE_DEG` of ``own_z_S``.
     """
-    w = np.asarray(gyr_rad_s, dtype=np.float64)
-    up = np.asarray(up_S, dtype=np.float64)
-    rate = rot.row_norm(w)
-    with np.errstate(invalid="ignore"):
-        keep = (rate > GYRO_AXIS_MIN_RATE_RAD_S) & (
-            np.abs(np.sum(w * up, axis=1)) < GYRO_AXIS_MAX_VERTICAL_SHARE * rate
-        )
-    w = w[keep]
-    if w.shape[0] < 10:
+    w = _turns_off_vertical(gyr_rad_s, up_S)
+    if w is None:
         return None
     evals, evecs = np.linalg.eigh(w.T @ w)
     a = evecs[:, -1]
@@ -254,15 +247,8 @@ def own_gyro_axis(
     measured, so an accelerometer bias does not lean it. None unless the segment turned
     ≥ :data:`OWN_AXIS_MIN_ROTATION_DEG` about it.
     """
-    w = np.asarray(gyr_rad_s, dtype=np.float64)
-    up = np.asarray(up_S, dtype=np.float64)
-    rate = rot.row_norm(w)
-    with np.errstate(invalid="ignore"):
-        keep = (rate > GYRO_AXIS_MIN_RATE_RAD_S) & (
-            np.abs(np.sum(w * up, axis=1)) < GYRO_AXIS_MAX_VERTICAL_SHARE * rate
-        )
-    w = w[keep]
-    if w.shape[0] < 10:
+    w = _turns_off_vertical(gyr_rad_s, up_S)
+    if w is None:
         return None
     a = np.linalg.eigh(w.T @ w)[1][:, -1]
     a = a if float(a @ np.asarray(near_S, dtype=np.float64)) >= 0.0 else -a
@@ -295,3 +281,20 @@ def shared_lean_axis(
     flat_h = flat_h / np.linalg.norm(flat_h)
     shared = float(np.sign(s_h)) * min(abs(s_h), abs(s_w)) if s_h * s_w > 0.0 else 0.0
     return np.sqrt(1.0 - shared**2) * flat_h + shared * y
+
+
+def _turns_off_vertical(gyr_rad_s: FloatArray, up_S: FloatArray) -> FloatArray | None:
+    """Rates of turn (rad/s, sensor frame) that are not mostly about the vertical.
+
+    Above :data:`GYRO_AXIS_MIN_RATE_RAD_S`, with a share about ``up_S`` under
+    :data:`GYRO_AXIS_MAX_VERTICAL_SHARE`; None when fewer than 10 remain.
+    """
+    w = np.asarray(gyr_rad_s, dtype=np.float64)
+    up = np.asarray(up_S, dtype=np.float64)
+    rate = rot.row_norm(w)
+    with np.errstate(invalid="ignore"):
+        keep = (rate > GYRO_AXIS_MIN_RATE_RAD_S) & (
+            np.abs(np.sum(w * up, axis=1)) < GYRO_AXIS_MAX_VERTICAL_SHARE * rate
+        )
+    w = w[keep]
+    return w if w.shape[0] >= 10 else None
