@@ -10,7 +10,7 @@ Exit codes (documented in ``--help`` and docs/cli.md):
 4   data error (a file or recording that cannot be used)
 5   configuration error (profile, sensor mapping)
 6   ``--fail-on-violation`` and the envelope was left
-130 interrupted (Ctrl-C, or ended by SIGTERM/SIGHUP)
+130 interrupted (Ctrl-C)
 141 the output pipe was closed early (``stretchguard info F | head``)
 ==  ==========================================================
 
@@ -26,9 +26,7 @@ import csv
 import importlib
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -148,29 +146,9 @@ def _start_reading(arguments: Sequence[str]) -> None:
     start_early_read(files[0], device_ticks=False)
 
 
-def _stop_on_termination() -> None:
-    """SIGTERM and SIGHUP stop a command as Ctrl-C does: one line, exit 130.
-
-    The files being written are tidied away (``write_outputs`` removes its unfinished hidden
-    files). Only signals left at their default are taken (``nohup``'s ignored SIGHUP stays ignored);
-    ``live`` installs its own handlers (it ends the recording as ``q`` does).
-    """
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for name in ("SIGTERM", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is not None and signal.getsignal(sig) == signal.SIG_DFL:
-            signal.signal(sig, stop)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (``sys.exit(main())`` is the console script)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
-    _stop_on_termination()
     try:  # the command's modules import here (about 1 s): Ctrl-C is one line here too
         chosen = _chosen_command(arguments)
         if chosen == "analyse":

@@ -15,6 +15,7 @@ import gzip
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -173,7 +174,7 @@ def test_a_failed_report_leaves_no_angles_csv_behind(
 ) -> None:
     def broken(_a: object) -> str:
         time.sleep(0.05)
-        raise KeyboardInterrupt  # what Ctrl-C (or SIGTERM, as the CLI maps it) raises here
+        raise KeyboardInterrupt  # what Ctrl-C raises here
 
     monkeypatch.setattr(analysing, "_report_html", broken)
     out = tmp_path / "out"
@@ -227,7 +228,6 @@ def test_ctrl_c_while_the_command_imports_is_one_line(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli_main, where, interrupted)
-    monkeypatch.setattr(cli_main, "_stop_on_termination", lambda: None, raising=False)
     try:
         code = cli_main.main(["analyse", "x.csv", "--out", "o"])
     except KeyboardInterrupt:
@@ -238,9 +238,12 @@ def test_ctrl_c_while_the_command_imports_is_one_line(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("after_s", [0.3, 1.5, 3.0])
-def test_sigterm_during_analyse_is_one_line_and_leaves_no_cut_off_file(
+def test_sigterm_during_analyse_ends_it_and_leaves_no_cut_off_file(
     plain: Path, after_s: float
 ) -> None:
+    """SIGTERM keeps its default: the process ends at once, whatever it was doing (mapped to
+    Ctrl-C's exception it could land inside an import's lock and hang the process: seen at
+    0.3 s). Only finished files ever get their names, so none is cut off."""
     out = plain.with_name("out")
     run = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "analyse", str(plain), "--out", str(out)],
@@ -252,13 +255,22 @@ def test_sigterm_during_analyse_is_one_line_and_leaves_no_cut_off_file(
     time.sleep(after_s)
     run.terminate()
     _, err = run.communicate(timeout=60)  # no hang with the writer threads alive
-    if run.returncode == 0 or "wrote" in err:  # finished before the signal: all three files
-        names = sorted(p.name for p in out.iterdir())
+    assert "Traceback" not in err
+    names = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    if run.returncode == 0:  # finished before the signal: all three files
         assert names == ["angles.csv", "envelope.json", "report.html"]
         return
-    assert (run.returncode, err.strip().splitlines()[-1]) == (130, "stretchguard: interrupted")
-    assert "Traceback" not in err
-    assert not out.exists() or [p.name for p in out.iterdir()] == []
+    assert run.returncode == -signal.SIGTERM
+    assert [n for n in names if not n.startswith(".")] in (
+        [],
+        ["angles.csv"],
+        ["angles.csv", "envelope.json"],
+        ["angles.csv", "envelope.json", "report.html"],
+    )
+    for name in ("angles.csv", "envelope.json"):
+        if (out / name).exists():  # a published file is a whole one
+            text = (out / name).read_text(encoding="utf-8")
+            assert text.endswith("\n") or text.endswith("}"), name
 
 
 def test_a_file_swapped_for_a_fifo_as_the_early_read_starts_does_not_hang(
