@@ -7,7 +7,7 @@ the demo session is analysed twice in this process, as ``stretchguard analyse`` 
 (``stretchguard.analysing.analyse``): once as shipped, the other readings of a doubted segment
 computed only when an uncertain rule has an episode to confirm and only on the chain its
 columns need (``analysis.angles.pipeline.lazy_readings``), once with every segment's readings
-computed at once over every sensor (``pipeline.other_readings``, the eager way). Compared
+computed at once over every sensor (:func:`eager_readings`, the eager way). Compared
 byte for byte: ``angles.csv``, ``envelope.json`` and the population bench's record of the
 session (RMSE, uncertain angles, sign decisions, envelope verdicts, as JSON). Prints each
 difference, the process CPU time of both ways and exits 1 if anything differs.
@@ -19,14 +19,15 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.angles import pipeline
+from analysis.angles import chain, pipeline
+from analysis.angles.calibration import CalibrationResult
 from analysis.simulation.population import generate_person, generate_session
 from bench.population import (
     DEFAULT_SETS,
@@ -39,12 +40,42 @@ from bench.population import (
 from stretchguard.analysing import analyse, angles_csv
 
 LAZY = pipeline.lazy_readings
+FloatArray = pipeline.FloatArray
+
+
+def eager_readings(
+    t_s: FloatArray,
+    q_E_S: Mapping[str, FloatArray],
+    calibration: CalibrationResult,
+    **steps: Any,
+) -> dict[str, tuple[dict[str, FloatArray], ...]]:
+    """Per segment with other discrete readings, the angles that depend on it under each.
+
+    Each reading is the calibration with that segment's ``q_S_B`` exchanged for one of its
+    ``other_frames`` (``SegmentCalibration``) and its dependents' for their frames under it
+    (``dependent_frames``), every other step as for the angles themselves
+    (:func:`segment_orientations` with ``steps``, on a copy of ``q_E_S``, which is left
+    whole). Only the columns :func:`reading_columns` names are kept; none without such a
+    segment. Every segment at once over every sensor: the reference
+    ``pipeline.lazy_readings`` must equal.
+    """
+    out: dict[str, tuple[dict[str, FloatArray], ...]] = {}
+    for p, seg in calibration.segments.items():
+        columns = pipeline.reading_columns(calibration, p)
+        found = []
+        for k in range(len(seg.other_frames)):
+            cal = pipeline._swapped(calibration, p, k)
+            ja = chain.isb_angles(pipeline.segment_orientations(t_s, dict(q_E_S), cal, **steps))
+            found.append({c: ja.columns[c] for c in columns if c in ja.columns})
+        if found:
+            out[p] = tuple(found)
+    return out
 
 
 @contextmanager
 def eager() -> Iterator[None]:
     """Every segment's other readings computed at once, over every sensor."""
-    pipeline.lazy_readings = pipeline.other_readings  # type: ignore[assignment]
+    pipeline.lazy_readings = eager_readings  # type: ignore[assignment]
     try:
         yield
     finally:

@@ -888,7 +888,7 @@ def _doubted(
 ) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
 
-    ``others``: :func:`other_readings`; see :func:`covered_readings`. An ankle's samples
+    ``others``: :func:`lazy_readings`; see :func:`covered_readings`. An ankle's samples
     with its foot flat as in the stand (``feet_flat``) are not counted as beyond range.
     """
     extra = _implausible(cal, angles, rate_hz, feet_flat)
@@ -932,35 +932,6 @@ def reading_columns(calibration: CalibrationResult, p: str) -> list[str]:
         for c, needs in angle_dependencies().items()
         if all(q in worn for q in needs) and moved.intersection(needs)
     ]
-
-
-def other_readings(
-    t_s: FloatArray,
-    q_E_S: Mapping[str, FloatArray],
-    calibration: CalibrationResult,
-    **steps: Any,
-) -> dict[str, tuple[dict[str, FloatArray], ...]]:
-    """Per segment with other discrete readings, the angles that depend on it under each.
-
-    Each reading is the calibration with that segment's ``q_S_B`` exchanged for one of its
-    ``other_frames`` (``SegmentCalibration``) and its dependents' for their frames under it
-    (``dependent_frames``), every other step as for the angles themselves
-    (:func:`segment_orientations` with ``steps``, on a copy of ``q_E_S``, which is left
-    whole). Only the columns :func:`reading_columns` names are kept; none without such a
-    segment. Every segment at once over every sensor: :func:`lazy_readings` gives the same
-    numbers, only those asked for.
-    """
-    out: dict[str, tuple[dict[str, FloatArray], ...]] = {}
-    for p, seg in calibration.segments.items():
-        columns = reading_columns(calibration, p)
-        found = []
-        for k in range(len(seg.other_frames)):
-            cal = _swapped(calibration, p, k)
-            ja = chain.isb_angles(segment_orientations(t_s, dict(q_E_S), cal, **steps))
-            found.append({c: ja.columns[c] for c in columns if c in ja.columns})
-        if found:
-            out[p] = tuple(found)
-    return out
 
 
 _PROXIMAL = {"shank": "thigh", "foot": "shank", "head": "trunk", "trunk": "pelvis"}
@@ -1079,10 +1050,16 @@ def lazy_readings(
     calibration: CalibrationResult,
     **steps: Any,
 ) -> dict[str, tuple[LazyReading, ...]]:
-    """:func:`other_readings`, each computed only when one of its angles is read.
+    """Per segment with other discrete readings, the angles that depend on it under each.
 
-    Keeps a reference to ``q_E_S``'s series (a copy of the mapping) until then, only in
-    sessions with a segment that has other readings.
+    Each reading is the calibration with that segment's ``q_S_B`` exchanged for one of its
+    ``other_frames`` (``SegmentCalibration``) and its dependents' for their frames under it
+    (``dependent_frames``), every other step as for the angles themselves
+    (:func:`segment_orientations` with ``steps``); only the columns :func:`reading_columns`
+    names. Each is computed only when one of its angles is read, on the chain those need
+    (``bench/readings_identity.py`` checks the outputs against computing every reading at
+    once over every sensor). Keeps a reference to ``q_E_S``'s series (a copy of the mapping)
+    until then, only in sessions with a segment that has other readings.
     """
     out: dict[str, tuple[LazyReading, ...]] = {}
     for p, seg in calibration.segments.items():
