@@ -67,6 +67,7 @@ from analysis.angles.tilt_precision import (
     predicted_rmse_deg,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
+from analysis.angles.vendor_tilt import vendor_orientation
 from analysis.errors import InsufficientDataError
 from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column, split_placement
 from analysis.recording.streams import Gap, Recording, SensorStream
@@ -566,11 +567,11 @@ def analyse_recording(
     gyr_bias = chain.gyro_bias(session, windows.static_s, enabled=opts.stand_gyro_bias)
     acc_corr = _acc_corrections(session, gyr_bias, opts, threads=threads)
     session = _corrected_acc(session, acc_corr, threads=threads)
-    report("orientation", 0.1)
     q_E_S = _orientations(
         session,
         gyr_bias,
         vendor=meta.extra.get("orientation_source", {}),
+        acc_corr=acc_corr,
         opts=opts,
         report=report,
         warnings=warnings,
@@ -710,6 +711,7 @@ def _orientations(
     gyr_bias: Mapping[str, FloatArray],
     *,
     vendor: Mapping[str, str],
+    acc_corr: Mapping[str, AccCorrection],
     opts: PipelineOptions,
     report: Progress,
     warnings: list[str],
@@ -717,23 +719,26 @@ def _orientations(
 ) -> dict[str, FloatArray]:
     """``q_E_S`` per sensor on the grid, from the vendor's fusion or VQF.
 
-    The vendor's fusion is used where the data came from it, else VQF in stitched blocks
-    (float32 when the session is long, else float64).
+    The vendor's fusion is used where the data came from it (its tilt turned to the
+    accelerometer as ``acc_corr`` corrects it, ``analysis.angles.vendor_tilt``), else VQF in
+    stitched blocks (float32 when the session is long, else float64).
 
     Offline only: the vendor's fusion (live sensors send raw rates), the acausal filter
     (``opts.offline_orientation``) and the blocks. The causal filter over one block equals
     the live pipeline's (VQF is chunk-invariant; both store float32, as
     ``chain.stored_orientation``). The rates are debiased by ``chain.debiased_gyro``.
     """
+    report("orientation", 0.1)
     labels = list(session.streams)
     q_E_S: dict[str, FloatArray] = {}
     fused = []
     for label in labels:
         quat = session.streams[label].quat
         if vendor.get(label) == ORIENTATION_FROM_VENDOR and quat is not None:
-            # acc/gyr of this sensor were derived from its own fusion output: use that
-            q_E_S[label] = quat
-            warnings.append(f"{label}: orientation from the vendor's sensor fusion")
+            # acc/gyr of this sensor were derived from its own fusion output: use that, its
+            # tilt turned to the corrected accelerometer (analysis.angles.vendor_tilt)
+            q_E_S[label], note = vendor_orientation(label, quat, acc_corr[label])
+            warnings.append(note)
         else:
             fused.append(label)
         del quat
