@@ -67,7 +67,7 @@ from analysis.angles.tilt_precision import (
     predicted_rmse_deg,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
-from analysis.angles.vendor_tilt import vendor_orientation
+from analysis.angles.vendor_tilt import follows_raw_accelerometer, vendor_orientation
 from analysis.errors import InsufficientDataError
 from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column, split_placement
 from analysis.recording.streams import Gap, Recording, SensorStream
@@ -735,9 +735,9 @@ def _orientations(
     for label in labels:
         quat = session.streams[label].quat
         if vendor.get(label) == ORIENTATION_FROM_VENDOR and quat is not None:
-            # acc/gyr of this sensor were derived from its own fusion output: use that, its
-            # tilt turned to the corrected accelerometer (analysis.angles.vendor_tilt)
-            q_E_S[label], note = vendor_orientation(label, quat, acc_corr[label])
+            # acc/gyr of this sensor were derived from its own fusion output: use that (its
+            # tilt turned to the corrected accelerometer, analysis.angles.vendor_tilt)
+            q_E_S[label], note = _vendor_orientation(session, label, quat, gyr_bias, acc_corr)
             warnings.append(note)
         else:
             fused.append(label)
@@ -766,6 +766,29 @@ def _orientations(
             if not long_session:
                 q_E_S[task.placement] = q_E_S[task.placement].astype(np.float64)
     return {p: q_E_S[p] for p in labels}
+
+
+def _vendor_orientation(
+    session: UniformSession,
+    label: str,
+    quat: FloatArray,
+    gyr_bias: Mapping[str, FloatArray],
+    acc_corr: Mapping[str, AccCorrection],
+) -> tuple[FloatArray, str]:
+    """A vendor sensor's orientation and the note saying what was done to it.
+
+    Its tilt is turned to the corrected accelerometer when its fusion followed the raw one
+    (``analysis.angles.vendor_tilt``).
+    """
+    u = session.streams[label]
+    raw = follows_raw_accelerometer(
+        quat,
+        u.acc_m_s2,
+        chain.debiased_gyro(u.gyr_rad_s, gyr_bias[label]),
+        acc_corr[label],
+        rate_hz=session.rate_hz,
+    )
+    return vendor_orientation(label, quat, acc_corr[label], follows_raw=raw)
 
 
 def _calibrate_beside(

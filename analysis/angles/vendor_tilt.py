@@ -77,14 +77,73 @@ def correct_vendor_tilt(
     return out.astype(q_in.dtype, copy=False)
 
 
+STILL_WINDOW_S = 0.5
+"""Length of the still windows the vendor's gravity is compared in (the pipeline's pose
+windows, ``ACC_POSE_WINDOW_S``), with ``accbias.still_pose_means``'s stillness test."""
+
+
+def follows_raw_accelerometer(
+    q_E_S: NDArray[np.floating],
+    acc_m_s2: NDArray[np.floating],
+    gyr_rad_s: NDArray[np.floating],
+    correction: AccCorrection,
+    *,
+    rate_hz: float,
+    max_gyro_rad_s: float = 0.05,
+    max_acc_sd_m_s2: float = 0.1,
+) -> bool | None:
+    """Whether the vendor's gravity follows the raw accelerometer rather than the corrected.
+
+    ``acc_m_s2`` is the corrected specific force (the raw one is ``gain⁻¹·acc + bias``),
+    ``gyr_rad_s`` debiased. In every still window of :data:`STILL_WINDOW_S` the angle between
+    the vendor's gravity direction and each reading's mean is taken; True when the raw
+    reading lies closer on average (a fusion that aligns gravity with its own accelerometer,
+    as the DOT's: :func:`correct_vendor_tilt` applies), False when the corrected one does (a
+    fusion that already knows its offsets: nothing to correct), None without a still window.
+    """
+    n = max(2, round(STILL_WINDOW_S * rate_hz))
+    k = acc_m_s2.shape[0] // n
+    if k == 0:
+        return None
+    acc = np.asarray(acc_m_s2[: k * n], dtype=np.float64).reshape(k, n, 3)
+    gyr = np.asarray(gyr_rad_s[: k * n], dtype=np.float64).reshape(k, n, 3)
+    with np.errstate(invalid="ignore"):
+        still = (np.linalg.norm(gyr, axis=2).max(axis=1) < max_gyro_rad_s) & (
+            np.sqrt(acc.var(axis=1).sum(axis=1)) < max_acc_sd_m_s2
+        )
+    if not still.any():
+        return None
+    q = np.asarray(q_E_S[: k * n], dtype=np.float64).reshape(k, n, 4)[still]
+    up = rot.rotate(rot.conjugate(q), np.array([0.0, 0.0, 1.0])).mean(axis=1)
+    cor = acc[still].mean(axis=1)
+    raw = np.linalg.solve(correction.gain, cor.T).T + correction.bias_m_s2
+
+    def off(v: FloatArray) -> float:
+        cos = np.sum(up * v, axis=1) / np.linalg.norm(up, axis=1) / np.linalg.norm(v, axis=1)
+        return float(np.mean(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+    return off(raw) <= off(cor)
+
+
 def vendor_orientation(
-    label: str, q_E_S: NDArray[np.floating], correction: AccCorrection
+    label: str,
+    q_E_S: NDArray[np.floating],
+    correction: AccCorrection,
+    *,
+    follows_raw: bool | None = True,
 ) -> tuple[NDArray[np.floating], str]:
     """A vendor sensor's orientation for the pipeline (:func:`correct_vendor_tilt`) and a note.
 
     The note says how far the tilt was turned, or why it was not (the still poses did not
-    span enough orientations to estimate the offset, docs/vendor-formats.md).
+    span enough orientations to estimate the offset; ``follows_raw`` False: the vendor's
+    gravity already follows the corrected accelerometer, :func:`follows_raw_accelerometer`;
+    docs/vendor-formats.md).
     """
+    if follows_raw is False:
+        return q_E_S, (
+            f"{label}: orientation from the vendor's sensor fusion, left as it is: at rest its "
+            "gravity lies nearer the accelerometer corrected for its offset than the raw one"
+        )
     fixed = correct_vendor_tilt(q_E_S, correction)
     if fixed is q_E_S:
         return fixed, (

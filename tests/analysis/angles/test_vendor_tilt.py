@@ -11,7 +11,12 @@ import pytest
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import NO_CORRECTION, AccCorrection
 from analysis.angles.pipeline import analyse_recording
-from analysis.angles.vendor_tilt import correct_vendor_tilt, corrected_up, vendor_orientation
+from analysis.angles.vendor_tilt import (
+    correct_vendor_tilt,
+    corrected_up,
+    follows_raw_accelerometer,
+    vendor_orientation,
+)
 from analysis.recording.schema import GRAVITY_M_S2
 from analysis.recording.streams import CalibrationWindows
 from sensors.formats.merge import read_vendor_session
@@ -109,25 +114,24 @@ def _chain(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hip, knee
 
 
-@pytest.mark.parametrize("seed", [5, 11])
-def test_dot_files_whose_fusion_carries_the_accelerometer_offset(tmp_path: Path, seed: int):
-    """Two DOTs on a hip/knee chain; each one's quaternion carries its accelerometer's offset
-    (~1.1° at rest) as tilt. The still poses find the offsets; the knee then follows the truth."""
+def _dot_session(tmp_path: Path, seed: int, *, own_gravity: bool) -> tuple:
+    """Two DOT files (right thigh, right shank) on the :func:`_chain`, each accelerometer off
+    by 20 mg; the quaternion is the truth tilted to the accelerometer (``own_gravity``, as the
+    DOT's fusion does) or the truth itself (a fusion that knows its offsets)."""
     rate = 60.0
     t = np.arange(int(44 * rate)) / rate
     hip, knee = _chain(t)
     q_e_g = rot.from_matrix(np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
-    z = np.array([0.0, 0.0, 1.0])
     rng = np.random.default_rng(seed)
     segments = {"RFemur": hip, "RTibia": hip - knee}  # right thigh, right shank
     for k, (tag, angle) in enumerate(segments.items()):
         q_true = rot.multiply(
-            rot.multiply(q_e_g, rot.from_axis_angle(z, angle)), rot.normalize(rng.normal(size=4))
+            rot.multiply(q_e_g, rot.from_axis_angle(UP, angle)), rot.normalize(rng.normal(size=4))
         )
         bias = rng.normal(size=3)
         bias *= 0.2 / np.linalg.norm(bias)  # 20 mg
         acc = rot.rotate(rot.conjugate(q_true), [0.0, 0.0, GRAVITY_M_S2]) + bias
-        q_v = _own_gravity(q_true, acc)
+        q_v = _own_gravity(q_true, acc) if own_gravity else q_true
         write_movella_dot(
             tmp_path / f"{tag}_20260101_000000_000.csv",
             t_s=t,
@@ -142,9 +146,39 @@ def test_dot_files_whose_fusion_carries_the_accelerometer_offset(tmp_path: Path,
         )
     )
     result = analyse_recording(rec)
-    assert sum("its tilt turned by" in w for w in result.warnings) == 2
-    angles = result.angles
-    ti = np.searchsorted(t, angles["t_s"].to_numpy() - 1e-6)
-    err = angles["right_knee_flexion_deg"].to_numpy() - np.rad2deg(knee[ti])
+    ti = np.searchsorted(t, result.angles["t_s"].to_numpy() - 1e-6)
+    err = result.angles["right_knee_flexion_deg"].to_numpy() - np.rad2deg(knee[ti])
     held = (t[ti] > 28.5) & (t[ti] < 35.5)  # the knee bent to 80°, far from the stand
-    assert np.sqrt(np.nanmean(err[held] ** 2)) < 0.3
+    return result, float(np.sqrt(np.nanmean(err[held] ** 2)))
+
+
+@pytest.mark.parametrize("seed", [5, 11])
+def test_dot_files_whose_fusion_carries_the_accelerometer_offset(tmp_path: Path, seed: int):
+    """Each DOT's quaternion carries its accelerometer's offset (~1.1° at rest) as tilt. The
+    still poses find the offsets; the knee then follows the truth (1.18° / 0.76° without)."""
+    result, knee_rmse = _dot_session(tmp_path, seed, own_gravity=True)
+    assert sum("its tilt turned by" in w for w in result.warnings) == 2
+    assert knee_rmse < 0.3
+
+
+def test_a_fusion_that_knows_its_offsets_is_left_alone(tmp_path: Path):
+    """The same accelerometers under quaternions that are the truth: the vendor's gravity
+    lies nearer the corrected accelerometer than the raw one, so nothing is turned."""
+    result, knee_rmse = _dot_session(tmp_path, 5, own_gravity=False)
+    assert sum("left as it is" in w for w in result.warnings) == 2
+    assert knee_rmse < 0.3
+
+
+def test_whether_the_vendor_follows_the_raw_accelerometer():
+    rate = 50.0
+    rng = np.random.default_rng(8)
+    poses = rot.normalize(rng.normal(size=(4, 4)))
+    q_true = np.repeat(poses, 100, axis=0)  # four still poses of 2 s
+    corr = AccCorrection(np.array([0.15, -0.1, 0.2]), np.eye(3), 4, 120.0)
+    true_acc = rot.rotate(rot.conjugate(q_true), [0.0, 0.0, GRAVITY_M_S2])
+    own = _own_gravity(q_true, true_acc + corr.bias_m_s2)
+    still = np.zeros((400, 3))
+    assert follows_raw_accelerometer(own, true_acc, still, corr, rate_hz=rate) is True
+    assert follows_raw_accelerometer(q_true, true_acc, still, corr, rate_hz=rate) is False
+    turning = np.full((400, 3), 0.5)
+    assert follows_raw_accelerometer(own, true_acc, turning, corr, rate_hz=rate) is None
