@@ -67,7 +67,11 @@ from analysis.angles.tilt_precision import (
     predicted_rmse_deg,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
-from analysis.angles.vendor_tilt import follows_raw_accelerometer, vendor_orientation
+from analysis.angles.vendor_tilt import (
+    follows_raw_accelerometer,
+    vendor_heading_note,
+    vendor_orientation,
+)
 from analysis.errors import InsufficientDataError
 from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column, split_placement
 from analysis.recording.streams import Gap, Recording, SensorStream
@@ -742,6 +746,8 @@ def _orientations(
         else:
             fused.append(label)
         del quat
+    heading = vendor_heading_note([p for p in labels if p not in fused])
+    warnings.extend([heading] if heading else [])
     n = session.t_s.shape[0]
     block = max(1, round(opts.block_s * session.rate_hz))
     overlap = max(1, round(opts.block_overlap_s * session.rate_hz))

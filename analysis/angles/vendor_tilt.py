@@ -147,7 +147,7 @@ def vendor_orientation(
     fixed = correct_vendor_tilt(q_E_S, correction)
     if fixed is q_E_S:
         return fixed, (
-            f"{label}: orientation from the vendor's sensor fusion, which tilts it by its "
+            f"{label}: orientation from the vendor's sensor fusion, whose tilt may carry its "
             f"accelerometer's offset (typically up to 1°); the session's still poses "
             f"({correction.poses}, {correction.spread_deg:.0f}° apart) cannot estimate that "
             "offset, so angles far from the stand pose may be off by that much"
@@ -158,4 +158,22 @@ def vendor_orientation(
         f"{np.rad2deg(np.nanmedian(turned)):.2f}° (median; up to "
         f"{np.rad2deg(np.nanmax(turned)):.2f}°) to the accelerometer offset the still poses "
         f"found ({correction.poses} poses)"
+    )
+
+
+def vendor_heading_note(labels: list[str]) -> str | None:
+    """The note for two or more sensors oriented by their vendor's fusion (None for fewer).
+
+    Their headings are the vendor's (from a magnetometer, bent indoors), which may wander
+    against each other by a degree or two. The knee's hinge re-aligns the shank's heading to
+    the thigh's; nothing re-aligns the thigh's to the pelvis's, so hip adduction and rotation
+    read that wander (on the stranger generator's DOT files, 1.5° of heading wander: hip
+    adduction median RMSE 1.25° against 0.83° from the same samples as raw data).
+    """
+    if len(labels) < 2:
+        return None
+    return (
+        f"{', '.join(labels)}: headings from the vendor's sensor fusion (a magnetometer's, "
+        "which indoors may wander by a degree or two between sensors); hip adduction and "
+        "rotation may carry that on top of their usual error"
     )

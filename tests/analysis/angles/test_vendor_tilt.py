@@ -15,6 +15,7 @@ from analysis.angles.vendor_tilt import (
     correct_vendor_tilt,
     corrected_up,
     follows_raw_accelerometer,
+    vendor_heading_note,
     vendor_orientation,
 )
 from analysis.recording.schema import GRAVITY_M_S2
@@ -158,6 +159,7 @@ def test_dot_files_whose_fusion_carries_the_accelerometer_offset(tmp_path: Path,
     still poses find the offsets; the knee then follows the truth (1.18° / 0.76° without)."""
     result, knee_rmse = _dot_session(tmp_path, seed, own_gravity=True)
     assert sum("its tilt turned by" in w for w in result.warnings) == 2
+    assert sum("headings from the vendor's sensor fusion" in w for w in result.warnings) == 1
     assert knee_rmse < 0.3
 
 
@@ -182,3 +184,10 @@ def test_whether_the_vendor_follows_the_raw_accelerometer():
     assert follows_raw_accelerometer(q_true, true_acc, still, corr, rate_hz=rate) is False
     turning = np.full((400, 3), 0.5)
     assert follows_raw_accelerometer(own, true_acc, turning, corr, rate_hz=rate) is None
+
+
+def test_the_heading_note_needs_two_vendor_sensors():
+    assert vendor_heading_note(["pelvis"]) is None
+    note = vendor_heading_note(["pelvis", "left_thigh"])
+    assert note is not None
+    assert note.startswith("pelvis, left_thigh: headings from the vendor's sensor fusion")
