@@ -237,6 +237,8 @@ HOLD_REASONS = (
     "angle's rate, one reading matches",
     "flagged: timed on an uncertain angle; the hold gives its timing under each other "
     "calibration reading of that angle, one reading matches",
+    "flagged: start or end hangs on a movement whose peak rate is at the limit; the hold says "
+    "so, one reading matches",
 )
 
 
@@ -262,7 +264,7 @@ def hold_reason(
     a, b = hold
     flagged = _flagged(hold, est)
     if flagged is not None:
-        return HOLD_REASONS[{"pause": 7, "rate": 8, "reading": 9}[flagged]]
+        return HOLD_REASONS[{"pause": 7, "rate": 8, "reading": 9, "peak": 10}[flagged]]
     over = [(c, d) for c, d in holds_est if c < b and d > a]
     if any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in over):
         return HOLD_REASONS[0]
@@ -291,8 +293,9 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
     """Whether an estimated hold over ``hold`` is timing-flagged and one of its readings matches.
 
     None when not; else why: ``"pause"`` (a pause at the dwell among its readings), else
-    ``"reading"`` (an other calibration reading of its uncertain engagement angle among
-    them), else ``"rate"`` (only that angle's rate halved and doubled).
+    ``"peak"`` (a movement whose peak rate is at the limit), else ``"reading"`` (an other
+    calibration reading of its uncertain engagement angle among them), else ``"rate"`` (only
+    that angle's rate halved and doubled).
     """
     a, b = hold
     for h in getattr(est, "holds", ()):
@@ -305,6 +308,8 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
         if any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in readings):
             if any(getattr(x, "pause_s", None) is not None for x in alts):
                 return "pause"
+            if any(getattr(x, "peak_deg_s", None) is not None for x in alts):
+                return "peak"
             return "reading" if any(getattr(x, "reading", None) for x in alts) else "rate"
     return None
 
@@ -426,7 +431,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     outcomes = [hold_reason(h, holds_est, est, tru_eps) for h in holds_true]
-    flagged = [why in HOLD_REASONS[7:10] for why in outcomes]
+    flagged = [why in HOLD_REASONS[7:11] for why in outcomes]
     matched = sum(
         any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) and not f
         for (a, b), f in zip(holds_true, flagged, strict=True)

@@ -228,3 +228,44 @@ def test_a_hold_flagged_for_an_uncertain_angles_rate_is_counted_apart_never_as_m
     (hp,) = plain.holds
     same = [(hp.start_s, hp.end_s)]
     assert P.hold_reason(same[0], same, plain, []) == P.HOLD_REASONS[0]
+
+
+def test_a_hold_flagged_for_a_lean_at_the_rate_limit_is_counted_apart_never_as_matched():
+    from analysis.envelope.pauses import engagement_speed
+    from tests.analysis.builders import min_jerk_step
+
+    profile = load_builtin_profile("standing_hamstring")
+    t = np.arange(0.0, 60.0, 0.01)
+    unit = engagement_speed(min_jerk_step(t, 10.0, 14.0, 1.0), t, profile.hold).max()
+
+    def session(peak_deg_s: float) -> pd.DataFrame:
+        """Place the leg (5–7 s), a lean 10–14 s peaking at ``peak_deg_s``, lower at 50 s."""
+        lean = peak_deg_s / unit
+        hip = (
+            min_jerk_step(t, 5.0, 7.0, 50.0)
+            + min_jerk_step(t, 10.0, 14.0, lean)
+            + min_jerk_step(t, 50.0, 52.0, -50.0 - lean)
+        )
+        return pd.DataFrame(
+            {
+                "t_s": t,
+                "right_hip_flexion_deg": hip,
+                "right_knee_flexion_deg": np.full(t.size, 20.0),
+                "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
+            }
+        )
+
+    # the estimate reads the lean a little over 5 °/s, the truth a little under it
+    est = check_envelope(session(5.05), profile, side="right")
+    tru = check_envelope(session(4.95), profile, side="right")
+    h_est = max(est.holds, key=lambda h: h.duration_s)
+    h_tru = max(tru.holds, key=lambda h: h.duration_s)
+    assert h_est.start_s - h_tru.start_s > 1.0
+    holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    true_hold = (h_tru.start_s, h_tru.end_s)
+    assert P.hold_reason(true_hold, holds_est, est, []) == P.HOLD_REASONS[10]
+    # a lean clear of the limit gives one reading, matched
+    plain = check_envelope(session(3.0), profile, side="right")
+    (hp,) = plain.holds
+    same = [(hp.start_s, hp.end_s)]
+    assert P.hold_reason(same[0], same, plain, []) == P.HOLD_REASONS[0]

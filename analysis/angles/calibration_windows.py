@@ -11,7 +11,7 @@ movements took).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -306,6 +306,26 @@ def _movements_after(
     return start, min(end, back)
 
 
+UPPER_BODY = ("trunk", "head")
+"""Placements whose movement does not end (or hide the end of) the calibration movements."""
+
+
+def _lower_body_still(session: UniformSession, still: BoolArray) -> BoolArray:
+    """Where the pelvis and leg sensors are still (``still`` when no other sensor is worn).
+
+    The calibration movements are the legs' and pelvis's (knee bends, leg swings, bows); the
+    person settles into the exercise when those stop. A trunk or head that sways or looks
+    about the whole time (never still for the :data:`SETTLE_S` a settle takes) must not hide
+    that, or a set with them would cut the movements where a set without them does not
+    (the stranger's round 2, seed 5: the full set's movements ended at the 40-s fallback,
+    before the exercised thigh's, and its axis was not established).
+    """
+    lower = {p: u for p, u in session.streams.items() if p not in UPPER_BODY}
+    if not lower or len(lower) == len(session.streams):
+        return still
+    return stillness_mask(replace(session, streams=lower))
+
+
 def detect_windows(
     session: UniformSession,
     *,
@@ -352,11 +372,12 @@ def detect_windows_passed(
         "flat, or give the windows (sidecar 'calibration', or --stand/--movements)"
     )
     steady = bridge_short_breaks(still, round(STAND_BREAK_S * rate))
+    settling = _lower_body_still(session, still)
     passed: float | None = None
     for k, stand in enumerate(_stand_candidates(steady, t, rate, min_stand_s, search_s)):
         opening = k == 0 and t[stand[0]] - t[0] <= 1.0
         least = MIN_OPENING_MOVEMENTS_S if opening else MIN_MOVEMENTS_S
-        found = _movements_after(session, still, stand, max_functional_s, least)
+        found = _movements_after(session, settling, stand, max_functional_s, least)
         if isinstance(found, str):
             why = found if k == 0 else why
             passed = float(t[stand[0]]) if passed is None else passed

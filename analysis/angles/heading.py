@@ -261,7 +261,11 @@ def anchor_offsets_from_axes(
 LYING_MAX_UP_DEG = 30.0
 """Lying: pelvis and thigh superior axes within this of horizontal."""
 LYING_MAX_HIP_DEG = 20.0
-"""Lying flat: the thigh's superior axis within this of the pelvis's (hip near extended)."""
+"""Lying flat: the thigh's inclination within this of the pelvis's (hip near extended), read
+from the two inclinations alone, heading-free."""
+LYING_MAX_HEADING_DEG = 90.0
+"""Lying flat: the thigh's and pelvis's superior axes at most this far apart in all (their
+headings in one frame, as reconciled at the stand; a heading drift since then up to this)."""
 SITTING_MAX_PELVIS_DEG = 35.0
 """Sitting: the pelvis's superior axis within this of vertical ..."""
 SITTING_MAX_THIGH_DEG = 25.0
@@ -291,11 +295,20 @@ def _lying_or_sitting(
     q_E_pelvis: FloatArray, q_E_thigh: FloatArray, q_E_shank: FloatArray | None = None
 ) -> BoolArray:
     """Per sample: lying flat, or sitting (only with a shank); see :func:`posture_anchor_mask`."""
-    y_p = rot.frame_axis(np.asarray(q_E_pelvis, dtype=np.float64), 1)
+    q_p = np.asarray(q_E_pelvis, dtype=np.float64)
+    y_p = rot.frame_axis(q_p, 1)
     y_t = rot.frame_axis(np.asarray(q_E_thigh, dtype=np.float64), 1)
     up_max = np.sin(np.deg2rad(LYING_MAX_UP_DEG))
     lying = (np.abs(y_p[:, 2]) < up_max) & (np.abs(y_t[:, 2]) < up_max)
-    lying &= np.sum(y_p * y_t, axis=1) > np.cos(np.deg2rad(LYING_MAX_HIP_DEG))
+    # on the back or front (the pelvis's lateral axis near horizontal), the hip near extended
+    # read from the two inclinations: their headings are what the anchor re-takes, so a
+    # heading drift must not keep it from being found (the angle between the two superior
+    # axes counted the drift as hip flexion, and once it passed 20° no anchor came again);
+    # the headings only have to agree on the half-plane the legs point to (reconciled frames)
+    lying &= np.abs(rot.frame_axis(q_p, 2)[:, 2]) < up_max
+    elevation = np.arcsin(np.clip(y_t[:, 2], -1.0, 1.0)) - np.arcsin(np.clip(y_p[:, 2], -1.0, 1.0))
+    lying &= np.abs(elevation) < np.deg2rad(LYING_MAX_HIP_DEG)
+    lying &= np.sum(y_p * y_t, axis=1) > np.cos(np.deg2rad(LYING_MAX_HEADING_DEG))
     if q_E_shank is None:
         return lying
     up_s = rot.frame_axis(np.asarray(q_E_shank, dtype=np.float64), 1)[:, 2]
@@ -317,8 +330,11 @@ def posture_anchor_mask(
     """Samples at which the subject lies flat or sits, still, for ≥ ``min_run_s`` at a time.
 
     Orientations are ISB segment frames (y superior) in one earth frame (z up), headings
-    already reconciled. *Lying flat*: pelvis and thigh superior axes near horizontal and
-    near parallel (hip near extended). *Sitting* (only with a shank, which tells a chair from
+    already reconciled. *Lying flat*: on the back or front (pelvis superior and lateral axes
+    near horizontal), the thigh's superior axis near horizontal, its inclination within
+    :data:`LYING_MAX_HIP_DEG` of the pelvis's (hip near extended, read heading-free: a heading
+    drift since the stand, which the anchor re-takes, must not hide it) and the two at most
+    :data:`LYING_MAX_HEADING_DEG` apart. *Sitting* (only with a shank, which tells a chair from
     a leg raised onto a support in a standing stretch): pelvis upright, thigh near
     horizontal, shank near vertical. In both the hip is taken to be in neutral rotation and
     adduction, as at a quiet stand.

@@ -50,7 +50,9 @@ from analysis.envelope.masks import (
     reduce_peak,
 )
 from analysis.envelope.pauses import (
+    EdgeMovement,
     Pause,
+    borderline_movements,
     borderline_pauses,
     engagement_speed,
     flip_pauses,
@@ -74,6 +76,7 @@ from analysis.envelope.results import (
     Hold,
     HoldAlternative,
     MarkResult,
+    PeakAlternative,
     RateAlternative,
     ReadingAlternative,
     RepetitionResult,
@@ -726,39 +729,27 @@ def _holds(
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
     steady = np.ones(t_s.size, dtype=bool)
-    pauses: list[Pause] = []
+    edges: list[Pause | EdgeMovement] = []
     speed = x = None
     if spec.max_rate_deg_s is not None and engaged_by is not None:
         x = data[engaged_by]
         speed = engagement_speed(x, t_s, spec)
         steady = ~_moving_from_speed(speed, x, t_s, t_end, spec, dwell_s=dwell)
         scale = rate_scale_precision(profile, side, engaged_by)
-        pauses = borderline_pauses(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell)
-        pauses = [p for p in pauses if _engaged_near(engaged, t_s, p, dwell)]
+        found = (
+            *borderline_pauses(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell),
+            *borderline_movements(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell),
+        )
+        edges = [p for p in found if _engaged_near(engaged, t_s, p, dwell)]
     rest = (engaged & ~gating, known, t_s, t_end, dwell)
     mask = _hold_mask(steady, *rest)
     spans = _spans(mask, t_s, t_end)
     alternatives: list[list[TimingAlternative]] = [[] for _ in spans]
-    runs = true_intervals(engaged) if pauses else (np.zeros(0, np.intp), np.zeros(0, np.intp))
-    for p in pauses:
+    if edges:
         assert speed is not None
         assert x is not None
-        lo, hi = _pause_window(runs, t_s, p, dwell)
-        near = (speed[lo:hi], x[lo:hi], t_s[lo:hi], t_end[lo:hi])
-        rest_w = (rest[0][lo:hi], known[lo:hi], t_s[lo:hi], t_end[lo:hi], dwell)
-        steady_w = ~_moving_from_speed(*near, spec, dwell_s=dwell)
-        if not np.array_equal(_hold_mask(steady_w, *rest_w), mask[lo:hi]):
-            lo, hi = 0, t_s.size  # the window does not reproduce the holds: use all of it
-            near = (speed, x, t_s, t_end)
-            rest_w = rest
-        p_w = dataclasses.replace(p, a=p.a - lo, b=p.b - lo)
-        flipped = ~_moving_from_speed(*near, spec, dwell_s=dwell, flip=(p_w,))
-        other = _spans(_hold_mask(flipped, *rest_w), t_s[lo:hi], t_end[lo:hi])
-        for k, span in enumerate(spans):
-            if span[0] >= t_s[lo] and span[1] <= t_end[hi - 1]:
-                alt = _alternative(span, other, p, dwell)
-                if alt is not None:
-                    alternatives[k].append(alt)
+        for k, alt in _decided_otherwise(edges, spans, mask, speed, x, engaged, rest, spec):
+            alternatives[k].append(alt)
     if rate_doubt and speed is not None and x is not None:
         found = (
             _rate_alternatives(spans, speed, x, rest, spec)
@@ -777,7 +768,52 @@ def _holds(
     return tuple(holds), mask
 
 
-def _engaged_near(engaged: BoolArray, t_s: FloatArray, pause: Pause, dwell: float) -> bool:
+def _decided_otherwise(
+    edges: Sequence[Pause | EdgeMovement],
+    spans: Sequence[tuple[float, float]],
+    mask: BoolArray,
+    speed: FloatArray,
+    x: FloatArray,
+    engaged: BoolArray,
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+    spec: HoldSpec,
+) -> list[tuple[int, TimingAlternative]]:
+    """``(index into spans, reading)`` for each hold one of ``edges`` moves, decided again.
+
+    An edge is a pause at about the dwell or a movement whose peak rate is about the limit
+    (``analysis.envelope.pauses``), decided the other way than measured.
+
+    Each is decided again within a window around its engaged stretches
+    (:func:`_pause_window`), or over the whole session when that window does not reproduce
+    the holds ``mask``; ``rest`` is the rest of :func:`_hold_mask`'s arguments.
+    """
+    t_s, t_end, dwell = rest[2], rest[3], rest[4]
+    runs = true_intervals(engaged)
+    out: list[tuple[int, TimingAlternative]] = []
+    for p in edges:
+        lo, hi = _pause_window(runs, t_s, p, dwell)
+        near = (speed[lo:hi], x[lo:hi], t_s[lo:hi], t_end[lo:hi])
+        rest_w = (rest[0][lo:hi], rest[1][lo:hi], t_s[lo:hi], t_end[lo:hi], dwell)
+        steady_w = ~_moving_from_speed(*near, spec, dwell_s=dwell)
+        if not np.array_equal(_hold_mask(steady_w, *rest_w), mask[lo:hi]):
+            lo, hi = 0, t_s.size  # the window does not reproduce the holds: use all of it
+            near = (speed, x, t_s, t_end)
+            rest_w = rest
+        p_w = dataclasses.replace(p, a=p.a - lo, b=p.b - lo)
+        flip = {"flip": (p_w,)} if isinstance(p_w, Pause) else {"flip_moves": (p_w,)}
+        flipped = ~_moving_from_speed(*near, spec, dwell_s=dwell, **flip)
+        other = _spans(_hold_mask(flipped, *rest_w), t_s[lo:hi], t_end[lo:hi])
+        for k, span in enumerate(spans):
+            if span[0] >= t_s[lo] and span[1] <= t_end[hi - 1]:
+                alt = _alternative(span, other, p, dwell)
+                if alt is not None:
+                    out.append((k, alt))
+    return out
+
+
+def _engaged_near(
+    engaged: BoolArray, t_s: FloatArray, pause: Pause | EdgeMovement, dwell: float
+) -> bool:
     """Whether the person is engaged within ``dwell`` (s) of ``pause``.
 
     Only such a pause can start or end a hold: the others (calibration movements, walking
@@ -793,7 +829,10 @@ PAUSE_WINDOW_DWELLS = 10.0
 
 
 def _pause_window(
-    runs: tuple[NDArray[np.intp], NDArray[np.intp]], t_s: FloatArray, pause: Pause, dwell: float
+    runs: tuple[NDArray[np.intp], NDArray[np.intp]],
+    t_s: FloatArray,
+    pause: Pause | EdgeMovement,
+    dwell: float,
 ) -> tuple[int, int]:
     """Sample range ``[lo, hi)``: the engaged stretches (``runs``) near ``pause``, with a margin.
 
@@ -841,9 +880,12 @@ hold times and lengths in whole seconds."""
 
 
 def _alternative(
-    span: tuple[float, float], other: Sequence[tuple[float, float]], pause: Pause, dwell: float
-) -> HoldAlternative | None:
-    """The hold ``span`` as read with ``pause`` decided the other way (``other`` holds).
+    span: tuple[float, float],
+    other: Sequence[tuple[float, float]],
+    edge: Pause | EdgeMovement,
+    dwell: float,
+) -> HoldAlternative | PeakAlternative | None:
+    """The hold ``span`` as read with ``edge`` decided the other way (``other`` holds).
 
     The other reading is the hold of ``other`` that overlaps ``span`` most (none: no hold);
     None when its start and end are both within :data:`ALTERNATIVE_MIN_S` of ``span``'s.
@@ -851,14 +893,26 @@ def _alternative(
     best = _overlapping_most(span, other)
     if _same_reading(span, best):
         return None
+    start, end = (None, None) if best is None else best
+    if isinstance(edge, EdgeMovement):
+        return PeakAlternative(
+            movement_start_s=edge.start_s,
+            movement_end_s=edge.end_s,
+            peak_deg_s=edge.peak_deg_s,
+            precision_deg_s=edge.precision_deg_s,
+            limit_deg_s=edge.limit_deg_s,
+            moving=edge.moving,
+            start_s=start,
+            end_s=end,
+        )
     return HoldAlternative(
-        pause_start_s=pause.start_s,
-        pause_s=pause.duration_s,
-        precision_s=pause.precision_s,
+        pause_start_s=edge.start_s,
+        pause_s=edge.duration_s,
+        precision_s=edge.precision_s,
         dwell_s=dwell,
-        bridged=pause.bridged,
-        start_s=None if best is None else best[0],
-        end_s=None if best is None else best[1],
+        bridged=edge.bridged,
+        start_s=start,
+        end_s=end,
     )
 
 
@@ -1043,11 +1097,13 @@ def _moving_from_speed(
     *,
     dwell_s: float,
     flip: Sequence[Pause] = (),
+    flip_moves: Sequence[EdgeMovement] = (),
 ) -> BoolArray:
     """:func:`moving` from the angle's smoothed ``speed`` (°/s).
 
     Each pause of ``flip`` (``analysis.envelope.pauses``) is decided the other way than its
-    length says.
+    length says, and so is each stretch of ``flip_moves`` (a movement or not) than its peak
+    rate says.
     """
     limit = spec.max_rate_deg_s if spec.max_rate_deg_s is not None else np.inf
     release = spec.still_rate_deg_s if spec.still_rate_deg_s is not None else np.inf
@@ -1062,6 +1118,8 @@ def _moving_from_speed(
     starts, ends = true_intervals(active)
     n_fast = np.concatenate(([0], np.cumsum(fast, dtype=np.int64)))
     keep = n_fast[ends] > n_fast[starts]
+    for m in flip_moves:  # the faster stretch it was found as (on the same runs)
+        keep[(starts < m.b) & (ends > m.a)] = not m.moving
     out = _interval_mask(starts[keep], ends[keep], x.size) | ~np.isfinite(x)
     # a gap in the data next to a movement is part of it
     return debounce(out, t_end, t_s, on_s=0.0, off_s=dwell_s)

@@ -34,39 +34,45 @@ def _episode(e: Episode) -> dict[str, Any]:
     }
 
 
+_PAUSE_KEYS = ("pause_start_s", "pause_s", "precision_s", "dwell_s", "pause_bridged")
+_PEAK_KEYS = ("movement_start_s", "peak_rate_deg_s", "rate_precision_deg_s", "movement_taken")
+
+
 def _alternative(alt: Any) -> dict[str, Any]:
-    """One ``timing_alternatives`` item of a hold (``HoldAlternative`` or ``RateAlternative``).
+    """One ``timing_alternatives`` item of a hold (``results.TimingAlternative``).
 
     A reading at another rate of an uncertain engagement angle has ``rate_factor`` and no
     pause (its pause keys null); one under another calibration reading of that angle has
-    ``reading`` (its words) and neither; a pause's reading has both null.
+    ``reading`` (its words) and neither; a pause's reading has both null, and so has a
+    movement's at the rate limit, which has the peak keys instead (null in the others).
     """
     factor = getattr(alt, "rate_factor", None)
     reading = getattr(alt, "reading", None)
-    if factor is not None or reading is not None:
-        pause: dict[str, Any] = dict.fromkeys(
-            ("pause_start_s", "pause_s", "precision_s", "dwell_s", "pause_bridged")
-        )
-        return {
-            **pause,
-            "start_s": None if alt.start_s is None else _r(alt.start_s, 3),
-            "end_s": None if alt.end_s is None else _r(alt.end_s, 3),
-            "duration_s": _r(alt.duration_s, 3),
-            "rate_factor": factor,
-            "reading": reading,
+    out: dict[str, Any] = dict.fromkeys(_PAUSE_KEYS)
+    if hasattr(alt, "pause_s"):
+        out |= {
+            "pause_start_s": _r(alt.pause_start_s, 3),
+            "pause_s": _r(alt.pause_s, 3),
+            "precision_s": _r(alt.precision_s, 3),
+            "dwell_s": alt.dwell_s,
+            "pause_bridged": alt.bridged,
         }
-    return {
-        "pause_start_s": _r(alt.pause_start_s, 3),
-        "pause_s": _r(alt.pause_s, 3),
-        "precision_s": _r(alt.precision_s, 3),
-        "dwell_s": alt.dwell_s,
-        "pause_bridged": alt.bridged,
+    out |= {
         "start_s": None if alt.start_s is None else _r(alt.start_s, 3),
         "end_s": None if alt.end_s is None else _r(alt.end_s, 3),
         "duration_s": _r(alt.duration_s, 3),
-        "rate_factor": None,
-        "reading": None,
+        "rate_factor": factor,
+        "reading": reading,
+        **dict.fromkeys(_PEAK_KEYS),
     }
+    if hasattr(alt, "peak_deg_s"):
+        out |= {
+            "movement_start_s": _r(alt.movement_start_s, 3),
+            "peak_rate_deg_s": _r(alt.peak_deg_s, 3),
+            "rate_precision_deg_s": _r(alt.precision_deg_s, 3),
+            "movement_taken": alt.moving,
+        }
+    return out
 
 
 # long: one dict literal in the key order of envelope.json (docs/envelope.md), so the code

@@ -7,6 +7,13 @@ starts after the lean); a longer one leaves a slow lean to the hold (it starts a
 placement), so the two readings differ by the lean's length (≈ 2 s). Where the measured pause
 is closer to the dwell than the measurement can tell, the checker gives both readings
 (``Hold.timing_alternatives``). Times in seconds, angles in degrees, rates in °/s.
+
+The same goes for a slow movement whose peak rate is about ``max_rate_deg_s``: a stretch
+faster than the release rate is a movement only when its rate passes the limit somewhere, so
+a lean into the stretch that peaks a few hundredths of a degree per second either side of it
+is getting in (the hold starts after it) or part of the hold (it starts before it). Where the
+measured peak is closer to the limit than the rate's precision, the checker gives both
+readings too (:func:`borderline_movements`).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.envelope.masks import BoolArray, FloatArray, running_mean
+from analysis.envelope.masks import BoolArray, FloatArray, debounce, running_mean
 from analysis.envelope.profiles import MIN_HYSTERESIS_DEG, HoldSpec, Profile, angle_column_for
 from analysis.recording.runs import true_intervals
 
@@ -39,6 +46,27 @@ class Pause:
     duration_s: float
     precision_s: float
     bridged: bool
+
+
+@dataclass(frozen=True)
+class EdgeMovement:
+    """A run ``[a, b)`` faster than the release rate whose peak is about ``max_rate_deg_s``.
+
+    The run is a stretch of the engagement angle's speed over the release rate (pauses
+    shorter than the dwell joined, as :func:`borderline_pauses`' faster stretches);
+    ``peak_deg_s`` its highest speed, within ``precision_deg_s``
+    (:func:`peak_precision_deg_s`) of ``limit_deg_s``; ``moving`` whether the checker took it
+    as a movement (its peak over the limit).
+    """
+
+    a: int
+    b: int
+    start_s: float
+    end_s: float
+    peak_deg_s: float
+    precision_deg_s: float
+    limit_deg_s: float
+    moving: bool
 
 
 def engagement_speed(x: FloatArray, t_s: FloatArray, spec: HoldSpec) -> FloatArray:
@@ -106,8 +134,7 @@ def pause_precision_s(
     dt = float(np.median(np.diff(t_s[max(a - 1, 0) : b + 2])))  # the grid's step around it
     v_r = float(spec.still_rate_deg_s or 0.0)
     margin = max(1, round(spec.rate_window_s / dt))
-    sigma_v = _noise_deg(x, a - margin, b + margin) / spec.rate_window_s
-    dv = scale * v_r + NOISE_SIGMAS * sigma_v
+    dv = rate_precision_deg_s(x, a, b, spec, v_r, scale=scale, margin=margin)
     length = float(t_s[b] - t_s[a])
     before_a, after_a = (band_extent_s(speed, t_s, a, v_r, dv, s, limit_s=dwell_s) for s in (-1, 1))
     before_b, after_b = (band_extent_s(speed, t_s, b, v_r, dv, s, limit_s=dwell_s) for s in (-1, 1))
@@ -153,6 +180,62 @@ def band_extent_s(
     f = (edge - speed[k]) / (speed[j] - speed[k])
     t_exit = float(t_s[k] + f * (t_s[j] - t_s[k]))
     return float(min(abs(t_exit - t_c), limit_s))
+
+
+def rate_precision_deg_s(
+    x: FloatArray, a: int, b: int, spec: HoldSpec, rate: float, *, scale: float, margin: int
+) -> float:
+    """How far a speed of ``rate`` (°/s) read on ``x[a:b]`` may be from the true one (°/s).
+
+    The rate's scale error ``scale · rate`` (:func:`rate_scale_precision`) plus
+    ``NOISE_SIGMAS`` times the rate noise ``σ_x / rate_window_s`` (``σ_x`` the angle's white
+    noise over the run and ``margin`` samples on each side).
+    """
+    sigma_v = _noise_deg(x, a - margin, b + margin) / spec.rate_window_s
+    return float(scale * rate + NOISE_SIGMAS * sigma_v)
+
+
+def borderline_movements(
+    speed: FloatArray,
+    x: FloatArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+    spec: HoldSpec,
+    *,
+    scale: float,
+    dwell_s: float,
+) -> list[EdgeMovement]:
+    """Faster stretches whose peak speed is within its precision of ``max_rate_deg_s``.
+
+    A stretch over the release rate (pauses shorter than ``dwell_s`` joined) is a movement
+    when its speed passes the limit somewhere; its peak decides that. The precision is the
+    rate's, at the limit (:func:`rate_precision_deg_s`, the noise over the stretch and a
+    rate window on each side).
+    """
+    limit, release = spec.max_rate_deg_s, spec.still_rate_deg_s
+    if limit is None or release is None or speed.size < 3:
+        return []
+    with np.errstate(invalid="ignore"):
+        above = speed > release
+    active = debounce(above, t_end, t_s, on_s=0.0, off_s=dwell_s)
+    starts, ends = true_intervals(active)
+    dt = float(np.median(np.diff(t_s)))
+    margin = max(1, round(spec.rate_window_s / dt))
+    out = []
+    for a, b in zip(starts, ends, strict=True):
+        part = speed[a:b]
+        if not np.isfinite(part).any():
+            continue
+        peak = float(np.nanmax(part))
+        prec = rate_precision_deg_s(x, int(a), int(b), spec, limit, scale=scale, margin=margin)
+        if abs(peak - limit) <= prec:
+            moving = peak > limit
+            out.append(
+                EdgeMovement(
+                    int(a), int(b), float(t_s[a]), float(t_end[b - 1]), peak, prec, limit, moving
+                )
+            )
+    return out
 
 
 def borderline_pauses(

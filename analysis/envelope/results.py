@@ -158,7 +158,35 @@ class ReadingAlternative:
         return _span_s(self.start_s, self.end_s)
 
 
-TimingAlternative = HoldAlternative | RateAlternative | ReadingAlternative
+@dataclass(frozen=True, kw_only=True)
+class PeakAlternative:
+    """The hold as it would be read if one movement at about the rate limit went the other way.
+
+    A stretch of the engagement angle's rate over the release rate,
+    ``[movement_start_s, movement_end_s)``, is a movement when its rate passes
+    ``limit_deg_s`` (``max_rate_deg_s``) somewhere; its measured peak ``peak_deg_s`` is
+    within ``precision_deg_s`` (``analysis.envelope.pauses.rate_precision_deg_s``) of it.
+    ``moving``: the checker took it as a movement (getting in or out, not held). With the
+    other decision the hold would run ``[start_s, end_s)``; both None when there would be no
+    hold.
+    """
+
+    movement_start_s: float
+    movement_end_s: float
+    peak_deg_s: float
+    precision_deg_s: float
+    limit_deg_s: float
+    moving: bool
+    start_s: float | None
+    end_s: float | None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the hold with the other decision, in seconds (0 when there is none)."""
+        return _span_s(self.start_s, self.end_s)
+
+
+TimingAlternative = HoldAlternative | RateAlternative | ReadingAlternative | PeakAlternative
 """One other reading of a hold's timing (``Hold.timing_alternatives``)."""
 
 
@@ -194,8 +222,9 @@ class Hold:
     the hold counts only if its angle's reading is wrong there; had the angle been trusted,
     each of these would have broken the hold."""
     timing_alternatives: tuple[TimingAlternative, ...] = ()
-    """The hold as read with one pause at about the dwell decided the other way, one per such
-    pause that moves its start or end by half a second or more, then (engagement angle
+    """The hold as read with one pause at about the dwell, or one movement whose peak rate is
+    about the limit, decided the other way, one per such pause or movement that moves its
+    start or end by half a second or more, then (engagement angle
     uncertain) as read with that angle's rate at half and at twice its measured value, each
     that moves it as much (``Hold.timing_text``)."""
 
@@ -232,9 +261,10 @@ class Hold:
 
     @property
     def timing_flagged(self) -> bool:
-        """Whether the hold's start or end depends on a pause or an uncertain angle's rate.
+        """Whether the hold's start or end depends on a pause, a peak or an uncertain angle's rate.
 
-        A pause within its precision of the dwell, the rate of an uncertain engagement
+        A pause within its precision of the dwell, a movement whose peak rate is within its
+        precision of the limit, the rate of an uncertain engagement
         angle, or another calibration reading of it that moves the hold by more than 1 s
         (the hold has ``timing_alternatives``).
         """
@@ -264,6 +294,14 @@ class Hold:
                 how = "twice" if alt.rate_factor > 1 else "half"
                 parts.append(
                     f"or {reading} if the uncertain angle that times it moved {how} as fast as read"
+                )
+                continue
+            if isinstance(alt, PeakAlternative):
+                counts = "was part of the hold" if alt.moving else "was a movement"
+                parts.append(
+                    f"or {reading} if the slow movement at {clock_text(alt.movement_start_s)} "
+                    f"(peak {alt.peak_deg_s:.2f} ± {alt.precision_deg_s:.2f} °/s; "
+                    f"{alt.limit_deg_s:g} °/s or more counts as moving) {counts}"
                 )
                 continue
             counts = "was a stop" if alt.bridged else "was part of the movement"

@@ -1001,6 +1001,13 @@ def unread_uncertain_lines(env: EnvelopeResult) -> list[str]:
     ]
 
 
+BORDERLINE_WORDS = (
+    "every episode went past its limit by less than the warn margin (the sensors' error) "
+    "and may have been inside"
+)
+"""The terminal's words for a verdict set only by borderline episodes (docs/envelope.md 5)."""
+
+
 def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     """A few plain-text lines for the terminal: verdict, rules, episodes with cues, holds."""
     env = envelope
@@ -1008,6 +1015,9 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     title, _ = _headline(env)
     unsure = sum(r.status == "uncertain" and not r.spec.advisory for r in env.rules)
     partial = f" — partial: {unsure} gating rule(s) uncertain" if unsure else ""
+    gating = [e for e in env.episodes if not e.advisory]
+    if env.verdict == "outside" and gating and all(e.severity == "borderline" for e in gating):
+        partial += f" — borderline: {BORDERLINE_WORDS}"
     lines.append(f"  verdict: {title.lower()} [{env.verdict}]{partial}")
     lines.extend(f"  {x}" for x in scope_lines(env))
     if env.verdict == "not_engaged" and env.engaged_reason:
@@ -1015,7 +1025,8 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     lines.extend(_rule_summary_lines(env))
     lines.extend(f"  {line}" for line in uncertain_lines(env))
     for e in env.episodes[:20]:
-        lines.append(f"    {_clock(e.start_s):>8}  {e.duration_s:5.1f} s  {e.cue}")
+        near = " (borderline)" if e.severity == "borderline" and not e.advisory else ""
+        lines.append(f"    {_clock(e.start_s):>8}  {e.duration_s:5.1f} s  {e.cue}{near}")
     if len(env.episodes) > 20:
         lines.append(f"    … {len(env.episodes) - 20} more in the report")
     lines.extend(_exercise_summary_lines(env))

@@ -183,3 +183,28 @@ def test_lying_down_no_longer_shows_the_thighs_axis_error_as_hip_rotation(postur
     else:
         flat = lying & ((t < 15.0) | (t >= 25.0))
         assert np.abs(rotation[flat] - 4.0).max() < 0.01  # the thigh's axis error, as rotation
+
+
+@pytest.mark.parametrize("drift_deg", [-60.0, -25.0, 25.0, 60.0])
+def test_a_heading_drift_lying_flat_does_not_hide_the_anchor(drift_deg):
+    # the stranger's round 2, seed 603: lying, the thigh's heading drifted against the
+    # pelvis's; the angle between their superior axes counted the drift as hip flexion, so
+    # past 20° no anchor came again and hip adduction ran to +72°. The hip's flexion is read
+    # from the two inclinations; only frames not reconciled at all (180°) are refused
+    pelvis, thigh = _pose(-90.0, 0.0, n=400)
+    still = np.ones(400, dtype=bool)
+    drifted = turn_about_vertical(thigh, np.deg2rad(drift_deg))
+    assert posture_anchor_mask(pelvis, drifted, still, rate_hz=RATE_HZ).all()
+
+
+def test_lying_on_the_side_with_the_hips_bent_is_no_anchor():
+    # on the side, the thigh's heading against the pelvis is hip flexion, not a drift
+    side = rot.multiply(Q_E_G, rot.from_axis_angle([1.0, 0.0, 0.0], np.deg2rad(90.0)))
+    for hip in (0.0, 30.0, 90.0):
+        thigh = rot.multiply(side, rot.from_axis_angle(_Z, np.deg2rad(hip)))
+        pelvis_rows, thigh_rows = np.tile(side, (400, 1)), np.tile(thigh, (400, 1))
+        still = np.ones(400, dtype=bool)
+        assert not posture_anchor_mask(pelvis_rows, thigh_rows, still, rate_hz=RATE_HZ).any()
+    # on the back, the leg raised 30° (an inclination apart, whatever the headings): none
+    pelvis, raised = _pose(-90.0, 30.0, n=400)
+    assert not posture_anchor_mask(pelvis, raised, np.ones(400, bool), rate_hz=RATE_HZ).any()

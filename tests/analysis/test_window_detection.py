@@ -318,3 +318,18 @@ def test_a_stillness_passed_over_for_the_stand_is_noted():
     assert any("an earlier stillness (from 0.0 s)" in note for note in windows.notes)
     first = resolve_windows(_two(_script(*ONE_QUICK_BEND_THEN_HOLD)), None)
     assert not any("earlier stillness" in note for note in first.notes)
+
+
+def test_a_head_that_never_keeps_still_does_not_move_the_end_of_the_movements():
+    # the stranger's round 2, seed 5: fidgeting, the full set's head and trunk were never
+    # still together for the 2.5 s a settle takes, so its movements ended at the 40-s limit,
+    # before the exercised thigh's, where the same session without them found the settle
+    thigh = _script(("stay", 4.0, 0.0), ("bends", 12.0, 50.0), ("stay", 3.0, 0.0))
+    thigh = np.concatenate([thigh, _script(("go", 2.0, 65.0), ("stay", 60.0, 0.0))[1:]])
+    legs = {"pelvis": 0.2 * thigh, "thigh": thigh}
+    _, without = detect_windows(_session(legs))
+    t = np.arange(thigh.size) / RATE_HZ
+    sway = 4.0 * np.sin(2.0 * np.pi * 0.5 * t) * (t > 5.0)  # looking about: up to 12.6 °/s
+    _, with_head = detect_windows(_session({**legs, "head": sway, "trunk": 0.5 * sway}))
+    assert with_head == pytest.approx(without, abs=0.02)
+    assert without[1] < 24.0  # the bends' end, not the 40-s limit
