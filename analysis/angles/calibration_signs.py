@@ -38,12 +38,15 @@ decided. Each row is tried in this order and the first test that decides wins:
    when its own centre fixes the heading sharply at one of the two candidates (sitting down,
    standing up, a weight shift), and ≥ 2 stretches that do not overlap, all one way and none
    the other, decide with confidence (:func:`_by_session_centre`);
-4. **near neutral**: the joint stays within a few degrees of neutral while the leg swings
-   (the ankle), else, when that does not decide, nearer neutral over the session (a foot
-   kept flat in the calibration tips later with its shank; confident when the candidates'
-   90th percentiles differ by > 10°); between the two, the window's samples at which the foot
-   tipped (the candidates differ there by > 10°; a short leg swing among knee bends with the
-   foot flat);
+4. **near neutral**: the joint (the ankle) stays nearer neutral in one sign where the foot
+   tipped in the functional window (the candidates differ there by > 10°: a leg swing; knee
+   bends with the foot flat read alike both ways), else over the session (a foot kept flat in
+   the calibration tips later with its shank; the candidates' 90th percentiles differ by
+   > 10°). The two signs read ``shank − foot`` and ``shank + foot``: toes pointed further than
+   the shank tips make the right sign read the larger angle, so the test is confident only
+   when the rejected sign reads an ankle no ankle plausibly reaches there
+   (:data:`SWING_ANKLE_DEG`, :data:`SESSION_ANKLE_DEG`) and the chosen one does not; else the
+   sign nearer neutral (where the foot tipped, or over the whole window) is a ``low`` guess;
 5. **tips with a partner**: the segment's tilt correlates with an already decided
    partner's (trunk with pelvis in the lean into the stretch, head with trunk), in the
    functional window, then over the session (when both decide, opposite ways, the session
@@ -72,7 +75,8 @@ candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 
 session against at most a tenth of that), test 2b on ≥ 2 movements and none against,
 test 2c on ≥ 2 separate stretches and none against (the window not against),
 test 3 when the rejected sign's centre mismatch is ≥ 1.3 times the chosen one's, test 4
-when the candidates differ by > 5° in their 90th-percentile ankle angle, test 5 when
+when the candidates differ by > 5° (> 10° over the session) in their 90th-percentile ankle
+angle and only the rejected one lies past the plausible bound, test 5 when
 |r| ≥ 0.6 (r counts only when both segments tip ≥ 4°), tests 6 and 7 always (7 with the
 margins of test 2), and the fallback only for the segment whose own habit it is (the thigh),
 only by > 6° mean tilt and only in the window.
@@ -122,6 +126,16 @@ NEAR_TIPPED_MIN_N: Final = 10
 """Near-neutral test where the foot tipped: at least this many functional-window samples."""
 NEAR_SESSION_MARGIN_DEG: Final = 10.0
 """Near-neutral test over the session: the candidates' 90th percentiles must differ by more."""
+SWING_ANKLE_DEG: Final = 40.0
+"""How far an ankle plausibly moves while the foot is off the floor in the calibration (the
+toes pointed or pulled up in a leg swing; a pointed foot reaches 40–50° only when pointed
+hard). The near-neutral test decides with confidence only when the rejected sign reads the
+ankle further than this (90th percentile where the foot tipped) and the chosen one does not:
+then no ankle motion within it can make the right sign look the farther from neutral."""
+SESSION_ANKLE_DEG: Final = 40.0
+"""The same over the session, where the 90th percentile is a pose held a tenth of the time (a
+foot pointed in a stretch, relaxed lying or seated: 10–30° of plantar flexion; the ±60° of the
+session range test is where an ankle cannot go, this is where it seldom stays)."""
 CORR_DECIDE: Final = 0.3
 CORR_HIGH: Final = 0.6
 CORR_MIN_SPAN_DEG: Final = 4.0
@@ -427,19 +441,47 @@ def _by_knee_centre(
 def _by_near(
     row: SignRule, cands: tuple[Tilts, Tilts], partners: list[Tilts], rate_hz: float
 ) -> SignDecision | None:
+    """Test 4: the ankle stays nearer neutral in one sign, by more than an ankle moves.
+
+    The two signs read the joint ``shank − foot`` and ``shank + foot``: they differ by twice
+    the foot's tilt, so only the samples at which the foot tipped carry evidence
+    (:func:`_near_where_tipped`, then :func:`_near_over_session`), and each decides with
+    confidence only when the rejected sign reads an ankle angle no ankle plausibly reaches
+    there (:data:`SWING_ANKLE_DEG`, :data:`SESSION_ANKLE_DEG`) while the chosen one stays
+    inside it: a person who points the toes while the leg swings tips the foot against the
+    shank, and the right sign then reads the larger angle, but never one past the bound.
+    Otherwise the sign nearer neutral is a ``low`` guess: where the foot tipped when it
+    tipped often enough, else over the whole functional window (90th percentiles).
+    """
     if not row.near_deg or not partners:
         return None
+    tipped = _near_where_tipped(row, cands, partners[0])
+    if tipped is not None and tipped.confidence == "high":
+        return tipped
+    session = _near_over_session(row, cands, partners[0], rate_hz)
+    if session is not None:
+        return session
+    if tipped is not None:
+        return tipped
     spread = [float(np.percentile(np.abs(_wrap(c.move - partners[0].move)), 90)) for c in cands]
-    conf: Confidence = "high" if abs(spread[0] - spread[1]) > np.deg2rad(NEAR_MARGIN_DEG) else "low"
     text = f"{row.relation} stays near neutral while the leg swings"
-    found = SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence=conf)
-    if conf == "high":
-        return found
-    return (
-        _near_where_tipped(row, cands, partners[0])
-        or _near_over_session(row, cands, partners[0], rate_hz)
-        or found
-    )
+    return SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence="low")
+
+
+def _near_decision(
+    spread: list[float], margin_deg: float, plausible_deg: float
+) -> tuple[int, Confidence] | None:
+    """The sign whose 90th-percentile joint angle (``spread``, rad) is nearer neutral.
+
+    None unless the two differ by more than ``margin_deg``; ``high`` when the rejected sign's
+    lies beyond ``plausible_deg`` and the chosen one's within it, else ``low``.
+    """
+    if abs(spread[0] - spread[1]) <= np.deg2rad(margin_deg):
+        return None
+    near, far = min(spread), max(spread)
+    bound = np.deg2rad(plausible_deg)
+    conf: Confidence = "high" if far > bound >= near else "low"
+    return int(spread[1] < spread[0]), conf
 
 
 def _near_where_tipped(
@@ -452,9 +494,10 @@ def _near_where_tipped(
     wrong sign reads twice the shank's swing. Only the samples at which the candidates' joint
     angles differ by more than twice :data:`NEAR_MARGIN_DEG` (the segment tipped more than
     that) carry evidence; on at least :data:`NEAR_TIPPED_MIN_N` of them the candidates' 90th
-    percentiles must differ by more than :data:`NEAR_MARGIN_DEG` to decide (confidently). A
-    foot that tips only as far as its ankle moves (the shank still) reads alike both ways
-    and decides nothing.
+    percentiles must differ by more than :data:`NEAR_MARGIN_DEG` to decide, confidently when
+    the rejected one lies beyond :data:`SWING_ANKLE_DEG` and the chosen one within it
+    (:func:`_near_decision`). A foot that tips only as far as its ankle moves (the shank
+    still) reads alike both ways and decides nothing.
     """
     joints = [_wrap(c.move - partner.move) for c in cands]
     differ = np.abs(_wrap(joints[0] - joints[1])) > 2 * np.deg2rad(NEAR_MARGIN_DEG)
@@ -462,14 +505,16 @@ def _near_where_tipped(
     if differ.sum() < NEAR_TIPPED_MIN_N:
         return None
     spread = [float(np.percentile(np.abs(j[differ]), 90)) for j in joints]
-    if abs(spread[0] - spread[1]) <= np.deg2rad(NEAR_MARGIN_DEG):
+    found = _near_decision(spread, NEAR_MARGIN_DEG, SWING_ANKLE_DEG)
+    if found is None:
         return None
     near, far = np.rad2deg(min(spread)), np.rad2deg(max(spread))
     text = (
         f"{row.relation} stays near neutral where the foot tips in the calibration movements "
-        f"(90th percentile {near:.0f}°, the other sign {far:.0f}°)"
+        f"(90th percentile {near:.0f}°, the other sign {far:.0f}°"
     )
-    return SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence="high")
+    text += ")" if found[1] == "high" else f"; an ankle may move {SWING_ANKLE_DEG:g}° there)"
+    return SignDecision(choice=found[0], rule=text, confidence=found[1])
 
 
 def _near_over_session(
@@ -481,7 +526,10 @@ def _near_over_session(
     support, lying down): then the joint of the right sign stays near neutral while the
     other's goes by twice the foot's tilt. Decides (confidently) only when the candidates'
     90th-percentile joint angles differ by more than :data:`NEAR_SESSION_MARGIN_DEG` over at
-    least :data:`SESSION_MIN_S` of sagittal samples.
+    least :data:`SESSION_MIN_S` of sagittal samples, the rejected one beyond
+    :data:`SESSION_ANKLE_DEG` and the chosen one within it (a foot pointed while seated with
+    the shank a little forward tips against the shank, and the right sign reads the larger
+    angle, but not past the bound).
     """
     both = cands[0].sagittal & partner.sagittal
     if both.sum() < SESSION_MIN_S * rate_hz:
@@ -490,14 +538,15 @@ def _near_over_session(
         float(np.percentile(np.abs(_wrap(c.session[both] - partner.session[both])), 90))
         for c in cands
     ]
-    if abs(spread[0] - spread[1]) <= np.deg2rad(NEAR_SESSION_MARGIN_DEG):
+    found = _near_decision(spread, NEAR_SESSION_MARGIN_DEG, SESSION_ANKLE_DEG)
+    if found is None or found[1] != "high":
         return None
     near, far = np.rad2deg(min(spread)), np.rad2deg(max(spread))
     text = (
         f"{row.relation} stays nearer neutral over the session "
         f"(90th percentile {near:.0f}°, the other sign {far:.0f}°)"
     )
-    return SignDecision(choice=int(spread[1] < spread[0]), rule=text, confidence="high")
+    return SignDecision(choice=found[0], rule=text, confidence="high")
 
 
 def _by_centre(row: SignRule, centre: CentreEvidence | None, least: float = CENTRE_DECIDE):
