@@ -574,8 +574,7 @@ def analyse_recording(
     ``owned`` is empty afterwards. ValueError if ``recording`` still has streams of its own
     beside ``streams``.
     """
-    opts = options or PipelineOptions()
-    report = progress or _noop
+    opts, report = options or PipelineOptions(), progress or _noop
     report("resampling", 0.0)
     meta = recording.meta
     warnings = list(recording.warnings)
@@ -610,10 +609,8 @@ def analyse_recording(
     steps = {"rate_hz": rate_hz, "valid": valid, "still": still, **opts.heading_steps()}
     # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
     others = lazy_readings(t_s, q_E_S, cal, threads=threads, **steps)
-    # the hip's other reading, where its twist lying or sitting is undecided, needs them again
-    kept = {} if long_session else {p: q_E_S[p] for p in _twist_inputs(list(q_E_S))}
-    twists: dict[str, float] = {}
-    q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, twists=twists, **steps)
+    twist = TwistSource.of(t_s, q_E_S, cal, steps, threads=threads, keep=not long_session)
+    q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, twists=twist.read, **steps)
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat = {p: flat_foot_mask(q) for p, q in q_E_B.items() if p.endswith("_foot")}
     foot_doubt = {p: flat_foot_doubt_deg(q) for p, q in q_E_B.items() if p.endswith("_foot")}
@@ -621,15 +618,10 @@ def analyse_recording(
         q_E_B = {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
-    doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others, feet_flat)
+    doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others, feet_flat, twist)
     exercised = opts.exercised_side or meta.side
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
     predicted, imprecise = _imprecise(precision, uncertain, exercised)
-    twisted, twist_readings = _undecided_twists(
-        ja.columns, twists, uncertain, TwistSource(t_s, kept, cal, dict(steps), threads)
-    )
-    uncertain = {**twisted, **uncertain}
-    readings = {**readings, **twist_readings}
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -654,13 +646,37 @@ than this RMS (half its 4° target)."""
 
 @dataclass(frozen=True)
 class TwistSource:
-    """What the hip's other reading of an undecided twist is computed from (no sensors: none)."""
+    """What the hip's other reading of an undecided twist is computed from (no sensors: none).
+
+    ``read``: per thigh, the hip rotation read at its posture anchors (rad), filled by
+    :func:`segment_orientations` (``twists=``).
+    """
 
     t_s: FloatArray
     q_E_S: Mapping[str, FloatArray]
     calibration: CalibrationResult
     steps: Mapping[str, Any]
     threads: int = 1
+    read: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        t_s: FloatArray,
+        q_E_S: Mapping[str, FloatArray],
+        calibration: CalibrationResult,
+        steps: Mapping[str, Any],
+        *,
+        threads: int = 1,
+        keep: bool = True,
+    ) -> TwistSource:
+        """Taken before the angles, which consume ``q_E_S``: the sensors the hips need.
+
+        Kept only if ``keep`` (a long session's are not: its undecided hips get no other
+        reading).
+        """
+        kept = {p: q_E_S[p] for p in _twist_inputs(list(q_E_S))} if keep else {}
+        return cls(t_s, kept, calibration, dict(steps), threads)
 
 
 def _twist_inputs(placements: Sequence[str]) -> set[str]:
@@ -1005,16 +1021,25 @@ def _doubted(
     rate_hz: float,
     others: Mapping[str, Sequence[Mapping[str, FloatArray]]],
     feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
+    twist: TwistSource | None = None,
 ) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
 
     ``others``: :func:`lazy_readings`; see :func:`covered_readings`. An ankle's samples
     with its foot flat as in the stand (``feet_flat``) are not counted as beyond range.
+    With ``twist``, the hip angles an undecided twist lying or sitting leaves uncertain, and
+    their other reading, are added (:func:`_undecided_twists`; a column already uncertain
+    keeps its reason).
     """
     extra = _implausible(cal, angles, rate_hz, feet_flat)
     doubts = cal.doubts(extra)
     uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
-    return doubts, uncertain, covered_readings(others, cal, extra, uncertain)
+    readings = covered_readings(others, cal, extra, uncertain)
+    if twist is None:
+        return doubts, uncertain, readings
+    columns = {c: angles[c].to_numpy() for c in angles if "_hip_" in c}
+    twisted, more = _undecided_twists(columns, twist.read, uncertain, twist)
+    return doubts, {**twisted, **uncertain}, {**readings, **more}
 
 
 def _implausible(
