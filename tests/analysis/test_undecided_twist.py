@@ -20,9 +20,16 @@ from analysis.angles.heading import (
     undecided_twist_words,
     untwist,
 )
-from analysis.angles.pipeline import TwistSource, _undecided_twists, segment_orientations
+from analysis.angles.pipeline import (
+    PipelineOptions,
+    TwistSource,
+    _undecided_twists,
+    analyse_recording,
+    segment_orientations,
+)
 from analysis.envelope.checker import check_envelope
 from analysis.envelope.profiles import load_builtin_profile
+from analysis.simulation.population import generate_person, generate_session
 from cli.live_angles import LiveAngles
 from sensors.session.protocol import GuidedProtocol
 from tests.analysis.test_envelope import standing_session
@@ -199,3 +206,25 @@ def test_the_live_monitor_judges_hip_rotation_uncertain_once_the_twist_is_undeci
     live.monitor.uncertain = {IR: {"reason": "the thigh's tilt", "redo": "bows"}}
     live._take_twist_doubts()
     assert live.monitor.uncertain[IR]["reason"] == "the thigh's tilt"
+
+
+# --- the population: a thigh axis 8.8° off lying, and a neutral lying person ------------------
+
+
+@pytest.mark.parametrize(
+    ("person", "sensors", "twisted"),
+    [(17020, "other-leg", True), (1, "default", False)],
+)
+def test_a_population_person_lying(person, sensors, twisted):
+    # 17020's resting thigh reads 8.8° of rotation lying with a neutral leg (its calibration's
+    # error: hip rotation 7.7° RMSE, trusted before); person 1 lies supine, read under 4°
+    ses = generate_session(generate_person(person), 0, None, sensors)
+    res = analyse_recording(ses.recording(), options=PipelineOptions(workers=1, threads=1))
+    reasons = {c: v["reason"] for c, v in res.uncertain.items()}
+    mine = {c for c, why in reasons.items() if why.startswith("lying flat or sitting still")}
+    if not twisted:
+        assert mine == set()
+        return
+    assert mine == {"right_hip_internal_rotation_deg", "right_hip_adduction_deg"}
+    (_words, (other,)) = res.other_readings["right_thigh twist"]
+    assert set(other) == mine
