@@ -20,6 +20,7 @@ from analysis.angles.heading import (
     undecided_twist_words,
     untwist,
 )
+from analysis.angles.live import LiveAnglePipeline
 from analysis.angles.pipeline import (
     PipelineOptions,
     TwistSource,
@@ -228,3 +229,15 @@ def test_a_population_person_lying(person, sensors, twisted):
     assert mine == {"right_hip_internal_rotation_deg", "right_hip_adduction_deg"}
     (_words, (other,)) = res.other_readings["right_thigh twist"]
     assert set(other) == mine
+
+
+def test_the_live_pipeline_names_the_hip_rotation_of_an_undecided_thigh():
+    live = LiveAnglePipeline(("pelvis", "left_thigh", "right_thigh"), rate_hz=100.0)
+    assert live.twist_doubts() == {}  # before the calibration: no twist yet
+    live._twists = {p: CausalTwist(rate_hz=100.0) for p in ("left_thigh", "right_thigh")}
+    run = np.ones(300, dtype=bool)
+    live._twists["left_thigh"].update(*_lying(300, -9.0), run)
+    live._twists["right_thigh"].update(*_lying(300, 2.0), run)
+    doubts = live.twist_doubts()
+    assert set(doubts) == {"left_hip_internal_rotation_deg"}
+    assert doubts["left_hip_internal_rotation_deg"] == undecided_twist_words("left", -9.0)
