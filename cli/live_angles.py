@@ -238,6 +238,7 @@ class LiveAngles:
                 self._judge_movements(now_s, cal.uncertain_angles())
             return
         self._take_redecisions()
+        self._take_twist_doubts()
         if out is None or not out.columns:
             return
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
@@ -265,6 +266,21 @@ class LiveAngles:
             self.redecided.append(switch)
             self.monitor.uncertain = dict(switch.uncertain)
             self.again = uncertain_words(switch.uncertain)
+
+    def _take_twist_doubts(self) -> None:
+        """Judge hip rotation as uncertain once the thigh's twist lying or sitting is undecided.
+
+        The monitor's uncertain angles gain the pipeline's twist doubts (an angle already
+        uncertain keeps its reason), and the words under the rules say why if nothing else
+        does (``LiveAnglePipeline.twist_doubts``).
+        """
+        assert self.pipeline is not None
+        doubts = self.pipeline.twist_doubts()
+        new = {c: v for c, v in doubts.items() if c not in self.monitor.uncertain}
+        if new:
+            self.monitor.uncertain.update(new)
+            if self.again is None:
+                self.again = uncertain_words(new)
 
     def sidecar(self) -> list[dict[str, object]] | None:
         """The re-decisions for the sidecar (``calibration_redecided``); None: none."""

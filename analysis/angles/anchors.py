@@ -24,7 +24,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.chain import Turns
-from analysis.angles.heading import axis_azimuth, hip_twist_rad, wrap_rad
+from analysis.angles.heading import (
+    MAX_TWIST_DEG,
+    axis_azimuth,
+    hip_twist_read,
+    twist_accepted,
+    twist_undecided,
+    wrap_rad,
+)
 from analysis.recording.runs import true_runs
 
 FloatArray = NDArray[np.float64]
@@ -168,6 +175,8 @@ class CausalTwist:
         self.min_rows = int(np.ceil(min_anchor_s * rate_hz - 1e-9)) + 1
         self.twist_rad = 0.0
         """The twist in force (rad; :func:`~analysis.angles.heading.untwist` removes it)."""
+        self.read_rad = 0.0
+        """The hip rotation read at the posture anchors so far (rad), taken or not."""
         self._run: list[tuple[FloatArray, FloatArray]] = []  # rows of the current run so far
         self._run_rows = 0
         self._kept: list[tuple[FloatArray, FloatArray]] = []  # each counted run's first rows
@@ -211,6 +220,16 @@ class CausalTwist:
             pelvis += [p, _IDENTITY]
             thigh += [t, _IDENTITY]
             mask += [np.ones(p.shape[0], dtype=bool), np.zeros(1, dtype=bool)]
-        self.twist_rad = hip_twist_rad(
+        tau, spread = hip_twist_read(
             np.concatenate(pelvis), np.concatenate(thigh), np.concatenate(mask)
         )
+        self.read_rad = tau
+        self.twist_rad = tau if twist_accepted(tau, spread, max_twist_deg=MAX_TWIST_DEG) else 0.0
+
+    @property
+    def undecided(self) -> bool:
+        """Whether the rotation read so far is one the data cannot decide.
+
+        :func:`~analysis.angles.heading.twist_undecided`: hip rotation is then uncertain.
+        """
+        return twist_undecided(self.read_rad)

@@ -281,6 +281,13 @@ DOUBTED_MAX_TWIST_DEG = 12.0
 (``SegmentCalibration.axis_doubt`` or ``tilt_doubt``): its error can be larger."""
 MAX_TWIST_SPREAD_DEG = 3.0
 """Anchor periods whose rotations disagree by more than this are not trusted as neutral."""
+UNDECIDED_MIN_TWIST_DEG = 4.0
+"""Below this the hip rotation read at the posture anchors is decided, whichever it is: the
+readings with and without it removed differ by less than hip rotation's 4° target."""
+UNDECIDED_MAX_TWIST_DEG = DOUBTED_MAX_TWIST_DEG
+"""Up to this a rotation at the posture anchors may be the calibration's error about the
+thigh's long axis (our own population's thighs, lying neutral, read up to 8.8°) as well as
+a posture (a relaxed leg turns out 8–15°): :func:`twist_undecided`. Beyond it, a posture."""
 
 
 def _held(candidate: BoolArray, *, rate_hz: float, min_run_s: float) -> BoolArray:
@@ -378,6 +385,69 @@ def lying_flat_mask(
     return _held(candidate, rate_hz=rate_hz, min_run_s=min_run_s)
 
 
+def hip_twist_read(
+    q_E_pelvis: FloatArray, q_E_thigh: FloatArray, anchors: BoolArray
+) -> tuple[float, float]:
+    """The hip rotation (rad) read at ``anchors`` and how far its runs disagree (rad).
+
+    Hip internal rotation (ISB, unmirrored: about the thigh's y) is averaged on the unit
+    circle over each anchor run and then over runs (weighted by length); the spread is the
+    largest run's distance from that mean. ``(0, 0)`` without an anchor.
+    """
+    runs = true_runs(anchors, 1)
+    if not runs:
+        return 0.0, 0.0
+    q_p, q_t = np.asarray(q_E_pelvis), np.asarray(q_E_thigh)
+    per_run = []
+    for i, j in runs:
+        q_rel = rot.multiply(rot.conjugate(q_p[i:j]), q_t[i:j])
+        per_run.append(np.angle(np.mean(np.exp(1j * rot.euler_zxy(q_rel)[:, 2]))))
+    runs_rad = np.asarray(per_run)
+    weights = np.asarray([j - i for i, j in runs], dtype=np.float64)
+    tau = float(np.angle(np.sum(weights * np.exp(1j * runs_rad))))
+    return tau, float(np.max(np.abs(wrap_rad(runs_rad - tau))))
+
+
+def twist_accepted(tau_rad: float, spread_rad: float, *, max_twist_deg: float) -> bool:
+    """Whether a rotation read at the posture anchors is removed as the calibration's error.
+
+    Not when it exceeds ``max_twist_deg`` (more than the calibration can get wrong: a rotated
+    posture) or when the anchor runs disagree by more than :data:`MAX_TWIST_SPREAD_DEG`.
+    """
+    small = abs(tau_rad) <= np.deg2rad(max_twist_deg)
+    return bool(small and spread_rad <= np.deg2rad(MAX_TWIST_SPREAD_DEG))
+
+
+def twist_undecided(tau_rad: float) -> bool:
+    """Whether the data cannot tell the rotation read at the posture anchors from an error.
+
+    Between :data:`UNDECIDED_MIN_TWIST_DEG` and :data:`UNDECIDED_MAX_TWIST_DEG` it may be
+    what the calibration got wrong about the thigh's long axis or a leg turned in or out
+    lying or sitting: whichever way it is decided, hip rotation may be off by all of it.
+    """
+    return bool(UNDECIDED_MIN_TWIST_DEG < abs(np.rad2deg(tau_rad)) <= UNDECIDED_MAX_TWIST_DEG)
+
+
+def undecided_twist_words(side: str, tau_deg: float) -> dict[str, str]:
+    """Why an undecided twist leaves a hip's angles uncertain, and what to redo.
+
+    ``{"reason", "redo"}`` for the ``side`` hip whose rotation read ``tau_deg`` at the
+    posture anchors (:func:`twist_undecided`).
+    """
+    return {
+        "reason": (
+            f"lying flat or sitting still, the {side} hip read {abs(tau_deg):.0f}° of rotation: "
+            f"a leg turned that far or a {side} thigh sensor whose calibration is that far off "
+            "about the thigh's long axis, which the data cannot tell apart"
+        ),
+        "redo": (
+            "lie on your back with the legs straight and the kneecaps pointing up, still, for "
+            "3 s (sitting: the kneecaps pointing forward, the feet hip-width apart), then "
+            "analyse again; if it still reads so, redo the calibration movements"
+        ),
+    }
+
+
 def hip_twist_rad(
     q_E_pelvis: FloatArray,
     q_E_thigh: FloatArray,
@@ -387,26 +457,11 @@ def hip_twist_rad(
 ) -> float:
     """The thigh's twist (rad) about its long axis that zeroes hip rotation at ``anchors``.
 
-    Hip internal rotation (ISB, unmirrored: about the thigh's y) is averaged on the unit
-    circle over each anchor run and then over runs. Returns 0 when there is no anchor, when
-    the mean exceeds ``max_twist_deg`` (more than the calibration can get wrong: a rotated
-    posture) or when the runs disagree by more than :data:`MAX_TWIST_SPREAD_DEG`.
+    :func:`hip_twist_read`; 0 when there is no anchor or the rotation is not taken as an
+    error (:func:`twist_accepted` with ``max_twist_deg``).
     """
-    runs = true_runs(anchors, 1)
-    if not runs:
-        return 0.0
-    q_p, q_t = np.asarray(q_E_pelvis), np.asarray(q_E_thigh)
-    per_run = []
-    for i, j in runs:
-        q_rel = rot.multiply(rot.conjugate(q_p[i:j]), q_t[i:j])
-        per_run.append(np.angle(np.mean(np.exp(1j * rot.euler_zxy(q_rel)[:, 2]))))
-    runs_rad = np.asarray(per_run)
-    weights = np.asarray([j - i for i, j in runs], dtype=np.float64)
-    tau = float(np.angle(np.sum(weights * np.exp(1j * runs_rad))))
-    spread = float(np.max(np.abs(wrap_rad(runs_rad - tau))))
-    if abs(tau) > np.deg2rad(max_twist_deg) or spread > np.deg2rad(MAX_TWIST_SPREAD_DEG):
-        return 0.0
-    return tau
+    tau, spread = hip_twist_read(q_E_pelvis, q_E_thigh, anchors)
+    return tau if twist_accepted(tau, spread, max_twist_deg=max_twist_deg) else 0.0
 
 
 def untwist(q_E_B: FloatArray, twist_rad: float) -> FloatArray:

@@ -62,6 +62,7 @@ from analysis.angles.heading import (
     lying_flat_mask,
     posture_anchor_mask,
     turn_about_vertical,
+    undecided_twist_words,
     untwist,
 )
 from analysis.angles.orientation import CausalOrientation
@@ -81,6 +82,7 @@ from analysis.angles.timebase import (
 )
 from analysis.errors import CalibrationError
 from analysis.recording.runs import value_runs
+from analysis.recording.schema import angle_column
 from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
@@ -433,6 +435,22 @@ class LiveAnglePipeline:
             for p in self.placements
             if p in self._since
         )
+
+    def twist_doubts(self) -> dict[str, dict[str, str]]:
+        """Hip rotation columns uncertain for a twist the posture anchors cannot decide.
+
+        Per thigh whose rotation read lying flat or sitting still so far is undecided
+        (:attr:`~analysis.angles.anchors.CausalTwist.undecided`, as offline
+        ``pipeline._undecided_twists``): ``{column: {"reason", "redo"}}``. Only rotation: the
+        live path has no second reading to tell whether adduction moves with it.
+        """
+        out = {}
+        for thigh, twist in self._twists.items():
+            if twist.undecided:
+                side = thigh.split("_", 1)[0]
+                column = angle_column(side, "hip", "internal_rotation")
+                out[column] = undecided_twist_words(side, float(np.rad2deg(twist.read_rad)))
+        return out
 
     def held_rows(self) -> int:
         """Raw samples and grid rows held (all sensors and hinges), bounded via :data:`HOLD_S`.

@@ -233,6 +233,10 @@ class RedecidingPipeline:
         """The sensors out at the last step (the pipeline in force)."""
         return self.live.outages()
 
+    def twist_doubts(self) -> dict[str, dict[str, str]]:
+        """As :meth:`LiveAnglePipeline.twist_doubts` (the pipeline in force)."""
+        return self.live.twist_doubts()
+
     def held_rows(self) -> int:
         """Rows held by the pipeline in force (the raw history not counted)."""
         return self.live.held_rows()

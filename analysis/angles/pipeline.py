@@ -37,10 +37,13 @@ from analysis.angles.heading import (
     anchor_offsets_from_axes,
     axis_azimuth,
     hinge_heading_from_axes,
-    hip_twist_rad,
+    hip_twist_read,
     lying_flat_mask,
     posture_anchor_mask,
     turn_about_vertical,
+    twist_accepted,
+    twist_undecided,
+    undecided_twist_words,
     untwist,
 )
 from analysis.angles.orientation import (
@@ -237,6 +240,8 @@ def segment_orientations(
     hinge_tau_s: float | None = None,
     threads: int = 1,
     keep: Collection[str] | None = None,
+    twists: dict[str, float] | None = None,
+    flip_twist: Collection[str] = (),
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
 
@@ -252,6 +257,9 @@ def segment_orientations(
     only offline. ``threads`` > 1 works on that many segments at once (the same result).
     ``keep``: only these segments' orientations are made, the others' (of ``q_E_S``) serve
     the neutral pose mask alone (:func:`reading_chain` says which a column needs).
+    ``twists``, if given, receives per thigh with posture anchors the hip rotation read there
+    (rad); ``flip_twist``: thighs whose twist is decided the other way (the other reading of
+    an undecided one, :func:`_undecided_twists`).
     """
     q_B = chain.sensor_to_segment(q_E_S, calibration, consume=True, threads=threads)
     # heading-free: q_B will do
@@ -276,7 +284,14 @@ def segment_orientations(
     spine = _lying_spine_anchors(q_B, still, rate_hz=rate_hz, valid=valid)
     turn = turns(extra=spine or None)
     extra = _posture_untwist(
-        q_B, turn, still, rate_hz=rate_hz, valid=valid, bound_deg=_twist_bounds(calibration)
+        q_B,
+        turn,
+        still,
+        rate_hz=rate_hz,
+        valid=valid,
+        bound_deg=_twist_bounds(calibration),
+        read=twists,
+        flip=flip_twist,
     )
     if extra:  # the thighs may have turned: every heading again, with the new anchors
         turn = turns(extra={**spine, **extra})
@@ -396,13 +411,16 @@ def _posture_untwist(
     rate_hz: float,
     valid: Mapping[str, NDArray[np.bool_]],
     bound_deg: Mapping[str, float] | None = None,
+    read: dict[str, float] | None = None,
+    flip: Collection[str] = (),
 ) -> dict[str, NDArray[np.bool_]]:
     """Offline only: re-take each hip's zero where the subject lies flat or sits still.
 
     Turns each thigh in ``q_B`` (in place) about its long axis by the hip rotation read at
-    those periods (:func:`hip_twist_rad`), unless that is more than its calibration can have
-    got wrong (``bound_deg`` per thigh, default :data:`MAX_TWIST_DEG`: a real posture), and
-    returns them per thigh, as heading anchors.
+    those periods (:func:`hip_twist_read`), unless that is more than its calibration can have
+    got wrong (``bound_deg`` per thigh, default :data:`MAX_TWIST_DEG`: a real posture;
+    :func:`twist_accepted`), and returns them per thigh, as heading anchors. ``read``
+    receives each rotation read (rad); the thighs in ``flip`` are decided the other way.
     """
     out: dict[str, NDArray[np.bool_]] = {}
     if "pelvis" not in q_B:
@@ -422,9 +440,11 @@ def _posture_untwist(
             continue
         out[thigh] = anchors
         bound = (bound_deg or {}).get(thigh, MAX_TWIST_DEG)
-        twist = hip_twist_rad(q_pelvis, q_thigh, anchors, max_twist_deg=bound)
-        if twist != 0.0:
-            q_B[thigh] = untwist(q_B[thigh], twist)
+        tau, spread = hip_twist_read(q_pelvis, q_thigh, anchors)
+        if read is not None:
+            read[thigh] = tau
+        if twist_accepted(tau, spread, max_twist_deg=bound) != (thigh in flip) and tau != 0.0:
+            q_B[thigh] = untwist(q_B[thigh], tau)
     return out
 
 
@@ -559,8 +579,7 @@ def analyse_recording(
     ``owned`` is empty afterwards. ValueError if ``recording`` still has streams of its own
     beside ``streams``.
     """
-    opts = options or PipelineOptions()
-    report = progress or _noop
+    opts, report = options or PipelineOptions(), progress or _noop
     report("resampling", 0.0)
     meta = recording.meta
     warnings = list(recording.warnings)
@@ -595,7 +614,8 @@ def analyse_recording(
     steps = {"rate_hz": rate_hz, "valid": valid, "still": still, **opts.heading_steps()}
     # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
     others = lazy_readings(t_s, q_E_S, cal, threads=threads, **steps)
-    q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, **steps)
+    twist = TwistSource.of(t_s, q_E_S, cal, steps, threads=threads, keep=not long_session)
+    q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, twists=twist.read, **steps)
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat = {p: flat_foot_mask(q) for p, q in q_E_B.items() if p.endswith("_foot")}
     foot_doubt = {p: flat_foot_doubt_deg(q) for p, q in q_E_B.items() if p.endswith("_foot")}
@@ -603,7 +623,7 @@ def analyse_recording(
         q_E_B = {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
-    doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others, feet_flat)
+    doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others, feet_flat, twist)
     exercised = opts.exercised_side or meta.side
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
     predicted, imprecise = _imprecise(precision, uncertain, exercised)
@@ -622,6 +642,122 @@ def analyse_recording(
         precision_notes=(*flat_notes, *precision_notes(predicted, imprecise)),
         other_readings=readings,
     )
+
+
+TWIST_ADDUCTION_RMS_DEG = 2.0
+"""Hip adduction is uncertain with an undecided twist when its two readings differ by more
+than this RMS (half its 4° target)."""
+
+
+@dataclass(frozen=True)
+class TwistSource:
+    """What the hip's other reading of an undecided twist is computed from (no sensors: none).
+
+    ``read``: per thigh, the hip rotation read at its posture anchors (rad), filled by
+    :func:`segment_orientations` (``twists=``).
+    """
+
+    t_s: FloatArray
+    q_E_S: Mapping[str, FloatArray]
+    calibration: CalibrationResult
+    steps: Mapping[str, Any]
+    threads: int = 1
+    read: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        t_s: FloatArray,
+        q_E_S: Mapping[str, FloatArray],
+        calibration: CalibrationResult,
+        steps: Mapping[str, Any],
+        *,
+        threads: int = 1,
+        keep: bool = True,
+    ) -> TwistSource:
+        """Taken before the angles, which consume ``q_E_S``: the sensors the hips need.
+
+        Kept only if ``keep`` (a long session's are not: its undecided hips get no other
+        reading).
+        """
+        kept = {p: q_E_S[p] for p in _twist_inputs(list(q_E_S))} if keep else {}
+        return cls(t_s, kept, calibration, dict(steps), threads)
+
+
+def _twist_inputs(placements: Sequence[str]) -> set[str]:
+    """The sensors the hips' orientations and their posture anchors need."""
+    hips = [c for c in angle_dependencies() if "_hip_" in c]
+    worn = [c for c in hips if all(q in placements for q in angle_dependencies()[c])]
+    return reading_chain(placements, worn) | _neutral_inputs(placements) if worn else set()
+
+
+def _undecided_twists(
+    columns: Mapping[str, FloatArray],
+    twists: Mapping[str, float],
+    uncertain: Mapping[str, Mapping[str, str]],
+    source: TwistSource,
+) -> tuple[dict[str, dict[str, str]], dict[str, OtherReadings]]:
+    """Hip angles that hang on a rotation at the posture anchors the data cannot decide.
+
+    Per thigh whose rotation read lying flat or sitting still is undecided
+    (:func:`twist_undecided`): its hip rotation, and its hip adduction where the reading with
+    the twist decided the other way moves it by more than :data:`TWIST_ADDUCTION_RMS_DEG`
+    RMS, are uncertain (``{column: {reason, redo}}``); the columns not uncertain already get
+    that other reading (``{"<thigh> twist": (words, (reading,))}``, for
+    ``check_envelope(other_readings=...)``). Without the sensors (a long session's are not
+    kept) both angles are uncertain, without another reading.
+    """
+    undecided = {t: tau for t, tau in twists.items() if twist_undecided(tau)}
+    out: dict[str, dict[str, str]] = {}
+    readings: dict[str, OtherReadings] = {}
+    for thigh, tau in undecided.items():
+        side = thigh.split("_", 1)[0]
+        hip = {m: angle_column(side, "hip", m) for m in ("internal_rotation", "adduction")}
+        if hip["internal_rotation"] not in columns:
+            continue
+        other = _flipped_hip(source, thigh, list(hip.values()))
+        moved = [hip["internal_rotation"]]
+        if other is None or _rms_deg(columns[hip["adduction"]], other[hip["adduction"]]) > (
+            TWIST_ADDUCTION_RMS_DEG
+        ):
+            moved.append(hip["adduction"])
+        why = undecided_twist_words(side, float(np.rad2deg(tau)))
+        fresh = [c for c in moved if c not in uncertain]
+        out.update({c: dict(why) for c in fresh})
+        if other is not None and fresh:
+            words = (
+                f"found whether the {side} hip's rotation lying or sitting was the leg's own "
+                "or the sensor's"
+            )
+            readings[f"{thigh} twist"] = (words, ({c: other[c] for c in fresh},))
+    return out, readings
+
+
+def _flipped_hip(
+    source: TwistSource, thigh: str, columns: Sequence[str]
+) -> dict[str, FloatArray] | None:
+    """``columns`` with ``thigh``'s twist decided the other way (None: no sensors kept)."""
+    if not source.q_E_S:
+        return None
+    placements = list(source.q_E_S)
+    q_B = segment_orientations(
+        source.t_s,
+        dict(source.q_E_S),
+        source.calibration,
+        keep=reading_chain(placements, columns),
+        flip_twist=(thigh,),
+        threads=source.threads,
+        **source.steps,
+    )
+    ja = chain.isb_angles(q_B)
+    return {c: ja.columns[c] for c in columns}
+
+
+def _rms_deg(a: FloatArray, b: FloatArray) -> float:
+    """RMS of ``a − b`` over the samples where both are known (0 without any)."""
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    return float(np.sqrt(np.mean(d**2))) if d.size else 0.0
 
 
 def _gap_warnings(gaps: tuple[Gap, ...]) -> list[str]:
@@ -919,16 +1055,25 @@ def _doubted(
     rate_hz: float,
     others: Mapping[str, Sequence[Mapping[str, FloatArray]]],
     feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
+    twist: TwistSource | None = None,
 ) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
 
     ``others``: :func:`lazy_readings`; see :func:`covered_readings`. An ankle's samples
     with its foot flat as in the stand (``feet_flat``) are not counted as beyond range.
+    With ``twist``, the hip angles an undecided twist lying or sitting leaves uncertain, and
+    their other reading, are added (:func:`_undecided_twists`; a column already uncertain
+    keeps its reason).
     """
     extra = _implausible(cal, angles, rate_hz, feet_flat)
     doubts = cal.doubts(extra)
     uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
-    return doubts, uncertain, covered_readings(others, cal, extra, uncertain)
+    readings = covered_readings(others, cal, extra, uncertain)
+    if twist is None:
+        return doubts, uncertain, readings
+    columns = {c: angles[c].to_numpy() for c in angles if "_hip_" in c}
+    twisted, more = _undecided_twists(columns, twist.read, uncertain, twist)
+    return doubts, {**twisted, **uncertain}, {**readings, **more}
 
 
 def _implausible(
