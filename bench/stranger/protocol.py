@@ -18,6 +18,7 @@ from bench.stranger.exercises import BREAK_TARGETS, scripted_breaks, sides
 from bench.stranger.person import Person
 from bench.stranger.script import Script
 
+
 def squat_thigh_incl_deg(knee_deg: float, thigh_m: float, shank_m: float) -> float:
     """Thigh inclination that keeps the hip over a flat foot for a knee bend of ``knee_deg``.
 
