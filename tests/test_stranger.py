@@ -377,3 +377,22 @@ def test_jittered_time_stamps_stay_in_order():
     j = writers.jittered_times(t, 0.003, np.random.default_rng(1))
     assert (np.diff(j) > 0).all()
     assert 0.001 < np.std(j - t) < 0.004
+
+
+def test_truth_holds_join_a_slow_lean_to_the_movement_after_it():
+    from bench.stranger import compare
+
+    # hip 80° held, a lean back peaking at ~4.6 °/s, a 0.5-s pause, the leg coming down
+    t = np.arange(0.0, 40.0, 0.01)
+    hip = np.full(t.size, 80.0)
+    lean = (t >= 20.0) & (t < 22.0)
+    u = (t[lean] - 20.0) / 2.0
+    hip[lean] = 80.0 - 5.0 * u**3 * (10 - 15 * u + 6 * u**2)
+    hip[t >= 22.0] = 75.0
+    down = t >= 22.5
+    hip[down] = np.maximum(75.0 - 60.0 * (t[down] - 22.5), 0.0)
+    truth = pd.DataFrame({"t_s": t, "right_hip_flexion_deg": hip, "right_knee_flexion_deg": 20.0})
+    truth["pelvis_anterior_tilt_deg"] = 0.0
+    holds = compare.truth_holds(truth, "right", "standing", set())
+    assert len(holds) == 1
+    assert abs(holds[0][1] - 20.0) < 0.5  # the hold ends where the lean begins
