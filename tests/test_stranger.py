@@ -243,3 +243,156 @@ def test_comparison_wraps_angles_and_latches_breaches():
     tilt[500:800] = -103.0  # 3 s half the band past
     hit = compare.truth_breach(tilt, "pelvis_anterior_tilt", "supine", 100)
     assert hit.all()  # the whole run past the edge itself, as the documented extent
+
+
+# --- round 3: walking, strapping by habit, literal and seated calibrations, phyphox, MetaBase ---
+
+
+@pytest.fixture(scope="module")
+def walking_session():
+    """A literal protocol, then walks to the support before each stretch; error-free sensors."""
+    side = draw_person(11).side
+    return generate(
+        11,
+        duration_s=60.0,
+        ideal=True,
+        placements=("pelvis", f"{side}_thigh", f"{side}_foot"),
+        day={"hour": False},
+        variants=("literal",),
+        devices={"mount": {"thigh": "lateral+upside_down", "foot": "heel"}, "rate_hz": 200.0},
+    )
+
+
+def _walks(session):
+    starts = [e["t_s"] for e in session.events if e["kind"] == "walk_start"]
+    ends = [e["t_s"] for e in session.events if e["kind"] == "walk_end"]
+    return list(zip(starts, ends, strict=True))
+
+
+def test_walking_moves_the_body_forward_with_bounded_accelerations(walking_session):
+    from bench.stranger import body
+
+    walks = _walks(walking_session)
+    assert walks
+    for s in walking_session.sensors.values():
+        assert s.rate_hz == 200.0
+        est = _integrate(s.t_s, s.gyr_rad_s, s.r_e_s[0])
+        assert np.degrees((est.inv() * s.r_e_s).magnitude()).max() < 0.5
+        a, b = walks[0]
+        m = (s.t_s > a) & (s.t_s < b)
+        free = s.r_e_s[m].apply(s.acc_m_s2[m]) - [0.0, 0.0, G_M_S2]
+        assert np.abs(free).max() < 60.0  # no jumps of the pelvis between the footprints
+    # standing, the footprints never move; walking, the feet advance step by step
+    rel = np.zeros((5, 3))
+    fr, fl = body.footprints(rel + 1.0, rel - 1.0, np.full(5, 0.5), np.zeros(5))
+    assert (fr == 1.0).all()
+    assert (fl == -1.0).all()
+    side = walking_session.person.side
+    hip = walking_session.truth[f"{side}_hip_flexion_deg"]
+    knee = walking_session.truth[f"{side}_knee_flexion_deg"]
+    a, b = walks[0]
+    m = (walking_session.truth_t_s > a + 1.5) & (walking_session.truth_t_s < b - 1.5)
+    assert 8.0 < hip[m].max() < 30.0
+    assert -35.0 < hip[m].min() < -8.0
+    assert 45.0 < knee[m].max() < 75.0
+
+
+def test_strapping_by_habit_puts_the_sensor_on_the_chosen_side():
+    from bench.stranger import imu
+
+    rng = np.random.default_rng(0)
+    for seg, mount, normal in (
+        ("right_thigh", "lateral", [0, 0, 1]),
+        ("left_thigh", "lateral", [0, 0, -1]),
+        ("right_shank", "medial", [0, 0, -1]),
+        ("left_shank", "anterior", [1, 0, 0]),
+        ("right_foot", "heel", [-1, 0, 0]),
+        ("left_foot", "laces", [0, 1, 0]),
+    ):
+        for flip in ("", "+upside_down"):
+            st = imu.habit_strap(seg, 0.4, mount + flip, rng)
+            z = st.r_seg_s.apply([0.0, 0.0, 1.0])
+            assert np.degrees(np.arccos(np.clip(z @ normal, -1, 1))) < 20.0, (seg, mount)
+            assert st.site_m @ normal > 0 or mount in ("laces", "heel"), (seg, mount)
+            x = st.r_seg_s.apply([1.0, 0.0, 0.0])
+            up = [1, 0, 0] if mount == "laces" else [0, 1, 0]
+            assert (x @ up < -0.8) if flip else (x @ up > 0.8), (seg, mount, flip)
+
+
+def test_calibration_done_sitting_and_the_literal_protocol():
+    sitting = generate(
+        13, duration_s=60.0, ideal=True, placements=(), day={}, variants=("sit_cal",)
+    )
+    side = sitting.person.side
+    stand_end = next(e["t_s"] for e in sitting.events if e["kind"] == "stand_end")
+    still = sitting.truth_t_s < stand_end
+    assert 80.0 < np.median(sitting.truth[f"{side}_hip_flexion_deg"][still]) < 100.0
+    assert 80.0 < np.median(sitting.truth[f"{side}_knee_flexion_deg"][still]) < 100.0
+    literal = generate(
+        13, duration_s=60.0, ideal=True, placements=(), day={}, variants=("literal",)
+    )
+    assert 3.0 <= next(e["t_s"] for e in literal.events if e["kind"] == "stand_end") <= 3.2
+    assert literal.person.n_bends == 2
+    assert literal.person.n_swings == 2
+
+
+def test_phyphox_zip_and_metabase_files_as_the_apps_write_them(walking_session, tmp_path: Path):
+    import zipfile
+
+    side = walking_session.person.side
+    first = writers.write_phyphox(
+        walking_session, "pelvis", tmp_path / "p.zip", start_epoch_s=1.7e9, clock_offset_s=0.02
+    )
+    s = walking_session.sensors["pelvis"]
+    assert first == s.t_s[2]
+    with zipfile.ZipFile(tmp_path / "p.zip") as zf:
+        assert sorted(zf.namelist()) == ["Accelerometer.csv", "Gyroscope.csv", "meta/time.csv"]
+        gyr = zf.read("Gyroscope.csv").decode().split("\n")
+        meta = zf.read("meta/time.csv").decode().split("\n")
+    assert gyr[0] == '"Time (s)","Gyroscope x (rad/s)","Gyroscope y (rad/s)","Gyroscope z (rad/s)"'
+    row = [float(v) for v in gyr[10].split(",")]
+    assert abs(row[0] - s.t_s[9]) < 1e-6
+    assert np.allclose(row[1:], s.gyr_rad_s[9], atol=1e-6)
+    assert "E" in gyr[10]
+    assert meta[1].startswith('"START",0.000000000E0,1700000000.020,')
+    writers.write_metabase(
+        walking_session, (f"{side}_thigh",), tmp_path / "mb", start_epoch_s=1.7e9
+    )
+    real = Path(__file__).resolve().parents[1] / ".." / "shared" / "vendor-samples" / "mbientlab"
+    for f in (tmp_path / "mb").iterdir():
+        raw = f.read_bytes()
+        assert b"\r" not in raw
+        assert raw.endswith(b"\n")
+        lines = raw.decode().split("\n")
+        assert lines[1].split(",")[1][10:11] == "T"
+        assert lines[1].split(",")[1].count(":") == 2
+        if real.is_dir():  # the real export's header, line for line
+            kind = "Accelerometer" if "Accelerometer" in f.name else "Gyroscope"
+            ref = next(real.glob(f"*{kind}*.csv")).read_text().split("\n")
+            assert lines[0] == ref[0]
+
+
+def test_jittered_time_stamps_stay_in_order():
+    t = np.arange(0.0, 10.0, 1.0 / 104.0)
+    j = writers.jittered_times(t, 0.003, np.random.default_rng(1))
+    assert (np.diff(j) > 0).all()
+    assert 0.001 < np.std(j - t) < 0.004
+
+
+def test_truth_holds_join_a_slow_lean_to_the_movement_after_it():
+    from bench.stranger import compare
+
+    # hip 80° held, a lean back peaking at ~4.6 °/s, a 0.5-s pause, the leg coming down
+    t = np.arange(0.0, 40.0, 0.01)
+    hip = np.full(t.size, 80.0)
+    lean = (t >= 20.0) & (t < 22.0)
+    u = (t[lean] - 20.0) / 2.0
+    hip[lean] = 80.0 - 5.0 * u**3 * (10 - 15 * u + 6 * u**2)
+    hip[t >= 22.0] = 75.0
+    down = t >= 22.5
+    hip[down] = np.maximum(75.0 - 60.0 * (t[down] - 22.5), 0.0)
+    truth = pd.DataFrame({"t_s": t, "right_hip_flexion_deg": hip, "right_knee_flexion_deg": 20.0})
+    truth["pelvis_anterior_tilt_deg"] = 0.0
+    holds = compare.truth_holds(truth, "right", "standing", set())
+    assert len(holds) == 1
+    assert abs(holds[0][1] - 20.0) < 0.5  # the hold ends where the lean begins

@@ -74,12 +74,13 @@ def segment_origins(
         ankle = knee + _apply(rots[f"{side}_shank"], (0.0, -p.shank_m, 0.0))
         rel[f"{side}_thigh"], rel[f"{side}_shank"], rel[f"{side}_foot"] = hip, knee, ankle
     w_r = np.clip(ch["w_r"], 0.0, 1.0)[:, None]
-    planted_r = rel["right_foot"][0]
-    planted_l = rel["left_foot"][0]
+    planted_r, planted_l = footprints(rel["right_foot"], rel["left_foot"], w_r[:, 0], ch["step"])
     pelvis = w_r * (planted_r - rel["right_foot"]) + (1.0 - w_r) * (planted_l - rel["left_foot"])
     pelvis = pelvis + np.array([0.0, p.thigh_m + p.shank_m + 0.08, 0.0])
     anc = np.clip(ch["anc"], 0.0, 1.0)[:, None]
-    seat = np.column_stack([ch["anc_x"], ch["anc_y"], np.zeros_like(ch["anc_x"])])
+    # a seat is placed relative to where the feet now stand (they move only when walking)
+    moved = 0.5 * ((planted_r - rel["right_foot"][0]) + (planted_l - rel["left_foot"][0]))
+    seat = np.column_stack([ch["anc_x"], ch["anc_y"], ch["anc_z"]]) + moved * [1.0, 0.0, 1.0]
     pelvis = (1.0 - anc) * pelvis + anc * seat
     out = {"pelvis": pelvis}
     for name, v in rel.items():
@@ -87,6 +88,42 @@ def segment_origins(
     out["trunk"] = pelvis + _apply(rots["pelvis"], (-0.04, 0.12, 0.0))
     out["head"] = out["trunk"] + _apply(rots["trunk"], (0.0, p.trunk_m + 0.12, 0.0))
     return out
+
+
+def footprints(
+    rel_r: np.ndarray, rel_l: np.ndarray, w_r: np.ndarray, step: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each foot stands on the floor (relative to the pelvis formula's origin), per sample.
+
+    Standing, the footprints are where the feet stood at the start. Walking (``step`` > 0.5),
+    a foot that bears no weight moves its footprint along with it (horizontally; the floor's
+    height stays), and the footprint stays where the foot is when it takes weight again.
+    ``rel_*``: ankle positions relative to the mid-hip; ``w_r``: weight on the right foot.
+    """
+    n = len(w_r)
+    fr = np.repeat(rel_r[:1], n, axis=0)
+    fl = np.repeat(rel_l[:1], n, axis=0)
+    walking = step > 0.5
+    if not walking.any():
+        return fr, fl
+    label = np.where(walking & (w_r <= 1e-9), 1, np.where(walking & (w_r >= 1.0 - 1e-9), 2, 0))
+    edges = np.flatnonzero(np.diff(label)) + 1
+    cur_r, cur_l = rel_r[0].copy(), rel_l[0].copy()
+    for a, b in zip(np.r_[0, edges], np.r_[edges, n], strict=True):
+        fr[a:b], fl[a:b] = cur_r, cur_l
+        if label[a] == 1:  # the right foot swings: its footprint follows it
+            fr[a:b] = cur_l - rel_l[a:b] + rel_r[a:b]
+            cur_r = _landed(fr[b - 1], rel_r[0, 1])
+        elif label[a] == 2:
+            fl[a:b] = cur_r - rel_r[a:b] + rel_l[a:b]
+            cur_l = _landed(fl[b - 1], rel_l[0, 1])
+    return fr, fl
+
+
+def _landed(foot: np.ndarray, floor_y: float) -> np.ndarray:
+    """The footprint a swinging foot leaves: on the floor when it lands within 1 cm of it (a
+    heel strike), else where it is (a bout fading out mid-swing: no jump of the pelvis)."""
+    return np.array([foot[0], floor_y if abs(foot[1] - floor_y) < 0.01 else foot[1], foot[2]])
 
 
 def _rel_zxy(prox: Rotation, dist: Rotation) -> np.ndarray:

@@ -242,19 +242,21 @@ def truth_holds(
 ) -> list[tuple[float, float]]:
     """Holds on the truth by the documented definition (docs/envelope.md "Holds"): engaged,
     no gating rule (of ``gating``, the ones the set measures) past its edge, the engagement
-    angle still — a movement is a run of its rate (smoothed over 0.5 s) above 2.5 °/s that
-    passes 5 °/s, pauses under the dwell joined; interruptions under the dwell bridged."""
+    angle still — a movement is a run of its rate (smoothed over 0.5 s) above 2.5 °/s, pauses
+    under the dwell joined, that passes 5 °/s; interruptions under the dwell bridged."""
     t = truth["t_s"].to_numpy()
     fs = 1.0 / np.median(np.diff(t))
     ang = engagement_angle(truth, side, exercise, thigh)
     rate = np.abs(np.gradient(ang, t))
     n = max(round(0.5 * fs), 1)
     rate = np.convolve(rate, np.ones(n) / n, mode="same")
+    # runs above 2.5 °/s with the pauses under the dwell between them joined, then kept when
+    # they pass 5 °/s somewhere (a lean peaking under 5 °/s that runs on into the leg coming
+    # down is one movement)
     moving = np.zeros(len(t), bool)
-    for a, b in _runs(rate > 2.5):
+    for a, b in _runs(_bridge(rate > 2.5, True, int(dwell_s * fs))):
         if rate[a:b].max() > 5.0:
             moving[a:b] = True
-    moving = _bridge(moving, True, int(dwell_s * fs))
     ok = truth_engaged(truth, side, exercise, thigh) & ~moving
     for rule in gating:
         col = column_for(rule, side)

@@ -22,16 +22,19 @@ import numpy as np
 from bench.stranger.person import Person
 from bench.stranger.script import Script
 
-#: scripted break targets per exercise (degrees; channel, low, high)
-SUPINE_BREAKS = {
+#: scripted break targets standing (degrees; channel, low, high): how far past the documented
+#: edge a person goes
+BREAK_TARGETS = {
     "ankle_dorsiflexion": ("ankle", 6.0, 15.0),
     "knee_flexion": ("knee", 0.0, 4.0),
-    "lumbar_flexion": ("lumbar", 18.0, 28.0),  # lifting the shoulders off the floor
-    "neck_flexion": ("neck", 28.0, 40.0),  # lifting the head to look at the leg
+    "lumbar_flexion": ("lumbar", 18.0, 28.0),
+    "neck_flexion": ("neck", 28.0, 40.0),
     "hip_adduction": ("add", 12.0, 18.0),
     "hip_internal_rotation": ("rot", 18.0, 26.0),
-    "pelvis_anterior_tilt": ("tilt", -14.0, -9.0),  # relative: the pelvis tucks further back
 }
+#: lying: the same (lumbar = lifting the shoulders off the floor, neck = lifting the head to
+#: look at the leg), and the pelvis tucking further back (relative to where it lies)
+SUPINE_BREAKS = {**BREAK_TARGETS, "pelvis_anterior_tilt": ("tilt", -14.0, -9.0)}
 SEATED_BREAKS = {
     "knee_flexion": ("knee", 0.0, 4.0),  # the knee straightened fully while sliding
     "lumbar_flexion": ("lumbar", 18.0, 28.0),  # the slump
@@ -46,7 +49,8 @@ LYING_TURNOUT_DEG = (0.0, 15.0)
 SITTING_ROT_DEG = (-6.0, 4.0)
 
 
-def _sides(p: Person) -> tuple[str, str]:
+def sides(p: Person) -> tuple[str, str]:
+    """The exercised and the other leg's channel suffixes ("r"/"l")."""
     ex = "r" if p.side == "right" else "l"
     return ex, ("l" if ex == "r" else "r")
 
@@ -102,7 +106,7 @@ def supine_stretch(
     sc: Script, p: Person, rng: np.random.Generator, pose: dict[str, float], breaks: list[str]
 ) -> None:
     """Raise the exercised leg (held with the hands or a strap), hold, lower it, rest."""
-    ex, _ = _sides(p)
+    ex, _ = sides(p)
     hip = rng.uniform(55.0, 85.0)
     tilt = pose["tilt"] - p.slr_pelvis_per_deg * hip
     sc.move(
@@ -151,7 +155,7 @@ def sit_down(sc: Script, p: Person, rng: np.random.Generator) -> None:
 
 def slider_set(sc: Script, p: Person, rng: np.random.Generator, breaks: list[str]) -> int:
     """Knee out to a bend, ankle pointed and flexed n times, knee back; returns the cycles."""
-    ex, _ = _sides(p)
+    ex, _ = sides(p)
     knee0 = sc.value(f"knee_{ex}")
     sc.move(0.4, **{f"flat_{ex}": 0.0})
     sc.move(1.5 / p.speed, **{f"knee_{ex}": p.slider_knee_deg, f"ankle_{ex}": p.slider_lo_deg})
@@ -174,7 +178,7 @@ def _overlay_breaks(
     sc: Script, p: Person, rng: np.random.Generator, breaks: list[str], t0_s: float
 ) -> None:
     """Knee, back and neck breaks while the ankle keeps sliding (events put in time order)."""
-    ex, _ = _sides(p)
+    ex, _ = sides(p)
     t = t0_s + rng.uniform(3.0, 5.0)
     marks = []
     for kind in breaks:
@@ -203,18 +207,29 @@ def _overlay_breaks(
 
 
 def scripted_breaks(
-    sc: Script, p: Person, rng: np.random.Generator, breaks: list[str], table: dict
+    sc: Script,
+    p: Person,
+    rng: np.random.Generator,
+    breaks: list[str],
+    table: dict,
+    *,
+    ramp_first: bool = False,
 ) -> None:
-    """Each break inside a hold: past the edge in ~1 s, stay 3–6 s, come back; 5–9 s apart."""
-    ex, _ = _sides(p)
+    """Each break inside a hold: past the edge in ~1 s, stay 3–6 s, come back; 5–9 s apart.
+
+    ``ramp_first``: draw the ramp's duration before the target (the standing stretch's order
+    since round 1; lying, the target comes first) so every earlier session stays the same.
+    """
+    ex, _ = sides(p)
     sc.hold(rng.uniform(5.0, 8.0))
     for kind in breaks:
         base, lo, hi = table[kind]
         chan = base if base in ("lumbar", "neck", "tilt") else f"{base}_{ex}"
         before = sc.value(chan)
+        ramp_s = rng.uniform(0.8, 1.5) if ramp_first else None
         target = before + rng.uniform(lo, hi) if base == "tilt" else rng.uniform(lo, hi)
         sc.mark("break_start", rule=kind)
-        sc.move(rng.uniform(0.8, 1.5), **{chan: target})
+        sc.move(ramp_s if ramp_first else rng.uniform(0.8, 1.5), **{chan: target})
         sc.hold(rng.uniform(3.0, 6.0))
         sc.move(rng.uniform(0.8, 1.5), **{chan: before})
         sc.mark("break_end", rule=kind)

@@ -60,6 +60,11 @@ FAMILIES = {
 }
 
 
+#: devices that are not in the README's list of families (round 3): a phone running phyphox
+#: (LSM6DSL-class IMU, 100 Hz: my assumption)
+OTHER_DEVICES = {"phone": ("lsm6dsl", 100.0)}
+
+
 @dataclasses.dataclass(frozen=True)
 class Strap:
     """Where and how a sensor sits on its segment (segment frame, metres)."""
@@ -69,8 +74,52 @@ class Strap:
     tissue_axis: np.ndarray  # axis about which soft tissue turns the sensor with flexion
 
 
-def draw_strap(segment: str, seg_len_m: float, rng: np.random.Generator) -> Strap:
-    """A random site along the segment, on its surface, and a uniformly random orientation."""
+#: strapping by habit (round 3): the side of the thigh or shank the sensor sits on, on the
+#: shoe's laces or its heel, and whether the sensor's x axis points up the segment or down
+MOUNTS = ("anterior", "lateral", "medial", "laces", "heel")
+
+
+def habit_strap(segment: str, seg_len_m: float, mount: str, rng: np.random.Generator) -> Strap:
+    """A sensor laid flat on the chosen side (``mount``, optionally ``+upside_down``): its z
+    axis along the surface's outward normal, x up the segment (or down), within ±8°."""
+    side, _, flip = mount.partition("+")
+    lateral = -1.0 if segment.startswith("left") else 1.0
+    if segment.endswith(("thigh", "shank")):
+        radius = 0.07 if segment.endswith("thigh") else 0.045
+        phi = {"anterior": 0.0, "lateral": np.pi / 2, "medial": -np.pi / 2}[side]
+        phi += rng.uniform(-0.15, 0.15)
+        normal = np.array([np.cos(phi), 0.0, lateral * np.sin(phi)])
+        site = radius * normal + [0.0, -rng.uniform(0.3, 0.7) * seg_len_m, 0.0]
+        along = np.array([0.0, 1.0, 0.0])
+    elif segment.endswith("foot") and side == "heel":  # the shoe's heel counter
+        normal = np.array([-1.0, 0.0, 0.0])
+        site = np.array([-0.07, -0.03, rng.normal(0.0, 0.005)])
+        along = np.array([0.0, 1.0, 0.0])
+    elif segment.endswith("foot"):  # on the laces
+        normal = np.array([0.0, 1.0, 0.0])
+        site = np.array([rng.uniform(0.3, 0.5) * seg_len_m, 0.06, rng.normal(0.0, 0.005)])
+        along = np.array([1.0, 0.0, 0.0])
+    else:  # pelvis (belt at the sacrum), trunk (sternum), head (forehead band)
+        front = segment != "pelvis"
+        normal = np.array([1.0 if front else -1.0, 0.0, 0.0])
+        site = {"pelvis": [-0.1, 0.04, 0.0], "trunk": [0.1, 0.3, 0.0], "head": [0.09, 0.12, 0.0]}
+        site = np.array(site[segment])
+        along = np.array([0.0, 1.0, 0.0])
+    x = -along if flip == "upside_down" else along
+    y = np.cross(normal, x)
+    base = Rotation.from_matrix(np.column_stack([x, y, normal]))  # sensor axes in segment
+    wobble = Rotation.from_rotvec(rng.normal(0.0, np.radians(8.0) / 2, 3))
+    axis = rng.normal(size=3)
+    return Strap(site_m=site, r_seg_s=base * wobble, tissue_axis=axis / np.linalg.norm(axis))
+
+
+def draw_strap(
+    segment: str, seg_len_m: float, rng: np.random.Generator, mount: str | None = None
+) -> Strap:
+    """A random site along the segment, on its surface, and a uniformly random orientation
+    (``mount``: strapped by habit instead, ``habit_strap``)."""
+    if mount is not None:
+        return habit_strap(segment, seg_len_m, mount, rng)
     if segment.endswith(("thigh", "shank")):
         radius = 0.07 if segment.endswith("thigh") else 0.045
         phi = rng.uniform(-0.3, 1.8)  # anterior .. lateral .. slightly posterior

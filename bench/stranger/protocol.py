@@ -13,18 +13,10 @@ import math
 
 import numpy as np
 
+from bench.stranger import exercises
+from bench.stranger.exercises import BREAK_TARGETS, scripted_breaks, sides
 from bench.stranger.person import Person
 from bench.stranger.script import Script
-
-#: scripted break targets (degrees): how far past the documented edge a person goes
-BREAK_TARGETS = {
-    "ankle_dorsiflexion": ("ankle", 6.0, 15.0),
-    "knee_flexion": ("knee", 0.0, 4.0),
-    "lumbar_flexion": ("lumbar", 18.0, 28.0),
-    "neck_flexion": ("neck", 28.0, 40.0),
-    "hip_adduction": ("add", 12.0, 18.0),
-    "hip_internal_rotation": ("rot", 18.0, 26.0),
-}
 
 
 def squat_thigh_incl_deg(knee_deg: float, thigh_m: float, shank_m: float) -> float:
@@ -37,18 +29,13 @@ def squat_thigh_incl_deg(knee_deg: float, thigh_m: float, shank_m: float) -> flo
     return math.degrees(h)
 
 
-def _sides(person: Person) -> tuple[str, str]:
-    ex = "r" if person.side == "right" else "l"
-    return ex, ("l" if ex == "r" else "r")
-
-
 def _weight_on(sc: Script, leg: str, dur_s: float) -> None:
     sc.move(dur_s, w_r=1.0 if leg == "r" else 0.0)
 
 
 def knee_bends(sc: Script, p: Person, rng: np.random.Generator) -> None:
     """A few slow knee bends: squats with both feet flat, or one heel kicked back."""
-    ex, st = _sides(p)
+    ex, st = sides(p)
     legs = [ex, st] if p.swing_both else [ex]
     if p.bend_style == "squat":
         for _ in range(p.n_bends):
@@ -86,7 +73,7 @@ def knee_bends(sc: Script, p: Person, rng: np.random.Generator) -> None:
 
 def leg_swings(sc: Script, p: Person, rng: np.random.Generator) -> None:
     """A few slow leg swings forward and back, standing on the other leg."""
-    ex, st = _sides(p)
+    ex, st = sides(p)
     for leg in [ex, st] if p.swing_both else [ex]:
         _weight_on(sc, "l" if leg == "r" else "r", 0.8)
         sc.move(0.4, **{f"flat_{leg}": 0.0})
@@ -128,7 +115,7 @@ def bows(sc: Script, p: Person, rng: np.random.Generator) -> None:
 
 def one_stretch(sc: Script, p: Person, rng: np.random.Generator, breaks: list[str]) -> None:
     """Heel onto the support, lean in, hold (with the scripted breaks), come back down."""
-    ex, st = _sides(p)
+    ex, st = sides(p)
     _weight_on(sc, st, 1.0)
     sc.move(0.5, **{f"flat_{ex}": 0.0})
     sc.move(
@@ -152,31 +139,13 @@ def one_stretch(sc: Script, p: Person, rng: np.random.Generator, breaks: list[st
     hold_start = sc.t_s
     hold_s = p.hold_s * rng.uniform(0.9, 1.1)
     if breaks:
-        _scripted_breaks(sc, p, rng, breaks, hold_s)
+        scripted_breaks(sc, p, rng, breaks, BREAK_TARGETS, ramp_first=True)
     sc.hold(max(hold_start + hold_s - sc.t_s, 1.0))
     sc.move(2.0 / p.speed, tilt=0, lumbar=0, neck=0)
     sc.move(2.0 / p.speed, **{f"incl_{ex}": 0, "obliq": 0})
     sc.move(0.8 / p.speed, **{f"knee_{ex}": 0, f"ankle_{ex}": 0})
     sc.move(0.4, **{f"flat_{ex}": 1.0})
     sc.move(0.8, w_r=0.5)
-
-
-def _scripted_breaks(
-    sc: Script, p: Person, rng: np.random.Generator, breaks: list[str], hold_s: float
-) -> None:
-    """Each break: ramp past the edge in ~1 s, stay 3–6 s, come back; 5–9 s apart."""
-    ex, _ = _sides(p)
-    sc.hold(rng.uniform(5.0, 8.0))
-    for kind in breaks:
-        base, lo, hi = BREAK_TARGETS[kind]
-        chan = base if base in ("lumbar", "neck") else f"{base}_{ex}"
-        before = sc.value(chan)
-        sc.mark("break_start", rule=kind)
-        sc.move(rng.uniform(0.8, 1.5), **{chan: rng.uniform(lo, hi)})
-        sc.hold(rng.uniform(3.0, 6.0))
-        sc.move(rng.uniform(0.8, 1.5), **{chan: before})
-        sc.mark("break_end", rule=kind)
-        sc.hold(rng.uniform(5.0, 9.0))
 
 
 def _protocol(sc: Script, p: Person, rng: np.random.Generator, variants: tuple[str, ...]) -> None:
@@ -190,7 +159,7 @@ def _protocol(sc: Script, p: Person, rng: np.random.Generator, variants: tuple[s
     sc.mark("stand_end")
     knee_bends(sc, p, rng)
     if "other_leg" in variants:
-        ex, _ = _sides(p)
+        ex, _ = sides(p)
         leg_swings(
             sc, dataclasses.replace(p, side="left" if ex == "r" else "right", swing_both=False), rng
         )
@@ -216,8 +185,6 @@ def build_session(
     ``exercise``: ``standing`` (heel on a support), ``supine`` (lying, leg raised) or
     ``seated`` (the seated nerve slider).
     """
-    from bench.stranger import exercises
-
     rng = np.random.default_rng(seed + 7919)
     sc = Script({"flat_r": 1.0, "flat_l": 1.0, "w_r": 0.5})
     _protocol(sc, p, rng, variants)

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from bench.stranger import compare, writers
-from bench.stranger.person import BREAK_KINDS
-from bench.stranger.session import generate, sensor_set
+from bench.stranger.person import BREAK_KINDS, draw_person
+from bench.stranger.session import SENSOR_SETS, generate, sensor_set
 
 CLI = Path(sys.executable).with_name("stretchguard")
 
@@ -77,6 +77,78 @@ def round2_plan(seed: int, minutes: float | None) -> dict:
         "breaks": breaks,
         "vendor": vendor,
     }
+
+
+MOUNT_HABITS = (
+    {"thigh": "lateral", "shank": "anterior", "foot": "laces", "pelvis": "sacrum"},
+    {"thigh": "anterior+upside_down", "shank": "medial", "foot": "heel", "pelvis": "sacrum"},
+    {
+        "thigh": "medial",
+        "shank": "lateral+upside_down",
+        "foot": "laces+upside_down",
+        "pelvis": "sacrum+upside_down",
+    },
+    {"thigh": "lateral", "shank": "lateral", "foot": "heel+upside_down", "pelvis": "sacrum"},
+)
+
+
+def round3_plan(seed: int, minutes: float | None) -> dict:
+    """Round 3's sessions: walking to the support before each stretch (1-h: walking about,
+    sitting, standing about between 3–5 stretches), the protocol done literally or sloppily
+    (incl. a calibration done sitting), strapping by habit (side of the leg, laces or heel,
+    upside down), other output rates, jittered time stamps, and MetaBase files (seeds ≡ 1
+    mod 3) or MetaBase legs with a phyphox phone on the pelvis (≡ 2 mod 3)."""
+    rng = np.random.default_rng([seed, 3, 1])
+    style = str(rng.choice(["literal", "sloppy", "sit_cal", "plain"], p=[0.35, 0.25, 0.15, 0.25]))
+    variants = {"literal": ["literal"], "sit_cal": ["sit_cal"], "plain": []}.get(style)
+    if variants is None:
+        variants = [str(v) for v in rng.choice(("no_bows", "one_bend", "fidget"), size=1)]
+    duration = minutes * 60.0 if minutes else float(rng.choice([120.0, 180.0]))
+    breaks = []
+    if seed % 2:
+        n = max(2, min(int(duration // 60) * 2, 8))
+        breaks = [str(k) for k in rng.choice(BREAK_KINDS, size=n, replace=n > len(BREAK_KINDS))]
+    vendor = {1: "metabase", 2: "mixed"}.get(seed % 3)
+    rate = float(rng.choice([50.0, 52.0, 100.0, 104.0, 200.0]))
+    if vendor:
+        rate = float(rng.choice([50.0, 100.0, 200.0]))  # MetaMotion's output rates
+    return {
+        "exercise": "standing",
+        "variants": variants,
+        "exact": False,
+        "duration_s": duration,
+        "breaks": breaks,
+        "vendor": vendor,
+        "hour": bool(minutes and minutes >= 30),
+        "mount": MOUNT_HABITS[int(rng.integers(0, len(MOUNT_HABITS)))]
+        if rng.random() < 0.7
+        else None,
+        "rate_hz": rate,
+        "jitter_s": float(rng.choice([0.0, 0.001, 0.003])),
+    }
+
+
+def _round3_vendor_job(s, seed: int, plan: dict, folder: Path) -> tuple:
+    """MetaBase files of the default set, or MetaBase legs + a phyphox phone on the pelvis."""
+    places = sensor_set(s, "default")
+    start = 1.76e9 + seed
+    legs = places[1:] if plan["vendor"] == "mixed" else places
+    mapping = writers.write_metabase(s, legs, folder / "vendor", start_epoch_s=start)
+    firsts = [float(s.sensors[p].t_s[writers.ACC_SKIP]) for p in legs]
+    opts = [x for mac, place in mapping.items() for x in ("--sensor", f"{mac}={place}")]
+    if plan["vendor"] == "mixed":
+        offset = float(np.random.default_rng([seed, 43]).uniform(-0.05, 0.05))
+        first = writers.write_phyphox(
+            s,
+            "pelvis",
+            folder / "vendor" / "phyphox_pelvis_export.zip",
+            start_epoch_s=start,
+            clock_offset_s=offset,
+        )
+        firsts.append(first + offset)
+        opts += ["--sensor", "*phyphox_pelvis_export*=pelvis"]
+        plan["phyphox_clock_offset_s"] = offset
+    return (f"{plan['vendor']}_default", [folder / "vendor"], opts, min(firsts))
 
 
 def run_cli(inputs: list[Path], out: Path, side: str, extra: list[str]) -> dict:
@@ -160,9 +232,18 @@ def _vendor_job(s, seed: int, vendor: str, folder: Path) -> tuple:
     return (f"{vendor}_default", inputs, opts, first_s)
 
 
-def one_seed(seed: int, minutes: float | None, work: Path, round2: bool = False) -> dict:
-    """Generate, write, analyse and judge every set of one seed."""
-    if round2:
+def one_seed(
+    seed: int,
+    minutes: float | None,
+    work: Path,
+    round2: bool | str = False,
+    sets: tuple[str, ...] = ("default", "pair", "full"),
+) -> dict:
+    """Generate, write, analyse and judge every set of one seed (``round2="round3"``: round
+    3's plan)."""
+    if round2 == "round3":
+        plan = round3_plan(seed, minutes)
+    elif round2:
         plan = round2_plan(seed, minutes)
     else:
         duration, breaks = session_plan(seed, minutes)
@@ -170,6 +251,19 @@ def one_seed(seed: int, minutes: float | None, work: Path, round2: bool = False)
         plan.update(duration_s=duration, breaks=breaks)
     t0 = time.perf_counter()
     vendor = plan["vendor"]
+    r3 = round2 == "round3"
+    extra = {}
+    if r3:
+        fam_of = {"pelvis": "phone"} if vendor == "mixed" else {}
+        extra = {
+            "day": {"hour": plan["hour"]},
+            "devices": {"family_of": fam_of, "rate_hz": plan["rate_hz"], "mount": plan["mount"]},
+        }
+    if r3:  # only the sensors the sets analysed need
+        side = draw_person(seed).side
+        extra["placements"] = tuple(
+            sorted({x.format(ex=side) for name in sets for x in SENSOR_SETS[name]})
+        )
     s = generate(
         seed,
         duration_s=plan["duration_s"],
@@ -177,8 +271,9 @@ def one_seed(seed: int, minutes: float | None, work: Path, round2: bool = False)
         exercise=plan["exercise"],
         variants=tuple(plan["variants"]),
         exact=plan["exact"],
-        family=vendor,
+        family=("metamotion_s" if vendor else None) if r3 else vendor,
         shared_clock=vendor == "movella_dot",
+        **extra,
     )
     folder = work / f"s{seed}"
     folder.mkdir(parents=True)
@@ -196,11 +291,19 @@ def one_seed(seed: int, minutes: float | None, work: Path, round2: bool = False)
         "sets": {},
     }
     side = s.person.side
+    jitter = plan.get("jitter_s", 0.0)
     jobs = [
-        (name, [writers.write_canonical(s, sensor_set(s, name), folder / f"{name}.csv")], [], 0.0)
-        for name in ("default", "pair", "full")
+        (
+            name,
+            [writers.write_canonical(s, sensor_set(s, name), folder / f"{name}.csv", jitter)],
+            [],
+            0.0,
+        )
+        for name in sets
     ]
-    if vendor:
+    if r3 and vendor:
+        jobs.append(_round3_vendor_job(s, seed, plan, folder))
+    elif vendor:
         jobs.append(_vendor_job(s, seed, vendor, folder))
     elif seed % 3 == 0 and not round2:
         mapping = writers.write_metabase(
@@ -274,6 +377,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="supine, seated and sloppy standing sessions, DOT and WitMotion exports",
     )
+    ap.add_argument(
+        "--round3",
+        action="store_true",
+        help="walking, 1 h (with --minutes 60), literal/sloppy/seated calibration, strapping by "
+        "habit, other rates, jitter, MetaBase and MetaBase + phyphox files",
+    )
+    ap.add_argument("--sets", default="default,pair,full", help="canonical sets to analyse")
     args = ap.parse_args(argv)
     if args.summarise:
         from bench.stranger.summary import summarise, summarise_by_exercise
@@ -282,11 +392,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.work:  # recompute from the files (the comparison changed since the run)
             for r in records:
                 rescore(r, args.work)
-        print(summarise_by_exercise(records) if args.round2 else summarise(records))
+        print(summarise_by_exercise(records) if args.round2 or args.round3 else summarise(records))
         return 0
     records = []
     for seed in parse_seeds(args.seeds):
-        rec = one_seed(seed, args.minutes, args.work, args.round2)
+        which = "round3" if args.round3 else args.round2
+        rec = one_seed(seed, args.minutes, args.work, which, tuple(args.sets.split(",")))
         records.append(rec)
         print(
             seed, rec["length_s"], {k: v["cli"]["rc"] for k, v in rec["sets"].items()}, flush=True

@@ -39,6 +39,8 @@ CHANNELS = (
     "anc",  # 1: the pelvis rests on a seat or the floor at (anc_x, anc_y), 0: over the feet
     "anc_x",  # metres, forward of the stand
     "anc_y",  # metres, height of the mid-hip
+    "anc_z",  # metres, to the right of the stand (round 3: a seat after walking)
+    "step",  # 1: walking, a foot without weight moves its footprint with it (round 3)
 )
 
 
@@ -57,6 +59,8 @@ class Script:
             name: [(0.0, float(start.get(name, 0.0)))] for name in CHANNELS
         }
         self.events: list[dict] = []
+        #: functions ``f(t_s, channels)`` that change the sampled channels in place (the gait)
+        self.overlays: list = []
 
     def value(self, name: str) -> float:
         """The channel's last keyframe value."""
@@ -94,7 +98,10 @@ class Script:
 
     def sample(self, t_s: np.ndarray) -> dict[str, np.ndarray]:
         """Every channel at the times ``t_s`` (minimum-jerk between keyframes)."""
-        return {name: _eval_keys(keys, t_s) for name, keys in self.keys.items()}
+        ch = {name: _eval_keys(keys, t_s) for name, keys in self.keys.items()}
+        for overlay in self.overlays:
+            overlay(t_s, ch)
+        return ch
 
 
 def _eval_keys(keys: list[tuple[float, float]], t_s: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
-from bench.stranger import body, imu
+from bench.stranger import body, daily, imu
 from bench.stranger.person import Person, draw_person
 from bench.stranger.protocol import build_session
 from bench.stranger.script import CHANNELS
@@ -85,7 +85,7 @@ def _channels(
     stand_end = next(e["t_s"] for e in script.events if e["kind"] == "stand_end")
     calm = 0.2 + 0.8 * np.clip((t_s - stand_end) / 1.0, 0.0, 1.0)
     for name in CHANNELS:
-        if name.startswith(("flat", "w_r", "anc")):
+        if name.startswith(("flat", "w_r", "anc", "step")):
             continue
         sd = 0.25 * person.fidget * (2.0 if name in ("yaw", "neck_rot", "neck_lat") else 1.0)
         ch[name] = ch[name] + calm * _smooth_noise(len(t_s), INTERNAL_HZ, 0.4, sd, rng)
@@ -125,8 +125,11 @@ def make_sensor(seg: str, ctx: dict, rng: np.random.Generator) -> SensorData:
     person, rots, origins, truth, t_s, r_e_g = (
         ctx[k] for k in ("person", "rots", "origins", "truth", "t", "r_e_g")
     )
-    chip_name, rate = imu.FAMILIES[ctx["family"]]
-    strap = imu.draw_strap(seg, _seg_length(person, seg), rng)
+    fam = ctx.get("family_of", {}).get(seg, ctx["family"])
+    chip_name, rate = imu.FAMILIES.get(fam) or imu.OTHER_DEVICES[fam]
+    rate = ctx.get("rate_hz") or rate
+    mount = (ctx.get("mount") or {}).get(seg.split("_")[-1])
+    strap = imu.draw_strap(seg, _seg_length(person, seg), rng, mount=mount)
     r_g_s = _tissue(rots, truth, seg, strap, person.tissue_gain)
     r_e_s = r_e_g * r_g_s
     p_e = r_e_g.apply(origins[seg] + rots[seg].apply(strap.site_m))
@@ -148,6 +151,7 @@ VARIANT_CHANGES = {
     "one_bend": lambda p: {"n_bends": 1},
     "fidget": lambda p: {"fidget": p.fidget * 3.0},
     "rush": lambda p: {"speed": min(p.speed * 2.0, 2.8), "n_swings": 2},
+    "literal": lambda p: daily.literal_person(p, np.random.default_rng([p.seed, 4])),
 }
 
 
@@ -164,6 +168,8 @@ def generate(
     variants: tuple[str, ...] = (),
     exact: bool = False,
     shared_clock: bool = False,
+    day: dict | None = None,
+    devices: dict | None = None,
 ) -> Session:
     """The session of ``seed``: ``breaks`` are scripted rule breaks (rule names) in its holds.
 
@@ -173,6 +179,11 @@ def generate(
     standing, supine or seated; ``variants``: sloppy protocol (protocol._protocol,
     ``VARIANT_CHANGES``); ``exact``: the recording stops at ``duration_s`` whatever the person
     is doing; ``shared_clock``: every sensor samples on one grid (synchronised DOTs).
+
+    Round 3: ``day`` = ``{"hour": bool}`` builds the session with walking (daily.build_day;
+    variants ``literal`` and ``sit_cal`` too); ``devices`` = ``{"family_of": {placement:
+    family}, "rate_hz": float, "mount": {segment kind: mount}}`` (mixed vendors, another
+    output rate, a strapping by habit instead of at random: imu.draw_strap).
     """
     rng = np.random.default_rng(seed)
     person = draw_person(seed, n_stretches=1 if duration_s < 80 else None)
@@ -182,14 +193,24 @@ def generate(
     if person_changes:  # diagnosis: the same session with one property changed
         person = dataclasses.replace(person, **person_changes)
     breaks = list(breaks or [])
-    script = build_session(
-        person,
-        duration_s=duration_s,
-        breaks=breaks,
-        seed=seed,
-        exercise=exercise,
-        variants=tuple(variants),
-    )
+    if day is not None:
+        script = daily.build_day(
+            person,
+            duration_s=duration_s,
+            breaks=breaks,
+            seed=seed,
+            variants=tuple(variants),
+            hour=bool(day.get("hour")),
+        )
+    else:
+        script = build_session(
+            person,
+            duration_s=duration_s,
+            breaks=breaks,
+            seed=seed,
+            exercise=exercise,
+            variants=tuple(variants),
+        )
     t_end = duration_s + 0.05 if exact else script.t_s + 1.0
     t_s = np.arange(0.0, t_end, 1.0 / INTERNAL_HZ)
     ch = _channels(person, script, t_s, rng)
@@ -207,8 +228,16 @@ def generate(
         "family": fam,
         "ideal": ideal,
         "shared_clock": shared_clock,
+        **(devices or {}),
     }
-    sensors = {seg: make_sensor(seg, ctx, rng) for seg in body.SEGMENTS if seg in placements}
+    if devices is None:
+        sensors = {seg: make_sensor(seg, ctx, rng) for seg in body.SEGMENTS if seg in placements}
+    else:  # round 3: each sensor its own draws, the same whichever others are made
+        sensors = {
+            seg: make_sensor(seg, ctx, np.random.default_rng([seed, 50, i]))
+            for i, seg in enumerate(body.SEGMENTS)
+            if seg in placements
+        }
     step = int(INTERNAL_HZ / TRUTH_HZ)
     keep = t_s[::step] <= (duration_s if exact else t_s[-1])
     truth_ds = {k: v[::step][keep] for k, v in truth.items()}

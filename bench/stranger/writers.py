@@ -19,15 +19,28 @@ ACC_SKIP = 3
 """MetaBase accelerometer files start this many samples after the gyroscope's."""
 
 
-def write_canonical(session: Session, placements: tuple[str, ...], path: Path) -> Path:
-    """Long-format canonical recording: one row per sample of one sensor, sorted by ``t_s``."""
+def jittered_times(t_s: np.ndarray, jitter_s: float, rng: np.random.Generator) -> np.ndarray:
+    """Time stamps a logger writes (round 3): the sample times plus Gaussian jitter of sd
+    ``jitter_s`` (clipped to ±0.4 of a period, so they stay in order)."""
+    if not jitter_s:
+        return t_s
+    half = 0.4 * float(np.median(np.diff(t_s)))
+    return t_s + np.clip(rng.normal(0.0, jitter_s, len(t_s)), -half, half)
+
+
+def write_canonical(
+    session: Session, placements: tuple[str, ...], path: Path, jitter_s: float = 0.0
+) -> Path:
+    """Long-format canonical recording: one row per sample of one sensor, sorted by ``t_s``
+    (``jitter_s``: time stamps with jitter, ``jittered_times``)."""
     frames = []
+    rng = np.random.default_rng([session.person.seed, 41])
     for name in placements:
         s = session.sensors[name]
         frames.append(
             pd.DataFrame(
                 {
-                    "t_s": np.round(s.t_s, 6),
+                    "t_s": np.round(jittered_times(s.t_s, jitter_s, rng), 6),
                     "sensor": name,
                     "acc_x_m_s2": np.round(s.acc_m_s2[:, 0], 5),
                     "acc_y_m_s2": np.round(s.acc_m_s2[:, 1], 5),
@@ -60,9 +73,12 @@ def _metabase_file(
     path: Path, epoch_ms: np.ndarray, values: np.ndarray, unit: str, offset: str
 ) -> None:
     """One MetaBase CSV: epoch (ms), local time, elapsed (s), x/y/z in ``unit``."""
-    tz = dt.timezone(dt.timedelta(hours=int(offset[:3]), minutes=int(offset[0] + offset[4:])))
+    sign = -1 if offset.startswith("-") else 1
+    hh, mm = offset.lstrip("+-").split(":")
+    tz = dt.timezone(sign * dt.timedelta(hours=int(hh), minutes=int(mm)))
+    # the real export: local time with colons in the column (dots only in the file name)
     times = [
-        dt.datetime.fromtimestamp(e / 1000.0, tz).strftime("%Y-%m-%dT%H.%M.%S.%f")[:-3]
+        dt.datetime.fromtimestamp(e / 1000.0, tz).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         for e in epoch_ms
     ]
     elapsed = (epoch_ms - epoch_ms[0]) / 1000.0
@@ -73,8 +89,8 @@ def _metabase_file(
         f"{e},{tm},{el:.3f},{v[0]:.3f},{v[1]:.3f},{v[2]:.3f}"
         for e, tm, el, v in zip(epoch_ms, times, elapsed, values, strict=True)
     ]
-    with path.open("x", newline="") as fh:
-        fh.write("\r\n".join(lines) + "\r\n")
+    with path.open("x", newline="") as fh:  # LF and a final newline, as the real sample
+        fh.write("\n".join(lines) + "\n")
 
 
 def write_metabase(
@@ -84,8 +100,8 @@ def write_metabase(
 
     The gyroscope file starts a few samples before the accelerometer's, as real exports do.
     """
-    folder.mkdir(parents=True, exist_ok=False)
-    offset = "+01:00"
+    folder.mkdir(parents=True, exist_ok=True)
+    offset = "01:00"  # as the real sample's header writes it: `time (01:00)`
     tz = dt.timezone(dt.timedelta(hours=1))
     mapping = {}
     for name in placements:
@@ -325,3 +341,49 @@ def write_witmotion(
     with path.open("x", encoding="utf-8", newline="") as fh:
         fh.write(WIT_HEADER + "\r\n" + "\r\n".join(r[1] for r in rows) + "\r\n")
     return mapping, min(firsts)
+
+
+def _phyphox_number(x: float) -> str:
+    """phyphox's CSV number format (``1.234567890E-2``)."""
+    return f"{x:.9E}".replace("E+0", "E").replace("E-0", "E-").replace("E+", "E")
+
+
+def write_phyphox(
+    session: Session,
+    placement: str,
+    path: Path,
+    *,
+    start_epoch_s: float,
+    clock_offset_s: float = 0.0,
+) -> float:
+    """A phone running phyphox strapped on ``placement``, exported as a ZIP (round 3).
+
+    ``Accelerometer.csv`` (with g) and ``Gyroscope.csv`` with ``"Time (s)"`` on the experiment
+    clock, plus ``meta/time.csv`` with the START event's system time (the phone's Unix clock,
+    off the other devices' by ``clock_offset_s``). The container's layout is UNVERIFIED (the
+    docs say so too); the accelerometer's first row comes 2 samples after the gyroscope's.
+    Returns where the span both files cover starts on the generator's clock.
+    """
+    import zipfile
+
+    s = session.sensors[placement]
+    start = start_epoch_s + clock_offset_s
+    acc_rows = [
+        '"Time (s)","Acceleration x (m/s^2)","Acceleration y (m/s^2)","Acceleration z (m/s^2)"'
+    ]
+    gyr_rows = ['"Time (s)","Gyroscope x (rad/s)","Gyroscope y (rad/s)","Gyroscope z (rad/s)"']
+    for k, t in enumerate(s.t_s):
+        if k >= 2:
+            acc_rows.append(",".join(_phyphox_number(v) for v in (t, *s.acc_m_s2[k])))
+        gyr_rows.append(",".join(_phyphox_number(v) for v in (t, *s.gyr_rad_s[k])))
+    stamp = dt.datetime.fromtimestamp(start, dt.timezone(dt.timedelta(hours=1)))
+    meta = [
+        '"event","experiment time","system time","system time text"',
+        f'"START",0.000000000E0,{start:.3f},'
+        f'"{stamp:%Y-%m-%d %H:%M:%S}.{stamp.microsecond // 1000:03d} UTC+01:00"',
+    ]
+    with zipfile.ZipFile(path, "x") as zf:
+        zf.writestr("Accelerometer.csv", "\n".join(acc_rows) + "\n")
+        zf.writestr("Gyroscope.csv", "\n".join(gyr_rows) + "\n")
+        zf.writestr("meta/time.csv", "\n".join(meta) + "\n")
+    return float(s.t_s[2])
