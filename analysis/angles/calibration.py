@@ -616,9 +616,24 @@ def _thigh_lean_shared(
         own_planarity=own_axis_planarity(gyr, up),
         residual_share=fit.residual_rad_s / max(fit.spread_rad_s, 1e-12),
     ):
-        ax = dataclasses.replace(ax, tilt_doubt=HINGE_TURN_DOUBT)
+        ax = _halfway_to_own(ax, ax.hinge_S, own)
     shared = shared_lean_axis(ax.hinge_S, own, ax.y_S)
     return ax if shared is None else dataclasses.replace(ax, hinge_S=shared)
+
+
+def _halfway_to_own(ax: SensorAxes, hinge_S: FloatArray, own: FloatArray) -> SensorAxes:
+    """A doubted thigh's axis half-way between its hinge and own axes in the level plane.
+
+    Nothing says which of the two is turned; half-way, the frame is off by at most half their
+    angle when one of them is right (:func:`analysis.angles.axis_bias.halfway_axis`, keeping
+    the hinge's lean for the bias step). The thigh's tilt is doubted (:data:`HINGE_TURN_DOUBT`).
+    """
+    hinge = hinge_S if float(hinge_S @ own) >= 0.0 else -hinge_S
+    h = halfway_axis(own, hinge, ax.y_S)
+    z = h - float(h @ ax.y_S) * ax.y_S
+    z = z / np.linalg.norm(z)
+    sign = 1.0 if float(z @ ax.z_S) >= 0.0 else -1.0
+    return dataclasses.replace(ax, z_S=sign * z, hinge_S=sign * h, tilt_doubt=HINGE_TURN_DOUBT)
 
 
 HINGE_TURN_DOUBT: Final = (
