@@ -283,6 +283,63 @@ def shared_lean_axis(
     return np.sqrt(1.0 - shared**2) * flat_h + shared * y
 
 
+HINGE_DOUBT_TURN_DEG = 5.5
+"""A knee's hinge axis that points farther than this from the thigh's own axis in the level
+plane turns the thigh's frame by as much; at the 55–80° of hip flexion of a standing stretch
+a turn δ reads ≈ δ·sin φ of hip adduction, past the 4° target from about here on
+(:func:`hinge_turn_doubted`)."""
+OWN_AXIS_CLEAN_PLANARITY = 0.99
+"""… when the thigh's own rotation was this planar (its share of the selected rates' energy):
+one clean axis over swings and bends alike. Sloppy movements made with the swings scatter it
+below (stranger sessions with sloppy swings: 0.976–0.983)…"""
+HINGE_DOUBT_RESIDUAL_SHARE = 0.05
+"""… and the knee's fit left more than this share of the rate across its axes unexplained
+(``residual_rad_s / spread_rad_s``): exact hinges fit at 0.01–0.03, a tibia turning with the
+knee or tissue moving under a sensor leaves more."""
+
+
+def own_axis_planarity(gyr_rad_s: FloatArray, up_S: FloatArray) -> float:
+    """The share of the rates' energy about their dominant axis, 0…1.
+
+    Over the samples :func:`own_gyro_axis` uses; 0 when too few of them turn.
+    """
+    w = _turns_off_vertical(gyr_rad_s, up_S)
+    if w is None:
+        return 0.0
+    evals = np.linalg.eigvalsh(w.T @ w)
+    return float(evals[-1] / max(float(evals.sum()), 1e-12))
+
+
+def hinge_turn_doubted(
+    hinge_S: FloatArray,
+    own_S: FloatArray,
+    y_S: FloatArray,
+    *,
+    own_planarity: float,
+    residual_share: float,
+) -> bool:
+    """True when a thigh's hinge axis and its own axis disagree beyond what either explains.
+
+    The knee's hinge gives the thigh its flexion axis because sloppy swings and bends turn
+    the thigh's own axis (:data:`OWN_AXIS_MAX_TURN_DEG`); a knee that is not an exact hinge
+    (the tibia turning with its flexion, tissue moving under a sensor) turns the hinge's axis
+    in the level plane instead, by its coupling averaged over the bends. Both are turns about
+    the thigh's long axis and nothing at the stand tells them apart. Each leaves a mark,
+    though: sloppy movement scatters the thigh's own rotation (its planarity falls), a knee
+    that is no hinge leaves its fit a residual. When the own axis is clean
+    (``own_planarity`` ≥ :data:`OWN_AXIS_CLEAN_PLANARITY`), the knee's fit is not
+    (``residual_share`` > :data:`HINGE_DOUBT_RESIDUAL_SHARE`) and the two point more than
+    :data:`HINGE_DOUBT_TURN_DEG` apart in the plane ⟂ ``y_S``, either can be the turned one:
+    the thigh's tilt is doubted. The hinge is still used (it is right more often: a clean
+    own axis far from a clean hinge is the swings' abduction).
+    """
+    return (
+        own_planarity >= OWN_AXIS_CLEAN_PLANARITY
+        and residual_share > HINGE_DOUBT_RESIDUAL_SHARE
+        and level_turn_deg(hinge_S, own_S, y_S) > HINGE_DOUBT_TURN_DEG
+    )
+
+
 def _turns_off_vertical(gyr_rad_s: FloatArray, up_S: FloatArray) -> FloatArray | None:
     """Rates of turn (rad/s, sensor frame) that are not mostly about the vertical.
 

@@ -43,6 +43,8 @@ from analysis.angles.axis_bias import (
     axis_bias_g,
     gyro_flexion_axis,
     halfway_axis,
+    hinge_turn_doubted,
+    own_axis_planarity,
     own_gyro_axis,
     reframe,
     shared_lean_axis,
@@ -548,6 +550,7 @@ def knee_hinge_axes(
     """
     out = dict(axes)
     stand, move = masks
+    fits: dict[str, HingeFit] = {}
     for side in SIDES:
         thigh, shank = f"{side}_thigh", f"{side}_shank"
         if thigh not in axes or shank not in axes:
@@ -557,6 +560,7 @@ def knee_hinge_axes(
         if fit is None:
             continue
         out.update(_hinge_axes(axes, pair, *fit, source="knee hinge"))
+        fits[thigh] = fit[0]
         doubt = thigh_tilt_doubt(out[thigh], fit[0], thigh)
         if doubt is None:
             continue
@@ -565,12 +569,13 @@ def knee_hinge_axes(
         if thigh not in found:
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=doubt)
             continue
+        fits[thigh] = again[0]
         # the shank keeps an axis the window's knee fit gave it
         out.update({p: a for p, a in found.items() if out[p].axis_source == "movements"})
     for side in SIDES:
         thigh = f"{side}_thigh"
         if thigh in out and out[thigh].hinge_S is not None:
-            out[thigh] = _thigh_lean_shared(session, thigh, masks, q_E_S, out[thigh])
+            out[thigh] = _thigh_lean_shared(session, thigh, masks, q_E_S, out[thigh], fits[thigh])
     return out
 
 
@@ -580,6 +585,7 @@ def _thigh_lean_shared(
     masks: tuple[BoolArray, BoolArray],
     q_E_S: Mapping[str, FloatArray],
     ax: SensorAxes,
+    fit: HingeFit,
 ) -> SensorAxes:
     """The thigh's hinge axis with only the lean its own rotation axis shares.
 
@@ -590,7 +596,9 @@ def _thigh_lean_shared(
     the two point apart in the level plane by more than
     :data:`analysis.angles.axis_bias.OWN_AXIS_MAX_TURN_DEG` (the own axis carries abduction
     or rotation made with the swings: the hinge's whole lean is taken for the bias, as
-    before).
+    before). Where the two disagree beyond what sloppy movement or an exact hinge explains
+    (:func:`analysis.angles.axis_bias.hinge_turn_doubted`, judged with ``fit``: the knee fit
+    that gave the thigh its axis), the thigh's tilt is doubted (:data:`HINGE_TURN_DOUBT`).
     """
     stream = session.streams[thigh]
     sel = masks[1] & stream.valid & np.all(np.isfinite(q_E_S[thigh]), axis=1)
@@ -599,8 +607,41 @@ def _thigh_lean_shared(
     gyr = np.asarray(stream.gyr_rad_s[sel], dtype=np.float64) - _stand_rate(stream, masks[0])
     up = rot.rotate(rot.conjugate(np.asarray(q_E_S[thigh][sel], dtype=np.float64)), [0, 0, 1.0])
     own = own_gyro_axis(gyr, up, ax.hinge_S, rate_hz=session.rate_hz)
-    shared = None if own is None else shared_lean_axis(ax.hinge_S, own, ax.y_S)
+    if own is None:
+        return ax
+    if ax.tilt_doubt is None and hinge_turn_doubted(
+        ax.hinge_S,
+        own,
+        ax.y_S,
+        own_planarity=own_axis_planarity(gyr, up),
+        residual_share=fit.residual_rad_s / max(fit.spread_rad_s, 1e-12),
+    ):
+        ax = _halfway_to_own(ax, ax.hinge_S, own)
+    shared = shared_lean_axis(ax.hinge_S, own, ax.y_S)
     return ax if shared is None else dataclasses.replace(ax, hinge_S=shared)
+
+
+def _halfway_to_own(ax: SensorAxes, hinge_S: FloatArray, own: FloatArray) -> SensorAxes:
+    """A doubted thigh's axis half-way between its hinge and own axes in the level plane.
+
+    Nothing says which of the two is turned; half-way, the frame is off by at most half their
+    angle when one of them is right (:func:`analysis.angles.axis_bias.halfway_axis`, keeping
+    the hinge's lean for the bias step). The thigh's tilt is doubted (:data:`HINGE_TURN_DOUBT`).
+    """
+    hinge = hinge_S if float(hinge_S @ own) >= 0.0 else -hinge_S
+    h = halfway_axis(own, hinge, ax.y_S)
+    z = h - float(h @ ax.y_S) * ax.y_S
+    z = z / np.linalg.norm(z)
+    sign = 1.0 if float(z @ ax.z_S) >= 0.0 else -1.0
+    return dataclasses.replace(ax, z_S=sign * z, hinge_S=sign * h, tilt_doubt=HINGE_TURN_DOUBT)
+
+
+HINGE_TURN_DOUBT: Final = (
+    "the knee bent about an axis turned from the thigh's own clean rotation axis, and its "
+    "fit says the knee is not an exact hinge (a tibia turning as the knee bends): which of "
+    "the two is the thigh's flexion axis the data do not tell"
+)
+"""``tilt_doubt`` of a thigh whose hinge and own axes disagree (:func:`_thigh_lean_shared`)."""
 
 
 SESSION_KNEE_SCAN: Final = 400_000
