@@ -632,8 +632,12 @@ left); seeds 13000–13099 were held out in round 9 and then examined in round 1
 axis 84° off from sideways rocking that two loose thighs together rule out, a lumbar slump
 missed on an uncertain pelvis), and seeds 14000–14099 were run on round 10's starting code
 and examined (a trusted hip adduction 4.22° off, lumbar slumps missed on an uncertain pelvis
-or trunk sign). The seeds below were run once, on this round's final code. All angles,
-then the trusted ones only:
+or trunk sign); seeds 16000–16099 were held out in round 10 and then examined in round 11
+(a confident wrong foot sign: toes pointed in the leg swings), and seeds 18000–18099 were run
+on round 11's starting code and examined (two holds more than 1 s off without saying so: an
+engagement angle on a pelvis axis that is not established, a lean slower in the estimate than
+the rate precision allowed). The seeds below were run once, on this round's final code. All
+angles, then the trusted ones only:
 
 {rmse}
 
