@@ -237,6 +237,10 @@ HOLD_REASONS = (
     "angle's rate, one reading matches",
     "flagged: timed on an uncertain angle; the hold gives its timing under each other "
     "calibration reading of that angle, one reading matches",
+    "said: timed on an uncertain angle whose rate has no established scale; the hold says its "
+    "start and end are not known to within a second",
+    "flagged: start or end hangs on a lean at about the release rate; the hold gives its "
+    "reading at the rate's precision, one reading matches",
 )
 
 
@@ -255,14 +259,18 @@ def hold_reason(
     report told the user exactly this: the reason before the last.
     "flagged …": an estimated hold over it lists another reading of its start or end
     (``Hold.timing_alternatives``: a pause within its precision of the dwell) and either
-    reading matches within 1 s; such a hold is never counted as matched. The last reason: the
+    reading matches within 1 s; such a hold is never counted as matched. Reason 8: the
     same, the hold's only other readings being those of its uncertain engagement angle at
-    half and twice the rate.
+    half and twice the rate. The last reason ("said …"): an estimated hold over it says its
+    start and end are not known to within a second (``Hold.timing_unknown``); never matched.
+    The last: flagged with readings of a trusted angle's rate at its precision only.
     """
     a, b = hold
     flagged = _flagged(hold, est)
     if flagged is not None:
-        return HOLD_REASONS[{"pause": 7, "rate": 8, "reading": 9}[flagged]]
+        return HOLD_REASONS[
+            {"pause": 7, "rate": 8, "reading": 9, "unknown": 10, "scale": 11}[flagged]
+        ]
     over = [(c, d) for c, d in holds_est if c < b and d > a]
     if any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in over):
         return HOLD_REASONS[0]
@@ -292,11 +300,16 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
 
     None when not; else why: ``"pause"`` (a pause at the dwell among its readings), else
     ``"reading"`` (an other calibration reading of its uncertain engagement angle among
-    them), else ``"rate"`` (only that angle's rate halved and doubled).
+    them), else ``"rate"`` (that angle's rate halved and doubled), else ``"scale"`` (a
+    trusted angle's rate at ``1 ± rate_scale_precision``); ``"unknown"`` first
+    when an estimated hold over it says its timing is not known (``Hold.timing_unknown``:
+    its engagement angle's rate has no established scale), whichever reading matches.
     """
     a, b = hold
     for h in getattr(est, "holds", ()):
         alts = getattr(h, "timing_alternatives", ())
+        if getattr(h, "timing_unknown", None) and h.start_s < b and h.end_s > a:
+            return "unknown"
         if not alts or not (h.start_s < b and h.end_s > a):
             continue
         readings = [(h.start_s, h.end_s)] + [
@@ -305,7 +318,10 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
         if any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in readings):
             if any(getattr(x, "pause_s", None) is not None for x in alts):
                 return "pause"
-            return "reading" if any(getattr(x, "reading", None) for x in alts) else "rate"
+            if any(getattr(x, "reading", None) for x in alts):
+                return "reading"
+            factors = [getattr(x, "rate_factor", None) or 1.0 for x in alts]
+            return "rate" if any(not 0.75 < f < 1.5 for f in factors) else "scale"
     return None
 
 
@@ -426,7 +442,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     outcomes = [hold_reason(h, holds_est, est, tru_eps) for h in holds_true]
-    flagged = [why in HOLD_REASONS[7:10] for why in outcomes]
+    flagged = [why in HOLD_REASONS[7:12] for why in outcomes]
     matched = sum(
         any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) and not f
         for (a, b), f in zip(holds_true, flagged, strict=True)
