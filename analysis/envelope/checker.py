@@ -991,8 +991,12 @@ def _with_scaled_rate(
         other = _spans(_hold_mask(steady, free, known, t_s, t_end, dwell), t_s, t_end)
         for k, span in enumerate(spans):
             best = _overlapping_most(span, other)
-            given = [span] + [(a.start_s, a.end_s) for a in found[k] if a.start_s is not None]
-            if best is not None and any(_same_reading(g, best) for g in given):  # type: ignore[arg-type]
+            given = [span] + [
+                (a.start_s, a.end_s)
+                for a in found[k]
+                if a.start_s is not None and a.end_s is not None
+            ]
+            if best is not None and any(_same_reading(g, best) for g in given):
                 continue
             start, end = (None, None) if best is None else best
             found[k].append(RateAlternative(rate_factor=factor, start_s=start, end_s=end))
