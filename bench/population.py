@@ -239,6 +239,10 @@ HOLD_REASONS = (
     "calibration reading of that angle, one reading matches",
     "flagged: start or end hangs on a movement whose peak rate is at the limit; the hold says "
     "so, one reading matches",
+    "said: timed on an uncertain angle whose rate has no established scale; the hold says its "
+    "start and end are not known to within a second",
+    "flagged: start or end hangs on a lean at about the release rate; the hold gives its "
+    "reading at the rate's precision, one reading matches",
 )
 
 
@@ -257,14 +261,18 @@ def hold_reason(
     report told the user exactly this: the reason before the last.
     "flagged …": an estimated hold over it lists another reading of its start or end
     (``Hold.timing_alternatives``: a pause within its precision of the dwell) and either
-    reading matches within 1 s; such a hold is never counted as matched. The last reason: the
+    reading matches within 1 s; such a hold is never counted as matched. Reason 8: the
     same, the hold's only other readings being those of its uncertain engagement angle at
-    half and twice the rate.
+    half and twice the rate. The last reason ("said …"): an estimated hold over it says its
+    start and end are not known to within a second (``Hold.timing_unknown``); never matched.
+    The last: flagged with readings of a trusted angle's rate at its precision only.
     """
     a, b = hold
     flagged = _flagged(hold, est)
     if flagged is not None:
-        return HOLD_REASONS[{"pause": 7, "rate": 8, "reading": 9, "peak": 10}[flagged]]
+        return HOLD_REASONS[
+            {"pause": 7, "rate": 8, "reading": 9, "peak": 10, "unknown": 11, "scale": 12}[flagged]
+        ]
     over = [(c, d) for c, d in holds_est if c < b and d > a]
     if any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in over):
         return HOLD_REASONS[0]
@@ -294,12 +302,17 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
 
     None when not; else why: ``"pause"`` (a pause at the dwell among its readings), else
     ``"peak"`` (a movement whose peak rate is at the limit), else ``"reading"`` (an other
-    calibration reading of its uncertain engagement angle among them), else ``"rate"`` (only
-    that angle's rate halved and doubled).
+    calibration reading of its uncertain engagement angle among them), else ``"rate"`` (that
+    angle's rate halved and doubled), else ``"scale"`` (a trusted angle's rate at
+    ``1 ± rate_scale_precision``); ``"unknown"`` first when an estimated hold over it says its
+    timing is not known (``Hold.timing_unknown``: its engagement angle's rate has no
+    established scale), whichever reading matches.
     """
     a, b = hold
     for h in getattr(est, "holds", ()):
         alts = getattr(h, "timing_alternatives", ())
+        if getattr(h, "timing_unknown", None) and h.start_s < b and h.end_s > a:
+            return "unknown"
         if not alts or not (h.start_s < b and h.end_s > a):
             continue
         readings = [(h.start_s, h.end_s)] + [
@@ -310,7 +323,10 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
                 return "pause"
             if any(getattr(x, "peak_deg_s", None) is not None for x in alts):
                 return "peak"
-            return "reading" if any(getattr(x, "reading", None) for x in alts) else "rate"
+            if any(getattr(x, "reading", None) for x in alts):
+                return "reading"
+            factors = [getattr(x, "rate_factor", None) or 1.0 for x in alts]
+            return "rate" if any(not 0.75 < f < 1.5 for f in factors) else "scale"
     return None
 
 
@@ -431,7 +447,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     outcomes = [hold_reason(h, holds_est, est, tru_eps) for h in holds_true]
-    flagged = [why in HOLD_REASONS[7:11] for why in outcomes]
+    flagged = [why in HOLD_REASONS[7:13] for why in outcomes]
     matched = sum(
         any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) and not f
         for (a, b), f in zip(holds_true, flagged, strict=True)

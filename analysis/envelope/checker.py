@@ -224,7 +224,15 @@ def check_envelope(
                 breaks,
             ),
         )
-        holds = _with_unconfirmed(holds, rule_results)
+        holds = _with_unconfirmed(
+            _with_rate_doubts(
+                holds,
+                (profile, side, data, engaged_by),
+                (uncertain or {}, other_readings),
+                (engaged & ~breaks, known, t_s, t_end),
+            ),
+            rule_results,
+        )
 
     slider, reps = _dynamics(profile, side, data, engaged, t_s, t_end, absent)
     verdict = _verdict(engaged, rule_results)
@@ -954,6 +962,102 @@ def _rate_alternatives(
             start, end = (None, None) if best is None else best
             out.append((k, RateAlternative(rate_factor=factor, start_s=start, end_s=end)))
     return out
+
+
+SCALE_UNKNOWN_WORDS = "forward direction is not established"
+"""The words of a segment doubt (``analysis.angles.calibration.SegmentCalibration.doubt``)
+that leave an angle's rate with no scale: the sign rule could not tell the segment's
+forward direction, so its flexion axis may lie anywhere, up to square to the true one, and
+a rotation about it reads as any share of itself (``cos θ``: 0.03 for an axis 88° off). The
+×½/×2 readings (:data:`RATE_DOUBT_FACTOR`) do not bound that; a hold timed on such an angle
+says its timing is not known (:func:`_with_unknown_timing`)."""
+
+
+def _with_unknown_timing(holds: tuple[Hold, ...], doubt: Mapping[str, str]) -> tuple[Hold, ...]:
+    """``holds`` marked ``timing_unknown`` when the engagement angle's ``doubt`` leaves no scale.
+
+    ``doubt`` is the engagement angle's entry of ``check_envelope``'s ``uncertain`` (empty
+    when it is trusted); its reason must name :data:`SCALE_UNKNOWN_WORDS`. The caller gives
+    only holds with no discrete other reading of that angle (those are timed under each).
+    """
+    reason = str(doubt.get("reason", ""))
+    if SCALE_UNKNOWN_WORDS not in reason:
+        return holds
+    return tuple(dataclasses.replace(h, timing_unknown=reason) for h in holds)
+
+
+def _with_rate_doubts(
+    holds: tuple[Hold, ...],
+    where: tuple[Profile, str, Mapping[str, FloatArray], str | None],
+    doubts: tuple[Mapping[str, Mapping[str, str]], Mapping[str, OtherReadings] | None],
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray],
+) -> tuple[Hold, ...]:
+    """``holds`` with what their engagement angle's rate leaves open, after :func:`_holds`.
+
+    ``where``: the profile, side, angle table and engagement column; ``doubts``: the
+    uncertain angles and the other readings of ``check_envelope``. A trusted angle gives the
+    readings at its rate's precision (:func:`_with_scaled_rate`); an uncertain one with no
+    discrete other reading and no established scale says its timing is not known
+    (:func:`_with_unknown_timing`).
+    """
+    profile, side, data, column = where
+    uncertain, other_readings = doubts
+    if column is None:
+        return holds
+    if column not in uncertain:
+        return _with_scaled_rate(holds, profile, side, data[column], column, rest)
+    if _readings_of(column, other_readings) is None:
+        return _with_unknown_timing(holds, uncertain[column])
+    return holds
+
+
+def _with_scaled_rate(
+    holds: tuple[Hold, ...],
+    profile: Profile,
+    side: str,
+    x: FloatArray,
+    column: str,
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray],
+) -> tuple[Hold, ...]:
+    """``holds`` with their readings at the trusted engagement angle's rate ``1 ± scale``.
+
+    ``scale`` is :func:`~analysis.envelope.pauses.rate_scale_precision`. A slow lean whose
+    rate peaks within that share of the release rate (under it or over it) decides whether
+    the lean is part of getting in, like a pause at the dwell, but no pause shows it: the
+    holds are timed again with the speed of ``x`` (``column``) multiplied by ``1 + scale``
+    and ``1 - scale``; a reading that moves a hold's start or end by
+    :data:`ALTERNATIVE_MIN_S` or more (or leaves none), and that no reading of the hold
+    already gives, is added as a :class:`RateAlternative`. ``rest``: the engaged samples free
+    of breaks, the known samples and the time grid of :func:`_holds`.
+    """
+    spec = profile.hold
+    if not holds or spec.max_rate_deg_s is None:
+        return holds
+    free, known, t_s, t_end = rest
+    dwell = min((r.dwell_s for r in profile.rules), default=1.0)
+    scale = rate_scale_precision(profile, side, column)
+    x = np.asarray(x, dtype=np.float64)
+    speed = engagement_speed(x, t_s, spec)
+    spans = [(h.start_s, h.end_s) for h in holds]
+    found = [list(h.timing_alternatives) for h in holds]
+    for factor in (1.0 - scale, 1.0 + scale):
+        steady = ~_moving_from_speed(speed * factor, x, t_s, t_end, spec, dwell_s=dwell)
+        other = _spans(_hold_mask(steady, free, known, t_s, t_end, dwell), t_s, t_end)
+        for k, span in enumerate(spans):
+            best = _overlapping_most(span, other)
+            given = [span] + [
+                (a.start_s, a.end_s)
+                for a in found[k]
+                if a.start_s is not None and a.end_s is not None
+            ]
+            if best is not None and any(_same_reading(g, best) for g in given):
+                continue
+            start, end = (None, None) if best is None else best
+            found[k].append(RateAlternative(rate_factor=factor, start_s=start, end_s=end))
+    return tuple(
+        dataclasses.replace(h, timing_alternatives=tuple(alts))
+        for h, alts in zip(holds, found, strict=True)
+    )
 
 
 READINGS_AGREE_S = 1.0

@@ -97,6 +97,7 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                 "timing_flagged": h.timing_flagged,
                 "timing_alternatives": [_alternative(x) for x in h.timing_alternatives],
                 "timing_condition": h.timing_text(),
+                "timing_unknown": h.timing_unknown,
             }
             for h in res.holds
         ],

@@ -117,9 +117,11 @@ class HoldAlternative:
 
 @dataclass(frozen=True, kw_only=True)
 class RateAlternative:
-    """The hold as read with its uncertain engagement angle ``rate_factor`` times as fast.
+    """The hold as read with its engagement angle ``rate_factor`` times as fast.
 
-    ``rate_factor`` is ``analysis.envelope.checker.RATE_DOUBT_FACTOR`` or its inverse. Holds
+    ``rate_factor`` is ``analysis.envelope.checker.RATE_DOUBT_FACTOR`` or its inverse for an
+    uncertain angle; ``1 ± analysis.envelope.pauses.rate_scale_precision`` for a trusted one
+    (a lean peaking at about the release rate). Holds
     are timed on the engagement angle's rate (a slow lean under the release rate is part of
     the hold, a faster one next to a movement part of that movement); when the angle is
     uncertain (``EnvelopeResult.hold_timing_doubt``) its rate's scale is not established.
@@ -227,6 +229,12 @@ class Hold:
     start or end by half a second or more, then (engagement angle
     uncertain) as read with that angle's rate at half and at twice its measured value, each
     that moves it as much (``Hold.timing_text``)."""
+    timing_unknown: str | None = None
+    """Why the hold's start and end are not known to within a second (None when they are):
+    it is timed on an uncertain engagement angle whose segment's forward direction is not
+    established and no discrete other reading stands in, so the angle's rate may read at any
+    share of the truth — a lean into or out of the stretch may not show at all, and no
+    reading at another rate bounds it (``analysis.envelope.checker.SCALE_UNKNOWN_WORDS``)."""
 
     @property
     def duration_s(self) -> float:
@@ -266,9 +274,10 @@ class Hold:
         A pause within its precision of the dwell, a movement whose peak rate is within its
         precision of the limit, the rate of an uncertain engagement
         angle, or another calibration reading of it that moves the hold by more than 1 s
-        (the hold has ``timing_alternatives``).
+        (the hold has ``timing_alternatives``), or an angle whose rate's scale is not
+        established at all (``timing_unknown``).
         """
-        return bool(self.timing_alternatives)
+        return bool(self.timing_alternatives) or self.timing_unknown is not None
 
     def timing_text(self) -> str | None:
         """Both readings of a hold whose timing hangs on a pause at the dwell (None otherwise).
@@ -276,9 +285,11 @@ class Hold:
         E.g. "held 30 s (5:15–5:44), or 32 s (5:13–5:44) if the 1.0-s pause at 5:13
         (measured 1.03 ± 0.08 s; a pause of 1 s or more counts as a stop) was part of the
         movement"; a :class:`RateAlternative` reads "or 33 s (0:33–1:06) if the uncertain
-        angle that times it moved twice as fast as read".
+        angle that times it moved twice as fast as read"; a hold with ``timing_unknown`` adds
+        "its start and end are not known to within a second: they are read from an uncertain
+        angle (…) that may not show a lean into or out of the stretch at all".
         """
-        if not self.timing_alternatives:
+        if not self.timing_flagged:
             return None
         parts = []
         for alt in self.timing_alternatives:
@@ -290,7 +301,7 @@ class Hold:
             if isinstance(alt, ReadingAlternative):
                 parts.append(f"or {reading} under another calibration of the angle that times it")
                 continue
-            if isinstance(alt, RateAlternative):
+            if isinstance(alt, RateAlternative) and not 0.75 < alt.rate_factor < 1.5:
                 how = "twice" if alt.rate_factor > 1 else "half"
                 parts.append(
                     f"or {reading} if the uncertain angle that times it moved {how} as fast as read"
@@ -304,11 +315,26 @@ class Hold:
                     f"{alt.limit_deg_s:g} °/s or more counts as moving) {counts}"
                 )
                 continue
+            if isinstance(alt, RateAlternative):
+                pct = abs(alt.rate_factor - 1.0) * 100.0
+                how = "faster" if alt.rate_factor > 1 else "slower"
+                parts.append(
+                    f"or {reading} if the angle that times it moved {pct:.0f} % {how} than read "
+                    "(its rate is known to that share; a lean at about the release rate decides "
+                    "whether it is part of getting in)"
+                )
+                continue
             counts = "was a stop" if alt.bridged else "was part of the movement"
             parts.append(
                 f"or {reading} if the {alt.pause_s:.1f}-s pause at {clock_text(alt.pause_start_s)} "
                 f"(measured {alt.pause_s:.2f} ± {alt.precision_s:.2f} s; a pause of "
                 f"{alt.dwell_s:g} s or more counts as a stop) {counts}"
+            )
+        if self.timing_unknown is not None:
+            parts.append(
+                "its start and end are not known to within a second: they are read from an "
+                f"uncertain angle ({self.timing_unknown}) that may not show a lean into or out "
+                "of the stretch at all"
             )
         return (
             f"held {self.duration_s:.0f} s ({clock_text(self.start_s)}–{clock_text(self.end_s)}), "

@@ -451,7 +451,7 @@ def _holds_section(env: EnvelopeResult) -> str:
     if pauses:
         out.append(
             "<p>Holds whose start or end depends on a pause about as long as a stop must last "
-            "to count:</p>"
+            "to count, or on how fast the angle that times them moved:</p>"
         )
         out.append("<ul>" + "".join(f"<li>{_e(x)}</li>" for x in pauses) + "</ul>")
     return "".join(out)
@@ -477,7 +477,8 @@ def longest_hold_lines(env: EnvelopeResult) -> list[str]:
         )
     if longest is not None and longest.timing_flagged:
         out.append(
-            f"Its length depends on a pause about as long as a stop must last to count: "
+            f"Its length depends on a pause about as long as a stop must last to count, or on "
+            f"how fast the angle that times it moved: "
             f"{longest.timing_text()}."
         )
     return out

@@ -14,6 +14,7 @@ import pytest
 from analysis.envelope import check_envelope
 from analysis.envelope.masks import end_times
 from analysis.envelope.pauses import (
+    MEASURED_RATE_SCALE,
     NOISE_SIGMAS,
     band_extent_s,
     borderline_pauses,
@@ -59,13 +60,16 @@ def _pauses(angles: pd.DataFrame):
     return borderline_pauses(speed, x, t, end_times(t), SPEC, scale=scale, dwell_s=1.0)
 
 
-def test_rate_scale_precision_is_the_sagittal_error_over_the_engagement_edge():
+def test_rate_scale_precision_is_the_measured_share_at_least():
+    # the model (3° sagittal error over the 45° edge, 7 %) is under the share measured on the
+    # population (round 11: the estimated lean rate 10 % off the truth's at worst)
+    assert MEASURED_RATE_SCALE > 3.0 / 45.0
     assert rate_scale_precision(STANDING, "right", "right_hip_flexion_deg") == pytest.approx(
-        3.0 / 45.0
+        MEASURED_RATE_SCALE
     )
     # the thigh's inclination stands in with the same 45° edge
     assert rate_scale_precision(STANDING, "left", "left_thigh_inclination_deg") == pytest.approx(
-        3.0 / 45.0
+        MEASURED_RATE_SCALE
     )
 
 
@@ -142,9 +146,10 @@ def test_the_two_readings_do_not_flip_with_a_few_hundredths_of_a_second():
 
 
 def test_noise_on_the_angle_widens_the_band_that_is_flagged():
-    # measured ≈ 0.93 s: outside the noise-free band, inside it with 0.03° of angle noise
-    assert _pauses(_session(0.30)) == []
-    noisy = _pauses(_session(0.30, noise_deg=0.03, seed=7))
+    # measured ≈ 0.91 s: outside the noise-free band, inside it with 0.03° of angle noise
+    # (was a 0.30-s gap, 0.93 s, while the rate's precision was 7 %; it is 10 % since round 11)
+    assert _pauses(_session(0.28)) == []
+    noisy = _pauses(_session(0.28, noise_deg=0.03, seed=7))
     assert len(noisy) == 1
     assert noisy[0].precision_s >= 1.0 - noisy[0].duration_s
 

@@ -1,0 +1,100 @@
+"""A hold timed on an angle whose segment's forward direction is not established says so.
+
+Held-out person 18013 (1 min): the pelvis sensor's forward direction was not established,
+its axis 88° off, so a 12° lean of the pelvis after placing the leg read as none at all
+(``cos 88°`` ≈ 0.03 of it); the hold started 2.2 s before the true one, ended 2.1 s after,
+and no reading at half or twice the rate moved it. Synthetic: the same hold with the lean
+invisible in the angle; the hold's start and end are then said not to be known.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+import bench.population as pop
+from analysis.angles.calibration import SegmentCalibration
+from analysis.envelope import check_envelope
+from analysis.envelope.checker import SCALE_UNKNOWN_WORDS
+from analysis.envelope.profiles import load_builtin_profile
+from tests.analysis.builders import min_jerk_step
+
+STANDING = load_builtin_profile("standing_hamstring")
+HIP = "right_hip_flexion_deg"
+NO_SCALE = {
+    HIP: {"reason": "the pelvis sensor's forward direction is not established", "redo": "x"}
+}
+SOME_SCALE = {
+    HIP: {"reason": "the pelvis turned only 15° during the calibration movements", "redo": "x"}
+}
+
+
+def _angles(lean_deg: float) -> pd.DataFrame:
+    """Placing the leg 5–7 s, a lean of ``lean_deg`` 7–9 s (≈ 5 °/s when 10°), lowering 45–47 s."""
+    t = np.arange(0.0, 60.0, 0.01)
+    hip = (
+        min_jerk_step(t, 5.0, 7.0, 50.0)
+        + min_jerk_step(t, 7.0, 9.0, lean_deg)
+        + min_jerk_step(t, 45.0, 47.0, -50.0 - lean_deg)
+    )
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            HIP: hip,
+            "right_knee_flexion_deg": np.full(t.size, 20.0),
+            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
+        }
+    )
+
+
+def test_the_calibration_words_are_the_ones_the_checker_looks_for():
+    seg = SegmentCalibration.__new__(SegmentCalibration)
+    object.__setattr__(seg, "sign_confidence", "low")
+    object.__setattr__(seg, "placement", "pelvis")
+    assert SCALE_UNKNOWN_WORDS in str(seg.doubt)
+
+
+def test_an_invisible_lean_leaves_the_hold_timing_unknown_and_said():
+    truth = check_envelope(_angles(10.0), STANDING, side="right")
+    est = check_envelope(_angles(0.0), STANDING, side="right", uncertain=NO_SCALE)
+    (th,), (eh,) = truth.holds, est.holds
+    # the premise (18013): the estimate starts the hold over a second before the truth, and
+    # neither its own timing nor any reading at another rate is within 1 s of it
+    assert th.start_s - eh.start_s > 1.0
+    assert all(abs((a.start_s or 0.0) - th.start_s) > 1.0 for a in eh.timing_alternatives)
+    assert eh.timing_unknown == NO_SCALE[HIP]["reason"]
+    assert eh.timing_flagged
+    text = eh.timing_text()
+    assert text is not None
+    assert "not known to within a second" in text
+    item = json.loads(est.to_json())["holds"][0]
+    assert item["timing_unknown"] == NO_SCALE[HIP]["reason"]
+    assert item["timing_flagged"] is True
+    # the bench counts it as said, never as matched
+    true_hold = (th.start_s, th.end_s)
+    assert pop.hold_reason(true_hold, [(eh.start_s, eh.end_s)], est, []) == pop.HOLD_REASONS[11]
+
+
+def test_a_doubt_with_a_scale_keeps_the_rate_readings_only():
+    est = check_envelope(_angles(0.0), STANDING, side="right", uncertain=SOME_SCALE)
+    (eh,) = est.holds
+    assert eh.timing_unknown is None
+    assert json.loads(est.to_json())["holds"][0]["timing_unknown"] is None
+
+
+def test_a_trusted_angle_has_known_timing():
+    (eh,) = check_envelope(_angles(0.0), STANDING, side="right").holds
+    assert eh.timing_unknown is None
+    assert not eh.timing_flagged
+    assert eh.timing_text() is None
+
+
+def test_discrete_readings_time_the_hold_instead():
+    others = {"pelvis": ("found whichever axis", ({HIP: _angles(0.0)[HIP].to_numpy()},))}
+    est = check_envelope(
+        _angles(0.0), STANDING, side="right", uncertain=NO_SCALE, other_readings=others
+    )
+    (eh,) = est.holds
+    assert eh.timing_unknown is None
