@@ -83,11 +83,11 @@ def test_the_precision_at_the_limit_is_the_rate_scale_error_plus_noise():
     x = np.zeros(500)
     scale = rate_scale_precision(STANDING, "right", "right_hip_flexion_deg")
     assert rate_precision_deg_s(x, 100, 300, SPEC, 5.0, scale=scale, margin=50) == pytest.approx(
-        5.0 * 3.0 / 45.0
+        5.0 * scale
     )
     noisy = np.random.default_rng(1).normal(0.0, 0.02, 500)
     wider = rate_precision_deg_s(noisy, 100, 300, SPEC, 5.0, scale=scale, margin=50)
-    assert wider - 5.0 * 3.0 / 45.0 == pytest.approx(2.0 * 0.02 / SPEC.rate_window_s, rel=0.3)
+    assert wider - 5.0 * scale == pytest.approx(2.0 * 0.02 / SPEC.rate_window_s, rel=0.3)
 
 
 @pytest.mark.parametrize("peak", [4.0, 6.0])
@@ -135,7 +135,7 @@ def test_the_peak_reading_is_said_in_words_and_json():
     hold = max(env.holds, key=lambda h: h.duration_s)
     text = hold.timing_text()
     assert text is not None
-    assert "or 43 s (0:07–0:50) if the slow movement at 0:11 (peak 5.05 ± 0.33 °/s;" in text
+    assert "or 43 s (0:07–0:50) if the slow movement at 0:11 (peak 5.05 ± 0.50 °/s;" in text
     assert "5 °/s or more counts as moving) was part of the hold" in text
     k = env.holds.index(hold)
     item = json.loads(env.to_json())["holds"][k]
