@@ -3,8 +3,7 @@
 The live session re-takes its calibration in the background. A Ctrl-C (or the end of the
 session) while a re-decision runs must not keep the process alive until it is done: the
 re-decision of a long session replays it all (seconds of CPU; 7 s of wall time measured for a
-10-min session on a loaded machine), and a second Ctrl-C while the exit waited gave a
-traceback.
+10-min session on a loaded machine).
 """
 
 from __future__ import annotations
