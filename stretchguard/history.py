@@ -10,8 +10,6 @@ session report it is one file: inline SVG and CSS, no script, nothing loaded.
 
 from __future__ import annotations
 
-import html
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import ConfigError, DataError
+from analysis.recording.config_files import parse_json, read_text
+from analysis.recording.inputs import MAX_JSON_DEPTH
+from analysis.report.figures import escape
 from analysis.report.page import CSS as REPORT_CSS
 from sensors.formats.canonical import write_new_file
 from stretchguard.analysing import SessionAnalysis, analyse
@@ -72,9 +73,14 @@ class SessionRecord:
 # --- reading ---------------------------------------------------------------------------------
 
 
+_MAX_NUMBER = 1e6
+"""Largest magnitude read from a document (a session's seconds and degrees stay far below;
+a 1e308 would overflow the charts' scale)."""
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
+        return float(value) if abs(value) <= _MAX_NUMBER else None
     return None
 
 
@@ -184,23 +190,30 @@ def record_from_analysis(analysis: SessionAnalysis) -> SessionRecord:
     )
 
 
+def _read_json(path: Path) -> Any:
+    """The JSON document ``path`` (a regular file of at most 64 MiB, nested at most 32 deep)."""
+    text = read_text(path, what="document", cap_bytes=64 << 20, error=DataError)
+    return parse_json(text, path, error=DataError, max_depth=MAX_JSON_DEPTH)
+
+
 def _read_folder(folder: Path) -> SessionRecord:
-    try:
-        envelope = json.loads((folder / "envelope.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{folder / 'envelope.json'}: cannot be read ({exc})") from None
+    path = folder / "envelope.json"
+    envelope = _read_json(path)
     info: dict[str, Any] = {}
     side_file = folder / SESSION_FILE
     if side_file.is_file():
         try:
-            info = json.loads(side_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            info = _read_json(side_file)
+        except DataError:
             info = {}
     if not isinstance(envelope, dict):
-        raise DataError(f"{folder / 'envelope.json'}: not an envelope document")
-    return record_from_documents(
-        envelope, info if isinstance(info, dict) else {}, source=folder.name, where=folder
-    )
+        raise DataError(f"{path}: not an envelope document")
+    try:
+        return record_from_documents(
+            envelope, info if isinstance(info, dict) else {}, source=folder.name, where=folder
+        )
+    except (AttributeError, TypeError, ValueError) as exc:  # a field of the wrong shape
+        raise DataError(f"{path}: not an envelope document ({exc})") from None
 
 
 def _analysed_folders(root: Path) -> list[Path]:
@@ -244,7 +257,7 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 26, 28, 34
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return escape(text)  # controls and bidi characters shown as codes, as in the report
 
 
 def _nice(top: float) -> float:

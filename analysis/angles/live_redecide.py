@@ -25,8 +25,9 @@ not of how they were delivered or how fast the computer is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,7 +183,6 @@ class RedecidingPipeline:
         self._next_t = -np.inf  # session time of the next row to return
         self.calibrated_at_s = np.inf
         """Session time of the calibration's last row (inf before)."""
-        self._pool: ThreadPoolExecutor | None = None
         self.switches: list[Switch] = []
         """Every re-decision taken into use, in order."""
         self.initial_uncertain: dict[str, dict[str, str]] = {}
@@ -255,10 +255,8 @@ class RedecidingPipeline:
         return cal
 
     def close(self) -> None:
-        """Stop the background worker (a pending re-decision is abandoned)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Abandon a pending re-decision (its daemon thread never delays the exit)."""
+        self._pending = None
 
     # -- stepping ---------------------------------------------------------------------------
 
@@ -279,10 +277,8 @@ class RedecidingPipeline:
         if reached is None or reached < self._times[0] or self.live.outages():
             return
         at = self._times.pop(0)
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="redecide")
         snapshot = {p: list(v) for p, v in self._raw.parts.items()}
-        self._pending = (at, self._pool.submit(self._redecided, snapshot, at))
+        self._pending = (at, _in_background(lambda: self._redecided(snapshot, at)))
 
     def _redecided(self, parts: dict, at: float) -> LiveAnglePipeline | None:
         """A fresh pipeline calibrated on the samples up to ``at`` (background thread)."""
@@ -374,6 +370,25 @@ class RedecidingPipeline:
         """``a``'s rows from ``t_s`` on (a list of none or one)."""
         cut = int(np.searchsorted(a.t_s, t_s - 0.5 / self.rate_hz))
         return [_rows(a, cut, a.t_s.size)] if cut < a.t_s.size else []
+
+
+def _in_background(work: Callable[[], LiveAnglePipeline | None]) -> Future:
+    """``work()`` on a daemon thread; its result or exception in the future returned.
+
+    A re-decision still running when the session ends (Ctrl-C, ``q``) is abandoned, not
+    waited for: a pool's worker held the exit for as long as the replay of the session took
+    (7 s for a 10-min session on a loaded machine).
+    """
+    future: Future[LiveAnglePipeline | None] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # handed to the step that takes the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="redecide", daemon=True).start()
+    return future
 
 
 def _rows(a: LiveAngles, i: int, j: int) -> LiveAngles:

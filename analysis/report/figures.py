@@ -17,11 +17,12 @@ reaches the SVG is XML-escaped.
 
 from __future__ import annotations
 
+import html
 import math
+import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,27 @@ from analysis.envelope.results import (
 )
 from analysis.recording.runs import true_intervals
 from analysis.recording.schema import T_S
+
+_NOT_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Characters a browser does not show as text: controls (an escape sequence, a bell) and the
+bidirectional marks, embeddings, overrides and isolates that show the text after them
+reversed or moved. Tab and newline are kept (HTML shows them as space)."""
+
+
+def _code(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: object) -> str:
+    r"""``text`` for HTML: escaped (quotes too), controls and bidi characters as codes.
+
+    Every control or bidi character is written as its code (``\x1b``, ``\u202e``), as the
+    terminal shows them: text from a file (a mark's label, the notes) is shown as text,
+    never obeyed or reordered.
+    """
+    return html.escape(_NOT_TEXT.sub(_code, str(text)), quote=True)
+
 
 FloatArray = NDArray[np.float64]
 

@@ -12,7 +12,6 @@ profile names and cues, calibration notes) is HTML-escaped.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from analysis.envelope.unchecked import (
     not_checked_sentence,
     partial_verdict_title,
 )
-from analysis.report.figures import NARROW, WIDE, panel_svgs
+from analysis.report.figures import NARROW, WIDE, escape, panel_svgs
 
 RED_FLAGS: Final = (
     "numbness, tingling, pins and needles or weakness in the foot or leg — new, lasting, or "
@@ -89,8 +88,8 @@ def _more(total: int) -> str:
 
 
 def _e(text: object) -> str:
-    """HTML-escape any value's text (quotes included)."""
-    return html.escape(str(text), quote=True)
+    """HTML-escape any value's text (quotes included; controls and bidi shown as codes)."""
+    return escape(text)
 
 
 def _num(value: float | None, fmt: str = ".1f", unit: str = "") -> str:

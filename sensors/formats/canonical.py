@@ -166,10 +166,26 @@ def open_new(path: Path) -> Iterator[BinaryIO]:
 
 
 def write_new_file(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path``, which must not exist yet (else OutputExistsError)."""
-    with open_new(path) as fh:
-        fh.write(data)
-    return path
+    """Write ``data`` to ``path``, which must not exist yet (else OutputExistsError).
+
+    Only the finished file gets the name (written under a hidden one, then
+    :func:`publish_new`): a full disk, a file size limit or a kill never leaves a cut-off
+    file there. An OSError names ``path``, not the hidden file.
+    """
+    try:
+        tmp, fd = new_temp_beside(path)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        except BaseException:
+            with suppress(OSError):  # a folder made read-only keeps it: the first error counts
+                tmp.unlink()
+            raise
+        return publish_new(tmp, path)
+    except OutputExistsError:
+        raise
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
 
 
 def new_temp_beside(path: Path) -> tuple[Path, int]:
@@ -202,8 +218,16 @@ def publish_new(tmp: Path, final: Path) -> Path:
         except OSError as exc:
             if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
                 raise
-            with tmp.open("rb") as src, open_new(final) as dst:
-                shutil.copyfileobj(src, dst)
+            created = False
+            try:
+                with tmp.open("rb") as src, open_new(final) as dst:
+                    created = True
+                    shutil.copyfileobj(src, dst)
+            except BaseException:  # a disk full while copying: no cut-off file under the name
+                if created:
+                    with suppress(OSError):
+                        final.unlink()
+                raise
     finally:
         with suppress(OSError):  # gone, or a folder made read-only: the first error counts
             tmp.unlink()

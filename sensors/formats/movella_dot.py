@@ -322,7 +322,7 @@ def _check_integer(values: FloatArray, lines: np.ndarray, path: Path, column: st
         i = int(bad[0])
         raise RecordingFormatError(
             path,
-            f"{values[i]!r} is not an unsigned 32-bit integer",
+            f"{float(values[i]):.15g} is not an unsigned 32-bit integer",
             line=int(lines[i]),
             column=column,
         )

@@ -245,6 +245,8 @@ def parse_table(
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         _raise_field_count(data, delimiter, n_fields, lines, path)
         raise  # pragma: no cover  (_raise_field_count always raises)
+    if table.num_rows != len(rows):  # a stray quote joined rows (Arrow does not always say)
+        _raise_field_count(data, delimiter, n_fields, lines, path)
     out: dict[str, np.ndarray] = {}
     for name in text_columns:
         out[name] = np.asarray(table.column(names[index[name]]).to_pylist(), dtype=object)
@@ -315,15 +317,16 @@ def _to_float(cells: np.ndarray) -> FloatArray:
 def _raise_field_count(
     data: str, delimiter: str, n_fields: int, lines: IntArray, path: Path
 ) -> None:
-    i = 0
+    i = 0  # the row being read (a csv.Error is about it, not the one before)
     try:
-        for i, row in enumerate(csv.reader(io.StringIO(data), delimiter=delimiter)):
+        for row in csv.reader(io.StringIO(data), delimiter=delimiter):
             if len(row) != n_fields:
                 raise RecordingFormatError(
                     path,
                     f"row has {len(row)} fields; expected {n_fields} like the header",
                     line=int(lines[min(i, len(lines) - 1)]),
                 )
+            i += 1
     except csv.Error as exc:
         where = int(lines[min(i, len(lines) - 1)])
         raise RecordingFormatError(

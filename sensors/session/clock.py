@@ -398,14 +398,16 @@ class ClockAligner:
         # a line that dropped within a segment is a better estimate of the latency: catch
         # up with it; a new segment is a clock that jumped: step to it
         same = seg == self._last_segment
-        t = catch_up(
-            line,
-            self._last_out,
-            slope * (d[0] - self._last_d) if same else np.nan,
-            CATCH_UP_SPACING if same else 0.0,
-        )
+        first = slope * (d[0] - self._last_d)
+        if same and np.isnan(first):  # after samples far above their line: the nominal period
+            first = 1.0 / self.rate_hz
+        t = catch_up(line, self._last_out, first, CATCH_UP_SPACING if same else 0.0)
         self._last_out = float(t[-1])
-        self._last_d = float(d[-1])
+        # samples held over jump_s above their line (a device time far behind it: one bad
+        # packet, a clock jumped back and not confirmed yet) give no spacing for the next
+        # ones: measured from their time, the next sample would be placed an hour later
+        far = t[-1] - line[-1] > self.config.jump_s
+        self._last_d = np.nan if far else float(d[-1])
         self._last_segment = seg
         return t
 

@@ -1,0 +1,167 @@
+"""Hostile output folders: a full disk, a file size limit, no hard links, symlinks planted.
+
+Only a finished file gets its name. Round 10 made ``analyse`` write ``angles.csv``,
+``envelope.json`` and ``report.html`` under hidden temporary names; every other writer
+(``import``'s recording, ``export``'s OpenSim files, ``history``'s page, ``batch``'s
+``session.json`` and summary) went through ``canonical.write_new_file``, which wrote
+straight under the final name: a full disk left a cut-off recording that a rerun then
+refused to replace.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis.errors import OutputExistsError
+from sensors.formats import canonical
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "fixtures" / "demo_standing_stretch.csv.gz"
+
+
+def _limit_file_size(limit: int = 64 << 10) -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of the signal's kill
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+_WRITE_BIG = """
+import sys
+from pathlib import Path
+from tests.hostile.test_outputs import _limit_file_size
+from sensors.formats.canonical import write_new_file
+_limit_file_size(4096)
+try:
+    write_new_file(Path(sys.argv[1]), b"x" * 100_000)
+except OSError as exc:
+    print(exc)
+"""
+
+
+def test_write_new_file_past_a_file_size_limit_leaves_no_cut_off_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.sto"
+    run = subprocess.run(
+        [sys.executable, "-c", _WRITE_BIG, str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "File too large" in run.stdout
+    assert str(target) in run.stdout  # the error names the file asked for
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_hard_links_a_failed_copy_leaves_no_cut_off_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system without hard links (FAT): the finished file is copied to its name.
+    A disk that fills during that copy (the hidden file already takes the space) must not
+    leave a cut-off file under the name."""
+    tmp, fd = canonical.new_temp_beside(tmp_path / "angles.csv")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(b"t_s,x\n" * 1000)
+
+    def no_link(src: object, dst: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    def fills(src: object, dst: object) -> None:
+        dst.write(b"t_s,x\n" * 10)  # type: ignore[attr-defined]
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(canonical.os, "link", no_link)
+    monkeypatch.setattr(canonical.shutil, "copyfileobj", fills)
+    with pytest.raises(OSError, match="No space left"):
+        canonical.publish_new(tmp, tmp_path / "angles.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_hard_links_the_file_is_copied_and_nothing_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_link(src: object, dst: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(canonical.os, "link", no_link)
+    canonical.write_new_file(tmp_path / "a.txt", b"new")
+    assert (tmp_path / "a.txt").read_bytes() == b"new"
+    user = tmp_path / "user.txt"
+    user.write_bytes(b"user's")
+    (tmp_path / "b.txt").symlink_to(user)
+    with pytest.raises(OutputExistsError):
+        canonical.write_new_file(tmp_path / "b.txt", b"new")
+    assert user.read_bytes() == b"user's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt", "user.txt"]
+
+
+def _cli(
+    args: list[str], *, limit: bool = False, timeout: float = 180
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_limit_file_size if limit else None,
+    )
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo session as a plain recording with its sidecar."""
+    folder = tmp_path_factory.mktemp("rec")
+    rec = folder / "rec.csv"
+    run = _cli(["import", str(DEMO), "--out", str(rec)])
+    assert run.returncode == 0, run.stderr
+    return rec
+
+
+@pytest.mark.slow
+def test_cli_import_past_a_file_size_limit_leaves_no_cut_off_recording(
+    tmp_path: Path, recording: Path
+) -> None:
+    run = _cli(["import", str(recording), "--out", str(tmp_path / "r.csv")], limit=True)
+    assert run.returncode == 4, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "r.csv: File too large" in run.stderr.strip().splitlines()[-1]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_cli_export_past_a_file_size_limit_leaves_no_cut_off_file(
+    tmp_path: Path, recording: Path
+) -> None:
+    out = tmp_path / "exp"
+    run = _cli(["export", str(recording), "--opensim", "--out", str(out)], limit=True)
+    assert run.returncode == 4, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "_orientations.sto: File too large" in run.stderr.strip().splitlines()[-1]
+    assert [p.name for p in out.iterdir()] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["rec_ik.mot", "rec_orientations.sto"])
+def test_cli_export_never_writes_through_a_symlink_to_a_users_file(
+    tmp_path: Path, recording: Path, name: str
+) -> None:
+    user = tmp_path / "thesis.txt"
+    user.write_bytes(b"the user's work")
+    out = tmp_path / "exp"
+    out.mkdir()
+    (out / name).symlink_to(user)
+    run = _cli(["export", str(recording), "--opensim", "--out", str(out)])
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr
+    assert "already exists" in run.stderr.strip().splitlines()[-1]
+    assert user.read_bytes() == b"the user's work"
+    shutil.rmtree(out)

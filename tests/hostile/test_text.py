@@ -1,0 +1,55 @@
+"""Text from files is shown as text in the HTML report and the history page.
+
+A marker label, the notes or a sensor name can hold characters a reader never typed: HTML
+(escaped since round 9), terminal escapes, and the bidirectional controls (U+202E RIGHT-TO-
+LEFT OVERRIDE, U+2066 … isolates) that make a browser show the text after them reversed or
+moved. The terminal shows them as ``\\x1b`` / ``\\u202e`` (``stretchguard.text``); the pages
+now do too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from stretchguard import analysing
+from stretchguard.history import history_html, record_from_analysis
+from stretchguard.inputs import load_recording
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "fixtures" / "demo_standing_stretch.csv.gz"
+HOSTILE = "<script>alert(1)</script>\x1b[2J\u202eevil\u2066x\u200f\x07"
+ACTING = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory: pytest.TempPathFactory) -> analysing.SessionAnalysis:
+    folder = tmp_path_factory.mktemp("text")
+    rec = folder / "rec.csv"
+    rec.write_bytes(gzip.decompress(DEMO.read_bytes()))
+    side = json.loads(DEMO.with_name("demo_standing_stretch.json").read_text("utf-8"))
+    side["markers"].append({"t_s": 50.0, "label": HOSTILE, "kind": "symptom"})
+    side["notes"] = HOSTILE
+    for sensor in side["sensors"].values():
+        sensor["name"] = HOSTILE
+    (folder / "rec.json").write_text(json.dumps(side), encoding="utf-8")
+    return analysing.analyse(load_recording(rec), progress=False, notice=lambda _m: None)
+
+
+def _check(page: str) -> None:
+    assert "<script>alert" not in page
+    assert ACTING.findall(page) == []  # no control or bidi character reaches the browser
+    assert "\\u202eevil\\u2066x\\u200f\\x07" in page  # … shown, as the terminal shows it
+    assert "\\x1b[2J" in page
+
+
+def test_the_report_shows_control_and_bidi_characters_as_text(analysis) -> None:
+    _check(analysing._report_html(analysis))
+
+
+def test_the_history_page_shows_control_and_bidi_characters_as_text(analysis) -> None:
+    _check(history_html([record_from_analysis(analysis)]))
