@@ -69,10 +69,13 @@ SWITCH_DEG = 3.0
 in force has changed its decision (its flexion axis, or its sign at about 180°)."""
 
 
-def redecision_times(calibrated_at_s: float) -> list[float]:
-    """Session times (s) at which the calibration is re-taken: 15, 30, 60, … s after it."""
+def redecision_times(calibrated_at_s: float, last_after_s: float = LAST_AFTER_S) -> list[float]:
+    """Session times (s) at which the calibration is re-taken: 15, 30, 60, … s after it.
+
+    Up to ``last_after_s`` after it.
+    """
     out, after = [], FIRST_AFTER_S
-    while after <= LAST_AFTER_S:
+    while after <= last_after_s:
         out.append(calibrated_at_s + after)
         after *= 2.0
     return out
@@ -149,12 +152,16 @@ class _RawHistory:
     def drop(self) -> None:
         self.parts = {p: [] for p in self.parts}
 
+    def nbytes(self) -> int:
+        return sum(a.nbytes for parts in self.parts.values() for part in parts for a in part)
+
 
 class RedecidingPipeline:
     """:class:`~analysis.angles.live.LiveAnglePipeline` whose calibration is re-taken later.
 
     Same calls (:meth:`push`, :meth:`calibrate`, :meth:`step`, :meth:`outages`, …); options as
-    the live pipeline's (``**options``). ``redecide=False``: the plain live pipeline. ``wait``
+    the live pipeline's (``**options``). ``redecide=False``: the plain live pipeline;
+    ``last_after_s``: the last re-decision's latest time after the calibration. ``wait``
     (:meth:`step`): block until a pending re-decision is known (benches, tests), instead of
     holding its rows back.
     """
@@ -166,6 +173,7 @@ class RedecidingPipeline:
         rate_hz: float,
         t0_s: float = 0.0,
         redecide: bool = True,
+        last_after_s: float = LAST_AFTER_S,
         **options: object,
     ) -> None:
         self.placements = tuple(placements)
@@ -174,6 +182,7 @@ class RedecidingPipeline:
         self._options = options
         self.live = self._fresh()
         self._redecide = redecide
+        self._last_after_s = float(last_after_s)
         self._raw = _RawHistory(self.placements)
         self._windows: CalibrationWindows | None = None
         self._times: list[float] = []
@@ -237,6 +246,10 @@ class RedecidingPipeline:
         """Rows held by the pipeline in force (the raw history not counted)."""
         return self.live.held_rows()
 
+    def history_bytes(self) -> int:
+        """Bytes of raw samples kept for the re-decisions (0 once the last one is settled)."""
+        return self._raw.nbytes()
+
     def calibrate(self, windows: CalibrationWindows) -> CalibrationResult:
         """As :meth:`LiveAnglePipeline.calibrate`; schedules the re-decisions."""
         cal = self.live.calibrate(windows)
@@ -244,7 +257,7 @@ class RedecidingPipeline:
         self._windows = windows
         at = self.live.buffered_to_s()
         if self._redecide and at is not None:
-            self._times = redecision_times(at)
+            self._times = redecision_times(at, self._last_after_s)
             self.calibrated_at_s = at
         else:
             self._raw.drop()

@@ -117,6 +117,30 @@ def test_the_first_redecision_is_15_s_after_the_calibration_then_doubling():
     assert lr.redecision_times(40.0) == [55.0, 70.0, 100.0, 160.0, 280.0, 520.0, 1000.0]
 
 
+def test_the_last_redecision_is_at_most_last_after_s_after_the_calibration():
+    assert lr.redecision_times(40.0, 60.0) == [55.0, 70.0, 100.0]
+    assert lr.redecision_times(40.0, 1920.0)[-1] == 1960.0
+
+
+def test_the_raw_history_is_dropped_once_the_last_redecision_is_settled(session):
+    streams, windows = session
+    live = lr.RedecidingPipeline(streams, rate_hz=RATE_HZ, last_after_s=15.0)
+    end = max(float(s.t_s[-1]) for s in streams.values())
+    cal_at = windows.functional_s[1] + 0.5
+    pos = dict.fromkeys(streams, 0)
+    held = []
+    for now in np.union1d(np.arange(0.0, end, 1.0), [cal_at, end + 1e-6]):
+        feed_live(live, streams, pos, now)
+        live.step(wait=True)
+        if not live.calibrated and now >= cal_at:
+            live.calibrate(windows)
+        held.append((now, live.history_bytes()))
+    live.close()
+    settled = cal_at + 15.0 + lr.switch_delay_s(cal_at + 15.0, cal_at) + 2.0
+    assert max(b for t, b in held if t < cal_at) > 0  # kept for the re-decision
+    assert all(b == 0 for t, b in held if t > settled)
+
+
 def test_a_late_redecision_switches_a_tenth_of_its_session_later():
     assert lr.switch_delay_s(55.0, 40.0) == lr.SWITCH_AFTER_S
     assert lr.switch_delay_s(1000.0, 40.0) == pytest.approx(96.0)
