@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
+from analysis.angles.accbias import AccCorrection
 from analysis.angles.calibration import CalibrationResult
 from analysis.angles.live import LiveAnglePipeline, LiveAngles, Outage
 from analysis.recording.streams import CalibrationWindows
@@ -156,6 +157,23 @@ class _RawHistory:
         return sum(a.nbytes for parts in self.parts.values() for part in parts for a in part)
 
 
+class _FitMemo(dict[bytes, AccCorrection]):
+    """Accelerometer fits by their still windows (``CausalAccCorrection``'s ``fits``).
+
+    Kept only while a re-decision may still replay them: closed, it is empty and stays empty.
+    """
+
+    closed = False
+
+    def __setitem__(self, key: bytes, value: AccCorrection) -> None:
+        if not self.closed:
+            super().__setitem__(key, value)
+
+    def close(self) -> None:
+        self.closed = True
+        self.clear()
+
+
 class RedecidingPipeline:
     """:class:`~analysis.angles.live.LiveAnglePipeline` whose calibration is re-taken later.
 
@@ -180,8 +198,11 @@ class RedecidingPipeline:
         self.rate_hz = float(rate_hz)
         self._t0 = float(t0_s)
         self._options = options
-        self.live = self._fresh()
+        self._fits = _FitMemo()
+        """The accelerometer fits made so far, shared by every pipeline of the session (a
+        re-decision replays the session: its fits up to the present are these)."""
         self._redecide = redecide
+        self.live = self._fresh()
         self._last_after_s = float(last_after_s)
         self._raw = _RawHistory(self.placements)
         self._windows: CalibrationWindows | None = None
@@ -198,10 +219,12 @@ class RedecidingPipeline:
         """The angles the first calibration left uncertain."""
 
     def _fresh(self) -> LiveAnglePipeline:
+        fits = {"acc_fits": self._fits} if self._redecide else {}
         return LiveAnglePipeline(
             self.placements,
             rate_hz=self.rate_hz,
             t0_s=self._t0,
+            **fits,
             **self._options,  # type: ignore[arg-type]
         )
 
@@ -260,8 +283,13 @@ class RedecidingPipeline:
             self._times = redecision_times(at, self._last_after_s)
             self.calibrated_at_s = at
         else:
-            self._raw.drop()
+            self._drop_history()
         return cal
+
+    def _drop_history(self) -> None:
+        """No re-decision to come: forget the raw samples and stop sharing fits."""
+        self._raw.drop()
+        self._fits.close()
 
     def close(self) -> None:
         """Stop the background worker (a pending re-decision is abandoned)."""
@@ -326,7 +354,7 @@ class RedecidingPipeline:
             if fresh is not None:
                 self._maybe_switch(fresh, at, switch_s)
             if not self._times:
-                self._raw.drop()
+                self._drop_history()
         return self._out(self._take_before(np.inf)) or out
 
     def _take_before(self, t_s: float) -> list[LiveAngles]:
