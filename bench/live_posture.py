@@ -14,11 +14,19 @@ among them (true pelvis tilt below −60°), for:
 
 * ``offline``: the offline pipeline;
 * ``live_stand``: the live pipeline with its stand anchors only (``posture_anchors=False``);
-* ``live``: the live pipeline as ``stretchguard live`` runs it (posture anchors on).
+* ``live_once``: the live pipeline calibrated once (no re-decisions);
+* ``live``: the live pipeline as ``stretchguard live`` runs it (posture anchors on, the
+  calibration re-decided, ``analysis.angles.live_redecide``);
+* ``live_long``: as ``live``, re-decided up to :data:`LONG_AFTER_S` after the calibration.
 
-``--cues``: the live envelope (``analysis.envelope.monitor.EnvelopeMonitor``, the person's
-profile and side) is fed the angles of each step, and its cues are counted — for the truth
-angles, the offline angles and both live variants, so a cue that only drift makes shows.
+Also per angle the RMSE over the rows the live path showed as confident and how many of them
+were more than 4° off, and per live run its CPU time per session second (the re-decisions'
+background work included) and what it held every :data:`MEMORY_EVERY_S` of session.
+
+``--cues``: the cues ``stretchguard live`` would say — the live envelope
+(``analysis.envelope.monitor.EnvelopeMonitor``, the person's profile and side, told the
+uncertain angles of the calibration in force) fed the angles of each step — against the
+offline report's episodes and against the truth's: missed, extra, late (:func:`match_cues`).
 """
 
 from __future__ import annotations
@@ -36,8 +44,9 @@ from numpy.typing import NDArray
 
 from analysis.angles.live_redecide import RedecidingPipeline
 from analysis.angles.pipeline import PipelineOptions, analyse_recording
+from analysis.envelope.checker import check_envelope
 from analysis.envelope.monitor import EnvelopeMonitor
-from analysis.envelope.profiles import load_builtin_profile
+from analysis.envelope.profiles import load_builtin_profile, measured_column_for
 from analysis.recording.streams import CalibrationWindows
 from analysis.simulation.population import PopulationSession, generate_person, generate_session
 
@@ -45,7 +54,9 @@ FloatArray = NDArray[np.float64]
 LENGTHS = {"1 min": None, "10 min": 600.0, "1 h": 3600.0}
 LYING_TILT_DEG = -60.0
 """Rows whose true pelvis tilt is below this are counted as lying."""
-VARIANTS = ("live_stand", "live_once", "live")
+VARIANTS = ("live_stand", "live_once", "live", "live_long")
+LONG_AFTER_S = 3840.0
+"""``live_long``: re-decisions up to this long after the calibration (``live``: the default)."""
 TARGET_DEG = {
     "hip_flexion": 2.0,
     "knee_flexion": 2.0,
@@ -70,31 +81,69 @@ def feed(live: RedecidingPipeline, streams: Mapping[str, Any], pos: dict[str, in
             pos[p] = j
 
 
+MEMORY_EVERY_S = 300.0
+"""Session seconds between two memory samples of a live run (:func:`held_mb`)."""
+
+
+def held_mb(live: RedecidingPipeline) -> dict[str, float]:
+    """What a live run holds now (MB): the raw samples kept for the re-decisions, the grid
+    rows the pipeline in force holds (6 floats each), and the process's resident set."""
+    raw = live.history_bytes()
+    rss = Path("/proc/self/statm")
+    pages = int(rss.read_text().split()[1]) if rss.exists() else 0
+    return {
+        "raw_mb": raw / 1e6,
+        "rows_mb": live.held_rows() * 48 / 1e6,
+        "rss_mb": pages * 4096 / 1e6,
+    }
+
+
 def run_live(
-    ses: PopulationSession, *, posture: bool, tick_s: float, redecide: bool = False
+    ses: PopulationSession,
+    *,
+    posture: bool,
+    tick_s: float,
+    redecide: bool = False,
+    last_after_s: float | None = None,
 ) -> tuple[FloatArray, dict[str, FloatArray], list[tuple[FloatArray, dict[str, FloatArray]]], Any]:
     """Angles of the live pipeline fed in ``tick_s`` steps: times, columns, the steps, and
-    the pipeline (its calibration and re-decisions, ``RedecidingPipeline``)."""
+    the pipeline (its calibration and re-decisions, ``RedecidingPipeline``).
+
+    The pipeline also carries what the run cost (``bench_cost``: CPU seconds of the whole
+    process, re-decisions included, per session second fed; memory samples every
+    :data:`MEMORY_EVERY_S`) and, per step, how many re-decisions were known after it
+    (``bench_known``: what the live envelope would judge the step's rows by).
+    """
     streams = ses.recording().streams
     # the guided protocol knows its windows (a recording's sidecar may not have them)
     cal = CalibrationWindows(static_s=ses.static_s, functional_s=ses.functional_s)
+    extra = {} if last_after_s is None else {"last_after_s": last_after_s}
     live = RedecidingPipeline(
-        streams, rate_hz=100.0, t0_s=0.0, posture_anchors=posture, redecide=redecide
+        streams, rate_hz=100.0, t0_s=0.0, posture_anchors=posture, redecide=redecide, **extra
     )
     end = max(float(s.t_s[-1]) for s in streams.values())
     cal_at = cal.functional_s[1] + 0.5
     pos = dict.fromkeys(streams, 0)
-    steps = []
+    steps, known, memory = [], [], []
+    cpu0, next_mem = time.process_time(), 0.0
     for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end + 1e-6]):
         feed(live, streams, pos, now)
         out = live.step(wait=True)
         if out is not None and out.columns:
             steps.append((out.t_s, out.columns))
+            known.append(len(live.switches))
         if not live.calibrated and now >= cal_at:
             live.calibrate(cal)
+        if now >= next_mem:
+            memory.append({"t_s": float(now), **held_mb(live)})
+            next_mem += MEMORY_EVERY_S
+    memory.append({"t_s": float(end), **held_mb(live)})
+    cpu = time.process_time() - cpu0
     t = np.concatenate([s[0] for s in steps])
     cols = {c: np.concatenate([s[1][c] for s in steps]) for c in steps[0][1]}
     live.close()
+    live.bench_cost = {"cpu_ms_per_s": 1e3 * cpu / end, "memory": memory}
+    live.bench_known = known
     return t, cols, steps, live
 
 
@@ -121,27 +170,121 @@ def rmse(truth: Any, t: FloatArray, values: FloatArray, column: str, rows: Any) 
     return float(np.sqrt(np.mean(err * err))) if err.size else float("nan")
 
 
-def count_cues(ses: PopulationSession, steps: list[tuple[FloatArray, dict[str, FloatArray]]]):
-    """Cues the live envelope says when fed ``steps``: (count, rules cued)."""
+def live_cues(ses: PopulationSession, steps: list, live: Any) -> list[dict[str, Any]]:
+    """The cues ``stretchguard live`` says over a live run, as ``cli.live_angles`` judges:
+    the envelope told the calibration's uncertain angles, then each re-decision's from the
+    step after which it was known. Each: rule, when said (the step's newest row), and the
+    start of the episode it was said for."""
     profile = load_builtin_profile(ses.profile_name)
-    monitor = EnvelopeMonitor(profile, side=ses.side)
-    cues: list[str] = []
-    for t, cols in steps:
+    monitor = EnvelopeMonitor(profile, side=ses.side, uncertain=live.initial_uncertain)
+    out: list[dict[str, Any]] = []
+    for (t, cols), k in zip(steps, live.bench_known, strict=True):
+        if k:
+            monitor.uncertain = dict(live.switches[k - 1].uncertain)
         state = monitor.update(t, cols)
-        if state is not None:
-            cues.extend(
-                r.rule for r in state.rules if r.cue is not None and r.cue in state.new_cues
-            )
-    return len(cues), sorted(set(cues))
-
-
-def _steps_of(t_all: FloatArray, cols: Mapping[str, FloatArray], like: list) -> list:
-    """``cols`` (on ``t_all``) cut into the live run's steps (same times)."""
-    out, k = [], 0
-    for t, _c in like:
-        out.append((t, {c: v[k : k + t.size] for c, v in cols.items()}))
-        k += t.size
+        if state is None:
+            continue
+        for r in state.rules:
+            if r.cue is not None and r.cue in state.new_cues:
+                out.append({"rule": r.rule, "said_s": float(t[-1])})
     return out
+
+
+def offline_episodes(ses: PopulationSession, res: Any) -> list[dict[str, Any]]:
+    """The offline report's episodes (confirmed, uncertain rules' under every reading), as
+    ``stretchguard analyse`` judges the same session."""
+    profile = load_builtin_profile(ses.profile_name)
+    est = check_envelope(
+        res.angles,
+        profile,
+        side=ses.side,
+        absent=res.absent,
+        uncertain=res.uncertain,
+        other_readings=res.other_readings,
+    )
+    return [
+        {"rule": e.rule, "start_s": e.start_s, "end_s": e.end_s, "advisory": e.advisory}
+        for e in est.episodes
+    ]
+
+
+def match_cues(
+    cues: list[dict[str, Any]],
+    episodes: list[dict[str, Any]],
+    dwell_s: Mapping[str, float],
+    *,
+    from_s: float,
+    tick_s: float,
+) -> dict[str, list[dict[str, Any]]]:
+    """Live cues against the offline episodes starting at ``from_s`` or later (the live
+    rows' first): ``missed`` (an episode no cue of its rule was said for between its start
+    and 1 s after its end), ``extra`` (a cue no episode matches), ``late`` (the first cue of
+    an episode said more than 0.5 s + the rule's dwell + ``tick_s`` — the bench's feed step,
+    which delays every cue — after the episode's start)."""
+    used: set[int] = set()
+    out: dict[str, list[dict[str, Any]]] = {"missed": [], "extra": [], "late": []}
+    for e in episodes:
+        if e["start_s"] < from_s:
+            continue
+        near = [
+            i
+            for i, c in enumerate(cues)
+            if c["rule"] == e["rule"] and e["start_s"] - 1.0 <= c["said_s"] <= e["end_s"] + 1.0
+        ]
+        if not near:
+            out["missed"].append(e)
+            continue
+        used.update(near)
+        lag = cues[near[0]]["said_s"] - e["start_s"]
+        if lag > 0.5 + dwell_s.get(e["rule"], 0.0) + tick_s:
+            out["late"].append({**e, "lag_s": lag})
+    out["extra"] = [c for i, c in enumerate(cues) if i not in used]
+    return out
+
+
+def off_rows(truth: Any, t: FloatArray, values: FloatArray, column: str, rows: Any) -> int:
+    """How many of ``rows`` are more than 4° from the truth."""
+    ref = np.interp(t, truth["t_s"].to_numpy(), truth[column].to_numpy())
+    err = np.abs(values - ref)[rows]
+    return int(np.sum(err[np.isfinite(err)] > 4.0))
+
+
+def cue_check(
+    ses: PopulationSession, res: Any, runs: Mapping[str, Any], from_s: float, tick_s: float
+) -> dict[str, Any]:
+    """Per live variant, its cues (as ``stretchguard live`` says them) against the offline
+    report's episodes and against the truth's (:func:`match_cues`)."""
+    profile = load_builtin_profile(ses.profile_name)
+    dwell = {r.name: r.dwell_s for r in profile.rules}
+    cols = [c for c in res.angles.columns if c in ses.truth]
+    tru = check_envelope(ses.truth[cols], profile, side=ses.side)
+    truth_eps = [
+        {"rule": e.rule, "start_s": e.start_s, "end_s": e.end_s, "advisory": e.advisory}
+        for e in tru.episodes
+    ]
+    off = offline_episodes(ses, res)
+    out: dict[str, Any] = {
+        "offline_episodes": [e for e in off if e["start_s"] >= from_s],
+        "truth_episodes": [e for e in truth_eps if e["start_s"] >= from_s],
+    }
+    for v, r in runs.items():
+        cues = live_cues(ses, r[2], r[3])
+        out[v] = {
+            "cues": cues,
+            "vs_offline": match_cues(cues, off, dwell, from_s=from_s, tick_s=tick_s),
+            "vs_truth": match_cues(cues, truth_eps, dwell, from_s=from_s, tick_s=tick_s),
+        }
+        for key in ("vs_offline", "vs_truth"):
+            for e in out[v][key]["missed"]:
+                e["shown_uncertain"] = shown_uncertain(r[3], ses.side, r[1], e)
+    return out
+
+
+def shown_uncertain(live: Any, side: str, columns: Mapping[str, Any], e: Mapping[str, Any]) -> bool:
+    """Whether the live path showed episode ``e``'s rule as uncertain at the episode's start
+    (its angle uncertain under the calibration in force then): not cued, by design."""
+    column = measured_column_for(e["rule"], side, columns)
+    return bool(uncertain_rows(live, np.array([e["start_s"]]), column)[0])
 
 
 def one_session(
@@ -161,10 +304,16 @@ def one_session(
         ses.recording(), options=PipelineOptions(keep_orientations=False, workers=1)
     )
     runs = {
-        v: run_live(ses, posture=v != "live_stand", tick_s=tick_s, redecide=v == "live")
+        v: run_live(
+            ses,
+            posture=v != "live_stand",
+            tick_s=tick_s,
+            redecide=v in ("live", "live_long"),
+            last_after_s=LONG_AFTER_S if v == "live_long" else None,
+        )
         for v in variants
     }
-    t, _c, steps, _l = runs[variants[-1]]
+    t = runs[variants[-1]][0]
     # the offline angles on the live rows (the grids may start apart by a fraction of a step)
     t_off = res.angles["t_s"].to_numpy()
     offline = {c: np.interp(t, t_off, res.angles[c].to_numpy()) for c in res.angles.columns[1:]}
@@ -184,6 +333,8 @@ def one_session(
         "offline_uncertain": sorted(res.uncertain),
         "confident_rmse_deg": {},
         "uncertain_share": {},
+        "confident_rows_over_4": {},
+        "cost": {v: r[3].bench_cost for v, r in runs.items()},
         "switches": {v: [sw.to_dict() for sw in r[3].switches] for v, r in runs.items()},
     }
     for col in offline:
@@ -199,20 +350,15 @@ def one_session(
             k: rmse(ses.truth, t, x, col, ~doubted[k]) for k, x in series.items()
         }
         record["uncertain_share"][col] = {k: float(d.mean()) for k, d in doubted.items()}
+        record["confident_rows_over_4"][col] = {
+            k: off_rows(ses.truth, t, x, col, ~doubted[k]) for k, x in series.items()
+        }
         if lying.any():
             record["lying_rmse_deg"][col] = {
                 k: rmse(ses.truth, t, x, col, lying) for k, x in series.items()
             }
     if cues:
-        truth_cols = {
-            c: np.interp(t, ses.truth["t_s"].to_numpy(), ses.truth[c].to_numpy())
-            for c in runs[variants[-1]][1]
-        }
-        record["cues"] = {
-            "truth": count_cues(ses, _steps_of(t, truth_cols, steps)),
-            "offline": count_cues(ses, _steps_of(t, offline, steps)),
-            **{v: count_cues(ses, r[2]) for v, r in runs.items()},
-        }
+        record["cue_check"] = cue_check(ses, res, runs, t[0], tick_s)
     record["seconds"] = time.perf_counter() - t0
     return record
 
@@ -228,8 +374,16 @@ def _print(rec: Mapping[str, Any]) -> None:
                 continue
             vals = " ".join(f"{k} {x:.2f}" for k, x in v.items())
             print(f"  {key[:-9] or 'all'} {col}: {vals}")
-    if "cues" in rec:
-        print("  cues:", rec["cues"])
+    for v, c in rec.get("cue_check", {}).items():
+        if isinstance(c, dict):
+            n = {k: len(x) for k, x in c["vs_offline"].items()}
+            print(f"  {v} cues vs offline: {len(c['cues'])} said, {n}")
+    for v, c in rec.get("cost", {}).items():
+        mem = c["memory"][-1]
+        print(
+            f"  {v} cost: {c['cpu_ms_per_s']:.1f} ms CPU per session s; at the end raw "
+            f"{mem['raw_mb']:.1f} MB, rows {mem['rows_mb']:.2f} MB, rss {mem['rss_mb']:.0f} MB"
+        )
 
 
 def _people(spec: str) -> list[int]:

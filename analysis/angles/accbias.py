@@ -14,6 +14,8 @@ cannot observe it, and the sensor-to-segment calibration absorbs a constant rota
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -273,6 +275,7 @@ class CausalAccCorrection:
     :func:`still_pose_means`), and at every ``refit_rows``-th row the correction is refitted
     from every still window completed before it; it holds from that row on. The rows at which
     the correction changes depend only on the grid, never on how the rows were chunked.
+    ``fits``: a memo of fits shared with other estimators fed the same rows (:meth:`_fit`).
     """
 
     def __init__(
@@ -283,8 +286,10 @@ class CausalAccCorrection:
         window_s: float,
         prior_gain_sd: float | None,
         refit_s: float = 2.0,
+        fits: MutableMapping[bytes, AccCorrection] | None = None,
     ) -> None:
         self.rate_hz = float(rate_hz)
+        self._fits = fits
         self._bias = np.asarray(gyr_bias_rad_s, dtype=np.float64)
         self._window_s = window_s
         self._n = max(2, round(window_s * rate_hz))
@@ -327,6 +332,24 @@ class CausalAccCorrection:
             return False
         return self.refit()
 
+    def _fit(self, means: FloatArray) -> AccCorrection:
+        """:func:`estimate_acc_correction` of ``means``, looked up in ``fits`` when given.
+
+        ``fits`` is shared by estimators fed the same still windows (a live session's
+        re-decisions replay it from its start): a fit of the very same windows is not made
+        again. The key is the windows' bytes, so the result is the fit's, bit for bit.
+        """
+        if self._fits is None:
+            return estimate_acc_correction(means, prior_gain_sd=self._prior_gain_sd)
+        key = hashlib.blake2b(
+            means.tobytes() + repr(self._prior_gain_sd).encode(), digest_size=16
+        ).digest()
+        fit = self._fits.get(key)
+        if fit is None:
+            fit = estimate_acc_correction(means, prior_gain_sd=self._prior_gain_sd)
+            self._fits[key] = fit
+        return fit
+
     def refit(self) -> bool:
         """Refit from every completed still window now; True when the correction changed."""
         means = np.concatenate([np.empty((0, 3)), *self._means])
@@ -334,7 +357,7 @@ class CausalAccCorrection:
         if means.shape[0] == self._fitted:
             return False
         self._fitted = means.shape[0]
-        new = estimate_acc_correction(means, prior_gain_sd=self._prior_gain_sd)
+        new = self._fit(means)
         old = self.correction
         self.correction = new
         return not (

@@ -45,7 +45,7 @@ error of a degree or more whenever a segment is far from its calibration pose.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -336,7 +336,8 @@ class LiveAnglePipeline:
     the hip, lumbar and neck headings at each later quiet upright stand (from then on);
     ``posture_anchors`` (only with them): also lying flat or sitting still, and each thigh's
     twist there; ``acc_from_poses``: correct each accelerometer from the still poses seen so
-    far (module docstring).
+    far (module docstring); ``acc_fits``: a memo of those fits shared with pipelines fed the
+    same session (``CausalAccCorrection``: the same fits, not made twice).
     """
 
     def __init__(
@@ -349,6 +350,7 @@ class LiveAnglePipeline:
         stand_anchors: bool = True,
         posture_anchors: bool = True,
         acc_from_poses: bool = True,
+        acc_fits: MutableMapping[bytes, AccCorrection] | None = None,
     ) -> None:
         self.placements = tuple(placements)
         self.rate_hz = float(rate_hz)
@@ -383,6 +385,7 @@ class LiveAnglePipeline:
         self._twists: dict[str, CausalTwist] = {}  # after calibration: per thigh, its twist
         self._still: dict[str, GridRows] = {}  # after calibration: rows turning slowly
         self._acc_from_poses = acc_from_poses
+        self._acc_fits = acc_fits
         self._acc: dict[str, CausalAccCorrection] = {}  # per sensor: its pose fit so far
         self._stand_acc: dict[str, FloatArray] = {}  # per sensor: raw mean at the stand
         self._hist_changes: dict[str, list[tuple[int, AccCorrection]]] = {}  # fits, history
@@ -860,6 +863,7 @@ class LiveAnglePipeline:
                     gyr_bias_rad_s=self._bias[p],
                     window_s=ACC_POSE_WINDOW_S,
                     prior_gain_sd=ACC_GAIN_PRIOR_SD,
+                    fits=self._acc_fits,
                 )
             q_E_S[p], _acc, self._hist_changes[p] = self._fuse(p, u.acc_m_s2, u.gyr_rad_s)
             with np.errstate(invalid="ignore"):

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
+from analysis.angles.accbias import AccCorrection
 from analysis.angles.calibration import CalibrationResult
 from analysis.angles.live import LiveAnglePipeline, LiveAngles, Outage
 from analysis.recording.streams import CalibrationWindows
@@ -70,10 +71,13 @@ SWITCH_DEG = 3.0
 in force has changed its decision (its flexion axis, or its sign at about 180°)."""
 
 
-def redecision_times(calibrated_at_s: float) -> list[float]:
-    """Session times (s) at which the calibration is re-taken: 15, 30, 60, … s after it."""
+def redecision_times(calibrated_at_s: float, last_after_s: float = LAST_AFTER_S) -> list[float]:
+    """Session times (s) at which the calibration is re-taken: 15, 30, 60, … s after it.
+
+    Up to ``last_after_s`` after it.
+    """
     out, after = [], FIRST_AFTER_S
-    while after <= LAST_AFTER_S:
+    while after <= last_after_s:
         out.append(calibrated_at_s + after)
         after *= 2.0
     return out
@@ -150,12 +154,33 @@ class _RawHistory:
     def drop(self) -> None:
         self.parts = {p: [] for p in self.parts}
 
+    def nbytes(self) -> int:
+        return sum(a.nbytes for parts in self.parts.values() for part in parts for a in part)
+
+
+class _FitMemo(dict[bytes, AccCorrection]):
+    """Accelerometer fits by their still windows (``CausalAccCorrection``'s ``fits``).
+
+    Kept only while a re-decision may still replay them: closed, it is empty and stays empty.
+    """
+
+    closed = False
+
+    def __setitem__(self, key: bytes, value: AccCorrection) -> None:
+        if not self.closed:
+            super().__setitem__(key, value)
+
+    def close(self) -> None:
+        self.closed = True
+        self.clear()
+
 
 class RedecidingPipeline:
     """:class:`~analysis.angles.live.LiveAnglePipeline` whose calibration is re-taken later.
 
     Same calls (:meth:`push`, :meth:`calibrate`, :meth:`step`, :meth:`outages`, …); options as
-    the live pipeline's (``**options``). ``redecide=False``: the plain live pipeline. ``wait``
+    the live pipeline's (``**options``). ``redecide=False``: the plain live pipeline;
+    ``last_after_s``: the last re-decision's latest time after the calibration. ``wait``
     (:meth:`step`): block until a pending re-decision is known (benches, tests), instead of
     holding its rows back.
     """
@@ -167,14 +192,19 @@ class RedecidingPipeline:
         rate_hz: float,
         t0_s: float = 0.0,
         redecide: bool = True,
+        last_after_s: float = LAST_AFTER_S,
         **options: object,
     ) -> None:
         self.placements = tuple(placements)
         self.rate_hz = float(rate_hz)
         self._t0 = float(t0_s)
         self._options = options
-        self.live = self._fresh()
+        self._fits = _FitMemo()
+        """The accelerometer fits made so far, shared by every pipeline of the session (a
+        re-decision replays the session: its fits up to the present are these)."""
         self._redecide = redecide
+        self.live = self._fresh()
+        self._last_after_s = float(last_after_s)
         self._raw = _RawHistory(self.placements)
         self._windows: CalibrationWindows | None = None
         self._times: list[float] = []
@@ -189,10 +219,12 @@ class RedecidingPipeline:
         """The angles the first calibration left uncertain."""
 
     def _fresh(self) -> LiveAnglePipeline:
+        fits = {"acc_fits": self._fits} if self._redecide else {}
         return LiveAnglePipeline(
             self.placements,
             rate_hz=self.rate_hz,
             t0_s=self._t0,
+            **fits,
             **self._options,  # type: ignore[arg-type]
         )
 
@@ -241,6 +273,10 @@ class RedecidingPipeline:
         """Rows held by the pipeline in force (the raw history not counted)."""
         return self.live.held_rows()
 
+    def history_bytes(self) -> int:
+        """Bytes of raw samples kept for the re-decisions (0 once the last one is settled)."""
+        return self._raw.nbytes()
+
     def calibrate(self, windows: CalibrationWindows) -> CalibrationResult:
         """As :meth:`LiveAnglePipeline.calibrate`; schedules the re-decisions."""
         cal = self.live.calibrate(windows)
@@ -248,11 +284,16 @@ class RedecidingPipeline:
         self._windows = windows
         at = self.live.buffered_to_s()
         if self._redecide and at is not None:
-            self._times = redecision_times(at)
+            self._times = redecision_times(at, self._last_after_s)
             self.calibrated_at_s = at
         else:
-            self._raw.drop()
+            self._drop_history()
         return cal
+
+    def _drop_history(self) -> None:
+        """No re-decision to come: forget the raw samples and stop sharing fits."""
+        self._raw.drop()
+        self._fits.close()
 
     def close(self) -> None:
         """Abandon a pending re-decision (its daemon thread never delays the exit)."""
@@ -313,7 +354,7 @@ class RedecidingPipeline:
             if fresh is not None:
                 self._maybe_switch(fresh, at, switch_s)
             if not self._times:
-                self._raw.drop()
+                self._drop_history()
         return self._out(self._take_before(np.inf)) or out
 
     def _take_before(self, t_s: float) -> list[LiveAngles]:

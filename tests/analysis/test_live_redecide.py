@@ -11,6 +11,7 @@ import threading
 import numpy as np
 import pytest
 
+from analysis.angles import accbias
 from analysis.angles import live_redecide as lr
 from analysis.angles import rotations as rot
 from analysis.angles.live import LiveAnglePipeline
@@ -115,6 +116,52 @@ def test_switches_do_not_depend_on_the_chunking(forced):
 
 def test_the_first_redecision_is_15_s_after_the_calibration_then_doubling():
     assert lr.redecision_times(40.0) == [55.0, 70.0, 100.0, 160.0, 280.0, 520.0, 1000.0]
+
+
+def test_the_last_redecision_is_at_most_last_after_s_after_the_calibration():
+    assert lr.redecision_times(40.0, 60.0) == [55.0, 70.0, 100.0]
+    assert lr.redecision_times(40.0, 1920.0)[-1] == 1960.0
+
+
+def test_the_raw_history_is_dropped_once_the_last_redecision_is_settled(session):
+    streams, windows = session
+    live = lr.RedecidingPipeline(streams, rate_hz=RATE_HZ, last_after_s=15.0)
+    end = max(float(s.t_s[-1]) for s in streams.values())
+    cal_at = windows.functional_s[1] + 0.5
+    pos = dict.fromkeys(streams, 0)
+    held = []
+    for now in np.union1d(np.arange(0.0, end, 1.0), [cal_at, end + 1e-6]):
+        feed_live(live, streams, pos, now)
+        live.step(wait=True)
+        if not live.calibrated and now >= cal_at:
+            live.calibrate(windows)
+        held.append((now, live.history_bytes()))
+    live.close()
+    settled = cal_at + 15.0 + lr.switch_delay_s(cal_at + 15.0, cal_at) + 2.0
+    assert max(b for t, b in held if t < cal_at) > 0  # kept for the re-decision
+    assert all(b == 0 for t, b in held if t > settled)
+
+
+def test_a_redecision_makes_no_accelerometer_fit_already_made(session, monkeypatch):
+    streams, windows = session
+    made = []
+    fit = accbias.estimate_acc_correction
+
+    def counted(*args, **kwargs):
+        made.append(1)
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(accbias, "estimate_acc_correction", counted)
+    _run(lr.RedecidingPipeline(streams, rate_hz=RATE_HZ, redecide=False), streams, windows, 1.0)
+    once = len(made)
+    made.clear()
+    live = lr.RedecidingPipeline(streams, rate_hz=RATE_HZ, last_after_s=30.0)
+    _run(live, streams, windows, 1.0)
+    assert once > 0
+    assert len(made) == once  # the re-decisions replayed the session: every fit looked up
+    assert len(live._fits) == 0  # no re-decision to come: the memo is emptied and closed
+    live._fits[b"x"] = None
+    assert len(live._fits) == 0
 
 
 def test_a_late_redecision_switches_a_tenth_of_its_session_later():
