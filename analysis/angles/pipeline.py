@@ -623,8 +623,10 @@ def analyse_recording(
         q_E_B = {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
-    doubts, uncertain, readings = _doubted(cal, angles, rate_hz, others, feet_flat, twist)
     exercised = opts.exercised_side or meta.side
+    doubts, uncertain, readings = _doubted(
+        cal, angles, rate_hz, others, feet_flat, twist, exercised=exercised
+    )
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
     predicted, imprecise = _imprecise(precision, uncertain, exercised)
     report("done", 1.0)
@@ -1056,16 +1058,19 @@ def _doubted(
     others: Mapping[str, Sequence[Mapping[str, FloatArray]]],
     feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
     twist: TwistSource | None = None,
+    *,
+    exercised: str | None = None,
 ) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
 
     ``others``: :func:`lazy_readings`; see :func:`covered_readings`. An ankle's samples
-    with its foot flat as in the stand (``feet_flat``) are not counted as beyond range.
+    with its foot flat as in the stand (``feet_flat``) are not counted as beyond range; the
+    not-``exercised`` leg's joints doubt their own segments only (:func:`doubted_segments`).
     With ``twist``, the hip angles an undecided twist lying or sitting leaves uncertain, and
     their other reading, are added (:func:`_undecided_twists`; a column already uncertain
     keeps its reason).
     """
-    extra = _implausible(cal, angles, rate_hz, feet_flat)
+    extra = _implausible(cal, angles, rate_hz, feet_flat, exercised)
     doubts = cal.doubts(extra)
     uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
     readings = covered_readings(others, cal, extra, uncertain)
@@ -1081,12 +1086,14 @@ def _implausible(
     angles: pd.DataFrame,
     rate_hz: float,
     feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
+    exercised: str | None = None,
 ) -> dict[str, str]:
     """Segments doubted beyond the calibration's own doubts: joints read beyond any range."""
     return doubted_segments(
         implausible_joints(angles, rate_hz=rate_hz, foot_flat=feet_flat),
         worn=tuple(cal.segments),
         windows_detected=cal.source != "sidecar",
+        resting_side=other_side(exercised),
     )
 
 

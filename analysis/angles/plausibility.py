@@ -145,19 +145,26 @@ def doubted_segments(
     worn: tuple[str, ...] | list[str] = (),
     *,
     windows_detected: bool = False,
+    resting_side: str | None = None,
 ) -> dict[str, str]:
     """The segments on both sides of each implausible joint, with the joint's reason.
 
     The calibration as a whole does not fit the session — typically a "quiet stand" that
     was not one — when two or more joints (distinct segment pairs) are implausible, or one
     is and the calibration windows were found in the data rather than recorded
-    (``windows_detected``): then every ``worn`` segment is doubted.
+    (``windows_detected``): then every ``worn`` segment is doubted. The joints of the leg
+    that was not exercised (``resting_side``) do not count towards that: windows that do
+    not fit the session turn every segment's frame, and the exercised leg, pelvis and trunk,
+    which move through the stretch, would read beyond their ranges too; a resting leg's joint
+    alone points at its own segments, calibrated from the still poses it rested in.
     """
     out: dict[str, str] = {}
     joints = set()
+    resting = f"{resting_side}_" if resting_side else None
     for r in joint_ranges():
         if r.column in implausible:
-            joints.add(r.segments)
+            if resting is None or not r.column.startswith(resting):
+                joints.add(r.segments)
             for seg in r.segments:
                 out.setdefault(seg, implausible[r.column])
     if len(joints) >= 2 or (joints and windows_detected):
