@@ -617,10 +617,8 @@ def analyse_recording(
     twist = TwistSource.of(t_s, q_E_S, cal, steps, threads=threads, keep=not long_session)
     q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, twists=twist.read, **steps)
     ja = chain.isb_angles(q_E_B, threads=threads)
-    feet_flat = {p: flat_foot_mask(q) for p, q in q_E_B.items() if p.endswith("_foot")}
-    foot_doubt = {p: flat_foot_doubt_deg(q) for p, q in q_E_B.items() if p.endswith("_foot")}
-    if not opts.keep_orientations:
-        q_E_B = {}
+    feet_flat, foot_doubt = _feet_flat(q_E_B)
+    q_E_B = q_E_B if opts.keep_orientations else {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
     exercised = opts.exercised_side or meta.side
@@ -1049,6 +1047,17 @@ def _ankle_over_flat_foot(
         f"stayed flat, so whichever way it faces the ankle reads within {bound:.1f}° RMS."
     )
     return {c: v for c, v in uncertain.items() if c != column}, (note,)
+
+
+def _feet_flat(
+    q_E_B: Mapping[str, FloatArray],
+) -> tuple[dict[str, NDArray[np.bool_]], dict[str, float]]:
+    """Per foot: where it lies flat as in the stand, and how far its doubt can move the ankle."""
+    feet = {p: q for p, q in q_E_B.items() if p.endswith("_foot")}
+    return (
+        {p: flat_foot_mask(q) for p, q in feet.items()},
+        {p: flat_foot_doubt_deg(q) for p, q in feet.items()},
+    )
 
 
 def _doubted(
