@@ -13,8 +13,10 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from bench.stranger import writers
+from bench.stranger.daily import gait_overlay
 from bench.stranger.imu import G_M_S2
 from bench.stranger.person import draw_person
+from bench.stranger.script import CHANNELS
 from bench.stranger.session import generate
 
 SEED = 4
@@ -396,3 +398,23 @@ def test_truth_holds_join_a_slow_lean_to_the_movement_after_it():
     holds = compare.truth_holds(truth, "right", "standing", set())
     assert len(holds) == 1
     assert abs(holds[0][1] - 20.0) < 0.5  # the hold ends where the lean begins
+
+
+def test_a_left_legged_walk_is_the_mirror_image_of_a_right_legged_one():
+    g = {"stride_s": 1.1, "amp": 15.0, "knee_st": 10.0, "knee_sw": 60.0}
+    t = np.arange(0.0, 6.0, 0.01)
+    walked = {}
+    for ex in ("r", "l"):
+        ch = {c: np.zeros_like(t) for c in CHANNELS}
+        gait_overlay(0.5, 5.5, g, ex)(t, ch)
+        walked[ex] = ch
+    r, lft = walked["r"], walked["l"]
+    for c in ("incl", "knee", "ankle", "flat"):  # the legs swap
+        np.testing.assert_allclose(lft[f"{c}_l"], r[f"{c}_r"], atol=1e-12)
+    # heading and obliquity turn about axes the sagittal plane reverses; tilt does not
+    assert np.abs(r["obliq"]).max() > 1.0
+    assert np.abs(r["yaw"]).max() > 1.0
+    np.testing.assert_allclose(lft["obliq"], -r["obliq"], atol=1e-12)
+    np.testing.assert_allclose(lft["yaw"], -r["yaw"], atol=1e-12)
+    np.testing.assert_allclose(lft["tilt"], r["tilt"], atol=1e-12)
+    np.testing.assert_allclose(lft["w_r"], -r["w_r"], atol=1e-12)  # the shift about ½

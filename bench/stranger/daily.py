@@ -99,8 +99,11 @@ def gait_overlay(t0: float, t1: float, g: dict, ex: str):
         shift = min_jerk((t - t0) / 0.2) * min_jerk((t1 - t) / 0.2)
         ch["w_r"][inside] += shift * (w_r - 0.5)
         ph = 2 * np.pi * c_ex
-        ch["yaw"][inside] += env * 3.0 * np.sin(ph)
-        ch["obliq"][inside] += env * 2.0 * np.sin(ph)
+        # heading and obliquity turn about axes the sagittal plane reverses: a left-legged
+        # walk is the mirror image of a right-legged one
+        mirror = 1.0 if ex == "r" else -1.0
+        ch["yaw"][inside] += mirror * env * 3.0 * np.sin(ph)
+        ch["obliq"][inside] += mirror * env * 2.0 * np.sin(ph)
         ch["tilt"][inside] += env * 1.5 * np.cos(2 * ph)
 
     return overlay
