@@ -169,6 +169,14 @@ def sit_on_chair(sc: Script, p: Person, rng: np.random.Generator, sit_s: float) 
     sc.hold(max(t_end - sc.t_s, 1.0))
     sc.mark("stand_up")
     # leaning forward to stand up, then upright
+    stand_up(sc, p)
+    sc.mark("sit_end")
+    sc.hold(rng.uniform(1.0, 3.0))
+
+
+def stand_up(sc: Script, p: Person) -> None:
+    """From a chair to upright: lean forward to rise (1.2 s), then straighten (2 s), both
+    at the person's speed."""
     sc.move(1.2 / p.speed, tilt=25.0, lumbar=5.0)
     sc.move(
         2.0 / p.speed,
@@ -181,8 +189,6 @@ def sit_on_chair(sc: Script, p: Person, rng: np.random.Generator, sit_s: float) 
         knee_r=0.0,
         knee_l=0.0,
     )
-    sc.mark("sit_end")
-    sc.hold(rng.uniform(1.0, 3.0))
 
 
 def sit_for_calibration(sc: Script, p: Person, rng: np.random.Generator) -> None:
@@ -190,18 +196,7 @@ def sit_for_calibration(sc: Script, p: Person, rng: np.random.Generator) -> None
     script starts seated, session.SEATED_START), then stands up for the movements."""
     sc.hold(rng.uniform(3.5, 6.0))
     sc.mark("stand_end")
-    sc.move(1.2 / p.speed, tilt=25.0, lumbar=5.0)
-    sc.move(
-        2.0 / p.speed,
-        anc=0.0,
-        tilt=0.0,
-        lumbar=0.0,
-        neck=0.0,
-        incl_r=0.0,
-        incl_l=0.0,
-        knee_r=0.0,
-        knee_l=0.0,
-    )
+    stand_up(sc, p)
     sc.hold(rng.uniform(1.0, 2.0))
 
 

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_signs import Tilts
+from analysis.envelope.pauses import engagement_speed
 from analysis.recording.schema import GRAVITY_M_S2
 
 UP = np.array([0.0, 0.0, 1.0])
@@ -108,6 +110,36 @@ def min_jerk_step(t: np.ndarray, start_s: float, end_s: float, height: float) ->
     """Minimum-jerk transition from 0 to ``height`` over ``[start_s, end_s]`` (``t`` in s)."""
     s = np.clip((t - start_s) / (end_s - start_s), 0.0, 1.0)
     return height * (10 * s**3 - 15 * s**4 + 6 * s**5)
+
+
+LEAN_START_S, LEAN_END_S = 7.0, 9.0
+"""When :func:`leaning_hold` leans into the stretch (s)."""
+
+
+def leaning_hold(lean_deg: float, hip: str = "right_hip_flexion_deg") -> pd.DataFrame:
+    """A 60-s standing stretch at 100 Hz: the leg placed 5–7 s (hip 0 → 50°), a lean of
+    ``lean_deg`` 7–9 s, the leg lowered 45–47 s; knee 20°, ankle −10° throughout."""
+    t = np.arange(0.0, 60.0, 0.01)
+    angle = (
+        min_jerk_step(t, 5.0, LEAN_START_S, 50.0)
+        + min_jerk_step(t, LEAN_START_S, LEAN_END_S, lean_deg)
+        + min_jerk_step(t, 45.0, 47.0, -50.0 - lean_deg)
+    )
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            hip: angle,
+            "right_knee_flexion_deg": np.full(t.size, 20.0),
+            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
+        }
+    )
+
+
+def lean_peak_deg_s(angles: pd.DataFrame, spec: Any, hip: str = "right_hip_flexion_deg") -> float:
+    """The peak engagement speed (°/s) of :func:`leaning_hold`'s lean, as the hold reads it."""
+    t = angles["t_s"].to_numpy()
+    speed = engagement_speed(angles[hip].to_numpy(), t, spec)
+    return float(speed[(t > LEAN_START_S + 0.6) & (t < LEAN_END_S)].max())
 
 
 def sagittal_tilts(move_deg: Any, session_deg: Any) -> Tilts:

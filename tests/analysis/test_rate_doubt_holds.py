@@ -16,46 +16,25 @@ import pytest
 
 from analysis.envelope import check_envelope
 from analysis.envelope.checker import RATE_DOUBT_FACTOR
-from analysis.envelope.pauses import engagement_speed
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.envelope.results import RateAlternative, ReadingAlternative
-from tests.analysis.builders import min_jerk_step
+from tests.analysis.builders import LEAN_END_S, LEAN_START_S, lean_peak_deg_s, leaning_hold
 
 STANDING = load_builtin_profile("standing_hamstring")
 HIP = "right_hip_flexion_deg"
 DOUBT = {HIP: {"reason": "the pelvis turned only 8° during the calibration", "redo": "bow"}}
-LEAN_START_S, LEAN_END_S = 7.0, 9.0
-
-
-def _session(lean_deg: float) -> pd.DataFrame:
-    t = np.arange(0.0, 60.0, 0.01)
-    hip = (
-        min_jerk_step(t, 5.0, LEAN_START_S, 50.0)
-        + min_jerk_step(t, LEAN_START_S, LEAN_END_S, lean_deg)
-        + min_jerk_step(t, 45.0, 47.0, -50.0 - lean_deg)
-    )
-    return pd.DataFrame(
-        {
-            "t_s": t,
-            HIP: hip,
-            "right_knee_flexion_deg": np.full(t.size, 20.0),
-            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
-        }
-    )
-
-
-def _lean_peak_deg_s(angles: pd.DataFrame) -> float:
-    t = angles["t_s"].to_numpy()
-    speed = engagement_speed(angles[HIP].to_numpy(), t, STANDING.hold)
-    return float(speed[(t > LEAN_START_S + 0.6) & (t < LEAN_END_S)].max())
 
 
 def test_a_lean_under_the_release_rate_on_an_uncertain_angle_gives_the_faster_reading():
-    angles = _session(2.4)
+    angles = leaning_hold(2.4)
     release = STANDING.hold.still_rate_deg_s
     assert release is not None
     # the premise: the lean reads under the release rate, but over it at twice its rate
-    assert _lean_peak_deg_s(angles) < release < RATE_DOUBT_FACTOR * _lean_peak_deg_s(angles)
+    assert (
+        lean_peak_deg_s(angles, STANDING.hold)
+        < release
+        < RATE_DOUBT_FACTOR * lean_peak_deg_s(angles, STANDING.hold)
+    )
     (hold,) = check_envelope(angles, STANDING, side="right", uncertain=DOUBT).holds
     assert hold.start_s < LEAN_START_S + 0.5  # as measured, the lean is part of the hold
     faster = [a for a in hold.timing_alternatives if a.rate_factor == RATE_DOUBT_FACTOR]
@@ -71,19 +50,19 @@ def test_a_lean_under_the_release_rate_on_an_uncertain_angle_gives_the_faster_re
 
 
 def test_a_trusted_angle_gives_one_reading():
-    (hold,) = check_envelope(_session(2.4), STANDING, side="right").holds
+    (hold,) = check_envelope(leaning_hold(2.4), STANDING, side="right").holds
     assert hold.timing_alternatives == ()
     assert not hold.timing_flagged
 
 
 def test_a_hold_that_does_not_move_with_the_rate_is_not_flagged():
     # no lean: read at half or twice the rate the hold starts and ends within half a second
-    (hold,) = check_envelope(_session(0.0), STANDING, side="right", uncertain=DOUBT).holds
+    (hold,) = check_envelope(leaning_hold(0.0), STANDING, side="right", uncertain=DOUBT).holds
     assert hold.timing_alternatives == ()
 
 
 def test_the_rate_reading_is_in_envelope_json_with_its_factor():
-    env = check_envelope(_session(2.4), STANDING, side="right", uncertain=DOUBT)
+    env = check_envelope(leaning_hold(2.4), STANDING, side="right", uncertain=DOUBT)
     (item,) = json.loads(env.to_json())["holds"]
     assert item["timing_flagged"] is True
     rate = [a for a in item["timing_alternatives"] if a["rate_factor"] == RATE_DOUBT_FACTOR]
@@ -91,7 +70,7 @@ def test_the_rate_reading_is_in_envelope_json_with_its_factor():
     assert rate[0]["pause_s"] is None
     assert rate[0]["start_s"] == pytest.approx(env.holds[0].timing_alternatives[-1].start_s)
     # a pause's reading says it has no rate factor
-    plain = json.loads(check_envelope(_session(2.4), STANDING, side="right").to_json())
+    plain = json.loads(check_envelope(leaning_hold(2.4), STANDING, side="right").to_json())
     assert plain["holds"][0]["timing_alternatives"] == []
 
 
@@ -99,7 +78,7 @@ READINGS = "found whichever of the pelvis's two flexion axes (from a, b) is righ
 
 
 def _timed_under(readings: list[pd.DataFrame]):
-    angles = _session(2.4)
+    angles = leaning_hold(2.4)
     others = {"pelvis": (READINGS, tuple({HIP: r[HIP].to_numpy()} for r in readings))}
     env = check_envelope(angles, STANDING, side="right", uncertain=DOUBT, other_readings=others)
     (hold,) = env.holds
@@ -110,7 +89,7 @@ def test_a_discrete_doubt_times_the_hold_under_each_reading_instead_of_the_rate(
     """Every reading reads the lean slow enough to be held (a rival axis reading it 10 %
     smaller): the readings agree within 1 s, so the hold is reported as it is, where the
     rate's ×2 would have flagged it."""
-    smaller = _session(2.4 * 0.9)
+    smaller = leaning_hold(2.4 * 0.9)
     env, hold = _timed_under([smaller])
     assert hold.start_s < LEAN_START_S + 0.5
     assert hold.timing_alternatives == ()
@@ -121,8 +100,8 @@ def test_a_discrete_doubt_times_the_hold_under_each_reading_instead_of_the_rate(
 def test_a_reading_that_moves_the_hold_flags_it_with_that_reading():
     """A reading whose lean is fast enough to join the placement (twice as large) starts the
     hold after the lean: more than 1 s off, so the hold is flagged with that reading."""
-    larger = _session(4.8)
-    env, hold = _timed_under([_session(2.4 * 0.9), larger])
+    larger = leaning_hold(4.8)
+    env, hold = _timed_under([leaning_hold(2.4 * 0.9), larger])
     (alt,) = hold.timing_alternatives
     assert isinstance(alt, ReadingAlternative)
     assert alt.reading == READINGS
@@ -138,7 +117,7 @@ def test_a_reading_that_moves_the_hold_flags_it_with_that_reading():
 
 
 def test_readings_that_do_not_hold_the_engagement_angle_leave_the_rate_readings():
-    angles = _session(2.4)
+    angles = leaning_hold(2.4)
     others = {"pelvis": (READINGS, ({"pelvis_anterior_tilt_deg": np.zeros(len(angles))},))}
     env = check_envelope(angles, STANDING, side="right", uncertain=DOUBT, other_readings=others)
     (hold,) = env.holds

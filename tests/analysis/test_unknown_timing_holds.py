@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pandas as pd
-
 import bench.population as pop
 from analysis.angles.calibration import SegmentCalibration
 from analysis.envelope import check_envelope
 from analysis.envelope.checker import SCALE_UNKNOWN_WORDS
 from analysis.envelope.profiles import load_builtin_profile
-from tests.analysis.builders import min_jerk_step
+from tests.analysis.builders import leaning_hold
 
 STANDING = load_builtin_profile("standing_hamstring")
 HIP = "right_hip_flexion_deg"
@@ -31,24 +28,6 @@ SOME_SCALE = {
 }
 
 
-def _angles(lean_deg: float) -> pd.DataFrame:
-    """Placing the leg 5–7 s, a lean of ``lean_deg`` 7–9 s (≈ 5 °/s when 10°), lowering 45–47 s."""
-    t = np.arange(0.0, 60.0, 0.01)
-    hip = (
-        min_jerk_step(t, 5.0, 7.0, 50.0)
-        + min_jerk_step(t, 7.0, 9.0, lean_deg)
-        + min_jerk_step(t, 45.0, 47.0, -50.0 - lean_deg)
-    )
-    return pd.DataFrame(
-        {
-            "t_s": t,
-            HIP: hip,
-            "right_knee_flexion_deg": np.full(t.size, 20.0),
-            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
-        }
-    )
-
-
 def test_the_calibration_words_are_the_ones_the_checker_looks_for():
     seg = SegmentCalibration.__new__(SegmentCalibration)
     object.__setattr__(seg, "sign_confidence", "low")
@@ -57,8 +36,8 @@ def test_the_calibration_words_are_the_ones_the_checker_looks_for():
 
 
 def test_an_invisible_lean_leaves_the_hold_timing_unknown_and_said():
-    truth = check_envelope(_angles(10.0), STANDING, side="right")
-    est = check_envelope(_angles(0.0), STANDING, side="right", uncertain=NO_SCALE)
+    truth = check_envelope(leaning_hold(10.0), STANDING, side="right")
+    est = check_envelope(leaning_hold(0.0), STANDING, side="right", uncertain=NO_SCALE)
     (th,), (eh,) = truth.holds, est.holds
     # the premise (18013): the estimate starts the hold over a second before the truth, and
     # neither its own timing nor any reading at another rate is within 1 s of it
@@ -78,23 +57,23 @@ def test_an_invisible_lean_leaves_the_hold_timing_unknown_and_said():
 
 
 def test_a_doubt_with_a_scale_keeps_the_rate_readings_only():
-    est = check_envelope(_angles(0.0), STANDING, side="right", uncertain=SOME_SCALE)
+    est = check_envelope(leaning_hold(0.0), STANDING, side="right", uncertain=SOME_SCALE)
     (eh,) = est.holds
     assert eh.timing_unknown is None
     assert json.loads(est.to_json())["holds"][0]["timing_unknown"] is None
 
 
 def test_a_trusted_angle_has_known_timing():
-    (eh,) = check_envelope(_angles(0.0), STANDING, side="right").holds
+    (eh,) = check_envelope(leaning_hold(0.0), STANDING, side="right").holds
     assert eh.timing_unknown is None
     assert not eh.timing_flagged
     assert eh.timing_text() is None
 
 
 def test_discrete_readings_time_the_hold_instead():
-    others = {"pelvis": ("found whichever axis", ({HIP: _angles(0.0)[HIP].to_numpy()},))}
+    others = {"pelvis": ("found whichever axis", ({HIP: leaning_hold(0.0)[HIP].to_numpy()},))}
     est = check_envelope(
-        _angles(0.0), STANDING, side="right", uncertain=NO_SCALE, other_readings=others
+        leaning_hold(0.0), STANDING, side="right", uncertain=NO_SCALE, other_readings=others
     )
     (eh,) = est.holds
     assert eh.timing_unknown is None
