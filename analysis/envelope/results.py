@@ -90,7 +90,24 @@ class RuleResult:
 
 
 @dataclass(frozen=True, kw_only=True)
-class HoldAlternative:
+class _OtherTiming:
+    """What every other reading of a hold's timing has: the hold as that reading has it.
+
+    ``start_s``/``end_s``: the hold of that reading overlapping the nominal one most, both
+    None when that reading has no hold there.
+    """
+
+    start_s: float | None
+    end_s: float | None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the hold in that reading, in seconds (0 when there is none)."""
+        return _span_s(self.start_s, self.end_s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldAlternative(_OtherTiming):
     """The hold as it would be read if one pause at about the dwell were decided the other way.
 
     The pause ``[pause_start_s, pause_start_s + pause_s)`` (the engagement angle's rate under
@@ -106,17 +123,10 @@ class HoldAlternative:
     precision_s: float
     dwell_s: float
     bridged: bool
-    start_s: float | None
-    end_s: float | None
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the hold with the other decision, in seconds (0 when there is none)."""
-        return _span_s(self.start_s, self.end_s)
 
 
 @dataclass(frozen=True, kw_only=True)
-class RateAlternative:
+class RateAlternative(_OtherTiming):
     """The hold as read with its engagement angle ``rate_factor`` times as fast.
 
     ``rate_factor`` is ``analysis.envelope.checker.RATE_DOUBT_FACTOR`` or its inverse for an
@@ -129,17 +139,10 @@ class RateAlternative:
     """
 
     rate_factor: float
-    start_s: float | None
-    end_s: float | None
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the hold in that reading, in seconds (0 when there is none)."""
-        return _span_s(self.start_s, self.end_s)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReadingAlternative:
+class ReadingAlternative(_OtherTiming):
     """The hold as timed under another reading of its uncertain engagement angle's calibration.
 
     Where that angle's doubt is between discrete calibrations (``check_envelope``'s
@@ -151,17 +154,10 @@ class ReadingAlternative:
     """
 
     reading: str
-    start_s: float | None
-    end_s: float | None
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the hold in that reading, in seconds (0 when there is none)."""
-        return _span_s(self.start_s, self.end_s)
 
 
 @dataclass(frozen=True, kw_only=True)
-class PeakAlternative:
+class PeakAlternative(_OtherTiming):
     """The hold as it would be read if one movement at about the rate limit went the other way.
 
     A stretch of the engagement angle's rate over the release rate,
@@ -179,13 +175,6 @@ class PeakAlternative:
     precision_deg_s: float
     limit_deg_s: float
     moving: bool
-    start_s: float | None
-    end_s: float | None
-
-    @property
-    def duration_s(self) -> float:
-        """Length of the hold with the other decision, in seconds (0 when there is none)."""
-        return _span_s(self.start_s, self.end_s)
 
 
 TimingAlternative = HoldAlternative | RateAlternative | ReadingAlternative | PeakAlternative
