@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.angles import rotations as rot
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_signs import Tilts
+from analysis.angles.timebase import UniformStream
 from analysis.envelope.pauses import engagement_speed
 from analysis.recording.schema import GRAVITY_M_S2
 
@@ -140,6 +142,41 @@ def lean_peak_deg_s(angles: pd.DataFrame, spec: Any, hip: str = "right_hip_flexi
     t = angles["t_s"].to_numpy()
     speed = engagement_speed(angles[hip].to_numpy(), t, spec)
     return float(speed[(t > LEAN_START_S + 0.6) & (t < LEAN_END_S)].max())
+
+
+Q_E_G = rot.from_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]))
+"""The tests' earth frame (z up) from the body's global frame (y up), for legs built y-up."""
+
+
+def strapped_stream(
+    label: str,
+    q_G_B: np.ndarray,
+    q_B_S: np.ndarray,
+    *,
+    heading_rad: float,
+    seed: int,
+    rate_hz: float = 100.0,
+    acc_bias_S: np.ndarray | None = None,
+) -> tuple[UniformStream, np.ndarray]:
+    """A sensor strapped as ``q_B_S`` on a segment moving as ``q_G_B``: its stream and its
+    orientation ``q_E_S`` in its own earth frame (turned by ``heading_rad`` about vertical).
+
+    Body rate from successive orientations, ``ω_S = 2·vec(q_k* ⊗ q_k+1)·rate_hz`` (rad/s),
+    plus 0.002 rad/s of white noise; specific force ``R_SE·(0, 0, g)`` plus ``acc_bias_S``
+    (m/s², sensor frame) and 0.02 m/s² of white noise; every sample valid.
+    """
+    rng = np.random.default_rng(seed)
+    q_E_S = rot.turn_about_z(rot.multiply(Q_E_G, rot.multiply(q_G_B, q_B_S)), heading_rad)
+    d = rot.multiply(rot.conjugate(q_E_S[:-1]), q_E_S[1:])
+    d = d * np.sign(d[:, :1])
+    gyr = 2.0 * d[:, 1:] * rate_hz
+    gyr = np.vstack([gyr, gyr[-1:]]) + rng.normal(0.0, 0.002, (q_E_S.shape[0], 3))
+    acc = rot.rotate(rot.conjugate(q_E_S), [0.0, 0.0, GRAVITY_M_S2])
+    if acc_bias_S is not None:
+        acc = acc + acc_bias_S
+    acc = acc + rng.normal(0.0, 0.02, acc.shape)
+    valid = np.ones(q_E_S.shape[0], dtype=bool)
+    return UniformStream(placement=label, acc_m_s2=acc, gyr_rad_s=gyr, valid=valid), q_E_S
 
 
 def sagittal_tilts(move_deg: Any, session_deg: Any) -> Tilts:

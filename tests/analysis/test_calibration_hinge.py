@@ -26,6 +26,7 @@ from analysis.angles.calibration_hinge import (
 from analysis.angles.calibration_windows import Windows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.recording.schema import GRAVITY_M_S2
+from tests.analysis.builders import strapped_stream
 
 RATE_HZ = 100.0
 Z = np.array([0.0, 0.0, 1.0])
@@ -37,7 +38,6 @@ MOUNTS = {  # q_B_S: sensor frame in segment coordinates
     "skewed": rot.normalize(np.array([0.7, 0.3, -0.5, 0.4])),
 }
 # level frame G (x forward, y up, z right) in ENU earth axes
-Q_E_G = rot.from_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]))
 
 
 def _leg(n: int, *, sloppy_deg: float, knee_deg: float, seed: int):
@@ -68,21 +68,6 @@ def _leg(n: int, *, sloppy_deg: float, knee_deg: float, seed: int):
     return q_thigh, q_shank
 
 
-def _sensor(q_G_B: np.ndarray, q_B_S: np.ndarray, heading_rad: float, seed: int):
-    """A sensor strapped as ``q_B_S``: its stream and its orientation in its own earth frame."""
-    rng = np.random.default_rng(seed)
-    q_E_S = rot.turn_about_z(rot.multiply(Q_E_G, rot.multiply(q_G_B, q_B_S)), heading_rad)
-    # body rate from successive orientations: ω_S = 2·vec(q_k* ⊗ q_k+1)·rate
-    d = rot.multiply(rot.conjugate(q_E_S[:-1]), q_E_S[1:])
-    d = d * np.sign(d[:, :1])
-    gyr = 2.0 * d[:, 1:] * RATE_HZ
-    gyr = np.vstack([gyr, gyr[-1:]]) + rng.normal(0.0, 0.002, (q_E_S.shape[0], 3))
-    acc = rot.rotate(rot.conjugate(q_E_S), [0.0, 0.0, GRAVITY_M_S2])
-    acc = acc + rng.normal(0.0, 0.02, acc.shape)
-    valid = np.ones(q_E_S.shape[0], dtype=bool)
-    return UniformStream(placement="x", acc_m_s2=acc, gyr_rad_s=gyr, valid=valid), q_E_S
-
-
 def _axis_in_sensor(q_B_S: np.ndarray) -> np.ndarray:
     return rot.rotate(rot.conjugate(q_B_S), Z)
 
@@ -101,8 +86,8 @@ def _tilted(v: np.ndarray, deg: float, seed: int) -> np.ndarray:
 
 def _rates(mount_t: str, mount_s: str, *, sloppy_deg: float, knee_deg: float, n: int = 3000):
     q_t, q_s = _leg(n, sloppy_deg=sloppy_deg, knee_deg=knee_deg, seed=3)
-    st, _ = _sensor(q_t, MOUNTS[mount_t], 0.4, seed=1)
-    ss, _ = _sensor(q_s, MOUNTS[mount_s], -1.1, seed=2)
+    st, _ = strapped_stream("x", q_t, MOUNTS[mount_t], heading_rad=0.4, seed=1)
+    ss, _ = strapped_stream("x", q_s, MOUNTS[mount_s], heading_rad=-1.1, seed=2)
     return st.gyr_rad_s[400:], ss.gyr_rad_s[400:]
 
 
@@ -180,7 +165,9 @@ def _session(mount_t: str, mount_s: str, *, sloppy_deg: float, knee_deg: float, 
     for k, (label, q, mount) in enumerate(
         (("right_thigh", q_t, mount_t), ("right_shank", q_s, mount_s))
     ):
-        s, q_E_S[label] = _sensor(q, MOUNTS[mount], 0.9 * k + 0.2, seed=10 + k)
+        s, q_E_S[label] = strapped_stream(
+            "x", q, MOUNTS[mount], heading_rad=0.9 * k + 0.2, seed=10 + k
+        )
         streams[label] = UniformStream(
             placement=label, acc_m_s2=s.acc_m_s2, gyr_rad_s=s.gyr_rad_s, valid=s.valid
         )
@@ -236,8 +223,8 @@ def test_gravity_pairs_the_axes_signs_for_the_knees_rotation():
         rot.from_axis_angle(Z, 0.5 * knee), rot.from_axis_angle([1.0, 0.0, 0.0], 0.08 * knee)
     )
     q_s = rot.multiply(q_t, rot.from_axis_angle(Z, -knee))
-    st, q_E_t = _sensor(q_t, MOUNTS["skewed"], 0.3, seed=1)
-    ss, q_E_s = _sensor(q_s, MOUNTS["facing_backwards"], 2.0, seed=2)
+    st, q_E_t = strapped_stream("x", q_t, MOUNTS["skewed"], heading_rad=0.3, seed=1)
+    ss, q_E_s = strapped_stream("x", q_s, MOUNTS["facing_backwards"], heading_rad=2.0, seed=2)
     true_t, true_s = _axis_in_sensor(MOUNTS["skewed"]), _axis_in_sensor(MOUNTS["facing_backwards"])
     fit = fit_hinge(st.gyr_rad_s, ss.gyr_rad_s, true_t, true_s)
     up_t = rot.rotate(rot.conjugate(q_E_t), Z)
@@ -297,8 +284,8 @@ def test_a_whole_leg_turn_does_not_tilt_the_knee_axis():
     # over the turn it could only be met by tilting both axes towards the long axes, which
     # the unweighted fit did (~3° and ~12°) at a residual that still looked excellent
     q_t, q_s = _bends_then_turn(1000, 300)
-    st, qe_t = _sensor(q_t, MOUNTS["outside_of_thigh"], 0.4, seed=1)
-    ss, qe_s = _sensor(q_s, MOUNTS["skewed"], -1.1, seed=2)
+    st, qe_t = strapped_stream("x", q_t, MOUNTS["outside_of_thigh"], heading_rad=0.4, seed=1)
+    ss, qe_s = strapped_stream("x", q_s, MOUNTS["skewed"], heading_rad=-1.1, seed=2)
     g_t, g_s = st.gyr_rad_s, 1.01 * ss.gyr_rad_s
     true_t, true_s = _axis_in_sensor(MOUNTS["outside_of_thigh"]), _axis_in_sensor(MOUNTS["skewed"])
     guess_t, guess_s = _tilted(true_t, 5.0, 5), _tilted(true_s, 5.0, 6)
@@ -313,8 +300,8 @@ def test_a_whole_leg_turn_does_not_tilt_the_knee_axis():
 
 def test_a_turn_about_the_vertical_has_no_share_and_bends_a_full_one():
     q_t, q_s = _bends_then_turn(1000, 300)
-    st, qe_t = _sensor(q_t, MOUNTS["aligned"], 0.4, seed=1)
-    ss, qe_s = _sensor(q_s, MOUNTS["skewed"], -1.1, seed=2)
+    st, qe_t = strapped_stream("x", q_t, MOUNTS["aligned"], heading_rad=0.4, seed=1)
+    ss, qe_s = strapped_stream("x", q_s, MOUNTS["skewed"], heading_rad=-1.1, seed=2)
     share = across_vertical_share(st.gyr_rad_s, ss.gyr_rad_s, _up(qe_t), _up(qe_s))
     moving = np.linalg.norm(st.gyr_rad_s, axis=1) > 0.5
     assert np.all(share[:1000][moving[:1000]] > 0.99)  # bends: about a level axis

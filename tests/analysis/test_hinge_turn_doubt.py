@@ -23,12 +23,11 @@ from analysis.angles.axis_bias import (
 )
 from analysis.angles.calibration import HINGE_TURN_DOUBT, calibrate
 from analysis.angles.calibration_windows import Windows
-from analysis.angles.timebase import UniformSession, UniformStream
-from analysis.recording.schema import GRAVITY_M_S2
+from analysis.angles.timebase import UniformSession
+from tests.analysis.builders import strapped_stream
 
 RATE_HZ = 100.0
 X, Y, Z = np.eye(3)
-Q_E_G = rot.from_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]))
 """Level frame G (x forward, y up, z right) in ENU earth axes."""
 MOUNT_THIGH = rot.normalize(np.array([0.7, 0.3, -0.5, 0.4]))  # q_B_S, any strapping
 MOUNT_SHANK = rot.from_axis_angle([0.0, 1.0, 0.0], np.pi / 2)
@@ -53,24 +52,11 @@ def _leg(n: int, *, coupling: float, tissue: float, abduction: float) -> tuple:
     return q_sensor_side, rot.multiply(q_thigh, q_knee)
 
 
-def _stream(label: str, q_G_B: np.ndarray, q_B_S: np.ndarray, seed: int) -> tuple:
-    rng = np.random.default_rng(seed)
-    q_E_S = rot.turn_about_z(rot.multiply(Q_E_G, rot.multiply(q_G_B, q_B_S)), 0.3 * seed)
-    d = rot.multiply(rot.conjugate(q_E_S[:-1]), q_E_S[1:])
-    d = d * np.sign(d[:, :1])
-    gyr = 2.0 * d[:, 1:] * RATE_HZ
-    gyr = np.vstack([gyr, gyr[-1:]]) + rng.normal(0.0, 0.002, (q_E_S.shape[0], 3))
-    acc = rot.rotate(rot.conjugate(q_E_S), [0.0, 0.0, GRAVITY_M_S2])
-    acc = acc + rng.normal(0.0, 0.02, acc.shape)
-    valid = np.ones(q_E_S.shape[0], dtype=bool)
-    return UniformStream(placement=label, acc_m_s2=acc, gyr_rad_s=gyr, valid=valid), q_E_S
-
-
 def _calibrated(*, coupling: float, tissue: float = 0.0, abduction: float = 0.0, n: int = 3000):
     """The calibration of the thigh and shank, and the thigh frame's turn from the truth (°)."""
     q_t, q_s = _leg(n, coupling=coupling, tissue=tissue, abduction=abduction)
-    thigh, q_E_t = _stream("right_thigh", q_t, MOUNT_THIGH, seed=1)
-    shank, q_E_s = _stream("right_shank", q_s, MOUNT_SHANK, seed=2)
+    thigh, q_E_t = strapped_stream("right_thigh", q_t, MOUNT_THIGH, heading_rad=0.3, seed=1)
+    shank, q_E_s = strapped_stream("right_shank", q_s, MOUNT_SHANK, heading_rad=0.6, seed=2)
     t = np.arange(n) / RATE_HZ
     session = UniformSession(
         t_s=t, rate_hz=RATE_HZ, streams={"right_thigh": thigh, "right_shank": shank}, gaps=()

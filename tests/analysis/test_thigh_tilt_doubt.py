@@ -25,12 +25,12 @@ from analysis.angles.calibration import (
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_hinge import MIN_WEAKEST_RAD_S, HingeFit
 from analysis.angles.calibration_windows import Windows
-from analysis.angles.timebase import UniformSession, UniformStream
+from analysis.angles.timebase import UniformSession
 from analysis.recording.schema import GRAVITY_M_S2
+from tests.analysis.builders import strapped_stream
 
 RATE_HZ = 100.0
 Z = np.array([0.0, 0.0, 1.0])
-Q_E_G = rot.from_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]]))
 THIGH_MOUNT = rot.normalize(np.array([0.7, 0.3, -0.5, 0.4]))  # q_B_S, skewed
 SHANK_MOUNT = rot.from_axis_angle([0.0, 1.0, 0.0], np.pi)  # facing backwards
 
@@ -60,19 +60,6 @@ def _bends(n: int, movements: int, *, seed: int) -> tuple[np.ndarray, np.ndarray
     return q_thigh, q_shank
 
 
-def _stream(label: str, q_G_B: np.ndarray, q_B_S: np.ndarray, heading: float, seed: int):
-    rng = np.random.default_rng(seed)
-    q_E_S = rot.turn_about_z(rot.multiply(Q_E_G, rot.multiply(q_G_B, q_B_S)), heading)
-    d = rot.multiply(rot.conjugate(q_E_S[:-1]), q_E_S[1:])
-    d = d * np.sign(d[:, :1])
-    gyr = 2.0 * d[:, 1:] * RATE_HZ
-    gyr = np.vstack([gyr, gyr[-1:]]) + rng.normal(0.0, 0.002, (q_E_S.shape[0], 3))
-    acc = rot.rotate(rot.conjugate(q_E_S), [0.0, 0.0, GRAVITY_M_S2])
-    acc = acc + rng.normal(0.0, 0.02, acc.shape)
-    valid = np.ones(q_E_S.shape[0], dtype=bool)
-    return UniformStream(placement=label, acc_m_s2=acc, gyr_rad_s=gyr, valid=valid), q_E_S
-
-
 def _calibrate(movements: int, seed: int) -> CalibrationResult:
     n = int((4.0 + 2.0 * movements + 2.0) * RATE_HZ)
     q_t, q_s = _bends(n, movements, seed=seed)
@@ -80,7 +67,9 @@ def _calibrate(movements: int, seed: int) -> CalibrationResult:
     for k, (label, q, mount) in enumerate(
         (("right_thigh", q_t, THIGH_MOUNT), ("right_shank", q_s, SHANK_MOUNT))
     ):
-        streams[label], q_E_S[label] = _stream(label, q, mount, 0.7 * k + 0.2, seed=20 + k)
+        streams[label], q_E_S[label] = strapped_stream(
+            label, q, mount, heading_rad=0.7 * k + 0.2, seed=20 + k
+        )
     t = np.arange(n) / RATE_HZ
     session = UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=())
     windows = Windows(static_s=(0.0, 3.8), functional_s=(3.9, t[-1]), source="sidecar")
