@@ -942,17 +942,18 @@ def _rate_alternatives(
     x: FloatArray,
     rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
     spec: HoldSpec,
+    factors: Sequence[float] = (1.0 / RATE_DOUBT_FACTOR, RATE_DOUBT_FACTOR),
 ) -> list[tuple[int, RateAlternative]]:
     """``(index into spans, reading)`` for each hold that moves with the rate's scale.
 
-    The holds are timed again with the engagement angle's ``speed`` (°/s) divided and
-    multiplied by :data:`RATE_DOUBT_FACTOR`; ``rest`` is the rest of :func:`_hold_mask`'s
-    arguments. A reading is kept when it moves the hold's start or end by
-    :data:`ALTERNATIVE_MIN_S` or more (or leaves no hold).
+    The holds are timed again with the engagement angle's ``speed`` (°/s) multiplied by
+    each of ``factors`` (by default divided and multiplied by :data:`RATE_DOUBT_FACTOR`);
+    ``rest`` is the rest of :func:`_hold_mask`'s arguments. A reading is kept when it moves
+    the hold's start or end by :data:`ALTERNATIVE_MIN_S` or more (or leaves no hold).
     """
     t_s, t_end, dwell = rest[2], rest[3], rest[4]
     out = []
-    for factor in (1.0 / RATE_DOUBT_FACTOR, RATE_DOUBT_FACTOR):
+    for factor in factors:
         steady = ~_moving_from_speed(speed * factor, x, t_s, t_end, spec, dwell_s=dwell)
         other = _spans(_hold_mask(steady, *rest), t_s, t_end)
         for k, span in enumerate(spans):
@@ -1040,20 +1041,14 @@ def _with_scaled_rate(
     speed = engagement_speed(x, t_s, spec)
     spans = [(h.start_s, h.end_s) for h in holds]
     found = [list(h.timing_alternatives) for h in holds]
-    for factor in (1.0 - scale, 1.0 + scale):
-        steady = ~_moving_from_speed(speed * factor, x, t_s, t_end, spec, dwell_s=dwell)
-        other = _spans(_hold_mask(steady, free, known, t_s, t_end, dwell), t_s, t_end)
-        for k, span in enumerate(spans):
-            best = _overlapping_most(span, other)
-            given = [span] + [
-                (a.start_s, a.end_s)
-                for a in found[k]
-                if a.start_s is not None and a.end_s is not None
-            ]
-            if best is not None and any(_same_reading(g, best) for g in given):
-                continue
-            start, end = (None, None) if best is None else best
-            found[k].append(RateAlternative(rate_factor=factor, start_s=start, end_s=end))
+    rest_all = (free, known, t_s, t_end, dwell)
+    for k, alt in _rate_alternatives(spans, speed, x, rest_all, spec, (1.0 - scale, 1.0 + scale)):
+        given = [spans[k]] + [
+            (a.start_s, a.end_s) for a in found[k] if a.start_s is not None and a.end_s is not None
+        ]
+        best = None if alt.start_s is None or alt.end_s is None else (alt.start_s, alt.end_s)
+        if not any(_same_reading(g, best) for g in given):
+            found[k].append(alt)
     return tuple(
         dataclasses.replace(h, timing_alternatives=tuple(alts))
         for h, alts in zip(holds, found, strict=True)
