@@ -16,6 +16,7 @@ from analysis.angles.calibration import SESSION_KNEE, CalibrationResult, calibra
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_windows import Windows
 from analysis.angles.timebase import UniformSession
+from tests.analysis.builders import strapped_stream
 from tests.analysis.test_thigh_tilt_doubt import (
     RATE_HZ,
     SHANK_MOUNT,
@@ -23,7 +24,6 @@ from tests.analysis.test_thigh_tilt_doubt import (
     Z,
     _bends,
     _off_deg,
-    _stream,
 )
 
 BEND_N = int(8.0 * RATE_HZ)  # 4 s stand, one bend of 2 s, 2 s still
@@ -55,7 +55,9 @@ def _session(seed: int, *, lift_hip_deg: float, lift_knee_deg: float):
     for k, (label, q, mount) in enumerate(
         (("right_thigh", q_t, THIGH_MOUNT), ("right_shank", q_s, SHANK_MOUNT))
     ):
-        streams[label], q_E_S[label] = _stream(label, q, mount, 0.7 * k + 0.2, seed=20 + k)
+        streams[label], q_E_S[label] = strapped_stream(
+            label, q, mount, heading_rad=0.7 * k + 0.2, seed=20 + k
+        )
     t = np.arange(q_t.shape[0]) / RATE_HZ
     return UniformSession(t_s=t, rate_hz=RATE_HZ, streams=streams, gaps=()), q_E_S
 
