@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.angles import rotations as rot
+from analysis.angles.calibration import Q_G_E, CalibrationResult
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_signs import Tilts
+from analysis.angles.heading import turn_about_vertical
 from analysis.angles.timebase import UniformStream
 from analysis.envelope.pauses import engagement_speed
 from analysis.recording.schema import GRAVITY_M_S2
@@ -188,3 +190,72 @@ def sagittal_tilts(move_deg: Any, session_deg: Any) -> Tilts:
         session=session_rad,
         sagittal=np.ones(session_rad.size, bool),
     )
+
+
+POSTURE_RATE_HZ = 100.0
+"""The sample rate (Hz) of :func:`posture_rows`."""
+
+_POSTURE_Q_E_G = rot.conjugate(Q_G_E)
+_Z = [0.0, 0.0, 1.0]
+
+
+def posture_pose(pelvis_tilt_deg: float, hip_deg: float, twist_deg: float = 0.0, n: int = 1):
+    """Pelvis and thigh ``q_E_B`` (rows): the pelvis rotated about its z by ``pelvis_tilt_deg``
+    (−90 lies on the back), the thigh flexed ``hip_deg`` from it and rotated ``twist_deg``
+    about its own long axis (internal rotation)."""
+    pelvis = rot.multiply(_POSTURE_Q_E_G, rot.from_axis_angle(_Z, np.deg2rad(pelvis_tilt_deg)))
+    thigh = rot.multiply(
+        rot.multiply(pelvis, rot.from_axis_angle(_Z, np.deg2rad(hip_deg))),
+        rot.from_axis_angle([0.0, 1.0, 0.0], np.deg2rad(twist_deg)),
+    )
+    return np.tile(pelvis, (n, 1)), np.tile(thigh, (n, 1))
+
+
+def posture_rows(parts):
+    """Concatenate ``(seconds, pelvis_tilt, hip, twist[, knee])`` parts into pelvis, thigh and
+    shank rows at :data:`POSTURE_RATE_HZ` (knee flexion 0 unless given)."""
+    ps, ts, ss = [], [], []
+    for seconds, tilt, hip, twist, *knee in parts:
+        p, t = posture_pose(tilt, hip, twist, round(seconds * POSTURE_RATE_HZ))
+        ps.append(p)
+        ts.append(t)
+        ss.append(rot.multiply(t, rot.from_axis_angle(_Z, -np.deg2rad(knee[0] if knee else 0))))
+    return np.concatenate(ps), np.concatenate(ts), np.concatenate(ss)
+
+
+def lying_and_raising(
+    calibration_of: Callable[..., CalibrationResult], axis_error_deg: float
+) -> tuple[np.ndarray, dict[str, np.ndarray], CalibrationResult, dict[str, Any]]:
+    """Stand 3 s, lie down, lie flat 10 s, raise the right leg 70° for 10 s, lie flat 5 s.
+
+    Returns the time (s), the pelvis's and right thigh's sensor orientations ``q_E_S``
+    (strapped at random, each earth frame with its own heading), a calibration that found
+    the thigh's flexion axis ``axis_error_deg`` off about its long axis, and the steps of
+    ``segment_orientations`` (``rate_hz``, ``valid``, ``still``: moving while lying down).
+    """
+    parts = [
+        (3.0, 0.0, 0.0, 0.0),
+        (2.0, -45.0, 45.0, 0.0),
+        (10.0, -90.0, 0.0, 0.0),
+        (10.0, -90.0, 70.0, 0.0),
+        (5.0, -90.0, 0.0, 0.0),
+    ]
+    pelvis, thigh, _ = posture_rows(parts)
+    n = pelvis.shape[0]
+    still = np.ones(n, dtype=bool)
+    still[300:500] = False
+    mount_p = rot.normalize(np.array([0.3, 0.8, -0.2, 0.4]))
+    mount_t = rot.normalize(np.array([0.6, -0.1, 0.5, 0.3]))
+    q_E_S = {
+        "pelvis": turn_about_vertical(rot.multiply(pelvis, rot.conjugate(mount_p)), 1.1),
+        "right_thigh": turn_about_vertical(rot.multiply(thigh, rot.conjugate(mount_t)), -0.4),
+    }
+    err = rot.from_axis_angle([0.0, 1.0, 0.0], np.deg2rad(axis_error_deg))
+    cal = calibration_of(
+        {"pelvis": {"q_S_B": mount_p}, "right_thigh": {"q_S_B": rot.multiply(mount_t, err)}},
+        static_s=(0.5, 2.5),
+        functional_s=(3.0, 4.0),
+    )
+    steps = {"rate_hz": POSTURE_RATE_HZ, "valid": {p: np.ones(n, dtype=bool) for p in q_E_S}}
+    steps["still"] = still
+    return np.arange(n) / POSTURE_RATE_HZ, q_E_S, cal, steps

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import Q_G_E, CalibrationResult
+from analysis.angles.calibration import Q_G_E
 from analysis.angles.heading import (
     DOUBTED_MAX_TWIST_DEG,
     MAX_TWIST_DEG,
@@ -18,34 +16,11 @@ from analysis.angles.heading import (
     untwist,
 )
 from analysis.angles.pipeline import segment_orientations
+from tests.analysis.builders import POSTURE_RATE_HZ as RATE_HZ
+from tests.analysis.builders import lying_and_raising, posture_pose, posture_rows
 
-RATE_HZ = 100.0
 Q_E_G = rot.conjugate(Q_G_E)
 _Z = [0.0, 0.0, 1.0]
-
-
-def _pose(pelvis_tilt_deg: float, hip_deg: float, twist_deg: float = 0.0, n: int = 1):
-    """Pelvis and thigh ``q_E_B`` (rows): the pelvis rotated about its z by ``pelvis_tilt_deg``
-    (−90 lies on the back), the thigh flexed ``hip_deg`` from it and rotated ``twist_deg``
-    about its own long axis (internal rotation)."""
-    pelvis = rot.multiply(Q_E_G, rot.from_axis_angle(_Z, np.deg2rad(pelvis_tilt_deg)))
-    thigh = rot.multiply(
-        rot.multiply(pelvis, rot.from_axis_angle(_Z, np.deg2rad(hip_deg))),
-        rot.from_axis_angle([0.0, 1.0, 0.0], np.deg2rad(twist_deg)),
-    )
-    return np.tile(pelvis, (n, 1)), np.tile(thigh, (n, 1))
-
-
-def _timeline(parts):
-    """Concatenate ``(seconds, pelvis_tilt, hip, twist[, knee])`` parts into pelvis, thigh and
-    shank rows (knee flexion 0 unless given)."""
-    ps, ts, ss = [], [], []
-    for seconds, tilt, hip, twist, *knee in parts:
-        p, t = _pose(tilt, hip, twist, round(seconds * RATE_HZ))
-        ps.append(p)
-        ts.append(t)
-        ss.append(rot.multiply(t, rot.from_axis_angle(_Z, -np.deg2rad(knee[0] if knee else 0))))
-    return np.concatenate(ps), np.concatenate(ts), np.concatenate(ss)
 
 
 def test_anchors_are_lying_flat_or_sitting_still_long_enough():
@@ -58,7 +33,7 @@ def test_anchors_are_lying_flat_or_sitting_still_long_enough():
         (1.0, -90.0, 0.0, 0.0),  # lying, too short
         (3.0, 0.0, 85.0, 0.0, 10.0),  # standing, the leg raised onto a support
     ]
-    pelvis, thigh, shank = _timeline(parts)
+    pelvis, thigh, shank = posture_rows(parts)
     still = np.ones(pelvis.shape[0], dtype=bool)
     still[1200:1250] = False  # moving for 0.5 s while sitting: 2.0 s and 0.5 s remain
     mask = posture_anchor_mask(
@@ -75,7 +50,7 @@ def test_anchors_are_lying_flat_or_sitting_still_long_enough():
 
 def test_anchors_need_the_headings_reconciled():
     # lying flat but the thigh's earth frame turned 180° away: not a neutral hip
-    pelvis, thigh = _pose(-90.0, 0.0, n=400)
+    pelvis, thigh = posture_pose(-90.0, 0.0, n=400)
     still = np.ones(400, dtype=bool)
     assert posture_anchor_mask(pelvis, thigh, still, rate_hz=RATE_HZ).all()
     away = turn_about_vertical(thigh, np.pi)
@@ -85,7 +60,7 @@ def test_anchors_need_the_headings_reconciled():
 @pytest.mark.parametrize(("tilt", "hip"), [(-90.0, 0.0), (-88.0, 4.0), (0.0, 90.0), (-10.0, 95.0)])
 @pytest.mark.parametrize("twist_deg", [-7.0, 2.5, 10.0])
 def test_the_twist_is_the_hip_rotation_read_at_the_anchors(tilt, hip, twist_deg):
-    pelvis, thigh = _pose(tilt, hip, twist_deg, n=300)
+    pelvis, thigh = posture_pose(tilt, hip, twist_deg, n=300)
     anchors = np.ones(300, dtype=bool)
     # a doubted thigh's bound, so that every twist here counts as a calibration error
     tau = hip_twist_rad(pelvis, thigh, anchors, max_twist_deg=DOUBTED_MAX_TWIST_DEG)
@@ -98,15 +73,16 @@ def test_the_twist_is_the_hip_rotation_read_at_the_anchors(tilt, hip, twist_deg)
 
 def test_a_turned_out_posture_or_disagreeing_periods_are_left_alone():
     anchors = np.ones(600, dtype=bool)
-    pelvis, thigh = _pose(-90.0, 0.0, 20.0, n=600)  # legs turned 20°: a posture, not an error
+    # legs turned 20°: a posture, not an error
+    pelvis, thigh = posture_pose(-90.0, 0.0, 20.0, n=600)
     assert hip_twist_rad(pelvis, thigh, anchors) == 0.0
-    p1, t1 = _pose(-90.0, 0.0, 2.0, n=300)
-    p2, t2 = _pose(0.0, 90.0, 9.0, n=300)
+    p1, t1 = posture_pose(-90.0, 0.0, 2.0, n=300)
+    p2, t2 = posture_pose(0.0, 90.0, 9.0, n=300)
     pelvis, thigh = np.concatenate([p1, p2]), np.concatenate([t1, t2])
     split = anchors.copy()
     split[300] = False  # two periods, 2° and 9°: they disagree
     assert hip_twist_rad(pelvis, thigh, split) == 0.0
-    p2, t2 = _pose(0.0, 90.0, 3.0, n=300)  # 2° and 3°: one mean, weighted by length
+    p2, t2 = posture_pose(0.0, 90.0, 3.0, n=300)  # 2° and 3°: one mean, weighted by length
     pelvis, thigh = np.concatenate([p1, p2]), np.concatenate([t1, t2])
     assert np.rad2deg(hip_twist_rad(pelvis, thigh, split)) == pytest.approx(2.5, abs=0.01)
     assert hip_twist_rad(pelvis, thigh, np.zeros(600, dtype=bool)) == 0.0
@@ -116,63 +92,32 @@ def test_a_turned_out_posture_or_disagreeing_periods_are_left_alone():
 @pytest.mark.parametrize("twist_deg", [-8.0, 6.0, 10.0])
 def test_more_twist_than_the_calibration_can_get_wrong_is_a_posture(tilt, hip, twist_deg):
     # legs relaxed on the floor turn out 8–15°, knees apart sitting: left as they read
-    pelvis, thigh = _pose(tilt, hip, twist_deg, n=300)
+    pelvis, thigh = posture_pose(tilt, hip, twist_deg, n=300)
     anchors = np.ones(300, dtype=bool)
     assert abs(twist_deg) > MAX_TWIST_DEG
     assert hip_twist_rad(pelvis, thigh, anchors) == 0.0
     small = np.copysign(MAX_TWIST_DEG - 0.5, twist_deg)
-    pelvis, thigh = _pose(tilt, hip, small, n=300)
+    pelvis, thigh = posture_pose(tilt, hip, small, n=300)
     assert np.rad2deg(hip_twist_rad(pelvis, thigh, anchors)) == pytest.approx(small, abs=1e-6)
 
 
 def test_untwist_keeps_float32_rows():
-    _, thigh = _pose(0.0, 30.0, 5.0, n=10)
+    _, thigh = posture_pose(0.0, 30.0, 5.0, n=10)
     out = untwist(thigh.astype(np.float32), np.deg2rad(5.0))
     assert out.dtype == np.float32
     ang = rot.joint_angles_rad(
-        _pose(0.0, 30.0, n=10)[0], out.astype(np.float64), joint="hip", side="right"
+        posture_pose(0.0, 30.0, n=10)[0], out.astype(np.float64), joint="hip", side="right"
     )
     assert np.allclose(ang["internal_rotation"], 0.0, atol=1e-6)
 
 
-def _calibration(
-    calibration_of: Callable[..., CalibrationResult], mounts: dict[str, np.ndarray]
-) -> CalibrationResult:
-    segments = {p: {"q_S_B": q} for p, q in mounts.items()}
-    return calibration_of(segments, static_s=(0.5, 2.5), functional_s=(3.0, 4.0))
-
-
 @pytest.mark.parametrize("posture", [False, True])
 def test_lying_down_no_longer_shows_the_thighs_axis_error_as_hip_rotation(posture, calibration_of):
-    # stand 3 s, lie down, lie flat 10 s, raise the leg 70° for 10 s, lie flat 5 s
-    parts = [
-        (3.0, 0.0, 0.0, 0.0),
-        (2.0, -45.0, 45.0, 0.0),
-        (10.0, -90.0, 0.0, 0.0),
-        (10.0, -90.0, 70.0, 0.0),
-        (5.0, -90.0, 0.0, 0.0),
-    ]
-    pelvis, thigh, _ = _timeline(parts)
-    n = pelvis.shape[0]
-    t = np.arange(n) / RATE_HZ
-    still = np.ones(n, dtype=bool)
-    still[300:500] = False
-    # sensors strapped at random, each earth frame with its own heading; the calibration
-    # found the thigh's flexion axis 4° off about its long axis (within MAX_TWIST_DEG)
-    mount_p = rot.normalize(np.array([0.3, 0.8, -0.2, 0.4]))
-    mount_t = rot.normalize(np.array([0.6, -0.1, 0.5, 0.3]))
-    q_E_S = {
-        "pelvis": turn_about_vertical(rot.multiply(pelvis, rot.conjugate(mount_p)), 1.1),
-        "right_thigh": turn_about_vertical(rot.multiply(thigh, rot.conjugate(mount_t)), -0.4),
-    }
-    err = rot.from_axis_angle([0.0, 1.0, 0.0], np.deg2rad(4.0))
-    cal = _calibration(
-        calibration_of, {"pelvis": mount_p, "right_thigh": rot.multiply(mount_t, err)}
-    )
-    valid = {p: np.ones(n, dtype=bool) for p in q_E_S}
-    q = segment_orientations(
-        t, q_E_S, cal, rate_hz=RATE_HZ, valid=valid, still=still, posture=posture
-    )
+    # stand 3 s, lie down, lie flat 10 s, raise the leg 70° for 10 s, lie flat 5 s; sensors
+    # strapped at random, each earth frame with its own heading; the calibration found the
+    # thigh's flexion axis 4° off about its long axis (within MAX_TWIST_DEG)
+    t, q_E_S, cal, steps = lying_and_raising(calibration_of, 4.0)
+    q = segment_orientations(t, q_E_S, cal, posture=posture, **steps)
     ang = rot.joint_angles_rad(q["pelvis"], q["right_thigh"], joint="hip", side="right")
     rotation, adduction = np.rad2deg(ang["internal_rotation"]), np.rad2deg(ang["adduction"])
     standing, lying = t < 3.0, t >= 5.0
@@ -191,7 +136,7 @@ def test_a_heading_drift_lying_flat_does_not_hide_the_anchor(drift_deg):
     # pelvis's; the angle between their superior axes counted the drift as hip flexion, so
     # past 20° no anchor came again and hip adduction ran to +72°. The hip's flexion is read
     # from the two inclinations; only frames not reconciled at all (180°) are refused
-    pelvis, thigh = _pose(-90.0, 0.0, n=400)
+    pelvis, thigh = posture_pose(-90.0, 0.0, n=400)
     still = np.ones(400, dtype=bool)
     drifted = turn_about_vertical(thigh, np.deg2rad(drift_deg))
     assert posture_anchor_mask(pelvis, drifted, still, rate_hz=RATE_HZ).all()
@@ -206,5 +151,5 @@ def test_lying_on_the_side_with_the_hips_bent_is_no_anchor():
         still = np.ones(400, dtype=bool)
         assert not posture_anchor_mask(pelvis_rows, thigh_rows, still, rate_hz=RATE_HZ).any()
     # on the back, the leg raised 30° (an inclination apart, whatever the headings): none
-    pelvis, raised = _pose(-90.0, 30.0, n=400)
+    pelvis, raised = posture_pose(-90.0, 30.0, n=400)
     assert not posture_anchor_mask(pelvis, raised, np.ones(400, bool), rate_hz=RATE_HZ).any()

@@ -15,7 +15,6 @@ from analysis.angles.heading import (
     MAX_TWIST_DEG,
     UNDECIDED_MAX_TWIST_DEG,
     UNDECIDED_MIN_TWIST_DEG,
-    turn_about_vertical,
     twist_undecided,
     undecided_twist_words,
     untwist,
@@ -33,9 +32,9 @@ from analysis.envelope.profiles import load_builtin_profile
 from analysis.simulation.population import generate_person, generate_session
 from cli.live_angles import LiveAngles
 from sensors.session.protocol import GuidedProtocol
+from tests.analysis.builders import lying_and_raising
 from tests.analysis.test_envelope import standing_session
 from tests.analysis.test_every_reading import STANDING, _with_rotation
-from tests.analysis.test_posture_anchors import RATE_HZ, _timeline
 
 IR, ADD = "right_hip_internal_rotation_deg", "right_hip_adduction_deg"
 
@@ -50,44 +49,13 @@ def test_undecided_between_what_the_calibration_can_get_wrong_and_a_clear_postur
     assert UNDECIDED_MIN_TWIST_DEG < MAX_TWIST_DEG < UNDECIDED_MAX_TWIST_DEG
 
 
-def _lying_session(calibration_of, axis_error_deg: float):
-    """Stand 3 s, lie down, lie flat 10 s, raise the leg 70° for 10 s, lie flat 5 s; the
-    thigh's flexion axis found ``axis_error_deg`` off about its long axis."""
-    parts = [
-        (3.0, 0.0, 0.0, 0.0),
-        (2.0, -45.0, 45.0, 0.0),
-        (10.0, -90.0, 0.0, 0.0),
-        (10.0, -90.0, 70.0, 0.0),
-        (5.0, -90.0, 0.0, 0.0),
-    ]
-    pelvis, thigh, _ = _timeline(parts)
-    n = pelvis.shape[0]
-    still = np.ones(n, dtype=bool)
-    still[300:500] = False
-    mount_p = rot.normalize(np.array([0.3, 0.8, -0.2, 0.4]))
-    mount_t = rot.normalize(np.array([0.6, -0.1, 0.5, 0.3]))
-    q_E_S = {
-        "pelvis": turn_about_vertical(rot.multiply(pelvis, rot.conjugate(mount_p)), 1.1),
-        "right_thigh": turn_about_vertical(rot.multiply(thigh, rot.conjugate(mount_t)), -0.4),
-    }
-    err = rot.from_axis_angle([0.0, 1.0, 0.0], np.deg2rad(axis_error_deg))
-    cal = calibration_of(
-        {"pelvis": {"q_S_B": mount_p}, "right_thigh": {"q_S_B": rot.multiply(mount_t, err)}},
-        static_s=(0.5, 2.5),
-        functional_s=(3.0, 4.0),
-    )
-    steps = {"rate_hz": RATE_HZ, "valid": {p: np.ones(n, dtype=bool) for p in q_E_S}}
-    steps["still"] = still
-    return np.arange(n) / RATE_HZ, q_E_S, cal, steps
-
-
 def _hip(q: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     ang = rot.joint_angles_rad(q["pelvis"], q["right_thigh"], joint="hip", side="right")
     return np.rad2deg(ang["internal_rotation"]), np.rad2deg(ang["adduction"])
 
 
 def test_the_rotation_read_lying_is_reported_and_can_be_decided_the_other_way(calibration_of):
-    t, q_E_S, cal, steps = _lying_session(calibration_of, 8.0)
+    t, q_E_S, cal, steps = lying_and_raising(calibration_of, 8.0)
     twists: dict[str, float] = {}
     q = segment_orientations(t, dict(q_E_S), cal, twists=twists, **steps)
     assert np.rad2deg(twists["right_thigh"]) == pytest.approx(8.0, abs=0.05)
@@ -102,7 +70,7 @@ def test_the_rotation_read_lying_is_reported_and_can_be_decided_the_other_way(ca
 
 
 def _undecided(calibration_of, axis_error_deg: float, uncertain=None):
-    t, q_E_S, cal, steps = _lying_session(calibration_of, axis_error_deg)
+    t, q_E_S, cal, steps = lying_and_raising(calibration_of, axis_error_deg)
     twists: dict[str, float] = {}
     q = segment_orientations(t, dict(q_E_S), cal, twists=twists, **steps)
     rotation, adduction = _hip(q)
@@ -140,7 +108,7 @@ def test_an_angle_already_uncertain_keeps_its_reason_and_gets_no_twist_reading(c
 
 
 def test_without_the_sensors_both_hip_angles_are_uncertain_without_a_reading(calibration_of):
-    t, _q_E_S, cal, steps = _lying_session(calibration_of, 8.0)
+    t, _q_E_S, cal, steps = lying_and_raising(calibration_of, 8.0)
     twists = {"right_thigh": np.deg2rad(8.0)}
     columns = {IR: np.zeros(t.size), ADD: np.zeros(t.size)}
     uncertain, readings = _undecided_twists(columns, twists, {}, TwistSource(t, {}, cal, steps))
