@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 from rich.console import Group, RenderableType
@@ -104,7 +104,7 @@ def _rate_from(pending: dict[str, list[AlignedBatch]]) -> float:
     return round(max(rates), 2) if rates else 100.0
 
 
-def uncertain_words(uncertain: dict[str, dict[str, str]]) -> str | None:
+def uncertain_words(uncertain: Mapping[str, Mapping[str, str]]) -> str | None:
     """Why the calibration leaves angles uncertain and what to do next time (None: nothing)."""
     if not uncertain:
         return None
@@ -304,7 +304,7 @@ class LiveAngles:
         covered = reached is not None and reached + 1.0 / self.pipeline.rate_hz > end_s
         return covered or self.pipeline.newest_s() >= end_s + MOVEMENTS_WAIT_S
 
-    def _judge_movements(self, now_s: float, uncertain: dict[str, dict[str, str]]) -> None:
+    def _judge_movements(self, now_s: float, uncertain: Mapping[str, Mapping[str, str]]) -> None:
         """Accept the calibration, or ask the movements again (the protocol bounds how often).
 
         Asked again: the angle pipeline restarts on the whole session so far and calibrates
@@ -323,7 +323,7 @@ class LiveAngles:
         self._history = []
         self._check_calibration(uncertain)
 
-    def _check_calibration(self, uncertain: dict[str, dict[str, str]]) -> None:
+    def _check_calibration(self, uncertain: Mapping[str, Mapping[str, str]]) -> None:
         """Judge the angles the calibration could not establish as uncertain.
 
         Also say which step to do better (e.g. the bows, when the pelvis barely tipped).

@@ -112,6 +112,7 @@ from analysis.angles.calibration_windows import Windows, WindowSource
 from analysis.angles.chunks import map_rows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
+from analysis.recording.doubts import NO_KINDS, DoubtKind, UncertainAngle
 from analysis.recording.schema import (
     HEAD_FLEXION_REL_PELVIS,
     HIP_MOTIONS,
@@ -207,6 +208,13 @@ class SegmentCalibration:
             )
         return self.axis_doubt
 
+    @property
+    def doubt_kinds(self) -> frozenset[DoubtKind]:
+        """The kinds of :attr:`doubt` a reader acts on: ``FORWARD_UNKNOWN`` with its sign."""
+        if self.sign_confidence != "high":
+            return frozenset({DoubtKind.FORWARD_UNKNOWN})
+        return NO_KINDS
+
 
 @dataclass(frozen=True, kw_only=True)
 class CalibrationResult:
@@ -243,7 +251,7 @@ class CalibrationResult:
                 for p, s in self.segments.items()
             },
             "notes": list(self.notes),
-            "uncertain_angles": self.uncertain_angles(),
+            "uncertain_angles": {c: dict(v) for c, v in self.uncertain_angles().items()},
         }
 
     def doubts(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -253,46 +261,62 @@ class CalibrationResult:
         ``extra`` names it (e.g. ``analysis.angles.plausibility.doubted_segments``), or when its
         sign was decided against a doubted segment (carried along ``based_on``).
         """
-        out = {p: str(s.doubt) for p, s in self.segments.items() if not s.trusted}
+        return {p: why for p, (why, _) in self._doubts(extra).items()}
+
+    def _doubts(
+        self, extra: Mapping[str, str] | None = None
+    ) -> dict[str, tuple[str, frozenset[DoubtKind]]]:
+        """:meth:`doubts` with each doubt's kinds (:attr:`SegmentCalibration.doubt_kinds`).
+
+        ``extra`` doubts have none; a sign decided against a doubted segment has its kinds.
+        """
+        out = {p: (str(s.doubt), s.doubt_kinds) for p, s in self.segments.items() if not s.trusted}
         for p, why in (extra or {}).items():
             if p in self.segments:
-                out.setdefault(p, why)
+                out.setdefault(p, (why, NO_KINDS))
         changed = True
         while changed:
             changed = False
             for p, s in self.segments.items():
                 src = next((b for b in s.based_on if b in out), None)
                 if p not in out and src is not None:
-                    out[p] = f"its sign was decided against the {_segment_words(src)} ({out[src]})"
+                    why, kinds = out[src]
+                    out[p] = (
+                        f"its sign was decided against the {_segment_words(src)} ({why})",
+                        kinds,
+                    )
                     changed = True
         return out
 
-    def uncertain_angles(self, extra: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    def uncertain_angles(self, extra: Mapping[str, str] | None = None) -> dict[str, UncertainAngle]:
         """Angle columns that depend on a doubted segment: ``{column: {reason, redo}}``.
 
         Such an angle may be wrong by twice the segment's tilt (a reversed flexion axis) or
         by more; the envelope reports its rules as *uncertain*, never as violated. ``extra``
-        adds doubts found after the calibration (see :meth:`doubts`).
+        adds doubts found after the calibration (see :meth:`doubts`). Each entry carries the
+        kinds of its segments' doubts (:class:`~analysis.recording.doubts.UncertainAngle`).
         """
-        doubts = self.doubts(extra)
-        out: dict[str, dict[str, str]] = {}
+        doubts = self._doubts(extra)
+        out: dict[str, UncertainAngle] = {}
         for column, needs in angle_dependencies().items():
             if not all(p in self.segments for p in needs):
                 continue
             bad = [p for p in needs if p in doubts]
             if bad:
-                out[column] = {
-                    "reason": "; ".join(doubts[p] for p in bad),
-                    "redo": " ".join(dict.fromkeys(redo_advice(p) for p in bad)),
-                }
+                out[column] = UncertainAngle(
+                    reason="; ".join(doubts[p][0] for p in bad),
+                    redo=" ".join(dict.fromkeys(redo_advice(p) for p in bad)),
+                    kinds=NO_KINDS.union(*(doubts[p][1] for p in bad)),
+                )
         for column, p in tilted_angles().items():
             seg = self.segments.get(p)
             if seg is None or seg.tilt_doubt is None:
                 continue
             if column in out and p not in doubts:  # doubted for the pelvis: say both
-                out[column]["reason"] += f"; {seg.tilt_doubt}"
+                was = out[column]
+                out[column] = dataclasses.replace(was, reason=f"{was.reason}; {seg.tilt_doubt}")
             elif all(q in self.segments for q in angle_dependencies()[column]):
-                out.setdefault(column, {"reason": seg.tilt_doubt, "redo": redo_advice(p)})
+                out.setdefault(column, UncertainAngle(reason=seg.tilt_doubt, redo=redo_advice(p)))
         return out
 
     def summary_lines(self) -> list[str]:

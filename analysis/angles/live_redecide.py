@@ -26,7 +26,7 @@ not of how they were delivered or how fast the computer is.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -120,7 +120,7 @@ class Switch:
     at_s: float
     data_to_s: float
     changed: dict[str, str]
-    uncertain: dict[str, dict[str, str]]
+    uncertain: dict[str, Mapping[str, str]]
 
     def to_dict(self) -> dict[str, object]:
         """For the sidecar."""
@@ -215,7 +215,7 @@ class RedecidingPipeline:
         """Session time of the calibration's last row (inf before)."""
         self.switches: list[Switch] = []
         """Every re-decision taken into use, in order."""
-        self.initial_uncertain: dict[str, dict[str, str]] = {}
+        self.initial_uncertain: dict[str, Mapping[str, str]] = {}
         """The angles the first calibration left uncertain."""
 
     def _fresh(self) -> LiveAnglePipeline:
@@ -248,7 +248,7 @@ class RedecidingPipeline:
         """The calibration in force (the latest re-decision taken)."""
         return self.live.calibration
 
-    def uncertain_angles(self) -> dict[str, dict[str, str]]:
+    def uncertain_angles(self) -> dict[str, Mapping[str, str]]:
         """The angles uncertain under the calibration in force (``{}`` before calibration)."""
         cal = self.live.calibration
         return {} if cal is None else cal.uncertain_angles()

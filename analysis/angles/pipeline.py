@@ -1016,10 +1016,10 @@ def _imprecise(
 def _ankle_over_flat_foot(
     cal: CalibrationResult,
     doubts: Mapping[str, str],
-    uncertain: Mapping[str, dict[str, str]],
+    uncertain: Mapping[str, Mapping[str, str]],
     foot_doubt_deg: Mapping[str, float],
     exercised: str | None,
-) -> tuple[dict[str, dict[str, str]], tuple[str, ...]]:
+) -> tuple[dict[str, Mapping[str, str]], tuple[str, ...]]:
     """The not-exercised leg's ankle taken out of ``uncertain`` where its flat foot decides it.
 
     Only where that ankle is uncertain for its foot's own calibration alone (sign or axis; the
@@ -1069,7 +1069,7 @@ def _doubted(
     twist: TwistSource | None = None,
     *,
     exercised: str | None = None,
-) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, OtherReadings]]:
+) -> tuple[dict[str, str], dict[str, Mapping[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
 
     ``others``: :func:`lazy_readings`; see :func:`covered_readings`. An ankle's samples
@@ -1081,7 +1081,9 @@ def _doubted(
     """
     extra = _implausible(cal, angles, rate_hz, feet_flat, exercised)
     doubts = cal.doubts(extra)
-    uncertain = {c: v for c, v in cal.uncertain_angles(doubts).items() if c in angles}
+    # the doubts found here as ``extra``, not ``doubts``: a sign decided against a doubted
+    # segment then carries that segment's kinds of doubt (the words are the same)
+    uncertain = {c: v for c, v in cal.uncertain_angles(extra).items() if c in angles}
     readings = covered_readings(others, cal, extra, uncertain)
     if twist is None:
         return doubts, uncertain, readings

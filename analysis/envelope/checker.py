@@ -86,6 +86,7 @@ from analysis.envelope.results import (
     Verdict,
 )
 from analysis.errors import DataError
+from analysis.recording.doubts import DoubtKind, doubt_kinds
 from analysis.recording.runs import true_intervals
 from analysis.recording.schema import ANGLE_COLUMNS, SIDES, T_S
 from analysis.recording.streams import Marker
@@ -129,7 +130,9 @@ def check_envelope(
         a hold, but a hold across one of their episodes lists it (``Hold.unconfirmed``:
         the hold is conditional on that reading being wrong). When the engagement angle
         itself is uncertain, its reason is kept as ``hold_timing_doubt``: holds are timed on
-        that angle.
+        that angle. An entry may be an :class:`~analysis.recording.doubts.UncertainAngle`,
+        whose kinds of doubt say what the words cannot be matched for (a forward direction
+        not established leaves the holds' timing unknown, :func:`_with_unknown_timing`).
     other_readings
         Optional ``{segment: (words, readings)}`` (``AngleResult.other_readings``): where an
         uncertain angle's doubt is between discrete calibrations, each other reading's
@@ -965,25 +968,21 @@ def _rate_alternatives(
     return out
 
 
-SCALE_UNKNOWN_WORDS = "forward direction is not established"
-"""The words of a segment doubt (``analysis.angles.calibration.SegmentCalibration.doubt``)
-that leave an angle's rate with no scale: the sign rule could not tell the segment's
-forward direction, so its flexion axis may lie anywhere, up to square to the true one, and
-a rotation about it reads as any share of itself (``cos θ``: 0.03 for an axis 88° off). The
-×½/×2 readings (:data:`RATE_DOUBT_FACTOR`) do not bound that; a hold timed on such an angle
-says its timing is not known (:func:`_with_unknown_timing`)."""
-
-
 def _with_unknown_timing(holds: tuple[Hold, ...], doubt: Mapping[str, str]) -> tuple[Hold, ...]:
     """``holds`` marked ``timing_unknown`` when the engagement angle's ``doubt`` leaves no scale.
 
-    ``doubt`` is the engagement angle's entry of ``check_envelope``'s ``uncertain`` (empty
-    when it is trusted); its reason must name :data:`SCALE_UNKNOWN_WORDS`. The caller gives
-    only holds with no discrete other reading of that angle (those are timed under each).
+    ``doubt`` is the engagement angle's entry of ``check_envelope``'s ``uncertain``; its
+    rate has no scale when a segment's forward direction is not established
+    (``DoubtKind.FORWARD_UNKNOWN`` among its kinds, :func:`~analysis.recording.doubts.doubt_kinds`):
+    the segment's flexion axis may lie anywhere, up to square to the true one, and a
+    rotation about it reads as any share of itself (``cos θ``: 0.03 for an axis 88° off).
+    The ×½/×2 readings (:data:`RATE_DOUBT_FACTOR`) do not bound that; the holds say their
+    timing is not known, with the doubt's reason. The caller gives only holds with no
+    discrete other reading of that angle (those are timed under each).
     """
-    reason = str(doubt.get("reason", ""))
-    if SCALE_UNKNOWN_WORDS not in reason:
+    if DoubtKind.FORWARD_UNKNOWN not in doubt_kinds(doubt):
         return holds
+    reason = str(doubt.get("reason", ""))
     return tuple(dataclasses.replace(h, timing_unknown=reason) for h in holds)
 
 

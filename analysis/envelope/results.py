@@ -223,7 +223,7 @@ class Hold:
     it is timed on an uncertain engagement angle whose segment's forward direction is not
     established and no discrete other reading stands in, so the angle's rate may read at any
     share of the truth — a lean into or out of the stretch may not show at all, and no
-    reading at another rate bounds it (``analysis.envelope.checker.SCALE_UNKNOWN_WORDS``)."""
+    reading at another rate bounds it (``analysis.recording.doubts.DoubtKind.FORWARD_UNKNOWN``)."""
 
     @property
     def duration_s(self) -> float:

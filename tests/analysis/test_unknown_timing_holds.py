@@ -12,27 +12,52 @@ from __future__ import annotations
 import json
 
 import bench.population as pop
-from analysis.angles.calibration import SegmentCalibration
 from analysis.envelope import check_envelope
-from analysis.envelope.checker import SCALE_UNKNOWN_WORDS
 from analysis.envelope.profiles import load_builtin_profile
+from analysis.recording.doubts import DoubtKind, UncertainAngle, doubt_kinds
 from tests.analysis.builders import leaning_hold
 
 STANDING = load_builtin_profile("standing_hamstring")
 HIP = "right_hip_flexion_deg"
 NO_SCALE = {
-    HIP: {"reason": "the pelvis sensor's forward direction is not established", "redo": "x"}
+    HIP: UncertainAngle(
+        reason="the pelvis sensor's forward direction is not established",
+        redo="x",
+        kinds=frozenset({DoubtKind.FORWARD_UNKNOWN}),
+    )
 }
 SOME_SCALE = {
     HIP: {"reason": "the pelvis turned only 15° during the calibration movements", "redo": "x"}
 }
 
 
-def test_the_calibration_words_are_the_ones_the_checker_looks_for():
-    seg = SegmentCalibration.__new__(SegmentCalibration)
-    object.__setattr__(seg, "sign_confidence", "low")
-    object.__setattr__(seg, "placement", "pelvis")
-    assert SCALE_UNKNOWN_WORDS in str(seg.doubt)
+def test_the_calibration_marks_a_forward_direction_it_could_not_tell(calibration_of):
+    cal = calibration_of(
+        {
+            "pelvis": {"sign_confidence": "low"},
+            "right_thigh": {"based_on": ("pelvis",)},
+            "right_shank": {"rotation_deg": 5.0},  # a doubt with a scale
+        }
+    )
+    assert cal.segments["pelvis"].doubt_kinds == {DoubtKind.FORWARD_UNKNOWN}
+    assert cal.segments["right_shank"].doubt_kinds == frozenset()
+    uncertain = cal.uncertain_angles()
+    hip, knee = uncertain[HIP], uncertain["right_knee_flexion_deg"]
+    assert hip["reason"] == (
+        "the pelvis sensor's forward direction is not established; its sign was decided "
+        "against the pelvis (the pelvis sensor's forward direction is not established)"
+    )
+    assert doubt_kinds(hip) == {DoubtKind.FORWARD_UNKNOWN}  # the thigh's, carried along
+    assert doubt_kinds(knee) == {DoubtKind.FORWARD_UNKNOWN}  # the thigh's, with the shank's
+    assert "turned only 5°" in knee["reason"]
+    # read as a mapping the entry is its two texts, as envelope.json writes them
+    assert dict(hip) == {"reason": hip.reason, "redo": hip.redo}
+    assert hip == {"reason": hip.reason, "redo": hip.redo}
+    # a doubt found after the calibration has no kinds, nor the signs decided against it
+    cal = calibration_of({"pelvis": {}, "right_thigh": {"based_on": ("pelvis",)}})
+    later = cal.uncertain_angles({"pelvis": "a joint read beyond any range"})
+    assert "its sign was decided against the pelvis (a joint" in later[HIP]["reason"]
+    assert doubt_kinds(later[HIP]) == frozenset()
 
 
 def test_an_invisible_lean_leaves_the_hold_timing_unknown_and_said():

@@ -1,0 +1,61 @@
+"""Why an angle is uncertain: its words and the kinds of doubt behind them.
+
+The calibration (``analysis.angles``) says why an angle cannot be trusted, and the envelope
+(``analysis.envelope``) reads it; the record lives here, on the floor both rooms stand on.
+Read as a mapping, an :class:`UncertainAngle` is ``{"reason", "redo"}``, the entry of the
+``uncertain`` mapping every caller passes and of ``envelope.json``'s ``uncertain_angles``;
+its :attr:`~UncertainAngle.kinds` carry what the words say, so that no reader has to match
+them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+
+class DoubtKind(enum.Enum):
+    """A kind of calibration doubt that a reader of an uncertain angle acts on."""
+
+    FORWARD_UNKNOWN = "forward_unknown"
+    """The sign rule could not tell a segment's forward direction (its sign confidence is not
+    high): its flexion axis may lie anywhere, up to square to the true one, so a rotation
+    about it reads as any share of itself and the angle's rate has no scale. Carried to the
+    segments whose sign was decided against it."""
+
+
+NO_KINDS: frozenset[DoubtKind] = frozenset()
+"""The kinds of a doubt no reader acts on (its words are all there is)."""
+
+
+@dataclass(frozen=True, eq=False)
+class UncertainAngle(Mapping[str, str]):
+    """An uncertain angle's entry: why (``reason``), what to redo (``redo``), and ``kinds``.
+
+    As a mapping it holds exactly ``"reason"`` and ``"redo"`` (in that order), and it equals
+    any mapping with the same two texts: the ``kinds`` are derived from the same doubts as
+    the words and are not part of what is written.
+    """
+
+    reason: str
+    redo: str
+    kinds: frozenset[DoubtKind] = field(default=NO_KINDS)
+
+    def __getitem__(self, key: str) -> str:
+        if key == "reason":
+            return self.reason
+        if key == "redo":
+            return self.redo
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("reason", "redo"))
+
+    def __len__(self) -> int:
+        return 2
+
+
+def doubt_kinds(why: Mapping[str, str]) -> frozenset[DoubtKind]:
+    """The kinds of doubt behind an ``uncertain`` entry (a plain ``{"reason", "redo"}``: none)."""
+    return why.kinds if isinstance(why, UncertainAngle) else NO_KINDS
