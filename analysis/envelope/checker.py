@@ -220,22 +220,14 @@ def check_envelope(
             known,
             t_s,
             t_end,
-            rate_doubt=bool(uncertain and engaged_by in uncertain),
+            doubt=(uncertain or {}).get(engaged_by) if engaged_by is not None else None,
             readings=_TimedUnder.of(
                 _readings_of(engaged_by or "", other_readings) if uncertain else None,
                 _JudgedUnder(profile, side, data, t_s, t_end, absent),
                 breaks,
             ),
         )
-        holds = _with_unconfirmed(
-            _with_rate_doubts(
-                holds,
-                (profile, side, data, engaged_by),
-                (uncertain or {}, other_readings),
-                (engaged & ~breaks, known, t_s, t_end),
-            ),
-            rule_results,
-        )
+        holds = _with_unconfirmed(holds, rule_results)
 
     slider, reps = _dynamics(profile, side, data, engaged, t_s, t_end, absent)
     verdict = _verdict(engaged, rule_results)
@@ -721,7 +713,7 @@ def _holds(
     t_s: FloatArray,
     t_end: FloatArray,
     *,
-    rate_doubt: bool = False,
+    doubt: Mapping[str, str] | None = None,
     readings: _TimedUnder | None = None,
 ) -> tuple[tuple[Hold, ...], BoolArray]:
     """Holds: engaged, no gating rule outside, every gating angle known, and held still.
@@ -731,11 +723,11 @@ def _holds(
     holds (seconds, rated against the profile's target) and their per-sample mask. A hold
     whose start or end changes when a pause within its precision of the dwell
     (``analysis.envelope.pauses``) is decided the other way lists that reading
-    (``Hold.timing_alternatives``); with ``rate_doubt`` (the engagement angle uncertain), so
-    does one that changes with that angle's rate read :data:`RATE_DOUBT_FACTOR` times
-    slower or faster (:func:`_rate_alternatives`), unless its doubt is between discrete
-    calibrations (``readings``): each hold is then timed under every other reading instead
-    (:class:`_TimedUnder`).
+    (``Hold.timing_alternatives``); so does one that changes with the engagement angle's
+    rate, as :func:`_rate_doubts` reads it from ``doubt`` (that angle's entry of
+    ``check_envelope``'s ``uncertain``; None: trusted) and ``readings`` (the other readings
+    of a doubt between discrete calibrations). An uncertain angle's rate with no scale and
+    no other reading leaves the holds' timing unknown (:func:`_with_unknown_timing`).
     """
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
@@ -761,14 +753,9 @@ def _holds(
         assert x is not None
         for k, alt in _decided_otherwise(edges, spans, mask, speed, x, engaged, rest, spec):
             alternatives[k].append(alt)
-    if rate_doubt and speed is not None and x is not None:
-        found = (
-            _rate_alternatives(spans, speed, x, rest, spec)
-            if readings is None
-            else readings(spans, engaged_by, rest, spec)
-        )
-        for k, alt in found:
-            alternatives[k].append(alt)
+    if speed is not None and x is not None:
+        rate = (engaged_by, speed, x, scale)
+        _rate_doubts(spans, alternatives, rate, rest, spec, doubt=doubt, readings=readings)
     holds = []
     for (start, end), alts in zip(spans, alternatives, strict=True):
         d = end - start
@@ -776,6 +763,8 @@ def _holds(
             "target" if d >= spec.target_s else ("short" if d < spec.short_s else "under_target")
         )
         holds.append(Hold(start_s=start, end_s=end, rating=rating, timing_alternatives=tuple(alts)))
+    if doubt is not None and readings is None:
+        return _with_unknown_timing(tuple(holds), doubt), mask
     return tuple(holds), mask
 
 
@@ -986,72 +975,52 @@ def _with_unknown_timing(holds: tuple[Hold, ...], doubt: Mapping[str, str]) -> t
     return tuple(dataclasses.replace(h, timing_unknown=reason) for h in holds)
 
 
-def _with_rate_doubts(
-    holds: tuple[Hold, ...],
-    where: tuple[Profile, str, Mapping[str, FloatArray], str | None],
-    doubts: tuple[Mapping[str, Mapping[str, str]], Mapping[str, OtherReadings] | None],
-    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray],
-) -> tuple[Hold, ...]:
-    """``holds`` with what their engagement angle's rate leaves open, after :func:`_holds`.
+def _rate_doubts(
+    spans: Sequence[tuple[float, float]],
+    alternatives: Sequence[list[TimingAlternative]],
+    rate: tuple[str | None, FloatArray, FloatArray, float],
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+    spec: HoldSpec,
+    *,
+    doubt: Mapping[str, str] | None,
+    readings: _TimedUnder | None,
+) -> None:
+    """Add to each hold's ``alternatives`` (one list per span) what its angle's rate leaves open.
 
-    ``where``: the profile, side, angle table and engagement column; ``doubts``: the
-    uncertain angles and the other readings of ``check_envelope``. A trusted angle gives the
-    readings at its rate's precision (:func:`_with_scaled_rate`); an uncertain one with no
-    discrete other reading and no established scale says its timing is not known
-    (:func:`_with_unknown_timing`).
-    """
-    profile, side, data, column = where
-    uncertain, other_readings = doubts
-    if column is None:
-        return holds
-    if column not in uncertain:
-        return _with_scaled_rate(holds, profile, side, data[column], column, rest)
-    if _readings_of(column, other_readings) is None:
-        return _with_unknown_timing(holds, uncertain[column])
-    return holds
-
-
-def _with_scaled_rate(
-    holds: tuple[Hold, ...],
-    profile: Profile,
-    side: str,
-    x: FloatArray,
-    column: str,
-    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray],
-) -> tuple[Hold, ...]:
-    """``holds`` with their readings at the trusted engagement angle's rate ``1 ± scale``.
-
-    ``scale`` is :func:`~analysis.envelope.pauses.rate_scale_precision`. A slow lean whose
-    rate peaks within that share of the release rate (under it or over it) decides whether
-    the lean is part of getting in, like a pause at the dwell, but no pause shows it: the
-    holds are timed again with the speed of ``x`` (``column``) multiplied by ``1 + scale``
-    and ``1 - scale``; a reading that moves a hold's start or end by
+    ``rate``: the engagement column, its smoothed speed (°/s), the angle itself (deg) and
+    the rate's scale precision (:func:`~analysis.envelope.pauses.rate_scale_precision`);
+    ``rest``: the rest of :func:`_hold_mask`'s arguments. A trusted angle (``doubt`` None):
+    a slow lean whose rate peaks within that share of the release rate (under it or over
+    it) decides whether the lean is part of getting in, like a pause at the dwell, but no
+    pause shows it; the holds are timed again with the speed multiplied by ``1 - scale``
+    and ``1 + scale``, and a reading that moves a hold's start or end by
     :data:`ALTERNATIVE_MIN_S` or more (or leaves none), and that no reading of the hold
-    already gives, is added as a :class:`RateAlternative`. ``rest``: the engaged samples free
-    of breaks, the known samples and the time grid of :func:`_holds`.
+    already gives, is added as a :class:`RateAlternative`. An uncertain angle: its readings
+    at :data:`RATE_DOUBT_FACTOR` times slower and faster (:func:`_rate_alternatives`), or,
+    where its doubt is between discrete calibrations, the holds under each other reading
+    (``readings``, :class:`_TimedUnder`).
     """
-    spec = profile.hold
-    if not holds or spec.max_rate_deg_s is None:
-        return holds
-    free, known, t_s, t_end = rest
-    dwell = min((r.dwell_s for r in profile.rules), default=1.0)
-    scale = rate_scale_precision(profile, side, column)
-    x = np.asarray(x, dtype=np.float64)
-    speed = engagement_speed(x, t_s, spec)
-    spans = [(h.start_s, h.end_s) for h in holds]
-    found = [list(h.timing_alternatives) for h in holds]
-    rest_all = (free, known, t_s, t_end, dwell)
-    for k, alt in _rate_alternatives(spans, speed, x, rest_all, spec, (1.0 - scale, 1.0 + scale)):
+    column, speed, x, scale = rate
+    if doubt is not None:
+        found = (
+            _rate_alternatives(spans, speed, x, rest, spec)
+            if readings is None
+            else readings(spans, column, rest, spec)
+        )
+        for k, alt in found:
+            alternatives[k].append(alt)
+        return
+    if not spans:
+        return
+    for k, alt in _rate_alternatives(spans, speed, x, rest, spec, (1.0 - scale, 1.0 + scale)):
         given = [spans[k]] + [
-            (a.start_s, a.end_s) for a in found[k] if a.start_s is not None and a.end_s is not None
+            (a.start_s, a.end_s)
+            for a in alternatives[k]
+            if a.start_s is not None and a.end_s is not None
         ]
         best = None if alt.start_s is None or alt.end_s is None else (alt.start_s, alt.end_s)
         if not any(_same_reading(g, best) for g in given):
-            found[k].append(alt)
-    return tuple(
-        dataclasses.replace(h, timing_alternatives=tuple(alts))
-        for h, alts in zip(holds, found, strict=True)
-    )
+            alternatives[k].append(alt)
 
 
 READINGS_AGREE_S = 1.0
