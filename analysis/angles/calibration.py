@@ -293,8 +293,10 @@ class CalibrationResult:
 
         Such an angle may be wrong by twice the segment's tilt (a reversed flexion axis) or
         by more; the envelope reports its rules as *uncertain*, never as violated. ``extra``
-        adds doubts found after the calibration (see :meth:`doubts`). Each entry carries the
-        kinds of its segments' doubts (:class:`~analysis.recording.doubts.UncertainAngle`).
+        adds doubts found after the calibration (see :meth:`doubts`): only those, not what
+        :meth:`doubts` returned (a segment's doubt given back as words has lost its kinds).
+        Each entry carries the kinds of its segments' doubts
+        (:class:`~analysis.recording.doubts.UncertainAngle`).
         """
         doubts = self._doubts(extra)
         out: dict[str, UncertainAngle] = {}
