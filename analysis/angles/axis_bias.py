@@ -202,8 +202,8 @@ few degrees the calibration movements rock the pelvis (:func:`lying_turn_axis`).
 LYING_AXIS_MAX_CHANGE_DEG = 20.0
 """The turn to lying may move the calibration's axis this far when gravity confirms it."""
 LYING_AXIS_AGREE_DEG = 3.0
-"""Gravity's turn axis confirms the gyroscope's within this angle (our generator's people
-1–135 lying on their backs: the two 0.5–2.1° apart)."""
+"""Gravity's turn axis confirms the gyroscope's within this angle (five of our generator's
+people lying on their backs: the two 0.5–2.1° apart)."""
 
 
 def lying_turn_axis(
