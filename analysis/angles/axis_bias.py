@@ -136,7 +136,12 @@ GYRO_AXIS_MIN_EXCURSION_S = 1.0
 
 
 def gyro_flexion_axis(
-    gyr_rad_s: FloatArray, up_S: FloatArray, own_z_S: FloatArray, *, rate_hz: float
+    gyr_rad_s: FloatArray,
+    up_S: FloatArray,
+    own_z_S: FloatArray,
+    *,
+    rate_hz: float,
+    max_change_deg: float = GYRO_AXIS_MAX_CHANGE_DEG,
 ) -> FloatArray | None:
     """A segment's flexion axis from its gyroscope alone, where it turned about one axis.
 
@@ -148,7 +153,7 @@ def gyro_flexion_axis(
     each sample's part about the (biased) vertical. Returns the unit axis with the sign of
     ``own_z_S``, or None unless the segment turned ≥ :data:`GYRO_AXIS_MIN_ROTATION_DEG`
     about it with planarity ≥ :data:`GYRO_AXIS_MIN_PLANARITY` and it lies within
-    :data:`GYRO_AXIS_MAX_CHANGE_DEG` of ``own_z_S``.
+    ``max_change_deg`` of ``own_z_S``.
     """
     w = _turns_off_vertical(gyr_rad_s, up_S)
     if w is None:
@@ -163,7 +168,7 @@ def gyro_flexion_axis(
     if (
         rotation_deg < GYRO_AXIS_MIN_ROTATION_DEG
         or planarity < GYRO_AXIS_MIN_PLANARITY
-        or change_deg > GYRO_AXIS_MAX_CHANGE_DEG
+        or change_deg > max_change_deg
     ):
         return None
     return a
@@ -189,6 +194,58 @@ def tipped_far(up_S: FloatArray, y_S: FloatArray, *, rate_hz: float) -> bool:
     cos = up @ np.asarray(y_S, dtype=np.float64)
     far = cos <= np.cos(np.deg2rad(GYRO_AXIS_MIN_EXCURSION_DEG))
     return bool(int(far.sum()) >= max(1, round(GYRO_AXIS_MIN_EXCURSION_S * rate_hz)))
+
+
+LYING_TURN_MIN_TILT_DEG = 20.0
+"""The turn to lying is read from the samples this far from the stand's vertical, past the
+few degrees the calibration movements rock the pelvis (:func:`lying_turn_axis`)."""
+LYING_AXIS_MAX_CHANGE_DEG = 20.0
+"""The turn to lying may move the calibration's axis this far when gravity confirms it."""
+LYING_AXIS_AGREE_DEG = 3.0
+"""Gravity's turn axis confirms the gyroscope's within this angle (five of our generator's
+people lying on their backs: the two 0.5–2.1° apart)."""
+
+
+def lying_turn_axis(
+    gyr_rad_s: FloatArray,
+    up_S: FloatArray,
+    axes_S: tuple[FloatArray, FloatArray],
+    gravity_S: FloatArray | None,
+    *,
+    rate_hz: float,
+) -> FloatArray | None:
+    """A flexion axis from the turn to lying alone, where the whole session's is not clean.
+
+    Calibration movements that rock the pelvis about a tilted axis (sideways as it tips) spoil
+    the session's planarity, and so :func:`gyro_flexion_axis`; the quarter turn to lying and
+    back is clean. ``gyr_rad_s`` and ``up_S`` are as in :func:`gyro_flexion_axis`,
+    ``axes_S`` the stand's superior axis and the calibration's flexion axis (unit, sensor
+    frame). Over the samples tipped ≥ :data:`LYING_TURN_MIN_TILT_DEG` from that superior
+    axis the gyroscope's axis is taken, up to :data:`LYING_AXIS_MAX_CHANGE_DEG` from the
+    calibration's, only when ``gravity_S`` — the axis gravity alone shows the turn was about
+    (:func:`analysis.angles.calibration_axes.gravity_turn_axis`, sign free) — lies within
+    :data:`LYING_AXIS_AGREE_DEG` of it: two estimates that share no sensor error (held-out
+    person 22072: the calibration's axis 10.7° off, these two within 0.9° of the truth).
+    None otherwise (sign of the calibration's axis). Lying rolled onto one side tilts
+    gravity's axis by the roll, so a disagreement leaves the calibration's axis as it was.
+    """
+    if gravity_S is None:
+        return None
+    y_S, own_z_S = axes_S
+    up = np.asarray(up_S, dtype=np.float64)
+    tipped = up @ np.asarray(y_S, dtype=np.float64) <= np.cos(np.deg2rad(LYING_TURN_MIN_TILT_DEG))
+    axis = gyro_flexion_axis(
+        np.asarray(gyr_rad_s)[tipped],
+        up[tipped],
+        own_z_S,
+        rate_hz=rate_hz,
+        max_change_deg=LYING_AXIS_MAX_CHANGE_DEG,
+    )
+    if axis is None:
+        return None
+    g = np.asarray(gravity_S, dtype=np.float64)
+    cos = abs(float(axis @ g)) / max(float(np.linalg.norm(g)), 1e-12)
+    return axis if np.rad2deg(np.arccos(min(1.0, cos))) <= LYING_AXIS_AGREE_DEG else None
 
 
 def halfway_axis(own_z_S: FloatArray, gyro_S: FloatArray, y_S: FloatArray) -> FloatArray:

@@ -44,6 +44,7 @@ from analysis.angles.axis_bias import (
     gyro_flexion_axis,
     halfway_axis,
     hinge_turn_doubted,
+    lying_turn_axis,
     own_axis_planarity,
     own_gyro_axis,
     reframe,
@@ -1750,7 +1751,9 @@ def _pelvis_gyro_axis(
     the two axes are split half-way (:func:`analysis.angles.axis_bias.halfway_axis`), and
     ``leans_ruled_out`` (the session's axis was the rival that
     :func:`analysis.angles.calibration_axes.settle_axis` set aside) gives None: the leans'
-    rates would bring back the axis the witness ruled out.
+    rates would bring back the axis the witness ruled out. Lying, where the whole session's
+    rates are not clean enough, the turn to lying alone may give it
+    (:func:`analysis.angles.axis_bias.lying_turn_axis`, confirmed by gravity's turn).
     """
     s = session.streams["pelvis"]
     step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
@@ -1759,11 +1762,16 @@ def _pelvis_gyro_axis(
     gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64) - _stand_rate(s, stand)
     up = map_rows(_up_in_sensor, q, width=3, dtype=np.float64)
     own_z = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
-    axis = gyro_flexion_axis(gyr, up, own_z, rate_hz=session.rate_hz / step)
+    rate_hz = session.rate_hz / step
+    axis = gyro_flexion_axis(gyr, up, own_z, rate_hz=rate_hz)
     y_S = rot.rotate(q_S_B, [0.0, 1.0, 0.0])
-    if axis is None or tipped_far(up, y_S, rate_hz=session.rate_hz / step):
-        return axis
-    if leans_ruled_out:
+    if tipped_far(up, y_S, rate_hz=rate_hz):
+        if axis is not None:
+            return axis
+        found = gravity_turn_axis(up, y_S, min_n=round(GRAVITY_AXIS_MIN_S * rate_hz))
+        gravity_S = None if found is None else found[0]
+        return lying_turn_axis(gyr, up, (y_S, own_z), gravity_S, rate_hz=rate_hz)
+    if axis is None or leans_ruled_out:
         return None
     return halfway_axis(own_z, axis, y_S)  # leans only: either may be tilted
 
