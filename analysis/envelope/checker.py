@@ -48,6 +48,7 @@ from analysis.envelope.masks import (
     hysteresis,
     latch,
     reduce_peak,
+    running_mean,
 )
 from analysis.envelope.pauses import (
     EdgeMovement,
@@ -102,6 +103,7 @@ def check_envelope(
     absent: Mapping[str, str] | None = None,
     uncertain: Mapping[str, Mapping[str, str]] | None = None,
     other_readings: Mapping[str, OtherReadings] | None = None,
+    rate_mixing: Mapping[str, FloatArray] | None = None,
 ) -> EnvelopeResult:
     """Judge joint angles against an exercise profile.
 
@@ -137,6 +139,11 @@ def check_envelope(
         episode that every reading also shows, overlapping it in time, is confirmed: the
         rule is ``violated`` with it, ``confirmed_by`` the words; its other episodes stay
         unconfirmed (:func:`_found_in_every_reading`).
+    rate_mixing
+        Optional ``{column: °/s per sample}`` (``AngleResult.rate_mixing``): how much the
+        error of the axis an angle is measured about may add to its rate (the pelvis tipping
+        sideways as it tilts). A hold timed on a trusted angle is also timed at its rate's
+        precision, widened where that share of the rate is larger (:func:`_hold_scales`).
 
     Returns
     -------
@@ -230,6 +237,7 @@ def check_envelope(
                 (profile, side, data, engaged_by),
                 (uncertain or {}, other_readings),
                 (engaged & ~breaks, known, t_s, t_end),
+                mixing=(rate_mixing or {}).get(engaged_by or ""),
             ),
             rule_results,
         )
@@ -992,6 +1000,8 @@ def _with_rate_doubts(
     where: tuple[Profile, str, Mapping[str, FloatArray], str | None],
     doubts: tuple[Mapping[str, Mapping[str, str]], Mapping[str, OtherReadings] | None],
     rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray],
+    *,
+    mixing: FloatArray | None = None,
 ) -> tuple[Hold, ...]:
     """``holds`` with what their engagement angle's rate leaves open, after :func:`_holds`.
 
@@ -999,14 +1009,15 @@ def _with_rate_doubts(
     uncertain angles and the other readings of ``check_envelope``. A trusted angle gives the
     readings at its rate's precision (:func:`_with_scaled_rate`); an uncertain one with no
     discrete other reading and no established scale says its timing is not known
-    (:func:`_with_unknown_timing`).
+    (:func:`_with_unknown_timing`). ``mixing``: the engagement angle's entry of
+    ``check_envelope``'s ``rate_mixing`` (None: none).
     """
     profile, side, data, column = where
     uncertain, other_readings = doubts
     if column is None:
         return holds
     if column not in uncertain:
-        return _with_scaled_rate(holds, profile, side, data[column], column, rest)
+        return _with_scaled_rate(holds, profile, side, data[column], column, rest, mixing=mixing)
     if _readings_of(column, other_readings) is None:
         return _with_unknown_timing(holds, uncertain[column])
     return holds
@@ -1019,6 +1030,8 @@ def _with_scaled_rate(
     x: FloatArray,
     column: str,
     rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray],
+    *,
+    mixing: FloatArray | None = None,
 ) -> tuple[Hold, ...]:
     """``holds`` with their readings at the trusted engagement angle's rate ``1 ± scale``.
 
@@ -1029,7 +1042,9 @@ def _with_scaled_rate(
     and ``1 - scale``; a reading that moves a hold's start or end by
     :data:`ALTERNATIVE_MIN_S` or more (or leaves none), and that no reading of the hold
     already gives, is added as a :class:`RateAlternative`. ``rest``: the engaged samples free
-    of breaks, the known samples and the time grid of :func:`_holds`.
+    of breaks, the known samples and the time grid of :func:`_holds`. With ``mixing`` (the
+    rate the angle's axis error may add, °/s per sample) a hold whose leans show more than
+    ``scale`` of it is timed at its own share instead (:func:`_hold_scales`).
     """
     spec = profile.hold
     if not holds or spec.max_rate_deg_s is None:
@@ -1042,7 +1057,8 @@ def _with_scaled_rate(
     spans = [(h.start_s, h.end_s) for h in holds]
     found = [list(h.timing_alternatives) for h in holds]
     rest_all = (free, known, t_s, t_end, dwell)
-    for k, alt in _rate_alternatives(spans, speed, x, rest_all, spec, (1.0 - scale, 1.0 + scale)):
+    shares = _hold_scales(spans, speed, mixing, (t_s, spec, scale, dwell))
+    for k, alt in _scaled_readings(spans, speed, x, rest_all, spec, (scale, shares)):
         given = [spans[k]] + [
             (a.start_s, a.end_s) for a in found[k] if a.start_s is not None and a.end_s is not None
         ]
@@ -1053,6 +1069,89 @@ def _with_scaled_rate(
         dataclasses.replace(h, timing_alternatives=tuple(alts))
         for h, alts in zip(holds, found, strict=True)
     )
+
+
+MAX_MIXED_SCALE = 1.0 - 1.0 / RATE_DOUBT_FACTOR
+"""The widest share (0.5) a trusted angle's rate is read at: beyond it its scale is as little
+known as an uncertain angle's (:data:`RATE_DOUBT_FACTOR`)."""
+
+
+def _hold_windows(
+    spans: Sequence[tuple[float, float]], t_s: FloatArray, dwell: float
+) -> list[tuple[int, int]]:
+    """Per hold, the samples ``[lo, hi)`` of its leans: the hold, a margin either side.
+
+    The margin is :data:`PAUSE_WINDOW_DWELLS` dwells, as a pause is decided again within.
+    """
+    margin = PAUSE_WINDOW_DWELLS * dwell
+    return [
+        (int(np.searchsorted(t_s, a - margin)), int(np.searchsorted(t_s, b + margin, "right")))
+        for a, b in spans
+    ]
+
+
+def _hold_scales(
+    spans: Sequence[tuple[float, float]],
+    speed: FloatArray,
+    mixing: FloatArray | None,
+    grid: tuple[FloatArray, HoldSpec, float, float],
+) -> list[float]:
+    """Per hold, the share by which its engagement angle's rate may be off near it.
+
+    ``grid``: the time grid, the hold spec, the angle's measured ``scale``
+    (:func:`~analysis.envelope.pauses.rate_scale_precision`) and the dwell. Without
+    ``mixing`` every hold's share is ``scale``. With it (°/s per sample, smoothed over the
+    rate window like the speed), the median of ``mixing / speed`` over the samples of the
+    hold's window (:func:`_hold_windows`) whose speed lies between half the release rate and
+    the limit — a lean whose classification a rate error can change — when larger, at most
+    :data:`MAX_MIXED_SCALE`.
+    """
+    t_s, spec, scale, dwell = grid
+    if mixing is None or spec.still_rate_deg_s is None or spec.max_rate_deg_s is None:
+        return [scale] * len(spans)
+    dt = float(np.median(np.diff(t_s)))
+    filled = np.nan_to_num(np.asarray(mixing, dtype=np.float64))
+    mixed = running_mean(filled, max(1, round(spec.rate_window_s / dt)))
+    low, high = 0.5 * spec.still_rate_deg_s, spec.max_rate_deg_s
+    out = []
+    for lo, hi in _hold_windows(spans, t_s, dwell):
+        v = speed[lo:hi]
+        band = (v >= low) & (v <= high)
+        share = float(np.median(mixed[lo:hi][band] / v[band])) if band.any() else 0.0
+        out.append(min(max(scale, share), MAX_MIXED_SCALE))
+    return out
+
+
+def _scaled_readings(
+    spans: Sequence[tuple[float, float]],
+    speed: FloatArray,
+    x: FloatArray,
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+    spec: HoldSpec,
+    shares: tuple[float, Sequence[float]],
+) -> list[tuple[int, RateAlternative]]:
+    """:func:`_rate_alternatives` at ``1 ± share`` of each hold's rate.
+
+    ``shares``: the angle's ``scale`` and each hold's share (:func:`_hold_scales`). When
+    every hold's share is ``scale`` the speed is scaled as one; otherwise each hold's window
+    (:func:`_hold_windows`, the largest share where they overlap) is scaled by its share and
+    the rest by ``scale``, and each reading gives its hold's window's factor.
+    """
+    scale, per_hold = shares
+    if all(s == scale for s in per_hold):
+        return _rate_alternatives(spans, speed, x, rest, spec, (1.0 - scale, 1.0 + scale))
+    share = np.full(speed.size, scale)
+    windows = _hold_windows(spans, rest[2], rest[4])
+    for (lo, hi), s in zip(windows, per_hold, strict=True):
+        share[lo:hi] = np.maximum(share[lo:hi], s)
+    told = [float(share[lo:hi].max()) for lo, hi in windows]
+    out = []
+    for sign in (-1.0, 1.0):
+        for k, alt in _rate_alternatives(
+            spans, speed * (1.0 + sign * share), x, rest, spec, (1.0,)
+        ):
+            out.append((k, dataclasses.replace(alt, rate_factor=1.0 + sign * told[k])))
+    return out
 
 
 READINGS_AGREE_S = 1.0
