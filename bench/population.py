@@ -326,7 +326,7 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
             if any(getattr(x, "reading", None) for x in alts):
                 return "reading"
             factors = [getattr(x, "rate_factor", None) or 1.0 for x in alts]
-            return "rate" if any(not 0.75 < f < 1.5 for f in factors) else "scale"
+            return "rate" if any(not 0.5 < f < 2.0 for f in factors) else "scale"
     return None
 
 

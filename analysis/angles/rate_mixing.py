@@ -27,7 +27,7 @@ the pelvis axes the calibration trusted in round 11's in-sample run (people 0–
 1 h, every set: 287 axes, median 0.86°, 95th percentile 4.6°, 99th 11.0°, worst 13.1°;
 held-out 20000–20099: 181 axes, 99th percentile 12.0°, worst 21.1°)."""
 
-CHUNK_SAMPLES: Final = 1 << 20
+CHUNK_SAMPLES: Final = 1 << 16
 """Samples per step of :func:`pelvis_rate_mixing` (bounds its scratch memory on long sessions)."""
 
 

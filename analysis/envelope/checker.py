@@ -1071,9 +1071,10 @@ def _with_scaled_rate(
     )
 
 
-MAX_MIXED_SCALE = 1.0 - 1.0 / RATE_DOUBT_FACTOR
-"""The widest share (0.5) a trusted angle's rate is read at: beyond it its scale is as little
-known as an uncertain angle's (:data:`RATE_DOUBT_FACTOR`)."""
+MAX_MIXED_SCALE = 0.4
+"""The widest share a trusted angle's rate is read at (chosen): short of the uncertain angle's
+half (:data:`RATE_DOUBT_FACTOR`), so the two kinds of reading stay apart (a reading at × 0.5
+or × 2 is an uncertain angle's)."""
 
 
 def _hold_windows(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import bench.population as pop
 from analysis.angles import rotations as rot
 from analysis.angles.rate_mixing import PELVIS_AXIS_PRECISION_DEG, pelvis_rate_mixing
 from analysis.envelope import check_envelope
@@ -56,6 +57,7 @@ def _sideways_with_the_lean(angles, share: float) -> np.ndarray:
 
 
 def test_a_lean_read_slow_by_more_than_the_precision_gives_the_faster_reading():
+    """The share is the median sideways rate over the lean's own (0.4 here), not the 10 %."""
     angles = leaning_hold(2.2)
     release = STANDING.hold.still_rate_deg_s
     scale = rate_scale_precision(STANDING, "right", HIP)
@@ -66,7 +68,8 @@ def test_a_lean_read_slow_by_more_than_the_precision_gives_the_faster_reading():
     (plain,) = check_envelope(angles, STANDING, side="right").holds
     assert plain.timing_alternatives == ()
     mixing = {HIP: _sideways_with_the_lean(angles, 0.4)}
-    (hold,) = check_envelope(angles, STANDING, side="right", rate_mixing=mixing).holds
+    env = check_envelope(angles, STANDING, side="right", rate_mixing=mixing)
+    (hold,) = env.holds
     assert (hold.start_s, hold.end_s) == (plain.start_s, plain.end_s)
     (alt,) = hold.timing_alternatives
     assert isinstance(alt, RateAlternative)
@@ -75,7 +78,12 @@ def test_a_lean_read_slow_by_more_than_the_precision_gives_the_faster_reading():
     assert hold.start_s + 0.5 <= alt.start_s <= LEAN_END_S
     text = hold.timing_text()
     assert text is not None
-    assert "% faster than read" in text
+    assert f"moved {(alt.rate_factor - 1.0) * 100:.0f} % faster than read" in text
+    assert "uncertain" not in text
+    # the bench: a true hold after the lean is flagged at the rate's share, never matched
+    true_hold = (alt.start_s, alt.end_s)
+    reason = pop.hold_reason(true_hold, [(hold.start_s, hold.end_s)], env, [])
+    assert reason == pop.HOLD_REASONS[12]
 
 
 def test_a_pelvis_that_does_not_tip_sideways_changes_nothing():
