@@ -326,7 +326,7 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
             if any(getattr(x, "reading", None) for x in alts):
                 return "reading"
             factors = [getattr(x, "rate_factor", None) or 1.0 for x in alts]
-            return "rate" if any(not 0.75 < f < 1.5 for f in factors) else "scale"
+            return "rate" if any(not 0.5 < f < 2.0 for f in factors) else "scale"
     return None
 
 
@@ -392,6 +392,9 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         others = getattr(res, "other_readings", None)
         if others and "other_readings" in inspect.signature(check_envelope).parameters:
             extra["other_readings"] = others
+    mixing = getattr(res, "rate_mixing", None)
+    if mixing and "rate_mixing" in inspect.signature(check_envelope).parameters:
+        extra["rate_mixing"] = mixing
     est = check_envelope(res.angles, profile, side=ses.side, absent=res.absent, **extra)
     truth_cols = [c for c in res.angles.columns if c in ses.truth]
     tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side)

@@ -408,6 +408,7 @@ def analyse(
         absent={**unworn_leg_reasons(placements, leg), **result.absent},
         uncertain=result.uncertain,
         other_readings=result.other_readings,
+        rate_mixing=result.rate_mixing,
     )
     return SessionAnalysis(meta, placements, result, envelope, name)
 
@@ -443,6 +444,7 @@ def check_profile(
         absent=analysis.angles.absent,
         uncertain=analysis.angles.uncertain,
         other_readings=analysis.angles.other_readings,
+        rate_mixing=analysis.angles.rate_mixing,
     )
 
 

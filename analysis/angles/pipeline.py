@@ -59,6 +59,7 @@ from analysis.angles.plausibility import (
     flat_foot_mask,
     implausible_joints,
 )
+from analysis.angles.rate_mixing import rate_mixing_columns
 from analysis.angles.tilt_precision import (
     PoseEvidence,
     SegmentPrecision,
@@ -204,6 +205,10 @@ class AngleResult:
     """Per doubted segment whose doubt is between discrete readings (``SegmentCalibration.
     other_frames``), the words and the uncertain columns under each other reading
     (:func:`covered_readings`); pass to ``check_envelope(other_readings=...)``."""
+    rate_mixing: Mapping[str, NDArray[np.float32]] = field(default_factory=dict, repr=False)
+    """Per angle column measured about the pelvis's flexion axis, the rate (°/s per sample)
+    that axis's error may add to it (:mod:`analysis.angles.rate_mixing`: the pelvis tipping
+    sideways as it tilts); pass to ``check_envelope(rate_mixing=...)``."""
 
     def calibration_dict(self) -> dict[str, Any]:
         """The calibration as JSON values, listing every angle reported as uncertain.
@@ -562,6 +567,8 @@ def _on_grid(
     return session, long_session, threads
 
 
+# long: the pipeline's stages in order, one or two lines each; split, it would only hand its
+# intermediate results (orientations, calibration, readings) from one part to the next
 def analyse_recording(
     recording: Recording,
     *,
@@ -618,6 +625,7 @@ def analyse_recording(
     q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, twists=twist.read, **steps)
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat, foot_doubt = _feet_flat(q_E_B)
+    mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
     q_E_B = q_E_B if opts.keep_orientations else {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
@@ -641,6 +649,7 @@ def analyse_recording(
         predicted_rmse_deg=predicted,
         precision_notes=(*flat_notes, *precision_notes(predicted, imprecise)),
         other_readings=readings,
+        rate_mixing=mixing,
     )
 
 

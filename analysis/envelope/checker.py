@@ -48,6 +48,7 @@ from analysis.envelope.masks import (
     hysteresis,
     latch,
     reduce_peak,
+    running_mean,
 )
 from analysis.envelope.pauses import (
     EdgeMovement,
@@ -103,6 +104,7 @@ def check_envelope(
     absent: Mapping[str, str] | None = None,
     uncertain: Mapping[str, Mapping[str, str]] | None = None,
     other_readings: Mapping[str, OtherReadings] | None = None,
+    rate_mixing: Mapping[str, FloatArray] | None = None,
 ) -> EnvelopeResult:
     """Judge joint angles against an exercise profile.
 
@@ -140,6 +142,11 @@ def check_envelope(
         episode that every reading also shows, overlapping it in time, is confirmed: the
         rule is ``violated`` with it, ``confirmed_by`` the words; its other episodes stay
         unconfirmed (:func:`_found_in_every_reading`).
+    rate_mixing
+        Optional ``{column: °/s per sample}`` (``AngleResult.rate_mixing``): how much the
+        error of the axis an angle is measured about may add to its rate (the pelvis tipping
+        sideways as it tilts). A hold timed on a trusted angle is also timed at its rate's
+        precision, widened where that share of the rate is larger (:func:`_hold_scales`).
 
     Returns
     -------
@@ -221,6 +228,7 @@ def check_envelope(
             t_s,
             t_end,
             doubt=(uncertain or {}).get(engaged_by) if engaged_by is not None else None,
+            mixing=(rate_mixing or {}).get(engaged_by or ""),
             readings=_TimedUnder.of(
                 _readings_of(engaged_by or "", other_readings) if uncertain else None,
                 _JudgedUnder(profile, side, data, t_s, t_end, absent),
@@ -714,6 +722,7 @@ def _holds(
     t_end: FloatArray,
     *,
     doubt: Mapping[str, str] | None = None,
+    mixing: FloatArray | None = None,
     readings: _TimedUnder | None = None,
 ) -> tuple[tuple[Hold, ...], BoolArray]:
     """Holds: engaged, no gating rule outside, every gating angle known, and held still.
@@ -725,7 +734,8 @@ def _holds(
     (``analysis.envelope.pauses``) is decided the other way lists that reading
     (``Hold.timing_alternatives``); so does one that changes with the engagement angle's
     rate, as :func:`_rate_doubts` reads it from ``doubt`` (that angle's entry of
-    ``check_envelope``'s ``uncertain``; None: trusted) and ``readings`` (the other readings
+    ``check_envelope``'s ``uncertain``; None: trusted), ``mixing`` (that angle's entry of
+    ``check_envelope``'s ``rate_mixing``; None: none) and ``readings`` (the other readings
     of a doubt between discrete calibrations). An uncertain angle's rate with no scale and
     no other reading leaves the holds' timing unknown (:func:`_with_unknown_timing`).
     """
@@ -755,7 +765,9 @@ def _holds(
             alternatives[k].append(alt)
     if speed is not None and x is not None:
         rate = (engaged_by, speed, x, scale)
-        _rate_doubts(spans, alternatives, rate, rest, spec, doubt=doubt, readings=readings)
+        _rate_doubts(
+            spans, alternatives, rate, rest, spec, doubt=doubt, readings=readings, mixing=mixing
+        )
     holds = []
     for (start, end), alts in zip(spans, alternatives, strict=True):
         d = end - start
@@ -984,6 +996,7 @@ def _rate_doubts(
     *,
     doubt: Mapping[str, str] | None,
     readings: _TimedUnder | None,
+    mixing: FloatArray | None = None,
 ) -> None:
     """Add to each hold's ``alternatives`` (one list per span) what its angle's rate leaves open.
 
@@ -995,7 +1008,9 @@ def _rate_doubts(
     pause shows it; the holds are timed again with the speed multiplied by ``1 - scale``
     and ``1 + scale``, and a reading that moves a hold's start or end by
     :data:`ALTERNATIVE_MIN_S` or more (or leaves none), and that no reading of the hold
-    already gives, is added as a :class:`RateAlternative`. An uncertain angle: its readings
+    already gives, is added as a :class:`RateAlternative`; with ``mixing`` (the rate the
+    angle's axis error may add, °/s per sample) a hold whose leans show more than ``scale``
+    of it is timed at its own share instead (:func:`_hold_scales`). An uncertain angle: its readings
     at :data:`RATE_DOUBT_FACTOR` times slower and faster (:func:`_rate_alternatives`), or,
     where its doubt is between discrete calibrations, the holds under each other reading
     (``readings``, :class:`_TimedUnder`).
@@ -1012,7 +1027,8 @@ def _rate_doubts(
         return
     if not spans:
         return
-    for k, alt in _rate_alternatives(spans, speed, x, rest, spec, (1.0 - scale, 1.0 + scale)):
+    shares = _hold_scales(spans, speed, mixing, (rest[2], spec, scale, rest[4]))
+    for k, alt in _scaled_readings(spans, speed, x, rest, spec, (scale, shares)):
         given = [spans[k]] + [
             (a.start_s, a.end_s)
             for a in alternatives[k]
@@ -1021,6 +1037,90 @@ def _rate_doubts(
         best = None if alt.start_s is None or alt.end_s is None else (alt.start_s, alt.end_s)
         if not any(_same_reading(g, best) for g in given):
             alternatives[k].append(alt)
+
+
+MAX_MIXED_SCALE = 0.4
+"""The widest share a trusted angle's rate is read at (chosen): short of the uncertain angle's
+half (:data:`RATE_DOUBT_FACTOR`), so the two kinds of reading stay apart (a reading at × 0.5
+or × 2 is an uncertain angle's)."""
+
+
+def _hold_windows(
+    spans: Sequence[tuple[float, float]], t_s: FloatArray, dwell: float
+) -> list[tuple[int, int]]:
+    """Per hold, the samples ``[lo, hi)`` of its leans: the hold, a margin either side.
+
+    The margin is :data:`PAUSE_WINDOW_DWELLS` dwells, as a pause is decided again within.
+    """
+    margin = PAUSE_WINDOW_DWELLS * dwell
+    return [
+        (int(np.searchsorted(t_s, a - margin)), int(np.searchsorted(t_s, b + margin, "right")))
+        for a, b in spans
+    ]
+
+
+def _hold_scales(
+    spans: Sequence[tuple[float, float]],
+    speed: FloatArray,
+    mixing: FloatArray | None,
+    grid: tuple[FloatArray, HoldSpec, float, float],
+) -> list[float]:
+    """Per hold, the share by which its engagement angle's rate may be off near it.
+
+    ``grid``: the time grid, the hold spec, the angle's measured ``scale``
+    (:func:`~analysis.envelope.pauses.rate_scale_precision`) and the dwell. Without
+    ``mixing`` every hold's share is ``scale``. With it (°/s per sample, smoothed over the
+    rate window like the speed), the median of ``mixing / speed`` over the samples of the
+    hold's window (:func:`_hold_windows`) whose speed lies between half the release rate and
+    the limit — a lean whose classification a rate error can change — when larger, at most
+    :data:`MAX_MIXED_SCALE`.
+    """
+    t_s, spec, scale, dwell = grid
+    if mixing is None or spec.still_rate_deg_s is None or spec.max_rate_deg_s is None:
+        return [scale] * len(spans)
+    dt = float(np.median(np.diff(t_s)))
+    filled = np.nan_to_num(np.asarray(mixing, dtype=np.float64))
+    mixed = running_mean(filled, max(1, round(spec.rate_window_s / dt)))
+    low, high = 0.5 * spec.still_rate_deg_s, spec.max_rate_deg_s
+    out = []
+    for lo, hi in _hold_windows(spans, t_s, dwell):
+        v = speed[lo:hi]
+        band = (v >= low) & (v <= high)
+        share = float(np.median(mixed[lo:hi][band] / v[band])) if band.any() else 0.0
+        out.append(min(max(scale, share), MAX_MIXED_SCALE))
+    return out
+
+
+def _scaled_readings(
+    spans: Sequence[tuple[float, float]],
+    speed: FloatArray,
+    x: FloatArray,
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+    spec: HoldSpec,
+    shares: tuple[float, Sequence[float]],
+) -> list[tuple[int, RateAlternative]]:
+    """:func:`_rate_alternatives` at ``1 ± share`` of each hold's rate.
+
+    ``shares``: the angle's ``scale`` and each hold's share (:func:`_hold_scales`). When
+    every hold's share is ``scale`` the speed is scaled as one; otherwise each hold's window
+    (:func:`_hold_windows`, the largest share where they overlap) is scaled by its share and
+    the rest by ``scale``, and each reading gives its hold's window's factor.
+    """
+    scale, per_hold = shares
+    if all(s == scale for s in per_hold):
+        return _rate_alternatives(spans, speed, x, rest, spec, (1.0 - scale, 1.0 + scale))
+    share = np.full(speed.size, scale)
+    windows = _hold_windows(spans, rest[2], rest[4])
+    for (lo, hi), s in zip(windows, per_hold, strict=True):
+        share[lo:hi] = np.maximum(share[lo:hi], s)
+    told = [float(share[lo:hi].max()) for lo, hi in windows]
+    out = []
+    for sign in (-1.0, 1.0):
+        for k, alt in _rate_alternatives(
+            spans, speed * (1.0 + sign * share), x, rest, spec, (1.0,)
+        ):
+            out.append((k, dataclasses.replace(alt, rate_factor=1.0 + sign * told[k])))
+    return out
 
 
 READINGS_AGREE_S = 1.0

@@ -290,7 +290,7 @@ class Hold:
             if isinstance(alt, ReadingAlternative):
                 parts.append(f"or {reading} under another calibration of the angle that times it")
                 continue
-            if isinstance(alt, RateAlternative) and not 0.75 < alt.rate_factor < 1.5:
+            if isinstance(alt, RateAlternative) and not 0.5 < alt.rate_factor < 2.0:
                 how = "twice" if alt.rate_factor > 1 else "half"
                 parts.append(
                     f"or {reading} if the uncertain angle that times it moved {how} as fast as read"

@@ -1,0 +1,75 @@
+"""How much a trusted pelvis axis's error may add to the rate of the angles turned about it.
+
+A segment's flexion axis off by ``θ`` about the vertical reads a rotation about the true axis
+as ``cos θ`` of itself and mixes in ``sin θ`` of the rotation about the antero-posterior axis
+(the pelvis's obliquity). The thigh, shank and foot turn about a hinge that fixes their axes
+to about 1°; the pelvis has none, and a trusted pelvis axis was measured up to
+:data:`PELVIS_AXIS_PRECISION_DEG` off. Where the pelvis tips sideways while it tilts (a hip
+hitched with the lean into a standing stretch), the lean's rate as read may then be off by
+far more than the share measured over the population: a hold timed on that rate says so
+(``analysis.envelope.checker``, ``check_envelope(rate_mixing=...)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import angle_dependencies
+
+PELVIS_AXIS_PRECISION_DEG: Final = 11.0
+"""How far (deg) a trusted pelvis flexion axis may be off: the 99th percentile of the error of
+the pelvis axes the calibration trusted in round 11's in-sample run (people 0–149 and four at
+1 h, every set: 287 axes, median 0.86°, 95th percentile 4.6°, 99th 11.0°, worst 13.1°;
+held-out 20000–20099: 181 axes, 99th percentile 12.0°, worst 21.1°)."""
+
+CHUNK_SAMPLES: Final = 1 << 16
+"""Samples per step of :func:`pelvis_rate_mixing` (bounds its scratch memory on long sessions)."""
+
+
+def pelvis_rate_mixing(q_E_B: NDArray[np.floating], rate_hz: float) -> NDArray[np.float32]:
+    """``sin(PELVIS_AXIS_PRECISION_DEG)`` × the pelvis's obliquity rate (°/s, ≥ 0) per sample.
+
+    ``q_E_B``: the pelvis's orientation (segment → earth, scalar first, ISB axes: x forward,
+    y up, z to the right) on the grid at ``rate_hz``. The rate is the body-frame angular
+    velocity about x from consecutive orientations; samples without an orientation read 0.
+    """
+    n = len(q_E_B)
+    out = np.zeros(n, dtype=np.float32)
+    if n < 2:
+        return out
+    gain = np.degrees(2.0 * rate_hz) * np.sin(np.radians(PELVIS_AXIS_PRECISION_DEG))
+    for a in range(0, n - 1, CHUNK_SAMPLES):
+        b = min(a + CHUNK_SAMPLES, n - 1)
+        q0 = np.asarray(q_E_B[a:b], dtype=np.float64)
+        q1 = np.asarray(q_E_B[a + 1 : b + 1], dtype=np.float64)
+        dq = rot.multiply(rot.conjugate(q0), q1)
+        # the shorter of the two equal turns: the sign of the scalar part
+        w_x = np.abs(dq[:, 1]) * gain
+        out[a:b] = np.where(np.isfinite(w_x), w_x, 0.0)
+    out[-1] = out[-2]
+    return out
+
+
+def rate_mixing_columns(
+    q_E_B: dict[str, NDArray[np.floating]], rate_hz: float, columns: Collection[str]
+) -> dict[str, NDArray[np.float32]]:
+    """The rate (°/s) the pelvis axis's error may add, per angle column turned about it.
+
+    Every column of ``columns`` whose first segment is the pelvis (hip angles, pelvis tilt,
+    lumbar, head against the pelvis) gets :func:`pelvis_rate_mixing` (one array shared by
+    all); none without a pelvis orientation in ``q_E_B``.
+    """
+    q = q_E_B.get("pelvis")
+    if q is None:
+        return {}
+    turned = [c for c, deps in angle_dependencies().items() if deps[0] == "pelvis"]
+    wanted = [c for c in turned if c in columns]
+    if not wanted:
+        return {}
+    series = pelvis_rate_mixing(q, rate_hz)
+    return dict.fromkeys(wanted, series)
