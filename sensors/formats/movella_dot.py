@@ -55,6 +55,7 @@ from sensors.formats.vendor import (
     VendorStream,
     decode_text,
     find_clock_gaps,
+    line_at,
     long_plain_text,
     parse_table,
     split_header,
@@ -128,7 +129,7 @@ def read_movella_dot(path: str | Path) -> VendorStream:
     p = Path(path)
     text, info, header_idx, start = _text_and_preamble(p)
     header_line = header_idx + 1
-    header = split_header(_as_line(text, start), ",", path=p)
+    header = split_header(line_at(text, start)[0], ",", path=p)
     if TIME_COLUMN not in header:
         raise RecordingFormatError(
             p, f"no '{TIME_COLUMN}' column; expected the DOT sensor clock", line=header_line
@@ -235,31 +236,19 @@ def _text_and_preamble(p: Path) -> tuple[str | bytes, dict[str, str], int, int]:
     return text, info, header_idx, starts[header_idx]
 
 
-def _as_line(text: str | bytes, start: int) -> str:
-    """The line of ``text`` that starts at ``start``, as text without its line end."""
-    end = text.find("\n" if isinstance(text, str) else b"\n", start)  # type: ignore[arg-type]
-    line = text[start:] if end < 0 else text[start:end]
-    return (line if isinstance(line, str) else line.decode("utf-8")).rstrip("\r")
-
-
 def _first_lines(text: str | bytes, n: int) -> tuple[list[str], list[int]]:
     """The first ``n`` lines of ``text`` (str, or UTF-8 bytes) and where each starts.
 
     As splitting at every newline and keeping ``n`` lines, without splitting the rest of a
     long export. Bytes that are not UTF-8 raise UnicodeDecodeError.
     """
-    nl = "\n" if isinstance(text, str) else b"\n"
     lines: list[str] = []
     starts: list[int] = []
     pos = 0
-    while len(lines) < n:
-        end = text.find(nl, pos)  # type: ignore[arg-type]
+    while len(lines) < n and pos <= len(text):
         starts.append(pos)
-        piece = text[pos:] if end < 0 else text[pos:end]
-        lines.append(piece if isinstance(piece, str) else piece.decode("utf-8"))
-        if end < 0:
-            break
-        pos = end + 1
+        line, pos = line_at(text, pos)
+        lines.append(line)
     return lines, starts
 
 

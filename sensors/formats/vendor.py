@@ -324,6 +324,19 @@ def long_plain_text(raw: bytes) -> bytes | None:
     return None
 
 
+def line_at(text: str | bytes, start: int) -> tuple[str, int]:
+    """The line of ``text`` (str, or UTF-8 bytes) at ``start``, and where the next starts.
+
+    The line is without its line end; after the last line (no newline follows) the next
+    start is ``len(text) + 1``, so lines are those of splitting at every newline. Bytes that
+    are not UTF-8 raise UnicodeDecodeError.
+    """
+    end = text.find("\n" if isinstance(text, str) else b"\n", start)  # type: ignore[arg-type]
+    piece = text[start:] if end < 0 else text[start:end]
+    line = piece if isinstance(piece, str) else piece.decode("utf-8")
+    return line.rstrip("\r"), len(text) + 1 if end < 0 else end + 1
+
+
 def _parse_blocks(text: str | bytes, start: int, spec: _Spec, expect_final_newline: bool) -> Table:
     """:func:`parse_table` of a long table, :data:`BLOCK_CHARS` of whole lines at a time.
 

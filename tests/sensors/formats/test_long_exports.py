@@ -24,8 +24,9 @@ from analysis.recording.streams import (
     validate_samples,
 )
 from sensors.formats import canonical, merge, vendor
+from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import free_acc_from_specific_force, read_movella_dot
-from tests.vendor_writers import write_movella_dot
+from tests.vendor_writers import write_metabase, write_movella_dot
 
 WHOLE = 1 << 40
 """A block size no test table reaches: the whole parse."""
@@ -224,3 +225,14 @@ def test_a_bad_merged_stream_fails_as_the_long_table_does(spoil):
     with pytest.raises(RecordingFormatError) as merged_error:
         merge._validated(streams)
     assert str(merged_error.value) == str(long_error.value)
+
+
+def test_a_long_metabase_export_is_read_as_it_was_whole(tmp_path, monkeypatch):
+    t = 1_547_472_169.751 + np.arange(3000) / 100.0
+    values = np.random.default_rng(5).normal(0, 1, (3000, 3))
+    path = write_metabase(tmp_path, "Accelerometer", t, values, rate_hz=100.0)
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", WHOLE)
+    whole = read_metabase(path)
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", 999)
+    assert vendor.long_plain_text(path.read_bytes()) is not None  # the bytes path is taken
+    _same_stream(read_metabase(path), whole)
