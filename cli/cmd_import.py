@@ -9,10 +9,10 @@ from pathlib import Path
 
 from analysis.errors import ConfigError
 from analysis.recording.schema import SIDES
-from analysis.recording.streams import SessionMeta, samples_from_streams
+from analysis.recording.streams import SessionMeta
 from cli.cmd_info import summarise
 from cli.common import add_input_arguments, load_inputs
-from sensors.formats.canonical import sidecar_path, write_recording
+from sensors.formats.canonical import sidecar_path, write_streams
 from sensors.formats.detect import supported_formats_text
 
 DESCRIPTION = f"""\
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         meta = dataclasses.replace(
             meta, exercise=args.exercise or meta.exercise, side=args.side or meta.side
         )
-    write_recording(out, samples_from_streams(rec.streams), meta)
+    write_streams(out, rec.streams, meta)
     # the per-gap list lives in the sidecar; print one line per sensor instead
     shown = rec.replace(meta=dataclasses.replace(meta, gaps=()), path=out, warnings=())
     print(summarise(shown), file=sys.stdout)

@@ -9,6 +9,7 @@ from analysis.errors import ConfigError
 from analysis.recording.streams import Recording, take_streams
 from sensors.formats.canonical import read_recording
 from sensors.formats.merge import SensorMapping, classify_inputs, read_vendor_session
+from stretchguard.memory import give_back_memory
 
 __all__ = [
     "SensorMapping",
@@ -66,7 +67,7 @@ def load_recording(
                 f"{others or 'another recording'}"
             )
         return read_recording(canonical[0], device_ticks=device_ticks)
-    return read_vendor_session(files, mapping=mapping)
+    return read_vendor_session(files, mapping=mapping, after_file=give_back_memory)
 
 
 def load_sensor_map(path: str | Path | None = None, options: Sequence[str] = ()) -> SensorMapping:

@@ -579,6 +579,52 @@ def _unless_all_nan(block: FloatArray | None, idx: NDArray[np.intp]) -> FloatArr
     return None if np.isnan(rows).all() else rows
 
 
+def check_streams(streams: Mapping[str, SensorStream]) -> dict[str, SensorStream]:
+    """The checks of :func:`validate_samples`, sensor by sensor on the arrays (no long table).
+
+    Returns the streams with float64 measurements and int64 ticks (arrays already so are not
+    copied), as ``streams_from_samples(validate_samples(samples_from_streams(streams)))``
+    would. Raises RecordingFormatError at the first failing sample (its ``line`` counts that
+    sensor's own samples from 2); the long table's validation names its own row instead.
+    """
+    out = {}
+    for label, s in streams.items():
+        mag = None if s.mag_ut is None else np.asarray(s.mag_ut, dtype=np.float64)
+        quat = None if s.quat is None else np.asarray(s.quat, dtype=np.float64)
+        ticks = None if s.device_ticks is None else np.asarray(s.device_ticks, dtype=np.int64)
+        out[label] = SensorStream(
+            placement=label,
+            t_s=np.asarray(s.t_s, dtype=np.float64),
+            acc_m_s2=np.asarray(s.acc_m_s2, dtype=np.float64),
+            gyr_rad_s=np.asarray(s.gyr_rad_s, dtype=np.float64),
+            mag_ut=None if mag is None or np.isnan(mag).all() else mag,
+            quat=None if quat is None or np.isnan(quat).all() else quat,
+            device_ticks=ticks,
+        )
+        _check_stream(out[label])
+    return out
+
+
+def _check_stream(s: SensorStream) -> None:
+    """:func:`validate_samples`'s checks of one sensor's samples."""
+    columns: dict[str, FloatArray] = {T_S: s.t_s}
+    blocks = ((ACC_COLUMNS, s.acc_m_s2), (GYR_COLUMNS, s.gyr_rad_s))
+    blocks += ((MAG_COLUMNS, s.mag_ut), (QUAT_COLUMNS, s.quat))
+    for cols, block in blocks:
+        if block is not None:
+            columns.update({c: block[:, i] for i, c in enumerate(cols)})
+    if s.device_ticks is not None:
+        columns[DEVICE_TICKS] = s.device_ticks.astype(np.float64)
+    for col in REQUIRED_COLUMNS:
+        if col != SENSOR and not np.isfinite(columns[col]).all():
+            raise RecordingFormatError(
+                None, "empty, NaN or infinite value in a required column", column=col
+            )
+    _check_limits(columns, source=None, line=lambda i: i + 2)
+    codes = np.full(len(s), PLACEMENTS.index(s.placement), dtype=np.intp)
+    _check_times(s.t_s, codes, source=None, line=lambda i: i + 2, warnings=None)
+
+
 def validate_samples(
     df: pd.DataFrame,
     *,

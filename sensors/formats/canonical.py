@@ -55,6 +55,7 @@ from analysis.recording.streams import (
     SensorStream,
     SessionMeta,
     check_meta_against_data,
+    samples_from_streams,
     streams_from_samples,
     validate_samples,
 )
@@ -165,8 +166,10 @@ def open_new(path: Path) -> Iterator[BinaryIO]:
         yield fh
 
 
-def write_new_file(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path``, which must not exist yet (else OutputExistsError).
+def write_new_file(path: Path, data: bytes | Iterable[bytes]) -> Path:
+    """Write ``data`` (bytes, or its pieces in order) to the new file ``path``.
+
+    ``path`` must not exist yet (else OutputExistsError).
 
     Only the finished file gets the name (written under a hidden one, then
     :func:`publish_new`): a full disk, a file size limit or a kill never leaves a cut-off
@@ -176,7 +179,8 @@ def write_new_file(path: Path, data: bytes) -> Path:
         tmp, fd = new_temp_beside(path)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                for piece in (data,) if isinstance(data, bytes | bytearray) else data:
+                    fh.write(piece)
         except BaseException:
             with suppress(OSError):  # a folder made read-only keeps it: the first error counts
                 tmp.unlink()
@@ -916,6 +920,97 @@ def write_recording(
             p.unlink()
             raise
     return p
+
+
+WRITE_ROWS = 1 << 16
+"""Rows (of all sensors) formatted at a time by :func:`write_streams`, on average."""
+
+
+def write_streams(
+    path: str | Path, streams: Mapping[str, SensorStream], meta: SessionMeta | None = None
+) -> Path:
+    """``write_recording(path, samples_from_streams(streams), meta)`` without the long table.
+
+    The same bytes, formatted a time window of about :data:`WRITE_ROWS` rows at a time (and
+    gzip-compressed as they come for ``.gz``), so a long session's table never exists whole.
+    """
+    p = Path(path)
+    side = sidecar_path(p)
+    _refuse_existing(p, *([side] if meta is not None else []))
+    pieces = _csv_pieces(streams)
+    write_new_file(p, _gzip_pieces(pieces) if p.name.endswith(".gz") else pieces)
+    if meta is not None:
+        try:
+            write_sidecar(p, meta)
+        except BaseException:
+            p.unlink()
+            raise
+    return p
+
+
+def _csv_pieces(streams: Mapping[str, SensorStream]) -> Iterator[bytes]:
+    """Canonical CSV bytes of ``streams``, window by window of time (:func:`write_streams`).
+
+    Rows of one window are the long table's rows with ``t_s`` in it, in the same order (the
+    table's stable sort by ``t_s`` keeps the sensors' order among equal times), so the pieces
+    join to ``format_samples(samples_from_streams(streams))``.
+    """
+    full = samples_from_streams({k: _rows(s, 0, 0) for k, s in streams.items()})
+    cols = list(full.columns)
+    header = (",".join(cols) + "\n").encode()
+    n = sum(len(s) for s in streams.values())
+    if n == 0:
+        yield format_samples(full)
+        return
+    lo = min(float(s.t_s[0]) for s in streams.values() if len(s))
+    hi = max(float(s.t_s[-1]) for s in streams.values() if len(s))
+    edges = np.linspace(lo, hi, max(1, math.ceil(n / WRITE_ROWS)) + 1)[1:-1]
+    starts = dict.fromkeys(streams, 0)
+    yield header
+    for edge in [*edges, math.inf]:
+        window = {}
+        for k, s in streams.items():
+            end = len(s) if edge == math.inf else int(np.searchsorted(s.t_s, edge, "left"))
+            window[k] = _rows(s, starts[k], end)
+            starts[k] = end
+        part = samples_from_streams(window)
+        if len(part):
+            for c in cols:
+                if c not in part.columns:
+                    part[c] = np.nan
+            data = format_samples(part[cols])
+            yield data[len(header) :]
+
+
+def _rows(s: SensorStream, a: int, b: int) -> SensorStream:
+    """Rows ``a:b`` of a stream (views)."""
+
+    def cut(x: np.ndarray | None) -> np.ndarray | None:
+        return None if x is None else x[a:b]
+
+    return SensorStream(
+        placement=s.placement,
+        t_s=s.t_s[a:b],
+        acc_m_s2=s.acc_m_s2[a:b],
+        gyr_rad_s=s.gyr_rad_s[a:b],
+        mag_ut=cut(s.mag_ut),
+        quat=cut(s.quat),
+        device_ticks=cut(s.device_ticks),
+    )
+
+
+def _gzip_pieces(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """``gzip.compress(b"".join(pieces), compresslevel=9, mtime=0)``, piece by piece.
+
+    (With ``mtime=0`` that is zlib's own gzip stream, which a compressor object writes the
+    same way as it comes.)
+    """
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    for piece in pieces:
+        out = z.compress(piece)
+        if out:
+            yield out
+    yield z.flush()
 
 
 def sidecar_bytes(meta: SessionMeta) -> bytes:

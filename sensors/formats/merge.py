@@ -26,7 +26,7 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from analysis.recording.streams import (
     SensorInfo,
     SensorStream,
     SessionMeta,
+    check_streams,
     samples_from_streams,
     streams_from_samples,
     validate_samples,
@@ -421,7 +422,8 @@ def _merge(sensor: _Sensor) -> None:
     base = max(used, key=lambda s: (s.rate_hz, "gyr" in s.channels))
     keep = _common_span(sensor, used, base)
     gaps = _merged_gaps(used, base, keep)
-    t = base.t_s[keep]
+    whole = bool(keep.all())  # the base's arrays as they are (no copy of a long file)
+    t = base.t_s if whole else base.t_s[keep]
     if t.size < 2:
         raise TimebaseError(
             f"sensor {sensor.device_id}: fewer than two samples where all of {sensor.files} "
@@ -437,7 +439,7 @@ def _merge(sensor: _Sensor) -> None:
         ]
         assert values is not None
         if src is base:
-            return values[keep]
+            return values if whole else values[keep]
         if ch == "quat":
             out = _slerp(src.t_s, values, t)
         else:
@@ -452,7 +454,8 @@ def _merge(sensor: _Sensor) -> None:
     sensor.acc, sensor.gyr = take("acc"), take("gyr")
     sensor.mag, sensor.quat = take("mag"), take("quat")
     sensor.t_s = t
-    sensor.ticks = None if base.device_ticks is None else base.device_ticks[keep]
+    ticks = base.device_ticks
+    sensor.ticks = None if ticks is None else ticks if whole else ticks[keep]
     sensor.clock = base.clock
     sensor.unix_offset_s = base.unix_offset_s
     sensor.wrap_s = base.clock_wrap_s
@@ -544,7 +547,10 @@ def _merged_gaps(
 
 
 def read_vendor_session(
-    inputs: Sequence[str | Path], *, mapping: SensorMapping | None = None
+    inputs: Sequence[str | Path],
+    *,
+    mapping: SensorMapping | None = None,
+    after_file: Callable[[], object] | None = None,
 ) -> Recording:
     """Read vendor exports (files, folders, globs) into one canonical ``Recording``.
 
@@ -555,6 +561,9 @@ def read_vendor_session(
     mapping
         User placement rules; sensors without a rule get the placement their vendor names
         suggest (:func:`suggest_placement`).
+    after_file
+        Called after each file is read (e.g. to hand the memory its parse freed back to the
+        system before the next: a long export's text and blocks).
 
     Returns
     -------
@@ -595,6 +604,8 @@ def read_vendor_session(
             sensor = sensors.setdefault(s.device_id, _Sensor(s.device_id, [], []))
             sensor.streams.append(s)
             sensor.given.append(given[f])
+        if after_file is not None:
+            after_file()
     if not sensors:
         raise DataError(
             "no sensor data in "
@@ -774,7 +785,7 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
         sources += [_source_entry(x, label) for x in s.streams]
         notes += [f"{label}: {n}" for n in s.notes]
     notes += [f"ignored {i}" for i in ignored]
-    samples = validate_samples(samples_from_streams(streams))
+    streams = _validated(streams)
     gaps.sort(key=lambda g: (g.start_s, g.sensor))
     extra: dict[str, Any] = {
         "import": {
@@ -795,6 +806,17 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
         f"({', '.join(sorted(set(formats.values())))})",
         extra=extra,
     )
-    return Recording(
-        streams=streams_from_samples(samples), meta=meta, path=None, warnings=tuple(notes)
-    )
+    return Recording(streams=streams, meta=meta, path=None, warnings=tuple(notes))
+
+
+def _validated(streams: dict[str, SensorStream]) -> dict[str, SensorStream]:
+    """``streams`` as the canonical contract takes them (``validate_samples``).
+
+    Checked sensor by sensor on the arrays (``check_streams``: no long table of a long
+    session); a stream that fails goes through the long table, whose validation raises the
+    error it always did.
+    """
+    try:
+        return check_streams(streams)
+    except RecordingFormatError:
+        return streams_from_samples(validate_samples(samples_from_streams(streams)))

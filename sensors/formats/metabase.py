@@ -33,8 +33,11 @@ from sensors.formats.vendor import (
     VendorStream,
     check_increasing,
     checked_rate,
+    csv_cells,
     decode_text,
     find_clock_gaps,
+    line_at,
+    long_plain_text,
     parse_table,
     split_header,
     unit_quaternions,
@@ -113,8 +116,7 @@ def read_metabase(path: str | Path) -> VendorStream:
     return a stream without channels and a warning saying why.
     """
     p = Path(path)
-    text = decode_text(read_file_bytes(p), p)
-    first = text.split("\n", 1)[0].rstrip("\r")
+    text, first = _text_and_header(p)
     m = HEADER_RE.match(first)
     if m is None:
         raise RecordingFormatError(
@@ -135,8 +137,9 @@ def read_metabase(path: str | Path) -> VendorStream:
         header_line=1,
         delimiter=",",
         numeric=(header[0], *data_cols),
-        text_columns=(header[1],),
     )
+    first_time = _first_time(text, table.lines[0])
+    del text
     warnings += table.warnings
     epoch_ms = table.floats(header[0])
     t_s = epoch_ms / 1000.0
@@ -157,7 +160,6 @@ def read_metabase(path: str | Path) -> VendorStream:
     nominal, notes = checked_rate(t_s, table.lines, path=p, nominal_hz=rate, column=header[0])
     warnings += notes
     gaps = find_clock_gaps(t_s, table.lines, rate_hz=nominal) if len(t_s) > 1 else ()
-    first_time = str(table.columns[header[1]][0]).strip()
     started = datetime.fromtimestamp(float(t_s[0]), UTC).astimezone(tz)
     return VendorStream(
         path=p,
@@ -182,6 +184,29 @@ def read_metabase(path: str | Path) -> VendorStream:
         description=f"MetaBase {kind} {mac or ''}".strip(),
         **stream_kw,  # type: ignore[arg-type]
     )
+
+
+def _text_and_header(p: Path) -> tuple[str | bytes, str]:
+    """The file's text and its first line.
+
+    A long plain export's text stays bytes (``vendor.long_plain_text``).
+    """
+    raw = read_file_bytes(p)
+    text = long_plain_text(raw) or decode_text(raw, p)
+    del raw
+    try:
+        return text, line_at(text, 0)[0]
+    except UnicodeDecodeError:
+        decode_text(text, p)  # type: ignore[arg-type]  (raises, naming the line)
+        raise
+
+
+def _first_time(text: str | bytes, line: int) -> str:
+    """The ``time`` cell of the first data row (file line ``line``), stripped."""
+    pos = 0
+    for _ in range(line - 1):
+        pos = line_at(text, pos)[1]
+    return csv_cells(line_at(text, pos)[0], ",")[1].strip()
 
 
 def _channel(

@@ -55,6 +55,8 @@ from sensors.formats.vendor import (
     VendorStream,
     decode_text,
     find_clock_gaps,
+    line_at,
+    long_plain_text,
     parse_table,
     split_header,
     unit_quaternions,
@@ -67,6 +69,8 @@ COUNTER_COLUMN = "PacketCounter"
 U32 = 2**32
 CLOCK_WRAP_S = U32 * 1e-6
 """SampleTimeFine wraps after 2³² µs ≈ 4295 s."""
+ROWS_PER_BLOCK = 1 << 16
+"""Rows derived at a time (row-wise maths: the same numbers as all at once)."""
 
 GROUPS: Mapping[str, tuple[str, ...]] = {
     "quat": ("Quat_W", "Quat_X", "Quat_Y", "Quat_Z"),
@@ -123,11 +127,9 @@ def read_movella_dot(path: str | Path) -> VendorStream:
     never interpolated. Missing raw channels are derived from the quaternion (see module doc).
     """
     p = Path(path)
-    text = decode_text(read_file_bytes(p), p)
-    lines = text.split("\n")
-    info, header_idx = _preamble(lines, p)
+    text, info, header_idx, start = _text_and_preamble(p)
     header_line = header_idx + 1
-    header = split_header(lines[header_idx].rstrip("\r"), ",", path=p)
+    header = split_header(line_at(text, start)[0], ",", path=p)
     if TIME_COLUMN not in header:
         raise RecordingFormatError(
             p, f"no '{TIME_COLUMN}' column; expected the DOT sensor clock", line=header_line
@@ -137,13 +139,15 @@ def read_movella_dot(path: str | Path) -> VendorStream:
     numeric = [c for c in (COUNTER_COLUMN, TIME_COLUMN) if c in header]
     numeric += [c for cols in present.values() for c in cols]
     table = parse_table(
-        "\n".join(lines[header_idx:]),
+        text,
         path=p,
         header_line=header_line,
         delimiter=",",
         numeric=numeric,
         expect_final_newline=False,
+        start=start,
     )
+    del text
     warnings = list(table.warnings)
     row_lines = table.lines
     ticks, t_s, counter = _clock(table, p)
@@ -211,10 +215,47 @@ def _identity(info: dict[str, str], p: Path, warnings: list[str]) -> tuple[str, 
     return tag, file_tag, device_id, synced
 
 
+_PREAMBLE_LINES = 60
+"""The column header is looked for in this many first lines."""
+
+
+def _text_and_preamble(p: Path) -> tuple[str | bytes, dict[str, str], int, int]:
+    """The file's text, its preamble, and the column header's line index and offset.
+
+    A long plain export's text stays bytes (``vendor.long_plain_text``).
+    """
+    raw = read_file_bytes(p)
+    text = long_plain_text(raw) or decode_text(raw, p)  # a long export stays bytes
+    del raw
+    try:
+        lines, starts = _first_lines(text, _PREAMBLE_LINES + 1)
+    except UnicodeDecodeError:
+        decode_text(text, p)  # type: ignore[arg-type]  (raises, naming the line)
+        raise
+    info, header_idx = _preamble(lines, p)
+    return text, info, header_idx, starts[header_idx]
+
+
+def _first_lines(text: str | bytes, n: int) -> tuple[list[str], list[int]]:
+    """The first ``n`` lines of ``text`` (str, or UTF-8 bytes) and where each starts.
+
+    As splitting at every newline and keeping ``n`` lines, without splitting the rest of a
+    long export. Bytes that are not UTF-8 raise UnicodeDecodeError.
+    """
+    lines: list[str] = []
+    starts: list[int] = []
+    pos = 0
+    while len(lines) < n and pos <= len(text):
+        starts.append(pos)
+        line, pos = line_at(text, pos)
+        lines.append(line)
+    return lines, starts
+
+
 def _preamble(lines: list[str], p: Path) -> tuple[dict[str, str], int]:
     """The ``Key:,value`` lines before the column header, and the header's index."""
     info: dict[str, str] = {}
-    for i, raw in enumerate(lines[:60]):
+    for i, raw in enumerate(lines[:_PREAMBLE_LINES]):
         ln = raw.rstrip("\r")
         if ln.startswith(f"{COUNTER_COLUMN},") or ln.startswith(f"{TIME_COLUMN},"):
             return info, i
@@ -224,20 +265,20 @@ def _preamble(lines: list[str], p: Path) -> tuple[dict[str, str], int]:
     raise RecordingFormatError(
         p,
         f"no DOT column header (a line starting '{COUNTER_COLUMN},{TIME_COLUMN},') in the "
-        "first 60 lines; expected a Movella DOT app export",
+        f"first {_PREAMBLE_LINES} lines; expected a Movella DOT app export",
     )
 
 
 def _clock(table: Table, p: Path) -> tuple[FloatArray, FloatArray, IntArray | None]:
     """SampleTimeFine ticks, their unwrapped time in s, and the unwrapped PacketCounter."""
     row_lines = table.lines
-    ticks = table.floats(TIME_COLUMN)
+    ticks = table.take(TIME_COLUMN)
     _check_integer(ticks, row_lines, p, TIME_COLUMN)
     t_us = unwrap_counter(ticks.astype(np.int64), U32)
     _check_steps(t_us, row_lines, p, TIME_COLUMN)
     counter = None
     if COUNTER_COLUMN in table.columns:
-        raw_counter = table.floats(COUNTER_COLUMN)
+        raw_counter = table.take(COUNTER_COLUMN)
         _check_integer(raw_counter, row_lines, p, COUNTER_COLUMN)
         counter = unwrap_counter(raw_counter.astype(np.int64), U32)
         _check_steps(counter, row_lines, p, COUNTER_COLUMN)
@@ -255,7 +296,7 @@ def _channels(
 
     def block(group: str) -> FloatArray | None:
         cols = present.get(group)
-        return None if cols is None else np.column_stack([table.floats(c) for c in cols])
+        return None if cols is None else np.column_stack([table.take(c) for c in cols])
 
     quat = block("quat")
     if quat is not None:
@@ -357,10 +398,14 @@ def angular_rate_from_quaternions(t_s: ArrayLike, q_E_S: ArrayLike) -> FloatArra
     q = np.asarray(q_E_S, dtype=np.float64)
     if t.shape[0] < 2:
         raise ValueError("need at least two orientations to differentiate")
-    lo = np.concatenate(([0], np.arange(t.size - 2), [t.size - 2]))
-    hi = np.concatenate(([1], np.arange(2, t.size), [t.size - 1]))
-    rel = multiply(conjugate(q[lo]), q[hi])
-    return to_rotation(rel).as_rotvec() / (t[hi] - t[lo])[:, None]
+    out = np.empty((t.size, 3))
+    for a in range(0, t.size, ROWS_PER_BLOCK):  # row by row: blocks keep a long file's copies small
+        k = np.arange(a, min(t.size, a + ROWS_PER_BLOCK))
+        lo = np.clip(k - 1, 0, t.size - 2)
+        hi = np.clip(k + 1, 1, t.size - 1)
+        rel = multiply(conjugate(q[lo]), q[hi])
+        out[k] = to_rotation(rel).as_rotvec() / (t[hi] - t[lo])[:, None]
+    return out
 
 
 def specific_force_from_free_acc(q_E_S: ArrayLike, free_acc_E_m_s2: ArrayLike) -> FloatArray:
@@ -370,7 +415,15 @@ def specific_force_from_free_acc(q_E_S: ArrayLike, free_acc_E_m_s2: ArrayLike) -
     up (docs/conventions.md).
     """
     free = np.asarray(free_acc_E_m_s2, dtype=np.float64)
-    return rotate(conjugate(q_E_S), free + np.array([0.0, 0.0, GRAVITY_M_S2]))
+    q = np.asarray(q_E_S, dtype=np.float64)
+    g = np.array([0.0, 0.0, GRAVITY_M_S2])
+    if free.ndim == 1 or q.ndim == 1:
+        return rotate(conjugate(q), free + g)
+    out = np.empty(np.broadcast_shapes(free.shape, (*q.shape[:-1], 3)))
+    for a in range(0, out.shape[0], ROWS_PER_BLOCK):
+        b = a + ROWS_PER_BLOCK
+        out[a:b] = rotate(conjugate(q[a:b]), free[a:b] + g)
+    return out
 
 
 def free_acc_from_specific_force(q_E_S: ArrayLike, acc_S_m_s2: ArrayLike) -> FloatArray:

@@ -174,9 +174,26 @@ class Table:
         """Column ``name`` as float64."""
         return np.asarray(self.columns[name], dtype=np.float64)
 
+    def take(self, name: str) -> FloatArray:
+        """Column ``name`` as float64, removed from the table.
+
+        A reader that takes its columns as it uses them frees a long file's as it goes.
+        """
+        return np.asarray(self.columns.pop(name), dtype=np.float64)  # type: ignore[attr-defined]
+
+
+BLOCK_CHARS = 1 << 21
+"""A table longer than this (characters after its header) is parsed a block of whole lines at
+a time, so a long export never exists as a list of Python strings; any error is reported by
+parsing it whole (the same message and line)."""
+
+
+class _WholeTableError(Exception):
+    """The block-wise parse cannot be sure to match the whole one: parse it whole."""
+
 
 def parse_table(
-    text: str,
+    text: str | bytes,
     *,
     path: Path,
     header_line: int,
@@ -185,13 +202,16 @@ def parse_table(
     text_columns: Sequence[str] = (),
     decimal_comma: bool = False,
     expect_final_newline: bool = True,
+    start: int = 0,
 ) -> Table:
     """Parse the header line and data rows of a delimited export.
 
     Parameters
     ----------
     text
-        File text from the header line (1-based line ``header_line`` of the file) to the end.
+        File text; the header line (1-based line ``header_line`` of the file) starts at
+        ``text[start]`` and the table runs to the end. Or the file's bytes as
+        :func:`long_plain_text` keeps them (``start`` then counts bytes).
     numeric, text_columns
         Header names to return as float64 / as strings; other columns are not converted.
     decimal_comma
@@ -201,36 +221,71 @@ def parse_table(
         mid-row, so its last row is dropped with a warning. Without this, only a last row with
         too few fields is dropped.
 
+    Long tables (over :data:`BLOCK_CHARS`) are parsed in blocks of whole lines with the same
+    result; a block that holds a quote, or any error, sends the table to the whole parse.
+
     Raises
     ------
     RecordingFormatError
         Naming the file line and column: a row with a wrong number of fields, a cell that is
         not a number, an empty or NaN value, no data rows.
     """
+    spec = _Spec(path, header_line, delimiter, tuple(numeric), tuple(text_columns), decimal_comma)
+    if len(text) - start > BLOCK_CHARS:
+        try:
+            return _parse_blocks(text, start, spec, expect_final_newline)
+        except (_WholeTableError, RecordingFormatError):
+            pass  # the whole parse below raises the error it always did (or succeeds)
+    if isinstance(text, bytes):
+        start = len(text[:start].decode("utf-8"))
+        text = decode_text(text, path)
+    whole = text[start:] if start else text
     warnings: list[str] = []
-    body = text.split("\n")
+    body = whole.split("\n")
     header = split_header(body[0].rstrip("\r"), delimiter, path=path)
-    n_fields = len(header)
     rows = _data_rows(
-        text,
+        whole,
         body,
         path=path,
         header_line=header_line,
         delimiter=delimiter,
-        n_fields=n_fields,
+        n_fields=len(header),
         expect_final_newline=expect_final_newline,
         warnings=warnings,
     )
+    del body
+    lines, out = _parse_rows(rows, header, spec)
+    return Table(columns=out, lines=lines, warnings=tuple(warnings))
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What :func:`parse_table` was asked for (shared by its whole and block-wise parses)."""
+
+    path: Path
+    header_line: int
+    delimiter: str
+    numeric: tuple[str, ...]
+    text_columns: tuple[str, ...]
+    decimal_comma: bool
+
+
+def _parse_rows(
+    rows: list[tuple[int, str]], header: list[str], spec: _Spec
+) -> tuple[IntArray, dict[str, np.ndarray]]:
+    """Each row's file line and the wanted columns of ``rows`` (``(line, text)`` pairs)."""
+    path, delimiter = spec.path, spec.delimiter
+    n_fields = len(header)
     lines = np.fromiter((n for n, _ in rows), dtype=np.int64, count=len(rows))
     data = "\n".join(ln for _, ln in rows) + "\n"
-    if decimal_comma:
+    if spec.decimal_comma:
         # a decimal comma only occurs with ';' or tab delimiters: make it a point
         data = data.replace(",", ".")
-    wanted = list(dict.fromkeys([*numeric, *text_columns]))
+    wanted = list(dict.fromkeys([*spec.numeric, *spec.text_columns]))
     missing = [c for c in wanted if c not in header]
     if missing:
         raise RecordingFormatError(
-            path, f"missing column(s) {', '.join(missing)} in the header", line=header_line
+            path, f"missing column(s) {', '.join(missing)} in the header", line=spec.header_line
         )
     names = [f"c{i}" for i in range(n_fields)]
     index = {h: i for i, h in reversed(list(enumerate(header)))}
@@ -247,12 +302,138 @@ def parse_table(
         raise  # pragma: no cover  (_raise_field_count always raises)
     if table.num_rows != len(rows):  # a stray quote joined rows (Arrow does not always say)
         _raise_field_count(data, delimiter, n_fields, lines, path)
+    del data
     out: dict[str, np.ndarray] = {}
-    for name in text_columns:
+    for name in spec.text_columns:
         out[name] = np.asarray(table.column(names[index[name]]).to_pylist(), dtype=object)
-    for name in numeric:
+    for name in spec.numeric:
         out[name] = _numeric_column(table.column(names[index[name]]), name, lines, path)
-    return Table(columns=out, lines=lines, warnings=tuple(warnings))
+    return lines, out
+
+
+def long_plain_text(raw: bytes) -> bytes | None:
+    """``raw`` itself when :func:`parse_table` can take a long export's bytes as they are.
+
+    That is a file over :data:`BLOCK_CHARS` without a byte-order mark or a carriage return,
+    whose text :func:`decode_text` would not change; it is decoded a block at a time (a
+    block that is not UTF-8 sends the file to :func:`decode_text`, which says where). Else
+    None: decode the file.
+    """
+    if len(raw) > BLOCK_CHARS and not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw:
+        return raw
+    return None
+
+
+def line_at(text: str | bytes, start: int) -> tuple[str, int]:
+    """The line of ``text`` (str, or UTF-8 bytes) at ``start``, and where the next starts.
+
+    The line is without its line end; after the last line (no newline follows) the next
+    start is ``len(text) + 1``, so lines are those of splitting at every newline. Bytes that
+    are not UTF-8 raise UnicodeDecodeError.
+    """
+    end = text.find("\n" if isinstance(text, str) else b"\n", start)  # type: ignore[arg-type]
+    piece = text[start:] if end < 0 else text[start:end]
+    line = piece if isinstance(piece, str) else piece.decode("utf-8")
+    return line.rstrip("\r"), len(text) + 1 if end < 0 else end + 1
+
+
+def _parse_blocks(text: str | bytes, start: int, spec: _Spec, expect_final_newline: bool) -> Table:
+    """:func:`parse_table` of a long table, :data:`BLOCK_CHARS` of whole lines at a time.
+
+    Raises _WholeTableError where only the whole parse can say what it does (a quote, a line
+    longer than a block, a last block without data) and lets any RecordingFormatError out.
+    """
+    nl = "\n" if isinstance(text, str) else b"\n"
+    end_header = text.find(nl, start)  # type: ignore[arg-type]
+    if end_header < 0:
+        raise _WholeTableError
+    header_text = _as_text(text[start:end_header])
+    header = split_header(header_text.rstrip("\r"), spec.delimiter, path=spec.path)
+    pos, line_no = end_header + 1, spec.header_line + 1
+    # room for every line (blank ones included), filled block by block: no list of blocks
+    # to join at the end, whose freed pieces the C heap would keep
+    room = text.count(nl, pos) + 1  # type: ignore[arg-type]
+    lines = np.empty(room, dtype=np.int64)
+    out = {c: np.empty(room, dtype=object) for c in spec.text_columns}
+    out |= {c: np.empty(room) for c in spec.numeric}
+    n = 0
+    warnings: list[str] = []
+    while pos < len(text):
+        end = min(len(text), pos + BLOCK_CHARS)
+        if end < len(text):
+            end = text.rfind(nl, pos, end) + 1  # type: ignore[arg-type]
+            if end <= pos:
+                raise _WholeTableError
+        block = _as_text(text[pos:end])
+        if '"' in block:
+            raise _WholeTableError
+        pieces = block.split("\n")
+        del block
+        last = end == len(text)
+        if not last:
+            pieces.pop()  # the empty piece after the block's final newline
+        rows = [(line_no + i, ln.rstrip("\r")) for i, ln in enumerate(pieces)]
+        line_no += len(pieces)
+        del pieces
+        rows = [(n, ln) for n, ln in rows if ln.strip()]
+        if last:
+            if not rows:
+                raise _WholeTableError
+            rows = _without_cut_row(
+                rows,
+                ends_with_newline=text.endswith(nl),  # type: ignore[arg-type]
+                delimiter=spec.delimiter,
+                path=spec.path,
+                n_fields=len(header),
+                expect_final_newline=expect_final_newline,
+                warnings=warnings,
+            )
+        if rows:
+            block_lines, columns = _parse_rows(rows, header, spec)
+            lines[n : n + len(rows)] = block_lines
+            for name, values in columns.items():
+                out[name][n : n + len(rows)] = values
+            n += len(rows)
+        pos = end
+    if n == 0:
+        raise _WholeTableError
+    return Table(
+        columns={name: values[:n] for name, values in out.items()},
+        lines=lines[:n],
+        warnings=tuple(warnings),
+    )
+
+
+def _as_text(piece: str | bytes) -> str:
+    """A block of whole lines as text (bytes that are not UTF-8: the whole parse says where)."""
+    if isinstance(piece, str):
+        return piece
+    try:
+        return piece.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _WholeTableError from None
+
+
+def _without_cut_row(
+    rows: list[tuple[int, str]],
+    *,
+    ends_with_newline: bool,
+    delimiter: str,
+    path: Path,
+    n_fields: int,
+    expect_final_newline: bool,
+    warnings: list[str],
+) -> list[tuple[int, str]]:
+    """``rows`` without a last row the file cut off mid-row (``warnings`` says so)."""
+    last_no, last = rows[-1]
+    n_last = len(csv_cells(last, delimiter, path=path, lineno=last_no))
+    if (expect_final_newline and not ends_with_newline) or n_last < n_fields:
+        warnings.append(
+            f"line {last_no}: incomplete last row dropped (the file ends mid-row: "
+            f"{n_last} of {n_fields} fields{'' if ends_with_newline else ', no final newline'})"
+        )
+        return rows[:-1]
+    return rows
 
 
 def _data_rows(
@@ -269,18 +450,17 @@ def _data_rows(
     """The non-blank data lines with their file line numbers, without a cut-off last row."""
     # data lines with their file line numbers (blank lines are skipped, as a CSV reader does)
     rows = [(header_line + i, ln.rstrip("\r")) for i, ln in enumerate(body[1:], start=1)]
-    ends_with_newline = text.endswith("\n")
     rows = [(n, ln) for n, ln in rows if ln.strip()]
     if rows:
-        last_no, last = rows[-1]
-        n_last = len(csv_cells(last, delimiter, path=path, lineno=last_no))
-        cut = (expect_final_newline and not ends_with_newline) or n_last < n_fields
-        if cut:
-            warnings.append(
-                f"line {last_no}: incomplete last row dropped (the file ends mid-row: "
-                f"{n_last} of {n_fields} fields{'' if ends_with_newline else ', no final newline'})"
-            )
-            rows = rows[:-1]
+        rows = _without_cut_row(
+            rows,
+            ends_with_newline=text.endswith("\n"),
+            delimiter=delimiter,
+            path=path,
+            n_fields=n_fields,
+            expect_final_newline=expect_final_newline,
+            warnings=warnings,
+        )
     if not rows:
         raise RecordingFormatError(path, "no data rows after the header", line=header_line + 1)
     return rows

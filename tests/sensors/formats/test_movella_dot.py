@@ -287,3 +287,23 @@ def test_no_column_header(tmp_path):
     p.write_text("sep=,\nDeviceTag:,abc\n\n1,2,3\n")
     with pytest.raises(RecordingFormatError, match="no DOT column header"):
         read_movella_dot(p)
+
+
+def test_measured_acc_and_gyro_columns_are_fused_by_the_pipeline_not_the_vendor(
+    tmp_path, make_session
+):
+    # a DOT export that carries the raw channels (Acc_*, Gyr_*: no real sample has them; the
+    # real Extended (Quaternion) files have only Quat_* and FreeAcc_*) is not marked
+    # vendor-fused, so the analysis computes the orientation itself (VQF) from them
+    session = make_session(60.0)
+    st = session.stream("right_thigh")
+    write_movella_dot(
+        tmp_path / "RFemur_20260101_000000_000.csv",
+        t_s=st.t_s,
+        quat=session.q_E_S["right_thigh"],
+        acc_m_s2=st.acc_m_s2,
+        gyr_rad_s=st.gyr_rad_s,
+    )
+    rec = read_vendor_session([tmp_path])
+    assert "orientation_source" not in rec.meta.extra
+    assert "derived_channels" not in rec.meta.extra

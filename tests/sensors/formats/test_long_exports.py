@@ -1,0 +1,238 @@
+"""Long vendor exports are read and written a block at a time, with the same results.
+
+``parse_table`` parses a table longer than ``BLOCK_CHARS`` in blocks of whole lines (a long
+DOT export straight from its bytes), ``read_vendor_session`` checks the merged streams on the
+arrays, and ``write_streams`` writes the canonical recording a window of rows at a time. Each
+is compared here with the whole-table path it replaces, with the block sizes made small so
+that short files cross many blocks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.errors import RecordingFormatError
+from analysis.recording.streams import (
+    SensorStream,
+    check_streams,
+    samples_from_streams,
+    streams_from_samples,
+    validate_samples,
+)
+from sensors.formats import canonical, merge, vendor
+from sensors.formats.metabase import read_metabase
+from sensors.formats.movella_dot import free_acc_from_specific_force, read_movella_dot
+from tests.vendor_writers import write_metabase, write_movella_dot
+
+WHOLE = 1 << 40
+"""A block size no test table reaches: the whole parse."""
+
+
+def _parse(text: str | bytes, blocks: int, monkeypatch: pytest.MonkeyPatch, **kw) -> object:
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", blocks)
+    try:
+        return vendor.parse_table(text, path=Path("x.csv"), delimiter=",", **kw)
+    except RecordingFormatError as exc:
+        return str(exc)
+
+
+def _same_table(a: object, b: object) -> None:
+    if isinstance(a, str) or isinstance(b, str):
+        assert a == b
+        return
+    assert isinstance(a, vendor.Table)
+    assert isinstance(b, vendor.Table)
+    assert a.warnings == b.warnings
+    np.testing.assert_array_equal(a.lines, b.lines)
+    assert list(a.columns) == list(b.columns)
+    for name in a.columns:
+        np.testing.assert_array_equal(a.columns[name], b.columns[name])
+
+
+def _table(rows: int, *, blank_every: int = 0, cut: bool = False) -> str:
+    body = [f"{i},{i * 0.25:.2f},dev{i % 3}" for i in range(rows)]
+    if blank_every:
+        for k in range(len(body) - 1, 0, -blank_every):
+            body.insert(k, "  ")
+    text = "pre:,amble\na,b,c\n" + "\n".join(body) + "\n"
+    return text + "99,1.5" if cut else text
+
+
+@pytest.mark.parametrize("blocks", [40, 97, 1000])
+@pytest.mark.parametrize(
+    "text",
+    [
+        _table(500),
+        _table(500, blank_every=7),
+        _table(500, cut=True),
+        _table(500).rstrip("\n"),
+        _table(500) + "\n\n\n",
+        _table(500).replace("\n", "\r\n"),
+    ],
+    ids=["plain", "blank lines", "cut last row", "no final newline", "blank tail", "crlf"],
+)
+def test_block_wise_parse_equals_the_whole_one(blocks, text, monkeypatch):
+    start = text.index("a,b,c")
+    kw = {"header_line": 2, "numeric": ["a", "b"], "text_columns": ["c"], "start": start}
+    whole = _parse(text, WHOLE, monkeypatch, **kw)
+    assert isinstance(whole, vendor.Table)
+    _same_table(_parse(text, blocks, monkeypatch, **kw), whole)
+    raw = text.encode()
+    if vendor.long_plain_text(raw) is None and "\r" not in text:
+        monkeypatch.setattr(vendor, "BLOCK_CHARS", blocks)
+        assert vendor.long_plain_text(raw) == raw
+    if "\r" not in text:  # a long export's bytes as the DOT reader hands them over
+        _same_table(_parse(raw, blocks, monkeypatch, **kw), whole)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ("400,100.00,dev1", "400,x,dev1"),  # not a number, late in the file
+        ("400,100.00,dev1", "400,100.00"),  # a field missing
+        ("400,100.00,dev1", '"400,100.00,dev1'),  # a stray quote
+        ("300,75.00,dev0", "300,nan,dev0"),
+    ],
+    ids=["text", "fields", "quote", "nan"],
+)
+def test_block_wise_parse_reports_the_whole_parses_error(bad, monkeypatch):
+    text = _table(500).replace(bad[0] + "\n", bad[1] + "\n")
+    kw = {"header_line": 1, "numeric": ["a", "b"], "text_columns": ["c"], "start": 0}
+    text = text[text.index("a,b,c") :]
+    whole = _parse(text, WHOLE, monkeypatch, **kw)
+    assert isinstance(whole, str)
+    row = int(bad[0].split(",")[0])
+    assert f":{row + 2}:" in whole  # the header is line 1
+    assert _parse(text, 64, monkeypatch, **kw) == whole
+    assert _parse(text.encode(), 64, monkeypatch, **kw) == whole
+
+
+def _dot(tmp_path: Path, make_session, name: str = "RTibia_20260101_000000_000.csv") -> Path:
+    session = make_session(60.0)
+    st = session.stream("right_shank")
+    q = session.q_E_S["right_shank"]
+    free = free_acc_from_specific_force(q, st.acc_m_s2)
+    return write_movella_dot(tmp_path / name, t_s=st.t_s, quat=q, free_acc_m_s2=free)
+
+
+def _same_stream(a: vendor.VendorStream, b: vendor.VendorStream) -> None:
+    for f in dataclasses.fields(vendor.VendorStream):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype
+            np.testing.assert_array_equal(x, y)
+        else:
+            assert x == y, f.name
+
+
+def test_a_long_dot_export_is_read_as_it_was_whole(tmp_path, make_session, monkeypatch):
+    path = _dot(tmp_path, make_session)
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", WHOLE)
+    whole = read_movella_dot(path)
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", 333)
+    assert vendor.long_plain_text(path.read_bytes()) is not None  # the bytes path is taken
+    _same_stream(read_movella_dot(path), whole)
+
+
+def test_a_long_dot_export_that_is_not_utf8_names_the_line(tmp_path, make_session, monkeypatch):
+    path = _dot(tmp_path, make_session)
+    raw = path.read_bytes().split(b"\n")
+    raw[300] = raw[300].replace(b",", b",\xff", 1)
+    path.write_bytes(b"\n".join(raw))
+    messages = []
+    for blocks in (WHOLE, 333):
+        monkeypatch.setattr(vendor, "BLOCK_CHARS", blocks)
+        with pytest.raises(RecordingFormatError) as err:
+            read_movella_dot(path)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+    assert ":301:" in messages[0]
+    assert "UTF-8" in messages[0]
+
+
+def _streams() -> dict[str, SensorStream]:
+    rng = np.random.default_rng(3)
+    t = np.round(np.arange(0.0, 30.0, 0.01), 6)
+    out = {}
+    for k, label in enumerate(("pelvis", "right_thigh", "right_shank")):
+        tk = t[k % 2 :: 1 + k % 2]  # two sensors share time stamps; one is at half the rate
+        n = tk.size
+        q = rng.normal(size=(n, 4))
+        out[label] = SensorStream(
+            placement=label,
+            t_s=tk,
+            acc_m_s2=rng.normal(0, 5, (n, 3)),
+            gyr_rad_s=rng.normal(0, 2, (n, 3)),
+            mag_ut=rng.normal(0, 30, (n, 3)) if label == "pelvis" else None,
+            quat=q / np.linalg.norm(q, axis=1, keepdims=True) if k else None,
+            device_ticks=None if label == "right_thigh" else np.arange(n, dtype=np.int64) + 7,
+        )
+    return out
+
+
+@pytest.mark.parametrize("name", ["rec.csv", "rec.csv.gz"])
+@pytest.mark.parametrize("rows", [257, 5000, 1 << 16])
+def test_streams_written_a_window_at_a_time_are_the_same_bytes(tmp_path, monkeypatch, name, rows):
+    streams = _streams()
+    old = canonical.write_recording(tmp_path / "old" / name, samples_from_streams(streams))
+    monkeypatch.setattr(canonical, "WRITE_ROWS", rows)
+    new = canonical.write_streams(tmp_path / "new" / name, streams)
+    assert new.read_bytes() == old.read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def _folders(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+
+
+def test_streams_checked_on_the_arrays_are_those_of_the_long_table():
+    streams = _streams()
+    checked = check_streams(streams)
+    long = streams_from_samples(validate_samples(samples_from_streams(streams)))
+    assert list(checked) == list(long)
+    for label, s in long.items():
+        for f in dataclasses.fields(SensorStream):
+            x, y = getattr(checked[label], f.name), getattr(s, f.name)
+            if isinstance(y, np.ndarray):
+                assert x.dtype == y.dtype
+                np.testing.assert_array_equal(x, y)
+            else:
+                assert x == y
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda s: dataclasses.replace(s, t_s=np.where(np.arange(len(s)) == 50, s.t_s[49], s.t_s)),
+        lambda s: dataclasses.replace(s, acc_m_s2=np.where(s.acc_m_s2 > 9, 1e6, s.acc_m_s2)),
+        lambda s: dataclasses.replace(s, gyr_rad_s=np.where(s.gyr_rad_s > 3, np.nan, s.gyr_rad_s)),
+        lambda s: dataclasses.replace(s, quat=s.quat * 1.5),
+    ],
+    ids=["time repeats", "acc out of range", "gyro nan", "quaternion norm"],
+)
+def test_a_bad_merged_stream_fails_as_the_long_table_does(spoil):
+    streams = _streams()
+    streams["right_shank"] = spoil(streams["right_shank"])
+    with pytest.raises(RecordingFormatError):
+        check_streams(streams)
+    with pytest.raises(RecordingFormatError) as long_error:
+        validate_samples(samples_from_streams(streams))
+    with pytest.raises(RecordingFormatError) as merged_error:
+        merge._validated(streams)
+    assert str(merged_error.value) == str(long_error.value)
+
+
+def test_a_long_metabase_export_is_read_as_it_was_whole(tmp_path, monkeypatch):
+    t = 1_547_472_169.751 + np.arange(3000) / 100.0
+    values = np.random.default_rng(5).normal(0, 1, (3000, 3))
+    path = write_metabase(tmp_path, "Accelerometer", t, values, rate_hz=100.0)
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", WHOLE)
+    whole = read_metabase(path)
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", 999)
+    assert vendor.long_plain_text(path.read_bytes()) is not None  # the bytes path is taken
+    _same_stream(read_metabase(path), whole)
