@@ -459,3 +459,74 @@ def with_hinge_axis(
     return dataclasses.replace(
         axes, z_S=z_S, rotation_deg=float(np.rad2deg(turned)), axis_source="shank hinge"
     )
+
+
+# --- a tibia that turns as the knee bends ----------------------------------------------------
+
+
+SMALL_BEND_DEG = 25.0
+"""The knee's axis is fitted again over the samples bent at most this much (:func:`bent_at_most`).
+
+A tibia that turns about its long axis by ``c`` × the knee's flexion θ (the screw-home
+coupling, ``c`` up to ≈ 0.1) makes the knee turn, seen from the thigh, about
+``z + c·s(θ)``: ``s(θ)`` the tibia's long axis, which swings forward with the bend,
+``(sin θ, cos θ, 0)`` in the thigh's (x forward, y up, z the flexion axis). The fit over the
+bends takes their average: a lean toward y by ``c·mean(cos θ)`` (the shared-lean step's
+business, :func:`analysis.angles.axis_bias.shared_lean_axis`) and a turn toward x — in the
+level plane, about the thigh's long axis — by ``c·mean(sin θ)``: 3–5° over bends to 60°,
+which the thigh's frame takes whole and reads as ``turn · sin(hip flexion)`` of hip
+adduction. Bent at most 25°, the turn is ``c·sin θ`` ≤ 2.4° at its largest and ≈ 1° on
+average; the bends' beginnings and ends still fix the axis."""
+COUPLED_TURN_DEG = 1.0
+"""The small bends' fit replaces the whole window's only when the two turn the thigh's axis
+this far apart in the level plane (an exact hinge leaves them within the fits' own scatter)…"""
+
+
+def bent_at_most(
+    up_prox_S: FloatArray,
+    up_dist_S: FloatArray,
+    y_prox_S: FloatArray,
+    y_dist_S: FloatArray,
+    *,
+    limit_deg: float = SMALL_BEND_DEG,
+) -> NDArray[np.bool_]:
+    """Samples at which the knee is bent at most ``limit_deg``, from the two tilts alone.
+
+    ``up_*_S`` ``(n, 3)`` are the vertical per sample in each sensor's coordinates, ``y_*_S``
+    the segments' superior axes (unit, from the quiet stand). The knee's flexion is the angle
+    between the two long axes (the tibia's own turn does not move its long axis), and that is
+    at most the sum of their angles from the vertical (the triangle inequality on the
+    sphere): no heading enters, so neither sensor's drift nor the axes' signs. Samples with
+    no vertical are False.
+    """
+    out = np.zeros(np.asarray(up_prox_S).shape[0], dtype=bool)
+    total = np.zeros(out.shape[0])
+    for up, y in ((up_prox_S, y_prox_S), (up_dist_S, y_dist_S)):
+        u = np.asarray(up, dtype=np.float64)
+        u = u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-12)
+        total += np.rad2deg(np.arccos(np.clip(u @ np.asarray(y, dtype=np.float64), -1.0, 1.0)))
+    with np.errstate(invalid="ignore"):
+        out[:] = total <= limit_deg
+    return out
+
+
+def coupling_shown(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> bool:
+    """True when the knee's fit over small bends shows the whole window's turned by a coupling.
+
+    ``whole`` is the fit over every moving sample, ``small`` over those bent at most
+    :data:`SMALL_BEND_DEG` (:func:`bent_at_most`), ``y_prox_S`` the thigh's superior axis. A
+    tibia turning with the knee turns the thigh's view of the axis more the deeper the bend
+    and leaves the deep bends a residual no axis removes: the two fits' thigh axes point more
+    than :data:`COUPLED_TURN_DEG` apart in the plane ⟂ ``y_prox_S``, and the small bends fit
+    the hinge better (a smaller share of the rate across the axes unexplained).
+    """
+    if small.samples < 10 or small.spread_rad_s <= 0.0 or whole.spread_rad_s <= 0.0:
+        return False
+    y = np.asarray(y_prox_S, dtype=np.float64)
+    flat = []
+    for j in (whole.j_prox_S, small.j_prox_S):
+        v = j - float(j @ y) * y
+        flat.append(v / max(float(np.linalg.norm(v)), 1e-12))
+    turn = float(np.rad2deg(np.arccos(min(1.0, abs(float(flat[0] @ flat[1]))))))
+    share = small.residual_rad_s / small.spread_rad_s
+    return turn > COUPLED_TURN_DEG and share < whole.residual_rad_s / whole.spread_rad_s
