@@ -464,7 +464,7 @@ def with_hinge_axis(
 # --- a tibia that turns as the knee bends ----------------------------------------------------
 
 
-SMALL_BEND_DEG = 25.0
+SMALL_BEND_DEG = 15.0
 """The knee's axis is fitted again over the samples bent at most this much (:func:`bent_at_most`).
 
 A tibia that turns about its long axis by ``c`` × the knee's flexion θ (the screw-home
@@ -518,7 +518,8 @@ def coupling_shown(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> bo
     tibia turning with the knee turns the thigh's view of the axis more the deeper the bend
     and leaves the deep bends a residual no axis removes: the two fits' thigh axes point more
     than :data:`COUPLED_TURN_DEG` apart in the plane ⟂ ``y_prox_S``, and the small bends fit
-    the hinge better (a smaller share of the rate across the axes unexplained).
+    the hinge better (a smaller residual, rad/s: not its share of the rate across the axes,
+    which is smaller over small bends too).
     """
     if small.samples < 10 or small.spread_rad_s <= 0.0 or whole.spread_rad_s <= 0.0:
         return False
@@ -528,5 +529,4 @@ def coupling_shown(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> bo
         v = j - float(j @ y) * y
         flat.append(v / max(float(np.linalg.norm(v)), 1e-12))
     turn = float(np.rad2deg(np.arccos(min(1.0, abs(float(flat[0] @ flat[1]))))))
-    share = small.residual_rad_s / small.spread_rad_s
-    return turn > COUPLED_TURN_DEG and share < whole.residual_rad_s / whole.spread_rad_s
+    return turn > COUPLED_TURN_DEG and small.residual_rad_s < whole.residual_rad_s
