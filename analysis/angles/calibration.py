@@ -614,7 +614,9 @@ def _small_bends_fit(
     small = np.zeros_like(move)
     small[np.flatnonzero(move)] = bent_at_most(ups[0], ups[1], axes[thigh].y_S, axes[shank].y_S)
     fit = _knee_fit(session, pair, stand, small, axes, q_E_S)
-    if fit is None or not coupling_shown(whole[0], fit[0], axes[thigh].y_S):
+    if fit is None or not coupling_shown(
+        whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]
+    ):
         return whole
     return fit
 

@@ -479,7 +479,14 @@ adduction. Bent at most 25°, the turn is ``c·sin θ`` ≤ 2.4° at its largest
 average; the bends' beginnings and ends still fix the axis."""
 COUPLED_TURN_DEG = 1.0
 """The small bends' fit replaces the whole window's only when the two turn the thigh's axis
-this far apart in the level plane (an exact hinge leaves them within the fits' own scatter)…"""
+this far apart in the level plane (an exact hinge leaves them within the fits' own scatter:
+0–0.7° on the population's people 0–39)…"""
+SMALL_BENDS_MIN_WEAKEST_RAD_S = 0.05
+"""… the small bends pin the thigh's axis this firmly (:attr:`HingeFit.weakest_rad_s`: the
+bends' beginnings and ends, not swings with the knee still, which leave a family of axes;
+stranger sessions 0.07–0.16)…"""
+SMALL_BENDS_MIN_ROTATION_DEG = 60.0
+"""… and the knee turned this much over them (accumulated; stranger sessions 76–166°)."""
 
 
 def bent_at_most(
@@ -510,7 +517,9 @@ def bent_at_most(
     return out
 
 
-def coupling_shown(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> bool:
+def coupling_shown(
+    whole: HingeFit, small: HingeFit, y_prox_S: FloatArray, *, small_turned_deg: float
+) -> bool:
     """True when the knee's fit over small bends shows the whole window's turned by a coupling.
 
     ``whole`` is the fit over every moving sample, ``small`` over those bent at most
@@ -519,9 +528,15 @@ def coupling_shown(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> bo
     and leaves the deep bends a residual no axis removes: the two fits' thigh axes point more
     than :data:`COUPLED_TURN_DEG` apart in the plane ⟂ ``y_prox_S``, and the small bends fit
     the hinge better (a smaller residual, rad/s: not its share of the rate across the axes,
-    which is smaller over small bends too).
+    which is smaller over small bends too). The small bends must fix the axis on their own:
+    :data:`SMALL_BENDS_MIN_WEAKEST_RAD_S`, and the knee turned ``small_turned_deg`` ≥
+    :data:`SMALL_BENDS_MIN_ROTATION_DEG` over them.
     """
-    if small.samples < 10 or small.spread_rad_s <= 0.0 or whole.spread_rad_s <= 0.0:
+    if (
+        small.samples < 10
+        or small.weakest_rad_s < SMALL_BENDS_MIN_WEAKEST_RAD_S
+        or small_turned_deg < SMALL_BENDS_MIN_ROTATION_DEG
+    ):
         return False
     y = np.asarray(y_prox_S, dtype=np.float64)
     flat = []
