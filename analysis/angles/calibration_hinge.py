@@ -481,6 +481,10 @@ COUPLED_TURN_DEG = 1.0
 """The small bends' fit replaces the whole window's only when the two turn the thigh's axis
 this far apart in the level plane (an exact hinge leaves them within the fits' own scatter:
 0–0.7° on the population's people 0–39)…"""
+COUPLED_RESIDUAL_RATIO = 2.0
+"""… the deep bends leave the fit a residual no axis removes: the whole window's is at least
+this many times the small bends' (rad/s; stranger sessions with a coupling 3.9–10, the
+population's exact hinges 1.0–1.3)…"""
 SMALL_BENDS_MIN_WEAKEST_RAD_S = 0.05
 """… the small bends pin the thigh's axis this firmly (:attr:`HingeFit.weakest_rad_s`: the
 bends' beginnings and ends, not swings with the knee still, which leave a family of axes;
@@ -527,8 +531,8 @@ def coupling_shown(
     tibia turning with the knee turns the thigh's view of the axis more the deeper the bend
     and leaves the deep bends a residual no axis removes: the two fits' thigh axes point more
     than :data:`COUPLED_TURN_DEG` apart in the plane ⟂ ``y_prox_S``, and the small bends fit
-    the hinge better (a smaller residual, rad/s: not its share of the rate across the axes,
-    which is smaller over small bends too). The small bends must fix the axis on their own:
+    the hinge much better (a residual, rad/s, :data:`COUPLED_RESIDUAL_RATIO` times smaller:
+    not its share of the rate across the axes, which is smaller over small bends too). The small bends must fix the axis on their own:
     :data:`SMALL_BENDS_MIN_WEAKEST_RAD_S`, and the knee turned ``small_turned_deg`` ≥
     :data:`SMALL_BENDS_MIN_ROTATION_DEG` over them.
     """
@@ -544,4 +548,6 @@ def coupling_shown(
         v = j - float(j @ y) * y
         flat.append(v / max(float(np.linalg.norm(v)), 1e-12))
     turn = float(np.rad2deg(np.arccos(min(1.0, abs(float(flat[0] @ flat[1]))))))
-    return turn > COUPLED_TURN_DEG and small.residual_rad_s < whole.residual_rad_s
+    return turn > COUPLED_TURN_DEG and small.residual_rad_s * COUPLED_RESIDUAL_RATIO < (
+        whole.residual_rad_s
+    )
