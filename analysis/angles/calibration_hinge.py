@@ -471,20 +471,20 @@ A tibia that turns about its long axis by ``c`` × the knee's flexion θ (the sc
 coupling, ``c`` up to ≈ 0.1) makes the knee turn, seen from the thigh, about
 ``z + c·s(θ)``: ``s(θ)`` the tibia's long axis, which swings forward with the bend,
 ``(sin θ, cos θ, 0)`` in the thigh's (x forward, y up, z the flexion axis). The fit over the
-bends takes their average: a lean toward y by ``c·mean(cos θ)`` (the shared-lean step's
-business, :func:`analysis.angles.axis_bias.shared_lean_axis`) and a turn toward x — in the
+bends takes their average: a lean toward y by ``c·mean(cos θ)`` and a turn toward x — in the
 level plane, about the thigh's long axis — by ``c·mean(sin θ)``: 3–5° over bends to 60°,
 which the thigh's frame takes whole and reads as ``turn · sin(hip flexion)`` of hip
-adduction. Bent at most 25°, the turn is ``c·sin θ`` ≤ 2.4° at its largest and ≈ 1° on
-average; the bends' beginnings and ends still fix the axis."""
+adduction. Bent at most 15°, the turn is ``c·sin θ`` ≤ 1.5° at its largest (stranger
+sessions: 0.5–1.6° left, against 3–5° over the whole window; 1.9–2.2° at 25°); the bends'
+beginnings and ends still fix the axis."""
 COUPLED_TURN_DEG = 1.0
 """The small bends' fit replaces the whole window's only when the two turn the thigh's axis
-this far apart in the level plane (an exact hinge leaves them within the fits' own scatter:
-0–0.7° on the population's people 0–39)…"""
+more than this apart in the level plane…"""
 COUPLED_RESIDUAL_RATIO = 2.0
-"""… the deep bends leave the fit a residual no axis removes: the whole window's is at least
-this many times the small bends' (rad/s; stranger sessions with a coupling 3.9–10, the
-population's exact hinges 1.0–1.3)…"""
+"""… the deep bends leave the fit a residual no axis removes: the whole window's is more than
+this many times the small bends' (rad/s; stranger sessions with a coupling 3.9–10; on the
+population's exact hinges, people 0–39 and 22000–22049, at most 2.0, and at most 1.3 where
+their two axes lay more than 1° apart — up to 7.6°, where the small bends barely fix it)…"""
 SMALL_BENDS_MIN_WEAKEST_RAD_S = 0.05
 """… the small bends pin the thigh's axis this firmly (:attr:`HingeFit.weakest_rad_s`: the
 bends' beginnings and ends, not swings with the knee still, which leave a family of axes;
@@ -532,9 +532,9 @@ def coupling_shown(
     and leaves the deep bends a residual no axis removes: the two fits' thigh axes point more
     than :data:`COUPLED_TURN_DEG` apart in the plane ⟂ ``y_prox_S``, and the small bends fit
     the hinge much better (a residual, rad/s, :data:`COUPLED_RESIDUAL_RATIO` times smaller:
-    not its share of the rate across the axes, which is smaller over small bends too). The small bends must fix the axis on their own:
-    :data:`SMALL_BENDS_MIN_WEAKEST_RAD_S`, and the knee turned ``small_turned_deg`` ≥
-    :data:`SMALL_BENDS_MIN_ROTATION_DEG` over them.
+    not its share of the rate across the axes, which is smaller over small bends too). The
+    small bends must fix the axis on their own: :data:`SMALL_BENDS_MIN_WEAKEST_RAD_S`, and
+    the knee turned ``small_turned_deg`` ≥ :data:`SMALL_BENDS_MIN_ROTATION_DEG` over them.
     """
     if (
         small.samples < 10
