@@ -34,7 +34,10 @@ sensor shares it (:func:`shared_lean_axis`): the thigh's own rotation axis over 
 functional movements (:func:`own_gyro_axis`: the leg swings and bends turn the thigh at the
 hip, where the knee's coupling does not reach). An accelerometer bias leans both equally
 (each is read against the same stand vertical); the knee's coupling leans only the hinge,
-rotation made with the swings only the own axis.
+rotation made with the swings only the own axis. Where the knee's fit shows the coupling
+itself (:func:`analysis.angles.calibration_hinge.coupling_shown`) the own axis is no witness
+either — with the foot planted the tibia's turn is the thigh's, about its long axis — and
+none of the hinge's lean is taken (``analysis.angles.calibration._coupled_lean_dropped``).
 
 Beyond :data:`MAX_AXIS_BIAS_M_S2` (past consumer accelerometer specifications) the lean is
 not taken for a bias: the knee's axis was not horizontal, or the fit is off, and nothing is

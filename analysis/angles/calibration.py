@@ -81,6 +81,8 @@ from analysis.angles.calibration_hinge import (
     MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
     HingeFit,
+    bent_at_most,
+    coupling_shown,
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
@@ -578,6 +580,7 @@ def knee_hinge_axes(
     out = dict(axes)
     stand, move = masks
     fits: dict[str, HingeFit] = {}
+    coupled: set[str] = set()
     for side in SIDES:
         thigh, shank = f"{side}_thigh", f"{side}_shank"
         if thigh not in axes or shank not in axes:
@@ -586,6 +589,10 @@ def knee_hinge_axes(
         fit = _knee_fit(session, pair, stand, move, axes, q_E_S)
         if fit is None:
             continue
+        whole = fit
+        fit = _small_bends_fit(session, pair, (stand, move), axes, q_E_S, fit)
+        if fit is not whole:
+            coupled.add(thigh)
         out.update(_hinge_axes(axes, pair, *fit, source="knee hinge"))
         fits[thigh] = fit[0]
         doubt = thigh_tilt_doubt(out[thigh], fit[0], thigh)
@@ -603,7 +610,57 @@ def knee_hinge_axes(
         thigh = f"{side}_thigh"
         if thigh in out and out[thigh].hinge_S is not None:
             out[thigh] = _thigh_lean_shared(session, thigh, masks, q_E_S, out[thigh], fits[thigh])
+            if thigh in coupled and out[thigh].axis_source == "knee hinge":
+                out[thigh] = _coupled_lean_dropped(out[thigh])
     return out
+
+
+def _small_bends_fit(
+    session: UniformSession,
+    pair: tuple[str, str],
+    masks: tuple[BoolArray, BoolArray],
+    axes: Mapping[str, SensorAxes],
+    q_E_S: Mapping[str, FloatArray],
+    whole: tuple[HingeFit, float],
+) -> tuple[HingeFit, float]:
+    """The knee's fit over the window's small bends where it shows the whole one coupled.
+
+    A tibia turning with the knee turns the thigh's view of the knee's axis in the level
+    plane by the coupling's average over the bends
+    (:data:`analysis.angles.calibration_hinge.SMALL_BEND_DEG`); fitted again over the samples
+    bent at most that much (:func:`analysis.angles.calibration_hinge.bent_at_most`, from the
+    two tilts alone), the axis is nearly the straight knee's. Taken when
+    :func:`analysis.angles.calibration_hinge.coupling_shown` says so; otherwise ``whole``.
+    """
+    thigh, shank = pair
+    stand, move = masks
+    ups = []
+    for p in pair:
+        q = np.asarray(q_E_S[p][move], dtype=np.float64)
+        ups.append(rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0]))
+    small = np.zeros_like(move)
+    small[np.flatnonzero(move)] = bent_at_most(ups[0], ups[1], axes[thigh].y_S, axes[shank].y_S)
+    fit = _knee_fit(session, pair, stand, small, axes, q_E_S)
+    if fit is None or not coupling_shown(
+        whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]
+    ):
+        return whole
+    return fit
+
+
+def _coupled_lean_dropped(ax: SensorAxes) -> SensorAxes:
+    """A thigh whose knee showed a coupling (:func:`_small_bends_fit`): no bias from its lean.
+
+    Over small bends the tibia's long axis stands nearly along the thigh's, so the knee's axis
+    leans by the coupling's whole angle toward the thigh's long axis (3–6°), and the thigh's
+    own rotation axis is no witness against it: in knee bends with the foot planted the
+    tibia's turn is the thigh's, about its long axis, which leans the own axis alike
+    (stranger sessions: 8° over the bending samples). The lean is taken for the coupling,
+    none of it for the accelerometer's bias (``hinge_S`` made level); a real bias along the
+    axis stays (typically 1–2°, against the coupling's 3–6°).
+    """
+    hinge = ax.hinge_S if ax.hinge_S is not None else ax.z_S
+    return dataclasses.replace(ax, hinge_S=ax.z_S if float(ax.z_S @ hinge) >= 0.0 else -ax.z_S)
 
 
 def _thigh_lean_shared(

@@ -459,3 +459,95 @@ def with_hinge_axis(
     return dataclasses.replace(
         axes, z_S=z_S, rotation_deg=float(np.rad2deg(turned)), axis_source="shank hinge"
     )
+
+
+# --- a tibia that turns as the knee bends ----------------------------------------------------
+
+
+SMALL_BEND_DEG = 15.0
+"""The knee's axis is fitted again over the samples bent at most this much (:func:`bent_at_most`).
+
+A tibia that turns about its long axis by ``c`` × the knee's flexion θ (the screw-home
+coupling, ``c`` up to ≈ 0.1) makes the knee turn, seen from the thigh, about
+``z + c·s(θ)``: ``s(θ)`` the tibia's long axis, which swings forward with the bend,
+``(sin θ, cos θ, 0)`` in the thigh's (x forward, y up, z the flexion axis). The fit over the
+bends takes their average: a lean toward y by ``c·mean(cos θ)`` and a turn toward x — in the
+level plane, about the thigh's long axis — by ``c·mean(sin θ)``: 3–5° over bends to 60°,
+which the thigh's frame takes whole and reads as ``turn · sin(hip flexion)`` of hip
+adduction. Bent at most 15°, the turn is ``c·sin θ`` ≤ 1.5° at its largest (stranger
+sessions: 0.5–1.6° left, against 3–5° over the whole window; 1.9–2.2° at 25°); the bends'
+beginnings and ends still fix the axis."""
+COUPLED_TURN_DEG = 1.0
+"""The small bends' fit replaces the whole window's only when the two turn the thigh's axis
+more than this apart in the level plane…"""
+COUPLED_RESIDUAL_RATIO = 2.0
+"""… the deep bends leave the fit a residual no axis removes: the whole window's is more than
+this many times the small bends' (rad/s; stranger sessions with a coupling 3.9–10; on the
+population's exact hinges, people 0–39 and 22000–22049, at most 2.0, and at most 1.3 where
+their two axes lay more than 1° apart — up to 7.6°, where the small bends barely fix it)…"""
+SMALL_BENDS_MIN_WEAKEST_RAD_S = 0.05
+"""… the small bends pin the thigh's axis this firmly (:attr:`HingeFit.weakest_rad_s`: the
+bends' beginnings and ends, not swings with the knee still, which leave a family of axes;
+stranger sessions 0.07–0.16)…"""
+SMALL_BENDS_MIN_ROTATION_DEG = 60.0
+"""… and the knee turned this much over them (accumulated; stranger sessions 76–166°)."""
+
+
+def bent_at_most(
+    up_prox_S: FloatArray,
+    up_dist_S: FloatArray,
+    y_prox_S: FloatArray,
+    y_dist_S: FloatArray,
+    *,
+    limit_deg: float = SMALL_BEND_DEG,
+) -> NDArray[np.bool_]:
+    """Samples at which the knee is bent at most ``limit_deg``, from the two tilts alone.
+
+    ``up_*_S`` ``(n, 3)`` are the vertical per sample in each sensor's coordinates, ``y_*_S``
+    the segments' superior axes (unit, from the quiet stand). The knee's flexion is the angle
+    between the two long axes (the tibia's own turn does not move its long axis), and that is
+    at most the sum of their angles from the vertical (the triangle inequality on the
+    sphere): no heading enters, so neither sensor's drift nor the axes' signs. Samples with
+    no vertical are False.
+    """
+    out = np.zeros(np.asarray(up_prox_S).shape[0], dtype=bool)
+    total = np.zeros(out.shape[0])
+    for up, y in ((up_prox_S, y_prox_S), (up_dist_S, y_dist_S)):
+        u = np.asarray(up, dtype=np.float64)
+        u = u / np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-12)
+        total += np.rad2deg(np.arccos(np.clip(u @ np.asarray(y, dtype=np.float64), -1.0, 1.0)))
+    with np.errstate(invalid="ignore"):
+        out[:] = total <= limit_deg
+    return out
+
+
+def coupling_shown(
+    whole: HingeFit, small: HingeFit, y_prox_S: FloatArray, *, small_turned_deg: float
+) -> bool:
+    """True when the knee's fit over small bends shows the whole window's turned by a coupling.
+
+    ``whole`` is the fit over every moving sample, ``small`` over those bent at most
+    :data:`SMALL_BEND_DEG` (:func:`bent_at_most`), ``y_prox_S`` the thigh's superior axis. A
+    tibia turning with the knee turns the thigh's view of the axis more the deeper the bend
+    and leaves the deep bends a residual no axis removes: the two fits' thigh axes point more
+    than :data:`COUPLED_TURN_DEG` apart in the plane ⟂ ``y_prox_S``, and the small bends fit
+    the hinge much better (a residual, rad/s, :data:`COUPLED_RESIDUAL_RATIO` times smaller:
+    not its share of the rate across the axes, which is smaller over small bends too). The
+    small bends must fix the axis on their own: :data:`SMALL_BENDS_MIN_WEAKEST_RAD_S`, and
+    the knee turned ``small_turned_deg`` ≥ :data:`SMALL_BENDS_MIN_ROTATION_DEG` over them.
+    """
+    if (
+        small.samples < 10
+        or small.weakest_rad_s < SMALL_BENDS_MIN_WEAKEST_RAD_S
+        or small_turned_deg < SMALL_BENDS_MIN_ROTATION_DEG
+    ):
+        return False
+    y = np.asarray(y_prox_S, dtype=np.float64)
+    flat = []
+    for j in (whole.j_prox_S, small.j_prox_S):
+        v = j - float(j @ y) * y
+        flat.append(v / max(float(np.linalg.norm(v)), 1e-12))
+    turn = float(np.rad2deg(np.arccos(min(1.0, abs(float(flat[0] @ flat[1]))))))
+    return turn > COUPLED_TURN_DEG and small.residual_rad_s * COUPLED_RESIDUAL_RATIO < (
+        whole.residual_rad_s
+    )
