@@ -143,6 +143,9 @@ class _RawHistory:
     def add(self, p: str, t: FloatArray, acc: FloatArray, gyr: FloatArray) -> None:
         self.parts[p].append((np.array(t, dtype=np.float64), np.array(acc), np.array(gyr)))
 
+    exact_to_s = np.inf
+    """Every sample replayed is as it came."""
+
     def calibrated(self, at_s: float) -> None:
         """The calibration's last row (nothing changes: every sample is kept)."""
 
@@ -295,6 +298,11 @@ class _CompactHistory:
         newest = max(s.last_t for s in self._s.values())
         self._s[p].trim(min(newest - RECENT_S, self._pin))
 
+    @property
+    def exact_to_s(self) -> float:
+        """The samples up to this session time are replayed as they came."""
+        return self._exact_to
+
     def calibrated(self, at_s: float) -> None:
         """The calibration's last row: samples up to :data:`EXACT_AFTER_S` later stay exact."""
         self._exact_to = at_s + EXACT_AFTER_S
@@ -323,14 +331,20 @@ class _CompactHistory:
 class _FitMemo(dict[bytes, AccCorrection]):
     """Accelerometer fits by their still windows (``CausalAccCorrection``'s ``fits``).
 
-    Kept only while a re-decision may still replay them: closed, it is empty and stays empty.
+    Kept only while a re-decision may still replay them: closed, it is empty and stays empty;
+    frozen, it keeps its fits and takes no more (a compact history replays the rows after
+    its exact head as other samples, whose windows and fits are not those of the session).
     """
 
     closed = False
+    frozen = False
 
     def __setitem__(self, key: bytes, value: AccCorrection) -> None:
-        if not self.closed:
+        if not (self.closed or self.frozen):
             super().__setitem__(key, value)
+
+    def freeze(self) -> None:
+        self.frozen = True
 
     def close(self) -> None:
         self.closed = True
@@ -473,6 +487,8 @@ class RedecidingPipeline:
         if not self.live.calibrated or out is None or not out.columns:
             return self._released(out, wait)
         self._held.append(out)
+        if self.live.buffered_to_s() > self._raw.exact_to_s:  # type: ignore[operator]
+            self._fits.freeze()
         self._start_due()
         return self._released(None, wait)
 

@@ -334,3 +334,13 @@ def test_a_pinned_history_keeps_every_sample_after_the_pin_exact():
     history.replay(got, 250.0, np.inf)
     after = (t > 250.0) & (t <= t[k][edges[-1] - 1])
     np.testing.assert_array_equal(got.rows("x"), np.column_stack([t, acc, gyr])[after])
+
+
+def test_a_frozen_fit_memo_keeps_its_fits_and_takes_no_more():
+    memo = lr._FitMemo()
+    memo[b"a"] = accbias.NO_CORRECTION
+    memo.freeze()
+    memo[b"b"] = accbias.NO_CORRECTION
+    assert list(memo) == [b"a"]
+    memo.close()
+    assert len(memo) == 0
