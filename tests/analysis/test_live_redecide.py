@@ -156,13 +156,13 @@ def test_the_raw_history_is_dropped_once_the_last_redecision_is_settled(session)
 def test_a_redecision_makes_no_accelerometer_fit_already_made(session, monkeypatch):
     streams, windows = session
     made = []
-    fit = accbias.estimate_acc_correction
+    fit = accbias.fit_pose_clusters
 
     def counted(*args, **kwargs):
         made.append(1)
         return fit(*args, **kwargs)
 
-    monkeypatch.setattr(accbias, "estimate_acc_correction", counted)
+    monkeypatch.setattr(accbias, "fit_pose_clusters", counted)
     _run(lr.RedecidingPipeline(streams, rate_hz=RATE_HZ, redecide=False), streams, windows, 1.0)
     once = len(made)
     made.clear()
