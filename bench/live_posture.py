@@ -17,7 +17,10 @@ among them (true pelvis tilt below −60°), for:
 * ``live_once``: the live pipeline calibrated once (no re-decisions);
 * ``live``: the live pipeline as ``stretchguard live`` runs it (posture anchors on, the
   calibration re-decided, ``analysis.angles.live_redecide``);
-* ``live_long``: as ``live``, re-decided up to :data:`LONG_AFTER_S` after the calibration.
+* ``live_exact``: as ``live``, with every raw sample kept for the re-decisions instead of
+  the compact history (``RedecidingPipeline(exact_history=True)``);
+* ``live_960``: as ``live_exact``, re-decided only up to :data:`SHORT_AFTER_S` after the
+  calibration (the schedule before the compact history).
 
 Also per angle the RMSE over the rows the live path showed as confident and how many of them
 were more than 4° off, and per live run its CPU time per session second (the re-decisions'
@@ -54,9 +57,10 @@ FloatArray = NDArray[np.float64]
 LENGTHS = {"1 min": None, "10 min": 600.0, "1 h": 3600.0}
 LYING_TILT_DEG = -60.0
 """Rows whose true pelvis tilt is below this are counted as lying."""
-VARIANTS = ("live_stand", "live_once", "live", "live_long")
-LONG_AFTER_S = 3840.0
-"""``live_long``: re-decisions up to this long after the calibration (``live``: the default)."""
+VARIANTS = ("live_stand", "live_once", "live", "live_exact", "live_960")
+SHORT_AFTER_S = 960.0
+"""``live_960``: re-decisions up to this long after the calibration (``live``: the default)."""
+REDECIDING = ("live", "live_exact", "live_960")
 TARGET_DEG = {
     "hip_flexion": 2.0,
     "knee_flexion": 2.0,
@@ -105,6 +109,7 @@ def run_live(
     tick_s: float,
     redecide: bool = False,
     last_after_s: float | None = None,
+    exact_history: bool = False,
 ) -> tuple[FloatArray, dict[str, FloatArray], list[tuple[FloatArray, dict[str, FloatArray]]], Any]:
     """Angles of the live pipeline fed in ``tick_s`` steps: times, columns, the steps, and
     the pipeline (its calibration and re-decisions, ``RedecidingPipeline``).
@@ -117,9 +122,15 @@ def run_live(
     streams = ses.recording().streams
     # the guided protocol knows its windows (a recording's sidecar may not have them)
     cal = CalibrationWindows(static_s=ses.static_s, functional_s=ses.functional_s)
-    extra = {} if last_after_s is None else {"last_after_s": last_after_s}
+    extra: dict[str, Any] = {} if last_after_s is None else {"last_after_s": last_after_s}
     live = RedecidingPipeline(
-        streams, rate_hz=100.0, t0_s=0.0, posture_anchors=posture, redecide=redecide, **extra
+        streams,
+        rate_hz=100.0,
+        t0_s=0.0,
+        posture_anchors=posture,
+        redecide=redecide,
+        exact_history=exact_history,
+        **extra,
     )
     end = max(float(s.t_s[-1]) for s in streams.values())
     cal_at = cal.functional_s[1] + 0.5
@@ -308,8 +319,9 @@ def one_session(
             ses,
             posture=v != "live_stand",
             tick_s=tick_s,
-            redecide=v in ("live", "live_long"),
-            last_after_s=LONG_AFTER_S if v == "live_long" else None,
+            redecide=v in REDECIDING,
+            last_after_s=SHORT_AFTER_S if v == "live_960" else None,
+            exact_history=v in ("live_exact", "live_960"),
         )
         for v in variants
     }

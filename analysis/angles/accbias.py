@@ -207,7 +207,32 @@ def estimate_acc_correction(
     — past consumer-IMU specifications: the poses were not truly still and the estimate is
     not trusted.
     """
-    m = cluster_poses(np.asarray(pose_means_m_s2, dtype=np.float64))
+    return fit_pose_clusters(
+        cluster_poses(np.asarray(pose_means_m_s2, dtype=np.float64)),
+        gravity_m_s2=gravity_m_s2,
+        prior_sd_m_s2=prior_sd_m_s2,
+        prior_gain_sd=prior_gain_sd,
+        pose_sd_m_s2=pose_sd_m_s2,
+        min_spread_deg=min_spread_deg,
+        max_bias_m_s2=max_bias_m_s2,
+        max_gain_error=max_gain_error,
+        iterations=iterations,
+    )
+
+
+def fit_pose_clusters(
+    m: FloatArray,
+    *,
+    gravity_m_s2: float = GRAVITY_M_S2,
+    prior_sd_m_s2: float = ACC_BIAS_PRIOR_SD_M_S2,
+    prior_gain_sd: float | None = 0.005,
+    pose_sd_m_s2: float = 0.02,
+    min_spread_deg: float = 20.0,
+    max_bias_m_s2: float = MAX_ACC_BIAS_M_S2,
+    max_gain_error: float = 0.05,
+    iterations: int = 20,
+) -> AccCorrection:
+    """:func:`estimate_acc_correction` of poses already clustered (:func:`cluster_poses`)."""
     none = AccCorrection(np.zeros(3), np.eye(3), int(m.shape[0]), 0.0)
     if m.shape[0] < 2:
         return none
@@ -267,6 +292,45 @@ NO_CORRECTION = AccCorrection(np.zeros(3), np.eye(3), 0, 0.0)
 """The identity: no bias, unit gain."""
 
 
+class _Poses:
+    """Still windows' means clustered as they come: :func:`cluster_poses` of all of them.
+
+    Per pose its first window's direction and the sum and count of its windows, added in
+    window order — what ``cluster_poses`` computes over every window (the labels of
+    :func:`pose_labels`' row-by-row loop, each pose's mean summed row after row), so
+    :meth:`means` equals it bit for bit. Memory grows with the distinct poses (their
+    directions at least 8° apart: a few hundred at most), not with the windows.
+    """
+
+    def __init__(self, radius_deg: float = 8.0) -> None:
+        self._cos = np.cos(np.deg2rad(radius_deg))
+        self._centres: list[FloatArray] = []
+        self._sums: list[FloatArray] = []
+        self._counts: list[int] = []
+        self.windows = 0
+
+    def add(self, means: FloatArray) -> None:
+        """Add windows' means ``(k, 3)`` in order."""
+        u = means / np.linalg.norm(means, axis=1, keepdims=True)
+        for m, d in zip(means, u, strict=True):
+            self.windows += 1
+            for c, centre in enumerate(self._centres):
+                if d @ centre > self._cos:
+                    self._sums[c] = self._sums[c] + m
+                    self._counts[c] += 1
+                    break
+            else:
+                self._centres.append(d)
+                self._sums.append(m.copy())
+                self._counts.append(1)
+
+    def means(self) -> FloatArray:
+        """Each pose's mean ``(P, 3)``, in the order the poses were first seen."""
+        if not self._sums:
+            return np.empty((0, 3))
+        return np.stack([s / n for s, n in zip(self._sums, self._counts, strict=True)])
+
+
 class CausalAccCorrection:
     """:func:`estimate_acc_correction` from the still poses seen so far, refitted at fixed rows.
 
@@ -297,7 +361,7 @@ class CausalAccCorrection:
         self._prior_gain_sd = prior_gain_sd
         self._rest_acc = np.empty((0, 3))
         self._rest_gyr = np.empty((0, 3))
-        self._means: list[FloatArray] = []
+        self._poses = _Poses()
         self._fitted = 0  # still windows the correction in force was fitted from
         self.rows = 0  # rows added so far
         self.correction = NO_CORRECTION
@@ -317,7 +381,7 @@ class CausalAccCorrection:
         g = np.concatenate([self._rest_gyr, gyr_rad_s])
         k = a.shape[0] // self._n
         if k:
-            self._means.append(
+            self._poses.add(
                 still_pose_means(
                     a[: k * self._n],
                     g[: k * self._n],
@@ -332,32 +396,30 @@ class CausalAccCorrection:
             return False
         return self.refit()
 
-    def _fit(self, means: FloatArray) -> AccCorrection:
-        """:func:`estimate_acc_correction` of ``means``, looked up in ``fits`` when given.
+    def _fit(self, poses: FloatArray) -> AccCorrection:
+        """:func:`fit_pose_clusters` of the poses' means, looked up in ``fits`` when given.
 
         ``fits`` is shared by estimators fed the same still windows (a live session's
-        re-decisions replay it from its start): a fit of the very same windows is not made
-        again. The key is the windows' bytes, so the result is the fit's, bit for bit.
+        re-decisions replay it from its start): a fit of the very same poses is not made
+        again. The key is the poses' bytes, so the result is the fit's, bit for bit.
         """
         if self._fits is None:
-            return estimate_acc_correction(means, prior_gain_sd=self._prior_gain_sd)
+            return fit_pose_clusters(poses, prior_gain_sd=self._prior_gain_sd)
         key = hashlib.blake2b(
-            means.tobytes() + repr(self._prior_gain_sd).encode(), digest_size=16
+            poses.tobytes() + repr(self._prior_gain_sd).encode(), digest_size=16
         ).digest()
         fit = self._fits.get(key)
         if fit is None:
-            fit = estimate_acc_correction(means, prior_gain_sd=self._prior_gain_sd)
+            fit = fit_pose_clusters(poses, prior_gain_sd=self._prior_gain_sd)
             self._fits[key] = fit
         return fit
 
     def refit(self) -> bool:
         """Refit from every completed still window now; True when the correction changed."""
-        means = np.concatenate([np.empty((0, 3)), *self._means])
-        self._means = [means]
-        if means.shape[0] == self._fitted:
+        if self._poses.windows == self._fitted:
             return False
-        self._fitted = means.shape[0]
-        new = self._fit(means)
+        self._fitted = self._poses.windows
+        new = self._fit(self._poses.means())
         old = self.correction
         self.correction = new
         return not (

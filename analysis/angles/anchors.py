@@ -27,8 +27,9 @@ from analysis.angles.chain import Turns
 from analysis.angles.heading import (
     MAX_TWIST_DEG,
     axis_azimuth,
-    hip_twist_read,
+    run_twist_rad,
     twist_accepted,
+    twist_of_runs,
     twist_undecided,
     wrap_rad,
 )
@@ -45,8 +46,6 @@ ANCHOR_LINKS: Final = (
 )
 """The ball joints whose distal heading is anchored at stands, proximal first (the head after
 the trunk, so against the trunk's corrected heading), and the segments each one turns."""
-
-_IDENTITY = np.array([[1.0, 0.0, 0.0, 0.0]])
 
 MIN_ANCHOR_S = 2.0
 """Shortest quiet upright stand taken as an anchor (as offline)."""
@@ -168,7 +167,8 @@ class CausalTwist:
     has lasted ``min_anchor_s``, its first ``min_anchor_s`` join those of the earlier runs,
     the twist is re-taken from all of them by the same function and applies from that row on
     (rows already returned are never changed). Memory: ``min_anchor_s`` of two orientations
-    per run.
+    for the run under way, and each counted run's rotation (:func:`~analysis.angles.heading.
+    run_twist_rad`, one float: the read depends on the runs only through it and their length).
     """
 
     def __init__(self, *, rate_hz: float, min_anchor_s: float = MIN_ANCHOR_S) -> None:
@@ -179,7 +179,7 @@ class CausalTwist:
         """The hip rotation read at the posture anchors so far (rad), taken or not."""
         self._run: list[tuple[FloatArray, FloatArray]] = []  # rows of the current run so far
         self._run_rows = 0
-        self._kept: list[tuple[FloatArray, FloatArray]] = []  # each counted run's first rows
+        self._kept: list[float] = []  # each counted run's rotation read (rad)
 
     def update(
         self, q_E_pelvis: FloatArray, q_E_thigh: FloatArray, anchor: BoolArray
@@ -211,18 +211,11 @@ class CausalTwist:
 
     def _count_run(self) -> None:
         """The current run has lasted long enough: keep its rows, re-take the twist."""
-        self._kept.append(
-            (np.concatenate([p for p, _t in self._run]), np.concatenate([t for _p, t in self._run]))
-        )
+        pelvis = np.concatenate([p for p, _t in self._run])
+        self._kept.append(run_twist_rad(pelvis, np.concatenate([t for _p, t in self._run])))
         self._run = []
-        pelvis, thigh, mask = [], [], []
-        for p, t in self._kept:  # one row apart, so that every run stays a run of its own
-            pelvis += [p, _IDENTITY]
-            thigh += [t, _IDENTITY]
-            mask += [np.ones(p.shape[0], dtype=bool), np.zeros(1, dtype=bool)]
-        tau, spread = hip_twist_read(
-            np.concatenate(pelvis), np.concatenate(thigh), np.concatenate(mask)
-        )
+        # every counted run has min_rows rows: heading.hip_twist_read of them all
+        tau, spread = twist_of_runs(self._kept, [self.min_rows] * len(self._kept))
         self.read_rad = tau
         self.twist_rad = tau if twist_accepted(tau, spread, max_twist_deg=MAX_TWIST_DEG) else 0.0
 

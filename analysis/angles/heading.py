@@ -31,7 +31,7 @@ orientation is turned about the vertical by a heading offset ``δ``:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -398,14 +398,22 @@ def hip_twist_read(
     if not runs:
         return 0.0, 0.0
     q_p, q_t = np.asarray(q_E_pelvis), np.asarray(q_E_thigh)
-    per_run = []
-    for i, j in runs:
-        q_rel = rot.multiply(rot.conjugate(q_p[i:j]), q_t[i:j])
-        per_run.append(np.angle(np.mean(np.exp(1j * rot.euler_zxy(q_rel)[:, 2]))))
-    runs_rad = np.asarray(per_run)
-    weights = np.asarray([j - i for i, j in runs], dtype=np.float64)
-    tau = float(np.angle(np.sum(weights * np.exp(1j * runs_rad))))
-    return tau, float(np.max(np.abs(wrap_rad(runs_rad - tau))))
+    per_run = [run_twist_rad(q_p[i:j], q_t[i:j]) for i, j in runs]
+    return twist_of_runs(per_run, [j - i for i, j in runs])
+
+
+def run_twist_rad(q_E_pelvis: FloatArray, q_E_thigh: FloatArray) -> float:
+    """The hip rotation (rad) of one anchor run: averaged on the unit circle over its rows."""
+    q_rel = rot.multiply(rot.conjugate(q_E_pelvis), q_E_thigh)
+    return np.angle(np.mean(np.exp(1j * rot.euler_zxy(q_rel)[:, 2])))
+
+
+def twist_of_runs(runs_rad: Sequence[float], rows: Sequence[int]) -> tuple[float, float]:
+    """:func:`hip_twist_read` from its runs' rotations (rad) and lengths (rows), not empty."""
+    per_run = np.asarray(runs_rad)
+    weights = np.asarray(rows, dtype=np.float64)
+    tau = float(np.angle(np.sum(weights * np.exp(1j * per_run))))
+    return tau, float(np.max(np.abs(wrap_rad(per_run - tau))))
 
 
 def twist_accepted(tau_rad: float, spread_rad: float, *, max_twist_deg: float) -> bool:

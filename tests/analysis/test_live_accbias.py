@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analysis.angles import accbias
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import NO_CORRECTION, AccCorrection, CausalAccCorrection
 from analysis.angles.live import LiveAnglePipeline, stand_turn
@@ -119,3 +120,16 @@ def test_the_live_fit_brings_the_sagittal_angles_to_target(population_run):
     t, cols = runs[True]
     after = rmse_to_truth(ses.truth, t, cols[col], col, np.isfinite(cols[col]))
     assert after < 0.5 * before
+
+
+def test_the_poses_clustered_as_they_come_are_those_of_every_window_bit_for_bit(rng):
+    dirs = rng.normal(size=(9, 3))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    idx = rng.integers(0, 9, size=5000)
+    means = 9.81 * dirs[idx] + rng.normal(scale=0.8, size=(5000, 3))
+    poses = accbias._Poses()
+    for a in range(0, 5000, 37):
+        poses.add(means[a : a + 37])
+    np.testing.assert_array_equal(poses.means(), accbias.cluster_poses(means))
+    assert poses.windows == 5000
+    assert len(poses._sums) == accbias.cluster_poses(means).shape[0] < 200  # not per window

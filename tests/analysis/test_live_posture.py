@@ -14,7 +14,13 @@ import pytest
 from analysis.angles import rotations as rot
 from analysis.angles.anchors import CausalStandAnchors, CausalTwist
 from analysis.angles.calibration import Q_G_E
-from analysis.angles.heading import hip_twist_rad, turn_about_vertical, untwist, wrap_rad
+from analysis.angles.heading import (
+    hip_twist_rad,
+    hip_twist_read,
+    turn_about_vertical,
+    untwist,
+    wrap_rad,
+)
 from analysis.angles.live import LiveAnglePipeline, posture_rows, untwist_rows
 from analysis.recording.streams import streams_from_samples
 from analysis.simulation import SimulationConfig, simulate
@@ -186,6 +192,35 @@ def test_twist_follows_the_offline_limits_over_the_runs_so_far():
     big = CausalTwist(rate_hz=rate)
     p3, t3 = _twisted(300, 9.0)
     assert big.update(p3, t3, run)[-1] == 0.0
+
+
+def test_twist_over_many_runs_is_the_offline_read_of_their_first_rows_and_keeps_a_float_each():
+    rate = 100.0
+    twists = CausalTwist(rate_hz=rate)
+    m = twists.min_rows
+    rng = np.random.default_rng(5)
+    pelvis, thigh, anchor, firsts = [], [], [], []
+    for k in range(40):  # runs of 2.5 s at twists 2–4°, each followed by 0.5 s off
+        p, t = _twisted(250, 2.0 + 2.0 * rng.random())
+        pelvis += [p, p[:50]]
+        thigh += [t, t[:50]]
+        anchor += [np.ones(250, dtype=bool), np.zeros(50, dtype=bool)]
+        firsts.append((300 * k, 300 * k + m))
+    pelvis, thigh, anchor = np.concatenate(pelvis), np.concatenate(thigh), np.concatenate(anchor)
+    out = np.concatenate(
+        [
+            twists.update(pelvis[a : a + 77], thigh[a : a + 77], anchor[a : a + 77])
+            for a in range(0, anchor.size, 77)
+        ]
+    )
+    counted = np.zeros(anchor.size, dtype=bool)
+    for i, j in firsts:
+        counted[i:j] = True
+    last = firsts[-1][1] - 1
+    tau, _spread = hip_twist_read(pelvis, thigh, counted)
+    assert out[last] == tau  # bit for bit: the read of every run's first 2 s together
+    assert len(twists._kept) == 40
+    assert all(isinstance(x, float) for x in twists._kept)
 
 
 # --- the live pipeline on a simulated supine stretch -------------------------------------------

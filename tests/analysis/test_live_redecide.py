@@ -6,6 +6,7 @@ nothing changes where the re-decision decides as the calibration did."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 
 import numpy as np
@@ -115,7 +116,17 @@ def test_switches_do_not_depend_on_the_chunking(forced):
 
 
 def test_the_first_redecision_is_15_s_after_the_calibration_then_doubling():
-    assert lr.redecision_times(40.0) == [55.0, 70.0, 100.0, 160.0, 280.0, 520.0, 1000.0]
+    assert lr.redecision_times(40.0) == [
+        55.0,
+        70.0,
+        100.0,
+        160.0,
+        280.0,
+        520.0,
+        1000.0,
+        1960.0,
+        3880.0,
+    ]
 
 
 def test_the_last_redecision_is_at_most_last_after_s_after_the_calibration():
@@ -145,13 +156,13 @@ def test_the_raw_history_is_dropped_once_the_last_redecision_is_settled(session)
 def test_a_redecision_makes_no_accelerometer_fit_already_made(session, monkeypatch):
     streams, windows = session
     made = []
-    fit = accbias.estimate_acc_correction
+    fit = accbias.fit_pose_clusters
 
     def counted(*args, **kwargs):
         made.append(1)
         return fit(*args, **kwargs)
 
-    monkeypatch.setattr(accbias, "estimate_acc_correction", counted)
+    monkeypatch.setattr(accbias, "fit_pose_clusters", counted)
     _run(lr.RedecidingPipeline(streams, rate_hz=RATE_HZ, redecide=False), streams, windows, 1.0)
     once = len(made)
     made.clear()
@@ -242,3 +253,94 @@ def test_without_waiting_the_rows_past_a_pending_switch_are_held_not_lost(sessio
     np.testing.assert_array_equal(t, t_waited)
     for c in cols_waited:
         np.testing.assert_array_equal(np.concatenate([o.columns[c] for o in parts]), cols_waited[c])
+
+
+class _Collect:
+    """Stands in for a live pipeline: keeps what a replay pushes, per sensor."""
+
+    def __init__(self) -> None:
+        self.got: dict[str, list[np.ndarray]] = {}
+
+    def push(self, p, t, acc, gyr) -> None:
+        self.got.setdefault(p, []).append(np.column_stack([t, acc, gyr]))
+
+    def rows(self, p: str) -> np.ndarray:
+        return np.concatenate(self.got[p])
+
+
+def _stream(seconds: float, rate_hz: float = 100.0):
+    rng = np.random.default_rng(3)
+    t = np.arange(0.0, seconds, 1.0 / rate_hz) + 0.0013
+    return t, rng.normal(size=(t.size, 3)), rng.normal(size=(t.size, 3))
+
+
+def _fill(history, t, acc, gyr, *, cal_at: float, step_s: float = 0.7):
+    """Add the stream in ``step_s`` chunks, the calibration at ``cal_at``."""
+    edges = np.searchsorted(t, np.arange(0.0, t[-1] + step_s, step_s))
+    for i, j in itertools.pairwise(edges):
+        if t[i] > cal_at and history._exact_to == np.inf:
+            history.calibrated(cal_at)
+        history.add("x", t[i:j], acc[i:j], gyr[i:j])
+
+
+def test_the_compact_history_keeps_the_early_and_the_recent_samples_exact_and_bins_the_rest():
+    t, acc, gyr = _stream(900.0)
+    history = lr._CompactHistory(["x"])
+    _fill(history, t, acc, gyr, cal_at=50.0)
+    got = _Collect()
+    history.replay(got, -np.inf, np.inf)
+    rows = got.rows("x")
+    assert np.all(np.diff(rows[:, 0]) > 0)
+    exact_to, recent_from = 50.0 + lr.EXACT_AFTER_S, t[-1] - lr.RECENT_S
+    head, tail = t <= exact_to, t >= recent_from + 1.0  # chunks are cut at 0.7-s steps
+    raw = np.column_stack([t, acc, gyr])
+    np.testing.assert_array_equal(rows[rows[:, 0] <= exact_to], raw[head])
+    np.testing.assert_array_equal(rows[rows[:, 0] >= recent_from + 1.0], raw[tail])
+    mid = (rows[:, 0] > exact_to + lr.COARSE_S) & (rows[:, 0] < recent_from - 1.0)
+    # in between: one row per bin, the mean of its samples (float32 values)
+    bins = np.floor(t / lr.COARSE_S)
+    for r in rows[mid][::97]:
+        inside = bins == np.floor(r[0] / lr.COARSE_S)
+        np.testing.assert_allclose(r[0], t[inside].mean(), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(r[1:4], acc[inside].mean(axis=0), rtol=0, atol=1e-6)
+        np.testing.assert_allclose(r[4:], gyr[inside].mean(axis=0), rtol=0, atol=1e-6)
+    assert np.max(np.diff(rows[:, 0])) < 0.25  # no dropout where the bins meet the exact rows
+
+
+def test_the_compact_history_grows_by_its_bins_only():
+    t, acc, gyr = _stream(1800.0)
+    sizes = {}
+    for seconds in (900.0, 1800.0):
+        history = lr._CompactHistory(["x"])
+        k = t < seconds
+        _fill(history, t[k], acc[k], gyr[k], cal_at=50.0)
+        sizes[seconds] = history.nbytes()
+    per_s = (sizes[1800.0] - sizes[900.0]) / 900.0
+    assert per_s == pytest.approx(32.0 / lr.COARSE_S, rel=0.02)  # 20 bins of 32 bytes a second
+    assert sizes[900.0] < 56 * 100 * (50.0 + lr.EXACT_AFTER_S + lr.RECENT_S) + 900 * per_s + 1e5
+
+
+def test_a_pinned_history_keeps_every_sample_after_the_pin_exact():
+    t, acc, gyr = _stream(600.0)
+    history = lr._CompactHistory(["x"])
+    k = t < 300.0
+    _fill(history, t[k], acc[k], gyr[k], cal_at=20.0)
+    history.pin(250.0)
+    k = t >= 300.0
+    edges = np.searchsorted(t[k], np.arange(300.0, 600.0, 0.7))
+    for i, j in itertools.pairwise(edges):
+        history.add("x", t[k][i:j], acc[k][i:j], gyr[k][i:j])
+    got = _Collect()
+    history.replay(got, 250.0, np.inf)
+    after = (t > 250.0) & (t <= t[k][edges[-1] - 1])
+    np.testing.assert_array_equal(got.rows("x"), np.column_stack([t, acc, gyr])[after])
+
+
+def test_a_frozen_fit_memo_keeps_its_fits_and_takes_no_more():
+    memo = lr._FitMemo()
+    memo[b"a"] = accbias.NO_CORRECTION
+    memo.freeze()
+    memo[b"b"] = accbias.NO_CORRECTION
+    assert list(memo) == [b"a"]
+    memo.close()
+    assert len(memo) == 0
