@@ -173,7 +173,8 @@ def read_phyphox(path: str | Path) -> tuple[VendorStream, ...]:
     events: tuple[TimeEvent, ...] = ()
     time_csv = p.parent / "meta" / "time.csv"
     if time_csv.is_file():
-        events = parse_time_csv(decode_text(read_file_bytes(time_csv), time_csv), source=time_csv)
+        raw_events = read_file_bytes(time_csv, cap_bytes=TIME_CSV_MAX_BYTES)
+        events = parse_time_csv(decode_text(raw_events, time_csv), source=time_csv)
     text = decode_text(raw, p)
     return (_read_text(text, path=p, group=str(p.parent), events=events, hint=p.parent.name),)
 
