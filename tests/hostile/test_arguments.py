@@ -22,6 +22,7 @@ from stretchguard.inputs import load_recording
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "demo_standing_stretch.csv.gz"
 CLI = (sys.executable, "-m", "cli.main")
+LIVE = (*CLI, "live", "--virtual", "standing_correct", "--no-display", "--quiet")
 
 
 @pytest.mark.parametrize("duration_s", [1e12, 86_400.5])
@@ -79,3 +80,22 @@ def test_calibration_windows_inside_the_data_are_taken(demo) -> None:
     rec = with_windows(demo, stand=(0.0, 4.0), movements=(4.0, 30.0))
     assert rec.meta.calibration.static_s == (0.0, 4.0)
     assert rec.meta.calibration.functional_s == (4.0, 30.0)
+
+
+@pytest.mark.parametrize("speed", ["1e9", "101", "inf"])
+def test_live_with_an_absurd_speed_is_one_line_not_a_hang(tmp_path: Path, speed: str) -> None:
+    """``--speed 1e9`` ran on past SIGTERM (13 min until killed): each virtual sensor's
+    first batch was every sample of 1e9 world seconds."""
+    run = subprocess.run(
+        [*LIVE, "--speed", speed, "--out", str(tmp_path / "l.csv")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 5, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert "--speed must be in (0, 100]" in lines[0]
+    assert list(tmp_path.iterdir()) == []
