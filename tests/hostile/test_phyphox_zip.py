@@ -2,8 +2,8 @@
 
 ``read_phyphox`` unpacked every ``.csv`` member whole before it looked at its header: a
 1.4 MB ZIP holding the two data files and one 1 GiB member of zeros took 38 s and 2.2 GB of
-memory to read (and a ZIP of twenty such members about ten minutes), although that member is
-no phyphox data. ``meta/time.csv`` was taken on trust: a system time of ``1e300`` ended in a
+memory to read (each more such member adds as much), although that member is no phyphox
+data. ``meta/time.csv`` was taken on trust: a system time of ``1e300`` ended in a
 ``ZeroDivisionError``, START events out of order or a phone clock set back between two runs
 mapped the samples to wrong or backward Unix times silently (or to a misleading "files do not
 overlap").
