@@ -99,3 +99,25 @@ def test_live_with_an_absurd_speed_is_one_line_not_a_hang(tmp_path: Path, speed:
     assert len(lines) == 1, run.stderr
     assert "--speed must be in (0, 100]" in lines[0]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "option", [("--stand-s", "nan"), ("--stand-s", "1e12"), ("--move-s", "-5")], ids=str
+)
+def test_live_with_an_absurd_prompt_length_is_one_line(tmp_path: Path, option) -> None:
+    """``--stand-s nan``, ``1e12`` and ``--move-s -5`` were taken: at ``--speed 8`` the
+    90-s scenario was still running when ``timeout`` stopped it at 60 s (with ``--duration-s
+    5`` too, for ``1e12``)."""
+    run = subprocess.run(
+        [*LIVE, *option, "--speed", "8", "--duration-s", "5", "--out", str(tmp_path / "l.csv")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 5, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert f"{option[0]} must be in (0, 600] s" in lines[0]
+    assert list(tmp_path.iterdir()) == []
