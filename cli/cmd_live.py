@@ -95,6 +95,14 @@ two processes (virtual sensors served over local TCP HCI):
 """
 
 
+MAX_PROMPT_S = 600.0
+"""Longest calibration prompt (``--stand-s``, ``--move-s``): 10 min."""
+
+MAX_SPEED = 100.0
+"""Fastest virtual world (``--speed``): at 1e9 the sensors' first batch held about 1e9 samples
+each and the process neither ended nor answered SIGTERM."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the arguments of ``live``."""
     src = parser.add_mutually_exclusive_group(required=True)
@@ -120,9 +128,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--side", choices=("left", "right"), help="stretched side for the sidecar")
     parser.add_argument("--scan-timeout-s", type=float, help="how long to look for the sensors")
     parser.add_argument("--connect-timeout-s", type=float, help="bound of one connection attempt")
-    parser.add_argument("--stand-s", type=float, default=5.0, help="stand-still prompt (5 s)")
     parser.add_argument(
-        "--move-s", type=float, default=20.0, help="knee bends, leg swings, bows (20 s)"
+        "--stand-s", type=float, default=5.0, help="stand-still prompt (5 s; at most 600)"
+    )
+    parser.add_argument(
+        "--move-s",
+        type=float,
+        default=20.0,
+        help="knee bends, leg swings, bows (20 s; at most 600)",
     )
     parser.add_argument("--hci", metavar="TRANSPORT", help="bumble HCI transport as the adapter")
     parser.add_argument("--no-display", action="store_true", help="no live screen (logs only)")
@@ -132,7 +145,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     virt = parser.add_argument_group("virtual sensors")
     virt.add_argument(
-        "--speed", type=float, default=1.0, help="run the virtual world N× faster (default 1)"
+        "--speed",
+        type=float,
+        default=1.0,
+        help=f"run the virtual world N× faster (default 1, at most {MAX_SPEED:g})",
     )
     virt.add_argument("--seed", type=int, default=0, help="seed of the simulation and clocks")
     virt.add_argument(
@@ -390,11 +406,21 @@ def _summary(result: RecordingResult) -> str:
     return "\n".join(printable(line, multiline=False) for line in lines)
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse an absurd ``--speed``, ``--duration-s``, ``--stand-s`` or ``--move-s``."""
+    if args.speed is not None and not 0 < args.speed <= MAX_SPEED:
+        raise ConfigError(f"--speed must be in (0, {MAX_SPEED:g}], got {args.speed}")
+    if args.duration_s is not None and not args.duration_s > 0:
+        raise ConfigError(f"--duration-s must be positive, got {args.duration_s}")
+    for option, value in (("--stand-s", args.stand_s), ("--move-s", args.move_s)):
+        if not 0 < value <= MAX_PROMPT_S:  # nan, -5 or 1e12: the guide never moved on
+            raise ConfigError(f"{option} must be in (0, {MAX_PROMPT_S:g}] s, got {value}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Record a live session (or serve virtual sensors with --serve)."""
     quiet_bumble(args)
-    if args.speed is not None and not args.speed > 0:
-        raise ConfigError(f"--speed must be positive, got {args.speed}")
+    _check_numbers(args)
     if args.virtual and args.virtual not in list_scenarios():
         raise ConfigError(
             f"unknown scenario {args.virtual!r}; expected one of {', '.join(list_scenarios())}"
@@ -403,8 +429,6 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--speed, --families and --serve are for --virtual sessions")
     if args.virtual and args.hci:
         raise ConfigError("--hci is for real (or served) sensors, not --virtual")
-    if args.duration_s is not None and not args.duration_s > 0:
-        raise ConfigError(f"--duration-s must be positive, got {args.duration_s}")
     if args.serve:
         families = _families(args.families)
         sources = scenario_sources(args.virtual, families, seed=args.seed)

@@ -114,8 +114,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="D",
-        help="session length; longer than the scenario repeats the exercise with 10 s rests "
-        "(default: the scenario's natural length)",
+        help="session length, at most 24 h; longer than the scenario repeats the exercise with "
+        "10 s rests (default: the scenario's natural length)",
     )
     parser.add_argument(
         "--perfect",

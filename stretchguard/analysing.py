@@ -86,9 +86,21 @@ def with_windows(
     stand: tuple[float, float] | None,
     movements: tuple[float, float] | None,
 ) -> Recording:
-    """The recording with the calibration windows given (seconds, half-open; others kept)."""
+    """The recording with the calibration windows given (seconds, half-open; others kept).
+
+    A window outside the data (by more than 2 s, as a sidecar's) raises ConfigError.
+    """
     if stand is None and movements is None:
         return recording
+    spans = [(float(s.t_s[0]), float(s.t_s[-1])) for s in recording.streams.values() if len(s)]
+    if spans:
+        first, last = min(a for a, _ in spans), max(b for _, b in spans)
+        for option, win in (("--stand", stand), ("--movements", movements)):
+            if win is not None and (win[0] < first - 2.0 or win[1] > last + 2.0):
+                raise ConfigError(
+                    f"{option} {win[0]:g},{win[1]:g}: expected a window inside the data "
+                    f"({first:.3f}–{last:.3f} s)"
+                )
     old = recording.meta.calibration or CalibrationWindows()
     windows = CalibrationWindows(
         static_s=stand if stand is not None else old.static_s,

@@ -266,6 +266,11 @@ def rate_problem(t_s: FloatArray, dt_s: FloatArray | None = None) -> str | None:
     if np.count_nonzero(dt * MAX_RATE_HZ < 1.0) * 2 < dt.size:
         return None  # at least half the intervals are long enough: the median is too
     median_dt = float(np.median(dt))
+    if not median_dt > 0.0:  # times that stand still (or run back): no rate at all
+        return (
+            f"median sample interval {median_dt!r} s: the sample times do not increase "
+            "(a clock that stands still, or times too large for their steps?)"
+        )
     if median_dt * MAX_RATE_HZ < 1.0:
         return (
             f"median sample interval {median_dt!r} s is {1.0 / median_dt:.4g} Hz; expected at "

@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from analysis.angles import rotations
 from analysis.angles.isb import thigh_inclination_deg
 from analysis.errors import ConfigError
+from analysis.recording.inputs import MAX_SESSION_S
 from analysis.recording.schema import (
     ACC_COLUMNS,
     ANGLE_COLUMNS,
@@ -166,6 +167,11 @@ class SimulationConfig:
         ):
             raise ConfigError(
                 f"duration_s must be a finite number or None, got {self.duration_s!r}"
+            )
+        if self.duration_s is not None and self.duration_s > MAX_SESSION_S:
+            raise ConfigError(
+                f"duration_s must be at most {MAX_SESSION_S:g} s (24 h, the longest recording "
+                f"read back), got {self.duration_s!r}"
             )
         if not (math.isfinite(self.sway_scale) and 0.0 <= self.sway_scale <= 10.0):
             raise ConfigError(f"sway_scale must be within 0–10, got {self.sway_scale!r}")

@@ -25,7 +25,7 @@ from analysis.errors import RecordingFormatError
 from analysis.recording.inputs import regular_file_problem
 from sensors.formats.metabase import is_metabase_header
 from sensors.formats.movella_dot import is_dot_preamble
-from sensors.formats.phyphox import ZIP_MAGIC, is_phyphox_header
+from sensors.formats.phyphox import EMPTY_ZIP_MAGIC, ZIP_MAGIC, is_phyphox_header
 from sensors.formats.witmotion import is_witmotion_header
 
 HEAD_BYTES: Final = 16384
@@ -85,7 +85,7 @@ def detect_format(path: str | Path) -> str:
     """The format name (a key of :data:`FORMATS`) of ``path``, decided from its content."""
     p = Path(path)
     head = read_head(p)
-    if head.startswith(ZIP_MAGIC):
+    if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         return "phyphox"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -17,6 +17,7 @@ Steps (``docs/vendor-formats.md``):
    ``meta/time.csv``, SampleTimeFine for synchronised DOTs with 2³² µs wrap handling, chip or
    PC time for WitMotion) is used as is; different domains are put on Unix time when every
    file states its wall-clock start, else TimebaseError. ``t_s = 0`` at the earliest sample.
+   A sensor whose samples then overlap no other sensor's is a TimebaseError.
 6. **Record** everything in the sidecar: source files, formats, rates, derived channels,
    interpolation, trimming and every gap (never interpolated over silently).
 """
@@ -737,6 +738,24 @@ def _source_entry(x: VendorStream, label: str) -> dict[str, Any]:
     }
 
 
+def _check_overlap(streams: Mapping[str, SensorStream]) -> None:
+    """Refuse a sensor whose samples overlap no other sensor's in time (TimebaseError).
+
+    No angle can pair it with another sensor: a clock off by an hour, or files of another
+    session. (One sensor alone, or sensors that overlap in part, pass.)
+    """
+    spans = {k: (float(v.t_s[0]), float(v.t_s[-1])) for k, v in streams.items() if len(v)}
+    for label, (a, b) in spans.items():
+        others = [(c, d) for k, (c, d) in spans.items() if k != label]
+        if others and not any(c <= b and a <= d for c, d in others):
+            lo, hi = min(c for c, _ in others), max(d for _, d in others)
+            raise TimebaseError(
+                f"{label}: its samples ({a:.3f}–{b:.3f} s) overlap no other sensor's "
+                f"({lo:.3f}–{hi:.3f} s); expected files of one session on one clock (a clock "
+                "off by that much?): import them separately"
+            )
+
+
 def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list[str]) -> Recording:
     """One Recording of the placed, merged sensors on one clock, with the import record."""
     shifts, how = _align(sensors)
@@ -785,6 +804,7 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
         sources += [_source_entry(x, label) for x in s.streams]
         notes += [f"{label}: {n}" for n in s.notes]
     notes += [f"ignored {i}" for i in ignored]
+    _check_overlap(streams)
     streams = _validated(streams)
     gaps.sort(key=lambda g: (g.start_s, g.sensor))
     extra: dict[str, Any] = {

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.errors import RecordingFormatError
+from analysis.recording import inputs
 from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
     ClockGap,
@@ -47,6 +48,8 @@ from sensors.formats.vendor import (
 FORMAT = "phyphox"
 TIME_COLUMN = "Time (s)"
 ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+"""An archive without members starts with its end record."""
 
 _VECTOR_RE: Mapping[str, re.Pattern[str]] = {
     "acc": re.compile(r"^Acceleration ([xyz]) \((m/s\^2|m/s²)\)$", re.IGNORECASE),
@@ -87,7 +90,11 @@ def _dialect(first_line: str, body: str) -> tuple[str, bool]:
 
 
 def parse_time_csv(text: str, *, source: str | Path) -> tuple[TimeEvent, ...]:
-    """The START/PAUSE events of ``meta/time.csv`` (other event names are ignored)."""
+    """The START/PAUSE events of ``meta/time.csv`` (other event names are ignored).
+
+    Experiment times must lie in [0, ``MAX_SESSION_S``] and system times be Unix seconds in
+    [0, :data:`MAX_UNIX_S`]; anything else (``nan``, ``1e300``) raises RecordingFormatError.
+    """
     lines = text.splitlines()
     if not lines:
         return ()
@@ -99,12 +106,47 @@ def parse_time_csv(text: str, *, source: str | Path) -> tuple[TimeEvent, ...]:
             continue
         a, b = (row[i].strip().replace(",", ".") if dec_comma else row[i].strip() for i in (1, 2))
         try:
-            events.append(TimeEvent(row[0].strip().upper(), float(a), float(b)))
+            exp_s, unix_s = float(a), float(b)
         except ValueError:
             raise RecordingFormatError(
                 source, f"times {row[1]!r}, {row[2]!r} are not numbers", line=lineno
             ) from None
+        if not (0.0 <= exp_s <= inputs.MAX_SESSION_S and 0.0 <= unix_s <= MAX_UNIX_S):
+            raise RecordingFormatError(
+                source,
+                f"experiment time {row[1][:40]!r}, system time {row[2][:40]!r}: expected "
+                f"seconds in [0, {inputs.MAX_SESSION_S:g}] and Unix seconds in "
+                f"[0, {MAX_UNIX_S:g}]",
+                line=lineno,
+            )
+        events.append(TimeEvent(row[0].strip().upper(), exp_s, unix_s))
     return tuple(events)
+
+
+MAX_UNIX_S = 1e10
+"""Latest system time accepted in ``meta/time.csv`` (Unix seconds, the year 2286)."""
+
+
+def time_events_problem(events: Sequence[TimeEvent], t_exp_s: FloatArray) -> str | None:
+    """Why the START events cannot map ``t_exp_s`` to Unix time, or None.
+
+    The STARTs must come in experiment-time order, and the mapped times must keep increasing:
+    a phone clock set back between two runs (or events out of order) would otherwise put
+    samples at wrong or backward Unix times.
+    """
+    starts = np.array([e.experiment_s for e in events if e.event == "START"])
+    if np.any(np.diff(starts) < 0):
+        return "its START events are not in experiment-time order"
+    t = experiment_to_unix(t_exp_s, events)
+    back = np.flatnonzero(np.diff(t) <= 0)
+    if back.size:
+        j = int(back[0]) + 1
+        return (
+            f"it maps experiment time {float(t_exp_s[j]):.6g} s to a Unix time "
+            f"{float(t[j - 1] - t[j]):.6g} s before the sample's predecessor (the phone's "
+            "clock set back between two runs?)"
+        )
+    return None
 
 
 def experiment_to_unix(t_exp_s: FloatArray, events: Sequence[TimeEvent]) -> FloatArray:
@@ -126,12 +168,13 @@ def read_phyphox(path: str | Path) -> tuple[VendorStream, ...]:
     """
     p = Path(path)
     raw = read_file_bytes(p)
-    if raw.startswith(ZIP_MAGIC):
+    if raw.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         return _read_zip(p, raw)
     events: tuple[TimeEvent, ...] = ()
     time_csv = p.parent / "meta" / "time.csv"
     if time_csv.is_file():
-        events = parse_time_csv(decode_text(read_file_bytes(time_csv), time_csv), source=time_csv)
+        raw_events = read_file_bytes(time_csv, cap_bytes=TIME_CSV_MAX_BYTES)
+        events = parse_time_csv(decode_text(raw_events, time_csv), source=time_csv)
     text = decode_text(raw, p)
     return (_read_text(text, path=p, group=str(p.parent), events=events, hint=p.parent.name),)
 
@@ -142,20 +185,12 @@ def _read_zip(p: Path, raw: bytes) -> tuple[VendorStream, ...]:
     except zipfile.BadZipFile as exc:
         raise RecordingFormatError(p, f"not a readable ZIP file ({exc})") from None
     with zf:
-        names = zf.namelist()
-        events: tuple[TimeEvent, ...] = ()
-        meta = [n for n in names if n.endswith("meta/time.csv")]
-        if meta:
-            text = decode_text(_member(zf, meta[0], p), p)
-            events = parse_time_csv(text, source=f"{p}!{meta[0]}")
-        data = [n for n in names if n.lower().endswith(".csv") and "meta/" not in n]
+        events = _zip_time_events(zf, p)
+        data = _zip_data_members(zf, p)
         streams = []
-        for name in sorted(data):
-            text = decode_text(_member(zf, name, p), p)
-            first = text.split("\n", 1)[0]
-            if not is_phyphox_header(first):
-                continue
-            member = Path(f"{p}!{name}")
+        for info in data:
+            member = Path(f"{p}!{info.filename}")
+            text = decode_text(_member(zf, info, p), member)
             streams.append(
                 _read_text(text, path=member, group=str(p), events=events, hint=_stem(p))
             )
@@ -169,16 +204,79 @@ def _read_zip(p: Path, raw: bytes) -> tuple[VendorStream, ...]:
 ZIP_MEMBER_MAX_BYTES = 1 << 30
 """Largest ZIP member unpacked (1 GiB: hours of phone sensor data; a bomb is refused)."""
 
+ZIP_TOTAL_MAX_BYTES = 2 << 30
+"""Largest sum of the data members unpacked (2 GiB), checked before any is unpacked."""
 
-def _member(zf: zipfile.ZipFile, name: str, p: Path) -> bytes:
-    """One member's bytes; a broken, encrypted or oversized member raises RecordingFormatError."""
-    size = zf.getinfo(name).file_size
-    if size > ZIP_MEMBER_MAX_BYTES:
+ZIP_HEAD_BYTES = 64 << 10
+"""Bytes of a member unpacked to read its header (a member that is no data is skipped)."""
+
+TIME_CSV_MAX_BYTES = 1 << 20
+"""Largest ``meta/time.csv`` read (1 MiB: a few START/PAUSE lines are expected)."""
+
+
+def _zip_time_events(zf: zipfile.ZipFile, p: Path) -> tuple[TimeEvent, ...]:
+    """The events of the ZIP's one ``meta/time.csv`` (none without it; two are an error)."""
+    meta = [i for i in zf.infolist() if i.filename.endswith("meta/time.csv")]
+    if not meta:
+        return ()
+    if len(meta) > 1:
         raise RecordingFormatError(
-            p, f"ZIP member {name!r} unpacks to {size} bytes; expected ≤ {ZIP_MEMBER_MAX_BYTES}"
+            p,
+            f"ZIP holds {len(meta)} meta/time.csv files "
+            f"({', '.join(repr(i.filename) for i in meta[:3])}); expected one export per ZIP",
+        )
+    source = Path(f"{p}!{meta[0].filename}")
+    raw = _member(zf, meta[0], p, cap=TIME_CSV_MAX_BYTES)
+    return parse_time_csv(decode_text(raw, source), source=source)
+
+
+def _zip_data_members(zf: zipfile.ZipFile, p: Path) -> list[zipfile.ZipInfo]:
+    """The ``.csv`` members whose first line is a phyphox header, in name order.
+
+    Only the first :data:`ZIP_HEAD_BYTES` of each member are unpacked to decide; the members
+    kept may unpack to :data:`ZIP_TOTAL_MAX_BYTES` together (their stated sizes, checked
+    before any is unpacked whole; a member unpacking to more than it states is refused by
+    its CRC).
+    """
+    kept = []
+    for info in sorted(zf.infolist(), key=lambda i: i.filename):
+        name = info.filename
+        if not name.lower().endswith(".csv") or "meta/" in name or info.is_dir():
+            continue
+        head = _member(zf, info, p, head=True)
+        first = head.lstrip(b"\xef\xbb\xbf").replace(b"\r", b"\n").split(b"\n", 1)[0]
+        if is_phyphox_header(first.decode("utf-8", errors="replace")):
+            kept.append(info)
+    total = sum(i.file_size for i in kept)
+    if total > ZIP_TOTAL_MAX_BYTES:
+        raise RecordingFormatError(
+            p,
+            f"ZIP data members unpack to {total} bytes ({len(kept)} files); expected at most "
+            f"{ZIP_TOTAL_MAX_BYTES} together",
+        )
+    return kept
+
+
+def _member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    p: Path,
+    *,
+    head: bool = False,
+    cap: int = ZIP_MEMBER_MAX_BYTES,
+) -> bytes:
+    """One member's bytes (only its first :data:`ZIP_HEAD_BYTES` with ``head``).
+
+    A broken, encrypted or oversized member raises RecordingFormatError.
+    """
+    name = info.filename
+    if not head and info.file_size > cap:
+        raise RecordingFormatError(
+            p, f"ZIP member {name!r} unpacks to {info.file_size} bytes; expected ≤ {cap}"
         )
     try:
-        return zf.read(name)
+        with zf.open(info) as fh:
+            return fh.read(ZIP_HEAD_BYTES) if head else fh.read()
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as exc:
         raise RecordingFormatError(p, f"cannot unpack ZIP member {name!r} ({exc})") from None
 
@@ -227,7 +325,13 @@ def _clock(
     time of this export (``group``).
     """
     if events and any(e.event == "START" for e in events):
-        return experiment_to_unix(t_exp, events), "unix", 0.0
+        problem = time_events_problem(events, t_exp)
+        if problem is None:
+            return experiment_to_unix(t_exp, events), "unix", 0.0
+        warnings.append(
+            f"meta/time.csv not used: {problem}; experiment time only (files of other "
+            "exports cannot be aligned with this one)"
+        )
     if events is not None and not events:
         warnings.append(
             "no meta/time.csv next to the file: experiment time only (files of other "
