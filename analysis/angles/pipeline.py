@@ -622,13 +622,7 @@ def analyse_recording(
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
-    steps = {
-        "rate_hz": rate_hz,
-        "valid": valid,
-        "still": still[0],
-        "legs_still": still[1],
-        **opts.heading_steps(),
-    }
+    steps = {"rate_hz": rate_hz, "valid": valid, **still, **opts.heading_steps()}
     # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
     others = lazy_readings(t_s, q_E_S, cal, threads=threads, **steps)
     twist = TwistSource.of(t_s, q_E_S, cal, steps, threads=threads, keep=not long_session)
@@ -959,18 +953,18 @@ def _calibrate_beside(
     opts: PipelineOptions,
     *,
     threads: int,
-) -> tuple[CalibrationResult, dict[str, PoseEvidence], tuple[NDArray[np.bool_], ...]]:
+) -> tuple[CalibrationResult, dict[str, PoseEvidence], dict[str, NDArray[np.bool_]]]:
     """The calibration, the segments' pose evidence and the stillness (:func:`_all_still`).
 
+    The stillness comes as :func:`segment_orientations`'s ``still`` and ``legs_still``.
     The last two need no calibration: with ``threads`` > 1 they are taken on a second
     thread while the calibration runs (mostly whole-array NumPy passes, outside the
     interpreter lock, beside the calibration's many small steps); the same results.
     """
 
-    def beside() -> tuple[dict[str, PoseEvidence], tuple[NDArray[np.bool_], ...]]:
-        return _pose_evidence(session, gyr_bias, windows, acc_corr, opts), _all_still(
-            session, gyr_bias
-        )
+    def beside() -> tuple[dict[str, PoseEvidence], dict[str, NDArray[np.bool_]]]:
+        still = dict(zip(("still", "legs_still"), _all_still(session, gyr_bias), strict=True))
+        return _pose_evidence(session, gyr_bias, windows, acc_corr, opts), still
 
     if threads <= 1:
         cal = _calibrate(session, q_E_S, windows, opts)
