@@ -418,3 +418,44 @@ def test_a_left_legged_walk_is_the_mirror_image_of_a_right_legged_one():
     np.testing.assert_allclose(lft["yaw"], -r["yaw"], atol=1e-12)
     np.testing.assert_allclose(lft["tilt"], r["tilt"], atol=1e-12)
     np.testing.assert_allclose(lft["w_r"], -r["w_r"], atol=1e-12)  # the shift about ½
+
+
+def test_failures_lists_only_what_misses_the_issue_targets():
+    from bench.stranger.summary import failures
+
+    ok_cli = {"rc": 0, "stderr": ""}
+    hold = {"found": True, "within_1s": False, "said_so": False, "d_start_s": -1.6, "d_end_s": 0.1}
+    res = {
+        "cli": ok_cli,
+        "rmse_deg": {
+            "left_hip_adduction_deg": 4.2,  # trusted, over 4°
+            "left_hip_internal_rotation_deg": 3.9,  # trusted, under 4°
+            "left_knee_flexion_deg": 2.5,  # over 2° but uncertain: not a failure
+            "right_knee_flexion_deg": 2.1,  # the other leg, trusted, over 2°
+        },
+        "uncertain_angles": {"left_knee_flexion_deg": {"reason": "x"}},
+        "scripted": [
+            {"rule": "knee_flexion", "verdict": "missed", "onset_s": 50.0, "est_starts": [40.0]},
+            {"rule": "lumbar_flexion", "verdict": "uncertain_missed", "onset_s": 60.0},
+            {"rule": "ankle_dorsiflexion", "verdict": "found", "onset_s": 70.0},
+        ],
+        "false": [{"rule": "hip_adduction", "advisory": True, "start_s": 51.5, "end_s": 91.0}],
+        "hold_check": [hold, {**hold, "said_so": True}, {**hold, "within_1s": True}],
+    }
+    refused = {"rc": 4, "stderr": "stretchguard: error: no quiet stand found"}
+    crashed = {"rc": 1, "stderr": "Traceback (most recent call last):\n  ...\nKeyError: 'x'"}
+    recs = [
+        {"seed": 7, "side": "left", "sets": {"default": res, "pair": {"cli": refused}}},
+        {"seed": 8, "side": "left", "sets": {"full": {"cli": crashed}}},
+    ]
+    lines = failures(recs)
+    assert lines == [
+        "seed 7 default: trusted hip_adduction 4.20° > 4°",
+        "seed 7 default: trusted other_knee_flexion 2.10° > 2°",
+        "seed 7 default: missed knee_flexion (onset 50.0 s, episodes from 40.0)",
+        "seed 7 default: false advisory hip_adduction episode 51.5–91.0 s",
+        "seed 7 default: hold off unsaid: start -1.60 s, end +0.10 s",
+        "seed 7 pair: refused, exit 4: stretchguard: error: no quiet stand found",
+        "seed 8 full: crash, exit 1: KeyError: 'x'",
+    ]
+    assert failures([{"seed": 9, "side": "right", "sets": {"default": {"cli": ok_cli}}}]) == []

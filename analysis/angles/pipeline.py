@@ -238,6 +238,7 @@ def segment_orientations(
     rate_hz: float,
     valid: Mapping[str, NDArray[np.bool_]],
     still: NDArray[np.bool_] | None = None,
+    legs_still: NDArray[np.bool_] | None = None,
     hinge_window_s: float = 20.0,
     hinge: bool = True,
     anchors: bool = True,
@@ -251,7 +252,10 @@ def segment_orientations(
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
 
     ``valid`` marks, per sensor, the grid points with data (others become NaN); ``still``
-    marks the points at which every sensor was still (for the stand anchors). Results keep
+    marks the points at which every sensor was still (for the stand anchors); ``legs_still``
+    those at which the pelvis and leg sensors were (None: ``still``): the hips' anchors, at
+    stands and lying or sitting, need only those still, so a head or trunk that fidgets
+    while the legs stand still takes no anchor from the hips. Results keep
     the storage type of ``q_E_S`` (float32 for long sessions) and are computed in chunks.
     ``q_E_S`` is consumed: each sensor's series leaves the dict once its segment's is made.
     ``posture`` re-takes each hip's zero where the subject lies flat or sits still
@@ -268,9 +272,10 @@ def segment_orientations(
     """
     q_B = chain.sensor_to_segment(q_E_S, calibration, consume=True, threads=threads)
     # heading-free: q_B will do
-    neutral = (
-        still & neutral_pose_mask(q_B, threads=threads) if anchors and still is not None else None
-    )
+    upright = neutral_pose_mask(q_B, threads=threads) if anchors and still is not None else None
+    neutral = None if upright is None else still & upright
+    hips_still = still if legs_still is None else legs_still
+    neutral_hips = None if upright is None else hips_still & upright
     if keep is not None:
         q_B = {p: q for p, q in q_B.items() if p in keep}
     turns = partial(
@@ -283,6 +288,7 @@ def segment_orientations(
         hinge_window_s=hinge_window_s if hinge else None,
         hinge_tau_s=hinge_tau_s,
         neutral=neutral,
+        neutral_hips=neutral_hips,
     )
     if not posture or neutral is None or still is None:
         return chain.apply_turns(q_B, turns(), valid=valid, threads=threads)
@@ -291,7 +297,7 @@ def segment_orientations(
     extra = _posture_untwist(
         q_B,
         turn,
-        still,
+        hips_still,
         rate_hz=rate_hz,
         valid=valid,
         bound_deg=_twist_bounds(calibration),
@@ -314,13 +320,15 @@ def _heading_turns(
     hinge_tau_s: float | None,
     neutral: NDArray[np.bool_] | None,
     extra: Mapping[str, NDArray[np.bool_]] | None = None,
+    neutral_hips: NDArray[np.bool_] | None = None,
 ) -> chain.Turns:
     """Per segment, the heading turn (rad) about the vertical that reconciles it.
 
     The stand's offsets, then the knee/ankle hinges (none when ``hinge_window_s`` is None),
-    then the ball joints anchored where the pose is ``neutral`` (plus, per distal segment, its
-    ``extra`` anchors). Every correction turns a segment about the vertical: they accumulate
-    on the z axes' azimuths and each segment is turned once, by the caller.
+    then the ball joints anchored where the pose is ``neutral`` (the hips where it is
+    ``neutral_hips``, default ``neutral``; plus, per distal segment, its ``extra`` anchors).
+    Every correction turns a segment about the vertical: they accumulate on the z axes'
+    azimuths and each segment is turned once, by the caller.
     """
     turn: chain.Turns = dict(chain.stand_turns(q_B, t_s, calibration))
     axes = {p: tuple(a.astype(np.float32) for a in axis_azimuth(v)) for p, v in q_B.items()}
@@ -331,7 +339,7 @@ def _heading_turns(
             estimate = chain.CausalHinges(q_B, rate_hz=rate_hz, tau_s=hinge_tau_s).estimator(q_B)
         chain.add_hinge_turns(q_B, turn, estimate)
     if neutral is not None:
-        _add_anchor_turns(q_B, axes, turn, neutral, t_s=t_s, extra=extra)
+        _add_anchor_turns(q_B, axes, turn, neutral, t_s=t_s, extra=extra, hips=neutral_hips)
     return turn
 
 
@@ -366,13 +374,15 @@ def _add_anchor_turns(
     *,
     t_s: FloatArray,
     extra: Mapping[str, NDArray[np.bool_]] | None = None,
+    hips: NDArray[np.bool_] | None = None,
 ) -> None:
     """Offline only: re-anchor hip, lumbar and neck heading at every later upright stand (in place).
 
     Between anchors the correction is interpolated, so it needs the stands still to come.
     ``neutral`` marks the grid points at which the subject stands still and upright;
-    ``extra`` adds, per distal segment, more anchors (the posture step's lying or sitting,
-    the spine's lying flat).
+    ``hips``, if given, replaces it for the hips (the stands at which the pelvis and legs are
+    still); ``extra`` adds, per distal segment, more anchors (the posture step's lying or
+    sitting, the spine's lying flat).
     The head is anchored to the trunk after the trunk to the pelvis (so against the trunk's
     corrected heading): a head whose heading drifted ψ from the trunk's reads about
     lean·(1 − cos ψ) less neck flexion once both lean forward together (10° at a 15° lean
@@ -381,7 +391,8 @@ def _add_anchor_turns(
     for prox, dist, carried in ANCHOR_LINKS:
         if prox not in q_B or dist not in q_B:
             continue
-        where = neutral if extra is None or dist not in extra else neutral | extra[dist]
+        stands = hips if hips is not None and dist.endswith("_thigh") else neutral
+        where = stands if extra is None or dist not in extra else stands | extra[dist]
         delta = anchor_offsets_from_axes(
             _turned(axes, turn, prox),
             axes[prox][1],
@@ -618,7 +629,7 @@ def analyse_recording(
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
-    steps = {"rate_hz": rate_hz, "valid": valid, "still": still, **opts.heading_steps()}
+    steps = {"rate_hz": rate_hz, "valid": valid, **still, **opts.heading_steps()}
     # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
     others = lazy_readings(t_s, q_E_S, cal, threads=threads, **steps)
     twist = TwistSource.of(t_s, q_E_S, cal, steps, threads=threads, keep=not long_session)
@@ -951,18 +962,18 @@ def _calibrate_beside(
     opts: PipelineOptions,
     *,
     threads: int,
-) -> tuple[CalibrationResult, dict[str, PoseEvidence], NDArray[np.bool_]]:
-    """The calibration, the segments' pose evidence and every sensor's stillness.
+) -> tuple[CalibrationResult, dict[str, PoseEvidence], dict[str, NDArray[np.bool_]]]:
+    """The calibration, the segments' pose evidence and the stillness (:func:`_all_still`).
 
+    The stillness comes as :func:`segment_orientations`'s ``still`` and ``legs_still``.
     The last two need no calibration: with ``threads`` > 1 they are taken on a second
     thread while the calibration runs (mostly whole-array NumPy passes, outside the
     interpreter lock, beside the calibration's many small steps); the same results.
     """
 
-    def beside() -> tuple[dict[str, PoseEvidence], NDArray[np.bool_]]:
-        return _pose_evidence(session, gyr_bias, windows, acc_corr, opts), _all_still(
-            session, gyr_bias
-        )
+    def beside() -> tuple[dict[str, PoseEvidence], dict[str, NDArray[np.bool_]]]:
+        still = dict(zip(("still", "legs_still"), _all_still(session, gyr_bias), strict=True))
+        return _pose_evidence(session, gyr_bias, windows, acc_corr, opts), still
 
     if threads <= 1:
         cal = _calibrate(session, q_E_S, windows, opts)
@@ -1349,8 +1360,12 @@ def _decided_again_words(placements: Sequence[str]) -> str:
 
 def _all_still(
     session: UniformSession, gyr_bias: Mapping[str, FloatArray], *, threads: int = 1
-) -> NDArray[np.bool_]:
-    """Grid points at which every sensor turns slower than ``NEUTRAL_STILL_RAD_S``."""
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Grid points at which every sensor turns slower than ``NEUTRAL_STILL_RAD_S``, and more.
+
+    The second mask: the points at which the pelvis and leg sensors do
+    (:func:`_neutral_inputs`; the hips' anchors need only those still).
+    """
 
     def one(p: str) -> NDArray[np.bool_]:
         rate = map_rows(
@@ -1360,10 +1375,15 @@ def _all_still(
         )
         return rate < NEUTRAL_STILL_RAD_S
 
+    placements = list(session.streams)
+    legs = _neutral_inputs(placements)
     still = np.ones(session.t_s.shape[0], dtype=bool)
-    for mask in map_threads(one, list(session.streams), threads=threads):
+    legs_still = still.copy()
+    for p, mask in zip(placements, map_threads(one, placements, threads=threads), strict=True):
         still &= mask
-    return still
+        if p in legs:
+            legs_still &= mask
+    return still, legs_still
 
 
 def _auto_workers(samples: int) -> int:

@@ -4,6 +4,7 @@ and compare with the truth.
     .venv/bin/python -m bench.stranger.run --seeds 0-39 --work /tmp/stranger --out-json r.json
     .venv/bin/python -m bench.stranger.run --seeds 500-502 --minutes 10 --work ... --out-json ...
     .venv/bin/python -m bench.stranger.run --summarise r.json [more.json ...]
+    .venv/bin/python -m bench.stranger.run --summarise r.json --failures   # one line each
 
 Odd seeds carry 2 scripted rule breaks per stretch (drawn from the six kinds), even seeds are
 correct sessions. Sets: default (pelvis + exercised thigh, shank, foot), pair (thigh +
@@ -384,15 +385,25 @@ def main(argv: list[str] | None = None) -> int:
         "habit, other rates, jitter, MetaBase and MetaBase + phyphox files",
     )
     ap.add_argument("--sets", default="default,pair,full", help="canonical sets to analyse")
+    ap.add_argument(
+        "--failures",
+        action="store_true",
+        help="with --summarise: list every failure against the issue's targets instead",
+    )
     args = ap.parse_args(argv)
     if args.summarise:
-        from bench.stranger.summary import summarise, summarise_by_exercise
+        from bench.stranger.summary import failures, summarise, summarise_by_exercise
 
         records = [r for f in args.summarise for r in json.loads(f.read_text())]
         if args.work:  # recompute from the files (the comparison changed since the run)
             for r in records:
                 rescore(r, args.work)
-        print(summarise_by_exercise(records) if args.round2 or args.round3 else summarise(records))
+        if args.failures:
+            print("\n".join(failures(records)) or "no failures")
+        elif args.round2 or args.round3:
+            print(summarise_by_exercise(records))
+        else:
+            print(summarise(records))
         return 0
     records = []
     for seed in parse_seeds(args.seeds):

@@ -158,3 +158,62 @@ def summarise(records: list[dict]) -> str:
     for s in sets:
         out += verdict_rows(records, s)
     return "\n".join(out)
+
+
+def _target(name: str) -> float:
+    """An angle's RMSE target (issue #10): 4° frontal, transverse and spine, else 2°."""
+    return TARGET_DEG.get(name.removeprefix("other_"), 2.0)
+
+
+def _cli_failure(rec: dict, set_name: str, cli: dict) -> str:
+    """A CLI run that did not finish: a refusal (a one-line error, exit 2–5) or a crash (exit 1,
+    "internal error", a signal or a traceback)."""
+    lines = (cli.get("stderr") or "").strip().splitlines()
+    crash = cli["rc"] == 1 or cli["rc"] < 0 or any(x.startswith("Traceback") for x in lines)
+    kind = "crash" if crash else "refused"
+    return f"seed {rec['seed']} {set_name}: {kind}, exit {cli['rc']}: {lines[-1] if lines else ''}"
+
+
+def _set_failures(rec: dict, set_name: str, res: dict) -> list[str]:
+    """The failures of one analysed set against the issue's targets."""
+    tag = f"seed {rec['seed']} {set_name}:"
+    unc = res.get("uncertain_angles") or {}
+    out = [
+        f"{tag} trusted {name} {v:.2f}° > {_target(name):g}°"
+        for col, v in res.get("rmse_deg", {}).items()
+        if col not in unc and (name := _exercised(col, rec["side"])) and v > _target(name)
+    ]
+    out += [
+        f"{tag} missed {b['rule']} (onset {b['onset_s']:.1f} s, episodes from "
+        f"{', '.join(f'{s:.1f}' for s in b.get('est_starts', [])) or 'none'})"
+        for b in res.get("scripted", [])
+        if b["verdict"] == "missed"
+    ]
+    out += [
+        f"{tag} false {'advisory ' if f['advisory'] else ''}{f['rule']} episode "
+        f"{f['start_s']:.1f}–{f['end_s']:.1f} s"
+        for f in res.get("false", [])
+    ]
+    for h in res.get("hold_check", []):
+        if not h["found"]:
+            out.append(f"{tag} truth hold {h['truth'][0]:.1f}–{h['truth'][1]:.1f} s not found")
+        elif not h["within_1s"] and not h["said_so"]:
+            out.append(
+                f"{tag} hold off unsaid: start {h['d_start_s']:+.2f} s, end {h['d_end_s']:+.2f} s"
+            )
+    return out
+
+
+def failures(records: list[dict]) -> list[str]:
+    """One line per failure against the issue's targets: a trusted angle over its target, a
+    scripted break missed on a trusted rule, a false episode (advisory ones said so), a truth
+    hold not found or more than 1 s off without the report saying so, a CLI refusal or crash.
+    Uncertain angles and breaks found on uncertain rules are not failures."""
+    out = []
+    for r in records:
+        for name, res in r["sets"].items():
+            if res["cli"]["rc"]:
+                out.append(_cli_failure(r, name, res["cli"]))
+            else:
+                out += _set_failures(r, name, res)
+    return out
