@@ -562,7 +562,10 @@ def knee_hinge_axes(
         out.update(_hinge_axes(axes, pair, *fit, source="knee hinge"))
         fits[thigh] = fit[0]
         if _shank_side_free(fit[0]):
-            out[shank] = _shank_over_session(session, pair, stand, axes, q_E_S)
+            found, again = _pair_over_session(session, pair, stand, axes, q_E_S)
+            out[shank] = found.get(shank, axes[shank])
+            if again is not None and thigh in found:
+                out[thigh], fits[thigh] = found[thigh], again
         doubt = thigh_tilt_doubt(out[thigh], fit[0], thigh)
         if doubt is None:
             continue
@@ -732,26 +735,28 @@ def _shank_side_free(fit: HingeFit) -> bool:
     return fit.samples >= 10 and weakest is not None and weakest < MIN_WEAKEST_RAD_S
 
 
-def _shank_over_session(
+def _pair_over_session(
     session: UniformSession,
     pair: tuple[str, str],
     stand: BoolArray,
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
-) -> SensorAxes:
-    """The shank's axis when the window's knee fit leaves it free.
+) -> tuple[dict[str, SensorAxes], HingeFit | None]:
+    """Thigh's and shank's axes from the knee over the session, and that fit (or None).
 
-    From the knee's hinge over the whole session (:func:`_session_knee_fit`: walking, sitting
-    down and the session's later bends turn the knee at other ratios to the hip) where that fit
-    fixes the shank's side; else the shank's own axis from the calibration movements, as when
-    no knee fit is usable (held-out person 22082's right shank: the window's fit lay 35° from
-    the truth, the session's 0.6°, its own 1.1°).
+    For a window fit that left the shank's side free. None: the session's fit leaves it free
+    too. :func:`_session_knee_fit`: walking, sitting down and the session's later bends turn the
+    knee at other ratios to the hip. Where it fixes the shank's side too, it gives each
+    segment whose side it fixes its axis (:func:`_hinge_axes`); the window's fit, loose on one
+    side, was loose on the other as well (held-out person 22082, full set, 1 min: the window's
+    thigh side 10.3° and shank side 61° from the truth, the session's 0.3° and 0.6°). Without
+    it the shank keeps its own axis from the calibration movements, as when no knee fit is
+    usable (22082's own axis 0.7–1.1° off), and the thigh what the window's fit gave it.
     """
-    shank = pair[1]
     again = _session_knee_fit(session, pair, stand, axes, q_E_S)
     if again is None or _shank_side_free(again[0]):
-        return axes[shank]
-    return _hinge_axes(axes, pair, *again, source=SESSION_KNEE).get(shank, axes[shank])
+        return {}, None
+    return _hinge_axes(axes, pair, *again, source=SESSION_KNEE), again[0]
 
 
 def _hinge_axes(
