@@ -729,8 +729,7 @@ def _shank_side_free(fit: HingeFit) -> bool:
     Its distal side (:attr:`analysis.angles.calibration_hinge.HingeFit.weakest_dist_rad_s`) is
     below :data:`analysis.angles.calibration_hinge.MIN_WEAKEST_RAD_S`, the bound the thigh's
     side meets. Its residual cannot tell (held-out person 22082: 2 % of the rate across the
-    axes with the shank's side 42° off); an exercised leg swung far more than its knee bent
-    is where it was seen.
+    axes with the shank's side 42° off; knee bends that kept the shank near upright).
     Judged only where the thigh's side refines the thigh's axis; elsewhere the shank's side
     still has to lie within :data:`analysis.angles.calibration_hinge.MAX_AXIS_CHANGE_DEG` of
     its own axis, as before.

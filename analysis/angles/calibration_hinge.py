@@ -50,10 +50,11 @@ class HingeFit:
     some change of the proximal axis can be matched by the distal one at no cost: the knee
     not bending (the two turn as one), or thigh and shank turning in one plane at a fixed
     ratio of rates. ``samples``: how many were used. ``weakest_dist_rad_s``: the same for
-    the distal axis with the proximal one free to follow (None: not measured). A leg swung
-    with the knee held and bent only a little leaves the shank's axis free about the shank's
-    long axis while the thigh's is still fixed (held-out person 22082: 0.002 rad/s against
-    the thigh's 0.010; the shank's side of that fit lay 42° from the truth).
+    the distal axis with the proximal one free to follow (None: not measured). Knee bends
+    that keep the shank near upright (hip and knee flexing together) turn the shank little,
+    and its small rates may leave its axis free while the thigh's is fixed (held-out person
+    22082: bends to 72°, the shank turning 46° in all against the thigh's 223°; 0.002 rad/s
+    against the thigh's 0.010, the shank's side 42° from the truth).
     """
 
     j_prox_S: FloatArray

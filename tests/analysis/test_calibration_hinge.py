@@ -384,7 +384,7 @@ def test_the_distal_axis_has_its_own_weakest_direction():
 
 
 def test_a_fit_that_leaves_the_shank_free_gives_only_the_thigh_its_axis():
-    # held-out person 22082's right shank (leg swings with the knee held, shallow bends):
+    # held-out person 22082's right shank (knee bends that kept the shank near upright):
     # the fit's thigh side firm (0.010 rad/s), its shank side free (0.002) and 42° off
     g_t, g_s = _rates("aligned", "aligned", sloppy_deg=3.0, knee_deg=70.0)
     fit = fit_hinge(g_t, g_s, _far(8.0), _far(5.0))
