@@ -595,6 +595,11 @@ def knee_hinge_axes(
             coupled.add(thigh)
         out.update(_hinge_axes(axes, pair, *fit, source="knee hinge"))
         fits[thigh] = fit[0]
+        if out[thigh].axis_source == "knee hinge" and _shank_side_free(fit[0]):
+            found, again = _pair_over_session(session, pair, stand, axes, q_E_S)
+            out[shank] = found.get(shank, axes[shank])
+            if again is not None and thigh in found:
+                out[thigh], fits[thigh] = found[thigh], again
         doubt = thigh_tilt_doubt(out[thigh], fit[0], thigh)
         if doubt is None:
             continue
@@ -802,6 +807,45 @@ def _session_knee_fit(
     return _knee_fit(session, pair, stand, moving, axes, q_E_S, thin=thin, stride=stride)
 
 
+def _shank_side_free(fit: HingeFit) -> bool:
+    """True when a knee fit leaves the shank's axis free (the thigh's may still be fixed).
+
+    Its distal side (:attr:`analysis.angles.calibration_hinge.HingeFit.weakest_dist_rad_s`) is
+    below :data:`analysis.angles.calibration_hinge.MIN_WEAKEST_RAD_S`, the bound the thigh's
+    side meets. Its residual cannot tell (held-out person 22082: 2 % of the rate across the
+    axes with the shank's side 42° off; knee bends that kept the shank near upright).
+    Judged only where the thigh's side refines the thigh's axis; elsewhere the shank's side
+    still has to lie within :data:`analysis.angles.calibration_hinge.MAX_AXIS_CHANGE_DEG` of
+    its own axis, as before.
+    """
+    weakest = fit.weakest_dist_rad_s
+    return fit.samples >= 10 and weakest is not None and weakest < MIN_WEAKEST_RAD_S
+
+
+def _pair_over_session(
+    session: UniformSession,
+    pair: tuple[str, str],
+    stand: BoolArray,
+    axes: Mapping[str, SensorAxes],
+    q_E_S: Mapping[str, FloatArray],
+) -> tuple[dict[str, SensorAxes], HingeFit | None]:
+    """Thigh's and shank's axes from the knee over the session, and that fit (or None).
+
+    For a window fit that left the shank's side free. None: the session's fit leaves it free
+    too. :func:`_session_knee_fit`: walking, sitting down and the session's later bends turn the
+    knee at other ratios to the hip. Where it fixes the shank's side too, it gives each
+    segment whose side it fixes its axis (:func:`_hinge_axes`); the window's fit, loose on one
+    side, was loose on the other as well (held-out person 22082, full set, 1 min: the window's
+    thigh side 10.3° and shank side 61° from the truth, the session's 0.3° and 0.6°). Without
+    it the shank keeps its own axis from the calibration movements, as when no knee fit is
+    usable (22082's own axis 0.7–1.1° off), and the thigh what the window's fit gave it.
+    """
+    again = _session_knee_fit(session, pair, stand, axes, q_E_S)
+    if again is None or _shank_side_free(again[0]):
+        return {}, None
+    return _hinge_axes(axes, pair, *again, source=SESSION_KNEE), again[0]
+
+
 def _hinge_axes(
     axes: Mapping[str, SensorAxes],
     pair: tuple[str, str],
@@ -817,11 +861,14 @@ def _hinge_axes(
     the fit found the knee, and its shank side is the shank's axis however far the shank's
     own lies: the shank of a leg that stood while the other swung turns mostly by the
     stance leg's sideways sway, about its long forward axis (held-out person 11058's resting
-    shank: own axis 55° off, the fit's 0.1°).
+    shank: own axis 55° off, the fit's 0.1°) — as long as the fit fixes the shank's side too
+    (:func:`_shank_side_free`; held-out person 22082: a free shank side 42° off).
     """
     out = {}
     thigh_refined = False
     for p, j in zip(pair, (fit.j_prox_S, fit.j_dist_S), strict=True):
+        if p == pair[1] and thigh_refined and _shank_side_free(fit):
+            continue
         z = hinge_axis_usable(
             j,
             axes[p].z_S,

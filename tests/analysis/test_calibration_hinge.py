@@ -8,6 +8,8 @@ the knee's axis in both sensors' coordinates where the thigh's own axis is off.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -362,3 +364,33 @@ def test_a_far_shank_axis_stays_its_own_when_the_thigh_does_not_confirm_the_fit(
     axes = {"right_thigh": _own(_far(40.0)), "right_shank": _own(_far(55.0))}
     out = _hinge_axes(axes, ("right_thigh", "right_shank"), fit, 90.0, source="knee hinge")
     assert out == {}
+
+
+def test_the_distal_axis_has_its_own_weakest_direction():
+    """Thigh and shank turning in one plane at a fixed ratio leave the thigh's axis free, not
+    the shank's: the two measures are each other's with the sensors' roles swapped."""
+    t = np.arange(3000) / RATE_HZ
+    knee = np.deg2rad(70.0) * np.sin(0.5 * t) ** 2
+    q_t = np.tile([1.0, 0.0, 0.0, 0.0], (t.size, 1))
+    q_s = rot.from_axis_angle(Z, -knee)
+    st, _ = strapped_stream("x", q_t, MOUNTS["skewed"], heading_rad=0.4, seed=1)
+    ss, _ = strapped_stream("x", q_s, MOUNTS["outside_of_thigh"], heading_rad=-1.1, seed=2)
+    true_t, true_s = _axis_in_sensor(MOUNTS["skewed"]), _axis_in_sensor(MOUNTS["outside_of_thigh"])
+    fit = fit_hinge(st.gyr_rad_s, ss.gyr_rad_s, true_t, true_s)
+    swapped = fit_hinge(ss.gyr_rad_s, st.gyr_rad_s, true_s, true_t)
+    assert fit.weakest_rad_s < MIN_WEAKEST_RAD_S <= fit.weakest_dist_rad_s
+    assert swapped.weakest_dist_rad_s == pytest.approx(fit.weakest_rad_s, rel=0.1, abs=1e-3)
+    assert swapped.weakest_rad_s == pytest.approx(fit.weakest_dist_rad_s, rel=0.1)
+
+
+def test_a_fit_that_leaves_the_shank_free_gives_only_the_thigh_its_axis():
+    # held-out person 22082's right shank (knee bends that kept the shank near upright):
+    # the fit's thigh side firm (0.010 rad/s), its shank side free (0.002) and 42° off
+    g_t, g_s = _rates("aligned", "aligned", sloppy_deg=3.0, knee_deg=70.0)
+    fit = fit_hinge(g_t, g_s, _far(8.0), _far(5.0))
+    axes = {"right_thigh": _own(_far(8.0)), "right_shank": _own(_far(5.0))}
+    pair = ("right_thigh", "right_shank")
+    free = dataclasses.replace(fit, weakest_dist_rad_s=0.5 * MIN_WEAKEST_RAD_S)
+    firm = dataclasses.replace(fit, weakest_dist_rad_s=2.0 * MIN_WEAKEST_RAD_S)
+    assert set(_hinge_axes(axes, pair, free, 90.0, source="knee hinge")) == {"right_thigh"}
+    assert set(_hinge_axes(axes, pair, firm, 90.0, source="knee hinge")) == set(pair)
