@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.angles import rotations as rot
-from analysis.angles.calibration import Q_G_E, CalibrationResult
+from analysis.angles.calibration import Q_G_E, CalibrationResult, calibrate
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_signs import Tilts
+from analysis.angles.calibration_windows import Windows
 from analysis.angles.heading import turn_about_vertical
-from analysis.angles.timebase import UniformStream
+from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.envelope.pauses import engagement_speed
 from analysis.recording.schema import GRAVITY_M_S2
 
@@ -179,6 +180,38 @@ def strapped_stream(
     acc = acc + rng.normal(0.0, 0.02, acc.shape)
     valid = np.ones(q_E_S.shape[0], dtype=bool)
     return UniformStream(placement=label, acc_m_s2=acc, gyr_rad_s=gyr, valid=valid), q_E_S
+
+
+def calibrated_knee(
+    q_thigh: np.ndarray,
+    q_shank: np.ndarray,
+    mounts: tuple[np.ndarray, np.ndarray],
+    *,
+    bias_deg: float,
+    rate_hz: float = 100.0,
+) -> tuple[CalibrationResult, np.ndarray]:
+    """The calibration of a right thigh and shank moving as ``q_thigh`` / ``q_shank``.
+
+    Strapped as ``mounts`` (``q_B_S`` of thigh and shank, :func:`strapped_stream`); the
+    thigh's accelerometer is biased along its flexion axis by ``g·sin(bias_deg)``. Quiet
+    stand 0–3.8 s, movements from 4 s to the end. Returns the calibration and the thigh's
+    true z in sensor coordinates.
+    """
+    mount_thigh, mount_shank = mounts
+    z_S = rot.rotate(rot.conjugate(mount_thigh), [0.0, 0.0, 1.0])
+    bias_S = GRAVITY_M_S2 * np.sin(np.deg2rad(bias_deg)) * z_S
+    thigh, q_E_t = strapped_stream(
+        "right_thigh", q_thigh, mount_thigh, heading_rad=0.3, seed=1, acc_bias_S=bias_S
+    )
+    shank, q_E_s = strapped_stream(
+        "right_shank", q_shank, mount_shank, heading_rad=0.6, seed=2, acc_bias_S=np.zeros(3)
+    )
+    t = np.arange(q_thigh.shape[0]) / rate_hz
+    session = UniformSession(
+        t_s=t, rate_hz=rate_hz, streams={"right_thigh": thigh, "right_shank": shank}, gaps=()
+    )
+    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, t[-1]), source="sidecar")
+    return calibrate(session, {"right_thigh": q_E_t, "right_shank": q_E_s}, windows=windows), z_S
 
 
 def sagittal_tilts(move_deg: Any, session_deg: Any) -> Tilts:

@@ -16,11 +16,7 @@ import pytest
 
 from analysis.angles import rotations as rot
 from analysis.angles.axis_bias import OWN_AXIS_MAX_TURN_DEG, own_gyro_axis, shared_lean_axis
-from analysis.angles.calibration import calibrate
-from analysis.angles.calibration_windows import Windows
-from analysis.angles.timebase import UniformSession
-from analysis.recording.schema import GRAVITY_M_S2
-from tests.analysis.builders import strapped_stream
+from tests.analysis.builders import calibrated_knee
 
 RATE_HZ = 100.0
 X, Y, Z = np.eye(3)
@@ -50,20 +46,7 @@ def _calibrated(coupling: float, bias_deg: float, n: int = 3000, abduction: floa
     """The calibration of a thigh and shank; the thigh's accelerometer is biased along its
     flexion axis by ``g·sin(bias_deg)``. Returns it and the thigh's z in sensor coordinates."""
     q_t, q_s = _leg(n, coupling, abduction)
-    z_S = rot.rotate(rot.conjugate(MOUNT_THIGH), Z)
-    bias_S = GRAVITY_M_S2 * np.sin(np.deg2rad(bias_deg)) * z_S
-    thigh, q_E_t = strapped_stream(
-        "right_thigh", q_t, MOUNT_THIGH, heading_rad=0.3, seed=1, acc_bias_S=bias_S
-    )
-    shank, q_E_s = strapped_stream(
-        "right_shank", q_s, MOUNT_SHANK, heading_rad=0.6, seed=2, acc_bias_S=np.zeros(3)
-    )
-    t = np.arange(n) / RATE_HZ
-    session = UniformSession(
-        t_s=t, rate_hz=RATE_HZ, streams={"right_thigh": thigh, "right_shank": shank}, gaps=()
-    )
-    windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, t[-1]), source="sidecar")
-    cal = calibrate(session, {"right_thigh": q_E_t, "right_shank": q_E_s}, windows=windows)
+    cal, z_S = calibrated_knee(q_t, q_s, (MOUNT_THIGH, MOUNT_SHANK), bias_deg=bias_deg)
     return cal, z_S
 
 
