@@ -129,9 +129,23 @@ async def test_decoded_samples_equal_the_measured_ones(
         # of separate acc/gyro notifications may skip a few at the start)
         j = _subsequence(acc, gyr, source.acc_m_s2[measured], source.gyr_rad_s[measured], tol)
     assert np.all(np.diff(j) > 0)
-    assert j[0] <= 3
+    assert j[0] <= _unpaired_at_start(sensor, family)
     assert np.abs(acc - source.acc_m_s2[measured[j]]).max() <= tol[0]
     assert np.abs(gyr - source.gyr_rad_s[measured[j]]).max() <= tol[1]
+
+
+def _unpaired_at_start(sensor: VirtualSensor, family: Family) -> int:
+    """How many measured samples may go undecoded at the start: 3, or for Polar every one
+    measured before its gyroscope stream's first frame was sent (its accelerometer stream
+    starts first; a sample is decoded once both have it, and on a loaded machine the second
+    start command comes later in the sensor's sped-up world)."""
+    if family is not Family.POLAR_PMD:
+        return 3
+    first: dict[bytes, float] = {}
+    for n in sensor.stats.sent:
+        first.setdefault(n.payload[:1], n.world_s)  # a PMD data frame starts with its type
+    device_s = sensor.device_time_s(max(first.values(), default=0.0))
+    return max(3, int(np.searchsorted(np.asarray(sensor.stats.measured_device_s), device_s)))
 
 
 def _subsequence(acc, gyr, acc_m, gyr_m, tol) -> np.ndarray:
