@@ -636,7 +636,11 @@ or trunk sign); seeds 16000–16099 were held out in round 10 and then examined 
 (a confident wrong foot sign: toes pointed in the leg swings), and seeds 18000–18099 were run
 on round 11's starting code and examined (two holds more than 1 s off without saying so: an
 engagement angle on a pelvis axis that is not established, a lean slower in the estimate than
-the rate precision allowed). The seeds below were run once, on this round's final code. All
+the rate precision allowed); seeds 20000–20099 were held out in round 11 and seeds
+22000–22099 run on round 12's starting code, both then examined (a trusted hip adduction
+8.85° off lying down, from a pelvis axis its rocking calibration turned 10.7°; a trusted
+knee 2.83° off, from a knee fit that left the shank's axis free). The seeds below were run
+once, on this round's final code. All
 angles, then the trusted ones only:
 
 {rmse}
