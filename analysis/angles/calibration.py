@@ -86,6 +86,7 @@ from analysis.angles.calibration_hinge import (
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
+    loose_coupling_deg,
     with_hinge_axis,
 )
 from analysis.angles.calibration_knee import (
@@ -590,10 +591,12 @@ def knee_hinge_axes(
         if fit is None:
             continue
         whole = fit
-        fit = _small_bends_fit(session, pair, (stand, move), axes, q_E_S, fit)
+        fit, loose = _small_bends_fit(session, pair, (stand, move), axes, q_E_S, fit)
         if fit is not whole:
             coupled.add(thigh)
         out.update(_hinge_axes(axes, pair, *fit, source="knee hinge"))
+        if loose is not None and out[thigh].axis_source == "knee hinge":
+            out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=loose)
         fits[thigh] = fit[0]
         if out[thigh].axis_source == "knee hinge" and _shank_side_free(fit[0]):
             found, again = _pair_over_session(session, pair, stand, axes, q_E_S)
@@ -627,7 +630,7 @@ def _small_bends_fit(
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
     whole: tuple[HingeFit, float],
-) -> tuple[HingeFit, float]:
+) -> tuple[tuple[HingeFit, float], str | None]:
     """The knee's fit over the window's small bends where it shows the whole one coupled.
 
     A tibia turning with the knee turns the thigh's view of the knee's axis in the level
@@ -636,6 +639,8 @@ def _small_bends_fit(
     bent at most that much (:func:`analysis.angles.calibration_hinge.bent_at_most`, from the
     two tilts alone), the axis is nearly the straight knee's. Taken when
     :func:`analysis.angles.calibration_hinge.coupling_shown` says so; otherwise ``whole``.
+    With it, why the thigh's tilt is not established when the small bends show a coupling
+    they cannot fix (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None.
     """
     thigh, shank = pair
     stand, move = masks
@@ -646,11 +651,18 @@ def _small_bends_fit(
     small = np.zeros_like(move)
     small[np.flatnonzero(move)] = bent_at_most(ups[0], ups[1], axes[thigh].y_S, axes[shank].y_S)
     fit = _knee_fit(session, pair, stand, small, axes, q_E_S)
-    if fit is None or not coupling_shown(
-        whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]
-    ):
-        return whole
-    return fit
+    if fit is None:
+        return whole, None
+    if coupling_shown(whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]):
+        return fit, None
+    turned = loose_coupling_deg(whole[0], fit[0], axes[thigh].y_S)
+    if turned is None:
+        return whole, None
+    return whole, (
+        f"the {_segment_words(thigh)}'s knee axis turns as the knee bends (the shin turns with "
+        f"it: the knee's axis over small bends lies {turned:.0f}° from the one over all of "
+        "them) and the small bends alone do not fix it"
+    )
 
 
 def _coupled_lean_dropped(ax: SensorAxes) -> SensorAxes:

@@ -553,12 +553,45 @@ def coupling_shown(
         or small_turned_deg < SMALL_BENDS_MIN_ROTATION_DEG
     ):
         return False
+    return _turned_deg(whole, small, y_prox_S) > COUPLED_TURN_DEG and _deep_bends_misfit(
+        whole, small
+    )
+
+
+def _turned_deg(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> float:
+    """Angle (°, 0…90) between the two fits' thigh axes in the plane ⟂ ``y_prox_S``."""
     y = np.asarray(y_prox_S, dtype=np.float64)
     flat = []
     for j in (whole.j_prox_S, small.j_prox_S):
         v = j - float(j @ y) * y
         flat.append(v / max(float(np.linalg.norm(v)), 1e-12))
-    turn = float(np.rad2deg(np.arccos(min(1.0, abs(float(flat[0] @ flat[1]))))))
-    return turn > COUPLED_TURN_DEG and small.residual_rad_s * COUPLED_RESIDUAL_RATIO < (
-        whole.residual_rad_s
-    )
+    return float(np.rad2deg(np.arccos(min(1.0, abs(float(flat[0] @ flat[1]))))))
+
+
+def _deep_bends_misfit(whole: HingeFit, small: HingeFit) -> bool:
+    """True when the deep bends leave a residual no axis removes (ratio: see constant)."""
+    return small.residual_rad_s * COUPLED_RESIDUAL_RATIO < whole.residual_rad_s
+
+
+COUPLED_DOUBT_TURN_DEG = 5.5
+"""A coupling the small bends show but do not fix (:func:`loose_coupling_deg`) doubts the
+thigh's tilt when the two fits' thigh axes lie more than this apart: the level turn the
+hinge-turn doubt asks for (:data:`analysis.angles.axis_bias.HINGE_DOUBT_TURN_DEG`)."""
+
+
+def loose_coupling_deg(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> float | None:
+    """The turn (°) of a coupling the small bends show but cannot fix; None otherwise.
+
+    As :func:`coupling_shown` (arguments alike), but where the small bends do not fix the
+    axis on their own: the deep bends misfit the hinge (:func:`_deep_bends_misfit`) and the
+    two fits' thigh axes lie more than :data:`COUPLED_DOUBT_TURN_DEG` apart in the level
+    plane. Neither axis is then established: the whole window's carries the coupling's turn,
+    the small bends' is loose (stranger's round 2, seeds 944 and 956: 9.3 and 7.8° apart, the
+    residual 6.4 and 10.9 times smaller over the small bends; their weakest directions 0.015
+    and 0.046 rad/s, or 56° of knee turn). On exact hinges two axes more than 1° apart come
+    with a residual ratio of at most 1.3 (:data:`COUPLED_RESIDUAL_RATIO`'s population).
+    """
+    if small.samples < 10 or not _deep_bends_misfit(whole, small):
+        return None
+    turned = _turned_deg(whole, small, y_prox_S)
+    return turned if turned > COUPLED_DOUBT_TURN_DEG else None

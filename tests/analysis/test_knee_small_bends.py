@@ -16,6 +16,7 @@ import pytest
 
 from analysis.angles import rotations as rot
 from analysis.angles.calibration_hinge import (
+    COUPLED_DOUBT_TURN_DEG,
     COUPLED_RESIDUAL_RATIO,
     COUPLED_TURN_DEG,
     SMALL_BEND_DEG,
@@ -24,6 +25,7 @@ from analysis.angles.calibration_hinge import (
     HingeFit,
     bent_at_most,
     coupling_shown,
+    loose_coupling_deg,
 )
 from tests.analysis.builders import calibrated_knee
 
@@ -175,3 +177,23 @@ def test_coupling_shown_needs_a_turn_a_better_fit_and_firm_small_bends(sign):
     assert not coupling_shown(whole, loose, Y, small_turned_deg=ok)
     short = SMALL_BENDS_MIN_ROTATION_DEG - 10.0
     assert not coupling_shown(whole, _fit(sign * Z), Y, small_turned_deg=short)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_a_coupling_the_small_bends_cannot_fix_is_told(sign):
+    far = rot.rotate(rot.from_axis_angle(Y, np.deg2rad(COUPLED_DOUBT_TURN_DEG + 2.0)), Z)
+    near = rot.rotate(rot.from_axis_angle(Y, np.deg2rad(COUPLED_DOUBT_TURN_DEG - 1.0)), Z)
+    loose = _fit(sign * Z, weakest=0.3 * SMALL_BENDS_MIN_WEAKEST_RAD_S)
+    turned = loose_coupling_deg(_fit(far, residual=0.03), loose, Y)
+    assert turned == pytest.approx(COUPLED_DOUBT_TURN_DEG + 2.0, abs=0.01)
+    # a turn the hinge-turn doubt would not call one; a residual no better over small bends
+    assert loose_coupling_deg(_fit(near, residual=0.03), loose, Y) is None
+    assert loose_coupling_deg(_fit(far, residual=0.03), _fit(sign * Z, residual=0.02), Y) is None
+    assert loose_coupling_deg(_fit(far, residual=0.03), _fit(sign * Z, samples=5), Y) is None
+
+
+@pytest.mark.parametrize("coupling", [0.0, 0.1])
+def test_an_exact_hinge_or_firm_small_bends_doubt_nothing(coupling):
+    q_t, q_s = _leg(2500, coupling, 70.0)
+    cal, _ = calibrated_knee(q_t, q_s, (MOUNT_THIGH, MOUNT_SHANK), bias_deg=0.0)
+    assert cal.segments["right_thigh"].tilt_doubt is None
