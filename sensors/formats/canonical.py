@@ -913,13 +913,19 @@ def write_recording(
     if p.name.endswith(".gz"):
         data = gzip.compress(data, compresslevel=9, mtime=0)
     write_new_file(p, data)
-    if meta is not None:
-        try:
-            write_sidecar(p, meta)
-        except BaseException:
-            p.unlink()
-            raise
+    _sidecar_or_undo(p, meta)
     return p
+
+
+def _sidecar_or_undo(p: Path, meta: SessionMeta | None) -> None:
+    """Write ``p``'s sidecar for ``meta`` (none without it); if it cannot be, remove ``p``."""
+    if meta is None:
+        return
+    try:
+        write_sidecar(p, meta)
+    except BaseException:
+        p.unlink()
+        raise
 
 
 WRITE_ROWS = 1 << 16
@@ -939,12 +945,7 @@ def write_streams(
     _refuse_existing(p, *([side] if meta is not None else []))
     pieces = _csv_pieces(streams)
     write_new_file(p, _gzip_pieces(pieces) if p.name.endswith(".gz") else pieces)
-    if meta is not None:
-        try:
-            write_sidecar(p, meta)
-        except BaseException:
-            p.unlink()
-            raise
+    _sidecar_or_undo(p, meta)
     return p
 
 

@@ -86,19 +86,11 @@ def test_calibration_windows_inside_the_data_are_taken(demo) -> None:
 def test_live_with_an_absurd_speed_is_one_line_not_a_hang(tmp_path: Path, speed: str) -> None:
     """``--speed 1e9`` ran on past SIGTERM (13 min until killed): each virtual sensor's
     first batch was every sample of 1e9 world seconds."""
-    run = subprocess.run(
+    _refused_in_one_line(
         [*LIVE, "--speed", speed, "--out", str(tmp_path / "l.csv")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        stdin=subprocess.DEVNULL,
+        "--speed must be in (0, 100]",
+        tmp_path,
     )
-    assert run.returncode == 5, run.stderr
-    lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1, run.stderr
-    assert "--speed must be in (0, 100]" in lines[0]
-    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -107,16 +99,20 @@ def test_live_with_an_absurd_speed_is_one_line_not_a_hang(tmp_path: Path, speed:
 def test_live_with_an_absurd_prompt_length_is_one_line(tmp_path: Path, option) -> None:
     """``--stand-s nan``, ``1e12`` and ``--move-s -5`` were taken without a word: the guide
     never got past its first prompt, so the session ended "no stretch seen live"."""
-    run = subprocess.run(
+    _refused_in_one_line(
         [*LIVE, *option, "--speed", "8", "--duration-s", "5", "--out", str(tmp_path / "l.csv")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        stdin=subprocess.DEVNULL,
+        f"{option[0]} must be in (0, 600] s",
+        tmp_path,
+    )
+
+
+def _refused_in_one_line(args: list[str], words: str, out_dir: Path) -> None:
+    """``args`` exit 5 with one line of stderr holding ``words`` and write nothing."""
+    run = subprocess.run(
+        args, cwd=ROOT, capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL
     )
     assert run.returncode == 5, run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1, run.stderr
-    assert f"{option[0]} must be in (0, 600] s" in lines[0]
-    assert list(tmp_path.iterdir()) == []
+    assert words in lines[0]
+    assert list(out_dir.iterdir()) == []
