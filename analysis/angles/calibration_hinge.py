@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from analysis.angles.axis_bias import HINGE_DOUBT_TURN_DEG, level_turn_deg
 from analysis.angles.calibration_axes import SensorAxes, apart_deg
 
 FloatArray = NDArray[np.float64]
@@ -553,19 +554,9 @@ def coupling_shown(
         or small_turned_deg < SMALL_BENDS_MIN_ROTATION_DEG
     ):
         return False
-    return _turned_deg(whole, small, y_prox_S) > COUPLED_TURN_DEG and _deep_bends_misfit(
-        whole, small
-    )
-
-
-def _turned_deg(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> float:
-    """Angle (°, 0…90) between the two fits' thigh axes in the plane ⟂ ``y_prox_S``."""
-    y = np.asarray(y_prox_S, dtype=np.float64)
-    flat = []
-    for j in (whole.j_prox_S, small.j_prox_S):
-        v = j - float(j @ y) * y
-        flat.append(v / max(float(np.linalg.norm(v)), 1e-12))
-    return float(np.rad2deg(np.arccos(min(1.0, abs(float(flat[0] @ flat[1]))))))
+    return level_turn_deg(
+        whole.j_prox_S, small.j_prox_S, y_prox_S
+    ) > COUPLED_TURN_DEG and _deep_bends_misfit(whole, small)
 
 
 def _deep_bends_misfit(whole: HingeFit, small: HingeFit) -> bool:
@@ -573,7 +564,7 @@ def _deep_bends_misfit(whole: HingeFit, small: HingeFit) -> bool:
     return small.residual_rad_s * COUPLED_RESIDUAL_RATIO < whole.residual_rad_s
 
 
-COUPLED_DOUBT_TURN_DEG = 5.5
+COUPLED_DOUBT_TURN_DEG = HINGE_DOUBT_TURN_DEG
 """A coupling the small bends show but do not fix (:func:`loose_coupling_deg`) doubts the
 thigh's tilt when the two fits' thigh axes lie more than this apart: the level turn the
 hinge-turn doubt asks for (:data:`analysis.angles.axis_bias.HINGE_DOUBT_TURN_DEG`)."""
@@ -593,5 +584,5 @@ def loose_coupling_deg(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -
     """
     if small.samples < 10 or not _deep_bends_misfit(whole, small):
         return None
-    turned = _turned_deg(whole, small, y_prox_S)
+    turned = level_turn_deg(whole.j_prox_S, small.j_prox_S, y_prox_S)
     return turned if turned > COUPLED_DOUBT_TURN_DEG else None
