@@ -380,10 +380,9 @@ def settle_axis(
     ≥ :data:`SESSION_AXIS_PLANAR`: a clean turn about one axis defines it, however small;
     held-out person 9042's 16° pelvis bow at planarity 1.0 lay 1.8° from the truth and the
     witness 50°). With a rival, the witness decides when it lies
-    within :data:`AXIS_CLASH_DEG` of one of them: of the kept axis (and no farther from it
-    than from the rival), which then stands, or of the rival and nearer it than the kept
-    axis by its spread (a witness looser than the two axes are apart cannot pick the rival),
-    which the rival then replaces (the
+    within :data:`AXIS_CLASH_DEG` of one of them and nearer it than the other by its spread
+    (a witness looser than the two axes are apart cannot pick either): of the kept axis,
+    which then stands, or of the rival, which then replaces it (the
     replaced axis becomes the rival; when the witness lies within its spread of it, the
     replaced axis's rotation about it counts too: :func:`_corroborated`). Otherwise the axis
     carries an ``axis_doubt``.
@@ -399,7 +398,7 @@ def settle_axis(
         return _witness_taken(axes, witness_z_S, kept_deg, doubt=doubt)
     if kept_deg is not None:
         rival_deg = apart_deg(witness_z_S, axes.rival.z_S)
-        if kept_deg < AXIS_CLASH_DEG and kept_deg <= rival_deg:
+        if kept_deg < AXIS_CLASH_DEG and kept_deg + spread <= rival_deg:
             return axes
         if rival_deg < AXIS_CLASH_DEG and rival_deg + spread <= kept_deg:
             taken = _take(axes, axes.rival)

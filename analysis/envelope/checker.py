@@ -749,11 +749,7 @@ def _holds(
         speed = engagement_speed(x, t_s, spec)
         steady = ~_moving_from_speed(speed, x, t_s, t_end, spec, dwell_s=dwell)
         scale = rate_scale_precision(profile, side, engaged_by)
-        found = (
-            *borderline_pauses(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell),
-            *borderline_movements(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell),
-        )
-        edges = [p for p in found if _engaged_near(engaged, t_s, p, dwell)]
+        edges = _edges_near(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell, engaged=engaged)
     rest = (engaged & ~gating, known, t_s, t_end, dwell)
     mask = _hold_mask(steady, *rest)
     spans = _spans(mask, t_s, t_end)
@@ -1020,7 +1016,7 @@ def _rate_doubts(
         found = (
             _rate_alternatives(spans, speed, x, rest, spec)
             if readings is None
-            else readings(spans, column, rest, spec)
+            else readings(spans, column, rest, spec, scale)
         )
         for k, alt in found:
             alternatives[k].append(alt)
@@ -1155,32 +1151,85 @@ class _TimedUnder:
         column: str | None,
         rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
         spec: HoldSpec,
+        scale: float,
     ) -> list[tuple[int, ReadingAlternative]]:
         """``(index into spans, reading)`` for each hold a reading moves (or leaves none).
 
         Kept when its start or end moves by more than :data:`READINGS_AGREE_S`; ``rest`` is
         the rest of :func:`_hold_mask`'s arguments (its first, the angles' own engagement
-        less the breaks, is replaced by the reading's).
+        less the breaks, is replaced by the reading's). Each reading is as precise as a
+        trusted angle (``scale``: :func:`~analysis.envelope.pauses.rate_scale_precision`):
+        a pause at about the dwell or a movement at about the rate limit in its own rate is
+        decided both ways (:func:`_edges_near`, :func:`_decided_otherwise`), and each way is
+        a timing under that reading.
         """
         _, known, t_s, t_end, dwell = rest
-        out = []
+        out: list[tuple[int, ReadingAlternative]] = []
+        given: list[list[tuple[float, float] | None]] = [[] for _ in spans]
         for reading in self.readings if spans else ():
             x = np.asarray(reading[str(column)], dtype=np.float64)
             speed = engagement_speed(x, t_s, spec)
             steady = ~_moving_from_speed(speed, x, t_s, t_end, spec, dwell_s=dwell)
             engaged = self.judged_under.engaged(reading)
-            other = _spans(
-                _hold_mask(steady, engaged & ~self.breaks, known, t_s, t_end, dwell), t_s, t_end
+            rest_r = (engaged & ~self.breaks, known, t_s, t_end, dwell)
+            mask = _hold_mask(steady, *rest_r)
+            other = _spans(mask, t_s, t_end)
+            edges = _edges_near(
+                speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell, engaged=engaged
             )
+            flips = _decided_otherwise(edges, other, mask, speed, x, engaged, rest_r, spec)
             for k, span in enumerate(spans):
                 best = _overlapping_most(span, other)
-                if best is not None and max(abs(best[0] - span[0]), abs(best[1] - span[1])) <= (
-                    READINGS_AGREE_S
-                ):
-                    continue
-                start, end = (None, None) if best is None else best
-                out.append((k, ReadingAlternative(reading=self.words, start_s=start, end_s=end)))
+                ways = [best] + [
+                    None if a.start_s is None or a.end_s is None else (a.start_s, a.end_s)
+                    for j, a in flips
+                    if best is not None and other[j] == best
+                ]
+                for way in ways:
+                    if _agrees(span, way) or any(_same_way(w, way) for w in given[k]):
+                        continue
+                    given[k].append(way)
+                    start, end = (None, None) if way is None else way
+                    out.append(
+                        (k, ReadingAlternative(reading=self.words, start_s=start, end_s=end))
+                    )
         return out
+
+
+def _agrees(span: tuple[float, float], other: tuple[float, float] | None) -> bool:
+    """``other`` starts and ends within :data:`READINGS_AGREE_S` of ``span``."""
+    return other is not None and max(abs(other[0] - span[0]), abs(other[1] - span[1])) <= (
+        READINGS_AGREE_S
+    )
+
+
+def _same_way(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Two readings of a hold that are the same: both none, or :func:`_same_reading`."""
+    return (a is None and b is None) or (a is not None and _same_reading(a, b))
+
+
+def _edges_near(
+    speed: FloatArray,
+    x: FloatArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+    spec: HoldSpec,
+    *,
+    scale: float,
+    dwell_s: float,
+    engaged: BoolArray,
+) -> list[Pause | EdgeMovement]:
+    """Pauses at about the dwell and movements at about the rate limit near engagement.
+
+    ``speed`` (°/s) and ``x`` (deg) are the engagement angle's; ``scale`` its rate's precision
+    (:func:`~analysis.envelope.pauses.rate_scale_precision`). Only an edge within the dwell
+    ``dwell_s`` of an engaged sample can start or end a hold (:func:`_engaged_near`).
+    """
+    found = (
+        *borderline_pauses(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell_s),
+        *borderline_movements(speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell_s),
+    )
+    return [p for p in found if _engaged_near(engaged, t_s, p, dwell_s)]
 
 
 def _same_reading(span: tuple[float, float], other: tuple[float, float] | None) -> bool:

@@ -239,3 +239,35 @@ def test_a_pause_that_ends_in_a_lean_at_the_release_rate_is_flagged():
     # with a lean that rises straight through the release rate it is not
     steep = np.clip(np.maximum(fall, 2.5 + 30.0 * (t - 1.65)), 0.0, None)
     assert borderline_pauses(steep, angles, t, end_times(t), SPEC, scale=scale, dwell_s=1.0) == []
+
+
+def test_a_reading_whose_own_pause_is_at_the_dwell_gives_both_its_timings():
+    """An uncertain engagement angle's other reading is timed as a trusted angle would be:
+    where its own pause is within its precision of the dwell, the hold under that reading is
+    read both ways. (Held-out person 43005: the measured pause 0.6 s, every reading's just
+    under the dwell, the truth's 1.01 s: the hold started 1.9 s late, unsaid.)"""
+    from analysis.envelope.results import ReadingAlternative
+
+    own, other = _session(0.1), _session(0.35)
+    assert _pauses(own) == []  # the angles' own pause is clear of the dwell: bridged
+    (pause,) = _pauses(other)  # the reading's is at it, bridged as measured
+    assert pause.bridged
+    hip = "right_hip_flexion_deg"
+    doubt = {hip: {"reason": "the pelvis's flexion axis is not established", "redo": "bow"}}
+    words = "found whichever of the pelvis's two flexion axes (from a, b) is right"
+
+    def timed(reading: pd.DataFrame):
+        others = {"pelvis": (words, ({hip: reading[hip].to_numpy()},))}
+        env = check_envelope(own, STANDING, side="right", uncertain=doubt, other_readings=others)
+        (hold,) = env.holds
+        return hold
+
+    hold = timed(other)
+    assert hold.start_s > PLACED_S + 1.0  # after the lean, as the own angle reads it
+    (alt,) = hold.timing_alternatives
+    assert isinstance(alt, ReadingAlternative)
+    assert alt.reading == words
+    assert alt.start_s == pytest.approx(PLACED_S, abs=0.1)  # the pause decided the other way
+    assert hold.timing_flagged
+    # a reading that agrees with the angles' own, pause and all, adds nothing
+    assert timed(_session(0.1)).timing_alternatives == ()
