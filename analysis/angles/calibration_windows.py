@@ -6,7 +6,7 @@ every sensor, at least :data:`MIN_STAND_S` long (:data:`MIN_OPENING_STAND_S` whe
 recording), that the movements afterwards return to; the movements run from its end to the
 last return to the stand's pose before the person settles, still, into another pose (so
 leaning into the stretch or lying down for it is not among them, however long the
-movements took) or turns away from the stand's heading (walking off to a support).
+movements took).
 """
 
 from __future__ import annotations
@@ -255,49 +255,6 @@ protocol's quiet stand, and one quick knee bend down and back up to it is a cali
 :data:`MIN_MOVEMENTS_S` is as likely a hold with a twitch in it."""
 
 
-TURN_AWAY_DEG = 30.0
-"""The calibration movements are done facing one way. Once every pelvis and leg sensor has
-turned this far (deg) about the vertical since the stand (turning to walk to a support,
-turning round to sit), the movements are over, whatever pose the body comes back to later.
-The movements' own sloppiness turns a thigh or shank about its long axis by a few degrees,
-and the pelvis not at all."""
-
-TURN_VERTICAL_S = 1.0
-"""The vertical of :func:`turned_away`: each sensor's mean acceleration over this long (s),
-about a stride when walking."""
-
-
-def turned_away(session: UniformSession, stand: tuple[int, int], start: int, stop: int) -> int:
-    """Where in ``[start, stop)`` the body has first turned away from the stand's heading.
-
-    Per pelvis and leg sensor (:data:`UPPER_BODY` sensors look about and do not count):
-    its angular rate less its mean over the ``stand`` samples, about its vertical (centred
-    :data:`TURN_VERTICAL_S` mean of the acceleration), summed from ``start``. The first index
-    at which every such sensor has turned ≥ :data:`TURN_AWAY_DEG`; ``stop`` when they never
-    do (or no such sensor has data in the stand).
-    """
-    rate = session.rate_hz
-    turned = np.ones(max(stop - start, 0), dtype=bool)
-    counted = False
-    for p, s in session.streams.items():
-        ok = s.valid[stand[0] : stand[1]]
-        if p in UPPER_BODY or not ok.any() or stop <= start:
-            continue
-        gyr = np.asarray(s.gyr_rad_s, dtype=np.float64)
-        rest = gyr[stand[0] : stand[1]][ok].mean(axis=0)
-        acc = _moving_mean(
-            np.asarray(s.acc_m_s2[start:stop], dtype=np.float64), round(TURN_VERTICAL_S * rate)
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            up = acc / np.linalg.norm(acc, axis=1, keepdims=True)
-        about = np.sum((gyr[start:stop] - rest) * up, axis=1)
-        about[~(s.valid[start:stop] & np.isfinite(about))] = 0.0
-        turned &= np.abs(np.degrees(np.cumsum(about) / rate)) >= TURN_AWAY_DEG
-        counted = True
-    hit = np.flatnonzero(turned) if counted else np.zeros(0, dtype=int)
-    return start + int(hit[0]) if hit.size else stop
-
-
 def _movements_after(
     session: UniformSession,
     still: BoolArray,
@@ -305,36 +262,12 @@ def _movements_after(
     max_functional_s: float,
     least_s: float = MIN_MOVEMENTS_S,
 ) -> tuple[int, int] | str:
-    """The functional window after ``stand`` up to where the body turns away, or why none.
-
-    :func:`_movements_before_turning` with the cut at :func:`turned_away`; where nothing
-    returns to the stand's pose before the turn, as if it had not turned (a stand facing
-    another way than the movements).
-    """
-    found = _movements_before_turning(session, still, stand, max_functional_s, least_s)
-    if isinstance(found, str):
-        return _movements_before_turning(
-            session, still, stand, max_functional_s, least_s, turning=False
-        )
-    return found
-
-
-def _movements_before_turning(
-    session: UniformSession,
-    still: BoolArray,
-    stand: tuple[int, int],
-    max_functional_s: float,
-    least_s: float,
-    *,
-    turning: bool = True,
-) -> tuple[int, int] | str:
     """The functional window ``[start, end)`` (indices) after ``stand``, or why there is none.
 
     From the stand's end to where the person first settles into the exercise: a stillness of
     ≥ :data:`SETTLE_S` in a pose away from the stand's (within ``max_functional_s``), then
     cut where the person comes to rest after the last return to the stand's pose
-    (:func:`last_return_run`, :func:`_came_to_rest`) before the body turns away from the
-    stand's heading (``turning``: :func:`turned_away`). A stillness in
+    (:func:`last_return_run`, :func:`_came_to_rest`). A stillness in
     the stand's pose is a pause (or the other leg swinging where it wears no sensor) and does
     not end the movements, however slowly they are done. When the person never settles in
     another pose in that time, the first stillness of any pose within
@@ -361,11 +294,7 @@ def _movements_before_turning(
             f"after the quiet stand ending at {t[stand[1] - 1]:.1f} s there are no functional "
             "movements (slow knee bends and leg swings); the flexion axes cannot be found"
         )
-    stop = min(n, end + round(SETTLE_S * rate))
-    if turning:
-        stop = turned_away(session, stand, start, stop)
-        end = min(end, stop)
-    run = last_return_run(distance, start, stop, rate)
+    run = last_return_run(distance, start, min(n, end + round(SETTLE_S * rate)), rate)
     back = None if run is None else _came_to_rest(still, run, rate)
     if back is None or (min(end, back) - start) / rate < least_s:
         return (

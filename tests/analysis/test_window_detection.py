@@ -17,12 +17,10 @@ from analysis.angles.calibration_windows import (
     last_return_run,
     resolve_windows,
     stand_pose_distance_deg,
-    turned_away,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, to_uniform_grid
 from analysis.errors import CalibrationError
 from analysis.recording.schema import GRAVITY_M_S2
-from analysis.recording.streams import SensorStream
 from analysis.simulation.population import generate_person, generate_session
 
 RATE_HZ = 100.0
@@ -335,116 +333,3 @@ def test_a_head_that_never_keeps_still_does_not_move_the_end_of_the_movements():
     _, with_head = detect_windows(_session({**legs, "head": sway, "trunk": 0.5 * sway}))
     assert with_head == pytest.approx(without, abs=0.02)
     assert without[1] < 24.0  # the bends' end, not the 40-s limit
-
-
-def _turning(session: UniformSession, turn_deg_s: np.ndarray, labels: tuple[str, ...]):
-    """``session`` with the sensors ``labels`` also turning about the vertical at
-    ``turn_deg_s`` (deg/s per sample): the rate about the vertical is the vertical in the
-    sensor's frame (its acceleration's direction, the tilt being about x) times that rate."""
-    for p in labels:
-        s = session.streams[p]
-        up = s.acc_m_s2 / np.linalg.norm(s.acc_m_s2, axis=1, keepdims=True)
-        s.gyr_rad_s[:] += up * np.radians(turn_deg_s)[:, None]
-    return session
-
-
-# back upright after the bends, a pause, a quick walk of 9 steps (thigh ±20-25°), upright
-# again at the support for 2 s, then the lean into the hold; the walk ends at 22.45 s
-BENDS_THEN_WALK = (
-    ("stay", 4.0, 0.0),
-    ("bends", 12.0, 50.0),
-    ("stay", 1.5, 0.0),
-    *[("go", 0.55, 25.0 if k % 2 == 0 else -20.0) for k in range(8)],
-    ("go", 0.55, 0.0),
-    ("stay", 2.0, 0.0),
-    ("go", 2.0, 65.0),
-    ("stay", 30.0, 0.0),
-)
-
-
-def _walk_turning(turn_deg: float, labels: tuple[str, ...] = ("pelvis", "thigh")):
-    thigh = _script(*BENDS_THEN_WALK)
-    t = np.arange(thigh.size) / RATE_HZ
-    walking = (t >= 17.5) & (t < 22.45)
-    rate = np.where(walking, turn_deg / 4.95, 0.0)
-    return _turning(_two(thigh), rate, labels)
-
-
-def test_the_turn_to_the_support_ends_the_movements():
-    # the stranger's round 3: the body is back in the stand's pose at the support after a
-    # walk that turned it 90°; the movements end where the walk leaves the bends' return
-    # (the first step, from 17.5 s, is 10° out about 0.25 s later), not there
-    _, functional_s = detect_windows(_walk_turning(90.0))
-    assert 15.5 <= functional_s[1] <= 17.9
-    # turned back again by the time it reaches the support: it still walked off
-    thigh = _script(*BENDS_THEN_WALK)
-    t = np.arange(thigh.size) / RATE_HZ
-    there_and_back = np.where((t >= 17.5) & (t < 20.0), 36.0, 0.0)
-    there_and_back -= np.where((t >= 20.0) & (t < 22.45), 36.0 * 2.5 / 2.45, 0.0)
-    session = _turning(_two(thigh), there_and_back, ("pelvis", "thigh"))
-    assert 15.5 <= detect_windows(session)[1][1] <= 17.9
-
-
-def test_a_turn_of_one_segment_or_a_small_one_is_no_turn_away():
-    # a thigh turning about its long axis (hip rotation, 40°) with the pelvis facing on, or
-    # the whole body turning 20°: the movements run on to the last return, at the support
-    for session in (_walk_turning(40.0, ("thigh",)), _walk_turning(20.0)):
-        _, functional_s = detect_windows(session)
-        assert functional_s[1] >= 22.4
-
-
-def test_turned_away_is_where_every_lower_body_sensor_has_turned():
-    session = _walk_turning(90.0)
-    start, stop = 400, session.t_s.size
-    # 30° of the 90° over 4.95 s: 1.65 s into the walk
-    assert turned_away(session, (0, 380), start, stop) / RATE_HZ == pytest.approx(19.15, abs=0.1)
-    assert turned_away(_walk_turning(90.0, ("thigh",)), (0, 380), start, stop) == stop
-    # a head or trunk looking about does not count, nor does it stop the others counting
-    head = _turning(_session({"head": np.zeros(stop)}), np.full(stop, 30.0), ("head",))
-    assert turned_away(head, (0, 380), start, stop) == stop
-    both = _walk_turning(90.0)
-    both.streams["head"] = head.streams["head"]
-    assert turned_away(both, (0, 380), start, stop) / RATE_HZ == pytest.approx(19.15, abs=0.1)
-
-
-def test_a_turn_before_any_return_leaves_the_movements_as_they_were():
-    # the body turns 90° in the bends themselves (no return to the stand before the turn):
-    # a stand facing another way than the movements, not a walk off; the movements are
-    # found as without the turn
-    thigh = _script(*SHORT_STAND_THEN_HOLD)
-    t = np.arange(thigh.size) / RATE_HZ
-    plain = detect_windows(_two(thigh))
-    turned = _turning(_two(thigh), np.where((t > 3.0) & (t < 6.0), 30.0, 0.0), ("pelvis", "thigh"))
-    static_s, functional_s = detect_windows(turned)
-    assert static_s == pytest.approx(plain[0], abs=0.02)
-    assert functional_s == pytest.approx(plain[1], abs=0.02)
-
-
-@pytest.mark.parametrize("seed", [804, 844])
-def test_the_stranger_walking_to_the_support_is_no_calibration_movement(seed):
-    # the stranger's round 3 (bench/stranger): after the protocol the person walks 3-8
-    # strides to the support, turning 145° (804) or 159° (844); the movements used to run on
-    # to the support (804: 39.5 s, 844: 39.8 s)
-    from bench.stranger.person import draw_person
-    from bench.stranger.run import round3_plan
-    from bench.stranger.session import SENSOR_SETS, generate
-
-    plan = round3_plan(seed, None)
-    side = draw_person(seed).side
-    ses = generate(
-        seed,
-        duration_s=plan["duration_s"],
-        breaks=plan["breaks"],
-        variants=tuple(plan["variants"]),
-        day={"hour": False},
-        family="metamotion_s" if plan["vendor"] else None,
-        devices={"family_of": {}, "rate_hz": plan["rate_hz"], "mount": plan["mount"]},
-        placements=tuple(p.format(ex=side) for p in SENSOR_SETS["default"]),
-    )
-    streams = {
-        p: SensorStream(placement=p, t_s=s.t_s, acc_m_s2=s.acc_m_s2, gyr_rad_s=s.gyr_rad_s)
-        for p, s in ses.sensors.items()
-    }
-    _, functional_s = detect_windows(to_uniform_grid(streams))
-    marks = {e["kind"]: e["t_s"] for e in reversed(ses.events)}  # the first of each
-    assert marks["movements_end"] - 2.0 <= functional_s[1] <= marks["walk_start"]
