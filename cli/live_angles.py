@@ -243,7 +243,7 @@ class LiveAngles:
             return
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
         self.angles_t_s = float(out.t_s[-1])
-        state = self.monitor.update(out.t_s, out.columns)
+        state = self.monitor.update(out.t_s, out.columns, out.rate_mixing)
         if state is None:
             return
         state = judge_outages(state, self.outages, side=self.side, available=out.columns)
@@ -382,6 +382,9 @@ class LiveAngles:
         head = Text()
         if (st is None or not st.engaged) and self.tally.stretch_ended:
             head.append(f"stretch ended — hold {self.tally.best_hold_s:.0f} s", style="bold")
+            timing = self.tally.hold_timing()
+            if timing is not None:
+                head.append(f"\n{timing}", style="yellow")
         elif st is None or not st.engaged:
             head.append("not in the stretch yet", style="dim")
         elif st.outside:
@@ -398,6 +401,8 @@ class LiveAngles:
             bar = "█" * round(20 * done) + "░" * (20 - round(20 * done))
             head.append(f"   hold {st.hold_s:5.1f} s / {st.hold_target_s:g} s ", style="bold")
             head.append(bar, style="blue")
+            if st.hold_s > 0 and st.hold_timing is not None:
+                head.append(f"\n{st.hold_timing}", style="yellow")
         if st is not None:
             head.append_text(self.scope_text(st))
         for o in self.outages:

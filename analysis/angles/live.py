@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -72,6 +72,7 @@ from analysis.angles.pipeline import (
     NEUTRAL_STILL_RAD_S,
     neutral_pose_mask,
 )
+from analysis.angles.rate_mixing import CausalRateMixing
 from analysis.angles.timebase import (
     UniformSession,
     UniformStream,
@@ -230,10 +231,17 @@ def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArr
 
 @dataclass(frozen=True)
 class LiveAngles:
-    """New grid points: ``t_s`` ``(n,)`` and angle columns (deg) present in the session."""
+    """New grid points: ``t_s`` ``(n,)`` and angle columns (deg) present in the session.
+
+    ``rate_mixing``: per angle column turned about the pelvis's axis, the rate (°/s) that
+    axis's error may add to it, row by row (``analysis.angles.rate_mixing``,
+    :class:`~analysis.angles.rate_mixing.CausalRateMixing`: each row's from the row before);
+    for the envelope monitor's holds, as ``AngleResult.rate_mixing`` for the offline checker.
+    """
 
     t_s: FloatArray
     columns: dict[str, FloatArray]
+    rate_mixing: dict[str, FloatArray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -390,6 +398,7 @@ class LiveAnglePipeline:
         self._stand_acc: dict[str, FloatArray] = {}  # per sensor: raw mean at the stand
         self._hist_changes: dict[str, list[tuple[int, AccCorrection]]] = {}  # fits, history
         self._seg_cal: CalibrationResult | None = None  # the calibration with q_S_B in force
+        self._mixing = CausalRateMixing(self.rate_hz)  # the pelvis axis's rate error, per row
 
     # -- input ------------------------------------------------------------------------------
 
@@ -566,9 +575,10 @@ class LiveAnglePipeline:
         if k_end <= self._k:
             return None
         a, self._k = self._k, k_end
-        columns = self._emit(a, k_end)
+        columns, mixing = self._emit(a, k_end)
         self._trim()
-        return LiveAngles(t_s=self._t0 + np.arange(a, k_end) / self.rate_hz, columns=columns)
+        t_s = self._t0 + np.arange(a, k_end) / self.rate_hz
+        return LiveAngles(t_s=t_s, columns=columns, rate_mixing=mixing)
 
     def _advance_sensor(self, p: str) -> None:
         """Segment orientation of ``p`` at the grid points its samples now reach."""
@@ -647,8 +657,12 @@ class LiveAnglePipeline:
             if prox in c and j not in dead
         ]
 
-    def _emit(self, a: int, b: int) -> dict[str, FloatArray]:
-        """Angle columns of grid rows ``[a, b)``: NaN where a segment or its heading has no data."""
+    def _emit(self, a: int, b: int) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+        """Angle columns of grid rows ``[a, b)``: NaN where a segment or its heading has no data.
+
+        With them, the rate the pelvis axis's error may add to those turned about it
+        (:class:`~analysis.angles.rate_mixing.CausalRateMixing`).
+        """
         q_B = {p: self._q_B[p].get(a, b, np.nan) for p in self.placements}
         valid = {p: self._ok[p].get(a, b, False) for p in self.placements}
         for p in self._lost:
@@ -662,7 +676,9 @@ class LiveAnglePipeline:
         if self._stand_anchors:
             still = {p: self._still[p].get(a, b, False) for p in self.placements}
             self._anchor(q_B, turns, valid, still)
-        return chain.isb_angles(chain.apply_turns(q_B, turns, valid=valid)).columns
+        q_E_B = chain.apply_turns(q_B, turns, valid=valid)
+        columns = chain.isb_angles(q_E_B).columns
+        return columns, self._mixing.update(q_E_B, columns)
 
     def _anchor(
         self,

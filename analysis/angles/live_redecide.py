@@ -564,6 +564,7 @@ class RedecidingPipeline:
         return LiveAngles(
             t_s=np.concatenate([a.t_s for a in parts]),
             columns={c: np.concatenate([a.columns[c] for a in parts]) for c in parts[0].columns},
+            rate_mixing=_joined_mixing(parts),
         )
 
     def _maybe_switch(self, fresh: LiveAnglePipeline, at: float, switch_s: float) -> None:
@@ -616,4 +617,18 @@ def _in_background(work: Callable[[], LiveAnglePipeline | None]) -> Future:
 
 def _rows(a: LiveAngles, i: int, j: int) -> LiveAngles:
     """Rows ``[i, j)`` of ``a``."""
-    return LiveAngles(t_s=a.t_s[i:j], columns={c: v[i:j] for c, v in a.columns.items()})
+    return LiveAngles(
+        t_s=a.t_s[i:j],
+        columns={c: v[i:j] for c, v in a.columns.items()},
+        rate_mixing={c: v[i:j] for c, v in a.rate_mixing.items()},
+    )
+
+
+def _joined_mixing(parts: list[LiveAngles]) -> dict[str, FloatArray]:
+    """The parts' ``rate_mixing`` joined, for the columns every part has."""
+    common = set.intersection(*(set(a.rate_mixing) for a in parts))
+    return {
+        c: np.concatenate([a.rate_mixing[c] for a in parts])
+        for c in parts[0].rate_mixing
+        if c in common
+    }
