@@ -139,7 +139,7 @@ def run_live(
     end = max(float(s.t_s[-1]) for s in streams.values())
     cal_at = cal.functional_s[1] + 0.5
     pos = dict.fromkeys(streams, 0)
-    steps, known, memory = [], [], []
+    steps, known, memory, provisional = [], [], [], []
     cpu0, next_mem = time.process_time(), 0.0
     for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end + 1e-6]):
         feed(live, streams, pos, now)
@@ -147,6 +147,7 @@ def run_live(
         if out is not None and out.columns:
             steps.append((out.t_s, out.columns, out.rate_mixing))
             known.append(len(live.switches))
+            provisional.append(dict(getattr(live, "provisional", {})))
         if not live.calibrated and now >= cal_at:
             live.calibrate(cal)
         if now >= next_mem:
@@ -159,13 +160,15 @@ def run_live(
     live.close()
     live.bench_cost = {"cpu_ms_per_s": 1e3 * cpu / end, "memory": memory}
     live.bench_known = known
+    live.bench_provisional = provisional
     return t, cols, steps, live
 
 
 def uncertain_rows(live: Any, t: FloatArray, column: str) -> NDArray[np.bool_]:
     """Rows (times ``t``) at which the live path showed ``column`` as uncertain.
 
-    Under the calibration, then under each re-decision from its first row on.
+    Under the calibration, then under each re-decision from its first row on; and while the
+    pelvis axis was provisional (``RedecidingPipeline.provisional_log``).
     """
     first = live.switches[0].at_s if live.switches else np.inf
     initial = live.initial_uncertain
@@ -174,6 +177,12 @@ def uncertain_rows(live: Any, t: FloatArray, column: str) -> NDArray[np.bool_]:
         end = live.switches[k + 1].at_s if k + 1 < len(live.switches) else np.inf
         if column in sw.uncertain:
             out |= (t >= sw.at_s - 0.005) & (t < end - 0.005)
+    # the angles about a pelvis axis from the bows alone, until a re-decision confirms it
+    log = getattr(live, "provisional_log", [])
+    for k, (from_s, provisional) in enumerate(log):
+        end = log[k + 1][0] if k + 1 < len(log) else np.inf
+        if column in provisional:
+            out |= (t >= from_s - 0.005) & (t < end - 0.005)
     return out
 
 
@@ -204,9 +213,10 @@ def _monitored(ses: PopulationSession, steps: list, live: Any, *, mixing: bool =
     known, and (``mixing``) the pipeline's ``rate_mixing`` with the angles."""
     profile = load_builtin_profile(ses.profile_name)
     monitor = EnvelopeMonitor(profile, side=ses.side, uncertain=live.initial_uncertain)
-    for (t, cols, mix), k in zip(steps, live.bench_known, strict=True):
-        if k:
-            monitor.uncertain = dict(live.switches[k - 1].uncertain)
+    told = zip(steps, live.bench_known, live.bench_provisional, strict=True)
+    for (t, cols, mix), k, provisional in told:
+        base = dict(live.switches[k - 1].uncertain) if k else dict(live.initial_uncertain)
+        monitor.uncertain = {**provisional, **base}
         state = monitor.update(t, cols, mix if mixing else None)
         if state is not None:
             yield state

@@ -373,3 +373,50 @@ def test_a_frozen_fit_memo_keeps_its_fits_and_takes_no_more():
     assert list(memo) == [b"a"]
     memo.close()
     assert len(memo) == 0
+
+
+def test_a_pelvis_axis_from_the_bows_alone_is_provisional(session):
+    """Trusted, from the movements, on less than BOWS_ONLY_DEG of turn: its angles are marked."""
+    streams, windows = session
+    live = LiveAnglePipeline(streams, rate_hz=RATE_HZ)
+    run_live(live, streams, windows, tick_s=5.0, until_s=windows.functional_s[1] + 2.0)
+    cal = live.calibration
+    assert cal is not None
+    seg = cal.segments["pelvis"]
+
+    def pelvis(**changes):
+        sure = dataclasses.replace(seg, sign_confidence="high", **changes)
+        return dataclasses.replace(cal, segments={**cal.segments, "pelvis": sure})
+
+    bows = pelvis(rotation_deg=29.0, axis_source="movements")
+    assert bows.segments["pelvis"].trusted
+    marked = lr.provisional_pelvis(bows, streams)
+    assert set(marked) == {
+        f"{side}_hip_{m}_deg"
+        for side in ("left", "right")
+        for m in ("adduction", "internal_rotation")
+        if f"{side}_thigh" in streams
+    }
+    assert marked
+    assert "29° of turn" in next(iter(marked.values()))["reason"]
+    enough = pelvis(rotation_deg=lr.BOWS_ONLY_DEG, axis_source="movements")
+    assert lr.provisional_pelvis(enough, streams) == {}
+    assert lr.provisional_pelvis(pelvis(rotation_deg=29.0, axis_source="session"), streams) == {}
+    assert lr.provisional_pelvis(cal, streams) == {}  # not trusted: uncertain for its own reason
+
+
+def test_person_151s_bows_only_pelvis_is_provisional_until_the_lean_confirms_it():
+    """Round 12: its pelvis axis from 29° of bows, 23° off, turned the tilt into hip rotation
+    and adduction at 44 and 52 s; the re-decision on the data to 50 s (the lean) switched."""
+    ses = generate_session(generate_person(151), 0, None, "default")
+    streams = ses.recording().streams
+    windows = CalibrationWindows(static_s=ses.static_s, functional_s=ses.functional_s)
+    live = lr.RedecidingPipeline(streams, rate_hz=RATE_HZ)
+    _run(live, streams, windows, tick_s=1.0)
+    (start, marked), (lifted_at, after) = live.provisional_log
+    assert start == -np.inf
+    assert set(marked) == {"left_hip_adduction_deg", "left_hip_internal_rotation_deg"}
+    assert after == {}
+    (switch,) = live.switches
+    assert lifted_at == switch.at_s
+    assert 44.0 < lifted_at < 60.0
