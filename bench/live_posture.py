@@ -1,7 +1,7 @@
 """The live path against the offline pipeline on sessions where the person lies or sits.
 
     .venv/bin/python bench/live_posture.py [--people 2,11,35|150-159] [--length "10 min",...]
-        [--set full,...] [--variants live_stand,live_once,live] [--tick-s 1.0] [--cues]
+        [--set full,...] [--variants live_stand,live_once,live] [--tick-s 1.0] [--cues] [--holds]
         [--out-json PATH]
 
 Each population session (``analysis.simulation.population``) is fed to
@@ -25,6 +25,10 @@ among them (true pelvis tilt below −60°), for:
 Also per angle the RMSE over the rows the live path showed as confident and how many of them
 were more than 4° off, and per live run its CPU time per session second (the re-decisions'
 background work included) and what it held every :data:`MEMORY_EVERY_S` of session.
+
+``--holds``: the holds the live envelope showed (each as last timed, its other readings
+included), with and without the live pipeline's ``rate_mixing``, against the offline
+report's (:func:`hold_check`).
 
 ``--cues``: the cues ``stretchguard live`` would say — the live envelope
 (``analysis.envelope.monitor.EnvelopeMonitor``, the person's profile and side, told the
@@ -135,14 +139,15 @@ def run_live(
     end = max(float(s.t_s[-1]) for s in streams.values())
     cal_at = cal.functional_s[1] + 0.5
     pos = dict.fromkeys(streams, 0)
-    steps, known, memory = [], [], []
+    steps, known, memory, provisional = [], [], [], []
     cpu0, next_mem = time.process_time(), 0.0
     for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end + 1e-6]):
         feed(live, streams, pos, now)
         out = live.step(wait=True)
         if out is not None and out.columns:
-            steps.append((out.t_s, out.columns))
+            steps.append((out.t_s, out.columns, out.rate_mixing))
             known.append(len(live.switches))
+            provisional.append(dict(getattr(live, "provisional", {})))
         if not live.calibrated and now >= cal_at:
             live.calibrate(cal)
         if now >= next_mem:
@@ -155,13 +160,15 @@ def run_live(
     live.close()
     live.bench_cost = {"cpu_ms_per_s": 1e3 * cpu / end, "memory": memory}
     live.bench_known = known
+    live.bench_provisional = provisional
     return t, cols, steps, live
 
 
 def uncertain_rows(live: Any, t: FloatArray, column: str) -> NDArray[np.bool_]:
     """Rows (times ``t``) at which the live path showed ``column`` as uncertain.
 
-    Under the calibration, then under each re-decision from its first row on.
+    Under the calibration, then under each re-decision from its first row on; and while the
+    pelvis axis was provisional (``RedecidingPipeline.provisional_log``).
     """
     first = live.switches[0].at_s if live.switches else np.inf
     initial = live.initial_uncertain
@@ -170,6 +177,12 @@ def uncertain_rows(live: Any, t: FloatArray, column: str) -> NDArray[np.bool_]:
         end = live.switches[k + 1].at_s if k + 1 < len(live.switches) else np.inf
         if column in sw.uncertain:
             out |= (t >= sw.at_s - 0.005) & (t < end - 0.005)
+    # the angles about a pelvis axis from the bows alone, until a re-decision confirms it
+    log = getattr(live, "provisional_log", [])
+    for k, (from_s, provisional) in enumerate(log):
+        end = log[k + 1][0] if k + 1 < len(log) else np.inf
+        if column in provisional:
+            out |= (t >= from_s - 0.005) & (t < end - 0.005)
     return out
 
 
@@ -186,18 +199,76 @@ def live_cues(ses: PopulationSession, steps: list, live: Any) -> list[dict[str, 
     the envelope told the calibration's uncertain angles, then each re-decision's from the
     step after which it was known. Each: rule, when said (the step's newest row), and the
     start of the episode it was said for."""
-    profile = load_builtin_profile(ses.profile_name)
-    monitor = EnvelopeMonitor(profile, side=ses.side, uncertain=live.initial_uncertain)
     out: list[dict[str, Any]] = []
-    for (t, cols), k in zip(steps, live.bench_known, strict=True):
-        if k:
-            monitor.uncertain = dict(live.switches[k - 1].uncertain)
-        state = monitor.update(t, cols)
-        if state is None:
-            continue
+    for state in _monitored(ses, steps, live):
         for r in state.rules:
             if r.cue is not None and r.cue in state.new_cues:
-                out.append({"rule": r.rule, "said_s": float(t[-1])})
+                out.append({"rule": r.rule, "said_s": state.t_s})
+    return out
+
+
+def _monitored(ses: PopulationSession, steps: list, live: Any, *, mixing: bool = True):
+    """The live envelope's state after each step, as ``cli.live_angles`` judges: told the
+    calibration's uncertain angles, then each re-decision's from the step after which it was
+    known, and (``mixing``) the pipeline's ``rate_mixing`` with the angles."""
+    profile = load_builtin_profile(ses.profile_name)
+    monitor = EnvelopeMonitor(profile, side=ses.side, uncertain=live.initial_uncertain)
+    told = zip(steps, live.bench_known, live.bench_provisional, strict=True)
+    for (t, cols, mix), k, provisional in told:
+        base = dict(live.switches[k - 1].uncertain) if k else dict(live.initial_uncertain)
+        monitor.uncertain = {**provisional, **base}
+        state = monitor.update(t, cols, mix if mixing else None)
+        if state is not None:
+            yield state
+
+
+def _hold_dict(h: Any) -> dict[str, Any]:
+    """A hold's start, end and other readings (kind, rate factor, start, end)."""
+    return {
+        "start_s": h.start_s,
+        "end_s": h.end_s,
+        "readings": [
+            [type(a).__name__, getattr(a, "rate_factor", None), a.start_s, a.end_s]
+            for a in h.timing_alternatives
+        ],
+        "timing_unknown": h.timing_unknown is not None,
+    }
+
+
+def live_holds(ses: PopulationSession, steps: list, live: Any, *, mixing: bool) -> list:
+    """The holds the live envelope showed, each as last timed while in its window (a newer
+    timing of a hold replaces the one before; ``SessionTally`` keeps the longest so)."""
+    out: list[Any] = []
+    for state in _monitored(ses, steps, live, mixing=mixing):
+        h = state.hold
+        if h is None:
+            continue
+        if out and h.start_s < out[-1].end_s and out[-1].start_s < h.end_s:
+            out[-1] = h
+        elif not out or h.start_s >= out[-1].end_s:
+            out.append(h)
+    return [_hold_dict(h) for h in out]
+
+
+def hold_check(ses: PopulationSession, res: Any, runs: Mapping[str, Any]) -> dict[str, Any]:
+    """The offline report's holds (timed at ``rate_mixing``, as ``stretchguard analyse``)
+    against each live variant's, with and without the live ``rate_mixing``."""
+    profile = load_builtin_profile(ses.profile_name)
+    env = check_envelope(
+        res.angles,
+        profile,
+        side=ses.side,
+        absent=res.absent,
+        uncertain=res.uncertain,
+        other_readings=res.other_readings,
+        rate_mixing=res.rate_mixing,
+    )
+    out: dict[str, Any] = {"offline": [_hold_dict(h) for h in env.holds]}
+    for v, r in runs.items():
+        out[v] = {
+            "with_mixing": live_holds(ses, r[2], r[3], mixing=True),
+            "without": live_holds(ses, r[2], r[3], mixing=False),
+        }
     return out
 
 
@@ -306,6 +377,7 @@ def one_session(
     tick_s: float,
     cues: bool,
     variants: tuple[str, ...] = VARIANTS,
+    holds: bool = False,
 ):
     """RMSE per angle of offline and live variants (after the live calibration; lying rows)."""
     t0 = time.perf_counter()
@@ -371,6 +443,8 @@ def one_session(
             }
     if cues:
         record["cue_check"] = cue_check(ses, res, runs, t[0], tick_s)
+    if holds:
+        record["hold_check"] = hold_check(ses, res, runs)
     record["seconds"] = time.perf_counter() - t0
     return record
 
@@ -390,6 +464,9 @@ def _print(rec: Mapping[str, Any]) -> None:
         if isinstance(c, dict):
             n = {k: len(x) for k, x in c["vs_offline"].items()}
             print(f"  {v} cues vs offline: {len(c['cues'])} said, {n}")
+    for v, c in rec.get("hold_check", {}).items():
+        for h in c if v == "offline" else c["with_mixing"]:
+            print(f"  {v} hold {h['start_s']:.2f}–{h['end_s']:.2f} readings {h['readings']}")
     for v, c in rec.get("cost", {}).items():
         mem = c["memory"][-1]
         print(
@@ -462,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variants", default=",".join(VARIANTS))
     ap.add_argument("--tick-s", type=float, default=1.0)
     ap.add_argument("--cues", action="store_true")
+    ap.add_argument("--holds", action="store_true", help="live holds against the report's")
     ap.add_argument("--out-json")
     args = ap.parse_args(argv)
     variants = tuple(v for v in args.variants.split(",") if v)
@@ -475,7 +553,13 @@ def main(argv: list[str] | None = None) -> int:
         for length in lengths:
             for seed in _people(args.people):
                 rec = one_session(
-                    seed, length, sensors, tick_s=args.tick_s, cues=args.cues, variants=variants
+                    seed,
+                    length,
+                    sensors,
+                    tick_s=args.tick_s,
+                    cues=args.cues,
+                    variants=variants,
+                    holds=args.holds,
                 )
                 _print(rec)
                 sys.stdout.flush()

@@ -115,6 +115,17 @@ def uncertain_words(uncertain: Mapping[str, Mapping[str, str]]) -> str | None:
     )
 
 
+def provisional_words(provisional: Mapping[str, Mapping[str, str]]) -> str | None:
+    """Why angles are uncertain until a re-decision confirms the pelvis axis (None: none)."""
+    if not provisional:
+        return None
+    first = next(iter(provisional.values()))
+    return (
+        f"uncertain for now: {first['reason']} — it is taken again as the session goes on "
+        "(the lean into the stretch shows more of it)"
+    )
+
+
 class LiveAngles:
     """Sink + panel: causal angles, the envelope state and cues for one live session."""
 
@@ -159,6 +170,8 @@ class LiveAngles:
         self._history: list[AlignedBatch] = []
         """Every batch until the movements are accepted: asking them again restarts the
         angle pipeline on the whole session so far (the stand stays the same)."""
+        self._provisional: dict[str, Mapping[str, str]] = {}
+        """The provisional pelvis angles the monitor was told (``_take_provisional``)."""
         self.redecided: list[Switch] = []
         """The calibration's re-decisions taken into use (``analysis.angles.live_redecide``):
         each changed an axis, a sign or what is uncertain; the sidecar lists them."""
@@ -239,11 +252,12 @@ class LiveAngles:
             return
         self._take_redecisions()
         self._take_twist_doubts()
+        self._take_provisional()
         if out is None or not out.columns:
             return
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
         self.angles_t_s = float(out.t_s[-1])
-        state = self.monitor.update(out.t_s, out.columns)
+        state = self.monitor.update(out.t_s, out.columns, out.rate_mixing)
         if state is None:
             return
         state = judge_outages(state, self.outages, side=self.side, available=out.columns)
@@ -266,6 +280,7 @@ class LiveAngles:
             self.redecided.append(switch)
             self.monitor.uncertain = dict(switch.uncertain)
             self.again = uncertain_words(switch.uncertain)
+            self._provisional = {}  # the provisional angles are told again (_take_provisional)
 
     def _take_twist_doubts(self) -> None:
         """Judge hip rotation as uncertain once the thigh's twist lying or sitting is undecided.
@@ -281,6 +296,28 @@ class LiveAngles:
             self.monitor.uncertain.update(new)
             if self.again is None:
                 self.again = uncertain_words(new)
+
+    def _take_provisional(self) -> None:
+        """Judge the angles about a pelvis axis from the bows alone as uncertain until confirmed.
+
+        The pipeline's provisional angles (``RedecidingPipeline.provisional``) join the
+        monitor's uncertain ones (an angle already uncertain keeps its reason) and leave them
+        once a re-decision confirms the axis; the words under the rules say why meanwhile.
+        """
+        assert self.pipeline is not None
+        now = self.pipeline.provisional
+        if now == self._provisional:
+            return
+        for c, v in self._provisional.items():
+            if self.monitor.uncertain.get(c) is v:
+                del self.monitor.uncertain[c]
+        if self.again is not None and self.again == provisional_words(self._provisional):
+            self.again = None
+        self._provisional = dict(now)
+        new = {c: v for c, v in now.items() if c not in self.monitor.uncertain}
+        self.monitor.uncertain.update(new)
+        if new and self.again is None:
+            self.again = provisional_words(new)
 
     def sidecar(self) -> list[dict[str, object]] | None:
         """The re-decisions for the sidecar (``calibration_redecided``); None: none."""
@@ -332,6 +369,7 @@ class LiveAngles:
             self.profile, side=self.side, uncertain=uncertain, markers=self.markers
         )
         self.again = uncertain_words(uncertain)
+        self._provisional = {}  # told to this monitor at the next tick
 
     # --- display -----------------------------------------------------------------------------
 
@@ -382,6 +420,9 @@ class LiveAngles:
         head = Text()
         if (st is None or not st.engaged) and self.tally.stretch_ended:
             head.append(f"stretch ended — hold {self.tally.best_hold_s:.0f} s", style="bold")
+            timing = self.tally.hold_timing()
+            if timing is not None:
+                head.append(f"\n{timing}", style="yellow")
         elif st is None or not st.engaged:
             head.append("not in the stretch yet", style="dim")
         elif st.outside:
@@ -398,6 +439,8 @@ class LiveAngles:
             bar = "█" * round(20 * done) + "░" * (20 - round(20 * done))
             head.append(f"   hold {st.hold_s:5.1f} s / {st.hold_target_s:g} s ", style="bold")
             head.append(bar, style="blue")
+            if st.hold_s > 0 and st.hold_timing is not None:
+                head.append(f"\n{st.hold_timing}", style="yellow")
         if st is not None:
             head.append_text(self.scope_text(st))
         for o in self.outages:

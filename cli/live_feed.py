@@ -117,6 +117,9 @@ class SessionTally:
     cues: dict[str, int] = field(default_factory=dict)
     """Rule → how many times it broke (a cue was given), non-advisory and advisory alike."""
     advisory: set[str] = field(default_factory=set)
+    best_hold: Any = None
+    """The longest hold as the checker last timed it (``MonitorState.hold``, an
+    ``analysis.envelope.results.Hold``), its other readings included; None: none yet."""
 
     def update(self, state: Any) -> None:
         """Take one :class:`~analysis.envelope.monitor.MonitorState`."""
@@ -126,11 +129,25 @@ class SessionTally:
         if state.hold_s > 0:
             self.last_hold_s = float(state.hold_s)
         self.best_hold_s = max(self.best_hold_s, float(state.hold_s))
+        self._take_hold(getattr(state, "hold", None))
         for rule in state.rules:
             if rule.cue and rule.cue in state.new_cues:
                 self.cues[rule.rule] = self.cues.get(rule.rule, 0) + 1
                 if rule.advisory:
                     self.advisory.add(rule.rule)
+
+    def _take_hold(self, hold: Any) -> None:
+        """Keep ``hold`` if it is the longest so far or a newer timing of the one kept."""
+        best = self.best_hold
+        if hold is None:
+            return
+        same = best is not None and hold.start_s < best.end_s and best.start_s < hold.end_s
+        if best is None or same or hold.duration_s > best.duration_s:
+            self.best_hold = hold
+
+    def hold_timing(self) -> str | None:
+        """The longest hold's timing in words when it has other readings (None otherwise)."""
+        return None if self.best_hold is None else self.best_hold.timing_text()
 
     @property
     def stretch_ended(self) -> bool:
@@ -145,6 +162,9 @@ class SessionTally:
         if self.hold_target_s:
             met = "met" if self.best_hold_s >= self.hold_target_s else "short of"
             hold += f" ({met} the {self.hold_target_s:g}-s target)"
+        timing = self.hold_timing()
+        if timing is not None:
+            hold += f" — {timing}"
         broke = {r: n for r, n in self.cues.items() if r not in self.advisory}
         if broke:
             what = ", ".join(
@@ -350,6 +370,8 @@ def snapshot(
             "target_s": st.hold_target_s if st is not None else tally.hold_target_s,
             "best_s": _num(tally.best_hold_s),
             "last_s": _num(tally.last_hold_s),
+            "timing": st.hold_timing if st is not None and st.hold_s > 0 else None,
+            "best_timing": tally.hold_timing(),
         },
         "sensors": _sensors(session),
         "marks": _marks(session),

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -72,6 +72,7 @@ from analysis.angles.pipeline import (
     NEUTRAL_STILL_RAD_S,
     neutral_pose_mask,
 )
+from analysis.angles.rate_mixing import CausalRateMixing
 from analysis.angles.timebase import (
     UniformSession,
     UniformStream,
@@ -230,10 +231,17 @@ def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArr
 
 @dataclass(frozen=True)
 class LiveAngles:
-    """New grid points: ``t_s`` ``(n,)`` and angle columns (deg) present in the session."""
+    """New grid points: ``t_s`` ``(n,)`` and angle columns (deg) present in the session.
+
+    ``rate_mixing``: per angle column turned about the pelvis's axis, the rate (°/s) that
+    axis's error may add to it, row by row (``analysis.angles.rate_mixing``,
+    :class:`~analysis.angles.rate_mixing.CausalRateMixing`: each row's from the row before);
+    for the envelope monitor's holds, as ``AngleResult.rate_mixing`` for the offline checker.
+    """
 
     t_s: FloatArray
     columns: dict[str, FloatArray]
+    rate_mixing: dict[str, FloatArray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -248,6 +256,12 @@ class Outage:
     since_s: float
     lost: bool
     columns: tuple[str, ...]
+
+
+GRID_CHUNK_ROWS = 6000
+"""Before the calibration, grid rows put on the grid at a time (a minute at 100 Hz): a
+re-decision's replay of half an hour is gridded in pieces, not in full-size temporaries (the
+rows are the same: each grid point is interpolated from the samples around it)."""
 
 
 class _SensorBuffer:
@@ -390,6 +404,7 @@ class LiveAnglePipeline:
         self._stand_acc: dict[str, FloatArray] = {}  # per sensor: raw mean at the stand
         self._hist_changes: dict[str, list[tuple[int, AccCorrection]]] = {}  # fits, history
         self._seg_cal: CalibrationResult | None = None  # the calibration with q_S_B in force
+        self._mixing = CausalRateMixing(self.rate_hz)  # the pelvis axis's rate error, per row
 
     # -- input ------------------------------------------------------------------------------
 
@@ -519,7 +534,7 @@ class LiveAnglePipeline:
         if any(not b.t for b in self._buf.values()):
             return None
         horizon = min(b.last_t for b in self._buf.values())
-        k_end = self._k_end(horizon)
+        k_end = min(self._k_end(horizon), self._k + GRID_CHUNK_ROWS)
         if k_end <= self._k:
             return None
         t_grid = self._t0 + np.arange(self._k, k_end) / self.rate_hz
@@ -541,17 +556,19 @@ class LiveAnglePipeline:
         self._update_outages()
         if self._cal is not None:
             return self._step_calibrated()
-        chunk = self._grid_chunk()
-        if chunk is None:
+        grids = []
+        while (chunk := self._grid_chunk()) is not None:
+            t_grid, data = chunk
+            # before calibration only buffer: orientation starts once the stand's gyroscope
+            # bias is known (see analysis.angles.calibration.stand_gyro_bias)
+            self._hist_t.append(t_grid)
+            for p, (acc, gyr, ok) in data.items():
+                self._hist[p].append(np.column_stack([acc, gyr]))
+                self._hist_ok[p].append(ok)
+            grids.append(t_grid)
+        if not grids:
             return None
-        t_grid, data = chunk
-        # before calibration only buffer: orientation starts once the stand's gyroscope
-        # bias is known (see analysis.angles.calibration.stand_gyro_bias)
-        self._hist_t.append(t_grid)
-        for p, (acc, gyr, ok) in data.items():
-            self._hist[p].append(np.column_stack([acc, gyr]))
-            self._hist_ok[p].append(ok)
-        return LiveAngles(t_s=t_grid, columns={})
+        return LiveAngles(t_s=np.concatenate(grids), columns={})
 
     def _step_calibrated(self) -> LiveAngles | None:
         """Each sensor as far as its data reach; angles up to the slowest sensor not out."""
@@ -566,9 +583,10 @@ class LiveAnglePipeline:
         if k_end <= self._k:
             return None
         a, self._k = self._k, k_end
-        columns = self._emit(a, k_end)
+        columns, mixing = self._emit(a, k_end)
         self._trim()
-        return LiveAngles(t_s=self._t0 + np.arange(a, k_end) / self.rate_hz, columns=columns)
+        t_s = self._t0 + np.arange(a, k_end) / self.rate_hz
+        return LiveAngles(t_s=t_s, columns=columns, rate_mixing=mixing)
 
     def _advance_sensor(self, p: str) -> None:
         """Segment orientation of ``p`` at the grid points its samples now reach."""
@@ -647,8 +665,12 @@ class LiveAnglePipeline:
             if prox in c and j not in dead
         ]
 
-    def _emit(self, a: int, b: int) -> dict[str, FloatArray]:
-        """Angle columns of grid rows ``[a, b)``: NaN where a segment or its heading has no data."""
+    def _emit(self, a: int, b: int) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+        """Angle columns of grid rows ``[a, b)``: NaN where a segment or its heading has no data.
+
+        With them, the rate the pelvis axis's error may add to those turned about it
+        (:class:`~analysis.angles.rate_mixing.CausalRateMixing`).
+        """
         q_B = {p: self._q_B[p].get(a, b, np.nan) for p in self.placements}
         valid = {p: self._ok[p].get(a, b, False) for p in self.placements}
         for p in self._lost:
@@ -662,7 +684,9 @@ class LiveAnglePipeline:
         if self._stand_anchors:
             still = {p: self._still[p].get(a, b, False) for p in self.placements}
             self._anchor(q_B, turns, valid, still)
-        return chain.isb_angles(chain.apply_turns(q_B, turns, valid=valid)).columns
+        q_E_B = chain.apply_turns(q_B, turns, valid=valid)
+        columns = chain.isb_angles(q_E_B).columns
+        return columns, self._mixing.update(q_E_B, columns)
 
     def _anchor(
         self,
@@ -804,13 +828,17 @@ class LiveAnglePipeline:
         if not self._hist_t:
             raise CalibrationError("no data buffered yet; calibrate after the movements")
         t = np.concatenate(self._hist_t)
+        self._hist_t = [t]
         streams = {}
         for p in self.placements:
+            # joined once, its pieces let go (a late re-decision's history is ~9 MB per
+            # sensor and half hour): the session below is made of it, not a copy beside it
             h = np.vstack(self._hist[p])
+            ok = np.concatenate(self._hist_ok[p])
+            self._hist[p], self._hist_ok[p] = [h], [ok]
             # as offline: no data before the sensor's first sample (its last is still to
             # come) nor inside its dropouts
-            valid = covered(t, self._buf[p].first_t, np.inf, rate_hz=self.rate_hz)
-            valid &= np.concatenate(self._hist_ok[p])
+            valid = covered(t, self._buf[p].first_t, np.inf, rate_hz=self.rate_hz) & ok
             streams[p] = UniformStream(
                 placement=p, acc_m_s2=h[:, :3], gyr_rad_s=h[:, 3:6], valid=valid
             )
@@ -818,10 +846,14 @@ class LiveAnglePipeline:
         resolved = resolve_windows(session, windows)
         self._bias = chain.gyro_bias(session, resolved.static_s)
         self._ori = {p: CausalOrientation(rate_hz=self.rate_hz) for p in self.placements}
-        q_E_S = self._fused_history(session, resolved.static_s)
-        cal = calibrate(session, self._raw_orientations(session, q_E_S), windows=resolved)
+        if self._acc_from_poses:  # the raw orientations first: let go before the fused ones
+            cal = calibrate(session, self._raw_orientations(session), windows=resolved)
+            q_E_S = self._fused_history(session, resolved.static_s)
+        else:
+            q_E_S = self._fused_history(session, resolved.static_s)
+            cal = calibrate(session, q_E_S, windows=resolved)
         self._cal = self._seg_cal = cal
-        q_B = {p: self._history_segment(p, q) for p, q in q_E_S.items()}
+        q_B = {p: self._history_segment(p, q_E_S.pop(p)) for p in list(q_E_S)}
         self._offsets = chain.stand_turns(q_B, t, cal)
         self._hinges = chain.CausalHinges(
             self.placements, rate_hz=self.rate_hz, tau_s=self._hinge_tau_s
@@ -886,18 +918,16 @@ class LiveAnglePipeline:
             out.append(chain.sensor_to_segment({p: q_E_S[i:j]}, self._seg_cal)[p])
         return np.concatenate(out)
 
-    def _raw_orientations(
-        self, session: UniformSession, q_E_S: dict[str, FloatArray]
-    ) -> dict[str, FloatArray]:
+    def _raw_orientations(self, session: UniformSession) -> dict[str, FloatArray]:
         """``q_E_S`` of the history from the raw specific force, for the calibration.
 
-        Without the accelerometer fit, ``q_E_S`` itself. With it, a causal VQF of its own per
-        sensor (the live filters go on from their fused state): the calibration's decisions
-        (axes, signs) are those of the raw data, as without the fit, and the fit then only
-        turns each segment's vertical (:meth:`_refitted`).
+        With the accelerometer fit (without it the fused history is the raw one): a causal
+        VQF of its own per sensor (the live filters go on from their fused state): the
+        calibration's decisions (axes, signs) are those of the raw data, as without the fit,
+        and the fit then only turns each segment's vertical (:meth:`_refitted`). Made before
+        the fused history and let go after the calibration: a late re-decision holds one
+        history of orientations at a time, not two.
         """
-        if not self._acc:
-            return q_E_S
         return {
             p: chain.stored_orientation(
                 CausalOrientation(rate_hz=self.rate_hz).update(

@@ -35,8 +35,10 @@ from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection
-from analysis.angles.calibration import CalibrationResult
+from analysis.angles.calibration import CalibrationResult, angle_dependencies, redo_advice
 from analysis.angles.live import LiveAnglePipeline, LiveAngles, Outage
+from analysis.recording.doubts import UncertainAngle
+from analysis.recording.schema import SIDES, angle_column
 from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
@@ -69,6 +71,54 @@ def switch_delay_s(data_to_s: float, calibrated_at_s: float) -> float:
 SWITCH_DEG = 3.0
 """A segment whose re-decided sensor-to-segment rotation lies further than this from the one
 in force has changed its decision (its flexion axis, or its sign at about 180°)."""
+
+
+BOWS_ONLY_DEG = 40.0
+"""A trusted pelvis flexion axis taken from the calibration movements (the bows) on less turn
+than this (deg) is provisional live, until a re-decision takes it from the session or from as
+much turn (:func:`provisional_pelvis`). Chosen on people 150–189's live replays (1 min, default
+and full sets): the two pelvis axes that came from the bows on under 40° (29°, 23° off; 37°,
+7.8° off) were the only ones off by more than 5.5° of 55 trusted; the next, on 42°, was 0.5°
+off."""
+
+
+TILT_MIXED_MOTIONS = ("adduction", "internal_rotation")
+"""The hip motions a provisional pelvis axis's error turns the pelvis's tilt into (``sin θ`` of
+it, for an axis ``θ`` off about the vertical): person 151's confident live rows more than 4°
+off were all hip adduction and rotation. The angles read about the axis (hip flexion, pelvis
+tilt, lumbar) take ``1 − cos θ`` of the tilt, under 1° for a 10° lean at 23°, and their holds'
+timing already allows for the obliquity mixed in (``analysis.angles.rate_mixing``)."""
+
+
+def provisional_pelvis(
+    cal: CalibrationResult | None, placements: Iterable[str]
+) -> dict[str, UncertainAngle]:
+    """The hip adduction and rotation a provisional pelvis axis leaves unsure, with why.
+
+    ``{}`` when the pelvis axis is not provisional (:data:`TILT_MIXED_MOTIONS`).
+
+    Provisional: trusted, its flexion axis from the movements (``axis_source``) and turned
+    less than :data:`BOWS_ONLY_DEG` in them. The offline analysis (the whole session) and
+    the calibration trust such an axis; live it is a guess until the exercise's lean shows
+    the pelvis turning more (a re-decision), and an axis 23° off turns part of the tilt into
+    hip rotation and adduction while the pelvis tips (round 12, person 151).
+    """
+    seg = None if cal is None else cal.segments.get("pelvis")
+    if seg is None or not seg.trusted:
+        return {}
+    if seg.axis_source != "movements" or seg.rotation_deg >= BOWS_ONLY_DEG:
+        return {}
+    worn = set(placements)
+    turned_into = [angle_column(side, "hip", m) for side in SIDES for m in TILT_MIXED_MOTIONS]
+    entry = UncertainAngle(
+        reason=(
+            f"the pelvis's flexion axis rests on the bows alone ({seg.rotation_deg:.0f}° of "
+            "turn) until the session confirms it"
+        ),
+        redo=redo_advice("pelvis"),
+    )
+    deps = angle_dependencies()
+    return {c: entry for c in turned_into if set(deps[c]) <= worn}
 
 
 def redecision_times(calibrated_at_s: float, last_after_s: float = LAST_AFTER_S) -> list[float]:
@@ -396,6 +446,12 @@ class RedecidingPipeline:
         """Every re-decision taken into use, in order."""
         self.initial_uncertain: dict[str, Mapping[str, str]] = {}
         """The angles the first calibration left uncertain."""
+        self.provisional: dict[str, UncertainAngle] = {}
+        """The hip angles a provisional pelvis axis leaves unsure now (:func:`provisional_pelvis`):
+        shown uncertain from the calibration until a re-decision confirms the axis."""
+        self.provisional_log: list[tuple[float, dict[str, UncertainAngle]]] = []
+        """``(from_s, provisional)`` each time it changed: from the calibration, then from
+        the switch row of the re-decision that changed it (for benches)."""
 
     def _fresh(self) -> LiveAnglePipeline:
         fits = {"acc_fits": self._fits} if self._redecide else {}
@@ -460,6 +516,7 @@ class RedecidingPipeline:
         """As :meth:`LiveAnglePipeline.calibrate`; schedules the re-decisions."""
         cal = self.live.calibrate(windows)
         self.initial_uncertain = cal.uncertain_angles()
+        self._provisional(cal, -np.inf)
         self._windows = windows
         at = self.live.buffered_to_s()
         if self._redecide and at is not None:
@@ -534,10 +591,18 @@ class RedecidingPipeline:
             fresh = future.result()
             if fresh is not None:
                 self._maybe_switch(fresh, at, switch_s)
+                self._provisional(fresh.calibration, switch_s)
             self._raw.pin(np.inf)
             if not self._times:
                 self._drop_history()
         return self._out(self._take_before(np.inf)) or out
+
+    def _provisional(self, cal: CalibrationResult | None, from_s: float) -> None:
+        """Take ``cal``'s provisional pelvis angles as in force from ``from_s`` on."""
+        new = provisional_pelvis(cal, self.placements)
+        if new != self.provisional or not self.provisional_log:
+            self.provisional = new
+            self.provisional_log.append((from_s, new))
 
     def _take_before(self, t_s: float) -> list[LiveAngles]:
         """The held rows before ``t_s`` (taken out of the hold)."""
@@ -564,6 +629,7 @@ class RedecidingPipeline:
         return LiveAngles(
             t_s=np.concatenate([a.t_s for a in parts]),
             columns={c: np.concatenate([a.columns[c] for a in parts]) for c in parts[0].columns},
+            rate_mixing=_joined_mixing(parts),
         )
 
     def _maybe_switch(self, fresh: LiveAnglePipeline, at: float, switch_s: float) -> None:
@@ -616,4 +682,18 @@ def _in_background(work: Callable[[], LiveAnglePipeline | None]) -> Future:
 
 def _rows(a: LiveAngles, i: int, j: int) -> LiveAngles:
     """Rows ``[i, j)`` of ``a``."""
-    return LiveAngles(t_s=a.t_s[i:j], columns={c: v[i:j] for c, v in a.columns.items()})
+    return LiveAngles(
+        t_s=a.t_s[i:j],
+        columns={c: v[i:j] for c, v in a.columns.items()},
+        rate_mixing={c: v[i:j] for c, v in a.rate_mixing.items()},
+    )
+
+
+def _joined_mixing(parts: list[LiveAngles]) -> dict[str, FloatArray]:
+    """The parts' ``rate_mixing`` joined, for the columns every part has."""
+    common = set.intersection(*(set(a.rate_mixing) for a in parts))
+    return {
+        c: np.concatenate([a.rate_mixing[c] for a in parts])
+        for c in parts[0].rate_mixing
+        if c in common
+    }

@@ -7,7 +7,9 @@ to about 1°; the pelvis has none, and a trusted pelvis axis was measured up to
 :data:`PELVIS_AXIS_PRECISION_DEG` off. Where the pelvis tips sideways while it tilts (a hip
 hitched with the lean into a standing stretch), the lean's rate as read may then be off by
 far more than the share measured over the population: a hold timed on that rate says so
-(``analysis.envelope.checker``, ``check_envelope(rate_mixing=...)``).
+(``analysis.envelope.checker``, ``check_envelope(rate_mixing=...)``). Live, the same series is
+made row by row as the angles are (:class:`CausalRateMixing`) and given to the envelope monitor
+with them (``analysis.envelope.monitor``), so a live hold says what the report will.
 """
 
 from __future__ import annotations
@@ -55,6 +57,12 @@ def pelvis_rate_mixing(q_E_B: NDArray[np.floating], rate_hz: float) -> NDArray[n
     return out
 
 
+def _pelvis_turned(columns: Collection[str]) -> list[str]:
+    """The columns of ``columns`` whose first segment is the pelvis (turned about its axis)."""
+    turned = [c for c, deps in angle_dependencies().items() if deps[0] == "pelvis"]
+    return [c for c in turned if c in columns]
+
+
 def rate_mixing_columns(
     q_E_B: dict[str, NDArray[np.floating]], rate_hz: float, columns: Collection[str]
 ) -> dict[str, NDArray[np.float32]]:
@@ -67,9 +75,40 @@ def rate_mixing_columns(
     q = q_E_B.get("pelvis")
     if q is None:
         return {}
-    turned = [c for c, deps in angle_dependencies().items() if deps[0] == "pelvis"]
-    wanted = [c for c in turned if c in columns]
+    wanted = _pelvis_turned(columns)
     if not wanted:
         return {}
     series = pelvis_rate_mixing(q, rate_hz)
     return dict.fromkeys(wanted, series)
+
+
+class CausalRateMixing:
+    """:func:`rate_mixing_columns` row by row, as a live pipeline gives its angles.
+
+    Each row's value is that of the turn from the row before it to it (offline's is the turn
+    from it to the row after, which a live row does not have yet): the series of rows
+    ``[a, b)`` is offline's of ``[a − 1, b − 1)``; the very first row reads 0. The envelope
+    monitor shifts it back by one row (``analysis.envelope.monitor``), so over the same
+    orientations it judges with offline's numbers up to the newest row.
+    """
+
+    def __init__(self, rate_hz: float) -> None:
+        self.rate_hz = float(rate_hz)
+        self._last: NDArray[np.float64] | None = None
+        """The pelvis's orientation at the newest row so far (None before the first)."""
+
+    def update(
+        self, q_E_B: dict[str, NDArray[np.floating]], columns: Collection[str]
+    ) -> dict[str, NDArray[np.float32]]:
+        """The series of the new rows (``q_E_B`` as for :func:`rate_mixing_columns`)."""
+        q = q_E_B.get("pelvis")
+        if q is None or len(q) == 0:
+            return {}
+        rows = np.asarray(q, dtype=np.float64)
+        prev = rows[:1] if self._last is None else self._last
+        self._last = rows[-1:].copy()
+        wanted = _pelvis_turned(columns)
+        if not wanted:
+            return {}
+        series = pelvis_rate_mixing(np.concatenate([prev, rows]), self.rate_hz)[:-1]
+        return dict.fromkeys(wanted, series)

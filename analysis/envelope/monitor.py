@@ -11,6 +11,12 @@ also hold at the newest sample (a knee straightening while the leg is lowered is
 "locked knee"; the checker judges rules only there too). A hold is live until the movement
 out of it passes ``max_rate_deg_s``; the report places its end where that movement began
 (where the rate rose through the release rate, a few tenths of a second earlier).
+
+A hold's other readings (``Hold.timing_alternatives``: a pause at about the dwell, a lean at
+about the release rate or the rate limit, an uncertain angle's rate, and — given the live
+pipeline's ``rate_mixing`` — a trusted angle's rate at the share the pelvis axis's error may
+add to it) are the checker's too: :attr:`MonitorState.hold` is the newest hold in the window
+as the checker times it, readings included, so a live hold says what the report will.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from numpy.typing import NDArray
 
 from analysis.envelope.checker import STATE_OUTSIDE, check_envelope, engagement_condition
 from analysis.envelope.profiles import Profile, angle_column_for
+from analysis.envelope.results import EnvelopeResult, Hold
 from analysis.recording.schema import T_S
 from analysis.recording.streams import Marker
 
@@ -60,6 +67,14 @@ class MonitorState:
     hold_target_s: float | None
     new_cues: tuple[str, ...]
     """Cues of rules that broke since the previous update (say them now)."""
+    hold: Hold | None = None
+    """The newest hold in the window (in progress or ended), as the checker times it: with its
+    other readings (``Hold.timing_text``) when its timing hangs on one. None: no hold."""
+
+    @property
+    def hold_timing(self) -> str | None:
+        """The newest hold's timing in words when it has other readings (None otherwise)."""
+        return None if self.hold is None else self.hold.timing_text()
 
 
 OPEN_TEST_MAX_S: Final = 30.0
@@ -105,23 +120,54 @@ class EnvelopeMonitor:
         self.window_s = float(window_s)
         self._t: list[FloatArray] = []
         self._cols: dict[str, list[FloatArray]] = {}
+        self._mix: dict[str, list[FloatArray]] = {}
+        """Per column, the rate (°/s) its axis's error may add (the live pipeline's
+        ``rate_mixing``: each row's from the row before it)."""
         self._announced: set[tuple[str, float]] = set()
         self._hold_start: float | None = None
 
-    def _append(self, t_s: FloatArray, columns: Mapping[str, FloatArray]) -> None:
+    def _append(
+        self, t_s: FloatArray, columns: Mapping[str, FloatArray], mixing: Mapping[str, FloatArray]
+    ) -> None:
+        held = sum(v.size for v in self._t)
         self._t.append(np.asarray(t_s, dtype=np.float64))
         for c, v in columns.items():
             self._cols.setdefault(c, []).append(np.asarray(v, dtype=np.float64))
+        for c in {*self._mix, *mixing}:
+            if c not in self._mix:  # a column that had none so far: none before
+                self._mix[c] = [np.zeros(held)]
+            m = mixing.get(c)
+            self._mix[c].append(np.zeros(len(t_s)) if m is None else np.asarray(m, np.float64))
         t = np.concatenate(self._t)
         keep = t >= t[-1] - self.window_s
         self._t = [t[keep]]
         self._cols = {c: [np.concatenate(v)[keep]] for c, v in self._cols.items()}
+        self._mix = {c: [np.concatenate(v)[keep]] for c, v in self._mix.items()}
 
-    def update(self, t_s: FloatArray, columns: Mapping[str, FloatArray]) -> MonitorState | None:
-        """Add new angle samples (``t_s`` ``(n,)``, angle columns in degrees) and judge."""
+    def _mixing(self) -> dict[str, FloatArray] | None:
+        """The window's ``rate_mixing`` as the checker takes it (None: none given).
+
+        A live row's value is that of the turn from the row before it; the checker's, of the
+        turn to the row after (offline's): shifted back one row, the newest row keeping its own.
+        """
+        if not self._mix:
+            return None
+        return {c: np.concatenate([v[0][1:], v[0][-1:]]) for c, v in self._mix.items()}
+
+    def update(
+        self,
+        t_s: FloatArray,
+        columns: Mapping[str, FloatArray],
+        rate_mixing: Mapping[str, FloatArray] | None = None,
+    ) -> MonitorState | None:
+        """Add new angle samples (``t_s`` ``(n,)``, angle columns in degrees) and judge.
+
+        ``rate_mixing``: the live pipeline's (``analysis.angles.live.LiveAngles``) for the
+        same rows; the holds are then timed at it as the report times them.
+        """
         if len(t_s) == 0 or not columns:
             return None
-        self._append(t_s, columns)
+        self._append(t_s, columns, rate_mixing or {})
         t = self._t[0]
         if t.size < 2:
             return None
@@ -130,10 +176,43 @@ class EnvelopeMonitor:
         now = float(t[-1])
         marks = with_open_test(self.markers, now)
         res = check_envelope(
-            frame, self.profile, side=self.side, uncertain=self.uncertain, markers=marks
+            frame,
+            self.profile,
+            side=self.side,
+            uncertain=self.uncertain,
+            markers=marks,
+            rate_mixing=self._mixing(),
         )
         met = engagement_condition(data, self.profile, side=self.side)
         engaged = bool(res.engaged[-1]) and (met is None or bool(met[-1]))
+        rules, new_cues = self._rules_now(res, engaged, now)
+        hold_s = 0.0
+        if engaged and bool(res.in_hold[-1]):
+            k = res.in_hold.size - 1
+            while k > 0 and res.in_hold[k - 1]:
+                k -= 1
+            start = float(t[k])
+            if k > 0 or self._hold_start is None:
+                self._hold_start = start
+            hold_s = now - self._hold_start
+        else:
+            self._hold_start = None
+        target = self.profile.hold.target_s if self.profile.kind == "hold" else None
+        return MonitorState(
+            t_s=now,
+            engaged=engaged,
+            outside=engaged and bool(res.state[-1] == STATE_OUTSIDE),
+            rules=tuple(rules),
+            hold_s=hold_s,
+            hold_target_s=target,
+            new_cues=tuple(new_cues),
+            hold=res.holds[-1] if res.holds else None,
+        )
+
+    def _rules_now(
+        self, res: EnvelopeResult, engaged: bool, now: float
+    ) -> tuple[list[RuleNow], list[str]]:
+        """Every rule at the newest sample of ``res``, and the cues of those newly broken."""
         rules = []
         new_cues = []
         for r in res.rules:
@@ -173,24 +252,4 @@ class EnvelopeMonitor:
                     rule=r.rule, status=status, angle_deg=angle, advisory=r.spec.advisory, cue=cue
                 )
             )
-        hold_s = 0.0
-        if engaged and bool(res.in_hold[-1]):
-            k = res.in_hold.size - 1
-            while k > 0 and res.in_hold[k - 1]:
-                k -= 1
-            start = float(t[k])
-            if k > 0 or self._hold_start is None:
-                self._hold_start = start
-            hold_s = now - self._hold_start
-        else:
-            self._hold_start = None
-        target = self.profile.hold.target_s if self.profile.kind == "hold" else None
-        return MonitorState(
-            t_s=now,
-            engaged=engaged,
-            outside=engaged and bool(res.state[-1] == STATE_OUTSIDE),
-            rules=tuple(rules),
-            hold_s=hold_s,
-            hold_target_s=target,
-            new_cues=tuple(new_cues),
-        )
+        return rules, new_cues

@@ -193,6 +193,8 @@ function drawHold(s) {
   else if (held >= target) note = "target reached — well held";
   else if (held > 0) note = "holding";
   else note = "settle and hold still — the timer starts";
+  const timing = s.phase === "ended" || s.stretch_ended ? h.best_timing : h.timing;
+  if (timing && (s.phase === "ended" || s.stretch_ended || held > 0)) note += ` — ${timing}`;
   $("hold-note").textContent = note;
 }
 

@@ -16,11 +16,14 @@ from analysis.angles import accbias
 from analysis.angles import live_redecide as lr
 from analysis.angles import rotations as rot
 from analysis.angles.live import LiveAnglePipeline
+from analysis.angles.rate_mixing import rate_mixing_columns
 from analysis.recording.streams import CalibrationWindows
 from analysis.simulation.population import generate_person, generate_session
 from tests.analysis.builders import feed_live, run_live
 
 RATE_HZ = 100.0
+MIX = "rate_mixing:"
+"""Prefix of :func:`_run`'s ``rate_mixing`` series among its columns."""
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,12 @@ def _run(live, streams, windows, tick_s: float):
             live.calibrate(windows)
     live.close()
     t = np.concatenate([o.t_s for o in parts])
-    return t, {c: np.concatenate([o.columns[c] for o in parts]) for c in parts[0].columns}
+    cols = {c: np.concatenate([o.columns[c] for o in parts]) for c in parts[0].columns}
+    # the rate the pelvis axis's error may add, for the monitor's holds (rate_mixing)
+    mixing = {
+        MIX + c: np.concatenate([o.rate_mixing[c] for o in parts]) for c in parts[0].rate_mixing
+    }
+    return t, {**cols, **mixing}
 
 
 def _plain(streams, windows, *, calibrate_at_s: float | None = None):
@@ -113,6 +121,22 @@ def test_switches_do_not_depend_on_the_chunking(forced):
     np.testing.assert_array_equal(t_a, t_b)
     for c in cols_a:
         np.testing.assert_array_equal(cols_a[c], cols_b[c])
+
+
+def test_every_row_carries_the_pelvis_axis_rate_error_of_the_angles_turned_about_it(forced):
+    """Across the switches too: one value per row, finite, for the pelvis's angles only."""
+    live, t, cols = forced[0]
+    assert live.switches
+    mixed = {c.removeprefix(MIX) for c in cols if c.startswith(MIX)}
+    assert mixed == set(rate_mixing_columns({"pelvis": np.zeros((0, 4))}, RATE_HZ, cols))
+    assert "pelvis_anterior_tilt_deg" in mixed
+    assert "right_knee_flexion_deg" not in mixed
+    for c in mixed:
+        m = cols[MIX + c]
+        assert m.shape == t.shape
+        assert np.isfinite(m).all()
+        assert (m >= 0).all()
+        assert m.max() > 0.1  # the pelvis tips sideways somewhere in the minute
 
 
 def test_the_first_redecision_is_15_s_after_the_calibration_then_doubling():
@@ -252,7 +276,12 @@ def test_without_waiting_the_rows_past_a_pending_switch_are_held_not_lost(sessio
     t = np.concatenate([o.t_s for o in parts])
     np.testing.assert_array_equal(t, t_waited)
     for c in cols_waited:
-        np.testing.assert_array_equal(np.concatenate([o.columns[c] for o in parts]), cols_waited[c])
+        got = (
+            np.concatenate([o.rate_mixing[c.removeprefix(MIX)] for o in parts])
+            if c.startswith(MIX)
+            else np.concatenate([o.columns[c] for o in parts])
+        )
+        np.testing.assert_array_equal(got, cols_waited[c])
 
 
 class _Collect:
@@ -344,3 +373,50 @@ def test_a_frozen_fit_memo_keeps_its_fits_and_takes_no_more():
     assert list(memo) == [b"a"]
     memo.close()
     assert len(memo) == 0
+
+
+def test_a_pelvis_axis_from_the_bows_alone_is_provisional(session):
+    """Trusted, from the movements, on less than BOWS_ONLY_DEG of turn: its angles are marked."""
+    streams, windows = session
+    live = LiveAnglePipeline(streams, rate_hz=RATE_HZ)
+    run_live(live, streams, windows, tick_s=5.0, until_s=windows.functional_s[1] + 2.0)
+    cal = live.calibration
+    assert cal is not None
+    seg = cal.segments["pelvis"]
+
+    def pelvis(**changes):
+        sure = dataclasses.replace(seg, sign_confidence="high", **changes)
+        return dataclasses.replace(cal, segments={**cal.segments, "pelvis": sure})
+
+    bows = pelvis(rotation_deg=29.0, axis_source="movements")
+    assert bows.segments["pelvis"].trusted
+    marked = lr.provisional_pelvis(bows, streams)
+    assert set(marked) == {
+        f"{side}_hip_{m}_deg"
+        for side in ("left", "right")
+        for m in ("adduction", "internal_rotation")
+        if f"{side}_thigh" in streams
+    }
+    assert marked
+    assert "29° of turn" in next(iter(marked.values()))["reason"]
+    enough = pelvis(rotation_deg=lr.BOWS_ONLY_DEG, axis_source="movements")
+    assert lr.provisional_pelvis(enough, streams) == {}
+    assert lr.provisional_pelvis(pelvis(rotation_deg=29.0, axis_source="session"), streams) == {}
+    assert lr.provisional_pelvis(cal, streams) == {}  # not trusted: uncertain for its own reason
+
+
+def test_person_151s_bows_only_pelvis_is_provisional_until_the_lean_confirms_it():
+    """Round 12: its pelvis axis from 29° of bows, 23° off, turned the tilt into hip rotation
+    and adduction at 44 and 52 s; the re-decision on the data to 50 s (the lean) switched."""
+    ses = generate_session(generate_person(151), 0, None, "default")
+    streams = ses.recording().streams
+    windows = CalibrationWindows(static_s=ses.static_s, functional_s=ses.functional_s)
+    live = lr.RedecidingPipeline(streams, rate_hz=RATE_HZ)
+    _run(live, streams, windows, tick_s=1.0)
+    (start, marked), (lifted_at, after) = live.provisional_log
+    assert start == -np.inf
+    assert set(marked) == {"left_hip_adduction_deg", "left_hip_internal_rotation_deg"}
+    assert after == {}
+    (switch,) = live.switches
+    assert lifted_at == switch.at_s
+    assert 44.0 < lifted_at < 60.0

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from analysis.angles.calibration import PELVIS_REDO
 from analysis.angles.live_redecide import Switch
 from analysis.envelope.profiles import load_builtin_profile
+from analysis.recording.doubts import UncertainAngle
 from cli.live_angles import LiveAngles
 from sensors.session.protocol import GuidedProtocol
 
@@ -64,3 +65,40 @@ def test_a_redecided_calibration_changes_what_is_uncertain_and_goes_to_the_sidec
     assert live.monitor.uncertain == {}
     assert live.again is None
     assert [s["at_s"] for s in live.sidecar()] == [57.0, 92.0]
+
+
+def test_angles_about_a_pelvis_axis_from_the_bows_alone_are_uncertain_until_confirmed():
+    live = _angles()
+    live._check_calibration({})  # the movements' calibration trusted everything
+    why = UncertainAngle(reason="the pelvis's flexion axis rests on the bows alone", redo="")
+    provisional = {"pelvis_anterior_tilt_deg": why, "right_hip_flexion_deg": why}
+    live.pipeline = SimpleNamespace(switches=[], provisional=provisional, twist_doubts=dict)
+    live._take_redecisions()
+    live._take_provisional()
+    assert set(live.monitor.uncertain) == set(provisional)
+    assert live.again is not None
+    assert live.again.startswith("uncertain for now: the pelvis's flexion axis rests on")
+    # a switch that leaves it provisional: still told (the switch replaced the uncertain set)
+    switch = Switch(at_s=40.0, data_to_s=38.0, changed={"right_foot": "now trusted"}, uncertain={})
+    live.pipeline.switches.append(switch)
+    live._take_redecisions()
+    live._take_provisional()
+    assert set(live.monitor.uncertain) == set(provisional)
+    # confirmed by a re-decision: judged again, the words gone
+    live.pipeline.provisional = {}
+    live._take_provisional()
+    assert live.monitor.uncertain == {}
+    assert live.again is None
+
+
+def test_a_provisional_pelvis_angle_already_uncertain_keeps_its_own_reason():
+    live = _angles()
+    own = {"reason": "the pelvis sensor's forward direction is not established", "redo": ""}
+    live._check_calibration({"pelvis_anterior_tilt_deg": own})
+    why = UncertainAngle(reason="the pelvis's flexion axis rests on the bows alone", redo="")
+    live.pipeline = SimpleNamespace(switches=[], provisional={"pelvis_anterior_tilt_deg": why})
+    live._take_provisional()
+    assert live.monitor.uncertain == {"pelvis_anterior_tilt_deg": own}
+    live.pipeline.provisional = {}
+    live._take_provisional()
+    assert live.monitor.uncertain == {"pelvis_anterior_tilt_deg": own}
