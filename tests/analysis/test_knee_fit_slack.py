@@ -99,9 +99,7 @@ def test_a_loose_window_fit_gives_way_to_the_session_s_firmer_one(monkeypatch, s
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_a_loose_window_fit_the_session_cannot_firm_up_doubts_the_thigh_s_tilt(
-    monkeypatch, seed
-):
+def test_a_loose_window_fit_the_session_cannot_firm_up_doubts_the_thigh_s_tilt(monkeypatch, seed):
     _window_made_loose(monkeypatch, session_too=True)
     result = _calibrate(5, seed)
     thigh = result.segments["right_thigh"]
