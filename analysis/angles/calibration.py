@@ -78,6 +78,7 @@ from analysis.angles.calibration_centre import (
 )
 from analysis.angles.calibration_hinge import (
     MAX_AXIS_CHANGE_DEG,
+    MAX_AXIS_SLACK_DEG,
     MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
     HingeFit,
@@ -872,7 +873,8 @@ def _window_fit_checked(
     leaves the shank's side free (:func:`_shank_side_free`) hands both to the session's
     (:func:`_pair_over_session`); one that fixes the thigh's side only loosely
     (:func:`analysis.angles.calibration_hinge.thigh_side_loose`) hands it to a firmer
-    session's, or the thigh's tilt is doubted (:func:`_firmer_over_session`).
+    session's (:func:`_firmer_over_session`); a very loose one the session does not take
+    over is doubted (:func:`_loose_doubted`).
     """
     thigh, shank = pair
     stand, axes, q_E_S = given
@@ -881,12 +883,10 @@ def _window_fit_checked(
         changed = {shank: found.get(shank, axes[shank])}
         if again is not None and thigh in found:
             return {**changed, thigh: found[thigh]}, again
-        if thigh_side_loose(window):
-            changed[thigh] = _loose_doubted(out[thigh], window, thigh)
-        return changed, None
+        return {**changed, **_loose_doubted(out[thigh], window, thigh)}, None
     if thigh_side_loose(window):
         found, again = _firmer_over_session(session, pair, stand, axes, q_E_S, window)
-        return found or {thigh: _loose_doubted(out[thigh], window, thigh)}, again
+        return found or _loose_doubted(out[thigh], window, thigh), again
     return {}, None
 
 
@@ -904,9 +904,11 @@ def _firmer_over_session(
     session (:func:`_session_knee_fit`) replaces it where that fit fixes the thigh's side
     with less slack (:func:`analysis.angles.calibration_hinge.axis_slack_deg`) and passes
     the usual tests (:func:`_hinge_axes`; the shank too where its side does): our generator's
-    person 14048, full set, the window's slack 6.0°, the session's 0.3°. Otherwise the
-    thigh keeps the window's axis with its tilt doubted (:func:`_loose_doubted`; ``{}``,
-    None here).
+    person 14033, full set, its resting left thigh: the window's slack 3.1° and the thigh
+    8.2° off, the session's 0.1° and 0.7°. Otherwise the
+    thigh keeps the window's axis, its tilt doubted past
+    :data:`analysis.angles.calibration_hinge.MAX_AXIS_SLACK_DEG` (:func:`_loose_doubted`;
+    ``{}``, None here).
     """
     thigh = pair[0]
     slack = axis_slack_deg(window)
@@ -918,17 +920,22 @@ def _firmer_over_session(
     return {}, None
 
 
-def _loose_doubted(ax: SensorAxes, window: HingeFit, thigh: str) -> SensorAxes:
-    """A thigh whose axis the knee fixes only loosely, the session no better: tilt doubted."""
-    return dataclasses.replace(
-        ax,
-        tilt_doubt=ax.tilt_doubt
-        or (
-            f"the knee's bends fix the {_segment_words(thigh)}'s flexion axis only to within "
-            f"about {axis_slack_deg(window):.0f}° (they turned the knee slowly across its axis), "
-            "and the session's movements fix it no better"
-        ),
+def _loose_doubted(ax: SensorAxes, window: HingeFit, thigh: str) -> dict[str, SensorAxes]:
+    """A thigh the window's fit gave its axis loosely, the session's fit no firmer.
+
+    ``{thigh: axes}`` with its tilt doubted past
+    :data:`analysis.angles.calibration_hinge.MAX_AXIS_SLACK_DEG` of slack; ``{}`` (kept as it
+    is) otherwise.
+    """
+    slack = axis_slack_deg(window)
+    if slack <= MAX_AXIS_SLACK_DEG or ax.tilt_doubt is not None:
+        return {}
+    why = (
+        f"the knee's bends fix the {_segment_words(thigh)}'s flexion axis only to within "
+        f"about {slack:.0f}° (they turned the knee slowly across its axis), and the session's "
+        "movements fix it no better"
     )
+    return {thigh: dataclasses.replace(ax, tilt_doubt=why)}
 
 
 def _hinge_axes(
