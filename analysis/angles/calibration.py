@@ -78,15 +78,18 @@ from analysis.angles.calibration_centre import (
 )
 from analysis.angles.calibration_hinge import (
     MAX_AXIS_CHANGE_DEG,
+    MAX_AXIS_SLACK_DEG,
     MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
     HingeFit,
+    axis_slack_deg,
     bent_at_most,
     coupling_shown,
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
     loose_coupling_deg,
+    thigh_side_loose,
     with_hinge_axis,
 )
 from analysis.angles.calibration_knee import (
@@ -598,11 +601,10 @@ def knee_hinge_axes(
         if loose is not None and out[thigh].axis_source == "knee hinge":
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=loose)
         fits[thigh] = fit[0]
-        if out[thigh].axis_source == "knee hinge" and _shank_side_free(fit[0]):
-            found, again = _pair_over_session(session, pair, stand, axes, q_E_S)
-            out[shank] = found.get(shank, axes[shank])
-            if again is not None and thigh in found:
-                out[thigh], fits[thigh] = found[thigh], again
+        if out[thigh].axis_source == "knee hinge":
+            found, again = _window_fit_checked(session, pair, (stand, axes, q_E_S), out, fit[0])
+            out.update(found)
+            fits[thigh] = again or fits[thigh]
         doubt = thigh_tilt_doubt(out[thigh], fit[0], thigh)
         if doubt is None:
             continue
@@ -856,6 +858,84 @@ def _pair_over_session(
     if again is None or _shank_side_free(again[0]):
         return {}, None
     return _hinge_axes(axes, pair, *again, source=SESSION_KNEE), again[0]
+
+
+def _window_fit_checked(
+    session: UniformSession,
+    pair: tuple[str, str],
+    given: tuple[BoolArray, Mapping[str, SensorAxes], Mapping[str, FloatArray]],
+    out: Mapping[str, SensorAxes],
+    window: HingeFit,
+) -> tuple[dict[str, SensorAxes], HingeFit | None]:
+    """Changes to the axes a window's knee fit gave the thigh (and shank), and the fit used.
+
+    ``given``: the quiet stand's mask, the segments' own axes and ``q_E_S``. A fit that
+    leaves the shank's side free (:func:`_shank_side_free`) hands both to the session's
+    (:func:`_pair_over_session`); one that fixes the thigh's side only loosely
+    (:func:`analysis.angles.calibration_hinge.thigh_side_loose`) hands it to a firmer
+    session's (:func:`_firmer_over_session`); a very loose one the session does not take
+    over is doubted (:func:`_loose_doubted`).
+    """
+    thigh, shank = pair
+    stand, axes, q_E_S = given
+    if _shank_side_free(window):
+        found, again = _pair_over_session(session, pair, stand, axes, q_E_S)
+        changed = {shank: found.get(shank, axes[shank])}
+        if again is not None and thigh in found:
+            return {**changed, thigh: found[thigh]}, again
+        return {**changed, **_loose_doubted(out[thigh], window, thigh)}, None
+    if thigh_side_loose(window):
+        found, again = _firmer_over_session(session, pair, stand, axes, q_E_S, window)
+        return found or _loose_doubted(out[thigh], window, thigh), again
+    return {}, None
+
+
+def _firmer_over_session(
+    session: UniformSession,
+    pair: tuple[str, str],
+    stand: BoolArray,
+    axes: Mapping[str, SensorAxes],
+    q_E_S: Mapping[str, FloatArray],
+    window: HingeFit,
+) -> tuple[dict[str, SensorAxes], HingeFit | None]:
+    """For a window fit that fixes the thigh's axis only loosely: the session's, or a doubt.
+
+    :func:`analysis.angles.calibration_hinge.thigh_side_loose`. The knee over the whole
+    session (:func:`_session_knee_fit`) replaces it where that fit fixes the thigh's side
+    with less slack (:func:`analysis.angles.calibration_hinge.axis_slack_deg`) and passes
+    the usual tests (:func:`_hinge_axes`; the shank too where its side does): our generator's
+    person 14033, full set, its resting left thigh: the window's slack 3.1° and the thigh
+    8.2° off, the session's 0.1° and 0.7°. Otherwise the
+    thigh keeps the window's axis, its tilt doubted past
+    :data:`analysis.angles.calibration_hinge.MAX_AXIS_SLACK_DEG` (:func:`_loose_doubted`;
+    ``{}``, None here).
+    """
+    thigh = pair[0]
+    slack = axis_slack_deg(window)
+    again = _session_knee_fit(session, pair, stand, axes, q_E_S)
+    if again is not None and axis_slack_deg(again[0]) < slack:
+        found = _hinge_axes(axes, pair, *again, source=SESSION_KNEE)
+        if thigh in found:
+            return found, again[0]
+    return {}, None
+
+
+def _loose_doubted(ax: SensorAxes, window: HingeFit, thigh: str) -> dict[str, SensorAxes]:
+    """A thigh the window's fit gave its axis loosely, the session's fit no firmer.
+
+    ``{thigh: axes}`` with its tilt doubted past
+    :data:`analysis.angles.calibration_hinge.MAX_AXIS_SLACK_DEG` of slack; ``{}`` (kept as it
+    is) otherwise.
+    """
+    slack = axis_slack_deg(window)
+    if slack <= MAX_AXIS_SLACK_DEG or ax.tilt_doubt is not None:
+        return {}
+    why = (
+        f"the knee's bends fix the {_segment_words(thigh)}'s flexion axis only to within "
+        f"about {slack:.0f}° (they turned the knee slowly across its axis), and the session's "
+        "movements fix it no better"
+    )
+    return {thigh: dataclasses.replace(ax, tilt_doubt=why)}
 
 
 def _hinge_axes(

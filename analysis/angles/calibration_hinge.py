@@ -265,6 +265,19 @@ MIN_KNEE_ROTATION_DEG = 20.0
 MIN_WEAKEST_RAD_S = 0.01
 """The fit's worst-determined direction (:attr:`HingeFit.weakest_rad_s`) must be this firm:
 one shallow knee bend and nothing else leaves the axes free to wander (≈ 0.003 rad/s)."""
+RATE_MISFIT_SHARE = 0.01
+"""The share of the rate across the axes by which the hinge constraint may be off for reasons
+no axis removes (soft tissue moving a sensor, a gyroscope's scale or axes off by ~1 %)."""
+LOOSE_AXIS_SLACK_DEG = 2.5
+"""A thigh side fixed by the functional window's knee fit (its weakest direction at least
+:data:`MIN_WEAKEST_RAD_S`) whose slack (:func:`axis_slack_deg`) exceeds this is *loose*
+(:func:`thigh_side_loose`): the knee is fitted again over the session, and that fit is
+taken where it fixes the thigh's side with less slack (our generator's people 0–39 and
+14000–14099: 9 of 418 window fits over it, 14033's resting thigh 8.2° off at 3.1°)."""
+MAX_AXIS_SLACK_DEG = 5.0
+"""…and past this, with no firmer fit over the session, the thigh's tilt is doubted (the
+synthetic knee bends of ``tests/analysis/test_thigh_tilt_doubt.py``, noise alone, reach
+4.1° at 0.1–0.6° off; person 14048's window fit 6.2° at 5.8° off)."""
 MAX_AXIS_CHANGE_DEG = 25.0
 """A fitted axis farther than this from the segment's own is taken as a failed fit."""
 MAX_RESIDUAL_SHARE = 0.5
@@ -309,6 +322,37 @@ def knee_rotation_deg(
             if abs(c) >= MIN_ELEVATION_CORRELATION:
                 turned = same if c > 0 else flipped
     return float(np.rad2deg(turned / rate_hz))
+
+
+def axis_slack_deg(fit: HingeFit, *, distal: bool = False) -> float:
+    """How far (°) a misfit of :data:`RATE_MISFIT_SHARE` of the rate could turn one side's axis.
+
+    The fit's weakest direction for that side (:attr:`HingeFit.weakest_rad_s`, the other side
+    free to follow; ``distal``: :attr:`HingeFit.weakest_dist_rad_s`) is the RMS rate by which
+    the constraint changes per radian the axis turns that way; a misfit of ``ε`` times the rate
+    across the axes (:attr:`HingeFit.spread_rad_s`) that lines up with it is absorbed by
+    turning the axis up to ``ε · spread / weakest`` rad. Noise alone turns it far less (by
+    ``√n`` less), but a misfit that follows the movements does not average out: our
+    generator's person 14048 (default, 1 min) fixed the thigh's side at 0.0104 rad/s with a
+    spread of 0.113 rad/s (slack 6.2°) and lay 5.8° off in the level plane, at a residual
+    (0.0016 rad/s) that looked like noise. Infinite where the side is free or not measured.
+    """
+    weakest = fit.weakest_dist_rad_s if distal else fit.weakest_rad_s
+    if weakest is None or not weakest > 0.0:
+        return float("inf")
+    return float(np.rad2deg(RATE_MISFIT_SHARE * fit.spread_rad_s / weakest))
+
+
+def thigh_side_loose(fit: HingeFit) -> bool:
+    """True when the fit fixes the thigh's axis only loosely.
+
+    Its weakest direction passes :data:`MIN_WEAKEST_RAD_S` (the fit is used) but its slack
+    (:func:`axis_slack_deg`) exceeds :data:`LOOSE_AXIS_SLACK_DEG`: a misfit of ~1 % of the
+    knee's rate could turn the thigh's axis, and the hip's adduction with it, by more than that.
+    """
+    if fit.samples < 10 or fit.weakest_rad_s < MIN_WEAKEST_RAD_S:
+        return False
+    return axis_slack_deg(fit) > LOOSE_AXIS_SLACK_DEG
 
 
 def hinge_axis_usable(
