@@ -1119,12 +1119,20 @@ def _implausible(
     feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
     exercised: str | None = None,
 ) -> dict[str, str]:
-    """Segments doubted beyond the calibration's own doubts: joints read beyond any range."""
+    """Segments doubted beyond the calibration's own doubts: joints read beyond any range.
+
+    The segments whose flexion axis or sign the calibration left undecided are passed on as
+    such: a resting joint beyond range on one of them doubts it alone.
+    """
+    undecided = [
+        p for p, s in cal.segments.items() if isinstance(s, SegmentCalibration) and not s.trusted
+    ]
     return doubted_segments(
         implausible_joints(angles, rate_hz=rate_hz, foot_flat=feet_flat),
         worn=tuple(cal.segments),
         windows_detected=cal.source != "sidecar",
         resting_side=other_side(exercised),
+        undecided=undecided,
     )
 
 
