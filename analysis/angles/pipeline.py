@@ -1026,8 +1026,8 @@ def _imprecise(
     """Predicted leg flexion RMSE, and the angles the poses cannot pin.
 
     The not-exercised leg's past their target (``precision_doubts``); on every leg, those past
-    it on a sensor whose poses rejected the fit's prior (``misfit_doubts``: its errors are
-    larger than the fit assumes). Angles already in ``uncertain`` keep their reason.
+    it on a sensor whose two still poses rejected the fit's prior (``misfit_doubts``: its errors
+    are larger than the fit assumes). Angles already in ``uncertain`` keep their reason.
     """
     predicted = predicted_rmse_deg(precision)
     rest = other_side(exercised)

@@ -61,7 +61,7 @@ BLOCK_S: Final = 0.5
 
 
 PRIOR_TEST_P: Final = 0.01
-"""A sensor's still poses contradict the fit's prior when their gravity norms are this
+"""A sensor's two still poses contradict the fit's prior when their gravity norms are this
 improbable under it (:func:`prior_misfit`): the sensor's errors are larger than the prior says
 (e.g. an MPU-6050-class part, ±3 % sensitivity), and its prediction is scaled up
 (:func:`prior_scale`)."""
@@ -115,14 +115,18 @@ def prior_misfit(
 
 
 def prior_scale(misfit: PriorMisfit, *, p: float = PRIOR_TEST_P) -> float:
-    """Factor on the prior's standard deviations that the poses call for: 1 unless they reject it.
+    """Factor on the prior's standard deviations that two poses call for: 1 unless they reject it.
 
-    When ``misfit.z2`` exceeds the χ² quantile ``1 − p`` with ``misfit.poses`` degrees of
-    freedom, the prior is scaled so that the poses are typical under it (``√(z²/poses)``, the
-    maximum-likelihood scale of the linearised model): an estimate from a few poses, so a lower
-    bound as often as not, never below 1.
+    Two still poses whose norms exceed the χ² quantile ``1 − p`` (two degrees of freedom): the
+    prior is scaled so that they are typical under it (``√(z²/2)``, the maximum-likelihood
+    scale of the linearised model; an estimate from two numbers, a lower bound as often as
+    not). Two norms fix only the sum of offset and scale along each vertical, so what the
+    misfit shows is left wholly to the prior's split. From a third pose on the prior is kept:
+    datasheet-sized offsets (40 mg on a ±1 % part) reject it as often as a ±3 % gain does, and
+    the fit finds them where the poses observe them (docs/accuracy.md, "An accelerometer
+    prior two poses reject").
     """
-    if misfit.poses == 0 or misfit.z2 <= chi2.ppf(1.0 - p, misfit.poses):
+    if misfit.poses != 2 or misfit.z2 <= chi2.ppf(1.0 - p, misfit.poses):
         return 1.0
     return max(1.0, float(np.sqrt(misfit.z2 / misfit.poses)))
 
@@ -143,7 +147,12 @@ class SegmentPrecision:
 
     @property
     def prior_rejected(self) -> bool:
-        """The poses showed this sensor's errors larger than the fit's prior."""
+        """Two still poses whose norms reject the fit's prior (:func:`prior_scale`).
+
+        The sensor's errors are larger than the prior says, and two poses cannot tell which
+        kind they are: the cross-axis term between the two verticals, which tilts the second
+        pose about the flexion axis, is not seen at all.
+        """
         return prior_scale(self.misfit) > 1.0
 
 
@@ -424,10 +433,10 @@ def misfit_doubts(
     """Hip, knee and ankle flexion past their target on a sensor whose poses rejected the prior.
 
     ``rmse_deg`` is predicted under the prior each sensor's poses call for
-    (:func:`prior_scale`); an angle is listed when one of its two sensors rejected the fit's
-    prior (:attr:`SegmentPrecision.prior_rejected`) and :data:`COVERAGE_SIGMA` times its
-    predicted RMSE exceeds the target. Sensors whose poses agree with the prior are judged on
-    the exercised leg by nothing here: the prior's prediction holds for them. Returns
+    (:func:`prior_scale`); an angle is listed when one of its two sensors was still in two
+    poses only and they rejected the fit's prior (:attr:`SegmentPrecision.prior_rejected`), and
+    :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target. Angles of both legs:
+    the exercised leg's too, whose rules then read uncertain. Returns
     ``{column: {"reason": …, "redo": …}}``.
     """
     out: dict[str, dict[str, str]] = {}

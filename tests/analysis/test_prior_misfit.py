@@ -6,7 +6,7 @@ observe, and the predicted tilt precision inherits it. An MPU-6050-class acceler
 the stranger's census seed 958 (seated, WitMotion-class sensors) had a thigh whose seated
 pose read gravity 4.9 % off, a knee 2.4° off and a predicted RMSE of 0.65°. Its raw pose norms
 reject the prior; the prediction is then taken under the prior the norms call for, and an
-angle past its target on such a sensor is uncertain on either leg.
+angle past its target on such a sensor, still in two poses only, is uncertain on either leg.
 """
 
 from __future__ import annotations
@@ -147,4 +147,16 @@ def test_a_rejected_prior_within_the_target_leaves_the_angle_trusted():
     segs = {"left_thigh": _segment(0.3, REJECTED), "left_shank": _segment(0.3, ACCEPTED)}
     rmse = predicted_rmse_deg(segs)
     assert COVERAGE_SIGMA * rmse["left_knee_flexion_deg"] < 2.0
+    assert misfit_doubts(rmse, segs) == {}
+
+
+def test_three_poses_keep_the_prior_however_far_their_norms_are():
+    """Datasheet-sized offsets (40 mg on a ±1 % part) reject the prior as often as a ±3 % gain:
+    with a third pose the fit finds them where it observes them, and the angle stays judged."""
+    three = PriorMisfit(z2=30.0, poses=3, worst_pct=5.0)
+    assert prior_scale(three) == 1.0
+    segs = {"left_thigh": _segment(1.2, three), "left_shank": _segment(0.6, ACCEPTED)}
+    assert not segs["left_thigh"].prior_rejected
+    rmse = predicted_rmse_deg(segs)
+    assert COVERAGE_SIGMA * rmse["left_knee_flexion_deg"] > 2.0
     assert misfit_doubts(rmse, segs) == {}
