@@ -646,7 +646,7 @@ def analyse_recording(
         cal, angles, rate_hz, others, feet_flat, twist, exercised=exercised
     )
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
-    predicted, imprecise = _imprecise(precision, uncertain, exercised)
+    predicted, imprecise = _imprecise(precision, uncertain, exercised, angles.columns)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -1022,19 +1022,21 @@ def _imprecise(
     precision: Mapping[str, SegmentPrecision],
     uncertain: Mapping[str, object],
     exercised: str | None,
+    columns: Collection[str],
 ) -> tuple[dict[str, float], dict[str, dict[str, str]]]:
     """Predicted leg flexion RMSE, and the angles the poses cannot pin.
 
     The not-exercised leg's past their target (``precision_doubts``); on every leg, those past
     it on a sensor whose two still poses rejected the fit's prior (``misfit_doubts``: its errors
-    are larger than the fit assumes). Angles already in ``uncertain`` keep their reason.
+    are larger than the fit assumes). Angles already in ``uncertain`` keep their reason; only
+    the ``columns`` the session reports are listed.
     """
     predicted = predicted_rmse_deg(precision)
     rest = other_side(exercised)
     doubts = misfit_doubts(predicted, precision)
     if rest is not None:
         doubts.update(precision_doubts(predicted, precision, sides=(rest,)))
-    return predicted, {c: v for c, v in doubts.items() if c not in uncertain}
+    return predicted, {c: v for c, v in doubts.items() if c not in uncertain and c in columns}
 
 
 def _resting_notes(

@@ -37,7 +37,7 @@ from analysis.angles.accbias import (
     still_pose_means,
 )
 from analysis.angles.rotations import rotate
-from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column
+from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column, thigh_inclination_column
 
 FloatArray = NDArray[np.float64]
 
@@ -424,18 +424,30 @@ MISFIT_REDO: Final = (
 """What to redo when a sensor's own poses showed errors larger than the fit assumes."""
 
 
+def _misfit_reason(worst: str, m: PriorMisfit, what: str, sd: float, target: float) -> str:
+    return (
+        f"the {worst.replace('_', ' ')} sensor's accelerometer read gravity "
+        f"{m.worst_pct:.1f} % off while still, larger errors than this tool's correction "
+        f"assumes, and its {m.poses} still positions cannot tell its offset from its gain: "
+        f"{what} is measured to about ±{COVERAGE_SIGMA * sd:.1f}° here, more than the "
+        f"{target:.0f}° this tool trusts"
+    )
+
+
 def misfit_doubts(
     rmse_deg: Mapping[str, float],
     segments: Mapping[str, SegmentPrecision],
     *,
     sides: tuple[str, ...] = SIDES,
 ) -> dict[str, dict[str, str]]:
-    """Hip, knee and ankle flexion past their target on a sensor whose poses rejected the prior.
+    """Leg flexions past their target on a sensor whose two poses rejected the prior.
 
     ``rmse_deg`` is predicted under the prior each sensor's poses call for
-    (:func:`prior_scale`); an angle is listed when one of its two sensors was still in two
-    poses only and they rejected the fit's prior (:attr:`SegmentPrecision.prior_rejected`), and
-    :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target. Angles of both legs:
+    (:func:`prior_scale`); a hip, knee or ankle flexion is listed when one of its two sensors
+    was still in two poses only and they rejected the fit's prior
+    (:attr:`SegmentPrecision.prior_rejected`), and :data:`COVERAGE_SIGMA` times its predicted
+    RMSE exceeds the target; so is the thigh's inclination (the thigh's tilt alone, reported
+    when no pelvis sensor is worn: the caller keeps the columns it has). Angles of both legs:
     the exercised leg's too, whose rules then read uncertain. Returns
     ``{column: {"reason": …, "redo": …}}``.
     """
@@ -447,18 +459,18 @@ def misfit_doubts(
             if sd is None or not bad or COVERAGE_SIGMA * sd <= TARGET_DEG[name]:
                 continue
             worst = max(bad, key=lambda s: segments[s].misfit.worst_pct)
-            m = segments[worst].misfit
-            out[column] = {
-                "reason": (
-                    f"the {worst.replace('_', ' ')} sensor's accelerometer read gravity "
-                    f"{m.worst_pct:.1f} % off while still, larger errors than this tool's "
-                    f"correction assumes, and its {m.poses} still positions cannot tell its "
-                    f"offset from its gain: the {side} leg's {PLAIN_NAME[name]} is measured "
-                    f"to about ±{COVERAGE_SIGMA * sd:.1f}° here, more than the "
-                    f"{TARGET_DEG[name]:.0f}° this tool trusts"
-                ),
-                "redo": MISFIT_REDO,
-            }
+            what = f"the {side} leg's {PLAIN_NAME[name]}"
+            reason = _misfit_reason(worst, segments[worst].misfit, what, sd, TARGET_DEG[name])
+            out[column] = {"reason": reason, "redo": MISFIT_REDO}
+        thigh = segments.get(f"{side}_thigh")
+        var = thigh.var_rad2[np.isfinite(thigh.var_rad2)] if thigh is not None else None
+        if thigh is None or not thigh.prior_rejected or var is None or var.size == 0:
+            continue
+        sd = float(np.degrees(np.sqrt(var.mean())))
+        if COVERAGE_SIGMA * sd > TARGET_DEG["hip_flexion"]:
+            what = f"the {side} thigh's inclination"
+            reason = _misfit_reason(f"{side}_thigh", thigh.misfit, what, sd, 2.0)
+            out[thigh_inclination_column(side)] = {"reason": reason, "redo": MISFIT_REDO}
     return out
 
 

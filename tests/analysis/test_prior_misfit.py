@@ -131,7 +131,16 @@ def test_the_exercised_knee_on_a_sensor_that_rejects_the_prior_is_uncertain_and_
     }
     rmse = predicted_rmse_deg(segs)
     doubts = misfit_doubts(rmse, segs)
-    assert sorted(doubts) == ["left_hip_flexion_deg", "left_knee_flexion_deg"]
+    # the thigh's own inclination too (reported when no pelvis sensor is worn: the pair)
+    assert sorted(doubts) == [
+        "left_hip_flexion_deg",
+        "left_knee_flexion_deg",
+        "left_thigh_inclination_deg",
+    ]
+    assert (
+        "the left thigh's inclination is measured to about ±"
+        in (doubts["left_thigh_inclination_deg"]["reason"])
+    )
     reason = doubts["left_knee_flexion_deg"]["reason"]
     assert "left thigh sensor's accelerometer read gravity 4.9 % off" in reason
     assert "2 still positions cannot tell its offset from its gain" in reason
