@@ -63,6 +63,7 @@ from analysis.angles.rate_mixing import rate_mixing_columns
 from analysis.angles.tilt_precision import (
     PoseEvidence,
     SegmentPrecision,
+    misfit_doubts,
     other_side,
     pose_evidence,
     precision_doubts,
@@ -645,7 +646,7 @@ def analyse_recording(
         cal, angles, rate_hz, others, feet_flat, twist, exercised=exercised
     )
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
-    predicted, imprecise = _imprecise(precision, uncertain, exercised)
+    predicted, imprecise = _imprecise(precision, uncertain, exercised, angles.columns)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -658,7 +659,7 @@ def analyse_recording(
         uncertain={**uncertain, **imprecise},
         doubted=doubts,
         predicted_rmse_deg=predicted,
-        precision_notes=(*flat_notes, *precision_notes(predicted, imprecise)),
+        precision_notes=(*flat_notes, *_resting_notes(predicted, imprecise, exercised)),
         other_readings=readings,
         rate_mixing=mixing,
     )
@@ -1012,6 +1013,7 @@ def _pose_evidence(
             t_s=session.t_s,
             fitted=bool(np.any(corr.bias_m_s2 != 0.0) or np.any(corr.gain != np.eye(3))),
             prior_gain_sd=ACC_GAIN_PRIOR_SD,
+            correction=corr,
         )
     return out
 
@@ -1020,17 +1022,29 @@ def _imprecise(
     precision: Mapping[str, SegmentPrecision],
     uncertain: Mapping[str, object],
     exercised: str | None,
+    columns: Collection[str],
 ) -> tuple[dict[str, float], dict[str, dict[str, str]]]:
-    """Predicted leg flexion RMSE, and the not-exercised leg's angles the poses cannot pin.
+    """Predicted leg flexion RMSE, and the angles the poses cannot pin.
 
-    Angles already in ``uncertain`` keep their reason.
+    The not-exercised leg's past their target (``precision_doubts``); on every leg, those past
+    it on a sensor whose two still poses rejected the fit's prior (``misfit_doubts``: its errors
+    are larger than the fit assumes). Angles already in ``uncertain`` keep their reason; only
+    the ``columns`` the session reports are listed.
     """
     predicted = predicted_rmse_deg(precision)
     rest = other_side(exercised)
-    if rest is None:
-        return predicted, {}
-    doubts = precision_doubts(predicted, precision, sides=(rest,))
-    return predicted, {c: v for c, v in doubts.items() if c not in uncertain}
+    doubts = misfit_doubts(predicted, precision)
+    if rest is not None:
+        doubts.update(precision_doubts(predicted, precision, sides=(rest,)))
+    return predicted, {c: v for c, v in doubts.items() if c not in uncertain and c in columns}
+
+
+def _resting_notes(
+    predicted: Mapping[str, float], imprecise: Mapping[str, object], exercised: str | None
+) -> tuple[str, ...]:
+    """``precision_notes`` of the not-exercised leg (the exercised leg's doubts say enough)."""
+    rest = other_side(exercised)
+    return precision_notes(predicted, imprecise, sides=(rest,)) if rest else ()
 
 
 def _ankle_over_flat_foot(

@@ -26,16 +26,18 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.stats import chi2
 
 from analysis.angles.accbias import (
     ACC_BIAS_PRIOR_SD_M_S2,
     GAIN_TERMS,
+    AccCorrection,
     _norm_jacobian,
     cluster_poses,
     still_pose_means,
 )
 from analysis.angles.rotations import rotate
-from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column
+from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column, thigh_inclination_column
 
 FloatArray = NDArray[np.float64]
 
@@ -58,16 +60,100 @@ BLOCK_S: Final = 0.5
 """Gravity direction is averaged over blocks of this length (the pose fit's still window)."""
 
 
+PRIOR_TEST_P: Final = 0.01
+"""A sensor's two still poses contradict the fit's prior when their gravity norms are this
+improbable under it (:func:`prior_misfit`): the sensor's errors are larger than the prior says
+(e.g. an MPU-6050-class part, ±3 % sensitivity), and its prediction is scaled up
+(:func:`prior_scale`)."""
+
+
+@dataclass(frozen=True)
+class PriorMisfit:
+    """How well a sensor's raw still poses agree with the pose fit's prior.
+
+    ``z2``: Mahalanobis² of the poses' gravity norms ``|ā_k| − g`` under the prior predictive
+    (the prior's offsets and gains, linearised, plus the pose noise); ``poses``: distinct still
+    poses (its degrees of freedom); ``worst_pct``: the norm furthest from ``g``, in percent.
+    """
+
+    z2: float
+    poses: int
+    worst_pct: float
+
+
+NO_MISFIT: Final = PriorMisfit(0.0, 0, 0.0)
+"""No still pose: nothing contradicts the prior."""
+
+
+def prior_misfit(
+    raw_pose_means_m_s2: FloatArray,
+    *,
+    prior_sd_m_s2: float = ACC_BIAS_PRIOR_SD_M_S2,
+    prior_gain_sd: float = 0.005,
+    pose_sd_m_s2: float = 0.02,
+) -> PriorMisfit:
+    """:class:`PriorMisfit` of the *uncorrected* still-pose means ``(J, 3)`` (sensor frame).
+
+    Under the fit's prior each pose's norm is ``g + J_k θ + noise`` with ``θ`` (offsets, gain
+    terms) drawn from the prior: the norms are Gaussian with covariance ``J P Jᵀ + σ_pose² I``.
+    What a few poses cannot observe (the split of offset and gain) the prior decides, so the
+    prediction is only as honest as the prior; the norms themselves can still show that the
+    prior is too narrow for this sensor.
+    """
+    m = cluster_poses(np.asarray(raw_pose_means_m_s2, dtype=np.float64))
+    m = m[np.all(np.isfinite(m), axis=1)]
+    if m.shape[0] == 0:
+        return NO_MISFIT
+    r = np.linalg.norm(m, axis=1) - GRAVITY_M_S2
+    _, jac = _norm_jacobian(m, np.zeros(3), np.eye(3), True)
+    prior = np.concatenate(
+        [np.full(3, prior_sd_m_s2**2), np.full(len(GAIN_TERMS), prior_gain_sd**2)]
+    )
+    cov = (jac * prior) @ jac.T + pose_sd_m_s2**2 * np.eye(r.size)
+    z2 = float(r @ np.linalg.solve(cov, r))
+    return PriorMisfit(z2, int(r.size), float(100.0 * np.max(np.abs(r)) / GRAVITY_M_S2))
+
+
+def prior_scale(misfit: PriorMisfit, *, p: float = PRIOR_TEST_P) -> float:
+    """Factor on the prior's standard deviations that two poses call for: 1 unless they reject it.
+
+    Two still poses whose norms exceed the χ² quantile ``1 − p`` (two degrees of freedom): the
+    prior is scaled so that they are typical under it (``√(z²/2)``, the maximum-likelihood
+    scale of the linearised model; an estimate from two numbers, a lower bound as often as
+    not). Two norms fix only the sum of offset and scale along each vertical, so what the
+    misfit shows is left wholly to the prior's split. From a third pose on the prior is kept:
+    datasheet-sized offsets (40 mg on a ±1 % part) reject it as often as a ±3 % gain does, and
+    the fit finds them where the poses observe them (docs/accuracy.md, "An accelerometer
+    prior two poses reject").
+    """
+    if misfit.poses != 2 or misfit.z2 <= chi2.ppf(1.0 - p, misfit.poses):
+        return 1.0
+    return max(1.0, float(np.sqrt(misfit.z2 / misfit.poses)))
+
+
 @dataclass(frozen=True)
 class SegmentPrecision:
     """Predicted tilt error of one segment about its flexion axis, per block, in radians².
 
     ``var_rad2``: variance of the tilt error relative to the quiet stand, one value per block of
-    :data:`BLOCK_S` (NaN where the sensor has no data); ``poses``: distinct still poses seen.
+    :data:`BLOCK_S` (NaN where the sensor has no data); ``poses``: distinct still poses seen;
+    ``misfit``: how far its raw poses are from the fit's prior (:func:`prior_misfit`), whose
+    :func:`prior_scale` widened the prior behind ``var_rad2``.
     """
 
     var_rad2: FloatArray
     poses: int
+    misfit: PriorMisfit = NO_MISFIT
+
+    @property
+    def prior_rejected(self) -> bool:
+        """Two still poses whose norms reject the fit's prior (:func:`prior_scale`).
+
+        The sensor's errors are larger than the prior says, and two poses cannot tell which
+        kind they are: the cross-axis term between the two verticals, which tilts the second
+        pose about the flexion axis, is not seen at all.
+        """
+        return prior_scale(self.misfit) > 1.0
 
 
 def posterior_covariance(
@@ -77,13 +163,17 @@ def posterior_covariance(
     prior_sd_m_s2: float = ACC_BIAS_PRIOR_SD_M_S2,
     prior_gain_sd: float = 0.005,
     pose_sd_m_s2: float = 0.02,
+    scale: float = 1.0,
 ) -> FloatArray:
     """Covariance ``(9, 9)`` of (bias m/s², six gain terms) after the pose fit.
 
     ``pose_means_m_s2`` are still-pose means of the *corrected* accelerometer (sensor frame),
     so the Jacobian is taken at the estimate. ``fitted`` False (no correction was applied:
-    poses too close together or the fit rejected): the prior itself.
+    poses too close together or the fit rejected): the prior itself. ``scale`` multiplies the
+    prior's standard deviations (:func:`prior_scale`): what the poses do not observe is as
+    uncertain as the sensor's errors are large, whatever the fit assumed.
     """
+    prior_sd_m_s2, prior_gain_sd = scale * prior_sd_m_s2, scale * prior_gain_sd
     prior = np.concatenate(
         [np.full(3, prior_sd_m_s2**-2), np.full(len(GAIN_TERMS), prior_gain_sd**-2)]
     )
@@ -117,13 +207,22 @@ class PoseEvidence:
 
     ``cov``: the fit's posterior covariance; ``poses``: distinct still poses; ``u``: unit
     mean specific force per :data:`BLOCK_S` block ``(k, 3)``; ``u0``: the stand's (None when
-    there are no blocks or no usable stand sample).
+    there are no blocks or no usable stand sample); ``misfit``: the raw poses against the
+    fit's prior (:func:`prior_misfit`; ``cov`` is taken under the prior it calls for).
     """
 
     cov: FloatArray
     poses: int
     u: FloatArray
     u0: FloatArray | None
+    misfit: PriorMisfit = NO_MISFIT
+
+
+def uncorrected(means_m_s2: FloatArray, correction: AccCorrection | None) -> FloatArray:
+    """The raw accelerometer's means of corrected means ``f = gain·(a − bias)`` (``(J, 3)``)."""
+    if correction is None:
+        return means_m_s2
+    return means_m_s2 @ np.linalg.inv(correction.gain).T + correction.bias_m_s2
 
 
 def pose_evidence(
@@ -136,14 +235,19 @@ def pose_evidence(
     t_s: FloatArray,
     fitted: bool,
     prior_gain_sd: float = 0.005,
+    correction: AccCorrection | None = None,
 ) -> PoseEvidence:
     """The part of :func:`segment_precision` that needs no calibration (the whole-session passes).
 
-    Arguments as :func:`segment_precision`.
+    Arguments as :func:`segment_precision`; ``correction``: the one applied to ``acc_m_s2``
+    (None: none), to test the raw poses against the prior (:func:`prior_misfit`).
     """
     acc = np.asarray(acc_m_s2)  # a long session's float32 stays so: no full float64 copy
     means = _still_means(acc, np.asarray(gyr_rad_s), rate_hz, gyr_bias_rad_s)
-    cov = posterior_covariance(means, fitted=fitted, prior_gain_sd=prior_gain_sd)
+    misfit = prior_misfit(uncorrected(means, correction), prior_gain_sd=prior_gain_sd)
+    cov = posterior_covariance(
+        means, fitted=fitted, prior_gain_sd=prior_gain_sd, scale=prior_scale(misfit)
+    )
     poses = int(cluster_poses(means).shape[0]) if means.size else 0
     a, b = np.searchsorted(t_s, static_s)
     n = max(1, round(BLOCK_S * rate_hz))
@@ -151,21 +255,24 @@ def pose_evidence(
     stand = np.asarray(acc[a:b], dtype=np.float64)
     stand = stand[np.all(np.isfinite(stand), axis=1)]
     if k == 0 or stand.shape[0] == 0:
-        return PoseEvidence(cov, poses, np.full((max(k, 0), 3), np.nan), None)
+        return PoseEvidence(cov, poses, np.full((max(k, 0), 3), np.nan), None, misfit)
     u = acc[: k * n].reshape(k, n, 3).mean(axis=1, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         u = u / np.linalg.norm(u, axis=1, keepdims=True)
     u0 = stand.mean(axis=0)
-    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0))
+    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0), misfit)
 
 
 def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
     """:func:`segment_precision` from its :func:`pose_evidence` and the segment's calibration."""
     if evidence.u0 is None:
-        return SegmentPrecision(np.full(evidence.u.shape[0], np.nan), evidence.poses)
+        return SegmentPrecision(
+            np.full(evidence.u.shape[0], np.nan), evidence.poses, evidence.misfit
+        )
     z = rotate(q_S_B, [0.0, 0.0, 1.0])
     d = tilt_gradient(evidence.u, z) - tilt_gradient(evidence.u0[None, :], z)
-    return SegmentPrecision(np.einsum("ni,ij,nj->n", d, evidence.cov, d), evidence.poses)
+    var = np.einsum("ni,ij,nj->n", d, evidence.cov, d)
+    return SegmentPrecision(var, evidence.poses, evidence.misfit)
 
 
 def segment_precision(
@@ -309,15 +416,76 @@ def precision_doubts(
     return out
 
 
+MISFIT_REDO: Final = (
+    "next time, hold the leg still for a few seconds in more positions (standing, half raised, "
+    "raised, resting), or use sensors whose accelerometers are calibrated: still poses at new "
+    "tilts let its sensors check themselves"
+)
+"""What to redo when a sensor's own poses showed errors larger than the fit assumes."""
+
+
+def _misfit_reason(worst: str, m: PriorMisfit, what: str, sd: float, target: float) -> str:
+    return (
+        f"the {worst.replace('_', ' ')} sensor's accelerometer read gravity "
+        f"{m.worst_pct:.1f} % off while still, larger errors than this tool's correction "
+        f"assumes, and its {m.poses} still positions cannot tell its offset from its gain: "
+        f"{what} is measured to about ±{COVERAGE_SIGMA * sd:.1f}° here, more than the "
+        f"{target:.0f}° this tool trusts"
+    )
+
+
+def misfit_doubts(
+    rmse_deg: Mapping[str, float],
+    segments: Mapping[str, SegmentPrecision],
+    *,
+    sides: tuple[str, ...] = SIDES,
+) -> dict[str, dict[str, str]]:
+    """Leg flexions past their target on a sensor whose two poses rejected the prior.
+
+    ``rmse_deg`` is predicted under the prior each sensor's poses call for
+    (:func:`prior_scale`); a hip, knee or ankle flexion is listed when one of its two sensors
+    was still in two poses only and they rejected the fit's prior
+    (:attr:`SegmentPrecision.prior_rejected`), and :data:`COVERAGE_SIGMA` times its predicted
+    RMSE exceeds the target; so is the thigh's inclination (the thigh's tilt alone, reported
+    when no pelvis sensor is worn: the caller keeps the columns it has). Angles of both legs:
+    the exercised leg's too, whose rules then read uncertain. Returns
+    ``{column: {"reason": …, "redo": …}}``.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for side in sides:
+        for column, (name, p, q) in _joints(side).items():
+            sd = rmse_deg.get(column)
+            bad = [s for s in (p, q) if s in segments and segments[s].prior_rejected]
+            if sd is None or not bad or COVERAGE_SIGMA * sd <= TARGET_DEG[name]:
+                continue
+            worst = max(bad, key=lambda s: segments[s].misfit.worst_pct)
+            what = f"the {side} leg's {PLAIN_NAME[name]}"
+            reason = _misfit_reason(worst, segments[worst].misfit, what, sd, TARGET_DEG[name])
+            out[column] = {"reason": reason, "redo": MISFIT_REDO}
+        thigh = segments.get(f"{side}_thigh")
+        var = thigh.var_rad2[np.isfinite(thigh.var_rad2)] if thigh is not None else None
+        if thigh is None or not thigh.prior_rejected or var is None or var.size == 0:
+            continue
+        sd = float(np.degrees(np.sqrt(var.mean())))
+        if COVERAGE_SIGMA * sd > TARGET_DEG["hip_flexion"]:
+            what = f"the {side} thigh's inclination"
+            reason = _misfit_reason(f"{side}_thigh", thigh.misfit, what, sd, 2.0)
+            out[thigh_inclination_column(side)] = {"reason": reason, "redo": MISFIT_REDO}
+    return out
+
+
 def precision_notes(
-    rmse_deg: Mapping[str, float], flagged: Mapping[str, object]
+    rmse_deg: Mapping[str, float],
+    flagged: Mapping[str, object],
+    *,
+    sides: tuple[str, ...] = SIDES,
 ) -> tuple[str, ...]:
-    """One plain sentence per leg with flagged angles, e.g. for the leg resting on the floor.
+    """One plain sentence per leg of ``sides`` with flagged angles: the leg resting on the floor.
 
     ``flagged``: the columns :func:`precision_doubts` listed (its keys are read).
     """
     notes = []
-    for side in SIDES:
+    for side in sides:
         parts = [
             f"{PLAIN_NAME[name]} measured to about ±{COVERAGE_SIGMA * rmse_deg[column]:.1f}°"
             for column, (name, _, _) in _joints(side).items()
