@@ -639,8 +639,11 @@ engagement angle on a pelvis axis that is not established, a lean slower in the 
 the rate precision allowed); seeds 20000–20099 were held out in round 11 and seeds
 22000–22099 run on round 12's starting code, both then examined (a trusted hip adduction
 8.85° off lying down, from a pelvis axis its rocking calibration turned 10.7°; a trusted
-knee 2.83° off, from a knee fit that left the shank's axis free). The seeds below were run
-once, on this round's final code. All
+knee 2.83° off, from a knee fit that left the shank's axis free); seeds 40000–40099 were
+held out in round 12 and seeds 42000–42099 run on round 13's starting code, both then
+examined (a hold started 1.9 s late without saying so, timed on a pelvis axis 19° off that a
+witness midway between it and its rival had confirmed). The seeds below were run once, on
+this round's final code. All
 angles, then the trusted ones only:
 
 {rmse}
