@@ -38,8 +38,10 @@ def load_recording(
     mapping
         Placements of vendor files or devices (see :func:`load_sensor_map`).
     device_ticks
-        ``False`` skips that column of a canonical recording (the analysis does not use it;
-        a long session is then lighter in memory).
+        ``False`` is the analysis' read: it skips that column of a canonical recording (the
+        analysis does not use it; a long session is then lighter in memory), and keeps vendor
+        exports' measurements as float32, as a canonical file's are read
+        (``read_vendor_session(for_analysis=True)``).
 
     Returns
     -------
@@ -67,7 +69,9 @@ def load_recording(
                 f"{others or 'another recording'}"
             )
         return read_recording(canonical[0], device_ticks=device_ticks)
-    return read_vendor_session(files, mapping=mapping, after_file=give_back_memory)
+    return read_vendor_session(
+        files, mapping=mapping, after_file=give_back_memory, for_analysis=not device_ticks
+    )
 
 
 def load_sensor_map(path: str | Path | None = None, options: Sequence[str] = ()) -> SensorMapping:

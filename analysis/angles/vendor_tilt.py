@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection
+from analysis.angles.chunks import map_rows
 from analysis.errors import DataError
 from analysis.recording.schema import GRAVITY_M_S2
 
@@ -65,6 +66,16 @@ def correct_vendor_tilt(
     q_in = np.asarray(q_E_S)
     if np.allclose(correction.bias_m_s2, 0.0) and np.allclose(correction.gain, np.eye(3)):
         return q_in
+    # row by row, a chunk at a time: a long session's float64 temporaries stay small
+    return map_rows(
+        lambda q: _retilted(q, correction, gravity_m_s2), q_in, width=4, dtype=q_in.dtype
+    )
+
+
+def _retilted(
+    q_in: NDArray[np.floating], correction: AccCorrection, gravity_m_s2: float
+) -> FloatArray:
+    """:func:`correct_vendor_tilt` of some rows (float64)."""
     q = q_in.astype(np.float64)
     u = rot.rotate(rot.conjugate(q), np.array([0.0, 0.0, 1.0]))
     v = corrected_up(u, correction, gravity_m_s2=gravity_m_s2)
@@ -74,8 +85,7 @@ def correct_vendor_tilt(
     unit = axis / np.maximum(sin, 1e-15)[:, None]
     half = 0.5 * angle[:, None]
     c = np.concatenate([np.cos(half), np.sin(half) * unit], axis=1)
-    out = rot.multiply(q, rot.conjugate(c))
-    return out.astype(q_in.dtype, copy=False)
+    return rot.multiply(q, rot.conjugate(c))
 
 
 STILL_WINDOW_S = 0.5
@@ -186,7 +196,13 @@ def vendor_orientation(
             f"({correction.poses}, {correction.spread_deg:.0f}° apart) cannot estimate that "
             "offset, so angles far from the stand pose may be off by that much"
         )
-    turned = rot.angle_between(np.asarray(q_E_S, dtype=np.float64), fixed)
+    turned = map_rows(
+        lambda a, b: rot.angle_between(np.asarray(a, dtype=np.float64), b),
+        q_E_S,
+        fixed,
+        width=None,
+        dtype=np.float64,
+    )
     return fixed, (
         f"{label}: orientation from the vendor's sensor fusion, its tilt turned by "
         f"{np.rad2deg(np.nanmedian(turned)):.2f}° (median; up to "

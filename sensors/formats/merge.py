@@ -24,6 +24,7 @@ Steps (``docs/vendor-formats.md``):
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import itertools
 import re
@@ -552,6 +553,7 @@ def read_vendor_session(
     *,
     mapping: SensorMapping | None = None,
     after_file: Callable[[], object] | None = None,
+    for_analysis: bool = False,
 ) -> Recording:
     """Read vendor exports (files, folders, globs) into one canonical ``Recording``.
 
@@ -565,6 +567,11 @@ def read_vendor_session(
     after_file
         Called after each file is read (e.g. to hand the memory its parse freed back to the
         system before the next: a long export's text and blocks).
+    for_analysis
+        Keep what the analysis reads, as the canonical reader gives it: the measurements as
+        float32 once every sample passed its checks in float64 (the times stay float64), no
+        device ticks. ``False`` (``import``): float64 as the files give them, so the recording
+        written reproduces them to the last written digit.
 
     Returns
     -------
@@ -598,7 +605,9 @@ def read_vendor_session(
                 "is a stretchguard recording: give it alone (it cannot be merged with vendor "
                 "exports)",
             )
-        for s in read_streams(f, fmt=fmt):
+        read = list(read_streams(f, fmt=fmt))
+        for i in range(len(read)):
+            s = read[i] = _kept(read[i], for_analysis)  # the file's own arrays let go of
             if not s.channels:
                 ignored.append(f"{f.name}: {'; '.join(s.warnings) or 'no usable channel'}")
                 continue
@@ -616,7 +625,35 @@ def read_vendor_session(
     _place(list(sensors.values()), mapping)
     for sensor in sensors.values():
         _merge(sensor)
-    return _assemble(list(sensors.values()), formats, ignored)
+    return _assemble(list(sensors.values()), formats, ignored, float32=for_analysis)
+
+
+_NO_LINES = np.zeros(0, dtype=np.int64)
+
+
+def _float32(x: Any) -> Any:
+    """``x`` as float32 (itself when it is; None stays None)."""
+    return None if x is None else np.asarray(x, dtype=np.float32)
+
+
+def _kept(s: VendorStream, for_analysis: bool) -> VendorStream:
+    """What is kept of a checked stream while the next files are read.
+
+    Never its file lines (only the checks of :func:`read_streams` name them); for the
+    analysis (:func:`read_vendor_session`), float32 measurements and no device ticks.
+    """
+    if not for_analysis:
+        return dataclasses.replace(s, lines=_NO_LINES)
+
+    return dataclasses.replace(
+        s,
+        lines=_NO_LINES,
+        acc_m_s2=_float32(s.acc_m_s2),
+        gyr_rad_s=_float32(s.gyr_rad_s),
+        mag_ut=_float32(s.mag_ut),
+        quat=_float32(s.quat),
+        device_ticks=None,
+    )
 
 
 def _place(sensors: list[_Sensor], mapping: SensorMapping) -> None:
@@ -756,7 +793,9 @@ def _check_overlap(streams: Mapping[str, SensorStream]) -> None:
             )
 
 
-def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list[str]) -> Recording:
+def _assemble(
+    sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list[str], *, float32: bool
+) -> Recording:
     """One Recording of the placed, merged sensors on one clock, with the import record."""
     shifts, how = _align(sensors)
     t0 = min(float(s.t_s[0]) + shifts[s.device_id] for s in sensors)
@@ -805,7 +844,7 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
         notes += [f"{label}: {n}" for n in s.notes]
     notes += [f"ignored {i}" for i in ignored]
     _check_overlap(streams)
-    streams = _validated(streams)
+    streams = _validated(streams, float32=float32)
     gaps.sort(key=lambda g: (g.start_s, g.sensor))
     extra: dict[str, Any] = {
         "import": {
@@ -829,14 +868,30 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
     return Recording(streams=streams, meta=meta, path=None, warnings=tuple(notes))
 
 
-def _validated(streams: dict[str, SensorStream]) -> dict[str, SensorStream]:
+def _validated(
+    streams: dict[str, SensorStream], *, float32: bool = False
+) -> dict[str, SensorStream]:
     """``streams`` as the canonical contract takes them (``validate_samples``).
 
     Checked sensor by sensor on the arrays (``check_streams``: no long table of a long
     session); a stream that fails goes through the long table, whose validation raises the
-    error it always did.
+    error it always did. ``float32``: the streams' float32 measurements are checked one
+    sensor at a time (in float64) and kept as they are.
     """
     try:
-        return check_streams(streams)
+        if not float32:
+            return check_streams(streams)
+        out = {}
+        for label, s in streams.items():
+            checked = check_streams({label: s})[label]
+            out[label] = dataclasses.replace(
+                checked,
+                acc_m_s2=_float32(s.acc_m_s2),
+                gyr_rad_s=_float32(s.gyr_rad_s),
+                mag_ut=None if checked.mag_ut is None else _float32(s.mag_ut),
+                quat=None if checked.quat is None else _float32(s.quat),
+            )
+            del checked
+        return out
     except RecordingFormatError:
         return streams_from_samples(validate_samples(samples_from_streams(streams)))

@@ -56,7 +56,7 @@ from sensors.formats.vendor import (
     decode_text,
     find_clock_gaps,
     line_at,
-    long_plain_text,
+    long_or_whole_text,
     parse_table,
     split_header,
     unit_quaternions,
@@ -222,11 +222,9 @@ _PREAMBLE_LINES = 60
 def _text_and_preamble(p: Path) -> tuple[str | bytes, dict[str, str], int, int]:
     """The file's text, its preamble, and the column header's line index and offset.
 
-    A long plain export's text stays bytes (``vendor.long_plain_text``).
+    A long plain export's text is read from the file as parsed (``vendor.long_or_whole_text``).
     """
-    raw = read_file_bytes(p)
-    text = long_plain_text(raw) or decode_text(raw, p)  # a long export stays bytes
-    del raw
+    text = long_or_whole_text(p, read_file_bytes)
     try:
         lines, starts = _first_lines(text, _PREAMBLE_LINES + 1)
     except UnicodeDecodeError:

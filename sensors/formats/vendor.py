@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+import os
+import stat
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +24,7 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from analysis.errors import RecordingFormatError
-from analysis.recording.inputs import shorten
+from analysis.recording.inputs import regular_file_problem, shorten
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -131,8 +133,9 @@ class VendorStream:
 # --- reading text --------------------------------------------------------------------------
 
 
-def decode_text(raw: bytes, path: Path) -> str:
+def decode_text(raw: bytes | FileBytes, path: Path) -> str:
     """UTF-8 text without a byte-order mark; other encodings raise RecordingFormatError."""
+    raw = bytes(raw)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -236,7 +239,7 @@ def parse_table(
             return _parse_blocks(text, start, spec, expect_final_newline)
         except (_WholeTableError, RecordingFormatError):
             pass  # the whole parse below raises the error it always did (or succeeds)
-    if isinstance(text, bytes):
+    if not isinstance(text, str):
         start = len(text[:start].decode("utf-8"))
         text = decode_text(text, path)
     whole = text[start:] if start else text
@@ -311,15 +314,138 @@ def _parse_rows(
     return lines, out
 
 
+class FileBytes:
+    """A plain file's bytes, read from the file as they are asked for (``os.pread``).
+
+    What :func:`parse_table`'s block-wise parse and :func:`line_at` use of ``bytes`` —
+    ``len``, slices, ``find``/``rfind``/``count`` of a short pattern, ``startswith``/
+    ``endswith``, ``in`` — so a long export is parsed without its bytes in memory. ``bytes()``
+    of it reads it whole (the whole parse, an error's line). The length is the file's when it
+    was opened; a file that shrinks while it is read raises RecordingFormatError.
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self, path: Path, fd: int, size: int) -> None:
+        self.path = path
+        self._fd = fd
+        self._size = size
+
+    def __del__(self) -> None:
+        os.close(self._fd)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _read(self, start: int, stop: int) -> bytes:
+        start, stop = max(0, start), min(self._size, stop)
+        if stop <= start:
+            return b""
+        data = os.pread(self._fd, stop - start, start)
+        if len(data) != stop - start:
+            raise RecordingFormatError(self.path, "the file changed while it was read")
+        return data
+
+    def __getitem__(self, key: slice) -> bytes:
+        start, stop, step = key.indices(self._size)
+        if step != 1:
+            raise ValueError("FileBytes slices have step 1")
+        return self._read(start, stop)
+
+    def __bytes__(self) -> bytes:
+        return self._read(0, self._size)
+
+    def _chunks(self, start: int, end: int | None, overlap: int) -> Iterator[tuple[int, bytes]]:
+        """``(offset, bytes)`` of ``[start, end)`` in chunks, each running ``overlap`` on."""
+        end = self._size if end is None else min(end, self._size)
+        for a in range(max(0, start), end, self.CHUNK):
+            yield a, self._read(a, min(end, a + self.CHUNK + overlap))
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """As ``bytes.find``."""
+        for a, data in self._chunks(start, end, len(sub) - 1):
+            i = data.find(sub)
+            if i >= 0:
+                return a + i
+        return -1
+
+    def rfind(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """As ``bytes.rfind``."""
+        stop = self._size if end is None else min(end, self._size)
+        while stop > start:
+            a = max(start, stop - self.CHUNK)
+            i = self._read(a, stop).rfind(sub)
+            if i >= 0:
+                return a + i
+            stop = a + len(sub) - 1 if a > start else start
+        return -1
+
+    def count(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """Occurrences of ``sub``, a pattern that cannot overlap itself (a line end).
+
+        Each chunk runs ``len(sub) - 1`` bytes on, so an occurrence is counted in the chunk
+        where it starts.
+        """
+        return sum(data.count(sub) for _, data in self._chunks(start, end, len(sub) - 1))
+
+    def startswith(self, prefix: bytes) -> bool:
+        """As ``bytes.startswith``."""
+        return self._read(0, len(prefix)) == prefix
+
+    def endswith(self, suffix: bytes) -> bool:
+        """As ``bytes.endswith``."""
+        return self._read(self._size - len(suffix), self._size) == suffix
+
+    def __contains__(self, sub: bytes) -> bool:
+        return self.find(sub) >= 0
+
+
+def long_plain_file(path: Path) -> FileBytes | None:
+    """A long plain export as :class:`FileBytes`, when :func:`parse_table` can take it so.
+
+    That is a regular file (not ``.gz``) over :data:`BLOCK_CHARS` without a byte-order mark,
+    whose only carriage returns end CR-LF lines (:func:`long_plain_text`). Else None (and for
+    anything the whole read should report: a file that is not regular or cannot be opened).
+    """
+    if path.name.lower().endswith(".gz") or regular_file_problem(path) is not None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size <= BLOCK_CHARS:
+        os.close(fd)
+        return None
+    text = FileBytes(path, fd, st.st_size)
+    return long_plain_text(text)  # type: ignore[return-value]
+
+
+def long_or_whole_text(path: Path, read_whole: Callable[[Path], bytes]) -> str | bytes | FileBytes:
+    """A vendor file's text for :func:`parse_table`.
+
+    :func:`long_plain_file` when it can be read as parsed, else ``read_whole(path)``
+    (``canonical.read_file_bytes``: a ``.gz`` unpacked, anything not a regular file refused)
+    kept as bytes when long (:func:`long_plain_text`), else decoded (:func:`decode_text`).
+    """
+    text = long_plain_file(path)
+    if text is not None:
+        return text
+    raw = read_whole(path)
+    return long_plain_text(raw) or decode_text(raw, path)
+
+
 def long_plain_text(raw: bytes) -> bytes | None:
     """``raw`` itself when :func:`parse_table` can take a long export's bytes as they are.
 
-    That is a file over :data:`BLOCK_CHARS` without a byte-order mark or a carriage return,
-    whose text :func:`decode_text` would not change; it is decoded a block at a time (a
-    block that is not UTF-8 sends the file to :func:`decode_text`, which says where). Else
-    None: decode the file.
+    That is a file over :data:`BLOCK_CHARS` without a byte-order mark whose carriage
+    returns, if any, all end CR-LF lines: its lines, their carriage returns stripped, are
+    those of :func:`decode_text`'s text; it is decoded a block at a time (a block that is not
+    UTF-8 sends the file to :func:`decode_text`, which says where).
+    Else None: decode the file.
     """
-    if len(raw) > BLOCK_CHARS and not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw:
+    long = len(raw) > BLOCK_CHARS and not raw.startswith(b"\xef\xbb\xbf")
+    if long and (b"\r" not in raw or raw.count(b"\r") == raw.count(b"\r\n")):
         return raw
     return None
 

@@ -32,6 +32,8 @@ from sensors.formats.vendor import (
     VendorStream,
     decode_text,
     find_clock_gaps,
+    line_at,
+    long_or_whole_text,
     parse_table,
     split_header,
     unit_quaternions,
@@ -136,8 +138,12 @@ def read_witmotion(path: str | Path) -> tuple[VendorStream, ...]:
     PC receipt time ``Time`` (midnight roll-over handled), with a warning saying why.
     """
     p = Path(path)
-    text = decode_text(read_file_bytes(p), p)
-    first = text.split("\n", 1)[0].rstrip("\r")
+    text = long_or_whole_text(p, read_file_bytes)  # a long export: read as parsed
+    try:
+        first = line_at(text, 0)[0]
+    except UnicodeDecodeError:
+        decode_text(text, p)  # type: ignore[arg-type]  (raises, naming the line)
+        raise
     if not is_witmotion_header(first):
         raise RecordingFormatError(
             p,

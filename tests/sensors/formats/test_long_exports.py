@@ -10,6 +10,7 @@ that short files cross many blocks.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ from analysis.recording.streams import (
 from sensors.formats import canonical, merge, vendor
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import free_acc_from_specific_force, read_movella_dot
-from tests.vendor_writers import write_metabase, write_movella_dot
+from sensors.formats.witmotion import read_witmotion
+from tests.vendor_writers import write_metabase, write_movella_dot, write_witmotion
 
 WHOLE = 1 << 40
 """A block size no test table reaches: the whole parse."""
@@ -85,8 +87,8 @@ def test_block_wise_parse_equals_the_whole_one(blocks, text, monkeypatch):
     if vendor.long_plain_text(raw) is None and "\r" not in text:
         monkeypatch.setattr(vendor, "BLOCK_CHARS", blocks)
         assert vendor.long_plain_text(raw) == raw
-    if "\r" not in text:  # a long export's bytes as the DOT reader hands them over
-        _same_table(_parse(raw, blocks, monkeypatch, **kw), whole)
+    # a long export's bytes as the readers hand them over (CR-LF lines too)
+    _same_table(_parse(raw, blocks, monkeypatch, **kw), whole)
 
 
 @pytest.mark.parametrize(
@@ -225,6 +227,9 @@ def test_a_bad_merged_stream_fails_as_the_long_table_does(spoil):
     with pytest.raises(RecordingFormatError) as merged_error:
         merge._validated(streams)
     assert str(merged_error.value) == str(long_error.value)
+    with pytest.raises(RecordingFormatError) as analysis_error:  # the analysis' read
+        merge._validated(streams, float32=True)
+    assert str(analysis_error.value) == str(long_error.value)
 
 
 def test_a_long_metabase_export_is_read_as_it_was_whole(tmp_path, monkeypatch):
@@ -236,3 +241,54 @@ def test_a_long_metabase_export_is_read_as_it_was_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(vendor, "BLOCK_CHARS", 999)
     assert vendor.long_plain_text(path.read_bytes()) is not None  # the bytes path is taken
     _same_stream(read_metabase(path), whole)
+
+
+def test_file_bytes_answer_as_the_bytes_do(tmp_path, monkeypatch):
+    rng = np.random.default_rng(1)
+    data = bytes(rng.choice(list(b"ab\r\n,"), 20_000).tolist())
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(vendor.FileBytes, "CHUNK", 97)  # many chunk edges
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", 10)
+    fb = vendor.long_plain_file(path) or vendor.FileBytes(path, os.open(path, os.O_RDONLY), 20_000)
+    for sub in (b"\n", b"\r\n", b"\r"):
+        for a, b in ((0, None), (5, 4000), (123, 19_999), (15_000, None)):
+            assert fb.find(sub, a, b) == data.find(sub, a, b)
+            assert fb.rfind(sub, a, b) == data.rfind(sub, a, b)
+            assert fb.count(sub, a, b) == data.count(sub, a, b)
+    assert fb[10:300] == data[10:300]
+    assert fb[19_990:] == data[19_990:]
+    assert bytes(fb) == data
+    assert fb.endswith(data[-3:])
+    assert fb.startswith(data[:4])
+    assert (b"abab" in fb) == (b"abab" in data)
+    assert len(fb) == len(data)
+
+
+def _crlf(path: Path) -> Path:
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    return path
+
+
+def test_long_crlf_exports_are_read_from_the_file_as_they_were_whole(
+    tmp_path, make_session, monkeypatch
+):
+    """A long export with CR-LF line ends (WitMotion's) is parsed from the file a block at a
+    time, as the whole decoded text was; a lone CR still sends it to the whole parse."""
+    session = make_session(60.0)
+    st = session.stream("right_shank")
+    wit = _crlf(
+        write_witmotion(
+            tmp_path / "wit.csv", t_s=st.t_s, acc_m_s2=st.acc_m_s2, gyr_rad_s=st.gyr_rad_s
+        )
+    )
+    dot = _crlf(_dot(tmp_path, make_session))
+    for path, read in ((wit, lambda p: read_witmotion(p)[0]), (dot, read_movella_dot)):
+        monkeypatch.setattr(vendor, "BLOCK_CHARS", WHOLE)
+        whole = read(path)
+        monkeypatch.setattr(vendor, "BLOCK_CHARS", 333)
+        assert isinstance(vendor.long_plain_file(path), vendor.FileBytes)  # read as parsed
+        _same_stream(read(path), whole)
+    raw = wit.read_bytes()
+    assert vendor.long_plain_text(raw.replace(b"\r\n", b"\r", 1)) is None
+    assert vendor.long_plain_text(b"\xef\xbb\xbf" + raw) is None
