@@ -294,12 +294,22 @@ def _channels(
 
     def block(group: str) -> FloatArray | None:
         cols = present.get(group)
-        return None if cols is None else np.column_stack([table.take(c) for c in cols])
+        if cols is None:
+            return None
+        out = np.empty((len(t_s), len(cols)))
+        for i, c in enumerate(cols):  # column by column: each freed as it is copied
+            out[:, i] = table.take(c)
+        return out
 
     quat = block("quat")
     if quat is not None:
         quat = unit_quaternions(
-            quat, table.lines, path=p, tolerance=0.05, expected="a unit quaternion Quat_W..Quat_Z"
+            quat,
+            table.lines,
+            path=p,
+            tolerance=0.05,
+            expected="a unit quaternion Quat_W..Quat_Z",
+            in_place=True,
         )
     derived: dict[str, str] = {}
     acc = block("acc")

@@ -16,6 +16,7 @@ import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -167,11 +168,22 @@ def csv_cells(line: str, delimiter: str, *, path: Path | None = None, lineno: in
 
 @dataclass(frozen=True)
 class Table:
-    """Parsed data rows: text and float columns by header name, and each row's file line."""
+    """Parsed data rows: text and float columns by header name, and each row's file line.
 
-    columns: Mapping[str, np.ndarray]
+    A text column is held as Arrow strings (a long export's would take about 80 bytes a
+    cell as Python strings): :meth:`text` gives its cells as Python strings.
+    """
+
+    columns: Mapping[str, Any]
     lines: IntArray
     warnings: tuple[str, ...]
+
+    def text(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """Text column ``name`` (of ``rows``, indices, when given) as an array of ``str``."""
+        col = self.columns[name]
+        if rows is not None:
+            col = col.take(pa.array(np.asarray(rows, dtype=np.int64)))
+        return np.asarray(col.to_pylist(), dtype=object)
 
     def floats(self, name: str) -> FloatArray:
         """Column ``name`` as float64."""
@@ -275,7 +287,7 @@ class _Spec:
 
 def _parse_rows(
     rows: list[tuple[int, str]], header: list[str], spec: _Spec
-) -> tuple[IntArray, dict[str, np.ndarray]]:
+) -> tuple[IntArray, dict[str, Any]]:
     """Each row's file line and the wanted columns of ``rows`` (``(line, text)`` pairs)."""
     path, delimiter = spec.path, spec.delimiter
     n_fields = len(header)
@@ -307,8 +319,10 @@ def _parse_rows(
         _raise_field_count(data, delimiter, n_fields, lines, path)
     del data
     out: dict[str, np.ndarray] = {}
-    for name in spec.text_columns:
-        out[name] = np.asarray(table.column(names[index[name]]).to_pylist(), dtype=object)
+    for name in spec.text_columns:  # compact Arrow strings of this column alone
+        out[name] = pa.chunked_array(
+            [pa.concat_arrays(table.column(names[index[name]]).chunks)], type=pa.string()
+        )
     for name in spec.numeric:
         out[name] = _numeric_column(table.column(names[index[name]]), name, lines, path)
     return lines, out
@@ -480,8 +494,8 @@ def _parse_blocks(text: str | bytes, start: int, spec: _Spec, expect_final_newli
     # to join at the end, whose freed pieces the C heap would keep
     room = text.count(nl, pos) + 1  # type: ignore[arg-type]
     lines = np.empty(room, dtype=np.int64)
-    out = {c: np.empty(room, dtype=object) for c in spec.text_columns}
-    out |= {c: np.empty(room) for c in spec.numeric}
+    out: dict[str, np.ndarray] = {c: np.empty(room) for c in spec.numeric}
+    texts: dict[str, list[pa.Array]] = {c: [] for c in spec.text_columns}
     n = 0
     warnings: list[str] = []
     while pos < len(text):
@@ -517,17 +531,29 @@ def _parse_blocks(text: str | bytes, start: int, spec: _Spec, expect_final_newli
         if rows:
             block_lines, columns = _parse_rows(rows, header, spec)
             lines[n : n + len(rows)] = block_lines
-            for name, values in columns.items():
-                out[name][n : n + len(rows)] = values
+            _store(columns, n, out, texts)
             n += len(rows)
         pos = end
     if n == 0:
         raise _WholeTableError
+    kept: dict[str, Any] = {name: values[:n] for name, values in out.items()}
+    kept |= {name: pa.chunked_array(parts, type=pa.string()) for name, parts in texts.items()}
     return Table(
-        columns={name: values[:n] for name, values in out.items()},
+        columns={n: kept[n] for n in dict.fromkeys([*spec.text_columns, *spec.numeric])},
         lines=lines[:n],
         warnings=tuple(warnings),
     )
+
+
+def _store(
+    columns: Mapping[str, Any], n: int, out: dict[str, np.ndarray], texts: dict[str, list[pa.Array]]
+) -> None:
+    """One block's columns into the table's: numbers from row ``n`` on, text appended."""
+    for name, values in columns.items():
+        if name in texts:
+            texts[name] += values.chunks
+        else:
+            out[name][n : n + len(values)] = values
 
 
 def _as_text(piece: str | bytes) -> str:
@@ -669,10 +695,12 @@ def unit_quaternions(
     tolerance: float,
     expected: str = "a unit quaternion",
     digits: int = 4,
+    in_place: bool = False,
 ) -> FloatArray:
     """``quat`` ``(n, 4)`` scaled to unit norm, each row by its own norm.
 
-    Raises RecordingFormatError at the first row whose norm is not within ``tolerance`` of 1
+    ``in_place`` scales ``quat`` itself (the same numbers without a second array). Raises
+    RecordingFormatError at the first row whose norm is not within ``tolerance`` of 1
     (a NaN norm included): "quaternion norm N; expected ``expected``", N to ``digits``
     decimals, at that row's file line ``lines[i]``.
     """
@@ -683,6 +711,9 @@ def unit_quaternions(
         raise RecordingFormatError(
             path, f"quaternion norm {norm[i]:.{digits}f}; expected {expected}", line=int(lines[i])
         )
+    if in_place:
+        quat /= norm[:, None]
+        return quat
     return quat / norm[:, None]
 
 

@@ -27,8 +27,9 @@ from analysis.recording.streams import (
 from sensors.formats import canonical, merge, vendor
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import free_acc_from_specific_force, read_movella_dot
+from sensors.formats.phyphox import read_phyphox
 from sensors.formats.witmotion import read_witmotion
-from tests.vendor_writers import write_metabase, write_movella_dot, write_witmotion
+from tests.vendor_writers import write_metabase, write_movella_dot, write_phyphox, write_witmotion
 
 WHOLE = 1 << 40
 """A block size no test table reaches: the whole parse."""
@@ -292,3 +293,28 @@ def test_long_crlf_exports_are_read_from_the_file_as_they_were_whole(
     raw = wit.read_bytes()
     assert vendor.long_plain_text(raw.replace(b"\r\n", b"\r", 1)) is None
     assert vendor.long_plain_text(b"\xef\xbb\xbf" + raw) is None
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "decimal_comma"), [(",", False), (";", True)], ids=["comma", "decimal comma"]
+)
+def test_a_long_phyphox_export_is_read_as_it_was_whole(
+    tmp_path, monkeypatch, delimiter, decimal_comma
+):
+    """A long phyphox CSV is parsed from its bytes a block at a time, not decoded whole."""
+    t = np.arange(3000) / 100.0
+    values = np.random.default_rng(7).normal(0, 1, (3000, 3))
+    path = write_phyphox(
+        tmp_path / "Gyroscope.csv",
+        t_s=t,
+        values=values,
+        kind="gyr",
+        delimiter=delimiter,
+        decimal_comma=decimal_comma,
+    )
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", WHOLE)
+    (whole,) = read_phyphox(path)
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", 999)
+    assert vendor.long_plain_text(path.read_bytes()) is not None  # the bytes path is taken
+    (blocks,) = read_phyphox(path)
+    _same_stream(blocks, whole)
