@@ -188,9 +188,8 @@ def check_stream_limits(stream: VendorStream) -> None:
         limit = inputs.vector_limit(kind)
         if arr is None or limit is None:
             continue
-        bad = ~(np.abs(arr) <= limit).all(axis=1)
-        if bad.any():
-            i = int(np.argmax(bad))
+        i = _first_beyond(arr, limit)
+        if i is not None:
             col = {"acc": "acc_x_m_s2", "gyr": "gyr_x_rad_s", "mag": "mag_x_ut"}[kind]
             worst = float(arr[i][np.argmax(~(np.abs(arr[i]) <= limit))])
             raise RecordingFormatError(
@@ -208,6 +207,19 @@ def check_stream_limits(stream: VendorStream) -> None:
                 f"{inputs.QUAT_NORM_TOLERANCE:.0%} of 1",
                 line=int(stream.lines[i]),
             )
+
+
+def _first_beyond(arr: FloatArray, limit: float) -> int | None:
+    """The first row with a value beyond ``limit`` (or NaN), a block of rows at a time."""
+    for a in range(0, arr.shape[0], _CHECK_ROWS):
+        bad = ~(np.abs(arr[a : a + _CHECK_ROWS]) <= limit).all(axis=1)
+        if bad.any():
+            return a + int(np.argmax(bad))
+    return None
+
+
+_CHECK_ROWS = 1 << 16
+"""Rows checked at a time (a long file's temporaries stay small)."""
 
 
 # --- placements ------------------------------------------------------------------------------
