@@ -52,6 +52,7 @@ from analysis.recording.streams import (
     streams_from_samples,
     validate_samples,
 )
+from sensors.formats.canonical import release_spilled, spilled
 from sensors.formats.detect import FORMATS, detect_format
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import read_movella_dot
@@ -654,8 +655,17 @@ def _kept(s: VendorStream, for_analysis: bool) -> VendorStream:
     Never its file lines (only the checks of :func:`read_streams` name them); for the
     analysis (:func:`read_vendor_session`), float32 measurements and no device ticks.
     """
-    if not for_analysis:
-        return dataclasses.replace(s, lines=_NO_LINES)
+    if not for_analysis:  # import: kept whole, but in a temporary file until written
+        return dataclasses.replace(
+            s,
+            lines=_NO_LINES,
+            t_s=spilled(s.t_s),
+            acc_m_s2=spilled(s.acc_m_s2),
+            gyr_rad_s=spilled(s.gyr_rad_s),
+            mag_ut=spilled(s.mag_ut),
+            quat=spilled(s.quat),
+            device_ticks=spilled(s.device_ticks),
+        )
 
     return dataclasses.replace(
         s,
@@ -828,13 +838,14 @@ def _assemble(
         streams[label] = SensorStream(
             placement=label,
             # the canonical resolution (1 µs) also removes float noise of Unix-second clocks
-            t_s=np.round(s.t_s + shift, 6),
+            t_s=np.round(s.t_s + shift, 6) if float32 else spilled(np.round(s.t_s + shift, 6)),
             acc_m_s2=s.acc,
             gyr_rad_s=s.gyr,
             mag_ut=s.mag,
             quat=s.quat,
             device_ticks=s.ticks,
         )
+        release_spilled(s.t_s)
         gaps += [
             Gap(sensor=label, start_s=round(a + shift, 6), end_s=round(b + shift, 6), reason=why)
             for a, b, why in s.gaps
@@ -892,7 +903,11 @@ def _validated(
     """
     try:
         if not float32:
-            return check_streams(streams)
+            checked = {}
+            for label, s in streams.items():  # a spilled sensor's pages handed back after
+                checked |= check_streams({label: s})
+                release_spilled(s.t_s, s.acc_m_s2, s.gyr_rad_s, s.mag_ut, s.quat, s.device_ticks)
+            return checked
         out = {}
         for label, s in streams.items():
             checked = check_streams({label: s})[label]
