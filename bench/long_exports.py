@@ -32,6 +32,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -231,7 +232,12 @@ def measure(
             )
         )
     for command, args in runs:
-        run = run_timed([*cli, *args], cwd=ROOT)
+        try:
+            run = run_timed([*cli, *args], cwd=ROOT)
+        except subprocess.CalledProcessError as exc:
+            last = (exc.stderr or "").strip().splitlines()
+            print(f"{name:>12} {command:>8}: failed: {last[-1] if last else exc}", flush=True)
+            continue
         row = {"export": name, "command": command, **run.__dict__}
         print(
             f"{name:>12} {command:>8}: peak RSS {run.peak_rss_mb:7.0f} MB, CPU {run.cpu_s:6.1f} s, "
