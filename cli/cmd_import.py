@@ -34,7 +34,7 @@ than measured (Movella DOT Extended (Quaternion) exports have no raw gyroscope o
 accelerometer: they are derived from the vendor quaternion and free acceleration, and the
 sidecar's orientation_source says to use the vendor quaternion). Nothing is overwritten.
 A long session's samples wait in the temporary folder (TMPDIR; about 100 bytes a sample,
-0.6 GB for four 7.6-h DOT files) until they are written, not in memory.
+0.7 GB for four 7.6-h DOT files) until they are written, not in memory.
 """
 EPILOG = """\
 examples:
