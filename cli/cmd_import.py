@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not (out.name.endswith(".csv") or out.name.endswith(".csv.gz")):
         raise ConfigError(f"--out {out}: expected a file name ending in .csv or .csv.gz")
-    rec = load_inputs(args)
+    rec = load_inputs(args, spill=True)  # a long session waits on disk until written
     meta: SessionMeta = rec.meta
     if args.exercise or args.side:
         meta = dataclasses.replace(

@@ -567,6 +567,7 @@ def read_vendor_session(
     mapping: SensorMapping | None = None,
     after_file: Callable[[], object] | None = None,
     for_analysis: bool = False,
+    spill: bool = False,
 ) -> Recording:
     """Read vendor exports (files, folders, globs) into one canonical ``Recording``.
 
@@ -581,10 +582,11 @@ def read_vendor_session(
         Called after each file is read (e.g. to hand the memory its parse freed back to the
         system before the next: a long export's text and blocks).
     for_analysis
-        Keep what the analysis reads, as the canonical reader gives it: the measurements as
-        float32 once every sample passed its checks in float64 (the times stay float64), no
-        device ticks. ``False`` (``import``): float64 as the files give them, so the recording
-        written reproduces them to the last written digit.
+        Keep what the analysis reads, as the canonical reader does: float32 measurements once
+        checked in float64 (times float64), no device ticks. Else float64 as in the files.
+    spill
+        (``import``) Each file's checked samples wait, read-only, in temporary files
+        (``canonical.spilled``) until a writer takes them a window at a time.
 
     Returns
     -------
@@ -620,7 +622,7 @@ def read_vendor_session(
             )
         read = list(read_streams(f, fmt=fmt))
         for i in range(len(read)):
-            s = read[i] = _kept(read[i], for_analysis)  # the file's own arrays let go of
+            s = read[i] = _kept(read[i], for_analysis, spill)  # the file's own arrays let go
             if not s.channels:
                 ignored.append(f"{f.name}: {'; '.join(s.warnings) or 'no usable channel'}")
                 continue
@@ -638,7 +640,7 @@ def read_vendor_session(
     _place(list(sensors.values()), mapping)
     for sensor in sensors.values():
         _merge(sensor)
-    return _assemble(list(sensors.values()), formats, ignored, float32=for_analysis)
+    return _assemble(list(sensors.values()), formats, ignored, float32=for_analysis, spill=spill)
 
 
 _NO_LINES = np.zeros(0, dtype=np.int64)
@@ -649,12 +651,14 @@ def _float32(x: Any) -> Any:
     return None if x is None else np.asarray(x, dtype=np.float32)
 
 
-def _kept(s: VendorStream, for_analysis: bool) -> VendorStream:
+def _kept(s: VendorStream, for_analysis: bool, spill: bool) -> VendorStream:
     """What is kept of a checked stream while the next files are read.
 
     Never its file lines (only the checks of :func:`read_streams` name them); for the
     analysis (:func:`read_vendor_session`), float32 measurements and no device ticks.
     """
+    if not for_analysis and not spill:
+        return dataclasses.replace(s, lines=_NO_LINES)
     if not for_analysis:  # import: kept whole, but in a temporary file until written
         return dataclasses.replace(
             s,
@@ -816,7 +820,12 @@ def _check_overlap(streams: Mapping[str, SensorStream]) -> None:
 
 
 def _assemble(
-    sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list[str], *, float32: bool
+    sensors: list[_Sensor],
+    formats: Mapping[Path, str],
+    ignored: list[str],
+    *,
+    float32: bool,
+    spill: bool = False,
 ) -> Recording:
     """One Recording of the placed, merged sensors on one clock, with the import record."""
     shifts, how = _align(sensors)
@@ -838,7 +847,7 @@ def _assemble(
         streams[label] = SensorStream(
             placement=label,
             # the canonical resolution (1 µs) also removes float noise of Unix-second clocks
-            t_s=np.round(s.t_s + shift, 6) if float32 else spilled(np.round(s.t_s + shift, 6)),
+            t_s=spilled(np.round(s.t_s + shift, 6)) if spill else np.round(s.t_s + shift, 6),
             acc_m_s2=s.acc,
             gyr_rad_s=s.gyr,
             mag_ut=s.mag,

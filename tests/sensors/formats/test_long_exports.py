@@ -344,7 +344,7 @@ def test_import_spills_long_samples_and_writes_the_same_bytes(tmp_path, make_ses
     written = []
     for spill_from in (WHOLE, 0):
         monkeypatch.setattr(canonical, "SPILL_MIN_BYTES", spill_from)
-        rec = merge.read_vendor_session([folder])
+        rec = merge.read_vendor_session([folder], spill=True)
         quat = rec.streams["right_shank"].quat
         assert (quat.base is not None and not quat.flags.writeable) == (spill_from == 0)
         out = tmp_path / f"spill{spill_from}.csv.gz"
