@@ -70,9 +70,13 @@ def mapping_from_args(args: argparse.Namespace) -> SensorMapping:
     return mapping + SensorMapping.from_options(getattr(args, "sensor", []) or [])
 
 
-def load_inputs(args: argparse.Namespace, *, device_ticks: bool = True) -> Recording:
-    """The recording named by :func:`add_input_arguments`' arguments."""
-    return load_recording(args.inputs, mapping=mapping_from_args(args), device_ticks=device_ticks)
+def load_inputs(
+    args: argparse.Namespace, *, device_ticks: bool = True, spill: bool = False
+) -> Recording:
+    """The recording named by :func:`add_input_arguments`' arguments (``load_recording``)."""
+    return load_recording(
+        args.inputs, mapping=mapping_from_args(args), device_ticks=device_ticks, spill=spill
+    )
 
 
 def quiet_bumble(args: argparse.Namespace) -> None:

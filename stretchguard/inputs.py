@@ -25,6 +25,7 @@ def load_recording(
     *,
     mapping: SensorMapping | None = None,
     device_ticks: bool = True,
+    spill: bool = False,
 ) -> Recording:
     """Read the input of a command as one canonical recording.
 
@@ -38,8 +39,13 @@ def load_recording(
     mapping
         Placements of vendor files or devices (see :func:`load_sensor_map`).
     device_ticks
-        ``False`` skips that column of a canonical recording (the analysis does not use it;
-        a long session is then lighter in memory).
+        ``False`` is the analysis' read: it skips that column of a canonical recording (the
+        analysis does not use it; a long session is then lighter in memory), and keeps vendor
+        exports' measurements as float32, as a canonical file's are read
+        (``read_vendor_session(for_analysis=True)``).
+    spill
+        Vendor exports' samples wait in temporary files until written (``import``:
+        ``read_vendor_session(spill=True)``); the arrays are then read-only.
 
     Returns
     -------
@@ -67,7 +73,13 @@ def load_recording(
                 f"{others or 'another recording'}"
             )
         return read_recording(canonical[0], device_ticks=device_ticks)
-    return read_vendor_session(files, mapping=mapping, after_file=give_back_memory)
+    return read_vendor_session(
+        files,
+        mapping=mapping,
+        after_file=give_back_memory,
+        for_analysis=not device_ticks,
+        spill=spill and device_ticks,
+    )
 
 
 def load_sensor_map(path: str | Path | None = None, options: Sequence[str] = ()) -> SensorMapping:

@@ -1106,20 +1106,37 @@ def _centre_labels(session: UniformSession) -> set[str]:
     }
 
 
+class _Rows:
+    """A per-sample session array made a slice of rows at a time: ``rows[a:b]``.
+
+    The centre terms take their inputs a stretch at a time; made whole, a long session's
+    float64 rates, accelerations and orientation matrices would take about 200 MB a sensor.
+    Every row is computed from that row alone, so a slice is what the whole array held.
+    """
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: Callable[[slice], FloatArray]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, window: slice) -> FloatArray:
+        return self._rows(window)
+
+
 @dataclass(frozen=True)
 class _SessionSensor:
     """One sensor's whole-session inputs to :func:`rotated_centre_terms` (float64).
 
     ``acc_m_s2`` less its bias, ``gyr_rad_s`` less its quiet-stand rate, ``r_E_S`` the
     orientation matrices (unknown orientations as the identity, as
-    :func:`joint_centre_terms` does) and ``ok`` where the sample is valid and its
-    orientation known. All are per sample, so a stretch's slice of them is what
-    :func:`joint_centre_terms` builds from that stretch alone.
+    :func:`joint_centre_terms` does), each made a slice of rows at a time (:class:`_Rows`),
+    and ``ok`` where the sample is valid and its orientation known. All are per sample, so a
+    stretch's slice of them is what :func:`joint_centre_terms` builds from that stretch alone.
     """
 
-    acc_m_s2: FloatArray
-    gyr_rad_s: FloatArray
-    r_E_S: FloatArray
+    acc_m_s2: _Rows
+    gyr_rad_s: _Rows
+    r_E_S: _Rows
     ok: BoolArray
 
 
@@ -1129,13 +1146,19 @@ def _session_sensor(
     acc_bias_m_s2: FloatArray | float,
     gyr_bias_rad_s: FloatArray,
 ) -> _SessionSensor:
-    q = np.asarray(q_E_S, dtype=np.float64)
-    known = np.all(np.isfinite(q), axis=1)
+    known = np.all(np.isfinite(q_E_S), axis=1)
+
+    def acc(w: slice) -> FloatArray:
+        return np.asarray(stream.acc_m_s2[w], dtype=np.float64) - acc_bias_m_s2
+
+    def gyr(w: slice) -> FloatArray:
+        return np.asarray(stream.gyr_rad_s[w], dtype=np.float64) - gyr_bias_rad_s
+
+    def rotations(w: slice) -> FloatArray:
+        return rot.to_matrix(_known_or_identity(np.asarray(q_E_S[w], dtype=np.float64)))
+
     return _SessionSensor(
-        acc_m_s2=np.asarray(stream.acc_m_s2, dtype=np.float64) - acc_bias_m_s2,
-        gyr_rad_s=np.asarray(stream.gyr_rad_s, dtype=np.float64) - gyr_bias_rad_s,
-        r_E_S=rot.to_matrix(_known_or_identity(q)),
-        ok=stream.valid & known,
+        acc_m_s2=_Rows(acc), gyr_rad_s=_Rows(gyr), r_E_S=_Rows(rotations), ok=stream.valid & known
     )
 
 

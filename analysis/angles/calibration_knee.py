@@ -56,7 +56,9 @@ class SensorSeries:
     """One sensor's whole-session inputs, per sample.
 
     ``acc_m_s2`` and ``gyr_rad_s`` (n, 3, sensor frame) less their biases, orientation
-    matrices ``r_E_S`` (n, 3, 3) and ``ok`` (n,): valid with a known orientation.
+    matrices ``r_E_S`` (n, 3, 3) and ``ok`` (n,): valid with a known orientation. Only
+    slices of rows are taken (``s.r_E_S[a:b]``), so the first three may be anything that
+    makes those (the calibration's make them a stretch at a time).
     """
 
     acc_m_s2: FloatArray

@@ -950,6 +950,8 @@ def _vendor_orientation(
         chain.debiased_gyro(u.gyr_rad_s, gyr_bias[label]),
         acc_corr[label],
         rate_hz=session.rate_hz,
+        label=label,
+        start_s=float(session.t_s[0]),
     )
     return vendor_orientation(label, quat, acc_corr[label], follows_raw=raw)
 

@@ -22,6 +22,8 @@ from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection
+from analysis.angles.chunks import map_rows
+from analysis.errors import DataError
 from analysis.recording.schema import GRAVITY_M_S2
 
 FloatArray = NDArray[np.float64]
@@ -64,6 +66,16 @@ def correct_vendor_tilt(
     q_in = np.asarray(q_E_S)
     if np.allclose(correction.bias_m_s2, 0.0) and np.allclose(correction.gain, np.eye(3)):
         return q_in
+    # row by row, a chunk at a time: a long session's float64 temporaries stay small
+    return map_rows(
+        lambda q: _retilted(q, correction, gravity_m_s2), q_in, width=4, dtype=q_in.dtype
+    )
+
+
+def _retilted(
+    q_in: NDArray[np.floating], correction: AccCorrection, gravity_m_s2: float
+) -> FloatArray:
+    """:func:`correct_vendor_tilt` of some rows (float64)."""
     q = q_in.astype(np.float64)
     u = rot.rotate(rot.conjugate(q), np.array([0.0, 0.0, 1.0]))
     v = corrected_up(u, correction, gravity_m_s2=gravity_m_s2)
@@ -73,13 +85,16 @@ def correct_vendor_tilt(
     unit = axis / np.maximum(sin, 1e-15)[:, None]
     half = 0.5 * angle[:, None]
     c = np.concatenate([np.cos(half), np.sin(half) * unit], axis=1)
-    out = rot.multiply(q, rot.conjugate(c))
-    return out.astype(q_in.dtype, copy=False)
+    return rot.multiply(q, rot.conjugate(c))
 
 
 STILL_WINDOW_S = 0.5
 """Length of the still windows the vendor's gravity is compared in (the pipeline's pose
 windows, ``ACC_POSE_WINDOW_S``), with ``accbias.still_pose_means``'s stillness test."""
+
+MIN_STILL_FORCE_M_S2 = 0.5 * GRAVITY_M_S2
+"""A still sensor reads gravity; a still window whose mean specific force (raw or corrected)
+is shorter than this holds no reading of it (a zeroed or dead accelerometer)."""
 
 
 def follows_raw_accelerometer(
@@ -91,6 +106,8 @@ def follows_raw_accelerometer(
     rate_hz: float,
     max_gyro_rad_s: float = 0.05,
     max_acc_sd_m_s2: float = 0.1,
+    label: str = "sensor",
+    start_s: float = 0.0,
 ) -> bool | None:
     """Whether the vendor's gravity follows the raw accelerometer rather than the corrected.
 
@@ -100,6 +117,14 @@ def follows_raw_accelerometer(
     reading lies closer on average (a fusion that aligns gravity with its own accelerometer,
     as the DOT's: :func:`correct_vendor_tilt` applies), False when the corrected one does (a
     fusion that already knows its offsets: nothing to correct), None without a still window.
+
+    Raises
+    ------
+    DataError
+        A still window whose mean specific force, raw or corrected, is under
+        :data:`MIN_STILL_FORCE_M_S2` (or not finite): no direction to compare, so no answer
+        either way. The message names ``label`` and the window's time (``start_s`` is the
+        time of the first row).
     """
     n = max(2, round(STILL_WINDOW_S * rate_hz))
     k = acc_m_s2.shape[0] // n
@@ -117,12 +142,31 @@ def follows_raw_accelerometer(
     up = rot.rotate(rot.conjugate(q), np.array([0.0, 0.0, 1.0])).mean(axis=1)
     cor = acc[still].mean(axis=1)
     raw = np.linalg.solve(correction.gain, cor.T).T + correction.bias_m_s2
+    _refuse_no_gravity(raw, cor, np.flatnonzero(still) * n / rate_hz + start_s, n / rate_hz, label)
 
     def off(v: FloatArray) -> float:
         cos = np.sum(up * v, axis=1) / np.linalg.norm(up, axis=1) / np.linalg.norm(v, axis=1)
         return float(np.mean(np.arccos(np.clip(cos, -1.0, 1.0))))
 
     return off(raw) <= off(cor)
+
+
+def _refuse_no_gravity(
+    raw: FloatArray, cor: FloatArray, starts_s: FloatArray, length_s: float, label: str
+) -> None:
+    """DataError for the first still window that reads no gravity (``follows_raw_...``)."""
+    force = np.minimum(np.linalg.norm(raw, axis=1), np.linalg.norm(cor, axis=1))
+    bad = np.flatnonzero(~(force >= MIN_STILL_FORCE_M_S2))
+    if bad.size == 0:
+        return
+    i = int(bad[0])
+    raise DataError(
+        f"{label}: the accelerometer reads {float(force[i]):.2f} m/s² while the sensor is still "
+        f"({float(starts_s[i]):.2f}–{float(starts_s[i]) + length_s:.2f} s, {bad.size} such "
+        f"{'window' if bad.size == 1 else 'windows'} of {length_s:g} s; a zeroed or dead "
+        f"accelerometer?); expected about {GRAVITY_M_S2:.2f} m/s² (gravity) at rest, to check the "
+        "vendor's orientation against"
+    )
 
 
 def vendor_orientation(
@@ -152,7 +196,13 @@ def vendor_orientation(
             f"({correction.poses}, {correction.spread_deg:.0f}° apart) cannot estimate that "
             "offset, so angles far from the stand pose may be off by that much"
         )
-    turned = rot.angle_between(np.asarray(q_E_S, dtype=np.float64), fixed)
+    turned = map_rows(
+        lambda a, b: rot.angle_between(np.asarray(a, dtype=np.float64), b),
+        q_E_S,
+        fixed,
+        width=None,
+        dtype=np.float64,
+    )
     return fixed, (
         f"{label}: orientation from the vendor's sensor fusion, its tilt turned by "
         f"{np.rad2deg(np.nanmedian(turned)):.2f}° (median; up to "

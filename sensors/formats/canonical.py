@@ -18,11 +18,13 @@ import gzip
 import io
 import json
 import math
+import mmap
 import os
 import re
 import secrets
 import shutil
 import stat
+import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -928,6 +930,47 @@ def _sidecar_or_undo(p: Path, meta: SessionMeta | None) -> None:
         raise
 
 
+SPILL_MIN_BYTES = 1 << 24
+"""Arrays smaller than this (16 MB: about 0.7 M samples of a vector) are not spilled."""
+
+
+def spilled(arr: np.ndarray | None) -> np.ndarray | None:
+    """``arr`` copied to an unlinked temporary file and mapped back read-only (the same values).
+
+    Its pages are then the file's: they count as the process's memory only while they are
+    mapped in, and :func:`release_spilled` hands them back (they are read again from the
+    file when next used). For samples that must be kept whole but are used a window at a
+    time (``import`` writing a long session). Small arrays, None, or a temporary file that
+    cannot be written: ``arr`` as it is.
+    """
+    if arr is None or arr.nbytes < SPILL_MIN_BYTES:
+        return arr
+    data = np.ascontiguousarray(arr)
+    try:
+        with tempfile.TemporaryFile() as fh:
+            fh.write(memoryview(data).cast("B"))
+            fh.flush()
+            mapped = mmap.mmap(fh.fileno(), data.nbytes, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return arr
+    return np.frombuffer(mapped, dtype=data.dtype).reshape(data.shape)
+
+
+def release_spilled(*arrays: np.ndarray | None) -> None:
+    """Hand back the mapped-in pages of the :func:`spilled` arrays among ``arrays``."""
+    for arr in arrays:
+        base: Any = arr
+        while base is not None and not isinstance(base, mmap.mmap):
+            base = base.obj if isinstance(base, memoryview) else getattr(base, "base", None)
+        if base is not None and hasattr(mmap, "MADV_DONTNEED"):
+            base.madvise(mmap.MADV_DONTNEED)
+
+
+def _release_streams(streams: Mapping[str, SensorStream]) -> None:
+    for s in streams.values():
+        release_spilled(s.t_s, s.acc_m_s2, s.gyr_rad_s, s.mag_ut, s.quat, s.device_ticks)
+
+
 WRITE_ROWS = 1 << 16
 """Rows (of all sensors) formatted at a time by :func:`write_streams`, on average."""
 
@@ -980,6 +1023,8 @@ def _csv_pieces(streams: Mapping[str, SensorStream]) -> Iterator[bytes]:
                 if c not in part.columns:
                     part[c] = np.nan
             data = format_samples(part[cols])
+            del part
+            _release_streams(streams)  # spilled samples: this window's pages handed back
             yield data[len(header) :]
 
 

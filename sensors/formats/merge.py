@@ -24,6 +24,7 @@ Steps (``docs/vendor-formats.md``):
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import itertools
 import re
@@ -51,6 +52,7 @@ from analysis.recording.streams import (
     streams_from_samples,
     validate_samples,
 )
+from sensors.formats.canonical import release_spilled, spilled
 from sensors.formats.detect import FORMATS, detect_format
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import read_movella_dot
@@ -187,9 +189,8 @@ def check_stream_limits(stream: VendorStream) -> None:
         limit = inputs.vector_limit(kind)
         if arr is None or limit is None:
             continue
-        bad = ~(np.abs(arr) <= limit).all(axis=1)
-        if bad.any():
-            i = int(np.argmax(bad))
+        i = _first_beyond(arr, limit)
+        if i is not None:
             col = {"acc": "acc_x_m_s2", "gyr": "gyr_x_rad_s", "mag": "mag_x_ut"}[kind]
             worst = float(arr[i][np.argmax(~(np.abs(arr[i]) <= limit))])
             raise RecordingFormatError(
@@ -207,6 +208,19 @@ def check_stream_limits(stream: VendorStream) -> None:
                 f"{inputs.QUAT_NORM_TOLERANCE:.0%} of 1",
                 line=int(stream.lines[i]),
             )
+
+
+def _first_beyond(arr: FloatArray, limit: float) -> int | None:
+    """The first row with a value beyond ``limit`` (or NaN), a block of rows at a time."""
+    for a in range(0, arr.shape[0], _CHECK_ROWS):
+        bad = ~(np.abs(arr[a : a + _CHECK_ROWS]) <= limit).all(axis=1)
+        if bad.any():
+            return a + int(np.argmax(bad))
+    return None
+
+
+_CHECK_ROWS = 1 << 16
+"""Rows checked at a time (a long file's temporaries stay small)."""
 
 
 # --- placements ------------------------------------------------------------------------------
@@ -552,6 +566,8 @@ def read_vendor_session(
     *,
     mapping: SensorMapping | None = None,
     after_file: Callable[[], object] | None = None,
+    for_analysis: bool = False,
+    spill: bool = False,
 ) -> Recording:
     """Read vendor exports (files, folders, globs) into one canonical ``Recording``.
 
@@ -565,6 +581,12 @@ def read_vendor_session(
     after_file
         Called after each file is read (e.g. to hand the memory its parse freed back to the
         system before the next: a long export's text and blocks).
+    for_analysis
+        Keep what the analysis reads, as the canonical reader does: float32 measurements once
+        checked in float64 (times float64), no device ticks. Else float64 as in the files.
+    spill
+        (``import``) Each file's checked samples wait, read-only, in temporary files
+        (``canonical.spilled``) until a writer takes them a window at a time.
 
     Returns
     -------
@@ -598,7 +620,9 @@ def read_vendor_session(
                 "is a stretchguard recording: give it alone (it cannot be merged with vendor "
                 "exports)",
             )
-        for s in read_streams(f, fmt=fmt):
+        read = list(read_streams(f, fmt=fmt))
+        for i in range(len(read)):
+            s = read[i] = _kept(read[i], for_analysis, spill)  # the file's own arrays let go
             if not s.channels:
                 ignored.append(f"{f.name}: {'; '.join(s.warnings) or 'no usable channel'}")
                 continue
@@ -616,7 +640,46 @@ def read_vendor_session(
     _place(list(sensors.values()), mapping)
     for sensor in sensors.values():
         _merge(sensor)
-    return _assemble(list(sensors.values()), formats, ignored)
+    return _assemble(list(sensors.values()), formats, ignored, float32=for_analysis, spill=spill)
+
+
+_NO_LINES = np.zeros(0, dtype=np.int64)
+
+
+def _float32(x: Any) -> Any:
+    """``x`` as float32 (itself when it is; None stays None)."""
+    return None if x is None else np.asarray(x, dtype=np.float32)
+
+
+def _kept(s: VendorStream, for_analysis: bool, spill: bool) -> VendorStream:
+    """What is kept of a checked stream while the next files are read.
+
+    Never its file lines (only the checks of :func:`read_streams` name them); for the
+    analysis (:func:`read_vendor_session`), float32 measurements and no device ticks.
+    """
+    if not for_analysis and not spill:
+        return dataclasses.replace(s, lines=_NO_LINES)
+    if not for_analysis:  # import: kept whole, but in a temporary file until written
+        return dataclasses.replace(
+            s,
+            lines=_NO_LINES,
+            t_s=spilled(s.t_s),
+            acc_m_s2=spilled(s.acc_m_s2),
+            gyr_rad_s=spilled(s.gyr_rad_s),
+            mag_ut=spilled(s.mag_ut),
+            quat=spilled(s.quat),
+            device_ticks=spilled(s.device_ticks),
+        )
+
+    return dataclasses.replace(
+        s,
+        lines=_NO_LINES,
+        acc_m_s2=_float32(s.acc_m_s2),
+        gyr_rad_s=_float32(s.gyr_rad_s),
+        mag_ut=_float32(s.mag_ut),
+        quat=_float32(s.quat),
+        device_ticks=None,
+    )
 
 
 def _place(sensors: list[_Sensor], mapping: SensorMapping) -> None:
@@ -756,7 +819,14 @@ def _check_overlap(streams: Mapping[str, SensorStream]) -> None:
             )
 
 
-def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list[str]) -> Recording:
+def _assemble(
+    sensors: list[_Sensor],
+    formats: Mapping[Path, str],
+    ignored: list[str],
+    *,
+    float32: bool,
+    spill: bool = False,
+) -> Recording:
     """One Recording of the placed, merged sensors on one clock, with the import record."""
     shifts, how = _align(sensors)
     t0 = min(float(s.t_s[0]) + shifts[s.device_id] for s in sensors)
@@ -777,13 +847,14 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
         streams[label] = SensorStream(
             placement=label,
             # the canonical resolution (1 µs) also removes float noise of Unix-second clocks
-            t_s=np.round(s.t_s + shift, 6),
+            t_s=spilled(np.round(s.t_s + shift, 6)) if spill else np.round(s.t_s + shift, 6),
             acc_m_s2=s.acc,
             gyr_rad_s=s.gyr,
             mag_ut=s.mag,
             quat=s.quat,
             device_ticks=s.ticks,
         )
+        release_spilled(s.t_s)
         gaps += [
             Gap(sensor=label, start_s=round(a + shift, 6), end_s=round(b + shift, 6), reason=why)
             for a, b, why in s.gaps
@@ -805,7 +876,7 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
         notes += [f"{label}: {n}" for n in s.notes]
     notes += [f"ignored {i}" for i in ignored]
     _check_overlap(streams)
-    streams = _validated(streams)
+    streams = _validated(streams, float32=float32)
     gaps.sort(key=lambda g: (g.start_s, g.sensor))
     extra: dict[str, Any] = {
         "import": {
@@ -829,14 +900,34 @@ def _assemble(sensors: list[_Sensor], formats: Mapping[Path, str], ignored: list
     return Recording(streams=streams, meta=meta, path=None, warnings=tuple(notes))
 
 
-def _validated(streams: dict[str, SensorStream]) -> dict[str, SensorStream]:
+def _validated(
+    streams: dict[str, SensorStream], *, float32: bool = False
+) -> dict[str, SensorStream]:
     """``streams`` as the canonical contract takes them (``validate_samples``).
 
     Checked sensor by sensor on the arrays (``check_streams``: no long table of a long
     session); a stream that fails goes through the long table, whose validation raises the
-    error it always did.
+    error it always did. ``float32``: the streams' float32 measurements are checked one
+    sensor at a time (in float64) and kept as they are.
     """
     try:
-        return check_streams(streams)
+        if not float32:
+            checked = {}
+            for label, s in streams.items():  # a spilled sensor's pages handed back after
+                checked |= check_streams({label: s})
+                release_spilled(s.t_s, s.acc_m_s2, s.gyr_rad_s, s.mag_ut, s.quat, s.device_ticks)
+            return checked
+        out = {}
+        for label, s in streams.items():
+            checked = check_streams({label: s})[label]
+            out[label] = dataclasses.replace(
+                checked,
+                acc_m_s2=_float32(s.acc_m_s2),
+                gyr_rad_s=_float32(s.gyr_rad_s),
+                mag_ut=None if checked.mag_ut is None else _float32(s.mag_ut),
+                quat=None if checked.quat is None else _float32(s.quat),
+            )
+            del checked
+        return out
     except RecordingFormatError:
         return streams_from_samples(validate_samples(samples_from_streams(streams)))

@@ -37,7 +37,7 @@ from sensors.formats.vendor import (
     decode_text,
     find_clock_gaps,
     line_at,
-    long_plain_text,
+    long_or_whole_text,
     parse_table,
     split_header,
     unit_quaternions,
@@ -189,11 +189,9 @@ def read_metabase(path: str | Path) -> VendorStream:
 def _text_and_header(p: Path) -> tuple[str | bytes, str]:
     """The file's text and its first line.
 
-    A long plain export's text stays bytes (``vendor.long_plain_text``).
+    A long plain export's text is read from the file as parsed (``vendor.long_or_whole_text``).
     """
-    raw = read_file_bytes(p)
-    text = long_plain_text(raw) or decode_text(raw, p)
-    del raw
+    text = long_or_whole_text(p, read_file_bytes)
     try:
         return text, line_at(text, 0)[0]
     except UnicodeDecodeError:

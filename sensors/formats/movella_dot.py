@@ -56,7 +56,7 @@ from sensors.formats.vendor import (
     decode_text,
     find_clock_gaps,
     line_at,
-    long_plain_text,
+    long_or_whole_text,
     parse_table,
     split_header,
     unit_quaternions,
@@ -222,11 +222,9 @@ _PREAMBLE_LINES = 60
 def _text_and_preamble(p: Path) -> tuple[str | bytes, dict[str, str], int, int]:
     """The file's text, its preamble, and the column header's line index and offset.
 
-    A long plain export's text stays bytes (``vendor.long_plain_text``).
+    A long plain export's text is read from the file as parsed (``vendor.long_or_whole_text``).
     """
-    raw = read_file_bytes(p)
-    text = long_plain_text(raw) or decode_text(raw, p)  # a long export stays bytes
-    del raw
+    text = long_or_whole_text(p, read_file_bytes)
     try:
         lines, starts = _first_lines(text, _PREAMBLE_LINES + 1)
     except UnicodeDecodeError:
@@ -296,12 +294,22 @@ def _channels(
 
     def block(group: str) -> FloatArray | None:
         cols = present.get(group)
-        return None if cols is None else np.column_stack([table.take(c) for c in cols])
+        if cols is None:
+            return None
+        out = np.empty((len(t_s), len(cols)))
+        for i, c in enumerate(cols):  # column by column: each freed as it is copied
+            out[:, i] = table.take(c)
+        return out
 
     quat = block("quat")
     if quat is not None:
         quat = unit_quaternions(
-            quat, table.lines, path=p, tolerance=0.05, expected="a unit quaternion Quat_W..Quat_Z"
+            quat,
+            table.lines,
+            path=p,
+            tolerance=0.05,
+            expected="a unit quaternion Quat_W..Quat_Z",
+            in_place=True,
         )
     derived: dict[str, str] = {}
     acc = block("acc")

@@ -41,6 +41,8 @@ from sensors.formats.vendor import (
     csv_cells,
     decode_text,
     find_clock_gaps,
+    line_at,
+    long_plain_text,
     parse_table,
     split_header,
 )
@@ -175,8 +177,18 @@ def read_phyphox(path: str | Path) -> tuple[VendorStream, ...]:
     if time_csv.is_file():
         raw_events = read_file_bytes(time_csv, cap_bytes=TIME_CSV_MAX_BYTES)
         events = parse_time_csv(decode_text(raw_events, time_csv), source=time_csv)
-    text = decode_text(raw, p)
+    text = _text(raw, p)
+    del raw
     return (_read_text(text, path=p, group=str(p.parent), events=events, hint=p.parent.name),)
+
+
+def _text(raw: bytes, path: Path) -> str | bytes:
+    """A data CSV's text for :func:`parse_table`.
+
+    A long plain one's bytes as they are (``vendor.long_plain_text``: decoded a block at a
+    time), else the decoded text.
+    """
+    return long_plain_text(raw) or decode_text(raw, path)
 
 
 def _read_zip(p: Path, raw: bytes) -> tuple[VendorStream, ...]:
@@ -190,7 +202,7 @@ def _read_zip(p: Path, raw: bytes) -> tuple[VendorStream, ...]:
         streams = []
         for info in data:
             member = Path(f"{p}!{info.filename}")
-            text = decode_text(_member(zf, info, p), member)
+            text = _text(_member(zf, info, p), member)
             streams.append(
                 _read_text(text, path=member, group=str(p), events=events, hint=_stem(p))
             )
@@ -341,10 +353,16 @@ def _clock(
 
 
 def _read_text(
-    text: str, *, path: Path, group: str, events: Sequence[TimeEvent], hint: str
+    text: str | bytes, *, path: Path, group: str, events: Sequence[TimeEvent], hint: str
 ) -> VendorStream:
-    first, _, body = text.partition("\n")
-    first = first.rstrip("\r")
+    """One data CSV's stream; ``text`` as :func:`_text` gives it (a long one stays bytes)."""
+    try:
+        first, after = line_at(text, 0)
+    except UnicodeDecodeError:
+        decode_text(text, path)  # type: ignore[arg-type]  (raises, naming the line)
+        raise
+    body = text[after : after + 4096]  # enough to tell a decimal comma (no copy of the rest)
+    body = body if isinstance(body, str) else body.decode("utf-8", "ignore")
     if not is_phyphox_header(first):
         raise RecordingFormatError(
             path,
@@ -377,13 +395,13 @@ def _read_text(
         decimal_comma=dec_comma,
     )
     warnings += table.warnings
-    t_exp = table.floats(TIME_COLUMN)
+    t_exp = table.take(TIME_COLUMN)
     check_increasing(t_exp, table.lines, path=path, column=TIME_COLUMN)
 
     def block(kind: str) -> FloatArray | None:
         if kind not in cols:
             return None
-        return np.column_stack([table.floats(c) for c in cols[kind]])
+        return np.column_stack([table.take(c) for c in cols[kind]])
 
     rate, notes = checked_rate(
         t_exp, table.lines, path=path, nominal_hz=None, column=TIME_COLUMN, spread=3.0

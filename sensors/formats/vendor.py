@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+import os
+import stat
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +25,7 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from analysis.errors import RecordingFormatError
-from analysis.recording.inputs import shorten
+from analysis.recording.inputs import regular_file_problem, shorten
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -131,8 +134,9 @@ class VendorStream:
 # --- reading text --------------------------------------------------------------------------
 
 
-def decode_text(raw: bytes, path: Path) -> str:
+def decode_text(raw: bytes | FileBytes, path: Path) -> str:
     """UTF-8 text without a byte-order mark; other encodings raise RecordingFormatError."""
+    raw = bytes(raw)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -164,11 +168,22 @@ def csv_cells(line: str, delimiter: str, *, path: Path | None = None, lineno: in
 
 @dataclass(frozen=True)
 class Table:
-    """Parsed data rows: text and float columns by header name, and each row's file line."""
+    """Parsed data rows: text and float columns by header name, and each row's file line.
 
-    columns: Mapping[str, np.ndarray]
+    A text column is held as Arrow strings (a long export's would take about 80 bytes a
+    cell as Python strings): :meth:`text` gives its cells as Python strings.
+    """
+
+    columns: Mapping[str, Any]
     lines: IntArray
     warnings: tuple[str, ...]
+
+    def text(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """Text column ``name`` (of ``rows``, indices, when given) as an array of ``str``."""
+        col = self.columns[name]
+        if rows is not None:
+            col = col.take(pa.array(np.asarray(rows, dtype=np.int64)))
+        return np.asarray(col.to_pylist(), dtype=object)
 
     def floats(self, name: str) -> FloatArray:
         """Column ``name`` as float64."""
@@ -236,7 +251,7 @@ def parse_table(
             return _parse_blocks(text, start, spec, expect_final_newline)
         except (_WholeTableError, RecordingFormatError):
             pass  # the whole parse below raises the error it always did (or succeeds)
-    if isinstance(text, bytes):
+    if not isinstance(text, str):
         start = len(text[:start].decode("utf-8"))
         text = decode_text(text, path)
     whole = text[start:] if start else text
@@ -272,7 +287,7 @@ class _Spec:
 
 def _parse_rows(
     rows: list[tuple[int, str]], header: list[str], spec: _Spec
-) -> tuple[IntArray, dict[str, np.ndarray]]:
+) -> tuple[IntArray, dict[str, Any]]:
     """Each row's file line and the wanted columns of ``rows`` (``(line, text)`` pairs)."""
     path, delimiter = spec.path, spec.delimiter
     n_fields = len(header)
@@ -304,22 +319,147 @@ def _parse_rows(
         _raise_field_count(data, delimiter, n_fields, lines, path)
     del data
     out: dict[str, np.ndarray] = {}
-    for name in spec.text_columns:
-        out[name] = np.asarray(table.column(names[index[name]]).to_pylist(), dtype=object)
+    for name in spec.text_columns:  # compact Arrow strings of this column alone
+        out[name] = pa.chunked_array(
+            [pa.concat_arrays(table.column(names[index[name]]).chunks)], type=pa.string()
+        )
     for name in spec.numeric:
         out[name] = _numeric_column(table.column(names[index[name]]), name, lines, path)
     return lines, out
 
 
+class FileBytes:
+    """A plain file's bytes, read from the file as they are asked for (``os.pread``).
+
+    What :func:`parse_table`'s block-wise parse and :func:`line_at` use of ``bytes`` —
+    ``len``, slices, ``find``/``rfind``/``count`` of a short pattern, ``startswith``/
+    ``endswith``, ``in`` — so a long export is parsed without its bytes in memory. ``bytes()``
+    of it reads it whole (the whole parse, an error's line). The length is the file's when it
+    was opened; a file that shrinks while it is read raises RecordingFormatError.
+    """
+
+    CHUNK = 1 << 20
+
+    def __init__(self, path: Path, fd: int, size: int) -> None:
+        self.path = path
+        self._fd = fd
+        self._size = size
+
+    def __del__(self) -> None:
+        os.close(self._fd)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _read(self, start: int, stop: int) -> bytes:
+        start, stop = max(0, start), min(self._size, stop)
+        if stop <= start:
+            return b""
+        data = os.pread(self._fd, stop - start, start)
+        if len(data) != stop - start:
+            raise RecordingFormatError(self.path, "the file changed while it was read")
+        return data
+
+    def __getitem__(self, key: slice) -> bytes:
+        start, stop, step = key.indices(self._size)
+        if step != 1:
+            raise ValueError("FileBytes slices have step 1")
+        return self._read(start, stop)
+
+    def __bytes__(self) -> bytes:
+        return self._read(0, self._size)
+
+    def _chunks(self, start: int, end: int | None, overlap: int) -> Iterator[tuple[int, bytes]]:
+        """``(offset, bytes)`` of ``[start, end)`` in chunks, each running ``overlap`` on."""
+        end = self._size if end is None else min(end, self._size)
+        for a in range(max(0, start), end, self.CHUNK):
+            yield a, self._read(a, min(end, a + self.CHUNK + overlap))
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """As ``bytes.find``."""
+        for a, data in self._chunks(start, end, len(sub) - 1):
+            i = data.find(sub)
+            if i >= 0:
+                return a + i
+        return -1
+
+    def rfind(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """As ``bytes.rfind``."""
+        stop = self._size if end is None else min(end, self._size)
+        while stop > start:
+            a = max(start, stop - self.CHUNK)
+            i = self._read(a, stop).rfind(sub)
+            if i >= 0:
+                return a + i
+            stop = a + len(sub) - 1 if a > start else start
+        return -1
+
+    def count(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        """Occurrences of ``sub``, a pattern that cannot overlap itself (a line end).
+
+        Each chunk runs ``len(sub) - 1`` bytes on, so an occurrence is counted in the chunk
+        where it starts.
+        """
+        return sum(data.count(sub) for _, data in self._chunks(start, end, len(sub) - 1))
+
+    def startswith(self, prefix: bytes) -> bool:
+        """As ``bytes.startswith``."""
+        return self._read(0, len(prefix)) == prefix
+
+    def endswith(self, suffix: bytes) -> bool:
+        """As ``bytes.endswith``."""
+        return self._read(self._size - len(suffix), self._size) == suffix
+
+    def __contains__(self, sub: bytes) -> bool:
+        return self.find(sub) >= 0
+
+
+def long_plain_file(path: Path) -> FileBytes | None:
+    """A long plain export as :class:`FileBytes`, when :func:`parse_table` can take it so.
+
+    That is a regular file (not ``.gz``) over :data:`BLOCK_CHARS` without a byte-order mark,
+    whose only carriage returns end CR-LF lines (:func:`long_plain_text`). Else None (and for
+    anything the whole read should report: a file that is not regular or cannot be opened).
+    """
+    if path.name.lower().endswith(".gz") or regular_file_problem(path) is not None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_size <= BLOCK_CHARS:
+        os.close(fd)
+        return None
+    text = FileBytes(path, fd, st.st_size)
+    return long_plain_text(text)  # type: ignore[return-value]
+
+
+def long_or_whole_text(path: Path, read_whole: Callable[[Path], bytes]) -> str | bytes | FileBytes:
+    """A vendor file's text for :func:`parse_table`.
+
+    :func:`long_plain_file` when it can be read as parsed, else ``read_whole(path)``
+    (``canonical.read_file_bytes``: a ``.gz`` unpacked, anything not a regular file refused)
+    kept as bytes when long (:func:`long_plain_text`), else decoded (:func:`decode_text`).
+    """
+    text = long_plain_file(path)
+    if text is not None:
+        return text
+    raw = read_whole(path)
+    return long_plain_text(raw) or decode_text(raw, path)
+
+
 def long_plain_text(raw: bytes) -> bytes | None:
     """``raw`` itself when :func:`parse_table` can take a long export's bytes as they are.
 
-    That is a file over :data:`BLOCK_CHARS` without a byte-order mark or a carriage return,
-    whose text :func:`decode_text` would not change; it is decoded a block at a time (a
-    block that is not UTF-8 sends the file to :func:`decode_text`, which says where). Else
-    None: decode the file.
+    That is a file over :data:`BLOCK_CHARS` without a byte-order mark whose carriage
+    returns, if any, all end CR-LF lines: its lines, their carriage returns stripped, are
+    those of :func:`decode_text`'s text; it is decoded a block at a time (a block that is not
+    UTF-8 sends the file to :func:`decode_text`, which says where).
+    Else None: decode the file.
     """
-    if len(raw) > BLOCK_CHARS and not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw:
+    long = len(raw) > BLOCK_CHARS and not raw.startswith(b"\xef\xbb\xbf")
+    if long and (b"\r" not in raw or raw.count(b"\r") == raw.count(b"\r\n")):
         return raw
     return None
 
@@ -354,8 +494,8 @@ def _parse_blocks(text: str | bytes, start: int, spec: _Spec, expect_final_newli
     # to join at the end, whose freed pieces the C heap would keep
     room = text.count(nl, pos) + 1  # type: ignore[arg-type]
     lines = np.empty(room, dtype=np.int64)
-    out = {c: np.empty(room, dtype=object) for c in spec.text_columns}
-    out |= {c: np.empty(room) for c in spec.numeric}
+    out: dict[str, np.ndarray] = {c: np.empty(room) for c in spec.numeric}
+    texts: dict[str, list[pa.Array]] = {c: [] for c in spec.text_columns}
     n = 0
     warnings: list[str] = []
     while pos < len(text):
@@ -391,17 +531,29 @@ def _parse_blocks(text: str | bytes, start: int, spec: _Spec, expect_final_newli
         if rows:
             block_lines, columns = _parse_rows(rows, header, spec)
             lines[n : n + len(rows)] = block_lines
-            for name, values in columns.items():
-                out[name][n : n + len(rows)] = values
+            _store(columns, n, out, texts)
             n += len(rows)
         pos = end
     if n == 0:
         raise _WholeTableError
+    kept: dict[str, Any] = {name: values[:n] for name, values in out.items()}
+    kept |= {name: pa.chunked_array(parts, type=pa.string()) for name, parts in texts.items()}
     return Table(
-        columns={name: values[:n] for name, values in out.items()},
+        columns={n: kept[n] for n in dict.fromkeys([*spec.text_columns, *spec.numeric])},
         lines=lines[:n],
         warnings=tuple(warnings),
     )
+
+
+def _store(
+    columns: Mapping[str, Any], n: int, out: dict[str, np.ndarray], texts: dict[str, list[pa.Array]]
+) -> None:
+    """One block's columns into the table's: numbers from row ``n`` on, text appended."""
+    for name, values in columns.items():
+        if name in texts:
+            texts[name] += values.chunks
+        else:
+            out[name][n : n + len(values)] = values
 
 
 def _as_text(piece: str | bytes) -> str:
@@ -543,10 +695,12 @@ def unit_quaternions(
     tolerance: float,
     expected: str = "a unit quaternion",
     digits: int = 4,
+    in_place: bool = False,
 ) -> FloatArray:
     """``quat`` ``(n, 4)`` scaled to unit norm, each row by its own norm.
 
-    Raises RecordingFormatError at the first row whose norm is not within ``tolerance`` of 1
+    ``in_place`` scales ``quat`` itself (the same numbers without a second array). Raises
+    RecordingFormatError at the first row whose norm is not within ``tolerance`` of 1
     (a NaN norm included): "quaternion norm N; expected ``expected``", N to ``digits``
     decimals, at that row's file line ``lines[i]``.
     """
@@ -557,6 +711,9 @@ def unit_quaternions(
         raise RecordingFormatError(
             path, f"quaternion norm {norm[i]:.{digits}f}; expected {expected}", line=int(lines[i])
         )
+    if in_place:
+        quat /= norm[:, None]
+        return quat
     return quat / norm[:, None]
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from analysis.errors import RecordingFormatError
 from analysis.recording.schema import GRAVITY_M_S2
@@ -32,6 +33,8 @@ from sensors.formats.vendor import (
     VendorStream,
     decode_text,
     find_clock_gaps,
+    line_at,
+    long_or_whole_text,
     parse_table,
     split_header,
     unit_quaternions,
@@ -136,8 +139,12 @@ def read_witmotion(path: str | Path) -> tuple[VendorStream, ...]:
     PC receipt time ``Time`` (midnight roll-over handled), with a warning saying why.
     """
     p = Path(path)
-    text = decode_text(read_file_bytes(p), p)
-    first = text.split("\n", 1)[0].rstrip("\r")
+    text = long_or_whole_text(p, read_file_bytes)  # a long export: read as parsed
+    try:
+        first = line_at(text, 0)[0]
+    except UnicodeDecodeError:
+        decode_text(text, p)  # type: ignore[arg-type]  (raises, naming the line)
+        raise
     if not is_witmotion_header(first):
         raise RecordingFormatError(
             p,
@@ -161,7 +168,7 @@ def read_witmotion(path: str | Path) -> tuple[VendorStream, ...]:
         text, path=p, header_line=1, delimiter=delim, numeric=numeric, text_columns=text_cols
     )
     devices = (
-        np.asarray([str(d).strip() for d in table.columns[DEVICE]], dtype=object)
+        _device_names(table.columns[DEVICE])
         if DEVICE in table.columns
         else np.full(len(table.lines), p.stem, dtype=object)
     )
@@ -170,6 +177,13 @@ def read_witmotion(path: str | Path) -> tuple[VendorStream, ...]:
         idx = np.flatnonzero(devices == device)
         streams.append(_device_stream(p, table, idx, str(device), vectors, quat_cols))
     return tuple(streams)
+
+
+def _device_names(column: pa.ChunkedArray) -> np.ndarray:
+    """Each row's device name, stripped (one ``str`` per distinct name, shared by its rows)."""
+    coded = column.combine_chunks().dictionary_encode()
+    names = np.asarray([str(d).strip() for d in coded.dictionary.to_pylist()], dtype=object)
+    return names[coded.indices.to_numpy(zero_copy_only=False)]
 
 
 def _device_stream(
@@ -235,7 +249,7 @@ def _times(p: Path, table: Table, idx: np.ndarray, warnings: list[str]) -> tuple
     lines = table.lines[idx]
     why = ""
     if CHIP_TIME in table.columns:
-        cells = table.columns[CHIP_TIME][idx]
+        cells = table.text(CHIP_TIME, idx)
         t, bad = _parse_times(cells, _CHIP_RE)
         if bad is not None:
             why = f"'{CHIP_TIME}' {str(cells[bad]).strip()!r} at line {int(lines[bad])} unreadable"
@@ -246,7 +260,7 @@ def _times(p: Path, table: Table, idx: np.ndarray, warnings: list[str]) -> tuple
             return t, "witmotion:chip"
     if HOST_TIME not in table.columns:
         raise RecordingFormatError(p, f"{why}; and no '{HOST_TIME}' column to fall back on")
-    cells = table.columns[HOST_TIME][idx]
+    cells = table.text(HOST_TIME, idx)
     t, bad = _parse_times(cells, _TOD_RE)
     if bad is not None:
         raise RecordingFormatError(

@@ -18,6 +18,7 @@ from analysis.angles.vendor_tilt import (
     vendor_heading_note,
     vendor_orientation,
 )
+from analysis.errors import DataError
 from analysis.recording.schema import GRAVITY_M_S2
 from analysis.recording.streams import CalibrationWindows
 from sensors.formats.merge import read_vendor_session
@@ -191,3 +192,28 @@ def test_the_heading_note_needs_two_vendor_sensors():
     note = vendor_heading_note(["pelvis", "left_thigh"])
     assert note is not None
     assert note.startswith("pelvis, left_thigh: headings from the vendor's sensor fusion")
+
+
+def test_a_still_window_that_reads_no_gravity_is_an_error():
+    """A zeroed accelerometer in one still window (its mean force 0: no direction) used to
+    make the comparison NaN and the answer False (tilt left uncorrected, silently); now it is
+    a one-line error naming the sensor and the window, whatever the other windows say."""
+    rate = 50.0
+    rng = np.random.default_rng(8)
+    q_true = np.repeat(rot.normalize(rng.normal(size=(4, 4))), 100, axis=0)
+    corr = AccCorrection(np.array([0.15, -0.1, 0.2]), np.eye(3), 4, 120.0)
+    acc = rot.rotate(rot.conjugate(q_true), [0.0, 0.0, GRAVITY_M_S2])
+    own = _own_gravity(q_true, acc + corr.bias_m_s2)
+    still = np.zeros((400, 3))
+    for corrected in (-corr.bias_m_s2, np.zeros(3)):  # the raw reading 0; the corrected one 0
+        bad = acc.copy()
+        bad[150:175] = corrected  # window 6 of 0.5 s: 3.0-3.5 s after the first row
+        with pytest.raises(
+            DataError,
+            match=r"^left_shank: the accelerometer reads 0\.00 m/s² while the sensor is still "
+            r"\(13\.00–13\.50 s, 1 such window of 0\.5 s; a zeroed or dead accelerometer\?\)",
+        ):
+            follows_raw_accelerometer(
+                own, bad, still, corr, rate_hz=rate, label="left_shank", start_s=10.0
+            )
+    assert follows_raw_accelerometer(own, acc, still, corr, rate_hz=rate) is True

@@ -10,6 +10,7 @@ that short files cross many blocks.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,9 @@ from analysis.recording.streams import (
 from sensors.formats import canonical, merge, vendor
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import free_acc_from_specific_force, read_movella_dot
-from tests.vendor_writers import write_metabase, write_movella_dot
+from sensors.formats.phyphox import read_phyphox
+from sensors.formats.witmotion import read_witmotion
+from tests.vendor_writers import write_metabase, write_movella_dot, write_phyphox, write_witmotion
 
 WHOLE = 1 << 40
 """A block size no test table reaches: the whole parse."""
@@ -85,8 +88,8 @@ def test_block_wise_parse_equals_the_whole_one(blocks, text, monkeypatch):
     if vendor.long_plain_text(raw) is None and "\r" not in text:
         monkeypatch.setattr(vendor, "BLOCK_CHARS", blocks)
         assert vendor.long_plain_text(raw) == raw
-    if "\r" not in text:  # a long export's bytes as the DOT reader hands them over
-        _same_table(_parse(raw, blocks, monkeypatch, **kw), whole)
+    # a long export's bytes as the readers hand them over (CR-LF lines too)
+    _same_table(_parse(raw, blocks, monkeypatch, **kw), whole)
 
 
 @pytest.mark.parametrize(
@@ -225,6 +228,9 @@ def test_a_bad_merged_stream_fails_as_the_long_table_does(spoil):
     with pytest.raises(RecordingFormatError) as merged_error:
         merge._validated(streams)
     assert str(merged_error.value) == str(long_error.value)
+    with pytest.raises(RecordingFormatError) as analysis_error:  # the analysis' read
+        merge._validated(streams, float32=True)
+    assert str(analysis_error.value) == str(long_error.value)
 
 
 def test_a_long_metabase_export_is_read_as_it_was_whole(tmp_path, monkeypatch):
@@ -236,3 +242,119 @@ def test_a_long_metabase_export_is_read_as_it_was_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(vendor, "BLOCK_CHARS", 999)
     assert vendor.long_plain_text(path.read_bytes()) is not None  # the bytes path is taken
     _same_stream(read_metabase(path), whole)
+
+
+def test_file_bytes_answer_as_the_bytes_do(tmp_path, monkeypatch):
+    rng = np.random.default_rng(1)
+    data = bytes(rng.choice(list(b"ab\r\n,"), 20_000).tolist())
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    monkeypatch.setattr(vendor.FileBytes, "CHUNK", 97)  # many chunk edges
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", 10)
+    fb = vendor.long_plain_file(path) or vendor.FileBytes(path, os.open(path, os.O_RDONLY), 20_000)
+    for sub in (b"\n", b"\r\n", b"\r"):
+        for a, b in ((0, None), (5, 4000), (123, 19_999), (15_000, None)):
+            assert fb.find(sub, a, b) == data.find(sub, a, b)
+            assert fb.rfind(sub, a, b) == data.rfind(sub, a, b)
+            assert fb.count(sub, a, b) == data.count(sub, a, b)
+    assert fb[10:300] == data[10:300]
+    assert fb[19_990:] == data[19_990:]
+    assert bytes(fb) == data
+    assert fb.endswith(data[-3:])
+    assert fb.startswith(data[:4])
+    assert (b"abab" in fb) == (b"abab" in data)
+    assert len(fb) == len(data)
+
+
+def _crlf(path: Path) -> Path:
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    return path
+
+
+def test_long_crlf_exports_are_read_from_the_file_as_they_were_whole(
+    tmp_path, make_session, monkeypatch
+):
+    """A long export with CR-LF line ends (WitMotion's) is parsed from the file a block at a
+    time, as the whole decoded text was; a lone CR still sends it to the whole parse."""
+    session = make_session(60.0)
+    st = session.stream("right_shank")
+    wit = _crlf(
+        write_witmotion(
+            tmp_path / "wit.csv", t_s=st.t_s, acc_m_s2=st.acc_m_s2, gyr_rad_s=st.gyr_rad_s
+        )
+    )
+    dot = _crlf(_dot(tmp_path, make_session))
+    for path, read in ((wit, lambda p: read_witmotion(p)[0]), (dot, read_movella_dot)):
+        monkeypatch.setattr(vendor, "BLOCK_CHARS", WHOLE)
+        whole = read(path)
+        monkeypatch.setattr(vendor, "BLOCK_CHARS", 333)
+        assert isinstance(vendor.long_plain_file(path), vendor.FileBytes)  # read as parsed
+        _same_stream(read(path), whole)
+    raw = wit.read_bytes()
+    assert vendor.long_plain_text(raw.replace(b"\r\n", b"\r", 1)) is None
+    assert vendor.long_plain_text(b"\xef\xbb\xbf" + raw) is None
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "decimal_comma"), [(",", False), (";", True)], ids=["comma", "decimal comma"]
+)
+def test_a_long_phyphox_export_is_read_as_it_was_whole(
+    tmp_path, monkeypatch, delimiter, decimal_comma
+):
+    """A long phyphox CSV is parsed from its bytes a block at a time, not decoded whole."""
+    t = np.arange(3000) / 100.0
+    values = np.random.default_rng(7).normal(0, 1, (3000, 3))
+    path = write_phyphox(
+        tmp_path / "Gyroscope.csv",
+        t_s=t,
+        values=values,
+        kind="gyr",
+        delimiter=delimiter,
+        decimal_comma=decimal_comma,
+    )
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", WHOLE)
+    (whole,) = read_phyphox(path)
+    monkeypatch.setattr(vendor, "BLOCK_CHARS", 999)
+    assert vendor.long_plain_text(path.read_bytes()) is not None  # the bytes path is taken
+    (blocks,) = read_phyphox(path)
+    _same_stream(blocks, whole)
+
+
+def _resident_kb(arr: np.ndarray) -> int:
+    """Resident kB of the mapping that holds ``arr`` (``/proc/self/smaps``)."""
+    start = arr.__array_interface__["data"][0]
+    kb, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()[0]
+        if "-" in head and ":" not in head:
+            lo, hi = (int(x, 16) for x in head.split("-"))
+            inside = lo <= start < hi
+        elif inside and head == "Rss:":
+            kb = int(line.split()[1])
+    return kb
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs /proc/self/smaps")
+def test_import_spills_long_samples_and_writes_the_same_bytes(tmp_path, make_session, monkeypatch):
+    """``import`` keeps a long session's samples in temporary files until they are written
+    (``canonical.spilled``); the recording and sidecar are the bytes written from memory."""
+    folder = tmp_path / "dot"
+    folder.mkdir()
+    _dot(folder, make_session)
+    written = []
+    for spill_from in (WHOLE, 0):
+        monkeypatch.setattr(canonical, "SPILL_MIN_BYTES", spill_from)
+        rec = merge.read_vendor_session([folder], spill=True)
+        quat = rec.streams["right_shank"].quat
+        assert (quat.base is not None and not quat.flags.writeable) == (spill_from == 0)
+        out = tmp_path / f"spill{spill_from}.csv.gz"
+        canonical.write_streams(out, rec.streams, rec.meta)
+        if spill_from == 0:  # mapped from a file: the writer handed its pages back
+            assert _resident_kb(quat) == 0
+            assert np.isfinite(quat).all()  # read in again
+            assert _resident_kb(quat) > 0
+            canonical.release_spilled(quat)
+            assert _resident_kb(quat) == 0
+        np.testing.assert_array_equal(quat, rec.streams["right_shank"].quat)  # read again
+        written.append((out.read_bytes(), canonical.sidecar_path(out).read_bytes()))
+    assert written[0] == written[1]
