@@ -26,6 +26,7 @@ from rich.live import Live
 
 from analysis.envelope.profiles import load_builtin_profile, profile_for_exercise
 from analysis.errors import ConfigError, OutputExistsError
+from analysis.recording.inputs import MAX_RATE_HZ
 from analysis.recording.schema import PLACEMENTS
 from analysis.simulation import SCENARIOS, list_scenarios, natural_duration_s
 from cli.common import quiet_bumble
@@ -407,9 +408,16 @@ def _summary(result: RecordingResult) -> str:
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    """Refuse an absurd ``--speed``, ``--duration-s``, ``--stand-s`` or ``--move-s``."""
+    """Refuse an absurd ``--speed``, ``--rate-hz``, ``--duration-s``, ``--stand-s`` or ``--move-s``.
+
+    (``--rate-hz``: the same bound as every recording, ``inputs.MAX_RATE_HZ``.)
+    """
     if args.speed is not None and not 0 < args.speed <= MAX_SPEED:
         raise ConfigError(f"--speed must be in (0, {MAX_SPEED:g}], got {args.speed}")
+    if args.rate_hz is not None and not 0 < args.rate_hz <= MAX_RATE_HZ:
+        # 0 was taken as "the default"; 1e9 made each virtual sensor stream at 1e9 Hz
+        # (11 GB within minutes, on past SIGTERM)
+        raise ConfigError(f"--rate-hz must be in (0, {MAX_RATE_HZ:g}] Hz, got {args.rate_hz}")
     if args.duration_s is not None and not args.duration_s > 0:
         raise ConfigError(f"--duration-s must be positive, got {args.duration_s}")
     for option, value in (("--stand-s", args.stand_s), ("--move-s", args.move_s)):

@@ -48,9 +48,9 @@ from analysis.simulation.imu import ERROR_PRESETS, with_preset
 from sensors.formats.canonical import (
     format_samples,
     new_temp_beside,
-    open_new,
     publish_new,
     sidecar_path,
+    write_new_file,
     write_sidecar,
 )
 
@@ -311,16 +311,15 @@ def write_session(
                         progress.update(task, completed=chunk.end_s)
             finally:
                 writer.close()
-        for key, tmp in (("recording", rec_tmp), ("truth_csv", tru_tmp)):
+        # the recording gets its name last: a kill never leaves it without its sidecar (read
+        # without exercise, marks and gaps) or its truth; every file is whole or absent
+        truth_text = json.dumps(sim.truth_document(), indent=2, ensure_ascii=False) + "\n"
+        written.append(write_new_file(paths["truth_json"], truth_text.encode("utf-8")))
+        written.append(write_sidecar(paths["recording"], sim.meta))
+        for key, tmp in (("truth_csv", tru_tmp), ("recording", rec_tmp)):
             _publish(tmp, paths[key])
             written.append(paths[key])
         temps.clear()
-        truth_text = json.dumps(sim.truth_document(), indent=2, ensure_ascii=False) + "\n"
-        with open_new(paths["truth_json"]) as fh:
-            written.append(paths["truth_json"])
-            fh.write(truth_text.encode("utf-8"))
-        write_sidecar(paths["recording"], sim.meta)
-        written.append(paths["sidecar"])
     except BaseException:
         for p in temps + written:
             with contextlib.suppress(FileNotFoundError):

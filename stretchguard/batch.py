@@ -33,7 +33,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analysis.errors import ConfigError, RecordingFormatError, StretchguardError
+from analysis.errors import ConfigError, DataError, RecordingFormatError, StretchguardError
+from analysis.recording.config_files import parse_json, read_text
+from analysis.recording.inputs import MAX_JSON_DEPTH
 from analysis.recording.streams import take_streams
 from sensors.formats.canonical import write_new_file
 from sensors.formats.detect import detect_format
@@ -344,9 +346,15 @@ BASE_COLUMNS = (
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    """The JSON object ``path``, or ``{}`` (missing, unreadable, not an object).
+
+    Read like every input (``config_files.read_text``): a FIFO or a device planted in the
+    output folder is never opened (resuming hung on a FIFO named ``session.json``).
+    """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = read_text(path, what="document", cap_bytes=64 << 20, error=DataError)
+        data = parse_json(text, path, error=DataError, max_depth=MAX_JSON_DEPTH)
+    except (OSError, StretchguardError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -168,14 +168,18 @@ def open_new(path: Path) -> Iterator[BinaryIO]:
         yield fh
 
 
-def write_new_file(path: Path, data: bytes | Iterable[bytes]) -> Path:
+def write_new_file(
+    path: Path, data: bytes | Iterable[bytes], *, before_publish: Callable[[], object] | None = None
+) -> Path:
     """Write ``data`` (bytes, or its pieces in order) to the new file ``path``.
 
     ``path`` must not exist yet (else OutputExistsError).
 
     Only the finished file gets the name (written under a hidden one, then
     :func:`publish_new`): a full disk, a file size limit or a kill never leaves a cut-off
-    file there. An OSError names ``path``, not the hidden file.
+    file there. An OSError names ``path``, not the hidden file. ``before_publish`` runs when
+    the data are written, before the name is given (a recording's sidecar: a kill never
+    leaves a recording without it).
     """
     try:
         tmp, fd = new_temp_beside(path)
@@ -183,6 +187,8 @@ def write_new_file(path: Path, data: bytes | Iterable[bytes]) -> Path:
             with os.fdopen(fd, "wb") as fh:
                 for piece in (data,) if isinstance(data, bytes | bytearray) else data:
                     fh.write(piece)
+            if before_publish is not None:
+                before_publish()
         except BaseException:
             with suppress(OSError):  # a folder made read-only keeps it: the first error counts
                 tmp.unlink()
@@ -914,19 +920,29 @@ def write_recording(
     data = format_samples(ordered)
     if p.name.endswith(".gz"):
         data = gzip.compress(data, compresslevel=9, mtime=0)
-    write_new_file(p, data)
-    _sidecar_or_undo(p, meta)
+    _write_with_sidecar(p, data, meta)
     return p
 
 
-def _sidecar_or_undo(p: Path, meta: SessionMeta | None) -> None:
-    """Write ``p``'s sidecar for ``meta`` (none without it); if it cannot be, remove ``p``."""
-    if meta is None:
-        return
+def _write_with_sidecar(p: Path, data: bytes | Iterable[bytes], meta: SessionMeta | None) -> None:
+    """Write the recording ``p`` and its sidecar for ``meta`` (none without it).
+
+    The recording gets its name last, once its sidecar is there (a kill in between left a
+    recording read without its exercise, marks and gaps); if it cannot get it, the sidecar
+    written is removed again.
+    """
+    written: list[Path] = []
+
+    def sidecar() -> None:
+        if meta is not None:
+            written.append(write_sidecar(p, meta))
+
     try:
-        write_sidecar(p, meta)
+        write_new_file(p, data, before_publish=sidecar)
     except BaseException:
-        p.unlink()
+        for side in written:
+            with suppress(OSError):
+                side.unlink()
         raise
 
 
@@ -987,8 +1003,7 @@ def write_streams(
     side = sidecar_path(p)
     _refuse_existing(p, *([side] if meta is not None else []))
     pieces = _csv_pieces(streams)
-    write_new_file(p, _gzip_pieces(pieces) if p.name.endswith(".gz") else pieces)
-    _sidecar_or_undo(p, meta)
+    _write_with_sidecar(p, _gzip_pieces(pieces) if p.name.endswith(".gz") else pieces, meta)
     return p
 
 

@@ -81,12 +81,28 @@ def _is_canonical(first_line: str) -> bool:
     return "t_s" in cells and "sensor" in cells
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """A UTF-16 byte-order mark, or ASCII text with a NUL byte beside every character."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    pairs = head[:200]
+    even, odd = pairs[0::2], pairs[1::2]
+    return len(pairs) >= 8 and (odd.count(0) == len(odd) or even.count(0) == len(even))
+
+
 def detect_format(path: str | Path) -> str:
     """The format name (a key of :data:`FORMATS`) of ``path``, decided from its content."""
     p = Path(path)
     head = read_head(p)
     if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         return "phyphox"
+    if _looks_utf16(head):
+        raise RecordingFormatError(
+            p,
+            "UTF-16 text (a spreadsheet's 'Unicode text' export?); expected UTF-8: save it "
+            "as 'CSV UTF-8' or export it again from the app",
+            line=1,
+        )
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [ln.rstrip("\r") for ln in text.split("\n")[:40]]

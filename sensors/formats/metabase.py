@@ -216,11 +216,13 @@ def _channel(
     """
     stream_kw: dict[str, FloatArray] = {}
     if kind == "accelerometer":
-        stream_kw["acc_m_s2"] = values * GRAVITY_M_S2
+        with np.errstate(over="ignore"):  # 1e308 g is inf m/s², refused at its line
+            stream_kw["acc_m_s2"] = values * GRAVITY_M_S2
     elif kind == "gyroscope":
         stream_kw["gyr_rad_s"] = np.deg2rad(values)
     elif kind == "magnetometer":
-        stream_kw["mag_ut"] = values * 1e6
+        with np.errstate(over="ignore"):
+            stream_kw["mag_ut"] = values * 1e6
     elif kind == "quaternion":
         stream_kw["quat"] = unit_quaternions(
             values,

@@ -636,9 +636,16 @@ def _numeric_column(raw: pa.ChunkedArray, name: str, lines: IntArray, path: Path
 
 
 def _to_float(cells: np.ndarray) -> FloatArray:
+    """Cells as float64, NaN where a cell is no plain decimal number.
+
+    Python's ``float`` also takes ``1_0`` (10) and non-ASCII digits (``١``, ``１``): those are
+    no numbers in a CSV export (and the canonical reader refuses them), so they are NaN too.
+    """
     stripped = np.char.strip(cells.astype(str))
     values = np.full(stripped.shape, np.nan)
     for i, s in enumerate(stripped):
+        if "_" in s or not s.isascii():
+            continue
         try:
             values[i] = float(s)
         except ValueError:

@@ -207,7 +207,8 @@ def _device_stream(
         if factor is None:
             warnings.append(f"{kind} unit {unit!r} not recognised: {kind} not imported")
             return None
-        values = np.column_stack([table.floats(c)[idx] for c in cols]) * factor
+        with np.errstate(over="ignore"):  # 1e308 g is inf m/s², refused at its line
+            values = np.column_stack([table.floats(c)[idx] for c in cols]) * factor
         if not np.any(values):
             warnings.append(f"{kind} columns are all zero (output not enabled): not imported")
             return None

@@ -106,6 +106,17 @@ def test_live_with_an_absurd_prompt_length_is_one_line(tmp_path: Path, option) -
     )
 
 
+@pytest.mark.parametrize("rate", ["0", "-5", "1e9", "2001"])
+def test_live_with_an_absurd_rate_is_one_line_not_a_hang(tmp_path: Path, rate: str) -> None:
+    """``--rate-hz 1e9`` made every virtual sensor stream at 1e9 Hz: 11 GB of memory in
+    14 min, on past SIGTERM until killed; ``--rate-hz 0`` was taken as the default."""
+    _refused_in_one_line(
+        [*LIVE, f"--rate-hz={rate}", "--speed", "8", "--out", str(tmp_path / "l.csv")],
+        "--rate-hz must be in (0, 2000] Hz",
+        tmp_path,
+    )
+
+
 def _refused_in_one_line(args: list[str], words: str, out_dir: Path) -> None:
     """``args`` exit 5 with one line of stderr holding ``words`` and write nothing."""
     run = subprocess.run(
