@@ -177,26 +177,27 @@ def test_the_live_monitor_judges_hip_rotation_uncertain_once_the_twist_is_undeci
     assert live.monitor.uncertain[IR]["reason"] == "the thigh's tilt"
 
 
-# --- the population: a thigh axis 8.8° off lying, and a neutral lying person ------------------
+# --- the population: a thigh axis once 8.8° off lying, and a neutral lying person ------------
 
 
-@pytest.mark.parametrize(
-    ("person", "sensors", "twisted"),
-    [(17020, "other-leg", True), (1, "default", False)],
-)
-def test_a_population_person_lying(person, sensors, twisted):
-    # 17020's resting thigh reads 8.8° of rotation lying with a neutral leg (its calibration's
-    # error: hip rotation 7.7° RMSE, trusted before); person 1 lies supine, read under 4°
+@pytest.mark.parametrize(("person", "sensors"), [(17020, "other-leg"), (1, "default")])
+def test_a_population_person_lying(person, sensors):
+    """Neither reads a twist the calibration cannot tell from a posture. 17020's resting
+    thigh read 8.8° of rotation lying with a neutral leg (its knee bends fixed the thigh's
+    axis only loosely: hip rotation 7.7° RMSE, which this check made uncertain); since round
+    13 the knee fit over the whole session fixes that axis (`thigh_side_loose`) and the hip
+    reads within 1° of the truth. Person 1 lies supine, read under 4°."""
     ses = generate_session(generate_person(person), 0, None, sensors)
     res = analyse_recording(ses.recording(), options=PipelineOptions(workers=1, threads=1))
     reasons = {c: v["reason"] for c, v in res.uncertain.items()}
-    mine = {c for c, why in reasons.items() if why.startswith("lying flat or sitting still")}
-    if not twisted:
-        assert mine == set()
+    assert not {c for c, why in reasons.items() if why.startswith("lying flat or sitting still")}
+    if person != 17020:
         return
-    assert mine == {"right_hip_internal_rotation_deg", "right_hip_adduction_deg"}
-    (_words, (other,)) = res.other_readings["right_thigh twist"]
-    assert set(other) == mine
+    n = min(len(res.angles), len(ses.truth))
+    for col in ("right_hip_internal_rotation_deg", "right_hip_adduction_deg"):
+        err = res.angles[col].to_numpy()[:n] - ses.truth[col].to_numpy()[:n]
+        assert col not in res.uncertain
+        assert float(np.sqrt(np.nanmean(err**2))) < 1.0
 
 
 def test_the_live_pipeline_names_the_hip_rotation_of_an_undecided_thigh():
