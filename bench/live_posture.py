@@ -250,19 +250,24 @@ def live_holds(ses: PopulationSession, steps: list, live: Any, *, mixing: bool) 
     return [_hold_dict(h) for h in out]
 
 
-def hold_check(ses: PopulationSession, res: Any, runs: Mapping[str, Any]) -> dict[str, Any]:
-    """The offline report's holds (timed at ``rate_mixing``, as ``stretchguard analyse``)
-    against each live variant's, with and without the live ``rate_mixing``."""
-    profile = load_builtin_profile(ses.profile_name)
-    env = check_envelope(
+def offline_envelope(ses: PopulationSession, res: Any) -> Any:
+    """The envelope ``stretchguard analyse`` gives the session: its doubts, other readings
+    and ``rate_mixing`` passed as the command passes them."""
+    return check_envelope(
         res.angles,
-        profile,
+        load_builtin_profile(ses.profile_name),
         side=ses.side,
         absent=res.absent,
         uncertain=res.uncertain,
         other_readings=res.other_readings,
         rate_mixing=res.rate_mixing,
     )
+
+
+def hold_check(ses: PopulationSession, res: Any, runs: Mapping[str, Any]) -> dict[str, Any]:
+    """The offline report's holds (timed at ``rate_mixing``, as ``stretchguard analyse``)
+    against each live variant's, with and without the live ``rate_mixing``."""
+    env = offline_envelope(ses, res)
     out: dict[str, Any] = {"offline": [_hold_dict(h) for h in env.holds]}
     for v, r in runs.items():
         out[v] = {
@@ -275,15 +280,7 @@ def hold_check(ses: PopulationSession, res: Any, runs: Mapping[str, Any]) -> dic
 def offline_episodes(ses: PopulationSession, res: Any) -> list[dict[str, Any]]:
     """The offline report's episodes (confirmed, uncertain rules' under every reading), as
     ``stretchguard analyse`` judges the same session."""
-    profile = load_builtin_profile(ses.profile_name)
-    est = check_envelope(
-        res.angles,
-        profile,
-        side=ses.side,
-        absent=res.absent,
-        uncertain=res.uncertain,
-        other_readings=res.other_readings,
-    )
+    est = offline_envelope(ses, res)
     return [
         {"rule": e.rule, "start_s": e.start_s, "end_s": e.end_s, "advisory": e.advisory}
         for e in est.episodes

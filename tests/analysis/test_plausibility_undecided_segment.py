@@ -18,19 +18,8 @@ import pandas as pd
 from analysis.angles.calibration import SegmentCalibration
 from analysis.angles.pipeline import _implausible
 from analysis.angles.plausibility import doubted_segments
+from tests.analysis.test_plausibility_resting_leg import RATE_HZ, WORN
 
-RATE_HZ = 100.0
-WORN = (
-    "pelvis",
-    "left_thigh",
-    "left_shank",
-    "left_foot",
-    "right_thigh",
-    "right_shank",
-    "right_foot",
-    "trunk",
-    "head",
-)
 FLEXION = "left_hip_flexion_deg"
 REASON = {FLEXION: "left hip flexion reads -94° for 72 s"}
 
