@@ -42,6 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._measure import run_timed
+from bench.stranger.writers import WIT_HEADER  # the WitMotion app's export header
 
 ROOT = Path(__file__).resolve().parents[1]
 DOT_SAMPLES = ROOT.parent / "shared" / "vendor-samples" / "movella"
@@ -111,15 +112,6 @@ def _tiled(sensor: tuple[np.ndarray, ...], rate: float, n: int) -> tuple[np.ndar
     return acc_r[src], np.where(back[:, None], -gyr_r[src], gyr_r[src])
 
 
-WIT_HEADER = (
-    "Time,Device name,Chip Time(),Acceleration X(g),Acceleration Y(g),Acceleration Z(g),"
-    "Angular velocity X(°/s),Angular velocity Y(°/s),Angular velocity Z(°/s),"
-    "ShiftX(mm),ShiftY(mm),ShiftZ(mm),SpeedX(mm/s),SpeedY(mm/s),SpeedZ(mm/s),"
-    "Angle X(°),Angle Y(°),Angle Z(°),"
-    "Magnetic field X(ʯt),Magnetic field Y(ʯt),Magnetic field Z(ʯt),Temperature(℃),"
-    "Quaternions 0(),Quaternions 1(),Quaternions 2(),Quaternions 3(),Raw power(),"
-    "Power Percent(%)()"
-)
 WIT_PLACEMENTS = ("right_thigh", "right_shank", "pelvis", "right_foot")
 START = dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=dt.UTC)
 
