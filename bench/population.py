@@ -39,6 +39,7 @@ from analysis.angles import rotations
 from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.envelope.checker import EnvelopeResult, check_envelope
 from analysis.envelope.profiles import load_builtin_profile
+from analysis.envelope.results import BandAlternative
 from analysis.simulation.imu import ERROR_PRESETS
 from analysis.simulation.population import (
     SENSOR_SETS,
@@ -466,7 +467,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     outcomes = [hold_reason(h, holds_est, est, tru_eps) for h in holds_true]
-    flagged = [why in HOLD_REASONS[7:13] for why in outcomes]
+    flagged = [why in HOLD_REASONS[7:14] for why in outcomes]
     matched = sum(
         any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) and not f
         for (a, b), f in zip(holds_true, flagged, strict=True)
@@ -477,6 +478,10 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "unconfirmed_false": unconfirmed_false,
         "hold_outcomes": outcomes,
         "holds_flagged": int(sum(flagged)),
+        # estimated holds with a reading of an episode the hysteresis band kept open
+        "holds_band_noted": sum(
+            any(isinstance(a, BandAlternative) for a in h.timing_alternatives) for h in est.holds
+        ),
         "truth_engaged": eng_true,
         "verdict": est.verdict,
         "truth_verdict": tru.verdict,
