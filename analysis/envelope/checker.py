@@ -750,7 +750,7 @@ def _band_tails(
         past = (beyond > 0.0) & valid
         deep = (beyond > spec.hysteresis_deg / 2.0) & valid
         for s, e in zip(*true_intervals(outside[name]), strict=True):
-            runs = [(a, b) for a, b in zip(*true_intervals(past[s:e]), strict=True)]
+            runs = zip(*true_intervals(past[s:e]), strict=True)
             last = max((s + b for a, b in runs if deep[s + a : s + b].any()), default=None)
             if last is None or t_end[e - 1] - t_end[last - 1] < spec.dwell_s:
                 continue
