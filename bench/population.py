@@ -39,6 +39,7 @@ from analysis.angles import rotations
 from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.envelope.checker import EnvelopeResult, check_envelope
 from analysis.envelope.profiles import load_builtin_profile
+from analysis.envelope.results import BandAlternative
 from analysis.simulation.imu import ERROR_PRESETS
 from analysis.simulation.population import (
     SENSOR_SETS,
@@ -243,6 +244,8 @@ HOLD_REASONS = (
     "start and end are not known to within a second",
     "flagged: start or end hangs on a lean at about the release rate; the hold gives its "
     "reading at the rate's precision, one reading matches",
+    "flagged: start or end hangs on an episode kept open by the hysteresis band; the hold "
+    "gives its reading with the episode ending at the angle's return inside, one reading matches",
 )
 
 
@@ -265,13 +268,23 @@ def hold_reason(
     same, the hold's only other readings being those of its uncertain engagement angle at
     half and twice the rate. The last reason ("said …"): an estimated hold over it says its
     start and end are not known to within a second (``Hold.timing_unknown``); never matched.
-    The last: flagged with readings of a trusted angle's rate at its precision only.
+    Reason 12: flagged with readings of a trusted angle's rate at its precision only. The
+    last: flagged with the reading of a gating episode ending where its angle came back
+    inside the edge, where the hysteresis band kept it open (``BandAlternative``).
     """
     a, b = hold
     flagged = _flagged(hold, est)
     if flagged is not None:
         return HOLD_REASONS[
-            {"pause": 7, "rate": 8, "reading": 9, "peak": 10, "unknown": 11, "scale": 12}[flagged]
+            {
+                "pause": 7,
+                "rate": 8,
+                "reading": 9,
+                "peak": 10,
+                "unknown": 11,
+                "scale": 12,
+                "band": 13,
+            }[flagged]
         ]
     over = [(c, d) for c, d in holds_est if c < b and d > a]
     if any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in over):
@@ -301,9 +314,11 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
     """Whether an estimated hold over ``hold`` is timing-flagged and one of its readings matches.
 
     None when not; else why: ``"pause"`` (a pause at the dwell among its readings), else
-    ``"peak"`` (a movement whose peak rate is at the limit), else ``"reading"`` (an other
-    calibration reading of its uncertain engagement angle among them), else ``"rate"`` (that
-    angle's rate halved and doubled), else ``"scale"`` (a trusted angle's rate at
+    ``"peak"`` (a movement whose peak rate is at the limit), else ``"band"`` (an episode's
+    end kept open by the hysteresis band, read ending at the angle's return inside the edge),
+    else ``"reading"`` (an other calibration reading of its uncertain engagement angle among
+    them), else ``"rate"`` (that angle's rate halved and doubled), else ``"scale"`` (a
+    trusted angle's rate at
     ``1 ± rate_scale_precision``); ``"unknown"`` first when an estimated hold over it says its
     timing is not known (``Hold.timing_unknown``: its engagement angle's rate has no
     established scale), whichever reading matches.
@@ -323,6 +338,8 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
                 return "pause"
             if any(getattr(x, "peak_deg_s", None) is not None for x in alts):
                 return "peak"
+            if any(getattr(x, "return_s", None) is not None for x in alts):
+                return "band"
             if any(getattr(x, "reading", None) for x in alts):
                 return "reading"
             factors = [getattr(x, "rate_factor", None) or 1.0 for x in alts]
@@ -450,7 +467,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     outcomes = [hold_reason(h, holds_est, est, tru_eps) for h in holds_true]
-    flagged = [why in HOLD_REASONS[7:13] for why in outcomes]
+    flagged = [why in HOLD_REASONS[7:14] for why in outcomes]
     matched = sum(
         any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) and not f
         for (a, b), f in zip(holds_true, flagged, strict=True)
@@ -461,6 +478,10 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "unconfirmed_false": unconfirmed_false,
         "hold_outcomes": outcomes,
         "holds_flagged": int(sum(flagged)),
+        # estimated holds with a reading of an episode the hysteresis band kept open
+        "holds_band_noted": sum(
+            any(isinstance(a, BandAlternative) for a in h.timing_alternatives) for h in est.holds
+        ),
         "truth_engaged": eng_true,
         "verdict": est.verdict,
         "truth_verdict": tru.verdict,

@@ -269,3 +269,17 @@ def test_a_hold_flagged_for_a_lean_at_the_rate_limit_is_counted_apart_never_as_m
     (hp,) = plain.holds
     same = [(hp.start_s, hp.end_s)]
     assert P.hold_reason(same[0], same, plain, []) == P.HOLD_REASONS[0]
+
+
+def test_a_hold_flagged_for_an_episode_the_hysteresis_band_keeps_open_is_counted_apart():
+    from tests.analysis.test_band_tail_holds import _session
+
+    profile = load_builtin_profile("standing_hamstring")
+    est = check_envelope(_session(dip_deg=0.01), profile, side="right")
+    hold = max(est.holds, key=lambda h: h.duration_s)
+    (alt,) = hold.timing_alternatives
+    holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    # the truth's hold starts where the angle came back inside the edge: the other reading
+    true_hold = (alt.start_s, alt.end_s)
+    assert abs(true_hold[0] - hold.start_s) > 1.0
+    assert P.hold_reason(true_hold, holds_est, est, []) == P.HOLD_REASONS[13]

@@ -72,6 +72,7 @@ from analysis.envelope.results import (
     STATE_INSIDE,
     STATE_NOT_ENGAGED,
     STATE_OUTSIDE,
+    BandAlternative,
     EnvelopeResult,
     Episode,
     Hold,
@@ -234,6 +235,7 @@ def check_envelope(
                 _JudgedUnder(profile, side, data, t_s, t_end, absent),
                 breaks,
             ),
+            band=_band_tails(rule_results, outside, testing, data, judged, t_end),
         )
         holds = _with_unconfirmed(holds, rule_results)
 
@@ -702,6 +704,114 @@ def _widen_to_edge(
     return new_starts[keep].astype(np.intp), new_ends[keep].astype(np.intp)
 
 
+@dataclasses.dataclass(frozen=True)
+class _BandTail:
+    """The end of one gating episode that hangs on the hysteresis band: samples ``[a, b)``.
+
+    The angle came back inside the edge at ``a`` and stayed short of the release until the
+    episode's end ``b``, going past the edge again by ``past_deg`` at most (never half the band
+    past it, where a breach is recognised). ``others``: whether another gating rule or a test
+    movement breaks the holds on ``[a, b)``.
+    """
+
+    spec: RuleSpec
+    a: int
+    b: int
+    past_deg: float
+    others: BoolArray
+
+
+def _band_tails(
+    rules: Sequence[RuleResult],
+    outside: Mapping[str, BoolArray],
+    testing: BoolArray,
+    data: Mapping[str, FloatArray],
+    judged: BoolArray,
+    t_end: FloatArray,
+) -> list[_BandTail]:
+    """The ends of gating episodes kept open by the hysteresis band, not by the angle.
+
+    A breach is recognised half the band past the edge and ends half the band back inside
+    (:func:`_judge_rule`); its extent is the time past the edge (:func:`_widen_to_edge`). An
+    angle that comes back inside the edge and hovers between it and the release, dipping past
+    the edge by less than half the band, never releases, so the episode runs on to its last
+    dip. Each episode whose last run past the edge reaching half the band past it ends at
+    least the dwell before the episode does gives a tail: from that return to the episode's
+    end. ``outside`` and ``testing``: each rule's outside mask and the test movements'.
+    """
+    gating = {r.rule: r for r in rules if r.rule in outside and not r.spec.advisory}
+    tails = []
+    for name, r in gating.items():
+        spec, x = r.spec, data[str(r.column)]
+        outward = 1.0 if spec.upper else -1.0
+        with np.errstate(invalid="ignore"):
+            beyond = outward * (x - spec.limit_deg)
+        valid = judged & np.isfinite(x)
+        past = (beyond > 0.0) & valid
+        deep = (beyond > spec.hysteresis_deg / 2.0) & valid
+        for s, e in zip(*true_intervals(outside[name]), strict=True):
+            runs = zip(*true_intervals(past[s:e]), strict=True)
+            last = max((s + b for a, b in runs if deep[s + a : s + b].any()), default=None)
+            if last is None or t_end[e - 1] - t_end[last - 1] < spec.dwell_s:
+                continue
+            others = testing[last:e].copy()
+            for other, mask in outside.items():
+                if other != name and other in gating:
+                    others |= mask[last:e]
+            tail = beyond[last:e][valid[last:e]]
+            worst = max(float(tail.max()), 0.0) if tail.size else 0.0
+            tails.append(_BandTail(spec, last, e, worst, others))
+    return tails
+
+
+def _band_alternatives(
+    spans: Sequence[tuple[float, float]],
+    alternatives: Sequence[list[TimingAlternative]],
+    band: Sequence[_BandTail],
+    steady: BoolArray,
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+    engaged_breaks: tuple[BoolArray, BoolArray],
+) -> None:
+    """Add to each hold's ``alternatives`` its reading with a band tail's episode ended early.
+
+    For each tail of ``band`` (:func:`_band_tails`) that a hold starts within the dwell of,
+    the holds are timed again with that episode ending where the angle came back inside the
+    edge (``engaged_breaks``: where the person is engaged, and the holds' breaks, which are
+    replaced on the tail by the other rules' and test movements'); a reading that moves the
+    hold's start or end by :data:`ALTERNATIVE_MIN_S` or more is kept as a
+    :class:`BandAlternative`. ``steady`` and ``rest``: as :func:`_hold_mask`'s arguments.
+    """
+    _, known, t_s, t_end, dwell = rest
+    engaged, breaks = engaged_breaks
+    for tail in band:
+        t0, t1 = float(t_s[tail.a]), float(t_end[tail.b - 1])
+        near = [k for k, (a, _) in enumerate(spans) if t0 <= a <= t1 + dwell]
+        if not near:
+            continue
+        other = breaks.copy()
+        other[tail.a : tail.b] = tail.others
+        rest_b = (engaged & ~other, known, t_s, t_end, dwell)
+        read = _spans(_hold_mask(steady, *rest_b), t_s, t_end)
+        spec = tail.spec
+        outward = 1.0 if spec.upper else -1.0
+        for k in near:
+            best = _overlapping_most(spans[k], read)
+            if best is None or _same_reading(spans[k], best):
+                continue
+            alternatives[k].append(
+                BandAlternative(
+                    rule=spec.name,
+                    return_s=t0,
+                    until_s=t1,
+                    limit_deg=spec.limit_deg,
+                    release_deg=spec.limit_deg - outward * spec.hysteresis_deg / 2.0,
+                    past_deg=tail.past_deg,
+                    start_s=best[0],
+                    end_s=best[1],
+                )
+            )
+
+
 def _interval_mask(starts: NDArray[np.intp], ends: NDArray[np.intp], n: int) -> BoolArray:
     """A boolean mask that is True on every ``[start, end)``."""
     marks = np.zeros(n + 1, dtype=np.int64)
@@ -724,6 +834,7 @@ def _holds(
     doubt: Mapping[str, str] | None = None,
     mixing: FloatArray | None = None,
     readings: _TimedUnder | None = None,
+    band: Sequence[_BandTail] = (),
 ) -> tuple[tuple[Hold, ...], BoolArray]:
     """Holds: engaged, no gating rule outside, every gating angle known, and held still.
 
@@ -737,7 +848,10 @@ def _holds(
     ``check_envelope``'s ``uncertain``; None: trusted), ``mixing`` (that angle's entry of
     ``check_envelope``'s ``rate_mixing``; None: none) and ``readings`` (the other readings
     of a doubt between discrete calibrations). An uncertain angle's rate with no scale and
-    no other reading leaves the holds' timing unknown (:func:`_with_unknown_timing`).
+    no other reading leaves the holds' timing unknown (:func:`_with_unknown_timing`). A hold
+    that starts where an episode's end hangs on the hysteresis band (``band``,
+    :func:`_band_tails`) lists the reading with that episode ending at the angle's return
+    inside the edge (:func:`_band_alternatives`).
     """
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
@@ -759,6 +873,7 @@ def _holds(
         assert x is not None
         for k, alt in _decided_otherwise(edges, spans, mask, speed, x, engaged, rest, spec):
             alternatives[k].append(alt)
+    _band_alternatives(spans, alternatives, band, steady, rest, (engaged, gating))
     if speed is not None and x is not None:
         rate = (engaged_by, speed, x, scale)
         _rate_doubts(

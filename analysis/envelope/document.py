@@ -36,6 +36,14 @@ def _episode(e: Episode) -> dict[str, Any]:
 
 _PAUSE_KEYS = ("pause_start_s", "pause_s", "precision_s", "dwell_s", "pause_bridged")
 _PEAK_KEYS = ("movement_start_s", "peak_rate_deg_s", "rate_precision_deg_s", "movement_taken")
+_BAND_KEYS = (
+    "band_rule",
+    "band_return_s",
+    "band_until_s",
+    "band_limit_deg",
+    "band_release_deg",
+    "band_past_deg",
+)
 
 
 def _alternative(alt: Any) -> dict[str, Any]:
@@ -44,7 +52,9 @@ def _alternative(alt: Any) -> dict[str, Any]:
     A reading at another rate of an uncertain engagement angle has ``rate_factor`` and no
     pause (its pause keys null); one under another calibration reading of that angle has
     ``reading`` (its words) and neither; a pause's reading has both null, and so has a
-    movement's at the rate limit, which has the peak keys instead (null in the others).
+    movement's at the rate limit, which has the peak keys instead (null in the others), and an
+    episode's end that hangs on the hysteresis band, which has the band keys (null in the
+    others).
     """
     factor = getattr(alt, "rate_factor", None)
     reading = getattr(alt, "reading", None)
@@ -71,6 +81,16 @@ def _alternative(alt: Any) -> dict[str, Any]:
             "peak_rate_deg_s": _r(alt.peak_deg_s, 3),
             "rate_precision_deg_s": _r(alt.precision_deg_s, 3),
             "movement_taken": alt.moving,
+        }
+    out |= dict.fromkeys(_BAND_KEYS)
+    if hasattr(alt, "return_s"):
+        out |= {
+            "band_rule": alt.rule,
+            "band_return_s": _r(alt.return_s, 3),
+            "band_until_s": _r(alt.until_s, 3),
+            "band_limit_deg": _r(alt.limit_deg, 3),
+            "band_release_deg": _r(alt.release_deg, 3),
+            "band_past_deg": _r(alt.past_deg, 3),
         }
     return out
 

@@ -177,7 +177,44 @@ class PeakAlternative(_OtherTiming):
     moving: bool
 
 
-TimingAlternative = HoldAlternative | RateAlternative | ReadingAlternative | PeakAlternative
+@dataclass(frozen=True, kw_only=True)
+class BandAlternative(_OtherTiming):
+    """The hold as it would be read if a rule's episode ended when its angle came back inside.
+
+    A breach ends only once the angle is half the hysteresis band back inside the edge
+    (``release_deg``); an angle that comes back inside the edge ``limit_deg`` at ``return_s``
+    and then stays between the edge and the release, going past the edge again by no more
+    than ``past_deg`` (never far enough to start a breach on its own), keeps the episode of
+    ``rule`` open until ``until_s`` (its last sample past the edge before the release). With
+    the episode ending at ``return_s`` instead the hold would run ``[start_s, end_s)``.
+    """
+
+    rule: str
+    return_s: float
+    until_s: float
+    limit_deg: float
+    release_deg: float
+    past_deg: float
+
+    def text(self) -> str:
+        """The condition in plain words, e.g. "the pelvis episode ended at 2:13, when …"."""
+        part = _RULE_PART.get(self.rule, self.rule.replace("_", " "))
+        return (
+            f"the {part} episode ended at {clock_text(self.return_s)}, when the angle came back "
+            f"inside its limit of {_deg_text(self.limit_deg)}° (it then stayed short of the "
+            f"{_deg_text(self.release_deg)}° an episode ends at, going back past the limit by "
+            f"{self.past_deg:.2f}° at most, until {clock_text(self.until_s)})"
+        )
+
+
+def _deg_text(deg: float) -> str:
+    """An angle in degrees as text, − before a negative one (e.g. "−98.5")."""
+    return f"{deg:g}".replace("-", "\u2212")
+
+
+TimingAlternative = (
+    HoldAlternative | RateAlternative | ReadingAlternative | PeakAlternative | BandAlternative
+)
 """One other reading of a hold's timing (``Hold.timing_alternatives``)."""
 
 
@@ -289,6 +326,9 @@ class Hold:
             )
             if isinstance(alt, ReadingAlternative):
                 parts.append(f"or {reading} under another calibration of the angle that times it")
+                continue
+            if isinstance(alt, BandAlternative):
+                parts.append(f"or {reading} if {alt.text()}")
                 continue
             if isinstance(alt, RateAlternative) and not 0.5 < alt.rate_factor < 2.0:
                 how = "twice" if alt.rate_factor > 1 else "half"
