@@ -119,7 +119,11 @@ class SessionTally:
     advisory: set[str] = field(default_factory=set)
     best_hold: Any = None
     """The longest hold as the checker last timed it (``MonitorState.hold``, an
-    ``analysis.envelope.results.Hold``), its other readings included; None: none yet."""
+    ``analysis.envelope.results.Hold``), its other readings included; None: none yet. Only
+    an ended hold counts (``MonitorState.hold_open``: the newest rows cannot decide one)."""
+    open_hold: Any = None
+    """The hold in progress at the newest state (None: none): said as in progress, not
+    counted until it ends."""
 
     def update(self, state: Any) -> None:
         """Take one :class:`~analysis.envelope.monitor.MonitorState`."""
@@ -129,7 +133,10 @@ class SessionTally:
         if state.hold_s > 0:
             self.last_hold_s = float(state.hold_s)
         self.best_hold_s = max(self.best_hold_s, float(state.hold_s))
-        self._take_hold(getattr(state, "hold", None))
+        hold = getattr(state, "hold", None)
+        self.open_hold = hold if getattr(state, "hold_open", False) else None
+        if self.open_hold is None:
+            self._take_hold(hold)
         for rule in state.rules:
             if rule.cue and rule.cue in state.new_cues:
                 self.cues[rule.rule] = self.cues.get(rule.rule, 0) + 1
@@ -371,6 +378,7 @@ def snapshot(
             "best_s": _num(tally.best_hold_s),
             "last_s": _num(tally.last_hold_s),
             "timing": st.hold_timing if st is not None and st.hold_s > 0 else None,
+            "in_progress": bool(st is not None and st.hold_s > 0 and st.hold_open),
             "best_timing": tally.hold_timing(),
         },
         "sensors": _sensors(session),
