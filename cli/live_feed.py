@@ -191,6 +191,11 @@ def next_command(out: Path) -> str:
     return f"stretchguard analyse {shlex.quote(str(out))} --out {shlex.quote(str(folder))}"
 
 
+def _hold_in_progress(st: Any) -> bool:
+    """The hold timer runs on a hold not ended yet (``MonitorState.hold_open``)."""
+    return bool(st is not None and st.hold_s > 0 and getattr(st, "hold_open", False))
+
+
 def _num(x: float | None, nd: int = 1) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
@@ -378,7 +383,7 @@ def snapshot(
             "best_s": _num(tally.best_hold_s),
             "last_s": _num(tally.last_hold_s),
             "timing": st.hold_timing if st is not None and st.hold_s > 0 else None,
-            "in_progress": bool(st is not None and st.hold_s > 0 and st.hold_open),
+            "in_progress": _hold_in_progress(st),
             "best_timing": tally.hold_timing(),
         },
         "sensors": _sensors(session),
