@@ -203,8 +203,9 @@ async def record_virtual_session(
     runs the world (and the session clock) faster than real time; both run on one
     :class:`~sensors.virtual.source.PacedHostClock`, which slows them when this process
     falls behind (a loaded host), so the session is the same at any load (``paced`` False:
-    the real monotonic clock, as ``stretchguard live --virtual`` and the latency bench use:
-    there the world runs in real time, as real sensors do). The virtual wearer
+    the real monotonic clock, as ``stretchguard live --virtual`` at ``--speed 1`` and the
+    latency bench use: there the world runs in real time, as real sensors do; faster, the
+    command paces it, and ``slowed_s`` of the result says how long it waited). The virtual wearer
     presses the symptom key where the script has a marker, and does the movements again
     when the guide asks for them (:func:`_do_movements_again`), so what the guide decides
     does not depend on how far behind the session's processing runs.
