@@ -12,9 +12,11 @@ also hold at the newest sample (a knee straightening while the leg is lowered is
 out of it passes ``max_rate_deg_s``; the report places its end where that movement began
 (where the rate rose through the release rate, a few tenths of a second earlier). So the
 newest rows cannot decide a hold: one that runs to them is *open* (``MonitorState.hold_open``)
-until the movement after it is seen, and a second of stillness at the newest rows, open, may
-vanish once the next rows show the movement out of it had begun (measured: 1.1–1.25-s "holds"
-at the newest row, 8 in 21 live replays, none in the report). A hold counts once it ended.
+until the movement after it is seen, and a second of stillness at the newest rows may vanish
+with the next rows: after the leg was lowered, the window's end is still engaged for the
+engagement dwell, so the stillness reads as a hold until the next rows end the stretch
+(measured: 18 such "holds" of 1.0–1.35 s over 25 live replays, none in the report). A hold
+counts once it ended.
 
 A hold's other readings (``Hold.timing_alternatives``: a pause at about the dwell, a lean at
 about the release rate or the rate limit, an uncertain angle's rate, and — given the live
