@@ -237,17 +237,25 @@ def _hold_dict(h: Any) -> dict[str, Any]:
 
 def live_holds(ses: PopulationSession, steps: list, live: Any, *, mixing: bool) -> list:
     """The holds the live envelope showed, each as last timed while in its window (a newer
-    timing of a hold replaces the one before; ``SessionTally`` keeps the longest so)."""
+    timing of a hold replaces the one before; ``SessionTally`` keeps the longest so).
+
+    Only ended holds count, as ``SessionTally`` counts them: one still open at a step
+    (``MonitorState.hold_open``) is not decided yet. One open at the last step is listed
+    with ``in_progress`` set."""
     out: list[Any] = []
+    state = None
     for state in _monitored(ses, steps, live, mixing=mixing):
         h = state.hold
-        if h is None:
+        if h is None or state.hold_open:
             continue
         if out and h.start_s < out[-1].end_s and out[-1].start_s < h.end_s:
             out[-1] = h
         elif not out or h.start_s >= out[-1].end_s:
             out.append(h)
-    return [_hold_dict(h) for h in out]
+    held = [_hold_dict(h) for h in out]
+    if state is not None and state.hold is not None and state.hold_open:
+        held.append({**_hold_dict(state.hold), "in_progress": True})
+    return held
 
 
 def offline_envelope(ses: PopulationSession, res: Any) -> Any:

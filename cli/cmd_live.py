@@ -227,6 +227,8 @@ class _Screen:
         self.stop = asyncio.Event()
         self.extra: dict[str, object] = {}
         """Sidecar extras decided while recording (the signal that stopped it)."""
+        self.slowed_s = 0.0
+        """Real seconds a virtual world faster than real time waited for this process."""
         self.view: LiveView | None = None
         self._live: Live | None = None
         self._keys: KeyReader | None = None
@@ -375,9 +377,51 @@ async def _live_virtual(args: argparse.Namespace, out: Path, screen: _Screen) ->
         observe=screen.attach,
         stop=screen.stop,
         extra=screen.extra,
-        paced=False,  # real time, as with real sensors (a busy host falls behind them)
+        # real time, as with real sensors (a busy host falls behind them); a world run faster
+        # waits for this process instead: unpaced, a loaded host fell ever further behind
+        # (--speed 50: 3.8 GB after 20 min, nothing recorded)
+        paced=args.speed > 1.0,
     )
+    screen.slowed_s = result.slowed_s
     return result.recording
+
+
+SLOWED_SAY_S = 1.0
+"""A virtual world held back this long (real s) or more is said at the end."""
+
+
+def slowed_words(slowed_s: float, speed: float) -> str | None:
+    """The end-of-session line for a virtual world that waited for this process.
+
+    ``slowed_s``: real seconds it waited; ``speed``: ``--speed``. None under
+    :data:`SLOWED_SAY_S`.
+    """
+    if not slowed_s >= SLOWED_SAY_S:
+        return None
+    return (
+        f"  note: this computer was busy, so the virtual world waited {slowed_s:.0f} s for it "
+        f"(slower than --speed {speed:g})"
+    )
+
+
+ARRIVED_SAY_SHARE = 0.9
+"""A sensor whose samples fall under this share of those due over the recording is said."""
+
+
+def _arrived_words(samples: int, rate_hz: float | None, duration_s: float) -> str:
+    """After a sensor's summary line: how few of its samples due arrived ("" when most did).
+
+    A virtual world run faster than this computer can carry (``--speed 50`` on a busy
+    machine) ends with each sensor's samples stopping at a different time, the rest still
+    on their way: the recording's spans then differ per sensor.
+    """
+    if not rate_hz or not duration_s > 0:
+        return ""
+    due = rate_hz * duration_s
+    share = samples / due
+    if share >= ARRIVED_SAY_SHARE:
+        return ""
+    return f"  only {100 * share:.0f} % of the {due:.0f} samples due arrived"
 
 
 def _summary(result: RecordingResult) -> str:
@@ -393,10 +437,11 @@ def _summary(result: RecordingResult) -> str:
     for placement, info in meta.sensors.items():
         c = packets.get(placement, {})
         bad = c.get("corrupt", 0) + c.get("truncated", 0) + c.get("unknown", 0)
-        lines.append(
+        line = (
             f"  {placement:<12} {info.family or '?':<12} {c.get('samples', 0):>8} samples"
             f"  {bad} bad packets  {c.get('reconnects', 0)} reconnects"
         )
+        lines.append(line + _arrived_words(c.get("samples", 0), info.rate_hz, result.duration_s))
     for g in meta.gaps:
         lines.append(f"  gap {g.sensor}: [{g.start_s:.2f}, {g.end_s:.2f}) s ({g.reason})")
     for m in meta.markers:
@@ -484,6 +529,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         screen.close()
     print(_summary(result))
+    slowed = slowed_words(getattr(screen, "slowed_s", 0.0), args.speed)
+    if slowed is not None:
+        print(slowed)
     _print_verdict(screen, out)
     return 0
 

@@ -439,6 +439,8 @@ class LiveAngles:
             bar = "█" * round(20 * done) + "░" * (20 - round(20 * done))
             head.append(f"   hold {st.hold_s:5.1f} s / {st.hold_target_s:g} s ", style="bold")
             head.append(bar, style="blue")
+            if st.hold_s > 0 and getattr(st, "hold_open", False):  # counted once it ends
+                head.append(" in progress", style="dim")
             if st.hold_s > 0 and st.hold_timing is not None:
                 head.append(f"\n{st.hold_timing}", style="yellow")
         if st is not None:

@@ -119,7 +119,11 @@ class SessionTally:
     advisory: set[str] = field(default_factory=set)
     best_hold: Any = None
     """The longest hold as the checker last timed it (``MonitorState.hold``, an
-    ``analysis.envelope.results.Hold``), its other readings included; None: none yet."""
+    ``analysis.envelope.results.Hold``), its other readings included; None: none yet. Only
+    an ended hold counts (``MonitorState.hold_open``: the newest rows cannot decide one)."""
+    open_hold: Any = None
+    """The hold in progress at the newest state (None: none): said as in progress, not
+    counted until it ends."""
 
     def update(self, state: Any) -> None:
         """Take one :class:`~analysis.envelope.monitor.MonitorState`."""
@@ -129,7 +133,10 @@ class SessionTally:
         if state.hold_s > 0:
             self.last_hold_s = float(state.hold_s)
         self.best_hold_s = max(self.best_hold_s, float(state.hold_s))
-        self._take_hold(getattr(state, "hold", None))
+        hold = getattr(state, "hold", None)
+        self.open_hold = hold if getattr(state, "hold_open", False) else None
+        if self.open_hold is None:
+            self._take_hold(hold)
         for rule in state.rules:
             if rule.cue and rule.cue in state.new_cues:
                 self.cues[rule.rule] = self.cues.get(rule.rule, 0) + 1
@@ -182,6 +189,11 @@ def next_command(out: Path) -> str:
     """The command that analyses the recording into a report."""
     folder = out.with_name(out.stem + "_report")
     return f"stretchguard analyse {shlex.quote(str(out))} --out {shlex.quote(str(folder))}"
+
+
+def _hold_in_progress(st: Any) -> bool:
+    """The hold timer runs on a hold not ended yet (``MonitorState.hold_open``)."""
+    return bool(st is not None and st.hold_s > 0 and getattr(st, "hold_open", False))
 
 
 def _num(x: float | None, nd: int = 1) -> float | None:
@@ -371,6 +383,7 @@ def snapshot(
             "best_s": _num(tally.best_hold_s),
             "last_s": _num(tally.last_hold_s),
             "timing": st.hold_timing if st is not None and st.hold_s > 0 else None,
+            "in_progress": _hold_in_progress(st),
             "best_timing": tally.hold_timing(),
         },
         "sensors": _sensors(session),

@@ -10,7 +10,13 @@ stretch is only confirmed after the engagement dwell, so live the engagement cri
 also hold at the newest sample (a knee straightening while the leg is lowered is not a
 "locked knee"; the checker judges rules only there too). A hold is live until the movement
 out of it passes ``max_rate_deg_s``; the report places its end where that movement began
-(where the rate rose through the release rate, a few tenths of a second earlier).
+(where the rate rose through the release rate, a few tenths of a second earlier). So the
+newest rows cannot decide a hold: one that runs to them is *open* (``MonitorState.hold_open``)
+until the movement after it is seen, and a second of stillness at the newest rows may vanish
+with the next rows: after the leg was lowered, the window's end is still engaged for the
+engagement dwell, so the stillness reads as a hold until the next rows end the stretch
+(measured: 18 such "holds" of 1.0–1.35 s over 25 live replays, none in the report). A hold
+counts once it ended.
 
 A hold's other readings (``Hold.timing_alternatives``: a pause at about the dwell, a lean at
 about the release rate or the rate limit, an uncertain angle's rate, and — given the live
@@ -70,6 +76,12 @@ class MonitorState:
     hold: Hold | None = None
     """The newest hold in the window (in progress or ended), as the checker times it: with its
     other readings (``Hold.timing_text``) when its timing hangs on one. None: no hold."""
+    hold_open: bool = False
+    """The newest hold runs to the newest sample: in progress, not decided. Its end is not
+    known, nor, in its first second or so, whether it is a hold at all: the angle's rate at
+    the newest rows is smoothed without the rows after them, and a movement seen next may
+    turn out to have begun inside it (the stillness is then no hold). Count a hold once it
+    has ended (:attr:`hold` with ``hold_open`` False); say an open one is in progress."""
 
     @property
     def hold_timing(self) -> str | None:
@@ -207,6 +219,7 @@ class EnvelopeMonitor:
             hold_target_s=target,
             new_cues=tuple(new_cues),
             hold=res.holds[-1] if res.holds else None,
+            hold_open=bool(res.holds) and bool(res.in_hold[-1]),
         )
 
     def _rules_now(

@@ -191,7 +191,7 @@ function drawHold(s) {
   else if (!s.engaged) note = s.calibrated ? "not in the stretch yet" : "";
   else if (s.outside) note = "hold stopped — it restarts once back inside";
   else if (held >= target) note = "target reached — well held";
-  else if (held > 0) note = "holding";
+  else if (held > 0) note = h.in_progress ? "holding — in progress" : "holding";
   else note = "settle and hold still — the timer starts";
   const timing = s.phase === "ended" || s.stretch_ended ? h.best_timing : h.timing;
   if (timing && (s.phase === "ended" || s.stretch_ended || held > 0)) note += ` — ${timing}`;

@@ -126,6 +126,9 @@ class VirtualSessionResult:
     scenario_start_s: float
     """Session time (the recording's ``t_s``) of scenario time 0: ``t_s = scenario_t +
     scenario_start_s``, for comparing the recording with the simulation's truth."""
+    slowed_s: float = 0.0
+    """Real seconds the paced world waited for this process (``PacedHostClock.slowed_ns``;
+    0 unpaced): the session ran that much later than ``speed`` asks."""
 
 
 def _virtual_session_config(
@@ -150,11 +153,11 @@ def _virtual_session_config(
     return config
 
 
-def _host_clock(stack: contextlib.AsyncExitStack) -> Callable[[], int]:
+def _host_clock(stack: contextlib.AsyncExitStack) -> PacedHostClock:
     """A paced host clock, paced until ``stack`` closes."""
     host = PacedHostClock()
     stack.callback(asyncio.get_running_loop().create_task(host.run()).cancel)
-    return host.now_ns
+    return host
 
 
 async def _session_for(
@@ -200,8 +203,9 @@ async def record_virtual_session(
     runs the world (and the session clock) faster than real time; both run on one
     :class:`~sensors.virtual.source.PacedHostClock`, which slows them when this process
     falls behind (a loaded host), so the session is the same at any load (``paced`` False:
-    the real monotonic clock, as ``stretchguard live --virtual`` and the latency bench use:
-    there the world runs in real time, as real sensors do). The virtual wearer
+    the real monotonic clock, as ``stretchguard live --virtual`` at ``--speed 1`` and the
+    latency bench use: there the world runs in real time, as real sensors do; faster, the
+    command paces it, and ``slowed_s`` of the result says how long it waited). The virtual wearer
     presses the symptom key where the script has a marker, and does the movements again
     when the guide asks for them (:func:`_do_movements_again`), so what the guide decides
     does not depend on how far behind the session's processing runs.
@@ -215,6 +219,7 @@ async def record_virtual_session(
     if sources is None:
         sources = scenario_sources(scenario, families, seed=seed, rates_hz=rates_hz)
     async with contextlib.AsyncExitStack() as stack:
+        host = _host_clock(stack) if paced else None
         rig = VirtualRig(
             await stack.enter_async_context(VirtualAir()),
             sources.sources,
@@ -223,7 +228,7 @@ async def record_virtual_session(
             faults=faults,
             seed=seed,
             record=record,
-            host_ns=_host_clock(stack) if paced else None,
+            host_ns=host.now_ns if host is not None else None,
         )
         session = await _session_for(rig, sources, rates_hz)
         started: list[float] = []
@@ -268,6 +273,7 @@ async def record_virtual_session(
         scenario=sources,
         world_start_s=started[0] if started else 0.0,
         scenario_start_s=started[1] if started else 0.0,
+        slowed_s=host.slowed_ns / 1e9 if host is not None else 0.0,
     )
 
 

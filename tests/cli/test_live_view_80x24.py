@@ -9,6 +9,7 @@ and the angle pipeline are stood in by their display-facing attributes only (sta
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from types import SimpleNamespace
@@ -143,3 +144,13 @@ def test_after_the_stretch_it_says_the_stretch_ended():
     assert "not in the stretch yet" not in text
     during = _screen([_sensor("pelvis")], state)
     assert "inside the envelope" in during
+
+
+def test_a_running_hold_says_it_is_in_progress_and_fits():
+    holding = dataclasses.replace(_state(engaged=True, outside=False), hold_s=12.0, hold_open=True)
+    text = _screen([_sensor("pelvis")], holding)
+    assert len(text.rstrip("\n").splitlines()) <= 24, text
+    line = next(x for x in text.splitlines() if "hold  12.0 s / 30 s" in x)
+    assert "░ in progress" in line, text
+    ended = dataclasses.replace(holding, hold_open=False)
+    assert "in progress" not in _screen([_sensor("pelvis")], ended)

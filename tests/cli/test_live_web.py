@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from analysis.envelope.profiles import load_builtin_profile
+from analysis.envelope.results import Hold
 from analysis.errors import ConfigError
 from cli.cmd_live import _Screen
 from cli.live_feed import (
@@ -238,3 +239,27 @@ def test_another_host_needs_the_printed_token(tmp_path: Path):
         assert web.url.endswith(f":{web.port}/?token={web.token}")
     finally:
         web.close()
+
+
+def _with_hold(hold, *, open_, engaged=False, hold_s=0.0):
+    base = vars(_state(engaged=engaged, hold_s=hold_s))
+    return SimpleNamespace(**base, hold=hold, hold_open=open_)
+
+
+def test_the_tally_counts_a_hold_once_it_ended_not_while_open():
+    # a second of stillness at the newest rows after the leg was lowered read as a hold for
+    # one step (MonitorState.hold_open), then the engagement ended and it was gone
+    ghost = Hold(start_s=50.96, end_s=52.0, rating="short")
+    tally = SessionTally()
+    tally.update(_with_hold(ghost, open_=True))
+    assert tally.best_hold is None
+    assert tally.open_hold is ghost
+    tally.update(_with_hold(None, open_=False))
+    assert tally.best_hold is None
+    assert tally.open_hold is None
+    # a hold counts once it ended
+    real = Hold(start_s=8.0, end_s=50.0, rating="target")
+    tally.update(_with_hold(real, open_=True, engaged=True, hold_s=42.0))
+    assert tally.best_hold is None
+    tally.update(_with_hold(real, open_=False))
+    assert tally.best_hold is real
