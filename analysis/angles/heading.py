@@ -284,6 +284,14 @@ MAX_TWIST_SPREAD_DEG = 3.0
 UNDECIDED_MIN_TWIST_DEG = 4.0
 """Below this the hip rotation read at the posture anchors is decided, whichever it is: the
 readings with and without it removed differ by less than hip rotation's 4° target."""
+GYRO_GAIN_TOLERANCE = 0.015
+"""What a commodity gyroscope's sensitivity and cross-axis errors make of a turn, per unit of
+turn angle (datasheets: ±1–3 % sensitivity, ±1–2 % cross-axis; the MPU-6050 class's 1 σ is
+1.5 %). The turn from the stand to lying or sitting (about 90° for a thigh, and for a pelvis
+lying down) leaves the hip's rotation off by up to this share of it
+(:func:`twist_gain_deg`): the rotation read at the posture anchors is the leg's posture, the
+calibration's error and this together (docs/accuracy.md, "A lying twist read through the
+gyroscope's gain", round 14)."""
 UNDECIDED_MAX_TWIST_DEG = DOUBTED_MAX_TWIST_DEG
 """Up to this a rotation at the posture anchors may be the calibration's error about the
 thigh's long axis (our own population's thighs, lying neutral, read up to 8.8°) as well as
@@ -426,27 +434,61 @@ def twist_accepted(tau_rad: float, spread_rad: float, *, max_twist_deg: float) -
     return bool(small and spread_rad <= np.deg2rad(MAX_TWIST_SPREAD_DEG))
 
 
-def twist_undecided(tau_rad: float) -> bool:
+def twist_gain_deg(turns_deg: Iterable[float]) -> float:
+    """What the gyroscopes' gains can add to a hip's rotation over the turns to its anchors.
+
+    ``turns_deg``: how far each of the hip's two segments (pelvis, thigh) turned from the
+    stand to the posture anchors; their errors (:data:`GYRO_GAIN_TOLERANCE` of each turn)
+    are independent, so they add in quadrature.
+    """
+    return float(GYRO_GAIN_TOLERANCE * np.sqrt(sum(t * t for t in turns_deg)))
+
+
+def turn_from_stand_deg(q_E_B: FloatArray, anchors: BoolArray) -> float:
+    """How far a segment turned from the stand (superior axis up) to ``anchors`` (degrees).
+
+    The angle of its mean superior axis over the anchors from the vertical: heading-free,
+    as the stand's pose is (0 without an anchor).
+    """
+    if not anchors.any():
+        return 0.0
+    y = rot.frame_axis(np.asarray(q_E_B[anchors], dtype=np.float64), 1).mean(axis=0)
+    return float(np.rad2deg(np.arctan2(np.hypot(y[0], y[1]), y[2])))
+
+
+def twist_undecided(tau_rad: float, *, gain_deg: float = 0.0) -> bool:
     """Whether the data cannot tell the rotation read at the posture anchors from an error.
 
     Between :data:`UNDECIDED_MIN_TWIST_DEG` and :data:`UNDECIDED_MAX_TWIST_DEG` it may be
     what the calibration got wrong about the thigh's long axis or a leg turned in or out
     lying or sitting: whichever way it is decided, hip rotation may be off by all of it.
+    ``gain_deg``: what the gyroscopes' gains can add over the turn to the anchors
+    (:func:`twist_gain_deg`); a reading decided the wrong way is off by itself and that, so
+    the lower edge comes down by it (a small reading is a small error only with nothing else
+    in the hip's rotation).
     """
-    return bool(UNDECIDED_MIN_TWIST_DEG < abs(np.rad2deg(tau_rad)) <= UNDECIDED_MAX_TWIST_DEG)
+    low = max(0.0, UNDECIDED_MIN_TWIST_DEG - gain_deg)
+    return bool(low < abs(np.rad2deg(tau_rad)) <= UNDECIDED_MAX_TWIST_DEG)
 
 
-def undecided_twist_words(side: str, tau_deg: float) -> dict[str, str]:
+def undecided_twist_words(side: str, tau_deg: float, gain_deg: float = 0.0) -> dict[str, str]:
     """Why an undecided twist leaves a hip's angles uncertain, and what to redo.
 
     ``{"reason", "redo"}`` for the ``side`` hip whose rotation read ``tau_deg`` at the
-    posture anchors (:func:`twist_undecided`).
+    posture anchors (:func:`twist_undecided`), ``gain_deg`` with it only when it made the
+    reading undecided (under :data:`UNDECIDED_MIN_TWIST_DEG`).
     """
+    gain = (
+        f", and up to {gain_deg:.0f}° more that the sensors' gyroscope gains can add over the "
+        "turn to lying or sitting"
+        if abs(tau_deg) <= UNDECIDED_MIN_TWIST_DEG
+        else ""
+    )
     return {
         "reason": (
             f"lying flat or sitting still, the {side} hip read {abs(tau_deg):.0f}° of rotation: "
             f"a leg turned that far or a {side} thigh sensor whose calibration is that far off "
-            "about the thigh's long axis, which the data cannot tell apart"
+            f"about the thigh's long axis, which the data cannot tell apart{gain}"
         ),
         "redo": (
             "lie on your back with the legs straight and the kneecaps pointing up, still, for "

@@ -41,7 +41,9 @@ from analysis.angles.heading import (
     lying_flat_mask,
     posture_anchor_mask,
     turn_about_vertical,
+    turn_from_stand_deg,
     twist_accepted,
+    twist_gain_deg,
     twist_undecided,
     undecided_twist_words,
     untwist,
@@ -249,6 +251,7 @@ def segment_orientations(
     keep: Collection[str] | None = None,
     twists: dict[str, float] | None = None,
     flip_twist: Collection[str] = (),
+    twist_turns: dict[str, float] | None = None,
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
 
@@ -269,7 +272,8 @@ def segment_orientations(
     the neutral pose mask alone (:func:`reading_chain` says which a column needs).
     ``twists``, if given, receives per thigh with posture anchors the hip rotation read there
     (rad); ``flip_twist``: thighs whose twist is decided the other way (the other reading of
-    an undecided one, :func:`_undecided_twists`).
+    an undecided one, :func:`_undecided_twists`); ``twist_turns`` receives per such thigh
+    what the gyroscopes' gains can add to that reading (:func:`heading.twist_gain_deg`, °).
     """
     q_B = chain.sensor_to_segment(q_E_S, calibration, consume=True, threads=threads)
     # heading-free: q_B will do
@@ -304,6 +308,7 @@ def segment_orientations(
         bound_deg=_twist_bounds(calibration),
         read=twists,
         flip=flip_twist,
+        gain=twist_turns,
     )
     if extra:  # the thighs may have turned: every heading again, with the new anchors
         turn = turns(extra={**spine, **extra})
@@ -430,6 +435,7 @@ def _posture_untwist(
     bound_deg: Mapping[str, float] | None = None,
     read: dict[str, float] | None = None,
     flip: Collection[str] = (),
+    gain: dict[str, float] | None = None,
 ) -> dict[str, NDArray[np.bool_]]:
     """Offline only: re-take each hip's zero where the subject lies flat or sits still.
 
@@ -437,7 +443,9 @@ def _posture_untwist(
     those periods (:func:`hip_twist_read`), unless that is more than its calibration can have
     got wrong (``bound_deg`` per thigh, default :data:`MAX_TWIST_DEG`: a real posture;
     :func:`twist_accepted`), and returns them per thigh, as heading anchors. ``read``
-    receives each rotation read (rad); the thighs in ``flip`` are decided the other way.
+    receives each rotation read (rad), ``gain`` what the gyroscopes' gains can add to it over
+    the pelvis's and thigh's turns from the stand (:func:`twist_gain_deg`, °); the thighs in
+    ``flip`` are decided the other way.
     """
     out: dict[str, NDArray[np.bool_]] = {}
     if "pelvis" not in q_B:
@@ -460,6 +468,9 @@ def _posture_untwist(
         tau, spread = hip_twist_read(q_pelvis, q_thigh, anchors)
         if read is not None:
             read[thigh] = tau
+        if gain is not None:
+            turns = (turn_from_stand_deg(q, anchors) for q in (q_pelvis, q_thigh))
+            gain[thigh] = twist_gain_deg(turns)
         if twist_accepted(tau, spread, max_twist_deg=bound) != (thigh in flip) and tau != 0.0:
             q_B[thigh] = untwist(q_B[thigh], tau)
     return out
@@ -634,7 +645,9 @@ def analyse_recording(
     # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
     others = lazy_readings(t_s, q_E_S, cal, threads=threads, **steps)
     twist = TwistSource.of(t_s, q_E_S, cal, steps, threads=threads, keep=not long_session)
-    q_E_B = segment_orientations(t_s, q_E_S, cal, threads=threads, twists=twist.read, **steps)
+    q_E_B = segment_orientations(
+        t_s, q_E_S, cal, threads=threads, twists=twist.read, twist_turns=twist.gain_deg, **steps
+    )
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat, foot_doubt = _feet_flat(q_E_B)
     mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
@@ -684,6 +697,8 @@ class TwistSource:
     steps: Mapping[str, Any]
     threads: int = 1
     read: dict[str, float] = field(default_factory=dict)
+    gain_deg: dict[str, float] = field(default_factory=dict)
+    """Per thigh with posture anchors, what the gyroscopes' gains can add to ``read`` (°)."""
 
     @classmethod
     def of(
@@ -721,14 +736,18 @@ def _undecided_twists(
     """Hip angles that hang on a rotation at the posture anchors the data cannot decide.
 
     Per thigh whose rotation read lying flat or sitting still is undecided
-    (:func:`twist_undecided`): its hip rotation, and its hip adduction where the reading with
-    the twist decided the other way moves it by more than :data:`TWIST_ADDUCTION_RMS_DEG`
-    RMS, are uncertain (``{column: {reason, redo}}``); the columns not uncertain already get
-    that other reading (``{"<thigh> twist": (words, (reading,))}``, for
-    ``check_envelope(other_readings=...)``). Without the sensors (a long session's are not
-    kept) both angles are uncertain, without another reading.
+    (:func:`twist_undecided`, its lower edge lowered by what the gyroscopes' gains can add
+    over the turn to the anchors, ``source.gain_deg``): its hip rotation, and its hip
+    adduction where the reading with the twist decided the other way moves it by more than
+    :data:`TWIST_ADDUCTION_RMS_DEG` RMS, are uncertain (``{column: {reason, redo}}``); the
+    columns not uncertain already get that other reading (``{"<thigh> twist": (words,
+    (reading,))}``, for ``check_envelope(other_readings=...)``). Without the sensors (a long
+    session's are not kept) both angles are uncertain, without another reading.
     """
-    undecided = {t: tau for t, tau in twists.items() if twist_undecided(tau)}
+    gains = source.gain_deg
+    undecided = {
+        t: tau for t, tau in twists.items() if twist_undecided(tau, gain_deg=gains.get(t, 0.0))
+    }
     out: dict[str, dict[str, str]] = {}
     readings: dict[str, OtherReadings] = {}
     for thigh, tau in undecided.items():
@@ -742,7 +761,7 @@ def _undecided_twists(
             TWIST_ADDUCTION_RMS_DEG
         ):
             moved.append(hip["adduction"])
-        why = undecided_twist_words(side, float(np.rad2deg(tau)))
+        why = undecided_twist_words(side, float(np.rad2deg(tau)), gains.get(thigh, 0.0))
         fresh = [c for c in moved if c not in uncertain]
         out.update({c: dict(why) for c in fresh})
         if other is not None and fresh:
