@@ -151,7 +151,7 @@ def test_a_witness_within_its_spread_of_the_kept_axis_confirms_it_over_a_ruled_o
     session's 10.3° from it; the thighs' witness (spread 10.8°, truly 8.2° off) 8.6° from
     the kept axis and 18.9° from the rival. Nearer the kept axis by 10.3°, less than its
     spread, it was doubted; but the kept axis lies within its spread and the rival beyond
-    what a witness is ever measured off (WITNESS_SPREAD_TAIL spreads): confirmed."""
+    WITNESS_SPREAD_TAIL spreads, farther than 95 % of witnesses are off: confirmed."""
     axes = _movements_kept(10.3)
     witness = _toward_rock(-8.6)  # 8.6° from the kept axis, 18.9° from the rival
     assert apart_deg(witness, axes.rival.z_S) == pytest.approx(18.9)
