@@ -360,6 +360,35 @@ def witness_clash_deg(spread_deg: float) -> float:
     return float(np.clip(3.0 * spread_deg, AXIS_CLASH_DEG, WITNESS_CLASH_DEG))
 
 
+WITNESS_SPREAD_TAIL = 1.5
+"""How many of its claimed spreads (:func:`analysis.angles.calibration.centre_witness`) the
+hip centre's witness of the pelvis's axis can lie from the true axis. Set after measuring
+it: over the 242 sessions of people 0–149 (default and full sets, 1 and 10 min) that had a
+witness, its true error over its spread was beyond 1 in 18 %, its 95th percentile 1.44
+(1.6 with one thigh, the default set; 1.28 with both), rounded up to a tenth. A rival axis
+farther than this from the witness is ruled out by it."""
+
+
+def _witness_keeps(kept_deg: float, rival_deg: float, spread_deg: float | None) -> bool:
+    """True when a witness confirms the kept axis over its rival (:func:`settle_axis`).
+
+    The witness lies ``kept_deg`` and ``rival_deg`` from the two axes and within about
+    ``spread_deg`` of the truth. It confirms the kept axis when nearer it than the rival by
+    its spread, or when the kept axis lies within its spread and the rival beyond
+    :data:`WITNESS_SPREAD_TAIL` spreads, as far as the witness is almost never off (an
+    unknown spread rules nothing out). Merely nearer, or the kept axis outside its spread
+    with the rival just beyond it, it cannot tell them apart: held-out person 43005's
+    witness (spread 6.6°) lay 8.9° from a kept axis 19° off and 9.6° from the true rival;
+    itself 10.1° (1.5 spreads) off.
+    """
+    spread = AXIS_CLASH_DEG if spread_deg is None else spread_deg
+    if kept_deg + spread <= rival_deg:
+        return True
+    if spread_deg is None:
+        return False
+    return kept_deg <= spread_deg and rival_deg > WITNESS_SPREAD_TAIL * spread_deg
+
+
 def settle_axis(
     axes: SensorAxes,
     witness_z_S: FloatArray | None,
@@ -382,7 +411,8 @@ def settle_axis(
     witness 50°). With a rival, the witness decides when it lies
     within :data:`AXIS_CLASH_DEG` of one of them and nearer it than the other by its spread
     (a witness looser than the two axes are apart cannot pick either): of the kept axis,
-    which then stands, or of the rival, which then replaces it (the
+    which then stands (or when the kept axis is within its spread and the rival is ruled
+    out: :func:`_witness_keeps`), or of the rival, which then replaces it (the
     replaced axis becomes the rival; when the witness lies within its spread of it, the
     replaced axis's rotation about it counts too: :func:`_corroborated`). Otherwise the axis
     carries an ``axis_doubt``.
@@ -398,7 +428,7 @@ def settle_axis(
         return _witness_taken(axes, witness_z_S, kept_deg, doubt=doubt)
     if kept_deg is not None:
         rival_deg = apart_deg(witness_z_S, axes.rival.z_S)
-        if kept_deg < AXIS_CLASH_DEG and kept_deg + spread <= rival_deg:
+        if kept_deg < AXIS_CLASH_DEG and _witness_keeps(kept_deg, rival_deg, spread_deg):
             return axes
         if rival_deg < AXIS_CLASH_DEG and rival_deg + spread <= kept_deg:
             taken = _take(axes, axes.rival)

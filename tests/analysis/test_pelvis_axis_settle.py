@@ -25,6 +25,7 @@ from analysis.angles.calibration import (
 from analysis.angles.calibration_axes import (
     AXIS_CLASH_DEG,
     WITNESS_CLASH_DEG,
+    WITNESS_SPREAD_TAIL,
     AxisEstimate,
     SensorAxes,
     apart_deg,
@@ -134,6 +135,51 @@ def test_a_witness_about_midway_does_not_confirm_the_kept_axis():
     # nearer the kept axis by its spread: it stands, undoubted
     near = settle_axis(axes, _toward_rock(16.0), what="pelvis", witness=WITNESS, spread_deg=6.6)
     assert near is axes
+
+
+def _movements_kept(rival_off_deg: float) -> SensorAxes:
+    """The movements' true axis kept, the session's ``rival_off_deg`` off as its rival."""
+    session = AxisEstimate(
+        z_S=_toward_rock(rival_off_deg), source="session", planarity_ratio=0.96,
+        axis_elevation_deg=0.0, rotation_deg=549.0,
+    )  # fmt: skip
+    return _axes(FLEX_Z, rotation_deg=117.0, planarity=1.0, rival=session)
+
+
+def test_a_witness_within_its_spread_of_the_kept_axis_confirms_it_over_a_ruled_out_rival():
+    """In-sample person 77 (10 min, default set): the movements' axis 0.4° off, the
+    session's 10.3° from it; the thighs' witness (spread 10.8°, truly 8.2° off) 8.6° from
+    the kept axis and 18.9° from the rival. Nearer the kept axis by 10.3°, less than its
+    spread, it was doubted; but the kept axis lies within its spread and the rival beyond
+    WITNESS_SPREAD_TAIL spreads, farther than 95 % of witnesses are off: confirmed."""
+    axes = _movements_kept(10.3)
+    witness = _toward_rock(-8.6)  # 8.6° from the kept axis, 18.9° from the rival
+    assert apart_deg(witness, axes.rival.z_S) == pytest.approx(18.9)
+    assert WITNESS_SPREAD_TAIL * 10.8 < 18.9
+    assert settle_axis(axes, witness, what="pelvis", witness=WITNESS, spread_deg=10.8) is axes
+    # 1° from the kept axis, 9.3° from the rival: a spread of 6° rules the rival out, an
+    # unknown one (taken as 10°) does not
+    sharp = _toward_rock(1.0)
+    assert settle_axis(axes, sharp, what="pelvis", witness=WITNESS, spread_deg=6.0) is axes
+    unknown = settle_axis(axes, sharp, what="pelvis", witness=WITNESS)
+    assert "does not say which" in unknown.axis_doubt
+    # a looser witness does not rule the rival out: doubted, as before
+    loose = settle_axis(axes, witness, what="pelvis", witness=WITNESS, spread_deg=14.0)
+    assert "does not say which" in loose.axis_doubt
+
+
+def test_a_rival_within_the_witness_s_tail_is_not_ruled_out():
+    """In-sample person 64 (1 min, full set): the session's axis (one hitched lean) 13.1°
+    off kept, the movements' 0.7° off its rival, 12.8° apart; the witness (spread 7.7°,
+    truly 9.4° off) 3.7° from the kept axis and 9.1° from the true rival. The rival lies
+    within WITNESS_SPREAD_TAIL spreads of the witness, so it is not ruled out: doubted."""
+    axes = _session_axis_off(12.8, rotation_deg=72.0, planarity=1.0)
+    witness = _toward_rock(9.1)
+    assert apart_deg(witness, axes.z_S) == pytest.approx(3.7)
+    assert WITNESS_SPREAD_TAIL * 7.7 >= 9.1
+    got = settle_axis(axes, witness, what="pelvis", witness=WITNESS, spread_deg=7.7)
+    assert got.axis_source == "session"
+    assert "does not say which" in got.axis_doubt
 
 
 def test_without_a_rival_only_a_far_witness_doubts_the_axis():
