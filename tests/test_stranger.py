@@ -459,3 +459,24 @@ def test_failures_lists_only_what_misses_the_issue_targets():
         "seed 8 full: crash, exit 1: KeyError: 'x'",
     ]
     assert failures([{"seed": 9, "side": "right", "sets": {"default": {"cli": ok_cli}}}]) == []
+
+
+def test_a_scripted_break_the_truth_never_passes_is_not_reached_not_missed():
+    from bench.stranger import compare
+    from bench.stranger.summary import failures
+
+    t = np.arange(0.0, 100.0, 0.1)
+    # a scripted pelvis curl, lying, that stops 0.5° short of the supine edge (−100°)
+    truth = pd.DataFrame({"t_s": t, "pelvis_anterior_tilt_deg": np.where(t > 72.0, -99.5, -90.0)})
+    events = [
+        {"kind": "break_start", "rule": "pelvis_anterior_tilt", "t_s": 72.0},
+        {"kind": "break_end", "t_s": 78.0},
+    ]
+    onsets = compare.scripted_onsets(truth, events, "right", "supine")
+    assert onsets[0]["onset_s"] is None
+    env = {"rules": [{"rule": "pelvis_anterior_tilt", "status": "ok", "episodes": []}]}
+    (b,) = compare.judge_breaks(env, onsets)
+    assert b["verdict"] == "not_reached"
+    ok = {"rc": 0, "stderr": ""}
+    res = {"cli": ok, "rmse_deg": {}, "scripted": [b], "false": [], "hold_check": []}
+    assert failures([{"seed": 1437, "side": "right", "sets": {"default": res}}]) == []

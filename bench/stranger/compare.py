@@ -134,7 +134,9 @@ def rule_episodes(env: dict, rule: str) -> tuple[str, list[dict]]:
 
 
 def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
-    """Whether each scripted break was found (one episode starting within 1.5 s of onset)."""
+    """Whether each scripted break was found (one episode starting within 1.5 s of onset);
+    ``not_reached`` when the truth never passes the rule's edge during the break (a scripted
+    movement too small to violate: nothing to find, not a miss)."""
     out = []
     uncertain_rules = {
         u.get("rule") if isinstance(u, dict) else u for u in env.get("uncertain", []) or []
@@ -151,7 +153,9 @@ def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
             for ep in eps
             if ep["start_s"] < b["end_s"] + 1.0 and ep["end_s"] > b["start_s"] - 1.0
         ]
-        if status == "not_measured" or status == "absent":
+        if b["onset_s"] is None:  # the truth never passes the edge: no violation to find
+            verdict = "not_reached"
+        elif status == "not_measured" or status == "absent":
             verdict = "not_measured"
         elif status == "uncertain" or b["rule"] in uncertain_rules:
             verdict = "uncertain_found" if hits else "uncertain_missed"
