@@ -35,7 +35,7 @@ from analysis.angles.heading import (
     DOUBTED_MAX_TWIST_DEG,
     MAX_TWIST_DEG,
     anchor_offsets_from_axes,
-    axis_azimuth,
+    axis_azimuth_float32,
     hinge_heading_from_axes,
     hip_twist_read,
     lying_flat_mask,
@@ -332,7 +332,7 @@ def _heading_turns(
     azimuths and each segment is turned once, by the caller.
     """
     turn: chain.Turns = dict(chain.stand_turns(q_B, t_s, calibration))
-    axes = {p: tuple(a.astype(np.float32) for a in axis_azimuth(v)) for p, v in q_B.items()}
+    axes = {p: axis_azimuth_float32(v) for p, v in q_B.items()}
     if hinge_window_s is not None:
         if hinge_tau_s is None:
             estimate = _centred_hinge(axes, valid, rate_hz=rate_hz, window_s=hinge_window_s)
