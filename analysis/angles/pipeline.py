@@ -567,6 +567,7 @@ def _on_grid(
     owned = dict(recording.streams) if streams is None else streams
     if not owned:
         raise InsufficientDataError("the recording has no sensors")
+    _refuse_dead_accelerometers(owned)
     long_session = max(len(s) for s in owned.values()) > LONG_SESSION_SAMPLES
     if threads is None:
         threads = 1 if long_session else min(2, os.cpu_count() or 1)
@@ -577,6 +578,21 @@ def _on_grid(
         threads=threads,
     )
     return session, long_session, threads
+
+
+def _refuse_dead_accelerometers(streams: Mapping[str, SensorStream]) -> None:
+    """InsufficientDataError naming the first sensor whose accelerometer reads 0 in every sample.
+
+    No sensor at rest or in motion reads no specific force at all (gravity); one that does is
+    switched off, unconnected or zeroed by its exporter, and no calibration can be taken from it.
+    """
+    for p, s in streams.items():
+        if len(s) and not np.any(s.acc_m_s2):
+            raise InsufficientDataError(
+                f"sensor {p!r}: its accelerometer reads 0 on every axis in every sample "
+                "(no gravity: a sensor switched off, unconnected or zeroed); "
+                "record again with it working, or leave it out of the recording"
+            )
 
 
 # long: the pipeline's stages in order, one or two lines each; split, it would only hand its
