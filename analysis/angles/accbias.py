@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,6 +54,11 @@ class AccBias:
     spread_deg: float
 
 
+MIN_POSE_NORM_M_S2: Final = 0.1
+"""A still window whose mean specific force is shorter than this (m/s², about 0.01 g) reads no
+gravity: no resting sensor does (a zeroed or dead channel does), and it has no direction."""
+
+
 def still_pose_means(
     acc_m_s2: FloatArray,
     gyr_rad_s: FloatArray,
@@ -66,6 +72,8 @@ def still_pose_means(
     """Mean specific force ``(J, 3)`` of each non-overlapping still window of ``window_s``.
 
     ``gyr_bias_rad_s`` (e.g. the quiet stand's mean rate) is removed before the stillness test.
+    A window whose mean reads no gravity (norm under :data:`MIN_POSE_NORM_M_S2`: a sensor
+    reading zeros, not resting) is no pose and is left out: it has no direction.
     """
     n = max(2, round(window_s * rate_hz))
     k = acc_m_s2.shape[0] // n
@@ -80,7 +88,8 @@ def still_pose_means(
         turning = np.sqrt(np.einsum("kni,kni->kn", g, g)).max(axis=1)
         sd = np.sqrt(a.var(axis=1, dtype=np.float64).sum(axis=1))
         still = (turning < max_gyro_rad_s) & (sd < max_acc_sd_m_s2)
-    return a[still].mean(axis=1, dtype=np.float64)
+    means = a[still].mean(axis=1, dtype=np.float64)
+    return means[np.einsum("ji,ji->j", means, means) >= MIN_POSE_NORM_M_S2**2]
 
 
 def cluster_poses(pose_means_m_s2: FloatArray, *, radius_deg: float = 8.0) -> FloatArray:

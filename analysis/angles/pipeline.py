@@ -35,7 +35,7 @@ from analysis.angles.heading import (
     DOUBTED_MAX_TWIST_DEG,
     MAX_TWIST_DEG,
     anchor_offsets_from_axes,
-    axis_azimuth,
+    axis_azimuth_float32,
     hinge_heading_from_axes,
     hip_twist_read,
     lying_flat_mask,
@@ -337,7 +337,7 @@ def _heading_turns(
     azimuths and each segment is turned once, by the caller.
     """
     turn: chain.Turns = dict(chain.stand_turns(q_B, t_s, calibration))
-    axes = {p: tuple(a.astype(np.float32) for a in axis_azimuth(v)) for p, v in q_B.items()}
+    axes = {p: axis_azimuth_float32(v) for p, v in q_B.items()}
     if hinge_window_s is not None:
         if hinge_tau_s is None:
             estimate = _centred_hinge(axes, valid, rate_hz=rate_hz, window_s=hinge_window_s)
@@ -578,6 +578,7 @@ def _on_grid(
     owned = dict(recording.streams) if streams is None else streams
     if not owned:
         raise InsufficientDataError("the recording has no sensors")
+    _refuse_dead_accelerometers(owned)
     long_session = max(len(s) for s in owned.values()) > LONG_SESSION_SAMPLES
     if threads is None:
         threads = 1 if long_session else min(2, os.cpu_count() or 1)
@@ -588,6 +589,21 @@ def _on_grid(
         threads=threads,
     )
     return session, long_session, threads
+
+
+def _refuse_dead_accelerometers(streams: Mapping[str, SensorStream]) -> None:
+    """InsufficientDataError naming the first sensor whose accelerometer reads 0 in every sample.
+
+    No sensor at rest or in motion reads no specific force at all (gravity); one that does is
+    switched off, unconnected or zeroed by its exporter, and no calibration can be taken from it.
+    """
+    for p, s in streams.items():
+        if len(s) and not np.any(s.acc_m_s2):
+            raise InsufficientDataError(
+                f"sensor {p!r}: its accelerometer reads 0 on every axis in every sample "
+                "(no gravity: a sensor switched off, unconnected or zeroed); "
+                "record again with it working, or leave it out of the recording"
+            )
 
 
 # long: the pipeline's stages in order, one or two lines each; split, it would only hand its

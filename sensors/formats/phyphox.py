@@ -206,6 +206,7 @@ def _read_zip(p: Path, raw: bytes) -> tuple[VendorStream, ...]:
             streams.append(
                 _read_text(text, path=member, group=str(p), events=events, hint=_stem(p))
             )
+            del text  # a long member's bytes, before the next one is unpacked beside them
     if not streams:
         raise RecordingFormatError(
             p, 'ZIP holds no phyphox data CSV (a header starting "Time (s)")'

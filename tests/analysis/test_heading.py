@@ -7,9 +7,12 @@ import pytest
 
 from analysis.angles import rotations as rot
 from analysis.angles.calibration import Q_G_E
+from analysis.angles.chunks import CHUNK_ROWS
 from analysis.angles.heading import (
     _moving_sum,
     anchor_offsets,
+    axis_azimuth,
+    axis_azimuth_float32,
     hinge_heading,
     turn_about_vertical,
     wrap_rad,
@@ -77,3 +80,15 @@ def test_anchor_offsets_interpolate_between_neutral_stands():
     assert np.allclose(delta[t < 2.5], np.deg2rad(0.2 * 2.45), atol=np.deg2rad(0.05))
     assert np.allclose(delta[t > 97.5], np.deg2rad(0.2 * 97.45), atol=np.deg2rad(0.05))
     assert np.all(anchor_offsets(pelvis, thigh, np.zeros(t.size, bool), t_s=t) == 0)
+
+
+def test_the_float32_azimuths_are_the_float64_ones_narrowed(rng):
+    # over more than one chunk of rows, and on float32 storage as a long session keeps it
+    q = rot.normalize(rng.normal(size=(CHUNK_ROWS + 1000, 4))).astype(np.float32)
+    az, horiz = axis_azimuth_float32(q)
+    az64, horiz64 = axis_azimuth(q)
+    assert az.dtype == horiz.dtype == np.float32
+    assert az.flags.c_contiguous
+    assert horiz.flags.c_contiguous
+    assert np.array_equal(az, az64.astype(np.float32))
+    assert np.array_equal(horiz, horiz64.astype(np.float32))

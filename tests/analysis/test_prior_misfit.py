@@ -11,6 +11,9 @@ angle past its target on such a sensor, still in two poses only, is uncertain on
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy.stats import chi2
@@ -22,6 +25,7 @@ from analysis.angles.tilt_precision import (
     PRIOR_TEST_P,
     PriorMisfit,
     SegmentPrecision,
+    chi2_two_dof_quantile,
     misfit_doubts,
     posterior_covariance,
     precision_doubts,
@@ -169,3 +173,19 @@ def test_three_poses_keep_the_prior_however_far_their_norms_are():
     rmse = predicted_rmse_deg(segs)
     assert COVERAGE_SIGMA * rmse["left_knee_flexion_deg"] > 2.0
     assert misfit_doubts(rmse, segs) == {}
+
+
+def test_the_two_dof_quantile_is_scipys_without_importing_scipy_stats():
+    # the closed form −2 ln(1 − q): the test's own threshold to the last bit, others within
+    # a few units of the last place
+    assert chi2_two_dof_quantile(1.0 - PRIOR_TEST_P) == chi2.ppf(1.0 - PRIOR_TEST_P, 2)
+    for q in (0.001, 0.05, 0.5, 0.9, 0.95, 0.999, 0.999999):
+        assert chi2_two_dof_quantile(q) == pytest.approx(chi2.ppf(q, 2), rel=2e-15, abs=0.0)
+    # scipy.stats costs ``analyse`` about 36 MB and a few tenths of a second to import
+    code = (
+        "import sys\n"
+        "import cli.main, cli.cmd_analyse, analysis.angles.pipeline\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
