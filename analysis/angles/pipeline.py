@@ -817,10 +817,16 @@ def _rms_deg(a: FloatArray, b: FloatArray) -> float:
 
 
 def _gap_warnings(gaps: tuple[Gap, ...]) -> list[str]:
-    """One warning per sensor dropout longer than the grid's ``max_gap_s``."""
+    """One warning per sensor dropout longer than the grid's ``max_gap_s``, or frozen run."""
     return [
-        f"{g.sensor}: no data for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s; "
-        "angles that need it are left empty there"
+        f"{g.sensor}: "
+        + (
+            f"the same sample repeated for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s "
+            "(the sensor stopped measuring)"
+            if g.reason == "frozen"
+            else f"no data for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s"
+        )
+        + "; angles that need it are left empty there"
         for g in gaps
     ]
 

@@ -11,6 +11,7 @@ computed from them is dropped there, and the gap is reported.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -182,6 +183,53 @@ def move_to_uniform_grid(
     return UniformSession(t_s=t_grid, rate_hz=rate, streams=out, gaps=gaps)
 
 
+FROZEN_MIN_S = 1.0
+"""A sensor that repeats one sample exactly (every accelerometer and gyroscope axis) for at
+least this long has stopped measuring: the repeats are a gap (reason ``"frozen"``)."""
+
+
+def frozen_runs(s: SensorStream, *, min_s: float = FROZEN_MIN_S) -> list[tuple[int, int]]:
+    """Index pairs ``(i, j)``: rows ``i + 1 .. j - 1`` repeat row ``i`` exactly, for ``min_s`` s.
+
+    ``j`` is the first row after the repeats (the last row if they run to the end). A real
+    sensor's noise never repeats all six axes for long; a row whose gyroscope reads exactly 0
+    on every axis is not counted (an ideal simulated sensor at rest repeats such rows, and a
+    frozen sensor's rate read 0 on all three axes at once is missed).
+    """
+    n = len(s)
+    if n < 3:
+        return []
+    same = np.any(s.gyr_rad_s[1:] != 0.0, axis=1)
+    for arr in (s.acc_m_s2, s.gyr_rad_s):
+        for c in range(arr.shape[1]):
+            same &= arr[1:, c] == arr[:-1, c]
+    edges = np.flatnonzero(np.diff(np.r_[0, same.view(np.int8), 0]))
+    out = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        # same[a:b] True: rows a+1 .. b repeat row a
+        if s.t_s[b] - s.t_s[a] >= min_s:
+            out.append((int(a), int(min(b + 1, n - 1))))
+    return out
+
+
+def without_frozen(s: SensorStream) -> tuple[SensorStream, list[tuple[float, float]]]:
+    """``s`` without the repeats of :func:`frozen_runs`, and their intervals (seconds).
+
+    Dropped like samples that never came, so the grid bridges them as it bridges a dropout
+    (an orientation filter does not integrate a frozen rate) and marks them invalid.
+    """
+    runs = frozen_runs(s)
+    if not runs:
+        return s, []
+    keep = np.ones(len(s), dtype=bool)
+    for i, j in runs:
+        keep[i + 1 : j] = False
+    fields = ("t_s", "acc_m_s2", "gyr_rad_s", "mag_ut", "quat", "device_ticks")
+    kept = {f: None if getattr(s, f) is None else getattr(s, f)[keep] for f in fields}
+    spans = [(float(s.t_s[i]), float(s.t_s[j])) for i, j in runs]
+    return dataclasses.replace(s, **kept), spans
+
+
 def _stream_on_grid(
     label: str,
     s: SensorStream,
@@ -194,6 +242,7 @@ def _stream_on_grid(
     """One sensor's samples on the grid, and its gaps (see :func:`to_uniform_grid`)."""
     if len(s) < 2:
         raise InsufficientDataError(f"sensor {label!r} has fewer than 2 samples")
+    s, frozen = without_frozen(s)
     found = find_gaps(s.t_s, max_gap_s=max_gap_s)
     valid = covered(t_grid, float(s.t_s[0]), float(s.t_s[-1]), rate_hz=rate_hz)
     valid &= outside_gaps(t_grid, found, rate_hz=rate_hz)
@@ -213,4 +262,7 @@ def _stream_on_grid(
         mag_ut=None if s.mag_ut is None else interp_columns(t_grid, s.t_s, s.mag_ut, dtype),
         quat=quat,
     )
-    return u, [Gap(sensor=label, start_s=a, end_s=b) for a, b in found]
+    return u, [
+        Gap(sensor=label, start_s=a, end_s=b, reason="frozen" if (a, b) in frozen else "dropout")
+        for a, b in found
+    ]
