@@ -81,10 +81,14 @@ from analysis.angles.calibration_hinge import (
     MAX_AXIS_SLACK_DEG,
     MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
+    SMALL_BEND_DEG,
+    TREND_BEND_LIMITS_DEG,
     HingeFit,
     axis_slack_deg,
     bent_at_most,
     coupling_shown,
+    coupling_trend_axis,
+    coupling_unfixed,
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
@@ -640,23 +644,29 @@ def _small_bends_fit(
     (:data:`analysis.angles.calibration_hinge.SMALL_BEND_DEG`); fitted again over the samples
     bent at most that much (:func:`analysis.angles.calibration_hinge.bent_at_most`, from the
     two tilts alone), the axis is nearly the straight knee's. Taken when
-    :func:`analysis.angles.calibration_hinge.coupling_shown` says so; otherwise ``whole``.
-    With it, why the thigh's tilt is not established when the small bends show a coupling
-    they cannot fix (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None.
+    :func:`analysis.angles.calibration_hinge.coupling_shown` says so. Where the small bends
+    show the coupling but do not fix the axis on their own
+    (:func:`analysis.angles.calibration_hinge.coupling_unfixed`), the axis at a straight knee
+    from the trend of the fits over deeper bends
+    (:func:`analysis.angles.calibration_hinge.coupling_trend_axis`) where it has one;
+    otherwise ``whole``. With it, why the thigh's tilt is not established when the small
+    bends show a coupling nothing fixes
+    (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None.
     """
-    thigh, shank = pair
-    stand, move = masks
-    ups = []
-    for p in pair:
-        q = np.asarray(q_E_S[p][move], dtype=np.float64)
-        ups.append(rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0]))
-    small = np.zeros_like(move)
-    small[np.flatnonzero(move)] = bent_at_most(ups[0], ups[1], axes[thigh].y_S, axes[shank].y_S)
-    fit = _knee_fit(session, pair, stand, small, axes, q_E_S)
+    thigh = pair[0]
+    bent = _bends_within(session, pair, masks, axes, q_E_S)
+    fit = bent(SMALL_BEND_DEG)
     if fit is None:
         return whole, None
     if coupling_shown(whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]):
         return fit, None
+    if coupling_unfixed(whole[0], fit[0], axes[thigh].y_S):
+        fits = [(SMALL_BEND_DEG, *fit)]
+        fits += [(lim, *f) for lim in TREND_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None]
+        trend = coupling_trend_axis(whole[0], fits, axes[thigh].y_S)
+        if trend is not None:
+            base = next(f for f in fits if f[1] is trend[1])
+            return (dataclasses.replace(trend[1], j_prox_S=trend[0]), base[2]), None
     turned = loose_coupling_deg(whole[0], fit[0], axes[thigh].y_S)
     if turned is None:
         return whole, None
@@ -665,6 +675,34 @@ def _small_bends_fit(
         f"it: the knee's axis over small bends lies {turned:.0f}° from the one over all of "
         "them) and the small bends alone do not fix it"
     )
+
+
+def _bends_within(
+    session: UniformSession,
+    pair: tuple[str, str],
+    masks: tuple[BoolArray, BoolArray],
+    axes: Mapping[str, SensorAxes],
+    q_E_S: Mapping[str, FloatArray],
+) -> Callable[[float], tuple[HingeFit, float] | None]:
+    """The knee's fit (:func:`_knee_fit`) over the window's samples bent at most a limit (°).
+
+    :func:`analysis.angles.calibration_hinge.bent_at_most`, judged from the two tilts alone.
+    """
+    thigh, shank = pair
+    stand, move = masks
+    ups = []
+    for p in pair:
+        q = np.asarray(q_E_S[p][move], dtype=np.float64)
+        ups.append(rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0]))
+
+    def fit(limit_deg: float) -> tuple[HingeFit, float] | None:
+        small = np.zeros_like(move)
+        small[np.flatnonzero(move)] = bent_at_most(
+            ups[0], ups[1], axes[thigh].y_S, axes[shank].y_S, limit_deg=limit_deg
+        )
+        return _knee_fit(session, pair, stand, small, axes, q_E_S)
+
+    return fit
 
 
 def _coupled_lean_dropped(ax: SensorAxes) -> SensorAxes:

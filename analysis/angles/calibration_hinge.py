@@ -630,3 +630,83 @@ def loose_coupling_deg(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -
         return None
     turned = level_turn_deg(whole.j_prox_S, small.j_prox_S, y_prox_S)
     return turned if turned > COUPLED_DOUBT_TURN_DEG else None
+
+
+TREND_BEND_LIMITS_DEG = (15.0, 20.0, 25.0, 30.0, 40.0)
+"""Bend limits (:func:`bent_at_most`) of the fits whose trend :func:`coupling_trend_axis` reads."""
+MIN_TREND_FITS = 3
+"""…of which at least this many must fix the thigh's axis for a line through them."""
+
+
+def signed_level_turn_deg(ref_S: FloatArray, v_S: FloatArray, y_S: FloatArray) -> float:
+    """The turn (°, about unit ``y_S``, right-handed) from ``ref_S`` to ``v_S`` in the plane ⟂ it.
+
+    Both are projected onto the plane; ``v_S``'s sign is taken nearest ``ref_S`` (axes' signs
+    are arbitrary), so the result lies in −90…90.
+    """
+    y = np.asarray(y_S, dtype=np.float64)
+    a, b = (np.asarray(v, dtype=np.float64) - float(np.asarray(v) @ y) * y for v in (ref_S, v_S))
+    if float(a @ b) < 0.0:
+        b = -b
+    return float(np.rad2deg(np.arctan2(float(_cross3(a, b) @ y), float(a @ b))))
+
+
+def turned_about(v_S: FloatArray, y_S: FloatArray, deg: float) -> FloatArray:
+    """``v_S`` made ⟂ ``y_S`` (unit), unit, and turned about ``y_S`` by ``deg`` (right-handed)."""
+    y = np.asarray(y_S, dtype=np.float64)
+    v = np.asarray(v_S, dtype=np.float64) - float(np.asarray(v_S) @ y) * y
+    v = v / np.linalg.norm(v)
+    a = np.deg2rad(deg)
+    return np.cos(a) * v + np.sin(a) * _cross3(y, v)
+
+
+def coupling_trend_axis(
+    whole: HingeFit, fits: list[tuple[float, HingeFit, float]], y_prox_S: FloatArray
+) -> tuple[FloatArray, HingeFit] | None:
+    """The thigh's axis at a straight knee, from how the knee's axis turns as the bends deepen.
+
+    ``fits``: ``(bend limit °, fit over the bends at most that much, knee's turn over them °)``
+    (:data:`TREND_BEND_LIMITS_DEG`), ``whole`` the fit over every moving sample. A tibia
+    turning ``c`` per unit of flexion turns the thigh's view of the knee's axis in the level
+    plane by ``c·sin θ`` at flexion θ (:data:`SMALL_BEND_DEG`), so a fit over the bends at most
+    ``L`` is turned by about ``c·mean(sin θ)``, which grows with ``L`` almost in proportion:
+    the line through the fits' turns (from ``whole``'s axis, in the plane ⟂ ``y_prox_S``)
+    against their limits, at ``L = 0``, is the straight knee's axis (the stranger's round-2
+    seeds 1335 and 1344: 0.1 and 0.4° from the same sessions' with no coupling, where the
+    bends at most 15° leave 1.0° and, loose, 0.4°; their whole windows 3.1 and 3.9°). Only the
+    fits that fix the thigh's axis count: at least :data:`MIN_KNEE_ROTATION_DEG` of knee turn,
+    slack (:func:`axis_slack_deg`) at most :data:`LOOSE_AXIS_SLACK_DEG`; None when fewer than
+    :data:`MIN_TREND_FITS` do, and when the deeper bends do not turn the axis toward the whole
+    window's (a coupling's turn grows with the bend: seed 944's fits turn away from it, their
+    whole window off for another reason). With the axis, the firm fit of the smallest limit
+    (its shank side and measures are the knee's).
+    """
+    firm = [
+        (limit, fit)
+        for limit, fit, turned in fits
+        if fit.samples >= 10
+        and turned >= MIN_KNEE_ROTATION_DEG
+        and fit.weakest_rad_s >= MIN_WEAKEST_RAD_S
+        and axis_slack_deg(fit) <= LOOSE_AXIS_SLACK_DEG
+    ]
+    if len(firm) < MIN_TREND_FITS:
+        return None
+    limits = np.array([limit for limit, _ in firm])
+    turns = np.array([signed_level_turn_deg(whole.j_prox_S, f.j_prox_S, y_prox_S) for _, f in firm])
+    slope, at_zero = np.polyfit(limits, turns, 1)
+    if slope * at_zero >= 0.0:  # the deeper bends must turn toward the whole window's axis
+        return None
+    axis = turned_about(whole.j_prox_S, y_prox_S, float(at_zero))
+    return axis, min(firm, key=lambda lf: lf[0])[1]
+
+
+def coupling_unfixed(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> bool:
+    """:func:`coupling_shown`'s signature without its firmness (arguments alike).
+
+    The deep bends misfit the hinge (:func:`_deep_bends_misfit`) and the two fits' thigh axes
+    lie more than :data:`COUPLED_TURN_DEG` apart in the plane ⟂ ``y_prox_S``; the small bends'
+    fit may be loose (:func:`coupling_trend_axis` then reads the deeper bends' trend).
+    """
+    if small.samples < 10 or not _deep_bends_misfit(whole, small):
+        return False
+    return level_turn_deg(whole.j_prox_S, small.j_prox_S, y_prox_S) > COUPLED_TURN_DEG
