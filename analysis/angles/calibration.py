@@ -88,7 +88,7 @@ from analysis.angles.calibration_hinge import (
     bent_at_most,
     coupling_shown,
     coupling_trend_axis,
-    coupling_unfixed,
+    deep_bends_misfit,
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
@@ -645,8 +645,8 @@ def _small_bends_fit(
     bent at most that much (:func:`analysis.angles.calibration_hinge.bent_at_most`, from the
     two tilts alone), the axis is nearly the straight knee's. Taken when
     :func:`analysis.angles.calibration_hinge.coupling_shown` says so. Where the small bends
-    show the coupling but do not fix the axis on their own
-    (:func:`analysis.angles.calibration_hinge.coupling_unfixed`), the axis at a straight knee
+    leave the whole window a residual no axis removes but do not fix the axis on their own
+    (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`), the axis at a straight knee
     from the trend of the fits over deeper bends
     (:func:`analysis.angles.calibration_hinge.coupling_trend_axis`) where it has one;
     otherwise ``whole``. With it, why the thigh's tilt is not established when the small
@@ -660,7 +660,7 @@ def _small_bends_fit(
         return whole, None
     if coupling_shown(whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]):
         return fit, None
-    if coupling_unfixed(whole[0], fit[0], axes[thigh].y_S):
+    if deep_bends_misfit(whole[0], fit[0]):
         fits = [(SMALL_BEND_DEG, *fit)]
         fits += [(lim, *f) for lim in TREND_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None]
         trend = coupling_trend_axis(whole[0], fits, axes[thigh].y_S)

@@ -676,10 +676,12 @@ def coupling_trend_axis(
     bends at most 15° leave 1.0° and, loose, 0.4°; their whole windows 3.1 and 3.9°). Only the
     fits that fix the thigh's axis count: at least :data:`MIN_KNEE_ROTATION_DEG` of knee turn,
     slack (:func:`axis_slack_deg`) at most :data:`LOOSE_AXIS_SLACK_DEG`; None when fewer than
-    :data:`MIN_TREND_FITS` do, and when the deeper bends do not turn the axis toward the whole
+    :data:`MIN_TREND_FITS` do, when the deeper bends do not turn the axis toward the whole
     window's (a coupling's turn grows with the bend: seed 944's fits turn away from it, their
-    whole window off for another reason). With the axis, the firm fit of the smallest limit
-    (its shank side and measures are the knee's).
+    whole window off for another reason), and when the line at 0 lies no more than
+    :data:`COUPLED_TURN_DEG` from the whole window's axis (nothing to remove; seed 1344's DOT
+    file: its loose small bends' fit lies 0.5° from the whole's, the line at 0 3.9°). With the
+    axis, the firm fit of the smallest limit (its shank side and measures are the knee's).
     """
     firm = [
         (limit, fit)
@@ -694,19 +696,17 @@ def coupling_trend_axis(
     limits = np.array([limit for limit, _ in firm])
     turns = np.array([signed_level_turn_deg(whole.j_prox_S, f.j_prox_S, y_prox_S) for _, f in firm])
     slope, at_zero = np.polyfit(limits, turns, 1)
-    if slope * at_zero >= 0.0:  # the deeper bends must turn toward the whole window's axis
-        return None
+    if slope * at_zero >= 0.0 or abs(at_zero) <= COUPLED_TURN_DEG:
+        return None  # the deeper bends turn away from the whole window's axis, or no coupling
     axis = turned_about(whole.j_prox_S, y_prox_S, float(at_zero))
     return axis, min(firm, key=lambda lf: lf[0])[1]
 
 
-def coupling_unfixed(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -> bool:
-    """:func:`coupling_shown`'s signature without its firmness (arguments alike).
+def deep_bends_misfit(whole: HingeFit, small: HingeFit) -> bool:
+    """:func:`coupling_shown`'s residual test alone (arguments alike).
 
-    The deep bends misfit the hinge (:func:`_deep_bends_misfit`) and the two fits' thigh axes
-    lie more than :data:`COUPLED_TURN_DEG` apart in the plane ⟂ ``y_prox_S``; the small bends'
-    fit may be loose (:func:`coupling_trend_axis` then reads the deeper bends' trend).
+    The deep bends leave the whole window's fit a residual more than
+    :data:`COUPLED_RESIDUAL_RATIO` times the small bends' (a tibia turning with the knee),
+    however loosely the small bends fix the axis.
     """
-    if small.samples < 10 or not _deep_bends_misfit(whole, small):
-        return False
-    return level_turn_deg(whole.j_prox_S, small.j_prox_S, y_prox_S) > COUPLED_TURN_DEG
+    return small.samples >= 10 and _deep_bends_misfit(whole, small)

@@ -15,12 +15,13 @@ import pytest
 
 from analysis.angles import rotations as rot
 from analysis.angles.calibration_hinge import (
+    COUPLED_TURN_DEG,
     LOOSE_AXIS_SLACK_DEG,
     MIN_KNEE_ROTATION_DEG,
     TREND_BEND_LIMITS_DEG,
     HingeFit,
     coupling_trend_axis,
-    coupling_unfixed,
+    deep_bends_misfit,
     signed_level_turn_deg,
     turned_about,
 )
@@ -100,11 +101,24 @@ def test_a_trend_away_from_the_whole_window_is_no_coupling_s():
     assert coupling_trend_axis(whole, fits, Y) is None
 
 
-def test_coupling_unfixed_is_the_signature_without_firmness():
+def test_a_trend_that_ends_at_the_whole_window_s_axis_changes_nothing():
+    # the line at 0 within COUPLED_TURN_DEG of the whole window's axis: no coupling to remove
+    whole = _fit(0.8 * COUPLED_TURN_DEG, resid=0.01)
+    near = [(lim, _fit(0.8 * COUPLED_TURN_DEG * lim / 60.0), 80.0) for lim in TREND_BEND_LIMITS_DEG]
+    assert coupling_trend_axis(whole, near, Y) is None
+    start = 0.8 * COUPLED_TURN_DEG - 1.3 * COUPLED_TURN_DEG  # the line at 0: 1.3× from the whole
+    far = [
+        (lim, _fit(start + 1.3 * COUPLED_TURN_DEG * lim / 60.0), 80.0)
+        for lim in TREND_BEND_LIMITS_DEG
+    ]
+    axis, _ = coupling_trend_axis(whole, far, Y)
+    assert signed_level_turn_deg(Z, axis, Y) == pytest.approx(start, abs=1e-6)
+
+
+def test_deep_bends_misfit_is_the_residual_test_alone():
     small = _fit(0.0, weakest=0.001, resid=0.001)  # loose: coupling_shown would refuse it
-    assert coupling_unfixed(_fit(3.0, resid=0.0025), small, Y)
-    assert not coupling_unfixed(_fit(3.0, resid=0.0015), small, Y)  # residual ratio ≤ 2
-    assert not coupling_unfixed(_fit(0.8, resid=0.0025), small, Y)  # turn ≤ 1°
+    assert deep_bends_misfit(_fit(0.5, resid=0.0025), small)  # whatever the turn
+    assert not deep_bends_misfit(_fit(3.0, resid=0.0015), small)  # residual ratio ≤ 2
 
 
 def _two_fast_bends(coupling: float) -> tuple[np.ndarray, np.ndarray]:
