@@ -31,6 +31,7 @@ right-handed ISB frame (x anterior, z right).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -77,22 +78,22 @@ from analysis.angles.calibration_centre import (
     rotated_centre_terms,
 )
 from analysis.angles.calibration_hinge import (
+    FIRM_BEND_LIMITS_DEG,
     MAX_AXIS_CHANGE_DEG,
     MAX_AXIS_SLACK_DEG,
     MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
     SMALL_BEND_DEG,
-    TREND_BEND_LIMITS_DEG,
     HingeFit,
     axis_slack_deg,
     bent_at_most,
     coupling_shown,
-    coupling_trend_axis,
     deep_bends_misfit,
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
     loose_coupling_deg,
+    smallest_firm_bends,
     thigh_side_loose,
     with_hinge_axis,
 )
@@ -645,12 +646,12 @@ def _small_bends_fit(
     bent at most that much (:func:`analysis.angles.calibration_hinge.bent_at_most`, from the
     two tilts alone), the axis is nearly the straight knee's. Taken when
     :func:`analysis.angles.calibration_hinge.coupling_shown` says so. Where the small bends
-    leave the whole window a residual no axis removes but do not fix the axis on their own
-    (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`), the axis at a straight knee
-    from the trend of the fits over deeper bends
-    (:func:`analysis.angles.calibration_hinge.coupling_trend_axis`) where it has one;
-    otherwise ``whole``. With it, why the thigh's tilt is not established when the small
-    bends show a coupling nothing fixes
+    leave the whole window a residual no axis removes but do not fix the axis as firmly as that
+    asks (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`), the fit over the
+    smallest bends (at most 15, 20 or 25°) that fix it by a window fit's floors
+    (:func:`analysis.angles.calibration_hinge.smallest_firm_bends`) where one does and lies
+    more than 1° from the whole window's; otherwise ``whole``. With it, why the thigh's tilt
+    is not established when the small bends show a coupling nothing fixes
     (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None.
     """
     thigh = pair[0]
@@ -661,12 +662,10 @@ def _small_bends_fit(
     if coupling_shown(whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]):
         return fit, None
     if deep_bends_misfit(whole[0], fit[0]):
-        fits = [(SMALL_BEND_DEG, *fit)]
-        fits += [(lim, *f) for lim in TREND_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None]
-        trend = coupling_trend_axis(whole[0], fits, axes[thigh].y_S)
-        if trend is not None:
-            base = next(f for f in fits if f[1] is trend[1])
-            return (dataclasses.replace(trend[1], j_prox_S=trend[0]), base[2]), None
+        deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
+        firm = smallest_firm_bends(whole[0], itertools.chain([fit], deeper), axes[thigh].y_S)
+        if firm is not None:
+            return firm, None
     turned = loose_coupling_deg(whole[0], fit[0], axes[thigh].y_S)
     if turned is None:
         return whole, None

@@ -24,6 +24,7 @@ a foot that stood flat through the calibration movements and so has no axis of i
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -632,74 +633,46 @@ def loose_coupling_deg(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -
     return turned if turned > COUPLED_DOUBT_TURN_DEG else None
 
 
-TREND_BEND_LIMITS_DEG = (15.0, 20.0, 25.0, 30.0, 40.0)
-"""Bend limits (:func:`bent_at_most`) of the fits whose trend :func:`coupling_trend_axis` reads."""
-MIN_TREND_FITS = 3
-"""…of which at least this many must fix the thigh's axis for a line through them."""
+FIRM_BEND_LIMITS_DEG = (SMALL_BEND_DEG, 20.0, 25.0)
+"""Bend limits (:func:`bent_at_most`) tried in turn by :func:`smallest_firm_bends`."""
 
 
-def signed_level_turn_deg(ref_S: FloatArray, v_S: FloatArray, y_S: FloatArray) -> float:
-    """The turn (°, about unit ``y_S``, right-handed) from ``ref_S`` to ``v_S`` in the plane ⟂ it.
+def firm_bends(fit: HingeFit, turned_deg: float) -> bool:
+    """True when a knee fit over some bends fixes the thigh's axis.
 
-    Both are projected onto the plane; ``v_S``'s sign is taken nearest ``ref_S`` (axes' signs
-    are arbitrary), so the result lies in −90…90.
+    At least :data:`MIN_KNEE_ROTATION_DEG` of knee turn (``turned_deg``), its weakest
+    direction at least :data:`MIN_WEAKEST_RAD_S` and its slack (:func:`axis_slack_deg`) at most
+    :data:`LOOSE_AXIS_SLACK_DEG`: the floors a window's fit meets to give the thigh its axis.
     """
-    y = np.asarray(y_S, dtype=np.float64)
-    a, b = (np.asarray(v, dtype=np.float64) - float(np.asarray(v) @ y) * y for v in (ref_S, v_S))
-    if float(a @ b) < 0.0:
-        b = -b
-    return float(np.rad2deg(np.arctan2(float(_cross3(a, b) @ y), float(a @ b))))
-
-
-def turned_about(v_S: FloatArray, y_S: FloatArray, deg: float) -> FloatArray:
-    """``v_S`` made ⟂ ``y_S`` (unit), unit, and turned about ``y_S`` by ``deg`` (right-handed)."""
-    y = np.asarray(y_S, dtype=np.float64)
-    v = np.asarray(v_S, dtype=np.float64) - float(np.asarray(v_S) @ y) * y
-    v = v / np.linalg.norm(v)
-    a = np.deg2rad(deg)
-    return np.cos(a) * v + np.sin(a) * _cross3(y, v)
-
-
-def coupling_trend_axis(
-    whole: HingeFit, fits: list[tuple[float, HingeFit, float]], y_prox_S: FloatArray
-) -> tuple[FloatArray, HingeFit] | None:
-    """The thigh's axis at a straight knee, from how the knee's axis turns as the bends deepen.
-
-    ``fits``: ``(bend limit °, fit over the bends at most that much, knee's turn over them °)``
-    (:data:`TREND_BEND_LIMITS_DEG`), ``whole`` the fit over every moving sample. A tibia
-    turning ``c`` per unit of flexion turns the thigh's view of the knee's axis in the level
-    plane by ``c·sin θ`` at flexion θ (:data:`SMALL_BEND_DEG`), so a fit over the bends at most
-    ``L`` is turned by about ``c·mean(sin θ)``, which grows with ``L`` almost in proportion:
-    the line through the fits' turns (from ``whole``'s axis, in the plane ⟂ ``y_prox_S``)
-    against their limits, at ``L = 0``, is the straight knee's axis (the stranger's round-2
-    seeds 1335 and 1344: 0.1 and 0.4° from the same sessions' with no coupling, where the
-    bends at most 15° leave 1.0° and, loose, 0.4°; their whole windows 3.1 and 3.9°). Only the
-    fits that fix the thigh's axis count: at least :data:`MIN_KNEE_ROTATION_DEG` of knee turn,
-    slack (:func:`axis_slack_deg`) at most :data:`LOOSE_AXIS_SLACK_DEG`; None when fewer than
-    :data:`MIN_TREND_FITS` do, when the deeper bends do not turn the axis toward the whole
-    window's (a coupling's turn grows with the bend: seed 944's fits turn away from it, their
-    whole window off for another reason), and when the line at 0 lies no more than
-    :data:`COUPLED_TURN_DEG` from the whole window's axis (nothing to remove; seed 1344's DOT
-    file: its loose small bends' fit lies 0.5° from the whole's, the line at 0 3.9°). With the
-    axis, the firm fit of the smallest limit (its shank side and measures are the knee's).
-    """
-    firm = [
-        (limit, fit)
-        for limit, fit, turned in fits
-        if fit.samples >= 10
-        and turned >= MIN_KNEE_ROTATION_DEG
+    return (
+        fit.samples >= 10
+        and turned_deg >= MIN_KNEE_ROTATION_DEG
         and fit.weakest_rad_s >= MIN_WEAKEST_RAD_S
         and axis_slack_deg(fit) <= LOOSE_AXIS_SLACK_DEG
-    ]
-    if len(firm) < MIN_TREND_FITS:
-        return None
-    limits = np.array([limit for limit, _ in firm])
-    turns = np.array([signed_level_turn_deg(whole.j_prox_S, f.j_prox_S, y_prox_S) for _, f in firm])
-    slope, at_zero = np.polyfit(limits, turns, 1)
-    if slope * at_zero >= 0.0 or abs(at_zero) <= COUPLED_TURN_DEG:
-        return None  # the deeper bends turn away from the whole window's axis, or no coupling
-    axis = turned_about(whole.j_prox_S, y_prox_S, float(at_zero))
-    return axis, min(firm, key=lambda lf: lf[0])[1]
+    )
+
+
+def smallest_firm_bends(
+    whole: HingeFit, fits: Iterable[tuple[HingeFit, float]], y_prox_S: FloatArray
+) -> tuple[HingeFit, float] | None:
+    """Of the knee's fits over the bends at most 15, 20, 25° (in that order), the first firm one.
+
+    ``fits``: ``(fit, knee's turn over it °)`` per limit of :data:`FIRM_BEND_LIMITS_DEG`
+    (consumed only as far as needed), ``whole`` the fit over every moving sample. For a knee
+    whose deep bends misfit the hinge (:func:`deep_bends_misfit`: a tibia turning with the
+    knee) but whose bends at most 15° do not fix the axis as firmly as :func:`coupling_shown`
+    asks: the smallest bends that fix it by the floors a window's fit meets
+    (:func:`firm_bends`) carry the least of the coupling's turn ``c·mean(sin θ)`` (the
+    stranger's round-2 seed 1344: whole window 3.1° off, the bends at most 15° loose, at most
+    20° firm and 0.9° off). None when none is firm, or when the first firm one's thigh axis
+    lies within :data:`COUPLED_TURN_DEG` of the whole window's in the plane ⟂ ``y_prox_S``
+    (no coupling's turn to remove).
+    """
+    for fit, turned in fits:
+        if firm_bends(fit, turned):
+            apart = level_turn_deg(whole.j_prox_S, fit.j_prox_S, y_prox_S)
+            return (fit, turned) if apart > COUPLED_TURN_DEG else None
+    return None
 
 
 def deep_bends_misfit(whole: HingeFit, small: HingeFit) -> bool:
