@@ -664,12 +664,23 @@ def _small_bends_fit(
     if deep_bends_misfit(whole[0], fit[0]):
         deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
         firm = smallest_firm_bends(whole[0], itertools.chain([fit], deeper), axes[thigh].y_S)
-        if firm is not None:
-            return firm, None
-    turned = loose_coupling_deg(whole[0], fit[0], axes[thigh].y_S)
+        if firm is not None:  # still doubted where the two lie farther apart than a doubt's turn
+            return firm, _coupling_doubt(thigh, whole[0], fit[0], axes[thigh].y_S)
+    return whole, _coupling_doubt(thigh, whole[0], fit[0], axes[thigh].y_S)
+
+
+def _coupling_doubt(thigh: str, whole: HingeFit, small: HingeFit, y_S: FloatArray) -> str | None:
+    """Why the thigh's tilt is not established by a knee coupling nothing explains, or None.
+
+    :func:`analysis.angles.calibration_hinge.loose_coupling_deg`. Also where deeper bends
+    fix the axis (:func:`_small_bends_fit`): the stranger's round-2 seed 1349 (the other leg's
+    swings turn its whole window's axis 19° from its small bends') read hip adduction 7° off
+    on the small bends' axis, which lay 0.2° from the truth.
+    """
+    turned = loose_coupling_deg(whole, small, y_S)
     if turned is None:
-        return whole, None
-    return whole, (
+        return None
+    return (
         f"the {_segment_words(thigh)}'s knee axis turns as the knee bends (the shin turns with "
         f"it: the knee's axis over small bends lies {turned:.0f}° from the one over all of "
         "them) and the small bends alone do not fix it"
