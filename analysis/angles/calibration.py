@@ -31,6 +31,7 @@ right-handed ISB frame (x anterior, z right).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -77,18 +78,22 @@ from analysis.angles.calibration_centre import (
     rotated_centre_terms,
 )
 from analysis.angles.calibration_hinge import (
+    FIRM_BEND_LIMITS_DEG,
     MAX_AXIS_CHANGE_DEG,
     MAX_AXIS_SLACK_DEG,
     MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
+    SMALL_BEND_DEG,
     HingeFit,
     axis_slack_deg,
     bent_at_most,
     coupling_shown,
+    deep_bends_misfit,
     fit_hinge,
     hinge_axis_usable,
     knee_rotation_deg,
     loose_coupling_deg,
+    smallest_firm_bends,
     thigh_side_loose,
     with_hinge_axis,
 )
@@ -640,9 +645,58 @@ def _small_bends_fit(
     (:data:`analysis.angles.calibration_hinge.SMALL_BEND_DEG`); fitted again over the samples
     bent at most that much (:func:`analysis.angles.calibration_hinge.bent_at_most`, from the
     two tilts alone), the axis is nearly the straight knee's. Taken when
-    :func:`analysis.angles.calibration_hinge.coupling_shown` says so; otherwise ``whole``.
-    With it, why the thigh's tilt is not established when the small bends show a coupling
-    they cannot fix (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None.
+    :func:`analysis.angles.calibration_hinge.coupling_shown` says so. Where the small bends
+    leave the whole window a residual no axis removes but do not fix the axis as firmly as that
+    asks (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`), the fit over the
+    smallest bends (at most 15, 20 or 25°) that fix it by a window fit's floors
+    (:func:`analysis.angles.calibration_hinge.smallest_firm_bends`) where one does and lies
+    more than 1° from the whole window's; otherwise ``whole``. With it, why the thigh's tilt
+    is not established when the small bends show a coupling nothing fixes
+    (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None.
+    """
+    thigh = pair[0]
+    bent = _bends_within(session, pair, masks, axes, q_E_S)
+    fit = bent(SMALL_BEND_DEG)
+    if fit is None:
+        return whole, None
+    if coupling_shown(whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]):
+        return fit, None
+    if deep_bends_misfit(whole[0], fit[0]):
+        deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
+        firm = smallest_firm_bends(whole[0], itertools.chain([fit], deeper), axes[thigh].y_S)
+        if firm is not None:  # still doubted where the two lie farther apart than a doubt's turn
+            return firm, _coupling_doubt(thigh, whole[0], fit[0], axes[thigh].y_S)
+    return whole, _coupling_doubt(thigh, whole[0], fit[0], axes[thigh].y_S)
+
+
+def _coupling_doubt(thigh: str, whole: HingeFit, small: HingeFit, y_S: FloatArray) -> str | None:
+    """Why the thigh's tilt is not established by a knee coupling nothing explains, or None.
+
+    :func:`analysis.angles.calibration_hinge.loose_coupling_deg`. Also where deeper bends
+    fix the axis (:func:`_small_bends_fit`): the stranger's round-2 seed 1349 (the other leg's
+    swings turn its whole window's axis 19° from its small bends') read hip adduction 7° off
+    on the small bends' axis, which lay 0.2° from the truth.
+    """
+    turned = loose_coupling_deg(whole, small, y_S)
+    if turned is None:
+        return None
+    return (
+        f"the {_segment_words(thigh)}'s knee axis turns as the knee bends (the shin turns with "
+        f"it: the knee's axis over small bends lies {turned:.0f}° from the one over all of "
+        "them) and the small bends alone do not fix it"
+    )
+
+
+def _bends_within(
+    session: UniformSession,
+    pair: tuple[str, str],
+    masks: tuple[BoolArray, BoolArray],
+    axes: Mapping[str, SensorAxes],
+    q_E_S: Mapping[str, FloatArray],
+) -> Callable[[float], tuple[HingeFit, float] | None]:
+    """The knee's fit (:func:`_knee_fit`) over the window's samples bent at most a limit (°).
+
+    :func:`analysis.angles.calibration_hinge.bent_at_most`, judged from the two tilts alone.
     """
     thigh, shank = pair
     stand, move = masks
@@ -650,21 +704,15 @@ def _small_bends_fit(
     for p in pair:
         q = np.asarray(q_E_S[p][move], dtype=np.float64)
         ups.append(rot.rotate(rot.conjugate(q), [0.0, 0.0, 1.0]))
-    small = np.zeros_like(move)
-    small[np.flatnonzero(move)] = bent_at_most(ups[0], ups[1], axes[thigh].y_S, axes[shank].y_S)
-    fit = _knee_fit(session, pair, stand, small, axes, q_E_S)
-    if fit is None:
-        return whole, None
-    if coupling_shown(whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]):
-        return fit, None
-    turned = loose_coupling_deg(whole[0], fit[0], axes[thigh].y_S)
-    if turned is None:
-        return whole, None
-    return whole, (
-        f"the {_segment_words(thigh)}'s knee axis turns as the knee bends (the shin turns with "
-        f"it: the knee's axis over small bends lies {turned:.0f}° from the one over all of "
-        "them) and the small bends alone do not fix it"
-    )
+
+    def fit(limit_deg: float) -> tuple[HingeFit, float] | None:
+        small = np.zeros_like(move)
+        small[np.flatnonzero(move)] = bent_at_most(
+            ups[0], ups[1], axes[thigh].y_S, axes[shank].y_S, limit_deg=limit_deg
+        )
+        return _knee_fit(session, pair, stand, small, axes, q_E_S)
+
+    return fit
 
 
 def _coupled_lean_dropped(ax: SensorAxes) -> SensorAxes:

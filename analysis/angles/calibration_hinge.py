@@ -24,6 +24,7 @@ a foot that stood flat through the calibration movements and so has no axis of i
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -630,3 +631,55 @@ def loose_coupling_deg(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -
         return None
     turned = level_turn_deg(whole.j_prox_S, small.j_prox_S, y_prox_S)
     return turned if turned > COUPLED_DOUBT_TURN_DEG else None
+
+
+FIRM_BEND_LIMITS_DEG = (SMALL_BEND_DEG, 20.0, 25.0)
+"""Bend limits (:func:`bent_at_most`) tried in turn by :func:`smallest_firm_bends`."""
+
+
+def firm_bends(fit: HingeFit, turned_deg: float) -> bool:
+    """True when a knee fit over some bends fixes the thigh's axis.
+
+    At least :data:`MIN_KNEE_ROTATION_DEG` of knee turn (``turned_deg``), its weakest
+    direction at least :data:`MIN_WEAKEST_RAD_S` and its slack (:func:`axis_slack_deg`) at most
+    :data:`LOOSE_AXIS_SLACK_DEG`: the floors a window's fit meets to give the thigh its axis.
+    """
+    return (
+        fit.samples >= 10
+        and turned_deg >= MIN_KNEE_ROTATION_DEG
+        and fit.weakest_rad_s >= MIN_WEAKEST_RAD_S
+        and axis_slack_deg(fit) <= LOOSE_AXIS_SLACK_DEG
+    )
+
+
+def smallest_firm_bends(
+    whole: HingeFit, fits: Iterable[tuple[HingeFit, float]], y_prox_S: FloatArray
+) -> tuple[HingeFit, float] | None:
+    """Of the knee's fits over the bends at most 15, 20, 25° (in that order), the first firm one.
+
+    ``fits``: ``(fit, knee's turn over it °)`` per limit of :data:`FIRM_BEND_LIMITS_DEG`
+    (consumed only as far as needed), ``whole`` the fit over every moving sample. For a knee
+    whose deep bends misfit the hinge (:func:`deep_bends_misfit`: a tibia turning with the
+    knee) but whose bends at most 15° do not fix the axis as firmly as :func:`coupling_shown`
+    asks: the smallest bends that fix it by the floors a window's fit meets
+    (:func:`firm_bends`) carry the least of the coupling's turn ``c·mean(sin θ)`` (the
+    stranger's round-2 seed 1344: whole window 3.1° off, the bends at most 15° loose, at most
+    20° firm and 0.9° off). None when none is firm, or when the first firm one's thigh axis
+    lies within :data:`COUPLED_TURN_DEG` of the whole window's in the plane ⟂ ``y_prox_S``
+    (no coupling's turn to remove).
+    """
+    for fit, turned in fits:
+        if firm_bends(fit, turned):
+            apart = level_turn_deg(whole.j_prox_S, fit.j_prox_S, y_prox_S)
+            return (fit, turned) if apart > COUPLED_TURN_DEG else None
+    return None
+
+
+def deep_bends_misfit(whole: HingeFit, small: HingeFit) -> bool:
+    """:func:`coupling_shown`'s residual test alone (arguments alike).
+
+    The deep bends leave the whole window's fit a residual more than
+    :data:`COUPLED_RESIDUAL_RATIO` times the small bends' (a tibia turning with the knee),
+    however loosely the small bends fix the axis.
+    """
+    return small.samples >= 10 and _deep_bends_misfit(whole, small)
