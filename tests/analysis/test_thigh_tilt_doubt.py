@@ -177,12 +177,16 @@ def test_a_generated_person_with_one_shallow_bend_is_fixed_by_the_session_s_knee
     assert segs["left_thigh"].tilt_doubt is None
     assert segs["left_thigh"].axis_source == SESSION_KNEE
     assert segs["right_thigh"].tilt_doubt is None
-    # only the resting leg's hip bend may stay uncertain, for the two still poses alone
+    # only the resting leg's hip bend may stay uncertain, for the two still poses alone, and
+    # (since round 14) its rotation lying down, for what the gyroscopes' gains can add over the
+    # turn to lying: a reading of 2° is no longer taken for a small error (stranger seed 1329)
     hips = {
         c: v["reason"] for c, v in res.uncertain.items() if c.startswith(("left_hip", "right_hip"))
     }
-    assert set(hips) <= {"left_hip_flexion_deg"}, hips
-    assert all("measured to about ±" in why for why in hips.values()), hips
+    assert set(hips) <= {"left_hip_flexion_deg", "left_hip_internal_rotation_deg"}, hips
+    assert "measured to about ±" in hips.get("left_hip_flexion_deg", "measured to about ±"), hips
+    rotation = hips.get("left_hip_internal_rotation_deg", "gyroscope gains")
+    assert "gyroscope gains can add over the turn" in rotation, hips
     t = ses.truth["t_s"].to_numpy()
     for column in ("left_hip_adduction_deg", "left_hip_internal_rotation_deg"):
         est = np.interp(t, res.angles["t_s"].to_numpy(), res.angles[column].to_numpy())
