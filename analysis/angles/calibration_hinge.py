@@ -641,14 +641,14 @@ def firm_bends(fit: HingeFit, turned_deg: float) -> bool:
     """True when a knee fit over some bends fixes the thigh's axis.
 
     At least :data:`MIN_KNEE_ROTATION_DEG` of knee turn (``turned_deg``), its weakest
-    direction at least :data:`MIN_WEAKEST_RAD_S` and its slack (:func:`axis_slack_deg`) at most
-    :data:`LOOSE_AXIS_SLACK_DEG`: the floors a window's fit meets to give the thigh its axis.
+    direction at least :data:`MIN_WEAKEST_RAD_S` and its thigh side not loose
+    (:func:`thigh_side_loose`): the floors a window's fit meets to give the thigh its axis.
     """
     return (
         fit.samples >= 10
         and turned_deg >= MIN_KNEE_ROTATION_DEG
         and fit.weakest_rad_s >= MIN_WEAKEST_RAD_S
-        and axis_slack_deg(fit) <= LOOSE_AXIS_SLACK_DEG
+        and not thigh_side_loose(fit)
     )
 
 
