@@ -26,7 +26,7 @@ from analysis.envelope.profiles import Profile, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
 from analysis.errors import CalibrationError
 from analysis.recording.streams import Gap, Marker
-from cli.live_feed import STATE_WORDS, SessionTally, display_state
+from cli.live_feed import STATE_WORDS, SessionTally, display_state, hold_in_progress
 from cli.live_lag import LagWatch
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
@@ -439,7 +439,7 @@ class LiveAngles:
             bar = "█" * round(20 * done) + "░" * (20 - round(20 * done))
             head.append(f"   hold {st.hold_s:5.1f} s / {st.hold_target_s:g} s ", style="bold")
             head.append(bar, style="blue")
-            if st.hold_s > 0 and getattr(st, "hold_open", False):  # counted once it ends
+            if hold_in_progress(st):
                 head.append(" in progress", style="dim")
             if st.hold_s > 0 and st.hold_timing is not None:
                 head.append(f"\n{st.hold_timing}", style="yellow")

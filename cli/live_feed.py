@@ -191,8 +191,11 @@ def next_command(out: Path) -> str:
     return f"stretchguard analyse {shlex.quote(str(out))} --out {shlex.quote(str(folder))}"
 
 
-def _hold_in_progress(st: Any) -> bool:
-    """The hold timer runs on a hold not ended yet (``MonitorState.hold_open``)."""
+def hold_in_progress(st: Any) -> bool:
+    """The hold timer runs on a hold not ended yet (``MonitorState.hold_open``).
+
+    Said as in progress on the screen and the page; counted once it ends.
+    """
     return bool(st is not None and st.hold_s > 0 and getattr(st, "hold_open", False))
 
 
@@ -383,7 +386,7 @@ def snapshot(
             "best_s": _num(tally.best_hold_s),
             "last_s": _num(tally.last_hold_s),
             "timing": st.hold_timing if st is not None and st.hold_s > 0 else None,
-            "in_progress": _hold_in_progress(st),
+            "in_progress": hold_in_progress(st),
             "best_timing": tally.hold_timing(),
         },
         "sensors": _sensors(session),
