@@ -243,11 +243,14 @@ def truth_holds(
     gating: set[str],
     dwell_s: float = 1.0,
     thigh: bool = False,
+    gaps: list[tuple[float, float]] = (),
 ) -> list[tuple[float, float]]:
     """Holds on the truth by the documented definition (docs/envelope.md "Holds"): engaged,
     no gating rule (of ``gating``, the ones the set measures) past its edge, the engagement
     angle still — a movement is a run of its rate (smoothed over 0.5 s) above 2.5 °/s, pauses
-    under the dwell joined, that passes 5 °/s; interruptions under the dwell bridged."""
+    under the dwell joined, that passes 5 °/s; interruptions under the dwell bridged.
+    ``gaps``: [start, end) windows where a sensor the set's gating angles need sends nothing
+    ("every gating angle measured")."""
     t = truth["t_s"].to_numpy()
     fs = 1.0 / np.median(np.diff(t))
     ang = engagement_angle(truth, side, exercise, thigh)
@@ -266,8 +269,61 @@ def truth_holds(
         col = column_for(rule, side)
         if col in truth.columns:
             ok &= ~truth_breach(truth[col].to_numpy(), rule, exercise, int(dwell_s * fs))
+    for g0, g1 in gaps:
+        ok &= (t < g0) | (t >= g1)
     ok = _bridge(ok, True, int(dwell_s * fs))
     return [(float(t[a]), float(t[b - 1])) for a, b in _runs(ok) if t[b - 1] - t[a] >= 1.0]
+
+
+def judge_tests(env: dict, truth: pd.DataFrame, events: list[dict], side: str) -> list[dict]:
+    """Each "nerve or muscle?" test the person marked (round 4) against the analyser's
+    ``differentiation[]`` and its episodes. On the truth, between the marks, as
+    docs/envelope.md "Marks" defines it: the remote joint's range, the hip's and the knee's
+    largest departure from their start, valid when ≥ 10° and ≤ 5°, 5°. ``as_violation``: the
+    test's own rule has a (confirmed) episode within the marks (1 s before, 2 s after), which
+    the docs list as ``test_episodes`` instead."""
+    t = truth["t_s"].to_numpy()
+    starts = [e for e in events if e["kind"] == "diff_start" and e.get("marked")]
+    ends = [e for e in events if e["kind"] == "diff_end" and e.get("marked")]
+    out = []
+    for a, b in zip(starts, ends, strict=False):
+        win = (t >= a["t_s"]) & (t <= b["t_s"])
+        col = "neck_flexion_deg" if a["movement"] == "neck" else f"{side}_ankle_dorsiflexion_deg"
+        remote = truth[col].to_numpy()[win]
+        shift = {
+            j: float(np.abs(v - v[0]).max())
+            for j in ("hip_flexion", "knee_flexion")
+            if len(v := truth[f"{side}_{j}_deg"].to_numpy()[win])
+        }
+        rule = "neck_flexion" if a["movement"] == "neck" else "ankle_dorsiflexion"
+        _, eps = rule_episodes({"rules": env["rules"]}, rule)
+        confirmed = next((r.get("episodes", []) for r in env["rules"] if r["rule"] == rule), [])
+        est = [
+            d
+            for d in env.get("differentiation", []) or []
+            if abs(d.get("start_s", -99.0) - a["t_s"]) <= 0.5
+        ]
+        truth_valid = bool(np.ptp(remote) >= 10.0 and max(shift.values()) <= 5.0)
+        out.append(
+            {
+                "movement": a["movement"],
+                "start_s": a["t_s"],
+                "end_s": b["t_s"],
+                "truth_remote_deg": float(np.ptp(remote)),
+                "truth_hip_shift_deg": shift["hip_flexion"],
+                "truth_knee_shift_deg": shift["knee_flexion"],
+                "truth_valid": truth_valid,
+                "found": bool(est),
+                "est": est[0] if est else None,
+                "as_violation": [
+                    ep["start_s"]
+                    for ep in confirmed
+                    if ep["start_s"] < b["t_s"] + 2.0 and ep["end_s"] > a["t_s"] - 1.0
+                ],
+                "n_episodes_any": len(eps),
+            }
+        )
+    return out
 
 
 def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:

@@ -14,6 +14,11 @@ shank), full (all nine); every third seed also as MetaBase exports of the defaul
 protocol (no bows, one knee bend, rushed, fidgeting, swings with the other leg), some cut at
 exactly 1 min; the default set also as Movella DOT (seeds ≡ 0 mod 4) or WitMotion (≡ 1)
 exports; holds judged against the truth's (``compare.truth_holds``).
+
+``--round4`` (bench.stranger.round4): a "nerve or muscle?" test in each standing hold (marked
+in the sidecar or not), a low step, a door frame lying, a strap that slips, a sensor that
+drops out with drifting clocks; canonical files only; ``--summarise … --round4`` tables per
+style.
 """
 
 from __future__ import annotations
@@ -172,11 +177,13 @@ def evaluate(
     side: str,
     t_offset_s: float = 0.0,
     exercise: str = "standing",
+    placements: tuple[str, ...] | None = None,
 ) -> dict:
     """RMSE per angle, scripted-break verdicts, false episodes and holds of one analysed set.
 
     ``t_offset_s``: where the analysed file's ``t_s = 0`` lies on the generator's clock (vendor
-    files start their session clock at their earliest sample).
+    files start their session clock at their earliest sample). ``placements``: the set's
+    sensors (round 4: a dropout of one of them breaks the truth's holds).
     """
     if t_offset_s:
         truth = truth.assign(t_s=truth["t_s"] - t_offset_s)
@@ -193,7 +200,16 @@ def evaluate(
         compare.judge_holds(
             env,
             compare.truth_holds(
-                truth, side, exercise, measured, thigh=f"{side}_hip_flexion_deg" not in est
+                truth,
+                side,
+                exercise,
+                measured,
+                thigh=f"{side}_hip_flexion_deg" not in est,
+                gaps=[
+                    (e["t_s"], e["end_s"])
+                    for e in events
+                    if e["kind"] == "dropout" and e["sensor"] in (placements or ())
+                ],
             ),
         )
         if exercise != "seated"
@@ -212,6 +228,7 @@ def evaluate(
         "hold_check": holds,
         "slider": env.get("slider"),
         "slider_scripted": [e["n"] for e in events if e["kind"] == "slider_cycles"],
+        "tests": compare.judge_tests(env, truth, events, side),
     }
 
 
@@ -242,6 +259,8 @@ def one_seed(
 ) -> dict:
     """Generate, write, analyse and judge every set of one seed (``round2="round3"``: round
     3's plan)."""
+    if round2 == "round4":
+        return _round4_seed(seed, minutes, work, sets)
     if round2 == "round3":
         plan = round3_plan(seed, minutes)
     elif round2:
@@ -327,6 +346,48 @@ def one_seed(
     return rec
 
 
+def _round4_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, ...]) -> dict:
+    """One round-4 seed (bench.stranger.round4): generate, write, analyse, judge."""
+    from bench.stranger import round4
+
+    plan = round4.round4_plan(seed, minutes)
+    t0 = time.perf_counter()
+    s = round4.generate_session(seed, plan, sets)
+    folder = work / f"s{seed}"
+    folder.mkdir(parents=True)
+    writers.write_truth(s, folder / "truth.csv")
+    truth = pd.read_csv(folder / "truth.csv")
+    rec = {
+        "seed": seed,
+        "side": s.person.side,
+        "family": s.family,
+        "length_s": float(s.truth_t_s[-1]),
+        "breaks": plan["breaks"],
+        "plan": plan,
+        "gen_s": round(time.perf_counter() - t0, 1),
+        "person": vars(s.person),
+        "sets": {},
+    }
+    ex_opt = ["--exercise", compare.PROFILE_NAME[plan["exercise"]]]
+    for name, inputs, opts, offset in round4.canonical_jobs(s, plan, folder, sets):
+        cli = run_cli(inputs, folder / f"out_{name}", s.person.side, opts + ex_opt)
+        res = {"cli": cli, "t_offset_s": offset}
+        if cli["rc"] == 0:
+            res.update(
+                evaluate(
+                    folder / f"out_{name}",
+                    truth,
+                    s.events,
+                    s.person.side,
+                    offset,
+                    plan["exercise"],
+                    sensor_set(s, name),
+                )
+            )
+        rec["sets"][name] = res
+    return rec
+
+
 def _fit_offset(est: pd.DataFrame, truth: pd.DataFrame, side: str) -> float:
     """A vendor file's ``t_s = 0`` on the generator's clock, fitted (0–60 ms, 1-ms steps) by
     the knee angle (for records made before the runner stored it)."""
@@ -354,7 +415,8 @@ def rescore(rec: dict, work: Path) -> None:
             offset = 0.0
             if name in ("movella_dot_default", "witmotion_default", "metabase_default"):
                 offset = _fit_offset(pd.read_csv(out / "angles.csv"), truth, rec["side"])
-        res.update(evaluate(out, truth, meta["events"], rec["side"], offset, exercise))
+        places = tuple(x.format(ex=rec["side"]) for x in SENSOR_SETS.get(name, ()))
+        res.update(evaluate(out, truth, meta["events"], rec["side"], offset, exercise, places))
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -384,6 +446,12 @@ def main(argv: list[str] | None = None) -> int:
         help="walking, 1 h (with --minutes 60), literal/sloppy/seated calibration, strapping by "
         "habit, other rates, jitter, MetaBase and MetaBase + phyphox files",
     )
+    ap.add_argument(
+        "--round4",
+        action="store_true",
+        help="a 'nerve or muscle?' test in the hold (marked or not), a low step, a door frame "
+        "lying, a strap that slips, a sensor that drops out and drifting clocks",
+    )
     ap.add_argument("--sets", default="default,pair,full", help="canonical sets to analyse")
     ap.add_argument(
         "--failures",
@@ -400,6 +468,10 @@ def main(argv: list[str] | None = None) -> int:
                 rescore(r, args.work)
         if args.failures:
             print("\n".join(failures(records)) or "no failures")
+        elif args.round4:
+            from bench.stranger.summary import summarise_by_style
+
+            print(summarise_by_style(records))
         elif args.round2 or args.round3:
             print(summarise_by_exercise(records))
         else:
@@ -407,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     records = []
     for seed in parse_seeds(args.seeds):
-        which = "round3" if args.round3 else args.round2
+        which = "round4" if args.round4 else "round3" if args.round3 else args.round2
         rec = one_seed(seed, args.minutes, args.work, which, tuple(args.sets.split(",")))
         records.append(rec)
         print(

@@ -93,16 +93,35 @@ def _channels(
 
 
 def _tissue(
-    rots: dict[str, Rotation], truth: dict[str, np.ndarray], seg: str, strap: imu.Strap, gain: float
+    rots: dict[str, Rotation],
+    truth: dict[str, np.ndarray],
+    seg: str,
+    strap: imu.Strap,
+    gain: float,
+    slip: Rotation | None = None,
 ) -> Rotation:
-    """The sensor's orientation in G, soft tissue turning it by ``gain`` × its joint's flexion."""
+    """The sensor's orientation in G, soft tissue turning it by ``gain`` × its joint's flexion
+    (``slip``: the strap turned round the segment, round 4's ``strap_slip``)."""
     kind = seg.split("_")[-1]
     joint = TISSUE_JOINT.get(kind)
+    seg_rot = rots[seg] if slip is None else rots[seg] * slip
     if joint is None:
-        return rots[seg] * strap.r_seg_s
+        return seg_rot * strap.r_seg_s
     side = seg.split("_")[0]
     ang = np.radians(truth[f"{side}_{joint}_deg"] * gain)
-    return rots[seg] * Rotation.from_rotvec(ang[:, None] * strap.tissue_axis) * strap.r_seg_s
+    return seg_rot * Rotation.from_rotvec(ang[:, None] * strap.tissue_axis) * strap.r_seg_s
+
+
+def strap_slip(t_s: np.ndarray, slip: dict | None) -> Rotation | None:
+    """How far a strap has turned round its segment's long axis (y) at each time (round 4):
+    ``slip`` = ``{"t0_s", "ramp_s", "deg"}``, the turn ramped with a minimum-jerk profile (a
+    knock: 0.2–0.4 s; a strap creeping round: tens of seconds); ``None`` without a slip."""
+    from bench.stranger.script import min_jerk
+
+    if not slip:
+        return None
+    ang = np.radians(slip["deg"]) * min_jerk((t_s - slip["t0_s"]) / slip["ramp_s"])
+    return Rotation.from_rotvec(ang[:, None] * np.array([0.0, 1.0, 0.0]))
 
 
 def _device_times(duration_s: float, rate_hz: float, rng: np.random.Generator) -> np.ndarray:
@@ -130,9 +149,11 @@ def make_sensor(seg: str, ctx: dict, rng: np.random.Generator) -> SensorData:
     rate = ctx.get("rate_hz") or rate
     mount = (ctx.get("mount") or {}).get(seg.split("_")[-1])
     strap = imu.draw_strap(seg, _seg_length(person, seg), rng, mount=mount)
-    r_g_s = _tissue(rots, truth, seg, strap, person.tissue_gain)
+    slip = strap_slip(t_s, (ctx.get("slip") or {}).get(seg))
+    r_g_s = _tissue(rots, truth, seg, strap, person.tissue_gain, slip)
     r_e_s = r_e_g * r_g_s
-    p_e = r_e_g.apply(origins[seg] + rots[seg].apply(strap.site_m))
+    site = strap.site_m if slip is None else slip.apply(strap.site_m)
+    p_e = r_e_g.apply(origins[seg] + rots[seg].apply(site))
     gyr, acc = imu.ideal_signals(t_s, r_e_s, p_e)
     t_dev = _device_times(float(t_s[-1]), rate, rng)
     if ctx.get("shared_clock"):  # synchronised sensors (Movella DOT): one sample grid
@@ -170,6 +191,7 @@ def generate(
     shared_clock: bool = False,
     day: dict | None = None,
     devices: dict | None = None,
+    builder=None,
 ) -> Session:
     """The session of ``seed``: ``breaks`` are scripted rule breaks (rule names) in its holds.
 
@@ -184,6 +206,10 @@ def generate(
     variants ``literal`` and ``sit_cal`` too); ``devices`` = ``{"family_of": {placement:
     family}, "rate_hz": float, "mount": {segment kind: mount}}`` (mixed vendors, another
     output rate, a strapping by habit instead of at random: imu.draw_strap).
+
+    Round 4: ``builder(person, duration_s=, breaks=, seed=)`` returns the script instead
+    (round4.session_with_tests); ``devices["slip"]`` = ``{placement: {"t0_s", "ramp_s",
+    "deg"}}`` turns that sensor's strap round its segment (``strap_slip``).
     """
     rng = np.random.default_rng(seed)
     person = draw_person(seed, n_stretches=1 if duration_s < 80 else None)
@@ -193,7 +219,9 @@ def generate(
     if person_changes:  # diagnosis: the same session with one property changed
         person = dataclasses.replace(person, **person_changes)
     breaks = list(breaks or [])
-    if day is not None:
+    if builder is not None:  # round 4: a style's own script
+        script = builder(person, duration_s=duration_s, breaks=breaks, seed=seed)
+    elif day is not None:
         script = daily.build_day(
             person,
             duration_s=duration_s,

@@ -194,6 +194,15 @@ def _set_failures(rec: dict, set_name: str, res: dict) -> list[str]:
         f"{f['start_s']:.1f}–{f['end_s']:.1f} s"
         for f in res.get("false", [])
     ]
+    for t in res.get("tests", []):  # round 4: a marked "nerve or muscle?" test
+        what = f"{tag} {t['movement']} test at {t['start_s']:.1f} s"
+        est = t["est"] or {}
+        if not t["found"]:
+            out.append(f"{what} not found")
+        elif est.get("remote_change_deg") is not None and est.get("valid") != t["truth_valid"]:
+            out.append(f"{what} valid {est.get('valid')}, truth {t['truth_valid']}")
+        if t["as_violation"]:
+            out.append(f"{what} counted as a violation")
     for h in res.get("hold_check", []):
         if not h["found"]:
             out.append(f"{tag} truth hold {h['truth'][0]:.1f}–{h['truth'][1]:.1f} s not found")
@@ -217,3 +226,136 @@ def failures(records: list[dict]) -> list[str]:
             else:
                 out += _set_failures(r, name, res)
     return out
+
+
+CENSUS_ANGLES = (
+    ("thigh_inclination", "thigh incl."),
+    ("hip_flexion", "hip flex"),
+    ("hip_adduction", "hip add"),
+    ("hip_internal_rotation", "hip IR"),
+    ("knee_flexion", "knee"),
+    ("ankle_dorsiflexion", "ankle"),
+    ("pelvis_anterior_tilt", "pelvis tilt"),
+    ("lumbar_flexion", "lumbar"),
+    ("neck_flexion", "neck"),
+)
+
+
+def _census_cell(vals: list[tuple[float, int, bool]], target: float) -> str:
+    """``median / p95 / worst (seed)`` over the trusted values (✗ when the worst is over
+    ``target``), then ``unc. ×n ≤ w`` for the uncertain ones."""
+    trusted = [x for x in vals if not x[2]]
+    unc = [x for x in vals if x[2]]
+    parts = []
+    if trusted:
+        v = np.array([x[0] for x in trusted])
+        w = max(trusted)
+        mark = " ✗" if w[0] > target else ""
+        parts.append(f"{np.median(v):.2f} / {np.percentile(v, 95):.2f} / {w[0]:.2f} ({w[1]}){mark}")
+    if unc:
+        parts.append(f"unc. ×{len(unc)} ≤ {max(unc)[0]:.2f}")
+    return "; ".join(parts) or "—"
+
+
+def census_table(records: list[dict]) -> list[str]:
+    """The census format (docs/accuracy.md, round 14's census): per set, each exercised angle's
+    trusted median / p95 / worst and its uncertain ones, and the other leg's worst."""
+    out = [
+        "| set | n | " + " | ".join(label for _, label in CENSUS_ANGLES) + " | other leg, worst |",
+        "|---|---|" + "---|" * (len(CENSUS_ANGLES) + 1),
+    ]
+    for set_name in sorted({k for r in records for k in r["sets"]}):
+        vals: dict[str, list] = defaultdict(list)
+        n = 0
+        for r in records:
+            res = r["sets"].get(set_name, {})
+            n += bool(res.get("rmse_deg"))
+            unc = res.get("uncertain_angles") or {}
+            for col, v in res.get("rmse_deg", {}).items():
+                vals[_exercised(col, r["side"])].append((v, r["seed"], col in unc))
+        cells = [_census_cell(vals[a], _target(a)) if vals[a] else "—" for a, _ in CENSUS_ANGLES]
+        other = [x for k, xs in vals.items() if k.startswith("other_") for x in xs]
+        w = max(other) if other else None
+        ow = f"{w[0]:.2f} ({w[1]}{', unc.' if w[2] else ''})" if w else "—"
+        out.append(f"| {set_name} | {n} | " + " | ".join(cells) + f" | {ow} |")
+    return out
+
+
+def run_rows(records: list[dict], label: str) -> list[str]:
+    """One row per set: breaks found, false episodes, holds and CLI refusals (census format)."""
+    out = []
+    for set_name in sorted({k for r in records for k in r["sets"]}):
+        c: Counter = Counter()
+        for r in records:
+            res = r["sets"].get(set_name)
+            if res is None:
+                continue
+            c["n"] += 1
+            rc = res["cli"]["rc"]
+            c["refused" if rc not in (0, 1) and rc > 0 else "crashed" if rc else "ok"] += 1
+            for b in res.get("scripted", []):
+                c[b["verdict"]] += 1
+            for f in res.get("false", []):
+                c["false_adv" if f["advisory"] else "false_gate"] += 1
+            for h in res.get("hold_check", []):
+                c["holds"] += 1
+                key = "not_found" if not h["found"] else "within" if h["within_1s"] else "said"
+                key = "unsaid" if key == "said" and not h["said_so"] else key
+                c[key] += 1
+        out.append(
+            f"| {label} | {set_name} | {c['n']} | {c['found']}/{c['found'] + c['missed']} "
+            f"trusted, {c['uncertain_found']}/{c['uncertain_found'] + c['uncertain_missed']} "
+            f"uncertain, {c['not_measured']} not measured, {c['not_reached']} not reached | "
+            f"{c['false_gate']} / {c['false_adv']} | {c['within']}/{c['holds']} within 1 s, "
+            f"{c['said']} said, {c['unsaid']} unsaid, {c['not_found']} not found | "
+            f"{c['refused']} / {c['crashed']} |"
+        )
+    return out
+
+
+def test_rows(records: list[dict]) -> list[str]:
+    """The marked "nerve or muscle?" tests: found, valid on the truth and in the report, the
+    remote joint's range and the hip's shift (truth → report), and any counted as a violation."""
+    out = [
+        "| seed | set | test | truth: range / hip / knee, valid | report: range / hip, valid "
+        "| as violation |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in records:
+        for set_name, res in sorted(r["sets"].items()):
+            for t in res.get("tests", []):
+                e = t["est"] or {}
+                rng, hip = e.get("remote_change_deg"), e.get("hip_shift_deg")
+                est = f"{_num(rng)} / {_num(hip)}, {e.get('valid')}" if t["found"] else "not found"
+                out.append(
+                    f"| {r['seed']} | {set_name} | {t['movement']} {t['start_s']:.1f} s | "
+                    f"{t['truth_remote_deg']:.1f} / {t['truth_hip_shift_deg']:.1f} / "
+                    f"{t['truth_knee_shift_deg']:.1f}, {t['truth_valid']} | {est} | "
+                    f"{', '.join(f'{x:.1f}' for x in t['as_violation']) or '—'} |"
+                )
+    return out
+
+
+def _num(x) -> str:
+    return "—" if x is None else f"{x:.1f}"
+
+
+def summarise_by_style(records: list[dict]) -> str:
+    """Round 4's tables: the census table per style, the verdict rows, the marked tests."""
+    out = []
+    rows = []
+    for style in ("diff_test", "low_step", "door_frame", "strap_slip", "dropout"):
+        sub = [r for r in records if r.get("plan", {}).get("style") == style]
+        if sub:
+            seeds = ", ".join(str(r["seed"]) for r in sub)
+            out += [f"**{style}** ({len(sub)} sessions: {seeds})", "", *census_table(sub), ""]
+            rows += run_rows(sub, style)
+    out += [
+        "| style | set | sessions | scripted breaks found | false episodes gating / advisory "
+        "| holds (truth ≥ 10 s) | refused / crashed |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        *test_rows(records),
+    ]
+    return "\n".join(out)

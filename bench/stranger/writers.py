@@ -29,18 +29,37 @@ def jittered_times(t_s: np.ndarray, jitter_s: float, rng: np.random.Generator) -
 
 
 def write_canonical(
-    session: Session, placements: tuple[str, ...], path: Path, jitter_s: float = 0.0
+    session: Session,
+    placements: tuple[str, ...],
+    path: Path,
+    jitter_s: float = 0.0,
+    *,
+    gaps: dict | None = None,
+    clocks: dict | None = None,
 ) -> Path:
     """Long-format canonical recording: one row per sample of one sensor, sorted by ``t_s``
-    (``jitter_s``: time stamps with jitter, ``jittered_times``)."""
+    (``jitter_s``: time stamps with jitter, ``jittered_times``).
+
+    Round 4: ``gaps`` = ``{placement: (start_s, end_s)}``, that sensor's rows in
+    [start, end) missing (out of range); ``clocks`` = ``{placement: (offset_s, ppm)}``, its
+    time stamps from its own clock, started ``offset_s`` late and running ``ppm`` fast
+    (``t_s`` written = offset + t · (1 + ppm·1e-6); ``device_ticks`` still count every sample).
+    """
     frames = []
     rng = np.random.default_rng([session.person.seed, 41])
     for name in placements:
         s = session.sensors[name]
+        t_w = jittered_times(s.t_s, jitter_s, rng)
+        if clocks and name in clocks:
+            offset_s, ppm = clocks[name]
+            t_w = offset_s + t_w * (1.0 + ppm * 1e-6)
+        keep = np.ones(len(s.t_s), bool)
+        if gaps and name in gaps:
+            keep = (s.t_s < gaps[name][0]) | (s.t_s >= gaps[name][1])
         frames.append(
             pd.DataFrame(
                 {
-                    "t_s": np.round(jittered_times(s.t_s, jitter_s, rng), 6),
+                    "t_s": np.round(t_w, 6),
                     "sensor": name,
                     "acc_x_m_s2": np.round(s.acc_m_s2[:, 0], 5),
                     "acc_y_m_s2": np.round(s.acc_m_s2[:, 1], 5),
@@ -50,11 +69,21 @@ def write_canonical(
                     "gyr_z_rad_s": np.round(s.gyr_rad_s[:, 2], 6),
                     "device_ticks": np.arange(len(s.t_s)),
                 }
-            )
+            )[keep]
         )
     df = pd.concat(frames).sort_values("t_s", kind="stable")
     with path.open("x", newline="") as fh:
         df.to_csv(fh, index=False)
+    return path
+
+
+def write_sidecar(csv_path: Path, markers: list[dict], **fields) -> Path:
+    """The canonical recording's sidecar ``NAME.json`` (DESIGN §4): ``format``, the ``markers``
+    (``t_s``, ``label``, ``kind`` and optional ``answer``) and any other field given."""
+    meta = {"format": "stretchguard-session/1", **fields, "markers": markers}
+    path = csv_path.with_suffix(".json")
+    with path.open("x") as fh:
+        json.dump(meta, fh, indent=1)
     return path
 
 
