@@ -190,3 +190,19 @@ def test_low_step_and_door_frame_change_the_person():
     assert s.truth["pelvis_anterior_tilt_deg"][lying].max() < -60.0
     assert s.truth[f"{p.side}_hip_flexion_deg"][lying].min() > 40.0  # the supine engagement
     assert dataclasses.replace(p, **ch).fidget == pytest.approx(p.fidget * 0.5)
+
+
+def test_a_break_inside_a_dropout_of_a_sensor_its_rule_needs_is_in_gap_not_missed():
+    from bench.stranger.summary import failures
+
+    drop = [{"kind": "dropout", "sensor": "left_thigh", "t_s": 62.6, "end_s": 81.9}]
+    foot = [{"kind": "dropout", "sensor": "left_foot", "t_s": 62.6, "end_s": 81.9}]
+    b = {"rule": "hip_internal_rotation", "onset_s": 70.2, "verdict": "missed", "est_starts": []}
+    (x,) = compare.breaks_in_gaps([b], drop)
+    assert x["verdict"] == "in_gap"  # the thigh out: the hip is neither engaged nor measured
+    (y,) = compare.breaks_in_gaps([b], foot)
+    assert y["verdict"] == "missed"  # the foot out does not hide the hip's rotation
+    (z,) = compare.breaks_in_gaps([{**b, "onset_s": 85.0}], drop)
+    assert z["verdict"] == "missed"
+    res = {"cli": {"rc": 0, "stderr": ""}, "rmse_deg": {}, "scripted": [x], "false": []}
+    assert failures([{"seed": 1929, "side": "left", "sets": {"default": res}}]) == []

@@ -275,6 +275,35 @@ def truth_holds(
     return [(float(t[a]), float(t[b - 1])) for a, b in _runs(ok) if t[b - 1] - t[a] >= 1.0]
 
 
+#: the rules a sensor out leaves unjudged (round 4's dropout): a pelvis or thigh out takes the
+#: hip flexion that engages the stretch, so nothing is judged; the shank's and the foot's
+#: take their own joints
+GAP_RULES = {
+    "pelvis": None,
+    "thigh": None,
+    "shank": {"knee_flexion", "ankle_dorsiflexion"},
+    "foot": {"ankle_dorsiflexion"},
+}
+
+
+def breaks_in_gaps(scripted: list[dict], dropouts: list[dict]) -> list[dict]:
+    """``judge_breaks``'s verdicts with a break whose truth onset lies in a dropout of a sensor
+    its rule needs (``GAP_RULES``) set to ``in_gap``: the rows are missing, nothing to find."""
+    out = []
+    for b in scripted:
+        for d in dropouts:
+            rules = GAP_RULES.get(d["sensor"].split("_")[-1])
+            onset = b["onset_s"]
+            if (
+                onset is not None
+                and d["t_s"] <= onset < d["end_s"]
+                and (rules is None or b["rule"] in rules)
+            ):
+                b = {**b, "verdict": "in_gap"}
+        out.append(b)
+    return out
+
+
 def judge_tests(env: dict, truth: pd.DataFrame, events: list[dict], side: str) -> list[dict]:
     """Each "nerve or muscle?" test the person marked (round 4) against the analyser's
     ``differentiation[]`` and its episodes. On the truth, between the marks, as

@@ -187,9 +187,12 @@ def evaluate(
     """
     if t_offset_s:
         truth = truth.assign(t_s=truth["t_s"] - t_offset_s)
-        events = [{**e, "t_s": e["t_s"] - t_offset_s} for e in events]
+        events = [
+            {**e, **{k: e[k] - t_offset_s for k in ("t_s", "end_s") if k in e}} for e in events
+        ]
     est = pd.read_csv(out / "angles.csv")
     env = json.loads((out / "envelope.json").read_text())
+    drops = [e for e in events if e["kind"] == "dropout" and e["sensor"] in (placements or ())]
     onsets = compare.scripted_onsets(truth, events, side, exercise)
     measured = {
         r["rule"]
@@ -205,11 +208,7 @@ def evaluate(
                 exercise,
                 measured,
                 thigh=f"{side}_hip_flexion_deg" not in est,
-                gaps=[
-                    (e["t_s"], e["end_s"])
-                    for e in events
-                    if e["kind"] == "dropout" and e["sensor"] in (placements or ())
-                ],
+                gaps=[(e["t_s"], e["end_s"]) for e in drops],
             ),
         )
         if exercise != "seated"
@@ -221,7 +220,7 @@ def evaluate(
         "uncertain": env.get("uncertain"),
         "verdict": env["verdict"],
         "profile": env.get("profile"),
-        "scripted": compare.judge_breaks(env, onsets),
+        "scripted": compare.breaks_in_gaps(compare.judge_breaks(env, onsets), drops),
         "false": compare.false_episodes(env, truth, side, exercise),
         "rule_status": {r["rule"]: r["status"] for r in env["rules"]},
         "holds": env.get("holds", []),

@@ -305,7 +305,8 @@ def run_rows(records: list[dict], label: str) -> list[str]:
         out.append(
             f"| {label} | {set_name} | {c['n']} | {c['found']}/{c['found'] + c['missed']} "
             f"trusted, {c['uncertain_found']}/{c['uncertain_found'] + c['uncertain_missed']} "
-            f"uncertain, {c['not_measured']} not measured, {c['not_reached']} not reached | "
+            f"uncertain, {c['not_measured']} not measured, {c['not_reached']} not reached, "
+            f"{c['in_gap']} in a dropout | "
             f"{c['false_gate']} / {c['false_adv']} | {c['within']}/{c['holds']} within 1 s, "
             f"{c['said']} said, {c['unsaid']} unsaid, {c['not_found']} not found | "
             f"{c['refused']} / {c['crashed']} |"
