@@ -489,7 +489,7 @@ def _misfit_reason(worst: str, seg: SegmentPrecision, what: str, sd: float, targ
         why = (
             f"the {name} sensor is a {part}, whose accelerometer's gain and offset errors "
             "(about ±3 % and ±50 mg) are larger than this tool's correction assumes, and its "
-            f"{seg.poses} still positions cannot tell its offset from its gain"
+            f"{seg.poses} still positions leave part of its offset and gain unmeasured"
         )
     return (
         f"{why}: {what} is measured to about ±{COVERAGE_SIGMA * sd:.1f}° here, more than the "

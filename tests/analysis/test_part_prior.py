@@ -98,7 +98,7 @@ def test_the_exercised_knee_on_a_witmotion_thigh_is_uncertain_and_names_the_part
     ]
     reason = doubts["left_knee_flexion_deg"]["reason"]
     assert "the left thigh sensor is a WitMotion" in reason
-    assert "2 still positions cannot tell its offset from its gain" in reason
+    assert "2 still positions leave part of its offset and gain unmeasured" in reason
     assert f"±{COVERAGE_SIGMA * rmse['left_knee_flexion_deg']:.1f}°" in reason
     assert "calibrated" in doubts["left_knee_flexion_deg"]["redo"]
     # the same part pinned within the target (many poses) keeps its angles trusted
