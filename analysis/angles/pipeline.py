@@ -647,8 +647,9 @@ def analyse_recording(
         long_session=long_session,
     )
     report("calibration", 0.7)
+    families = {p: info.family for p, info in meta.sensors.items()}  # a part's prior
     cal, evidence, still = _calibrate_beside(
-        session, q_E_S, windows, gyr_bias, acc_corr, opts, threads=threads
+        session, q_E_S, windows, gyr_bias, acc_corr, opts, threads=threads, families=families
     )
     precision = {
         p: precision_of(e, cal.segments[p].q_S_B) for p, e in evidence.items() if p in cal.segments
@@ -1006,8 +1007,11 @@ def _calibrate_beside(
     opts: PipelineOptions,
     *,
     threads: int,
+    families: Mapping[str, str | None],
 ) -> tuple[CalibrationResult, dict[str, PoseEvidence], dict[str, NDArray[np.bool_]]]:
     """The calibration, the segments' pose evidence and the stillness (:func:`_all_still`).
+
+    ``families``: each sensor's family as the recording names it (:func:`_pose_evidence`).
 
     The stillness comes as :func:`segment_orientations`'s ``still`` and ``legs_still``.
     The last two need no calibration: with ``threads`` > 1 they are taken on a second
@@ -1017,7 +1021,7 @@ def _calibrate_beside(
 
     def beside() -> tuple[dict[str, PoseEvidence], dict[str, NDArray[np.bool_]]]:
         still = dict(zip(("still", "legs_still"), _all_still(session, gyr_bias), strict=True))
-        return _pose_evidence(session, gyr_bias, windows, acc_corr, opts), still
+        return _pose_evidence(session, gyr_bias, windows, acc_corr, families, opts), still
 
     if threads <= 1:
         cal = _calibrate(session, q_E_S, windows, opts)
@@ -1034,11 +1038,14 @@ def _pose_evidence(
     gyr_bias: Mapping[str, FloatArray],
     windows: Windows,
     acc_corr: Mapping[str, AccCorrection],
+    families: Mapping[str, str | None],
     opts: PipelineOptions,
 ) -> dict[str, PoseEvidence]:
     """The pelvis's and each leg segment's tilt evidence (none without the pose fit).
 
-    With the segment's calibration it gives its predicted tilt error (``precision_of``).
+    With the segment's calibration it gives its predicted tilt error (``precision_of``);
+    ``families``: each sensor's family as the recording names it, whose part may call for a
+    wider prior (``tilt_precision.part_prior_scale``).
     """
     if not (opts.acc_bias_from_poses and opts.acc_gain_from_poses):
         return {}
@@ -1057,6 +1064,7 @@ def _pose_evidence(
             fitted=bool(np.any(corr.bias_m_s2 != 0.0) or np.any(corr.gain != np.eye(3))),
             prior_gain_sd=ACC_GAIN_PRIOR_SD,
             correction=corr,
+            family=families.get(p),
         )
     return out
 

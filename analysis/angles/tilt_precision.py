@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Final
 
 import numpy as np
@@ -65,6 +66,23 @@ PRIOR_TEST_P: Final = 0.01
 improbable under it (:func:`prior_misfit`): the sensor's errors are larger than the prior says
 (e.g. an MPU-6050-class part, ±3 % sensitivity), and its prediction is scaled up
 (:func:`prior_scale`)."""
+
+
+PART_PRIOR_SCALE: Final = MappingProxyType({"witmotion": 3.0, "thingy52": 3.0})
+"""Factor on the fit's prior for the prediction, per sensor family the recording names (the
+sidecar's ``sensors[placement].family``: a vendor file's reader or the live session writes it).
+WitMotion and Nordic Thingy:52 carry MPU-6050-class parts (MPU-6050 / MPU-9250: zero-g offset
+±50–80 mg, sensitivity ±3 %, cross-axis ±2 %, taken as 2σ: about three times the prior's 15 mg
+and 0.5 %). Two or three still poses leave part of the offset–gain split at the prior, and a
+sensor of such a part errs there as its datasheet says, whatever its norms show (stranger seed
+1470's thigh: a 4 % gain whose two norms fit the prior). A family not listed, or none (a
+canonical file without a sidecar, a simulation), keeps the prior: the file does not say the
+part is worse than the calibrated parts the prior was taken from."""
+
+
+def part_prior_scale(family: str | None) -> float:
+    """:data:`PART_PRIOR_SCALE` of a sensor family (1 for one not listed or None)."""
+    return PART_PRIOR_SCALE.get(family or "", 1.0)
 
 
 @dataclass(frozen=True)
@@ -147,12 +165,14 @@ class SegmentPrecision:
     ``var_rad2``: variance of the tilt error relative to the quiet stand, one value per block of
     :data:`BLOCK_S` (NaN where the sensor has no data); ``poses``: distinct still poses seen;
     ``misfit``: how far its raw poses are from the fit's prior (:func:`prior_misfit`), whose
-    :func:`prior_scale` widened the prior behind ``var_rad2``.
+    :func:`prior_scale` widened the prior behind ``var_rad2``; ``part``: the sensor family
+    whose part widened it (:data:`PART_PRIOR_SCALE`), None if none did.
     """
 
     var_rad2: FloatArray
     poses: int
     misfit: PriorMisfit = NO_MISFIT
+    part: str | None = None
 
     @property
     def prior_rejected(self) -> bool:
@@ -163,6 +183,15 @@ class SegmentPrecision:
         pose about the flexion axis, is not seen at all.
         """
         return prior_scale(self.misfit) > 1.0
+
+    @property
+    def prior_widened(self) -> bool:
+        """Predicted under a prior wider than the fit's.
+
+        Its poses rejected the fit's (:attr:`prior_rejected`) or its part calls for one
+        (``part``).
+        """
+        return self.part is not None or self.prior_rejected
 
 
 def posterior_covariance(
@@ -196,11 +225,14 @@ def posterior_covariance(
 def tilt_gradient(u: FloatArray, z: FloatArray) -> FloatArray:
     """``(N, 9)``: tilt error about ``z`` (rad) per unit of each fit parameter, gravity ``u``.
 
-    A specific-force error ``δ = Δb + g·ΔK·u`` turns the measured gravity direction by
-    ``u × δ / g``; its part about the flexion axis ``z`` is ``δ · (z × u) / g``.
+    The fit corrects ``f = gain·(a − bias)`` (:class:`~analysis.angles.accbias.AccCorrection`):
+    an error ``Δb`` in its bias and ``ΔK`` in its gain leave the specific force off by
+    ``δ = g·ΔK·u − Δb`` (a bias estimated too high makes the force too low), which turns the
+    measured gravity direction by ``u × δ / g``; its part about the flexion axis ``z`` is
+    ``δ · (z × u) / g``. The sign matters: the posterior's bias–gain covariances enter with it.
     """
     w = np.cross(z, u)
-    cols = [w / GRAVITY_M_S2]
+    cols = [-w / GRAVITY_M_S2]
     for i, j in GAIN_TERMS:
         cols.append(
             (u[:, i] * w[:, i])[:, None]
@@ -217,7 +249,9 @@ class PoseEvidence:
     ``cov``: the fit's posterior covariance; ``poses``: distinct still poses; ``u``: unit
     mean specific force per :data:`BLOCK_S` block ``(k, 3)``; ``u0``: the stand's (None when
     there are no blocks or no usable stand sample); ``misfit``: the raw poses against the
-    fit's prior (:func:`prior_misfit`; ``cov`` is taken under the prior it calls for).
+    fit's prior (:func:`prior_misfit`; ``cov`` is taken under the prior it calls for, or
+    under the part's, :func:`part_prior_scale`, whichever is wider); ``part``: the family
+    whose part widened the prior (None: none did).
     """
 
     cov: FloatArray
@@ -225,6 +259,7 @@ class PoseEvidence:
     u: FloatArray
     u0: FloatArray | None
     misfit: PriorMisfit = NO_MISFIT
+    part: str | None = None
 
 
 def uncorrected(means_m_s2: FloatArray, correction: AccCorrection | None) -> FloatArray:
@@ -245,18 +280,22 @@ def pose_evidence(
     fitted: bool,
     prior_gain_sd: float = 0.005,
     correction: AccCorrection | None = None,
+    family: str | None = None,
 ) -> PoseEvidence:
     """The part of :func:`segment_precision` that needs no calibration (the whole-session passes).
 
     Arguments as :func:`segment_precision`; ``correction``: the one applied to ``acc_m_s2``
-    (None: none), to test the raw poses against the prior (:func:`prior_misfit`).
+    (None: none), to test the raw poses against the prior (:func:`prior_misfit`); ``family``:
+    the sensor's family as the recording names it (:func:`part_prior_scale`).
     """
     acc = np.asarray(acc_m_s2)  # a long session's float32 stays so: no full float64 copy
     means = _still_means(acc, np.asarray(gyr_rad_s), rate_hz, gyr_bias_rad_s)
     misfit = prior_misfit(uncorrected(means, correction), prior_gain_sd=prior_gain_sd)
+    part = part_prior_scale(family)
     cov = posterior_covariance(
-        means, fitted=fitted, prior_gain_sd=prior_gain_sd, scale=prior_scale(misfit)
+        means, fitted=fitted, prior_gain_sd=prior_gain_sd, scale=max(part, prior_scale(misfit))
     )
+    widened = family if part > 1.0 else None
     poses = int(cluster_poses(means).shape[0]) if means.size else 0
     a, b = np.searchsorted(t_s, static_s)
     n = max(1, round(BLOCK_S * rate_hz))
@@ -264,24 +303,23 @@ def pose_evidence(
     stand = np.asarray(acc[a:b], dtype=np.float64)
     stand = stand[np.all(np.isfinite(stand), axis=1)]
     if k == 0 or stand.shape[0] == 0:
-        return PoseEvidence(cov, poses, np.full((max(k, 0), 3), np.nan), None, misfit)
+        return PoseEvidence(cov, poses, np.full((max(k, 0), 3), np.nan), None, misfit, widened)
     u = acc[: k * n].reshape(k, n, 3).mean(axis=1, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         u = u / np.linalg.norm(u, axis=1, keepdims=True)
     u0 = stand.mean(axis=0)
-    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0), misfit)
+    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0), misfit, widened)
 
 
 def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
     """:func:`segment_precision` from its :func:`pose_evidence` and the segment's calibration."""
     if evidence.u0 is None:
-        return SegmentPrecision(
-            np.full(evidence.u.shape[0], np.nan), evidence.poses, evidence.misfit
-        )
+        var = np.full(evidence.u.shape[0], np.nan)
+        return SegmentPrecision(var, evidence.poses, evidence.misfit, evidence.part)
     z = rotate(q_S_B, [0.0, 0.0, 1.0])
     d = tilt_gradient(evidence.u, z) - tilt_gradient(evidence.u0[None, :], z)
     var = np.einsum("ni,ij,nj->n", d, evidence.cov, d)
-    return SegmentPrecision(var, evidence.poses, evidence.misfit)
+    return SegmentPrecision(var, evidence.poses, evidence.misfit, evidence.part)
 
 
 def segment_precision(
@@ -381,9 +419,10 @@ PRECISION_REDO: Final = (
     "next time, raise this leg once too and hold it still for a few seconds half-way up and "
     "again at the top: still poses at new tilts let its sensors check themselves"
 )
-"""Poses standing, lying, the leg half raised and raised upright leave about half the
-two-pose error per segment (the fit's posterior: 0.34° against 0.71° for a sensor turned
-90° about its flexion axis between standing and lying)."""
+"""Poses standing, lying, the leg half raised and raised upright leave about two thirds of
+the two-pose error per segment (the fit's posterior: 0.48° against 0.71° for a sensor turned
+90° about its flexion axis between standing and lying; a pause every 10° of the raise,
+0.19°). (Round 13 wrote 0.34°: that was with the bias's tilt taken with the wrong sign.)"""
 
 
 def other_side(side: str | None) -> str | None:
@@ -433,12 +472,27 @@ MISFIT_REDO: Final = (
 """What to redo when a sensor's own poses showed errors larger than the fit assumes."""
 
 
-def _misfit_reason(worst: str, m: PriorMisfit, what: str, sd: float, target: float) -> str:
+PART_NAME: Final = {"witmotion": "WitMotion", "thingy52": "Thingy:52"}
+"""How the reasons name each family of :data:`PART_PRIOR_SCALE`."""
+
+
+def _misfit_reason(worst: str, seg: SegmentPrecision, what: str, sd: float, target: float) -> str:
+    name, m = worst.replace("_", " "), seg.misfit
+    if seg.prior_rejected:
+        why = (
+            f"the {name} sensor's accelerometer read gravity {m.worst_pct:.1f} % off while "
+            f"still, larger errors than this tool's correction assumes, and its {m.poses} "
+            "still positions cannot tell its offset from its gain"
+        )
+    else:
+        part = PART_NAME.get(seg.part or "", seg.part)
+        why = (
+            f"the {name} sensor is a {part}, whose accelerometer's gain and offset errors "
+            "(about ±3 % and ±50 mg) are larger than this tool's correction assumes, and its "
+            f"{seg.poses} still positions leave part of its offset and gain unmeasured"
+        )
     return (
-        f"the {worst.replace('_', ' ')} sensor's accelerometer read gravity "
-        f"{m.worst_pct:.1f} % off while still, larger errors than this tool's correction "
-        f"assumes, and its {m.poses} still positions cannot tell its offset from its gain: "
-        f"{what} is measured to about ±{COVERAGE_SIGMA * sd:.1f}° here, more than the "
+        f"{why}: {what} is measured to about ±{COVERAGE_SIGMA * sd:.1f}° here, more than the "
         f"{target:.0f}° this tool trusts"
     )
 
@@ -449,13 +503,14 @@ def misfit_doubts(
     *,
     sides: tuple[str, ...] = SIDES,
 ) -> dict[str, dict[str, str]]:
-    """Leg flexions past their target on a sensor whose two poses rejected the prior.
+    """Leg flexions past their target on a sensor predicted under a wider prior than the fit's.
 
-    ``rmse_deg`` is predicted under the prior each sensor's poses call for
-    (:func:`prior_scale`); a hip, knee or ankle flexion is listed when one of its two sensors
-    was still in two poses only and they rejected the fit's prior
-    (:attr:`SegmentPrecision.prior_rejected`), and :data:`COVERAGE_SIGMA` times its predicted
-    RMSE exceeds the target; so is the thigh's inclination (the thigh's tilt alone, reported
+    ``rmse_deg`` is predicted under the prior each sensor's poses or part call for
+    (:func:`prior_scale`, :func:`part_prior_scale`); a hip, knee or ankle flexion is listed
+    when one of its two sensors was still in two poses only and they rejected the fit's prior
+    (:attr:`SegmentPrecision.prior_rejected`) or is of a part whose errors exceed the prior
+    (``part``), and :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target; so is
+    the thigh's inclination (the thigh's tilt alone, reported
     when no pelvis sensor is worn: the caller keeps the columns it has). Angles of both legs:
     the exercised leg's too, whose rules then read uncertain. Returns
     ``{column: {"reason": …, "redo": …}}``.
@@ -464,21 +519,21 @@ def misfit_doubts(
     for side in sides:
         for column, (name, p, q) in _joints(side).items():
             sd = rmse_deg.get(column)
-            bad = [s for s in (p, q) if s in segments and segments[s].prior_rejected]
+            bad = [s for s in (p, q) if s in segments and segments[s].prior_widened]
             if sd is None or not bad or COVERAGE_SIGMA * sd <= TARGET_DEG[name]:
                 continue
             worst = max(bad, key=lambda s: segments[s].misfit.worst_pct)
             what = f"the {side} leg's {PLAIN_NAME[name]}"
-            reason = _misfit_reason(worst, segments[worst].misfit, what, sd, TARGET_DEG[name])
+            reason = _misfit_reason(worst, segments[worst], what, sd, TARGET_DEG[name])
             out[column] = {"reason": reason, "redo": MISFIT_REDO}
         thigh = segments.get(f"{side}_thigh")
         var = thigh.var_rad2[np.isfinite(thigh.var_rad2)] if thigh is not None else None
-        if thigh is None or not thigh.prior_rejected or var is None or var.size == 0:
+        if thigh is None or not thigh.prior_widened or var is None or var.size == 0:
             continue
         sd = float(np.degrees(np.sqrt(var.mean())))
         if COVERAGE_SIGMA * sd > TARGET_DEG["hip_flexion"]:
             what = f"the {side} thigh's inclination"
-            reason = _misfit_reason(f"{side}_thigh", thigh.misfit, what, sd, 2.0)
+            reason = _misfit_reason(f"{side}_thigh", thigh, what, sd, 2.0)
             out[thigh_inclination_column(side)] = {"reason": reason, "redo": MISFIT_REDO}
     return out
 
