@@ -121,8 +121,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--duration-s",
         type=float,
-        help="stop after this many seconds from the first prompt (default: until q or Ctrl-C; "
-        "virtual: the scenario's length)",
+        help="stop after this many seconds from the first prompt; nothing later is recorded "
+        "(default: until q or Ctrl-C; virtual: the scenario's length)",
     )
     parser.add_argument("--rate-hz", type=float, help="sample rate (each sensor's nearest)")
     parser.add_argument("--exercise", help="exercise name for the sidecar")
