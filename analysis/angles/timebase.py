@@ -247,7 +247,7 @@ class FrozenWatch:
         self.min_s = min_s
         self.since_s: float | None = None
         self.spans: list[tuple[float, float]] = []
-        self._last: FloatArray | None = None  # the newest row, acc + gyr
+        self._last: FloatArray | None = None  # the newest row, acc + gyr, (1, 6)
         self._last_t = -np.inf
         self._run_t: float | None = None  # an open run: the time of the row it repeats
         self._held: list[tuple[FloatArray, FloatArray]] = []  # its repeats, (t, rows)
@@ -256,14 +256,17 @@ class FrozenWatch:
         self, t_s: FloatArray, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
         """The samples of this batch (and repeats held before) to use now, in order."""
-        rows = np.column_stack([acc_m_s2, gyr_rad_s]).astype(np.float64, copy=False)
-        if rows.shape[0] == 0:
+        n = t_s.shape[0]
+        if n == 0:
             return t_s, acc_m_s2, gyr_rad_s
-        before = rows[:1] if self._last is None else self._last[None, :]
-        same = np.any(rows[:, 3:] != 0.0, axis=1)  # an all-zero gyroscope row never repeats
-        same &= np.all(rows == np.vstack([before, rows[:-1]]), axis=1)
-        if self._last is None:
-            same[0] = False
+        rows = np.concatenate((acc_m_s2, gyr_rad_s), axis=1, dtype=np.float64)
+        last = rows[:1] if self._last is None else self._last
+        same = (np.vstack((last, rows[:-1])) == rows).all(axis=1)
+        same[0] &= self._last is not None
+        same &= gyr_rad_s.any(axis=1)  # an all-zero gyroscope row never repeats
+        if self._run_t is None and not same.any():  # the usual batch: nothing held, no repeat
+            self._last, self._last_t = rows[-1:], float(t_s[-1])
+            return t_s, acc_m_s2, gyr_rad_s
         out_t: list[FloatArray] = []
         out_rows: list[FloatArray] = []
         edges = np.flatnonzero(np.diff(np.r_[-1, same.view(np.int8), -1]))
@@ -275,7 +278,7 @@ class FrozenWatch:
                 out_t.append(t_s[a:b])
                 out_rows.append(rows[a:b])
             self._last_t = float(t_s[b - 1])
-        self._last = rows[-1].copy()
+        self._last = rows[-1:].copy()
         if not out_t:
             empty = np.empty((0, 3))
             return np.empty(0), empty, empty.copy()
