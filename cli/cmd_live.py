@@ -121,8 +121,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--duration-s",
         type=float,
-        help="stop after this many seconds from the first prompt (default: until q or Ctrl-C; "
-        "virtual: the scenario's length)",
+        help="stop after this many seconds from the first prompt; nothing later is recorded "
+        "(default: until q or Ctrl-C; virtual: the scenario's length)",
     )
     parser.add_argument("--rate-hz", type=float, help="sample rate (each sensor's nearest)")
     parser.add_argument("--exercise", help="exercise name for the sidecar")
@@ -338,8 +338,59 @@ def _stop_on_signals(screen: _Screen) -> None:
                 loop.add_signal_handler(sig, stop, sig.name)
 
 
+STACK_RACE_KEY = "ble_stack_late_answers"
+"""Sidecar extra: answers the BLE stack dropped because their request had been given up."""
+
+
+def _from_bumble(exc: BaseException) -> bool:
+    """True when ``exc`` was raised inside the ``bumble`` package."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if "bumble" in Path(tb.tb_frame.f_code.co_filename).parts:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _stack_races_said(screen: _Screen) -> None:
+    """One line, not a traceback, when bumble trips on an answer to a request given up.
+
+    bumble sets an answer on its request's future without asking whether the request was
+    cancelled meanwhile (a GATT read or an HCI command given up, as a timeout does): an
+    answer arriving just then raised ``asyncio.InvalidStateError`` from the stack's packet
+    callback, printed as a 50-line traceback (``--speed 50`` on a loaded computer). Only
+    that answer is lost — its request had been given up — so it is counted in the sidecar
+    (:data:`STACK_RACE_KEY`) and said once; any other error goes to the loop's handler.
+    """
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, asyncio.InvalidStateError) and _from_bumble(exc):
+            said = STACK_RACE_KEY in screen.extra
+            screen.extra[STACK_RACE_KEY] = _count(screen.extra.get(STACK_RACE_KEY)) + 1
+            if not said:
+                log.warning(
+                    "the BLE stack dropped an answer that came after its request was given "
+                    "up (bumble: InvalidStateError); recording goes on"
+                )
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
 async def _live_real(args: argparse.Namespace, out: Path, screen: _Screen) -> RecordingResult:
     _stop_on_signals(screen)
+    _stack_races_said(screen)
     config = _session_config(args)
     backend = await bumble_backend(args.hci) if args.hci else SYSTEM
     try:
@@ -361,6 +412,7 @@ async def _live_real(args: argparse.Namespace, out: Path, screen: _Screen) -> Re
 
 async def _live_virtual(args: argparse.Namespace, out: Path, screen: _Screen) -> RecordingResult:
     _stop_on_signals(screen)
+    _stack_races_said(screen)
     families = _families(args.families)
     rates = dict.fromkeys(families, args.rate_hz) if args.rate_hz else None
     sources = scenario_sources(args.virtual, families, seed=args.seed, rates_hz=rates)
@@ -441,9 +493,16 @@ def _summary(result: RecordingResult) -> str:
             f"  {placement:<12} {info.family or '?':<12} {c.get('samples', 0):>8} samples"
             f"  {bad} bad packets  {c.get('reconnects', 0)} reconnects"
         )
-        lines.append(line + _arrived_words(c.get("samples", 0), info.rate_hz, result.duration_s))
+        # what arrived after the end (while the sensors were stopped) is not in the recording
+        kept = c.get("samples", 0) - result.after_end.get(placement, 0)
+        lines.append(line + _arrived_words(kept, info.rate_hz, result.duration_s))
     for g in meta.gaps:
         lines.append(f"  gap {g.sensor}: [{g.start_s:.2f}, {g.end_s:.2f}) s ({g.reason})")
+    if after := sum(result.after_end.values()):
+        lines.append(
+            f"  {after} samples that arrived after the end (while the sensors were being "
+            "stopped) were not recorded"
+        )
     for m in meta.markers:
         lines.append(f"  mark at {m.t_s:.1f} s: {m.label}")
     cal = meta.calibration

@@ -58,8 +58,16 @@ _SHOWN_STYLE = {
 
 
 def outage_words(outage: Outage) -> str:
-    """One sensor's outage for the screen, e.g. "right foot sensor out since 42.0 s"."""
-    words = f"{outage.placement.replace('_', ' ')} sensor out since {outage.since_s:.1f} s"
+    """One sensor's outage for the screen, e.g. "right foot sensor out since 42.0 s".
+
+    A frozen sensor (one sample repeated: it stopped measuring) says so: "right shank sensor
+    frozen since 45.0 s (the same sample repeated)".
+    """
+    who = outage.placement.replace("_", " ")
+    if outage.frozen:
+        words = f"{who} sensor frozen since {outage.since_s:.1f} s (the same sample repeated)"
+    else:
+        words = f"{who} sensor out since {outage.since_s:.1f} s"
     if outage.lost:
         words += " (too long to resume: restart the session to calibrate again)"
     return words

@@ -20,7 +20,10 @@ on. When it is back within :data:`HOLD_S` its filter and hinge trackers catch up
 dropout exactly as offline (the dropout interpolated, its grid points without data), so the
 angles resume equal to the offline pipeline's. Past :data:`HOLD_S` it is *lost*: what was
 held for the catch-up is dropped (memory stays bounded) and its angles stay NaN until the
-session is calibrated again.
+session is calibrated again. A sensor that repeats one sample (it stopped measuring) is out
+the same way: its repeats are dropped as offline (``timebase.without_frozen``; held back for
+up to :data:`~analysis.angles.timebase.FROZEN_MIN_S` until a run is known to be one), and
+its :class:`Outage` says ``frozen``.
 
 Stand anchors (``stand_anchors``, on by default): after calibration, every quiet upright stand
 of at least 2 s re-takes the hip, lumbar and neck headings from then on
@@ -74,6 +77,7 @@ from analysis.angles.pipeline import (
 )
 from analysis.angles.rate_mixing import CausalRateMixing
 from analysis.angles.timebase import (
+    FrozenWatch,
     UniformSession,
     UniformStream,
     covered,
@@ -249,13 +253,16 @@ class Outage:
     """A sensor that stopped sending: since when (its last sample, session s) and what it costs.
 
     ``columns`` are the angle columns without data while it is out; ``lost`` is True once it
-    was out longer than :data:`HOLD_S` (its angles come back only with a new calibration).
+    was out longer than :data:`HOLD_S` (its angles come back only with a new calibration);
+    ``frozen`` is True while it sends one sample over and over (it stopped measuring:
+    :class:`~analysis.angles.timebase.FrozenWatch`; ``since_s`` is then that sample's time).
     """
 
     placement: str
     since_s: float
     lost: bool
     columns: tuple[str, ...]
+    frozen: bool = False
 
 
 GRID_CHUNK_ROWS = 6000
@@ -371,6 +378,7 @@ class LiveAnglePipeline:
         self._t0 = float(t0_s)
         self._k = 0  # next grid index to return
         self._buf = {p: _SensorBuffer() for p in self.placements}
+        self._frozen = {p: FrozenWatch() for p in self.placements}  # repeats: as offline
         self._ori: dict[str, CausalOrientation] = {}
         self._bias: dict[str, FloatArray] = {}
         self._hist: dict[str, list[FloatArray]] = {p: [] for p in self.placements}
@@ -413,10 +421,14 @@ class LiveAnglePipeline:
     ) -> None:
         """Append decoded samples of one sensor (``(n,)``, ``(n, 3)``, ``(n, 3)``)."""
         buf = self._buf[placement]
+        # a sensor repeating one sample for a second or more has stopped measuring: its
+        # repeats are dropped (held back until then), as offline (timebase.without_frozen)
         buf.push(
-            np.asarray(t_s, dtype=np.float64),
-            np.asarray(acc_m_s2, dtype=np.float64).reshape(-1, 3),
-            np.asarray(gyr_rad_s, dtype=np.float64).reshape(-1, 3),
+            *self._frozen[placement].feed(
+                np.asarray(t_s, dtype=np.float64),
+                np.asarray(acc_m_s2, dtype=np.float64).reshape(-1, 3),
+                np.asarray(gyr_rad_s, dtype=np.float64).reshape(-1, 3),
+            )
         )
         if placement in self._lost and buf.t:
             buf.drop_before(buf.last_t)  # a lost sensor's samples are not used: hold none
@@ -449,6 +461,7 @@ class LiveAnglePipeline:
                 since_s=self._since[p],
                 lost=p in self._lost,
                 columns=self._gap_columns(p),
+                frozen=self._frozen[p].since_s is not None,
             )
             for p in self.placements
             if p in self._since

@@ -12,6 +12,7 @@ computed from them is dropped there, and the gap is reported.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -228,6 +229,90 @@ def without_frozen(s: SensorStream) -> tuple[SensorStream, list[tuple[float, flo
     kept = {f: None if getattr(s, f) is None else getattr(s, f)[keep] for f in fields}
     spans = [(float(s.t_s[i]), float(s.t_s[j])) for i, j in runs]
     return dataclasses.replace(s, **kept), spans
+
+
+class FrozenWatch:
+    """:func:`frozen_runs` for one sensor's samples as they arrive (the live path).
+
+    :meth:`feed` returns the samples to use now, without the repeats of a frozen run, as
+    :func:`without_frozen` drops them. A repeat cannot be told from a frozen run before the
+    run has lasted ``min_s``, so repeats are held back until then: passed on (late) if the
+    run ends sooner, dropped once it reaches ``min_s`` (the sensor then looks silent, as in a
+    dropout). :attr:`since_s` is the time of the sample repeated while a frozen run lasts
+    (else None); :attr:`spans` are the ended frozen runs, ``(t_s[i], t_s[j])`` as
+    :func:`without_frozen` gives them (the repeated sample, the first sample after).
+    """
+
+    def __init__(self, *, min_s: float = FROZEN_MIN_S) -> None:
+        self.min_s = min_s
+        self.since_s: float | None = None
+        self.spans: list[tuple[float, float]] = []
+        self._last: FloatArray | None = None  # the newest row, acc + gyr, (1, 6)
+        self._last_t = -np.inf
+        self._run_t: float | None = None  # an open run: the time of the row it repeats
+        self._held: list[tuple[FloatArray, FloatArray]] = []  # its repeats, (t, rows)
+
+    def feed(
+        self, t_s: FloatArray, acc_m_s2: FloatArray, gyr_rad_s: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The samples of this batch (and repeats held before) to use now, in order."""
+        n = t_s.shape[0]
+        if n == 0:
+            return t_s, acc_m_s2, gyr_rad_s
+        rows = np.concatenate((acc_m_s2, gyr_rad_s), axis=1, dtype=np.float64)
+        last = rows[:1] if self._last is None else self._last
+        same = (np.vstack((last, rows[:-1])) == rows).all(axis=1)
+        same[0] &= self._last is not None
+        same &= gyr_rad_s.any(axis=1)  # an all-zero gyroscope row never repeats
+        if self._run_t is None and not same.any():  # the usual batch: nothing held, no repeat
+            self._last, self._last_t = rows[-1:], float(t_s[-1])
+            return t_s, acc_m_s2, gyr_rad_s
+        out_t: list[FloatArray] = []
+        out_rows: list[FloatArray] = []
+        edges = np.flatnonzero(np.diff(np.r_[-1, same.view(np.int8), -1]))
+        for a, b in itertools.pairwise(edges):
+            if same[a]:
+                self._repeat(t_s, rows, int(a), int(b))
+            else:
+                self._differs(float(t_s[a]), out_t, out_rows)
+                out_t.append(t_s[a:b])
+                out_rows.append(rows[a:b])
+            self._last_t = float(t_s[b - 1])
+        self._last = rows[-1:].copy()
+        if not out_t:
+            empty = np.empty((0, 3))
+            return np.empty(0), empty, empty.copy()
+        kept = np.concatenate(out_rows)
+        return np.concatenate(out_t), kept[:, :3], kept[:, 3:]
+
+    def _repeat(self, t_s: FloatArray, rows: FloatArray, a: int, b: int) -> None:
+        """Rows ``a .. b - 1`` repeat the row before them: held, or dropped once frozen."""
+        if self._run_t is None:
+            self._run_t = float(t_s[a - 1]) if a > 0 else self._last_t
+        if self.since_s is None:
+            self._held.append((t_s[a:b], rows[a:b]))
+            if float(t_s[b - 1]) - self._run_t >= self.min_s:
+                self.since_s, self._held = self._run_t, []
+
+    def _differs(self, t_s: float, out_t: list[FloatArray], out_rows: list[FloatArray]) -> None:
+        """A row unlike the one before at ``t_s``: an open run ends (its repeats passed on)."""
+        if self._run_t is None:
+            return
+        if self.since_s is not None:
+            self.spans.append((self.since_s, t_s))
+        for t, r in self._held:
+            out_t.append(t)
+            out_rows.append(r)
+        self._run_t, self.since_s, self._held = None, None, []
+
+    def finish(self) -> tuple[float, float] | None:
+        """At the end of the stream: a frozen run still open, ended at the last sample."""
+        if self.since_s is None:
+            return None
+        span = (self.since_s, self._last_t)
+        self.spans.append(span)
+        self._run_t, self.since_s, self._held = None, None, []
+        return span
 
 
 def _stream_on_grid(

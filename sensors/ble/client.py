@@ -212,7 +212,7 @@ class BumbleClient(BaseBleakClient):
         if connection is not None:
             self._closing = True
             try:
-                await asyncio.wait_for(connection.disconnect(), 1.0)
+                await asyncio.wait_for(asyncio.shield(connection.disconnect()), 1.0)
             except (TimeoutError, core.BaseBumbleError) as exc:
                 log.debug("%s: disconnect after failed connect: %s", self.address, exc)
         self._connection = None
@@ -226,7 +226,9 @@ class BumbleClient(BaseBleakClient):
             return
         self._closing = True
         try:
-            await asyncio.wait_for(connection.disconnect(), 5.0)
+            # shielded: a timeout leaves bumble's HCI command to end on its own (cancelled,
+            # its late answer raised InvalidStateError inside the stack, see _battery_loop)
+            await asyncio.wait_for(asyncio.shield(connection.disconnect()), 5.0)
         except TimeoutError:
             log.warning("%s: disconnect not confirmed within 5 s", self.address)
         finally:

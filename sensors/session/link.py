@@ -26,6 +26,7 @@ from bleak import BleakClient
 from bleak.backends.device import BLEDevice
 from bleak.exc import BleakDeviceNotFoundError, BleakError
 
+from analysis.angles.timebase import FrozenWatch
 from analysis.recording.streams import Gap
 from sensors.ble.backend import BleBackend
 from sensors.ble.mtu import att_mtu
@@ -166,6 +167,8 @@ class SensorLink:
         # a held start: what was decoded (and connection events), in order, until release()
         self._held: list[object] | None = [] if hold_start else None
         self._rate_window: deque[tuple[float, int]] = deque()
+        self._frozen = FrozenWatch()
+        """Repeats of one sample (a sensor that stopped measuring): recorded as gaps."""
         self.failure: BaseException | None = None
 
     # --- properties ----------------------------------------------------------------------
@@ -316,8 +319,16 @@ class SensorLink:
         self._battery_task = asyncio.get_running_loop().create_task(self._battery_loop(client))
 
     async def _battery_loop(self, client: BleakClient) -> None:
+        """Read the battery level every ``BATTERY_PERIOD_S`` (session s) until stopped.
+
+        A read under way is never cancelled (the task is, when the link stops or reconnects):
+        bumble's GATT client sets the answer on its request's future without asking whether it
+        was cancelled, so an answer arriving just after the cancellation raised
+        ``InvalidStateError`` inside the stack (seen at ``--speed 50``, where a read is under
+        way most of the time). The read is shielded: it ends on its own, its answer unused.
+        """
         while client.is_connected and not self._stopping:
-            pct = await read_battery_pct(client)
+            pct = await asyncio.shield(read_battery_pct(client))
             if pct is None and self.battery_pct is None:
                 return  # the device has no battery level
             if pct is not None:
@@ -409,6 +420,8 @@ class SensorLink:
         self.release()
         if self._gap_start is not None:
             self._close_gap(self.clock.now_s(), "disconnected")
+        self._frozen.finish()  # frozen to the end: a gap to its last sample
+        self._frozen_gaps()
         if self.state is not LinkState.FAILED:
             self.state = LinkState.STOPPED
 
@@ -530,7 +543,25 @@ class SensorLink:
         self._rate_window.append((self._last_t, n))
         while self._rate_window and self._last_t - self._rate_window[0][0] > RATE_WINDOW_S:
             self._rate_window.popleft()
-        self._deliver(AlignedBatch.from_samples(self.placement, t, item.samples))
+        batch = AlignedBatch.from_samples(self.placement, t, item.samples)
+        self._frozen.feed(batch.t_s, batch.acc_m_s2, batch.gyr_rad_s)
+        self._frozen_gaps()
+        self._deliver(batch)
+
+    def _frozen_gaps(self) -> None:
+        """Record every frozen run that ended as a gap, as the offline analysis finds it.
+
+        ``[the repeated sample, the first sample after)`` (``timebase.without_frozen``); all
+        the samples stay in the recording.
+        """
+        for a, b in self._frozen.spans:
+            gap = Gap(
+                sensor=self.placement, start_s=round(a, 6), end_s=round(b, 6), reason="frozen"
+            )
+            if gap.end_s > gap.start_s:
+                self.gaps.append(gap)
+                self._on_gap(gap)
+        self._frozen.spans.clear()
 
     def _close_gap(self, end_s: float, reason: str) -> None:
         start = self._gap_start

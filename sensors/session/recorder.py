@@ -105,6 +105,10 @@ class Recorder:
         self._last_written_t = -math.inf
         self._last_flush = time.monotonic()
         self._finished = False
+        self.end_s: float | None = None
+        """Session time the recording ends at (:meth:`end_at`); None: every sample is written."""
+        self.after_end: dict[str, int] = {}
+        """Per sensor, samples that arrived after :attr:`end_s` (not written)."""
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -163,8 +167,36 @@ class Recorder:
 
     def _with_counters(self, meta: SessionMeta) -> SessionMeta:
         extra = dict(meta.extra)
-        extra["recorder"] = {"rows": self.rows_written, "late_rows": self.late_rows}
+        counters: dict[str, Any] = {"rows": self.rows_written, "late_rows": self.late_rows}
+        if self.end_s is not None:
+            counters.update(end_s=round(self.end_s, 6), after_end=dict(self.after_end))
+        extra["recorder"] = counters
         return replace(meta, extra=extra)
+
+    def end_at(self, t_s: float) -> None:
+        """End the recording at session time ``t_s``: no sample later than it is written.
+
+        What still arrives while the sensors are being stopped (seconds of stop commands and
+        disconnections, many session seconds when the session clock runs faster than real
+        time) is counted per sensor in :attr:`after_end`, not written.
+        """
+        self.end_s = t_s
+        kept = []
+        for item in self._heap:
+            if item[0] <= t_s:
+                kept.append(item)
+            else:
+                self._count_after_end(item[2][SENSOR], 1)
+        heapq.heapify(kept)
+        self._heap = kept
+
+    @property
+    def after_end_rows(self) -> int:
+        """Samples that arrived after :attr:`end_s`, all sensors (not written)."""
+        return sum(self.after_end.values())
+
+    def _count_after_end(self, placement: str, n: int) -> None:
+        self.after_end[placement] = self.after_end.get(placement, 0) + n
 
     def finish(self, meta: SessionMeta | None = None) -> Path | None:
         """Write every held row, close the CSV and write the final sidecar (``meta``).
@@ -191,8 +223,11 @@ class Recorder:
         """Queue a batch's rows (written once the clock is ``hold_s`` past them)."""
         if self._finished:
             return
-        heap, seq = self._heap, self._seq
+        heap, seq, end_s = self._heap, self._seq, self.end_s
         for i in range(len(batch)):
+            if end_s is not None and batch.t_s[i] > end_s:
+                self._count_after_end(batch.placement, 1)
+                continue
             row: dict[str, Any] = {T_S: float(batch.t_s[i]), SENSOR: batch.placement}
             acc, gyr = batch.acc_m_s2[i], batch.gyr_rad_s[i]
             for j, c in enumerate(ACC_COLUMNS):

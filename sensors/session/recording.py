@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,9 @@ class RecordingResult:
     rows: int
     ended_by: str
     duration_s: float
+    after_end: Mapping[str, int] = field(default_factory=dict)
+    """Per sensor, samples that arrived after the recording's end (while stopping): not
+    written."""
 
 
 # long: half of it is the parameters' docstring; the try/finally must hold the start, the
@@ -64,7 +68,12 @@ async def record_session(
     out
         The recording path (``NAME.csv``); it and ``NAME.json`` must not exist.
     duration_s
-        Session seconds to record after the protocol starts (None: until ``stop``).
+        Session seconds to record after the protocol starts (None: until ``stop``). No sample
+        later than that is written: what arrives while the sensors are being stopped —
+        seconds of stop commands and disconnections, hundreds of session seconds at a
+        virtual ``--speed 50`` — is counted per sensor in the sidecar's
+        ``recorder.after_end``, and gaps are cut there. (A recording ended by ``stop`` keeps
+        every sample received.)
     protocol
         The guided prompts (default: stand 5 s, move 15 s, exercise).
     stop
@@ -95,11 +104,13 @@ async def record_session(
     streamed = False
 
     def meta_now(ended: str) -> SessionMeta:
-        return session.session_meta(
-            calibration=protocol.calibration(session.now_s()),
+        now = session.now_s() if recorder.end_s is None else min(session.now_s(), recorder.end_s)
+        meta = session.session_meta(
+            calibration=protocol.calibration(now),
             notes=notes,
             extra={**(extra or {}), **protocol.sidecar_extra(), "ended_by": ended},
         )
+        return meta if recorder.end_s is None else _gaps_until(meta, recorder.end_s)
 
     try:
         await session.start()
@@ -107,6 +118,8 @@ async def record_session(
         recorder.open(session.recording_columns(), meta=meta_now("unfinished"))
         start_s = session.now_s()
         protocol.start(start_s)
+        if duration_s is not None:
+            recorder.end_at(start_s + duration_s)  # nothing later is written, however late
         if on_streaming is not None:
             on_streaming()
         pump = asyncio.get_running_loop().create_task(recorder.run(interval_s=0.1 * pace))
@@ -141,8 +154,19 @@ async def record_session(
         meta=meta,
         rows=recorder.rows_written,
         ended_by=ended_by,
-        duration_s=end_s - start_s,
+        duration_s=(end_s if recorder.end_s is None else min(end_s, recorder.end_s)) - start_s,
+        after_end=dict(recorder.after_end),
     )
+
+
+def _gaps_until(meta: SessionMeta, end_s: float) -> SessionMeta:
+    """``meta`` with its gaps cut at ``end_s`` (the recording's end: nothing after it)."""
+    gaps = tuple(
+        dataclasses.replace(g, end_s=min(g.end_s, round(end_s, 6)))
+        for g in meta.gaps
+        if g.start_s < end_s
+    )
+    return meta if gaps == meta.gaps else dataclasses.replace(meta, gaps=gaps)
 
 
 async def _record_until(

@@ -7,7 +7,8 @@ emulator says it streams — measures its :class:`~sensors.virtual.source.Sample
 own crystal clock and notifies the exact payloads the family encoder makes, paced on the
 rig's :class:`~sensors.virtual.source.WorldClock`. :class:`Faults` injects what tests need:
 a peripheral-initiated disconnect at given scenario times (then silence, then advertising
-again) and damaged or truncated data notifications at a given rate.
+again), damaged or truncated data notifications at a given rate, and a sensor frozen on one
+sample for a while.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ log = logging.getLogger(__name__)
 TICK_S = 0.0075
 """Real seconds between two notification bursts (one BLE connection interval, 7.5 ms)."""
 
+STILL_LOOP_S = 1.0
+"""Before the scenario starts (and after it ends) a virtual sensor measures the scenario's
+first (last) this many seconds over and over: the wearer standing still, with sensor noise."""
+
 _PROPERTY_FLAGS = {
     "read": Characteristic.Properties.READ,
     "write": Characteristic.Properties.WRITE,
@@ -76,6 +81,10 @@ class Faults:
         the wire format (a Thingy raw packet has no header: garbage decodes as values).
     seed
         Seed of the fault RNG.
+    frozen_s
+        Scenario intervals ``(from_s, to_s)`` in which the sensor goes on streaming but
+        measures nothing new: every sample repeats the one measured at ``from_s`` (a stalled
+        sensor or firmware; only its device clock advances).
     """
 
     drop_at_s: tuple[float, ...] = ()
@@ -83,6 +92,7 @@ class Faults:
     corrupt_rate: float = 0.0
     truncate_rate: float = 0.0
     seed: int = 0
+    frozen_s: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +247,7 @@ class VirtualSensor:
         connection = self._connection
         if connection is not None:
             try:
-                await asyncio.wait_for(connection.disconnect(), 1.0)
+                await asyncio.wait_for(asyncio.shield(connection.disconnect()), 1.0)
             except Exception as exc:  # best effort while switching off (incl. TimeoutError)
                 log.debug("%s: disconnect on close: %s", self.name, exc)
         async with self._adv_lock:
@@ -414,8 +424,29 @@ class VirtualSensor:
         """The device clock at world time ``world_s``."""
         return self.device_clock_offset_s + (1.0 + self.drift_ppm * 1e-6) * world_s
 
+    def _index(self, world_s: float) -> int:
+        """Index of the source sample measured at world time ``world_s``.
+
+        Before the scenario starts (and after its end) the wearer stands still as at its
+        start (its end): the source's first (last) :data:`STILL_LOOP_S` over and over, so
+        the sensor's noise goes on as a real sensor's does — one sample repeated exactly for
+        a second is a sensor that stopped measuring (``timebase.FrozenWatch``), which only
+        the ``frozen_s`` fault emulates.
+        """
+        src = self.source
+        scenario_s = self.world.scenario_s(world_s)
+        for a, b in self.faults.frozen_s:
+            if a <= scenario_s < b:
+                scenario_s = a  # frozen: the sample measured at its start, again
+        loop = max(1, min(len(src), round(src.rate_hz * STILL_LOOP_S)))
+        k = round(world_s * src.rate_hz) % loop
+        if not scenario_s >= 0.0:
+            return k
+        i = round(scenario_s * src.rate_hz)
+        return i if i < len(src) else len(src) - loop + k
+
     def _measure(self, world_s: float) -> ImuSample:
-        i = self.source.index_at(self.world.scenario_s(world_s))
+        i = self._index(world_s)
         src = self.source
         self.stats.measured += 1
         device_s = self.device_time_s(world_s)

@@ -3,7 +3,8 @@
 A :class:`SampleSource` holds one placement's samples on the grid ``t_s = k / rate_hz``
 (scenario time, seconds). A virtual sensor streaming at that rate sends sample ``k`` when its
 own clock reaches it; before the scenario starts (the world is still at rest, waiting for the
-session) it repeats the first sample — the wearer standing still.
+session) it measures the first second over and over — the wearer standing still, with the
+sensor's noise (``sensors.virtual.sensor.STILL_LOOP_S``).
 
 The :class:`WorldClock` is the scenario time all sensors of one rig share. It runs ``speed``
 times faster than real time (tests use ``speed > 1``; the session's clock then runs with the

@@ -276,6 +276,53 @@ def test_a_dropout_gives_no_angles_live_as_offline(dropped):
     assert np.isfinite(cols["right_hip_flexion_deg"][i_live][inside]).all()
 
 
+def test_a_frozen_sensor_gives_no_angles_live_as_offline(sim):
+    """The right shank repeating one sample for 1.5 s after the calibration: the live pipeline
+    drops the repeats as offline does (``timebase.FrozenWatch`` / ``without_frozen``), so its
+    angles are NaN there and equal offline's everywhere, fed in chunks that cut the run."""
+    from types import SimpleNamespace
+
+    func_end = sim.meta.calibration.functional_s[1]
+    a, b = func_end + 8.0, func_end + 9.5
+    s = sim.samples.copy()
+    t = s["t_s"].to_numpy()
+    shank = s["sensor"].to_numpy() == "right_shank"
+    rows = np.flatnonzero(shank & (t >= a) & (t < b))
+    cols = [c for c in s.columns if c.startswith(("acc_", "gyr_"))]
+    s.loc[rows[1:], cols] = s.loc[rows[0], cols].to_numpy()
+    frozen = SimpleNamespace(samples=s, meta=sim.meta)
+    rec = _recording(frozen)
+    t0 = min(float(x.t_s[0]) for x in rec.streams.values())
+    rate = analyse_recording(rec).rate_hz
+    cal_at = sim.meta.calibration.functional_s[1] + 0.5
+    outs = []
+    t_live, cols_live, _cal, history_end = _feed_live(
+        frozen,
+        rate_hz=rate,
+        t0_s=t0,
+        tick_s=0.137,
+        calibrate_at_s=cal_at,
+        watch=lambda now, live, _out: outs.append((now, live.outages())),
+    )
+    offline = analyse_recording(rec, options=_causal(history_end))
+    assert [g.reason for g in offline.gaps if g.sensor == "right_shank"] == ["frozen"]
+    t_off = offline.angles["t_s"].to_numpy()
+    _c, i_live, i_off = np.intersect1d(np.round(t_live, 9), np.round(t_off, 9), return_indices=True)
+    inside = (t_live[i_live] > a + 0.05) & (t_live[i_live] < b - 0.05)
+    assert inside.sum() > 100
+    for c in ("right_knee_flexion_deg", "right_ankle_dorsiflexion_deg"):
+        v, ref = cols_live[c][i_live], offline.angles[c].to_numpy()[i_off]
+        assert np.isnan(v[inside]).all(), c  # nothing built on the frozen sample
+        np.testing.assert_array_equal(np.isnan(v), np.isnan(ref), err_msg=c)
+        ok = ~np.isnan(ref)
+        assert np.abs(v[ok] - ref[ok]).max() <= TOLERANCE_DEG, c
+    assert np.isfinite(cols_live["right_hip_flexion_deg"][i_live][inside]).all()
+    said = [(now, o) for now, found in outs for o in found if o.placement == "right_shank"]
+    assert said
+    assert all(o.frozen for _now, o in said)
+    assert a + 1.0 <= said[0][0] <= a + 1.0 + 0.3  # from a second of repeats on
+
+
 # -- one sensor out: the others go on, the catch-up equals offline ------------------------------
 
 GAP_COLUMNS = {

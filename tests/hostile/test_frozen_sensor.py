@@ -9,6 +9,7 @@ the angles that need the sensor are left empty there and the report says so.
 from __future__ import annotations
 
 import gzip
+import itertools
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.angles.timebase import frozen_runs, to_uniform_grid, without_frozen
+from analysis.angles.timebase import (
+    FrozenWatch,
+    frozen_runs,
+    to_uniform_grid,
+    without_frozen,
+)
 from analysis.recording.streams import SensorStream
 from cli.main import main
 
@@ -108,3 +114,44 @@ def test_a_frozen_shank_leaves_its_angles_empty_and_says_so(
     assert inside["right_knee_flexion_deg"].isna().all()
     outside = angles[(angles.t_s > 66.0) & (angles.t_s < 70.0)]
     assert outside["right_knee_flexion_deg"].notna().all()
+
+
+# --- the same rule live, sample batch by sample batch ----------------------------------------
+
+
+def _fed(s: SensorStream, cuts: list[int]) -> tuple[FrozenWatch, np.ndarray, np.ndarray]:
+    """``s`` fed to a :class:`FrozenWatch` in batches cut at ``cuts``: what it passed on."""
+    watch = FrozenWatch()
+    t_out, rows_out = [], []
+    for a, b in itertools.pairwise([0, *cuts, len(s)]):
+        t, acc, gyr = watch.feed(s.t_s[a:b], s.acc_m_s2[a:b], s.gyr_rad_s[a:b])
+        t_out.append(t)
+        rows_out.append(np.column_stack([acc, gyr]))
+    return watch, np.concatenate(t_out), np.concatenate(rows_out)
+
+
+@pytest.mark.parametrize("cuts", [[], [120], [101, 102, 180, 250, 251], list(range(7, 500, 7))])
+def test_the_live_watch_drops_what_the_offline_rule_drops(cuts: list[int]) -> None:
+    s = _frozen(_frozen(_noisy(), 100, 250), 300, 340)  # 1.5 s frozen, then 0.4 s of repeats
+    kept, spans = without_frozen(s)
+    watch, t, rows = _fed(s, cuts)
+    np.testing.assert_array_equal(t, kept.t_s)
+    np.testing.assert_array_equal(rows, np.column_stack([kept.acc_m_s2, kept.gyr_rad_s]))
+    assert watch.spans == spans == [(1.0, 2.51)]
+    assert watch.since_s is None
+
+
+def test_the_live_watch_says_frozen_from_the_first_second_of_repeats() -> None:
+    s = _frozen(_noisy(), 100, 499)
+    watch = FrozenWatch()
+    since = []
+    for a in range(0, len(s), 10):
+        watch.feed(s.t_s[a : a + 10], s.acc_m_s2[a : a + 10], s.gyr_rad_s[a : a + 10])
+        since.append((float(s.t_s[a + 9]), watch.since_s))
+    assert all(x is None for t, x in since if t < 1.99)  # the repeats' first second: held
+    assert all(x == 1.0 for t, x in since if t >= 2.0)
+    assert watch.finish() == (1.0, 4.99)
+    # an ideal sensor at rest (its gyroscope all zeros) never freezes
+    rest = FrozenWatch()
+    rest.feed(np.arange(300) / 100.0, np.tile([0, 0, 9.81], (300, 1)), np.zeros((300, 3)))
+    assert rest.since_s is None

@@ -61,8 +61,15 @@ def _delivered(result: VirtualSessionResult) -> dict[str, int]:
 
 
 def _recorded(rec, placement: str) -> int:
-    """The recording's single samples of ``placement``, counted as :func:`_delivered` does."""
-    return 2 * len(rec.stream(placement)) + rec.meta.extra["packets"][placement]["unpaired"]
+    """The recording's single samples of ``placement``, counted as :func:`_delivered` does.
+
+    With the samples that arrived after the recording's end (while the sensors were being
+    stopped): counted in the sidecar, not written.
+    """
+    after = rec.meta.extra["recorder"].get("after_end", {}).get(placement, 0)
+    return (
+        2 * (len(rec.stream(placement)) + after) + rec.meta.extra["packets"][placement]["unpaired"]
+    )
 
 
 async def test_four_families_record_a_readable_session(tmp_path: Path):
