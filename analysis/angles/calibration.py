@@ -84,6 +84,7 @@ from analysis.angles.calibration_hinge import (
     MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
     SMALL_BEND_DEG,
+    SMALLEST_BEND_DEG,
     HingeFit,
     axis_slack_deg,
     bent_at_most,
@@ -598,9 +599,8 @@ def knee_hinge_axes(
         fit = _knee_fit(session, pair, stand, move, axes, q_E_S)
         if fit is None:
             continue
-        whole = fit
-        fit, loose = _small_bends_fit(session, pair, (stand, move), axes, q_E_S, fit)
-        if fit is not whole:
+        fit, loose, misfit = _small_bends_fit(session, pair, (stand, move), axes, q_E_S, fit)
+        if misfit:
             coupled.add(thigh)
         out.update(_hinge_axes(axes, pair, *fit, source="knee hinge"))
         if loose is not None and out[thigh].axis_source == "knee hinge":
@@ -637,7 +637,7 @@ def _small_bends_fit(
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
     whole: tuple[HingeFit, float],
-) -> tuple[tuple[HingeFit, float], str | None]:
+) -> tuple[tuple[HingeFit, float], str | None, bool]:
     """The knee's fit over the window's small bends where it shows the whole one coupled.
 
     A tibia turning with the knee turns the thigh's view of the knee's axis in the level
@@ -647,26 +647,34 @@ def _small_bends_fit(
     two tilts alone), the axis is nearly the straight knee's. Taken when
     :func:`analysis.angles.calibration_hinge.coupling_shown` says so. Where the small bends
     leave the whole window a residual no axis removes but do not fix the axis as firmly as that
-    asks (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`), the fit over the
-    smallest bends (at most 15, 20 or 25°) that fix it by a window fit's floors
+    asks (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`, asked of the bends at
+    most 15° and, where they do not show it, of those at most
+    :data:`analysis.angles.calibration_hinge.SMALLEST_BEND_DEG`), the fit over the smallest
+    bends (from those that showed the misfit up to 25°) that fix it by a window fit's floors
     (:func:`analysis.angles.calibration_hinge.smallest_firm_bends`) where one does and lies
     more than 1° from the whole window's; otherwise ``whole``. With it, why the thigh's tilt
     is not established when the small bends show a coupling nothing fixes
-    (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None.
+    (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None, and whether a
+    coupling was shown at all (the residual's misfit: the hinge's lean is then the
+    coupling's, :func:`_coupled_lean_dropped`, whichever axis is kept).
     """
-    thigh = pair[0]
+    y_S = axes[pair[0]].y_S
     bent = _bends_within(session, pair, masks, axes, q_E_S)
     fit = bent(SMALL_BEND_DEG)
     if fit is None:
-        return whole, None
-    if coupling_shown(whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]):
-        return fit, None
-    if deep_bends_misfit(whole[0], fit[0]):
-        deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
-        firm = smallest_firm_bends(whole[0], itertools.chain([fit], deeper), axes[thigh].y_S)
-        if firm is not None:  # still doubted where the two lie farther apart than a doubt's turn
-            return firm, _coupling_doubt(thigh, whole[0], fit[0], axes[thigh].y_S)
-    return whole, _coupling_doubt(thigh, whole[0], fit[0], axes[thigh].y_S)
+        return whole, None, False
+    if coupling_shown(whole[0], fit[0], y_S, small_turned_deg=fit[1]):
+        return fit, None, True
+    deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
+    tried = [fit]
+    if not deep_bends_misfit(whole[0], fit[0]):
+        smaller = bent(SMALLEST_BEND_DEG)
+        if smaller is None or not deep_bends_misfit(whole[0], smaller[0]):
+            return whole, _coupling_doubt(pair[0], whole[0], fit[0], y_S), False
+        tried = [smaller, fit]
+    firm = smallest_firm_bends(whole[0], itertools.chain(tried, deeper), y_S)
+    # still doubted where the two lie farther apart than a doubt's turn
+    return firm or whole, _coupling_doubt(pair[0], whole[0], tried[0][0], y_S), True
 
 
 def _coupling_doubt(thigh: str, whole: HingeFit, small: HingeFit, y_S: FloatArray) -> str | None:
