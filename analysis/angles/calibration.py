@@ -84,7 +84,6 @@ from analysis.angles.calibration_hinge import (
     MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
     SMALL_BEND_DEG,
-    SMALLEST_BEND_DEG,
     HingeFit,
     axis_slack_deg,
     bent_at_most,
@@ -647,10 +646,8 @@ def _small_bends_fit(
     two tilts alone), the axis is nearly the straight knee's. Taken when
     :func:`analysis.angles.calibration_hinge.coupling_shown` says so. Where the small bends
     leave the whole window a residual no axis removes but do not fix the axis as firmly as that
-    asks (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`, asked of the bends at
-    most 15° and, where they do not show it, of those at most
-    :data:`analysis.angles.calibration_hinge.SMALLEST_BEND_DEG`), the fit over the smallest
-    bends (from those that showed the misfit up to 25°) that fix it by a window fit's floors
+    asks (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`), the fit over the
+    smallest bends (at most 15, 20 or 25°) that fix it by a window fit's floors
     (:func:`analysis.angles.calibration_hinge.smallest_firm_bends`) where one does and lies
     more than 1° from the whole window's; otherwise ``whole``. With it, why the thigh's tilt
     is not established when the small bends show a coupling nothing fixes
@@ -665,16 +662,13 @@ def _small_bends_fit(
         return whole, None, False
     if coupling_shown(whole[0], fit[0], y_S, small_turned_deg=fit[1]):
         return fit, None, True
-    deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
-    tried = [fit]
+    doubt = _coupling_doubt(pair[0], whole[0], fit[0], y_S)
     if not deep_bends_misfit(whole[0], fit[0]):
-        smaller = bent(SMALLEST_BEND_DEG)
-        if smaller is None or not deep_bends_misfit(whole[0], smaller[0]):
-            return whole, _coupling_doubt(pair[0], whole[0], fit[0], y_S), False
-        tried = [smaller, fit]
-    firm = smallest_firm_bends(whole[0], itertools.chain(tried, deeper), y_S)
+        return whole, doubt, False
+    deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
+    firm = smallest_firm_bends(whole[0], itertools.chain([fit], deeper), y_S)
     # still doubted where the two lie farther apart than a doubt's turn
-    return firm or whole, _coupling_doubt(pair[0], whole[0], tried[0][0], y_S), True
+    return firm or whole, doubt, True
 
 
 def _coupling_doubt(thigh: str, whole: HingeFit, small: HingeFit, y_S: FloatArray) -> str | None:

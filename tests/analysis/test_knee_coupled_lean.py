@@ -5,8 +5,7 @@ long axis by ``c·mean(cos θ)`` over the bends fitted, whether or not its turn 
 plane is large enough to replace the axis; the bias step must not take that lean for the
 thigh accelerometer's bias (the stranger's round-2 seed 1440: a 5.6° lean taken whole on its
 DOT file, 5.5° of hip adduction; on the canonical file 6.4°, over the bias limit, left).
-And where the bends at most 15° do not show the misfit, those at most 10° are asked (round
-1's seed 1313). These tests give ``calibration._small_bends_fit`` fits per bend limit, and
+These tests give ``calibration._small_bends_fit`` fits per bend limit, and
 check the frame of a synthetic knee with the decision forced.
 """
 
@@ -22,7 +21,6 @@ from analysis.angles.calibration_hinge import (
     COUPLED_RESIDUAL_RATIO,
     FIRM_BEND_LIMITS_DEG,
     SMALL_BEND_DEG,
-    SMALLEST_BEND_DEG,
     HingeFit,
 )
 from tests.analysis.builders import calibrated_knee
@@ -94,39 +92,24 @@ def test_a_misfit_the_15_degree_bends_show_is_a_coupling_even_with_the_whole_axi
     assert fit is whole
     assert doubt is None
     assert misfit
-    assert SMALLEST_BEND_DEG not in asked
+    assert asked[0] == SMALL_BEND_DEG
 
 
-def test_the_10_degree_bends_are_asked_only_where_the_15_degree_ones_fit(monkeypatch):
+def test_no_misfit_is_no_coupling(monkeypatch):
     fits = {lim: _fit(-3.0, resid=FIT) for lim in FIRM_BEND_LIMITS_DEG}
-    fits[SMALLEST_BEND_DEG] = _fit(-2.0, resid=MISFIT)
-    _, (fit, doubt, misfit), asked = _decide(monkeypatch, fits)
-    # seed 1313's case: ratio 2.4 over the bends at most 10°, 1.9 at 15°; the smallest firm
-    # bends from 10° on are taken, 2° from the whole window's axis
-    assert asked[:2] == [SMALL_BEND_DEG, SMALLEST_BEND_DEG]
-    assert fit[0] is fits[SMALLEST_BEND_DEG][0]
-    assert doubt is None
-    assert misfit
-
-
-def test_no_misfit_at_10_or_15_degrees_is_no_coupling(monkeypatch):
-    fits = {lim: _fit(-3.0, resid=FIT) for lim in (SMALLEST_BEND_DEG, *FIRM_BEND_LIMITS_DEG)}
     whole, (fit, doubt, misfit), asked = _decide(monkeypatch, fits)
     assert fit is whole
     assert doubt is None
     assert not misfit
-    assert asked == [SMALL_BEND_DEG, SMALLEST_BEND_DEG]
+    assert asked == [SMALL_BEND_DEG]
 
 
-def test_a_loose_10_degree_fit_keeps_the_whole_axis_but_shows_the_coupling(monkeypatch):
-    fits = {lim: _fit(-3.0, resid=FIT, weakest=0.001) for lim in FIRM_BEND_LIMITS_DEG}
-    fits[SMALLEST_BEND_DEG] = _fit(3.0, resid=MISFIT, weakest=0.001)
-    whole, (fit, doubt, misfit), _ = _decide(monkeypatch, fits)
-    # 7° apart from the whole window's axis over the 10° bends: the loose-coupling doubt
-    assert fit is whole
+def test_a_firm_15_degree_fit_turned_from_the_whole_one_is_taken_as_before(monkeypatch):
+    fits = {lim: _fit(-2.0, resid=MISFIT, weakest=0.03) for lim in FIRM_BEND_LIMITS_DEG}
+    _, (fit, doubt, misfit), _ = _decide(monkeypatch, fits)
+    assert fit[0] is fits[SMALL_BEND_DEG][0]
+    assert doubt is None
     assert misfit
-    assert doubt is not None
-    assert "7°" in doubt
 
 
 def _bends(n: int = 2500) -> tuple[np.ndarray, np.ndarray]:
