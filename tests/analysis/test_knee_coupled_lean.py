@@ -5,11 +5,15 @@ long axis by ``c·mean(cos θ)`` over the bends fitted, whether or not its turn 
 plane is large enough to replace the axis; the bias step must not take that lean for the
 thigh accelerometer's bias (the stranger's round-2 seed 1440: a 5.6° lean taken whole on its
 DOT file, 5.5° of hip adduction; on the canonical file 6.4°, over the bias limit, left).
-These tests give ``calibration._small_bends_fit`` fits per bend limit, and
-check the frame of a synthetic knee with the decision forced.
+Where only the bends at most 10° show the misfit (the stranger's round-1 seed 1313), the
+thigh's tilt is doubted and its axis kept. These tests give ``calibration._small_bends_fit``
+and ``_straight_bends_misfit`` fits per bend limit, and check the frame of a synthetic knee
+with the decision forced.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -21,6 +25,7 @@ from analysis.angles.calibration_hinge import (
     COUPLED_RESIDUAL_RATIO,
     FIRM_BEND_LIMITS_DEG,
     SMALL_BEND_DEG,
+    STRAIGHT_BEND_DEG,
     HingeFit,
 )
 from tests.analysis.builders import calibrated_knee
@@ -47,6 +52,22 @@ def _fit(turn_deg: float, *, resid: float, weakest: float = 0.1) -> tuple[HingeF
     return fit, 80.0
 
 
+def _axes() -> dict[str, SensorAxes]:
+    return {
+        "right_thigh": SensorAxes(
+            y_S=Y,
+            z_S=Z,
+            planarity_ratio=1.0,
+            axis_elevation_deg=0.0,
+            rotation_deg=90.0,
+            stand_gravity_m_s2=9.81,
+            stand_gyro_rms_rad_s=0.0,
+            stand_acc_std_m_s2=0.0,
+            axis_source="knee hinge",
+        )
+    }
+
+
 def _decide(monkeypatch, fits: dict[float, tuple[HingeFit, float]]):
     """``_small_bends_fit`` with the knee's fit over each bend limit given, and the limits
     it asked for."""
@@ -60,18 +81,7 @@ def _decide(monkeypatch, fits: dict[float, tuple[HingeFit, float]]):
         return fit
 
     monkeypatch.setattr(cal, "_bends_within", bends_within)
-    axes = {
-        "right_thigh": SensorAxes(
-            y_S=Y,
-            z_S=Z,
-            planarity_ratio=1.0,
-            axis_elevation_deg=0.0,
-            rotation_deg=90.0,
-            stand_gravity_m_s2=9.81,
-            stand_gyro_rms_rad_s=0.0,
-            stand_acc_std_m_s2=0.0,
-        )
-    }
+    axes = _axes()
     whole = _fit(-4.0, resid=WHOLE_RESID)
     got = cal._small_bends_fit(None, ("right_thigh", "right_shank"), (None, None), axes, {}, whole)
     return whole, got, asked
@@ -152,3 +162,42 @@ def test_a_coupling_shown_takes_none_of_the_hinge_s_lean_for_a_bias(monkeypatch,
         assert abs(_lean_deg(seg) - 3.0) < 0.5
     else:
         assert _lean_deg(seg) < 0.5
+
+
+def _straight(monkeypatch, small: tuple[HingeFit, float] | None) -> str | None:
+    """``_straight_bends_misfit`` with the knee's fit over the bends at most 10° given."""
+
+    def bends_within(*_args):
+        def fit(limit_deg: float):
+            assert limit_deg == STRAIGHT_BEND_DEG
+            return small
+
+        return fit
+
+    monkeypatch.setattr(cal, "_bends_within", bends_within)
+    whole = _fit(-4.0, resid=WHOLE_RESID)
+    pair = ("right_thigh", "right_shank")
+    return cal._straight_bends_misfit(None, pair, (None, None), _axes(), {}, whole)
+
+
+def test_only_the_straightest_bends_showing_a_turned_coupling_doubt_the_tilt(monkeypatch):
+    # seed 1313: ratio 2.4 over the bends at most 10°, their axis 1.7° from the whole one's
+    doubt = _straight(monkeypatch, _fit(-2.3, resid=MISFIT))
+    assert doubt is not None
+    assert "1.7°" in doubt
+    assert _straight(monkeypatch, _fit(-3.5, resid=MISFIT)) is None  # within 1°: no turn
+    assert _straight(monkeypatch, _fit(-2.3, resid=FIT)) is None  # no misfit
+    assert _straight(monkeypatch, None) is None
+
+
+def test_the_straight_bends_doubt_keeps_an_earlier_reason_and_a_coupled_lean_drops():
+    ax = _axes()["right_thigh"]
+    assert cal._coupling_kept_out(ax, False, "hint").tilt_doubt == "hint"
+    earlier = dataclasses.replace(ax, tilt_doubt="earlier")
+    assert cal._coupling_kept_out(earlier, False, "hint").tilt_doubt == "earlier"
+    own = dataclasses.replace(ax, axis_source="movements")
+    assert cal._coupling_kept_out(own, False, "hint") is own
+    leaned = dataclasses.replace(ax, hinge_S=np.array([0.0, 0.1, 1.0]) / np.hypot(0.1, 1.0))
+    dropped = cal._coupling_kept_out(leaned, True, None)
+    assert abs(float(dropped.hinge_S @ Y)) < 1e-12
+    assert dropped.tilt_doubt is None
