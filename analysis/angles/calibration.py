@@ -45,6 +45,7 @@ from analysis.angles.axis_bias import (
     gyro_flexion_axis,
     halfway_axis,
     hinge_turn_doubted,
+    level_turn_deg,
     lying_turn_axis,
     own_axis_planarity,
     own_gyro_axis,
@@ -78,12 +79,14 @@ from analysis.angles.calibration_centre import (
     rotated_centre_terms,
 )
 from analysis.angles.calibration_hinge import (
+    COUPLED_TURN_DEG,
     FIRM_BEND_LIMITS_DEG,
     MAX_AXIS_CHANGE_DEG,
     MAX_AXIS_SLACK_DEG,
     MIN_RATE_RAD_S,
     MIN_WEAKEST_RAD_S,
     SMALL_BEND_DEG,
+    STRAIGHT_BEND_DEG,
     HingeFit,
     axis_slack_deg,
     bent_at_most,
@@ -590,6 +593,7 @@ def knee_hinge_axes(
     stand, move = masks
     fits: dict[str, HingeFit] = {}
     coupled: set[str] = set()
+    hinted: dict[str, str | None] = {}
     for side in SIDES:
         thigh, shank = f"{side}_thigh", f"{side}_shank"
         if thigh not in axes or shank not in axes:
@@ -598,10 +602,11 @@ def knee_hinge_axes(
         fit = _knee_fit(session, pair, stand, move, axes, q_E_S)
         if fit is None:
             continue
-        whole = fit
-        fit, loose = _small_bends_fit(session, pair, (stand, move), axes, q_E_S, fit)
-        if fit is not whole:
+        fit, loose, misfit = _small_bends_fit(session, pair, (stand, move), axes, q_E_S, fit)
+        if misfit:
             coupled.add(thigh)
+        else:
+            hinted[thigh] = _straight_bends_misfit(session, pair, (stand, move), axes, q_E_S, fit)
         out.update(_hinge_axes(axes, pair, *fit, source="knee hinge"))
         if loose is not None and out[thigh].axis_source == "knee hinge":
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=loose)
@@ -625,9 +630,57 @@ def knee_hinge_axes(
         thigh = f"{side}_thigh"
         if thigh in out and out[thigh].hinge_S is not None:
             out[thigh] = _thigh_lean_shared(session, thigh, masks, q_E_S, out[thigh], fits[thigh])
-            if thigh in coupled and out[thigh].axis_source == "knee hinge":
-                out[thigh] = _coupled_lean_dropped(out[thigh])
+            out[thigh] = _coupling_kept_out(out[thigh], thigh in coupled, hinted.get(thigh))
     return out
+
+
+def _coupling_kept_out(ax: SensorAxes, coupled: bool, hint: str | None) -> SensorAxes:
+    """A knee-hinge thigh's frame, its lean shared, with what its knee's coupling asks.
+
+    The coupling's lean dropped where the small bends showed one
+    (:func:`_coupled_lean_dropped`), the thigh's tilt doubted where only the straightest
+    bends did (``hint``, :func:`_straight_bends_misfit`; a doubt already found keeps its
+    reason).
+    """
+    if ax.axis_source != "knee hinge":
+        return ax
+    if coupled:
+        return _coupled_lean_dropped(ax)
+    return dataclasses.replace(ax, tilt_doubt=hint) if hint and ax.tilt_doubt is None else ax
+
+
+def _straight_bends_misfit(
+    session: UniformSession,
+    pair: tuple[str, str],
+    masks: tuple[BoolArray, BoolArray],
+    axes: Mapping[str, SensorAxes],
+    q_E_S: Mapping[str, FloatArray],
+    whole: tuple[HingeFit, float],
+) -> str | None:
+    """Why the thigh's tilt is not established where only the straightest bends show a coupling.
+
+    For a knee whose bends at most 15° do not show the deep bends' misfit
+    (:func:`_small_bends_fit`): where those at most
+    :data:`analysis.angles.calibration_hinge.STRAIGHT_BEND_DEG` do
+    (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`) and their thigh axis lies
+    more than :data:`analysis.angles.calibration_hinge.COUPLED_TURN_DEG` from the whole
+    window's in the level plane, the whole window's axis carries some of a coupling's turn
+    and nothing says how much (the stranger's seed 1313: 1.7° apart, its axis 4.9° off);
+    else None.
+    """
+    thigh = pair[0]
+    small = _bends_within(session, pair, masks, axes, q_E_S)(STRAIGHT_BEND_DEG)
+    if small is None or not deep_bends_misfit(whole[0], small[0]):
+        return None
+    turned = level_turn_deg(whole[0].j_prox_S, small[0].j_prox_S, axes[thigh].y_S)
+    if turned <= COUPLED_TURN_DEG:
+        return None
+    return (
+        f"the {_segment_words(thigh)}'s knee axis turns as the knee bends (the shin turns with "
+        f"it: the knee's axis over its straightest bends lies {turned:.1f}° from the one over "
+        "all of them, and they fit a hinge far better): how far its axis is turned the data "
+        "do not tell"
+    )
 
 
 def _small_bends_fit(
@@ -637,7 +690,7 @@ def _small_bends_fit(
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
     whole: tuple[HingeFit, float],
-) -> tuple[tuple[HingeFit, float], str | None]:
+) -> tuple[tuple[HingeFit, float], str | None, bool]:
     """The knee's fit over the window's small bends where it shows the whole one coupled.
 
     A tibia turning with the knee turns the thigh's view of the knee's axis in the level
@@ -652,21 +705,24 @@ def _small_bends_fit(
     (:func:`analysis.angles.calibration_hinge.smallest_firm_bends`) where one does and lies
     more than 1° from the whole window's; otherwise ``whole``. With it, why the thigh's tilt
     is not established when the small bends show a coupling nothing fixes
-    (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None.
+    (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None, and whether a
+    coupling was shown at all (the residual's misfit: the hinge's lean is then the
+    coupling's, :func:`_coupled_lean_dropped`, whichever axis is kept).
     """
-    thigh = pair[0]
+    y_S = axes[pair[0]].y_S
     bent = _bends_within(session, pair, masks, axes, q_E_S)
     fit = bent(SMALL_BEND_DEG)
     if fit is None:
-        return whole, None
-    if coupling_shown(whole[0], fit[0], axes[thigh].y_S, small_turned_deg=fit[1]):
-        return fit, None
-    if deep_bends_misfit(whole[0], fit[0]):
-        deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
-        firm = smallest_firm_bends(whole[0], itertools.chain([fit], deeper), axes[thigh].y_S)
-        if firm is not None:  # still doubted where the two lie farther apart than a doubt's turn
-            return firm, _coupling_doubt(thigh, whole[0], fit[0], axes[thigh].y_S)
-    return whole, _coupling_doubt(thigh, whole[0], fit[0], axes[thigh].y_S)
+        return whole, None, False
+    if coupling_shown(whole[0], fit[0], y_S, small_turned_deg=fit[1]):
+        return fit, None, True
+    doubt = _coupling_doubt(pair[0], whole[0], fit[0], y_S)
+    if not deep_bends_misfit(whole[0], fit[0]):
+        return whole, doubt, False
+    deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
+    firm = smallest_firm_bends(whole[0], itertools.chain([fit], deeper), y_S)
+    # still doubted where the two lie farther apart than a doubt's turn
+    return firm or whole, doubt, True
 
 
 def _coupling_doubt(thigh: str, whole: HingeFit, small: HingeFit, y_S: FloatArray) -> str | None:

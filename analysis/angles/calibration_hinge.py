@@ -635,6 +635,14 @@ def loose_coupling_deg(whole: HingeFit, small: HingeFit, y_prox_S: FloatArray) -
 
 FIRM_BEND_LIMITS_DEG = (SMALL_BEND_DEG, 20.0, 25.0)
 """Bend limits (:func:`bent_at_most`) tried in turn by :func:`smallest_firm_bends`."""
+STRAIGHT_BEND_DEG = 10.0
+"""Where the bends at most :data:`SMALL_BEND_DEG` do not show the deep bends' misfit
+(:func:`deep_bends_misfit`), the bends at most this much are asked too; the coupling's
+residual grows with the bend, so it shows more clearly against the straighter knee (the
+stranger's round-1 seed 1313, ``c`` = 0.10: residual ratio 2.40 over the bends at most 10°,
+1.90 at 15°, 1.33 at 15° with the coupling set to 0). Their axis is not taken (it carries
+what the tissue under the sensor turns: a synthetic knee with 4 % of tissue read 5.3° off
+on it), only the thigh's tilt doubted."""
 
 
 def firm_bends(fit: HingeFit, turned_deg: float) -> bool:
