@@ -9,15 +9,17 @@ before the bad one.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from analysis.errors import RecordingFormatError
+from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import read_movella_dot
 from sensors.formats.vendor import parse_table
-from tests.vendor_writers import write_movella_dot
+from tests.vendor_writers import write_metabase, write_movella_dot
 
 
 def _table(rows: int, quote_at: int) -> str:
@@ -56,3 +58,36 @@ def test_a_dot_clock_past_the_u32_range_is_shown_as_a_number(tmp_path: Path) -> 
         read_movella_dot(path)
     assert "4294980249 is not an unsigned 32-bit integer" in str(err.value)
     assert "np." not in str(err.value)
+
+
+@pytest.mark.parametrize("offset", ["99:00", "-24:00", "12:60", "+24:00"])
+def test_a_metabase_time_zone_no_clock_has_is_an_error_at_the_header(
+    tmp_path: Path, offset: str
+) -> None:
+    # "time (99:00)" ended in an internal error (Python's timezone takes less than 24 h);
+    # "12:60" was read as 13:00 without a word.
+    t = 1_700_000_000.0 + np.arange(50) / 50.0
+    path = write_metabase(
+        tmp_path, "Accelerometer", t, np.tile([0.0, 0.0, 9.8], (50, 1)), rate_hz=50.0
+    )
+    path.write_text(path.read_text().replace("time (01:00)", f"time ({offset})", 1))
+    with pytest.raises(
+        RecordingFormatError, match=r":1: header .time \(.*\).: not a time zone; expected"
+    ):
+        read_metabase(path)
+
+
+@pytest.mark.parametrize(
+    ("offset", "minutes"), [("-13:00", -780), ("+14:00", 840), ("05:45", 345), ("-23:59", -1439)]
+)
+def test_every_time_zone_in_use_is_read(tmp_path: Path, offset: str, minutes: int) -> None:
+    t = 1_700_000_000.0 + np.arange(50) / 50.0
+    path = write_metabase(
+        tmp_path, "Accelerometer", t, np.tile([0.0, 0.0, 9.8], (50, 1)), rate_hz=50.0
+    )
+    path.write_text(path.read_text().replace("time (01:00)", f"time ({offset})", 1))
+    stream = read_metabase(path)
+    assert stream.started_at is not None
+    offset_s = datetime.fromisoformat(stream.started_at).utcoffset()
+    assert offset_s is not None
+    assert offset_s.total_seconds() == minutes * 60
