@@ -306,6 +306,29 @@ def pause_warnings(
     return out
 
 
+def coverage_warnings(spans: Mapping[str, tuple[float, float]]) -> list[str]:
+    """Warnings for sensors whose samples start or end more than ``WARN_GAP_S`` inside the session.
+
+    ``spans`` maps each sensor to its first and last sample time. A vendor file cut short (or a
+    sensor switched on late) leaves the angles that need it empty there, as a pause does; a
+    pause inside a sensor's times is warned, and so is this, at its ends.
+    """
+    if len(spans) < 2:
+        return []
+    lo = min(a for a, _ in spans.values())
+    hi = max(b for _, b in spans.values())
+    out = []
+    for label, (a, b) in spans.items():
+        missing = (a - lo) + (hi - b)
+        if a - lo > WARN_GAP_S or hi - b > WARN_GAP_S:
+            out.append(
+                f"sensor '{label}' has samples only from {a:.3f} to {b:.3f} s of the session's "
+                f"{lo:.3f}–{hi:.3f} s: no angles that need it for {missing:.1f} s (a file cut "
+                "short, or a sensor started late?)"
+            )
+    return out
+
+
 def is_plausible_rate(value: float) -> bool:
     """True for a finite rate in ``(0, MAX_RATE_HZ]``."""
     return bool(np.isfinite(value) and 0.0 < value <= MAX_RATE_HZ)

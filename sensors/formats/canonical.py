@@ -429,9 +429,15 @@ def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
         samples, warnings = parse_canonical_csv(read_file_bytes(p), source=p)
         rec = Recording(streams=streams_from_samples(samples), meta=meta, path=p, warnings=warnings)
     checked, notes = check_meta_against_data(rec, source=sidecar_path(p))
+    notes = [*inputs.coverage_warnings(stream_spans(rec.streams)), *notes]
     if checked is meta and not notes:
         return rec
     return rec.replace(meta=checked, warnings=(*rec.warnings, *notes))
+
+
+def stream_spans(streams: Mapping[str, SensorStream]) -> dict[str, tuple[float, float]]:
+    """Each sensor's first and last sample time (sensors without samples left out)."""
+    return {k: (float(v.t_s[0]), float(v.t_s[-1])) for k, v in streams.items() if len(v)}
 
 
 class _IrregularError(Exception):

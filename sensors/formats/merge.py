@@ -52,7 +52,7 @@ from analysis.recording.streams import (
     streams_from_samples,
     validate_samples,
 )
-from sensors.formats.canonical import release_spilled, spilled
+from sensors.formats.canonical import release_spilled, spilled, stream_spans
 from sensors.formats.detect import FORMATS, detect_format
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import read_movella_dot
@@ -807,7 +807,7 @@ def _check_overlap(streams: Mapping[str, SensorStream]) -> None:
     No angle can pair it with another sensor: a clock off by an hour, or files of another
     session. (One sensor alone, or sensors that overlap in part, pass.)
     """
-    spans = {k: (float(v.t_s[0]), float(v.t_s[-1])) for k, v in streams.items() if len(v)}
+    spans = stream_spans(streams)
     for label, (a, b) in spans.items():
         others = [(c, d) for k, (c, d) in spans.items() if k != label]
         if others and not any(c <= b and a <= d for c, d in others):
@@ -876,6 +876,7 @@ def _assemble(
         notes += [f"{label}: {n}" for n in s.notes]
     notes += [f"ignored {i}" for i in ignored]
     _check_overlap(streams)
+    notes += inputs.coverage_warnings(stream_spans(streams))
     streams = _validated(streams, float32=float32)
     gaps.sort(key=lambda g: (g.start_s, g.sensor))
     extra: dict[str, Any] = {
