@@ -85,17 +85,34 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     return [p for p, _ in _expand(inputs)]
 
 
-def _expand(inputs: Sequence[str | Path]) -> list[tuple[Path, bool]]:
+def _folder_files(folder: Path, skipped: list[str] | None) -> list[Path]:
+    """The data files in ``folder``, by name.
+
+    Entries named like one that are no regular file (a FIFO, a link to a device, a dangling
+    link, a folder) are noted in ``skipped``, never opened.
+    """
+    named = sorted(
+        f for f in folder.iterdir() if any(f.name.lower().endswith(s) for s in DATA_SUFFIXES)
+    )
+    files = []
+    for f in named:
+        problem = inputs.regular_file_problem(f)
+        if problem is None:
+            files.append(f)
+        elif skipped is not None:
+            skipped.append(f"{f.name}: not a regular file: skipped ({problem})")
+    return files
+
+
+def _expand(
+    inputs: Sequence[str | Path], skipped: list[str] | None = None
+) -> list[tuple[Path, bool]]:
     """(file, found in a folder) pairs, in order, without repeats."""
     out: list[tuple[Path, bool]] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            files = sorted(
-                f
-                for f in p.iterdir()
-                if f.is_file() and any(f.name.lower().endswith(s) for s in DATA_SUFFIXES)
-            )
+            files = _folder_files(p, skipped)
             if not files:
                 raise RecordingFormatError(
                     p, f"folder holds no data files ({', '.join(DATA_SUFFIXES)})"
@@ -127,7 +144,7 @@ def classify_inputs(inputs: Sequence[str | Path]) -> tuple[dict[Path, str], list
     """
     formats: dict[Path, str] = {}
     ignored: list[str] = []
-    for f, in_folder in _expand(inputs):
+    for f, in_folder in _expand(inputs, ignored):
         try:
             formats[f] = detect_format(f)
         except RecordingFormatError:

@@ -9,6 +9,7 @@ before the bad one.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from analysis.errors import RecordingFormatError
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import read_movella_dot
 from sensors.formats.vendor import parse_table
+from stretchguard.inputs import load_recording
 from tests.vendor_writers import write_metabase, write_movella_dot
 
 
@@ -91,3 +93,31 @@ def test_every_time_zone_in_use_is_read(tmp_path: Path, offset: str, minutes: in
     offset_s = datetime.fromisoformat(stream.started_at).utcoffset()
     assert offset_s is not None
     assert offset_s.total_seconds() == minutes * 60
+
+
+def test_special_files_among_a_folders_exports_are_named_never_dropped_silently(
+    tmp_path: Path,
+) -> None:
+    # A FIFO, a link to /dev/zero, a dangling link and a folder named like exports were passed
+    # over without a word (the folder's other .csv files were read, the sidecar's notes did not
+    # say what was left out), though an unreadable .csv there is an error. The commands' reader
+    # also dropped the note on a .txt that is no export (a licence) the docs promise.
+    t = np.arange(200) / 60.0
+    quat = np.tile([1.0, 0.0, 0.0, 0.0], (200, 1))
+    write_movella_dot(tmp_path / "Pelvis_1.csv", t_s=t, quat=quat, free_acc_m_s2=0 * quat[:, 1:])
+    os.mkfifo(tmp_path / "RFemur_2.csv")
+    (tmp_path / "RTibia_3.csv").symlink_to("/dev/zero")
+    (tmp_path / "RFoot_4.csv").symlink_to(tmp_path / "gone.csv")
+    (tmp_path / "LFemur_5.csv").mkdir()
+    (tmp_path / "LICENSE.txt").write_text("MIT")
+    rec = load_recording([tmp_path])
+    assert list(rec.streams) == ["pelvis"]
+    assert "ignored LICENSE.txt: not a supported export (a .txt file in the folder)" in rec.warnings
+    skipped = [w for w in rec.warnings if "not a regular file: skipped" in w]
+    assert [w.split(":")[0] for w in skipped] == [
+        "ignored LFemur_5.csv",
+        "ignored RFemur_2.csv",
+        "ignored RFoot_4.csv",
+        "ignored RTibia_3.csv",
+    ]
+    assert "named pipe" in skipped[1]
