@@ -134,6 +134,11 @@ def _when(text: Any, where: Path | str) -> datetime:
     found = [text] if isinstance(text, str) and text else []
     found += [m.group(1) for m in _DATE_IN_PATH.finditer(str(where))]
     when = next((w for w in map(_parsed, found) if w is not None), None)
+    if when is None and found and found[0] is text:
+        raise DataError(
+            f"{where}: started_at {text[:40]!r} is not a date and its path holds no YYYY-MM-DD; "
+            "expected an ISO 8601 time such as 2026-01-05T09:00:00+01:00"
+        )
     if when is None:
         raise DataError(
             f"{where}: no date for this session (no session.json with started_at, no YYYY-MM-DD "

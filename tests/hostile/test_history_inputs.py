@@ -150,3 +150,10 @@ def test_an_impossible_date_in_a_folder_name_is_no_date_not_a_broken_envelope(
     _session(tmp_path, "2026-99-99", None)
     with pytest.raises(StretchguardError, match="no date for this session"):
         collect_sessions([tmp_path])
+
+
+def test_a_start_time_that_is_no_date_is_named_as_such(tmp_path: Path) -> None:
+    # It was "no date for this session (no session.json with started_at …)": it had one.
+    _session(tmp_path, "a", "x\x1b[31m<b>")
+    with pytest.raises(StretchguardError, match=r"a: started_at 'x\\x1b\[31m<b>' is not a date"):
+        collect_sessions([tmp_path])
