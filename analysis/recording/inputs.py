@@ -22,6 +22,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -209,6 +210,21 @@ def first_out_of_range(column: str, values: FloatArray) -> int | None:
     if not bad.any():
         return None
     return int(np.argmax(bad))
+
+
+MAX_DEVICE_TICK: Final = float(2**53)
+"""Largest ``device_ticks`` value: a sample counter read as float64 is exact up to 2⁵³."""
+
+
+def first_bad_tick(values: FloatArray) -> int | None:
+    """Index of the first ``device_ticks`` value beyond ±2⁵³ (or ±inf), else None.
+
+    NaN (an empty cell) passes, as for the other optional columns; 1e308 made the strict
+    parser's cast to Int64 raise TypeError and the fast reader keep a meaningless integer.
+    """
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(values) > MAX_DEVICE_TICK
+    return int(np.argmax(bad)) if bad.any() else None
 
 
 def out_of_range_message(column: str, value: float) -> str:

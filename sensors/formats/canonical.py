@@ -839,6 +839,8 @@ def _check_block(values: Mapping[str, np.ndarray]) -> None:
             raise _IrregularError
     if inputs.first_time_out_of_range(values[T_S]) is not None:
         raise _IrregularError
+    if DEVICE_TICKS in values and inputs.first_bad_tick(values[DEVICE_TICKS]) is not None:
+        raise _IrregularError
     quat = [values[c] for c in QUAT_COLUMNS if c in values]
     if len(quat) == 4 and inputs.quat_norm_bad(np.column_stack(quat)) is not None:
         raise _IrregularError
