@@ -23,7 +23,7 @@ from analysis.recording.schema import SIDES
 from analysis.recording.streams import take_streams
 from cli.common import add_input_arguments, load_inputs
 from cli.main import EXIT_OK, EXIT_VIOLATION
-from cli.text import echo
+from cli.text import echo, printable
 
 # The use case lives in stretchguard.analysing (one path for the CLI, batch, bench and
 # notebooks); these names are re-exported for existing callers.
@@ -198,7 +198,9 @@ def run(args: argparse.Namespace) -> int:
         progress=None if sys.stderr.isatty() else False,
     )
     echo(output.summary)
-    echo(f"stretchguard: wrote {output.folder / 'report.html'}", err=True)
+    echo(
+        f"stretchguard: wrote {printable(output.folder / 'report.html', multiline=False)}", err=True
+    )
     if args.fail_on_violation and output.envelope.verdict == "outside":
         return EXIT_VIOLATION
     return EXIT_OK

@@ -8,7 +8,7 @@ from pathlib import Path
 from analysis.errors import ConfigError
 from cli.common import add_input_arguments, load_inputs
 from cli.main import EXIT_OK
-from cli.text import echo
+from cli.text import echo, printable
 from stretchguard.opensim_export import export_opensim
 
 DESCRIPTION = """\
@@ -52,5 +52,5 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"{out}: exists and is not a folder")
     files = export_opensim(recording, out, stem=stem or "session", knee=args.knee_convention)
     for path in (files.orientations, files.calibration, files.coordinates):
-        echo(f"stretchguard: wrote {path}", err=True)
+        echo(f"stretchguard: wrote {printable(path, multiline=False)}", err=True)
     return EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from cli.main import EXIT_OK
-from cli.text import echo
+from cli.text import echo, printable
 from stretchguard.history import write_history
 
 DESCRIPTION = """\
@@ -36,5 +36,8 @@ def run(args: argparse.Namespace) -> int:
     path, records = write_history(
         args.inputs, args.out, notice=lambda m: echo(f"stretchguard: {m}", err=True)
     )
-    echo(f"stretchguard: {len(records)} session(s); wrote {path}", err=True)
+    echo(
+        f"stretchguard: {len(records)} session(s); wrote {printable(path, multiline=False)}",
+        err=True,
+    )
     return EXIT_OK

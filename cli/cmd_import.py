@@ -12,6 +12,7 @@ from analysis.recording.schema import SIDES
 from analysis.recording.streams import SessionMeta
 from cli.cmd_info import summarise
 from cli.common import add_input_arguments, load_inputs
+from cli.text import printable
 from sensors.formats.canonical import sidecar_path, write_streams
 from sensors.formats.detect import supported_formats_text
 
@@ -79,13 +80,14 @@ def run(args: argparse.Namespace) -> int:
     # the per-gap list lives in the sidecar; print one line per sensor instead
     shown = rec.replace(meta=dataclasses.replace(meta, gaps=()), path=out, warnings=())
     print(summarise(shown), file=sys.stdout)
+    side_name = printable(sidecar_path(out).name, multiline=False)
     per_sensor: dict[str, list[float]] = {}
     for g in meta.gaps:
         per_sensor.setdefault(g.sensor, []).append(g.end_s - g.start_s)
     for label, lengths in per_sensor.items():
         print(
             f"  {label}: {len(lengths)} gap(s), {sum(lengths):.2f} s without data "
-            f"(longest {max(lengths):.3f} s; listed in {sidecar_path(out).name})",
+            f"(longest {max(lengths):.3f} s; listed in {side_name})",
             file=sys.stdout,
         )
     derived = meta.extra.get("derived_channels", {})
@@ -93,6 +95,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {label}: derived, not measured: {', '.join(channels)}", file=sys.stdout)
     notes = meta.extra.get("import", {}).get("notes", [])
     if notes:
-        print(f"  {len(notes)} import note(s) in {sidecar_path(out).name}", file=sys.stdout)
-    print(f"wrote {out} and {sidecar_path(out).name}", file=sys.stdout)
+        print(f"  {len(notes)} import note(s) in {side_name}", file=sys.stdout)
+    print(f"wrote {printable(out, multiline=False)} and {side_name}", file=sys.stdout)
     return 0

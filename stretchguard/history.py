@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from analysis.errors import ConfigError, DataError
 from analysis.recording.config_files import parse_json, read_text
@@ -43,6 +43,10 @@ PERSISTENT_DAYS = 7
 """Symptoms marked over more days than this → the page says so first (the seeds: pain
 persisting more than one to two weeks should be assessed by a professional)."""
 _DATE_IN_PATH = re.compile(r"(\d{4}-\d{2}-\d{2})")
+EARLIEST_START: Final = datetime(1970, 1, 1)
+LATEST_START: Final = datetime(2999, 12, 31, 23, 59, 59)
+"""Session starts a page draws: older or later dates are a clock never set, not a session (the
+calendar's margins around Python's first and last dates overflowed)."""
 
 
 @dataclass(frozen=True)
@@ -113,19 +117,40 @@ def _slr(doc: Mapping[str, Any], side: str) -> tuple[float | None, float | None]
     return found["p1"], found["p2"]
 
 
+def _parsed(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:  # not a time, or 2026-99-99
+        return None
+
+
 def _when(text: Any, where: Path | str) -> datetime:
-    if isinstance(text, str) and text:
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            pass
-    match = _DATE_IN_PATH.search(str(where))
-    if match:
-        return datetime.fromisoformat(match.group(1))
-    raise DataError(
-        f"{where}: no date for this session (no session.json with started_at, no YYYY-MM-DD in "
-        "its path); give the recording, or a folder written by stretchguard batch"
-    )
+    """The session's local start: ``started_at`` (its UTC offset dropped), else a date in the path.
+
+    Pages draw calendar days, so a start is kept as the wall time it was recorded in: an
+    offset (a DOT export's ``+08:00``) is dropped, and starts with and without one sort
+    together (comparing them raised TypeError).
+    """
+    found = [text] if isinstance(text, str) and text else []
+    found += [m.group(1) for m in _DATE_IN_PATH.finditer(str(where))]
+    when = next((w for w in map(_parsed, found) if w is not None), None)
+    if when is None and found and found[0] is text:
+        raise DataError(
+            f"{where}: started_at {text[:40]!r} is not a date and its path holds no YYYY-MM-DD; "
+            "expected an ISO 8601 time such as 2026-01-05T09:00:00+01:00"
+        )
+    if when is None:
+        raise DataError(
+            f"{where}: no date for this session (no session.json with started_at, no YYYY-MM-DD "
+            "in its path); give the recording, or a folder written by stretchguard batch"
+        )
+    if not EARLIEST_START <= when <= LATEST_START:
+        raise DataError(
+            f"{where}: session start {when.date().isoformat()} (started_at or the date in its "
+            f"path) is outside {EARLIEST_START.year}–{LATEST_START.year}; expected the date the "
+            "session was recorded (a device clock that was never set?)"
+        )
+    return when
 
 
 def record_from_documents(

@@ -74,7 +74,7 @@ def load_recording(
             )
         return read_recording(canonical[0], device_ticks=device_ticks)
     return read_vendor_session(
-        files,
+        items,  # as given: the files passed over in a folder are noted again (and kept in notes)
         mapping=mapping,
         after_file=give_back_memory,
         for_analysis=not device_ticks,

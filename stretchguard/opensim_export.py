@@ -33,6 +33,7 @@ from analysis.errors import ConfigError, OutputExistsError
 from analysis.recording.schema import T_S
 from analysis.recording.streams import Recording
 from sensors.formats.canonical import write_new_file
+from stretchguard.text import printable
 
 __all__ = [
     "BODY_OF",
@@ -104,10 +105,14 @@ def _table_rows(table: pd.DataFrame) -> str:
 
 
 def mot_text(table: pd.DataFrame, *, name: str = "stretchguard") -> str:
-    """An OpenSim motion file (``.mot``, degrees) of ``table`` (first column ``time``)."""
+    """An OpenSim motion file (``.mot``, degrees) of ``table`` (first column ``time``).
+
+    ``name`` (from the recording's file name) is written on one line, its controls as codes: a
+    newline in it would add header lines of its own (``nRows=…``, ``endheader``).
+    """
     header = (
-        f"{name}\nversion=1\nnRows={len(table)}\nnColumns={len(table.columns)}\n"
-        "inDegrees=yes\nendheader\n"
+        f"{printable(name, multiline=False)}\nversion=1\nnRows={len(table)}\n"
+        f"nColumns={len(table.columns)}\ninDegrees=yes\nendheader\n"
     )
     return header + _table_rows(table)
 

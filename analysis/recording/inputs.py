@@ -22,6 +22,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -211,6 +212,21 @@ def first_out_of_range(column: str, values: FloatArray) -> int | None:
     return int(np.argmax(bad))
 
 
+MAX_DEVICE_TICK: Final = float(2**53)
+"""Largest ``device_ticks`` value: a sample counter read as float64 is exact up to 2⁵³."""
+
+
+def first_bad_tick(values: FloatArray) -> int | None:
+    """Index of the first ``device_ticks`` value beyond ±2⁵³ (or ±inf), else None.
+
+    NaN (an empty cell) passes, as for the other optional columns; 1e308 made the strict
+    parser's cast to Int64 raise TypeError and the fast reader keep a meaningless integer.
+    """
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(values) > MAX_DEVICE_TICK
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 def out_of_range_message(column: str, value: float) -> str:
     """One phrase: the value found, and the accepted range of ``column``."""
     limit = SAMPLE_LIMITS[column]
@@ -303,6 +319,29 @@ def pause_warnings(
         )
     if idx.size > 3:
         out.append(f"sensor '{label}': {idx.size - 3} more pause(s) longer than {WARN_GAP_S:g} s")
+    return out
+
+
+def coverage_warnings(spans: Mapping[str, tuple[float, float]]) -> list[str]:
+    """Warnings for sensors whose samples start or end more than ``WARN_GAP_S`` inside the session.
+
+    ``spans`` maps each sensor to its first and last sample time. A vendor file cut short (or a
+    sensor switched on late) leaves the angles that need it empty there, as a pause does; a
+    pause inside a sensor's times is warned, and so is this, at its ends.
+    """
+    if len(spans) < 2:
+        return []
+    lo = min(a for a, _ in spans.values())
+    hi = max(b for _, b in spans.values())
+    out = []
+    for label, (a, b) in spans.items():
+        missing = (a - lo) + (hi - b)
+        if a - lo > WARN_GAP_S or hi - b > WARN_GAP_S:
+            out.append(
+                f"sensor '{label}' has samples only from {a:.3f} to {b:.3f} s of the session's "
+                f"{lo:.3f}–{hi:.3f} s: no angles that need it for {missing:.1f} s (a file cut "
+                "short, or a sensor started late?)"
+            )
     return out
 
 

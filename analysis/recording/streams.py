@@ -793,6 +793,15 @@ def _check_limits(
             raise RecordingFormatError(
                 source, inputs.out_of_range_message(col, float(values[i])), line=line(i), column=col
             )
+    i = inputs.first_bad_tick(columns[DEVICE_TICKS]) if DEVICE_TICKS in columns else None
+    if i is not None:
+        raise RecordingFormatError(
+            source,
+            f"{float(columns[DEVICE_TICKS][i])!r} is not a sample counter; expected a count "
+            "within ±2^53 (corrupt value?)",
+            line=line(i),
+            column=DEVICE_TICKS,
+        )
     if all(c in columns for c in QUAT_COLUMNS):
         quat = np.column_stack([columns[c] for c in QUAT_COLUMNS])
         i = inputs.quat_norm_bad(quat)

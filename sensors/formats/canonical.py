@@ -429,9 +429,15 @@ def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
         samples, warnings = parse_canonical_csv(read_file_bytes(p), source=p)
         rec = Recording(streams=streams_from_samples(samples), meta=meta, path=p, warnings=warnings)
     checked, notes = check_meta_against_data(rec, source=sidecar_path(p))
+    notes = [*inputs.coverage_warnings(stream_spans(rec.streams)), *notes]
     if checked is meta and not notes:
         return rec
     return rec.replace(meta=checked, warnings=(*rec.warnings, *notes))
+
+
+def stream_spans(streams: Mapping[str, SensorStream]) -> dict[str, tuple[float, float]]:
+    """Each sensor's first and last sample time (sensors without samples left out)."""
+    return {k: (float(v.t_s[0]), float(v.t_s[-1])) for k, v in streams.items() if len(v)}
 
 
 class _IrregularError(Exception):
@@ -832,6 +838,8 @@ def _check_block(values: Mapping[str, np.ndarray]) -> None:
         if inputs.first_out_of_range(c, v) is not None:
             raise _IrregularError
     if inputs.first_time_out_of_range(values[T_S]) is not None:
+        raise _IrregularError
+    if DEVICE_TICKS in values and inputs.first_bad_tick(values[DEVICE_TICKS]) is not None:
         raise _IrregularError
     quat = [values[c] for c in QUAT_COLUMNS if c in values]
     if len(quat) == 4 and inputs.quat_norm_bad(np.column_stack(quat)) is not None:

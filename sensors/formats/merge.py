@@ -52,7 +52,7 @@ from analysis.recording.streams import (
     streams_from_samples,
     validate_samples,
 )
-from sensors.formats.canonical import release_spilled, spilled
+from sensors.formats.canonical import release_spilled, spilled, stream_spans
 from sensors.formats.detect import FORMATS, detect_format
 from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import read_movella_dot
@@ -85,17 +85,34 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     return [p for p, _ in _expand(inputs)]
 
 
-def _expand(inputs: Sequence[str | Path]) -> list[tuple[Path, bool]]:
+def _folder_files(folder: Path, skipped: list[str] | None) -> list[Path]:
+    """The data files in ``folder``, by name.
+
+    Entries named like one that are no regular file (a FIFO, a link to a device, a dangling
+    link, a folder) are noted in ``skipped``, never opened.
+    """
+    named = sorted(
+        f for f in folder.iterdir() if any(f.name.lower().endswith(s) for s in DATA_SUFFIXES)
+    )
+    files = []
+    for f in named:
+        problem = inputs.regular_file_problem(f)
+        if problem is None:
+            files.append(f)
+        elif skipped is not None:
+            skipped.append(f"{f.name}: not a regular file: skipped ({problem})")
+    return files
+
+
+def _expand(
+    inputs: Sequence[str | Path], skipped: list[str] | None = None
+) -> list[tuple[Path, bool]]:
     """(file, found in a folder) pairs, in order, without repeats."""
     out: list[tuple[Path, bool]] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            files = sorted(
-                f
-                for f in p.iterdir()
-                if f.is_file() and any(f.name.lower().endswith(s) for s in DATA_SUFFIXES)
-            )
+            files = _folder_files(p, skipped)
             if not files:
                 raise RecordingFormatError(
                     p, f"folder holds no data files ({', '.join(DATA_SUFFIXES)})"
@@ -127,7 +144,7 @@ def classify_inputs(inputs: Sequence[str | Path]) -> tuple[dict[Path, str], list
     """
     formats: dict[Path, str] = {}
     ignored: list[str] = []
-    for f, in_folder in _expand(inputs):
+    for f, in_folder in _expand(inputs, ignored):
         try:
             formats[f] = detect_format(f)
         except RecordingFormatError:
@@ -807,7 +824,7 @@ def _check_overlap(streams: Mapping[str, SensorStream]) -> None:
     No angle can pair it with another sensor: a clock off by an hour, or files of another
     session. (One sensor alone, or sensors that overlap in part, pass.)
     """
-    spans = {k: (float(v.t_s[0]), float(v.t_s[-1])) for k, v in streams.items() if len(v)}
+    spans = stream_spans(streams)
     for label, (a, b) in spans.items():
         others = [(c, d) for k, (c, d) in spans.items() if k != label]
         if others and not any(c <= b and a <= d for c, d in others):
@@ -876,6 +893,7 @@ def _assemble(
         notes += [f"{label}: {n}" for n in s.notes]
     notes += [f"ignored {i}" for i in ignored]
     _check_overlap(streams)
+    notes += inputs.coverage_warnings(stream_spans(streams))
     streams = _validated(streams, float32=float32)
     gaps.sort(key=lambda g: (g.start_s, g.sensor))
     extra: dict[str, Any] = {

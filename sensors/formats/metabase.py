@@ -101,10 +101,17 @@ def _kind(data_cols: tuple[str, ...], sensor_word: str | None, path: Path) -> tu
     )
 
 
-def _offset(text: str) -> timezone:
+def _offset(text: str, path: Path) -> timezone:
+    """The header's UTC offset; one no clock uses (``99:00``, ``12:60``) is an error at line 1."""
     sign = -1 if text.startswith("-") else 1
-    hours, minutes = text.lstrip("+-").split(":")
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+    hours, minutes = (int(x) for x in text.lstrip("+-").split(":"))
+    if minutes >= 60 or hours >= 24:
+        raise RecordingFormatError(
+            path,
+            f"header 'time ({text})': not a time zone; expected a UTC offset from -23:59 to +23:59",
+            line=1,
+        )
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def read_metabase(path: str | Path) -> VendorStream:
@@ -125,7 +132,7 @@ def read_metabase(path: str | Path) -> VendorStream:
             "elapsed (s),…'",
             line=1,
         )
-    tz = _offset(m.group(1))
+    tz = _offset(m.group(1), p)
     header = split_header(first, ",", path=p)
     data_cols = tuple(header[3:])
     name = NAME_RE.match(_stem(p))

@@ -108,3 +108,52 @@ def test_absurd_numbers_are_not_drawn(tmp_path: Path, field: str) -> None:
     (folder / "envelope.json").write_text(json.dumps(doc))
     page = history_html(collect_sessions([folder]))
     assert "1e+308" not in page
+
+
+def _session(root: Path, name: str, started_at: str | None) -> None:
+    folder = root / name
+    folder.mkdir()
+    (folder / "envelope.json").write_text(json.dumps(ENVELOPE))
+    if started_at is not None:
+        (folder / "session.json").write_text(json.dumps({"started_at": started_at}))
+
+
+def test_start_times_with_and_without_a_utc_offset_are_put_on_one_calendar(
+    tmp_path: Path,
+) -> None:
+    # A DOT import's start carries its offset (+08:00), an older sidecar's or a folder's date
+    # does not: sorting them ended in an internal error (naive against aware datetimes).
+    _session(tmp_path, "a", "2026-01-05T09:00:00+08:00")
+    _session(tmp_path, "b", "2026-01-06T09:00:00")
+    _session(tmp_path, "2026-01-07", None)
+    records = collect_sessions([tmp_path])
+    days = [r.when.date().isoformat() for r in records]
+    assert days == ["2026-01-05", "2026-01-06", "2026-01-07"]
+    assert "5 Jan" in history_html(records)
+
+
+@pytest.mark.parametrize("started_at", ["0001-01-01", "9999-12-31T23:59:59", "1000-06-01"])
+def test_a_start_date_no_session_can_have_is_a_clean_error_naming_the_file(
+    tmp_path: Path, started_at: str
+) -> None:
+    # The calendar's margins around 0001-01-01 or 9999-12-31 overflowed Python's dates: an
+    # internal error instead of a line naming the session.
+    _session(tmp_path, "a", started_at)
+    _session(tmp_path, "b", "2026-01-06T09:00:00")
+    with pytest.raises(StretchguardError, match=r"a: session start .*started_at.*1970–2999"):
+        history_html(collect_sessions([tmp_path]))
+
+
+def test_an_impossible_date_in_a_folder_name_is_no_date_not_a_broken_envelope(
+    tmp_path: Path,
+) -> None:
+    _session(tmp_path, "2026-99-99", None)
+    with pytest.raises(StretchguardError, match="no date for this session"):
+        collect_sessions([tmp_path])
+
+
+def test_a_start_time_that_is_no_date_is_named_as_such(tmp_path: Path) -> None:
+    # It was "no date for this session (no session.json with started_at …)": it had one.
+    _session(tmp_path, "a", "x\x1b[31m<b>")
+    with pytest.raises(StretchguardError, match=r"a: started_at 'x\\x1b\[31m<b>' is not a date"):
+        collect_sessions([tmp_path])

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import TimebaseError
+from sensors.formats import canonical
 from sensors.formats.merge import SensorMapping, read_vendor_session
 from sensors.formats.phyphox import TimeEvent
 from tests.vendor_writers import write_metabase_session, write_phyphox, write_phyphox_time_csv
@@ -59,3 +60,32 @@ def test_sensors_that_overlap_in_part_are_read(tmp_path: Path) -> None:
     rec = read_vendor_session([folder, folder / "phone"], mapping=MAPPING)
     assert float(rec.stream("right_shank").t_s[0]) == pytest.approx(20.0, abs=0.02)
     assert len(rec.stream("right_shank")) == 3000
+
+
+def _warned_short(warnings: tuple[str, ...], label: str) -> list[str]:
+    return [w for w in warnings if f"sensor '{label}' has samples only from" in w]
+
+
+def test_a_sensor_whose_file_was_cut_short_is_said_on_import_and_on_reading_it_back(
+    tmp_path: Path,
+) -> None:
+    # A MetaBase file cut at 9 s of a 30-s session was read without a word: the angles that
+    # need the sensor were empty from there on, and analyse said only "no stretch found".
+    folder = _session(tmp_path / "in", {})
+    (gyro,) = folder.glob("*BE2501*Gyroscope*.csv")
+    (acc,) = folder.glob("*BE2501*Accelerometer*.csv")
+    for f in (gyro, acc):
+        f.write_text("\n".join(f.read_text().splitlines()[:901]) + "\n")
+    rec = read_vendor_session([folder, folder / "phone"], mapping=MAPPING)
+    (said,) = _warned_short(rec.warnings, "right_thigh")
+    assert "from 0.000 to 8.990 s of the session's 0.000–29.990 s" in said
+    assert not _warned_short(rec.warnings, "right_shank")
+    out = tmp_path / "rec.csv"
+    canonical.write_streams(out, rec.streams, rec.meta)
+    assert len(_warned_short(canonical.read_recording(out).warnings, "right_thigh")) == 1
+
+
+def test_sensors_a_few_seconds_apart_are_not_warned(tmp_path: Path) -> None:
+    folder = _session(tmp_path, {"right_shank": 3.0})
+    rec = read_vendor_session([folder, folder / "phone"], mapping=MAPPING)
+    assert not [w for w in rec.warnings if "has samples only from" in w]

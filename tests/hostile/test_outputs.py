@@ -19,10 +19,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.errors import OutputExistsError
 from sensors.formats import canonical
+from stretchguard.opensim_export import mot_text
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "demo_standing_stretch.csv.gz"
@@ -165,3 +167,14 @@ def test_cli_export_never_writes_through_a_symlink_to_a_users_file(
     assert "already exists" in run.stderr.strip().splitlines()[-1]
     assert user.read_bytes() == b"the user's work"
     shutil.rmtree(out)
+
+
+def test_a_file_name_with_newlines_cannot_add_lines_to_the_mot_header() -> None:
+    # ``export`` names the .mot after the recording: a file called "a\nnRows=1\nendheader\nb.csv"
+    # wrote its own nRows and endheader lines before the real ones (OpenSim reads the first).
+    table = pd.DataFrame({"time": [0.0, 0.01], "knee_angle_r": [1.0, 2.0]})
+    text = mot_text(table, name="a\nnRows=1\nendheader\nb\x1b[31m_ik")
+    header = text.split("endheader\n")[0].splitlines()
+    assert header[0] == r"a\x0anRows=1\x0aendheader\x0ab\x1b[31m_ik"
+    assert header[1:] == ["version=1", "nRows=2", "nColumns=2", "inDegrees=yes"]
+    assert text.splitlines().count("endheader") == 1

@@ -12,13 +12,17 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from stretchguard import analysing
 from stretchguard.history import history_html, record_from_analysis
 from stretchguard.inputs import load_recording
+from tests.vendor_writers import write_movella_dot
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "fixtures" / "demo_standing_stretch.csv.gz"
@@ -53,3 +57,28 @@ def test_the_report_shows_control_and_bidi_characters_as_text(analysis) -> None:
 
 def test_the_history_page_shows_control_and_bidi_characters_as_text(analysis) -> None:
     _check(history_html([record_from_analysis(analysis)]))
+
+
+def test_output_names_are_shown_on_one_line_with_their_controls_as_codes(tmp_path: Path) -> None:
+    # import printed "wrote NAME" with print(): an ESC in the name reached the terminal raw, and
+    # a newline let the name write a line of its own ("wrote …" lines of analyse, export and
+    # history kept newlines too).
+    t = np.arange(600) / 60.0
+    quat = np.tile([1.0, 0.0, 0.0, 0.0], (600, 1))
+    src = write_movella_dot(
+        tmp_path / "Pelvis_1.csv", t_s=t, quat=quat, free_acc_m_s2=0 * quat[:, 1:]
+    )
+    out = tmp_path / "a\nstretchguard: all good\x1b[2J.csv"
+    run = subprocess.run(
+        [sys.executable, "-m", "cli.main", "import", str(src), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert ACTING.findall(run.stdout + run.stderr) == []
+    last = run.stdout.strip().splitlines()[-1]
+    assert last.startswith("wrote ")
+    assert "a\\x0astretchguard: all good\\x1b[2J.csv and" in last
+    assert not any(ln.startswith("stretchguard: all good") for ln in run.stdout.splitlines())

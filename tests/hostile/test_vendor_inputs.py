@@ -9,15 +9,19 @@ before the bad one.
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from analysis.errors import RecordingFormatError
+from sensors.formats.metabase import read_metabase
 from sensors.formats.movella_dot import read_movella_dot
 from sensors.formats.vendor import parse_table
-from tests.vendor_writers import write_movella_dot
+from stretchguard.inputs import load_recording
+from tests.vendor_writers import write_metabase, write_movella_dot
 
 
 def _table(rows: int, quote_at: int) -> str:
@@ -56,3 +60,64 @@ def test_a_dot_clock_past_the_u32_range_is_shown_as_a_number(tmp_path: Path) -> 
         read_movella_dot(path)
     assert "4294980249 is not an unsigned 32-bit integer" in str(err.value)
     assert "np." not in str(err.value)
+
+
+@pytest.mark.parametrize("offset", ["99:00", "-24:00", "12:60", "+24:00"])
+def test_a_metabase_time_zone_no_clock_has_is_an_error_at_the_header(
+    tmp_path: Path, offset: str
+) -> None:
+    # "time (99:00)" ended in an internal error (Python's timezone takes less than 24 h);
+    # "12:60" was read as 13:00 without a word.
+    t = 1_700_000_000.0 + np.arange(50) / 50.0
+    path = write_metabase(
+        tmp_path, "Accelerometer", t, np.tile([0.0, 0.0, 9.8], (50, 1)), rate_hz=50.0
+    )
+    path.write_text(path.read_text().replace("time (01:00)", f"time ({offset})", 1))
+    with pytest.raises(
+        RecordingFormatError, match=r":1: header .time \(.*\).: not a time zone; expected"
+    ):
+        read_metabase(path)
+
+
+@pytest.mark.parametrize(
+    ("offset", "minutes"), [("-13:00", -780), ("+14:00", 840), ("05:45", 345), ("-23:59", -1439)]
+)
+def test_every_time_zone_in_use_is_read(tmp_path: Path, offset: str, minutes: int) -> None:
+    t = 1_700_000_000.0 + np.arange(50) / 50.0
+    path = write_metabase(
+        tmp_path, "Accelerometer", t, np.tile([0.0, 0.0, 9.8], (50, 1)), rate_hz=50.0
+    )
+    path.write_text(path.read_text().replace("time (01:00)", f"time ({offset})", 1))
+    stream = read_metabase(path)
+    assert stream.started_at is not None
+    offset_s = datetime.fromisoformat(stream.started_at).utcoffset()
+    assert offset_s is not None
+    assert offset_s.total_seconds() == minutes * 60
+
+
+def test_special_files_among_a_folders_exports_are_named_never_dropped_silently(
+    tmp_path: Path,
+) -> None:
+    # A FIFO, a link to /dev/zero, a dangling link and a folder named like exports were passed
+    # over without a word (the folder's other .csv files were read, the sidecar's notes did not
+    # say what was left out), though an unreadable .csv there is an error. The commands' reader
+    # also dropped the note on a .txt that is no export (a licence) the docs promise.
+    t = np.arange(200) / 60.0
+    quat = np.tile([1.0, 0.0, 0.0, 0.0], (200, 1))
+    write_movella_dot(tmp_path / "Pelvis_1.csv", t_s=t, quat=quat, free_acc_m_s2=0 * quat[:, 1:])
+    os.mkfifo(tmp_path / "RFemur_2.csv")
+    (tmp_path / "RTibia_3.csv").symlink_to("/dev/zero")
+    (tmp_path / "RFoot_4.csv").symlink_to(tmp_path / "gone.csv")
+    (tmp_path / "LFemur_5.csv").mkdir()
+    (tmp_path / "LICENSE.txt").write_text("MIT")
+    rec = load_recording([tmp_path])
+    assert list(rec.streams) == ["pelvis"]
+    assert "ignored LICENSE.txt: not a supported export (a .txt file in the folder)" in rec.warnings
+    skipped = [w for w in rec.warnings if "not a regular file: skipped" in w]
+    assert [w.split(":")[0] for w in skipped] == [
+        "ignored LFemur_5.csv",
+        "ignored RFemur_2.csv",
+        "ignored RFoot_4.csv",
+        "ignored RTibia_3.csv",
+    ]
+    assert "named pipe" in skipped[1]
