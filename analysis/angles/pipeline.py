@@ -302,22 +302,39 @@ def segment_orientations(
     )
     if not posture or neutral is None or still is None:
         return chain.apply_turns(q_B, turns(), valid=valid, threads=threads)
-    spine = _lying_spine_anchors(q_B, still, rate_hz=rate_hz, valid=valid)
-    turn = turns(extra=spine or None)
-    extra = _posture_untwist(
-        q_B,
-        turn,
-        hips_still,
-        rate_hz=rate_hz,
-        valid=valid,
+    untwist = partial(
+        _posture_untwist,
         bound_deg=_twist_bounds(calibration),
         read=twists,
         flip=flip_twist,
         gain=twist_turns,
     )
+    turn = _posture_turns(q_B, turns, untwist, still, hips_still, rate_hz=rate_hz, valid=valid)
+    return chain.apply_turns(q_B, turn, valid=valid, threads=threads)
+
+
+def _posture_turns(
+    q_B: Mapping[str, FloatArray],
+    turns: Callable[..., chain.Turns],
+    untwist: Callable[..., dict[str, NDArray[np.bool_]]],
+    still: NDArray[np.bool_],
+    hips_still: NDArray[np.bool_],
+    *,
+    rate_hz: float,
+    valid: Mapping[str, NDArray[np.bool_]],
+) -> chain.Turns:
+    """The heading turns with the posture step (:func:`segment_orientations`'s ``posture``).
+
+    ``turns``: :func:`_heading_turns` with its options bound (``extra`` left free);
+    ``untwist``: :func:`_posture_untwist` with its options bound. The spine's lying anchors
+    first; then, where the hips' posture anchors turn a thigh, every heading again with them.
+    """
+    spine = _lying_spine_anchors(q_B, still, rate_hz=rate_hz, valid=valid)
+    turn = turns(extra=spine or None)
+    extra = untwist(q_B, turn, hips_still, rate_hz=rate_hz, valid=valid)
     if extra:  # the thighs may have turned: every heading again, with the new anchors
         turn = turns(extra={**spine, **extra})
-    return chain.apply_turns(q_B, turn, valid=valid, threads=threads)
+    return turn
 
 
 def _heading_turns(
