@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from analysis.angles import pipeline
 from analysis.angles import rotations as rot
 from analysis.angles.calibration import Q_G_E
 from analysis.angles.heading import (
@@ -15,6 +17,7 @@ from analysis.angles.heading import (
     hip_drift_doubts,
     turn_about_vertical,
 )
+from analysis.recording.schema import T_S
 
 
 def _runs(t, drift_deg_s, anchors):
@@ -70,3 +73,25 @@ def test_a_flexed_hip_after_the_last_stand_doubts_adduction_not_rotation():
     assert set(upright) == {"internal_rotation"}
     # samples without data (NaN) are not counted
     assert hip_drift_doubts(t, np.full(t.size, np.nan), fast, "right") == {}
+
+
+def test_a_drifted_hip_keeps_its_other_doubt_and_no_other_reading_confirms_it():
+    t = np.arange(0, 60, 0.01)
+    anchors = (t < 3) | ((t > 14) & (t < 17)) | ((t > 26) & (t < 30))
+    runs = _runs(t, 0.5, anchors)
+    up = np.where(t > 32, np.cos(np.deg2rad(70.0)), 1.0).astype(np.float32)
+    add, rot_ = "right_hip_adduction_deg", "right_hip_internal_rotation_deg"
+    angles = pd.DataFrame({T_S: t, add: np.zeros(t.size), rot_: np.zeros(t.size)})
+    twist = {"reason": "twist undecided", "redo": "lie still"}
+    other = {add: np.ones(t.size), rot_: np.ones(t.size)}
+    uncertain, readings = pipeline._drifted_hips(
+        angles, {"right_thigh": (runs, up)}, {add: twist}, {"right_thigh twist": ("w", (other,))}
+    )
+    assert uncertain[add]["reason"].startswith("twist undecided; the right leg's heading")
+    assert rot_ not in uncertain
+    (kept,) = readings["right_thigh twist"][1]
+    assert set(kept) == {rot_}  # the drifted column left the other reading
+    # nothing drifted: everything as it was
+    same, again = pipeline._drifted_hips(angles, {}, {add: twist}, {"x": ("w", (other,))})
+    assert same == {add: twist}
+    assert again == {"x": ("w", (other,))}
