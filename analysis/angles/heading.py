@@ -32,6 +32,7 @@ orientation is turned about the vertical by a heading offset ``δ``:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -257,18 +258,92 @@ def anchor_offsets_from_axes(
     min_anchor_s: float = 2.0,
 ) -> FloatArray:
     """:func:`anchor_offsets` from the z axes' azimuths (rad) and horizontal lengths."""
+    runs = anchor_runs_from_axes(
+        az_proximal, h_proximal, az_distal, h_distal, anchors, t_s=t_s, min_anchor_s=min_anchor_s
+    )
+    return runs.offsets(t_s)
+
+
+@dataclass(frozen=True)
+class AnchorRuns:
+    """A ball joint's anchor runs: when each was, and the heading difference it measured.
+
+    ``start_s``, ``end_s``: each run's first and last grid time; ``values_rad``: the heading
+    difference measured over it (unwrapped, in run order). Empty: no anchor.
+    """
+
+    start_s: FloatArray
+    end_s: FloatArray
+    values_rad: FloatArray
+
+    @property
+    def mid_s(self) -> FloatArray:
+        """The time each run's correction is placed at (its middle)."""
+        return 0.5 * (self.start_s + self.end_s)
+
+    def offsets(self, t_s: FloatArray) -> FloatArray:
+        """The correction at ``t_s`` (rad): :func:`anchor_offsets`.
+
+        Interpolated between runs, held before the first and after the last; zeros without a
+        run.
+        """
+        if self.values_rad.size == 0:
+            return np.zeros(t_s.shape[0])
+        return wrap_rad(np.interp(t_s, self.mid_s, self.values_rad))
+
+    def drift_rate_rad_s(self) -> float:
+        """How fast the joint's heading difference was seen to run (rad/s; 0 under two runs).
+
+        The largest change between consecutive runs among the last :data:`DRIFT_RUNS`, per
+        second apart (at least :data:`DRIFT_MIN_GAP_S`: a stand's own posture moves the reading
+        by a degree or two, which over a few seconds is no rate).
+        """
+        v, t = self.values_rad[-DRIFT_RUNS:], self.mid_s[-DRIFT_RUNS:]
+        if v.size < 2:
+            return 0.0
+        return float(np.max(np.abs(np.diff(v)) / np.maximum(np.diff(t), DRIFT_MIN_GAP_S)))
+
+    def drift_bound_rad(self, t_s: FloatArray) -> FloatArray:
+        """How far the heading difference may have run from what the runs measured (rad).
+
+        :meth:`drift_rate_rad_s` times the time before the first run's start and after the last
+        run's end; 0 at and between runs (the correction is interpolated there).
+        """
+        rate = self.drift_rate_rad_s()
+        if rate == 0.0:
+            return np.zeros(t_s.shape[0])
+        since = np.maximum(0.0, t_s - self.end_s[-1]) + np.maximum(0.0, self.start_s[0] - t_s)
+        return rate * since
+
+
+DRIFT_RUNS = 3
+"""The anchor runs whose changes give the drift rate (:meth:`AnchorRuns.drift_rate_rad_s`): the
+last ones, as the rate of a filter's bias taken from a rotation changes through a session."""
+DRIFT_MIN_GAP_S = 10.0
+"""Shortest time a change between two anchor runs is divided by (s)."""
+
+
+def anchor_runs_from_axes(
+    az_proximal: FloatArray,
+    h_proximal: FloatArray,
+    az_distal: FloatArray,
+    h_distal: FloatArray,
+    anchors: BoolArray,
+    *,
+    t_s: FloatArray,
+    min_anchor_s: float = 2.0,
+) -> AnchorRuns:
+    """The anchor runs of ≥ ``min_anchor_s`` and the heading difference each measured."""
     d = wrap_rad(az_proximal - az_distal)
     w = h_proximal * h_distal
-    times, values = [], []
+    start, end, values = [], [], []
     for i, j in zip(*true_intervals(anchors), strict=True):
         if t_s[j - 1] - t_s[i] < min_anchor_s:
             continue
-        times.append(0.5 * (t_s[i] + t_s[j - 1]))
+        start.append(float(t_s[i]))
+        end.append(float(t_s[j - 1]))
         values.append(float(np.angle(np.sum(w[i:j] * np.exp(1j * d[i:j])))))
-    if not times:
-        return np.zeros(t_s.shape[0])
-    unwrapped = np.unwrap(np.asarray(values))
-    return wrap_rad(np.interp(t_s, np.asarray(times), unwrapped))
+    return AnchorRuns(np.asarray(start), np.asarray(end), np.unwrap(np.asarray(values)))
 
 
 # --- posture anchors: the hip's zero re-taken lying flat or sitting --------------------------
@@ -540,3 +615,52 @@ def untwist(q_E_B: FloatArray, twist_rad: float) -> FloatArray:
         return rot.multiply(q, fix)
     dtype = q.dtype if q.dtype in (np.float32, np.float64) else np.float64
     return map_rows(lambda rows: rot.multiply(rows, fix), q, width=4, dtype=dtype)
+
+
+HIP_DRIFT_TARGET_DEG = 4.0
+"""Hip adduction's and rotation's accuracy target (RMSE over a session, degrees): a heading the
+anchors no longer hold that may put them past it leaves them uncertain
+(:func:`hip_drift_doubts`)."""
+
+
+def hip_drift_doubts(
+    t_s: FloatArray, thigh_up: FloatArray, runs: AnchorRuns, side: str
+) -> dict[str, dict[str, str]]:
+    """Hip angles a heading drift the anchors no longer hold may put past their target.
+
+    Before the first and after the last of the hip's anchor runs (``runs``: pelvis → the
+    ``side`` thigh), its relative heading may run by :meth:`AnchorRuns.drift_bound_rad`. A
+    turn about the vertical is hip rotation as far as the thigh's long axis is vertical
+    (``thigh_up``: per sample, the vertical component of its superior axis) and hip adduction
+    as far as it is horizontal. Where that share of the bound, as an RMS over the session's
+    samples (the target's measure), passes :data:`HIP_DRIFT_TARGET_DEG`, the angle is
+    uncertain: ``{motion: {"reason", "redo"}}`` (``"adduction"``, ``"internal_rotation"``).
+    """
+    bound = np.rad2deg(runs.drift_bound_rad(t_s))
+    if not np.any(bound > HIP_DRIFT_TARGET_DEG):
+        return {}
+    up = np.clip(np.abs(np.asarray(thigh_up, dtype=np.float64)), 0.0, 1.0)
+    seen = np.isfinite(up)
+    rate = np.rad2deg(runs.drift_rate_rad_s())
+    out = {}
+    for motion, share in (("adduction", np.sqrt(1.0 - up * up)), ("internal_rotation", up)):
+        off = bound[seen] * share[seen]
+        rms = float(np.sqrt(np.mean(off * off))) if off.size else 0.0
+        if rms <= HIP_DRIFT_TARGET_DEG:
+            continue
+        late = np.flatnonzero(bound * np.where(seen, share, 0.0) > HIP_DRIFT_TARGET_DEG)
+        out[motion] = {
+            "reason": (
+                f"the {side} leg's heading against the pelvis is measured only where you stand "
+                "still and upright, and the stands saw it run "
+                f"{rate:.2f}°/s: before the first such stand or after the last, hip "
+                f"{motion.replace('_', ' ')} may be off by {rms:.0f}° RMS over the session, "
+                f"more than the {HIP_DRIFT_TARGET_DEG:.0f}° this tool trusts (by more than "
+                f"that from {t_s[late[0]]:.0f} s)"
+            ),
+            "redo": (
+                "stand still and upright for 3 s before and after each hold, and at least "
+                "every half minute in a long one, then analyse again"
+            ),
+        }
+    return out

@@ -34,9 +34,11 @@ from analysis.angles.chunks import map_rows, map_threads
 from analysis.angles.heading import (
     DOUBTED_MAX_TWIST_DEG,
     MAX_TWIST_DEG,
-    anchor_offsets_from_axes,
+    AnchorRuns,
+    anchor_runs_from_axes,
     axis_azimuth_float32,
     hinge_heading_from_axes,
+    hip_drift_doubts,
     hip_twist_read,
     lying_flat_mask,
     posture_anchor_mask,
@@ -252,6 +254,7 @@ def segment_orientations(
     twists: dict[str, float] | None = None,
     flip_twist: Collection[str] = (),
     twist_turns: dict[str, float] | None = None,
+    drift: dict[str, AnchorRuns] | None = None,
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
 
@@ -274,6 +277,7 @@ def segment_orientations(
     (rad); ``flip_twist``: thighs whose twist is decided the other way (the other reading of
     an undecided one, :func:`_undecided_twists`); ``twist_turns`` receives per such thigh
     what the gyroscopes' gains can add to that reading (:func:`heading.twist_gain_deg`, °).
+    ``drift``, if given, receives per thigh its hip's anchor runs (:class:`AnchorRuns`).
     """
     q_B = chain.sensor_to_segment(q_E_S, calibration, consume=True, threads=threads)
     # heading-free: q_B will do
@@ -294,25 +298,43 @@ def segment_orientations(
         hinge_tau_s=hinge_tau_s,
         neutral=neutral,
         neutral_hips=neutral_hips,
+        drift=drift,
     )
     if not posture or neutral is None or still is None:
         return chain.apply_turns(q_B, turns(), valid=valid, threads=threads)
-    spine = _lying_spine_anchors(q_B, still, rate_hz=rate_hz, valid=valid)
-    turn = turns(extra=spine or None)
-    extra = _posture_untwist(
-        q_B,
-        turn,
-        hips_still,
-        rate_hz=rate_hz,
-        valid=valid,
+    untwist = partial(
+        _posture_untwist,
         bound_deg=_twist_bounds(calibration),
         read=twists,
         flip=flip_twist,
         gain=twist_turns,
     )
+    turn = _posture_turns(q_B, turns, untwist, still, hips_still, rate_hz=rate_hz, valid=valid)
+    return chain.apply_turns(q_B, turn, valid=valid, threads=threads)
+
+
+def _posture_turns(
+    q_B: Mapping[str, FloatArray],
+    turns: Callable[..., chain.Turns],
+    untwist: Callable[..., dict[str, NDArray[np.bool_]]],
+    still: NDArray[np.bool_],
+    hips_still: NDArray[np.bool_],
+    *,
+    rate_hz: float,
+    valid: Mapping[str, NDArray[np.bool_]],
+) -> chain.Turns:
+    """The heading turns with the posture step (:func:`segment_orientations`'s ``posture``).
+
+    ``turns``: :func:`_heading_turns` with its options bound (``extra`` left free);
+    ``untwist``: :func:`_posture_untwist` with its options bound. The spine's lying anchors
+    first; then, where the hips' posture anchors turn a thigh, every heading again with them.
+    """
+    spine = _lying_spine_anchors(q_B, still, rate_hz=rate_hz, valid=valid)
+    turn = turns(extra=spine or None)
+    extra = untwist(q_B, turn, hips_still, rate_hz=rate_hz, valid=valid)
     if extra:  # the thighs may have turned: every heading again, with the new anchors
         turn = turns(extra={**spine, **extra})
-    return chain.apply_turns(q_B, turn, valid=valid, threads=threads)
+    return turn
 
 
 def _heading_turns(
@@ -327,6 +349,7 @@ def _heading_turns(
     neutral: NDArray[np.bool_] | None,
     extra: Mapping[str, NDArray[np.bool_]] | None = None,
     neutral_hips: NDArray[np.bool_] | None = None,
+    drift: dict[str, AnchorRuns] | None = None,
 ) -> chain.Turns:
     """Per segment, the heading turn (rad) about the vertical that reconciles it.
 
@@ -334,7 +357,8 @@ def _heading_turns(
     then the ball joints anchored where the pose is ``neutral`` (the hips where it is
     ``neutral_hips``, default ``neutral``; plus, per distal segment, its ``extra`` anchors).
     Every correction turns a segment about the vertical: they accumulate on the z axes'
-    azimuths and each segment is turned once, by the caller.
+    azimuths and each segment is turned once, by the caller. ``drift`` receives the hips'
+    anchor runs (per thigh).
     """
     turn: chain.Turns = dict(chain.stand_turns(q_B, t_s, calibration))
     axes = {p: axis_azimuth_float32(v) for p, v in q_B.items()}
@@ -345,7 +369,9 @@ def _heading_turns(
             estimate = chain.CausalHinges(q_B, rate_hz=rate_hz, tau_s=hinge_tau_s).estimator(q_B)
         chain.add_hinge_turns(q_B, turn, estimate)
     if neutral is not None:
-        _add_anchor_turns(q_B, axes, turn, neutral, t_s=t_s, extra=extra, hips=neutral_hips)
+        _add_anchor_turns(
+            q_B, axes, turn, neutral, t_s=t_s, extra=extra, hips=neutral_hips, drift=drift
+        )
     return turn
 
 
@@ -381,6 +407,7 @@ def _add_anchor_turns(
     t_s: FloatArray,
     extra: Mapping[str, NDArray[np.bool_]] | None = None,
     hips: NDArray[np.bool_] | None = None,
+    drift: dict[str, AnchorRuns] | None = None,
 ) -> None:
     """Offline only: re-anchor hip, lumbar and neck heading at every later upright stand (in place).
 
@@ -388,7 +415,8 @@ def _add_anchor_turns(
     ``neutral`` marks the grid points at which the subject stands still and upright;
     ``hips``, if given, replaces it for the hips (the stands at which the pelvis and legs are
     still); ``extra`` adds, per distal segment, more anchors (the posture step's lying or
-    sitting, the spine's lying flat).
+    sitting, the spine's lying flat); ``drift``, if given, receives each hip's anchor runs
+    (per thigh: :func:`_drifted_hips` bounds the heading they no longer hold).
     The head is anchored to the trunk after the trunk to the pelvis (so against the trunk's
     corrected heading): a head whose heading drifted ψ from the trunk's reads about
     lean·(1 − cos ψ) less neck flexion once both lean forward together (10° at a 15° lean
@@ -399,7 +427,7 @@ def _add_anchor_turns(
             continue
         stands = hips if hips is not None and dist.endswith("_thigh") else neutral
         where = stands if extra is None or dist not in extra else stands | extra[dist]
-        delta = anchor_offsets_from_axes(
+        runs = anchor_runs_from_axes(
             _turned(axes, turn, prox),
             axes[prox][1],
             _turned(axes, turn, dist),
@@ -407,6 +435,9 @@ def _add_anchor_turns(
             where,
             t_s=t_s,
         )
+        delta = runs.offsets(t_s)
+        if drift is not None and dist.endswith("_thigh"):
+            drift[dist] = runs
         for seg in carried:
             if seg in q_B:
                 turn[seg] = (turn[seg] + delta).astype(np.float32)
@@ -662,18 +693,27 @@ def analyse_recording(
     # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
     others = lazy_readings(t_s, q_E_S, cal, threads=threads, **steps)
     twist = TwistSource.of(t_s, q_E_S, cal, steps, threads=threads, keep=not long_session)
+    drift: dict[str, AnchorRuns] = {}
     q_E_B = segment_orientations(
-        t_s, q_E_S, cal, threads=threads, twists=twist.read, twist_turns=twist.gain_deg, **steps
+        t_s,
+        q_E_S,
+        cal,
+        threads=threads,
+        twists=twist.read,
+        twist_turns=twist.gain_deg,
+        drift=drift,
+        **steps,
     )
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat, foot_doubt = _feet_flat(q_E_B)
     mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
+    drift = {t: (runs, _vertical_share(q_E_B[t])) for t, runs in drift.items() if t in q_E_B}
     q_E_B = q_E_B if opts.keep_orientations else {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
     exercised = opts.exercised_side or meta.side
     doubts, uncertain, readings = _doubted(
-        cal, angles, rate_hz, others, feet_flat, twist, exercised=exercised
+        cal, angles, rate_hz, others, feet_flat, twist, exercised=exercised, drift=drift
     )
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
     predicted, imprecise = _imprecise(precision, uncertain, exercised, angles.columns)
@@ -1154,6 +1194,7 @@ def _doubted(
     twist: TwistSource | None = None,
     *,
     exercised: str | None = None,
+    drift: Mapping[str, tuple[AnchorRuns, FloatArray]] | None = None,
 ) -> tuple[dict[str, str], dict[str, Mapping[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
 
@@ -1162,7 +1203,8 @@ def _doubted(
     not-``exercised`` leg's joints doubt their own segments only (:func:`doubted_segments`).
     With ``twist``, the hip angles an undecided twist lying or sitting leaves uncertain, and
     their other reading, are added (:func:`_undecided_twists`; a column already uncertain
-    keeps its reason).
+    keeps its reason). With ``drift``, the hip angles a heading the anchors no longer hold
+    may put past their target (:func:`_drifted_hips`).
     """
     extra = _implausible(cal, angles, rate_hz, feet_flat, exercised)
     doubts = cal.doubts(extra)
@@ -1170,11 +1212,62 @@ def _doubted(
     # segment then carries that segment's kinds of doubt (the words are the same)
     uncertain = {c: v for c, v in cal.uncertain_angles(extra).items() if c in angles}
     readings = covered_readings(others, cal, extra, uncertain)
-    if twist is None:
-        return doubts, uncertain, readings
-    columns = {c: angles[c].to_numpy() for c in angles if "_hip_" in c}
-    twisted, more = _undecided_twists(columns, twist.read, uncertain, twist)
-    return doubts, {**twisted, **uncertain}, {**readings, **more}
+    if twist is not None:
+        columns = {c: angles[c].to_numpy() for c in angles if "_hip_" in c}
+        twisted, more = _undecided_twists(columns, twist.read, uncertain, twist)
+        uncertain, readings = {**twisted, **uncertain}, {**readings, **more}
+    return (doubts, *_drifted_hips(angles, drift or {}, uncertain, readings))
+
+
+def _drifted_hips(
+    angles: pd.DataFrame,
+    drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
+    uncertain: Mapping[str, Mapping[str, str]],
+    readings: Mapping[str, OtherReadings],
+) -> tuple[dict[str, Mapping[str, str]], dict[str, OtherReadings]]:
+    """``uncertain`` and ``readings`` with the hips' heading drift after (or before) the anchors.
+
+    Per thigh with anchor runs (``drift``: with its long axis's vertical share,
+    :func:`_vertical_share`), the hip angles :func:`hip_drift_doubts` finds past
+    their target are uncertain; one uncertain already keeps its reason with this one added.
+    Every other reading shares the drift (it turns only a calibration or a twist), so it can
+    confirm no episode of such a column: it is taken out of them.
+    """
+    t_s = angles[T_S].to_numpy()
+    out = dict(uncertain)
+    drifted = set()
+    for thigh, (runs, up) in drift.items():
+        side = thigh.split("_", 1)[0]
+        for motion, why in hip_drift_doubts(t_s, up, runs, side).items():
+            column = angle_column(side, "hip", motion)
+            if column not in angles:
+                continue
+            drifted.add(column)
+            was = out.get(column)
+            out[column] = (
+                why if was is None else {**why, "reason": f"{was['reason']}; {why['reason']}"}
+            )
+    if not drifted:
+        return out, dict(readings)
+    return out, {k: (w, _without(group, drifted)) for k, (w, group) in readings.items()}
+
+
+def _vertical_share(q_E_B: FloatArray) -> FloatArray:
+    """Per row, the vertical component of the segment's superior (y) axis (float32)."""
+    q = np.asarray(q_E_B)
+    return (2.0 * (q[:, 2] * q[:, 3] + q[:, 0] * q[:, 1])).astype(np.float32)  # R[2, 1]
+
+
+def _without(
+    group: Sequence[Mapping[str, FloatArray]], columns: Collection[str]
+) -> tuple[Mapping[str, FloatArray], ...]:
+    """Each reading of ``group`` without ``columns``."""
+    return tuple(
+        r.subset([c for c in r if c not in columns])
+        if isinstance(r, LazyReading)
+        else {c: r[c] for c in r if c not in columns}
+        for r in group
+    )
 
 
 def _implausible(
