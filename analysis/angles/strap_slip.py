@@ -28,7 +28,12 @@ from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
 from analysis.angles.calibration import angle_dependencies, tilted_angles
-from analysis.angles.calibration_hinge import MIN_KNEE_ROTATION_DEG, fit_hinge, knee_rotation_deg
+from analysis.angles.calibration_hinge import (
+    MIN_KNEE_ROTATION_DEG,
+    HingeFit,
+    fit_hinge,
+    knee_rotation_deg,
+)
 from analysis.recording.doubts import UncertainAngle
 
 FloatArray = NDArray[np.float64]
@@ -45,6 +50,10 @@ SLIP_DEG = 5.0
 every counted window from one on is a slip. Without a slip the largest such lasting step was
 1.8° on the stranger's round-4 sessions 1900–1939 and {POP} on our people 0–39 (default and
 full sets); the slips found there were 6.1–18.2°."""
+PREFILTER_SHARE = 0.8
+"""Windows whose knee turned less than this share of :data:`MIN_KNEE_ROTATION_DEG` under the
+calibration's axes are not fitted (a hold: saves the fit's time; the fitted axes' turn decides
+the rest)."""
 MIN_WINDOWS = 2
 """Counted windows a slip must last."""
 
@@ -96,6 +105,7 @@ def window_turns(
     distal: bool,
     from_s: float,
     rate_hz: float,
+    fits: dict[float, HingeFit | None] | None = None,
 ) -> tuple[float | None, list[AxisTurn]]:
     """The hinge refitted before ``from_s`` (the reference) and in windows after it.
 
@@ -105,28 +115,49 @@ def window_turns(
     thigh's. Each window counts where the knee turned at least :data:`MIN_KNEE_ROTATION_DEG`
     and the checked side's axis is fixed (:data:`MIN_WEAKEST_RAD_S`). Returns the reference
     fit's turn from the calibration's axis (None: the movements do not fix it) and the later
-    windows' turns from the reference.
+    windows' turns from the reference. ``fits``: the windows' fits by start (the reference's
+    at ``-inf``), filled and reused, so that the thigh's and the shank's checks fit each window
+    once.
     """
     ok = np.all(np.isfinite(gyr_prox), axis=1) & np.all(np.isfinite(gyr_dist), axis=1)
+    cal = HingeFit(
+        j_prox_S=j_prox_S,
+        j_dist_S=j_dist_S,
+        residual_rad_s=0.0,
+        spread_rad_s=0.0,
+        weakest_rad_s=0.0,
+        samples=0,
+    )
+    fits = {} if fits is None else fits
 
-    def axis(mask: NDArray[np.bool_]) -> FloatArray | None:
+    def fitted(mask: NDArray[np.bool_]) -> HingeFit | None:
         m = mask & ok
         if m.sum() < rate_hz:
             return None
+        # a window the knee barely bent in (under the calibration's axes) is not fitted
+        bent = knee_rotation_deg(gyr_prox[m], gyr_dist[m], cal, rate_hz=rate_hz)
+        if bent < PREFILTER_SHARE * MIN_KNEE_ROTATION_DEG:
+            return None
         fit = fit_hinge(gyr_prox[m], gyr_dist[m], j_prox_S, j_dist_S)
-        weakest = fit.weakest_dist_rad_s if distal else fit.weakest_rad_s
         turned = knee_rotation_deg(gyr_prox[m], gyr_dist[m], fit, rate_hz=rate_hz)
-        if (weakest or 0.0) < MIN_WEAKEST_RAD_S or turned < MIN_KNEE_ROTATION_DEG:
+        return fit if turned >= MIN_KNEE_ROTATION_DEG else None
+
+    def axis(key: float, mask: NDArray[np.bool_]) -> FloatArray | None:
+        if key not in fits:
+            fits[key] = fitted(mask)
+        fit = fits[key]
+        weakest = None if fit is None else fit.weakest_dist_rad_s if distal else fit.weakest_rad_s
+        if fit is None or (weakest or 0.0) < MIN_WEAKEST_RAD_S:
             return None
         return fit.j_dist_S if distal else fit.j_prox_S
 
     j_cal = j_dist_S if distal else j_prox_S
-    ref = axis(t_s < from_s)
+    ref = axis(-np.inf, t_s < from_s)
     if ref is None:
         return None, []
     out = []
     for t0 in np.arange(from_s, t_s[-1] - 0.5 * WINDOW_S, STEP_S):
-        j = axis((t_s >= t0) & (t_s < t0 + WINDOW_S))
+        j = axis(float(t0), (t_s >= t0) & (t_s < t0 + WINDOW_S))
         if j is not None:
             out.append(AxisTurn(t0_s=float(t0), turn_deg=turn_about_long_axis_deg(j, ref, long_S)))
     return turn_about_long_axis_deg(ref, j_cal, long_S), out
@@ -216,6 +247,7 @@ def find_slips(
         thigh, shank = f"{side}_thigh", f"{side}_shank"
         if not all(p in gyr_rad_s and p in q_S_B for p in (thigh, shank)):
             continue
+        fits: dict[float, HingeFit | None] = {}
         for p, distal in ((thigh, False), (shank, True)):
             ref, turns = window_turns(
                 gyr_rad_s[thigh],
@@ -227,6 +259,7 @@ def find_slips(
                 distal=distal,
                 from_s=from_s,
                 rate_hz=rate_hz,
+                fits=fits,
             )
             onset = slip_onset(turns, -ref) if ref is not None else None
             if onset is not None:
