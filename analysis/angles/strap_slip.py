@@ -48,8 +48,9 @@ MIN_WEAKEST_RAD_S = 0.02
 SLIP_DEG = 5.0
 """A turn of the hinge axis about the segment's long axis (:func:`_steps`) larger than this in
 every counted window from one on is a slip. Without a slip the largest such lasting step was
-1.8° on the stranger's round-4 sessions 1900–1939 and {POP} on our people 0–39 (default and
-full sets); the slips found there were 6.1–18.2°."""
+1.8° on the stranger's round-4 sessions 1900–1939 (default set; single windows up to 7.4° from
+the movements' fit) and 1.2° on our people 0–14 (default and full sets, 1 and 10 min); the six
+thigh and shank slips there (6.4–18.8°) read 6.1–18.2°."""
 PREFILTER_SHARE = 0.8
 """Windows whose knee turned less than this share of :data:`MIN_KNEE_ROTATION_DEG` under the
 calibration's axes are not fitted (a hold: saves the fit's time; the fitted axes' turn decides
