@@ -218,7 +218,7 @@ def slip_reason(slip: Slip) -> str:
     """The words a patient reads for an angle made uncertain by ``slip``."""
     side, _, segment = slip.placement.partition("_")
     return (
-        f"the {side} {segment} sensor seems to have turned on its strap at "
+        f"the {side} {segment} sensor seems to have turned on its strap at about "
         f"{clock_words(slip.at_s)} (by about {abs(slip.turn_deg):.0f}°), so the angles it "
         "measures are not trusted from then on"
     )
