@@ -64,6 +64,7 @@ from analysis.angles.plausibility import (
     implausible_joints,
 )
 from analysis.angles.rate_mixing import rate_mixing_columns
+from analysis.angles.strap_slip import Slip, find_slips, slip_reason, slip_uncertain
 from analysis.angles.tilt_precision import (
     PoseEvidence,
     SegmentPrecision,
@@ -686,6 +687,7 @@ def analyse_recording(
         p: precision_of(e, cal.segments[p].q_S_B) for p, e in evidence.items() if p in cal.segments
     }
     valid = {p: u.valid for p, u in session.streams.items()}
+    slips = _strap_slips(session, gyr_bias, cal)
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
@@ -717,6 +719,8 @@ def analyse_recording(
     )
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
     predicted, imprecise = _imprecise(precision, uncertain, exercised, angles.columns)
+    uncertain = {**slip_uncertain(slips, list(angles.columns)), **uncertain}
+    warnings.extend(slip_reason(s) for s in slips)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -732,6 +736,27 @@ def analyse_recording(
         precision_notes=(*flat_notes, *_resting_notes(predicted, imprecise, exercised)),
         other_readings=readings,
         rate_mixing=mixing,
+    )
+
+
+def _strap_slips(
+    session: UniformSession, gyr_bias: Mapping[str, FloatArray], cal: CalibrationResult
+) -> list[Slip]:
+    """The thighs and shanks found turned on their straps after the calibration movements.
+
+    :func:`analysis.angles.strap_slip.find_slips` on the rates freed of the stand's bias (NaN
+    where a sensor is missing).
+    """
+    gyr = {}
+    for p, u in session.streams.items():
+        g = np.asarray(u.gyr_rad_s, dtype=np.float64) - gyr_bias.get(p, np.zeros(3))
+        gyr[p] = np.where(np.asarray(u.valid)[:, None], g, np.nan)
+    return find_slips(
+        session.t_s,
+        gyr,
+        {p: s.q_S_B for p, s in cal.segments.items()},
+        from_s=cal.functional_s[1],
+        rate_hz=session.rate_hz,
     )
 
 

@@ -1,0 +1,293 @@
+"""A strap that turned on its segment after the calibration, found from the knee's hinge.
+
+The calibration fixes how each sensor sits on its segment once. If the thigh's or the shank's
+strap later turns about the segment's long axis (a knock, or a slow creep), every angle built
+on that sensor is read about axes that have turned with it, and nothing else in the pipeline
+notices: the hip's flexion then reads as adduction and rotation (a 15° thigh slip at 80° of
+hip flexion: ~16° of false adduction).
+
+The knee shows it. Its hinge axis is fixed in the thigh and in the shank, so the axis that
+:func:`analysis.angles.calibration_hinge.fit_hinge` finds from the two sensors' rates in any
+stretch of knee bending (the transitions into and out of each stretch) is the same in each
+sensor's coordinates all session long, unless a sensor turned on its segment: then the axis
+seen from that sensor turns by the slip, about the segment's long axis. Here the hinge is
+fitted again in windows after the calibration movements, each window's axis is expressed as a
+turn about the long axis from the axis the calibration movements themselves give (the same
+fit, so the fit's own bias cancels), and a step that stays is reported with its time.
+
+Assumes the knee is a hinge up to the sensors' errors and that both sensors are worn; a
+pelvis's belt (no hinge to it) is not checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.angles import rotations as rot
+from analysis.angles.calibration import angle_dependencies, tilted_angles
+from analysis.angles.calibration_hinge import (
+    MIN_KNEE_ROTATION_DEG,
+    HingeFit,
+    fit_hinge,
+    knee_rotation_deg,
+)
+from analysis.recording.doubts import UncertainAngle
+
+FloatArray = NDArray[np.float64]
+
+WINDOW_S = 20.0
+"""Length of the windows the hinge is fitted in again."""
+STEP_S = 10.0
+"""Windows start this far apart (they overlap by half)."""
+MIN_WEAKEST_RAD_S = 0.02
+"""A window's fit counts only where the data fix the axis at least this well
+(``HingeFit.weakest_rad_s``, for the side checked)."""
+SLIP_DEG = 5.0
+"""A turn of the hinge axis about the segment's long axis (:func:`_steps`) larger than this in
+every counted window from one on is a slip. Without a slip the largest such lasting step was
+1.8° on the stranger's round-4 sessions 1900–1939 (default set; single windows up to 7.4° from
+the movements' fit) and 1.2° on our people 0–14 (default and full sets, 1 and 10 min); the six
+thigh and shank slips there (6.4–18.8°) read 6.1–18.2°."""
+PREFILTER_SHARE = 0.8
+"""Windows whose knee turned less than this share of :data:`MIN_KNEE_ROTATION_DEG` under the
+calibration's axes are not fitted (a hold: saves the fit's time; the fitted axes' turn decides
+the rest)."""
+MIN_WINDOWS = 2
+"""Counted windows a slip must last."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AxisTurn:
+    """One window's refitted hinge axis: its start (s) and its turn (°) about the long axis."""
+
+    t0_s: float
+    turn_deg: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Slip:
+    """A sensor found turned on its segment: which, from when and by how much.
+
+    ``at_s``: the start of the first window that shows it; ``turn_deg``: the median step of
+    the windows from then on.
+    """
+
+    placement: str
+    at_s: float
+    turn_deg: float
+
+
+def turn_about_long_axis_deg(j_S: FloatArray, j_ref_S: FloatArray, long_S: FloatArray) -> float:
+    """Signed angle (°) from ``j_ref_S`` to ``j_S`` about ``long_S`` (all in one frame).
+
+    Both axes are projected onto the plane across ``long_S``; their arbitrary signs are paired
+    first (``j_S`` flipped where it points away from ``j_ref_S``). A turn tilting the axis
+    towards the long axis is not counted (no strap turns so).
+    """
+    u = np.asarray(long_S, dtype=np.float64) / np.linalg.norm(long_S)
+    a = np.asarray(j_ref_S, dtype=np.float64)
+    b = np.asarray(j_S, dtype=np.float64)
+    b = -b if float(a @ b) < 0.0 else b
+    a, b = a - (a @ u) * u, b - (b @ u) * u
+    return float(np.rad2deg(np.arctan2(float(np.cross(a, b) @ u), float(a @ b))))
+
+
+def window_turns(
+    gyr_prox: FloatArray,
+    gyr_dist: FloatArray,
+    t_s: FloatArray,
+    *,
+    j_prox_S: FloatArray,
+    j_dist_S: FloatArray,
+    long_S: FloatArray,
+    distal: bool,
+    from_s: float,
+    rate_hz: float,
+    fits: dict[float, HingeFit | None] | None = None,
+) -> tuple[float | None, list[AxisTurn]]:
+    """The hinge refitted before ``from_s`` (the reference) and in windows after it.
+
+    ``gyr_*``: bias-free rates (rad/s, each sensor's frame, NaN where missing) on ``t_s``;
+    ``j_*_S``: the calibration's hinge axis in each sensor; ``long_S``: the checked sensor's
+    segment's long axis in its coordinates; ``distal``: check the shank's side, else the
+    thigh's. Each window counts where the knee turned at least :data:`MIN_KNEE_ROTATION_DEG`
+    and the checked side's axis is fixed (:data:`MIN_WEAKEST_RAD_S`). Returns the reference
+    fit's turn from the calibration's axis (None: the movements do not fix it) and the later
+    windows' turns from the reference. ``fits``: the windows' fits by start (the reference's
+    at ``-inf``), filled and reused, so that the thigh's and the shank's checks fit each window
+    once.
+    """
+    ok = np.all(np.isfinite(gyr_prox), axis=1) & np.all(np.isfinite(gyr_dist), axis=1)
+    cal = HingeFit(
+        j_prox_S=j_prox_S,
+        j_dist_S=j_dist_S,
+        residual_rad_s=0.0,
+        spread_rad_s=0.0,
+        weakest_rad_s=0.0,
+        samples=0,
+    )
+    fits = {} if fits is None else fits
+
+    def fitted(mask: NDArray[np.bool_]) -> HingeFit | None:
+        m = mask & ok
+        if m.sum() < rate_hz:
+            return None
+        # a window the knee barely bent in (under the calibration's axes) is not fitted
+        bent = knee_rotation_deg(gyr_prox[m], gyr_dist[m], cal, rate_hz=rate_hz)
+        if bent < PREFILTER_SHARE * MIN_KNEE_ROTATION_DEG:
+            return None
+        fit = fit_hinge(gyr_prox[m], gyr_dist[m], j_prox_S, j_dist_S)
+        turned = knee_rotation_deg(gyr_prox[m], gyr_dist[m], fit, rate_hz=rate_hz)
+        return fit if turned >= MIN_KNEE_ROTATION_DEG else None
+
+    def axis(key: float, mask: NDArray[np.bool_]) -> FloatArray | None:
+        if key not in fits:
+            fits[key] = fitted(mask)
+        fit = fits[key]
+        weakest = None if fit is None else fit.weakest_dist_rad_s if distal else fit.weakest_rad_s
+        if fit is None or (weakest or 0.0) < MIN_WEAKEST_RAD_S:
+            return None
+        return fit.j_dist_S if distal else fit.j_prox_S
+
+    j_cal = j_dist_S if distal else j_prox_S
+    ref = axis(-np.inf, t_s < from_s)
+    if ref is None:
+        return None, []
+    out = []
+    for t0 in np.arange(from_s, t_s[-1] - 0.5 * WINDOW_S, STEP_S):
+        j = axis(float(t0), (t_s >= t0) & (t_s < t0 + WINDOW_S))
+        if j is not None:
+            out.append(AxisTurn(t0_s=float(t0), turn_deg=turn_about_long_axis_deg(j, ref, long_S)))
+    return turn_about_long_axis_deg(ref, j_cal, long_S), out
+
+
+def _steps(turns: list[AxisTurn], k: int, cal_deg: float) -> list[float]:
+    """The turns of windows ``k…`` away from where the axis was before them (°, signed).
+
+    Before window ``k`` the axis was at the median of the reference (0) and the earlier
+    windows; the calibration's own axis (``cal_deg``, from the reference) may lie a few
+    degrees from both (it may come from elsewhere: the movements' dominant axis, the whole
+    session's fit). A window counts as turned only by the smaller of its turns from the two,
+    and only where both are the same way (else 0).
+    """
+    base = float(np.median([0.0, *(w.turn_deg for w in turns[:k])]))
+    out = []
+    for w in turns[k:]:
+        a, b = w.turn_deg - base, w.turn_deg - cal_deg
+        out.append(float(np.sign(a)) * min(abs(a), abs(b)) if a * b > 0 else 0.0)
+    return out
+
+
+def slip_onset(turns: list[AxisTurn], cal_deg: float = 0.0) -> AxisTurn | None:
+    """Where a lasting step of the hinge axis starts, as ``AxisTurn(start, median step)``.
+
+    The first window from which every counted window is turned past :data:`SLIP_DEG` the same
+    way (:func:`_steps`), at least :data:`MIN_WINDOWS` of them spanning a window's length (so
+    that more than one stretch of bending shows it); None: no such step.
+    """
+    for k, first in enumerate(turns):
+        later = turns[k:]
+        if len(later) < MIN_WINDOWS or later[-1].t0_s - first.t0_s < WINDOW_S:
+            continue
+        steps = _steps(turns, k, cal_deg)
+        if all(x > SLIP_DEG for x in steps) or all(x < -SLIP_DEG for x in steps):
+            return AxisTurn(t0_s=first.t0_s, turn_deg=float(np.median(steps)))
+    return None
+
+
+def long_axis_in_sensor(q_S_B: FloatArray) -> FloatArray:
+    """The segment's long (ISB y) axis in the sensor's coordinates."""
+    return rot.rotate(q_S_B, np.array([0.0, 1.0, 0.0]))
+
+
+def hinge_axis_in_sensor(q_S_B: FloatArray) -> FloatArray:
+    """The segment's flexion (ISB z) axis in the sensor's coordinates."""
+    return rot.rotate(q_S_B, np.array([0.0, 0.0, 1.0]))
+
+
+def clock_words(t_s: float) -> str:
+    """``t_s`` as minutes:seconds ("2:10")."""
+    m, s = divmod(round(t_s), 60)
+    return f"{m}:{s:02d}"
+
+
+def slip_reason(slip: Slip) -> str:
+    """The words a patient reads for an angle made uncertain by ``slip``."""
+    side, _, segment = slip.placement.partition("_")
+    return (
+        f"the {side} {segment} sensor seems to have turned on its strap at about "
+        f"{clock_words(slip.at_s)} (by about {abs(slip.turn_deg):.0f}°), so the angles it "
+        "measures are not trusted from then on"
+    )
+
+
+SLIP_REDO = "fasten the strap firmly and redo the calibration movements before the stretches"
+
+
+def find_slips(
+    t_s: FloatArray,
+    gyr_rad_s: dict[str, FloatArray],
+    q_S_B: dict[str, FloatArray],
+    *,
+    from_s: float,
+    rate_hz: float,
+) -> list[Slip]:
+    """Every thigh or shank found turned on its segment after ``from_s``.
+
+    ``from_s`` is the calibration movements' end; the knee's hinge is refitted in later
+    windows (:func:`window_turns`).
+
+    ``gyr_rad_s``: bias-free rates per placement on ``t_s`` (NaN where missing); ``q_S_B``:
+    the calibration's segment-to-sensor rotations. Only knees with both sensors are checked.
+    """
+    out = []
+    for side in ("left", "right"):
+        thigh, shank = f"{side}_thigh", f"{side}_shank"
+        if not all(p in gyr_rad_s and p in q_S_B for p in (thigh, shank)):
+            continue
+        fits: dict[float, HingeFit | None] = {}
+        for p, distal in ((thigh, False), (shank, True)):
+            ref, turns = window_turns(
+                gyr_rad_s[thigh],
+                gyr_rad_s[shank],
+                t_s,
+                j_prox_S=hinge_axis_in_sensor(q_S_B[thigh]),
+                j_dist_S=hinge_axis_in_sensor(q_S_B[shank]),
+                long_S=long_axis_in_sensor(q_S_B[p]),
+                distal=distal,
+                from_s=from_s,
+                rate_hz=rate_hz,
+                fits=fits,
+            )
+            onset = slip_onset(turns, -ref) if ref is not None else None
+            if onset is not None:
+                out.append(Slip(placement=p, at_s=onset.t0_s, turn_deg=onset.turn_deg))
+    return out
+
+
+def slip_columns(slip: Slip, columns: list[str]) -> list[str]:
+    """The angle columns (of ``columns``) a slip of ``slip.placement`` falsifies.
+
+    A thigh's: hip adduction and internal rotation (its flexion axis tipped about the long
+    axis reads the hip's flexion as those, :func:`tilted_angles`); a shank's: every angle
+    that needs the shank (its knee and ankle).
+    """
+    if slip.placement.endswith("_thigh"):
+        hit = {c for c, p in tilted_angles().items() if p == slip.placement}
+    else:
+        hit = {c for c, needs in angle_dependencies().items() if slip.placement in needs}
+    return [c for c in columns if c in hit]
+
+
+def slip_uncertain(slips: list[Slip], columns: list[str]) -> dict[str, UncertainAngle]:
+    """``{column: UncertainAngle}`` for every column a found slip falsifies."""
+    out: dict[str, UncertainAngle] = {}
+    for slip in slips:
+        for c in slip_columns(slip, columns):
+            why = slip_reason(slip)
+            was = out.get(c)
+            out[c] = UncertainAngle(reason=f"{was.reason}; {why}" if was else why, redo=SLIP_REDO)
+    return out

@@ -1,0 +1,133 @@
+"""analysis.angles.strap_slip: a strap turned on its segment after the calibration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from analysis.angles import strap_slip as ss
+
+RATE_HZ = 50.0
+
+
+def test_turn_about_long_axis_reads_the_turn_whatever_the_axis_sign():
+    long_S = np.array([0.0, 1.0, 0.0])
+    j = np.array([0.0, 0.0, 1.0])
+    turned = Rotation.from_rotvec(np.radians(12.0) * long_S).apply(j)
+    assert ss.turn_about_long_axis_deg(turned, j, long_S) == pytest.approx(12.0)
+    assert ss.turn_about_long_axis_deg(-turned, j, long_S) == pytest.approx(12.0)
+    assert ss.turn_about_long_axis_deg(j, turned, long_S) == pytest.approx(-12.0)
+    # tipped towards the long axis only: no turn about it
+    tipped = Rotation.from_rotvec(np.radians(10.0) * np.array([1.0, 0.0, 0.0])).apply(j)
+    assert ss.turn_about_long_axis_deg(tipped, j, long_S) == pytest.approx(0.0, abs=1e-9)
+
+
+def _turns(values, step_s=10.0):
+    return [ss.AxisTurn(t0_s=step_s * k, turn_deg=v) for k, v in enumerate(values)]
+
+
+def test_slip_onset_is_the_first_window_of_a_step_that_stays():
+    onset = ss.slip_onset(_turns([1.0, -2.0, 0.5, 7.0, 12.0, 11.0, 12.5]))
+    assert onset is not None
+    assert onset.t0_s == 30.0
+    # its size: the median step from before (the reference and earlier windows: 0.25°)
+    assert onset.turn_deg == pytest.approx(11.25)
+
+
+def test_no_slip_where_the_later_windows_agree_with_the_calibrations_axis():
+    """The movements' own fit 6° from the calibration's axis, the later windows at the latter."""
+    turns = _turns([5.8, 6.3, 6.1, 6.4])
+    assert ss.slip_onset(turns, cal_deg=6.0) is None
+    assert ss.slip_onset(turns, cal_deg=0.0) is not None
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0, -2.0, 0.5, 2.0, 3.0],  # within the spread
+        [1.0, 9.0, 0.5, 2.0, 3.0],  # one window out, then back
+        [1.0, 0.5, 2.0, 3.0, 9.0],  # the last window alone
+        [1.0, 0.5, 8.0, -8.0, 9.0],  # out both ways
+        [0.5, 1.0, 8.0, 8.5],  # two windows, one bend apart: one stretch of bending
+    ],
+)
+def test_no_slip_without_a_lasting_step(values):
+    assert ss.slip_onset(_turns(values)) is None
+
+
+def _hinge_rates(seconds: float, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segment-frame rates of a thigh swinging in 3-D and a shank bending on it (ISB z hinge)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(0.0, seconds, 1.0 / RATE_HZ)
+    w_thigh = np.zeros((t.size, 3))
+    for k, (amp, f) in enumerate(((0.4, 0.31), (0.3, 0.23), (1.2, 0.17))):
+        w_thigh[:, k] = amp * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi))
+    knee = 1.5 * np.sin(2 * np.pi * 0.41 * t) + 0.8 * np.sin(2 * np.pi * 0.13 * t + 1.0)
+    w_shank = w_thigh + knee[:, None] * np.array([0.0, 0.0, 1.0])
+    return t, w_thigh, w_shank
+
+
+def _mounts() -> dict[str, np.ndarray]:
+    q_thigh = Rotation.from_euler("xyz", [20.0, -35.0, 70.0], degrees=True)
+    q_shank = Rotation.from_euler("xyz", [-15.0, 50.0, 10.0], degrees=True)
+    # q_S_B as the pipeline holds it (scalar first)
+    return {
+        "left_thigh": np.roll(q_thigh.inv().as_quat(), 1),
+        "left_shank": np.roll(q_shank.inv().as_quat(), 1),
+    }
+
+
+def _sensor_rates(q_S_B: np.ndarray, w_B: np.ndarray) -> np.ndarray:
+    return Rotation.from_quat(np.roll(q_S_B, -1)).apply(w_B)
+
+
+@pytest.mark.parametrize(("placement", "deg"), [("left_thigh", 12.0), ("left_shank", -9.0)])
+def test_find_slips_finds_the_turned_sensor_and_when(placement, deg):
+    t, w_thigh, w_shank = _hinge_rates(240.0, seed=3)
+    q = _mounts()
+    gyr = {"left_thigh": _sensor_rates(q["left_thigh"], w_thigh)}
+    gyr["left_shank"] = _sensor_rates(q["left_shank"], w_shank)
+    # the strap turns about the segment's long axis at 120 s: the sensor's rates from then
+    # on are those of a sensor mounted turned by ``deg`` about the segment's y
+    w_B = w_thigh if placement == "left_thigh" else w_shank
+    turned = Rotation.from_quat(np.roll(q[placement], -1)) * Rotation.from_euler(
+        "y", -deg, degrees=True
+    )
+    after = t >= 120.0
+    gyr[placement][after] = turned.apply(w_B[after])
+    noise = np.random.default_rng(7).normal(0.0, 0.02, (t.size, 3))
+    gyr = {p: g + noise for p, g in gyr.items()}
+    slips = ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ)
+    assert [s.placement for s in slips] == [placement]
+    assert 100.0 <= slips[0].at_s <= 120.0
+    assert abs(slips[0].turn_deg) == pytest.approx(abs(deg), abs=2.0)
+
+
+def test_find_slips_finds_nothing_on_a_strap_that_stayed():
+    t, w_thigh, w_shank = _hinge_rates(240.0, seed=5)
+    q = _mounts()
+    gyr = {
+        "left_thigh": _sensor_rates(q["left_thigh"], w_thigh),
+        "left_shank": _sensor_rates(q["left_shank"], w_shank),
+    }
+    assert ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ) == []
+
+
+def test_slip_uncertain_names_the_sensor_the_time_and_the_angles():
+    slip = ss.Slip(placement="left_thigh", at_s=130.0, turn_deg=-15.4)
+    columns = [
+        "left_hip_flexion_deg",
+        "left_hip_adduction_deg",
+        "left_hip_internal_rotation_deg",
+        "left_knee_flexion_deg",
+        "right_hip_adduction_deg",
+    ]
+    out = ss.slip_uncertain([slip], columns)
+    assert sorted(out) == ["left_hip_adduction_deg", "left_hip_internal_rotation_deg"]
+    why = out["left_hip_adduction_deg"]["reason"]
+    assert "left thigh sensor" in why
+    assert "2:10" in why
+    assert "15°" in why
+    shank = ss.slip_uncertain([ss.Slip(placement="left_shank", at_s=61.0, turn_deg=9.0)], columns)
+    assert sorted(shank) == ["left_knee_flexion_deg"]
