@@ -135,7 +135,9 @@ def check_envelope(
         itself is uncertain, its reason is kept as ``hold_timing_doubt``: holds are timed on
         that angle. An entry may be an :class:`~analysis.recording.doubts.UncertainAngle`,
         whose kinds of doubt say what the words cannot be matched for (a forward direction
-        not established leaves the holds' timing unknown, :func:`_with_unknown_timing`).
+        not established leaves the holds' timing unknown, :func:`_with_unknown_timing`), or
+        whose whole doubt is a ± in degrees: its rules are then decided beyond that margin
+        and uncertain only within it of their edge (:func:`_judged_by_margin`).
     other_readings
         Optional ``{segment: (words, readings)}`` (``AngleResult.other_readings``): where an
         uncertain angle's doubt is between discrete calibrations, each other reading's
