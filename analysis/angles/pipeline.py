@@ -83,6 +83,7 @@ from analysis.angles.vendor_tilt import (
     vendor_orientation,
 )
 from analysis.errors import InsufficientDataError
+from analysis.recording.doubts import UncertainAngle
 from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column, split_placement
 from analysis.recording.streams import Gap, Recording, SensorStream
 
@@ -1139,13 +1140,14 @@ def _imprecise(
     uncertain: Mapping[str, object],
     exercised: str | None,
     columns: Collection[str],
-) -> tuple[dict[str, float], dict[str, dict[str, str]]]:
+) -> tuple[dict[str, float], dict[str, UncertainAngle]]:
     """Predicted leg flexion RMSE, and the angles the poses cannot pin.
 
     The not-exercised leg's past their target (``precision_doubts``); on every leg, those past
     it on a sensor whose two still poses rejected the fit's prior (``misfit_doubts``: its errors
-    are larger than the fit assumes). Angles already in ``uncertain`` keep their reason; only
-    the ``columns`` the session reports are listed.
+    are larger than the fit assumes). Angles already in ``uncertain`` keep their reason (an
+    entry here carries its ± as its whole doubt, which the envelope's rules decide beyond);
+    only the ``columns`` the session reports are listed.
     """
     predicted = predicted_rmse_deg(precision)
     rest = other_side(exercised)

@@ -38,6 +38,7 @@ from analysis.angles.accbias import (
     still_pose_means,
 )
 from analysis.angles.rotations import rotate
+from analysis.recording.doubts import UncertainAngle, bounded
 from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column, thigh_inclination_column
 
 FloatArray = NDArray[np.float64]
@@ -437,30 +438,29 @@ def precision_doubts(
     segments: Mapping[str, SegmentPrecision],
     *,
     sides: tuple[str, ...] = SIDES,
-) -> dict[str, dict[str, str]]:
+) -> dict[str, UncertainAngle]:
     """Hip, knee and ankle flexion on ``sides`` not pinned to their target.
 
-    Returns ``{column: {"reason": …, "redo": …}}``.
+    Returns ``{column: {"reason": …, "redo": …}}``, each entry carrying its ± as the whole
+    doubt (:func:`~analysis.recording.doubts.bounded`).
 
     An angle is listed when :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target.
     """
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, UncertainAngle] = {}
     for side in sides:
         for column, (name, p, q) in _joints(side).items():
             sd = rmse_deg.get(column)
             if sd is None or COVERAGE_SIGMA * sd <= TARGET_DEG[name]:
                 continue
             a, b = (s.removeprefix(f"{side}_") for s in (p, q))
-            out[column] = {
-                "reason": (
-                    f"the {side} leg's {PLAIN_NAME[name]} is measured to about "
-                    f"±{COVERAGE_SIGMA * sd:.1f}° here, more than the {TARGET_DEG[name]:.0f}° "
-                    f"this tool trusts: its {a} and {b} sensors were still in only "
-                    f"{segments[p].poses} and {segments[q].poses} positions (e.g. standing and "
-                    "lying flat), which cannot tell the sensors' offset from their gain"
-                ),
-                "redo": PRECISION_REDO,
-            }
+            reason = (
+                f"the {side} leg's {PLAIN_NAME[name]} is measured to about "
+                f"±{COVERAGE_SIGMA * sd:.1f}° here, more than the {TARGET_DEG[name]:.0f}° "
+                f"this tool trusts: its {a} and {b} sensors were still in only "
+                f"{segments[p].poses} and {segments[q].poses} positions (e.g. standing and "
+                "lying flat), which cannot tell the sensors' offset from their gain"
+            )
+            out[column] = bounded(reason, PRECISION_REDO, COVERAGE_SIGMA * sd)
     return out
 
 
@@ -502,7 +502,7 @@ def misfit_doubts(
     segments: Mapping[str, SegmentPrecision],
     *,
     sides: tuple[str, ...] = SIDES,
-) -> dict[str, dict[str, str]]:
+) -> dict[str, UncertainAngle]:
     """Leg flexions past their target on a sensor predicted under a wider prior than the fit's.
 
     ``rmse_deg`` is predicted under the prior each sensor's poses or part call for
@@ -512,10 +512,11 @@ def misfit_doubts(
     (``part``), and :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target; so is
     the thigh's inclination (the thigh's tilt alone, reported
     when no pelvis sensor is worn: the caller keeps the columns it has). Angles of both legs:
-    the exercised leg's too, whose rules then read uncertain. Returns
-    ``{column: {"reason": …, "redo": …}}``.
+    the exercised leg's too, whose rules then read uncertain within that ± of their edge.
+    Returns ``{column: {"reason": …, "redo": …}}``, each entry carrying its ± as the whole
+    doubt (:func:`~analysis.recording.doubts.bounded`).
     """
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, UncertainAngle] = {}
     for side in sides:
         for column, (name, p, q) in _joints(side).items():
             sd = rmse_deg.get(column)
@@ -525,7 +526,7 @@ def misfit_doubts(
             worst = max(bad, key=lambda s: segments[s].misfit.worst_pct)
             what = f"the {side} leg's {PLAIN_NAME[name]}"
             reason = _misfit_reason(worst, segments[worst], what, sd, TARGET_DEG[name])
-            out[column] = {"reason": reason, "redo": MISFIT_REDO}
+            out[column] = bounded(reason, MISFIT_REDO, COVERAGE_SIGMA * sd)
         thigh = segments.get(f"{side}_thigh")
         var = thigh.var_rad2[np.isfinite(thigh.var_rad2)] if thigh is not None else None
         if thigh is None or not thigh.prior_widened or var is None or var.size == 0:
@@ -534,7 +535,7 @@ def misfit_doubts(
         if COVERAGE_SIGMA * sd > TARGET_DEG["hip_flexion"]:
             what = f"the {side} thigh's inclination"
             reason = _misfit_reason(f"{side}_thigh", thigh, what, sd, 2.0)
-            out[thigh_inclination_column(side)] = {"reason": reason, "redo": MISFIT_REDO}
+            out[thigh_inclination_column(side)] = bounded(reason, MISFIT_REDO, COVERAGE_SIGMA * sd)
     return out
 
 

@@ -88,7 +88,7 @@ from analysis.envelope.results import (
     Verdict,
 )
 from analysis.errors import DataError
-from analysis.recording.doubts import DoubtKind, doubt_kinds
+from analysis.recording.doubts import DoubtKind, doubt_kinds, precision_bound_deg
 from analysis.recording.runs import true_intervals
 from analysis.recording.schema import ANGLE_COLUMNS, SIDES, T_S
 from analysis.recording.streams import Marker
@@ -135,7 +135,9 @@ def check_envelope(
         itself is uncertain, its reason is kept as ``hold_timing_doubt``: holds are timed on
         that angle. An entry may be an :class:`~analysis.recording.doubts.UncertainAngle`,
         whose kinds of doubt say what the words cannot be matched for (a forward direction
-        not established leaves the holds' timing unknown, :func:`_with_unknown_timing`).
+        not established leaves the holds' timing unknown, :func:`_with_unknown_timing`), or
+        whose whole doubt is a ± in degrees: its rules are then decided beyond that margin
+        and uncertain only within it of their edge (:func:`_judged_by_margin`).
     other_readings
         Optional ``{segment: (words, readings)}`` (``AngleResult.other_readings``): where an
         uncertain angle's doubt is between discrete calibrations, each other reading's
@@ -197,6 +199,7 @@ def check_envelope(
                 uncertain[column],
                 _readings_of(column, other_readings),
                 _JudgedUnder(profile, side, data, t_s, t_end, absent),
+                (x, mask),
             )
             if mask is None:
                 rule_results.append(result)
@@ -643,12 +646,19 @@ def _judged_uncertain(
     why: Mapping[str, str],
     group: OtherReadings | None,
     judged_under: _JudgedUnder,
+    reading: tuple[FloatArray, BoolArray],
 ) -> tuple[RuleResult, BoolArray | None]:
     """A rule on an uncertain angle: violated with the episodes every reading shows, or uncertain.
 
     Returns the result and, when some episode is confirmed (:func:`_found_in_every_reading`),
-    its outside mask; else the uncertain result (:func:`_as_uncertain`) and None.
+    its outside mask; else the uncertain result (:func:`_as_uncertain`) and None. An angle
+    whose whole doubt is a ± (:func:`~analysis.recording.doubts.precision_bound_deg`) and that
+    has no other readings is decided by that margin instead (:func:`_judged_by_margin`;
+    ``reading``: the angle and the rule's outside mask).
     """
+    bound = precision_bound_deg(why)
+    if bound is not None and group is None:
+        return _judged_by_margin(result, why, bound, judged_under, reading)
     found = None
     if group is not None and result.episodes:
         found = _found_in_every_reading(result.spec, result, group, judged_under)
@@ -656,6 +666,43 @@ def _judged_uncertain(
         return _as_uncertain(result, why), None
     found = dataclasses.replace(found, reason=why.get("reason"), redo=why.get("redo"))
     return found, _episodes_mask(found.episodes, judged_under.t_s)
+
+
+def _judged_by_margin(
+    result: RuleResult,
+    why: Mapping[str, str],
+    bound_deg: float,
+    judged_under: _JudgedUnder,
+    reading: tuple[FloatArray, BoolArray],
+) -> tuple[RuleResult, BoolArray | None]:
+    """A rule on an angle measured to ±``bound_deg``: decided where the margin decides it.
+
+    An episode is kept (violated, ``confirmed_by`` says the margin) when the angle moved
+    ``bound_deg`` back inside still shows one overlapping it (the rule judged on that reading
+    as on another reading, :func:`_found_in_every_reading`); the rest stay unconfirmed. With no
+    episode, the rule is ``ok`` when the angle moved ``bound_deg`` outward shows none either
+    (judged wherever the angle or that reading is engaged); else, and when no episode is kept,
+    the rule is uncertain as any other (:func:`_as_uncertain`). Returns the result and its
+    outside mask (None: uncertain).
+    """
+    x, mask = reading
+    spec, column = result.spec, str(result.column)
+    outward = 1.0 if spec.upper else -1.0
+    if result.episodes:
+        words = f"found past its edge by more than the ±{bound_deg:.1f}° the angle is measured to"
+        inside = (words, ({column: x - outward * bound_deg},))
+        found = _found_in_every_reading(spec, result, inside, judged_under)
+        if found is None:
+            return _as_uncertain(result, why), None
+        found = dataclasses.replace(found, reason=why.get("reason"), redo=why.get("redo"))
+        return found, _episodes_mask(found.episodes, judged_under.t_s)
+    worst = {column: x + outward * bound_deg}
+    where = judged_under({}) | judged_under(worst)
+    t_s, t_end = judged_under.t_s, judged_under.t_end
+    near, _ = _judge_rule(spec, column, worst[column], where & np.isfinite(x), where, t_s, t_end)
+    if near.episodes:
+        return _as_uncertain(result, why), None
+    return result, mask
 
 
 def _episodes_mask(episodes: Sequence[Episode], t_s: FloatArray) -> BoolArray:

@@ -41,6 +41,14 @@ class UncertainAngle(Mapping[str, str]):
     reason: str
     redo: str
     kinds: frozenset[DoubtKind] = field(default=NO_KINDS)
+    precision_deg: float | None = None
+    """The ± in degrees the angle is measured to, when that bound is the whole doubt (a
+    predicted precision past the target, e.g. a sensor's unmeasured accelerometer gain); None
+    for any other doubt (an undecided axis, sign, heading or forward direction: unbounded).
+    Read it through :func:`precision_bound_deg`, which drops it once the reason has changed."""
+    precision_reason: str | None = None
+    """The reason :attr:`precision_deg` was given for (another doubt added to the words, e.g. by
+    :func:`dataclasses.replace`, leaves the bound no longer the whole doubt)."""
 
     def __getitem__(self, key: str) -> str:
         if key == "reason":
@@ -54,6 +62,27 @@ class UncertainAngle(Mapping[str, str]):
 
     def __len__(self) -> int:
         return 2
+
+
+def bounded(reason: str, redo: str, precision_deg: float) -> UncertainAngle:
+    """An entry whose whole doubt is that the angle is measured to about ±``precision_deg``."""
+    return UncertainAngle(
+        reason=reason, redo=redo, precision_deg=float(precision_deg), precision_reason=reason
+    )
+
+
+def precision_bound_deg(why: Mapping[str, str]) -> float | None:
+    """The ± (degrees) an uncertain angle is measured to, when that is its whole doubt.
+
+    None for a plain ``{"reason", "redo"}``, for an entry of any unbounded doubt, and for an
+    entry whose reason is no longer the one its bound was given for (a doubt was added).
+    """
+    if not isinstance(why, UncertainAngle) or why.precision_deg is None:
+        return None
+    if why.reason != why.precision_reason or why.kinds:
+        return None
+    bound = float(why.precision_deg)
+    return bound if bound >= 0.0 and bound < float("inf") else None
 
 
 def doubt_kinds(why: Mapping[str, str]) -> frozenset[DoubtKind]:
