@@ -67,8 +67,15 @@ def test_rows_leave_sorted_across_sensors_and_late_ones_are_counted(tmp_path):
     side = rec.finish(meta)
     assert rec.finish(meta) is None  # idempotent
     recording = read_recording(tmp_path / "r.csv")
-    (pause,) = recording.warnings  # input policy: pelvis is silent 10.02 → 99 s, a gap
-    assert pause.startswith("sensor 'pelvis' has no samples for 89.0 s")
+    # input policy: pelvis is silent 10.02 → 99 s, a gap; and every sensor's span starts or
+    # ends more than 5 s inside the session's 0–99 s (pelvis from 10 s, the legs to 50 s)
+    pauses = [w for w in recording.warnings if "has no samples for" in w]
+    spans = [w for w in recording.warnings if "has samples only from" in w]
+    assert len(pauses) == 1
+    assert len(spans) == 3
+    assert len(recording.warnings) == 4
+    assert pauses[0].startswith("sensor 'pelvis' has no samples for 89.0 s")
+    assert sorted(w.split("'")[1] for w in spans) == ["pelvis", "right_shank", "right_thigh"]
     streams = recording.streams
     assert len(streams["right_shank"]) == 5000
     assert len(streams["right_thigh"]) == 5000
