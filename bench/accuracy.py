@@ -645,8 +645,11 @@ examined (a hold started 1.9 s late without saying so, timed on a pelvis axis 19
 witness midway between it and its rival had confirmed); seeds 44000–44099 were held out in
 round 13 and seeds 46000–46099 run on round 14's starting code, both then examined (a trusted
 ankle 2.03° off over an hour lying, from accelerometer errors the pose fit cannot see; lumbar
-slumps missed on an uncertain trunk). The seeds below were run once, on this round's final
-code. All
+slumps missed on an uncertain trunk); seeds 48000–48099 were held out in round 14 and seeds
+60000–60099 run on round 15's starting code, both then examined (nothing trusted over its
+target; the only misses on rules marked uncertain, one a knee break read 8.5° past its edge
+on a thigh whose accelerometer doubt was a bounded ±2.7°). The seeds below were run once, on
+this round's final code. All
 angles, then the trusted ones only:
 
 {rmse}
