@@ -64,7 +64,13 @@ from analysis.angles.plausibility import (
     implausible_joints,
 )
 from analysis.angles.rate_mixing import rate_mixing_columns
-from analysis.angles.strap_slip import Slip, find_slips, slip_reason, slip_uncertain
+from analysis.angles.strap_slip import (
+    BiasFreeRates,
+    Slip,
+    find_slips,
+    slip_reason,
+    slip_uncertain,
+)
 from analysis.angles.tilt_precision import (
     PoseEvidence,
     SegmentPrecision,
@@ -748,10 +754,11 @@ def _strap_slips(
     :func:`analysis.angles.strap_slip.find_slips` on the rates freed of the stand's bias (NaN
     where a sensor is missing).
     """
-    gyr = {}
-    for p, u in session.streams.items():
-        g = np.asarray(u.gyr_rad_s, dtype=np.float64) - gyr_bias.get(p, np.zeros(3))
-        gyr[p] = np.where(np.asarray(u.valid)[:, None], g, np.nan)
+    gyr = {
+        p: BiasFreeRates(u.gyr_rad_s, np.asarray(gyr_bias.get(p, np.zeros(3))), u.valid)
+        for p, u in session.streams.items()
+        if p.endswith(("_thigh", "_shank"))
+    }
     return find_slips(
         session.t_s,
         gyr,

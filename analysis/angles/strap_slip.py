@@ -21,7 +21,9 @@ pelvis's belt (no hinge to it) is not checked.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +39,32 @@ from analysis.angles.calibration_hinge import (
 from analysis.recording.doubts import UncertainAngle
 
 FloatArray = NDArray[np.float64]
+
+
+class Rates(Protocol):
+    """A sensor's rates (rad/s, N×3), read a stretch of rows at a time.
+
+    An array, or a view that corrects them per stretch so a long session is never copied whole.
+    """
+
+    def __getitem__(self, rows: slice, /) -> FloatArray: ...
+
+
+@dataclass(frozen=True)
+class BiasFreeRates:
+    """A sensor's gyroscope rates less its bias (rad/s, sensor frame), NaN where not valid.
+
+    Computed for the rows asked only (float64); the stored rates stay as they are.
+    """
+
+    gyr_rad_s: NDArray[np.floating]
+    bias_rad_s: FloatArray
+    valid: NDArray[np.bool_]
+
+    def __getitem__(self, rows: slice, /) -> FloatArray:
+        g = np.asarray(self.gyr_rad_s[rows], dtype=np.float64) - self.bias_rad_s
+        return np.where(np.asarray(self.valid[rows])[:, None], g, np.nan)
+
 
 WINDOW_S = 20.0
 """Length of the windows the hinge is fitted in again."""
@@ -96,8 +124,8 @@ def turn_about_long_axis_deg(j_S: FloatArray, j_ref_S: FloatArray, long_S: Float
 
 
 def window_turns(
-    gyr_prox: FloatArray,
-    gyr_dist: FloatArray,
+    gyr_prox: Rates,
+    gyr_dist: Rates,
     t_s: FloatArray,
     *,
     j_prox_S: FloatArray,
@@ -110,17 +138,16 @@ def window_turns(
 ) -> tuple[float | None, list[AxisTurn]]:
     """The hinge refitted before ``from_s`` (the reference) and in windows after it.
 
-    ``gyr_*``: bias-free rates (rad/s, each sensor's frame, NaN where missing) on ``t_s``;
-    ``j_*_S``: the calibration's hinge axis in each sensor; ``long_S``: the checked sensor's
-    segment's long axis in its coordinates; ``distal``: check the shank's side, else the
-    thigh's. Each window counts where the knee turned at least :data:`MIN_KNEE_ROTATION_DEG`
-    and the checked side's axis is fixed (:data:`MIN_WEAKEST_RAD_S`). Returns the reference
-    fit's turn from the calibration's axis (None: the movements do not fix it) and the later
-    windows' turns from the reference. ``fits``: the windows' fits by start (the reference's
-    at ``-inf``), filled and reused, so that the thigh's and the shank's checks fit each window
-    once.
+    ``gyr_*``: bias-free rates (rad/s, each sensor's frame, NaN where missing) on ``t_s``
+    (ascending), read one window's rows at a time; ``j_*_S``: the calibration's hinge axis in
+    each sensor; ``long_S``: the checked sensor's segment's long axis in its coordinates;
+    ``distal``: check the shank's side, else the thigh's. Each window counts where the knee
+    turned at least :data:`MIN_KNEE_ROTATION_DEG` and the checked side's axis is fixed
+    (:data:`MIN_WEAKEST_RAD_S`). Returns the reference fit's turn from the calibration's axis
+    (None: the movements do not fix it) and the later windows' turns from the reference.
+    ``fits``: the windows' fits by start (the reference's at ``-inf``), filled and reused, so
+    that the thigh's and the shank's checks fit each window once.
     """
-    ok = np.all(np.isfinite(gyr_prox), axis=1) & np.all(np.isfinite(gyr_dist), axis=1)
     cal = HingeFit(
         j_prox_S=j_prox_S,
         j_dist_S=j_dist_S,
@@ -131,21 +158,24 @@ def window_turns(
     )
     fits = {} if fits is None else fits
 
-    def fitted(mask: NDArray[np.bool_]) -> HingeFit | None:
-        m = mask & ok
+    def fitted(rows: slice) -> HingeFit | None:
+        prox, dist = gyr_prox[rows], gyr_dist[rows]
+        m = np.all(np.isfinite(prox), axis=1) & np.all(np.isfinite(dist), axis=1)
         if m.sum() < rate_hz:
             return None
+        prox, dist = prox[m], dist[m]
         # a window the knee barely bent in (under the calibration's axes) is not fitted
-        bent = knee_rotation_deg(gyr_prox[m], gyr_dist[m], cal, rate_hz=rate_hz)
+        bent = knee_rotation_deg(prox, dist, cal, rate_hz=rate_hz)
         if bent < PREFILTER_SHARE * MIN_KNEE_ROTATION_DEG:
             return None
-        fit = fit_hinge(gyr_prox[m], gyr_dist[m], j_prox_S, j_dist_S)
-        turned = knee_rotation_deg(gyr_prox[m], gyr_dist[m], fit, rate_hz=rate_hz)
+        fit = fit_hinge(prox, dist, j_prox_S, j_dist_S)
+        turned = knee_rotation_deg(prox, dist, fit, rate_hz=rate_hz)
         return fit if turned >= MIN_KNEE_ROTATION_DEG else None
 
-    def axis(key: float, mask: NDArray[np.bool_]) -> FloatArray | None:
+    def axis(key: float, start_s: float, end_s: float) -> FloatArray | None:
         if key not in fits:
-            fits[key] = fitted(mask)
+            i0, i1 = np.searchsorted(t_s, (start_s, end_s), side="left")
+            fits[key] = fitted(slice(int(i0), int(i1)))
         fit = fits[key]
         weakest = None if fit is None else fit.weakest_dist_rad_s if distal else fit.weakest_rad_s
         if fit is None or (weakest or 0.0) < MIN_WEAKEST_RAD_S:
@@ -153,12 +183,12 @@ def window_turns(
         return fit.j_dist_S if distal else fit.j_prox_S
 
     j_cal = j_dist_S if distal else j_prox_S
-    ref = axis(-np.inf, t_s < from_s)
+    ref = axis(-np.inf, -np.inf, from_s)
     if ref is None:
         return None, []
     out = []
     for t0 in np.arange(from_s, t_s[-1] - 0.5 * WINDOW_S, STEP_S):
-        j = axis(float(t0), (t_s >= t0) & (t_s < t0 + WINDOW_S))
+        j = axis(float(t0), float(t0), float(t0) + WINDOW_S)
         if j is not None:
             out.append(AxisTurn(t0_s=float(t0), turn_deg=turn_about_long_axis_deg(j, ref, long_S)))
     return turn_about_long_axis_deg(ref, j_cal, long_S), out
@@ -229,7 +259,7 @@ SLIP_REDO = "fasten the strap firmly and redo the calibration movements before t
 
 def find_slips(
     t_s: FloatArray,
-    gyr_rad_s: dict[str, FloatArray],
+    gyr_rad_s: Mapping[str, Rates],
     q_S_B: dict[str, FloatArray],
     *,
     from_s: float,

@@ -131,3 +131,33 @@ def test_slip_uncertain_names_the_sensor_the_time_and_the_angles():
     assert "15°" in why
     shank = ss.slip_uncertain([ss.Slip(placement="left_shank", at_s=61.0, turn_deg=9.0)], columns)
     assert sorted(shank) == ["left_knee_flexion_deg"]
+
+
+def test_bias_free_rates_correct_only_the_rows_asked_and_find_the_same_slip():
+    """The view a long session is read through gives, row for row, the rates less their bias
+    with NaN where not valid, and the check finds the same slip through it as through arrays."""
+    t, w_thigh, w_shank = _hinge_rates(240.0, seed=3)
+    q = _mounts()
+    after = t >= 120.0
+    turned = Rotation.from_quat(np.roll(q["left_thigh"], -1)) * Rotation.from_euler(
+        "y", -12.0, degrees=True
+    )
+    raw = {
+        "left_thigh": _sensor_rates(q["left_thigh"], w_thigh),
+        "left_shank": _sensor_rates(q["left_shank"], w_shank),
+    }
+    raw["left_thigh"][after] = turned.apply(w_thigh[after])
+    bias = {"left_thigh": np.array([0.01, -0.02, 0.005]), "left_shank": np.array([0.0, 0.03, 0.0])}
+    valid = np.ones(t.size, dtype=bool)
+    valid[5000:5100] = False
+    stored = {p: (g + bias[p]).astype(np.float32) for p, g in raw.items()}
+    views = {p: ss.BiasFreeRates(stored[p], bias[p], valid) for p in stored}
+    arrays = {
+        p: np.where(valid[:, None], stored[p].astype(np.float64) - bias[p], np.nan) for p in stored
+    }
+    np.testing.assert_array_equal(
+        views["left_thigh"][slice(4990, 5110)], arrays["left_thigh"][4990:5110]
+    )
+    by_view = ss.find_slips(t, views, q, from_s=40.0, rate_hz=RATE_HZ)
+    assert by_view == ss.find_slips(t, arrays, q, from_s=40.0, rate_hz=RATE_HZ)
+    assert [s.placement for s in by_view] == ["left_thigh"]
