@@ -35,7 +35,7 @@ import pandas as pd
 
 from bench.stranger import compare, writers
 from bench.stranger.person import BREAK_KINDS, draw_person
-from bench.stranger.session import SENSOR_SETS, generate, sensor_set
+from bench.stranger.session import SENSOR_SETS, Session, generate, sensor_set
 
 CLI = Path(sys.executable).with_name("stretchguard")
 
@@ -294,21 +294,7 @@ def one_seed(
         shared_clock=vendor == "movella_dot",
         **extra,
     )
-    folder = work / f"s{seed}"
-    folder.mkdir(parents=True)
-    writers.write_truth(s, folder / "truth.csv")
-    truth = pd.read_csv(folder / "truth.csv")
-    rec = {
-        "seed": seed,
-        "side": s.person.side,
-        "family": s.family,
-        "length_s": float(s.truth_t_s[-1]),
-        "breaks": plan["breaks"],
-        "plan": plan,
-        "gen_s": round(time.perf_counter() - t0, 1),
-        "person": vars(s.person),
-        "sets": {},
-    }
+    folder, truth, rec = _seed_folder(seed, s, plan, work, t0)
     side = s.person.side
     jitter = plan.get("jitter_s", 0.0)
     jobs = [
@@ -345,17 +331,13 @@ def one_seed(
     return rec
 
 
-def _round4_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, ...]) -> dict:
-    """One round-4 seed (bench.stranger.round4): generate, write, analyse, judge."""
-    from bench.stranger import round4
-
-    plan = round4.round4_plan(seed, minutes)
-    t0 = time.perf_counter()
-    s = round4.generate_session(seed, plan, sets)
+def _seed_folder(
+    seed: int, s: Session, plan: dict, work: Path, t0: float
+) -> tuple[Path, pd.DataFrame, dict]:
+    """A seed's folder with its truth written, the truth read back and the seed's record."""
     folder = work / f"s{seed}"
     folder.mkdir(parents=True)
     writers.write_truth(s, folder / "truth.csv")
-    truth = pd.read_csv(folder / "truth.csv")
     rec = {
         "seed": seed,
         "side": s.person.side,
@@ -367,6 +349,17 @@ def _round4_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, 
         "person": vars(s.person),
         "sets": {},
     }
+    return folder, pd.read_csv(folder / "truth.csv"), rec
+
+
+def _round4_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, ...]) -> dict:
+    """One round-4 seed (bench.stranger.round4): generate, write, analyse, judge."""
+    from bench.stranger import round4
+
+    plan = round4.round4_plan(seed, minutes)
+    t0 = time.perf_counter()
+    s = round4.generate_session(seed, plan, sets)
+    folder, truth, rec = _seed_folder(seed, s, plan, work, t0)
     ex_opt = ["--exercise", compare.PROFILE_NAME[plan["exercise"]]]
     for name, inputs, opts, offset in round4.canonical_jobs(s, plan, folder, sets):
         cli = run_cli(inputs, folder / f"out_{name}", s.person.side, opts + ex_opt)
