@@ -725,8 +725,9 @@ def analyse_recording(
         cal, angles, rate_hz, others, feet_flat, twist, exercised=exercised, drift=drift
     )
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
-    predicted, imprecise = _imprecise(precision, uncertain, exercised, angles.columns)
-    uncertain = {**slip_uncertain(slips, list(angles.columns)), **uncertain}
+    predicted, uncertain, imprecise = _session_doubts(
+        uncertain, slips, precision, exercised, angles.columns
+    )
     warnings.extend(slip_reason(s) for s in slips)
     report("done", 1.0)
     return AngleResult(
@@ -1140,6 +1141,23 @@ def _pose_evidence(
             family=families.get(p),
         )
     return out
+
+
+def _session_doubts(
+    uncertain: Mapping[str, UncertainAngle],
+    slips: list[Slip],
+    precision: Mapping[str, SegmentPrecision],
+    exercised: str | None,
+    columns: Collection[str],
+) -> tuple[dict[str, float], dict[str, UncertainAngle], dict[str, UncertainAngle]]:
+    """Predicted RMSE, the unbounded doubts with the strap slips', and the bounded ones.
+
+    The slips join before the precision doubts are taken (:func:`_imprecise` lists only angles
+    not already doubted), so a ± the envelope decides beyond never stands in for a slip.
+    """
+    uncertain = {**slip_uncertain(slips, list(columns)), **uncertain}
+    predicted, imprecise = _imprecise(precision, uncertain, exercised, columns)
+    return predicted, uncertain, imprecise
 
 
 def _imprecise(

@@ -181,3 +181,28 @@ def test_a_witmotion_recording_leaves_no_trusted_leg_flexion_it_cannot_pin():
         assert column not in plain.uncertain
         assert "is a WitMotion" in part.uncertain[column]["reason"]
     assert not any("is a WitMotion" in v["reason"] for v in plain.uncertain.values())
+
+
+def test_a_strap_slip_is_never_replaced_by_a_precisions_margin():
+    """A knee doubted both for its WitMotion thigh's ± and for a shank that turned on its strap
+    keeps the slip's doubt (no ±), so the envelope does not decide its rule beyond the margin."""
+    from analysis.angles.pipeline import _session_doubts
+    from analysis.angles.strap_slip import Slip
+    from analysis.recording.doubts import precision_bound_deg
+
+    fits = PriorMisfit(z2=4.0, poses=2, worst_pct=2.8)
+    segs = {
+        "pelvis": _segment(0.3),
+        "left_thigh": _segment(1.5, "witmotion", fits),
+        "left_shank": _segment(0.4),
+        "left_foot": _segment(0.4),
+    }
+    columns = ["left_hip_flexion_deg", "left_knee_flexion_deg", "left_ankle_dorsiflexion_deg"]
+    slip = Slip(placement="left_shank", at_s=120.0, turn_deg=15.0)
+    _, uncertain, imprecise = _session_doubts({}, [slip], segs, "left", columns)
+    final = {**uncertain, **imprecise}
+    knee = final["left_knee_flexion_deg"]
+    assert "strap" in knee["reason"]
+    assert precision_bound_deg(knee) is None
+    # the hip, doubted for the thigh's part alone, keeps its ±
+    assert precision_bound_deg(final["left_hip_flexion_deg"]) is not None
