@@ -52,7 +52,7 @@ async def test_a_late_answer_inside_bumble_is_one_line_and_counted(
         # the same error from anywhere else is not hidden
         fut = loop.create_future()
         fut.cancel()
-        other = _raise_in("/work/ours.py", fut)
+        other = _raise_in("/src/stretchguard_app/ours.py", fut)
         handler(loop, {"message": "Exception in callback", "exception": other})
         assert [c["exception"] for c in passed_on] == [other]
         assert screen.extra[STACK_RACE_KEY] == 3
