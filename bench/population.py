@@ -333,6 +333,9 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
         readings = [(h.start_s, h.end_s)] + [
             (x.start_s, x.end_s) for x in alts if x.start_s is not None and x.end_s is not None
         ]
+        # a reading that splits the hold: each of its holds; several edges at once: each's kind
+        readings += [part for x in alts for part in getattr(x, "parts", ())]
+        alts = [*alts, *(y for x in alts for y in getattr(x, "of", ()))]
         if any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in readings):
             if any(getattr(x, "pause_s", None) is not None for x in alts):
                 return "pause"

@@ -283,3 +283,22 @@ def test_a_hold_flagged_for_an_episode_the_hysteresis_band_keeps_open_is_counted
     true_hold = (alt.start_s, alt.end_s)
     assert abs(true_hold[0] - hold.start_s) > 1.0
     assert P.hold_reason(true_hold, holds_est, est, []) == P.HOLD_REASONS[13]
+
+
+def test_each_part_of_a_split_reading_and_a_combined_reading_count_as_said():
+    from tests.analysis.test_hold_combined_readings import _session
+
+    profile = load_builtin_profile("standing_hamstring")
+    # a lean read at 4.98 °/s, the truth's at 5.02: the truth splits the hold in two
+    est = check_envelope(_session(4.98, 0.5), profile, side="right")
+    tru = check_envelope(_session(5.02, 0.5), profile, side="right")
+    holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    first, second = ((h.start_s, h.end_s) for h in tru.holds)
+    assert P.hold_reason(first, holds_est, est, []) == P.HOLD_REASONS[10]
+    assert P.hold_reason(second, holds_est, est, []) == P.HOLD_REASONS[10]
+    # with a pause at the dwell read the other way too, only both decided together match
+    est = check_envelope(_session(4.98, 0.12), profile, side="right")
+    tru = check_envelope(_session(5.02, 0.18), profile, side="right")
+    holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    for h in tru.holds:
+        assert P.hold_reason((h.start_s, h.end_s), holds_est, est, []) == P.HOLD_REASONS[7]

@@ -25,6 +25,7 @@ times are seconds on the session clock; intervals are half-open ``[start_s, end_
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Final, Literal
@@ -73,6 +74,7 @@ from analysis.envelope.results import (
     STATE_NOT_ENGAGED,
     STATE_OUTSIDE,
     BandAlternative,
+    CombinedAlternative,
     EnvelopeResult,
     Episode,
     Hold,
@@ -951,34 +953,192 @@ def _decided_otherwise(
     """``(index into spans, reading)`` for each hold one of ``edges`` moves, decided again.
 
     An edge is a pause at about the dwell or a movement whose peak rate is about the limit
-    (``analysis.envelope.pauses``), decided the other way than measured.
+    (``analysis.envelope.pauses``), decided the other way than measured. Then, for each hold
+    with several edges near it, those edges decided the other way together
+    (:func:`_combined_readings`): a reading that neither the nominal one nor any single edge
+    gives is kept as a :class:`CombinedAlternative`.
+    """
+    timing = _FlipTiming(spans, mask, speed, x, engaged, rest, spec)
+    out: list[tuple[int, TimingAlternative]] = []
+    for p in edges:
+        for k, other in timing.holds_with((p,)):
+            alt = _alternative(spans[k], other, p, rest[4])
+            if alt is not None:
+                out.append((k, alt))
+    out += _combined_readings(edges, timing, out)
+    return out
 
-    Each is decided again within a window around its engaged stretches
+
+class _FlipTiming:
+    """Holds timed again with some pauses and movements decided the other way.
+
+    Each set of edges is decided again within a window around their engaged stretches
     (:func:`_pause_window`), or over the whole session when that window does not reproduce
     the holds ``mask``; ``rest`` is the rest of :func:`_hold_mask`'s arguments.
     """
-    t_s, t_end, dwell = rest[2], rest[3], rest[4]
-    runs = true_intervals(engaged)
-    out: list[tuple[int, TimingAlternative]] = []
-    for p in edges:
-        lo, hi = _pause_window(runs, t_s, p, dwell)
-        near = (speed[lo:hi], x[lo:hi], t_s[lo:hi], t_end[lo:hi])
+
+    def __init__(
+        self,
+        spans: Sequence[tuple[float, float]],
+        mask: BoolArray,
+        speed: FloatArray,
+        x: FloatArray,
+        engaged: BoolArray,
+        rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+        spec: HoldSpec,
+    ):
+        self.spans, self.mask, self.speed, self.x = spans, mask, speed, x
+        self.rest, self.spec = rest, spec
+        self.runs = true_intervals(engaged)
+
+    def holds_with(
+        self, flips: Sequence[Pause | EdgeMovement]
+    ) -> list[tuple[int, list[tuple[float, float]]]]:
+        """``(index into spans, the holds so read)`` for each hold within the window."""
+        rest, spec, t_s, t_end = self.rest, self.spec, self.rest[2], self.rest[3]
+        dwell = rest[4]
+        windows = [_pause_window(self.runs, t_s, p, dwell) for p in flips]
+        lo, hi = min(w[0] for w in windows), max(w[1] for w in windows)
+        near = (self.speed[lo:hi], self.x[lo:hi], t_s[lo:hi], t_end[lo:hi])
         rest_w = (rest[0][lo:hi], rest[1][lo:hi], t_s[lo:hi], t_end[lo:hi], dwell)
         steady_w = ~_moving_from_speed(*near, spec, dwell_s=dwell)
-        if not np.array_equal(_hold_mask(steady_w, *rest_w), mask[lo:hi]):
+        if not np.array_equal(_hold_mask(steady_w, *rest_w), self.mask[lo:hi]):
             lo, hi = 0, t_s.size  # the window does not reproduce the holds: use all of it
-            near = (speed, x, t_s, t_end)
+            near = (self.speed, self.x, t_s, t_end)
             rest_w = rest
-        p_w = dataclasses.replace(p, a=p.a - lo, b=p.b - lo)
-        flip = {"flip": (p_w,)} if isinstance(p_w, Pause) else {"flip_moves": (p_w,)}
-        flipped = ~_moving_from_speed(*near, spec, dwell_s=dwell, **flip)
+        moved = [dataclasses.replace(p, a=p.a - lo, b=p.b - lo) for p in flips]
+        pauses = tuple(p for p in moved if isinstance(p, Pause))
+        moves = tuple(p for p in moved if isinstance(p, EdgeMovement))
+        flipped = ~_moving_from_speed(*near, spec, dwell_s=dwell, flip=pauses, flip_moves=moves)
         other = _spans(_hold_mask(flipped, *rest_w), t_s[lo:hi], t_end[lo:hi])
-        for k, span in enumerate(spans):
-            if span[0] >= t_s[lo] and span[1] <= t_end[hi - 1]:
-                alt = _alternative(span, other, p, dwell)
-                if alt is not None:
-                    out.append((k, alt))
+        return [
+            (k, other)
+            for k, span in enumerate(self.spans)
+            if span[0] >= t_s[lo] and span[1] <= t_end[hi - 1]
+        ]
+
+
+COMBINED_EDGES_MAX = 3
+"""At most this many pauses and movements near one hold are decided the other way together
+(every set of two or more of them: at most four more timings per hold); beyond it, those
+that move the hold alone and then the nearest to its ends are taken."""
+
+
+def _combined_readings(
+    edges: Sequence[Pause | EdgeMovement],
+    timing: _FlipTiming,
+    singles: Sequence[tuple[int, TimingAlternative]],
+) -> list[tuple[int, CombinedAlternative]]:
+    """``(index into spans, reading)`` for each hold read otherwise with its edges together.
+
+    A hold's edges are those within the dwell of it and those that move it alone
+    (``singles``); at most :data:`COMBINED_EDGES_MAX` of them. Every set of two or more is
+    decided the other way at once; a reading is kept when it differs from the nominal hold
+    and from every reading kept before (:func:`_new_reading`) by :data:`ALTERNATIVE_MIN_S`.
+    """
+    dwell = timing.rest[4]
+    out: list[tuple[int, CombinedAlternative]] = []
+    for k, span in enumerate(timing.spans):
+        mine = _edges_of_hold(edges, span, [alt for j, alt in singles if j == k], dwell)
+        if len(mine) < 2:
+            continue
+        seen = [(alt.start_s, alt.end_s, alt.parts) for j, alt in singles if j == k]
+        for n in range(2, len(mine) + 1):
+            for subset in itertools.combinations(mine, n):
+                other = dict(timing.holds_with(subset)).get(k)
+                if other is None:
+                    continue
+                reading = _reading_of(span, other)
+                if reading is None or not _new_reading(reading, seen):
+                    continue
+                seen.append(reading)
+                of = tuple(_edge_words(p, dwell) for p in subset)
+                start, end, parts = reading
+                out.append((k, CombinedAlternative(start_s=start, end_s=end, parts=parts, of=of)))
     return out
+
+
+def _edges_of_hold(
+    edges: Sequence[Pause | EdgeMovement],
+    span: tuple[float, float],
+    singles: Sequence[TimingAlternative],
+    dwell: float,
+) -> list[Pause | EdgeMovement]:
+    """The edges that may move the hold ``span``: those that do alone, then those near it.
+
+    Near: within ``dwell`` of it. At most :data:`COMBINED_EDGES_MAX`, the nearest to its ends
+    first after those that move it alone; returned in time order.
+    """
+    alone = {(_edge_start(a), type(a).__name__) for a in singles}
+
+    def distance(p: Pause | EdgeMovement) -> float:
+        return min(abs(p.start_s - span[0]), abs(p.start_s - span[1]))
+
+    def moves(p: Pause | EdgeMovement) -> bool:
+        kind = "HoldAlternative" if isinstance(p, Pause) else "PeakAlternative"
+        return (p.start_s, kind) in alone
+
+    near = [p for p in edges if moves(p) or span[0] - dwell <= p.start_s <= span[1] + dwell]
+    near.sort(key=lambda p: (not moves(p), distance(p)))
+    return sorted(near[:COMBINED_EDGES_MAX], key=lambda p: p.start_s)
+
+
+def _edge_start(alt: TimingAlternative) -> float | None:
+    """Where the pause or movement a single reading hangs on starts (s; None: neither)."""
+    if isinstance(alt, HoldAlternative):
+        return alt.pause_start_s
+    if isinstance(alt, PeakAlternative):
+        return alt.movement_start_s
+    return None
+
+
+def _edge_words(p: Pause | EdgeMovement, dwell: float) -> HoldAlternative | PeakAlternative:
+    """The pause or movement ``p`` as a reading's condition (its own hold timing left None)."""
+    alt = _alternative((0.0, 0.0), [], p, dwell)  # no hold read: never the same as ``span``
+    assert alt is not None
+    return alt
+
+
+def _reading_of(
+    span: tuple[float, float], other: Sequence[tuple[float, float]]
+) -> tuple[float | None, float | None, tuple[tuple[float, float], ...]] | None:
+    """The hold ``span`` as ``other`` reads it: ``(start_s, end_s, parts)``; None when the same.
+
+    ``start_s``/``end_s``: the hold of ``other`` overlapping ``span`` most (None: none);
+    ``parts``: every hold of ``other`` overlapping ``span`` when there are several (a split).
+    """
+    best = _overlapping_most(span, other)
+    parts = tuple(o for o in other if o[0] < span[1] and o[1] > span[0])
+    parts = parts if len(parts) > 1 else ()
+    if not parts and _same_reading(span, best):
+        return None
+    start, end = (None, None) if best is None else best
+    return start, end, parts
+
+
+def _new_reading(
+    reading: tuple[float | None, float | None, tuple[tuple[float, float], ...]],
+    seen: Sequence[tuple[float | None, float | None, tuple[tuple[float, float], ...]]],
+) -> bool:
+    """Whether ``reading`` differs from each of ``seen`` by :data:`ALTERNATIVE_MIN_S` or more.
+
+    Two readings are the same when they have the same number of holds (a split's parts, else
+    the one) and each starts and ends within that of its counterpart (or both have none).
+    """
+
+    def holds(r: tuple[float | None, float | None, tuple[tuple[float, float], ...]]) -> list:
+        if r[2]:
+            return list(r[2])
+        return [] if r[0] is None or r[1] is None else [(r[0], r[1])]
+
+    mine = holds(reading)
+    for other in seen:
+        theirs = holds(other)
+        if len(theirs) == len(mine) and all(
+            _same_reading(a, b) for a, b in zip(mine, theirs, strict=True)
+        ):
+            return False
+    return True
 
 
 def _engaged_near(
@@ -1057,13 +1217,14 @@ def _alternative(
 ) -> HoldAlternative | PeakAlternative | None:
     """The hold ``span`` as read with ``edge`` decided the other way (``other`` holds).
 
-    The other reading is the hold of ``other`` that overlaps ``span`` most (none: no hold);
-    None when its start and end are both within :data:`ALTERNATIVE_MIN_S` of ``span``'s.
+    The other reading is the hold of ``other`` that overlaps ``span`` most (none: no hold),
+    and each of them that overlaps ``span`` when several do (``parts``: a split); None when
+    it is the same hold, starting and ending within :data:`ALTERNATIVE_MIN_S` of ``span``'s.
     """
-    best = _overlapping_most(span, other)
-    if _same_reading(span, best):
+    reading = _reading_of(span, other)
+    if reading is None:
         return None
-    start, end = (None, None) if best is None else best
+    start, end, parts = reading
     if isinstance(edge, EdgeMovement):
         return PeakAlternative(
             movement_start_s=edge.start_s,
@@ -1074,6 +1235,7 @@ def _alternative(
             moving=edge.moving,
             start_s=start,
             end_s=end,
+            parts=parts,
         )
     return HoldAlternative(
         pause_start_s=edge.start_s,
@@ -1083,6 +1245,7 @@ def _alternative(
         bridged=edge.bridged,
         start_s=start,
         end_s=end,
+        parts=parts,
     )
 
 
@@ -1119,11 +1282,12 @@ def _rate_alternatives(
         steady = ~_moving_from_speed(speed * factor, x, t_s, t_end, spec, dwell_s=dwell)
         other = _spans(_hold_mask(steady, *rest), t_s, t_end)
         for k, span in enumerate(spans):
-            best = _overlapping_most(span, other)
-            if _same_reading(span, best):
+            reading = _reading_of(span, other)
+            if reading is None:
                 continue
-            start, end = (None, None) if best is None else best
-            out.append((k, RateAlternative(rate_factor=factor, start_s=start, end_s=end)))
+            start, end, parts = reading
+            alt = RateAlternative(rate_factor=factor, start_s=start, end_s=end, parts=parts)
+            out.append((k, alt))
     return out
 
 

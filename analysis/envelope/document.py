@@ -54,7 +54,9 @@ def _alternative(alt: Any) -> dict[str, Any]:
     ``reading`` (its words) and neither; a pause's reading has both null, and so has a
     movement's at the rate limit, which has the peak keys instead (null in the others), and an
     episode's end that hangs on the hysteresis band, which has the band keys (null in the
-    others).
+    others). ``parts``: each hold of a reading that splits the hold (else empty);
+    ``combined``: for several pauses and movements decided the other way at once, each as an
+    item of its own (its ``start_s``/``end_s`` null), else null.
     """
     factor = getattr(alt, "rate_factor", None)
     reading = getattr(alt, "reading", None)
@@ -71,6 +73,8 @@ def _alternative(alt: Any) -> dict[str, Any]:
         "start_s": None if alt.start_s is None else _r(alt.start_s, 3),
         "end_s": None if alt.end_s is None else _r(alt.end_s, 3),
         "duration_s": _r(alt.duration_s, 3),
+        "parts": [[_r(a, 3), _r(b, 3)] for a, b in alt.parts],
+        "combined": [_alternative(x) for x in getattr(alt, "of", ())] or None,
         "rate_factor": factor,
         "reading": reading,
         **dict.fromkeys(_PEAK_KEYS),

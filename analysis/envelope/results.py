@@ -94,11 +94,14 @@ class _OtherTiming:
     """What every other reading of a hold's timing has: the hold as that reading has it.
 
     ``start_s``/``end_s``: the hold of that reading overlapping the nominal one most, both
-    None when that reading has no hold there.
+    None when that reading has no hold there. ``parts``: when that reading splits the hold
+    (several of its holds overlap the nominal one), each of them ``(start_s, end_s)`` in time
+    order, that one among them; empty otherwise.
     """
 
     start_s: float | None
     end_s: float | None
+    parts: tuple[tuple[float, float], ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -207,13 +210,33 @@ class BandAlternative(_OtherTiming):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class CombinedAlternative(_OtherTiming):
+    """The hold as it would be read if several pauses or movements went the other way at once.
+
+    ``of``: each pause at about the dwell (:class:`HoldAlternative`) or movement at about the
+    rate limit (:class:`PeakAlternative`) decided the other way, each within its own
+    precision (their ``start_s``/``end_s``/``parts``: the hold with that one alone decided
+    the other way). Listed when deciding them together reads the hold otherwise than the
+    nominal reading and every single one (e.g. its start hangs on one and its end on
+    another).
+    """
+
+    of: tuple[HoldAlternative | PeakAlternative, ...]
+
+
 def _deg_text(deg: float) -> str:
     """An angle in degrees as text, − before a negative one (e.g. "−98.5")."""
     return f"{deg:g}".replace("-", "\u2212")
 
 
 TimingAlternative = (
-    HoldAlternative | RateAlternative | ReadingAlternative | PeakAlternative | BandAlternative
+    HoldAlternative
+    | RateAlternative
+    | ReadingAlternative
+    | PeakAlternative
+    | BandAlternative
+    | CombinedAlternative
 )
 """One other reading of a hold's timing (``Hold.timing_alternatives``)."""
 
@@ -317,48 +340,12 @@ class Hold:
         """
         if not self.timing_flagged:
             return None
-        parts = []
-        for alt in self.timing_alternatives:
-            reading = (
-                f"{alt.duration_s:.0f} s ({clock_text(alt.start_s)}–{clock_text(alt.end_s)})"
-                if alt.start_s is not None and alt.end_s is not None
-                else "no hold"
-            )
-            if isinstance(alt, ReadingAlternative):
-                parts.append(f"or {reading} under another calibration of the angle that times it")
-                continue
-            if isinstance(alt, BandAlternative):
-                parts.append(f"or {reading} if {alt.text()}")
-                continue
-            if isinstance(alt, RateAlternative) and not 0.5 < alt.rate_factor < 2.0:
-                how = "twice" if alt.rate_factor > 1 else "half"
-                parts.append(
-                    f"or {reading} if the uncertain angle that times it moved {how} as fast as read"
-                )
-                continue
-            if isinstance(alt, PeakAlternative):
-                counts = "was part of the hold" if alt.moving else "was a movement"
-                parts.append(
-                    f"or {reading} if the slow movement at {clock_text(alt.movement_start_s)} "
-                    f"(peak {alt.peak_deg_s:.2f} ± {alt.precision_deg_s:.2f} °/s; "
-                    f"{alt.limit_deg_s:g} °/s or more counts as moving) {counts}"
-                )
-                continue
-            if isinstance(alt, RateAlternative):
-                pct = abs(alt.rate_factor - 1.0) * 100.0
-                how = "faster" if alt.rate_factor > 1 else "slower"
-                parts.append(
-                    f"or {reading} if the angle that times it moved {pct:.0f} % {how} than read "
-                    "(its rate is known to that share; a lean at about the release rate decides "
-                    "whether it is part of getting in)"
-                )
-                continue
-            counts = "was a stop" if alt.bridged else "was part of the movement"
-            parts.append(
-                f"or {reading} if the {alt.pause_s:.1f}-s pause at {clock_text(alt.pause_start_s)} "
-                f"(measured {alt.pause_s:.2f} ± {alt.precision_s:.2f} s; a pause of "
-                f"{alt.dwell_s:g} s or more counts as a stop) {counts}"
-            )
+        parts = [
+            f"or {_reading_text(alt)} under another calibration of the angle that times it"
+            if isinstance(alt, ReadingAlternative)
+            else f"or {_reading_text(alt)} if {_condition_text(alt)}"
+            for alt in self.timing_alternatives
+        ]
         if self.timing_unknown is not None:
             parts.append(
                 "its start and end are not known to within a second: they are read from an "
@@ -390,6 +377,50 @@ class Hold:
             " — if that was real, the hold was broken there and its longest sure part is "
             f"{self.sure_s:.0f} s"
         )
+
+
+def _reading_text(alt: TimingAlternative) -> str:
+    """A reading's hold(s) as text: "30 s (5:15–5:45)", "no hold", or each part of a split."""
+    if alt.parts:
+        each = [f"{b - a:.0f} s ({clock_text(a)}–{clock_text(b)})" for a, b in alt.parts]
+        return "holds of " + ", ".join(each[:-1]) + f" and {each[-1]}"
+    if alt.start_s is None or alt.end_s is None:
+        return "no hold"
+    return f"{alt.duration_s:.0f} s ({clock_text(alt.start_s)}–{clock_text(alt.end_s)})"
+
+
+def _condition_text(alt: TimingAlternative) -> str:
+    """The condition under which a hold reads as ``alt`` says, in plain words (after "if")."""
+    if isinstance(alt, CombinedAlternative):
+        return " and ".join(_condition_text(x) for x in alt.of)
+    if isinstance(alt, ReadingAlternative):
+        return "another calibration of the angle that times it is right"  # said otherwise
+    if isinstance(alt, BandAlternative):
+        return alt.text()
+    if isinstance(alt, RateAlternative) and not 0.5 < alt.rate_factor < 2.0:
+        how = "twice" if alt.rate_factor > 1 else "half"
+        return f"the uncertain angle that times it moved {how} as fast as read"
+    if isinstance(alt, PeakAlternative):
+        counts = "was part of the hold" if alt.moving else "was a movement"
+        return (
+            f"the slow movement at {clock_text(alt.movement_start_s)} "
+            f"(peak {alt.peak_deg_s:.2f} ± {alt.precision_deg_s:.2f} °/s; "
+            f"{alt.limit_deg_s:g} °/s or more counts as moving) {counts}"
+        )
+    if isinstance(alt, RateAlternative):
+        pct = abs(alt.rate_factor - 1.0) * 100.0
+        how = "faster" if alt.rate_factor > 1 else "slower"
+        return (
+            f"the angle that times it moved {pct:.0f} % {how} than read "
+            "(its rate is known to that share; a lean at about the release rate decides "
+            "whether it is part of getting in)"
+        )
+    counts = "was a stop" if alt.bridged else "was part of the movement"
+    return (
+        f"the {alt.pause_s:.1f}-s pause at {clock_text(alt.pause_start_s)} "
+        f"(measured {alt.pause_s:.2f} ± {alt.precision_s:.2f} s; a pause of "
+        f"{alt.dwell_s:g} s or more counts as a stop) {counts}"
+    )
 
 
 _RULE_PART: Final[Mapping[str, str]] = {
