@@ -55,6 +55,7 @@ from analysis.envelope.checker import check_envelope
 from analysis.envelope.monitor import EnvelopeMonitor
 from analysis.envelope.profiles import load_builtin_profile, measured_column_for
 from analysis.recording.streams import CalibrationWindows
+from analysis.recording.targets import RMSE_TARGET_DEG
 from analysis.simulation.population import PopulationSession, generate_person, generate_session
 
 FloatArray = NDArray[np.float64]
@@ -65,12 +66,7 @@ VARIANTS = ("live_stand", "live_once", "live", "live_exact", "live_960")
 SHORT_AFTER_S = 960.0
 """``live_960``: re-decisions up to this long after the calibration (``live``: the default)."""
 REDECIDING = ("live", "live_exact", "live_960")
-TARGET_DEG = {
-    "hip_flexion": 2.0,
-    "knee_flexion": 2.0,
-    "ankle_dorsiflexion": 2.0,
-    "pelvis_anterior_tilt": 2.0,
-}
+TARGET_DEG = RMSE_TARGET_DEG
 """Per angle (column without side and unit) the issue's RMSE target; the others 4°."""
 
 

@@ -40,6 +40,7 @@ from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recor
 from analysis.envelope.checker import EnvelopeResult, check_envelope
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.envelope.results import BandAlternative
+from analysis.recording.targets import RMSE_TARGET_DEG
 from analysis.simulation.imu import ERROR_PRESETS
 from analysis.simulation.population import (
     SENSOR_SETS,
@@ -62,14 +63,7 @@ MOTIONS = (
     "thigh_inclination",
 )
 TARGETS = {
-    "hip_flexion": 2.0,
-    "knee_flexion": 2.0,
-    "ankle_dorsiflexion": 2.0,
-    "pelvis_anterior_tilt": 2.0,
-    "hip_adduction": 4.0,
-    "hip_internal_rotation": 4.0,
-    "lumbar_flexion": 4.0,
-    "neck_flexion": 4.0,
+    **RMSE_TARGET_DEG,  # the issue's, as the analysis reads them
     "thigh_inclination": 2.0,  # not the issue's: the engagement angle without a pelvis
 }
 SETS = (

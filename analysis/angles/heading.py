@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from analysis.angles import rotations as rot
 from analysis.angles.chunks import CHUNK_ROWS, map_rows
 from analysis.recording.runs import true_intervals, true_runs
+from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -617,7 +618,7 @@ def untwist(q_E_B: FloatArray, twist_rad: float) -> FloatArray:
     return map_rows(lambda rows: rot.multiply(rows, fix), q, width=4, dtype=dtype)
 
 
-HIP_DRIFT_TARGET_DEG = 4.0
+HIP_DRIFT_TARGET_DEG = RMSE_TARGET_DEG["hip_adduction"]  # = hip internal rotation's
 """Hip adduction's and rotation's accuracy target (RMSE over a session, degrees): a heading the
 anchors no longer hold that may put them past it leaves them uncertain
 (:func:`hip_drift_doubts`)."""

@@ -40,6 +40,7 @@ from analysis.angles.accbias import (
 from analysis.angles.rotations import rotate
 from analysis.recording.doubts import UncertainAngle, bounded
 from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column, thigh_inclination_column
+from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
 
@@ -48,7 +49,9 @@ COVERAGE_SIGMA: Final = 3.0
 deviations of its session RMSE exceed the target (3σ: the error is a constant offset per
 pose, drawn once per sensor, so a 2σ bound would leave about one angle in twenty past it)."""
 
-TARGET_DEG: Final = {"hip_flexion": 2.0, "knee_flexion": 2.0, "ankle_dorsiflexion": 2.0}
+TARGET_DEG: Final = {
+    k: RMSE_TARGET_DEG[k] for k in ("hip_flexion", "knee_flexion", "ankle_dorsiflexion")
+}
 """The RMSE each judged joint angle is trusted to (issue targets, docs/accuracy.md)."""
 
 PLAIN_NAME: Final = {
