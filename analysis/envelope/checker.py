@@ -1645,7 +1645,9 @@ def _moving_from_speed(
 
     Each pause of ``flip`` (``analysis.envelope.pauses``) is decided the other way than its
     length says, and so is each stretch of ``flip_moves`` (a movement or not) than its peak
-    rate says.
+    rate says: its peak is taken over the limit, or its whole stretch under it. A stretch
+    joined to a faster one by a pause decided shorter than the dwell is still a movement
+    when that one passes the limit.
     """
     limit = spec.max_rate_deg_s if spec.max_rate_deg_s is not None else np.inf
     release = spec.still_rate_deg_s if spec.still_rate_deg_s is not None else np.inf
@@ -1657,11 +1659,13 @@ def _moving_from_speed(
     active = debounce(above, t_end, t_s, on_s=0.0, off_s=dwell_s)
     if flip:
         active = flip_pauses(active, list(flip))
+    for m in flip_moves:  # its peak taken over the limit, or its whole stretch under it
+        fast[m.a : m.b] = False
+        if not m.moving:
+            fast[m.a + int(np.nanargmax(speed[m.a : m.b]))] = True
     starts, ends = true_intervals(active)
     n_fast = np.concatenate(([0], np.cumsum(fast, dtype=np.int64)))
     keep = n_fast[ends] > n_fast[starts]
-    for m in flip_moves:  # the faster stretch it was found as (on the same runs)
-        keep[(starts < m.b) & (ends > m.a)] = not m.moving
     out = _interval_mask(starts[keep], ends[keep], x.size) | ~np.isfinite(x)
     # a gap in the data next to a movement is part of it
     return debounce(out, t_end, t_s, on_s=0.0, off_s=dwell_s)

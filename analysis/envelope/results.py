@@ -275,9 +275,11 @@ class Hold:
     timing_alternatives: tuple[TimingAlternative, ...] = ()
     """The hold as read with one pause at about the dwell, or one movement whose peak rate is
     about the limit, decided the other way, one per such pause or movement that moves its
-    start or end by half a second or more, then (engagement angle
-    uncertain) as read with that angle's rate at half and at twice its measured value, each
-    that moves it as much (``Hold.timing_text``)."""
+    start or end by half a second or more, then with several of them near this hold decided the
+    other way together (:class:`CombinedAlternative`, a reading no single one gives), then
+    (engagement angle uncertain) as read with that angle's rate at half and at twice its
+    measured value, each that moves it as much (``Hold.timing_text``). A reading that splits
+    the hold gives each of its holds (``parts``)."""
     timing_unknown: str | None = None
     """Why the hold's start and end are not known to within a second (None when they are):
     it is timed on an uncertain engagement angle whose segment's forward direction is not
