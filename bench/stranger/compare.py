@@ -373,6 +373,10 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
             continue
         ds, de = best["start_s"] - a, best["end_s"] - b
         alts = [(x["start_s"], x["end_s"]) for x in best.get("timing_alternatives", [])]
+        # a reading that splits the hold gives each of its holds
+        alts += [
+            tuple(p) for x in best.get("timing_alternatives", []) for p in x.get("parts") or []
+        ]
         # a conditional hold says it would break at an uncertain rule's episode
         for ep in best.get("unconfirmed_episodes", []):
             alts += [(best["start_s"], ep["start_s"]), (ep["end_s"], best["end_s"])]
