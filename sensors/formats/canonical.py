@@ -634,9 +634,13 @@ def _open_regular(path: Path) -> Iterator[BinaryIO]:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise RecordingFormatError(path, f"cannot read the file ({exc.strerror})") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    problem = "is not a regular file, expected a file"
+    if stat.S_ISREG(st.st_mode):
+        problem = inputs.hole_problem(fd, st.st_size)  # a sparse file: refused unread
+    if problem is not None:
         os.close(fd)
-        raise RecordingFormatError(path, "is not a regular file, expected a file")
+        raise RecordingFormatError(path, problem)
     with os.fdopen(fd, "rb") as fh:
         yield fh
 

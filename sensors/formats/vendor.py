@@ -25,7 +25,7 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from analysis.errors import RecordingFormatError
-from analysis.recording.inputs import regular_file_problem, shorten
+from analysis.recording.inputs import hole_problem, regular_file_problem, shorten
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -428,7 +428,11 @@ def long_plain_file(path: Path) -> FileBytes | None:
     except OSError:
         return None
     st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_size <= BLOCK_CHARS:
+    if (
+        not stat.S_ISREG(st.st_mode)
+        or st.st_size <= BLOCK_CHARS
+        or hole_problem(fd, st.st_size) is not None  # the whole read refuses it, unread
+    ):
         os.close(fd)
         return None
     text = FileBytes(path, fd, st.st_size)
