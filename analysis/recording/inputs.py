@@ -55,6 +55,9 @@ MAX_SESSION_S = 24 * 3600.0
 MAX_RATE_HZ = 2000.0
 """Highest accepted sample rate (nominal, or from the median sample interval)."""
 
+MAX_UNIX_S = 1e10
+"""Latest Unix time accepted in a vendor file's clock (seconds; the year 2286)."""
+
 WARN_GAP_S = 5.0
 """A sensor silent for longer than this is accepted as a gap, with a warning."""
 
