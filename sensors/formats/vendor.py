@@ -339,6 +339,7 @@ class FileBytes:
     """
 
     CHUNK = 1 << 20
+    CHUNK_MAX = 1 << 30
 
     def __init__(self, path: Path, fd: int, size: int) -> None:
         self.path = path
@@ -355,10 +356,17 @@ class FileBytes:
         start, stop = max(0, start), min(self._size, stop)
         if stop <= start:
             return b""
-        data = os.pread(self._fd, stop - start, start)
-        if len(data) != stop - start:
-            raise RecordingFormatError(self.path, "the file changed while it was read")
-        return data
+        # one pread returns at most about 2 GiB (Linux): a longer range is read in pieces
+        # (before round 16 a whole read of a 2.2-GB export was "the file changed")
+        pieces = []
+        at = start
+        while at < stop:
+            piece = os.pread(self._fd, min(stop - at, self.CHUNK_MAX), at)
+            if not piece:
+                raise RecordingFormatError(self.path, "the file changed while it was read")
+            pieces.append(piece)
+            at += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def __getitem__(self, key: slice) -> bytes:
         start, stop, step = key.indices(self._size)

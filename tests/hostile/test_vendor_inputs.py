@@ -145,3 +145,21 @@ def test_special_files_among_a_folders_exports_are_named_never_dropped_silently(
         "ignored RTibia_3.csv",
     ]
     assert "named pipe" in skipped[1]
+
+
+def test_a_whole_read_of_a_long_export_takes_every_byte_past_one_preads_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Linux's pread returns at most about 2 GiB: the whole read of a 2.2-GB export (its
+    # error path: a stray quote, a block that is not UTF-8) said "the file changed while it
+    # was read" before round 16. Here pread is cut at 1000 bytes, as Linux cuts at 2 GiB.
+    from sensors.formats import vendor
+
+    path = tmp_path / "long.csv"
+    data = b"".join(b"%d,%d\n" % (i, i * 7) for i in range(100_000))
+    path.write_bytes(data)
+    pread = os.pread
+    monkeypatch.setattr(os, "pread", lambda fd, n, at: pread(fd, min(n, 1000), at))
+    text = vendor.FileBytes(path, os.open(path, os.O_RDONLY), len(data))
+    assert bytes(text) == data
+    assert text[5:123_456] == data[5:123_456]
