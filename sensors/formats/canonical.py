@@ -342,6 +342,13 @@ def parse_canonical_csv(
             line=1,
         )
     header, header_end = _canonical_header(data, source)
+    if header_end < 0:  # Arrow's own words were "Could not skip initial 1 rows …"
+        raise RecordingFormatError(
+            source,
+            "the file ends in its header row (no newline, no samples: cut off?); expected a "
+            "header row and samples",
+            line=1,
+        )
     # A killed writer leaves a final line without its newline and with fewer fields.
     if not data.endswith(b"\n") and header_end >= 0:
         data = _drop_incomplete_last_row(data, len(header), source, warnings)

@@ -1,4 +1,5 @@
-"""Sparse files: a hole (bytes never written) is refused before it is read.
+"""Sparse files (a hole, bytes never written, is refused before it is read) and a recording
+cut off inside its header row (round 16).
 
 ``truncate -s 2G rec.csv`` (or a copy or disk that lost its blocks) leaves a file whose
 bytes read as zeros. Before round 16 the readers read such a file whole before finding
@@ -97,3 +98,13 @@ def test_a_file_without_a_hole_reads_as_before(tmp_path: Path) -> None:
     path.write_text(_canonical_text())
     rec = read_recording(path)
     assert len(rec.streams["right_thigh"]) == 400
+
+
+@pytest.mark.parametrize("cut", [25, len(HEADER) - 1])
+def test_a_recording_cut_in_its_header_says_so(tmp_path: Path, cut: int) -> None:
+    # before round 16: "cannot parse as CSV (Could not skip initial 1 rows from CSV file,
+    # either file is too short or header is larger than block size)", Arrow's words
+    path = tmp_path / "rec.csv"
+    path.write_text(_canonical_text()[:cut])
+    with pytest.raises(RecordingFormatError, match=r"rec\.csv:1: the file ends in its header row"):
+        read_recording(path)
