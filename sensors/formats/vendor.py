@@ -142,6 +142,11 @@ def decode_text(raw: bytes | FileBytes, path: Path) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and b"\n" not in raw[exc.start :]:
+            # a file cut inside a character of its last line (a killed recorder): that line
+            # is cut off anyway, and the table reader drops it with a warning (before round
+            # 16 the whole file was refused)
+            return decode_text(raw[: exc.start], path)
         line = raw[: exc.start].count(b"\n") + 1
         raise RecordingFormatError(
             path, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); expected a CSV export", line=line
