@@ -435,11 +435,32 @@ def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
     except _IrregularError:
         samples, warnings = parse_canonical_csv(read_file_bytes(p), source=p)
         rec = Recording(streams=streams_from_samples(samples), meta=meta, path=p, warnings=warnings)
+    rec, dropped = _without_lone_samples(rec)
     checked, notes = check_meta_against_data(rec, source=sidecar_path(p))
-    notes = [*inputs.coverage_warnings(stream_spans(rec.streams)), *notes]
+    notes = [*dropped, *inputs.coverage_warnings(stream_spans(rec.streams)), *notes]
     if checked is meta and not notes:
         return rec
     return rec.replace(meta=checked, warnings=(*rec.warnings, *notes))
+
+
+def _without_lone_samples(rec: Recording) -> tuple[Recording, list[str]]:
+    """``rec`` without sensors of a single sample (no rate, no angle), and a warning each.
+
+    Such a sensor (switched off at once, a file cut after its first row) made the analysis
+    refuse the whole session before round 16 ("sensor 'right_foot' has fewer than 2
+    samples"); it is now left out like a sensor that is not worn, and its angles are not
+    measured. A recording whose every sensor has one sample is still refused by the analysis.
+    """
+    lone = [k for k, v in rec.streams.items() if len(v) == 1]
+    if not lone or len(lone) == len(rec.streams):
+        return rec, []
+    kept = {k: v for k, v in rec.streams.items() if k not in lone}
+    notes = [
+        f"sensor {k!r} has a single sample (at {float(rec.streams[k].t_s[0]):.3f} s): "
+        "left out, as if not worn (no angle that needs it)"
+        for k in lone
+    ]
+    return rec.replace(streams=kept), notes
 
 
 def stream_spans(streams: Mapping[str, SensorStream]) -> dict[str, tuple[float, float]]:

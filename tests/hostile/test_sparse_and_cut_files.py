@@ -108,3 +108,19 @@ def test_a_recording_cut_in_its_header_says_so(tmp_path: Path, cut: int) -> None
     path.write_text(_canonical_text()[:cut])
     with pytest.raises(RecordingFormatError, match=r"rec\.csv:1: the file ends in its header row"):
         read_recording(path)
+
+
+def test_a_sensor_of_a_single_sample_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    # before round 16 the analysis refused the whole session ("sensor 'right_foot' has fewer
+    # than 2 samples"): the other sensors' data was lost with it
+    path = tmp_path / "rec.csv"
+    path.write_text(_canonical_text() + "4.005,right_foot,0.1,0.2,9.8,0.0,0.0,0.0\n")
+    rec = read_recording(path)
+    assert sorted(rec.streams) == ["right_thigh"]
+    assert any("'right_foot' has a single sample (at 4.005 s): left out" in w for w in rec.warnings)
+
+
+def test_a_recording_of_one_sample_is_still_read_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "rec.csv"
+    path.write_text(_canonical_text(rows=1))
+    assert len(read_recording(path).streams["right_thigh"]) == 1
