@@ -142,10 +142,12 @@ def decode_text(raw: bytes | FileBytes, path: Path) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.reason == "unexpected end of data" and b"\n" not in raw[exc.start :]:
-            # a file cut inside a character of its last line (a killed recorder): that line
-            # is cut off anyway, and the table reader drops it with a warning (before round
-            # 16 the whole file was refused)
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        if exc.reason == "unexpected end of data" and exc.start > line_start:
+            # a file cut inside a character of its last line (a killed recorder), after some
+            # of that line: the line is cut off anyway, and the table reader drops it with a
+            # warning (before round 16 the whole file was refused). A last line of nothing
+            # but the broken character stays an error (Latin-1 text?)
             return decode_text(raw[: exc.start], path)
         line = raw[: exc.start].count(b"\n") + 1
         raise RecordingFormatError(
