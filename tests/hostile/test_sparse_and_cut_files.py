@@ -124,3 +124,13 @@ def test_a_recording_of_one_sample_is_still_read_as_it_is(tmp_path: Path) -> Non
     path = tmp_path / "rec.csv"
     path.write_text(_canonical_text(rows=1))
     assert len(read_recording(path).streams["right_thigh"]) == 1
+
+
+def test_info_of_a_one_sample_recording_shows_no_rate_not_nan(tmp_path: Path) -> None:
+    from cli.cmd_info import summarise
+
+    path = tmp_path / "rec.csv"
+    path.write_text(_canonical_text(rows=1))
+    text = summarise(read_recording(path))
+    assert "nan" not in text
+    assert "1 samples  no rate" in text
