@@ -43,9 +43,11 @@ def summarise(rec: Recording) -> str:
             extra.append("mag")
         if s.quat is not None:
             extra.append("quat")
+        rate = s.median_rate_hz  # a single sample has none: "nan Hz" before round 16
         lines.append(
-            f"  {t(label):<12} {len(s):>8} samples  {s.median_rate_hz:7.2f} Hz  "
-            f"{s.t_s[0]:8.3f}–{s.t_s[-1]:8.3f} s  gaps: {gaps}"
+            f"  {t(label):<12} {len(s):>8} samples  "
+            + (f"{rate:7.2f} Hz  " if np.isfinite(rate) else "no rate     ")
+            + f"{s.t_s[0]:8.3f}–{s.t_s[-1]:8.3f} s  gaps: {gaps}"
             + (f"  (+{', '.join(extra)})" if extra else "")
         )
     cal = meta.calibration

@@ -259,10 +259,6 @@ def _write_angles_file(path: Path, angles: pd.DataFrame) -> Path:
     return _write_hidden(path, lambda fh: write_angles_csv(angles, fh))
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    publish_new(_write_hidden(path, lambda fh: fh.write(data)), path)
-
-
 # --- the work ----------------------------------------------------------------------------
 
 
@@ -507,18 +503,33 @@ def write_outputs(analysis: SessionAnalysis, out_dir: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     # angles.csv is written (Arrow's writer, mostly outside the interpreter lock) while the
     # report is drawn and envelope.json encoded; each file is written under a hidden name
-    # and given its own only when complete (an interrupted run leaves no cut-off file)
+    # and the three get their names only when all are complete, envelope.json last (what
+    # `batch` and `history` take for a finished session): a full disk or an interruption
+    # while any of them is written leaves no file under its name (before round 16 a report
+    # that failed left angles.csv and envelope.json, a session that looked analysed)
+    hidden: list[tuple[Path, Path]] = []
     with ThreadPoolExecutor(max_workers=1) as writer:
         angles_done = writer.submit(_write_angles_file, out / "angles.csv", analysis.angles.angles)
         try:
             html_text = _report_html(analysis)
             envelope_text = analysis.envelope.to_json()  # also while angles.csv is written
-            publish_new(angles_done.result(), out / "angles.csv")
+            hidden.append((angles_done.result(), out / "angles.csv"))
+            for name, text in (("report.html", html_text), ("envelope.json", envelope_text)):
+                hidden.append((_write_hidden_text(out / name, text), out / name))
+            while hidden:
+                publish_new(*hidden[0])  # removes the hidden file, named or not
+                hidden.pop(0)
         finally:
             angles_done.add_done_callback(_remove_unpublished)
-    _write_new(out / "envelope.json", envelope_text.encode("utf-8"))
-    _write_new(out / "report.html", html_text.encode("utf-8"))
+            for tmp, _final in hidden:
+                with suppress(OSError):
+                    tmp.unlink(missing_ok=True)
     return out
+
+
+def _write_hidden_text(path: Path, text: str) -> Path:
+    data = text.encode("utf-8")
+    return _write_hidden(path, lambda fh: fh.write(data))
 
 
 def _remove_unpublished(done: Future[Path]) -> None:

@@ -217,9 +217,25 @@ def export_opensim(
     # grid points where any sensor had no data (a dropout) are left out: IK needs every IMU
     whole = np.all([np.isfinite(qp).all(axis=1) for qp in q.values()], axis=0)
     kept = {p: qp[whole] for p, qp in q.items()}
-    write_new_file(files.orientations, sto_text(t[whole], kept).encode("utf-8"))
     cal = {p: np.vstack([m, m]) for p, m in mean.items()}
-    write_new_file(files.calibration, sto_text(t_cal, cal).encode("utf-8"))
     table = coordinates_table(result.angles, knee=knee)
-    write_new_file(files.coordinates, mot_text(table, name=f"{stem}_ik").encode("utf-8"))
+    texts = [
+        (files.orientations, sto_text(t[whole], kept)),
+        (files.calibration, sto_text(t_cal, cal)),
+        (files.coordinates, mot_text(table, name=f"{stem}_ik")),
+    ]
+    _write_all_or_none(texts)
     return files
+
+
+def _write_all_or_none(texts: list[tuple[Path, str]]) -> None:
+    """Each ``(path, text)`` written under a hidden name; the names given once all are written.
+
+    Each file's ``before_publish`` writes the next one, so a full disk or an error while any is
+    written leaves none named (before round 16 the ``.sto`` files stayed when the ``.mot``
+    failed).
+    """
+    if not texts:
+        return
+    (path, text), rest = texts[0], texts[1:]
+    write_new_file(path, text.encode("utf-8"), before_publish=lambda: _write_all_or_none(rest))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Final
 
@@ -53,6 +54,9 @@ MAX_SESSION_S = 24 * 3600.0
 
 MAX_RATE_HZ = 2000.0
 """Highest accepted sample rate (nominal, or from the median sample interval)."""
+
+MAX_UNIX_S = 1e10
+"""Latest Unix time accepted in a vendor file's clock (seconds; the year 2286)."""
 
 WARN_GAP_S = 5.0
 """A sensor silent for longer than this is accepted as a gap, with a warning."""
@@ -151,6 +155,9 @@ def read_regular_file(
             raise fail(f"is {_kind_of(st.st_mode)}, expected a regular file")
         if cap_bytes is not None and st.st_size > cap_bytes:
             raise fail(_too_big(st.st_size, cap_bytes))
+        hole = hole_problem(fd, st.st_size)
+        if hole is not None:
+            raise fail(hole)
         with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read() if cap_bytes is None else fh.read(cap_bytes + 1)
     except OSError as exc:
@@ -160,6 +167,33 @@ def read_regular_file(
     if cap_bytes is not None and len(data) > cap_bytes:
         raise fail(_too_big(len(data), cap_bytes))
     return data
+
+
+def hole_problem(fd: int, size: int) -> str | None:
+    """Why the open regular file ``fd`` of ``size`` bytes is no text export, or None.
+
+    A sparse file's hole (bytes never written, e.g. ``truncate -s 2G``, or a copy or a disk
+    that lost them) reads as zeros, which no CSV export holds. The file system says where the
+    first one is (``SEEK_HOLE``) without reading anything, so a 2-GB sparse file is refused at
+    once rather than read whole into memory first (before round 16: 2.1 GB and 53 s, then
+    "out of memory"). Where the system cannot tell, None. The file position is left at 0.
+    """
+    seek_hole = getattr(os, "SEEK_HOLE", None)
+    if seek_hole is None or size <= 0:
+        return None
+    try:
+        hole = os.lseek(fd, 0, seek_hole)
+    except OSError:
+        return None
+    finally:
+        with suppress(OSError):
+            os.lseek(fd, 0, os.SEEK_SET)
+    if hole >= size:
+        return None
+    return (
+        f"holds a hole at byte {hole} (bytes never written, which read as zeros: a sparse "
+        "or damaged file); expected a text export"
+    )
 
 
 def _too_big(size: int, cap: int) -> str:

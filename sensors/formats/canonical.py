@@ -342,6 +342,13 @@ def parse_canonical_csv(
             line=1,
         )
     header, header_end = _canonical_header(data, source)
+    if header_end < 0:  # Arrow's own words were "Could not skip initial 1 rows …"
+        raise RecordingFormatError(
+            source,
+            "the file ends in its header row (no newline, no samples: cut off?); expected a "
+            "header row and samples",
+            line=1,
+        )
     # A killed writer leaves a final line without its newline and with fewer fields.
     if not data.endswith(b"\n") and header_end >= 0:
         data = _drop_incomplete_last_row(data, len(header), source, warnings)
@@ -428,11 +435,32 @@ def read_recording(path: str | Path, *, device_ticks: bool = True) -> Recording:
     except _IrregularError:
         samples, warnings = parse_canonical_csv(read_file_bytes(p), source=p)
         rec = Recording(streams=streams_from_samples(samples), meta=meta, path=p, warnings=warnings)
+    rec, dropped = _without_lone_samples(rec)
     checked, notes = check_meta_against_data(rec, source=sidecar_path(p))
-    notes = [*inputs.coverage_warnings(stream_spans(rec.streams)), *notes]
+    notes = [*dropped, *inputs.coverage_warnings(stream_spans(rec.streams)), *notes]
     if checked is meta and not notes:
         return rec
     return rec.replace(meta=checked, warnings=(*rec.warnings, *notes))
+
+
+def _without_lone_samples(rec: Recording) -> tuple[Recording, list[str]]:
+    """``rec`` without sensors of a single sample (no rate, no angle), and a warning each.
+
+    Such a sensor (switched off at once, a file cut after its first row) made the analysis
+    refuse the whole session before round 16 ("sensor 'right_foot' has fewer than 2
+    samples"); it is now left out like a sensor that is not worn, and its angles are not
+    measured. A recording whose every sensor has one sample is still refused by the analysis.
+    """
+    lone = [k for k, v in rec.streams.items() if len(v) == 1]
+    if not lone or len(lone) == len(rec.streams):
+        return rec, []
+    kept = {k: v for k, v in rec.streams.items() if k not in lone}
+    notes = [
+        f"sensor {k!r} has a single sample (at {float(rec.streams[k].t_s[0]):.3f} s): "
+        "left out, as if not worn (no angle that needs it)"
+        for k in lone
+    ]
+    return rec.replace(streams=kept), notes
 
 
 def stream_spans(streams: Mapping[str, SensorStream]) -> dict[str, tuple[float, float]]:
@@ -634,9 +662,13 @@ def _open_regular(path: Path) -> Iterator[BinaryIO]:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise RecordingFormatError(path, f"cannot read the file ({exc.strerror})") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    st = os.fstat(fd)
+    problem = "is not a regular file, expected a file"
+    if stat.S_ISREG(st.st_mode):
+        problem = inputs.hole_problem(fd, st.st_size)  # a sparse file: refused unread
+    if problem is not None:
         os.close(fd)
-        raise RecordingFormatError(path, "is not a regular file, expected a file")
+        raise RecordingFormatError(path, problem)
     with os.fdopen(fd, "rb") as fh:
         yield fh
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import csv
 import gzip
+import os
 import zlib
 from pathlib import Path
 from typing import Final
 
 from analysis.errors import RecordingFormatError
-from analysis.recording.inputs import regular_file_problem
+from analysis.recording.inputs import hole_problem, regular_file_problem
 from sensors.formats.metabase import is_metabase_header
 from sensors.formats.movella_dot import is_dot_preamble
 from sensors.formats.phyphox import EMPTY_ZIP_MAGIC, ZIP_MAGIC, is_phyphox_header
@@ -59,6 +60,9 @@ def read_head(path: Path, n_bytes: int = HEAD_BYTES) -> bytes:
         raise RecordingFormatError(path, problem)
     try:
         with path.open("rb") as fh:
+            hole = hole_problem(fh.fileno(), os.fstat(fh.fileno()).st_size)
+            if hole is not None:  # a sparse file's zeros are no format: say what they are
+                raise RecordingFormatError(path, hole)
             raw = fh.read(n_bytes)
             if path.name.endswith(".gz"):
                 fh.seek(0)

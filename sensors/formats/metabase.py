@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.errors import RecordingFormatError
-from analysis.recording.inputs import is_plausible_rate
+from analysis.recording.inputs import MAX_UNIX_S, is_plausible_rate
 from analysis.recording.schema import GRAVITY_M_S2
 from sensors.formats.canonical import read_file_bytes
 from sensors.formats.vendor import (
@@ -149,6 +149,7 @@ def read_metabase(path: str | Path) -> VendorStream:
     del text
     warnings += table.warnings
     epoch_ms = table.floats(header[0])
+    _check_unix_ms(epoch_ms, table.lines, path=p, column=header[0])
     t_s = epoch_ms / 1000.0
     check_increasing(t_s, table.lines, path=p, column=header[0])
     values = np.column_stack([table.floats(c) for c in data_cols])
@@ -191,6 +192,24 @@ def read_metabase(path: str | Path) -> VendorStream:
         description=f"MetaBase {kind} {mac or ''}".strip(),
         **stream_kw,  # type: ignore[arg-type]
     )
+
+
+def _check_unix_ms(epoch_ms: np.ndarray, lines: np.ndarray, *, path: Path, column: str) -> None:
+    """Raise RecordingFormatError at the first time that is no Unix time in milliseconds.
+
+    An ``epoch (ms)`` column in microseconds (or seconds far ahead) put the session in the
+    year 55840: the start time's ``datetime`` raised an internal error before round 16.
+    """
+    bad = np.flatnonzero(~((epoch_ms >= 0.0) & (epoch_ms <= MAX_UNIX_S * 1000.0)))
+    if bad.size:
+        j = int(bad[0])
+        raise RecordingFormatError(
+            path,
+            f"{float(epoch_ms[j]):g} is not a Unix time in milliseconds; expected 0 to "
+            f"{MAX_UNIX_S * 1000.0:g} (1970 to 2286; a time in microseconds?)",
+            line=int(lines[j]),
+            column=column,
+        )
 
 
 def _text_and_header(p: Path) -> tuple[str | bytes, str]:

@@ -125,7 +125,7 @@ def parse_time_csv(text: str, *, source: str | Path) -> tuple[TimeEvent, ...]:
     return tuple(events)
 
 
-MAX_UNIX_S = 1e10
+MAX_UNIX_S = inputs.MAX_UNIX_S
 """Latest system time accepted in ``meta/time.csv`` (Unix seconds, the year 2286)."""
 
 

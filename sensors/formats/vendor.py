@@ -25,7 +25,7 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from analysis.errors import RecordingFormatError
-from analysis.recording.inputs import regular_file_problem, shorten
+from analysis.recording.inputs import hole_problem, regular_file_problem, shorten
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -142,6 +142,13 @@ def decode_text(raw: bytes | FileBytes, path: Path) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        if exc.reason == "unexpected end of data" and exc.start > line_start:
+            # a file cut inside a character of its last line (a killed recorder), after some
+            # of that line: the line is cut off anyway, and the table reader drops it with a
+            # warning (before round 16 the whole file was refused). A last line of nothing
+            # but the broken character stays an error (Latin-1 text?)
+            return decode_text(raw[: exc.start], path)
         line = raw[: exc.start].count(b"\n") + 1
         raise RecordingFormatError(
             path, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); expected a CSV export", line=line
@@ -339,6 +346,7 @@ class FileBytes:
     """
 
     CHUNK = 1 << 20
+    CHUNK_MAX = 1 << 30
 
     def __init__(self, path: Path, fd: int, size: int) -> None:
         self.path = path
@@ -355,10 +363,17 @@ class FileBytes:
         start, stop = max(0, start), min(self._size, stop)
         if stop <= start:
             return b""
-        data = os.pread(self._fd, stop - start, start)
-        if len(data) != stop - start:
-            raise RecordingFormatError(self.path, "the file changed while it was read")
-        return data
+        # one pread returns at most about 2 GiB (Linux): a longer range is read in pieces
+        # (before round 16 a whole read of a 2.2-GB export was "the file changed")
+        pieces = []
+        at = start
+        while at < stop:
+            piece = os.pread(self._fd, min(stop - at, self.CHUNK_MAX), at)
+            if not piece:
+                raise RecordingFormatError(self.path, "the file changed while it was read")
+            pieces.append(piece)
+            at += len(piece)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def __getitem__(self, key: slice) -> bytes:
         start, stop, step = key.indices(self._size)
@@ -428,7 +443,11 @@ def long_plain_file(path: Path) -> FileBytes | None:
     except OSError:
         return None
     st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode) or st.st_size <= BLOCK_CHARS:
+    if (
+        not stat.S_ISREG(st.st_mode)
+        or st.st_size <= BLOCK_CHARS
+        or hole_problem(fd, st.st_size) is not None  # the whole read refuses it, unread
+    ):
         os.close(fd)
         return None
     text = FileBytes(path, fd, st.st_size)

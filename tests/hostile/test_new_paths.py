@@ -183,6 +183,29 @@ def test_a_failed_report_leaves_no_angles_csv_behind(
     assert sorted(p.name for p in Path(out).iterdir()) == []
 
 
+@pytest.mark.parametrize("failing", ["report.html", "envelope.json"])
+def test_a_full_disk_while_the_report_is_written_leaves_no_file_named(
+    analysis: analysing.SessionAnalysis,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failing: str,
+) -> None:
+    # before round 16 angles.csv and envelope.json got their names before report.html was
+    # written: a full disk there left a folder that `batch` and `history` took as analysed
+    write_hidden = analysing._write_hidden
+
+    def full_at(path: Path, write: object) -> Path:
+        if path.name == failing:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return write_hidden(path, write)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysing, "_write_hidden", full_at)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="No space"):
+        analysing.write_outputs(analysis, out)
+    assert sorted(p.name for p in Path(out).iterdir()) == []
+
+
 def test_the_outputs_are_the_same_files_as_before(
     analysis: analysing.SessionAnalysis, tmp_path: Path
 ) -> None:

@@ -178,3 +178,23 @@ def test_a_file_name_with_newlines_cannot_add_lines_to_the_mot_header() -> None:
     assert header[0] == r"a\x0anRows=1\x0aendheader\x0ab\x1b[31m_ik"
     assert header[1:] == ["version=1", "nRows=2", "nColumns=2", "inDegrees=yes"]
     assert text.splitlines().count("endheader") == 1
+
+
+def test_a_full_disk_at_the_mot_file_leaves_no_export_file_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # before round 16 the two .sto files were named before the .mot was written: a full disk
+    # there left a partial export (and a rerun then refused the names as taken)
+    from stretchguard import opensim_export
+    from stretchguard.inputs import load_recording
+
+    def full_at_mot(path: Path, data: bytes, **kw: object) -> Path:
+        if path.name.endswith("_ik.mot"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return canonical.write_new_file(path, data, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(opensim_export, "write_new_file", full_at_mot)
+    out = tmp_path / "export"
+    with pytest.raises(OSError, match="No space"):
+        opensim_export.export_opensim(load_recording([str(DEMO)]), out, workers=1)
+    assert sorted(p.name for p in out.iterdir()) == []

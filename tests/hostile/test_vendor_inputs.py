@@ -79,6 +79,30 @@ def test_a_metabase_time_zone_no_clock_has_is_an_error_at_the_header(
         read_metabase(path)
 
 
+@pytest.mark.parametrize(("scale", "shift_ms"), [(1000.0, 0.0), (1e6, 0.0), (1.0, -1e14)])
+def test_a_metabase_clock_that_is_no_unix_time_in_ms_is_an_error_at_its_line(
+    tmp_path: Path, scale: float, shift_ms: float
+) -> None:
+    # epoch (ms) written in microseconds (×1000) put the start in the year 55840 (and 1e14 ms
+    # before 1970 in the year -1200): the start time's datetime ended in an internal error
+    # before round 16
+    t = 1_700_000_000.0 + np.arange(50) / 50.0
+    path = write_metabase(
+        tmp_path, "Accelerometer", t, np.tile([0.0, 0.0, 9.8], (50, 1)), rate_hz=50.0
+    )
+    lines = path.read_text().splitlines(keepends=True)
+    body = [
+        f"{int(ln.split(',', 1)[0]) * scale + shift_ms:.0f},{ln.split(',', 1)[1]}"
+        for ln in lines[1:]
+    ]
+    path.write_text(lines[0] + "".join(body))
+    with pytest.raises(
+        RecordingFormatError,
+        match=r":2: column 'epoch \(ms\)': .* is not a Unix time in milliseconds",
+    ):
+        read_metabase(path)
+
+
 @pytest.mark.parametrize(
     ("offset", "minutes"), [("-13:00", -780), ("+14:00", 840), ("05:45", 345), ("-23:59", -1439)]
 )
@@ -121,3 +145,21 @@ def test_special_files_among_a_folders_exports_are_named_never_dropped_silently(
         "ignored RTibia_3.csv",
     ]
     assert "named pipe" in skipped[1]
+
+
+def test_a_whole_read_of_a_long_export_takes_every_byte_past_one_preads_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Linux's pread returns at most about 2 GiB: the whole read of a 2.2-GB export (its
+    # error path: a stray quote, a block that is not UTF-8) said "the file changed while it
+    # was read" before round 16. Here pread is cut at 1000 bytes, as Linux cuts at 2 GiB.
+    from sensors.formats import vendor
+
+    path = tmp_path / "long.csv"
+    data = b"".join(b"%d,%d\n" % (i, i * 7) for i in range(100_000))
+    path.write_bytes(data)
+    pread = os.pread
+    monkeypatch.setattr(os, "pread", lambda fd, n, at: pread(fd, min(n, 1000), at))
+    text = vendor.FileBytes(path, os.open(path, os.O_RDONLY), len(data))
+    assert bytes(text) == data
+    assert text[5:123_456] == data[5:123_456]
