@@ -9,13 +9,16 @@ fastest rate any two consecutive stands saw (less a stand's own posture).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from analysis.angles import pipeline
 from analysis.angles.heading import (
     DRIFT_POSTURE_DEG,
     HIP_DRIFT_TARGET_DEG,
     AnchorRuns,
     hip_drift_timed,
 )
+from analysis.recording.schema import T_S
 
 # stands at 0–5, 45–50 (10° further: 8° past the posture over a 40-s gap: 0.2 °/s), 110–115
 # (back to 10°: a drift that went out and came back shows no change), the last at 115 s
@@ -71,3 +74,14 @@ def test_a_flexed_hip_between_stands_doubts_adduction_for_that_time_only():
     assert t[doubted].max() < 105.0
     assert "right leg" in timed["adduction"].reason
     assert " s" in timed["adduction"].reason
+
+
+def test_the_pipeline_hands_the_timed_bound_to_the_hip_columns_it_has():
+    t = np.arange(0.0, 115.0, 0.5)
+    up = np.where((t > 55) & (t < 105), np.cos(np.deg2rad(80.0)), 1.0).astype(np.float32)
+    add = "right_hip_adduction_deg"
+    angles = pd.DataFrame({T_S: t, add: np.zeros(t.size)})
+    timed = pipeline._timed_hips(angles, {"right_thigh": (RUNS, up)})
+    assert set(timed) == {add}
+    assert np.asarray(timed[add].bound_deg).shape == t.shape
+    assert pipeline._timed_hips(angles, {}) == {}
