@@ -409,6 +409,9 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     mixing = getattr(res, "rate_mixing", None)
     if mixing and "rate_mixing" in inspect.signature(check_envelope).parameters:
         extra["rate_mixing"] = mixing
+    timed = getattr(res, "timed_doubts", None)
+    if timed and "timed_doubts" in inspect.signature(check_envelope).parameters:
+        extra["timed_doubts"] = timed
     est = check_envelope(res.angles, profile, side=ses.side, absent=res.absent, **extra)
     truth_cols = [c for c in res.angles.columns if c in ses.truth]
     tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side)

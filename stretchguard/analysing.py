@@ -417,6 +417,7 @@ def analyse(
         uncertain=result.uncertain,
         other_readings=result.other_readings,
         rate_mixing=result.rate_mixing,
+        timed_doubts=result.timed_doubts,
     )
     return SessionAnalysis(meta, placements, result, envelope, name)
 
@@ -453,6 +454,7 @@ def check_profile(
         uncertain=analysis.angles.uncertain,
         other_readings=analysis.angles.other_readings,
         rate_mixing=analysis.angles.rate_mixing,
+        timed_doubts=analysis.angles.timed_doubts,
     )
 
 

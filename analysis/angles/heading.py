@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
 from analysis.angles.chunks import CHUNK_ROWS, map_rows
+from analysis.recording.doubts import TimedDoubt
 from analysis.recording.runs import true_intervals, true_runs
 from analysis.recording.targets import RMSE_TARGET_DEG
 
@@ -316,12 +317,60 @@ class AnchorRuns:
         since = np.maximum(0.0, t_s - self.end_s[-1]) + np.maximum(0.0, self.start_s[0] - t_s)
         return rate * since
 
+    def gap_rate_rad_s(self) -> float:
+        """How fast the heading difference was seen to run between any two runs (rad/s).
+
+        The largest change between consecutive runs over the whole session, less
+        :data:`DRIFT_POSTURE_DEG` (a stand's own posture), per second between the first's end
+        and the second's start (at least :data:`DRIFT_MIN_GAP_S`); 0 under two runs. The
+        filter drifts while the person moves, not while they stand, and a drift that turns
+        back shows as a small net change: so every gap, not only the last ones.
+        """
+        if self.values_rad.size < 2:
+            return 0.0
+        change = np.abs(np.diff(self.values_rad)) - np.deg2rad(DRIFT_POSTURE_DEG)
+        gap = np.maximum(self.start_s[1:] - self.end_s[:-1], DRIFT_MIN_GAP_S)
+        return float(max(0.0, np.max(change / gap)))
+
+    def gap_bound_rad(self, t_s: FloatArray) -> FloatArray:
+        """How far the heading difference may have run between two runs (rad).
+
+        :meth:`gap_rate_rad_s` times the time to the nearer of the two runs: the drift may
+        have turned away from either and back (a straight line between the runs, what
+        :meth:`offsets` interpolates, says nothing of that); 0 at the runs and outside them.
+        """
+        t = np.asarray(t_s, dtype=np.float64)
+        rate = self.gap_rate_rad_s()
+        out = np.zeros(t.shape[0])
+        if rate == 0.0:
+            return out
+        k = np.searchsorted(self.start_s, t, side="left")  # the first run starting at or after t
+        inside = (k >= 1) & (k < self.start_s.size)
+        kk = np.clip(k, 1, max(1, self.start_s.size - 1))
+        since = t - self.end_s[kk - 1]
+        until = self.start_s[np.minimum(kk, self.start_s.size - 1)] - t
+        gap = inside & (since > 0.0)
+        out[gap] = rate * np.minimum(since[gap], until[gap])
+        return out
+
+    def timed_bound_rad(self, t_s: FloatArray) -> FloatArray:
+        """Per sample, how far the heading difference may be off (rad).
+
+        :meth:`drift_bound_rad` before the first run and after the last, :meth:`gap_bound_rad`
+        between runs.
+        """
+        return np.maximum(self.drift_bound_rad(t_s), self.gap_bound_rad(t_s))
+
 
 DRIFT_RUNS = 3
 """The anchor runs whose changes give the drift rate (:meth:`AnchorRuns.drift_rate_rad_s`): the
 last ones, as the rate of a filter's bias taken from a rotation changes through a session."""
 DRIFT_MIN_GAP_S = 10.0
 """Shortest time a change between two anchor runs is divided by (s)."""
+DRIFT_POSTURE_DEG = 2.0
+"""How much a stand's own posture moves the heading difference two runs measure (degrees): what
+a change between runs is taken less of before it counts as drift (:meth:`AnchorRuns.
+gap_rate_rad_s`; our people's consecutive stands differ by 0.1–2.7°, a fidget's 4–22°)."""
 
 
 def anchor_runs_from_axes(
@@ -665,3 +714,53 @@ def hip_drift_doubts(
             ),
         }
     return out
+
+
+def hip_drift_timed(
+    t_s: FloatArray, thigh_up: FloatArray, runs: AnchorRuns, side: str
+) -> dict[str, TimedDoubt]:
+    """When a heading drift the anchors do not hold may put a hip angle past its target.
+
+    :meth:`AnchorRuns.timed_bound_rad` per sample, shared between hip rotation and adduction
+    as in :func:`hip_drift_doubts`; where a share passes :data:`HIP_DRIFT_TARGET_DEG`, that
+    angle may be off by the share (elsewhere 0): ``{motion: TimedDoubt}`` for the motions with
+    such a time (a rule on the angle is decided there only beyond the bound, an episode
+    elsewhere still counts). Round 15's whole-session doubt (:func:`hip_drift_doubts`) is
+    separate: a session-long RMS past the target leaves the angle itself uncertain.
+    """
+    bound = np.rad2deg(runs.timed_bound_rad(t_s))
+    if not np.any(bound > HIP_DRIFT_TARGET_DEG):
+        return {}
+    up = np.clip(np.abs(np.asarray(thigh_up, dtype=np.float64)), 0.0, 1.0)
+    up = np.where(np.isfinite(up), up, 0.0)
+    rate = np.rad2deg(max(runs.gap_rate_rad_s(), runs.drift_rate_rad_s()))
+    out = {}
+    for motion, share in (("adduction", np.sqrt(1.0 - up * up)), ("internal_rotation", up)):
+        off = bound * share
+        doubted = off > HIP_DRIFT_TARGET_DEG
+        if not doubted.any():
+            continue
+        out[motion] = TimedDoubt(
+            bound_deg=np.where(doubted, off, 0.0).astype(np.float32),
+            reason=(
+                f"the {side} leg's heading against the pelvis is measured only where you stand "
+                f"still and upright, and the stands saw it turn up to {rate:.2f}°/s: away from "
+                f"them hip {motion.replace('_', ' ')} may be off by up to "
+                f"{float(np.max(off)):.0f}°, more than the {HIP_DRIFT_TARGET_DEG:.0f}° this "
+                f"tool trusts, at {_spans_words(t_s, doubted)}; a rule on it is decided there "
+                "only beyond that"
+            ),
+            redo=(
+                "stand still and upright for 3 s before and after each hold, and at least "
+                "every half minute in a long one, then analyse again"
+            ),
+        )
+    return out
+
+
+def _spans_words(t_s: FloatArray, mask: BoolArray, most: int = 4) -> str:
+    """``"105–155 s, 170–200 s"``: the times ``mask`` is set (the first ``most``, then a count)."""
+    starts, ends = true_intervals(mask)
+    spans = [f"{t_s[a]:.0f}–{t_s[b - 1]:.0f} s" for a, b in zip(starts, ends, strict=True)]
+    more = len(spans) - most
+    return ", ".join(spans[:most]) + (f" and {more} more" if more > 0 else "")

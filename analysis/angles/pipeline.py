@@ -39,6 +39,7 @@ from analysis.angles.heading import (
     axis_azimuth_float32,
     hinge_heading_from_axes,
     hip_drift_doubts,
+    hip_drift_timed,
     hip_twist_read,
     lying_flat_mask,
     posture_anchor_mask,
@@ -89,7 +90,7 @@ from analysis.angles.vendor_tilt import (
     vendor_orientation,
 )
 from analysis.errors import InsufficientDataError
-from analysis.recording.doubts import UncertainAngle
+from analysis.recording.doubts import TimedDoubt, UncertainAngle
 from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column, split_placement
 from analysis.recording.streams import Gap, Recording, SensorStream
 
@@ -222,6 +223,10 @@ class AngleResult:
     """Per angle column measured about the pelvis's flexion axis, the rate (°/s per sample)
     that axis's error may add to it (:mod:`analysis.angles.rate_mixing`: the pelvis tipping
     sideways as it tilts); pass to ``check_envelope(rate_mixing=...)``."""
+    timed_doubts: Mapping[str, TimedDoubt] = field(default_factory=dict, repr=False)
+    """Hip adduction and rotation where a heading drift between (or after) the hip's anchors
+    may put them past their target: per column, how far per sample (:func:`_timed_hips`);
+    pass to ``check_envelope(timed_doubts=...)``."""
 
     def calibration_dict(self) -> dict[str, Any]:
         """The calibration as JSON values, listing every angle reported as uncertain.
@@ -744,6 +749,7 @@ def analyse_recording(
         precision_notes=(*flat_notes, *_resting_notes(predicted, imprecise, exercised)),
         other_readings=readings,
         rate_mixing=mixing,
+        timed_doubts=_timed_hips(angles, drift),
     )
 
 
@@ -1302,6 +1308,24 @@ def _drifted_hips(
     if not drifted:
         return out, dict(readings)
     return out, {k: (w, _without(group, drifted)) for k, (w, group) in readings.items()}
+
+
+def _timed_hips(
+    angles: pd.DataFrame, drift: Mapping[str, tuple[AnchorRuns, FloatArray]]
+) -> dict[str, TimedDoubt]:
+    """Per hip angle column, when a heading drift may put it past its target.
+
+    :func:`hip_drift_timed` on each thigh's anchor runs and its long axis's vertical share.
+    """
+    t_s = angles[T_S].to_numpy()
+    out = {}
+    for thigh, (runs, up) in drift.items():
+        side = thigh.split("_", 1)[0]
+        for motion, doubt in hip_drift_timed(t_s, up, runs, side).items():
+            column = angle_column(side, "hip", motion)
+            if column in angles:
+                out[column] = doubt
+    return out
 
 
 def _vertical_share(q_E_B: FloatArray) -> FloatArray:

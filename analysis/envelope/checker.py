@@ -90,7 +90,7 @@ from analysis.envelope.results import (
     Verdict,
 )
 from analysis.errors import DataError
-from analysis.recording.doubts import DoubtKind, doubt_kinds, precision_bound_deg
+from analysis.recording.doubts import DoubtKind, TimedDoubt, doubt_kinds, precision_bound_deg
 from analysis.recording.runs import true_intervals
 from analysis.recording.schema import ANGLE_COLUMNS, SIDES, T_S
 from analysis.recording.streams import Marker
@@ -108,6 +108,7 @@ def check_envelope(
     uncertain: Mapping[str, Mapping[str, str]] | None = None,
     other_readings: Mapping[str, OtherReadings] | None = None,
     rate_mixing: Mapping[str, FloatArray] | None = None,
+    timed_doubts: Mapping[str, TimedDoubt] | None = None,
 ) -> EnvelopeResult:
     """Judge joint angles against an exercise profile.
 
@@ -152,6 +153,12 @@ def check_envelope(
         error of the axis an angle is measured about may add to its rate (the pelvis tipping
         sideways as it tilts). A hold timed on a trusted angle is also timed at its rate's
         precision, widened where that share of the rate is larger (:func:`_hold_scales`).
+    timed_doubts
+        Optional ``{column: TimedDoubt}`` (``AngleResult.timed_doubts``): how far, per sample,
+        an angle may be off for part of the session (a hip heading drifting between anchors).
+        Its rules are decided there only beyond that bound (:func:`_judged_within_timed`): an
+        episode the bound may explain is unconfirmed, and a rule the bound may break is
+        uncertain; an episode elsewhere still counts.
 
     Returns
     -------
@@ -195,17 +202,17 @@ def check_envelope(
         result, mask, excused = _excuse_tests(
             *_judge_rule(spec, column, x, judged & finite, judged, t_s, t_end), tests, t_s
         )
-        if uncertain and column in uncertain:
-            result, mask = _judged_uncertain(
-                result,
-                uncertain[column],
-                _readings_of(column, other_readings),
-                _JudgedUnder(profile, side, data, t_s, t_end, absent),
-                (x, mask),
-            )
-            if mask is None:
-                rule_results.append(result)
-                continue
+        result, mask = _judged_doubted(
+            result,
+            (uncertain or {}).get(column),
+            (timed_doubts or {}).get(column),
+            _readings_of(column, other_readings),
+            _JudgedUnder(profile, side, data, t_s, t_end, absent),
+            (x, mask),
+        )
+        if mask is None:
+            rule_results.append(result)
+            continue
         if not spec.advisory:
             testing |= excused
         rule_results.append(result)
@@ -705,6 +712,134 @@ def _judged_by_margin(
     if near.episodes:
         return _as_uncertain(result, why), None
     return result, mask
+
+
+def _judged_doubted(
+    result: RuleResult,
+    why: Mapping[str, str] | None,
+    timed: TimedDoubt | None,
+    group: OtherReadings | None,
+    judged_under: _JudgedUnder,
+    reading: tuple[FloatArray, BoolArray],
+) -> tuple[RuleResult, BoolArray | None]:
+    """A judged rule under its angle's doubts, as :func:`check_envelope` reads them.
+
+    ``why`` (its ``uncertain`` entry, :func:`_judged_uncertain`), then ``timed``
+    (:func:`_judged_within_timed`). Returns the result and its outside mask (None:
+    uncertain); untouched without doubts.
+    """
+    mask: BoolArray | None = reading[1]
+    if why is not None:
+        result, mask = _judged_uncertain(result, why, group, judged_under, reading)
+    if timed is not None and mask is not None:
+        result, mask = _judged_within_timed(result, timed, judged_under, (reading[0], mask))
+    return result, mask
+
+
+def _judged_within_timed(
+    result: RuleResult,
+    doubt: TimedDoubt,
+    judged_under: _JudgedUnder,
+    reading: tuple[FloatArray, BoolArray],
+) -> tuple[RuleResult, BoolArray | None]:
+    """A judged rule whose angle may be off by ``doubt.bound_deg`` for part of the session.
+
+    As :func:`_judged_by_margin` with a bound per sample: an episode is kept for the time the
+    angle moved that far back inside still shows one (:func:`_beyond_bound`); the rest, and
+    the part of a kept one the bound may explain, are unconfirmed (the rule stays violated
+    with the kept ones, else it is uncertain). With no episode, the rule stays ``ok`` unless
+    the angle moved that far outward shows one. A result untouched by the bound is returned
+    as it is. Returns the result and its outside mask (None: uncertain).
+    """
+    x, mask = reading
+    bound = np.asarray(doubt.bound_deg, dtype=np.float64)
+    if not np.any(bound > 0.0):
+        return result, mask
+    spec, column = result.spec, str(result.column)
+    outward = 1.0 if spec.upper else -1.0
+    why = {
+        "reason": "; ".join(r for r in (result.reason, doubt.reason) if r),
+        "redo": doubt.redo,
+    }
+    t_s, t_end = judged_under.t_s, judged_under.t_end
+    if result.episodes:
+        kept, loose = _beyond_bound(result, x, x - outward * bound, judged_under)
+        if not kept:
+            every = sorted((*result.episodes, *result.unconfirmed), key=lambda e: e.start_s)
+            return _as_uncertain(dataclasses.replace(result, episodes=tuple(every)), why), None
+        if not loose:
+            return result, mask
+        found = dataclasses.replace(
+            result,
+            episodes=tuple(kept),
+            unconfirmed=tuple(sorted((*result.unconfirmed, *loose), key=lambda e: e.start_s)),
+            time_outside_s=float(sum(e.duration_s for e in kept)),
+            reason=why["reason"],
+            redo=why["redo"],
+            confirmed_by="; ".join(c for c in (result.confirmed_by, TIMED_WORDS) if c),
+        )
+        return found, _episodes_mask(found.episodes, t_s)
+    worst = {column: x + outward * bound}
+    where = judged_under({}) | judged_under(worst)
+    near, _ = _judge_rule(spec, column, worst[column], where & np.isfinite(x), where, t_s, t_end)
+    if near.episodes:
+        return _as_uncertain(result, why), None
+    return result, mask
+
+
+TIMED_WORDS: Final = "found past its edge by more than the angle may be off at that time"
+"""``confirmed_by`` of a rule some of whose episodes a timed doubt leaves unconfirmed."""
+
+
+def _beyond_bound(
+    result: RuleResult, x: FloatArray, inner: FloatArray, judged_under: _JudgedUnder
+) -> tuple[list[Episode], list[Episode]]:
+    """``result``'s episodes cut to the time the ``inner`` reading also shows one, and the rest.
+
+    ``inner``: the angle moved back inside by its bound. An episode no inner one overlaps is
+    all in the rest; one it overlaps is kept from the first overlapping inner episode's start
+    to the last one's end (within its own), its lead-in and tail going to the rest.
+    """
+    spec, column = result.spec, str(result.column)
+    t_s, t_end = judged_under.t_s, judged_under.t_end
+    judged = judged_under({column: inner})
+    other, _ = _judge_rule(spec, column, inner, judged & np.isfinite(inner), judged, t_s, t_end)
+    kept: list[Episode] = []
+    loose: list[Episode] = []
+    for e in result.episodes:
+        over = [o for o in other.episodes if o.start_s < e.end_s and o.end_s > e.start_s]
+        if not over:
+            loose.append(e)
+            continue
+        a = max(e.start_s, min(o.start_s for o in over))
+        b = min(e.end_s, max(o.end_s for o in over))
+        kept.append(_part(e, a, b, x, t_s, spec))
+        loose += [_part(e, u, v, x, t_s, spec) for u, v in ((e.start_s, a), (b, e.end_s)) if v > u]
+    return kept, loose
+
+
+def _part(
+    e: Episode, start_s: float, end_s: float, x: FloatArray, t_s: FloatArray, spec: RuleSpec
+) -> Episode:
+    """The part ``[start_s, end_s)`` of episode ``e``, with its own peak and cue."""
+    if start_s == e.start_s and end_s == e.end_s:
+        return e
+    a = int(np.searchsorted(t_s, start_s, side="left"))
+    b = max(a + 1, int(np.searchsorted(t_s, end_s, side="left")))
+    peaks, where = reduce_peak(x, np.array([a]), np.array([b]), upper=spec.upper)
+    peak = float(peaks[0])
+    beyond_warn = spec.warn_deg is None or (
+        peak >= spec.warn_deg if spec.upper else peak <= spec.warn_deg
+    )
+    return dataclasses.replace(
+        e,
+        start_s=float(start_s),
+        end_s=float(end_s),
+        peak_deg=peak,
+        peak_t_s=float(t_s[int(where[0])]),
+        cue=spec.format_cue(peak),
+        severity="clear" if beyond_warn else "borderline",
+    )
 
 
 def _episodes_mask(episodes: Sequence[Episode], t_s: FloatArray) -> BoolArray:

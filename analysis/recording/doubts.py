@@ -11,7 +11,7 @@ them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -88,3 +88,18 @@ def precision_bound_deg(why: Mapping[str, str]) -> float | None:
 def doubt_kinds(why: Mapping[str, str]) -> frozenset[DoubtKind]:
     """The kinds of doubt behind an ``uncertain`` entry (a plain ``{"reason", "redo"}``: none)."""
     return why.kinds if isinstance(why, UncertainAngle) else NO_KINDS
+
+
+@dataclass(frozen=True)
+class TimedDoubt:
+    """A trusted angle that may be off by more than its target for part of the session.
+
+    ``bound_deg``: per sample of the angle table, how far the angle may be off (degrees; 0
+    where it is trusted as read); ``reason`` and ``redo`` as an uncertain angle's. The envelope
+    checker decides a rule on such an angle only where it is decided beyond that bound
+    (``check_envelope(timed_doubts=...)``): an episode elsewhere still counts.
+    """
+
+    bound_deg: Sequence[float]
+    reason: str
+    redo: str
