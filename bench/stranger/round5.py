@@ -6,8 +6,8 @@ From the public docs only (README, ``stretchguard analyse --help``, docs/envelop
 exercises" and "How a session is judged", docs/conventions.md, docs/vendor-formats.md):
 
 * ``glide`` — standing, heel on the support: instead of a steady hold the person does a set
-  of 6–10 nerve glides. Even seeds *sliders*: the ankle pumps up from pointed to just short
-  of neutral (−8…−3°) while the knee bends 10–20° more (one end loads as the other
+  of 6–10 nerve glides. Even seeds *sliders*: the ankle pumps from pointed (−30…−18°) up to just
+  short of neutral (−8…−3°) while the knee bends 10–20° more (one end loads as the other
   unloads: no rule's edge is passed). Odd seeds *tensioners*: both ends load, the knee
   straightens to 2–7° while the ankle comes up to +5…+12° (or, 30 %, the head nods down to
   22–32°): each repetition's top is a real excursion past the rules' edges, scored as
@@ -20,8 +20,9 @@ exercises" and "How a session is judged", docs/conventions.md, docs/vendor-forma
   test, so every session has them.
 * ``towel`` — lying on the back, the raised leg held with a towel or strap round the foot
   (supine profile): the head lifted a little (neck 5–12°), the person pulls the leg a further
-  4–8° every 8–12 s and eases back (contract–relax). Odd seeds have the towel over the ball
-  of the foot: each pull also brings the ankle up to +4…+10° (scripted ankle breaks).
+  8–12° over 1.6–2.2 s every 8–12 s, holds it 2–4 s and eases back (contract–relax). Odd
+  seeds have the towel over the ball of the foot: each pull also brings the ankle up to
+  +4…+10° (scripted ankle breaks).
 * ``interrupt`` — the standing stretch with one interruption per hold: 2–4 coughs (the trunk
   and pelvis jerk 3–8° in 0.12–0.2 s and back; under the dwell, not a break), or (odd seeds
   only) a phone check: the head goes down to 30–45° for 4–10 s while the pelvis eases back
@@ -65,7 +66,8 @@ def round5_plan(seed: int, minutes: float | None) -> dict:
     rng = np.random.default_rng([seed, 5, 1])
     style = STYLES[seed % len(STYLES)]
     exercise = EXERCISE.get(style, "standing")
-    duration = minutes * 60.0 if minutes else float(rng.choice([120.0, 180.0]))
+    drawn = float(rng.choice([120.0, 180.0]))  # drawn either way: the later draws stay
+    duration = minutes * 60.0 if minutes else drawn
     if style == "restrap":
         duration = max(duration, 180.0)
     vendor = "movella_dot" if (seed // 5) % 2 == 0 else "metabase"
@@ -140,11 +142,13 @@ def _glide(sc: Script, p: Person, rng: np.random.Generator, glide: dict) -> None
         rules.append("knee_flexion")
     sc.mark("glide_start", glide=glide["kind"], movement=glide["movement"])
     for _ in range(int(rng.integers(6, 11))):
+        low = {f"ankle_{ex}": ankle0, f"knee_{ex}": knee0, "neck": neck0}
         if not tensioner:
             top = {
                 f"ankle_{ex}": rng.uniform(-8.0, -3.0),
                 f"knee_{ex}": knee0 + rng.uniform(10, 20),
             }
+            low[f"ankle_{ex}"] = rng.uniform(-30.0, -18.0)  # pointed: the knee end loads
         elif glide["movement"] == "neck":
             top = {"neck": rng.uniform(22.0, 32.0), f"knee_{ex}": rng.uniform(2.0, 7.0)}
         else:
@@ -153,13 +157,11 @@ def _glide(sc: Script, p: Person, rng: np.random.Generator, glide: dict) -> None
             sc.mark("break_start", rule=rule)
         sc.move(rng.uniform(0.8, 1.3) / p.speed, **top)
         sc.hold(rng.uniform(1.2, 2.0) if tensioner else rng.uniform(0.3, 0.8))
-        sc.move(
-            rng.uniform(0.8, 1.3) / p.speed,
-            **{f"ankle_{ex}": ankle0, f"knee_{ex}": knee0, "neck": neck0},
-        )
+        sc.move(rng.uniform(0.8, 1.3) / p.speed, **low)
         for rule in rules:
             sc.mark("break_end", rule=rule)
         sc.hold(rng.uniform(0.6, 1.2))
+    sc.move(rng.uniform(0.6, 1.0), **{f"ankle_{ex}": ankle0})
     sc.mark("glide_end")
 
 
@@ -257,14 +259,15 @@ def towel_stretch(
     sc.mark("hold_start")
     sc.hold(rng.uniform(4.0, 7.0))
     while sc.t_s < hold_start + hold_s - 8.0:
-        pull = {f"incl_{ex}": incl + rng.uniform(4.0, 8.0)}
+        pull = {f"incl_{ex}": incl + rng.uniform(8.0, 12.0)}
         if ball_of_foot:
             pull[f"ankle_{ex}"] = rng.uniform(4.0, 10.0)
             sc.mark("break_start", rule="ankle_dorsiflexion")
         sc.mark("pull_start")
-        sc.move(rng.uniform(1.2, 2.0), **pull)
+        # ≥ 6.8 °/s at its peak, over 2.5 °/s for ≥ 1 s: a movement that splits the hold
+        sc.move(rng.uniform(1.6, 2.2), **pull)
         sc.hold(rng.uniform(2.0, 4.0))
-        sc.move(rng.uniform(1.2, 2.0), **{f"incl_{ex}": incl, f"ankle_{ex}": ankle})
+        sc.move(rng.uniform(1.6, 2.2), **{f"incl_{ex}": incl, f"ankle_{ex}": ankle})
         if ball_of_foot:
             sc.mark("break_end", rule="ankle_dorsiflexion")
         sc.hold(rng.uniform(4.0, 7.0))
