@@ -13,7 +13,7 @@ exercises" and "How a session is judged", docs/conventions.md, docs/vendor-forma
   22–32°): each repetition's top is a real excursion past the rules' edges, scored as
   scripted breaks.
 * ``slump`` — the seated slump test, sitting on a chair (the ``seated_slider`` profile,
-  the only sitting one): slump (lumbar 20–32°, the pelvis rolling back 4–10°), chin to chest
+  the only sitting one): slump (lumbar 20–32°, the pelvis rolling back 7°), chin to chest
   (neck 30–45°), straighten the knee as far as it goes (0–25°), pull the toes up (+5…+15°),
   look up again (neck −10…0°: the differentiation), then back, 1–3 times. The lumbar, the
   neck and (when it straightens past 10°) the knee are scripted breaks; the slump is the
