@@ -19,6 +19,11 @@ exports; holds judged against the truth's (``compare.truth_holds``).
 in the sidecar or not), a low step, a door frame lying, a strap that slips, a sensor that
 drops out with drifting clocks; canonical files only; ``--summarise … --round4`` tables per
 style.
+
+``--round5`` (bench.stranger.round5): nerve glides in the hold, the seated slump test, a towel
+round the foot lying, a cough or a phone check in the hold, a sensor re-strapped after a break;
+the default set also as DOT files whose clock wraps or MetaBase files with streamed stamps;
+``--summarise … --round5`` tables per style.
 """
 
 from __future__ import annotations
@@ -260,6 +265,10 @@ def one_seed(
     3's plan)."""
     if round2 == "round4":
         return _round4_seed(seed, minutes, work, sets)
+    if round2 == "round5":
+        from bench.stranger import round5
+
+        return round5.run_seed(seed, minutes, work, sets)
     if round2 == "round3":
         plan = round3_plan(seed, minutes)
     elif round2:
@@ -444,6 +453,13 @@ def main(argv: list[str] | None = None) -> int:
         help="a 'nerve or muscle?' test in the hold (marked or not), a low step, a door frame "
         "lying, a strap that slips, a sensor that drops out and drifting clocks",
     )
+    ap.add_argument(
+        "--round5",
+        action="store_true",
+        help="nerve glides in the hold, the seated slump test, a towel round the foot lying, a "
+        "cough or a phone in the hold, a re-strapped sensor; DOT (clock wraps) and MetaBase "
+        "(streamed stamps) files of the default set",
+    )
     ap.add_argument("--sets", default="default,pair,full", help="canonical sets to analyse")
     ap.add_argument(
         "--failures",
@@ -460,10 +476,15 @@ def main(argv: list[str] | None = None) -> int:
                 rescore(r, args.work)
         if args.failures:
             print("\n".join(failures(records)) or "no failures")
-        elif args.round4:
+        elif args.round4 or args.round5:
             from bench.stranger.summary import summarise_by_style
 
-            print(summarise_by_style(records))
+            if args.round5:
+                from bench.stranger.round5 import STYLES
+
+                print(summarise_by_style(records, STYLES))
+            else:
+                print(summarise_by_style(records))
         elif args.round2 or args.round3:
             print(summarise_by_exercise(records))
         else:
@@ -472,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     for seed in parse_seeds(args.seeds):
         which = "round4" if args.round4 else "round3" if args.round3 else args.round2
+        which = "round5" if args.round5 else which
         rec = one_seed(seed, args.minutes, args.work, which, tuple(args.sets.split(",")))
         records.append(rec)
         print(

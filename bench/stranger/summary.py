@@ -341,11 +341,15 @@ def _num(x) -> str:
     return "—" if x is None else f"{x:.1f}"
 
 
-def summarise_by_style(records: list[dict]) -> str:
-    """Round 4's tables: the census table per style, the verdict rows, the marked tests."""
+ROUND4_STYLES = ("diff_test", "low_step", "door_frame", "strap_slip", "dropout")
+
+
+def summarise_by_style(records: list[dict], styles: tuple[str, ...] = ROUND4_STYLES) -> str:
+    """Round 4's (or 5's) tables: the census table per style, the verdict rows, the marked
+    tests."""
     out = []
     rows = []
-    for style in ("diff_test", "low_step", "door_frame", "strap_slip", "dropout"):
+    for style in styles:
         sub = [r for r in records if r.get("plan", {}).get("style") == style]
         if sub:
             seeds = ", ".join(str(r["seed"]) for r in sub)

@@ -269,6 +269,7 @@ def write_movella_dot(
     start_epoch_s: float,
     loss: float = 0.0,
     fusion_error_deg=FUSION_ERROR_DEG,
+    tick0: int | None = None,
 ) -> dict[str, str]:
     """Movella DOT app exports, Extended (Quaternion), synchronised, one file per sensor.
 
@@ -278,10 +279,13 @@ def write_movella_dot(
     (``vendor_orientation``); FreeAcc = earth-frame specific force minus g. ``loss``: fraction
     of packets lost at random (their rows are missing; counters and times skip). Returns
     DeviceTag → placement (the files are named by tag, as the app does: ``Tag_date_time_ms``).
+    ``tick0``: ``SampleTimeFine`` at the generator's t = 0 (round 5: a counter that wraps
+    mid-session); drawn at random otherwise.
     """
     folder.mkdir(parents=True, exist_ok=False)
     rng = np.random.default_rng([session.person.seed, 31])
-    tick0 = int(rng.integers(0, 2**32))
+    drawn = int(rng.integers(0, 2**32))  # drawn either way: every later draw stays the same
+    tick0 = drawn if tick0 is None else tick0
     mapping = {}
     tz8 = dt.timezone(dt.timedelta(hours=8))
     for name in placements:
