@@ -1125,7 +1125,8 @@ def _pose_evidence(
 
     With the segment's calibration it gives its predicted tilt error (``precision_of``);
     ``families``: each sensor's family as the recording names it, whose part may call for a
-    wider prior (``tilt_precision.part_prior_scale``).
+    wider prior; a part not named may be inferred from the still norms
+    (``tilt_precision.inferred_part``).
     """
     if not (opts.acc_bias_from_poses and opts.acc_gain_from_poses):
         return {}

@@ -80,8 +80,8 @@ WitMotion and Nordic Thingy:52 carry MPU-6050-class parts (MPU-6050 / MPU-9250: 
 and 0.5 %). Two or three still poses leave part of the offset–gain split at the prior, and a
 sensor of such a part errs there as its datasheet says, whatever its norms show (stranger seed
 1470's thigh: a 4 % gain whose two norms fit the prior). A family not listed, or none (a
-canonical file without a sidecar, a simulation), keeps the prior: the file does not say the
-part is worse than the calibrated parts the prior was taken from."""
+canonical file without a sidecar, a simulation), keeps the prior unless its still norms read
+as such a part's (:func:`inferred_part`)."""
 
 
 def part_prior_scale(family: str | None) -> float:
@@ -95,16 +95,36 @@ class PriorMisfit:
 
     ``z2``: Mahalanobis² of the poses' gravity norms ``|ā_k| − g`` under the prior predictive
     (the prior's offsets and gains, linearised, plus the pose noise); ``poses``: distinct still
-    poses (its degrees of freedom); ``worst_pct``: the norm furthest from ``g``, in percent.
+    poses (its degrees of freedom); ``worst_pct``: the norm furthest from ``g``, in percent;
+    ``commodity_lbf``: the natural log of how much likelier the norms are under a prior
+    :data:`COMMODITY_PRIOR_SCALE` times wider than under the fit's (a Bayes factor; > 0: the
+    norms read as a commodity MPU-6050-class part's rather than as the prior's).
     """
 
     z2: float
     poses: int
     worst_pct: float
+    commodity_lbf: float = 0.0
+
+    @property
+    def commodity(self) -> bool:
+        """The norms favour the commodity part's prior over the fit's (:func:`inferred_part`)."""
+        return self.commodity_lbf > 0.0
 
 
 NO_MISFIT: Final = PriorMisfit(0.0, 0, 0.0)
 """No still pose: nothing contradicts the prior."""
+
+
+COMMODITY_PRIOR_SCALE: Final = 3.0
+"""The prior's width for a commodity MPU-6050-class part (as :data:`PART_PRIOR_SCALE`), against
+which a sensor's still norms are weighed when the file does not name its part
+(:func:`inferred_part`)."""
+
+
+INFERRED_PART: Final = "commodity"
+"""``SegmentPrecision.part`` of a sensor whose still norms, not its file, call for the commodity
+prior (:func:`inferred_part`)."""
 
 
 def prior_misfit(
@@ -131,9 +151,34 @@ def prior_misfit(
     prior = np.concatenate(
         [np.full(3, prior_sd_m_s2**2), np.full(len(GAIN_TERMS), prior_gain_sd**2)]
     )
-    cov = (jac * prior) @ jac.T + pose_sd_m_s2**2 * np.eye(r.size)
+    noise = pose_sd_m_s2**2 * np.eye(r.size)
+    cov = (jac * prior) @ jac.T + noise
     z2 = float(r @ np.linalg.solve(cov, r))
-    return PriorMisfit(z2, int(r.size), float(100.0 * np.max(np.abs(r)) / GRAVITY_M_S2))
+    wide = (jac * (COMMODITY_PRIOR_SCALE**2 * prior)) @ jac.T + noise
+    lbf = _log_likelihood(r, wide) - _log_likelihood(r, cov)
+    return PriorMisfit(z2, int(r.size), float(100.0 * np.max(np.abs(r)) / GRAVITY_M_S2), lbf)
+
+
+def _log_likelihood(r: FloatArray, cov: FloatArray) -> float:
+    """Log density of zero-mean Gaussian residuals ``r`` under ``cov`` (without the 2π term)."""
+    _, logdet = np.linalg.slogdet(cov)
+    return float(-0.5 * (r @ np.linalg.solve(cov, r) + logdet))
+
+
+def inferred_part(family: str | None, misfit: PriorMisfit) -> str | None:
+    """The part whose prior the prediction takes: the named family's, else one the norms show.
+
+    A family of :data:`PART_PRIOR_SCALE` is taken as named. Otherwise (a file that does not
+    name its part, as a canonical CSV without a sidecar, or a family taken to carry a part the
+    prior fits) the still poses' norms decide: where they are likelier under the commodity
+    part's wider prior than under the fit's (:attr:`PriorMisfit.commodity`, even odds), the
+    part is taken as such (:data:`INFERRED_PART`). A part of ±3 % gain shows in the norms
+    only as often as its errors happen to lie along the poses' verticals: this catches some
+    such parts, not all, and a ±1 % part with large offsets can read as one too.
+    """
+    if part_prior_scale(family) > 1.0:
+        return family
+    return INFERRED_PART if misfit.commodity else None
 
 
 def chi2_two_dof_quantile(q: float) -> float:
@@ -170,7 +215,8 @@ class SegmentPrecision:
     :data:`BLOCK_S` (NaN where the sensor has no data); ``poses``: distinct still poses seen;
     ``misfit``: how far its raw poses are from the fit's prior (:func:`prior_misfit`), whose
     :func:`prior_scale` widened the prior behind ``var_rad2``; ``part``: the sensor family
-    whose part widened it (:data:`PART_PRIOR_SCALE`), None if none did.
+    whose part widened it (:data:`PART_PRIOR_SCALE`), :data:`INFERRED_PART` where the norms
+    called for a commodity part's prior (:func:`inferred_part`), None if neither did.
     """
 
     var_rad2: FloatArray
@@ -254,8 +300,8 @@ class PoseEvidence:
     mean specific force per :data:`BLOCK_S` block ``(k, 3)``; ``u0``: the stand's (None when
     there are no blocks or no usable stand sample); ``misfit``: the raw poses against the
     fit's prior (:func:`prior_misfit`; ``cov`` is taken under the prior it calls for, or
-    under the part's, :func:`part_prior_scale`, whichever is wider); ``part``: the family
-    whose part widened the prior (None: none did).
+    under the part's, :func:`inferred_part`, whichever is wider); ``part``: the family
+    whose part widened the prior, or :data:`INFERRED_PART` (None: none did).
     """
 
     cov: FloatArray
@@ -290,16 +336,17 @@ def pose_evidence(
 
     Arguments as :func:`segment_precision`; ``correction``: the one applied to ``acc_m_s2``
     (None: none), to test the raw poses against the prior (:func:`prior_misfit`); ``family``:
-    the sensor's family as the recording names it (:func:`part_prior_scale`).
+    the sensor's family as the recording names it (:func:`inferred_part`: a part not named
+    may still be inferred from the norms).
     """
     acc = np.asarray(acc_m_s2)  # a long session's float32 stays so: no full float64 copy
     means = _still_means(acc, np.asarray(gyr_rad_s), rate_hz, gyr_bias_rad_s)
     misfit = prior_misfit(uncorrected(means, correction), prior_gain_sd=prior_gain_sd)
-    part = part_prior_scale(family)
+    widened = inferred_part(family, misfit)
+    part = COMMODITY_PRIOR_SCALE if widened == INFERRED_PART else part_prior_scale(family)
     cov = posterior_covariance(
         means, fitted=fitted, prior_gain_sd=prior_gain_sd, scale=max(part, prior_scale(misfit))
     )
-    widened = family if part > 1.0 else None
     poses = int(cluster_poses(means).shape[0]) if means.size else 0
     a, b = np.searchsorted(t_s, static_s)
     n = max(1, round(BLOCK_S * rate_hz))
@@ -479,6 +526,11 @@ PART_NAME: Final = {"witmotion": "WitMotion", "thingy52": "Thingy:52"}
 """How the reasons name each family of :data:`PART_PRIOR_SCALE`."""
 
 
+def _positions(n: int) -> str:
+    """``"1 still position"``, ``"3 still positions"``."""
+    return f"{n} still position" + ("" if n == 1 else "s")
+
+
 def _misfit_reason(worst: str, seg: SegmentPrecision, what: str, sd: float, target: float) -> str:
     name, m = worst.replace("_", " "), seg.misfit
     if seg.prior_rejected:
@@ -486,6 +538,14 @@ def _misfit_reason(worst: str, seg: SegmentPrecision, what: str, sd: float, targ
             f"the {name} sensor's accelerometer read gravity {m.worst_pct:.1f} % off while "
             f"still, larger errors than this tool's correction assumes, and its {m.poses} "
             "still positions cannot tell its offset from its gain"
+        )
+    elif seg.part == INFERRED_PART:
+        why = (
+            f"the {name} sensor read gravity up to {m.worst_pct:.1f} % off in its "
+            f"{_positions(seg.poses)}, as the accelerometer of a low-cost part "
+            "(MPU-6050 class: about ±3 % gain and ±50 mg offset errors) does and more than this "
+            "tool's correction assumes; the file does not say which part it is, and so few "
+            "positions leave part of its offset and gain unmeasured"
         )
     else:
         part = PART_NAME.get(seg.part or "", seg.part)

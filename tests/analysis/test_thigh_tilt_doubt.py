@@ -183,6 +183,11 @@ def test_a_generated_person_with_one_shallow_bend_is_fixed_by_the_session_s_knee
     hips = {
         c: v["reason"] for c, v in res.uncertain.items() if c.startswith(("left_hip", "right_hip"))
     }
+    # (since round 16) the right thigh's three still norms, up to 2.2 % off g, read as a
+    # low-cost part's (tilt_precision.inferred_part): its hip bend (0.27° true) is shown with
+    # its ± and that reason, a cost of inferring the part from the norms; the axis is not
+    right_bend = hips.pop("right_hip_flexion_deg", "does not say which part")
+    assert "does not say which part" in right_bend, hips
     assert set(hips) <= {"left_hip_flexion_deg", "left_hip_internal_rotation_deg"}, hips
     assert "measured to about ±" in hips.get("left_hip_flexion_deg", "measured to about ±"), hips
     rotation = hips.get("left_hip_internal_rotation_deg", "gyroscope gains")
