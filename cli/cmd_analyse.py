@@ -77,8 +77,12 @@ Record every session like this (the analysis depends on it):
 The windows are taken from the sidecar or found automatically; give them with
 --stand START,END and --movements START,END (seconds) when neither works.
 
-Exercises (--exercise; default: the recording's sidecar, else {DEFAULT_EXERCISE}):
+Exercises (--exercise; default: the recording's sidecar, else {DEFAULT_EXERCISE}, or
+supine_hamstring when the pelvis sensor shows the session lying on the back):
 {_exercise_lines()}
+A named exercise whose posture the pelvis contradicts (lying judged as standing, or the
+reverse) is kept, but its rules are reported uncertain and the summary says which
+--exercise fits.
 
 The envelope (defaults; their basis is in docs/envelope.md): toes pointed away (ankle
 dorsiflexion ≤ 0°), a slight knee bend (≥ 10°), a long spine (lumbar flexion ≤ 10°), pelvis

@@ -29,6 +29,7 @@ import pyarrow.csv as pacsv
 
 from analysis.angles.pipeline import AngleResult, PipelineOptions, analyse_recording
 from analysis.envelope.checker import EnvelopeResult, check_envelope
+from analysis.envelope.posture import check_posture, posture_doubts
 from analysis.envelope.profiles import (
     Profile,
     load_builtin_profile,
@@ -408,18 +409,70 @@ def analyse(
             streams=streams,
             options=PipelineOptions(keep_orientations=False, workers=workers, exercised_side=leg),
         )
-    envelope = check_envelope(
+    defaulted = profile_path is None and not (exercise or meta.exercise)
+    envelope = _judge_with_posture(result, profile, leg, meta, placements, defaulted, say)
+    return SessionAnalysis(meta, placements, result, envelope, name)
+
+
+def _judge(
+    result: AngleResult,
+    profile: Profile,
+    side: str,
+    meta: SessionMeta,
+    placements: tuple[str, ...],
+    extra_doubts: dict[str, dict[str, str]] | None = None,
+) -> EnvelopeResult:
+    uncertain = {**result.uncertain, **(extra_doubts or {})}  # a wrong posture's words win
+    return check_envelope(
         result.angles,
         profile,
-        side=leg,
+        side=side,
         markers=meta.markers,
-        absent={**unworn_leg_reasons(placements, leg), **result.absent},
-        uncertain=result.uncertain,
+        absent={**unworn_leg_reasons(placements, side), **result.absent},
+        uncertain=uncertain,
         other_readings=result.other_readings,
         rate_mixing=result.rate_mixing,
         timed_doubts=result.timed_doubts,
     )
-    return SessionAnalysis(meta, placements, result, envelope, name)
+
+
+def _judge_with_posture(
+    result: AngleResult,
+    profile: Profile,
+    side: str,
+    meta: SessionMeta,
+    placements: tuple[str, ...],
+    defaulted: bool,
+    say: Notice,
+) -> EnvelopeResult:
+    """The envelope, after checking the session's posture against the profile's.
+
+    A defaulted profile (no ``--exercise``, ``--profile`` or sidecar exercise) whose posture
+    the pelvis contradicts is replaced by the first built-in exercise of the posture seen;
+    a chosen one is kept, with every rule it judges marked uncertain (docs/envelope.md,
+    "Posture").
+    """
+    envelope = _judge(result, profile, side, meta, placements)
+    check = check_posture(result.angles, profile.name)
+    if check is None or check.matches:
+        return replace(envelope, posture=check)
+    if defaulted:
+        chosen = load_builtin_profile(check.suggest[0])
+        switched = replace(
+            check,
+            profile=chosen.name,
+            profile_posture=check.seen,
+            switched_from=profile.name,
+        )
+        say(switched.text())
+        envelope = _judge(result, chosen, side, meta, placements)
+        return replace(envelope, posture=switched)
+    say(check.text())
+    read = {r.rule: r.column for r in envelope.rules if r.column}
+    if envelope.engaged_by:
+        read["engaged_by"] = envelope.engaged_by
+    envelope = _judge(result, profile, side, meta, placements, posture_doubts(check, read))
+    return replace(envelope, posture=check)
 
 
 def _resolve_leg(recording: Recording, side: str | None, say: Notice) -> str:

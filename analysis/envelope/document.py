@@ -152,6 +152,7 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
         if r.status == "uncertain"
     ]
     out["uncertain_angles"] = {c: dict(v) for c, v in res.uncertain_angles.items()}
+    out["posture"] = None if res.posture is None else res.posture.to_dict()
     out["markers"].extend(_marker_item(m) for m in res.marks)
     if res.gaps:
         out["gaps"] = [

@@ -22,6 +22,7 @@ from analysis.envelope.clinical import (
 )
 from analysis.envelope.document import envelope_document
 from analysis.envelope.masks import BoolArray, FloatArray
+from analysis.envelope.posture import PostureCheck
 from analysis.envelope.profiles import (
     Profile,
     RuleSpec,
@@ -545,6 +546,10 @@ class EnvelopeResult:
     uncertain_angles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Every angle of the table reported as uncertain, ``{column: {"reason", "redo"}}``,
     whether a rule reads it or not (``envelope.json``'s ``uncertain_angles``)."""
+    posture: PostureCheck | None = None
+    """The session's posture against the profile's (:mod:`analysis.envelope.posture`; None
+    when not checked: no pelvis sensor, a profile of unknown posture, or the envelope was
+    judged outside ``stretchguard.analyse``)."""
 
     @property
     def engaged_s(self) -> float:

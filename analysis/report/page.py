@@ -103,7 +103,7 @@ def _clock(t_s: float) -> str:
     if not math.isfinite(t_s):
         return "—"
     sign = "−" if t_s < 0 else ""
-    t = abs(t_s)
+    t = round(abs(t_s), 1)  # rounded before splitting: 59.97 s is 1:00.0, not 0:60.0
     h, rem = divmod(t, 3600)
     m, s = divmod(rem, 60)
     if h >= 1:
@@ -306,6 +306,7 @@ def _verdict_box(env: EnvelopeResult) -> str:
         )
     lines.extend(_e(x) for x in scope_lines(env))
     lines.extend(_mark_lines(env))
+    lines[:0] = [_e(x) for x in posture_lines(env)]
     title, klass = _headline(env)
     return f"<div class='verdict v-{_e(klass)}'><b>{_e(title)}</b>" + "<br>".join(lines) + "</div>"
 
@@ -345,6 +346,17 @@ def _headline(env: EnvelopeResult) -> tuple[str, str]:
 
 def _unchecked(env: EnvelopeResult) -> tuple[NotChecked, ...]:
     return not_checked(env.rules, side=env.side, measured=(env.engaged_by or "",))
+
+
+def posture_lines(env: EnvelopeResult) -> list[str]:
+    """The sentence on a posture that contradicts the profile, or on a profile chosen by it.
+
+    Empty when the posture matches a chosen profile or was not checked.
+    """
+    check = env.posture
+    if check is None or (check.matches and check.switched_from is None):
+        return []
+    return [check.text()]
 
 
 def scope_lines(env: EnvelopeResult) -> list[str]:
@@ -1019,6 +1031,7 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     if env.verdict == "outside" and gating and all(e.severity == "borderline" for e in gating):
         partial += f" — borderline: {BORDERLINE_WORDS}"
     lines.append(f"  verdict: {title.lower()} [{env.verdict}]{partial}")
+    lines.extend(f"  {x}" for x in posture_lines(env))
     lines.extend(f"  {x}" for x in scope_lines(env))
     if env.verdict == "not_engaged" and env.engaged_reason:
         lines.append(f"  {env.engaged_reason}")
