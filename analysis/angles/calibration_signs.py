@@ -552,11 +552,17 @@ def _near_over_session(
 def _by_centre(row: SignRule, centre: CentreEvidence | None, least: float = CENTRE_DECIDE):
     if not row.shared_centre or centre is None or centre.ratio < least:
         return None
-    conf: Confidence = "high" if centre.ratio >= CENTRE_HIGH else "low"
+    sure = centre.ratio >= CENTRE_HIGH and centre.beyond_floor
+    conf: Confidence = "high" if sure else "low"
     text = (
         f"the {row.relation} centre moves alike in both sensors (the other sign fits "
         f"{centre.ratio:.2f}× worse)"
     )
+    if centre.ratio >= CENTRE_HIGH and not centre.beyond_floor:
+        text += (
+            f", by less than the sensors' own tilt wander could make it "
+            f"({abs(centre.reversed - centre.as_estimated):.3f} ≤ {centre.floor_m_s2:.3f} m/s²)"
+        )
     return SignDecision(choice=centre.choice, rule=text, confidence=conf)
 
 
