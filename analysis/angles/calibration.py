@@ -77,6 +77,7 @@ from analysis.angles.calibration_centre import (
     centre_vote,
     heading_spread_deg,
     rotated_centre_terms,
+    vendor_tilt_noise,
 )
 from analysis.angles.calibration_hinge import (
     COUPLED_TURN_DEG,
@@ -1164,12 +1165,16 @@ def joint_centre_terms(
     masks: tuple[BoolArray, BoolArray],
     acc_bias_m_s2: Mapping[str, FloatArray],
     gyr_bias_rad_s: Mapping[str, FloatArray] | None = None,
+    *,
+    vendor_fused: frozenset[str] = frozenset(),
 ) -> dict[str, CentreTerms]:
     """Shared-centre terms of the segments the sign table's ``shared_centre`` rows name.
 
     The terms (:mod:`analysis.angles.calibration_centre`) are taken for every such worn
     segment over the functional window (``masks[1]``, first to last sample).
     ``gyr_bias_rad_s``: each sensor's quiet-stand rate when already known.
+    ``vendor_fused``: the sensors whose orientation is the vendor's own fusion output (their
+    terms carry :func:`analysis.angles.calibration_centre.vendor_tilt_noise`).
 
     Rates lose their quiet-stand mean, accelerations the given bias; samples at which one
     of those sensors is invalid or its orientation unknown are dropped from all of them.
@@ -1196,7 +1201,11 @@ def joint_centre_terms(
         )
     if ok.sum() < 10:
         return {}
-    return {p: CentreTerms(t.acc_E[ok], t.lever_E[ok]) for p, t in terms.items()}
+    noise = vendor_tilt_noise()
+    return {
+        p: CentreTerms(t.acc_E[ok], t.lever_E[ok], noise if p in vendor_fused else 0.0)
+        for p, t in terms.items()
+    }
 
 
 def _centre_labels(session: UniformSession) -> set[str]:
@@ -2105,10 +2114,12 @@ def _signs(
     axes: Mapping[str, SensorAxes],
     masks: tuple[BoolArray, BoolArray],
     bias: Mapping[str, FloatArray],
+    vendor_fused: frozenset[str] = frozenset(),
 ) -> dict[str, tuple[FloatArray, SignDecision, SensorAxes]]:
     """:func:`decide_signs` with every piece of evidence the session offers.
 
-    ``masks``: the quiet stand and the functional window; ``bias``: accelerometer biases.
+    ``masks``: the quiet stand and the functional window; ``bias``: accelerometer biases;
+    ``vendor_fused``: the sensors whose orientation is their vendor's fusion output.
     """
     stand, move = masks
     return decide_signs(
@@ -2116,7 +2127,7 @@ def _signs(
         axes,
         move,
         rate_hz=session.rate_hz,
-        centre=joint_centre_terms(session, q_E_S, masks, bias),
+        centre=joint_centre_terms(session, q_E_S, masks, bias, vendor_fused=vendor_fused),
         stand=stand,
         reach=reach_moves_of(session, q_E_S, stand, bias),
         votes_for=lambda seg, z_E: session_centre_votes(session, q_E_S, stand, bias, seg, z_E),
@@ -2132,6 +2143,7 @@ def calibrate(
     *,
     windows: Windows,
     acc_bias_m_s2: Mapping[str, FloatArray] | None = None,
+    vendor_fused: frozenset[str] = frozenset(),
 ) -> CalibrationResult:
     """Calibrate every sensor of ``session`` to its segment.
 
@@ -2148,6 +2160,10 @@ def calibrate(
     acc_bias_m_s2
         Per sensor, an accelerometer bias to remove from the stand's gravity direction
         (``analysis.angles.accbias``); none when omitted.
+    vendor_fused
+        The sensors whose ``q_E_S`` is their vendor's own fusion output (the acc and rates
+        derived from it): the hip centre's evidence on a sign allows for its tilt wander
+        (:data:`analysis.angles.calibration_centre.VENDOR_TILT_WANDER_DEG`).
     """
     t = session.t_s
     m_static = _window_mask(t, windows.static_s)
@@ -2165,7 +2181,7 @@ def calibrate(
     }
     axes = knee_hinge_axes(session, axes, (m_static, m_func), q_E_S)
     axes = ankle_hinge_axes(session, axes, m_static)
-    signs = _signs(session, q_E_S, axes, (m_static, m_func), bias)
+    signs = _signs(session, q_E_S, axes, (m_static, m_func), bias, vendor_fused)
     notes: list[str] = list(windows.notes)
     segments = {}
     for label in axes:

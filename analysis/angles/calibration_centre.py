@@ -43,6 +43,19 @@ SMOOTH_S: Final = 0.1
 """Moving-mean window (s) applied to rates and accelerations before differentiating."""
 RIDGE: Final = 1e-3
 """Ridge on the lever arms (per sample, (m/s²)²/m²): keeps a still sensor's arm finite."""
+VENDOR_TILT_WANDER_DEG: Final = 0.3
+"""How far (RMS, about each horizontal axis) a vendor's own fusion lets its tilt wander
+during a session (a few tenths of a degree: the Movella DOT). Its exported orientation turns
+gravity by that much, a horizontal acceleration of ``g · sin(0.3°)`` ≈ 0.05 m/s² per axis that
+changes as the error does (the fit's constant offset takes only its mean); the sensor's
+acceleration and rates are derived from the same orientation, so nothing in the data shows it.
+A still pelvis's hip centre moves by less than that in the calibration: the error alone can
+make one heading fit better (:func:`vendor_tilt_noise`, :attr:`CentreEvidence.floor_m_s2`)."""
+
+
+def vendor_tilt_noise(gravity_m_s2: float = 9.81) -> float:
+    """RMS vector length (m/s²) of the horizontal acceleration a vendor's tilt wander adds."""
+    return float(gravity_m_s2 * np.sin(np.deg2rad(VENDOR_TILT_WANDER_DEG)) * np.sqrt(2.0))
 
 
 @dataclass(frozen=True)
@@ -51,11 +64,14 @@ class CentreTerms:
 
     ``acc_E`` (n, 3) is the specific force in the sensor's earth frame (m/s²); ``lever_E``
     (n, 3, 3) is ``R Γ``, mapping a lever arm (m, sensor frame) to the acceleration it adds
-    (m/s², earth frame).
+    (m/s², earth frame). ``tilt_noise_m_s2``: the RMS acceleration (vector length) that the
+    orientation's own wandering tilt error adds to ``acc_E`` (gravity turned by it), where
+    that error is not ours to know (:data:`VENDOR_TILT_WANDER_DEG`); 0 for our own fusion.
     """
 
     acc_E: FloatArray
     lever_E: FloatArray
+    tilt_noise_m_s2: float = 0.0
 
 
 def _moving_mean(x: FloatArray, n: int) -> FloatArray:
@@ -216,10 +232,22 @@ def candidate_headings(z_a_E: FloatArray, z_b_E: FloatArray) -> tuple[float, flo
 
 @dataclass(frozen=True)
 class CentreEvidence:
-    """Centre mismatch (m/s² RMS) of the segment's flexion axis as estimated and reversed."""
+    """Centre mismatch (m/s² RMS) of the segment's flexion axis as estimated and reversed.
+
+    ``floor_m_s2``: the mismatch the two sensors' orientation errors alone may put on either
+    candidate (root-sum-square of their :attr:`CentreTerms.tilt_noise_m_s2`): a difference
+    between the candidates smaller than that may be those errors, not the hip centre
+    (:attr:`beyond_floor`).
+    """
 
     as_estimated: float
     reversed: float
+    floor_m_s2: float = 0.0
+
+    @property
+    def beyond_floor(self) -> bool:
+        """True when the candidates' mismatches differ by more than :attr:`floor_m_s2`."""
+        return abs(self.reversed - self.as_estimated) > self.floor_m_s2
 
     @property
     def choice(self) -> int:
@@ -237,6 +265,7 @@ class CentreEvidence:
         return CentreEvidence(
             float(np.hypot(self.as_estimated, other.as_estimated)),
             float(np.hypot(self.reversed, other.reversed)),
+            float(np.hypot(self.floor_m_s2, other.floor_m_s2)),
         )
 
 
@@ -250,7 +279,8 @@ def centre_evidence(
     """
     keep, flip = candidate_headings(z_segment_E, z_partner_E)
     form = MismatchForm(segment, partner)
-    return CentreEvidence(form(keep), form(flip))
+    floor = float(np.hypot(segment.tilt_noise_m_s2, partner.tilt_noise_m_s2))
+    return CentreEvidence(form(keep), form(flip), floor)
 
 
 HEADING_STEP_DEG: Final = 5.0

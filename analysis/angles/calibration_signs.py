@@ -74,7 +74,9 @@ Confidence is ``high`` only when a test decided by a margin: tests 1 and 2 when 
 candidate breaks the anatomy and the other does not (≥ 1 % of the window; ≥ 2 s of the
 session against at most a tenth of that), test 2b on ≥ 2 movements and none against,
 test 2c on ≥ 2 separate stretches and none against (the window not against),
-test 3 when the rejected sign's centre mismatch is ≥ 1.3 times the chosen one's, test 4
+test 3 when the rejected sign's centre mismatch is ≥ 1.3 times the chosen one's (and larger by
+more than a vendor fusion's tilt wander could make it, where a sensor's orientation is that
+fusion's: :attr:`analysis.angles.calibration_centre.CentreEvidence.floor_m_s2`), test 4
 when the candidates differ by > 5° (> 10° over the session) in their 90th-percentile ankle
 angle and only the rejected one lies past the plausible bound, test 5 when
 |r| ≥ 0.6 (r counts only when both segments tip ≥ 4°), tests 6 and 7 always (7 with the
@@ -552,11 +554,17 @@ def _near_over_session(
 def _by_centre(row: SignRule, centre: CentreEvidence | None, least: float = CENTRE_DECIDE):
     if not row.shared_centre or centre is None or centre.ratio < least:
         return None
-    conf: Confidence = "high" if centre.ratio >= CENTRE_HIGH else "low"
+    sure = centre.ratio >= CENTRE_HIGH and centre.beyond_floor
+    conf: Confidence = "high" if sure else "low"
     text = (
         f"the {row.relation} centre moves alike in both sensors (the other sign fits "
         f"{centre.ratio:.2f}× worse)"
     )
+    if centre.ratio >= CENTRE_HIGH and not centre.beyond_floor:
+        text += (
+            f", by less than the sensors' own tilt wander could make it "
+            f"({abs(centre.reversed - centre.as_estimated):.3f} ≤ {centre.floor_m_s2:.3f} m/s²)"
+        )
     return SignDecision(choice=centre.choice, rule=text, confidence=conf)
 
 

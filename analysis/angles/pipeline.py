@@ -693,7 +693,15 @@ def analyse_recording(
     report("calibration", 0.7)
     families = {p: info.family for p, info in meta.sensors.items()}  # a part's prior
     cal, evidence, still = _calibrate_beside(
-        session, q_E_S, windows, gyr_bias, acc_corr, opts, threads=threads, families=families
+        session,
+        q_E_S,
+        windows,
+        gyr_bias,
+        acc_corr,
+        opts,
+        threads=threads,
+        families=families,
+        vendor_fused=_vendor_fused(session, meta.extra.get("orientation_source", {})),
     )
     precision = {
         p: precision_of(e, cal.segments[p].q_S_B) for p, e in evidence.items() if p in cal.segments
@@ -926,13 +934,17 @@ def _calibrate(
     q_E_S: Mapping[str, FloatArray],
     windows: Windows,
     opts: PipelineOptions,
+    vendor_fused: frozenset[str] = frozenset(),
 ) -> CalibrationResult:
-    """Calibrate from the whole grid, or from its head as a live session would."""
+    """Calibrate from the whole grid, or from its head as a live session would.
+
+    ``vendor_fused``: the sensors whose orientation is their vendor's fusion output.
+    """
     head = _calibration_data(session, opts)
     n = head.t_s.shape[0]
     if n < session.t_s.shape[0]:
         q_E_S = {p: q[:n] for p, q in q_E_S.items()}
-    return calibrate(head, q_E_S, windows=windows)
+    return calibrate(head, q_E_S, windows=windows, vendor_fused=vendor_fused)
 
 
 def _corrected_acc(
@@ -1078,6 +1090,15 @@ def _vendor_orientation(
     return vendor_orientation(label, quat, acc_corr[label], follows_raw=raw)
 
 
+def _vendor_fused(session: UniformSession, vendor: Mapping[str, str]) -> frozenset[str]:
+    """The sensors whose orientation :func:`_orientations` takes from their vendor's fusion."""
+    return frozenset(
+        p
+        for p, u in session.streams.items()
+        if vendor.get(p) == ORIENTATION_FROM_VENDOR and u.quat is not None
+    )
+
+
 def _calibrate_beside(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
@@ -1088,10 +1109,12 @@ def _calibrate_beside(
     *,
     threads: int,
     families: Mapping[str, str | None],
+    vendor_fused: frozenset[str] = frozenset(),
 ) -> tuple[CalibrationResult, dict[str, PoseEvidence], dict[str, NDArray[np.bool_]]]:
     """The calibration, the segments' pose evidence and the stillness (:func:`_all_still`).
 
     ``families``: each sensor's family as the recording names it (:func:`_pose_evidence`).
+    ``vendor_fused``: the sensors whose orientation is their vendor's fusion output.
 
     The stillness comes as :func:`segment_orientations`'s ``still`` and ``legs_still``.
     The last two need no calibration: with ``threads`` > 1 they are taken on a second
@@ -1104,11 +1127,11 @@ def _calibrate_beside(
         return _pose_evidence(session, gyr_bias, windows, acc_corr, families, opts), still
 
     if threads <= 1:
-        cal = _calibrate(session, q_E_S, windows, opts)
+        cal = _calibrate(session, q_E_S, windows, opts, vendor_fused)
         return cal, *beside()
     with ThreadPoolExecutor(max_workers=1) as pool:
         other = pool.submit(beside)
-        cal = _calibrate(session, q_E_S, windows, opts)
+        cal = _calibrate(session, q_E_S, windows, opts, vendor_fused)
         evidence, still = other.result()
     return cal, evidence, still
 

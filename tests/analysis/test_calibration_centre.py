@@ -19,6 +19,7 @@ from analysis.angles.calibration import (
     axis_from_centre,
     calibrate,
     centre_partners,
+    joint_centre_terms,
 )
 from analysis.angles.calibration_axes import SensorAxes
 from analysis.angles.calibration_centre import (
@@ -31,6 +32,7 @@ from analysis.angles.calibration_centre import (
     centre_mismatch,
     centre_terms,
     golden_min,
+    vendor_tilt_noise,
 )
 from analysis.angles.calibration_signs import (
     CENTRE_HIGH,
@@ -286,6 +288,52 @@ def test_the_pelvis_row_uses_the_centre_evidence(evidence, choice, confidence):
     assert (d.choice, d.confidence) == (choice, confidence)
     assert "centre" in d.rule
     assert d.based_on == ("right_thigh",)
+
+
+def test_a_centre_margin_within_the_vendor_tilt_wander_is_not_confident():
+    # round 5 of the stranger's generator, seed 2133 (Movella DOT files): the reversed pelvis
+    # fitted 0.066 against 0.102 m/s² (1.54×), a difference the two sensors' own 0.3° tilt
+    # wander can make by itself; decided with confidence, it was the wrong sign
+    thigh = _thigh_tilts(np.linspace(0.0, 40.0, 200))
+    row, still = _pelvis_row(), _still_tilts()
+    floor = float(np.hypot(vendor_tilt_noise(), vendor_tilt_noise()))
+    for ev, confidence in (
+        (CentreEvidence(0.066, 0.102), "high"),  # our own fusion: no floor
+        (CentreEvidence(0.066, 0.102, floor), "low"),
+        (CentreEvidence(0.05, 0.2, floor), "high"),  # a margin past the wander still decides
+    ):
+        d = decide_sign(row, still, {"right_thigh": thigh}, session_rate_hz=10.0, centre=ev)
+        assert (d.choice, d.confidence) == (0, confidence)
+        assert ("tilt wander" in d.rule) == (confidence == "low")
+
+
+def test_the_vendor_tilt_floor_adds_up_over_sensors_and_thighs():
+    assert 0.05 < vendor_tilt_noise() < 0.1  # 0.3° of gravity, two horizontal axes
+    one = CentreEvidence(0.03, 0.04, 0.1)
+    assert (one + CentreEvidence(0.04, 0.03, 0.0)).floor_m_s2 == pytest.approx(0.1)
+    assert not (one + one).beyond_floor
+    assert CentreEvidence(0.03, 0.2, 0.1).beyond_floor
+
+
+def test_only_the_vendor_fused_sensors_carry_the_tilt_floor():
+    n = 2800
+    data, _mounts = _pair("facing_backwards", "outside_of_thigh", n=n)
+    streams = {
+        p: UniformStream(placement=p, acc_m_s2=a, gyr_rad_s=g, valid=np.ones(n, bool))
+        for p, (a, g, _q) in data.items()
+    }
+    session = UniformSession(t_s=np.arange(n) / RATE_HZ, rate_hz=RATE_HZ, streams=streams, gaps=())
+    t = session.t_s
+    masks = (t < 3.8, (t >= 4.0) & (t < 28.0))
+    q = {p: v[2] for p, v in data.items()}
+    own = joint_centre_terms(session, q, masks, {})
+    fused = joint_centre_terms(session, q, masks, {}, vendor_fused=frozenset({"pelvis"}))
+    assert {p: x.tilt_noise_m_s2 for p, x in own.items()} == {"pelvis": 0.0, "right_thigh": 0.0}
+    assert fused["pelvis"].tilt_noise_m_s2 == pytest.approx(vendor_tilt_noise())
+    assert fused["right_thigh"].tilt_noise_m_s2 == 0.0
+    z = {"pelvis": np.array([1.0, 0.0, 0.0]), "right_thigh": np.array([0.0, 1.0, 0.0])}
+    ev = centre_evidence(fused["pelvis"], fused["right_thigh"], z["pelvis"], z["right_thigh"])
+    assert ev.floor_m_s2 == pytest.approx(vendor_tilt_noise())
 
 
 def test_weak_centre_evidence_beats_the_fallback_but_is_not_confident():
