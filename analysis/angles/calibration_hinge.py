@@ -110,6 +110,8 @@ def fit_hinge(
     up_prox_S: FloatArray | None = None,
     up_dist_S: FloatArray | None = None,
     iterations: int = 40,
+    max_samples: int = MAX_SAMPLES,
+    tilted_starts: bool = True,
 ) -> HingeFit:
     """Hinge axes from simultaneous ``(n, 3)`` angular rates (rad/s, each sensor's frame).
 
@@ -119,7 +121,10 @@ def fit_hinge(
     directions, one axis at a time (9 pairs of starts); of the solutions whose cost is within
     :data:`NEAR_BEST_COST` of the least it keeps the one nearest the guesses. The rates should
     have their biases removed; samples at which both sensors turn slower than :data:`MIN_RATE_RAD_S`
-    are not used, the others thinned to at most :data:`MAX_SAMPLES`.
+    are not used, the others thinned to at most ``max_samples`` (:data:`MAX_SAMPLES`).
+    ``tilted_starts=False`` descends from the guesses alone (one descent instead of nine: for
+    guesses known to lie near the answer, e.g. the calibration's axes refitted later in the
+    session, :mod:`analysis.angles.strap_slip`).
 
     ``up_prox_S``/``up_dist_S`` (``(n, 3)``, the vertical in each sensor's coordinates per
     sample; both or neither) weight each sample by :func:`across_vertical_share`: thigh and
@@ -136,7 +141,7 @@ def fit_hinge(
     keep = (np.linalg.norm(w1, axis=1) > MIN_RATE_RAD_S) | (
         np.linalg.norm(w2, axis=1) > MIN_RATE_RAD_S
     )
-    step = max(1, int(np.ceil(int(keep.sum()) / MAX_SAMPLES)))
+    step = max(1, int(np.ceil(int(keep.sum()) / max_samples)))
     w1, w2 = w1[keep][::step], w2[keep][::step]
     j1 = np.asarray(j_prox0_S, dtype=np.float64) / np.linalg.norm(j_prox0_S)
     j2 = np.asarray(j_dist0_S, dtype=np.float64) / np.linalg.norm(j_dist0_S)
@@ -145,9 +150,10 @@ def fit_hinge(
             w1, w2, np.asarray(up_prox_S)[keep][::step], np.asarray(up_dist_S)[keep][::step]
         )
         # scaling both rates of a sample by s ≥ 0 scales its residual by s
-        _, j1, j2 = _best_fit(w1 * share[:, None], w2 * share[:, None], j1, j2, iterations)
+        w1s, w2s = w1 * share[:, None], w2 * share[:, None]
+        _, j1, j2 = _best_fit(w1s, w2s, j1, j2, iterations, tilted_starts=tilted_starts)
     else:
-        _, j1, j2 = _best_fit(w1, w2, j1, j2, iterations)
+        _, j1, j2 = _best_fit(w1, w2, j1, j2, iterations, tilted_starts=tilted_starts)
     cost = _cost(w1, w2, j1, j2)
     n = max(1, w1.shape[0])
     jac = _jacobian(w1, w2, j1, j2)
@@ -191,14 +197,24 @@ def across_vertical_share(
 
 
 def _best_fit(
-    w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray, iterations: int
+    w1: FloatArray,
+    w2: FloatArray,
+    j1: FloatArray,
+    j2: FloatArray,
+    iterations: int,
+    *,
+    tilted_starts: bool = True,
 ) -> tuple[float, FloatArray, FloatArray]:
     """Of the descents from the 9 pairs of starts around the guesses, the kept one.
+
+    ``tilted_starts=False``: the one descent from the guesses themselves.
 
     The least cost, or among the solutions within :data:`NEAR_BEST_COST` of it the one nearest
     the guesses ``j1``/``j2``: along a direction the data leave free (e.g. knee bends alone)
     the cost cannot choose, the guesses can.
     """
+    if not tilted_starts:
+        return _descend(w1, w2, j1, j2, iterations)
     starts = [(s1, j2) for s1 in _starts(j1)] + [(j1, s2) for s2 in _starts(j2)[1:]]
     found = [_descend(w1, w2, s1, s2, iterations) for s1, s2 in starts]
     least = min(f[0] for f in found)

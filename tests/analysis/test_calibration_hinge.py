@@ -394,3 +394,24 @@ def test_a_fit_that_leaves_the_shank_free_gives_only_the_thigh_its_axis():
     firm = dataclasses.replace(fit, weakest_dist_rad_s=2.0 * MIN_WEAKEST_RAD_S)
     assert set(_hinge_axes(axes, pair, free, 90.0, source="knee hinge")) == {"right_thigh"}
     assert set(_hinge_axes(axes, pair, firm, 90.0, source="knee hinge")) == set(pair)
+
+
+def test_a_fit_from_the_guesses_alone_descends_once_to_the_same_axes(monkeypatch):
+    """``tilted_starts=False`` (the strap check's windows): one descent, not nine, and from
+    guesses 12° and 10° off on thinned samples it reaches the nine starts' axes."""
+    from analysis.angles import calibration_hinge as ch
+
+    g_t, g_s = _rates("skewed", "upside_down", sloppy_deg=6.0, knee_deg=70.0)
+    true_t, true_s = _axis_in_sensor(MOUNTS["skewed"]), _axis_in_sensor(MOUNTS["upside_down"])
+    guess_t, guess_s = _tilted(true_t, 12.0, 5), -_tilted(true_s, 10.0, 6)
+    calls = []
+    real = ch._descend
+    monkeypatch.setattr(ch, "_descend", lambda *a: calls.append(1) or real(*a))
+    full = fit_hinge(g_t, g_s, guess_t, guess_s)
+    assert len(calls) == 9
+    calls.clear()
+    quick = fit_hinge(g_t, g_s, guess_t, guess_s, max_samples=300, tilted_starts=False)
+    assert len(calls) == 1
+    assert quick.samples <= 300 < full.samples
+    assert _off_deg(quick.j_prox_S, full.j_prox_S) < 0.5
+    assert _off_deg(quick.j_dist_S, full.j_dist_S) < 0.5

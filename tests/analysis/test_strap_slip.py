@@ -28,7 +28,8 @@ def _turns(values, step_s=10.0):
 
 
 def test_slip_onset_is_the_first_window_of_a_step_that_stays():
-    onset = ss.slip_onset(_turns([1.0, -2.0, 0.5, 7.0, 12.0, 11.0, 12.5]))
+    # windows 10 s apart: the step's six windows hold three that do not overlap (30, 50, 70 s)
+    onset = ss.slip_onset(_turns([1.0, -2.0, 0.5, 7.0, 12.0, 11.0, 12.5, 12.0, 10.5]))
     assert onset is not None
     assert onset.t0_s == 30.0
     # its size: the median step from before (the reference and earlier windows: 0.25°)
@@ -37,7 +38,7 @@ def test_slip_onset_is_the_first_window_of_a_step_that_stays():
 
 def test_no_slip_where_the_later_windows_agree_with_the_calibrations_axis():
     """The movements' own fit 6° from the calibration's axis, the later windows at the latter."""
-    turns = _turns([5.8, 6.3, 6.1, 6.4])
+    turns = _turns([5.8, 6.3, 6.1, 6.4, 6.0, 5.9])
     assert ss.slip_onset(turns, cal_deg=6.0) is None
     assert ss.slip_onset(turns, cal_deg=0.0) is not None
 
@@ -50,6 +51,7 @@ def test_no_slip_where_the_later_windows_agree_with_the_calibrations_axis():
         [1.0, 0.5, 2.0, 3.0, 9.0],  # the last window alone
         [1.0, 0.5, 8.0, -8.0, 9.0],  # out both ways
         [0.5, 1.0, 8.0, 8.5],  # two windows, one bend apart: one stretch of bending
+        [0.5, 1.0, 8.0, 8.5, 8.0],  # three windows, two stretches of bending
     ],
 )
 def test_no_slip_without_a_lasting_step(values):
@@ -161,3 +163,47 @@ def test_bias_free_rates_correct_only_the_rows_asked_and_find_the_same_slip():
     by_view = ss.find_slips(t, views, q, from_s=40.0, rate_hz=RATE_HZ)
     assert by_view == ss.find_slips(t, arrays, q, from_s=40.0, rate_hz=RATE_HZ)
     assert [s.placement for s in by_view] == ["left_thigh"]
+
+
+def test_two_stretches_of_bending_are_not_a_slip():
+    """Held-out person 72000 (full set, 1 h): a resting left shank's only counted windows after
+    26 min turned 10.3°, 10.3° (the same bend, two overlapping windows) and 6.2°. Round 15
+    called it a slip; three windows that do not overlap are needed."""
+    turns = [
+        ss.AxisTurn(t0_s=t, turn_deg=v)
+        for t, v in (
+            (81.0, -0.8),
+            (91.0, -0.8),
+            (141.0, -1.4),
+            (151.0, -1.4),
+            (1211.0, 1.4),
+            (1571.0, 10.3),
+            (1581.0, 10.3),
+            (1661.0, 6.2),
+        )
+    ]
+    assert ss.apart_count(turns[5:]) == 2
+    assert ss.slip_onset(turns) is None
+    # one more stretch of bending that shows the step, and it is one
+    onset = ss.slip_onset([*turns, ss.AxisTurn(t0_s=1801.0, turn_deg=9.0)])
+    assert onset is not None
+    assert onset.t0_s == 1571.0
+
+
+def test_still_windows_are_fitted_from_the_reference_in_one_descent(monkeypatch):
+    """Only the reference (the calibration movements) and windows whose quick fit moved past
+    SCREEN_DEG get the nine-start fit; on a strap that stayed that is the reference alone."""
+    from analysis.angles import calibration_hinge as ch
+
+    t, w_thigh, w_shank = _hinge_rates(240.0, seed=5)
+    q = _mounts()
+    gyr = {
+        "left_thigh": _sensor_rates(q["left_thigh"], w_thigh),
+        "left_shank": _sensor_rates(q["left_shank"], w_shank),
+    }
+    descents = []
+    real = ch._descend
+    monkeypatch.setattr(ch, "_descend", lambda *a: descents.append(1) or real(*a))
+    assert ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ) == []
+    windows = len(np.arange(40.0, t[-1] - 0.5 * ss.WINDOW_S, ss.STEP_S))
+    assert len(descents) == 9 + windows
