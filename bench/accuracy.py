@@ -652,7 +652,11 @@ ankle 2.03° off over an hour lying, from accelerometer errors the pose fit cann
 slumps missed on an uncertain trunk); seeds 48000–48099 were held out in round 14 and seeds
 60000–60099 run on round 15's starting code, both then examined (nothing trusted over its
 target; the only misses on rules marked uncertain, one a knee break read 8.5° past its edge
-on a thigh whose accelerometer doubt was a bounded ±2.7°). The seeds below were run once, on
+on a thigh whose accelerometer doubt was a bounded ±2.7°); seeds 62000–62099 were held out in
+round 15 and seeds 64000–64099 run on round 16's starting code, both then examined (nothing
+trusted over its target; a hold split by a pause at the dwell and a lean at the rate limit
+counted off; a false strap slip on a resting shank over an hour; an ankle 9.6° off on a foot
+whose forward direction was rightly marked not established). The seeds below were run once, on
 this round's final code. All
 angles, then the trusted ones only:
 
