@@ -235,20 +235,15 @@ class LiveSession:
     async def stop(self) -> None:
         """Stop every sensor (stop commands, disconnect) and decode what is still queued.
 
-        The sensors are stopped together, not one after another: a sensor's stop command
-        and its answer wait behind the other sensors' notifications still streaming (a
-        virtual world at ``--speed 50`` kept streaming for each of the four stops in turn).
-        Every link is stopped even if one fails; the first failure is raised after.
+        One after another: stopped together (round 16, tried), the Linux stack in the BlueZ
+        VM check (``.ci/bluez``) failed the stop commands ("Unlikely Error"), timed out two
+        HCI disconnections and lost notifications still in flight.
         """
         if self._stopped:
             return
         self._stopped = True
-        results = await asyncio.gather(
-            *(link.stop() for link in self.links.values()), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        for link in self.links.values():
+            await link.stop()
 
     async def __aenter__(self) -> LiveSession:
         await self.start()

@@ -7,13 +7,11 @@ packet waited behind them, a stop command's answer too, and the four sensors wer
 after another: the stop took 27–40 real s. The MetaWear thigh, timed by its arrival (its raw
 acc/gyro stream carries no device time), had 60 % of the samples it measured within
 ``--duration-s`` timed after the end. Now the paced world holds still while any sensor's
-stack has notifications waiting (``VirtualRig.backlogged``), and the sensors are stopped
-together (``LiveSession.stop``).
+stack has notifications waiting (``VirtualRig.backlogged``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from pathlib import Path
@@ -22,7 +20,6 @@ import numpy as np
 import pytest
 
 from sensors.formats.canonical import read_recording
-from sensors.session.config import SensorAssignment, SessionConfig
 from sensors.session.live import LiveSession
 from sensors.virtual import source
 from sensors.virtual.scenario import record_virtual_session
@@ -32,12 +29,12 @@ DURATION_S = 10.0
 SHARE_MIN = 0.9
 """Each sensor's rows within ``[end − duration, end]``, as a share of its rate × duration (the
 thigh had 37–45 % before; the other sensors 100 %)."""
-AFTER_END_MAX_WORLD_S = 30.0
+AFTER_END_MAX_WORLD_S = 60.0
 """Samples counted after the end, per sensor, at most this many seconds of its rate (before:
 110–300 s of the shank's and the foot's, the world running on through the slow stop)."""
-STOP_MAX_S = 10.0
+STOP_MAX_S = 15.0
 """Real seconds the session's stop may take (before: 27–40 s on the loaded 2-core machine;
-after: 0.3 s)."""
+after: 2–5 s)."""
 
 
 @pytest.mark.slow
@@ -107,40 +104,3 @@ def test_a_held_paced_clock_stands_still_and_counts_the_wait(monkeypatch):
     assert advance(5) == 15_000_000  # runs again
     assert seen == sorted(seen)  # never backwards
     assert clock.slowed_ns == 60_000_000
-
-
-async def test_the_sensors_are_stopped_together_and_each_one_even_if_another_fails():
-    events: list[str] = []
-    release = asyncio.Event()
-
-    class Link:
-        def __init__(self, name: str, *, fails: bool = False) -> None:
-            self.name, self.fails = name, fails
-
-        async def stop(self) -> None:
-            events.append(f"{self.name} stopping")
-            await release.wait()
-            events.append(f"{self.name} stopped")
-            if self.fails:
-                raise RuntimeError(f"{self.name} failed")
-
-    config = SessionConfig(
-        sensors=tuple(
-            SensorAssignment(placement=p, address=f"C0:5E:00:00:00:0{i}")
-            for i, p in enumerate(("pelvis", "right_thigh", "right_shank"), start=1)
-        )
-    )
-    session = LiveSession(config)
-    session.links = {  # type: ignore[assignment]
-        "pelvis": Link("pelvis"),
-        "right_thigh": Link("right_thigh", fails=True),
-        "right_shank": Link("right_shank"),
-    }
-    stopping = asyncio.ensure_future(session.stop())
-    for _ in range(5):
-        await asyncio.sleep(0)
-    assert events == ["pelvis stopping", "right_thigh stopping", "right_shank stopping"]
-    release.set()
-    with pytest.raises(RuntimeError, match="right_thigh failed"):
-        await stopping
-    assert events[3:] == ["pelvis stopped", "right_thigh stopped", "right_shank stopped"]
