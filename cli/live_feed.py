@@ -274,13 +274,18 @@ def _marks(session: Any) -> list[dict[str, Any]]:
 
 
 def _outages(angles: Any, t0: float) -> list[dict[str, Any]]:
-    """Sensors out: which, since when (``t_s`` as the snapshot's), lost or not, their angles."""
+    """Sensors out: which, since when (``t_s`` as the snapshot's), lost or not, their angles.
+
+    ``frozen``: the sensor still streams but repeats one sample (it stopped measuring), as the
+    terminal screen says it (``cli.live_angles.outage_words``).
+    """
     return [
         {
             "placement": o.placement,
             "since_t_s": _num(o.since_s - t0, 2),
             "lost": bool(o.lost),
             "angles": list(o.columns),
+            "frozen": bool(getattr(o, "frozen", False)),
         }
         for o in (getattr(angles, "outages", ()) or ())
     ]

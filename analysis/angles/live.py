@@ -517,8 +517,19 @@ class LiveAnglePipeline:
         return self._columns[placement]
 
     def _update_outages(self) -> None:
-        """Out: silent :data:`OUT_AFTER_S` behind the newest sample; lost past :data:`HOLD_S`."""
-        last = {p: self._buf[p].last_t for p in self.placements if p not in self._lost}
+        """Out: silent :data:`OUT_AFTER_S` behind the newest sample; lost past :data:`HOLD_S`.
+
+        Repeats held back (a run not yet ``FROZEN_MIN_S`` long) count as received: such a
+        sensor is sending, frozen or not undecided, so it is not called out before it is
+        called frozen (its data arriving a little later than the others' made the screen say
+        "out since" for a moment, then "frozen since", at the same sample).
+        """
+        last = {}
+        for p in self.placements:
+            if p not in self._lost:
+                held = self._frozen[p].held_to_s
+                t = self._buf[p].last_t
+                last[p] = t if held is None else max(t, held)
         newest = max(last.values(), default=-np.inf)
         for p, t in last.items():
             if not np.isfinite(t):

@@ -285,6 +285,14 @@ class FrozenWatch:
         kept = np.concatenate(out_rows)
         return np.concatenate(out_t), kept[:, :3], kept[:, 3:]
 
+    @property
+    def held_to_s(self) -> float | None:
+        """Time of the newest repeat held back (a run not yet ``min_s`` long), else None.
+
+        The sensor is sending then: frozen or not is undecided, but it is not silent.
+        """
+        return float(self._held[-1][0][-1]) if self._held else None
+
     def _repeat(self, t_s: FloatArray, rows: FloatArray, a: int, b: int) -> None:
         """Rows ``a .. b - 1`` repeat the row before them: held, or dropped once frozen."""
         if self._run_t is None:

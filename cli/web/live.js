@@ -217,10 +217,33 @@ function drawRules(s) {
   $("not-checked").textContent = nc.length ? `not checked: ${nc.join("; ")}` : "";
 }
 
+function outageText(o) {
+  // the terminal screen's words (cli.live_angles.outage_words), on the page's clock
+  const who = o.placement.replace("_", " ");
+  let text = o.frozen
+    ? `${who} sensor frozen since ${fmtS(o.since_t_s)} (the same sample repeated)`
+    : `${who} sensor out since ${fmtS(o.since_t_s)}`;
+  if (o.lost) text += " (too long to resume: restart the session to calibrate again)";
+  return text;
+}
+
+function drawOutages(s) {
+  const ul = $("outages");
+  const list = s.end ? [] : s.outages || [];
+  const texts = list.map(outageText);
+  if (ul.dataset.shown !== texts.join("\n")) {
+    ul.dataset.shown = texts.join("\n");
+    ul.textContent = "";
+    for (const o of list) el("li", { class: o.frozen ? "frozen" : "out", "data-placement": o.placement, text: outageText(o) }, ul);
+  }
+  ul.hidden = list.length === 0;
+}
+
 function drawSensors(s) {
   const list = s.sensors || [];
   const ended = s.phase === "ended";
-  const ok = (x) => x.state === "streaming" || (ended && x.state === "stopped");
+  const frozen = new Set((s.outages || []).filter((o) => o.frozen).map((o) => o.placement));
+  const ok = (x) => (x.state === "streaming" && !frozen.has(x.placement)) || (ended && x.state === "stopped");
   const fine = list.every((x) => ok(x) && !x.lost && !x.bad_packets && !x.reconnects && !x.gaps);
   const batt = (x) => (x.battery_pct == null ? "" : ` ${x.battery_pct}%`);
   $("sensor-line").textContent = list.length === 0 ? "looking for the sensors…" : fine
@@ -232,9 +255,10 @@ function drawSensors(s) {
   tb.textContent = "";
   if (fine) return;
   for (const x of list) {
-    const tr = el("tr", { class: x.state === "streaming" ? "" : "warn" }, tb);
+    const stuck = frozen.has(x.placement) && !ended; // streams, but one sample over and over
+    const tr = el("tr", { class: x.state === "streaming" && !stuck ? "" : "warn", "data-placement": x.placement }, tb);
     el("td", { text: x.placement }, tr);
-    el("td", { text: x.state }, tr);
+    el("td", { text: stuck ? `${x.state}, frozen` : x.state }, tr);
     el("td", { class: "num", text: `${Math.round(x.rate_hz || 0)}${x.configured_hz ? " / " + x.configured_hz : ""} Hz` }, tr);
     el("td", { class: "num", text: `${x.lost} / ${x.bad_packets}` }, tr);
     el("td", { class: "num", text: `${x.reconnects}` }, tr);
@@ -321,6 +345,7 @@ function render(s) {
   $("clock").textContent = fmtS(s.t_s);
   $("rec").textContent = `recording ${s.recording}`;
   drawBehind(s);
+  drawOutages(s);
   drawCue(s);
   drawStatus(s);
   drawFigure(s);
@@ -339,6 +364,8 @@ function render(s) {
     ankle_state: j.ankle || null, ankle_deg: ankle ? ankle.angle_deg : null,
     engaged: s.engaged, phase: s.phase, server_mono_s: s.server_mono_s,
     lag_s: s.lag_s, behind_shown: !$("behind").hidden,
+    outages: (s.outages || []).map((o) => ({ placement: o.placement, frozen: !!o.frozen })),
+    outages_shown: $("outages").hidden ? [] : [...$("outages").children].map((li) => li.textContent),
   });
   if (sg.trace.length > 5000) sg.trace.splice(0, 1000);
 }

@@ -108,6 +108,14 @@ class VirtualRig:
         for sensor in self.sensors.values():
             await sensor.start()
 
+    def backlogged(self) -> bool:
+        """True while a sensor's notifications wait in its BLE stack (its link is behind).
+
+        A paced world holds still meanwhile (``PacedHostClock(hold=rig.backlogged)``): the
+        sensors measure only what the link carries, as at a slower ``speed``.
+        """
+        return any(s.backlog_packets() > 0 for s in self.sensors.values())
+
     def start_world(self) -> float:
         """Start the scripted movement now; returns the world time it started at."""
         return self.world.start()

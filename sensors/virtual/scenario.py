@@ -230,6 +230,8 @@ async def record_virtual_session(
             record=record,
             host_ns=host.now_ns if host is not None else None,
         )
+        if host is not None:
+            host.hold = rig.backlogged  # the world waits for the link, not only for the loop
         session = await _session_for(rig, sources, rates_hz)
         started: list[float] = []
         pending = sorted(sources.meta.markers, key=lambda m: m.t_s)

@@ -420,6 +420,21 @@ class VirtualSensor:
             self._pump.cancel()
             self._pump = None
 
+    def backlog_packets(self) -> int:
+        """Notifications waiting in this sensor's BLE stack beyond its controller's buffers.
+
+        bumble's host queues every packet the controller has no buffer for, without bound:
+        the pump measures on the world clock, so a link slower than the world (``--speed
+        50`` on a busy computer) piled thousands of notifications up here — data arriving
+        ever later, and every answer to the client (a stop command's) queued behind them.
+        0 when nothing waits (or not connected).
+        """
+        device = self._device
+        queue = None if device is None else device.host.le_acl_packet_queue
+        if queue is None or self._connection is None:
+            return 0
+        return max(0, queue.pending - queue.max_in_flight)
+
     def device_time_s(self, world_s: float) -> float:
         """The device clock at world time ``world_s``."""
         return self.device_clock_offset_s + (1.0 + self.drift_ppm * 1e-6) * world_s

@@ -207,27 +207,46 @@ class PacedHostClock:
     ``max_step_s``: while the loop keeps up (rounds shorter than that) this is the monotonic
     clock itself; a starved or blocked loop slows the world, the sensors and the session
     clock alike, so every part sees the same session, only later. :meth:`run` paces it.
+
+    A loop that keeps up can still be behind: the sensors' notifications may wait in their
+    BLE stacks faster than the link carries them (``--speed 50``: thousands of packets,
+    tens of world seconds, which every later packet — a stop command's answer too — waited
+    behind). ``hold`` (e.g. :meth:`~sensors.virtual.rig.VirtualRig.backlogged`) is asked at
+    every pace: while it says so, time stands still (counted in ``slowed_ns``), so the
+    world waits for the link as it waits for a starved loop.
     """
 
-    def __init__(self, *, max_step_s: float = 0.02, period_s: float = 0.005) -> None:
+    def __init__(
+        self,
+        *,
+        max_step_s: float = 0.02,
+        period_s: float = 0.005,
+        hold: Callable[[], bool] | None = None,
+    ) -> None:
         self.max_step_ns = round(max_step_s * 1e9)
         self.period_s = period_s
+        self.hold = hold
+        """Asked at every pace: True holds time still until the next pace (None: never)."""
         self._real_ns = time.monotonic_ns()
         self._base_ns = self._real_ns
+        self._held = False
         self.slowed_ns = 0
         """Real time the clock has fallen behind the monotonic one (ns)."""
 
     def now_ns(self) -> int:
         """Paced monotonic time (ns): never more than one step past the last pace."""
+        if self._held:
+            return self._base_ns
         return self._base_ns + min(time.monotonic_ns() - self._real_ns, self.max_step_ns)
 
     def pace(self) -> None:
-        """Advance by the real time since the last pace, at most one step."""
+        """Advance by the real time since the last pace, at most one step (none while held)."""
         real = time.monotonic_ns()
-        step = min(real - self._real_ns, self.max_step_ns)
+        step = 0 if self._held else min(real - self._real_ns, self.max_step_ns)
         self.slowed_ns += real - self._real_ns - step
         self._base_ns += step
         self._real_ns = real
+        self._held = self.hold is not None and bool(self.hold())
 
     async def run(self) -> None:
         """Pace every ``period_s`` (or as soon as the loop gets to it) until cancelled."""

@@ -65,3 +65,30 @@ def test_outside_gaps_keeps_the_gap_edges_and_drops_its_inside():
     # without it before the next sample can say whether there was a gap, and offline agrees
     near = np.array([0.3 + 0.02, 0.8 - 0.02])
     assert not outside_gaps(near, [(0.3, 0.8)], rate_hz=10.0).any()
+
+
+def test_repeats_held_back_are_received_not_silence():
+    """``FrozenWatch.held_to_s``: the newest repeat held back while a run is undecided.
+
+    The live pipeline counts it as received, so a sensor repeating one sample is never
+    called out (silent) before it is called frozen (round 16: "out since" flashed first when
+    its data arrived a little later than the others').
+    """
+    from analysis.angles.timebase import FrozenWatch
+
+    watch = FrozenWatch(min_s=1.0)
+    t = np.arange(0.0, 0.5, 0.01)
+    rows = np.random.default_rng(0).normal(size=(t.size, 3))
+    watch.feed(t, rows, rows + 1.0)
+    assert watch.held_to_s is None  # nothing repeated
+    rep = np.arange(0.5, 1.2, 0.01)
+    kept_t, _acc, _gyr = watch.feed(
+        rep, np.tile(rows[-1], (rep.size, 1)), np.tile(rows[-1] + 1.0, (rep.size, 1))
+    )
+    assert kept_t.size == 0  # held back: frozen or not is undecided
+    assert watch.held_to_s == pytest.approx(rep[-1])
+    assert watch.since_s is None
+    more = np.arange(1.2, 1.6, 0.01)
+    watch.feed(more, np.tile(rows[-1], (more.size, 1)), np.tile(rows[-1] + 1.0, (more.size, 1)))
+    assert watch.since_s == pytest.approx(t[-1])  # frozen: the repeated sample
+    assert watch.held_to_s is None  # dropped, not held: now the sensor looks silent

@@ -198,6 +198,7 @@ def test_the_page_lists_the_sensors_out():
             "since_t_s": 32.25,
             "lost": False,
             "angles": ["right_ankle_dorsiflexion_deg"],
+            "frozen": False,  # silent, not repeating one sample (round 16's field)
         }
     ]
     assert _outages(SimpleNamespace(), 0.0) == []

@@ -20,6 +20,7 @@ from analysis.angles.live import OUT_AFTER_S, Outage
 from analysis.angles.timebase import FROZEN_MIN_S, to_uniform_grid
 from analysis.envelope.profiles import load_builtin_profile
 from cli.live_angles import LiveAngles, outage_words
+from cli.live_feed import SessionTally, snapshot
 from sensors.formats.canonical import read_recording
 from sensors.virtual.scenario import record_virtual_session
 from sensors.virtual.sensor import Faults
@@ -45,6 +46,9 @@ async def test_a_frozen_shank_is_a_gap_live_as_offline(tmp_path: Path):
         def tick() -> None:
             angles.tick(session.now_s())
             st = angles.state
+            page = snapshot(
+                session, protocol, angles, SessionTally(), seq=1, out=tmp_path / "x.csv"
+            )
             ticks.append(
                 {
                     "now": session.now_s(),
@@ -52,6 +56,8 @@ async def test_a_frozen_shank_is_a_gap_live_as_offline(tmp_path: Path):
                     "latest": dict(angles.latest),
                     "outages": angles.outages,
                     "rules": {r.rule: r for r in st.rules} if st is not None else {},
+                    "page": page["outages"],
+                    "t0": protocol.start_s,
                 }
             )
 
@@ -88,6 +94,11 @@ async def test_a_frozen_shank_is_a_gap_live_as_offline(tmp_path: Path):
         assert o.frozen
         assert abs(o.since_s - start_s) < 2e-6
         assert "right shank sensor frozen since" in outage_words(o)
+        # the page's snapshot says the same (additive field ``frozen``, round 16)
+        (shown,) = x["page"]
+        assert shown["placement"] == "right_shank"
+        assert shown["frozen"] is True
+        assert shown["since_t_s"] == round(o.since_s - x["t0"], 2)
     assert "right_knee_flexion_deg" in frozen[0]["outages"][0].columns
     shown = [x for x in frozen if x["angles_t_s"] > start_s + OUT_AFTER_S + 0.5]
     assert shown  # the other sensors' angles go on while the shank is frozen
@@ -105,6 +116,7 @@ async def test_a_frozen_shank_is_a_gap_live_as_offline(tmp_path: Path):
     after = [x for x in ticks if x["now"] > end_s + 3.0]
     assert after
     assert after[-1]["outages"] == ()
+    assert after[-1]["page"] == []
     assert np.isfinite(after[-1]["latest"]["right_knee_flexion_deg"])
 
 

@@ -369,3 +369,86 @@ async def test_the_live_page_says_when_the_angles_lag_the_sensors(tmp_path, brow
     assert max(e["lag_s"] for e in behind) >= SHOW_S
     side = json.loads(out.with_suffix(".json").read_text())
     assert side["live_lag"]["max_lag_s"] >= LATE_S - 0.5
+
+
+# --- a frozen sensor (one sample repeated), as the terminal screen says it ------------------
+
+FREEZE_AT_S, FROZEN_S = 42.0, 8.0
+"""The shank repeats its sample from scenario 42 s for 8 s (during the locked-knee hold), as
+in tests/cli/test_live_frozen.py."""
+
+
+def _fmt_s(t_s: float) -> str:
+    """The page's clock format (``fmtS`` in live.js): m:ss."""
+    return f"{int(t_s // 60)}:{int(t_s % 60):02d}"
+
+
+def _watch_frozen(driver: Any, url: str) -> tuple[dict[str, Any], list[str], list[dict[str, Any]]]:
+    """Open the page; wait for the frozen shank, read the page, wait for it to clear."""
+    driver.get(url)
+
+    def frozen(s: dict[str, Any]) -> bool:
+        return any(o.get("frozen") for o in s.get("outages", ()))
+
+    shown = _until(driver, "the frozen shank", frozen, 180.0)
+    box = driver.find_element("id", "outages")
+    lines = [li.text for li in box.find_elements("css selector", "li")]
+    assert box.is_displayed()
+    row = driver.execute_script(
+        "const r = document.querySelector('#sensor-table tr[data-placement=right_shank]');"
+        "return r && r.offsetParent ? [r.className, r.cells[1].textContent] : null;"
+    )
+    assert row == ["warn", "streaming, frozen"], row
+    _shot(driver, "frozen")
+    _until(driver, "the shank measuring again", lambda s: s["seq"] > shown["seq"] and not frozen(s))
+    assert not driver.find_element("id", "outages").is_displayed()
+    return shown, lines, driver.execute_script("return window.__sg.trace")
+
+
+async def test_the_live_page_says_a_sensor_is_frozen(tmp_path, browser):
+    """The snapshot's outage says ``frozen`` and the page shows the terminal's words for it.
+
+    The real server and page (``WebScreen`` around the terminal screen) on a virtual session
+    whose shank freezes; the browser runs in a thread so the session's event loop goes on.
+    """
+    import asyncio
+
+    from cli.cmd_live import _Screen
+    from cli.live_web import WebScreen
+    from sensors.formats.canonical import read_recording
+    from sensors.virtual.scenario import record_virtual_session
+    from sensors.virtual.sensor import Faults
+
+    out = tmp_path / "frozen.csv"
+    web = WebScreen(_Screen(out, display=False, exercise="standing_hamstring", side="right"), out)
+    page = asyncio.ensure_future(asyncio.to_thread(_watch_frozen, browser, web.url))
+    try:
+        result = await web.serve_during(
+            record_virtual_session(
+                out,
+                "standing_knee_locked",
+                duration_s=FREEZE_AT_S + FROZEN_S + 10.0,
+                speed=2.0,
+                faults={"right_shank": Faults(frozen_s=((FREEZE_AT_S, FREEZE_AT_S + FROZEN_S),))},
+                observe=web.attach,
+                stop=web.stop,
+                extra=web.extra,
+            )
+        )
+        shown, lines, trace = await asyncio.wait_for(page, 60.0)
+    finally:
+        web.close()
+        page.cancel()
+    (outage,) = [o for o in shown["outages"] if o["frozen"]]
+    assert outage["placement"] == "right_shank"
+    assert "right_knee_flexion_deg" in outage["angles"]
+    since = _fmt_s(outage["since_t_s"])
+    assert lines == [f"right shank sensor frozen since {since} (the same sample repeated)"]
+    # the sidecar's frozen gap starts at the sample the page says the shank froze at
+    (gap,) = [g for g in read_recording(out).meta.gaps if g.reason == "frozen"]
+    assert gap.sensor == "right_shank"
+    assert abs(gap.start_s - result.scenario_start_s - outage["since_t_s"]) < 0.01
+    # every snapshot with the frozen shank was drawn with its line, and no other
+    for e in trace:
+        frozen_now = [o for o in e["outages"] if o["frozen"]]
+        assert bool(frozen_now) == any("frozen" in x for x in e["outages_shown"]), e
