@@ -55,6 +55,32 @@ def sides(p: Person) -> tuple[str, str]:
     return ex, ("l" if ex == "r" else "r")
 
 
+def into_standing_stretch(sc: Script, p: Person, rng: np.random.Generator) -> None:
+    """Weight onto the standing leg, the heel onto the support, lean in (a neutral neck).
+
+    The later rounds' stretch without the protocol's sideways hitch and glance down.
+    """
+    ex, st = sides(p)
+    sc.move(1.0, w_r=1.0 if st == "r" else 0.0)
+    sc.move(0.5, **{f"flat_{ex}": 0.0})
+    sc.move(
+        0.8 / p.speed, **{f"knee_{ex}": p.stretch_knee_deg + 10, f"ankle_{ex}": p.stretch_ankle_deg}
+    )
+    sc.move(2.2 / p.speed, **{f"incl_{ex}": p.support_incl_deg, f"knee_{ex}": p.stretch_knee_deg})
+    sc.hold(rng.uniform(0.8, 2.0))
+    sc.move(rng.uniform(2.0, 4.0) / p.speed, tilt=p.lean_deg, lumbar=rng.uniform(0, 4), neck=0.0)
+
+
+def out_of_standing_stretch(sc: Script, p: Person) -> None:
+    """Straighten up, the leg down off the support, weight back on both feet."""
+    ex, _ = sides(p)
+    sc.move(2.0 / p.speed, tilt=0, lumbar=0, neck=0)
+    sc.move(2.0 / p.speed, **{f"incl_{ex}": 0})
+    sc.move(0.8 / p.speed, **{f"knee_{ex}": 0, f"ankle_{ex}": 0})
+    sc.move(0.4, **{f"flat_{ex}": 1.0})
+    sc.move(0.8, w_r=0.5)
+
+
 def _turn(sc: Script, rng: np.random.Generator) -> None:
     """Turn on the spot to face the mat or the chair (0–90° either way)."""
     sc.move(rng.uniform(1.5, 3.0), yaw=sc.value("yaw") + rng.uniform(-90.0, 90.0))

@@ -35,7 +35,14 @@ import numpy as np
 import pandas as pd
 
 from bench.stranger import compare, protocol, writers
-from bench.stranger.exercises import BREAK_TARGETS, SUPINE_BREAKS, scripted_breaks, sides
+from bench.stranger.exercises import (
+    BREAK_TARGETS,
+    SUPINE_BREAKS,
+    into_standing_stretch,
+    out_of_standing_stretch,
+    scripted_breaks,
+    sides,
+)
 from bench.stranger.person import BREAK_KINDS, Person
 from bench.stranger.script import Script
 
@@ -139,15 +146,7 @@ def stretch_with_test(
     sc: Script, p: Person, rng: np.random.Generator, breaks: list[str], test: dict
 ) -> None:
     """protocol.one_stretch with hold marks and a "nerve or muscle?" test after its breaks."""
-    ex, st = sides(p)
-    sc.move(1.0, w_r=1.0 if st == "r" else 0.0)
-    sc.move(0.5, **{f"flat_{ex}": 0.0})
-    sc.move(
-        0.8 / p.speed, **{f"knee_{ex}": p.stretch_knee_deg + 10, f"ankle_{ex}": p.stretch_ankle_deg}
-    )
-    sc.move(2.2 / p.speed, **{f"incl_{ex}": p.support_incl_deg, f"knee_{ex}": p.stretch_knee_deg})
-    sc.hold(rng.uniform(0.8, 2.0))
-    sc.move(rng.uniform(2.0, 4.0) / p.speed, tilt=p.lean_deg, lumbar=rng.uniform(0, 4), neck=0.0)
+    into_standing_stretch(sc, p, rng)
     hold_start = sc.t_s
     sc.mark("hold_start")
     if breaks:
@@ -157,11 +156,7 @@ def stretch_with_test(
     _remote_test(sc, p, rng, test)
     sc.hold(max(hold_start + p.hold_s * rng.uniform(0.9, 1.1) - sc.t_s, 5.0))
     sc.mark("hold_end")
-    sc.move(2.0 / p.speed, tilt=0, lumbar=0, neck=0)
-    sc.move(2.0 / p.speed, **{f"incl_{ex}": 0})
-    sc.move(0.8 / p.speed, **{f"knee_{ex}": 0, f"ankle_{ex}": 0})
-    sc.move(0.4, **{f"flat_{ex}": 1.0})
-    sc.move(0.8, w_r=0.5)
+    out_of_standing_stretch(sc, p)
 
 
 def session_with_tests(test: dict):

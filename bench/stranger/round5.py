@@ -52,7 +52,13 @@ from pathlib import Path
 import numpy as np
 
 from bench.stranger import compare, exercises, protocol, writers
-from bench.stranger.exercises import BREAK_TARGETS, scripted_breaks, sides
+from bench.stranger.exercises import (
+    BREAK_TARGETS,
+    into_standing_stretch,
+    out_of_standing_stretch,
+    scripted_breaks,
+    sides,
+)
 from bench.stranger.person import Person, draw_person
 from bench.stranger.script import Script
 
@@ -218,21 +224,9 @@ def standing_stretch(
     sc: Script, p: Person, rng: np.random.Generator, breaks: list[str], plan: dict
 ) -> None:
     """Heel onto the support, lean in, the style's hold, come back down (hold marks)."""
-    ex, st = sides(p)
-    sc.move(1.0, w_r=1.0 if st == "r" else 0.0)
-    sc.move(0.5, **{f"flat_{ex}": 0.0})
-    sc.move(
-        0.8 / p.speed, **{f"knee_{ex}": p.stretch_knee_deg + 10, f"ankle_{ex}": p.stretch_ankle_deg}
-    )
-    sc.move(2.2 / p.speed, **{f"incl_{ex}": p.support_incl_deg, f"knee_{ex}": p.stretch_knee_deg})
-    sc.hold(rng.uniform(0.8, 2.0))
-    sc.move(rng.uniform(2.0, 4.0) / p.speed, tilt=p.lean_deg, lumbar=rng.uniform(0, 4), neck=0.0)
+    into_standing_stretch(sc, p, rng)
     _standing_hold(sc, p, rng, breaks, plan)
-    sc.move(2.0 / p.speed, tilt=0, lumbar=0, neck=0)
-    sc.move(2.0 / p.speed, **{f"incl_{ex}": 0})
-    sc.move(0.8 / p.speed, **{f"knee_{ex}": 0, f"ankle_{ex}": 0})
-    sc.move(0.4, **{f"flat_{ex}": 1.0})
-    sc.move(0.8, w_r=0.5)
+    out_of_standing_stretch(sc, p)
 
 
 def towel_stretch(
