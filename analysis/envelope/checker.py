@@ -1055,7 +1055,8 @@ def _holds(
     if edges:
         assert speed is not None
         assert x is not None
-        for k, alt in _decided_otherwise(edges, spans, mask, speed, x, engaged, rest, spec):
+        timing = _FlipTiming(spans, mask, speed, x, engaged, rest, spec)
+        for k, alt in _decided_otherwise(edges, timing):
             alternatives[k].append(alt)
     _band_alternatives(spans, alternatives, band, steady, rest, (engaged, gating))
     if speed is not None and x is not None:
@@ -1076,16 +1077,9 @@ def _holds(
 
 
 def _decided_otherwise(
-    edges: Sequence[Pause | EdgeMovement],
-    spans: Sequence[tuple[float, float]],
-    mask: BoolArray,
-    speed: FloatArray,
-    x: FloatArray,
-    engaged: BoolArray,
-    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
-    spec: HoldSpec,
+    edges: Sequence[Pause | EdgeMovement], timing: _FlipTiming
 ) -> list[tuple[int, TimingAlternative]]:
-    """``(index into spans, reading)`` for each hold one of ``edges`` moves, decided again.
+    """``(index into timing.spans, reading)`` for each hold one of ``edges`` moves, decided again.
 
     An edge is a pause at about the dwell or a movement whose peak rate is about the limit
     (``analysis.envelope.pauses``), decided the other way than measured. Then, for each hold
@@ -1093,11 +1087,10 @@ def _decided_otherwise(
     (:func:`_combined_readings`): a reading that neither the nominal one nor any single edge
     gives is kept as a :class:`CombinedAlternative`.
     """
-    timing = _FlipTiming(spans, mask, speed, x, engaged, rest, spec)
     out: list[tuple[int, TimingAlternative]] = []
     for p in edges:
         for k, other in timing.holds_with((p,)):
-            alt = _alternative(spans[k], other, p, rest[4])
+            alt = _alternative(timing.spans[k], other, p, timing.rest[4])
             if alt is not None:
                 out.append((k, alt))
     out += _combined_readings(edges, timing, out)
@@ -1638,7 +1631,8 @@ class _TimedUnder:
             edges = _edges_near(
                 speed, x, t_s, t_end, spec, scale=scale, dwell_s=dwell, engaged=engaged
             )
-            flips = _decided_otherwise(edges, other, mask, speed, x, engaged, rest_r, spec)
+            timing = _FlipTiming(other, mask, speed, x, engaged, rest_r, spec)
+            flips = _decided_otherwise(edges, timing)
             for k, span in enumerate(spans):
                 best = _overlapping_most(span, other)
                 ways = [best] + [
