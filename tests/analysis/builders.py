@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial.transform import Rotation
 
 from analysis.angles import rotations as rot
 from analysis.angles.calibration import Q_G_E, CalibrationResult, calibrate
@@ -292,3 +293,17 @@ def lying_and_raising(
     steps = {"rate_hz": POSTURE_RATE_HZ, "valid": {p: np.ones(n, dtype=bool) for p in q_E_S}}
     steps["still"] = still
     return np.arange(n) / POSTURE_RATE_HZ, q_E_S, cal, steps
+
+
+def still_pose_directions(rng: np.random.Generator, poses: int) -> tuple[np.ndarray, list]:
+    """A random flexion axis ``z`` and ``poses`` unit gravity directions in the sensor frame:
+    the stand's, then ones turned 40–110° from it about ``z`` (the still poses of the knee
+    bends and leg swings)."""
+    z = rng.normal(size=3)
+    z /= np.linalg.norm(z)
+    u0 = np.cross(z, rng.normal(size=3))
+    u0 /= np.linalg.norm(u0)
+    dirs = [u0] + [
+        Rotation.from_rotvec(z * np.radians(a)).apply(u0) for a in rng.uniform(40, 110, poses - 1)
+    ]
+    return z, dirs

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.spatial.transform import Rotation
 
 from analysis.angles.accbias import GAIN_TERMS, _gain_matrix
 from analysis.angles.tilt_precision import (
@@ -31,6 +30,7 @@ from analysis.angles.tilt_precision import (
 )
 from analysis.recording.doubts import precision_bound_deg
 from analysis.recording.schema import GRAVITY_M_S2
+from tests.analysis.builders import still_pose_directions
 
 G = GRAVITY_M_S2
 
@@ -38,13 +38,7 @@ G = GRAVITY_M_S2
 def _raw_poses(rng: np.random.Generator, poses: int, scale: float) -> np.ndarray:
     """Raw still-pose means of a sensor with errors ``scale`` times the fit's prior (15 mg,
     0.5 %), its poses turned 40–110° from the stand about a random flexion axis."""
-    z = rng.normal(size=3)
-    z /= np.linalg.norm(z)
-    u0 = np.cross(z, rng.normal(size=3))
-    u0 /= np.linalg.norm(u0)
-    dirs = [u0] + [
-        Rotation.from_rotvec(z * np.radians(a)).apply(u0) for a in rng.uniform(40, 110, poses - 1)
-    ]
+    _, dirs = still_pose_directions(rng, poses)
     bias = rng.normal(size=3) * 0.15 * scale
     k = rng.normal(size=len(GAIN_TERMS)) * 0.005 * scale
     clean = np.array([_gain_matrix(k) @ (G * u) + bias for u in dirs])

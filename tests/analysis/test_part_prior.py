@@ -14,7 +14,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-from scipy.spatial.transform import Rotation
 
 from analysis.angles.accbias import GAIN_TERMS, _gain_matrix, estimate_acc_correction
 from analysis.angles.tilt_precision import (
@@ -36,6 +35,7 @@ from analysis.recording.schema import GRAVITY_M_S2
 from analysis.recording.streams import Recording
 from sensors.families.base import Family
 from sensors.formats.merge import FAMILIES
+from tests.analysis.builders import still_pose_directions
 
 G = GRAVITY_M_S2
 
@@ -111,13 +111,7 @@ def _mpu_class_draw(rng: np.random.Generator, poses: int):
     from the stand about its flexion axis ``z``; returns the tilt error of the last pose
     relative to the stand after the fit, its prediction under the prior and under the part's
     prior, and whether the raw norms rejected the prior."""
-    z = rng.normal(size=3)
-    z /= np.linalg.norm(z)
-    u0 = np.cross(z, rng.normal(size=3))
-    u0 /= np.linalg.norm(u0)
-    dirs = [u0] + [
-        Rotation.from_rotvec(z * np.radians(a)).apply(u0) for a in rng.uniform(40, 110, poses - 1)
-    ]
+    z, dirs = still_pose_directions(rng, poses)
     bias, k = rng.normal(size=3) * 0.45, rng.normal(size=len(GAIN_TERMS)) * 0.015
     clean = np.array([_gain_matrix(k) @ (G * u) + bias for u in dirs])
     raw = clean + rng.normal(size=clean.shape) * 0.005
