@@ -480,3 +480,55 @@ def test_a_scripted_break_the_truth_never_passes_is_not_reached_not_missed():
     ok = {"rc": 0, "stderr": ""}
     res = {"cli": ok, "rmse_deg": {}, "scripted": [b], "false": [], "hold_check": []}
     assert failures([{"seed": 1437, "side": "right", "sets": {"default": res}}]) == []
+
+
+def test_a_scripted_break_inside_the_band_is_not_reached_not_missed():
+    from bench.stranger import compare
+
+    t = np.arange(0.0, 100.0, 0.01)
+    # a seated slump test that straightens the knee to 9°: past the 10° edge, but not the half
+    # band (8.5°) the documented latch needs, so no breach to find (stranger seed 2166)
+    knee = np.where((t > 50.0) & (t < 64.0), 9.0, 85.0)
+    truth = pd.DataFrame({"t_s": t, "right_knee_flexion_deg": knee})
+    events = [
+        {"kind": "break_start", "rule": "knee_flexion", "t_s": 49.0},
+        {"kind": "break_end", "t_s": 66.0},
+    ]
+    (b,) = compare.scripted_onsets(truth, events, "right", "seated")
+    assert b["onset_s"] == pytest.approx(50.01)
+    assert not b["breach"]
+    env = {"rules": [{"rule": "knee_flexion", "status": "ok", "episodes": []}]}
+    assert compare.judge_breaks(env, [b])[0]["verdict"] == "not_reached"
+    # 1° further it is a breach, and a miss when nothing is reported
+    truth["right_knee_flexion_deg"] = np.where(knee == 9.0, 8.0, knee)
+    (b,) = compare.scripted_onsets(truth, events, "right", "seated")
+    assert b["breach"]
+    assert compare.judge_breaks(env, [b])[0]["verdict"] == "missed"
+
+
+def test_a_scripted_break_inside_a_run_past_the_edge_is_found_at_the_run_start():
+    from bench.stranger import compare
+
+    t = np.arange(0.0, 120.0, 0.01)
+    # lying, the pelvis 0.8° past the supine edge (−100°) from 67 s, the scripted tuck to −110°
+    # at 88 s: the documented extent of the breach starts at 67 s (stranger seed 1687)
+    pelvis = np.where(t >= 67.0, -100.8, -95.0)
+    pelvis = np.where((t >= 88.0) & (t < 96.0), -110.0, pelvis)
+    truth = pd.DataFrame({"t_s": t, "pelvis_anterior_tilt_deg": pelvis})
+    events = [
+        {"kind": "break_start", "rule": "pelvis_anterior_tilt", "t_s": 88.0},
+        {"kind": "break_end", "t_s": 96.0},
+    ]
+    (b,) = compare.scripted_onsets(truth, events, "right", "supine")
+    assert b["onset_s"] == pytest.approx(88.0)
+    assert b["run_start_s"] == pytest.approx(67.0)
+    assert b["breach"]
+
+    def verdict(start_s: float) -> str:
+        ep = {"start_s": start_s, "end_s": 119.0}
+        env = {"rules": [{"rule": "pelvis_anterior_tilt", "status": "violated", "episodes": [ep]}]}
+        return compare.judge_breaks(env, [b])[0]["verdict"]
+
+    assert verdict(67.0) == "found"  # the documented extent
+    assert verdict(88.5) == "found"  # the first crossing in the break's window
+    assert verdict(75.0) == "missed"

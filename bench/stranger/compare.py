@@ -108,19 +108,43 @@ def truth_engaged(
 def scripted_onsets(
     truth: pd.DataFrame, events: list[dict], side: str, exercise: str = "standing"
 ) -> list[dict]:
-    """Each scripted break with its truth onset (first crossing of the documented edge)."""
+    """Each scripted break with its truth onset (first crossing of the documented edge in the
+    break's window), ``run_start_s`` (where the truth's run past the edge that holds that
+    crossing begins: the documented extent, docs/envelope.md "How a session is judged" 4, when
+    the person was already past the edge as the break began) and ``breach`` (whether the
+    documented latch breaks the rule on the truth within the window: half the band past the
+    edge for the 1-s dwell; a break that passes the edge by less is none)."""
     out = []
     starts = [e for e in events if e["kind"] == "break_start"]
     ends = [e for e in events if e["kind"] == "break_end"]
     t = truth["t_s"].to_numpy()
+    n_dwell = max(int(1.0 / np.median(np.diff(t))), 1) if len(t) > 1 else 1  # as truth_holds
     # a recording cut at exactly 1 min may stop inside a break: it ends with the recording
     ends += [{"t_s": float(t[-1])}] * (len(starts) - len(ends))
     for b, e in zip(starts, ends, strict=True):
         rule = b["rule"]
+        values = truth[column_for(rule, side)].to_numpy()
         win = (t >= b["t_s"]) & (t <= e["t_s"])
-        past = past_edge(truth[column_for(rule, side)].to_numpy(), rule, exercise) & win
-        onset = float(t[np.argmax(past)]) if past.any() else None
-        out.append({"rule": rule, "start_s": b["t_s"], "end_s": e["t_s"], "onset_s": onset})
+        past_all = past_edge(values, rule, exercise)
+        past = past_all & win
+        onset = run_start = None
+        if past.any():
+            i = int(np.argmax(past))
+            onset = float(t[i])
+            while i > 0 and past_all[i - 1]:
+                i -= 1
+            run_start = float(t[i])
+        breach = bool((truth_breach(values, rule, exercise, n_dwell) & win).any())
+        out.append(
+            {
+                "rule": rule,
+                "start_s": b["t_s"],
+                "end_s": e["t_s"],
+                "onset_s": onset,
+                "run_start_s": run_start,
+                "breach": breach,
+            }
+        )
     return out
 
 
@@ -134,26 +158,25 @@ def rule_episodes(env: dict, rule: str) -> tuple[str, list[dict]]:
 
 
 def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
-    """Whether each scripted break was found (one episode starting within 1.5 s of onset);
-    ``not_reached`` when the truth never passes the rule's edge during the break (a scripted
-    movement too small to violate: nothing to find, not a miss)."""
+    """Whether each scripted break was found (one episode starting within 1.5 s of its onset,
+    or of the start of the truth's run past the edge that the onset lies in); ``not_reached``
+    when the truth never passes the rule's edge during the break, or passes it by less than the
+    documented latch calls a breach (a scripted movement too small to violate: nothing to find,
+    not a miss)."""
     out = []
     uncertain_rules = {
         u.get("rule") if isinstance(u, dict) else u for u in env.get("uncertain", []) or []
     }
     for b in onsets:
         status, eps = rule_episodes(env, b["rule"])
-        hits = [
-            ep
-            for ep in eps
-            if b["onset_s"] is not None and abs(ep["start_s"] - b["onset_s"]) <= ONSET_TOL_S
-        ]
+        starts = [x for x in (b["onset_s"], b.get("run_start_s")) if x is not None]
+        hits = [ep for ep in eps if any(abs(ep["start_s"] - x) <= ONSET_TOL_S for x in starts)]
         over = [
             ep
             for ep in eps
             if ep["start_s"] < b["end_s"] + 1.0 and ep["end_s"] > b["start_s"] - 1.0
         ]
-        if b["onset_s"] is None:  # the truth never passes the edge: no violation to find
+        if b["onset_s"] is None or not b.get("breach", True):  # no violation to find
             verdict = "not_reached"
         elif status == "not_measured" or status == "absent":
             verdict = "not_measured"
