@@ -15,7 +15,7 @@ A person turning the pelvis quickly turns it back before standing again (the anc
 step), and a filter's heading drift is slow (the anchors step with no quick step between
 them): neither is read as a turn. A belt creeping round over tens of seconds is not found
 here (the orientation filter takes much of a slow turn at rest for gyroscope bias, so the
-anchors barely step: 0.1–1.4° for the stranger's 9.5° and 10.8° creeps).
+anchors barely step: 1.4° and 1.0° for the stranger's 9.5° and 10.8° creeps).
 
 Between the two stands the anchors' correction is interpolated, so the turn is spread over
 the time between them instead of taken at once: the hip angles read in that time (a hold,
