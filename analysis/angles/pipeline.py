@@ -23,6 +23,7 @@ from analysis.angles import chain
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection, estimate_acc_correction, still_pose_means
 from analysis.angles.anchors import ANCHOR_LINKS
+from analysis.angles.belt_turn import belt_words, find_belt_turns, without_belt_turns
 from analysis.angles.calibration import (
     CalibrationResult,
     SegmentCalibration,
@@ -726,6 +727,8 @@ def analyse_recording(
         drift=drift,
         **steps,
     )
+    belts = find_belt_turns(t_s, q_E_B, drift, rate_hz=rate_hz)
+    q_E_B, drift = without_belt_turns(t_s, q_E_B, drift, belts)
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat, foot_doubt = _feet_flat(q_E_B)
     mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
@@ -742,6 +745,7 @@ def analyse_recording(
         uncertain, slips, precision, exercised, angles.columns
     )
     warnings.extend(slip_reason(s) for s in slips)
+    warnings.extend(belt_words(b) for b in belts)
     report("done", 1.0)
     return AngleResult(
         angles=angles,
