@@ -107,8 +107,9 @@ def knock_in_gap(
 ) -> list[BeltTurn]:
     """Every gap between ``thigh``'s hip anchors that a belt turn explains (see module doc).
 
-    ``q_E_B``: segment orientations (the pelvis, ``thigh`` and, if worn, its shank) on
-    ``t_s``; ``runs``: the hip's anchor runs (pelvis → ``thigh``).
+    ``q_E_B``: segment orientations (the pelvis, ``thigh`` and its shank) on ``t_s``;
+    ``runs``: the hip's anchor runs (pelvis → ``thigh``). Without the shank nothing is
+    found: a knock of the thigh's own strap would look the same at the hip.
     """
     shank = thigh.replace("_thigh", "_shank")
     rows = max(1, round(KNOCK_S * rate_hz))
@@ -123,11 +124,12 @@ def knock_in_gap(
         share = knock / anchor_step
         if not KNOCK_SHARE[0] <= share <= KNOCK_SHARE[1]:
             continue
-        if shank in q_E_B:
-            j0, j1 = i0 + i, min(i0 + i + rows + 1, i1)
-            knee = relative_heading_deg(q_E_B[thigh][j0:j1], q_E_B[shank][j0:j1])
-            if knee.size > 1 and abs(knee[-1] - knee[0]) > KNEE_SHARE * abs(knock):
-                continue
+        if shank not in q_E_B:
+            continue  # no knee to tell the belt from the thigh's own strap: not taken out
+        j0, j1 = i0 + i, min(i0 + i + rows + 1, i1)
+        knee = relative_heading_deg(q_E_B[thigh][j0:j1], q_E_B[shank][j0:j1])
+        if knee.size > 1 and abs(knee[-1] - knee[0]) > KNEE_SHARE * abs(knock):
+            continue
         mid = runs.mid_s
         out.append(
             BeltTurn(

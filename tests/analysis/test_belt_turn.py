@@ -68,6 +68,13 @@ def test_a_knock_the_knee_shows_too_is_the_thighs_strap():
     assert bt.find_belt_turns(T_S, q, {"right_thigh": _runs(0.0, -15.0)}, rate_hz=RATE_HZ) == []
 
 
+def test_without_the_shank_a_knock_is_not_taken_for_the_belt():
+    # the same knock as a belt turn, but no knee to rule out the thigh's own strap
+    q = _segments(_knock(40.0, -15.0))
+    del q["right_shank"]
+    assert bt.find_belt_turns(T_S, q, {"right_thigh": _runs(0.0, -15.0)}, rate_hz=RATE_HZ) == []
+
+
 def test_a_knock_much_smaller_than_the_anchors_step_is_not_a_turn():
     q = _segments(_knock(40.0, -5.0))
     assert bt.find_belt_turns(T_S, q, {"right_thigh": _runs(0.0, -15.0)}, rate_hz=RATE_HZ) == []
