@@ -133,10 +133,16 @@ def rule_episodes(env: dict, rule: str) -> tuple[str, list[dict]]:
     return "absent", []
 
 
+def confirmed_episodes(env: dict, rule: str) -> list[dict]:
+    """A rule's confirmed episodes (``episodes``, not ``unconfirmed_episodes``)."""
+    return next((list(r.get("episodes", [])) for r in env["rules"] if r["rule"] == rule), [])
+
+
 def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
     """Whether each scripted break was found (one episode starting within 1.5 s of onset);
     ``not_reached`` when the truth never passes the rule's edge during the break (a scripted
-    movement too small to violate: nothing to find, not a miss)."""
+    movement too small to violate: nothing to find, not a miss). On a rule not uncertain, a
+    break only an unconfirmed episode shows is ``uncertain_found`` (said, not counted)."""
     out = []
     uncertain_rules = {
         u.get("rule") if isinstance(u, dict) else u for u in env.get("uncertain", []) or []
@@ -148,6 +154,9 @@ def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
             for ep in eps
             if b["onset_s"] is not None and abs(ep["start_s"] - b["onset_s"]) <= ONSET_TOL_S
         ]
+        # a judged rule's unconfirmed episode (one that hangs on an engagement run at about the
+        # dwell) says the break, but does not count it: found only on a confirmed one
+        sure = [ep for ep in hits if ep in confirmed_episodes(env, b["rule"])]
         over = [
             ep
             for ep in eps
@@ -159,6 +168,8 @@ def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
             verdict = "not_measured"
         elif status == "uncertain" or b["rule"] in uncertain_rules:
             verdict = "uncertain_found" if hits else "uncertain_missed"
+        elif hits and not sure:
+            verdict = "uncertain_found"
         else:
             verdict = "found" if hits else "missed"
         out.append(
