@@ -419,7 +419,9 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         extra["timed_doubts"] = timed
     est = check_envelope(res.angles, profile, side=ses.side, absent=res.absent, **extra)
     truth_cols = [c for c in res.angles.columns if c in ses.truth]
-    tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side)
+    # the truth is exact: an engagement run at about the dwell is not read again there
+    exact = {"exact": True} if "exact" in inspect.signature(check_envelope).parameters else {}
+    tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side, **exact)
     est_eps, tru_eps = _episodes(est), _episodes(tru)
     scripted = []
     for rule, a, b, peak in truth_violations(ses, profile):

@@ -112,6 +112,7 @@ def check_envelope(
     other_readings: Mapping[str, OtherReadings] | None = None,
     rate_mixing: Mapping[str, FloatArray] | None = None,
     timed_doubts: Mapping[str, TimedDoubt] | None = None,
+    exact: bool = False,
 ) -> EnvelopeResult:
     """Judge joint angles against an exercise profile.
 
@@ -162,6 +163,9 @@ def check_envelope(
         Its rules are decided there only beyond that bound (:func:`_judged_within_timed`): an
         episode the bound may explain is unconfirmed, and a rule the bound may break is
         uncertain; an episode elsewhere still counts.
+    exact
+        The angles are exact (a simulation's truth): no engagement run at about its dwell is
+        read again within the angles' precision (:func:`_gate_hung`), as measured angles are.
 
     Returns
     -------
@@ -210,7 +214,7 @@ def check_envelope(
             (uncertain or {}).get(column),
             (timed_doubts or {}).get(column),
             _readings_of(column, other_readings),
-            _JudgedUnder(profile, side, data, t_s, t_end, absent),
+            _JudgedUnder(profile, side, data, t_s, t_end, absent, exact=exact),
             (x, mask),
         )
         if mask is None:
@@ -741,8 +745,12 @@ class _JudgedUnder:
         t_s: FloatArray,
         t_end: FloatArray,
         absent: Mapping[str, str],
+        *,
+        exact: bool = False,
     ) -> None:
         self._args = (profile, side, data, t_s, t_end, absent)
+        self.exact = exact
+        """The angles are exact: no gate run is read again (:meth:`gates` is empty)."""
         self.t_s, self.t_end = t_s, t_end
         self._seen: dict[int, tuple[Mapping[str, FloatArray], BoolArray, BoolArray]] = {}
         self._gates: list[_GateAlternative] | None = None
@@ -758,6 +766,8 @@ class _JudgedUnder:
 
     def gates(self) -> list[_GateAlternative]:
         """The angles' own engagement runs at about the dwell (:func:`_gate_alternatives`)."""
+        if self.exact:
+            return []
         if self._gates is None:
             profile, side, data, t_s, t_end, absent = self._args
             in_pose = _engagement(profile, side, data, t_s, t_end, absent)[3]

@@ -162,3 +162,11 @@ def test_live_a_rule_doubted_only_by_a_gate_run_is_still_judged():
     assert state.engaged
     ankle = next(r for r in state.rules if r.rule == "ankle_dorsiflexion")
     assert ankle.status == "ok"
+
+
+def test_exact_angles_are_not_read_again():
+    res = check_envelope(_table(2.0), STANDING, side="right", exact=True)
+    ankle = res.rule("ankle_dorsiflexion")
+    assert ankle is not None
+    assert ankle.status == "violated"
+    assert not ankle.gate_readings
