@@ -504,7 +504,9 @@ def _gate_hung(
     reading overlaps, hang on the run: each goes to ``unconfirmed``, with a
     :class:`~.results.GateReading` saying both readings. The rule stays ``violated`` with the
     episodes left, else it is ``uncertain`` (the reason says on what). Returns the result
-    and its outside mask (the episodes left).
+    and its outside mask, as measured: such an episode sets no verdict, but the holds and the
+    per-sample states are those of the measured reading (in the other reading of a stay in the
+    stretch position at about the dwell there is no stretch, so no hold either).
     """
     t_s, t_end = grid
     spec, column = result.spec, str(result.column)
@@ -543,7 +545,7 @@ def _gate_hung(
             reason="; ".join(r for r in (result.reason, why) if r),
             redo=result.redo or GATE_REDO,
         )
-    return out, _episodes_mask(kept, t_s)
+    return out, mask
 
 
 def _overlap(a: Episode, b: Episode) -> bool:
