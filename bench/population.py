@@ -362,6 +362,7 @@ MISS_REASONS = (
     "angle error: never past the edge",
     "found, but split into several episodes",
     "found once, onset off by more than 0.5 s + dwell",
+    "said: its episode hangs on an engagement run at about the dwell (unconfirmed)",
     "other",
 )
 
@@ -373,12 +374,16 @@ def miss_reason(v: Mapping[str, Any]) -> str:
     the scripted deviation is not a clean single episode, a bench matter); the rule is
     uncertain (split by whether its unconfirmed episodes would have scored); the estimate was
     not engaged for most of it; the estimated angle never went past the edge by half the
-    hysteresis; several episodes; one episode off in time.
+    hysteresis; several episodes; one episode off in time. Before the uncertain rule: an
+    episode over it left unconfirmed because it hangs on an engagement run at about the
+    dwell (``RuleResult.gate_readings``; said, with its other reading).
     """
     if v["found_once"]:
         return MISS_REASONS[0]
     if not v["truth_found_once"]:
         return MISS_REASONS[1]
+    if v.get("gate_said"):
+        return MISS_REASONS[8]
     if "engaged" not in v:
         return MISS_REASONS[-1]
     if v["uncertain"]:
@@ -414,7 +419,9 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         extra["timed_doubts"] = timed
     est = check_envelope(res.angles, profile, side=ses.side, absent=res.absent, **extra)
     truth_cols = [c for c in res.angles.columns if c in ses.truth]
-    tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side)
+    # the truth is exact: an engagement run at about the dwell is not read again there
+    exact = {"exact": True} if "exact" in inspect.signature(check_envelope).parameters else {}
+    tru = check_envelope(ses.truth[truth_cols], profile, side=ses.side, **exact)
     est_eps, tru_eps = _episodes(est), _episodes(tru)
     scripted = []
     for rule, a, b, peak in truth_violations(ses, profile):
@@ -444,6 +451,13 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         }
         if measured and rr is not None:
             item.update(_diagnosis(ses, res, est, rr, (a, b), win, tol))
+        item["gate_said"] = bool(
+            rr is not None
+            and any(
+                g.episode.rule == rule and _overlaps(_episode_dict(g.episode), [win], 0.0)
+                for g in rr.gate_readings
+            )
+        )
         item["why"] = miss_reason(item)
         scripted.append(item)
     false = []
@@ -464,6 +478,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
                 unconfirmed_false.append(
                     {"rule": e.rule, "start_s": e.start_s, "end_s": e.end_s, "reason": rr.reason}
                 )
+    gate = gate_episodes(est, tru_eps, scripted)
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     outcomes = [hold_reason(h, holds_est, est, tru_eps) for h in holds_true]
@@ -475,7 +490,10 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     statuses = {r.rule: str(r.status) for r in est.rules}
     eng_true = [(a, b) for a, b in tru.engaged_intervals]
     return {
-        "unconfirmed_false": unconfirmed_false,
+        "unconfirmed_false": [
+            e for e in unconfirmed_false if not any(g["start_s"] == e["start_s"] for g in gate)
+        ],
+        "gate_unconfirmed": gate,
         "hold_outcomes": outcomes,
         "holds_flagged": int(sum(flagged)),
         # estimated holds with a reading of an episode the hysteresis band kept open
@@ -494,6 +512,38 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "rule_status": statuses,
         "uncertain_rules": [r for r, s in statuses.items() if s == "uncertain"],
     }
+
+
+def _episode_dict(e: Any) -> dict[str, Any]:
+    return {"rule": e.rule, "start_s": e.start_s, "end_s": e.end_s}
+
+
+def gate_episodes(
+    est: EnvelopeResult,
+    tru_eps: Sequence[Mapping[str, Any]],
+    scripted: Sequence[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """Episodes left unconfirmed because they hang on an engagement run at about the dwell.
+
+    One item per ``RuleResult.gate_readings`` entry: its rule and times, whether the measured
+    reading has it (``measured``) or only the other, whether it is advisory, and ``true``:
+    whether the truth has an episode of that rule (or a scripted violation) within 1 s of it.
+    """
+    out = []
+    for rr in est.rules:
+        for g in rr.gate_readings:
+            e = _episode_dict(g.episode)
+            spans = [(x["start_s"], x["end_s"]) for x in tru_eps if x["rule"] == e["rule"]]
+            spans += [(v["start_s"], v["end_s"]) for v in scripted if v["rule"] == e["rule"]]
+            out.append(
+                {
+                    **e,
+                    "measured": g.measured,
+                    "advisory": rr.spec.advisory,
+                    "true": _overlaps(e, spans, 1.0),
+                }
+            )
+    return out
 
 
 def run_one(task: tuple[int, int, str, str] | tuple[int, int, str, str, str]) -> dict[str, Any]:
@@ -716,8 +766,9 @@ def verdict_table(records: Sequence[dict[str, Any]]) -> list[str]:
         "(truth envelope) | on a rule marked uncertain | correct sessions with a false "
         "episode: verdict rules / advisory "
         "| false episodes (all sessions) | holds within 1 s | uncertain rule verdicts | "
-        "verdict = truth verdict | true episodes on correct sessions (generator check) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "verdict = truth verdict | true episodes on correct sessions (generator check) | "
+        "unconfirmed: hang on an engagement run at the dwell, true / false |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in SETS:
         rs = [r for r in records if r["sensors"] == s and "envelope" in r]
@@ -738,10 +789,13 @@ def verdict_table(records: Sequence[dict[str, Any]]) -> list[str]:
         unc = sum(len(r["envelope"]["uncertain_rules"]) for r in rs)
         agree = sum(r["envelope"]["verdict"] == r["envelope"]["truth_verdict"] for r in rs)
         stray = sum(len(r["envelope"]["truth_episodes"]) for r in correct)
+        gate = [g for r in rs for g in r["envelope"].get("gate_unconfirmed", [])]
+        g_true = sum(g["true"] for g in gate)
         lines.append(
             f"| {s} | {len(rs)} | {len(scripted)} | {found} ({found_t}) | {unc_v} | "
             f"{_share(bad_rule, len(correct))} / {_share(bad_adv, len(correct))} | {n_false} | "
-            f"{_share(matched, holds)} | {unc} | {_share(agree, len(rs))} | {stray} |"
+            f"{_share(matched, holds)} | {unc} | {_share(agree, len(rs))} | {stray} | "
+            f"{g_true} / {len(gate) - g_true} |"
         )
     return lines
 

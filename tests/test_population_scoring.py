@@ -302,3 +302,9 @@ def test_each_part_of_a_split_reading_and_a_combined_reading_count_as_said():
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     for h in tru.holds:
         assert P.hold_reason((h.start_s, h.end_s), holds_est, est, []) == P.HOLD_REASONS[7]
+
+
+def test_a_break_said_by_an_episode_at_the_engagement_dwell_is_said_not_missed():
+    assert P.miss_reason(_item(gate_said=True, uncertain=True)) == R[8]
+    assert P.miss_reason(_item(gate_said=True, found_once=True)) == R[0]
+    assert R[-1] == "other"

@@ -532,3 +532,51 @@ def test_a_scripted_break_inside_a_run_past_the_edge_is_found_at_the_run_start()
     assert verdict(67.0) == "found"  # the documented extent
     assert verdict(88.5) == "found"  # the first crossing in the break's window
     assert verdict(75.0) == "missed"
+
+
+def test_an_unconfirmed_episode_is_said_not_counted_as_found_or_false():
+    from bench.stranger import compare
+    from bench.stranger.summary import failures, run_rows
+
+    ep = {"start_s": 26.36, "end_s": 28.36, "peak_deg": 11.6}
+    # a judged rule whose only episode hangs on an engagement run at about the dwell
+    env = {
+        "rules": [
+            {
+                "rule": "ankle_dorsiflexion",
+                "status": "uncertain",
+                "episodes": [],
+                "unconfirmed_episodes": [ep],
+            },
+            {
+                "rule": "knee_flexion",
+                "status": "violated",
+                "episodes": [],
+                "unconfirmed_episodes": [ep],
+            },
+        ]
+    }
+    onsets = [{"rule": "knee_flexion", "start_s": 26.0, "end_s": 29.0, "onset_s": 26.4}]
+    (b,) = compare.judge_breaks(env, onsets)
+    assert b["verdict"] == "uncertain_found"
+    false = [
+        {
+            "rule": "ankle_dorsiflexion",
+            "kind": "unconfirmed_episodes",
+            "status": "uncertain",
+            "advisory": False,
+            "start_s": 26.36,
+            "end_s": 28.36,
+        }
+    ]
+    res = {
+        "cli": {"rc": 0, "stderr": ""},
+        "rmse_deg": {},
+        "scripted": [],
+        "false": false,
+        "hold_check": [],
+    }
+    recs = [{"seed": 3, "side": "right", "breaks": [], "sets": {"default": res}}]
+    assert failures(recs) == []
+    (row,) = run_rows(recs, "x")
+    assert "| 0 / 0 (1 unconfirmed, said) |" in row

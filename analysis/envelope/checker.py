@@ -41,6 +41,7 @@ from analysis.envelope.clinical import (
     test_movement_windows,
 )
 from analysis.envelope.dynamics import repetition_result, slider_result
+from analysis.envelope.gates import GateRun, angle_precision_deg, borderline_runs
 from analysis.envelope.masks import (
     BoolArray,
     FloatArray,
@@ -70,6 +71,7 @@ from analysis.envelope.profiles import (
     measured_column_for,
 )
 from analysis.envelope.results import (
+    GATE_REDO,
     STATE_INSIDE,
     STATE_NOT_ENGAGED,
     STATE_OUTSIDE,
@@ -77,6 +79,7 @@ from analysis.envelope.results import (
     CombinedAlternative,
     EnvelopeResult,
     Episode,
+    GateReading,
     Hold,
     HoldAlternative,
     MarkResult,
@@ -109,6 +112,7 @@ def check_envelope(
     other_readings: Mapping[str, OtherReadings] | None = None,
     rate_mixing: Mapping[str, FloatArray] | None = None,
     timed_doubts: Mapping[str, TimedDoubt] | None = None,
+    exact: bool = False,
 ) -> EnvelopeResult:
     """Judge joint angles against an exercise profile.
 
@@ -159,6 +163,9 @@ def check_envelope(
         Its rules are decided there only beyond that bound (:func:`_judged_within_timed`): an
         episode the bound may explain is unconfirmed, and a rule the bound may break is
         uncertain; an episode elsewhere still counts.
+    exact
+        The angles are exact (a simulation's truth): no engagement run at about its dwell is
+        read again within the angles' precision (:func:`_gate_hung`), as measured angles are.
 
     Returns
     -------
@@ -207,7 +214,7 @@ def check_envelope(
             (uncertain or {}).get(column),
             (timed_doubts or {}).get(column),
             _readings_of(column, other_readings),
-            _JudgedUnder(profile, side, data, t_s, t_end, absent),
+            _JudgedUnder(profile, side, data, t_s, t_end, absent, exact=exact),
             (x, mask),
         )
         if mask is None:
@@ -414,6 +421,157 @@ def _engagement(
     return none, None, reason, none
 
 
+def _toward_met(crit: EngagedCriterion) -> float:
+    """+1 when a larger angle meets ``crit`` (a lower bound), -1 when a smaller one does."""
+    return 1.0 if crit.min_deg is not None else -1.0
+
+
+def _gate_bounds(
+    crit: EngagedCriterion,
+    x: FloatArray,
+    spec: EngagedSpec,
+    side: str,
+    data: Mapping[str, FloatArray],
+) -> tuple[BoolArray, BoolArray, float]:
+    """The engagement condition with every angle read its precision toward not met, and met.
+
+    ``x`` is ``crit``'s series; each angle's precision is
+    :func:`~analysis.envelope.gates.angle_precision_deg`. Returns both conditions and the
+    largest precision used (deg).
+    """
+    out = []
+    precision = angle_precision_deg(crit.angle)
+    for way in (-1.0, 1.0):
+        cond = _condition(x + way * _toward_met(crit) * angle_precision_deg(crit.angle), crit)
+        for req in spec.require:
+            xr = data.get(angle_column_for(req.angle, side))
+            if xr is None or not np.isfinite(xr).any():
+                continue  # as in _with_requirements
+            step = angle_precision_deg(req.angle)
+            precision = max(precision, step)
+            cond &= _condition(xr + way * _toward_met(req) * step, req)
+        out.append(cond)
+    return out[0], out[1], precision
+
+
+_GateAlternative = tuple[GateRun, float, BoolArray]
+"""A gate run at about its dwell, its angles' precision (deg), and where the rules are judged
+with that run decided the other way."""
+
+
+def _gate_alternatives(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    grid: tuple[FloatArray, FloatArray],
+    in_pose: BoolArray,
+) -> list[_GateAlternative]:
+    """Each engagement run at about the dwell the angles' precision may decide the other way.
+
+    ``in_pose``: the engagement condition as measured (:func:`_engagement`'s raw condition,
+    of the first criterion whose angle is measured); ``grid``: ``(t_s, t_end)``. For each
+    run of it within its precision of the dwell (:func:`~analysis.envelope.gates.borderline_runs`),
+    where the rules are judged with that run decided the other way (engaged and in the pose).
+    """
+    t_s, t_end = grid
+    spec = profile.engaged
+    for crit in spec.criteria:
+        x = _criterion_angle(crit, side, data)
+        if x is None or not np.isfinite(x).any():
+            continue
+        low, high, precision = _gate_bounds(crit, x, spec, side, data)
+        dwell = {"on_s": spec.dwell_s, "off_s": spec.dwell_s}
+        out = []
+        for g in borderline_runs(in_pose, low, high, t_s, t_end, **dwell):
+            engaged = debounce(in_pose, t_end, t_s, **dwell, flip=(g.a,))
+            out.append((g, precision, engaged & in_pose))
+        return out
+    return []
+
+
+def _gate_hung(
+    result: RuleResult,
+    mask: BoolArray,
+    x: FloatArray,
+    gates: Sequence[_GateAlternative],
+    grid: tuple[FloatArray, FloatArray],
+) -> tuple[RuleResult, BoolArray]:
+    """``result`` with each episode only one reading of a gate run has made unconfirmed.
+
+    For each gate run at about its dwell (:func:`_gate_alternatives`), the rule is judged on
+    ``x`` (its angle) where that reading judges; an episode of the measured reading that no
+    episode of that one overlaps, and an episode of that one that no episode of the measured
+    reading overlaps, hang on the run: each goes to ``unconfirmed``, with a
+    :class:`~.results.GateReading` saying both readings. The rule stays ``violated`` with the
+    episodes left, else it is ``uncertain`` (the reason says on what). Returns the result
+    and its outside mask, as measured: such an episode sets no verdict, but the holds and the
+    per-sample states are those of the measured reading (in the other reading of a stay in the
+    stretch position at about the dwell there is no stretch, so no hold either).
+    """
+    t_s, t_end = grid
+    spec, column = result.spec, str(result.column)
+    seen = (*result.episodes, *result.unconfirmed, *result.excused)
+    hung: list[GateReading] = []
+    for run, precision, judged in gates:
+        other, _ = _judge_rule(spec, column, x, judged & np.isfinite(x), judged, t_s, t_end)
+        words = {"gate": "engagement", "precision_deg": precision}
+        hung += [
+            _gate_reading(run, e, measured=True, **words)
+            for e in result.episodes
+            if not any(_overlap(e, o) for o in other.episodes)
+        ]
+        hung += [
+            _gate_reading(run, o, measured=False, **words)
+            for o in other.episodes
+            if not any(_overlap(e, o) for e in seen)
+        ]
+    if not hung:
+        return result, mask
+    gone = [h.episode for h in hung if h.measured]
+    kept = tuple(e for e in result.episodes if e not in gone)
+    doubted = {*result.unconfirmed, *(h.episode for h in hung)}
+    out = dataclasses.replace(
+        result,
+        status="violated" if kept else "uncertain",
+        episodes=kept,
+        unconfirmed=tuple(sorted(doubted, key=lambda e: (e.start_s, e.end_s))),
+        time_outside_s=float(sum(e.duration_s for e in kept)),
+        gate_readings=tuple(hung),
+    )
+    if not kept:
+        why = "whether the rule was broken hangs on how long a position was held: " + hung[0].text()
+        out = dataclasses.replace(
+            out,
+            reason="; ".join(r for r in (result.reason, why) if r),
+            redo=result.redo or GATE_REDO,
+        )
+    return out, mask
+
+
+def _overlap(a: Episode, b: Episode) -> bool:
+    """Whether two episodes overlap in time."""
+    return a.start_s < b.end_s and b.start_s < a.end_s
+
+
+def _gate_reading(
+    run: GateRun, e: Episode, *, measured: bool, gate: str, precision_deg: float
+) -> GateReading:
+    """The :class:`~.results.GateReading` of episode ``e`` hanging on ``run``."""
+    return GateReading(
+        gate=gate,
+        run_start_s=run.start_s,
+        run_s=run.run_s,
+        shortest_s=run.shortest_s,
+        longest_s=run.longest_s,
+        dwell_s=run.dwell_s,
+        precision_deg=precision_deg,
+        met=run.met,
+        counted=run.counted,
+        measured=measured,
+        episode=e,
+    )
+
+
 def _criterion_angle(
     crit: EngagedCriterion, side: str, data: Mapping[str, FloatArray]
 ) -> FloatArray | None:
@@ -589,10 +747,15 @@ class _JudgedUnder:
         t_s: FloatArray,
         t_end: FloatArray,
         absent: Mapping[str, str],
+        *,
+        exact: bool = False,
     ) -> None:
         self._args = (profile, side, data, t_s, t_end, absent)
+        self.exact = exact
+        """The angles are exact: no gate run is read again (:meth:`gates` is empty)."""
         self.t_s, self.t_end = t_s, t_end
         self._seen: dict[int, tuple[Mapping[str, FloatArray], BoolArray, BoolArray]] = {}
+        self._gates: list[_GateAlternative] | None = None
 
     def _judge(self, reading: Mapping[str, FloatArray]) -> tuple[BoolArray, BoolArray]:
         key = id(reading)
@@ -602,6 +765,16 @@ class _JudgedUnder:
             engaged, _, _, in_pose = _engagement(profile, side, table, t_s, t_end, absent)
             self._seen[key] = (reading, engaged & in_pose, engaged)
         return self._seen[key][1], self._seen[key][2]
+
+    def gates(self) -> list[_GateAlternative]:
+        """The angles' own engagement runs at about the dwell (:func:`_gate_alternatives`)."""
+        if self.exact:
+            return []
+        if self._gates is None:
+            profile, side, data, t_s, t_end, absent = self._args
+            in_pose = _engagement(profile, side, data, t_s, t_end, absent)[3]
+            self._gates = _gate_alternatives(profile, side, data, (t_s, t_end), in_pose)
+        return self._gates
 
     def __call__(self, reading: Mapping[str, FloatArray]) -> BoolArray:
         """Where ``reading`` is engaged and in the pose (its rules are judged there)."""
@@ -725,14 +898,18 @@ def _judged_doubted(
     """A judged rule under its angle's doubts, as :func:`check_envelope` reads them.
 
     ``why`` (its ``uncertain`` entry, :func:`_judged_uncertain`), then ``timed``
-    (:func:`_judged_within_timed`). Returns the result and its outside mask (None:
-    uncertain); untouched without doubts.
+    (:func:`_judged_within_timed`), then an engagement run at about its dwell that the
+    angles' precision may decide the other way (:func:`_gate_hung`). Returns the result and
+    its outside mask (None: uncertain); untouched without doubts.
     """
     mask: BoolArray | None = reading[1]
     if why is not None:
         result, mask = _judged_uncertain(result, why, group, judged_under, reading)
     if timed is not None and mask is not None:
         result, mask = _judged_within_timed(result, timed, judged_under, (reading[0], mask))
+    if mask is not None:
+        grid = (judged_under.t_s, judged_under.t_end)
+        result, mask = _gate_hung(result, mask, reading[0], judged_under.gates(), grid)
     return result, mask
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
         DynamicIssue,
         EnvelopeResult,
         Episode,
+        GateReading,
         MarkResult,
         RuleResult,
     )
@@ -215,14 +216,34 @@ def _rule_item(r: RuleResult) -> dict[str, Any]:
     }
     if r.reason:
         item["reason"] = r.reason
-    if r.status == "uncertain" or r.confirmed_by:
+    if r.status == "uncertain" or r.confirmed_by or r.gate_readings:
         item["redo"] = r.redo
         item["unconfirmed_episodes"] = [_episode(e) for e in r.unconfirmed]
     if r.confirmed_by:
         item["confirmed_by"] = r.confirmed_by
+    if r.gate_readings:
+        item["gate_readings"] = [_gate_reading(g) for g in r.gate_readings]
     if r.excused:
         item["test_episodes"] = [_episode(e) for e in r.excused]
     return item
+
+
+def _gate_reading(g: GateReading) -> dict[str, Any]:
+    """One ``gate_readings`` item of a rule (docs/envelope.md "Gate runs at the dwell")."""
+    return {
+        "gate": g.gate,
+        "run_start_s": _r(g.run_start_s, 3),
+        "run_s": _r(g.run_s, 3),
+        "shortest_s": _r(g.shortest_s, 3),
+        "longest_s": _r(g.longest_s, 3),
+        "dwell_s": g.dwell_s,
+        "precision_deg": g.precision_deg,
+        "in_position": g.met,
+        "counted": g.counted,
+        "measured": g.measured,
+        "episode": _episode(g.episode),
+        "text": g.text(),
+    }
 
 
 def _marker_item(m: MarkResult) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from :mod:`analysis.recording.runs`). Times are seconds, widths are samples.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -21,19 +23,32 @@ def end_times(t_s: FloatArray) -> FloatArray:
     return np.append(t_s[1:], t_s[-1] + dt)
 
 
-def debounce(mask: BoolArray, t_end: FloatArray, t_s: FloatArray, *, on_s: float, off_s: float):
+def debounce(
+    mask: BoolArray,
+    t_end: FloatArray,
+    t_s: FloatArray,
+    *,
+    on_s: float,
+    off_s: float,
+    flip: Sequence[int] = (),
+):
     """Accept a change of state only once it has persisted (minimum dwell).
 
     A run of True counts when it lasts ≥ ``on_s``, a run of False when it lasts ≥ ``off_s``;
     shorter runs take the value of the last run that counted (initially False). So a brief
     excursion never starts an episode and a brief return never ends one, and an accepted
     episode starts where its persisting run began (durations in seconds on ``t_s``).
+    ``flip``: the first samples of runs decided the other way than their length says (a run
+    whose length is within its precision of the dwell, read as the other side of it).
     """
     starts, ends, values = value_runs(mask)
     if starts.size == 0:
         return mask.copy()
     duration = t_end[ends - 1] - t_s[starts]
     decisive = np.where(values, duration >= on_s - 1e-9, duration >= off_s - 1e-9)
+    if len(flip):
+        turned = np.isin(starts, np.asarray(flip, dtype=np.intp))
+        decisive = decisive ^ turned
     idx = np.where(decisive, np.arange(starts.size), -1)
     idx = np.maximum.accumulate(idx)
     effective = np.where(idx >= 0, values[np.maximum(idx, 0)], False)

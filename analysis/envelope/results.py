@@ -88,6 +88,73 @@ class RuleResult:
     """For a ``violated`` rule on an uncertain angle: why its episodes hold whatever the doubt
     ("found whichever of the pelvis's two flexion axes … is right"); ``reason`` is then the
     angle's doubt and ``unconfirmed`` the episodes not every reading shows. None otherwise."""
+    gate_readings: tuple[GateReading, ...] = ()
+    """Episodes whose existence hangs on a gate run of about its dwell (the stretch position
+    held about the 2 s it must last to count): each in ``unconfirmed``, with the run and the
+    other reading (:class:`GateReading`). Empty otherwise."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class GateReading:
+    """An episode that one reading of a gate run at about its dwell has and the other not.
+
+    The gate is the engagement: the stretch position (``met``: a run in it; else a run out of
+    it) held ``run_s`` from ``run_start_s``, ``shortest_s``–``longest_s`` with its angles read
+    ``precision_deg`` off (``analysis.envelope.gates.borderline_runs``), against the
+    ``dwell_s`` it must last to count (to start the stretch, or to end it). ``counted``: the
+    measured run lasted the dwell. ``episode``: the rule's episode in the reading that has
+    it; ``measured``: whether that is the measured reading (else the other one: an episode
+    the measured reading does not show).
+    """
+
+    gate: str
+    run_start_s: float
+    run_s: float
+    shortest_s: float
+    longest_s: float
+    dwell_s: float
+    precision_deg: float
+    met: bool
+    counted: bool
+    measured: bool
+    episode: Episode
+
+    def text(self) -> str:
+        """Both readings in plain words, e.g. "the ankle episode at 0:26–0:28 (peak 12°) …"."""
+        e = self.episode
+        part = _RULE_PART.get(e.rule, e.rule.replace("_", " "))
+        stay = "stay in the stretch position" if self.met else "step out of the stretch position"
+        count = "count" if self.met else "end the stretch"
+        run = (
+            f"a {self.run_s:.2f}-s {stay} at {clock_text(self.run_start_s)}, about the "
+            f"{self.dwell_s:g} s it must last to {count} ({self.shortest_s:.2f}–"
+            f"{self.longest_s:.2f} s with the angles read {self.precision_deg:g}° off either way)"
+        )
+        # whether the stretch is there when the run counts (a stay) or when it does not (a step)
+        other = "shorter" if self.counted else f"{self.dwell_s:g} s or longer"
+        stretch = self.met != self.counted  # the other reading has the stretch there
+        then = "that was the stretch" if stretch else "that was no stretch"
+        if not self.met:
+            then = "the stretch went on" if stretch else "the stretch ended there"
+        where = (
+            f"{clock_text(e.start_s)}–{clock_text(e.end_s)} (peak {_deg_text(round(e.peak_deg))}°)"
+        )
+        if self.measured:
+            return f"the {part} episode at {where} lies in {run}: had it been {other}, {then} " + (
+                "and no episode"
+            )
+        taken = "counted" if self.counted else "not counted"
+        return (
+            f"{run} was {taken}: had it been {other}, {then} and the {part} was past its limit "
+            f"at {where}"
+        )
+
+
+GATE_REDO: Final = (
+    "hold the stretch clearly longer than it takes to count, and keep other movements (the "
+    "calibration's bends and swings) out of the stretch position"
+)
+"""What to redo for a rule whose every episode hangs on a gate run at about its dwell."""
 
 
 @dataclass(frozen=True, kw_only=True)

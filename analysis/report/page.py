@@ -954,7 +954,26 @@ def uncertain_lines(env: EnvelopeResult) -> list[str]:
     First the rules judged ``uncertain``, then the uncertain angles no rule reads
     (:func:`unread_uncertain_lines`), so every angle of ``env.uncertain_angles`` is named.
     """
-    return confirmed_lines(env) + _uncertain_rule_lines(env) + unread_uncertain_lines(env)
+    return (
+        confirmed_lines(env)
+        + gate_lines(env)
+        + _uncertain_rule_lines(env)
+        + unread_uncertain_lines(env)
+    )
+
+
+def gate_lines(env: EnvelopeResult) -> list[str]:
+    """One sentence per episode of a judged rule that hangs on a gate run at about its dwell.
+
+    Such an episode (``RuleResult.gate_readings``) is unconfirmed: the sentence gives both
+    readings. A rule left with no other episode is ``uncertain`` and its reason says it.
+    """
+    return [
+        f"{r.rule.replace('_', ' ').capitalize()}: not counted, {g.text()}."
+        for r in env.rules
+        if r.status != "uncertain"
+        for g in r.gate_readings
+    ]
 
 
 def confirmed_lines(env: EnvelopeResult) -> list[str]:

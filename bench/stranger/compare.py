@@ -157,12 +157,18 @@ def rule_episodes(env: dict, rule: str) -> tuple[str, list[dict]]:
     return "absent", []
 
 
+def confirmed_episodes(env: dict, rule: str) -> list[dict]:
+    """A rule's confirmed episodes (``episodes``, not ``unconfirmed_episodes``)."""
+    return next((list(r.get("episodes", [])) for r in env["rules"] if r["rule"] == rule), [])
+
+
 def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
     """Whether each scripted break was found (one episode starting within 1.5 s of its onset,
     or of the start of the truth's run past the edge that the onset lies in); ``not_reached``
     when the truth never passes the rule's edge during the break, or passes it by less than the
     documented latch calls a breach (a scripted movement too small to violate: nothing to find,
-    not a miss)."""
+    not a miss). On a rule not uncertain, a break only an unconfirmed episode shows is
+    ``uncertain_found`` (said, not counted)."""
     out = []
     uncertain_rules = {
         u.get("rule") if isinstance(u, dict) else u for u in env.get("uncertain", []) or []
@@ -171,6 +177,9 @@ def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
         status, eps = rule_episodes(env, b["rule"])
         starts = [x for x in (b["onset_s"], b.get("run_start_s")) if x is not None]
         hits = [ep for ep in eps if any(abs(ep["start_s"] - x) <= ONSET_TOL_S for x in starts)]
+        # a judged rule's unconfirmed episode (one that hangs on an engagement run at about the
+        # dwell) says the break, but does not count it: found only on a confirmed one
+        sure = [ep for ep in hits if ep in confirmed_episodes(env, b["rule"])]
         over = [
             ep
             for ep in eps
@@ -182,6 +191,8 @@ def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
             verdict = "not_measured"
         elif status == "uncertain" or b["rule"] in uncertain_rules:
             verdict = "uncertain_found" if hits else "uncertain_missed"
+        elif hits and not sure:
+            verdict = "uncertain_found"
         else:
             verdict = "found" if hits else "missed"
         out.append(

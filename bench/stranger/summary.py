@@ -62,6 +62,11 @@ def rmse_rows(records: list[dict], set_name: str) -> list[str]:
     return rows
 
 
+def _unconfirmed(f: dict) -> bool:
+    """Whether a false episode is an unconfirmed one (said with its reason, never counted)."""
+    return f.get("kind") == "unconfirmed_episodes"
+
+
 def verdict_rows(records: list[dict], set_name: str) -> list[str]:
     """Counts of scripted-break verdicts per rule, and false episodes on correct sessions."""
     per: dict[str, Counter] = defaultdict(Counter)
@@ -73,6 +78,8 @@ def verdict_rows(records: list[dict], set_name: str) -> list[str]:
             per[b["rule"]][b["verdict"]] += 1
         for f in res.get("false", []):
             key = f"{f['rule']} ({'advisory' if f['advisory'] else f['status']})"
+            if _unconfirmed(f):
+                key += ", unconfirmed: said, not counted"
             false_any[key] += 1
             if not r["breaks"]:
                 false_correct[key] += 1
@@ -193,6 +200,7 @@ def _set_failures(rec: dict, set_name: str, res: dict) -> list[str]:
         f"{tag} false {'advisory ' if f['advisory'] else ''}{f['rule']} episode "
         f"{f['start_s']:.1f}–{f['end_s']:.1f} s"
         for f in res.get("false", [])
+        if not _unconfirmed(f)
     ]
     for t in res.get("tests", []):  # round 4: a marked "nerve or muscle?" test
         what = f"{tag} {t['movement']} test at {t['start_s']:.1f} s"
@@ -217,7 +225,9 @@ def failures(records: list[dict]) -> list[str]:
     """One line per failure against the issue's targets: a trusted angle over its target, a
     scripted break missed on a trusted rule, a false episode (advisory ones said so), a truth
     hold not found or more than 1 s off without the report saying so, a CLI refusal or crash.
-    Uncertain angles and breaks found on uncertain rules are not failures."""
+    Uncertain angles, breaks found on uncertain rules and unconfirmed episodes (said with their
+    reason, never counted as a break: an uncertain rule's, or one that hangs on an engagement
+    run at about the dwell) are not failures, as in ``bench/population.py``."""
     out = []
     for r in records:
         for name, res in r["sets"].items():
@@ -296,7 +306,8 @@ def run_rows(records: list[dict], label: str) -> list[str]:
             for b in res.get("scripted", []):
                 c[b["verdict"]] += 1
             for f in res.get("false", []):
-                c["false_adv" if f["advisory"] else "false_gate"] += 1
+                kind = "false_said" if _unconfirmed(f) else "false_gate"
+                c["false_adv" if f["advisory"] else kind] += 1
             for h in res.get("hold_check", []):
                 c["holds"] += 1
                 key = "not_found" if not h["found"] else "within" if h["within_1s"] else "said"
@@ -307,7 +318,8 @@ def run_rows(records: list[dict], label: str) -> list[str]:
             f"trusted, {c['uncertain_found']}/{c['uncertain_found'] + c['uncertain_missed']} "
             f"uncertain, {c['not_measured']} not measured, {c['not_reached']} not reached, "
             f"{c['in_gap']} in a dropout | "
-            f"{c['false_gate']} / {c['false_adv']} | {c['within']}/{c['holds']} within 1 s, "
+            f"{c['false_gate']} / {c['false_adv']} ({c['false_said']} unconfirmed, said) | "
+            f"{c['within']}/{c['holds']} within 1 s, "
             f"{c['said']} said, {c['unsaid']} unsaid, {c['not_found']} not found | "
             f"{c['refused']} / {c['crashed']} |"
         )
@@ -357,7 +369,7 @@ def summarise_by_style(records: list[dict], styles: tuple[str, ...] = ROUND4_STY
             rows += run_rows(sub, style)
     out += [
         "| style | set | sessions | scripted breaks found | false episodes gating / advisory "
-        "| holds (truth ≥ 10 s) | refused / crashed |",
+        "(unconfirmed: said, not counted) | holds (truth ≥ 10 s) | refused / crashed |",
         "|---|---|---|---|---|---|---|",
         *rows,
         "",
