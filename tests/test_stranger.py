@@ -247,6 +247,35 @@ def test_comparison_wraps_angles_and_latches_breaches():
     assert hit.all()  # the whole run past the edge itself, as the documented extent
 
 
+def test_the_truths_breach_ends_half_the_band_inside_after_the_dwell_as_documented():
+    from bench.stranger import compare
+
+    def breach(tilt):
+        return compare.truth_breach(tilt, "pelvis_anterior_tilt", "supine", 100)
+
+    tilt = np.full(2000, -97.0)  # supine pelvis edge −100°, band 3°: release above −98.5°
+    tilt[200:400] = -103.0  # a breach
+    tilt[400:700] = -99.0  # back inside the edge, within the band: the breach stays open
+    tilt[700:900] = -101.0  # past the edge again, not half the band: the same breach
+    hit = breach(tilt)
+    assert hit[200:900].all()
+    assert not hit[:200].any()
+    assert not hit[900:].any()  # ended at the last sample past the edge
+    dip = tilt.copy()
+    dip[400:450] = -97.0  # a dip past the release shorter than the dwell, then deep again
+    dip[450:700] = -103.0
+    assert breach(dip)[200:900].all()  # no split
+    tilt[400:700] = -97.0  # one that lasts the dwell ends it; 700–900 never half the band past
+    hit = breach(tilt)
+    assert hit[200:400].all()
+    assert not hit[400:].any()
+    # a scripted break whose first crossing lies in a breach already open starts with it
+    tilt[400:700] = -99.0
+    assert compare.truth_onset(tilt, "pelvis_anterior_tilt", "supine", 750, 100) == 200
+    tilt[200:400] = -97.0  # no breach open there: the crossing itself
+    assert compare.truth_onset(tilt, "pelvis_anterior_tilt", "supine", 750, 100) == 750
+
+
 # --- round 3: walking, strapping by habit, literal and seated calibrations, phyphox, MetaBase ---
 
 

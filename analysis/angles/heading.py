@@ -747,7 +747,7 @@ def hip_drift_timed(
                 f"still and upright, and the stands saw it turn up to {rate:.2f}°/s: away from "
                 f"them hip {motion.replace('_', ' ')} may be off by up to "
                 f"{float(np.max(off)):.0f}°, more than the {HIP_DRIFT_TARGET_DEG:.0f}° this "
-                f"tool trusts, at {_spans_words(t_s, doubted)}; a rule on it is decided there "
+                f"tool trusts, at {spans_words(t_s, doubted)}; a rule on it is decided there "
                 "only beyond that"
             ),
             redo=(
@@ -758,7 +758,7 @@ def hip_drift_timed(
     return out
 
 
-def _spans_words(t_s: FloatArray, mask: BoolArray, most: int = 4) -> str:
+def spans_words(t_s: FloatArray, mask: BoolArray, most: int = 4) -> str:
     """``"105–155 s, 170–200 s"``: the times ``mask`` is set (the first ``most``, then a count)."""
     starts, ends = true_intervals(mask)
     spans = [f"{t_s[a]:.0f}–{t_s[b - 1]:.0f} s" for a, b in zip(starts, ends, strict=True)]

@@ -52,6 +52,7 @@ from analysis.angles.heading import (
     undecided_twist_words,
     untwist,
 )
+from analysis.angles.hinge_lean import hip_lean_doubts, lean_deg
 from analysis.angles.orientation import (
     OrientationTask,
     block_bounds,
@@ -733,6 +734,7 @@ def analyse_recording(
     feet_flat, foot_doubt = _feet_flat(q_E_B)
     mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
     drift = {t: (runs, _vertical_share(q_E_B[t])) for t, runs in drift.items() if t in q_E_B}
+    leans = _thigh_leans(cal, q_E_B)
     q_E_B = q_E_B if opts.keep_orientations else {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
@@ -740,6 +742,7 @@ def analyse_recording(
     doubts, uncertain, readings = _doubted(
         cal, angles, rate_hz, others, feet_flat, twist, exercised=exercised, drift=drift
     )
+    uncertain, readings, leaned = _leaned_hips(angles, leans, uncertain, readings)
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
     predicted, uncertain, imprecise = _session_doubts(
         uncertain, slips, precision, exercised, angles.columns
@@ -761,7 +764,7 @@ def analyse_recording(
         precision_notes=(*flat_notes, *_resting_notes(predicted, imprecise, exercised)),
         other_readings=readings,
         rate_mixing=mixing,
-        timed_doubts=_timed_hips(angles, drift),
+        timed_doubts=_merged_timed(_timed_hips(angles, drift), leaned),
     )
 
 
@@ -1353,6 +1356,87 @@ def _timed_hips(
             column = angle_column(side, "hip", motion)
             if column in angles:
                 out[column] = doubt
+    return out
+
+
+def _thigh_leans(
+    cal: CalibrationResult, q_E_B: Mapping[str, FloatArray]
+) -> dict[str, tuple[float, FloatArray]]:
+    """Per thigh whose knee hinge's lean was taken for its accelerometer's bias: lean and share.
+
+    The lean in degrees (:func:`hinge_lean.lean_deg`) and the thigh's superior axis's vertical
+    share per row (:func:`_vertical_share`), as :mod:`analysis.angles.hinge_lean` reads them.
+    """
+    out = {}
+    for thigh, seg in cal.segments.items():
+        if split_placement(thigh)[1] != "thigh" or thigh not in q_E_B:
+            continue
+        if not seg.axis_source.startswith("knee hinge"):
+            continue
+        lean = lean_deg(seg.acc_axis_bias_g)
+        if lean > 0.0:
+            out[thigh] = (lean, _vertical_share(q_E_B[thigh]))
+    return out
+
+
+def _leaned_hips(
+    angles: pd.DataFrame,
+    leans: Mapping[str, tuple[float, FloatArray]],
+    uncertain: Mapping[str, Mapping[str, str]],
+    readings: Mapping[str, OtherReadings],
+) -> tuple[dict[str, Mapping[str, str]], dict[str, OtherReadings], dict[str, TimedDoubt]]:
+    """``uncertain`` and ``readings`` with the hips a thigh's hinge lean may put off, and when.
+
+    Per thigh of ``leans`` (:func:`_thigh_leans`), :func:`hinge_lean.hip_lean_doubts`: the
+    hip angles past their target over the session are uncertain (one uncertain already keeps
+    its reason with this one added), and every other reading, which shares the lean (it turns
+    only a calibration or a twist), is taken out of them; the per-time bounds are returned
+    per column.
+    """
+    t_s = angles[T_S].to_numpy()
+    out = dict(uncertain)
+    timed: dict[str, TimedDoubt] = {}
+    leaned = set()
+    for thigh, (lean, up) in leans.items():
+        side = split_placement(thigh)[0]
+        whole, per_time = hip_lean_doubts(t_s, up, lean, side)
+        for motion, doubt in per_time.items():
+            column = angle_column(side, "hip", motion)
+            if column in angles:
+                timed[column] = doubt
+        for motion, why in whole.items():
+            column = angle_column(side, "hip", motion)
+            if column not in angles:
+                continue
+            leaned.add(column)
+            was = out.get(column)
+            out[column] = (
+                why if was is None else {**why, "reason": f"{was['reason']}; {why['reason']}"}
+            )
+    if not leaned:
+        return out, dict(readings), timed
+    kept = {k: (w, _without(group, leaned)) for k, (w, group) in readings.items()}
+    return out, kept, timed
+
+
+def _merged_timed(*groups: Mapping[str, TimedDoubt]) -> dict[str, TimedDoubt]:
+    """Per column, its timed doubts together: the bounds added, the reasons and redos joined."""
+    out: dict[str, TimedDoubt] = {}
+    for group in groups:
+        for column, doubt in group.items():
+            was = out.get(column)
+            out[column] = (
+                doubt
+                if was is None
+                else TimedDoubt(
+                    bound_deg=(
+                        np.asarray(was.bound_deg, dtype=np.float32)
+                        + np.asarray(doubt.bound_deg, dtype=np.float32)
+                    ),
+                    reason=f"{was.reason}; {doubt.reason}",
+                    redo=f"{was.redo}; {doubt.redo}",
+                )
+            )
     return out
 
 

@@ -108,9 +108,10 @@ def truth_engaged(
 def scripted_onsets(
     truth: pd.DataFrame, events: list[dict], side: str, exercise: str = "standing"
 ) -> list[dict]:
-    """Each scripted break with its truth onset (first crossing of the documented edge in the
-    break's window), ``run_start_s`` (where the truth's run past the edge that holds that
-    crossing begins: the documented extent, docs/envelope.md "How a session is judged" 4, when
+    """Each scripted break with its truth onset (the first crossing of the documented edge in
+    the break's window), ``run_start_s`` (where the truth's run past the edge that holds that
+    crossing begins, or the documented latch's breach holding it, :func:`truth_onset`, if that
+    began earlier: the documented extent, docs/envelope.md "How a session is judged" 4, when
     the person was already past the edge as the break began) and ``breach`` (whether the
     documented latch breaks the rule on the truth within the window: half the band past the
     edge for the 1-s dwell; a break that passes the edge by less is none)."""
@@ -131,9 +132,10 @@ def scripted_onsets(
         if past.any():
             i = int(np.argmax(past))
             onset = float(t[i])
+            latched = truth_onset(values, rule, exercise, i, n_dwell)
             while i > 0 and past_all[i - 1]:
                 i -= 1
-            run_start = float(t[i])
+            run_start = float(t[min(i, latched)])
         breach = bool((truth_breach(values, rule, exercise, n_dwell) & win).any())
         out.append(
             {
@@ -258,16 +260,62 @@ def _bridge(mask: np.ndarray, fill: bool, n_max: int) -> np.ndarray:
 
 def truth_breach(values: np.ndarray, rule: str, exercise: str, n_dwell: int) -> np.ndarray:
     """Where a rule is broken on the truth, by the documented latch (docs/envelope.md "How a
-    session is judged" 2–4): a run past the edge itself counts when it holds a run of at
-    least the dwell half the hysteresis band past the edge."""
+    session is judged" 2–4): a breach starts once the angle is half the hysteresis band past
+    the edge and ends once it is half the band back inside; a change of state counts only
+    when the new state lasts ``n_dwell`` samples (shorter runs take the last counted state);
+    each breach's extent is the time past the edge itself, widened back to the last sample
+    not past it and forward to the last sample past it. (Before round 17 a breach ended
+    wherever the angle came back inside the edge itself: a person hovering within the band
+    had holds and onsets the documented latch, and the analyser, do not.)"""
     _, sense, edge, hyst = PROFILE_EDGES[exercise][rule]
-    deep_edge = edge + hyst / 2 if sense == "above" else edge - hyst / 2
-    deep = values > deep_edge if sense == "above" else values < deep_edge
-    out = np.zeros(len(values), bool)
-    for a, b in _runs(past_edge(values, rule, exercise)):
-        if any(d - c >= n_dwell for c, d in _runs(deep[a:b])):
-            out[a:b] = True
+    sign = 1.0 if sense == "above" else -1.0
+    over = sign * (np.asarray(values, dtype=float) - edge)  # > 0: past the edge
+    state = np.zeros(len(over), bool)
+    on = False
+    for i, x in enumerate(over):
+        on = x > hyst / 2 if not on else not x < -hyst / 2
+        state[i] = on
+    latched = _debounced(state, n_dwell)
+    past = over > 0
+    out = np.zeros(len(over), bool)
+    for a, b in _runs(latched):
+        while a > 0 and past[a - 1]:
+            a -= 1
+        inside = np.flatnonzero(past[a:b])
+        if inside.size:
+            out[a : a + inside[-1] + 1] = True
     return out
+
+
+def _debounced(state: np.ndarray, n_dwell: int) -> np.ndarray:
+    """``state`` with each run shorter than ``n_dwell`` samples given the state of the last run
+    that lasted (the first runs, before any lasted: not breached)."""
+    out = np.zeros(len(state), bool)
+    counted = False
+    start = 0
+    for i in range(1, len(state) + 1):
+        if i < len(state) and state[i] == state[start]:
+            continue
+        if i - start >= n_dwell:
+            counted = bool(state[start])
+        out[start:i] = counted
+        start = i
+    return out
+
+
+def truth_onset(values: np.ndarray, rule: str, exercise: str, first_past: int, n_dwell: int) -> int:
+    """Where the truth's breach holding sample ``first_past`` starts by the documented latch
+    (:func:`truth_breach`): ``first_past`` itself when the latch has no breach there (a
+    crossing too short or too shallow), an earlier sample when a breach the person hovered
+    in was already open (stranger seed 1599: the pelvis within the band from 170 s, the
+    scripted tuck at 173.4 s)."""
+    breach = truth_breach(values, rule, exercise, n_dwell)
+    if not breach[first_past]:
+        return first_past
+    a = first_past
+    while a > 0 and breach[a - 1]:
+        a -= 1
+    return a
 
 
 def truth_holds(

@@ -151,7 +151,10 @@ def test_a_biased_thigh_no_longer_reads_adduction_in_the_leg_raise(raised_leg_se
     # the frame is now the true mounting's to within the gyroscope's own misalignment (2.4° before)
     assert np.rad2deg(rot.angle_between(thigh.q_S_B, s.mounting["right_thigh"])) < 1.2
     column = "right_hip_adduction_deg"
-    assert column not in res.uncertain
+    # since round 17 the lean is doubted all the same: a shin that turns as the knee bends
+    # leans the hinge alike and nothing the accelerometer sees tells the two apart
+    # (analysis.angles.hinge_lean); the reading itself is the bias-free one
+    assert "knee's axis leaned" in res.uncertain[column]["reason"]
     t = s.truth["t_s"].to_numpy()
     est = np.interp(t, res.angles["t_s"].to_numpy(), res.angles[column].to_numpy())
     rmse = float(np.sqrt(np.nanmean((est - s.truth[column].to_numpy()) ** 2)))

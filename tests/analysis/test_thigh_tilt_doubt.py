@@ -188,6 +188,12 @@ def test_a_generated_person_with_one_shallow_bend_is_fixed_by_the_session_s_knee
     # its ± and that reason, a cost of inferring the part from the norms; the axis is not
     right_bend = hips.pop("right_hip_flexion_deg", "does not say which part")
     assert "does not say which part" in right_bend, hips
+    # (since round 17) the right thigh's knee axis leans 2.8° at the stand, taken for its
+    # accelerometer's offset (its hip adduction reads 0.63°): a knee's coupling would lean it
+    # alike, so its hip adduction and rotation are doubted by what the lean may put them off
+    # with the leg raised (analysis.angles.hinge_lean), a cost of that doubt
+    for column in ("right_hip_adduction_deg", "right_hip_internal_rotation_deg"):
+        assert "knee's axis leaned" in hips.pop(column), hips
     assert set(hips) <= {"left_hip_flexion_deg", "left_hip_internal_rotation_deg"}, hips
     assert "measured to about ±" in hips.get("left_hip_flexion_deg", "measured to about ±"), hips
     rotation = hips.get("left_hip_internal_rotation_deg", "gyroscope gains")

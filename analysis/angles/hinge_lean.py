@@ -1,0 +1,124 @@
+"""How far a thigh's hinge lean, taken for its accelerometer's bias, may put the hip off.
+
+The thigh's flexion axis comes from the knee's hinge, fitted from the gyroscopes alone; its
+lean from level at the quiet stand is taken for a bias of the accelerometer along that axis
+(:mod:`analysis.angles.axis_bias`), as far as the thigh's own rotation axis shares it. A knee
+whose tibia turns as it bends leans the hinge axis too, and with the foot planted in the knee
+bends (a squat) the tibia's turn is the thigh's, about its long axis, which leans the own axis
+alike: the witness then shares a lean no accelerometer has (the stranger's seed 2122, ideal
+sensors: 4.2° taken for a 73-mg bias; the same session with its knee bends done heel toward
+the buttock instead shows the coupling, and none is taken). Nothing the accelerometer sees
+tells the two apart: a bias along an axis that stays horizontal escapes every still pose's
+norm.
+
+Whichever way it is decided, the two readings agree at the stand (the calibration makes them)
+and part as the thigh turns by φ about its flexion axis from there: the bias's tilt is fixed
+in the earth, its correction in the segment, so they differ by a rotation of
+``2·sin(φ/2)·lean`` about an axis in the thigh's sagittal-transverse (x–y) plane. Of that,
+``lean·(1 − cos φ)`` lies along the thigh's anterior axis (hip adduction: twice the lean with
+the leg raised vertically while lying, where ``cos φ = −1``) and ``lean·sin φ`` along its long
+axis (hip rotation, lying flat); the heading anchors lying flat move the latter between the
+two, so hip rotation is bounded by the whole ``2·sin(φ/2)·lean``. ``cos φ`` is the vertical
+component of the thigh's superior axis (1 standing, 0 lying flat, −1 the leg raised past the
+vertical lying on the back).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.angles.heading import spans_words
+from analysis.recording.doubts import TimedDoubt
+from analysis.recording.targets import RMSE_TARGET_DEG
+
+FloatArray = NDArray[np.float64]
+
+HIP_LEAN_TARGET_DEG = RMSE_TARGET_DEG["hip_adduction"]  # = hip internal rotation's
+"""Hip adduction's and rotation's accuracy target (RMSE, degrees): a lean that may put them
+past it leaves them uncertain (over the session) or a rule on them undecided (per time)."""
+
+MOTIONS = ("adduction", "internal_rotation")
+
+
+def lean_deg(bias_g_S: FloatArray | None) -> float:
+    """The lean (degrees) of a hinge axis from level that was taken for a bias of ``bias_g_S``.
+
+    ``bias_g_S``: the bias over the specific force's magnitude, sensor frame
+    (``SegmentCalibration.acc_axis_bias_g``, ``sin ε · ĥ``); 0 for None.
+    """
+    if bias_g_S is None:
+        return 0.0
+    s = float(np.linalg.norm(np.asarray(bias_g_S, dtype=np.float64)))
+    return float(np.rad2deg(np.arcsin(min(s, 1.0))))
+
+
+def lean_error_deg(lean: float, thigh_up: FloatArray) -> dict[str, FloatArray]:
+    """Per sample, how far hip adduction and rotation may be off for a lean decided wrongly.
+
+    ``lean`` (degrees): the hinge lean taken for (or not for) the bias; ``thigh_up``: per
+    sample, the vertical component of the thigh's superior axis (``cos φ``; NaN: no reading,
+    bound 0). ``{"adduction": lean·(1 − cos φ), "internal_rotation": 2·sin(φ/2)·lean}``
+    (module docstring), degrees, non-negative.
+    """
+    up = np.asarray(thigh_up, dtype=np.float64)
+    up = np.clip(np.where(np.isfinite(up), up, 1.0), -1.0, 1.0)
+    size = abs(float(lean))
+    return {
+        "adduction": size * (1.0 - up),
+        "internal_rotation": size * np.sqrt(2.0 * (1.0 - up)),
+    }
+
+
+def hip_lean_doubts(
+    t_s: FloatArray, thigh_up: FloatArray, lean: float, side: str
+) -> tuple[dict[str, dict[str, str]], dict[str, TimedDoubt]]:
+    """The hip angles a thigh's hinge lean taken for its accelerometer's bias may put off.
+
+    ``lean`` (degrees, :func:`lean_deg`) and ``thigh_up`` as in :func:`lean_error_deg`;
+    ``side`` names the leg in the words. Returns ``(uncertain, timed)`` keyed by motion
+    (``"adduction"``, ``"internal_rotation"``): ``uncertain`` where the bound's RMS over the
+    samples passes :data:`HIP_LEAN_TARGET_DEG` (``{"reason", "redo"}``), ``timed`` where it
+    passes it at some time (the bound there, 0 elsewhere: a rule on the angle is decided there
+    only beyond it). Both empty for a lean that never reaches the target.
+    """
+    uncertain: dict[str, dict[str, str]] = {}
+    timed: dict[str, TimedDoubt] = {}
+    if abs(lean) * 2.0 <= HIP_LEAN_TARGET_DEG:
+        return uncertain, timed
+    seen = np.isfinite(np.asarray(thigh_up, dtype=np.float64))
+    for motion, off in lean_error_deg(lean, thigh_up).items():
+        doubted = off > HIP_LEAN_TARGET_DEG
+        if not doubted.any():
+            continue
+        name = f"hip {motion.replace('_', ' ')}"
+        cause = (
+            f"the {side} knee's axis leaned {abs(lean):.0f}° from level at the stand, taken "
+            f"for the {side} thigh sensor's accelerometer offset; a shin that turns as the knee "
+            "bends leans it alike, which the data cannot tell apart"
+        )
+        redo = (
+            f"in the calibration movements, bend the {side} knee with the foot off the floor "
+            "(heel toward the buttock, standing on the other leg) rather than in a squat, then "
+            "record again"
+        )
+        timed[motion] = TimedDoubt(
+            bound_deg=np.where(doubted, off, 0.0).astype(np.float32),
+            reason=(
+                f"{cause}: with the thigh turned far from its stand, {name} may be off by up "
+                f"to {float(np.max(off)):.0f}°, more than the {HIP_LEAN_TARGET_DEG:.0f}° this "
+                f"tool trusts, at {spans_words(t_s, doubted)}; a rule on it is decided there "
+                "only beyond that"
+            ),
+            redo=redo,
+        )
+        rms = float(np.sqrt(np.mean(off[seen] ** 2))) if seen.any() else 0.0
+        if rms > HIP_LEAN_TARGET_DEG:
+            uncertain[motion] = {
+                "reason": (
+                    f"{cause}: {name} may be off by {rms:.0f}° RMS over the session, more "
+                    f"than the {HIP_LEAN_TARGET_DEG:.0f}° this tool trusts"
+                ),
+                "redo": redo,
+            }
+    return uncertain, timed
