@@ -39,7 +39,7 @@ from analysis.angles.calibration_hinge import (
     knee_rotation_deg,
 )
 from analysis.recording.doubts import UncertainAngle
-from analysis.recording.schema import angle_column
+from analysis.recording.schema import T_S, angle_column
 from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
@@ -432,6 +432,20 @@ def turned_flexion_rms_deg(read_deg: FloatArray, turn_deg: float) -> float:
     return float(np.rad2deg(np.sqrt(np.mean((true - x) ** 2))))
 
 
+def flexion_moved_deg(
+    slip: Slip, column: str, flexions_deg: Mapping[str, FloatArray] | None = None
+) -> float:
+    """How far (° RMS) ``slip``'s turn moved the flexion ``column`` as read from the turn on.
+
+    :func:`turned_flexion_rms_deg` on ``flexions_deg[column]`` (the column from
+    ``slip.since_s`` on); a column not given: the worst case (:func:`flexion_error_bound_deg`).
+    """
+    read = (flexions_deg or {}).get(column)
+    if read is None:
+        return flexion_error_bound_deg(slip.turn_deg)
+    return turned_flexion_rms_deg(read, slip.turn_deg)
+
+
 def slip_columns(
     slip: Slip, columns: list[str], flexions_deg: Mapping[str, FloatArray] | None = None
 ) -> list[str]:
@@ -440,26 +454,44 @@ def slip_columns(
     A thigh's: hip adduction and internal rotation (its flexion axis tipped about the long
     axis reads the hip's flexion as those, :func:`tilted_angles`), and the hip's and the
     knee's flexion where the turn moved them by more than :data:`FLEXION_SHARE` of their
-    target (:func:`turned_flexion_rms_deg` on ``flexions_deg``, the columns as read from
-    ``slip.since_s`` on; a column not given: the worst case, :func:`flexion_error_bound_deg`);
-    a shank's: every angle that needs the shank (its knee and ankle).
+    target (:func:`flexion_moved_deg` on ``flexions_deg``, the columns as read from
+    ``slip.since_s`` on); a shank's: every angle that needs the shank (its knee and ankle).
     """
     if slip.placement.endswith("_thigh"):
         hit = {c for c, p in tilted_angles().items() if p == slip.placement}
         side = slip.placement.removesuffix("_thigh")
         for joint in ("hip", "knee"):
             column = angle_column(side, joint, "flexion")
-            read = (flexions_deg or {}).get(column)
-            moved = (
-                flexion_error_bound_deg(slip.turn_deg)
-                if read is None
-                else turned_flexion_rms_deg(read, slip.turn_deg)
-            )
+            moved = flexion_moved_deg(slip, column, flexions_deg)
             if moved > FLEXION_SHARE * RMSE_TARGET_DEG[f"{joint}_flexion"]:
                 hit.add(column)
     else:
         hit = {c for c, needs in angle_dependencies().items() if slip.placement in needs}
     return [c for c in columns if c in hit]
+
+
+def stretch_lost_reason(
+    slip: Slip, flexions_deg: Mapping[str, FloatArray] | None = None
+) -> str | None:
+    """Why no angle can be judged after a thigh's turn, or None where it still can.
+
+    The stretch, and so where every rule is judged, is found from the hip's flexion. A turn
+    that moved it past its whole target (:func:`flexion_moved_deg`; the stranger's 2149: an 85°
+    thigh turn read the hip 41° off) leaves when the stretch was held unknown from then on,
+    and a rule on an angle the turn did not touch is then judged in the wrong stretch (2149's
+    ankle break, read right, was missed). A shank's turn leaves the hip alone: None.
+    """
+    if not slip.placement.endswith("_thigh"):
+        return None
+    side = slip.placement.removesuffix("_thigh")
+    column = angle_column(side, "hip", "flexion")
+    moved = flexion_moved_deg(slip, column, flexions_deg)
+    if moved <= RMSE_TARGET_DEG["hip_flexion"]:
+        return None
+    return (
+        f"{slip_reason(slip)}; the stretch is found from the {side} hip flexion, which that "
+        f"turn moved by about {moved:.0f}°, so when the stretch was held is not known from then on"
+    )
 
 
 def read_since(
@@ -479,13 +511,23 @@ def slip_uncertain(
     """``{column: UncertainAngle}`` for every column a found slip falsifies.
 
     ``flexions_deg``: the hip and knee flexion columns as read on ``t_s`` (:func:`slip_columns`);
-    without them a thigh's turn is judged by its worst case.
+    without them a thigh's turn is judged by its worst case. Where a thigh's turn leaves the
+    stretch unknown (:func:`stretch_lost_reason`), every other column is uncertain too.
     """
     out: dict[str, UncertainAngle] = {}
+
+    def add(c: str, why: str) -> None:
+        was = out.get(c)
+        out[c] = UncertainAngle(reason=f"{was.reason}; {why}" if was else why, redo=SLIP_REDO)
+
     for slip in slips:
         read = None if t_s is None or flexions_deg is None else read_since(slip, t_s, flexions_deg)
-        for c in slip_columns(slip, columns, read):
-            why = slip_reason(slip)
-            was = out.get(c)
-            out[c] = UncertainAngle(reason=f"{was.reason}; {why}" if was else why, redo=SLIP_REDO)
+        taken = slip_columns(slip, columns, read)
+        for c in taken:
+            add(c, slip_reason(slip))
+        lost = stretch_lost_reason(slip, read)
+        if lost is not None:
+            for c in columns:
+                if c not in taken and c != T_S:
+                    add(c, lost)
     return out

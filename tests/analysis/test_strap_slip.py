@@ -310,3 +310,32 @@ def test_a_turned_thigh_takes_the_flexions_it_moved_as_read(turn_deg, hip, knee)
     # read from the turn on only: the samples before it do not count
     early = ss.Slip(placement="left_thigh", at_s=30.0, turn_deg=-31.8, since_s=60.0)
     assert ss.read_since(early, t, read)["left_hip_flexion_deg"].size == 4000
+
+
+def test_a_thigh_turn_that_moves_the_hip_past_its_target_leaves_no_angle_judged():
+    """The stretch is found from the hip's flexion. The stranger's 2149 (right thigh 85°):
+    the hip read 41° off, and with its ankle trusted an ankle break at 2:51 was missed; 2109
+    (−32°): the hip moved about 1.4°, the stretch still found, the ankle kept."""
+    t = np.arange(0.0, 100.0, 0.01)
+    stretched = t >= 50.0
+    read = {"right_hip_flexion_deg": np.where(stretched, 80.0, 0.0)}
+    columns = [
+        "t_s",
+        "right_hip_flexion_deg",
+        "right_ankle_dorsiflexion_deg",
+        "pelvis_anterior_tilt_deg",
+    ]
+    big = ss.Slip(placement="right_thigh", at_s=30.0, turn_deg=85.0, since_s=40.0)
+    out = ss.slip_uncertain([big], columns, t, read)
+    assert sorted(out) == sorted(columns[1:])
+    assert (
+        "the stretch is found from the right hip flexion"
+        in out["pelvis_anterior_tilt_deg"]["reason"]
+    )
+    assert "the stretch is found" not in out["right_hip_flexion_deg"]["reason"]
+    assert ss.stretch_lost_reason(big, ss.read_since(big, t, read)) is not None
+    small = ss.Slip(placement="right_thigh", at_s=30.0, turn_deg=-31.8, since_s=40.0)
+    assert ss.stretch_lost_reason(small, ss.read_since(small, t, read)) is None
+    assert "right_ankle_dorsiflexion_deg" not in ss.slip_uncertain([small], columns, t, read)
+    shank = ss.Slip(placement="right_shank", at_s=30.0, turn_deg=85.0, since_s=40.0)
+    assert ss.stretch_lost_reason(shank, read) is None
