@@ -748,7 +748,7 @@ def analyse_recording(
     )
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
     predicted, uncertain, imprecise = _session_doubts(
-        uncertain, slips, precision, exercised, angles
+        uncertain, slips, precision, exercised, angles.columns, angles
     )
     warnings.extend(slip_reason(s) for s in slips)
     report("done", 1.0)
@@ -1187,17 +1187,24 @@ def _session_doubts(
     slips: list[Slip],
     precision: Mapping[str, SegmentPrecision],
     exercised: str | None,
-    angles: pd.DataFrame,
+    columns: Collection[str],
+    angles: pd.DataFrame | None = None,
 ) -> tuple[dict[str, float], dict[str, UncertainAngle], dict[str, UncertainAngle]]:
     """Predicted RMSE, the unbounded doubts with the strap slips', and the bounded ones.
 
     The slips join before the precision doubts are taken (:func:`_imprecise` lists only angles
-    not already doubted), so a ± the envelope decides beyond never stands in for a slip. A
-    thigh's slip is judged on the hip's and knee's flexions as read (``slip_uncertain``).
+    not already doubted), so a ± the envelope decides beyond never stands in for a slip. With
+    ``angles`` (the table of ``columns``) a thigh's slip is judged on the hip's and knee's
+    flexions as read (``slip_uncertain``), else by its worst case.
     """
-    columns = list(angles.columns)
-    flexions = {c: angles[c].to_numpy() for c in columns if c.endswith("_flexion_deg")}
-    slipped = slip_uncertain(slips, columns, angles[T_S].to_numpy(), flexions) if slips else {}
+    names = list(columns)
+    flexions = (
+        None
+        if angles is None
+        else {c: angles[c].to_numpy() for c in names if c.endswith("_flexion_deg")}
+    )
+    t_s = None if angles is None else angles[T_S].to_numpy()
+    slipped = slip_uncertain(slips, names, t_s, flexions) if slips else {}
     uncertain = {**slipped, **uncertain}
     predicted, imprecise = _imprecise(precision, uncertain, exercised, columns)
     return predicted, uncertain, imprecise
