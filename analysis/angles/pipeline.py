@@ -710,6 +710,7 @@ def analyse_recording(
     }
     valid = {p: u.valid for p, u in session.streams.items()}
     slips = _strap_slips(session, gyr_bias, cal)
+    turned_since_s = {s.placement: s.since_s for s in slips}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
@@ -740,12 +741,20 @@ def analyse_recording(
     warnings.extend(_gap_warnings(gaps))
     exercised = opts.exercised_side or meta.side
     doubts, uncertain, readings = _doubted(
-        cal, angles, rate_hz, others, feet_flat, twist, exercised=exercised, drift=drift
+        cal,
+        angles,
+        rate_hz,
+        others,
+        feet_flat,
+        twist,
+        exercised=exercised,
+        drift=drift,
+        turned_since_s=turned_since_s,
     )
     uncertain, readings, leaned = _leaned_hips(angles, leans, uncertain, readings)
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
     predicted, uncertain, imprecise = _session_doubts(
-        uncertain, slips, precision, exercised, angles.columns
+        uncertain, slips, precision, exercised, angles.columns, angles
     )
     warnings.extend(slip_reason(s) for s in slips)
     warnings.extend(belt_words(b) for b in belts)
@@ -1186,13 +1195,24 @@ def _session_doubts(
     precision: Mapping[str, SegmentPrecision],
     exercised: str | None,
     columns: Collection[str],
+    angles: pd.DataFrame | None = None,
 ) -> tuple[dict[str, float], dict[str, UncertainAngle], dict[str, UncertainAngle]]:
     """Predicted RMSE, the unbounded doubts with the strap slips', and the bounded ones.
 
     The slips join before the precision doubts are taken (:func:`_imprecise` lists only angles
-    not already doubted), so a ± the envelope decides beyond never stands in for a slip.
+    not already doubted), so a ± the envelope decides beyond never stands in for a slip. With
+    ``angles`` (the table of ``columns``) a thigh's slip is judged on the hip's and knee's
+    flexions as read (``slip_uncertain``), else by its worst case.
     """
-    uncertain = {**slip_uncertain(slips, list(columns)), **uncertain}
+    names = list(columns)
+    flexions = (
+        None
+        if angles is None
+        else {c: angles[c].to_numpy() for c in names if c.endswith("_flexion_deg")}
+    )
+    t_s = None if angles is None else angles[T_S].to_numpy()
+    slipped = slip_uncertain(slips, names, t_s, flexions) if slips else {}
+    uncertain = {**slipped, **uncertain}
     predicted, imprecise = _imprecise(precision, uncertain, exercised, columns)
     return predicted, uncertain, imprecise
 
@@ -1284,6 +1304,7 @@ def _doubted(
     *,
     exercised: str | None = None,
     drift: Mapping[str, tuple[AnchorRuns, FloatArray]] | None = None,
+    turned_since_s: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, str], dict[str, Mapping[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
 
@@ -1293,9 +1314,11 @@ def _doubted(
     With ``twist``, the hip angles an undecided twist lying or sitting leaves uncertain, and
     their other reading, are added (:func:`_undecided_twists`; a column already uncertain
     keeps its reason). With ``drift``, the hip angles a heading the anchors no longer hold
-    may put past their target (:func:`_drifted_hips`).
+    may put past their target (:func:`_drifted_hips`). ``turned_since_s``: the sensors found
+    turned on their straps and since when; their joints' readings from then on are not held
+    against the calibration (:func:`implausible_joints`).
     """
-    extra = _implausible(cal, angles, rate_hz, feet_flat, exercised)
+    extra = _implausible(cal, angles, rate_hz, feet_flat, exercised, turned_since_s)
     doubts = cal.doubts(extra)
     # the doubts found here as ``extra``, not ``doubts``: a sign decided against a doubted
     # segment then carries that segment's kinds of doubt (the words are the same)
@@ -1464,17 +1487,21 @@ def _implausible(
     rate_hz: float,
     feet_flat: Mapping[str, NDArray[np.bool_]] | None = None,
     exercised: str | None = None,
+    turned_since_s: Mapping[str, float] | None = None,
 ) -> dict[str, str]:
     """Segments doubted beyond the calibration's own doubts: joints read beyond any range.
 
     The segments whose flexion axis or sign the calibration left undecided are passed on as
-    such: a resting joint beyond range on one of them doubts it alone.
+    such: a resting joint beyond range on one of them doubts it alone. A sensor found turned
+    on its strap (``turned_since_s``) explains its joints' readings after the turn.
     """
     undecided = [
         p for p, s in cal.segments.items() if isinstance(s, SegmentCalibration) and not s.trusted
     ]
     return doubted_segments(
-        implausible_joints(angles, rate_hz=rate_hz, foot_flat=feet_flat),
+        implausible_joints(
+            angles, rate_hz=rate_hz, foot_flat=feet_flat, turned_since_s=turned_since_s
+        ),
         worn=tuple(cal.segments),
         windows_detected=cal.source != "sidecar",
         resting_side=other_side(exercised),

@@ -64,6 +64,7 @@ def implausible_joints(
     *,
     rate_hz: float,
     foot_flat: Mapping[str, NDArray[np.bool_]] | None = None,
+    turned_since_s: Mapping[str, float] | None = None,
 ) -> dict[str, str]:
     """``{column: reason}`` for each joint beyond its range for ≥ ``MIN_IMPLAUSIBLE_S``.
 
@@ -74,9 +75,17 @@ def implausible_joints(
     shank's forward tilt, which a knee bend with the heel down takes past 45° (a deep squat,
     a lunge: held-out person 11005's calibration bends reached 53°, measured to 0.2°). Such
     samples say nothing about the calibration and are not counted against the ankle.
+
+    ``turned_since_s``: per placement found turned on its strap (e.g. ``"right_thigh"``), the
+    time (s, ``angles``' ``t_s``) after which it turned (``strap_slip.Slip.since_s``). A joint
+    of that segment read from then on is read through a frame that turned (an 85° thigh turn
+    reads 57° of hip adduction); the turn, not the calibration, explains it, and those samples
+    are not counted.
     """
     out = {}
     flat = foot_flat or {}
+    turned = turned_since_s or {}
+    t_s = angles["t_s"].to_numpy() if turned and "t_s" in angles.columns else None
     for r in joint_ranges():
         if r.column not in angles.columns:
             continue
@@ -86,6 +95,10 @@ def implausible_joints(
         rests = flat.get(r.segments[1]) if "ankle" in r.column else None
         if rests is not None and rests.shape == x.shape:
             low, high = low & ~rests, high & ~rests
+        since = [turned[seg] for seg in r.segments if seg in turned]
+        if since and t_s is not None:
+            before = t_s < min(since)
+            low, high = low & before, high & before
         seconds = float(np.sum(low | high)) / rate_hz
         if seconds >= MIN_IMPLAUSIBLE_S:
             worst = float(np.nanmin(x)) if low.sum() >= high.sum() else float(np.nanmax(x))

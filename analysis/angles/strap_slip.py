@@ -14,7 +14,7 @@ seen from that sensor turns by the slip, about the segment's long axis. Here the
 fitted again in windows after the calibration movements, each window's axis is expressed as a
 turn about the long axis from the axis the calibration movements themselves give (the same
 fit, so the fit's own bias cancels), and a step that stays (seen in two separate stretches
-of bending) is reported with its time.
+of bending, or past :data:`LARGE_SLIP_DEG` in one) is reported with its time.
 
 Assumes the knee is a hinge up to the sensors' errors and that both sensors are worn; a
 pelvis's belt (no hinge to it) is not checked.
@@ -39,6 +39,8 @@ from analysis.angles.calibration_hinge import (
     knee_rotation_deg,
 )
 from analysis.recording.doubts import UncertainAngle
+from analysis.recording.schema import T_S, angle_column
+from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
 
@@ -93,6 +95,17 @@ Three were tried (round 16): they stopped calling a resting left shank of our ge
 after 26 min), but lost two re-strapped sensors of the stranger's round 5 that show their turn in
 two stretches of bending only (2109's thigh, 2129's shank: hip adduction 13.6°, knee 5.4° and
 ankle 7.6° off and trusted). A false slip makes angles uncertain; a missed one trusts them."""
+LARGE_SLIP_DEG = 20.0
+"""A step larger than this in every counted window from one on (at least two of them) is a slip
+even where they see one stretch of bending only: twice the largest single window read without a
+slip (10.3°, the resting left shank of held-out person 72000; 7.4° on the stranger's round-4
+sessions without one). The stranger's round-5 seed 2144 turned its shank 37° in a break and
+bent its knee past :data:`MIN_KNEE_ROTATION_DEG` only once after it (into the stretch; 16° out
+of it): two overlapping windows read 36.4°, and the ankle read 7.9° off, trusted."""
+FLEXION_SHARE = 0.5
+"""A turned thigh also takes the hip's and the knee's flexion where the turn may move them by
+more than this share of their target (RMS over the samples read from the turn on,
+:func:`turned_flexion_rms_deg`): the rest of the target is left for their other errors."""
 FIT_SAMPLES = 300
 """A window is first fitted from the calibration's axes alone (one descent), its moving
 samples thinned to at most this many (every k-th)."""
@@ -116,12 +129,15 @@ class Slip:
     """A sensor found turned on its segment: which, from when and by how much.
 
     ``at_s``: the start of the first window that shows it; ``turn_deg``: the median step of
-    the windows from then on.
+    the windows from then on; ``since_s``: the start of the last counted window before
+    ``at_s`` that shows no turn (the calibration movements' end if none): the turn came after
+    it.
     """
 
     placement: str
     at_s: float
     turn_deg: float
+    since_s: float = -np.inf
 
 
 def turn_about_long_axis_deg(j_S: FloatArray, j_ref_S: FloatArray, long_S: FloatArray) -> float:
@@ -281,15 +297,35 @@ def slip_onset(turns: list[AxisTurn], cal_deg: float = 0.0) -> AxisTurn | None:
 
     The first window from which every counted window is turned past :data:`SLIP_DEG` the same
     way (:func:`_steps`), at least :data:`MIN_APART_WINDOWS` of them apart (:func:`apart_count`:
-    so that separate stretches of bending show it); None: no such step.
+    so that separate stretches of bending show it), or at least two of them, overlapping or
+    not, where every step is past :data:`LARGE_SLIP_DEG`; None: no such step.
     """
     for k, first in enumerate(turns):
-        if apart_count(turns[k:], enough=MIN_APART_WINDOWS) < MIN_APART_WINDOWS:
+        if len(turns) - k < 2:
             break
         steps = _lasting(_steps(turns, k, cal_deg))
-        if steps:
+        if not steps:
+            continue
+        apart = apart_count(turns[k:], enough=MIN_APART_WINDOWS) >= MIN_APART_WINDOWS
+        if apart or min(abs(x) for x in steps) > LARGE_SLIP_DEG:
             return AxisTurn(t0_s=first.t0_s, turn_deg=float(np.median(steps)))
     return None
+
+
+def unturned_before_s(turns: list[AxisTurn], at_s: float, cal_deg: float, from_s: float) -> float:
+    """The start (s) of the last window before ``at_s`` turned by at most :data:`SLIP_DEG`.
+
+    Its step is taken as :func:`_steps` takes it (from the reference and the calibration's
+    axis, ``cal_deg``); ``from_s`` (the calibration movements' end) where no window before
+    ``at_s`` is so still. A slip found at ``at_s`` happened after this time.
+    """
+    out = from_s
+    for k, w in enumerate(turns):
+        if w.t0_s >= at_s:
+            break
+        if abs(next(_steps(turns, k, cal_deg))) <= SLIP_DEG:
+            out = w.t0_s
+    return out
 
 
 def long_axis_in_sensor(q_S_B: FloatArray) -> FloatArray:
@@ -357,31 +393,141 @@ def find_slips(
                 fits=fits,
             )
             onset = slip_onset(turns, -ref) if ref is not None else None
-            if onset is not None:
-                out.append(Slip(placement=p, at_s=onset.t0_s, turn_deg=onset.turn_deg))
+            if ref is not None and onset is not None:
+                since = unturned_before_s(turns, onset.t0_s, -ref, from_s)
+                out.append(
+                    Slip(placement=p, at_s=onset.t0_s, turn_deg=onset.turn_deg, since_s=since)
+                )
     return out
 
 
-def slip_columns(slip: Slip, columns: list[str]) -> list[str]:
+def flexion_error_bound_deg(turn_deg: float) -> float:
+    """The most a turn about a segment's long axis moves a flexion read about its flexion axis (°).
+
+    A joint flexed by φ about an axis that turned by θ about the long axis (``turn_deg``) reads,
+    as the first of the Z-X'-Y'' angles, ``atan(tan φ · cos θ)`` (the turned axis's rotation
+    ``R_y(−θ)·R_z(φ)``): off by at most ``asin(tan²(θ/2))`` over all φ (near φ = 45°–75°):
+    1.0° for 15°, 4.7° for 32°, 21° for 62°, 57° for 85°. The knee seen from a turned thigh
+    reads so, and the hip too once the legs' heading is held to the pelvis's in the stands (the
+    turn then also comes in about the vertical, ``R_y(−θ)`` in the pelvis).
+    """
+    half = np.deg2rad(abs(turn_deg)) / 2.0
+    return float(np.rad2deg(np.arcsin(min(np.tan(half) ** 2, 1.0))))
+
+
+def turned_flexion_rms_deg(read_deg: FloatArray, turn_deg: float) -> float:
+    """RMS (°) of how far a turn ``turn_deg`` moved the flexions read as ``read_deg``.
+
+    Each read flexion φ' is taken back to the flexion that reads so through the turned axis,
+    ``atan(tan φ' / cos θ)`` (:func:`flexion_error_bound_deg`), and the differences' RMS is
+    returned; NaN samples are left out (none left: :func:`flexion_error_bound_deg`, the worst
+    case). Read angles beyond ±90° are taken as ±90° (the formula's range).
+    """
+    x = np.asarray(read_deg, dtype=np.float64)
+    x = np.deg2rad(np.clip(x[np.isfinite(x)], -90.0, 90.0))
+    if x.size == 0:
+        return flexion_error_bound_deg(turn_deg)
+    cos = max(float(np.cos(np.deg2rad(turn_deg))), 1e-9)
+    true = np.arctan2(np.sin(x), np.cos(x) * cos)
+    return float(np.rad2deg(np.sqrt(np.mean((true - x) ** 2))))
+
+
+def flexion_moved_deg(
+    slip: Slip, column: str, flexions_deg: Mapping[str, FloatArray] | None = None
+) -> float:
+    """How far (° RMS) ``slip``'s turn moved the flexion ``column`` as read from the turn on.
+
+    :func:`turned_flexion_rms_deg` on ``flexions_deg[column]`` (the column from
+    ``slip.since_s`` on); a column not given: the worst case (:func:`flexion_error_bound_deg`).
+    """
+    read = (flexions_deg or {}).get(column)
+    if read is None:
+        return flexion_error_bound_deg(slip.turn_deg)
+    return turned_flexion_rms_deg(read, slip.turn_deg)
+
+
+def slip_columns(
+    slip: Slip, columns: list[str], flexions_deg: Mapping[str, FloatArray] | None = None
+) -> list[str]:
     """The angle columns (of ``columns``) a slip of ``slip.placement`` falsifies.
 
     A thigh's: hip adduction and internal rotation (its flexion axis tipped about the long
-    axis reads the hip's flexion as those, :func:`tilted_angles`); a shank's: every angle
-    that needs the shank (its knee and ankle).
+    axis reads the hip's flexion as those, :func:`tilted_angles`), and the hip's and the
+    knee's flexion where the turn moved them by more than :data:`FLEXION_SHARE` of their
+    target (:func:`flexion_moved_deg` on ``flexions_deg``, the columns as read from
+    ``slip.since_s`` on); a shank's: every angle that needs the shank (its knee and ankle).
     """
     if slip.placement.endswith("_thigh"):
         hit = {c for c, p in tilted_angles().items() if p == slip.placement}
+        side = slip.placement.removesuffix("_thigh")
+        for joint in ("hip", "knee"):
+            column = angle_column(side, joint, "flexion")
+            moved = flexion_moved_deg(slip, column, flexions_deg)
+            if moved > FLEXION_SHARE * RMSE_TARGET_DEG[f"{joint}_flexion"]:
+                hit.add(column)
     else:
         hit = {c for c, needs in angle_dependencies().items() if slip.placement in needs}
     return [c for c in columns if c in hit]
 
 
-def slip_uncertain(slips: list[Slip], columns: list[str]) -> dict[str, UncertainAngle]:
-    """``{column: UncertainAngle}`` for every column a found slip falsifies."""
+def stretch_lost_reason(
+    slip: Slip, flexions_deg: Mapping[str, FloatArray] | None = None
+) -> str | None:
+    """Why no angle can be judged after a thigh's turn, or None where it still can.
+
+    The stretch, and so where every rule is judged, is found from the hip's flexion. A turn
+    that moved it past its whole target (:func:`flexion_moved_deg`; the stranger's 2149: an 85°
+    thigh turn read the hip 41° off) leaves when the stretch was held unknown from then on,
+    and a rule on an angle the turn did not touch is then judged in the wrong stretch (2149's
+    ankle break, read right, was missed). A shank's turn leaves the hip alone: None.
+    """
+    if not slip.placement.endswith("_thigh"):
+        return None
+    side = slip.placement.removesuffix("_thigh")
+    column = angle_column(side, "hip", "flexion")
+    moved = flexion_moved_deg(slip, column, flexions_deg)
+    if moved <= RMSE_TARGET_DEG["hip_flexion"]:
+        return None
+    return (
+        f"{slip_reason(slip)}; the stretch is found from the {side} hip flexion, which that "
+        f"turn moved by about {moved:.0f}°, so when the stretch was held is not known from then on"
+    )
+
+
+def read_since(
+    slip: Slip, t_s: FloatArray, angles_deg: Mapping[str, FloatArray]
+) -> dict[str, FloatArray]:
+    """Each of ``angles_deg``'s columns (on ``t_s``) from ``slip.since_s`` on."""
+    keep = np.asarray(t_s) >= slip.since_s
+    return {c: np.asarray(x)[keep] for c, x in angles_deg.items()}
+
+
+def slip_uncertain(
+    slips: list[Slip],
+    columns: list[str],
+    t_s: FloatArray | None = None,
+    flexions_deg: Mapping[str, FloatArray] | None = None,
+) -> dict[str, UncertainAngle]:
+    """``{column: UncertainAngle}`` for every column a found slip falsifies.
+
+    ``flexions_deg``: the hip and knee flexion columns as read on ``t_s`` (:func:`slip_columns`);
+    without them a thigh's turn is judged by its worst case. Where a thigh's turn leaves the
+    stretch unknown (:func:`stretch_lost_reason`), every other column is uncertain too.
+    """
     out: dict[str, UncertainAngle] = {}
+
+    def add(c: str, why: str) -> None:
+        was = out.get(c)
+        out[c] = UncertainAngle(reason=f"{was.reason}; {why}" if was else why, redo=SLIP_REDO)
+
     for slip in slips:
-        for c in slip_columns(slip, columns):
-            why = slip_reason(slip)
-            was = out.get(c)
-            out[c] = UncertainAngle(reason=f"{was.reason}; {why}" if was else why, redo=SLIP_REDO)
+        read = None if t_s is None or flexions_deg is None else read_since(slip, t_s, flexions_deg)
+        taken = slip_columns(slip, columns, read)
+        for c in taken:
+            add(c, slip_reason(slip))
+        lost = stretch_lost_reason(slip, read)
+        if lost is not None:
+            for c in columns:
+                if c not in taken and c != T_S:
+                    add(c, lost)
     return out

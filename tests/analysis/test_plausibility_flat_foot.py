@@ -80,3 +80,25 @@ def test_flat_foot_mask_reads_the_tilt_of_the_superior_axis():
     assert np.allclose(rot.rotate(upright, [0.0, 1.0, 0.0]), [0.0, 0.0, 1.0])
     assert flat_foot_mask(q).tolist() == [True, True, False, False, False]
     assert not flat_foot_mask(np.full((2, 4), np.nan)).any()
+
+
+def test_a_joint_read_after_its_sensor_turned_on_its_strap_is_not_held_against_the_calibration():
+    """The stranger's round-5 seed 2149: the right thigh re-strapped 85° read the hip's
+    adduction at +57° from then on; the turn explains it, the calibration is not doubted."""
+    t = np.arange(0.0, 20.0, 1.0 / RATE_HZ)
+    angles = pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_adduction_deg": np.where(t >= 10.0, 57.0, 1.0),
+            "right_ankle_dorsiflexion_deg": np.where(t >= 10.0, 50.0, 1.0),
+        }
+    )
+    assert set(implausible_joints(angles, rate_hz=RATE_HZ)) == {
+        "right_hip_adduction_deg",
+        "right_ankle_dorsiflexion_deg",
+    }
+    turned = implausible_joints(angles, rate_hz=RATE_HZ, turned_since_s={"right_thigh": 8.0})
+    assert set(turned) == {"right_ankle_dorsiflexion_deg"}  # not a joint of the thigh
+    # beyond range before the turn: still the calibration's
+    late = implausible_joints(angles, rate_hz=RATE_HZ, turned_since_s={"right_thigh": 15.0})
+    assert "right_hip_adduction_deg" in late

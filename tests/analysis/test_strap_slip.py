@@ -123,7 +123,7 @@ def test_find_slips_finds_nothing_on_a_strap_that_stayed():
 
 
 def test_slip_uncertain_names_the_sensor_the_time_and_the_angles():
-    slip = ss.Slip(placement="left_thigh", at_s=130.0, turn_deg=-15.4)
+    slip = ss.Slip(placement="left_thigh", at_s=130.0, turn_deg=-14.6)
     columns = [
         "left_hip_flexion_deg",
         "left_hip_adduction_deg",
@@ -212,3 +212,130 @@ def test_still_windows_are_fitted_from_the_reference_in_one_descent(monkeypatch)
     assert ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ) == []
     windows = len(np.arange(40.0, t[-1] - 0.5 * ss.WINDOW_S, ss.STEP_S))
     assert len(descents) == 9 + windows
+
+
+def test_one_stretch_of_bending_is_a_slip_when_the_step_is_large():
+    """The stranger's round-5 seed 2144: the shank re-strapped 37° in a break, then one bend
+    past 20° (into the stretch, two overlapping windows at 36.4°; 16° out of it, not counted).
+    A step that large is a slip from one stretch; 72000's 10.3° pair is not."""
+    before = [(39.0, 0.0)]
+    large = [ss.AxisTurn(t0_s=t, turn_deg=v) for t, v in [*before, (119.0, -36.4), (129.0, -36.4)]]
+    onset = ss.slip_onset(large)
+    assert onset is not None
+    assert (onset.t0_s, onset.turn_deg) == (119.0, pytest.approx(-36.4))
+    for v in (10.3, ss.LARGE_SLIP_DEG):
+        pair = [ss.AxisTurn(t0_s=t, turn_deg=w) for t, w in [*before, (119.0, v), (129.0, v)]]
+        assert ss.slip_onset(pair) is None
+    # one window alone, however large, is not
+    assert ss.slip_onset(large[:2]) is None
+    # nor a large pair whose steps go both ways
+    both = [*large[:2], ss.AxisTurn(t0_s=129.0, turn_deg=36.4)]
+    assert ss.slip_onset(both) is None
+
+
+def test_unturned_before_is_the_last_still_window_before_the_onset():
+    """2149: windows at 89.8 s (2.2°), 99.8 s (the strap in the hands: −132°), 129.8 s on
+    (85°): the turn came after 89.8 s; with no still window, after the movements' end."""
+    turns = _turns([1.2, 2.2, -132.2, 85.3, 85.3, 87.6])
+    assert ss.unturned_before_s(turns, 30.0, 0.0, -5.0) == 10.0
+    assert ss.unturned_before_s(turns, 0.0, 0.0, -5.0) == -5.0
+    # measured as the check measures: from the calibration's axis too
+    assert ss.unturned_before_s(_turns([7.0, 30.0]), 10.0, 7.0, -5.0) == 0.0
+    assert ss.unturned_before_s(_turns([7.0, 30.0]), 10.0, 0.0, -5.0) == -5.0
+
+
+def test_flexion_error_bound_is_the_largest_flexion_error_of_a_turned_axis():
+    phi = np.radians(np.linspace(0.0, 89.99, 20001))
+    for turn_deg in (5.0, 15.0, 32.0, 62.0, 85.0):
+        rotated = Rotation.from_euler("y", -turn_deg, degrees=True)
+        read = [(rotated * Rotation.from_euler("z", p)).as_euler("ZXY")[0] for p in phi[::400]]
+        np.testing.assert_allclose(
+            read, np.arctan(np.tan(phi[::400]) * np.cos(np.radians(turn_deg))), atol=1e-9
+        )
+        worst = np.degrees(np.max(phi - np.arctan(np.tan(phi) * np.cos(np.radians(turn_deg)))))
+        assert ss.flexion_error_bound_deg(turn_deg) == pytest.approx(worst, abs=1e-3)
+        assert ss.flexion_error_bound_deg(-turn_deg) == ss.flexion_error_bound_deg(turn_deg)
+
+
+def _thigh_columns():
+    return [
+        "left_hip_flexion_deg",
+        "left_hip_adduction_deg",
+        "left_hip_internal_rotation_deg",
+        "left_knee_flexion_deg",
+        "left_ankle_dorsiflexion_deg",
+        "left_thigh_inclination_deg",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("turn_deg", "flexions"),
+    [(-9.0, False), (14.6, False), (16.0, True), (-31.8, True), (-85.4, True)],
+)
+def test_a_turned_thigh_takes_the_flexions_where_the_turn_may_move_them(turn_deg, flexions):
+    """Without the flexions as read: the worst case over every flexion (1.0° at 15°)."""
+    slip = ss.Slip(placement="left_thigh", at_s=130.0, turn_deg=turn_deg)
+    taken = ss.slip_columns(slip, _thigh_columns())
+    assert {"left_hip_adduction_deg", "left_hip_internal_rotation_deg"} <= set(taken)
+    assert ("left_knee_flexion_deg" in taken) is flexions
+    assert ("left_hip_flexion_deg" in taken) is flexions
+    assert "left_ankle_dorsiflexion_deg" not in taken
+    assert "left_thigh_inclination_deg" not in taken
+
+
+@pytest.mark.parametrize(
+    ("turn_deg", "hip", "knee"),
+    [(15.6, False, False), (-31.8, True, True), (25.0, False, True)],
+)
+def test_a_turned_thigh_takes_the_flexions_it_moved_as_read(turn_deg, hip, knee):
+    """A standing stretch after the turn (half the time standing, half with the hip at 80°
+    and the knee at 16°, as read): 1913's 15.6° moves them by 0.3° and 0.5° RMS from the turn
+    on (kept), 2109's −31.8° by 1.4° and 2.4° (its knee read 5.4° off after it), 25° the knee
+    only (0.8°, 1.4°)."""
+    t = np.arange(0.0, 100.0, 0.01)
+    stretched = t >= 50.0
+    read = {
+        "left_hip_flexion_deg": np.where(stretched, 80.0, 0.0),
+        "left_knee_flexion_deg": np.where(stretched, 16.0, 0.0),
+    }
+    truth = np.arctan(np.tan(np.radians(80.0)) / np.cos(np.radians(31.8)))
+    assert ss.turned_flexion_rms_deg(np.array([80.0]), -31.8) == pytest.approx(
+        np.degrees(truth) - 80.0
+    )
+    slip = ss.Slip(placement="left_thigh", at_s=30.0, turn_deg=turn_deg, since_s=40.0)
+    out = ss.slip_uncertain([slip], _thigh_columns(), t, read)
+    assert ("left_hip_flexion_deg" in out) is hip
+    assert ("left_knee_flexion_deg" in out) is knee
+    assert "left_hip_adduction_deg" in out
+    # read from the turn on only: the samples before it do not count
+    early = ss.Slip(placement="left_thigh", at_s=30.0, turn_deg=-31.8, since_s=60.0)
+    assert ss.read_since(early, t, read)["left_hip_flexion_deg"].size == 4000
+
+
+def test_a_thigh_turn_that_moves_the_hip_past_its_target_leaves_no_angle_judged():
+    """The stretch is found from the hip's flexion. The stranger's 2149 (right thigh 85°):
+    the hip read 41° off, and with its ankle trusted an ankle break at 2:51 was missed; 2109
+    (−32°): the hip moved about 1.4°, the stretch still found, the ankle kept."""
+    t = np.arange(0.0, 100.0, 0.01)
+    stretched = t >= 50.0
+    read = {"right_hip_flexion_deg": np.where(stretched, 80.0, 0.0)}
+    columns = [
+        "t_s",
+        "right_hip_flexion_deg",
+        "right_ankle_dorsiflexion_deg",
+        "pelvis_anterior_tilt_deg",
+    ]
+    big = ss.Slip(placement="right_thigh", at_s=30.0, turn_deg=85.0, since_s=40.0)
+    out = ss.slip_uncertain([big], columns, t, read)
+    assert sorted(out) == sorted(columns[1:])
+    assert (
+        "the stretch is found from the right hip flexion"
+        in out["pelvis_anterior_tilt_deg"]["reason"]
+    )
+    assert "the stretch is found" not in out["right_hip_flexion_deg"]["reason"]
+    assert ss.stretch_lost_reason(big, ss.read_since(big, t, read)) is not None
+    small = ss.Slip(placement="right_thigh", at_s=30.0, turn_deg=-31.8, since_s=40.0)
+    assert ss.stretch_lost_reason(small, ss.read_since(small, t, read)) is None
+    assert "right_ankle_dorsiflexion_deg" not in ss.slip_uncertain([small], columns, t, read)
+    shank = ss.Slip(placement="right_shank", at_s=30.0, turn_deg=85.0, since_s=40.0)
+    assert ss.stretch_lost_reason(shank, read) is None
