@@ -257,7 +257,7 @@ def _descend(
 
     Each sample's ``|ω|²`` is taken once and ``|ω × j|`` once per trial axis pair, kept for the
     next step's Jacobian when the trial is accepted (the same values as evaluating
-    :func:`_cost` and :func:`_jacobian` afresh, at a third of the work).
+    :func:`_cost` and :func:`_jacobian` afresh, with a third of the evaluations).
     """
     damping = 1e-3
     sq1, sq2 = np.sum(w1 * w1, axis=1), np.sum(w2 * w2, axis=1)
