@@ -430,9 +430,12 @@ def _tilt(q_E_S: FloatArray, q_S_B: FloatArray) -> FloatArray:
     return rot.segment_tilt_rad(q_G_B)
 
 
-def _up_in_sensor(q_E_S: FloatArray) -> FloatArray:
-    """The earth's vertical (z) in sensor coordinates, per sample (unit, ``(n, 3)``)."""
-    return rot.rotate(rot.conjugate(q_E_S), [0.0, 0.0, 1.0])
+def _up_in_sensor(q_E_S: NDArray[np.floating]) -> FloatArray:
+    """The earth's vertical (z) in sensor coordinates, per sample (unit, ``(n, 3)``, float64).
+
+    ``q_E_S`` may be float32 (a long session's): it is widened to float64 first.
+    """
+    return rot.rotate(rot.conjugate(np.asarray(q_E_S, dtype=np.float64)), [0.0, 0.0, 1.0])
 
 
 def _frame(y_S: FloatArray, z_S: FloatArray) -> FloatArray:
@@ -507,10 +510,10 @@ def _sensor_axes(
     # barely turned in the functional window (or the pelvis): try the whole session
     step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
     ok = s.valid[::step] & np.all(np.isfinite(q_E_S[::step]), axis=1)
-    q = np.asarray(q_E_S[::step][ok], dtype=np.float64)
     gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64)
     gyr = gyr - _stand_rate(s, stand)
-    up = map_rows(_up_in_sensor, q, width=3, dtype=np.float64)
+    # widened to float64 a chunk of rows at a time (a long session's are float32)
+    up = map_rows(_up_in_sensor, q_E_S[::step][ok], width=3, dtype=np.float64)
     return with_session_axis(
         axes,
         gyr,
@@ -551,10 +554,12 @@ def ankle_hinge_axes(
         )
         thin = max(1, -(-moving.size // HINGE_MAX_SAMPLES))
         keep = moving[::thin]
+        foot_rates, shank_rates = rates[0][keep], rates[1][keep]
+        del rates, moving  # the whole session's rates end here, before the hinge search
         out[foot] = with_hinge_axis(
             axes[foot],
-            rates[0][keep],
-            rates[1][keep],
+            foot_rates,
+            shank_rates,
             axes[shank].z_S,
             rate_hz=session.rate_hz / step / thin,
         )
@@ -2090,9 +2095,8 @@ def _pelvis_gyro_axis(
     s = session.streams["pelvis"]
     step = max(1, round(session.rate_hz / SESSION_AXIS_RATE_HZ))
     ok = s.valid[::step] & np.all(np.isfinite(q_E_S[::step]), axis=1)
-    q = np.asarray(q_E_S[::step][ok], dtype=np.float64)
     gyr = np.asarray(s.gyr_rad_s[::step][ok], dtype=np.float64) - _stand_rate(s, stand)
-    up = map_rows(_up_in_sensor, q, width=3, dtype=np.float64)
+    up = map_rows(_up_in_sensor, q_E_S[::step][ok], width=3, dtype=np.float64)
     own_z = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
     rate_hz = session.rate_hz / step
     axis = gyro_flexion_axis(gyr, up, own_z, rate_hz=rate_hz)

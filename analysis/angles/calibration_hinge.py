@@ -88,9 +88,22 @@ def _tangent_basis(j: FloatArray) -> FloatArray:
 
 def _across(w: FloatArray, j: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``|ω × j|`` per sample and its gradient with respect to ``j`` (``(n,)``, ``(n, 3)``)."""
+    f, along = _across_norm(w, np.sum(w * w, axis=1), j)
+    return f, _across_gradient(w, f, along)
+
+
+def _across_norm(w: FloatArray, w_sq: FloatArray, j: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``|ω × j|`` per sample and ``ω · j``, given ``w_sq = |ω|²`` per sample (``(n,)`` each).
+
+    The arithmetic of :func:`_across` (identical values) without recomputing ``|ω|²``.
+    """
     along = w @ j
-    f = np.sqrt(np.maximum(np.sum(w * w, axis=1) - along * along, 1e-12))
-    return f, -(along / f)[:, None] * w
+    return np.sqrt(np.maximum(w_sq - along * along, 1e-12)), along
+
+
+def _across_gradient(w: FloatArray, f: FloatArray, along: FloatArray) -> FloatArray:
+    """The gradient of ``|ω × j|`` with respect to ``j`` (``(n, 3)``), from :func:`_across_norm`."""
+    return -(along / f)[:, None] * w
 
 
 MAX_SAMPLES = 1000
@@ -240,21 +253,34 @@ def _jacobian(w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray) ->
 def _descend(
     w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray, iterations: int
 ) -> tuple[float, FloatArray, FloatArray]:
-    """Damped Gauss-Newton (Levenberg-Marquardt) from one start: ``(cost, j_p, j_d)``."""
+    """Damped Gauss-Newton (Levenberg-Marquardt) from one start: ``(cost, j_p, j_d)``.
+
+    Each sample's ``|ω|²`` is taken once and ``|ω × j|`` once per trial axis pair, kept for the
+    next step's Jacobian when the trial is accepted (the same values as evaluating
+    :func:`_cost` and :func:`_jacobian` afresh, with a third of the evaluations).
+    """
     damping = 1e-3
-    cost = _cost(w1, w2, j1, j2)
+    sq1, sq2 = np.sum(w1 * w1, axis=1), np.sum(w2 * w2, axis=1)
+    (f1, along1), (f2, along2) = _across_norm(w1, sq1, j1), _across_norm(w2, sq2, j2)
+    e = f1 - f2
+    cost = float(e @ e)
+    b1, b2 = _tangent_basis(j1), _tangent_basis(j2)
     for _ in range(iterations):
-        b1, b2 = _tangent_basis(j1), _tangent_basis(j2)
-        jac = _jacobian(w1, w2, j1, j2)
-        e = _across(w1, j1)[0] - _across(w2, j2)[0]
+        jac = np.empty((w1.shape[0], 4))
+        jac[:, :2] = _across_gradient(w1, f1, along1) @ b1.T
+        jac[:, 2:] = -(_across_gradient(w2, f2, along2) @ b2.T)
         h = jac.T @ jac
         step = np.linalg.solve(h + damping * (np.trace(h) / 4.0 + 1e-12) * np.eye(4), -(jac.T @ e))
         t1 = j1 + step[:2] @ b1
         t2 = j2 + step[2:] @ b2
         t1, t2 = t1 / np.linalg.norm(t1), t2 / np.linalg.norm(t2)
-        new = _cost(w1, w2, t1, t2)
+        (g1, a1), (g2, a2) = _across_norm(w1, sq1, t1), _across_norm(w2, sq2, t2)
+        e_new = g1 - g2
+        new = float(e_new @ e_new)
         if new <= cost:
-            j1, j2, cost = t1, t2, new
+            j1, j2, cost, e = t1, t2, new, e_new
+            f1, along1, f2, along2 = g1, a1, g2, a2
+            b1, b2 = _tangent_basis(j1), _tangent_basis(j2)
             damping = max(damping / 3.0, 1e-6)
             if np.linalg.norm(step) < 1e-7:
                 break

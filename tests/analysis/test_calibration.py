@@ -533,3 +533,22 @@ def test_a_thigh_that_never_tips_while_the_knee_bends_is_not_decided_by_the_knee
     )
     assert d.confidence == "low"
     assert "knee" not in d.rule
+
+
+def test_the_vertical_in_the_sensor_widens_float32_orientations_row_by_row():
+    """A long session's float32 orientations give the float64 vertical of their widened rows,
+    whole or a chunk of rows at a time (the session axis no longer keeps a float64 copy)."""
+    from analysis.angles import calibration as cal_mod
+    from analysis.angles.chunks import map_rows
+
+    rng = np.random.default_rng(3)
+    q = rng.normal(size=(1000, 4))
+    q32 = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+    wide = cal_mod._up_in_sensor(q32.astype(np.float64))
+    got = cal_mod._up_in_sensor(q32)
+    assert got.dtype == np.float64
+    assert np.array_equal(got, wide)
+    assert np.array_equal(
+        map_rows(cal_mod._up_in_sensor, q32, width=3, dtype=np.float64, chunk=64), wide
+    )
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0)

@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from analysis.angles import calibration_hinge as ch
 from analysis.angles import rotations as rot
 from analysis.angles.calibration import _hinge_axes, calibrate, knee_hinge_axes
 from analysis.angles.calibration_axes import SensorAxes, flexion_axis
@@ -415,3 +416,50 @@ def test_a_fit_from_the_guesses_alone_descends_once_to_the_same_axes(monkeypatch
     assert quick.samples <= 300 < full.samples
     assert _off_deg(quick.j_prox_S, full.j_prox_S) < 0.5
     assert _off_deg(quick.j_dist_S, full.j_dist_S) < 0.5
+
+
+def _descend_afresh(w1, w2, j1, j2, iterations):
+    """The descent evaluating the cost and the Jacobian afresh at every step (as before)."""
+    damping = 1e-3
+    cost = ch._cost(w1, w2, j1, j2)
+    for _ in range(iterations):
+        b1, b2 = ch._tangent_basis(j1), ch._tangent_basis(j2)
+        jac = ch._jacobian(w1, w2, j1, j2)
+        e = ch._across(w1, j1)[0] - ch._across(w2, j2)[0]
+        h = jac.T @ jac
+        step = np.linalg.solve(h + damping * (np.trace(h) / 4.0 + 1e-12) * np.eye(4), -(jac.T @ e))
+        t1, t2 = j1 + step[:2] @ b1, j2 + step[2:] @ b2
+        t1, t2 = t1 / np.linalg.norm(t1), t2 / np.linalg.norm(t2)
+        new = ch._cost(w1, w2, t1, t2)
+        if new <= cost:
+            j1, j2, cost = t1, t2, new
+            damping = max(damping / 3.0, 1e-6)
+            if np.linalg.norm(step) < 1e-7:
+                break
+        else:
+            damping *= 10.0
+            if damping > 1e6:
+                break
+    return cost, j1, j2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_descent_keeps_its_products_and_gives_the_same_bits(seed):
+    """Reusing |ω|² and the accepted trial's |ω × j| changes no bit of the descent's answer."""
+    rng = np.random.default_rng(seed)
+    w1 = rng.normal(0.0, 0.8, (400, 3))
+    w2 = (
+        w1
+        + rng.normal(0.0, 1.0, (400, 1)) * np.array([0.3, 0.2, 0.93])
+        + rng.normal(0, 0.02, (400, 3))
+    )
+    j1, j2 = rng.normal(size=3), rng.normal(size=3)
+    j1, j2 = j1 / np.linalg.norm(j1), j2 / np.linalg.norm(j2)
+    got = ch._descend(w1, w2, j1, j2, 40)
+    want = _descend_afresh(w1, w2, j1, j2, 40)
+    assert got[0] == want[0]
+    assert np.array_equal(got[1], want[1])
+    assert np.array_equal(got[2], want[2])
+    f, along = ch._across_norm(w1, np.sum(w1 * w1, axis=1), j1)
+    assert np.array_equal(f, ch._across(w1, j1)[0])
+    assert np.array_equal(ch._across_gradient(w1, f, along), ch._across(w1, j1)[1])
