@@ -51,6 +51,7 @@ from analysis.angles.heading import (
     undecided_twist_words,
     untwist,
 )
+from analysis.angles.lean_axis import lean_axis_doubts, tilt_from_stand_deg
 from analysis.angles.orientation import (
     OrientationTask,
     block_bounds,
@@ -729,6 +730,7 @@ def analyse_recording(
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat, foot_doubt = _feet_flat(q_E_B)
     mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
+    hitched = _lean_axis_doubts(cal, q_E_B, rate_hz, ja.columns)
     drift = {t: (runs, _vertical_share(q_E_B[t])) for t, runs in drift.items() if t in q_E_B}
     q_E_B = q_E_B if opts.keep_orientations else {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
@@ -741,6 +743,7 @@ def analyse_recording(
     predicted, uncertain, imprecise = _session_doubts(
         uncertain, slips, precision, exercised, angles.columns
     )
+    imprecise.update({c: v for c, v in hitched.items() if c not in uncertain})
     warnings.extend(slip_reason(s) for s in slips)
     report("done", 1.0)
     return AngleResult(
@@ -759,6 +762,25 @@ def analyse_recording(
         rate_mixing=mixing,
         timed_doubts=_timed_hips(angles, drift),
     )
+
+
+def _lean_axis_doubts(
+    cal: CalibrationResult,
+    q_E_B: Mapping[str, FloatArray],
+    rate_hz: float,
+    columns: Collection[str],
+) -> dict[str, UncertainAngle]:
+    """The hip angles a trusted pelvis axis from standing leans cannot pin.
+
+    :func:`analysis.angles.lean_axis.lean_axis_doubts` on the pelvis's tilt from its stand
+    (its segment orientation's superior axis against the vertical); none without a trusted
+    pelvis.
+    """
+    seg = cal.segments.get("pelvis")
+    if seg is None or not seg.trusted or "pelvis" not in q_E_B:
+        return {}
+    tilt_deg = tilt_from_stand_deg(_vertical_share(q_E_B["pelvis"]))
+    return lean_axis_doubts(seg.axis_source, tilt_deg, rate_hz, columns)
 
 
 def _strap_slips(
