@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.axis_bias import GYRO_AXIS_MIN_EXCURSION_DEG, GYRO_AXIS_MIN_EXCURSION_S
+from analysis.angles.calibration import BOW_WORDS
 from analysis.recording.doubts import UncertainAngle, bounded
 from analysis.recording.schema import SIDES, angle_column
 from analysis.recording.targets import RMSE_TARGET_DEG
@@ -47,8 +48,8 @@ and internal rotation by its ``sin`` (the stretched leg flexed ~70° on the supp
 of it as rotation, the resting leg as adduction); each is bounded by the whole of it."""
 
 LEAN_AXIS_REDO: Final = (
-    "next time, do the two slow bows forward from the hips, back straight, in the calibration: "
-    "they show the pelvis's flexion axis without the sideways hitch of the stretch's lean"
+    f"next time, calibrate with {BOW_WORDS}: they show the pelvis's flexion axis without the "
+    "sideways hitch of the stretch's lean"
 )
 """What to redo when the pelvis's axis rests on the stretch's leans."""
 
