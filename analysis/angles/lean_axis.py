@@ -17,7 +17,7 @@ pelvis's superior axis is vertical at the quiet stand (ISB y up); angles in degr
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping
 from typing import Final
 
 import numpy as np
@@ -115,37 +115,51 @@ def lean_axis_precision_of(axis_source: str, tilt_deg: FloatArray, rate_hz: floa
     return None if lean is None else lean_axis_precision_deg(lean)
 
 
+def hip_share(motion: str, hip_flexion_deg: FloatArray) -> FloatArray:
+    """Per row, the share (0…1) of an obliquity about the pelvis's x that a hip ``motion`` takes.
+
+    A turn ``δ`` about the pelvis's antero-posterior axis, seen by a thigh flexed ``φ``, is
+    ``δ cos φ`` of adduction and ``δ sin φ`` of internal rotation (to first order). ``motion``:
+    ``"adduction"`` or ``"internal_rotation"``; NaN rows take the whole (1).
+    """
+    phi = np.radians(np.asarray(hip_flexion_deg, dtype=np.float64))
+    share = np.abs(np.cos(phi) if motion == "adduction" else np.sin(phi))
+    return np.where(np.isfinite(share), share, 1.0)
+
+
 def lean_axis_doubts(
     axis_source: str,
     tilt_deg: FloatArray,
     rate_hz: float,
-    columns: Collection[str],
+    hip_flexion_deg: Mapping[str, FloatArray],
 ) -> dict[str, UncertainAngle]:
     """The hip adductions and rotations a pelvis axis from standing leans cannot pin.
 
     ``axis_source``: where the trusted pelvis's flexion axis came from (only ``"session"`` is
     judged: the movements' axis, the bows, is made without the stretch's hitch; lying down,
     :func:`lay_far`, the quarter turn tilts it by at most ``atan(6 / 90) ≈ 4°``); ``tilt_deg``:
-    the pelvis's tilt from the stand per row (:func:`tilt_from_stand_deg`); ``columns``: the
-    angle columns the session reports. An angle is listed when the RMS over the session of
-    :func:`hidden_hitch_deg` at :func:`lean_axis_precision_deg` exceeds its target; its ± is
-    the 95th percentile of that bound (the envelope decides a rule beyond it).
+    the pelvis's tilt from the stand per row (:func:`tilt_from_stand_deg`);
+    ``hip_flexion_deg``: per side the session reports hips of, that hip's flexion per row. Per
+    row the obliquity :func:`hidden_hitch_deg` at :func:`lean_axis_precision_deg` may hide is
+    shared between the hip's adduction and rotation by its flexion (:func:`hip_share`); an
+    angle is listed when the RMS of its share over the session exceeds its target, with the
+    95th percentile of its share as its ± (the envelope decides a rule beyond it).
     """
     precision = lean_axis_precision_of(axis_source, tilt_deg, rate_hz)
     lean = lean_tilt_deg(tilt_deg)
     if precision is None or lean is None:
         return {}
     hidden = hidden_hitch_deg(tilt_deg, precision)
-    rms = float(np.sqrt(np.mean(hidden**2))) if hidden.size else 0.0
-    bound = float(np.percentile(hidden, 95.0)) if hidden.size else 0.0
     out: dict[str, UncertainAngle] = {}
-    for motion in HITCH_MIXED_MOTIONS:
-        if rms <= RMSE_TARGET_DEG[f"hip_{motion}"]:
+    for side in SIDES:
+        if side not in hip_flexion_deg or not hidden.size:
             continue
-        for side in SIDES:
-            column = angle_column(side, "hip", motion)
-            if column not in columns:
+        for motion in HITCH_MIXED_MOTIONS:
+            err = hidden * hip_share(motion, hip_flexion_deg[side])
+            rms = float(np.sqrt(np.mean(err**2)))
+            if rms <= RMSE_TARGET_DEG[f"hip_{motion}"]:
                 continue
+            bound = float(np.percentile(err, 95.0))
             reason = (
                 f"the pelvis's flexion axis was taken from the leans into the stretch "
                 f"({lean:.0f}° typical): a hip hitched sideways with them (up to "
@@ -153,5 +167,5 @@ def lean_axis_doubts(
                 f"{side} hip's {motion.replace('_', ' ')} off by {rms:.1f}° RMS, "
                 f"up to ±{bound:.1f}°"
             )
-            out[column] = bounded(reason, LEAN_AXIS_REDO, bound)
+            out[angle_column(side, "hip", motion)] = bounded(reason, LEAN_AXIS_REDO, bound)
     return out

@@ -92,7 +92,13 @@ from analysis.angles.vendor_tilt import (
 )
 from analysis.errors import InsufficientDataError
 from analysis.recording.doubts import TimedDoubt, UncertainAngle
-from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column, split_placement
+from analysis.recording.schema import (
+    ORIENTATION_FROM_VENDOR,
+    SIDES,
+    T_S,
+    angle_column,
+    split_placement,
+)
 from analysis.recording.streams import Gap, Recording, SensorStream
 
 FloatArray = NDArray[np.float64]
@@ -768,19 +774,24 @@ def _lean_axis_doubts(
     cal: CalibrationResult,
     q_E_B: Mapping[str, FloatArray],
     rate_hz: float,
-    columns: Collection[str],
+    columns: Mapping[str, FloatArray],
 ) -> dict[str, UncertainAngle]:
     """The hip angles a trusted pelvis axis from standing leans cannot pin.
 
     :func:`analysis.angles.lean_axis.lean_axis_doubts` on the pelvis's tilt from its stand
-    (its segment orientation's superior axis against the vertical); none without a trusted
-    pelvis.
+    (its segment orientation's superior axis against the vertical) and each hip's flexion
+    (``columns``: the angle columns); none without a trusted pelvis.
     """
     seg = cal.segments.get("pelvis")
     if seg is None or not seg.trusted or "pelvis" not in q_E_B:
         return {}
     tilt_deg = tilt_from_stand_deg(_vertical_share(q_E_B["pelvis"]))
-    return lean_axis_doubts(seg.axis_source, tilt_deg, rate_hz, columns)
+    flexion = {
+        side: np.asarray(columns[c], dtype=np.float64)
+        for side in SIDES
+        if (c := angle_column(side, "hip", "flexion")) in columns
+    }
+    return lean_axis_doubts(seg.axis_source, tilt_deg, rate_hz, flexion)
 
 
 def _strap_slips(

@@ -10,7 +10,11 @@ from analysis.angles import lean_axis as la
 from analysis.recording.doubts import precision_bound_deg
 
 RATE_HZ = 100.0
-HIPS = [f"{s}_hip_{m}_deg" for s in ("left", "right") for m in la.HITCH_MIXED_MOTIONS]
+
+
+def _upright(n: int = 10_000) -> dict[str, np.ndarray]:
+    """Both hips' flexion per row: 0° (resting legs standing)."""
+    return {"left": np.zeros(n), "right": np.zeros(n)}
 
 
 def _session_tilt(lean_deg: float, lean_share: float, n: int = 10_000) -> np.ndarray:
@@ -60,25 +64,54 @@ def test_lying_down_is_not_a_lean() -> None:
     tilt = _session_tilt(85.0, 0.5)
     assert la.lay_far(tilt, RATE_HZ)
     assert la.lean_axis_precision_of("session", tilt, RATE_HZ) is None
-    assert la.lean_axis_doubts("session", tilt, RATE_HZ, HIPS) == {}
+    assert la.lean_axis_doubts("session", tilt, RATE_HZ, _upright()) == {}
     assert not la.lay_far(np.full(99, 70.0), RATE_HZ)  # under a second
 
 
-def test_long_leans_leave_both_hips_out_of_plane_angles_uncertain_with_their_bound() -> None:
+def test_long_leans_leave_the_resting_hips_adduction_uncertain_with_its_bound() -> None:
     tilt = _session_tilt(17.0, 0.7)
-    got = la.lean_axis_doubts("session", tilt, RATE_HZ, [*HIPS, "pelvis_anterior_tilt_deg"])
-    assert sorted(got) == sorted(HIPS)
+    got = la.lean_axis_doubts("session", tilt, RATE_HZ, _upright())
+    assert sorted(got) == ["left_hip_adduction_deg", "right_hip_adduction_deg"]
     bound = precision_bound_deg(got["right_hip_adduction_deg"])
     assert bound == pytest.approx(la.HITCH_MAX_DEG)
     assert "leans into the stretch" in got["right_hip_adduction_deg"]["reason"]
 
 
+def test_a_hip_flexed_on_the_support_takes_the_hitch_as_rotation() -> None:
+    tilt = _session_tilt(17.0, 0.7)
+    flexed = np.where(tilt > 0.0, 80.0, 0.0)
+    got = la.lean_axis_doubts("session", tilt, RATE_HZ, {"right": flexed})
+    assert sorted(got) == ["right_hip_internal_rotation_deg"]
+    bound = precision_bound_deg(got["right_hip_internal_rotation_deg"])
+    assert bound == pytest.approx(la.HITCH_MAX_DEG * np.sin(np.radians(80.0)))
+
+
+def test_hip_share_splits_an_obliquity_by_the_hip_flexion() -> None:
+    phi = np.array([0.0, 60.0, 90.0, np.nan])
+    assert la.hip_share("adduction", phi) == pytest.approx([1.0, 0.5, 0.0, 1.0], abs=1e-12)
+    assert la.hip_share("internal_rotation", phi) == pytest.approx(
+        [0.0, np.sqrt(3) / 2, 1.0, 1.0], abs=1e-12
+    )
+
+
+def test_the_split_matches_a_turn_about_the_pelvis_x_seen_by_a_flexed_thigh() -> None:
+    phi, delta = 70.0, 5.0
+    hip = Rotation.from_euler("ZXY", [phi, 0.0, 0.0], degrees=True)
+    turned = Rotation.from_euler("X", delta, degrees=True) * hip
+    _, add, rot = turned.as_euler("ZXY", degrees=True)
+    assert abs(add) == pytest.approx(delta * la.hip_share("adduction", np.array([phi]))[0], abs=0.1)
+    assert abs(rot) == pytest.approx(
+        delta * la.hip_share("internal_rotation", np.array([phi]))[0], abs=0.1
+    )
+
+
 def test_short_leans_or_an_axis_from_the_movements_are_trusted() -> None:
-    assert la.lean_axis_doubts("session", _session_tilt(17.0, 0.3), RATE_HZ, HIPS) == {}
-    assert la.lean_axis_doubts("movements", _session_tilt(17.0, 0.7), RATE_HZ, HIPS) == {}
-    assert la.lean_axis_doubts("session", np.zeros(100), RATE_HZ, HIPS) == {}
+    assert la.lean_axis_doubts("session", _session_tilt(17.0, 0.3), RATE_HZ, _upright()) == {}
+    assert la.lean_axis_doubts("movements", _session_tilt(17.0, 0.7), RATE_HZ, _upright()) == {}
+    assert la.lean_axis_doubts("session", np.zeros(100), RATE_HZ, _upright(100)) == {}
 
 
 def test_only_the_worn_hips_are_listed() -> None:
-    got = la.lean_axis_doubts("session", _session_tilt(17.0, 0.7), RATE_HZ, HIPS[2:])
-    assert sorted(got) == sorted(HIPS[2:])
+    up = _upright()
+    got = la.lean_axis_doubts("session", _session_tilt(17.0, 0.7), RATE_HZ, {"left": up["left"]})
+    assert sorted(got) == ["left_hip_adduction_deg"]
