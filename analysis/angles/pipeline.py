@@ -53,6 +53,7 @@ from analysis.angles.heading import (
     untwist,
 )
 from analysis.angles.hinge_lean import hip_lean_doubts, lean_deg
+from analysis.angles.lean_axis import lean_axis_doubts, tilt_from_stand_deg
 from analysis.angles.orientation import (
     OrientationTask,
     block_bounds,
@@ -93,7 +94,13 @@ from analysis.angles.vendor_tilt import (
 )
 from analysis.errors import InsufficientDataError
 from analysis.recording.doubts import TimedDoubt, UncertainAngle
-from analysis.recording.schema import ORIENTATION_FROM_VENDOR, T_S, angle_column, split_placement
+from analysis.recording.schema import (
+    ORIENTATION_FROM_VENDOR,
+    SIDES,
+    T_S,
+    angle_column,
+    split_placement,
+)
 from analysis.recording.streams import Gap, Recording, SensorStream
 
 FloatArray = NDArray[np.float64]
@@ -734,6 +741,7 @@ def analyse_recording(
     ja = chain.isb_angles(q_E_B, threads=threads)
     feet_flat, foot_doubt = _feet_flat(q_E_B)
     mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
+    hitched = _lean_axis_doubts(cal, q_E_B, rate_hz, ja.columns)
     drift = {t: (runs, _vertical_share(q_E_B[t])) for t, runs in drift.items() if t in q_E_B}
     leans = _thigh_leans(cal, q_E_B)
     q_E_B = q_E_B if opts.keep_orientations else {}
@@ -756,6 +764,7 @@ def analyse_recording(
     predicted, uncertain, imprecise = _session_doubts(
         uncertain, slips, precision, exercised, angles.columns, angles
     )
+    imprecise.update({c: v for c, v in hitched.items() if c not in uncertain})
     warnings.extend(slip_reason(s) for s in slips)
     warnings.extend(belt_words(b) for b in belts)
     report("done", 1.0)
@@ -775,6 +784,30 @@ def analyse_recording(
         rate_mixing=mixing,
         timed_doubts=_merged_timed(_timed_hips(angles, drift), leaned),
     )
+
+
+def _lean_axis_doubts(
+    cal: CalibrationResult,
+    q_E_B: Mapping[str, FloatArray],
+    rate_hz: float,
+    columns: Mapping[str, FloatArray],
+) -> dict[str, UncertainAngle]:
+    """The hip angles a trusted pelvis axis from standing leans cannot pin.
+
+    :func:`analysis.angles.lean_axis.lean_axis_doubts` on the pelvis's tilt from its stand
+    (its segment orientation's superior axis against the vertical) and each hip's flexion
+    (``columns``: the angle columns); none without a trusted pelvis.
+    """
+    seg = cal.segments.get("pelvis")
+    if seg is None or not seg.trusted or "pelvis" not in q_E_B:
+        return {}
+    tilt_deg = tilt_from_stand_deg(_vertical_share(q_E_B["pelvis"]))
+    flexion = {
+        side: np.asarray(columns[c], dtype=np.float64)
+        for side in SIDES
+        if (c := angle_column(side, "hip", "flexion")) in columns
+    }
+    return lean_axis_doubts(seg.axis_source, tilt_deg, rate_hz, flexion)
 
 
 def _strap_slips(
