@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from analysis.errors import ConfigError
@@ -100,18 +98,39 @@ def test_commodity_preset_values_and_scaling() -> None:
         ImuErrorModel(acc_scale_sigma=-0.01)
 
 
-def _digest(samples: pd.DataFrame) -> str:
-    values = samples.select_dtypes("number").to_numpy(dtype=np.float64)
-    return hashlib.sha256(np.ascontiguousarray(values).tobytes()).hexdigest()
+# Person 3's default session as main generated it before the sensitivity terms existed
+# (6b212b9): the numeric columns' sums, sums of squares and three rows. Its bytes hang on the
+# BLAS kernel (OpenBLAS's SkylakeX kernel gives the digest the test first pinned,
+# 9018dec9…; its Zen and Haswell kernels differ by ≤ 7e-13 in a sample), so the test compares
+# these to 1e-9 instead; any change to the generator's draws moves them by far more.
+_PERSON3_SUMS = [
+    1483349.788609343, 65925.19077251894, 24772.327452405672, -34736.33812528023,
+    150.7165163235508, 80.69944001069997, 301.50146223847366, 148252902.0,
+]  # fmt: skip
+_PERSON3_SQUARES = [
+    85189206.15669256, 1116086.4302404255, 958296.5226729334, 1311868.8256034101,
+    689.6236409805742, 470.3389119334962, 755.2776057509452, 851183754314.0,
+]  # fmt: skip
+_PERSON3_ROWS = {
+    0: [0.005332085908875884, 5.560278365714938, 8.048076179821145, 0.3269334360235268,
+        0.0026998055103607905, -0.0038430862289456254, 0.02711221647637236, 0.0],
+    12345: [30.898967453779697, 9.903257000445272, -0.2871148057929456, -3.029678852400893,
+            0.02243149785243644, 0.004805093367688125, 0.07550313094018557, 3085.0],
+    34430: [86.13863758882091, -6.48105577548565, -4.743748446372089, 5.037233956284855,
+            -0.006137528411982904, 0.014766672753304039, -0.003247207822582321, 8611.0],
+}  # fmt: skip
 
 
-def test_population_session_without_preset_is_byte_identical_to_before() -> None:
-    """The digest was taken from main before the sensitivity terms existed (6b212b9)."""
+def test_population_session_without_preset_is_identical_to_before() -> None:
+    """Without a preset the session is the one generated before the sensitivity terms."""
     person = generate_person(3)
     plain = generate_session(person, 0, None, "default")
-    assert _digest(plain.samples) == (
-        "9018dec938c82f18115f2d4769e2e8ef186b81fba4e3b55ce178980a4a789b36"
-    )
+    values = plain.samples.select_dtypes("number").to_numpy(dtype=np.float64)
+    assert values.shape == (34431, 8)
+    np.testing.assert_allclose(values.sum(axis=0), _PERSON3_SUMS, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose((values**2).sum(axis=0), _PERSON3_SQUARES, rtol=1e-9, atol=1e-6)
+    for row, expected in _PERSON3_ROWS.items():
+        np.testing.assert_allclose(values[row], expected, rtol=1e-9, atol=1e-9)
     with_com = generate_session(person, 0, None, "default", error_preset="commodity")
     np.testing.assert_array_equal(with_com.samples["t_s"], plain.samples["t_s"])
     assert not np.allclose(
