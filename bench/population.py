@@ -240,6 +240,8 @@ HOLD_REASONS = (
     "reading at the rate's precision, one reading matches",
     "flagged: start or end hangs on an episode kept open by the hysteresis band; the hold "
     "gives its reading with the episode ending at the angle's return inside, one reading matches",
+    "flagged: start or end hangs on a borderline episode (past its limit by less than the warn "
+    "margin); the hold gives its reading with that episode inside, one reading matches",
 )
 
 
@@ -264,7 +266,8 @@ def hold_reason(
     start and end are not known to within a second (``Hold.timing_unknown``); never matched.
     Reason 12: flagged with readings of a trusted angle's rate at its precision only. The
     last: flagged with the reading of a gating episode ending where its angle came back
-    inside the edge, where the hysteresis band kept it open (``BandAlternative``).
+    inside the edge, where the hysteresis band kept it open (``BandAlternative``). Reason 14:
+    flagged with the reading of borderline episodes taken as inside (``BorderlineAlternative``).
     """
     a, b = hold
     flagged = _flagged(hold, est)
@@ -278,6 +281,7 @@ def hold_reason(
                 "unknown": 11,
                 "scale": 12,
                 "band": 13,
+                "borderline": 14,
             }[flagged]
         ]
     over = [(c, d) for c, d in holds_est if c < b and d > a]
@@ -310,8 +314,9 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
     None when not; else why: ``"pause"`` (a pause at the dwell among its readings), else
     ``"peak"`` (a movement whose peak rate is at the limit), else ``"band"`` (an episode's
     end kept open by the hysteresis band, read ending at the angle's return inside the edge),
-    else ``"reading"`` (an other calibration reading of its uncertain engagement angle among
-    them), else ``"rate"`` (that angle's rate halved and doubled), else ``"scale"`` (a
+    else ``"borderline"`` (an episode past its limit by less than the warn margin, read as
+    inside), else ``"reading"`` (an other calibration reading of its uncertain engagement
+    angle among them), else ``"rate"`` (that angle's rate halved and doubled), else ``"scale"`` (a
     trusted angle's rate at
     ``1 ± rate_scale_precision``); ``"unknown"`` first when an estimated hold over it says its
     timing is not known (``Hold.timing_unknown``: its engagement angle's rate has no
@@ -337,6 +342,8 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
                 return "peak"
             if any(getattr(x, "return_s", None) is not None for x in alts):
                 return "band"
+            if any(getattr(x, "warns_deg", None) is not None for x in alts):
+                return "borderline"
             if any(getattr(x, "reading", None) for x in alts):
                 return "reading"
             factors = [getattr(x, "rate_factor", None) or 1.0 for x in alts]
@@ -482,7 +489,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
     holds_true = [(h.start_s, h.end_s) for h in tru.holds]
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     outcomes = [hold_reason(h, holds_est, est, tru_eps) for h in holds_true]
-    flagged = [why in HOLD_REASONS[7:14] for why in outcomes]
+    flagged = [why in HOLD_REASONS[7:15] for why in outcomes]
     matched = sum(
         any(abs(a - c) <= 1.0 and abs(b - d) <= 1.0 for c, d in holds_est) and not f
         for (a, b), f in zip(holds_true, flagged, strict=True)

@@ -308,3 +308,19 @@ def test_a_break_said_by_an_episode_at_the_engagement_dwell_is_said_not_missed()
     assert P.miss_reason(_item(gate_said=True, uncertain=True)) == R[8]
     assert P.miss_reason(_item(gate_said=True, found_once=True)) == R[0]
     assert R[-1] == "other"
+
+
+def test_a_hold_a_borderline_episode_splits_is_counted_apart_when_its_reading_matches():
+    from tests.analysis.test_borderline_holds import _session
+
+    profile = load_builtin_profile("standing_hamstring")
+    est = check_envelope(_session(peak_deg=3.0), profile, side="right")
+    holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    alt = est.holds[0].timing_alternatives[0]
+    # the truth's ankle stayed inside: one hold, the reading with the episode inside
+    true_hold = (alt.start_s, alt.end_s)
+    assert P.hold_reason(true_hold, holds_est, est, []) == P.HOLD_REASONS[14]
+    # a clear episode gives no such reading: the truth's one hold is split
+    est = check_envelope(_session(peak_deg=7.0), profile, side="right")
+    holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    assert P.hold_reason(true_hold, holds_est, est, []) == P.HOLD_REASONS[5]

@@ -76,6 +76,7 @@ from analysis.envelope.results import (
     STATE_NOT_ENGAGED,
     STATE_OUTSIDE,
     BandAlternative,
+    BorderlineAlternative,
     CombinedAlternative,
     EnvelopeResult,
     Episode,
@@ -255,6 +256,7 @@ def check_envelope(
                 breaks,
             ),
             band=_band_tails(rule_results, outside, testing, data, judged, t_end),
+            borderline=_borderline_runs(rule_results, outside, testing, t_s, t_end),
         )
         holds = _with_unconfirmed(holds, rule_results)
 
@@ -1173,6 +1175,99 @@ def _band_alternatives(
             )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Borderline:
+    """A gating rule's outside run ``[a, b)`` whose episodes are all borderline.
+
+    ``episode``: the rule's episode there (severity ``"borderline"``); ``others``: what
+    else breaks a hold on ``[a, b)`` (the other gating rules' outside masks and the tests).
+    """
+
+    spec: RuleSpec
+    episode: Episode
+    a: int
+    b: int
+    others: BoolArray
+
+
+def _borderline_runs(
+    rules: Sequence[RuleResult],
+    outside: Mapping[str, BoolArray],
+    testing: BoolArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+) -> list[_Borderline]:
+    """The runs of gating rules' outside masks that are one borderline episode each.
+
+    A borderline episode's peak passed the edge by less than the rule's warn margin: the
+    checker itself says the angle may have stayed inside. Only rules whose episodes break
+    holds (``"violated"``, not advisory) are read; ``outside`` and ``testing``: each rule's
+    outside mask and the test movements'.
+    """
+    gating = {r.rule: r for r in rules if r.rule in outside and not r.spec.advisory}
+    found = []
+    for name, r in gating.items():
+        if r.status != "violated":
+            continue
+        for a, b in zip(*true_intervals(outside[name]), strict=True):
+            t0, t1 = float(t_s[a]), float(t_end[b - 1])
+            mine = [e for e in r.episodes if e.start_s < t1 and e.end_s > t0]
+            if len(mine) != 1 or mine[0].severity != "borderline":
+                continue
+            others = testing[a:b].copy()
+            for other, mask in outside.items():
+                if other != name and other in gating:
+                    others |= mask[a:b]
+            found.append(_Borderline(r.spec, mine[0], a, b, others))
+    return found
+
+
+def _borderline_alternatives(
+    spans: Sequence[tuple[float, float]],
+    alternatives: Sequence[list[TimingAlternative]],
+    borderline: Sequence[_Borderline],
+    steady: BoolArray,
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+    engaged_breaks: tuple[BoolArray, BoolArray],
+) -> None:
+    """Add to each hold's ``alternatives`` its reading with its borderline episodes inside.
+
+    A hold's borderline episodes (:func:`_borderline_runs`) are those that start within the
+    dwell of its end or end within the dwell of its start (they end, split or start it). The
+    holds are timed again with all of them taken as inside (``engaged_breaks``: where the
+    person is engaged, and the holds' breaks, replaced on each episode by the other rules'
+    and tests'); a reading that moves the hold's start or end by :data:`ALTERNATIVE_MIN_S` or
+    more is kept as a :class:`BorderlineAlternative`. ``steady`` and ``rest``: as
+    :func:`_hold_mask`'s arguments.
+    """
+    _, known, t_s, t_end, dwell = rest
+    engaged, breaks = engaged_breaks
+    for k, (start, end) in enumerate(spans):
+        mine = [
+            m
+            for m in borderline
+            if abs(m.episode.start_s - end) <= dwell or abs(m.episode.end_s - start) <= dwell
+        ]
+        if not mine:
+            continue
+        other = breaks.copy()
+        for m in mine:
+            other[m.a : m.b] = m.others
+        read = _spans(_hold_mask(steady, engaged & ~other, known, t_s, t_end, dwell), t_s, t_end)
+        best = _overlapping_most((start, end), read)
+        if best is None or _same_reading((start, end), best):
+            continue
+        alternatives[k].append(
+            BorderlineAlternative(
+                episodes=tuple(m.episode for m in mine),
+                limits_deg=tuple(m.spec.limit_deg for m in mine),
+                warns_deg=tuple(float(m.spec.warn_deg or m.spec.limit_deg) for m in mine),
+                start_s=best[0],
+                end_s=best[1],
+            )
+        )
+
+
 def _interval_mask(starts: NDArray[np.intp], ends: NDArray[np.intp], n: int) -> BoolArray:
     """A boolean mask that is True on every ``[start, end)``."""
     marks = np.zeros(n + 1, dtype=np.int64)
@@ -1196,6 +1291,7 @@ def _holds(
     mixing: FloatArray | None = None,
     readings: _TimedUnder | None = None,
     band: Sequence[_BandTail] = (),
+    borderline: Sequence[_Borderline] = (),
 ) -> tuple[tuple[Hold, ...], BoolArray]:
     """Holds: engaged, no gating rule outside, every gating angle known, and held still.
 
@@ -1212,7 +1308,9 @@ def _holds(
     no other reading leaves the holds' timing unknown (:func:`_with_unknown_timing`). A hold
     that starts where an episode's end hangs on the hysteresis band (``band``,
     :func:`_band_tails`) lists the reading with that episode ending at the angle's return
-    inside the edge (:func:`_band_alternatives`).
+    inside the edge (:func:`_band_alternatives`). A hold that a borderline episode ends,
+    splits or starts (``borderline``, :func:`_borderline_runs`) lists the reading with its
+    borderline episodes inside (:func:`_borderline_alternatives`).
     """
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
@@ -1236,6 +1334,7 @@ def _holds(
         for k, alt in _decided_otherwise(edges, timing):
             alternatives[k].append(alt)
     _band_alternatives(spans, alternatives, band, steady, rest, (engaged, gating))
+    _borderline_alternatives(spans, alternatives, borderline, steady, rest, (engaged, gating))
     if speed is not None and x is not None:
         rate = (engaged_by, speed, x, scale)
         _rate_doubts(

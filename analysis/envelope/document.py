@@ -55,7 +55,8 @@ def _alternative(alt: Any) -> dict[str, Any]:
     ``reading`` (its words) and neither; a pause's reading has both null, and so has a
     movement's at the rate limit, which has the peak keys instead (null in the others), and an
     episode's end that hangs on the hysteresis band, which has the band keys (null in the
-    others). ``parts``: each hold of a reading that splits the hold (else empty);
+    others). A reading with borderline episodes taken as inside has ``borderline_episodes``
+    (null in the others). ``parts``: each hold of a reading that splits the hold (else empty);
     ``combined``: for several pauses and movements decided the other way at once, each as an
     item of its own (its ``start_s``/``end_s`` null), else null.
     """
@@ -97,7 +98,21 @@ def _alternative(alt: Any) -> dict[str, Any]:
             "band_release_deg": _r(alt.release_deg, 3),
             "band_past_deg": _r(alt.past_deg, 3),
         }
+    out["borderline_episodes"] = _borderline_episodes(alt)
     return out
+
+
+def _borderline_episodes(alt: Any) -> list[dict[str, Any]] | None:
+    """A borderline reading's episodes taken as inside, with their rules' limits and warns.
+
+    ``results.BorderlineAlternative``; None (null) for every other reading.
+    """
+    if not hasattr(alt, "warns_deg"):
+        return None
+    return [
+        {"rule": e.rule, **_episode(e), "limit_deg": _r(limit, 3), "warn_deg": _r(warn, 3)}
+        for e, limit, warn in zip(alt.episodes, alt.limits_deg, alt.warns_deg, strict=True)
+    ]
 
 
 # long: one dict literal in the key order of envelope.json (docs/envelope.md), so the code

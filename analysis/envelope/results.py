@@ -279,6 +279,34 @@ class BandAlternative(_OtherTiming):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BorderlineAlternative(_OtherTiming):
+    """The hold as it would be read if borderline episodes had been inside the envelope.
+
+    ``episodes``: each gating episode (severity ``"borderline"``: its peak passed the edge by less
+    than the rule's warn margin, so the angle may in truth have stayed inside) that ends,
+    splits or starts the hold; with all of them taken as inside, the hold would run
+    ``[start_s, end_s)`` (its other breaks, other rules' episodes and tests, kept).
+    ``limits_deg``: each episode's rule's edge; ``warns_deg``: its warn angle, same order.
+    """
+
+    episodes: tuple[Episode, ...]
+    limits_deg: tuple[float, ...]
+    warns_deg: tuple[float, ...]
+
+    def text(self) -> str:
+        """The condition in plain words, e.g. "the pelvis went past its limit … was inside"."""
+        each = []
+        for e, limit, warn in zip(self.episodes, self.limits_deg, self.warns_deg, strict=True):
+            part = _RULE_PART.get(e.rule, e.rule.replace("_", " "))
+            each.append(
+                f"the {part} at {clock_text(e.start_s)} (peak {_deg_text(round(e.peak_deg, 1))}°, "
+                f"past its limit of {_deg_text(limit)}° but short of {_deg_text(warn)}°, "
+                "within what the sensors can tell apart) was really inside"
+            )
+        return " and ".join(each)
+
+
+@dataclass(frozen=True, kw_only=True)
 class CombinedAlternative(_OtherTiming):
     """The hold as it would be read if several pauses or movements went the other way at once.
 
@@ -304,6 +332,7 @@ TimingAlternative = (
     | ReadingAlternative
     | PeakAlternative
     | BandAlternative
+    | BorderlineAlternative
     | CombinedAlternative
 )
 """One other reading of a hold's timing (``Hold.timing_alternatives``)."""
@@ -465,7 +494,7 @@ def _condition_text(alt: TimingAlternative) -> str:
         return " and ".join(_condition_text(x) for x in alt.of)
     if isinstance(alt, ReadingAlternative):
         return "another calibration of the angle that times it is right"  # said otherwise
-    if isinstance(alt, BandAlternative):
+    if isinstance(alt, BandAlternative | BorderlineAlternative):
         return alt.text()
     if isinstance(alt, RateAlternative) and not 0.5 < alt.rate_factor < 2.0:
         how = "twice" if alt.rate_factor > 1 else "half"

@@ -1,0 +1,108 @@
+"""A hold that a borderline episode ends or splits gives its reading with that episode inside.
+
+A borderline episode's peak passed the edge by less than the rule's warn margin: the checker
+itself says the angle may have stayed inside. The stranger's generator, round 2, seed 1668:
+the pelvis estimate lay 0.3–0.5° past the truth and passed its −101.5° edge for 30 s (peak
+−102°), ending a hold 26 s early with no other reading.
+
+Synthetic: the ankle (edge 0°, warn +5°, band 3°) goes to ``peak_deg`` from 25 s to 30 s in a
+held standing stretch (hip at 50° from 7 s to 50 s).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.envelope import check_envelope
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.envelope.results import BorderlineAlternative
+from tests.analysis.builders import min_jerk_step
+
+STANDING = load_builtin_profile("standing_hamstring")
+DT = 0.01
+
+
+def _session(peak_deg: float, back_deg: float = -10.0) -> pd.DataFrame:
+    t = np.arange(0.0, 60.0, DT)
+    hip = min_jerk_step(t, 5.0, 7.0, 50.0) + min_jerk_step(t, 50.0, 52.0, -50.0)
+    ankle = (
+        -10.0
+        + min_jerk_step(t, 24.5, 25.5, peak_deg + 10.0)
+        + min_jerk_step(t, 29.5, 30.5, back_deg - peak_deg)
+    )
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": hip,
+            "right_knee_flexion_deg": np.full(t.size, 20.0),
+            "right_ankle_dorsiflexion_deg": ankle,
+        }
+    )
+
+
+def _check(angles: pd.DataFrame):
+    env = check_envelope(angles, STANDING, side="right")
+    (episode,) = env.rule("ankle_dorsiflexion").episodes
+    return env, episode
+
+
+def _borderline(hold) -> list[BorderlineAlternative]:
+    return [a for a in hold.timing_alternatives if isinstance(a, BorderlineAlternative)]
+
+
+def test_a_borderline_episode_that_splits_a_hold_gives_the_whole_hold():
+    env, episode = _check(_session(peak_deg=3.0))
+    assert episode.severity == "borderline"
+    first, second = sorted(env.holds, key=lambda h: h.start_s)
+    assert first.end_s == pytest.approx(episode.start_s)
+    assert second.start_s == pytest.approx(episode.end_s)
+    for hold in (first, second):
+        (alt,) = _borderline(hold)
+        assert alt.episodes == (episode,)
+        assert (alt.limits_deg, alt.warns_deg) == ((0.0,), (5.0,))
+        assert alt.start_s == pytest.approx(first.start_s)
+        assert alt.end_s == pytest.approx(second.end_s)
+        assert hold.timing_flagged
+    text = first.timing_text()
+    assert "if the ankle at 0:2" in text
+    assert "past its limit of 0° but short of 5°" in text
+    assert "was really inside" in text
+
+
+def test_a_clear_episode_gives_no_such_reading():
+    env, episode = _check(_session(peak_deg=7.0))
+    assert episode.severity == "clear"
+    assert not any(_borderline(h) for h in env.holds)
+
+
+def test_envelope_json_carries_the_borderline_episodes():
+    env, episode = _check(_session(peak_deg=3.0))
+    doc = json.loads(env.to_json())
+    alts = [a for h in doc["holds"] for a in h["timing_alternatives"]]
+    assert len(alts) == 2
+    for alt in alts:
+        (ep,) = alt["borderline_episodes"]
+        assert ep["rule"] == "ankle_dorsiflexion"
+        assert ep["start_s"] == pytest.approx(episode.start_s, abs=1e-3)
+        assert (ep["limit_deg"], ep["warn_deg"]) == (0.0, 5.0)
+        assert ep["severity"] == "borderline"
+        assert alt["band_rule"] is None
+        assert alt["pause_s"] is None
+
+
+def test_borderline_runs_keeps_only_runs_of_one_borderline_episode():
+    from analysis.envelope.checker import _borderline_runs
+
+    env, episode = _check(_session(peak_deg=3.0))
+    testing = np.zeros(env.t_s.size, dtype=bool)
+    t_end = np.append(env.t_s[1:], env.t_s[-1] + DT)
+    (run,) = _borderline_runs(env.rules, env.outside, testing, env.t_s, t_end)
+    assert run.episode == episode
+    assert env.t_s[run.a] == pytest.approx(episode.start_s)
+    assert not run.others.any()
+    env, _ = _check(_session(peak_deg=7.0))
+    assert _borderline_runs(env.rules, env.outside, testing, env.t_s, t_end) == []
