@@ -1910,9 +1910,11 @@ def other_frames(
     """The segment's other readings where its doubt is between discrete ones, and their words.
 
     ``chosen`` is :func:`decide_signs`' ``(q_S_B, decision, axes)`` of ``label``. A well
-    defined axis doubted between estimates (:func:`candidate_axes`) gives one frame per
-    other estimate (the chosen sign carried over); a sign decided with low confidence gives
-    each axis's reversed frame too (:func:`_flip`). Each frame is freed of the axis bias as
+    defined axis doubted between estimates (:func:`candidate_axes`) gives each other
+    estimate both ways round: the sign was decided on the used axis alone, so carrying it
+    over to another axis is no evidence for that axis's sign (:func:`_reading_frames`); a
+    sign decided with low confidence gives the used axis's reversed frame too
+    (:func:`_flip`). Each frame is freed of the axis bias as
     the chosen one is (:func:`_freed_of_axis_bias`). Empty (and None) when the segment is
     trusted or its doubt has no discrete readings (an axis too poorly defined: any axis near
     it may be the one).
@@ -1937,17 +1939,23 @@ def other_frames(
         f"whichever of the {what}'s {_HOW_MANY.get(len(found), len(found))} flexion axes "
         f"(from {sources}) is right"
     )
-    words = f"found {axis_words}" + (f" and {sign_words}" if sign_doubt else "")
-    return tuple(frames), words
+    if sign_doubt:
+        return tuple(frames), f"found {axis_words} and {sign_words}"
+    either = f"{sign_words} on an axis its sign was not decided on"
+    return tuple(frames), f"found {axis_words} ({either})"
 
 
 def _reading_frames(q_S_B: FloatArray, ax: SensorAxes, sign_doubt: bool) -> list[FloatArray]:
-    """:func:`other_frames`' readings before the axis bias is freed (``q_S_B`` as chosen)."""
+    """:func:`other_frames`' readings before the axis bias is freed (``q_S_B`` as chosen).
+
+    The used axis (``k == 0``) reversed only with ``sign_doubt``; every other candidate axis
+    both ways round (the used sign carried over first): its sign was never decided on it.
+    """
     z_used = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
     frames = []
     for k, (z, _) in enumerate(candidate_axes(ax)):
         base = _frame(ax.y_S, z if float(z @ z_used) >= 0.0 else -z)
-        for q in (base, _flip(base)) if sign_doubt else (base,):
+        for q in (base, _flip(base)) if sign_doubt or k > 0 else (base,):
             if k == 0 and q is base:
                 continue  # the reading already made
             frames.append(q)

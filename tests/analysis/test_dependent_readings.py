@@ -83,11 +83,14 @@ def test_a_trunk_that_only_tips_with_the_pelvis_turns_round_with_it():
 
 
 def test_a_rival_pelvis_axis_keeps_the_trunks_sign():
+    """The rival axis with the used sign keeps the trunk's; the rival reversed (its sign
+    never decided on it) reverses the trunk that follows the pelvis."""
     trunk = 1.1 * PELVIS
     doubted = _axes(axis_doubt="axes apart", witness_S=_turned(15.0))
     q_E_S, signs = _signs("high", doubted, trunk, PELVIS)
-    ((q_trunk, _),) = _frames(q_E_S, signs)["trunk"]
+    (q_trunk, _), (q_reversed, _) = _frames(q_E_S, signs)["trunk"]
     assert _z(q_trunk) == pytest.approx([0.0, 0.0, 1.0])
+    assert _z(q_reversed) == pytest.approx([0.0, 0.0, -1.0])
 
 
 def test_a_trunk_with_its_own_doubt_is_not_decided_again():

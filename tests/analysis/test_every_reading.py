@@ -184,12 +184,16 @@ def test_other_frames_of_a_trusted_or_poorly_defined_segment_are_none():
 def test_other_frames_of_an_axis_doubt_and_a_sign_doubt():
     ax = _axes(axis_doubt="x", witness_S=_turned(30.0))
     frames, words = _frames("high", ax)
-    ((q_alt, bias),) = frames
+    (q_alt, bias), (q_alt_flip, _) = frames
     assert bias is None
     assert rot.rotate(q_alt, [0.0, 0.0, 1.0]) == pytest.approx(_turned(30.0))
+    # the sign was decided on the used axis only: the other axis is read both ways round
+    assert rot.rotate(q_alt_flip, [0.0, 0.0, 1.0]) == pytest.approx(-_turned(30.0))
+    assert rot.rotate(q_alt_flip, [0.0, 1.0, 0.0]) == pytest.approx([0.0, 1.0, 0.0])
     assert words == (
         "found whichever of the trunk's two flexion axes (from the calibration movements, "
-        "the hip centre) is right"
+        "the hip centre) is right (whichever way the trunk sensor faces on an axis its sign "
+        "was not decided on)"
     )
     frames, words = _frames("low", _axes())
     ((q_flip, _),) = frames
