@@ -656,8 +656,10 @@ on a thigh whose accelerometer doubt was a bounded ±2.7°); seeds 62000–62099
 round 15 and seeds 64000–64099 run on round 16's starting code, both then examined (nothing
 trusted over its target; a hold split by a pause at the dwell and a lean at the rate limit
 counted off; a false strap slip on a resting shank over an hour; an ankle 9.6° off on a foot
-whose forward direction was rightly marked not established). The seeds below were run once, on
-this round's final code. All
+whose forward direction was rightly marked not established); seeds 66000–66099 were held out
+in round 16 and seeds 68000–68099 run on round 17's starting code, both then examined (a false
+ankle episode from a calibration knee bend that engaged the stretch for exactly the 2-s dwell;
+the start-of-round run clean). The seeds below were run once, on this round's final code. All
 angles, then the trusted ones only:
 
 {rmse}
