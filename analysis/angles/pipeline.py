@@ -765,6 +765,7 @@ def analyse_recording(
         uncertain, slips, precision, exercised, angles.columns, angles
     )
     imprecise.update({c: v for c, v in hitched.items() if c not in uncertain})
+    readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
     warnings.extend(slip_reason(s) for s in slips)
     warnings.extend(belt_words(b) for b in belts)
     report("done", 1.0)
@@ -1237,17 +1238,56 @@ def _session_doubts(
     ``angles`` (the table of ``columns``) a thigh's slip is judged on the hip's and knee's
     flexions as read (``slip_uncertain``), else by its worst case.
     """
-    names = list(columns)
-    flexions = (
-        None
-        if angles is None
-        else {c: angles[c].to_numpy() for c in names if c.endswith("_flexion_deg")}
-    )
-    t_s = None if angles is None else angles[T_S].to_numpy()
-    slipped = slip_uncertain(slips, names, t_s, flexions) if slips else {}
-    uncertain = {**slipped, **uncertain}
+    slipped = _slipped(slips, list(columns), angles)
+    uncertain = _with_slips(uncertain, slipped)
     predicted, imprecise = _imprecise(precision, uncertain, exercised, columns)
     return predicted, uncertain, imprecise
+
+
+def _slipped(
+    slips: list[Slip], names: list[str], angles: pd.DataFrame | None
+) -> dict[str, UncertainAngle]:
+    """``slip_uncertain`` of ``slips`` on the columns ``names`` (empty without slips).
+
+    A thigh's turn is judged on the hip's and knee's flexions as read in ``angles``, else by
+    its worst case.
+    """
+    if not slips:
+        return {}
+    if angles is None:
+        return slip_uncertain(slips, names)
+    flexions = {c: angles[c].to_numpy() for c in names if c.endswith("_flexion_deg")}
+    return slip_uncertain(slips, names, angles[T_S].to_numpy(), flexions)
+
+
+def _with_slips(
+    uncertain: Mapping[str, Mapping[str, str]], slipped: Mapping[str, UncertainAngle]
+) -> dict[str, Mapping[str, str]]:
+    """``uncertain`` with the strap slips' doubts.
+
+    An angle doubted already keeps its reason and redo with the slip's reason added, so that
+    neither doubt hides the other.
+    """
+    out: dict[str, Mapping[str, str]] = {**slipped, **uncertain}
+    for column, slip in slipped.items():
+        was = uncertain.get(column)
+        if was is not None and slip["reason"] not in was["reason"]:
+            out[column] = {**was, "reason": f"{was['reason']}; {slip['reason']}"}
+    return out
+
+
+def _slips_unread(
+    readings: Mapping[str, OtherReadings], slipped: Collection[str]
+) -> dict[str, OtherReadings]:
+    """``readings`` without the columns a strap slip falsifies.
+
+    Every other reading turns only a calibration axis or a twist and shares the turned
+    sensor, so none of them can confirm an episode on those angles (stranger 2199: a thigh's
+    40° re-strap read as hip adduction "found whichever of the pelvis's two axes is right").
+    """
+    if not slipped:
+        return dict(readings)
+    return {k: (w, _without(group, slipped)) for k, (w, group) in readings.items()}
 
 
 def _imprecise(
