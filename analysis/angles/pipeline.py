@@ -1404,6 +1404,30 @@ def _doubted(
     return (doubts, *_drifted_hips(angles, drift or {}, uncertain, readings))
 
 
+def _join_hip_doubts(
+    doubts: dict[str, Mapping[str, str]],
+    side: str,
+    whys: Mapping[str, Mapping[str, str]],
+    angles: pd.DataFrame,
+) -> set[str]:
+    """Put each of ``whys`` (``{hip motion: doubt}``) on ``side``'s hip column in ``doubts``.
+
+    Only columns ``angles`` has; a column doubted already keeps its reason with the new one
+    added (the new redo). Returns the columns doubted.
+    """
+    joined = set()
+    for motion, why in whys.items():
+        column = angle_column(side, "hip", motion)
+        if column not in angles:
+            continue
+        joined.add(column)
+        was = doubts.get(column)
+        doubts[column] = (
+            why if was is None else {**why, "reason": f"{was['reason']}; {why['reason']}"}
+        )
+    return joined
+
+
 def _drifted_hips(
     angles: pd.DataFrame,
     drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
@@ -1420,18 +1444,10 @@ def _drifted_hips(
     """
     t_s = angles[T_S].to_numpy()
     out = dict(uncertain)
-    drifted = set()
+    drifted: set[str] = set()
     for thigh, (runs, up) in drift.items():
         side = thigh.split("_", 1)[0]
-        for motion, why in hip_drift_doubts(t_s, up, runs, side).items():
-            column = angle_column(side, "hip", motion)
-            if column not in angles:
-                continue
-            drifted.add(column)
-            was = out.get(column)
-            out[column] = (
-                why if was is None else {**why, "reason": f"{was['reason']}; {why['reason']}"}
-            )
+        drifted |= _join_hip_doubts(out, side, hip_drift_doubts(t_s, up, runs, side), angles)
     if not drifted:
         return out, dict(readings)
     return out, {k: (w, _without(group, drifted)) for k, (w, group) in readings.items()}
@@ -1500,15 +1516,7 @@ def _leaned_hips(
             column = angle_column(side, "hip", motion)
             if column in angles:
                 timed[column] = doubt
-        for motion, why in whole.items():
-            column = angle_column(side, "hip", motion)
-            if column not in angles:
-                continue
-            leaned.add(column)
-            was = out.get(column)
-            out[column] = (
-                why if was is None else {**why, "reason": f"{was['reason']}; {why['reason']}"}
-            )
+        leaned |= _join_hip_doubts(out, side, whole, angles)
     if not leaned:
         return out, dict(readings), timed
     kept = {k: (w, _without(group, leaned)) for k, (w, group) in readings.items()}

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Final, Literal
 
 import numpy as np
@@ -1117,14 +1117,30 @@ def _band_tails(
             last = max((s + b for a, b in runs if deep[s + a : s + b].any()), default=None)
             if last is None or t_end[e - 1] - t_end[last - 1] < spec.dwell_s:
                 continue
-            others = testing[last:e].copy()
-            for other, mask in outside.items():
-                if other != name and other in gating:
-                    others |= mask[last:e]
+            others = _breaking_besides(name, testing, outside, gating, slice(last, e))
             tail = beyond[last:e][valid[last:e]]
             worst = max(float(tail.max()), 0.0) if tail.size else 0.0
             tails.append(_BandTail(spec, last, e, worst, others))
     return tails
+
+
+def _breaking_besides(
+    name: str,
+    testing: BoolArray,
+    outside: Mapping[str, BoolArray],
+    gating: Collection[str],
+    rows: slice,
+) -> BoolArray:
+    """Where, over ``rows``, something other than rule ``name`` breaks a hold.
+
+    That is a test movement (``testing``) or another gating rule outside its edge
+    (``outside``, of the rules in ``gating``).
+    """
+    others = testing[rows].copy()
+    for other, mask in outside.items():
+        if other != name and other in gating:
+            others |= mask[rows]
+    return others
 
 
 def _band_alternatives(
@@ -1214,10 +1230,7 @@ def _borderline_runs(
             mine = [e for e in r.episodes if e.start_s < t1 and e.end_s > t0]
             if len(mine) != 1 or mine[0].severity != "borderline":
                 continue
-            others = testing[a:b].copy()
-            for other, mask in outside.items():
-                if other != name and other in gating:
-                    others |= mask[a:b]
+            others = _breaking_besides(name, testing, outside, gating, slice(a, b))
             found.append(_Borderline(r.spec, mine[0], a, b, others))
     return found
 

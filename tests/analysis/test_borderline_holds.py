@@ -106,3 +106,19 @@ def test_borderline_runs_keeps_only_runs_of_one_borderline_episode():
     assert not run.others.any()
     env, _ = _check(_session(peak_deg=7.0))
     assert _borderline_runs(env.rules, env.outside, testing, env.t_s, t_end) == []
+
+
+def test_what_else_breaks_a_hold_is_a_test_movement_or_another_gating_rule():
+    from analysis.envelope import checker
+
+    testing = np.array([False, True, False, False])
+    outside = {
+        "ankle_dorsiflexion": np.array([True, False, False, False]),
+        "knee_flexion": np.array([False, False, True, False]),
+        "hip_adduction": np.array([False, False, False, True]),
+    }
+    got = checker._breaking_besides(
+        "ankle_dorsiflexion", testing, outside, {"ankle_dorsiflexion", "knee_flexion"}, slice(0, 4)
+    )
+    # not the rule itself, not an advisory (non-gating) rule
+    assert got.tolist() == [False, True, True, False]

@@ -32,3 +32,18 @@ def test_no_other_reading_keeps_a_slipped_angle():
     assert all(HIP_ADD not in r for r in group)
     assert KNEE in group[0]
     assert pipeline._slips_unread(readings, {}) == readings
+
+
+def test_hip_doubts_join_on_the_sides_columns_the_angles_have():
+    import pandas as pd
+
+    angles = pd.DataFrame({"t_s": [0.0], HIP_ADD: [0.0]})
+    was = {"reason": "drift", "redo": "stand"}
+    doubts = {HIP_ADD: was}
+    whys = {
+        "adduction": {"reason": "lean", "redo": "bend heel to buttock"},
+        "internal_rotation": {"reason": "lean", "redo": "bend heel to buttock"},
+    }
+    joined = pipeline._join_hip_doubts(doubts, "right", whys, angles)
+    assert joined == {HIP_ADD}  # the rotation column is not in the angles
+    assert doubts[HIP_ADD] == {"reason": "drift; lean", "redo": "bend heel to buttock"}
