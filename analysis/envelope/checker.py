@@ -1143,6 +1143,26 @@ def _breaking_besides(
     return others
 
 
+def _holds_with_breaks(
+    steady: BoolArray,
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+    engaged_breaks: tuple[BoolArray, BoolArray],
+    replaced: Sequence[tuple[int, int, BoolArray]],
+) -> list[tuple[float, float]]:
+    """The holds (start, end in s) timed again with the breaks on rows ``[a, b)`` replaced.
+
+    ``engaged_breaks``: where the person is engaged and what breaks a hold; each of
+    ``replaced`` puts its own breaks on its rows (what else breaks a hold there, the episode
+    being read as inside). ``steady`` and ``rest``: as :func:`_hold_mask`'s arguments.
+    """
+    _, known, t_s, t_end, dwell = rest
+    engaged, breaks = engaged_breaks
+    other = breaks.copy()
+    for a, b, mask in replaced:
+        other[a:b] = mask
+    return _spans(_hold_mask(steady, engaged & ~other, known, t_s, t_end, dwell), t_s, t_end)
+
+
 def _band_alternatives(
     spans: Sequence[tuple[float, float]],
     alternatives: Sequence[list[TimingAlternative]],
@@ -1160,17 +1180,13 @@ def _band_alternatives(
     hold's start or end by :data:`ALTERNATIVE_MIN_S` or more is kept as a
     :class:`BandAlternative`. ``steady`` and ``rest``: as :func:`_hold_mask`'s arguments.
     """
-    _, known, t_s, t_end, dwell = rest
-    engaged, breaks = engaged_breaks
+    t_s, t_end, dwell = rest[2:]
     for tail in band:
         t0, t1 = float(t_s[tail.a]), float(t_end[tail.b - 1])
         near = [k for k, (a, _) in enumerate(spans) if t0 <= a <= t1 + dwell]
         if not near:
             continue
-        other = breaks.copy()
-        other[tail.a : tail.b] = tail.others
-        rest_b = (engaged & ~other, known, t_s, t_end, dwell)
-        read = _spans(_hold_mask(steady, *rest_b), t_s, t_end)
+        read = _holds_with_breaks(steady, rest, engaged_breaks, [(tail.a, tail.b, tail.others)])
         spec = tail.spec
         outward = 1.0 if spec.upper else -1.0
         for k in near:
@@ -1253,8 +1269,7 @@ def _borderline_alternatives(
     more is kept as a :class:`BorderlineAlternative`. ``steady`` and ``rest``: as
     :func:`_hold_mask`'s arguments.
     """
-    _, known, t_s, t_end, dwell = rest
-    engaged, breaks = engaged_breaks
+    dwell = rest[4]
     for k, (start, end) in enumerate(spans):
         mine = [
             m
@@ -1263,10 +1278,9 @@ def _borderline_alternatives(
         ]
         if not mine:
             continue
-        other = breaks.copy()
-        for m in mine:
-            other[m.a : m.b] = m.others
-        read = _spans(_hold_mask(steady, engaged & ~other, known, t_s, t_end, dwell), t_s, t_end)
+        read = _holds_with_breaks(
+            steady, rest, engaged_breaks, [(m.a, m.b, m.others) for m in mine]
+        )
         best = _overlapping_most((start, end), read)
         if best is None or _same_reading((start, end), best):
             continue
