@@ -609,3 +609,30 @@ def test_an_unconfirmed_episode_is_said_not_counted_as_found_or_false():
     assert failures(recs) == []
     (row,) = run_rows(recs, "x")
     assert "| 0 / 0 (1 unconfirmed, said) |" in row
+
+
+def test_an_advisory_unconfirmed_episode_is_counted_as_said_not_as_false():
+    """An uncertain advisory rule's unconfirmed episode (round 4's slipped thighs, the
+    stranger's seeds 2008 and 2018) is said, like a gating rule's, not a false advisory one."""
+    from bench.stranger.summary import failures, run_rows
+
+    def rec(kind: str) -> list[dict]:
+        false = [
+            {
+                "rule": "hip_adduction",
+                "kind": kind,
+                "status": "uncertain" if kind == "unconfirmed_episodes" else "violated",
+                "advisory": True,
+                "start_s": 72.15,
+                "end_s": 93.28,
+            }
+        ]
+        res = {"cli": {"rc": 0, "stderr": ""}, "rmse_deg": {}, "scripted": []}
+        res.update(false=false, hold_check=[])
+        return [{"seed": 2018, "side": "right", "breaks": [], "sets": {"default": res}}]
+
+    assert failures(rec("unconfirmed_episodes")) == []
+    (row,) = run_rows(rec("unconfirmed_episodes"), "x")
+    assert "| 0 / 0 (1 unconfirmed, said) |" in row
+    (row,) = run_rows(rec("episodes"), "x")  # a confirmed one stays a false advisory episode
+    assert "| 0 / 1 (0 unconfirmed, said) |" in row

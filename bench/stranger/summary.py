@@ -305,9 +305,9 @@ def run_rows(records: list[dict], label: str) -> list[str]:
             c["refused" if rc not in (0, 1) and rc > 0 else "crashed" if rc else "ok"] += 1
             for b in res.get("scripted", []):
                 c[b["verdict"]] += 1
-            for f in res.get("false", []):
-                kind = "false_said" if _unconfirmed(f) else "false_gate"
-                c["false_adv" if f["advisory"] else kind] += 1
+            for f in res.get("false", []):  # an unconfirmed one is said, advisory or not
+                kind = "false_adv" if f["advisory"] else "false_gate"
+                c["false_said" if _unconfirmed(f) else kind] += 1
             for h in res.get("hold_check", []):
                 c["holds"] += 1
                 key = "not_found" if not h["found"] else "within" if h["within_1s"] else "said"
