@@ -125,6 +125,12 @@ from analysis.angles.calibration_signs import (
     rules_for,
 )
 from analysis.angles.calibration_windows import Windows, WindowSource
+from analysis.angles.carried_axis import (
+    CARRIED_PREFIX,
+    MOVED_AS_ONE_MAX,
+    carried_axis,
+    turn_share_apart,
+)
 from analysis.angles.chunks import map_rows
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
@@ -1601,6 +1607,7 @@ def decide_signs(
             )
             if ax.axis_doubt is not None:
                 ax = dataclasses.replace(ax, witness_S=witness)
+        ax = moved_with_partner(row, ax, axes, out, q_E_S, move)
         used = centre_partners(row, out, trust)
         if shared:
             chosen = {p: out[p][0] for p in used}
@@ -1630,6 +1637,37 @@ def decide_signs(
         trust[label] = d.confidence if ax.well_defined else "low"
         out[label] = (cands[d.choice], d, ax)
     return out
+
+
+def moved_with_partner(
+    row: SignRule,
+    ax: SensorAxes,
+    axes: Mapping[str, SensorAxes],
+    out: Mapping[str, tuple[FloatArray, SignDecision, SensorAxes]],
+    q_E_S: Mapping[str, FloatArray],
+    move: BoolArray,
+) -> SensorAxes:
+    """``ax`` with its flexion axis carried from the partner it turned with as one.
+
+    Only where the partner it tips with (``row.correlate_with``: the trunk's pelvis, the
+    head's trunk) had its own movement axis replaced (``"hip centre"``, or itself carried)
+    and the two sensors' turns in the movements differ by at most
+    :data:`~analysis.angles.carried_axis.MOVED_AS_ONE_MAX` of the partner's: the segment's
+    own axis is then the partner's rejected one seen from another sensor
+    (:mod:`analysis.angles.carried_axis`). ``axes``: the segments' own (movement) axes;
+    ``out``: the decisions so far (:func:`decide_signs`).
+    """
+    partner = row.correlate_with
+    if partner is None or partner not in out or ax.axis_source != "movements":
+        return ax
+    chosen = out[partner][2]
+    replaced = chosen.axis_source == "hip centre" or chosen.axis_source.startswith(CARRIED_PREFIX)
+    if not replaced or not ax.well_defined:
+        return ax
+    if turn_share_apart(q_E_S[partner][move], q_E_S[row.segment][move]) > MOVED_AS_ONE_MAX:
+        return ax
+    z_S = carried_axis(axes[partner].z_S, chosen.z_S, chosen.y_S, ax.z_S, ax.y_S)
+    return dataclasses.replace(ax, z_S=z_S, axis_source=f"{CARRIED_PREFIX}{partner}", rival=None)
 
 
 KneeEvidenceFor = Callable[[str, str, tuple[FloatArray, FloatArray]], KneeCentreEvidence | None]
@@ -1856,6 +1894,12 @@ def _quality_notes(label: str, ax: SensorAxes, d: SignDecision) -> list[str]:
         notes.append(
             f"{label}: flexion axis taken from the knee's hinge over the whole session: the "
             "calibration movements were too alike to fix it"
+        )
+    elif ax.axis_source.startswith(CARRIED_PREFIX):
+        partner = ax.axis_source.removeprefix(CARRIED_PREFIX)
+        notes.append(
+            f"{label}: flexion axis carried from the {partner}'s: it turned only with the "
+            f"{partner} in the calibration movements, whose own axis there was not its flexion"
         )
     elif ax.axis_source == "hip centre":
         notes.append(
