@@ -659,7 +659,10 @@ counted off; a false strap slip on a resting shank over an hour; an ankle 9.6° 
 whose forward direction was rightly marked not established); seeds 66000–66099 were held out
 in round 16 and seeds 68000–68099 run on round 17's starting code, both then examined (a false
 ankle episode from a calibration knee bend that engaged the stretch for exactly the 2-s dwell;
-the start-of-round run clean). The seeds below were run once, on this round's final code. All
+the start-of-round run clean); seeds 80000–80099 were held out in round 17 and seeds
+82000–82099 run on round 18's starting code, both then examined (a trusted neck 4.26° off on
+a trunk that turned only with its pelvis and kept the pelvis's rejected axis). The seeds
+below were run once, on this round's final code. All
 angles, then the trusted ones only:
 
 {rmse}
