@@ -87,6 +87,7 @@ from analysis.angles.tilt_precision import (
     predicted_rmse_deg,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
+from analysis.angles.tissue import knee_tissue_doubts, tissue_rmse_deg, with_tissue_deg
 from analysis.angles.vendor_tilt import (
     follows_raw_accelerometer,
     vendor_heading_note,
@@ -765,6 +766,8 @@ def analyse_recording(
         uncertain, slips, precision, exercised, angles.columns, angles
     )
     imprecise.update({c: v for c, v in hitched.items() if c not in uncertain})
+    predicted, tissue, tissue_timed = _tissue_knees(angles, predicted, {**uncertain, **imprecise})
+    imprecise.update(tissue)
     readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
     warnings.extend(slip_reason(s) for s in slips)
     warnings.extend(belt_words(b) for b in belts)
@@ -783,7 +786,7 @@ def analyse_recording(
         precision_notes=(*flat_notes, *_resting_notes(predicted, imprecise, exercised)),
         other_readings=readings,
         rate_mixing=mixing,
-        timed_doubts=_merged_timed(_timed_hips(angles, drift), leaned),
+        timed_doubts=_merged_timed(_timed_hips(angles, drift), leaned, tissue_timed),
     )
 
 
@@ -1451,6 +1454,40 @@ def _drifted_hips(
     if not drifted:
         return out, dict(readings)
     return out, {k: (w, _without(group, drifted)) for k, (w, group) in readings.items()}
+
+
+def _tissue_knees(
+    angles: pd.DataFrame,
+    predicted: Mapping[str, float],
+    doubted: Collection[str],
+) -> tuple[dict[str, float], dict[str, UncertainAngle], dict[str, TimedDoubt]]:
+    """Each knee's soft-tissue doubt (:func:`analysis.angles.tissue.knee_tissue_doubts`).
+
+    Returns the predicted RMSE with the tissue's added to each knee it has, the knees the
+    tissue puts past their target over the session (those not already in ``doubted``, whose
+    entries keep their own words and ±), and the per-time bounds per knee column.
+    """
+    t_s = angles[T_S].to_numpy()
+    out = dict(predicted)
+    whole: dict[str, UncertainAngle] = {}
+    timed: dict[str, TimedDoubt] = {}
+    for side in SIDES:
+        column = angle_column(side, "knee", "flexion")
+        if column not in angles:
+            continue
+        knee = angles[column].to_numpy(dtype=np.float64)
+        if column in out:
+            out[column] = with_tissue_deg(out[column], tissue_rmse_deg(knee))
+        entry, per_time = knee_tissue_doubts(t_s, knee, predicted.get(column), side)
+        if column in doubted:
+            entry = None
+        if per_time is not None and entry is None:
+            per_time = replace(per_time, whole_of=None)
+        if entry is not None:
+            whole[column] = entry
+        if per_time is not None:
+            timed[column] = per_time
+    return out, whole, timed
 
 
 def _timed_hips(
