@@ -766,8 +766,8 @@ def analyse_recording(
         uncertain, slips, precision, exercised, angles.columns, angles
     )
     imprecise.update({c: v for c, v in hitched.items() if c not in uncertain})
+    notes = (*flat_notes, *_resting_notes(predicted, imprecise, exercised))
     predicted, tissue, tissue_timed = _tissue_knees(angles, predicted, {**uncertain, **imprecise})
-    imprecise.update(tissue)
     readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
     warnings.extend(slip_reason(s) for s in slips)
     warnings.extend(belt_words(b) for b in belts)
@@ -780,10 +780,10 @@ def analyse_recording(
         gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
-        uncertain={**uncertain, **imprecise},
+        uncertain={**uncertain, **imprecise, **tissue},
         doubted=doubts,
         predicted_rmse_deg=predicted,
-        precision_notes=(*flat_notes, *_resting_notes(predicted, imprecise, exercised)),
+        precision_notes=notes,
         other_readings=readings,
         rate_mixing=mixing,
         timed_doubts=_merged_timed(_timed_hips(angles, drift), leaned, tissue_timed),
