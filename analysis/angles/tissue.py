@@ -107,22 +107,24 @@ def knee_tissue_doubts(
     ``t_s`` (s) and ``knee_deg`` (degrees) the angle table's; ``predicted_deg``: the poses'
     predicted RMSE of this knee (degrees; None: none). Returns ``(whole, timed)``:
 
-    - ``whole``: an entry when :data:`COVERAGE_SIGMA` times the session's RMSE with the
-      tissue's added passes :data:`TARGET_DEG` (its ± that 3σ), else None;
+    - ``whole``: an entry when :data:`COVERAGE_SIGMA` times the tissue's own RMSE over the
+      session passes :data:`TARGET_DEG`, else None; its ± is that many σ of the RMSE with the
+      poses' added (the poses' precision alone doubts no exercised leg, nor does it here);
     - ``timed``: the per-sample bound (:func:`tissue_timed_bound_deg`) where it passes the
       target at some time, else None. With ``whole``, its :attr:`TimedDoubt.whole_of` is that
       entry's reason: the rules are then decided on the per-sample bound instead of the ±.
     """
     knee = np.asarray(knee_deg, dtype=np.float64)
     bound = tissue_timed_bound_deg(knee, share_sd)
-    total = with_tissue_deg(predicted_deg, tissue_rmse_deg(knee, share_sd))
+    tissue = tissue_rmse_deg(knee, share_sd)
+    total = with_tissue_deg(predicted_deg, tissue)
     doubted = bound > 0.0
     cause = (
         f"the soft tissue under the {side} thigh and shin sensors moves as the knee bends (a "
         "few percent of the bend, which the sensors cannot measure)"
     )
     whole = None
-    if COVERAGE_SIGMA * total > TARGET_DEG:
+    if COVERAGE_SIGMA * tissue > TARGET_DEG:
         bent = float(np.nanpercentile(np.abs(knee), 90)) if np.isfinite(knee).any() else 0.0
         reason = (
             f"{cause}: with the {side} knee bent up to about {bent:.0f}° for much of the "

@@ -90,6 +90,13 @@ def test_a_knee_that_stays_near_straight_carries_no_tissue_doubt():
     assert knee_tissue_doubts(_t(knee.size), knee, 0.2, "right") == (None, None)
 
 
+def test_the_poses_precision_alone_is_no_tissue_doubt():
+    knee = np.concatenate([np.zeros(500), np.full(500, 20.0)])
+    whole, timed = knee_tissue_doubts(_t(knee.size), knee, 0.9, "right")  # 3σ 2.7° by poses
+    assert whole is None
+    assert timed is None
+
+
 def test_a_short_deep_bend_doubts_the_rule_there_only():
     knee = np.concatenate([np.zeros(950), np.full(50, 95.0)])  # 5 % of the time bent
     whole, timed = knee_tissue_doubts(_t(knee.size), knee, 0.2, "right")
