@@ -87,7 +87,7 @@ from analysis.angles.tilt_precision import (
     predicted_rmse_deg,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
-from analysis.angles.tissue import knee_tissue_doubts, tissue_rmse_deg, with_tissue_deg
+from analysis.angles.tissue import knee_tissue_timed, tissue_rmse_deg, with_tissue_deg
 from analysis.angles.vendor_tilt import (
     follows_raw_accelerometer,
     vendor_heading_note,
@@ -767,7 +767,7 @@ def analyse_recording(
     )
     imprecise.update({c: v for c, v in hitched.items() if c not in uncertain})
     notes = (*flat_notes, *_resting_notes(predicted, imprecise, exercised))
-    predicted, tissue, tissue_timed = _tissue_knees(angles, predicted, {**uncertain, **imprecise})
+    predicted, tissue_timed = _tissue_knees(angles, predicted)  # after the notes: poses' ±
     readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
     warnings.extend(slip_reason(s) for s in slips)
     warnings.extend(belt_words(b) for b in belts)
@@ -780,7 +780,7 @@ def analyse_recording(
         gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
-        uncertain={**uncertain, **imprecise, **tissue},
+        uncertain={**uncertain, **imprecise},
         doubted=doubts,
         predicted_rmse_deg=predicted,
         precision_notes=notes,
@@ -1457,19 +1457,15 @@ def _drifted_hips(
 
 
 def _tissue_knees(
-    angles: pd.DataFrame,
-    predicted: Mapping[str, float],
-    doubted: Collection[str],
-) -> tuple[dict[str, float], dict[str, UncertainAngle], dict[str, TimedDoubt]]:
-    """Each knee's soft-tissue doubt (:func:`analysis.angles.tissue.knee_tissue_doubts`).
+    angles: pd.DataFrame, predicted: Mapping[str, float]
+) -> tuple[dict[str, float], dict[str, TimedDoubt]]:
+    """Each knee's predicted RMSE with the soft tissue's added, and when it may be off.
 
-    Returns the predicted RMSE with the tissue's added to each knee it has, the knees the
-    tissue puts past their target over the session (those not already in ``doubted``, whose
-    entries keep their own words and ±), and the per-time bounds per knee column.
+    :func:`analysis.angles.tissue.tissue_rmse_deg` added to each knee ``predicted`` has;
+    :func:`analysis.angles.tissue.knee_tissue_timed` per knee column of ``angles``.
     """
     t_s = angles[T_S].to_numpy()
     out = dict(predicted)
-    whole: dict[str, UncertainAngle] = {}
     timed: dict[str, TimedDoubt] = {}
     for side in SIDES:
         column = angle_column(side, "knee", "flexion")
@@ -1478,16 +1474,10 @@ def _tissue_knees(
         knee = angles[column].to_numpy(dtype=np.float64)
         if column in out:
             out[column] = with_tissue_deg(out[column], tissue_rmse_deg(knee))
-        entry, per_time = knee_tissue_doubts(t_s, knee, predicted.get(column), side)
-        if column in doubted:
-            entry = None
-        if per_time is not None and entry is None:
-            per_time = replace(per_time, whole_of=None)
-        if entry is not None:
-            whole[column] = entry
-        if per_time is not None:
-            timed[column] = per_time
-    return out, whole, timed
+        doubt = knee_tissue_timed(t_s, knee, side)
+        if doubt is not None:
+            timed[column] = doubt
+    return out, timed
 
 
 def _timed_hips(

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.heading import spans_words
-from analysis.recording.doubts import TimedDoubt, UncertainAngle, bounded
+from analysis.recording.doubts import TimedDoubt
 from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
@@ -95,54 +95,29 @@ def tissue_timed_bound_deg(knee_deg: FloatArray, share_sd: float = TISSUE_SHARE_
     return np.where(bound > TARGET_DEG, bound, 0.0)
 
 
-def knee_tissue_doubts(
-    t_s: FloatArray,
-    knee_deg: FloatArray,
-    predicted_deg: float | None,
-    side: str,
-    share_sd: float = TISSUE_SHARE_SD,
-) -> tuple[UncertainAngle | None, TimedDoubt | None]:
-    """The knee's doubt from the soft tissue: over the session, and per time.
+def knee_tissue_timed(t_s: FloatArray, knee_deg: FloatArray, side: str) -> TimedDoubt | None:
+    """When the soft tissue may put the knee past its target, and by how far.
 
-    ``t_s`` (s) and ``knee_deg`` (degrees) the angle table's; ``predicted_deg``: the poses'
-    predicted RMSE of this knee (degrees; None: none). Returns ``(whole, timed)``:
-
-    - ``whole``: an entry when :data:`COVERAGE_SIGMA` times the tissue's own RMSE over the
-      session passes :data:`TARGET_DEG`, else None; its ± is that many σ of the RMSE with the
-      poses' added (the poses' precision alone doubts no exercised leg, nor does it here);
-    - ``timed``: the per-sample bound (:func:`tissue_timed_bound_deg`) where it passes the
-      target at some time, else None. With ``whole``, its :attr:`TimedDoubt.whole_of` is that
-      entry's reason: the rules are then decided on the per-sample bound instead of the ±.
+    ``t_s`` (s) and ``knee_deg`` (degrees) the angle table's; ``side`` names the leg in the
+    words. The per-sample bound of :func:`tissue_timed_bound_deg` where it passes
+    :data:`TARGET_DEG` at some time (a rule on the knee is decided there only beyond it), else
+    None. The knee itself is not marked uncertain over the session for it: a knee read mostly
+    bent would be, and that is every seated session (docs/accuracy.md, round 18).
     """
     knee = np.asarray(knee_deg, dtype=np.float64)
-    bound = tissue_timed_bound_deg(knee, share_sd)
-    tissue = tissue_rmse_deg(knee, share_sd)
-    total = with_tissue_deg(predicted_deg, tissue)
+    bound = tissue_timed_bound_deg(knee)
     doubted = bound > 0.0
-    cause = (
-        f"the soft tissue under the {side} thigh and shin sensors moves as the knee bends (a "
-        "few percent of the bend, which the sensors cannot measure)"
-    )
-    whole = None
-    if COVERAGE_SIGMA * tissue > TARGET_DEG:
-        bent = float(np.nanpercentile(np.abs(knee), 90)) if np.isfinite(knee).any() else 0.0
-        reason = (
-            f"{cause}: with the {side} knee bent up to about {bent:.0f}° for much of the "
-            f"session, it is measured to about ±{COVERAGE_SIGMA * total:.1f}° here, more than the "
-            f"{TARGET_DEG:.0f}° this tool trusts"
-        )
-        whole = bounded(reason, TISSUE_REDO, COVERAGE_SIGMA * total)
     if not doubted.any():
-        return whole, None
-    timed = TimedDoubt(
+        return None
+    return TimedDoubt(
         bound_deg=bound.astype(np.float32),
         reason=(
-            f"{cause}: bent far, the {side} knee may be off by up to "
-            f"{float(np.max(bound)):.0f}°, more than the {TARGET_DEG:.0f}° this tool trusts, at "
+            f"the soft tissue under the {side} thigh and shin sensors moves as the knee bends "
+            "(a few percent of the bend, which the sensors cannot measure): bent far, the "
+            f"{side} knee may be off by up to {float(np.max(bound)):.0f}°, more than the "
+            f"{TARGET_DEG:.0f}° this tool trusts, at "
             f"{spans_words(np.asarray(t_s, dtype=np.float64), doubted)}; a rule on it is decided "
             "there only beyond that"
         ),
         redo=TISSUE_REDO,
-        whole_of=None if whole is None else whole.reason,
     )
-    return whole, timed

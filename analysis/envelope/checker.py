@@ -905,7 +905,7 @@ def _judged_doubted(
     its outside mask (None: uncertain); untouched without doubts.
     """
     mask: BoolArray | None = reading[1]
-    if why is not None and not _timed_is_whole(why, timed, group):
+    if why is not None:
         result, mask = _judged_uncertain(result, why, group, judged_under, reading)
     if timed is not None and mask is not None:
         result, mask = _judged_within_timed(result, timed, judged_under, (reading[0], mask))
@@ -913,23 +913,6 @@ def _judged_doubted(
         grid = (judged_under.t_s, judged_under.t_end)
         result, mask = _gate_hung(result, mask, reading[0], judged_under.gates(), grid)
     return result, mask
-
-
-def _timed_is_whole(
-    why: Mapping[str, str], timed: TimedDoubt | None, group: OtherReadings | None
-) -> bool:
-    """Whether ``timed`` is the whole doubt of ``why`` per time, to decide the rule on instead.
-
-    Only for an entry whose whole doubt is its ± (:func:`precision_bound_deg`: no doubt added
-    to its words) that ``timed`` names (:attr:`TimedDoubt.whole_of`), with no other readings.
-    """
-    return (
-        timed is not None
-        and group is None
-        and timed.whole_of is not None
-        and precision_bound_deg(why) is not None
-        and why.get("reason") == timed.whole_of
-    )
 
 
 def _judged_within_timed(

@@ -97,13 +97,9 @@ class TimedDoubt:
     ``bound_deg``: per sample of the angle table, how far the angle may be off (degrees; 0
     where it is trusted as read); ``reason`` and ``redo`` as an uncertain angle's. The envelope
     checker decides a rule on such an angle only where it is decided beyond that bound
-    (``check_envelope(timed_doubts=...)``): an episode elsewhere still counts. ``whole_of``:
-    the reason of the angle's ``uncertain`` entry when this bound is that entry's whole doubt
-    per time (the soft tissue's: a ± over the session that the bound refines); the checker
-    then decides the rule on this bound instead of the entry's ± (None: an extra doubt).
+    (``check_envelope(timed_doubts=...)``): an episode elsewhere still counts.
     """
 
     bound_deg: Sequence[float]
     reason: str
     redo: str
-    whole_of: str | None = None
