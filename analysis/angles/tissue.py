@@ -1,16 +1,15 @@
 """How far the soft tissue under the thigh and shank sensors may put the knee off as it bends.
 
 A strapped sensor sits on skin, fat and muscle, which slide and bulge over the bone as the
-joint beneath them bends. The thigh's soft-tissue artefact is mostly a rotation of the
-sensor about the segment's medial-lateral axis, the knee's flexion axis, and it follows the
-knee's flexion closely (Barré et al. 2017, J Biomech 62:21–26: high-density marker sets in
-walking; skin-marker against bone-pin knee rotations differ by up to 4.4° on average in
-walking, Benoit et al. 2006, Gait Posture 24:152–164). A sensor turned on its segment by a
-share ``s`` of the knee's flexion, about an axis fixed in the segment, reads a knee that is
-``1 + s`` times the true one to first order: a rigid hinge, which nothing in the session can
-tell from the true knee (the calibration pins the stand, where the knee reads 0°, and no
-pose measures the bent knee independently). Its error grows with the bend: 3.7 % of a
-seated 90° is 3.3°.
+joint beneath them bends. One of the thigh's main soft-tissue modes is a rotation about the
+segment's medial-lateral axis, the knee's flexion axis, and it follows the knee's flexion
+closely (J Biomech 62:21–26, 2017: high-density marker sets in walking; skin-marker against
+bone-pin knee rotations differ by up to 4.4° on average in walking, Benoit et al. 2006, Gait
+Posture 24:152–164). A sensor turned on its segment by a share ``s`` of the knee's flexion,
+about an axis fixed in the segment, reads a knee that is ``1 + s`` times the true one to first
+order: a rigid hinge, which nothing in the session can tell from the true knee (the
+calibration pins the stand, where the knee reads 0°, and no pose measures the bent knee
+independently). Its error grows with the bend: 3.7 % of a seated 90° is 3.3°.
 
 The share is not measured here; it is stated as a precision: each of the two sensors turns
 by :data:`TISSUE_SHARE_SD` of the knee's flexion (one standard deviation; independent), so
@@ -35,10 +34,10 @@ FloatArray = NDArray[np.float64]
 
 TISSUE_SHARE_SD: Final = 0.01
 """One standard deviation of a thigh or shank sensor's turn on its segment per unit of knee
-flexion (a fraction: 0.01 = 1 % of the bend). Published rigid-cluster artefacts of the thigh
-are larger (about 10° over a gait cycle's 60° of knee flexion, i.e. ~15 %, for skin-marker
-clusters); a sensor strapped mid-segment moves less, and 1 % per sensor makes 3σ of the knee
-4.2 % of its bend."""
+flexion (a fraction: 0.01 = 1 % of the bend). Published rigid artefacts of thigh marker
+clusters are larger (about 10° in the gait of knee-replacement patients, fluoroscopy, a knee
+that bends about 60°); a sensor strapped mid-segment moves less, and 1 % per sensor makes 3σ
+of the knee 4.2 % of its bend. An assumption stated as one (docs/accuracy.md, round 18)."""
 
 SENSORS: Final = 2
 """Sensors whose tissue turns with the knee: the thigh's and the shank's (independent)."""
