@@ -87,6 +87,7 @@ from analysis.angles.tilt_precision import (
     predicted_rmse_deg,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
+from analysis.angles.tissue import knee_tissue_timed, tissue_rmse_deg, with_tissue_deg
 from analysis.angles.vendor_tilt import (
     follows_raw_accelerometer,
     vendor_heading_note,
@@ -765,6 +766,8 @@ def analyse_recording(
         uncertain, slips, precision, exercised, angles.columns, angles
     )
     imprecise.update({c: v for c, v in hitched.items() if c not in uncertain})
+    notes = (*flat_notes, *_resting_notes(predicted, imprecise, exercised))
+    predicted, tissue_timed = _tissue_knees(angles, predicted)  # after the notes: poses' ±
     readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
     warnings.extend(slip_reason(s) for s in slips)
     warnings.extend(belt_words(b) for b in belts)
@@ -780,10 +783,10 @@ def analyse_recording(
         uncertain={**uncertain, **imprecise},
         doubted=doubts,
         predicted_rmse_deg=predicted,
-        precision_notes=(*flat_notes, *_resting_notes(predicted, imprecise, exercised)),
+        precision_notes=notes,
         other_readings=readings,
         rate_mixing=mixing,
-        timed_doubts=_merged_timed(_timed_hips(angles, drift), leaned),
+        timed_doubts=_merged_timed(_timed_hips(angles, drift), leaned, tissue_timed),
     )
 
 
@@ -1451,6 +1454,30 @@ def _drifted_hips(
     if not drifted:
         return out, dict(readings)
     return out, {k: (w, _without(group, drifted)) for k, (w, group) in readings.items()}
+
+
+def _tissue_knees(
+    angles: pd.DataFrame, predicted: Mapping[str, float]
+) -> tuple[dict[str, float], dict[str, TimedDoubt]]:
+    """Each knee's predicted RMSE with the soft tissue's added, and when it may be off.
+
+    :func:`analysis.angles.tissue.tissue_rmse_deg` added to each knee ``predicted`` has;
+    :func:`analysis.angles.tissue.knee_tissue_timed` per knee column of ``angles``.
+    """
+    t_s = angles[T_S].to_numpy()
+    out = dict(predicted)
+    timed: dict[str, TimedDoubt] = {}
+    for side in SIDES:
+        column = angle_column(side, "knee", "flexion")
+        if column not in angles:
+            continue
+        knee = angles[column].to_numpy(dtype=np.float64)
+        if column in out:
+            out[column] = with_tissue_deg(out[column], tissue_rmse_deg(knee))
+        doubt = knee_tissue_timed(t_s, knee, side)
+        if doubt is not None:
+            timed[column] = doubt
+    return out, timed
 
 
 def _timed_hips(

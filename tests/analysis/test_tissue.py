@@ -1,0 +1,123 @@
+"""The soft tissue under the thigh and shank sensors, turning them as the knee bends.
+
+The stranger's seed 2151 (seated slump test): each sensor turned on its segment by 3 % of the
+knee's flexion read a knee 3.7 % larger than the true one, 3.3° off at the seated 90°, a rigid
+hinge nothing in the session tells from the true knee (``analysis.angles.tissue``). The knee's
+predicted RMSE carries the tissue's share, and a rule on the knee is decided, while the knee is
+bent far, only beyond the bound the tissue puts on it then.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.angles import pipeline
+from analysis.angles.tissue import (
+    COVERAGE_SIGMA,
+    TARGET_DEG,
+    TISSUE_SHARE_SD,
+    knee_tissue_timed,
+    tissue_rmse_deg,
+    tissue_sd_deg,
+    tissue_timed_bound_deg,
+    with_tissue_deg,
+)
+from analysis.envelope.checker import check_envelope
+from analysis.envelope.profiles import load_builtin_profile
+from analysis.recording.doubts import TimedDoubt
+from tests.analysis.builders import min_jerk_step as step
+from tests.analysis.test_envelope import standing_session
+
+KNEE = "right_knee_flexion_deg"
+STANDING = load_builtin_profile("standing_hamstring")
+
+
+def test_the_tissue_sd_grows_with_the_bend_from_the_stand_both_ways():
+    sd = tissue_sd_deg(np.array([0.0, 90.0, -10.0, np.nan]), share_sd=0.01)
+    assert sd[0] == 0.0
+    assert sd[1] == pytest.approx(math.sqrt(2.0) * 0.9)
+    assert sd[2] == pytest.approx(math.sqrt(2.0) * 0.1)
+    assert np.isnan(sd[3])
+
+
+def test_the_tissue_rmse_is_the_root_mean_square_over_the_samples_read():
+    knee = np.array([0.0, 90.0, np.nan])
+    expected = math.sqrt(2.0) * TISSUE_SHARE_SD * math.sqrt((0.0 + 90.0**2) / 2.0)
+    assert tissue_rmse_deg(knee) == pytest.approx(expected)
+    assert tissue_rmse_deg(np.array([np.nan])) == 0.0
+
+
+def test_independent_errors_add_in_quadrature():
+    assert with_tissue_deg(0.3, 0.4) == pytest.approx(0.5)
+    assert with_tissue_deg(None, 0.4) == pytest.approx(0.4)
+
+
+def test_the_timed_bound_is_zero_where_the_knee_is_trusted_as_read():
+    knee = np.array([5.0, 30.0, 90.0, np.nan])
+    bound = tissue_timed_bound_deg(knee)
+    assert bound[0] == 0.0
+    assert bound[1] == 0.0
+    assert bound[3] == 0.0
+    assert bound[2] == pytest.approx(COVERAGE_SIGMA * math.sqrt(2.0) * TISSUE_SHARE_SD * 90.0)
+    assert bound[2] > TARGET_DEG
+
+
+def _t(n: int) -> np.ndarray:
+    return np.arange(n, dtype=np.float64) * 0.1
+
+
+def test_a_knee_bent_far_is_doubted_while_bent_only():
+    knee = np.concatenate([np.zeros(200), np.full(800, 88.0)])  # stand, then seated
+    timed = knee_tissue_timed(_t(knee.size), knee, "right")
+    assert timed is not None
+    bound = np.asarray(timed.bound_deg)
+    assert np.all(bound[:200] == 0.0)
+    assert np.all(bound[200:] > TARGET_DEG)
+    assert "soft tissue" in timed.reason
+    assert "20–100 s" in timed.reason
+
+
+def test_a_knee_that_stays_near_straight_carries_no_tissue_doubt():
+    knee = np.concatenate([np.zeros(500), np.full(500, 20.0)])
+    assert knee_tissue_timed(_t(knee.size), knee, "right") is None
+
+
+def _knee_drop(reads_deg: float, a: float = 25.0, b: float = 35.0) -> pd.DataFrame:
+    """The standing session with the knee (18° while engaged) falling to ``reads_deg``."""
+    df = standing_session()
+    t = df["t_s"].to_numpy()
+    drop = 18.0 - reads_deg
+    df[KNEE] = df[KNEE].to_numpy() - step(t, a, a + 1.0, drop) + step(t, b, b + 1.0, drop)
+    return df
+
+
+def test_a_rule_on_the_knee_is_decided_beyond_the_tissue_bound_at_its_time():
+    df = _knee_drop(2.0)  # 8° past the ≥ 10° edge while engaged (25–35 s)
+    t = df["t_s"].to_numpy()
+    past = np.where((t > 20.0) & (t < 40.0), 1.5, 0.0)  # the bound then: the break is beyond
+    wide = np.where((t > 20.0) & (t < 40.0), 9.0, 0.0)  # a bound wider than the break
+    rules = {}
+    for name, bound in (("none", None), ("past", past), ("wide", wide)):
+        timed = None
+        if bound is not None:
+            timed = {KNEE: TimedDoubt(bound_deg=bound, reason="bent far", redo="strap it")}
+        res = check_envelope(df, STANDING, side="right", timed_doubts=timed)
+        rules[name] = res.rule("knee_flexion")
+    assert rules["none"].status == "violated"
+    assert rules["past"].status == "violated"
+    assert rules["wide"].status == "uncertain"
+
+
+def test_the_pipeline_adds_the_tissue_to_each_knee_and_times_the_bent_one():
+    t = _t(1000)
+    seated = np.concatenate([np.zeros(200), np.full(800, 88.0)])
+    angles = pd.DataFrame({"t_s": t, KNEE: seated, "left_knee_flexion_deg": np.zeros(1000)})
+    predicted = {KNEE: 0.2, "left_knee_flexion_deg": 0.2}
+    out, timed = pipeline._tissue_knees(angles, predicted)
+    assert out[KNEE] == pytest.approx(with_tissue_deg(0.2, tissue_rmse_deg(seated)))
+    assert out["left_knee_flexion_deg"] == pytest.approx(0.2)
+    assert set(timed) == {KNEE}
