@@ -142,3 +142,31 @@ def test_a_low_cost_thigh_that_cannot_pin_adduction_leaves_it_uncertain():
     assert hip_tilt_doubts(calm, {"right": _axes()}) == {}
     # no thigh on that side: nothing
     assert hip_tilt_doubts(segs, {"left": _axes()}) == {}
+
+
+def test_the_pipeline_takes_the_floating_axis_per_block_from_the_orientations():
+    from analysis.angles.pipeline import _hip_tilt_doubts
+
+    rows = 1000  # 10 s at 100 Hz: 20 blocks of 0.5 s
+    flexed = from_axis_angle([0.0, 0.0, 1.0], np.radians(90.0))
+    q_E_B = {"pelvis": np.tile(IDENTITY, (rows, 1)), "left_thigh": np.tile(flexed, (rows, 1))}
+    fits = PriorMisfit(z2=4.0, poses=3, worst_pct=4.5, commodity_lbf=1.0)
+    cov3 = np.zeros((20, 3, 3))
+    cov3[:, 0, 0] = np.radians(3.0) ** 2  # loose about the thigh's x: its adduction axis here
+    thigh = SegmentPrecision(np.zeros(20), 3, fits, "commodity", cov3)
+    pelvis = SegmentPrecision(np.zeros(20), 3, NO_MISFIT, None, np.zeros((20, 3, 3)))
+    doubts = _hip_tilt_doubts({"pelvis": pelvis, "left_thigh": thigh}, q_E_B, 100.0)
+    assert list(doubts) == ["left_hip_adduction_deg"]
+    assert precision_bound_deg(doubts["left_hip_adduction_deg"]) == pytest.approx(9.0)
+    # the same error about the thigh's y (its rotation axis) is not adduction's
+    cov3_y = np.zeros((20, 3, 3))
+    cov3_y[:, 1, 1] = np.radians(3.0) ** 2
+    thigh_y = SegmentPrecision(np.zeros(20), 3, fits, "commodity", cov3_y)
+    assert _hip_tilt_doubts({"pelvis": pelvis, "left_thigh": thigh_y}, q_E_B, 100.0) == {}
+    # no pelvis orientation: no hip
+    assert (
+        _hip_tilt_doubts(
+            {"pelvis": pelvis, "left_thigh": thigh}, {"left_thigh": q_E_B["left_thigh"]}, 100.0
+        )
+        == {}
+    )
