@@ -78,6 +78,9 @@ from analysis.angles.strap_slip import (
 from analysis.angles.tilt_precision import (
     PoseEvidence,
     SegmentPrecision,
+    block_rows,
+    floating_axes,
+    hip_tilt_doubts,
     misfit_doubts,
     other_side,
     pose_evidence,
@@ -743,6 +746,7 @@ def analyse_recording(
     feet_flat, foot_doubt = _feet_flat(q_E_B)
     mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
     hitched = _lean_axis_doubts(cal, q_E_B, rate_hz, ja.columns)
+    tilted = _hip_tilt_doubts(precision, q_E_B, rate_hz)
     drift = {t: (runs, _vertical_share(q_E_B[t])) for t, runs in drift.items() if t in q_E_B}
     leans = _thigh_leans(cal, q_E_B)
     q_E_B = q_E_B if opts.keep_orientations else {}
@@ -766,6 +770,7 @@ def analyse_recording(
         uncertain, slips, precision, exercised, angles.columns, angles
     )
     imprecise.update({c: v for c, v in hitched.items() if c not in uncertain})
+    imprecise.update({c: v for c, v in tilted.items() if c not in uncertain and c not in imprecise})
     notes = (*flat_notes, *_resting_notes(predicted, imprecise, exercised))
     predicted, tissue_timed = _tissue_knees(angles, predicted)  # after the notes: poses' ±
     readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
@@ -788,6 +793,28 @@ def analyse_recording(
         rate_mixing=mixing,
         timed_doubts=_merged_timed(_timed_hips(angles, drift), leaned, tissue_timed),
     )
+
+
+def _hip_tilt_doubts(
+    precision: Mapping[str, SegmentPrecision], q_E_B: Mapping[str, FloatArray], rate_hz: float
+) -> dict[str, UncertainAngle]:
+    """The hip adductions a low-cost part's accelerometer may tilt past their target.
+
+    :func:`tilt_precision.hip_tilt_doubts` with each hip's floating axis in the pelvis's and
+    the thigh's axes at the middle of each precision block (:func:`floating_axes`).
+    """
+    if "pelvis" not in q_E_B:
+        return {}
+    axes = {}
+    for side in SIDES:
+        thigh = f"{side}_thigh"
+        if thigh not in q_E_B or thigh not in precision or "pelvis" not in precision:
+            continue
+        rows = block_rows(min(len(q_E_B["pelvis"]), len(q_E_B[thigh])), rate_hz)
+        q_p = np.asarray(q_E_B["pelvis"][rows], dtype=np.float64)
+        q_t = np.asarray(q_E_B[thigh][rows], dtype=np.float64)
+        axes[side] = floating_axes(q_p, q_t)
+    return hip_tilt_doubts(precision, axes)
 
 
 def _lean_axis_doubts(

@@ -37,7 +37,7 @@ from analysis.angles.accbias import (
     cluster_poses,
     still_pose_means,
 )
-from analysis.angles.rotations import rotate
+from analysis.angles.rotations import conjugate, rotate
 from analysis.recording.doubts import UncertainAngle, bounded
 from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column, thigh_inclination_column
 from analysis.recording.targets import RMSE_TARGET_DEG
@@ -216,13 +216,17 @@ class SegmentPrecision:
     ``misfit``: how far its raw poses are from the fit's prior (:func:`prior_misfit`), whose
     :func:`prior_scale` widened the prior behind ``var_rad2``; ``part``: the sensor family
     whose part widened it (:data:`PART_PRIOR_SCALE`), :data:`INFERRED_PART` where the norms
-    called for a commodity part's prior (:func:`inferred_part`), None if neither did.
+    called for a commodity part's prior (:func:`inferred_part`), None if neither did;
+    ``cov3_rad2``: ``(k, 3, 3)`` per block, the covariance of the whole tilt error relative to
+    the stand as a rotation vector in the segment's axes (x anterior, y superior, z lateral;
+    ``var_rad2`` is its z–z entry), or None where not computed (:func:`segment_tilt_cov3`).
     """
 
     var_rad2: FloatArray
     poses: int
     misfit: PriorMisfit = NO_MISFIT
     part: str | None = None
+    cov3_rad2: FloatArray | None = None
 
     @property
     def prior_rejected(self) -> bool:
@@ -370,7 +374,31 @@ def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
     z = rotate(q_S_B, [0.0, 0.0, 1.0])
     d = tilt_gradient(evidence.u, z) - tilt_gradient(evidence.u0[None, :], z)
     var = np.einsum("ni,ij,nj->n", d, evidence.cov, d)
-    return SegmentPrecision(var, evidence.poses, evidence.misfit, evidence.part)
+    cov3 = segment_tilt_cov3(evidence.u, evidence.u0, evidence.cov, q_S_B)
+    return SegmentPrecision(var, evidence.poses, evidence.misfit, evidence.part, cov3)
+
+
+def segment_tilt_cov3(
+    u: FloatArray, u0: FloatArray, cov: FloatArray, q_S_B: FloatArray
+) -> FloatArray:
+    """``(k, 3, 3)``: covariance of a segment's tilt error, relative to its stand, in its axes.
+
+    ``u``: unit mean specific force per block ``(k, 3)`` and ``u0`` the stand's (sensor
+    frame); ``cov``: the pose fit's posterior ``(9, 9)`` (:func:`posterior_covariance`);
+    ``q_S_B``: segment to sensor. The fit's errors turn the measured gravity, and with it the
+    segment, by a rotation vector ``u × δ / g`` (:func:`tilt_gradient`); the calibration takes
+    the stand's as the segment's, so what is left at each block is the difference, whose
+    components about the segment's x (anterior), y (superior) and z (lateral) axes are
+    rad², NaN where ``u`` is. Its z–z entry is :attr:`SegmentPrecision.var_rad2`; the others
+    are what the same errors do to the angles about the other axes (e.g. hip adduction of a
+    thigh raised far from its stand).
+    """
+    rows = []
+    for axis in np.eye(3):
+        a = rotate(q_S_B, axis)
+        rows.append(tilt_gradient(u, a) - tilt_gradient(u0[None, :], a))
+    d = np.stack(rows, axis=1)  # (k, 3, 9)
+    return np.einsum("nai,ij,nbj->nab", d, cov, d)
 
 
 def segment_precision(
@@ -599,6 +627,94 @@ def misfit_doubts(
             what = f"the {side} thigh's inclination"
             reason = _misfit_reason(f"{side}_thigh", thigh, what, sd, 2.0)
             out[thigh_inclination_column(side)] = bounded(reason, MISFIT_REDO, COVERAGE_SIGMA * sd)
+    return out
+
+
+HIP_TILT_TARGET_DEG: Final = RMSE_TARGET_DEG["hip_adduction"]
+"""Hip adduction's RMSE target (degrees), which :func:`hip_tilt_doubts` holds it to."""
+
+
+def block_rows(n_rows: int, rate_hz: float) -> NDArray[np.intp]:
+    """The grid row at the middle of each :data:`BLOCK_S` block (the blocks of the evidence)."""
+    n = max(1, round(BLOCK_S * rate_hz))
+    return np.arange(n_rows // n, dtype=np.intp) * n + n // 2
+
+
+def floating_axes(q_E_pelvis: FloatArray, q_E_thigh: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per row, the hip's adduction (floating) axis in the pelvis's and in the thigh's axes.
+
+    The joint coordinate system's floating axis is the pelvis's z (lateral) crossed with the
+    thigh's y (superior), both in the earth frame; it is returned as a unit vector in each
+    segment's own axes (x anterior, y superior, z lateral), ``(N, 3)`` each; NaN where the two
+    axes are parallel. Its sign does not matter to a variance.
+    """
+    z_p = rotate(q_E_pelvis, [0.0, 0.0, 1.0])
+    y_t = rotate(q_E_thigh, [0.0, 1.0, 0.0])
+    e = np.cross(z_p, y_t)
+    size = np.linalg.norm(e, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = np.where(size > 1e-6, e / size, np.nan)
+    return rotate(conjugate(q_E_pelvis), e), rotate(conjugate(q_E_thigh), e)
+
+
+def along_var_rad2(cov3_rad2: FloatArray, axis: FloatArray) -> FloatArray:
+    """Per block, the variance (rad²) of a tilt error ``cov3_rad2`` ``(k, 3, 3)`` about ``axis``.
+
+    ``axis``: ``(k, 3)`` unit vectors in the same segment axes.
+    """
+    return np.einsum("na,nab,nb->n", axis, cov3_rad2, axis)
+
+
+def hip_adduction_sd_deg(
+    pelvis: SegmentPrecision, thigh: SegmentPrecision, a_pelvis: FloatArray, a_thigh: FloatArray
+) -> float | None:
+    """Predicted RMSE (deg) of hip adduction over the session from the two sensors' fits.
+
+    Each segment's tilt error relative to its stand (``cov3_rad2``) taken about the hip's
+    floating axis in its own axes per block (``a_pelvis``, ``a_thigh``: :func:`floating_axes`
+    at :func:`block_rows`); the two are independent, so their variances add; the root of the
+    mean over the blocks where both are known. None if either has no ``cov3_rad2``.
+    """
+    if pelvis.cov3_rad2 is None or thigh.cov3_rad2 is None:
+        return None
+    m = min(pelvis.cov3_rad2.shape[0], thigh.cov3_rad2.shape[0], a_pelvis.shape[0])
+    v = along_var_rad2(pelvis.cov3_rad2[:m], a_pelvis[:m])
+    v = v + along_var_rad2(thigh.cov3_rad2[:m], a_thigh[:m])
+    v = v[np.isfinite(v)]
+    return float(np.degrees(np.sqrt(v.mean()))) if v.size else None
+
+
+def hip_tilt_doubts(
+    segments: Mapping[str, SegmentPrecision],
+    axes: Mapping[str, tuple[FloatArray, FloatArray]],
+) -> dict[str, UncertainAngle]:
+    """Hip adductions past their target on a sensor predicted under a wider prior than the fit's.
+
+    ``axes``: per side, the hip's floating axis in the pelvis's and the thigh's axes per block
+    (:func:`floating_axes`). The errors :func:`misfit_doubts` sizes for the hip's flexion tilt
+    the segments about every horizontal axis, not only the flexion axis: a thigh raised far
+    from its stand (lying, the leg up) is tilted sideways as well, which is hip adduction
+    (stranger seed 1599: a low-cost thigh part, the hip bend ±4.8°, the adduction ±12°, off
+    by 7° with the leg up). Listed, as there, where the pelvis or the thigh is of such a part
+    (:attr:`SegmentPrecision.prior_widened`) and :data:`COVERAGE_SIGMA` times the predicted
+    RMSE (:func:`hip_adduction_sd_deg`) exceeds :data:`HIP_TILT_TARGET_DEG`. Returns
+    ``{column: entry}``, each carrying its ± as the whole doubt.
+    """
+    out: dict[str, UncertainAngle] = {}
+    for side, (a_pelvis, a_thigh) in axes.items():
+        pelvis, thigh = segments.get("pelvis"), segments.get(f"{side}_thigh")
+        if pelvis is None or thigh is None:
+            continue
+        bad = [n for n, s in (("pelvis", pelvis), (f"{side}_thigh", thigh)) if s.prior_widened]
+        sd = hip_adduction_sd_deg(pelvis, thigh, a_pelvis, a_thigh)
+        if sd is None or not bad or COVERAGE_SIGMA * sd <= HIP_TILT_TARGET_DEG:
+            continue
+        worst = max(bad, key=lambda n: segments[n].misfit.worst_pct)
+        what = f"the {side} hip's sideways angle (adduction)"
+        reason = _misfit_reason(worst, segments[worst], what, sd, HIP_TILT_TARGET_DEG)
+        out[angle_column(side, "hip", "adduction")] = bounded(
+            reason, MISFIT_REDO, COVERAGE_SIGMA * sd
+        )
     return out
 
 
