@@ -769,8 +769,7 @@ def analyse_recording(
     predicted, uncertain, imprecise = _session_doubts(
         uncertain, slips, precision, exercised, angles.columns, angles
     )
-    imprecise.update({c: v for c, v in hitched.items() if c not in uncertain})
-    imprecise.update({c: v for c, v in tilted.items() if c not in uncertain and c not in imprecise})
+    imprecise = _with_hip_bounds(imprecise, uncertain, hitched, tilted)
     notes = (*flat_notes, *_resting_notes(predicted, imprecise, exercised))
     predicted, tissue_timed = _tissue_knees(angles, predicted)  # after the notes: poses' ±
     readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
@@ -1250,6 +1249,24 @@ def _pose_evidence(
             correction=corr,
             family=families.get(p),
         )
+    return out
+
+
+def _with_hip_bounds(
+    imprecise: Mapping[str, UncertainAngle],
+    uncertain: Mapping[str, UncertainAngle],
+    hitched: Mapping[str, UncertainAngle],
+    tilted: Mapping[str, UncertainAngle],
+) -> dict[str, UncertainAngle]:
+    """``imprecise`` with the hips' bounded doubts added where no stronger doubt stands.
+
+    ``hitched`` (a pelvis axis from hitched leans, :mod:`analysis.angles.lean_axis`) replaces
+    an entry; ``tilted`` (a low-cost part's tilt about the adduction axis) only fills a gap.
+    Neither touches an ``uncertain`` column.
+    """
+    out = dict(imprecise)
+    out.update({c: v for c, v in hitched.items() if c not in uncertain})
+    out.update({c: v for c, v in tilted.items() if c not in uncertain and c not in out})
     return out
 
 
