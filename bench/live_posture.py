@@ -135,7 +135,7 @@ def run_live(
     end = max(float(s.t_s[-1]) for s in streams.values())
     cal_at = cal.functional_s[1] + 0.5
     pos = dict.fromkeys(streams, 0)
-    steps, known, memory, provisional = [], [], [], []
+    steps, known, memory, provisional, doubts = [], [], [], [], []
     cpu0, next_mem = time.process_time(), 0.0
     for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end + 1e-6]):
         feed(live, streams, pos, now)
@@ -144,6 +144,13 @@ def run_live(
             steps.append((out.t_s, out.columns, out.rate_mixing))
             known.append(len(live.switches))
             provisional.append(dict(getattr(live, "provisional", {})))
+            doubts.append(
+                (
+                    dict(getattr(live, "session_doubts", {})),
+                    dict(getattr(live, "timed_words", {})),
+                    dict(getattr(out, "doubt_bounds", {})),
+                )
+            )
         if not live.calibrated and now >= cal_at:
             live.calibrate(cal)
         if now >= next_mem:
@@ -157,14 +164,16 @@ def run_live(
     live.bench_cost = {"cpu_ms_per_s": 1e3 * cpu / end, "memory": memory}
     live.bench_known = known
     live.bench_provisional = provisional
+    live.bench_doubts = doubts
     return t, cols, steps, live
 
 
 def uncertain_rows(live: Any, t: FloatArray, column: str) -> NDArray[np.bool_]:
     """Rows (times ``t``) at which the live path showed ``column`` as uncertain.
 
-    Under the calibration, then under each re-decision from its first row on; and while the
-    pelvis axis was provisional (``RedecidingPipeline.provisional_log``).
+    Under the calibration, then under each re-decision from its first row on; while the
+    pelvis axis was provisional (``RedecidingPipeline.provisional_log``); and while the
+    session's doubts held it (``RedecidingPipeline.session_doubts_log``).
     """
     first = live.switches[0].at_s if live.switches else np.inf
     initial = live.initial_uncertain
@@ -174,11 +183,13 @@ def uncertain_rows(live: Any, t: FloatArray, column: str) -> NDArray[np.bool_]:
         if column in sw.uncertain:
             out |= (t >= sw.at_s - 0.005) & (t < end - 0.005)
     # the angles about a pelvis axis from the bows alone, until a re-decision confirms it
-    log = getattr(live, "provisional_log", [])
-    for k, (from_s, provisional) in enumerate(log):
-        end = log[k + 1][0] if k + 1 < len(log) else np.inf
-        if column in provisional:
-            out |= (t >= from_s - 0.005) & (t < end - 0.005)
+    # and the session's doubts so far (a thigh's hinge lean, a pelvis axis from the leans)
+    for name in ("provisional_log", "session_doubts_log"):
+        log = getattr(live, name, [])
+        for k, (from_s, doubted) in enumerate(log):
+            end = log[k + 1][0] if k + 1 < len(log) else np.inf
+            if column in doubted:
+                out |= (t >= from_s - 0.005) & (t < end - 0.005)
     return out
 
 
@@ -209,11 +220,12 @@ def _monitored(ses: PopulationSession, steps: list, live: Any, *, mixing: bool =
     known, and (``mixing``) the pipeline's ``rate_mixing`` with the angles."""
     profile = load_builtin_profile(ses.profile_name)
     monitor = EnvelopeMonitor(profile, side=ses.side, uncertain=live.initial_uncertain)
-    told = zip(steps, live.bench_known, live.bench_provisional, strict=True)
-    for (t, cols, mix), k, provisional in told:
+    told = zip(steps, live.bench_known, live.bench_provisional, live.bench_doubts, strict=True)
+    for (t, cols, mix), k, provisional, (session, timed, bounds) in told:
         base = dict(live.switches[k - 1].uncertain) if k else dict(live.initial_uncertain)
-        monitor.uncertain = {**provisional, **base}
-        state = monitor.update(t, cols, mix if mixing else None)
+        monitor.uncertain = {**session, **provisional, **base}
+        monitor.timed = timed
+        state = monitor.update(t, cols, mix if mixing else None, bounds)
         if state is not None:
             yield state
 

@@ -180,6 +180,8 @@ class LiveAngles:
         angle pipeline on the whole session so far (the stand stays the same)."""
         self._provisional: dict[str, Mapping[str, str]] = {}
         """The provisional pelvis angles the monitor was told (``_take_provisional``)."""
+        self._session_doubts: dict[str, Mapping[str, str]] = {}
+        """The session's doubts the monitor was told (``_take_session_doubts``)."""
         self.redecided: list[Switch] = []
         """The calibration's re-decisions taken into use (``analysis.angles.live_redecide``):
         each changed an axis, a sign or what is uncertain; the sidecar lists them."""
@@ -261,11 +263,13 @@ class LiveAngles:
         self._take_redecisions()
         self._take_twist_doubts()
         self._take_provisional()
+        self._take_session_doubts()
         if out is None or not out.columns:
             return
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
         self.angles_t_s = float(out.t_s[-1])
-        state = self.monitor.update(out.t_s, out.columns, out.rate_mixing)
+        self.monitor.timed = self.pipeline.timed_words
+        state = self.monitor.update(out.t_s, out.columns, out.rate_mixing, out.doubt_bounds)
         if state is None:
             return
         state = judge_outages(state, self.outages, side=self.side, available=out.columns)
@@ -289,6 +293,7 @@ class LiveAngles:
             self.monitor.uncertain = dict(switch.uncertain)
             self.again = uncertain_words(switch.uncertain)
             self._provisional = {}  # the provisional angles are told again (_take_provisional)
+            self._session_doubts = {}  # and the session's doubts (_take_session_doubts)
 
     def _take_twist_doubts(self) -> None:
         """Judge hip rotation as uncertain once the thigh's twist lying or sitting is undecided.
@@ -326,6 +331,27 @@ class LiveAngles:
         self.monitor.uncertain.update(new)
         if new and self.again is None:
             self.again = provisional_words(new)
+
+    def _take_session_doubts(self) -> None:
+        """Judge the angles the session so far leaves uncertain as the report will.
+
+        The pipeline's session doubts (``RedecidingPipeline.session_doubts``: a thigh's
+        hinge lean, a pelvis axis from the leans) replace the ones told before in the
+        monitor's uncertain angles (an angle already uncertain for another reason keeps it);
+        the words under the rules say why if nothing else does.
+        """
+        assert self.pipeline is not None
+        now = self.pipeline.session_doubts
+        if now == self._session_doubts:
+            return
+        for c, v in self._session_doubts.items():
+            if self.monitor.uncertain.get(c) is v:
+                del self.monitor.uncertain[c]
+        self._session_doubts = dict(now)
+        new = {c: v for c, v in now.items() if c not in self.monitor.uncertain}
+        self.monitor.uncertain.update(new)
+        if new and self.again is None:
+            self.again = uncertain_words(new)
 
     def sidecar(self) -> list[dict[str, object]] | None:
         """The re-decisions for the sidecar (``calibration_redecided``); None: none."""
@@ -378,6 +404,7 @@ class LiveAngles:
         )
         self.again = uncertain_words(uncertain)
         self._provisional = {}  # told to this monitor at the next tick
+        self._session_doubts = {}
 
     # --- display -----------------------------------------------------------------------------
 

@@ -70,6 +70,24 @@ def lean_error_deg(lean: float, thigh_up: FloatArray) -> dict[str, FloatArray]:
     }
 
 
+def lean_cause_words(side: str, lean: float) -> str:
+    """Why a hip angle of ``side`` is doubted for a thigh's hinge lean of ``lean`` degrees."""
+    return (
+        f"the {side} knee's axis leaned {abs(lean):.0f}° from level at the stand, taken "
+        f"for the {side} thigh sensor's accelerometer offset; a shin that turns as the knee "
+        "bends leans it alike, which the data cannot tell apart"
+    )
+
+
+def lean_redo_words(side: str) -> str:
+    """What to redo so that ``side``'s thigh lean is told apart from an offset."""
+    return (
+        f"in the calibration movements, bend the {side} knee with the foot off the floor "
+        "(heel toward the buttock, standing on the other leg) rather than in a squat, then "
+        "record again"
+    )
+
+
 def hip_lean_doubts(
     t_s: FloatArray, thigh_up: FloatArray, lean: float, side: str
 ) -> tuple[dict[str, dict[str, str]], dict[str, TimedDoubt]]:
@@ -92,16 +110,7 @@ def hip_lean_doubts(
         if not doubted.any():
             continue
         name = f"hip {motion.replace('_', ' ')}"
-        cause = (
-            f"the {side} knee's axis leaned {abs(lean):.0f}° from level at the stand, taken "
-            f"for the {side} thigh sensor's accelerometer offset; a shin that turns as the knee "
-            "bends leans it alike, which the data cannot tell apart"
-        )
-        redo = (
-            f"in the calibration movements, bend the {side} knee with the foot off the floor "
-            "(heel toward the buttock, standing on the other leg) rather than in a squat, then "
-            "record again"
-        )
+        cause, redo = lean_cause_words(side, lean), lean_redo_words(side)
         timed[motion] = TimedDoubt(
             bound_deg=np.where(doubted, off, 0.0).astype(np.float32),
             reason=(

@@ -48,7 +48,7 @@ error of a degree or more whenever a segment is far from its calibration pose.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -233,6 +233,20 @@ def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArr
     return outside_gaps(t_grid, find_gaps(t_raw, max_gap_s=MAX_GAP_S), rate_hz=rate_hz)
 
 
+def vertical_shares(q_E_B: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+    """Per pelvis and thigh, its superior axis's vertical share per row (float32).
+
+    ``q_E_B``: ``(n, 4)`` w-first segment→earth quaternions per placement; the share is the
+    earth-vertical component of the segment's unit superior (y) axis (1 upright).
+    """
+    out = {}
+    for p, q in q_E_B.items():
+        if p == "pelvis" or p.endswith("_thigh"):
+            q = np.asarray(q, dtype=np.float64)
+            out[p] = (2.0 * (q[:, 2] * q[:, 3] + q[:, 0] * q[:, 1])).astype(np.float32)
+    return out
+
+
 @dataclass(frozen=True)
 class LiveAngles:
     """New grid points: ``t_s`` ``(n,)`` and angle columns (deg) present in the session.
@@ -246,6 +260,14 @@ class LiveAngles:
     t_s: FloatArray
     columns: dict[str, FloatArray]
     rate_mixing: dict[str, FloatArray] = field(default_factory=dict)
+    vertical_share: dict[str, FloatArray] = field(default_factory=dict)
+    """Per worn pelvis and thigh, the earth-vertical component of the segment's superior (y)
+    axis per row (1 upright as at the quiet stand, 0 lying flat; NaN: no data), as the
+    offline pipeline's ``_vertical_share``: what the session's doubts read
+    (``analysis.angles.live_redecide_doubts``)."""
+    doubt_bounds: dict[str, FloatArray] = field(default_factory=dict)
+    """Per angle column with a timed doubt, how far (deg) it may be off per row (0: trusted as
+    read); set by ``RedecidingPipeline`` (``analysis.angles.live_redecide_doubts``)."""
 
 
 @dataclass(frozen=True)
@@ -607,10 +629,10 @@ class LiveAnglePipeline:
         if k_end <= self._k:
             return None
         a, self._k = self._k, k_end
-        columns, mixing = self._emit(a, k_end)
+        columns, mixing, up = self._emit(a, k_end)
         self._trim()
         t_s = self._t0 + np.arange(a, k_end) / self.rate_hz
-        return LiveAngles(t_s=t_s, columns=columns, rate_mixing=mixing)
+        return LiveAngles(t_s=t_s, columns=columns, rate_mixing=mixing, vertical_share=up)
 
     def _advance_sensor(self, p: str) -> None:
         """Segment orientation of ``p`` at the grid points its samples now reach."""
@@ -689,11 +711,14 @@ class LiveAnglePipeline:
             if prox in c and j not in dead
         ]
 
-    def _emit(self, a: int, b: int) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    def _emit(
+        self, a: int, b: int
+    ) -> tuple[dict[str, FloatArray], dict[str, FloatArray], dict[str, FloatArray]]:
         """Angle columns of grid rows ``[a, b)``: NaN where a segment or its heading has no data.
 
         With them, the rate the pelvis axis's error may add to those turned about it
-        (:class:`~analysis.angles.rate_mixing.CausalRateMixing`).
+        (:class:`~analysis.angles.rate_mixing.CausalRateMixing`), and the pelvis's and thighs'
+        vertical shares (:func:`vertical_shares`).
         """
         q_B = {p: self._q_B[p].get(a, b, np.nan) for p in self.placements}
         valid = {p: self._ok[p].get(a, b, False) for p in self.placements}
@@ -710,7 +735,7 @@ class LiveAnglePipeline:
             self._anchor(q_B, turns, valid, still)
         q_E_B = chain.apply_turns(q_B, turns, valid=valid)
         columns = chain.isb_angles(q_E_B).columns
-        return columns, self._mixing.update(q_E_B, columns)
+        return columns, self._mixing.update(q_E_B, columns), vertical_shares(q_E_B)
 
     def _anchor(
         self,

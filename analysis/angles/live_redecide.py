@@ -25,6 +25,7 @@ not of how they were delivered or how fast the computer is.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
@@ -37,6 +38,7 @@ from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection
 from analysis.angles.calibration import CalibrationResult, angle_dependencies, redo_advice
 from analysis.angles.live import LiveAnglePipeline, LiveAngles, Outage
+from analysis.angles.live_redecide_doubts import SessionDoubts
 from analysis.recording.doubts import UncertainAngle
 from analysis.recording.schema import SIDES, angle_column
 from analysis.recording.streams import CalibrationWindows
@@ -452,6 +454,14 @@ class RedecidingPipeline:
         self.provisional_log: list[tuple[float, dict[str, UncertainAngle]]] = []
         """``(from_s, provisional)`` each time it changed: from the calibration, then from
         the switch row of the re-decision that changed it (for benches)."""
+        self._doubts = SessionDoubts(self.placements, rate_hz=self.rate_hz)
+        self.session_doubts: dict[str, UncertainAngle] = {}
+        """The hip angles the rows returned so far leave uncertain under the calibration in
+        force, as the offline analysis doubts them over the whole session (a thigh's hinge
+        lean, a pelvis axis from the leans: ``analysis.angles.live_redecide_doubts``)."""
+        self.session_doubts_log: list[tuple[float, dict[str, UncertainAngle]]] = []
+        """``(from_s, session_doubts)`` each time they changed: from the row after the rows
+        they were taken on (for benches)."""
 
     def _fresh(self) -> LiveAnglePipeline:
         fits = {"acc_fits": self._fits} if self._redecide else {}
@@ -482,6 +492,15 @@ class RedecidingPipeline:
     def calibration(self) -> CalibrationResult | None:
         """The calibration in force (the latest re-decision taken)."""
         return self.live.calibration
+
+    @property
+    def timed_words(self) -> dict[str, UncertainAngle]:
+        """``{column: {"reason", "redo"}}`` of the rows' per-row bounds.
+
+        The bounds are ``LiveAngles.doubt_bounds``: a rule on the angle is decided there only
+        beyond them.
+        """
+        return dict(self._doubts.timed_words)
 
     def uncertain_angles(self) -> dict[str, Mapping[str, str]]:
         """The angles uncertain under the calibration in force (``{}`` before calibration)."""
@@ -626,11 +645,25 @@ class RedecidingPipeline:
         if not parts:
             return None
         self._next_t = float(parts[-1].t_s[-1]) + 1.0 / self.rate_hz
-        return LiveAngles(
-            t_s=np.concatenate([a.t_s for a in parts]),
-            columns={c: np.concatenate([a.columns[c] for a in parts]) for c in parts[0].columns},
-            rate_mixing=_joined_mixing(parts),
+        return self._doubted(
+            LiveAngles(
+                t_s=np.concatenate([a.t_s for a in parts]),
+                columns={
+                    c: np.concatenate([a.columns[c] for a in parts]) for c in parts[0].columns
+                },
+                rate_mixing=_joined_mixing(parts),
+                vertical_share=_joined_mixing(parts, "vertical_share"),
+            )
         )
+
+    def _doubted(self, a: LiveAngles) -> LiveAngles:
+        """``a`` with its rows' timed bounds; :attr:`session_doubts` taken on its rows too."""
+        bounds = self._doubts.update(self.live.calibration, a.vertical_share, a.columns)
+        now = dict(self._doubts.uncertain)
+        if now != self.session_doubts or (now and not self.session_doubts_log):
+            self.session_doubts = now
+            self.session_doubts_log.append((float(a.t_s[-1]) + 0.5 / self.rate_hz, now))
+        return dataclasses.replace(a, doubt_bounds=bounds) if bounds else a
 
     def _maybe_switch(self, fresh: LiveAnglePipeline, at: float, switch_s: float) -> None:
         """Take ``fresh`` into use from ``switch_s`` on when it changed a decision.
@@ -686,14 +719,12 @@ def _rows(a: LiveAngles, i: int, j: int) -> LiveAngles:
         t_s=a.t_s[i:j],
         columns={c: v[i:j] for c, v in a.columns.items()},
         rate_mixing={c: v[i:j] for c, v in a.rate_mixing.items()},
+        vertical_share={c: v[i:j] for c, v in a.vertical_share.items()},
     )
 
 
-def _joined_mixing(parts: list[LiveAngles]) -> dict[str, FloatArray]:
-    """The parts' ``rate_mixing`` joined, for the columns every part has."""
-    common = set.intersection(*(set(a.rate_mixing) for a in parts))
-    return {
-        c: np.concatenate([a.rate_mixing[c] for a in parts])
-        for c in parts[0].rate_mixing
-        if c in common
-    }
+def _joined_mixing(parts: list[LiveAngles], name: str = "rate_mixing") -> dict[str, FloatArray]:
+    """The parts' ``rate_mixing`` (or per-row field ``name``) joined, on the keys all have."""
+    fields = [getattr(a, name) for a in parts]
+    common = set.intersection(*(set(f) for f in fields))
+    return {c: np.concatenate([f[c] for f in fields]) for c in fields[0] if c in common}

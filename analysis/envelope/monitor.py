@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from analysis.envelope.checker import STATE_OUTSIDE, check_envelope, engagement_condition
 from analysis.envelope.profiles import Profile, angle_column_for
 from analysis.envelope.results import EnvelopeResult, Hold
+from analysis.recording.doubts import TimedDoubt
 from analysis.recording.schema import T_S
 from analysis.recording.streams import Marker
 
@@ -135,26 +136,47 @@ class EnvelopeMonitor:
         self._mix: dict[str, list[FloatArray]] = {}
         """Per column, the rate (°/s) its axis's error may add (the live pipeline's
         ``rate_mixing``: each row's from the row before it)."""
+        self.timed: dict[str, Mapping[str, str]] = {}
+        """``column → {"reason", "redo"}`` of the per-row bounds given to :meth:`update`
+        (``doubt_bounds``): a rule on the angle is decided only beyond them, as offline."""
+        self._bounds: dict[str, list[FloatArray]] = {}
+        """Per column, how far (deg) each row may be off (0: trusted as read)."""
         self._announced: set[tuple[str, float]] = set()
         self._hold_start: float | None = None
 
     def _append(
-        self, t_s: FloatArray, columns: Mapping[str, FloatArray], mixing: Mapping[str, FloatArray]
+        self,
+        t_s: FloatArray,
+        columns: Mapping[str, FloatArray],
+        mixing: Mapping[str, FloatArray],
+        bounds: Mapping[str, FloatArray],
     ) -> None:
         held = sum(v.size for v in self._t)
         self._t.append(np.asarray(t_s, dtype=np.float64))
         for c, v in columns.items():
             self._cols.setdefault(c, []).append(np.asarray(v, dtype=np.float64))
-        for c in {*self._mix, *mixing}:
-            if c not in self._mix:  # a column that had none so far: none before
-                self._mix[c] = [np.zeros(held)]
-            m = mixing.get(c)
-            self._mix[c].append(np.zeros(len(t_s)) if m is None else np.asarray(m, np.float64))
+        for rows, new in ((self._mix, mixing), (self._bounds, bounds)):
+            for c in {*rows, *new}:
+                if c not in rows:  # a column that had none so far: none before
+                    rows[c] = [np.zeros(held)]
+                m = new.get(c)
+                rows[c].append(np.zeros(len(t_s)) if m is None else np.asarray(m, np.float64))
         t = np.concatenate(self._t)
         keep = t >= t[-1] - self.window_s
         self._t = [t[keep]]
         self._cols = {c: [np.concatenate(v)[keep]] for c, v in self._cols.items()}
         self._mix = {c: [np.concatenate(v)[keep]] for c, v in self._mix.items()}
+        self._bounds = {c: [np.concatenate(v)[keep]] for c, v in self._bounds.items()}
+
+    def _timed_doubts(self) -> dict[str, TimedDoubt]:
+        """The window's timed doubts: the worded columns bounded above 0 on some row."""
+        return {
+            c: TimedDoubt(
+                bound_deg=v[0], reason=self.timed[c]["reason"], redo=self.timed[c]["redo"]
+            )
+            for c, v in self._bounds.items()
+            if c in self.timed and bool(np.any(v[0] > 0.0))
+        }
 
     def _mixing(self) -> dict[str, FloatArray] | None:
         """The window's ``rate_mixing`` as the checker takes it (None: none given).
@@ -171,15 +193,19 @@ class EnvelopeMonitor:
         t_s: FloatArray,
         columns: Mapping[str, FloatArray],
         rate_mixing: Mapping[str, FloatArray] | None = None,
+        doubt_bounds: Mapping[str, FloatArray] | None = None,
     ) -> MonitorState | None:
         """Add new angle samples (``t_s`` ``(n,)``, angle columns in degrees) and judge.
 
         ``rate_mixing``: the live pipeline's (``analysis.angles.live.LiveAngles``) for the
-        same rows; the holds are then timed at it as the report times them.
+        same rows; the holds are then timed at it as the report times them. ``doubt_bounds``:
+        per column, how far (deg) each of the rows may be off (``LiveAngles.doubt_bounds``);
+        the columns :attr:`timed` words are decided only beyond them, as the report's
+        ``timed_doubts``.
         """
         if len(t_s) == 0 or not columns:
             return None
-        self._append(t_s, columns, rate_mixing or {})
+        self._append(t_s, columns, rate_mixing or {}, doubt_bounds or {})
         t = self._t[0]
         if t.size < 2:
             return None
@@ -194,6 +220,7 @@ class EnvelopeMonitor:
             uncertain=self.uncertain,
             markers=marks,
             rate_mixing=self._mixing(),
+            timed_doubts=self._timed_doubts() or None,
         )
         met = engagement_condition(data, self.profile, side=self.side)
         engaged = bool(res.engaged[-1]) and (met is None or bool(met[-1]))

@@ -102,3 +102,27 @@ def test_a_provisional_pelvis_angle_already_uncertain_keeps_its_own_reason():
     live.pipeline.provisional = {}
     live._take_provisional()
     assert live.monitor.uncertain == {"pelvis_anterior_tilt_deg": own}
+
+
+def test_the_sessions_doubts_join_the_uncertain_angles_and_follow_the_pipeline():
+    live = _angles()
+    live._check_calibration({})
+    lean = UncertainAngle(reason="the right knee's axis leaned 4° … 5° RMS so far", redo="bend")
+    live.pipeline = SimpleNamespace(session_doubts={"right_hip_adduction_deg": lean})
+    live._take_session_doubts()
+    assert live.monitor.uncertain["right_hip_adduction_deg"] is lean
+    assert live.again is not None
+    assert live.again.startswith("uncertain for this session: the right knee's axis leaned 4°")
+    # the RMS so far grew: the new words replace the old ones
+    grown = UncertainAngle(reason="the right knee's axis leaned 4° … 6° RMS so far", redo="bend")
+    live.pipeline = SimpleNamespace(session_doubts={"right_hip_adduction_deg": grown})
+    live._take_session_doubts()
+    assert live.monitor.uncertain["right_hip_adduction_deg"] is grown
+    # an angle uncertain for another reason keeps it
+    other = {"reason": "the pelvis sensor's forward direction is not established", "redo": "bows"}
+    live.monitor.uncertain["right_hip_internal_rotation_deg"] = other
+    rotation = UncertainAngle(reason="lean", redo="bend")
+    live.pipeline = SimpleNamespace(session_doubts={"right_hip_internal_rotation_deg": rotation})
+    live._take_session_doubts()
+    assert live.monitor.uncertain["right_hip_internal_rotation_deg"] is other
+    assert "right_hip_adduction_deg" not in live.monitor.uncertain
