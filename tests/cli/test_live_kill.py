@@ -74,6 +74,26 @@ def _session_zero(
     raise AssertionError("no stand-still window in the sidecar within the timeout")
 
 
+def _marker_seen(out: Path, proc: subprocess.Popen[bytes], zero: float, speed: float) -> float:
+    """The session time (s) by which the sidecar lists a marker (the recorder refreshes it
+    about once a second of wall time): on a loaded host the recorder falls behind the virtual
+    world, and a kill timed by the clock alone can come before the marker is written."""
+    side = sidecar_path(out)
+    deadline = time.monotonic() + 120.0
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"live ended early: {proc.communicate()[1].decode()[-2000:]}")
+        try:
+            doc = json.loads(side.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # between two writes
+            doc = {}
+        if doc.get("markers"):
+            return (time.time() - zero) * speed
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("no marker in the sidecar within the timeout")
+
+
 def _signal_at(
     proc: subprocess.Popen[bytes], zero: float, t_s: float, sig: int, speed: float
 ) -> float:
@@ -143,8 +163,10 @@ def test_sigkill_after_the_marker_keeps_windows_and_marker(tmp_path: Path, capsy
     out = tmp_path / "killed.csv"
     proc = _start(out, 13, FAST)
     zero, scenario_s = _session_zero(out, proc)
-    # after the marker (54.3 s of scenario time)
+    # after the marker (54.3 s of scenario time), and at least one sidecar refresh (8 session
+    # seconds at 8×) after the recorder wrote it
     kill_s = scenario_s + float(rng.uniform(58.0, 66.0))
+    kill_s = max(kill_s, _marker_seen(out, proc, zero, FAST) + FAST)
     sent = _signal_at(proc, zero, kill_s, signal.SIGKILL, FAST)
     assert proc.returncode == -signal.SIGKILL
     rec = read_recording(out)
