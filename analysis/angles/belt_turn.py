@@ -8,8 +8,9 @@ is vertical while the person stands. Two things in the data then agree:
   heading difference measured at each quiet upright stand) step between two stands by the
   turn, and stay there;
 * somewhere between those stands the pelvis–thigh heading difference steps by about as much
-  in under a second (:data:`KNOCK_S`), while the knee's (thigh–shank) does not: the pelvis
-  sensor turned, not the thigh's.
+  in under a second (:data:`KNOCK_S`), while the knee's (thigh–shank) does not and the
+  pelvis sensor's own heading carries the step (:data:`PELVIS_SHARE`): the pelvis sensor
+  turned, not the thigh's strap, and not the hip.
 
 A person turning the pelvis quickly turns it back before standing again (the anchors do not
 step), and a filter's heading drift is slow (the anchors step with no quick step between
@@ -51,6 +52,12 @@ measured happened at once, there."""
 KNEE_SHARE = 0.3
 """At the same time the knee's heading difference may step by at most this share of the
 hip's: more, and it is the thigh's sensor that turned (:mod:`analysis.angles.strap_slip`)."""
+PELVIS_SHARE = 0.5
+"""Over the knock the pelvis sensor itself must turn about the vertical by at least this share
+of the pelvis–thigh step (same sign): a belt knocked round turns the pelvis sensor and leaves
+the thigh, a quick turn of the hip turns the thigh and leaves the pelvis. In-sample person 57
+(a hip turned out between two stands, no belt): pelvis −0.16°, thigh +8.07° of a −8.23° step;
+the stranger's belt knocks (1638, 1643): the pelvis carried 0.99 and 1.07 of theirs."""
 SAME_KNOCK_S = 1.0
 """Two thighs' quick steps this close in time are the same knock."""
 
@@ -81,6 +88,18 @@ def relative_heading_deg(q_E_prox: FloatArray, q_E_dist: FloatArray) -> FloatArr
     az_p, _ = axis_azimuth(np.asarray(q_E_prox, dtype=np.float64))
     az_d, _ = axis_azimuth(np.asarray(q_E_dist, dtype=np.float64))
     return np.rad2deg(np.unwrap(wrap_rad(az_p - az_d)))
+
+
+def heading_step_deg(q_E_B: FloatArray) -> float:
+    """How far (°) a segment's heading turned from the first row to the last (0 for one row).
+
+    The heading is its z axis's azimuth about earth z (:func:`axis_azimuth`), wrapped to ±180°.
+    """
+    q = np.asarray(q_E_B, dtype=np.float64)
+    if q.shape[0] < 2:
+        return 0.0
+    az, _ = axis_azimuth(q[[0, -1]])
+    return float(np.rad2deg(wrap_rad(az[-1] - az[0])))
 
 
 def fastest_step(d_deg: FloatArray, rows: int) -> tuple[int, float]:
@@ -130,6 +149,8 @@ def knock_in_gap(
         knee = relative_heading_deg(q_E_B[thigh][j0:j1], q_E_B[shank][j0:j1])
         if knee.size > 1 and abs(knee[-1] - knee[0]) > KNEE_SHARE * abs(knock):
             continue
+        if not heading_step_deg(q_E_B["pelvis"][j0:j1]) / knock >= PELVIS_SHARE:
+            continue  # the thigh turned, not the pelvis sensor: a hip turning, not the belt
         mid = runs.mid_s
         out.append(
             BeltTurn(

@@ -68,6 +68,21 @@ def test_a_knock_the_knee_shows_too_is_the_thighs_strap():
     assert bt.find_belt_turns(T_S, q, {"right_thigh": _runs(0.0, -15.0)}, rate_hz=RATE_HZ) == []
 
 
+def test_a_hip_turned_out_with_its_knee_is_not_a_belt_turn():
+    # in-sample person 57: thigh and shank turned +15° together (the knee's heading holds),
+    # the pelvis stayed: the pelvis–thigh heading steps as in a knock, but the hip turned
+    q = _segments(0.0, thigh_deg=_knock(40.0, 15.0), shank_deg=_knock(40.0, 15.0))
+    assert bt.find_belt_turns(T_S, q, {"right_thigh": _runs(0.0, -15.0)}, rate_hz=RATE_HZ) == []
+    # the same step with the pelvis sensor turning is the belt
+    q = _segments(_knock(40.0, -15.0))
+    assert len(bt.find_belt_turns(T_S, q, {"right_thigh": _runs(0.0, -15.0)}, rate_hz=RATE_HZ)) == 1
+
+
+def test_heading_step_is_the_segments_own_turn_about_the_vertical():
+    assert bt.heading_step_deg(_facing(_knock(40.0, -15.0))[1990:2020]) == pytest.approx(-15.0)
+    assert bt.heading_step_deg(_facing(0.0)[:1]) == 0.0
+
+
 def test_without_the_shank_a_knock_is_not_taken_for_the_belt():
     # the same knock as a belt turn, but no knee to rule out the thigh's own strap
     q = _segments(_knock(40.0, -15.0))
