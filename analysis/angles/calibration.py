@@ -63,6 +63,7 @@ from analysis.angles.calibration_axes import (
     gravity_turn_axis,
     settle_axis,
     with_session_axis,
+    with_witness_check,
 )
 from analysis.angles.calibration_centre import (
     SESSION_CHUNK_S,
@@ -182,6 +183,11 @@ class SegmentCalibration:
     axis_doubt: str | None = None
     """Why the flexion axis is not established although the segment turned enough
     (:func:`analysis.angles.calibration_axes.settle_axis`); None: no doubt."""
+    witness_apart_deg: float | None = None
+    """How far (°) the hip centre's witness lay from the flexion axis it left without doubt
+    (:attr:`analysis.angles.calibration_axes.SensorAxes.witness_apart_deg`); None: none."""
+    witness_spread_deg: float | None = None
+    """That witness's own spread (°); None: no witness of known spread."""
     acc_axis_bias_g: FloatArray | None = None
     """The accelerometer's bias along the knee's hinge axis over the stand's gravity reading
     (sensor frame) that ``q_S_B`` was freed of (:mod:`analysis.angles.axis_bias`); the
@@ -1607,6 +1613,7 @@ def decide_signs(
             )
             if ax.axis_doubt is not None:
                 ax = dataclasses.replace(ax, witness_S=witness)
+            ax = with_witness_check(ax, witness, spread)
         ax = moved_with_partner(row, ax, axes, out, q_E_S, move)
         used = centre_partners(row, out, trust)
         if shared:
@@ -2257,6 +2264,8 @@ def calibrate(
             axis_source=ax.axis_source,
             tilt_doubt=ax.tilt_doubt,
             axis_doubt=ax.axis_doubt,
+            witness_apart_deg=ax.witness_apart_deg,
+            witness_spread_deg=ax.witness_spread_deg,
             acc_axis_bias_g=bias_g,
             other_frames=others,
             other_frames_words=others_words,

@@ -80,6 +80,14 @@ class SensorAxes:
     """The independent witness :func:`settle_axis` was given (sensor frame, sign free), kept
     when the axis stays doubted: with ``z_S`` and ``rival`` it is one of the discrete readings
     the doubt is between (:func:`candidate_axes`). None: no witness, or the axis is not doubted."""
+    witness_apart_deg: float | None = None
+    """How far (°, 0…90) the independent witness :func:`settle_axis` was given lay from the
+    axis it left without doubt (:func:`with_witness_check`); None: no witness of known
+    spread, or the axis is doubted. With :attr:`witness_spread_deg` it bounds how far the
+    axis itself may be off (:func:`analysis.angles.lean_axis.witness_precision_deg`)."""
+    witness_spread_deg: float | None = None
+    """That witness's own spread (°): how far it can be from the true axis
+    (:func:`analysis.angles.calibration.centre_witness`); None with no such witness."""
     hinge_S: FloatArray | None = None
     """The knee's hinge axis as fitted from the gyroscopes (unit, sensor frame, sign of z),
     before it was made orthogonal to y; None when the axis is not the knee's. Its lean from
@@ -438,6 +446,24 @@ def settle_axis(
             return _rival_doubted(axes, kept_deg, rival_deg, what=what, witness=witness)
     why = axis_clash_doubt(axes.z_S, axes.rival.z_S, what)
     return dataclasses.replace(axes, axis_doubt=f"{why}, and {witness} does not say which is right")
+
+
+def with_witness_check(
+    axes: SensorAxes, witness_z_S: FloatArray | None, spread_deg: float | None
+) -> SensorAxes:
+    """``axes`` with how far the witness :func:`settle_axis` was given lies from its axis.
+
+    Only for an axis left without doubt and a witness of known spread (sensor frame, sign
+    free); otherwise ``axes`` unchanged. Sets :attr:`SensorAxes.witness_apart_deg` and
+    :attr:`SensorAxes.witness_spread_deg`.
+    """
+    if axes.axis_doubt is not None or witness_z_S is None or spread_deg is None:
+        return axes
+    return dataclasses.replace(
+        axes,
+        witness_apart_deg=apart_deg(witness_z_S, axes.z_S),
+        witness_spread_deg=float(spread_deg),
+    )
 
 
 def _witness_taken(

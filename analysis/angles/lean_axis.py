@@ -9,9 +9,12 @@ pelvis as tilting only, and the hitch is missing from their adduction and rotati
 population's person 67020, the other-leg set: 5.5° of obliquity in a 15.7° lean, the axis
 19.2° off, the resting hip's adduction 4.20° RMSE, trusted).
 
-The hitch is not measured, only bounded by a prior (:data:`HITCH_MAX_DEG`); the lean's tilt
-is measured. From them, the axis's precision (:func:`lean_axis_precision_deg`) and, per row,
-how far the hips' adduction and rotation may be off (:func:`hidden_hitch_deg`). Frames: the
+The hitch is not measured by the pelvis, only bounded by a prior (:data:`HITCH_MAX_DEG`); the
+lean's tilt is measured. From them, the axis's precision (:func:`lean_axis_precision_deg`) and,
+per row, how far the hips' adduction and rotation may be off (:func:`hidden_hitch_deg`). Where
+the thighs' flexion axis carried through the hip centre (the calibration's witness, which a
+hitch does not turn) agrees with the axis, it places the axis more narrowly than the prior
+(:func:`witness_precision_deg`): the precision is the narrower of the two. Frames: the
 pelvis's superior axis is vertical at the quiet stand (ISB y up); angles in degrees.
 """
 
@@ -24,7 +27,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.axis_bias import GYRO_AXIS_MIN_EXCURSION_DEG, GYRO_AXIS_MIN_EXCURSION_S
-from analysis.angles.calibration import BOW_WORDS
+from analysis.angles.calibration import BOW_WORDS, CENTRE_WITNESS_WORDS
+from analysis.angles.calibration_axes import WITNESS_SPREAD_TAIL
 from analysis.recording.doubts import UncertainAngle, bounded
 from analysis.recording.schema import SIDES, angle_column
 from analysis.recording.targets import RMSE_TARGET_DEG
@@ -107,12 +111,42 @@ def hidden_hitch_deg(tilt_deg: FloatArray, precision_deg: float) -> FloatArray:
     return tilt * float(np.sin(np.radians(precision_deg)))
 
 
-def lean_axis_precision_of(axis_source: str, tilt_deg: FloatArray, rate_hz: float) -> float | None:
-    """The pelvis axis's own precision (deg) where it rests on standing leans, else None."""
+def witness_precision_deg(apart_deg: float | None, spread_deg: float | None) -> float | None:
+    """How far (deg) an axis may be off by a witness ``apart_deg`` from it; None: not pinned.
+
+    The witness (the thighs' flexion axis carried through the hip centre) lies within
+    :data:`~analysis.angles.calibration_axes.WITNESS_SPREAD_TAIL` of its ``spread_deg`` from
+    the true axis (its measured 95th percentile), so an axis ``apart_deg`` from it is off by at
+    most ``apart + tail · spread``. A witness farther than that tail from the axis disagrees
+    with it: one of the two is off and nothing says which, so it pins nothing (None); so
+    without a witness or its spread.
+    """
+    if apart_deg is None or spread_deg is None or not np.isfinite(spread_deg):
+        return None
+    tail_deg = WITNESS_SPREAD_TAIL * abs(float(spread_deg))
+    if abs(float(apart_deg)) > tail_deg:
+        return None
+    return abs(float(apart_deg)) + tail_deg
+
+
+def lean_axis_precision_of(
+    axis_source: str,
+    tilt_deg: FloatArray,
+    rate_hz: float,
+    witness_deg: float | None = None,
+) -> float | None:
+    """The pelvis axis's own precision (deg) where it rests on standing leans, else None.
+
+    The prior's (:func:`lean_axis_precision_deg` at the leans' typical tilt), or
+    ``witness_deg`` (:func:`witness_precision_deg`) where that is narrower.
+    """
     if axis_source != "session" or lay_far(tilt_deg, rate_hz):
         return None
     lean = lean_tilt_deg(tilt_deg)
-    return None if lean is None else lean_axis_precision_deg(lean)
+    if lean is None:
+        return None
+    prior = lean_axis_precision_deg(lean)
+    return prior if witness_deg is None else min(prior, float(witness_deg))
 
 
 def hip_share(motion: str, hip_flexion_deg: FloatArray) -> FloatArray:
@@ -127,11 +161,29 @@ def hip_share(motion: str, hip_flexion_deg: FloatArray) -> FloatArray:
     return np.where(np.isfinite(share), share, 1.0)
 
 
+def bound_words(lean_deg: float, precision_deg: float, witnessed: bool) -> str:
+    """Why the axis may be off ``precision_deg``, in the user's words."""
+    leans = (
+        "the pelvis's flexion axis was taken from the leans into the stretch "
+        f"({lean_deg:.0f}° typical)"
+    )
+    if witnessed:
+        return (
+            f"{leans}, and {CENTRE_WITNESS_WORDS} places it only to within "
+            f"{precision_deg:.0f}° (a hip hitched sideways with the leans may tilt it that far)"
+        )
+    return (
+        f"{leans}: a hip hitched sideways with them (up to {HITCH_MAX_DEG:.0f}°) may tilt it "
+        f"by up to {precision_deg:.0f}°"
+    )
+
+
 def lean_axis_doubts(
     axis_source: str,
     tilt_deg: FloatArray,
     rate_hz: float,
     hip_flexion_deg: Mapping[str, FloatArray],
+    witness: tuple[float | None, float | None] = (None, None),
 ) -> dict[str, UncertainAngle]:
     """The hip adductions and rotations a pelvis axis from standing leans cannot pin.
 
@@ -139,16 +191,20 @@ def lean_axis_doubts(
     judged: the movements' axis, the bows, is made without the stretch's hitch; lying down,
     :func:`lay_far`, the quarter turn tilts it by at most ``atan(6 / 90) ≈ 4°``); ``tilt_deg``:
     the pelvis's tilt from the stand per row (:func:`tilt_from_stand_deg`);
-    ``hip_flexion_deg``: per side the session reports hips of, that hip's flexion per row. Per
-    row the obliquity :func:`hidden_hitch_deg` at :func:`lean_axis_precision_deg` may hide is
+    ``hip_flexion_deg``: per side the session reports hips of, that hip's flexion per row;
+    ``witness``: how far (deg) the hip centre's witness lay from the axis and its spread
+    (None, None: none; :func:`witness_precision_deg`). Per row the obliquity
+    :func:`hidden_hitch_deg` at the precision (:func:`lean_axis_precision_of`) may hide is
     shared between the hip's adduction and rotation by its flexion (:func:`hip_share`); an
     angle is listed when the RMS of its share over the session exceeds its target, with the
     95th percentile of its share as its ± (the envelope decides a rule beyond it).
     """
-    precision = lean_axis_precision_of(axis_source, tilt_deg, rate_hz)
+    witnessed_deg = witness_precision_deg(*witness)
+    precision = lean_axis_precision_of(axis_source, tilt_deg, rate_hz, witnessed_deg)
     lean = lean_tilt_deg(tilt_deg)
     if precision is None or lean is None:
         return {}
+    why = bound_words(lean, precision, witnessed_deg is not None and precision == witnessed_deg)
     hidden = hidden_hitch_deg(tilt_deg, precision)
     out: dict[str, UncertainAngle] = {}
     for side in SIDES:
@@ -161,11 +217,8 @@ def lean_axis_doubts(
                 continue
             bound = float(np.percentile(err, 95.0))
             reason = (
-                f"the pelvis's flexion axis was taken from the leans into the stretch "
-                f"({lean:.0f}° typical): a hip hitched sideways with them (up to "
-                f"{HITCH_MAX_DEG:.0f}°) may tilt it by up to {precision:.0f}°, which would put the "
-                f"{side} hip's {motion.replace('_', ' ')} off by {rms:.1f}° RMS, "
-                f"up to ±{bound:.1f}°"
+                f"{why}, which would put the {side} hip's {motion.replace('_', ' ')} off by "
+                f"{rms:.1f}° RMS, up to ±{bound:.1f}°"
             )
             out[angle_column(side, "hip", motion)] = bounded(reason, LEAN_AXIS_REDO, bound)
     return out

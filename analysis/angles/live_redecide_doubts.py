@@ -43,13 +43,14 @@ from analysis.angles.hinge_lean import (
     lean_redo_words,
 )
 from analysis.angles.lean_axis import (
-    HITCH_MAX_DEG,
     HITCH_MIXED_MOTIONS,
     LEAN_AXIS_REDO,
     LEAN_MIN_DEG,
+    bound_words,
     hip_share,
     lean_axis_precision_deg,
     tilt_from_stand_deg,
+    witness_precision_deg,
 )
 from analysis.recording.doubts import UncertainAngle, bounded
 from analysis.recording.schema import SIDES, angle_column, split_placement
@@ -233,12 +234,17 @@ class SessionDoubts:
 
     def _lean_axis(self, cal: CalibrationResult | None) -> dict[str, UncertainAngle]:
         """The hips a pelvis axis from the leans so far cannot pin (``lean_axis_doubts``)."""
-        if not pelvis_from_leans(cal) or not self._tilt_n:
+        if cal is None or not pelvis_from_leans(cal) or not self._tilt_n:
             return {}
         if self._lying >= max(1, round(LYING_S * self.rate_hz)) or not self._leans.any():
             return {}
         lean = binned_percentile_deg(self._leans, 50.0)
+        seg = cal.segments["pelvis"]  # worn and trusted: pelvis_from_leans
+        witnessed = witness_precision_deg(seg.witness_apart_deg, seg.witness_spread_deg)
         precision = lean_axis_precision_deg(lean)
+        if witnessed is not None and witnessed < precision:
+            precision = witnessed
+        why = bound_words(lean, precision, witnessed is not None and precision == witnessed)
         scale = float(np.sin(np.radians(precision)))
         out: dict[str, UncertainAngle] = {}
         for (side, motion), sq in self._hid_sq.items():
@@ -247,11 +253,8 @@ class SessionDoubts:
                 continue
             bound = scale * binned_percentile_deg(self._hid[(side, motion)], 95.0)
             reason = (
-                f"the pelvis's flexion axis was taken from the leans into the stretch "
-                f"({lean:.0f}° typical): a hip hitched sideways with them (up to "
-                f"{HITCH_MAX_DEG:.0f}°) may tilt it by up to {precision:.0f}°, which would put the "
-                f"{side} hip's {motion.replace('_', ' ')} off by {rms:.1f}° RMS so far, "
-                f"up to ±{bound:.1f}°"
+                f"{why}, which would put the {side} hip's {motion.replace('_', ' ')} off by "
+                f"{rms:.1f}° RMS so far, up to ±{bound:.1f}°"
             )
             out[angle_column(side, "hip", motion)] = bounded(reason, LEAN_AXIS_REDO, bound)
         return out

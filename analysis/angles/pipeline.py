@@ -825,8 +825,9 @@ def _lean_axis_doubts(
     """The hip angles a trusted pelvis axis from standing leans cannot pin.
 
     :func:`analysis.angles.lean_axis.lean_axis_doubts` on the pelvis's tilt from its stand
-    (its segment orientation's superior axis against the vertical) and each hip's flexion
-    (``columns``: the angle columns); none without a trusted pelvis.
+    (its segment orientation's superior axis against the vertical), each hip's flexion
+    (``columns``: the angle columns) and the hip centre's witness of the pelvis's axis;
+    none without a trusted pelvis.
     """
     seg = cal.segments.get("pelvis")
     if seg is None or not seg.trusted or "pelvis" not in q_E_B:
@@ -837,7 +838,8 @@ def _lean_axis_doubts(
         for side in SIDES
         if (c := angle_column(side, "hip", "flexion")) in columns
     }
-    return lean_axis_doubts(seg.axis_source, tilt_deg, rate_hz, flexion)
+    witness = (seg.witness_apart_deg, seg.witness_spread_deg)
+    return lean_axis_doubts(seg.axis_source, tilt_deg, rate_hz, flexion, witness)
 
 
 def _strap_slips(

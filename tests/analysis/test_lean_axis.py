@@ -115,3 +115,53 @@ def test_only_the_worn_hips_are_listed() -> None:
     up = _upright()
     got = la.lean_axis_doubts("session", _session_tilt(17.0, 0.7), RATE_HZ, {"left": up["left"]})
     assert sorted(got) == ["left_hip_adduction_deg"]
+
+
+def test_a_witness_that_agrees_bounds_the_axis_by_its_distance_and_tail() -> None:
+    tail = la.WITNESS_SPREAD_TAIL
+    assert la.witness_precision_deg(2.0, 4.0) == pytest.approx(2.0 + tail * 4.0)
+    assert la.witness_precision_deg(0.0, 4.0) == pytest.approx(tail * 4.0)
+
+
+def test_a_witness_that_disagrees_or_is_missing_pins_nothing() -> None:
+    tail = la.WITNESS_SPREAD_TAIL
+    assert la.witness_precision_deg(tail * 4.0 + 0.1, 4.0) is None  # one of the two is off
+    assert la.witness_precision_deg(None, 4.0) is None
+    assert la.witness_precision_deg(2.0, None) is None
+    assert la.witness_precision_deg(2.0, float("inf")) is None
+
+
+def test_the_precision_is_the_narrower_of_the_prior_and_the_witness() -> None:
+    tilt = _session_tilt(17.0, 0.7)
+    prior = la.lean_axis_precision_deg(17.0)
+    assert la.lean_axis_precision_of("session", tilt, RATE_HZ) == pytest.approx(prior)
+    assert la.lean_axis_precision_of("session", tilt, RATE_HZ, 5.0) == pytest.approx(5.0)
+    assert la.lean_axis_precision_of("session", tilt, RATE_HZ, 40.0) == pytest.approx(prior)
+    assert la.lean_axis_precision_of("movements", tilt, RATE_HZ, 5.0) is None
+
+
+def test_a_sharp_witness_in_agreement_leaves_the_hips_trusted() -> None:
+    tilt = _session_tilt(17.0, 0.7)
+    flexed = {"right": np.full(tilt.size, 70.0)}
+    assert sorted(la.lean_axis_doubts("session", tilt, RATE_HZ, flexed)) == [
+        "right_hip_internal_rotation_deg"
+    ]
+    # 0.5° from the axis with a 3° spread: the axis is within 5°, 17·sin 5° ≈ 1.5° of hitch
+    assert la.lean_axis_doubts("session", tilt, RATE_HZ, flexed, (0.5, 3.0)) == {}
+
+
+def test_a_loose_or_disagreeing_witness_keeps_the_prior_and_says_which_bound() -> None:
+    tilt = _session_tilt(17.0, 0.7)
+    flexed = {"right": np.full(tilt.size, 70.0)}
+    prior = la.lean_axis_doubts("session", tilt, RATE_HZ, flexed)
+    far = la.lean_axis_doubts("session", tilt, RATE_HZ, flexed, (10.0, 4.0))  # disagrees
+    assert far == prior
+    assert "up to 6°" in far["right_hip_internal_rotation_deg"]["reason"]
+    # leans of 25° (prior: asin(6/25) = 13.9°); a witness that agrees but places the axis
+    # only to within 2 + 1.5·7 = 12.5° narrows the bound without clearing the angle
+    tilt = _session_tilt(25.0, 0.8)
+    prior = la.lean_axis_doubts("session", tilt, RATE_HZ, flexed)
+    loose = la.lean_axis_doubts("session", tilt, RATE_HZ, flexed, (2.0, 7.0))
+    got = loose["right_hip_internal_rotation_deg"]
+    assert "hip centre places it only to within 12°" in got["reason"]
+    assert precision_bound_deg(got) < precision_bound_deg(prior["right_hip_internal_rotation_deg"])

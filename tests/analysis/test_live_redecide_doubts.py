@@ -38,8 +38,16 @@ def _thigh(lean_deg: float, source: str = "knee hinge") -> SimpleNamespace:
     return SimpleNamespace(axis_source=source, acc_axis_bias_g=_bias_g(lean_deg), trusted=True)
 
 
-def _pelvis(source: str = "session", trusted: bool = True) -> SimpleNamespace:
-    return SimpleNamespace(axis_source=source, acc_axis_bias_g=None, trusted=trusted)
+def _pelvis(
+    source: str = "session", trusted: bool = True, witness: tuple = (None, None)
+) -> SimpleNamespace:
+    return SimpleNamespace(
+        axis_source=source,
+        acc_axis_bias_g=None,
+        trusted=trusted,
+        witness_apart_deg=witness[0],
+        witness_spread_deg=witness[1],
+    )
 
 
 def test_hinge_leans_only_a_knee_hinge_lean_the_hips_may_take_past_target():
@@ -132,6 +140,19 @@ def test_pelvis_axis_from_leans_doubts_the_upright_hips_adduction_with_its_bound
     assert "taken from the leans" in entry["reason"]
     assert "bows" in entry["redo"]
     assert "left_hip_internal_rotation_deg" not in doubts.uncertain  # upright: cos φ = 1
+
+
+def test_a_hip_centre_witness_that_agrees_narrows_the_live_bound_as_the_files():
+    # 3° from the axis, spread 4°: the axis is off by at most 3 + 1.5 · 4 = 9°, and a 17° lean
+    # then hides 17 · sin 9° = 2.7° of hitch, under the 4° target
+    pinned = SessionDoubts(("pelvis", "left_thigh"), rate_hz=RATE_HZ)
+    pinned.update(_cal(pelvis=_pelvis(witness=(3.0, 4.0))), *_pelvis_rows(17.0, 2000, 0.0))
+    assert pinned.uncertain == {}
+    # a witness 15° away disagrees (past 1.5 of its spreads): it pins nothing, the prior stands
+    apart = SessionDoubts(("pelvis", "left_thigh"), rate_hz=RATE_HZ)
+    apart.update(_cal(pelvis=_pelvis(witness=(15.0, 4.0))), *_pelvis_rows(17.0, 2000, 0.0))
+    entry = apart.uncertain["left_hip_adduction_deg"]
+    assert precision_bound_deg(entry) == pytest.approx(6.0, abs=0.1)
 
 
 def test_pelvis_axis_from_the_bows_or_lying_is_not_doubted():

@@ -31,6 +31,7 @@ from analysis.angles.calibration_axes import (
     apart_deg,
     settle_axis,
     with_session_axis,
+    with_witness_check,
     witness_clash_deg,
 )
 from analysis.angles.calibration_centre import HEADING_RISE, heading_spread_deg
@@ -597,3 +598,20 @@ def test_a_single_loose_thigh_or_undefined_headings_witness_nothing():
     z, spread = centre_witness([(1.3, FLEX_Z), (1.1, _toward_rock(40.0))], UP)
     assert apart_deg(z, FLEX_Z) < 1e-6
     assert spread == pytest.approx(heading_spread_deg(1.3))
+
+
+def test_the_witness_check_records_how_far_an_undoubted_axis_lies_from_its_witness():
+    axes = _axes(FLEX_Z, rotation_deg=80.0, planarity=0.97, source="session")
+    got = with_witness_check(axes, _toward_rock(3.0), 4.0)
+    assert got.witness_apart_deg == pytest.approx(3.0)
+    assert got.witness_spread_deg == pytest.approx(4.0)
+    np.testing.assert_array_equal(got.z_S, axes.z_S)
+
+
+def test_the_witness_check_records_nothing_without_a_spread_or_on_a_doubted_axis():
+    axes = _axes(FLEX_Z, rotation_deg=80.0, planarity=0.97, source="session")
+    assert with_witness_check(axes, None, 4.0) is axes
+    assert with_witness_check(axes, _toward_rock(3.0), None) is axes
+    doubted = settle_axis(_hitched_lean(), _toward_rock(12.0), what="pelvis", witness=WITNESS)
+    assert doubted.axis_doubt is not None
+    assert with_witness_check(doubted, _toward_rock(12.0), 4.0) is doubted
