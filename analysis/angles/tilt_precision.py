@@ -619,6 +619,12 @@ def _misfit_reason(worst: str, seg: SegmentPrecision, what: str, sd: float, targ
     )
 
 
+def _mean_var(seg: SegmentPrecision) -> float:
+    """A segment's predicted tilt variance over the session (rad², 0 without data)."""
+    v = seg.var_rad2[np.isfinite(seg.var_rad2)]
+    return float(v.mean()) if v.size else 0.0
+
+
 def misfit_doubts(
     rmse_deg: Mapping[str, float],
     segments: Mapping[str, SegmentPrecision],
@@ -631,7 +637,8 @@ def misfit_doubts(
     (:func:`prior_scale`, :func:`part_prior_scale`); a hip, knee or ankle flexion is listed
     when one of its two sensors was still in two poses only and they rejected the fit's prior
     (:attr:`SegmentPrecision.prior_rejected`) or is of a part whose errors exceed the prior
-    (``part``), and :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target; so is
+    (``part``), and :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target (the
+    reason names the one of such sensors whose predicted error is the larger); so is
     the thigh's inclination (the thigh's tilt alone, reported
     when no pelvis sensor is worn: the caller keeps the columns it has). Angles of both legs:
     the exercised leg's too, whose rules then read uncertain within that ± of their edge.
@@ -645,7 +652,7 @@ def misfit_doubts(
             bad = [s for s in (p, q) if s in segments and segments[s].prior_widened]
             if sd is None or not bad or COVERAGE_SIGMA * sd <= TARGET_DEG[name]:
                 continue
-            worst = max(bad, key=lambda s: segments[s].misfit.worst_pct)
+            worst = max(bad, key=lambda s: (_mean_var(segments[s]), segments[s].misfit.worst_pct))
             what = f"the {side} leg's {PLAIN_NAME[name]}"
             reason = _misfit_reason(worst, segments[worst], what, sd, TARGET_DEG[name])
             out[column] = bounded(reason, MISFIT_REDO, COVERAGE_SIGMA * sd)

@@ -119,7 +119,7 @@ def still_blocks(
     rate_hz: float,
     gyr_bias_rad_s: FloatArray,
     *,
-    chunk_blocks: int = 20_000,
+    chunk_blocks: int = 4_000,
 ) -> StillBlocks:
     """:class:`StillBlocks` of one sensor, a bounded number of windows at a time (float32 kept)."""
     n = max(2, round(WINDOW_S * rate_hz))

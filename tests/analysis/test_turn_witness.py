@@ -179,3 +179,22 @@ def test_a_hip_marked_by_the_turn_says_so_in_plain_words():
     assert "gyroscope turned 78° between two of its still positions" in reason
     assert "its accelerometer read 82°" in reason
     assert "its 2 still positions leave part of its offset and gain unmeasured" in reason
+
+
+def test_the_reason_names_the_sensor_whose_predicted_error_is_the_larger():
+    """Stranger 1470: the pelvis's norms (5.0 % off g) and the thigh's turn both call for the
+    part; the hip's doubt is the thigh's (two poses 82° apart), and the reason says so."""
+    norms = PriorMisfit(3.0, 3, 5.0, 0.3)
+    turned = PriorMisfit(4.0, 2, 2.8, -0.40, turns_lbf=0.80, turn_deg=(82.0, 77.8))
+    quiet = PriorMisfit(0.5, 3, 0.4, -1.0)
+    segs = {
+        "pelvis": _segment(0.4, INFERRED_PART, norms, 3),
+        "left_thigh": _segment(1.2, INFERRED_PART, turned, 2),
+        "left_shank": _segment(0.3, None, quiet, 3),
+        "left_foot": _segment(0.3, None, quiet, 3),
+    }
+    reason = misfit_doubts(predicted_rmse_deg(segs), segs)["left_hip_flexion_deg"]["reason"]
+    assert reason.startswith("the left thigh sensor's gyroscope turned 78°")
+    louder = {**segs, "pelvis": _segment(1.5, INFERRED_PART, norms, 3)}
+    reason = misfit_doubts(predicted_rmse_deg(louder), louder)["left_hip_flexion_deg"]["reason"]
+    assert reason.startswith("the pelvis sensor read gravity up to 5.0 % off")
