@@ -609,9 +609,19 @@ def _web_screen(args: argparse.Namespace, out: Path, screen: _Screen) -> Any:
     return web
 
 
+LIVE_LIMITS_NOTE = (
+    "the live view does not check each sensor's accelerometer against its still positions and "
+    "its gyroscope's turns between them; the report does, and may call angles uncertain that "
+    "the live view trusted"
+)
+"""Said after the live verdict: what only the report checks (docs/architecture.md, "Offline
+and live"; the accelerometer-prior doubts of ``analysis.angles.tilt_precision``)."""
+
+
 def _print_verdict(screen: Any, out: Path) -> None:
-    """The live view's verdict and the command that makes the report."""
+    """The live view's verdict, what only the report checks, and the command that makes it."""
     angles = getattr(screen, "angles", None)
     if angles is not None:
         print(f"live verdict: {angles.tally.verdict()}")
+        print(f"note: {LIVE_LIMITS_NOTE}")
     print(f"next: {next_command(out)}")

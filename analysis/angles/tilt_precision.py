@@ -21,7 +21,7 @@ the accelerometer; the flexion axis is the segment's z in that frame (``q_S_B``)
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
@@ -38,6 +38,7 @@ from analysis.angles.accbias import (
     still_pose_means,
 )
 from analysis.angles.rotations import conjugate, rotate
+from analysis.angles.turn_witness import Turn, still_blocks, turns_lbf, widest_turn, witness_turns
 from analysis.recording.doubts import UncertainAngle, bounded
 from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column, thigh_inclination_column
 from analysis.recording.targets import RMSE_TARGET_DEG
@@ -98,18 +99,32 @@ class PriorMisfit:
     poses (its degrees of freedom); ``worst_pct``: the norm furthest from ``g``, in percent;
     ``commodity_lbf``: the natural log of how much likelier the norms are under a prior
     :data:`COMMODITY_PRIOR_SCALE` times wider than under the fit's (a Bayes factor; > 0: the
-    norms read as a commodity MPU-6050-class part's rather than as the prior's).
+    norms read as a commodity MPU-6050-class part's rather than as the prior's);
+    ``turns_lbf``: the same factor on the norms and the gyroscope's turns between still poses
+    together (:func:`analysis.angles.turn_witness.turns_lbf`; None: no turn to read);
+    ``turn_deg``: the turn whose two readings differ most, as (accelerometer, gyroscope)
+    degrees (None: no turn).
     """
 
     z2: float
     poses: int
     worst_pct: float
     commodity_lbf: float = 0.0
+    turns_lbf: float | None = None
+    turn_deg: tuple[float, float] | None = None
 
     @property
     def commodity(self) -> bool:
-        """The norms favour the commodity part's prior over the fit's (:func:`inferred_part`)."""
-        return self.commodity_lbf > 0.0
+        """The norms, or the norms with the turns, favour the commodity part's prior.
+
+        Over the fit's (:func:`inferred_part`): a sensor whose norms call for it keeps it.
+        """
+        return self.commodity_lbf > 0.0 or self.turns_commodity
+
+    @property
+    def turns_commodity(self) -> bool:
+        """The turns, not the norms alone, call for the commodity part's prior."""
+        return self.commodity_lbf <= 0.0 and self.turns_lbf is not None and self.turns_lbf > 0.0
 
 
 NO_MISFIT: Final = PriorMisfit(0.0, 0, 0.0)
@@ -133,6 +148,7 @@ def prior_misfit(
     prior_sd_m_s2: float = ACC_BIAS_PRIOR_SD_M_S2,
     prior_gain_sd: float = 0.005,
     pose_sd_m_s2: float = 0.02,
+    turns: Sequence[Turn] = (),
 ) -> PriorMisfit:
     """:class:`PriorMisfit` of the *uncorrected* still-pose means ``(J, 3)`` (sensor frame).
 
@@ -140,7 +156,9 @@ def prior_misfit(
     terms) drawn from the prior: the norms are Gaussian with covariance ``J P Jᵀ + σ_pose² I``.
     What a few poses cannot observe (the split of offset and gain) the prior decides, so the
     prediction is only as honest as the prior; the norms themselves can still show that the
-    prior is too narrow for this sensor.
+    prior is too narrow for this sensor. ``turns``: the raw accelerometer's turns between still
+    poses with their Jacobians (:func:`analysis.angles.turn_witness.witness_turns`), read with
+    the norms for ``turns_lbf``.
     """
     m = cluster_poses(np.asarray(raw_pose_means_m_s2, dtype=np.float64))
     m = m[np.all(np.isfinite(m), axis=1)]
@@ -156,7 +174,12 @@ def prior_misfit(
     z2 = float(r @ np.linalg.solve(cov, r))
     wide = (jac * (COMMODITY_PRIOR_SCALE**2 * prior)) @ jac.T + noise
     lbf = _log_likelihood(r, wide) - _log_likelihood(r, cov)
-    return PriorMisfit(z2, int(r.size), float(100.0 * np.max(np.abs(r)) / GRAVITY_M_S2), lbf)
+    worst = float(100.0 * np.max(np.abs(r)) / GRAVITY_M_S2)
+    widest = widest_turn(turns)
+    if widest is None:
+        return PriorMisfit(z2, int(r.size), worst, lbf)
+    both = turns_lbf(r, jac, turns, prior, pose_sd_m_s2=pose_sd_m_s2)
+    return PriorMisfit(z2, int(r.size), worst, lbf, both, (widest.acc_deg, widest.gyr_deg))
 
 
 def _log_likelihood(r: FloatArray, cov: FloatArray) -> float:
@@ -323,6 +346,27 @@ def uncorrected(means_m_s2: FloatArray, correction: AccCorrection | None) -> Flo
     return means_m_s2 @ np.linalg.inv(correction.gain).T + correction.bias_m_s2
 
 
+def raw_turns(
+    acc_m_s2: NDArray[np.floating],
+    gyr_rad_s: NDArray[np.floating],
+    rate_hz: float,
+    gyr_bias_rad_s: FloatArray,
+    correction: AccCorrection | None,
+) -> list[Turn]:
+    """The raw accelerometer's turns between still poses against the gyroscope's.
+
+    One per pair of poses, with its Jacobians (:func:`analysis.angles.turn_witness.witness_turns`).
+
+    ``acc_m_s2`` is the corrected accelerometer (``correction`` applied; None: none): the
+    window means are taken back to the raw ones (the correction is affine, so the raw means
+    are the corrected means uncorrected).
+    """
+    blocks = still_blocks(acc_m_s2, gyr_rad_s, rate_hz, gyr_bias_rad_s)
+    with np.errstate(invalid="ignore"):
+        ends = uncorrected(blocks.acc_m_s2, correction)
+    return witness_turns(gyr_rad_s, blocks, ends, rate_hz)
+
+
 def pose_evidence(
     acc_m_s2: NDArray[np.floating],
     gyr_rad_s: NDArray[np.floating],
@@ -344,8 +388,14 @@ def pose_evidence(
     may still be inferred from the norms).
     """
     acc = np.asarray(acc_m_s2)  # a long session's float32 stays so: no full float64 copy
-    means = _still_means(acc, np.asarray(gyr_rad_s), rate_hz, gyr_bias_rad_s)
-    misfit = prior_misfit(uncorrected(means, correction), prior_gain_sd=prior_gain_sd)
+    gyr = np.asarray(gyr_rad_s)
+    means = _still_means(acc, gyr, rate_hz, gyr_bias_rad_s)
+    turns = (
+        raw_turns(acc, gyr, rate_hz, gyr_bias_rad_s, correction)
+        if part_prior_scale(family) == 1.0
+        else []
+    )
+    misfit = prior_misfit(uncorrected(means, correction), prior_gain_sd=prior_gain_sd, turns=turns)
     widened = inferred_part(family, misfit)
     part = COMMODITY_PRIOR_SCALE if widened == INFERRED_PART else part_prior_scale(family)
     cov = posterior_covariance(
@@ -567,6 +617,15 @@ def _misfit_reason(worst: str, seg: SegmentPrecision, what: str, sd: float, targ
             f"still, larger errors than this tool's correction assumes, and its {m.poses} "
             "still positions cannot tell its offset from its gain"
         )
+    elif seg.part == INFERRED_PART and m.turns_commodity and m.turn_deg is not None:
+        acc_deg, gyr_deg = m.turn_deg
+        why = (
+            f"the {name} sensor's gyroscope turned {gyr_deg:.0f}° between two of its still "
+            f"positions where its accelerometer read {acc_deg:.0f}°, as the accelerometer of a "
+            "low-cost part (MPU-6050 class: about ±3 % gain and ±50 mg offset errors) can and "
+            "more than this tool's correction assumes; the file does not say which part it is, "
+            f"and its {_positions(seg.poses)} leave part of its offset and gain unmeasured"
+        )
     elif seg.part == INFERRED_PART:
         why = (
             f"the {name} sensor read gravity up to {m.worst_pct:.1f} % off in its "
@@ -588,6 +647,12 @@ def _misfit_reason(worst: str, seg: SegmentPrecision, what: str, sd: float, targ
     )
 
 
+def _mean_var(seg: SegmentPrecision) -> float:
+    """A segment's predicted tilt variance over the session (rad², 0 without data)."""
+    v = seg.var_rad2[np.isfinite(seg.var_rad2)]
+    return float(v.mean()) if v.size else 0.0
+
+
 def misfit_doubts(
     rmse_deg: Mapping[str, float],
     segments: Mapping[str, SegmentPrecision],
@@ -600,7 +665,8 @@ def misfit_doubts(
     (:func:`prior_scale`, :func:`part_prior_scale`); a hip, knee or ankle flexion is listed
     when one of its two sensors was still in two poses only and they rejected the fit's prior
     (:attr:`SegmentPrecision.prior_rejected`) or is of a part whose errors exceed the prior
-    (``part``), and :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target; so is
+    (``part``), and :data:`COVERAGE_SIGMA` times its predicted RMSE exceeds the target (the
+    reason names the one of such sensors whose predicted error is the larger); so is
     the thigh's inclination (the thigh's tilt alone, reported
     when no pelvis sensor is worn: the caller keeps the columns it has). Angles of both legs:
     the exercised leg's too, whose rules then read uncertain within that ± of their edge.
@@ -614,7 +680,7 @@ def misfit_doubts(
             bad = [s for s in (p, q) if s in segments and segments[s].prior_widened]
             if sd is None or not bad or COVERAGE_SIGMA * sd <= TARGET_DEG[name]:
                 continue
-            worst = max(bad, key=lambda s: segments[s].misfit.worst_pct)
+            worst = max(bad, key=lambda s: (_mean_var(segments[s]), segments[s].misfit.worst_pct))
             what = f"the {side} leg's {PLAIN_NAME[name]}"
             reason = _misfit_reason(worst, segments[worst], what, sd, TARGET_DEG[name])
             out[column] = bounded(reason, MISFIT_REDO, COVERAGE_SIGMA * sd)
