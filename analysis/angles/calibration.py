@@ -1572,6 +1572,8 @@ def decide_signs(
     ``reach``: test 2b's moves (:func:`reach_moves_of`).
     ``votes_for``: the session's centre votes on a sign (:func:`session_centre_votes`).
     ``knee_for``: the knee centre's evidence on a shank's sign (:func:`knee_evidence`).
+    A confident sign on an axis left doubted between estimates is decided again on each
+    other estimate with the same evidence (:func:`_decided_on_other_axes`).
     """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
@@ -1946,13 +1948,13 @@ def other_frames(
 
     ``chosen`` is :func:`decide_signs`' ``(q_S_B, decision, axes)`` of ``label``. A well
     defined axis doubted between estimates (:func:`candidate_axes`) gives each other
-    estimate both ways round: the sign was decided on the used axis alone, so carrying it
-    over to another axis is no evidence for that axis's sign (:func:`_reading_frames`); a
-    sign decided with low confidence gives the used axis's reversed frame too
-    (:func:`_flip`). Each frame is freed of the axis bias as
-    the chosen one is (:func:`_freed_of_axis_bias`). Empty (and None) when the segment is
-    trusted or its doubt has no discrete readings (an axis too poorly defined: any axis near
-    it may be the one).
+    estimate with the used sign carried over, and reversed too unless the sign decided again
+    on that estimate was sure of the carried one (:attr:`SignDecision.others_sure`,
+    :func:`_reading_frames`); a sign decided with low confidence gives the used axis's
+    reversed frame too (:func:`_flip`) and every other estimate both ways round. Each
+    frame is freed of the axis bias as the chosen one is (:func:`_freed_of_axis_bias`).
+    Empty (and None) when the segment is trusted or its doubt has no discrete readings (an
+    axis too poorly defined: any axis near it may be the one).
     """
     q_S_B, d, ax = chosen
     sign_doubt = d.confidence != "high"
@@ -1977,8 +1979,9 @@ def other_frames(
     if sign_doubt:
         return tuple(frames), f"found {axis_words} and {sign_words}"
     if all(_sure_on(d, k) for k in range(1, len(found))):
-        return tuple(frames), f"found {axis_words} (the {what} sensor's sign decided again on each)"
-    either = f"{sign_words} on an axis where its sign is not sure"
+        either = f"the {what} sensor's sign decided again on each axis"
+    else:
+        either = f"{sign_words} on an axis where its sign is not sure"
     return tuple(frames), f"found {axis_words} ({either})"
 
 

@@ -140,5 +140,5 @@ def test_the_words_say_the_sign_was_decided_again_on_each_axis():
     assert _z(q_alt) == pytest.approx(_turned(30.0))
     assert words == (
         "found whichever of the trunk's two flexion axes (from the calibration movements, "
-        "the hip centre) is right (the trunk sensor's sign decided again on each)"
+        "the hip centre) is right (the trunk sensor's sign decided again on each axis)"
     )
