@@ -1584,6 +1584,8 @@ def decide_signs(
     ``reach``: test 2b's moves (:func:`reach_moves_of`).
     ``votes_for``: the session's centre votes on a sign (:func:`session_centre_votes`).
     ``knee_for``: the knee centre's evidence on a shank's sign (:func:`knee_evidence`).
+    A confident sign on an axis left doubted between estimates is decided again on each
+    other estimate with the same evidence (:func:`_decided_on_other_axes`).
     """
     step = max(1, round(rate_hz / SESSION_TILT_RATE_HZ))
     decided: dict[str, Tilts] = {}
@@ -1599,7 +1601,7 @@ def decide_signs(
 
     for row in rules_for(tuple(axes)):
         label = row.segment
-        ax, ev, found, votes = axes[label], None, [], None
+        ax, found = axes[label], []
         shared = centre and stand is not None and row.shared_centre
         if shared:
             sure = {p: o[0] for p, o in out.items() if trust.get(p) == "high"}
@@ -1615,30 +1617,40 @@ def decide_signs(
                 ax = dataclasses.replace(ax, witness_S=witness)
             ax = with_witness_check(ax, witness, spread)
         ax = moved_with_partner(row, ax, axes, out, q_E_S, move)
-        used = centre_partners(row, out, trust)
-        if shared:
-            chosen = {p: out[p][0] for p in used}
-            ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
-            votes = _votes(votes_for, ev, row.segment, ax.z_S, chosen, q_E_S, stand)
-        cands, tilts = tilts_of(label, ax)
-        # the thigh's knee test needs the shank's candidates, which its own row reuses
-        pair = tilts_of(row.pair_with, axes[row.pair_with])[1] if row.pair_with in axes else None
-        d = decide_sign(
-            row,
-            tilts,
-            decided,
-            session_rate_hz=rate_hz / step,
-            confidence=trust,
-            centre=ev,
-            centre_from=used,
-            pair=pair,
-            planarity=ax.planarity_ratio,
-            axis_by_gravity=row.min_planarity is not None
-            and axis_shown_by_gravity(q_E_S[label], ax, step=step, rate_hz=rate_hz),
-            reach=_reach_for(row, cands, out, q_E_S, (reach or {}).get(label)),
-            votes=votes,
-            knee=_knee_for(knee_for, row, ax, out, q_E_S, stand),
-        )
+
+        def decide_on(ax: SensorAxes, row: SignRule = row) -> tuple[Candidates, SignDecision]:
+            """The row's sign decided on the flexion axis of ``ax``, with every test's evidence."""
+            label, ev, votes = row.segment, None, None
+            used = centre_partners(row, out, trust)
+            if centre and stand is not None and row.shared_centre:
+                chosen = {p: out[p][0] for p in used}
+                ev = _centre_for(row, ax.z_S, chosen, q_E_S, centre, stand)
+                votes = _votes(votes_for, ev, row.segment, ax.z_S, chosen, q_E_S, stand)
+            cands, tilts = tilts_of(label, ax)
+            # the thigh's knee test needs the shank's candidates, which its own row reuses
+            pair = (
+                tilts_of(row.pair_with, axes[row.pair_with])[1] if row.pair_with in axes else None
+            )
+            d = decide_sign(
+                row,
+                tilts,
+                decided,
+                session_rate_hz=rate_hz / step,
+                confidence=trust,
+                centre=ev,
+                centre_from=used,
+                pair=pair,
+                planarity=ax.planarity_ratio,
+                axis_by_gravity=row.min_planarity is not None
+                and axis_shown_by_gravity(q_E_S[label], ax, step=step, rate_hz=rate_hz),
+                reach=_reach_for(row, cands, out, q_E_S, (reach or {}).get(label)),
+                votes=votes,
+                knee=_knee_for(knee_for, row, ax, out, q_E_S, stand),
+            )
+            return (cands, tilts), d
+
+        (cands, tilts), d = decide_on(ax)
+        d = _decided_on_other_axes(d, ax, decide_on)
         decided[label] = tilts[d.choice]
         # a partner whose axis is poorly defined is no better than one with an unsure sign
         trust[label] = d.confidence if ax.well_defined else "low"
@@ -1675,6 +1687,31 @@ def moved_with_partner(
         return ax
     z_S = carried_axis(axes[partner].z_S, chosen.z_S, chosen.y_S, ax.z_S, ax.y_S)
     return dataclasses.replace(ax, z_S=z_S, axis_source=f"{CARRIED_PREFIX}{partner}", rival=None)
+
+
+def _decided_on_other_axes(
+    d: SignDecision,
+    ax: SensorAxes,
+    decide_on: Callable[[SensorAxes], tuple[Candidates, SignDecision]],
+) -> SignDecision:
+    """``d`` with :attr:`SignDecision.others_sure`: the sign decided again on each other axis.
+
+    ``ax``: the axes ``d`` was decided on; ``decide_on`` decides the same row on other axes
+    with the same evidence. Only a confident sign on a well defined axis doubted between
+    discrete estimates (:func:`candidate_axes`) is decided again, on each estimate after the
+    used one (``z_S`` exchanged, the superior axis kept). The sign carried over is the one
+    whose flexion axis lies within 90° of the used one, the same candidate index (the
+    estimates share the used axis's direction): it is sure on an estimate where the decision
+    there is ``high`` and picks that index.
+    """
+    if d.confidence != "high" or not ax.well_defined:
+        return d
+    found = candidate_axes(ax)[1:]
+    if not found:
+        return d
+    again = [decide_on(dataclasses.replace(ax, z_S=z))[1] for z, _ in found]
+    sure = tuple(a.confidence == "high" and a.choice == d.choice for a in again)
+    return dataclasses.replace(d, others_sure=sure)
 
 
 KneeEvidenceFor = Callable[[str, str, tuple[FloatArray, FloatArray]], KneeCentreEvidence | None]
@@ -1962,13 +1999,13 @@ def other_frames(
 
     ``chosen`` is :func:`decide_signs`' ``(q_S_B, decision, axes)`` of ``label``. A well
     defined axis doubted between estimates (:func:`candidate_axes`) gives each other
-    estimate both ways round: the sign was decided on the used axis alone, so carrying it
-    over to another axis is no evidence for that axis's sign (:func:`_reading_frames`); a
-    sign decided with low confidence gives the used axis's reversed frame too
-    (:func:`_flip`). Each frame is freed of the axis bias as
-    the chosen one is (:func:`_freed_of_axis_bias`). Empty (and None) when the segment is
-    trusted or its doubt has no discrete readings (an axis too poorly defined: any axis near
-    it may be the one).
+    estimate with the used sign carried over, and reversed too unless the sign decided again
+    on that estimate was sure of the carried one (:attr:`SignDecision.others_sure`,
+    :func:`_reading_frames`); a sign decided with low confidence gives the used axis's
+    reversed frame too (:func:`_flip`) and every other estimate both ways round. Each
+    frame is freed of the axis bias as the chosen one is (:func:`_freed_of_axis_bias`).
+    Empty (and None) when the segment is trusted or its doubt has no discrete readings (an
+    axis too poorly defined: any axis near it may be the one).
     """
     q_S_B, d, ax = chosen
     sign_doubt = d.confidence != "high"
@@ -1979,7 +2016,7 @@ def other_frames(
         return (), None
     frames = [
         _freed_of_axis_bias(session, label, q_E_S, stand, q, ax)
-        for q in _reading_frames(q_S_B, ax, sign_doubt)
+        for q in _reading_frames(q_S_B, ax, d)
     ]
     what = _segment_words(label)
     sign_words = f"whichever way the {what} sensor faces"
@@ -1992,25 +2029,38 @@ def other_frames(
     )
     if sign_doubt:
         return tuple(frames), f"found {axis_words} and {sign_words}"
-    either = f"{sign_words} on an axis its sign was not decided on"
+    if all(_sure_on(d, k) for k in range(1, len(found))):
+        either = f"the {what} sensor's sign decided again on each axis"
+    else:
+        either = f"{sign_words} on an axis where its sign is not sure"
     return tuple(frames), f"found {axis_words} ({either})"
 
 
-def _reading_frames(q_S_B: FloatArray, ax: SensorAxes, sign_doubt: bool) -> list[FloatArray]:
+def _reading_frames(q_S_B: FloatArray, ax: SensorAxes, d: SignDecision) -> list[FloatArray]:
     """:func:`other_frames`' readings before the axis bias is freed (``q_S_B`` as chosen).
 
-    The used axis (``k == 0``) reversed only with ``sign_doubt``; every other candidate axis
-    both ways round (the used sign carried over first): its sign was never decided on it.
+    ``d``: the sign decision of ``q_S_B``. The used axis (``k == 0``) reversed only when
+    ``d`` is not ``high``; every other candidate axis with the used sign carried over, and
+    reversed too unless the sign decided again on that axis is sure of the carried one
+    (:func:`_sure_on`).
     """
+    sign_doubt = d.confidence != "high"
     z_used = rot.rotate(q_S_B, [0.0, 0.0, 1.0])
     frames = []
     for k, (z, _) in enumerate(candidate_axes(ax)):
         base = _frame(ax.y_S, z if float(z @ z_used) >= 0.0 else -z)
-        for q in (base, _flip(base)) if sign_doubt or k > 0 else (base,):
-            if k == 0 and q is base:
-                continue  # the reading already made
-            frames.append(q)
+        if k == 0:
+            frames.extend([_flip(base)] if sign_doubt else [])  # base: the reading made
+        elif sign_doubt or not _sure_on(d, k):
+            frames.extend([base, _flip(base)])
+        else:
+            frames.append(base)
     return frames
+
+
+def _sure_on(d: SignDecision, k: int) -> bool:
+    """True when ``d``'s sign, decided again on candidate axis ``k`` (≥ 1), was sure of it."""
+    return 0 < k <= len(d.others_sure) and d.others_sure[k - 1]
 
 
 def _dependents_of(label: str, based_on: Mapping[str, tuple[str, ...]]) -> list[str]:
@@ -2059,7 +2109,7 @@ def dependent_frames(
     q_S_B, d, ax = signs[label]
     labels = tuple(signs)
     step = max(1, round(session.rate_hz / SESSION_TILT_RATE_HZ))
-    readings = [q_S_B, *_reading_frames(q_S_B, ax, d.confidence != "high")]
+    readings = [q_S_B, *_reading_frames(q_S_B, ax, d)]
     chain = [label]
     choices: dict[str, list[int]] = {}
     decided = [

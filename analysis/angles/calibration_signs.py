@@ -335,6 +335,11 @@ class SignDecision:
     rule: str
     confidence: Confidence
     based_on: tuple[str, ...] = ()
+    others_sure: tuple[bool, ...] = ()
+    """Per other discrete estimate of a doubted flexion axis (in the order of
+    :func:`analysis.angles.calibration_axes.candidate_axes`, after the used one): True where
+    the sign decided again on that estimate is ``high`` and the one carried over. Empty: not
+    decided again (a sign not ``high``, or no such doubt)."""
 
 
 def _wrap(x: FloatArray) -> FloatArray:

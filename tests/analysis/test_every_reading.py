@@ -192,8 +192,8 @@ def test_other_frames_of_an_axis_doubt_and_a_sign_doubt():
     assert rot.rotate(q_alt_flip, [0.0, 1.0, 0.0]) == pytest.approx([0.0, 1.0, 0.0])
     assert words == (
         "found whichever of the trunk's two flexion axes (from the calibration movements, "
-        "the hip centre) is right (whichever way the trunk sensor faces on an axis its sign "
-        "was not decided on)"
+        "the hip centre) is right (whichever way the trunk sensor faces on an axis where its "
+        "sign is not sure)"
     )
     frames, words = _frames("low", _axes())
     ((q_flip, _),) = frames
