@@ -730,9 +730,8 @@ def analyse_recording(
     }
     valid = {p: u.valid for p, u in session.streams.items()}
     slips = _strap_slips(session, gyr_bias, cal)
-    q_E_S, cal, anchored = _re_anchored(session, gyr_bias, cal, slips, q_E_S)
+    q_E_S, cal, anchored, slips = _re_anchored(session, gyr_bias, cal, slips, q_E_S)
     warnings.extend(re_anchor_words(s, span) for s, span in anchored)
-    slips = [s for s in slips if all(s.placement != a.placement for a, _ in anchored)]
     turned_since_s = {s.placement: s.since_s for s in slips}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
@@ -855,18 +854,20 @@ def _re_anchored(
     cal: CalibrationResult,
     slips: list[Slip],
     q_E_S: dict[str, FloatArray],
-) -> tuple[dict[str, FloatArray], CalibrationResult, list[tuple[Slip, TurnSpan]]]:
+) -> tuple[dict[str, FloatArray], CalibrationResult, list[tuple[Slip, TurnSpan]], list[Slip]]:
     """The sensors found turned on their straps, turned back where the turn is well read.
 
-    A slip is re-anchored (:mod:`analysis.angles.re_anchor`) where its hinge windows agree on
-    the turn within ``SPREAD_DEG`` and the gyroscopes' step about the long axis, looked for
-    from the last unturned window (``Slip.since_s``) to the end of the first turned one, agrees
-    with it (``re_anchor.twist_agrees``). Its sensor's orientations are then turned back from
-    that step on (a known accelerometer axis bias taken out first, in the sensor's own frame,
-    and dropped from its calibration). Returns the orientations, the calibration and the
-    re-anchored slips with their spans; the others are left to be doubted.
+    A slip is re-anchored (:mod:`analysis.angles.re_anchor`) where its hinge windows after the
+    turn give it within ``re_anchor.PRECISION_DEG`` and the gyroscopes' step about the long
+    axis, looked for from the last unturned window (``Slip.since_s``) to the end of the first
+    turned one, agrees with it (``re_anchor.twist_agrees``). Its sensor's orientations are
+    then turned back from that step on (a known accelerometer axis bias taken out first, in
+    the sensor's own frame, and dropped from its calibration). Returns the orientations, the
+    calibration, the re-anchored slips with their spans, and the slips left to be doubted
+    (each with why it was not re-anchored, ``Slip.unread``).
     """
     out: list[tuple[Slip, TurnSpan]] = []
+    left: list[Slip] = []
     t_s = session.t_s
     for slip in slips:
         p = slip.placement
@@ -874,6 +875,7 @@ def _re_anchored(
             p.replace("_thigh", "_shank") if p.endswith("_thigh") else p.replace("_shank", "_thigh")
         )
         if not all(x in session.streams and x in cal.segments and x in q_E_S for x in (p, other)):
+            left.append(slip)
             continue
         i0, i1 = (int(i) for i in np.searchsorted(t_s, (slip.since_s, slip.at_s + WINDOW_S)))
         rates = {
@@ -895,7 +897,8 @@ def _re_anchored(
             t_s, twist, start_s=slip.since_s, end_s=slip.at_s + WINDOW_S, turn_deg=slip.turn_deg
         )
         settled = None if span is None else settled_turn(slip.steps, span.end_s)
-        if settled is None or not twist_agrees(span.twist_deg, settled.turn_deg):
+        if span is None or settled is None or not twist_agrees(span.twist_deg, settled.turn_deg):
+            left.append(replace(slip, unread=UNREAD_TIME if settled else UNREAD_TURN))
             continue
         seg = cal.segments[p]
         q = q_E_S[p] if seg.acc_axis_bias_g is None else untilt(q_E_S[p], seg.acc_axis_bias_g)
@@ -906,7 +909,19 @@ def _re_anchored(
         )
         cal = replace(cal, segments={**cal.segments, p: freed})
         out.append((replace(slip, turn_deg=settled.turn_deg), span))
-    return q_E_S, cal, out
+    return q_E_S, cal, out, left
+
+
+UNREAD_TURN = (
+    "the knee's bending after the turn does not tell how the sensor sits now closely enough "
+    "to read it again"
+)
+"""Why a slip is not re-anchored: too few or too scattered hinge windows after it."""
+UNREAD_TIME = (
+    "when it turned is not clear from the sensors' own turning, so it is not read again "
+    "as it sits now"
+)
+"""Why a slip is not re-anchored: no gyroscope step about the long axis that matches it."""
 
 
 def re_anchor_words(slip: Slip, span: TurnSpan) -> str:

@@ -14,10 +14,11 @@ axis less the other knee sensor's about its own (a knee straight or still, as in
 break a strap is put back in, gives them the same; its hinge is across both long axes) sums to
 about ``−θ`` over the few seconds of the re-strap, and to about nothing elsewhere.
 
-The re-anchoring is trusted only where it is well determined: the hinge windows after the
-turn agree on ``θ`` within :data:`SPREAD_DEG` (the turn's error goes one to one into the
-hip's rotation in a stand and into its adduction at 90° of flexion, whose targets are 4°),
-and the gyroscopes' step agrees with ``θ`` within :data:`TWIST_AGREE_DEG`.
+The re-anchoring is trusted only where it is well determined: the hinge windows wholly after
+the turn, in at least two stretches of bending, give ``θ`` to within :data:`PRECISION_DEG`
+(twice its standard error; the turn's error goes one to one into the hip's rotation in a
+stand and into its adduction at 90° of flexion, whose targets are 4°), and the gyroscopes'
+step agrees with ``θ`` (:func:`twist_agrees`).
 """
 
 from __future__ import annotations
@@ -28,16 +29,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles import rotations as rot
-from analysis.angles.strap_slip import AxisTurn
+from analysis.angles.strap_slip import AxisTurn, apart_count
 
 FloatArray = NDArray[np.float64]
 
-SPREAD_DEG = 2.0
-"""The hinge windows after a turn must agree on it within this (°, :func:`settled_turn`): half
-the 4° target of the hip's adduction and rotation, which an error of the turn moves one to one
-at worst."""
+PRECISION_DEG = 2.0
+"""The turn read from the hinge windows after it must be known within this (°, twice its
+standard error, :func:`settled_turn`): half the 4° target of the hip's adduction and rotation,
+which an error of the turn moves one to one at worst (rotation in a stand, adduction at 90° of
+flexion)."""
 MIN_WINDOWS = 2
-"""Hinge windows after the turn that must read it (:func:`settled_turn`)."""
+"""Hinge windows after the turn that do not overlap (two stretches of bending) that must read
+it (:func:`settled_turn`), as :data:`analysis.angles.strap_slip.MIN_APART_WINDOWS`."""
 TWIST_AGREE_DEG = 5.0
 TWIST_AGREE_SHARE = 0.15
 """The gyroscopes' step about the long axis (:func:`turn_span`) must be the hinge's turn, the
@@ -72,32 +75,35 @@ class TurnSpan:
 
 @dataclass(frozen=True, kw_only=True)
 class SettledTurn:
-    """The hinge's turn (°) as the windows wholly after a re-strap read it, and their spread.
+    """The hinge's turn (°) as the windows wholly after a re-strap read it, and its precision.
 
-    ``turn_deg``: their median; ``spread_deg``: the most one of them reads from it;
-    ``windows``: how many.
+    ``turn_deg``: their median; ``precision_deg``: twice its standard error (the windows'
+    standard deviation over the root of how many of them do not overlap); ``windows``: how
+    many do not overlap.
     """
 
     turn_deg: float
-    spread_deg: float
+    precision_deg: float
     windows: int
 
 
 def settled_turn(steps: tuple[AxisTurn, ...], after_s: float) -> SettledTurn | None:
     """The turn read by the hinge windows (``Slip.steps``) that start at or after ``after_s``.
 
-    A window that straddles the re-strap fits an axis between the two and is left out. None:
-    fewer than :data:`MIN_WINDOWS` such windows, or they disagree by more than
-    :data:`SPREAD_DEG` (the turn is not well determined).
+    A window that straddles the re-strap fits an axis between the two and is left out.
+    Windows that overlap see the same bending, so only those that do not
+    (:func:`analysis.angles.strap_slip.apart_count`) count as separate reads. None: fewer than
+    :data:`MIN_WINDOWS` separate reads, or a precision worse than :data:`PRECISION_DEG`.
     """
-    x = np.array([w.turn_deg for w in steps if w.t0_s >= after_s], dtype=np.float64)
-    if x.size < MIN_WINDOWS:
+    after = [w for w in steps if w.t0_s >= after_s]
+    n = apart_count(after)
+    if n < MIN_WINDOWS:
         return None
-    mid = float(np.median(x))
-    spread = float(np.max(np.abs(x - mid)))
-    if spread > SPREAD_DEG:
+    x = np.array([w.turn_deg for w in after], dtype=np.float64)
+    precision = 2.0 * float(np.std(x, ddof=1)) / np.sqrt(n)
+    if precision > PRECISION_DEG:
         return None
-    return SettledTurn(turn_deg=mid, spread_deg=spread, windows=int(x.size))
+    return SettledTurn(turn_deg=float(np.median(x)), precision_deg=precision, windows=n)
 
 
 def twist_agrees(twist_deg: float, turn_deg: float) -> bool:

@@ -140,6 +140,9 @@ class Slip:
     since_s: float = -np.inf
     steps: tuple[AxisTurn, ...] = ()
     """The counted windows from ``at_s`` on, each with its step (°, :func:`_steps`)."""
+    unread: str = ""
+    """Why the sensor could not be read again as it sits after the turn (words; empty: not
+    tried), added to :func:`slip_reason`."""
 
 
 def turn_about_long_axis_deg(j_S: FloatArray, j_ref_S: FloatArray, long_S: FloatArray) -> float:
@@ -364,7 +367,7 @@ def slip_reason(slip: Slip) -> str:
     return (
         f"the {side} {segment} sensor seems to have turned on its strap at about "
         f"{clock_words(slip.at_s)} (by about {abs(slip.turn_deg):.0f}°), so the angles it "
-        "measures are not trusted from then on"
+        "measures are not trusted from then on" + (f" ({slip.unread})" if slip.unread else "")
     )
 
 

@@ -72,14 +72,21 @@ def _steps(values, t0=(100.0, 110.0, 130.0, 150.0)):
 def test_settled_turn_leaves_out_the_window_that_straddles_the_turn():
     settled = ra.settled_turn(_steps([13.0, 63.7, 62.4, 62.3]), after_s=105.0)
     assert settled is not None
+    # 110, 130 and 150 s: 20-s windows that do not overlap, three separate reads
     assert settled.windows == 3
     assert settled.turn_deg == pytest.approx(62.4)
-    assert settled.spread_deg == pytest.approx(1.3)
+    sd = np.std([63.7, 62.4, 62.3], ddof=1)
+    assert settled.precision_deg == pytest.approx(2.0 * sd / np.sqrt(3.0))
 
 
-def test_settled_turn_refuses_windows_that_disagree_or_too_few():
-    assert ra.settled_turn(_steps([30.0, 30.0, 33.0, 29.5]), after_s=0.0) is None
+def test_settled_turn_refuses_a_turn_read_loosely_or_in_one_stretch():
+    # two separate windows 2.9° apart (the stranger's 2109): ± 2.9°, over 2°
+    loose = _steps([32.97, 30.09], t0=(132.0, 172.0))
+    assert ra.settled_turn(loose, after_s=0.0) is None
+    # one window after the turn only
     assert ra.settled_turn(_steps([13.0, 63.7, 62.4, 62.3]), after_s=140.0) is None
+    # two overlapping windows: one stretch of bending
+    assert ra.settled_turn(_steps([62.0, 62.2], t0=(100.0, 110.0)), after_s=0.0) is None
 
 
 def test_turned_back_follows_the_gyroscopes_through_the_span():

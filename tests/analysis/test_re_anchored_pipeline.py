@@ -74,7 +74,8 @@ def test_a_well_read_thigh_turn_is_turned_back_from_when_it_happened():
     n = session.t_s.size
     q_E_S = {p: np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)) for p in session.streams}
     zero = {p: np.zeros(3) for p in session.streams}
-    out, cal_out, anchored = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+    out, cal_out, anchored, left = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+    assert left == []
     ((slip, span),) = anchored
     assert slip.turn_deg == pytest.approx(40.0, abs=1.0)
     assert 119.5 <= span.start_s <= 121.0
@@ -95,13 +96,15 @@ def test_a_well_read_thigh_turn_is_turned_back_from_when_it_happened():
 
 
 def test_a_turn_the_windows_disagree_on_is_left_to_be_doubted():
-    session, cal = _session(40.0, wobble_deg=4.0)
+    session, cal = _session(40.0, wobble_deg=10.0)
     slips = _found(session, cal)
     assert [s.placement for s in slips] == ["left_thigh"]
     n = session.t_s.size
     q_E_S = {p: np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)) for p in session.streams}
     zero = {p: np.zeros(3) for p in session.streams}
-    out, cal_out, anchored = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+    out, cal_out, anchored, left = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
     assert anchored == []
+    assert [s.unread for s in left] == [pipeline.UNREAD_TURN]
+    assert ss.slip_reason(left[0]).endswith(f"from then on ({pipeline.UNREAD_TURN})")
     assert out is q_E_S
     assert cal_out is cal
