@@ -898,7 +898,8 @@ def _re_anchored(
         )
         settled = None if span is None else settled_turn(slip.steps, span.end_s)
         if span is None or settled is None or not twist_agrees(span.twist_deg, settled.turn_deg):
-            left.append(replace(slip, unread=UNREAD_TIME if settled else UNREAD_TURN))
+            why = UNREAD_TIME if span is None else UNREAD_TURN if settled is None else UNREAD_SIZE
+            left.append(replace(slip, unread=why))
             continue
         seg = cal.segments[p]
         q = q_E_S[p] if seg.acc_axis_bias_g is None else untilt(q_E_S[p], seg.acc_axis_bias_g)
@@ -921,7 +922,12 @@ UNREAD_TIME = (
     "when it turned is not clear from the sensors' own turning, so it is not read again "
     "as it sits now"
 )
-"""Why a slip is not re-anchored: no gyroscope step about the long axis that matches it."""
+"""Why a slip is not re-anchored: no gyroscope step about the long axis its way."""
+UNREAD_SIZE = (
+    "the knee's bending and the sensor's own turning do not agree closely enough on how far "
+    "it turned to read it again"
+)
+"""Why a slip is not re-anchored: the gyroscopes' step and the hinge's turn differ."""
 
 
 def re_anchor_words(slip: Slip, span: TurnSpan) -> str:
