@@ -730,7 +730,9 @@ def analyse_recording(
     }
     valid = {p: u.valid for p, u in session.streams.items()}
     slips = _strap_slips(session, gyr_bias, cal)
-    q_E_S, cal, anchored, slips = _re_anchored(session, gyr_bias, cal, slips, q_E_S)
+    # ``worn``: the calibration the re-anchored sensors' orientations are read with (an axis
+    # bias taken out already); ``cal`` keeps the one found, for its doubts (a hinge's lean)
+    q_E_S, worn, anchored, slips = _re_anchored(session, gyr_bias, cal, slips, q_E_S)
     warnings.extend(re_anchor_words(s, span) for s, span in anchored)
     turned_since_s = {s.placement: s.since_s for s in slips}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
@@ -738,13 +740,13 @@ def analyse_recording(
     report("angles", 0.8)
     steps = {"rate_hz": rate_hz, "valid": valid, **still, **opts.heading_steps()}
     # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
-    others = lazy_readings(t_s, q_E_S, cal, threads=threads, **steps)
-    twist = TwistSource.of(t_s, q_E_S, cal, steps, threads=threads, keep=not long_session)
+    others = lazy_readings(t_s, q_E_S, worn, threads=threads, **steps)
+    twist = TwistSource.of(t_s, q_E_S, worn, steps, threads=threads, keep=not long_session)
     drift: dict[str, AnchorRuns] = {}
     q_E_B = segment_orientations(
         t_s,
         q_E_S,
-        cal,
+        worn,
         threads=threads,
         twists=twist.read,
         twist_turns=twist.gain_deg,
