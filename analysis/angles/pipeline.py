@@ -23,6 +23,7 @@ from analysis.angles import chain
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection, estimate_acc_correction, still_pose_means
 from analysis.angles.anchors import ANCHOR_LINKS
+from analysis.angles.axis_bias import untilt
 from analysis.angles.belt_turn import belt_words, find_belt_turns, without_belt_turns
 from analysis.angles.calibration import (
     CalibrationResult,
@@ -68,10 +69,22 @@ from analysis.angles.plausibility import (
     implausible_joints,
 )
 from analysis.angles.rate_mixing import rate_mixing_columns
+from analysis.angles.re_anchor import (
+    TurnSpan,
+    long_axis_twist_rad_s,
+    settled_turn,
+    turn_span,
+    turned_back,
+    turned_back_deg,
+    twist_agrees,
+)
 from analysis.angles.strap_slip import (
+    WINDOW_S,
     BiasFreeRates,
     Slip,
+    clock_words,
     find_slips,
+    long_axis_in_sensor,
     slip_reason,
     slip_uncertain,
 )
@@ -720,20 +733,25 @@ def analyse_recording(
         p: precision_of(e, cal.segments[p].q_S_B) for p, e in evidence.items() if p in cal.segments
     }
     valid = {p: u.valid for p, u in session.streams.items()}
-    slips = _strap_slips(session, gyr_bias, cal)
+    # ``worn``: the calibration the re-anchored sensors' orientations are read with (an axis
+    # bias taken out already); ``cal`` keeps the one found, for its doubts (a hinge's lean)
+    q_E_S, worn, anchored, slips = _re_anchored(
+        session, gyr_bias, cal, _strap_slips(session, gyr_bias, cal), q_E_S
+    )
+    warnings.extend(re_anchor_words(s, span) for s, span in anchored)
     turned_since_s = {s.placement: s.since_s for s in slips}
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
     steps = {"rate_hz": rate_hz, "valid": valid, **still, **opts.heading_steps()}
     # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
-    others = lazy_readings(t_s, q_E_S, cal, threads=threads, **steps)
-    twist = TwistSource.of(t_s, q_E_S, cal, steps, threads=threads, keep=not long_session)
+    others = lazy_readings(t_s, q_E_S, worn, threads=threads, **steps)
+    twist = TwistSource.of(t_s, q_E_S, worn, steps, threads=threads, keep=not long_session)
     drift: dict[str, AnchorRuns] = {}
     q_E_B = segment_orientations(
         t_s,
         q_E_S,
-        cal,
+        worn,
         threads=threads,
         twists=twist.read,
         twist_turns=twist.gain_deg,
@@ -773,8 +791,7 @@ def analyse_recording(
     notes = (*flat_notes, *_resting_notes(predicted, imprecise, exercised))
     predicted, tissue_timed = _tissue_knees(angles, predicted)  # after the notes: poses' ±
     readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
-    warnings.extend(slip_reason(s) for s in slips)
-    warnings.extend(belt_words(b) for b in belts)
+    warnings.extend([*(slip_reason(s) for s in slips), *(belt_words(b) for b in belts)])
     report("done", 1.0)
     return AngleResult(
         angles=angles,
@@ -861,6 +878,98 @@ def _strap_slips(
         {p: s.q_S_B for p, s in cal.segments.items()},
         from_s=cal.functional_s[1],
         rate_hz=session.rate_hz,
+    )
+
+
+def _re_anchored(
+    session: UniformSession,
+    gyr_bias: Mapping[str, FloatArray],
+    cal: CalibrationResult,
+    slips: list[Slip],
+    q_E_S: dict[str, FloatArray],
+) -> tuple[dict[str, FloatArray], CalibrationResult, list[tuple[Slip, TurnSpan]], list[Slip]]:
+    """The sensors found turned on their straps, turned back where the turn is well read.
+
+    A slip is re-anchored (:mod:`analysis.angles.re_anchor`) where its hinge windows after the
+    turn give it within ``re_anchor.PRECISION_DEG`` and the gyroscopes' step about the long
+    axis, looked for from the last unturned window (``Slip.since_s``) to the end of the first
+    turned one, agrees with it (``re_anchor.twist_agrees``). Its sensor's orientations are
+    then turned back from that step on (a known accelerometer axis bias taken out first, in
+    the sensor's own frame, and dropped from its calibration). Returns the orientations, the
+    calibration, the re-anchored slips with their spans, and the slips left to be doubted
+    (each with why it was not re-anchored, ``Slip.unread``).
+    """
+    out: list[tuple[Slip, TurnSpan]] = []
+    left: list[Slip] = []
+    t_s = session.t_s
+    for slip in slips:
+        p = slip.placement
+        other = (
+            p.replace("_thigh", "_shank") if p.endswith("_thigh") else p.replace("_shank", "_thigh")
+        )
+        if not all(x in session.streams and x in cal.segments and x in q_E_S for x in (p, other)):
+            left.append(slip)
+            continue
+        i0, i1 = (int(i) for i in np.searchsorted(t_s, (slip.since_s, slip.at_s + WINDOW_S)))
+        rates = {
+            x: BiasFreeRates(
+                session.streams[x].gyr_rad_s,
+                np.asarray(gyr_bias.get(x, np.zeros(3))),
+                session.streams[x].valid,
+            )[i0:i1]
+            for x in (p, other)
+        }
+        twist = np.zeros(t_s.size)
+        twist[i0:i1] = long_axis_twist_rad_s(
+            rates[p],
+            rates[other],
+            long_axis_in_sensor(cal.segments[p].q_S_B),
+            long_axis_in_sensor(cal.segments[other].q_S_B),
+        )
+        span = turn_span(
+            t_s, twist, start_s=slip.since_s, end_s=slip.at_s + WINDOW_S, turn_deg=slip.turn_deg
+        )
+        settled = None if span is None else settled_turn(slip.steps, span.end_s)
+        if span is None or settled is None or not twist_agrees(span.twist_deg, settled.turn_deg):
+            why = UNREAD_TIME if span is None else UNREAD_TURN if settled is None else UNREAD_SIZE
+            left.append(replace(slip, unread=why))
+            continue
+        seg = cal.segments[p]
+        q = q_E_S[p] if seg.acc_axis_bias_g is None else untilt(q_E_S[p], seg.acc_axis_bias_g)
+        back = turned_back_deg(t_s, twist, span, settled.turn_deg)
+        q_E_S = {**q_E_S, p: turned_back(q, long_axis_in_sensor(seg.q_S_B), back)}
+        freed = replace(
+            seg, acc_axis_bias_g=None, other_frames=tuple((f, None) for f, _ in seg.other_frames)
+        )
+        cal = replace(cal, segments={**cal.segments, p: freed})
+        out.append((replace(slip, turn_deg=settled.turn_deg), span))
+    return q_E_S, cal, out, left
+
+
+UNREAD_TURN = (
+    "the knee's bending after the turn does not tell how the sensor sits now closely enough "
+    "to read it again"
+)
+"""Why a slip is not re-anchored: too few or too scattered hinge windows after it."""
+UNREAD_TIME = (
+    "when it turned is not clear from the sensors' own turning, so it is not read again "
+    "as it sits now"
+)
+"""Why a slip is not re-anchored: no gyroscope step about the long axis its way."""
+UNREAD_SIZE = (
+    "the knee's bending and the sensor's own turning do not agree closely enough on how far "
+    "it turned to read it again"
+)
+"""Why a slip is not re-anchored: the gyroscopes' step and the hinge's turn differ."""
+
+
+def re_anchor_words(slip: Slip, span: TurnSpan) -> str:
+    """What the patient reads about a sensor re-anchored after it turned on its strap."""
+    side, _, segment = slip.placement.partition("_")
+    return (
+        f"the {side} {segment} sensor seems to have turned on its strap at about "
+        f"{clock_words(span.middle_s)} (by about {abs(slip.turn_deg):.0f}°); the angles it "
+        "measures are read from then on as it sits now, found from the knee's bending"
     )
 
 

@@ -138,6 +138,11 @@ class Slip:
     at_s: float
     turn_deg: float
     since_s: float = -np.inf
+    steps: tuple[AxisTurn, ...] = ()
+    """The counted windows from ``at_s`` on, each with its step (°, :func:`_steps`)."""
+    unread: str = ""
+    """Why the sensor could not be read again as it sits after the turn (words; empty: not
+    tried), added to :func:`slip_reason`."""
 
 
 def turn_about_long_axis_deg(j_S: FloatArray, j_ref_S: FloatArray, long_S: FloatArray) -> float:
@@ -292,6 +297,18 @@ def _lasting(steps: Iterator[float]) -> list[float] | None:
     return out
 
 
+def onset_steps(turns: list[AxisTurn], at_s: float, cal_deg: float = 0.0) -> tuple[AxisTurn, ...]:
+    """The counted windows from ``at_s`` on, each with its step (°).
+
+    The steps are :func:`_steps`' (from the reference and the calibration's axis, ``cal_deg``).
+    """
+    k = next((i for i, w in enumerate(turns) if w.t0_s >= at_s), len(turns))
+    return tuple(
+        AxisTurn(t0_s=w.t0_s, turn_deg=x)
+        for w, x in zip(turns[k:], _steps(turns, k, cal_deg), strict=True)
+    )
+
+
 def slip_onset(turns: list[AxisTurn], cal_deg: float = 0.0) -> AxisTurn | None:
     """Where a lasting step of the hinge axis starts, as ``AxisTurn(start, median step)``.
 
@@ -350,7 +367,7 @@ def slip_reason(slip: Slip) -> str:
     return (
         f"the {side} {segment} sensor seems to have turned on its strap at about "
         f"{clock_words(slip.at_s)} (by about {abs(slip.turn_deg):.0f}°), so the angles it "
-        "measures are not trusted from then on"
+        "measures are not trusted from then on" + (f" ({slip.unread})" if slip.unread else "")
     )
 
 
@@ -396,7 +413,13 @@ def find_slips(
             if ref is not None and onset is not None:
                 since = unturned_before_s(turns, onset.t0_s, -ref, from_s)
                 out.append(
-                    Slip(placement=p, at_s=onset.t0_s, turn_deg=onset.turn_deg, since_s=since)
+                    Slip(
+                        placement=p,
+                        at_s=onset.t0_s,
+                        turn_deg=onset.turn_deg,
+                        since_s=since,
+                        steps=onset_steps(turns, onset.t0_s, -ref),
+                    )
                 )
     return out
 

@@ -339,3 +339,28 @@ def test_a_thigh_turn_that_moves_the_hip_past_its_target_leaves_no_angle_judged(
     assert "right_ankle_dorsiflexion_deg" not in ss.slip_uncertain([small], columns, t, read)
     shank = ss.Slip(placement="right_shank", at_s=30.0, turn_deg=85.0, since_s=40.0)
     assert ss.stretch_lost_reason(shank, read) is None
+
+
+def test_onset_steps_are_the_windows_from_the_onset_with_their_steps():
+    turns = _turns([1.0, -2.0, 0.5, 7.0, 12.0, 11.0])
+    steps = ss.onset_steps(turns, 30.0)
+    assert [w.t0_s for w in steps] == [30.0, 40.0, 50.0]
+    # from the median of the reference and the windows before (0.25°), as slip_onset reads them
+    assert [w.turn_deg for w in steps] == pytest.approx([6.75, 11.75, 10.75])
+    assert ss.onset_steps(turns, 60.0) == ()
+
+
+def test_find_slips_keeps_the_windows_that_read_the_turn():
+    t, w_thigh, w_shank = _hinge_rates(240.0, seed=3)
+    q = _mounts()
+    gyr = {"left_thigh": _sensor_rates(q["left_thigh"], w_thigh)}
+    turned = Rotation.from_quat(np.roll(q["left_thigh"], -1)) * Rotation.from_euler(
+        "y", -12.0, degrees=True
+    )
+    gyr["left_shank"] = _sensor_rates(q["left_shank"], w_shank)
+    after = t >= 120.0
+    gyr["left_thigh"][after] = turned.apply(w_thigh[after])
+    (slip,) = ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ)
+    assert slip.steps
+    assert slip.steps[0].t0_s == slip.at_s
+    assert np.median([w.turn_deg for w in slip.steps]) == pytest.approx(slip.turn_deg)
