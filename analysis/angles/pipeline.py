@@ -104,6 +104,7 @@ from analysis.angles.tilt_precision import (
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
 from analysis.angles.tissue import knee_tissue_timed, tissue_rmse_deg, with_tissue_deg
+from analysis.angles.vendor_heading import anchored_mask, hip_heading_timed
 from analysis.angles.vendor_tilt import (
     follows_raw_accelerometer,
     vendor_heading_note,
@@ -717,7 +718,7 @@ def analyse_recording(
         long_session=long_session,
     )
     report("calibration", 0.7)
-    families = {p: info.family for p, info in meta.sensors.items()}  # a part's prior
+    fused = _vendor_fused(session, meta.extra.get("orientation_source", {}))
     cal, evidence, still = _calibrate_beside(
         session,
         q_E_S,
@@ -726,8 +727,8 @@ def analyse_recording(
         acc_corr,
         opts,
         threads=threads,
-        families=families,
-        vendor_fused=_vendor_fused(session, meta.extra.get("orientation_source", {})),
+        families={p: info.family for p, info in meta.sensors.items()},  # a part's prior
+        vendor_fused=fused,
     )
     precision = {
         p: precision_of(e, cal.segments[p].q_S_B) for p, e in evidence.items() if p in cal.segments
@@ -807,7 +808,12 @@ def analyse_recording(
         precision_notes=notes,
         other_readings=readings,
         rate_mixing=mixing,
-        timed_doubts=_merged_timed(_timed_hips(angles, drift), leaned, tissue_timed),
+        timed_doubts=_merged_timed(
+            _timed_hips(angles, drift),
+            leaned,
+            tissue_timed,
+            _vendor_heading_hips(angles, drift, fused),
+        ),
     )
 
 
@@ -1647,6 +1653,29 @@ def _timed_hips(
     for thigh, (runs, up) in drift.items():
         side = thigh.split("_", 1)[0]
         for motion, doubt in hip_drift_timed(t_s, up, runs, side).items():
+            column = angle_column(side, "hip", motion)
+            if column in angles:
+                out[column] = doubt
+    return out
+
+
+def _vendor_heading_hips(
+    angles: pd.DataFrame,
+    drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
+    fused: Collection[str],
+) -> dict[str, TimedDoubt]:
+    """Per hip angle column, when a vendor fusion's heading may put it past its target.
+
+    :func:`hip_heading_timed` per thigh (``drift``: its anchor runs and its long axis's
+    vertical share) on which of the pelvis and that thigh are vendor-fused (``fused``).
+    """
+    t_s = angles[T_S].to_numpy()
+    out = {}
+    for thigh, (runs, up) in drift.items():
+        side = split_placement(thigh)[0]
+        hip_fused = [p for p in ("pelvis", thigh) if p in fused]
+        doubts = hip_heading_timed(t_s, up, hip_fused, side, anchored_mask(t_s, runs))
+        for motion, doubt in doubts.items():
             column = angle_column(side, "hip", motion)
             if column in angles:
                 out[column] = doubt
