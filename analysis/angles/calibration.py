@@ -2250,6 +2250,39 @@ def _signs(
     )
 
 
+def _segment_of(
+    label: str,
+    q_S_B: FloatArray,
+    d: SignDecision,
+    ax: SensorAxes,
+    bias_g: FloatArray | None,
+    others: tuple[tuple[tuple[FloatArray, FloatArray | None], ...], str | None],
+) -> SegmentCalibration:
+    """One segment's calibration from its frame ``q_S_B``, sign decision ``d`` and axes ``ax``.
+
+    ``bias_g``: the accelerometer's bias along the flexion axis taken out (g; None: none);
+    ``others``: the other calibration readings' frames and their words (:func:`other_frames`).
+    """
+    return SegmentCalibration(
+        placement=label,
+        q_S_B=q_S_B,
+        planarity_ratio=ax.planarity_ratio,
+        axis_elevation_deg=ax.axis_elevation_deg,
+        rotation_deg=ax.rotation_deg,
+        sign_rule=d.rule,
+        sign_confidence=d.confidence,
+        based_on=d.based_on,
+        axis_source=ax.axis_source,
+        tilt_doubt=ax.tilt_doubt,
+        axis_doubt=ax.axis_doubt,
+        witness_apart_deg=ax.witness_apart_deg,
+        witness_spread_deg=ax.witness_spread_deg,
+        acc_axis_bias_g=bias_g,
+        other_frames=others[0],
+        other_frames_words=others[1],
+    )
+
+
 def calibrate(
     session: UniformSession,
     q_E_S: Mapping[str, FloatArray],
@@ -2302,24 +2335,7 @@ def calibrate(
         notes.extend(_quality_notes(label, ax, d))
         others, others_words = other_frames(session, label, q_E_S[label], m_static, (q_S_B, d, ax))
         q_S_B, bias_g = _freed_of_axis_bias(session, label, q_E_S[label], m_static, q_S_B, ax)
-        segments[label] = SegmentCalibration(
-            placement=label,
-            q_S_B=q_S_B,
-            planarity_ratio=ax.planarity_ratio,
-            axis_elevation_deg=ax.axis_elevation_deg,
-            rotation_deg=ax.rotation_deg,
-            sign_rule=d.rule,
-            sign_confidence=d.confidence,
-            based_on=d.based_on,
-            axis_source=ax.axis_source,
-            tilt_doubt=ax.tilt_doubt,
-            axis_doubt=ax.axis_doubt,
-            witness_apart_deg=ax.witness_apart_deg,
-            witness_spread_deg=ax.witness_spread_deg,
-            acc_axis_bias_g=bias_g,
-            other_frames=others,
-            other_frames_words=others_words,
-        )
+        segments[label] = _segment_of(label, q_S_B, d, ax, bias_g, (others, others_words))
     segments = with_dependent_frames(session, q_E_S, signs, segments, (m_static, m_func))
     return CalibrationResult(
         static_s=windows.static_s,
