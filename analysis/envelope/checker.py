@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Final, Literal
 
 import numpy as np
@@ -1251,6 +1251,49 @@ def _borderline_runs(
     return found
 
 
+def _bounding(
+    borderline: Sequence[_Borderline], span: tuple[float, float], dwell_s: float
+) -> list[_Borderline]:
+    """The borderline runs that bound hold ``span`` (start, end in s).
+
+    Those whose episode starts within ``dwell_s`` of the hold's end or ends within
+    ``dwell_s`` of its start: they end, split or start it.
+    """
+    start, end = span
+    return [
+        m
+        for m in borderline
+        if abs(m.episode.start_s - end) <= dwell_s or abs(m.episode.end_s - start) <= dwell_s
+    ]
+
+
+def _chained_reading(
+    span: tuple[float, float],
+    borderline: Sequence[_Borderline],
+    read: Callable[[Sequence[_Borderline]], list[tuple[float, float]]],
+    dwell_s: float,
+) -> tuple[list[_Borderline], tuple[float, float] | None]:
+    """Hold ``span`` (s) re-read with borderline episodes taken inside until none is added.
+
+    Starts from the runs that bound the hold (:func:`_bounding`); ``read`` times the holds
+    with the given runs taken inside. While the re-read hold (the one overlapping ``span``
+    most) is bounded by runs not yet taken, those are taken too and the holds read again.
+    Each run is taken at most once, so this stops. Returns the runs taken (in the order of
+    ``borderline``) and the last re-read hold (None: none overlaps ``span``).
+    """
+    taken = {id(m) for m in _bounding(borderline, span, dwell_s)}
+    best = None
+    while taken:
+        best = _overlapping_most(span, read([m for m in borderline if id(m) in taken]))
+        if best is None:
+            break
+        more = {id(m) for m in _bounding(borderline, best, dwell_s)} - taken
+        if not more:
+            break
+        taken |= more
+    return [m for m in borderline if id(m) in taken], best
+
+
 def _borderline_alternatives(
     spans: Sequence[tuple[float, float]],
     alternatives: Sequence[list[TimingAlternative]],
@@ -1259,40 +1302,48 @@ def _borderline_alternatives(
     rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
     engaged_breaks: tuple[BoolArray, BoolArray],
 ) -> None:
-    """Add to each hold's ``alternatives`` its reading with its borderline episodes inside.
+    """Add to each hold's ``alternatives`` its readings with its borderline episodes inside.
 
     A hold's borderline episodes (:func:`_borderline_runs`) are those that start within the
     dwell of its end or end within the dwell of its start (they end, split or start it). The
     holds are timed again with all of them taken as inside (``engaged_breaks``: where the
     person is engaged, and the holds' breaks, replaced on each episode by the other rules'
     and tests'); a reading that moves the hold's start or end by :data:`ALTERNATIVE_MIN_S` or
-    more is kept as a :class:`BorderlineAlternative`. ``steady`` and ``rest``: as
-    :func:`_hold_mask`'s arguments.
+    more is kept as a :class:`BorderlineAlternative`. If the hold so read is itself ended or
+    started by further borderline episodes, those are taken inside too, until none is added
+    (:func:`_chained_reading`), and that reading is kept as well when it differs. ``steady``
+    and ``rest``: as :func:`_hold_mask`'s arguments.
     """
     dwell = rest[4]
-    for k, (start, end) in enumerate(spans):
-        mine = [
-            m
-            for m in borderline
-            if abs(m.episode.start_s - end) <= dwell or abs(m.episode.end_s - start) <= dwell
-        ]
+
+    def read(runs: Sequence[_Borderline]) -> list[tuple[float, float]]:
+        replaced = [(m.a, m.b, m.others) for m in runs]
+        return _holds_with_breaks(steady, rest, engaged_breaks, replaced)
+
+    for k, span in enumerate(spans):
+        mine = _bounding(borderline, span, dwell)
         if not mine:
             continue
-        read = _holds_with_breaks(
-            steady, rest, engaged_breaks, [(m.a, m.b, m.others) for m in mine]
-        )
-        best = _overlapping_most((start, end), read)
-        if best is None or _same_reading((start, end), best):
-            continue
-        alternatives[k].append(
-            BorderlineAlternative(
-                episodes=tuple(m.episode for m in mine),
-                limits_deg=tuple(m.spec.limit_deg for m in mine),
-                warns_deg=tuple(float(m.spec.warn_deg or m.spec.limit_deg) for m in mine),
-                start_s=best[0],
-                end_s=best[1],
+        readings = [(mine, _overlapping_most(span, read(mine)))]
+        chain, last = _chained_reading(span, borderline, read, dwell)
+        if len(chain) > len(mine):
+            readings.append((chain, last))
+        kept: list[tuple[float, float]] = []
+        for runs, best in readings:
+            if best is None or _same_reading(span, best):
+                continue
+            if any(_same_reading(best, other) for other in kept):
+                continue
+            kept.append(best)
+            alternatives[k].append(
+                BorderlineAlternative(
+                    episodes=tuple(m.episode for m in runs),
+                    limits_deg=tuple(m.spec.limit_deg for m in runs),
+                    warns_deg=tuple(float(m.spec.warn_deg or m.spec.limit_deg) for m in runs),
+                    start_s=best[0],
+                    end_s=best[1],
+                )
             )
-        )
 
 
 def _interval_mask(starts: NDArray[np.intp], ends: NDArray[np.intp], n: int) -> BoolArray:

@@ -9,7 +9,7 @@ Times are seconds on the session clock, intervals half-open ``[start_s, end_s)``
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -294,16 +294,34 @@ class BorderlineAlternative(_OtherTiming):
     warns_deg: tuple[float, ...]
 
     def text(self) -> str:
-        """The condition in plain words, e.g. "the pelvis went past its limit … was inside"."""
-        each = []
+        """The condition in plain words, e.g. "the pelvis went past its limit … was inside".
+
+        Episodes of one rule with the same limit and warn angle are named together ("the
+        pelvis at 1:16, 1:26 and 1:32 (peaks …) were really inside").
+        """
+        groups: list[tuple[str, float, float, list[Episode]]] = []
         for e, limit, warn in zip(self.episodes, self.limits_deg, self.warns_deg, strict=True):
-            part = _RULE_PART.get(e.rule, e.rule.replace("_", " "))
+            if groups and groups[-1][:3] == (e.rule, limit, warn):
+                groups[-1][3].append(e)
+            else:
+                groups.append((e.rule, limit, warn, [e]))
+        each = []
+        for rule, limit, warn, eps in groups:
+            part = _RULE_PART.get(rule, rule.replace("_", " "))
+            at = _and_list([clock_text(e.start_s) for e in eps])
+            peaks = _and_list([f"{_deg_text(round(e.peak_deg, 1))}°" for e in eps])
             each.append(
-                f"the {part} at {clock_text(e.start_s)} (peak {_deg_text(round(e.peak_deg, 1))}°, "
+                f"the {part} at {at} (peak{'s' if len(eps) > 1 else ''} {peaks}, "
                 f"past its limit of {_deg_text(limit)}° but short of {_deg_text(warn)}°, "
-                "within what the sensors can tell apart) was really inside"
+                "within what the sensors can tell apart)"
             )
-        return " and ".join(each)
+        verb = "was" if len(self.episodes) == 1 else "were"
+        return f"{_and_list(each)} {verb} really inside"
+
+
+def _and_list(items: Sequence[str]) -> str:
+    """``items`` joined as in plain writing: "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 @dataclass(frozen=True, kw_only=True)

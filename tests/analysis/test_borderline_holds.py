@@ -11,6 +11,7 @@ held standing stretch (hip at 50° from 7 s to 50 s).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -122,3 +123,94 @@ def test_what_else_breaks_a_hold_is_a_test_movement_or_another_gating_rule():
     )
     # not the rule itself, not an advisory (non-gating) rule
     assert got.tolist() == [False, True, True, False]
+
+
+def _chain_session(peak_deg: float = 3.0) -> pd.DataFrame:
+    """Three ankle episodes to ``peak_deg`` (14–18 s, 24–28 s, 34–38 s) in one held stretch."""
+    angles = _session(peak_deg=-10.0)
+    t = angles["t_s"].to_numpy()
+    ankle = np.full(t.size, -10.0)
+    for up_s in (14.0, 24.0, 34.0):
+        ankle += min_jerk_step(t, up_s - 0.5, up_s + 0.5, peak_deg + 10.0)
+        ankle += min_jerk_step(t, up_s + 3.5, up_s + 4.5, -(peak_deg + 10.0))
+    angles["right_ankle_dorsiflexion_deg"] = ankle
+    return angles
+
+
+def test_a_chain_of_borderline_episodes_gives_the_reading_with_all_of_them_inside():
+    env = check_envelope(_chain_session(), STANDING, side="right")
+    episodes = env.rule("ankle_dorsiflexion").episodes
+    assert len(episodes) == 3
+    assert all(e.severity == "borderline" for e in episodes)
+    holds = sorted(env.holds, key=lambda h: h.start_s)
+    assert len(holds) == 4
+    whole = (holds[0].start_s, holds[-1].end_s)
+    for hold in holds:
+        alts = _borderline(hold)
+        # the neighbours' reading first, then the chain's (each episode taken once)
+        assert 1 <= len(alts) <= 2
+        last = alts[-1]
+        assert last.episodes == tuple(sorted(episodes, key=lambda e: e.start_s))
+        assert (last.start_s, last.end_s) == pytest.approx(whole)
+        assert all(len(set(a.episodes)) == len(a.episodes) for a in alts)
+    # the first hold's neighbour reading stops at the second episode
+    first = _borderline(holds[0])[0]
+    assert first.episodes == (episodes[0],)
+    assert first.end_s == pytest.approx(holds[1].end_s)
+
+
+def test_a_chain_stops_at_a_clear_episode():
+    angles = _chain_session()
+    t = angles["t_s"].to_numpy()
+    ankle = angles["right_ankle_dorsiflexion_deg"].to_numpy()
+    clear = (t >= 33.0) & (t < 39.0)
+    angles["right_ankle_dorsiflexion_deg"] = np.where(clear, ankle + 4.0, ankle)
+    env = check_envelope(angles, STANDING, side="right")
+    severities = [e.severity for e in env.rule("ankle_dorsiflexion").episodes]
+    assert severities == ["borderline", "borderline", "clear"]
+    holds = sorted(env.holds, key=lambda h: h.start_s)
+    for hold in holds[:3]:
+        for alt in _borderline(hold):
+            assert all(e.severity == "borderline" for e in alt.episodes)
+            assert alt.end_s <= holds[2].end_s + 1e-6
+
+
+def test_chained_reading_takes_each_run_once():
+    from analysis.envelope import checker
+
+    spec = STANDING.rules[0]
+    runs = []
+    for k, (s0, s1) in enumerate(((10.0, 12.0), (20.0, 22.0), (30.0, 32.0))):
+        ep = dataclasses.replace(_check(_session(peak_deg=3.0))[1], start_s=s0, end_s=s1)
+        runs.append(checker._Borderline(spec, ep, k, k + 1, np.zeros(1, dtype=bool)))
+    calls = []
+
+    def read(taken):
+        calls.append(len(taken))
+        # every run taken inside joins the hold up to the next run's start
+        end = {1: 20.0, 2: 30.0, 3: 40.0}[len(taken)]
+        return [(0.0, 10.0), (12.0, end)] if len(taken) == 0 else [(0.0, end)]
+
+    taken, best = checker._chained_reading((0.0, 10.0), runs, read, dwell_s=1.0)
+    assert taken == runs
+    assert best == (0.0, 40.0)
+    assert calls == [1, 2, 3]
+
+
+def test_a_chain_names_the_rule_once_with_each_time_and_peak():
+    env = check_envelope(_chain_session(), STANDING, side="right")
+    first = min(env.holds, key=lambda h: h.start_s)
+    text = first.timing_text()
+    assert (
+        "if the ankle at 0:14, 0:24 and 0:34 (peaks 3°, 3° and 3°, past its limit of 0° but "
+        "short of 5°, within what the sensors can tell apart) were really inside"
+    ) in text
+    assert "if the ankle at 0:14 (peak 3°," in text  # the neighbour's reading, one episode
+
+
+def test_and_list():
+    from analysis.envelope.results import _and_list
+
+    assert _and_list(["a"]) == "a"
+    assert _and_list(["a", "b"]) == "a and b"
+    assert _and_list(["a", "b", "c"]) == "a, b and c"
