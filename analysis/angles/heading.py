@@ -736,26 +736,46 @@ def hip_drift_timed(
     rate = np.rad2deg(max(runs.gap_rate_rad_s(), runs.drift_rate_rad_s()))
     out = {}
     for motion, share in (("adduction", np.sqrt(1.0 - up * up)), ("internal_rotation", up)):
-        off = bound * share
-        doubted = off > HIP_DRIFT_TARGET_DEG
-        if not doubted.any():
-            continue
-        out[motion] = TimedDoubt(
-            bound_deg=np.where(doubted, off, 0.0).astype(np.float32),
-            reason=(
+        doubt = past_target_doubt(
+            t_s,
+            bound * share,
+            HIP_DRIFT_TARGET_DEG,
+            what=(
                 f"the {side} leg's heading against the pelvis is measured only where you stand "
                 f"still and upright, and the stands saw it turn up to {rate:.2f}°/s: away from "
-                f"them hip {motion.replace('_', ' ')} may be off by up to "
-                f"{float(np.max(off)):.0f}°, more than the {HIP_DRIFT_TARGET_DEG:.0f}° this "
-                f"tool trusts, at {spans_words(t_s, doubted)}; a rule on it is decided there "
-                "only beyond that"
+                f"them hip {motion.replace('_', ' ')}"
             ),
             redo=(
                 "stand still and upright for 3 s before and after each hold, and at least "
                 "every half minute in a long one, then analyse again"
             ),
         )
+        if doubt is not None:
+            out[motion] = doubt
     return out
+
+
+def past_target_doubt(
+    t_s: FloatArray, off_deg: FloatArray, target_deg: float, *, what: str, redo: str
+) -> TimedDoubt | None:
+    """The timed doubt where an angle may be off (``off_deg``, per sample) past ``target_deg``.
+
+    The bound is ``off_deg`` where it passes the target and 0 elsewhere; ``what`` names the
+    angle and why, the words before "may be off by up to …". None where it never passes.
+    """
+    off = np.asarray(off_deg)
+    doubted = off > target_deg
+    if not doubted.any():
+        return None
+    return TimedDoubt(
+        bound_deg=np.where(doubted, off, 0.0).astype(np.float32),
+        reason=(
+            f"{what} may be off by up to {float(np.max(off)):.0f}°, more than the "
+            f"{target_deg:.0f}° this tool trusts, at {spans_words(t_s, doubted)}; a rule on it "
+            "is decided there only beyond that"
+        ),
+        redo=redo,
+    )
 
 
 def spans_words(t_s: FloatArray, mask: BoolArray, most: int = 4) -> str:

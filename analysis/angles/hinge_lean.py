@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.angles.heading import spans_words
+from analysis.angles.heading import past_target_doubt
 from analysis.recording.doubts import TimedDoubt
 from analysis.recording.targets import RMSE_TARGET_DEG
 
@@ -106,21 +106,13 @@ def hip_lean_doubts(
         return uncertain, timed
     seen = np.isfinite(np.asarray(thigh_up, dtype=np.float64))
     for motion, off in lean_error_deg(lean, thigh_up).items():
-        doubted = off > HIP_LEAN_TARGET_DEG
-        if not doubted.any():
-            continue
         name = f"hip {motion.replace('_', ' ')}"
         cause, redo = lean_cause_words(side, lean), lean_redo_words(side)
-        timed[motion] = TimedDoubt(
-            bound_deg=np.where(doubted, off, 0.0).astype(np.float32),
-            reason=(
-                f"{cause}: with the thigh turned far from its stand, {name} may be off by up "
-                f"to {float(np.max(off)):.0f}°, more than the {HIP_LEAN_TARGET_DEG:.0f}° this "
-                f"tool trusts, at {spans_words(t_s, doubted)}; a rule on it is decided there "
-                "only beyond that"
-            ),
-            redo=redo,
-        )
+        what = f"{cause}: with the thigh turned far from its stand, {name}"
+        doubt = past_target_doubt(t_s, off, HIP_LEAN_TARGET_DEG, what=what, redo=redo)
+        if doubt is None:
+            continue
+        timed[motion] = doubt
         rms = float(np.sqrt(np.mean(off[seen] ** 2))) if seen.any() else 0.0
         if rms > HIP_LEAN_TARGET_DEG:
             uncertain[motion] = {

@@ -26,7 +26,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.angles.heading import spans_words
+from analysis.angles.heading import past_target_doubt
 from analysis.recording.doubts import TimedDoubt
 from analysis.recording.targets import RMSE_TARGET_DEG
 
@@ -103,20 +103,15 @@ def knee_tissue_timed(t_s: FloatArray, knee_deg: FloatArray, side: str) -> Timed
     None. The knee itself is not marked uncertain over the session for it: a knee read mostly
     bent would be, and that is every seated session (docs/accuracy.md, round 18).
     """
-    knee = np.asarray(knee_deg, dtype=np.float64)
-    bound = tissue_timed_bound_deg(knee)
-    doubted = bound > 0.0
-    if not doubted.any():
-        return None
-    return TimedDoubt(
-        bound_deg=bound.astype(np.float32),
-        reason=(
+    bound = tissue_timed_bound_deg(np.asarray(knee_deg, dtype=np.float64))
+    return past_target_doubt(
+        np.asarray(t_s, dtype=np.float64),
+        bound,
+        TARGET_DEG,
+        what=(
             f"the soft tissue under the {side} thigh and shin sensors moves as the knee bends "
             "(a few percent of the bend, which the sensors cannot measure): bent far, the "
-            f"{side} knee may be off by up to {float(np.max(bound)):.0f}°, more than the "
-            f"{TARGET_DEG:.0f}° this tool trusts, at "
-            f"{spans_words(np.asarray(t_s, dtype=np.float64), doubted)}; a rule on it is decided "
-            "there only beyond that"
+            f"{side} knee"
         ),
         redo=TISSUE_REDO,
     )

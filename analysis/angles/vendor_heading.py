@@ -19,7 +19,7 @@ from collections.abc import Collection
 import numpy as np
 from numpy.typing import NDArray
 
-from analysis.angles.heading import AnchorRuns, spans_words
+from analysis.angles.heading import AnchorRuns, past_target_doubt
 from analysis.recording.doubts import TimedDoubt
 from analysis.recording.targets import RMSE_TARGET_DEG
 
@@ -99,23 +99,20 @@ def hip_heading_timed(
     which = " and ".join(sorted(p.replace("_", " ") for p in fused))
     out = {}
     for motion, off in heading_share_deg(COVERAGE * rms, thigh_up).items():
-        off = np.where(free, off, 0.0)
-        doubted = off > HIP_HEADING_TARGET_DEG
-        if not doubted.any():
-            continue
-        out[motion] = TimedDoubt(
-            bound_deg=np.where(doubted, off, 0.0).astype(np.float32),
-            reason=(
+        doubt = past_target_doubt(
+            t_s,
+            np.where(free, off, 0.0),
+            HIP_HEADING_TARGET_DEG,
+            what=(
                 f"the {which} sensors' orientation is their maker's own, whose heading its "
                 f"maker gives to about {VENDOR_HEADING_RMS_DEG:.0f}° and this file cannot "
-                f"check: hip {motion.replace('_', ' ')} may be off by up to "
-                f"{float(np.max(off)):.0f}°, more than the {HIP_HEADING_TARGET_DEG:.0f}° this "
-                f"tool trusts, at {spans_words(t_s, doubted)}; a rule on it is decided there "
-                "only beyond that"
+                f"check: hip {motion.replace('_', ' ')}"
             ),
             redo=(
                 "record with the sensors' raw gyroscope and accelerometer (not the maker's "
                 "orientation only), then analyse again"
             ),
         )
+        if doubt is not None:
+            out[motion] = doubt
     return out
