@@ -49,6 +49,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _seeds import parse_seed_spec
+
 from analysis.angles.live_redecide import RedecidingPipeline
 from analysis.angles.pipeline import PipelineOptions, analyse_recording
 from analysis.envelope.checker import check_envelope
@@ -488,15 +491,6 @@ def _print(rec: Mapping[str, Any]) -> None:
         )
 
 
-def _people(spec: str) -> list[int]:
-    """``"2,11,35"`` or ranges ``"150-159"`` (inclusive), mixed."""
-    out: list[int] = []
-    for part in spec.split(","):
-        a, _, b = part.partition("-")
-        out.extend(range(int(a), int(b or a) + 1))
-    return out
-
-
 def summary(records: list[Mapping[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
     """Per angle and series (offline, live variants): median, p95 and worst RMSE (deg).
 
@@ -564,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     out = []
     for sensors in args.set.split(","):
         for length in lengths:
-            for seed in _people(args.people):
+            for seed in parse_seed_spec(args.people):
                 rec = one_session(
                     seed,
                     length,

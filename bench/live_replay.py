@@ -39,6 +39,9 @@ from typing import Any
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _seeds import parse_seed_spec
+
 from analysis.angles.live_redecide import RedecidingPipeline
 from analysis.envelope.monitor import EnvelopeMonitor
 from analysis.recording.streams import CalibrationWindows, Recording
@@ -206,14 +209,6 @@ def population_length(seed: int) -> str:
     return "10 min" if seed % 3 == 2 else "1 min"
 
 
-def _people(spec: str) -> list[int]:
-    out: list[int] = []
-    for part in spec.split(","):
-        a, _, b = part.partition("-")
-        out.extend(range(int(a), int(b or a) + 1))
-    return out
-
-
 def sessions(args: argparse.Namespace) -> Iterable[tuple[Recording, str, str | None, str | None]]:
     """``(recording, name, exercise, side)`` of the files, then of the people."""
     for f in args.files:
@@ -221,7 +216,7 @@ def sessions(args: argparse.Namespace) -> Iterable[tuple[Recording, str, str | N
     if args.people:
         from analysis.simulation.population import generate_person, generate_session
 
-        for seed in _people(args.people):
+        for seed in parse_seed_spec(args.people):
             length = population_length(seed) if args.length == "auto" else args.length
             person = generate_person(seed)
             ses = generate_session(person, 0, LENGTHS[length], args.set)

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench._seeds import parse_seed_spec
 from bench.stranger import compare, writers
 from bench.stranger.person import BREAK_KINDS, draw_person
 from bench.stranger.session import SENSOR_SETS, Session, generate, sensor_set
@@ -420,18 +421,12 @@ def rescore(rec: dict, work: Path) -> None:
         res.update(evaluate(out, truth, meta["events"], rec["side"], offset, exercise, places))
 
 
-def parse_seeds(text: str) -> list[int]:
-    """``0-39`` or ``1,5,9``."""
-    if "-" in text:
-        a, b = text.split("-")
-        return list(range(int(a), int(b) + 1))
-    return [int(x) for x in text.split(",")]
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command line (module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds")
+    ap.add_argument(
+        "--seeds", type=parse_seed_spec, help="seeds: 0-39, 1,5,9 or mixed 1300-1330,1611"
+    )
     ap.add_argument("--minutes", type=float, default=None)
     ap.add_argument("--work", type=Path)
     ap.add_argument("--out-json", type=Path)
@@ -491,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             print(summarise(records))
         return 0
     records = []
-    for seed in parse_seeds(args.seeds):
+    for seed in args.seeds:
         which = "round4" if args.round4 else "round3" if args.round3 else args.round2
         which = "round5" if args.round5 else which
         rec = one_seed(seed, args.minutes, args.work, which, tuple(args.sets.split(",")))
