@@ -636,12 +636,12 @@ def knee_hinge_axes(
         doubt = thigh_tilt_doubt(out[thigh], fit[0], thigh)
         if doubt is None:
             continue
-        again = _session_knee_fit(session, pair, stand, axes, q_E_S)
-        found = {} if again is None else _hinge_axes(axes, pair, *again, source=SESSION_KNEE)
+        again = _session_knee_checked(session, pair, stand, axes, q_E_S)
+        found = {} if again is None else _session_axes(axes, pair, again)
         if thigh not in found:
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=doubt)
             continue
-        fits[thigh] = again[0]
+        fits[thigh] = again[0][0]
         # the shank keeps an axis the window's knee fit gave it
         out.update({p: a for p, a in found.items() if out[p].axis_source == "movements"})
     for side in SIDES:
@@ -708,6 +708,8 @@ def _small_bends_fit(
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
     whole: tuple[HingeFit, float],
+    *,
+    bent: Callable[[float], tuple[HingeFit, float] | None] | None = None,
 ) -> tuple[tuple[HingeFit, float], str | None, bool]:
     """The knee's fit over the window's small bends where it shows the whole one coupled.
 
@@ -725,10 +727,12 @@ def _small_bends_fit(
     is not established when the small bends show a coupling nothing fixes
     (:func:`analysis.angles.calibration_hinge.loose_coupling_deg`), else None, and whether a
     coupling was shown at all (the residual's misfit: the hinge's lean is then the
-    coupling's, :func:`_coupled_lean_dropped`, whichever axis is kept).
+    coupling's, :func:`_coupled_lean_dropped`, whichever axis is kept). ``bent``: the fits
+    over the bends at most a limit (default :func:`_bends_within` on ``masks``).
     """
     y_S = axes[pair[0]].y_S
-    bent = _bends_within(session, pair, masks, axes, q_E_S)
+    if bent is None:
+        bent = _bends_within(session, pair, masks, axes, q_E_S)
     fit = bent(SMALL_BEND_DEG)
     if fit is None:
         return whole, None, False
@@ -767,10 +771,13 @@ def _bends_within(
     masks: tuple[BoolArray, BoolArray],
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
+    *,
+    stride: int = 1,
 ) -> Callable[[float], tuple[HingeFit, float] | None]:
     """The knee's fit (:func:`_knee_fit`) over the window's samples bent at most a limit (°).
 
     :func:`analysis.angles.calibration_hinge.bent_at_most`, judged from the two tilts alone.
+    ``stride``: the moving mask holds only every ``stride``-th sample (as :func:`_knee_fit`).
     """
     thigh, shank = pair
     stand, move = masks
@@ -784,7 +791,7 @@ def _bends_within(
         small[np.flatnonzero(move)] = bent_at_most(
             ups[0], ups[1], axes[thigh].y_S, axes[shank].y_S, limit_deg=limit_deg
         )
-        return _knee_fit(session, pair, stand, small, axes, q_E_S)
+        return _knee_fit(session, pair, stand, small, axes, q_E_S, stride=stride)
 
     return fit
 
@@ -931,6 +938,20 @@ def _session_knee_fit(
     than :data:`SESSION_KNEE_SCAN` samples is scanned at a stride, so a 10-h session costs
     what a 15-min one does (no copy of its whole series).
     """
+    moving, stride = _session_moving(session, pair, stand)
+    thin = max(1, -(-int(moving.sum()) // HINGE_MAX_SAMPLES))
+    return _knee_fit(session, pair, stand, moving, axes, q_E_S, thin=thin, stride=stride)
+
+
+def _session_moving(
+    session: UniformSession, pair: tuple[str, str], stand: BoolArray
+) -> tuple[BoolArray, int]:
+    """The session's samples at which thigh or shank turns, and the stride they were scanned at.
+
+    :func:`_session_knee_fit`'s samples: every ``stride``-th of the grid (at most
+    :data:`SESSION_KNEE_SCAN` scanned) turning faster than
+    :data:`analysis.angles.calibration_hinge.MIN_RATE_RAD_S` after the stand's bias.
+    """
     n = session.t_s.shape[0]
     stride = max(1, -(-n // SESSION_KNEE_SCAN))
     moving = np.zeros(n, dtype=bool)
@@ -939,8 +960,50 @@ def _session_knee_fit(
         gyr = np.asarray(stream.gyr_rad_s[::stride], dtype=np.float64)
         rate = rot.row_norm(gyr - _stand_rate(stream, stand))
         moving[::stride] |= stream.valid[::stride] & (rate > MIN_RATE_RAD_S)
-    thin = max(1, -(-int(moving.sum()) // HINGE_MAX_SAMPLES))
-    return _knee_fit(session, pair, stand, moving, axes, q_E_S, thin=thin, stride=stride)
+    return moving, stride
+
+
+def _session_knee_checked(
+    session: UniformSession,
+    pair: tuple[str, str],
+    stand: BoolArray,
+    axes: Mapping[str, SensorAxes],
+    q_E_S: Mapping[str, FloatArray],
+) -> tuple[tuple[HingeFit, float], str | None] | None:
+    """The session's knee fit with the window's check for a tibia turning with the knee.
+
+    :func:`_session_knee_fit`, then :func:`_small_bends_fit` over the same moving samples:
+    the session's knee bends carry the coupling's turn as the window's do, and its fit takes
+    their average (the stranger's round-2 seed 1308, a tibia turning 0.11° per degree of
+    knee flexion: the session's thigh axis 6.1° about the thigh's long axis from the truth,
+    its bends at most 15° 1.3°; the same session with the coupling 0: 0.3° and 0.2°).
+    Returns the fit kept and, where the small bends show a coupling nothing fixes, why the
+    thigh's tilt is not established (else None); None without a fit.
+    """
+    whole = _session_knee_fit(session, pair, stand, axes, q_E_S)
+    if whole is None:
+        return None
+    moving, stride = _session_moving(session, pair, stand)
+    bent = _bends_within(session, pair, (stand, moving), axes, q_E_S, stride=stride)
+    fit, doubt, _ = _small_bends_fit(session, pair, (stand, moving), axes, q_E_S, whole, bent=bent)
+    return fit, doubt
+
+
+def _session_axes(
+    axes: Mapping[str, SensorAxes],
+    pair: tuple[str, str],
+    checked: tuple[tuple[HingeFit, float], str | None],
+) -> dict[str, SensorAxes]:
+    """The thigh's and shank's axes from a checked session fit (:func:`_session_knee_checked`).
+
+    :func:`_hinge_axes` with ``source`` :data:`SESSION_KNEE`; a thigh given its axis takes the
+    check's doubt (if any) as its tilt's.
+    """
+    (fit, turned), doubt = checked
+    found = _hinge_axes(axes, pair, fit, turned, source=SESSION_KNEE)
+    if doubt is not None and pair[0] in found:
+        found[pair[0]] = dataclasses.replace(found[pair[0]], tilt_doubt=doubt)
+    return found
 
 
 def _shank_side_free(fit: HingeFit) -> bool:
@@ -976,10 +1039,10 @@ def _pair_over_session(
     it the shank keeps its own axis from the calibration movements, as when no knee fit is
     usable (22082's own axis 0.7–1.1° off), and the thigh what the window's fit gave it.
     """
-    again = _session_knee_fit(session, pair, stand, axes, q_E_S)
-    if again is None or _shank_side_free(again[0]):
+    again = _session_knee_checked(session, pair, stand, axes, q_E_S)
+    if again is None or _shank_side_free(again[0][0]):
         return {}, None
-    return _hinge_axes(axes, pair, *again, source=SESSION_KNEE), again[0]
+    return _session_axes(axes, pair, again), again[0][0]
 
 
 def _window_fit_checked(
@@ -1034,11 +1097,11 @@ def _firmer_over_session(
     """
     thigh = pair[0]
     slack = axis_slack_deg(window)
-    again = _session_knee_fit(session, pair, stand, axes, q_E_S)
-    if again is not None and axis_slack_deg(again[0]) < slack:
-        found = _hinge_axes(axes, pair, *again, source=SESSION_KNEE)
+    again = _session_knee_checked(session, pair, stand, axes, q_E_S)
+    if again is not None and axis_slack_deg(again[0][0]) < slack:
+        found = _session_axes(axes, pair, again)
         if thigh in found:
-            return found, again[0]
+            return found, again[0][0]
     return {}, None
 
 
