@@ -536,6 +536,14 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "holds_band_noted": sum(
             any(isinstance(a, BandAlternative) for a in h.timing_alternatives) for h in est.holds
         ),
+        # estimated holds another calibration reading of an uncertain rule's angle breaks
+        # (``Hold.reading_episodes``), and the true holds matched within 1 s by one of them:
+        # what that reading's words cost where the hold as measured was right
+        "holds_reading_noted": sum(bool(getattr(h, "reading_episodes", ())) for h in est.holds),
+        "matched_reading_noted": sum(
+            why == HOLD_REASONS[0] and _noted_by_reading(hold, est)
+            for hold, why in zip(holds_true, outcomes, strict=True)
+        ),
         "truth_engaged": eng_true,
         "verdict": est.verdict,
         "truth_verdict": tru.verdict,
@@ -548,6 +556,15 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "rule_status": statuses,
         "uncertain_rules": [r for r, s in statuses.items() if s == "uncertain"],
     }
+
+
+def _noted_by_reading(hold: tuple[float, float], est: EnvelopeResult) -> bool:
+    """Whether an estimated hold within 1 s of ``hold`` names another reading that breaks it."""
+    a, b = hold
+    return any(
+        abs(a - h.start_s) <= 1.0 and abs(b - h.end_s) <= 1.0 and h.reading_episodes
+        for h in est.holds
+    )
 
 
 def _episode_dict(e: Any) -> dict[str, Any]:
