@@ -154,7 +154,9 @@ def check_envelope(
         columns (``{column: degrees}`` on the grid of ``angles``). An uncertain rule's
         episode that every reading also shows, overlapping it in time, is confirmed: the
         rule is ``violated`` with it, ``confirmed_by`` the words; its other episodes stay
-        unconfirmed (:func:`_found_in_every_reading`).
+        unconfirmed (:func:`_found_in_every_reading`). A hold across such a gating rule lists
+        each reading that breaks it otherwise than the angles' own (``Hold.reading_episodes``,
+        :func:`_reading_episodes`).
     rate_mixing
         Optional ``{column: °/s per sample}`` (``AngleResult.rate_mixing``): how much the
         error of the axis an angle is measured about may add to its rate (the pelvis tipping
