@@ -242,6 +242,8 @@ HOLD_REASONS = (
     "gives its reading with the episode ending at the angle's return inside, one reading matches",
     "flagged: start or end hangs on a borderline episode (past its limit by less than the warn "
     "margin); the hold gives its reading with that episode inside, one reading matches",
+    "longer: an uncertain rule does not break it; the hold says another calibration of that "
+    "rule's angle breaks it and a part left under that reading matches",
 )
 
 
@@ -268,6 +270,10 @@ def hold_reason(
     last: flagged with the reading of a gating episode ending where its angle came back
     inside the edge, where the hysteresis band kept it open (``BandAlternative``). Reason 14:
     flagged with the reading of borderline episodes taken as inside (``BorderlineAlternative``).
+    Reason 15: as reason 6, but the part that matches is one left under another calibration
+    reading of the uncertain rule's angle (``Hold.reading_parts``: the pelvis sensor facing
+    the other way), which the hold's condition names with its times; a hold that matches
+    within 1 s as measured stays matched whatever its condition says.
     """
     a, b = hold
     flagged = _flagged(hold, est)
@@ -295,6 +301,8 @@ def hold_reason(
     c, d = over[0]
     if _said_so(hold, (c, d), est):
         return HOLD_REASONS[6]
+    if _said_by_reading(hold, (c, d), est):
+        return HOLD_REASONS[15]
     doubted = {r.rule for r in est.rules if r.status == "uncertain" and not r.spec.advisory}
     across = [
         e
@@ -352,11 +360,32 @@ def _flagged(hold: tuple[float, float], est: EnvelopeResult) -> str | None:
 
 
 def _said_so(hold: tuple[float, float], est_hold: tuple[float, float], est: EnvelopeResult) -> bool:
-    """Whether the estimated hold is conditional and a sure part of it matches ``hold``."""
+    """Whether the estimated hold is conditional and a sure part of it matches ``hold``.
+
+    The sure parts as the angles' own reading has them (``Hold.parts_as_read``: clear of its
+    uncertain rules' episodes as read).
+    """
     a, b = hold
     for h in getattr(est, "holds", ()):
-        if (h.start_s, h.end_s) == est_hold and getattr(h, "conditional", False):
-            return any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in h.sure_parts)
+        if (h.start_s, h.end_s) == est_hold and getattr(h, "unconfirmed", ()):
+            return any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in h.parts_as_read)
+    return False
+
+
+def _said_by_reading(
+    hold: tuple[float, float], est_hold: tuple[float, float], est: EnvelopeResult
+) -> bool:
+    """Whether a part the estimated hold gives under another reading matches ``hold``.
+
+    ``Hold.reading_parts``: per other calibration reading of an uncertain rule's angle that
+    breaks the hold (``Hold.reading_episodes``), the parts left under it; said (the report
+    names them) only when one starts and ends within 1 s of the true hold.
+    """
+    a, b = hold
+    for h in getattr(est, "holds", ()):
+        if (h.start_s, h.end_s) == est_hold:
+            parts = [p for each in getattr(h, "reading_parts", ()) for p in each]
+            return any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in parts)
     return False
 
 
@@ -507,6 +536,14 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "holds_band_noted": sum(
             any(isinstance(a, BandAlternative) for a in h.timing_alternatives) for h in est.holds
         ),
+        # estimated holds another calibration reading of an uncertain rule's angle breaks
+        # (``Hold.reading_episodes``), and the true holds matched within 1 s by one of them:
+        # what that reading's words cost where the hold as measured was right
+        "holds_reading_noted": sum(bool(getattr(h, "reading_episodes", ())) for h in est.holds),
+        "matched_reading_noted": sum(
+            why == HOLD_REASONS[0] and _noted_by_reading(hold, est)
+            for hold, why in zip(holds_true, outcomes, strict=True)
+        ),
         "truth_engaged": eng_true,
         "verdict": est.verdict,
         "truth_verdict": tru.verdict,
@@ -519,6 +556,15 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "rule_status": statuses,
         "uncertain_rules": [r for r, s in statuses.items() if s == "uncertain"],
     }
+
+
+def _noted_by_reading(hold: tuple[float, float], est: EnvelopeResult) -> bool:
+    """Whether an estimated hold within 1 s of ``hold`` names another reading that breaks it."""
+    a, b = hold
+    return any(
+        abs(a - h.start_s) <= 1.0 and abs(b - h.end_s) <= 1.0 and h.reading_episodes
+        for h in est.holds
+    )
 
 
 def _episode_dict(e: Any) -> dict[str, Any]:

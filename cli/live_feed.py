@@ -156,6 +156,18 @@ class SessionTally:
         """The longest hold's timing in words when it has other readings (None otherwise)."""
         return None if self.best_hold is None else self.best_hold.timing_text()
 
+    def hold_condition(self) -> str | None:
+        """The longest hold's condition in words when an uncertain rule may have broken it.
+
+        ``Hold.condition_text``, as the report's verdict box says it (None: it depends on no
+        uncertain rule). Live there are no other calibration readings, so it names what the
+        uncertain angle as read shows.
+        """
+        hold = self.best_hold
+        if hold is None or not getattr(hold, "conditional", False):
+            return None
+        return hold.condition_text()
+
     @property
     def stretch_ended(self) -> bool:
         """The person was in the stretch and is not any more."""
@@ -172,6 +184,9 @@ class SessionTally:
         timing = self.hold_timing()
         if timing is not None:
             hold += f" — {timing}"
+        condition = self.hold_condition()
+        if condition is not None:
+            hold += f" — that hold is not sure: {condition}"
         broke = {r: n for r, n in self.cues.items() if r not in self.advisory}
         if broke:
             what = ", ".join(

@@ -87,11 +87,13 @@ from analysis.envelope.results import (
     PeakAlternative,
     RateAlternative,
     ReadingAlternative,
+    ReadingEpisodes,
     RepetitionResult,
     RuleResult,
     SliderResult,
     TimingAlternative,
     Verdict,
+    parts_clear_of,
 )
 from analysis.errors import DataError
 from analysis.recording.doubts import DoubtKind, TimedDoubt, doubt_kinds, precision_bound_deg
@@ -152,7 +154,9 @@ def check_envelope(
         columns (``{column: degrees}`` on the grid of ``angles``). An uncertain rule's
         episode that every reading also shows, overlapping it in time, is confirmed: the
         rule is ``violated`` with it, ``confirmed_by`` the words; its other episodes stay
-        unconfirmed (:func:`_found_in_every_reading`).
+        unconfirmed (:func:`_found_in_every_reading`). A hold across such a gating rule lists
+        each reading that breaks it otherwise than the angles' own (``Hold.reading_episodes``,
+        :func:`_reading_episodes`).
     rate_mixing
         Optional ``{column: °/s per sample}`` (``AngleResult.rate_mixing``): how much the
         error of the axis an angle is measured about may add to its rate (the pelvis tipping
@@ -259,6 +263,15 @@ def check_envelope(
             borderline=_borderline_runs(rule_results, outside, testing, t_s, t_end),
         )
         holds = _with_unconfirmed(holds, rule_results)
+        holds = _with_other_readings(
+            holds,
+            _reading_episodes(
+                rule_results,
+                (uncertain or {}, other_readings or {}),
+                _JudgedUnder(profile, side, data, t_s, t_end, absent),
+                tests,
+            ),
+        )
 
     slider, reps = _dynamics(profile, side, data, engaged, t_s, t_end, absent)
     verdict = _verdict(engaged, rule_results)
@@ -2070,18 +2083,106 @@ def _with_unconfirmed(holds: Sequence[Hold], rules: Sequence[RuleResult]) -> tup
     doubted = [e for r in rules if r.unconfirmed and not r.spec.advisory for e in r.unconfirmed]
     out = []
     for h in holds:
-        inside = sorted(
+        inside = _clipped(doubted, h)
+        out.append(dataclasses.replace(h, unconfirmed=inside) if inside else h)
+    return tuple(out)
+
+
+def _clipped(episodes: Sequence[Episode], hold: Hold) -> tuple[Episode, ...]:
+    """``episodes`` that overlap ``hold``, clipped to it, in time order (then by rule)."""
+    return tuple(
+        sorted(
             (
                 dataclasses.replace(
-                    e, start_s=max(e.start_s, h.start_s), end_s=min(e.end_s, h.end_s)
+                    e, start_s=max(e.start_s, hold.start_s), end_s=min(e.end_s, hold.end_s)
                 )
-                for e in doubted
-                if e.start_s < h.end_s and e.end_s > h.start_s
+                for e in episodes
+                if e.start_s < hold.end_s and e.end_s > hold.start_s
             ),
             key=lambda e: (e.start_s, e.rule),
         )
-        out.append(dataclasses.replace(h, unconfirmed=tuple(inside)) if inside else h)
+    )
+
+
+def _reading_episodes(
+    rules: Sequence[RuleResult],
+    doubts: tuple[Mapping[str, Mapping[str, str]], Mapping[str, OtherReadings]],
+    judged_under: _JudgedUnder,
+    tests: Sequence[DifferentiationTest],
+) -> list[tuple[str, tuple[Episode, ...]]]:
+    """Each other calibration reading of the doubted gating rules' angles, with its episodes.
+
+    ``doubts``: ``check_envelope``'s ``uncertain`` and ``other_readings``. A gating (not
+    advisory) rule whose angle is uncertain and whose doubt is between discrete readings
+    (:func:`_readings_of`) is judged under each reading of that doubt as the angles' own
+    (:func:`_judge_rule` where that reading is engaged and in the pose, a performed test's
+    movement excused). One item per reading that shows any episode: the doubt's words and
+    the episodes of every such rule under that reading, in time order.
+    """
+    uncertain, other_readings = doubts
+    groups: dict[str, tuple[OtherReadings, list[RuleResult]]] = {}
+    for r in rules:
+        if r.spec.advisory or r.column is None or r.column not in uncertain:
+            continue
+        if r.status == "not_measured":
+            continue
+        group = _readings_of(r.column, other_readings)
+        if group is not None:
+            groups.setdefault(group[0], (group, []))[1].append(r)
+    t_s, t_end = judged_under.t_s, judged_under.t_end
+    out = []
+    for (words, readings), doubted in groups.values():
+        for reading in readings:
+            judged = judged_under(reading)
+            found: list[Episode] = []
+            for r in doubted:
+                x = np.asarray(reading[str(r.column)], dtype=np.float64)
+                ok = judged & np.isfinite(x)
+                res, _, _ = _excuse_tests(
+                    *_judge_rule(r.spec, str(r.column), x, ok, judged, t_s, t_end), tests, t_s
+                )
+                found.extend(res.episodes)
+            if found:
+                out.append((words, tuple(sorted(found, key=lambda e: (e.start_s, e.rule)))))
+    return out
+
+
+def _with_other_readings(
+    holds: Sequence[Hold], found: Sequence[tuple[str, tuple[Episode, ...]]]
+) -> tuple[Hold, ...]:
+    """Each hold with what the other readings of its doubted rules show during it.
+
+    ``found``: :func:`_reading_episodes`. A reading is kept for a hold
+    (``Hold.reading_episodes``) when it shows an episode during the hold and leaves other
+    parts of it than the angles' own reading does (``Hold.parts_as_read``) and than each
+    reading kept before it, by :data:`ALTERNATIVE_MIN_S` or more at some edge.
+    """
+    out = []
+    for h in holds:
+        kept: list[ReadingEpisodes] = []
+        seen = [h.parts_as_read]
+        for words, episodes in found:
+            inside = _clipped(episodes, h)
+            if not inside:
+                continue
+            parts = parts_clear_of(h.start_s, h.end_s, inside)
+            if any(_same_parts(parts, other) for other in seen):
+                continue
+            seen.append(parts)
+            kept.append(ReadingEpisodes(reading=words, episodes=inside))
+        out.append(dataclasses.replace(h, reading_episodes=tuple(kept)) if kept else h)
     return tuple(out)
+
+
+def _same_parts(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> bool:
+    """Whether two sets of hold parts (seconds) read the hold alike.
+
+    The same count of parts, each edge within :data:`ALTERNATIVE_MIN_S` of the other's.
+    """
+    return len(a) == len(b) and all(
+        abs(p - r) < ALTERNATIVE_MIN_S and abs(q - w) < ALTERNATIVE_MIN_S
+        for (p, q), (r, w) in zip(a, b, strict=True)
+    )
 
 
 def moving(

@@ -115,6 +115,24 @@ def _borderline_episodes(alt: Any) -> list[dict[str, Any]] | None:
     ]
 
 
+def _other_readings(h: Any) -> list[dict[str, Any]]:
+    """A hold's ``other_readings``: per other calibration reading that breaks it otherwise.
+
+    ``results.Hold.reading_episodes``: the reading's words, its episodes clipped to the hold
+    (``rule`` and the fields of ``episodes``), and the parts of the hold left under it
+    (``[[start_s, end_s], …]``, seconds) with the longest one's length (``longest_s``).
+    """
+    return [
+        {
+            "reading": r.reading,
+            "episodes": [{"rule": e.rule, **_episode(e)} for e in r.episodes],
+            "parts": [[_r(a, 3), _r(b, 3)] for a, b in parts],
+            "longest_s": _r(max((b - a for a, b in parts), default=0.0), 3),
+        }
+        for r, parts in zip(h.reading_episodes, h.reading_parts, strict=True)
+    ]
+
+
 # long: one dict literal in the key order of envelope.json (docs/envelope.md), so the code
 # reads like the contract it writes; the per-rule and per-mark items are their own functions
 def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
@@ -134,6 +152,7 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                 "sure_s": _r(h.sure_s, 3),
                 "unconfirmed_episodes": [{"rule": e.rule, **_episode(e)} for e in h.unconfirmed],
                 "condition": h.condition_text(),
+                "other_readings": _other_readings(h),
                 "timing_flagged": h.timing_flagged,
                 "timing_alternatives": [_alternative(x) for x in h.timing_alternatives],
                 "timing_condition": h.timing_text(),

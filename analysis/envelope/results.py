@@ -372,6 +372,41 @@ def clock_text(t_s: float) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReadingEpisodes:
+    """What another calibration reading of an uncertain gating rule's angle shows in a hold.
+
+    Where the angle's doubt is between discrete calibrations (``check_envelope``'s
+    ``other_readings``: the pelvis sensor facing one way or the other, one flexion axis or
+    its rival), each other reading is judged as the angles' own. ``reading``: the words of
+    that doubt's readings ("found whichever way the pelvis sensor faces"); ``episodes``: the
+    episodes of the doubted gating rules under that reading, clipped to the hold (``peak_deg``
+    and ``peak_t_s`` stay those of the whole episode), in time order. Had that reading been
+    the right one, each of them would have broken the hold.
+    """
+
+    reading: str
+    episodes: tuple[Episode, ...]
+
+
+def parts_clear_of(
+    start_s: float, end_s: float, episodes: Sequence[Episode]
+) -> tuple[tuple[float, float], ...]:
+    """The parts ``(start_s, end_s)`` of ``[start_s, end_s)`` clear of every one of ``episodes``.
+
+    Seconds; in time order; the whole span when no episode overlaps it, none when they
+    cover it.
+    """
+    parts, t = [], start_s
+    for a, b in sorted((e.start_s, e.end_s) for e in episodes):
+        if a > t:
+            parts.append((t, min(a, end_s)))
+        t = max(t, b)
+    if end_s > t:
+        parts.append((t, end_s))
+    return tuple((a, b) for a, b in parts if b > a)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Hold:
     """Continuous engaged time inside the envelope, ``[start_s, end_s)``.
 
@@ -395,6 +430,11 @@ class Hold:
     (engagement angle uncertain) as read with that angle's rate at half and at twice its
     measured value, each that moves it as much (``Hold.timing_text``). A reading that splits
     the hold gives each of its holds (``parts``)."""
+    reading_episodes: tuple[ReadingEpisodes, ...] = ()
+    """Per other calibration reading of an uncertain gating rule's angle that reads the hold
+    otherwise than the angles' own (:attr:`reading_parts` differ from :attr:`parts_as_read`),
+    the episodes it shows during the hold (:class:`ReadingEpisodes`). Had that reading been
+    right, the hold was broken at them: the hold's length hangs on which reading is right."""
     timing_unknown: str | None = None
     """Why the hold's start and end are not known to within a second (None when they are):
     it is timed on an uncertain engagement angle whose segment's forward direction is not
@@ -409,24 +449,43 @@ class Hold:
 
     @property
     def conditional(self) -> bool:
-        """Whether the hold depends on an uncertain rule (it has ``unconfirmed`` episodes)."""
-        return bool(self.unconfirmed)
+        """Whether the hold depends on an uncertain rule.
+
+        It has ``unconfirmed`` episodes (the angles' own reading of an uncertain rule breaks
+        it), or ``reading_episodes`` (another calibration reading of such a rule's angle
+        does).
+        """
+        return bool(self.unconfirmed or self.reading_episodes)
 
     @property
-    def sure_parts(self) -> tuple[tuple[float, float], ...]:
+    def parts_as_read(self) -> tuple[tuple[float, float], ...]:
         """The parts ``(start_s, end_s)`` of the hold clear of every ``unconfirmed`` episode.
 
         What would be left of the hold if each uncertain rule really was broken where its
-        angle says (the whole hold when there is no such episode).
+        angle, as read, says (the whole hold when there is no such episode).
         """
-        parts, t = [], self.start_s
-        for a, b in sorted((e.start_s, e.end_s) for e in self.unconfirmed):
-            if a > t:
-                parts.append((t, a))
-            t = max(t, b)
-        if self.end_s > t:
-            parts.append((t, self.end_s))
-        return tuple(parts)
+        return parts_clear_of(self.start_s, self.end_s, self.unconfirmed)
+
+    @property
+    def reading_parts(self) -> tuple[tuple[tuple[float, float], ...], ...]:
+        """Per item of ``reading_episodes``, the parts of the hold clear of its episodes.
+
+        What would be left of the hold if that other calibration reading was the right one.
+        """
+        return tuple(
+            parts_clear_of(self.start_s, self.end_s, r.episodes) for r in self.reading_episodes
+        )
+
+    @property
+    def sure_parts(self) -> tuple[tuple[float, float], ...]:
+        """The parts ``(start_s, end_s)`` of the hold that no uncertain reading breaks.
+
+        Clear of every ``unconfirmed`` episode and of every episode of ``reading_episodes``:
+        what is left whichever reading of an uncertain rule is right (the whole hold when
+        there is no such episode).
+        """
+        every = [*self.unconfirmed, *(e for r in self.reading_episodes for e in r.episodes)]
+        return parts_clear_of(self.start_s, self.end_s, every)
 
     @property
     def sure_s(self) -> float:
@@ -479,21 +538,65 @@ class Hold:
 
         E.g. "held 42 s; the knee reading is uncertain and points to a locked-straight knee
         12 s into the hold, for 4 s — if that was real, the hold was broken there and its
-        longest sure part is 26 s".
+        longest sure part is 26 s". Each other calibration reading that breaks it
+        (``reading_episodes``) adds a clause with what is left under it, e.g. "; under
+        another calibration the data allow, the pelvis reading points to tucking the pelvis
+        under 0 s into the hold, for 10 s — if that was right, the hold was broken there and
+        its longest part is 4 s (1:07–1:11)".
         """
-        if not self.unconfirmed:
+        if not self.conditional:
             return None
-        e = self.unconfirmed[0]
-        part = _RULE_PART.get(e.rule, e.rule.replace("_", " "))
+        clauses = []
+        if self.unconfirmed:
+            e = self.unconfirmed[0]
+            clauses.append(
+                f"the {_rule_part(e.rule)} reading is uncertain and points to "
+                f"{self._episodes_text(self.unconfirmed)} — if that was real, the hold was "
+                f"broken there and its longest sure part is "
+                f"{_longest_s(self.parts_as_read):.0f} s"
+            )
+        else:
+            e = self.reading_episodes[0].episodes[0]
+            clauses.append(
+                f"the {_rule_part(e.rule)} reading is uncertain and, as read, does not break it"
+            )
+        for r, parts in zip(self.reading_episodes, self.reading_parts, strict=True):
+            clauses.append(
+                f"under another calibration the data allow, the "
+                f"{_rule_part(r.episodes[0].rule)} reading points to "
+                f"{self._episodes_text(r.episodes)} — if that was right, the hold was broken "
+                f"there and {_longest_part_text(parts)}"
+            )
+        return f"held {self.duration_s:.0f} s; " + "; ".join(clauses)
+
+    def _episodes_text(self, episodes: Sequence[Episode]) -> str:
+        """The first of ``episodes`` as said in a condition, and how many more there are."""
+        e = episodes[0]
         words = RULE_WORDS.get(e.rule, f"{e.rule.replace('_', ' ')} past its limit")
-        more = len(self.unconfirmed) - 1
+        more = len(episodes) - 1
         also = f" (and {more} more time{'s' if more > 1 else ''})" if more else ""
         return (
-            f"held {self.duration_s:.0f} s; the {part} reading is uncertain and points to {words} "
-            f"{e.start_s - self.start_s:.0f} s into the hold, for {e.duration_s:.0f} s{also}"
-            " — if that was real, the hold was broken there and its longest sure part is "
-            f"{self.sure_s:.0f} s"
+            f"{words} {e.start_s - self.start_s:.0f} s into the hold, "
+            f"for {e.duration_s:.0f} s{also}"
         )
+
+
+def _rule_part(rule: str) -> str:
+    """The body part ``rule``'s angle is read at, as a patient would name it."""
+    return _RULE_PART.get(rule, rule.replace("_", " "))
+
+
+def _longest_s(parts: Sequence[tuple[float, float]]) -> float:
+    """The longest of ``parts`` ``(start_s, end_s)`` in seconds (0 when there is none)."""
+    return max((b - a for a, b in parts), default=0.0)
+
+
+def _longest_part_text(parts: Sequence[tuple[float, float]]) -> str:
+    """The longest of ``parts`` in words: "its longest part is 4 s (1:07–1:11)"."""
+    if not parts:
+        return "nothing of it is left"
+    a, b = max(parts, key=lambda p: p[1] - p[0])
+    return f"its longest part is {b - a:.0f} s ({clock_text(a)}–{clock_text(b)})"
 
 
 def _reading_text(alt: TimingAlternative) -> str:

@@ -440,7 +440,8 @@ def judge_tests(env: dict, truth: pd.DataFrame, events: list[dict], side: str) -
 def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
     """Each truth hold of ≥ 10 s against the estimated hold that overlaps it most: start and
     end differences (s), and whether a reading the report gives (timing alternatives, a
-    conditional hold's sure parts) comes within 1 s."""
+    conditional hold's sure parts, the parts it leaves under another calibration reading)
+    comes within 1 s."""
     out = []
     for a, b in truth_h:
         if b - a < 10.0:
@@ -462,6 +463,8 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
         # a conditional hold says it would break at an uncertain rule's episode
         for ep in best.get("unconfirmed_episodes", []):
             alts += [(best["start_s"], ep["start_s"]), (ep["end_s"], best["end_s"])]
+        # … or, under another calibration of that rule's angle, leave these parts
+        alts += [tuple(p) for r in best.get("other_readings") or [] for p in r["parts"]]
         said = any(
             s is not None and e is not None and abs(s - a) <= 1.0 and abs(e - b) <= 1.0
             for s, e in alts
