@@ -104,6 +104,7 @@ from analysis.angles.tilt_precision import (
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
 from analysis.angles.tissue import knee_tissue_timed, tissue_rmse_deg, with_tissue_deg
+from analysis.angles.unread_twist import unread_twist_doubt
 from analysis.angles.vendor_heading import anchored_mask, hip_heading_timed
 from analysis.angles.vendor_tilt import (
     follows_raw_accelerometer,
@@ -1565,7 +1566,34 @@ def _doubted(
         columns = {c: angles[c].to_numpy() for c in angles if "_hip_" in c}
         twisted, more = _undecided_twists(columns, twist.read, uncertain, twist)
         uncertain, readings = {**twisted, **uncertain}, {**readings, **more}
+        uncertain, readings = _unread_twists(angles, drift or {}, twist.read, uncertain, readings)
     return (doubts, *_drifted_hips(angles, drift or {}, uncertain, readings))
+
+
+def _unread_twists(
+    angles: pd.DataFrame,
+    drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
+    read: Mapping[str, float],
+    uncertain: Mapping[str, Mapping[str, str]],
+    readings: Mapping[str, OtherReadings],
+) -> tuple[dict[str, Mapping[str, str]], dict[str, OtherReadings]]:
+    """``uncertain`` and ``readings`` with the hip rotations a twist no anchor read may spoil.
+
+    Per thigh with a long axis's vertical share (``drift``) and no posture anchor (not in
+    ``read``, :class:`TwistSource`), :func:`unread_twist_doubt`; one uncertain already keeps
+    its reason with this one added. Every other reading carries the same calibration's twist,
+    so it confirms no episode of such a column: it is taken out of them.
+    """
+    out = dict(uncertain)
+    doubted: set[str] = set()
+    for thigh, (_, up) in drift.items():
+        side = thigh.split("_", 1)[0]
+        why = None if thigh in read else unread_twist_doubt(up, side)
+        if why is not None:
+            doubted |= _join_hip_doubts(out, side, {"internal_rotation": why}, angles)
+    if not doubted:
+        return out, dict(readings)
+    return out, {k: (w, _without(group, doubted)) for k, (w, group) in readings.items()}
 
 
 def _join_hip_doubts(

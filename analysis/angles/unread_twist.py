@@ -1,0 +1,69 @@
+"""A thigh's calibration twist that no posture anchor read: its bound on hip rotation.
+
+The calibration can get the thigh's flexion axis wrong about the thigh's long axis by up to
+:data:`~analysis.angles.heading.MAX_TWIST_DEG` (a twist ``τ``). Standing, the long axis is
+vertical, so the twist is a heading, which the quiet stands re-take: it leaves no error there.
+Once the thigh leaves the vertical, the heading the stands took out no longer cancels the
+twist, and hip internal rotation is off by ``τ · (1 − u)``, with ``u`` the vertical component
+of the thigh's superior axis (1 standing, 0 lying flat or the thigh level, −1 with the thigh
+pointing up from the floor: twice the twist). Lying flat or sitting still, the posture
+anchors read the twist (:func:`~analysis.angles.heading.hip_twist_read`) and it is removed or
+the hip doubted; a hip with no such anchor has only the calibration's bound
+(docs/accuracy.md, round 18 "two lying hips that are not drift" and round 19, stranger 1611:
+lying with the leg raised and a fidget that left no still moment lying flat).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis.angles.heading import HIP_DRIFT_TARGET_DEG, MAX_TWIST_DEG
+
+FloatArray = NDArray[np.float64]
+
+UNREAD_TWIST_REDO: Final = (
+    "lie on your back with the legs straight and the kneecaps pointing up, still, for 3 s "
+    "before you raise the leg (or sit still on a chair for 3 s), then analyse again"
+)
+"""What to redo: a still moment lying flat (or sitting) reads the twist."""
+
+
+def unread_twist_rms_deg(thigh_up: FloatArray, *, twist_deg: float = MAX_TWIST_DEG) -> float:
+    """RMS (deg) over the session of ``twist_deg · (1 − u)``: the hip rotation a twist can cause.
+
+    ``thigh_up``: per sample, the vertical component ``u`` of the thigh's superior axis in
+    the earth frame (z up; 1 standing). Samples without it (NaN) are left out; 0 if none.
+    """
+    u = np.asarray(thigh_up, dtype=np.float64)
+    u = np.clip(u[np.isfinite(u)], -1.0, 1.0)
+    if u.size == 0:
+        return 0.0
+    off = twist_deg * (1.0 - u)
+    return float(np.sqrt(np.mean(off * off)))
+
+
+def unread_twist_doubt(
+    thigh_up: FloatArray, side: str, *, twist_deg: float = MAX_TWIST_DEG
+) -> dict[str, str] | None:
+    """The hip rotation doubt of a thigh whose twist no posture anchor read, or None.
+
+    ``{"reason", "redo"}`` where :func:`unread_twist_rms_deg` passes hip rotation's target
+    (:data:`~analysis.angles.heading.HIP_DRIFT_TARGET_DEG`); the caller decides that no
+    posture anchor read the ``side`` thigh's twist.
+    """
+    rms = unread_twist_rms_deg(thigh_up, twist_deg=twist_deg)
+    if rms <= HIP_DRIFT_TARGET_DEG:
+        return None
+    return {
+        "reason": (
+            f"the {side} thigh sensor's calibration may be up to {twist_deg:.0f}° off about "
+            "the thigh's long axis; standing this does not show, but with the thigh level or "
+            "raised from lying it turns the hip's rotation, and no still moment lying flat or "
+            f"sitting read it: hip internal rotation may be off by {rms:.0f}° RMS over the "
+            f"session, more than the {HIP_DRIFT_TARGET_DEG:.0f}° this tool trusts"
+        ),
+        "redo": UNREAD_TWIST_REDO,
+    }

@@ -1,0 +1,88 @@
+"""A thigh's calibration twist that no posture anchor read: hip rotation off by τ·(1 − u)
+once the thigh leaves the vertical, and the doubt it leaves (stranger 1611)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.angles import rotations as rot
+from analysis.angles.heading import HIP_DRIFT_TARGET_DEG, MAX_TWIST_DEG
+from analysis.angles.pipeline import _unread_twists
+from analysis.angles.unread_twist import unread_twist_doubt, unread_twist_rms_deg
+
+IR, ADD = "right_hip_internal_rotation_deg", "right_hip_adduction_deg"
+
+# segment y (superior) to the earth's z (up): a segment standing upright
+_UPRIGHT = rot.from_axis_angle([1.0, 0.0, 0.0], np.pi / 2)
+
+
+def _hip_rotation_error_deg(flexion_deg: float, twist_deg: float) -> tuple[float, float]:
+    """A thigh flexed from the stand about the pelvis's z, its sensor twisted about its long axis.
+
+    The stand's anchor takes the twist out as a heading (a turn about the earth's vertical);
+    returns the hip rotation read minus the truth's (0) and the thigh's superior axis'
+    vertical component.
+    """
+    q_p = _UPRIGHT
+    q_t = rot.multiply(_UPRIGHT, rot.from_axis_angle([0.0, 0.0, 1.0], np.radians(flexion_deg)))
+    twisted = rot.multiply(q_t, rot.from_axis_angle([0.0, 1.0, 0.0], np.radians(twist_deg)))
+    heading = rot.from_axis_angle([0.0, 0.0, 1.0], -np.radians(twist_deg))  # the stand's anchor
+    read = rot.multiply(heading, twisted)
+    rel = rot.multiply(rot.conjugate(q_p), read)
+    up = float(rot.frame_axis(q_t[None, :], 1)[0, 2])
+    return float(np.degrees(rot.euler_zxy(rel[None, :])[0, 2])), up
+
+
+@pytest.mark.parametrize("flexion_deg", [0.0, 45.0, 90.0, 135.0, 175.0])
+def test_a_twist_the_stand_took_as_a_heading_turns_the_hip_by_its_share(flexion_deg):
+    err, up = _hip_rotation_error_deg(flexion_deg, 3.0)
+    assert err == pytest.approx(3.0 * (1.0 - up), abs=0.15)
+
+
+def test_the_rms_is_zero_standing_the_twist_lying_and_twice_it_pointing_up():
+    assert unread_twist_rms_deg(np.ones(50)) == 0.0
+    assert unread_twist_rms_deg(np.zeros(50), twist_deg=5.0) == pytest.approx(5.0)
+    assert unread_twist_rms_deg(-np.ones(50), twist_deg=5.0) == pytest.approx(10.0)
+    half = np.r_[np.ones(50), -np.ones(50), np.full(7, np.nan)]
+    assert unread_twist_rms_deg(half, twist_deg=5.0) == pytest.approx(10.0 / np.sqrt(2.0))
+    assert unread_twist_rms_deg(np.full(3, np.nan)) == 0.0
+
+
+def test_the_doubt_only_past_the_target_with_plain_words():
+    standing_then_level = np.r_[np.ones(80), np.zeros(20)]  # RMS 5·√0.2 = 2.2°
+    assert unread_twist_doubt(standing_then_level, "right") is None
+    raised = np.r_[np.ones(60), -np.ones(40)]  # the leg raised from lying: 10·√0.4 = 6.3°
+    why = unread_twist_doubt(raised, "right")
+    assert why is not None
+    assert "right thigh" in why["reason"]
+    assert f"{MAX_TWIST_DEG:.0f}° off about the thigh's long axis" in why["reason"]
+    assert f"the {HIP_DRIFT_TARGET_DEG:.0f}° this tool trusts" in why["reason"]
+    assert "lie on your back" in why["redo"]
+
+
+def _angles(n: int = 100) -> pd.DataFrame:
+    return pd.DataFrame({"t_s": np.arange(n) * 0.01, IR: np.zeros(n), ADD: np.zeros(n)})
+
+
+def test_the_pipeline_doubts_a_raised_hip_only_without_a_posture_anchor():
+    angles = _angles()
+    up = np.r_[np.ones(50), -np.ones(50)].astype(np.float32)
+    drift = {"right_thigh": (None, up)}
+    readings = {"right_thigh twist": ("words", ({IR: np.zeros(100), ADD: np.zeros(100)},))}
+    out, more = _unread_twists(angles, drift, {}, {}, readings)
+    assert list(out) == [IR]
+    assert list(more["right_thigh twist"][1][0]) == [ADD]  # the other reading shares the twist
+    read, same = _unread_twists(angles, drift, {"right_thigh": 0.02}, {}, readings)
+    assert read == {}
+    assert same == readings
+
+
+def test_an_uncertain_rotation_keeps_its_reason_with_this_one_added():
+    angles = _angles()
+    drift = {"right_thigh": (None, -np.ones(100, dtype=np.float32))}
+    was = {IR: {"reason": "the hinge turns", "redo": "bend the knee"}}
+    out, _ = _unread_twists(angles, drift, {}, was, {})
+    assert out[IR]["reason"].startswith("the hinge turns; the right thigh sensor's calibration")
+    assert "lie on your back" in out[IR]["redo"]
