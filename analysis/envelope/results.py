@@ -483,16 +483,32 @@ class Hold:
         """
         if not self.unconfirmed:
             return None
-        e = self.unconfirmed[0]
-        part = _RULE_PART.get(e.rule, e.rule.replace("_", " "))
-        words = RULE_WORDS.get(e.rule, f"{e.rule.replace('_', ' ')} past its limit")
-        more = len(self.unconfirmed) - 1
-        also = f" (and {more} more time{'s' if more > 1 else ''})" if more else ""
+        rules = list(dict.fromkeys(e.rule for e in self.unconfirmed))
+        each = [self._rule_condition(rule, first=k == 0) for k, rule in enumerate(rules)]
+        said = each[0] if len(each) == 1 else ", ".join(each[:-1]) + ", and " + each[-1]
+        which = "that was" if len(self.unconfirmed) == 1 else "any of that was"
         return (
-            f"held {self.duration_s:.0f} s; the {part} reading is uncertain and points to {words} "
-            f"{e.start_s - self.start_s:.0f} s into the hold, for {e.duration_s:.0f} s{also}"
-            " — if that was real, the hold was broken there and its longest sure part is "
-            f"{self.sure_s:.0f} s"
+            f"held {self.duration_s:.0f} s; {said} — if {which} real, the hold was broken there "
+            f"and its longest sure part is {self.sure_s:.0f} s"
+        )
+
+    def _rule_condition(self, rule: str, *, first: bool) -> str:
+        """One rule's unconfirmed episodes in this hold: its first one, and how many more.
+
+        E.g. "the knee reading is uncertain and points to a locked-straight knee 12 s into
+        the hold, for 4 s (and 1 more time)"; after the first rule, "the ankle reading to
+        toes pulled up 19 s into the hold, for 5 s".
+        """
+        eps = [e for e in self.unconfirmed if e.rule == rule]
+        e = eps[0]
+        part = _RULE_PART.get(rule, rule.replace("_", " "))
+        words = RULE_WORDS.get(rule, f"{rule.replace('_', ' ')} past its limit")
+        more = len(eps) - 1
+        also = f" (and {more} more time{'s' if more > 1 else ''})" if more else ""
+        lead = "is uncertain and points to" if first else "to"
+        return (
+            f"the {part} reading {lead} {words} {e.start_s - self.start_s:.0f} s into the "
+            f"hold, for {e.duration_s:.0f} s{also}"
         )
 
 
