@@ -45,6 +45,7 @@ from analysis.envelope.gates import GateRun, angle_precision_deg, borderline_run
 from analysis.envelope.masks import (
     BoolArray,
     FloatArray,
+    carried_over_gaps,
     debounce,
     end_times,
     hysteresis,
@@ -464,7 +465,7 @@ def _gate_bounds(
                 continue  # as in _with_requirements
             step = angle_precision_deg(req.angle)
             precision = max(precision, step)
-            cond &= _condition(xr + way * _toward_met(req) * step, req)
+            cond &= _requirement_met(xr + way * _toward_met(req) * step, req)
         out.append(cond)
     return out[0], out[1], precision
 
@@ -622,9 +623,21 @@ def _with_requirements(
         xr = data.get(angle_column_for(req.angle, side))
         if xr is None or not np.isfinite(xr).any():
             continue  # a requirement applies only where its angle is measured
-        raw &= _condition(xr, req)
+        raw &= _requirement_met(xr, req)
         used.append(req.describe())
     return raw, used
+
+
+def _requirement_met(x: FloatArray, req: EngagedCriterion) -> BoolArray:
+    """Where an engagement requirement (e.g. knee ≤ 60°) is met on its angle ``x`` (deg).
+
+    A stretch where ``x`` has no data (its sensor sent nothing) between two samples that
+    both meet the requirement is read as met (:func:`~.masks.carried_over_gaps`): the
+    criterion itself (hip flexion) still has to hold there, and the rules whose angles are
+    measured are judged. A gap at either end, or next to a sample that does not meet it,
+    stays not met.
+    """
+    return carried_over_gaps(_condition(x, req), np.isfinite(x))
 
 
 def engagement_condition(

@@ -71,6 +71,24 @@ def latch(on: BoolArray, off: BoolArray, valid: BoolArray) -> BoolArray:
     return np.where(idx >= 0, on[np.maximum(idx, 0)], False) & valid
 
 
+def carried_over_gaps(met: BoolArray, valid: BoolArray) -> BoolArray:
+    """``met`` with each gap in ``valid`` that has valid samples on both sides filled.
+
+    A gap takes True only when ``met`` holds at the last valid sample before it and at the
+    first one after it; a gap at either end of the series has no after (or before) and stays
+    False, as do gaps between a met and an unmet side. Per sample, same length as ``met``.
+    Why: a condition whose angle went missing for a while (a sensor that sent nothing) and
+    held on both sides of it is read as having held through it, not as broken.
+    """
+    out = met & valid
+    starts, ends, values = value_runs(valid)
+    for k in np.flatnonzero(~values):
+        a, b = int(starts[k]), int(ends[k])
+        if a > 0 and b < met.size and out[a - 1] and out[b]:
+            out[a:b] = True
+    return out
+
+
 def hysteresis(
     x: FloatArray, valid: BoolArray, *, limit: float, release: float, upper: bool
 ) -> BoolArray:

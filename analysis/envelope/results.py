@@ -548,12 +548,13 @@ class Hold:
             return None
         clauses = []
         if self.unconfirmed:
-            e = self.unconfirmed[0]
+            rules = list(dict.fromkeys(e.rule for e in self.unconfirmed))
+            each = [self._rule_condition(rule, first=k == 0) for k, rule in enumerate(rules)]
+            said = each[0] if len(each) == 1 else ", ".join(each[:-1]) + ", and " + each[-1]
+            which = "that was" if len(self.unconfirmed) == 1 else "any of that was"
             clauses.append(
-                f"the {_rule_part(e.rule)} reading is uncertain and points to "
-                f"{self._episodes_text(self.unconfirmed)} — if that was real, the hold was "
-                f"broken there and its longest sure part is "
-                f"{_longest_s(self.parts_as_read):.0f} s"
+                f"{said} — if {which} real, the hold was broken there and its longest sure "
+                f"part is {_longest_s(self.parts_as_read):.0f} s"
             )
         else:
             e = self.reading_episodes[0].episodes[0]
@@ -579,6 +580,17 @@ class Hold:
             f"{words} {e.start_s - self.start_s:.0f} s into the hold, "
             f"for {e.duration_s:.0f} s{also}"
         )
+
+    def _rule_condition(self, rule: str, *, first: bool) -> str:
+        """One rule's unconfirmed episodes in this hold: its first one, and how many more.
+
+        E.g. "the knee reading is uncertain and points to a locked-straight knee 12 s into
+        the hold, for 4 s (and 1 more time)"; after the first rule, "the ankle reading to
+        toes pulled up 19 s into the hold, for 5 s".
+        """
+        eps = [e for e in self.unconfirmed if e.rule == rule]
+        lead = "is uncertain and points to" if first else "to"
+        return f"the {_rule_part(rule)} reading {lead} {self._episodes_text(eps)}"
 
 
 def _rule_part(rule: str) -> str:

@@ -460,9 +460,16 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
         alts += [
             tuple(p) for x in best.get("timing_alternatives", []) for p in x.get("parts") or []
         ]
-        # a conditional hold says it would break at an uncertain rule's episode
+        # a conditional hold says it would break at an uncertain rule's episode, whichever of
+        # its readings holds: the hold as read and each timing alternative break there
+        spans = [(best["start_s"], best["end_s"])] + [
+            (x["start_s"], x["end_s"])
+            for x in best.get("timing_alternatives", [])
+            if x.get("start_s") is not None and x.get("end_s") is not None
+        ]
         for ep in best.get("unconfirmed_episodes", []):
-            alts += [(best["start_s"], ep["start_s"]), (ep["end_s"], best["end_s"])]
+            alts += [(s0, ep["start_s"]) for s0, _ in spans if s0 < ep["start_s"]]
+            alts += [(ep["end_s"], e0) for _, e0 in spans if e0 > ep["end_s"]]
         # … or, under another calibration of that rule's angle, leave these parts
         alts += [tuple(p) for r in best.get("other_readings") or [] for p in r["parts"]]
         said = any(

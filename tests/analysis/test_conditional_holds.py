@@ -122,7 +122,21 @@ def test_sure_parts_of_overlapping_and_edge_episodes():
     assert covered.sure_s == 0.0
     text = hold.condition_text()
     assert text is not None
-    assert "(and 2 more times)" in text
+    # each rule named with its first episode: the knee's second one counted, the ankle's own
+    assert "a locked-straight knee 0 s into the hold, for 4 s (and 1 more time)" in text
+    assert ", and the ankle reading to toes pulled up 2 s into the hold, for 4 s" in text
+    assert "if any of that was real" in text
+
+
+def test_condition_text_names_a_second_rule_not_as_the_first_rules_again():
+    eps = (_episode("knee_flexion", 10.0, 47.0), _episode("ankle_dorsiflexion", 29.0, 34.0))
+    text = Hold(start_s=10.0, end_s=47.0, rating="target", unconfirmed=eps).condition_text()
+    assert text == (
+        "held 37 s; the knee reading is uncertain and points to a locked-straight knee 0 s "
+        "into the hold, for 37 s, and the ankle reading to toes pulled up 19 s into the hold, "
+        "for 5 s — if any of that was real, the hold was broken there and its longest sure "
+        "part is 0 s"
+    )
 
 
 def test_envelope_json_holds_say_it_additively():
