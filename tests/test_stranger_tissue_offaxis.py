@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from bench.stranger.tissue_offaxis import off_hinge, truth_shares
+from bench.stranger.tissue_offaxis import isotropic_marks, off_hinge, truth_shares
 
 KNEE_DEG = np.concatenate([np.linspace(0.0, 95.0, 200), np.linspace(95.0, 0.0, 200)])
 THIGH = Rotation.from_rotvec([0.3, -1.1, 0.5])  # sensor axes in the thigh, any
@@ -46,3 +46,12 @@ def test_truth_shares_split_the_axes_at_the_hinge():
     on, off = truth_shares(0.02, np.array([0.0, 0.6, 0.8]), np.array([1.0, 0.0, 0.0]))
     assert on == pytest.approx(-0.016)
     assert off == pytest.approx(0.02 * np.hypot(0.6, 1.0))
+
+
+def test_isotropic_marks_a_wide_mark_catches_all_and_marks_the_rest_too():
+    wide = isotropic_marks(53.5, 100.0, n=20_000)
+    assert wide["caught"] == pytest.approx(1.0)
+    assert wide["marked_under"] > 0.95
+    none = isotropic_marks(5.0, 3.0, n=20_000)  # a knee barely bent: no tissue reaches 2°
+    assert none["over"] == 0.0
+    assert none["marked_under"] == 0.0

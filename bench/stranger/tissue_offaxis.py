@@ -73,6 +73,31 @@ def truth_shares(
     return float(on), off
 
 
+def isotropic_marks(
+    knee_rms_deg: float, k_sigma: float, n: int = 200_000, seed: int = 7
+) -> dict[str, float]:
+    """Even knowing each session's off-hinge share exactly: a mark at ``k_sigma`` of the on-hinge
+    share it implies, for the stranger's draws (gain uniform 0–3 %, axes uniform on the
+    sphere). A random axis puts a third of its square on each axis, so each sensor's on-hinge
+    variance is half its off-hinge square: σ of the knee's scale = ``off`` / √2. A knee is
+    *over* when the true on-hinge share × ``knee_rms_deg`` passes the 2° target.
+
+    Returns the share of draws over, the share of those marked and of the rest marked."""
+    rng = np.random.default_rng(seed)
+    gain = rng.uniform(0.0, 0.03, n)
+    axes = rng.normal(size=(2, n, 3))
+    axes /= np.linalg.norm(axes, axis=2)[..., None]
+    on = gain * (axes[1, :, 2] - axes[0, :, 2])
+    off = gain * np.hypot(*np.linalg.norm(axes[:, :, :2], axis=2))
+    over = np.abs(on) * knee_rms_deg > 2.0
+    mark = k_sigma * off / np.sqrt(2.0) * knee_rms_deg > 2.0
+    return {
+        "over": float(over.mean()),
+        "caught": float(mark[over].mean()) if over.any() else float("nan"),
+        "marked_under": float(mark[~over].mean()),
+    }
+
+
 def _session(rnd: int, seed: int, changes: dict):
     """The seed's session with only the exercised leg's thigh and shank, person ``changes``."""
     from bench.stranger import round4, round5
@@ -132,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--round", type=int, choices=(1, 4, 5), default=5)
     ap.add_argument("--seeds", required=True, help="a,b,c")
+    ap.add_argument("--knee-rms-deg", type=float, default=53.5, help="for the isotropic marks")
     ap.add_argument("--out", type=Path, required=True)
     a = ap.parse_args(argv)
     out = []
@@ -145,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     a.out.write_text(json.dumps(out, indent=1))
+    for k in (2.0, 3.0):
+        print(f"{k:.0f} sigma, knee RMS {a.knee_rms_deg}°:", isotropic_marks(a.knee_rms_deg, k))
     return 0
 
 
