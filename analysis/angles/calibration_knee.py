@@ -23,8 +23,8 @@ knee centre fixes the heading sharply, at one candidate, which fits clearly bett
 (:func:`analysis.angles.calibration_centre.centre_vote`), and only when its thigh or shank
 turned about horizontal axes enough to read the knee by (:func:`tilted_enough`): a turn on
 the spot gives both headings the same fit, up to the sensors' own errors. The functional
-window is judged by the same criteria; where it votes, it must not vote against the
-stretches.
+window is judged by the centre's criteria (not by that one: its vote only ever takes a sign's
+confidence away); where it votes, it must not vote against the stretches.
 
 Frames: each sensor's own earth frame (z up) and sensor frame; specific force m/s², rates
 rad/s, both less their biases.
@@ -168,7 +168,7 @@ def window_vote(
     in its own sensor's earth frame at the quiet stand.
     """
     terms = _terms((shank, thigh), window, rate_hz)
-    if terms is None or not tilted_enough((shank, thigh), window, rate_hz):
+    if terms is None:
         return None
     return centre_vote(terms[0], terms[1], axes_E[0], axes_E[1])
 

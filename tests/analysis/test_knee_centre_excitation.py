@@ -17,6 +17,7 @@ from analysis.angles.calibration_knee import (
     horizontal_turn_rad_s2,
     stretch_votes,
     tilted_enough,
+    window_vote,
 )
 
 RATE_HZ = 100.0
@@ -83,3 +84,13 @@ def test_a_turn_on_the_spot_with_errors_that_line_up_casts_no_vote():
     axes = (np.array([-1.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0]))
     t_s = np.arange(N) / RATE_HZ
     assert stretch_votes(shank, thigh, axes, t_s, RATE_HZ) == []
+
+
+def test_the_window_still_votes_where_it_did_not_tilt():
+    """The window's vote only ever takes confidence away (a veto): it is not held back."""
+    gyr, r = _turn(np.array([0.0, 0.0, 1.0]), 1.2, 5.0)
+    g = np.array([0.0, 0.0, 9.81])
+    acc = np.einsum("nji,j->ni", r, g) + r[0].T @ np.array([0.08, 0.0, 0.0])
+    leg = _series(gyr, r, acc)
+    axes = (np.array([-1.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0]))
+    assert window_vote(leg, leg, axes, slice(0, N), RATE_HZ) is not None
