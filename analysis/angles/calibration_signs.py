@@ -24,9 +24,10 @@ decided. Each row is tried in this order and the first test that decides wins:
    two signs ask for earth frames turned 180° apart (:mod:`analysis.angles.calibration_knee`,
    the physics of test 3 on the knee, lever arms fitted: no anatomy assumed). The session
    votes in 10-s stretches, each only where its own knee centre fixes the heading sharply at
-   one candidate; ≥ 2 stretches that do not overlap, all one way and none the other, decide
-   with confidence, unless the functional window, judged alike, votes the other way (then
-   the stretches' sign is a ``low`` guess);
+   one candidate and the thigh or shank turned about horizontal axes (a turn on the spot
+   fits both headings alike); ≥ 2 stretches that do not overlap, all one way and none the
+   other, decide with confidence, unless the functional window, judged alike, votes the
+   other way (then the stretches' sign is a ``low`` guess);
 3. **shared joint centre**: the hip centre is one point of the pelvis and of the thigh, so
    its acceleration computed from either sensor must agree; the two signs ask for earth
    frames turned 180° apart, and the better fit wins (:mod:`analysis.angles.calibration_centre`;
