@@ -17,10 +17,15 @@ in the earth, its correction in the segment, so they differ by a rotation of
 ``2·sin(φ/2)·lean`` about an axis in the thigh's sagittal-transverse (x–y) plane. Of that,
 ``lean·(1 − cos φ)`` lies along the thigh's anterior axis (hip adduction: twice the lean with
 the leg raised vertically while lying, where ``cos φ = −1``) and ``lean·sin φ`` along its long
-axis (hip rotation, lying flat); the heading anchors lying flat move the latter between the
-two, so hip rotation is bounded by the whole ``2·sin(φ/2)·lean``. ``cos φ`` is the vertical
-component of the thigh's superior axis (1 standing, 0 lying flat, −1 the leg raised past the
-vertical lying on the back).
+axis (hip rotation, lying flat). The headings move the error between the two: the anchors
+lying flat, and away from them the knee's hinge and the stands, which correct a heading about
+the vertical whatever the thigh's inclination. So each of hip rotation and hip adduction is
+bounded by the whole ``2·sin(φ/2)·lean``, not by its share along the thigh's axes: the
+stranger's seed 1742 (a standing stretch, the thigh 77° from its stand, ideal sensors, a
+4.6° lean) read hip adduction 3.4–4.2° off in its first hold (the anterior share, 3.6°) and
+5.4–5.8° in its second (the whole, 5.7°). ``cos φ`` is the vertical component of the thigh's
+superior axis (1 standing, 0 lying flat, −1 the leg raised past the vertical lying on the
+back).
 """
 
 from __future__ import annotations
@@ -58,16 +63,13 @@ def lean_error_deg(lean: float, thigh_up: FloatArray) -> dict[str, FloatArray]:
 
     ``lean`` (degrees): the hinge lean taken for (or not for) the bias; ``thigh_up``: per
     sample, the vertical component of the thigh's superior axis (``cos φ``; NaN: no reading,
-    bound 0). ``{"adduction": lean·(1 − cos φ), "internal_rotation": 2·sin(φ/2)·lean}``
-    (module docstring), degrees, non-negative.
+    bound 0). Both motions get the whole turn between the two readings, ``2·sin(φ/2)·lean``
+    (the module docstring: the headings move it between them), degrees, non-negative.
     """
     up = np.asarray(thigh_up, dtype=np.float64)
     up = np.clip(np.where(np.isfinite(up), up, 1.0), -1.0, 1.0)
-    size = abs(float(lean))
-    return {
-        "adduction": size * (1.0 - up),
-        "internal_rotation": size * np.sqrt(2.0 * (1.0 - up)),
-    }
+    whole = abs(float(lean)) * np.sqrt(2.0 * (1.0 - up))
+    return dict.fromkeys(MOTIONS, whole)
 
 
 def lean_cause_words(side: str, lean: float) -> str:

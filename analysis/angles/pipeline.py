@@ -903,13 +903,17 @@ def _re_anchored(
     then turned back from that step on (a known accelerometer axis bias taken out first, in
     the sensor's own frame, and dropped from its calibration). Returns the orientations, the
     calibration, the re-anchored slips with their spans, and the slips left to be doubted
-    (each with why it was not re-anchored, ``Slip.unread``).
+    (each with why it was not re-anchored, ``Slip.unread``; one seen in one stretch of bending
+    only, ``Slip.one_stretch``, is not tried).
     """
     out: list[tuple[Slip, TurnSpan]] = []
     left: list[Slip] = []
     t_s = session.t_s
     for slip in slips:
         p = slip.placement
+        if slip.one_stretch:  # one stretch of bending cannot say how the sensor sits now
+            left.append(slip)
+            continue
         other = (
             p.replace("_thigh", "_shank") if p.endswith("_thigh") else p.replace("_shank", "_thigh")
         )
