@@ -124,3 +124,32 @@ def test_merged_timed_doubts_add_their_bounds_and_join_their_words():
     assert out[ADD].reason == "drift; lean"
     assert out[ADD].redo == "stand; bend"
     assert out[ROT] is b[ROT]
+
+
+def test_an_undecided_twist_adds_its_move_to_the_leans_adduction_bound():
+    """The stranger's 2027 (lying, the leg up a door frame): a 2.5° lean alone bounds hip
+    adduction within 4° RMS, its undecided 3° twist moves it by up to 2° more; together past
+    the target. Rotation's bound is the lean's alone (the twist doubts it already)."""
+    up = _raised_lying(100, 300)
+    t = np.arange(up.size) / 10.0
+    alone, _ = hip_lean_doubts(t, up, 2.2, "right")
+    assert "adduction" not in alone
+    twist = np.where(up < -0.5, 1.0, 0.0)
+    whole, timed = hip_lean_doubts(t, up, 2.2, "right", twist)
+    assert "adduction" in whole
+    assert "moves hip adduction by up to 1° more" in whole["adduction"]["reason"]
+    bound = np.asarray(timed["adduction"].bound_deg)
+    assert bound[-1] == pytest.approx(2.2 * np.sqrt(2.0 * 1.98) + 1.0, abs=1e-4)
+    assert "internal_rotation" not in whole or "moves" not in whole["internal_rotation"]["reason"]
+    rotation = np.asarray(timed["internal_rotation"].bound_deg)
+    assert rotation[-1] == pytest.approx(2.2 * np.sqrt(2.0 * 1.98), abs=1e-4)
+
+
+def test_leaned_hips_take_the_twists_move_per_thigh():
+    up = _raised_lying(100, 300)
+    angles = _angles(up)
+    move = {"right_thigh": np.where(up < -0.5, 1.0, 0.0)}
+    without, _, _ = pipeline._leaned_hips(angles, {"right_thigh": (2.2, up)}, {}, {})
+    assert ADD not in without
+    with_twist, _, _ = pipeline._leaned_hips(angles, {"right_thigh": (2.2, up)}, {}, {}, move)
+    assert ADD in with_twist
