@@ -784,7 +784,9 @@ def analyse_recording(
         drift=drift,
         turned_since_s=turned_since_s,
     )
-    uncertain, readings, leaned = _leaned_hips(angles, leans, uncertain, readings)
+    uncertain, readings, leaned = _leaned_hips(
+        angles, leans, uncertain, readings, twist.adduction_moved_deg
+    )
     uncertain, flat_notes = _ankle_over_flat_foot(cal, doubts, uncertain, foot_doubt, exercised)
     predicted, uncertain, imprecise = _session_doubts(
         uncertain, slips, precision, exercised, angles.columns, angles
@@ -904,13 +906,17 @@ def _re_anchored(
     then turned back from that step on (a known accelerometer axis bias taken out first, in
     the sensor's own frame, and dropped from its calibration). Returns the orientations, the
     calibration, the re-anchored slips with their spans, and the slips left to be doubted
-    (each with why it was not re-anchored, ``Slip.unread``).
+    (each with why it was not re-anchored, ``Slip.unread``; one seen in one stretch of bending
+    only, ``Slip.one_stretch``, is not tried).
     """
     out: list[tuple[Slip, TurnSpan]] = []
     left: list[Slip] = []
     t_s = session.t_s
     for slip in slips:
         p = slip.placement
+        if slip.one_stretch:  # one stretch of bending cannot say how the sensor sits now
+            left.append(slip)
+            continue
         other = (
             p.replace("_thigh", "_shank") if p.endswith("_thigh") else p.replace("_shank", "_thigh")
         )
@@ -1000,6 +1006,9 @@ class TwistSource:
     threads: int = 1
     read: dict[str, float] = field(default_factory=dict)
     gain_deg: dict[str, float] = field(default_factory=dict)
+    adduction_moved_deg: dict[str, FloatArray] = field(default_factory=dict)
+    """Per thigh whose undecided twist left hip adduction trusted, per sample how far the twist
+    decided the other way moves it (°, absolute; :func:`_undecided_twists`)."""
     """Per thigh with posture anchors, what the gyroscopes' gains can add to ``read`` (°)."""
 
     @classmethod
@@ -1063,6 +1072,11 @@ def _undecided_twists(
             TWIST_ADDUCTION_RMS_DEG
         ):
             moved.append(hip["adduction"])
+        else:  # within half the target alone; a hinge lean's bound may add to it
+            source.adduction_moved_deg[thigh] = np.abs(
+                np.asarray(columns[hip["adduction"]], dtype=np.float64)
+                - np.asarray(other[hip["adduction"]], dtype=np.float64)
+            )
         why = undecided_twist_words(side, float(np.rad2deg(tau)), gains.get(thigh, 0.0))
         fresh = [c for c in moved if c not in uncertain]
         out.update({c: dict(why) for c in fresh})
@@ -1735,10 +1749,13 @@ def _leaned_hips(
     leans: Mapping[str, tuple[float, FloatArray]],
     uncertain: Mapping[str, Mapping[str, str]],
     readings: Mapping[str, OtherReadings],
+    twisted: Mapping[str, FloatArray] | None = None,
 ) -> tuple[dict[str, Mapping[str, str]], dict[str, OtherReadings], dict[str, TimedDoubt]]:
     """``uncertain`` and ``readings`` with the hips a thigh's hinge lean may put off, and when.
 
-    Per thigh of ``leans`` (:func:`_thigh_leans`), :func:`hinge_lean.hip_lean_doubts`: the
+    Per thigh of ``leans`` (:func:`_thigh_leans`), :func:`hinge_lean.hip_lean_doubts` (with
+    ``twisted[thigh]``, how far an undecided twist moves its hip adduction per sample, added
+    to the lean's bound there: ``TwistSource.adduction_moved_deg``): the
     hip angles past their target over the session are uncertain (one uncertain already keeps
     its reason with this one added), and every other reading, which shares the lean (it turns
     only a calibration or a twist), is taken out of them; the per-time bounds are returned
@@ -1750,7 +1767,7 @@ def _leaned_hips(
     leaned = set()
     for thigh, (lean, up) in leans.items():
         side = split_placement(thigh)[0]
-        whole, per_time = hip_lean_doubts(t_s, up, lean, side)
+        whole, per_time = hip_lean_doubts(t_s, up, lean, side, (twisted or {}).get(thigh))
         for motion, doubt in per_time.items():
             column = angle_column(side, "hip", motion)
             if column in angles:

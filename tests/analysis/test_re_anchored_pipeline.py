@@ -108,3 +108,21 @@ def test_a_turn_the_windows_disagree_on_is_left_to_be_doubted():
     assert ss.slip_reason(left[0]).endswith(f"from then on ({pipeline.UNREAD_TURN})")
     assert out is q_E_S
     assert cal_out is cal
+
+
+def test_a_turn_seen_in_one_stretch_of_bending_is_not_read_again():
+    """A step the hinge windows of one stretch show alone (``Slip.one_stretch``) is doubted,
+    never turned back: one stretch cannot say how the sensor sits now."""
+    from dataclasses import replace
+
+    session, cal = _session(40.0)
+    slips = [replace(s, one_stretch=True) for s in _found(session, cal)]
+    assert [s.placement for s in slips] == ["left_thigh"]
+    n = session.t_s.size
+    q_E_S = {p: np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)) for p in session.streams}
+    zero = {p: np.zeros(3) for p in session.streams}
+    out, cal_out, anchored, left = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+    assert anchored == []
+    assert left == slips
+    assert out is q_E_S
+    assert cal_out is cal

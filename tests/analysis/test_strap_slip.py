@@ -364,3 +364,32 @@ def test_find_slips_keeps_the_windows_that_read_the_turn():
     assert slip.steps
     assert slip.steps[0].t0_s == slip.at_s
     assert np.median([w.turn_deg for w in slip.steps]) == pytest.approx(slip.turn_deg)
+
+
+def test_a_step_one_stretch_of_bending_shows_is_found_as_such():
+    """The stranger's round-4 seed 2013: the left thigh's strap crept −14° through the last
+    stretch; only the two overlapping windows at its end saw it (13.3°). Not a slip, but a step
+    that stays to the end: ``one_stretch_onset``; a lone window, a step that goes back or
+    stays within SLIP_DEG is none."""
+    values = [(38.0, 0.1), (68.0, 0.0), (78.0, 0.0), (88.0, 0.4), (98.0, 0.7)]
+    turns = [ss.AxisTurn(t0_s=t, turn_deg=v) for t, v in [*values, (128.0, 13.3), (138.0, 13.3)]]
+    assert ss.slip_onset(turns) is None
+    onset = ss.one_stretch_onset(turns)
+    assert onset is not None
+    assert (onset.t0_s, onset.turn_deg) == (128.0, pytest.approx(13.3, abs=0.1))
+    assert ss.one_stretch_onset(turns[:-1]) is None  # one window alone
+    back = [*turns, ss.AxisTurn(t0_s=148.0, turn_deg=0.5)]
+    assert ss.one_stretch_onset(back) is None
+    small = [*turns[:-2], *(ss.AxisTurn(t0_s=t, turn_deg=4.5) for t in (128.0, 138.0))]
+    assert ss.one_stretch_onset(small) is None
+
+
+def test_a_one_stretch_step_is_said_as_a_possible_turn_and_doubts_the_same_angles():
+    slip = ss.Slip(placement="left_thigh", at_s=128.0, turn_deg=13.3, one_stretch=True)
+    words = ss.slip_reason(slip)
+    assert words.startswith("the left thigh sensor may have turned on its strap at about 2:08")
+    assert "(by about 13°, seen in one stretch of knee bending only)" in words
+    columns = ["left_hip_adduction_deg", "left_hip_internal_rotation_deg", "left_knee_flexion_deg"]
+    out = ss.slip_uncertain([slip], columns)
+    assert sorted(out) == ["left_hip_adduction_deg", "left_hip_internal_rotation_deg"]
+    assert "seems" in ss.slip_reason(ss.Slip(placement="left_thigh", at_s=128.0, turn_deg=13.3))

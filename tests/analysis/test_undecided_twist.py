@@ -210,3 +210,20 @@ def test_the_live_pipeline_names_the_hip_rotation_of_an_undecided_thigh():
     doubts = live.twist_doubts()
     assert set(doubts) == {"left_hip_internal_rotation_deg"}
     assert doubts["left_hip_internal_rotation_deg"] == undecided_twist_words("left", -9.0)
+
+
+def test_an_undecided_twist_that_leaves_adduction_trusted_keeps_how_far_it_moves_it(
+    calibration_of,
+):
+    """The per-sample move is kept for the hinge lean's bound (``adduction_moved_deg``)."""
+    t, q_E_S, cal, steps = lying_and_raising(calibration_of, 8.0)
+    twists: dict[str, float] = {}
+    rotation, adduction = _hip(segment_orientations(t, dict(q_E_S), cal, twists=twists, **steps))
+    columns = {IR: rotation, ADD: adduction}
+    source = TwistSource(t, q_E_S, cal, steps)
+    uncertain, _ = _undecided_twists(columns, twists, {}, source)
+    assert set(uncertain) == {IR}
+    moved = source.adduction_moved_deg["right_thigh"]
+    assert moved.shape == adduction.shape
+    assert np.all(moved >= 0.0)
+    assert float(np.sqrt(np.mean(moved**2))) <= 2.0
