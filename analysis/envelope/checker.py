@@ -86,6 +86,7 @@ from analysis.envelope.results import (
     HoldAlternative,
     MarkResult,
     PeakAlternative,
+    PossibleStretch,
     RateAlternative,
     ReadingAlternative,
     ReadingEpisodes,
@@ -303,6 +304,17 @@ def check_envelope(
         differentiation=tests,
         hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
         uncertain_angles=uncertain_in(uncertain, data),
+        possible_stretches=_possible_stretches(
+            profile,
+            side,
+            data,
+            (t_s, t_end),
+            engaged,
+            {
+                c: ((uncertain or {}).get(c), (timed_doubts or {}).get(c))
+                for c in {*(uncertain or {}), *(timed_doubts or {})}
+            },
+        ),
     )
 
 
@@ -655,6 +667,108 @@ def engagement_condition(
             continue
         return _with_requirements(_condition(x, crit), profile.engaged, side, angles)[0]
     return None
+
+
+def _possibly_met(
+    xr: FloatArray,
+    req: EngagedCriterion,
+    why: Mapping[str, str] | None,
+    timed: TimedDoubt | None,
+) -> BoolArray | None:
+    """Where a requirement on a doubted angle may be met: its doubt read toward met.
+
+    ``why``: the angle's ``uncertain`` entry; a ± (:func:`precision_bound_deg`) moves the
+    reading (deg) that far toward met, any other doubt leaves the requirement possibly met
+    wherever the angle is measured. ``timed``: a per-sample bound (deg) read the same way.
+    None when the angle has neither doubt (the requirement is decided as read).
+    """
+    timed_deg = None if timed is None else np.asarray(timed.bound_deg, dtype=np.float64)
+    if why is None and (timed_deg is None or not np.any(timed_deg > 0.0)):
+        return None
+    shift_deg = np.zeros(xr.size) if timed_deg is None else timed_deg
+    if why is not None:
+        bound_deg = precision_bound_deg(why)
+        if bound_deg is None:
+            return np.isfinite(xr)
+        shift_deg = shift_deg + bound_deg
+    return _condition(xr + _toward_met(req) * shift_deg, req)
+
+
+def _possible_engagement(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    grid: tuple[FloatArray, FloatArray],
+    doubts: Mapping[str, tuple[Mapping[str, str] | None, TimedDoubt | None]],
+) -> tuple[BoolArray, tuple[EngagedCriterion, ...]] | None:
+    """Engagement (dwell applied) with each requirement on a doubted angle read as may be met.
+
+    The criterion that decides is :func:`_engagement`'s; ``doubts``: ``column → (uncertain
+    entry, timed doubt)``. Returns the mask and the requirements read that way; None when
+    no requirement's angle is doubted.
+    """
+    spec = profile.engaged
+    t_s, t_end = grid
+    for crit in spec.criteria:
+        x = _criterion_angle(crit, side, data)
+        if x is None or not np.isfinite(x).any():
+            continue
+        raw = _condition(x, crit)
+        doubted = []
+        for req in spec.require:
+            column = angle_column_for(req.angle, side)
+            xr = data.get(column)
+            if xr is None or not np.isfinite(xr).any():
+                continue  # as in _with_requirements
+            maybe = _possibly_met(xr, req, *doubts.get(column, (None, None)))
+            if maybe is not None:
+                doubted.append(req)
+            raw &= _condition(xr, req) if maybe is None else (maybe | _condition(xr, req))
+        if not doubted:
+            return None
+        return debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s), tuple(doubted)
+    return None
+
+
+def possible_stretch_spans(
+    possible: BoolArray, engaged: BoolArray, t_s: FloatArray, t_end: FloatArray, min_s: float
+) -> list[tuple[float, float]]:
+    """The runs ``(start_s, end_s)`` of ``possible`` and not ``engaged`` lasting ≥ ``min_s``."""
+    return [(a, b) for a, b in _spans(possible & ~engaged, t_s, t_end) if b - a >= min_s]
+
+
+def _possible_stretches(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    grid: tuple[FloatArray, FloatArray],
+    engaged: BoolArray,
+    doubts: Mapping[str, tuple[Mapping[str, str] | None, TimedDoubt | None]],
+) -> tuple[PossibleStretch, ...]:
+    """Time left out of the stretch only by a requirement its doubted angle cannot decide.
+
+    At least the engagement dwell long (:func:`possible_stretch_spans`). Never counted as
+    stretching: the checker does not know whether the person was in the stretch there
+    (a seat bends the knee as a misread knee does).
+    """
+    found = _possible_engagement(profile, side, data, grid, doubts)
+    if found is None:
+        return ()
+    possible, reqs = found
+    spans = possible_stretch_spans(possible, engaged, *grid, profile.engaged.dwell_s)
+    if not spans:
+        return ()
+    columns = tuple(angle_column_for(r.angle, side) for r in reqs)
+    reasons = []
+    for c in columns:
+        why, timed = doubts.get(c, (None, None))
+        reasons += [w for w in ((why or {}).get("reason"), timed and timed.reason) if w]
+    reason = "; ".join(dict.fromkeys(reasons))
+    needs = tuple(r.describe() for r in reqs)
+    return tuple(
+        PossibleStretch(start_s=a, end_s=b, columns=columns, needs=needs, reason=reason)
+        for a, b in spans
+    )
 
 
 def _judge_rule(

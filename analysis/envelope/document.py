@@ -177,6 +177,18 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
         "hold_target_s": prof.hold.target_s,
         "hold_short_s": prof.hold.short_s,
         "hold_timing_doubt": res.hold_timing_doubt,
+        "possible_stretches": [
+            {
+                "start_s": _r(p.start_s, 3),
+                "end_s": _r(p.end_s, 3),
+                "duration_s": _r(p.duration_s, 3),
+                "columns": list(p.columns),
+                "needs": list(p.needs),
+                "reason": p.reason,
+                "text": p.text(),
+            }
+            for p in res.possible_stretches
+        ],
     }
     if res.engaged_reason:
         out["engaged_reason"] = res.engaged_reason

@@ -407,6 +407,38 @@ def parts_clear_of(
 
 
 @dataclass(frozen=True, kw_only=True)
+class PossibleStretch:
+    """Time that may have been in the stretch, ``[start_s, end_s)``, but is not counted.
+
+    The engagement criterion was met there and every requirement of it may have been, but
+    one or more requirements on an uncertain angle (``columns``) read as not met: the angle
+    cannot decide it, so the time is neither counted as stretching (no hold, no rule judged
+    there) nor said to be out of the stretch. ``reason``: why those angles are uncertain.
+    """
+
+    start_s: float
+    end_s: float
+    columns: tuple[str, ...]
+    needs: tuple[str, ...]
+    """The requirements the uncertain angles could not decide (``EngagedCriterion.describe``)."""
+    reason: str
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds."""
+        return self.end_s - self.start_s
+
+    def text(self) -> str:
+        """One plain sentence for the report and the terminal summary."""
+        return (
+            f"{clock_text(self.start_s)}–{clock_text(self.end_s)} "
+            f"({self.duration_s:.0f} s) may have been a stretch that is not counted: the "
+            f"engagement also needs {' and '.join(self.needs)}, and that reading is uncertain "
+            f"({self.reason})"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Hold:
     """Continuous engaged time inside the envelope, ``[start_s, end_s)``.
 
@@ -772,6 +804,9 @@ class EnvelopeResult:
     hold_timing_doubt: str | None = None
     """Why the engagement angle, on which holds start and end, is uncertain (None when it
     is trusted): a hold's start or end may then be off by a movement's length."""
+    possible_stretches: tuple[PossibleStretch, ...] = ()
+    """Time the engagement's requirements on uncertain angles leave undecided
+    (:class:`PossibleStretch`): not counted as stretching, said to be possibly left out."""
     uncertain_angles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Every angle of the table reported as uncertain, ``{column: {"reason", "redo"}}``,
     whether a rule reads it or not (``envelope.json``'s ``uncertain_angles``)."""

@@ -437,6 +437,7 @@ def _holds_section(env: EnvelopeResult) -> str:
     out = [f"<h3>Holds (target {prof.hold.target_s:g} s, short below {prof.hold.short_s:g} s)</h3>"]
     if not env.holds:
         out.append("<p>No hold: never engaged and inside the envelope with the leg still.</p>")
+        out.append(_possible_list(env))
         return "".join(out)
     rating = {"target": "target reached", "under_target": "under target", "short": "short"}
     rows = [
@@ -458,6 +459,7 @@ def _holds_section(env: EnvelopeResult) -> str:
     timing = hold_timing_line(env)
     if timing:
         out.append(f"<p>{_e(timing)}</p>")
+    out.append(_possible_list(env))
     pauses = pause_hold_lines(env, limit=MAX_TABLE_ROWS)
     if pauses:
         out.append(
@@ -524,6 +526,23 @@ def pause_hold_lines(env: EnvelopeResult, *, limit: int) -> list[str]:
     out = [f"Hold {i}: {h.timing_text()}." for i, h in numbered[:limit]]
     if len(numbered) > limit:
         out.append(f"… and {len(numbered) - limit} more such hold(s).")
+    return out
+
+
+def _possible_list(env: EnvelopeResult) -> str:
+    """The report's list of :func:`possible_stretch_lines` ("" when there is none)."""
+    possible = possible_stretch_lines(env, limit=MAX_TABLE_ROWS)
+    if not possible:
+        return ""
+    items = "".join(f"<li>{_e(x)}</li>" for x in possible)
+    return f"<p>Time that may have been a stretch but is not counted:</p><ul>{items}</ul>"
+
+
+def possible_stretch_lines(env: EnvelopeResult, *, limit: int) -> list[str]:
+    """Sentences for time that may have been a stretch an uncertain reading left out."""
+    out = [f"{p.text()}." for p in env.possible_stretches[:limit]]
+    if len(env.possible_stretches) > limit:
+        out.append(f"… and {len(env.possible_stretches) - limit} more such time(s).")
     return out
 
 
@@ -1110,6 +1129,8 @@ def _exercise_summary_lines(env: EnvelopeResult) -> list[str]:
         timing = hold_timing_line(env)
         if timing:
             out.append(f"    {timing}")
+    if env.profile.kind == "hold":
+        out.extend(f"    {x}" for x in possible_stretch_lines(env, limit=5))
     if env.slider is not None:
         s = env.slider
         out.append(

@@ -441,7 +441,8 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
     """Each truth hold of ≥ 10 s against the estimated hold that overlaps it most: start and
     end differences (s), and whether a reading the report gives (timing alternatives, a
     conditional hold's sure parts, the parts it leaves under another calibration reading)
-    comes within 1 s."""
+    comes within 1 s. A hold not found that a possible stretch (``possible_stretches``: left
+    out by an uncertain reading) covers to within 1 s gives that span as ``possible``."""
     out = []
     for a, b in truth_h:
         if b - a < 10.0:
@@ -452,7 +453,13 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
             if o > ov:
                 best, ov = h, o
         if best is None:
-            out.append({"truth": [a, b], "found": False})
+            # the report may say a stretch was possibly left out there (an uncertain reading)
+            said = [
+                [p["start_s"], p["end_s"]]
+                for p in env.get("possible_stretches", [])
+                if p["start_s"] <= a + 1.0 and p["end_s"] >= b - 1.0
+            ]
+            out.append({"truth": [a, b], "found": False, "possible": said[0] if said else None})
             continue
         ds, de = best["start_s"] - a, best["end_s"] - b
         alts = [(x["start_s"], x["end_s"]) for x in best.get("timing_alternatives", [])]

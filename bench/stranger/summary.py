@@ -102,6 +102,8 @@ def hold_rows(records: list[dict], set_name: str) -> list[str]:
             c["truth holds"] += 1
             if not h["found"]:
                 c["not found"] += 1
+                if h.get("possible"):
+                    c["not found, said possibly left out"] += 1
                 worst.append((99.0, r["seed"], "not found"))
                 continue
             c["within 1 s"] += h["within_1s"]
@@ -213,7 +215,11 @@ def _set_failures(rec: dict, set_name: str, res: dict) -> list[str]:
             out.append(f"{what} counted as a violation")
     for h in res.get("hold_check", []):
         if not h["found"]:
-            out.append(f"{tag} truth hold {h['truth'][0]:.1f}–{h['truth'][1]:.1f} s not found")
+            said = h.get("possible")
+            out.append(
+                f"{tag} truth hold {h['truth'][0]:.1f}–{h['truth'][1]:.1f} s not found"
+                + (f" (said: possibly left out, {said[0]:.1f}–{said[1]:.1f} s)" if said else "")
+            )
         elif not h["within_1s"] and not h["said_so"]:
             out.append(
                 f"{tag} hold off unsaid: start {h['d_start_s']:+.2f} s, end {h['d_end_s']:+.2f} s"

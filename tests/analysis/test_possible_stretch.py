@@ -1,0 +1,103 @@
+"""An engagement requirement on an uncertain angle: the time it alone leaves out is said.
+
+The standing stretch needs the knee no more than 60° bent (a seat bends it ≈ 90°). Where the
+knee reading is uncertain (a re-strapped shank read 45° too bent), that requirement cannot
+decide: the time is not counted as stretching (a seat must never be), but the report says a
+stretch may have been left out and why.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from analysis.envelope import check_envelope
+from analysis.envelope.checker import _possibly_met, possible_stretch_spans
+from analysis.envelope.profiles import EngagedCriterion, load_builtin_profile
+from analysis.recording.doubts import TimedDoubt, bounded
+
+STANDING = load_builtin_profile("standing_hamstring")
+KNEE = "right_knee_flexion_deg"
+UNCERTAIN_KNEE = {KNEE: {"reason": "the shank sensor turned on its strap", "redo": "re-strap"}}
+KNEE_AT_MOST_60 = EngagedCriterion(angle="knee_flexion", max_deg=60.0, hysteresis_deg=5.0)
+
+
+def _session(knee_deg: float, seconds: float = 30.0) -> pd.DataFrame:
+    """Quiet stand 3 s, hip 65° and the knee at ``knee_deg`` for ``seconds``, stand again."""
+    t = np.arange(0.0, seconds + 6.0, 0.01)
+    on = (t >= 3.0) & (t < 3.0 + seconds)
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": np.where(on, 65.0, 0.0),
+            KNEE: np.where(on, knee_deg, 0.0),
+            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
+            "pelvis_anterior_tilt_deg": np.where(on, 8.0, 0.0),
+        }
+    )
+
+
+def test_possibly_met_without_doubt_is_none():
+    assert _possibly_met(np.array([70.0, 20.0]), KNEE_AT_MOST_60, None, None) is None
+
+
+def test_an_unbounded_doubt_leaves_the_requirement_possibly_met_where_measured():
+    x = np.array([90.0, 20.0, np.nan])
+    got = _possibly_met(x, KNEE_AT_MOST_60, UNCERTAIN_KNEE[KNEE], None)
+    assert got is not None
+    assert got.tolist() == [True, True, False]
+
+
+def test_a_bounded_doubt_moves_the_reading_toward_met_by_its_margin():
+    why = bounded("measured to about ±8°", "calibrate again", 8.0)
+    got = _possibly_met(np.array([66.0, 75.0]), KNEE_AT_MOST_60, why, None)
+    assert got is not None
+    assert got.tolist() == [True, False]
+
+
+def test_a_timed_doubt_moves_the_reading_per_sample():
+    timed = TimedDoubt(bound_deg=[0.0, 10.0], reason="strap slipped", redo="re-strap")
+    got = _possibly_met(np.array([66.0, 66.0]), KNEE_AT_MOST_60, None, timed)
+    assert got is not None
+    assert got.tolist() == [False, True]
+
+
+def test_spans_are_possible_and_not_engaged_and_long_enough():
+    t = np.arange(10) * 1.0
+    possible = np.array([0, 1, 1, 1, 1, 0, 1, 0, 1, 1], dtype=bool)
+    engaged = np.array([0, 0, 0, 1, 1, 0, 0, 0, 0, 0], dtype=bool)
+    assert possible_stretch_spans(possible, engaged, t, t + 1.0, 2.0) == [(1.0, 3.0), (8.0, 10.0)]
+
+
+def test_a_misread_uncertain_knee_leaves_the_stretch_out_and_says_so():
+    res = check_envelope(_session(knee_deg=66.0), STANDING, side="right", uncertain=UNCERTAIN_KNEE)
+    assert res.verdict == "not_engaged"  # never counted as stretching
+    assert not res.holds
+    [p] = res.possible_stretches
+    assert abs(p.start_s - 3.0) < 0.05
+    assert abs(p.end_s - 33.0) < 0.05
+    assert p.columns == (KNEE,)
+    assert "knee flexion ≤ 60°" in p.text()
+    assert "turned on its strap" in p.text()
+    doc = json.loads(res.to_json())
+    assert doc["possible_stretches"][0]["columns"] == [KNEE]
+
+
+def test_a_trusted_knee_bent_like_a_seat_leaves_nothing_possible():
+    res = check_envelope(_session(knee_deg=90.0), STANDING, side="right")
+    assert res.verdict == "not_engaged"
+    assert res.possible_stretches == ()
+    assert json.loads(res.to_json())["possible_stretches"] == []
+
+
+def test_an_uncertain_knee_that_meets_the_requirement_changes_nothing():
+    plain = check_envelope(_session(knee_deg=20.0), STANDING, side="right")
+    doubted = check_envelope(
+        _session(knee_deg=20.0), STANDING, side="right", uncertain=UNCERTAIN_KNEE
+    )
+    assert doubted.possible_stretches == ()
+    assert [(h.start_s, h.end_s) for h in doubted.holds] == [
+        (h.start_s, h.end_s) for h in plain.holds
+    ]
