@@ -98,6 +98,7 @@ from analysis.angles.calibration_hinge import (
     hinge_axis_usable,
     knee_rotation_deg,
     loose_coupling_deg,
+    rival_apart,
     smallest_firm_bends,
     thigh_side_loose,
     with_hinge_axis,
@@ -1052,10 +1053,14 @@ def _loose_doubted(ax: SensorAxes, window: HingeFit, thigh: str) -> dict[str, Se
     slack = axis_slack_deg(window)
     if slack <= MAX_AXIS_SLACK_DEG or ax.tilt_doubt is not None:
         return {}
+    how = (
+        "two readings of it, that far apart, fit the knee's bends alike"
+        if rival_apart(window)
+        else "they turned the knee slowly across its axis"
+    )
     why = (
         f"the knee's bends fix the {_segment_words(thigh)}'s flexion axis only to within "
-        f"about {slack:.0f}° (they turned the knee slowly across its axis), and the session's "
-        "movements fix it no better"
+        f"about {slack:.0f}° ({how}), and the session's movements fix it no better"
     )
     return {thigh: dataclasses.replace(ax, tilt_doubt=why)}
 
