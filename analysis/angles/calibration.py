@@ -99,6 +99,7 @@ from analysis.angles.calibration_hinge import (
     knee_rotation_deg,
     loose_coupling_deg,
     rival_apart,
+    rival_in_level_plane,
     smallest_firm_bends,
     thigh_side_loose,
     with_hinge_axis,
@@ -911,6 +912,7 @@ def _knee_fit(
         for p in pair
     ]
     fit = fit_hinge(g_t, g_s, axes[thigh].z_S, axes[shank].z_S, up_prox_S=up[0], up_dist_S=up[1])
+    fit = rival_in_level_plane(fit, axes[thigh].y_S)
     turned = knee_rotation_deg(
         g_t, g_s, fit, rate_hz=session.rate_hz / (thin * stride), up_prox_S=up[0], up_dist_S=up[1]
     )

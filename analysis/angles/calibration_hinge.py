@@ -73,6 +73,9 @@ class HingeFit:
     descents found no other."""
     rival_dist_deg: float = 0.0
     """The same on the distal side."""
+    rivals_prox_S: tuple[FloatArray, ...] = ()
+    """The proximal axes of those other solutions (:func:`rival_deg`'s), for
+    :func:`rival_in_level_plane`."""
 
 
 def _cross3(a: FloatArray, b: FloatArray) -> FloatArray:
@@ -194,6 +197,7 @@ def fit_hinge(
         weakest_dist_rad_s=float(np.sqrt(max(weakest_dist, 0.0))),
         rival_prox_deg=rival_deg(j1, [f[1] for f in near], guess1),
         rival_dist_deg=rival_deg(j2, [f[2] for f in near], guess2),
+        rivals_prox_S=tuple(f[1] for f in near if apart_deg(f[1], guess1) <= MAX_AXIS_CHANGE_DEG),
     )
 
 
@@ -272,6 +276,20 @@ def rival_deg(
         if apart_deg(j, g) <= limit:
             farthest = max(farthest, apart_deg(j, kept))
     return farthest
+
+
+def rival_in_level_plane(fit: HingeFit, y_prox_S: FloatArray) -> HingeFit:
+    """``fit`` with its proximal rival measured in the plane ⟂ ``y_prox_S`` only.
+
+    ``y_prox_S``: the thigh's superior axis (unit, sensor frame). A turn of the thigh's axis
+    in that plane, about the thigh's long axis, reads as hip adduction
+    (``turn · sin`` of the thigh's inclination); a lean out of it is taken for the
+    accelerometer's bias and bounded there (:mod:`analysis.angles.hinge_lean`), and the
+    frame drops it. Our generator's person 29 (full, 10 min), its resting left thigh: a
+    rival 5.9° away but 0.7° in the level plane, the kept axis 0.7° off.
+    """
+    turns = [level_turn_deg(fit.j_prox_S, j, y_prox_S) for j in fit.rivals_prox_S]
+    return dataclasses.replace(fit, rival_prox_deg=max(turns, default=0.0))
 
 
 def _starts(j: FloatArray) -> list[FloatArray]:

@@ -28,6 +28,7 @@ from analysis.angles.calibration_hinge import (
     fit_hinge,
     rival_apart,
     rival_deg,
+    rival_in_level_plane,
     thigh_side_loose,
 )
 from tests.analysis.test_thigh_tilt_doubt import _calibrate
@@ -50,6 +51,16 @@ def test_rival_is_the_farthest_solution_near_the_segment_s_own_axis():
     assert rival_deg(kept, others, _turned(6.0)) == pytest.approx(9.6, abs=1e-6)
     assert rival_deg(kept, [kept], _turned(6.0)) == 0.0
     assert rival_deg(kept, others, _turned(6.0), max_from_guess_deg=60.0) == pytest.approx(30.5)
+
+
+def test_only_the_rival_s_turn_in_the_thigh_s_level_plane_counts():
+    # person 29 (full, 10 min), the resting left thigh: 5.9° away, 0.7° of it a turn
+    leaned = rot.rotate(rot.from_axis_angle(X, np.deg2rad(5.8)), _turned(0.7))
+    fit = dataclasses.replace(_fit(0.0377, 0.1, 5.86), j_prox_S=Z, rivals_prox_S=(Z, leaned))
+    assert rival_in_level_plane(fit, Y).rival_prox_deg == pytest.approx(0.7, abs=0.01)
+    turned = dataclasses.replace(fit, rivals_prox_S=(-_turned(9.6),))
+    assert rival_in_level_plane(turned, Y).rival_prox_deg == pytest.approx(9.6)
+    assert rival_in_level_plane(dataclasses.replace(fit, rivals_prox_S=()), Y).rival_prox_deg == 0
 
 
 def _fit(weakest: float, spread: float, rival: float) -> HingeFit:
