@@ -100,6 +100,7 @@ from analysis.angles.calibration_hinge import (
     loose_coupling_deg,
     rival_apart,
     rival_in_level_plane,
+    session_keeps_reading,
     smallest_firm_bends,
     thigh_side_loose,
     with_hinge_axis,
@@ -1010,7 +1011,9 @@ def _window_fit_checked(
             return {**changed, thigh: found[thigh]}, again
         return {**changed, **_loose_doubted(out[thigh], window, thigh)}, None
     if thigh_side_loose(window):
-        found, again = _firmer_over_session(session, pair, stand, axes, q_E_S, window)
+        found, again, kept = _firmer_over_session(session, pair, stand, axes, q_E_S, window)
+        if kept:
+            return {}, None
         return found or _loose_doubted(out[thigh], window, thigh), again
     return {}, None
 
@@ -1022,7 +1025,7 @@ def _firmer_over_session(
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
     window: HingeFit,
-) -> tuple[dict[str, SensorAxes], HingeFit | None]:
+) -> tuple[dict[str, SensorAxes], HingeFit | None, bool]:
     """For a window fit that fixes the thigh's axis only loosely: the session's, or a doubt.
 
     :func:`analysis.angles.calibration_hinge.thigh_side_loose`. The knee over the whole
@@ -1033,16 +1036,21 @@ def _firmer_over_session(
     8.2° off, the session's 0.1° and 0.7°. Otherwise the
     thigh keeps the window's axis, its tilt doubted past
     :data:`analysis.angles.calibration_hinge.MAX_AXIS_SLACK_DEG` (:func:`_loose_doubted`;
-    ``{}``, None here).
+    ``{}``, None here). The third value: the session's fit chose the window's own reading of
+    a fit loose by its rival alone
+    (:func:`analysis.angles.calibration_hinge.session_keeps_reading`): the window's axis
+    stays, undoubted.
     """
     thigh = pair[0]
     slack = axis_slack_deg(window)
     again = _session_knee_fit(session, pair, stand, axes, q_E_S)
     if again is not None and axis_slack_deg(again[0]) < slack:
+        if session_keeps_reading(window, again[0], axes[thigh].y_S):
+            return {}, None, True
         found = _hinge_axes(axes, pair, *again, source=SESSION_KNEE)
         if thigh in found:
-            return found, again[0]
-    return {}, None
+            return found, again[0], False
+    return {}, None, False
 
 
 def _loose_doubted(ax: SensorAxes, window: HingeFit, thigh: str) -> dict[str, SensorAxes]:

@@ -29,6 +29,7 @@ from analysis.angles.calibration_hinge import (
     rival_apart,
     rival_deg,
     rival_in_level_plane,
+    session_keeps_reading,
     thigh_side_loose,
 )
 from tests.analysis.test_thigh_tilt_doubt import _calibrate
@@ -149,9 +150,10 @@ def test_varied_or_clean_bends_leave_no_rival(seed):
         assert not thigh_side_loose(fit)
 
 
-def _window_rivalled(monkeypatch, *, session_too: bool) -> list[str]:
-    """Every knee fit of the functional window (and the session's, ``session_too``) given a
-    second minimum 9.6° from the kept one; nothing else changed."""
+def _window_rivalled(monkeypatch, *, session_too: bool, session_turn_deg: float = 0.0) -> list[str]:
+    """Every knee fit of the functional window (and the session's, ``session_too``) made firm
+    about its kept reading and given a second minimum 9.6° from it; the session's thigh axis
+    otherwise turned by ``session_turn_deg`` about the thigh's long axis."""
     real = cal._knee_fit
     calls: list[str] = []
 
@@ -164,21 +166,50 @@ def _window_rivalled(monkeypatch, *, session_too: bool) -> list[str]:
         caller = inspect.stack()[1].function
         calls.append(caller)
         if caller == "_session_knee_fit" and not session_too:
-            return got
-        return dataclasses.replace(got[0], rival_prox_deg=9.6), got[1]
+            y_S = args[4][args[1][0]].y_S
+            turned = rot.rotate(
+                rot.from_axis_angle(y_S, np.deg2rad(session_turn_deg)), got[0].j_prox_S
+            )
+            return dataclasses.replace(got[0], j_prox_S=turned), got[1]
+        # firm about the kept reading (half the rate across the axes: under 2.5° of slack)
+        firm = dataclasses.replace(got[0], spread_rad_s=0.5 * got[0].spread_rad_s)
+        return dataclasses.replace(firm, rival_prox_deg=9.6), got[1]
 
     monkeypatch.setattr(cal, "_knee_fit", rivalled)
     return calls
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_a_rivalled_window_fit_gives_way_to_the_session_s(monkeypatch, seed):
-    calls = _window_rivalled(monkeypatch, session_too=False)
+def test_a_session_fit_that_chooses_the_rival_replaces_the_window_s(monkeypatch, seed):
+    calls = _window_rivalled(monkeypatch, session_too=False, session_turn_deg=9.6)
     result = _calibrate(5, seed)
     thigh = result.segments["right_thigh"]
     assert "_session_knee_fit" in calls
     assert thigh.axis_source == SESSION_KNEE
     assert thigh.tilt_doubt is None
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_session_fit_that_chooses_the_kept_reading_keeps_the_window_s(monkeypatch, seed):
+    # the stranger's 1742: the session's axis 0.5° from the kept reading; taken in its place,
+    # its deeper bends' coupling put hip adduction 0.5° further off
+    calls = _window_rivalled(monkeypatch, session_too=False, session_turn_deg=0.5)
+    result = _calibrate(5, seed)
+    thigh = result.segments["right_thigh"]
+    assert "_session_knee_fit" in calls
+    assert thigh.axis_source == "knee hinge"
+    assert thigh.tilt_doubt is None
+
+
+def test_the_session_chooses_only_for_a_window_loose_by_its_rival_alone():
+    window = dataclasses.replace(_fit(0.0146, 0.058, 9.6), j_prox_S=Z)
+    near = dataclasses.replace(window, j_prox_S=_turned(0.5), rival_prox_deg=0.0)
+    far = dataclasses.replace(near, j_prox_S=_turned(9.0))
+    assert session_keeps_reading(window, near, Y)
+    assert not session_keeps_reading(window, far, Y)
+    # a window already loose about its kept reading is the session's to replace, as before
+    locally_loose = dataclasses.replace(window, weakest_rad_s=0.0104, spread_rad_s=0.113)
+    assert not session_keeps_reading(locally_loose, near, Y)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
