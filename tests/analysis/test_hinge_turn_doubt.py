@@ -93,8 +93,8 @@ def test_an_exact_hinge_or_axes_that_agree_raise_no_doubt(coupling, tissue, abdu
     cal, turn = _calibrated(coupling=coupling, tissue=tissue, abduction=abduction)
     seg = cal.segments["right_thigh"]
     # the sloppy swings leave the window's knee fit a second minimum 22.6° away at 1.013 times
-    # the cost (`HingeFit.rival_prox_deg`): the session's fit is asked, and over these same
-    # movements it is as firm by a hair and taken; either way the knee's hinge
+    # the cost (`HingeFit.rival_prox_deg`): the session's fit is asked and, over these same
+    # movements, chooses the kept reading (`session_keeps_reading`); either is the knee's hinge
     assert seg.axis_source in ("knee hinge", SESSION_KNEE)
     assert seg.tilt_doubt is None
     assert turn < HINGE_DOUBT_TURN_DEG

@@ -97,7 +97,7 @@ def test_a_thigh_swung_out_of_its_plane_is_no_witness():
     cal, z_S = _calibrated(coupling=0.0, bias_deg=2.0, abduction=0.2)
     seg = cal.segments["right_thigh"]
     # the window's fit has a second minimum (`HingeFit.rival_prox_deg`): the session's knee
-    # fit, over the same movements, may be taken; either is the knee's hinge
+    # fit, over the same movements, is asked and chooses the kept reading; either is the hinge
     assert seg.axis_source in ("knee hinge", SESSION_KNEE)
     assert seg.tilt_doubt is None
     assert abs(_bias_read_deg(cal, z_S) - 2.0) < 0.3
