@@ -98,6 +98,9 @@ from analysis.angles.calibration_hinge import (
     hinge_axis_usable,
     knee_rotation_deg,
     loose_coupling_deg,
+    rival_apart,
+    rival_in_level_plane,
+    session_keeps_reading,
     smallest_firm_bends,
     thigh_side_loose,
     with_hinge_axis,
@@ -917,6 +920,7 @@ def _knee_fit(
         for p in pair
     ]
     fit = fit_hinge(g_t, g_s, axes[thigh].z_S, axes[shank].z_S, up_prox_S=up[0], up_dist_S=up[1])
+    fit = rival_in_level_plane(fit, axes[thigh].y_S)
     turned = knee_rotation_deg(
         g_t, g_s, fit, rate_hz=session.rate_hz / (thin * stride), up_prox_S=up[0], up_dist_S=up[1]
     )
@@ -1070,7 +1074,9 @@ def _window_fit_checked(
             return {**changed, thigh: found[thigh]}, again
         return {**changed, **_loose_doubted(out[thigh], window, thigh)}, None
     if thigh_side_loose(window):
-        found, again = _firmer_over_session(session, pair, stand, axes, q_E_S, window)
+        found, again, kept = _firmer_over_session(session, pair, stand, axes, q_E_S, window)
+        if kept:
+            return {}, None
         return found or _loose_doubted(out[thigh], window, thigh), again
     return {}, None
 
@@ -1082,7 +1088,7 @@ def _firmer_over_session(
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
     window: HingeFit,
-) -> tuple[dict[str, SensorAxes], HingeFit | None]:
+) -> tuple[dict[str, SensorAxes], HingeFit | None, bool]:
     """For a window fit that fixes the thigh's axis only loosely: the session's, or a doubt.
 
     :func:`analysis.angles.calibration_hinge.thigh_side_loose`. The knee over the whole
@@ -1093,16 +1099,21 @@ def _firmer_over_session(
     8.2° off, the session's 0.1° and 0.7°. Otherwise the
     thigh keeps the window's axis, its tilt doubted past
     :data:`analysis.angles.calibration_hinge.MAX_AXIS_SLACK_DEG` (:func:`_loose_doubted`;
-    ``{}``, None here).
+    ``{}``, None here). The third value: the session's fit chose the window's own reading of
+    a fit loose by its rival alone
+    (:func:`analysis.angles.calibration_hinge.session_keeps_reading`): the window's axis
+    stays, undoubted.
     """
     thigh = pair[0]
     slack = axis_slack_deg(window)
     again = _session_knee_checked(session, pair, stand, axes, q_E_S)
     if again is not None and axis_slack_deg(again[0][0]) < slack:
+        if session_keeps_reading(window, again[0][0], axes[thigh].y_S):
+            return {}, None, True
         found = _session_axes(axes, pair, again)
         if thigh in found:
-            return found, again[0][0]
-    return {}, None
+            return found, again[0][0], False
+    return {}, None, False
 
 
 def _loose_doubted(ax: SensorAxes, window: HingeFit, thigh: str) -> dict[str, SensorAxes]:
@@ -1115,10 +1126,14 @@ def _loose_doubted(ax: SensorAxes, window: HingeFit, thigh: str) -> dict[str, Se
     slack = axis_slack_deg(window)
     if slack <= MAX_AXIS_SLACK_DEG or ax.tilt_doubt is not None:
         return {}
+    how = (
+        "two readings of it, that far apart, fit the knee's bends alike"
+        if rival_apart(window)
+        else "they turned the knee slowly across its axis"
+    )
     why = (
         f"the knee's bends fix the {_segment_words(thigh)}'s flexion axis only to within "
-        f"about {slack:.0f}° (they turned the knee slowly across its axis), and the session's "
-        "movements fix it no better"
+        f"about {slack:.0f}° ({how}), and the session's movements fix it no better"
     )
     return {thigh: dataclasses.replace(ax, tilt_doubt=why)}
 

@@ -66,6 +66,16 @@ class HingeFit:
     weakest_rad_s: float
     samples: int
     weakest_dist_rad_s: float | None = None
+    rival_prox_deg: float = 0.0
+    """How far (°, sign-free) the farthest other solution the cost cannot tell from the kept one
+    lies from it on the proximal side (:func:`rival_deg`): the data's two (or more) readings of
+    the axis, which :attr:`weakest_rad_s`, measured at the kept one alone, does not see. 0: the
+    descents found no other."""
+    rival_dist_deg: float = 0.0
+    """The same on the distal side."""
+    rivals_prox_S: tuple[FloatArray, ...] = ()
+    """The proximal axes of those other solutions (:func:`rival_deg`'s), for
+    :func:`rival_in_level_plane`."""
 
 
 def _cross3(a: FloatArray, b: FloatArray) -> FloatArray:
@@ -158,15 +168,16 @@ def fit_hinge(
     w1, w2 = w1[keep][::step], w2[keep][::step]
     j1 = np.asarray(j_prox0_S, dtype=np.float64) / np.linalg.norm(j_prox0_S)
     j2 = np.asarray(j_dist0_S, dtype=np.float64) / np.linalg.norm(j_dist0_S)
+    w1s, w2s = w1, w2
     if up_prox_S is not None and up_dist_S is not None:
         share = across_vertical_share(
             w1, w2, np.asarray(up_prox_S)[keep][::step], np.asarray(up_dist_S)[keep][::step]
         )
         # scaling both rates of a sample by s ≥ 0 scales its residual by s
         w1s, w2s = w1 * share[:, None], w2 * share[:, None]
-        _, j1, j2 = _best_fit(w1s, w2s, j1, j2, iterations, tilted_starts=tilted_starts)
-    else:
-        _, j1, j2 = _best_fit(w1, w2, j1, j2, iterations, tilted_starts=tilted_starts)
+    guess1, guess2 = j1, j2
+    near = _near_best(w1s, w2s, j1, j2, iterations, tilted_starts=tilted_starts)
+    _, j1, j2 = max(near, key=lambda f: abs(f[1] @ guess1) + abs(f[2] @ guess2))
     cost = _cost(w1, w2, j1, j2)
     n = max(1, w1.shape[0])
     jac = _jacobian(w1, w2, j1, j2)
@@ -184,6 +195,9 @@ def fit_hinge(
         weakest_rad_s=float(np.sqrt(max(weakest, 0.0))),
         samples=int(w1.shape[0]),
         weakest_dist_rad_s=float(np.sqrt(max(weakest_dist, 0.0))),
+        rival_prox_deg=rival_deg(j1, [f[1] for f in near], guess1),
+        rival_dist_deg=rival_deg(j2, [f[2] for f in near], guess2),
+        rivals_prox_S=tuple(f[1] for f in near if apart_deg(f[1], guess1) <= MAX_AXIS_CHANGE_DEG),
     )
 
 
@@ -209,7 +223,7 @@ def across_vertical_share(
     return out
 
 
-def _best_fit(
+def _near_best(
     w1: FloatArray,
     w2: FloatArray,
     j1: FloatArray,
@@ -217,22 +231,65 @@ def _best_fit(
     iterations: int,
     *,
     tilted_starts: bool = True,
-) -> tuple[float, FloatArray, FloatArray]:
-    """Of the descents from the 9 pairs of starts around the guesses, the kept one.
+) -> list[tuple[float, FloatArray, FloatArray]]:
+    """The descents from the 9 pairs of starts around the guesses that the cost cannot choose.
 
-    ``tilted_starts=False``: the one descent from the guesses themselves.
-
-    The least cost, or among the solutions within :data:`NEAR_BEST_COST` of it the one nearest
-    the guesses ``j1``/``j2``: along a direction the data leave free (e.g. knee bends alone)
-    the cost cannot choose, the guesses can.
+    ``(cost, j_p, j_d)`` of each descent whose cost is within :data:`NEAR_BEST_COST` of the
+    least; ``tilted_starts=False``: the one descent from the guesses themselves. The fit keeps
+    the one nearest the guesses ``j1``/``j2`` (:func:`fit_hinge`): along a direction the data
+    leave free (e.g. knee bends alone) the cost cannot choose, the guesses can. Where they
+    are separate minima rather than one free direction, the guesses choose between readings
+    the data hold alike (:func:`rival_deg`).
     """
     if not tilted_starts:
-        return _descend(w1, w2, j1, j2, iterations)
+        return [_descend(w1, w2, j1, j2, iterations)]
     starts = [(s1, j2) for s1 in _starts(j1)] + [(j1, s2) for s2 in _starts(j2)[1:]]
     found = [_descend(w1, w2, s1, s2, iterations) for s1, s2 in starts]
     least = min(f[0] for f in found)
-    near = [f for f in found if f[0] <= NEAR_BEST_COST * least + 1e-12]
-    return max(near, key=lambda f: abs(f[1] @ j1) + abs(f[2] @ j2))
+    return [f for f in found if f[0] <= NEAR_BEST_COST * least + 1e-12]
+
+
+def rival_deg(
+    kept: FloatArray,
+    others: Iterable[FloatArray],
+    guess: FloatArray,
+    *,
+    max_from_guess_deg: float | None = None,
+) -> float:
+    """The farthest (°, sign-free) of ``others`` from ``kept``, among those near ``guess``.
+
+    ``others``: one side's axes of the solutions the cost cannot tell apart
+    (:func:`_near_best`, the kept one among them), unit vectors in one sensor's coordinates;
+    only those within ``max_from_guess_deg`` (default :data:`MAX_AXIS_CHANGE_DEG`) of
+    ``guess`` count, the segment's own axis: farther, a solution would be taken for a failed
+    fit (:func:`hinge_axis_usable`), not for a reading. 0 when none lies apart. Our
+    generator's held-out person 85016 (1 min, one knee bend to 73° with the hip rotated
+    4° with it, no leg swings): two minima 9.6° apart in the thigh's level plane, one's cost
+    1.08 times the other's; the one kept for its nearness to the thigh's own axis 9.5° off,
+    the other 0.1°.
+    """
+    limit = MAX_AXIS_CHANGE_DEG if max_from_guess_deg is None else max_from_guess_deg
+    g = np.asarray(guess, dtype=np.float64)
+    g = g / np.linalg.norm(g)
+    farthest = 0.0
+    for j in others:
+        if apart_deg(j, g) <= limit:
+            farthest = max(farthest, apart_deg(j, kept))
+    return farthest
+
+
+def rival_in_level_plane(fit: HingeFit, y_prox_S: FloatArray) -> HingeFit:
+    """``fit`` with its proximal rival measured in the plane ⟂ ``y_prox_S`` only.
+
+    ``y_prox_S``: the thigh's superior axis (unit, sensor frame). A turn of the thigh's axis
+    in that plane, about the thigh's long axis, reads as hip adduction
+    (``turn · sin`` of the thigh's inclination); a lean out of it is taken for the
+    accelerometer's bias and bounded there (:mod:`analysis.angles.hinge_lean`), and the
+    frame drops it. Our generator's person 29 (full, 10 min), its resting left thigh: a
+    rival 5.9° away but 0.7° in the level plane, the kept axis 0.7° off.
+    """
+    turns = [level_turn_deg(fit.j_prox_S, j, y_prox_S) for j in fit.rivals_prox_S]
+    return dataclasses.replace(fit, rival_prox_deg=max(turns, default=0.0))
 
 
 def _starts(j: FloatArray) -> list[FloatArray]:
@@ -379,11 +436,45 @@ def axis_slack_deg(fit: HingeFit, *, distal: bool = False) -> float:
     generator's person 14048 (default, 1 min) fixed the thigh's side at 0.0104 rad/s with a
     spread of 0.113 rad/s (slack 6.2°) and lay 5.8° off in the level plane, at a residual
     (0.0016 rad/s) that looked like noise. Infinite where the side is free or not measured.
+    That is the slack about the kept solution; where the cost cannot tell another minimum
+    from it (:attr:`HingeFit.rival_prox_deg`, :attr:`HingeFit.rival_dist_deg`), the slack is
+    at least as far as that one lies.
     """
+    local = _local_slack_deg(fit, distal=distal)
+    return max(local, fit.rival_dist_deg if distal else fit.rival_prox_deg)
+
+
+def _local_slack_deg(fit: HingeFit, *, distal: bool = False) -> float:
+    """The slack about the kept solution alone (:func:`axis_slack_deg` without a rival)."""
     weakest = fit.weakest_dist_rad_s if distal else fit.weakest_rad_s
     if weakest is None or not weakest > 0.0:
         return float("inf")
     return float(np.rad2deg(RATE_MISFIT_SHARE * fit.spread_rad_s / weakest))
+
+
+def rival_apart(fit: HingeFit) -> bool:
+    """True when the thigh's slack (:func:`axis_slack_deg`) is that of another minimum.
+
+    The fit's two readings of the thigh's axis lie farther apart than its slack about the
+    kept one: what to say when the slack is too large (the words differ, the handling not).
+    """
+    return fit.rival_prox_deg > _local_slack_deg(fit)
+
+
+def session_keeps_reading(window: HingeFit, session: HingeFit, y_prox_S: FloatArray) -> bool:
+    """True when the session's knee fit chooses the window's kept reading of the thigh's axis.
+
+    Only for a window fit made loose by its rival alone (:func:`rival_apart`, its slack about
+    the kept one at most :data:`LOOSE_AXIS_SLACK_DEG`): the session's thigh axis then lies
+    within that of the kept one in the plane ⟂ ``y_prox_S`` (the thigh's superior axis), and
+    the window's axis stays. The session's movements choose between the window's readings;
+    their own axis is not taken in its place, for deeper bends turn it by a tibia's coupling
+    (the stranger's round-2 seed 1742: the session's axis 0.5° from the kept reading, 3.7°
+    from the rival; taken, hip adduction 4.02 → 4.52° RMSE).
+    """
+    if not rival_apart(window) or _local_slack_deg(window) > LOOSE_AXIS_SLACK_DEG:
+        return False
+    return level_turn_deg(session.j_prox_S, window.j_prox_S, y_prox_S) <= LOOSE_AXIS_SLACK_DEG
 
 
 def thigh_side_loose(fit: HingeFit) -> bool:
@@ -391,7 +482,8 @@ def thigh_side_loose(fit: HingeFit) -> bool:
 
     Its weakest direction passes :data:`MIN_WEAKEST_RAD_S` (the fit is used) but its slack
     (:func:`axis_slack_deg`) exceeds :data:`LOOSE_AXIS_SLACK_DEG`: a misfit of ~1 % of the
-    knee's rate could turn the thigh's axis, and the hip's adduction with it, by more than that.
+    knee's rate could turn the thigh's axis, and the hip's adduction with it, by more than that,
+    or another minimum the cost cannot tell from the kept one lies that far from it.
     """
     if fit.samples < 10 or fit.weakest_rad_s < MIN_WEAKEST_RAD_S:
         return False

@@ -21,7 +21,7 @@ from analysis.angles.axis_bias import (
     hinge_turn_doubted,
     level_turn_deg,
 )
-from analysis.angles.calibration import HINGE_TURN_DOUBT, calibrate
+from analysis.angles.calibration import HINGE_TURN_DOUBT, SESSION_KNEE, calibrate
 from analysis.angles.calibration_windows import Windows
 from analysis.angles.timebase import UniformSession
 from tests.analysis.builders import strapped_stream
@@ -92,7 +92,10 @@ def test_a_knee_that_is_no_hinge_turning_the_thigh_s_frame_makes_its_tilt_uncert
 def test_an_exact_hinge_or_axes_that_agree_raise_no_doubt(coupling, tissue, abduction):
     cal, turn = _calibrated(coupling=coupling, tissue=tissue, abduction=abduction)
     seg = cal.segments["right_thigh"]
-    assert seg.axis_source == "knee hinge"
+    # the sloppy swings leave the window's knee fit a second minimum 22.6° away at 1.013 times
+    # the cost (`HingeFit.rival_prox_deg`): the session's fit is asked and, over these same
+    # movements, chooses the kept reading (`session_keeps_reading`); either is the knee's hinge
+    assert seg.axis_source in ("knee hinge", SESSION_KNEE)
     assert seg.tilt_doubt is None
     assert turn < HINGE_DOUBT_TURN_DEG
 

@@ -16,6 +16,7 @@ import pytest
 
 from analysis.angles import rotations as rot
 from analysis.angles.axis_bias import OWN_AXIS_MAX_TURN_DEG, own_gyro_axis, shared_lean_axis
+from analysis.angles.calibration import SESSION_KNEE
 from tests.analysis.builders import calibrated_knee
 
 RATE_HZ = 100.0
@@ -64,7 +65,10 @@ def _hinge_lean_deg(coupling: float) -> float:
 def test_the_knee_s_coupling_is_not_read_as_the_thigh_s_bias():
     cal, z_S = _calibrated(coupling=0.1, bias_deg=0.0)
     assert cal.segments["right_thigh"].axis_source == "knee hinge"
-    assert cal.segments["right_thigh"].tilt_doubt is None
+    # the coupling turns the knee's axis 5.2° from the thigh's in the level plane, and the
+    # fit's other minima lie on both sides of the truth, 9.9° from the kept one
+    # (`HingeFit.rival_prox_deg`): the thigh's tilt is doubted, not its bias
+    assert "two readings of it" in str(cal.segments["right_thigh"].tilt_doubt)
     # the hinge axis leans by about the coupling (a 5.7° lean at the shank); none of it is
     # the thigh accelerometer's
     assert abs(_bias_read_deg(cal, z_S)) < 0.5
@@ -92,7 +96,9 @@ def test_a_thigh_swung_out_of_its_plane_is_no_witness():
     # in the level plane: it witnesses nothing, and the hinge's whole lean is the bias
     cal, z_S = _calibrated(coupling=0.0, bias_deg=2.0, abduction=0.2)
     seg = cal.segments["right_thigh"]
-    assert seg.axis_source == "knee hinge"
+    # the window's fit has a second minimum (`HingeFit.rival_prox_deg`): the session's knee
+    # fit, over the same movements, is asked and chooses the kept reading; either is the hinge
+    assert seg.axis_source in ("knee hinge", SESSION_KNEE)
     assert seg.tilt_doubt is None
     assert abs(_bias_read_deg(cal, z_S) - 2.0) < 0.3
 
