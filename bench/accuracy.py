@@ -661,8 +661,11 @@ in round 16 and seeds 68000–68099 run on round 17's starting code, both then e
 ankle episode from a calibration knee bend that engaged the stretch for exactly the 2-s dwell;
 the start-of-round run clean); seeds 80000–80099 were held out in round 17 and seeds
 82000–82099 run on round 18's starting code, both then examined (a trusted neck 4.26° off on
-a trunk that turned only with its pelvis and kept the pelvis's rejected axis). The seeds
-below were run once, on this round's final code. All
+a trunk that turned only with its pelvis and kept the pelvis's rejected axis); seeds
+84000–84099 were held out in round 18 and seeds 86000–86099 run on round 19's starting
+code, both then examined (a resting shank's sign confidently wrong from two turns on the spot;
+two holds off unsaid on a pelvis read the wrong way round; the start-of-round run clean). The
+seeds below were run once, on this round's final code. All
 angles, then the trusted ones only:
 
 {rmse}
