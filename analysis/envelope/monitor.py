@@ -1,16 +1,18 @@
 """The envelope during a live session: rule states, cues the moment a rule breaks, hold timer.
 
 :class:`EnvelopeMonitor` keeps the last ``window_s`` seconds of angles and, at each update,
-runs the very same :func:`analysis.envelope.checker.check_envelope` over them, reading the state of
-the newest sample. The checker's dwell and hysteresis look only backwards from a sample (a
-rule counts as broken once it has been past its edge for the dwell time), so the newest
-sample's state is a causal decision and the live verdicts are, by construction, the ones the
-report will show afterwards. One rule engine, two uses. The one difference: leaving the
+runs the very same :func:`analysis.envelope.checker.check_envelope` over them, reading the
+state of the newest sample. The checker's dwell and hysteresis look only backwards from a
+sample (a rule counts as broken once it has been past its edge for the dwell time), so the
+newest sample's state is a causal decision and the live verdicts are, by construction, the ones
+the report will show afterwards. One rule engine, two uses. The one difference: leaving the
 stretch is only confirmed after the engagement dwell, so live the engagement criterion must
-also hold at the newest sample (a knee straightening while the leg is lowered is not a
-"locked knee"; the checker judges rules only there too). A hold is live until the movement
-out of it passes ``max_rate_deg_s``; the report places its end where that movement began
-(where the rate rose through the release rate, a few tenths of a second earlier). So the
+also hold at the newest sample (a knee straightening while the leg is lowered is not a "locked
+knee"; the checker judges rules only there too). A requirement whose sensor is out right now
+(:attr:`EnvelopeMonitor.open_gaps`) keeps its last sample's state through the gap at the
+window's end, which the report, seeing both sides, settles later. A hold is live until the
+movement out of it passes ``max_rate_deg_s``; the report places its end where that movement
+began (where the rate rose through the release rate, a few tenths of a second earlier). So the
 newest rows cannot decide a hold: one that runs to them is *open* (``MonitorState.hold_open``)
 until the movement after it is seen, and a second of stillness at the newest rows may vanish
 with the next rows: after the leg was lowered, the window's end is still engaged for the
