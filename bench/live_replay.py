@@ -13,7 +13,10 @@ session time the samples that arrived are pushed into a
 0.5 s). The envelope monitor (:class:`~analysis.envelope.monitor.EnvelopeMonitor`, the file's
 profile, side and marks) is told the uncertain angles in the order ``cli.live_angles`` tells
 them (the calibration's or the newest re-decision's, the twist doubts, the provisional pelvis
-angles, the session's doubts) and fed each step's angles.
+angles, the session's doubts) and the columns of the sensors out (``cli.live_angles.open_gaps``),
+fed each step's angles, and its state judged for the sensors out as the screen judges it
+(``judge_outages``); ``carried_s`` are the first and last steps with an engagement requirement
+carried through a sensor's open gap (``MonitorState.carried``).
 
 Counted per session (rows after the live calibration only):
 
