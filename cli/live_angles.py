@@ -493,9 +493,6 @@ class LiveAngles:
             )
         elif any(r.status == "sensor_out" for r in st.rules):
             head.append("inside for what is measured (a sensor is out)", style="bold green")
-        carried = None if st is None else carried_words(st)
-        if carried is not None:
-            head.append(f"\n{carried}", style="magenta")
         else:
             head.append("inside the envelope", style="bold green")
         if st is not None and st.hold_target_s is not None and st.engaged and not st.outside:
@@ -509,6 +506,9 @@ class LiveAngles:
                 head.append(f"\n{st.hold_timing}", style="yellow")
         if st is not None:
             head.append_text(self.scope_text(st))
+        carried = None if st is None else carried_words(st)
+        if carried is not None:
+            head.append(f"\n{carried}", style="magenta")
         for o in self.outages:
             gap = ", ".join(c.removesuffix("_deg").replace("_", " ") for c in o.columns)
             head.append(f"\n{outage_words(o)}: no {gap}", style="bold magenta")

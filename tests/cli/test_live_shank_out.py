@@ -69,3 +69,45 @@ def test_the_screen_says_what_it_carries():
     assert words.startswith("no right knee flexion now")
     assert "the other angles are judged" in words
     assert carried_words(MonitorState(**{**st.__dict__, "carried": ()})) is None
+
+
+def _head(*, carried: tuple[str, ...], engaged: bool = True) -> str:
+    from analysis.envelope.profiles import load_builtin_profile
+    from cli.live_angles import LiveAngles
+
+    live = LiveAngles(
+        ("pelvis", "right_thigh", "right_shank", "right_foot"),
+        rate_hz=lambda: 100.0,
+        profile=load_builtin_profile("standing_hamstring"),
+        side="right",
+        protocol=None,
+    )
+    live.outages = (
+        Outage(
+            placement="right_shank",
+            since_s=48.0,
+            lost=False,
+            columns=("right_knee_flexion_deg", "right_ankle_dorsiflexion_deg"),
+        ),
+    )
+    st = MonitorState(
+        t_s=50.0,
+        engaged=engaged,
+        outside=False,
+        rules=(),
+        hold_s=0.0,
+        hold_target_s=30.0,
+        new_cues=(),
+        carried=carried,
+    )
+    return live._head(st).plain
+
+
+def test_the_head_of_the_screen_adds_the_carried_line_and_keeps_its_state():
+    with_it = _head(carried=("right_knee_flexion_deg",))
+    assert with_it.startswith("inside the envelope")
+    assert "\nno right knee flexion now: read as still meeting" in with_it
+    without = _head(carried=(), engaged=False)
+    assert without.startswith("not in the stretch yet")
+    assert "inside" not in without
+    assert "read as still meeting" not in without
