@@ -13,7 +13,10 @@ session time the samples that arrived are pushed into a
 0.5 s). The envelope monitor (:class:`~analysis.envelope.monitor.EnvelopeMonitor`, the file's
 profile, side and marks) is told the uncertain angles in the order ``cli.live_angles`` tells
 them (the calibration's or the newest re-decision's, the twist doubts, the provisional pelvis
-angles, the session's doubts) and fed each step's angles.
+angles, the session's doubts) and the columns of the sensors out (``cli.live_angles.open_gaps``),
+fed each step's angles, and its state judged for the sensors out as the screen judges it
+(``judge_outages``); ``carried_s`` are the first and last steps with an engagement requirement
+carried through a sensor's open gap (``MonitorState.carried``).
 
 Counted per session (rows after the live calibration only):
 
@@ -45,6 +48,7 @@ from _seeds import parse_seed_spec
 from analysis.angles.live_redecide import RedecidingPipeline
 from analysis.envelope.monitor import EnvelopeMonitor
 from analysis.recording.streams import CalibrationWindows, Recording
+from cli.live_angles import judge_outages, open_gaps
 from stretchguard import analyse, load_recording
 
 LENGTHS = {"1 min": None, "10 min": 600.0, "1 h": 3600.0}
@@ -88,6 +92,7 @@ def replay(
     monitor: EnvelopeMonitor | None = None
     told: dict[str, Any] = {"switches": 0, "base": {}, "twists": {}}
     cues: list[dict[str, Any]] = []
+    carried: list[float] = []
     state = None
     cpu_live, cpu_monitor, fed = 0.0, 0.0, 0
     for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end + 1e-6]):
@@ -110,10 +115,15 @@ def replay(
             monitor = EnvelopeMonitor(profile, side=side, markers=recording.meta.markers)
         monitor.uncertain = _told(live, told)
         monitor.timed = dict(getattr(live, "timed_words", {}))
+        outages = live.outages()
+        monitor.open_gaps = open_gaps(outages)
         state = monitor.update(out.t_s, out.columns, out.rate_mixing, **_extra(out))
         cpu_monitor += time.process_time() - c0
         if state is None:
             continue
+        state = judge_outages(state, outages, side=side, available=out.columns)
+        if state.carried:
+            carried.append(round(state.t_s, 2))
         for r in state.rules:
             if r.cue is not None and r.cue in state.new_cues:
                 cues.append({"rule": r.rule, "said_s": round(state.t_s, 2)})
@@ -127,6 +137,7 @@ def replay(
         "cpu_us_per_sample": 1e6 * cpu_live / max(fed, 1),
         "monitor_ms_per_s": 1e3 * cpu_monitor / end,
         "first_row_s": cal_at,
+        "carried_s": [carried[0], carried[-1]] if carried else None,
     }
 
 

@@ -102,6 +102,31 @@ def judge_outages(
     return dataclasses.replace(state, rules=tuple(rules), outside=outside, new_cues=cues)
 
 
+def open_gaps(outages: Sequence[Outage]) -> frozenset[str]:
+    """The angle columns whose sensor is out now and may come back (not lost).
+
+    Their gap at the end of the angles is still open: an engagement requirement on one keeps
+    its last state through it (``EnvelopeMonitor.open_gaps``). A lost sensor's angles come
+    back only with a new calibration, so nothing is carried for it.
+    """
+    return frozenset(c for o in outages if not o.lost for c in o.columns)
+
+
+def carried_words(state: MonitorState) -> str | None:
+    """What the stretch is judged on while a requirement's angle has no data (None: nothing).
+
+    E.g. "no left knee flexion now: read as still meeting the stretch's requirement as when
+    last measured; the other angles are judged".
+    """
+    if not state.carried:
+        return None
+    names = " and ".join(c.removesuffix("_deg").replace("_", " ") for c in state.carried)
+    return (
+        f"no {names} now: read as still meeting the stretch's requirement as when last "
+        "measured; the other angles are judged"
+    )
+
+
 def _rate_from(pending: dict[str, list[AlignedBatch]]) -> float:
     """The fastest sensor's rate from its first samples (fallback when none is configured)."""
     rates = []
@@ -269,6 +294,7 @@ class LiveAngles:
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
         self.angles_t_s = float(out.t_s[-1])
         self.monitor.timed = self.pipeline.timed_words
+        self.monitor.open_gaps = open_gaps(self.outages)
         state = self.monitor.update(out.t_s, out.columns, out.rate_mixing, out.doubt_bounds)
         if state is None:
             return
@@ -480,6 +506,9 @@ class LiveAngles:
                 head.append(f"\n{st.hold_timing}", style="yellow")
         if st is not None:
             head.append_text(self.scope_text(st))
+        carried = None if st is None else carried_words(st)
+        if carried is not None:
+            head.append(f"\n{carried}", style="magenta")
         for o in self.outages:
             gap = ", ".join(c.removesuffix("_deg").replace("_", " ") for c in o.columns)
             head.append(f"\n{outage_words(o)}: no {gap}", style="bold magenta")

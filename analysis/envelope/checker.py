@@ -46,6 +46,7 @@ from analysis.envelope.masks import (
     BoolArray,
     FloatArray,
     carried_over_gaps,
+    carried_to_end,
     debounce,
     end_times,
     hysteresis,
@@ -118,6 +119,7 @@ def check_envelope(
     rate_mixing: Mapping[str, FloatArray] | None = None,
     timed_doubts: Mapping[str, TimedDoubt] | None = None,
     exact: bool = False,
+    open_gaps: Collection[str] = (),
 ) -> EnvelopeResult:
     """Judge joint angles against an exercise profile.
 
@@ -173,6 +175,13 @@ def check_envelope(
     exact
         The angles are exact (a simulation's truth): no engagement run at about its dwell is
         read again within the angles' precision (:func:`_gate_hung`), as measured angles are.
+    open_gaps
+        Live only: the angle columns whose sensor is out right now, so that their gap at the
+        end of ``angles`` is still open (its far side not yet sent). An engagement
+        requirement on such a column keeps the state of its last sample through that gap
+        (:func:`~.masks.carried_to_end`) instead of reading it as not met; once the sensor
+        is back the gap is closed and settled as any other (:func:`_requirement_met`).
+        Empty (the default) for a finished recording.
 
     Returns
     -------
@@ -187,7 +196,7 @@ def check_envelope(
     absent = dict(absent or {})
 
     engaged, engaged_by, engaged_reason, in_pose = _engagement(
-        profile, side, data, t_s, t_end, absent
+        profile, side, data, t_s, t_end, absent, open_gaps=open_gaps
     )
     # rules are judged where the person is in the stretch pose, not in a brief dip out of it
     # that the engagement dwell bridges (see _engagement)
@@ -221,7 +230,7 @@ def check_envelope(
             (uncertain or {}).get(column),
             (timed_doubts or {}).get(column),
             _readings_of(column, other_readings),
-            _JudgedUnder(profile, side, data, t_s, t_end, absent, exact=exact),
+            _JudgedUnder(profile, side, data, t_s, t_end, absent, exact=exact, open_gaps=open_gaps),
             (x, mask),
         )
         if mask is None:
@@ -258,7 +267,7 @@ def check_envelope(
             mixing=(rate_mixing or {}).get(engaged_by or ""),
             readings=_TimedUnder.of(
                 _readings_of(engaged_by or "", other_readings) if uncertain else None,
-                _JudgedUnder(profile, side, data, t_s, t_end, absent),
+                _JudgedUnder(profile, side, data, t_s, t_end, absent, open_gaps=open_gaps),
                 breaks,
             ),
             band=_band_tails(rule_results, outside, testing, data, judged, t_end),
@@ -270,7 +279,7 @@ def check_envelope(
             _reading_episodes(
                 rule_results,
                 (uncertain or {}, other_readings or {}),
-                _JudgedUnder(profile, side, data, t_s, t_end, absent),
+                _JudgedUnder(profile, side, data, t_s, t_end, absent, open_gaps=open_gaps),
                 tests,
             ),
         )
@@ -412,6 +421,8 @@ def _engagement(
     t_s: FloatArray,
     t_end: FloatArray,
     absent: Mapping[str, str],
+    *,
+    open_gaps: Collection[str] = (),
 ) -> tuple[BoolArray, str | None, str | None, BoolArray]:
     """Engagement (dwell applied), its angle column, why there is none, the raw condition.
 
@@ -421,7 +432,8 @@ def _engagement(
     the person is not in the stretch pose — the leg lowered to the floor between the
     stretch and sitting down straightens the knee for a second, which is no "locked knee".
     The live monitor requires the condition at the newest sample too
-    (:func:`engagement_condition`, the same criterion and requirements).
+    (:func:`engagement_condition`, the same criterion and requirements). ``open_gaps``: as
+    :func:`check_envelope`'s.
     """
     spec = profile.engaged
     tried = []
@@ -432,7 +444,7 @@ def _engagement(
             tried.append(f"{column} ({absent.get(column, 'not measured')})")
             continue
         main_met = _condition(x, crit)
-        raw, used = _with_requirements(main_met, spec, side, data)
+        raw, used = _with_requirements(main_met, spec, side, data, open_gaps)
         engaged = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
         reason = None
         if not engaged.any():
@@ -460,6 +472,7 @@ def _gate_bounds(
     spec: EngagedSpec,
     side: str,
     data: Mapping[str, FloatArray],
+    open_gaps: Collection[str] = (),
 ) -> tuple[BoolArray, BoolArray, float]:
     """The engagement condition with every angle read its precision toward not met, and met.
 
@@ -477,7 +490,9 @@ def _gate_bounds(
                 continue  # as in _with_requirements
             step = angle_precision_deg(req.angle)
             precision = max(precision, step)
-            cond &= _requirement_met(xr + way * _toward_met(req) * step, req)
+            column = angle_column_for(req.angle, side)
+            shifted = xr + way * _toward_met(req) * step
+            cond &= _requirement_met(shifted, req, open_end=column in open_gaps)
         out.append(cond)
     return out[0], out[1], precision
 
@@ -493,6 +508,7 @@ def _gate_alternatives(
     data: Mapping[str, FloatArray],
     grid: tuple[FloatArray, FloatArray],
     in_pose: BoolArray,
+    open_gaps: Collection[str] = (),
 ) -> list[_GateAlternative]:
     """Each engagement run at about the dwell the angles' precision may decide the other way.
 
@@ -507,7 +523,7 @@ def _gate_alternatives(
         x = _criterion_angle(crit, side, data)
         if x is None or not np.isfinite(x).any():
             continue
-        low, high, precision = _gate_bounds(crit, x, spec, side, data)
+        low, high, precision = _gate_bounds(crit, x, spec, side, data, open_gaps)
         dwell = {"on_s": spec.dwell_s, "off_s": spec.dwell_s}
         out = []
         for g in borderline_runs(in_pose, low, high, t_s, t_end, **dwell):
@@ -626,21 +642,30 @@ PELVIS_TILT_COLUMN: Final = "pelvis_anterior_tilt_deg"
 
 
 def _with_requirements(
-    met: BoolArray, spec: EngagedSpec, side: str, data: Mapping[str, FloatArray]
+    met: BoolArray,
+    spec: EngagedSpec,
+    side: str,
+    data: Mapping[str, FloatArray],
+    open_gaps: Collection[str] = (),
 ) -> tuple[BoolArray, list[str]]:
-    """``met`` and every requirement of ``spec`` whose angle is measured, and their texts."""
+    """``met`` and every requirement of ``spec`` whose angle is measured, and their texts.
+
+    A requirement on a column in ``open_gaps`` (its sensor out now, live) keeps its last
+    sample's state through the gap at the end (:func:`_requirement_met` with ``open_end``).
+    """
     raw = met.copy()
     used = []
     for req in spec.require:
-        xr = data.get(angle_column_for(req.angle, side))
+        column = angle_column_for(req.angle, side)
+        xr = data.get(column)
         if xr is None or not np.isfinite(xr).any():
             continue  # a requirement applies only where its angle is measured
-        raw &= _requirement_met(xr, req)
+        raw &= _requirement_met(xr, req, open_end=column in open_gaps)
         used.append(req.describe())
     return raw, used
 
 
-def _requirement_met(x: FloatArray, req: EngagedCriterion) -> BoolArray:
+def _requirement_met(x: FloatArray, req: EngagedCriterion, *, open_end: bool = False) -> BoolArray:
     """Where an engagement requirement (e.g. knee ≤ 60°) is met on its angle ``x`` (deg).
 
     A stretch where ``x`` has no data (its sensor sent nothing) between two samples that
@@ -648,24 +673,36 @@ def _requirement_met(x: FloatArray, req: EngagedCriterion) -> BoolArray:
     criterion itself (hip flexion) still has to hold there, and the rules whose angles are
     measured are judged. A gap at either end, or next to a sample that does not meet it,
     stays not met.
+
+    ``open_end`` (live, the angle's sensor out right now): the gap at the end has no far
+    side *yet*, so it keeps the state of the last sample before it (met stays met, not met
+    stays not met) until the sensor is back and the gap is settled as above.
     """
-    return carried_over_gaps(_condition(x, req), np.isfinite(x))
+    valid = np.isfinite(x)
+    met = carried_over_gaps(_condition(x, req), valid)
+    if open_end:
+        met |= carried_to_end(_condition(x, req), valid)
+    return met
 
 
 def engagement_condition(
-    angles: Mapping[str, FloatArray], profile: Profile, *, side: str
+    angles: Mapping[str, FloatArray],
+    profile: Profile,
+    *,
+    side: str,
+    open_gaps: Collection[str] = (),
 ) -> BoolArray | None:
     """Per sample, whether the profile's engagement criterion is met, *before* any dwell.
 
     The first criterion whose angle is measured decides (as in :func:`check_envelope`); None
     when none is. A live monitor needs this for the newest samples, where leaving the
-    stretch is not yet confirmed by the dwell.
+    stretch is not yet confirmed by the dwell. ``open_gaps``: as :func:`check_envelope`'s.
     """
     for crit in profile.engaged.criteria:
         x = _criterion_angle(crit, side, angles)
         if x is None or not np.isfinite(x).any():
             continue
-        return _with_requirements(_condition(x, crit), profile.engaged, side, angles)[0]
+        return _with_requirements(_condition(x, crit), profile.engaged, side, angles, open_gaps)[0]
     return None
 
 
@@ -891,8 +928,11 @@ class _JudgedUnder:
         absent: Mapping[str, str],
         *,
         exact: bool = False,
+        open_gaps: Collection[str] = (),
     ) -> None:
         self._args = (profile, side, data, t_s, t_end, absent)
+        self.open_gaps = open_gaps
+        """Live: the columns whose gap at the end is still open (:func:`check_envelope`)."""
         self.exact = exact
         """The angles are exact: no gate run is read again (:meth:`gates` is empty)."""
         self.t_s, self.t_end = t_s, t_end
@@ -904,7 +944,9 @@ class _JudgedUnder:
         if key not in self._seen:  # one engagement per reading
             profile, side, data, t_s, t_end, absent = self._args
             table = {**data, **reading}
-            engaged, _, _, in_pose = _engagement(profile, side, table, t_s, t_end, absent)
+            engaged, _, _, in_pose = _engagement(
+                profile, side, table, t_s, t_end, absent, open_gaps=self.open_gaps
+            )
             self._seen[key] = (reading, engaged & in_pose, engaged)
         return self._seen[key][1], self._seen[key][2]
 
@@ -914,8 +956,9 @@ class _JudgedUnder:
             return []
         if self._gates is None:
             profile, side, data, t_s, t_end, absent = self._args
-            in_pose = _engagement(profile, side, data, t_s, t_end, absent)[3]
-            self._gates = _gate_alternatives(profile, side, data, (t_s, t_end), in_pose)
+            gaps = self.open_gaps
+            in_pose = _engagement(profile, side, data, t_s, t_end, absent, open_gaps=gaps)[3]
+            self._gates = _gate_alternatives(profile, side, data, (t_s, t_end), in_pose, gaps)
         return self._gates
 
     def __call__(self, reading: Mapping[str, FloatArray]) -> BoolArray:

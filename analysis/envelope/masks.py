@@ -89,6 +89,23 @@ def carried_over_gaps(met: BoolArray, valid: BoolArray) -> BoolArray:
     return out
 
 
+def carried_to_end(met: BoolArray, valid: BoolArray) -> BoolArray:
+    """Where a gap in ``valid`` at the end of the series keeps ``met`` of the sample before it.
+
+    True only on the trailing invalid samples, and only when the last valid sample before
+    them meets ``met``; False everywhere else (a series that ends valid, or has no valid
+    sample, gives all False). Per sample, same length as ``met``. Why: live, an angle whose
+    sensor is out right now has a gap whose far side has not been sent; the condition is
+    carried from the last sample seen until the sensor is back and
+    :func:`carried_over_gaps` settles the gap on both sides.
+    """
+    out = np.zeros(met.size, dtype=bool)
+    seen = np.flatnonzero(valid)
+    if seen.size and seen[-1] < met.size - 1 and bool(met[seen[-1]]):
+        out[seen[-1] + 1 :] = True
+    return out
+
+
 def hysteresis(
     x: FloatArray, valid: BoolArray, *, limit: float, release: float, upper: bool
 ) -> BoolArray:

@@ -1,16 +1,18 @@
 """The envelope during a live session: rule states, cues the moment a rule breaks, hold timer.
 
 :class:`EnvelopeMonitor` keeps the last ``window_s`` seconds of angles and, at each update,
-runs the very same :func:`analysis.envelope.checker.check_envelope` over them, reading the state of
-the newest sample. The checker's dwell and hysteresis look only backwards from a sample (a
-rule counts as broken once it has been past its edge for the dwell time), so the newest
-sample's state is a causal decision and the live verdicts are, by construction, the ones the
-report will show afterwards. One rule engine, two uses. The one difference: leaving the
+runs the very same :func:`analysis.envelope.checker.check_envelope` over them, reading the
+state of the newest sample. The checker's dwell and hysteresis look only backwards from a
+sample (a rule counts as broken once it has been past its edge for the dwell time), so the
+newest sample's state is a causal decision and the live verdicts are, by construction, the ones
+the report will show afterwards. One rule engine, two uses. The one difference: leaving the
 stretch is only confirmed after the engagement dwell, so live the engagement criterion must
-also hold at the newest sample (a knee straightening while the leg is lowered is not a
-"locked knee"; the checker judges rules only there too). A hold is live until the movement
-out of it passes ``max_rate_deg_s``; the report places its end where that movement began
-(where the rate rose through the release rate, a few tenths of a second earlier). So the
+also hold at the newest sample (a knee straightening while the leg is lowered is not a "locked
+knee"; the checker judges rules only there too). A requirement whose sensor is out right now
+(:attr:`EnvelopeMonitor.open_gaps`) keeps its last sample's state through the gap at the
+window's end, which the report, seeing both sides, settles later. A hold is live until the
+movement out of it passes ``max_rate_deg_s``; the report places its end where that movement
+began (where the rate rose through the release rate, a few tenths of a second earlier). So the
 newest rows cannot decide a hold: one that runs to them is *open* (``MonitorState.hold_open``)
 until the movement after it is seen, and a second of stillness at the newest rows may vanish
 with the next rows: after the leg was lowered, the window's end is still engaged for the
@@ -83,6 +85,11 @@ class MonitorState:
     the newest rows is smoothed without the rows after them, and a movement seen next may
     turn out to have begun inside it (the stillness is then no hold). Count a hold once it
     has ended (:attr:`hold` with ``hold_open`` False); say an open one is in progress."""
+    carried: tuple[str, ...] = ()
+    """Engagement requirements' columns (e.g. the knee's) with no data at the newest sample
+    because their sensor is out (:attr:`EnvelopeMonitor.open_gaps`), read as still meeting
+    the requirement as their last sample did: the stretch is judged on the other angles.
+    Settled when the sensor is back (met on both sides of the gap, as the report reads it)."""
 
     @property
     def hold_timing(self) -> str | None:
@@ -141,6 +148,10 @@ class EnvelopeMonitor:
         (``doubt_bounds``): a rule on the angle is decided only beyond them, as offline."""
         self._bounds: dict[str, list[FloatArray]] = {}
         """Per column, how far (deg) each row may be off (0: trusted as read)."""
+        self.open_gaps: frozenset[str] = frozenset()
+        """Angle columns whose sensor is out right now (set by the live session before
+        :meth:`update`): an engagement requirement on one keeps its last sample's state
+        through the gap at the window's end (``check_envelope``'s ``open_gaps``)."""
         self._announced: set[tuple[str, float]] = set()
         self._hold_start: float | None = None
 
@@ -221,8 +232,9 @@ class EnvelopeMonitor:
             markers=marks,
             rate_mixing=self._mixing(),
             timed_doubts=self._timed_doubts() or None,
+            open_gaps=self.open_gaps,
         )
-        met = engagement_condition(data, self.profile, side=self.side)
+        met = engagement_condition(data, self.profile, side=self.side, open_gaps=self.open_gaps)
         engaged = bool(res.engaged[-1]) and (met is None or bool(met[-1]))
         rules, new_cues = self._rules_now(res, engaged, now)
         hold_s = 0.0
@@ -247,6 +259,19 @@ class EnvelopeMonitor:
             new_cues=tuple(new_cues),
             hold=res.holds[-1] if res.holds else None,
             hold_open=bool(res.holds) and bool(res.in_hold[-1]),
+            carried=self._carried(data) if engaged else (),
+        )
+
+    def _carried(self, data: Mapping[str, FloatArray]) -> tuple[str, ...]:
+        """The requirements' columns read through an open gap at the newest sample."""
+        columns = (angle_column_for(req.angle, self.side) for req in self.profile.engaged.require)
+        return tuple(
+            c
+            for c in columns
+            if c in self.open_gaps
+            and c in data
+            and not np.isfinite(data[c][-1])
+            and np.isfinite(data[c]).any()
         )
 
     def _rules_now(
