@@ -109,3 +109,15 @@ def test_held_twist_slips_names_the_sensor_that_turned():
     q_B = {"left_thigh": q_t, "left_shank": q_s}
     none = ht.held_twist_slips(t, q_B, {"left": knee}, from_s=5.0, rate_hz=RATE_HZ)
     assert none == []
+
+
+def test_a_shank_turned_in_a_hold_is_the_shanks():
+    t, knee, q_t, _ = _session(0.0, 0.0)
+    ramp = np.clip((t - 15.0) / 30.0, 0.0, 1.0)
+    shank = Rotation.from_quat(np.concatenate([q_t[:, 1:], q_t[:, :1]], axis=1))
+    bend = Rotation.from_rotvec(np.radians(knee)[:, None] * [0.0, 0.0, -1.0])
+    turned = Rotation.from_rotvec(np.radians(-9.0 * ramp)[:, None] * [0.0, 1.0, 0.0])
+    q_B = {"right_thigh": q_t, "right_shank": _wxyz(shank * bend * turned)}
+    slips = ht.held_twist_slips(t, q_B, {"right": knee}, from_s=5.0, rate_hz=RATE_HZ)
+    assert [s.placement for s in slips] == ["right_shank"]
+    assert slips[0].turn_deg == pytest.approx(-9.0, abs=0.2)
