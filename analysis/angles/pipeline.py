@@ -53,6 +53,7 @@ from analysis.angles.heading import (
     undecided_twist_words,
     untwist,
 )
+from analysis.angles.held_twist import held_twist_slips
 from analysis.angles.hinge_lean import hip_lean_doubts, lean_deg
 from analysis.angles.lean_axis import lean_axis_doubts, tilt_from_stand_deg
 from analysis.angles.orientation import (
@@ -768,7 +769,11 @@ def analyse_recording(
     hitched = _lean_axis_doubts(cal, q_E_B, rate_hz, ja.columns)
     tilted = _hip_tilt_doubts(precision, q_E_B, rate_hz)
     drift = {t: (runs, _vertical_share(q_E_B[t])) for t, runs in drift.items() if t in q_E_B}
-    leans = _thigh_leans(cal, q_E_B)
+    # a strap turned while its knee was held: seen as the knee's twist off its hinge
+    leans, slips = (
+        _thigh_leans(cal, q_E_B),
+        [*slips, *_held_twists(t_s, q_E_B, cal, ja.columns, rate_hz, slips)],
+    )
     q_E_B = q_E_B if opts.keep_orientations else {}
     angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
@@ -887,6 +892,34 @@ def _strap_slips(
         {p: s.q_S_B for p, s in cal.segments.items()},
         from_s=cal.functional_s[1],
         rate_hz=session.rate_hz,
+    )
+
+
+def _held_twists(
+    t_s: FloatArray,
+    q_E_B: Mapping[str, FloatArray],
+    cal: CalibrationResult,
+    columns: Mapping[str, FloatArray],
+    rate_hz: float,
+    slips: list[Slip],
+) -> list[Slip]:
+    """The thighs and shanks whose strap turned while the knee was held still.
+
+    :func:`analysis.angles.held_twist.held_twist_slips` on the knees the hinge check found no
+    slip at, from the calibration movements' end.
+    """
+    knee = {
+        side: np.asarray(columns[c], dtype=np.float64)
+        for side in SIDES
+        if (c := angle_column(side, "knee", "flexion")) in columns
+    }
+    return held_twist_slips(
+        t_s,
+        q_E_B,
+        knee,
+        from_s=cal.functional_s[1],
+        rate_hz=rate_hz,
+        found={s.placement for s in slips},
     )
 
 

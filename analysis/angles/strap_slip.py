@@ -146,6 +146,10 @@ class Slip:
     one_stretch: bool = False
     """Seen in one stretch of knee bending only (:func:`one_stretch_onset`): too little to
     call it a slip or to read the sensor again, enough that its angles are not trusted."""
+    held: bool = False
+    """Seen as the knee's twist off its hinge while the knee was held still
+    (:mod:`analysis.angles.held_twist`), not in the hinge's windows: not read again as it sits,
+    its angles not trusted."""
 
 
 def turn_about_long_axis_deg(j_S: FloatArray, j_ref_S: FloatArray, long_S: FloatArray) -> float:
@@ -391,6 +395,8 @@ def slip_reason(slip: Slip) -> str:
     seems, seen = "seems to have", ""
     if slip.one_stretch:
         seems, seen = "may have", ", seen in one stretch of knee bending only"
+    if slip.held:
+        seems, seen = "may have", ", seen as a twist of the knee while it was held still"
     return (
         f"the {side} {segment} sensor {seems} turned on its strap at about "
         f"{clock_words(slip.at_s)} (by about {abs(slip.turn_deg):.0f}°{seen}), so the angles it "
