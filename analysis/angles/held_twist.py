@@ -82,9 +82,12 @@ def off_hinge_swing_deg(q_E_thigh: FloatArray, q_E_shank: FloatArray) -> FloatAr
 
 
 def _smoothed(x: FloatArray, k: int) -> FloatArray:
-    """Moving mean over ``k`` samples, over the samples there are at the ends (columns apart)."""
+    """Moving mean over ``k`` samples, over the samples there are at the ends (columns apart).
+
+    A series shorter than ``k`` is averaged over its own length (same length out).
+    """
     x = np.asarray(x, dtype=np.float64)
-    kernel = np.ones(k)
+    kernel = np.ones(max(1, min(k, x.shape[0])))
     count = np.convolve(np.ones(x.shape[0]), kernel, mode="same")
     if x.ndim == 1:
         return np.convolve(x, kernel, mode="same") / count
@@ -97,6 +100,8 @@ def held_runs(t_s: FloatArray, knee_deg: FloatArray, rate_hz: float) -> list[tup
     Held: the flexion's rate, averaged over :data:`SMOOTH_S`, under :data:`HELD_RATE_DEG_S`
     (NaN: not held).
     """
+    if np.shape(t_s)[0] < 2:
+        return []
     k = max(round(SMOOTH_S * rate_hz), 1)
     rate = np.abs(np.gradient(_smoothed(knee_deg, k), np.asarray(t_s, dtype=np.float64)))
     held = np.isfinite(rate) & (rate < HELD_RATE_DEG_S)
@@ -179,6 +184,8 @@ def held_twist_slips(
     t = np.asarray(t_s, dtype=np.float64)
     i_from = int(np.searchsorted(t, from_s))
     out: list[Slip] = []
+    if t.size - i_from < 2:
+        return out
     for side, knee in knee_deg.items():
         thigh, shank = f"{side}_thigh", f"{side}_shank"
         parts = (thigh, shank)

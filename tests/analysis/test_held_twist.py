@@ -121,3 +121,15 @@ def test_a_shank_turned_in_a_hold_is_the_shanks():
     slips = ht.held_twist_slips(t, q_B, {"right": knee}, from_s=5.0, rate_hz=RATE_HZ)
     assert [s.placement for s in slips] == ["right_shank"]
     assert slips[0].turn_deg == pytest.approx(-9.0, abs=0.2)
+
+
+@pytest.mark.parametrize("from_s", [59.8, 59.99, 61.0])
+def test_a_recording_that_ends_within_a_second_of_the_calibration_is_read_without_error(
+    from_s: float,
+) -> None:
+    # a real walk whose calibration window ends 31 samples before the file's end (120 Hz)
+    # once failed here: the 1-s mean was longer than the rows left
+    t, knee, q_t, q_s = _session(12.6, 0.0)
+    q_B = {"left_thigh": q_t, "left_shank": q_s}
+    assert ht.held_twist_slips(t, q_B, {"left": knee}, from_s=from_s, rate_hz=RATE_HZ) == []
+    assert ht.held_runs(t[-31:], knee[-31:], 120.0) == []
