@@ -44,6 +44,11 @@ LONG_B = np.array([0.0, 1.0, 0.0])
 SWING_STEP_DEG = 5.0
 """The off-hinge swing's lasting change over a held run that calls a strap turned (the hinge
 check's one-stretch step, :data:`analysis.angles.strap_slip.SLIP_DEG`)."""
+MIN_RELATIVE_TURN_DEG = SWING_STEP_DEG / 2
+"""A strap turned round its segment turns that segment's frame about its own long axis against
+the other's; a swing step whose two segments turned about their long axes by less than this
+apart is not a strap (held-out person 88098's resting shank: a 6.8° swing step with the thigh
+and shank turned 0.01° and −0.03°; the stranger's 2043 thigh strap: 7.76° against 0.05°)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,8 +183,10 @@ def held_twist_slips(
     knee one of whose sensors is in ``found`` (the hinge check's slips) is left alone. The
     turned sensor is the one whose segment frame turned more about its own long axis over the
     held run (:func:`own_long_turn_deg`: a knee held still, so the leg's own turns move both
-    alike); the slip's size is that turn. Listed with ``held`` set:
-    never read again as it sits, its angles not trusted (``strap_slip.slip_uncertain``).
+    alike); the slip's size is that turn. A step whose two segments did not turn apart about
+    their long axes by :data:`MIN_RELATIVE_TURN_DEG` is no strap and is left. Listed with
+    ``held`` set: never read again as it sits, its angles not trusted
+    (``strap_slip.slip_uncertain``).
     """
     t = np.asarray(t_s, dtype=np.float64)
     i_from = int(np.searchsorted(t, from_s))
@@ -198,6 +205,8 @@ def held_twist_slips(
         i0, i1 = (int(i) for i in np.searchsorted(t, (step.since_s, step.until_s)))
         i1 = min(i1, t.size - 1)
         turns = {p: own_long_turn_deg(np.asarray(q_E_B[p]), i0, i1) for p in parts}
+        if abs(turns[thigh] - turns[shank]) < MIN_RELATIVE_TURN_DEG:
+            continue
         p = max(parts, key=lambda x: abs(turns[x]))
         out.append(
             Slip(placement=p, at_s=step.at_s, turn_deg=turns[p], since_s=step.since_s, held=True)

@@ -133,3 +133,16 @@ def test_a_recording_that_ends_within_a_second_of_the_calibration_is_read_withou
     q_B = {"left_thigh": q_t, "left_shank": q_s}
     assert ht.held_twist_slips(t, q_B, {"left": knee}, from_s=from_s, rate_hz=RATE_HZ) == []
     assert ht.held_runs(t[-31:], knee[-31:], 120.0) == []
+
+
+def test_a_swing_step_with_no_turn_apart_about_the_long_axes_is_no_strap() -> None:
+    # the thigh's frame tipped 10 deg about its forward axis (off the hinge, not about its long
+    # axis) during the hold: the knee's swing steps, but no strap turns a frame that way
+    t, knee, _, q_s = _session(0.0, 0.0)
+    ramp = np.clip((t - 15.0) / 30.0, 0.0, 1.0)
+    leg = Rotation.from_euler("x", np.full((t.size, 1), 60.0), degrees=True)
+    tipped = leg * Rotation.from_rotvec(np.radians(10.0 * ramp)[:, None] * np.array([1.0, 0, 0]))
+    swing = ht.off_hinge_swing_deg(_wxyz(tipped), q_s)
+    assert ht.held_swing_step(t, swing, knee, RATE_HZ) is not None  # the swing does step
+    q_B = {"left_thigh": _wxyz(tipped), "left_shank": q_s}
+    assert ht.held_twist_slips(t, q_B, {"left": knee}, from_s=5.0, rate_hz=RATE_HZ) == []
