@@ -127,27 +127,34 @@ def held_swing_step(
     passed half the step. None: no such run.
     """
     t = np.asarray(t_s, dtype=np.float64)
+    for i0, i1 in held_runs(t, knee_deg, rate_hz):
+        step = _step_in_run(t[i0:i1], swing_xy_deg[i0:i1], rate_hz)
+        if step is not None:
+            return step
+    return None
+
+
+def _step_in_run(t_s: FloatArray, swing_xy_deg: FloatArray, rate_hz: float) -> HeldStep | None:
+    """:func:`held_swing_step`'s step within one held run (its rows only), or None."""
     k = max(round(SMOOTH_S * rate_hz), 1)
     m = max(round(LAST_S * rate_hz), 1)
-    for i0, i1 in held_runs(t, knee_deg, rate_hz):
-        sw = np.asarray(swing_xy_deg[i0:i1], dtype=np.float64)
-        start = np.nanmean(sw[:k], axis=0)
-        moved = np.nan_to_num(np.linalg.norm(_smoothed(sw, k) - start, axis=-1))
-        if moved.size <= m:
-            continue
-        lasting = np.lib.stride_tricks.sliding_window_view(moved, m).min(axis=-1)
-        best = int(np.argmax(lasting))
-        size = float(lasting[best])
-        if size <= SWING_STEP_DEG:
-            continue
-        j = int(np.argmax(moved >= size / 2))
-        return HeldStep(
-            since_s=float(t[i0]),
-            until_s=float(t[i0 + best + m - 1]),
-            at_s=float(t[i0 + j]),
-            swing_deg=size,
-        )
-    return None
+    sw = np.asarray(swing_xy_deg, dtype=np.float64)
+    start = np.nanmean(sw[:k], axis=0)
+    moved = np.nan_to_num(np.linalg.norm(_smoothed(sw, k) - start, axis=-1))
+    if moved.size <= m:
+        return None
+    lasting = np.lib.stride_tricks.sliding_window_view(moved, m).min(axis=-1)
+    best = int(np.argmax(lasting))
+    size = float(lasting[best])
+    if size <= SWING_STEP_DEG:
+        return None
+    j = int(np.argmax(moved >= size / 2))
+    return HeldStep(
+        since_s=float(t_s[0]),
+        until_s=float(t_s[best + m - 1]),
+        at_s=float(t_s[j]),
+        swing_deg=size,
+    )
 
 
 def own_long_turn_deg(q_E_B: FloatArray, i0: int, i1: int, long_B: FloatArray = LONG_B) -> float:
@@ -165,6 +172,28 @@ def own_long_turn_deg(q_E_B: FloatArray, i0: int, i1: int, long_B: FloatArray = 
     vec = dq[1:] * (2.0 * np.arctan2(s, dq[0]) / s)
     u = np.asarray(long_B, dtype=np.float64)
     return float(np.rad2deg(vec @ (u / np.linalg.norm(u))))
+
+
+def _held_step(
+    t_s: FloatArray,
+    q_E_pair: tuple[FloatArray, FloatArray],
+    knee_deg: FloatArray,
+    i_from: int,
+    rate_hz: float,
+) -> HeldStep | None:
+    """:func:`held_swing_step` on the rows from ``i_from``, the swing read run by run.
+
+    The same step as the swing of the whole series would give (the swing is per row), with
+    only one held run's rows of it in memory at a time: a 10-h session's whole swing and its
+    temporaries had cost ~330 MB of peak memory.
+    """
+    t = t_s[i_from:]
+    q_t, q_s = (np.asarray(q)[i_from:] for q in q_E_pair)
+    for i0, i1 in held_runs(t, knee_deg[i_from:], rate_hz):
+        step = _step_in_run(t[i0:i1], off_hinge_swing_deg(q_t[i0:i1], q_s[i0:i1]), rate_hz)
+        if step is not None:
+            return step
+    return None
 
 
 def held_twist_slips(
@@ -198,8 +227,7 @@ def held_twist_slips(
         parts = (thigh, shank)
         if any(p in found or p not in q_E_B for p in parts):
             continue
-        swing = off_hinge_swing_deg(q_E_B[thigh][i_from:], q_E_B[shank][i_from:])
-        step = held_swing_step(t[i_from:], swing, np.asarray(knee)[i_from:], rate_hz)
+        step = _held_step(t, (q_E_B[thigh], q_E_B[shank]), np.asarray(knee), i_from, rate_hz)
         if step is None:
             continue
         i0, i1 = (int(i) for i in np.searchsorted(t, (step.since_s, step.until_s)))
