@@ -1039,10 +1039,10 @@ class TwistSource:
     threads: int = 1
     read: dict[str, float] = field(default_factory=dict)
     gain_deg: dict[str, float] = field(default_factory=dict)
+    """Per thigh with posture anchors, what the gyroscopes' gains can add to ``read`` (°)."""
     adduction_moved_deg: dict[str, FloatArray] = field(default_factory=dict)
     """Per thigh whose undecided twist left hip adduction trusted, per sample how far the twist
     decided the other way moves it (°, absolute; :func:`_undecided_twists`)."""
-    """Per thigh with posture anchors, what the gyroscopes' gains can add to ``read`` (°)."""
 
     @classmethod
     def of(

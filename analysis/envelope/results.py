@@ -122,7 +122,7 @@ class GateReading:
     def text(self) -> str:
         """Both readings in plain words, e.g. "the ankle episode at 0:26–0:28 (peak 12°) …"."""
         e = self.episode
-        part = _RULE_PART.get(e.rule, e.rule.replace("_", " "))
+        part = _rule_part(e.rule)
         stay = "stay in the stretch position" if self.met else "step out of the stretch position"
         count = "count" if self.met else "end the stretch"
         run = (
@@ -269,7 +269,7 @@ class BandAlternative(_OtherTiming):
 
     def text(self) -> str:
         """The condition in plain words, e.g. "the pelvis episode ended at 2:13, when …"."""
-        part = _RULE_PART.get(self.rule, self.rule.replace("_", " "))
+        part = _rule_part(self.rule)
         return (
             f"the {part} episode ended at {clock_text(self.return_s)}, when the angle came back "
             f"inside its limit of {_deg_text(self.limit_deg)}° (it then stayed short of the "
@@ -307,7 +307,7 @@ class BorderlineAlternative(_OtherTiming):
                 groups.append((e.rule, limit, warn, [e]))
         each = []
         for rule, limit, warn, eps in groups:
-            part = _RULE_PART.get(rule, rule.replace("_", " "))
+            part = _rule_part(rule)
             at = _and_list([clock_text(e.start_s) for e in eps])
             peaks = _and_list([f"{_deg_text(round(e.peak_deg, 1))}°" for e in eps])
             each.append(
