@@ -378,10 +378,10 @@ def stands_out(
     A single stretch's bending fixes the hinge only as well as that stretch's movement does,
     and nothing later checks it. So the step must follow a counted window of the same side
     that read the axis unturned (:func:`_steps` within :data:`SLIP_DEG`): a step from the
-    first window on is seen only against the calibration movements' fit, which other bends
-    read otherwise where the tibia turns with the knee (the stranger's round-2 seed 1320, a
-    squatting person's DOT file: its first stretch's two windows 5.7° and 8.3° from the
-    movements' axis, no strap moved). And its smallest step must exceed every turn (°, from
+    first window on is seen only against the calibration movements' fit, from other bends,
+    which may read the axis otherwise (the stranger's round-2 seed 1320, a squatting person's
+    DOT file: its first stretch's two windows 5.7° and 8.3° from the movements' axis, no strap
+    moved). And its smallest step must exceed every turn (°, from
     the reference) a window before it read on either sensor's side (``turns[:k]`` and
     ``knee_turns`` before ``turns[k]``): those stretches were read so far off without a turn
     that lasted (our generator's held-out 1-h person 98050: windows of the knee's single

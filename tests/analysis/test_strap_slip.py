@@ -386,8 +386,8 @@ def test_a_step_one_stretch_of_bending_shows_is_found_as_such():
 
 def test_a_one_stretch_step_from_the_first_window_on_is_none():
     """The stranger's round-2 seed 1320 (DOT file): the first stretch's two windows read the
-    thigh's axis 5.7° and 8.3° from the calibration movements' (a squatting person whose tibia
-    turns with the knee), no window before them: no change of the knee is seen, no step."""
+    thigh's axis 5.7° and 8.3° from the calibration movements' (a squatting person's other
+    bends), no window before them: no change of the knee is seen, no step."""
     turns = [ss.AxisTurn(t0_s=73.9, turn_deg=-5.70), ss.AxisTurn(t0_s=83.9, turn_deg=-8.36)]
     assert ss.one_stretch_onset(turns, cal_deg=-0.02) is None
     earlier = [ss.AxisTurn(t0_s=63.9, turn_deg=0.3), *turns]
