@@ -22,7 +22,7 @@ pelvis's belt (no hinge to it) is not checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -336,7 +336,9 @@ def slip_onset(turns: list[AxisTurn], cal_deg: float = 0.0) -> AxisTurn | None:
     return None
 
 
-def one_stretch_onset(turns: list[AxisTurn], cal_deg: float = 0.0) -> AxisTurn | None:
+def one_stretch_onset(
+    turns: list[AxisTurn], cal_deg: float = 0.0, knee_turns: Sequence[AxisTurn] = ()
+) -> AxisTurn | None:
     """Where a lasting step of the hinge axis starts that one stretch of bending shows alone.
 
     As :func:`slip_onset`, but from at least two windows that may overlap (the bending into
@@ -347,14 +349,62 @@ def one_stretch_onset(turns: list[AxisTurn], cal_deg: float = 0.0) -> AxisTurn |
     sensor measures after it: the stranger's round-4 seed 2013, a thigh strap creeping −14°
     through the session's last stretch, read 13.3° in the two windows of that stretch's end,
     and its hip adduction 4.4° RMS off, trusted.
+
+    One stretch is one reading, so the step counts only as a change from the knee's own
+    earlier readings (:func:`stands_out`): after a counted window that read the axis unturned,
+    and larger than any turn an earlier window of the knee read (``turns`` and
+    ``knee_turns``, the other sensor's side of the same windows' fits).
     """
     for k, first in enumerate(turns):
         if len(turns) - k < 2:
             break
         steps = _lasting(_steps(turns, k, cal_deg))
         if steps:
+            if not stands_out(turns, k, cal_deg, steps, knee_turns):
+                return None
             return AxisTurn(t0_s=first.t0_s, turn_deg=float(np.median(steps)))
     return None
+
+
+def stands_out(
+    turns: list[AxisTurn],
+    k: int,
+    cal_deg: float,
+    steps: Sequence[float],
+    knee_turns: Sequence[AxisTurn] = (),
+) -> bool:
+    """True when a one-stretch step from window ``k`` (``steps``, °) is a change of this knee.
+
+    A single stretch's bending fixes the hinge only as well as that stretch's movement does,
+    and nothing later checks it. So the step must follow a counted window of the same side
+    that read the axis unturned (:func:`_steps` within :data:`SLIP_DEG`): a step from the
+    first window on is seen only against the calibration movements' fit, from other bends,
+    which may read the axis otherwise (the stranger's round-2 seed 1320, a squatting person's
+    DOT file: its first stretch's two windows 5.7° and 8.3° from the movements' axis, no strap
+    moved). And its smallest step must exceed every turn (°, from
+    the reference) a window before it read on either sensor's side (``turns[:k]`` and
+    ``knee_turns`` before ``turns[k]``): those stretches were read so far off without a turn
+    that lasted (our generator's held-out 1-h person 98050: windows of the knee's single
+    stretches 12.4° and 13.1° off on the shank's side, the last stretch's exit 12.7° on the
+    thigh's, no strap moved).
+    """
+    at_s = turns[k].t0_s
+    unturned = any(abs(next(_steps(turns, j, cal_deg))) <= SLIP_DEG for j in range(k))
+    earlier = [w.turn_deg for w in (*turns[:k], *knee_turns) if w.t0_s < at_s]
+    scatter_deg = max((abs(x) for x in earlier), default=0.0)
+    return unturned and min(abs(x) for x in steps) > scatter_deg
+
+
+def unslipped(ref: float | None, turns: list[AxisTurn]) -> list[AxisTurn]:
+    """The windows of a side before its slip (:func:`slip_onset`; all of them without one).
+
+    ``ref``: the reference fit's turn from the calibration's axis (:func:`window_turns`);
+    None: the side is not read, no windows.
+    """
+    if ref is None:
+        return []
+    onset = slip_onset(turns, -ref)
+    return turns if onset is None else [w for w in turns if w.t0_s < onset.t0_s]
 
 
 def unturned_before_s(turns: list[AxisTurn], at_s: float, cal_deg: float, from_s: float) -> float:
@@ -419,7 +469,8 @@ def find_slips(
 
     ``from_s`` is the calibration movements' end; the knee's hinge is refitted in later
     windows (:func:`window_turns`). A sensor with no slip (:func:`slip_onset`) but a step one
-    stretch of bending shows (:func:`one_stretch_onset`) is listed with ``one_stretch`` set.
+    stretch of bending shows (:func:`one_stretch_onset`, read against both sides' earlier
+    windows, the other's up to its own slip) is listed with ``one_stretch`` set.
 
     ``gyr_rad_s``: bias-free rates per placement on ``t_s`` (NaN where missing); ``q_S_B``:
     the calibration's segment-to-sensor rotations. Only knees with both sensors are checked.
@@ -430,8 +481,8 @@ def find_slips(
         if not all(p in gyr_rad_s and p in q_S_B for p in (thigh, shank)):
             continue
         fits: dict[float, HingeFit | None] = {}
-        for p, distal in ((thigh, False), (shank, True)):
-            ref, turns = window_turns(
+        read = {
+            p: window_turns(
                 gyr_rad_s[thigh],
                 gyr_rad_s[shank],
                 t_s,
@@ -443,11 +494,17 @@ def find_slips(
                 rate_hz=rate_hz,
                 fits=fits,
             )
-            onset = slip_onset(turns, -ref) if ref is not None else None
-            one = ref is not None and onset is None
+            for p, distal in ((thigh, False), (shank, True))
+        }
+        for p, other in ((thigh, shank), (shank, thigh)):
+            ref, turns = read[p]
+            if ref is None:
+                continue
+            onset = slip_onset(turns, -ref)
+            one = onset is None
             if one:
-                onset = one_stretch_onset(turns, -ref)
-            if ref is not None and onset is not None:
+                onset = one_stretch_onset(turns, -ref, knee_turns=unslipped(*read[other]))
+            if onset is not None:
                 since = unturned_before_s(turns, onset.t0_s, -ref, from_s)
                 out.append(
                     Slip(

@@ -384,6 +384,50 @@ def test_a_step_one_stretch_of_bending_shows_is_found_as_such():
     assert ss.one_stretch_onset(small) is None
 
 
+def test_a_one_stretch_step_from_the_first_window_on_is_none():
+    """The stranger's round-2 seed 1320 (DOT file): the first stretch's two windows read the
+    thigh's axis 5.7° and 8.3° from the calibration movements' (a squatting person's other
+    bends), no window before them: no change of the knee is seen, no step."""
+    turns = [ss.AxisTurn(t0_s=73.9, turn_deg=-5.70), ss.AxisTurn(t0_s=83.9, turn_deg=-8.36)]
+    assert ss.one_stretch_onset(turns, cal_deg=-0.02) is None
+    earlier = [ss.AxisTurn(t0_s=63.9, turn_deg=0.3), *turns]
+    assert ss.one_stretch_onset(earlier, cal_deg=-0.02) is not None
+
+
+def test_a_one_stretch_step_must_exceed_what_the_knees_earlier_windows_read():
+    """Our generator's held-out 1-h person 98050 (default set): the last stretch's exit read
+    the thigh's axis 12.7° turned in its two windows; the same knee's windows 30 s before read
+    the shank's side 13.1° off (and 12.4° at 36:48), no strap moved: no step. A step past
+    every earlier reading of either side (the stranger's 2013) is one."""
+    thigh = _turns([0.2, -0.3, 0.5, 1.0, -0.6])
+    thigh += [ss.AxisTurn(t0_s=3587.5, turn_deg=-12.74), ss.AxisTurn(t0_s=3597.5, turn_deg=-12.68)]
+    shank = [ss.AxisTurn(t0_s=2207.5, turn_deg=12.41), ss.AxisTurn(t0_s=3557.5, turn_deg=-13.13)]
+    assert ss.one_stretch_onset(thigh) is not None  # the thigh's own windows alone
+    assert ss.one_stretch_onset(thigh, knee_turns=shank) is None
+    # the other side's windows from the step on are the same bends: not counted
+    later = [ss.AxisTurn(t0_s=3587.5, turn_deg=20.0), ss.AxisTurn(t0_s=3597.5, turn_deg=20.0)]
+    small = [ss.AxisTurn(t0_s=2207.5, turn_deg=4.0)]
+    onset = ss.one_stretch_onset(thigh, knee_turns=[*small, *later])
+    assert onset is not None
+    assert onset.t0_s == 3587.5
+
+
+def test_stands_out_reads_the_step_against_the_earlier_windows():
+    turns = _turns([0.5, 1.0, 9.0, 9.5])
+    assert ss.stands_out(turns, 2, 0.0, [9.0, 9.5])
+    assert not ss.stands_out(turns, 2, 0.0, [9.0, 9.5], [ss.AxisTurn(t0_s=5.0, turn_deg=-9.2)])
+    assert not ss.stands_out(turns, 0, 0.0, [0.5, 1.0, 9.0, 9.5])  # nothing unturned before
+    # an earlier window turned past SLIP_DEG is not the unturned one
+    assert not ss.stands_out(_turns([6.0, 12.0, 12.0]), 1, 0.0, [12.0, 12.0])
+
+
+def test_unslipped_keeps_a_sides_windows_before_its_slip():
+    turns = _turns([0.5, 1.0, 8.0, 8.5, 8.0])
+    assert ss.unslipped(0.0, turns) == turns[:2]
+    assert ss.unslipped(0.0, turns[:2]) == turns[:2]
+    assert ss.unslipped(None, turns) == []
+
+
 def test_a_one_stretch_step_is_said_as_a_possible_turn_and_doubts_the_same_angles():
     slip = ss.Slip(placement="left_thigh", at_s=128.0, turn_deg=13.3, one_stretch=True)
     words = ss.slip_reason(slip)
