@@ -98,3 +98,19 @@ def test_thigh_inclination_runs_on_past_vertical_while_lying():
         thigh_inclination_deg(np.deg2rad(tilt_deg)),
         [0.0, -30.0, -90.0, -120.0, 90.0, 179.0, 181.0, 200.0],
     )
+
+
+def test_a_pelvis_out_leaves_the_thighs_inclination_where_it_has_no_orientation():
+    from analysis.angles.isb import pelvis_gap_inclinations_deg
+
+    thigh = rot.from_axis_angle([0.0, 0.0, 1.0], np.deg2rad(60.0))[None]
+    pelvis = np.repeat(_in_earth(IDENTITY), 4, axis=0)
+    pelvis[1:3] = np.nan  # the pelvis sensor sent nothing for two rows
+    q = {"pelvis": pelvis, "left_thigh": np.repeat(_in_earth(thigh), 4, axis=0)}
+    col = pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E)["left_thigh_inclination_deg"]
+    assert np.isnan(col[[0, 3]]).all()
+    assert col[1:3] == pytest.approx([60.0, 60.0], abs=1e-6)
+    # no such rows, or no pelvis worn at all (its own column then): nothing
+    q["pelvis"] = np.repeat(_in_earth(IDENTITY), 4, axis=0)
+    assert pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E) == {}
+    assert pelvis_gap_inclinations_deg({"left_thigh": q["left_thigh"]}, q_G_E=Q_G_E) == {}
