@@ -136,17 +136,26 @@ def pelvis_gap_inclinations_deg(
     q_G_E: FloatArray,
     sides: tuple[str, ...] = ("right", "left"),
 ) -> dict[str, FloatArray]:
-    """Each thigh's inclination to gravity (deg) where the pelvis has no orientation, else NaN.
+    """Each thigh's inclination to gravity (deg) inside the pelvis's dropouts, else NaN.
 
-    With a pelvis worn, the hips have no angle where the pelvis sensor sent nothing (a
-    dropout); the thigh's own inclination (:func:`thigh_inclination_deg`, as reported when no
-    pelvis is worn) stands in for the hip there, for the engagement only. A leg gets a column
-    only when its thigh has an orientation at some row the pelvis has none; ``{}`` without a
+    With a pelvis worn, the hips have no angle where the pelvis sensor sent nothing for a
+    while (a dropout: rows without an orientation between two with one); the thigh's own
+    inclination (:func:`thigh_inclination_deg`, as reported when no pelvis is worn) stands in
+    for the hip there, for the engagement only. The rows before the pelvis's first orientation
+    and after its last (the sensors starting and stopping apart; a pelvis that never came
+    back) have no far side and get none, as an engagement requirement's gap gets none. A leg
+    gets a column only when its thigh has an orientation in such a dropout; ``{}`` without a
     pelvis (the thigh inclination is then a column of its own) or without such rows.
     """
     if "pelvis" not in q_E_B:
         return {}
-    no_pelvis = ~np.isfinite(np.asarray(q_E_B["pelvis"])).all(axis=1)
+    has_pelvis = np.isfinite(np.asarray(q_E_B["pelvis"])).all(axis=1)
+    rows_with = np.flatnonzero(has_pelvis)
+    if rows_with.size == 0:
+        return {}
+    no_pelvis = ~has_pelvis
+    no_pelvis[: rows_with[0]] = False
+    no_pelvis[rows_with[-1] + 1 :] = False
     out: dict[str, FloatArray] = {}
     for side in sides:
         q_thigh = q_E_B.get(f"{side}_thigh")

@@ -104,13 +104,14 @@ def test_a_pelvis_out_leaves_the_thighs_inclination_where_it_has_no_orientation(
     from analysis.angles.isb import pelvis_gap_inclinations_deg
 
     thigh = rot.from_axis_angle([0.0, 0.0, 1.0], np.deg2rad(60.0))[None]
-    pelvis = np.repeat(_in_earth(IDENTITY), 4, axis=0)
-    pelvis[1:3] = np.nan  # the pelvis sensor sent nothing for two rows
-    q = {"pelvis": pelvis, "left_thigh": np.repeat(_in_earth(thigh), 4, axis=0)}
+    pelvis = np.repeat(_in_earth(IDENTITY), 6, axis=0)
+    pelvis[[0, 2, 3, 5]] = np.nan  # a dropout of two rows; the first and last rows: no far side
+    q = {"pelvis": pelvis, "left_thigh": np.repeat(_in_earth(thigh), 6, axis=0)}
     col = pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E)["left_thigh_inclination_deg"]
-    assert np.isnan(col[[0, 3]]).all()
-    assert col[1:3] == pytest.approx([60.0, 60.0], abs=1e-6)
-    # no such rows, or no pelvis worn at all (its own column then): nothing
-    q["pelvis"] = np.repeat(_in_earth(IDENTITY), 4, axis=0)
+    assert np.isnan(col[[0, 1, 4, 5]]).all()
+    assert col[2:4] == pytest.approx([60.0, 60.0], abs=1e-6)
+    # only the ends without the pelvis, or no pelvis worn at all (its own column then): nothing
+    q["pelvis"][2:4] = q["pelvis"][1]
+    assert pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E) == {}
     assert pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E) == {}
     assert pelvis_gap_inclinations_deg({"left_thigh": q["left_thigh"]}, q_G_E=Q_G_E) == {}
