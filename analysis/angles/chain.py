@@ -199,7 +199,7 @@ def apply_turns(
 
 
 def pelvis_gap_inclinations(q_E_B: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
-    """Each thigh's inclination (deg) where the pelvis has no orientation, NaN elsewhere.
+    """Each thigh's inclination (deg) inside the pelvis's dropouts, NaN elsewhere.
 
     :func:`analysis.angles.isb.pelvis_gap_inclinations_deg` with the level frame ``Q_G_E``:
     the engagement's stand-in for the hip while a worn pelvis sensor is out.

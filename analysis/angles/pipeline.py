@@ -685,9 +685,9 @@ def angle_table(
 ) -> pd.DataFrame:
     """``t_s`` and the angle columns (deg) in ``ANGLE_COLUMNS`` order, as in ``angles.csv``.
 
-    With them, each thigh's inclination where the worn pelvis has no orientation (its sensor
-    out: :func:`~analysis.angles.chain.pelvis_gap_inclinations`), the engagement's stand-in
-    for the hip there; such a column is NaN wherever the pelvis has one.
+    With them, each thigh's inclination inside the worn pelvis's dropouts (rows without its
+    orientation between two with one: :func:`~analysis.angles.chain.pelvis_gap_inclinations`),
+    the engagement's stand-in for the hip there; such a column is NaN everywhere else.
     """
     every = {**columns, **chain.pelvis_gap_inclinations(q_E_B)}
     return pd.DataFrame(

@@ -115,3 +115,21 @@ def test_a_pelvis_out_leaves_the_thighs_inclination_where_it_has_no_orientation(
     assert pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E) == {}
     assert pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E) == {}
     assert pelvis_gap_inclinations_deg({"left_thigh": q["left_thigh"]}, q_G_E=Q_G_E) == {}
+
+
+def test_the_angle_table_adds_the_stand_in_in_column_order():
+    from analysis.angles.pipeline import angle_table
+
+    thigh = np.repeat(_in_earth(rot.from_axis_angle([0.0, 0.0, 1.0], np.deg2rad(50.0))[None]), 3, 0)
+    pelvis = np.repeat(_in_earth(IDENTITY), 3, axis=0)
+    cols = {"right_knee_flexion_deg": np.zeros(3), "pelvis_anterior_tilt_deg": np.zeros(3)}
+    t = np.arange(3) * 0.01
+    assert list(angle_table(t, cols, {"pelvis": pelvis, "right_thigh": thigh}).columns) == [
+        "t_s",
+        "right_knee_flexion_deg",
+        "pelvis_anterior_tilt_deg",
+    ]
+    pelvis[1] = np.nan
+    table = angle_table(t, cols, {"pelvis": pelvis, "right_thigh": thigh})
+    assert list(table.columns)[-1] == "right_thigh_inclination_deg"
+    assert table["right_thigh_inclination_deg"].tolist()[1] == pytest.approx(50.0, abs=1e-6)
