@@ -31,7 +31,7 @@ from analysis.angles.heading import (
     stand_offsets,
     turn_about_vertical,
 )
-from analysis.angles.isb import JointAngles, joint_angles_deg
+from analysis.angles.isb import JointAngles, joint_angles_deg, pelvis_gap_inclinations_deg
 from analysis.angles.timebase import UniformSession
 from analysis.recording.schema import ANGLE_COLUMNS
 
@@ -196,6 +196,15 @@ def apply_turns(
         if p in q and not ok.all():
             q[p][~ok] = np.nan
     return q
+
+
+def pelvis_gap_inclinations(q_E_B: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+    """Each thigh's inclination (deg) inside the pelvis's dropouts, NaN elsewhere.
+
+    :func:`analysis.angles.isb.pelvis_gap_inclinations_deg` with the level frame ``Q_G_E``:
+    the engagement's stand-in for the hip while a worn pelvis sensor is out.
+    """
+    return pelvis_gap_inclinations_deg(q_E_B, q_G_E=Q_G_E)
 
 
 def isb_angles(q_E_B: Mapping[str, FloatArray], *, threads: int = 1) -> JointAngles:

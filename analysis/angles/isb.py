@@ -130,6 +130,48 @@ def _leg_angles(
             )
 
 
+def pelvis_gap_inclinations_deg(
+    q_E_B: Mapping[str, FloatArray],
+    *,
+    q_G_E: FloatArray,
+    sides: tuple[str, ...] = ("right", "left"),
+) -> dict[str, FloatArray]:
+    """Each thigh's inclination to gravity (deg) inside the pelvis's dropouts, else NaN.
+
+    With a pelvis worn, the hips have no angle where the pelvis sensor sent nothing for a
+    while (a dropout: rows without an orientation between two with one); the thigh's own
+    inclination (:func:`thigh_inclination_deg`, as reported when no pelvis is worn) stands in
+    for the hip there, for the engagement only. The rows before the pelvis's first orientation
+    and after its last (the sensors starting and stopping apart; a pelvis that never came
+    back) have no far side and get none, as an engagement requirement's gap gets none. A leg
+    gets a column only when its thigh has an orientation in such a dropout; ``{}`` without a
+    pelvis (the thigh inclination is then a column of its own) or without such rows.
+    """
+    if "pelvis" not in q_E_B:
+        return {}
+    has_pelvis = np.isfinite(np.asarray(q_E_B["pelvis"])).all(axis=1)
+    rows_with = np.flatnonzero(has_pelvis)
+    if rows_with.size == 0:
+        return {}
+    no_pelvis = ~has_pelvis
+    no_pelvis[: rows_with[0]] = False
+    no_pelvis[rows_with[-1] + 1 :] = False
+    out: dict[str, FloatArray] = {}
+    for side in sides:
+        q_thigh = q_E_B.get(f"{side}_thigh")
+        if q_thigh is None:
+            continue
+        rows = no_pelvis & np.isfinite(np.asarray(q_thigh)).all(axis=1)
+        if not rows.any():
+            continue
+        col = np.full(rows.size, np.nan, dtype=np.float64)
+        col[rows] = thigh_inclination_deg(
+            rot.segment_tilt_rad(rot.multiply(q_G_E, np.asarray(q_thigh[rows], dtype=np.float64)))
+        )
+        out[thigh_inclination_column(side)] = col
+    return out
+
+
 def thigh_inclination_deg(tilt_rad: FloatArray) -> FloatArray:
     """A thigh's sagittal tilt (rad, :func:`rotations.segment_tilt_rad`) in degrees, −135…225°.
 

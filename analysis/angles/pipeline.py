@@ -115,6 +115,7 @@ from analysis.angles.vendor_tilt import (
 from analysis.errors import InsufficientDataError
 from analysis.recording.doubts import TimedDoubt, UncertainAngle
 from analysis.recording.schema import (
+    ANGLE_COLUMNS,
     ORIENTATION_FROM_VENDOR,
     SIDES,
     T_S,
@@ -679,6 +680,21 @@ def _refuse_dead_accelerometers(streams: Mapping[str, SensorStream]) -> None:
             )
 
 
+def angle_table(
+    t_s: FloatArray, columns: Mapping[str, FloatArray], q_E_B: Mapping[str, FloatArray]
+) -> pd.DataFrame:
+    """``t_s`` and the angle columns (deg) in ``ANGLE_COLUMNS`` order, as in ``angles.csv``.
+
+    With them, each thigh's inclination inside the worn pelvis's dropouts (rows without its
+    orientation between two with one: :func:`~analysis.angles.chain.pelvis_gap_inclinations`),
+    the engagement's stand-in for the hip there; such a column is NaN everywhere else.
+    """
+    every = {**columns, **chain.pelvis_gap_inclinations(q_E_B)}
+    return pd.DataFrame(
+        {T_S: t_s, **{c: every[c] for c in ANGLE_COLUMNS if c in every}}, copy=False
+    )
+
+
 # long: the pipeline's stages in order, one or two lines each; split, it would only hand its
 # intermediate results (orientations, calibration, readings) from one part to the next
 def analyse_recording(
@@ -764,6 +780,7 @@ def analyse_recording(
     belts = find_belt_turns(t_s, q_E_B, drift, rate_hz=rate_hz)
     q_E_B, drift = without_belt_turns(t_s, q_E_B, drift, belts)
     ja = chain.isb_angles(q_E_B, threads=threads)
+    angles = angle_table(t_s, ja.columns, q_E_B)
     feet_flat, foot_doubt = _feet_flat(q_E_B)
     mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
     hitched = _lean_axis_doubts(cal, q_E_B, rate_hz, ja.columns)
@@ -775,7 +792,6 @@ def analyse_recording(
         [*slips, *_held_twists(t_s, q_E_B, cal, ja.columns, rate_hz, slips)],
     )
     q_E_B = q_E_B if opts.keep_orientations else {}
-    angles = pd.DataFrame({T_S: t_s, **ja.columns}, copy=False)
     warnings.extend(_gap_warnings(gaps))
     exercised = opts.exercised_side or meta.side
     doubts, uncertain, readings = _doubted(

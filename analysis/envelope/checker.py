@@ -301,7 +301,7 @@ def check_envelope(
         engaged_intervals=tuple(
             (float(t_s[a]), float(t_end[b - 1])) for a, b in zip(e_starts, e_ends, strict=True)
         ),
-        gaps=_gaps(gap_masks, t_s, t_end),
+        gaps=_gaps({**_engagement_gap(engaged_by, engaged, data), **gap_masks}, t_s, t_end),
         slider=slider,
         repetitions=reps,
         t_s=t_s,
@@ -437,13 +437,13 @@ def _engagement(
     """
     spec = profile.engaged
     tried = []
-    for crit in spec.criteria:
+    for k, crit in enumerate(spec.criteria):
         column = angle_column_for(crit.angle, side)
         x = _criterion_angle(crit, side, data)
         if x is None or not np.isfinite(x).any():
             tried.append(f"{column} ({absent.get(column, 'not measured')})")
             continue
-        main_met = _condition(x, crit)
+        main_met = _criterion_met(_measured_criteria(spec, side, data, k), _condition)
         raw, used = _with_requirements(main_met, spec, side, data, open_gaps)
         engaged = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
         reason = None
@@ -466,6 +466,39 @@ def _toward_met(crit: EngagedCriterion) -> float:
     return 1.0 if crit.min_deg is not None else -1.0
 
 
+def _measured_criteria(
+    spec: EngagedSpec, side: str, data: Mapping[str, FloatArray], first: int = 0
+) -> list[tuple[EngagedCriterion, FloatArray]]:
+    """The criteria from ``spec.criteria[first]`` on whose angle has data, with their series."""
+    out = []
+    for crit in spec.criteria[first:]:
+        x = _criterion_angle(crit, side, data)
+        if x is not None and np.isfinite(x).any():
+            out.append((crit, x))
+    return out
+
+
+def _criterion_met(
+    measured: Sequence[tuple[EngagedCriterion, FloatArray]],
+    condition: Callable[[FloatArray, EngagedCriterion], BoolArray],
+) -> BoolArray:
+    """The first criterion's ``condition``; where its angle has no data, the next one's.
+
+    ``measured``: :func:`_measured_criteria` (non-empty). Where the deciding angle has no
+    sample (hip flexion while the pelvis sensor is out) the next criterion whose angle has one
+    there decides (the thigh's inclination, as when no pelvis is worn); where none has, not met.
+    """
+    (crit0, x0), *rest = measured
+    met = np.array(condition(x0, crit0), dtype=bool)
+    free = ~np.isfinite(x0)
+    for crit, x in rest:
+        here = free & np.isfinite(x)
+        if here.any():
+            met[here] = condition(x, crit)[here]
+            free &= ~here
+    return met
+
+
 def _gate_bounds(
     crit: EngagedCriterion,
     x: FloatArray,
@@ -473,17 +506,24 @@ def _gate_bounds(
     side: str,
     data: Mapping[str, FloatArray],
     open_gaps: Collection[str] = (),
+    stand_ins: Sequence[tuple[EngagedCriterion, FloatArray]] = (),
 ) -> tuple[BoolArray, BoolArray, float]:
     """The engagement condition with every angle read its precision toward not met, and met.
 
-    ``x`` is ``crit``'s series; each angle's precision is
+    ``x`` is ``crit``'s series, ``stand_ins`` the later criteria that decide where it has no
+    data (:func:`_criterion_met`); each angle's precision is
     :func:`~analysis.envelope.gates.angle_precision_deg`. Returns both conditions and the
     largest precision used (deg).
     """
     out = []
-    precision = angle_precision_deg(crit.angle)
+    precision = max(angle_precision_deg(c.angle) for c, _ in [(crit, x), *stand_ins])
     for way in (-1.0, 1.0):
-        cond = _condition(x + way * _toward_met(crit) * angle_precision_deg(crit.angle), crit)
+        cond = _criterion_met(
+            [(crit, x), *stand_ins],
+            lambda xc, c, way=way: _condition(
+                xc + way * _toward_met(c) * angle_precision_deg(c.angle), c
+            ),
+        )
         for req in spec.require:
             xr = data.get(angle_column_for(req.angle, side))
             if xr is None or not np.isfinite(xr).any():
@@ -519,11 +559,12 @@ def _gate_alternatives(
     """
     t_s, t_end = grid
     spec = profile.engaged
-    for crit in spec.criteria:
+    for k, crit in enumerate(spec.criteria):
         x = _criterion_angle(crit, side, data)
         if x is None or not np.isfinite(x).any():
             continue
-        low, high, precision = _gate_bounds(crit, x, spec, side, data, open_gaps)
+        stand_ins = _measured_criteria(spec, side, data, k + 1)
+        low, high, precision = _gate_bounds(crit, x, spec, side, data, open_gaps, stand_ins)
         dwell = {"on_s": spec.dwell_s, "off_s": spec.dwell_s}
         out = []
         for g in borderline_runs(in_pose, low, high, t_s, t_end, **dwell):
@@ -698,12 +739,11 @@ def engagement_condition(
     when none is. A live monitor needs this for the newest samples, where leaving the
     stretch is not yet confirmed by the dwell. ``open_gaps``: as :func:`check_envelope`'s.
     """
-    for crit in profile.engaged.criteria:
-        x = _criterion_angle(crit, side, angles)
-        if x is None or not np.isfinite(x).any():
-            continue
-        return _with_requirements(_condition(x, crit), profile.engaged, side, angles, open_gaps)[0]
-    return None
+    measured = _measured_criteria(profile.engaged, side, angles)
+    if not measured:
+        return None
+    met = _criterion_met(measured, _condition)
+    return _with_requirements(met, profile.engaged, side, angles, open_gaps)[0]
 
 
 def _possibly_met(
@@ -746,11 +786,11 @@ def _possible_engagement(
     """
     spec = profile.engaged
     t_s, t_end = grid
-    for crit in spec.criteria:
+    for k, crit in enumerate(spec.criteria):
         x = _criterion_angle(crit, side, data)
         if x is None or not np.isfinite(x).any():
             continue
-        raw = _condition(x, crit)
+        raw = _criterion_met(_measured_criteria(spec, side, data, k), _condition)
         doubted = []
         for req in spec.require:
             column = angle_column_for(req.angle, side)
@@ -2423,6 +2463,19 @@ def _moving_from_speed(
     out = _interval_mask(starts[keep], ends[keep], x.size) | ~np.isfinite(x)
     # a gap in the data next to a movement is part of it
     return debounce(out, t_end, t_s, on_s=0.0, off_s=dwell_s)
+
+
+def _engagement_gap(
+    engaged_by: str | None, engaged: BoolArray, data: Mapping[str, FloatArray]
+) -> dict[str, BoolArray]:
+    """``{engaged_by: where it has no data while engaged}``, else ``{}``.
+
+    A later criterion stood in there (:func:`_criterion_met`); ``{}`` also when no engagement
+    angle is a column of ``data``.
+    """
+    if engaged_by is None or engaged_by not in data:
+        return {}
+    return {engaged_by: engaged & ~np.isfinite(data[engaged_by])}
 
 
 def _gaps(

@@ -919,8 +919,8 @@ def _caveats_section(env: EnvelopeResult, ctx: ReportContext) -> str:
         total = sum(b - a for a, b, _ in env.gaps)
         out.append(
             f"<p>Sensor data was missing for {total:.1f} s while you were in the stretch "
-            f"({len(env.gaps)} gap{'s' if len(env.gaps) != 1 else ''}); those moments are not "
-            "judged.</p>"
+            f"({len(env.gaps)} gap{'s' if len(env.gaps) != 1 else ''}); there the rules on "
+            "the missing angles are not judged, the others are.</p>"
         )
     out.append(
         "<div class='box'><p><b>stretchguard informs; it does not diagnose.</b> It measures "

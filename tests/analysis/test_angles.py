@@ -98,3 +98,38 @@ def test_thigh_inclination_runs_on_past_vertical_while_lying():
         thigh_inclination_deg(np.deg2rad(tilt_deg)),
         [0.0, -30.0, -90.0, -120.0, 90.0, 179.0, 181.0, 200.0],
     )
+
+
+def test_a_pelvis_out_leaves_the_thighs_inclination_where_it_has_no_orientation():
+    from analysis.angles.isb import pelvis_gap_inclinations_deg
+
+    thigh = rot.from_axis_angle([0.0, 0.0, 1.0], np.deg2rad(60.0))[None]
+    pelvis = np.repeat(_in_earth(IDENTITY), 6, axis=0)
+    pelvis[[0, 2, 3, 5]] = np.nan  # a dropout of two rows; the first and last rows: no far side
+    q = {"pelvis": pelvis, "left_thigh": np.repeat(_in_earth(thigh), 6, axis=0)}
+    col = pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E)["left_thigh_inclination_deg"]
+    assert np.isnan(col[[0, 1, 4, 5]]).all()
+    assert col[2:4] == pytest.approx([60.0, 60.0], abs=1e-6)
+    # only the ends without the pelvis, or no pelvis worn at all (its own column then): nothing
+    q["pelvis"][2:4] = q["pelvis"][1]
+    assert pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E) == {}
+    assert pelvis_gap_inclinations_deg(q, q_G_E=Q_G_E) == {}
+    assert pelvis_gap_inclinations_deg({"left_thigh": q["left_thigh"]}, q_G_E=Q_G_E) == {}
+
+
+def test_the_angle_table_adds_the_stand_in_in_column_order():
+    from analysis.angles.pipeline import angle_table
+
+    thigh = np.repeat(_in_earth(rot.from_axis_angle([0.0, 0.0, 1.0], np.deg2rad(50.0))[None]), 3, 0)
+    pelvis = np.repeat(_in_earth(IDENTITY), 3, axis=0)
+    cols = {"right_knee_flexion_deg": np.zeros(3), "pelvis_anterior_tilt_deg": np.zeros(3)}
+    t = np.arange(3) * 0.01
+    assert list(angle_table(t, cols, {"pelvis": pelvis, "right_thigh": thigh}).columns) == [
+        "t_s",
+        "right_knee_flexion_deg",
+        "pelvis_anterior_tilt_deg",
+    ]
+    pelvis[1] = np.nan
+    table = angle_table(t, cols, {"pelvis": pelvis, "right_thigh": thigh})
+    assert list(table.columns)[-1] == "right_thigh_inclination_deg"
+    assert table["right_thigh_inclination_deg"].tolist()[1] == pytest.approx(50.0, abs=1e-6)

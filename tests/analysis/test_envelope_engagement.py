@@ -137,3 +137,59 @@ def test_through_tuck_applies_to_hip_flexion_only():
     assert bad != src
     with pytest.raises(ConfigError, match="through_tuck"):
         parse_profile(bad, source="test.toml")
+
+
+def _pelvis_out_session(thigh_in_gap_deg: float) -> pd.DataFrame:
+    """A 30-s stretch (hip 70°, thigh 60° up, knee 20°) whose pelvis sensor is out 12–24 s:
+    hip flexion and pelvis tilt have no data there, the thigh's inclination (the stand-in)
+    only there; the ankle dorsiflexes to 12° at 15–20 s, inside the gap."""
+    t = np.arange(0.0, 40.0, 0.01)
+    on = (t >= 3.0) & (t < 33.0)
+    out = (t >= 12.0) & (t < 24.0)
+    hip = np.where(on, 70.0, 0.0)
+    return pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": np.where(out, np.nan, hip),
+            "right_knee_flexion_deg": np.where(on, 20.0, 0.0),
+            "right_ankle_dorsiflexion_deg": np.where((t >= 15.0) & (t < 20.0), 12.0, -10.0),
+            "pelvis_anterior_tilt_deg": np.where(out, np.nan, np.where(on, 10.0, 0.0)),
+            "right_thigh_inclination_deg": np.where(out, thigh_in_gap_deg, np.nan),
+        }
+    )
+
+
+def test_the_thighs_inclination_stands_in_while_the_pelvis_is_out():
+    res = check_envelope(_pelvis_out_session(60.0), STANDING, side="right")
+    assert res.engaged_intervals == ((pytest.approx(3.0), pytest.approx(33.0)),)
+    ankle = next(r for r in res.rules if r.rule == "ankle_dorsiflexion")
+    assert [(e.start_s, e.end_s) for e in ankle.episodes] == [
+        (pytest.approx(15.0), pytest.approx(20.0))
+    ]
+    assert res.engaged_by == "right_hip_flexion_deg"
+    # the gap is said, with the engagement angle among its columns
+    (gap,) = res.gaps
+    assert gap[:2] == (pytest.approx(12.0), pytest.approx(24.0))
+    assert {"right_hip_flexion_deg", "pelvis_anterior_tilt_deg"} <= set(gap[2])
+    met = engagement_condition(_pelvis_out_session(60.0), STANDING, side="right")
+    assert met is not None
+    assert met[1300:2300].all()  # 13-23 s: inside the gap, read on the thigh
+
+
+def test_a_leg_lowered_while_the_pelvis_is_out_is_not_judged():
+    res = check_envelope(_pelvis_out_session(2.0), STANDING, side="right")
+    assert [(a, b) for a, b in res.engaged_intervals] == [
+        (pytest.approx(3.0), pytest.approx(12.0)),
+        (pytest.approx(24.0), pytest.approx(33.0)),
+    ]
+    assert not any(r.episodes for r in res.rules)
+
+
+def test_without_the_stand_in_a_pelvis_out_ends_the_stretch():
+    res = check_envelope(
+        _pelvis_out_session(60.0).drop(columns="right_thigh_inclination_deg"),
+        STANDING,
+        side="right",
+    )
+    assert len(res.engaged_intervals) == 2
+    assert not any(r.episodes for r in res.rules)
