@@ -71,9 +71,12 @@ from analysis.angles.plausibility import (
 )
 from analysis.angles.rate_mixing import rate_mixing_columns
 from analysis.angles.re_anchor import (
+    SettledTurn,
     TurnSpan,
     long_axis_twist_rad_s,
+    rough_turn,
     settled_turn,
+    span_end_s,
     turn_span,
     turned_back,
     turned_back_deg,
@@ -953,7 +956,11 @@ def _re_anchored(
     axis, looked for from the last unturned window (``Slip.since_s``) to the end of the first
     turned one, agrees with it (``re_anchor.twist_agrees``). Its sensor's orientations are
     then turned back from that step on (a known accelerometer axis bias taken out first, in
-    the sensor's own frame, and dropped from its calibration). Returns the orientations, the
+    the sensor's own frame, and dropped from its calibration). A thigh whose turn is not read
+    so closely but well enough for its flexions (:func:`_rough_thigh_turn`) is turned back
+    too, and left to be doubted as far as its turn may be off (``Slip.reread_within_deg``).
+    The step is looked for up to the end of the first hinge window that reads the turn
+    (``re_anchor.span_end_s``). Returns the orientations, the
     calibration, the re-anchored slips with their spans, and the slips left to be doubted
     (each with why it was not re-anchored, ``Slip.unread``; one seen in one stretch of bending
     only, ``Slip.one_stretch``, is not tried).
@@ -972,7 +979,8 @@ def _re_anchored(
         if not all(x in session.streams and x in cal.segments and x in q_E_S for x in (p, other)):
             left.append(slip)
             continue
-        i0, i1 = (int(i) for i in np.searchsorted(t_s, (slip.since_s, slip.at_s + WINDOW_S)))
+        end_s = max(span_end_s(slip.steps, slip.turn_deg, WINDOW_S), slip.at_s + WINDOW_S)
+        i0, i1 = (int(i) for i in np.searchsorted(t_s, (slip.since_s, end_s)))
         rates = {
             x: BiasFreeRates(
                 session.streams[x].gyr_rad_s,
@@ -988,14 +996,18 @@ def _re_anchored(
             long_axis_in_sensor(cal.segments[p].q_S_B),
             long_axis_in_sensor(cal.segments[other].q_S_B),
         )
-        span = turn_span(
-            t_s, twist, start_s=slip.since_s, end_s=slip.at_s + WINDOW_S, turn_deg=slip.turn_deg
-        )
+        span = turn_span(t_s, twist, start_s=slip.since_s, end_s=end_s, turn_deg=slip.turn_deg)
         settled = None if span is None else settled_turn(slip.steps, span.end_s)
+        rough = None
         if span is None or settled is None or not twist_agrees(span.twist_deg, settled.turn_deg):
-            why = UNREAD_TIME if span is None else UNREAD_TURN if settled is None else UNREAD_SIZE
-            left.append(replace(slip, unread=why))
-            continue
+            rough = None if span is None else _rough_thigh_turn(slip, span)
+            if span is None or rough is None:
+                why = (
+                    UNREAD_TIME if span is None else UNREAD_TURN if settled is None else UNREAD_SIZE
+                )
+                left.append(replace(slip, unread=why))
+                continue
+            settled = rough
         seg = cal.segments[p]
         q = q_E_S[p] if seg.acc_axis_bias_g is None else untilt(q_E_S[p], seg.acc_axis_bias_g)
         back = turned_back_deg(t_s, twist, span, settled.turn_deg)
@@ -1004,8 +1016,30 @@ def _re_anchored(
             seg, acc_axis_bias_g=None, other_frames=tuple((f, None) for f, _ in seg.other_frames)
         )
         cal = replace(cal, segments={**cal.segments, p: freed})
+        if rough is not None:  # read again, its turn doubted as far as it may be off
+            left.append(
+                replace(
+                    slip,
+                    turn_deg=rough.turn_deg,
+                    at_s=span.middle_s,
+                    reread_within_deg=rough.precision_deg,
+                )
+            )
+            continue
         out.append((replace(slip, turn_deg=settled.turn_deg), span))
     return q_E_S, cal, out, left
+
+
+def _rough_thigh_turn(slip: Slip, span: TurnSpan) -> SettledTurn | None:
+    """A thigh's turn too loosely read to trust all its angles, but well enough for its flexions.
+
+    :func:`analysis.angles.re_anchor.rough_turn` on the slip's hinge windows after the span and
+    the gyroscopes' step; None for a shank (every angle it measures is doubted by a slip, so a
+    rough reading would gain nothing) and for a turn that is not read so.
+    """
+    if not slip.placement.endswith("_thigh"):
+        return None
+    return rough_turn(slip.steps, span.end_s, span.twist_deg)
 
 
 UNREAD_TURN = (

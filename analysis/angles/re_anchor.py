@@ -20,6 +20,13 @@ the turn, in at least two stretches of bending, give ``θ`` to within :data:`PRE
 stand and into its adduction at 90° of flexion, whose targets are 4°), and the gyroscopes'
 step, a second read of the same turn, agrees with ``θ`` within twice that
 (:func:`twist_agrees`).
+
+Where it is not, the turn may still be read well enough for the flexions, which a turn's error
+moves only by about its square (:func:`analysis.angles.strap_slip.flexion_error_bound_deg`):
+:func:`rough_turn` bounds the turn by how far its reads (the hinge windows wholly after it and
+the gyroscopes' step) lie from it, and the sensor is then read again with that bound kept as
+the turn it may still be off by (a thigh's hip adduction and rotation, which take it whole,
+stay doubted; :attr:`analysis.angles.strap_slip.Slip.reread_within_deg`).
 """
 
 from __future__ import annotations
@@ -48,6 +55,14 @@ way round, are two reads of one turn: where they differ by more than this (°), 
 off by more than :data:`PRECISION_DEG`, and the turn is not read well enough. (The hinge's
 windows may agree closely and still be off together: the stranger's 2164 on its DOT file read
 52.6° from four windows within 0.3° of each other for a 49.7° turn, the gyroscopes 47.1°.)"""
+FLEXION_TURN_DEG = float(np.rad2deg(2.0 * np.arctan(np.sqrt(np.sin(np.deg2rad(1.0))))))
+"""The largest error of a turn (°) that moves a flexion read through it by at most 1° (half the
+2° target of hip and knee flexion, as ``strap_slip.FLEXION_SHARE``): the inverse of
+:func:`analysis.angles.strap_slip.flexion_error_bound_deg` at 1°, about 15.1°."""
+SHARED_SHARE = 2.0
+""":func:`rough_turn`'s bound is the reads' largest distance from the turn times this: as much
+again for an error every read shares (the stranger's Movella DOT files read the hinge's turn
+3–6° off with their windows and gyroscopes agreeing, round 18)."""
 SPAN_S = 15.0
 """The longest time a re-strap is looked for in (s): taking a strap off and fastening it."""
 SMOOTH_S = 0.5
@@ -104,6 +119,43 @@ def settled_turn(steps: tuple[AxisTurn, ...], after_s: float) -> SettledTurn | N
     if precision > PRECISION_DEG:
         return None
     return SettledTurn(turn_deg=float(np.median(x)), precision_deg=precision, windows=n)
+
+
+def rough_turn(steps: tuple[AxisTurn, ...], after_s: float, twist_deg: float) -> SettledTurn | None:
+    """The hinge's turn after a re-strap, bounded by every read of it, for its flexions only.
+
+    ``turn_deg``: the median of the hinge windows (``Slip.steps``) that start at or after
+    ``after_s``, as :func:`settled_turn`; ``precision_deg``: :data:`SHARED_SHARE` times the
+    largest distance from it of those windows and of the gyroscopes' step ``twist_deg`` (the
+    other way round, :func:`twist_agrees`). None: fewer than :data:`MIN_WINDOWS` separate
+    windows, or a bound past :data:`FLEXION_TURN_DEG` (a flexion read through the turn may
+    then be off by more than 1°).
+    """
+    after = [w for w in steps if w.t0_s >= after_s]
+    n = apart_count(after)
+    if n < MIN_WINDOWS:
+        return None
+    x = np.array([w.turn_deg for w in after], dtype=np.float64)
+    turn = float(np.median(x))
+    reads = np.append(x, -float(twist_deg))
+    bound = SHARED_SHARE * float(np.max(np.abs(reads - turn)))
+    if bound > FLEXION_TURN_DEG:
+        return None
+    return SettledTurn(turn_deg=turn, precision_deg=bound, windows=n)
+
+
+def span_end_s(steps: tuple[AxisTurn, ...], turn_deg: float, window_s: float) -> float:
+    """The end (s) of the first hinge window (``Slip.steps``, ``window_s`` long) reading the turn.
+
+    A window that reads the turn ``turn_deg`` within :data:`FLEXION_TURN_DEG` bent its knee
+    mostly after it, so the re-strap ended before that window did; one that straddles it may
+    read anything (the stranger's 2229, MetaBase file: 173° and 169° for an 82° turn), so the
+    first window of the slip is not always it. Without such a window, the first window's end.
+    """
+    for w in steps:
+        if abs(w.turn_deg - turn_deg) <= FLEXION_TURN_DEG:
+            return w.t0_s + window_s
+    return steps[0].t0_s + window_s if steps else -np.inf
 
 
 def twist_agrees(twist_deg: float, turn_deg: float) -> bool:

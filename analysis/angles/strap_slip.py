@@ -150,6 +150,11 @@ class Slip:
     """Seen as the knee's twist off its hinge while the knee was held still
     (:mod:`analysis.angles.held_twist`), not in the hinge's windows: not read again as it sits,
     its angles not trusted."""
+    reread_within_deg: float | None = None
+    """Read again as it sits after the turn (by ``turn_deg``, from ``at_s``: when half the
+    gyroscopes' step was made), but that turn is known only to within this (°,
+    :func:`analysis.angles.re_anchor.rough_turn`): the angles are doubted as for a turn of
+    this size (:func:`flexion_moved_deg`), not of ``turn_deg``. None: not read again so."""
 
 
 def turn_about_long_axis_deg(j_S: FloatArray, j_ref_S: FloatArray, long_S: FloatArray) -> float:
@@ -442,6 +447,15 @@ def clock_words(t_s: float) -> str:
 def slip_reason(slip: Slip) -> str:
     """The words a patient reads for an angle made uncertain by ``slip``."""
     side, _, segment = slip.placement.partition("_")
+    if slip.reread_within_deg is not None:
+        moved = "the hip adduction and rotation" if segment == "thigh" else "the angles it measures"
+        return (
+            f"the {side} {segment} sensor seems to have turned on its strap at about "
+            f"{clock_words(slip.at_s)} (by about {abs(slip.turn_deg):.0f}°); it is read from then "
+            "on as it sits now, found from the knee's bending, but how far it turned is known only "
+            f"to within about {slip.reread_within_deg:.0f}°, which could move {moved} by as much, "
+            "so those are not trusted from then on"
+        )
     seems, seen = "seems to have", ""
     if slip.one_stretch:
         seems, seen = "may have", ", seen in one stretch of knee bending only"
@@ -557,11 +571,14 @@ def flexion_moved_deg(
 
     :func:`turned_flexion_rms_deg` on ``flexions_deg[column]`` (the column from
     ``slip.since_s`` on); a column not given: the worst case (:func:`flexion_error_bound_deg`).
+    A sensor read again as it sits (``slip.reread_within_deg``): by the turn it may still be
+    off by.
     """
+    turn = slip.turn_deg if slip.reread_within_deg is None else slip.reread_within_deg
     read = (flexions_deg or {}).get(column)
     if read is None:
-        return flexion_error_bound_deg(slip.turn_deg)
-    return turned_flexion_rms_deg(read, slip.turn_deg)
+        return flexion_error_bound_deg(turn)
+    return turned_flexion_rms_deg(read, turn)
 
 
 def slip_columns(

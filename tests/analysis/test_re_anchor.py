@@ -89,6 +89,51 @@ def test_settled_turn_refuses_a_turn_read_loosely_or_in_one_stretch():
     assert ra.settled_turn(_steps([62.0, 62.2], t0=(100.0, 110.0)), after_s=0.0) is None
 
 
+def test_flexion_turn_is_the_turn_error_that_moves_a_flexion_by_1_degree():
+    assert ss.flexion_error_bound_deg(ra.FLEXION_TURN_DEG) == pytest.approx(1.0)
+    assert 15.0 < ra.FLEXION_TURN_DEG < 15.1
+
+
+def test_rough_turn_bounds_the_turn_by_every_read_of_it():
+    # the stranger's 2269 (left thigh -41.8°): windows 35.8, 41.79, 41.73 after the turn,
+    # two of them separate, the gyroscopes' step -41.03: too loose for settled_turn
+    steps = _steps([35.8, 41.79, 41.73], t0=(126.4, 166.4, 176.4))
+    assert ra.settled_turn(steps, after_s=109.6) is None
+    rough = ra.rough_turn(steps, after_s=109.6, twist_deg=-41.03)
+    assert rough is not None
+    assert rough.turn_deg == pytest.approx(41.73)
+    assert rough.windows == 2
+    # the farthest read, 35.8, lies 5.93° from the median; twice that for an error shared
+    assert rough.precision_deg == pytest.approx(2.0 * (41.73 - 35.8))
+    # the gyroscopes' step counts as a read: far off, the bound grows past the flexions' 15°
+    assert ra.rough_turn(steps, after_s=109.6, twist_deg=-30.0) is None
+
+
+def test_rough_turn_refuses_one_stretch_and_reads_too_far_apart():
+    # two overlapping windows: one stretch of bending
+    assert ra.rough_turn(_steps([62.0, 62.2], t0=(100.0, 110.0)), 0.0, -62.0) is None
+    # windows 16° apart: each 8° from their median, a bound of 16°, past what keeps a
+    # flexion within 1°; 14° apart: 14°, kept
+    assert ra.rough_turn(_steps([60.0, 76.0], t0=(100.0, 130.0)), 0.0, -68.0) is None
+    kept = ra.rough_turn(_steps([60.0, 74.0], t0=(100.0, 130.0)), 0.0, -67.0)
+    assert kept is not None
+    assert kept.precision_deg == pytest.approx(14.0)
+    # the straddling window is left out: 13° is before after_s
+    rough = ra.rough_turn(_steps([13.0, 63.7, 62.4, 62.3]), after_s=105.0, twist_deg=-62.4)
+    assert rough is not None
+    assert rough.precision_deg == pytest.approx(2.0 * 1.3)
+
+
+def test_span_end_is_the_end_of_the_first_window_that_reads_the_turn():
+    # the stranger's 2229 (MetaBase file): two windows straddling the re-strap read 173° and
+    # 169°, the first that reads the 84° turn starts at 134.9 s
+    steps = _steps([173.33, 169.18, 83.9, 82.34], t0=(94.9, 104.9, 134.9, 144.9))
+    assert ra.span_end_s(steps, 83.9, 20.0) == pytest.approx(154.9)
+    # a first window that reads it: its own end, as before
+    assert ra.span_end_s(_steps([80.0, 83.9], t0=(94.9, 104.9)), 83.9, 20.0) == pytest.approx(114.9)
+    assert ra.span_end_s((), 83.9, 20.0) == -np.inf
+
+
 def test_turned_back_follows_the_gyroscopes_through_the_span():
     t, w = _twist(-40.0)
     span = ra.turn_span(t, w, start_s=5.0, end_s=55.0, turn_deg=40.0)

@@ -126,3 +126,50 @@ def test_a_turn_seen_in_one_stretch_of_bending_is_not_read_again():
     assert left == slips
     assert out is q_E_S
     assert cal_out is cal
+
+
+def test_a_thigh_turn_read_loosely_is_turned_back_and_doubted_as_far_as_it_may_be_off():
+    """A 40° thigh turn whose strap then creeps ±5°: its windows read it too loosely to trust
+    every angle (twice their standard error past 2°), but within 8° of their median, which
+    moves a flexion by about 0.5° at most: the sensor is turned back, and the slip is kept to
+    be doubted by that bound (hip adduction and rotation), not by the whole turn."""
+    session, cal = _session(40.0, wobble_deg=5.0)
+    slips = _found(session, cal)
+    assert [s.placement for s in slips] == ["left_thigh"]
+    n = session.t_s.size
+    q_E_S = {p: np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)) for p in session.streams}
+    zero = {p: np.zeros(3) for p in session.streams}
+    out, cal_out, anchored, left = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+    assert anchored == []
+    ((slip,),) = (left,)
+    assert slip.unread == ""
+    assert slip.turn_deg == pytest.approx(40.0, abs=2.0)
+    assert 2.0 < slip.reread_within_deg <= 15.1
+    assert 120.0 <= slip.at_s <= 123.0  # when half the gyroscopes' step was made
+    t = session.t_s
+    assert np.all(out["left_thigh"][t < 119.0] == [1.0, 0.0, 0.0, 0.0])
+    long_S = ss.long_axis_in_sensor(cal.segments["left_thigh"].q_S_B)
+    want = rot.from_axis_angle(long_S, np.deg2rad(slip.turn_deg))
+    assert np.allclose(out["left_thigh"][t > 124.0], want)
+    assert cal_out.segments["left_thigh"].acc_axis_bias_g is None
+    columns = [
+        "left_hip_flexion_deg",
+        "left_hip_adduction_deg",
+        "left_hip_internal_rotation_deg",
+        "left_knee_flexion_deg",
+    ]
+    assert sorted(ss.slip_uncertain([slip], columns)) == [
+        "left_hip_adduction_deg",
+        "left_hip_internal_rotation_deg",
+    ]
+
+
+def test_a_shank_turn_read_loosely_is_not_read_again():
+    """A shank's slip doubts every angle it measures whatever its size: a rough reading is not
+    tried (:func:`pipeline._rough_thigh_turn`)."""
+    span = pipeline.TurnSpan(start_s=120.0, end_s=123.0, twist_deg=-40.0, middle_s=121.5)
+    steps = tuple(ss.AxisTurn(t0_s=t0, turn_deg=v) for t0, v in ((130.0, 36.0), (160.0, 41.0)))
+    thigh = ss.Slip(placement="left_thigh", at_s=130.0, turn_deg=38.5, steps=steps)
+    assert pipeline._rough_thigh_turn(thigh, span) is not None
+    shank = ss.Slip(placement="left_shank", at_s=130.0, turn_deg=38.5, steps=steps)
+    assert pipeline._rough_thigh_turn(shank, span) is None

@@ -341,6 +341,34 @@ def test_a_thigh_turn_that_moves_the_hip_past_its_target_leaves_no_angle_judged(
     assert ss.stretch_lost_reason(shank, read) is None
 
 
+def test_a_thigh_read_again_roughly_is_doubted_as_far_as_its_turn_may_be_off():
+    """An 82° thigh turn read again as the sensor sits, to about ±6°: the flexions (moved by
+    about the square of 6°) stay trusted and the stretch found; hip adduction and rotation,
+    which take the 6° whole, are doubted, in words that say the sensor was read again."""
+    t = np.arange(0.0, 100.0, 0.01)
+    read = {
+        "left_hip_flexion_deg": np.where(t >= 50.0, 80.0, 0.0),
+        "left_knee_flexion_deg": np.where(t >= 50.0, 20.0, 0.0),
+    }
+    columns = _thigh_columns()
+    reread = ss.Slip(
+        placement="left_thigh", at_s=114.5, turn_deg=82.3, since_s=55.0, reread_within_deg=6.4
+    )
+    out = ss.slip_uncertain([reread], columns, t, read)
+    assert sorted(out) == ["left_hip_adduction_deg", "left_hip_internal_rotation_deg"]
+    why = out["left_hip_adduction_deg"]["reason"]
+    assert "turned on its strap at about 1:54 (by about 82°)" in why
+    assert "read from then on as it sits now" in why
+    assert "known only to within about 6°, which could move the hip adduction and rotation" in why
+    assert ss.stretch_lost_reason(reread, ss.read_since(reread, t, read)) is None
+    assert ss.flexion_moved_deg(reread, "left_hip_flexion_deg") == pytest.approx(
+        ss.flexion_error_bound_deg(6.4)
+    )
+    # the same turn not read again: every angle, the stretch lost
+    unread = ss.Slip(placement="left_thigh", at_s=134.9, turn_deg=82.3, since_s=55.0)
+    assert sorted(ss.slip_uncertain([unread], columns, t, read)) == sorted(columns)
+
+
 def test_onset_steps_are_the_windows_from_the_onset_with_their_steps():
     turns = _turns([1.0, -2.0, 0.5, 7.0, 12.0, 11.0])
     steps = ss.onset_steps(turns, 30.0)
