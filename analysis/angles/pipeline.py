@@ -980,22 +980,7 @@ def _re_anchored(
             left.append(slip)
             continue
         end_s = max(span_end_s(slip.steps, slip.turn_deg, WINDOW_S), slip.at_s + WINDOW_S)
-        i0, i1 = (int(i) for i in np.searchsorted(t_s, (slip.since_s, end_s)))
-        rates = {
-            x: BiasFreeRates(
-                session.streams[x].gyr_rad_s,
-                np.asarray(gyr_bias.get(x, np.zeros(3))),
-                session.streams[x].valid,
-            )[i0:i1]
-            for x in (p, other)
-        }
-        twist = np.zeros(t_s.size)
-        twist[i0:i1] = long_axis_twist_rad_s(
-            rates[p],
-            rates[other],
-            long_axis_in_sensor(cal.segments[p].q_S_B),
-            long_axis_in_sensor(cal.segments[other].q_S_B),
-        )
+        twist = _twist_between_rad_s(session, gyr_bias, cal, (p, other), (slip.since_s, end_s))
         span = turn_span(t_s, twist, start_s=slip.since_s, end_s=end_s, turn_deg=slip.turn_deg)
         settled = None if span is None else settled_turn(slip.steps, span.end_s)
         rough = None
@@ -1028,6 +1013,37 @@ def _re_anchored(
             continue
         out.append((replace(slip, turn_deg=settled.turn_deg), span))
     return q_E_S, cal, out, left
+
+
+def _twist_between_rad_s(
+    session: UniformSession,
+    gyr_bias: Mapping[str, FloatArray],
+    cal: CalibrationResult,
+    pair: tuple[str, str],
+    between_s: tuple[float, float],
+) -> FloatArray:
+    """The first sensor's turn about its long axis relative to the second's (rad/s), per row.
+
+    Bias-free gyroscope rates read between ``between_s`` (s); zero elsewhere.
+    """
+    p, other = pair
+    i0, i1 = (int(i) for i in np.searchsorted(session.t_s, between_s))
+    rates = {
+        x: BiasFreeRates(
+            session.streams[x].gyr_rad_s,
+            np.asarray(gyr_bias.get(x, np.zeros(3))),
+            session.streams[x].valid,
+        )[i0:i1]
+        for x in pair
+    }
+    twist = np.zeros(session.t_s.size)
+    twist[i0:i1] = long_axis_twist_rad_s(
+        rates[p],
+        rates[other],
+        long_axis_in_sensor(cal.segments[p].q_S_B),
+        long_axis_in_sensor(cal.segments[other].q_S_B),
+    )
+    return twist
 
 
 def _rough_thigh_turn(slip: Slip, span: TurnSpan) -> SettledTurn | None:
