@@ -92,7 +92,7 @@ from analysis.angles.calibration_hinge import (
     HingeFit,
     axis_slack_deg,
     bent_at_most,
-    coupling_shown,
+    coupling_fixed,
     deep_bends_misfit,
     fit_hinge,
     hinge_axis_usable,
@@ -593,6 +593,8 @@ def knee_hinge_axes(
     axes: Mapping[str, SensorAxes],
     masks: tuple[BoolArray, BoolArray],
     q_E_S: Mapping[str, FloatArray],
+    *,
+    vendor_fused: frozenset[str] = frozenset(),
 ) -> dict[str, SensorAxes]:
     """Each thigh's and shank's flexion axis from their knee's hinge axis where it is defined.
 
@@ -608,7 +610,8 @@ def knee_hinge_axes(
     :func:`thigh_tilt_doubt`), the knee is fitted again over the whole session's moving
     samples (:func:`_session_knee_fit`): lifting the leg onto the support, sitting down or
     walking bend the knee at other ratios to the hip than the knee bends did, and the knee
-    is the same hinge then.
+    is the same hinge then. ``vendor_fused``: the sensors whose rates are derived from their
+    maker's orientation (:func:`analysis.angles.calibration_hinge.coupling_fixed`).
     """
     out = dict(axes)
     stand, move = masks
@@ -620,10 +623,13 @@ def knee_hinge_axes(
         if thigh not in axes or shank not in axes:
             continue
         pair = (thigh, shank)
+        derived = bool(vendor_fused.intersection(pair))
         fit = _knee_fit(session, pair, stand, move, axes, q_E_S)
         if fit is None:
             continue
-        fit, loose, misfit = _small_bends_fit(session, pair, (stand, move), axes, q_E_S, fit)
+        fit, loose, misfit = _small_bends_fit(
+            session, pair, (stand, move), axes, q_E_S, fit, derived_rates=derived
+        )
         if misfit:
             coupled.add(thigh)
         else:
@@ -633,13 +639,15 @@ def knee_hinge_axes(
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=loose)
         fits[thigh] = fit[0]
         if out[thigh].axis_source == "knee hinge":
-            found, again = _window_fit_checked(session, pair, (stand, axes, q_E_S), out, fit[0])
+            found, again = _window_fit_checked(
+                session, pair, (stand, axes, q_E_S), out, fit[0], derived_rates=derived
+            )
             out.update(found)
             fits[thigh] = again or fits[thigh]
         doubt = thigh_tilt_doubt(out[thigh], fit[0], thigh)
         if doubt is None:
             continue
-        again = _session_knee_checked(session, pair, stand, axes, q_E_S)
+        again = _session_knee_checked(session, pair, stand, axes, q_E_S, derived_rates=derived)
         found = {} if again is None else _session_axes(axes, pair, again)
         if thigh not in found:
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=doubt)
@@ -713,6 +721,7 @@ def _small_bends_fit(
     whole: tuple[HingeFit, float],
     *,
     bent: Callable[[float], tuple[HingeFit, float] | None] | None = None,
+    derived_rates: bool = False,
 ) -> tuple[tuple[HingeFit, float], str | None, bool]:
     """The knee's fit over the window's small bends where it shows the whole one coupled.
 
@@ -732,6 +741,10 @@ def _small_bends_fit(
     coupling was shown at all (the residual's misfit: the hinge's lean is then the
     coupling's, :func:`_coupled_lean_dropped`, whichever axis is kept). ``bent``: the fits
     over the bends at most a limit (default :func:`_bends_within` on ``masks``).
+    ``derived_rates``: the pair's rates are derived from a maker's orientation; the small bends
+    then never show on their own that they fix the axis
+    (:func:`analysis.angles.calibration_hinge.coupling_fixed`), and a coupling they show past a
+    doubt's turn is doubted as one they do not fix.
     """
     y_S = axes[pair[0]].y_S
     if bent is None:
@@ -739,9 +752,9 @@ def _small_bends_fit(
     fit = bent(SMALL_BEND_DEG)
     if fit is None:
         return whole, None, False
-    if coupling_shown(whole[0], fit[0], y_S, small_turned_deg=fit[1]):
+    if coupling_fixed(whole[0], fit[0], y_S, small_turned_deg=fit[1], derived_rates=derived_rates):
         return fit, None, True
-    doubt = _coupling_doubt(pair[0], whole[0], fit[0], y_S)
+    doubt = _coupling_doubt(pair[0], whole[0], fit[0], y_S, derived_rates=derived_rates)
     if not deep_bends_misfit(whole[0], fit[0]):
         return whole, doubt, False
     deeper = (f for lim in FIRM_BEND_LIMITS_DEG[1:] if (f := bent(lim)) is not None)
@@ -750,21 +763,30 @@ def _small_bends_fit(
     return firm or whole, doubt, True
 
 
-def _coupling_doubt(thigh: str, whole: HingeFit, small: HingeFit, y_S: FloatArray) -> str | None:
+def _coupling_doubt(
+    thigh: str, whole: HingeFit, small: HingeFit, y_S: FloatArray, *, derived_rates: bool = False
+) -> str | None:
     """Why the thigh's tilt is not established by a knee coupling nothing explains, or None.
 
     :func:`analysis.angles.calibration_hinge.loose_coupling_deg`. Also where deeper bends
     fix the axis (:func:`_small_bends_fit`): the stranger's round-2 seed 1349 (the other leg's
     swings turn its whole window's axis 19° from its small bends') read hip adduction 7° off
-    on the small bends' axis, which lay 0.2° from the truth.
+    on the small bends' axis, which lay 0.2° from the truth. ``derived_rates``: the pair's
+    rates are derived from a maker's orientation (said, as why the small bends cannot fix it).
     """
     turned = loose_coupling_deg(whole, small, y_S)
     if turned is None:
         return None
+    why = (
+        " (the sensors' rates come from their maker's own orientation, whose heading this file "
+        "cannot check)"
+        if derived_rates
+        else ""
+    )
     return (
         f"the {_segment_words(thigh)}'s knee axis turns as the knee bends (the shin turns with "
         f"it: the knee's axis over small bends lies {turned:.0f}° from the one over all of "
-        "them) and the small bends alone do not fix it"
+        f"them) and the small bends alone do not fix it{why}"
     )
 
 
@@ -973,6 +995,8 @@ def _session_knee_checked(
     stand: BoolArray,
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
+    *,
+    derived_rates: bool = False,
 ) -> tuple[tuple[HingeFit, float], str | None] | None:
     """The session's knee fit with the window's check for a tibia turning with the knee.
 
@@ -982,14 +1006,17 @@ def _session_knee_checked(
     knee flexion: the session's thigh axis 6.1° about the thigh's long axis from the truth,
     its bends at most 15° 1.3°; the same session with the coupling 0: 0.3° and 0.2°).
     Returns the fit kept and, where the small bends show a coupling nothing fixes, why the
-    thigh's tilt is not established (else None); None without a fit.
+    thigh's tilt is not established (else None); None without a fit. ``derived_rates`` as
+    :func:`_small_bends_fit`'s.
     """
     whole = _session_knee_fit(session, pair, stand, axes, q_E_S)
     if whole is None:
         return None
     moving, stride = _session_moving(session, pair, stand)
     bent = _bends_within(session, pair, (stand, moving), axes, q_E_S, stride=stride)
-    fit, doubt, _ = _small_bends_fit(session, pair, (stand, moving), axes, q_E_S, whole, bent=bent)
+    fit, doubt, _ = _small_bends_fit(
+        session, pair, (stand, moving), axes, q_E_S, whole, bent=bent, derived_rates=derived_rates
+    )
     return fit, doubt
 
 
@@ -1031,6 +1058,8 @@ def _pair_over_session(
     stand: BoolArray,
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
+    *,
+    derived_rates: bool = False,
 ) -> tuple[dict[str, SensorAxes], HingeFit | None]:
     """Thigh's and shank's axes from the knee over the session, and that fit (or None).
 
@@ -1043,7 +1072,7 @@ def _pair_over_session(
     it the shank keeps its own axis from the calibration movements, as when no knee fit is
     usable (22082's own axis 0.7–1.1° off), and the thigh what the window's fit gave it.
     """
-    again = _session_knee_checked(session, pair, stand, axes, q_E_S)
+    again = _session_knee_checked(session, pair, stand, axes, q_E_S, derived_rates=derived_rates)
     if again is None or _shank_side_free(again[0][0]):
         return {}, None
     return _session_axes(axes, pair, again), again[0][0]
@@ -1055,6 +1084,8 @@ def _window_fit_checked(
     given: tuple[BoolArray, Mapping[str, SensorAxes], Mapping[str, FloatArray]],
     out: Mapping[str, SensorAxes],
     window: HingeFit,
+    *,
+    derived_rates: bool = False,
 ) -> tuple[dict[str, SensorAxes], HingeFit | None]:
     """Changes to the axes a window's knee fit gave the thigh (and shank), and the fit used.
 
@@ -1068,13 +1099,17 @@ def _window_fit_checked(
     thigh, shank = pair
     stand, axes, q_E_S = given
     if _shank_side_free(window):
-        found, again = _pair_over_session(session, pair, stand, axes, q_E_S)
+        found, again = _pair_over_session(
+            session, pair, stand, axes, q_E_S, derived_rates=derived_rates
+        )
         changed = {shank: found.get(shank, axes[shank])}
         if again is not None and thigh in found:
             return {**changed, thigh: found[thigh]}, again
         return {**changed, **_loose_doubted(out[thigh], window, thigh)}, None
     if thigh_side_loose(window):
-        found, again, kept = _firmer_over_session(session, pair, stand, axes, q_E_S, window)
+        found, again, kept = _firmer_over_session(
+            session, pair, stand, axes, q_E_S, window, derived_rates=derived_rates
+        )
         if kept:
             return {}, None
         return found or _loose_doubted(out[thigh], window, thigh), again
@@ -1088,6 +1123,8 @@ def _firmer_over_session(
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
     window: HingeFit,
+    *,
+    derived_rates: bool = False,
 ) -> tuple[dict[str, SensorAxes], HingeFit | None, bool]:
     """For a window fit that fixes the thigh's axis only loosely: the session's, or a doubt.
 
@@ -1106,7 +1143,7 @@ def _firmer_over_session(
     """
     thigh = pair[0]
     slack = axis_slack_deg(window)
-    again = _session_knee_checked(session, pair, stand, axes, q_E_S)
+    again = _session_knee_checked(session, pair, stand, axes, q_E_S, derived_rates=derived_rates)
     if again is not None and axis_slack_deg(again[0][0]) < slack:
         if session_keeps_reading(window, again[0][0], axes[thigh].y_S):
             return {}, None, True
@@ -2403,7 +2440,7 @@ def calibrate(
         label: _sensor_axes(session, label, q_E_S[label], (m_static, m_func), bias.get(label))
         for label in session.streams
     }
-    axes = knee_hinge_axes(session, axes, (m_static, m_func), q_E_S)
+    axes = knee_hinge_axes(session, axes, (m_static, m_func), q_E_S, vendor_fused=vendor_fused)
     axes = ankle_hinge_axes(session, axes, m_static)
     signs = _signs(session, q_E_S, axes, (m_static, m_func), bias, vendor_fused)
     notes: list[str] = list(windows.notes)

@@ -738,6 +738,33 @@ def coupling_shown(
     ) > COUPLED_TURN_DEG and _deep_bends_misfit(whole, small)
 
 
+def coupling_fixed(
+    whole: HingeFit,
+    small: HingeFit,
+    y_prox_S: FloatArray,
+    *,
+    small_turned_deg: float,
+    derived_rates: bool = False,
+) -> bool:
+    """True when the small bends' axis may replace the whole window's (:func:`coupling_shown`).
+
+    ``derived_rates``: the thigh's or shank's angular rate is derived from its maker's own
+    orientation (a Movella DOT export), not measured. The maker's heading, which the file
+    cannot check, then turns each sensor about the vertical on its own, a turn of the thigh
+    against the shank that is not the knee's, and the small bends' fit (the knee's smallest
+    rates) takes it in: its weakest direction and its axis move by as much as the floors'
+    margins. The floors :func:`coupling_shown` asks were set on measured rates (stranger
+    sessions 0.07–0.16 rad/s); on derived ones they do not show that the small bends fix the
+    axis (stranger round 5 seed 2203's DOT file: weakest 0.047 rad/s and the two axes 8.1°
+    apart without the maker's heading error, 0.074 and 11.5° with it as drawn, 0.044 and 6.9°
+    with another draw of it; the thigh's frame turned about its long axis 2.5°, 5.0° and 1.6°
+    from the truth), so False.
+    """
+    if derived_rates:
+        return False
+    return coupling_shown(whole, small, y_prox_S, small_turned_deg=small_turned_deg)
+
+
 def _deep_bends_misfit(whole: HingeFit, small: HingeFit) -> bool:
     """True when the deep bends leave a residual no axis removes (ratio: see constant)."""
     return small.residual_rad_s * COUPLED_RESIDUAL_RATIO < whole.residual_rad_s

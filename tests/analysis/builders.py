@@ -190,13 +190,15 @@ def calibrated_knee(
     *,
     bias_deg: float,
     rate_hz: float = 100.0,
+    vendor_fused: frozenset[str] = frozenset(),
 ) -> tuple[CalibrationResult, np.ndarray]:
     """The calibration of a right thigh and shank moving as ``q_thigh`` / ``q_shank``.
 
     Strapped as ``mounts`` (``q_B_S`` of thigh and shank, :func:`strapped_stream`); the
     thigh's accelerometer is biased along its flexion axis by ``g·sin(bias_deg)``. Quiet
-    stand 0–3.8 s, movements from 4 s to the end. Returns the calibration and the thigh's
-    true z in sensor coordinates.
+    stand 0–3.8 s, movements from 4 s to the end. ``vendor_fused``: the sensors the
+    calibration is told carry rates derived from their maker's orientation. Returns the
+    calibration and the thigh's true z in sensor coordinates.
     """
     mount_thigh, mount_shank = mounts
     z_S = rot.rotate(rot.conjugate(mount_thigh), [0.0, 0.0, 1.0])
@@ -212,7 +214,8 @@ def calibrated_knee(
         t_s=t, rate_hz=rate_hz, streams={"right_thigh": thigh, "right_shank": shank}, gaps=()
     )
     windows = Windows(static_s=(0.0, 3.8), functional_s=(4.0, t[-1]), source="sidecar")
-    return calibrate(session, {"right_thigh": q_E_t, "right_shank": q_E_s}, windows=windows), z_S
+    q_E_S = {"right_thigh": q_E_t, "right_shank": q_E_s}
+    return calibrate(session, q_E_S, windows=windows, vendor_fused=vendor_fused), z_S
 
 
 def sagittal_tilts(move_deg: Any, session_deg: Any) -> Tilts:

@@ -149,8 +149,8 @@ def test_a_coupling_shown_takes_none_of_the_hinge_s_lean_for_a_bias(monkeypatch,
     # 12's coupled thigh (the price: a real bias on a coupled knee is not removed)
     real = cal._small_bends_fit
 
-    def forced(*args):
-        fit, doubt, _ = real(*args)
+    def forced(*args, **kwargs):
+        fit, doubt, _ = real(*args, **kwargs)
         return fit, doubt, misfit
 
     monkeypatch.setattr(cal, "_small_bends_fit", forced)

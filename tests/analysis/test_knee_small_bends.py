@@ -24,6 +24,7 @@ from analysis.angles.calibration_hinge import (
     SMALL_BENDS_MIN_WEAKEST_RAD_S,
     HingeFit,
     bent_at_most,
+    coupling_fixed,
     coupling_shown,
     loose_coupling_deg,
 )
@@ -197,3 +198,38 @@ def test_an_exact_hinge_or_firm_small_bends_doubt_nothing(coupling):
     q_t, q_s = _leg(2500, coupling, 70.0)
     cal, _ = calibrated_knee(q_t, q_s, (MOUNT_THIGH, MOUNT_SHANK), bias_deg=0.0)
     assert cal.segments["right_thigh"].tilt_doubt is None
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_small_bends_never_fix_the_axis_on_rates_derived_from_a_maker_s_orientation(sign):
+    # stranger round 5 seed 2203's DOT file: the maker's heading, which the file cannot check,
+    # turned the small bends' fit 8.1 -> 11.5 deg from the whole window's and moved its weakest
+    # direction over the floor (0.047 -> 0.074 rad/s); the same floors do not hold there
+    turned = rot.rotate(rot.from_axis_angle(Y, np.deg2rad(COUPLED_TURN_DEG + 1.5)), Z)
+    whole, small = _fit(turned, residual=0.03), _fit(sign * Z)
+    ok = SMALL_BENDS_MIN_ROTATION_DEG + 10.0
+    assert coupling_fixed(whole, small, Y, small_turned_deg=ok)
+    assert not coupling_fixed(whole, small, Y, small_turned_deg=ok, derived_rates=True)
+    # measured rates: exactly coupling_shown's answer
+    loose = _fit(sign * Z, weakest=0.5 * SMALL_BENDS_MIN_WEAKEST_RAD_S)
+    assert not coupling_fixed(whole, loose, Y, small_turned_deg=ok)
+
+
+def test_a_coupling_on_a_maker_s_rates_is_doubted_where_measured_rates_fix_it():
+    # a tibia turning 0.3 deg per degree of bend to 90 deg: the small bends lie 8 deg from the
+    # whole window's; on measured rates they fix the thigh's axis (no doubt), on rates derived
+    # from the maker's orientation the coupling is one they do not fix, and that is said
+    q_t, q_s = _leg(2500, 0.3, 90.0)
+    mounts = (MOUNT_THIGH, MOUNT_SHANK)
+    measured, _ = calibrated_knee(q_t, q_s, mounts, bias_deg=0.0)
+    assert measured.segments["right_thigh"].tilt_doubt is None
+    fused = frozenset({"right_thigh", "right_shank"})
+    derived, _ = calibrated_knee(q_t, q_s, mounts, bias_deg=0.0, vendor_fused=fused)
+    doubt = derived.segments["right_thigh"].tilt_doubt
+    assert doubt is not None
+    assert "small bends alone do not fix it" in doubt
+    assert "maker's own orientation" in doubt
+    # the axis kept is the small bends' either way (the doubt is what changes)
+    np.testing.assert_allclose(
+        derived.segments["right_thigh"].q_S_B, measured.segments["right_thigh"].q_S_B, atol=1e-9
+    )

@@ -79,13 +79,15 @@ def test_the_session_s_small_bends_are_fitted_over_its_moving_samples(monkeypatc
     seen = {}
     small, why = _fit(2.0, resid=0.001), "a coupling nothing fixes"
 
-    def checked(_session, _pair, masks, _axes, _q, whole, *, bent):
+    def checked(_session, _pair, masks, _axes, _q, whole, *, bent, derived_rates):
         seen["moving"], seen["whole"], seen["bent"] = masks[1], whole, bent
+        seen["derived"] = derived_rates
         return small, why, True
 
     monkeypatch.setattr(cal, "_small_bends_fit", checked)
     got = cal._session_knee_checked(session, PAIR, stand, axes, q_E_S)
     assert got == (small, why)
+    assert seen["derived"] is False  # measured rates unless told otherwise
     moving, stride = cal._session_moving(session, PAIR, stand)
     assert stride == 1
     assert np.array_equal(seen["moving"], moving)
