@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from analysis.angles import chain, hinge_misfit
+from analysis.angles import chain
 from analysis.angles import rotations as rot
 from analysis.angles.accbias import AccCorrection, estimate_acc_correction, still_pose_means
 from analysis.angles.anchors import ANCHOR_LINKS
@@ -767,10 +767,7 @@ def analyse_recording(
     feet_flat, foot_doubt = _feet_flat(q_E_B)
     mixing = rate_mixing_columns(q_E_B, rate_hz, ja.columns)
     hitched = _lean_axis_doubts(cal, q_E_B, rate_hz, ja.columns)
-    tilted, misfit = (
-        _hip_tilt_doubts(precision, q_E_B, rate_hz),
-        _hinge_misfits(t_s, q_E_B, ja.columns, cal.static_s, rate_hz),
-    )
+    tilted = _hip_tilt_doubts(precision, q_E_B, rate_hz)
     drift = {t: (runs, _vertical_share(q_E_B[t])) for t, runs in drift.items() if t in q_E_B}
     # a strap turned while its knee was held: seen as the knee's twist off its hinge
     leans, slips = (
@@ -799,7 +796,7 @@ def analyse_recording(
     predicted, uncertain, imprecise = _session_doubts(
         uncertain, slips, precision, exercised, angles.columns, angles
     )
-    imprecise = _with_hip_bounds(imprecise, uncertain, hitched, tilted, misfit)
+    imprecise = _with_hip_bounds(imprecise, uncertain, hitched, tilted)
     notes = (*flat_notes, *_resting_notes(predicted, imprecise, exercised))
     predicted, tissue_timed = _tissue_knees(angles, predicted)  # after the notes: poses' ±
     readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
@@ -848,52 +845,6 @@ def _hip_tilt_doubts(
         q_t = np.asarray(q_E_B[thigh][rows], dtype=np.float64)
         axes[side] = floating_axes(q_p, q_t)
     return hip_tilt_doubts(precision, axes)
-
-
-MISFIT_RATE_HZ = 20.0
-"""The knee's hinge misfit is read on rows thinned to about this rate (a 10-h session's
-verticals stay small in memory; the misfit is read as 1-s medians)."""
-
-
-def _hinge_misfits(
-    t_s: FloatArray,
-    q_E_B: Mapping[str, FloatArray],
-    columns: Mapping[str, FloatArray],
-    static_s: tuple[float, float],
-    rate_hz: float,
-) -> dict[str, UncertainAngle]:
-    """The flexion angles whose thigh and shank disagree about the knee's hinge past target.
-
-    Per leg with a thigh, a shank and a knee column, :func:`hinge_misfit.hinge_misfit_doubts`
-    on rows thinned to :data:`MISFIT_RATE_HZ`: the misfit of the two segments' verticals
-    (1-s medians), relative to the quiet stand (``static_s``, s), less what the tibia's turn
-    with the knee can explain.
-    """
-    step = max(1, round(rate_hz / MISFIT_RATE_HZ))
-    rows = np.arange(0, len(t_s), step)
-    stand = (t_s[rows] >= static_s[0]) & (t_s[rows] < static_s[1])
-    block = max(1, round(hinge_misfit.BLOCK_S * rate_hz / step))
-    out: dict[str, UncertainAngle] = {}
-    for side in SIDES:
-        thigh, shank = f"{side}_thigh", f"{side}_shank"
-        knee = angle_column(side, "knee", "flexion")
-        if thigh not in q_E_B or shank not in q_E_B or knee not in columns:
-            continue
-        up_t = hinge_misfit.up_in_segment(np.asarray(q_E_B[thigh])[rows])
-        up_s = hinge_misfit.up_in_segment(np.asarray(q_E_B[shank])[rows])
-        misfit = hinge_misfit.block_median(hinge_misfit.hinge_misfit_deg(up_t, up_s), block)
-        allow = hinge_misfit.coupling_allowance_deg(np.asarray(columns[knee])[rows], up_s)
-        sd = hinge_misfit.misfit_sd_deg(misfit, stand, allow)
-        out.update(
-            hinge_misfit.hinge_misfit_doubts(
-                sd,
-                hinge_misfit.turn_from_stand_deg(up_t, stand),
-                hinge_misfit.turn_from_stand_deg(up_s, stand),
-                side,
-                columns,
-            )
-        )
-    return out
 
 
 def _lean_axis_doubts(
@@ -1471,19 +1422,16 @@ def _with_hip_bounds(
     uncertain: Mapping[str, UncertainAngle],
     hitched: Mapping[str, UncertainAngle],
     tilted: Mapping[str, UncertainAngle],
-    misfit: Mapping[str, UncertainAngle] | None = None,
 ) -> dict[str, UncertainAngle]:
     """``imprecise`` with the hips' bounded doubts added where no stronger doubt stands.
 
     ``hitched`` (a pelvis axis from hitched leans, :mod:`analysis.angles.lean_axis`) replaces
-    an entry; ``tilted`` (a low-cost part's tilt about the adduction axis) and ``misfit`` (the
-    knee's hinge misfit, :func:`_hinge_misfits`) only fill a gap. None touches an
-    ``uncertain`` column.
+    an entry; ``tilted`` (a low-cost part's tilt about the adduction axis) only fills a gap.
+    Neither touches an ``uncertain`` column.
     """
     out = dict(imprecise)
     out.update({c: v for c, v in hitched.items() if c not in uncertain})
-    for fill in (tilted, misfit or {}):
-        out.update({c: v for c, v in fill.items() if c not in uncertain and c not in out})
+    out.update({c: v for c, v in tilted.items() if c not in uncertain and c not in out})
     return out
 
 
