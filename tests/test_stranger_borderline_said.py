@@ -46,3 +46,16 @@ def test_a_hold_not_found_inside_a_possible_hold_is_said_as_it():
     assert check["said_as"] == [138.9, 153.6]
     (check,) = compare.judge_holds(env, [(120.0, 153.61)])
     assert check["said_as"] is None
+
+
+def test_a_hold_said_as_a_possible_hold_is_no_failure_line():
+    from bench.stranger import summary
+
+    def rec(said_as):
+        hold = {"truth": [138.9, 153.6], "found": False, "possible": None, "said_as": said_as}
+        res = {"cli": {"rc": 0}, "hold_check": [hold]}
+        return {"seed": 2292, "side": "right", "sets": {"movella_dot_default": res}}
+
+    assert summary.failures([rec([138.9, 153.6])]) == []
+    (line,) = summary.failures([rec(None)])
+    assert "truth hold 138.9–153.6 s not found" in line
