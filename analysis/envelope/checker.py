@@ -249,11 +249,11 @@ def check_envelope(
     state[engaged] = STATE_INSIDE
     state[engaged & gating] = STATE_OUTSIDE
 
-    holds: tuple[Hold, ...] = ()
+    holds, possible_holds = (), ()  # a profile without a hold has neither
     in_hold = np.zeros(t_s.size, dtype=bool)
     if profile.kind == "hold":
         breaks = gating | testing
-        holds, in_hold = _holds(
+        holds, in_hold, possible_holds = _holds(
             profile,
             side,
             data,
@@ -313,6 +313,7 @@ def check_envelope(
         differentiation=tests,
         hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
         uncertain_angles=uncertain_in(uncertain, data),
+        possible_holds=possible_holds,
         possible_stretches=_possible_stretches(
             profile,
             side,
@@ -1569,6 +1570,45 @@ def _borderline_alternatives(
             )
 
 
+def _borderline_holds(
+    spans: Sequence[tuple[float, float]],
+    borderline: Sequence[_Borderline],
+    steady: BoolArray,
+    rest: tuple[BoolArray, BoolArray, FloatArray, FloatArray, float],
+    engaged_breaks: tuple[BoolArray, BoolArray],
+) -> tuple[BorderlineAlternative, ...]:
+    """Holds that only a reading with borderline episodes inside has.
+
+    The holds are timed again with every borderline run (:func:`_borderline_runs`) taken as
+    inside (``engaged_breaks``: where the person is engaged, and the holds' breaks, replaced
+    on each run by the other rules' and tests'); each of those holds that overlaps no hold of
+    ``spans`` (start, end in s, the holds as read) is kept with the borderline episodes it
+    overlaps. Such a hold was lost whole under an episode the sensors cannot tell from inside
+    (it covers the hold's whole stretch, so no hold is there to carry the reading).
+    ``steady`` and ``rest``: as :func:`_hold_mask`'s arguments.
+    """
+    if not borderline:
+        return ()
+    replaced = [(m.a, m.b, m.others) for m in borderline]
+    out = []
+    for a, b in _holds_with_breaks(steady, rest, engaged_breaks, replaced):
+        if any(min(b, e) > max(a, s) for s, e in spans):
+            continue
+        mine = [m for m in borderline if m.episode.start_s < b and m.episode.end_s > a]
+        if not mine:
+            continue
+        out.append(
+            BorderlineAlternative(
+                episodes=tuple(m.episode for m in mine),
+                limits_deg=tuple(m.spec.limit_deg for m in mine),
+                warns_deg=tuple(float(m.spec.warn_deg or m.spec.limit_deg) for m in mine),
+                start_s=a,
+                end_s=b,
+            )
+        )
+    return tuple(out)
+
+
 def _interval_mask(starts: NDArray[np.intp], ends: NDArray[np.intp], n: int) -> BoolArray:
     """A boolean mask that is True on every ``[start, end)``."""
     marks = np.zeros(n + 1, dtype=np.int64)
@@ -1593,7 +1633,7 @@ def _holds(
     readings: _TimedUnder | None = None,
     band: Sequence[_BandTail] = (),
     borderline: Sequence[_Borderline] = (),
-) -> tuple[tuple[Hold, ...], BoolArray]:
+) -> tuple[tuple[Hold, ...], BoolArray, tuple[BorderlineAlternative, ...]]:
     """Holds: engaged, no gating rule outside, every gating angle known, and held still.
 
     "Held still" is the complement of :func:`moving` on the engagement angle; stillness
@@ -1611,7 +1651,8 @@ def _holds(
     :func:`_band_tails`) lists the reading with that episode ending at the angle's return
     inside the edge (:func:`_band_alternatives`). A hold that a borderline episode ends,
     splits or starts (``borderline``, :func:`_borderline_runs`) lists the reading with its
-    borderline episodes inside (:func:`_borderline_alternatives`).
+    borderline episodes inside (:func:`_borderline_alternatives`); a hold that only that
+    reading has is returned third (:func:`_borderline_holds`), not counted.
     """
     spec = profile.hold
     dwell = min((r.dwell_s for r in profile.rules), default=1.0)
@@ -1636,6 +1677,7 @@ def _holds(
             alternatives[k].append(alt)
     _band_alternatives(spans, alternatives, band, steady, rest, (engaged, gating))
     _borderline_alternatives(spans, alternatives, borderline, steady, rest, (engaged, gating))
+    possible = _borderline_holds(spans, borderline, steady, rest, (engaged, gating))
     if speed is not None and x is not None:
         rate = (engaged_by, speed, x, scale)
         _rate_doubts(
@@ -1649,8 +1691,8 @@ def _holds(
         )
         holds.append(Hold(start_s=start, end_s=end, rating=rating, timing_alternatives=tuple(alts)))
     if doubt is not None and readings is None:
-        return _with_unknown_timing(tuple(holds), doubt), mask
-    return tuple(holds), mask
+        return _with_unknown_timing(tuple(holds), doubt), mask, possible
+    return tuple(holds), mask, possible
 
 
 def _decided_otherwise(

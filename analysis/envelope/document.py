@@ -177,6 +177,16 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
         "hold_target_s": prof.hold.target_s,
         "hold_short_s": prof.hold.short_s,
         "hold_timing_doubt": res.hold_timing_doubt,
+        "possible_holds": [
+            {
+                "start_s": _r(p.start_s, 3),
+                "end_s": _r(p.end_s, 3),
+                "duration_s": _r(p.duration_s, 3),
+                "borderline_episodes": _borderline_episodes(p),
+                "text": p.hold_text(),
+            }
+            for p in res.possible_holds
+        ],
         "possible_stretches": [
             {
                 "start_s": _r(p.start_s, 3),

@@ -297,7 +297,8 @@ class BorderlineAlternative(_OtherTiming):
         """The condition in plain words, e.g. "the pelvis went past its limit … was inside".
 
         Episodes of one rule with the same limit and warn angle are named together ("the
-        pelvis at 1:16, 1:26 and 1:32 (peaks …) were really inside").
+        pelvis at 1:16, 1:26 and 1:32 (peaks …) were really inside, for all that time or part
+        of it").
         """
         groups: list[tuple[str, float, float, list[Episode]]] = []
         for e, limit, warn in zip(self.episodes, self.limits_deg, self.warns_deg, strict=True):
@@ -316,7 +317,22 @@ class BorderlineAlternative(_OtherTiming):
                 "within what the sensors can tell apart)"
             )
         verb = "was" if len(self.episodes) == 1 else "were"
-        return f"{_and_list(each)} {verb} really inside"
+        return f"{_and_list(each)} {verb} really inside, for all that time or part of it"
+
+    def hold_text(self) -> str:
+        """One sentence for a hold that exists only in this reading (``possible_holds``).
+
+        E.g. "2:19–2:34 (15 s) may have been a hold that is not counted: it was one if the
+        pelvis at 2:04 (…) was really inside, for all that time or part of it (then a part of
+        it was held)".
+        """
+        assert self.start_s is not None
+        assert self.end_s is not None
+        return (
+            f"{clock_text(self.start_s)}–{clock_text(self.end_s)} "
+            f"({self.end_s - self.start_s:.0f} s) may have been a hold that is not counted: it "
+            f"was one if {self.text()} (then a part of it was held)"
+        )
 
 
 def _and_list(items: Sequence[str]) -> str:
@@ -659,7 +675,10 @@ def _condition_text(alt: TimingAlternative) -> str:
         return " and ".join(_condition_text(x) for x in alt.of)
     if isinstance(alt, ReadingAlternative):
         return "another calibration of the angle that times it is right"  # said otherwise
-    if isinstance(alt, BandAlternative | BorderlineAlternative):
+    if isinstance(alt, BorderlineAlternative):
+        # inside for part of the episode: the hold's edge lies anywhere between the readings
+        return f"{alt.text()} (so it may have started or ended anywhere between these readings)"
+    if isinstance(alt, BandAlternative):
         return alt.text()
     if isinstance(alt, RateAlternative) and not 0.5 < alt.rate_factor < 2.0:
         how = "twice" if alt.rate_factor > 1 else "half"
@@ -807,6 +826,11 @@ class EnvelopeResult:
     possible_stretches: tuple[PossibleStretch, ...] = ()
     """Time the engagement's requirements on uncertain angles leave undecided
     (:class:`PossibleStretch`): not counted as stretching, said to be possibly left out."""
+    possible_holds: tuple[BorderlineAlternative, ...] = ()
+    """Holds that exist only if borderline episodes were inside (:class:`BorderlineAlternative`,
+    each ``[start_s, end_s)`` with the episodes it takes inside): time counted as stretching
+    where no hold is read, because a gating episode the sensors cannot tell from inside covers
+    it. Not counted as holds; said as holds that may have been."""
     uncertain_angles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Every angle of the table reported as uncertain, ``{column: {"reason", "redo"}}``,
     whether a rule reads it or not (``envelope.json``'s ``uncertain_angles``)."""

@@ -530,12 +530,28 @@ def pause_hold_lines(env: EnvelopeResult, *, limit: int) -> list[str]:
 
 
 def _possible_list(env: EnvelopeResult) -> str:
-    """The report's list of :func:`possible_stretch_lines` ("" when there is none)."""
+    """The report's lists of holds and time that may have been, not counted ("" if none).
+
+    :func:`possible_hold_lines`, then :func:`possible_stretch_lines`.
+    """
+    out = []
+    holds = possible_hold_lines(env, limit=MAX_TABLE_ROWS)
+    if holds:
+        items = "".join(f"<li>{_e(x)}</li>" for x in holds)
+        out.append(f"<p>Holds that may have been but are not counted:</p><ul>{items}</ul>")
     possible = possible_stretch_lines(env, limit=MAX_TABLE_ROWS)
-    if not possible:
-        return ""
-    items = "".join(f"<li>{_e(x)}</li>" for x in possible)
-    return f"<p>Time that may have been a stretch but is not counted:</p><ul>{items}</ul>"
+    if possible:
+        items = "".join(f"<li>{_e(x)}</li>" for x in possible)
+        out.append(f"<p>Time that may have been a stretch but is not counted:</p><ul>{items}</ul>")
+    return "".join(out)
+
+
+def possible_hold_lines(env: EnvelopeResult, *, limit: int) -> list[str]:
+    """Sentences for holds that only a reading with borderline episodes inside has."""
+    out = [f"{p.hold_text()}." for p in env.possible_holds[:limit]]
+    if len(env.possible_holds) > limit:
+        out.append(f"… and {len(env.possible_holds) - limit} more such hold(s).")
+    return out
 
 
 def possible_stretch_lines(env: EnvelopeResult, *, limit: int) -> list[str]:
@@ -1130,6 +1146,7 @@ def _exercise_summary_lines(env: EnvelopeResult) -> list[str]:
         if timing:
             out.append(f"    {timing}")
     if env.profile.kind == "hold":
+        out.extend(f"    {x}" for x in possible_hold_lines(env, limit=5))
         out.extend(f"    {x}" for x in possible_stretch_lines(env, limit=5))
     if env.slider is not None:
         s = env.slider

@@ -442,7 +442,12 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
     end differences (s), and whether a reading the report gives (timing alternatives, a
     conditional hold's sure parts, the parts it leaves under another calibration reading)
     comes within 1 s. A hold not found that a possible stretch (``possible_stretches``: left
-    out by an uncertain reading) covers to within 1 s gives that span as ``possible``."""
+    out by an uncertain reading) covers to within 1 s gives that span as ``possible``; one
+    that a possible hold (``possible_holds``: a hold only with borderline episodes inside,
+    "for all that time or part of it") contains to within 1 s gives that hold as ``said_as``.
+    A borderline reading of a found hold says its edges lie anywhere between the hold as read
+    and that reading (the episode inside for part of its time): a truth hold whose start and
+    end each lie in that range, to within 1 s, is said too."""
     out = []
     for a, b in truth_h:
         if b - a < 10.0:
@@ -459,7 +464,19 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
                 for p in env.get("possible_stretches", [])
                 if p["start_s"] <= a + 1.0 and p["end_s"] >= b - 1.0
             ]
-            out.append({"truth": [a, b], "found": False, "possible": said[0] if said else None})
+            held = [
+                [p["start_s"], p["end_s"]]
+                for p in env.get("possible_holds", [])
+                if p["start_s"] - 1.0 <= a and b <= p["end_s"] + 1.0
+            ]
+            out.append(
+                {
+                    "truth": [a, b],
+                    "found": False,
+                    "possible": said[0] if said else None,
+                    "said_as": held[0] if held else None,
+                }
+            )
             continue
         ds, de = best["start_s"] - a, best["end_s"] - b
         alts = [(x["start_s"], x["end_s"]) for x in best.get("timing_alternatives", [])]
@@ -483,6 +500,11 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
             s is not None and e is not None and abs(s - a) <= 1.0 and abs(e - b) <= 1.0
             for s, e in alts
         )
+        said |= any(
+            _in_range(a, best["start_s"], x["start_s"]) and _in_range(b, best["end_s"], x["end_s"])
+            for x in best.get("timing_alternatives", [])
+            if x.get("borderline_episodes") and x.get("start_s") is not None
+        )
         # an uncertain engagement angle: "may start or end a second or two off"
         said |= bool(env.get("hold_timing_doubt")) and max(abs(ds), abs(de)) <= 2.0
         out.append(
@@ -498,3 +520,8 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
             }
         )
     return out
+
+
+def _in_range(x: float, one: float, other: float) -> bool:
+    """Whether ``x`` lies between ``one`` and ``other`` (either order), to within 1 s."""
+    return min(one, other) - 1.0 <= x <= max(one, other) + 1.0
