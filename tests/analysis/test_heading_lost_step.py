@@ -60,3 +60,29 @@ def test_offsets_pass_the_lost_rows_on_and_wrap():
     lost = (T >= 30.0) & (T < 40.0)
     assert np.allclose(RUNS.offsets(T, lost), stepped_offsets_rad(T, RUNS, lost))
     assert np.allclose(RUNS.offsets(T), RUNS.offsets(T, np.zeros(T.size, dtype=bool)))
+
+
+def _segment(heading_deg: np.ndarray) -> np.ndarray:
+    """Scalar-first quaternions of a segment upright (its z axis horizontal) at ``heading_deg``."""
+    from analysis.angles import rotations as rot
+
+    base = rot.from_axis_angle([1.0, 0.0, 0.0], np.pi / 2.0)
+    return rot.turn_about_z(np.broadcast_to(base, (heading_deg.size, 4)), np.deg2rad(heading_deg))
+
+
+def test_the_pipeline_steps_the_hip_correction_across_the_thigh_rows_lost():
+    """The thigh's filter lost 20° of turn in a dropout at 30–40 s; stands at 0–10 and 60–70."""
+    from analysis.angles import pipeline
+
+    thigh_heading = np.where(T < 35.0, 0.0, 20.0)
+    q_B = {"pelvis": _segment(np.zeros(T.size)), "right_thigh": _segment(thigh_heading)}
+    axes = {p: pipeline.axis_azimuth_float32(v) for p, v in q_B.items()}
+    stands = ((T >= 0.0) & (T < 10.0)) | ((T >= 60.0) & (T < 70.0))
+    valid = {"pelvis": np.ones(T.size, dtype=bool), "right_thigh": ~((T >= 30.0) & (T < 40.0))}
+    for v, at_20, at_50 in ((None, -5.0, -15.0), (valid, 0.0, -20.0)):
+        turn = {p: np.zeros(T.size, dtype=np.float32) for p in q_B}
+        pipeline._add_anchor_turns(q_B, axes, turn, stands, t_s=T, valid=v)
+        # the line between the stands' middles (5 s, 65 s) is 5° off at 20 s and at 50 s;
+        # the step is not
+        assert np.isclose(_at(turn["right_thigh"], 20.0), at_20, atol=0.1)
+        assert np.isclose(_at(turn["right_thigh"], 50.0), at_50, atol=0.1)
