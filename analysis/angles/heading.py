@@ -283,15 +283,18 @@ class AnchorRuns:
         """The time each run's correction is placed at (its middle)."""
         return 0.5 * (self.start_s + self.end_s)
 
-    def offsets(self, t_s: FloatArray) -> FloatArray:
+    def offsets(self, t_s: FloatArray, lost: BoolArray | None = None) -> FloatArray:
         """The correction at ``t_s`` (rad): :func:`anchor_offsets`.
 
         Interpolated between runs, held before the first and after the last; zeros without a
-        run.
+        run. ``lost`` (per sample: a sensor of the joint had no rows there) places the change
+        between two runs inside the rows lost between them (:func:`stepped_offsets_rad`).
         """
         if self.values_rad.size == 0:
             return np.zeros(t_s.shape[0])
-        return wrap_rad(np.interp(t_s, self.mid_s, self.values_rad))
+        if lost is None:
+            return wrap_rad(np.interp(t_s, self.mid_s, self.values_rad))
+        return wrap_rad(stepped_offsets_rad(t_s, self, lost))
 
     def drift_rate_rad_s(self) -> float:
         """How fast the joint's heading difference was seen to run (rad/s; 0 under two runs).
@@ -360,6 +363,37 @@ class AnchorRuns:
         between runs.
         """
         return np.maximum(self.drift_bound_rad(t_s), self.gap_bound_rad(t_s))
+
+
+LOST_STEP_MIN_S = 1.0
+"""Rows lost between two anchor runs for at least this long (s, in all) take the change the
+runs measured (:func:`stepped_offsets_rad`): over a shorter loss a moving segment's unseen turn
+is small beside a filter's drift."""
+
+
+def stepped_offsets_rad(t_s: FloatArray, runs: AnchorRuns, lost: BoolArray) -> FloatArray:
+    """The anchor runs' heading correction (rad, unwrapped), stepped across lost rows.
+
+    Over rows a sensor did not send, its orientation filter runs on interpolated rates: a
+    turn made then is never integrated, and the accelerometer corrects only the tilt, so the
+    heading difference jumps there rather than running between the runs. Between two runs
+    with at least :data:`LOST_STEP_MIN_S` of ``lost`` samples after the first's end and
+    before the second's start, the change is spread over those samples only (held on either
+    side of them); elsewhere it is interpolated in time between the runs' middles, as
+    :meth:`AnchorRuns.offsets`.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    out = np.interp(t, runs.mid_s, runs.values_rad)
+    lost = np.asarray(lost, dtype=bool)
+    dt = float(np.median(np.diff(t))) if t.size > 1 else 0.0
+    for i in range(runs.values_rad.size - 1):
+        span = (t >= runs.mid_s[i]) & (t <= runs.mid_s[i + 1])
+        inside = lost & (t > runs.end_s[i]) & (t < runs.start_s[i + 1])
+        if inside.sum() * dt < LOST_STEP_MIN_S:
+            continue
+        share = np.cumsum(inside[span]) / inside.sum()
+        out[span] = runs.values_rad[i] + (runs.values_rad[i + 1] - runs.values_rad[i]) * share
+    return out
 
 
 DRIFT_RUNS = 3

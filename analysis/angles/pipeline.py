@@ -416,7 +416,15 @@ def _heading_turns(
         chain.add_hinge_turns(q_B, turn, estimate)
     if neutral is not None:
         _add_anchor_turns(
-            q_B, axes, turn, neutral, t_s=t_s, extra=extra, hips=neutral_hips, drift=drift
+            q_B,
+            axes,
+            turn,
+            neutral,
+            t_s=t_s,
+            extra=extra,
+            hips=neutral_hips,
+            drift=drift,
+            valid=valid,
         )
     return turn
 
@@ -454,6 +462,7 @@ def _add_anchor_turns(
     extra: Mapping[str, NDArray[np.bool_]] | None = None,
     hips: NDArray[np.bool_] | None = None,
     drift: dict[str, AnchorRuns] | None = None,
+    valid: Mapping[str, NDArray[np.bool_]] | None = None,
 ) -> None:
     """Offline only: re-anchor hip, lumbar and neck heading at every later upright stand (in place).
 
@@ -462,7 +471,9 @@ def _add_anchor_turns(
     ``hips``, if given, replaces it for the hips (the stands at which the pelvis and legs are
     still); ``extra`` adds, per distal segment, more anchors (the posture step's lying or
     sitting, the spine's lying flat); ``drift``, if given, receives each hip's anchor runs
-    (per thigh: :func:`_drifted_hips` bounds the heading they no longer hold).
+    (per thigh: :func:`_drifted_hips` bounds the heading they no longer hold); ``valid``, if
+    given, steps a link's correction across the rows either of its sensors lost
+    (:func:`stepped_offsets_rad`).
     The head is anchored to the trunk after the trunk to the pelvis (so against the trunk's
     corrected heading): a head whose heading drifted ψ from the trunk's reads about
     lean·(1 − cos ψ) less neck flexion once both lean forward together (10° at a 15° lean
@@ -481,7 +492,8 @@ def _add_anchor_turns(
             where,
             t_s=t_s,
         )
-        delta = runs.offsets(t_s)
+        lost = None if valid is None else ~(valid[prox] & valid[dist])
+        delta = runs.offsets(t_s, lost)
         if drift is not None and dist.endswith("_thigh"):
             drift[dist] = runs
         for seg in carried:
