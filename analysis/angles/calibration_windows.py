@@ -389,6 +389,81 @@ def detect_windows_passed(
     raise CalibrationError(why)
 
 
+MIN_LATE_STAND_S = 1.2
+"""A session that opens still in a pose the movements never return to (calibrated seated)
+may take a standing stillness this short (s) later on for its quiet stand: a stand that is
+still for under 3 s (the sit-to-stand and the first bend on either side) is better than
+none, and the report says how short it was."""
+
+
+def _stand_trim(i: int, j: int, rate: float) -> int:
+    """Samples trimmed from each end of a still run ``[i, j)`` taken for the stand.
+
+    0.25 s, less when that would leave under 0.5 s (the least the calibration accepts).
+    """
+    return max(0, min(round(0.25 * rate), (j - i - round(0.5 * rate)) // 2))
+
+
+def detect_stand_after_opening(
+    session: UniformSession,
+    *,
+    search_s: float = 30.0,
+    max_functional_s: float = 120.0,
+) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    """A shorter stand after an opening stillness that was no stand (a seated calibration).
+
+    Only when the recording opens with a stillness (every sensor still, ≥
+    :data:`MIN_OPENING_STAND_S`, within 1 s of its start) that the movements never return to:
+    the later stillnesses (bridged as in :func:`detect_windows_passed`) of ≥
+    :data:`MIN_LATE_STAND_S`, within ``search_s``, in a pose more than :data:`POSE_MATCH_DEG`
+    from the opening one, and followed by movements that return to them
+    (:func:`_movements_after`, ≥ :data:`MIN_MOVEMENTS_S`). Of those, the first within
+    :data:`POSE_MATCH_DEG` of the pose farthest from the opening one (upright, not the
+    bottom of a knee bend, when the opening was a seat). Returns the stand and movements (s)
+    and the opening stillness's start (s); None when there is no such stand.
+    """
+    head = int((search_s + max_functional_s + 10.0) * session.rate_hz)
+    session = head_of(session, head)
+    still = stillness_mask(session)
+    t, rate = session.t_s, session.rate_hz
+    steady = bridge_short_breaks(still, round(STAND_BREAK_S * rate))
+    settling = _lower_body_still(session, still)
+    runs = true_runs(steady)
+    if not runs:
+        return None
+    first = runs[0]
+    opening_s = (first[1] - first[0]) / rate + 0.5 * STILL_WINDOW_S * (1 + (first[0] > 0))
+    if t[first[0]] - t[0] > 1.0 or opening_s < MIN_OPENING_STAND_S:
+        return None
+    if not isinstance(
+        _movements_after(session, settling, first, max_functional_s, MIN_OPENING_MOVEMENTS_S),
+        str,
+    ):
+        return None
+    from_opening = stand_pose_distance_deg(session, first)
+    found: list[tuple[float, tuple[int, int], tuple[int, int]]] = []
+    for i, j in runs[1:]:
+        if t[i] > t[0] + search_s:
+            break
+        if (j - i) / rate + STILL_WINDOW_S < MIN_LATE_STAND_S:
+            continue
+        with np.errstate(invalid="ignore"):
+            away_deg = float(np.nanmedian(from_opening[i:j]))
+        if not away_deg > POSE_MATCH_DEG:
+            continue
+        moved = _movements_after(session, settling, (i, j), max_functional_s, MIN_MOVEMENTS_S)
+        if not isinstance(moved, str):
+            found.append((away_deg, (i, j), moved))
+    if not found:
+        return None
+    farthest = max(d for d, _, _ in found)
+    _, (i, j), moved = next(f for f in found if f[0] >= farthest - POSE_MATCH_DEG)
+    trim = _stand_trim(i, j, rate)
+    static_s = (float(t[i + trim]), float(t[j - 1 - trim]))
+    functional_s = (float(t[moved[0]]), float(t[min(moved[1], t.shape[0] - 1)]))
+    return static_s, functional_s, float(t[first[0]])
+
+
 @dataclass(frozen=True, kw_only=True)
 class Windows:
     """The calibration windows in use, where they came from, and notes for the report."""
@@ -405,7 +480,13 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
         return Windows(
             static_s=windows.static_s, functional_s=windows.functional_s, source="sidecar"
         )
-    static_s, functional_s, passed = detect_windows_passed(session)
+    try:
+        static_s, functional_s, passed = detect_windows_passed(session)
+    except CalibrationError:
+        late = detect_stand_after_opening(session)
+        if late is None:
+            raise
+        return _late_stand_windows(*late)
     notes = [
         f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
         f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s"
@@ -433,3 +514,20 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
     return Windows(
         static_s=static_s, functional_s=functional_s, source="detected", notes=tuple(notes)
     )
+
+
+def _late_stand_windows(
+    static_s: tuple[float, float], functional_s: tuple[float, float], opening_s: float
+) -> Windows:
+    """Detected windows of :func:`detect_stand_after_opening`, with notes saying so."""
+    stood_s = static_s[1] - static_s[0]
+    notes = (
+        f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
+        f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s",
+        f"the session opened still in another pose (from {opening_s:.1f} s; sitting?) that "
+        "the movements never came back to, so it was not taken for the quiet stand; the "
+        f"stand taken is a later stillness of only about {stood_s:.1f} s (the protocol asks "
+        f"for ≥ {MIN_STAND_S:g} s still, upright): hip, knee, ankle and pelvis zero rest on "
+        "it; start each session standing still, upright, for a surer zero",
+    )
+    return Windows(static_s=static_s, functional_s=functional_s, source="detected", notes=notes)

@@ -12,6 +12,7 @@ import pytest
 
 from analysis.angles.calibration_windows import (
     POSE_MATCH_DEG,
+    _stand_trim,
     bridge_short_breaks,
     detect_windows,
     last_return_run,
@@ -333,3 +334,34 @@ def test_a_head_that_never_keeps_still_does_not_move_the_end_of_the_movements():
     _, with_head = detect_windows(_session({**legs, "head": sway, "trunk": 0.5 * sway}))
     assert with_head == pytest.approx(without, abs=0.02)
     assert without[1] < 24.0  # the bends' end, not the 40-s limit
+
+
+def _seated_then(*steps: tuple[str, float, float]) -> np.ndarray:
+    """A calibration done sitting: the thigh level (88°) for 5 s, then standing up."""
+    return np.concatenate([np.full(500, 88.0), 88.0 + _script(("go", 1.5, -88.0), *steps)])
+
+
+def test_a_short_stand_after_a_seated_opening_is_taken_and_noted():
+    thigh = _seated_then(("stay", 1.5, 0.0), *SHORT_STAND_THEN_HOLD[1:])
+    windows = resolve_windows(_session({"pelvis": thigh * 0.05, "thigh": thigh}), None)
+    assert windows.source == "detected"
+    assert 6.5 <= windows.static_s[0] < windows.static_s[1] <= 8.1
+    assert windows.static_s[1] - windows.static_s[0] >= 0.5
+    assert 7.5 <= windows.functional_s[0] <= 8.5
+    assert any("opened still in another pose" in note for note in windows.notes)
+    # the seated stillness alone stays refused by the protocol's own search
+    with pytest.raises(CalibrationError, match="no quiet stand"):
+        detect_windows(_session({"pelvis": thigh * 0.05, "thigh": thigh}))
+
+
+def test_a_seated_opening_without_a_stand_after_it_stays_refused():
+    # standing up straight into the bends: no standing stillness to zero on
+    thigh = _seated_then(*SHORT_STAND_THEN_HOLD[1:])
+    with pytest.raises(CalibrationError, match="no quiet stand"):
+        resolve_windows(_session({"pelvis": thigh * 0.05, "thigh": thigh}), None)
+
+
+def test_the_trim_leaves_the_least_stand_the_calibration_takes():
+    assert _stand_trim(0, 300, 100.0) == 25
+    assert _stand_trim(0, 70, 100.0) == 10
+    assert _stand_trim(0, 40, 100.0) == 0
