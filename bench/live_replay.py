@@ -117,7 +117,7 @@ def replay(
         monitor.timed = dict(getattr(live, "timed_words", {}))
         outages = live.outages()
         monitor.open_gaps = open_gaps(outages)
-        state = monitor.update(out.t_s, out.columns, out.rate_mixing, **_extra(out))
+        state = monitor.update(out.t_s, out.judged, out.rate_mixing, **_extra(out))
         cpu_monitor += time.process_time() - c0
         if state is None:
             continue

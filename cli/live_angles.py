@@ -295,7 +295,7 @@ class LiveAngles:
         self.angles_t_s = float(out.t_s[-1])
         self.monitor.timed = self.pipeline.timed_words
         self.monitor.open_gaps = open_gaps(self.outages)
-        state = self.monitor.update(out.t_s, out.columns, out.rate_mixing, out.doubt_bounds)
+        state = self.monitor.update(out.t_s, out.judged, out.rate_mixing, out.doubt_bounds)
         if state is None:
             return
         state = judge_outages(state, self.outages, side=self.side, available=out.columns)

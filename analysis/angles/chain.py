@@ -31,7 +31,12 @@ from analysis.angles.heading import (
     stand_offsets,
     turn_about_vertical,
 )
-from analysis.angles.isb import JointAngles, joint_angles_deg, pelvis_gap_inclinations_deg
+from analysis.angles.isb import (
+    JointAngles,
+    joint_angles_deg,
+    pelvis_gap_inclinations_deg,
+    thigh_inclinations_on_deg,
+)
 from analysis.angles.timebase import UniformSession
 from analysis.recording.schema import ANGLE_COLUMNS
 
@@ -205,6 +210,18 @@ def pelvis_gap_inclinations(q_E_B: Mapping[str, FloatArray]) -> dict[str, FloatA
     the engagement's stand-in for the hip while a worn pelvis sensor is out.
     """
     return pelvis_gap_inclinations_deg(q_E_B, q_G_E=Q_G_E)
+
+
+def pelvis_out_inclinations(
+    q_E_B: Mapping[str, FloatArray], pelvis_out: BoolArray
+) -> dict[str, FloatArray]:
+    """Each worn thigh's inclination (deg) on the rows ``pelvis_out`` marks, NaN elsewhere.
+
+    The live pipeline's stand-in for the hip while the pelvis is out (it cannot wait for the
+    gap's far side: :meth:`analysis.angles.live.LiveAnglePipeline.step`);
+    :func:`analysis.angles.isb.thigh_inclinations_on_deg` with the level frame ``Q_G_E``.
+    """
+    return thigh_inclinations_on_deg(q_E_B, pelvis_out, q_G_E=Q_G_E)
 
 
 def isb_angles(q_E_B: Mapping[str, FloatArray], *, threads: int = 1) -> JointAngles:

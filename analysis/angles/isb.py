@@ -22,6 +22,7 @@ from analysis.recording.schema import (
 )
 
 FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
 
 # (joint, proximal, distal) per side; motions exported per joint
 _LEG_JOINTS = (
@@ -156,18 +157,32 @@ def pelvis_gap_inclinations_deg(
     no_pelvis = ~has_pelvis
     no_pelvis[: rows_with[0]] = False
     no_pelvis[rows_with[-1] + 1 :] = False
+    every = thigh_inclinations_on_deg(q_E_B, no_pelvis, q_G_E=q_G_E, sides=sides)
+    return {c: v for c, v in every.items() if np.isfinite(v).any()}
+
+
+def thigh_inclinations_on_deg(
+    q_E_B: Mapping[str, FloatArray],
+    rows: BoolArray,
+    *,
+    q_G_E: FloatArray,
+    sides: tuple[str, ...] = ("right", "left"),
+) -> dict[str, FloatArray]:
+    """Each worn thigh's inclination to gravity (deg) on ``rows`` (bool mask), NaN elsewhere.
+
+    One column per worn thigh (:func:`thigh_inclination_column`), NaN also where the thigh
+    has no orientation; :func:`thigh_inclination_deg` of its sagittal tilt in the level frame.
+    """
     out: dict[str, FloatArray] = {}
     for side in sides:
         q_thigh = q_E_B.get(f"{side}_thigh")
         if q_thigh is None:
             continue
-        rows = no_pelvis & np.isfinite(np.asarray(q_thigh)).all(axis=1)
-        if not rows.any():
-            continue
-        col = np.full(rows.size, np.nan, dtype=np.float64)
-        col[rows] = thigh_inclination_deg(
-            rot.segment_tilt_rad(rot.multiply(q_G_E, np.asarray(q_thigh[rows], dtype=np.float64)))
-        )
+        here = rows & np.isfinite(np.asarray(q_thigh)).all(axis=1)
+        col = np.full(here.size, np.nan, dtype=np.float64)
+        if here.any():
+            q = np.asarray(q_thigh[here], dtype=np.float64)
+            col[here] = thigh_inclination_deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q)))
         out[thigh_inclination_column(side)] = col
     return out
 

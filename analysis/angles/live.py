@@ -233,6 +233,21 @@ def _with_data(t_grid: FloatArray, t_raw: FloatArray, rate_hz: float) -> BoolArr
     return outside_gaps(t_grid, find_gaps(t_raw, max_gap_s=MAX_GAP_S), rate_hz=rate_hz)
 
 
+def pelvis_out_rows(pelvis_valid: BoolArray, seen_before: bool, lost: bool) -> BoolArray:
+    """The rows whose hip the thigh's inclination stands in for, live.
+
+    ``pelvis_valid``: the worn pelvis's rows with an orientation; ``seen_before``: it had one
+    on an earlier row of the session; ``lost``: it is out past :data:`HOLD_S` (it does not
+    come back, as a pelvis that never returns gets no stand-in in the report). The rows
+    without a pelvis orientation after its first one. Live cannot wait for the gap's far side
+    (the report's condition), so a pelvis still out stands in until it is lost.
+    """
+    if lost:
+        return np.zeros(pelvis_valid.shape, dtype=bool)
+    seen = np.logical_or.accumulate(pelvis_valid) | seen_before
+    return seen & ~pelvis_valid
+
+
 def vertical_shares(q_E_B: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
     """Per pelvis and thigh, its superior axis's vertical share per row (float32).
 
@@ -268,6 +283,16 @@ class LiveAngles:
     doubt_bounds: dict[str, FloatArray] = field(default_factory=dict)
     """Per angle column with a timed doubt, how far (deg) it may be off per row (0: trusted as
     read); set by ``RedecidingPipeline`` (``analysis.angles.live_redecide_doubts``)."""
+    stand_in: dict[str, FloatArray] = field(default_factory=dict)
+    """With a pelvis worn, per worn thigh (``<side>_thigh_inclination_deg``): its inclination
+    (deg) on the rows where the pelvis is out (after its first orientation, not lost), NaN on
+    the others: the engagement's stand-in for the hip there, as the report's ``angles.csv``
+    has it inside a pelvis dropout (:func:`pelvis_out_rows`). Not an angle of the screen."""
+
+    @property
+    def judged(self) -> dict[str, FloatArray]:
+        """The angle columns with the engagement's stand-ins: what the envelope monitor reads."""
+        return {**self.columns, **self.stand_in}
 
 
 @dataclass(frozen=True)
@@ -435,6 +460,7 @@ class LiveAnglePipeline:
         self._hist_changes: dict[str, list[tuple[int, AccCorrection]]] = {}  # fits, history
         self._seg_cal: CalibrationResult | None = None  # the calibration with q_S_B in force
         self._mixing = CausalRateMixing(self.rate_hz)  # the pelvis axis's rate error, per row
+        self._pelvis_seen = False  # a row with a pelvis orientation emitted (pelvis_out_rows)
 
     # -- input ------------------------------------------------------------------------------
 
@@ -629,10 +655,12 @@ class LiveAnglePipeline:
         if k_end <= self._k:
             return None
         a, self._k = self._k, k_end
-        columns, mixing, up = self._emit(a, k_end)
+        columns, mixing, up, stand_in = self._emit(a, k_end)
         self._trim()
         t_s = self._t0 + np.arange(a, k_end) / self.rate_hz
-        return LiveAngles(t_s=t_s, columns=columns, rate_mixing=mixing, vertical_share=up)
+        return LiveAngles(
+            t_s=t_s, columns=columns, rate_mixing=mixing, vertical_share=up, stand_in=stand_in
+        )
 
     def _advance_sensor(self, p: str) -> None:
         """Segment orientation of ``p`` at the grid points its samples now reach."""
@@ -711,14 +739,13 @@ class LiveAnglePipeline:
             if prox in c and j not in dead
         ]
 
-    def _emit(
-        self, a: int, b: int
-    ) -> tuple[dict[str, FloatArray], dict[str, FloatArray], dict[str, FloatArray]]:
+    def _emit(self, a: int, b: int) -> tuple[dict[str, FloatArray], ...]:
         """Angle columns of grid rows ``[a, b)``: NaN where a segment or its heading has no data.
 
         With them, the rate the pelvis axis's error may add to those turned about it
-        (:class:`~analysis.angles.rate_mixing.CausalRateMixing`), and the pelvis's and thighs'
-        vertical shares (:func:`vertical_shares`).
+        (:class:`~analysis.angles.rate_mixing.CausalRateMixing`), the pelvis's and thighs'
+        vertical shares (:func:`vertical_shares`) and the thighs' inclinations while the
+        pelvis is out (``LiveAngles.stand_in``).
         """
         q_B = {p: self._q_B[p].get(a, b, np.nan) for p in self.placements}
         valid = {p: self._ok[p].get(a, b, False) for p in self.placements}
@@ -735,7 +762,13 @@ class LiveAnglePipeline:
             self._anchor(q_B, turns, valid, still)
         q_E_B = chain.apply_turns(q_B, turns, valid=valid)
         columns = chain.isb_angles(q_E_B).columns
-        return columns, self._mixing.update(q_E_B, columns), vertical_shares(q_E_B)
+        stand_in = {}
+        if "pelvis" in valid:
+            ok = valid["pelvis"]
+            out = pelvis_out_rows(ok, self._pelvis_seen, "pelvis" in self._lost)
+            self._pelvis_seen |= bool(ok.any())
+            stand_in = chain.pelvis_out_inclinations(q_E_B, out)
+        return columns, self._mixing.update(q_E_B, columns), vertical_shares(q_E_B), stand_in
 
     def _anchor(
         self,

@@ -653,6 +653,7 @@ class RedecidingPipeline:
                 },
                 rate_mixing=_joined_mixing(parts),
                 vertical_share=_joined_mixing(parts, "vertical_share"),
+                stand_in=_joined_mixing(parts, "stand_in"),
             )
         )
 
@@ -720,6 +721,7 @@ def _rows(a: LiveAngles, i: int, j: int) -> LiveAngles:
         columns={c: v[i:j] for c, v in a.columns.items()},
         rate_mixing={c: v[i:j] for c, v in a.rate_mixing.items()},
         vertical_share={c: v[i:j] for c, v in a.vertical_share.items()},
+        stand_in={c: v[i:j] for c, v in a.stand_in.items()},
     )
 
 

@@ -133,3 +133,20 @@ def test_the_angle_table_adds_the_stand_in_in_column_order():
     table = angle_table(t, cols, {"pelvis": pelvis, "right_thigh": thigh})
     assert list(table.columns)[-1] == "right_thigh_inclination_deg"
     assert table["right_thigh_inclination_deg"].tolist()[1] == pytest.approx(50.0, abs=1e-6)
+
+
+def test_thigh_inclinations_on_given_rows_keep_a_column_per_worn_thigh():
+    from analysis.angles.isb import thigh_inclinations_on_deg
+
+    thigh = np.repeat(_in_earth(rot.from_axis_angle([0.0, 0.0, 1.0], np.deg2rad(70.0))[None]), 4, 0)
+    thigh[3] = np.nan  # no orientation on the last row
+    rows = np.array([False, True, True, True])
+    out = thigh_inclinations_on_deg({"right_thigh": thigh}, rows, q_G_E=Q_G_E)
+    assert list(out) == ["right_thigh_inclination_deg"]
+    col = out["right_thigh_inclination_deg"]
+    assert np.isnan(col[[0, 3]]).all()
+    assert col[1:3] == pytest.approx([70.0, 70.0], abs=1e-6)
+    # no row asked for: the column is still there, NaN throughout (a live chunk's shape)
+    none = thigh_inclinations_on_deg({"right_thigh": thigh}, np.zeros(4, bool), q_G_E=Q_G_E)
+    assert np.isnan(none["right_thigh_inclination_deg"]).all()
+    assert thigh_inclinations_on_deg({"pelvis": thigh}, rows, q_G_E=Q_G_E) == {}
