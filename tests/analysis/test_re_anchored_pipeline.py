@@ -67,14 +67,24 @@ def _found(session, cal):
     return ss.find_slips(session.t_s, gyr, q, from_s=40.0, rate_hz=RATE_HZ)
 
 
+def _level(session):
+    """Every sensor's orientation the identity at every row."""
+    n = session.t_s.size
+    return {p: np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)) for p in session.streams}
+
+
+def _re_anchor(session, cal, slips, q_E_S):
+    """:func:`pipeline._re_anchored` with no gyroscope bias."""
+    zero = {p: np.zeros(3) for p in session.streams}
+    return pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+
+
 def test_a_well_read_thigh_turn_is_turned_back_from_when_it_happened():
     session, cal = _session(40.0)
     slips = _found(session, cal)
     assert [s.placement for s in slips] == ["left_thigh"]
-    n = session.t_s.size
-    q_E_S = {p: np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)) for p in session.streams}
-    zero = {p: np.zeros(3) for p in session.streams}
-    out, cal_out, anchored, left = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+    q_E_S = _level(session)
+    out, cal_out, anchored, left = _re_anchor(session, cal, slips, q_E_S)
     assert left == []
     ((slip, span),) = anchored
     assert slip.turn_deg == pytest.approx(40.0, abs=1.0)
@@ -99,10 +109,8 @@ def test_a_turn_the_windows_disagree_on_is_left_to_be_doubted():
     session, cal = _session(40.0, wobble_deg=10.0)
     slips = _found(session, cal)
     assert [s.placement for s in slips] == ["left_thigh"]
-    n = session.t_s.size
-    q_E_S = {p: np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)) for p in session.streams}
-    zero = {p: np.zeros(3) for p in session.streams}
-    out, cal_out, anchored, left = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+    q_E_S = _level(session)
+    out, cal_out, anchored, left = _re_anchor(session, cal, slips, q_E_S)
     assert anchored == []
     assert [s.unread for s in left] == [pipeline.UNREAD_TURN]
     assert ss.slip_reason(left[0]).endswith(f"from then on ({pipeline.UNREAD_TURN})")
@@ -118,10 +126,8 @@ def test_a_turn_seen_in_one_stretch_of_bending_is_not_read_again():
     session, cal = _session(40.0)
     slips = [replace(s, one_stretch=True) for s in _found(session, cal)]
     assert [s.placement for s in slips] == ["left_thigh"]
-    n = session.t_s.size
-    q_E_S = {p: np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)) for p in session.streams}
-    zero = {p: np.zeros(3) for p in session.streams}
-    out, cal_out, anchored, left = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+    q_E_S = _level(session)
+    out, cal_out, anchored, left = _re_anchor(session, cal, slips, q_E_S)
     assert anchored == []
     assert left == slips
     assert out is q_E_S
@@ -136,10 +142,8 @@ def test_a_thigh_turn_read_loosely_is_turned_back_and_doubted_as_far_as_it_may_b
     session, cal = _session(40.0, wobble_deg=5.0)
     slips = _found(session, cal)
     assert [s.placement for s in slips] == ["left_thigh"]
-    n = session.t_s.size
-    q_E_S = {p: np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)) for p in session.streams}
-    zero = {p: np.zeros(3) for p in session.streams}
-    out, cal_out, anchored, left = pipeline._re_anchored(session, zero, cal, slips, q_E_S)
+    q_E_S = _level(session)
+    out, cal_out, anchored, left = _re_anchor(session, cal, slips, q_E_S)
     assert anchored == []
     ((slip,),) = (left,)
     assert slip.unread == ""
