@@ -326,6 +326,22 @@ def _lower_body_still(session: UniformSession, still: BoolArray) -> BoolArray:
     return stillness_mask(replace(session, streams=lower))
 
 
+def _opening_stillness(
+    session: UniformSession, search_s: float, max_functional_s: float
+) -> tuple[UniformSession, BoolArray, BoolArray]:
+    """The session's opening and where it is still, as the stand searches read it.
+
+    Only the opening can hold the protocol: ``search_s`` + ``max_functional_s`` + 10 s of
+    it. Returns that opening, its stillness with breaks of ≤ :data:`STAND_BREAK_S` bridged
+    (where a stand may be), and where its pelvis and leg sensors are still
+    (:func:`_lower_body_still`, where the movements settle).
+    """
+    session = head_of(session, int((search_s + max_functional_s + 10.0) * session.rate_hz))
+    still = stillness_mask(session)
+    steady = bridge_short_breaks(still, round(STAND_BREAK_S * session.rate_hz))
+    return session, steady, _lower_body_still(session, still)
+
+
 def detect_windows(
     session: UniformSession,
     *,
@@ -361,18 +377,13 @@ def detect_windows_passed(
     first candidate.
     CalibrationError when no stillness qualifies.
     """
-    # only the opening of the session can hold the protocol: look at that much and no more
-    head = int((search_s + max_functional_s + 10.0) * session.rate_hz)
-    session = head_of(session, head)
-    still = stillness_mask(session)
+    session, steady, settling = _opening_stillness(session, search_s, max_functional_s)
     t, rate = session.t_s, session.rate_hz
     why = (
         f"no quiet stand of ≥ {min_stand_s:g} s (all sensors still) in the first "
         f"{search_s:g} s; start each session standing still, upright, knees straight, feet "
         "flat, or give the windows (sidecar 'calibration', or --stand/--movements)"
     )
-    steady = bridge_short_breaks(still, round(STAND_BREAK_S * rate))
-    settling = _lower_body_still(session, still)
     passed: float | None = None
     for k, stand in enumerate(_stand_candidates(steady, t, rate, min_stand_s, search_s)):
         opening = k == 0 and t[stand[0]] - t[0] <= 1.0
@@ -422,12 +433,8 @@ def detect_stand_after_opening(
     bottom of a knee bend, when the opening was a seat). Returns the stand and movements (s)
     and the opening stillness's start (s); None when there is no such stand.
     """
-    head = int((search_s + max_functional_s + 10.0) * session.rate_hz)
-    session = head_of(session, head)
-    still = stillness_mask(session)
+    session, steady, settling = _opening_stillness(session, search_s, max_functional_s)
     t, rate = session.t_s, session.rate_hz
-    steady = bridge_short_breaks(still, round(STAND_BREAK_S * rate))
-    settling = _lower_body_still(session, still)
     runs = true_runs(steady)
     if not runs:
         return None
@@ -487,10 +494,7 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
         if late is None:
             raise
         return _late_stand_windows(*late)
-    notes = [
-        f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
-        f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s"
-    ]
+    notes = [_detected_note(static_s, functional_s)]
     if passed is not None:
         notes.append(
             f"an earlier stillness (from {passed:.1f} s) was not taken for the quiet stand: "
@@ -516,14 +520,21 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
     )
 
 
+def _detected_note(static_s: tuple[float, float], functional_s: tuple[float, float]) -> str:
+    """The report's note naming the detected stand and movements (s)."""
+    return (
+        f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
+        f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s"
+    )
+
+
 def _late_stand_windows(
     static_s: tuple[float, float], functional_s: tuple[float, float], opening_s: float
 ) -> Windows:
     """Detected windows of :func:`detect_stand_after_opening`, with notes saying so."""
     stood_s = static_s[1] - static_s[0]
     notes = (
-        f"calibration windows detected: stand [{static_s[0]:.1f}, {static_s[1]:.1f}) s, "
-        f"movements [{functional_s[0]:.1f}, {functional_s[1]:.1f}) s",
+        _detected_note(static_s, functional_s),
         f"the session opened still in another pose (from {opening_s:.1f} s; sitting?) that "
         "the movements never came back to, so it was not taken for the quiet stand; the "
         f"stand taken is a later stillness of only about {stood_s:.1f} s (the protocol asks "

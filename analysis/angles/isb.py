@@ -121,9 +121,7 @@ def _leg_angles(
         absent[thigh_inclination_column(side)] = f"needs a {thigh} sensor"
     if thigh in q_E_B and "pelvis" not in q_E_B:
         cols[thigh_inclination_column(side)] = map_rows(
-            lambda q: thigh_inclination_deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q))),
-            q_E_B[thigh],
-            width=None,
+            lambda q: _level_thigh_inclination_deg(q, q_G_E), q_E_B[thigh], width=None
         )
         for m in ("flexion", "adduction", "internal_rotation"):
             absent[angle_column(side, "hip", m)] = (
@@ -182,9 +180,18 @@ def thigh_inclinations_on_deg(
         col = np.full(here.size, np.nan, dtype=np.float64)
         if here.any():
             q = np.asarray(q_thigh[here], dtype=np.float64)
-            col[here] = thigh_inclination_deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q)))
+            col[here] = _level_thigh_inclination_deg(q, q_G_E)
         out[thigh_inclination_column(side)] = col
     return out
+
+
+def _level_thigh_inclination_deg(q_E_thigh: FloatArray, q_G_E: FloatArray) -> FloatArray:
+    """A thigh's inclination (deg, :func:`thigh_inclination_deg`) from its orientations.
+
+    ``q_E_thigh``: rows of w, x, y, z in the sensor-fusion frame, turned into the level frame
+    by ``q_G_E``.
+    """
+    return thigh_inclination_deg(rot.segment_tilt_rad(rot.multiply(q_G_E, q_E_thigh)))
 
 
 def thigh_inclination_deg(tilt_rad: FloatArray) -> FloatArray:

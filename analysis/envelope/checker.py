@@ -560,19 +560,17 @@ def _gate_alternatives(
     """
     t_s, t_end = grid
     spec = profile.engaged
-    for k, crit in enumerate(spec.criteria):
-        x = _criterion_angle(crit, side, data)
-        if x is None or not np.isfinite(x).any():
-            continue
-        stand_ins = _measured_criteria(spec, side, data, k + 1)
-        low, high, precision = _gate_bounds(crit, x, spec, side, data, open_gaps, stand_ins)
-        dwell = {"on_s": spec.dwell_s, "off_s": spec.dwell_s}
-        out = []
-        for g in borderline_runs(in_pose, low, high, t_s, t_end, **dwell):
-            engaged = debounce(in_pose, t_end, t_s, **dwell, flip=(g.a,))
-            out.append((g, precision, engaged & in_pose))
-        return out
-    return []
+    measured = _measured_criteria(spec, side, data)
+    if not measured:
+        return []
+    (crit, x), *stand_ins = measured
+    low, high, precision = _gate_bounds(crit, x, spec, side, data, open_gaps, stand_ins)
+    dwell = {"on_s": spec.dwell_s, "off_s": spec.dwell_s}
+    out = []
+    for g in borderline_runs(in_pose, low, high, t_s, t_end, **dwell):
+        engaged = debounce(in_pose, t_end, t_s, **dwell, flip=(g.a,))
+        out.append((g, precision, engaged & in_pose))
+    return out
 
 
 def _gate_hung(
@@ -787,25 +785,23 @@ def _possible_engagement(
     """
     spec = profile.engaged
     t_s, t_end = grid
-    for k, crit in enumerate(spec.criteria):
-        x = _criterion_angle(crit, side, data)
-        if x is None or not np.isfinite(x).any():
-            continue
-        raw = _criterion_met(_measured_criteria(spec, side, data, k), _condition)
-        doubted = []
-        for req in spec.require:
-            column = angle_column_for(req.angle, side)
-            xr = data.get(column)
-            if xr is None or not np.isfinite(xr).any():
-                continue  # as in _with_requirements
-            maybe = _possibly_met(xr, req, *doubts.get(column, (None, None)))
-            if maybe is not None:
-                doubted.append(req)
-            raw &= _condition(xr, req) if maybe is None else (maybe | _condition(xr, req))
-        if not doubted:
-            return None
-        return debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s), tuple(doubted)
-    return None
+    measured = _measured_criteria(spec, side, data)
+    if not measured:
+        return None
+    raw = _criterion_met(measured, _condition)
+    doubted = []
+    for req in spec.require:
+        column = angle_column_for(req.angle, side)
+        xr = data.get(column)
+        if xr is None or not np.isfinite(xr).any():
+            continue  # as in _with_requirements
+        maybe = _possibly_met(xr, req, *doubts.get(column, (None, None)))
+        if maybe is not None:
+            doubted.append(req)
+        raw &= _condition(xr, req) if maybe is None else (maybe | _condition(xr, req))
+    if not doubted:
+        return None
+    return debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s), tuple(doubted)
 
 
 def possible_stretch_spans(
