@@ -348,6 +348,122 @@ def _descend(
     return cost, j1, j2
 
 
+def _moving_samples(
+    gyr_prox_rad_s: FloatArray, gyr_dist_rad_s: FloatArray, max_samples: int
+) -> tuple[FloatArray, FloatArray]:
+    """The samples :func:`fit_hinge` uses: either sensor past :data:`MIN_RATE_RAD_S`, thinned."""
+    w1 = np.asarray(gyr_prox_rad_s, dtype=np.float64)
+    w2 = np.asarray(gyr_dist_rad_s, dtype=np.float64)
+    keep = (np.linalg.norm(w1, axis=1) > MIN_RATE_RAD_S) | (
+        np.linalg.norm(w2, axis=1) > MIN_RATE_RAD_S
+    )
+    step = max(1, int(np.ceil(int(keep.sum()) / max_samples)))
+    return w1[keep][::step], w2[keep][::step]
+
+
+def _turned_axis(j_ref: FloatArray, long_u: FloatArray, turn_rad: float) -> FloatArray:
+    """``j_ref`` turned by ``turn_rad`` about unit ``long_u``, its part along ``long_u`` removed."""
+    c, s = np.cos(turn_rad), np.sin(turn_rad)
+    j = j_ref * c + _cross3(long_u, j_ref) * s + long_u * float(long_u @ j_ref) * (1.0 - c)
+    j = j - float(j @ long_u) * long_u
+    return j / np.linalg.norm(j)
+
+
+def _descend_at_turn(
+    w_chk: FloatArray,
+    w_oth: FloatArray,
+    base: FloatArray,
+    long_u: FloatArray,
+    j_oth: FloatArray,
+    iterations: int,
+    phi: float = 0.0,
+) -> float:
+    """Least cost (rad²/s², summed) with the checked axis in the half-plane of ``base``.
+
+    The checked axis is ``cos φ · base + sin φ · long_u`` (``base`` ⟂ ``long_u``, both unit):
+    its turn about the long axis held, its lean towards it free (from ``phi``, rad); the other
+    side's axis free (two tangent angles from ``j_oth``). Damped Gauss-Newton over the three;
+    the cost is symmetric in the two sides, so which is proximal does not matter.
+    """
+    sq_c, sq_o = np.sum(w_chk * w_chk, axis=1), np.sum(w_oth * w_oth, axis=1)
+    damping = 1e-3
+    f_c, a_c = _across_norm(w_chk, sq_c, np.cos(phi) * base + np.sin(phi) * long_u)
+    f_o, a_o = _across_norm(w_oth, sq_o, j_oth)
+    e = f_c - f_o
+    cost = float(e @ e)
+    b = _tangent_basis(j_oth)
+    for _ in range(iterations):
+        d_c = -np.sin(phi) * base + np.cos(phi) * long_u
+        jac = np.empty((w_chk.shape[0], 3))
+        jac[:, 0] = _across_gradient(w_chk, f_c, a_c) @ d_c
+        jac[:, 1:] = -(_across_gradient(w_oth, f_o, a_o) @ b.T)
+        h = jac.T @ jac
+        step = np.linalg.solve(h + damping * (np.trace(h) / 3.0 + 1e-12) * np.eye(3), -(jac.T @ e))
+        phi_t = phi + float(step[0])
+        j_t = j_oth + step[1:] @ b
+        j_t = j_t / np.linalg.norm(j_t)
+        g_c, ga_c = _across_norm(w_chk, sq_c, np.cos(phi_t) * base + np.sin(phi_t) * long_u)
+        g_o, ga_o = _across_norm(w_oth, sq_o, j_t)
+        e_new = g_c - g_o
+        new = float(e_new @ e_new)
+        if new <= cost:
+            phi, j_oth, cost, e = phi_t, j_t, new, e_new
+            f_c, a_c, f_o, a_o = g_c, ga_c, g_o, ga_o
+            b = _tangent_basis(j_oth)
+            damping = max(damping / 3.0, 1e-6)
+            if np.linalg.norm(step) < 1e-7:
+                break
+        else:
+            damping *= 10.0
+            if damping > 1e6:
+                break
+    return cost
+
+
+def turn_cost_ratio(
+    gyr_prox_rad_s: FloatArray,
+    gyr_dist_rad_s: FloatArray,
+    fit: HingeFit,
+    j_ref_S: FloatArray,
+    long_S: FloatArray,
+    turn_deg: float,
+    *,
+    distal: bool,
+    iterations: int = 40,
+    max_samples: int = MAX_SAMPLES,
+) -> float:
+    """How much worse the hinge fits with one side's axis turned ``turn_deg`` from ``j_ref_S``.
+
+    The checked side (``distal``: the shank's, else the thigh's) is held at ``j_ref_S`` turned
+    by ``turn_deg`` (°, right-handed) about ``long_S`` (its segment's long axis, both in that
+    sensor's coordinates), free to lean towards ``long_S``; the other side is free. Returned:
+    that least cost over ``fit``'s, on the samples ``fit`` was fitted from (``gyr_*``: its
+    rates, rad/s, biases removed; :func:`fit_hinge`'s selection). Within
+    :data:`NEAR_BEST_COST` the data cannot tell that turn from the fitted axis. Three
+    descents, from no lean and from :data:`START_TILT_DEG` either way, the other side from
+    ``fit``'s. 1 where no samples are left; infinite where the fit costs nothing and the held
+    turn does.
+    """
+    w1, w2 = _moving_samples(gyr_prox_rad_s, gyr_dist_rad_s, max_samples)
+    if w1.shape[0] == 0:
+        return 1.0
+    fitted = _cost(w1, w2, fit.j_prox_S, fit.j_dist_S)
+    u = np.asarray(long_S, dtype=np.float64) / np.linalg.norm(long_S)
+    j_ref = np.asarray(j_ref_S, dtype=np.float64) / np.linalg.norm(j_ref_S)
+    base = _turned_axis(j_ref, u, float(np.deg2rad(turn_deg)))
+    w_chk, w_oth, other = (w2, w1, fit.j_prox_S) if distal else (w1, w2, fit.j_dist_S)
+    tilt = float(np.deg2rad(START_TILT_DEG))
+    least = min(
+        _descend_at_turn(
+            w_chk, w_oth, base, u, np.asarray(other, dtype=np.float64), iterations, phi
+        )
+        for phi in (0.0, -tilt, tilt)
+    )
+    if fitted <= 0.0:
+        return 1.0 if least <= 0.0 else float("inf")
+    return float(least / fitted)
+
+
 def _proximal_weakest(h: FloatArray) -> float:
     """Smallest eigenvalue of ``h``'s Schur complement onto its first two parameters."""
     h22 = h[2:, 2:] + 1e-12 * np.eye(2)

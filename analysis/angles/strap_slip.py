@@ -34,9 +34,11 @@ from analysis.angles.calibration import angle_dependencies, tilted_angles
 from analysis.angles.calibration_axes import apart_deg
 from analysis.angles.calibration_hinge import (
     MIN_KNEE_ROTATION_DEG,
+    NEAR_BEST_COST,
     HingeFit,
     fit_hinge,
     knee_rotation_deg,
+    turn_cost_ratio,
 )
 from analysis.recording.doubts import UncertainAngle
 from analysis.recording.schema import T_S, angle_column
@@ -428,6 +430,60 @@ def unturned_before_s(turns: list[AxisTurn], at_s: float, cal_deg: float, from_s
     return out
 
 
+def seen_once(turns: list[AxisTurn], at_s: float) -> bool:
+    """True when the counted windows from ``at_s`` on see one stretch of bending only.
+
+    They hold no two that do not overlap (:func:`apart_count`, :data:`MIN_APART_WINDOWS`).
+    """
+    later = [w for w in turns if w.t0_s >= at_s]
+    return apart_count(later, enough=MIN_APART_WINDOWS) < MIN_APART_WINDOWS
+
+
+def refuting_bend_s(
+    gyr_prox: Rates,
+    gyr_dist: Rates,
+    t_s: FloatArray,
+    fits: Mapping[float, HingeFit | None],
+    *,
+    after_s: float,
+    j_ref_S: FloatArray,
+    long_S: FloatArray,
+    turn_deg: float,
+    distal: bool,
+) -> float | None:
+    """The start (s) of the first later bend that reads the axis unturned and not turned.
+
+    A turn one stretch of bending shows is read from that stretch's fit alone; a later bend
+    the check does not count (its weakest direction under :data:`MIN_WEAKEST_RAD_S`, which
+    measures how the fit holds small changes) may still tell a large turn from none. Each
+    window starting at ``after_s`` or later that the knee bent in (a fit in ``fits``, keyed by
+    start as :func:`window_turns` fills it) is fitted with the checked side (``distal``: the
+    shank's) held turned by ``turn_deg`` (°) from the reference axis ``j_ref_S`` about
+    ``long_S`` (:func:`analysis.angles.calibration_hinge.turn_cost_ratio`), and held unturned:
+    it refutes the turn where the turned axis costs more than :data:`NEAR_BEST_COST` times the
+    window's own fit and the unturned one no more. ``gyr_*``: bias-free rates (rad/s) on
+    ``t_s``. None: no such window. Our generator's held-out 1-h person 98050 (full set): the
+    right shank read +27.6° in the entry into its last stretch (one fit, two windows), then
+    the exit's two windows (weakest 0.009 and 0.011 rad/s) cost 3.2 and 2.5 times their fit
+    turned so, 1.03 and 1.10 unturned: no strap had moved.
+    """
+    for t0 in sorted(k for k in fits if k >= after_s):
+        fit = fits[t0]
+        if fit is None:
+            continue
+        i0, i1 = np.searchsorted(t_s, (t0, t0 + WINDOW_S), side="left")
+        rows = slice(int(i0), int(i1))
+        prox, dist = gyr_prox[rows], gyr_dist[rows]
+        m = np.all(np.isfinite(prox), axis=1) & np.all(np.isfinite(dist), axis=1)
+        ratio = (
+            turn_cost_ratio(prox[m], dist[m], fit, j_ref_S, long_S, x, distal=distal)
+            for x in (turn_deg, 0.0)
+        )
+        if next(ratio) > NEAR_BEST_COST and next(ratio) <= NEAR_BEST_COST:
+            return float(t0)
+    return None
+
+
 def long_axis_in_sensor(q_S_B: FloatArray) -> FloatArray:
     """The segment's long (ISB y) axis in the sensor's coordinates."""
     return rot.rotate(q_S_B, np.array([0.0, 1.0, 0.0]))
@@ -518,6 +574,22 @@ def find_slips(
             one = onset is None
             if one:
                 onset = one_stretch_onset(turns, -ref, knee_turns=unslipped(*read[other]))
+            if onset is not None and seen_once(turns, onset.t0_s):
+                reference = fits[-np.inf]
+                assert reference is not None  # ``ref`` is read from it
+                refuted = refuting_bend_s(
+                    gyr_rad_s[thigh],
+                    gyr_rad_s[shank],
+                    t_s,
+                    fits,
+                    after_s=onset.t0_s + WINDOW_S,
+                    j_ref_S=reference.j_dist_S if p == shank else reference.j_prox_S,
+                    long_S=long_axis_in_sensor(q_S_B[p]),
+                    turn_deg=float(np.median([w.turn_deg for w in turns if w.t0_s >= onset.t0_s])),
+                    distal=p == shank,
+                )
+                if refuted is not None:
+                    onset = None
             if onset is not None:
                 since = unturned_before_s(turns, onset.t0_s, -ref, from_s)
                 out.append(

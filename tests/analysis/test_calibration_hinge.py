@@ -469,3 +469,60 @@ def test_descent_keeps_its_products_and_gives_the_same_bits(seed):
     f, along = ch._across_norm(w1, np.sum(w1 * w1, axis=1), j1)
     assert np.array_equal(f, ch._across(w1, j1)[0])
     assert np.array_equal(ch._across_gradient(w1, f, along), ch._across(w1, j1)[1])
+
+
+Y = np.array([0.0, 1.0, 0.0])
+
+
+def test_holding_a_side_turned_about_its_long_axis_costs_where_the_swings_fix_it():
+    """Swings with abduction and rotation fix both axes: held 30° turned about the long axis,
+    either side fits far worse than the fitted axes; held unturned, no worse."""
+    g_t, g_s = _rates("aligned", "aligned", sloppy_deg=8.0, knee_deg=70.0)
+    fit = fit_hinge(g_t, g_s, Z, Z)
+    for distal in (False, True):
+        assert ch.turn_cost_ratio(g_t, g_s, fit, Z, Y, 0.0, distal=distal) == pytest.approx(
+            1.0, abs=0.02
+        )
+        assert ch.turn_cost_ratio(g_t, g_s, fit, Z, Y, 30.0, distal=distal) > 10.0
+        assert ch.turn_cost_ratio(g_t, g_s, fit, Z, Y, -30.0, distal=distal) > 10.0
+
+
+def test_a_turn_held_where_it_is_costs_nothing_and_its_lean_is_free():
+    """The shank's sensor turned 20° about the long axis on its segment: the axis held turned
+    20° from the segment's fits as well as the fit (the fitted axis also leans a little,
+    which the hold leaves free); held unturned, far worse."""
+    q_t, q_s = _leg(3000, sloppy_deg=8.0, knee_deg=70.0, seed=3)
+    turned = rot.from_axis_angle(Y, np.deg2rad(20.0))
+    st, _ = strapped_stream("x", q_t, MOUNTS["aligned"], heading_rad=0.4, seed=1)
+    ss, _ = strapped_stream("x", q_s, turned, heading_rad=-1.1, seed=2)
+    g_t, g_s = st.gyr_rad_s[400:], ss.gyr_rad_s[400:]
+    j_s = rot.rotate(rot.conjugate(turned), Z)
+    fit = fit_hinge(g_t, g_s, Z, j_s)
+    # the segment's z seen from the turned sensor is turned −20° about y
+    assert ch.turn_cost_ratio(g_t, g_s, fit, Z, Y, -20.0, distal=True) == pytest.approx(
+        1.0, abs=0.02
+    )
+    assert ch.turn_cost_ratio(g_t, g_s, fit, Z, Y, 0.0, distal=True) > 10.0
+
+
+def test_a_side_the_bends_leave_free_costs_nothing_turned():
+    """A knee bending in one plane under a still thigh leaves the thigh's side free (as in
+    ``test_the_distal_axis_has_its_own_weakest_direction``): any thigh axis fits as well, so
+    a turn of it is neither shown nor refuted; the shank's side is fixed and turned costs."""
+    t = np.arange(3000) / RATE_HZ
+    knee = np.deg2rad(70.0) * np.sin(0.5 * t) ** 2
+    q_t = np.tile([1.0, 0.0, 0.0, 0.0], (t.size, 1))
+    st, _ = strapped_stream("x", q_t, MOUNTS["aligned"], heading_rad=0.4, seed=1)
+    ss, _ = strapped_stream(
+        "x", rot.from_axis_angle(Z, -knee), MOUNTS["aligned"], heading_rad=-1.1, seed=2
+    )
+    fit = fit_hinge(st.gyr_rad_s, ss.gyr_rad_s, Z, Z)
+    g_t, g_s = st.gyr_rad_s, ss.gyr_rad_s
+    assert ch.turn_cost_ratio(g_t, g_s, fit, Z, Y, 30.0, distal=False) < ch.NEAR_BEST_COST
+    assert ch.turn_cost_ratio(g_t, g_s, fit, Z, Y, 30.0, distal=True) > 10.0
+
+
+def test_turn_cost_ratio_is_one_without_moving_samples():
+    still = np.zeros((200, 3))
+    fit = fit_hinge(still, still, Z, Z)
+    assert ch.turn_cost_ratio(still, still, fit, Z, Y, 30.0, distal=True) == 1.0

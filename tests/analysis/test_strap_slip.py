@@ -465,3 +465,94 @@ def test_a_one_stretch_step_is_said_as_a_possible_turn_and_doubts_the_same_angle
     out = ss.slip_uncertain([slip], columns)
     assert sorted(out) == ["left_hip_adduction_deg", "left_hip_internal_rotation_deg"]
     assert "seems" in ss.slip_reason(ss.Slip(placement="left_thigh", at_s=128.0, turn_deg=13.3))
+
+
+def test_seen_once_is_true_only_without_two_windows_apart():
+    turns = _turns([0.0, 0.5, 30.0, 30.0, 30.0])  # starts 0, 10, 20, 30, 40 s
+    assert ss.seen_once(turns, 30.0)  # 30 and 40 overlap
+    assert not ss.seen_once(turns, 20.0)  # 20 and 40 do not
+    assert ss.seen_once(turns, 50.0)  # none
+
+
+def _shank_turned_from(t, w_shank, q, at_s, deg):
+    """The left shank's sensor rates, its strap turned ``deg`` about the long axis at ``at_s``."""
+    g = _sensor_rates(q["left_shank"], w_shank)
+    turned = Rotation.from_quat(np.roll(q["left_shank"], -1)) * Rotation.from_euler(
+        "y", -deg, degrees=True
+    )
+    after = t >= at_s
+    g[after] = turned.apply(w_shank[after])
+    return g
+
+
+@pytest.mark.parametrize(("turned_deg", "refuted"), [(0.0, True), (27.0, False)])
+def test_a_later_bend_refutes_a_turn_only_where_it_reads_none(turned_deg, refuted):
+    """Held-out 98050 (full, 1 h): the right shank read +27.6° in one bend, and the next bend,
+    whose weakest direction the check does not count, fits that turn 2.5–3.2 times worse than
+    its own fit and no turn as well. Here the later windows (from 100 s) see a shank whose
+    strap stayed (refuted) or turned 27° (not refuted)."""
+    t, w_thigh, w_shank = _hinge_rates(160.0, seed=3)
+    q = _mounts()
+    g_thigh = _sensor_rates(q["left_thigh"], w_thigh)
+    g_shank = _shank_turned_from(t, w_shank, q, 0.0, turned_deg)
+    j_thigh = ss.hinge_axis_in_sensor(q["left_thigh"])
+    j_shank = ss.hinge_axis_in_sensor(q["left_shank"])
+    long_S = ss.long_axis_in_sensor(q["left_shank"])
+    fits = {}
+    ss.window_turns(
+        g_thigh,
+        g_shank,
+        t,
+        j_prox_S=j_thigh,
+        j_dist_S=j_shank,
+        long_S=long_S,
+        distal=True,
+        from_s=40.0,
+        rate_hz=RATE_HZ,
+        fits=fits,
+    )
+    assert any(f is not None for k, f in fits.items() if k >= 100.0)
+    # the strap's turn of the sensor reads as the opposite turn of the axis in it
+    at = ss.refuting_bend_s(
+        g_thigh,
+        g_shank,
+        t,
+        fits,
+        after_s=100.0,
+        j_ref_S=j_shank,
+        long_S=long_S,
+        turn_deg=-27.0,
+        distal=True,
+    )
+    assert (at is not None) == refuted
+    if refuted:
+        assert at >= 100.0
+
+
+def test_a_step_one_stretch_shows_is_dropped_where_a_later_bend_refutes_it(monkeypatch):
+    """A 37° shank turn that only the last two (overlapping) windows see (the stranger's 2144
+    re-strapped its shank so) is a slip; the same step with a later bend refuting it is none,
+    and the check is asked with the step's turn from the first window not overlapping it."""
+    t, w_thigh, w_shank = _hinge_rates(240.0, seed=3)
+    q = _mounts()
+    # the knee held still from 185 to 221 s (the re-strap's break): no window sees it turn
+    still = (t >= 185.0) & (t < 221.0)
+    w_shank[still] = w_thigh[still]
+    gyr = {
+        "left_thigh": _sensor_rates(q["left_thigh"], w_thigh),
+        "left_shank": _shank_turned_from(t, w_shank, q, 215.0, 37.0),
+    }
+    (slip,) = ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ)
+    assert slip.placement == "left_shank"
+    assert slip.at_s == 210.0
+    assert abs(slip.turn_deg) == pytest.approx(37.0, abs=2.0)
+    asked = []
+
+    def refutes(*args, **kwargs):
+        asked.append(kwargs)
+        return kwargs["after_s"]
+
+    monkeypatch.setattr(ss, "refuting_bend_s", refutes)
+    assert ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ) == []
+    assert [(a["after_s"], a["distal"]) for a in asked] == [(230.0, True)]
+    assert abs(asked[0]["turn_deg"]) == pytest.approx(37.0, abs=2.0)
