@@ -460,12 +460,14 @@ def refuting_bend_s(
     start as :func:`window_turns` fills it) is fitted with the checked side (``distal``: the
     shank's) held turned by ``turn_deg`` (°) from the reference axis ``j_ref_S`` about
     ``long_S`` (:func:`analysis.angles.calibration_hinge.turn_cost_ratio`), and held unturned:
-    it refutes the turn where the turned axis costs more than :data:`NEAR_BEST_COST` times the
-    window's own fit and the unturned one no more. ``gyr_*``: bias-free rates (rad/s) on
+    it refutes the turn where the unturned axis costs at most :data:`NEAR_BEST_COST` times the
+    window's own fit and the turned one more than that times both (the cost tells them apart,
+    for no turn). ``gyr_*``: bias-free rates (rad/s) on
     ``t_s``. None: no such window. Our generator's held-out 1-h person 98050 (full set): the
     right shank read +27.6° in the entry into its last stretch (one fit, two windows), then
     the exit's two windows (weakest 0.009 and 0.011 rad/s) cost 3.2 and 2.5 times their fit
-    turned so, 1.03 and 1.10 unturned: no strap had moved.
+    turned so, 1.03 and 1.10 unturned: no strap had moved. The stranger's round-5 re-straps
+    (2104–2159, 30–87° turns) cost 1.2 up to 7·10⁵ times unturned in every later bend.
     """
     for t0 in sorted(k for k in fits if k >= after_s):
         fit = fits[t0]
@@ -479,7 +481,11 @@ def refuting_bend_s(
             turn_cost_ratio(prox[m], dist[m], fit, j_ref_S, long_S, x, distal=distal)
             for x in (turn_deg, 0.0)
         )
-        if next(ratio) > NEAR_BEST_COST and next(ratio) <= NEAR_BEST_COST:
+        turned = next(ratio)
+        if turned <= NEAR_BEST_COST:
+            continue
+        unturned = next(ratio)
+        if unturned <= NEAR_BEST_COST and turned > NEAR_BEST_COST * unturned:
             return float(t0)
     return None
 
