@@ -14,7 +14,9 @@ seen from that sensor turns by the slip, about the segment's long axis. Here the
 fitted again in windows after the calibration movements, each window's axis is expressed as a
 turn about the long axis from the axis the calibration movements themselves give (the same
 fit, so the fit's own bias cancels), and a step that stays (seen in two separate stretches
-of bending, or past :data:`LARGE_SLIP_DEG` in one) is reported with its time.
+of bending, or past :data:`LARGE_SLIP_DEG` in one) is reported with its time. A step one
+stretch shows is dropped where a later knee bend, counted or not, fits no turn clearly better
+than that one (:func:`refuting_bend_s`).
 
 Assumes the knee is a hinge up to the sensors' errors and that both sensors are worn; a
 pelvis's belt (no hinge to it) is not checked.
