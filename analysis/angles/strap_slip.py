@@ -548,7 +548,10 @@ def find_slips(
     ``from_s`` is the calibration movements' end; the knee's hinge is refitted in later
     windows (:func:`window_turns`). A sensor with no slip (:func:`slip_onset`) but a step one
     stretch of bending shows (:func:`one_stretch_onset`, read against both sides' earlier
-    windows, the other's up to its own slip) is listed with ``one_stretch`` set.
+    windows, the other's up to its own slip) is listed with ``one_stretch`` set. Either, where
+    the windows from its start see one stretch of bending only (:func:`seen_once`), is dropped
+    where a later bend refutes it (:func:`refuting_bend_s`, from the first window not
+    overlapping its first).
 
     ``gyr_rad_s``: bias-free rates per placement on ``t_s`` (NaN where missing); ``q_S_B``:
     the calibration's segment-to-sensor rotations. Only knees with both sensors are checked.
