@@ -469,7 +469,7 @@ def refuting_bend_s(
     right shank read +27.6° in the entry into its last stretch (one fit, two windows), then
     the exit's two windows (weakest 0.009 and 0.011 rad/s) cost 3.2 and 2.5 times their fit
     turned so, 1.03 and 1.10 unturned: no strap had moved. The stranger's round-5 re-straps
-    (2104–2159, 30–87° turns) cost 1.2 up to 7·10⁵ times unturned in every later bend.
+    (2104–2159, 31–85° turns) cost 1.2 up to 7·10⁵ times unturned in every later bend.
     """
     for t0 in sorted(k for k in fits if k >= after_s):
         fit = fits[t0]
