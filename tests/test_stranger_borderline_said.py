@@ -59,3 +59,15 @@ def test_a_hold_said_as_a_possible_hold_is_no_failure_line():
     assert summary.failures([rec([138.9, 153.6])]) == []
     (line,) = summary.failures([rec(None)])
     assert "truth hold 138.9–153.6 s not found" in line
+
+
+def test_a_hold_whose_timing_the_report_says_is_unknown_is_said():
+    # round 2 seed 2486: no bows, the pelvis's forward direction never established; the hold
+    # read 2.96 s early, its timing said to be not known to within a second
+    hold = {"start_s": 40.0, "end_s": 71.0, "timing_unknown": "the pelvis sensor's forward"}
+    (check,) = compare.judge_holds({"holds": [hold]}, [(42.96, 70.12)])
+    assert check["said_so"]
+    assert not check["within_1s"]
+    hold["timing_unknown"] = None
+    (check,) = compare.judge_holds({"holds": [hold]}, [(42.96, 70.12)])
+    assert not check["said_so"]

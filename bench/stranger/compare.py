@@ -447,7 +447,8 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
     "for all that time or part of it") contains to within 1 s gives that hold as ``said_as``.
     A borderline reading of a found hold says its edges lie anywhere between the hold as read
     and that reading (the episode inside for part of its time): a truth hold whose start and
-    end each lie in that range, to within 1 s, is said too."""
+    end each lie in that range, to within 1 s, is said too, as is a hold the report says it
+    cannot time (``timing_unknown``)."""
     out = []
     for a, b in truth_h:
         if b - a < 10.0:
@@ -507,6 +508,9 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
         )
         # an uncertain engagement angle: "may start or end a second or two off"
         said |= bool(env.get("hold_timing_doubt")) and max(abs(ds), abs(de)) <= 2.0
+        # "its start and end are not known to within a second": the engagement angle's rate
+        # has no established scale (the population bench counts it as said too)
+        said |= bool(best.get("timing_unknown"))
         out.append(
             {
                 "truth": [a, b],
