@@ -645,6 +645,18 @@ def twist_undecided(tau_rad: float, *, gain_deg: float = 0.0) -> bool:
     return bool(low < abs(np.rad2deg(tau_rad)) <= UNDECIDED_MAX_TWIST_DEG)
 
 
+def twist_read_posture(tau_rad: float) -> bool:
+    """Whether a rotation read at the posture anchors is taken as the leg's own posture.
+
+    Past :data:`UNDECIDED_MAX_TWIST_DEG` the reading (rad) is more than the calibration can
+    have got wrong about the thigh's long axis: it is kept in the hip's rotation as a leg
+    turned in or out, and it says nothing of the calibration's own twist, which may still be
+    up to :data:`MAX_TWIST_DEG` either way inside it
+    (:func:`analysis.angles.unread_twist.unread_twist_doubt`).
+    """
+    return bool(abs(np.rad2deg(tau_rad)) > UNDECIDED_MAX_TWIST_DEG)
+
+
 def undecided_twist_words(side: str, tau_deg: float, gain_deg: float = 0.0) -> dict[str, str]:
     """Why an undecided twist leaves a hip's angles uncertain, and what to redo.
 

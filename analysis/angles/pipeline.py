@@ -49,6 +49,7 @@ from analysis.angles.heading import (
     turn_from_stand_deg,
     twist_accepted,
     twist_gain_deg,
+    twist_read_posture,
     twist_undecided,
     undecided_twist_words,
     untwist,
@@ -1705,15 +1706,22 @@ def _unread_twists(
     """``uncertain`` and ``readings`` with the hip rotations a twist no anchor read may spoil.
 
     Per thigh with a long axis's vertical share (``drift``) and no posture anchor (not in
-    ``read``, :class:`TwistSource`), :func:`unread_twist_doubt`; one uncertain already keeps
-    its reason with this one added. Every other reading carries the same calibration's twist,
-    so it confirms no episode of such a column: it is taken out of them.
+    ``read``, :class:`TwistSource`) or one whose reading was kept as the leg's own posture
+    (:func:`twist_read_posture`: it does not read the calibration's twist),
+    :func:`unread_twist_doubt`; one uncertain already keeps its reason with this one added.
+    Every other reading carries the same calibration's twist, so it confirms no episode of
+    such a column: it is taken out of them.
     """
     out = dict(uncertain)
     doubted: set[str] = set()
     for thigh, (_, up) in drift.items():
         side = thigh.split("_", 1)[0]
-        why = None if thigh in read else unread_twist_doubt(up, side)
+        if thigh not in read:
+            why = unread_twist_doubt(up, side)
+        elif twist_read_posture(read[thigh]):
+            why = unread_twist_doubt(up, side, posture_deg=float(np.rad2deg(read[thigh])))
+        else:
+            why = None
         if why is not None:
             doubted |= _join_hip_doubts(out, side, {"internal_rotation": why}, angles)
     if not doubted:

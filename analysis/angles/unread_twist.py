@@ -10,7 +10,12 @@ pointing up from the floor: twice the twist). Lying flat or sitting still, the p
 anchors read the twist (:func:`~analysis.angles.heading.hip_twist_read`) and it is removed or
 the hip doubted; a hip with no such anchor has only the calibration's bound
 (docs/accuracy.md, round 18 "two lying hips that are not drift" and round 19, stranger 1611:
-lying with the leg raised and a fidget that left no still moment lying flat).
+lying with the leg raised and a fidget that left no still moment lying flat). Neither has a
+hip whose anchors read more rotation than the calibration can get wrong
+(:func:`~analysis.angles.heading.twist_read_posture`): that reading is kept as the leg's own
+turn, and the calibration's twist inside it is not read (round 21, stranger round 2 seed
+2400: a DOT file's left hip read 12.1° lying flat, about 6° of it the thigh's calibration
+about its long axis, and its rotation 4.8° RMSE was trusted).
 """
 
 from __future__ import annotations
@@ -46,24 +51,39 @@ def unread_twist_rms_deg(thigh_up: FloatArray, *, twist_deg: float = MAX_TWIST_D
 
 
 def unread_twist_doubt(
-    thigh_up: FloatArray, side: str, *, twist_deg: float = MAX_TWIST_DEG
+    thigh_up: FloatArray,
+    side: str,
+    *,
+    twist_deg: float = MAX_TWIST_DEG,
+    posture_deg: float | None = None,
 ) -> dict[str, str] | None:
     """The hip rotation doubt of a thigh whose twist no posture anchor read, or None.
 
     ``{"reason", "redo"}`` where :func:`unread_twist_rms_deg` passes hip rotation's target
     (:data:`~analysis.angles.heading.HIP_DRIFT_TARGET_DEG`); the caller decides that no
-    posture anchor read the ``side`` thigh's twist.
+    posture anchor read the ``side`` thigh's twist. ``posture_deg``: the rotation the anchors
+    did read where it was kept as the leg's own posture
+    (:func:`~analysis.angles.heading.twist_read_posture`), said instead of "no still moment".
     """
     rms = unread_twist_rms_deg(thigh_up, twist_deg=twist_deg)
     if rms <= HIP_DRIFT_TARGET_DEG:
         return None
+    unread = (
+        "no still moment lying flat or sitting read it"
+        if posture_deg is None
+        else (
+            f"lying flat or sitting still the {side} hip read {abs(posture_deg):.0f}° of "
+            "rotation, more than the calibration can be off, taken as the leg's own turn, "
+            "which does not show how far the sensor is off"
+        )
+    )
     return {
         "reason": (
             f"the {side} thigh sensor's calibration may be up to {twist_deg:.0f}° off about "
             "the thigh's long axis; standing this does not show, but with the thigh level or "
-            "raised from lying it turns the hip's rotation, and no still moment lying flat or "
-            f"sitting read it: hip internal rotation may be off by {rms:.0f}° RMS over the "
-            f"session, more than the {HIP_DRIFT_TARGET_DEG:.0f}° this tool trusts"
+            f"raised from lying it turns the hip's rotation, and {unread}: hip internal "
+            f"rotation may be off by {rms:.0f}° RMS over the session, more than the "
+            f"{HIP_DRIFT_TARGET_DEG:.0f}° this tool trusts"
         ),
         "redo": UNREAD_TWIST_REDO,
     }

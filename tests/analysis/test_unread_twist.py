@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 
 from analysis.angles import rotations as rot
-from analysis.angles.heading import HIP_DRIFT_TARGET_DEG, MAX_TWIST_DEG
+from analysis.angles.heading import (
+    HIP_DRIFT_TARGET_DEG,
+    MAX_TWIST_DEG,
+    UNDECIDED_MAX_TWIST_DEG,
+    twist_read_posture,
+)
 from analysis.angles.pipeline import _unread_twists
 from analysis.angles.unread_twist import unread_twist_doubt, unread_twist_rms_deg
 
@@ -86,3 +91,33 @@ def test_an_uncertain_rotation_keeps_its_reason_with_this_one_added():
     out, _ = _unread_twists(angles, drift, {}, was, {})
     assert out[IR]["reason"].startswith("the hinge turns; the right thigh sensor's calibration")
     assert "lie on your back" in out[IR]["redo"]
+
+
+def test_a_reading_past_what_the_calibration_can_get_wrong_is_a_posture():
+    assert not twist_read_posture(np.radians(UNDECIDED_MAX_TWIST_DEG - 0.1))
+    assert twist_read_posture(np.radians(UNDECIDED_MAX_TWIST_DEG + 0.1))
+    assert twist_read_posture(-np.radians(UNDECIDED_MAX_TWIST_DEG + 0.1))
+    assert not twist_read_posture(0.0)
+
+
+def test_a_posture_read_says_what_it_read_not_that_nothing_did():
+    lying = np.zeros(100)
+    why = unread_twist_doubt(lying, "left", posture_deg=-12.06)
+    assert why is not None
+    assert "the left hip read 12° of rotation" in why["reason"]
+    assert "taken as the leg's own turn" in why["reason"]
+    assert "no still moment" not in why["reason"]
+    assert "lie on your back" in why["redo"]
+    assert unread_twist_doubt(np.ones(100), "left", posture_deg=15.0) is None  # standing
+
+
+def test_the_pipeline_doubts_a_lying_hip_whose_anchors_read_a_posture():
+    angles = _angles()
+    drift = {"right_thigh": (None, np.zeros(100, dtype=np.float32))}  # lying the whole time
+    past = np.radians(UNDECIDED_MAX_TWIST_DEG + 0.5)
+    out, _ = _unread_twists(angles, drift, {"right_thigh": past}, {}, {})
+    assert list(out) == [IR]
+    assert "the right hip read 12° of rotation" in out[IR]["reason"]
+    inside = np.radians(UNDECIDED_MAX_TWIST_DEG - 0.5)  # undecided: doubted elsewhere, not here
+    assert _unread_twists(angles, drift, {"right_thigh": inside}, {}, {})[0] == {}
+    assert _unread_twists(angles, drift, {"right_thigh": np.radians(2.0)}, {}, {})[0] == {}
