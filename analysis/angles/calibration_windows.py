@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
 from analysis.recording.runs import true_runs
+from analysis.recording.stand import LateStand
 from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
@@ -479,6 +480,9 @@ class Windows:
     functional_s: tuple[float, float]
     source: WindowSource
     notes: tuple[str, ...] = ()
+    late_stand: LateStand | None = None
+    """The stand taken after an opening stillness in another pose (a calibration done
+    sitting, :func:`detect_stand_after_opening`); None for every other stand."""
 
 
 def resolve_windows(session: UniformSession, windows: CalibrationWindows | None) -> Windows:
@@ -533,12 +537,20 @@ def _late_stand_windows(
 ) -> Windows:
     """Detected windows of :func:`detect_stand_after_opening`, with notes saying so."""
     stood_s = static_s[1] - static_s[0]
-    notes = (
-        _detected_note(static_s, functional_s),
-        f"the session opened still in another pose (from {opening_s:.1f} s; sitting?) that "
+    late = LateStand(
+        opening_s=opening_s,
+        stand_s=static_s,
+        protocol_s=MIN_STAND_S,
+        text=f"the session opened still in another pose (from {opening_s:.1f} s; sitting?) that "
         "the movements never came back to, so it was not taken for the quiet stand; the "
         f"stand taken is a later stillness of only about {stood_s:.1f} s (the protocol asks "
         f"for ≥ {MIN_STAND_S:g} s still, upright): hip, knee, ankle and pelvis zero rest on "
         "it; start each session standing still, upright, for a surer zero",
     )
-    return Windows(static_s=static_s, functional_s=functional_s, source="detected", notes=notes)
+    return Windows(
+        static_s=static_s,
+        functional_s=functional_s,
+        source="detected",
+        notes=(_detected_note(static_s, functional_s), late.text),
+        late_stand=late,
+    )

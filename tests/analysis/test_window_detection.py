@@ -319,6 +319,8 @@ def test_a_stillness_passed_over_for_the_stand_is_noted():
     assert any("an earlier stillness (from 0.0 s)" in note for note in windows.notes)
     first = resolve_windows(_two(_script(*ONE_QUICK_BEND_THEN_HOLD)), None)
     assert not any("earlier stillness" in note for note in first.notes)
+    assert windows.late_stand is None
+    assert first.late_stand is None
 
 
 def test_a_head_that_never_keeps_still_does_not_move_the_end_of_the_movements():
@@ -349,6 +351,12 @@ def test_a_short_stand_after_a_seated_opening_is_taken_and_noted():
     assert windows.static_s[1] - windows.static_s[0] >= 0.5
     assert 7.5 <= windows.functional_s[0] <= 8.5
     assert any("opened still in another pose" in note for note in windows.notes)
+    late = windows.late_stand  # the record envelope.json and the summary say
+    assert late is not None
+    assert late.stand_s == windows.static_s
+    assert late.protocol_s == 3.0
+    assert late.text in windows.notes
+    assert late.opening_s == 0.0
     # the seated stillness alone stays refused by the protocol's own search
     with pytest.raises(CalibrationError, match="no quiet stand"):
         detect_windows(_session({"pelvis": thigh * 0.05, "thigh": thigh}))
