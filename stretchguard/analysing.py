@@ -411,6 +411,9 @@ def analyse(
         )
     defaulted = profile_path is None and not (exercise or meta.exercise)
     envelope = _judge_with_posture(result, profile, leg, meta, placements, defaulted, say)
+    late = result.calibration.late_stand
+    if late is not None:  # a calibration done sitting: said beside the verdict
+        envelope = replace(envelope, calibration_stand=late)
     return SessionAnalysis(meta, placements, result, envelope, name)
 
 

@@ -147,6 +147,7 @@ from analysis.recording.schema import (
     split_placement,
     thigh_inclination_column,
 )
+from analysis.recording.stand import LateStand
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -258,6 +259,9 @@ class CalibrationResult:
     stand_acc_std_m_s2: float
     segments: Mapping[str, SegmentCalibration]
     notes: tuple[str, ...] = field(default=())
+    late_stand: LateStand | None = None
+    """The stand taken after an opening stillness in another pose (a calibration done
+    sitting); None for every other stand (:attr:`Windows.late_stand`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (for the report and ``angles.csv``'s provenance)."""
@@ -2480,4 +2484,5 @@ def calibrate(
         stand_acc_std_m_s2=float(np.mean([a.stand_acc_std_m_s2 for a in axes.values()])),
         segments=segments,
         notes=tuple(notes),
+        late_stand=windows.late_stand,
     )

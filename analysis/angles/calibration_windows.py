@@ -11,6 +11,7 @@ movements took).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -20,6 +21,7 @@ from numpy.typing import NDArray
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.errors import CalibrationError
 from analysis.recording.runs import true_runs
+from analysis.recording.stand import LateStand
 from analysis.recording.streams import CalibrationWindows
 
 FloatArray = NDArray[np.float64]
@@ -153,6 +155,24 @@ def last_return_run(
         back = distance_deg[first:stop] < POSE_MATCH_DEG
     runs = [(first + i, first + j) for i, j in true_runs(back, need)]
     return runs[-1] if runs else None
+
+
+def first_return_start(
+    distance_deg: FloatArray, start: int, stop: int, rate_hz: float
+) -> int | None:
+    """Index of the first return to the stand's pose in ``[start, stop)``, or None.
+
+    As :func:`last_return_run` counts a return (the body has left the pose by more than
+    :data:`POSE_MATCH_DEG` and holds it again for :data:`POSE_RETURN_S`), the first one.
+    """
+    away = np.flatnonzero(distance_deg[start:stop] > POSE_MATCH_DEG)
+    if away.size == 0:
+        return None
+    first = start + int(away[0])
+    with np.errstate(invalid="ignore"):
+        back = distance_deg[first:stop] < POSE_MATCH_DEG
+    runs = true_runs(back, max(1, round(POSE_RETURN_S * rate_hz)))
+    return first + runs[0][0] if runs else None
 
 
 STAND_BREAK_S = 0.25
@@ -410,9 +430,11 @@ none, and the report says how short it was."""
 def _stand_trim(i: int, j: int, rate: float) -> int:
     """Samples trimmed from each end of a still run ``[i, j)`` taken for the stand.
 
-    0.25 s, less when that would leave under 0.5 s (the least the calibration accepts).
+    0.25 s, less where that would leave under 0.5 s (the least the calibration accepts) in
+    the stand ``[t[i + trim], t[j - 1 - trim])``, which holds ``j - i - 1 - 2 trim`` samples.
     """
-    return max(0, min(round(0.25 * rate), (j - i - round(0.5 * rate)) // 2))
+    least = math.ceil(0.5 * rate)  # the calibration counts ≥ 0.5 × rate samples
+    return max(0, min(round(0.25 * rate), (j - i - 1 - least) // 2))
 
 
 def detect_stand_after_opening(
@@ -420,7 +442,8 @@ def detect_stand_after_opening(
     *,
     search_s: float = 30.0,
     max_functional_s: float = 120.0,
-) -> tuple[tuple[float, float], tuple[float, float], float] | None:
+    home_first: bool = False,
+) -> tuple[tuple[float, float], tuple[float, float], float, float | None] | None:
     """A shorter stand after an opening stillness that was no stand (a seated calibration).
 
     Only when the recording opens with a stillness (every sensor still, ≥
@@ -430,8 +453,13 @@ def detect_stand_after_opening(
     from the opening one, and followed by movements that return to them
     (:func:`_movements_after`, ≥ :data:`MIN_MOVEMENTS_S`). Of those, the first within
     :data:`POSE_MATCH_DEG` of the pose farthest from the opening one (upright, not the
-    bottom of a knee bend, when the opening was a seat). Returns the stand and movements (s)
-    and the opening stillness's start (s); None when there is no such stand.
+    bottom of a knee bend, when the opening was a seat). Returns the stand and movements (s),
+    the opening stillness's start (s) and None; None when there is no such stand.
+
+    ``home_first``: also where the movements do return to the opening stillness, a later
+    stillness the movements return to *before* they first return to the opening's pose is
+    their home, and the opening was no stand (a seat the person sat back on only to lie down
+    for the exercise); the last item is then that first return to the opening's pose (s).
     """
     session, steady, settling = _opening_stillness(session, search_s, max_functional_s)
     t, rate = session.t_s, session.rate_hz
@@ -442,12 +470,15 @@ def detect_stand_after_opening(
     opening_s = (first[1] - first[0]) / rate + 0.5 * STILL_WINDOW_S * (1 + (first[0] > 0))
     if t[first[0]] - t[0] > 1.0 or opening_s < MIN_OPENING_STAND_S:
         return None
+    from_opening = stand_pose_distance_deg(session, first)
+    back_to_opening = None
     if not isinstance(
         _movements_after(session, settling, first, max_functional_s, MIN_OPENING_MOVEMENTS_S),
         str,
     ):
-        return None
-    from_opening = stand_pose_distance_deg(session, first)
+        back_to_opening = first_return_start(from_opening, first[1], t.shape[0], rate)
+        if not home_first or back_to_opening is None:
+            return None
     found: list[tuple[float, tuple[int, int], tuple[int, int]]] = []
     for i, j in runs[1:]:
         if t[i] > t[0] + search_s:
@@ -459,8 +490,13 @@ def detect_stand_after_opening(
         if not away_deg > POSE_MATCH_DEG:
             continue
         moved = _movements_after(session, settling, (i, j), max_functional_s, MIN_MOVEMENTS_S)
-        if not isinstance(moved, str):
-            found.append((away_deg, (i, j), moved))
+        if isinstance(moved, str):
+            continue
+        if back_to_opening is not None:  # home first: back here before back to the opening
+            mine = first_return_start(stand_pose_distance_deg(session, (i, j)), j, t.shape[0], rate)
+            if mine is None or mine >= back_to_opening:
+                continue
+        found.append((away_deg, (i, j), moved))
     if not found:
         return None
     farthest = max(d for d, _, _ in found)
@@ -468,7 +504,8 @@ def detect_stand_after_opening(
     trim = _stand_trim(i, j, rate)
     static_s = (float(t[i + trim]), float(t[j - 1 - trim]))
     functional_s = (float(t[moved[0]]), float(t[min(moved[1], t.shape[0] - 1)]))
-    return static_s, functional_s, float(t[first[0]])
+    returned_s = None if back_to_opening is None else float(t[back_to_opening])
+    return static_s, functional_s, float(t[first[0]]), returned_s
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -479,6 +516,9 @@ class Windows:
     functional_s: tuple[float, float]
     source: WindowSource
     notes: tuple[str, ...] = ()
+    late_stand: LateStand | None = None
+    """The stand taken after an opening stillness in another pose (a calibration done
+    sitting, :func:`detect_stand_after_opening`); None for every other stand."""
 
 
 def resolve_windows(session: UniformSession, windows: CalibrationWindows | None) -> Windows:
@@ -494,6 +534,11 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
         if late is None:
             raise
         return _late_stand_windows(*late)
+    if passed is None and static_s[0] - session.t_s[0] <= 1.0 + STILL_WINDOW_S:
+        # the opening stillness taken: was it a seat the movements came home to only late?
+        home = detect_stand_after_opening(session, home_first=True)
+        if home is not None:
+            return _late_stand_windows(*home)
     notes = [_detected_note(static_s, functional_s)]
     if passed is not None:
         notes.append(
@@ -529,16 +574,33 @@ def _detected_note(static_s: tuple[float, float], functional_s: tuple[float, flo
 
 
 def _late_stand_windows(
-    static_s: tuple[float, float], functional_s: tuple[float, float], opening_s: float
+    static_s: tuple[float, float],
+    functional_s: tuple[float, float],
+    opening_s: float,
+    returned_s: float | None,
 ) -> Windows:
     """Detected windows of :func:`detect_stand_after_opening`, with notes saying so."""
     stood_s = static_s[1] - static_s[0]
-    notes = (
-        _detected_note(static_s, functional_s),
-        f"the session opened still in another pose (from {opening_s:.1f} s; sitting?) that "
-        "the movements never came back to, so it was not taken for the quiet stand; the "
+    came_back = (
+        "the movements never came back to"
+        if returned_s is None
+        else f"the movements came back to only at {returned_s:.1f} s, after they had come back "
+        "to a later stillness"
+    )
+    late = LateStand(
+        opening_s=opening_s,
+        stand_s=static_s,
+        protocol_s=MIN_STAND_S,
+        text=f"the session opened still in another pose (from {opening_s:.1f} s; sitting?) that "
+        f"{came_back}, so it was not taken for the quiet stand; the "
         f"stand taken is a later stillness of only about {stood_s:.1f} s (the protocol asks "
         f"for ≥ {MIN_STAND_S:g} s still, upright): hip, knee, ankle and pelvis zero rest on "
         "it; start each session standing still, upright, for a surer zero",
     )
-    return Windows(static_s=static_s, functional_s=functional_s, source="detected", notes=notes)
+    return Windows(
+        static_s=static_s,
+        functional_s=functional_s,
+        source="detected",
+        notes=(_detected_note(static_s, functional_s), late.text),
+        late_stand=late,
+    )

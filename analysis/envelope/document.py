@@ -254,6 +254,8 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
             out["repetitions"]["reason"] = p.reason
     if prof.warnings:
         out["profile_warnings"] = list(prof.warnings)
+    if res.calibration_stand is not None:  # only then: every other document as before
+        out["calibration_stand"] = res.calibration_stand.to_dict()
     out.update(_not_checked_fields(res))
     return out
 

@@ -28,6 +28,7 @@ from analysis.envelope.profiles import (
     RuleSpec,
 )
 from analysis.envelope.unchecked import RULE_WORDS
+from analysis.recording.stand import LateStand
 
 Verdict = Literal["inside", "outside", "not_engaged"]
 RuleStatus = Literal["ok", "violated", "not_measured", "uncertain"]
@@ -838,6 +839,11 @@ class EnvelopeResult:
     """The session's posture against the profile's (:mod:`analysis.envelope.posture`; None
     when not checked: no pelvis sensor, a profile of unknown posture, or the envelope was
     judged outside ``stretchguard.analyse``)."""
+    calibration_stand: LateStand | None = None
+    """The quiet stand every angle's zero rests on, when it was taken after an opening
+    stillness in another pose (a calibration done sitting; ``envelope.json``'s
+    ``calibration_stand``); None for a stand taken as the protocol asks, or when the envelope
+    was judged outside ``stretchguard.analyse``."""
 
     @property
     def engaged_s(self) -> float:

@@ -1085,6 +1085,8 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     if env.verdict == "outside" and gating and all(e.severity == "borderline" for e in gating):
         partial += f" — borderline: {BORDERLINE_WORDS}"
     lines.append(f"  verdict: {title.lower()} [{env.verdict}]{partial}")
+    if env.calibration_stand is not None:
+        lines.append(f"  calibration: {env.calibration_stand.text}")
     lines.extend(f"  {x}" for x in posture_lines(env))
     lines.extend(f"  {x}" for x in scope_lines(env))
     if env.verdict == "not_engaged" and env.engaged_reason:

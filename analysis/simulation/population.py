@@ -159,6 +159,10 @@ class Person:
     hold_obliquity_deg: float = 0.0
     """Pelvic obliquity held during the standing stretch (positive about the pelvis's +x,
     the raised leg's side going up when it is the left); the stance leg stays vertical."""
+    seated_opening_s: float = 0.0
+    """Seconds the session opens seated still on a chair (hips and knees near 90°, feet
+    flat) before the person stands up for the quiet stand of ``stand_s``: a calibration
+    done sitting. 0 (every drawn person): the session opens with the stand."""
 
 
 def _u(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -326,10 +330,32 @@ def _trunk_bow(tl: PoseTimeline, p: Person, rng: np.random.Generator) -> None:
     tl.label("calibration", "trunk_bow", start)
 
 
+def _seated_opening(tl: PoseTimeline, p: Person) -> None:
+    """Open seated still for ``p.seated_opening_s``, then stand up (feet flat throughout).
+
+    Fixed poses and times, drawn from no generator, so the rest of the script is drawn as
+    for the same person opening standing.
+    """
+    seat = {"pelvis_anterior_tilt": -6.0, "lumbar_flexion": 10.0}
+    seat.update(_legs(hip_flexion=84.0, knee_flexion=90.0))
+    tl.start_in(seat, standing=False)
+    tl.stay(p.seated_opening_s)
+    up = {"pelvis_anterior_tilt": 15.0, "lumbar_flexion": 15.0, **_legs(hip_flexion=100.0)}
+    tl.go(1.0, up, carrier=(f"{p.side}_foot", "sole"), agree="start")
+    tl.go(1.6, _neutral(tl))
+    tl.set_standing(True)
+
+
 def _calibration(tl: PoseTimeline, p: Person, rng: np.random.Generator) -> tuple[float, float]:
-    """Quiet stand and the person's calibration movements; returns the functional window."""
+    """Quiet stand and the person's calibration movements; returns the functional window.
+
+    With ``p.seated_opening_s`` the stand follows a seated opening (:func:`_seated_opening`).
+    """
+    if p.seated_opening_s > 0:
+        _seated_opening(tl, p)
+    stand_start = tl.t_s
     tl.stay(p.stand_s)
-    tl.label("calibration", "quiet_stand", 0.0)
+    tl.label("calibration", "quiet_stand", stand_start)
     start = tl.t_s
     steps = ["bends", "swings"] if not p.swings_first else ["swings", "bends"]
     for step in steps:
@@ -879,7 +905,7 @@ def _plan(
         trajectories=traj,
         anchors=tl.anchor_switches(p.body),
         events=events,
-        static_s=(0.0, p.stand_s),
+        static_s=next((i.start_s, i.end_s) for i in tl.intervals if i.name == "quiet_stand"),
         functional_s=functional,
         blocks=blocks,
     )

@@ -64,6 +64,27 @@ class PoseTimeline:
 
     # --- poses -----------------------------------------------------------------------------
 
+    def start_in(self, targets: Mapping[str, float], *, standing: bool) -> None:
+        """Open the session in another still pose (deg), before anything has happened.
+
+        Flat feet keep their ankles as :meth:`go` does; ``standing`` False opens outside a
+        standing window (no postural sway: e.g. seated on a chair, feet flat).
+        """
+        if self.t_s != 0.0 or len(self.key_t) != 1:
+            raise ConfigError("script error: start_in only opens a timeline, at 0 s")
+        unknown = set(targets) - set(CHANNELS)
+        if unknown:
+            raise ConfigError(f"script error: unknown channel(s) {sorted(unknown)}")
+        new = dict(self.pose)
+        new.update({k: float(v) for k, v in targets.items()})
+        for side in SIDES:
+            if self.flat[side]:
+                new[f"{side}_ankle_dorsiflexion"] = self._flat_ankle(side, new)
+        self.pose = new
+        self.key_pose[0] = dict(new)
+        if not standing:
+            self._standing_since = None
+
     def _flat_ankle(self, side: str, pose: Mapping[str, float]) -> float:
         return (
             pose["pelvis_anterior_tilt"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,7 @@ from analysis.simulation.population import (
     simulate_motion,
     truth_violations,
 )
+from analysis.simulation.poses import PoseTimeline
 
 _CACHE: dict[tuple, PopulationSession] = {}
 
@@ -260,3 +263,41 @@ def test_the_pelvis_hitches_in_the_standing_hold_and_the_stance_leg_stays_uprigh
 
 def test_the_pair_set_is_the_stretched_leg_s_thigh_and_shank() -> None:
     assert sensor_set("pair", "left") == ("left_thigh", "left_shank")
+
+
+def test_a_seated_opening_sits_still_then_stands_for_the_stand() -> None:
+    """``seated_opening_s``: the session opens seated (hip and knee near 90°, still), the
+    person stands up, and the quiet stand of ``stand_s`` follows; the sidecar's and the
+    truth's stand is that later one, in which every angle is near zero."""
+    p = dataclasses.replace(
+        first_person(lambda p: p.exercise == "standing"), seated_opening_s=4.0, stand_s=1.5
+    )
+    s = generate_session(p, 0, None, "default")
+    t = s.truth["t_s"].to_numpy()
+    hip = s.truth[f"{p.side}_hip_flexion_deg"].to_numpy()
+    knee = s.truth[f"{p.side}_knee_flexion_deg"].to_numpy()
+    seated = t < 4.0
+    assert np.all(np.abs(hip[seated] - 84.0) < 3.0)
+    assert np.all(np.abs(knee[seated] - 90.0) < 3.0)
+    a, b = s.static_s
+    assert a == pytest.approx(4.0 + 2.6)
+    assert b - a == pytest.approx(1.5)
+    assert s.meta.calibration.static_s == pytest.approx((a, b))
+    stand = (t >= a) & (t < b)
+    leg_and_axial = [c for c in ANGLE_COLUMNS if "inclination" not in c]
+    assert np.abs(s.truth.loc[stand, leg_and_axial].to_numpy()).max() < 2.0
+    # the rest of the script is drawn as for the same person opening standing
+    plain = generate_session(dataclasses.replace(p, seated_opening_s=0.0), 0, None, "default")
+    assert [i.name for i in s.intervals] == [i.name for i in plain.intervals]
+    assert s.intervals[-1].start_s - plain.intervals[-1].start_s == pytest.approx(4.0 + 2.6)
+
+
+def test_a_timeline_opens_in_another_pose_only_at_its_start() -> None:
+    tl = PoseTimeline()
+    tl.start_in({"left_hip_flexion": 80.0, "left_knee_flexion": 90.0}, standing=False)
+    assert tl.pose["left_ankle_dorsiflexion"] == pytest.approx(10.0)  # flat foot: knee − hip
+    tl.stay(1.0)
+    tl.finish()
+    assert tl.standing == []  # seated: no standing window (no sway)
+    with pytest.raises(ConfigError, match="start_in"):
+        tl.start_in({}, standing=True)

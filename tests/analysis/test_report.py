@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -13,6 +14,7 @@ import pytest
 
 from analysis.envelope.checker import check_envelope
 from analysis.envelope.profiles import load_builtin_profile, parse_profile
+from analysis.recording.stand import LateStand
 from analysis.recording.streams import Marker
 from analysis.report.figures import (
     BREACH,
@@ -325,3 +327,24 @@ def test_nothing_measured_is_not_presented_as_a_pass():
     assert all(r.status == "not_measured" for r in env.rules)
     page = build_report_html(df, env, ReportContext(source_name="hip-only.csv"))
     assert "no gating rule could be measured" in page
+
+
+def test_a_stand_taken_after_a_seated_opening_is_said_in_the_summary_and_the_json():
+    env = check_envelope(_session(), load_builtin_profile("standing_hamstring"), side="right")
+    assert "calibration_stand" not in env.to_dict()
+    assert "calibration:" not in summary_text(env, source_name="s.csv")
+    late = LateStand(opening_s=0.0, stand_s=(8.25, 9.5), protocol_s=3.0, text="stood 1.2 s")
+    seated = dataclasses.replace(env, calibration_stand=late)
+    assert seated.to_dict()["calibration_stand"] == {
+        "taken": "after_opening_in_another_pose",
+        "opening_start_s": 0.0,
+        "start_s": 8.25,
+        "end_s": 9.5,
+        "duration_s": 1.25,
+        "protocol_s": 3.0,
+        "text": "stood 1.2 s",
+    }
+    lines = summary_text(seated, source_name="s.csv").splitlines()
+    assert lines[2] == "  calibration: stood 1.2 s"  # under the verdict
+    rest = {k: v for k, v in seated.to_dict().items() if k != "calibration_stand"}
+    assert rest == env.to_dict()  # additive: nothing else changes

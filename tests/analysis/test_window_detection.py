@@ -15,6 +15,7 @@ from analysis.angles.calibration_windows import (
     _stand_trim,
     bridge_short_breaks,
     detect_windows,
+    first_return_start,
     last_return_run,
     resolve_windows,
     stand_pose_distance_deg,
@@ -319,6 +320,8 @@ def test_a_stillness_passed_over_for_the_stand_is_noted():
     assert any("an earlier stillness (from 0.0 s)" in note for note in windows.notes)
     first = resolve_windows(_two(_script(*ONE_QUICK_BEND_THEN_HOLD)), None)
     assert not any("earlier stillness" in note for note in first.notes)
+    assert windows.late_stand is None
+    assert first.late_stand is None
 
 
 def test_a_head_that_never_keeps_still_does_not_move_the_end_of_the_movements():
@@ -349,6 +352,12 @@ def test_a_short_stand_after_a_seated_opening_is_taken_and_noted():
     assert windows.static_s[1] - windows.static_s[0] >= 0.5
     assert 7.5 <= windows.functional_s[0] <= 8.5
     assert any("opened still in another pose" in note for note in windows.notes)
+    late = windows.late_stand  # the record envelope.json and the summary say
+    assert late is not None
+    assert late.stand_s == windows.static_s
+    assert late.protocol_s == 3.0
+    assert late.text in windows.notes
+    assert late.opening_s == 0.0
     # the seated stillness alone stays refused by the protocol's own search
     with pytest.raises(CalibrationError, match="no quiet stand"):
         detect_windows(_session({"pelvis": thigh * 0.05, "thigh": thigh}))
@@ -363,5 +372,46 @@ def test_a_seated_opening_without_a_stand_after_it_stays_refused():
 
 def test_the_trim_leaves_the_least_stand_the_calibration_takes():
     assert _stand_trim(0, 300, 100.0) == 25
-    assert _stand_trim(0, 70, 100.0) == 10
     assert _stand_trim(0, 40, 100.0) == 0
+    for rate in (100.0, 100.0001, 59.97):  # a clock a little fast or slow
+        t = np.arange(200) / rate
+        for j in range(70, 200):  # the stand [t[trim], t[j - 1 - trim]) keeps ≥ 0.5 s
+            trim = _stand_trim(0, j, rate)
+            stand = (t >= t[trim]) & (t < t[j - 1 - trim])
+            assert stand.sum() >= 0.5 * rate, (rate, j)
+
+
+def test_a_seat_the_movements_come_back_to_only_after_a_later_stand_is_no_stand():
+    # seated 5 s, stand up, stand 1.5 s, knee bends back to it, sit down again for 3 s (to lie
+    # down, say), then hold a pose away: the protocol's search takes the seat, which the
+    # movements come back to (once, at the end); the movements come home to the later stand
+    # first, so that is the stand
+    thigh = _seated_then(
+        ("stay", 1.5, 0.0),
+        ("bends", 12.0, 50.0),
+        ("stay", 1.0, 0.0),
+        ("go", 2.0, 0.0),
+        ("stay", 3.0, 0.0),
+        ("go", 2.0, 40.0),
+        ("stay", 25.0, 0.0),
+    )
+    session = _session({"pelvis": thigh * 0.05, "thigh": thigh})
+    assert detect_windows(session)[0][1] <= 5.0  # the seat, as before
+    windows = resolve_windows(session, None)
+    assert 6.5 <= windows.static_s[0] < windows.static_s[1] <= 8.1
+    assert windows.late_stand is not None
+    assert "came back to only at" in windows.late_stand.text
+    # a stand the movements come back to first keeps the opening stillness
+    standing = _script(
+        ("stay", 4.0, 0.0), ("bends", 12.0, 50.0), ("go", 2.0, 60.0), ("stay", 25.0, 0.0)
+    )
+    kept = resolve_windows(_two(standing), None)
+    assert kept.static_s[1] <= 4.0
+    assert kept.late_stand is None
+
+
+def test_the_first_return_to_the_stand_s_pose():
+    d = np.array([0, 0, 20, 20, 5, 5, 5, 30, 2, 2, 2, 2], dtype=float)
+    assert first_return_start(d, 0, d.size, 10.0) == 4  # 0.3 s back: 3 samples at 10 Hz
+    assert first_return_start(d, 5, d.size, 10.0) == 8
+    assert first_return_start(np.zeros(5), 0, 5, 10.0) is None
