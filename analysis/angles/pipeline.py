@@ -1556,14 +1556,23 @@ def _with_slips(
 ) -> dict[str, Mapping[str, str]]:
     """``uncertain`` with the strap slips' doubts.
 
-    An angle doubted already keeps its reason and redo with the slip's reason added, so that
-    neither doubt hides the other.
+    An angle doubted already keeps its reason and redo with the slip's added
+    (:func:`_joined_doubt`), so that neither doubt hides the other.
     """
     out: dict[str, Mapping[str, str]] = {**slipped, **uncertain}
     for column, slip in slipped.items():
         was = uncertain.get(column)
         if was is not None and slip["reason"] not in was["reason"]:
-            out[column] = {**was, "reason": f"{was['reason']}; {slip['reason']}"}
+            out[column] = _joined_doubt(was, slip)
+    return out
+
+
+def _joined_doubt(was: Mapping[str, str], new: Mapping[str, str]) -> dict[str, str]:
+    """One angle's two doubts (``{reason, redo}``) as one: each text kept once, in order."""
+    out = {**was, **new}
+    for key in ("reason", "redo"):
+        parts = [d[key] for d in (was, new) if d.get(key)]
+        out[key] = "; ".join(dict.fromkeys(parts))
     return out
 
 
@@ -1737,8 +1746,8 @@ def _join_hip_doubts(
 ) -> set[str]:
     """Put each of ``whys`` (``{hip motion: doubt}``) on ``side``'s hip column in ``doubts``.
 
-    Only columns ``angles`` has; a column doubted already keeps its reason with the new one
-    added (the new redo). Returns the columns doubted.
+    Only columns ``angles`` has; a column doubted already keeps its reason and redo with the
+    new ones added (:func:`_joined_doubt`). Returns the columns doubted.
     """
     joined = set()
     for motion, why in whys.items():
@@ -1747,9 +1756,7 @@ def _join_hip_doubts(
             continue
         joined.add(column)
         was = doubts.get(column)
-        doubts[column] = (
-            why if was is None else {**why, "reason": f"{was['reason']}; {why['reason']}"}
-        )
+        doubts[column] = why if was is None else _joined_doubt(was, why)
     return joined
 
 

@@ -269,3 +269,16 @@ def test_threads_do_not_change_a_single_bit(standing):
     assert one.precision_notes == two.precision_notes
     for p, q in one.segment_orientations.items():
         assert np.array_equal(q, two.segment_orientations[p], equal_nan=True), p
+
+
+def test_two_doubts_on_one_angle_keep_both_reasons_and_both_redos():
+    from analysis.angles.pipeline import _joined_doubt
+
+    was = {"reason": "the hinge leans", "redo": "bend the knee slowly"}
+    new = {"reason": "the lying twist is unread", "redo": "lie still, kneecaps up"}
+    joined = _joined_doubt(was, new)
+    assert joined["reason"] == "the hinge leans; the lying twist is unread"
+    assert joined["redo"] == "bend the knee slowly; lie still, kneecaps up"
+    # the same redo twice is said once
+    same = _joined_doubt(was, {**new, "redo": was["redo"]})
+    assert same["redo"] == "bend the knee slowly"

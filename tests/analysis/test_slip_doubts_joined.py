@@ -12,11 +12,11 @@ KNEE = "right_knee_flexion_deg"
 SLIP = UncertainAngle(reason="the right thigh sensor seems to have turned", redo="fasten it")
 
 
-def test_an_angle_doubted_already_keeps_its_reason_with_the_slips_added():
+def test_an_angle_doubted_already_keeps_its_reason_and_redo_with_the_slips_added():
     pelvis = {"reason": "the pelvis's flexion axis is not established", "redo": "bow twice"}
     out = pipeline._with_slips({HIP_ADD: pelvis}, {HIP_ADD: SLIP, KNEE: SLIP})
     assert out[HIP_ADD]["reason"] == f"{pelvis['reason']}; {SLIP['reason']}"
-    assert out[HIP_ADD]["redo"] == pelvis["redo"]
+    assert out[HIP_ADD]["redo"] == f"{pelvis['redo']}; {SLIP['redo']}"
     assert out[KNEE] == SLIP
     # joined once only
     again = pipeline._with_slips(out, {HIP_ADD: SLIP})
@@ -46,4 +46,4 @@ def test_hip_doubts_join_on_the_sides_columns_the_angles_have():
     }
     joined = pipeline._join_hip_doubts(doubts, "right", whys, angles)
     assert joined == {HIP_ADD}  # the rotation column is not in the angles
-    assert doubts[HIP_ADD] == {"reason": "drift; lean", "redo": "bend heel to buttock"}
+    assert doubts[HIP_ADD] == {"reason": "drift; lean", "redo": "stand; bend heel to buttock"}
