@@ -153,10 +153,14 @@ def stand_in_column(
 _BODY_WORDS = {"trunk": "back", "head": "neck"}
 """Plain words for a rule's joint (``cli.live_feed.joint_of``) where they differ."""
 
+_BODY_ORDER = ("hip", "pelvis", "back", "neck", "knee", "ankle")
+"""The order the words name the body parts in (the pelvis's first, then the leg's)."""
+
 
 def _joints_words(rules: Sequence[str]) -> str:
     """The body parts of ``rules`` in plain words, once each, e.g. "hip, pelvis and back"."""
-    parts = list(dict.fromkeys(_BODY_WORDS.get(joint_of(r), joint_of(r)) for r in rules))
+    named = {_BODY_WORDS.get(joint_of(r), joint_of(r)) for r in rules}
+    parts = sorted(named, key=lambda w: (_BODY_ORDER.index(w) if w in _BODY_ORDER else 99, w))
     return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 

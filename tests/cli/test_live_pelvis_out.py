@@ -130,6 +130,9 @@ def test_the_words_say_the_thigh_decides_and_what_is_still_checked():
     assert stand_in_words(THIGH, None) == (
         "pelvis sensor out: your right thigh's tilt now tells whether you are in the stretch"
     )
+    # the body parts in one order whatever the profile's order of rules
+    leg = _state(_rule("ankle_dorsiflexion", "ok"), _rule("knee_flexion", "ok"))
+    assert (stand_in_words(THIGH, leg) or "").endswith("; knee and ankle still checked")
     # an uncertain rule is neither said checked nor said out
     only = _state(_rule("knee_flexion", "uncertain"), _rule("hip_flexion", "sensor_out"))
     assert stand_in_words("left_thigh_inclination_deg", only) == (
