@@ -16,7 +16,9 @@ them (the calibration's or the newest re-decision's, the twist doubts, the provi
 angles, the session's doubts) and the columns of the sensors out (``cli.live_angles.open_gaps``),
 fed each step's angles, and its state judged for the sensors out as the screen judges it
 (``judge_outages``); ``carried_s`` are the first and last steps with an engagement requirement
-carried through a sensor's open gap (``MonitorState.carried``).
+carried through a sensor's open gap (``MonitorState.carried``); ``stand_in_s`` the runs
+(``[first, last]`` step) in which the thigh's tilt decided the engagement while the pelvis was
+out (``cli.live_angles.stand_in_column``: the screen says so then).
 
 Counted per session (rows after the live calibration only):
 
@@ -48,7 +50,7 @@ from _seeds import parse_seed_spec
 from analysis.angles.live_redecide import RedecidingPipeline
 from analysis.envelope.monitor import EnvelopeMonitor
 from analysis.recording.streams import CalibrationWindows, Recording
-from cli.live_angles import judge_outages, open_gaps
+from cli.live_angles import judge_outages, open_gaps, stand_in_column
 from stretchguard import analyse, load_recording
 
 LENGTHS = {"1 min": None, "10 min": 600.0, "1 h": 3600.0}
@@ -93,6 +95,7 @@ def replay(
     told: dict[str, Any] = {"switches": 0, "base": {}, "twists": {}}
     cues: list[dict[str, Any]] = []
     carried: list[float] = []
+    stand_in: list[float] = []
     state = None
     cpu_live, cpu_monitor, fed = 0.0, 0.0, 0
     for now in np.union1d(np.arange(0.0, end, tick_s), [cal_at, end + 1e-6]):
@@ -124,6 +127,9 @@ def replay(
         state = judge_outages(state, outages, side=side, available=out.columns)
         if state.carried:
             carried.append(round(state.t_s, 2))
+        newest = {c: float(v[-1]) for c, v in out.judged.items()}
+        if stand_in_column(profile, side, outages, newest) is not None:
+            stand_in.append(round(state.t_s, 2))
         for r in state.rules:
             if r.cue is not None and r.cue in state.new_cues:
                 cues.append({"rule": r.rule, "said_s": round(state.t_s, 2)})
@@ -138,7 +144,19 @@ def replay(
         "monitor_ms_per_s": 1e3 * cpu_monitor / end,
         "first_row_s": cal_at,
         "carried_s": [carried[0], carried[-1]] if carried else None,
+        "stand_in_s": runs(stand_in, tick_s),
     }
+
+
+def runs(times_s: list[float], tick_s: float) -> list[list[float]]:
+    """``times_s`` (ascending, s) as ``[first, last]`` runs: a new run after a step > 1.5 ticks."""
+    out: list[list[float]] = []
+    for t in times_s:
+        if out and t - out[-1][1] <= 1.5 * tick_s:
+            out[-1][1] = t
+        else:
+            out.append([t, t])
+    return out
 
 
 def _extra(out: Any) -> dict[str, Any]:

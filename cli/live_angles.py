@@ -22,11 +22,11 @@ from rich.text import Text
 from analysis.angles.live import HOLD_S, Outage
 from analysis.angles.live_redecide import RedecidingPipeline, Switch
 from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
-from analysis.envelope.profiles import Profile, measured_column_for
+from analysis.envelope.profiles import Profile, angle_column_for, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
 from analysis.errors import CalibrationError
 from analysis.recording.streams import Gap, Marker
-from cli.live_feed import STATE_WORDS, SessionTally, display_state, hold_in_progress
+from cli.live_feed import STATE_WORDS, SessionTally, display_state, hold_in_progress, joint_of
 from cli.live_lag import LagWatch
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
@@ -127,6 +127,66 @@ def carried_words(state: MonitorState) -> str | None:
     )
 
 
+def stand_in_column(
+    profile: Profile, side: str, outages: Sequence[Outage], newest: Mapping[str, float]
+) -> str | None:
+    """The thigh-inclination column deciding the stretch's engagement now (None: none does).
+
+    It decides while the pelvis is out and may come back (not lost), every engagement angle
+    before it in ``profile`` (hip flexion) has no value at the newest row and it has one
+    (``newest``: each column's value there, deg; the live stand-in is NaN elsewhere, as
+    ``analysis.angles.live.LiveAngles.stand_in``).
+    """
+    if not any(o.placement == "pelvis" and not o.lost for o in outages):
+        return None
+    for crit in profile.engaged.criteria:
+        column = angle_column_for(crit.angle, side)
+        value = newest.get(column)
+        has_value = value is not None and math.isfinite(value)
+        if crit.angle == "thigh_inclination":
+            return column if has_value else None
+        if has_value:
+            return None
+    return None
+
+
+_BODY_WORDS = {"trunk": "back", "head": "neck"}
+"""Plain words for a rule's joint (``cli.live_feed.joint_of``) where they differ."""
+
+_BODY_ORDER = ("hip", "pelvis", "back", "neck", "knee", "ankle")
+"""The order the words name the body parts in (the pelvis's first, then the leg's)."""
+
+
+def _joints_words(rules: Sequence[str]) -> str:
+    """The body parts of ``rules`` in plain words, once each, e.g. "hip, pelvis and back"."""
+    named = {_BODY_WORDS.get(joint_of(r), joint_of(r)) for r in rules}
+    parts = sorted(named, key=lambda w: (_BODY_ORDER.index(w) if w in _BODY_ORDER else 99, w))
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def stand_in_words(column: str | None, state: MonitorState | None) -> str | None:
+    """What tells whether the person is in the stretch while the pelvis is out (None: nothing).
+
+    ``column``: :func:`stand_in_column`'s. E.g. "pelvis sensor out: your right thigh's tilt
+    now tells whether you are in the stretch; knee and ankle still checked, hip, pelvis and
+    back not until the pelvis sensor is back". The rules named are ``state``'s: judged
+    (checked; an ``uncertain`` one is not named) and without data (``sensor_out``).
+    """
+    if column is None:
+        return None
+    thigh = column.removesuffix("_inclination_deg").replace("_", " ")
+    words = f"pelvis sensor out: your {thigh}'s tilt now tells whether you are in the stretch"
+    rules = () if state is None else state.rules
+    checked = [r.rule for r in rules if r.status not in ("sensor_out", "not_measured", "uncertain")]
+    out = [r.rule for r in rules if r.status == "sensor_out"]
+    if checked:
+        words += f"; {_joints_words(checked)} still checked"
+    if out:
+        until = "not until the pelvis sensor is back"
+        words += f"{',' if checked else ';'} {_joints_words(out)} {until}"
+    return words
+
+
 def _rate_from(pending: dict[str, list[AlignedBatch]]) -> float:
     """The fastest sensor's rate from its first samples (fallback when none is configured)."""
     rates = []
@@ -192,6 +252,8 @@ class LiveAngles:
         """Sensors out at the last tick: their angles are a gap, their rules not judged."""
         self.angles_t_s: float | None = None
         """Session time of the newest angle sample (None before calibration)."""
+        self._newest: dict[str, float] = {}
+        """Each column the monitor judges (the angles and the stand-ins) at the newest row."""
         self.lag = LagWatch()
         """How far the screen is behind the sensors (a busy computer), judged every tick."""
         self.again: str | None = None
@@ -292,6 +354,7 @@ class LiveAngles:
         if out is None or not out.columns:
             return
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
+        self._newest = {c: float(v[-1]) for c, v in out.judged.items()}
         self.angles_t_s = float(out.t_s[-1])
         self.monitor.timed = self.pipeline.timed_words
         self.monitor.open_gaps = open_gaps(self.outages)
@@ -378,6 +441,15 @@ class LiveAngles:
         self.monitor.uncertain.update(new)
         if new and self.again is None:
             self.again = uncertain_words(new)
+
+    @property
+    def stand_in(self) -> str | None:
+        """The thigh-inclination column deciding the engagement now (:func:`stand_in_column`)."""
+        return stand_in_column(self.profile, self.side, self.outages, self._newest)
+
+    def stand_in_line(self) -> str | None:
+        """The screen's line while a stand-in decides the engagement (:func:`stand_in_words`)."""
+        return stand_in_words(self.stand_in, self.state)
 
     def sidecar(self) -> list[dict[str, object]] | None:
         """The re-decisions for the sidecar (``calibration_redecided``); None: none."""
@@ -506,13 +578,21 @@ class LiveAngles:
                 head.append(f"\n{st.hold_timing}", style="yellow")
         if st is not None:
             head.append_text(self.scope_text(st))
-        carried = None if st is None else carried_words(st)
-        if carried is not None:
-            head.append(f"\n{carried}", style="magenta")
+        for line in self._judged_on(st):
+            head.append(f"\n{line}", style="magenta")
         for o in self.outages:
             gap = ", ".join(c.removesuffix("_deg").replace("_", " ") for c in o.columns)
             head.append(f"\n{outage_words(o)}: no {gap}", style="bold magenta")
         return head
+
+    def _judged_on(self, st: MonitorState | None) -> list[str]:
+        """The lines on what the stretch is judged on while a sensor is out.
+
+        A carried requirement (:func:`carried_words`), a stand-in for the pelvis
+        (:meth:`stand_in_line`).
+        """
+        lines = (None if st is None else carried_words(st), self.stand_in_line())
+        return [line for line in lines if line is not None]
 
     def _rules_table(self, st: MonitorState | None) -> Table:
         """One row per rule: its angle now (or the gap), the limit, its shown state."""

@@ -306,6 +306,16 @@ def _outages(angles: Any, t0: float) -> list[dict[str, Any]]:
     ]
 
 
+def _stand_in(angles: Any) -> str | None:
+    """The terminal screen's line while the thigh's tilt stands in for the pelvis, else None.
+
+    It says the thigh's tilt tells whether the person is in the stretch while the pelvis is
+    out (``cli.live_angles.stand_in_words``).
+    """
+    line = getattr(angles, "stand_in_line", None)
+    return None if line is None else line()
+
+
 def _behind(angles: Any) -> dict[str, Any]:
     """The angles' lag behind the sensors, as the terminal screen judges it (``cli.live_lag``).
 
@@ -399,6 +409,7 @@ def snapshot(
         "last_cue": getattr(angles, "last_cue", None),
         "not_checked": [str(x) for x in getattr(angles, "not_checked", ()) or ()],
         "outages": _outages(angles, t0),
+        "stand_in": _stand_in(angles),
         **_behind(angles),
         "hold": {
             "s": _num(st.hold_s if st is not None else 0.0),

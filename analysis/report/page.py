@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from analysis.envelope.clinical import DIFFERENTIATION_ADVICE, HEALTHY_DF_EFFECT
@@ -29,6 +30,7 @@ from analysis.envelope.unchecked import (
     not_checked_sentence,
     partial_verdict_title,
 )
+from analysis.recording.schema import thigh_inclination_column
 from analysis.report.figures import NARROW, WIDE, escape, panel_svgs
 
 RED_FLAGS: Final = (
@@ -242,7 +244,7 @@ def build_report_html(
         parts.append(f"<h2>Notes</h2><p>{_e(context.notes)}</p>")
     parts.append(_calibration_section(context))
     parts.append(_accuracy_section(env, context))
-    parts.append(_caveats_section(env, context))
+    parts.append(_caveats_section(env, context, stand_in_gaps(env, angles)))
     parts.append(_profile_section(env))
     version = f" {_e(context.version)}" if context.version else ""
     parts.append(
@@ -916,7 +918,41 @@ def _accuracy_section(env: EnvelopeResult, ctx: ReportContext) -> str:
     return "".join(out)
 
 
-def _caveats_section(env: EnvelopeResult, ctx: ReportContext) -> str:
+def stand_in_gaps(env: EnvelopeResult, angles: pd.DataFrame) -> list[tuple[float, float]]:
+    """The gaps (start, end; session s) in which the thigh's tilt decided the stretch.
+
+    Those of ``env.gaps`` where the engagement angle (hip flexion, which needs the pelvis)
+    had no data while engaged and the thigh's inclination to gravity, its stand-in
+    (``angles``' ``<side>_thigh_inclination_deg`` inside a pelvis dropout), had some.
+    None when the thigh's inclination is the engagement angle itself (no pelvis worn).
+    """
+    thigh = thigh_inclination_column(env.side)
+    by = env.engaged_by
+    if by is None or by == thigh or thigh not in angles.columns:
+        return []
+    t = angles["t_s"].to_numpy()
+    x = angles[thigh].to_numpy(dtype=float)
+    return [
+        (a, b)
+        for a, b, cols in env.gaps
+        if by in cols and bool(np.isfinite(x[(t >= a) & (t <= b)]).any())
+    ]
+
+
+def _stand_in_note(gaps: Sequence[tuple[float, float]]) -> str:
+    """One plain sentence on the gaps :func:`stand_in_gaps` found ("" when none)."""
+    if not gaps:
+        return ""
+    when = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in gaps)
+    return (
+        f"<p>While the pelvis sensor was out ({when}), the tilt of your thigh told whether "
+        "you were in the stretch, in place of the bend at your hip.</p>"
+    )
+
+
+def _caveats_section(
+    env: EnvelopeResult, ctx: ReportContext, stand_ins: Sequence[tuple[float, float]] = ()
+) -> str:
     out = ["<h2>What this report cannot tell you</h2>"]
     absent = dict(ctx.absent or {})
     for r in env.rules:
@@ -938,6 +974,7 @@ def _caveats_section(env: EnvelopeResult, ctx: ReportContext) -> str:
             f"({len(env.gaps)} gap{'s' if len(env.gaps) != 1 else ''}); there the rules on "
             "the missing angles are not judged, the others are.</p>"
         )
+        out.append(_stand_in_note(stand_ins))
     out.append(
         "<div class='box'><p><b>stretchguard informs; it does not diagnose.</b> It measures "
         "joint angles with motion sensors and compares them with a nerve-friendly envelope "

@@ -309,6 +309,14 @@ function drawBehind(s) {
   box.hidden = !text;
 }
 
+function drawStandIn(s) {
+  // the terminal screen's line while the thigh's tilt stands in for the pelvis (cli.live_angles.stand_in_words)
+  const box = $("stand-in");
+  const text = s.end ? "" : s.stand_in || "";
+  if (box.textContent !== text) box.textContent = text;
+  box.hidden = !text;
+}
+
 function drawStatus(s) {
   let text;
   if (s.phase === "connecting") text = "connecting to the sensors…";
@@ -346,6 +354,7 @@ function render(s) {
   $("rec").textContent = `recording ${s.recording}`;
   drawBehind(s);
   drawOutages(s);
+  drawStandIn(s);
   drawCue(s);
   drawStatus(s);
   drawFigure(s);
@@ -366,6 +375,7 @@ function render(s) {
     lag_s: s.lag_s, behind_shown: !$("behind").hidden,
     outages: (s.outages || []).map((o) => ({ placement: o.placement, frozen: !!o.frozen })),
     outages_shown: $("outages").hidden ? [] : [...$("outages").children].map((li) => li.textContent),
+    stand_in: s.stand_in || null, stand_in_shown: $("stand-in").hidden ? null : $("stand-in").textContent,
   });
   if (sg.trace.length > 5000) sg.trace.splice(0, 1000);
 }

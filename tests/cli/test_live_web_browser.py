@@ -452,3 +452,76 @@ async def test_the_live_page_says_a_sensor_is_frozen(tmp_path, browser):
     for e in trace:
         frozen_now = [o for o in e["outages"] if o["frozen"]]
         assert bool(frozen_now) == any("frozen" in x for x in e["outages_shown"]), e
+
+
+# --- the pelvis out: the page says the thigh's tilt decides the stretch ------------------------
+
+PELVIS_OUT_AT_S, PELVIS_AWAY_S = 46.0, 16.0
+"""The pelvis ends its connection at scenario 46 s (the dorsiflexion at about 48–63 s) and stays
+away 16 s (less than the live pipeline's 30 s before a sensor is lost)."""
+
+
+def _watch_stand_in(driver: Any, url: str) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
+    """Open the page; wait for the stand-in line, read it, wait for the pelvis to be back."""
+    driver.get(url)
+    shown = _until(
+        driver, "the thigh standing in for the pelvis", lambda s: s.get("stand_in"), 180.0
+    )
+    box = driver.find_element("id", "stand-in")
+    assert box.is_displayed()
+    text = box.text
+    _shot(driver, "stand_in")
+
+    def pelvis_back(s: dict[str, Any]) -> bool:
+        return s["seq"] > shown["seq"] and not s["outages"] and not s.get("stand_in")
+
+    _until(driver, "the pelvis back", pelvis_back, 120.0)
+    assert not driver.find_element("id", "stand-in").is_displayed()
+    return shown, text, driver.execute_script("return window.__sg.trace")
+
+
+async def test_the_live_page_says_the_thigh_decides_while_the_pelvis_is_out(tmp_path, browser):
+    """While the pelvis is out the page shows the terminal's stand-in line, and only then.
+
+    The real server and page (``WebScreen`` around the terminal screen) on a virtual
+    dorsiflexion session whose pelvis drops its connection; the browser runs in a thread so
+    the session's event loop goes on.
+    """
+    import asyncio
+
+    from cli.cmd_live import _Screen
+    from cli.live_web import WebScreen
+    from sensors.virtual.scenario import record_virtual_session
+    from sensors.virtual.sensor import Faults
+
+    out = tmp_path / "pelvis_out.csv"
+    web = WebScreen(_Screen(out, display=False, exercise="standing_hamstring", side="right"), out)
+    page = asyncio.ensure_future(asyncio.to_thread(_watch_stand_in, browser, web.url))
+    try:
+        await web.serve_during(
+            record_virtual_session(
+                out,
+                "standing_dorsiflexion",
+                duration_s=PELVIS_OUT_AT_S + PELVIS_AWAY_S + 14.0,
+                speed=2.0,
+                faults={"pelvis": Faults(drop_at_s=(PELVIS_OUT_AT_S,), offline_s=PELVIS_AWAY_S)},
+                observe=web.attach,
+                stop=web.stop,
+                extra=web.extra,
+            )
+        )
+        shown, text, trace = await asyncio.wait_for(page, 60.0)
+    finally:
+        web.close()
+        page.cancel()
+    assert text == shown["stand_in"]
+    assert text.startswith("pelvis sensor out: your right thigh's tilt now tells whether you")
+    assert "knee and ankle still checked" in text
+    assert [o["placement"] for o in shown["outages"]] == ["pelvis"]
+    # every snapshot was drawn with its line or none, and the line came only with the pelvis out
+    with_it = [e for e in trace if e["stand_in"]]
+    assert with_it
+    for e in trace:
+        assert e["stand_in_shown"] == e["stand_in"], e
+    for e in with_it:
+        assert [o["placement"] for o in e["outages"]] == ["pelvis"], e
