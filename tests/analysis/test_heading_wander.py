@@ -91,3 +91,37 @@ def test_the_wander_doubts_hip_adduction_of_a_raised_thigh() -> None:
     bound = np.asarray(timed["adduction"].bound_deg)
     assert bound[np.argmin(np.abs(t - 30.0))] == pytest.approx(6.0 * np.sin(np.deg2rad(72.0)), 0.01)
     assert "filters turned it" in timed["adduction"].reason
+
+
+def test_the_pipeline_takes_the_thigh_filter_turn_less_the_pelvis_one() -> None:
+    import pandas as pd
+
+    from analysis.angles.pipeline import _timed_hips
+
+    t = np.arange(0.0, 70.0, 0.1)
+    angles = pd.DataFrame(
+        {"t_s": t, "left_hip_adduction_deg": 0.0, "left_hip_internal_rotation_deg": 0.0}
+    )
+    up = np.where((t > 10.0) & (t < 50.0), 0.0, 1.0)  # the thigh level between the stands
+    drift = {"left_thigh": (_runs(), up)}
+    away = np.where((t > 10.0) & (t < 50.0), np.deg2rad(6.0), 0.0)
+    both = {"pelvis": 0.5 * away, "left_thigh": away}  # 3° between them
+    same = {"pelvis": away, "left_thigh": away}  # the two filters turned alike: no doubt
+    assert _timed_hips(angles, drift) == {}
+    assert _timed_hips(angles, drift, {"left_thigh": away}) == {}  # no pelvis turn: none
+    assert _timed_hips(angles, drift, same) == {}
+    assert _timed_hips(angles, drift, both) == {}  # 3° is within the 4° target
+    timed = _timed_hips(angles, drift, {"pelvis": -away, "left_thigh": away})  # 12° apart
+    # the whole gap between the stands: rotation where the thigh is upright in it, too
+    assert set(timed) == {"left_hip_adduction_deg", "left_hip_internal_rotation_deg"}
+    assert float(np.max(timed["left_hip_adduction_deg"].bound_deg)) == pytest.approx(12.0, 0.01)
+    rotation = np.asarray(timed["left_hip_internal_rotation_deg"].bound_deg)
+    assert rotation[np.argmin(np.abs(t - 30.0))] == 0.0  # level thigh: none of it is rotation
+
+
+def test_a_stand_bias_given_apart_is_taken_out_of_the_rates() -> None:
+    n = 400
+    r = _tilted_sensor(n)
+    gyr = np.tile([0.03, 0.0, 0.0], (n, 1))
+    turn = filter_turn_rad(_wxyz(r), gyr, RATE_HZ, np.array([0.03, 0.0, 0.0]))
+    assert np.max(np.abs(turn)) < 1e-9
