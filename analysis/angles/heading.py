@@ -741,12 +741,54 @@ def filter_turn_rad(
     return np.cumsum(out)
 
 
+SLOW_BIAS_S = 120.0
+"""Window (s) over which a gyroscope's real bias may be taken as changing steadily: its drift
+warming on the skin runs with a time constant of minutes (our datasheet model: up to 0.3 °/s
+over 300 s, a change of at most 0.001 °/s per second, whose curvature a straight line over two
+minutes misses by about 0.002 °/s), so what a filter's bias estimate does within it beyond a
+straight line is the filter's reading of the motion, not the sensor (:func:`fast_turn_rad`)."""
+
+
+def _moving_line(y: FloatArray, n: int) -> FloatArray:
+    """Each sample's value on the least-squares line through its centred window of ``n``.
+
+    The windows are :func:`_moving_sum`'s (clipped to the series).
+    """
+    k = np.arange(y.shape[0], dtype=np.float64)
+    k -= k.mean()  # the sums of k² stay small against float64's precision
+    s0 = _moving_sum(np.ones(y.shape[0]), n)
+    s1, s2 = _moving_sum(k, n), _moving_sum(k * k, n)
+    sy, sky = _moving_sum(y, n), _moving_sum(k * y, n)
+    den = s0 * s2 - s1 * s1
+    slope = np.divide(s0 * sky - s1 * sy, den, out=np.zeros_like(den), where=den > 0.0)
+    return (sy + slope * (s0 * k - s1)) / s0
+
+
+def fast_turn_rad(t_s: FloatArray, turn_rad: FloatArray) -> FloatArray:
+    """The part of a filter's turn (:func:`filter_turn_rad`, rad) a steady bias cannot make.
+
+    Its rate less that rate's straight line over :data:`SLOW_BIAS_S` around each sample,
+    summed again: a bias the filter tracked as it warmed changes its rate steadily and leaves
+    nothing; an estimate that went one way and back within a minute or two (2417: +0.25 °/s,
+    then −0.23 °/s, over about 40 s) stays.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    turn = np.asarray(turn_rad, dtype=np.float64)
+    if t.size < 3:
+        return np.zeros(t.size)
+    step = np.diff(turn, prepend=turn[0])
+    n = max(3, round(SLOW_BIAS_S / float(np.median(np.diff(t)))))
+    return np.cumsum(step - _moving_line(step, n))
+
+
 def wander_bound_rad(t_s: FloatArray, runs: AnchorRuns, turn_rad: FloatArray) -> FloatArray:
     """Per sample, how far (rad) a joint's heading the filters turned may be off between runs.
 
     The filters' bias estimates may turn it away and back between two anchor runs.
     ``turn_rad``: the distal filter's :func:`filter_turn_rad` less the proximal one's, on
-    ``t_s``. The runs' correction is a straight line between what each run measured
+    ``t_s``; only its part a steady bias cannot make counts (:func:`fast_turn_rad`: a
+    filter tracking a warming bias turns the heading rightly). The runs' correction is a
+    straight line between what each run measured
     (:meth:`AnchorRuns.offsets`); a turn the filters' estimates made away from that line
     and back between the runs (the stranger's seed 2417: +4° over a held stretch with ideal
     sensors, gone by the next stand) is not in any run's value, nor in the change between
@@ -761,7 +803,7 @@ def wander_bound_rad(t_s: FloatArray, runs: AnchorRuns, turn_rad: FloatArray) ->
     out = np.zeros(t.shape[0])
     if runs.values_rad.size < 2:
         return out
-    turn = np.asarray(turn_rad, dtype=np.float64)
+    turn = fast_turn_rad(t, turn_rad)
     at_runs = np.array(
         [np.mean(turn[(t >= a) & (t <= b)]) for a, b in zip(runs.start_s, runs.end_s, strict=True)]
     )

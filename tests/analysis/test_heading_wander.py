@@ -56,22 +56,37 @@ def test_rows_without_orientation_add_nothing() -> None:
 
 
 def _runs() -> AnchorRuns:
-    return AnchorRuns(np.array([0.0, 60.0]), np.array([4.0, 64.0]), np.array([0.0, 0.0]))
+    """Stands at 0–4 s, 60–64 s and 250–254 s."""
+    return AnchorRuns(
+        np.array([0.0, 60.0, 250.0]), np.array([4.0, 64.0, 254.0]), np.array([0.0, 0.0, 0.0])
+    )
+
+
+def _grid() -> np.ndarray:
+    return np.arange(0.0, 260.0, 0.1)
+
+
+def _hump_rad(t: np.ndarray, deg: float) -> np.ndarray:
+    """A turn away and back over 10–50 s (peak ``deg``), as 2417's filters made."""
+    return np.deg2rad(deg) * np.sin(np.pi * np.clip((t - 10.0) / 40.0, 0.0, 1.0))
 
 
 def test_a_turn_away_and_back_between_two_runs_bounds_the_whole_gap_by_its_largest() -> None:
-    t = np.arange(0.0, 70.0, 0.1)
-    away = np.deg2rad(4.0) * np.sin(np.pi * np.clip((t - 4.0) / 56.0, 0.0, 1.0))
-    bound = wander_bound_rad(t, _runs(), away)
-    early = np.argmin(np.abs(t - 6.0))  # the turn is still small there: the gap's largest
-    assert np.rad2deg(bound[early]) == pytest.approx(4.0, abs=0.05)
-    assert np.all(bound[(t <= 4.0) | (t >= 60.0)] == 0.0)
+    t = _grid()
+    bound = np.rad2deg(wander_bound_rad(t, _runs(), _hump_rad(t, 4.0)))
+    first = (t > 4.0) & (t < 60.0)
+    # the whole gap, even where the turn is still small; a straight line over two minutes
+    # takes a little of a 40-s hump (3.1° of 4°)
+    assert np.ptp(bound[first]) == 0.0
+    assert 2.9 < bound[first][0] < 4.0
+    assert np.all(bound[(t <= 4.0) | ((t >= 60.0) & (t <= 64.0))] == 0.0)
+    assert np.max(bound[t > 64.0]) < 1.0
 
 
-def test_a_turn_along_the_line_between_the_runs_is_no_doubt() -> None:
-    t = np.arange(0.0, 70.0, 0.1)
-    steady = 0.002 * t  # a bias the filter tracked steadily: the runs' line follows it
-    assert np.max(wander_bound_rad(t, _runs(), steady)) < 0.003
+def test_a_filter_tracking_a_warming_bias_is_no_doubt() -> None:
+    t = _grid()
+    warming = 2e-5 * t * t  # its bias estimate rising steadily: 77° of turn over the session
+    assert np.rad2deg(np.max(wander_bound_rad(t, _runs(), warming))) < 0.01
 
 
 def test_one_run_gives_no_bound() -> None:
@@ -81,7 +96,7 @@ def test_one_run_gives_no_bound() -> None:
 
 
 def test_the_wander_doubts_hip_adduction_of_a_raised_thigh() -> None:
-    t = np.arange(0.0, 70.0, 0.1)
+    t = _grid()
     runs = _runs()
     up = np.where((t > 10.0) & (t < 50.0), np.cos(np.deg2rad(72.0)), 1.0)
     wander = np.where((t > 10.0) & (t < 50.0), np.deg2rad(6.0), 0.0)
@@ -98,23 +113,21 @@ def test_the_pipeline_takes_the_thigh_filter_turn_less_the_pelvis_one() -> None:
 
     from analysis.angles.pipeline import _timed_hips
 
-    t = np.arange(0.0, 70.0, 0.1)
+    t = _grid()
     angles = pd.DataFrame(
         {"t_s": t, "left_hip_adduction_deg": 0.0, "left_hip_internal_rotation_deg": 0.0}
     )
-    up = np.where((t > 10.0) & (t < 50.0), 0.0, 1.0)  # the thigh level between the stands
+    up = np.where((t > 8.0) & (t < 56.0), 0.0, 1.0)  # the thigh level between the stands
     drift = {"left_thigh": (_runs(), up)}
-    away = np.where((t > 10.0) & (t < 50.0), np.deg2rad(6.0), 0.0)
-    both = {"pelvis": 0.5 * away, "left_thigh": away}  # 3° between them
-    same = {"pelvis": away, "left_thigh": away}  # the two filters turned alike: no doubt
+    away = _hump_rad(t, 6.0)
     assert _timed_hips(angles, drift) == {}
-    assert _timed_hips(angles, drift, {"left_thigh": away}) == {}  # no pelvis turn: none
-    assert _timed_hips(angles, drift, same) == {}
-    assert _timed_hips(angles, drift, both) == {}  # 3° is within the 4° target
+    assert _timed_hips(angles, drift, {"left_thigh": 2.0 * away}) == {}  # no pelvis: none
+    assert _timed_hips(angles, drift, {"pelvis": away, "left_thigh": away}) == {}  # alike
+    assert _timed_hips(angles, drift, {"pelvis": 0.5 * away, "left_thigh": away}) == {}  # 3°
     timed = _timed_hips(angles, drift, {"pelvis": -away, "left_thigh": away})  # 12° apart
     # the whole gap between the stands: rotation where the thigh is upright in it, too
     assert set(timed) == {"left_hip_adduction_deg", "left_hip_internal_rotation_deg"}
-    assert float(np.max(timed["left_hip_adduction_deg"].bound_deg)) == pytest.approx(12.0, 0.01)
+    assert 8.5 < float(np.max(timed["left_hip_adduction_deg"].bound_deg)) < 12.0
     rotation = np.asarray(timed["left_hip_internal_rotation_deg"].bound_deg)
     assert rotation[np.argmin(np.abs(t - 30.0))] == 0.0  # level thigh: none of it is rotation
 
