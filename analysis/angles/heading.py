@@ -719,6 +719,120 @@ anchors no longer hold that may put them past it leaves them uncertain
 (:func:`hip_drift_doubts`)."""
 
 
+def filter_turn_rad(
+    q_E_S: FloatArray, gyr_rad_s: FloatArray, rate_hz: float, bias_rad_s: FloatArray | None = None
+) -> FloatArray:
+    """Per row, how far (rad) a 6-D filter turned its sensor about the vertical beyond its rates.
+
+    Cumulative from the first row. ``q_E_S``: the filter's orientation (``w, x, y, z``,
+    sensor → its earth frame, z up);
+    ``gyr_rad_s``: the rates it was given (sensor frame, the stand's bias removed). Without
+    a magnetometer the filter's only turn about the vertical that the rates do not make is
+    its gyroscope-bias estimate's (its tilt corrections turn about horizontal axes), so this
+    is the heading that estimate put in: the earth-frame vertical rate of the rates less the
+    filter's own, summed. Rows with no orientation add nothing. ``bias_rad_s``: the stand's
+    bias when ``gyr_rad_s`` still has it (taken out a chunk at a time).
+    """
+    n = q_E_S.shape[0]
+    out = np.zeros(n)
+    for a in range(0, n - 1, CHUNK_ROWS):  # float64 a chunk at a time (a long session's q)
+        b = min(n - 1, a + CHUNK_ROWS)
+        q = np.asarray(q_E_S[a : b + 1], dtype=np.float64)
+        g = np.asarray(gyr_rad_s[a:b], dtype=np.float64)
+        g = g if bias_rad_s is None else g - np.asarray(bias_rad_s, dtype=np.float64)
+        q0, q1 = q[:-1], q[1:]
+        w, x, y, z = q0.T
+        up_rate = 2.0 * (x * z - w * y) * g[:, 0] + 2.0 * (y * z + w * x) * g[:, 1]
+        up_rate = up_rate + (1.0 - 2.0 * (x * x + y * y)) * g[:, 2]
+        # q1 ⊗ q0⁻¹: the filter's step in the earth frame; its vector part's z, half-angle
+        dw = np.sum(q1 * q0, axis=1)
+        dz = w * q1[:, 3] - q1[:, 0] * z - (q1[:, 1] * y - q1[:, 2] * x)
+        own_rate = 2.0 * np.sign(np.where(dw == 0.0, 1.0, dw)) * dz * rate_hz
+        step = (up_rate - own_rate) / rate_hz
+        out[a + 1 : b + 1] = np.where(np.isfinite(step), step, 0.0)
+    return np.cumsum(out)
+
+
+SLOW_BIAS_S = 120.0
+"""Window (s) over which a gyroscope's real bias may be taken as changing steadily: its drift
+warming on the skin runs with a time constant of minutes (our datasheet model: up to 0.3 °/s
+over 300 s, a change of at most 0.001 °/s per second, whose curvature a straight line over two
+minutes misses by about 0.002 °/s), so what a filter's bias estimate does within it beyond a
+straight line is the filter's reading of the motion, not the sensor (:func:`fast_turn_rad`)."""
+
+
+def _moving_line(y: FloatArray, n: int) -> FloatArray:
+    """Each sample's value on the least-squares line through its centred window of ``n``.
+
+    The windows are :func:`_moving_sum`'s (clipped to the series).
+    """
+    k = np.arange(y.shape[0], dtype=np.float64)
+    k -= k.mean()  # the sums of k² stay small against float64's precision
+    s0 = _moving_sum(np.ones(y.shape[0]), n)
+    s1, s2 = _moving_sum(k, n), _moving_sum(k * k, n)
+    sy, sky = _moving_sum(y, n), _moving_sum(k * y, n)
+    den = s0 * s2 - s1 * s1
+    slope = np.divide(s0 * sky - s1 * sy, den, out=np.zeros_like(den), where=den > 0.0)
+    return (sy + slope * (s0 * k - s1)) / s0
+
+
+def fast_turn_rad(t_s: FloatArray, turn_rad: FloatArray) -> FloatArray:
+    """The part of a filter's turn (:func:`filter_turn_rad`, rad) a steady bias cannot make.
+
+    Its rate less that rate's straight line over :data:`SLOW_BIAS_S` around each sample,
+    summed again: a bias the filter tracked as it warmed changes its rate steadily and leaves
+    nothing; an estimate that went one way and back within a minute or two (2417: +0.25 °/s,
+    then −0.23 °/s, over about 40 s) stays.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    turn = np.asarray(turn_rad, dtype=np.float64)
+    if t.size < 3:
+        return np.zeros(t.size)
+    step = np.diff(turn, prepend=turn[0])
+    n = max(3, round(SLOW_BIAS_S / float(np.median(np.diff(t)))))
+    return np.cumsum(step - _moving_line(step, n))
+
+
+def wander_bound_rad(t_s: FloatArray, runs: AnchorRuns, turn_rad: FloatArray) -> FloatArray:
+    """Per sample, how far (rad) a joint's heading the filters turned may be off between runs.
+
+    The filters' bias estimates may turn it away and back between two anchor runs.
+    ``turn_rad``: the distal filter's :func:`filter_turn_rad` less the proximal one's, on
+    ``t_s``; only its part a steady bias cannot make counts (:func:`fast_turn_rad`: a
+    filter tracking a warming bias turns the heading rightly). The runs' correction is a
+    straight line between what each run measured
+    (:meth:`AnchorRuns.offsets`); a turn the filters' estimates made away from that line
+    and back between the runs (the stranger's seed 2417: +4° over a held stretch with ideal
+    sensors, gone by the next stand) is not in any run's value, nor in the change between
+    them (:meth:`AnchorRuns.gap_bound_rad`). The estimates may have been right (a bias that
+    changed) or wrong (a slow move taken for bias), and the data cannot say when: only the
+    runs pin the heading. So every sample between two runs gets the turn's largest distance
+    from the line through its values at the runs over that gap (2417's hip adduction was read
+    3.8° off at 64 s, where the turn was about 1.2° from the line, and 6.7° at 80 s, where it
+    was about 4.4°). 0 at and outside the runs, and with under two runs.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    out = np.zeros(t.shape[0])
+    if runs.values_rad.size < 2:
+        return out
+    turn = fast_turn_rad(t, turn_rad)
+    at_runs = np.array(
+        [np.mean(turn[(t >= a) & (t <= b)]) for a, b in zip(runs.start_s, runs.end_s, strict=True)]
+    )
+    between = (t > runs.end_s[0]) & (t < runs.start_s[-1])
+    k = np.searchsorted(runs.start_s, t, side="right")  # runs starting at or before t
+    inside = (k >= 1) & (t <= runs.end_s[np.clip(k - 1, 0, runs.end_s.size - 1)])
+    if not np.isfinite(at_runs).all():
+        return out
+    away = np.abs(turn - np.interp(t, runs.mid_s, at_runs))
+    gap = between & ~inside
+    for i in range(runs.values_rad.size - 1):
+        rows = gap & (t > runs.end_s[i]) & (t < runs.start_s[i + 1])
+        if rows.any():
+            out[rows] = float(np.max(away[rows]))
+    return out
+
+
 def hip_drift_doubts(
     t_s: FloatArray, thigh_up: FloatArray, runs: AnchorRuns, side: str
 ) -> dict[str, dict[str, str]]:
@@ -763,7 +877,11 @@ def hip_drift_doubts(
 
 
 def hip_drift_timed(
-    t_s: FloatArray, thigh_up: FloatArray, runs: AnchorRuns, side: str
+    t_s: FloatArray,
+    thigh_up: FloatArray,
+    runs: AnchorRuns,
+    side: str,
+    wander_rad: FloatArray | None = None,
 ) -> dict[str, TimedDoubt]:
     """When a heading drift the anchors do not hold may put a hip angle past its target.
 
@@ -773,13 +891,24 @@ def hip_drift_timed(
     such a time (a rule on the angle is decided there only beyond the bound, an episode
     elsewhere still counts). Round 15's whole-session doubt (:func:`hip_drift_doubts`) is
     separate: a session-long RMS past the target leaves the angle itself uncertain.
+    ``wander_rad`` (:func:`wander_bound_rad`, per sample): the filters' own turn between the
+    runs, a second bound of the same heading; the larger of the two is taken.
     """
     bound = np.rad2deg(runs.timed_bound_rad(t_s))
+    wander = None if wander_rad is None else np.rad2deg(np.asarray(wander_rad, dtype=np.float64))
+    if wander is not None:
+        bound = np.maximum(bound, wander)
     if not np.any(bound > HIP_DRIFT_TARGET_DEG):
         return {}
     up = np.clip(np.abs(np.asarray(thigh_up, dtype=np.float64)), 0.0, 1.0)
     up = np.where(np.isfinite(up), up, 0.0)
     rate = np.rad2deg(max(runs.gap_rate_rad_s(), runs.drift_rate_rad_s()))
+    seen = f"the stands saw it turn up to {rate:.2f}°/s"
+    if wander is not None and np.any(wander > HIP_DRIFT_TARGET_DEG):
+        seen = (
+            f"the sensors' filters turned it up to {float(np.max(wander)):.0f}° away from "
+            "what the stands on either side measured and back"
+        )
     out = {}
     for motion, share in (("adduction", np.sqrt(1.0 - up * up)), ("internal_rotation", up)):
         doubt = past_target_doubt(
@@ -788,7 +917,7 @@ def hip_drift_timed(
             HIP_DRIFT_TARGET_DEG,
             what=(
                 f"the {side} leg's heading against the pelvis is measured only where you stand "
-                f"still and upright, and the stands saw it turn up to {rate:.2f}°/s: away from "
+                f"still and upright, and {seen}: away from "
                 f"them hip {motion.replace('_', ' ')}"
             ),
             redo=(

@@ -39,6 +39,7 @@ from analysis.angles.heading import (
     AnchorRuns,
     anchor_runs_from_axes,
     axis_azimuth_float32,
+    filter_turn_rad,
     hinge_heading_from_axes,
     hip_drift_doubts,
     hip_drift_timed,
@@ -53,6 +54,7 @@ from analysis.angles.heading import (
     twist_undecided,
     undecided_twist_words,
     untwist,
+    wander_bound_rad,
 )
 from analysis.angles.held_twist import held_twist_slips
 from analysis.angles.hinge_lean import hip_lean_doubts, lean_deg
@@ -764,9 +766,14 @@ def analyse_recording(
         families={p: info.family for p, info in meta.sensors.items()},  # a part's prior
         vendor_fused=fused,
     )
-    precision = {
-        p: precision_of(e, cal.segments[p].q_S_B) for p, e in evidence.items() if p in cal.segments
-    }
+    precision, filter_turns = (
+        {
+            p: precision_of(e, cal.segments[p].q_S_B)
+            for p, e in evidence.items()
+            if p in cal.segments
+        },
+        _hip_filter_turns(session, q_E_S, gyr_bias, fused),  # before the re-anchoring
+    )
     valid = {p: u.valid for p, u in session.streams.items()}
     # ``worn``: the calibration the re-anchored sensors' orientations are read with (an axis
     # bias taken out already); ``cal`` keeps the one found, for its doubts (a hinge's lean)
@@ -849,7 +856,7 @@ def analyse_recording(
         other_readings=readings,
         rate_mixing=mixing,
         timed_doubts=_merged_timed(
-            _timed_hips(angles, drift),
+            _timed_hips(angles, drift, filter_turns),
             leaned,
             tissue_timed,
             _vendor_heading_hips(angles, drift, fused),
@@ -1809,18 +1816,45 @@ def _tissue_knees(
     return out, timed
 
 
+def _hip_filter_turns(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    gyr_bias: Mapping[str, FloatArray],
+    fused: Collection[str],
+) -> dict[str, FloatArray]:
+    """Per VQF-fused pelvis and thigh, the heading its filter's bias estimate put in (rad).
+
+    Per grid row (:func:`~analysis.angles.heading.filter_turn_rad`); a vendor's fusion is left
+    out (its heading has other inputs).
+    """
+    out = {}
+    for p, q in q_E_S.items():
+        if p in fused or not (p == "pelvis" or p.endswith("_thigh")):
+            continue
+        out[p] = filter_turn_rad(q, session.streams[p].gyr_rad_s, session.rate_hz, gyr_bias[p])
+    return out
+
+
 def _timed_hips(
-    angles: pd.DataFrame, drift: Mapping[str, tuple[AnchorRuns, FloatArray]]
+    angles: pd.DataFrame,
+    drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
+    filter_turns: Mapping[str, FloatArray] | None = None,
 ) -> dict[str, TimedDoubt]:
     """Per hip angle column, when a heading drift may put it past its target.
 
-    :func:`hip_drift_timed` on each thigh's anchor runs and its long axis's vertical share.
+    :func:`hip_drift_timed` on each thigh's anchor runs and its long axis's vertical share,
+    with the filters' turn between the runs (:func:`wander_bound_rad`) where both the pelvis's
+    and the thigh's are in ``filter_turns`` (:func:`_hip_filter_turns`).
     """
     t_s = angles[T_S].to_numpy()
+    turns = filter_turns or {}
     out = {}
     for thigh, (runs, up) in drift.items():
         side = thigh.split("_", 1)[0]
-        for motion, doubt in hip_drift_timed(t_s, up, runs, side).items():
+        wander = None
+        if thigh in turns and "pelvis" in turns:
+            wander = wander_bound_rad(t_s, runs, turns[thigh] - turns["pelvis"])
+        for motion, doubt in hip_drift_timed(t_s, up, runs, side, wander).items():
             column = angle_column(side, "hip", motion)
             if column in angles:
                 out[column] = doubt
