@@ -85,6 +85,43 @@ canonical file without a sidecar, a simulation), keeps the prior unless its stil
 as such a part's (:func:`inferred_part`)."""
 
 
+ACC_OFFSET_WALK_M_S2_SQRT_S: Final = 1e-4 * GRAVITY_M_S2
+"""How fast an accelerometer's offset wanders during a session (m/s² per √s, per axis; about
+0.1 mg/√s: 2.5 mg after 10 min, 6 mg after an hour). The pose fit takes each offset as
+constant, so what it wanders after the quiet stand stays in every later pose, and its part
+across gravity tilts the segment as an offset does; no still norm sees that part (a norm
+sees only the part along gravity). The size is an assumption, of the order of consumer
+datasheets' offset over temperature (BMI160: ±1 mg/K typical) on a sensor that warms on the
+skin by a few kelvin; the simulator's offset walk has the same value (docs/simulator.md)."""
+
+
+def walk_tilt_cov3(
+    u: FloatArray, since_stand_s: FloatArray, q_S_B: FloatArray, walk_m_s2_sqrt_s: float
+) -> FloatArray:
+    """``(k, 3, 3)``: covariance (rad²) of the tilt an offset's walk since the stand leaves.
+
+    ``u``: unit mean specific force per block ``(k, 3)`` (sensor frame); ``since_stand_s``:
+    each block's time from the quiet stand (s, ≥ 0); ``q_S_B``: segment to sensor. An offset
+    wandered by ``δ`` (isotropic, variance ``walk² · Δt`` per axis) turns the measured gravity
+    by the rotation vector ``u × δ / g`` (:func:`tilt_gradient`), whose covariance is
+    ``walk² Δt / g² · (I − u uᵀ)``; returned in the segment's axes (x anterior, y superior,
+    z lateral) as :func:`segment_tilt_cov3`. NaN where ``u`` is.
+    """
+    axes = np.stack([rotate(q_S_B, a) for a in np.eye(3)])  # rows: segment axes in S
+    along = u @ axes.T  # (k, 3): gravity along each segment axis
+    perp = axes @ axes.T - np.einsum("na,nb->nab", along, along)
+    scale = walk_m_s2_sqrt_s**2 * np.asarray(since_stand_s, dtype=np.float64) / GRAVITY_M_S2**2
+    return perp * scale[:, None, None]
+
+
+def since_stand_s(
+    t_s: FloatArray, rows: NDArray[np.intp], static_s: tuple[float, float]
+) -> FloatArray:
+    """Time (s, ≥ 0) of grid ``rows`` from the quiet stand ``static_s`` (0 inside it)."""
+    t = np.asarray(t_s, dtype=np.float64)[rows]
+    return np.maximum(0.0, np.maximum(static_s[0] - t, t - static_s[1]))
+
+
 def part_prior_scale(family: str | None) -> float:
     """:data:`PART_PRIOR_SCALE` of a sensor family (1 for one not listed or None)."""
     return PART_PRIOR_SCALE.get(family or "", 1.0)
@@ -328,7 +365,9 @@ class PoseEvidence:
     there are no blocks or no usable stand sample); ``misfit``: the raw poses against the
     fit's prior (:func:`prior_misfit`; ``cov`` is taken under the prior it calls for, or
     under the part's, :func:`inferred_part`, whichever is wider); ``part``: the family
-    whose part widened the prior, or :data:`INFERRED_PART` (None: none did).
+    whose part widened the prior, or :data:`INFERRED_PART` (None: none did);
+    ``since_stand_s``: each block's time from the quiet stand (s), over which the offset
+    walks (:func:`walk_tilt_cov3`; None: no walk counted).
     """
 
     cov: FloatArray
@@ -337,6 +376,7 @@ class PoseEvidence:
     u0: FloatArray | None
     misfit: PriorMisfit = NO_MISFIT
     part: str | None = None
+    since_stand_s: FloatArray | None = None
 
 
 def uncorrected(means_m_s2: FloatArray, correction: AccCorrection | None) -> FloatArray:
@@ -413,7 +453,8 @@ def pose_evidence(
     with np.errstate(invalid="ignore"):
         u = u / np.linalg.norm(u, axis=1, keepdims=True)
     u0 = stand.mean(axis=0)
-    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0), misfit, widened)
+    since = since_stand_s(t_s, block_rows(k * n, rate_hz), static_s)
+    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0), misfit, widened, since)
 
 
 def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
@@ -421,11 +462,12 @@ def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
     if evidence.u0 is None:
         var = np.full(evidence.u.shape[0], np.nan)
         return SegmentPrecision(var, evidence.poses, evidence.misfit, evidence.part)
-    z = rotate(q_S_B, [0.0, 0.0, 1.0])
-    d = tilt_gradient(evidence.u, z) - tilt_gradient(evidence.u0[None, :], z)
-    var = np.einsum("ni,ij,nj->n", d, evidence.cov, d)
     cov3 = segment_tilt_cov3(evidence.u, evidence.u0, evidence.cov, q_S_B)
-    return SegmentPrecision(var, evidence.poses, evidence.misfit, evidence.part, cov3)
+    if evidence.since_stand_s is not None:
+        cov3 = cov3 + walk_tilt_cov3(
+            evidence.u, evidence.since_stand_s, q_S_B, ACC_OFFSET_WALK_M_S2_SQRT_S
+        )
+    return SegmentPrecision(cov3[:, 2, 2], evidence.poses, evidence.misfit, evidence.part, cov3)
 
 
 def segment_tilt_cov3(
@@ -561,6 +603,16 @@ def other_side(side: str | None) -> str | None:
     return next(s for s in SIDES if s != side)
 
 
+def plus_minus_deg(value_deg: float, target_deg: float) -> str:
+    """A ± past ``target_deg`` as the reasons write it (degrees, no sign or unit).
+
+    One decimal; two where one would not show it past the target (2.04° beside a 2° target
+    is written "2.04", not "2.0").
+    """
+    one = f"{value_deg:.1f}"
+    return one if float(one) > target_deg else f"{value_deg:.2f}"
+
+
 def precision_doubts(
     rmse_deg: Mapping[str, float],
     segments: Mapping[str, SegmentPrecision],
@@ -583,10 +635,12 @@ def precision_doubts(
             a, b = (s.removeprefix(f"{side}_") for s in (p, q))
             reason = (
                 f"the {side} leg's {PLAIN_NAME[name]} is measured to about "
-                f"±{COVERAGE_SIGMA * sd:.1f}° here, more than the {TARGET_DEG[name]:.0f}° "
+                f"±{plus_minus_deg(COVERAGE_SIGMA * sd, TARGET_DEG[name])}° here, more than the "
+                f"{TARGET_DEG[name]:.0f}° "
                 f"this tool trusts: its {a} and {b} sensors were still in only "
                 f"{segments[p].poses} and {segments[q].poses} positions (e.g. standing and "
-                "lying flat), which cannot tell the sensors' offset from their gain"
+                "lying flat), which cannot tell the sensors' offset from their gain, nor see "
+                "the offset drift as the session goes on"
             )
             out[column] = bounded(reason, PRECISION_REDO, COVERAGE_SIGMA * sd)
     return out
@@ -642,7 +696,8 @@ def _misfit_reason(worst: str, seg: SegmentPrecision, what: str, sd: float, targ
             f"{seg.poses} still positions leave part of its offset and gain unmeasured"
         )
     return (
-        f"{why}: {what} is measured to about ±{COVERAGE_SIGMA * sd:.1f}° here, more than the "
+        f"{why}: {what} is measured to about ±{plus_minus_deg(COVERAGE_SIGMA * sd, target)}° "
+        "here, more than the "
         f"{target:.0f}° this tool trusts"
     )
 
@@ -797,7 +852,8 @@ def precision_notes(
     notes = []
     for side in sides:
         parts = [
-            f"{PLAIN_NAME[name]} measured to about ±{COVERAGE_SIGMA * rmse_deg[column]:.1f}°"
+            f"{PLAIN_NAME[name]} measured to about "
+            f"±{plus_minus_deg(COVERAGE_SIGMA * rmse_deg[column], TARGET_DEG[name])}°"
             for column, (name, _, _) in _joints(side).items()
             if column in flagged and column in rmse_deg
         ]
