@@ -371,6 +371,7 @@ function render(s) {
     seq: s.seq, t_s: s.t_s, recv_ms: recv, render_ms: performance.now() - recv,
     cue: s.cue, cue_shown: !$("cue").hidden && $("cue").textContent === (s.cue || ""),
     ankle_state: j.ankle || null, ankle_deg: ankle ? ankle.angle_deg : null,
+    ankle_fill: ankleFill(),
     engaged: s.engaged, phase: s.phase, server_mono_s: s.server_mono_s,
     lag_s: s.lag_s, behind_shown: !$("behind").hidden,
     outages: (s.outages || []).map((o) => ({ placement: o.placement, frozen: !!o.frozen })),
@@ -378,6 +379,11 @@ function render(s) {
     stand_in: s.stand_in || null, stand_in_shown: $("stand-in").hidden ? null : $("stand-in").textContent,
   });
   if (sg.trace.length > 5000) sg.trace.splice(0, 1000);
+}
+
+function ankleFill() {
+  const c = document.querySelector("circle[data-joint=ankle]");
+  return c ? getComputedStyle(c).fill : null;
 }
 
 function send(obj) {
