@@ -31,6 +31,7 @@ from analysis.angles.tissue import (
     with_tissue_deg,
 )
 from analysis.envelope.checker import check_envelope
+from analysis.envelope.monitor import EnvelopeMonitor
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.recording.doubts import (
     TimedDoubt,
@@ -257,3 +258,25 @@ def test_the_words_say_the_knee_is_approximate_and_its_verdicts_stand():
     assert KNEE in line
     assert "bent far" in line
     assert "strap it" in line
+
+
+def test_the_live_monitor_cues_a_trace_only_knee_as_a_trusted_one():
+    df = _knee_drop(2.0)  # a knee break well past its edge while engaged
+    entry = {KNEE: trace_bounded("bent far", "strap it", 2.5)}
+    runs = {}
+    for name, uncertain in (("plain", None), ("marked", entry)):
+        monitor = EnvelopeMonitor(STANDING, side="right", uncertain=uncertain)
+        cues, last = [], None
+        for i in range(0, len(df), 20):
+            part = df.iloc[i : i + 20]
+            state = monitor.update(
+                part.t_s.to_numpy(), {c: part[c].to_numpy() for c in df.columns[1:]}
+            )
+            if state is not None:
+                cues.extend(state.new_cues)
+                last = state
+        runs[name] = (cues, last)
+    assert runs["marked"][0] == runs["plain"][0]
+    assert runs["plain"][0]  # the break is cued
+    assert runs["marked"][1].rules == runs["plain"][1].rules
+    assert runs["marked"][1].hold_s == runs["plain"][1].hold_s
