@@ -110,7 +110,12 @@ from analysis.angles.tilt_precision import (
     predicted_rmse_deg,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
-from analysis.angles.tissue import knee_tissue_timed, tissue_rmse_deg, with_tissue_deg
+from analysis.angles.tissue import (
+    knee_tissue_precision,
+    knee_tissue_timed,
+    tissue_rmse_deg,
+    with_tissue_deg,
+)
 from analysis.angles.unread_twist import unread_twist_doubt
 from analysis.angles.vendor_heading import anchored_mask, hip_heading_timed
 from analysis.angles.vendor_tilt import (
@@ -119,7 +124,7 @@ from analysis.angles.vendor_tilt import (
     vendor_orientation,
 )
 from analysis.errors import InsufficientDataError
-from analysis.recording.doubts import TimedDoubt, UncertainAngle
+from analysis.recording.doubts import TimedDoubt, UncertainAngle, trace_precision_deg
 from analysis.recording.schema import (
     ANGLE_COLUMNS,
     ORIENTATION_FROM_VENDOR,
@@ -239,7 +244,9 @@ class AngleResult:
     """``q_E_B`` per placement on the grid, in the common earth frame (for diagnostics)."""
     uncertain: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Angle columns whose calibration is not established: ``{column: {reason, redo}}``
-    (``CalibrationResult.uncertain_angles``); pass to ``check_envelope(uncertain=...)``."""
+    (``CalibrationResult.uncertain_angles``); pass to ``check_envelope(uncertain=...)``. A
+    knee held bent for much of the session has a trace-only entry (its soft tissue's ±; its
+    rules decided on :attr:`timed_doubts`, :func:`analysis.angles.tissue.knee_tissue_precision`)."""
     doubted: Mapping[str, str] = field(default_factory=dict)
     """Placements whose calibration is not trusted, with the reason (the source of
     ``uncertain``: the calibration's own doubts and joints read beyond any range)."""
@@ -271,12 +278,16 @@ class AngleResult:
         ``uncertain_angles`` is replaced here by :attr:`uncertain` (also the doubts found
         later: joints read beyond any range, the resting leg's imprecise tilt), and
         ``doubted_segments`` (:attr:`doubted`) is added, so the calibration section reads the
-        same list as ``envelope.json`` and the verdict.
+        same list as ``envelope.json`` and the verdict; ``approximate_angles`` (column → ±
+        degrees) names those of them whose entry is trace-only (their rules are decided).
         """
         return {
             **self.calibration.to_dict(),
             "uncertain_angles": {c: dict(v) for c, v in self.uncertain.items()},
             "doubted_segments": dict(self.doubted),
+            "approximate_angles": {
+                c: round(b, 2) for c, b in trace_precision_deg(self.uncertain).items()
+            },
         }
 
 
@@ -837,7 +848,8 @@ def analyse_recording(
     )
     imprecise = _with_hip_bounds(imprecise, uncertain, hitched, tilted)
     notes = (*flat_notes, *_resting_notes(predicted, imprecise, exercised))
-    predicted, tissue_timed = _tissue_knees(angles, predicted)  # after the notes: poses' ±
+    # after the notes: their ± is the poses'
+    predicted, tissue, tissue_timed = _tissue_knees(angles, predicted, {**uncertain, **imprecise})
     readings = _slips_unread(readings, _slipped(slips, list(angles.columns), angles))
     warnings.extend([*(slip_reason(s) for s in slips), *(belt_words(b) for b in belts)])
     report("done", 1.0)
@@ -849,7 +861,7 @@ def analyse_recording(
         gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
-        uncertain={**uncertain, **imprecise},
+        uncertain={**uncertain, **imprecise, **tissue},
         doubted=doubts,
         predicted_rmse_deg=predicted,
         precision_notes=notes,
@@ -1793,15 +1805,18 @@ def _drifted_hips(
 
 
 def _tissue_knees(
-    angles: pd.DataFrame, predicted: Mapping[str, float]
-) -> tuple[dict[str, float], dict[str, TimedDoubt]]:
-    """Each knee's predicted RMSE with the soft tissue's added, and when it may be off.
+    angles: pd.DataFrame, predicted: Mapping[str, float], doubted: Collection[str]
+) -> tuple[dict[str, float], dict[str, UncertainAngle], dict[str, TimedDoubt]]:
+    """Each knee's predicted RMSE and trace precision with its soft tissue, and when it is off.
 
     :func:`analysis.angles.tissue.tissue_rmse_deg` added to each knee ``predicted`` has;
-    :func:`analysis.angles.tissue.knee_tissue_timed` per knee column of ``angles``.
+    :func:`analysis.angles.tissue.knee_tissue_precision` (trace-only: its rules are decided
+    on the per-time bound) for each knee not already in ``doubted`` (whose entries keep their
+    own words); :func:`analysis.angles.tissue.knee_tissue_timed` per knee column of ``angles``.
     """
     t_s = angles[T_S].to_numpy()
     out = dict(predicted)
+    whole: dict[str, UncertainAngle] = {}
     timed: dict[str, TimedDoubt] = {}
     for side in SIDES:
         column = angle_column(side, "knee", "flexion")
@@ -1810,10 +1825,13 @@ def _tissue_knees(
         knee = angles[column].to_numpy(dtype=np.float64)
         if column in out:
             out[column] = with_tissue_deg(out[column], tissue_rmse_deg(knee))
+        entry = knee_tissue_precision(knee, predicted.get(column), side)
+        if entry is not None and column not in doubted:
+            whole[column] = entry
         doubt = knee_tissue_timed(t_s, knee, side)
         if doubt is not None:
             timed[column] = doubt
-    return out, timed
+    return out, whole, timed
 
 
 def _hip_filter_turns(

@@ -14,6 +14,10 @@ independently). Its error grows with the bend: 3.7 % of a seated 90° is 3.3°.
 The share is not measured here; it is stated as a precision: each of the two sensors turns
 by :data:`TISSUE_SHARE_SD` of the knee's flexion (one standard deviation; independent), so
 the knee's tissue error has a standard deviation of ``√2 · s · |knee|`` at each moment.
+Nothing in a session shows how much tissue it has (docs/accuracy.md, round 19), so a knee
+held bent for much of the session (a seated one) cannot be promised to its target: its trace
+is then given that precision (:func:`knee_tissue_precision`), while its rules are decided on
+the per-time bound (:func:`knee_tissue_timed`), where near straight the tissue adds nothing.
 Frames and units: the knee's flexion angle as the angle table reads it (degrees, 0 at the
 quiet stand, flexion positive).
 """
@@ -27,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.heading import past_target_doubt
-from analysis.recording.doubts import TimedDoubt
+from analysis.recording.doubts import TimedDoubt, UncertainAngle, trace_bounded
 from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
@@ -115,3 +119,46 @@ def knee_tissue_timed(t_s: FloatArray, knee_deg: FloatArray, side: str) -> Timed
         ),
         redo=TISSUE_REDO,
     )
+
+
+def knee_bent_deg(knee_deg: FloatArray) -> float:
+    """How far the knee was bent for much of the session (degrees).
+
+    The 90th percentile of ``|knee_deg|``, NaN readings left out; 0 with none.
+    """
+    knee = np.abs(np.asarray(knee_deg, dtype=np.float64))
+    knee = knee[np.isfinite(knee)]
+    return float(np.percentile(knee, 90)) if knee.size else 0.0
+
+
+def knee_tissue_precision(
+    knee_deg: FloatArray,
+    predicted_deg: float | None,
+    side: str,
+    share_sd: float = TISSUE_SHARE_SD,
+) -> UncertainAngle | None:
+    """The knee's trace precision over the session when the soft tissue alone passes its target.
+
+    ``knee_deg`` the angle table's knee flexion (degrees); ``predicted_deg`` the poses'
+    predicted RMSE of this knee (degrees; None: none). An entry when :data:`COVERAGE_SIGMA`
+    times the tissue's own RMSE over the session (:func:`tissue_rmse_deg`) passes
+    :data:`TARGET_DEG` (the knee read past about 47° RMS), else None: the poses' precision
+    alone doubts no exercised leg here. Its ± is that many σ of the RMSE with the poses'
+    added. The entry is trace-only (:func:`~analysis.recording.doubts.trace_bounded`): the
+    knee's rules stay decided on :func:`knee_tissue_timed`'s per-time bound.
+    """
+    knee = np.asarray(knee_deg, dtype=np.float64)
+    tissue = tissue_rmse_deg(knee, share_sd)
+    if not COVERAGE_SIGMA * tissue > TARGET_DEG:
+        return None
+    plus_minus = COVERAGE_SIGMA * with_tissue_deg(predicted_deg, tissue)
+    reason = (
+        f"the {side} knee was bent about {knee_bent_deg(knee):.0f}° for much of the session, "
+        f"and the soft tissue under the {side} thigh and shin sensors moves as the knee bends "
+        "(a few percent of the bend, which the sensors cannot measure): its reading is "
+        f"approximate at deep bends, measured to about ±{plus_minus:.1f}° over the session, "
+        f"more than the {TARGET_DEG:.0f}° this tool trusts. Its rule verdicts stand: a rule on "
+        "it is decided only where the reading clears what the tissue could do at that bend "
+        "(near straight the tissue adds nothing)"
+    )
+    return trace_bounded(reason, TISSUE_REDO, plus_minus)

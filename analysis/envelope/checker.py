@@ -99,7 +99,14 @@ from analysis.envelope.results import (
     parts_clear_of,
 )
 from analysis.errors import DataError
-from analysis.recording.doubts import DoubtKind, TimedDoubt, doubt_kinds, precision_bound_deg
+from analysis.recording.doubts import (
+    DoubtKind,
+    TimedDoubt,
+    decided_doubts,
+    doubt_kinds,
+    precision_bound_deg,
+    trace_precision_deg,
+)
 from analysis.recording.runs import true_intervals
 from analysis.recording.schema import ANGLE_COLUMNS, SIDES, T_S
 from analysis.recording.streams import Marker
@@ -193,7 +200,8 @@ def check_envelope(
         raise DataError(f"side must be 'left' or 'right', got {side!r}")
     t_s, data = _validated(angles)
     t_end = end_times(t_s)
-    absent = dict(absent or {})
+    # a trace-only doubt is reported (shown), never read by a decision
+    absent, shown, uncertain = dict(absent or {}), uncertain, decided_doubts(uncertain)
 
     engaged, engaged_by, engaged_reason, in_pose = _engagement(
         profile, side, data, t_s, t_end, absent, open_gaps=open_gaps
@@ -312,7 +320,9 @@ def check_envelope(
         slr=slr_result(t_s, data, markers, side=side),
         differentiation=tests,
         hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
-        uncertain_angles=uncertain_in(uncertain, data),
+        uncertain_angles=uncertain_in(shown, data),
+        angle_precision_deg=_angle_precision_deg(shown, data),
+        trace_precision_deg={c: b for c, b in trace_precision_deg(shown).items() if c in data},
         possible_holds=possible_holds,
         possible_stretches=_possible_stretches(
             profile,
@@ -326,6 +336,19 @@ def check_envelope(
             },
         ),
     )
+
+
+def _angle_precision_deg(
+    uncertain: Mapping[str, Mapping[str, str]] | None, data: Mapping[str, FloatArray]
+) -> dict[str, float]:
+    """Per column of ``data``, the ± (degrees) of an uncertain angle whose whole doubt is one."""
+    given = uncertain or {}
+    out = {}
+    for column in data:
+        bound = precision_bound_deg(given[column]) if column in given else None
+        if bound is not None:
+            out[column] = bound
+    return out
 
 
 def uncertain_in(

@@ -209,6 +209,13 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
         if r.status == "uncertain"
     ]
     out["uncertain_angles"] = {c: dict(v) for c, v in res.uncertain_angles.items()}
+    out["angle_precision"] = {
+        c: {
+            "precision_deg": _r(b, 2),
+            "rules": "per_time" if c in res.trace_precision_deg else "beyond_margin",
+        }
+        for c, b in res.angle_precision_deg.items()
+    }
     out["posture"] = None if res.posture is None else res.posture.to_dict()
     out["markers"].extend(_marker_item(m) for m in res.marks)
     if res.gaps:

@@ -835,6 +835,15 @@ class EnvelopeResult:
     uncertain_angles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Every angle of the table reported as uncertain, ``{column: {"reason", "redo"}}``,
     whether a rule reads it or not (``envelope.json``'s ``uncertain_angles``)."""
+    angle_precision_deg: Mapping[str, float] = field(default_factory=dict)
+    """The angles of :attr:`uncertain_angles` whose whole doubt is a ± in degrees, that ±: a
+    rule on one is decided beyond it (or, for :attr:`trace_precision_deg`'s, per time)."""
+    trace_precision_deg: Mapping[str, float] = field(default_factory=dict)
+    """The angles of :attr:`uncertain_angles` whose entry states only how precise their trace
+    is over the session (the ± in degrees), while their rules are decided per time on a bound
+    no entry changes (:attr:`~analysis.recording.doubts.UncertainAngle.trace_only`): their
+    readings are approximate, their rule verdicts stand (``envelope.json``'s
+    ``angle_precision``)."""
     posture: PostureCheck | None = None
     """The session's posture against the profile's (:mod:`analysis.envelope.posture`; None
     when not checked: no pelvis sensor, a profile of unknown posture, or the envelope was

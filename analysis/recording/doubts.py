@@ -49,6 +49,11 @@ class UncertainAngle(Mapping[str, str]):
     precision_reason: str | None = None
     """The reason :attr:`precision_deg` was given for (another doubt added to the words, e.g. by
     :func:`dataclasses.replace`, leaves the bound no longer the whole doubt)."""
+    trace_only: bool = False
+    """True when the entry states only how precise the angle's trace is over the session (its
+    ± in :attr:`precision_deg`), while its rules are decided on a per-time bound given with
+    the angle's ``timed_doubts``: the envelope checker reports such an entry and decides
+    nothing on it (:func:`decided_doubts`). The knee's soft tissue (round 21)."""
 
     def __getitem__(self, key: str) -> str:
         if key == "reason":
@@ -69,6 +74,49 @@ def bounded(reason: str, redo: str, precision_deg: float) -> UncertainAngle:
     return UncertainAngle(
         reason=reason, redo=redo, precision_deg=float(precision_deg), precision_reason=reason
     )
+
+
+def trace_bounded(reason: str, redo: str, precision_deg: float) -> UncertainAngle:
+    """An entry whose angle's trace is measured to about ±``precision_deg`` over the session.
+
+    Its rules are decided per time instead (:attr:`UncertainAngle.trace_only`).
+    """
+    return UncertainAngle(
+        reason=reason,
+        redo=redo,
+        precision_deg=float(precision_deg),
+        precision_reason=reason,
+        trace_only=True,
+    )
+
+
+def is_trace_only(why: Mapping[str, str] | None) -> bool:
+    """Whether ``why`` states only its angle's trace precision (:attr:`UncertainAngle.trace_only`).
+
+    False for None, a plain ``{"reason", "redo"}`` and any entry whose words changed since.
+    """
+    return (
+        isinstance(why, UncertainAngle)
+        and why.trace_only
+        and why.reason == why.precision_reason
+        and not why.kinds
+    )
+
+
+def decided_doubts(
+    uncertain: Mapping[str, Mapping[str, str]] | None,
+) -> dict[str, Mapping[str, str]]:
+    """The entries of ``uncertain`` a rule is decided on: all but the trace-only ones."""
+    return {c: v for c, v in (uncertain or {}).items() if not is_trace_only(v)}
+
+
+def trace_precision_deg(uncertain: Mapping[str, Mapping[str, str]] | None) -> dict[str, float]:
+    """Per column, the ± (degrees) of each trace-only entry of ``uncertain``."""
+    return {
+        c: float(v.precision_deg)
+        for c, v in (uncertain or {}).items()
+        if is_trace_only(v) and isinstance(v, UncertainAngle) and v.precision_deg is not None
+    }
 
 
 def precision_bound_deg(why: Mapping[str, str]) -> float | None:

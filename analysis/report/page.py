@@ -840,7 +840,8 @@ def _calibration_section(ctx: ReportContext) -> str:
     weak = _weak_segments(ctx.calibration)
     gyro = (ctx.calibration or {}).get("stand_gyro_rms_deg_s")
     still = not isinstance(gyro, int | float) or gyro < 1.0
-    unsure = _uncertain_columns(ctx.calibration)
+    rough = _approximate_columns(ctx.calibration)
+    unsure = [c for c in _uncertain_columns(ctx.calibration) if c not in rough]
     if ctx.calibration is not None:
         overall = "good" if not weak and still and not unsure else "check the notes below"
         out.append(f"<p>Calibration quality: <b>{overall}</b>.</p>")
@@ -857,6 +858,12 @@ def _calibration_section(ctx: ReportContext) -> str:
             "<p class='box'>Uncertain angles (never judged as outside; why and what to redo "
             "are in the verdict above): " + _e(", ".join(unsure)) + ".</p>"
         )
+    if rough:
+        out.append(
+            "<p class='box'>Approximate readings (their traces are measured only to about the "
+            "± given in the verdict above, but their rules were judged and those verdicts "
+            "stand): " + _e(", ".join(rough)) + ".</p>"
+        )
     if ctx.warnings:
         out.append("<h3>Data warnings</h3><ul>")
         out.append("".join(f"<li>{_e(w)}</li>" for w in ctx.warnings) + "</ul>")
@@ -866,6 +873,14 @@ def _calibration_section(ctx: ReportContext) -> str:
 def _uncertain_columns(cal: Mapping[str, Any] | None) -> list[str]:
     """The angle columns the calibration document lists as uncertain (strings only)."""
     listed = (cal or {}).get("uncertain_angles")
+    if not isinstance(listed, Mapping):
+        return []
+    return [str(c) for c in listed]
+
+
+def _approximate_columns(cal: Mapping[str, Any] | None) -> list[str]:
+    """The uncertain angle columns the calibration document lists as approximate only."""
+    listed = (cal or {}).get("approximate_angles")
     if not isinstance(listed, Mapping):
         return []
     return [str(c) for c in listed]
@@ -1024,14 +1039,37 @@ def uncertain_lines(env: EnvelopeResult) -> list[str]:
     """Plain sentences for the uncertain angles: which, why, what to redo.
 
     First the rules judged ``uncertain``, then the uncertain angles no rule reads
-    (:func:`unread_uncertain_lines`), so every angle of ``env.uncertain_angles`` is named.
+    (:func:`unread_uncertain_lines`), then the angles whose reading is only approximate while
+    their rules are judged (:func:`approximate_lines`), so every angle of
+    ``env.uncertain_angles`` is named.
     """
     return (
         confirmed_lines(env)
         + gate_lines(env)
         + _uncertain_rule_lines(env)
         + unread_uncertain_lines(env)
+        + approximate_lines(env)
     )
+
+
+def approximate_lines(env: EnvelopeResult) -> list[str]:
+    """One sentence per reason for the angles whose trace is approximate but whose rules stand.
+
+    Such an angle (``env.trace_precision_deg``: a knee held bent for much of the session,
+    whose soft tissue the sensors cannot see) is measured only to a ± over the session, so
+    its reading is not trusted to the target; its rules are still judged where the reading
+    clears what the doubt could do at that time, and those verdicts stand.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for column in env.trace_precision_deg:
+        why = env.uncertain_angles.get(column)
+        if why is not None:
+            key = (str(why.get("reason", "")), str(why.get("redo", "")))
+            groups.setdefault(key, []).append(column)
+    return [
+        f"Approximate readings (rule verdicts on them stand): {', '.join(cols)} — {reason}; {redo}."
+        for (reason, redo), cols in groups.items()
+    ]
 
 
 def gate_lines(env: EnvelopeResult) -> list[str]:
@@ -1093,6 +1131,7 @@ def unread_uncertain_lines(env: EnvelopeResult) -> list[str]:
     not to be trusted either; angles of the same reason and advice share a sentence.
     """
     read = {r.column for r in env.rules if r.status == "uncertain" or r.confirmed_by}
+    read |= set(env.trace_precision_deg)  # said by approximate_lines
     groups: dict[tuple[str, str], list[str]] = {}
     for column, why in env.uncertain_angles.items():
         if column not in read:

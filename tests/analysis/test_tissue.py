@@ -9,6 +9,7 @@ bent far, only beyond the bound the tissue puts on it then.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -19,7 +20,10 @@ from analysis.angles import pipeline
 from analysis.angles.tissue import (
     COVERAGE_SIGMA,
     TARGET_DEG,
+    TISSUE_REDO,
     TISSUE_SHARE_SD,
+    knee_bent_deg,
+    knee_tissue_precision,
     knee_tissue_timed,
     tissue_rmse_deg,
     tissue_sd_deg,
@@ -27,8 +31,18 @@ from analysis.angles.tissue import (
     with_tissue_deg,
 )
 from analysis.envelope.checker import check_envelope
+from analysis.envelope.monitor import EnvelopeMonitor
 from analysis.envelope.profiles import load_builtin_profile
-from analysis.recording.doubts import TimedDoubt
+from analysis.recording.doubts import (
+    TimedDoubt,
+    bounded,
+    decided_doubts,
+    is_trace_only,
+    precision_bound_deg,
+    trace_bounded,
+    trace_precision_deg,
+)
+from analysis.report.page import approximate_lines, unread_uncertain_lines
 from tests.analysis.builders import min_jerk_step as step
 from tests.analysis.test_envelope import standing_session
 
@@ -117,7 +131,152 @@ def test_the_pipeline_adds_the_tissue_to_each_knee_and_times_the_bent_one():
     seated = np.concatenate([np.zeros(200), np.full(800, 88.0)])
     angles = pd.DataFrame({"t_s": t, KNEE: seated, "left_knee_flexion_deg": np.zeros(1000)})
     predicted = {KNEE: 0.2, "left_knee_flexion_deg": 0.2}
-    out, timed = pipeline._tissue_knees(angles, predicted)
+    out, whole, timed = pipeline._tissue_knees(angles, predicted, ())
     assert out[KNEE] == pytest.approx(with_tissue_deg(0.2, tissue_rmse_deg(seated)))
     assert out["left_knee_flexion_deg"] == pytest.approx(0.2)
     assert set(timed) == {KNEE}
+    assert set(whole) == {KNEE}
+    assert is_trace_only(whole[KNEE])
+
+
+def test_the_pipeline_keeps_a_doubted_knee_s_own_words():
+    t = _t(1000)
+    seated = np.concatenate([np.zeros(200), np.full(800, 88.0)])
+    angles = pd.DataFrame({"t_s": t, KNEE: seated})
+    _, whole, timed = pipeline._tissue_knees(angles, {KNEE: 0.2}, {KNEE})
+    assert whole == {}
+    assert set(timed) == {KNEE}  # its rules still decided on the per-time bound
+
+
+# --- the trace's precision over the session (round 21) ---
+
+
+def test_the_bend_for_much_of_the_session_is_its_90th_percentile():
+    knee = np.concatenate([np.zeros(100), np.full(900, -80.0), [np.nan]])
+    assert knee_bent_deg(knee) == pytest.approx(80.0)
+    assert knee_bent_deg(np.array([np.nan])) == 0.0
+
+
+def test_a_seated_knee_s_trace_is_measured_to_the_tissue_and_poses_together():
+    knee = np.concatenate([np.zeros(200), np.full(800, 88.0)])
+    entry = knee_tissue_precision(knee, 0.3, "right")
+    assert entry is not None
+    expected = COVERAGE_SIGMA * with_tissue_deg(0.3, tissue_rmse_deg(knee))
+    assert entry.precision_deg == pytest.approx(expected)
+    assert expected > TARGET_DEG
+    assert is_trace_only(entry)
+    assert entry["redo"] == TISSUE_REDO
+    assert f"±{expected:.1f}°" in entry["reason"]
+    assert "approximate at deep bends" in entry["reason"]
+    assert "rule verdicts stand" in entry["reason"]
+
+
+def test_a_knee_read_near_straight_has_no_trace_doubt():
+    knee = np.concatenate([np.zeros(500), np.full(500, 40.0)])  # 3σ RMS 1.2°
+    assert knee_tissue_precision(knee, 0.2, "right") is None
+
+
+def test_the_poses_precision_alone_is_no_trace_doubt():
+    knee = np.concatenate([np.zeros(500), np.full(500, 20.0)])
+    assert knee_tissue_precision(knee, 0.9, "right") is None  # 3σ 2.7° from the poses
+
+
+def test_the_mark_starts_where_the_tissue_s_own_3_sigma_rms_passes_the_target():
+    edge_deg = TARGET_DEG / (COVERAGE_SIGMA * math.sqrt(2.0) * TISSUE_SHARE_SD)  # ≈ 47°
+    assert knee_tissue_precision(np.full(100, edge_deg * 0.99), None, "left") is None
+    assert knee_tissue_precision(np.full(100, edge_deg * 1.01), None, "left") is not None
+
+
+def test_a_trace_only_entry_is_no_longer_one_once_other_words_join_it():
+    entry = trace_bounded("bent far", "strap it", 2.5)
+    assert is_trace_only(entry)
+    assert precision_bound_deg(entry) == pytest.approx(2.5)
+    joined = dataclasses.replace(entry, reason="bent far; the axis is undecided")
+    assert not is_trace_only(joined)
+    assert not is_trace_only(bounded("imprecise", "redo", 3.0))
+    assert not is_trace_only({"reason": "bent far", "redo": "strap it"})
+    assert not is_trace_only(None)
+
+
+def test_the_decided_doubts_leave_the_trace_only_entries_out():
+    other = bounded("imprecise", "redo", 3.0)
+    given = {KNEE: trace_bounded("bent far", "strap it", 2.5), "x_deg": other}
+    assert decided_doubts(given) == {"x_deg": other}
+    assert decided_doubts(None) == {}
+    assert trace_precision_deg(given) == {KNEE: pytest.approx(2.5)}
+
+
+def _decisions(doc: dict) -> dict:
+    """An ``envelope.json`` without what only reports the angles' doubts."""
+    return {k: v for k, v in doc.items() if k not in ("uncertain_angles", "angle_precision")}
+
+
+@pytest.mark.parametrize("reads_deg", [2.0, 9.5, 18.0])
+@pytest.mark.parametrize("bound_deg", [0.0, 1.5, 9.0])
+def test_a_trace_only_knee_changes_no_rule_verdict_episode_or_hold(reads_deg, bound_deg):
+    df = _knee_drop(reads_deg)
+    t = df["t_s"].to_numpy()
+    timed = {KNEE: TimedDoubt(np.where((t > 20.0) & (t < 40.0), bound_deg, 0.0), "bent", "s")}
+    entry = trace_bounded("bent far", "strap it", 2.5)
+    plain = check_envelope(df, STANDING, side="right", timed_doubts=timed)
+    marked = check_envelope(df, STANDING, side="right", timed_doubts=timed, uncertain={KNEE: entry})
+    assert _decisions(marked.to_dict()) == _decisions(plain.to_dict())
+    assert np.array_equal(marked.state, plain.state)
+    assert np.array_equal(marked.in_hold, plain.in_hold)
+    assert marked.to_dict()["uncertain_angles"] == {
+        KNEE: {"reason": "bent far", "redo": "strap it"}
+    }
+    assert marked.to_dict()["angle_precision"] == {
+        KNEE: {"precision_deg": 2.5, "rules": "per_time"}
+    }
+    assert plain.to_dict()["angle_precision"] == {}
+
+
+def test_a_plain_bounded_entry_is_still_decided_by_its_margin_and_listed():
+    df = _knee_drop(9.5)  # 0.5° past the ≥ 10° edge: within a ±2.5° margin
+    res = check_envelope(df, STANDING, side="right", uncertain={KNEE: bounded("b", "r", 2.5)})
+    assert res.rule("knee_flexion").status == "uncertain"
+    assert res.to_dict()["angle_precision"] == {
+        KNEE: {"precision_deg": 2.5, "rules": "beyond_margin"}
+    }
+    traced = {KNEE: trace_bounded("b", "r", 2.5)}
+    as_read = check_envelope(df, STANDING, side="right").rule("knee_flexion").status
+    assert as_read != "uncertain"
+    assert (
+        check_envelope(df, STANDING, side="right", uncertain=traced).rule("knee_flexion").status
+        == as_read
+    )
+
+
+def test_the_words_say_the_knee_is_approximate_and_its_verdicts_stand():
+    df = _knee_drop(18.0)
+    entry = trace_bounded("bent far", "strap it", 2.5)
+    res = check_envelope(df, STANDING, side="right", uncertain={KNEE: entry})
+    assert unread_uncertain_lines(res) == []  # a rule does judge it
+    (line,) = approximate_lines(res)
+    assert "rule verdicts on them stand" in line
+    assert KNEE in line
+    assert "bent far" in line
+    assert "strap it" in line
+
+
+def test_the_live_monitor_cues_a_trace_only_knee_as_a_trusted_one():
+    df = _knee_drop(2.0)  # a knee break well past its edge while engaged
+    entry = {KNEE: trace_bounded("bent far", "strap it", 2.5)}
+    runs = {}
+    for name, uncertain in (("plain", None), ("marked", entry)):
+        monitor = EnvelopeMonitor(STANDING, side="right", uncertain=uncertain)
+        cues, last = [], None
+        for i in range(0, len(df), 20):
+            part = df.iloc[i : i + 20]
+            state = monitor.update(
+                part.t_s.to_numpy(), {c: part[c].to_numpy() for c in df.columns[1:]}
+            )
+            if state is not None:
+                cues.extend(state.new_cues)
+                last = state
+        runs[name] = (cues, last)
+    assert runs["marked"][0] == runs["plain"][0]
+    assert runs["plain"][0]  # the break is cued
+    assert runs["marked"][1].rules == runs["plain"][1].rules
+    assert runs["marked"][1].hold_s == runs["plain"][1].hold_s
