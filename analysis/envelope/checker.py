@@ -922,7 +922,8 @@ def _judged_near_latch(
     A run of at least the dwell where the angle ``x`` (deg) is past the edge but not past the
     point where a breach is recognised (half the band beyond the edge), within the angle's
     precision (:func:`~analysis.envelope.gates.angle_precision_deg`) of that point, where the
-    rule is judged (``valid``) and outside no episode (``mask``), cannot be decided by the
+    rule is judged (``valid``) and outside every episode (``mask``, and the result's unconfirmed
+    and test episodes), cannot be decided by the
     reading (:func:`~analysis.envelope.gates.near_latch_runs`). A rule with no episode and such
     a run is ``uncertain`` (its reason the first run in words, :class:`~.results.NearLatchRun`);
     a violated rule (or one a gate run left uncertain) keeps its status and episodes and lists
@@ -935,10 +936,12 @@ def _judged_near_latch(
     outward = 1.0 if spec.upper else -1.0
     latch_deg = spec.limit_deg + outward * spec.hysteresis_deg / 2.0
     precision_deg = angle_precision_deg(spec.name)
+    # the time of every episode, kept or not (unconfirmed, a test's movement), is no run
+    taken = mask | _episodes_mask((*result.unconfirmed, *result.excused), t_s)
     runs = near_latch_runs(
         x,
         valid,
-        mask,
+        taken,
         t_s,
         t_end,
         limit_deg=spec.limit_deg,
