@@ -469,6 +469,7 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         win = (a - 1.0, b + spec.dwell_s + 1.0)
         n_est, ok_est = found_once(est_eps, rule, a, win, tol)
         _, ok_tru = found_once(tru_eps, rule, a, win, tol)
+        said_near = _near_latch_over(rr, win)
         item = {
             "rule": rule,
             "start_s": a,
@@ -477,10 +478,16 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
             "measured": bool(measured),
             "advisory": spec.advisory,
             "found_once": ok_est,
-            # a rule confirmed in part (``confirmed_by``) leaves its other episodes unconfirmed
+            # a rule confirmed in part (``confirmed_by``) leaves its other episodes unconfirmed;
+            # one uncertain only for runs near its latch point is so only where a run is
             "uncertain": bool(
-                rr is not None and (rr.status == "uncertain" or getattr(rr, "confirmed_by", None))
+                rr is not None
+                and (
+                    (rr.status == "uncertain" and (not _grazing_only(rr) or said_near))
+                    or getattr(rr, "confirmed_by", None)
+                )
             ),
+            "near_latch_said": said_near,
             "n_episodes": n_est,
             "truth_found_once": ok_tru,
             "confirmed_by": getattr(rr, "confirmed_by", None),
@@ -555,7 +562,54 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "holds_matched": int(matched),
         "rule_status": statuses,
         "uncertain_rules": [r for r, s in statuses.items() if s == "uncertain"],
+        "near_latch": near_latch_truth(ses, est, tru_eps),
     }
+
+
+def _grazing_only(rr: Any) -> bool:
+    """Whether a rule result is uncertain only for its runs near the latch point."""
+    return rr.status == "uncertain" and bool(getattr(rr, "near_latch", ())) and not rr.unconfirmed
+
+
+def _near_latch_over(rr: Any, win: tuple[float, float]) -> bool:
+    """Whether one of the rule's runs near its latch point overlaps ``win`` (s)."""
+    runs = getattr(rr, "near_latch", ()) if rr is not None else ()
+    return any(n.start_s < win[1] and n.end_s > win[0] for n in runs)
+
+
+def near_latch_truth(
+    ses: PopulationSession, est: EnvelopeResult, tru_eps: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each run near a rule's latch point (``RuleResult.near_latch``) against the truth.
+
+    ``truth_closest_deg``: the truth's most outward value in the run (toward the latch point);
+    ``truth_breach``: a truth episode of the rule overlaps the run. A run with no truth breach
+    is the price of saying such runs (a doubt where the rule was kept).
+    """
+    out = []
+    t = ses.truth["t_s"].to_numpy()
+    for rr in est.rules:
+        for n in getattr(rr, "near_latch", ()):
+            win = (t >= n.start_s) & (t < n.end_s)
+            x = ses.truth[rr.column].to_numpy()[win] if rr.column in ses.truth else np.array([])
+            worst = (np.max(x) if rr.spec.upper else np.min(x)) if x.size else float("nan")
+            out.append(
+                {
+                    "rule": rr.rule,
+                    "status": str(rr.status),
+                    "start_s": n.start_s,
+                    "end_s": n.end_s,
+                    "closest_deg": n.closest_deg,
+                    "latch_deg": n.latch_deg,
+                    "truth_closest_deg": float(worst),
+                    "truth_breach": _overlaps(
+                        {"start_s": n.start_s, "end_s": n.end_s},
+                        [(e["start_s"], e["end_s"]) for e in tru_eps if e["rule"] == rr.rule],
+                        0.0,
+                    ),
+                }
+            )
+    return out
 
 
 def _noted_by_reading(hold: tuple[float, float], est: EnvelopeResult) -> bool:
@@ -954,6 +1008,30 @@ def unconfirmed_table(records: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def near_latch_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Runs near a rule's latch point (said, the rule uncertain there): per sensor set, the
+    sessions with one, the correct sessions with one (their price: no violation to say), the
+    runs with no truth episode under them, and the scripted violations such a run said."""
+    lines = [
+        "| sensors | sessions with a run near the latch | correct sessions with one | runs "
+        "| runs with no truth episode | scripted violations said by a run |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in SETS:
+        rs = [r for r in records if r["sensors"] == s and "envelope" in r]
+        if not rs:
+            continue
+        runs = [g for r in rs for g in r["envelope"].get("near_latch", [])]
+        with_run = [r for r in rs if r["envelope"].get("near_latch")]
+        correct = [r for r in with_run if not r["violations"]]
+        said = sum(v.get("near_latch_said", False) for r in rs for v in r["envelope"]["scripted"])
+        lines.append(
+            f"| {s} | {len(with_run)} / {len(rs)} | {len(correct)} | {len(runs)} | "
+            f"{sum(not g['truth_breach'] for g in runs)} | {said} |"
+        )
+    return lines
+
+
 def report_lines(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
     """Every table as markdown lines, by name."""
     return {
@@ -965,6 +1043,7 @@ def report_lines(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
         "misses": miss_table(records),
         "holds": hold_table(records),
         "unconfirmed": unconfirmed_table(records),
+        "near_latch": near_latch_table(records),
         "errors": [
             f"- person {r['person']} ({r['length']}, {r['sensors']}): {r['error']}"
             for r in records

@@ -41,7 +41,12 @@ from analysis.envelope.clinical import (
     test_movement_windows,
 )
 from analysis.envelope.dynamics import repetition_result, slider_result
-from analysis.envelope.gates import GateRun, angle_precision_deg, borderline_runs
+from analysis.envelope.gates import (
+    GateRun,
+    angle_precision_deg,
+    borderline_runs,
+    near_latch_runs,
+)
 from analysis.envelope.masks import (
     BoolArray,
     FloatArray,
@@ -74,6 +79,7 @@ from analysis.envelope.profiles import (
 )
 from analysis.envelope.results import (
     GATE_REDO,
+    NEAR_LATCH_REDO,
     STATE_INSIDE,
     STATE_NOT_ENGAGED,
     STATE_OUTSIDE,
@@ -86,6 +92,7 @@ from analysis.envelope.results import (
     Hold,
     HoldAlternative,
     MarkResult,
+    NearLatchRun,
     PeakAlternative,
     PossibleStretch,
     RateAlternative,
@@ -181,7 +188,8 @@ def check_envelope(
         uncertain; an episode elsewhere still counts.
     exact
         The angles are exact (a simulation's truth): no engagement run at about its dwell is
-        read again within the angles' precision (:func:`_gate_hung`), as measured angles are.
+        read again within the angles' precision (:func:`_gate_hung`), as measured angles are,
+        and no run near a rule's latch point is said (:func:`_judged_near_latch`).
     open_gaps
         Live only: the angle columns whose sensor is out right now, so that their gap at the
         end of ``angles`` is still open (its far side not yet sent). An engagement
@@ -240,6 +248,7 @@ def check_envelope(
             _readings_of(column, other_readings),
             _JudgedUnder(profile, side, data, t_s, t_end, absent, exact=exact, open_gaps=open_gaps),
             (x, mask),
+            valid=judged & finite,
         )
         if mask is None:
             rule_results.append(result)
@@ -924,6 +933,75 @@ def _judge_rule(
     return result, mask
 
 
+def _judged_near_latch(
+    result: RuleResult,
+    mask: BoolArray,
+    x: FloatArray,
+    valid: BoolArray,
+    grid: tuple[FloatArray, FloatArray],
+) -> tuple[RuleResult, BoolArray]:
+    """A judged rule with the runs where its angle grazed the latch point said.
+
+    A run of at least the dwell where the angle ``x`` (deg) is past the edge but not past the
+    point where a breach is recognised (half the band beyond the edge), within the angle's
+    precision (:func:`~analysis.envelope.gates.angle_precision_deg`) of that point, where the
+    rule is judged (``valid``) and outside every episode (``mask``, and the result's unconfirmed
+    and test episodes), cannot be decided by the
+    reading (:func:`~analysis.envelope.gates.near_latch_runs`). A rule with no episode and such
+    a run is ``uncertain`` (its reason the first run in words, :class:`~.results.NearLatchRun`);
+    a violated rule (or one a gate run left uncertain) keeps its status and episodes and lists
+    the runs. Returns the result and its outside mask, always as measured (empty for a rule
+    with no episode): the angle is trusted, so its gaps still stop a hold and are listed, and
+    the run, no episode, breaks no hold; untouched without such a run.
+    """
+    t_s, t_end = grid
+    spec = result.spec
+    outward = 1.0 if spec.upper else -1.0
+    latch_deg = spec.limit_deg + outward * spec.hysteresis_deg / 2.0
+    precision_deg = angle_precision_deg(spec.name)
+    # the time of every episode, kept or not (unconfirmed, a test's movement), is no run
+    taken = mask | _episodes_mask((*result.unconfirmed, *result.excused), t_s)
+    runs = near_latch_runs(
+        x,
+        valid,
+        taken,
+        t_s,
+        t_end,
+        limit_deg=spec.limit_deg,
+        latch_deg=latch_deg,
+        precision_deg=precision_deg,
+        dwell_s=spec.dwell_s,
+    )
+    if not runs:
+        return result, mask
+    peaks, _ = reduce_peak(
+        x, np.array([a for a, _ in runs]), np.array([b for _, b in runs]), upper=spec.upper
+    )
+    near = tuple(
+        NearLatchRun(
+            rule=spec.name,
+            start_s=float(t_s[a]),
+            end_s=float(t_end[b - 1]),
+            closest_deg=float(peak),
+            limit_deg=spec.limit_deg,
+            latch_deg=latch_deg,
+            precision_deg=precision_deg,
+        )
+        for (a, b), peak in zip(runs, peaks, strict=True)
+    )
+    if result.status != "ok":  # violated, or already uncertain on a gate run: said besides
+        return dataclasses.replace(result, near_latch=near), mask
+    why = near[0].text() + (f" (and {len(near) - 1} more such runs)" if len(near) > 1 else "")
+    out = dataclasses.replace(
+        result,
+        status="uncertain",
+        near_latch=near,
+        reason="; ".join(r for r in (result.reason, why) if r),
+        redo=result.redo or NEAR_LATCH_REDO,
+    )
+    return out, mask
+
+
 def _excuse_tests(
     result: RuleResult, mask: BoolArray, tests: Sequence[DifferentiationTest], t_s: FloatArray
 ) -> tuple[RuleResult, BoolArray, BoolArray]:
@@ -1139,22 +1217,30 @@ def _judged_doubted(
     group: OtherReadings | None,
     judged_under: _JudgedUnder,
     reading: tuple[FloatArray, BoolArray],
+    *,
+    valid: BoolArray | None = None,
 ) -> tuple[RuleResult, BoolArray | None]:
     """A judged rule under its angle's doubts, as :func:`check_envelope` reads them.
 
     ``why`` (its ``uncertain`` entry, :func:`_judged_uncertain`), then ``timed``
     (:func:`_judged_within_timed`), then an engagement run at about its dwell that the
-    angles' precision may decide the other way (:func:`_gate_hung`). Returns the result and
-    its outside mask (None: uncertain); untouched without doubts.
+    angles' precision may decide the other way (:func:`_gate_hung`), then, on an angle with
+    no ``why`` and not exact, a run near the rule's latch point within the angle's precision
+    (:func:`_judged_near_latch`, where the rule is judged and its angle ``valid``; None: not
+    read). Returns the result and its outside mask (None: uncertain); untouched without doubts.
     """
     mask: BoolArray | None = reading[1]
     if why is not None:
         result, mask = _judged_uncertain(result, why, group, judged_under, reading)
     if timed is not None and mask is not None:
         result, mask = _judged_within_timed(result, timed, judged_under, (reading[0], mask))
+    grid = (judged_under.t_s, judged_under.t_end)
     if mask is not None:
-        grid = (judged_under.t_s, judged_under.t_end)
         result, mask = _gate_hung(result, mask, reading[0], judged_under.gates(), grid)
+    # an angle with a doubt of its own was decided by it; exact angles (a simulation's
+    # truth) have no precision to graze the latch point within
+    if mask is not None and valid is not None and why is None and not judged_under.exact:
+        result, mask = _judged_near_latch(result, mask, reading[0], valid, grid)
     return result, mask
 
 

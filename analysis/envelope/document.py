@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         Episode,
         GateReading,
         MarkResult,
+        NearLatchRun,
         RuleResult,
     )
 
@@ -290,7 +291,22 @@ def _rule_item(r: RuleResult) -> dict[str, Any]:
         item["gate_readings"] = [_gate_reading(g) for g in r.gate_readings]
     if r.excused:
         item["test_episodes"] = [_episode(e) for e in r.excused]
+    if r.near_latch:
+        item["near_latch_runs"] = [_near_latch(n) for n in r.near_latch]
     return item
+
+
+def _near_latch(n: NearLatchRun) -> dict[str, Any]:
+    """One ``near_latch_runs`` item of a rule (docs/envelope.md "Runs near the latch point")."""
+    return {
+        "start_s": _r(n.start_s, 3),
+        "end_s": _r(n.end_s, 3),
+        "closest_deg": _r(n.closest_deg, 2),
+        "limit_deg": n.limit_deg,
+        "latch_deg": n.latch_deg,
+        "precision_deg": n.precision_deg,
+        "text": n.text(),
+    }
 
 
 def _gate_reading(g: GateReading) -> dict[str, Any]:

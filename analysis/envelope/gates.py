@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+import numpy as np
+
 from analysis.envelope.masks import BoolArray, FloatArray
 from analysis.recording.runs import value_runs
 from analysis.recording.targets import RMSE_TARGET_DEG
@@ -119,3 +121,37 @@ def borderline_runs(
             shortest = min(shortest, length)
             out.append(GateRun(a, b, float(t_s[a]), length, shortest, longest, dwell, met, counted))
     return out
+
+
+def near_latch_runs(
+    x_deg: FloatArray,
+    judged: BoolArray,
+    outside: BoolArray,
+    t_s: FloatArray,
+    t_end: FloatArray,
+    *,
+    limit_deg: float,
+    latch_deg: float,
+    precision_deg: float,
+    dwell_s: float,
+) -> list[tuple[int, int]]:
+    """Runs ``[a, b)`` where a rule's angle grazes its latch point: no breach, but no ``ok``.
+
+    The angle ``x_deg`` (degrees) is past the edge ``limit_deg`` toward the latch point
+    ``latch_deg`` (half the hysteresis band past the edge, where a breach is recognised), within
+    ``precision_deg`` of that point, where the rule is ``judged`` and not already ``outside`` (an
+    episode), for at least ``dwell_s`` (first sample's start to last sample's end, as the dwell
+    is measured). The side of the edge the outside lies on is the side of ``latch_deg``. The
+    truth there may have passed the latch point for the dwell or not: the reading cannot decide.
+    """
+    outward = 1.0 if latch_deg >= limit_deg else -1.0
+    with np.errstate(invalid="ignore"):
+        past_edge = outward * (x_deg - limit_deg) > 0.0
+        near = outward * (x_deg - latch_deg) >= -precision_deg
+    grazing = past_edge & near & judged & ~outside & np.isfinite(x_deg)
+    starts, ends, values = value_runs(grazing)
+    return [
+        (int(a), int(b))
+        for a, b, v in zip(starts, ends, values, strict=True)
+        if v and _length_s(t_s, t_end, int(a), int(b)) >= dwell_s - 1e-9
+    ]

@@ -292,8 +292,9 @@ class EnvelopeMonitor:
                 )
                 continue
             # a rule uncertain only for an episode that hangs on an engagement run at about
-            # its dwell (``RuleResult.gate_readings``) keeps its outside mask: its angle is
-            # trusted, and the newest sample is judged as any other
+            # its dwell (``RuleResult.gate_readings``), or for a run near its latch point
+            # (``RuleResult.near_latch``), keeps its outside mask: its angle is trusted, and
+            # the newest sample is judged as any other
             if r.status == "uncertain" and r.rule not in res.outside:
                 why = f"{r.reason} — {r.redo}" if r.redo else r.reason
                 rules.append(

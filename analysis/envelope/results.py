@@ -93,6 +93,52 @@ class RuleResult:
     """Episodes whose existence hangs on a gate run of about its dwell (the stretch position
     held about the 2 s it must last to count): each in ``unconfirmed``, with the run and the
     other reading (:class:`GateReading`). Empty otherwise."""
+    near_latch: tuple[NearLatchRun, ...] = ()
+    """Runs of at least the dwell where the angle was past the edge but not past the point
+    where a breach counts, within its precision of that point (:class:`NearLatchRun`): the
+    sensors cannot tell whether the rule was broken there. A rule with no episode and such a
+    run is ``uncertain``; a violated rule keeps its status and lists them. Empty otherwise."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NearLatchRun:
+    """A run ``[start_s, end_s)`` where a rule's angle grazed the point a breach counts from.
+
+    The angle was past the rule's edge ``limit_deg`` but not past ``latch_deg`` (half the
+    hysteresis band beyond the edge, held the dwell: where a breach is recognised), coming
+    to ``closest_deg`` at most, within ``precision_deg`` (how far the angle may be off) of
+    ``latch_deg``. Degrees in the angle's own convention; times on the session clock.
+    """
+
+    rule: str
+    start_s: float
+    end_s: float
+    closest_deg: float
+    limit_deg: float
+    latch_deg: float
+    precision_deg: float
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the run in seconds."""
+        return self.end_s - self.start_s
+
+    def text(self) -> str:
+        """The run in plain words, e.g. "the knee read 8.7° for 12 s (1:59–2:11), …"."""
+        return (
+            f"the {_rule_part(self.rule)} read {_deg_text(round(self.closest_deg, 1))}° for "
+            f"{self.duration_s:.0f} s ({clock_text(self.start_s)}–{clock_text(self.end_s)}), "
+            f"past the {_deg_text(self.limit_deg)}° limit and within its measuring error "
+            f"({self.precision_deg:g}°) of {_deg_text(self.latch_deg)}°, the point where a "
+            "break counts: the sensors cannot tell whether the limit was broken there"
+        )
+
+
+NEAR_LATCH_REDO: Final = (
+    "keep clearly inside the limit during the stretch, or repeat it: a reading within the "
+    "sensors' measuring error of the point where a break counts cannot be decided"
+)
+"""What to redo for a rule made uncertain by a run near its latch point (:class:`NearLatchRun`)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -164,13 +164,29 @@ def confirmed_episodes(env: dict, rule: str) -> list[dict]:
     return next((list(r.get("episodes", [])) for r in env["rules"] if r["rule"] == rule), [])
 
 
+def near_latch_of(env: dict, rule: str) -> list[dict]:
+    """A rule's runs near its latch point (``near_latch_runs``: past the edge, short of the
+    point where a breach counts, within the angle's precision of it); empty when none."""
+    return next((list(r.get("near_latch_runs", [])) for r in env["rules"] if r["rule"] == rule), [])
+
+
+def _grazing_only(env: dict, rule: str) -> bool:
+    """Whether a rule is uncertain only for its runs near the latch point (its angle trusted)."""
+    r = next((r for r in env["rules"] if r["rule"] == rule), {})
+    unc = env.get("uncertain_angles") or {}
+    return bool(r.get("near_latch_runs")) and r.get("column") not in unc
+
+
 def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
     """Whether each scripted break was found (one episode starting within 1.5 s of its onset,
     or of the start of the truth's run past the edge that the onset lies in); ``not_reached``
     when the truth never passes the rule's edge during the break, or passes it by less than the
     documented latch calls a breach (a scripted movement too small to violate: nothing to find,
     not a miss). On a rule not uncertain, a break only an unconfirmed episode shows is
-    ``uncertain_found`` (said, not counted)."""
+    ``uncertain_found`` (said, not counted). A break no episode shows on a rule whose angle is
+    trusted is ``near_latch_said`` (said, not counted) when one of the rule's runs near the
+    latch point overlaps the break's window in time, else ``missed``: the run's doubt says
+    nothing about a time it does not cover."""
     out = []
     uncertain_rules = {
         u.get("rule") if isinstance(u, dict) else u for u in env.get("uncertain", []) or []
@@ -187,10 +203,17 @@ def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
             for ep in eps
             if ep["start_s"] < b["end_s"] + 1.0 and ep["end_s"] > b["start_s"] - 1.0
         ]
+        grazed = [
+            g
+            for g in near_latch_of(env, b["rule"])
+            if g["start_s"] < b["end_s"] and g["end_s"] > b["start_s"]
+        ]
         if b["onset_s"] is None or not b.get("breach", True):  # no violation to find
             verdict = "not_reached"
         elif status == "not_measured" or status == "absent":
             verdict = "not_measured"
+        elif not hits and _grazing_only(env, b["rule"]):
+            verdict = "near_latch_said" if grazed else "missed"
         elif status == "uncertain" or b["rule"] in uncertain_rules:
             verdict = "uncertain_found" if hits else "uncertain_missed"
         elif hits and not sure:
@@ -203,6 +226,7 @@ def judge_breaks(env: dict, onsets: list[dict]) -> list[dict]:
                 "status": status,
                 "verdict": verdict,
                 "n_overlapping": len(over),
+                "near_latch": [[g["start_s"], g["end_s"]] for g in grazed],
                 "est_starts": [ep["start_s"] for ep in over],
             }
         )
@@ -238,6 +262,48 @@ def false_episodes(
                             "peak_deg": ep.get("peak_deg"),
                         }
                     )
+    return out
+
+
+def near_latch_truth(
+    env: dict, truth: pd.DataFrame, side: str, exercise: str = "standing"
+) -> list[dict]:
+    """Each rule's run near its latch point (``near_latch_runs``) against the truth: the
+    truth's closest approach to the latch point in the run (its most outward value,
+    ``truth_closest_deg``; ``truth_past_latch_deg`` how far past that point, negative when
+    short of it) and ``breach`` (whether the documented latch breaks the rule on the truth
+    within the run, :func:`truth_breach`). A run with no breach on a session's correct rule is
+    the price of saying such runs: a doubt the truth did not need."""
+    out = []
+    t = truth["t_s"].to_numpy()
+    n_dwell = max(int(1.0 / np.median(np.diff(t))), 1) if len(t) > 1 else 1
+    edges = PROFILE_EDGES[exercise]
+    for r in env["rules"]:
+        rule = r["rule"]
+        runs = r.get("near_latch_runs", [])
+        if not runs or rule not in edges or column_for(rule, side) not in truth.columns:
+            continue
+        _, sense, edge, hyst = edges[rule]
+        sign = 1.0 if sense == "above" else -1.0
+        values = truth[column_for(rule, side)].to_numpy()
+        broken = truth_breach(values, rule, exercise, n_dwell)
+        for g in runs:
+            win = (t >= g["start_s"]) & (t < g["end_s"])
+            past = sign * (values[win] - (edge + sign * hyst / 2))
+            worst = float(np.max(past)) if past.size else float("nan")
+            out.append(
+                {
+                    "rule": rule,
+                    "status": r["status"],
+                    "start_s": g["start_s"],
+                    "end_s": g["end_s"],
+                    "closest_deg": g["closest_deg"],
+                    "latch_deg": g["latch_deg"],
+                    "truth_closest_deg": edge + sign * hyst / 2 + sign * worst,
+                    "truth_past_latch_deg": worst,
+                    "breach": bool(broken[win].any()),
+                }
+            )
     return out
 
 

@@ -228,6 +228,7 @@ def evaluate(
         "profile": env.get("profile"),
         "scripted": compare.breaks_in_gaps(compare.judge_breaks(env, onsets), drops),
         "false": compare.false_episodes(env, truth, side, exercise),
+        "near_latch": compare.near_latch_truth(env, truth, side, exercise),
         "rule_status": {r["rule"]: r["status"] for r in env["rules"]},
         "holds": env.get("holds", []),
         "hold_check": holds,

@@ -318,6 +318,9 @@ def run_rows(records: list[dict], label: str) -> list[str]:
             for f in res.get("false", []):  # an unconfirmed one is said, advisory or not
                 kind = "false_adv" if f["advisory"] else "false_gate"
                 c["false_said" if _unconfirmed(f) else kind] += 1
+            for g in res.get("near_latch", []):  # said, not counted; without a breach: noise
+                c["near_latch"] += 1
+                c["near_latch_noise"] += not g["breach"]
             for h in res.get("hold_check", []):
                 c["holds"] += 1
                 key = "not_found" if not h["found"] else "within" if h["within_1s"] else "said"
@@ -328,7 +331,8 @@ def run_rows(records: list[dict], label: str) -> list[str]:
             f"| {label} | {set_name} | {c['n']} | {c['found']}/{c['found'] + c['missed']} "
             f"trusted, {c['uncertain_found']}/{c['uncertain_found'] + c['uncertain_missed']} "
             f"uncertain, {c['not_measured']} not measured, {c['not_reached']} not reached, "
-            f"{c['in_gap']} in a dropout | "
+            f"{c['in_gap']} in a dropout, {c['near_latch_said']} said near the latch "
+            f"({c['near_latch']} runs near the latch, {c['near_latch_noise']} with no breach) | "
             f"{c['false_gate']} / {c['false_adv']} ({c['false_said']} unconfirmed, said) | "
             f"{c['within']}/{c['holds']} within 1 s, "
             f"{c['said']} said, {c['unsaid']} unsaid, {c['not_found']} not found | "
