@@ -72,6 +72,14 @@ class PoseTimeline:
         """
         if self.t_s != 0.0 or len(self.key_t) != 1:
             raise ConfigError("script error: start_in only opens a timeline, at 0 s")
+        new = self._posed(targets)
+        self.pose = new
+        self.key_pose[0] = dict(new)
+        if not standing:
+            self._standing_since = None
+
+    def _posed(self, targets: Mapping[str, float]) -> dict[str, float]:
+        """The pose now with ``targets`` (deg) set, flat feet keeping their soles level."""
         unknown = set(targets) - set(CHANNELS)
         if unknown:
             raise ConfigError(f"script error: unknown channel(s) {sorted(unknown)}")
@@ -80,10 +88,7 @@ class PoseTimeline:
         for side in SIDES:
             if self.flat[side]:
                 new[f"{side}_ankle_dorsiflexion"] = self._flat_ankle(side, new)
-        self.pose = new
-        self.key_pose[0] = dict(new)
-        if not standing:
-            self._standing_since = None
+        return new
 
     def _flat_ankle(self, side: str, pose: Mapping[str, float]) -> float:
         return (
@@ -108,14 +113,7 @@ class PoseTimeline:
         """
         if not duration_s > 0:
             raise ConfigError(f"script error: a move needs a positive duration, got {duration_s}")
-        unknown = set(targets) - set(CHANNELS)
-        if unknown:
-            raise ConfigError(f"script error: unknown channel(s) {sorted(unknown)}")
-        new = dict(self.pose)
-        new.update({k: float(v) for k, v in targets.items()})
-        for side in SIDES:
-            if self.flat[side]:
-                new[f"{side}_ankle_dorsiflexion"] = self._flat_ankle(side, new)
+        new = self._posed(targets)
         t0, t1 = self.t_s, self.t_s + duration_s
         if carrier is not None:
             self.anchors.append((t0, t1, t0 if agree == "start" else t1, *carrier))
