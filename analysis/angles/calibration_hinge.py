@@ -307,6 +307,27 @@ def _jacobian(w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray) ->
     return jac
 
 
+def _damped_step(jac: FloatArray, e: FloatArray, damping: float) -> FloatArray:
+    """The Levenberg-Marquardt step for residuals ``e`` and their Jacobian ``jac`` ``(n, k)``.
+
+    ``(JᵀJ + λ·(tr(JᵀJ)/k)·I) δ = −Jᵀe``: the damping ``λ`` scaled by the mean curvature.
+    """
+    h = jac.T @ jac
+    k = jac.shape[1]
+    return np.linalg.solve(h + damping * (np.trace(h) / k + 1e-12) * np.eye(k), -(jac.T @ e))
+
+
+def _next_damping(accepted: bool, damping: float, step: FloatArray) -> tuple[float, bool]:
+    """The next step's damping, and whether the descent stops there.
+
+    An accepted step lowers it threefold (stop once the step is under 1e-7); a rejected one
+    raises it tenfold (stop past 1e6).
+    """
+    if accepted:
+        return max(damping / 3.0, 1e-6), bool(np.linalg.norm(step) < 1e-7)
+    return damping * 10.0, damping * 10.0 > 1e6
+
+
 def _descend(
     w1: FloatArray, w2: FloatArray, j1: FloatArray, j2: FloatArray, iterations: int
 ) -> tuple[float, FloatArray, FloatArray]:
@@ -326,25 +347,21 @@ def _descend(
         jac = np.empty((w1.shape[0], 4))
         jac[:, :2] = _across_gradient(w1, f1, along1) @ b1.T
         jac[:, 2:] = -(_across_gradient(w2, f2, along2) @ b2.T)
-        h = jac.T @ jac
-        step = np.linalg.solve(h + damping * (np.trace(h) / 4.0 + 1e-12) * np.eye(4), -(jac.T @ e))
+        step = _damped_step(jac, e, damping)
         t1 = j1 + step[:2] @ b1
         t2 = j2 + step[2:] @ b2
         t1, t2 = t1 / np.linalg.norm(t1), t2 / np.linalg.norm(t2)
         (g1, a1), (g2, a2) = _across_norm(w1, sq1, t1), _across_norm(w2, sq2, t2)
         e_new = g1 - g2
         new = float(e_new @ e_new)
-        if new <= cost:
+        accepted = new <= cost
+        if accepted:
             j1, j2, cost, e = t1, t2, new, e_new
             f1, along1, f2, along2 = g1, a1, g2, a2
             b1, b2 = _tangent_basis(j1), _tangent_basis(j2)
-            damping = max(damping / 3.0, 1e-6)
-            if np.linalg.norm(step) < 1e-7:
-                break
-        else:
-            damping *= 10.0
-            if damping > 1e6:
-                break
+        damping, done = _next_damping(accepted, damping, step)
+        if done:
+            break
     return cost, j1, j2
 
 
@@ -397,8 +414,7 @@ def _descend_at_turn(
         jac = np.empty((w_chk.shape[0], 3))
         jac[:, 0] = _across_gradient(w_chk, f_c, a_c) @ d_c
         jac[:, 1:] = -(_across_gradient(w_oth, f_o, a_o) @ b.T)
-        h = jac.T @ jac
-        step = np.linalg.solve(h + damping * (np.trace(h) / 3.0 + 1e-12) * np.eye(3), -(jac.T @ e))
+        step = _damped_step(jac, e, damping)
         phi_t = phi + float(step[0])
         j_t = j_oth + step[1:] @ b
         j_t = j_t / np.linalg.norm(j_t)
@@ -406,17 +422,14 @@ def _descend_at_turn(
         g_o, ga_o = _across_norm(w_oth, sq_o, j_t)
         e_new = g_c - g_o
         new = float(e_new @ e_new)
-        if new <= cost:
+        accepted = new <= cost
+        if accepted:
             phi, j_oth, cost, e = phi_t, j_t, new, e_new
             f_c, a_c, f_o, a_o = g_c, ga_c, g_o, ga_o
             b = _tangent_basis(j_oth)
-            damping = max(damping / 3.0, 1e-6)
-            if np.linalg.norm(step) < 1e-7:
-                break
-        else:
-            damping *= 10.0
-            if damping > 1e6:
-                break
+        damping, done = _next_damping(accepted, damping, step)
+        if done:
+            break
     return cost
 
 

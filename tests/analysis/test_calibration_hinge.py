@@ -526,3 +526,19 @@ def test_turn_cost_ratio_is_one_without_moving_samples():
     still = np.zeros((200, 3))
     fit = fit_hinge(still, still, Z, Z)
     assert ch.turn_cost_ratio(still, still, fit, Z, Y, 30.0, distal=True) == 1.0
+
+
+def test_the_damping_falls_on_an_accepted_step_and_rises_on_a_rejected_one():
+    small, big = np.array([1e-8, 0.0]), np.array([0.1, 0.0])
+    assert ch._next_damping(True, 3e-3, big) == (pytest.approx(1e-3), False)
+    assert ch._next_damping(True, 1e-6, small) == (1e-6, True)  # floor, and a step too small
+    assert ch._next_damping(False, 1e-3, big) == (pytest.approx(1e-2), False)
+    assert ch._next_damping(False, 2e5, big)[1]  # past 1e6: the descent gives up
+
+
+def test_the_damped_step_is_gauss_newton_without_damping():
+    rng = np.random.default_rng(3)
+    jac, e = rng.normal(size=(20, 3)), rng.normal(size=20)
+    gauss_newton = np.linalg.lstsq(jac, -e, rcond=None)[0]
+    np.testing.assert_allclose(ch._damped_step(jac, e, 0.0), gauss_newton, atol=1e-9)
+    assert np.linalg.norm(ch._damped_step(jac, e, 1e3)) < 0.01 * np.linalg.norm(gauss_newton)
