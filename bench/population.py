@@ -244,6 +244,8 @@ HOLD_REASONS = (
     "margin); the hold gives its reading with that episode inside, one reading matches",
     "longer: an uncertain rule does not break it; the hold says another calibration of that "
     "rule's angle breaks it and a part left under that reading matches",
+    "said: no stretch found, and the angle that recognises one is uncertain; the report gives "
+    "the time it may have been one, which covers the hold",
 )
 
 
@@ -295,7 +297,12 @@ def hold_reason(
         return HOLD_REASONS[0]
     if not over:
         sel = (est.t_s >= a) & (est.t_s < b)
-        return HOLD_REASONS[1] if not est.engaged[sel].any() else HOLD_REASONS[2]
+        if est.engaged[sel].any():
+            return HOLD_REASONS[2]
+        unrecognised = [p for p in est.possible_stretches if p.by_criterion]
+        if any(p.start_s <= a + 1.0 and p.end_s >= b - 1.0 for p in unrecognised):
+            return HOLD_REASONS[16]
+        return HOLD_REASONS[1]
     if len(over) > 1:
         return HOLD_REASONS[5]
     c, d = over[0]

@@ -324,3 +324,26 @@ def test_a_hold_a_borderline_episode_splits_is_counted_apart_when_its_reading_ma
     est = check_envelope(_session(peak_deg=7.0), profile, side="right")
     holds_est = [(h.start_s, h.end_s) for h in est.holds]
     assert P.hold_reason(true_hold, holds_est, est, []) == P.HOLD_REASONS[5]
+
+
+def test_a_hold_not_found_on_an_uncertain_deciding_angle_is_said_by_the_time_given():
+    t = np.arange(0.0, 40.0, 0.01)
+    on = (t >= 3.0) & (t < 33.0)
+    angles = pd.DataFrame(
+        {
+            "t_s": t,
+            "right_hip_flexion_deg": np.where(on, 65.0, 0.0),
+            "right_knee_flexion_deg": np.full(t.size, 20.0),
+            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
+            "pelvis_anterior_tilt_deg": np.where(on, 8.0, 0.0),
+        }
+    )
+    profile = load_builtin_profile("standing_hamstring")
+    tru = check_envelope(angles, profile, side="right")
+    (hold,) = [(h.start_s, h.end_s) for h in tru.holds]
+    backwards = angles.assign(right_hip_flexion_deg=-angles["right_hip_flexion_deg"])
+    doubt = {"right_hip_flexion_deg": {"reason": "pelvis forward direction", "redo": "bow"}}
+    said = check_envelope(backwards, profile, side="right", uncertain=doubt)
+    unsaid = check_envelope(backwards, profile, side="right")
+    assert P.hold_reason(hold, [], said, []) == P.HOLD_REASONS[16]
+    assert P.hold_reason(hold, [], unsaid, []) == P.HOLD_REASONS[1]

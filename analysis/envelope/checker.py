@@ -857,6 +857,10 @@ def _possible_stretches(
     stretching: the checker does not know whether the person was in the stretch there
     (a seat bends the knee as a misread knee does).
     """
+    if not engaged.any():
+        unrecognised = _possible_criterion_stretches(profile, side, data, grid, doubts)
+        if unrecognised:
+            return unrecognised
     found = _possible_engagement(profile, side, data, grid, doubts)
     if found is None:
         return ()
@@ -874,6 +878,49 @@ def _possible_stretches(
     return tuple(
         PossibleStretch(start_s=a, end_s=b, columns=columns, needs=needs, reason=reason)
         for a, b in spans
+    )
+
+
+def _possible_criterion_stretches(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    grid: tuple[FloatArray, FloatArray],
+    doubts: Mapping[str, tuple[Mapping[str, str] | None, TimedDoubt | None]],
+) -> tuple[PossibleStretch, ...]:
+    """A session with no stretch whose deciding angle is uncertain: where it may have been one.
+
+    The first measured criterion's angle read toward met under its doubt
+    (:func:`_possibly_met`: by its ± where it has one, else wherever it is measured), its
+    requirements as read, the engagement dwell applied; ``()`` when that angle is not doubted.
+    E.g. a thigh whose forward direction is not established reads its inclination the wrong
+    way round, and "no stretch found" would be said of a held stretch.
+    """
+    measured = _measured_criteria(profile.engaged, side, data)
+    if not measured:
+        return ()
+    crit, x = measured[0]
+    column = angle_column_for(crit.angle, side)
+    why, timed = doubts.get(column, (None, None))
+    maybe = _possibly_met(x, crit, why, timed)
+    if maybe is None:
+        return ()
+    t_s, t_end = grid
+    spec = profile.engaged
+    raw, _ = _with_requirements(maybe, spec, side, data)
+    possible = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
+    none = np.zeros(t_s.size, dtype=bool)
+    reason = "; ".join(w for w in ((why or {}).get("reason"), timed and timed.reason) if w)
+    return tuple(
+        PossibleStretch(
+            start_s=a,
+            end_s=b,
+            columns=(column,),
+            needs=(crit.describe(),),
+            reason=reason,
+            by_criterion=True,
+        )
+        for a, b in possible_stretch_spans(possible, none, t_s, t_end, spec.dwell_s)
     )
 
 

@@ -196,6 +196,7 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                 "columns": list(p.columns),
                 "needs": list(p.needs),
                 "reason": p.reason,
+                "by_criterion": p.by_criterion,
                 "text": p.text(),
             }
             for p in res.possible_stretches

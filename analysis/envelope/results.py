@@ -477,6 +477,8 @@ class PossibleStretch:
     one or more requirements on an uncertain angle (``columns``) read as not met: the angle
     cannot decide it, so the time is neither counted as stretching (no hold, no rule judged
     there) nor said to be out of the stretch. ``reason``: why those angles are uncertain.
+    With ``by_criterion``, the session has no stretch at all and the angle that recognises
+    one (the criterion's, ``columns``) is the uncertain one: the time it may have been met.
     """
 
     start_s: float
@@ -485,6 +487,7 @@ class PossibleStretch:
     needs: tuple[str, ...]
     """The requirements the uncertain angles could not decide (``EngagedCriterion.describe``)."""
     reason: str
+    by_criterion: bool = False
 
     @property
     def duration_s(self) -> float:
@@ -493,11 +496,16 @@ class PossibleStretch:
 
     def text(self) -> str:
         """One plain sentence for the report and the terminal summary."""
+        needs = " and ".join(self.needs)
+        what = (
+            f"the stretch is recognised by {needs}"
+            if self.by_criterion
+            else f"the engagement also needs {needs}"
+        )
         return (
             f"{clock_text(self.start_s)}–{clock_text(self.end_s)} "
-            f"({self.duration_s:.0f} s) may have been a stretch that is not counted: the "
-            f"engagement also needs {' and '.join(self.needs)}, and that reading is uncertain "
-            f"({self.reason})"
+            f"({self.duration_s:.0f} s) may have been a stretch that is not counted: {what}, "
+            f"and that reading is uncertain ({self.reason})"
         )
 
 

@@ -101,3 +101,50 @@ def test_an_uncertain_knee_that_meets_the_requirement_changes_nothing():
     assert [(h.start_s, h.end_s) for h in doubted.holds] == [
         (h.start_s, h.end_s) for h in plain.holds
     ]
+
+
+HIP = "right_hip_flexion_deg"
+UNCERTAIN_HIP = {HIP: {"reason": "the pelvis sensor's forward direction is not established"}}
+
+
+def _hip_read_backwards() -> pd.DataFrame:
+    """The stretch held 30 s with the hip read the wrong way round (−65° for 65°)."""
+    df = _session(knee_deg=20.0)
+    df[HIP] = -df[HIP]
+    return df
+
+
+def test_no_stretch_on_an_uncertain_deciding_angle_says_where_one_may_have_been():
+    res = check_envelope(_hip_read_backwards(), STANDING, side="right", uncertain=UNCERTAIN_HIP)
+    assert res.verdict == "not_engaged"  # still nothing judged on it
+    assert not res.holds
+    [p] = res.possible_stretches
+    assert p.by_criterion
+    assert p.columns == (HIP,)
+    # an unbounded doubt: possibly met wherever the angle is measured
+    assert p.start_s <= 3.0
+    assert p.end_s >= 33.0
+    assert "recognised by hip flexion" in p.text()
+    assert "forward direction is not established" in p.text()
+    assert json.loads(res.to_json())["possible_stretches"][0]["by_criterion"] is True
+
+
+def test_a_trusted_deciding_angle_read_away_from_the_stretch_says_nothing():
+    res = check_envelope(_hip_read_backwards(), STANDING, side="right")
+    assert res.verdict == "not_engaged"
+    assert res.possible_stretches == ()
+
+
+def test_an_uncertain_deciding_angle_that_finds_the_stretch_adds_nothing():
+    res = check_envelope(_session(knee_deg=20.0), STANDING, side="right", uncertain=UNCERTAIN_HIP)
+    assert res.verdict != "not_engaged"
+    assert res.possible_stretches == ()
+
+
+def test_a_bounded_deciding_angle_is_read_toward_met_by_its_margin_only():
+    df = _session(knee_deg=20.0)
+    df[HIP] = np.where(df[HIP] > 0.0, 40.0, 0.0)  # 5° short of the 45° criterion
+    near = check_envelope(df, STANDING, side="right", uncertain={HIP: bounded("b", "r", 6.0)})
+    far = check_envelope(df, STANDING, side="right", uncertain={HIP: bounded("b", "r", 3.0)})
+    assert [p.by_criterion for p in near.possible_stretches] == [True]
+    assert far.possible_stretches == ()
