@@ -415,40 +415,62 @@ def _watch_frozen(driver: Any, url: str) -> tuple[dict[str, Any], list[str], lis
     return shown, lines, driver.execute_script("return window.__sg.trace")
 
 
+async def _serve_watched(
+    browser: Any,
+    watch: Any,
+    out: Path,
+    scenario: str,
+    duration_s: float,
+    faults: dict[str, Any],
+) -> tuple[Any, Any]:
+    """A virtual ``scenario`` with ``faults`` served live (``WebScreen`` around the terminal
+    screen, recording to ``out``, speed 2) while ``watch(browser, url)`` runs in a thread so
+    the session's event loop goes on: the session's result and what ``watch`` returned."""
+    import asyncio
+
+    from cli.cmd_live import _Screen
+    from cli.live_web import WebScreen
+    from sensors.virtual.scenario import record_virtual_session
+
+    web = WebScreen(_Screen(out, display=False, exercise="standing_hamstring", side="right"), out)
+    page = asyncio.ensure_future(asyncio.to_thread(watch, browser, web.url))
+    try:
+        result = await web.serve_during(
+            record_virtual_session(
+                out,
+                scenario,
+                duration_s=duration_s,
+                speed=2.0,
+                faults=faults,
+                observe=web.attach,
+                stop=web.stop,
+                extra=web.extra,
+            )
+        )
+        return result, await asyncio.wait_for(page, 60.0)
+    finally:
+        web.close()
+        page.cancel()
+
+
 async def test_the_live_page_says_a_sensor_is_frozen(tmp_path, browser):
     """The snapshot's outage says ``frozen`` and the page shows the terminal's words for it.
 
     The real server and page (``WebScreen`` around the terminal screen) on a virtual session
     whose shank freezes; the browser runs in a thread so the session's event loop goes on.
     """
-    import asyncio
-
-    from cli.cmd_live import _Screen
-    from cli.live_web import WebScreen
     from sensors.formats.canonical import read_recording
-    from sensors.virtual.scenario import record_virtual_session
     from sensors.virtual.sensor import Faults
 
     out = tmp_path / "frozen.csv"
-    web = WebScreen(_Screen(out, display=False, exercise="standing_hamstring", side="right"), out)
-    page = asyncio.ensure_future(asyncio.to_thread(_watch_frozen, browser, web.url))
-    try:
-        result = await web.serve_during(
-            record_virtual_session(
-                out,
-                "standing_knee_locked",
-                duration_s=FREEZE_AT_S + FROZEN_S + 10.0,
-                speed=2.0,
-                faults={"right_shank": Faults(frozen_s=((FREEZE_AT_S, FREEZE_AT_S + FROZEN_S),))},
-                observe=web.attach,
-                stop=web.stop,
-                extra=web.extra,
-            )
-        )
-        shown, lines, trace = await asyncio.wait_for(page, 60.0)
-    finally:
-        web.close()
-        page.cancel()
+    result, (shown, lines, trace) = await _serve_watched(
+        browser,
+        _watch_frozen,
+        out,
+        "standing_knee_locked",
+        FREEZE_AT_S + FROZEN_S + 10.0,
+        {"right_shank": Faults(frozen_s=((FREEZE_AT_S, FREEZE_AT_S + FROZEN_S),))},
+    )
     (outage,) = [o for o in shown["outages"] if o["frozen"]]
     assert outage["placement"] == "right_shank"
     assert "right_knee_flexion_deg" in outage["angles"]
@@ -497,33 +519,16 @@ async def test_the_live_page_says_the_thigh_decides_while_the_pelvis_is_out(tmp_
     dorsiflexion session whose pelvis drops its connection; the browser runs in a thread so
     the session's event loop goes on.
     """
-    import asyncio
-
-    from cli.cmd_live import _Screen
-    from cli.live_web import WebScreen
-    from sensors.virtual.scenario import record_virtual_session
     from sensors.virtual.sensor import Faults
 
-    out = tmp_path / "pelvis_out.csv"
-    web = WebScreen(_Screen(out, display=False, exercise="standing_hamstring", side="right"), out)
-    page = asyncio.ensure_future(asyncio.to_thread(_watch_stand_in, browser, web.url))
-    try:
-        await web.serve_during(
-            record_virtual_session(
-                out,
-                "standing_dorsiflexion",
-                duration_s=PELVIS_OUT_AT_S + PELVIS_AWAY_S + 14.0,
-                speed=2.0,
-                faults={"pelvis": Faults(drop_at_s=(PELVIS_OUT_AT_S,), offline_s=PELVIS_AWAY_S)},
-                observe=web.attach,
-                stop=web.stop,
-                extra=web.extra,
-            )
-        )
-        shown, text, trace = await asyncio.wait_for(page, 60.0)
-    finally:
-        web.close()
-        page.cancel()
+    _, (shown, text, trace) = await _serve_watched(
+        browser,
+        _watch_stand_in,
+        tmp_path / "pelvis_out.csv",
+        "standing_dorsiflexion",
+        PELVIS_OUT_AT_S + PELVIS_AWAY_S + 14.0,
+        {"pelvis": Faults(drop_at_s=(PELVIS_OUT_AT_S,), offline_s=PELVIS_AWAY_S)},
+    )
     assert text == shown["stand_in"]
     assert text.startswith("pelvis sensor out: your right thigh's tilt now tells whether you")
     assert "knee and ankle still checked" in text
