@@ -24,6 +24,12 @@ style.
 round the foot lying, a cough or a phone check in the hold, a sensor re-strapped after a break;
 the default set also as DOT files whose clock wraps or MetaBase files with streamed stamps;
 ``--summarise … --round5`` tables per style.
+
+``--round6`` (bench.stranger.round6): a long sit on the floor, the heel on a chair or bench, a
+standing forward fold, a split-stance hip hinge, contract–relax with a partner lying; people
+drawn widely (tall/short, stiff/flexible, elderly with a tremor, quick and sloppy), the thigh's
+sensor on the side or the front, 25–200 Hz; canonical files only; ``--summarise … --round6``
+tables per style.
 """
 
 from __future__ import annotations
@@ -271,6 +277,10 @@ def one_seed(
         from bench.stranger import round5
 
         return round5.run_seed(seed, minutes, work, sets)
+    if round2 == "round6":
+        from bench.stranger import round6
+
+        return round6.run_seed(seed, minutes, work, sets)
     if round2 == "round3":
         plan = round3_plan(seed, minutes)
     elif round2:
@@ -456,6 +466,14 @@ def main(argv: list[str] | None = None) -> int:
         "cough or a phone in the hold, a re-strapped sensor; DOT (clock wraps) and MetaBase "
         "(streamed stamps) files of the default set",
     )
+    ap.add_argument(
+        "--round6",
+        action="store_true",
+        help="a long sit on the floor, the heel on a chair or bench, a forward fold, a "
+        "split-stance hinge, contract-relax with a partner lying; people tall/short, stiff/"
+        "flexible, elderly with a tremor, quick and sloppy; thigh sensors on the side or the "
+        "front; 25/52/100/200 Hz",
+    )
     ap.add_argument("--sets", default="default,pair,full", help="canonical sets to analyse")
     ap.add_argument(
         "--failures",
@@ -472,10 +490,14 @@ def main(argv: list[str] | None = None) -> int:
                 rescore(r, args.work)
         if args.failures:
             print("\n".join(failures(records)) or "no failures")
-        elif args.round4 or args.round5:
+        elif args.round4 or args.round5 or args.round6:
             from bench.stranger.summary import summarise_by_style
 
-            if args.round5:
+            if args.round6:
+                from bench.stranger.round6 import STYLES
+
+                print(summarise_by_style(records, STYLES))
+            elif args.round5:
                 from bench.stranger.round5 import STYLES
 
                 print(summarise_by_style(records, STYLES))
@@ -490,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in args.seeds:
         which = "round4" if args.round4 else "round3" if args.round3 else args.round2
         which = "round5" if args.round5 else which
+        which = "round6" if args.round6 else which
         rec = one_seed(seed, args.minutes, args.work, which, tuple(args.sets.split(",")))
         records.append(rec)
         print(
