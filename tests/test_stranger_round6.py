@@ -68,16 +68,18 @@ def test_the_heel_higher_up_raises_the_thigh_and_at_hip_height_it_is_level():
     assert round6.heel_thigh_incl_deg(0.93, 0.43, 0.43, 0.0) == pytest.approx(90.0, abs=0.5)
 
 
-def test_the_tremor_overlay_shakes_its_channels_at_its_frequency_only():
-    t = np.arange(0.0, 20.0, 1.0 / 400.0)
+@pytest.mark.parametrize("t0_s", [0.0, 1000.0])
+def test_the_tremor_overlay_shakes_its_channels_at_its_frequency_only(t0_s):
+    t = t0_s + np.arange(0.0, 20.0, 1.0 / 400.0)
     overlay = round6.tremor(5.0, 0.2, ("knee_r",), np.random.default_rng(0))
     ch = {"knee_r": np.full(t.shape, 15.0), "incl_r": np.full(t.shape, 60.0)}
     overlay(t, ch)
-    assert np.ptp(ch["knee_r"]) == pytest.approx(0.4, abs=0.02)
+    assert 0.3 < np.ptp(ch["knee_r"]) < 0.5
     assert np.ptp(ch["incl_r"]) == 0.0
     spec = np.abs(np.fft.rfft(ch["knee_r"] - 15.0))
-    peak_hz = np.fft.rfftfreq(len(t), 1.0 / 400.0)[np.argmax(spec)]
-    assert 4.0 < peak_hz < 6.0
+    freq_hz = np.fft.rfftfreq(len(t), 1.0 / 400.0)
+    assert 4.5 < freq_hz[np.argmax(spec)] < 5.5
+    assert spec[freq_hz > 7.0].max() < 0.05 * spec.max()  # no sweep up late in a session
 
 
 def test_the_people_are_drawn_widely():

@@ -175,14 +175,16 @@ def high_heel_pose(plan: dict, p: Person, rng: np.random.Generator) -> dict:
 
 
 def tremor(hz: float, deg: float, chans: tuple[str, ...], rng: np.random.Generator):
-    """A script overlay: a ``hz`` tremor of ``deg`` amplitude on ``chans`` (own phases)."""
+    """A script overlay: a ``hz`` tremor on ``chans`` (own phases), its amplitude ``deg``
+    waxing and waning by 5–20 % over 10 s; the frequency fixed (a frequency that varies in
+    time must be integrated into the phase, or the tremor sweeps up as the session goes on)."""
     phases = {c: float(rng.uniform(0.0, 2 * np.pi)) for c in chans}
     wobble = rng.uniform(0.05, 0.2)
 
     def overlay(t_s: np.ndarray, ch: dict) -> None:
         for c in chans:
-            f_hz = hz * (1.0 + wobble * np.sin(2 * np.pi * 0.1 * t_s + phases[c]))
-            ch[c] = ch[c] + deg * np.sin(2 * np.pi * f_hz * t_s + phases[c])
+            amp_deg = deg * (1.0 + wobble * np.sin(2 * np.pi * 0.1 * t_s + phases[c]))
+            ch[c] = ch[c] + amp_deg * np.sin(2 * np.pi * hz * t_s + phases[c])
 
     return overlay
 
