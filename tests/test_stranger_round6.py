@@ -182,3 +182,19 @@ def test_a_script_overlay_is_sampled():
     sc.overlays.append(round6.tremor(6.0, 0.3, ("neck",), np.random.default_rng(1)))
     sc.hold(2.0)
     assert np.ptp(sc.sample(np.arange(0.0, 2.0, 0.0025))["neck"]) > 0.5
+
+
+def test_a_thigh_past_the_vertical_lying_stays_one_truth_hold():
+    """The truth's thigh inclination wraps at 180°; the thigh-only engagement angle does not."""
+    t = np.arange(0.0, 40.0, 0.01)
+    incl = 170.0 + 15.0 * np.clip((t - 10.0) / 10.0, 0.0, 1.0)  # 170° -> 185°, 1.5 °/s
+    truth = pd.DataFrame(
+        {
+            "t_s": t,
+            "left_thigh_inclination_deg": (incl + 180.0) % 360.0 - 180.0,
+            "left_knee_flexion_deg": np.full(t.shape, 15.0),
+        }
+    )
+    ang = compare.engagement_angle(truth, "left", "supine", thigh=True)
+    np.testing.assert_allclose(ang, incl, atol=1e-9)
+    assert compare.truth_holds(truth, "left", "supine", set(), thigh=True) == [(0.0, 39.99)]

@@ -80,9 +80,11 @@ def engagement_angle(
 ) -> np.ndarray:
     """The angle that engages and times the stretch on the truth (docs/envelope.md): hip
     flexion, standing with a tucked pelvis added back (``through_tuck``); the thigh's
-    inclination when no pelvis sensor is worn (``thigh``)."""
+    inclination when no pelvis sensor is worn (``thigh``), unwrapped: a raised leg lying that
+    goes past the vertical reads 182°, not −178° (round 6's 2804: the wrap ended a hold)."""
     if thigh:
-        return truth[f"{side}_thigh_inclination_deg"].to_numpy()
+        incl = truth[f"{side}_thigh_inclination_deg"].to_numpy()
+        return np.degrees(np.unwrap(np.radians(incl)))
     hip = truth[f"{side}_hip_flexion_deg"].to_numpy()
     if exercise == "standing":
         return hip - np.minimum(truth["pelvis_anterior_tilt_deg"].to_numpy(), 0.0)
