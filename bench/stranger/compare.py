@@ -83,8 +83,10 @@ def engagement_angle(
     inclination when no pelvis sensor is worn (``thigh``), unwrapped: a raised leg lying that
     goes past the vertical reads 182°, not −178° (round 6's 2804: the wrap ended a hold)."""
     if thigh:
-        incl = truth[f"{side}_thigh_inclination_deg"].to_numpy()
-        return np.degrees(np.unwrap(np.radians(incl)))
+        incl = truth[f"{side}_thigh_inclination_deg"].to_numpy(dtype=float).copy()
+        ok = np.isfinite(incl)  # a NaN would carry into every later sample's unwrap
+        incl[ok] = np.degrees(np.unwrap(np.radians(incl[ok])))
+        return incl
     hip = truth[f"{side}_hip_flexion_deg"].to_numpy()
     if exercise == "standing":
         return hip - np.minimum(truth["pelvis_anterior_tilt_deg"].to_numpy(), 0.0)
