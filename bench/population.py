@@ -246,6 +246,8 @@ HOLD_REASONS = (
     "rule's angle breaks it and a part left under that reading matches",
     "said: no stretch found, and the angle that recognises one is uncertain; the report gives "
     "the time it may have been one, which covers the hold",
+    "longer: a trusted rule read within its error of its break point; the hold says it may "
+    "have ended there and a part left clear of that run matches",
 )
 
 
@@ -310,6 +312,8 @@ def hold_reason(
         return HOLD_REASONS[6]
     if _said_by_reading(hold, (c, d), est):
         return HOLD_REASONS[15]
+    if _said_by_near_latch(hold, (c, d), est):
+        return HOLD_REASONS[17]
     doubted = {r.rule for r in est.rules if r.status == "uncertain" and not r.spec.advisory}
     across = [
         e
@@ -393,6 +397,22 @@ def _said_by_reading(
         if (h.start_s, h.end_s) == est_hold:
             parts = [p for each in getattr(h, "reading_parts", ()) for p in each]
             return any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in parts)
+    return False
+
+
+def _said_by_near_latch(
+    hold: tuple[float, float], est_hold: tuple[float, float], est: EnvelopeResult
+) -> bool:
+    """Whether a part of the estimated hold clear of its runs near a latch point matches ``hold``.
+
+    ``Hold.near_latch_parts``: the hold says it may have ended at each such run (a trusted
+    reading within its error of the point where a break counts); said only when a part
+    left clear of them starts and ends within 1 s of the true hold.
+    """
+    a, b = hold
+    for h in getattr(est, "holds", ()):
+        if (h.start_s, h.end_s) == est_hold and getattr(h, "near_latch", ()):
+            return any(abs(a - p) <= 1.0 and abs(b - q) <= 1.0 for p, q in h.near_latch_parts)
     return False
 
 
@@ -561,6 +581,8 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "truth_engaged": eng_true,
         "verdict": est.verdict,
         "truth_verdict": tru.verdict,
+        # an inside verdict the report says is not decided (``EnvelopeResult.verdict_doubts``)
+        "verdict_undecided": bool(getattr(est, "verdict_doubts", ())),
         "scripted": scripted,
         "false_episodes": false,
         "truth_episodes": tru_eps,
@@ -1039,6 +1061,32 @@ def near_latch_table(records: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def verdict_doubt_table(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Verdicts against the truth's, per sensor set: agreeing, differing but said to be not
+    decided (an *inside* verdict under an uncertain rule's possible break,
+    ``EnvelopeResult.verdict_doubts``), differing unsaid; and the undecided verdicts whose
+    truth is inside (their price)."""
+    lines = [
+        "| sensors | sessions | verdict = truth | ≠ truth, said not decided | ≠ truth, unsaid "
+        "| not decided, truth inside |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in SETS:
+        rs = [r["envelope"] for r in records if r["sensors"] == s and "envelope" in r]
+        if not rs:
+            continue
+        same = [e for e in rs if e["verdict"] == e["truth_verdict"]]
+        said = [e for e in rs if e["verdict"] != e["truth_verdict"] and e.get("verdict_undecided")]
+        price = sum(
+            e.get("verdict_undecided", False) and e["truth_verdict"] == "inside" for e in rs
+        )
+        lines.append(
+            f"| {s} | {len(rs)} | {len(same)} | {len(said)} | "
+            f"{len(rs) - len(same) - len(said)} | {price} |"
+        )
+    return lines
+
+
 def report_lines(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
     """Every table as markdown lines, by name."""
     return {
@@ -1051,6 +1099,7 @@ def report_lines(records: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
         "holds": hold_table(records),
         "unconfirmed": unconfirmed_table(records),
         "near_latch": near_latch_table(records),
+        "verdict_doubts": verdict_doubt_table(records),
         "errors": [
             f"- person {r['person']} ({r['length']}, {r['sensors']}): {r['error']}"
             for r in records

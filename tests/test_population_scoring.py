@@ -347,3 +347,33 @@ def test_a_hold_not_found_on_an_uncertain_deciding_angle_is_said_by_the_time_giv
     unsaid = check_envelope(backwards, profile, side="right")
     assert P.hold_reason(hold, [], said, []) == P.HOLD_REASONS[16]
     assert P.hold_reason(hold, [], unsaid, []) == P.HOLD_REASONS[1]
+
+
+def test_a_hold_across_a_run_near_the_latch_is_said_by_the_part_clear_of_it():
+    from tests.analysis.test_near_latch_holds import grazing_knee_session
+
+    profile = load_builtin_profile("standing_hamstring")
+    est = check_envelope(grazing_knee_session(8.8), profile, side="right")
+    broken = check_envelope(grazing_knee_session(7.0), profile, side="right")
+    holds_est = [(h.start_s, h.end_s) for h in est.holds]
+    first = (broken.holds[0].start_s, broken.holds[0].end_s)
+    assert P.hold_reason(first, holds_est, est, []) == P.HOLD_REASONS[17]
+    plain = check_envelope(grazing_knee_session(14.0), profile, side="right")
+    plain_holds = [(h.start_s, h.end_s) for h in plain.holds]
+    assert P.hold_reason(first, plain_holds, plain, []) == P.HOLD_REASONS[4]
+
+
+def test_the_verdict_doubt_table_counts_said_unsaid_and_the_price():
+    def rec(verdict: str, truth: str, undecided: bool) -> dict:
+        env = {"verdict": verdict, "truth_verdict": truth, "verdict_undecided": undecided}
+        return {"sensors": "default", "envelope": env}
+
+    rows = P.verdict_doubt_table(
+        [
+            rec("inside", "outside", True),
+            rec("inside", "outside", False),
+            rec("inside", "inside", True),
+            rec("outside", "outside", False),
+        ]
+    )
+    assert rows[2] == "| default | 4 | 2 | 1 | 1 | 1 |"

@@ -83,3 +83,13 @@ def test_the_summary_counts_said_breaks_and_runs_without_a_breach():
     assert "1 said near the latch" in row
     assert "2 runs near the latch, 1 with no breach" in row
     assert summary.failures([rec]) == []
+
+
+def test_a_hold_across_a_run_near_the_latch_is_said_when_the_part_before_it_matches():
+    run = {"rule": "knee_flexion", "start_s": 119.01, "end_s": 131.26}
+    hold = {"start_s": 100.0, "end_s": 140.0, "timing_alternatives": []}
+    (said,) = compare.judge_holds({"holds": [{**hold, "near_latch_runs": [run]}]}, [(100.2, 119.5)])
+    assert said["said_so"]
+    assert not said["within_1s"]
+    (unsaid,) = compare.judge_holds({"holds": [hold]}, [(100.2, 119.5)])
+    assert not unsaid["said_so"]

@@ -290,7 +290,7 @@ def check_envelope(
             band=_band_tails(rule_results, outside, testing, data, judged, t_end),
             borderline=_borderline_runs(rule_results, outside, testing, t_s, t_end),
         )
-        holds = _with_unconfirmed(holds, rule_results)
+        holds = _with_near_latch(_with_unconfirmed(holds, rule_results), rule_results)
         holds = _with_other_readings(
             holds,
             _reading_episodes(
@@ -329,6 +329,7 @@ def check_envelope(
         slr=slr_result(t_s, data, markers, side=side),
         differentiation=tests,
         hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
+        verdict_doubts=_verdict_doubts(verdict, rule_results),
         uncertain_angles=uncertain_in(shown, data),
         angle_precision_deg=_angle_precision_deg(shown, data),
         trace_precision_deg={c: b for c, b in trace_precision_deg(shown).items() if c in data},
@@ -401,6 +402,25 @@ def _verdict(engaged: BoolArray, rule_results: Sequence[RuleResult]) -> Verdict:
     if any(r.episodes and not r.spec.advisory for r in rule_results):
         return "outside"
     return "inside"
+
+
+def _verdict_doubts(
+    verdict: Verdict, rule_results: Sequence[RuleResult]
+) -> tuple[Episode | NearLatchRun, ...]:
+    """What may have been a break under an ``inside`` verdict, in time order (else empty).
+
+    Every gating (not advisory) rule's unconfirmed episodes and runs near its latch point:
+    its angle or its stretch shows a break that is not trusted, or a trusted reading within
+    its error of the point where a break counts. Had any of them been a break, the session
+    would be ``outside``. An ``outside`` verdict rests on a trusted episode already, and
+    ``not_engaged`` judged nothing.
+    """
+    if verdict != "inside":
+        return ()
+    gating = [r for r in rule_results if not r.spec.advisory]
+    items: list[Episode | NearLatchRun] = [e for r in gating for e in r.unconfirmed]
+    items += [n for r in gating for n in r.near_latch]
+    return tuple(sorted(items, key=lambda x: (x.start_s, x.rule)))
 
 
 def _validated(angles: pd.DataFrame) -> tuple[FloatArray, dict[str, FloatArray]]:
@@ -2489,6 +2509,33 @@ def _with_unconfirmed(holds: Sequence[Hold], rules: Sequence[RuleResult]) -> tup
     for h in holds:
         inside = _clipped(doubted, h)
         out.append(dataclasses.replace(h, unconfirmed=inside) if inside else h)
+    return tuple(out)
+
+
+def _with_near_latch(holds: Sequence[Hold], rules: Sequence[RuleResult]) -> tuple[Hold, ...]:
+    """Each hold with the runs near a gating rule's latch point during it, clipped to the hold.
+
+    Such a run (``RuleResult.near_latch``) breaks no hold: the reading stayed short of the
+    point where a break counts. But it is within the angle's error of that point, so the
+    truth may have passed it and the hold may have ended there: the hold is conditional on
+    it (``Hold.near_latch``). Advisory rules never break a hold and are left out.
+    """
+    runs = [n for r in rules if not r.spec.advisory for n in r.near_latch]
+    out = []
+    for h in holds:
+        inside = tuple(
+            sorted(
+                (
+                    dataclasses.replace(
+                        n, start_s=max(n.start_s, h.start_s), end_s=min(n.end_s, h.end_s)
+                    )
+                    for n in runs
+                    if n.start_s < h.end_s and n.end_s > h.start_s
+                ),
+                key=lambda n: (n.start_s, n.rule),
+            )
+        )
+        out.append(dataclasses.replace(h, near_latch=inside) if inside else h)
     return tuple(out)
 
 

@@ -154,6 +154,11 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                 "unconfirmed_episodes": [{"rule": e.rule, **_episode(e)} for e in h.unconfirmed],
                 "condition": h.condition_text(),
                 "other_readings": _other_readings(h),
+                **(
+                    {"near_latch_runs": [_near_latch(n) for n in h.near_latch]}
+                    if h.near_latch
+                    else {}
+                ),
                 "timing_flagged": h.timing_flagged,
                 "timing_alternatives": [_alternative(x) for x in h.timing_alternatives],
                 "timing_condition": h.timing_text(),
@@ -204,6 +209,11 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
     }
     if res.engaged_reason:
         out["engaged_reason"] = res.engaged_reason
+    if res.verdict_doubts:
+        out["verdict_doubt"] = {
+            "text": res.verdict_doubt_text(),
+            "may_have_broken": [_doubt_item(x) for x in res.verdict_doubts],
+        }
     out["rules"].extend(_rule_item(r) for r in res.rules)
     out["uncertain"] = [
         {"rule": r.rule, "column": r.column, "reason": r.reason, "redo": r.redo}
@@ -295,6 +305,12 @@ def _rule_item(r: RuleResult) -> dict[str, Any]:
     if r.near_latch:
         item["near_latch_runs"] = [_near_latch(n) for n in r.near_latch]
     return item
+
+
+def _doubt_item(x: Episode | NearLatchRun) -> dict[str, Any]:
+    """One ``verdict_doubt.may_have_broken`` item: the rule, its time and what kind of doubt."""
+    kind = "near_latch" if hasattr(x, "latch_deg") else "unconfirmed_episode"
+    return {"rule": x.rule, "start_s": _r(x.start_s, 3), "end_s": _r(x.end_s, 3), "kind": kind}
 
 
 def _near_latch(n: NearLatchRun) -> dict[str, Any]:

@@ -452,7 +452,7 @@ class ReadingEpisodes:
 
 
 def parts_clear_of(
-    start_s: float, end_s: float, episodes: Sequence[Episode]
+    start_s: float, end_s: float, episodes: Sequence[Episode | NearLatchRun]
 ) -> tuple[tuple[float, float], ...]:
     """The parts ``(start_s, end_s)`` of ``[start_s, end_s)`` clear of every one of ``episodes``.
 
@@ -533,6 +533,10 @@ class Hold:
     (engagement angle uncertain) as read with that angle's rate at half and at twice its
     measured value, each that moves it as much (``Hold.timing_text``). A reading that splits
     the hold gives each of its holds (``parts``)."""
+    near_latch: tuple[NearLatchRun, ...] = ()
+    """Runs near a trusted gating rule's latch point during this hold, clipped to it
+    (:class:`NearLatchRun`, ``closest_deg`` that of the whole run): the sensors cannot tell
+    whether the rule was broken there, so the hold may have ended at such a run."""
     reading_episodes: tuple[ReadingEpisodes, ...] = ()
     """Per other calibration reading of an uncertain gating rule's angle that reads the hold
     otherwise than the angles' own (:attr:`reading_parts` differ from :attr:`parts_as_read`),
@@ -555,10 +559,10 @@ class Hold:
         """Whether the hold depends on an uncertain rule.
 
         It has ``unconfirmed`` episodes (the angles' own reading of an uncertain rule breaks
-        it), or ``reading_episodes`` (another calibration reading of such a rule's angle
-        does).
+        it), ``reading_episodes`` (another calibration reading of such a rule's angle
+        does), or ``near_latch`` runs (a reading within its error of a break).
         """
-        return bool(self.unconfirmed or self.reading_episodes)
+        return bool(self.unconfirmed or self.reading_episodes or self.near_latch)
 
     @property
     def parts_as_read(self) -> tuple[tuple[float, float], ...]:
@@ -580,14 +584,28 @@ class Hold:
         )
 
     @property
+    def near_latch_parts(self) -> tuple[tuple[float, float], ...]:
+        """The parts ``(start_s, end_s)`` of the hold clear of every ``near_latch`` run.
+
+        What would be left of the hold if each run near a latch point was a break (the
+        whole hold when there is none).
+        """
+        return parts_clear_of(self.start_s, self.end_s, self.near_latch)
+
+    @property
     def sure_parts(self) -> tuple[tuple[float, float], ...]:
         """The parts ``(start_s, end_s)`` of the hold that no uncertain reading breaks.
 
-        Clear of every ``unconfirmed`` episode and of every episode of ``reading_episodes``:
-        what is left whichever reading of an uncertain rule is right (the whole hold when
-        there is no such episode).
+        Clear of every ``unconfirmed`` episode, of every episode of ``reading_episodes`` and
+        of every ``near_latch`` run: what is left whichever reading of an uncertain rule is
+        right and whichever side of its latch point a grazing reading was (the whole hold
+        when there is no such episode or run).
         """
-        every = [*self.unconfirmed, *(e for r in self.reading_episodes for e in r.episodes)]
+        every = [
+            *self.unconfirmed,
+            *(e for r in self.reading_episodes for e in r.episodes),
+            *self.near_latch,
+        ]
         return parts_clear_of(self.start_s, self.end_s, every)
 
     @property
@@ -659,11 +677,13 @@ class Hold:
                 f"{said} — if {which} real, the hold was broken there and its longest sure "
                 f"part is {_longest_s(self.parts_as_read):.0f} s"
             )
-        else:
+        elif self.reading_episodes:
             e = self.reading_episodes[0].episodes[0]
             clauses.append(
                 f"the {_rule_part(e.rule)} reading is uncertain and, as read, does not break it"
             )
+        if self.near_latch:
+            clauses.append(self._near_latch_condition())
         for r, parts in zip(self.reading_episodes, self.reading_parts, strict=True):
             clauses.append(
                 f"under another calibration the data allow, the "
@@ -672,6 +692,24 @@ class Hold:
                 f"there and {_longest_part_text(parts)}"
             )
         return f"held {self.duration_s:.0f} s; " + "; ".join(clauses)
+
+    def _near_latch_condition(self) -> str:
+        """The clause on the hold's ``near_latch`` runs: the first one, how many more, what is left.
+
+        E.g. "the knee read 8.7° 20 s into the hold, for 12 s, within its measuring error (2°)
+        of 8.5°, the point where a break counts — if the limit was broken there, the hold
+        ended there and its longest sure part is 20 s".
+        """
+        n = self.near_latch[0]
+        more = len(self.near_latch) - 1
+        also = f" (and {more} more time{'s' if more > 1 else ''})" if more else ""
+        return (
+            f"the {_rule_part(n.rule)} read {_deg_text(round(n.closest_deg, 1))}° "
+            f"{n.start_s - self.start_s:.0f} s into the hold, for {n.duration_s:.0f} s{also}, "
+            f"within its measuring error ({n.precision_deg:g}°) of {_deg_text(n.latch_deg)}°, "
+            "the point where a break counts — if the limit was broken there, the hold ended "
+            f"there and its longest sure part is {_longest_s(self.near_latch_parts):.0f} s"
+        )
 
     def _episodes_text(self, episodes: Sequence[Episode]) -> str:
         """The first of ``episodes`` as said in a condition, and how many more there are."""
@@ -759,6 +797,19 @@ def _condition_text(alt: TimingAlternative) -> str:
         f"(measured {alt.pause_s:.2f} ± {alt.precision_s:.2f} s; a pause of "
         f"{alt.dwell_s:g} s or more counts as a stop) {counts}"
     )
+
+
+def _doubt_words(item: Episode | NearLatchRun) -> str:
+    """One possible break of a verdict's doubt (``EnvelopeResult.verdict_doubts``) in words."""
+    part, at = _rule_part(item.rule), clock_text(item.start_s)
+    if isinstance(item, NearLatchRun):
+        return (
+            f"the {part} read {_deg_text(round(item.closest_deg, 1))}° at {at}, for "
+            f"{item.duration_s:.0f} s, within its measuring error ({item.precision_deg:g}°) of "
+            f"{_deg_text(item.latch_deg)}°, the point where a break counts"
+        )
+    words = RULE_WORDS.get(item.rule, f"{item.rule.replace('_', ' ')} past its limit")
+    return f"the {part} reading points to {words} at {at}, for {item.duration_s:.0f} s"
 
 
 _RULE_PART: Final[Mapping[str, str]] = {
@@ -886,6 +937,13 @@ class EnvelopeResult:
     each ``[start_s, end_s)`` with the episodes it takes inside): time counted as stretching
     where no hold is read, because a gating episode the sensors cannot tell from inside covers
     it. Not counted as holds; said as holds that may have been."""
+    verdict_doubts: tuple[Episode | NearLatchRun, ...] = ()
+    """For an ``inside`` verdict, what the uncertain gating rules show that may have been a
+    break: their unconfirmed episodes (an untrusted angle's, one hanging on a gate run at
+    its dwell, one within a doubt's margin) and their runs near the latch point, in time
+    order. Had any been a break, the verdict would be ``outside``: the verdict is not decided
+    (:meth:`verdict_doubt_text`). Empty otherwise (``outside`` is decided by a trusted
+    episode; ``not_engaged`` has no rule judged)."""
     uncertain_angles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Every angle of the table reported as uncertain, ``{column: {"reason", "redo"}}``,
     whether a rule reads it or not (``envelope.json``'s ``uncertain_angles``)."""
@@ -927,6 +985,23 @@ class EnvelopeResult:
         """Every episode of every rule, by start time."""
         eps = [e for r in self.rules for e in r.episodes]
         return tuple(sorted(eps, key=lambda e: (e.start_s, e.rule)))
+
+    def verdict_doubt_text(self) -> str | None:
+        """Why an ``inside`` verdict is not decided, in plain words (None when it is).
+
+        E.g. "Not decided: the ankle reading points to toes pulled up at 0:05, for 2 s, and its
+        rule is uncertain (below) — if that was a break, the stretch left the envelope there".
+        """
+        if not self.verdict_doubts:
+            return None
+        first = self.verdict_doubts[0]
+        more = len(self.verdict_doubts) - 1
+        also = f" (and {more} more time{'s' if more > 1 else ''})" if more else ""
+        which = "that was" if not more else "any of that was"
+        return (
+            f"Not decided: {_doubt_words(first)}{also}, and its rule is uncertain (below) — "
+            f"if {which} a break, the stretch left the envelope there"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``envelope.json`` document (contract in ``docs/envelope.md``)."""

@@ -75,6 +75,10 @@ VERDICT_TEXT: Final = {
 }
 
 
+UNDECIDED_TITLE: Final = "Inside as measured, but not decided"
+"""Headline of an *inside* verdict under which an uncertain rule shows what may have been a
+break (``EnvelopeResult.verdict_doubts``): the next line says what and where."""
+
 MAX_TABLE_ROWS: Final = 200
 """Rows shown per table; longer sessions list the rest in envelope.json."""
 
@@ -295,6 +299,9 @@ def _verdict_box(env: EnvelopeResult) -> str:
                 "But no gating rule could be measured with these sensors — nothing was "
                 "checked (see “Not measured” below)."
             )
+        doubt = env.verdict_doubt_text()
+        if doubt:
+            lines.append(_e(doubt) + ".")
     else:
         lines.append(_e(env.engaged_reason or "the stretch position was never reached"))
     if env.profile.kind == "hold" and env.verdict != "not_engaged":
@@ -343,6 +350,8 @@ def _headline(env: EnvelopeResult) -> tuple[str, str]:
     partial = partial_verdict_title(env.verdict, _unchecked(env), gating_judged=judged)
     if partial is None and unsure and env.verdict == "inside":
         partial = "Stayed inside for what was measured"
+    if env.verdict == "inside" and env.verdict_doubts:
+        partial = UNDECIDED_TITLE  # an uncertain rule shows what may have been a break
     return (partial, "partial") if partial else (VERDICT_TEXT[env.verdict], env.verdict)
 
 
@@ -1161,6 +1170,9 @@ def summary_text(envelope: EnvelopeResult, *, source_name: str) -> str:
     if env.verdict == "outside" and gating and all(e.severity == "borderline" for e in gating):
         partial += f" — borderline: {BORDERLINE_WORDS}"
     lines.append(f"  verdict: {title.lower()} [{env.verdict}]{partial}")
+    doubt = env.verdict_doubt_text()
+    if doubt:
+        lines.append(f"  {doubt}.")
     if env.calibration_stand is not None:
         lines.append(f"  calibration: {env.calibration_stand.text}")
     lines.extend(f"  {x}" for x in posture_lines(env))

@@ -565,6 +565,11 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
         for ep in best.get("unconfirmed_episodes", []):
             alts += [(s0, ep["start_s"]) for s0, _ in spans if s0 < ep["start_s"]]
             alts += [(ep["end_s"], e0) for _, e0 in spans if e0 > ep["end_s"]]
+        # … or end at a run near a trusted rule's latch point (a break the reading cannot rule
+        # out): the hold as read and each timing alternative split there
+        for run in best.get("near_latch_runs") or []:
+            alts += [(s0, run["start_s"]) for s0, _ in spans if s0 < run["start_s"]]
+            alts += [(run["end_s"], e0) for _, e0 in spans if e0 > run["end_s"]]
         # … or, under another calibration of that rule's angle, leave these parts
         alts += [tuple(p) for r in best.get("other_readings") or [] for p in r["parts"]]
         said = any(
