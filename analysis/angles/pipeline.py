@@ -100,6 +100,8 @@ from analysis.angles.tilt_precision import (
     SegmentPrecision,
     block_rows,
     floating_axes,
+    gain_prior_doubts,
+    gain_prior_rmse_deg,
     hip_tilt_doubts,
     misfit_doubts,
     other_side,
@@ -861,7 +863,13 @@ def analyse_recording(
         gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
-        uncertain={**uncertain, **imprecise, **tissue},
+        uncertain={
+            **uncertain,
+            **imprecise,
+            **tissue,
+            # after the tissue: a knee it marks keeps its words
+            **_gain_prior_flexions(precision, {**uncertain, **imprecise, **tissue}, angles.columns),
+        },
         doubted=doubts,
         predicted_rmse_deg=predicted,
         precision_notes=notes,
@@ -1802,6 +1810,20 @@ def _drifted_hips(
     if not drifted:
         return out, dict(readings)
     return out, {k: (w, _without(group, drifted)) for k, (w, group) in readings.items()}
+
+
+def _gain_prior_flexions(
+    precision: Mapping[str, SegmentPrecision],
+    doubted: Collection[str],
+    columns: Collection[str],
+) -> dict[str, UncertainAngle]:
+    """The hip and knee flexions an unnamed part's gain may take past their target.
+
+    :func:`tilt_precision.gain_prior_doubts` (trace-only entries) for the ``columns`` not
+    already in ``doubted``, whose entries keep their own words.
+    """
+    found = gain_prior_doubts(gain_prior_rmse_deg(precision), precision)
+    return {c: v for c, v in found.items() if c not in doubted and c in columns}
 
 
 def _tissue_knees(

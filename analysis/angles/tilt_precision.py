@@ -39,7 +39,7 @@ from analysis.angles.accbias import (
 )
 from analysis.angles.rotations import conjugate, rotate
 from analysis.angles.turn_witness import Turn, still_blocks, turns_lbf, widest_turn, witness_turns
-from analysis.recording.doubts import UncertainAngle, bounded
+from analysis.recording.doubts import UncertainAngle, bounded, trace_bounded
 from analysis.recording.schema import GRAVITY_M_S2, SIDES, angle_column, thigh_inclination_column
 from analysis.recording.targets import RMSE_TARGET_DEG
 
@@ -83,6 +83,17 @@ sensor of such a part errs there as its datasheet says, whatever its norms show 
 1470's thigh: a 4 % gain whose two norms fit the prior). A family not listed, or none (a
 canonical file without a sidecar, a simulation), keeps the prior unless its still norms read
 as such a part's (:func:`inferred_part`)."""
+
+
+UNNAMED_GAIN_SD: Final = 0.015
+"""Accelerometer gain error (1σ, each of the fit's six gain terms) that a sensor whose file
+does not name its part may carry. The widest part this tool reads is the MPU-6050 class
+(WitMotion, Thingy:52): its datasheet gives a sensitivity initial calibration tolerance of
+±3 % and a cross-axis sensitivity of ±2 % (InvenSense PS-MPU-6000A-00 rev. 3.4, §6.2), taken
+as 2σ. Still poses pin only what their verticals load; along a direction they never turned
+to, the offset–gain split stays at this prior, and a leg held far from every still pose (lying
+with the leg up: thigh and shank turned 150–175° from the stand) is tilted by it
+(:func:`gain_prior_doubts`). The fit itself keeps its narrower prior."""
 
 
 ACC_OFFSET_WALK_M_S2_SQRT_S: Final = 1e-4 * GRAVITY_M_S2
@@ -279,7 +290,9 @@ class SegmentPrecision:
     called for a commodity part's prior (:func:`inferred_part`), None if neither did;
     ``cov3_rad2``: ``(k, 3, 3)`` per block, the covariance of the whole tilt error relative to
     the stand as a rotation vector in the segment's axes (x anterior, y superior, z lateral;
-    ``var_rad2`` is its z–z entry), or None where not computed (:func:`segment_tilt_cov3`).
+    ``var_rad2`` is its z–z entry), or None where not computed (:func:`segment_tilt_cov3`);
+    ``gain_var_rad2``: ``var_rad2`` with the gain terms' prior at least
+    :data:`UNNAMED_GAIN_SD` (a sensor whose file does not name its part; None otherwise).
     """
 
     var_rad2: FloatArray
@@ -287,6 +300,7 @@ class SegmentPrecision:
     misfit: PriorMisfit = NO_MISFIT
     part: str | None = None
     cov3_rad2: FloatArray | None = None
+    gain_var_rad2: FloatArray | None = None
 
     @property
     def prior_rejected(self) -> bool:
@@ -316,6 +330,7 @@ def posterior_covariance(
     prior_gain_sd: float = 0.005,
     pose_sd_m_s2: float = 0.02,
     scale: float = 1.0,
+    gain_sd_floor: float = 0.0,
 ) -> FloatArray:
     """Covariance ``(9, 9)`` of (bias m/s², six gain terms) after the pose fit.
 
@@ -323,9 +338,12 @@ def posterior_covariance(
     so the Jacobian is taken at the estimate. ``fitted`` False (no correction was applied:
     poses too close together or the fit rejected): the prior itself. ``scale`` multiplies the
     prior's standard deviations (:func:`prior_scale`): what the poses do not observe is as
-    uncertain as the sensor's errors are large, whatever the fit assumed.
+    uncertain as the sensor's errors are large, whatever the fit assumed. ``gain_sd_floor``:
+    the gain terms' prior standard deviation is at least this (:data:`UNNAMED_GAIN_SD`; 0: as
+    scaled).
     """
-    prior_sd_m_s2, prior_gain_sd = scale * prior_sd_m_s2, scale * prior_gain_sd
+    prior_sd_m_s2 = scale * prior_sd_m_s2
+    prior_gain_sd = max(scale * prior_gain_sd, gain_sd_floor)
     prior = np.concatenate(
         [np.full(3, prior_sd_m_s2**-2), np.full(len(GAIN_TERMS), prior_gain_sd**-2)]
     )
@@ -367,7 +385,9 @@ class PoseEvidence:
     under the part's, :func:`inferred_part`, whichever is wider); ``part``: the family
     whose part widened the prior, or :data:`INFERRED_PART` (None: none did);
     ``since_stand_s``: each block's time from the quiet stand (s), over which the offset
-    walks (:func:`walk_tilt_cov3`; None: no walk counted).
+    walks (:func:`walk_tilt_cov3`; None: no walk counted); ``gain_cov``: the posterior with
+    the gain terms' prior at least :data:`UNNAMED_GAIN_SD`, for a sensor whose file does not
+    name its part (None: named, or no pose fit).
     """
 
     cov: FloatArray
@@ -377,6 +397,7 @@ class PoseEvidence:
     misfit: PriorMisfit = NO_MISFIT
     part: str | None = None
     since_stand_s: FloatArray | None = None
+    gain_cov: FloatArray | None = None
 
 
 def uncorrected(means_m_s2: FloatArray, correction: AccCorrection | None) -> FloatArray:
@@ -438,8 +459,18 @@ def pose_evidence(
     misfit = prior_misfit(uncorrected(means, correction), prior_gain_sd=prior_gain_sd, turns=turns)
     widened = inferred_part(family, misfit)
     part = COMMODITY_PRIOR_SCALE if widened == INFERRED_PART else part_prior_scale(family)
-    cov = posterior_covariance(
-        means, fitted=fitted, prior_gain_sd=prior_gain_sd, scale=max(part, prior_scale(misfit))
+    scale = max(part, prior_scale(misfit))
+    cov = posterior_covariance(means, fitted=fitted, prior_gain_sd=prior_gain_sd, scale=scale)
+    gain_cov = (
+        posterior_covariance(
+            means,
+            fitted=fitted,
+            prior_gain_sd=prior_gain_sd,
+            scale=scale,
+            gain_sd_floor=UNNAMED_GAIN_SD,
+        )
+        if family is None
+        else None
     )
     poses = int(cluster_poses(means).shape[0]) if means.size else 0
     a, b = np.searchsorted(t_s, static_s)
@@ -448,13 +479,14 @@ def pose_evidence(
     stand = np.asarray(acc[a:b], dtype=np.float64)
     stand = stand[np.all(np.isfinite(stand), axis=1)]
     if k == 0 or stand.shape[0] == 0:
-        return PoseEvidence(cov, poses, np.full((max(k, 0), 3), np.nan), None, misfit, widened)
+        u = np.full((max(k, 0), 3), np.nan)
+        return PoseEvidence(cov, poses, u, None, misfit, widened, gain_cov=gain_cov)
     u = acc[: k * n].reshape(k, n, 3).mean(axis=1, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         u = u / np.linalg.norm(u, axis=1, keepdims=True)
     u0 = stand.mean(axis=0)
     since = since_stand_s(t_s, block_rows(k * n, rate_hz), static_s)
-    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0), misfit, widened, since)
+    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0), misfit, widened, since, gain_cov)
 
 
 def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
@@ -462,12 +494,19 @@ def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
     if evidence.u0 is None:
         var = np.full(evidence.u.shape[0], np.nan)
         return SegmentPrecision(var, evidence.poses, evidence.misfit, evidence.part)
-    cov3 = segment_tilt_cov3(evidence.u, evidence.u0, evidence.cov, q_S_B)
-    if evidence.since_stand_s is not None:
-        cov3 = cov3 + walk_tilt_cov3(
-            evidence.u, evidence.since_stand_s, q_S_B, ACC_OFFSET_WALK_M_S2_SQRT_S
-        )
-    return SegmentPrecision(cov3[:, 2, 2], evidence.poses, evidence.misfit, evidence.part, cov3)
+    walk = (
+        0.0
+        if evidence.since_stand_s is None
+        else walk_tilt_cov3(evidence.u, evidence.since_stand_s, q_S_B, ACC_OFFSET_WALK_M_S2_SQRT_S)
+    )
+    cov3 = segment_tilt_cov3(evidence.u, evidence.u0, evidence.cov, q_S_B) + walk
+    gain_var = None
+    if evidence.gain_cov is not None:
+        gained = segment_tilt_cov3(evidence.u, evidence.u0, evidence.gain_cov, q_S_B) + walk
+        gain_var = gained[:, 2, 2]
+    return SegmentPrecision(
+        cov3[:, 2, 2], evidence.poses, evidence.misfit, evidence.part, cov3, gain_var
+    )
 
 
 def segment_tilt_cov3(
@@ -864,3 +903,80 @@ def precision_notes(
                 f"{PRECISION_REDO}."
             )
     return tuple(notes)
+
+
+GAIN_PRIOR_ANGLES: Final = ("hip_flexion", "knee_flexion")
+"""The flexions :func:`gain_prior_doubts` marks (their two sensors' tilts about the flexion
+axis add; the ankle's foot lies near its stand in the stretches this tool judges)."""
+
+
+GAIN_PRIOR_REDO: Final = (
+    "next time, after the knee bends, hold the leg still for a few seconds in the stretch's "
+    "own position (lying with the leg raised, or up the door frame) before stretching, or "
+    "record with sensors the file names: a still moment near the stretch's position lets "
+    "each sensor's gain be checked where it matters"
+)
+"""What to redo for :func:`gain_prior_doubts`: a still pose near the held one pins the
+offset–gain split along the verticals the hold loads."""
+
+
+def gain_prior_rmse_deg(segments: Mapping[str, SegmentPrecision]) -> dict[str, float]:
+    """Expected RMSE (deg) of each hip, knee and ankle flexion under the unnamed part's prior.
+
+    As :func:`predicted_rmse_deg`, each segment's variance per block taken from
+    ``gain_var_rad2`` where it has one (its file names no part), else from ``var_rad2``; only
+    angles of which at least one segment has ``gain_var_rad2`` are given.
+    """
+    out: dict[str, float] = {}
+    for side in SIDES:
+        for column, (_, p, q) in _joints(side).items():
+            a, b = segments.get(p), segments.get(q)
+            if a is None or b is None or (a.gain_var_rad2 is None and b.gain_var_rad2 is None):
+                continue
+            va = a.var_rad2 if a.gain_var_rad2 is None else a.gain_var_rad2
+            vb = b.var_rad2 if b.gain_var_rad2 is None else b.gain_var_rad2
+            m = min(va.size, vb.size)
+            v = va[:m] + vb[:m]
+            v = v[np.isfinite(v)]
+            if v.size:
+                out[column] = float(np.degrees(np.sqrt(v.mean())))
+    return out
+
+
+def gain_prior_doubts(
+    rmse_deg: Mapping[str, float],
+    segments: Mapping[str, SegmentPrecision],
+    *,
+    sides: tuple[str, ...] = SIDES,
+) -> dict[str, UncertainAngle]:
+    """Hip and knee flexions the unnamed part's gain prior leaves past their target.
+
+    ``rmse_deg``: :func:`gain_prior_rmse_deg`. Listed where :data:`COVERAGE_SIGMA` times it
+    exceeds the target: the still poses cannot tell a gain error from an offset along the
+    directions they never turned to, and a leg held far from them (upside down against the
+    stand) is tilted by what the datasheet allows there (:data:`UNNAMED_GAIN_SD`). Each entry
+    is trace-only (:func:`~analysis.recording.doubts.trace_bounded`): the reading is given its
+    precision and its rules are decided as read, since the mark is a property of the part the
+    file does not name, not a fault seen in this session. Returns ``{column: entry}``.
+    """
+    out: dict[str, UncertainAngle] = {}
+    for side in sides:
+        for column, (name, p, q) in _joints(side).items():
+            sd = rmse_deg.get(column)
+            if name not in GAIN_PRIOR_ANGLES or sd is None:
+                continue
+            if COVERAGE_SIGMA * sd <= TARGET_DEG[name]:
+                continue
+            a, b = (s.removeprefix(f"{side}_") for s in (p, q))
+            plus = plus_minus_deg(COVERAGE_SIGMA * sd, TARGET_DEG[name])
+            reason = (
+                f"the file does not say which part the {a} and {b} sensors are, and a low-cost "
+                "part's accelerometer gain can be off by up to 3 % (MPU-6050 datasheet); their "
+                f"{segments[p].poses} and {segments[q].poses} still positions cannot tell that "
+                "from an offset along directions they never turned to, so with the leg held far "
+                f"from every still position the {side} leg's {PLAIN_NAME[name]} is measured to "
+                f"about ±{plus}° over the session, more than the {TARGET_DEG[name]:.0f}° this "
+                "tool trusts; its rule verdicts stand, decided on the reading"
+            )
+            out[column] = trace_bounded(reason, GAIN_PRIOR_REDO, COVERAGE_SIGMA * sd)
+    return out

@@ -1,0 +1,144 @@
+"""An unnamed part's accelerometer gain prior carried to a leg held far from its still poses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.angles import pipeline
+from analysis.angles.accbias import GAIN_TERMS
+from analysis.angles.tilt_precision import (
+    COVERAGE_SIGMA,
+    UNNAMED_GAIN_SD,
+    PoseEvidence,
+    SegmentPrecision,
+    gain_prior_doubts,
+    gain_prior_rmse_deg,
+    pose_evidence,
+    posterior_covariance,
+    precision_of,
+)
+from analysis.recording.doubts import is_trace_only, precision_bound_deg
+from analysis.recording.schema import GRAVITY_M_S2
+
+G = GRAVITY_M_S2
+STAND = np.array([0.0, 1.0, 0.0])  # gravity standing (sensor frame = segment frame)
+LYING = np.array([1.0, 0.0, 0.0])  # lying flat: turned 90° about the flexion axis z
+IDENTITY = np.array([1.0, 0.0, 0.0, 0.0])
+
+
+def _turned(deg: float) -> np.ndarray:
+    """Gravity in a segment turned ``deg`` about its flexion axis z from the stand."""
+    a = np.radians(deg)
+    return np.array([np.sin(a), np.cos(a), 0.0])
+
+
+def test_the_floor_widens_only_the_gain_terms():
+    means = np.array([G * STAND, G * LYING])
+    plain = posterior_covariance(means, fitted=False)
+    floored = posterior_covariance(means, fitted=False, gain_sd_floor=UNNAMED_GAIN_SD)
+    assert np.allclose(np.diag(floored)[:3], np.diag(plain)[:3])
+    assert np.allclose(np.sqrt(np.diag(floored)[3:]), UNNAMED_GAIN_SD)
+    # a prior already wider than the floor (a named part's ×3 at 0.5 %) is left as it is
+    wide = posterior_covariance(means, fitted=True, scale=4.0)
+    assert np.allclose(
+        wide, posterior_covariance(means, fitted=True, scale=4.0, gain_sd_floor=0.015)
+    )
+    assert len(GAIN_TERMS) == 6
+
+
+def _evidence(blocks: list[np.ndarray], floor: bool) -> PoseEvidence:
+    means = np.array([G * STAND, G * LYING])
+    cov = posterior_covariance(means, fitted=True)
+    gain = posterior_covariance(means, fitted=True, gain_sd_floor=UNNAMED_GAIN_SD)
+    return PoseEvidence(cov, 2, np.array(blocks), STAND, gain_cov=gain if floor else None)
+
+
+def test_a_leg_turned_far_from_its_poses_is_tilted_by_the_gain_prior():
+    """Two poses (standing, lying) pin the gains along their own verticals only: the stand
+    carries no error; lying flat (the cross-axis term between the two verticals, which no
+    norm sees) and upside down (165°) the gain prior's share is over twice the fit's."""
+    seg = precision_of(_evidence([STAND, LYING, _turned(165.0)], floor=True), IDENTITY)
+    assert seg.gain_var_rad2 is not None
+    sd = np.degrees(np.sqrt(seg.var_rad2))
+    gain_sd = np.degrees(np.sqrt(seg.gain_var_rad2))
+    assert sd[0] == pytest.approx(0.0, abs=1e-9)
+    assert gain_sd[0] == pytest.approx(0.0, abs=1e-9)
+    assert np.all(gain_sd >= sd - 1e-12)
+    assert gain_sd[2] > 2.0 * sd[2]
+    assert gain_sd[1] > 2.0 * sd[1]
+    named = precision_of(_evidence([STAND, _turned(165.0)], floor=False), IDENTITY)
+    assert named.gain_var_rad2 is None
+
+
+def test_pose_evidence_floors_the_gain_only_for_a_sensor_no_file_names():
+    n = 2000
+    acc = np.vstack([np.tile(G * STAND, (n, 1)), np.tile(G * LYING, (n, 1))])
+    acc += np.random.default_rng(1).normal(0.0, 0.01, acc.shape)
+    args = {
+        "rate_hz": 100.0,
+        "gyr_bias_rad_s": np.zeros(3),
+        "static_s": (1.0, 15.0),
+        "t_s": np.arange(2 * n) / 100.0,
+        "fitted": True,
+    }
+    unnamed = pose_evidence(acc, np.zeros_like(acc), **args)
+    assert unnamed.gain_cov is not None
+    # the offset no pose loads (z) stays at its prior; those the poses load now share their
+    # norms with a wider gain, so they are less pinned too
+    assert unnamed.gain_cov[2, 2] == pytest.approx(unnamed.cov[2, 2])
+    assert unnamed.gain_cov[0, 0] > unnamed.cov[0, 0]
+    assert np.all(np.diag(unnamed.gain_cov)[3:] >= np.diag(unnamed.cov)[3:])
+    for family in ("movella_dot", "metawear", "witmotion"):
+        assert pose_evidence(acc, np.zeros_like(acc), family=family, **args).gain_cov is None
+
+
+def _seg(sd_deg: float, gain_sd_deg: float | None, poses: int = 2) -> SegmentPrecision:
+    var = np.full(20, np.radians(sd_deg) ** 2)
+    gain = None if gain_sd_deg is None else np.full(20, np.radians(gain_sd_deg) ** 2)
+    return SegmentPrecision(var, poses, gain_var_rad2=gain)
+
+
+def test_the_rmse_under_the_gain_prior_uses_it_where_a_sensor_has_it():
+    segs = {
+        "pelvis": _seg(0.1, None),
+        "left_thigh": _seg(0.3, 0.6),
+        "left_shank": _seg(0.4, None),
+        "left_foot": _seg(0.1, None),
+    }
+    out = gain_prior_rmse_deg(segs)
+    assert out["left_knee_flexion_deg"] == pytest.approx(np.hypot(0.6, 0.4))
+    assert out["left_hip_flexion_deg"] == pytest.approx(np.hypot(0.1, 0.6))
+    assert "left_ankle_dorsiflexion_deg" not in out  # neither sensor has the gain prior
+
+
+def test_a_knee_past_its_target_under_the_gain_prior_is_a_trace_only_mark():
+    segs = {
+        "pelvis": _seg(0.1, 0.1),
+        "right_thigh": _seg(0.4, 0.6, poses=5),
+        "right_shank": _seg(0.4, 0.6, poses=3),
+        "right_foot": _seg(0.1, 2.0),
+    }
+    rmse = gain_prior_rmse_deg(segs)
+    out = gain_prior_doubts(rmse, segs)
+    assert set(out) == {"right_knee_flexion_deg"}  # the hip is within, the ankle never listed
+    entry = out["right_knee_flexion_deg"]
+    assert is_trace_only(entry)
+    assert precision_bound_deg(entry) == pytest.approx(COVERAGE_SIGMA * np.hypot(0.6, 0.6))
+    assert "does not say which part" in entry["reason"]
+    assert "5 and 3 still positions" in entry["reason"]
+    assert "±2.5°" in entry["reason"]
+    assert "rule verdicts stand" in entry["reason"]
+    assert "still" in entry["redo"]
+    # just within the target: none
+    segs["right_thigh"] = segs["right_shank"] = _seg(0.4, 0.47)
+    assert gain_prior_doubts(gain_prior_rmse_deg(segs), segs) == {}
+
+
+def test_the_pipeline_step_keeps_other_doubts_words_and_the_sessions_columns():
+    segs = {"left_thigh": _seg(0.4, 1.0), "left_shank": _seg(0.4, 1.0), "pelvis": _seg(0.1, 0.1)}
+    knee, hip = "left_knee_flexion_deg", "left_hip_flexion_deg"
+    both = pipeline._gain_prior_flexions(segs, {}, [knee, hip])
+    assert set(both) == {knee, hip}
+    assert set(pipeline._gain_prior_flexions(segs, {knee: {}}, [knee, hip])) == {hip}
+    assert set(pipeline._gain_prior_flexions(segs, {}, [knee])) == {knee}
