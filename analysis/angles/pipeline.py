@@ -45,6 +45,7 @@ from analysis.angles.heading import (
     hip_drift_timed,
     hip_twist_read,
     lying_flat_mask,
+    past_target_doubt,
     posture_anchor_mask,
     turn_about_vertical,
     turn_from_stand_deg,
@@ -96,12 +97,14 @@ from analysis.angles.strap_slip import (
     slip_uncertain,
 )
 from analysis.angles.tilt_precision import (
+    GAIN_PRIOR_REDO,
     PoseEvidence,
     SegmentPrecision,
     block_rows,
     floating_axes,
     gain_prior_doubts,
     gain_prior_rmse_deg,
+    gain_prior_rows_deg,
     hip_tilt_doubts,
     misfit_doubts,
     other_side,
@@ -136,6 +139,7 @@ from analysis.recording.schema import (
     split_placement,
 )
 from analysis.recording.streams import Gap, Recording, SensorStream
+from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
 LONG_SESSION_SAMPLES = 1_000_000
@@ -880,6 +884,7 @@ def analyse_recording(
             leaned,
             tissue_timed,
             _vendor_heading_hips(angles, drift, fused),
+            _gain_prior_timed(precision, angles, rate_hz),
         ),
     )
 
@@ -1824,6 +1829,36 @@ def _gain_prior_flexions(
     """
     found = gain_prior_doubts(gain_prior_rmse_deg(precision), precision)
     return {c: v for c, v in found.items() if c not in doubted and c in columns}
+
+
+def _gain_prior_timed(
+    precision: Mapping[str, SegmentPrecision], angles: pd.DataFrame, rate_hz: float
+) -> dict[str, TimedDoubt]:
+    """When an unnamed part's gain may put a hip or knee flexion past its target, and how far.
+
+    Per column of ``angles`` (:func:`tilt_precision.gain_prior_rows_deg`): a rule on it is
+    decided there only beyond that bound, as on a knee's soft tissue (:func:`_tissue_knees`).
+    """
+    t_s = angles[T_S].to_numpy()
+    out = {}
+    for column, (name, bound) in gain_prior_rows_deg(precision, t_s.size, rate_hz).items():
+        if column not in angles:
+            continue
+        joint = name.removesuffix("_flexion")
+        doubt = past_target_doubt(
+            t_s,
+            bound,
+            RMSE_TARGET_DEG[name],
+            what=(
+                "the file does not say which part these sensors are, and a low-cost part's "
+                "accelerometer gain can tilt a leg held far from every still position: the "
+                f"{column.split('_')[0]} {joint}'s bend"
+            ),
+            redo=GAIN_PRIOR_REDO,
+        )
+        if doubt is not None:
+            out[column] = doubt
+    return out
 
 
 def _tissue_knees(

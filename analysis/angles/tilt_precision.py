@@ -920,6 +920,37 @@ GAIN_PRIOR_REDO: Final = (
 offset–gain split along the verticals the hold loads."""
 
 
+def _gain_prior_var_rad2(a: SegmentPrecision, b: SegmentPrecision) -> FloatArray | None:
+    """Per block, a joint's flexion variance (rad²) under the unnamed part's prior.
+
+    Each segment's ``gain_var_rad2`` where it has one, else its ``var_rad2``; None when
+    neither segment has one (both files name their parts).
+    """
+    if a.gain_var_rad2 is None and b.gain_var_rad2 is None:
+        return None
+    va = a.var_rad2 if a.gain_var_rad2 is None else a.gain_var_rad2
+    vb = b.var_rad2 if b.gain_var_rad2 is None else b.gain_var_rad2
+    m = min(va.size, vb.size)
+    return va[:m] + vb[:m]
+
+
+def _gain_prior_joints(
+    segments: Mapping[str, SegmentPrecision], sides: tuple[str, ...] = SIDES
+) -> dict[str, tuple[str, FloatArray]]:
+    """Each hip, knee and ankle flexion's per-block variance under the unnamed part's prior.
+
+    ``{column: (angle name, variance rad²)}`` where :func:`_gain_prior_var_rad2` gives one.
+    """
+    out: dict[str, tuple[str, FloatArray]] = {}
+    for side in sides:
+        for column, (name, p, q) in _joints(side).items():
+            a, b = segments.get(p), segments.get(q)
+            v = None if a is None or b is None else _gain_prior_var_rad2(a, b)
+            if v is not None:
+                out[column] = (name, v)
+    return out
+
+
 def gain_prior_rmse_deg(segments: Mapping[str, SegmentPrecision]) -> dict[str, float]:
     """Expected RMSE (deg) of each hip, knee and ankle flexion under the unnamed part's prior.
 
@@ -928,18 +959,32 @@ def gain_prior_rmse_deg(segments: Mapping[str, SegmentPrecision]) -> dict[str, f
     angles of which at least one segment has ``gain_var_rad2`` are given.
     """
     out: dict[str, float] = {}
-    for side in SIDES:
-        for column, (_, p, q) in _joints(side).items():
-            a, b = segments.get(p), segments.get(q)
-            if a is None or b is None or (a.gain_var_rad2 is None and b.gain_var_rad2 is None):
-                continue
-            va = a.var_rad2 if a.gain_var_rad2 is None else a.gain_var_rad2
-            vb = b.var_rad2 if b.gain_var_rad2 is None else b.gain_var_rad2
-            m = min(va.size, vb.size)
-            v = va[:m] + vb[:m]
-            v = v[np.isfinite(v)]
-            if v.size:
-                out[column] = float(np.degrees(np.sqrt(v.mean())))
+    for column, (_, v) in _gain_prior_joints(segments).items():
+        v = v[np.isfinite(v)]
+        if v.size:
+            out[column] = float(np.degrees(np.sqrt(v.mean())))
+    return out
+
+
+def gain_prior_rows_deg(
+    segments: Mapping[str, SegmentPrecision], n_rows: int, rate_hz: float
+) -> dict[str, tuple[str, FloatArray]]:
+    """Per hip and knee flexion, how far the unnamed part's gain prior may put it off, per row.
+
+    :data:`COVERAGE_SIGMA` times the joint's standard deviation at each :data:`BLOCK_S` block
+    (:func:`_gain_prior_var_rad2`, not averaged over the session: a leg held far from every
+    still pose is off there and not elsewhere), each of ``n_rows`` grid rows at ``rate_hz``
+    given its block's (rows past the last block the last one's); 0 where unknown. Returns
+    ``{column: (angle name, bound deg (n_rows,))}``.
+    """
+    n = max(1, round(BLOCK_S * rate_hz))
+    out: dict[str, tuple[str, FloatArray]] = {}
+    for column, (name, v) in _gain_prior_joints(segments).items():
+        if name not in GAIN_PRIOR_ANGLES or v.size == 0:
+            continue
+        sd_deg = np.degrees(np.sqrt(np.where(np.isfinite(v), v, 0.0)))
+        block = np.minimum(np.arange(n_rows) // n, v.size - 1)
+        out[column] = (name, COVERAGE_SIGMA * sd_deg[block])
     return out
 
 
@@ -956,8 +1001,9 @@ def gain_prior_doubts(
     directions they never turned to, and a leg held far from them (upside down against the
     stand) is tilted by what the datasheet allows there (:data:`UNNAMED_GAIN_SD`). Each entry
     is trace-only (:func:`~analysis.recording.doubts.trace_bounded`): the reading is given its
-    precision and its rules are decided as read, since the mark is a property of the part the
-    file does not name, not a fault seen in this session. Returns ``{column: entry}``.
+    precision and its rules are decided on the per-time bound (:func:`gain_prior_rows_deg`),
+    since the mark is a property of the part the file does not name, not a fault seen in this
+    session. Returns ``{column: entry}``.
     """
     out: dict[str, UncertainAngle] = {}
     for side in sides:
@@ -976,7 +1022,8 @@ def gain_prior_doubts(
                 "from an offset along directions they never turned to, so with the leg held far "
                 f"from every still position the {side} leg's {PLAIN_NAME[name]} is measured to "
                 f"about ±{plus}° over the session, more than the {TARGET_DEG[name]:.0f}° this "
-                "tool trusts; its rule verdicts stand, decided on the reading"
+                "tool trusts; its rules are decided where the reading clears what the gain "
+                "could do there"
             )
             out[column] = trace_bounded(reason, GAIN_PRIOR_REDO, COVERAGE_SIGMA * sd)
     return out

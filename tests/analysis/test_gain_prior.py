@@ -14,6 +14,7 @@ from analysis.angles.tilt_precision import (
     SegmentPrecision,
     gain_prior_doubts,
     gain_prior_rmse_deg,
+    gain_prior_rows_deg,
     pose_evidence,
     posterior_covariance,
     precision_of,
@@ -128,7 +129,7 @@ def test_a_knee_past_its_target_under_the_gain_prior_is_a_trace_only_mark():
     assert "does not say which part" in entry["reason"]
     assert "5 and 3 still positions" in entry["reason"]
     assert "±2.5°" in entry["reason"]
-    assert "rule verdicts stand" in entry["reason"]
+    assert "decided where the reading clears" in entry["reason"]
     assert "still" in entry["redo"]
     # just within the target: none
     segs["right_thigh"] = segs["right_shank"] = _seg(0.4, 0.47)
@@ -142,3 +143,45 @@ def test_the_pipeline_step_keeps_other_doubts_words_and_the_sessions_columns():
     assert set(both) == {knee, hip}
     assert set(pipeline._gain_prior_flexions(segs, {knee: {}}, [knee, hip])) == {hip}
     assert set(pipeline._gain_prior_flexions(segs, {}, [knee])) == {knee}
+
+
+def _blocks(sd_deg: list[float]) -> SegmentPrecision:
+    """A segment whose gain-prior sd is ``sd_deg`` per block (its fit's a tenth of that)."""
+    var = np.radians(np.array(sd_deg)) ** 2
+    return SegmentPrecision(var / 100.0, 2, gain_var_rad2=var)
+
+
+def test_the_gain_bound_per_row_follows_each_block_and_holds_the_last():
+    # 2 Hz blocks of 0.5 s at 10 Hz: 5 rows a block; the leg raised in the second block only
+    thigh, shank = _blocks([0.1, 1.0, 0.1]), _blocks([0.0, 0.5, 0.0])
+    segs = {"pelvis": _seg(0.1, None), "left_thigh": thigh, "left_shank": shank}
+    rows = gain_prior_rows_deg(segs, 17, 10.0)
+    name, knee = rows["left_knee_flexion_deg"]
+    assert name == "knee_flexion"
+    assert knee.shape == (17,)
+    assert knee[5:10] == pytest.approx(COVERAGE_SIGMA * np.hypot(1.0, 0.5))
+    assert knee[:5] == pytest.approx(COVERAGE_SIGMA * 0.1)
+    assert knee[15:] == pytest.approx(knee[10])  # past the last block: the last one's
+    assert "left_ankle_dorsiflexion_deg" not in rows  # never bounded by the gain prior
+
+
+def test_the_pipeline_bounds_a_rule_only_where_the_gain_passes_the_target():
+    import pandas as pd
+
+    segs = {
+        "pelvis": _seg(0.1, None),
+        "left_thigh": _blocks([0.1, 1.0, 0.1, 0.1]),
+        "left_shank": _blocks([0.1, 0.5, 0.1, 0.1]),
+    }
+    t = np.arange(20) / 10.0
+    angles = pd.DataFrame({"t_s": t, "left_knee_flexion_deg": np.zeros(20)})
+    out = pipeline._gain_prior_timed(segs, angles, 10.0)
+    assert set(out) == {"left_knee_flexion_deg"}  # the hip is not a column of the table
+    bound = np.asarray(out["left_knee_flexion_deg"].bound_deg)
+    assert np.all(bound[:5] == 0)
+    assert np.all(bound[10:] == 0)
+    assert bound[5:10] == pytest.approx(COVERAGE_SIGMA * np.hypot(1.0, 0.5), rel=1e-5)
+    assert "left knee" in out["left_knee_flexion_deg"].reason
+    # within the target everywhere: no doubt
+    segs["left_thigh"] = segs["left_shank"] = _blocks([0.1, 0.4, 0.1, 0.1])
+    assert pipeline._gain_prior_timed(segs, angles, 10.0) == {}
