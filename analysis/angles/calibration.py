@@ -637,9 +637,7 @@ def knee_hinge_axes(
         if misfit:
             coupled.add(thigh)
         else:
-            hinted[thigh] = _straight_bends_misfit(
-                session, pair, (stand, move), axes, q_E_S, fit, derived_rates=derived
-            )
+            hinted[thigh] = _straight_bends_misfit(session, pair, (stand, move), axes, q_E_S, fit)
         out.update(_hinge_axes(axes, pair, *fit, source="knee hinge"))
         if loose is not None and out[thigh].axis_source == "knee hinge":
             out[thigh] = dataclasses.replace(out[thigh], tilt_doubt=loose)
@@ -693,8 +691,6 @@ def _straight_bends_misfit(
     axes: Mapping[str, SensorAxes],
     q_E_S: Mapping[str, FloatArray],
     whole: tuple[HingeFit, float],
-    *,
-    derived_rates: bool = False,
 ) -> str | None:
     """Why the thigh's tilt is not established where only the straightest bends show a coupling.
 
@@ -703,48 +699,23 @@ def _straight_bends_misfit(
     :data:`analysis.angles.calibration_hinge.STRAIGHT_BEND_DEG` do
     (:func:`analysis.angles.calibration_hinge.deep_bends_misfit`) and their thigh axis lies
     more than :data:`analysis.angles.calibration_hinge.COUPLED_TURN_DEG` from the whole
-    window's in the level plane (:func:`straight_turn_shown`), the whole window's axis carries
-    some of a coupling's turn and nothing says how much (the stranger's seed 1313: 1.7° apart,
-    its axis 4.9° off); else None. ``derived_rates``: the pair's rates are derived from a
-    maker's orientation, whose heading moves the straight bends' axis by more than that turn
-    (:func:`straight_turn_shown`), so the misfit alone doubts the tilt.
+    window's in the level plane, the whole window's axis carries some of a coupling's turn
+    and nothing says how much (the stranger's seed 1313: 1.7° apart, its axis 4.9° off);
+    else None.
     """
     thigh = pair[0]
     small = _bends_within(session, pair, masks, axes, q_E_S)(STRAIGHT_BEND_DEG)
     if small is None or not deep_bends_misfit(whole[0], small[0]):
         return None
     turned = level_turn_deg(whole[0].j_prox_S, small[0].j_prox_S, axes[thigh].y_S)
-    if not straight_turn_shown(turned, derived_rates=derived_rates):
+    if turned <= COUPLED_TURN_DEG:
         return None
-    why = (
-        "; the sensors' rates come from their maker's own orientation, whose heading this file "
-        "cannot check, so that angle is not measured to a degree"
-        if derived_rates
-        else ""
-    )
     return (
         f"the {_segment_words(thigh)}'s knee axis turns as the knee bends (the shin turns with "
         f"it: the knee's axis over its straightest bends lies {turned:.1f}° from the one over "
-        f"all of them, and they fit a hinge far better{why}): how far its axis is turned the "
-        "data do not tell"
+        "all of them, and they fit a hinge far better): how far its axis is turned the data "
+        "do not tell"
     )
-
-
-def straight_turn_shown(turned_deg: float, *, derived_rates: bool = False) -> bool:
-    """True when the straightest bends' axis turn (°) shows a coupling the thigh's frame carries.
-
-    ``turned_deg``: the level-plane angle between the thigh's knee axis over the bends at most
-    :data:`analysis.angles.calibration_hinge.STRAIGHT_BEND_DEG` and over the whole window,
-    for a knee whose deep bends misfit the hinge. On measured rates it must exceed
-    :data:`analysis.angles.calibration_hinge.COUPLED_TURN_DEG`. On rates derived from a
-    maker's orientation (a Movella DOT export) the maker's heading, which the file cannot
-    check, turns each sensor about the vertical on its own and moves the straight bends' axis
-    by more than that degree (the stranger's round 5 seed 2520, one session: 1.1° on its
-    canonical file, 0.9° on its DOT file, the same coupling reading 4–5° of hip adduction
-    in both; round 18's 2203: the small bends' axis 3.4° and 1.2° from where it lay without the
-    maker's heading error, in two draws of it), so the misfit alone decides: True.
-    """
-    return derived_rates or turned_deg > COUPLED_TURN_DEG
 
 
 def _small_bends_fit(

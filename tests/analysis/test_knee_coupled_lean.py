@@ -164,9 +164,7 @@ def test_a_coupling_shown_takes_none_of_the_hinge_s_lean_for_a_bias(monkeypatch,
         assert _lean_deg(seg) < 0.5
 
 
-def _straight(
-    monkeypatch, small: tuple[HingeFit, float] | None, *, derived_rates: bool = False
-) -> str | None:
+def _straight(monkeypatch, small: tuple[HingeFit, float] | None) -> str | None:
     """``_straight_bends_misfit`` with the knee's fit over the bends at most 10° given."""
 
     def bends_within(*_args):
@@ -179,9 +177,7 @@ def _straight(
     monkeypatch.setattr(cal, "_bends_within", bends_within)
     whole = _fit(-4.0, resid=WHOLE_RESID)
     pair = ("right_thigh", "right_shank")
-    return cal._straight_bends_misfit(
-        None, pair, (None, None), _axes(), {}, whole, derived_rates=derived_rates
-    )
+    return cal._straight_bends_misfit(None, pair, (None, None), _axes(), {}, whole)
 
 
 def test_only_the_straightest_bends_showing_a_turned_coupling_doubt_the_tilt(monkeypatch):
@@ -192,29 +188,6 @@ def test_only_the_straightest_bends_showing_a_turned_coupling_doubt_the_tilt(mon
     assert _straight(monkeypatch, _fit(-3.5, resid=MISFIT)) is None  # within 1°: no turn
     assert _straight(monkeypatch, _fit(-2.3, resid=FIT)) is None  # no misfit
     assert _straight(monkeypatch, None) is None
-
-
-def test_on_derived_rates_the_straightest_bends_misfit_alone_doubts_the_tilt(monkeypatch):
-    # seed 2520's DOT file: ratio 2.9 over the bends at most 10°, their axis 0.9° from the
-    # whole one's (1.1° on the canonical file of the same session)
-    doubt = _straight(monkeypatch, _fit(-3.1, resid=MISFIT), derived_rates=True)
-    assert doubt is not None
-    assert "0.9°" in doubt
-    assert "maker's own orientation" in doubt
-    assert _straight(monkeypatch, _fit(-3.1, resid=MISFIT)) is None  # measured rates: no turn
-    assert _straight(monkeypatch, _fit(-3.1, resid=FIT), derived_rates=True) is None
-    assert _straight(monkeypatch, None, derived_rates=True) is None
-    measured = _straight(monkeypatch, _fit(-2.3, resid=MISFIT))
-    assert measured is not None
-    assert "maker" not in measured
-
-
-def test_a_straight_bends_turn_counts_by_the_degree_on_measured_rates_only():
-    assert cal.straight_turn_shown(1.1)
-    assert not cal.straight_turn_shown(0.9)
-    assert not cal.straight_turn_shown(0.0)
-    assert cal.straight_turn_shown(0.9, derived_rates=True)
-    assert cal.straight_turn_shown(0.0, derived_rates=True)
 
 
 def test_the_straight_bends_doubt_keeps_an_earlier_reason_and_a_coupled_lean_drops():
