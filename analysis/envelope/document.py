@@ -202,6 +202,10 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                 "needs": list(p.needs),
                 "reason": p.reason,
                 "by_criterion": p.by_criterion,
+                "holds": [
+                    {"start_s": _r(a, 3), "end_s": _r(b, 3), "duration_s": _r(b - a, 3)}
+                    for a, b in p.holds
+                ],
                 "text": p.text(),
             }
             for p in res.possible_stretches

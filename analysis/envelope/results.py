@@ -488,6 +488,9 @@ class PossibleStretch:
     """The requirements the uncertain angles could not decide (``EngagedCriterion.describe``)."""
     reason: str
     by_criterion: bool = False
+    holds: tuple[tuple[float, float], ...] = ()
+    """``(start_s, end_s)`` of the holds it would have had were it a stretch (its rules judged
+    there as anywhere else); never counted."""
 
     @property
     def duration_s(self) -> float:
@@ -502,10 +505,14 @@ class PossibleStretch:
             if self.by_criterion
             else f"the engagement also needs {needs}"
         )
+        held = " and ".join(
+            f"{b - a:.0f} s ({clock_text(a)}–{clock_text(b)})" for a, b in self.holds
+        )
         return (
             f"{clock_text(self.start_s)}–{clock_text(self.end_s)} "
             f"({self.duration_s:.0f} s) may have been a stretch that is not counted: {what}, "
             f"and that reading is uncertain ({self.reason})"
+            + (f"; if it was one, it was held {held}" if held else "")
         )
 
 

@@ -14,8 +14,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.envelope import check_envelope
-from analysis.envelope.checker import _possibly_met, possible_stretch_spans
+from analysis.envelope.checker import (
+    _possibly_met,
+    holds_within,
+    possible_stretch_spans,
+    without_requirements,
+)
 from analysis.envelope.profiles import EngagedCriterion, load_builtin_profile
+from analysis.envelope.results import Hold, PossibleStretch
 from analysis.recording.doubts import TimedDoubt, bounded
 
 STANDING = load_builtin_profile("standing_hamstring")
@@ -83,6 +89,54 @@ def test_a_misread_uncertain_knee_leaves_the_stretch_out_and_says_so():
     assert "turned on its strap" in p.text()
     doc = json.loads(res.to_json())
     assert doc["possible_stretches"][0]["columns"] == [KNEE]
+
+
+def test_a_possible_stretch_is_timed_as_its_holds_would_be_and_still_not_counted():
+    # stranger round 5 seed 2284's DOT file: the hold inside the possible stretch, timed
+    df = _session(knee_deg=66.0)
+    moving = (df["t_s"] >= 18.0) & (df["t_s"] < 20.0)  # leaned 10° deeper, at 5°/s
+    df.loc[moving, HIP] = 65.0 + 5.0 * (df["t_s"][moving] - 18.0)
+    df.loc[(df["t_s"] >= 20.0) & (df["t_s"] < 33.0), HIP] = 75.0
+    res = check_envelope(df, STANDING, side="right", uncertain=UNCERTAIN_KNEE)
+    assert res.verdict == "not_engaged"
+    assert not res.holds
+    [p] = res.possible_stretches
+    assert len(p.holds) == 2
+    (a0, b0), (a1, b1) = p.holds
+    assert abs(a0 - 3.0) < 0.1
+    assert abs(b0 - 18.0) < 0.2
+    assert abs(a1 - 20.0) < 0.2
+    assert abs(b1 - 33.0) < 0.1
+    assert "if it was one, it was held 15 s (0:03–0:18) and 13 s (0:20–0:33)" in p.text()
+    held = json.loads(res.to_json())["possible_stretches"][0]["holds"]
+    assert [h["start_s"] for h in held] == [round(a0, 3), round(a1, 3)]
+
+
+def test_a_possible_stretch_broken_by_a_trusted_rule_holds_only_where_the_rule_held():
+    df = _session(knee_deg=66.0)
+    df.loc[(df["t_s"] >= 15.0) & (df["t_s"] < 20.0), "right_ankle_dorsiflexion_deg"] = 12.0
+    [p] = check_envelope(df, STANDING, side="right", uncertain=UNCERTAIN_KNEE).possible_stretches
+    assert len(p.holds) == 2
+    assert p.holds[0][1] <= 15.5
+    assert p.holds[1][0] >= 19.5
+
+
+def test_a_requirement_left_out_by_column_and_side():
+    out = without_requirements(STANDING, "right", {KNEE})
+    assert out.engaged.require == ()
+    assert without_requirements(STANDING, "left", {KNEE}).engaged.require == (
+        STANDING.engaged.require
+    )
+    assert out.rules == STANDING.rules
+
+
+def test_holds_within_a_span_keep_only_those_inside_it():
+    span = PossibleStretch(start_s=10.0, end_s=40.0, columns=(KNEE,), needs=("n",), reason="r")
+    holds = [
+        Hold(start_s=s0, end_s=e0, rating="short") for s0, e0 in ((5, 12), (10, 20), (30, 40.04))
+    ]
+    assert holds_within(holds, span) == ((10, 20), (30, 40.04))
+    assert holds_within(holds, span, slack_s=0.0) == ((10, 20),)
 
 
 def test_a_trusted_knee_bent_like_a_seat_leaves_nothing_possible():
