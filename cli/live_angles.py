@@ -535,8 +535,7 @@ class LiveAngles:
         )
         self.again = uncertain_words(uncertain)
         self.tissue = {}  # the knees' rows from the session's start (the report reads them)
-        assert self.pipeline is not None
-        self._take_knees(self.pipeline.history_knees)
+        self._take_knees(getattr(self.pipeline, "history_knees", {}))
         self._provisional = {}  # told to this monitor at the next tick
         self._session_doubts = {}
 

@@ -269,3 +269,16 @@ def test_a_knee_doubted_for_another_reason_keeps_its_own_words():
     (column,) = approximate_knees(tissue, doubted=())
     assert column == KNEE
     assert approximate_knees(tissue, doubted={KNEE}) == {}
+
+
+def test_the_end_of_session_print_says_the_lines_after_the_verdict(graze, capsys):
+    from types import SimpleNamespace
+
+    from cli import cmd_live
+
+    _, live, _ = graze
+    cmd_live._print_verdict(SimpleNamespace(angles=live), Path("s1.csv"))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("live verdict: ")
+    assert lines[1] == f"live: {live.tally.doubt_lines()[0]}"
+    assert lines[1].startswith("live: uncertain so far: knee flexion — the knee read ")
