@@ -623,5 +623,7 @@ def _print_verdict(screen: Any, out: Path) -> None:
     angles = getattr(screen, "angles", None)
     if angles is not None:
         print(f"live verdict: {angles.tally.verdict()}")
+        for line in getattr(angles.tally, "doubt_lines", list)():
+            print(f"live: {line}")
         print(f"note: {LIVE_LIMITS_NOTE}")
     print(f"next: {next_command(out)}")

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from analysis.angles.live import HOLD_S, Outage
 from analysis.angles.live_redecide import RedecidingPipeline, Switch
+from analysis.angles.live_redecide_doubts import KneeTissueSoFar
 from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
 from analysis.envelope.profiles import Profile, angle_column_for, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
@@ -187,6 +188,27 @@ def stand_in_words(column: str | None, state: MonitorState | None) -> str | None
     return words
 
 
+KNEE_SUFFIX = "_knee_flexion_deg"
+"""How a knee's flexion column ends (``<side>_knee_flexion_deg``)."""
+
+
+def approximate_knees(
+    tissue: Mapping[str, KneeTissueSoFar], doubted: Collection[str]
+) -> dict[str, Mapping[str, str]]:
+    """Per knee column, its soft-tissue entry on the rows so far (the report's, live).
+
+    ``tissue``: each knee column's rows so far; ``doubted``: the columns uncertain for
+    another reason, which keep their own words (as the report's ``_tissue_knees``). A knee
+    whose tissue alone stays within its target has none.
+    """
+    out: dict[str, Mapping[str, str]] = {}
+    for column, rows in tissue.items():
+        entry = None if column in doubted else rows.entry(column.removesuffix(KNEE_SUFFIX))
+        if entry is not None:
+            out[column] = entry
+    return out
+
+
 def _rate_from(pending: dict[str, list[AlignedBatch]]) -> float:
     """The fastest sensor's rate from its first samples (fallback when none is configured)."""
     rates = []
@@ -272,6 +294,9 @@ class LiveAngles:
         self.redecided: list[Switch] = []
         """The calibration's re-decisions taken into use (``analysis.angles.live_redecide``):
         each changed an axis, a sign or what is uncertain; the sidecar lists them."""
+        self.tissue: dict[str, KneeTissueSoFar] = {}
+        """Per knee column, its rows so far for the soft tissue's precision (the report's
+        approximate knee, :func:`approximate_knees`; the tally holds the entries)."""
 
     @property
     def calibrated(self) -> bool:
@@ -356,6 +381,7 @@ class LiveAngles:
         self.latest = {c: float(v[-1]) for c, v in out.columns.items() if np.isfinite(v[-1])}
         self._newest = {c: float(v[-1]) for c, v in out.judged.items()}
         self.angles_t_s = float(out.t_s[-1])
+        self._take_knees(out.columns)
         self.monitor.timed = self.pipeline.timed_words
         self.monitor.open_gaps = open_gaps(self.outages)
         state = self.monitor.update(out.t_s, out.judged, out.rate_mixing, out.doubt_bounds)
@@ -368,6 +394,13 @@ class LiveAngles:
             self.last_cue = cue
             if self.on_cue is not None:
                 self.on_cue(cue)
+
+    def _take_knees(self, columns: Mapping[str, np.ndarray]) -> None:
+        """Add the new rows of each knee; the tally's approximate readings follow them."""
+        for column, rows in columns.items():
+            if column.endswith(KNEE_SUFFIX):
+                self.tissue.setdefault(column, KneeTissueSoFar()).add(rows)
+        self.tally.approximate = approximate_knees(self.tissue, self.monitor.uncertain)
 
     def _take_redecisions(self) -> None:
         """Judge the rules by the uncertain angles of every new re-decided calibration.
@@ -501,6 +534,8 @@ class LiveAngles:
             self.profile, side=self.side, uncertain=uncertain, markers=self.markers
         )
         self.again = uncertain_words(uncertain)
+        self.tissue = {}  # the knees' rows from the session's start (the report reads them)
+        self._take_knees(getattr(self.pipeline, "history_knees", {}))
         self._provisional = {}  # told to this monitor at the next tick
         self._session_doubts = {}
 
@@ -544,6 +579,8 @@ class LiveAngles:
         parts: list[RenderableType] = [head, table]
         if self.again:
             parts.append(Text(self.again, style="yellow"))
+        for line in self.tally.doubt_lines():
+            parts.append(Text(line, style="yellow"))
         if self.last_cue and not (st is not None and st.outside):
             parts.append(Text(f"last cue: {self.last_cue}", style="bold red"))
         return Group(*parts)

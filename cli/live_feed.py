@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis.envelope.profiles import angle_column_for
+from analysis.envelope.results import NEAR_LATCH_REDO, NearLatchRun, near_latch_reason
 from analysis.envelope.symptoms import WHAT, WHERE
+from analysis.recording.doubts import approximate_sentence
 
 SCHEMA = "stretchguard-live/1"
 MARK_WHERE = tuple(WHERE.values())
@@ -124,6 +126,13 @@ class SessionTally:
     open_hold: Any = None
     """The hold in progress at the newest state (None: none): said as in progress, not
     counted until it ends."""
+    near_latch: dict[tuple[str, float], NearLatchRun] = field(default_factory=dict)
+    """Every run so far where a trusted rule's angle grazed the point a break counts from
+    (``MonitorState.near_latch``), by rule and end (s): the report calls such a rule, never
+    broken, ``uncertain``."""
+    approximate: dict[str, Any] = field(default_factory=dict)
+    """Angle column → its trace-only entry on the rows so far (a knee held bent for much of
+    the session: its reading approximate, its rule verdicts standing), set by the live angles."""
 
     def update(self, state: Any) -> None:
         """Take one :class:`~analysis.envelope.monitor.MonitorState`."""
@@ -137,6 +146,7 @@ class SessionTally:
         self.open_hold = hold if getattr(state, "hold_open", False) else None
         if self.open_hold is None:
             self._take_hold(hold)
+        self._take_near_latch(getattr(state, "near_latch", ()))
         for rule in state.rules:
             if rule.cue and rule.cue in state.new_cues:
                 self.cues[rule.rule] = self.cues.get(rule.rule, 0) + 1
@@ -151,6 +161,45 @@ class SessionTally:
         same = best is not None and hold.start_s < best.end_s and best.start_s < hold.end_s
         if best is None or same or hold.duration_s > best.duration_s:
             self.best_hold = hold
+
+    def _take_near_latch(self, runs: Any) -> None:
+        """Keep each ended run; a run seen again (the window moved) keeps its longest reading."""
+        for n in runs:
+            key = (n.rule, round(n.end_s, 2))
+            kept = self.near_latch.get(key)
+            if kept is None or n.duration_s > kept.duration_s:
+                self.near_latch[key] = n
+
+    def near_latch_lines(self) -> list[str]:
+        """One sentence per rule with a near-latch run so far and no break (none: ``[]``).
+
+        The report's words for such a rule (``uncertain``: its reason the first run and how
+        many more, :func:`~analysis.envelope.results.near_latch_reason`), said so far.
+        """
+        runs: dict[str, list[NearLatchRun]] = {}
+        for n in sorted(self.near_latch.values(), key=lambda n: n.start_s):
+            if n.rule not in self.cues:
+                runs.setdefault(n.rule, []).append(n)
+        return [
+            f"uncertain so far: {rule.replace('_', ' ')} — {near_latch_reason(rs)}. Not counted "
+            f"as outside and not breaking a hold; {NEAR_LATCH_REDO}."
+            for rule, rs in runs.items()
+        ]
+
+    def approximate_lines(self) -> list[str]:
+        """The report's sentence for the approximate readings so far, one per reason."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for column, why in self.approximate.items():
+            groups.setdefault((str(why["reason"]), str(why["redo"])), []).append(column)
+        return [approximate_sentence(cols, reason, redo) for (reason, redo), cols in groups.items()]
+
+    def doubt_lines(self) -> list[str]:
+        """What the report will say about rules and readings it doubts, on the session so far.
+
+        The rules whose reading grazed the point a break counts from (:meth:`near_latch_lines`),
+        then the approximate readings (:meth:`approximate_lines`).
+        """
+        return self.near_latch_lines() + self.approximate_lines()
 
     def hold_timing(self) -> str | None:
         """The longest hold's timing in words when it has other readings (None otherwise)."""
@@ -410,6 +459,7 @@ def snapshot(
         "not_checked": [str(x) for x in getattr(angles, "not_checked", ()) or ()],
         "outages": _outages(angles, t0),
         "stand_in": _stand_in(angles),
+        "doubts": tally.doubt_lines(),
         **_behind(angles),
         "hold": {
             "s": _num(st.hold_s if st is not None else 0.0),
@@ -433,6 +483,7 @@ def end_block(tally: SessionTally, out: Path, summary: str | None = None) -> dic
     """The ``end`` field once the session is over: verdict, files and the next command."""
     return {
         "verdict": tally.verdict(),
+        "doubts": tally.doubt_lines(),
         "csv": str(out),
         "next_command": next_command(out),
         "summary": summary,

@@ -394,6 +394,26 @@ class GridRows:
         return self.end - self.start
 
 
+def history_knees_deg(
+    q_B: Mapping[str, FloatArray],
+    turns: Mapping[str, FloatArray | float],
+    valid: Mapping[str, BoolArray],
+) -> dict[str, FloatArray]:
+    """Each worn knee's flexion (deg) over rows whose segment orientations are ``q_B``.
+
+    ``q_B`` the thighs' and shanks' ``q_E_B`` before their heading turns (not consumed),
+    ``turns`` those turns (rad, per row or one), ``valid`` the rows with data per sensor (NaN
+    elsewhere). The knee's flexion as the angle rows give it (``chain.isb_angles``).
+    """
+    legs = [p for p in q_B if p.endswith(("_thigh", "_shank"))]
+    q = {p: np.array(q_B[p], copy=True) for p in legs}
+    q_E_B = chain.apply_turns(q, {p: turns.get(p, 0.0) for p in legs}, valid=valid)
+    columns = chain.isb_angles(q_E_B).columns
+    return {
+        c: np.asarray(v, np.float64) for c, v in columns.items() if c.endswith("_knee_flexion_deg")
+    }
+
+
 class LiveAnglePipeline:
     """Causal angles for a fixed set of placements at ``rate_hz``.
 
@@ -432,6 +452,10 @@ class LiveAnglePipeline:
         self._hist_ok: dict[str, list[BoolArray]] = {p: [] for p in self.placements}
         self._hist_t: list[FloatArray] = []
         self._cal: CalibrationResult | None = None
+        self.history_knees: dict[str, FloatArray] = {}
+        """Each worn knee's flexion (deg) over the rows the calibration buffered, before the
+        first row :meth:`step` returns (:func:`history_knees_deg`; empty before calibration):
+        the report reads those rows too (the knee's soft-tissue precision over the session)."""
         self._offsets: dict[str, float] = {}
         self._hinges = chain.CausalHinges((), rate_hz=self.rate_hz, tau_s=hinge_tau_s)
         self._hinge_tau_s = hinge_tau_s
@@ -952,6 +976,8 @@ class LiveAnglePipeline:
 
         turns: chain.Turns = dict(self._offsets)
         chain.add_hinge_turns(self.placements, turns, estimate)
+        valid = {p: u.valid for p, u in session.streams.items()}
+        self.history_knees = history_knees_deg(q_B, turns, valid)
         self._start_rows()
         self._last_delta = [last[(prox, dist)] for prox, dist, _c in self._links]
         if self._stand_anchors:  # likewise the stand anchors (a stand may span the call)

@@ -448,6 +448,9 @@ class RedecidingPipeline:
         """Every re-decision taken into use, in order."""
         self.initial_uncertain: dict[str, Mapping[str, str]] = {}
         """The angles the first calibration left uncertain."""
+        self.history_knees: dict[str, FloatArray] = {}
+        """Each worn knee's flexion (deg) over the rows before the first one :meth:`step`
+        returns, from the first calibration (``LiveAnglePipeline.history_knees``)."""
         self.provisional: dict[str, UncertainAngle] = {}
         """The hip angles a provisional pelvis axis leaves unsure now (:func:`provisional_pelvis`):
         shown uncertain from the calibration until a re-decision confirms the axis."""
@@ -535,6 +538,7 @@ class RedecidingPipeline:
         """As :meth:`LiveAnglePipeline.calibrate`; schedules the re-decisions."""
         cal = self.live.calibrate(windows)
         self.initial_uncertain = cal.uncertain_angles()
+        self.history_knees = dict(self.live.history_knees)
         self._provisional(cal, -np.inf)
         self._windows = windows
         at = self.live.buffered_to_s()

@@ -24,6 +24,9 @@ Both are running sums over the rows (no history kept): the RMS, the leans' media
 What cannot be causal is left to the report (docs/live-web.md, docs/accuracy.md round 18): a
 pelvis belt turned round the waist is found between two quiet stands, the next still to come;
 a strap that slips is found from two later stretches of knee bending over the whole session.
+
+A knee held bent for much of the session is approximate as a reading, its rules judged as
+read (:class:`KneeTissueSoFar`: the report's soft-tissue entry on the rows so far).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from analysis.angles.lean_axis import (
     tilt_from_stand_deg,
     witness_precision_deg,
 )
+from analysis.angles.tissue import tissue_precision_entry, tissue_sd_deg
 from analysis.recording.doubts import UncertainAngle, bounded
 from analysis.recording.schema import SIDES, angle_column, split_placement
 from analysis.recording.targets import RMSE_TARGET_DEG
@@ -258,3 +262,42 @@ class SessionDoubts:
             )
             out[angle_column(side, "hip", motion)] = bounded(reason, LEAN_AXIS_REDO, bound)
         return out
+
+
+class KneeTissueSoFar:
+    """A knee's soft-tissue precision on the rows so far (the report's, taken live).
+
+    The file analysis gives a knee held bent for much of the session a trace-only entry
+    (:func:`~analysis.angles.tissue.knee_tissue_precision`: its reading approximate, its rule
+    verdicts standing). Live, :meth:`add` each batch of the knee's flexion rows (degrees, NaN:
+    no reading); :meth:`entry` is that entry on the rows added so far, from running sums: the
+    mean square of the bend (the tissue's RMSE) and a :data:`BIN_DEG` histogram of ``|bend|``
+    (its 90th percentile for the words). The poses' predicted RMSE is offline only, so the
+    live ± is the tissue's alone.
+    """
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._sq = 0.0  # Σ knee², deg²
+        self._bent = np.zeros(_N_BINS, dtype=np.int64)
+
+    def add(self, knee_deg: FloatArray) -> None:
+        """Add rows of the knee's flexion (degrees); NaN rows are left out."""
+        knee = np.asarray(knee_deg, dtype=np.float64)
+        knee = np.abs(knee[np.isfinite(knee)])
+        self._n += int(knee.size)
+        self._sq += float(np.sum(knee**2))
+        self._bent += _bins(knee)
+
+    def tissue_rmse_deg(self) -> float:
+        """:func:`~analysis.angles.tissue.tissue_rmse_deg` of the rows so far (0 with none)."""
+        if not self._n:
+            return 0.0
+        return float(tissue_sd_deg(np.array([np.sqrt(self._sq / self._n)]))[0])
+
+    def entry(self, side: str) -> UncertainAngle | None:
+        """The trace-only entry of the rows so far for the ``side`` knee (None: none)."""
+        if not self._n:
+            return None
+        bent = binned_percentile_deg(self._bent, 90.0)
+        return tissue_precision_entry(self.tissue_rmse_deg(), None, bent, side)

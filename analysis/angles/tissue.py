@@ -148,12 +148,25 @@ def knee_tissue_precision(
     knee's rules stay decided on :func:`knee_tissue_timed`'s per-time bound.
     """
     knee = np.asarray(knee_deg, dtype=np.float64)
-    tissue = tissue_rmse_deg(knee, share_sd)
-    if not COVERAGE_SIGMA * tissue > TARGET_DEG:
+    return tissue_precision_entry(
+        tissue_rmse_deg(knee, share_sd), predicted_deg, knee_bent_deg(knee), side
+    )
+
+
+def tissue_precision_entry(
+    tissue_deg: float, predicted_deg: float | None, bent_deg: float, side: str
+) -> UncertainAngle | None:
+    """:func:`knee_tissue_precision`'s entry from its parts (None: the target is kept).
+
+    ``tissue_deg`` the tissue's own RMSE over the rows read (:func:`tissue_rmse_deg`),
+    ``predicted_deg`` the poses' predicted RMSE (None: none), ``bent_deg`` how far the knee
+    was bent for much of them (:func:`knee_bent_deg`), all degrees; ``side`` names the leg.
+    """
+    if not COVERAGE_SIGMA * tissue_deg > TARGET_DEG:
         return None
-    plus_minus = COVERAGE_SIGMA * with_tissue_deg(predicted_deg, tissue)
+    plus_minus = COVERAGE_SIGMA * with_tissue_deg(predicted_deg, tissue_deg)
     reason = (
-        f"the {side} knee was bent about {knee_bent_deg(knee):.0f}° for much of the session, "
+        f"the {side} knee was bent about {bent_deg:.0f}° for much of the session, "
         f"and the soft tissue under the {side} thigh and shin sensors moves as the knee bends "
         "(a few percent of the bend, which the sensors cannot measure): its reading is "
         f"approximate at deep bends, measured to about ±{plus_minus:.1f}° over the session, "

@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 
 from analysis.envelope.checker import STATE_OUTSIDE, check_envelope, engagement_condition
 from analysis.envelope.profiles import Profile, angle_column_for
-from analysis.envelope.results import EnvelopeResult, Hold
+from analysis.envelope.results import EnvelopeResult, Hold, NearLatchRun
 from analysis.recording.doubts import TimedDoubt
 from analysis.recording.schema import T_S
 from analysis.recording.streams import Marker
@@ -91,6 +91,13 @@ class MonitorState:
     the requirement as their last sample did: the stretch is judged on the other angles.
     Settled when the sensor is back (met on both sides of the gap, as the report reads it)."""
 
+    near_latch: tuple[NearLatchRun, ...] = ()
+    """Runs in the window where a trusted rule's angle grazed the point a break counts from
+    (``RuleResult.near_latch``: past the edge, within the angle's precision of that point, no
+    episode), those that ended before the newest sample only: a run still going may yet
+    become an episode. The report calls a rule with such a run and no break ``uncertain``;
+    live the rule goes on being judged at each newest sample (its angle is trusted)."""
+
     @property
     def hold_timing(self) -> str | None:
         """The newest hold's timing in words when it has other readings (None otherwise)."""
@@ -116,6 +123,14 @@ def with_open_test(markers: Sequence[Marker], now_s: float) -> list[Marker]:
     if ended or not 0.0 <= now_s - last.t_s <= OPEN_TEST_MAX_S:
         return out
     return [*out, Marker(t_s=now_s, label="test in progress", kind="diff_end")]
+
+
+def ended_near_latch(res: EnvelopeResult, now_s: float) -> tuple[NearLatchRun, ...]:
+    """Every rule's near-latch runs in ``res`` that ended by ``now_s`` (the newest sample, s).
+
+    A run ends at its last sample's end: one that takes in the newest sample ends after it.
+    """
+    return tuple(n for r in res.rules for n in r.near_latch if n.end_s <= now_s + 1e-9)
 
 
 class EnvelopeMonitor:
@@ -260,6 +275,7 @@ class EnvelopeMonitor:
             hold=res.holds[-1] if res.holds else None,
             hold_open=bool(res.holds) and bool(res.in_hold[-1]),
             carried=self._carried(data) if engaged else (),
+            near_latch=ended_near_latch(res, now),
         )
 
     def _carried(self, data: Mapping[str, FloatArray]) -> tuple[str, ...]:

@@ -134,6 +134,15 @@ class NearLatchRun:
         )
 
 
+def near_latch_reason(runs: Sequence[NearLatchRun]) -> str:
+    """An uncertain rule's reason for its near-latch ``runs`` (non-empty), as the checker words it.
+
+    The first run in words (:meth:`NearLatchRun.text`) and how many more there were.
+    """
+    more = f" (and {len(runs) - 1} more such runs)" if len(runs) > 1 else ""
+    return runs[0].text() + more
+
+
 NEAR_LATCH_REDO: Final = (
     "keep clearly inside the limit during the stretch, or repeat it: a reading within the "
     "sensors' measuring error of the point where a break counts cannot be decided"

@@ -119,6 +119,19 @@ def trace_precision_deg(uncertain: Mapping[str, Mapping[str, str]] | None) -> di
     }
 
 
+def approximate_sentence(columns: Sequence[str], reason: str, redo: str) -> str:
+    """The report's sentence for angles whose trace is approximate while their rules stand.
+
+    E.g. "Approximate readings (rule verdicts on them stand): right_knee_flexion_deg — the
+    right knee was bent …; strap the thigh …." (the report, the terminal summary and the live
+    screen say it alike).
+    """
+    return (
+        f"Approximate readings (rule verdicts on them stand): {', '.join(columns)} — {reason}; "
+        f"{redo}."
+    )
+
+
 def precision_bound_deg(why: Mapping[str, str]) -> float | None:
     """The ± (degrees) an uncertain angle is measured to, when that is its whole doubt.
 

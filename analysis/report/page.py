@@ -30,6 +30,7 @@ from analysis.envelope.unchecked import (
     not_checked_sentence,
     partial_verdict_title,
 )
+from analysis.recording.doubts import approximate_sentence
 from analysis.recording.schema import thigh_inclination_column
 from analysis.report.figures import NARROW, WIDE, escape, panel_svgs
 
@@ -1075,10 +1076,7 @@ def approximate_lines(env: EnvelopeResult) -> list[str]:
         if why is not None:
             key = (str(why.get("reason", "")), str(why.get("redo", "")))
             groups.setdefault(key, []).append(column)
-    return [
-        f"Approximate readings (rule verdicts on them stand): {', '.join(cols)} — {reason}; {redo}."
-        for (reason, redo), cols in groups.items()
-    ]
+    return [approximate_sentence(cols, reason, redo) for (reason, redo), cols in groups.items()]
 
 
 def gate_lines(env: EnvelopeResult) -> list[str]:

@@ -317,6 +317,23 @@ function drawStandIn(s) {
   box.hidden = !text;
 }
 
+function drawList(id, texts) {
+  // a list of sentences, redrawn only when they change
+  const ul = $(id);
+  if (ul.dataset.shown !== texts.join("\n")) {
+    ul.dataset.shown = texts.join("\n");
+    ul.textContent = "";
+    for (const t of texts) el("li", { text: t }, ul);
+  }
+  ul.hidden = texts.length === 0;
+}
+
+function drawDoubts(s) {
+  // what the report will say of rules and readings it doubts, on the session so far
+  // (the terminal screen's lines: cli.live_feed.SessionTally.doubt_lines)
+  drawList("doubts", s.end ? [] : s.doubts || []);
+}
+
 function drawStatus(s) {
   let text;
   if (s.phase === "connecting") text = "connecting to the sensors…";
@@ -338,6 +355,7 @@ function drawEnd(s) {
   sg.ended = true;
   $("end").hidden = false;
   $("verdict").textContent = s.end.verdict;
+  drawList("end-doubts", s.end.doubts || []);
   $("next").textContent = s.end.next_command;
   $("end-summary").textContent = s.end.summary || "";
   $("stop").hidden = true;
@@ -361,6 +379,7 @@ function render(s) {
   drawSteps(s);
   drawHold(s);
   drawRules(s);
+  drawDoubts(s);
   drawSensors(s);
   drawChoices(s);
   drawMarks(s);
@@ -377,6 +396,7 @@ function render(s) {
     outages: (s.outages || []).map((o) => ({ placement: o.placement, frozen: !!o.frozen })),
     outages_shown: $("outages").hidden ? [] : [...$("outages").children].map((li) => li.textContent),
     stand_in: s.stand_in || null, stand_in_shown: $("stand-in").hidden ? null : $("stand-in").textContent,
+    doubts: s.doubts || [], doubts_shown: $("doubts").hidden ? [] : [...$("doubts").children].map((li) => li.textContent),
   });
   if (sg.trace.length > 5000) sg.trace.splice(0, 1000);
 }

@@ -422,17 +422,19 @@ async def _serve_watched(
     scenario: str,
     duration_s: float,
     faults: dict[str, Any],
+    exercise: str = "standing_hamstring",
 ) -> tuple[Any, Any]:
     """A virtual ``scenario`` with ``faults`` served live (``WebScreen`` around the terminal
-    screen, recording to ``out``, speed 2) while ``watch(browser, url)`` runs in a thread so
-    the session's event loop goes on: the session's result and what ``watch`` returned."""
+    screen for ``exercise``, recording to ``out``, speed 2) while ``watch(browser, url)`` runs
+    in a thread so the session's event loop goes on: the session's result and what ``watch``
+    returned."""
     import asyncio
 
     from cli.cmd_live import _Screen
     from cli.live_web import WebScreen
     from sensors.virtual.scenario import record_virtual_session
 
-    web = WebScreen(_Screen(out, display=False, exercise="standing_hamstring", side="right"), out)
+    web = WebScreen(_Screen(out, display=False, exercise=exercise, side="right"), out)
     page = asyncio.ensure_future(asyncio.to_thread(watch, browser, web.url))
     try:
         result = await web.serve_during(
@@ -540,3 +542,65 @@ async def test_the_live_page_says_the_thigh_decides_while_the_pelvis_is_out(tmp_
         assert e["stand_in_shown"] == e["stand_in"], e
     for e in with_it:
         assert [o["placement"] for o in e["outages"]] == ["pelvis"], e
+
+
+# --- the report's doubts said on the page: an approximate knee, a limit grazed ---------------
+
+
+def _watch_doubts(driver: Any, url: str) -> tuple[dict[str, Any], list[str], list[str], list]:
+    """Open the page; wait for a doubt line, read the list; wait for the end, read its list.
+
+    Also the page's own record of every snapshot it drew (``window.__sg.trace``)."""
+    driver.get(url)
+    shown = _until(driver, "a doubt line", lambda s: s.get("doubts"), 240.0)
+    box = driver.find_element("id", "doubts")
+    assert box.is_displayed()
+    lines = [li.text for li in box.find_elements("css selector", "li")]
+    _shot(driver, "doubts")
+    _until(driver, "the end", lambda s: s.get("end"), 240.0)
+    assert not driver.find_element("id", "doubts").is_displayed()
+    end = driver.find_element("id", "end-doubts")
+    assert end.is_displayed()
+    ended = [li.text for li in end.find_elements("css selector", "li")]
+    return shown, lines, ended, driver.execute_script("return window.__sg.trace")
+
+
+def _every_snapshot_drawn_with_its_lines(trace: list[dict[str, Any]]) -> None:
+    for e in trace:
+        if e["phase"] != "ended":
+            assert e["doubts_shown"] == e["doubts"], e
+
+
+@pytest.mark.parametrize(
+    ("scenario", "starts"),
+    [
+        ("seated_deep", "Approximate readings (rule verdicts on them stand): right_knee_flexion"),
+        ("seated_graze", "uncertain so far: knee flexion — the knee read "),
+    ],
+)
+async def test_the_live_page_says_what_the_report_doubts(tmp_path, browser, scenario, starts):
+    """The page lists the terminal's doubt lines while live and in its end section.
+
+    The real server and page on a virtual seated session (``tests/cli/seated_scenarios``): a
+    knee held at 85° (the report reads it as approximate) or straightened to 9.4° for 6 s (its
+    reading just past the 10° limit, within its error of 8.5°: the report's rule uncertain).
+    """
+    from tests.cli.seated_scenarios import registered
+
+    with registered():
+        _, (shown, lines, end_lines, trace) = await _serve_watched(
+            browser,
+            _watch_doubts,
+            tmp_path / f"{scenario}.csv",
+            scenario,
+            125.0 if scenario == "seated_deep" else 95.0,
+            {},
+            exercise="seated_slider",
+        )
+    assert lines == shown["doubts"]
+    assert len(lines) == 1
+    assert lines[0].startswith(starts)
+    assert end_lines
+    assert end_lines[0].startswith(starts)
+    _every_snapshot_drawn_with_its_lines(trace)
+    assert any(e["doubts"] for e in trace)
