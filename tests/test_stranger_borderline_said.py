@@ -71,3 +71,17 @@ def test_a_hold_whose_timing_the_report_says_is_unknown_is_said():
     hold["timing_unknown"] = None
     (check,) = compare.judge_holds({"holds": [hold]}, [(42.96, 70.12)])
     assert not check["said_so"]
+
+
+def test_a_hold_a_possible_stretch_would_have_had_is_said_with_its_times():
+    # stranger 2284's DOT file: a re-strapped shank leaves 145.6-183.7 s out of the stretch;
+    # the report times the hold it would have had there
+    stretch = {"start_s": 145.6, "end_s": 183.7, "holds": [{"start_s": 150.55, "end_s": 181.33}]}
+    env = {"holds": [], "possible_stretches": [stretch]}
+    (check,) = compare.judge_holds(env, [(150.54, 181.32)])
+    assert not check["found"]
+    assert check["said_as"] == [150.55, 181.33]
+    # a hold it times more than 1 s off at either end is not that hold
+    (check,) = compare.judge_holds(env, [(148.0, 181.32)])
+    assert check["said_as"] is None
+    assert check["possible"] == [145.6, 183.7]

@@ -514,7 +514,9 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
     comes within 1 s. A hold not found that a possible stretch (``possible_stretches``: left
     out by an uncertain reading) covers to within 1 s gives that span as ``possible``; one
     that a possible hold (``possible_holds``: a hold only with borderline episodes inside,
-    "for all that time or part of it") contains to within 1 s gives that hold as ``said_as``.
+    "for all that time or part of it") contains to within 1 s, or a hold a possible stretch
+    would have had (``possible_stretches[].holds``) times to within 1 s at both ends, gives
+    that hold as ``said_as``.
     A borderline reading of a found hold says its edges lie anywhere between the hold as read
     and that reading (the episode inside for part of its time): a truth hold whose start and
     end each lie in that range, to within 1 s, is said too, as is a hold the report says it
@@ -539,6 +541,13 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
                 [p["start_s"], p["end_s"]]
                 for p in env.get("possible_holds", [])
                 if p["start_s"] - 1.0 <= a and b <= p["end_s"] + 1.0
+            ]
+            # … or time the holds it would have had, were it a stretch
+            held += [
+                [h["start_s"], h["end_s"]]
+                for p in env.get("possible_stretches", [])
+                for h in p.get("holds") or []
+                if abs(h["start_s"] - a) <= 1.0 and abs(h["end_s"] - b) <= 1.0
             ]
             out.append(
                 {
