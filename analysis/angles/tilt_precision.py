@@ -106,22 +106,37 @@ datasheets' offset over temperature (BMI160: ±1 mg/K typical) on a sensor that 
 skin by a few kelvin; the simulator's offset walk has the same value (docs/simulator.md)."""
 
 
+ACC_OFFSET_WALK_SPAN_S: Final = 3600.0
+"""How long after the quiet stand the offset's walk goes on growing (s); later it is taken as
+reached: a worn part's offset drifts with its warming (BMI160 ±1 mg/K typical) over a few
+kelvin, reached within minutes on the skin, so its drift is bounded, not a √t without end
+(at constant temperature consumer parts' Allan deviation shows ~0.01 mg/√s, a tenth of
+:data:`ACC_OFFSET_WALK_M_S2_SQRT_S`). An hour of the walk, 6 mg, covers such a warming; a
+1-h session's prediction is unchanged, a 10-h one's no longer grows to 19 mg."""
+
+
 def walk_tilt_cov3(
-    u: FloatArray, since_stand_s: FloatArray, q_S_B: FloatArray, walk_m_s2_sqrt_s: float
+    u: FloatArray,
+    since_stand_s: FloatArray,
+    q_S_B: FloatArray,
+    walk_m_s2_sqrt_s: float,
+    span_s: float = ACC_OFFSET_WALK_SPAN_S,
 ) -> FloatArray:
     """``(k, 3, 3)``: covariance (rad²) of the tilt an offset's walk since the stand leaves.
 
     ``u``: unit mean specific force per block ``(k, 3)`` (sensor frame); ``since_stand_s``:
     each block's time from the quiet stand (s, ≥ 0); ``q_S_B``: segment to sensor. An offset
-    wandered by ``δ`` (isotropic, variance ``walk² · Δt`` per axis) turns the measured gravity
-    by the rotation vector ``u × δ / g`` (:func:`tilt_gradient`), whose covariance is
-    ``walk² Δt / g² · (I − u uᵀ)``; returned in the segment's axes (x anterior, y superior,
-    z lateral) as :func:`segment_tilt_cov3`. NaN where ``u`` is.
+    wandered by ``δ`` (isotropic, variance ``walk² · Δt`` per axis, ``Δt`` at most ``span_s``:
+    :data:`ACC_OFFSET_WALK_SPAN_S`) turns the measured gravity by the rotation vector
+    ``u × δ / g`` (:func:`tilt_gradient`), whose covariance is ``walk² Δt / g² · (I − u uᵀ)``;
+    returned in the segment's axes (x anterior, y superior, z lateral) as
+    :func:`segment_tilt_cov3`. NaN where ``u`` is.
     """
     axes = np.stack([rotate(q_S_B, a) for a in np.eye(3)])  # rows: segment axes in S
     along = u @ axes.T  # (k, 3): gravity along each segment axis
     perp = axes @ axes.T - np.einsum("na,nb->nab", along, along)
-    scale = walk_m_s2_sqrt_s**2 * np.asarray(since_stand_s, dtype=np.float64) / GRAVITY_M_S2**2
+    walked_s = np.minimum(np.asarray(since_stand_s, dtype=np.float64), span_s)
+    scale = walk_m_s2_sqrt_s**2 * walked_s / GRAVITY_M_S2**2
     return perp * scale[:, None, None]
 
 

@@ -76,6 +76,12 @@ BLOCK_SAMPLES: Final = 4096
 BIAS_KNOT_S: Final = 1.0
 """Spacing of the bias random-walk knots (seconds, rounded to whole samples)."""
 
+ACC_BIAS_WALK_SPAN_S: Final = 3600.0
+"""The accelerometer bias walks for this long from the start, then stays (s): a worn part's
+offset drifts with its warming, which is bounded (a few kelvin at about 1 mg/K), not as a
+√t without end; an hour of the nominal walk is 6 mg (docs/simulator.md). Sessions up to an
+hour are drawn as before."""
+
 _STREAM_CONSTANTS, _STREAM_ACC, _STREAM_GYR, _STREAM_MAG = 0, 1, 2, 3
 _STREAM_JITTER, _STREAM_DROPS, _STREAM_BIAS_WALK = 4, 5, 6
 _STREAM_SENSITIVITY = 7
@@ -470,6 +476,10 @@ class SensorSynthesizer:
         scale = np.sqrt(step_s) * np.repeat(
             [self.errors.gyr_bias_walk_rad_s_sqrt_s, self.errors.acc_bias_walk_m_s2_sqrt_s], 3
         )
+        # step i moves knot i + 1; the accelerometer's stop one knot past its walk's span (a
+        # fast clock's hour reaches that knot: an hour's session is drawn as before)
+        last = int(np.ceil(ACC_BIAS_WALK_SPAN_S / step_s)) + 1
+        scale = np.where((np.arange(6) >= 3) & (np.arange(1, n_knots)[:, None] > last), 0.0, scale)
         walk = np.vstack((np.zeros((1, 6)), np.cumsum(steps * scale, axis=0)))
         return self.params.gyr_bias_rad_s + walk[:, :3], self.params.acc_bias_m_s2 + walk[:, 3:]
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from analysis.angles.tilt_precision import (
     ACC_OFFSET_WALK_M_S2_SQRT_S,
+    ACC_OFFSET_WALK_SPAN_S,
     PoseEvidence,
     plus_minus_deg,
     posterior_covariance,
@@ -108,3 +109,29 @@ def test_a_plus_minus_just_past_its_target_is_written_past_it():
     assert plus_minus_deg(2.36, 2.0) == "2.4"
     assert plus_minus_deg(4.03, 4.0) == "4.03"
     assert plus_minus_deg(6.0, 2.0) == "6.0"
+
+
+def test_the_walk_stops_growing_after_its_span():
+    """A worn part's offset drifts with its warming, which is bounded: past
+    ``ACC_OFFSET_WALK_SPAN_S`` the tilt's variance is the span's, inside it the walk's."""
+    span = ACC_OFFSET_WALK_SPAN_S
+    dt = np.array([0.0, 0.5 * span, span, 2.0 * span, 10.0 * span])
+    cov = walk_tilt_cov3(np.tile(LYING, (5, 1)), dt, LEVEL, 0.01)
+    expected = 0.01**2 * np.minimum(dt, span) / G**2
+    np.testing.assert_allclose(cov[:, 2, 2], expected)
+    assert cov[4, 2, 2] == cov[2, 2, 2] > cov[1, 2, 2]
+    free = walk_tilt_cov3(np.tile(LYING, (5, 1)), dt, LEVEL, 0.01, span_s=np.inf)
+    np.testing.assert_allclose(free[:, 2, 2], 0.01**2 * dt / G**2)
+
+
+def test_a_ten_hour_rest_predicts_what_an_hour_of_walk_leaves():
+    """Lying for 10 h after the stand: the knee's walk part is at most what 1 h of the walk
+    gives on both segments (0.1 mg/√s for 3600 s: 6 mg, 0.34°/segment), not 19 mg."""
+    blocks = 72_000  # 10 h of half-second blocks
+    since = np.arange(blocks) * 0.5
+    walked = precision_of(_lying_evidence(since, blocks), LEVEL)
+    plain = precision_of(_lying_evidence(None, blocks), LEVEL)
+    extra = walked.var_rad2 - plain.var_rad2
+    cap = ACC_OFFSET_WALK_M_S2_SQRT_S**2 * ACC_OFFSET_WALK_SPAN_S / G**2
+    np.testing.assert_allclose(extra.max(), cap, rtol=1e-9)
+    assert np.degrees(np.sqrt(2.0 * cap)) < 0.5
