@@ -79,11 +79,11 @@ def stillness_mask(
     within ``gyro_rms_max_rad_s`` of the sensor's resting rate (the median window mean over its
     quiet windows). A gyroscope's constant offset (consumer parts: up to several °/s) thus
     never reads as movement, while a steady turn still does. The spreads are judged on the
-    signals as they are and again with a tremor taken out (:func:`tremor_free`): a window
-    passes when either is small, so an oscillation of 3 Hz and faster that leaves the pose
-    where it is (a rest, essential or orthostatic tremor) is no movement, while a change of
-    pose is one either way. Marks the centres of still windows: a run is ``window_s``
-    shorter than the stillness itself.
+    signals as they are and, where a tremor is seen (:func:`_tremor_only`), again with it
+    taken out (:func:`tremor_free`): a window passes when either is small, so an oscillation
+    of 3 Hz and faster that leaves the pose where it is (a rest, essential or orthostatic
+    tremor) is no movement, while a change of pose is one either way. Marks the centres of
+    still windows: a run is ``window_s`` shorter than the stillness itself.
     """
     n = max(1, round(window_s * session.rate_hz))
     k = max(1, round(TREMOR_SMOOTH_S * session.rate_hz))
@@ -93,14 +93,40 @@ def stillness_mask(
         acc = np.asarray(s.acc_m_s2, dtype=np.float64)
         g_mean, g_sd = _moving_spread(gyr, n)
         _, a_sd = _moving_spread(acc, n)
-        _, g_sd_smooth = _moving_spread(tremor_free(gyr, k), n)
-        _, a_sd_smooth = _moving_spread(tremor_free(acc, k), n)
         raw = (g_sd < gyro_rms_max_rad_s) & (a_sd < acc_std_max_m_s2)
-        smooth = (g_sd_smooth < gyro_rms_max_rad_s) & (a_sd_smooth < acc_std_max_m_s2)
-        quiet = (raw | smooth) & s.valid
+        quiet = (raw | _tremor_only(gyr, acc, n, k, gyro_rms_max_rad_s, acc_std_max_m_s2)) & s.valid
         rest = np.median(g_mean[quiet], axis=0) if quiet.any() else np.zeros(3)
         still &= quiet & (np.linalg.norm(g_mean - rest, axis=1) < gyro_rms_max_rad_s)
     return still
+
+
+TREMOR_MIN_SHARE = 0.5
+"""A window is judged with its tremor taken out only when the tremor band's own spread
+reaches this share of a stillness limit: sensor noise and the slow edges of a movement
+never are, so where there is no tremor the stillness is the raw signals' as before."""
+
+
+def _tremor_only(
+    gyr_rad_s: FloatArray,
+    acc_m_s2: FloatArray,
+    n: int,
+    k: int,
+    gyro_max_rad_s: float,
+    acc_max_m_s2: float,
+) -> BoolArray:
+    """Windows (centres, ``n`` samples) whose spread is a tremor's, not a movement's.
+
+    With the tremor taken out (:func:`tremor_free` of ``k`` samples) both spreads are under
+    their limits, and the tremor band (the signal less that) spreads by at least
+    :data:`TREMOR_MIN_SHARE` of a limit, rate (rad/s) or acceleration (m/s²).
+    """
+    out = np.ones(gyr_rad_s.shape[0], dtype=bool)
+    band = np.zeros_like(out)
+    for x, limit in ((gyr_rad_s, gyro_max_rad_s), (acc_m_s2, acc_max_m_s2)):
+        smooth = tremor_free(x, k)
+        out &= _moving_spread(smooth, n)[1] < limit
+        band |= _moving_spread(x - smooth, n)[1] >= TREMOR_MIN_SHARE * limit
+    return out & band
 
 
 def _moving_spread(x: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
