@@ -44,12 +44,32 @@ STILL_WINDOW_S = 0.5
 """Window of :func:`stillness_mask`; a still run of centres is this much shorter than the
 stillness it marks (half a window lost at each end)."""
 
+STILL_GYRO_RAD_S = 0.08
+"""Spread (RMS, rad/s) of a still sensor's angular rate in a :data:`STILL_WINDOW_S` window."""
+
+STILL_ACC_M_S2 = 0.25
+"""Spread (RMS, m/s²) of a still sensor's acceleration in a :data:`STILL_WINDOW_S` window."""
+
+TREMOR_SMOOTH_S = 0.25
+"""Length (s) of the moving mean that :func:`tremor_free` applies twice (a triangle twice as
+long): gain 0 at 4, 8, 12 and 16 Hz, under 0.1 from 3.6 Hz up (under 0.05 from 5.4 Hz),
+0.81 at 1 Hz and 0.95 at 0.5 Hz. A tremor (3–18 Hz) is left out; a movement of the pose
+(knee bends, leg swings, bows: under 1 Hz) is kept."""
+
+
+def tremor_free(x: FloatArray, n: int) -> FloatArray:
+    """``x`` (along axis 0) with a tremor's oscillation taken out; same units and shape.
+
+    A centred moving mean of ``n`` samples applied twice (:data:`TREMOR_SMOOTH_S`).
+    """
+    return _moving_mean(_moving_mean(x, n), n)
+
 
 def stillness_mask(
     session: UniformSession,
     *,
-    gyro_rms_max_rad_s: float = 0.08,
-    acc_std_max_m_s2: float = 0.25,
+    gyro_rms_max_rad_s: float = STILL_GYRO_RAD_S,
+    acc_std_max_m_s2: float = STILL_ACC_M_S2,
     window_s: float = STILL_WINDOW_S,
 ) -> BoolArray:
     """Grid points at which every sensor is still.
@@ -58,18 +78,55 @@ def stillness_mask(
     the angular rate and of the acceleration must be small, and the window's mean rate must lie
     within ``gyro_rms_max_rad_s`` of the sensor's resting rate (the median window mean over its
     quiet windows). A gyroscope's constant offset (consumer parts: up to several °/s) thus
-    never reads as movement, while a steady turn still does. Marks the centres of still
-    windows: a run is ``window_s`` shorter than the stillness itself.
+    never reads as movement, while a steady turn still does. The spreads are judged on the
+    signals as they are and, where a tremor is seen (:func:`_tremor_only`), again with it
+    taken out (:func:`tremor_free`): a window passes when either is small, so an oscillation
+    of 3 Hz and faster that leaves the pose where it is (a rest, essential or orthostatic
+    tremor) is no movement, while a change of pose is one either way. Marks the centres of
+    still windows: a run is ``window_s`` shorter than the stillness itself.
     """
     n = max(1, round(window_s * session.rate_hz))
+    k = max(1, round(TREMOR_SMOOTH_S * session.rate_hz))
     still = np.ones(session.t_s.shape[0], dtype=bool)
     for s in session.streams.values():
-        g_mean, g_sd = _moving_spread(np.asarray(s.gyr_rad_s, dtype=np.float64), n)
-        _, a_sd = _moving_spread(np.asarray(s.acc_m_s2, dtype=np.float64), n)
-        quiet = (g_sd < gyro_rms_max_rad_s) & (a_sd < acc_std_max_m_s2) & s.valid
+        gyr = np.asarray(s.gyr_rad_s, dtype=np.float64)
+        acc = np.asarray(s.acc_m_s2, dtype=np.float64)
+        g_mean, g_sd = _moving_spread(gyr, n)
+        _, a_sd = _moving_spread(acc, n)
+        raw = (g_sd < gyro_rms_max_rad_s) & (a_sd < acc_std_max_m_s2)
+        quiet = (raw | _tremor_only(gyr, acc, n, k, gyro_rms_max_rad_s, acc_std_max_m_s2)) & s.valid
         rest = np.median(g_mean[quiet], axis=0) if quiet.any() else np.zeros(3)
         still &= quiet & (np.linalg.norm(g_mean - rest, axis=1) < gyro_rms_max_rad_s)
     return still
+
+
+TREMOR_MIN_SHARE = 0.5
+"""A window is judged with its tremor taken out only when the tremor band's own spread
+reaches this share of a stillness limit: sensor noise and the slow edges of a movement
+never are, so where there is no tremor the stillness is the raw signals' as before."""
+
+
+def _tremor_only(
+    gyr_rad_s: FloatArray,
+    acc_m_s2: FloatArray,
+    n: int,
+    k: int,
+    gyro_max_rad_s: float,
+    acc_max_m_s2: float,
+) -> BoolArray:
+    """Windows (centres, ``n`` samples) whose spread is a tremor's, not a movement's.
+
+    With the tremor taken out (:func:`tremor_free` of ``k`` samples) both spreads are under
+    their limits, and the tremor band (the signal less that) spreads by at least
+    :data:`TREMOR_MIN_SHARE` of a limit, rate (rad/s) or acceleration (m/s²).
+    """
+    out = np.ones(gyr_rad_s.shape[0], dtype=bool)
+    band = np.zeros_like(out)
+    for x, limit in ((gyr_rad_s, gyro_max_rad_s), (acc_m_s2, acc_max_m_s2)):
+        smooth = tremor_free(x, k)
+        out &= _moving_spread(smooth, n)[1] < limit
+        band |= _moving_spread(x - smooth, n)[1] >= TREMOR_MIN_SHARE * limit
+    return out & band
 
 
 def _moving_spread(x: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
@@ -77,6 +134,77 @@ def _moving_spread(x: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
     mean = _moving_mean(x, n)
     sq = _moving_mean(np.sum(x * x, axis=1), n)
     return mean, np.sqrt(np.maximum(sq - np.sum(mean * mean, axis=1), 0.0))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tremor:
+    """The tremor band (what :func:`tremor_free` takes out) of one sensor over a run."""
+
+    gyro_rms_rad_s: float
+    """RMS norm of the angular rate's tremor band (rad/s)."""
+    acc_rms_m_s2: float
+    """RMS norm of the acceleration's tremor band (m/s²)."""
+    period_s: float
+    """Mean period (s) of the acceleration's tremor band along its largest axis
+    (:func:`oscillation_period_s`); NaN when it does not oscillate."""
+
+
+def oscillation_period_s(x: FloatArray, rate_hz: float) -> float:
+    """Mean period (s) of the oscillation ``x`` (1-D, one per grid step of ``1/rate_hz``).
+
+    From its first to its last upward crossing of its mean (each placed between its two
+    samples by linear interpolation), over the cycles between them; NaN with fewer than
+    three crossings.
+    """
+    x = np.asarray(x, dtype=np.float64) - float(np.mean(x))
+    i = np.flatnonzero((x[:-1] < 0.0) & (x[1:] >= 0.0))
+    if i.size < 3:
+        return math.nan
+    at = i + x[i] / (x[i] - x[i + 1])
+    return float((at[-1] - at[0]) / (i.size - 1) / rate_hz)
+
+
+def tremor_band(session: UniformSession, run: tuple[int, int]) -> dict[str, Tremor]:
+    """Per sensor, the tremor band of its rate and acceleration over the index run ``run``.
+
+    The band is the signal less :func:`tremor_free` of it; valid samples only; sensors
+    without any in ``run`` are left out.
+    """
+    k = max(1, round(TREMOR_SMOOTH_S * session.rate_hz))
+    out: dict[str, Tremor] = {}
+    for p, s in session.streams.items():
+        ok = s.valid[run[0] : run[1]]
+        if not ok.any():
+            continue
+        lo = max(0, run[0] - 2 * k)  # the filter's reach: the run's ends filtered as inside
+        bands = []
+        for x in (s.gyr_rad_s, s.acc_m_s2):
+            x = np.asarray(x[lo : run[1] + 2 * k], dtype=np.float64)
+            bands.append((x - tremor_free(x, k))[run[0] - lo : run[1] - lo])
+        g, a = bands[0][ok], bands[1]
+        # the largest axis of the acceleration's band (invalid samples zeroed, not dropped:
+        # the crossings keep their times)
+        a = np.where(ok[:, None], a, 0.0)
+        axis = np.linalg.svd(a, full_matrices=False)[2][0] if a.shape[0] > 2 else np.zeros(3)
+        out[p] = Tremor(
+            gyro_rms_rad_s=float(np.sqrt(np.mean(np.sum(g * g, axis=1)))),
+            acc_rms_m_s2=float(np.sqrt(np.mean(np.sum(a[ok] ** 2, axis=1)))),
+            period_s=oscillation_period_s(a @ axis, session.rate_hz),
+        )
+    return out
+
+
+def whole_cycles(window_s: tuple[float, float], period_s: float) -> tuple[float, float]:
+    """``window_s`` (s) shortened at its end to a whole number of ``period_s`` cycles.
+
+    A mean over whole cycles of an oscillation holds none of it; over a part cycle more,
+    up to its amplitude over π × the cycles. Unchanged when ``period_s`` is not finite and
+    positive or the window is shorter than a cycle.
+    """
+    a, b = window_s
+    if not (math.isfinite(period_s) and period_s > 0.0) or b - a < period_s:
+        return window_s
+    return a, a + math.floor((b - a) / period_s) * period_s
 
 
 def head_of(session: UniformSession, n: int) -> UniformSession:
@@ -539,7 +667,13 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
         home = detect_stand_after_opening(session, home_first=True)
         if home is not None:
             return _late_stand_windows(*home)
+    shaking = _stand_tremor(session, static_s)
+    if shaking:  # the stand's mean pose taken over whole cycles of the largest tremor
+        largest = max(shaking.values(), key=lambda b: b.acc_rms_m_s2)
+        static_s = whole_cycles(static_s, largest.period_s)
     notes = [_detected_note(static_s, functional_s)]
+    if shaking:
+        notes.append(_tremor_note(shaking))
     if passed is not None:
         notes.append(
             f"an earlier stillness (from {passed:.1f} s) was not taken for the quiet stand: "
@@ -562,6 +696,34 @@ def resolve_windows(session: UniformSession, windows: CalibrationWindows | None)
         )
     return Windows(
         static_s=static_s, functional_s=functional_s, source="detected", notes=tuple(notes)
+    )
+
+
+def _stand_tremor(session: UniformSession, static_s: tuple[float, float]) -> dict[str, Tremor]:
+    """The sensors with a tremor past the stillness limits over the stand ``static_s`` (s).
+
+    Their tremor band (:func:`tremor_band`) reaches :data:`STILL_GYRO_RAD_S` or
+    :data:`STILL_ACC_M_S2`: a stand taken only because the stillness test leaves it out.
+    """
+    i, j = (int(x) for x in np.searchsorted(session.t_s, static_s))
+    return {
+        p: b
+        for p, b in tremor_band(session, (i, max(j, i + 1))).items()
+        if b.gyro_rms_rad_s >= STILL_GYRO_RAD_S or b.acc_rms_m_s2 >= STILL_ACC_M_S2
+    }
+
+
+def _tremor_note(shaking: dict[str, Tremor]) -> str:
+    """The report's note on a tremor in the detected stand (:func:`_stand_tremor`)."""
+    told = [
+        f"{p} {np.degrees(b.gyro_rms_rad_s):.1f} °/s, {b.acc_rms_m_s2:.2f} m/s²"
+        + (f" at about {1.0 / b.period_s:.1f} Hz" if b.period_s > 0.0 else "")
+        for p, b in shaking.items()
+    ]
+    return (
+        "a tremor was seen during the quiet stand (RMS: " + "; ".join(told) + "); the stand "
+        "was taken as still because its pose did not move, and its pose was averaged over "
+        "whole cycles of the tremor"
     )
 
 
