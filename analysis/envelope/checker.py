@@ -47,6 +47,15 @@ from analysis.envelope.gates import (
     borderline_runs,
     near_latch_runs,
 )
+from analysis.envelope.hip_bend import (
+    HIP_BEND_REDO,
+    HIP_BEND_WORDS,
+    UPRIGHT_CRITERION_MAX_DEG,
+    held_still,
+    hidden_bend,
+    past_latch_runs,
+    spans_s,
+)
 from analysis.envelope.masks import (
     BoolArray,
     FloatArray,
@@ -103,6 +112,7 @@ from analysis.envelope.results import (
     SliderResult,
     TimingAlternative,
     Verdict,
+    hip_bend_rule_text,
     parts_clear_of,
 )
 from analysis.errors import DataError
@@ -306,44 +316,158 @@ def check_envelope(
     e_starts, e_ends = true_intervals(engaged)
     ordered = sorted(markers, key=lambda m: float(m.t_s) if math.isfinite(m.t_s) else math.inf)
     marks = tuple(_mark(m, t_s, t_end, data, state, engaged, outside) for m in ordered)
-    return EnvelopeResult(
-        profile=profile,
-        side=side,
-        verdict=verdict,
-        rules=tuple(rule_results),
-        holds=holds,
-        marks=marks,
-        engaged_by=engaged_by,
-        engaged_reason=engaged_reason,
-        engaged_intervals=tuple(
-            (float(t_s[a]), float(t_end[b - 1])) for a, b in zip(e_starts, e_ends, strict=True)
+    return _said_hip_bend(
+        EnvelopeResult(
+            profile=profile,
+            side=side,
+            verdict=verdict,
+            rules=tuple(rule_results),
+            holds=holds,
+            marks=marks,
+            engaged_by=engaged_by,
+            engaged_reason=engaged_reason,
+            engaged_intervals=tuple(
+                (float(t_s[a]), float(t_end[b - 1])) for a, b in zip(e_starts, e_ends, strict=True)
+            ),
+            gaps=_gaps({**_engagement_gap(engaged_by, engaged, data), **gap_masks}, t_s, t_end),
+            slider=slider,
+            repetitions=reps,
+            t_s=t_s,
+            state=state,
+            engaged=engaged,
+            in_hold=in_hold,
+            outside=outside,
+            slr=slr_result(t_s, data, markers, side=side),
+            differentiation=tests,
+            hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
+            uncertain_angles=uncertain_in(shown, data),
+            angle_precision_deg=_angle_precision_deg(shown, data),
+            trace_precision_deg={c: b for c, b in trace_precision_deg(shown).items() if c in data},
+            possible_holds=possible_holds,
+            possible_stretches=_possible_stretches(
+                profile,
+                side,
+                data,
+                (t_s, t_end),
+                engaged,
+                {
+                    c: ((uncertain or {}).get(c), (timed_doubts or {}).get(c))
+                    for c in {*(uncertain or {}), *(timed_doubts or {})}
+                },
+            ),
         ),
-        gaps=_gaps({**_engagement_gap(engaged_by, engaged, data), **gap_masks}, t_s, t_end),
-        slider=slider,
-        repetitions=reps,
-        t_s=t_s,
-        state=state,
-        engaged=engaged,
-        in_hold=in_hold,
-        outside=outside,
-        slr=slr_result(t_s, data, markers, side=side),
-        differentiation=tests,
-        hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
-        uncertain_angles=uncertain_in(shown, data),
-        angle_precision_deg=_angle_precision_deg(shown, data),
-        trace_precision_deg={c: b for c, b in trace_precision_deg(shown).items() if c in data},
-        possible_holds=possible_holds,
-        possible_stretches=_possible_stretches(
-            profile,
-            side,
-            data,
-            (t_s, t_end),
-            engaged,
-            {
-                c: ((uncertain or {}).get(c), (timed_doubts or {}).get(c))
-                for c in {*(uncertain or {}), *(timed_doubts or {})}
-            },
-        ),
+        data,
+        exact=exact,
+    )
+
+
+def _said_hip_bend(
+    result: EnvelopeResult, data: Mapping[str, FloatArray], *, exact: bool
+) -> EnvelopeResult:
+    """``result`` with a bend at the hips no worn sensor sees said (:func:`_unseen_hip_bend`).
+
+    Each run a possible stretch (``hip_bend``), each ``ok`` rule past its break point there
+    uncertain (:func:`_unknown_in_bend`); nothing counted or broken: engagement, masks,
+    episodes, holds and the verdict as judged. Not for exact angles (a simulation's truth).
+    """
+    grid = (result.t_s, end_times(result.t_s))
+    bend = (
+        None if exact else _unseen_hip_bend(result.profile, result.side, data, grid, result.engaged)
+    )
+    if bend is None:
+        return result
+    return dataclasses.replace(
+        result,
+        rules=tuple(_unknown_in_bend(r, data, bend, grid) for r in result.rules),
+        possible_stretches=result.possible_stretches + _hip_bend_stretches(result.side, bend, grid),
+    )
+
+
+def _unseen_hip_bend(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    grid: tuple[FloatArray, FloatArray],
+    engaged: BoolArray,
+) -> BoolArray | None:
+    """Where a bend at the hips may be held that no worn sensor sees (None: not possible).
+
+    Only for a hold profile recognised by the thigh's inclination to gravity standing in for
+    hip flexion (the pelvis not measured) with a criterion of an upright body
+    (:data:`~analysis.envelope.hip_bend.UPRIGHT_CRITERION_MAX_DEG`): the thigh held still
+    (the hold's rate gate), tipped forward short of the criterion, the requirements met as
+    read (the knee ≤ 60°: standing, not seated), not engaged (:func:`hidden_bend`).
+    """
+    spec = profile.engaged
+    measured = _measured_criteria(spec, side, data)
+    tilt = data.get(PELVIS_TILT_COLUMN)
+    if profile.kind != "hold" or not measured or (tilt is not None and np.isfinite(tilt).any()):
+        return None
+    crit, thigh = measured[0]
+    if crit.angle != "thigh_inclination" or crit.min_deg is None:
+        return None
+    if crit.min_deg > UPRIGHT_CRITERION_MAX_DEG:
+        return None
+    t_s, _ = grid
+    standing, _ = _with_requirements(np.ones(t_s.size, dtype=bool), spec, side, data)
+    still = held_still(thigh, t_s, profile.hold.max_rate_deg_s, profile.hold.rate_window_s)
+    bend = hidden_bend(
+        thigh, still, standing, engaged, criterion_deg=crit.min_deg, grid=grid, dwell_s=spec.dwell_s
+    )
+    return bend if bend.any() else None
+
+
+def _unknown_in_bend(
+    result: RuleResult,
+    data: Mapping[str, FloatArray],
+    bend: BoolArray,
+    grid: tuple[FloatArray, FloatArray],
+) -> RuleResult:
+    """An ``ok`` rule past its break point where a bend at the hips may be held unseen.
+
+    A run of at least the rule's dwell inside ``bend``
+    (:func:`~analysis.envelope.hip_bend.past_latch_runs`) makes it ``uncertain``, its reason
+    the longest such run; no episode. Else as it was.
+    """
+    x = data.get(result.column or "")
+    if result.status != "ok" or x is None:
+        return result
+    spec = result.spec
+    runs = past_latch_runs(
+        x,
+        bend,
+        limit_deg=spec.limit_deg,
+        hysteresis_deg=spec.hysteresis_deg,
+        upper=spec.upper,
+        grid=grid,
+        dwell_s=spec.dwell_s,
+    )
+    if not runs:
+        return result
+    t_s, t_end = grid
+    a, b = max(runs, key=lambda r: t_end[r[1] - 1] - t_s[r[0]])
+    part = x[a:b]
+    reading = float(np.nanmax(part) if spec.upper else np.nanmin(part))
+    why = hip_bend_rule_text(
+        spec.name, reading, (float(t_s[a]), float(t_end[b - 1])), spec.limit_deg, HIP_BEND_WORDS
+    )
+    more = f" (and {len(runs) - 1} more such runs)" if len(runs) > 1 else ""
+    return dataclasses.replace(
+        result, status="uncertain", reason=why + more, redo=result.redo or HIP_BEND_REDO
+    )
+
+
+def _hip_bend_stretches(
+    side: str, bend: BoolArray, grid: tuple[FloatArray, FloatArray]
+) -> tuple[PossibleStretch, ...]:
+    """Each run of ``bend`` (:func:`_unseen_hip_bend`) as a possible stretch (``hip_bend``)."""
+    column = angle_column_for("thigh_inclination", side)
+    reason = f"{HIP_BEND_WORDS}; {HIP_BEND_REDO}"
+    return tuple(
+        PossibleStretch(
+            start_s=a, end_s=b, columns=(column,), needs=(), reason=reason, hip_bend=True
+        )
+        for a, b in spans_s(bend, grid)
     )
 
 

@@ -197,6 +197,7 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                 "needs": list(p.needs),
                 "reason": p.reason,
                 "by_criterion": p.by_criterion,
+                **({"hip_bend": True} if p.hip_bend else {}),
                 "text": p.text(),
             }
             for p in res.possible_stretches
