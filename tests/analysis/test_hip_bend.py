@@ -26,7 +26,7 @@ from analysis.envelope.hip_bend import (
 )
 from analysis.envelope.masks import end_times
 from analysis.envelope.profiles import load_builtin_profile
-from analysis.report.page import summary_text
+from analysis.report.page import _holds_section, summary_text
 
 STANDING = load_builtin_profile("standing_hamstring")
 THIGH = "right_thigh_inclination_deg"
@@ -185,3 +185,10 @@ def test_the_stretch_counted_is_unchanged_and_the_words_reach_every_output():
     assert HIP_BEND_WORDS in item["text"]
     assert doc["verdict"] == "not_engaged"
     assert HIP_BEND_WORDS in summary_text(res, source_name="x.csv")
+
+
+def test_the_report_lists_the_time_that_may_have_been_a_stretch():
+    res = check_envelope(_pair(thigh_deg=25.0, knee_deg=2.0), STANDING, side="right")
+    html = _holds_section(res)
+    assert "may have been a stretch" in html
+    assert "wear the pelvis sensor for folds and hinges" in html
