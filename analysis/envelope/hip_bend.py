@@ -34,10 +34,11 @@ HIP_BEND_REDO: Final = "wear the pelvis sensor for folds and hinges"
 
 LEAN_MIN_DEG: Final = 5.0
 """The thigh's forward inclination (deg, from the quiet stand) from which a bend at the hips is
-possible unseen. Balance: tipping the trunk (about two thirds of the body's mass, its centre
-about 0.3 m above the hips) forward 40° moves it ~0.13 m forward, more than the feet allow
-beyond the quiet stand, so the hips go back and the legs tip forward about 4° or more with
-the knees straight (more with them bent). At the quiet stand the thigh reads 0° by definition."""
+possible unseen. Balance (an estimate from textbook segment masses): tipping head, arms and
+trunk (about two thirds of the body's mass, centre ~0.34 m above the hips) forward 40° moves the
+body's centre ~0.15 m forward, ~0.05 m more than the feet allow, so the hips go back and the legs
+tip forward about 4° with the knees straight (more with them bent). At the quiet stand the
+thigh reads 0° by definition."""
 
 UPRIGHT_CRITERION_MAX_DEG: Final = 90.0
 """A thigh-inclination criterion at or below this recognises a stretch of an upright body
