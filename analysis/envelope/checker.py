@@ -315,71 +315,76 @@ def check_envelope(
     verdict = _verdict(engaged, rule_results)
     e_starts, e_ends = true_intervals(engaged)
     ordered = sorted(markers, key=lambda m: float(m.t_s) if math.isfinite(m.t_s) else math.inf)
-    marks = tuple(_mark(m, t_s, t_end, data, state, engaged, outside) for m in ordered)
-    return _said_hip_bend(
-        EnvelopeResult(
-            profile=profile,
-            side=side,
-            verdict=verdict,
-            rules=tuple(rule_results),
-            holds=holds,
-            marks=marks,
-            engaged_by=engaged_by,
-            engaged_reason=engaged_reason,
-            engaged_intervals=tuple(
-                (float(t_s[a]), float(t_end[b - 1])) for a, b in zip(e_starts, e_ends, strict=True)
-            ),
-            gaps=_gaps({**_engagement_gap(engaged_by, engaged, data), **gap_masks}, t_s, t_end),
-            slider=slider,
-            repetitions=reps,
-            t_s=t_s,
-            state=state,
-            engaged=engaged,
-            in_hold=in_hold,
-            outside=outside,
-            slr=slr_result(t_s, data, markers, side=side),
-            differentiation=tests,
-            hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
-            uncertain_angles=uncertain_in(shown, data),
-            angle_precision_deg=_angle_precision_deg(shown, data),
-            trace_precision_deg={c: b for c, b in trace_precision_deg(shown).items() if c in data},
-            possible_holds=possible_holds,
-            possible_stretches=_possible_stretches(
-                profile,
-                side,
-                data,
-                (t_s, t_end),
-                engaged,
-                {
-                    c: ((uncertain or {}).get(c), (timed_doubts or {}).get(c))
-                    for c in {*(uncertain or {}), *(timed_doubts or {})}
-                },
-            ),
+    # the marks, and the rules and possible stretches with a bend at the hips no sensor sees
+    marks, said = (
+        tuple(_mark(m, t_s, t_end, data, state, engaged, outside) for m in ordered),
+        _said_hip_bend(profile, side, data, (t_s, t_end), engaged, rule_results, exact=exact),
+    )
+    return EnvelopeResult(
+        profile=profile,
+        side=side,
+        verdict=verdict,
+        rules=said[0],
+        holds=holds,
+        marks=marks,
+        engaged_by=engaged_by,
+        engaged_reason=engaged_reason,
+        engaged_intervals=tuple(
+            (float(t_s[a]), float(t_end[b - 1])) for a, b in zip(e_starts, e_ends, strict=True)
         ),
-        data,
-        exact=exact,
+        gaps=_gaps({**_engagement_gap(engaged_by, engaged, data), **gap_masks}, t_s, t_end),
+        slider=slider,
+        repetitions=reps,
+        t_s=t_s,
+        state=state,
+        engaged=engaged,
+        in_hold=in_hold,
+        outside=outside,
+        slr=slr_result(t_s, data, markers, side=side),
+        differentiation=tests,
+        hold_timing_doubt=(uncertain or {}).get(engaged_by or "", {}).get("reason"),
+        uncertain_angles=uncertain_in(shown, data),
+        angle_precision_deg=_angle_precision_deg(shown, data),
+        trace_precision_deg={c: b for c, b in trace_precision_deg(shown).items() if c in data},
+        possible_holds=possible_holds,
+        possible_stretches=_possible_stretches(
+            profile,
+            side,
+            data,
+            (t_s, t_end),
+            engaged,
+            {
+                c: ((uncertain or {}).get(c), (timed_doubts or {}).get(c))
+                for c in {*(uncertain or {}), *(timed_doubts or {})}
+            },
+        )
+        + said[1],
     )
 
 
 def _said_hip_bend(
-    result: EnvelopeResult, data: Mapping[str, FloatArray], *, exact: bool
-) -> EnvelopeResult:
-    """``result`` with a bend at the hips no worn sensor sees said (:func:`_unseen_hip_bend`).
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    grid: tuple[FloatArray, FloatArray],
+    engaged: BoolArray,
+    rules: Sequence[RuleResult],
+    *,
+    exact: bool,
+) -> tuple[tuple[RuleResult, ...], tuple[PossibleStretch, ...]]:
+    """The rules and the possible stretches a bend at the hips no worn sensor sees adds.
 
-    Each run a possible stretch (``hip_bend``), each ``ok`` rule past its break point there
-    uncertain (:func:`_unknown_in_bend`); nothing counted or broken: engagement, masks,
-    episodes, holds and the verdict as judged. Not for exact angles (a simulation's truth).
+    Where :func:`_unseen_hip_bend` finds one, each ``ok`` rule past its break point there is
+    uncertain (:func:`_unknown_in_bend`) and each of its runs is a possible stretch
+    (``hip_bend``); nothing counted or broken: engagement, masks, episodes, holds and the
+    verdict as judged. Not for exact angles (a simulation's truth).
     """
-    grid = (result.t_s, end_times(result.t_s))
-    bend = (
-        None if exact else _unseen_hip_bend(result.profile, result.side, data, grid, result.engaged)
-    )
+    bend = None if exact else _unseen_hip_bend(profile, side, data, grid, engaged)
     if bend is None:
-        return result
-    return dataclasses.replace(
-        result,
-        rules=tuple(_unknown_in_bend(r, data, bend, grid) for r in result.rules),
-        possible_stretches=result.possible_stretches + _hip_bend_stretches(result.side, bend, grid),
+        return tuple(rules), ()
+    return (
+        tuple(_unknown_in_bend(r, data, bend, grid) for r in rules),
+        _hip_bend_stretches(side, bend, grid),
     )
 
 
