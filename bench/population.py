@@ -592,6 +592,12 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "rule_status": statuses,
         "uncertain_rules": [r for r, s in statuses.items() if s == "uncertain"],
         "near_latch": near_latch_truth(ses, est, tru_eps),
+        # time said as a possible stretch, not counted: [start_s, end_s, a bend at the hips
+        # no worn sensor sees (``PossibleStretch.hip_bend``)]
+        "possible_stretches": [
+            [p.start_s, p.end_s, bool(getattr(p, "hip_bend", False))]
+            for p in est.possible_stretches
+        ],
     }
 
 

@@ -47,6 +47,15 @@ from analysis.envelope.gates import (
     borderline_runs,
     near_latch_runs,
 )
+from analysis.envelope.hip_bend import (
+    HIP_BEND_REDO,
+    HIP_BEND_WORDS,
+    UPRIGHT_CRITERION_MAX_DEG,
+    held_still,
+    hidden_bend,
+    past_latch_runs,
+    spans_s,
+)
 from analysis.envelope.masks import (
     BoolArray,
     FloatArray,
@@ -103,6 +112,7 @@ from analysis.envelope.results import (
     SliderResult,
     TimingAlternative,
     Verdict,
+    hip_bend_rule_text,
     parts_clear_of,
 )
 from analysis.errors import DataError
@@ -305,12 +315,16 @@ def check_envelope(
     verdict = _verdict(engaged, rule_results)
     e_starts, e_ends = true_intervals(engaged)
     ordered = sorted(markers, key=lambda m: float(m.t_s) if math.isfinite(m.t_s) else math.inf)
-    marks = tuple(_mark(m, t_s, t_end, data, state, engaged, outside) for m in ordered)
+    # the marks, and the rules and possible stretches with a bend at the hips no sensor sees
+    marks, said = (
+        tuple(_mark(m, t_s, t_end, data, state, engaged, outside) for m in ordered),
+        _said_hip_bend(profile, side, data, (t_s, t_end), engaged, rule_results, exact=exact),
+    )
     return EnvelopeResult(
         profile=profile,
         side=side,
         verdict=verdict,
-        rules=tuple(rule_results),
+        rules=said[0],
         holds=holds,
         marks=marks,
         engaged_by=engaged_by,
@@ -363,7 +377,122 @@ def check_envelope(
                     open_gaps=open_gaps,
                 ).holds
             ),
-        ),
+        )
+        + said[1],
+    )
+
+
+def _said_hip_bend(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    grid: tuple[FloatArray, FloatArray],
+    engaged: BoolArray,
+    rules: Sequence[RuleResult],
+    *,
+    exact: bool,
+) -> tuple[tuple[RuleResult, ...], tuple[PossibleStretch, ...]]:
+    """The rules and the possible stretches a bend at the hips no worn sensor sees adds.
+
+    Where :func:`_unseen_hip_bend` finds one, each ``ok`` rule past its break point there is
+    uncertain (:func:`_unknown_in_bend`) and each of its runs is a possible stretch
+    (``hip_bend``); nothing counted or broken: engagement, masks, episodes, holds and the
+    verdict as judged. Not for exact angles (a simulation's truth).
+    """
+    bend = None if exact else _unseen_hip_bend(profile, side, data, grid, engaged)
+    if bend is None:
+        return tuple(rules), ()
+    return (
+        tuple(_unknown_in_bend(r, data, bend, grid) for r in rules),
+        _hip_bend_stretches(side, bend, grid),
+    )
+
+
+def _unseen_hip_bend(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    grid: tuple[FloatArray, FloatArray],
+    engaged: BoolArray,
+) -> BoolArray | None:
+    """Where a bend at the hips may be held that no worn sensor sees (None: not possible).
+
+    Only for a hold profile recognised by the thigh's inclination to gravity standing in for
+    hip flexion (the pelvis not measured) with a criterion of an upright body
+    (:data:`~analysis.envelope.hip_bend.UPRIGHT_CRITERION_MAX_DEG`): the thigh held still
+    (the hold's rate gate), tipped forward short of the criterion, the requirements met as
+    read (the knee ≤ 60°: standing, not seated), not engaged (:func:`hidden_bend`).
+    """
+    spec = profile.engaged
+    measured = _measured_criteria(spec, side, data)
+    tilt = data.get(PELVIS_TILT_COLUMN)
+    if profile.kind != "hold" or not measured or (tilt is not None and np.isfinite(tilt).any()):
+        return None
+    crit, thigh = measured[0]
+    if crit.angle != "thigh_inclination" or crit.min_deg is None:
+        return None
+    if crit.min_deg > UPRIGHT_CRITERION_MAX_DEG:
+        return None
+    t_s, _ = grid
+    standing, _ = _with_requirements(np.ones(t_s.size, dtype=bool), spec, side, data)
+    still = held_still(thigh, t_s, profile.hold.max_rate_deg_s, profile.hold.rate_window_s)
+    bend = hidden_bend(
+        thigh, still, standing, engaged, criterion_deg=crit.min_deg, grid=grid, dwell_s=spec.dwell_s
+    )
+    return bend if bend.any() else None
+
+
+def _unknown_in_bend(
+    result: RuleResult,
+    data: Mapping[str, FloatArray],
+    bend: BoolArray,
+    grid: tuple[FloatArray, FloatArray],
+) -> RuleResult:
+    """An ``ok`` rule past its break point where a bend at the hips may be held unseen.
+
+    A run of at least the rule's dwell inside ``bend``
+    (:func:`~analysis.envelope.hip_bend.past_latch_runs`) makes it ``uncertain``, its reason
+    the longest such run; no episode. Else as it was.
+    """
+    x = data.get(result.column or "")
+    if result.status != "ok" or x is None:
+        return result
+    spec = result.spec
+    runs = past_latch_runs(
+        x,
+        bend,
+        limit_deg=spec.limit_deg,
+        hysteresis_deg=spec.hysteresis_deg,
+        upper=spec.upper,
+        grid=grid,
+        dwell_s=spec.dwell_s,
+    )
+    if not runs:
+        return result
+    t_s, t_end = grid
+    a, b = max(runs, key=lambda r: t_end[r[1] - 1] - t_s[r[0]])
+    part = x[a:b]
+    reading = float(np.nanmax(part) if spec.upper else np.nanmin(part))
+    why = hip_bend_rule_text(
+        spec.name, reading, (float(t_s[a]), float(t_end[b - 1])), spec.limit_deg, HIP_BEND_WORDS
+    )
+    more = f" (and {len(runs) - 1} more such runs)" if len(runs) > 1 else ""
+    return dataclasses.replace(
+        result, status="uncertain", reason=why + more, redo=result.redo or HIP_BEND_REDO
+    )
+
+
+def _hip_bend_stretches(
+    side: str, bend: BoolArray, grid: tuple[FloatArray, FloatArray]
+) -> tuple[PossibleStretch, ...]:
+    """Each run of ``bend`` (:func:`_unseen_hip_bend`) as a possible stretch (``hip_bend``)."""
+    column = angle_column_for("thigh_inclination", side)
+    reason = f"{HIP_BEND_WORDS}; {HIP_BEND_REDO}"
+    return tuple(
+        PossibleStretch(
+            start_s=a, end_s=b, columns=(column,), needs=(), reason=reason, hip_bend=True
+        )
+        for a, b in spans_s(bend, grid)
     )
 
 

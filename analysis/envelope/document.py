@@ -206,6 +206,7 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                     {"start_s": _r(a, 3), "end_s": _r(b, 3), "duration_s": _r(b - a, 3)}
                     for a, b in p.holds
                 ],
+                **({"hip_bend": True} if p.hip_bend else {}),
                 "text": p.text(),
             }
             for p in res.possible_stretches

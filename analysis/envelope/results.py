@@ -488,6 +488,9 @@ class PossibleStretch:
     there) nor said to be out of the stretch. ``reason``: why those angles are uncertain.
     With ``by_criterion``, the session has no stretch at all and the angle that recognises
     one (the criterion's, ``columns``) is the uncertain one: the time it may have been met.
+    With ``hip_bend``, no pelvis sensor was worn and the thigh (``columns``) was held still,
+    tipped forward short of the criterion: a bend at the hips no sensor sees may have been
+    held there (:mod:`analysis.envelope.hip_bend`); ``reason`` says so, ``needs`` is empty.
     """
 
     start_s: float
@@ -500,6 +503,7 @@ class PossibleStretch:
     holds: tuple[tuple[float, float], ...] = ()
     """``(start_s, end_s)`` of the holds it would have had were it a stretch (its rules judged
     there as anywhere else); never counted."""
+    hip_bend: bool = False
 
     @property
     def duration_s(self) -> float:
@@ -508,6 +512,12 @@ class PossibleStretch:
 
     def text(self) -> str:
         """One plain sentence for the report and the terminal summary."""
+        if self.hip_bend:
+            return (
+                f"{clock_text(self.start_s)}–{clock_text(self.end_s)} "
+                f"({self.duration_s:.0f} s) may have been a stretch that is not counted: the "
+                f"thigh was held still and tipped forward, and {self.reason}"
+            )
         needs = " and ".join(self.needs)
         what = (
             f"the stretch is recognised by {needs}"
@@ -753,6 +763,24 @@ class Hold:
 def _rule_part(rule: str) -> str:
     """The body part ``rule``'s angle is read at, as a patient would name it."""
     return _RULE_PART.get(rule, rule.replace("_", " "))
+
+
+def hip_bend_rule_text(
+    rule: str, reading_deg: float, span_s: tuple[float, float], limit_deg: float, words: str
+) -> str:
+    """Why a rule is not ``ok`` where a bend at the hips may have been held unseen.
+
+    E.g. "the knee read 2° for 34 s (1:20–1:54), past the 10° limit, while the thigh was held
+    still and tipped forward: without a pelvis sensor, …, so whether that was in a stretch
+    is not known" (``words``: :data:`analysis.envelope.hip_bend.HIP_BEND_WORDS`).
+    """
+    a, b = span_s
+    return (
+        f"the {_rule_part(rule)} read {_deg_text(round(reading_deg))}° for {b - a:.0f} s "
+        f"({clock_text(a)}–{clock_text(b)}), past the {_deg_text(limit_deg)}° limit, while the "
+        f"thigh was held still and tipped forward: {words}, so whether that was in a stretch "
+        "is not known"
+    )
 
 
 def _longest_s(parts: Sequence[tuple[float, float]]) -> float:
