@@ -85,3 +85,19 @@ def test_a_hold_a_possible_stretch_would_have_had_is_said_with_its_times():
     (check,) = compare.judge_holds(env, [(148.0, 181.32)])
     assert check["said_as"] is None
     assert check["possible"] == [145.6, 183.7]
+
+
+def test_a_hold_between_two_unconfirmed_episodes_is_said():
+    # round 6 seed 2805 (a long sit, the calibration not fitting the session): one
+    # conditional hold 112.0-309.2 s across three uncertain ankle episodes; the truth's hold
+    # between the first two of them is the part the report leaves between them
+    eps = [
+        {"rule": "ankle_dorsiflexion", "start_s": 197.542, "end_s": 202.427},
+        {"rule": "ankle_dorsiflexion", "start_s": 131.692, "end_s": 136.787},
+    ]
+    hold = {"start_s": 111.972, "end_s": 309.232, "unconfirmed_episodes": eps}
+    (check,) = compare.judge_holds({"holds": [hold]}, [(136.81, 197.52)])
+    assert check["said_so"]
+    # a span that does not run from one episode to the next is not
+    (check,) = compare.judge_holds({"holds": [hold]}, [(140.0, 197.52)])
+    assert not check["said_so"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -571,9 +573,16 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
             for x in best.get("timing_alternatives", [])
             if x.get("start_s") is not None and x.get("end_s") is not None
         ]
-        for ep in best.get("unconfirmed_episodes", []):
+        eps = sorted(best.get("unconfirmed_episodes", []), key=lambda ep: ep["start_s"])
+        for ep in eps:
             alts += [(s0, ep["start_s"]) for s0, _ in spans if s0 < ep["start_s"]]
             alts += [(ep["end_s"], e0) for _, e0 in spans if e0 > ep["end_s"]]
+        # … and, broken at each of them, the parts between two of them
+        alts += [
+            (a["end_s"], b["start_s"])
+            for a, b in itertools.pairwise(eps)
+            if a["end_s"] < b["start_s"]
+        ]
         # … or end at a run near a trusted rule's latch point (a break the reading cannot rule
         # out): the hold as read and each timing alternative split there
         for run in best.get("near_latch_runs") or []:
