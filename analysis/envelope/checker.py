@@ -28,7 +28,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -2716,24 +2716,16 @@ def _with_near_latch(holds: Sequence[Hold], rules: Sequence[RuleResult]) -> tupl
     runs = [n for r in rules if not r.spec.advisory for n in r.near_latch]
     out = []
     for h in holds:
-        inside = tuple(
-            sorted(
-                (
-                    dataclasses.replace(
-                        n, start_s=max(n.start_s, h.start_s), end_s=min(n.end_s, h.end_s)
-                    )
-                    for n in runs
-                    if n.start_s < h.end_s and n.end_s > h.start_s
-                ),
-                key=lambda n: (n.start_s, n.rule),
-            )
-        )
+        inside = _clipped(runs, h)
         out.append(dataclasses.replace(h, near_latch=inside) if inside else h)
     return tuple(out)
 
 
-def _clipped(episodes: Sequence[Episode], hold: Hold) -> tuple[Episode, ...]:
-    """``episodes`` that overlap ``hold``, clipped to it, in time order (then by rule)."""
+_Spanned = TypeVar("_Spanned", Episode, NearLatchRun)
+
+
+def _clipped(episodes: Sequence[_Spanned], hold: Hold) -> tuple[_Spanned, ...]:
+    """Episodes or near-latch runs that overlap ``hold``, clipped to it, by time then rule."""
     return tuple(
         sorted(
             (
