@@ -247,16 +247,30 @@ def fold(sc: Script, p: Person, rng: np.random.Generator, flex: float, breaks: l
     incl = knee + rng.uniform(2.0, 6.0)
     hip = 55.0 + 35.0 * flex * rng.uniform(0.85, 1.0)
     sc.move(1.5 / p.speed, knee_r=knee, knee_l=knee, incl_r=incl, incl_l=incl)
+    _tip_hold_up(sc, p, rng, breaks, tilt_deg=hip - incl, neck_min_deg=3.0)
+    sc.move(1.5 / p.speed, knee_r=0.0, knee_l=0.0, incl_r=0.0, incl_l=0.0)
+    sc.hold(rng.uniform(4.0, 12.0))
+
+
+def _tip_hold_up(
+    sc: Script,
+    p: Person,
+    rng: np.random.Generator,
+    breaks: list[str],
+    *,
+    tilt_deg: float,
+    neck_min_deg: float,
+) -> None:
+    """Tip forward from the pelvis by ``tilt_deg`` (the back rounding 2–7°, the head down
+    ``neck_min_deg``–10°), hold the stretch, come back up (the fold's and the hinge's middle)."""
     sc.move(
         rng.uniform(3.0, 5.0) / p.speed,
-        tilt=hip - incl,
+        tilt=tilt_deg,
         lumbar=rng.uniform(2.0, 7.0),
-        neck=rng.uniform(3.0, 10.0),
+        neck=rng.uniform(neck_min_deg, 10.0),
     )
     _hold(sc, p, rng, breaks, BREAK_TARGETS)
     sc.move(rng.uniform(3.0, 5.0) / p.speed, tilt=0.0, lumbar=0.0, neck=0.0)
-    sc.move(1.5 / p.speed, knee_r=0.0, knee_l=0.0, incl_r=0.0, incl_l=0.0)
-    sc.hold(rng.uniform(4.0, 12.0))
 
 
 def hinge(sc: Script, p: Person, rng: np.random.Generator, flex: float, breaks: list[str]):
@@ -274,14 +288,7 @@ def hinge(sc: Script, p: Person, rng: np.random.Generator, flex: float, breaks: 
     sc.move(0.4, **{f"flat_{ex}": 1.0})
     sc.move(1.2 / p.speed, **{f"incl_{st}": -rng.uniform(10.0, 20.0), f"knee_{st}": back_knee})
     hip = 55.0 + 35.0 * flex * rng.uniform(0.85, 1.0)
-    sc.move(
-        rng.uniform(3.0, 5.0) / p.speed,
-        tilt=hip - front,
-        lumbar=rng.uniform(2.0, 7.0),
-        neck=rng.uniform(0.0, 10.0),
-    )
-    _hold(sc, p, rng, breaks, BREAK_TARGETS)
-    sc.move(rng.uniform(3.0, 5.0) / p.speed, tilt=0.0, lumbar=0.0, neck=0.0)
+    _tip_hold_up(sc, p, rng, breaks, tilt_deg=hip - front, neck_min_deg=0.0)
     sc.move(1.2 / p.speed, **{f"incl_{st}": 0.0, f"knee_{st}": 0.0})
     sc.move(0.4, **{f"flat_{ex}": 0.0})
     sc.move(1.2 / p.speed, **{f"incl_{ex}": 0.0, f"knee_{ex}": 0.0, f"ankle_{ex}": 0.0})
