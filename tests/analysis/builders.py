@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ from analysis.angles.calibration_windows import Windows
 from analysis.angles.heading import turn_about_vertical
 from analysis.angles.timebase import UniformSession, UniformStream
 from analysis.envelope.pauses import engagement_speed
+from analysis.envelope.results import Episode, NearLatchRun
 from analysis.recording.schema import GRAVITY_M_S2
 
 UP = np.array([0.0, 0.0, 1.0])
@@ -116,6 +117,88 @@ def min_jerk_step(t: np.ndarray, start_s: float, end_s: float, height: float) ->
     """Minimum-jerk transition from 0 to ``height`` over ``[start_s, end_s]`` (``t`` in s)."""
     s = np.clip((t - start_s) / (end_s - start_s), 0.0, 1.0)
     return height * (10 * s**3 - 15 * s**4 + 6 * s**5)
+
+
+STRETCH_POSE_DEG: dict[str, float] = {
+    "right_hip_flexion_deg": 70.0,
+    "right_hip_adduction_deg": 0.0,
+    "right_hip_internal_rotation_deg": 2.0,
+    "right_knee_flexion_deg": 18.0,
+    "right_ankle_dorsiflexion_deg": -15.0,
+    "pelvis_anterior_tilt_deg": 12.0,
+}
+"""A correct standing stretch's pose (deg) for :func:`held_stretch`, right leg."""
+
+
+def held_stretch(
+    pose_deg: Mapping[str, float] = STRETCH_POSE_DEG,
+    dips_deg: Mapping[str, tuple[float, float, float]] | None = None,
+) -> pd.DataFrame:
+    """A standing stretch at 100 Hz over 0–80 s: each column of ``pose_deg`` moves from 0 to
+    its angle (deg) over 10–12 s and back over 60–62 s (minimum jerk), so held 12→60 s.
+
+    ``dips_deg`` maps a column to ``(start_s, end_s, by_deg)``: that angle lowered by
+    ``by_deg`` over ``start_s``→``start_s`` + 0.5 s and raised back over ``end_s``→``end_s``
+    + 0.5 s.
+    """
+    t = np.arange(0.0, 80.0, 0.01)
+    columns: dict[str, np.ndarray] = {"t_s": t}
+    for name, value in pose_deg.items():
+        angle = min_jerk_step(t, 10.0, 12.0, value) - min_jerk_step(t, 60.0, 62.0, value)
+        if dips_deg and name in dips_deg:
+            start_s, end_s, by_deg = dips_deg[name]
+            angle = (
+                angle
+                - min_jerk_step(t, start_s, start_s + 0.5, by_deg)
+                + min_jerk_step(t, end_s, end_s + 0.5, by_deg)
+            )
+        columns[name] = angle
+    return pd.DataFrame(columns)
+
+
+def knee_dip_session(knee_in_dip_deg: float) -> pd.DataFrame:
+    """:func:`held_stretch` whose knee (18°) reads ``knee_in_dip_deg`` over 30→36 s."""
+    knee = "right_knee_flexion_deg"
+    return held_stretch(dips_deg={knee: (30.0, 36.0, STRETCH_POSE_DEG[knee] - knee_in_dip_deg)})
+
+
+def episode(
+    rule: str,
+    start_s: float,
+    end_s: float,
+    *,
+    peak_deg: float = 3.0,
+    peak_t_s: float | None = None,
+    advisory: bool = False,
+) -> Episode:
+    """A clear :class:`Episode` of ``rule`` over ``[start_s, end_s)`` (s) with no cue, its peak
+    ``peak_deg`` at ``peak_t_s`` (its start unless given)."""
+    return Episode(
+        rule=rule,
+        start_s=start_s,
+        end_s=end_s,
+        peak_deg=peak_deg,
+        peak_t_s=start_s if peak_t_s is None else peak_t_s,
+        cue="",
+        severity="clear",
+        advisory=advisory,
+    )
+
+
+def near_latch_run(
+    start_s: float, end_s: float, *, rule: str = "knee_flexion", closest_deg: float = 8.66
+) -> NearLatchRun:
+    """A :class:`NearLatchRun` of ``rule`` over ``[start_s, end_s)`` (s) on the standing knee
+    rule's numbers: limit 10°, latch point 8.5°, measuring error 2°, closest ``closest_deg``."""
+    return NearLatchRun(
+        rule=rule,
+        start_s=start_s,
+        end_s=end_s,
+        closest_deg=closest_deg,
+        limit_deg=10.0,
+        latch_deg=8.5,
+        precision_deg=2.0,
+    )
 
 
 LEAN_START_S, LEAN_END_S = 7.0, 9.0

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.envelope.checker import check_envelope
 from analysis.envelope.profiles import load_builtin_profile
-from analysis.envelope.results import Episode, Hold
+from analysis.envelope.results import Hold
 from analysis.report.page import (
     ReportContext,
     build_report_html,
@@ -19,6 +18,8 @@ from analysis.report.page import (
     longest_hold_lines,
     summary_text,
 )
+from tests.analysis.builders import episode as _episode
+from tests.analysis.builders import knee_dip_session
 from tests.analysis.builders import min_jerk_step as step
 
 STANDING = load_builtin_profile("standing_hamstring")
@@ -27,36 +28,7 @@ KNEE_UNSURE = {"right_knee_flexion_deg": {"reason": "knee sign", "redo": "redo t
 
 def straightened_knee_session() -> pd.DataFrame:
     """A correct standing stretch held 12→60 s whose knee reads straight (3°) for 30→36 s."""
-    t = np.arange(0.0, 80.0, 0.01)
-
-    def pose(value: float) -> np.ndarray:
-        return step(t, 10.0, 12.0, value) - step(t, 60.0, 62.0, value)
-
-    knee = pose(18.0) - step(t, 30.0, 30.5, 15.0) + step(t, 36.0, 36.5, 15.0)
-    return pd.DataFrame(
-        {
-            "t_s": t,
-            "right_hip_flexion_deg": pose(70.0),
-            "right_hip_adduction_deg": pose(0.0),
-            "right_hip_internal_rotation_deg": pose(2.0),
-            "right_knee_flexion_deg": knee,
-            "right_ankle_dorsiflexion_deg": pose(-15.0),
-            "pelvis_anterior_tilt_deg": pose(12.0),
-        }
-    )
-
-
-def _episode(rule: str, start_s: float, end_s: float) -> Episode:
-    return Episode(
-        rule=rule,
-        start_s=start_s,
-        end_s=end_s,
-        peak_deg=3.0,
-        peak_t_s=start_s,
-        cue="",
-        severity="clear",
-        advisory=False,
-    )
+    return knee_dip_session(3.0)
 
 
 def test_the_hold_is_kept_and_its_sure_parts_are_the_trusted_holds():

@@ -18,7 +18,8 @@ from analysis.envelope import check_envelope
 from analysis.envelope.gates import near_latch_runs
 from analysis.envelope.masks import end_times
 from analysis.envelope.profiles import load_builtin_profile
-from analysis.envelope.results import NEAR_LATCH_REDO, NearLatchRun
+from analysis.envelope.results import NEAR_LATCH_REDO
+from tests.analysis.builders import near_latch_run
 
 SLIDER = load_builtin_profile("seated_slider")
 DT = 0.01
@@ -144,15 +145,7 @@ def test_a_violated_rule_keeps_its_episode_and_lists_the_run():
 
 
 def test_the_run_in_words():
-    run = NearLatchRun(
-        rule="knee_flexion",
-        start_s=119.0,
-        end_s=131.0,
-        closest_deg=8.66,
-        limit_deg=10.0,
-        latch_deg=8.5,
-        precision_deg=2.0,
-    )
+    run = near_latch_run(119.0, 131.0)
     assert run.text() == (
         "the knee read 8.7° for 12 s (1:59–2:11), past the 10° limit and within its measuring "
         "error (2°) of 8.5°, the point where a break counts: the sensors cannot tell whether "

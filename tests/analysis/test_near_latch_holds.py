@@ -10,50 +10,20 @@ from __future__ import annotations
 import dataclasses
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.envelope.checker import _with_near_latch, check_envelope
 from analysis.envelope.profiles import load_builtin_profile
-from analysis.envelope.results import Episode, Hold, NearLatchRun
-from tests.analysis.builders import min_jerk_step as step
+from analysis.envelope.results import Hold
+from tests.analysis.builders import episode, knee_dip_session, near_latch_run
 
 STANDING = load_builtin_profile("standing_hamstring")
 
 
 def grazing_knee_session(knee_in_run_deg: float) -> pd.DataFrame:
     """A standing stretch held 12→60 s, knee 18°, at ``knee_in_run_deg`` over 30→36 s."""
-    t = np.arange(0.0, 80.0, 0.01)
-
-    def pose(value: float) -> np.ndarray:
-        return step(t, 10.0, 12.0, value) - step(t, 60.0, 62.0, value)
-
-    dip = 18.0 - knee_in_run_deg
-    knee = pose(18.0) - step(t, 30.0, 30.5, dip) + step(t, 36.0, 36.5, dip)
-    return pd.DataFrame(
-        {
-            "t_s": t,
-            "right_hip_flexion_deg": pose(70.0),
-            "right_hip_adduction_deg": pose(0.0),
-            "right_hip_internal_rotation_deg": pose(2.0),
-            "right_knee_flexion_deg": knee,
-            "right_ankle_dorsiflexion_deg": pose(-15.0),
-            "pelvis_anterior_tilt_deg": pose(12.0),
-        }
-    )
-
-
-def _run(start_s: float, end_s: float, rule: str = "knee_flexion") -> NearLatchRun:
-    return NearLatchRun(
-        rule=rule,
-        start_s=start_s,
-        end_s=end_s,
-        closest_deg=8.66,
-        limit_deg=10.0,
-        latch_deg=8.5,
-        precision_deg=2.0,
-    )
+    return knee_dip_session(knee_in_run_deg)
 
 
 def test_a_hold_across_a_grazing_knee_is_conditional_with_the_parts_clear_of_it():
@@ -102,7 +72,12 @@ def test_the_runs_are_clipped_to_the_hold_and_an_advisory_rules_runs_are_left_ou
 
 
 def test_condition_text_names_the_run_and_what_is_left():
-    hold = Hold(start_s=100.0, end_s=140.0, rating="target", near_latch=(_run(119.0, 131.0),))
+    hold = Hold(
+        start_s=100.0,
+        end_s=140.0,
+        rating="target",
+        near_latch=(near_latch_run(119.0, 131.0),),
+    )
     assert hold.condition_text() == (
         "held 40 s; the knee read 8.7° 19 s into the hold, for 12 s, within its measuring "
         "error (2°) of 8.5°, the point where a break counts — if the limit was broken there, "
@@ -112,28 +87,22 @@ def test_condition_text_names_the_run_and_what_is_left():
         start_s=100.0,
         end_s=140.0,
         rating="target",
-        near_latch=(_run(105.0, 107.0), _run(119.0, 131.0)),
+        near_latch=(
+            near_latch_run(105.0, 107.0),
+            near_latch_run(119.0, 131.0),
+        ),
     )
     assert "for 2 s (and 1 more time)" in (two.condition_text() or "")
 
 
 def test_condition_text_with_an_unconfirmed_episode_and_a_run_says_both():
-    ep = Episode(
-        rule="ankle_dorsiflexion",
-        start_s=102.0,
-        end_s=104.0,
-        peak_deg=8.0,
-        peak_t_s=103.0,
-        cue="",
-        severity="clear",
-        advisory=False,
-    )
+    ep = episode("ankle_dorsiflexion", 102.0, 104.0, peak_deg=8.0, peak_t_s=103.0)
     hold = Hold(
         start_s=100.0,
         end_s=140.0,
         rating="target",
         unconfirmed=(ep,),
-        near_latch=(_run(119.0, 131.0),),
+        near_latch=(near_latch_run(119.0, 131.0),),
     )
     text = hold.condition_text() or ""
     assert "the ankle reading is uncertain" in text

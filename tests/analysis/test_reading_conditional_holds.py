@@ -13,6 +13,7 @@ from analysis.envelope.checker import check_envelope
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.envelope.results import Episode, Hold, ReadingEpisodes, parts_clear_of
 from analysis.report.page import conditional_hold_lines, longest_hold_lines, summary_text
+from tests.analysis.builders import STRETCH_POSE_DEG, episode, held_stretch
 from tests.analysis.builders import min_jerk_step as step
 from tests.bench_scripts import load_bench_script
 
@@ -30,24 +31,9 @@ def tucked_session() -> tuple[pd.DataFrame, np.ndarray]:
     Returns the angles as a pelvis sensor facing backwards reads them (the pelvis tilt
     reversed: tucked everywhere but 30→40 s) and the true pelvis tilt (the other reading).
     """
-    t = np.arange(0.0, 80.0, 0.01)
-
-    def pose(value: float) -> np.ndarray:
-        return step(t, 10.0, 12.0, value) - step(t, 60.0, 62.0, value)
-
-    pelvis = pose(8.0) - step(t, 30.0, 30.5, 19.0) + step(t, 40.0, 40.5, 19.0)
-    df = pd.DataFrame(
-        {
-            "t_s": t,
-            "right_hip_flexion_deg": pose(70.0),
-            "right_hip_adduction_deg": pose(0.0),
-            "right_hip_internal_rotation_deg": pose(2.0),
-            "right_knee_flexion_deg": pose(18.0),
-            "right_ankle_dorsiflexion_deg": pose(-15.0),
-            PELVIS: -pelvis,
-        }
-    )
-    return df, pelvis
+    df = held_stretch({**STRETCH_POSE_DEG, PELVIS: 8.0}, dips_deg={PELVIS: (30.0, 40.0, 19.0)})
+    pelvis = df[PELVIS].to_numpy()
+    return df.assign(**{PELVIS: -pelvis}), pelvis
 
 
 def _judged(df: pd.DataFrame, readings: list[np.ndarray] | None):
@@ -128,16 +114,7 @@ def test_an_advisory_rule_s_other_reading_makes_no_hold_conditional():
 
 def test_parts_clear_of_episodes():
     def ep(a: float, b: float) -> Episode:
-        return Episode(
-            rule="knee_flexion",
-            start_s=a,
-            end_s=b,
-            peak_deg=3.0,
-            peak_t_s=a,
-            cue="",
-            severity="clear",
-            advisory=False,
-        )
+        return episode("knee_flexion", a, b)
 
     assert parts_clear_of(10.0, 30.0, []) == ((10.0, 30.0),)
     assert parts_clear_of(10.0, 30.0, [ep(12.0, 14.0), ep(13.0, 16.0)]) == (

@@ -11,6 +11,7 @@ from analysis.envelope.checker import check_envelope
 from analysis.envelope.monitor import EnvelopeMonitor
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.report.page import summary_text, uncertain_lines
+from tests.analysis.builders import STRETCH_POSE_DEG, held_stretch
 from tests.analysis.builders import min_jerk_step as step
 
 STANDING = load_builtin_profile("standing_hamstring")
@@ -18,23 +19,7 @@ STANDING = load_builtin_profile("standing_hamstring")
 
 def standing_session() -> pd.DataFrame:
     """Quiet stand, then a correct standing stretch (right leg) held 10→60 s."""
-    t = np.arange(0.0, 80.0, 0.01)
-
-    def pose(value: float) -> np.ndarray:
-        return step(t, 10.0, 12.0, value) - step(t, 60.0, 62.0, value)
-
-    return pd.DataFrame(
-        {
-            "t_s": t,
-            "right_hip_flexion_deg": pose(70.0),
-            "right_hip_adduction_deg": pose(0.0),
-            "right_hip_internal_rotation_deg": pose(2.0),
-            "right_knee_flexion_deg": pose(18.0),
-            "right_ankle_dorsiflexion_deg": pose(-15.0),
-            "pelvis_anterior_tilt_deg": pose(12.0),
-            "lumbar_flexion_deg": pose(2.0),
-        }
-    )
+    return held_stretch({**STRETCH_POSE_DEG, "lumbar_flexion_deg": 2.0})
 
 
 UNSURE = {

@@ -15,6 +15,7 @@ from analysis.envelope.checker import _verdict_doubts, check_envelope
 from analysis.envelope.profiles import load_builtin_profile
 from analysis.envelope.results import Episode, NearLatchRun
 from analysis.report.page import UNDECIDED_TITLE, _headline, summary_text
+from tests.analysis.builders import episode
 from tests.analysis.test_conditional_holds import KNEE_UNSURE, straightened_knee_session
 from tests.analysis.test_near_latch_holds import grazing_knee_session
 
@@ -73,16 +74,7 @@ def test_the_headline_and_the_terminal_say_it():
 
 
 def _episode(rule: str, start_s: float, *, advisory: bool = False) -> Episode:
-    return Episode(
-        rule=rule,
-        start_s=start_s,
-        end_s=start_s + 2.0,
-        peak_deg=10.0,
-        peak_t_s=start_s,
-        cue="",
-        severity="clear",
-        advisory=advisory,
-    )
+    return episode(rule, start_s, start_s + 2.0, peak_deg=10.0, advisory=advisory)
 
 
 def test_verdict_doubts_only_for_inside_and_gating_rules_in_time_order():

@@ -34,6 +34,7 @@ from cli.live_angles import LiveAngles, approximate_knees
 from cli.live_feed import SessionTally, end_block, snapshot
 from sensors.session.types import AlignedBatch
 from stretchguard import analyse
+from tests.analysis.builders import near_latch_run
 from tests.cli.seated_scenarios import registered
 
 KNEE = "right_knee_flexion_deg"
@@ -192,18 +193,6 @@ def test_the_page_and_the_end_of_session_say_the_same_lines(graze, tmp_path: Pat
 # --- the pieces ------------------------------------------------------------------------------
 
 
-def _run(rule: str, start_s: float, end_s: float, closest: float = 8.8) -> NearLatchRun:
-    return NearLatchRun(
-        rule=rule,
-        start_s=start_s,
-        end_s=end_s,
-        closest_deg=closest,
-        limit_deg=10.0,
-        latch_deg=8.5,
-        precision_deg=2.0,
-    )
-
-
 def _state(runs: tuple[NearLatchRun, ...], cue_rule: str | None = None) -> MonitorState:
     rules = ()
     cues: tuple[str, ...] = ()
@@ -224,9 +213,10 @@ def _state(runs: tuple[NearLatchRun, ...], cue_rule: str | None = None) -> Monit
 
 def test_the_tally_keeps_each_run_once_and_says_it_in_the_report_s_words():
     tally = SessionTally()
-    tally.update(_state((_run("knee_flexion", 30.0, 42.0),)))
-    tally.update(_state((_run("knee_flexion", 30.5, 42.0),)))  # the window moved on: clipped
-    tally.update(_state((_run("knee_flexion", 60.0, 63.0, 9.1),)))
+    tally.update(_state((near_latch_run(30.0, 42.0, closest_deg=8.8),)))
+    # the window moved on: clipped
+    tally.update(_state((near_latch_run(30.5, 42.0, closest_deg=8.8),)))
+    tally.update(_state((near_latch_run(60.0, 63.0, closest_deg=9.1),)))
     (line,) = tally.near_latch_lines()
     assert line == (
         "uncertain so far: knee flexion — the knee read 8.8° for 12 s (0:30–0:42), past the 10° "
@@ -238,7 +228,7 @@ def test_the_tally_keeps_each_run_once_and_says_it_in_the_report_s_words():
 
 def test_a_rule_that_broke_is_not_said_uncertain():
     tally = SessionTally()
-    tally.update(_state((_run("knee_flexion", 30.0, 42.0),)))
+    tally.update(_state((near_latch_run(30.0, 42.0, closest_deg=8.8),)))
     tally.update(_state((), cue_rule="knee_flexion"))
     assert tally.near_latch_lines() == []  # the report's rule is violated, not uncertain
 

@@ -6,19 +6,11 @@ from types import SimpleNamespace
 
 from analysis.envelope.results import Episode, Hold
 from cli.live_feed import SessionTally
+from tests.analysis.builders import episode
 
 
 def _tuck(start_s: float, end_s: float) -> Episode:
-    return Episode(
-        rule="pelvis_anterior_tilt",
-        start_s=start_s,
-        end_s=end_s,
-        peak_deg=-8.0,
-        peak_t_s=start_s,
-        cue="",
-        severity="clear",
-        advisory=False,
-    )
+    return episode("pelvis_anterior_tilt", start_s, end_s, peak_deg=-8.0)
 
 
 def _ended(hold: Hold) -> SimpleNamespace:
