@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.stranger import compare, protocol, writers
+from bench.stranger import compare, protocol
 from bench.stranger.exercises import (
     BREAK_TARGETS,
     SUPINE_BREAKS,
@@ -44,6 +44,7 @@ from bench.stranger.exercises import (
     sides,
 )
 from bench.stranger.person import BREAK_KINDS, Person
+from bench.stranger.rounds import canonical_set_jobs, n_breaks, run_round_seed, set_placements
 from bench.stranger.script import Script
 
 STYLES = ("diff_test", "low_step", "door_frame", "strap_slip", "dropout")
@@ -58,7 +59,7 @@ def round4_plan(seed: int, minutes: float | None) -> dict:
     breaks = []
     if seed % 2:
         kinds = sorted(SUPINE_BREAKS) if supine else list(BREAK_KINDS)
-        n = max(2, min(int(duration // 60) * 2, 6))
+        n = n_breaks(duration)
         breaks = [str(k) for k in rng.choice(kinds, size=n, replace=n > len(kinds))]
     plan = {
         "exercise": "supine" if supine else "standing",
@@ -243,22 +244,13 @@ def markers(events: list[dict]) -> list[dict]:
 def canonical_jobs(s, plan: dict, folder: Path, sets: tuple[str, ...]) -> list[tuple]:
     """Each set's canonical file (gaps, clocks and the sidecar the plan asks for) as a runner
     job ``(name, inputs, options, t_offset_s)``."""
-    from bench.stranger.session import SENSOR_SETS, sensor_set
+    from bench.stranger.session import SENSOR_SETS
 
     gaps = {e["sensor"]: (e["t_s"], e["end_s"]) for e in s.events if e["kind"] == "dropout"}
     clocks = None
     if plan.get("clocks"):
         clocks = {seg: tuple(c) for seg, c in zip(SENSOR_SETS["full"], plan["clocks"], strict=True)}
-    marks = markers(s.events)
-    jobs = []
-    for name in sets:
-        path = writers.write_canonical(
-            s, sensor_set(s, name), folder / f"{name}.csv", gaps=gaps, clocks=clocks
-        )
-        if marks:
-            writers.write_sidecar(path, marks)
-        jobs.append((name, [path], [], 0.0))
-    return jobs
+    return canonical_set_jobs(s, folder, sets, marks=markers(s.events), gaps=gaps, clocks=clocks)
 
 
 def generate_session(seed: int, plan: dict, sets: tuple[str, ...]):
@@ -266,10 +258,10 @@ def generate_session(seed: int, plan: dict, sets: tuple[str, ...]):
     movements (from a first pass without sensors), a dropout inside the longest hold (its
     event added to ``events``, as the slip's is)."""
     from bench.stranger.person import draw_person
-    from bench.stranger.session import SENSOR_SETS, generate
+    from bench.stranger.session import generate
 
     side = draw_person(seed).side
-    placements = tuple(sorted({x.format(ex=side) for name in sets for x in SENSOR_SETS[name]}))
+    placements = set_placements(side, sets)
     kw = generate_kwargs(plan, seed)
     slip = None
     if plan["style"] == "strap_slip":
@@ -283,3 +275,17 @@ def generate_session(seed: int, plan: dict, sets: tuple[str, ...]):
         truth = pd.DataFrame({"t_s": s.truth_t_s, **s.truth})
         s.events.append(place_dropout(plan, truth, s.events, side))
     return s
+
+
+def run_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, ...]) -> dict:
+    """One round-4 seed: generate, write the canonical sets (gaps, clocks, sidecar), analyse
+    each (``stretchguard analyse``, one at a time), judge."""
+    plan = round4_plan(seed, minutes)
+    return run_round_seed(
+        seed,
+        plan,
+        work,
+        lambda: generate_session(seed, plan, sets),
+        lambda s, folder: canonical_jobs(s, plan, folder, sets),
+        by_set=True,
+    )

@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.stranger import compare, exercises, protocol, writers
+from bench.stranger import exercises, protocol, writers
 from bench.stranger.exercises import (
     BREAK_TARGETS,
     into_standing_stretch,
@@ -60,6 +60,7 @@ from bench.stranger.exercises import (
     sides,
 )
 from bench.stranger.person import Person, draw_person
+from bench.stranger.rounds import canonical_set_jobs, n_breaks, run_round_seed, set_placements
 from bench.stranger.script import Script
 
 STYLES = ("glide", "slump", "towel", "interrupt", "restrap")
@@ -104,7 +105,7 @@ def round5_plan(seed: int, minutes: float | None) -> dict:
     elif style == "interrupt":
         plan["interrupt"] = {"kind": "phone" if odd and rng.random() < 0.6 else "cough"}
         if odd:
-            n = max(2, min(int(duration // 60) * 2, 6))
+            n = n_breaks(duration)
             plan["breaks"] = [str(k) for k in rng.choice(sorted(BREAK_TARGETS), size=n)]
     elif style == "restrap":
         plan["restrap"] = {
@@ -113,7 +114,7 @@ def round5_plan(seed: int, minutes: float | None) -> dict:
             "ramp_s": float(rng.uniform(2.0, 5.0)),
         }
         if odd:
-            n = max(2, min(int(duration // 60) * 2, 6))
+            n = n_breaks(duration)
             plan["breaks"] = [str(k) for k in rng.choice(sorted(BREAK_TARGETS), size=n)]
     vend = np.random.default_rng([seed, 5, 9])
     plan["quirk"] = (
@@ -419,32 +420,17 @@ def vendor_job(s, seed: int, plan: dict, folder: Path, places: tuple[str, ...]) 
 def run_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, ...]) -> dict:
     """One round-5 seed: generate, write the canonical sets and the vendor files, analyse each
     (``stretchguard analyse``, one at a time), judge."""
-    import time
-
-    from bench.stranger import run
-    from bench.stranger.session import SENSOR_SETS, sensor_set
+    from bench.stranger.session import sensor_set
 
     plan = round5_plan(seed, minutes)
-    t0 = time.perf_counter()
-    side = draw_person(seed).side
-    places = tuple(sorted({x.format(ex=side) for n in sets for x in SENSOR_SETS[n]}))
-    s = generate_session(seed, plan, places)
-    folder, truth, rec = run._seed_folder(seed, s, plan, work, t0)
-    jobs = [
-        (n, [writers.write_canonical(s, sensor_set(s, n), folder / f"{n}.csv")], [], 0.0)
-        for n in sets
-    ]
-    if "default" in sets:
-        jobs.append(vendor_job(s, seed, plan, folder, sensor_set(s, "default")))
-    ex_opt = ["--exercise", compare.PROFILE_NAME[plan["exercise"]]]
-    for name, inputs, opts, offset in jobs:
-        cli = run.run_cli(inputs, folder / f"out_{name}", side, opts + ex_opt)
-        res = {"cli": cli, "t_offset_s": offset}
-        if cli["rc"] == 0:
-            res.update(
-                run.evaluate(
-                    folder / f"out_{name}", truth, s.events, side, offset, plan["exercise"]
-                )
-            )
-        rec["sets"][name] = res
-    return rec
+    places = set_placements(draw_person(seed).side, sets)
+
+    def jobs_of(s, folder: Path) -> list[tuple]:
+        jobs = canonical_set_jobs(s, folder, sets)
+        if "default" in sets:
+            jobs.append(vendor_job(s, seed, plan, folder, sensor_set(s, "default")))
+        return jobs
+
+    return run_round_seed(
+        seed, plan, work, lambda: generate_session(seed, plan, places), jobs_of, by_set=False
+    )

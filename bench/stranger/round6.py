@@ -51,7 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.stranger import compare, exercises, protocol, writers
+from bench.stranger import exercises, protocol
 from bench.stranger.exercises import (
     BREAK_TARGETS,
     SUPINE_BREAKS,
@@ -61,6 +61,7 @@ from bench.stranger.exercises import (
     sides,
 )
 from bench.stranger.person import Person, draw_person
+from bench.stranger.rounds import canonical_set_jobs, n_breaks, run_round_seed, set_placements
 from bench.stranger.script import Script
 
 STYLES = ("long_sit", "high_heel", "fold", "hinge", "pnf")
@@ -124,7 +125,7 @@ def round6_plan(seed: int, minutes: float | None) -> dict:
         "mount": mount,
     }
     if seed % 2:
-        n = max(2, min(int(plan["duration_s"] // 60) * 2, 6))
+        n = n_breaks(plan["duration_s"])
         plan["breaks"] = [str(k) for k in rng.choice(STYLE_BREAKS[style], size=n)]
     if kind == "elderly":
         plan["tremor"] = {"hz": float(rng.uniform(4.0, 7.0)), "deg": float(rng.uniform(0.1, 0.3))}
@@ -430,33 +431,13 @@ def generate_session(seed: int, plan: dict, placements: tuple[str, ...]):
 def run_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, ...]) -> dict:
     """One round-6 seed: generate, write the canonical sets, analyse each (``stretchguard
     analyse``, one at a time), judge."""
-    import time
-
-    from bench.stranger import run
-    from bench.stranger.session import SENSOR_SETS, sensor_set
-
     plan = round6_plan(seed, minutes)
-    t0 = time.perf_counter()
-    side = draw_person(seed).side
-    places = tuple(sorted({x.format(ex=side) for n in sets for x in SENSOR_SETS[n]}))
-    s = generate_session(seed, plan, places)
-    folder, truth, rec = run._seed_folder(seed, s, plan, work, t0)
-    ex_opt = ["--exercise", compare.PROFILE_NAME[plan["exercise"]]]
-    for name in sets:
-        path = writers.write_canonical(s, sensor_set(s, name), folder / f"{name}.csv")
-        cli = run.run_cli([path], folder / f"out_{name}", side, ex_opt)
-        res = {"cli": cli, "t_offset_s": 0.0}
-        if cli["rc"] == 0:
-            res.update(
-                run.evaluate(
-                    folder / f"out_{name}",
-                    truth,
-                    s.events,
-                    side,
-                    0.0,
-                    plan["exercise"],
-                    sensor_set(s, name),
-                )
-            )
-        rec["sets"][name] = res
-    return rec
+    places = set_placements(draw_person(seed).side, sets)
+    return run_round_seed(
+        seed,
+        plan,
+        work,
+        lambda: generate_session(seed, plan, places),
+        lambda s, folder: canonical_set_jobs(s, folder, sets),
+        by_set=True,
+    )

@@ -47,6 +47,7 @@ import pandas as pd
 from bench._seeds import parse_seed_spec
 from bench.stranger import compare, writers
 from bench.stranger.person import BREAK_KINDS, draw_person
+from bench.stranger.rounds import set_placements
 from bench.stranger.session import SENSOR_SETS, Session, generate, sensor_set
 
 CLI = Path(sys.executable).with_name("stretchguard")
@@ -272,7 +273,9 @@ def one_seed(
     """Generate, write, analyse and judge every set of one seed (``round2="round3"``: round
     3's plan)."""
     if round2 == "round4":
-        return _round4_seed(seed, minutes, work, sets)
+        from bench.stranger import round4
+
+        return round4.run_seed(seed, minutes, work, sets)
     if round2 == "round5":
         from bench.stranger import round5
 
@@ -301,9 +304,7 @@ def one_seed(
         }
     if r3:  # only the sensors the sets analysed need
         side = draw_person(seed).side
-        extra["placements"] = tuple(
-            sorted({x.format(ex=side) for name in sets for x in SENSOR_SETS[name]})
-        )
+        extra["placements"] = set_placements(side, sets)
     s = generate(
         seed,
         duration_s=plan["duration_s"],
@@ -371,34 +372,6 @@ def _seed_folder(
         "sets": {},
     }
     return folder, pd.read_csv(folder / "truth.csv"), rec
-
-
-def _round4_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, ...]) -> dict:
-    """One round-4 seed (bench.stranger.round4): generate, write, analyse, judge."""
-    from bench.stranger import round4
-
-    plan = round4.round4_plan(seed, minutes)
-    t0 = time.perf_counter()
-    s = round4.generate_session(seed, plan, sets)
-    folder, truth, rec = _seed_folder(seed, s, plan, work, t0)
-    ex_opt = ["--exercise", compare.PROFILE_NAME[plan["exercise"]]]
-    for name, inputs, opts, offset in round4.canonical_jobs(s, plan, folder, sets):
-        cli = run_cli(inputs, folder / f"out_{name}", s.person.side, opts + ex_opt)
-        res = {"cli": cli, "t_offset_s": offset}
-        if cli["rc"] == 0:
-            res.update(
-                evaluate(
-                    folder / f"out_{name}",
-                    truth,
-                    s.events,
-                    s.person.side,
-                    offset,
-                    plan["exercise"],
-                    sensor_set(s, name),
-                )
-            )
-        rec["sets"][name] = res
-    return rec
 
 
 def _fit_offset(est: pd.DataFrame, truth: pd.DataFrame, side: str) -> float:
