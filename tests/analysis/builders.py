@@ -17,6 +17,7 @@ from analysis.angles.calibration_signs import Tilts
 from analysis.angles.calibration_windows import Windows
 from analysis.angles.heading import turn_about_vertical
 from analysis.angles.timebase import UniformSession, UniformStream
+from analysis.envelope.monitor import MonitorState
 from analysis.envelope.pauses import engagement_speed
 from analysis.envelope.results import Episode, NearLatchRun
 from analysis.recording.schema import GRAVITY_M_S2
@@ -199,6 +200,21 @@ def near_latch_run(
         latch_deg=8.5,
         precision_deg=2.0,
     )
+
+
+def monitor_state(**fields: Any) -> MonitorState:
+    """A live :class:`MonitorState` at 50 s: engaged, inside, no rules, no hold in progress
+    (target 30 s), no new cues, unless ``fields`` say otherwise."""
+    base: dict[str, Any] = {
+        "t_s": 50.0,
+        "engaged": True,
+        "outside": False,
+        "rules": (),
+        "hold_s": 0.0,
+        "hold_target_s": 30.0,
+        "new_cues": (),
+    }
+    return MonitorState(**{**base, **fields})
 
 
 LEAN_START_S, LEAN_END_S = 7.0, 9.0

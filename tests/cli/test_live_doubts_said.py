@@ -34,7 +34,7 @@ from cli.live_angles import LiveAngles, approximate_knees
 from cli.live_feed import SessionTally, end_block, snapshot
 from sensors.session.types import AlignedBatch
 from stretchguard import analyse
-from tests.analysis.builders import near_latch_run
+from tests.analysis.builders import monitor_state, near_latch_run
 from tests.cli.seated_scenarios import registered
 
 KNEE = "right_knee_flexion_deg"
@@ -199,16 +199,7 @@ def _state(runs: tuple[NearLatchRun, ...], cue_rule: str | None = None) -> Monit
     if cue_rule is not None:
         rules = (RuleNow(rule=cue_rule, status="outside", angle_deg=5.0, advisory=False, cue="c"),)
         cues = ("c",)
-    return MonitorState(
-        t_s=100.0,
-        engaged=True,
-        outside=False,
-        rules=rules,
-        hold_s=0.0,
-        hold_target_s=30.0,
-        new_cues=cues,
-        near_latch=runs,
-    )
+    return monitor_state(t_s=100.0, rules=rules, new_cues=cues, near_latch=runs)
 
 
 def test_the_tally_keeps_each_run_once_and_says_it_in_the_report_s_words():

@@ -22,6 +22,7 @@ from cli.live_feed import STATE_WORDS, SessionTally, display_state, snapshot, wo
 from sensors.formats.canonical import read_recording
 from sensors.virtual.scenario import record_virtual_session
 from sensors.virtual.sensor import Faults
+from tests.analysis.builders import monitor_state
 
 DROP_AT_S = 42.0  # scenario seconds: the hold has started, the knee locks at 46 s
 AWAY_S = 12.0
@@ -129,20 +130,16 @@ async def test_the_foot_out_leaves_the_knee_and_hip_live(tmp_path: Path):
 
 
 def _state(ankle: str, knee: str):
-    from analysis.envelope.monitor import MonitorState, RuleNow
+    from analysis.envelope.monitor import RuleNow
 
     def rule(name: str, status: str, angle: float) -> RuleNow:
         cue = f"{name} cue" if status == "outside" else None
         return RuleNow(rule=name, status=status, angle_deg=angle, advisory=False, cue=cue)
 
     rules = (rule("ankle_dorsiflexion", ankle, 8.0), rule("knee_flexion", knee, 2.0))
-    return MonitorState(
-        t_s=50.0,
-        engaged=True,
+    return monitor_state(
         outside="outside" in (ankle, knee),
         rules=rules,
-        hold_s=0.0,
-        hold_target_s=30.0,
         new_cues=tuple(r.cue for r in rules if r.cue),
     )
 

@@ -23,6 +23,7 @@ from analysis.recording.streams import Recording, streams_from_samples
 from analysis.simulation import SimulationConfig, simulate
 from bench.live_replay import one
 from cli.live_angles import stand_in_column, stand_in_words
+from tests.analysis.builders import monitor_state
 
 OUT_S = (46.0, 66.0)  # the pelvis's dropout
 
@@ -101,15 +102,7 @@ def _rule(rule: str, status: str) -> RuleNow:
 
 
 def _state(*rules: RuleNow) -> MonitorState:
-    return MonitorState(
-        t_s=50.0,
-        engaged=True,
-        outside=False,
-        rules=rules,
-        hold_s=0.0,
-        hold_target_s=30.0,
-        new_cues=(),
-    )
+    return monitor_state(rules=rules)
 
 
 def test_the_words_say_the_thigh_decides_and_what_is_still_checked():

@@ -18,6 +18,7 @@ from analysis.recording.streams import Recording, streams_from_samples
 from analysis.simulation import SimulationConfig, simulate
 from bench.live_replay import one
 from cli.live_angles import carried_words, open_gaps
+from tests.analysis.builders import monitor_state
 
 OUT_S = (48.0, 66.0)  # the shank's dropout; the hip's fault is at 52.1–61.3 s
 
@@ -54,16 +55,7 @@ def test_only_a_sensor_that_may_come_back_is_carried():
 
 
 def test_the_screen_says_what_it_carries():
-    st = MonitorState(
-        t_s=50.0,
-        engaged=True,
-        outside=False,
-        rules=(),
-        hold_s=0.0,
-        hold_target_s=30.0,
-        new_cues=(),
-        carried=("right_knee_flexion_deg",),
-    )
+    st = monitor_state(carried=("right_knee_flexion_deg",))
     words = carried_words(st)
     assert words is not None
     assert words.startswith("no right knee flexion now")
@@ -90,16 +82,7 @@ def _head(*, carried: tuple[str, ...], engaged: bool = True) -> str:
             columns=("right_knee_flexion_deg", "right_ankle_dorsiflexion_deg"),
         ),
     )
-    st = MonitorState(
-        t_s=50.0,
-        engaged=engaged,
-        outside=False,
-        rules=(),
-        hold_s=0.0,
-        hold_target_s=30.0,
-        new_cues=(),
-        carried=carried,
-    )
+    st = monitor_state(engaged=engaged, carried=carried)
     return live._head(st).plain
 
 

@@ -22,6 +22,7 @@ from cli.live_angles import LiveAngles
 from cli.live_view import LiveView
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import LinkState, SensorStatus
+from tests.analysis.builders import monitor_state
 
 PROFILE = load_builtin_profile("standing_hamstring")
 CUE = "ankle dorsiflexed 12° — point your toes away"
@@ -92,15 +93,7 @@ def _state(*, engaged: bool, outside: bool) -> MonitorState:
                 cue=CUE if broken else None,
             )
         )
-    return MonitorState(
-        t_s=60.0,
-        engaged=engaged,
-        outside=outside,
-        rules=tuple(rules),
-        hold_s=0.0,
-        hold_target_s=30.0,
-        new_cues=(),
-    )
+    return monitor_state(t_s=60.0, engaged=engaged, outside=outside, rules=tuple(rules))
 
 
 def test_the_cue_and_every_rule_fit_80x24():
