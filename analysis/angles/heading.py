@@ -365,27 +365,6 @@ class AnchorRuns:
         return np.maximum(self.drift_bound_rad(t_s), self.gap_bound_rad(t_s))
 
 
-def held_runs(runs: AnchorRuns) -> AnchorRuns:
-    """``runs`` with every value the first's: the first stand's heading offset held throughout.
-
-    For a hip whose two sensors' headings are their maker's fusion's (a Movella DOT export),
-    the heading difference does not drift away between stands as an integrated gyroscope's
-    does: it wanders about a fixed offset by the maker's heading error, which a later stand
-    catches as a snapshot that need not hold through the stretch after it, together with
-    whatever hip rotation that casual stand had. Followed from stand to stand, the correction
-    carries those into the raised leg, where a heading error is read as hip adduction
-    (stranger round 2 seed 1700: stands measuring 0, +1, 0, −6, −4, −4°, interpolated into
-    three holds at 85° hip flexion, gave +6.5 to +7.4° of adduction where the maker's drawn
-    heading difference was −2.7 to +0.7°). The first run (the calibration's stand, at which
-    the offset was taken) is kept for the whole session; the run times are kept (they still
-    say where the pose was neutral). Empty runs are returned as they are.
-    """
-    if runs.values_rad.size == 0:
-        return runs
-    held = np.full_like(runs.values_rad, float(runs.values_rad[0]))
-    return AnchorRuns(runs.start_s, runs.end_s, held)
-
-
 LOST_STEP_MIN_S = 1.0
 """Rows lost between two anchor runs for at least this long (s, in all) take the change the
 runs measured (:func:`stepped_offsets_rad`): over a shorter loss a moving segment's unseen turn

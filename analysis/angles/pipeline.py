@@ -40,7 +40,6 @@ from analysis.angles.heading import (
     anchor_runs_from_axes,
     axis_azimuth_float32,
     filter_turn_rad,
-    held_runs,
     hinge_heading_from_axes,
     hip_drift_doubts,
     hip_drift_timed,
@@ -322,7 +321,6 @@ def segment_orientations(
     flip_twist: Collection[str] = (),
     twist_turns: dict[str, float] | None = None,
     drift: dict[str, AnchorRuns] | None = None,
-    referenced: Collection[str] = (),
 ) -> dict[str, FloatArray]:
     """Segment orientations ``q_E_B`` in one common earth frame (headings reconciled).
 
@@ -346,9 +344,6 @@ def segment_orientations(
     an undecided one, :func:`_undecided_twists`); ``twist_turns`` receives per such thigh
     what the gyroscopes' gains can add to that reading (:func:`heading.twist_gain_deg`, °).
     ``drift``, if given, receives per thigh its hip's anchor runs (:class:`AnchorRuns`).
-    ``referenced``: the sensors whose heading is their maker's fusion's (a Movella DOT
-    export's): a hip with both sensors so takes one heading offset from its stands
-    (:func:`heading.held_runs`: its first), not one followed from stand to stand.
     """
     q_B = chain.sensor_to_segment(q_E_S, calibration, consume=True, threads=threads)
     # heading-free: q_B will do
@@ -370,7 +365,6 @@ def segment_orientations(
         neutral=neutral,
         neutral_hips=neutral_hips,
         drift=drift,
-        referenced=referenced,
     )
     if not posture or neutral is None or still is None:
         return chain.apply_turns(q_B, turns(), valid=valid, threads=threads)
@@ -422,7 +416,6 @@ def _heading_turns(
     extra: Mapping[str, NDArray[np.bool_]] | None = None,
     neutral_hips: NDArray[np.bool_] | None = None,
     drift: dict[str, AnchorRuns] | None = None,
-    referenced: Collection[str] = (),
 ) -> chain.Turns:
     """Per segment, the heading turn (rad) about the vertical that reconciles it.
 
@@ -431,7 +424,7 @@ def _heading_turns(
     ``neutral_hips``, default ``neutral``; plus, per distal segment, its ``extra`` anchors).
     Every correction turns a segment about the vertical: they accumulate on the z axes'
     azimuths and each segment is turned once, by the caller. ``drift`` receives the hips'
-    anchor runs (per thigh); ``referenced``: as :func:`segment_orientations`.
+    anchor runs (per thigh).
     """
     turn: chain.Turns = dict(chain.stand_turns(q_B, t_s, calibration))
     axes = {p: axis_azimuth_float32(v) for p, v in q_B.items()}
@@ -452,7 +445,6 @@ def _heading_turns(
             hips=neutral_hips,
             drift=drift,
             valid=valid,
-            referenced=referenced,
         )
     return turn
 
@@ -491,7 +483,6 @@ def _add_anchor_turns(
     hips: NDArray[np.bool_] | None = None,
     drift: dict[str, AnchorRuns] | None = None,
     valid: Mapping[str, NDArray[np.bool_]] | None = None,
-    referenced: Collection[str] = (),
 ) -> None:
     """Offline only: re-anchor hip, lumbar and neck heading at every later upright stand (in place).
 
@@ -502,8 +493,7 @@ def _add_anchor_turns(
     sitting, the spine's lying flat); ``drift``, if given, receives each hip's anchor runs
     (per thigh: :func:`_drifted_hips` bounds the heading they no longer hold); ``valid``, if
     given, steps a link's correction across the rows either of its sensors lost
-    (:func:`stepped_offsets_rad`); ``referenced``: a hip both of whose sensors' headings are
-    their maker's fusion's keeps its first run's value (:func:`heading.held_runs`).
+    (:func:`stepped_offsets_rad`).
     The head is anchored to the trunk after the trunk to the pelvis (so against the trunk's
     corrected heading): a head whose heading drifted ψ from the trunk's reads about
     lean·(1 − cos ψ) less neck flexion once both lean forward together (10° at a 15° lean
@@ -522,8 +512,6 @@ def _add_anchor_turns(
             where,
             t_s=t_s,
         )
-        if dist.endswith("_thigh") and {prox, dist} <= set(referenced):
-            runs = held_runs(runs)
         lost = None if valid is None else ~(valid[prox] & valid[dist])
         delta = runs.offsets(t_s, lost)
         if drift is not None and dist.endswith("_thigh"):
@@ -814,13 +802,7 @@ def analyse_recording(
     t_s, rate_hz, gaps = session.t_s, session.rate_hz, session.gaps
     del session  # the measurements are no longer needed: free them
     report("angles", 0.8)
-    steps = {
-        "rate_hz": rate_hz,
-        "valid": valid,
-        **still,
-        **opts.heading_steps(),
-        "referenced": fused,  # the maker's heading: its stands are not followed
-    }
+    steps = {"rate_hz": rate_hz, "valid": valid, **still, **opts.heading_steps()}
     # taken when a rule needs them (an uncertain rule's episode to confirm): LazyReadings
     others = lazy_readings(t_s, q_E_S, worn, threads=threads, **steps)
     twist = TwistSource.of(t_s, q_E_S, worn, steps, threads=threads, keep=not long_session)
