@@ -209,3 +209,16 @@ def test_the_witmotion_file_can_be_written_with_tabs(tmp_path):
     assert head[1].count("\t") == head[0].count("\t")
     assert detect_format(tmp_path / "w.txt") == "witmotion"
     assert list(mapping.values()) == ["pelvis"]
+
+
+def test_a_gap_in_the_other_legs_sensor_does_not_break_the_truths_hold():
+    ev = [
+        {"kind": "dropout", "sensor": "left_shank", "t_s": 1.0, "end_s": 2.0},
+        {"kind": "dropout", "sensor": "trunk", "t_s": 3.0, "end_s": 4.0},
+        {"kind": "dropout", "sensor": "right_foot", "t_s": 5.0, "end_s": 6.0},
+        {"kind": "hold_start", "t_s": 0.0},
+    ]
+    full = ("pelvis", "trunk", "head", "right_shank", "left_shank", "right_foot")
+    assert [e["sensor"] for e in compare.hold_gaps(ev, full, "right")] == ["trunk", "right_foot"]
+    assert [e["sensor"] for e in compare.hold_gaps(ev, full, "left")] == ["left_shank", "trunk"]
+    assert compare.hold_gaps(ev, ("right_shank",), "right") == []

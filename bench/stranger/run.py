@@ -210,7 +210,7 @@ def evaluate(
         ]
     est = pd.read_csv(out / "angles.csv")
     env = json.loads((out / "envelope.json").read_text())
-    drops = [e for e in events if e["kind"] == "dropout" and e["sensor"] in (placements or ())]
+    drops = compare.hold_gaps(events, placements or (), side)
     onsets = compare.scripted_onsets(truth, events, side, exercise)
     measured = {
         r["rule"]
