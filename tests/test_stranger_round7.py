@@ -184,16 +184,28 @@ def test_a_gap_lies_in_a_hold_on_any_sensor_of_the_nine():
     assert any(a <= gap["t_s"] and gap["end_s"] <= b for a, b in holds)
 
 
-def test_ble_stamps_rise_come_after_the_sample_and_bunch_by_notification():
+def test_ble_stamps_rise_come_after_the_sample_and_bunch_after_a_late_event():
     t = 0.013 + np.arange(2000) / 100.0
     ble = {"interval_s": 0.015, "per_packet": 3, "retry_p": 0.05}
     st = round7.ble_stamps(t, 100.0, ble, np.random.default_rng(1))
     assert np.all(np.diff(st) > 0)
     assert np.all(st >= t - 1e-6)
     lag = st - t
-    assert lag.max() > 0.04  # some retried notifications
+    on_time = round7.ble_stamps(t, 100.0, {**ble, "retry_p": 0.0}, np.random.default_rng(1))
+    assert lag.max() > (on_time - t).max() + 0.005  # some retried notifications
     assert np.median(lag) < 0.03
-    assert np.allclose(np.diff(st[:3]), 0.01, atol=1e-5)  # one notification: the period apart
+    assert np.mean(np.diff(st)) == pytest.approx(0.01, rel=0.01)
+    assert np.diff(st).min() < 0.009  # bunched behind a late one
+
+
+@pytest.mark.parametrize("per_packet", [1, 4])
+def test_ble_stamps_of_notifications_sharing_an_event_do_not_collide(per_packet):
+    t = 0.002 + np.arange(4000) / 200.0  # 200 Hz, 30-ms events: several notifications each
+    ble = {"interval_s": 0.030, "per_packet": per_packet, "retry_p": 0.05}
+    st = round7.ble_stamps(t, 200.0, ble, np.random.default_rng(2))
+    assert np.diff(st).min() >= 9e-4
+    assert np.mean(np.diff(st)) == pytest.approx(0.005, rel=0.01)
+    assert np.all(st >= t - 1e-6)
 
 
 def test_the_witmotion_file_can_be_written_with_tabs(tmp_path):

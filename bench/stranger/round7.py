@@ -399,23 +399,29 @@ def generate_session(seed: int, plan: dict, placements: tuple[str, ...]):
 
 def ble_stamps(t_s: np.ndarray, rate_hz: float, ble: dict, rng: np.random.Generator):
     """Host stamps of BLE notifications: ``per_packet`` samples a notification, sent at the
-    first connection event after its last sample (a ``retry_p`` share 1–4 events later, and
-    never before the previous one), each sample stamped back from the arrival by the nominal
-    period; strictly increasing (µs)."""
+    first connection event after its last sample (a ``retry_p`` share 1–4 events later; the
+    link delivers in order, so the ones behind it wait too). The samples that arrive at one
+    connection event are stamped evenly from the previous event's last stamp up to this
+    arrival (at most the nominal period apart, the last one at the arrival): strictly
+    increasing, bunched after a late event."""
     k, ci = ble["per_packet"], ble["interval_s"]
     period = 1.0 / rate_hz
     idx = np.arange(len(t_s))
     last = np.minimum((idx // k + 1) * k - 1, len(t_s) - 1)
-    n_pk = len(t_s) // k + 1
-    delay = np.where(rng.random(n_pk) < ble["retry_p"], rng.integers(1, 5, n_pk), 0) * ci
-    arrive_pk = np.ceil(t_s[last[::k]] / ci) * ci + delay[: len(last[::k])]
-    arrive_pk = np.maximum.accumulate(arrive_pk)
-    stamps = arrive_pk[idx // k] - (last - idx) * period
-    stamps = np.round(stamps, 6)
-    for i in range(1, len(stamps)):  # the reader refuses a stamp that does not increase
-        if stamps[i] <= stamps[i - 1]:
-            stamps[i] = stamps[i - 1] + 1e-6
-    return stamps
+    firsts = np.arange(0, len(t_s), k)
+    delay = np.where(rng.random(len(firsts)) < ble["retry_p"], rng.integers(1, 5, len(firsts)), 0)
+    arrive_pk = np.ceil(np.round(t_s[last[firsts]] / ci, 9)) * ci + delay * ci
+    arrive = np.maximum.accumulate(arrive_pk)[idx // k]
+    starts = np.flatnonzero(np.r_[True, np.diff(arrive) > 1e-9])
+    ends = np.r_[starts[1:], len(t_s)]
+    stamps = np.empty(len(t_s))
+    prev = t_s[0] - period
+    for a, b in zip(starts, ends, strict=True):
+        n = b - a
+        step = max(min(period, (arrive[a] - prev) / n), 1e-5)
+        stamps[a:b] = arrive[a] - step * np.arange(n - 1, -1, -1)
+        prev = stamps[b - 1]
+    return np.round(stamps, 6)
 
 
 def write_set(s, plan: dict, name: str, folder: Path) -> Path:
