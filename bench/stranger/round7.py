@@ -474,7 +474,7 @@ def run_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, ...]
     ex_opt = ["--exercise", compare.PROFILE_NAME[plan["exercise"]]]
     jobs = [(name, [write_set(s, plan, name, folder)], [], 0.0, name) for name in sets]
     if plan["vendor"] and "default" in sets:
-        jobs.append((*vendor_job(s, seed, folder), "default"))
+        jobs.append((*vendor_job(s, seed, folder), None))  # written whole: no gap in it
     for name, inputs, opts, offset, set_name in jobs:
         cli = run.run_cli(inputs, folder / f"out_{name}", side, opts + ex_opt)
         res = {"cli": cli, "t_offset_s": offset}
@@ -487,7 +487,7 @@ def run_seed(seed: int, minutes: float | None, work: Path, sets: tuple[str, ...]
                     side,
                     offset,
                     plan["exercise"],
-                    sensor_set(s, set_name),
+                    sensor_set(s, set_name) if set_name else (),
                 )
             )
         rec["sets"][name] = res
