@@ -51,6 +51,20 @@ def column_for(rule: str, side: str) -> str:
     return stem if stem.startswith(("lumbar", "neck", "pelvis")) else f"{side}_{stem}"
 
 
+def hold_gaps(events: list[dict], placements: tuple[str, ...], side: str) -> list[dict]:
+    """The dropouts that break the truth's holds: a sensor of the analysed set that the
+    exercised leg's and the spine's rules read (round 7: a gap in the other leg's sensor, which
+    no rule of the exercised side reads, leaves the hold whole)."""
+    other = "left_" if side == "right" else "right_"
+    return [
+        e
+        for e in events
+        if e["kind"] == "dropout"
+        and e["sensor"] in placements
+        and not e["sensor"].startswith(other)
+    ]
+
+
 def rmse_table(est: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     """RMSE (degrees) of every estimated angle column the truth also has, over valid samples."""
     out = {}

@@ -30,6 +30,12 @@ standing forward fold, a split-stance hip hinge, contract–relax with a partner
 drawn widely (tall/short, stiff/flexible, elderly with a tremor, quick and sloppy), the thigh's
 sensor on the side or the front, 25–200 Hz; canonical files only; ``--summarise … --round6``
 tables per style.
+
+``--round7`` (bench.stranger.round7): a chair stretch (heel on a stool), a stair-step stretch
+with the standing knee bent, a strap stretch lying with ankle pumps in the hold, a long sit
+with neck and ankle as tensioner or slider, legs swapped between stretches; recordings that
+begin with a sensor on the table, a gap in any sensor mid-hold, BLE arrival stamps, and a
+tab-separated WitMotion export of the default set; ``--summarise … --round7`` tables per style.
 """
 
 from __future__ import annotations
@@ -205,7 +211,7 @@ def evaluate(
         ]
     est = pd.read_csv(out / "angles.csv")
     env = json.loads((out / "envelope.json").read_text())
-    drops = [e for e in events if e["kind"] == "dropout" and e["sensor"] in (placements or ())]
+    drops = compare.hold_gaps(events, placements or (), side)
     onsets = compare.scripted_onsets(truth, events, side, exercise)
     measured = {
         r["rule"]
@@ -284,6 +290,10 @@ def one_seed(
         from bench.stranger import round6
 
         return round6.run_seed(seed, minutes, work, sets)
+    if round2 == "round7":
+        from bench.stranger import round7
+
+        return round7.run_seed(seed, minutes, work, sets)
     if round2 == "round3":
         plan = round3_plan(seed, minutes)
     elif round2:
@@ -447,6 +457,14 @@ def main(argv: list[str] | None = None) -> int:
         "flexible, elderly with a tremor, quick and sloppy; thigh sensors on the side or the "
         "front; 25/52/100/200 Hz",
     )
+    ap.add_argument(
+        "--round7",
+        action="store_true",
+        help="a chair stretch, a stair step with the standing knee bent, a strap stretch with "
+        "ankle pumps, a long sit with neck and ankle as tensioner or slider, legs swapped; a "
+        "sensor on the table at the start, a gap in any sensor, BLE stamps, a tab-separated "
+        "WitMotion file",
+    )
     ap.add_argument("--sets", default="default,pair,full", help="canonical sets to analyse")
     ap.add_argument(
         "--failures",
@@ -463,10 +481,14 @@ def main(argv: list[str] | None = None) -> int:
                 rescore(r, args.work)
         if args.failures:
             print("\n".join(failures(records)) or "no failures")
-        elif args.round4 or args.round5 or args.round6:
+        elif args.round4 or args.round5 or args.round6 or args.round7:
             from bench.stranger.summary import summarise_by_style
 
-            if args.round6:
+            if args.round7:
+                from bench.stranger.round7 import STYLES
+
+                print(summarise_by_style(records, STYLES))
+            elif args.round6:
                 from bench.stranger.round6 import STYLES
 
                 print(summarise_by_style(records, STYLES))
@@ -486,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         which = "round4" if args.round4 else "round3" if args.round3 else args.round2
         which = "round5" if args.round5 else which
         which = "round6" if args.round6 else which
+        which = "round7" if args.round7 else which
         rec = one_seed(seed, args.minutes, args.work, which, tuple(args.sets.split(",")))
         records.append(rec)
         print(

@@ -124,6 +124,36 @@ def strap_slip(t_s: np.ndarray, slip: dict | None) -> Rotation | None:
     return Rotation.from_rotvec(ang[:, None] * np.array([0.0, 1.0, 0.0]))
 
 
+def on_table_first(
+    t_s: np.ndarray, r_e_s: Rotation, p_e_m: np.ndarray, table: dict
+) -> tuple[Rotation, np.ndarray]:
+    """A sensor lying still on a table until ``table["until_s"]``, then carried to its strap
+    over ``table["pickup_s"]`` (minimum jerk, orientation along the rotation vector between
+    the two, position straight), strapped from then on (round 7).
+
+    ``table`` = ``{"until_s", "pickup_s", "yaw_deg", "face_down", "offset_m"}``: the sensor's
+    heading on the table (earth frame, degrees about the vertical), lying on its back or its
+    face, and where it lies relative to its strapped place at ``until_s`` (metres, earth).
+    """
+    from bench.stranger.script import min_jerk
+
+    k_on = int(np.searchsorted(t_s, table["until_s"]))
+    flip = Rotation.from_rotvec([np.pi, 0.0, 0.0] if table["face_down"] else [0.0, 0.0, 0.0])
+    r_table = Rotation.from_euler("z", table["yaw_deg"], degrees=True) * flip
+    p_table = p_e_m[min(k_on, len(t_s) - 1)] + np.asarray(table["offset_m"], float)
+    u = min_jerk((t_s - table["until_s"]) / table["pickup_s"])
+    r_on = r_e_s[min(k_on, len(t_s) - 1)]
+    carry = (r_table.inv() * r_on).as_rotvec()  # one fixed turn: no rotation-vector flips
+    sway = (r_on.inv() * r_e_s).as_rotvec()  # the body's small moves about its pose then
+    r_out = (
+        r_table
+        * Rotation.from_rotvec(carry[None, :] * u[:, None])
+        * Rotation.from_rotvec(sway * u[:, None])
+    )
+    p_out = (1.0 - u)[:, None] * p_table + u[:, None] * p_e_m
+    return r_out, p_out
+
+
 def _device_times(duration_s: float, rate_hz: float, rng: np.random.Generator) -> np.ndarray:
     """True sample times of a device clock (start offset, ±50 ppm rate error)."""
     step = 1.0 / (rate_hz * (1.0 + rng.normal(0.0, 25e-6)))
@@ -154,6 +184,9 @@ def make_sensor(seg: str, ctx: dict, rng: np.random.Generator) -> SensorData:
     r_e_s = r_e_g * r_g_s
     site = strap.site_m if slip is None else slip.apply(strap.site_m)
     p_e = r_e_g.apply(origins[seg] + rots[seg].apply(site))
+    table = (ctx.get("table") or {}).get(seg)
+    if table:  # round 7: the sensor lies on a table, then is picked up and strapped on
+        r_e_s, p_e = on_table_first(t_s, r_e_s, p_e, table)
     gyr, acc = imu.ideal_signals(t_s, r_e_s, p_e)
     t_dev = _device_times(float(t_s[-1]), rate, rng)
     if ctx.get("shared_clock"):  # synchronised sensors (Movella DOT): one sample grid
@@ -209,7 +242,9 @@ def generate(
 
     Round 4: ``builder(person, duration_s=, breaks=, seed=)`` returns the script instead
     (round4.session_with_tests); ``devices["slip"]`` = ``{placement: {"t0_s", "ramp_s",
-    "deg"}}`` turns that sensor's strap round its segment (``strap_slip``).
+    "deg"}}`` turns that sensor's strap round its segment (``strap_slip``). Round 7:
+    ``devices["table"]`` = ``{placement: {...}}`` leaves that sensor on a table at first
+    (``on_table_first``).
     """
     rng = np.random.default_rng(seed)
     person = draw_person(seed, n_stretches=1 if duration_s < 80 else None)

@@ -322,7 +322,12 @@ WIT_HEADER = (
 
 
 def write_witmotion(
-    session: Session, placements: tuple[str, ...], path: Path, *, start_epoch_s: float
+    session: Session,
+    placements: tuple[str, ...],
+    path: Path,
+    *,
+    start_epoch_s: float,
+    sep: str = ",",
 ) -> dict[str, str]:
     """One WitMotion PC-software export holding every device (docs/vendor-formats.md columns;
     no real sample exists, so the layout is the documented, UNVERIFIED one).
@@ -331,7 +336,8 @@ def write_witmotion(
     (10–40 ms after the sample, in order per device), ``Chip Time()`` = the device's clock
     (set from the PC at connection: off by up to ±5 ms), ms resolution. Returns device name →
     placement, and where the file's earliest chip time lies on the generator's clock (the
-    analysed ``t_s = 0``).
+    analysed ``t_s = 0``). ``sep``: the column separator (round 7: a tab, which the docs'
+    reader also takes).
     """
     rng = np.random.default_rng([session.person.seed, 37])
     tz = dt.timezone(dt.timedelta(hours=1))
@@ -372,7 +378,8 @@ def write_witmotion(
             )
     rows.sort(key=lambda r: r[0])
     with path.open("x", encoding="utf-8", newline="") as fh:
-        fh.write(WIT_HEADER + "\r\n" + "\r\n".join(r[1] for r in rows) + "\r\n")
+        text = WIT_HEADER + "\r\n" + "\r\n".join(r[1] for r in rows) + "\r\n"
+        fh.write(text if sep == "," else text.replace(",", sep))
     return mapping, min(firsts)
 
 
