@@ -122,7 +122,7 @@ from analysis.angles.tissue import (
     with_tissue_deg,
 )
 from analysis.angles.unread_twist import unread_twist_doubt
-from analysis.angles.vendor_heading import anchored_mask, hip_heading_timed
+from analysis.angles.vendor_heading import anchored_mask, hip_heading_doubts, hip_heading_timed
 from analysis.angles.vendor_tilt import (
     follows_raw_accelerometer,
     vendor_heading_note,
@@ -873,6 +873,7 @@ def analyse_recording(
             **tissue,
             # after the tissue: a knee it marks keeps its words
             **_gain_prior_flexions(precision, {**uncertain, **imprecise, **tissue}, angles.columns),
+            **_vendor_heading_marks(angles, drift, fused, {**uncertain, **imprecise, **tissue}),
         },
         doubted=doubts,
         predicted_rmse_deg=predicted,
@@ -1956,6 +1957,30 @@ def _vendor_heading_hips(
             column = angle_column(side, "hip", motion)
             if column in angles:
                 out[column] = doubt
+    return out
+
+
+def _vendor_heading_marks(
+    angles: pd.DataFrame,
+    drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
+    fused: Collection[str],
+    doubted: Collection[str],
+) -> dict[str, UncertainAngle]:
+    """Per hip angle column not already ``doubted``, a vendor fusion's heading's approximate mark.
+
+    :func:`hip_heading_doubts` over the session, per thigh as :func:`_vendor_heading_hips`.
+    """
+    t_s = angles[T_S].to_numpy()
+    out = {}
+    for thigh, (runs, up) in drift.items():
+        side = split_placement(thigh)[0]
+        hip_fused = [p for p in ("pelvis", thigh) if p in fused]
+        for motion, entry in hip_heading_doubts(
+            up, hip_fused, side, anchored_mask(t_s, runs)
+        ).items():
+            column = angle_column(side, "hip", motion)
+            if column in angles and column not in doubted:
+                out[column] = entry
     return out
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from analysis.angles.heading import AnchorRuns, past_target_doubt
-from analysis.recording.doubts import TimedDoubt
+from analysis.recording.doubts import TimedDoubt, UncertainAngle, trace_bounded
 from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
@@ -37,6 +37,13 @@ COVERAGE = 2.0
 HIP_HEADING_TARGET_DEG = RMSE_TARGET_DEG["hip_adduction"]  # = hip internal rotation's
 """Hip adduction's and rotation's accuracy target (degrees): a bound past it, at some time,
 leaves a rule on the angle undecided there unless the angle clears it."""
+
+
+HEADING_REDO = (
+    "record with the sensors' raw gyroscope and accelerometer (not the maker's orientation "
+    "only), then analyse again"
+)
+"""What to redo when a vendor fusion's heading leaves a hip angle in doubt."""
 
 
 def relative_heading_rms_deg(
@@ -108,11 +115,49 @@ def hip_heading_timed(
                 f"maker gives to about {VENDOR_HEADING_RMS_DEG:.0f}° and this file cannot "
                 f"check: hip {motion.replace('_', ' ')}"
             ),
-            redo=(
-                "record with the sensors' raw gyroscope and accelerometer (not the maker's "
-                "orientation only), then analyse again"
-            ),
+            redo=HEADING_REDO,
         )
         if doubt is not None:
             out[motion] = doubt
+    return out
+
+
+def hip_heading_doubts(
+    thigh_up: FloatArray,
+    fused: Collection[str],
+    side: str,
+    anchored: BoolArray | None = None,
+) -> dict[str, UncertainAngle]:
+    """Hip angles a vendor fusion's heading leaves measured to no better than their target.
+
+    The session-long counterpart of :func:`hip_heading_timed`: per sample with a reading
+    (``thigh_up`` finite), the heading difference's RMS share (:func:`heading_share_deg`),
+    0 where ``anchored``; its RMS over those samples is the angle's expected error over the
+    session. Where :data:`COVERAGE` times that passes :data:`HIP_HEADING_TARGET_DEG`, the
+    angle is approximate: ``{motion: entry}``, each trace-only
+    (:func:`~analysis.recording.doubts.trace_bounded`), its rules left to the per-time bound,
+    as an unnamed part's gain (``tilt_precision.gain_prior_doubts``). Empty with no fused
+    segment or no reading.
+    """
+    rms = relative_heading_rms_deg(len(fused))
+    up = np.asarray(thigh_up, dtype=np.float64)
+    seen = np.isfinite(up)
+    if rms == 0.0 or not seen.any():
+        return {}
+    free = seen if anchored is None else seen & ~np.asarray(anchored, dtype=bool)
+    which = " and ".join(sorted(p.replace("_", " ") for p in fused))
+    out = {}
+    for motion, off in heading_share_deg(rms, up).items():
+        session_deg = COVERAGE * float(np.sqrt(np.mean(np.where(free, off, 0.0)[seen] ** 2)))
+        if session_deg <= HIP_HEADING_TARGET_DEG:
+            continue
+        reason = (
+            f"the {which} sensors' orientation is their maker's own, whose heading its maker "
+            f"gives to about {VENDOR_HEADING_RMS_DEG:.0f}° and this file cannot check: away from "
+            f"the still stands the {side} hip's {motion.replace('_', ' ')} is measured to about "
+            f"±{session_deg:.0f}° over the session, more than the "
+            f"{HIP_HEADING_TARGET_DEG:.0f}° this tool trusts; its rules are decided where the "
+            "reading clears what the heading could do there"
+        )
+        out[motion] = trace_bounded(reason, HEADING_REDO, session_deg)
     return out

@@ -21,6 +21,7 @@ from analysis.angles.vendor_heading import (
     VENDOR_HEADING_RMS_DEG,
     anchored_mask,
     heading_share_deg,
+    hip_heading_doubts,
     hip_heading_timed,
     relative_heading_rms_deg,
 )
@@ -101,3 +102,46 @@ def test_pipeline_puts_the_doubt_on_the_hip_columns_of_fused_sensors_only():
     assert np.asarray(out[ADD].bound_deg)[150] > HIP_HEADING_TARGET_DEG
     assert pipeline._vendor_heading_hips(angles, drift, frozenset({"left_thigh"})) == {}
     assert pipeline._vendor_heading_hips(angles, drift, frozenset()) == {}
+
+
+def test_session_mark_when_two_sided_sigma_over_the_session_passes_the_target():
+    # both fused: 2 × 2.83° × the adduction share's RMS over the session; flexed 81° for a
+    # share s of the samples (anchored nowhere) that is 5.59° × 0.988 × √s
+    fused = ["pelvis", "right_thigh"]
+    for held, expected in ((0.7, True), (0.4, False)):
+        n_held = round(300 * held)
+        up = _up(np.r_[np.zeros(300 - n_held), np.full(n_held, 81.0)])
+        out = hip_heading_doubts(up, fused, "right")
+        want = COVERAGE * np.sqrt(2.0) * VENDOR_HEADING_RMS_DEG * np.sin(np.deg2rad(81.0))
+        want *= np.sqrt(n_held / 300)
+        assert ("adduction" in out) is expected, held
+        if expected:
+            entry = out["adduction"]
+            assert entry.trace_only
+            assert entry.precision_deg == pytest.approx(want, rel=1e-4)
+            assert "right hip's adduction" in entry.reason
+            assert "raw gyroscope" in entry.redo
+        rot = COVERAGE * np.sqrt(2.0) * VENDOR_HEADING_RMS_DEG * np.sqrt(np.mean(up * up))
+        assert ("internal_rotation" in out) is bool(rot > HIP_HEADING_TARGET_DEG)  # 3.2°, 4.4°
+
+
+def test_session_mark_counts_anchored_samples_as_measured_and_skips_one_fused():
+    up = _up(np.full(300, 81.0))
+    anchored = np.zeros(300, dtype=bool)
+    assert "adduction" in hip_heading_doubts(up, ["pelvis", "right_thigh"], "right", anchored)
+    anchored[:250] = True
+    assert hip_heading_doubts(up, ["pelvis", "right_thigh"], "right", anchored) == {}
+    assert hip_heading_doubts(up, ["right_thigh"], "right") == {}
+    assert hip_heading_doubts(np.full(300, np.nan), ["pelvis", "right_thigh"], "right") == {}
+
+
+def test_pipeline_marks_only_columns_not_already_doubted():
+    t = np.arange(200.0)
+    angles = pd.DataFrame({"t_s": t, ADD: np.zeros(200), ROT: np.zeros(200)})
+    up = _up(np.full(200, 85.0)).astype(np.float32)
+    runs = AnchorRuns(np.array([0.0]), np.array([5.0]), np.zeros(1))
+    drift = {"right_thigh": (runs, up)}
+    both = frozenset({"pelvis", "right_thigh"})
+    assert set(pipeline._vendor_heading_marks(angles, drift, both, ())) == {ADD}
+    assert pipeline._vendor_heading_marks(angles, drift, both, {ADD}) == {}
+    assert pipeline._vendor_heading_marks(angles, drift, frozenset(), ()) == {}
