@@ -590,6 +590,32 @@ def test_no_small_slip_without_a_lasting_step_past_small_slip_deg(values, cal_de
     assert ss.small_slip_onset(_turns(values), cal_deg=cal_deg) is None
 
 
+def test_a_small_step_within_the_knees_earlier_wander_is_none():
+    """The stranger's round-4 seed 1956 (no strap moved): the thigh's windows −1.3° to −2.3°
+    from the movements' fit up to 2:17, +0.8° to +1.5° after (the calibration's axis −1.31°):
+    a lasting step of 2.13°, within the 2.32° an earlier window read. 2728's step (4.68°) is
+    past its shank's earlier windows (up to 1.45°)."""
+    starts = (77.0, 117.0, 127.0, 137.0, 167.0, 177.0, 187.0, 217.0, 227.0)
+    thigh = (-1.25, -1.56, -2.32, -1.70, 0.90, 1.51, 0.82, 1.28, 1.28)
+    turns = [ss.AxisTurn(t0_s=t, turn_deg=v) for t, v in zip(starts, thigh, strict=True)]
+    assert ss.small_slip_onset(turns, cal_deg=-1.31) is None
+    # the same later windows after a steadier past (every earlier window −1.5°): a step
+    quiet = [ss.AxisTurn(t0_s=w.t0_s, turn_deg=-1.5 if w.t0_s < 160 else w.turn_deg) for w in turns]
+    assert ss.small_slip_onset(quiet, cal_deg=-1.31) is not None
+    shank = [ss.AxisTurn(t0_s=t, turn_deg=v) for t, v in ((43.1, 0.43), (83.1, 1.35), (93.1, 1.45))]
+    assert ss.small_slip_onset(_2728_turns(), cal_deg=2.02, knee_turns=shank) is not None
+    loud = [*shank, ss.AxisTurn(t0_s=93.1, turn_deg=-5.0)]
+    assert ss.small_slip_onset(_2728_turns(), cal_deg=2.02, knee_turns=loud) is None
+
+
+def test_earlier_scatter_is_the_largest_turn_read_before_the_window():
+    turns = _turns([0.5, -2.5, 1.0, 7.0])
+    assert ss.earlier_scatter_deg(turns, 3) == 2.5
+    assert ss.earlier_scatter_deg(turns, 0) == 0.0
+    other = [ss.AxisTurn(t0_s=5.0, turn_deg=-3.0), ss.AxisTurn(t0_s=30.0, turn_deg=9.0)]
+    assert ss.earlier_scatter_deg(turns, 3, other) == 3.0  # the window at 30 s is not earlier
+
+
 def test_small_slip_deg_is_half_the_hips_sideways_and_rotation_target():
     assert abs(ss.SMALL_SLIP_DEG - 2.0) < 1e-12
     assert ss.SMALL_SLIP_DEG < ss.SLIP_DEG
