@@ -1009,14 +1009,14 @@ def _re_anchored(
     (``re_anchor.span_end_s``). Returns the orientations, the
     calibration, the re-anchored slips with their spans, and the slips left to be doubted
     (each with why it was not re-anchored, ``Slip.unread``; one seen in one stretch of bending
-    only, ``Slip.one_stretch``, is not tried).
+    only, ``Slip.one_stretch``, or a small one, ``Slip.small``, is not tried).
     """
     out: list[tuple[Slip, TurnSpan]] = []
     left: list[Slip] = []
     t_s = session.t_s
     for slip in slips:
         p = slip.placement
-        if slip.one_stretch:  # one stretch of bending cannot say how the sensor sits now
+        if slip.one_stretch or slip.small:  # too little to say how the sensor sits now
             left.append(slip)
             continue
         other = (

@@ -106,6 +106,17 @@ slip (10.3°, the resting left shank of held-out person 72000; 7.4° on the stra
 sessions without one). The stranger's round-5 seed 2144 turned its shank 37° in a break and
 bent its knee past :data:`MIN_KNEE_ROTATION_DEG` only once after it (into the stretch; 16° out
 of it): two overlapping windows read 36.4°, and the ankle read 7.9° off, trusted."""
+SMALL_SLIP_DEG = 0.5 * min(RMSE_TARGET_DEG[m] for m in ("hip_adduction", "hip_internal_rotation"))
+"""A thigh's lasting step past this (2°) but within :data:`SLIP_DEG`, seen in two separate
+stretches of bending (:func:`small_slip_onset`), is a turn that may have happened: a thigh
+turned by θ about its long axis reads the hip's rotation θ off (one to one) and its adduction
+up to θ, so a turn past half their 4° target leaves them untrusted (the other half for their
+other errors, as :data:`FLEXION_SHARE`). The stranger's round-4 seed 2728: a thigh strap
+knocked −6.5° just after the calibration movements read a lasting step of 4.7° (its six
+windows in three stretches 6.7–8.9° from the movements' fit, 4.7–6.9° from the calibration's
+axis), and its hip rotation 4.5° RMS off, trusted. A shank's turn this small moves no angle
+with a target past a tenth of a degree (:func:`flexion_error_bound_deg`) and is not
+reported."""
 FLEXION_SHARE = 0.5
 """A turned thigh also takes the hip's and the knee's flexion where the turn may move them by
 more than this share of their target (RMS over the samples read from the turn on,
@@ -154,6 +165,10 @@ class Slip:
     """Seen as the knee's twist off its hinge while the knee was held still
     (:mod:`analysis.angles.held_twist`), not in the hinge's windows: not read again as it sits,
     its angles not trusted."""
+    small: bool = False
+    """A thigh's lasting step past :data:`SMALL_SLIP_DEG` but within :data:`SLIP_DEG`
+    (:func:`small_slip_onset`): too small to read the sensor again as it sits, enough that the
+    hip's adduction and rotation are not trusted."""
     reread_within_deg: float | None = None
     """Read again as it sits after the turn (by ``turn_deg``, from ``at_s``: when half the
     gyroscopes' step was made), but that turn is known only to within this (°,
@@ -303,11 +318,11 @@ def apart_count(turns: list[AxisTurn], enough: int | None = None) -> int:
     return n
 
 
-def _lasting(steps: Iterator[float]) -> list[float] | None:
-    """``steps`` if every one is past :data:`SLIP_DEG` the same way, else None (read lazily)."""
+def _lasting(steps: Iterator[float], past_deg: float = SLIP_DEG) -> list[float] | None:
+    """``steps`` if every one is past ``past_deg`` (°) the same way, else None (read lazily)."""
     out: list[float] = []
     for x in steps:
-        if abs(x) <= SLIP_DEG or (out and (x > 0) != (out[0] > 0)):
+        if abs(x) <= past_deg or (out and (x > 0) != (out[0] > 0)):
             return None
         out.append(x)
     return out
@@ -343,6 +358,43 @@ def slip_onset(turns: list[AxisTurn], cal_deg: float = 0.0) -> AxisTurn | None:
         if apart or min(abs(x) for x in steps) > LARGE_SLIP_DEG:
             return AxisTurn(t0_s=first.t0_s, turn_deg=float(np.median(steps)))
     return None
+
+
+def small_slip_onset(
+    turns: list[AxisTurn], cal_deg: float = 0.0, knee_turns: Sequence[AxisTurn] = ()
+) -> AxisTurn | None:
+    """Where a lasting step too small for :func:`slip_onset` starts, as ``AxisTurn(start, median)``.
+
+    The first window from which every counted window is turned past :data:`SMALL_SLIP_DEG`
+    the same way (:func:`_steps`: the smaller of its turns from the earlier windows and from
+    the calibration's axis), at least :data:`MIN_APART_WINDOWS` of them apart, and each step
+    larger than every turn an earlier window of the knee read (:func:`earlier_scatter_deg`,
+    ``knee_turns``: the other sensor's side): a step within the knee's own wander is not
+    told from it. None: no such step. Meant for the thigh, where such a turn moves the hip's
+    adduction and rotation by about as much (:data:`SMALL_SLIP_DEG`). The stranger's round-4
+    seed 1956 (no strap moved): its thigh's windows read −1.3° to −2.3° from the movements'
+    fit up to 2:17 and +0.8° to +1.5° after, a lasting step of 2.1° within that wander.
+    """
+    for k in range(len(turns) - 1):
+        steps = _lasting(_steps(turns, k, cal_deg), SMALL_SLIP_DEG)
+        if not steps or apart_count(turns[k:], enough=MIN_APART_WINDOWS) < MIN_APART_WINDOWS:
+            continue
+        if min(abs(x) for x in steps) > earlier_scatter_deg(turns, k, knee_turns):
+            return AxisTurn(t0_s=turns[k].t0_s, turn_deg=float(np.median(steps)))
+    return None
+
+
+def earlier_scatter_deg(
+    turns: Sequence[AxisTurn], k: int, knee_turns: Sequence[AxisTurn] = ()
+) -> float:
+    """The largest turn (°, from the reference, unsigned) a window before ``turns[k]`` read.
+
+    The side's own windows ``turns[:k]`` and the other sensor's side's (``knee_turns``) that
+    start before it; 0 where there are none.
+    """
+    at_s = turns[k].t0_s
+    earlier = [w.turn_deg for w in (*turns[:k], *knee_turns) if w.t0_s < at_s]
+    return max((abs(x) for x in earlier), default=0.0)
 
 
 def one_stretch_onset(
@@ -397,11 +449,8 @@ def stands_out(
     stretches 12.4° and 13.1° off on the shank's side, the last stretch's exit 12.7° on the
     thigh's, no strap moved).
     """
-    at_s = turns[k].t0_s
     unturned = any(abs(next(_steps(turns, j, cal_deg))) <= SLIP_DEG for j in range(k))
-    earlier = [w.turn_deg for w in (*turns[:k], *knee_turns) if w.t0_s < at_s]
-    scatter_deg = max((abs(x) for x in earlier), default=0.0)
-    return unturned and min(abs(x) for x in steps) > scatter_deg
+    return unturned and min(abs(x) for x in steps) > earlier_scatter_deg(turns, k, knee_turns)
 
 
 def unslipped(ref: float | None, turns: list[AxisTurn]) -> list[AxisTurn]:
@@ -520,6 +569,13 @@ def slip_reason(slip: Slip) -> str:
             f"to within about {slip.reread_within_deg:.0f}°, which could move {moved} by as much, "
             "so those are not trusted from then on"
         )
+    if slip.small:
+        return (
+            f"the {side} {segment} sensor may have turned a little on its strap between "
+            f"{clock_words(slip.since_s)} and {clock_words(slip.at_s)} (by about "
+            f"{abs(slip.turn_deg):.0f}°, seen in every knee bend from then on), which moves the "
+            "hip rotation and adduction by about as much, so those are not trusted from then on"
+        )
     seems, seen = "seems to have", ""
     if slip.one_stretch:
         seems, seen = "may have", ", seen in one stretch of knee bending only"
@@ -585,6 +641,10 @@ def find_slips(
             one = onset is None
             if one:
                 onset = one_stretch_onset(turns, -ref, knee_turns=unslipped(*read[other]))
+            small = onset is None and p == thigh
+            if small:
+                onset = small_slip_onset(turns, -ref, knee_turns=unslipped(*read[other]))
+                one = False
             if onset is not None and seen_once(turns, onset.t0_s):
                 reference = fits[-np.inf]
                 assert reference is not None  # ``ref`` is read from it
@@ -611,6 +671,7 @@ def find_slips(
                         since_s=since,
                         steps=onset_steps(turns, onset.t0_s, -ref),
                         one_stretch=one,
+                        small=small,
                     )
                 )
     return out

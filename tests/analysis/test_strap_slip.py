@@ -556,3 +556,112 @@ def test_a_step_one_stretch_shows_is_dropped_where_a_later_bend_refutes_it(monke
     assert ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ) == []
     assert [(a["after_s"], a["distal"]) for a in asked] == [(230.0, True)]
     assert abs(asked[0]["turn_deg"]) == pytest.approx(37.0, abs=2.0)
+
+
+def _2728_turns() -> list[ss.AxisTurn]:
+    """The stranger's round-4 seed 2728: the right thigh's windows after a −6.5° knock at 47 s
+    (from the movements' fit, °; the calibration's axis read 2.02° from that fit)."""
+    starts = (103.1, 113.1, 143.1, 153.1, 203.1, 213.1)
+    values = (8.88, 6.70, 7.25, 6.71, 8.02, 8.02)
+    return [ss.AxisTurn(t0_s=t, turn_deg=v) for t, v in zip(starts, values, strict=True)]
+
+
+def test_small_slip_onset_finds_a_lasting_step_under_slip_deg():
+    turns = _2728_turns()
+    assert ss.slip_onset(turns, cal_deg=2.02) is None  # its smallest step 4.68° ≤ SLIP_DEG
+    onset = ss.small_slip_onset(turns, cal_deg=2.02)
+    assert onset is not None
+    assert onset.t0_s == 103.1
+    assert onset.turn_deg == pytest.approx(5.61, abs=0.01)  # the steps' median
+
+
+@pytest.mark.parametrize(
+    ("values", "cal_deg"),
+    [
+        ([1.0, -1.5, 0.5, 1.8, 1.2], 0.0),  # within SMALL_SLIP_DEG
+        ([0.5, 3.0, 3.5, -0.5, 3.0], 0.0),  # back in between
+        ([0.5, 0.8, 3.0, 3.5], 0.0),  # one stretch (two overlapping windows)
+        # our held-out-like case: every window 2–5° off the movements' fit, but the
+        # calibration's own axis as far the same way (stranger round-4 1900's thigh)
+        ([-2.80, -1.97, -2.75, -4.94, -4.94], -3.70),
+    ],
+)
+def test_no_small_slip_without_a_lasting_step_past_small_slip_deg(values, cal_deg):
+    assert ss.small_slip_onset(_turns(values), cal_deg=cal_deg) is None
+
+
+def test_a_small_step_within_the_knees_earlier_wander_is_none():
+    """The stranger's round-4 seed 1956 (no strap moved): the thigh's windows −1.3° to −2.3°
+    from the movements' fit up to 2:17, +0.8° to +1.5° after (the calibration's axis −1.31°):
+    a lasting step of 2.13°, within the 2.32° an earlier window read. 2728's step (4.68°) is
+    past its shank's earlier windows (up to 1.45°)."""
+    starts = (77.0, 117.0, 127.0, 137.0, 167.0, 177.0, 187.0, 217.0, 227.0)
+    thigh = (-1.25, -1.56, -2.32, -1.70, 0.90, 1.51, 0.82, 1.28, 1.28)
+    turns = [ss.AxisTurn(t0_s=t, turn_deg=v) for t, v in zip(starts, thigh, strict=True)]
+    assert ss.small_slip_onset(turns, cal_deg=-1.31) is None
+    # the same later windows after a steadier past (every earlier window −1.5°): a step
+    quiet = [ss.AxisTurn(t0_s=w.t0_s, turn_deg=-1.5 if w.t0_s < 160 else w.turn_deg) for w in turns]
+    assert ss.small_slip_onset(quiet, cal_deg=-1.31) is not None
+    shank = [ss.AxisTurn(t0_s=t, turn_deg=v) for t, v in ((43.1, 0.43), (83.1, 1.35), (93.1, 1.45))]
+    assert ss.small_slip_onset(_2728_turns(), cal_deg=2.02, knee_turns=shank) is not None
+    loud = [*shank, ss.AxisTurn(t0_s=93.1, turn_deg=-5.0)]
+    assert ss.small_slip_onset(_2728_turns(), cal_deg=2.02, knee_turns=loud) is None
+
+
+def test_earlier_scatter_is_the_largest_turn_read_before_the_window():
+    turns = _turns([0.5, -2.5, 1.0, 7.0])
+    assert ss.earlier_scatter_deg(turns, 3) == 2.5
+    assert ss.earlier_scatter_deg(turns, 0) == 0.0
+    other = [ss.AxisTurn(t0_s=5.0, turn_deg=-3.0), ss.AxisTurn(t0_s=30.0, turn_deg=9.0)]
+    assert ss.earlier_scatter_deg(turns, 3, other) == 3.0  # the window at 30 s is not earlier
+
+
+def test_small_slip_deg_is_half_the_hips_sideways_and_rotation_target():
+    assert abs(ss.SMALL_SLIP_DEG - 2.0) < 1e-12
+    assert ss.SMALL_SLIP_DEG < ss.SLIP_DEG
+
+
+def _turned_knee(placement: str, deg: float, seed: int) -> tuple[np.ndarray, dict, dict]:
+    t, w_thigh, w_shank = _hinge_rates(240.0, seed=seed)
+    q = _mounts()
+    w = {"left_thigh": w_thigh, "left_shank": w_shank}
+    gyr = {p: _sensor_rates(q[p], w[p]) for p in w}
+    turned = Rotation.from_quat(np.roll(q[placement], -1)) * Rotation.from_euler(
+        "y", -deg, degrees=True
+    )
+    after = t >= 120.0
+    gyr[placement][after] = turned.apply(w[placement][after])
+    return t, gyr, q
+
+
+def test_find_slips_finds_a_small_thigh_turn_as_small_and_no_small_shank_turn():
+    t, gyr, q = _turned_knee("left_thigh", 4.0, seed=3)
+    slips = ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ)
+    assert [(s.placement, s.small) for s in slips] == [("left_thigh", True)]
+    assert 100.0 <= slips[0].at_s <= 120.0
+    assert abs(slips[0].turn_deg) == pytest.approx(4.0, abs=1.0)
+    t, gyr, q = _turned_knee("left_shank", 4.0, seed=3)
+    assert ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ) == []
+    # a thigh turned past SLIP_DEG is an ordinary slip, not a small one
+    t, gyr, q = _turned_knee("left_thigh", 12.0, seed=3)
+    assert [s.small for s in ss.find_slips(t, gyr, q, from_s=40.0, rate_hz=RATE_HZ)] == [False]
+
+
+def test_a_small_thigh_slip_doubts_the_hips_adduction_and_rotation_only():
+    slip = ss.Slip(placement="right_thigh", at_s=103.1, since_s=43.1, turn_deg=5.6, small=True)
+    words = ss.slip_reason(slip)
+    assert words.startswith(
+        "the right thigh sensor may have turned a little on its strap between 0:43 and 1:43"
+    )
+    assert "(by about 6°, seen in every knee bend from then on)" in words
+    columns = [
+        "right_hip_flexion_deg",
+        "right_hip_adduction_deg",
+        "right_hip_internal_rotation_deg",
+        "right_knee_flexion_deg",
+        "right_ankle_dorsiflexion_deg",
+    ]
+    out = ss.slip_uncertain([slip], columns)
+    assert sorted(out) == ["right_hip_adduction_deg", "right_hip_internal_rotation_deg"]
+    assert out["right_hip_internal_rotation_deg"].redo == ss.SLIP_REDO
+    assert ss.stretch_lost_reason(slip) is None
