@@ -1046,6 +1046,20 @@ def _unstated_part(a: SegmentPrecision, b: SegmentPrecision, a_name: str, b_name
     )
 
 
+def unstated_product(segments: Mapping[str, SegmentPrecision], column: str) -> str | None:
+    """The product (:data:`PART_UNSTATED`) named for a hip or knee flexion's sensors, if any.
+
+    ``column``: an angle column (``"left_knee_flexion_deg"``); None when neither of its two
+    segments' files names such a product (unnamed, named parts, or not a leg flexion).
+    """
+    for side in SIDES:
+        joint = _joints(side).get(column)
+        if joint is not None:
+            found = [segments[s].product for s in joint[1:] if s in segments]
+            return next((x for x in found if x is not None), None)
+    return None
+
+
 def gain_prior_doubts(
     rmse_deg: Mapping[str, float],
     segments: Mapping[str, SegmentPrecision],

@@ -18,6 +18,7 @@ from analysis.angles.tilt_precision import (
     pose_evidence,
     posterior_covariance,
     precision_of,
+    unstated_product,
 )
 from analysis.recording.doubts import is_trace_only, precision_bound_deg
 from analysis.recording.schema import GRAVITY_M_S2
@@ -228,3 +229,27 @@ def test_the_pipeline_bounds_a_rule_only_where_the_gain_passes_the_target():
     # within the target everywhere: no doubt
     segs["left_thigh"] = segs["left_shank"] = _blocks([0.1, 0.4, 0.1, 0.1])
     assert pipeline._gain_prior_timed(segs, angles, 10.0) == {}
+
+
+def test_the_product_named_for_a_flexion_is_its_two_sensors_and_the_timed_words_say_it():
+    import pandas as pd
+
+    dot = SegmentPrecision(
+        np.radians(np.array([0.1, 1.0, 0.1, 0.1])) ** 2 / 100.0,
+        2,
+        gain_var_rad2=np.radians(np.array([0.1, 1.0, 0.1, 0.1])) ** 2,
+        product="Movella DOT",
+    )
+    segs = {"pelvis": _seg(0.1, None), "left_thigh": dot, "left_shank": dot}
+    assert unstated_product(segs, "left_knee_flexion_deg") == "Movella DOT"
+    assert unstated_product(segs, "left_hip_flexion_deg") == "Movella DOT"  # the thigh's
+    assert unstated_product(segs, "right_knee_flexion_deg") is None  # no such sensors
+    assert unstated_product(segs, "left_hip_adduction_deg") is None  # not a leg flexion
+    t = np.arange(20) / 10.0
+    angles = pd.DataFrame({"t_s": t, "left_knee_flexion_deg": np.zeros(20)})
+    reason = pipeline._gain_prior_timed(segs, angles, 10.0)["left_knee_flexion_deg"].reason
+    assert "names these sensors as Movella DOTs but not their accelerometer part" in reason
+    unnamed = {**segs, "left_thigh": _blocks([0.1, 1.0, 0.1, 0.1])}
+    unnamed["left_shank"] = unnamed["left_thigh"]
+    reason = pipeline._gain_prior_timed(unnamed, angles, 10.0)["left_knee_flexion_deg"].reason
+    assert "does not say which part these sensors are" in reason
