@@ -113,6 +113,7 @@ from analysis.angles.tilt_precision import (
     precision_notes,
     precision_of,
     predicted_rmse_deg,
+    unstated_product,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
 from analysis.angles.tissue import (
@@ -1846,12 +1847,18 @@ def _gain_prior_timed(
         if column not in angles:
             continue
         joint = name.removesuffix("_flexion")
+        product = unstated_product(precision, column)
+        unsaid = (
+            "the file does not say which part these sensors are"
+            if product is None
+            else f"the file names these sensors as {product}s but not their accelerometer part"
+        )
         doubt = past_target_doubt(
             t_s,
             bound,
             RMSE_TARGET_DEG[name],
             what=(
-                "the file does not say which part these sensors are, and a low-cost part's "
+                f"{unsaid}, and a low-cost part's "
                 "accelerometer gain can tilt a leg held far from every still position: the "
                 f"{column.split('_')[0]} {joint}'s bend"
             ),

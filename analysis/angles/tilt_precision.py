@@ -96,6 +96,17 @@ with the leg up: thigh and shank turned 150–175° from the stand) is tilted by
 (:func:`gain_prior_doubts`). The fit itself keeps its narrower prior."""
 
 
+PART_UNSTATED: Final = MappingProxyType({"movella_dot": "Movella DOT"})
+"""Families whose files name the product but not its accelerometer part, nor a gain or
+cross-axis tolerance for it, with how the reasons name the product. Their sensors' gain is as
+unknown as an unnamed part's (:data:`UNNAMED_GAIN_SD`, :func:`gain_prior_doubts`). A Movella
+DOT's quaternion takes its tilt from its own accelerometer, gain and cross-axis errors
+included, as a raw part's fusion would; its export's specific force is that accelerometer
+(``analysis.angles.vendor_tilt``), and its still poses leave the same offset–gain split
+unmeasured (docs/accuracy.md, round 23: stranger round 5 seed 2742's DOT knee, 2.00° off,
+2.00 → 0.94° with the accelerometer's gain and cross-axis errors left out)."""
+
+
 ACC_OFFSET_WALK_M_S2_SQRT_S: Final = 1e-4 * GRAVITY_M_S2
 """How fast an accelerometer's offset wanders during a session (m/s² per √s, per axis; about
 0.1 mg/√s: 2.5 mg after 10 min, 6 mg after an hour). The pose fit takes each offset as
@@ -307,7 +318,9 @@ class SegmentPrecision:
     the stand as a rotation vector in the segment's axes (x anterior, y superior, z lateral;
     ``var_rad2`` is its z–z entry), or None where not computed (:func:`segment_tilt_cov3`);
     ``gain_var_rad2``: ``var_rad2`` with the gain terms' prior at least
-    :data:`UNNAMED_GAIN_SD` (a sensor whose file does not name its part; None otherwise).
+    :data:`UNNAMED_GAIN_SD` (a sensor whose file does not name its part, or names only a
+    product of :data:`PART_UNSTATED`; None otherwise); ``product``: that product's name in
+    the reasons (None: unnamed, or its part named).
     """
 
     var_rad2: FloatArray
@@ -316,6 +329,7 @@ class SegmentPrecision:
     part: str | None = None
     cov3_rad2: FloatArray | None = None
     gain_var_rad2: FloatArray | None = None
+    product: str | None = None
 
     @property
     def prior_rejected(self) -> bool:
@@ -402,7 +416,8 @@ class PoseEvidence:
     ``since_stand_s``: each block's time from the quiet stand (s), over which the offset
     walks (:func:`walk_tilt_cov3`; None: no walk counted); ``gain_cov``: the posterior with
     the gain terms' prior at least :data:`UNNAMED_GAIN_SD`, for a sensor whose file does not
-    name its part (None: named, or no pose fit).
+    name its part, or names only a product of :data:`PART_UNSTATED` (None: named, or no pose
+    fit); ``product``: that product's name in the reasons (None otherwise).
     """
 
     cov: FloatArray
@@ -413,6 +428,7 @@ class PoseEvidence:
     part: str | None = None
     since_stand_s: FloatArray | None = None
     gain_cov: FloatArray | None = None
+    product: str | None = None
 
 
 def uncorrected(means_m_s2: FloatArray, correction: AccCorrection | None) -> FloatArray:
@@ -484,9 +500,10 @@ def pose_evidence(
             scale=scale,
             gain_sd_floor=UNNAMED_GAIN_SD,
         )
-        if family is None
+        if family is None or family in PART_UNSTATED
         else None
     )
+    product = PART_UNSTATED.get(family or "")
     poses = int(cluster_poses(means).shape[0]) if means.size else 0
     a, b = np.searchsorted(t_s, static_s)
     n = max(1, round(BLOCK_S * rate_hz))
@@ -495,20 +512,26 @@ def pose_evidence(
     stand = stand[np.all(np.isfinite(stand), axis=1)]
     if k == 0 or stand.shape[0] == 0:
         u = np.full((max(k, 0), 3), np.nan)
-        return PoseEvidence(cov, poses, u, None, misfit, widened, gain_cov=gain_cov)
+        return PoseEvidence(
+            cov, poses, u, None, misfit, widened, gain_cov=gain_cov, product=product
+        )
     u = acc[: k * n].reshape(k, n, 3).mean(axis=1, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         u = u / np.linalg.norm(u, axis=1, keepdims=True)
     u0 = stand.mean(axis=0)
     since = since_stand_s(t_s, block_rows(k * n, rate_hz), static_s)
-    return PoseEvidence(cov, poses, u, u0 / np.linalg.norm(u0), misfit, widened, since, gain_cov)
+    return PoseEvidence(
+        cov, poses, u, u0 / np.linalg.norm(u0), misfit, widened, since, gain_cov, product
+    )
 
 
 def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
     """:func:`segment_precision` from its :func:`pose_evidence` and the segment's calibration."""
     if evidence.u0 is None:
         var = np.full(evidence.u.shape[0], np.nan)
-        return SegmentPrecision(var, evidence.poses, evidence.misfit, evidence.part)
+        return SegmentPrecision(
+            var, evidence.poses, evidence.misfit, evidence.part, product=evidence.product
+        )
     walk = (
         0.0
         if evidence.since_stand_s is None
@@ -520,7 +543,13 @@ def precision_of(evidence: PoseEvidence, q_S_B: FloatArray) -> SegmentPrecision:
         gained = segment_tilt_cov3(evidence.u, evidence.u0, evidence.gain_cov, q_S_B) + walk
         gain_var = gained[:, 2, 2]
     return SegmentPrecision(
-        cov3[:, 2, 2], evidence.poses, evidence.misfit, evidence.part, cov3, gain_var
+        cov3[:, 2, 2],
+        evidence.poses,
+        evidence.misfit,
+        evidence.part,
+        cov3,
+        gain_var,
+        evidence.product,
     )
 
 
@@ -1003,6 +1032,34 @@ def gain_prior_rows_deg(
     return out
 
 
+def _unstated_part(a: SegmentPrecision, b: SegmentPrecision, a_name: str, b_name: str) -> str:
+    """How a reason says the two sensors' part is not known: unnamed, or only a product named.
+
+    ``a_name``, ``b_name``: the segments as the reason names them (``"thigh"``).
+    """
+    product = a.product or b.product
+    if product is None:
+        return f"the file does not say which part the {a_name} and {b_name} sensors are"
+    return (
+        f"the file names the {a_name} and {b_name} sensors as {product}s but not their "
+        "accelerometer part, nor how far its gain may be off"
+    )
+
+
+def unstated_product(segments: Mapping[str, SegmentPrecision], column: str) -> str | None:
+    """The product (:data:`PART_UNSTATED`) named for a hip or knee flexion's sensors, if any.
+
+    ``column``: an angle column (``"left_knee_flexion_deg"``); None when neither of its two
+    segments' files names such a product (unnamed, named parts, or not a leg flexion).
+    """
+    for side in SIDES:
+        joint = _joints(side).get(column)
+        if joint is not None:
+            found = [segments[s].product for s in joint[1:] if s in segments]
+            return next((x for x in found if x is not None), None)
+    return None
+
+
 def gain_prior_doubts(
     rmse_deg: Mapping[str, float],
     segments: Mapping[str, SegmentPrecision],
@@ -1031,7 +1088,7 @@ def gain_prior_doubts(
             a, b = (s.removeprefix(f"{side}_") for s in (p, q))
             plus = plus_minus_deg(COVERAGE_SIGMA * sd, TARGET_DEG[name])
             reason = (
-                f"the file does not say which part the {a} and {b} sensors are, and a low-cost "
+                f"{_unstated_part(segments[p], segments[q], a, b)}, and a low-cost "
                 "part's accelerometer gain can be off by up to 3 % (MPU-6050 datasheet); their "
                 f"{segments[p].poses} and {segments[q].poses} still positions cannot tell that "
                 "from an offset along directions they never turned to, so with the leg held far "

@@ -18,6 +18,7 @@ from analysis.angles.tilt_precision import (
     pose_evidence,
     posterior_covariance,
     precision_of,
+    unstated_product,
 )
 from analysis.recording.doubts import is_trace_only, precision_bound_deg
 from analysis.recording.schema import GRAVITY_M_S2
@@ -90,8 +91,35 @@ def test_pose_evidence_floors_the_gain_only_for_a_sensor_no_file_names():
     assert unnamed.gain_cov[2, 2] == pytest.approx(unnamed.cov[2, 2])
     assert unnamed.gain_cov[0, 0] > unnamed.cov[0, 0]
     assert np.all(np.diag(unnamed.gain_cov)[3:] >= np.diag(unnamed.cov)[3:])
-    for family in ("movella_dot", "metawear", "witmotion"):
-        assert pose_evidence(acc, np.zeros_like(acc), family=family, **args).gain_cov is None
+    assert unnamed.product is None
+    for family in ("metawear", "witmotion", "simulator"):
+        named = pose_evidence(acc, np.zeros_like(acc), family=family, **args)
+        assert named.gain_cov is None
+        assert named.product is None
+
+
+def test_a_product_whose_file_names_no_part_takes_the_unnamed_gain_floor():
+    # a Movella DOT export names the product, not its accelerometer part: the same floor as an
+    # unnamed sensor's, and the product kept for the words
+    n = 2000
+    acc = np.vstack([np.tile(G * STAND, (n, 1)), np.tile(G * LYING, (n, 1))])
+    acc += np.random.default_rng(1).normal(0.0, 0.01, acc.shape)
+    args = {
+        "rate_hz": 100.0,
+        "gyr_bias_rad_s": np.zeros(3),
+        "static_s": (1.0, 15.0),
+        "t_s": np.arange(2 * n) / 100.0,
+        "fitted": True,
+    }
+    unnamed = pose_evidence(acc, np.zeros_like(acc), **args)
+    dot = pose_evidence(acc, np.zeros_like(acc), family="movella_dot", **args)
+    assert dot.gain_cov is not None
+    assert np.allclose(dot.gain_cov, unnamed.gain_cov)
+    assert np.allclose(dot.cov, unnamed.cov)  # the fit's own prediction is left as it was
+    assert dot.product == "Movella DOT"
+    seg = precision_of(dot, IDENTITY)
+    assert seg.product == "Movella DOT"
+    assert seg.gain_var_rad2 is not None
 
 
 def _seg(sd_deg: float, gain_sd_deg: float | None, poses: int = 2) -> SegmentPrecision:
@@ -134,6 +162,22 @@ def test_a_knee_past_its_target_under_the_gain_prior_is_a_trace_only_mark():
     # just within the target: none
     segs["right_thigh"] = segs["right_shank"] = _seg(0.4, 0.47)
     assert gain_prior_doubts(gain_prior_rmse_deg(segs), segs) == {}
+
+
+def test_the_mark_on_a_named_product_says_the_product_and_what_it_leaves_unsaid():
+    dot = SegmentPrecision(
+        np.full(20, np.radians(0.4) ** 2),
+        6,
+        gain_var_rad2=np.full(20, np.radians(0.6) ** 2),
+        product="Movella DOT",
+    )
+    segs = {"pelvis": _seg(0.1, 0.1), "right_thigh": dot, "right_shank": dot}
+    entry = gain_prior_doubts(gain_prior_rmse_deg(segs), segs)["right_knee_flexion_deg"]
+    assert is_trace_only(entry)
+    assert "names the thigh and shank sensors as Movella DOTs" in entry["reason"]
+    assert "not their accelerometer part" in entry["reason"]
+    assert "does not say which part" not in entry["reason"]
+    assert "6 and 6 still positions" in entry["reason"]
 
 
 def test_the_pipeline_step_keeps_other_doubts_words_and_the_sessions_columns():
@@ -185,3 +229,27 @@ def test_the_pipeline_bounds_a_rule_only_where_the_gain_passes_the_target():
     # within the target everywhere: no doubt
     segs["left_thigh"] = segs["left_shank"] = _blocks([0.1, 0.4, 0.1, 0.1])
     assert pipeline._gain_prior_timed(segs, angles, 10.0) == {}
+
+
+def test_the_product_named_for_a_flexion_is_its_two_sensors_and_the_timed_words_say_it():
+    import pandas as pd
+
+    dot = SegmentPrecision(
+        np.radians(np.array([0.1, 1.0, 0.1, 0.1])) ** 2 / 100.0,
+        2,
+        gain_var_rad2=np.radians(np.array([0.1, 1.0, 0.1, 0.1])) ** 2,
+        product="Movella DOT",
+    )
+    segs = {"pelvis": _seg(0.1, None), "left_thigh": dot, "left_shank": dot}
+    assert unstated_product(segs, "left_knee_flexion_deg") == "Movella DOT"
+    assert unstated_product(segs, "left_hip_flexion_deg") == "Movella DOT"  # the thigh's
+    assert unstated_product(segs, "right_knee_flexion_deg") is None  # no such sensors
+    assert unstated_product(segs, "left_hip_adduction_deg") is None  # not a leg flexion
+    t = np.arange(20) / 10.0
+    angles = pd.DataFrame({"t_s": t, "left_knee_flexion_deg": np.zeros(20)})
+    reason = pipeline._gain_prior_timed(segs, angles, 10.0)["left_knee_flexion_deg"].reason
+    assert "names these sensors as Movella DOTs but not their accelerometer part" in reason
+    unnamed = {**segs, "left_thigh": _blocks([0.1, 1.0, 0.1, 0.1])}
+    unnamed["left_shank"] = unnamed["left_thigh"]
+    reason = pipeline._gain_prior_timed(unnamed, angles, 10.0)["left_knee_flexion_deg"].reason
+    assert "does not say which part these sensors are" in reason
