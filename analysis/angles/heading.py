@@ -753,6 +753,91 @@ def filter_turn_rad(
     return np.cumsum(out)
 
 
+REST_BLOCK_S = 1.0
+"""Block (s) in which a sensor's rates are judged still for :func:`rest_bias_rad_s`."""
+
+REST_GYRO_SPREAD_RAD_S = 0.01
+"""Largest spread (RMS about the block's mean, vector length, rad/s; about 0.6 °/s) of a
+resting sensor's rates in a :data:`REST_BLOCK_S` block: its white noise (0.007 °/s/√Hz at
+100 Hz, about 0.09 °/s) and a standing sway pass, a limb that moves does not."""
+
+REST_ACC_SPREAD_M_S2 = 0.1
+"""Largest spread (RMS about the block's mean, vector length, m/s²) of a resting sensor's
+specific force in a :data:`REST_BLOCK_S` block (its tilt then changes by well under 1°)."""
+
+MIN_REST_BLOCKS = 3
+"""Consecutive still blocks a rest needs before its mean rate is read as the bias: a steady
+slow turn seldom lasts that long with so little spread."""
+
+
+def rest_bias_rad_s(
+    acc_m_s2: FloatArray,
+    gyr_rad_s: FloatArray,
+    valid: BoolArray,
+    rate_hz: float,
+    bias_rad_s: FloatArray | None = None,
+) -> FloatArray:
+    """Per row, a gyroscope's bias (sensor frame, rad/s) as its rests read it.
+
+    At rest a gyroscope reads its bias and nothing else, so each rest (at least
+    :data:`MIN_REST_BLOCKS` consecutive :data:`REST_BLOCK_S` blocks whose rates and specific
+    force barely spread, every row ``valid``) measures it: its mean rate. Between rests it is
+    the straight line through their readings (held before the first and after the last).
+    ``bias_rad_s``: the stand's bias, taken out (so the result is the change since the stand);
+    zeros where no rest is seen.
+    """
+    gyr = np.asarray(gyr_rad_s, dtype=np.float64)
+    n_rows = gyr.shape[0]
+    out = np.zeros((n_rows, 3))
+    n = max(2, round(REST_BLOCK_S * rate_hz))
+    k = n_rows // n
+    if k == 0:
+        return out
+    g = gyr[: k * n].reshape(k, n, 3)
+    a = np.asarray(acc_m_s2[: k * n], dtype=np.float64).reshape(k, n, 3)
+    ok = np.asarray(valid[: k * n], dtype=bool).reshape(k, n).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        g_sd = np.sqrt(g.var(axis=1).sum(axis=1))
+        a_sd = np.sqrt(a.var(axis=1).sum(axis=1))
+        still = ok & (g_sd < REST_GYRO_SPREAD_RAD_S) & (a_sd < REST_ACC_SPREAD_M_S2)
+    mids, reads = [], []
+    for lo, hi in true_runs(still):
+        if hi - lo < MIN_REST_BLOCKS:
+            continue
+        mids.append(0.5 * (lo + hi) * n)
+        reads.append(g[lo:hi].mean(axis=(0, 1)))
+    if not mids:
+        return out
+    b = np.asarray(reads)
+    if bias_rad_s is not None:
+        b = b - np.asarray(bias_rad_s, dtype=np.float64)
+    rows = np.arange(n_rows, dtype=np.float64)
+    for axis in range(3):
+        out[:, axis] = np.interp(rows, np.asarray(mids), b[:, axis])
+    return out
+
+
+def bias_turn_rad(q_E_S: FloatArray, bias_rad_s: FloatArray, rate_hz: float) -> FloatArray:
+    """Per row, how far (rad) a bias ``bias_rad_s`` (sensor frame, per row) turns the heading.
+
+    Cumulative from the first row, as :func:`filter_turn_rad`: a filter that takes out a bias
+    it tracked rightly turns its sensor about the vertical by the bias's vertical component
+    (the earth's up axis in the sensor frame, from ``q_E_S``, ``w, x, y, z``), so this is the
+    part of that function's turn a right estimate makes. Rows with no orientation add nothing.
+    """
+    n = q_E_S.shape[0]
+    out = np.zeros(n)
+    for a in range(0, n - 1, CHUNK_ROWS):
+        b = min(n - 1, a + CHUNK_ROWS)
+        w, x, y, z = np.asarray(q_E_S[a:b], dtype=np.float64).T
+        bias = np.asarray(bias_rad_s[a:b], dtype=np.float64)
+        up_rate = 2.0 * (x * z - w * y) * bias[:, 0] + 2.0 * (y * z + w * x) * bias[:, 1]
+        up_rate = up_rate + (1.0 - 2.0 * (x * x + y * y)) * bias[:, 2]
+        step = up_rate / rate_hz
+        out[a + 1 : b + 1] = np.where(np.isfinite(step), step, 0.0)
+    return np.cumsum(out)
+
+
 SLOW_BIAS_S = 120.0
 """Window (s) over which a gyroscope's real bias may be taken as changing steadily: its drift
 warming on the skin runs with a time constant of minutes (our datasheet model: up to 0.3 °/s
