@@ -766,8 +766,53 @@ REST_ACC_SPREAD_M_S2 = 0.1
 specific force in a :data:`REST_BLOCK_S` block (its tilt then changes by well under 1°)."""
 
 MIN_REST_BLOCKS = 3
-"""Consecutive still blocks a rest needs before its mean rate is read as the bias: a steady
-slow turn seldom lasts that long with so little spread."""
+"""Consecutive still blocks a rest needs before its mean rate is read."""
+
+REST_READ_SHARE = 0.25
+"""A bias direction counts as read in a window when its rests see it across their verticals
+by at least this share of their number (sin² 30°: as a posture change of 30° would, or as one
+rest in four where it is horizontal). A direction read only through the small differences of
+a standing limb's verticals is not read (a slow turn about the vertical would come through
+magnified); a read one is at most 1/√share = 2 times the largest rest's reading."""
+
+
+def _rests(
+    acc_m_s2: FloatArray, gyr_rad_s: FloatArray, valid: BoolArray, n: int, block_s: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """A sensor's resting blocks: middle row, weight, mean rate (rad/s), unit up (sensor frame).
+
+    Blocks of rests, where a rest is at least :data:`MIN_REST_BLOCKS` consecutive blocks of
+    ``n`` valid rows whose rates and specific force barely spread (:data:`REST_GYRO_SPREAD_RAD_S`,
+    :data:`REST_ACC_SPREAD_M_S2`; blocks of ``block_s`` seconds). The mean rate is less
+    the turn across the vertical that the accelerometer saw within the rest (a slow tilt).
+    """
+    k = gyr_rad_s.shape[0] // n
+    empty = np.empty((0,)), np.empty((0,)), np.empty((0, 3)), np.empty((0, 3))
+    if k == 0:
+        return empty
+    g = np.asarray(gyr_rad_s[: k * n], dtype=np.float64).reshape(k, n, 3)
+    a = np.asarray(acc_m_s2[: k * n], dtype=np.float64).reshape(k, n, 3)
+    ok = np.asarray(valid[: k * n], dtype=bool).reshape(k, n).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        g_sd = np.sqrt(g.var(axis=1).sum(axis=1))
+        a_sd = np.sqrt(a.var(axis=1).sum(axis=1))
+        still = ok & (g_sd < REST_GYRO_SPREAD_RAD_S) & (a_sd < REST_ACC_SPREAD_M_S2)
+    runs = [(lo, hi) for lo, hi in true_runs(still) if hi - lo >= MIN_REST_BLOCKS]
+    if not runs:
+        return empty
+    blocks = np.concatenate([np.arange(lo, hi) for lo, hi in runs])
+    mean_acc = a.mean(axis=1)
+    norm = np.linalg.norm(mean_acc, axis=1, keepdims=True)
+    up = np.divide(mean_acc, norm, out=np.zeros_like(mean_acc), where=norm > 0.0)
+    # a slow tilt the spreads let through: the vertical turns in the sensor frame as
+    # du/dt = u × ω, so the rate across it is du/dt × u (per block, within each rest)
+    tilt_rate = np.concatenate(
+        [np.cross(np.gradient(up[lo:hi], block_s, axis=0), up[lo:hi]) for lo, hi in runs]
+    )
+    rate = g[blocks].mean(axis=1) - tilt_rate
+    keep = norm[blocks, 0] > 0.0
+    mid = (blocks + 0.5) * n
+    return mid[keep], np.ones(int(keep.sum())), rate[keep], up[blocks][keep]
 
 
 def rest_bias_rad_s(
@@ -779,41 +824,48 @@ def rest_bias_rad_s(
 ) -> FloatArray:
     """Per row, a gyroscope's bias (sensor frame, rad/s) as its rests read it.
 
-    At rest a gyroscope reads its bias and nothing else, so each rest (at least
-    :data:`MIN_REST_BLOCKS` consecutive :data:`REST_BLOCK_S` blocks whose rates and specific
-    force barely spread, every row ``valid``) measures it: its mean rate. Between rests it is
-    the straight line through their readings (held before the first and after the last).
-    ``bias_rad_s``: the stand's bias, taken out (so the result is the change since the stand);
-    zeros where no rest is seen.
+    At rest (:func:`_rests`) a gyroscope's rates about the horizontal axes are its bias: a
+    turn about them would tilt the accelerometer. About the vertical they are not (a limb may
+    turn slowly about it while the accelerometer reads the same), so each rest reads only the
+    bias's part across its own vertical. Per :data:`REST_BLOCK_S` block the bias is the least
+    squares fit to the parts read by the resting blocks within :data:`SLOW_BIAS_S` around it,
+    in the directions they read (:data:`REST_READ_SHARE`): rests in different postures read
+    different axes; a direction none reads keeps its value from the block before. Rows take
+    their block's value, linearly between blocks. ``bias_rad_s``: the stand's bias, taken out
+    (the result is the change since the stand); zeros before any rest.
     """
     gyr = np.asarray(gyr_rad_s, dtype=np.float64)
     n_rows = gyr.shape[0]
     out = np.zeros((n_rows, 3))
     n = max(2, round(REST_BLOCK_S * rate_hz))
-    k = n_rows // n
-    if k == 0:
+    mid, weight, rate, up = _rests(acc_m_s2, gyr, valid, n, n / rate_hz)
+    if mid.size == 0:
         return out
-    g = gyr[: k * n].reshape(k, n, 3)
-    a = np.asarray(acc_m_s2[: k * n], dtype=np.float64).reshape(k, n, 3)
-    ok = np.asarray(valid[: k * n], dtype=bool).reshape(k, n).all(axis=1)
-    with np.errstate(invalid="ignore"):
-        g_sd = np.sqrt(g.var(axis=1).sum(axis=1))
-        a_sd = np.sqrt(a.var(axis=1).sum(axis=1))
-        still = ok & (g_sd < REST_GYRO_SPREAD_RAD_S) & (a_sd < REST_ACC_SPREAD_M_S2)
-    mids, reads = [], []
-    for lo, hi in true_runs(still):
-        if hi - lo < MIN_REST_BLOCKS:
-            continue
-        mids.append(0.5 * (lo + hi) * n)
-        reads.append(g[lo:hi].mean(axis=(0, 1)))
-    if not mids:
-        return out
-    b = np.asarray(reads)
     if bias_rad_s is not None:
-        b = b - np.asarray(bias_rad_s, dtype=np.float64)
+        rate = rate - np.asarray(bias_rad_s, dtype=np.float64)
+    across = np.eye(3)[None] - up[:, :, None] * up[:, None, :]  # (J, 3, 3) projectors
+    a_cum = np.concatenate([np.zeros((1, 3, 3)), np.cumsum(weight[:, None, None] * across, 0)])
+    r_j = np.einsum("jik,jk->ji", across, rate) * weight[:, None]
+    r_cum = np.concatenate([np.zeros((1, 3)), np.cumsum(r_j, 0)])
+    centre = (np.arange(n_rows // n + 1) + 0.5) * n
+    half = 0.5 * SLOW_BIAS_S * rate_hz
+    lo = np.searchsorted(mid, centre - half, side="left")
+    hi = np.searchsorted(mid, centre + half, side="right")
+    w_cum = np.concatenate([[0.0], np.cumsum(weight)])
+    seen = w_cum[hi] - w_cum[lo]
+    eig, vec = np.linalg.eigh(a_cum[hi] - a_cum[lo])  # (B, 3), (B, 3, 3) columns
+    rhs = np.einsum("bki,bk->bi", vec, r_cum[hi] - r_cum[lo])  # in the eigenbasis
+    read = eig >= REST_READ_SHARE * np.maximum(seen, 1e-12)[:, None]
+    coef = np.divide(rhs, eig, out=np.zeros_like(rhs), where=read)
+    block_bias = np.zeros((centre.size, 3))
+    held = np.zeros(3)
+    for i in range(centre.size):  # a direction no rest near reads keeps its last value
+        kept = np.where(read[i], coef[i], vec[i].T @ held)
+        held = vec[i] @ kept
+        block_bias[i] = held
     rows = np.arange(n_rows, dtype=np.float64)
     for axis in range(3):
-        out[:, axis] = np.interp(rows, np.asarray(mids), b[:, axis])
+        out[:, axis] = np.interp(rows, centre, block_bias[:, axis])
     return out
 
 

@@ -28,20 +28,39 @@ def _still(n: int, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.tile([0.0, 0.0, G], (n, 1)), np.tile(bias, (n, 1))
 
 
-def test_each_rest_reads_its_mean_rate_and_the_rows_between_lie_on_the_line() -> None:
-    n = 1000  # two 10-s rests, 10 s of movement between
-    acc1, gyr1 = _still(n, np.array([0.01, 0.0, 0.02]))
-    acc2, gyr2 = _still(n, np.array([0.03, 0.0, 0.02]))
+def _on_side(n: int, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A sensor at rest on its side (its x axis up) for ``n`` rows."""
+    return np.tile([G, 0.0, 0.0], (n, 1)), np.tile(bias, (n, 1))
+
+
+def test_a_rest_reads_the_bias_across_its_vertical_only() -> None:
+    n = 1000  # 10 s upright at rest, reading 0.01, 0.02 and 0.03 rad/s less the stand's
+    acc, gyr = _still(n, np.array([0.01, 0.02, 0.03]))
+    b = rest_bias_rad_s(acc, gyr, np.ones(n, bool), RATE_HZ, np.array([0.0, 0.0, 0.0]))
+    # about z (up here) a slow turn of the limb reads the same: left as the stand's (0)
+    assert b[500] == pytest.approx([0.01, 0.02, 0.0], rel=0.02)
+
+
+def test_rests_in_two_postures_read_the_whole_bias_and_a_far_one_is_kept() -> None:
+    n = 1000
+    bias = np.array([0.01, 0.02, 0.03])
+    acc1, gyr1 = _still(n, bias + 0.005)  # the stand's bias 0.005 about every axis
+    acc2, gyr2 = _on_side(n, bias + 0.005)
     rng = np.random.default_rng(1)
-    acc_m = acc1 + rng.normal(0.0, 1.0, (n, 3))
+    acc_m = np.tile([0.0, 0.0, G], (n, 1)) + rng.normal(0.0, 1.0, (n, 3))
     gyr_m = rng.normal(0.0, 0.5, (n, 3))
     acc = np.vstack([acc1, acc_m, acc2])
     gyr = np.vstack([gyr1, gyr_m, gyr2])
-    b = rest_bias_rad_s(acc, gyr, np.ones(3 * n, bool), RATE_HZ, np.array([0.01, 0.0, 0.0]))
-    assert b[0] == pytest.approx([0.0, 0.0, 0.02])
-    assert b[-1] == pytest.approx([0.02, 0.0, 0.02])
-    # the rests' middles are at rows 500 and 2500: row 1500 lies half way
-    assert b[1500] == pytest.approx([0.01, 0.0, 0.02])
+    b = rest_bias_rad_s(acc, gyr, np.ones(3 * n, bool), RATE_HZ, np.full(3, 0.005))
+    assert b[1500] == pytest.approx(bias, rel=0.02)
+    # 10 min of movement between the two rests: half way, no rest within a minute, the
+    # upright rest's reading is kept (its z unread)
+    far_acc = np.vstack([acc1, np.tile(acc_m, (60, 1)), acc2])
+    far_gyr = np.vstack([gyr1, np.tile(gyr_m, (60, 1)), gyr2])
+    b = rest_bias_rad_s(
+        far_acc, far_gyr, np.ones(far_acc.shape[0], bool), RATE_HZ, np.full(3, 0.005)
+    )
+    assert b[31000] == pytest.approx([0.01, 0.02, 0.0], rel=0.02)
 
 
 def test_a_moving_or_short_or_invalid_stretch_reads_nothing() -> None:
@@ -50,10 +69,11 @@ def test_a_moving_or_short_or_invalid_stretch_reads_nothing() -> None:
     acc = np.tile([0.0, 0.0, G], (n, 1)) + rng.normal(0.0, 1.0, (n, 3))
     gyr = 0.02 + rng.normal(0.0, 0.5, (n, 3))
     assert not rest_bias_rad_s(acc, gyr, np.ones(n, bool), RATE_HZ).any()
-    acc[400:600], gyr[400:600] = _still(200, np.array([0.0, 0.0, 0.05]))  # 2 s: too short
+    acc[400:600], gyr[400:600] = _still(200, np.array([0.05, 0.0, 0.0]))  # 2 s: too short
     assert not rest_bias_rad_s(acc, gyr, np.ones(n, bool), RATE_HZ).any()
-    acc[400:800], gyr[400:800] = _still(400, np.array([0.0, 0.0, 0.05]))  # 4 s
-    assert rest_bias_rad_s(acc, gyr, np.ones(n, bool), RATE_HZ)[0, 2] == pytest.approx(0.05)
+    acc[400:800], gyr[400:800] = _still(400, np.array([0.05, 0.0, 0.0]))  # 4 s
+    read = rest_bias_rad_s(acc, gyr, np.ones(n, bool), RATE_HZ)[600, 0]
+    assert read == pytest.approx(0.05, rel=0.03)
     valid = np.ones(n, bool)
     valid[::50] = False  # a gap in every block
     assert not rest_bias_rad_s(acc, gyr, valid, RATE_HZ).any()
@@ -106,3 +126,15 @@ def test_a_filter_swing_while_the_sensor_rests_stays() -> None:
     left = filter_turn_rad(q, gyr, RATE_HZ) - bias_turn_rad(q, rest, RATE_HZ)
     runs = AnchorRuns(np.array([0.0, 190.0]), np.array([4.0, 199.0]), np.zeros(2))
     assert np.rad2deg(wander_bound_rad(t, runs, left)).max() > 3.0
+
+
+def test_a_slow_tilt_at_rest_is_no_bias() -> None:
+    """0.05 °/s about the sensor's x axis for 20 s: its spreads pass, its accelerometer tilts."""
+    n = 2000
+    t = np.arange(n) / RATE_HZ
+    omega = np.deg2rad(0.05)
+    r = Rotation.from_euler("x", omega * t[:, None])
+    acc = r.inv().apply([0.0, 0.0, G])
+    gyr = np.tile([omega + 0.002, 0.0, 0.0], (n, 1))  # the turn and a bias of 0.002 rad/s
+    b = rest_bias_rad_s(acc, gyr, np.ones(n, bool), RATE_HZ)
+    assert b[1000, 0] == pytest.approx(0.002, abs=2e-5)
