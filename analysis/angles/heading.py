@@ -753,6 +753,143 @@ def filter_turn_rad(
     return np.cumsum(out)
 
 
+REST_BLOCK_S = 1.0
+"""Block (s) in which a sensor's rates are judged still for :func:`rest_bias_rad_s`."""
+
+REST_GYRO_SPREAD_RAD_S = 0.01
+"""Largest spread (RMS about the block's mean, vector length, rad/s; about 0.6 °/s) of a
+resting sensor's rates in a :data:`REST_BLOCK_S` block: its white noise (0.007 °/s/√Hz at
+100 Hz, about 0.09 °/s) and a standing sway pass, a limb that moves does not."""
+
+REST_ACC_SPREAD_M_S2 = 0.1
+"""Largest spread (RMS about the block's mean, vector length, m/s²) of a resting sensor's
+specific force in a :data:`REST_BLOCK_S` block (its tilt then changes by well under 1°)."""
+
+MIN_REST_BLOCKS = 3
+"""Consecutive still blocks a rest needs before its mean rate is read."""
+
+REST_READ_SHARE = 0.25
+"""A bias direction counts as read in a window when its rests see it across their verticals
+by at least this share of their number (sin² 30°: as a posture change of 30° would, or as one
+rest in four where it is horizontal). A direction read only through the small differences of
+a standing limb's verticals is not read (a slow turn about the vertical would come through
+magnified); a read one is at most 1/√share = 2 times the largest rest's reading."""
+
+
+def _rests(
+    acc_m_s2: FloatArray, gyr_rad_s: FloatArray, valid: BoolArray, n: int, block_s: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """A sensor's resting blocks: middle row, weight, mean rate (rad/s), unit up (sensor frame).
+
+    Blocks of rests, where a rest is at least :data:`MIN_REST_BLOCKS` consecutive blocks of
+    ``n`` valid rows whose rates and specific force barely spread (:data:`REST_GYRO_SPREAD_RAD_S`,
+    :data:`REST_ACC_SPREAD_M_S2`; blocks of ``block_s`` seconds). The mean rate is less
+    the turn across the vertical that the accelerometer saw within the rest (a slow tilt).
+    """
+    k = gyr_rad_s.shape[0] // n
+    empty = np.empty((0,)), np.empty((0,)), np.empty((0, 3)), np.empty((0, 3))
+    if k == 0:
+        return empty
+    g = np.asarray(gyr_rad_s[: k * n], dtype=np.float64).reshape(k, n, 3)
+    a = np.asarray(acc_m_s2[: k * n], dtype=np.float64).reshape(k, n, 3)
+    ok = np.asarray(valid[: k * n], dtype=bool).reshape(k, n).all(axis=1)
+    with np.errstate(invalid="ignore"):
+        g_sd = np.sqrt(g.var(axis=1).sum(axis=1))
+        a_sd = np.sqrt(a.var(axis=1).sum(axis=1))
+        still = ok & (g_sd < REST_GYRO_SPREAD_RAD_S) & (a_sd < REST_ACC_SPREAD_M_S2)
+    runs = [(lo, hi) for lo, hi in true_runs(still) if hi - lo >= MIN_REST_BLOCKS]
+    if not runs:
+        return empty
+    blocks = np.concatenate([np.arange(lo, hi) for lo, hi in runs])
+    mean_acc = a.mean(axis=1)
+    norm = np.linalg.norm(mean_acc, axis=1, keepdims=True)
+    up = np.divide(mean_acc, norm, out=np.zeros_like(mean_acc), where=norm > 0.0)
+    # a slow tilt the spreads let through: the vertical turns in the sensor frame as
+    # du/dt = u × ω, so the rate across it is du/dt × u (per block, within each rest)
+    tilt_rate = np.concatenate(
+        [np.cross(np.gradient(up[lo:hi], block_s, axis=0), up[lo:hi]) for lo, hi in runs]
+    )
+    rate = g[blocks].mean(axis=1) - tilt_rate
+    keep = norm[blocks, 0] > 0.0
+    mid = (blocks + 0.5) * n
+    return mid[keep], np.ones(int(keep.sum())), rate[keep], up[blocks][keep]
+
+
+def rest_bias_rad_s(
+    acc_m_s2: FloatArray,
+    gyr_rad_s: FloatArray,
+    valid: BoolArray,
+    rate_hz: float,
+    bias_rad_s: FloatArray | None = None,
+) -> FloatArray:
+    """Per row, a gyroscope's bias (sensor frame, rad/s) as its rests read it.
+
+    At rest (:func:`_rests`) a gyroscope's rates about the horizontal axes are its bias: a
+    turn about them would tilt the accelerometer. About the vertical they are not (a limb may
+    turn slowly about it while the accelerometer reads the same), so each rest reads only the
+    bias's part across its own vertical. Per :data:`REST_BLOCK_S` block the bias is the least
+    squares fit to the parts read by the resting blocks within :data:`SLOW_BIAS_S` around it,
+    in the directions they read (:data:`REST_READ_SHARE`): rests in different postures read
+    different axes; a direction none reads keeps its value from the block before. Rows take
+    their block's value, linearly between blocks. ``bias_rad_s``: the stand's bias, taken out
+    (the result is the change since the stand); zeros before any rest.
+    """
+    gyr = np.asarray(gyr_rad_s, dtype=np.float64)
+    n_rows = gyr.shape[0]
+    out = np.zeros((n_rows, 3))
+    n = max(2, round(REST_BLOCK_S * rate_hz))
+    mid, weight, rate, up = _rests(acc_m_s2, gyr, valid, n, n / rate_hz)
+    if mid.size == 0:
+        return out
+    if bias_rad_s is not None:
+        rate = rate - np.asarray(bias_rad_s, dtype=np.float64)
+    across = np.eye(3)[None] - up[:, :, None] * up[:, None, :]  # (J, 3, 3) projectors
+    a_cum = np.concatenate([np.zeros((1, 3, 3)), np.cumsum(weight[:, None, None] * across, 0)])
+    r_j = np.einsum("jik,jk->ji", across, rate) * weight[:, None]
+    r_cum = np.concatenate([np.zeros((1, 3)), np.cumsum(r_j, 0)])
+    centre = (np.arange(n_rows // n + 1) + 0.5) * n
+    half = 0.5 * SLOW_BIAS_S * rate_hz
+    lo = np.searchsorted(mid, centre - half, side="left")
+    hi = np.searchsorted(mid, centre + half, side="right")
+    w_cum = np.concatenate([[0.0], np.cumsum(weight)])
+    seen = w_cum[hi] - w_cum[lo]
+    eig, vec = np.linalg.eigh(a_cum[hi] - a_cum[lo])  # (B, 3), (B, 3, 3) columns
+    rhs = np.einsum("bki,bk->bi", vec, r_cum[hi] - r_cum[lo])  # in the eigenbasis
+    read = eig >= REST_READ_SHARE * np.maximum(seen, 1e-12)[:, None]
+    coef = np.divide(rhs, eig, out=np.zeros_like(rhs), where=read)
+    block_bias = np.zeros((centre.size, 3))
+    held = np.zeros(3)
+    for i in range(centre.size):  # a direction no rest near reads keeps its last value
+        kept = np.where(read[i], coef[i], vec[i].T @ held)
+        held = vec[i] @ kept
+        block_bias[i] = held
+    rows = np.arange(n_rows, dtype=np.float64)
+    for axis in range(3):
+        out[:, axis] = np.interp(rows, centre, block_bias[:, axis])
+    return out
+
+
+def bias_turn_rad(q_E_S: FloatArray, bias_rad_s: FloatArray, rate_hz: float) -> FloatArray:
+    """Per row, how far (rad) a bias ``bias_rad_s`` (sensor frame, per row) turns the heading.
+
+    Cumulative from the first row, as :func:`filter_turn_rad`: a filter that takes out a bias
+    it tracked rightly turns its sensor about the vertical by the bias's vertical component
+    (the earth's up axis in the sensor frame, from ``q_E_S``, ``w, x, y, z``), so this is the
+    part of that function's turn a right estimate makes. Rows with no orientation add nothing.
+    """
+    n = q_E_S.shape[0]
+    out = np.zeros(n)
+    for a in range(0, n - 1, CHUNK_ROWS):
+        b = min(n - 1, a + CHUNK_ROWS)
+        w, x, y, z = np.asarray(q_E_S[a:b], dtype=np.float64).T
+        bias = np.asarray(bias_rad_s[a:b], dtype=np.float64)
+        up_rate = 2.0 * (x * z - w * y) * bias[:, 0] + 2.0 * (y * z + w * x) * bias[:, 1]
+        up_rate = up_rate + (1.0 - 2.0 * (x * x + y * y)) * bias[:, 2]
+        step = up_rate / rate_hz
+        out[a + 1 : b + 1] = np.where(np.isfinite(step), step, 0.0)
+    return np.cumsum(out)
+
+
 SLOW_BIAS_S = 120.0
 """Window (s) over which a gyroscope's real bias may be taken as changing steadily: its drift
 warming on the skin runs with a time constant of minutes (our datasheet model: up to 0.3 °/s

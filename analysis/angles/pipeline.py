@@ -39,6 +39,7 @@ from analysis.angles.heading import (
     AnchorRuns,
     anchor_runs_from_axes,
     axis_azimuth_float32,
+    bias_turn_rad,
     filter_turn_rad,
     hinge_heading_from_axes,
     hip_drift_doubts,
@@ -47,6 +48,7 @@ from analysis.angles.heading import (
     lying_flat_mask,
     past_target_doubt,
     posture_anchor_mask,
+    rest_bias_rad_s,
     turn_about_vertical,
     turn_from_stand_deg,
     twist_accepted,
@@ -1905,16 +1907,21 @@ def _hip_filter_turns(
     gyr_bias: Mapping[str, FloatArray],
     fused: Collection[str],
 ) -> dict[str, FloatArray]:
-    """Per VQF-fused pelvis and thigh, the heading its filter's bias estimate put in (rad).
+    """Per VQF-fused pelvis and thigh, the heading its bias estimate put in past its rests' (rad).
 
-    Per grid row (:func:`~analysis.angles.heading.filter_turn_rad`); a vendor's fusion is left
-    out (its heading has other inputs).
+    Per grid row: :func:`~analysis.angles.heading.filter_turn_rad` less
+    :func:`~analysis.angles.heading.bias_turn_rad` of
+    :func:`~analysis.angles.heading.rest_bias_rad_s` (a drift the filter took out rightly is
+    no wander); a vendor's fusion is left out (its heading has other inputs).
     """
     out = {}
     for p, q in q_E_S.items():
         if p in fused or not (p == "pelvis" or p.endswith("_thigh")):
             continue
-        out[p] = filter_turn_rad(q, session.streams[p].gyr_rad_s, session.rate_hz, gyr_bias[p])
+        s = session.streams[p]
+        turn = filter_turn_rad(q, s.gyr_rad_s, session.rate_hz, gyr_bias[p])
+        rest = rest_bias_rad_s(s.acc_m_s2, s.gyr_rad_s, s.valid, session.rate_hz, gyr_bias[p])
+        out[p] = turn - bias_turn_rad(q, rest, session.rate_hz)
     return out
 
 
