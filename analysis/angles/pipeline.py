@@ -95,6 +95,7 @@ from analysis.angles.strap_slip import (
     clock_words,
     find_slips,
     long_axis_in_sensor,
+    slip_criterion_timed,
     slip_reason,
     slip_uncertain,
 )
@@ -889,6 +890,7 @@ def analyse_recording(
             tissue_timed,
             _vendor_heading_hips(angles, drift, fused),
             _gain_prior_timed(precision, angles, rate_hz),
+            _slip_criterion_timed(slips, angles),
         ),
     )
 
@@ -1583,8 +1585,25 @@ def _slipped(
         return {}
     if angles is None:
         return slip_uncertain(slips, names)
-    flexions = {c: angles[c].to_numpy() for c in names if c.endswith("_flexion_deg")}
-    return slip_uncertain(slips, names, angles[T_S].to_numpy(), flexions)
+    return slip_uncertain(slips, names, angles[T_S].to_numpy(), _flexions(angles, names))
+
+
+def _flexions(angles: pd.DataFrame, names: Collection[str]) -> dict[str, FloatArray]:
+    """The flexion and thigh-inclination columns of ``names`` in ``angles`` (degrees)."""
+    return {
+        c: angles[c].to_numpy()
+        for c in names
+        if c.endswith(("_flexion_deg", "_thigh_inclination_deg"))
+    }
+
+
+def _slip_criterion_timed(slips: list[Slip], angles: pd.DataFrame) -> dict[str, TimedDoubt]:
+    """:func:`slip_criterion_timed` of ``slips`` on the table's flexions and inclinations."""
+    if not slips:
+        return {}
+    return slip_criterion_timed(
+        slips, angles[T_S].to_numpy(), _flexions(angles, list(angles.columns))
+    )
 
 
 def _with_slips(

@@ -24,7 +24,7 @@ pelvis's belt (no hinge to it) is not checked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,8 +42,8 @@ from analysis.angles.calibration_hinge import (
     knee_rotation_deg,
     turn_cost_ratio,
 )
-from analysis.recording.doubts import UncertainAngle
-from analysis.recording.schema import T_S, angle_column
+from analysis.recording.doubts import TimedDoubt, UncertainAngle
+from analysis.recording.schema import T_S, angle_column, thigh_inclination_column
 from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
@@ -700,12 +700,25 @@ def turned_flexion_rms_deg(read_deg: FloatArray, turn_deg: float) -> float:
     case). Read angles beyond ±90° are taken as ±90° (the formula's range).
     """
     x = np.asarray(read_deg, dtype=np.float64)
-    x = np.deg2rad(np.clip(x[np.isfinite(x)], -90.0, 90.0))
-    if x.size == 0:
+    moved = unturned_shift_deg(x[np.isfinite(x)], turn_deg)
+    if moved.size == 0:
         return flexion_error_bound_deg(turn_deg)
+    return float(np.sqrt(np.mean(moved**2)))
+
+
+def unturned_shift_deg(read_deg: FloatArray, turn_deg: float) -> FloatArray:
+    """Per sample, how far (°, ≥ 0) a flexion read through a turned axis lies from the true one.
+
+    A flexion φ read through an axis turned by θ (``turn_deg``) about the segment's long axis
+    reads φ' = ``atan(tan φ · cos θ)`` (:func:`flexion_error_bound_deg`); the flexion that
+    reads as ``read_deg`` is ``atan(tan φ' / cos θ)``, of the same sign and at least as large,
+    and this is the difference's size. Read angles beyond ±90° are taken as ±90°; NaN stays
+    NaN. 0 where nothing is read (φ' = 0) or nothing turned (θ = 0).
+    """
+    x = np.deg2rad(np.clip(np.asarray(read_deg, dtype=np.float64), -90.0, 90.0))
     cos = max(float(np.cos(np.deg2rad(turn_deg))), 1e-9)
     true = np.arctan2(np.sin(x), np.cos(x) * cos)
-    return float(np.rad2deg(np.sqrt(np.mean((true - x) ** 2))))
+    return np.rad2deg(np.abs(true - x))
 
 
 def flexion_moved_deg(
@@ -750,27 +763,87 @@ def slip_columns(
 
 
 def stretch_lost_reason(
-    slip: Slip, flexions_deg: Mapping[str, FloatArray] | None = None
+    slip: Slip,
+    flexions_deg: Mapping[str, FloatArray] | None = None,
+    columns: Collection[str] | None = None,
 ) -> str | None:
     """Why no angle can be judged after a thigh's turn, or None where it still can.
 
-    The stretch, and so where every rule is judged, is found from the hip's flexion. A turn
-    that moved it past its whole target (:func:`flexion_moved_deg`; the stranger's 2149: an 85°
-    thigh turn read the hip 41° off) leaves when the stretch was held unknown from then on,
-    and a rule on an angle the turn did not touch is then judged in the wrong stretch (2149's
-    ankle break, read right, was missed). A shank's turn leaves the hip alone: None.
+    The stretch, and so where every rule is judged, is found from the hip's flexion, or from
+    the thigh's inclination where the set has no hip flexion (``columns``, the table's; None:
+    the hip's, :func:`criterion_column`). A turn that moved that angle past the hip flexion's
+    whole target (:func:`flexion_moved_deg`; the stranger's 2149: an 85° thigh turn read the hip
+    41° off) leaves when the stretch was held unknown from then on, and a rule on an angle the
+    turn did not touch is then judged in the wrong stretch (2149's ankle break, read right, was
+    missed). The words name the angle that finds the stretch in the set worn. A shank's turn
+    leaves the thigh alone: None.
     """
     if not slip.placement.endswith("_thigh"):
         return None
     side = slip.placement.removesuffix("_thigh")
-    column = angle_column(side, "hip", "flexion")
+    column = criterion_column(side, columns)
     moved = flexion_moved_deg(slip, column, flexions_deg)
     if moved <= RMSE_TARGET_DEG["hip_flexion"]:
         return None
+    angle = (
+        f"{side} thigh's inclination"
+        if column == thigh_inclination_column(side)
+        else f"{side} hip flexion"
+    )
     return (
-        f"{slip_reason(slip)}; the stretch is found from the {side} hip flexion, which that "
+        f"{slip_reason(slip)}; the stretch is found from the {angle}, which that "
         f"turn moved by about {moved:.0f}°, so when the stretch was held is not known from then on"
     )
+
+
+def criterion_column(side: str, columns: Collection[str] | None = None) -> str:
+    """The column that finds the stretch on ``side``.
+
+    The hip flexion, or the thigh's inclination where ``columns`` (the table's) has it and no
+    hip flexion (no pelvis worn).
+    """
+    hip = angle_column(side, "hip", "flexion")
+    thigh = thigh_inclination_column(side)
+    if columns is not None and hip not in columns and thigh in columns:
+        return thigh
+    return hip
+
+
+def slip_criterion_timed(
+    slips: Sequence[Slip], t_s: FloatArray, angles_deg: Mapping[str, FloatArray]
+) -> dict[str, TimedDoubt]:
+    """``{column: TimedDoubt}``: how far a thigh's turn may have moved the stretch's angle.
+
+    For each thigh slip that leaves the stretch unknown (:func:`stretch_lost_reason`), the
+    side's hip flexion and thigh inclination of ``angles_deg`` (on ``t_s``, degrees), per
+    sample: 0 before ``slip.since_s``, from then on the size of the turn's effect on the
+    reading (:func:`unturned_shift_deg`, by the turn or, read again, by what it is known to);
+    several slips of one column: the largest. The envelope checker reads it to say where a
+    stretch the turn hid may have been (its criterion read toward met by it), e.g. a 78° turn
+    reading a 72° thigh inclination as 32°.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    out: dict[str, TimedDoubt] = {}
+    for slip in slips:
+        if not slip.placement.endswith("_thigh"):
+            continue
+        lost = stretch_lost_reason(slip, read_since(slip, t, angles_deg), list(angles_deg))
+        if lost is None:
+            continue
+        side = slip.placement.removesuffix("_thigh")
+        turn = slip.turn_deg if slip.reread_within_deg is None else slip.reread_within_deg
+        for column in (angle_column(side, "hip", "flexion"), thigh_inclination_column(side)):
+            x = angles_deg.get(column)
+            if x is None:
+                continue
+            bound = np.where(t >= slip.since_s, unturned_shift_deg(np.asarray(x), turn), 0.0)
+            bound = np.nan_to_num(bound, nan=0.0).astype(np.float32)
+            was = out.get(column)
+            if was is not None:
+                bound = np.maximum(np.asarray(was.bound_deg), bound)
+                lost = was.reason if lost in was.reason else f"{was.reason}; {lost}"
+            out[column] = TimedDoubt(bound_deg=bound, reason=lost, redo=SLIP_REDO)
+    return out
 
 
 def read_since(
@@ -804,7 +877,7 @@ def slip_uncertain(
         taken = slip_columns(slip, columns, read)
         for c in taken:
             add(c, slip_reason(slip))
-        lost = stretch_lost_reason(slip, read)
+        lost = stretch_lost_reason(slip, read, columns)
         if lost is not None:
             for c in columns:
                 if c not in taken and c != T_S:

@@ -348,37 +348,56 @@ def check_envelope(
         angle_precision_deg=_angle_precision_deg(shown, data),
         trace_precision_deg={c: b for c, b in trace_precision_deg(shown).items() if c in data},
         possible_holds=possible_holds,
-        possible_stretches=_possible_stretches_timed(
-            _possible_stretches(
+        possible_stretches=_with_uncovered(
+            _possible_stretches_timed(
+                _possible_stretches(
+                    profile,
+                    side,
+                    data,
+                    (t_s, t_end),
+                    engaged,
+                    {
+                        c: ((uncertain or {}).get(c), (timed_doubts or {}).get(c))
+                        for c in {*(uncertain or {}), *(timed_doubts or {})}
+                    },
+                ),
                 profile,
                 side,
-                data,
-                (t_s, t_end),
-                engaged,
-                {
-                    c: ((uncertain or {}).get(c), (timed_doubts or {}).get(c))
-                    for c in {*(uncertain or {}), *(timed_doubts or {})}
-                },
+                lambda p, moved: (
+                    check_envelope(
+                        angles.assign(**moved) if moved else angles,
+                        p,
+                        side=side,
+                        markers=markers,
+                        absent=absent,
+                        uncertain=shown,
+                        other_readings=other_readings,
+                        rate_mixing=rate_mixing,
+                        timed_doubts={
+                            c: d for c, d in (timed_doubts or {}).items() if c not in moved
+                        },
+                        exact=exact,
+                        open_gaps=open_gaps,
+                    ).holds
+                ),
+                _criterion_toward_met(profile, side, data, timed_doubts or {}),
             ),
-            profile,
-            side,
-            lambda p: (
-                check_envelope(
-                    angles,
-                    p,
-                    side=side,
-                    markers=markers,
-                    absent=absent,
-                    uncertain=shown,
-                    other_readings=other_readings,
-                    rate_mixing=rate_mixing,
-                    timed_doubts=timed_doubts,
-                    exact=exact,
-                    open_gaps=open_gaps,
-                ).holds
-            ),
-        )
-        + said[1],
+            said[1],
+        ),
+    )
+
+
+def _with_uncovered(
+    stretches: tuple[PossibleStretch, ...], more: tuple[PossibleStretch, ...]
+) -> tuple[PossibleStretch, ...]:
+    """``stretches`` and each of ``more`` that no ``by_criterion`` one of them covers.
+
+    A bend at the hips no sensor sees (``more``) lying within the time a doubted deciding
+    angle may have met its criterion is said once, by the latter (which times its holds).
+    """
+    cover = [(p.start_s, p.end_s) for p in stretches if p.by_criterion]
+    return stretches + tuple(
+        m for m in more if not any(a <= m.start_s and m.end_s <= b for a, b in cover)
     )
 
 
@@ -500,27 +519,67 @@ def _possible_stretches_timed(
     stretches: tuple[PossibleStretch, ...],
     profile: Profile,
     side: str,
-    holds_under: Callable[[Profile], tuple[Hold, ...]],
+    holds_under: Callable[[Profile, Mapping[str, FloatArray]], tuple[Hold, ...]],
+    toward_met: Mapping[str, FloatArray],
 ) -> tuple[PossibleStretch, ...]:
     """Each possible stretch with the holds it would have had, were it a stretch.
 
-    For a hold profile and stretches a requirement left out (not ``by_criterion``): the
-    session judged again (``holds_under``: :func:`check_envelope` on the same inputs) with
-    those requirements left out of the engagement (:func:`without_requirements`), its rules
-    judged there as anywhere else; the holds lying within a stretch (to within a sample) are
-    its ``holds``. Nothing is counted: the stretch stays not counted (stranger round 5 seed
-    2284's DOT file: 2:26–3:04 possibly left out, read again held 150.55–181.33 s against a
-    true hold of 150.5–181.3 s).
+    For a hold profile, the session judged again (``holds_under``: :func:`check_envelope` on
+    the same inputs, with the columns given replaced and their timed doubts left out), its
+    rules judged there as anywhere else; the holds lying within a stretch (to within a
+    sample) are its ``holds``. Nothing is counted: the stretch stays not counted.
+
+    - Stretches a requirement left out (not ``by_criterion``): with those requirements left
+      out of the engagement (:func:`without_requirements`; stranger round 5 seed 2284's DOT
+      file: 2:26–3:04 possibly left out, read again held 150.55–181.33 s against a true hold
+      of 150.5–181.3 s).
+    - Stretches of the deciding angle's timed doubt (``by_criterion``, its column in
+      ``toward_met``, :func:`_criterion_toward_met`): with that angle read toward met by its
+      bound (round 5 seed 2679's pair file: a thigh turned 78° on its strap reads its
+      inclination half the true one, read back by the turn).
     """
-    left_out = [p for p in stretches if not p.by_criterion]
-    if profile.kind != "hold" or not left_out:
+    if profile.kind != "hold":
         return stretches
-    columns = {c for p in left_out for c in p.columns}
-    holds = holds_under(without_requirements(profile, side, columns))
+    left_out = [p for p in stretches if not p.by_criterion]
+    hidden = [p for p in stretches if p.by_criterion and p.columns[0] in toward_met]
+    if not left_out and not hidden:
+        return stretches
+    timed: dict[int, tuple[tuple[float, float], ...]] = {}
+    if left_out:
+        columns = {c for p in left_out for c in p.columns}
+        holds = holds_under(without_requirements(profile, side, columns), {})
+        timed |= {id(p): holds_within(holds, p) for p in left_out}
+    if hidden:
+        holds = holds_under(profile, {c: toward_met[c] for p in hidden for c in p.columns})
+        timed |= {id(p): holds_within(holds, p) for p in hidden}
     return tuple(
-        p if p.by_criterion else dataclasses.replace(p, holds=holds_within(holds, p))
-        for p in stretches
+        dataclasses.replace(p, holds=timed[id(p)]) if id(p) in timed else p for p in stretches
     )
+
+
+def _criterion_toward_met(
+    profile: Profile,
+    side: str,
+    data: Mapping[str, FloatArray],
+    timed_doubts: Mapping[str, TimedDoubt],
+) -> dict[str, FloatArray]:
+    """``{column: degrees}``: the deciding criterion's angle moved toward met by its timed doubt.
+
+    The first measured criterion's (as :func:`_engagement`'s) angle plus (a lower bound) or
+    minus (an upper one) its per-sample bound; empty when that angle has no timed doubt.
+    """
+    measured = _measured_criteria(profile.engaged, side, data)
+    if not measured:
+        return {}
+    crit, x = measured[0]
+    column = angle_column_for(crit.angle, side)
+    doubt = timed_doubts.get(column)
+    if doubt is None or column not in data:
+        return {}
+    bound = np.asarray(doubt.bound_deg, dtype=np.float64)
+    if not np.any(bound > 0.0):
+        return {}
+    return {column: np.asarray(x, dtype=np.float64) + _toward_met(crit) * bound}
 
 
 def without_requirements(profile: Profile, side: str, columns: Collection[str]) -> Profile:
@@ -1070,17 +1129,16 @@ def _possible_stretches(
     stretching: the checker does not know whether the person was in the stretch there
     (a seat bends the knee as a misread knee does).
     """
-    if not engaged.any():
-        unrecognised = _possible_criterion_stretches(profile, side, data, grid, doubts)
-        if unrecognised:
-            return unrecognised
+    unrecognised = _possible_criterion_stretches(profile, side, data, grid, doubts, engaged)
+    if unrecognised and not engaged.any():
+        return unrecognised
     found = _possible_engagement(profile, side, data, grid, doubts)
     if found is None:
-        return ()
+        return unrecognised
     possible, reqs = found
     spans = possible_stretch_spans(possible, engaged, *grid, profile.engaged.dwell_s)
     if not spans:
-        return ()
+        return unrecognised
     columns = tuple(angle_column_for(r.angle, side) for r in reqs)
     reasons = []
     for c in columns:
@@ -1088,10 +1146,11 @@ def _possible_stretches(
         reasons += [w for w in ((why or {}).get("reason"), timed and timed.reason) if w]
     reason = "; ".join(dict.fromkeys(reasons))
     needs = tuple(r.describe() for r in reqs)
-    return tuple(
+    left_out = tuple(
         PossibleStretch(start_s=a, end_s=b, columns=columns, needs=needs, reason=reason)
         for a, b in spans
     )
+    return tuple(sorted((*unrecognised, *left_out), key=lambda p: p.start_s))
 
 
 def _possible_criterion_stretches(
@@ -1100,14 +1159,19 @@ def _possible_criterion_stretches(
     data: Mapping[str, FloatArray],
     grid: tuple[FloatArray, FloatArray],
     doubts: Mapping[str, tuple[Mapping[str, str] | None, TimedDoubt | None]],
+    engaged: BoolArray,
 ) -> tuple[PossibleStretch, ...]:
-    """A session with no stretch whose deciding angle is uncertain: where it may have been one.
+    """Where a stretch the deciding angle's doubt hides may have been, not counted.
 
     The first measured criterion's angle read toward met under its doubt
-    (:func:`_possibly_met`: by its ± where it has one, else wherever it is measured), its
-    requirements as read, the engagement dwell applied; ``()`` when that angle is not doubted.
-    E.g. a thigh whose forward direction is not established reads its inclination the wrong
-    way round, and "no stretch found" would be said of a held stretch.
+    (:func:`_possibly_met`), its requirements as read, the engagement dwell applied, outside
+    ``engaged``; ``()`` when that angle is not doubted. In a session with no stretch, under
+    its whole doubt (by its ± where it has one, else wherever it is measured: a thigh whose
+    forward direction is not established reads its inclination the wrong way round, and "no
+    stretch found" would be said of a held stretch). Where a stretch was found, only under the
+    angle's timed doubt (the time it may be off, e.g. from a thigh's strap turn on, stranger
+    round 5 seed 2679's pair file): a session-wide doubt with no ± would make every moment a
+    possible stretch, the calibration's movements too.
     """
     measured = _measured_criteria(profile.engaged, side, data)
     if not measured:
@@ -1115,6 +1179,8 @@ def _possible_criterion_stretches(
     crit, x = measured[0]
     column = angle_column_for(crit.angle, side)
     why, timed = doubts.get(column, (None, None))
+    if engaged.any():
+        why = None
     maybe = _possibly_met(x, crit, why, timed)
     if maybe is None:
         return ()
@@ -1122,8 +1188,9 @@ def _possible_criterion_stretches(
     spec = profile.engaged
     raw, _ = _with_requirements(maybe, spec, side, data)
     possible = debounce(raw, t_end, t_s, on_s=spec.dwell_s, off_s=spec.dwell_s)
-    none = np.zeros(t_s.size, dtype=bool)
-    reason = "; ".join(w for w in ((why or {}).get("reason"), timed and timed.reason) if w)
+    reason = "; ".join(
+        dict.fromkeys(w for w in ((why or {}).get("reason"), timed and timed.reason) if w)
+    )
     return tuple(
         PossibleStretch(
             start_s=a,
@@ -1133,7 +1200,7 @@ def _possible_criterion_stretches(
             reason=reason,
             by_criterion=True,
         )
-        for a, b in possible_stretch_spans(possible, none, t_s, t_end, spec.dwell_s)
+        for a, b in possible_stretch_spans(possible, engaged, t_s, t_end, spec.dwell_s)
     )
 
 

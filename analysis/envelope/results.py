@@ -486,8 +486,9 @@ class PossibleStretch:
     one or more requirements on an uncertain angle (``columns``) read as not met: the angle
     cannot decide it, so the time is neither counted as stretching (no hold, no rule judged
     there) nor said to be out of the stretch. ``reason``: why those angles are uncertain.
-    With ``by_criterion``, the session has no stretch at all and the angle that recognises
-    one (the criterion's, ``columns``) is the uncertain one: the time it may have been met.
+    With ``by_criterion``, the angle that recognises a stretch (the criterion's, ``columns``)
+    is the doubted one: the time it may have been met, in a session with no stretch at all, or
+    outside the stretches found where that angle's doubt is timed (a thigh's strap turn).
     With ``hip_bend``, no pelvis sensor was worn and the thigh (``columns``) was held still,
     tipped forward short of the criterion: a bend at the hips no sensor sees may have been
     held there (:mod:`analysis.envelope.hip_bend`); ``reason`` says so, ``needs`` is empty.

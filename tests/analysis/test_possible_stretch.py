@@ -8,6 +8,7 @@ stretch may have been left out and why.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -15,7 +16,9 @@ import pandas as pd
 
 from analysis.envelope import check_envelope
 from analysis.envelope.checker import (
+    _criterion_toward_met,
     _possibly_met,
+    _with_uncovered,
     holds_within,
     possible_stretch_spans,
     without_requirements,
@@ -202,3 +205,70 @@ def test_a_bounded_deciding_angle_is_read_toward_met_by_its_margin_only():
     far = check_envelope(df, STANDING, side="right", uncertain={HIP: bounded("b", "r", 3.0)})
     assert [p.by_criterion for p in near.possible_stretches] == [True]
     assert far.possible_stretches == ()
+
+
+def _two_stretches_second_read_half() -> tuple[pd.DataFrame, TimedDoubt, dict]:
+    """A stretch at 3–33 s read right; a thigh turned at 40 s reads the second (50–80 s) half.
+
+    The hip (the deciding angle) reads 32° where it is 65°; its timed doubt from 40 s on is
+    how far the turn moved each reading (33° at 32°, 0 at the stand), and its session mark has
+    no ± (the strap turn): the stranger's round 5 seed 2679, in small.
+    """
+    t = np.arange(0.0, 90.0, 0.01)
+    first = (t >= 3.0) & (t < 33.0)
+    second = (t >= 50.0) & (t < 80.0)
+    df = pd.DataFrame(
+        {
+            "t_s": t,
+            HIP: np.select([first, second], [65.0, 32.0], 0.0),
+            KNEE: np.where(first | second, 20.0, 0.0),
+            "right_ankle_dorsiflexion_deg": np.full(t.size, -10.0),
+            "pelvis_anterior_tilt_deg": np.where(first | second, 8.0, 0.0),
+        }
+    )
+    bound = np.where(t >= 40.0, np.where(second, 33.0, 0.0), 0.0)
+    timed = TimedDoubt(bound_deg=bound, reason="the thigh sensor turned", redo="re-strap")
+    return df, timed, {HIP: {"reason": "the thigh sensor turned", "redo": "re-strap"}}
+
+
+def test_a_stretch_hidden_by_a_timed_doubt_is_said_and_timed_though_another_was_found():
+    df, timed, why = _two_stretches_second_read_half()
+    res = check_envelope(df, STANDING, side="right", uncertain=why, timed_doubts={HIP: timed})
+    assert [(round(h.start_s), round(h.end_s)) for h in res.holds] == [(3, 33)]
+    [p] = res.possible_stretches  # the stand and the calibration are not possible stretches
+    assert p.by_criterion
+    assert abs(p.start_s - 50.0) < 0.05
+    assert abs(p.end_s - 80.0) < 0.05
+    [(a, b)] = p.holds
+    assert abs(a - 50.0) < 0.1
+    assert abs(b - 80.0) < 0.1
+    assert "if it was one, it was held 30 s (0:50–1:20)" in p.text()
+    assert res.verdict == "inside"  # nothing counted there
+
+
+def test_a_found_stretch_with_an_untimed_deciding_doubt_says_no_possible_stretch():
+    # a session-wide doubt with no ± would make every moment possible: only a timed one reads
+    df, _, why = _two_stretches_second_read_half()
+    res = check_envelope(df, STANDING, side="right", uncertain=why)
+    assert res.possible_stretches == ()
+
+
+def test_criterion_toward_met_moves_the_deciding_angle_by_its_timed_bound():
+    df, timed, _ = _two_stretches_second_read_half()
+    data = {c: df[c].to_numpy() for c in df.columns if c != "t_s"}
+    moved = _criterion_toward_met(STANDING, "right", data, {HIP: timed})
+    assert set(moved) == {HIP}
+    assert moved[HIP][6000] == 65.0  # 60 s: 32° read, 33° moved
+    assert moved[HIP][500] == 65.0  # before the turn: as read
+    assert _criterion_toward_met(STANDING, "right", data, {KNEE: timed}) == {}
+
+
+def test_a_bend_at_the_hips_within_a_criterion_stretch_is_said_once():
+    crit = PossibleStretch(
+        start_s=10.0, end_s=40.0, columns=(HIP,), needs=("n",), reason="r", by_criterion=True
+    )
+    inside = PossibleStretch(start_s=12.0, end_s=38.0, columns=(HIP,), needs=(), reason="b")
+    later = PossibleStretch(start_s=50.0, end_s=60.0, columns=(HIP,), needs=(), reason="b")
+    assert _with_uncovered((crit,), (inside, later)) == (crit, later)
+    left = dataclasses.replace(crit, by_criterion=False)
+    assert _with_uncovered((left,), (inside,)) == (left, inside)

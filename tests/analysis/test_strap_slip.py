@@ -665,3 +665,48 @@ def test_a_small_thigh_slip_doubts_the_hips_adduction_and_rotation_only():
     assert sorted(out) == ["right_hip_adduction_deg", "right_hip_internal_rotation_deg"]
     assert out["right_hip_internal_rotation_deg"].redo == ss.SLIP_REDO
     assert ss.stretch_lost_reason(slip) is None
+
+
+def test_the_unturned_shift_takes_a_read_flexion_back_through_the_turn():
+    # a 72° thigh read through an axis turned 78.4° about its long axis reads 31.8°
+    read = np.rad2deg(np.arctan(np.tan(np.deg2rad(72.0)) * np.cos(np.deg2rad(78.4))))
+    got = ss.unturned_shift_deg(np.array([read, -read, 0.0, np.nan]), 78.4)
+    assert got[0] == pytest.approx(72.0 - read)
+    assert got[1] == pytest.approx(72.0 - read)
+    assert got[2] == 0.0
+    assert np.isnan(got[3])
+    assert ss.unturned_shift_deg(np.array([40.0]), 0.0)[0] == pytest.approx(0.0)
+
+
+def test_a_thigh_turn_in_a_set_without_a_pelvis_names_the_thigh_inclination():
+    t = np.arange(0.0, 100.0, 0.01)
+    read = {"left_thigh_inclination_deg": np.where(t >= 50.0, 32.0, 0.0)}
+    columns = ["t_s", "left_thigh_inclination_deg", "left_knee_flexion_deg"]
+    turn = ss.Slip(placement="left_thigh", at_s=45.0, turn_deg=78.0, since_s=40.0)
+    why = ss.stretch_lost_reason(turn, ss.read_since(turn, t, read), columns)
+    assert why is not None
+    assert "found from the left thigh's inclination" in why
+    assert "hip" not in why
+    doubted = ss.slip_uncertain([turn], columns, t, read)["left_thigh_inclination_deg"]
+    assert "found from the left thigh's inclination" in doubted["reason"]
+    # with a pelvis worn the hip flexion finds the stretch
+    assert ss.criterion_column("left", [*columns, "left_hip_flexion_deg"]) == "left_hip_flexion_deg"
+    assert ss.criterion_column("left") == "left_hip_flexion_deg"
+
+
+def test_a_thigh_turn_that_hides_the_stretch_doubts_its_angle_from_the_turn_on():
+    t = np.arange(0.0, 100.0, 0.01)
+    read = {
+        "left_thigh_inclination_deg": np.where(t >= 50.0, 32.0, 0.0),
+        "left_knee_flexion_deg": np.where(t >= 50.0, -40.0, 0.0),
+    }
+    turn = ss.Slip(placement="left_thigh", at_s=45.0, turn_deg=78.0, since_s=40.0)
+    out = ss.slip_criterion_timed([turn], t, read)
+    assert list(out) == ["left_thigh_inclination_deg"]
+    bound = np.asarray(out["left_thigh_inclination_deg"].bound_deg)
+    assert np.all(bound[t < 50.0] == 0.0)  # before the turn, and the stand after it
+    assert bound[t >= 50.0] == pytest.approx(ss.unturned_shift_deg(np.array([32.0]), 78.0)[0])
+    assert "found from the left thigh's inclination" in out["left_thigh_inclination_deg"].reason
+    small = ss.Slip(placement="left_thigh", at_s=45.0, turn_deg=15.0, since_s=40.0)
+    shank = ss.Slip(placement="left_shank", at_s=45.0, turn_deg=78.0, since_s=40.0)
+    assert ss.slip_criterion_timed([small, shank], t, read) == {}
