@@ -776,6 +776,33 @@ a standing limb's verticals is not read (a slow turn about the vertical would co
 magnified); a read one is at most 1/√share = 2 times the largest rest's reading."""
 
 
+def _block_stats(
+    acc_m_s2: FloatArray, gyr_rad_s: FloatArray, valid: BoolArray, n: int, k: int
+) -> tuple[BoolArray, FloatArray, FloatArray]:
+    """Per block of ``n`` rows (the first ``k``): still, mean specific force, mean rate.
+
+    Still: every row valid, and the rates' and specific force's spread (RMS about the block's
+    mean, vector length) under :data:`REST_GYRO_SPREAD_RAD_S` and :data:`REST_ACC_SPREAD_M_S2`.
+    Worked out :data:`CHUNK_ROWS` rows at a time in float64 (a 10-h session's rows never
+    whole), each block's figures as from the whole.
+    """
+    still = np.zeros(k, dtype=bool)
+    mean_acc, mean_gyr = np.zeros((k, 3)), np.zeros((k, 3))
+    step = max(1, CHUNK_ROWS // n)
+    for lo in range(0, k, step):
+        hi = min(k, lo + step)
+        rows = slice(lo * n, hi * n)
+        g = np.asarray(gyr_rad_s[rows], dtype=np.float64).reshape(hi - lo, n, 3)
+        a = np.asarray(acc_m_s2[rows], dtype=np.float64).reshape(hi - lo, n, 3)
+        ok = np.asarray(valid[rows], dtype=bool).reshape(hi - lo, n).all(axis=1)
+        with np.errstate(invalid="ignore"):
+            g_sd = np.sqrt(g.var(axis=1).sum(axis=1))
+            a_sd = np.sqrt(a.var(axis=1).sum(axis=1))
+            still[lo:hi] = ok & (g_sd < REST_GYRO_SPREAD_RAD_S) & (a_sd < REST_ACC_SPREAD_M_S2)
+        mean_acc[lo:hi], mean_gyr[lo:hi] = a.mean(axis=1), g.mean(axis=1)
+    return still, mean_acc, mean_gyr
+
+
 def _rests(
     acc_m_s2: FloatArray, gyr_rad_s: FloatArray, valid: BoolArray, n: int, block_s: float
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -790,18 +817,11 @@ def _rests(
     empty = np.empty((0,)), np.empty((0,)), np.empty((0, 3)), np.empty((0, 3))
     if k == 0:
         return empty
-    g = np.asarray(gyr_rad_s[: k * n], dtype=np.float64).reshape(k, n, 3)
-    a = np.asarray(acc_m_s2[: k * n], dtype=np.float64).reshape(k, n, 3)
-    ok = np.asarray(valid[: k * n], dtype=bool).reshape(k, n).all(axis=1)
-    with np.errstate(invalid="ignore"):
-        g_sd = np.sqrt(g.var(axis=1).sum(axis=1))
-        a_sd = np.sqrt(a.var(axis=1).sum(axis=1))
-        still = ok & (g_sd < REST_GYRO_SPREAD_RAD_S) & (a_sd < REST_ACC_SPREAD_M_S2)
+    still, mean_acc, mean_gyr = _block_stats(acc_m_s2, gyr_rad_s, valid, n, k)
     runs = [(lo, hi) for lo, hi in true_runs(still) if hi - lo >= MIN_REST_BLOCKS]
     if not runs:
         return empty
     blocks = np.concatenate([np.arange(lo, hi) for lo, hi in runs])
-    mean_acc = a.mean(axis=1)
     norm = np.linalg.norm(mean_acc, axis=1, keepdims=True)
     up = np.divide(mean_acc, norm, out=np.zeros_like(mean_acc), where=norm > 0.0)
     # a slow tilt the spreads let through: the vertical turns in the sensor frame as
@@ -809,7 +829,7 @@ def _rests(
     tilt_rate = np.concatenate(
         [np.cross(np.gradient(up[lo:hi], block_s, axis=0), up[lo:hi]) for lo, hi in runs]
     )
-    rate = g[blocks].mean(axis=1) - tilt_rate
+    rate = mean_gyr[blocks] - tilt_rate
     keep = norm[blocks, 0] > 0.0
     mid = (blocks + 0.5) * n
     return mid[keep], np.ones(int(keep.sum())), rate[keep], up[blocks][keep]
@@ -834,11 +854,10 @@ def rest_bias_rad_s(
     their block's value, linearly between blocks. ``bias_rad_s``: the stand's bias, taken out
     (the result is the change since the stand); zeros before any rest.
     """
-    gyr = np.asarray(gyr_rad_s, dtype=np.float64)
-    n_rows = gyr.shape[0]
+    n_rows = np.shape(gyr_rad_s)[0]
     out = np.zeros((n_rows, 3))
     n = max(2, round(REST_BLOCK_S * rate_hz))
-    mid, weight, rate, up = _rests(acc_m_s2, gyr, valid, n, n / rate_hz)
+    mid, weight, rate, up = _rests(acc_m_s2, gyr_rad_s, valid, n, n / rate_hz)
     if mid.size == 0:
         return out
     if bias_rad_s is not None:
@@ -863,9 +882,10 @@ def rest_bias_rad_s(
         kept = np.where(read[i], coef[i], vec[i].T @ held)
         held = vec[i] @ kept
         block_bias[i] = held
-    rows = np.arange(n_rows, dtype=np.float64)
-    for axis in range(3):
-        out[:, axis] = np.interp(rows, centre, block_bias[:, axis])
+    for a in range(0, n_rows, CHUNK_ROWS):  # rows a chunk at a time (a long session's)
+        rows = np.arange(a, min(n_rows, a + CHUNK_ROWS), dtype=np.float64)
+        for axis in range(3):
+            out[a : a + rows.size, axis] = np.interp(rows, centre, block_bias[:, axis])
     return out
 
 
