@@ -835,14 +835,35 @@ def _rests(
     return mid[keep], np.ones(int(keep.sum())), rate[keep], up[blocks][keep]
 
 
-def rest_bias_rad_s(
+@dataclass(frozen=True)
+class RestBias:
+    """A gyroscope's bias per :data:`REST_BLOCK_S` block (:func:`rest_bias_blocks`).
+
+    ``centre_rows``: each block's middle (grid rows); ``block_rad_s``: its bias ``(B, 3)``
+    (rad/s, sensor frame); ``n_rows``: the series' length. Zeros throughout with no rest.
+    """
+
+    centre_rows: FloatArray
+    block_rad_s: FloatArray
+    n_rows: int
+
+    def rows(self, a: int, b: int) -> FloatArray:
+        """The bias of rows ``a``…``b − 1`` (linear between blocks), ``(b − a, 3)`` float64."""
+        rows = np.arange(a, min(b, self.n_rows), dtype=np.float64)
+        out = np.empty((rows.size, 3))
+        for axis in range(3):
+            out[:, axis] = np.interp(rows, self.centre_rows, self.block_rad_s[:, axis])
+        return out
+
+
+def rest_bias_blocks(
     acc_m_s2: FloatArray,
     gyr_rad_s: FloatArray,
     valid: BoolArray,
     rate_hz: float,
     bias_rad_s: FloatArray | None = None,
-) -> FloatArray:
-    """Per row, a gyroscope's bias (sensor frame, rad/s) as its rests read it.
+) -> RestBias:
+    """A gyroscope's bias (sensor frame, rad/s) as its rests read it, per block.
 
     At rest (:func:`_rests`) a gyroscope's rates about the horizontal axes are its bias: a
     turn about them would tilt the accelerometer. About the vertical they are not (a limb may
@@ -851,15 +872,15 @@ def rest_bias_rad_s(
     squares fit to the parts read by the resting blocks within :data:`SLOW_BIAS_S` around it,
     in the directions they read (:data:`REST_READ_SHARE`): rests in different postures read
     different axes; a direction none reads keeps its value from the block before. Rows take
-    their block's value, linearly between blocks. ``bias_rad_s``: the stand's bias, taken out
-    (the result is the change since the stand); zeros before any rest.
+    their block's value, linearly between blocks (:meth:`RestBias.rows`). ``bias_rad_s``:
+    the stand's bias, taken out (the result is the change since the stand); zeros before any
+    rest.
     """
     n_rows = np.shape(gyr_rad_s)[0]
-    out = np.zeros((n_rows, 3))
     n = max(2, round(REST_BLOCK_S * rate_hz))
     mid, weight, rate, up = _rests(acc_m_s2, gyr_rad_s, valid, n, n / rate_hz)
     if mid.size == 0:
-        return out
+        return RestBias(np.zeros(1), np.zeros((1, 3)), n_rows)
     if bias_rad_s is not None:
         rate = rate - np.asarray(bias_rad_s, dtype=np.float64)
     across = np.eye(3)[None] - up[:, :, None] * up[:, None, :]  # (J, 3, 3) projectors
@@ -882,19 +903,30 @@ def rest_bias_rad_s(
         kept = np.where(read[i], coef[i], vec[i].T @ held)
         held = vec[i] @ kept
         block_bias[i] = held
-    for a in range(0, n_rows, CHUNK_ROWS):  # rows a chunk at a time (a long session's)
-        rows = np.arange(a, min(n_rows, a + CHUNK_ROWS), dtype=np.float64)
-        for axis in range(3):
-            out[a : a + rows.size, axis] = np.interp(rows, centre, block_bias[:, axis])
-    return out
+    return RestBias(centre, block_bias, n_rows)
 
 
-def bias_turn_rad(q_E_S: FloatArray, bias_rad_s: FloatArray, rate_hz: float) -> FloatArray:
+def rest_bias_rad_s(
+    acc_m_s2: FloatArray,
+    gyr_rad_s: FloatArray,
+    valid: BoolArray,
+    rate_hz: float,
+    bias_rad_s: FloatArray | None = None,
+) -> FloatArray:
+    """Per row, :func:`rest_bias_blocks`' bias (sensor frame, rad/s): ``(rows, 3)``."""
+    blocks = rest_bias_blocks(acc_m_s2, gyr_rad_s, valid, rate_hz, bias_rad_s)
+    return blocks.rows(0, blocks.n_rows)
+
+
+def bias_turn_rad(
+    q_E_S: FloatArray, bias_rad_s: FloatArray | RestBias, rate_hz: float
+) -> FloatArray:
     """Per row, how far (rad) a bias ``bias_rad_s`` (sensor frame, per row) turns the heading.
 
     Cumulative from the first row, as :func:`filter_turn_rad`: a filter that takes out a bias
     it tracked rightly turns its sensor about the vertical by the bias's vertical component
-    (the earth's up axis in the sensor frame, from ``q_E_S``, ``w, x, y, z``), so this is the
+    (the earth's up axis in the sensor frame, from ``q_E_S``, ``w, x, y, z``; ``bias_rad_s`` per
+    row or as :class:`RestBias` blocks, filled a chunk at a time), so this is the
     part of that function's turn a right estimate makes. Rows with no orientation add nothing.
     """
     n = q_E_S.shape[0]
@@ -902,7 +934,10 @@ def bias_turn_rad(q_E_S: FloatArray, bias_rad_s: FloatArray, rate_hz: float) -> 
     for a in range(0, n - 1, CHUNK_ROWS):
         b = min(n - 1, a + CHUNK_ROWS)
         w, x, y, z = np.asarray(q_E_S[a:b], dtype=np.float64).T
-        bias = np.asarray(bias_rad_s[a:b], dtype=np.float64)
+        if isinstance(bias_rad_s, RestBias):
+            bias = bias_rad_s.rows(a, b)
+        else:
+            bias = np.asarray(bias_rad_s[a:b], dtype=np.float64)
         up_rate = 2.0 * (x * z - w * y) * bias[:, 0] + 2.0 * (y * z + w * x) * bias[:, 1]
         up_rate = up_rate + (1.0 - 2.0 * (x * x + y * y)) * bias[:, 2]
         step = up_rate / rate_hz

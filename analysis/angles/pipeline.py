@@ -48,7 +48,7 @@ from analysis.angles.heading import (
     lying_flat_mask,
     past_target_doubt,
     posture_anchor_mask,
-    rest_bias_rad_s,
+    rest_bias_blocks,
     turn_about_vertical,
     turn_from_stand_deg,
     twist_accepted,
@@ -1930,7 +1930,7 @@ def _hip_filter_turns(
 
     Per grid row: :func:`~analysis.angles.heading.filter_turn_rad` less
     :func:`~analysis.angles.heading.bias_turn_rad` of
-    :func:`~analysis.angles.heading.rest_bias_rad_s` (a drift the filter took out rightly is
+    :func:`~analysis.angles.heading.rest_bias_blocks` (a drift the filter took out rightly is
     no wander); a vendor's fusion is left out (its heading has other inputs).
     """
     out = {}
@@ -1939,7 +1939,7 @@ def _hip_filter_turns(
             continue
         s = session.streams[p]
         turn = filter_turn_rad(q, s.gyr_rad_s, session.rate_hz, gyr_bias[p])
-        rest = rest_bias_rad_s(s.acc_m_s2, s.gyr_rad_s, s.valid, session.rate_hz, gyr_bias[p])
+        rest = rest_bias_blocks(s.acc_m_s2, s.gyr_rad_s, s.valid, session.rate_hz, gyr_bias[p])
         out[p] = turn - bias_turn_rad(q, rest, session.rate_hz)
     return out
 
