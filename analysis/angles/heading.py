@@ -1025,8 +1025,82 @@ def wander_bound_rad(t_s: FloatArray, runs: AnchorRuns, turn_rad: FloatArray) ->
     return out
 
 
+STAND_TURN_WORDS = (
+    "the sensors turned about the vertical together while you stood for the start, which "
+    "cannot be told from their gyroscopes' offsets and shows once the thigh lies level"
+)
+"""Why a heading may run after the last stand by a turn the stand took for bias (the words
+after "and" in :func:`hip_drift_doubts` and :func:`hip_drift_timed`)."""
+
+
+def stand_turn_rate_rad_s(vertical_rates_rad_s: Sequence[float]) -> float:
+    """The turn about the vertical (rad/s, signed) that every sensor's stand rate may share.
+
+    ``vertical_rates_rad_s``: per sensor, its mean rate over the quiet stand along the
+    vertical there (earth z, up). A person turning slowly while standing turns every
+    sensor alike about the vertical, which no accelerometer sees and the stand's mean takes
+    for each gyroscope's bias; a bias of its own differs between sensors. So what all of
+    them share, the smallest in size when all turn the same way, may be such a turn; 0 when
+    two turn opposite ways or with fewer than one rate.
+    """
+    v = np.asarray(vertical_rates_rad_s, dtype=np.float64)
+    if v.size == 0 or not (np.all(v > 0.0) or np.all(v < 0.0)):
+        return 0.0
+    return float(np.sign(v[0]) * np.min(np.abs(v)))
+
+
+def stand_axis_up(q_E_S: FloatArray, up_stand_S: FloatArray) -> FloatArray:
+    """Per row, the vertical component (earth z) of the sensor axis that was up at the stand.
+
+    ``q_E_S``: orientation rows (``w, x, y, z``, sensor → its earth frame, z up; float32 or
+    float64, taken a chunk at a time); ``up_stand_S``: the vertical at the stand in sensor
+    coordinates (any length). 1 while the sensor stands as it did, 0 with that axis level.
+    """
+    u = np.asarray(up_stand_S, dtype=np.float64)
+    u = u / np.linalg.norm(u)
+
+    def rows(q: FloatArray) -> FloatArray:
+        return rot.rotate(np.asarray(q, dtype=np.float64), u)[:, 2]
+
+    return map_rows(rows, np.asarray(q_E_S), width=None, dtype=np.float64)
+
+
+def stand_turn_bound_rad(
+    t_s: FloatArray,
+    runs: AnchorRuns,
+    rate_rad_s: float,
+    up_distal: FloatArray,
+    up_proximal: FloatArray,
+) -> FloatArray:
+    """Per sample, how far (rad) a turn shared at the stand may have run a heading since.
+
+    ``rate_rad_s``: :func:`stand_turn_rate_rad_s`, removed from both sensors as bias about
+    their axis vertical at the stand; ``up_*``: :func:`stand_axis_up` of the distal and the
+    proximal sensor. Where both axes stand as they did the error is the same in both and
+    the joint's heading keeps it (the anchor runs, taken standing, cannot see it); as one
+    tips level and the other does not (a thigh lying level under an upright pelvis) it runs
+    the heading at ``|rate| × |up_distal − up_proximal|``. Summed from the last run's end
+    (the runs hold it before); 0 up to then and without a run. Rows without an orientation
+    add nothing.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    out = np.zeros(t.shape[0])
+    if runs.values_rad.size == 0 or rate_rad_s == 0.0 or t.size < 2:
+        return out
+    diff = np.abs(np.asarray(up_distal, dtype=np.float64) - np.asarray(up_proximal))
+    speed = abs(rate_rad_s) * np.where(np.isfinite(diff), diff, 0.0)  # no orientation: no turn
+    after = t > runs.end_s[-1]
+    dt = np.diff(t, prepend=t[0])
+    out[after] = np.cumsum(speed[after] * dt[after])
+    return out
+
+
 def hip_drift_doubts(
-    t_s: FloatArray, thigh_up: FloatArray, runs: AnchorRuns, side: str
+    t_s: FloatArray,
+    thigh_up: FloatArray,
+    runs: AnchorRuns,
+    side: str,
+    stand_turn_rad: FloatArray | None = None,
 ) -> dict[str, dict[str, str]]:
     """Hip angles a heading drift the anchors no longer hold may put past their target.
 
@@ -1037,25 +1111,30 @@ def hip_drift_doubts(
     as far as it is horizontal. Where that share of the bound, as an RMS over the session's
     samples (the target's measure), passes :data:`HIP_DRIFT_TARGET_DEG`, the angle is
     uncertain: ``{motion: {"reason", "redo"}}`` (``"adduction"``, ``"internal_rotation"``).
+    ``stand_turn_rad`` (:func:`stand_turn_bound_rad`, per sample): a turn the stand took for
+    bias, a second bound after the last run; the larger of the two is taken.
     """
     bound = np.rad2deg(runs.drift_bound_rad(t_s))
+    seen = f"the stands saw it run {np.rad2deg(runs.drift_rate_rad_s()):.2f}°/s"
+    if stand_turn_rad is not None and np.any(np.rad2deg(stand_turn_rad) > bound):
+        bound = np.maximum(bound, np.rad2deg(np.asarray(stand_turn_rad, dtype=np.float64)))
+        seen = STAND_TURN_WORDS
     if not np.any(bound > HIP_DRIFT_TARGET_DEG):
         return {}
     up = np.clip(np.abs(np.asarray(thigh_up, dtype=np.float64)), 0.0, 1.0)
-    seen = np.isfinite(up)
-    rate = np.rad2deg(runs.drift_rate_rad_s())
+    known = np.isfinite(up)
     out = {}
     for motion, share in (("adduction", np.sqrt(1.0 - up * up)), ("internal_rotation", up)):
-        off = bound[seen] * share[seen]
+        off = bound[known] * share[known]
         rms = float(np.sqrt(np.mean(off * off))) if off.size else 0.0
         if rms <= HIP_DRIFT_TARGET_DEG:
             continue
-        late = np.flatnonzero(bound * np.where(seen, share, 0.0) > HIP_DRIFT_TARGET_DEG)
+        late = np.flatnonzero(bound * np.where(known, share, 0.0) > HIP_DRIFT_TARGET_DEG)
         out[motion] = {
             "reason": (
                 f"the {side} leg's heading against the pelvis is measured only where you stand "
-                "still and upright, and the stands saw it run "
-                f"{rate:.2f}°/s: before the first such stand or after the last, hip "
+                f"still and upright, and {seen}: before the first such stand or after the "
+                "last, hip "
                 f"{motion.replace('_', ' ')} may be off by {rms:.0f}° RMS over the session, "
                 f"more than the {HIP_DRIFT_TARGET_DEG:.0f}° this tool trusts (by more than "
                 f"that from {t_s[late[0]]:.0f} s)"
@@ -1074,6 +1153,7 @@ def hip_drift_timed(
     runs: AnchorRuns,
     side: str,
     wander_rad: FloatArray | None = None,
+    stand_turn_rad: FloatArray | None = None,
 ) -> dict[str, TimedDoubt]:
     """When a heading drift the anchors do not hold may put a hip angle past its target.
 
@@ -1084,12 +1164,16 @@ def hip_drift_timed(
     elsewhere still counts). Round 15's whole-session doubt (:func:`hip_drift_doubts`) is
     separate: a session-long RMS past the target leaves the angle itself uncertain.
     ``wander_rad`` (:func:`wander_bound_rad`, per sample): the filters' own turn between the
-    runs, a second bound of the same heading; the larger of the two is taken.
+    runs, a second bound of the same heading; ``stand_turn_rad`` (:func:`stand_turn_bound_rad`)
+    a third, after the last run; the largest is taken.
     """
     bound = np.rad2deg(runs.timed_bound_rad(t_s))
     wander = None if wander_rad is None else np.rad2deg(np.asarray(wander_rad, dtype=np.float64))
     if wander is not None:
         bound = np.maximum(bound, wander)
+    stand = None if stand_turn_rad is None else np.rad2deg(np.asarray(stand_turn_rad))
+    if stand is not None:
+        bound = np.maximum(bound, stand)
     if not np.any(bound > HIP_DRIFT_TARGET_DEG):
         return {}
     up = np.clip(np.abs(np.asarray(thigh_up, dtype=np.float64)), 0.0, 1.0)
@@ -1101,6 +1185,8 @@ def hip_drift_timed(
             f"the sensors' filters turned it up to {float(np.max(wander)):.0f}° away from "
             "what the stands on either side measured and back"
         )
+    if stand is not None and np.any(stand > HIP_DRIFT_TARGET_DEG):
+        seen = STAND_TURN_WORDS
     out = {}
     for motion, share in (("adduction", np.sqrt(1.0 - up * up)), ("internal_rotation", up)):
         doubt = past_target_doubt(

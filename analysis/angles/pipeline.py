@@ -49,6 +49,9 @@ from analysis.angles.heading import (
     past_target_doubt,
     posture_anchor_mask,
     rest_bias_blocks,
+    stand_axis_up,
+    stand_turn_bound_rad,
+    stand_turn_rate_rad_s,
     turn_about_vertical,
     turn_from_stand_deg,
     twist_accepted,
@@ -787,13 +790,14 @@ def analyse_recording(
         families={p: info.family for p, info in meta.sensors.items()},  # a part's prior
         vendor_fused=fused,
     )
-    precision, filter_turns = (
+    precision, filter_turns, stand_turns = (
         {
             p: precision_of(e, cal.segments[p].q_S_B)
             for p, e in evidence.items()
             if p in cal.segments
         },
         _hip_filter_turns(session, q_E_S, gyr_bias, fused),  # before the re-anchoring
+        _hip_stand_turns(session, q_E_S, gyr_bias, fused, windows.static_s),
     )
     valid = {p: u.valid for p, u in session.streams.items()}
     # ``worn``: the calibration the re-anchored sensors' orientations are read with (an axis
@@ -848,6 +852,7 @@ def analyse_recording(
         exercised=exercised,
         drift=drift,
         turned_since_s=turned_since_s,
+        stand_turns=(turned := _stand_turn_bounds(t_s, drift, stand_turns)),
     )
     uncertain, readings, leaned = _leaned_hips(
         angles, leans, uncertain, readings, twist.adduction_moved_deg
@@ -885,7 +890,7 @@ def analyse_recording(
         other_readings=readings,
         rate_mixing=mixing,
         timed_doubts=_merged_timed(
-            _timed_hips(angles, drift, filter_turns),
+            _timed_hips(angles, drift, filter_turns, turned),
             leaned,
             tissue_timed,
             _vendor_heading_hips(angles, drift, fused),
@@ -1733,6 +1738,7 @@ def _doubted(
     exercised: str | None = None,
     drift: Mapping[str, tuple[AnchorRuns, FloatArray]] | None = None,
     turned_since_s: Mapping[str, float] | None = None,
+    stand_turns: Mapping[str, FloatArray] | None = None,
 ) -> tuple[dict[str, str], dict[str, Mapping[str, str]], dict[str, OtherReadings]]:
     """The doubted segments, the uncertain columns and the other readings covering them.
 
@@ -1744,7 +1750,8 @@ def _doubted(
     keeps its reason). With ``drift``, the hip angles a heading the anchors no longer hold
     may put past their target (:func:`_drifted_hips`). ``turned_since_s``: the sensors found
     turned on their straps and since when; their joints' readings from then on are not held
-    against the calibration (:func:`implausible_joints`).
+    against the calibration (:func:`implausible_joints`). ``stand_turns``:
+    :func:`_stand_turn_bounds`, for :func:`_drifted_hips`.
     """
     extra = _implausible(cal, angles, rate_hz, feet_flat, exercised, turned_since_s)
     doubts = cal.doubts(extra)
@@ -1757,7 +1764,7 @@ def _doubted(
         twisted, more = _undecided_twists(columns, twist.read, uncertain, twist)
         uncertain, readings = {**twisted, **uncertain}, {**readings, **more}
         uncertain, readings = _unread_twists(angles, drift or {}, twist.read, uncertain, readings)
-    return (doubts, *_drifted_hips(angles, drift or {}, uncertain, readings))
+    return (doubts, *_drifted_hips(angles, drift or {}, uncertain, readings, stand_turns))
 
 
 def _unread_twists(
@@ -1820,6 +1827,7 @@ def _drifted_hips(
     drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
     uncertain: Mapping[str, Mapping[str, str]],
     readings: Mapping[str, OtherReadings],
+    stand_turns: Mapping[str, FloatArray] | None = None,
 ) -> tuple[dict[str, Mapping[str, str]], dict[str, OtherReadings]]:
     """``uncertain`` and ``readings`` with the hips' heading drift after (or before) the anchors.
 
@@ -1827,14 +1835,16 @@ def _drifted_hips(
     :func:`_vertical_share`), the hip angles :func:`hip_drift_doubts` finds past
     their target are uncertain; one uncertain already keeps its reason with this one added.
     Every other reading shares the drift (it turns only a calibration or a twist), so it can
-    confirm no episode of such a column: it is taken out of them.
+    confirm no episode of such a column: it is taken out of them. ``stand_turns``
+    (:func:`_stand_turn_bounds`): per thigh, a second bound after the last anchor run.
     """
     t_s = angles[T_S].to_numpy()
     out = dict(uncertain)
     drifted: set[str] = set()
     for thigh, (runs, up) in drift.items():
         side = thigh.split("_", 1)[0]
-        drifted |= _join_hip_doubts(out, side, hip_drift_doubts(t_s, up, runs, side), angles)
+        found = hip_drift_doubts(t_s, up, runs, side, (stand_turns or {}).get(thigh))
+        drifted |= _join_hip_doubts(out, side, found, angles)
     if not drifted:
         return out, dict(readings)
     return out, {k: (w, _without(group, drifted)) for k, (w, group) in readings.items()}
@@ -1944,16 +1954,75 @@ def _hip_filter_turns(
     return out
 
 
+def _hip_stand_turns(
+    session: UniformSession,
+    q_E_S: Mapping[str, FloatArray],
+    gyr_bias: Mapping[str, FloatArray],
+    fused: Collection[str],
+    static_s: tuple[float, float],
+) -> dict[str, tuple[float, FloatArray, FloatArray]]:
+    """Per VQF-fused thigh beside a VQF-fused pelvis, what a turn at the stand may do later.
+
+    ``(rate, thigh's, pelvis's)``: the turn about the vertical both sensors' stand rates
+    share (rad/s, :func:`~analysis.angles.heading.stand_turn_rate_rad_s`; the stand's mean
+    rate, ``gyr_bias``, along each one's vertical there) and, per grid row, how upright each
+    one's stand-vertical axis is (:func:`~analysis.angles.heading.stand_axis_up`). A vendor's
+    fusion is left out (the stand's rate is not removed from it).
+    """
+    stand = (session.t_s >= static_s[0]) & (session.t_s < static_s[1])
+    ups: dict[str, FloatArray] = {}
+    for p, q in q_E_S.items():
+        if p in fused or not (p == "pelvis" or p.endswith("_thigh")):
+            continue
+        rows = np.asarray(q[stand], dtype=np.float64)
+        rows = rows[np.all(np.isfinite(rows), axis=1)]
+        if rows.shape[0] == 0:
+            continue
+        ups[p] = np.mean(rot.rotate(rot.conjugate(rows), [0.0, 0.0, 1.0]), axis=0)
+    if "pelvis" not in ups:
+        return {}
+    up_pelvis = stand_axis_up(q_E_S["pelvis"], ups["pelvis"])
+    out = {}
+    for p, up in ups.items():
+        if p == "pelvis":
+            continue
+        vertical = [
+            float(np.dot(gyr_bias[k], ups[k]) / np.linalg.norm(ups[k])) for k in ("pelvis", p)
+        ]
+        rate = stand_turn_rate_rad_s(vertical)
+        if rate != 0.0:
+            out[p] = (rate, stand_axis_up(q_E_S[p], up), up_pelvis)
+    return out
+
+
+def _stand_turn_bounds(
+    t_s: FloatArray,
+    drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
+    stand_turns: Mapping[str, tuple[float, FloatArray, FloatArray]],
+) -> dict[str, FloatArray]:
+    """Per thigh with anchor runs, :func:`~analysis.angles.heading.stand_turn_bound_rad` (rad).
+
+    ``stand_turns``: :func:`_hip_stand_turns`.
+    """
+    return {
+        thigh: stand_turn_bound_rad(t_s, runs, *stand_turns[thigh])
+        for thigh, (runs, _) in drift.items()
+        if thigh in stand_turns
+    }
+
+
 def _timed_hips(
     angles: pd.DataFrame,
     drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
     filter_turns: Mapping[str, FloatArray] | None = None,
+    stand_turns: Mapping[str, FloatArray] | None = None,
 ) -> dict[str, TimedDoubt]:
     """Per hip angle column, when a heading drift may put it past its target.
 
     :func:`hip_drift_timed` on each thigh's anchor runs and its long axis's vertical share,
     with the filters' turn between the runs (:func:`wander_bound_rad`) where both the pelvis's
-    and the thigh's are in ``filter_turns`` (:func:`_hip_filter_turns`).
+    and the thigh's are in ``filter_turns`` (:func:`_hip_filter_turns`), and a turn the
+    stand took for bias after the last run (``stand_turns``, :func:`_stand_turn_bounds`).
     """
     t_s = angles[T_S].to_numpy()
     turns = filter_turns or {}
@@ -1963,7 +2032,8 @@ def _timed_hips(
         wander = None
         if thigh in turns and "pelvis" in turns:
             wander = wander_bound_rad(t_s, runs, turns[thigh] - turns["pelvis"])
-        for motion, doubt in hip_drift_timed(t_s, up, runs, side, wander).items():
+        stand = (stand_turns or {}).get(thigh)
+        for motion, doubt in hip_drift_timed(t_s, up, runs, side, wander, stand).items():
             column = angle_column(side, "hip", motion)
             if column in angles:
                 out[column] = doubt
