@@ -591,6 +591,25 @@ def slip_reason(slip: Slip) -> str:
 SLIP_REDO = "fasten the strap firmly and redo the calibration movements before the stretches"
 
 
+def _onset(
+    turns: list[AxisTurn], ref: float, knee_turns: list[AxisTurn], *, thigh: bool
+) -> tuple[AxisTurn | None, bool, bool]:
+    """Where a sensor's windows (``turns`` against ``-ref``) first show it turned, and how.
+
+    :func:`slip_onset`; else a step one stretch of bending shows (:func:`one_stretch_onset`
+    against ``knee_turns``, the other sensor's unslipped windows: ``one`` set); else, on a
+    ``thigh``, a small turn (:func:`small_slip_onset`: ``small`` set). ``(onset, one, small)``.
+    """
+    onset = slip_onset(turns, -ref)
+    if onset is not None:
+        return onset, False, False
+    onset = one_stretch_onset(turns, -ref, knee_turns=knee_turns)
+    if onset is not None or not thigh:
+        return onset, True, False
+    onset = small_slip_onset(turns, -ref, knee_turns=knee_turns)
+    return onset, False, onset is not None
+
+
 def find_slips(
     t_s: FloatArray,
     gyr_rad_s: Mapping[str, Rates],
@@ -637,14 +656,7 @@ def find_slips(
             ref, turns = read[p]
             if ref is None:
                 continue
-            onset = slip_onset(turns, -ref)
-            one = onset is None
-            if one:
-                onset = one_stretch_onset(turns, -ref, knee_turns=unslipped(*read[other]))
-            small = onset is None and p == thigh
-            if small:
-                onset = small_slip_onset(turns, -ref, knee_turns=unslipped(*read[other]))
-                one = False
+            onset, one, small = _onset(turns, ref, unslipped(*read[other]), thigh=p == thigh)
             if onset is not None and seen_once(turns, onset.t0_s):
                 reference = fits[-np.inf]
                 assert reference is not None  # ``ref`` is read from it
