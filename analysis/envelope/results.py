@@ -450,7 +450,8 @@ class ReadingEpisodes:
     Where the angle's doubt is between discrete calibrations (``check_envelope``'s
     ``other_readings``: the pelvis sensor facing one way or the other, one flexion axis or
     its rival), each other reading is judged as the angles' own. ``reading``: the words of
-    that doubt's readings ("found whichever way the pelvis sensor faces"); ``episodes``: the
+    that doubt's readings ("found whichever way the pelvis sensor faces (forward, back or to
+    either side)"); ``episodes``: the
     episodes of the doubted gating rules under that reading, clipped to the hold (``peak_deg``
     and ``peak_t_s`` stay those of the whole episode), in time order. Had that reading been
     the right one, each of them would have broken the hold.

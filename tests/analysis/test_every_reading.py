@@ -196,14 +196,20 @@ def test_other_frames_of_an_axis_doubt_and_a_sign_doubt():
         "sign is not sure)"
     )
     frames, words = _frames("low", _axes())
-    ((q_flip, _),) = frames
+    (q_flip, _), (q_left, _), (q_right, _) = frames
     assert rot.rotate(q_flip, [0.0, 0.0, 1.0]) == pytest.approx([0.0, 0.0, -1.0])
     assert rot.rotate(q_flip, [0.0, 1.0, 0.0]) == pytest.approx([0.0, 1.0, 0.0])
-    assert words == "found whichever way the trunk sensor faces"
+    # an unsure sign leaves the forward direction open: the used axis turned to either side
+    assert rot.rotate(q_left, [0.0, 0.0, 1.0]) == pytest.approx([1.0, 0.0, 0.0])
+    assert rot.rotate(q_right, [0.0, 0.0, 1.0]) == pytest.approx([-1.0, 0.0, 0.0])
+    assert rot.rotate(q_left, [0.0, 1.0, 0.0]) == pytest.approx([0.0, 1.0, 0.0])
+    assert words == "found whichever way the trunk sensor faces (forward, back or to either side)"
     frames, words = _frames("low", ax)
-    assert len(frames) == 3  # two axes × two signs, less the reading made
+    assert len(frames) == 5  # two axes × two signs, the used one's two sides, less the one made
     assert words is not None
-    assert words.endswith("is right and whichever way the trunk sensor faces")
+    assert words.endswith(
+        "is right and whichever way the trunk sensor faces (forward, back or to either side)"
+    )
 
 
 def _segment(p: str, **kw) -> SegmentCalibration:

@@ -17,6 +17,7 @@ from analysis.angles import rotations as rot
 from analysis.angles.calibration import (
     _decided_on_other_axes,
     _reading_frames,
+    _side_frames,
     decide_signs,
     other_frames,
 )
@@ -127,8 +128,9 @@ def test_the_other_axis_is_read_both_ways_round_only_where_its_sign_is_not_sure(
     ]
     # not decided again (the old behaviour): both ways round on each other axis
     assert len(_reading_frames(q, ax, _decision("high", 0))) == 4
-    # an unsure sign reads every axis both ways round, whatever was decided again
-    assert len(_reading_frames(q, ax, _decision("low", 0, (True, True)))) == 5
+    # an unsure sign reads every axis both ways round, whatever was decided again, and the
+    # used axis turned to either side
+    assert len(_reading_frames(q, ax, _decision("low", 0, (True, True)))) == 7
 
 
 def test_the_words_say_the_sign_was_decided_again_on_each_axis():
@@ -142,3 +144,19 @@ def test_the_words_say_the_sign_was_decided_again_on_each_axis():
         "found whichever of the trunk's two flexion axes (from the calibration movements, "
         "the hip centre) is right (the trunk sensor's sign decided again on each axis)"
     )
+
+
+@pytest.mark.parametrize("off_deg", [0.0, 30.0, 70.0, 110.0, 160.0, -135.0])
+def test_an_unsure_sign_s_four_readings_read_most_of_a_flexion_about_any_heading(off_deg):
+    """A flexion about the true axis, turned ``off_deg`` from the used one about the long
+    axis, reads as its share along each reading's flexion axis: one of the used frame, its
+    reversal and its two sides reads at least cos 45° of it, and of the same sign."""
+    used = rot.from_matrix(np.eye(3))
+    frames = [used, rot.multiply(used, [0.0, 0.0, 1.0, 0.0]), *_side_frames(used)]
+    a = np.radians(off_deg)
+    true_z = np.array([np.sin(a), 0.0, np.cos(a)])  # about y, the long axis
+    shares = [float(_z(f) @ true_z) for f in frames]
+    assert max(shares) >= np.cos(np.pi / 4) - 1e-9
+    for f in _side_frames(used):  # the sides keep the long axis
+        assert rot.rotate(f, [0.0, 1.0, 0.0]) == pytest.approx([0.0, 1.0, 0.0])
+        assert abs(float(_z(f) @ _z(used))) == pytest.approx(0.0, abs=1e-12)
