@@ -27,6 +27,8 @@ BoolArray = NDArray[np.bool_]
 
 MOVE_RAD_S = float(np.radians(10.0))
 """A 0.25 s mean rate above this (bias taken out) is a movement, not stillness or sway."""
+LEAD_S = 1.5
+"""The stillness is read up to this long before the first movement (a hand's slow start)."""
 MIN_TABLE_S = 3.0
 """The least opening stillness taken for a table (shorter: nothing is cut)."""
 TABLE_LP_MAX_RAD_S = float(np.radians(0.03))
@@ -126,7 +128,7 @@ def off_body_until(session: UniformSession) -> dict[str, float]:
         k = first_move(gyr, rate, i0)
         if k is None:
             continue
-        a, b = i0 + margin, k - margin
+        a, b = i0 + margin, k - round(LEAD_S * rate)
         if (b - a) / rate < MIN_TABLE_S or not s.valid[a:b].all():
             continue
         mine = slow_sway_rad_s(gyr[a:b], rate)
