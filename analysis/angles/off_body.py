@@ -1,8 +1,10 @@
 """A sensor not yet on the body when the recording starts: its opening rows are a gap.
 
 A sensor left lying on a table while the person stands by reads a table's stillness: its
-rate is sensor noise alone, which a 1 s mean all but removes, while a sensor strapped to a
-standing person reads the body's sway (tenths of a degree per second at 1 s). When such a
+rate is sensor noise alone, which a 1 s mean all but removes, while the sensors strapped to a
+standing person read the body's sway (tenths of a degree per second at 1 s). Only a sensor
+still while *every* other sensor sways is taken: a leg that barely sways (the population's
+legs read like a table while only the pelvis sways) is not. When such a
 sensor is then picked up and strapped on, it turns on its own (the others stay put) by tens
 of degrees and settles. Its rows before it settles belong to the table, not the body: they
 are made a gap (reason ``"off_body"``), so no angle is read and no rule judged from them, and
@@ -34,7 +36,7 @@ MIN_TABLE_S = 3.0
 TABLE_LP_MAX_RAD_S = float(np.radians(0.03))
 """A table's stillness: the RMS of the 1 s mean rate (its own mean out) stays below this."""
 BODY_LP_MIN_RAD_S = float(np.radians(0.05))
-"""Another sensor on the body over the same stretch shows at least this much sway (1 s mean)."""
+"""Every other sensor over the same stretch shows at least this much sway (1 s mean) ..."""
 SWAY_RATIO = 4.0
 """... and at least this many times the table sensor's."""
 MIN_JUMP_DEG = 20.0
@@ -111,7 +113,7 @@ def off_body_until(session: UniformSession) -> dict[str, float]:
 
     All must hold: the sensor is valid from within 1 s of the start; still for at least
     :data:`MIN_TABLE_S` before its first movement with a table's stillness (slow sway under
-    :data:`TABLE_LP_MAX_RAD_S`) while another sensor sways (:data:`BODY_LP_MIN_RAD_S` and
+    :data:`TABLE_LP_MAX_RAD_S`) while every other sensor sways (:data:`BODY_LP_MIN_RAD_S` and
     :data:`SWAY_RATIO` times more); its first movement, to where it settles, turns it at least
     :data:`MIN_JUMP_DEG` and :data:`ALONE_RATIO` times any other sensor's turn meanwhile.
     """
@@ -137,7 +139,7 @@ def off_body_until(session: UniformSession) -> dict[str, float]:
             for q, o in session.streams.items()
             if q != p and o.valid[a:b].all()
         ]
-        body = max(others, default=0.0)
+        body = min(others, default=0.0)  # every other sensor sways: they are on the body
         if not (mine < TABLE_LP_MAX_RAD_S and body >= max(BODY_LP_MIN_RAD_S, SWAY_RATIO * mine)):
             continue
         j = settled_after(gyr, rate, gyr[a:b].mean(axis=0), k)

@@ -128,3 +128,10 @@ def test_words() -> None:
     assert clock_text(78.2) == "1:19"
     g = Gap(sensor="right_shank", start_s=0.0, end_s=17.8, reason="off_body")
     assert off_body_words(g).startswith("the right shank sensor was not on the body until 0:18")
+
+
+def test_a_still_sensor_among_still_legs_is_not_cut() -> None:
+    rng = np.random.default_rng(6)
+    gyr = _table_case(rng)
+    gyr["right_thigh"] = rng.normal(0.0, 0.001, gyr["right_thigh"].shape)  # only some sway
+    assert off_body_until(_session(gyr)) == {}
