@@ -65,6 +65,7 @@ from analysis.angles.heading import (
 from analysis.angles.held_twist import held_twist_slips
 from analysis.angles.hinge_lean import hip_lean_doubts, lean_deg
 from analysis.angles.lean_axis import lean_axis_doubts, tilt_from_stand_deg
+from analysis.angles.off_body import off_body_words, with_off_body_gaps
 from analysis.angles.orientation import (
     OrientationTask,
     block_bounds,
@@ -704,7 +705,8 @@ def _on_grid(
         dtype=np.float32 if long_session else np.float64,
         threads=threads,
     )
-    return session, long_session, threads
+    # a sensor still lying on the table at first: its rows until it is strapped on are a gap
+    return with_off_body_gaps(session), long_session, threads
 
 
 def _refuse_dead_accelerometers(streams: Mapping[str, SensorStream]) -> None:
@@ -1274,7 +1276,9 @@ def _rms_deg(a: FloatArray, b: FloatArray) -> float:
 def _gap_warnings(gaps: tuple[Gap, ...]) -> list[str]:
     """One warning per sensor dropout longer than the grid's ``max_gap_s``, or frozen run."""
     return [
-        f"{g.sensor}: "
+        off_body_words(g)
+        if g.reason == "off_body"
+        else f"{g.sensor}: "
         + (
             f"the same sample repeated for {g.end_s - g.start_s:.2f} s from {g.start_s:.2f} s "
             "(the sensor stopped measuring)"
