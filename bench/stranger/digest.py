@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.stranger import round4, round5, round6, run
+from bench.stranger import round4, round5, round6, round7, run
 from bench.stranger.session import Session
 
-#: round 4 seeds 1900, 1901; round 5 2180, 2181; round 6 2772, 2773, 2787, 2793
+#: round 4 seeds 1900, 1901; round 5 2180, 2181; round 6 2772, 2773, 2787, 2793 and the
+#: contract–relax 2784; round 7 3002 and 3007 (the strap)
 CASES = (
     ("round4", 1900),
     ("round4", 1901),
@@ -33,6 +34,9 @@ CASES = (
     ("round6", 2773),
     ("round6", 2787),
     ("round6", 2793),
+    ("round6", 2784),
+    ("round7", 3002),
+    ("round7", 3007),
 )
 SETS = ("default", "pair", "full")
 
@@ -67,7 +71,7 @@ def case_lines(which: str, seed: int, work: Path) -> list[str]:
         return {"rc": 1}
 
     real_cli = run.run_cli
-    real = {m: m.generate_session for m in (round4, round5, round6)}
+    real = {m: m.generate_session for m in (round4, round5, round6, round7)}
     run.run_cli = fake_cli
     for m, gen in real.items():
         m.generate_session = lambda *a, _gen=gen, **k: (

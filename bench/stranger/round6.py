@@ -320,6 +320,35 @@ def _contract(sc: Script, p: Person, rng: np.random.Generator, head: bool) -> No
     sc.hold(rng.uniform(2.0, 3.0))
 
 
+def raise_leg_lying(
+    sc: Script,
+    p: Person,
+    rng: np.random.Generator,
+    pose: dict,
+    reach_deg: float,
+    knee_deg: tuple[float, float],
+    plantar_deg: tuple[float, float],
+) -> float:
+    """Lying, the exercised leg raised to 45° + up to ``reach_deg`` of hip flexion (the pelvis
+    tucking with it, not past :data:`PNF_PELVIS_FLOOR_DEG`), the knee soft within ``knee_deg``,
+    the foot pointed within ``plantar_deg``; marks and returns the hold's start (s)."""
+    ex, _ = sides(p)
+    hip = 45.0 + reach_deg * rng.uniform(0.85, 1.0)
+    tilt = max(pose["tilt"] - p.slr_pelvis_per_deg * hip, PNF_PELVIS_FLOOR_DEG)
+    sc.move(
+        rng.uniform(2.5, 4.0) / p.speed,
+        tilt=tilt,
+        **{
+            f"incl_{ex}": hip - tilt,
+            f"knee_{ex}": rng.uniform(*knee_deg),
+            f"ankle_{ex}": -rng.uniform(*plantar_deg),
+            f"rot_{ex}": 0.0,
+        },
+    )
+    sc.mark("hold_start")
+    return sc.t_s
+
+
 def pnf_stretch(
     sc: Script,
     p: Person,
@@ -332,20 +361,7 @@ def pnf_stretch(
     """The partner raises the leg; 2–3 contract–relax cycles, each taking it further; the
     scripted breaks; the leg lowered (hold marks round all of it)."""
     ex, _ = sides(p)
-    hip = 45.0 + 30.0 * flex * rng.uniform(0.85, 1.0)
-    tilt = max(pose["tilt"] - p.slr_pelvis_per_deg * hip, PNF_PELVIS_FLOOR_DEG)
-    sc.move(
-        rng.uniform(2.5, 4.0) / p.speed,
-        tilt=tilt,
-        **{
-            f"incl_{ex}": hip - tilt,
-            f"knee_{ex}": rng.uniform(12.0, 20.0),
-            f"ankle_{ex}": -rng.uniform(8.0, 20.0),
-            f"rot_{ex}": 0.0,
-        },
-    )
-    hold_start = sc.t_s
-    sc.mark("hold_start")
+    hold_start = raise_leg_lying(sc, p, rng, pose, 30.0 * flex, (12.0, 20.0), (8.0, 20.0))
     sc.hold(rng.uniform(4.0, 8.0))
     for _ in range(int(rng.integers(2, 4))):
         _contract(sc, p, rng, heads and rng.random() < 0.6)

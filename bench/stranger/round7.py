@@ -228,20 +228,7 @@ def strap_stretch(sc: Script, p: Person, rng: np.random.Generator, pose: dict, f
     """The leg raised with a strap in the hands; pumps in the hold; lowered (hold marks round
     all of it)."""
     ex, _ = sides(p)
-    hip = 45.0 + 35.0 * flex * rng.uniform(0.85, 1.0)
-    tilt = max(pose["tilt"] - p.slr_pelvis_per_deg * hip, round6.PNF_PELVIS_FLOOR_DEG)
-    sc.move(
-        rng.uniform(2.5, 4.0) / p.speed,
-        tilt=tilt,
-        **{
-            f"incl_{ex}": hip - tilt,
-            f"knee_{ex}": rng.uniform(10.0, 22.0),
-            f"ankle_{ex}": -rng.uniform(15.0, 25.0),
-            f"rot_{ex}": 0.0,
-        },
-    )
-    hold_start = sc.t_s
-    sc.mark("hold_start")
+    hold_start = round6.raise_leg_lying(sc, p, rng, pose, 35.0 * flex, (10.0, 22.0), (15.0, 25.0))
     sc.hold(rng.uniform(3.0, 6.0))
     ankle_pumps(sc, p, rng, f"ankle_{ex}")
     if breaks:
