@@ -668,11 +668,13 @@ two holds off unsaid on a pelvis read the wrong way round; the start-of-round ru
 88000–88099 were held out in round 19 and seeds 100000–100099 run on round 20's starting code,
 both then examined (a resting hip's rotation trusted 11.9° off on a thigh axis no knee fit
 confirmed; a false one-stretch strap alarm that lost twelve hip breaks in an hour; a resting
-knee trusted 2.03° off); seeds 102000–102099 were held out in round 20 and 106000–106099 in
-round 21 (their figures published, no session opened since but 106049, examined in round 22
-for its verdict) and seeds 104000–104099 and 108000–108099 run on rounds 21's and 22's
-starting code (clean on every hard criterion). The seeds below were run once, on this round's
-final code.
+knee trusted 2.03° off); seeds 102000–102099 were held out in round 20, 106000–106099 in
+round 21 and 120000–120099 in round 22 (their figures published, no session opened since but
+106049, examined in round 22 for its verdict) and seeds 104000–104099 and 108000–108099 run
+on rounds 21's and 22's starting code (clean on every hard criterion); seeds 122000–122099
+were run on round 23's starting code and then examined (four holds off unsaid in 1-h person
+132050: a trunk axis 75° off that neither of its two readings let the slump break). The seeds
+below were run once, on this round's final code.
 All angles, then the trusted ones only:
 
 {rmse}
