@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -170,6 +170,8 @@ NEUTRAL_STILL_RAD_S = 0.1
 """Every sensor turning slower than this (bias removed) counts as still for the anchors."""
 
 Progress = Callable[[str, float], None]
+
+_T = TypeVar("_T")
 """Progress callback: (stage name, fraction of the whole pipeline done in [0, 1])."""
 
 
@@ -2044,6 +2046,31 @@ def _timed_hips(
     return out
 
 
+def _per_fused_hip(
+    angles: pd.DataFrame,
+    drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
+    fused: Collection[str],
+    read: Callable[[FloatArray, list[str], str, NDArray[np.bool_]], Mapping[str, _T]],
+) -> dict[str, _T]:
+    """Per hip angle column of ``angles``, what ``read`` finds of a vendor fusion's heading.
+
+    Per thigh (``drift``: its anchor runs and its long axis's vertical share), ``read(up,
+    hip_fused, side, anchored)`` with which of the pelvis and that thigh are vendor-fused
+    (``fused``) and the samples its anchor runs measure; ``{motion: …}`` becomes
+    ``{column: …}``.
+    """
+    t_s = angles[T_S].to_numpy()
+    out = {}
+    for thigh, (runs, up) in drift.items():
+        side = split_placement(thigh)[0]
+        hip_fused = [p for p in ("pelvis", thigh) if p in fused]
+        for motion, found in read(up, hip_fused, side, anchored_mask(t_s, runs)).items():
+            column = angle_column(side, "hip", motion)
+            if column in angles:
+                out[column] = found
+    return out
+
+
 def _vendor_heading_hips(
     angles: pd.DataFrame,
     drift: Mapping[str, tuple[AnchorRuns, FloatArray]],
@@ -2051,20 +2078,15 @@ def _vendor_heading_hips(
 ) -> dict[str, TimedDoubt]:
     """Per hip angle column, when a vendor fusion's heading may put it past its target.
 
-    :func:`hip_heading_timed` per thigh (``drift``: its anchor runs and its long axis's
-    vertical share) on which of the pelvis and that thigh are vendor-fused (``fused``).
+    :func:`hip_heading_timed` per thigh (:func:`_per_fused_hip`).
     """
     t_s = angles[T_S].to_numpy()
-    out = {}
-    for thigh, (runs, up) in drift.items():
-        side = split_placement(thigh)[0]
-        hip_fused = [p for p in ("pelvis", thigh) if p in fused]
-        doubts = hip_heading_timed(t_s, up, hip_fused, side, anchored_mask(t_s, runs))
-        for motion, doubt in doubts.items():
-            column = angle_column(side, "hip", motion)
-            if column in angles:
-                out[column] = doubt
-    return out
+    return _per_fused_hip(
+        angles,
+        drift,
+        fused,
+        lambda up, f, side, anchored: hip_heading_timed(t_s, up, f, side, anchored),
+    )
 
 
 def _vendor_heading_marks(
@@ -2075,20 +2097,10 @@ def _vendor_heading_marks(
 ) -> dict[str, UncertainAngle]:
     """Per hip angle column not already ``doubted``, a vendor fusion's heading's approximate mark.
 
-    :func:`hip_heading_doubts` over the session, per thigh as :func:`_vendor_heading_hips`.
+    :func:`hip_heading_doubts` over the session, per thigh (:func:`_per_fused_hip`).
     """
-    t_s = angles[T_S].to_numpy()
-    out = {}
-    for thigh, (runs, up) in drift.items():
-        side = split_placement(thigh)[0]
-        hip_fused = [p for p in ("pelvis", thigh) if p in fused]
-        for motion, entry in hip_heading_doubts(
-            up, hip_fused, side, anchored_mask(t_s, runs)
-        ).items():
-            column = angle_column(side, "hip", motion)
-            if column in angles and column not in doubted:
-                out[column] = entry
-    return out
+    found = _per_fused_hip(angles, drift, fused, hip_heading_doubts)
+    return {c: v for c, v in found.items() if c not in doubted}
 
 
 def _thigh_leans(
