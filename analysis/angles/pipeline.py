@@ -92,13 +92,6 @@ from analysis.angles.re_anchor import (
     turned_back_deg,
     twist_agrees,
 )
-from analysis.angles.spine_turn import (
-    SPINE_LINKS,
-    lean_from_vertical_deg,
-    lean_turn_bound_deg,
-    spine_turn_doubts,
-    turn_since_rad,
-)
 from analysis.angles.strap_slip import (
     WINDOW_S,
     BiasFreeRates,
@@ -801,7 +794,7 @@ def analyse_recording(
         families={p: info.family for p, info in meta.sensors.items()},  # a part's prior
         vendor_fused=fused,
     )
-    precision, filter_turns, stand_turns, spine_turns = (
+    precision, filter_turns, stand_turns = (
         {
             p: precision_of(e, cal.segments[p].q_S_B)
             for p, e in evidence.items()
@@ -809,7 +802,6 @@ def analyse_recording(
         },
         _hip_filter_turns(session, q_E_S, gyr_bias, fused),  # before the re-anchoring
         _hip_stand_turns(session, q_E_S, gyr_bias, fused, windows.static_s),
-        _filter_turns(session, q_E_S, gyr_bias, ("pelvis", "trunk", "head"), fused),
     )
     valid = {p: u.valid for p, u in session.streams.items()}
     # ``worn``: the calibration the re-anchored sensors' orientations are read with (an axis
@@ -847,10 +839,9 @@ def analyse_recording(
     tilted = _hip_tilt_doubts(precision, q_E_B, rate_hz)
     drift = {t: (runs, _vertical_share(q_E_B[t])) for t, runs in drift.items() if t in q_E_B}
     # a strap turned while its knee was held: seen as the knee's twist off its hinge
-    leans, slips, (spine_timed, spine_marks) = (
+    leans, slips = (
         _thigh_leans(cal, q_E_B),
         [*slips, *_held_twists(t_s, q_E_B, cal, ja.columns, rate_hz, slips)],
-        _spine_turned(t_s, q_E_B, spine_turns, windows.static_s[1]),  # a fidget taken for bias
     )
     q_E_B = q_E_B if opts.keep_orientations else {}
     warnings.extend(_gap_warnings(gaps))
@@ -896,7 +887,6 @@ def analyse_recording(
             # after the tissue: a knee it marks keeps its words
             **_gain_prior_flexions(precision, {**uncertain, **imprecise, **tissue}, angles.columns),
             **_vendor_heading_marks(angles, drift, fused, {**uncertain, **imprecise, **tissue}),
-            **{c: m for c, m in spine_marks.items() if c not in {**uncertain, **imprecise}},
         },
         doubted=doubts,
         predicted_rmse_deg=predicted,
@@ -910,7 +900,6 @@ def analyse_recording(
             _vendor_heading_hips(angles, drift, fused),
             _gain_prior_timed(precision, angles, rate_hz),
             _slip_criterion_timed(slips, angles),
-            spine_timed,
         ),
     )
 
@@ -1960,62 +1949,15 @@ def _hip_filter_turns(
     :func:`~analysis.angles.heading.rest_bias_blocks` (a drift the filter took out rightly is
     no wander); a vendor's fusion is left out (its heading has other inputs).
     """
-    return _filter_turns(
-        session, q_E_S, gyr_bias, [p for p in q_E_S if p == "pelvis" or p.endswith("_thigh")], fused
-    )
-
-
-def _filter_turns(
-    session: UniformSession,
-    q_E_S: Mapping[str, FloatArray],
-    gyr_bias: Mapping[str, FloatArray],
-    placements: Collection[str],
-    fused: Collection[str] = (),
-) -> dict[str, FloatArray]:
-    """Per sensor of ``placements`` not vendor-``fused``, its filter's heading past its rests'.
-
-    Radians per grid row: :func:`_hip_filter_turns`'s reading for any sensor.
-    """
     out = {}
-    for p in placements:
-        if p in fused or p not in q_E_S:
+    for p, q in q_E_S.items():
+        if p in fused or not (p == "pelvis" or p.endswith("_thigh")):
             continue
-        q, s = q_E_S[p], session.streams[p]
+        s = session.streams[p]
         turn = filter_turn_rad(q, s.gyr_rad_s, session.rate_hz, gyr_bias[p])
         rest = rest_bias_blocks(s.acc_m_s2, s.gyr_rad_s, s.valid, session.rate_hz, gyr_bias[p])
         out[p] = turn - bias_turn_rad(q, rest, session.rate_hz)
     return out
-
-
-def _spine_turned(
-    t_s: FloatArray,
-    q_E_B: Mapping[str, FloatArray],
-    turns: Mapping[str, FloatArray],
-    stand_end_s: float,
-) -> tuple[dict[str, TimedDoubt], dict[str, UncertainAngle]]:
-    """Lumbar and neck flexion a filter's bias estimate may have turned past their targets.
-
-    Per spine link (:data:`~analysis.angles.spine_turn.SPINE_LINKS`) with both sensors'
-    ``turns`` (:func:`_filter_turns`, rad), the distal filter's turn less the proximal one's
-    since the calibration stand's end, times the distal segment's lean
-    (:func:`~analysis.angles.spine_turn.lean_turn_bound_deg`): the timed doubts and the
-    approximate marks of :func:`~analysis.angles.spine_turn.spine_turn_doubts`, by column.
-    """
-    timed: dict[str, TimedDoubt] = {}
-    marks: dict[str, UncertainAngle] = {}
-    for prox, dist, motion in SPINE_LINKS:
-        if prox not in turns or dist not in turns or dist not in q_E_B:
-            continue
-        up_z = map_rows(lambda q: rot.frame_axis(q, 1)[:, 2], q_E_B[dist], width=None)
-        psi = turn_since_rad(turns[dist] - turns[prox], t_s, stand_end_s)
-        bound = lean_turn_bound_deg(lean_from_vertical_deg(up_z), psi)
-        doubt, mark = spine_turn_doubts(t_s, bound, motion, dist, prox)
-        column = f"{motion}_deg"
-        if doubt is not None:
-            timed[column] = doubt
-        if mark is not None:
-            marks[column] = mark
-    return timed, marks
 
 
 def _hip_stand_turns(
