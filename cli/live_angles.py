@@ -37,6 +37,10 @@ APART_CHECK_S = 0.5
 """Session seconds between two looks, before the stand, for a sensor lying apart from the
 body (``analysis.angles.off_body.lying_apart``)."""
 
+APART_WAIT_MAX_S = 60.0
+"""Session seconds the guide waits for a sensor lying apart that is not touched at all; then
+it goes on without waiting (a foot planted very still beside swaying sensors reads so too)."""
+
 MOVEMENTS_WAIT_S = HOLD_S
 """Session seconds of the other sensors' data past the movements' end after which a sensor
 that has not reached it is taken as silent, and the movements are judged without it: the
@@ -303,6 +307,8 @@ class LiveAngles:
         """Sensors seen lying apart from the body before the stand, and since when (session
         s); the guide waits for them (:meth:`_wait_for_the_body`)."""
         self._apart_checked_s = -math.inf
+        self._apart_given_up: set[str] = set()
+        self._apart_words: str | None = None
         self.tissue: dict[str, KneeTissueSoFar] = {}
         """Per knee column, its rows so far for the soft tissue's precision (the report's
         approximate knee, :func:`approximate_knees`; the tally holds the entries)."""
@@ -413,7 +419,8 @@ class LiveAngles:
         so far are read for a sensor lying still without the body's sway
         (``analysis.angles.off_body.lying_apart``). While one does, the steps start afresh
         at each check and the screen says so (:attr:`problem`); once it moved and settled,
-        the steps start from then (``settled_since``): the quiet stand is on the body.
+        the steps start from then (``settled_since``): the quiet stand is on the body. A
+        sensor not even moved within :data:`APART_WAIT_MAX_S` is no longer waited for.
         """
         if self.protocol.attempts or now_s < self._apart_checked_s + APART_CHECK_S:
             return bool(self.apart)
@@ -423,19 +430,30 @@ class LiveAngles:
         if session is None:
             return bool(self.apart)
         for p in lying_apart(session):
-            self.apart.setdefault(p, now_s)
-        if not self.apart:
-            return False
+            if p not in self._apart_given_up:
+                self.apart.setdefault(p, now_s)
+        for p, since in list(self.apart.items()):
+            if now_s - since > APART_WAIT_MAX_S and not settled_since(session, p):
+                self._apart_given_up.add(p)  # still untouched: maybe a very still foot after all
+                del self.apart[p]
         settled = {p: settled_since(session, p) for p in self.apart}
         done = [t for t in settled.values() if t is not None]
         if len(done) == len(settled):
-            self.protocol.hold_until(max(done))
+            if done:
+                self.protocol.hold_until(max(done))
             self.apart = {}
-            self.problem = None
+            self._say_apart(None)
             return False
         self.protocol.hold_until(now_s)
-        self.problem = "; ".join(lying_words(p) for p, t in settled.items() if t is None)
+        self._say_apart("; ".join(lying_words(p) for p, t in settled.items() if t is None))
         return True
+
+    def _say_apart(self, words: str | None) -> None:
+        """Show ``words`` as the problem line, or take the lying sensor's words away (None)."""
+        if words is not None:
+            self.problem = self._apart_words = words
+        elif self._apart_words is not None and self.problem == self._apart_words:
+            self.problem = self._apart_words = None
 
     def _take_knees(self, columns: Mapping[str, np.ndarray]) -> None:
         """Add the new rows of each knee; the tally's approximate readings follow them."""
