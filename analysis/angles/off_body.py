@@ -204,6 +204,8 @@ def lying_apart(session: UniformSession) -> list[str]:
     sensor's first movement, whichever is first (a movement's slow start is no sway), over at
     least :data:`MIN_TABLE_S`.
     Only the first :data:`SEARCH_S` of the session are searched: later, nothing lies apart.
+    A foot sensor is never taken (live, with no pickup yet to confirm it, a foot planted still
+    on the floor beside swaying sensors reads the same: the virtual wearer's did).
     """
     t, rate = session.t_s, session.rate_hz
     if t.size == 0 or t[-1] - t[0] > SEARCH_S:
@@ -216,6 +218,8 @@ def lying_apart(session: UniformSession) -> list[str]:
     for p, s in session.streams.items():
         ok = np.flatnonzero(s.valid)
         if ok.size == 0 or t[ok[0]] - t[0] > 1.0 or moves[p] is not None:
+            continue
+        if p.endswith("_foot"):  # a foot planted on the floor reads a table's stillness too
             continue
         a = int(ok[0]) + margin
         long_enough = (b - a) / rate >= MIN_TABLE_S and bool(s.valid[a:b].all())

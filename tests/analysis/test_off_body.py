@@ -194,6 +194,14 @@ def test_live_nothing_lies_apart_after_the_search_window() -> None:
     assert lying_apart(_session(gyr)) == []
 
 
+def test_live_a_still_foot_never_lies_apart() -> None:
+    gyr = _table_case(np.random.default_rng(2))
+    gyr["right_foot"], gyr["right_shank"] = gyr["right_shank"], gyr["right_foot"]
+    ses = _session(gyr)
+    assert lying_apart(_prefix(ses, 8.0)) == []  # live: a planted foot reads so too
+    assert set(off_body_until(ses)) == {"right_foot"}  # offline, the pickup confirms it
+
+
 def test_live_words() -> None:
     words = lying_words("right_shank")
     assert words.startswith("the right shank sensor is not on the body yet")
