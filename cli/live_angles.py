@@ -22,6 +22,7 @@ from rich.text import Text
 from analysis.angles.live import HOLD_S, Outage
 from analysis.angles.live_redecide import RedecidingPipeline, Switch
 from analysis.angles.live_redecide_doubts import KneeTissueSoFar
+from analysis.angles.off_body import lying_apart, lying_words, settled_since
 from analysis.envelope.monitor import EnvelopeMonitor, MonitorState
 from analysis.envelope.profiles import Profile, angle_column_for, measured_column_for
 from analysis.envelope.unchecked import not_checked, not_checked_sentence
@@ -31,6 +32,14 @@ from cli.live_feed import STATE_WORDS, SessionTally, display_state, hold_in_prog
 from cli.live_lag import LagWatch
 from sensors.session.protocol import GuidedProtocol
 from sensors.session.types import AlignedBatch
+
+APART_CHECK_S = 0.5
+"""Session seconds between two looks, before the stand, for a sensor lying apart from the
+body (``analysis.angles.off_body.lying_apart``)."""
+
+APART_WAIT_MAX_S = 60.0
+"""Session seconds the guide waits for a sensor lying apart that is not touched at all; then
+it goes on without waiting (a foot planted very still beside swaying sensors reads so too)."""
 
 MOVEMENTS_WAIT_S = HOLD_S
 """Session seconds of the other sensors' data past the movements' end after which a sensor
@@ -294,6 +303,12 @@ class LiveAngles:
         self.redecided: list[Switch] = []
         """The calibration's re-decisions taken into use (``analysis.angles.live_redecide``):
         each changed an axis, a sign or what is uncertain; the sidecar lists them."""
+        self.apart: dict[str, float] = {}
+        """Sensors seen lying apart from the body before the stand, and since when (session
+        s); the guide waits for them (:meth:`_wait_for_the_body`)."""
+        self._apart_checked_s = -math.inf
+        self._apart_given_up: set[str] = set()
+        self._apart_words: str | None = None
         self.tissue: dict[str, KneeTissueSoFar] = {}
         """Per knee column, its rows so far for the soft tissue's precision (the report's
         approximate knee, :func:`approximate_knees`; the tally holds the entries)."""
@@ -356,6 +371,8 @@ class LiveAngles:
         out = self.pipeline.step()
         self.outages = self.pipeline.outages()
         if not self.pipeline.calibrated:
+            if self._wait_for_the_body(now_s):
+                return
             windows = self.protocol.to_check(now_s)
             if (
                 windows is not None
@@ -394,6 +411,49 @@ class LiveAngles:
             self.last_cue = cue
             if self.on_cue is not None:
                 self.on_cue(cue)
+
+    def _wait_for_the_body(self, now_s: float) -> bool:
+        """Hold the guide while a sensor lies apart from the body; True while it waits.
+
+        Every :data:`APART_CHECK_S` of session time before the movements are judged, the rows
+        so far are read for a sensor lying still without the body's sway
+        (``analysis.angles.off_body.lying_apart``). While one does, the steps start afresh
+        at each check and the screen says so (:attr:`problem`); once it moved and settled,
+        the steps start from then (``settled_since``): the quiet stand is on the body. A
+        sensor not even moved within :data:`APART_WAIT_MAX_S` is no longer waited for.
+        """
+        if self.protocol.attempts or now_s < self._apart_checked_s + APART_CHECK_S:
+            return bool(self.apart)
+        self._apart_checked_s = now_s
+        assert self.pipeline is not None
+        session = self.pipeline.history_session()
+        if session is None:
+            return bool(self.apart)
+        for p in lying_apart(session):
+            if p not in self._apart_given_up:
+                self.apart.setdefault(p, now_s)
+        for p, since in list(self.apart.items()):
+            if now_s - since > APART_WAIT_MAX_S and not settled_since(session, p):
+                self._apart_given_up.add(p)  # still untouched: maybe a very still foot after all
+                del self.apart[p]
+        settled = {p: settled_since(session, p) for p in self.apart}
+        done = [t for t in settled.values() if t is not None]
+        if len(done) == len(settled):
+            if done:
+                self.protocol.hold_until(max(done))
+            self.apart = {}
+            self._say_apart(None)
+            return False
+        self.protocol.hold_until(now_s)
+        self._say_apart("; ".join(lying_words(p) for p, t in settled.items() if t is None))
+        return True
+
+    def _say_apart(self, words: str | None) -> None:
+        """Show ``words`` as the problem line, or take the lying sensor's words away (None)."""
+        if words is not None:
+            self.problem = self._apart_words = words
+        elif self._apart_words is not None and self.problem == self._apart_words:
+            self.problem = self._apart_words = None
 
     def _take_knees(self, columns: Mapping[str, np.ndarray]) -> None:
         """Add the new rows of each knee; the tally's approximate readings follow them."""

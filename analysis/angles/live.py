@@ -68,6 +68,7 @@ from analysis.angles.heading import (
     undecided_twist_words,
     untwist,
 )
+from analysis.angles.off_body import with_off_body_gaps
 from analysis.angles.orientation import CausalOrientation
 from analysis.angles.pipeline import (
     ACC_GAIN_PRIOR_SD,
@@ -931,24 +932,13 @@ class LiveAnglePipeline:
 
     def calibrate(self, windows: CalibrationWindows) -> CalibrationResult:
         """Calibrate from the buffered stand and movements; raises CalibrationError."""
-        if not self._hist_t:
+        session = self.history_session()
+        if session is None:
             raise CalibrationError("no data buffered yet; calibrate after the movements")
-        t = np.concatenate(self._hist_t)
-        self._hist_t = [t]
-        streams = {}
-        for p in self.placements:
-            # joined once, its pieces let go (a late re-decision's history is ~9 MB per
-            # sensor and half hour): the session below is made of it, not a copy beside it
-            h = np.vstack(self._hist[p])
-            ok = np.concatenate(self._hist_ok[p])
-            self._hist[p], self._hist_ok[p] = [h], [ok]
-            # as offline: no data before the sensor's first sample (its last is still to
-            # come) nor inside its dropouts
-            valid = covered(t, self._buf[p].first_t, np.inf, rate_hz=self.rate_hz) & ok
-            streams[p] = UniformStream(
-                placement=p, acc_m_s2=h[:, :3], gyr_rad_s=h[:, 3:6], valid=valid
-            )
-        session = UniformSession(t_s=t, rate_hz=self.rate_hz, streams=streams, gaps=())
+        # as offline (pipeline._on_grid): a sensor that lay on a table at the start and was
+        # strapped on later has no data before it settled on the body
+        session = with_off_body_gaps(session)
+        t = session.t_s
         resolved = resolve_windows(session, windows)
         self._bias = chain.gyro_bias(session, resolved.static_s)
         self._ori = {p: CausalOrientation(rate_hz=self.rate_hz) for p in self.placements}
@@ -983,6 +973,28 @@ class LiveAnglePipeline:
         if self._stand_anchors:  # likewise the stand anchors (a stand may span the call)
             self._anchor(q_B, turns, *self._history_rows(session))
         return cal
+
+    def history_session(self) -> UniformSession | None:
+        """The buffered rows before calibration as a grid session (None: none buffered).
+
+        As offline, a sensor has no data before its first sample nor inside its dropouts.
+        """
+        if not self._hist_t:
+            return None
+        t = np.concatenate(self._hist_t)
+        self._hist_t = [t]
+        streams = {}
+        for p in self.placements:
+            # joined once, its pieces let go (a late re-decision's history is ~9 MB per
+            # sensor and half hour): the session below is made of it, not a copy beside it
+            h = np.vstack(self._hist[p])
+            ok = np.concatenate(self._hist_ok[p])
+            self._hist[p], self._hist_ok[p] = [h], [ok]
+            valid = covered(t, self._buf[p].first_t, np.inf, rate_hz=self.rate_hz) & ok
+            streams[p] = UniformStream(
+                placement=p, acc_m_s2=h[:, :3], gyr_rad_s=h[:, 3:6], valid=valid
+            )
+        return UniformSession(t_s=t, rate_hz=self.rate_hz, streams=streams, gaps=())
 
     def _fused_history(
         self, session: UniformSession, static_s: tuple[float, float]

@@ -39,6 +39,7 @@ from analysis.angles.accbias import AccCorrection
 from analysis.angles.calibration import CalibrationResult, angle_dependencies, redo_advice
 from analysis.angles.live import LiveAnglePipeline, LiveAngles, Outage
 from analysis.angles.live_redecide_doubts import SessionDoubts
+from analysis.angles.timebase import UniformSession
 from analysis.recording.doubts import UncertainAngle
 from analysis.recording.schema import SIDES, angle_column
 from analysis.recording.streams import CalibrationWindows
@@ -513,6 +514,10 @@ class RedecidingPipeline:
     def buffered_to_s(self) -> float | None:
         """As :meth:`LiveAnglePipeline.buffered_to_s` (the pipeline in force)."""
         return self.live.buffered_to_s()
+
+    def history_session(self) -> UniformSession | None:
+        """As :meth:`LiveAnglePipeline.history_session` (the rows before calibration)."""
+        return self.live.history_session()
 
     def newest_s(self) -> float:
         """Session time (s) of the newest sample of any sensor."""

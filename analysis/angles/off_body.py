@@ -108,6 +108,26 @@ def settled_after(gyr_rad_s: FloatArray, rate_hz: float, bias: FloatArray, k: in
     return None if hits.size == 0 else k + int(hits[0])
 
 
+def table_still(session: UniformSession, p: str, a: int, b: int, min_others: int = 0) -> bool:
+    """Rows ``[a, b)`` of sensor ``p`` read a table's stillness while every other sensor sways.
+
+    ``p``'s slow sway (:func:`slow_sway_rad_s`) under :data:`TABLE_LP_MAX_RAD_S`; every other
+    sensor valid over the rows at least :data:`BODY_LP_MIN_RAD_S` and :data:`SWAY_RATIO` times
+    ``p``'s, and at least ``min_others`` of them.
+    """
+    rate = session.rate_hz
+    mine = slow_sway_rad_s(np.asarray(session.streams[p].gyr_rad_s[a:b], dtype=np.float64), rate)
+    others = [
+        slow_sway_rad_s(np.asarray(o.gyr_rad_s[a:b], dtype=np.float64), rate)
+        for q, o in session.streams.items()
+        if q != p and o.valid[a:b].all()
+    ]
+    if len(others) < min_others:
+        return False
+    body = min(others, default=0.0)  # every other sensor sways: they are on the body
+    return bool(mine < TABLE_LP_MAX_RAD_S and body >= max(BODY_LP_MIN_RAD_S, SWAY_RATIO * mine))
+
+
 def off_body_until(session: UniformSession) -> dict[str, float]:
     """Per sensor that lay apart from the body at the start, the time (s) it settled on it.
 
@@ -133,14 +153,7 @@ def off_body_until(session: UniformSession) -> dict[str, float]:
         a, b = i0 + margin, k - round(LEAD_S * rate)
         if (b - a) / rate < MIN_TABLE_S or not s.valid[a:b].all():
             continue
-        mine = slow_sway_rad_s(gyr[a:b], rate)
-        others = [
-            slow_sway_rad_s(np.asarray(o.gyr_rad_s[a:b], dtype=np.float64), rate)
-            for q, o in session.streams.items()
-            if q != p and o.valid[a:b].all()
-        ]
-        body = min(others, default=0.0)  # every other sensor sways: they are on the body
-        if not (mine < TABLE_LP_MAX_RAD_S and body >= max(BODY_LP_MIN_RAD_S, SWAY_RATIO * mine)):
+        if not table_still(session, p, a, b):
             continue
         j = settled_after(gyr, rate, gyr[a:b].mean(axis=0), k)
         if j is None or (j - k) / rate > MAX_PICKUP_S:
@@ -173,6 +186,86 @@ def with_off_body_gaps(session: UniformSession) -> UniformSession:
         streams[p] = dataclasses.replace(s, valid=valid)
         gaps.append(Gap(sensor=p, start_s=float(t[0]), end_s=until_s, reason="off_body"))
     return dataclasses.replace(session, streams=streams, gaps=tuple(gaps))
+
+
+LIVE_MIN_OTHERS = 2
+"""Live, a sensor is taken as lying apart only while at least this many others sway: before
+the pickup nothing confirms it, and a still leg beside a swaying pelvis alone (two sensors)
+is a body's leg far more often than a table."""
+
+
+def lying_apart(session: UniformSession) -> list[str]:
+    """The sensors that lie apart from the body now, as far as the rows so far tell (live).
+
+    A sensor valid from within 1 s of the start that has not moved yet (no 0.25 s mean rate
+    over :data:`MOVE_RAD_S`) and whose stillness from 0.5 s after its first sample is a
+    table's while every other sensor, at least :data:`LIVE_MIN_OTHERS` of them, sways
+    (:func:`table_still`): read to :data:`LEAD_S` before the newest row or before any
+    sensor's first movement, whichever is first (a movement's slow start is no sway), over at
+    least :data:`MIN_TABLE_S`.
+    Only the first :data:`SEARCH_S` of the session are searched: later, nothing lies apart.
+    A foot sensor is never taken (live, with no pickup yet to confirm it, a foot planted still
+    on the floor beside swaying sensors reads the same: the virtual wearer's did).
+    """
+    t, rate = session.t_s, session.rate_hz
+    if t.size == 0 or t[-1] - t[0] > SEARCH_S:
+        return []
+    margin = max(round(0.5 * rate), 1)
+    moves = _first_moves(session)
+    lead = round(LEAD_S * rate)  # a movement's slow start is no sway, nor a table's stillness
+    b = min((k for k in moves.values() if k is not None), default=t.size) - lead
+    out = []
+    for p, s in session.streams.items():
+        ok = np.flatnonzero(s.valid)
+        if ok.size == 0 or t[ok[0]] - t[0] > 1.0 or moves[p] is not None:
+            continue
+        if p.endswith("_foot"):  # a foot planted on the floor reads a table's stillness too
+            continue
+        a = int(ok[0]) + margin
+        long_enough = (b - a) / rate >= MIN_TABLE_S and bool(s.valid[a:b].all())
+        if long_enough and table_still(session, p, a, b, LIVE_MIN_OTHERS):
+            out.append(p)
+    return out
+
+
+def _first_moves(session: UniformSession) -> dict[str, int | None]:
+    """Per sensor, the row of its first movement from its first valid row (None: none)."""
+    out: dict[str, int | None] = {}
+    for p, s in session.streams.items():
+        ok = np.flatnonzero(s.valid)
+        gyr = np.asarray(s.gyr_rad_s, dtype=np.float64)
+        out[p] = None if ok.size == 0 else first_move(gyr, session.rate_hz, int(ok[0]))
+    return out
+
+
+def settled_since(session: UniformSession, p: str) -> float | None:
+    """When sensor ``p`` (s), after its first movement, settled (still for :data:`SETTLE_S`).
+
+    The time :func:`off_body_until` would cut it to: the settle's start plus
+    :data:`SETTLE_S`. None while it has not moved, or not settled yet in the rows so far.
+    """
+    t, rate = session.t_s, session.rate_hz
+    s = session.streams[p]
+    ok = np.flatnonzero(s.valid)
+    if ok.size == 0:
+        return None
+    gyr = np.asarray(s.gyr_rad_s, dtype=np.float64)
+    k = first_move(gyr, rate, int(ok[0]))
+    if k is None:
+        return None
+    bias = np.median(gyr[int(ok[0]) : int(ok[0]) + max(round(rate), 1)], axis=0)
+    j = settled_after(gyr, rate, bias, k)
+    end = None if j is None else j + round(SETTLE_S * rate)
+    return None if end is None or end >= t.shape[0] else float(t[end])
+
+
+def lying_words(placement: str) -> str:
+    """The live screen's words for a sensor lying apart from the body (the stand waits)."""
+    part = placement.replace("_", " ")
+    return (
+        f"the {part} sensor is not on the body yet (it lies still without the body's sway): "
+        "strap it on; the quiet stand waits for it"
+    )
 
 
 def clock_text(t_s: float) -> str:

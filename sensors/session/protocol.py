@@ -15,7 +15,7 @@ goes into the sidecar (``protocol_attempts``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Final, Literal
 
 from analysis.angles.calibration import BOW_WORDS
@@ -105,6 +105,23 @@ class GuidedProtocol:
     def start(self, t_s: float) -> None:
         """Begin the protocol at session time ``t_s``."""
         self.start_s = t_s
+
+    def hold_until(self, t_s: float) -> None:
+        """Shift every step so that the first begins at session time ``t_s`` (started only).
+
+        The guide waits (e.g. for a sensor still lying apart from the body): nothing is asked
+        before ``t_s``. Only before any movements were judged; the session clock
+        (:attr:`start_s`) stays.
+        """
+        if self.start_s is None or self.attempts:
+            return
+        shift = (t_s - self.start_s) - self.steps[0].start_s
+        self.steps = tuple(
+            replace(
+                s, start_s=s.start_s + shift, end_s=None if s.end_s is None else s.end_s + shift
+            )
+            for s in self.steps
+        )
 
     def current(self, t_s: float) -> tuple[ProtocolStep | None, float | None]:
         """The step at session time ``t_s`` and its remaining seconds (None: open-ended)."""

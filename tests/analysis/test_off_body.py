@@ -7,12 +7,16 @@ import numpy as np
 from analysis.angles.off_body import (
     clock_text,
     first_move,
+    lying_apart,
+    lying_words,
     moving_mean,
     net_turn_deg,
     off_body_until,
     off_body_words,
     settled_after,
+    settled_since,
     slow_sway_rad_s,
+    table_still,
     with_off_body_gaps,
 )
 from analysis.angles.timebase import UniformSession, UniformStream
@@ -135,3 +139,70 @@ def test_a_still_sensor_among_still_legs_is_not_cut() -> None:
     gyr = _table_case(rng)
     gyr["right_thigh"] = rng.normal(0.0, 0.001, gyr["right_thigh"].shape)  # only some sway
     assert off_body_until(_session(gyr)) == {}
+
+
+def _prefix(session: UniformSession, end_s: float) -> UniformSession:
+    """The rows before ``end_s``: what a live session has seen by then."""
+    k = int(np.searchsorted(session.t_s, end_s))
+    streams = {
+        p: UniformStream(
+            placement=p, acc_m_s2=s.acc_m_s2[:k], gyr_rad_s=s.gyr_rad_s[:k], valid=s.valid[:k]
+        )
+        for p, s in session.streams.items()
+    }
+    return UniformSession(t_s=session.t_s[:k], rate_hz=RATE, streams=streams, gaps=())
+
+
+def test_table_still_needs_the_others_to_sway() -> None:
+    rng = np.random.default_rng(7)
+    ses = _session(_table_case(rng))
+    assert table_still(ses, "right_shank", 50, 900)
+    assert table_still(ses, "right_shank", 50, 900, min_others=3)
+    assert not table_still(ses, "right_shank", 50, 900, min_others=4)  # only three others
+    assert not table_still(ses, "pelvis", 50, 900)  # the pelvis sways
+
+
+def test_live_a_table_sensor_lies_apart_until_it_moves() -> None:
+    ses = _session(_table_case(np.random.default_rng(2)))  # picked up at 10 s, settled ~14 s
+    assert lying_apart(_prefix(ses, 2.0)) == []  # too short to tell
+    assert lying_apart(_prefix(ses, 5.0)) == ["right_shank"]
+    assert lying_apart(_prefix(ses, 9.5)) == ["right_shank"]
+    assert lying_apart(_prefix(ses, 12.0)) == []  # it moved
+    assert settled_since(_prefix(ses, 9.5), "right_shank") is None  # not moved yet
+    assert settled_since(_prefix(ses, 12.0), "right_shank") is None  # moving
+    done = settled_since(_prefix(ses, 20.0), "right_shank")
+    assert done is not None
+    assert abs(done - off_body_until(ses)["right_shank"]) < 0.3
+
+
+def test_live_a_swaying_or_lone_still_sensor_does_not_lie_apart() -> None:
+    rng = np.random.default_rng(3)
+    assert lying_apart(_prefix(_session(_table_case(rng, table=False)), 8.0)) == []
+    gyr = _table_case(np.random.default_rng(8))
+    two = {p: gyr[p] for p in ("pelvis", "right_shank")}  # a still leg beside the pelvis alone
+    assert lying_apart(_prefix(_session(two), 8.0)) == []
+    three = {p: gyr[p] for p in ("pelvis", "right_thigh", "right_shank")}
+    assert lying_apart(_prefix(_session(three), 8.0)) == ["right_shank"]
+
+
+def test_live_nothing_lies_apart_after_the_search_window() -> None:
+    n = round(130 * RATE)
+    rng = np.random.default_rng(9)
+    gyr = {p: _sway(n, rng) for p in ("pelvis", "right_thigh", "right_foot")}
+    gyr["right_shank"] = rng.normal(0.0, 0.001, (n, 3))
+    assert lying_apart(_prefix(_session(gyr), 60.0)) == ["right_shank"]
+    assert lying_apart(_session(gyr)) == []
+
+
+def test_live_a_still_foot_never_lies_apart() -> None:
+    gyr = _table_case(np.random.default_rng(2))
+    gyr["right_foot"], gyr["right_shank"] = gyr["right_shank"], gyr["right_foot"]
+    ses = _session(gyr)
+    assert lying_apart(_prefix(ses, 8.0)) == []  # live: a planted foot reads so too
+    assert set(off_body_until(ses)) == {"right_foot"}  # offline, the pickup confirms it
+
+
+def test_live_words() -> None:
+    words = lying_words("right_shank")
+    assert words.startswith("the right shank sensor is not on the body yet")
+    assert words.endswith("the quiet stand waits for it")
