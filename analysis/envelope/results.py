@@ -772,8 +772,8 @@ class Hold:
         """The clause on the hold's ``unmeasured`` runs: the first one, how many more, what is left.
 
         E.g. "the neck angle had no data 2 s into the hold, for 6 s (its sensor sent
-        nothing) and its reading is uncertain, so the hold was not judged on it there — had it
-        been broken there, the hold ended there and its longest sure part is 37 s".
+        nothing) and its reading is uncertain, so the hold could not be checked on it there —
+        counting only the time checked on every angle, its longest sure part is 37 s".
         """
         n = self.unmeasured[0]
         more = len(self.unmeasured) - 1
@@ -782,8 +782,9 @@ class Hold:
         return (
             f"the {_rule_part(n.rule)} angle had no data {n.start_s - self.start_s:.0f} s into "
             f"the hold, for {n.duration_s:.0f} s{also} (its sensor sent nothing) and its "
-            "reading is uncertain, so the hold was not judged on it there — had it been broken "
-            f"there, the hold ended there and its longest sure part is {_longest_s(left):.0f} s"
+            "reading is uncertain, so the hold could not be checked on it there — counting "
+            "only the time checked on every angle, its longest sure part is "
+            f"{_longest_s(left):.0f} s"
         )
 
     def _episodes_text(self, episodes: Sequence[Episode]) -> str:
