@@ -303,7 +303,7 @@ def check_envelope(
         )
         holds = _with_unmeasured(
             _with_near_latch(_with_unconfirmed(holds, rule_results), rule_results),
-            unmeasured_runs(gap_masks.unmeasured, t_s, t_end),
+            unmeasured_runs(gap_masks.unmeasured, t_s, t_end, min_s=_hold_dwell_s(profile)),
         )
         holds = _with_other_readings(
             holds,
@@ -2093,7 +2093,7 @@ def _holds(
     reading has is returned third (:func:`_borderline_holds`), not counted.
     """
     spec = profile.hold
-    dwell = min((r.dwell_s for r in profile.rules), default=1.0)
+    dwell = _hold_dwell_s(profile)
     steady = np.ones(t_s.size, dtype=bool)
     edges: list[Pause | EdgeMovement] = []
     speed = x = None
@@ -2365,6 +2365,11 @@ def _pause_window(
     lo = int(np.searchsorted(t_s, t_s[a] - margin))
     hi = int(np.searchsorted(t_s, t_s[b - 1] + margin, side="right"))
     return lo, max(hi, lo + 1)
+
+
+def _hold_dwell_s(profile: Profile) -> float:
+    """The dwell (s) the holds debounce with: the shortest of the profile's rules' dwells."""
+    return min((r.dwell_s for r in profile.rules), default=1.0)
 
 
 def _hold_mask(
@@ -2826,17 +2831,24 @@ class _GapMasks:
 
 
 def unmeasured_runs(
-    masks: Mapping[tuple[str, str], BoolArray], t_s: FloatArray, t_end: FloatArray
+    masks: Mapping[tuple[str, str], BoolArray],
+    t_s: FloatArray,
+    t_end: FloatArray,
+    *,
+    min_s: float = 0.0,
 ) -> tuple[UnmeasuredRun, ...]:
     """The runs of each ``(rule, column)``'s mask as :class:`UnmeasuredRun`, by time then rule.
 
     ``masks``: engaged samples where an uncertain gating rule's angle had no data; ``t_s``
-    and ``t_end`` each sample's start and end (session seconds).
+    and ``t_end`` each sample's start and end (session seconds). Runs shorter than ``min_s``
+    (s) are left out: a trusted angle's gap that short breaks no hold either (the holds'
+    ``known`` must be off for the dwell, :func:`_hold_mask`).
     """
     runs = [
         UnmeasuredRun(rule=rule, column=column, start_s=float(t_s[a]), end_s=float(t_end[b - 1]))
         for (rule, column), mask in masks.items()
         for a, b in zip(*true_intervals(mask), strict=True)
+        if float(t_end[b - 1]) - float(t_s[a]) >= min_s
     ]
     return tuple(sorted(runs, key=lambda r: (r.start_s, r.rule)))
 

@@ -127,3 +127,21 @@ def test_sure_parts_leave_out_every_unmeasured_run():
     assert text is not None
     assert "the neck angle had no data 10 s into the hold, for 5 s (and 1 more time)" in text
     assert text.endswith("longest sure part is 35 s")
+
+
+def test_a_gap_shorter_than_the_dwell_breaks_no_hold_and_leaves_none_conditional():
+    df = knee_gap_session(30.0, 30.3)
+    trusted = check_envelope(df, STANDING, side="right")
+    assert len(trusted.holds) == 1  # a trusted angle's 0.3-s gap breaks no hold
+    res = check_envelope(df, STANDING, side="right", uncertain=KNEE_UNSURE)
+    (hold,) = res.holds
+    assert not hold.unmeasured
+    assert not hold.conditional
+    assert [cols for *_, cols in res.gaps] == [(KNEE,)]  # but it is listed
+
+
+def test_unmeasured_runs_leave_out_runs_shorter_than_min_s():
+    t = np.arange(10) * 0.5
+    mask = np.array([1, 0, 0, 1, 1, 1, 0, 0, 0, 0], dtype=bool)
+    runs = unmeasured_runs({("knee_flexion", "k"): mask}, t, t + 0.5, min_s=1.0)
+    assert [(r.start_s, r.end_s) for r in runs] == [(1.5, 3.0)]
