@@ -590,6 +590,8 @@ def envelope_verdicts(ses: PopulationSession, res: AngleResult) -> dict[str, Any
         "holds_est": holds_est,
         "holds_matched": int(matched),
         "rule_status": statuses,
+        # engaged time an angle a rule reads had no data: [start_s, end_s, columns]
+        "gaps": [[a, b, list(cols)] for a, b, cols in est.gaps],
         "uncertain_rules": [r for r, s in statuses.items() if s == "uncertain"],
         "near_latch": near_latch_truth(ses, est, tru_eps),
         # time said as a possible stretch, not counted: [start_s, end_s, a bend at the hips

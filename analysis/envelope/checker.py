@@ -111,6 +111,7 @@ from analysis.envelope.results import (
     RuleResult,
     SliderResult,
     TimingAlternative,
+    UnmeasuredRun,
     Verdict,
     hip_bend_rule_text,
     parts_clear_of,
@@ -233,7 +234,7 @@ def check_envelope(
     gating = np.zeros(t_s.size, dtype=bool)
     testing = np.zeros(t_s.size, dtype=bool)  # outside on purpose, in a test: breaks holds
     known = np.ones(t_s.size, dtype=bool)
-    gap_masks: dict[str, BoolArray] = {}
+    gap_masks = _GapMasks()
     for spec in profile.rules:
         column = measured_column_for(spec.name, side, data)
         x = data.get(column)
@@ -260,6 +261,7 @@ def check_envelope(
             (x, mask),
             valid=judged & finite,
         )
+        gap_masks.note(spec, column, result, engaged & ~finite, holds_on=mask is not None)
         if mask is None:
             rule_results.append(result)
             continue
@@ -270,7 +272,6 @@ def check_envelope(
         if not spec.advisory:
             gating |= mask
             known &= finite | ~engaged
-        gap_masks[column] = engaged & ~finite
 
     state = np.full(t_s.size, STATE_NOT_ENGAGED, dtype=np.int8)
     state[engaged] = STATE_INSIDE
@@ -300,7 +301,10 @@ def check_envelope(
             band=_band_tails(rule_results, outside, testing, data, judged, t_end),
             borderline=_borderline_runs(rule_results, outside, testing, t_s, t_end),
         )
-        holds = _with_near_latch(_with_unconfirmed(holds, rule_results), rule_results)
+        holds = _with_unmeasured(
+            _with_near_latch(_with_unconfirmed(holds, rule_results), rule_results),
+            unmeasured_runs(gap_masks.unmeasured, t_s, t_end, min_s=_hold_dwell_s(profile)),
+        )
         holds = _with_other_readings(
             holds,
             _reading_episodes(
@@ -332,7 +336,9 @@ def check_envelope(
         engaged_intervals=tuple(
             (float(t_s[a]), float(t_end[b - 1])) for a, b in zip(e_starts, e_ends, strict=True)
         ),
-        gaps=_gaps({**_engagement_gap(engaged_by, engaged, data), **gap_masks}, t_s, t_end),
+        gaps=_gaps(
+            {**_engagement_gap(engaged_by, engaged, data), **gap_masks.by_column}, t_s, t_end
+        ),
         slider=slider,
         repetitions=reps,
         t_s=t_s,
@@ -2087,7 +2093,7 @@ def _holds(
     reading has is returned third (:func:`_borderline_holds`), not counted.
     """
     spec = profile.hold
-    dwell = min((r.dwell_s for r in profile.rules), default=1.0)
+    dwell = _hold_dwell_s(profile)
     steady = np.ones(t_s.size, dtype=bool)
     edges: list[Pause | EdgeMovement] = []
     speed = x = None
@@ -2359,6 +2365,11 @@ def _pause_window(
     lo = int(np.searchsorted(t_s, t_s[a] - margin))
     hi = int(np.searchsorted(t_s, t_s[b - 1] + margin, side="right"))
     return lo, max(hi, lo + 1)
+
+
+def _hold_dwell_s(profile: Profile) -> float:
+    """The dwell (s) the holds debounce with: the shortest of the profile's rules' dwells."""
+    return min((r.dwell_s for r in profile.rules), default=1.0)
 
 
 def _hold_mask(
@@ -2788,7 +2799,75 @@ def _with_near_latch(holds: Sequence[Hold], rules: Sequence[RuleResult]) -> tupl
     return tuple(out)
 
 
-_Spanned = TypeVar("_Spanned", Episode, NearLatchRun)
+@dataclasses.dataclass
+class _GapMasks:
+    """Where each rule's angle had no data while engaged, gathered rule by rule.
+
+    ``by_column``: every measured rule's column, whatever its status (``envelope.json``
+    ``gaps``). ``unmeasured``: ``(rule, column)`` of the uncertain gating rules only, whose
+    gaps break no hold but leave it conditional (:func:`_with_unmeasured`).
+    """
+
+    by_column: dict[str, BoolArray] = dataclasses.field(default_factory=dict)
+    unmeasured: dict[tuple[str, str], BoolArray] = dataclasses.field(default_factory=dict)
+
+    def note(
+        self,
+        spec: RuleSpec,
+        column: str,
+        result: RuleResult,
+        missing: BoolArray,
+        *,
+        holds_on: bool,
+    ) -> None:
+        """Record rule ``spec``'s ``missing`` samples (engaged, no data) once it is judged.
+
+        ``holds_on``: whether the rule's outside mask (and so its gaps) takes part in the holds;
+        a rule left out of them for its uncertain angle is one of ``unmeasured``.
+        """
+        self.by_column[column] = missing
+        if not holds_on and result.status == "uncertain" and not spec.advisory:
+            self.unmeasured[(spec.name, column)] = missing
+
+
+def unmeasured_runs(
+    masks: Mapping[tuple[str, str], BoolArray],
+    t_s: FloatArray,
+    t_end: FloatArray,
+    *,
+    min_s: float = 0.0,
+) -> tuple[UnmeasuredRun, ...]:
+    """The runs of each ``(rule, column)``'s mask as :class:`UnmeasuredRun`, by time then rule.
+
+    ``masks``: engaged samples where an uncertain gating rule's angle had no data; ``t_s``
+    and ``t_end`` each sample's start and end (session seconds). Runs shorter than ``min_s``
+    (s) are left out: a trusted angle's gap that short breaks no hold either (the holds'
+    ``known`` must be off for the dwell, :func:`_hold_mask`).
+    """
+    runs = [
+        UnmeasuredRun(rule=rule, column=column, start_s=float(t_s[a]), end_s=float(t_end[b - 1]))
+        for (rule, column), mask in masks.items()
+        for a, b in zip(*true_intervals(mask), strict=True)
+        if float(t_end[b - 1]) - float(t_s[a]) >= min_s
+    ]
+    return tuple(sorted(runs, key=lambda r: (r.start_s, r.rule)))
+
+
+def _with_unmeasured(holds: Sequence[Hold], runs: Sequence[UnmeasuredRun]) -> tuple[Hold, ...]:
+    """Each hold with the ``runs`` (an uncertain gating rule's angle without data) during it.
+
+    Such a rule never breaks a hold, so the hold runs through its gap; a trusted rule's gap
+    would have broken it (every gating angle measured), so the hold is conditional on what
+    the angle did there, which the data cannot tell (``Hold.unmeasured``).
+    """
+    out = []
+    for h in holds:
+        inside = _clipped(runs, h)
+        out.append(dataclasses.replace(h, unmeasured=inside) if inside else h)
+    return tuple(out)
+
+
+_Spanned = TypeVar("_Spanned", Episode, NearLatchRun, UnmeasuredRun)
 
 
 def _clipped(episodes: Sequence[_Spanned], hold: Hold) -> tuple[_Spanned, ...]:
@@ -2974,7 +3053,11 @@ def _engagement_gap(
 def _gaps(
     gap_masks: Mapping[str, BoolArray], t_s: FloatArray, t_end: FloatArray
 ) -> tuple[tuple[float, float, tuple[str, ...]], ...]:
-    """Engaged stretches where a judged angle had no data, merged across columns."""
+    """Engaged stretches where an angle a rule reads had no data, merged across columns.
+
+    Whatever the rule's status (an uncertain rule's gap is listed too): the columns each
+    stretch names are those without data somewhere in it.
+    """
     if not gap_masks:
         return ()
     any_gap = np.logical_or.reduce(list(gap_masks.values()))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         MarkResult,
         NearLatchRun,
         RuleResult,
+        UnmeasuredRun,
     )
 
 
@@ -157,6 +158,11 @@ def envelope_document(res: EnvelopeResult) -> dict[str, Any]:
                 **(
                     {"near_latch_runs": [_near_latch(n) for n in h.near_latch]}
                     if h.near_latch
+                    else {}
+                ),
+                **(
+                    {"unmeasured_runs": [_unmeasured(u) for u in h.unmeasured]}
+                    if h.unmeasured
                     else {}
                 ),
                 "timing_flagged": h.timing_flagged,
@@ -316,6 +322,16 @@ def _doubt_item(x: Episode | NearLatchRun) -> dict[str, Any]:
     """One ``verdict_doubt.may_have_broken`` item: the rule, its time and what kind of doubt."""
     kind = "near_latch" if hasattr(x, "latch_deg") else "unconfirmed_episode"
     return {"rule": x.rule, "start_s": _r(x.start_s, 3), "end_s": _r(x.end_s, 3), "kind": kind}
+
+
+def _unmeasured(u: UnmeasuredRun) -> dict[str, Any]:
+    """One ``unmeasured_runs`` item of a hold (docs/envelope.md "Holds")."""
+    return {
+        "rule": u.rule,
+        "column": u.column,
+        "start_s": _r(u.start_s, 3),
+        "end_s": _r(u.end_s, 3),
+    }
 
 
 def _near_latch(n: NearLatchRun) -> dict[str, Any]:

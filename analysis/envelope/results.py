@@ -462,7 +462,7 @@ class ReadingEpisodes:
 
 
 def parts_clear_of(
-    start_s: float, end_s: float, episodes: Sequence[Episode | NearLatchRun]
+    start_s: float, end_s: float, episodes: Sequence[Episode | NearLatchRun | UnmeasuredRun]
 ) -> tuple[tuple[float, float], ...]:
     """The parts ``(start_s, end_s)`` of ``[start_s, end_s)`` clear of every one of ``episodes``.
 
@@ -537,6 +537,26 @@ class PossibleStretch:
         )
 
 
+@dataclass(frozen=True)
+class UnmeasuredRun:
+    """A run ``[start_s, end_s)`` (session seconds) where an uncertain gating rule had no data.
+
+    Its sensor sent nothing. An uncertain rule never breaks a hold, so the hold runs through;
+    a trusted one would have broken it there, as a hold needs every gating angle measured.
+    ``column`` is the angle's ``angles.csv`` column.
+    """
+
+    rule: str
+    column: str
+    start_s: float
+    end_s: float
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the run in seconds."""
+        return self.end_s - self.start_s
+
+
 @dataclass(frozen=True, kw_only=True)
 class Hold:
     """Continuous engaged time inside the envelope, ``[start_s, end_s)``.
@@ -570,6 +590,10 @@ class Hold:
     otherwise than the angles' own (:attr:`reading_parts` differ from :attr:`parts_as_read`),
     the episodes it shows during the hold (:class:`ReadingEpisodes`). Had that reading been
     right, the hold was broken at them: the hold's length hangs on which reading is right."""
+    unmeasured: tuple[UnmeasuredRun, ...] = ()
+    """Runs during this hold, clipped to it, where an uncertain gating rule's angle had no
+    data (:class:`UnmeasuredRun`): the data cannot say whether the hold went on there, so it
+    holds only on condition that the rule was kept through them."""
     timing_unknown: str | None = None
     """Why the hold's start and end are not known to within a second (None when they are):
     it is timed on an uncertain engagement angle whose segment's forward direction is not
@@ -588,9 +612,10 @@ class Hold:
 
         It has ``unconfirmed`` episodes (the angles' own reading of an uncertain rule breaks
         it), ``reading_episodes`` (another calibration reading of such a rule's angle
-        does), or ``near_latch`` runs (a reading within its error of a break).
+        does), ``near_latch`` runs (a reading within its error of a break) or ``unmeasured``
+        runs (such a rule's angle had no data).
         """
-        return bool(self.unconfirmed or self.reading_episodes or self.near_latch)
+        return bool(self.unconfirmed or self.reading_episodes or self.near_latch or self.unmeasured)
 
     @property
     def parts_as_read(self) -> tuple[tuple[float, float], ...]:
@@ -624,15 +649,17 @@ class Hold:
     def sure_parts(self) -> tuple[tuple[float, float], ...]:
         """The parts ``(start_s, end_s)`` of the hold that no uncertain reading breaks.
 
-        Clear of every ``unconfirmed`` episode, of every episode of ``reading_episodes`` and
-        of every ``near_latch`` run: what is left whichever reading of an uncertain rule is
-        right and whichever side of its latch point a grazing reading was (the whole hold
-        when there is no such episode or run).
+        Clear of every ``unconfirmed`` episode, of every episode of ``reading_episodes``, of
+        every ``near_latch`` run and of every ``unmeasured`` run: what is left whichever
+        reading of an uncertain rule is right, whichever side of its latch point a grazing
+        reading was and whatever an uncertain rule's angle did where it had no data (the
+        whole hold when there is no such episode or run).
         """
         every = [
             *self.unconfirmed,
             *(e for r in self.reading_episodes for e in r.episodes),
             *self.near_latch,
+            *self.unmeasured,
         ]
         return parts_clear_of(self.start_s, self.end_s, every)
 
@@ -712,6 +739,8 @@ class Hold:
             )
         if self.near_latch:
             clauses.append(self._near_latch_condition())
+        if self.unmeasured:
+            clauses.append(self._unmeasured_condition())
         for r, parts in zip(self.reading_episodes, self.reading_parts, strict=True):
             clauses.append(
                 f"under another calibration the data allow, the "
@@ -737,6 +766,25 @@ class Hold:
             f"within its measuring error ({n.precision_deg:g}°) of {_deg_text(n.latch_deg)}°, "
             "the point where a break counts — if the limit was broken there, the hold ended "
             f"there and its longest sure part is {_longest_s(self.near_latch_parts):.0f} s"
+        )
+
+    def _unmeasured_condition(self) -> str:
+        """The clause on the hold's ``unmeasured`` runs: the first one, how many more, what is left.
+
+        E.g. "the neck angle had no data 2 s into the hold, for 6 s (its sensor sent
+        nothing) and its reading is uncertain, so the hold could not be checked on it there —
+        counting only the time checked on every angle, its longest sure part is 37 s".
+        """
+        n = self.unmeasured[0]
+        more = len(self.unmeasured) - 1
+        also = f" (and {more} more time{'s' if more > 1 else ''})" if more else ""
+        left = parts_clear_of(self.start_s, self.end_s, self.unmeasured)
+        return (
+            f"the {_rule_part(n.rule)} angle had no data {n.start_s - self.start_s:.0f} s into "
+            f"the hold, for {n.duration_s:.0f} s{also} (its sensor sent nothing) and its "
+            "reading is uncertain, so the hold could not be checked on it there — counting "
+            "only the time checked on every angle, its longest sure part is "
+            f"{_longest_s(left):.0f} s"
         )
 
     def _episodes_text(self, episodes: Sequence[Episode]) -> str:

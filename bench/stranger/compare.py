@@ -532,7 +532,8 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
     that a possible hold (``possible_holds``: a hold only with borderline episodes inside,
     "for all that time or part of it") contains to within 1 s, or a hold a possible stretch
     would have had (``possible_stretches[].holds``) times to within 1 s at both ends, gives
-    that hold as ``said_as``.
+    that hold as ``said_as``. A conditional hold's ``unmeasured_runs`` (an uncertain gating
+    rule's angle without data) split it as its unconfirmed episodes do.
     A borderline reading of a found hold says its edges lie anywhere between the hold as read
     and that reading (the episode inside for part of its time): a truth hold whose start and
     end each lie in that range, to within 1 s, is said too, as is a hold the report says it
@@ -587,7 +588,12 @@ def judge_holds(env: dict, truth_h: list[tuple[float, float]]) -> list[dict]:
             for x in best.get("timing_alternatives", [])
             if x.get("start_s") is not None and x.get("end_s") is not None
         ]
-        eps = sorted(best.get("unconfirmed_episodes", []), key=lambda ep: ep["start_s"])
+        # an uncertain gating rule's angle without data (``unmeasured_runs``) splits the hold
+        # as its episode would: the report says the hold may have ended there
+        eps = sorted(
+            [*best.get("unconfirmed_episodes", []), *best.get("unmeasured_runs", [])],
+            key=lambda ep: ep["start_s"],
+        )
         for ep in eps:
             alts += [(s0, ep["start_s"]) for s0, _ in spans if s0 < ep["start_s"]]
             alts += [(ep["end_s"], e0) for _, e0 in spans if e0 > ep["end_s"]]

@@ -244,6 +244,7 @@ def evaluate(
         "near_latch": compare.near_latch_truth(env, truth, side, exercise),
         "rule_status": {r["rule"]: r["status"] for r in env["rules"]},
         "holds": env.get("holds", []),
+        "gaps": env.get("gaps", []),
         "hold_check": holds,
         "slider": env.get("slider"),
         "slider_scripted": [e["n"] for e in events if e["kind"] == "slider_cycles"],
