@@ -22,6 +22,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
+from analysis.angles.tremor_poses import tremor_still_windows
 from analysis.recording.schema import GRAVITY_M_S2
 
 FloatArray = NDArray[np.float64]
@@ -68,10 +69,13 @@ def still_pose_means(
     window_s: float = 1.0,
     max_gyro_rad_s: float = 0.05,
     max_acc_sd_m_s2: float = 0.1,
+    tremor: bool = False,
 ) -> FloatArray:
     """Mean specific force ``(J, 3)`` of each non-overlapping still window of ``window_s``.
 
     ``gyr_bias_rad_s`` (e.g. the quiet stand's mean rate) is removed before the stillness test.
+    ``tremor``: a window that fails the test is still too when it passes with a tremor taken
+    out (:func:`analysis.angles.tremor_poses.tremor_still_windows`; offline, whole recordings).
     A window whose mean reads no gravity (norm under :data:`MIN_POSE_NORM_M_S2`: a sensor
     reading zeros, not resting) is no pose and is left out: it has no direction.
     """
@@ -88,6 +92,15 @@ def still_pose_means(
         turning = np.sqrt(np.einsum("kni,kni->kn", g, g)).max(axis=1)
         sd = np.sqrt(a.var(axis=1, dtype=np.float64).sum(axis=1))
         still = (turning < max_gyro_rad_s) & (sd < max_acc_sd_m_s2)
+    if tremor and not still.all():
+        still |= tremor_still_windows(
+            acc_m_s2[: k * n],
+            g.reshape(k * n, 3),
+            n=n,
+            rate_hz=rate_hz,
+            max_gyro_rad_s=max_gyro_rad_s,
+            max_acc_sd_m_s2=max_acc_sd_m_s2,
+        )
     means = a[still].mean(axis=1, dtype=np.float64)
     return means[np.einsum("ji,ji->j", means, means) >= MIN_POSE_NORM_M_S2**2]
 

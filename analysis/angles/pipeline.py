@@ -1365,6 +1365,7 @@ def _acc_corrections(
             rate_hz=session.rate_hz,
             gyr_bias_rad_s=gyr_bias[p],
             window_s=ACC_POSE_WINDOW_S,
+            tremor=True,
         )
         gain_sd = ACC_GAIN_PRIOR_SD if opts.acc_gain_from_poses else None
         return estimate_acc_correction(means, prior_gain_sd=gain_sd)

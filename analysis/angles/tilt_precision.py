@@ -631,6 +631,7 @@ def _still_means(
             rate_hz=rate_hz,
             gyr_bias_rad_s=gyr_bias_rad_s,
             window_s=BLOCK_S,
+            tremor=True,
         )
         for i in range(0, acc_m_s2.shape[0], step)
     ]
