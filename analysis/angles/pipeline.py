@@ -105,6 +105,8 @@ from analysis.angles.strap_slip import (
 )
 from analysis.angles.tilt_precision import (
     GAIN_PRIOR_REDO,
+    GAIN_PRIOR_TARGET_DEG,
+    THIGH_INCLINATION,
     PoseEvidence,
     SegmentPrecision,
     block_rows,
@@ -147,7 +149,6 @@ from analysis.recording.schema import (
     split_placement,
 )
 from analysis.recording.streams import Gap, Recording, SensorStream
-from analysis.recording.targets import RMSE_TARGET_DEG
 
 FloatArray = NDArray[np.float64]
 LONG_SESSION_SAMPLES = 1_000_000
@@ -1862,7 +1863,7 @@ def _gain_prior_flexions(
     doubted: Collection[str],
     columns: Collection[str],
 ) -> dict[str, UncertainAngle]:
-    """The hip and knee flexions an unnamed part's gain may take past their target.
+    """The hip and knee flexions and thigh inclinations an unnamed part's gain may overshoot.
 
     :func:`tilt_precision.gain_prior_doubts` (trace-only entries) for the ``columns`` not
     already in ``doubted``, whose entries keep their own words.
@@ -1874,7 +1875,9 @@ def _gain_prior_flexions(
 def _gain_prior_timed(
     precision: Mapping[str, SegmentPrecision], angles: pd.DataFrame, rate_hz: float
 ) -> dict[str, TimedDoubt]:
-    """When an unnamed part's gain may put a hip or knee flexion past its target, and how far.
+    """When and how far an unnamed part's gain may put a leg angle past its target.
+
+    The angles: hip and knee flexions and thigh inclinations (:data:`GAIN_PRIOR_TARGET_DEG`).
 
     Per column of ``angles`` (:func:`tilt_precision.gain_prior_rows_deg`): a rule on it is
     decided there only beyond that bound, as on a knee's soft tissue (:func:`_tissue_knees`).
@@ -1884,27 +1887,44 @@ def _gain_prior_timed(
     for column, (name, bound) in gain_prior_rows_deg(precision, t_s.size, rate_hz).items():
         if column not in angles:
             continue
-        joint = name.removesuffix("_flexion")
-        product = unstated_product(precision, column)
-        unsaid = (
-            "the file does not say which part these sensors are"
-            if product is None
-            else f"the file names these sensors as {product}s but not their accelerometer part"
-        )
         doubt = past_target_doubt(
             t_s,
             bound,
-            RMSE_TARGET_DEG[name],
-            what=(
-                f"{unsaid}, and a low-cost part's "
-                "accelerometer gain can tilt a leg held far from every still position: the "
-                f"{column.split('_')[0]} {joint}'s bend"
-            ),
+            GAIN_PRIOR_TARGET_DEG[name],
+            what=_gain_prior_what(column, name, unstated_product(precision, column)),
             redo=GAIN_PRIOR_REDO,
         )
         if doubt is not None:
             out[column] = doubt
     return out
+
+
+def _gain_prior_what(column: str, name: str, product: str | None) -> str:
+    """What :func:`_gain_prior_timed` says may be off: the part unsaid, the gain, the angle.
+
+    The angle in words: ``"the left knee's bend"``, ``"the left thigh's inclination"``.
+
+    ``name``: one of :data:`tilt_precision.GAIN_PRIOR_ANGLES`; ``product``: the product the
+    file names without its part (:func:`tilt_precision.unstated_product`), or None.
+    """
+    side = column.split("_")[0]
+    one = name == THIGH_INCLINATION
+    these = "this sensor" if one else "these sensors"
+    unsaid = (
+        f"the file does not say which part {these} {'is' if one else 'are'}"
+        if product is None
+        else f"the file names {these} as {product}s but not "
+        f"{'its' if one else 'their'} accelerometer part"
+    )
+    angle = (
+        f"the {side} thigh's inclination"
+        if one
+        else f"the {side} {name.removesuffix('_flexion')}'s bend"
+    )
+    return (
+        f"{unsaid}, and a low-cost part's accelerometer gain can tilt a leg held far from "
+        f"every still position: {angle}"
+    )
 
 
 def _tissue_knees(

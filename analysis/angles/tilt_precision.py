@@ -950,9 +950,22 @@ def precision_notes(
     return tuple(notes)
 
 
-GAIN_PRIOR_ANGLES: Final = ("hip_flexion", "knee_flexion")
-"""The flexions :func:`gain_prior_doubts` marks (their two sensors' tilts about the flexion
-axis add; the ankle's foot lies near its stand in the stretches this tool judges)."""
+THIGH_INCLINATION: Final = "thigh_inclination"
+"""The name :func:`gain_prior_rows_deg` gives a thigh's inclination (its tilt to gravity,
+reported in place of the hip when no pelvis sensor is worn)."""
+
+GAIN_PRIOR_ANGLES: Final = ("hip_flexion", "knee_flexion", THIGH_INCLINATION)
+"""The angles :func:`gain_prior_doubts` marks: the hip and knee flexions (their two sensors'
+tilts about the flexion axis add; the ankle's foot lies near its stand in the stretches this
+tool judges) and a thigh's inclination, the thigh's tilt alone."""
+
+GAIN_PRIOR_TARGET_DEG: Final = {
+    "hip_flexion": RMSE_TARGET_DEG["hip_flexion"],
+    "knee_flexion": RMSE_TARGET_DEG["knee_flexion"],
+    THIGH_INCLINATION: RMSE_TARGET_DEG["hip_flexion"],
+}
+"""The RMSE (deg) each of :data:`GAIN_PRIOR_ANGLES` is trusted to; the thigh's inclination
+stands in for the hip bend and is held to its target."""
 
 
 GAIN_PRIOR_REDO: Final = (
@@ -996,15 +1009,44 @@ def _gain_prior_joints(
     return out
 
 
+def _gain_prior_thighs(
+    segments: Mapping[str, SegmentPrecision], sides: tuple[str, ...] = SIDES
+) -> dict[str, tuple[str, FloatArray]]:
+    """Each thigh's inclination's per-block variance (rad²) under the unnamed part's prior.
+
+    The inclination is the thigh's own tilt to gravity about its flexion axis, relative to
+    the stand (where it reads upright), so its variance is the thigh's ``gain_var_rad2``
+    alone. ``{column: (THIGH_INCLINATION, variance rad²)}`` for the thighs that have one;
+    the caller keeps the columns its session reports (none where a pelvis is worn).
+    """
+    out: dict[str, tuple[str, FloatArray]] = {}
+    for side in sides:
+        thigh = segments.get(f"{side}_thigh")
+        if thigh is not None and thigh.gain_var_rad2 is not None:
+            out[thigh_inclination_column(side)] = (THIGH_INCLINATION, thigh.gain_var_rad2)
+    return out
+
+
+def _gain_prior_angles(
+    segments: Mapping[str, SegmentPrecision],
+) -> dict[str, tuple[str, FloatArray]]:
+    """Per-block variances under the unnamed part's prior of leg flexions and thighs' tilts.
+
+    :func:`_gain_prior_joints` and :func:`_gain_prior_thighs` together.
+    """
+    return {**_gain_prior_joints(segments), **_gain_prior_thighs(segments)}
+
+
 def gain_prior_rmse_deg(segments: Mapping[str, SegmentPrecision]) -> dict[str, float]:
-    """Expected RMSE (deg) of each hip, knee and ankle flexion under the unnamed part's prior.
+    """Expected RMSE (deg) of leg flexions and thigh inclinations under the unnamed part's prior.
 
     As :func:`predicted_rmse_deg`, each segment's variance per block taken from
     ``gain_var_rad2`` where it has one (its file names no part), else from ``var_rad2``; only
-    angles of which at least one segment has ``gain_var_rad2`` are given.
+    angles of which at least one segment has ``gain_var_rad2`` are given (a thigh's
+    inclination: :func:`_gain_prior_thighs`).
     """
     out: dict[str, float] = {}
-    for column, (_, v) in _gain_prior_joints(segments).items():
+    for column, (_, v) in _gain_prior_angles(segments).items():
         v = v[np.isfinite(v)]
         if v.size:
             out[column] = float(np.degrees(np.sqrt(v.mean())))
@@ -1014,7 +1056,9 @@ def gain_prior_rmse_deg(segments: Mapping[str, SegmentPrecision]) -> dict[str, f
 def gain_prior_rows_deg(
     segments: Mapping[str, SegmentPrecision], n_rows: int, rate_hz: float
 ) -> dict[str, tuple[str, FloatArray]]:
-    """Per hip and knee flexion, how far the unnamed part's gain prior may put it off, per row.
+    """Per hip and knee flexion and thigh inclination, how far the gain prior may put it off.
+
+    Per row, under the unnamed part's gain prior.
 
     :data:`COVERAGE_SIGMA` times the joint's standard deviation at each :data:`BLOCK_S` block
     (:func:`_gain_prior_var_rad2`, not averaged over the session: a leg held far from every
@@ -1024,7 +1068,7 @@ def gain_prior_rows_deg(
     """
     n = max(1, round(BLOCK_S * rate_hz))
     out: dict[str, tuple[str, FloatArray]] = {}
-    for column, (name, v) in _gain_prior_joints(segments).items():
+    for column, (name, v) in _gain_prior_angles(segments).items():
         if name not in GAIN_PRIOR_ANGLES or v.size == 0:
             continue
         sd_deg = np.degrees(np.sqrt(np.where(np.isfinite(v), v, 0.0)))
@@ -1048,12 +1092,18 @@ def _unstated_part(a: SegmentPrecision, b: SegmentPrecision, a_name: str, b_name
 
 
 def unstated_product(segments: Mapping[str, SegmentPrecision], column: str) -> str | None:
-    """The product (:data:`PART_UNSTATED`) named for a hip or knee flexion's sensors, if any.
+    """The product (:data:`PART_UNSTATED`) named for a leg angle's sensors, if any.
+
+    A hip or knee flexion's two sensors, or a thigh inclination's thigh sensor.
 
     ``column``: an angle column (``"left_knee_flexion_deg"``); None when neither of its two
-    segments' files names such a product (unnamed, named parts, or not a leg flexion).
+    segments' files (the thigh's, for its inclination) names such a product (unnamed, named
+    parts, or not a leg flexion).
     """
     for side in SIDES:
+        if column == thigh_inclination_column(side):
+            thigh = segments.get(f"{side}_thigh")
+            return None if thigh is None else thigh.product
         joint = _joints(side).get(column)
         if joint is not None:
             found = [segments[s].product for s in joint[1:] if s in segments]
@@ -1067,7 +1117,7 @@ def gain_prior_doubts(
     *,
     sides: tuple[str, ...] = SIDES,
 ) -> dict[str, UncertainAngle]:
-    """Hip and knee flexions the unnamed part's gain prior leaves past their target.
+    """Hip and knee flexions and thigh inclinations the unnamed part's gain takes past target.
 
     ``rmse_deg``: :func:`gain_prior_rmse_deg`. Listed where :data:`COVERAGE_SIGMA` times it
     exceeds the target: the still poses cannot tell a gain error from an offset along the
@@ -1099,4 +1149,40 @@ def gain_prior_doubts(
                 "could do there"
             )
             out[column] = trace_bounded(reason, GAIN_PRIOR_REDO, COVERAGE_SIGMA * sd)
+    return {**out, **_thigh_gain_doubts(rmse_deg, segments, sides)}
+
+
+def _thigh_gain_doubts(
+    rmse_deg: Mapping[str, float],
+    segments: Mapping[str, SegmentPrecision],
+    sides: tuple[str, ...],
+) -> dict[str, UncertainAngle]:
+    """Thigh inclinations the unnamed part's gain prior leaves past the hip bend's target.
+
+    As :func:`gain_prior_doubts` for a leg flexion, with the thigh's sensor alone
+    (:func:`_gain_prior_thighs`); trace-only entries. ``{column: entry}``.
+    """
+    out: dict[str, UncertainAngle] = {}
+    target = GAIN_PRIOR_TARGET_DEG[THIGH_INCLINATION]
+    for side in sides:
+        column, thigh = thigh_inclination_column(side), segments.get(f"{side}_thigh")
+        sd = rmse_deg.get(column)
+        if thigh is None or sd is None or COVERAGE_SIGMA * sd <= target:
+            continue
+        unsaid = (
+            "the file does not say which part the thigh sensor is"
+            if thigh.product is None
+            else f"the file names the thigh sensor as a {thigh.product} but not its "
+            "accelerometer part, nor how far its gain may be off"
+        )
+        reason = (
+            f"{unsaid}, and a low-cost part's accelerometer gain can be off by up to 3 % "
+            f"(MPU-6050 datasheet); its {thigh.poses} still positions cannot tell that from an "
+            "offset along directions they never turned to, so with the thigh held far from "
+            f"every still position the {side} thigh's inclination is measured to about "
+            f"±{plus_minus_deg(COVERAGE_SIGMA * sd, target)}° over the session, more than the "
+            f"{target:.0f}° this tool trusts; its rules are decided where the reading clears "
+            "what the gain could do there"
+        )
+        out[column] = trace_bounded(reason, GAIN_PRIOR_REDO, COVERAGE_SIGMA * sd)
     return out
