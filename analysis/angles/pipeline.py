@@ -125,6 +125,7 @@ from analysis.angles.tilt_precision import (
     unstated_product,
 )
 from analysis.angles.timebase import UniformSession, UniformStream, move_to_uniform_grid
+from analysis.angles.timed_marks import timed_marks
 from analysis.angles.tissue import (
     knee_tissue_precision,
     knee_tissue_timed,
@@ -881,28 +882,50 @@ def analyse_recording(
         gaps=gaps,
         warnings=tuple(warnings),
         segment_orientations=q_E_B,
-        uncertain={
-            **uncertain,
-            **imprecise,
-            **tissue,
-            # after the tissue: a knee it marks keeps its words
-            **_gain_prior_flexions(precision, {**uncertain, **imprecise, **tissue}, angles.columns),
-            **_vendor_heading_marks(angles, drift, fused, {**uncertain, **imprecise, **tissue}),
-        },
         doubted=doubts,
         predicted_rmse_deg=predicted,
         precision_notes=notes,
         other_readings=readings,
         rate_mixing=mixing,
-        timed_doubts=_merged_timed(
-            _timed_hips(angles, drift, filter_turns, turned),
-            leaned,
-            tissue_timed,
-            _vendor_heading_hips(angles, drift, fused),
-            _gain_prior_timed(precision, angles, rate_hz),
-            _slip_criterion_timed(slips, angles),
+        timed_doubts=(
+            timed := _merged_timed(
+                _timed_hips(angles, drift, filter_turns, turned),
+                leaned,
+                tissue_timed,
+                _vendor_heading_hips(angles, drift, fused),
+                _gain_prior_timed(precision, angles, rate_hz),
+                _slip_criterion_timed(slips, angles),
+            )
+        ),
+        # after the timed doubts: one whose session RMS passes the target marks its angle
+        uncertain=_with_timed_marks(
+            angles,
+            timed,
+            {
+                **uncertain,
+                **imprecise,
+                **tissue,
+                # after the tissue: a knee it marks keeps its words
+                **_gain_prior_flexions(
+                    precision, {**uncertain, **imprecise, **tissue}, angles.columns
+                ),
+                **_vendor_heading_marks(angles, drift, fused, {**uncertain, **imprecise, **tissue}),
+            },
         ),
     )
+
+
+def _with_timed_marks(
+    angles: pd.DataFrame,
+    timed: Mapping[str, TimedDoubt],
+    marked: Mapping[str, Mapping[str, str]],
+) -> dict[str, Mapping[str, str]]:
+    """``marked`` with each other angle a per-time doubt leaves approximate over the session.
+
+    :func:`analysis.angles.timed_marks.timed_marks` on ``timed`` (every per-time doubt of a
+    column, their bounds added) for the columns ``marked`` has not (they keep their words).
+    """
+    return {**marked, **timed_marks(angles, timed, marked)}
 
 
 def _hip_tilt_doubts(
