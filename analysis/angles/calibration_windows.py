@@ -129,6 +129,49 @@ def _tremor_only(
     return out & band
 
 
+TREMOR_CHUNK_ROWS = 1 << 18
+"""Rows :func:`turning_slower_than` smooths at a time (a 10-h session's rates never whole in
+float64); each chunk is read with a margin past the smoothing's reach, so the mask is the one
+the whole series gives."""
+
+
+def turning_slower_than(
+    gyr_rad_s: FloatArray, bias_rad_s: FloatArray, rate_hz: float, limit_rad_s: float
+) -> BoolArray:
+    """Per row, whether the sensor turns slower than ``limit_rad_s``, a tremor apart.
+
+    ``gyr_rad_s``: angular rates ``(N, 3)`` (sensor frame, rad/s, any float dtype);
+    ``bias_rad_s``: the offset taken out first (rad/s). A row passes on its rate's length as
+    it is, or where a tremor is seen: the rate with the tremor taken out (:func:`tremor_free`,
+    :data:`TREMOR_SMOOTH_S`) is under the limit while the band taken out spreads by at least
+    :data:`TREMOR_MIN_SHARE` of it (RMS over :data:`STILL_WINDOW_S`). A 4–7 Hz shaking of the
+    knee of 0.1–0.3° turns the shank at up to 0.2 rad/s with the pose unchanged; a movement of
+    the pose (under 1 Hz) is kept by the smoothing, and without a tremor the band never
+    reaches the share, so the mask is the raw rate's as before. Rows with a rate not finite
+    (not sent) never pass.
+    """
+    rows = np.shape(gyr_rad_s)[0]
+    out = np.zeros(rows, dtype=bool)
+    k = max(1, round(TREMOR_SMOOTH_S * rate_hz))
+    n = max(1, round(STILL_WINDOW_S * rate_hz))
+    margin = 2 * k + n
+    bias = np.asarray(bias_rad_s, dtype=np.float64)
+    for a in range(0, rows, TREMOR_CHUNK_ROWS):
+        b = min(rows, a + TREMOR_CHUNK_ROWS)
+        lo, hi = max(0, a - margin), min(rows, b + margin)
+        g = np.asarray(gyr_rad_s[lo:hi], dtype=np.float64) - bias
+        seen = np.all(np.isfinite(g), axis=1)
+        g = np.where(seen[:, None], g, 0.0)  # a row not sent spreads nothing into the means
+        smooth = tremor_free(g, k)
+        band = np.sqrt(_moving_mean(np.sum((g - smooth) ** 2, axis=1), n))
+        calm = (np.linalg.norm(smooth, axis=1) < limit_rad_s) & (
+            band >= TREMOR_MIN_SHARE * limit_rad_s
+        )
+        ok = seen & ((np.linalg.norm(g, axis=1) < limit_rad_s) | calm)
+        out[a:b] = ok[a - lo : b - lo]
+    return out
+
+
 def _moving_spread(x: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
     """Centred moving mean ``(K, 3)`` and RMS distance from it ``(K,)`` of 3-vectors."""
     mean = _moving_mean(x, n)

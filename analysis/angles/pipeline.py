@@ -31,7 +31,12 @@ from analysis.angles.calibration import (
     angle_dependencies,
     calibrate,
 )
-from analysis.angles.calibration_windows import Windows, head_of, resolve_windows
+from analysis.angles.calibration_windows import (
+    Windows,
+    head_of,
+    resolve_windows,
+    turning_slower_than,
+)
 from analysis.angles.chunks import map_rows, map_threads
 from analysis.angles.heading import (
     DOUBTED_MAX_TWIST_DEG,
@@ -2504,17 +2509,16 @@ def _all_still(
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Grid points at which every sensor turns slower than ``NEUTRAL_STILL_RAD_S``, and more.
 
+    A tremor's shaking apart (:func:`turning_slower_than`): an elderly person's trembling knee
+    stands as still as the pose it shakes about.
+
     The second mask: the points at which the pelvis and leg sensors do
     (:func:`_neutral_inputs`; the hips' anchors need only those still).
     """
 
     def one(p: str) -> NDArray[np.bool_]:
-        rate = map_rows(
-            lambda g, b=gyr_bias[p]: rot.row_norm(g.astype(np.float64) - b),
-            session.streams[p].gyr_rad_s,
-            width=None,
-        )
-        return rate < NEUTRAL_STILL_RAD_S
+        gyr = session.streams[p].gyr_rad_s
+        return turning_slower_than(gyr, gyr_bias[p], session.rate_hz, NEUTRAL_STILL_RAD_S)
 
     placements = list(session.streams)
     legs = _neutral_inputs(placements)
