@@ -71,7 +71,7 @@ def test_all_still_gives_every_sensor_and_the_legs_alone():
     moving[50:150, 2] = 3.0 * NEUTRAL_STILL_RAD_S
     streams = {p: SimpleNamespace(gyr_rad_s=gyr) for p in ("pelvis", "left_thigh", "left_shank")}
     streams["head"] = SimpleNamespace(gyr_rad_s=moving)
-    session = SimpleNamespace(t_s=np.arange(n) / RATE_HZ, streams=streams)
+    session = SimpleNamespace(t_s=np.arange(n) / RATE_HZ, rate_hz=RATE_HZ, streams=streams)
     bias = {p: np.zeros(3) for p in streams}
     every, legs = _all_still(session, bias)
     assert legs.all()

@@ -41,10 +41,15 @@ KNEE = "right_knee_flexion_deg"
 
 
 class _Accepting:
-    """The guided protocol's two calls the live angles make, with the file's windows."""
+    """The guided protocol's calls the live angles make, with the file's windows."""
 
     def __init__(self, windows: CalibrationWindows) -> None:
         self.windows = windows
+        self.attempts: list = []  # none judged yet: the guide still looks for a lying sensor
+
+    def hold_until(self, start_s: float) -> None:
+        """No sensor of these files lies apart; were one seen, the test would fail below."""
+        raise AssertionError(f"the guide held its steps until {start_s} s")
 
     def to_check(self, now_s: float) -> CalibrationWindows | None:
         assert self.windows.functional_s is not None
