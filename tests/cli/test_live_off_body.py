@@ -77,6 +77,10 @@ def _live(folder: Path) -> dict:
             )
             live.on_samples(batch)
             pos[p] = j
+        if live.pipeline is not None and not hasattr(live.pipeline.step, "keywords"):
+            # the re-decisions' rows at once, not when a background thread is done: as many
+            # rows however busy the machine is
+            live.pipeline.step = functools.partial(live.pipeline.step, wait=True)
         live.tick(now)
         if live.problem:
             said.setdefault(live.problem, float(now))
