@@ -90,7 +90,7 @@ def test_two_processes_over_tcp_hci(tmp_path, capsys):
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "live", "--virtual", "standing_correct",
-         "--serve", f"tcp-server:_:{port}", "--duration-s", "20"],
+         "--serve", f"tcp-server:_:{port}", "--duration-s", "60"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -102,7 +102,7 @@ def test_two_processes_over_tcp_hci(tmp_path, capsys):
             ["live", "--hci", f"tcp-client:127.0.0.1:{port}",
              "--sensor", "MetaWear=right_thigh", "--sensor", "Movella DOT=right_foot",
              "--out", str(out), "--duration-s", "3", "--stand-s", "1", "--move-s", "1",
-             "--no-display"]
+             "--scan-timeout-s", "30", "--no-display"]
         )  # fmt: skip
         assert rc == 0, capsys.readouterr().err
     finally:
