@@ -673,8 +673,10 @@ round 21 and 120000–120099 in round 22 (their figures published, no session op
 106049, examined in round 22 for its verdict) and seeds 104000–104099 and 108000–108099 run
 on rounds 21's and 22's starting code (clean on every hard criterion); seeds 122000–122099
 were run on round 23's starting code and then examined (four holds off unsaid in 1-h person
-132050: a trunk axis 75° off that neither of its two readings let the slump break). The seeds
-below were run once, on this round's final code.
+132050: a trunk axis 75° off that neither of its two readings let the slump break); seeds
+124000–124099 were held out in round 23 (their figures published, no session opened since) and
+seeds 126000–126099 were started on round 24's starting code and stopped after 20 sessions,
+unread. The seeds below were run once, on round 24's final code.
 All angles, then the trusted ones only:
 
 {rmse}
