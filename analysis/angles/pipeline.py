@@ -1944,11 +1944,7 @@ def _gain_prior_what(column: str, name: str, product: str | None) -> str:
         else f"the file names {these} as {product}s but not "
         f"{'its' if one else 'their'} accelerometer part"
     )
-    angle = (
-        f"the {side} thigh's inclination"
-        if one
-        else f"the {side} {name.removesuffix('_flexion')}'s bend"
-    )
+    angle = f"the {side} thigh's inclination" if one else f"the {side} {name.split('_')[0]}'s bend"
     return (
         f"{unsaid}, and a low-cost part's accelerometer gain can tilt a leg held far from "
         f"every still position: {angle}"

@@ -954,14 +954,21 @@ THIGH_INCLINATION: Final = "thigh_inclination"
 """The name :func:`gain_prior_rows_deg` gives a thigh's inclination (its tilt to gravity,
 reported in place of the hip when no pelvis sensor is worn)."""
 
-GAIN_PRIOR_ANGLES: Final = ("hip_flexion", "knee_flexion", THIGH_INCLINATION)
-"""The angles :func:`gain_prior_doubts` marks: the hip and knee flexions (their two sensors'
-tilts about the flexion axis add; the ankle's foot lies near its stand in the stretches this
-tool judges) and a thigh's inclination, the thigh's tilt alone."""
+GAIN_PRIOR_ANGLES: Final = (
+    "hip_flexion",
+    "knee_flexion",
+    "ankle_dorsiflexion",
+    THIGH_INCLINATION,
+)
+"""The angles :func:`gain_prior_doubts` marks: the hip, knee and ankle flexions (their two
+sensors' tilts about the flexion axis add; since round 25 the ankle too: a heel up on a stool
+or a long sit holds the shank and the foot level, far from their stand, stranger round 7 seed
+3245) and a thigh's inclination, the thigh's tilt alone."""
 
 GAIN_PRIOR_TARGET_DEG: Final = {
     "hip_flexion": RMSE_TARGET_DEG["hip_flexion"],
     "knee_flexion": RMSE_TARGET_DEG["knee_flexion"],
+    "ankle_dorsiflexion": RMSE_TARGET_DEG["ankle_dorsiflexion"],
     THIGH_INCLINATION: RMSE_TARGET_DEG["hip_flexion"],
 }
 """The RMSE (deg) each of :data:`GAIN_PRIOR_ANGLES` is trusted to; the thigh's inclination
