@@ -1891,7 +1891,7 @@ def _gain_prior_flexions(
     doubted: Collection[str],
     columns: Collection[str],
 ) -> dict[str, UncertainAngle]:
-    """The hip and knee flexions and thigh inclinations an unnamed part's gain may overshoot.
+    """The leg flexions and thigh inclinations an unnamed part's gain may overshoot.
 
     :func:`tilt_precision.gain_prior_doubts` (trace-only entries) for the ``columns`` not
     already in ``doubted``, whose entries keep their own words.
@@ -1905,7 +1905,7 @@ def _gain_prior_timed(
 ) -> dict[str, TimedDoubt]:
     """When and how far an unnamed part's gain may put a leg angle past its target.
 
-    The angles: hip and knee flexions and thigh inclinations (:data:`GAIN_PRIOR_TARGET_DEG`).
+    The angles: hip, knee and ankle flexions and thigh inclinations (:data:`GAIN_PRIOR_TARGET_DEG`).
 
     Per column of ``angles`` (:func:`tilt_precision.gain_prior_rows_deg`): a rule on it is
     decided there only beyond that bound, as on a knee's soft tissue (:func:`_tissue_knees`).

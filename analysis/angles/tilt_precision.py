@@ -1063,7 +1063,7 @@ def gain_prior_rmse_deg(segments: Mapping[str, SegmentPrecision]) -> dict[str, f
 def gain_prior_rows_deg(
     segments: Mapping[str, SegmentPrecision], n_rows: int, rate_hz: float
 ) -> dict[str, tuple[str, FloatArray]]:
-    """Per hip and knee flexion and thigh inclination, how far the gain prior may put it off.
+    """Per hip, knee and ankle flexion and thigh inclination, how far the gain prior puts it off.
 
     Per row, under the unnamed part's gain prior.
 
@@ -1124,7 +1124,7 @@ def gain_prior_doubts(
     *,
     sides: tuple[str, ...] = SIDES,
 ) -> dict[str, UncertainAngle]:
-    """Hip and knee flexions and thigh inclinations the unnamed part's gain takes past target.
+    """Leg flexions and thigh inclinations the unnamed part's gain takes past target.
 
     ``rmse_deg``: :func:`gain_prior_rmse_deg`. Listed where :data:`COVERAGE_SIGMA` times it
     exceeds the target: the still poses cannot tell a gain error from an offset along the
