@@ -1891,7 +1891,7 @@ def _gain_prior_flexions(
     doubted: Collection[str],
     columns: Collection[str],
 ) -> dict[str, UncertainAngle]:
-    """The hip and knee flexions and thigh inclinations an unnamed part's gain may overshoot.
+    """The leg flexions and thigh inclinations an unnamed part's gain may overshoot.
 
     :func:`tilt_precision.gain_prior_doubts` (trace-only entries) for the ``columns`` not
     already in ``doubted``, whose entries keep their own words.
@@ -1905,7 +1905,7 @@ def _gain_prior_timed(
 ) -> dict[str, TimedDoubt]:
     """When and how far an unnamed part's gain may put a leg angle past its target.
 
-    The angles: hip and knee flexions and thigh inclinations (:data:`GAIN_PRIOR_TARGET_DEG`).
+    The angles: hip, knee and ankle flexions and thigh inclinations (:data:`GAIN_PRIOR_TARGET_DEG`).
 
     Per column of ``angles`` (:func:`tilt_precision.gain_prior_rows_deg`): a rule on it is
     decided there only beyond that bound, as on a knee's soft tissue (:func:`_tissue_knees`).
@@ -1944,11 +1944,7 @@ def _gain_prior_what(column: str, name: str, product: str | None) -> str:
         else f"the file names {these} as {product}s but not "
         f"{'its' if one else 'their'} accelerometer part"
     )
-    angle = (
-        f"the {side} thigh's inclination"
-        if one
-        else f"the {side} {name.removesuffix('_flexion')}'s bend"
-    )
+    angle = f"the {side} thigh's inclination" if one else f"the {side} {name.split('_')[0]}'s bend"
     return (
         f"{unsaid}, and a low-cost part's accelerometer gain can tilt a leg held far from "
         f"every still position: {angle}"

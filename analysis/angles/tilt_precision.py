@@ -954,14 +954,21 @@ THIGH_INCLINATION: Final = "thigh_inclination"
 """The name :func:`gain_prior_rows_deg` gives a thigh's inclination (its tilt to gravity,
 reported in place of the hip when no pelvis sensor is worn)."""
 
-GAIN_PRIOR_ANGLES: Final = ("hip_flexion", "knee_flexion", THIGH_INCLINATION)
-"""The angles :func:`gain_prior_doubts` marks: the hip and knee flexions (their two sensors'
-tilts about the flexion axis add; the ankle's foot lies near its stand in the stretches this
-tool judges) and a thigh's inclination, the thigh's tilt alone."""
+GAIN_PRIOR_ANGLES: Final = (
+    "hip_flexion",
+    "knee_flexion",
+    "ankle_dorsiflexion",
+    THIGH_INCLINATION,
+)
+"""The angles :func:`gain_prior_doubts` marks: the hip, knee and ankle flexions (their two
+sensors' tilts about the flexion axis add; since round 25 the ankle too: a heel up on a stool
+or a long sit holds the shank and the foot level, far from their stand, stranger round 7 seed
+3245) and a thigh's inclination, the thigh's tilt alone."""
 
 GAIN_PRIOR_TARGET_DEG: Final = {
     "hip_flexion": RMSE_TARGET_DEG["hip_flexion"],
     "knee_flexion": RMSE_TARGET_DEG["knee_flexion"],
+    "ankle_dorsiflexion": RMSE_TARGET_DEG["ankle_dorsiflexion"],
     THIGH_INCLINATION: RMSE_TARGET_DEG["hip_flexion"],
 }
 """The RMSE (deg) each of :data:`GAIN_PRIOR_ANGLES` is trusted to; the thigh's inclination
@@ -1056,7 +1063,7 @@ def gain_prior_rmse_deg(segments: Mapping[str, SegmentPrecision]) -> dict[str, f
 def gain_prior_rows_deg(
     segments: Mapping[str, SegmentPrecision], n_rows: int, rate_hz: float
 ) -> dict[str, tuple[str, FloatArray]]:
-    """Per hip and knee flexion and thigh inclination, how far the gain prior may put it off.
+    """Per hip, knee and ankle flexion and thigh inclination, how far the gain prior puts it off.
 
     Per row, under the unnamed part's gain prior.
 
@@ -1117,7 +1124,7 @@ def gain_prior_doubts(
     *,
     sides: tuple[str, ...] = SIDES,
 ) -> dict[str, UncertainAngle]:
-    """Hip and knee flexions and thigh inclinations the unnamed part's gain takes past target.
+    """Leg flexions and thigh inclinations the unnamed part's gain takes past target.
 
     ``rmse_deg``: :func:`gain_prior_rmse_deg`. Listed where :data:`COVERAGE_SIGMA` times it
     exceeds the target: the still poses cannot tell a gain error from an offset along the

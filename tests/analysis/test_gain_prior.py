@@ -150,7 +150,8 @@ def test_a_knee_past_its_target_under_the_gain_prior_is_a_trace_only_mark():
     }
     rmse = gain_prior_rmse_deg(segs)
     out = gain_prior_doubts(rmse, segs)
-    assert set(out) == {"right_knee_flexion_deg"}  # the hip is within, the ankle never listed
+    # the hip is within; the ankle, its foot's gain prior wide, past it (since round 25)
+    assert set(out) == {"right_knee_flexion_deg", "right_ankle_dorsiflexion_deg"}
     entry = out["right_knee_flexion_deg"]
     assert is_trace_only(entry)
     assert precision_bound_deg(entry) == pytest.approx(COVERAGE_SIGMA * np.hypot(0.6, 0.6))
@@ -161,6 +162,7 @@ def test_a_knee_past_its_target_under_the_gain_prior_is_a_trace_only_mark():
     assert "still" in entry["redo"]
     # just within the target: none
     segs["right_thigh"] = segs["right_shank"] = _seg(0.4, 0.47)
+    segs["right_foot"] = _seg(0.1, 0.1)
     assert gain_prior_doubts(gain_prior_rmse_deg(segs), segs) == {}
 
 
@@ -253,3 +255,37 @@ def test_the_product_named_for_a_flexion_is_its_two_sensors_and_the_timed_words_
     unnamed["left_shank"] = unnamed["left_thigh"]
     reason = pipeline._gain_prior_timed(unnamed, angles, 10.0)["left_knee_flexion_deg"].reason
     assert "does not say which part these sensors are" in reason
+
+
+def test_an_ankle_held_far_from_its_poses_is_marked_in_its_own_words():
+    """Round 25 (stranger round 7 seed 3245: a heel on a stool holds the shank and foot level,
+    the ankle 2.2° off from the shank's and foot's unnamed accelerometer gains): the ankle is
+    marked like the knee, named as the ankle, and bounded per row where the gain passes 2°."""
+    import pandas as pd
+
+    segs = {
+        "right_thigh": _seg(0.1, 0.1),
+        "right_shank": _seg(0.3, 0.6, poses=4),
+        "right_foot": _seg(0.3, 0.8, poses=3),
+    }
+    out = gain_prior_doubts(gain_prior_rmse_deg(segs), segs)
+    assert set(out) == {"right_ankle_dorsiflexion_deg"}  # the knee's thigh is tight
+    entry = out["right_ankle_dorsiflexion_deg"]
+    assert is_trace_only(entry)
+    assert precision_bound_deg(entry) == pytest.approx(COVERAGE_SIGMA * np.hypot(0.6, 0.8))
+    assert "shank and foot sensors" in entry["reason"]
+    assert "4 and 3 still positions" in entry["reason"]
+    assert "right leg's ankle is measured to about" in entry["reason"]
+    # tight gains: within the 2° target, no mark
+    segs["right_shank"] = segs["right_foot"] = _seg(0.3, 0.4)
+    assert gain_prior_doubts(gain_prior_rmse_deg(segs), segs) == {}
+    # per row: bounded only in the block where the leg is held far from its poses
+    segs = {"left_shank": _blocks([0.1, 1.0, 0.1, 0.1]), "left_foot": _blocks([0.1, 1.0, 0.1, 0.1])}
+    t = np.arange(20) / 10.0
+    angles = pd.DataFrame({"t_s": t, "left_ankle_dorsiflexion_deg": np.zeros(20)})
+    timed = pipeline._gain_prior_timed(segs, angles, 10.0)
+    bound = np.asarray(timed["left_ankle_dorsiflexion_deg"].bound_deg)
+    assert np.all(bound[:5] == 0)
+    assert bound[5:10] == pytest.approx(COVERAGE_SIGMA * np.hypot(1.0, 1.0), rel=1e-5)
+    assert "the left ankle's bend" in timed["left_ankle_dorsiflexion_deg"].reason
+    assert "dorsiflexion's" not in timed["left_ankle_dorsiflexion_deg"].reason
