@@ -35,6 +35,13 @@ UNREAD_TWIST_REDO: Final = (
 )
 """What to redo: a still moment lying flat (or sitting) reads the twist."""
 
+SESSION_AXIS_REDO: Final = (
+    "do the calibration's knee bends and leg swings with this leg too, so that its flexion "
+    "axis comes from them rather than from the move into sitting or lying, then analyse again"
+)
+"""What to redo when the thigh's axis came from the session (:func:`session_axis_reads_posture`):
+a still moment does not help; its own calibration movements do."""
+
 
 def unread_twist_rms_deg(thigh_up: FloatArray, *, twist_deg: float = MAX_TWIST_DEG) -> float:
     """RMS (deg) over the session of ``twist_deg · (1 − u)``: the hip rotation a twist can cause.
@@ -113,5 +120,5 @@ def unread_twist_doubt(
             f"rotation may be off by {_size_words(rms)}° RMS over the session, more than the "
             f"{HIP_DRIFT_TARGET_DEG:.0f}° this tool trusts"
         ),
-        "redo": UNREAD_TWIST_REDO,
+        "redo": SESSION_AXIS_REDO if session_axis and posture_deg is None else UNREAD_TWIST_REDO,
     }

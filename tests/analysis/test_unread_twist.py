@@ -149,7 +149,7 @@ def test_a_session_axis_thigh_sitting_is_doubted_though_its_anchors_read_a_small
     assert "found from the session's own movements" in out[IR]["reason"]
     assert "no still moment" not in out[IR]["reason"]
     assert "may be off by 4.1° RMS over the session" in out[IR]["reason"]  # not "4° … than 4°"
-    assert "sit still on a chair" in out[IR]["redo"]
+    assert "knee bends and leg swings with this leg too" in out[IR]["redo"]
     other = {"left_thigh": (None, _sitting_after_a_stand(100, 300))}
     assert _unread_twists(angles, {**drift, **other}, small, {}, {}, {"left_thigh"})[0] == {}
 
@@ -167,3 +167,4 @@ def test_the_session_axis_words_give_way_to_a_posture_read():
     assert "taken as the leg's own turn" in why["reason"]
     assert "session's own movements" not in why["reason"]
     assert "may be off by 5° RMS" in why["reason"]
+    assert "lie on your back" in why["redo"]
