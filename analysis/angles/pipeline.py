@@ -137,7 +137,7 @@ from analysis.angles.tissue import (
     tissue_rmse_deg,
     with_tissue_deg,
 )
-from analysis.angles.unread_twist import unread_twist_doubt
+from analysis.angles.unread_twist import session_axis_reads_posture, unread_twist_doubt
 from analysis.angles.vendor_heading import anchored_mask, hip_heading_doubts, hip_heading_timed
 from analysis.angles.vendor_tilt import (
     follows_raw_accelerometer,
@@ -1799,7 +1799,10 @@ def _doubted(
         columns = {c: angles[c].to_numpy() for c in angles if "_hip_" in c}
         twisted, more = _undecided_twists(columns, twist.read, uncertain, twist)
         uncertain, readings = {**twisted, **uncertain}, {**readings, **more}
-        uncertain, readings = _unread_twists(angles, drift or {}, twist.read, uncertain, readings)
+        session = {p for p, s in cal.segments.items() if session_axis_reads_posture(s.axis_source)}
+        uncertain, readings = _unread_twists(
+            angles, drift or {}, twist.read, uncertain, readings, session
+        )
     return (doubts, *_drifted_hips(angles, drift or {}, uncertain, readings, stand_turns))
 
 
@@ -1809,12 +1812,15 @@ def _unread_twists(
     read: Mapping[str, float],
     uncertain: Mapping[str, Mapping[str, str]],
     readings: Mapping[str, OtherReadings],
+    session_axes: Collection[str] = (),
 ) -> tuple[dict[str, Mapping[str, str]], dict[str, OtherReadings]]:
     """``uncertain`` and ``readings`` with the hip rotations a twist no anchor read may spoil.
 
     Per thigh with a long axis's vertical share (``drift``) and no posture anchor (not in
-    ``read``, :class:`TwistSource`) or one whose reading was kept as the leg's own posture
-    (:func:`twist_read_posture`: it does not read the calibration's twist),
+    ``read``, :class:`TwistSource`), one whose reading was kept as the leg's own posture
+    (:func:`twist_read_posture`: it does not read the calibration's twist) or one whose
+    flexion axis the session's own movements gave (``session_axes``,
+    :func:`session_axis_reads_posture`: the reading is not independent of the twist),
     :func:`unread_twist_doubt`; one uncertain already keeps its reason with this one added.
     Every other reading carries the same calibration's twist, so it confirms no episode of
     such a column: it is taken out of them.
@@ -1827,6 +1833,8 @@ def _unread_twists(
             why = unread_twist_doubt(up, side)
         elif twist_read_posture(read[thigh]):
             why = unread_twist_doubt(up, side, posture_deg=float(np.rad2deg(read[thigh])))
+        elif thigh in session_axes:
+            why = unread_twist_doubt(up, side, session_axis=True)
         else:
             why = None
         if why is not None:

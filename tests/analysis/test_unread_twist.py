@@ -1,5 +1,6 @@
 """A thigh's calibration twist that no posture anchor read: hip rotation off by τ·(1 − u)
-once the thigh leaves the vertical, and the doubt it leaves (stranger 1611)."""
+once the thigh leaves the vertical, and the doubt it leaves (stranger 1611); a thigh whose
+axis the session's own movements gave, whose anchors do not check it (stranger 3154)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ from analysis.angles.heading import (
     twist_read_posture,
 )
 from analysis.angles.pipeline import _unread_twists
-from analysis.angles.unread_twist import unread_twist_doubt, unread_twist_rms_deg
+from analysis.angles.unread_twist import (
+    session_axis_reads_posture,
+    unread_twist_doubt,
+    unread_twist_rms_deg,
+)
 
 IR, ADD = "right_hip_internal_rotation_deg", "right_hip_adduction_deg"
 
@@ -121,3 +126,45 @@ def test_the_pipeline_doubts_a_lying_hip_whose_anchors_read_a_posture():
     inside = np.radians(UNDECIDED_MAX_TWIST_DEG - 0.5)  # undecided: doubted elsewhere, not here
     assert _unread_twists(angles, drift, {"right_thigh": inside}, {}, {})[0] == {}
     assert _unread_twists(angles, drift, {"right_thigh": np.radians(2.0)}, {}, {})[0] == {}
+
+
+def test_only_an_axis_fitted_to_the_whole_session_shares_the_posture_move():
+    assert session_axis_reads_posture("session")
+    for source in ("movements", "knee hinge", "shank hinge", "knee hinge over the session"):
+        assert not session_axis_reads_posture(source)
+
+
+def _sitting_after_a_stand(n_stand: int, n_sit: int) -> np.ndarray:
+    return np.r_[np.ones(n_stand), np.full(n_sit, 0.05)].astype(np.float32)
+
+
+def test_a_session_axis_thigh_sitting_is_doubted_though_its_anchors_read_a_small_twist():
+    # stranger round 2 seed 3154's resting thigh: standing a quarter, then sitting
+    angles = _angles(400)
+    drift = {"right_thigh": (None, _sitting_after_a_stand(100, 300))}
+    small = {"right_thigh": np.radians(-1.1)}  # decided: taken as the calibration's own twist
+    assert _unread_twists(angles, drift, small, {}, {})[0] == {}  # a movements axis: checked
+    out, _ = _unread_twists(angles, drift, small, {}, {}, {"right_thigh"})
+    assert list(out) == [IR]
+    assert "found from the session's own movements" in out[IR]["reason"]
+    assert "no still moment" not in out[IR]["reason"]
+    assert "may be off by 4.1° RMS over the session" in out[IR]["reason"]  # not "4° … than 4°"
+    assert "knee bends and leg swings with this leg too" in out[IR]["redo"]
+    other = {"left_thigh": (None, _sitting_after_a_stand(100, 300))}
+    assert _unread_twists(angles, {**drift, **other}, small, {}, {}, {"left_thigh"})[0] == {}
+
+
+def test_a_session_axis_thigh_that_stays_upright_is_not_doubted():
+    drift = {"right_thigh": (None, _sitting_after_a_stand(350, 50))}  # 5·√(0.125·0.9) = 1.7°
+    out, _ = _unread_twists(_angles(400), drift, {"right_thigh": 0.0}, {}, {}, {"right_thigh"})
+    assert out == {}
+
+
+def test_the_session_axis_words_give_way_to_a_posture_read():
+    lying = np.zeros(100)
+    why = unread_twist_doubt(lying, "left", posture_deg=-13.0, session_axis=True)
+    assert why is not None
+    assert "taken as the leg's own turn" in why["reason"]
+    assert "session's own movements" not in why["reason"]
+    assert "may be off by 5° RMS" in why["reason"]
+    assert "lie on your back" in why["redo"]
