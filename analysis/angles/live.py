@@ -28,7 +28,8 @@ its :class:`Outage` says ``frozen``.
 Stand anchors (``stand_anchors``, on by default): after calibration, every quiet upright stand
 of at least 2 s re-takes the hip, lumbar and neck headings from then on
 (:class:`~analysis.angles.anchors.CausalStandAnchors`); offline re-anchors at the same stands
-but interpolates between them.
+but interpolates between them. Quiet as offline, a tremor apart, judged on the rows so far
+(:class:`~analysis.angles.live_stillness.CausalStillness`).
 
 Posture anchors (``posture_anchors``, on by default, with the stand anchors): lying flat or
 sitting still the hips, and lying flat the lumbar spine and neck, are taken as neutral as at a
@@ -68,6 +69,7 @@ from analysis.angles.heading import (
     undecided_twist_words,
     untwist,
 )
+from analysis.angles.live_stillness import CausalStillness
 from analysis.angles.off_body import with_off_body_gaps
 from analysis.angles.orientation import CausalOrientation
 from analysis.angles.pipeline import (
@@ -123,7 +125,8 @@ def stand_rows(
     """Rows at which the subject is seen standing still and upright, from the sensors with data.
 
     As offline (``pipeline.segment_orientations``): every sensor turning slower than
-    ``NEUTRAL_STILL_RAD_S`` (``still``) and the pelvis and legs upright
+    ``NEUTRAL_STILL_RAD_S``, a tremor apart (``still``: :class:`CausalStillness`) and the
+    pelvis and legs upright
     (``neutral_pose_mask``) — but only the sensors that have data at a row (``present``) are
     asked, so a shank, foot, trunk or head that is out holds no joint but its own
     (:meth:`CausalStandAnchors.add_turns`). The worn pelvis and thighs must have data
@@ -478,6 +481,7 @@ class LiveAnglePipeline:
         self._anchors = CausalStandAnchors((), rate_hz=self.rate_hz)
         self._twists: dict[str, CausalTwist] = {}  # after calibration: per thigh, its twist
         self._still: dict[str, GridRows] = {}  # after calibration: rows turning slowly
+        self._stillness: dict[str, CausalStillness] = {}  # … judged so, a tremor apart
         self._acc_from_poses = acc_from_poses
         self._acc_fits = acc_fits
         self._acc: dict[str, CausalAccCorrection] = {}  # per sensor: its pose fit so far
@@ -704,8 +708,9 @@ class LiveAnglePipeline:
         gyr_grid = interp_columns(t_grid, t, gyr)
         self._q_B[p].append(self._segment_rows(p, interp_columns(t_grid, t, acc), gyr_grid))
         self._ok[p].append(ok)
-        rate = np.linalg.norm(chain.debiased_gyro(gyr_grid, self._bias[p]), axis=1)
-        self._still[p].append(rate < NEUTRAL_STILL_RAD_S)
+        self._still[p].append(
+            self._stillness[p].update(chain.debiased_gyro(gyr_grid, self._bias[p]))
+        )
         buf.drop_before(float(t_grid[-1]))
         self._kp[p] = k_end
 
@@ -1060,11 +1065,14 @@ class LiveAnglePipeline:
     def _history_rows(
         self, session: UniformSession
     ) -> tuple[dict[str, BoolArray], dict[str, BoolArray]]:
-        """The buffered rows with data, and those at which each sensor turns slowly."""
+        """The buffered rows with data, and those at which each sensor turns slowly.
+
+        Slowly as the rows after them will be judged (:class:`CausalStillness`, whose state
+        goes on from them): a tremor apart.
+        """
         present = {p: u.valid for p, u in session.streams.items()}
         still = {
-            p: np.linalg.norm(chain.debiased_gyro(u.gyr_rad_s, self._bias[p]), axis=1)
-            < NEUTRAL_STILL_RAD_S
+            p: self._stillness[p].update(chain.debiased_gyro(u.gyr_rad_s, self._bias[p]))
             for p, u in session.streams.items()
         }
         return present, still
@@ -1078,6 +1086,10 @@ class LiveAnglePipeline:
         self._q_B = {p: GridRows(self._k, (4,)) for p in self.placements}
         self._ok = {p: GridRows(self._k, (), np.bool_) for p in self.placements}
         self._still = {p: GridRows(self._k, (), np.bool_) for p in self.placements}
+        self._stillness = {
+            p: CausalStillness(rate_hz=self.rate_hz, limit_rad_s=NEUTRAL_STILL_RAD_S)
+            for p in self.placements
+        }
         self._anchors = CausalStandAnchors(self.placements, rate_hz=self.rate_hz)
         self._twists = {
             p: CausalTwist(rate_hz=self.rate_hz)
