@@ -103,8 +103,6 @@ class OrientationTask:
     stop: int
     rate_hz: float
     offline: bool
-    params: Mapping[str, Any] | None = None
-    """VQF settings over :data:`VQF_PARAMS` (None: those alone)."""
 
 
 BlockSource = Callable[[OrientationTask], tuple[FloatArray, FloatArray]]
@@ -116,9 +114,7 @@ _FORK_SOURCE: list[BlockSource] = []
 
 def _run_task(task: OrientationTask) -> NDArray[np.float32]:
     gyr, acc = _FORK_SOURCE[-1](task)
-    q = estimate_orientation(
-        gyr, acc, rate_hz=task.rate_hz, offline=task.offline, params=task.params
-    ).q_E_S
+    q = estimate_orientation(gyr, acc, rate_hz=task.rate_hz, offline=task.offline).q_E_S
     return q.astype(np.float32)
 
 
