@@ -48,7 +48,9 @@ takes for rest) is raised from VQF's 2 °/s to 5 °/s. The quiet stand's mean ra
 before fusion, so what VQF tracks is the drift since the stand; a consumer MEMS gyroscope
 warming on the skin can drift past 2 °/s within an hour, and beyond the clip the filter
 stopped seeing rest and let the heading run (0.3 °/s on a lying thigh in a simulated 1-h
-session: 88° of hip adduction by its end).
+session: 88° of hip adduction by its end). The offline pipeline takes the drift across each
+rest's vertical from the sensor's own rests and slows VQF's rest estimate
+(``PipelineOptions.bias_from_rests``).
 """
 
 
@@ -103,6 +105,8 @@ class OrientationTask:
     stop: int
     rate_hz: float
     offline: bool
+    params: Mapping[str, Any] | None = None
+    """VQF settings over :data:`VQF_PARAMS` (None: those alone)."""
 
 
 BlockSource = Callable[[OrientationTask], tuple[FloatArray, FloatArray]]
@@ -114,7 +118,9 @@ _FORK_SOURCE: list[BlockSource] = []
 
 def _run_task(task: OrientationTask) -> NDArray[np.float32]:
     gyr, acc = _FORK_SOURCE[-1](task)
-    q = estimate_orientation(gyr, acc, rate_hz=task.rate_hz, offline=task.offline).q_E_S
+    q = estimate_orientation(
+        gyr, acc, rate_hz=task.rate_hz, offline=task.offline, params=task.params
+    ).q_E_S
     return q.astype(np.float32)
 
 

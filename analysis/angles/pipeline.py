@@ -42,6 +42,7 @@ from analysis.angles.heading import (
     DOUBTED_MAX_TWIST_DEG,
     MAX_TWIST_DEG,
     AnchorRuns,
+    RestBias,
     anchor_runs_from_axes,
     axis_azimuth_float32,
     bias_turn_rad,
@@ -209,6 +210,12 @@ class PipelineOptions:
     the lumbar and neck heading while lying flat and still."""
     stand_gyro_bias: bool = True
     """Remove each gyroscope's mean rate during the quiet stand before fusion."""
+    bias_from_rests: bool = True
+    """With ``offline_orientation``: remove each gyroscope's drift since the stand as its own
+    still rests read it (:func:`~analysis.angles.heading.rest_bias_blocks`, across each rest's
+    vertical only) before fusion, and let VQF learn a bias at what it takes for rest only
+    slowly (:data:`BIAS_FROM_RESTS_VQF`). Off, or with the causal filter: VQF's own rest
+    estimate at its own pace."""
     acc_bias_from_poses: bool = True
     """Estimate each accelerometer's bias from the session's still poses (``accbias``)."""
     acc_gain_from_poses: bool = True
@@ -660,25 +667,70 @@ def neutral_pose_mask(
     return mask
 
 
+BIAS_FROM_RESTS_VQF: dict[str, float] = {"biasSigmaRest": 0.1}
+"""VQF settings where :attr:`PipelineOptions.bias_from_rests` removes the rests' bias first.
+
+VQF takes for rest any rate whose low-pass stays under ``biasClip`` and barely deviates from
+it, and takes all of it, the part about the vertical included, for bias: a slow sway or turn
+(a held stretch, a fidget) then turns the heading by what it took (docs/accuracy.md, round 25).
+With the drift across the vertical already taken out, VQF's rest estimate is kept for the
+part about the vertical (a gyroscope's walk there, which no rest across it reads) but made
+slower: ``biasSigmaRest`` 0.1 °/s instead of 0.03 °/s (a level sensor turning 0.5 °/s about
+the vertical for a minute after a still half-minute keeps 11° of the 30° turn acausally, 17°
+causally, against 2° and 5° at VQF's default). Off entirely, the gate's hips ran (round 25)."""
+
+
 @dataclass(frozen=True)
 class _GridBlocks:
-    """Orientation blocks cut from the grid, biases removed, as float64 (a BlockSource)."""
+    """Orientation blocks cut from the grid, biases removed, as float64 (a BlockSource).
+
+    ``rest``: per placement, the drift since the stand that its rests read (rad/s, sensor
+    frame), taken out row by row after ``gyr_bias``; a placement without one keeps the stand's.
+    """
 
     grid: Mapping[str, UniformStream]
     gyr_bias: Mapping[str, FloatArray]
+    rest: Mapping[str, RestBias] = field(default_factory=dict)
 
     def __call__(self, task: OrientationTask) -> tuple[FloatArray, FloatArray]:
         s = self.grid[task.placement]
         a, b = task.start, task.stop
         gyr = chain.debiased_gyro(s.gyr_rad_s[a:b], self.gyr_bias[task.placement])
+        if task.placement in self.rest:
+            gyr = np.ascontiguousarray(gyr - self.rest[task.placement].rows(a, b))
         return gyr, np.ascontiguousarray(s.acc_m_s2[a:b], dtype=np.float64)
 
 
+def _rest_biases(
+    session: UniformSession, gyr_bias: Mapping[str, FloatArray], labels: Collection[str]
+) -> dict[str, RestBias]:
+    """Per placement in ``labels``, its gyroscope's drift since the stand as its rests read it."""
+    return {
+        p: rest_bias_blocks(
+            session.streams[p].acc_m_s2,
+            session.streams[p].gyr_rad_s,
+            session.streams[p].valid,
+            session.rate_hz,
+            gyr_bias[p],
+        )
+        for p in labels
+    }
+
+
 def _orientation_tasks(
-    n: int, labels: list[str], *, rate_hz: float, offline: bool, block_rows: int, overlap_rows: int
+    n: int,
+    labels: list[str],
+    *,
+    rate_hz: float,
+    offline: bool,
+    block_rows: int,
+    overlap_rows: int,
+    params: Mapping[str, Any] | None = None,
 ) -> list[OrientationTask]:
     return [
-        OrientationTask(placement=label, start=a, stop=b, rate_hz=rate_hz, offline=offline)
+        OrientationTask(
+            placement=label, start=a, stop=b, rate_hz=rate_hz, offline=offline, params=params
+        )
         for label in labels
         for a, b in block_bounds(n, block=block_rows, overlap=overlap_rows)
     ]
@@ -1423,7 +1475,9 @@ def _orientations(
     Offline only: the vendor's fusion (live sensors send raw rates), the acausal filter
     (``opts.offline_orientation``) and the blocks. The causal filter over one block equals
     the live pipeline's (VQF is chunk-invariant; both store float32, as
-    ``chain.stored_orientation``). The rates are debiased by ``chain.debiased_gyro``.
+    ``chain.stored_orientation``). The rates are debiased by ``chain.debiased_gyro`` and, with
+    ``opts.bias_from_rests`` and the acausal filter, by the drift their rests read
+    (:func:`_rest_biases`; VQF then runs with :data:`BIAS_FROM_RESTS_VQF`).
     """
     report("orientation", 0.1)
     labels = list(session.streams)
@@ -1444,6 +1498,7 @@ def _orientations(
     n = session.t_s.shape[0]
     block = max(1, round(opts.block_s * session.rate_hz))
     overlap = max(1, round(opts.block_overlap_s * session.rate_hz))
+    from_rests = opts.offline_orientation and opts.bias_from_rests
     tasks = _orientation_tasks(
         n,
         fused,
@@ -1451,8 +1506,10 @@ def _orientations(
         offline=opts.offline_orientation,
         block_rows=block,
         overlap_rows=overlap,
+        params=BIAS_FROM_RESTS_VQF if from_rests else None,
     )
-    source = _GridBlocks(session.streams, gyr_bias)
+    rest = _rest_biases(session, gyr_bias, fused) if from_rests else {}
+    source = _GridBlocks(session.streams, gyr_bias, rest)
     workers = opts.workers if opts.workers is not None else _auto_workers(n * len(fused))
     per_sensor: dict[str, list[tuple[tuple[int, int], FloatArray]]] = {p: [] for p in fused}
     total = max(1, len(tasks))
