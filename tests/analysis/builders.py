@@ -409,3 +409,21 @@ def still_pose_directions(rng: np.random.Generator, poses: int) -> tuple[np.ndar
         Rotation.from_rotvec(z * np.radians(a)).apply(u0) for a in rng.uniform(40, 110, poses - 1)
     ]
     return z, dirs
+
+
+def tremor_rates(
+    rate_hz: float,
+    seconds: float,
+    *,
+    tremor_deg: float = 0.0,
+    tremor_hz: float = 6.0,
+    turn_rad_s: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Gyroscope rates (rad/s, sensor frame, about x) of a segment turning steadily at
+    ``turn_rad_s`` and shaking by ``tremor_deg`` at ``tremor_hz``, with white noise."""
+    t = np.arange(round(seconds * rate_hz)) / rate_hz
+    w = 2 * np.pi * tremor_hz
+    g = np.zeros((t.size, 3))
+    g[:, 0] = turn_rad_s + np.radians(tremor_deg) * w * np.cos(w * t)
+    return g + np.random.default_rng(seed).normal(0.0, 0.002, g.shape)

@@ -9,34 +9,15 @@ from analysis.angles import calibration_windows as cw
 from analysis.angles.calibration_windows import turning_slower_than
 from analysis.angles.pipeline import NEUTRAL_STILL_RAD_S, _all_still
 from analysis.angles.timebase import UniformSession, UniformStream
+from tests.analysis.builders import tremor_rates
 
 LIMIT = NEUTRAL_STILL_RAD_S
-
-
-def _rates(
-    rate_hz: float,
-    seconds: float,
-    *,
-    tremor_deg: float = 0.0,
-    tremor_hz: float = 6.0,
-    turn_rad_s: float = 0.0,
-    seed: int = 0,
-) -> np.ndarray:
-    """Rates (rad/s, about x) of a segment turning steadily at ``turn_rad_s`` and shaking by
-    ``tremor_deg`` at ``tremor_hz``, with a gyroscope's white noise."""
-    t = np.arange(round(seconds * rate_hz)) / rate_hz
-    w = 2 * np.pi * tremor_hz
-    x = turn_rad_s + np.radians(tremor_deg) * w * np.cos(w * t)
-    rng = np.random.default_rng(seed)
-    g = np.zeros((t.size, 3))
-    g[:, 0] = x
-    return g + rng.normal(0.0, 0.002, g.shape)
 
 
 @pytest.mark.parametrize(("rate_hz", "hz", "deg"), [(25.0, 6.35, 0.284), (200.0, 4.07, 0.276)])
 def test_a_trembling_still_shank_passes_where_its_raw_rate_does_not(rate_hz, hz, deg):
     """Stranger round 6's 2893 and 2898: the shank's raw rate passes 0.1 rad/s most of the time."""
-    g = _rates(rate_hz, 20.0, tremor_deg=deg, tremor_hz=hz)
+    g = tremor_rates(rate_hz, 20.0, tremor_deg=deg, tremor_hz=hz)
     raw = np.linalg.norm(g, axis=1) < LIMIT
     mask = turning_slower_than(g, np.zeros(3), rate_hz, LIMIT)
     inner = slice(round(rate_hz), -round(rate_hz))
@@ -46,18 +27,18 @@ def test_a_trembling_still_shank_passes_where_its_raw_rate_does_not(rate_hz, hz,
 
 def test_a_slow_turn_under_a_tremor_is_still_a_turn():
     """Only the rows whose raw rate the tremor takes under the limit pass, as before."""
-    g = _rates(100.0, 20.0, tremor_deg=0.28, tremor_hz=6.0, turn_rad_s=1.5 * LIMIT)
+    g = tremor_rates(100.0, 20.0, tremor_deg=0.28, tremor_hz=6.0, turn_rad_s=1.5 * LIMIT)
     mask = turning_slower_than(g, np.zeros(3), 100.0, LIMIT)
     assert np.array_equal(mask, np.linalg.norm(g, axis=1) < LIMIT)
     longest = max(len(run) for run in np.split(mask, np.flatnonzero(np.diff(mask)) + 1) if run[0])
     assert longest < 20  # never a fifth of a second: no anchor run (2 s) from it
 
 
-def test_without_a_tremor_the_mask_is_the_raw_rates():
+def test_without_a_tremor_the_mask_is_the_rawtremor_rates():
     """Noise, a still stretch and a movement of the pose: row for row the raw rate's mask."""
     rate_hz = 100.0
     t = np.arange(3000) / rate_hz
-    g = _rates(rate_hz, 30.0, seed=3)
+    g = tremor_rates(rate_hz, 30.0, seed=3)
     g[:, 1] += np.where((t > 10) & (t < 20), 0.3 * np.sin(2 * np.pi * 0.5 * (t - 10)), 0.0)
     raw = np.linalg.norm(g - 0.01, axis=1) < LIMIT
     assert not raw.all()
@@ -66,13 +47,13 @@ def test_without_a_tremor_the_mask_is_the_raw_rates():
 
 
 def test_the_offset_is_taken_out_first():
-    g = _rates(100.0, 10.0, tremor_deg=0.25, tremor_hz=5.0) + np.array([0.0, 0.2, 0.0])
+    g = tremor_rates(100.0, 10.0, tremor_deg=0.25, tremor_hz=5.0) + np.array([0.0, 0.2, 0.0])
     assert not turning_slower_than(g, np.zeros(3), 100.0, LIMIT)[100:-100].any()
     assert turning_slower_than(g, np.array([0.0, 0.2, 0.0]), 100.0, LIMIT)[100:-100].all()
 
 
 def test_chunks_give_the_whole_series_mask(monkeypatch):
-    g = _rates(100.0, 60.0, tremor_deg=0.2, tremor_hz=5.0, seed=1)
+    g = tremor_rates(100.0, 60.0, tremor_deg=0.2, tremor_hz=5.0, seed=1)
     g[:, 2] += np.where(np.arange(g.shape[0]) % 1700 < 400, 0.12, 0.0)  # turns that come and go
     whole = turning_slower_than(g, np.zeros(3), 100.0, LIMIT)
     monkeypatch.setattr(cw, "TREMOR_CHUNK_ROWS", 257)
@@ -82,7 +63,7 @@ def test_chunks_give_the_whole_series_mask(monkeypatch):
 
 
 def test_rows_not_sent_never_pass():
-    g = _rates(100.0, 10.0, tremor_deg=0.25, tremor_hz=5.0)
+    g = tremor_rates(100.0, 10.0, tremor_deg=0.25, tremor_hz=5.0)
     g[400:450] = np.nan
     mask = turning_slower_than(g.astype(np.float32), np.zeros(3), 100.0, LIMIT)
     assert not mask[400:450].any()
@@ -93,7 +74,7 @@ def test_the_hips_stand_still_with_a_trembling_knee():
     """``_all_still``: pelvis and thigh still, the shank shaking 0.28° at 6 Hz."""
     rate_hz, n = 100.0, 2000
     t = np.arange(n) / rate_hz
-    still_g = _rates(rate_hz, n / rate_hz, seed=5)
+    still_g = tremor_rates(rate_hz, n / rate_hz, seed=5)
     streams = {
         p: UniformStream(
             placement=p,
@@ -103,8 +84,8 @@ def test_the_hips_stand_still_with_a_trembling_knee():
         )
         for p, g in (
             ("pelvis", still_g),
-            ("left_thigh", _rates(rate_hz, n / rate_hz, seed=6)),
-            ("left_shank", _rates(rate_hz, n / rate_hz, tremor_deg=0.28, tremor_hz=6.0)),
+            ("left_thigh", tremor_rates(rate_hz, n / rate_hz, seed=6)),
+            ("left_shank", tremor_rates(rate_hz, n / rate_hz, tremor_deg=0.28, tremor_hz=6.0)),
         )
     }
     session = UniformSession(t_s=t, rate_hz=rate_hz, streams=streams, gaps=())
