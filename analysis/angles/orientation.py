@@ -48,9 +48,9 @@ takes for rest) is raised from VQF's 2 °/s to 5 °/s. The quiet stand's mean ra
 before fusion, so what VQF tracks is the drift since the stand; a consumer MEMS gyroscope
 warming on the skin can drift past 2 °/s within an hour, and beyond the clip the filter
 stopped seeing rest and let the heading run (0.3 °/s on a lying thigh in a simulated 1-h
-session: 88° of hip adduction by its end). The offline pipeline takes the drift across each
-rest's vertical from the sensor's own rests and slows VQF's rest estimate
-(``PipelineOptions.bias_from_rests``).
+session: 88° of hip adduction by its end). The offline pipeline can take the drift across
+each rest's vertical from the sensor's own rests and slow VQF's rest estimate
+(``PipelineOptions.bias_from_rests``, off by default).
 """
 
 

@@ -210,12 +210,14 @@ class PipelineOptions:
     the lumbar and neck heading while lying flat and still."""
     stand_gyro_bias: bool = True
     """Remove each gyroscope's mean rate during the quiet stand before fusion."""
-    bias_from_rests: bool = True
+    bias_from_rests: bool = False
     """With ``offline_orientation``: remove each gyroscope's drift since the stand as its own
     still rests read it (:func:`~analysis.angles.heading.rest_bias_blocks`, across each rest's
     vertical only) before fusion, and let VQF learn a bias at what it takes for rest only
-    slowly (:data:`BIAS_FROM_RESTS_VQF`). Off, or with the causal filter: VQF's own rest
-    estimate at its own pace."""
+    slowly (:data:`BIAS_FROM_RESTS_VQF`). Off (the default), or with the causal filter: VQF's
+    own rest estimate at its own pace. Off by default since round 25's merge: on, it kept a
+    quiet stand's sway as bias in a fidgeting long sit and trusted a hip adduction 20° off
+    (docs/accuracy.md, round 25)."""
     acc_bias_from_poses: bool = True
     """Estimate each accelerometer's bias from the session's still poses (``accbias``)."""
     acc_gain_from_poses: bool = True
